@@ -1,0 +1,3 @@
+module github.com/cognate-dev/cognate
+
+go 1.26
