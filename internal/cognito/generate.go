@@ -1,0 +1,3 @@
+package cognito
+
+//go:generate go run ./gen -models ../../../shared/models
