@@ -1,0 +1,139 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+var (
+	_ storage.Store    = (*DB)(nil)
+	_ storage.Migrator = (*DB)(nil)
+)
+
+// Advisory-lock classes (the first key of the two-int4 form), so cognate's
+// locks do not collide with another application's in the same database.
+const (
+	// migrateLockClass keys the session lock Migrate holds; the second key
+	// is hashtext(current_schema()).
+	migrateLockClass = 0x636f6701 // "cog\x01"
+	// changeLogLockClass keys the transaction lock every mutation takes
+	// before inserting its change_log row; the second key is change_log's
+	// OID.
+	changeLogLockClass = 0x636f6702 // "cog\x02"
+)
+
+// SQLSTATE codes.
+const uniqueViolation = "23505"
+
+// Options configure a DB.
+type Options struct {
+	// Region is the store's region, written to every change-log entry.
+	Region string
+	// Clock returns the wall-clock time for HLC timestamps and migration
+	// records; nil means time.Now.
+	Clock func() time.Time
+}
+
+// DB is a storage.Store on PostgreSQL. It is safe for concurrent use.
+type DB struct {
+	pool   *pgxpool.Pool
+	region string
+	clock  func() time.Time
+	hlc    storage.HLC
+}
+
+// Open connects to the database at dsn, a libpq URL or key=value string that
+// pgx accepts (parameters pgx does not know, such as search_path, are sent as
+// run-time parameters). It does not migrate: call Migrate before using a new
+// or older database.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The parse error may quote the DSN, password included.
+		return nil, errors.New("postgres: invalid DSN")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	db := &DB{pool: pool, region: opts.Region, clock: clock}
+	db.hlc.Clock = clock
+	if err := db.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := db.observeHLC(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// observeHLC advances the clock past the newest change-log entry, if the
+// change log exists yet.
+func (db *DB) observeHLC(ctx context.Context) error {
+	var exists bool
+	if err := db.pool.QueryRow(ctx, `SELECT to_regclass('change_log') IS NOT NULL`).Scan(&exists); err != nil {
+		return fmt.Errorf("postgres: read change log: %w", err)
+	}
+	if !exists {
+		return nil
+	}
+	var hlc *int64
+	if err := db.pool.QueryRow(ctx, `SELECT max(hlc) FROM change_log`).Scan(&hlc); err != nil {
+		return fmt.Errorf("postgres: read change log: %w", err)
+	}
+	if hlc != nil {
+		db.hlc.Observe(*hlc)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// write runs fn in a READ COMMITTED transaction and commits when fn returns
+// nil.
+func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports whether err is a unique_violation.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == uniqueViolation
+}

@@ -1,0 +1,266 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
+)
+
+// testDSN returns COGNATE_TEST_POSTGRES_DSN. Without it the tests skip, but
+// fail in CI (CI=true) or with COGNATE_REQUIRE_POSTGRES=1, so that CI never
+// passes by skipping them.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("COGNATE_TEST_POSTGRES_DSN")
+	if dsn != "" {
+		return dsn
+	}
+	const example = "(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)"
+	if os.Getenv("CI") == "true" || os.Getenv("COGNATE_REQUIRE_POSTGRES") == "1" {
+		t.Fatal("PostgreSQL tests must run here (CI=true or COGNATE_REQUIRE_POSTGRES=1): set COGNATE_TEST_POSTGRES_DSN " + example)
+	}
+	t.Skip("PostgreSQL tests SKIPPED: set COGNATE_TEST_POSTGRES_DSN " + example + " to run them")
+	return ""
+}
+
+// freshSchema creates an empty schema, dropped by t.Cleanup, and returns a
+// DSN whose search_path selects it.
+func freshSchema(t testing.TB) string {
+	t.Helper()
+	dsn := testDSN(t)
+	ctx := context.Background()
+	schema := "t_" + strings.ToLower(rand.Text())
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to COGNATE_TEST_POSTGRES_DSN: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		admin, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return withSearchPath(t, dsn, schema)
+}
+
+// withSearchPath adds search_path=schema to a URL or key=value DSN.
+func withSearchPath(t testing.TB, dsn, schema string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatalf("parse COGNATE_TEST_POSTGRES_DSN: %v", err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " search_path=" + schema
+}
+
+// openTemp opens a store on a fresh schema, closed by t.Cleanup (before the
+// schema is dropped); it migrates when migrate is true.
+func openTemp(t testing.TB, opts Options, migrate bool) (*DB, string) {
+	t.Helper()
+	dsn := freshSchema(t)
+	db, err := Open(context.Background(), dsn, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if migrate {
+		if _, err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	return db, dsn
+}
+
+func openStore(t *testing.T) storage.Store {
+	db, _ := openTemp(t, Options{Region: storagetest.Region}, true)
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	testDSN(t)
+	storagetest.Run(t, openStore)
+}
+
+func TestConcurrency(t *testing.T) {
+	testDSN(t)
+	storagetest.RunConcurrency(t, openStore)
+}
+
+func TestOpenBadDSN(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://u:secret@[bad", Options{})
+	if err == nil {
+		t.Fatal("Open accepted a malformed DSN")
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Errorf("error %q quotes the password", err)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := openTemp(t, Options{}, false)
+	for i, want := range []int{len(ms), 0} {
+		n, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatalf("Migrate #%d: %v", i+1, err)
+		}
+		if n != want {
+			t.Errorf("Migrate #%d applied %d, want %d", i+1, n, want)
+		}
+	}
+	var versions int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil {
+		t.Fatal(err)
+	}
+	if versions != len(ms) {
+		t.Errorf("schema_migrations has %d rows, want %d", versions, len(ms))
+	}
+}
+
+// TestMigrateConcurrently migrates one schema from several stores, as nodes
+// starting at once would: the advisory lock makes each migration apply once.
+func TestMigrateConcurrently(t *testing.T) {
+	ctx := context.Background()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dsn := openTemp(t, Options{}, false)
+	const n = 4
+	dbs := make([]*DB, n)
+	for i := range dbs {
+		if dbs[i], err = Open(ctx, dsn, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		defer dbs[i].Close()
+	}
+	applied := make([]int, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		wg.Go(func() {
+			<-start
+			applied[i], errs[i] = db.Migrate(ctx)
+		})
+	}
+	close(start)
+	wg.Wait()
+	total := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("Migrate %d: %v", i, errs[i])
+		}
+		total += applied[i]
+	}
+	if total != len(ms) {
+		t.Errorf("stores applied %d migrations in total, want %d", total, len(ms))
+	}
+}
+
+// TestHLC checks that HLCs increase when the clock stands still, after a
+// restart whose clock is behind the stored entries, and across two nodes
+// whose clocks disagree.
+func TestHLC(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	frozen := func() time.Time { return now }
+	db, dsn := openTemp(t, Options{Region: "us-east-1", Clock: frozen}, true)
+	for i := range 3 {
+		mustCreate(t, db, fmt.Sprintf("us-east-1_a%d", i))
+	}
+	db.Close()
+
+	// A restarted node whose clock is an hour behind, and a second node
+	// further behind still, writing in turn.
+	behind, err := Open(ctx, dsn, Options{Region: "us-east-1", Clock: func() time.Time { return now.Add(-time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer behind.Close()
+	further, err := Open(ctx, dsn, Options{Region: "us-east-1", Clock: func() time.Time { return now.Add(-2 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer further.Close()
+	mustCreate(t, behind, "us-east-1_b")
+	mustCreate(t, further, "us-east-1_c")
+	mustCreate(t, behind, "us-east-1_d")
+
+	changes, err := behind.Changes(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 6 {
+		t.Fatalf("got %d changes, want 6", len(changes))
+	}
+	for i := 1; i < len(changes); i++ {
+		if changes[i].HLC <= changes[i-1].HLC {
+			t.Errorf("change %d HLC %d is not above %d", i, changes[i].HLC, changes[i-1].HLC)
+		}
+	}
+	if got := storage.HLCTime(changes[0].HLC); !got.Equal(now) {
+		t.Errorf("first HLC time = %v, want the clock's %v", got, now)
+	}
+}
+
+func mustCreate(t testing.TB, s storage.Store, id string) {
+	t.Helper()
+	p := &storage.UserPool{
+		ID: id, Region: "us-east-1", Name: "bench", Config: []byte(`{"Name":"bench"}`),
+		CreatedAt: time.Now(), UpdatedAt: time.Now(),
+	}
+	if err := s.CreateUserPool(context.Background(), p); err != nil {
+		t.Fatalf("CreateUserPool(%q): %v", id, err)
+	}
+}
+
+func BenchmarkCreateUserPool(b *testing.B) {
+	db, _ := openTemp(b, Options{Region: "us-east-1"}, true)
+	i := 0
+	for b.Loop() {
+		mustCreate(b, db, fmt.Sprintf("us-east-1_%09d", i))
+		i++
+	}
+}
+
+func BenchmarkGetUserPool(b *testing.B) {
+	db, _ := openTemp(b, Options{Region: "us-east-1"}, true)
+	mustCreate(b, db, "us-east-1_bench")
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := db.GetUserPool(ctx, "us-east-1_bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// normalize returns a copy of p as it will be stored: times in UTC truncated
+// to the microseconds TIMESTAMPTZ keeps, and version set. The change-log
+// state is encoded from this copy, so it equals what GetUserPool returns.
+func normalize(p *storage.UserPool, version int64) storage.UserPool {
+	rec := *p
+	rec.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
+	rec.UpdatedAt = p.UpdatedAt.UTC().Truncate(time.Microsecond)
+	rec.Version = version
+	return rec
+}
+
+// configBytes returns Config for the NOT NULL config column.
+func configBytes(c []byte) []byte {
+	if c == nil {
+		return []byte{}
+	}
+	return c
+}
+
+// CreateUserPool stores p with version 1 and sets p.Version to 1. It returns
+// storage.ErrAlreadyExists if a pool with p.ID exists.
+func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
+	rec := normalize(p, 1)
+	state, err := storage.EncodeUserPool(&rec)
+	if err != nil {
+		return err
+	}
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO user_pools
+			(id, region, name, config, created_at, updated_at, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
+			rec.CreatedAt, rec.UpdatedAt, rec.Version)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("create user pool %q: %w", p.ID, storage.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: create user pool %q: %w", p.ID, err)
+		}
+		return db.appendChange(ctx, tx, storage.ChangeCreate, storage.EntityUserPool, rec.ID, state)
+	})
+	if err != nil {
+		return err
+	}
+	p.Version = rec.Version
+	return nil
+}
+
+// GetUserPool returns the pool with id, or storage.ErrNotFound.
+func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
+	row := db.pool.QueryRow(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE id = $1`, id)
+	p, err := scanUserPool(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("get user pool %q: %w", id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get user pool %q: %w", id, err)
+	}
+	return p, nil
+}
+
+// UpdateUserPool replaces the pool when p.Version is the stored version and
+// sets p.Version to the new version. It returns storage.ErrNotFound or
+// storage.ErrConflict.
+func (db *DB) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+	rec := normalize(p, p.Version+1)
+	state, err := storage.EncodeUserPool(&rec)
+	if err != nil {
+		return err
+	}
+	err = db.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE user_pools
+			SET region = $1, name = $2, config = $3, created_at = $4, updated_at = $5, version = $6
+			WHERE id = $7 AND version = $8`,
+			rec.Region, rec.Name, configBytes(rec.Config),
+			rec.CreatedAt, rec.UpdatedAt, rec.Version,
+			rec.ID, p.Version)
+		if err != nil {
+			return fmt.Errorf("postgres: update user pool %q: %w", p.ID, err)
+		}
+		if err := checkAffected(ctx, tx, tag, "update", p.ID); err != nil {
+			return err
+		}
+		return db.appendChange(ctx, tx, storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state)
+	})
+	if err != nil {
+		return err
+	}
+	p.Version = rec.Version
+	return nil
+}
+
+// DeleteUserPool deletes the pool with id when version is the stored
+// version. It returns storage.ErrNotFound or storage.ErrConflict.
+func (db *DB) DeleteUserPool(ctx context.Context, id string, version int64) error {
+	return db.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM user_pools WHERE id = $1 AND version = $2`, id, version)
+		if err != nil {
+			return fmt.Errorf("postgres: delete user pool %q: %w", id, err)
+		}
+		if err := checkAffected(ctx, tx, tag, "delete", id); err != nil {
+			return err
+		}
+		return db.appendChange(ctx, tx, storage.ChangeDelete, storage.EntityUserPool, id, nil)
+	})
+}
+
+// checkAffected returns nil when tag reports a changed row, and otherwise
+// tells a missing pool (storage.ErrNotFound) from a stale version
+// (storage.ErrConflict). A racing writer that committed first has already
+// released its row lock, so this READ COMMITTED read sees its result.
+func checkAffected(ctx context.Context, tx pgx.Tx, tag pgconn.CommandTag, op, id string) error {
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	var v int64
+	err := tx.QueryRow(ctx, `SELECT version FROM user_pools WHERE id = $1`, id).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s user pool %q: %w", op, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %s user pool %q: %w", op, id, err)
+	}
+	return fmt.Errorf("%s user pool %q: stored version is %d: %w", op, id, v, storage.ErrConflict)
+}
+
+// ListUserPools returns up to in.Limit pools of in.Region with IDs greater
+// than in.AfterID, ordered by ID (byte order).
+func (db *DB) ListUserPools(ctx context.Context, in storage.ListUserPoolsInput) ([]*storage.UserPool, error) {
+	if in.Limit <= 0 {
+		return nil, fmt.Errorf("postgres: list user pools: limit %d is not positive", in.Limit)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE region = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		in.Region, in.AfterID, in.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list user pools: %w", err)
+	}
+	pools, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*storage.UserPool, error) {
+		return scanUserPool(row)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list user pools: %w", err)
+	}
+	return pools, nil
+}
+
+func scanUserPool(row pgx.Row) (*storage.UserPool, error) {
+	var p storage.UserPool
+	if err := row.Scan(&p.ID, &p.Region, &p.Name, &p.Config, &p.CreatedAt, &p.UpdatedAt, &p.Version); err != nil {
+		return nil, err
+	}
+	if len(p.Config) == 0 {
+		p.Config = nil
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	return &p, nil
+}

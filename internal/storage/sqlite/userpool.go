@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// normalize returns a copy of p as it will be stored: times in UTC truncated
+// to the microseconds the schema keeps, and version set. The change-log
+// state is encoded from this copy, so it equals what GetUserPool returns.
+func normalize(p *storage.UserPool, version int64) storage.UserPool {
+	rec := *p
+	rec.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
+	rec.UpdatedAt = p.UpdatedAt.UTC().Truncate(time.Microsecond)
+	rec.Version = version
+	return rec
+}
+
+// configBytes returns Config for the NOT NULL config column.
+func configBytes(c []byte) []byte {
+	if c == nil {
+		return []byte{}
+	}
+	return c
+}
+
+// CreateUserPool stores p with version 1 and sets p.Version to 1. It returns
+// storage.ErrAlreadyExists if a pool with p.ID exists.
+func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
+	rec := normalize(p, 1)
+	state, err := storage.EncodeUserPool(&rec)
+	if err != nil {
+		return err
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_pools
+			(id, region, name, config, created_at, updated_at, version)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
+			toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("create user pool %q: %w", p.ID, storage.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: create user pool %q: %w", p.ID, err)
+		}
+		return db.appendChange(ctx, tx, storage.ChangeCreate, storage.EntityUserPool, rec.ID, state)
+	})
+	if err != nil {
+		return err
+	}
+	p.Version = rec.Version
+	return nil
+}
+
+// GetUserPool returns the pool with id, or storage.ErrNotFound.
+func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
+	row := db.r.QueryRowContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE id = ?`, id)
+	p, err := scanUserPool(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get user pool %q: %w", id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get user pool %q: %w", id, err)
+	}
+	return p, nil
+}
+
+// UpdateUserPool replaces the pool when p.Version is the stored version and
+// sets p.Version to the new version. It returns storage.ErrNotFound or
+// storage.ErrConflict.
+func (db *DB) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+	rec := normalize(p, p.Version+1)
+	state, err := storage.EncodeUserPool(&rec)
+	if err != nil {
+		return err
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE user_pools
+			SET region = ?, name = ?, config = ?, created_at = ?, updated_at = ?, version = ?
+			WHERE id = ? AND version = ?`,
+			rec.Region, rec.Name, configBytes(rec.Config),
+			toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
+			rec.ID, p.Version)
+		if err != nil {
+			return fmt.Errorf("sqlite: update user pool %q: %w", p.ID, err)
+		}
+		if err := checkAffected(ctx, tx, res, "update", p.ID); err != nil {
+			return err
+		}
+		return db.appendChange(ctx, tx, storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state)
+	})
+	if err != nil {
+		return err
+	}
+	p.Version = rec.Version
+	return nil
+}
+
+// DeleteUserPool deletes the pool with id when version is the stored
+// version. It returns storage.ErrNotFound or storage.ErrConflict.
+func (db *DB) DeleteUserPool(ctx context.Context, id string, version int64) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`DELETE FROM user_pools WHERE id = ? AND version = ?`, id, version)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete user pool %q: %w", id, err)
+		}
+		if err := checkAffected(ctx, tx, res, "delete", id); err != nil {
+			return err
+		}
+		return db.appendChange(ctx, tx, storage.ChangeDelete, storage.EntityUserPool, id, nil)
+	})
+}
+
+// checkAffected returns nil when res changed a row, and otherwise tells a
+// missing pool (storage.ErrNotFound) from a stale version
+// (storage.ErrConflict). It runs inside the write transaction, so the pool
+// cannot appear or vanish between the two statements.
+func checkAffected(ctx context.Context, tx *sql.Tx, res sql.Result, op, id string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s user pool %q: %w", op, id, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var v int64
+	err = tx.QueryRowContext(ctx, `SELECT version FROM user_pools WHERE id = ?`, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s user pool %q: %w", op, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: %s user pool %q: %w", op, id, err)
+	}
+	return fmt.Errorf("%s user pool %q: stored version is %d: %w", op, id, v, storage.ErrConflict)
+}
+
+// ListUserPools returns up to in.Limit pools of in.Region with IDs greater
+// than in.AfterID, ordered by ID (byte order).
+func (db *DB) ListUserPools(ctx context.Context, in storage.ListUserPoolsInput) ([]*storage.UserPool, error) {
+	if in.Limit <= 0 {
+		return nil, fmt.Errorf("sqlite: list user pools: limit %d is not positive", in.Limit)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE region = ? AND id > ? ORDER BY id LIMIT ?`,
+		in.Region, in.AfterID, in.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list user pools: %w", err)
+	}
+	defer rows.Close()
+	var pools []*storage.UserPool
+	for rows.Next() {
+		p, err := scanUserPool(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list user pools: %w", err)
+		}
+		pools = append(pools, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list user pools: %w", err)
+	}
+	return pools, nil
+}
+
+// scanner is *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanUserPool(s scanner) (*storage.UserPool, error) {
+	var (
+		p                storage.UserPool
+		created, updated int64
+	)
+	if err := s.Scan(&p.ID, &p.Region, &p.Name, &p.Config, &created, &updated, &p.Version); err != nil {
+		return nil, err
+	}
+	if len(p.Config) == 0 {
+		p.Config = nil
+	}
+	p.CreatedAt = fromMicros(created)
+	p.UpdatedAt = fromMicros(updated)
+	return &p, nil
+}
