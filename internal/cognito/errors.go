@@ -64,7 +64,6 @@ const (
 	CodeUnrecognizedClientException         = "UnrecognizedClientException"
 	CodeInvalidSignatureException           = "InvalidSignatureException"
 	CodeIncompleteSignatureException        = "IncompleteSignatureException"
-	CodeAccessDeniedException               = "AccessDeniedException"
 	CodeRequestEntityTooLargeException      = "RequestEntityTooLargeException"
 	CodeValidationException                 = "ValidationException"
 	CodeInternalFailure                     = "InternalFailure"

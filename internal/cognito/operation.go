@@ -45,3 +45,7 @@ type Operation struct {
 	// Errors lists the exception names the model declares for it.
 	Errors []string
 }
+
+// Empty is the output of operations whose model declares none; it is sent
+// as an empty JSON object.
+type Empty struct{}

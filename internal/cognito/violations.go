@@ -88,19 +88,12 @@ func MapKeyPath(parent string) string {
 	return parent + ".key"
 }
 
-// RenderValue formats a value for a violation message: strings in single
-// quotes, numbers bare, lists as '[a, b]', maps as '{k=v}', structures as
+// RenderValue formats a value for a violation message, in single quotes as
+// AWS prints every value: strings and numbers as they are, lists as '[a, b]', maps as '{k=v}', structures as
 // '{Member=value, ...}' without unset members, and blobs the way a Java
 // ByteBuffer prints itself.
 func RenderValue(value any) string {
-	rv := reflect.ValueOf(value)
-	switch rv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64, reflect.Bool:
-		return render(rv)
-	}
-	return "'" + render(rv) + "'"
+	return "'" + render(reflect.ValueOf(value)) + "'"
 }
 
 func render(rv reflect.Value) string {

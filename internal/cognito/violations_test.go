@@ -25,7 +25,7 @@ func TestViolations(t *testing.T) {
 	}
 	want := "5 validation errors detected: " +
 		"Value null at 'poolName' failed to satisfy constraint: Member must not be null; " +
-		"Value 3 at 'policies.minimumLength' failed to satisfy constraint: Member must have value greater than or equal to 6; " +
+		"Value '3' at 'policies.minimumLength' failed to satisfy constraint: Member must have value greater than or equal to 6; " +
 		"Value at 'userAttributes.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 2; " +
 		"Value '' at 'tags.key' failed to satisfy constraint: Member must have length greater than or equal to 1; " +
 		"Value 'vvv' at 'tags.k' failed to satisfy constraint: Member must have length less than or equal to 2"
@@ -48,8 +48,8 @@ func TestRenderValue(t *testing.T) {
 		want string
 	}{
 		{"x", "'x'"},
-		{int32(7), "7"},
-		{int64(-7), "-7"},
+		{int32(7), "'7'"},
+		{int64(-7), "'-7'"},
 		{[]string{}, "'[]'"},
 		{[]string{"a", "b"}, "'[a, b]'"},
 		{map[string]string{"b": "2", "a": "1"}, "'{a=1, b=2}'"},

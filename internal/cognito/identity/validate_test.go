@@ -110,7 +110,7 @@ func TestValidate(t *testing.T) {
 		{
 			name: "long range",
 			in:   &identity.GetOpenIdTokenForDeveloperIdentityInput{IdentityPoolId: ptr(poolID), Logins: map[string]string{"login.example": "u"}, TokenDuration: ptr[int64](86401)},
-			want: "1 validation error detected: Value 86401 at 'tokenDuration' failed to satisfy constraint: Member must have value less than or equal to 86400",
+			want: "1 validation error detected: Value '86401' at 'tokenDuration' failed to satisfy constraint: Member must have value less than or equal to 86400",
 		},
 		{
 			name: "update takes the pool structure",

@@ -189,7 +189,7 @@ func TestValidate(t *testing.T) {
 				PoolName: ptr("p"),
 				Policies: &idp.UserPoolPolicyType{PasswordPolicy: &idp.PasswordPolicyType{MinimumLength: ptr[int32](3)}},
 			},
-			want: "1 validation error detected: Value 3 at 'policies.passwordPolicy.minimumLength' failed to satisfy constraint: Member must have value greater than or equal to 6",
+			want: "1 validation error detected: Value '3' at 'policies.passwordPolicy.minimumLength' failed to satisfy constraint: Member must have value greater than or equal to 6",
 		},
 		{
 			name: "integer above max",
@@ -197,7 +197,7 @@ func TestValidate(t *testing.T) {
 				PoolName: ptr("p"),
 				Policies: &idp.UserPoolPolicyType{PasswordPolicy: &idp.PasswordPolicyType{MinimumLength: ptr[int32](100)}},
 			},
-			want: "1 validation error detected: Value 100 at 'policies.passwordPolicy.minimumLength' failed to satisfy constraint: Member must have value less than or equal to 99",
+			want: "1 validation error detected: Value '100' at 'policies.passwordPolicy.minimumLength' failed to satisfy constraint: Member must have value less than or equal to 99",
 		},
 		{
 			name: "string too long",

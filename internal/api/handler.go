@@ -1,0 +1,330 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/identity"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+const contentType = "application/x-amz-json-1.1"
+
+// DefaultMaxBodyBytes is the body limit when Options leaves it zero.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Service names as they appear in SigV4 credential scopes.
+const (
+	serviceIDP      = "cognito-idp"
+	serviceIdentity = "cognito-identity"
+)
+
+// Observer receives one observation per request, for metrics.
+type Observer interface {
+	ObserveRequest(service, operation, outcome string, elapsed time.Duration)
+}
+
+// Options configures the API handler.
+type Options struct {
+	// Pools is the user-pool engine.
+	Pools *userpool.Service
+	// AccountID is the AWS account ID that ARNs carry.
+	AccountID string
+	// Regions limits the regions requests may address; empty allows any
+	// valid region name.
+	Regions []string
+	// Credentials maps access key IDs to secret access keys.
+	Credentials map[string]string
+	// AcceptAnySignature accepts any well-formed SigV4 header without
+	// checking the key or signature. A development setting; off by default.
+	AcceptAnySignature bool
+	// MaxBodyBytes is the largest request body read; DefaultMaxBodyBytes
+	// when zero.
+	MaxBodyBytes int64
+	// Logger receives request logs; nil discards them.
+	Logger *slog.Logger
+	// Observer receives per-request metrics; may be nil.
+	Observer Observer
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// operation is one dispatchable operation: its model entry and the engine
+// method that serves it (nil when cognate does not implement it yet).
+type operation struct {
+	cognito.Operation
+	scopeService string
+	handler
+}
+
+// serveFunc runs one operation on a decoded, validated input.
+type serveFunc func(ctx context.Context, c userpool.Caller, in cognito.Input) (any, error)
+
+// Handler serves the Cognito JSON API.
+type Handler struct {
+	opts     Options
+	log      *slog.Logger
+	sig      *SigV4Verifier
+	ops      map[string]operation
+	maxBody  int64
+	clock    func() time.Time
+	observer Observer
+}
+
+// NewHandler returns the API handler.
+func NewHandler(opts Options) *Handler {
+	h := &Handler{opts: opts, log: opts.Logger, maxBody: opts.MaxBodyBytes, clock: opts.Clock, observer: opts.Observer}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.clock == nil {
+		h.clock = time.Now
+	}
+	h.sig = &SigV4Verifier{
+		Lookup: func(id string) (string, bool) {
+			s, ok := opts.Credentials[id]
+			return s, ok
+		},
+		Services:           []string{serviceIDP, serviceIdentity},
+		Now:                h.clock,
+		AcceptAnySignature: opts.AcceptAnySignature,
+	}
+	h.ops = buildOperations(idpHandlers(opts.Pools), identityHandlers())
+	return h
+}
+
+// buildOperations joins the generated operation tables with the engine
+// methods that serve them.
+func buildOperations(idpServe, identityServe map[string]handler) map[string]operation {
+	ops := map[string]operation{}
+	for _, op := range idp.Operations {
+		ops[op.Service+"."+op.Name] = operation{Operation: op, scopeService: serviceIDP, handler: idpServe[op.Name]}
+	}
+	for _, op := range identity.Operations {
+		ops[op.Service+"."+op.Name] = operation{Operation: op, scopeService: serviceIdentity, handler: identityServe[op.Name]}
+	}
+	return ops
+}
+
+// Implemented reports whether cognate serves the operation of the given
+// service target prefix.
+func (h *Handler) Implemented(service, name string) bool {
+	op, ok := h.ops[service+"."+name]
+	return ok && op.serve != nil
+}
+
+// newRequestID returns a random UUID in the form AWS request IDs take.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// ServeHTTP handles one API request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.clock()
+	requestID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", requestID)
+	service, name := "unknown", "unknown"
+	var outcome string
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("panic serving request", "request_id", requestID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			ce := writeError(w, h.log, requestID, cognito.InternalErrorException("Internal error"))
+			outcome = ce.Code
+		}
+		elapsed := h.clock().Sub(start)
+		if h.observer != nil {
+			h.observer.ObserveRequest(service, name, outcome, elapsed)
+		}
+		level := slog.LevelInfo
+		if outcome != "success" && cognito.StatusFor(outcome) >= 500 {
+			level = slog.LevelError
+		}
+		h.log.Log(r.Context(), level, "request", "request_id", requestID, "service", service, "operation", name,
+			"outcome", outcome, "duration_ms", float64(elapsed.Microseconds())/1000)
+	}()
+
+	op, body, err := h.prepare(r, &service, &name)
+	if err == nil {
+		var out any
+		out, err = h.run(r, op, body)
+		if err == nil {
+			writeOutput(w, out)
+			outcome = "success"
+			return
+		}
+	}
+	outcome = writeError(w, h.log, requestID, err).Code
+}
+
+// prepare finds the operation and reads the body within the size limit.
+func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []byte, error) {
+	if r.Method != http.MethodPost {
+		return operation{}, nil, cognito.NewError(cognito.CodeUnknownOperationException, "Only POST requests are accepted.")
+	}
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := h.ops[target]
+	if !ok {
+		return operation{}, nil, cognito.NewError(cognito.CodeUnknownOperationException, fmt.Sprintf("Unknown operation: %q", target))
+	}
+	*service, *name = op.Service, op.Name
+	if r.ContentLength > h.maxBody {
+		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", h.maxBody))
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+	if err != nil {
+		return op, nil, cognito.NewError(cognito.CodeSerializationException, "The request body could not be read.")
+	}
+	if int64(len(body)) > h.maxBody {
+		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", h.maxBody))
+	}
+	return op, body, nil
+}
+
+// run authorizes, decodes, validates and serves one request.
+func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
+	caller, err := h.authorize(r, op, body)
+	if err != nil {
+		return nil, err
+	}
+	in := op.NewInput()
+	if err := decode(body, in); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	if caller.Region == "" {
+		caller.Region = h.regionOfInput(in)
+	}
+	if op.serve == nil {
+		return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement %s yet.", op.Name))
+	}
+	return op.serve(r.Context(), caller, in)
+}
+
+// authorize checks the caller. IAM-authorized operations need a valid SigV4
+// signature whose scope names this operation's service and an allowed
+// region; that region is the caller's region. Unsigned operations find
+// their region later, from the input.
+func (h *Handler) authorize(r *http.Request, op operation, body []byte) (userpool.Caller, error) {
+	if op.Auth != cognito.AuthIAM {
+		return userpool.Caller{}, nil
+	}
+	scope, cerr := h.sig.Verify(r, body)
+	if cerr != nil {
+		return userpool.Caller{}, cerr
+	}
+	if scope.Service != op.scopeService {
+		return userpool.Caller{}, cognito.NewError(cognito.CodeInvalidSignatureException,
+			fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", op.scopeService))
+	}
+	if !h.regionAllowed(scope.Region) {
+		return userpool.Caller{}, cognito.NewError(cognito.CodeInvalidSignatureException, "Credential should be scoped to a valid region. ")
+	}
+	return userpool.Caller{Region: scope.Region, AccessKeyID: scope.AccessKeyID}, nil
+}
+
+func (h *Handler) regionAllowed(region string) bool {
+	return cognito.ValidRegion(region) && (len(h.opts.Regions) == 0 || slices.Contains(h.opts.Regions, region))
+}
+
+// regionOfInput returns the region an unsigned request addresses: the
+// region part of its UserPoolId (or IdentityPoolId) member.
+func (h *Handler) regionOfInput(in cognito.Input) string {
+	b, _ := json.Marshal(in)
+	var ids struct{ UserPoolId, IdentityPoolId string }
+	_ = json.Unmarshal(b, &ids)
+	for _, id := range []string{ids.UserPoolId, ids.IdentityPoolId} {
+		if r := cognito.RegionOfPoolID(id); r != "" && h.regionAllowed(r) {
+			return r
+		}
+	}
+	return ""
+}
+
+// decode reads a JSON body into in. An empty body is an empty object.
+// Malformed JSON and members of the wrong type are SerializationException,
+// naming the member where the decoder knows it.
+func decode(body []byte, in any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(in); err != nil {
+		return serializationError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return cognito.NewError(cognito.CodeSerializationException, "Unexpected content after the JSON object.")
+	}
+	return nil
+}
+
+func serializationError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return cognito.NewError(cognito.CodeSerializationException,
+			fmt.Sprintf("Unexpected value type for member '%s': expected %s, got %s.", typeErr.Field, jsonKind(typeErr.Type.String()), typeErr.Value))
+	case errors.As(err, &typeErr):
+		return cognito.NewError(cognito.CodeSerializationException, fmt.Sprintf("Expected a JSON object, got %s.", typeErr.Value))
+	case errors.As(err, &syntaxErr):
+		return cognito.NewError(cognito.CodeSerializationException, fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntaxErr.Offset))
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	return cognito.NewError(cognito.CodeSerializationException, "The request body could not be read: "+msg)
+}
+
+// jsonKind names a Go type by the JSON kind it decodes from.
+func jsonKind(goType string) string {
+	t := strings.TrimLeft(goType, "*")
+	switch {
+	case t == "string" || strings.HasSuffix(t, "Type") && !strings.Contains(t, "."):
+		return "string"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "float") || strings.HasPrefix(t, "uint"):
+		return "number"
+	case t == "bool":
+		return "boolean"
+	case strings.HasPrefix(t, "[]"):
+		return "list"
+	case strings.HasPrefix(t, "map"):
+		return "map"
+	case strings.HasSuffix(t, "Timestamp"):
+		return "timestamp"
+	}
+	return "structure"
+}
+
+// writeOutput writes a successful response.
+func writeOutput(w http.ResponseWriter, out any) {
+	body, err := json.Marshal(out)
+	if err != nil {
+		body = []byte("{}")
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+

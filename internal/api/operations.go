@@ -1,0 +1,53 @@
+package api
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// handler is an engine method adapted to the dispatch table, with the input
+// type it takes.
+type handler struct {
+	serve  serveFunc
+	inType reflect.Type
+}
+
+// handle adapts an engine method to the dispatch table. The input type must
+// be the one the operation table's NewInput returns; TestHandlerInputTypes
+// checks that for every entry.
+func handle[In any, Out any](f func(context.Context, userpool.Caller, *In) (*Out, error)) handler {
+	return handler{inType: reflect.TypeFor[*In](), serve: func(ctx context.Context, c userpool.Caller, in cognito.Input) (any, error) {
+		typed, ok := any(in).(*In)
+		if !ok {
+			return nil, cognito.InternalErrorException("Internal error")
+		}
+		out, err := f(ctx, c, typed)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}}
+}
+
+// idpHandlers lists the user-pool operations cognate serves.
+func idpHandlers(p *userpool.Service) map[string]handler {
+	return map[string]handler{
+		"CreateUserPool":      handle(p.CreateUserPool),
+		"DescribeUserPool":    handle(p.DescribeUserPool),
+		"UpdateUserPool":      handle(p.UpdateUserPool),
+		"DeleteUserPool":      handle(p.DeleteUserPool),
+		"ListUserPools":       handle(p.ListUserPools),
+		"AddCustomAttributes": handle(p.AddCustomAttributes),
+		"TagResource":         handle(p.TagResource),
+		"UntagResource":       handle(p.UntagResource),
+		"ListTagsForResource": handle(p.ListTagsForResource),
+	}
+}
+
+// identityHandlers lists the identity-pool operations cognate serves.
+func identityHandlers() map[string]handler {
+	return map[string]handler{}
+}

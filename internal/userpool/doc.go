@@ -1,0 +1,12 @@
+// Package userpool is the engine for user pools: creating, describing,
+// updating, listing and deleting pools, their schema of standard and custom
+// attributes, and their tags, with the defaults Cognito fills in and the
+// rules and exceptions it applies. Later it holds app clients, users,
+// groups, attributes, password policy and remembered devices.
+//
+// It may import internal/cognito (and its generated idp and identity wire
+// packages), internal/storage, internal/tokens, internal/messaging and
+// internal/triggers; never an edge (api, oidc, admin) or a storage backend.
+// The engine decides which Cognito exception applies: storage sentinels
+// arrive here and leave as *cognito.Error.
+package userpool

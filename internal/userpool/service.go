@@ -1,0 +1,93 @@
+package userpool
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// Options configures a Service.
+type Options struct {
+	// AccountID is the AWS account ID that ARNs carry.
+	AccountID string
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives engine logs; nil discards them.
+	Logger *slog.Logger
+	// PaginationKey signs pagination tokens. Nodes that serve the same store
+	// must share it; nil means a random key per process.
+	PaginationKey []byte
+}
+
+// Caller is who makes a request, as the edge established it.
+type Caller struct {
+	// Region is the region the request addresses: the region of its SigV4
+	// signing scope, or for unsigned requests the region of the pool ID.
+	Region string
+	// AccessKeyID is the signing key of an IAM-authorized request.
+	AccessKeyID string
+}
+
+// Service implements the user-pool operations.
+type Service struct {
+	store   storage.Store
+	account string
+	clock   func() time.Time
+	log     *slog.Logger
+	pages   pageSigner
+}
+
+// New returns a Service on store.
+func New(store storage.Store, opts Options) *Service {
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	key := opts.PaginationKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			panic("crypto/rand: " + err.Error())
+		}
+	}
+	s.pages = pageSigner{key: key}
+	return s
+}
+
+// now returns the current time truncated to milliseconds, the precision the
+// stores keep and the wire carries.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
+
+// internal wraps an unexpected error as InternalErrorException; the cause is
+// logged by the edge and never sent.
+func internal(err error) error {
+	var ce *cognito.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return cognito.InternalErrorException("Internal error").WithCause(err)
+}
+
+// retry runs a read-modify-write until it does not conflict, a few times,
+// then reports ConcurrentModificationException.
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for range 5 {
+		err = f()
+		if !errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return internal(ctx.Err())
+		}
+	}
+	return cognito.ConcurrentModificationException("The resource was modified by another request. Try again.").WithCause(err)
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test of cognate. This is the README's test command; CI runs it
+# through .ci/run.
+#
+# PostgreSQL: the tests use COGNATE_TEST_POSTGRES_DSN when it is set. When it
+# is not, this script looks for a server on 127.0.0.1:5432 (database "test")
+# and uses it if one answers. With COGNATE_REQUIRE_POSTGRES=1 (set by CI) a
+# missing server fails the run instead of skipping those tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${COGNATE_TEST_POSTGRES_DSN:-}" ]; then
+  for dsn in "postgres://postgres@127.0.0.1:5432/test?sslmode=disable" \
+             "postgres://root@127.0.0.1:5432/test?sslmode=disable"; do
+    if go run ./internal/storage/postgres/pgprobe "$dsn" >/dev/null 2>&1; then
+      export COGNATE_TEST_POSTGRES_DSN="$dsn"
+      break
+    fi
+  done
+fi
+if [ -z "${COGNATE_TEST_POSTGRES_DSN:-}" ]; then
+  if [ "${COGNATE_REQUIRE_POSTGRES:-}" = "1" ]; then
+    echo "PostgreSQL is required (COGNATE_REQUIRE_POSTGRES=1) but none answered on 127.0.0.1:5432" >&2
+    exit 1
+  fi
+  echo "################################################################"
+  echo "## PostgreSQL not found: the PostgreSQL tests will be SKIPPED ##"
+  echo "################################################################"
+fi
+
+go vet ./...
+go test -count=1 -timeout 20m "$@" ./...
