@@ -327,4 +327,3 @@ func writeOutput(w http.ResponseWriter, out any) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
-

@@ -113,7 +113,7 @@ func TestMalformedInput(t *testing.T) {
 		{"oversized body without length", func() *http.Request {
 			r := signedRequest(t, create, `{"PoolName":"`+strings.Repeat("x", 5000)+`"}`)
 			r.ContentLength = -1
-			r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"PoolName":"`+strings.Repeat("x", 5000)+`"}`)))
+			r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"PoolName":"` + strings.Repeat("x", 5000) + `"}`)))
 			return r
 		}, 413, "RequestEntityTooLargeException", ""},
 		{"unsigned IAM operation", func() *http.Request {

@@ -599,4 +599,3 @@ func (s *Service) ListTagsForResource(ctx context.Context, c Caller, in *idp.Lis
 	}
 	return &idp.ListTagsForResourceResponse{Tags: tags}, nil
 }
-
