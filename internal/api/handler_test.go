@@ -198,3 +198,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestRegionLimits(t *testing.T) {
+	h := newTestHandler(t, func(o *Options) { o.Regions = []string{"eu-west-1"} })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, signedRequest(t, "AWSCognitoIdentityProviderService.ListUserPools", `{"MaxResults":10}`))
+	var we wireError
+	_ = json.Unmarshal(rec.Body.Bytes(), &we)
+	if rec.Code != 400 || we.Type != "InvalidSignatureException" {
+		t.Errorf("us-east-1 request on a eu-west-1 server: %d %s %s", rec.Code, we.Type, we.Message)
+	}
+}
+
+func TestPublicOperationNeedsNoSignature(t *testing.T) {
+	h := newTestHandler(t)
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"abc"}`))
+	r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	var we wireError
+	_ = json.Unmarshal(rec.Body.Bytes(), &we)
+	if we.Type != "UnsupportedOperationException" {
+		t.Errorf("unsigned InitiateAuth reached %s (%s), want the not-implemented answer past authorization", we.Type, we.Message)
+	}
+}
