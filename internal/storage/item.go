@@ -1,0 +1,188 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+	"unicode/utf8"
+)
+
+// Item is a stored record of one of the kinds that live inside a user pool:
+// app clients, users, groups, group memberships, resource servers, domains,
+// UI customizations, and the records later issues add (devices, refresh
+// tokens, …). The store keeps Data as opaque JSON; the engine that owns a
+// kind defines its shape. Keys and Index are what the store looks items up
+// and lists them by, so every kind is served by the same few methods and the
+// same two tables, without a migration per kind.
+type Item struct {
+	// Kind names the record type, e.g. "client" or "user".
+	Kind string
+	// ID is unique within Kind across the whole store (engines prefix it
+	// with the pool ID where the natural name is only unique in a pool).
+	ID string
+	// Pool is the ID of the user pool the item belongs to, or "".
+	Pool string
+	// Data is the item's state as JSON; it round-trips byte for byte.
+	Data []byte
+	// Keys are unique lookup strings, unique within Kind across the store
+	// (e.g. "<pool>/username/<folded name>"). Create and Update fail with a
+	// *KeyConflictError when another item of the kind holds one of them.
+	Keys []string
+	// Index are non-unique strings that ScanIndex finds the item by, in
+	// byte order (e.g. "<pool>/email/<value>").
+	Index []string
+	// CreatedAt and UpdatedAt are set by the caller.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Version counts writes, as for UserPool: Create stores 1; Update and
+	// Delete require the stored version; Update sets Version to the new one.
+	Version int64
+}
+
+// KeyConflictError reports the unique key another item already holds. It
+// matches ErrAlreadyExists with errors.Is.
+type KeyConflictError struct {
+	Kind, Key string
+}
+
+func (e *KeyConflictError) Error() string {
+	return "storage: key already exists: " + e.Kind + " " + e.Key
+}
+
+// Is makes errors.Is(err, ErrAlreadyExists) true.
+func (e *KeyConflictError) Is(target error) bool { return target == ErrAlreadyExists }
+
+// ConflictingKey returns the key of a *KeyConflictError in err's chain, or
+// "" when there is none.
+func ConflictingKey(err error) string {
+	var kc *KeyConflictError
+	if errors.As(err, &kc) {
+		return kc.Key
+	}
+	return ""
+}
+
+// ListItemsInput selects a page of one pool's items of a kind, by ID.
+type ListItemsInput struct {
+	Kind, Pool string
+	// AfterID starts the page after this ID ("" for the first page).
+	AfterID string
+	// Limit is the page size; it must be positive.
+	Limit int
+}
+
+// ScanInput selects index entries of a kind whose key starts with Prefix
+// (byte-wise and literal: no character is a wildcard), or equals it when
+// Exact is set, in (key, ID) order.
+type ScanInput struct {
+	Kind   string
+	Prefix string
+	Exact  bool
+	// AfterKey and AfterID continue after the entry (AfterKey, AfterID);
+	// both empty for the first page.
+	AfterKey, AfterID string
+	// Limit is the page size; it must be positive.
+	Limit int
+}
+
+// IndexEntry is one index key and the item that carries it.
+type IndexEntry struct {
+	Key  string
+	Item *Item
+}
+
+// ItemReader reads items. A Store answers it outside any transaction; a Tx
+// answers it inside its transaction, where GetItem and GetItemByKey also
+// lock the row they return until the transaction ends, so a read-check-write
+// inside one Tx cannot interleave with another writer of the same item.
+type ItemReader interface {
+	// GetItem returns the item of kind with id, or ErrNotFound.
+	GetItem(ctx context.Context, kind, id string) (*Item, error)
+	// GetItemByKey returns the item of kind holding the unique key, or
+	// ErrNotFound.
+	GetItemByKey(ctx context.Context, kind, key string) (*Item, error)
+	// ListItems returns up to in.Limit items of in.Kind in in.Pool with IDs
+	// greater than in.AfterID, in ID order.
+	ListItems(ctx context.Context, in ListItemsInput) ([]*Item, error)
+	// ScanIndex returns up to in.Limit index entries matching in, in
+	// (key, ID) order. It must use the index: its cost grows with the
+	// entries returned, not with the size of the kind.
+	ScanIndex(ctx context.Context, in ScanInput) ([]IndexEntry, error)
+	// CountItems returns how many items of kind belong to pool.
+	CountItems(ctx context.Context, kind, pool string) (int64, error)
+}
+
+// Tx is one transaction. Every write made through it commits together with
+// its change-log entries, or not at all.
+type Tx interface {
+	ItemReader
+	// GetUserPool, UpdateUserPool and DeleteUserPool are the Store's pool
+	// methods inside the transaction; GetUserPool locks the pool's row.
+	GetUserPool(ctx context.Context, id string) (*UserPool, error)
+	UpdateUserPool(ctx context.Context, p *UserPool) error
+	DeleteUserPool(ctx context.Context, id string, version int64) error
+
+	// CreateItem stores it with Version 1. It returns ErrAlreadyExists when
+	// an item of the kind has the ID, or a *KeyConflictError (which is also
+	// ErrAlreadyExists) when another item holds one of its Keys.
+	CreateItem(ctx context.Context, it *Item) error
+	// UpdateItem replaces the item, its Keys and its Index when it.Version
+	// is the stored version, then sets it.Version to the new version. It
+	// returns ErrNotFound, ErrConflict or a *KeyConflictError.
+	UpdateItem(ctx context.Context, it *Item) error
+	// DeleteItem deletes the item with its keys and index entries when
+	// version is the stored version. It returns ErrNotFound or ErrConflict.
+	DeleteItem(ctx context.Context, kind, id string, version int64) error
+	// DeleteItems deletes every item of kind in pool and returns how many
+	// it deleted. It writes one change-log entry of kind ChangePurge whose
+	// Entity is the kind and whose Key is the pool ID.
+	DeleteItems(ctx context.Context, kind, pool string) (int64, error)
+}
+
+// ChangePurge is the change kind of DeleteItems: every item of Entity in
+// the pool named by Key is gone.
+const ChangePurge ChangeKind = "purge"
+
+// Transactor runs transactions.
+type Transactor interface {
+	// Tx runs fn in one transaction and commits when fn returns nil. When
+	// fn returns an error, or the commit fails, nothing fn wrote remains.
+	// A transaction that loses a deadlock or serialization race returns an
+	// error matching ErrConflict, so callers may retry it. fn must have no
+	// effects outside tx, and must not keep tx after it returns.
+	Tx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// PrefixEnd returns the least string greater than every string that starts
+// with prefix, in byte (and code point) order, and false when there is none
+// (prefix is empty or made only of U+10FFFF). It increments the last code
+// point, skipping the surrogate range, so the bound stays valid UTF-8 for
+// databases that require it: prefix <= s < PrefixEnd(prefix) holds exactly
+// for the strings s that start with prefix.
+func PrefixEnd(prefix string) (string, bool) {
+	if !utf8.ValidString(prefix) {
+		// Not UTF-8: byte arithmetic, for stores that compare bytes.
+		b := []byte(prefix)
+		for len(b) > 0 && b[len(b)-1] == 0xff {
+			b = b[:len(b)-1]
+		}
+		if len(b) == 0 {
+			return "", false
+		}
+		b[len(b)-1]++
+		return string(b), true
+	}
+	for prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		if r == utf8.MaxRune {
+			continue
+		}
+		next := r + 1
+		if next == 0xD800 {
+			next = 0xE000
+		}
+		return prefix + string(next), true
+	}
+	return "", false
+}
