@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"reflect"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -32,8 +33,20 @@ func handle[In any, Out any](f func(context.Context, userpool.Caller, *In) (*Out
 	}}
 }
 
-// idpHandlers lists the user-pool operations cognate serves.
+// idpHandlers lists the user-pool operations cognate serves. Each group of
+// operations keeps its table in its own operations_*.go file.
 func idpHandlers(p *userpool.Service) map[string]handler {
+	all := map[string]handler{}
+	for _, part := range []map[string]handler{
+		poolHandlers(p), clientHandlers(p), userHandlers(p), groupHandlers(p), resourceServerHandlers(p), domainHandlers(p),
+	} {
+		maps.Copy(all, part)
+	}
+	return all
+}
+
+// poolHandlers serves user pools.
+func poolHandlers(p *userpool.Service) map[string]handler {
 	return map[string]handler{
 		"CreateUserPool":      handle(p.CreateUserPool),
 		"DescribeUserPool":    handle(p.DescribeUserPool),

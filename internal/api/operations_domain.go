@@ -1,0 +1,8 @@
+package api
+
+import "github.com/cognate-dev/cognate/internal/userpool"
+
+// domainHandlers serves user-pool domains and UI customization.
+func domainHandlers(p *userpool.Service) map[string]handler {
+	return map[string]handler{}
+}

@@ -1,0 +1,8 @@
+package api
+
+import "github.com/cognate-dev/cognate/internal/userpool"
+
+// resourceServerHandlers serves resource servers and their scopes.
+func resourceServerHandlers(p *userpool.Service) map[string]handler {
+	return map[string]handler{}
+}
