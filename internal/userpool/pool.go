@@ -25,10 +25,21 @@ func poolNotFound(id string) error {
 	return cognito.ResourceNotFoundException(fmt.Sprintf("User pool %s does not exist.", id))
 }
 
+// poolReader reads pools: a storage.Store, or a storage.Tx (which locks
+// the pool's row until the transaction ends).
+type poolReader interface {
+	GetUserPool(ctx context.Context, id string) (*storage.UserPool, error)
+}
+
 // loadPool reads a pool and decodes its description. A pool in another
 // region is reported as missing, as it would be at that region's endpoint.
 func (s *Service) loadPool(ctx context.Context, c Caller, id string) (*storage.UserPool, *idp.UserPoolType, error) {
-	rec, err := s.store.GetUserPool(ctx, id)
+	return loadPoolFrom(ctx, s.store, c, id)
+}
+
+// loadPoolFrom is loadPool reading through r.
+func loadPoolFrom(ctx context.Context, r poolReader, c Caller, id string) (*storage.UserPool, *idp.UserPoolType, error) {
+	rec, err := r.GetUserPool(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, poolNotFound(id)
 	}

@@ -1,0 +1,128 @@
+package userpool
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// Item kinds this package stores. Each kind's Data is the JSON of the
+// matching record type.
+const (
+	kindUser           = "user"            // userRecord; ID is the user's sub
+	kindClient         = "client"          // ID is the client ID
+	kindGroup          = "group"           // ID is "<pool>/<group name>"
+	kindGroupMember    = "group_member"    // ID is "<pool>/<group name>/<sub>"
+	kindResourceServer = "resource_server" // ID is "<pool>/<identifier>"
+	kindDomain         = "domain"          // ID is the domain name
+	kindUICustomize    = "ui_customization"
+)
+
+// userRecord is a stored user (item kind "user", ID = sub). Later features
+// add members; JSON names are part of the stored format and never change.
+type userRecord struct {
+	// Username is the internal username as created (case preserved). With
+	// UsernameAttributes it is a UUID equal to sub.
+	Username string `json:"username"`
+	// Sub is the immutable UUID that identifies the user.
+	Sub string `json:"sub"`
+	// Attributes holds every attribute but sub, by name (custom ones with
+	// their custom: or dev:custom: prefix), values as Cognito sends them.
+	Attributes map[string]string `json:"attributes"`
+	Enabled    bool              `json:"enabled"`
+	// Status is a UserStatusType value.
+	Status    idp.UserStatusType `json:"status"`
+	CreatedAt time.Time          `json:"created_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	// PasswordHash is the PHC-format argon2id hash of the current password
+	// ("" when the user has none).
+	PasswordHash string `json:"password_hash,omitempty"`
+	// PasswordSetAt is when the password was last set.
+	PasswordSetAt *time.Time `json:"password_set_at,omitempty"`
+	// TemporaryPasswordExpiresAt is set while Status is
+	// FORCE_CHANGE_PASSWORD: after it, the temporary password no longer
+	// signs in and an administrator must reset it.
+	TemporaryPasswordExpiresAt *time.Time `json:"temporary_password_expires_at,omitempty"`
+	// PasswordHistory holds hashes of earlier passwords, newest first, as
+	// many as the pool's PasswordHistorySize asks.
+	PasswordHistory []string `json:"password_history,omitempty"`
+	// MFAOptions are the legacy SMS MFA settings (AdminSetUserSettings).
+	MFAOptions []idp.MFAOptionType `json:"mfa_options,omitempty"`
+	// PreferredMFA and EnabledMFA are the MFA settings (SMS_MFA,
+	// SOFTWARE_TOKEN_MFA, EMAIL_OTP).
+	PreferredMFA string   `json:"preferred_mfa,omitempty"`
+	EnabledMFA   []string `json:"enabled_mfa,omitempty"`
+}
+
+// aliasAttributes are the attributes that can be aliases or username
+// attributes.
+var aliasAttributes = []string{"email", "phone_number", "preferred_username"}
+
+// foldName returns the form of a username or alias used for uniqueness and
+// lookup: lower-cased when the pool is case-insensitive.
+func foldName(p *idp.UserPoolType, name string) string {
+	if p.UsernameConfiguration != nil && !cognito.Deref(p.UsernameConfiguration.CaseSensitive) {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// usernameKey is the unique key of a user's username within its pool.
+func usernameKey(p *idp.UserPoolType, username string) string {
+	return cognito.Deref(p.Id) + "/username/" + foldName(p, username)
+}
+
+// aliasKey is the unique key of an alias (a verified email or phone number,
+// or a preferred_username) or username attribute within its pool.
+func aliasKey(p *idp.UserPoolType, attr, value string) string {
+	return cognito.Deref(p.Id) + "/alias/" + attr + "/" + foldName(p, value)
+}
+
+// decodeUser decodes a user item.
+func decodeUser(it *storage.Item) (*userRecord, error) {
+	var u userRecord
+	if err := json.Unmarshal(it.Data, &u); err != nil {
+		return nil, internal(fmt.Errorf("decode user %q: %w", it.ID, err))
+	}
+	return &u, nil
+}
+
+// userNotFound is the exception for a user that does not exist.
+func userNotFound() error { return cognito.UserNotFoundException("User does not exist.") }
+
+// findUser resolves the Username member of an admin request, as Cognito
+// does: the username, then any alias or username attribute (email,
+// phone_number, preferred_username), then the sub.
+func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, username string) (*storage.Item, *userRecord, error) {
+	keys := []string{usernameKey(p, username)}
+	for _, a := range aliasAttributes {
+		keys = append(keys, aliasKey(p, a, username))
+	}
+	for _, k := range keys {
+		it, err := r.GetItemByKey(ctx, kindUser, k)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, internal(fmt.Errorf("find user: %w", err))
+		}
+		u, err := decodeUser(it)
+		return it, u, err
+	}
+	it, err := r.GetItem(ctx, kindUser, username)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != cognito.Deref(p.Id)) {
+		return nil, nil, userNotFound()
+	}
+	if err != nil {
+		return nil, nil, internal(fmt.Errorf("find user: %w", err))
+	}
+	u, err := decodeUser(it)
+	return it, u, err
+}
