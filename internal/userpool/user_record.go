@@ -126,3 +126,44 @@ func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, us
 	u, err := decodeUser(it)
 	return it, u, err
 }
+
+// userKeys returns the unique keys a user holds: its username, and each
+// alias it claims. An alias attribute claims its value when the pool lists
+// it in UsernameAttributes, or lists it in AliasAttributes and the value is
+// verified (preferred_username needs no verification).
+func userKeys(p *idp.UserPoolType, u *userRecord) []string {
+	keys := []string{usernameKey(p, u.Username)}
+	for _, a := range aliasAttributes {
+		v, ok := u.Attributes[a]
+		if !ok || v == "" {
+			continue
+		}
+		claimed := false
+		for _, ua := range p.UsernameAttributes {
+			claimed = claimed || string(ua) == a
+		}
+		for _, aa := range p.AliasAttributes {
+			if string(aa) == a {
+				claimed = claimed || a == "preferred_username" || u.Attributes[a+"_verified"] == "true"
+			}
+		}
+		if claimed {
+			keys = append(keys, aliasKey(p, a, v))
+		}
+	}
+	return keys
+}
+
+// userItem returns the storage item of u in pool p, with its unique keys
+// and its ListUsers index entries.
+func userItem(p *idp.UserPoolType, u *userRecord, version int64) (*storage.Item, error) {
+	data, err := json.Marshal(u)
+	if err != nil {
+		return nil, internal(fmt.Errorf("encode user: %w", err))
+	}
+	return &storage.Item{
+		Kind: kindUser, ID: u.Sub, Pool: cognito.Deref(p.Id), Data: data,
+		Keys: userKeys(p, u), Index: userIndex(p, u),
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Version: version,
+	}, nil
+}
