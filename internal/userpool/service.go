@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -22,6 +23,9 @@ type Options struct {
 	// PaginationKey signs pagination tokens. Nodes that serve the same store
 	// must share it; nil means a random key per process.
 	PaginationKey []byte
+	// Sender delivers invitations, codes and other messages; nil means a
+	// development messaging.Outbox that logs them.
+	Sender messaging.Sender
 }
 
 // Caller is who makes a request, as the edge established it.
@@ -40,16 +44,20 @@ type Service struct {
 	clock   func() time.Time
 	log     *slog.Logger
 	pages   pageSigner
+	sender  messaging.Sender
 }
 
 // New returns a Service on store.
 func New(store storage.Store, opts Options) *Service {
-	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger}
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, sender: opts.Sender}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.sender == nil {
+		s.sender = messaging.NewOutbox(messaging.OutboxOptions{Logger: s.log})
 	}
 	key := opts.PaginationKey
 	if len(key) == 0 {
