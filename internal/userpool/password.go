@@ -1,0 +1,263 @@
+package userpool
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+)
+
+// argonParams are the argon2id cost parameters of a password hash.
+type argonParams struct {
+	memory  uint32 // KiB
+	time    uint32
+	threads uint8
+}
+
+// defaultArgonParams are OWASP's minimum recommendation for argon2id:
+// 19 MiB of memory, 2 iterations, 1 degree of parallelism.
+var defaultArgonParams = argonParams{memory: 19 * 1024, time: 2, threads: 1}
+
+// passwordHashParams are the parameters new hashes use. Tests lower them so
+// they stay fast; verification always reads the parameters from the hash.
+var passwordHashParams = defaultArgonParams
+
+const (
+	argonSaltLen = 16
+	argonKeyLen  = 32
+)
+
+var phcEncoding = base64.RawStdEncoding
+
+// hashPassword returns the PHC string of an argon2id hash of password,
+// $argon2id$v=19$m=<KiB>,t=<iterations>,p=<threads>$<salt>$<hash>, with a
+// fresh random salt. It takes tens of milliseconds: call it before a
+// storage transaction, never inside one.
+func hashPassword(password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", internal(fmt.Errorf("password salt: %w", err))
+	}
+	p := passwordHashParams
+	key := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.memory, p.time, p.threads, phcEncoding.EncodeToString(salt), phcEncoding.EncodeToString(key)), nil
+}
+
+// errBadPasswordHash reports a stored hash that is not a PHC argon2id string.
+var errBadPasswordHash = errors.New("malformed argon2id password hash")
+
+// parsePasswordHash splits a PHC argon2id string into its parameters, salt
+// and key.
+func parsePasswordHash(phc string) (argonParams, []byte, []byte, error) {
+	var p argonParams
+	parts := strings.Split(phc, "$")
+	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return p, nil, nil, errBadPasswordHash
+	}
+	for kv := range strings.SplitSeq(parts[3], ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return p, nil, nil, errBadPasswordHash
+		}
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return p, nil, nil, errBadPasswordHash
+		}
+		switch k {
+		case "m":
+			p.memory = uint32(n)
+		case "t":
+			p.time = uint32(n)
+		case "p":
+			if n > 255 {
+				return p, nil, nil, errBadPasswordHash
+			}
+			p.threads = uint8(n)
+		default:
+			return p, nil, nil, errBadPasswordHash
+		}
+	}
+	if p.memory == 0 || p.time == 0 || p.threads == 0 {
+		return p, nil, nil, errBadPasswordHash
+	}
+	salt, err1 := phcEncoding.DecodeString(parts[4])
+	key, err2 := phcEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(salt) == 0 || len(key) == 0 {
+		return p, nil, nil, errBadPasswordHash
+	}
+	return p, salt, key, nil
+}
+
+// verifyPassword reports whether password matches the PHC hash, comparing
+// in constant time with the parameters the hash records. A malformed hash
+// matches nothing.
+func verifyPassword(phc, password string) bool {
+	p, salt, key, err := parsePasswordHash(phc)
+	if err != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, uint32(len(key)))
+	return subtle.ConstantTimeCompare(got, key) == 1
+}
+
+// passwordSymbols are the characters Cognito counts as symbols. A space
+// counts too when it is neither leading nor trailing (the request model
+// rejects leading and trailing white space before the engine sees it).
+const passwordSymbols = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- "
+
+// passwordPolicyError is Cognito's exception for a password that breaks the
+// pool's policy.
+func passwordPolicyError(reason string) error {
+	return cognito.InvalidPasswordException("Password did not conform with policy: " + reason)
+}
+
+// checkPassword checks password against the pool's password policy, in the
+// order Cognito reports: length, then uppercase, lowercase, numbers and
+// symbols. Letters are the basic Latin ones, as in Cognito's policy.
+func checkPassword(pp *idp.PasswordPolicyType, password string) error {
+	if pp == nil {
+		pp = &idp.PasswordPolicyType{}
+	}
+	minLen := int(cognito.Deref(pp.MinimumLength))
+	if pp.MinimumLength == nil {
+		minLen = defaultMinimumLength
+	}
+	var upper, lower, digit, symbol bool
+	for _, r := range password {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case strings.ContainsRune(passwordSymbols, r):
+			symbol = true
+		}
+	}
+	switch {
+	case len([]rune(password)) < minLen:
+		return passwordPolicyError("Password not long enough")
+	case cognito.Deref(pp.RequireUppercase) && !upper:
+		return passwordPolicyError("Password must have uppercase characters")
+	case cognito.Deref(pp.RequireLowercase) && !lower:
+		return passwordPolicyError("Password must have lowercase characters")
+	case cognito.Deref(pp.RequireNumbers) && !digit:
+		return passwordPolicyError("Password must have numeric characters")
+	case cognito.Deref(pp.RequireSymbols) && !symbol:
+		return passwordPolicyError("Password must have symbol characters")
+	}
+	return nil
+}
+
+// Character classes of generated temporary passwords. Symbols avoid the
+// space and the quotes, which are awkward to paste from a message.
+const (
+	tempUpper   = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	tempLower   = "abcdefghijkmnopqrstuvwxyz"
+	tempDigits  = "23456789"
+	tempSymbols = "^$*.[]{}()?!@#%&/,><:;|_~=+-"
+	// minTempPasswordLength is the shortest generated password, whatever
+	// the policy's minimum: long enough to resist guessing while it is
+	// valid.
+	minTempPasswordLength = 12
+)
+
+// generateTemporaryPassword returns a random password that satisfies pp:
+// at least one character of every class (so it passes whichever classes the
+// policy requires), as long as the policy's minimum length and at least
+// minTempPasswordLength, drawn with crypto/rand.
+func generateTemporaryPassword(pp *idp.PasswordPolicyType) (string, error) {
+	n := max(int(cognito.Deref(pp.MinimumLength)), minTempPasswordLength)
+	classes := []string{tempUpper, tempLower, tempDigits, tempSymbols}
+	all := strings.Join(classes, "")
+	out := make([]rune, 0, n)
+	for _, c := range classes {
+		r, err := randomChar(c)
+		if err != nil {
+			return "", err
+		}
+		out = append(out, r)
+	}
+	for len(out) < n {
+		r, err := randomChar(all)
+		if err != nil {
+			return "", err
+		}
+		out = append(out, r)
+	}
+	// Shuffle, so the classes are not in a fixed order (Fisher-Yates).
+	for i := len(out) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", internal(fmt.Errorf("temporary password: %w", err))
+		}
+		out[i], out[j.Int64()] = out[j.Int64()], out[i]
+	}
+	return string(out), nil
+}
+
+func randomChar(alphabet string) (rune, error) {
+	i, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+	if err != nil {
+		return 0, internal(fmt.Errorf("temporary password: %w", err))
+	}
+	return rune(alphabet[i.Int64()]), nil
+}
+
+// passwordReused reports whether password matches the current password or
+// one of the history the pool's PasswordHistorySize remembers. It hashes
+// once per remembered password: call it outside a storage transaction.
+func passwordReused(pp *idp.PasswordPolicyType, u *userRecord, password string) bool {
+	size := int(cognito.Deref(pp.PasswordHistorySize))
+	if size <= 0 {
+		return false
+	}
+	hashes := append([]string{u.PasswordHash}, u.PasswordHistory...)
+	if len(hashes) > size {
+		hashes = hashes[:size]
+	}
+	for _, h := range hashes {
+		if h != "" && verifyPassword(h, password) {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordHistoryError is Cognito's exception for a password the history
+// policy forbids.
+func passwordHistoryError() error {
+	return cognito.PasswordHistoryPolicyViolationException("The password history policy was violated.")
+}
+
+// setPassword records a new password hash on u, pushing the previous one
+// into the history the pool keeps (PasswordHistorySize counts the current
+// password, so the history keeps one fewer).
+func setPassword(pp *idp.PasswordPolicyType, u *userRecord, hash string, at time.Time) {
+	size := int(cognito.Deref(pp.PasswordHistorySize))
+	if u.PasswordHash != "" && size > 1 {
+		u.PasswordHistory = append([]string{u.PasswordHash}, u.PasswordHistory...)
+	}
+	if keep := max(size-1, 0); len(u.PasswordHistory) > keep {
+		u.PasswordHistory = u.PasswordHistory[:keep]
+	}
+	if len(u.PasswordHistory) == 0 {
+		u.PasswordHistory = nil
+	}
+	u.PasswordHash = hash
+	t := at
+	u.PasswordSetAt = &t
+}
