@@ -31,6 +31,10 @@ type Item struct {
 	// Index are non-unique strings that ScanIndex finds the item by, in
 	// byte order (e.g. "<pool>/email/<value>").
 	Index []string
+	// The store keeps Keys and Index as sets: it returns each sorted in
+	// byte order without duplicates (nil when empty). Kind, ID, Pool, Keys
+	// and Index must be valid UTF-8 without NUL bytes, which PostgreSQL's
+	// text type cannot hold; Create and Update reject other strings.
 	// CreatedAt and UpdatedAt are set by the caller.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -114,6 +118,13 @@ type ItemReader interface {
 
 // Tx is one transaction. Every write made through it commits together with
 // its change-log entries, or not at all.
+//
+// A method that fails with ErrNotFound, ErrConflict, ErrAlreadyExists or a
+// *KeyConflictError has written nothing, and the transaction stays usable:
+// fn may go on (e.g. try another name) or return the error. Any other error
+// (a lost deadlock, a broken connection) dooms the transaction: Tx rolls
+// back and returns that error even if fn returns nil. A Tx is not safe for
+// concurrent use.
 type Tx interface {
 	ItemReader
 	// GetUserPool, UpdateUserPool and DeleteUserPool are the Store's pool

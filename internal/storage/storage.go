@@ -93,6 +93,12 @@ type Change struct {
 // record and its change-log entry are written in one transaction or not at
 // all.
 type Store interface {
+	// ItemReader reads items outside any transaction, without locking.
+	ItemReader
+	// Transactor runs several reads and writes as one transaction; items
+	// are written only through it.
+	Transactor
+
 	// CreateUserPool stores p with Version 1, or returns ErrAlreadyExists.
 	CreateUserPool(ctx context.Context, p *UserPool) error
 	// GetUserPool returns the pool with id, or ErrNotFound.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -10,27 +9,57 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// appendChange writes one change-log entry inside the mutation's
-// transaction. It takes the change-log advisory lock first (see doc.go), so
-// entries commit in seq order, then observes the newest stored HLC, so the
-// entry's HLC exceeds every earlier entry's whichever node wrote them.
-func (db *DB) appendChange(ctx context.Context, tx pgx.Tx, kind storage.ChangeKind, entity storage.Entity, key string, state []byte) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 'change_log'::regclass::oid::int4)`,
-		changeLogLockClass); err != nil {
-		return fmt.Errorf("postgres: append change: lock: %w", err)
+// flushChanges inserts the transaction's change-log entries, in call
+// order, just before COMMIT. It first takes the change-log advisory lock
+// (see doc.go), so entries commit in seq order; the insert, a later
+// statement with its own READ COMMITTED snapshot, then reads the newest
+// stored HLC and gives each entry a larger one, so HLCs increase with seq
+// whichever node wrote the earlier entries. Both statements go in one round
+// trip.
+func (t *txn) flushChanges(ctx context.Context) error {
+	n := len(t.changes)
+	if n == 0 {
+		return nil
 	}
+	var (
+		hlcs              = make([]int64, n)
+		kinds, ents, keys = make([]string, n), make([]string, n), make([]string, n)
+		states            = make([][]byte, n)
+	)
+	for i, c := range t.changes {
+		hlcs[i] = t.db.hlc.Now()
+		kinds[i], ents[i], keys[i], states[i] = string(c.kind), string(c.entity), c.key, c.state
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1, 'change_log'::regclass::oid::int4)`, changeLogLockClass)
+	// GREATEST of two sequences that both increase with n increases with n,
+	// and last + n keeps every HLC above the newest stored one.
+	b.Queue(`WITH last AS (
+			SELECT COALESCE((SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1), 0) AS hlc
+		), ins AS (
+			INSERT INTO change_log (region, hlc, kind, entity, "key", state)
+			SELECT $1, GREATEST(c.hlc, last.hlc + c.n), c.kind, c.entity, c."key", c.state
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[])
+				WITH ORDINALITY AS c(hlc, kind, entity, "key", state, n), last
+			ORDER BY c.n
+			RETURNING hlc
+		)
+		SELECT max(hlc) FROM ins`,
+		t.db.region, hlcs, kinds, ents, keys, states)
+	br := t.tx.SendBatch(ctx, b)
+	_, err := br.Exec()
 	var last int64
-	err := tx.QueryRow(ctx, `SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1`).Scan(&last)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("postgres: append change: %w", err)
+	if err == nil {
+		err = br.QueryRow().Scan(&last)
 	}
-	db.hlc.Observe(last)
-	_, err = tx.Exec(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		db.region, db.hlc.Now(), string(kind), string(entity), key, state)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		return fmt.Errorf("postgres: append change: %w", err)
+		return t.fail(fmt.Errorf("postgres: append changes: %w", err))
 	}
+	t.db.hlc.Observe(last)
+	t.changes = nil
 	return nil
 }
 

@@ -34,36 +34,31 @@ func configBytes(c []byte) []byte {
 // CreateUserPool stores p with version 1 and sets p.Version to 1. It returns
 // storage.ErrAlreadyExists if a pool with p.ID exists.
 func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
-	rec := normalize(p, 1)
-	state, err := storage.EncodeUserPool(&rec)
-	if err != nil {
-		return err
-	}
-	err = db.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO user_pools
-			(id, region, name, config, created_at, updated_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
-			rec.CreatedAt, rec.UpdatedAt, rec.Version)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("create user pool %q: %w", p.ID, storage.ErrAlreadyExists)
-		}
-		if err != nil {
-			return fmt.Errorf("postgres: create user pool %q: %w", p.ID, err)
-		}
-		return db.appendChange(ctx, tx, storage.ChangeCreate, storage.EntityUserPool, rec.ID, state)
-	})
-	if err != nil {
-		return err
-	}
-	p.Version = rec.Version
-	return nil
+	return db.run(ctx, func(t *txn) error { return t.CreateUserPool(ctx, p) })
 }
 
 // GetUserPool returns the pool with id, or storage.ErrNotFound.
 func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
-	row := db.pool.QueryRow(ctx, `SELECT id, region, name, config, created_at, updated_at, version
-		FROM user_pools WHERE id = $1`, id)
+	return getUserPool(ctx, db.pool, id, "")
+}
+
+// UpdateUserPool replaces the pool when p.Version is the stored version and
+// sets p.Version to the new version. It returns storage.ErrNotFound or
+// storage.ErrConflict.
+func (db *DB) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+	return db.run(ctx, func(t *txn) error { return t.UpdateUserPool(ctx, p) })
+}
+
+// DeleteUserPool deletes the pool with id when version is the stored
+// version. It returns storage.ErrNotFound or storage.ErrConflict.
+func (db *DB) DeleteUserPool(ctx context.Context, id string, version int64) error {
+	return db.run(ctx, func(t *txn) error { return t.DeleteUserPool(ctx, id, version) })
+}
+
+// getUserPool reads the pool with id; lock is "" or " FOR UPDATE".
+func getUserPool(ctx context.Context, q querier, id, lock string) (*storage.UserPool, error) {
+	row := q.QueryRow(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE id = $1`+lock, id)
 	p, err := scanUserPool(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("get user pool %q: %w", id, storage.ErrNotFound)
@@ -74,67 +69,107 @@ func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, er
 	return p, nil
 }
 
+// CreateUserPool stores p with version 1 and sets p.Version to 1. It returns
+// storage.ErrAlreadyExists if a pool with p.ID exists. ON CONFLICT DO
+// NOTHING (which waits for a concurrent creator of the ID to finish) keeps
+// the transaction usable where a unique_violation would abort it.
+func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	rec := normalize(p, 1)
+	state, err := storage.EncodeUserPool(&rec)
+	if err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, `INSERT INTO user_pools
+		(id, region, name, config, created_at, updated_at, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO NOTHING`,
+		rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
+		rec.CreatedAt, rec.UpdatedAt, rec.Version)
+	if err != nil {
+		return t.fail(fmt.Errorf("postgres: create user pool %q: %w", p.ID, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("create user pool %q: %w", p.ID, storage.ErrAlreadyExists)
+	}
+	t.logChange(storage.ChangeCreate, storage.EntityUserPool, rec.ID, state)
+	p.Version = rec.Version
+	return nil
+}
+
+// GetUserPool returns the pool with id, or storage.ErrNotFound, and locks
+// its row until the transaction ends.
+func (t *txn) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	p, err := getUserPool(ctx, t.tx, id, " FOR UPDATE")
+	return p, t.readErr(err)
+}
+
 // UpdateUserPool replaces the pool when p.Version is the stored version and
 // sets p.Version to the new version. It returns storage.ErrNotFound or
 // storage.ErrConflict.
-func (db *DB) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
 	rec := normalize(p, p.Version+1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
 		return err
 	}
-	err = db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE user_pools
-			SET region = $1, name = $2, config = $3, created_at = $4, updated_at = $5, version = $6
-			WHERE id = $7 AND version = $8`,
-			rec.Region, rec.Name, configBytes(rec.Config),
-			rec.CreatedAt, rec.UpdatedAt, rec.Version,
-			rec.ID, p.Version)
-		if err != nil {
-			return fmt.Errorf("postgres: update user pool %q: %w", p.ID, err)
-		}
-		if err := checkAffected(ctx, tx, tag, "update", p.ID); err != nil {
-			return err
-		}
-		return db.appendChange(ctx, tx, storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state)
-	})
+	tag, err := t.tx.Exec(ctx, `UPDATE user_pools
+		SET region = $1, name = $2, config = $3, created_at = $4, updated_at = $5, version = $6
+		WHERE id = $7 AND version = $8`,
+		rec.Region, rec.Name, configBytes(rec.Config),
+		rec.CreatedAt, rec.UpdatedAt, rec.Version,
+		rec.ID, p.Version)
 	if err != nil {
+		return t.fail(fmt.Errorf("postgres: update user pool %q: %w", p.ID, err))
+	}
+	if err := t.checkAffected(ctx, tag, "update", p.ID); err != nil {
 		return err
 	}
+	t.logChange(storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state)
 	p.Version = rec.Version
 	return nil
 }
 
 // DeleteUserPool deletes the pool with id when version is the stored
 // version. It returns storage.ErrNotFound or storage.ErrConflict.
-func (db *DB) DeleteUserPool(ctx context.Context, id string, version int64) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM user_pools WHERE id = $1 AND version = $2`, id, version)
-		if err != nil {
-			return fmt.Errorf("postgres: delete user pool %q: %w", id, err)
-		}
-		if err := checkAffected(ctx, tx, tag, "delete", id); err != nil {
-			return err
-		}
-		return db.appendChange(ctx, tx, storage.ChangeDelete, storage.EntityUserPool, id, nil)
-	})
+func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, `DELETE FROM user_pools WHERE id = $1 AND version = $2`, id, version)
+	if err != nil {
+		return t.fail(fmt.Errorf("postgres: delete user pool %q: %w", id, err))
+	}
+	if err := t.checkAffected(ctx, tag, "delete", id); err != nil {
+		return err
+	}
+	t.logChange(storage.ChangeDelete, storage.EntityUserPool, id, nil)
+	return nil
 }
 
 // checkAffected returns nil when tag reports a changed row, and otherwise
 // tells a missing pool (storage.ErrNotFound) from a stale version
 // (storage.ErrConflict). A racing writer that committed first has already
 // released its row lock, so this READ COMMITTED read sees its result.
-func checkAffected(ctx context.Context, tx pgx.Tx, tag pgconn.CommandTag, op, id string) error {
+func (t *txn) checkAffected(ctx context.Context, tag pgconn.CommandTag, op, id string) error {
 	if tag.RowsAffected() > 0 {
 		return nil
 	}
 	var v int64
-	err := tx.QueryRow(ctx, `SELECT version FROM user_pools WHERE id = $1`, id).Scan(&v)
+	err := t.tx.QueryRow(ctx, `SELECT version FROM user_pools WHERE id = $1`, id).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%s user pool %q: %w", op, id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: %s user pool %q: %w", op, id, err)
+		return t.fail(fmt.Errorf("postgres: %s user pool %q: %w", op, id, err))
 	}
 	return fmt.Errorf("%s user pool %q: stored version is %d: %w", op, id, v, storage.ErrConflict)
 }

@@ -9,21 +9,21 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// appendChange writes one change-log entry inside the mutation's write
-// transaction. It first observes the newest stored HLC, so the entry's HLC
-// is greater than every earlier entry's even if another process wrote them.
-func (db *DB) appendChange(ctx context.Context, tx *sql.Tx, kind storage.ChangeKind, entity storage.Entity, key string, state []byte) error {
+// appendChange writes one change-log entry inside the transaction. It first
+// observes the newest stored HLC, so the entry's HLC is greater than every
+// earlier entry's even if another process wrote them.
+func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity storage.Entity, key string, state []byte) error {
 	var last int64
-	err := tx.QueryRowContext(ctx, `SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1`).Scan(&last)
+	err := t.tx.QueryRowContext(ctx, `SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1`).Scan(&last)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: append change: %w", err)
+		return t.fail(fmt.Errorf("sqlite: append change: %w", err))
 	}
-	db.hlc.Observe(last)
-	_, err = tx.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
+	t.db.hlc.Observe(last)
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
 		VALUES (?, ?, ?, ?, ?, ?)`,
-		db.region, db.hlc.Now(), string(kind), string(entity), key, state)
+		t.db.region, t.db.hlc.Now(), string(kind), string(entity), key, state)
 	if err != nil {
-		return fmt.Errorf("sqlite: append change: %w", err)
+		return t.fail(fmt.Errorf("sqlite: append change: %w", err))
 	}
 	return nil
 }

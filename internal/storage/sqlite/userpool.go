@@ -32,35 +32,29 @@ func configBytes(c []byte) []byte {
 // CreateUserPool stores p with version 1 and sets p.Version to 1. It returns
 // storage.ErrAlreadyExists if a pool with p.ID exists.
 func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
-	rec := normalize(p, 1)
-	state, err := storage.EncodeUserPool(&rec)
-	if err != nil {
-		return err
-	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO user_pools
-			(id, region, name, config, created_at, updated_at, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
-			toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("create user pool %q: %w", p.ID, storage.ErrAlreadyExists)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: create user pool %q: %w", p.ID, err)
-		}
-		return db.appendChange(ctx, tx, storage.ChangeCreate, storage.EntityUserPool, rec.ID, state)
-	})
-	if err != nil {
-		return err
-	}
-	p.Version = rec.Version
-	return nil
+	return db.run(ctx, func(t *txn) error { return t.CreateUserPool(ctx, p) })
 }
 
 // GetUserPool returns the pool with id, or storage.ErrNotFound.
 func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
-	row := db.r.QueryRowContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+	return getUserPool(ctx, db.r, id)
+}
+
+// UpdateUserPool replaces the pool when p.Version is the stored version and
+// sets p.Version to the new version. It returns storage.ErrNotFound or
+// storage.ErrConflict.
+func (db *DB) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+	return db.run(ctx, func(t *txn) error { return t.UpdateUserPool(ctx, p) })
+}
+
+// DeleteUserPool deletes the pool with id when version is the stored
+// version. It returns storage.ErrNotFound or storage.ErrConflict.
+func (db *DB) DeleteUserPool(ctx context.Context, id string, version int64) error {
+	return db.run(ctx, func(t *txn) error { return t.DeleteUserPool(ctx, id, version) })
+}
+
+func getUserPool(ctx context.Context, q querier, id string) (*storage.UserPool, error) {
+	row := q.QueryRowContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
 		FROM user_pools WHERE id = ?`, id)
 	p, err := scanUserPool(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -72,31 +66,74 @@ func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, er
 	return p, nil
 }
 
+// CreateUserPool stores p with version 1 and sets p.Version to 1. It returns
+// storage.ErrAlreadyExists if a pool with p.ID exists.
+func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	rec := normalize(p, 1)
+	state, err := storage.EncodeUserPool(&rec)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO user_pools
+		(id, region, name, config, created_at, updated_at, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
+		toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version)
+	if isUniqueViolation(err) {
+		// The failed statement wrote nothing: the transaction goes on.
+		return fmt.Errorf("create user pool %q: %w", p.ID, storage.ErrAlreadyExists)
+	}
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: create user pool %q: %w", p.ID, err))
+	}
+	if err := t.appendChange(ctx, storage.ChangeCreate, storage.EntityUserPool, rec.ID, state); err != nil {
+		return err
+	}
+	p.Version = rec.Version
+	return nil
+}
+
+// GetUserPool returns the pool with id, or storage.ErrNotFound. The single
+// writer connection already excludes every other writer.
+func (t *txn) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	p, err := getUserPool(ctx, t.tx, id)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, t.fail(err)
+	}
+	return p, err
+}
+
 // UpdateUserPool replaces the pool when p.Version is the stored version and
 // sets p.Version to the new version. It returns storage.ErrNotFound or
 // storage.ErrConflict.
-func (db *DB) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
 	rec := normalize(p, p.Version+1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
 		return err
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE user_pools
-			SET region = ?, name = ?, config = ?, created_at = ?, updated_at = ?, version = ?
-			WHERE id = ? AND version = ?`,
-			rec.Region, rec.Name, configBytes(rec.Config),
-			toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
-			rec.ID, p.Version)
-		if err != nil {
-			return fmt.Errorf("sqlite: update user pool %q: %w", p.ID, err)
-		}
-		if err := checkAffected(ctx, tx, res, "update", p.ID); err != nil {
-			return err
-		}
-		return db.appendChange(ctx, tx, storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state)
-	})
+	res, err := t.tx.ExecContext(ctx, `UPDATE user_pools
+		SET region = ?, name = ?, config = ?, created_at = ?, updated_at = ?, version = ?
+		WHERE id = ? AND version = ?`,
+		rec.Region, rec.Name, configBytes(rec.Config),
+		toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
+		rec.ID, p.Version)
 	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: update user pool %q: %w", p.ID, err))
+	}
+	if err := t.checkAffected(ctx, res, "update", p.ID); err != nil {
+		return err
+	}
+	if err := t.appendChange(ctx, storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state); err != nil {
 		return err
 	}
 	p.Version = rec.Version
@@ -105,39 +142,40 @@ func (db *DB) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 
 // DeleteUserPool deletes the pool with id when version is the stored
 // version. It returns storage.ErrNotFound or storage.ErrConflict.
-func (db *DB) DeleteUserPool(ctx context.Context, id string, version int64) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`DELETE FROM user_pools WHERE id = ? AND version = ?`, id, version)
-		if err != nil {
-			return fmt.Errorf("sqlite: delete user pool %q: %w", id, err)
-		}
-		if err := checkAffected(ctx, tx, res, "delete", id); err != nil {
-			return err
-		}
-		return db.appendChange(ctx, tx, storage.ChangeDelete, storage.EntityUserPool, id, nil)
-	})
+func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(ctx,
+		`DELETE FROM user_pools WHERE id = ? AND version = ?`, id, version)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete user pool %q: %w", id, err))
+	}
+	if err := t.checkAffected(ctx, res, "delete", id); err != nil {
+		return err
+	}
+	return t.appendChange(ctx, storage.ChangeDelete, storage.EntityUserPool, id, nil)
 }
 
 // checkAffected returns nil when res changed a row, and otherwise tells a
 // missing pool (storage.ErrNotFound) from a stale version
 // (storage.ErrConflict). It runs inside the write transaction, so the pool
 // cannot appear or vanish between the two statements.
-func checkAffected(ctx context.Context, tx *sql.Tx, res sql.Result, op, id string) error {
+func (t *txn) checkAffected(ctx context.Context, res sql.Result, op, id string) error {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqlite: %s user pool %q: %w", op, id, err)
+		return t.fail(fmt.Errorf("sqlite: %s user pool %q: %w", op, id, err))
 	}
 	if n > 0 {
 		return nil
 	}
 	var v int64
-	err = tx.QueryRowContext(ctx, `SELECT version FROM user_pools WHERE id = ?`, id).Scan(&v)
+	err = t.tx.QueryRowContext(ctx, `SELECT version FROM user_pools WHERE id = ?`, id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s user pool %q: %w", op, id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: %s user pool %q: %w", op, id, err)
+		return t.fail(fmt.Errorf("sqlite: %s user pool %q: %w", op, id, err))
 	}
 	return fmt.Errorf("%s user pool %q: stored version is %d: %w", op, id, v, storage.ErrConflict)
 }

@@ -25,6 +25,15 @@ func RunConcurrency(t *testing.T, open func(t *testing.T) storage.Store) {
 	t.Run("ConcurrentCreates", func(t *testing.T) { testConcurrentCreates(t, open(t)) })
 	t.Run("ConcurrentCreateSameID", func(t *testing.T) { testConcurrentCreateSameID(t, open(t)) })
 	t.Run("CursorSeesEveryChange", func(t *testing.T) { testCursorSeesEveryChange(t, open(t)) })
+	for _, byKey := range []bool{false, true} {
+		name := "ItemCounter/GetItem"
+		if byKey {
+			name = "ItemCounter/GetItemByKey"
+		}
+		t.Run(name, func(t *testing.T) { testItemCounter(t, open(t), 8, byKey) })
+	}
+	t.Run("ItemSameKey", func(t *testing.T) { testItemSameKey(t, open(t), 8) })
+	t.Run("ItemCursorSeesEveryChange", func(t *testing.T) { testItemCursorSeesEveryChange(t, open(t)) })
 }
 
 // race runs fn(i) for i in [0, n) on n goroutines released together, and

@@ -52,11 +52,13 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Ping", testPing},
 		{"MigrateAgain", testMigrateAgain},
 	}
+	tests = append(tests, itemCases...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
 	// One store per case.
 	t.Run("FailedMutations", func(t *testing.T) { testFailedMutations(t, open) })
+	t.Run("ItemFailedMutations", func(t *testing.T) { testItemFailedMutations(t, open) })
 }
 
 // newPool returns a pool whose Config has whitespace, escapable characters

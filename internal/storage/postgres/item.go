@@ -1,0 +1,563 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// itemCols selects an item i with its keys and index entries, read in order
+// by index-only scans of the (kind, id, key) indexes, so one statement
+// returns each item whole from one snapshot. Only a locking read must not
+// use it (see getItemLocked).
+const itemCols = `i.kind, i.id, i.pool, i.data, i.created_at, i.updated_at, i.version,
+	ARRAY(SELECT k."key" FROM item_keys k WHERE k.kind = i.kind AND k.id = i.id ORDER BY k."key"),
+	ARRAY(SELECT x."key" FROM item_index x WHERE x.kind = i.kind AND x.id = i.id ORDER BY x."key")`
+
+// The item queries with fixed text; TestItemQueryPlans checks their plans.
+const (
+	getQuery = `SELECT ` + itemCols + `
+		FROM items i WHERE i.kind = $1 AND i.id = $2`
+	getByKeyQuery = `SELECT ` + itemCols + `
+		FROM item_keys k0 JOIN items i ON i.kind = k0.kind AND i.id = k0.id
+		WHERE k0.kind = $1 AND k0."key" = $2`
+	listQuery = `SELECT ` + itemCols + `
+		FROM items i WHERE i.kind = $1 AND i.pool = $2 AND i.id > $3
+		ORDER BY i.id LIMIT $4`
+	countQuery = `SELECT count(*) FROM items WHERE kind = $1 AND pool = $2`
+)
+
+// scanItem reads the columns of itemCols, after any columns in pre.
+func scanItem(row pgx.Row, pre ...any) (*storage.Item, error) {
+	var it storage.Item
+	dest := append(pre, &it.Kind, &it.ID, &it.Pool, &it.Data, &it.CreatedAt, &it.UpdatedAt, &it.Version,
+		&it.Keys, &it.Index)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	return fixItem(&it), nil
+}
+
+// fixItem gives a scanned item the shape the store returns: nil for empty
+// Data, Keys and Index, and times in UTC.
+func fixItem(it *storage.Item) *storage.Item {
+	if len(it.Data) == 0 {
+		it.Data = nil
+	}
+	if len(it.Keys) == 0 {
+		it.Keys = nil
+	}
+	if len(it.Index) == 0 {
+		it.Index = nil
+	}
+	it.CreatedAt = it.CreatedAt.UTC()
+	it.UpdatedAt = it.UpdatedAt.UTC()
+	return it
+}
+
+// normalizeItem checks it and returns a copy as it will be stored: Keys and
+// Index sorted without duplicates, times in UTC truncated to the
+// microseconds TIMESTAMPTZ keeps, and version set. The change-log state is
+// encoded from this copy, so it equals what GetItem returns.
+func normalizeItem(it *storage.Item, version int64) (storage.Item, error) {
+	if it == nil {
+		return storage.Item{}, errors.New("postgres: nil item")
+	}
+	if it.Kind == "" || it.ID == "" {
+		return storage.Item{}, fmt.Errorf("postgres: item %q of kind %q: kind and ID are required", it.ID, it.Kind)
+	}
+	for _, s := range [][]string{{it.Kind, it.ID, it.Pool}, it.Keys, it.Index} {
+		for _, v := range s {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				return storage.Item{}, fmt.Errorf("postgres: %s %q: %q is not UTF-8 text without NUL", it.Kind, it.ID, v)
+			}
+		}
+	}
+	rec := *it
+	rec.Keys = sortedSet(it.Keys)
+	rec.Index = sortedSet(it.Index)
+	rec.CreatedAt = it.CreatedAt.UTC().Truncate(time.Microsecond)
+	rec.UpdatedAt = it.UpdatedAt.UTC().Truncate(time.Microsecond)
+	rec.Version = version
+	return rec, nil
+}
+
+// sortedSet returns a sorted copy of s without duplicates, or nil.
+func sortedSet(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// minus returns the elements of a not in b; both are sorted sets.
+func minus(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if _, found := slices.BinarySearch(b, s); !found {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ItemReader on the DB: each call is one statement, without locks.
+
+// GetItem returns the item of kind with id, or storage.ErrNotFound.
+func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
+	return getItem(ctx, db.pool, kind, id)
+}
+
+// GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
+func (db *DB) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
+	return getItemByKey(ctx, db.pool, kind, key)
+}
+
+// ListItems returns a page of one pool's items of a kind, in ID order.
+func (db *DB) ListItems(ctx context.Context, in storage.ListItemsInput) ([]*storage.Item, error) {
+	return listItems(ctx, db.pool, in)
+}
+
+// ScanIndex returns a page of index entries in (key, ID) order.
+func (db *DB) ScanIndex(ctx context.Context, in storage.ScanInput) ([]storage.IndexEntry, error) {
+	return scanIndex(ctx, db.pool, in)
+}
+
+// CountItems returns how many items of kind belong to pool.
+func (db *DB) CountItems(ctx context.Context, kind, pool string) (int64, error) {
+	return countItems(ctx, db.pool, kind, pool)
+}
+
+func getItem(ctx context.Context, q querier, kind, id string) (*storage.Item, error) {
+	it, err := scanItem(q.QueryRow(ctx, getQuery, kind, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("get %s %q: %w", kind, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get %s %q: %w", kind, id, err)
+	}
+	return it, nil
+}
+
+func getItemByKey(ctx context.Context, q querier, kind, key string) (*storage.Item, error) {
+	it, err := scanItem(q.QueryRow(ctx, getByKeyQuery, kind, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("get %s by key %q: %w", kind, key, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get %s by key %q: %w", kind, key, err)
+	}
+	return it, nil
+}
+
+func listItems(ctx context.Context, q querier, in storage.ListItemsInput) ([]*storage.Item, error) {
+	if in.Limit <= 0 {
+		return nil, fmt.Errorf("postgres: list %s: limit %d is not positive", in.Kind, in.Limit)
+	}
+	rows, err := q.Query(ctx, listQuery, in.Kind, in.Pool, in.AfterID, in.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s: %w", in.Kind, err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*storage.Item, error) {
+		return scanItem(row)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list %s: %w", in.Kind, err)
+	}
+	return items, nil
+}
+
+// scanQuery returns the ScanIndex statement for in, or "" when no entry can
+// match. The range always starts at one bound on the primary key of
+// item_index, (kind, key, id): the prefix, or the cursor when it lies
+// inside the prefix range, so that a page costs what it returns however
+// deep it is. Prefixes are compared, never matched with LIKE, so no
+// character is special.
+func scanQuery(in storage.ScanInput) (string, []any) {
+	var (
+		where []string
+		args  []any
+		after = in.AfterKey != "" || in.AfterID != ""
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where = append(where, `x0.kind = `+arg(in.Kind))
+	switch {
+	case in.Exact && after && in.AfterKey > in.Prefix:
+		return "", nil
+	case in.Exact && after && in.AfterKey == in.Prefix:
+		where = append(where, `x0."key" = `+arg(in.Prefix), `x0.id > `+arg(in.AfterID))
+	case in.Exact:
+		where = append(where, `x0."key" = `+arg(in.Prefix))
+	default:
+		if after && in.AfterKey >= in.Prefix {
+			where = append(where, `(x0."key", x0.id) > (`+arg(in.AfterKey)+`, `+arg(in.AfterID)+`)`)
+		} else {
+			where = append(where, `x0."key" >= `+arg(in.Prefix))
+		}
+		if end, ok := storage.PrefixEnd(in.Prefix); ok {
+			where = append(where, `x0."key" < `+arg(end))
+		}
+	}
+	limit := arg(in.Limit)
+	return `SELECT x0."key", ` + itemCols + `
+		FROM item_index x0 JOIN items i ON i.kind = x0.kind AND i.id = x0.id
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY x0."key", x0.id LIMIT ` + limit, args
+}
+
+func scanIndex(ctx context.Context, q querier, in storage.ScanInput) ([]storage.IndexEntry, error) {
+	if in.Limit <= 0 {
+		return nil, fmt.Errorf("postgres: scan %s index: limit %d is not positive", in.Kind, in.Limit)
+	}
+	query, args := scanQuery(in)
+	if query == "" {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: scan %s index: %w", in.Kind, err)
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.IndexEntry, error) {
+		var e storage.IndexEntry
+		var err error
+		e.Item, err = scanItem(row, &e.Key)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: scan %s index: %w", in.Kind, err)
+	}
+	return entries, nil
+}
+
+func countItems(ctx context.Context, q querier, kind, pool string) (int64, error) {
+	var n int64
+	if err := q.QueryRow(ctx, countQuery, kind, pool).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count %s: %w", kind, err)
+	}
+	return n, nil
+}
+
+// ItemReader on a txn: the same statements inside the transaction, except
+// that GetItem and GetItemByKey lock the item's row.
+
+// GetItem returns the item of kind with id, or storage.ErrNotFound, and locks
+// its row until the transaction ends.
+func (t *txn) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	it, err := t.getItemLocked(ctx, kind, id)
+	return it, t.readErr(err)
+}
+
+// getItemLocked reads the item row with SELECT … FOR UPDATE and then, in a
+// second statement of the same round trip, its keys and index entries. One
+// statement cannot do both: when FOR UPDATE waits for a concurrent writer,
+// READ COMMITTED returns the writer's new row but evaluates subqueries with
+// the snapshot taken before the wait, which would pair the new row with
+// the old keys. The second statement's snapshot is taken after the lock is
+// held, and the keys change only under that lock.
+func (t *txn) getItemLocked(ctx context.Context, kind, id string) (*storage.Item, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT kind, id, pool, data, created_at, updated_at, version
+		FROM items WHERE kind = $1 AND id = $2 FOR UPDATE`, kind, id)
+	b.Queue(`SELECT
+		ARRAY(SELECT "key" FROM item_keys WHERE kind = $1 AND id = $2 ORDER BY "key"),
+		ARRAY(SELECT "key" FROM item_index WHERE kind = $1 AND id = $2 ORDER BY "key")`, kind, id)
+	br := t.tx.SendBatch(ctx, b)
+	var it storage.Item
+	err := br.QueryRow().Scan(&it.Kind, &it.ID, &it.Pool, &it.Data, &it.CreatedAt, &it.UpdatedAt, &it.Version)
+	if err == nil || errors.Is(err, pgx.ErrNoRows) {
+		if kerr := br.QueryRow().Scan(&it.Keys, &it.Index); kerr != nil {
+			err = kerr
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("get %s %q: %w", kind, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get %s %q: %w", kind, id, err)
+	}
+	return fixItem(&it), nil
+}
+
+// keyMoves bounds how often GetItemByKey in a Tx follows a key that moved to
+// another item while it waited for a lock.
+const keyMoves = 10
+
+// GetItemByKey returns the item of kind holding key, or storage.ErrNotFound,
+// and locks its row until the transaction ends. It looks the key up, locks
+// and reads the item, and checks that the item still holds the key: a
+// concurrent writer may have moved it while the lock was awaited, and then
+// the lookup starts again.
+func (t *txn) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	for range keyMoves {
+		var id string
+		err := t.tx.QueryRow(ctx, `SELECT id FROM item_keys WHERE kind = $1 AND "key" = $2`, kind, key).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("get %s by key %q: %w", kind, key, storage.ErrNotFound)
+		}
+		if err != nil {
+			return nil, t.fail(fmt.Errorf("postgres: get %s by key %q: %w", kind, key, err))
+		}
+		it, err := t.getItemLocked(ctx, kind, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // deleted meanwhile; the key may be another item's now
+		}
+		if err != nil {
+			return nil, t.fail(err)
+		}
+		if _, found := slices.BinarySearch(it.Keys, key); found {
+			return it, nil
+		}
+	}
+	return nil, fmt.Errorf("get %s by key %q: the key kept moving: %w", kind, key, storage.ErrConflict)
+}
+
+// ListItems returns a page of one pool's items of a kind, in ID order.
+func (t *txn) ListItems(ctx context.Context, in storage.ListItemsInput) ([]*storage.Item, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	items, err := listItems(ctx, t.tx, in)
+	return items, t.readErr(err)
+}
+
+// ScanIndex returns a page of index entries in (key, ID) order.
+func (t *txn) ScanIndex(ctx context.Context, in storage.ScanInput) ([]storage.IndexEntry, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	entries, err := scanIndex(ctx, t.tx, in)
+	return entries, t.readErr(err)
+}
+
+// CountItems returns how many items of kind belong to pool.
+func (t *txn) CountItems(ctx context.Context, kind, pool string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	n, err := countItems(ctx, t.tx, kind, pool)
+	return n, t.readErr(err)
+}
+
+// CreateItem stores it with version 1 and sets it.Version to 1. One
+// statement inserts the item, its keys and its index entries, each with ON
+// CONFLICT DO NOTHING, which waits for a concurrent inserter of the same ID
+// or key to finish instead of failing (a unique_violation would abort the
+// whole transaction). When the ID exists nothing is inserted; when another
+// item holds a key, a second statement deletes the new item, and with it
+// (ON DELETE CASCADE) the keys and index entries just inserted, so the
+// transaction is as it was.
+func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	rec, err := normalizeItem(it, 1)
+	if err != nil {
+		return err
+	}
+	state, err := storage.EncodeItem(&rec)
+	if err != nil {
+		return err
+	}
+	var (
+		created  bool
+		inserted []string
+	)
+	err = t.tx.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO items (kind, id, pool, data, created_at, updated_at, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT DO NOTHING
+			RETURNING kind, id
+		), k AS (
+			INSERT INTO item_keys (kind, "key", id)
+			SELECT ins.kind, u.k, ins.id FROM ins, unnest($8::text[]) AS u(k)
+			ON CONFLICT DO NOTHING
+			RETURNING "key"
+		), x AS (
+			INSERT INTO item_index (kind, "key", id)
+			SELECT ins.kind, u.k, ins.id FROM ins, unnest($9::text[]) AS u(k)
+		)
+		SELECT EXISTS (SELECT FROM ins), ARRAY(SELECT "key" FROM k)`,
+		rec.Kind, rec.ID, rec.Pool, configBytes(rec.Data), rec.CreatedAt, rec.UpdatedAt, rec.Version,
+		rec.Keys, rec.Index).Scan(&created, &inserted)
+	if err != nil {
+		return t.fail(fmt.Errorf("postgres: create %s %q: %w", rec.Kind, rec.ID, err))
+	}
+	if !created {
+		return fmt.Errorf("create %s %q: %w", rec.Kind, rec.ID, storage.ErrAlreadyExists)
+	}
+	if len(inserted) < len(rec.Keys) {
+		slices.Sort(inserted)
+		taken := minus(rec.Keys, inserted)[0]
+		if _, err := t.tx.Exec(ctx, `DELETE FROM items WHERE kind = $1 AND id = $2`, rec.Kind, rec.ID); err != nil {
+			return t.fail(fmt.Errorf("postgres: create %s %q: undo: %w", rec.Kind, rec.ID, err))
+		}
+		return &storage.KeyConflictError{Kind: rec.Kind, Key: taken}
+	}
+	t.logChange(storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state)
+	it.Version = rec.Version
+	return nil
+}
+
+// UpdateItem replaces the item, its keys and its index entries when
+// it.Version is the stored version, and sets it.Version to the new version.
+// It locks the row and reads the stored version, keys and index entries
+// (as getItemLocked does), inserts the keys the item did not hold with ON
+// CONFLICT DO NOTHING, and on a conflict deletes those it inserted and
+// returns, having written nothing; only then does it update the row and
+// replace the rest.
+func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	rec, err := normalizeItem(it, it.Version+1)
+	if err != nil {
+		return err
+	}
+	state, err := storage.EncodeItem(&rec)
+	if err != nil {
+		return err
+	}
+	var (
+		version              int64
+		oldKeys, oldIndex    []string
+		kind, id             = rec.Kind, rec.ID
+		errOp                = func(err error) error { return fmt.Errorf("postgres: update %s %q: %w", kind, id, err) }
+		addedKeys, addedIdx  []string
+		droppedKeys, dropIdx []string
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT version FROM items WHERE kind = $1 AND id = $2 FOR UPDATE`, kind, id)
+	b.Queue(`SELECT
+		ARRAY(SELECT "key" FROM item_keys WHERE kind = $1 AND id = $2 ORDER BY "key"),
+		ARRAY(SELECT "key" FROM item_index WHERE kind = $1 AND id = $2 ORDER BY "key")`, kind, id)
+	br := t.tx.SendBatch(ctx, b)
+	err = br.QueryRow().Scan(&version)
+	if err == nil || errors.Is(err, pgx.ErrNoRows) {
+		if kerr := br.QueryRow().Scan(&oldKeys, &oldIndex); kerr != nil {
+			err = kerr
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("update %s %q: %w", kind, id, storage.ErrNotFound)
+	case err != nil:
+		return t.fail(errOp(err))
+	case version != it.Version:
+		return fmt.Errorf("update %s %q: stored version is %d: %w", kind, id, version, storage.ErrConflict)
+	}
+	addedKeys, droppedKeys = minus(rec.Keys, oldKeys), minus(oldKeys, rec.Keys)
+	addedIdx, dropIdx = minus(rec.Index, oldIndex), minus(oldIndex, rec.Index)
+
+	if len(addedKeys) > 0 {
+		rows, err := t.tx.Query(ctx, `INSERT INTO item_keys (kind, "key", id)
+			SELECT $1, u.k, $2 FROM unnest($3::text[]) AS u(k)
+			ON CONFLICT DO NOTHING
+			RETURNING "key"`, kind, id, addedKeys)
+		if err != nil {
+			return t.fail(errOp(err))
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return t.fail(errOp(err))
+		}
+		if len(inserted) < len(addedKeys) {
+			slices.Sort(inserted)
+			taken := minus(addedKeys, inserted)[0]
+			if len(inserted) > 0 {
+				if _, err := t.tx.Exec(ctx, `DELETE FROM item_keys WHERE kind = $1 AND "key" = ANY($2) AND id = $3`,
+					kind, inserted, id); err != nil {
+					return t.fail(errOp(fmt.Errorf("undo: %w", err)))
+				}
+			}
+			return &storage.KeyConflictError{Kind: kind, Key: taken}
+		}
+	}
+
+	b = &pgx.Batch{}
+	b.Queue(`UPDATE items SET pool = $1, data = $2, created_at = $3, updated_at = $4, version = $5
+		WHERE kind = $6 AND id = $7`,
+		rec.Pool, configBytes(rec.Data), rec.CreatedAt, rec.UpdatedAt, rec.Version, kind, id)
+	if len(droppedKeys) > 0 {
+		b.Queue(`DELETE FROM item_keys WHERE kind = $1 AND "key" = ANY($2) AND id = $3`, kind, droppedKeys, id)
+	}
+	if len(dropIdx) > 0 {
+		b.Queue(`DELETE FROM item_index WHERE kind = $1 AND "key" = ANY($2) AND id = $3`, kind, dropIdx, id)
+	}
+	if len(addedIdx) > 0 {
+		b.Queue(`INSERT INTO item_index (kind, "key", id) SELECT $1, u.k, $2 FROM unnest($3::text[]) AS u(k)`,
+			kind, id, addedIdx)
+	}
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return t.fail(errOp(err))
+	}
+	t.logChange(storage.ChangeUpdate, storage.Entity(kind), id, state)
+	it.Version = rec.Version
+	return nil
+}
+
+// DeleteItem deletes the item, and with it (ON DELETE CASCADE) its keys and
+// index entries, when version is the stored version.
+func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(ctx, `DELETE FROM items WHERE kind = $1 AND id = $2 AND version = $3`, kind, id, version)
+	if err != nil {
+		return t.fail(fmt.Errorf("postgres: delete %s %q: %w", kind, id, err))
+	}
+	if tag.RowsAffected() == 0 {
+		// As for pools: a writer that won a race has committed and
+		// released its lock, so this read sees its result.
+		var v int64
+		err := t.tx.QueryRow(ctx, `SELECT version FROM items WHERE kind = $1 AND id = $2`, kind, id).Scan(&v)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("delete %s %q: %w", kind, id, storage.ErrNotFound)
+		}
+		if err != nil {
+			return t.fail(fmt.Errorf("postgres: delete %s %q: %w", kind, id, err))
+		}
+		return fmt.Errorf("delete %s %q: stored version is %d: %w", kind, id, v, storage.ErrConflict)
+	}
+	t.logChange(storage.ChangeDelete, storage.Entity(kind), id, nil)
+	return nil
+}
+
+// DeleteItems deletes every item of kind in pool, and with them their keys
+// and index entries, and logs one purge entry.
+func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	tag, err := t.tx.Exec(ctx, `DELETE FROM items WHERE kind = $1 AND pool = $2`, kind, pool)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: delete %s of pool %q: %w", kind, pool, err))
+	}
+	t.logChange(storage.ChangePurge, storage.Entity(kind), pool, nil)
+	return tag.RowsAffected(), nil
+}

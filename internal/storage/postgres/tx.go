@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// querier is what the read functions need: the pool outside a transaction,
+// the pgx.Tx inside one.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// pendingChange is a change-log entry a transaction writes when it commits.
+type pendingChange struct {
+	kind   storage.ChangeKind
+	entity storage.Entity
+	key    string
+	state  []byte
+}
+
+// txn is a storage.Tx on one pgx transaction at READ COMMITTED.
+type txn struct {
+	db *DB
+	tx pgx.Tx
+	// done is set when the transaction has ended; later calls fail.
+	done bool
+	// failed is the first database error. PostgreSQL aborts the transaction
+	// on any failed statement, so it then rolls back whatever fn returns.
+	failed error
+	// changes are the change-log entries of the writes so far, inserted
+	// just before COMMIT (see doc.go).
+	changes []pendingChange
+}
+
+var _ storage.Tx = (*txn)(nil)
+
+// Tx runs fn in one READ COMMITTED transaction and commits when fn returns
+// nil. A panic in fn rolls back and propagates. Losing a deadlock or a
+// serialization race returns an error matching storage.ErrConflict.
+func (db *DB) Tx(ctx context.Context, fn func(tx storage.Tx) error) error {
+	return db.run(ctx, func(t *txn) error { return fn(t) })
+}
+
+// run is Tx on the concrete type; the DB's single-record write methods use
+// it too.
+func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	t := &txn{db: db, tx: tx}
+	committed := false
+	defer func() {
+		// Runs on panic too, which then carries on up the stack.
+		t.done = true
+		if !committed {
+			tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := fn(t); err != nil {
+		return lostRace(err)
+	}
+	if t.failed != nil {
+		return lostRace(fmt.Errorf("postgres: transaction rolled back after an earlier error: %w", t.failed))
+	}
+	if err := t.flushChanges(ctx); err != nil {
+		return lostRace(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return lostRace(fmt.Errorf("postgres: commit: %w", err))
+	}
+	committed = true
+	return nil
+}
+
+// SQLSTATE codes of the races a retry can win.
+const (
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+)
+
+// lostRace wraps err with storage.ErrConflict when it is a deadlock or a
+// serialization failure.
+func lostRace(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == serializationFailure || pe.Code == deadlockDetected) &&
+		!errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("postgres: transaction lost a race (%w): %w", storage.ErrConflict, err)
+	}
+	return err
+}
+
+// errTxDone is returned by a Tx used after its transaction ended.
+var errTxDone = errors.New("postgres: transaction has ended")
+
+// check returns an error when the transaction can no longer be used.
+func (t *txn) check() error {
+	if t.done {
+		return errTxDone
+	}
+	return nil
+}
+
+// fail records err, a database error, as the one that dooms the
+// transaction, and returns it.
+func (t *txn) fail(err error) error {
+	if t.failed == nil {
+		t.failed = err
+	}
+	return err
+}
+
+// readErr passes storage.ErrNotFound through and records any other error
+// as fatal to the transaction.
+func (t *txn) readErr(err error) error {
+	if err == nil || errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return t.fail(err)
+}
+
+// logChange queues a change-log entry for the commit.
+func (t *txn) logChange(kind storage.ChangeKind, entity storage.Entity, key string, state []byte) {
+	t.changes = append(t.changes, pendingChange{kind: kind, entity: entity, key: key, state: state})
+}

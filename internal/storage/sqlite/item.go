@@ -1,0 +1,512 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// itemCols selects an item i with its keys and index entries. The two
+// correlated subqueries read the (kind, id, key) indexes, so a statement
+// returns each item whole from one snapshot. The keys are hex-encoded and
+// comma-joined, so that any key (even "", or one holding a comma) survives;
+// NULL means none. splitHex sorts them, which costs less than an ORDER BY
+// in the aggregate (SQLite sorts that in a temporary b-tree).
+const itemCols = `i.kind, i.id, i.pool, i.data, i.created_at, i.updated_at, i.version,
+	(SELECT group_concat(hex(k."key"), ',') FROM item_keys k
+		WHERE k.kind = i.kind AND k.id = i.id),
+	(SELECT group_concat(hex(x."key"), ',') FROM item_index x
+		WHERE x.kind = i.kind AND x.id = i.id)`
+
+// The item queries with fixed text; TestItemQueryPlans checks their plans.
+const (
+	getByKeyQuery = `SELECT ` + itemCols + `
+		FROM item_keys k0 JOIN items i ON i.kind = k0.kind AND i.id = k0.id
+		WHERE k0.kind = ? AND k0."key" = ?`
+	listQuery = `SELECT ` + itemCols + `
+		FROM items i WHERE i.kind = ? AND i.pool = ? AND i.id > ?
+		ORDER BY i.id LIMIT ?`
+	countQuery = `SELECT count(*) FROM items WHERE kind = ? AND pool = ?`
+)
+
+// scanItem reads the columns of itemCols, after any columns in pre.
+func scanItem(s scanner, pre ...any) (*storage.Item, error) {
+	var (
+		it               storage.Item
+		created, updated int64
+		keys, index      sql.NullString
+	)
+	dest := append(pre, &it.Kind, &it.ID, &it.Pool, &it.Data, &created, &updated, &it.Version, &keys, &index)
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	if len(it.Data) == 0 {
+		it.Data = nil
+	}
+	it.CreatedAt = fromMicros(created)
+	it.UpdatedAt = fromMicros(updated)
+	var err error
+	if it.Keys, err = splitHex(keys); err != nil {
+		return nil, err
+	}
+	if it.Index, err = splitHex(index); err != nil {
+		return nil, err
+	}
+	return &it, nil
+}
+
+// splitHex decodes a group_concat of hex-encoded strings and sorts them.
+func splitHex(s sql.NullString) ([]string, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	parts := strings.Split(s.String, ",")
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		b, err := hex.DecodeString(p)
+		if err != nil {
+			return nil, fmt.Errorf("decode key list: %w", err)
+		}
+		out[i] = string(b)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// normalizeItem checks it and returns a copy as it will be stored: Keys and
+// Index sorted without duplicates, times in UTC truncated to microseconds,
+// and version set. The change-log state is encoded from this copy, so it
+// equals what GetItem returns.
+func normalizeItem(it *storage.Item, version int64) (storage.Item, error) {
+	if it == nil {
+		return storage.Item{}, errors.New("sqlite: nil item")
+	}
+	if it.Kind == "" || it.ID == "" {
+		return storage.Item{}, fmt.Errorf("sqlite: item %q of kind %q: kind and ID are required", it.ID, it.Kind)
+	}
+	for _, s := range [][]string{{it.Kind, it.ID, it.Pool}, it.Keys, it.Index} {
+		for _, v := range s {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				return storage.Item{}, fmt.Errorf("sqlite: %s %q: %q is not UTF-8 text without NUL", it.Kind, it.ID, v)
+			}
+		}
+	}
+	rec := *it
+	rec.Keys = sortedSet(it.Keys)
+	rec.Index = sortedSet(it.Index)
+	rec.CreatedAt = it.CreatedAt.UTC().Truncate(time.Microsecond)
+	rec.UpdatedAt = it.UpdatedAt.UTC().Truncate(time.Microsecond)
+	rec.Version = version
+	return rec, nil
+}
+
+// sortedSet returns a sorted copy of s without duplicates, or nil.
+func sortedSet(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// ItemReader on the DB: each call is one statement on a reader connection.
+
+// GetItem returns the item of kind with id, or storage.ErrNotFound.
+func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
+	return getItem(ctx, db.r, kind, id)
+}
+
+// GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
+func (db *DB) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
+	return getItemByKey(ctx, db.r, kind, key)
+}
+
+// ListItems returns a page of one pool's items of a kind, in ID order.
+func (db *DB) ListItems(ctx context.Context, in storage.ListItemsInput) ([]*storage.Item, error) {
+	return listItems(ctx, db.r, in)
+}
+
+// ScanIndex returns a page of index entries in (key, ID) order.
+func (db *DB) ScanIndex(ctx context.Context, in storage.ScanInput) ([]storage.IndexEntry, error) {
+	return scanIndex(ctx, db.r, in)
+}
+
+// CountItems returns how many items of kind belong to pool.
+func (db *DB) CountItems(ctx context.Context, kind, pool string) (int64, error) {
+	return countItems(ctx, db.r, kind, pool)
+}
+
+func getItem(ctx context.Context, q querier, kind, id string) (*storage.Item, error) {
+	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemCols+`
+		FROM items i WHERE i.kind = ? AND i.id = ?`, kind, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get %s %q: %w", kind, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %s %q: %w", kind, id, err)
+	}
+	return it, nil
+}
+
+func getItemByKey(ctx context.Context, q querier, kind, key string) (*storage.Item, error) {
+	it, err := scanItem(q.QueryRowContext(ctx, getByKeyQuery, kind, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get %s by key %q: %w", kind, key, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get %s by key %q: %w", kind, key, err)
+	}
+	return it, nil
+}
+
+func listItems(ctx context.Context, q querier, in storage.ListItemsInput) ([]*storage.Item, error) {
+	if in.Limit <= 0 {
+		return nil, fmt.Errorf("sqlite: list %s: limit %d is not positive", in.Kind, in.Limit)
+	}
+	rows, err := q.QueryContext(ctx, listQuery, in.Kind, in.Pool, in.AfterID, in.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", in.Kind, err)
+	}
+	defer rows.Close()
+	var items []*storage.Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list %s: %w", in.Kind, err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list %s: %w", in.Kind, err)
+	}
+	return items, nil
+}
+
+// scanQuery returns the ScanIndex statement for in, or "" when no entry can
+// match. The range always starts at one bound on the primary key of
+// item_index, (kind, key, id): the prefix, or the cursor when it lies
+// inside the prefix range, so that a page costs what it returns however
+// deep it is. Prefixes are compared, never matched with LIKE or GLOB, so no
+// character is special.
+func scanQuery(in storage.ScanInput) (string, []any) {
+	var (
+		where = []string{`x0.kind = ?`}
+		args  = []any{in.Kind}
+		after = in.AfterKey != "" || in.AfterID != ""
+	)
+	switch {
+	case in.Exact && after && in.AfterKey > in.Prefix:
+		return "", nil
+	case in.Exact && after && in.AfterKey == in.Prefix:
+		where = append(where, `x0."key" = ?`, `x0.id > ?`)
+		args = append(args, in.Prefix, in.AfterID)
+	case in.Exact:
+		where = append(where, `x0."key" = ?`)
+		args = append(args, in.Prefix)
+	default:
+		if after && in.AfterKey >= in.Prefix {
+			where = append(where, `(x0."key", x0.id) > (?, ?)`)
+			args = append(args, in.AfterKey, in.AfterID)
+		} else {
+			where = append(where, `x0."key" >= ?`)
+			args = append(args, in.Prefix)
+		}
+		if end, ok := storage.PrefixEnd(in.Prefix); ok {
+			where = append(where, `x0."key" < ?`)
+			args = append(args, end)
+		}
+	}
+	args = append(args, in.Limit)
+	return `SELECT x0."key", ` + itemCols + `
+		FROM item_index x0 JOIN items i ON i.kind = x0.kind AND i.id = x0.id
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY x0."key", x0.id LIMIT ?`, args
+}
+
+func scanIndex(ctx context.Context, q querier, in storage.ScanInput) ([]storage.IndexEntry, error) {
+	if in.Limit <= 0 {
+		return nil, fmt.Errorf("sqlite: scan %s index: limit %d is not positive", in.Kind, in.Limit)
+	}
+	query, args := scanQuery(in)
+	if query == "" {
+		return nil, nil
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: scan %s index: %w", in.Kind, err)
+	}
+	defer rows.Close()
+	var entries []storage.IndexEntry
+	for rows.Next() {
+		var key string
+		it, err := scanItem(rows, &key)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: scan %s index: %w", in.Kind, err)
+		}
+		entries = append(entries, storage.IndexEntry{Key: key, Item: it})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: scan %s index: %w", in.Kind, err)
+	}
+	return entries, nil
+}
+
+func countItems(ctx context.Context, q querier, kind, pool string) (int64, error) {
+	var n int64
+	err := q.QueryRowContext(ctx, countQuery, kind, pool).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count %s: %w", kind, err)
+	}
+	return n, nil
+}
+
+// ItemReader on a txn: the same statements on the writer connection, which
+// sees the transaction's own writes. The single writer already excludes
+// every other writer, so GetItem and GetItemByKey need no row lock.
+
+// GetItem returns the item of kind with id, or storage.ErrNotFound.
+func (t *txn) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	it, err := getItem(ctx, t.tx, kind, id)
+	return it, t.readErr(err)
+}
+
+// GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
+func (t *txn) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	it, err := getItemByKey(ctx, t.tx, kind, key)
+	return it, t.readErr(err)
+}
+
+// ListItems returns a page of one pool's items of a kind, in ID order.
+func (t *txn) ListItems(ctx context.Context, in storage.ListItemsInput) ([]*storage.Item, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	items, err := listItems(ctx, t.tx, in)
+	return items, t.readErr(err)
+}
+
+// ScanIndex returns a page of index entries in (key, ID) order.
+func (t *txn) ScanIndex(ctx context.Context, in storage.ScanInput) ([]storage.IndexEntry, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	entries, err := scanIndex(ctx, t.tx, in)
+	return entries, t.readErr(err)
+}
+
+// CountItems returns how many items of kind belong to pool.
+func (t *txn) CountItems(ctx context.Context, kind, pool string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	n, err := countItems(ctx, t.tx, kind, pool)
+	return n, t.readErr(err)
+}
+
+// readErr passes storage.ErrNotFound through and records any other error
+// as fatal to the transaction.
+func (t *txn) readErr(err error) error {
+	if err == nil || errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return t.fail(err)
+}
+
+// CreateItem stores it with version 1 and sets it.Version to 1. It checks
+// the keys before writing anything, so a failure leaves the transaction as
+// it was.
+func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	rec, err := normalizeItem(it, 1)
+	if err != nil {
+		return err
+	}
+	state, err := storage.EncodeItem(&rec)
+	if err != nil {
+		return err
+	}
+	if err := t.checkKeys(ctx, &rec); err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO items
+		(kind, id, pool, data, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		rec.Kind, rec.ID, rec.Pool, configBytes(rec.Data),
+		toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("create %s %q: %w", rec.Kind, rec.ID, storage.ErrAlreadyExists)
+	}
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: create %s %q: %w", rec.Kind, rec.ID, err))
+	}
+	if err := t.insertLookups(ctx, &rec); err != nil {
+		return err
+	}
+	if err := t.appendChange(ctx, storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
+		return err
+	}
+	it.Version = rec.Version
+	return nil
+}
+
+// UpdateItem replaces the item, its keys and its index entries when
+// it.Version is the stored version, and sets it.Version to the new version.
+func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	rec, err := normalizeItem(it, it.Version+1)
+	if err != nil {
+		return err
+	}
+	state, err := storage.EncodeItem(&rec)
+	if err != nil {
+		return err
+	}
+	if err := t.checkVersion(ctx, "update", rec.Kind, rec.ID, it.Version); err != nil {
+		return err
+	}
+	if err := t.checkKeys(ctx, &rec); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE items
+		SET pool = ?, data = ?, created_at = ?, updated_at = ?, version = ?
+		WHERE kind = ? AND id = ?`,
+		rec.Pool, configBytes(rec.Data), toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
+		rec.Kind, rec.ID); err != nil {
+		return t.fail(fmt.Errorf("sqlite: update %s %q: %w", rec.Kind, rec.ID, err))
+	}
+	for _, table := range []string{"item_keys", "item_index"} {
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE kind = ? AND id = ?`,
+			rec.Kind, rec.ID); err != nil {
+			return t.fail(fmt.Errorf("sqlite: update %s %q: %w", rec.Kind, rec.ID, err))
+		}
+	}
+	if err := t.insertLookups(ctx, &rec); err != nil {
+		return err
+	}
+	if err := t.appendChange(ctx, storage.ChangeUpdate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
+		return err
+	}
+	it.Version = rec.Version
+	return nil
+}
+
+// DeleteItem deletes the item, and with it (ON DELETE CASCADE) its keys and
+// index entries, when version is the stored version.
+func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if err := t.checkVersion(ctx, "delete", kind, id, version); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ?`, kind, id); err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete %s %q: %w", kind, id, err))
+	}
+	return t.appendChange(ctx, storage.ChangeDelete, storage.Entity(kind), id, nil)
+}
+
+// DeleteItems deletes every item of kind in pool with their keys and index
+// entries, and logs one purge entry.
+func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND pool = ?`, kind, pool)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: delete %s of pool %q: %w", kind, pool, err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: delete %s of pool %q: %w", kind, pool, err))
+	}
+	if err := t.appendChange(ctx, storage.ChangePurge, storage.Entity(kind), pool, nil); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// checkVersion returns nil when the item exists at version, and otherwise
+// storage.ErrNotFound or storage.ErrConflict.
+func (t *txn) checkVersion(ctx context.Context, op, kind, id string, version int64) error {
+	var v int64
+	err := t.tx.QueryRowContext(ctx, `SELECT version FROM items WHERE kind = ? AND id = ?`, kind, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s %s %q: %w", op, kind, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: %s %s %q: %w", op, kind, id, err))
+	}
+	if v != version {
+		return fmt.Errorf("%s %s %q: stored version is %d: %w", op, kind, id, v, storage.ErrConflict)
+	}
+	return nil
+}
+
+// checkKeys returns a *storage.KeyConflictError for the first of rec's keys
+// that another item of the kind holds. The single writer connection keeps
+// the answer true until the transaction ends.
+func (t *txn) checkKeys(ctx context.Context, rec *storage.Item) error {
+	if len(rec.Keys) == 0 {
+		return nil
+	}
+	args := []any{rec.Kind, rec.ID}
+	for _, k := range rec.Keys {
+		args = append(args, k)
+	}
+	var key string
+	err := t.tx.QueryRowContext(ctx, `SELECT "key" FROM item_keys
+		WHERE kind = ? AND id <> ? AND "key" IN (`+placeholders(len(rec.Keys))+`)
+		ORDER BY "key" LIMIT 1`, args...).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: check %s keys: %w", rec.Kind, err))
+	}
+	return &storage.KeyConflictError{Kind: rec.Kind, Key: key}
+}
+
+// insertLookups inserts rec's keys and index entries.
+func (t *txn) insertLookups(ctx context.Context, rec *storage.Item) error {
+	for _, l := range []struct {
+		table string
+		keys  []string
+	}{{"item_keys", rec.Keys}, {"item_index", rec.Index}} {
+		if len(l.keys) == 0 {
+			continue
+		}
+		args := make([]any, 0, 3*len(l.keys))
+		for _, k := range l.keys {
+			args = append(args, rec.Kind, k, rec.ID)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(l.keys)), ", ")
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO `+l.table+` (kind, "key", id) VALUES `+values,
+			args...); err != nil {
+			return t.fail(fmt.Errorf("sqlite: write %s %q %s: %w", rec.Kind, rec.ID, l.table, err))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// querier is what the read functions need: the reader pool *sql.DB outside
+// a transaction, the write transaction *sql.Tx inside one.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// txn is a storage.Tx on the single writer connection.
+type txn struct {
+	db *DB
+	tx *sql.Tx
+	// done is set when the transaction has ended; later calls fail.
+	done bool
+	// failed is the first error that may have left a method half done; the
+	// transaction then rolls back whatever fn returns.
+	failed error
+}
+
+var _ storage.Tx = (*txn)(nil)
+
+// Tx runs fn in one write transaction (BEGIN IMMEDIATE on the single writer
+// connection) and commits when fn returns nil. A panic in fn rolls back and
+// propagates. fn must not call the DB's own write methods, or Tx: they wait
+// for the writer connection that fn holds.
+func (db *DB) Tx(ctx context.Context, fn func(tx storage.Tx) error) error {
+	return db.run(ctx, func(t *txn) error { return fn(t) })
+}
+
+// run is Tx on the concrete type; the DB's single-record write methods use
+// it too.
+func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	t := &txn{db: db, tx: tx}
+	committed := false
+	defer func() {
+		// Runs on panic too, which then carries on up the stack.
+		t.done = true
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.failed != nil {
+		return fmt.Errorf("sqlite: transaction rolled back after an earlier error: %w", t.failed)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// errTxDone is returned by a Tx used after its transaction ended.
+var errTxDone = errors.New("sqlite: transaction has ended")
+
+// check returns an error when the transaction can no longer be used.
+func (t *txn) check() error {
+	if t.done {
+		return errTxDone
+	}
+	return nil
+}
+
+// fail records err, a database error, as the one that dooms the
+// transaction, and returns it.
+func (t *txn) fail(err error) error {
+	if t.failed == nil {
+		t.failed = err
+	}
+	return err
+}
