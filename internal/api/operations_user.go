@@ -4,5 +4,18 @@ import "github.com/cognate-dev/cognate/internal/userpool"
 
 // userHandlers serves users, administered and self-service.
 func userHandlers(p *userpool.Service) map[string]handler {
-	return map[string]handler{}
+	return map[string]handler{
+		"AdminCreateUser":           handle(p.AdminCreateUser),
+		"AdminGetUser":              handle(p.AdminGetUser),
+		"AdminUpdateUserAttributes": handle(p.AdminUpdateUserAttributes),
+		"AdminDeleteUserAttributes": handle(p.AdminDeleteUserAttributes),
+		"AdminDeleteUser":           handle(p.AdminDeleteUser),
+		"AdminDisableUser":          handle(p.AdminDisableUser),
+		"AdminEnableUser":           handle(p.AdminEnableUser),
+		"AdminSetUserPassword":      handle(p.AdminSetUserPassword),
+		"AdminResetUserPassword":    handle(p.AdminResetUserPassword),
+		"AdminConfirmSignUp":        handle(p.AdminConfirmSignUp),
+		"AdminSetUserSettings":      handle(p.AdminSetUserSettings),
+		"AdminListUserAuthEvents":   handle(p.AdminListUserAuthEvents),
+	}
 }

@@ -59,6 +59,9 @@ type userRecord struct {
 	// SOFTWARE_TOKEN_MFA, EMAIL_OTP).
 	PreferredMFA string   `json:"preferred_mfa,omitempty"`
 	EnabledMFA   []string `json:"enabled_mfa,omitempty"`
+	// Codes are the one-time codes sent to the user and not yet used
+	// (attribute verification, password reset), stored hashed.
+	Codes []userCode `json:"codes,omitempty"`
 }
 
 // aliasAttributes are the attributes that can be aliases or username

@@ -1,0 +1,475 @@
+package userpool
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// Lifetimes of the one-time codes sent to users.
+const (
+	verificationCodeTTL  = 24 * time.Hour
+	passwordResetCodeTTL = time.Hour
+)
+
+// userCode is a one-time code sent to a user. Only its hash is stored.
+type userCode struct {
+	// Purpose is a messaging.Purpose* value.
+	Purpose string `json:"purpose"`
+	// Attribute is the attribute the code went to (email, phone_number).
+	Attribute string `json:"attribute"`
+	// Hash is the hex SHA-256 of the user's sub, a colon and the code.
+	Hash      string    `json:"hash"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// newUserSub returns a random (version 4) UUID for a new user's sub.
+func newUserSub() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// newCode returns a six-digit one-time code.
+func newCode() string { return cognito.RandomString(6, "0123456789") }
+
+func codeHash(sub, code string) string {
+	sum := sha256.Sum256([]byte(sub + ":" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+// addCode records a new code for purpose and attribute on u, replacing an
+// earlier one for the same purpose and attribute, and dropping expired ones.
+func addCode(u *userRecord, purpose, attr, code string, expires, now time.Time) {
+	u.Codes = slices.DeleteFunc(u.Codes, func(c userCode) bool {
+		return (c.Purpose == purpose && c.Attribute == attr) || !c.ExpiresAt.After(now)
+	})
+	u.Codes = append(u.Codes, userCode{Purpose: purpose, Attribute: attr, Hash: codeHash(u.Sub, code), ExpiresAt: expires})
+}
+
+// checkCode reports whether code is the unexpired code u was sent for
+// purpose and attribute.
+func checkCode(u *userRecord, purpose, attr, code string, now time.Time) bool {
+	want := codeHash(u.Sub, code)
+	for _, c := range u.Codes {
+		if c.Purpose == purpose && c.Attribute == attr && c.ExpiresAt.After(now) &&
+			subtle.ConstantTimeCompare([]byte(c.Hash), []byte(want)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// Cognito's default message texts, used when the pool sets none.
+const (
+	defaultInviteSubject       = "Your temporary password"
+	defaultInviteEmail         = "Your username is {username} and temporary password is {####}."
+	defaultInviteSMS           = "Your username is {username} and temporary password is {####}."
+	defaultVerificationSubject = "Your verification code"
+	defaultVerificationMessage = "Your verification code is {####}. "
+	defaultResetSubject        = "Your password reset code"
+	defaultResetMessage        = "Your password reset code is {####}. "
+)
+
+// fillTemplate replaces the {username} and {####} placeholders.
+func fillTemplate(tmpl, username, code string) string {
+	return strings.NewReplacer("{username}", username, "{####}", code).Replace(tmpl)
+}
+
+func orDefault(s *string, def string) string {
+	if s == nil || *s == "" {
+		return def
+	}
+	return *s
+}
+
+// channelAttribute is the attribute a channel delivers to.
+func channelAttribute(channel string) string {
+	if channel == messaging.ChannelSMS {
+		return "phone_number"
+	}
+	return "email"
+}
+
+// invitation returns the AdminCreateUser invitation for one channel, from
+// the pool's InviteMessageTemplate or Cognito's default.
+func invitation(p *idp.UserPoolType, channel, to, username, password string) messaging.Message {
+	var t idp.MessageTemplateType
+	if p.AdminCreateUserConfig != nil && p.AdminCreateUserConfig.InviteMessageTemplate != nil {
+		t = *p.AdminCreateUserConfig.InviteMessageTemplate
+	}
+	m := messaging.Message{Pool: cognito.Deref(p.Id), Channel: channel, To: to, Purpose: messaging.PurposeInvitation, Username: username}
+	if channel == messaging.ChannelSMS {
+		m.Body = fillTemplate(orDefault(t.SMSMessage, defaultInviteSMS), username, password)
+	} else {
+		m.Subject = orDefault(t.EmailSubject, defaultInviteSubject)
+		m.Body = fillTemplate(orDefault(t.EmailMessage, defaultInviteEmail), username, password)
+	}
+	return m
+}
+
+// codeMessage returns a verification or password-reset message for one
+// channel, from the pool's verification template or Cognito's default.
+func codeMessage(p *idp.UserPoolType, purpose, channel, to, username, code string) messaging.Message {
+	var t idp.VerificationMessageTemplateType
+	if p.VerificationMessageTemplate != nil {
+		t = *p.VerificationMessageTemplate
+	}
+	subject, body := defaultVerificationSubject, defaultVerificationMessage
+	if purpose == messaging.PurposeForgotPassword {
+		subject, body = defaultResetSubject, defaultResetMessage
+	}
+	m := messaging.Message{Pool: cognito.Deref(p.Id), Channel: channel, To: to, Purpose: purpose, Username: username}
+	if channel == messaging.ChannelSMS {
+		m.Body = fillTemplate(orDefault(t.SmsMessage, body), username, code)
+	} else {
+		m.Subject = orDefault(t.EmailSubject, subject)
+		m.Body = fillTemplate(orDefault(t.EmailMessage, body), username, code)
+	}
+	return m
+}
+
+// deliver hands messages to the sender once the write that produced them
+// has committed. A message the sender refuses is reported as
+// CodeDeliveryFailureException; the write stays.
+func (s *Service) deliver(ctx context.Context, msgs []messaging.Message) error {
+	for _, m := range msgs {
+		m.At = s.now()
+		if err := s.sender.Send(ctx, m); err != nil {
+			return cognito.CodeDeliveryFailureException("Unable to deliver message.").WithCause(err)
+		}
+	}
+	return nil
+}
+
+// userType returns the UserType of u that AdminCreateUser returns.
+func userType(u *userRecord) *idp.UserType {
+	return &idp.UserType{
+		Username:             cognito.Ptr(u.Username),
+		Attributes:           userAttributeList(u),
+		UserCreateDate:       &cognito.Timestamp{Time: u.CreatedAt},
+		UserLastModifiedDate: &cognito.Timestamp{Time: u.UpdatedAt},
+		Enabled:              cognito.Ptr(u.Enabled),
+		UserStatus:           cognito.Ptr(u.Status),
+		MFAOptions:           u.MFAOptions,
+	}
+}
+
+// userWriteError turns the error of a user write into the exception
+// Cognito gives: a unique key another user holds becomes
+// UsernameExistsException (the username, or on creation a username
+// attribute) or AliasExistsException (an alias, or on update a username
+// attribute); a version conflict stays ErrConflict
+// for retry; a Cognito exception passes; anything else is internal.
+func userWriteError(p *idp.UserPoolType, op attrWrite, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *cognito.Error
+	if errors.As(err, &ce) || errors.Is(err, storage.ErrConflict) {
+		return err
+	}
+	if key := storage.ConflictingKey(err); key != "" {
+		attr := keyAttribute(p, key)
+		if attr == "" || (op == attrCreate && hasUsernameAttribute(p, attr)) {
+			return cognito.UsernameExistsException("User account already exists").WithCause(err)
+		}
+		return aliasExists(attr).WithCause(err)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return userNotFound()
+	}
+	return internal(fmt.Errorf("write user: %w", err))
+}
+
+// temporaryPasswordExpiry is when a temporary password set now expires.
+func temporaryPasswordExpiry(p *idp.UserPoolType, now time.Time) *time.Time {
+	days := defaultTemporaryPasswordTL
+	if p.Policies != nil && p.Policies.PasswordPolicy != nil && p.Policies.PasswordPolicy.TemporaryPasswordValidityDays != nil {
+		days = int(*p.Policies.PasswordPolicy.TemporaryPasswordValidityDays)
+	}
+	t := now.Add(time.Duration(days) * 24 * time.Hour)
+	return &t
+}
+
+// policyOf returns the pool's password policy (never nil).
+func policyOf(p *idp.UserPoolType) *idp.PasswordPolicyType {
+	if p.Policies != nil && p.Policies.PasswordPolicy != nil {
+		return p.Policies.PasswordPolicy
+	}
+	return &idp.PasswordPolicyType{}
+}
+
+// temporaryPassword returns the given temporary password checked against
+// the policy, or a generated one.
+func temporaryPassword(p *idp.UserPoolType, given *string) (string, error) {
+	if given != nil {
+		if err := checkPassword(policyOf(p), *given); err != nil {
+			return "", err
+		}
+		return *given, nil
+	}
+	return generateTemporaryPassword(policyOf(p))
+}
+
+// invitationChannels returns the channels the invitation goes by. Given
+// DesiredDeliveryMediums, each needs its attribute; without them Cognito
+// sends an SMS when the user has a phone number, and nothing otherwise.
+func invitationChannels(mediums []idp.DeliveryMediumType, attrs map[string]string) ([]string, error) {
+	if len(mediums) == 0 {
+		if attrs["phone_number"] != "" {
+			return []string{messaging.ChannelSMS}, nil
+		}
+		return nil, nil
+	}
+	var out []string
+	for _, m := range dedupe(mediums) {
+		switch string(m) {
+		case messaging.ChannelEmail:
+			if attrs["email"] == "" {
+				return nil, cognito.InvalidParameterException("No email provided but desired delivery medium was Email")
+			}
+		case messaging.ChannelSMS:
+			if attrs["phone_number"] == "" {
+				return nil, cognito.InvalidParameterException("No phone number provided but desired delivery medium was SMS")
+			}
+		}
+		out = append(out, string(m))
+	}
+	return out, nil
+}
+
+// invitations builds the invitation for each channel.
+func invitations(p *idp.UserPoolType, channels []string, attrs map[string]string, username, password string) []messaging.Message {
+	var out []messaging.Message
+	for _, ch := range channels {
+		out = append(out, invitation(p, ch, attrs[channelAttribute(ch)], username, password))
+	}
+	return out
+}
+
+// AdminCreateUser creates a user with a temporary password (the one given,
+// checked against the pool's policy, or one generated to it) in status
+// FORCE_CHANGE_PASSWORD, and sends the invitation unless MessageAction is
+// SUPPRESS. MessageAction RESEND sends it again to an existing user that has
+// not yet signed in, with a new temporary password and expiry.
+func (s *Service) AdminCreateUser(ctx context.Context, c Caller, in *idp.AdminCreateUserRequest) (*idp.AdminCreateUserResponse, error) {
+	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
+	if err != nil {
+		return nil, err
+	}
+	if cognito.Deref(in.MessageAction) == idp.MessageActionTypeResend {
+		return s.resendInvitation(ctx, p, in)
+	}
+	name := cognito.Deref(in.Username)
+	attrs, err := checkAttributes(p, in.UserAttributes, attrCreate)
+	if err != nil {
+		return nil, err
+	}
+	username := name
+	if len(p.UsernameAttributes) > 0 {
+		attr, err := usernameAttributeFor(p, name)
+		if err != nil {
+			return nil, err
+		}
+		attrs[attr] = name
+	} else if err := checkAliasUsername(p, name); err != nil {
+		return nil, err
+	}
+	if err := checkRequired(p, attrs); err != nil {
+		return nil, err
+	}
+	var channels []string
+	if cognito.Deref(in.MessageAction) != idp.MessageActionTypeSuppress {
+		if channels, err = invitationChannels(in.DesiredDeliveryMediums, attrs); err != nil {
+			return nil, err
+		}
+	}
+	password, err := temporaryPassword(p, in.TemporaryPassword)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	sub := newUserSub()
+	if len(p.UsernameAttributes) > 0 {
+		username = sub
+	}
+	u := &userRecord{
+		Username: username, Sub: sub, Attributes: attrs, Enabled: true,
+		Status: idp.UserStatusTypeForceChangePassword, CreatedAt: now, UpdatedAt: now,
+		TemporaryPasswordExpiresAt: temporaryPasswordExpiry(p, now),
+	}
+	setPassword(policyOf(p), u, hash, now)
+	err = retry(ctx, func() error {
+		return userWriteError(p, attrCreate, s.store.Tx(ctx, func(tx storage.Tx) error {
+			it, err := userItem(p, u, 0)
+			if err != nil {
+				return err
+			}
+			if cognito.Deref(in.ForceAliasCreation) {
+				if err := takeAliases(ctx, tx, p, it, now); err != nil {
+					return err
+				}
+			}
+			return tx.CreateItem(ctx, it)
+		}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.deliver(ctx, invitations(p, channels, attrs, name, password)); err != nil {
+		return nil, err
+	}
+	return &idp.AdminCreateUserResponse{User: userType(u)}, nil
+}
+
+// takeAliases moves to the new user it every email or phone_number alias
+// another user holds (ForceAliasCreation): the other user keeps the
+// attribute, marked unverified, and so no longer signs in with it. A
+// preferred_username is never moved; its conflict fails the creation.
+func takeAliases(ctx context.Context, tx storage.Tx, p *idp.UserPoolType, it *storage.Item, now time.Time) error {
+	for _, key := range it.Keys {
+		attr := keyAttribute(p, key)
+		if attr != "email" && attr != "phone_number" || !hasAlias(p, attr) {
+			continue
+		}
+		other, err := tx.GetItemByKey(ctx, kindUser, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("find alias owner: %w", err)
+		}
+		ou, err := decodeUser(other)
+		if err != nil {
+			return err
+		}
+		ou.Attributes[attr+"_verified"] = "false"
+		ou.UpdatedAt = now
+		oi, err := userItem(p, ou, other.Version)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateItem(ctx, oi); err != nil {
+			return fmt.Errorf("move alias: %w", err)
+		}
+	}
+	return nil
+}
+
+// resendInvitation is AdminCreateUser with MessageAction RESEND.
+func (s *Service) resendInvitation(ctx context.Context, p *idp.UserPoolType, in *idp.AdminCreateUserRequest) (*idp.AdminCreateUserResponse, error) {
+	name := cognito.Deref(in.Username)
+	_, u, err := findUser(ctx, s.store, p, name)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != idp.UserStatusTypeForceChangePassword {
+		return nil, cognito.UnsupportedUserStateException(fmt.Sprintf("Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username))
+	}
+	channels, err := invitationChannels(in.DesiredDeliveryMediums, u.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	password, err := temporaryPassword(p, in.TemporaryPassword)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u, err = s.updateUser(ctx, p, name, func(u *userRecord, now time.Time) error {
+		if u.Status != idp.UserStatusTypeForceChangePassword {
+			return cognito.UnsupportedUserStateException(fmt.Sprintf("Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username))
+		}
+		u.PasswordHash, u.PasswordSetAt = hash, &now
+		u.TemporaryPasswordExpiresAt = temporaryPasswordExpiry(p, now)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.deliver(ctx, invitations(p, channels, u.Attributes, name, password)); err != nil {
+		return nil, err
+	}
+	return &idp.AdminCreateUserResponse{User: userType(u)}, nil
+}
+
+// updateUser runs a read-modify-write of one user in one transaction,
+// retrying on conflicts. mutate changes u in place (it runs again on each
+// retry, on a fresh read) and may return a Cognito exception to abort.
+func (s *Service) updateUser(ctx context.Context, p *idp.UserPoolType, username string, mutate func(u *userRecord, now time.Time) error) (*userRecord, error) {
+	var out *userRecord
+	err := retry(ctx, func() error {
+		return userWriteError(p, attrUpdate, s.store.Tx(ctx, func(tx storage.Tx) error {
+			it, u, err := findUser(ctx, tx, p, username)
+			if err != nil {
+				return err
+			}
+			now := s.now()
+			if err := mutate(u, now); err != nil {
+				return err
+			}
+			u.UpdatedAt = now
+			ni, err := userItem(p, u, it.Version)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpdateItem(ctx, ni); err != nil {
+				return err
+			}
+			out = u
+			return nil
+		}))
+	})
+	return out, err
+}
+
+// AdminGetUser returns a user found by username, alias or sub.
+func (s *Service) AdminGetUser(ctx context.Context, c Caller, in *idp.AdminGetUserRequest) (*idp.AdminGetUserResponse, error) {
+	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
+	if err != nil {
+		return nil, err
+	}
+	_, u, err := findUser(ctx, s.store, p, cognito.Deref(in.Username))
+	if err != nil {
+		return nil, err
+	}
+	out := &idp.AdminGetUserResponse{
+		Username:             cognito.Ptr(u.Username),
+		UserAttributes:       userAttributeList(u),
+		UserCreateDate:       &cognito.Timestamp{Time: u.CreatedAt},
+		UserLastModifiedDate: &cognito.Timestamp{Time: u.UpdatedAt},
+		Enabled:              cognito.Ptr(u.Enabled),
+		UserStatus:           cognito.Ptr(u.Status),
+		MFAOptions:           u.MFAOptions,
+		UserMFASettingList:   u.EnabledMFA,
+	}
+	if u.PreferredMFA != "" {
+		out.PreferredMfaSetting = cognito.Ptr(u.PreferredMFA)
+	}
+	return out, nil
+}
