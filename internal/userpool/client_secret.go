@@ -55,6 +55,24 @@ func checkSecretHash(client *clientRecord, username, secretHash string) bool {
 	return ok
 }
 
+// checkClientSecret reports whether secret is one of the client's active
+// secrets, as the token endpoint checks a client_secret. Every secret is
+// compared in constant time.
+func checkClientSecret(client *clientRecord, secret string) bool {
+	if client == nil || secret == "" {
+		return false
+	}
+	got := sha256.Sum256([]byte(secret))
+	ok := false
+	for _, s := range client.Secrets {
+		want := sha256.Sum256([]byte(s.Value))
+		if hmac.Equal(got[:], want[:]) {
+			ok = true
+		}
+	}
+	return ok
+}
+
 // descriptor returns the wire form of a secret, with its value only when
 // withValue is set.
 func (s clientSecret) descriptor(withValue bool) idp.ClientSecretDescriptorType {

@@ -76,3 +76,28 @@ func TestClientSecretDescriptor(t *testing.T) {
 		t.Errorf("descriptor with value = %+v", d)
 	}
 }
+
+func TestCheckClientSecret(t *testing.T) {
+	rec := &clientRecord{Secrets: []clientSecret{{ID: "1", Value: "first_secret"}, {ID: "2", Value: "second_secret"}}}
+	cases := []struct {
+		name   string
+		client *clientRecord
+		secret string
+		want   bool
+	}{
+		{"first", rec, "first_secret", true},
+		{"second", rec, "second_secret", true},
+		{"wrong", rec, "third_secret", false},
+		{"prefix", rec, "first", false},
+		{"empty", rec, "", false},
+		{"public client", &clientRecord{}, "first_secret", false},
+		{"no client", nil, "first_secret", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := checkClientSecret(tc.client, tc.secret); got != tc.want {
+				t.Errorf("checkClientSecret = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
