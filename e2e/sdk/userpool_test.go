@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -485,5 +486,53 @@ func TestIdentityServiceWireProtocol(t *testing.T) {
 			Credentials:  credentials.NewStaticCredentialsProvider(keyID, "wrong", ""),
 		}).ListIdentityPools(context.Background(), &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(10)})
 		wantAPIError(t, err, "InvalidSignatureException", "")
+	})
+}
+
+func TestDeleteUserPoolRemovesItsContents(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		c := e.client("us-east-1")
+		p := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("full")})
+		cl, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: p.Id, ClientName: aws.String("app")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: p.Id, GroupName: aws.String("admins")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: p.Id, Username: aws.String("alice"), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: p.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.UserPool.EstimatedNumberOfUsers != 1 {
+			t.Errorf("EstimatedNumberOfUsers = %d, want 1", out.UserPool.EstimatedNumberOfUsers)
+		}
+		if _, err := c.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: p.Id, Domain: aws.String("full-" + strings.ToLower(aws.ToString(p.Id)[10:]))}); err != nil {
+			t.Fatal(err)
+		}
+		out, _ = c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: p.Id})
+		if aws.ToString(out.UserPool.Domain) == "" {
+			t.Error("DescribeUserPool does not report the domain")
+		}
+		_, err = c.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: p.Id})
+		wantAPIError(t, err, "InvalidParameterException", "User pool cannot be deleted. It has a domain configured that should be deleted first.")
+		if _, err := c.DeleteUserPoolDomain(ctx, &cip.DeleteUserPoolDomainInput{UserPoolId: p.Id, Domain: out.UserPool.Domain}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: p.Id}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: p.Id, ClientId: cl.UserPoolClient.ClientId})
+		wantAPIError(t, err, "ResourceNotFoundException", "")
+		for _, kind := range []string{"user", "client", "group"} {
+			n, err := e.Store.CountItems(ctx, kind, aws.ToString(p.Id))
+			if err != nil || n != 0 {
+				t.Errorf("%d %s items left after deleting the pool (err %v)", n, kind, err)
+			}
+		}
 	})
 }

@@ -8,5 +8,5 @@ import (
 
 // TestDeps keeps cognito a leaf: the standard library only.
 func TestDeps(t *testing.T) {
-	deptest.Check(t, nil, []deptest.Rule{{"testing", "only _test.go files import testing"}})
+	deptest.Check(t, nil, map[string]string{"testing": "only _test.go files import testing"})
 }

@@ -11,17 +11,14 @@ import (
 // Module is cognate's module path.
 const Module = "github.com/cognate-dev/cognate/"
 
-// Rule forbids importing packages whose path starts with Prefix.
-type Rule struct {
-	Prefix, Reason string
-}
-
 // Check lists the dependencies of the package in the current directory
 // with go list -deps and fails t for each cognate package that is not in
 // allowed (paths relative to the module, e.g. "internal/storage"), naming
-// the reason of the first matching rule. The package itself, and anything
+// the reason of the matching forbidden prefix. forbidden maps import-path
+// prefixes (absolute, or relative to the module) to the reason they are
+// forbidden. The package itself, and anything
 // under an allowed path marked with a trailing "/...", is allowed.
-func Check(t *testing.T, allowed []string, rules []Rule) {
+func Check(t *testing.T, allowed []string, forbidden map[string]string) {
 	t.Helper()
 	self, err := exec.Command("go", "list", "-f", "{{.ImportPath}}", ".").Output()
 	if err != nil {
@@ -35,7 +32,7 @@ func Check(t *testing.T, allowed []string, rules []Rule) {
 		if dep == strings.TrimSpace(string(self)) {
 			continue
 		}
-		if forbidden(dep, rules, t) {
+		if isForbidden(dep, forbidden, t) {
 			continue
 		}
 		rel, ok := strings.CutPrefix(dep, Module)
@@ -46,11 +43,11 @@ func Check(t *testing.T, allowed []string, rules []Rule) {
 	}
 }
 
-func forbidden(dep string, rules []Rule, t *testing.T) bool {
+func isForbidden(dep string, forbidden map[string]string, t *testing.T) bool {
 	t.Helper()
-	for _, r := range rules {
-		if strings.HasPrefix(dep, r.Prefix) || strings.HasPrefix(dep, Module+r.Prefix) {
-			t.Errorf("imports %s: %s", dep, r.Reason)
+	for prefix, reason := range forbidden {
+		if strings.HasPrefix(dep, prefix) || strings.HasPrefix(dep, Module+prefix) {
+			t.Errorf("imports %s: %s", dep, reason)
 			return true
 		}
 	}

@@ -9,13 +9,13 @@ import (
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
 		[]string{"internal/cognito"},
-		[]deptest.Rule{
-			{Prefix: "internal/storage", Reason: "messaging is a leaf: it delivers messages and keeps no records"},
-			{Prefix: "internal/userpool", Reason: "engines import messaging, not the reverse"},
-			{Prefix: "internal/authflow", Reason: "engines import messaging, not the reverse"},
-			{Prefix: "internal/api", Reason: "messaging never imports an edge"},
-			{Prefix: "internal/oidc", Reason: "messaging never imports an edge"},
-			{Prefix: "internal/admin", Reason: "messaging never imports an edge"},
-			{Prefix: "testing", Reason: "only _test.go files import testing"},
+		map[string]string{
+			"internal/storage":  "messaging is a leaf: it delivers messages and keeps no records",
+			"internal/userpool": "engines import messaging, not the reverse",
+			"internal/authflow": "engines import messaging, not the reverse",
+			"internal/api":      "messaging never imports an edge",
+			"internal/oidc":     "messaging never imports an edge",
+			"internal/admin":    "messaging never imports an edge",
+			"testing":           "only _test.go files import testing",
 		})
 }

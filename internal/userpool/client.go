@@ -207,20 +207,6 @@ func poolClient(ctx context.Context, r storage.ItemReader, c Caller, poolID, id 
 	return it, rec, nil
 }
 
-// runTx runs fn in one transaction, retrying it when it loses a race, and
-// turns any error that is not a Cognito exception into
-// InternalErrorException.
-func (s *Service) runTx(ctx context.Context, fn func(tx storage.Tx) error) error {
-	err := retry(ctx, func() error {
-		err := s.store.Tx(ctx, fn)
-		if err == nil || errors.Is(err, storage.ErrConflict) {
-			return err
-		}
-		return internal(err)
-	})
-	return err
-}
-
 // clientSettings are the members CreateUserPoolClient and
 // UpdateUserPoolClient share.
 type clientSettings struct {

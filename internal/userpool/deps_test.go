@@ -9,12 +9,12 @@ import (
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
 		[]string{"internal/cognito/...", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers"},
-		[]deptest.Rule{
-			{"internal/storage/", "engines use the Store interface; only cmd/cognate picks a backend"},
-			{"internal/api", "engines never import an edge"},
-			{"internal/oidc", "engines never import an edge"},
-			{"internal/admin", "engines never import an edge"},
-			{"internal/authflow", "authflow builds on userpool, not the reverse"},
-			{"testing", "only _test.go files import testing"},
+		map[string]string{
+			"internal/storage/": "engines use the Store interface; only cmd/cognate picks a backend",
+			"internal/api":      "engines never import an edge",
+			"internal/oidc":     "engines never import an edge",
+			"internal/admin":    "engines never import an edge",
+			"internal/authflow": "authflow builds on userpool, not the reverse",
+			"testing":           "only _test.go files import testing",
 		})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -415,9 +416,25 @@ func dedupeOrNil[T comparable](in []T) []T {
 
 // DescribeUserPool returns a pool's description.
 func (s *Service) DescribeUserPool(ctx context.Context, c Caller, in *idp.DescribeUserPoolRequest) (*idp.DescribeUserPoolResponse, error) {
-	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
+	id := cognito.Deref(in.UserPoolId)
+	_, p, err := s.loadPool(ctx, c, id)
 	if err != nil {
 		return nil, err
+	}
+	users, err := s.store.CountItems(ctx, kindUser, id)
+	if err != nil {
+		return nil, internal(fmt.Errorf("count users of %q: %w", id, err))
+	}
+	p.EstimatedNumberOfUsers = cognito.Ptr(int32(min(users, math.MaxInt32)))
+	prefix, custom, err := s.poolDomains(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if prefix != "" {
+		p.Domain = cognito.Ptr(prefix)
+	}
+	if custom != "" {
+		p.CustomDomain = cognito.Ptr(custom)
 	}
 	return &idp.DescribeUserPoolResponse{UserPool: p}, nil
 }
@@ -456,24 +473,36 @@ func (s *Service) UpdateUserPool(ctx context.Context, c Caller, in *idp.UpdateUs
 	return &idp.UpdateUserPoolResponse{}, nil
 }
 
-// DeleteUserPool deletes a pool unless deletion protection is on.
+// DeleteUserPool deletes a pool unless deletion protection is on or it
+// still has a domain, together with everything in it (clients, users,
+// groups, resource servers, …), in one transaction.
 func (s *Service) DeleteUserPool(ctx context.Context, c Caller, in *idp.DeleteUserPoolRequest) (*cognito.Empty, error) {
-	err := retry(ctx, func() error {
-		rec, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
+	id := cognito.Deref(in.UserPoolId)
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		rec, p, err := loadPoolFrom(ctx, tx, c, id)
 		if err != nil {
 			return err
 		}
 		if cognito.Deref(p.DeletionProtection) == "ACTIVE" {
 			return cognito.InvalidParameterException("The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.")
 		}
-		err = s.store.DeleteUserPool(ctx, rec.ID, rec.Version)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			return poolNotFound(cognito.Deref(in.UserPoolId))
-		case err == nil, errors.Is(err, storage.ErrConflict):
+		prefix, custom, err := poolDomainsFrom(ctx, tx, id)
+		if err != nil {
 			return err
 		}
-		return internal(err)
+		if prefix != "" || custom != "" {
+			return cognito.InvalidParameterException("User pool cannot be deleted. It has a domain configured that should be deleted first.")
+		}
+		for _, kind := range poolItemKinds {
+			if _, err := tx.DeleteItems(ctx, kind, id); err != nil {
+				return fmt.Errorf("delete %s items of pool %q: %w", kind, id, err)
+			}
+		}
+		err = tx.DeleteUserPool(ctx, rec.ID, rec.Version)
+		if errors.Is(err, storage.ErrNotFound) {
+			return poolNotFound(id)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -99,3 +99,17 @@ func retry(ctx context.Context, f func() error) error {
 	}
 	return cognito.ConcurrentModificationException("The resource was modified by another request. Try again.").WithCause(err)
 }
+
+// runTx runs fn in one transaction, retrying it when it loses a race, and
+// turns any error that is not a Cognito exception into
+// InternalErrorException.
+func (s *Service) runTx(ctx context.Context, fn func(tx storage.Tx) error) error {
+	err := retry(ctx, func() error {
+		err := s.store.Tx(ctx, fn)
+		if err == nil || errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+		return internal(err)
+	})
+	return err
+}

@@ -25,6 +25,13 @@ const (
 	kindUICustomize    = "ui_customization"
 )
 
+// poolItemKinds lists every item kind that lives inside a pool, so that
+// DeleteUserPool removes them all. A new kind must be added here.
+var poolItemKinds = []string{
+	kindUser, kindClient, kindGroup, kindGroupMember, kindResourceServer,
+	kindDomain, kindUICustomize, kindAuthEvent,
+}
+
 // userRecord is a stored user (item kind "user", ID = sub). Later features
 // add members; JSON names are part of the stored format and never change.
 type userRecord struct {

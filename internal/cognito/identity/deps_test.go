@@ -9,5 +9,5 @@ import (
 // TestDeps keeps the generated wire package beside its leaf: internal/cognito
 // and the standard library only.
 func TestDeps(t *testing.T) {
-	deptest.Check(t, []string{"internal/cognito"}, []deptest.Rule{{"testing", "only _test.go files import testing"}})
+	deptest.Check(t, []string{"internal/cognito"}, map[string]string{"testing": "only _test.go files import testing"})
 }
