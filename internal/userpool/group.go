@@ -434,7 +434,7 @@ func (s *Service) ListUsersInGroup(ctx context.Context, c Caller, in *idp.ListUs
 		if err != nil {
 			return nil, err
 		}
-		out.Users = append(out.Users, listedUser(u))
+		out.Users = append(out.Users, *userType(u))
 	}
 	if next != "" {
 		out.NextToken = cognito.Ptr(next)

@@ -84,38 +84,6 @@ func searchableValue(u *userRecord, a string) (string, bool) {
 	}
 }
 
-// listedAttributes returns u's attributes as the wire carries them: sub
-// first, then the others by name.
-func listedAttributes(u *userRecord) []idp.AttributeType {
-	out := make([]idp.AttributeType, 0, len(u.Attributes)+1)
-	out = append(out, idp.AttributeType{Name: cognito.Ptr("sub"), Value: cognito.Ptr(u.Sub)})
-	names := make([]string, 0, len(u.Attributes))
-	for name := range u.Attributes {
-		if name != "sub" {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		out = append(out, idp.AttributeType{Name: cognito.Ptr(name), Value: cognito.Ptr(u.Attributes[name])})
-	}
-	return out
-}
-
-// listedUser returns the UserType of u that ListUsers and ListUsersInGroup
-// return.
-func listedUser(u *userRecord) idp.UserType {
-	return idp.UserType{
-		Username:             cognito.Ptr(u.Username),
-		Attributes:           listedAttributes(u),
-		UserCreateDate:       &cognito.Timestamp{Time: u.CreatedAt},
-		UserLastModifiedDate: &cognito.Timestamp{Time: u.UpdatedAt},
-		Enabled:              cognito.Ptr(u.Enabled),
-		UserStatus:           cognito.Ptr(u.Status),
-		MFAOptions:           u.MFAOptions,
-	}
-}
-
 // errAttributesToGet is Cognito's exception for an AttributesToGet member
 // that is not in the pool's schema, or that a listed user has no value for.
 func errAttributesToGet() error {
@@ -279,7 +247,7 @@ func (s *Service) ListUsers(ctx context.Context, c Caller, in *idp.ListUsersRequ
 		if err != nil {
 			return nil, err
 		}
-		ut := listedUser(u)
+		ut := *userType(u)
 		if in.AttributesToGet != nil {
 			if ut.Attributes, err = selectAttributes(ut.Attributes, in.AttributesToGet); err != nil {
 				return nil, err
