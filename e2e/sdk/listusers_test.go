@@ -237,3 +237,70 @@ func TestListUsersErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestListUsersFollowsChanges checks that the index ListUsers searches
+// follows every write to a user: attribute updates and deletions, disabling
+// and enabling, confirmation, and deletion (which also ends the user's
+// group memberships).
+func TestListUsersFollowsChanges(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		c := e.client("us-east-1")
+		pool := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("listusers-changes")}).Id
+		listUsersSeed(t, c, pool)
+		check := func(filter string, want ...string) {
+			t.Helper()
+			if diff := cmp.Diff(want, listUsernames(t, c, pool, filter, 60)); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", filter, diff)
+			}
+		}
+
+		if _, err := c.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: pool, Username: aws.String("dave"),
+			UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("dave@example.net")}, {Name: aws.String("name"), Value: aws.String("David")}}}); err != nil {
+			t.Fatal(err)
+		}
+		check(`email = "dave@example.net"`, "dave")
+		check(`name = "axb"`)
+		check(`name ^= "d"`, "dave")
+
+		if _, err := c.AdminDeleteUserAttributes(ctx, &cip.AdminDeleteUserAttributesInput{UserPoolId: pool, Username: aws.String("dave"), UserAttributeNames: []string{"name"}}); err != nil {
+			t.Fatal(err)
+		}
+		check(`name ^= "d"`)
+
+		if _, err := c.AdminDisableUser(ctx, &cip.AdminDisableUserInput{UserPoolId: pool, Username: aws.String("bob")}); err != nil {
+			t.Fatal(err)
+		}
+		check(`status = "Disabled"`, "bob")
+		if _, err := c.AdminEnableUser(ctx, &cip.AdminEnableUserInput{UserPoolId: pool, Username: aws.String("bob")}); err != nil {
+			t.Fatal(err)
+		}
+		check(`status = "Disabled"`)
+
+		if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool, Username: aws.String("carol"), Password: aws.String("Correct-Horse-9"), Permanent: true}); err != nil {
+			t.Fatal(err)
+		}
+		check(`cognito:user_status = "CONFIRMED"`, "carol")
+
+		if _, err := c.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: pool, GroupName: aws.String("g")}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"alice", "erin"} {
+			if _, err := c.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: pool, GroupName: aws.String("g"), Username: aws.String(u)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: pool, Username: aws.String("alice")}); err != nil {
+			t.Fatal(err)
+		}
+		check(`email ^= "alice"`)
+		check(`name ^= "100"`, "bob")
+		members, err := c.ListUsersInGroup(ctx, &cip.ListUsersInGroupInput{UserPoolId: pool, GroupName: aws.String("g")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"erin"}, sdkUserNames(members.Users)); diff != "" {
+			t.Errorf("members after AdminDeleteUser (-want +got):\n%s", diff)
+		}
+	})
+}
