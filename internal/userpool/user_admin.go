@@ -124,7 +124,7 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, c Caller, in *i
 // "<pool>/member-of/<sub>/<group>". Subs never contain "/".
 func memberOfIndex(pool, sub string) string { return pool + "/member-of/" + sub + "/" }
 
-// deleteBatch is how many index entries one scan of a deletion reads.
+// userDeleteBatch is how many index entries one scan of a deletion reads.
 const userDeleteBatch = 100
 
 // deleteIndexed deletes, inside tx, every item of kind that carries an
