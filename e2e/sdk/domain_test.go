@@ -225,3 +225,32 @@ func TestUICustomization(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomDomain(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		c := e.client("us-east-1")
+		pool := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("custom-domain")})
+		cert := &types.CustomDomainConfigType{CertificateArn: aws.String("arn:aws:acm:us-east-1:" + accountID + ":certificate/0e5b2c4e-1111-2222-3333-444455556666")}
+		out, err := c.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: pool.Id, Domain: aws.String("auth.example.com"), CustomDomainConfig: cert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(out.CloudFrontDomain) == "" {
+			t.Error("a custom domain has no CloudFrontDomain")
+		}
+		d, err := c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: pool.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(d.UserPool.CustomDomain) != "auth.example.com" {
+			t.Errorf("CustomDomain = %q", aws.ToString(d.UserPool.CustomDomain))
+		}
+		// A dotted name without a certificate is not a prefix domain.
+		_, err = c.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: pool.Id, Domain: aws.String("not.a.prefix")})
+		wantAPIError(t, err, "InvalidParameterException", "The domain name contains an invalid character. Domain names can only contain lower-case letters, numbers, and hyphens.")
+		other := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("other")})
+		_, err = c.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: other.Id, Domain: aws.String("bad..example.com"), CustomDomainConfig: cert})
+		wantAPIError(t, err, "InvalidParameterException", "Custom domain is not a valid subdomain")
+	})
+}

@@ -698,13 +698,24 @@ func (g *svcGen) walkInputs() {
 	}
 }
 
+// unenforcedPatterns lists, by package and shape, the model patterns the
+// service itself does not apply, with the reason. The engine checks those
+// values with the service's own rules and messages.
+var unenforcedPatterns = map[string]map[string]string{
+	"idp": {
+		// Cognito accepts a fully qualified custom domain (dots included)
+		// in the Domain member, which the model's prefix pattern refuses.
+		"DomainType": "custom domains",
+	},
+}
+
 // compilePatterns translates the pattern of every input-reachable string
 // shape, sharing one regexp variable among shapes with the same pattern.
 func (g *svcGen) compilePatterns() {
 	byPattern := map[string]string{}
 	for _, name := range sortedKeys(g.reachable) {
 		s := g.m.Shapes[name]
-		if s.Pattern == "" {
+		if s.Pattern == "" || unenforcedPatterns[g.pkg][name] != "" {
 			continue
 		}
 		if v, ok := byPattern[s.Pattern]; ok {

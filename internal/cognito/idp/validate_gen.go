@@ -20,7 +20,6 @@ var (
 	reConfirmationCodeType               = regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)
 	reCustomAttributeNameType            = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
 	reDeviceKeyType                      = regexp.MustCompile(`^(?:[\w-]+_[0-9a-f-]+)$`)
-	reDomainType                         = regexp.MustCompile(`^(?:^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$)$`)
 	reEmailAddressType                   = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+@[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
 	reEmailInviteMessageType             = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*)$`)
 	reEmailMfaMessageType                = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*\{####\}[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*)$`)
@@ -5461,9 +5460,6 @@ func validateDomainType(v *cognito.Violations, path string, x string, hide bool)
 	}
 	if n > 63 {
 		v.Add(path, x, hide, "have length less than or equal to 63")
-	}
-	if !reDomainType.MatchString(x) {
-		v.Add(path, x, hide, `satisfy regular expression pattern: ^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$`)
 	}
 }
 
