@@ -1,0 +1,19 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/cognate-dev/cognate/internal/deptest"
+)
+
+// TestDeps checks that the binary wires cognate's packages without pulling
+// in test-only code.
+func TestDeps(t *testing.T) {
+	deptest.Check(t,
+		[]string{"internal/..."},
+		map[string]string{
+			"internal/storage/storagetest": "the conformance suite is for tests, not the binary",
+			"internal/deptest":             "deptest is for tests, not the binary",
+			"testing":                      "only _test.go files import testing",
+		})
+}

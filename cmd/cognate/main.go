@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/cognate-dev/cognate/internal/config"
+)
+
+// version is the release, set at build time with
+// -ldflags "-X main.version=v0.1.0".
+var version = "v0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitError   = 1 // a runtime error, or a configuration with problems
+	exitUsage   = 2 // a command line that does not parse
+	usageHeader = `usage: cognate [command] [flags]
+
+commands:
+`
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal starts the graceful shutdown, a second
+		// one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command reads and writes besides its arguments, so that
+// tests can run commands in-process.
+type env struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one sub-command.
+type command struct {
+	// name is the words that select it, e.g. "config validate".
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) int
+}
+
+// commands lists the sub-commands; serve is the default.
+var commands = []command{
+	{"serve", "run the server (the default command)", runServe},
+	{"migrate", "apply pending schema migrations and exit", runMigrate},
+	{"config validate", "load the configuration and report every problem", runConfigValidate},
+	{"version", "print the version", runVersion},
+}
+
+// run is main without the process: it runs the command that args select
+// and returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return runServe(ctx, e, args)
+	}
+	if args[0] == "help" {
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return c.run(ctx, e, args[len(words):])
+		}
+	}
+	fmt.Fprintf(stderr, "cognate: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, usageHeader)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nflags of serve, migrate and config validate:\n")
+	fs, _ := configFlagSet("serve", io.Discard)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, "\nEvery setting can also come from the config file and from COGNATE_* environment variables;\n"+
+		"flags win over the environment, which wins over the file.\n")
+}
+
+// configFlags are the flags that commands which load the configuration
+// share.
+type configFlags struct {
+	fs   *flag.FlagSet
+	file *string
+}
+
+// flagKeys maps flag names to the config key paths they set.
+var flagKeys = map[string]string{
+	"listen":   "listen",
+	"data-dir": "data_dir",
+	"database": "database",
+}
+
+func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
+	fs := flag.NewFlagSet("cognate "+name, flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.String("listen", "", "host:port to listen on (default localhost:9229; port 0 picks a free port)")
+	fs.String("data-dir", "", "directory of the SQLite database and the generated admin key (default ./cognate-data)")
+	fs.String("database", "", `"sqlite" (default) or a postgres:// URL`)
+	file := fs.String("config", "", "YAML or JSON config `file`")
+	return fs, configFlags{fs: fs, file: file}
+}
+
+// parseConfigFlags parses args and returns the config sources they name,
+// or an exit code when the command line does not parse (or asks for help).
+func parseConfigFlags(name string, e env, args []string) (config.Sources, int, bool) {
+	fs, cf := configFlagSet(name, e.stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config.Sources{}, exitOK, false
+		}
+		return config.Sources{}, exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "cognate %s: unexpected argument %q\n", name, fs.Arg(0))
+		fs.Usage()
+		return config.Sources{}, exitUsage, false
+	}
+	src := config.Sources{File: *cf.file, Env: e.getenv, Flags: map[string]string{}}
+	fs.Visit(func(f *flag.Flag) {
+		if key, ok := flagKeys[f.Name]; ok {
+			src.Flags[key] = f.Value.String()
+		}
+	})
+	return src, exitOK, true
+}
+
+// loadConfig parses the flags and loads the configuration. On failure it
+// reports the problems (and any deprecation warnings) on stderr and returns
+// the exit code; on success the caller reports the warnings its own way.
+func loadConfig(name string, e env, args []string) (*config.Config, []string, int, bool) {
+	src, code, ok := parseConfigFlags(name, e, args)
+	if !ok {
+		return nil, nil, code, false
+	}
+	cfg, warnings, err := config.Load(src)
+	if err != nil {
+		printWarnings(e.stderr, warnings)
+		var problems config.ValidationErrors
+		if errors.As(err, &problems) {
+			fmt.Fprintln(e.stderr, "invalid configuration:")
+			for _, p := range problems {
+				fmt.Fprintf(e.stderr, "  %s\n", p)
+			}
+		} else {
+			fmt.Fprintf(e.stderr, "cognate: %v\n", err)
+		}
+		return nil, nil, exitError, false
+	}
+	return cfg, warnings, exitOK, true
+}
+
+// newLogger returns the JSON (or text) logger on w that cfg asks for.
+func newLogger(cfg config.LogConfig, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+	if cfg.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func runVersion(_ context.Context, e env, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(e.stderr, "cognate version: unexpected argument %q\n", args[0])
+		return exitUsage
+	}
+	fmt.Fprintf(e.stdout, "cognate %s\n", version)
+	return exitOK
+}
+
+func printWarnings(w io.Writer, warnings []string) {
+	for _, msg := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", msg)
+	}
+}
+
+func runConfigValidate(_ context.Context, e env, args []string) int {
+	_, warnings, code, ok := loadConfig("config validate", e, args)
+	if !ok {
+		return code
+	}
+	printWarnings(e.stderr, warnings)
+	fmt.Fprintln(e.stdout, "config ok")
+	return exitOK
+}

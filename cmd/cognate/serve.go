@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/cognate-dev/cognate/internal/api"
+	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/server"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// runServe loads the configuration, opens and migrates the store, wires
+// the engines, the API and the HTTP server, prints the start-up screen and
+// serves until ctx is done.
+func runServe(ctx context.Context, e env, args []string) int {
+	cfg, warnings, code, ok := loadConfig("serve", e, args)
+	if !ok {
+		return code
+	}
+	log := newLogger(cfg.Log, e.stderr)
+	for _, w := range warnings {
+		log.Warn("deprecated config key", "warning", w)
+	}
+	if err := serve(ctx, cfg, e, log); err != nil {
+		log.Error("cognate stopped", "error", err.Error())
+		return exitError
+	}
+	return exitOK
+}
+
+func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) error {
+	log.Info("starting", "version", version, "config", *cfg)
+	if cfg.AcceptAnySignature {
+		log.Warn("accept_any_signature is on: requests are not authenticated (development only)")
+	}
+
+	creds, credsFrom, err := adminCredentials(cfg, e, log)
+	if err != nil {
+		return err
+	}
+
+	st, storeDesc, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", storeDesc, err)
+	}
+	log.Info("store ready", "store", storeDesc, "migrations_applied", n)
+
+	metrics := server.NewMetrics()
+	pools := userpool.New(st, userpool.Options{AccountID: cfg.AccountID, Logger: log})
+	handler := api.NewHandler(api.Options{
+		Pools:              pools,
+		AccountID:          cfg.AccountID,
+		Regions:            cfg.Regions,
+		Credentials:        map[string]string{creds.AccessKeyID: creds.SecretAccessKey.Reveal()},
+		AcceptAnySignature: cfg.AcceptAnySignature,
+		MaxBodyBytes:       cfg.MaxBodyBytes,
+		Logger:             log,
+		Observer:           metrics,
+	})
+	srv := server.New(server.Options{
+		Listen:          cfg.Listen,
+		API:             handler,
+		Ready:           st.Ping,
+		Logger:          log,
+		Metrics:         metrics,
+		ShutdownTimeout: cfg.ShutdownTimeout.Duration(),
+	})
+	ln, err := srv.Listen(ctx)
+	if err != nil {
+		return err
+	}
+	endpoint := endpointURL(cfg.Listen, ln.Addr())
+	printScreen(e.stdout, screen{
+		endpoint:  endpoint,
+		store:     storeDesc,
+		keyID:     creds.AccessKeyID,
+		secret:    creds.SecretAccessKey.Reveal(),
+		credsFrom: credsFrom,
+		region:    cfg.Region,
+		anySig:    cfg.AcceptAnySignature,
+	})
+	log.Info("listening", "address", ln.Addr().String(), "url", endpoint, "access_key_id", creds.AccessKeyID)
+	return srv.Serve(ctx, ln)
+}
+
+// adminCredentials returns the admin key pair and where it came from: the
+// configuration, or else the file under the data directory, generated on
+// first start.
+func adminCredentials(cfg *config.Config, e env, log *slog.Logger) (config.AdminConfig, string, error) {
+	if !cfg.Admin.IsZero() {
+		from := "from the configuration file"
+		if e.getenv(config.EnvVars()["admin.access_key_id"]) != "" {
+			from = "from the environment"
+		}
+		return cfg.Admin, from, nil
+	}
+	creds, created, err := config.LoadOrCreateAdminCredentials(cfg.DataDir, rand.Reader)
+	if err != nil {
+		return config.AdminConfig{}, "", err
+	}
+	path := cfg.AdminCredentialsPath()
+	if created {
+		log.Info("generated admin credentials", "path", path, "access_key_id", creds.AccessKeyID)
+	}
+	return creds, "from " + path, nil
+}
+
+// endpointURL is the URL clients use: the configured host (localhost for
+// a wildcard address) with the port actually bound, which differs from the
+// configured one when that is 0.
+func endpointURL(listen string, bound net.Addr) string {
+	host, _, _ := net.SplitHostPort(listen)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(bound.String())
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// screen is what the start-up screen shows.
+type screen struct {
+	endpoint, store          string
+	keyID, secret, credsFrom string
+	region                   string
+	anySig                   bool
+}
+
+// printScreen writes the start-up screen: the only place the admin secret
+// is ever shown (the log has the key ID only).
+func printScreen(w io.Writer, s screen) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cognate %s ready\n", version)
+	fmt.Fprintf(&b, "  listening   %s\n", s.endpoint)
+	fmt.Fprintf(&b, "  store       %s\n", s.store)
+	fmt.Fprintf(&b, "  access key  %s   secret  %s   (%s)\n", s.keyID, s.secret, s.credsFrom)
+	if s.anySig {
+		fmt.Fprintf(&b, "  warning     accept_any_signature is on: any signature is accepted (development only)\n")
+	}
+	fmt.Fprintf(&b, "  try         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws cognito-idp list-user-pools --max-results 10 --endpoint-url %s --region %s\n",
+		shellQuote(s.keyID), shellQuote(s.secret), s.endpoint, s.region)
+	io.WriteString(w, b.String())
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything beyond the
+// letters, digits and punctuation a generated key uses.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.:,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// runMigrate applies pending migrations and reports how many it applied.
+func runMigrate(ctx context.Context, e env, args []string) int {
+	cfg, warnings, code, ok := loadConfig("migrate", e, args)
+	if !ok {
+		return code
+	}
+	log := newLogger(cfg.Log, e.stderr)
+	for _, w := range warnings {
+		log.Warn("deprecated config key", "warning", w)
+	}
+	st, desc, err := openStore(ctx, cfg)
+	if err != nil {
+		log.Error("migrate failed", "error", err.Error())
+		return exitError
+	}
+	defer st.Close()
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		log.Error("migrate failed", "store", desc, "error", err.Error())
+		return exitError
+	}
+	fmt.Fprintf(e.stdout, "applied %d %s to %s\n", n, plural(n, "migration", "migrations"), desc)
+	return exitOK
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,188 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// File names under the data directory.
+const (
+	// SQLiteFile is the SQLite database file inside DataDir.
+	SQLiteFile = "cognate.db"
+	// AdminCredentialsFile holds the generated admin key pair inside DataDir.
+	AdminCredentialsFile = "admin-credentials.json"
+)
+
+// Backend names, as Config.Backend returns them.
+const (
+	BackendSQLite   = "sqlite"
+	BackendPostgres = "postgres"
+)
+
+// Config is the complete configuration of a cognate server. The yaml tags
+// are the key names of the config file; Load fills it from defaults, the
+// file, the environment and flags, in that order of precedence.
+type Config struct {
+	// Listen is the host:port the HTTP server binds.
+	Listen string `yaml:"listen"`
+	// DataDir holds the SQLite database and the generated admin key pair.
+	DataDir string `yaml:"data_dir"`
+	// Database is "sqlite" or a postgres:// (postgresql://) connection URL.
+	Database string `yaml:"database"`
+	// SQLite tunes the SQLite backend.
+	SQLite SQLiteConfig `yaml:"sqlite"`
+	// Region is this server's own region: the origin region written to the
+	// change log and the region of pools created here.
+	Region string `yaml:"region"`
+	// Regions lists the regions the server accepts in request signatures
+	// and IDs; empty accepts any valid region name.
+	Regions []string `yaml:"regions"`
+	// AccountID is the 12-digit AWS account ID used in ARNs.
+	AccountID string `yaml:"account_id"`
+	// Admin is the key pair that signs IAM-authorized requests. When it is
+	// not configured, cmd/cognate generates one under DataDir.
+	Admin AdminConfig `yaml:"admin"`
+	// AcceptAnySignature skips SigV4 verification. Development only.
+	AcceptAnySignature bool `yaml:"accept_any_signature"`
+	// MaxBodyBytes caps the size of a request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ShutdownTimeout bounds how long requests in flight may run after a
+	// shutdown signal.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// Log configures the JSON (or text) log on stderr.
+	Log LogConfig `yaml:"log"`
+}
+
+// SQLiteConfig tunes the SQLite backend.
+type SQLiteConfig struct {
+	// Synchronous is the PRAGMA synchronous mode: FULL, NORMAL or EXTRA.
+	Synchronous string `yaml:"synchronous"`
+}
+
+// AdminConfig is an AWS-style access key pair.
+type AdminConfig struct {
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey Secret `yaml:"secret_access_key"`
+}
+
+// IsZero reports whether neither half of the key pair is set.
+func (a AdminConfig) IsZero() bool { return a.AccessKeyID == "" && a.SecretAccessKey == "" }
+
+// LogConfig configures logging.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
+}
+
+// SlogLevel returns the slog level named by Level; it assumes Level is
+// valid and falls back to info otherwise.
+func (l LogConfig) SlogLevel() slog.Level {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return lv
+}
+
+// Default returns the configuration a server runs with when nothing is
+// configured.
+func Default() Config {
+	return Config{
+		Listen:          "localhost:9229",
+		DataDir:         "./cognate-data",
+		Database:        BackendSQLite,
+		SQLite:          SQLiteConfig{Synchronous: "FULL"},
+		Region:          "us-east-1",
+		AccountID:       "000000000000",
+		MaxBodyBytes:    1 << 20,
+		ShutdownTimeout: Duration(30 * time.Second),
+		Log:             LogConfig{Level: "info", Format: "json"},
+	}
+}
+
+// applyDefaults fills every unset (zero) field from Default. It is its own
+// step so that the file, the environment and flags only ever say what they
+// set, and a value of zero means "the default".
+func (c *Config) applyDefaults() {
+	d := Default()
+	setDefault(&c.Listen, d.Listen)
+	setDefault(&c.DataDir, d.DataDir)
+	setDefault(&c.Database, d.Database)
+	setDefault(&c.SQLite.Synchronous, d.SQLite.Synchronous)
+	setDefault(&c.Region, d.Region)
+	setDefault(&c.AccountID, d.AccountID)
+	setDefault(&c.MaxBodyBytes, d.MaxBodyBytes)
+	setDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
+	setDefault(&c.Log.Level, d.Log.Level)
+	setDefault(&c.Log.Format, d.Log.Format)
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// Backend returns BackendSQLite or BackendPostgres for the configured
+// Database, or "" when Database is neither.
+func (c *Config) Backend() string {
+	if c.Database == BackendSQLite {
+		return BackendSQLite
+	}
+	u, err := url.Parse(c.Database)
+	if err != nil {
+		return ""
+	}
+	switch u.Scheme {
+	case "postgres", "postgresql":
+		return BackendPostgres
+	}
+	return ""
+}
+
+// SQLitePath is the path of the SQLite database file.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, SQLiteFile) }
+
+// AdminCredentialsPath is the path of the generated admin key pair.
+func (c *Config) AdminCredentialsPath() string {
+	return filepath.Join(c.DataDir, AdminCredentialsFile)
+}
+
+// Duration is a time.Duration written as a Go duration string ("30s",
+// "1m30s") in the config file.
+type Duration time.Duration
+
+// UnmarshalYAML parses a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return errDuration
+	}
+	*d = v
+	return nil
+}
+
+var errDuration = fmt.Errorf(`must be a duration like "30s" or "1m30s"`)
+
+func parseDuration(s string) (Duration, error) {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	return Duration(v), err
+}
+
+// MarshalYAML writes the duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Duration returns d as a time.Duration.
+func (d Duration) Duration() time.Duration { return time.Duration(d) }
+
+// String returns the duration as time.Duration formats it.
+func (d Duration) String() string { return time.Duration(d).String() }

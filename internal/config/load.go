@@ -1,0 +1,294 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Sources are the places Load reads settings from. Later sources win:
+// defaults < File < Env < Flags.
+type Sources struct {
+	// File is the path of a YAML (or JSON) config file, or "" for none.
+	File string
+	// Env looks up an environment variable, like os.Getenv; nil reads
+	// none. An empty value counts as unset.
+	Env func(string) string
+	// Flags maps key paths ("listen", "data_dir", "database", …) to the
+	// values given on the command line. Only flags the user set belong
+	// here.
+	Flags map[string]string
+}
+
+// Load builds the configuration from src, in order: decode the file
+// (renaming deprecated keys), then the environment, then flags, then
+// defaults for whatever is still unset, then Validate.
+//
+// The warnings name deprecated keys the file used; the caller logs them.
+// The error is a ValidationErrors listing every problem (unknown keys,
+// values of the wrong type, and everything Validate finds), or an error
+// reading the file. The Config is nil whenever the error is not.
+func Load(src Sources) (*Config, []string, error) {
+	return load(src, deprecations)
+}
+
+func load(src Sources, table []Deprecation) (*Config, []string, error) {
+	var (
+		c        Config
+		warnings []string
+		problems ValidationErrors
+	)
+	if src.File != "" {
+		data, err := os.ReadFile(src.File)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read config file: %w", err)
+		}
+		warnings, problems = decode(data, &c, table)
+	}
+	if src.Env != nil {
+		problems = append(problems, applyEnv(&c, src.Env)...)
+	}
+	problems = append(problems, applyFlags(&c, src.Flags)...)
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		problems = append(problems, err.(ValidationErrors)...)
+	}
+	if len(problems) > 0 {
+		return nil, warnings, problems
+	}
+	return &c, warnings, nil
+}
+
+// decode fills c from a YAML or JSON document. It walks the document
+// itself instead of using yaml.Decoder.KnownFields, because the
+// deprecation step renames keys in the parsed tree (which Node.Decode
+// cannot check strictly) and because walking lets every problem carry its
+// key path and line, and all of them be reported at once.
+func decode(data []byte, c *Config, table []Deprecation) (warnings []string, problems ValidationErrors) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil // an empty file sets nothing
+		}
+		return nil, ValidationErrors{"config file: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, ValidationErrors{"config file: must hold exactly one document"}
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, ValidationErrors{fmt.Sprintf("config file: must be a mapping of keys (line %d)", root.Line)}
+	}
+	warnings, problems = applyDeprecations(root, table)
+	problems = append(problems, decodeMapping(root, reflect.ValueOf(c).Elem(), "")...)
+	return warnings, problems
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+// decodeMapping decodes the mapping node n into the struct v, matching
+// keys to yaml tags, and returns a problem for every unknown or repeated
+// key and every value of the wrong type.
+func decodeMapping(n *yaml.Node, v reflect.Value, prefix string) ValidationErrors {
+	var problems ValidationErrors
+	fields := structFields(v.Type())
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], resolve(n.Content[i+1])
+		path := prefix + k.Value
+		if first, dup := seen[k.Value]; dup {
+			problems = append(problems, fmt.Sprintf("%s: repeated key (lines %d and %d)", path, first, k.Line))
+			continue
+		}
+		seen[k.Value] = k.Line
+		idx, ok := fields[k.Value]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: unknown key (line %d)", path, k.Line))
+			continue
+		}
+		f := v.Field(idx)
+		if f.Kind() == reflect.Struct && !reflect.PointerTo(f.Type()).Implements(unmarshalerType) {
+			switch {
+			case val.Kind == yaml.MappingNode:
+				problems = append(problems, decodeMapping(val, f, path+".")...)
+			case val.Kind == yaml.ScalarNode && val.Tag == "!!null":
+				// "log:" with nothing under it sets nothing.
+			default:
+				problems = append(problems, fmt.Sprintf("%s: must be a mapping of keys (line %d)", path, val.Line))
+			}
+			continue
+		}
+		if err := val.Decode(f.Addr().Interface()); err != nil {
+			msg := err.Error()
+			var te *yaml.TypeError
+			if errors.As(err, &te) {
+				msg = "must be " + describe(f.Type())
+			}
+			problems = append(problems, fmt.Sprintf("%s: %s (line %d)", path, msg, val.Line))
+		}
+	}
+	return problems
+}
+
+// structFields maps the yaml key of every field of t to its index.
+func structFields(t reflect.Type) map[string]int {
+	m := map[string]int{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			m[name] = i
+		}
+	}
+	return m
+}
+
+// describe says what a value of type t looks like, for type errors.
+func describe(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(describe(t.Elem()), "a ") + "s"
+	}
+	return "a " + t.String()
+}
+
+// resolve follows aliases.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// setting is one key that the environment or a flag can set.
+type setting struct {
+	// key is the key path, as in the file and in Flags.
+	key string
+	// env is the environment variable, or "" for none.
+	env string
+	// set parses s into c.
+	set func(c *Config, s string) error
+}
+
+// settings lists every key that can be set from the environment or a
+// flag. The same parser serves both, so the two never disagree.
+var settings = []setting{
+	{"listen", "COGNATE_LISTEN", setString(func(c *Config) *string { return &c.Listen })},
+	{"data_dir", "COGNATE_DATA_DIR", setString(func(c *Config) *string { return &c.DataDir })},
+	{"database", "COGNATE_DATABASE_URL", setString(func(c *Config) *string { return &c.Database })},
+	{"sqlite.synchronous", "COGNATE_SQLITE_SYNCHRONOUS", setString(func(c *Config) *string { return &c.SQLite.Synchronous })},
+	{"region", "COGNATE_REGION", setString(func(c *Config) *string { return &c.Region })},
+	{"regions", "COGNATE_REGIONS", func(c *Config, s string) error {
+		c.Regions = nil
+		for r := range strings.SplitSeq(s, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				c.Regions = append(c.Regions, r)
+			}
+		}
+		return nil
+	}},
+	{"account_id", "COGNATE_ACCOUNT_ID", setString(func(c *Config) *string { return &c.AccountID })},
+	{"admin.access_key_id", "COGNATE_ACCESS_KEY_ID", setString(func(c *Config) *string { return &c.Admin.AccessKeyID })},
+	{"admin.secret_access_key", "COGNATE_SECRET_ACCESS_KEY", func(c *Config, s string) error {
+		c.Admin.SecretAccessKey = Secret(s)
+		return nil
+	}},
+	{"accept_any_signature", "COGNATE_ACCEPT_ANY_SIGNATURE", func(c *Config, s string) error {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		c.AcceptAnySignature = b
+		return nil
+	}},
+	{"max_body_bytes", "COGNATE_MAX_BODY_BYTES", func(c *Config, s string) error {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return errors.New("must be an integer")
+		}
+		c.MaxBodyBytes = n
+		return nil
+	}},
+	{"shutdown_timeout", "COGNATE_SHUTDOWN_TIMEOUT", func(c *Config, s string) error {
+		d, err := parseDuration(s)
+		if err != nil {
+			return errDuration
+		}
+		c.ShutdownTimeout = d
+		return nil
+	}},
+	{"log.level", "COGNATE_LOG_LEVEL", setString(func(c *Config) *string { return &c.Log.Level })},
+	{"log.format", "COGNATE_LOG_FORMAT", setString(func(c *Config) *string { return &c.Log.Format })},
+}
+
+func setString(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, s string) error {
+		*field(c) = s
+		return nil
+	}
+}
+
+// EnvVars returns the environment variables Load reads, keyed by key path.
+func EnvVars() map[string]string {
+	m := map[string]string{}
+	for _, s := range settings {
+		if s.env != "" {
+			m[s.key] = s.env
+		}
+	}
+	return m
+}
+
+func applyEnv(c *Config, env func(string) string) ValidationErrors {
+	var problems ValidationErrors
+	for _, s := range settings {
+		if s.env == "" {
+			continue
+		}
+		v := env(s.env)
+		if v == "" {
+			continue
+		}
+		if err := s.set(c, v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %s: %v", s.key, s.env, err))
+		}
+	}
+	return problems
+}
+
+func applyFlags(c *Config, flags map[string]string) ValidationErrors {
+	var problems ValidationErrors
+	for _, k := range slices.Sorted(maps.Keys(flags)) {
+		i := slices.IndexFunc(settings, func(s setting) bool { return s.key == k })
+		if i < 0 {
+			problems = append(problems, fmt.Sprintf("%s: cannot be set by a flag", k))
+			continue
+		}
+		if err := settings[i].set(c, flags[k]); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: flag: %v", k, err))
+		}
+	}
+	return problems
+}

@@ -1,0 +1,113 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// redacted replaces a secret wherever a configuration is shown.
+const redacted = "REDACTED"
+
+// Secret is a string that does not show itself. Printing it with fmt,
+// logging it with slog and marshalling it to YAML or JSON all give
+// "REDACTED" (or "" when it is empty); Reveal returns the value.
+type Secret string
+
+// Reveal returns the secret value.
+func (s Secret) Reveal() string { return string(s) }
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString hides the value from %#v.
+func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
+
+// LogValue hides the value from slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalYAML hides the value from YAML.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalJSON hides the value from JSON.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// Redacted returns a copy of c that is safe to show: the admin secret and
+// any password in the database URL are replaced by "REDACTED".
+func (c Config) Redacted() Config {
+	r := c
+	r.Regions = slices.Clone(c.Regions)
+	if r.Admin.SecretAccessKey != "" {
+		r.Admin.SecretAccessKey = redacted
+	}
+	r.Database = redactDatabase(c.Database)
+	return r
+}
+
+// redactDatabase hides the password of a connection URL, whether it is in
+// the user info or in a password query parameter. A value that does not
+// parse as a URL is hidden whole, since it is not clear where a password
+// would be.
+func redactDatabase(s string) string {
+	if s == "" || s == BackendSQLite {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return redacted
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), redacted)
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", redacted)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// String returns the redacted configuration as YAML, in the shape of a
+// config file.
+func (c Config) String() string {
+	b, err := yaml.Marshal(c.Redacted())
+	if err != nil {
+		return fmt.Sprintf("config: %v", err)
+	}
+	return string(b)
+}
+
+// plainConfig has Config's fields without its methods, so that GoString
+// can format one without calling itself.
+type plainConfig Config
+
+// GoString formats the redacted configuration for %#v.
+func (c Config) GoString() string { return fmt.Sprintf("%#v", plainConfig(c.Redacted())) }
+
+// LogValue logs the redacted configuration as a group.
+func (c Config) LogValue() slog.Value {
+	r := c.Redacted()
+	return slog.GroupValue(
+		slog.String("listen", r.Listen),
+		slog.String("data_dir", r.DataDir),
+		slog.String("database", r.Database),
+		slog.Group("sqlite", slog.String("synchronous", r.SQLite.Synchronous)),
+		slog.String("region", r.Region),
+		slog.Any("regions", r.Regions),
+		slog.String("account_id", r.AccountID),
+		slog.Group("admin",
+			slog.String("access_key_id", r.Admin.AccessKeyID),
+			slog.String("secret_access_key", r.Admin.SecretAccessKey.String())),
+		slog.Bool("accept_any_signature", r.AcceptAnySignature),
+		slog.Int64("max_body_bytes", r.MaxBodyBytes),
+		slog.String("shutdown_timeout", r.ShutdownTimeout.String()),
+		slog.Group("log", slog.String("level", r.Log.Level), slog.String("format", r.Log.Format)),
+	)
+}

@@ -1,0 +1,133 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	testSecret     = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	testDBPassword = "hunter2hunter2"
+)
+
+func secretConfig() Config {
+	c := Default()
+	c.Admin = AdminConfig{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: testSecret}
+	c.Database = "postgres://cognate:" + testDBPassword + "@db.internal:5432/cognate?sslmode=require"
+	return c
+}
+
+// TestSecretsNeverShow formats, logs and marshals a configuration every
+// way a caller might and checks that neither secret appears.
+func TestSecretsNeverShow(t *testing.T) {
+	c := secretConfig()
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c, "secret", c.Admin.SecretAccessKey)
+	var textLogged bytes.Buffer
+	slog.New(slog.NewTextHandler(&textLogged, nil)).Info("config", "config", &c)
+	jsonBytes, err := json.Marshal(c.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := map[string]string{
+		"String":          c.String(),
+		"%v":              fmt.Sprintf("%v", c),
+		"%+v":             fmt.Sprintf("%+v", c),
+		"%#v":             fmt.Sprintf("%#v", c),
+		"%s pointer":      fmt.Sprintf("%s", &c),
+		"%v admin":        fmt.Sprintf("%v", c.Admin),
+		"%#v admin":       fmt.Sprintf("%#v", c.Admin),
+		"%x secret":       fmt.Sprintf("%x", c.Admin.SecretAccessKey),
+		"%q secret":       fmt.Sprintf("%q", c.Admin.SecretAccessKey),
+		"json admin":      string(jsonBytes),
+		"slog json":       logged.String(),
+		"slog text":       textLogged.String(),
+		"Redacted %+v":    fmt.Sprintf("%+v", c.Redacted()),
+		"Redacted.Reveal": c.Redacted().Admin.SecretAccessKey.Reveal() + " " + c.Redacted().Database,
+	}
+	for name, out := range outputs {
+		if strings.Contains(out, testSecret) || strings.Contains(out, testDBPassword) {
+			t.Errorf("%s shows a secret:\n%s", name, out)
+		}
+	}
+	if c.Admin.SecretAccessKey.Reveal() != testSecret {
+		t.Errorf("Reveal() = %q, want the secret", c.Admin.SecretAccessKey.Reveal())
+	}
+}
+
+func TestString(t *testing.T) {
+	want := `listen: localhost:9229
+data_dir: ./cognate-data
+database: postgres://cognate:REDACTED@db.internal:5432/cognate?sslmode=require
+sqlite:
+    synchronous: FULL
+region: us-east-1
+regions: []
+account_id: "000000000000"
+admin:
+    access_key_id: AKIAIOSFODNN7EXAMPLE
+    secret_access_key: REDACTED
+accept_any_signature: false
+max_body_bytes: 1048576
+shutdown_timeout: 30s
+log:
+    level: info
+    format: json
+`
+	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
+		t.Errorf("String() (-want +got):\n%s", diff)
+	}
+}
+
+func TestLogValue(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	logger.Info("", "config", secretConfig())
+	want := `{"config":{"listen":"localhost:9229","data_dir":"./cognate-data",` +
+		`"database":"postgres://cognate:REDACTED@db.internal:5432/cognate?sslmode=require",` +
+		`"sqlite":{"synchronous":"FULL"},"region":"us-east-1","regions":null,"account_id":"000000000000",` +
+		`"admin":{"access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"REDACTED"},` +
+		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
+		`"log":{"level":"info","format":"json"}}}` + "\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("log (-want +got):\n%s", diff)
+	}
+}
+
+func TestRedactDatabase(t *testing.T) {
+	for in, want := range map[string]string{
+		"sqlite":                                "sqlite",
+		"":                                      "",
+		"postgres://u@h/db":                     "postgres://u@h/db",
+		"postgres://u:p@h/db":                   "postgres://u:REDACTED@h/db",
+		"postgres://h/db?user=u&password=p&x=1": "postgres://h/db?password=REDACTED&user=u&x=1",
+		"postgres://u:p%40ss@h/db?sslmode=verify": "postgres://u:REDACTED@h/db?sslmode=verify",
+		"postgres://u:p@[bad":                     "REDACTED",
+	} {
+		if got := redactDatabase(in); got != want {
+			t.Errorf("redactDatabase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSecretStrings(t *testing.T) {
+	if got := Secret("").String(); got != "" {
+		t.Errorf(`Secret("").String() = %q, want ""`, got)
+	}
+	if got := Secret("x").String(); got != "REDACTED" {
+		t.Errorf(`Secret("x").String() = %q, want "REDACTED"`, got)
+	}
+}

@@ -1,0 +1,130 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ValidationErrors lists configuration problems, each prefixed with the
+// key path it is about.
+type ValidationErrors []string
+
+// Error lists the problems one per line.
+func (e ValidationErrors) Error() string { return strings.Join(e, "\n") }
+
+// Limits that Validate enforces.
+const (
+	MinBodyBytes = 1 << 10
+	MaxBodyBytes = 64 << 20
+)
+
+var (
+	accountIDPattern   = regexp.MustCompile(`^[0-9]{12}$`)
+	accessKeyIDPattern = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+	// regionPattern matches AWS region names: a two-letter area, an
+	// optional partition qualifier (gov, iso, isob, …), a direction or
+	// place, and a number: us-east-1, us-gov-west-1, ap-southeast-7.
+	regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]{0,2})?-[a-z]+-[0-9]{1,2}$`)
+)
+
+var (
+	synchronousModes = []string{"FULL", "NORMAL", "EXTRA"}
+	logLevels        = []string{"debug", "info", "warn", "error"}
+	logFormats       = []string{"json", "text"}
+)
+
+// Validate reports every problem with c as a ValidationErrors, or nil. It
+// does not change c, and it checks the values as they are: Load applies
+// the defaults before it calls Validate.
+func (c *Config) Validate() error {
+	var p ValidationErrors
+	add := func(key, format string, args ...any) {
+		p = append(p, key+": "+fmt.Sprintf(format, args...))
+	}
+
+	if !validListen(c.Listen) {
+		add("listen", "must be host:port")
+	}
+	if c.DataDir == "" {
+		add("data_dir", "required")
+	}
+	if c.Backend() == "" {
+		add("database", `must be "sqlite" or a postgres:// URL`)
+	}
+	if !slices.Contains(synchronousModes, c.SQLite.Synchronous) {
+		add("sqlite.synchronous", "must be FULL, NORMAL or EXTRA, not %q", c.SQLite.Synchronous)
+	}
+	if !regionPattern.MatchString(c.Region) {
+		add("region", "%q is not a valid region name", c.Region)
+	}
+	for i, r := range c.Regions {
+		key := "regions[" + strconv.Itoa(i) + "]"
+		switch {
+		case !regionPattern.MatchString(r):
+			add(key, "%q is not a valid region name", r)
+		case slices.Index(c.Regions, r) < i:
+			add(key, "%q is listed twice", r)
+		}
+	}
+	if !accountIDPattern.MatchString(c.AccountID) {
+		add("account_id", "must be 12 digits")
+	}
+	switch {
+	case (c.Admin.AccessKeyID == "") != (c.Admin.SecretAccessKey == ""):
+		add("admin", "access_key_id and secret_access_key must be set together")
+	case c.Admin.AccessKeyID != "":
+		if !accessKeyIDPattern.MatchString(c.Admin.AccessKeyID) {
+			add("admin.access_key_id", "must be 16 to 128 characters of A-Z and 0-9")
+		}
+		if !validSecret(string(c.Admin.SecretAccessKey)) {
+			add("admin.secret_access_key", "must be 16 to 128 printable characters without spaces")
+		}
+	}
+	if c.MaxBodyBytes < MinBodyBytes || c.MaxBodyBytes > MaxBodyBytes {
+		add("max_body_bytes", "must be between %d and %d", MinBodyBytes, MaxBodyBytes)
+	}
+	if time.Duration(c.ShutdownTimeout) <= 0 {
+		add("shutdown_timeout", "must be positive")
+	}
+	if !slices.Contains(logLevels, c.Log.Level) {
+		add("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
+	}
+	if !slices.Contains(logFormats, c.Log.Format) {
+		add("log.format", "must be json or text, not %q", c.Log.Format)
+	}
+
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+// validListen reports whether s is host:port with a numeric port; the host
+// may be empty (all interfaces) and port 0 picks a free port.
+func validListen(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n <= 65535
+}
+
+// validSecret accepts the base64 alphabet AWS uses and any other printable
+// ASCII except the space, so that hand-made secrets work too.
+func validSecret(s string) bool {
+	if len(s) < 16 || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r > '~' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,189 @@
+package config
+
+import (
+	"log/slog"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   ValidationErrors
+	}{
+		{name: "defaults", change: func(*Config) {}},
+		{
+			name: "valid non-defaults",
+			change: func(c *Config) {
+				c.Listen = ":0"
+				c.Database = "postgresql://user:pw@db.internal:5432/cognate?sslmode=require"
+				c.SQLite.Synchronous = "NORMAL"
+				c.Region = "cn-northwest-1"
+				c.Regions = []string{"us-east-1", "us-isob-east-1", "eu-central-2"}
+				c.Admin = AdminConfig{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+				c.MaxBodyBytes = MinBodyBytes
+				c.Log = LogConfig{Level: "error", Format: "text"}
+			},
+		},
+		{
+			name:   "listen without a port",
+			change: func(c *Config) { c.Listen = "localhost" },
+			want:   ValidationErrors{"listen: must be host:port"},
+		},
+		{
+			name:   "listen with a port out of range",
+			change: func(c *Config) { c.Listen = "localhost:65536" },
+			want:   ValidationErrors{"listen: must be host:port"},
+		},
+		{
+			name:   "listen with a named port",
+			change: func(c *Config) { c.Listen = "localhost:http" },
+			want:   ValidationErrors{"listen: must be host:port"},
+		},
+		{
+			name:   "database mysql",
+			change: func(c *Config) { c.Database = "mysql://localhost/cognate" },
+			want:   ValidationErrors{`database: must be "sqlite" or a postgres:// URL`},
+		},
+		{
+			name:   "database keyword DSN",
+			change: func(c *Config) { c.Database = "host=localhost dbname=cognate" },
+			want:   ValidationErrors{`database: must be "sqlite" or a postgres:// URL`},
+		},
+		{
+			name:   "sqlite synchronous",
+			change: func(c *Config) { c.SQLite.Synchronous = "off" },
+			want:   ValidationErrors{`sqlite.synchronous: must be FULL, NORMAL or EXTRA, not "off"`},
+		},
+		{
+			name:   "region",
+			change: func(c *Config) { c.Region = "US-EAST-1" },
+			want:   ValidationErrors{`region: "US-EAST-1" is not a valid region name`},
+		},
+		{
+			name:   "regions",
+			change: func(c *Config) { c.Regions = []string{"us-east-1", "moon-1", "us-west-2", "us-east-1"} },
+			want: ValidationErrors{
+				`regions[1]: "moon-1" is not a valid region name`,
+				`regions[3]: "us-east-1" is listed twice`,
+			},
+		},
+		{
+			name:   "account id",
+			change: func(c *Config) { c.AccountID = "12345678901a" },
+			want:   ValidationErrors{"account_id: must be 12 digits"},
+		},
+		{
+			name:   "admin key id alone",
+			change: func(c *Config) { c.Admin.AccessKeyID = "AKIAIOSFODNN7EXAMPLE" },
+			want:   ValidationErrors{"admin: access_key_id and secret_access_key must be set together"},
+		},
+		{
+			name:   "admin secret alone",
+			change: func(c *Config) { c.Admin.SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+			want:   ValidationErrors{"admin: access_key_id and secret_access_key must be set together"},
+		},
+		{
+			name: "admin pair malformed",
+			change: func(c *Config) {
+				c.Admin = AdminConfig{AccessKeyID: "test", SecretAccessKey: "has a space in it, sadly"}
+			},
+			want: ValidationErrors{
+				"admin.access_key_id: must be 16 to 128 characters of A-Z and 0-9",
+				"admin.secret_access_key: must be 16 to 128 printable characters without spaces",
+			},
+		},
+		{
+			name:   "max body bytes too small",
+			change: func(c *Config) { c.MaxBodyBytes = 1023 },
+			want:   ValidationErrors{"max_body_bytes: must be between 1024 and 67108864"},
+		},
+		{
+			name:   "max body bytes too large",
+			change: func(c *Config) { c.MaxBodyBytes = 64<<20 + 1 },
+			want:   ValidationErrors{"max_body_bytes: must be between 1024 and 67108864"},
+		},
+		{
+			name:   "shutdown timeout",
+			change: func(c *Config) { c.ShutdownTimeout = -1 },
+			want:   ValidationErrors{"shutdown_timeout: must be positive"},
+		},
+		{
+			name:   "log",
+			change: func(c *Config) { c.Log = LogConfig{Level: "trace", Format: "logfmt"} },
+			want: ValidationErrors{
+				`log.level: must be debug, info, warn or error, not "trace"`,
+				`log.format: must be json or text, not "logfmt"`,
+			},
+		},
+		{
+			name:   "zero config reports every field",
+			change: func(c *Config) { *c = Config{} },
+			want: ValidationErrors{
+				"listen: must be host:port",
+				"data_dir: required",
+				`database: must be "sqlite" or a postgres:// URL`,
+				`sqlite.synchronous: must be FULL, NORMAL or EXTRA, not ""`,
+				`region: "" is not a valid region name`,
+				"account_id: must be 12 digits",
+				"max_body_bytes: must be between 1024 and 67108864",
+				"shutdown_timeout: must be positive",
+				`log.level: must be debug, info, warn or error, not ""`,
+				`log.format: must be json or text, not ""`,
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.change(&c)
+			before := c
+			before.Regions = slices.Clone(c.Regions)
+			err := c.Validate()
+			if diff := cmp.Diff(tc.want, problems(t, err)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, c); diff != "" {
+				t.Errorf("Validate changed the config (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestValidationErrorsMessage(t *testing.T) {
+	err := error(ValidationErrors{"listen: must be host:port", "account_id: must be 12 digits"})
+	want := "listen: must be host:port\naccount_id: must be 12 digits"
+	if err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+}
+
+func TestBackend(t *testing.T) {
+	for db, want := range map[string]string{
+		"sqlite":                   BackendSQLite,
+		"postgres://h/db":          BackendPostgres,
+		"postgresql://u:p@h:1/db":  BackendPostgres,
+		"postgres:///db?host=/run": BackendPostgres,
+		"SQLite":                   "",
+		"mysql://h/db":             "",
+		"":                         "",
+	} {
+		c := Config{Database: db}
+		if got := c.Backend(); got != want {
+			t.Errorf("Backend() for %q = %q, want %q", db, got, want)
+		}
+	}
+}
+
+func TestSlogLevel(t *testing.T) {
+	for level, want := range map[string]slog.Level{
+		"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+	} {
+		if got := (LogConfig{Level: level}).SlogLevel(); got != want {
+			t.Errorf("SlogLevel(%q) = %v, want %v", level, got, want)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds cognate's Prometheus metrics in a registry of its own
+// (not the global default one), so that tests and several servers in one
+// process never share series.
+type Metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics returns metrics with the request series and the Go runtime
+// and process collectors registered.
+func NewMetrics() *Metrics {
+	labels := []string{"service", "operation", "outcome"}
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cognate_requests_total",
+			Help: "API requests handled, by service, operation and outcome.",
+		}, labels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cognate_request_duration_seconds",
+			Help:    "Time to handle an API request, by service, operation and outcome.",
+			Buckets: prometheus.DefBuckets,
+		}, labels),
+	}
+	m.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests,
+		m.duration,
+	)
+	return m
+}
+
+// ObserveRequest records one API request. The caller keeps the label
+// values bounded: service and operation come from the operation table
+// (an unknown operation is reported as one fixed name), and outcome is
+// the API's success marker or an exception name.
+func (m *Metrics) ObserveRequest(service, operation, outcome string, elapsed time.Duration) {
+	m.requests.WithLabelValues(service, operation, outcome).Inc()
+	m.duration.WithLabelValues(service, operation, outcome).Observe(elapsed.Seconds())
+}
+
+// Registerer lets other packages' collectors join the registry.
+func (m *Metrics) Registerer() prometheus.Registerer { return m.registry }
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
