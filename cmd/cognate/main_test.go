@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
@@ -311,6 +312,21 @@ func TestServe(t *testing.T) {
 	}
 	if _, body := get(t, s.url+"/metrics"); !strings.Contains(body, `cognate_requests_total{operation="ListUserPools",`) {
 		t.Errorf("metrics lack the ListUserPools request:\n%s", body)
+	}
+
+	// An invitation reaches the development outbox, served beside the API.
+	pool, err := c.CreateUserPool(context.Background(), &cip.CreateUserPoolInput{PoolName: aws.String("outbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminCreateUser(context.Background(), &cip.AdminCreateUserInput{
+		UserPoolId: pool.UserPool.Id, Username: aws.String("ada"), DesiredDeliveryMediums: []types.DeliveryMediumType{types.DeliveryMediumTypeEmail},
+		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("ada@example.com")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, s.url+"/_cognate/messages?to=ada@example.com"); code != 200 || !strings.Contains(body, "ada") {
+		t.Errorf("outbox: %d %s", code, body)
 	}
 
 	if code := s.shutdown(); code != 0 {

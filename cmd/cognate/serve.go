@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -57,8 +61,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	log.Info("store ready", "store", storeDesc, "migrations_applied", n)
 
 	metrics := server.NewMetrics()
-	pools := userpool.New(st, userpool.Options{AccountID: cfg.AccountID, Logger: log})
-	handler := api.NewHandler(api.Options{
+	// Until SMTP, SES and SNS senders exist, messages go to the
+	// development outbox, readable at messaging.OutboxPath.
+	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: log})
+	pools := userpool.New(st, userpool.Options{
+		AccountID:     cfg.AccountID,
+		Logger:        log,
+		Sender:        outbox,
+		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
+	})
+	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
 		AccountID:          cfg.AccountID,
 		Regions:            cfg.Regions,
@@ -68,9 +80,12 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Logger:             log,
 		Observer:           metrics,
 	})
+	routes := http.NewServeMux()
+	routes.Handle(messaging.OutboxPath, outbox.Handler())
+	routes.Handle("/", apiHandler)
 	srv := server.New(server.Options{
 		Listen:          cfg.Listen,
-		API:             handler,
+		API:             routes,
 		Ready:           st.Ping,
 		Logger:          log,
 		Metrics:         metrics,
@@ -191,4 +206,14 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// paginationKey derives the key that signs pagination tokens from the admin
+// secret, so that every node sharing the admin key pair (and every restart)
+// accepts the tokens the others issued, and a changed secret invalidates
+// them.
+func paginationKey(adminSecret string) []byte {
+	m := hmac.New(sha256.New, []byte(adminSecret))
+	m.Write([]byte("cognate pagination tokens v1"))
+	return m.Sum(nil)
 }
