@@ -1,6 +1,15 @@
 // Package storage defines the Store interface that every backend implements,
 // the record types it stores, its sentinel errors and the change-log entry.
 //
+// User pools have their own table and methods. Everything that lives inside
+// a pool (clients, users, groups, …) is an Item: opaque JSON Data plus the
+// unique Keys and ordered Index strings the store finds it by, so a new kind
+// needs no migration. Items are read through ItemReader and written only
+// through Transactor.Tx, whose Tx groups reads (that lock, on backends with
+// concurrent writers) and writes into one transaction with their change-log
+// entries. EncodeItem and EncodeUserPool define the change-log state format
+// both backends write and replication reads.
+//
 // It is a leaf: it may import only internal/cognito and the standard library.
 // Backends live in storage/sqlite and storage/postgres; storage/storagetest is
 // the conformance suite both must pass. Storage never returns Cognito or HTTP

@@ -32,9 +32,10 @@ type Item struct {
 	// byte order (e.g. "<pool>/email/<value>").
 	Index []string
 	// The store keeps Keys and Index as sets: it returns each sorted in
-	// byte order without duplicates (nil when empty). Kind, ID, Pool, Keys
-	// and Index must be valid UTF-8 without NUL bytes, which PostgreSQL's
-	// text type cannot hold; Create and Update reject other strings.
+	// byte order without duplicates (nil when empty). Kind and ID must not
+	// be empty, and Kind, ID, Pool, Keys and Index must be valid UTF-8
+	// without NUL bytes, which PostgreSQL's text type cannot hold; Create
+	// and Update reject other items before writing anything.
 	// CreatedAt and UpdatedAt are set by the caller.
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -212,11 +212,20 @@ func scanQuery(in storage.ScanInput) (string, []any) {
 			where = append(where, `x0."key" < `+arg(end))
 		}
 	}
+	// The page is cut from the index range first, and each entry then
+	// fetches its item through a LATERAL subquery that its LIMIT keeps
+	// from being flattened into a join, so it can only run as a nested
+	// loop of primary-key lookups. A plain join lets the planner pick a
+	// merge join that walks items from the start of the kind, whose cost
+	// grows with the cursor's depth.
 	limit := arg(in.Limit)
 	return `SELECT x0."key", ` + itemCols + `
-		FROM item_index x0 JOIN items i ON i.kind = x0.kind AND i.id = x0.id
-		WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY x0."key", x0.id LIMIT ` + limit, args
+		FROM (SELECT kind, "key", id FROM item_index x0
+			WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY "key", id LIMIT ` + limit + `) x0
+		CROSS JOIN LATERAL (SELECT * FROM items
+			WHERE items.kind = x0.kind AND items.id = x0.id LIMIT 1) i
+		ORDER BY x0."key", x0.id`, args
 }
 
 func scanIndex(ctx context.Context, q querier, in storage.ScanInput) ([]storage.IndexEntry, error) {
@@ -400,7 +409,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 			SELECT ins.kind, u.k, ins.id FROM ins, unnest($9::text[]) AS u(k)
 		)
 		SELECT EXISTS (SELECT FROM ins), ARRAY(SELECT "key" FROM k)`,
-		rec.Kind, rec.ID, rec.Pool, configBytes(rec.Data), rec.CreatedAt, rec.UpdatedAt, rec.Version,
+		rec.Kind, rec.ID, rec.Pool, notNull(rec.Data), rec.CreatedAt, rec.UpdatedAt, rec.Version,
 		rec.Keys, rec.Index).Scan(&created, &inserted)
 	if err != nil {
 		return t.fail(fmt.Errorf("postgres: create %s %q: %w", rec.Kind, rec.ID, err))
@@ -502,7 +511,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	b = &pgx.Batch{}
 	b.Queue(`UPDATE items SET pool = $1, data = $2, created_at = $3, updated_at = $4, version = $5
 		WHERE kind = $6 AND id = $7`,
-		rec.Pool, configBytes(rec.Data), rec.CreatedAt, rec.UpdatedAt, rec.Version, kind, id)
+		rec.Pool, notNull(rec.Data), rec.CreatedAt, rec.UpdatedAt, rec.Version, kind, id)
 	if len(droppedKeys) > 0 {
 		b.Queue(`DELETE FROM item_keys WHERE kind = $1 AND "key" = ANY($2) AND id = $3`, kind, droppedKeys, id)
 	}

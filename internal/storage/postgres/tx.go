@@ -14,10 +14,8 @@ import (
 // querier is what the read functions need: the pool outside a transaction,
 // the pgx.Tx inside one.
 type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // pendingChange is a change-log entry a transaction writes when it commits.

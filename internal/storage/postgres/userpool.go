@@ -23,8 +23,9 @@ func normalize(p *storage.UserPool, version int64) storage.UserPool {
 	return rec
 }
 
-// configBytes returns Config for the NOT NULL config column.
-func configBytes(c []byte) []byte {
+// notNull returns b for a NOT NULL BLOB/BYTEA column (config, data): an
+// empty slice when b is nil.
+func notNull(c []byte) []byte {
 	if c == nil {
 		return []byte{}
 	}
@@ -86,7 +87,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 		(id, region, name, config, created_at, updated_at, version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO NOTHING`,
-		rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
+		rec.ID, rec.Region, rec.Name, notNull(rec.Config),
 		rec.CreatedAt, rec.UpdatedAt, rec.Version)
 	if err != nil {
 		return t.fail(fmt.Errorf("postgres: create user pool %q: %w", p.ID, err))
@@ -124,7 +125,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	tag, err := t.tx.Exec(ctx, `UPDATE user_pools
 		SET region = $1, name = $2, config = $3, created_at = $4, updated_at = $5, version = $6
 		WHERE id = $7 AND version = $8`,
-		rec.Region, rec.Name, configBytes(rec.Config),
+		rec.Region, rec.Name, notNull(rec.Config),
 		rec.CreatedAt, rec.UpdatedAt, rec.Version,
 		rec.ID, p.Version)
 	if err != nil {

@@ -14,12 +14,12 @@ import (
 // earlier entry's even if another process wrote them.
 func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity storage.Entity, key string, state []byte) error {
 	var last int64
-	err := t.tx.QueryRowContext(ctx, `SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1`).Scan(&last)
+	err := t.QueryRowContext(ctx, `SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1`).Scan(&last)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return t.fail(fmt.Errorf("sqlite: append change: %w", err))
 	}
 	t.db.hlc.Observe(last)
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
+	_, err = t.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		t.db.region, t.db.hlc.Now(), string(kind), string(entity), key, state)
 	if err != nil {
@@ -34,7 +34,7 @@ func (db *DB) Changes(ctx context.Context, afterSeq int64, limit int) ([]storage
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: changes: limit %d is not positive", limit)
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT seq, region, hlc, kind, entity, "key", state
+	rows, err := db.reader().QueryContext(ctx, `SELECT seq, region, hlc, kind, entity, "key", state
 		FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: changes: %w", err)

@@ -17,6 +17,40 @@
 // foreign_keys) is set through the DSN's _pragma parameters, so every pooled
 // connection gets them, not only the first.
 //
+// # Transactions
+//
+// Tx runs on the writer connection (BEGIN IMMEDIATE), so a transaction
+// excludes every other writer from its first statement to COMMIT: its reads
+// need no row locks, and a unique key checked free stays free. Item writes
+// therefore check first and write after: CreateItem and UpdateItem look up
+// each key (a *storage.KeyConflictError names the first one, in byte order,
+// that another item holds) and the version before their first write, so a
+// method that returns a sentinel error has written nothing and the
+// transaction goes on. A database error instead marks the transaction
+// failed, and Tx rolls it back even if fn returns nil. fn must not call the
+// DB's write methods or Tx: they wait for the connection fn holds. The
+// single-record write methods (CreateUserPool, …) are one-call transactions
+// on the same code.
+//
+// # Items
+//
+// Migration 0002 stores items in items, their unique keys in item_keys
+// (primary key (kind, key)) and their index entries in item_index (primary
+// key (kind, key, id)); both reference the item with ON DELETE CASCADE, so
+// deleting items deletes their keys and entries. TEXT compares with the
+// BINARY collation, so ScanIndex is a range of item_index's primary key,
+// key >= prefix AND key < storage.PrefixEnd(prefix), or key = prefix, and
+// continues from a cursor with the row value (key, id) > (?, ?); it never
+// uses LIKE or GLOB, so no character is special. One statement returns each
+// item with its keys and index entries (hex-encoded through group_concat),
+// from one snapshot. TestItemQueryPlans checks the plans.
+//
+// The driver parses a statement every time it runs one unprepared, which
+// for these statements costs more than running them, so the DB keeps the
+// statements it runs prepared, per pool. The writer cannot prepare while a
+// transaction holds its one connection, so a statement a transaction first
+// runs unprepared is prepared before the next BEGIN.
+//
 // # Change log
 //
 // Every mutation writes its record and one change_log row in one

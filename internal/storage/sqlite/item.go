@@ -118,36 +118,31 @@ func sortedSet(s []string) []string {
 	return slices.Compact(out)
 }
 
-// placeholders returns "?, ?, …" with n marks.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
 // ItemReader on the DB: each call is one statement on a reader connection.
 
 // GetItem returns the item of kind with id, or storage.ErrNotFound.
 func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
-	return getItem(ctx, db.r, kind, id)
+	return getItem(ctx, db.reader(), kind, id)
 }
 
 // GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
 func (db *DB) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
-	return getItemByKey(ctx, db.r, kind, key)
+	return getItemByKey(ctx, db.reader(), kind, key)
 }
 
 // ListItems returns a page of one pool's items of a kind, in ID order.
 func (db *DB) ListItems(ctx context.Context, in storage.ListItemsInput) ([]*storage.Item, error) {
-	return listItems(ctx, db.r, in)
+	return listItems(ctx, db.reader(), in)
 }
 
 // ScanIndex returns a page of index entries in (key, ID) order.
 func (db *DB) ScanIndex(ctx context.Context, in storage.ScanInput) ([]storage.IndexEntry, error) {
-	return scanIndex(ctx, db.r, in)
+	return scanIndex(ctx, db.reader(), in)
 }
 
 // CountItems returns how many items of kind belong to pool.
 func (db *DB) CountItems(ctx context.Context, kind, pool string) (int64, error) {
-	return countItems(ctx, db.r, kind, pool)
+	return countItems(ctx, db.reader(), kind, pool)
 }
 
 func getItem(ctx context.Context, q querier, kind, id string) (*storage.Item, error) {
@@ -283,7 +278,7 @@ func (t *txn) GetItem(ctx context.Context, kind, id string) (*storage.Item, erro
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	it, err := getItem(ctx, t.tx, kind, id)
+	it, err := getItem(ctx, t, kind, id)
 	return it, t.readErr(err)
 }
 
@@ -292,7 +287,7 @@ func (t *txn) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	it, err := getItemByKey(ctx, t.tx, kind, key)
+	it, err := getItemByKey(ctx, t, kind, key)
 	return it, t.readErr(err)
 }
 
@@ -301,7 +296,7 @@ func (t *txn) ListItems(ctx context.Context, in storage.ListItemsInput) ([]*stor
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	items, err := listItems(ctx, t.tx, in)
+	items, err := listItems(ctx, t, in)
 	return items, t.readErr(err)
 }
 
@@ -310,7 +305,7 @@ func (t *txn) ScanIndex(ctx context.Context, in storage.ScanInput) ([]storage.In
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	entries, err := scanIndex(ctx, t.tx, in)
+	entries, err := scanIndex(ctx, t, in)
 	return entries, t.readErr(err)
 }
 
@@ -319,7 +314,7 @@ func (t *txn) CountItems(ctx context.Context, kind, pool string) (int64, error) 
 	if err := t.check(); err != nil {
 		return 0, err
 	}
-	n, err := countItems(ctx, t.tx, kind, pool)
+	n, err := countItems(ctx, t, kind, pool)
 	return n, t.readErr(err)
 }
 
@@ -350,9 +345,9 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.checkKeys(ctx, &rec); err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO items
+	_, err = t.ExecContext(ctx, `INSERT INTO items
 		(kind, id, pool, data, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		rec.Kind, rec.ID, rec.Pool, configBytes(rec.Data),
+		rec.Kind, rec.ID, rec.Pool, notNull(rec.Data),
 		toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("create %s %q: %w", rec.Kind, rec.ID, storage.ErrAlreadyExists)
@@ -390,15 +385,15 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.checkKeys(ctx, &rec); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, `UPDATE items
+	if _, err := t.ExecContext(ctx, `UPDATE items
 		SET pool = ?, data = ?, created_at = ?, updated_at = ?, version = ?
 		WHERE kind = ? AND id = ?`,
-		rec.Pool, configBytes(rec.Data), toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
+		rec.Pool, notNull(rec.Data), toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
 		rec.Kind, rec.ID); err != nil {
 		return t.fail(fmt.Errorf("sqlite: update %s %q: %w", rec.Kind, rec.ID, err))
 	}
 	for _, table := range []string{"item_keys", "item_index"} {
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE kind = ? AND id = ?`,
+		if _, err := t.ExecContext(ctx, `DELETE FROM `+table+` WHERE kind = ? AND id = ?`,
 			rec.Kind, rec.ID); err != nil {
 			return t.fail(fmt.Errorf("sqlite: update %s %q: %w", rec.Kind, rec.ID, err))
 		}
@@ -422,7 +417,7 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if err := t.checkVersion(ctx, "delete", kind, id, version); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ?`, kind, id); err != nil {
+	if _, err := t.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ?`, kind, id); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete %s %q: %w", kind, id, err))
 	}
 	return t.appendChange(ctx, storage.ChangeDelete, storage.Entity(kind), id, nil)
@@ -434,7 +429,7 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	if err := t.check(); err != nil {
 		return 0, err
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND pool = ?`, kind, pool)
+	res, err := t.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND pool = ?`, kind, pool)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("sqlite: delete %s of pool %q: %w", kind, pool, err))
 	}
@@ -452,7 +447,7 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 // storage.ErrNotFound or storage.ErrConflict.
 func (t *txn) checkVersion(ctx context.Context, op, kind, id string, version int64) error {
 	var v int64
-	err := t.tx.QueryRowContext(ctx, `SELECT version FROM items WHERE kind = ? AND id = ?`, kind, id).Scan(&v)
+	err := t.QueryRowContext(ctx, `SELECT version FROM items WHERE kind = ? AND id = ?`, kind, id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s %s %q: %w", op, kind, id, storage.ErrNotFound)
 	}
@@ -466,46 +461,35 @@ func (t *txn) checkVersion(ctx context.Context, op, kind, id string, version int
 }
 
 // checkKeys returns a *storage.KeyConflictError for the first of rec's keys
-// that another item of the kind holds. The single writer connection keeps
-// the answer true until the transaction ends.
+// (in byte order) that another item of the kind holds. The single writer
+// connection keeps the answer true until the transaction ends.
 func (t *txn) checkKeys(ctx context.Context, rec *storage.Item) error {
-	if len(rec.Keys) == 0 {
-		return nil
+	for _, key := range rec.Keys {
+		var id string
+		err := t.QueryRowContext(ctx, `SELECT id FROM item_keys WHERE kind = ? AND "key" = ?`, rec.Kind, key).Scan(&id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return t.fail(fmt.Errorf("sqlite: check %s keys: %w", rec.Kind, err))
+		case id != rec.ID:
+			return &storage.KeyConflictError{Kind: rec.Kind, Key: key}
+		}
 	}
-	args := []any{rec.Kind, rec.ID}
-	for _, k := range rec.Keys {
-		args = append(args, k)
-	}
-	var key string
-	err := t.tx.QueryRowContext(ctx, `SELECT "key" FROM item_keys
-		WHERE kind = ? AND id <> ? AND "key" IN (`+placeholders(len(rec.Keys))+`)
-		ORDER BY "key" LIMIT 1`, args...).Scan(&key)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return t.fail(fmt.Errorf("sqlite: check %s keys: %w", rec.Kind, err))
-	}
-	return &storage.KeyConflictError{Kind: rec.Kind, Key: key}
+	return nil
 }
 
-// insertLookups inserts rec's keys and index entries.
+// insertLookups inserts rec's keys and index entries, a row per statement:
+// one statement text per table keeps them all prepared.
 func (t *txn) insertLookups(ctx context.Context, rec *storage.Item) error {
 	for _, l := range []struct {
 		table string
 		keys  []string
 	}{{"item_keys", rec.Keys}, {"item_index", rec.Index}} {
-		if len(l.keys) == 0 {
-			continue
-		}
-		args := make([]any, 0, 3*len(l.keys))
 		for _, k := range l.keys {
-			args = append(args, rec.Kind, k, rec.ID)
-		}
-		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(l.keys)), ", ")
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO `+l.table+` (kind, "key", id) VALUES `+values,
-			args...); err != nil {
-			return t.fail(fmt.Errorf("sqlite: write %s %q %s: %w", rec.Kind, rec.ID, l.table, err))
+			if _, err := t.ExecContext(ctx, `INSERT INTO `+l.table+` (kind, "key", id) VALUES (?, ?, ?)`,
+				rec.Kind, k, rec.ID); err != nil {
+				return t.fail(fmt.Errorf("sqlite: write %s %q %s: %w", rec.Kind, rec.ID, l.table, err))
+			}
 		}
 	}
 	return nil

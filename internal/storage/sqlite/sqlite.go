@@ -43,10 +43,12 @@ type DB struct {
 	// w has a single connection whose transactions begin IMMEDIATE.
 	w *sql.DB
 	// r has several read-only connections.
-	r      *sql.DB
-	region string
-	clock  func() time.Time
-	hlc    storage.HLC
+	r *sql.DB
+	// rstmts and wstmts are the prepared statements of r and w.
+	rstmts, wstmts *stmtCache
+	region         string
+	clock          func() time.Time
+	hlc            storage.HLC
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not
@@ -101,7 +103,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 
-	db := &DB{w: w, r: r, region: opts.Region, clock: clock}
+	db := &DB{w: w, r: r, rstmts: newStmtCache(r), wstmts: newStmtCache(w), region: opts.Region, clock: clock}
 	db.hlc.Clock = clock
 	if err := db.observeHLC(ctx); err != nil {
 		db.Close()
@@ -144,7 +146,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.rstmts.close(), db.wstmts.close(), db.r.Close(), db.w.Close())
 }
 
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer

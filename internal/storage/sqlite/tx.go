@@ -9,10 +9,9 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// querier is what the read functions need: the reader pool *sql.DB outside
-// a transaction, the write transaction *sql.Tx inside one.
+// querier is what the read functions need: the reader pool (reader)
+// outside a transaction, the txn inside one.
 type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
@@ -26,6 +25,8 @@ type txn struct {
 	// failed is the first error that may have left a method half done; the
 	// transaction then rolls back whatever fn returns.
 	failed error
+	// stmts are the writer's prepared statements bound to tx.
+	stmts map[string]*sql.Stmt
 }
 
 var _ storage.Tx = (*txn)(nil)
@@ -41,6 +42,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx storage.Tx) error) error {
 // run is Tx on the concrete type; the DB's single-record write methods use
 // it too.
 func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
+	db.wstmts.prepareWanted(ctx)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)

@@ -21,8 +21,9 @@ func normalize(p *storage.UserPool, version int64) storage.UserPool {
 	return rec
 }
 
-// configBytes returns Config for the NOT NULL config column.
-func configBytes(c []byte) []byte {
+// notNull returns b for a NOT NULL BLOB/BYTEA column (config, data): an
+// empty slice when b is nil.
+func notNull(c []byte) []byte {
 	if c == nil {
 		return []byte{}
 	}
@@ -37,7 +38,7 @@ func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 
 // GetUserPool returns the pool with id, or storage.ErrNotFound.
 func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
-	return getUserPool(ctx, db.r, id)
+	return getUserPool(ctx, db.reader(), id)
 }
 
 // UpdateUserPool replaces the pool when p.Version is the stored version and
@@ -77,10 +78,10 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO user_pools
+	_, err = t.ExecContext(ctx, `INSERT INTO user_pools
 		(id, region, name, config, created_at, updated_at, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		rec.ID, rec.Region, rec.Name, configBytes(rec.Config),
+		rec.ID, rec.Region, rec.Name, notNull(rec.Config),
 		toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version)
 	if isUniqueViolation(err) {
 		// The failed statement wrote nothing: the transaction goes on.
@@ -102,7 +103,7 @@ func (t *txn) GetUserPool(ctx context.Context, id string) (*storage.UserPool, er
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	p, err := getUserPool(ctx, t.tx, id)
+	p, err := getUserPool(ctx, t, id)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, t.fail(err)
 	}
@@ -121,10 +122,10 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE user_pools
+	res, err := t.ExecContext(ctx, `UPDATE user_pools
 		SET region = ?, name = ?, config = ?, created_at = ?, updated_at = ?, version = ?
 		WHERE id = ? AND version = ?`,
-		rec.Region, rec.Name, configBytes(rec.Config),
+		rec.Region, rec.Name, notNull(rec.Config),
 		toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
 		rec.ID, p.Version)
 	if err != nil {
@@ -146,7 +147,7 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.check(); err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx,
+	res, err := t.ExecContext(ctx,
 		`DELETE FROM user_pools WHERE id = ? AND version = ?`, id, version)
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete user pool %q: %w", id, err))
@@ -170,7 +171,7 @@ func (t *txn) checkAffected(ctx context.Context, res sql.Result, op, id string) 
 		return nil
 	}
 	var v int64
-	err = t.tx.QueryRowContext(ctx, `SELECT version FROM user_pools WHERE id = ?`, id).Scan(&v)
+	err = t.QueryRowContext(ctx, `SELECT version FROM user_pools WHERE id = ?`, id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s user pool %q: %w", op, id, storage.ErrNotFound)
 	}
@@ -186,7 +187,7 @@ func (db *DB) ListUserPools(ctx context.Context, in storage.ListUserPoolsInput) 
 	if in.Limit <= 0 {
 		return nil, fmt.Errorf("sqlite: list user pools: limit %d is not positive", in.Limit)
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+	rows, err := db.reader().QueryContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
 		FROM user_pools WHERE region = ? AND id > ? ORDER BY id LIMIT ?`,
 		in.Region, in.AfterID, in.Limit)
 	if err != nil {

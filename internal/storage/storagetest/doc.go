@@ -1,9 +1,13 @@
 // Package storagetest is the conformance suite every storage backend runs:
 // Run checks the storage.Store contract case by case (round trips, sentinel
-// errors, optimistic concurrency, listing, the change log and its HLC), and
-// RunConcurrency checks it under racing goroutines. A backend's test calls
-// both with a function that opens a fresh, migrated, empty store; no backend
-// skips a case.
+// errors, optimistic concurrency, listing, the change log and its HLC; for
+// items also key conflicts, rollback and panics in Tx, and ScanIndex over
+// values that trip LIKE matching and locale collations), and RunConcurrency
+// checks it under racing goroutines (lost updates, racing unique keys, a
+// change-log cursor that must not skip). A backend's test calls both with a
+// function that opens a fresh, migrated, empty store; no backend skips a
+// case. The Bench functions are the bodies of the backends' item
+// benchmarks, so both measure the same work.
 //
 // It may import, inside cognate, only internal/storage and internal/cognito.
 // It is the one non-test package that imports testing, and only backend

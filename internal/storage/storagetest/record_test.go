@@ -67,3 +67,68 @@ func TestEncodeUserPoolFormat(t *testing.T) {
 		t.Errorf("encoding mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestItemEncoding(t *testing.T) {
+	at := time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)
+	tests := []struct {
+		name      string
+		data      []byte
+		keys, idx []string
+		want      []byte // Data after the round trip
+		wantKeys  []string
+		wantIndex []string
+	}{
+		{"compact", []byte(`{"a":1}`), []string{"k"}, []string{"i"}, []byte(`{"a":1}`), []string{"k"}, []string{"i"}},
+		{"whitespace and escapes kept", []byte("{\"a\": [1, 2],\n\t\"b\": \"<&> \\u00e9 ü\"}"), nil, nil,
+			[]byte("{\"a\": [1, 2],\n\t\"b\": \"<&> \\u00e9 ü\"}"), nil, nil},
+		{"nil data and empty sets", nil, []string{}, nil, nil, nil, nil},
+		{"tricky keys", []byte(`[]`), []string{"", "%_\\'\"", "é\U0010FFFF", "<&>"}, []string{"a/"},
+			[]byte(`[]`), []string{"", "%_\\'\"", "é\U0010FFFF", "<&>"}, []string{"a/"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			it := &storage.Item{
+				Kind: "user", ID: "p/u1", Pool: "us-east-1_abc", Data: tc.data, Keys: tc.keys, Index: tc.idx,
+				CreatedAt: at, UpdatedAt: at.Add(time.Second), Version: 7,
+			}
+			b, err := storage.EncodeItem(it)
+			if err != nil {
+				t.Fatalf("EncodeItem: %v", err)
+			}
+			got, err := storage.DecodeItem(b)
+			if err != nil {
+				t.Fatalf("DecodeItem(%s): %v", b, err)
+			}
+			want := *it
+			want.Data, want.Keys, want.Index = tc.want, tc.wantKeys, tc.wantIndex
+			if diff := cmp.Diff(&want, got); diff != "" {
+				t.Errorf("round trip mismatch (-want +got):\n%s\nencoded: %s", diff, b)
+			}
+		})
+	}
+}
+
+func TestEncodeItemRejects(t *testing.T) {
+	if _, err := storage.EncodeItem(&storage.Item{Kind: "user", ID: "x", Data: []byte(`{"a":`)}); err == nil {
+		t.Error("EncodeItem accepted invalid JSON data")
+	}
+	if _, err := storage.EncodeItem(nil); err == nil {
+		t.Error("EncodeItem accepted a nil item")
+	}
+}
+
+func TestEncodeItemFormat(t *testing.T) {
+	at := time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("X", 3600))
+	b, err := storage.EncodeItem(&storage.Item{
+		Kind: "user", ID: "p/u1", Pool: "us-east-1_abc", Data: []byte(`{"a": 1}`),
+		Keys: []string{"k1", "k2"}, CreatedAt: at, UpdatedAt: at, Version: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"kind":"user","id":"p/u1","pool":"us-east-1_abc","keys":["k1","k2"],"index":[],` +
+		`"created_at":"2024-01-02T02:04:05Z","updated_at":"2024-01-02T02:04:05Z","version":2,"data":{"a": 1}}`
+	if diff := cmp.Diff(want, string(b)); diff != "" {
+		t.Errorf("encoding mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,22 @@
+package sqlite
+
+import (
+	"testing"
+
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
+)
+
+func BenchmarkScanIndexPrefix(b *testing.B) {
+	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
+	storagetest.BenchScanIndexPrefix(b, db)
+}
+
+func BenchmarkCreateItem(b *testing.B) {
+	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
+	storagetest.BenchCreateItem(b, db)
+}
+
+func BenchmarkGetItemByKey(b *testing.B) {
+	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
+	storagetest.BenchGetItemByKey(b, db)
+}
