@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -23,9 +20,9 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // syncBuffer is a bytes.Buffer that a running command and a test can share.
@@ -445,31 +442,7 @@ func TestMigrate(t *testing.T) {
 // TestMigratePostgres runs migrate against PostgreSQL in a fresh schema
 // when COGNATE_TEST_POSTGRES_DSN names a server (required in CI).
 func TestMigratePostgres(t *testing.T) {
-	base := os.Getenv("COGNATE_TEST_POSTGRES_DSN")
-	if base == "" {
-		if os.Getenv("CI") == "true" || os.Getenv("COGNATE_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("PostgreSQL is required here: set COGNATE_TEST_POSTGRES_DSN")
-		}
-		t.Skip("PostgreSQL test SKIPPED: set COGNATE_TEST_POSTGRES_DSN to run it")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "cmd_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	dsn := fmt.Sprintf("%s%ssearch_path=%s", base, sep, schema)
+	dsn := storagetest.PostgresSchema(t)
 
 	code, stdout, stderr := runCmd(t, map[string]string{"COGNATE_DATABASE_URL": dsn}, "migrate")
 	if code != 0 || !regexp.MustCompile(`^applied [1-9][0-9]* migrations? to postgres \(`).MatchString(stdout) {

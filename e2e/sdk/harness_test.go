@@ -2,25 +2,20 @@ package sdk
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -78,7 +73,7 @@ func openBackend(tb testing.TB, name string) migratingStore {
 	case "sqlite":
 		db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: "us-east-1"})
 	case "postgres":
-		db, err = postgres.Open(ctx, postgresDSN(tb), postgres.Options{Region: "us-east-1"})
+		db, err = postgres.Open(ctx, storagetest.PostgresSchema(tb), postgres.Options{Region: "us-east-1"})
 	default:
 		tb.Fatalf("unknown backend %q", name)
 	}
@@ -109,43 +104,4 @@ func start(t testing.TB, db migratingStore) *env {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &env{URL: ts.URL, Store: db}
-}
-
-// postgresDSN returns a DSN for a fresh schema on the test server, dropped
-// when the test ends. Without a server it skips loudly, or fails when CI
-// requires PostgreSQL.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("COGNATE_TEST_POSTGRES_DSN")
-	if base == "" {
-		if os.Getenv("CI") == "true" || os.Getenv("COGNATE_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("PostgreSQL is required here: set COGNATE_TEST_POSTGRES_DSN")
-		}
-		t.Skip("PostgreSQL tests SKIPPED: set COGNATE_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return fmt.Sprintf("%s%ssearch_path=%s", base, sep, schema)
 }

@@ -5,18 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // luBackends are the storage backends the ListUsers and group tests run on.
@@ -47,7 +44,7 @@ func luOpenStore(tb testing.TB, backend string) storage.Store {
 	case "sqlite":
 		db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: luTestRegion, Synchronous: "OFF"})
 	case "postgres":
-		db, err = postgres.Open(ctx, luPostgresDSN(tb), postgres.Options{Region: luTestRegion})
+		db, err = postgres.Open(ctx, storagetest.PostgresSchema(tb), postgres.Options{Region: luTestRegion})
 	default:
 		tb.Fatalf("unknown backend %q", backend)
 	}
@@ -59,45 +56,6 @@ func luOpenStore(tb testing.TB, backend string) storage.Store {
 		tb.Fatal(err)
 	}
 	return db
-}
-
-// luPostgresDSN returns a DSN for a fresh schema on the test server,
-// dropped when tb ends. Without COGNATE_TEST_POSTGRES_DSN it skips loudly,
-// or fails when CI=true or COGNATE_REQUIRE_POSTGRES=1.
-func luPostgresDSN(tb testing.TB) string {
-	tb.Helper()
-	base := os.Getenv("COGNATE_TEST_POSTGRES_DSN")
-	if base == "" {
-		if os.Getenv("CI") == "true" || os.Getenv("COGNATE_REQUIRE_POSTGRES") == "1" {
-			tb.Fatal("PostgreSQL is required here: set COGNATE_TEST_POSTGRES_DSN")
-		}
-		tb.Skip("PostgreSQL tests SKIPPED: set COGNATE_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "userpool_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return fmt.Sprintf("%s%ssearch_path=%s", base, sep, schema)
 }
 
 // luNewPool creates a pool through s and returns its description.
