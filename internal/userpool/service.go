@@ -35,6 +35,23 @@ type Caller struct {
 	Region string
 	// AccessKeyID is the signing key of an IAM-authorized request.
 	AccessKeyID string
+	// Access is the verified access token of an operation authorized by
+	// one (GetUser, ChangePassword, …); nil otherwise.
+	Access *AccessGrant
+}
+
+// AccessGrant is what a verified, unrevoked access token establishes about
+// its caller. The edge obtains it from the sign-in engine before calling an
+// access-token operation.
+type AccessGrant struct {
+	PoolID, ClientID string
+	// Sub and Username identify the signed-in user.
+	Sub, Username string
+	// Scopes are the token's scopes; self-service operations need
+	// aws.cognito.signin.user.admin.
+	Scopes []string
+	// JTI and OriginJTI identify the token and its refresh-token family.
+	JTI, OriginJTI string
 }
 
 // Service implements the user-pool operations.

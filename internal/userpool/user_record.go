@@ -23,6 +23,13 @@ const (
 	kindResourceServer = "resource_server" // ID is "<pool>/<identifier>"
 	kindDomain         = "domain"          // ID is the domain name
 	kindUICustomize    = "ui_customization"
+
+	// Kinds other packages store inside a pool, named here so that
+	// DeleteUserPool removes them too.
+	kindSigningKey   = "signing_key"   // internal/tokens
+	kindRefreshToken = "refresh_token" // internal/authflow
+	kindTokenFamily  = "token_family"  // internal/authflow
+	kindAuthSession  = "auth_session"  // internal/authflow
 )
 
 // poolItemKinds lists every item kind that lives inside a pool, so that
@@ -30,6 +37,7 @@ const (
 var poolItemKinds = []string{
 	kindUser, kindClient, kindGroup, kindGroupMember, kindResourceServer,
 	kindDomain, kindUICustomize, kindAuthEvent,
+	kindSigningKey, kindRefreshToken, kindTokenFamily, kindAuthSession,
 }
 
 // userRecord is a stored user (item kind "user", ID = sub). Later features
