@@ -321,7 +321,9 @@ func (s *Service) AdminCreateUser(ctx context.Context, c Caller, in *idp.AdminCr
 		Status: idp.UserStatusTypeForceChangePassword, CreatedAt: now, UpdatedAt: now,
 		TemporaryPasswordExpiresAt: temporaryPasswordExpiry(p, now),
 	}
-	setPassword(policyOf(p), u, hash, now)
+	if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+		return nil, err
+	}
 	err = retry(ctx, func() error {
 		return userWriteError(p, attrCreate, s.store.Tx(ctx, func(tx storage.Tx) error {
 			it, err := userItem(p, u, 0)
@@ -405,9 +407,8 @@ func (s *Service) resendInvitation(ctx context.Context, p *idp.UserPoolType, in 
 		if u.Status != idp.UserStatusTypeForceChangePassword {
 			return cognito.UnsupportedUserStateException(fmt.Sprintf("Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username))
 		}
-		u.PasswordHash, u.PasswordSetAt = hash, &now
 		u.TemporaryPasswordExpiresAt = temporaryPasswordExpiry(p, now)
-		return nil
+		return s.applyNewPassword(u, p, password, hash, now)
 	})
 	if err != nil {
 		return nil, err

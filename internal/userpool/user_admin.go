@@ -242,7 +242,9 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, c Caller, in *idp.Ad
 			if u.PasswordHash != seen {
 				return errPasswordRaced
 			}
-			setPassword(pp, u, hash, now)
+			if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+				return err
+			}
 			u.Codes = slices.DeleteFunc(u.Codes, func(c userCode) bool { return c.Purpose == messaging.PurposeForgotPassword })
 			if cognito.Deref(in.Permanent) {
 				u.Status, u.TemporaryPasswordExpiresAt = idp.UserStatusTypeConfirmed, nil
