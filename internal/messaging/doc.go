@@ -6,8 +6,30 @@
 // The development default is the Outbox: it writes each message to the log
 // and keeps the latest ones in memory, readable as JSON on a local endpoint
 // (see Outbox.Handler), so a newcomer needs no mail server or SMS account.
-// SMTP, Amazon SES and Amazon SNS senders come with the sign-in issue.
 //
-// It may import only internal/cognito and the standard library: it is a leaf
-// that the engines (userpool, authflow) import, never the reverse.
+// The real senders are SMTPSender (any SMTP relay, through
+// github.com/wneessen/go-mail), SESSender (Amazon SES v2 SendEmail),
+// SNSSender (Amazon SNS Publish to a phone number) and WebhookSender (a
+// signed HTTPS POST, for SMS gateways). Router is the Sender cmd/cognate
+// gives the engine: it picks one of them per message from the pool's
+// EmailConfiguration and SmsConfiguration, which the engine copies into
+// Message.Email and Message.SMS, and falls back to the Outbox for what no
+// configured sender carries:
+//
+//	channel  pool setting                          configured   sender
+//	EMAIL    EmailSendingAccount DEVELOPER          SES          SESSender
+//	EMAIL    any                                    SMTP         SMTPSender
+//	SMS      SmsConfiguration (SnsCallerArn)        SNS          SNSSender
+//	SMS      any                                    SMS webhook  WebhookSender
+//	either   -                                      none of it   Outbox
+//
+// Logging: a failed delivery is logged at warn with the recipient, purpose
+// and error, never the body, since outside the Outbox the codes and
+// temporary passwords it carries are secrets. Counting deliveries is left
+// to an Observer that cmd/cognate supplies, so that this package knows
+// nothing of metrics libraries.
+//
+// Imports: internal/cognito at most, plus the delivery clients (go-mail and
+// the AWS SDK for Go v2); it is a leaf that the engines (userpool,
+// authflow) import, never the reverse. deps_test.go enforces this.
 package messaging

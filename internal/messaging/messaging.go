@@ -42,6 +42,55 @@ type Message struct {
 	Username string `json:"username"`
 	// At is when the message was handed to the sender.
 	At time.Time `json:"at"`
+
+	// Email is the pool's EmailConfiguration, for EMAIL messages. It is
+	// optional: the zero value means Cognito's defaults (COGNITO_DEFAULT,
+	// no custom sender). It stays out of the JSON the outbox and the SMS
+	// webhook show.
+	Email EmailSettings `json:"-"`
+	// SMS is the pool's SmsConfiguration, for SMS messages. It is
+	// optional: the zero value means the pool has none.
+	SMS SMSSettings `json:"-"`
+}
+
+// EmailSendingAccount values, Cognito's EmailSendingAccountType.
+const (
+	EmailSendingAccountCognitoDefault = "COGNITO_DEFAULT"
+	EmailSendingAccountDeveloper      = "DEVELOPER"
+)
+
+// EmailSettings carries the fields of a pool's EmailConfiguration that
+// decide how its email leaves. The engine copies them verbatim; the Router
+// and the senders interpret them.
+type EmailSettings struct {
+	// SendingAccount is EmailSendingAccount: COGNITO_DEFAULT ("" means the
+	// same) or DEVELOPER. DEVELOPER pools send through Amazon SES when it
+	// is configured.
+	SendingAccount string
+	// From is the sender, an address or "Name <address>"; "" means the
+	// address of SourceARN, then the configured default.
+	From string
+	// ReplyTo is ReplyToEmailAddress.
+	ReplyTo string
+	// SourceARN is the ARN of the SES identity the pool sends as
+	// (arn:aws:ses:<region>:<account>:identity/<address or domain>).
+	SourceARN string
+	// ConfigurationSet is the SES configuration set to apply.
+	ConfigurationSet string
+}
+
+// SMSSettings carries the fields of a pool's SmsConfiguration that decide
+// how its SMS leave.
+type SMSSettings struct {
+	// SNSCallerARN is SnsCallerArn; a pool that sets it sends SMS through
+	// Amazon SNS when SNS is configured.
+	SNSCallerARN string
+	// ExternalID is ExternalId (kept for completeness; cognate publishes
+	// with its own credentials and does not assume SNSCallerARN).
+	ExternalID string
+	// SNSRegion is SnsRegion, the region to publish in; "" means the
+	// configured region.
+	SNSRegion string
 }
 
 // Sender delivers messages. Send returns once the message is accepted for
