@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -26,7 +27,16 @@ type Options struct {
 	// Sender delivers invitations, codes and other messages; nil means a
 	// development messaging.Outbox that logs them.
 	Sender messaging.Sender
+	// IssuerBaseURL is the public URL of this server, the same one the
+	// token issuer's iss claims start with (e.g. "http://localhost:9229").
+	// Confirmation links in messages point under it. A trailing slash is
+	// dropped; empty means DefaultIssuerBaseURL.
+	IssuerBaseURL string
 }
+
+// DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
+// listen address.
+const DefaultIssuerBaseURL = "http://localhost:9229"
 
 // Caller is who makes a request, as the edge established it.
 type Caller struct {
@@ -62,6 +72,8 @@ type Service struct {
 	log     *slog.Logger
 	pages   pageSigner
 	sender  messaging.Sender
+	// issuerBase is Options.IssuerBaseURL without a trailing slash.
+	issuerBase string
 }
 
 // New returns a Service on store.
@@ -72,6 +84,10 @@ func New(store storage.Store, opts Options) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.issuerBase = strings.TrimRight(opts.IssuerBaseURL, "/")
+	if s.issuerBase == "" {
+		s.issuerBase = DefaultIssuerBaseURL
 	}
 	if s.sender == nil {
 		s.sender = messaging.NewOutbox(messaging.OutboxOptions{Logger: s.log})
