@@ -77,6 +77,12 @@ type userRecord struct {
 	// Codes are the one-time codes sent to the user and not yet used
 	// (attribute verification, password reset), stored hashed.
 	Codes []userCode `json:"codes,omitempty"`
+	// PendingAttributes holds, by name (email, phone_number), a new value
+	// the user asked for in a pool whose UserAttributeUpdateSettings keep
+	// the original value until the new one is verified. It is neither
+	// returned nor used to sign in; VerifyUserAttribute moves it into
+	// Attributes.
+	PendingAttributes map[string]string `json:"pending_attributes,omitempty"`
 }
 
 // aliasAttributes are the attributes that can be aliases or username
