@@ -85,8 +85,26 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, c Caller, in *i
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDeletableAttributes(p, in.UserAttributeNames); err != nil {
+		return nil, err
+	}
+	_, err = s.updateUser(ctx, p, cognito.Deref(in.Username), func(u *userRecord, _ time.Time) error {
+		deleteAttributes(u, in.UserAttributeNames)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &idp.AdminDeleteUserAttributesResponse{}, nil
+}
+
+// checkDeletableAttributes refuses, as AdminDeleteUserAttributes and
+// DeleteUserAttributes do, attribute names the schema lacks, sub and
+// immutable attributes (all of them in one message), then the first
+// required attribute or username attribute.
+func checkDeletableAttributes(p *idp.UserPoolType, names []string) error {
 	var problems []string
-	for _, name := range in.UserAttributeNames {
+	for _, name := range names {
 		a, ok := schemaAttribute(p, name)
 		switch {
 		case !ok:
@@ -96,27 +114,31 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, c Caller, in *i
 		}
 	}
 	if len(problems) > 0 {
-		return nil, cognito.InvalidParameterException("Invalid user attributes: " + strings.Join(problems, ""))
+		return cognito.InvalidParameterException("Invalid user attributes: " + strings.Join(problems, ""))
 	}
-	for _, name := range in.UserAttributeNames {
+	for _, name := range names {
 		if a, _ := schemaAttribute(p, name); cognito.Deref(a.Required) || hasUsernameAttribute(p, name) {
-			return nil, cognito.InvalidParameterException(fmt.Sprintf("Invalid user attributes: %s: Required attribute cannot be deleted.", name))
+			return cognito.InvalidParameterException(fmt.Sprintf("Invalid user attributes: %s: Required attribute cannot be deleted.", name))
 		}
 	}
-	_, err = s.updateUser(ctx, p, cognito.Deref(in.Username), func(u *userRecord, now time.Time) error {
-		for _, name := range in.UserAttributeNames {
-			delete(u.Attributes, name)
-			if name == "email" || name == "phone_number" {
-				delete(u.Attributes, name+"_verified")
-				u.Codes = slices.DeleteFunc(u.Codes, func(c userCode) bool { return c.Attribute == name })
-			}
+	return nil
+}
+
+// deleteAttributes deletes the named attributes of u. Deleting email or
+// phone_number deletes its _verified attribute, the codes sent to it and a
+// new value waiting for verification.
+func deleteAttributes(u *userRecord, names []string) {
+	for _, name := range names {
+		delete(u.Attributes, name)
+		if name == "email" || name == "phone_number" {
+			delete(u.Attributes, name+"_verified")
+			delete(u.PendingAttributes, name)
+			u.Codes = slices.DeleteFunc(u.Codes, func(c userCode) bool { return c.Attribute == name })
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &idp.AdminDeleteUserAttributesResponse{}, nil
+	if len(u.PendingAttributes) == 0 {
+		u.PendingAttributes = nil
+	}
 }
 
 // memberOfIndex is the index prefix of a user's group memberships: every
@@ -156,26 +178,33 @@ func (s *Service) AdminDeleteUser(ctx context.Context, c Caller, in *idp.AdminDe
 	if err != nil {
 		return nil, err
 	}
-	pool := cognito.Deref(p.Id)
 	err = retry(ctx, func() error {
 		return userWriteError(p, attrUpdate, s.store.Tx(ctx, func(tx storage.Tx) error {
-			it, u, err := findUser(ctx, tx, p, cognito.Deref(in.Username))
+			it, _, err := findUser(ctx, tx, p, cognito.Deref(in.Username))
 			if err != nil {
 				return err
 			}
-			if err := deleteIndexed(ctx, tx, kindGroupMember, memberOfIndex(pool, u.Sub)); err != nil {
-				return err
-			}
-			if err := deleteIndexed(ctx, tx, kindAuthEvent, authEventIndex(pool, u.Sub)); err != nil {
-				return err
-			}
-			return tx.DeleteItem(ctx, kindUser, it.ID, it.Version)
+			return deleteUserTx(ctx, tx, it)
 		}))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &cognito.Empty{}, nil
+}
+
+// deleteUserTx deletes, inside tx, the user stored as it together with its
+// group memberships and its recorded authentication events: what
+// AdminDeleteUser and DeleteUser remove.
+func deleteUserTx(ctx context.Context, tx storage.Tx, it *storage.Item) error {
+	pool, sub := it.Pool, it.ID
+	if err := deleteIndexed(ctx, tx, kindGroupMember, memberOfIndex(pool, sub)); err != nil {
+		return err
+	}
+	if err := deleteIndexed(ctx, tx, kindAuthEvent, authEventIndex(pool, sub)); err != nil {
+		return err
+	}
+	return tx.DeleteItem(ctx, kindUser, it.ID, it.Version)
 }
 
 // AdminDisableUser disables a user: it can no longer sign in.
@@ -360,19 +389,9 @@ func (s *Service) AdminSetUserSettings(ctx context.Context, c Caller, in *idp.Ad
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range in.MFAOptions {
-		if cognito.Deref(o.DeliveryMedium) != idp.DeliveryMediumTypeSms {
-			return nil, cognito.InvalidParameterException("Only SMS is supported as the delivery medium of MFAOptions.")
-		}
-		if o.AttributeName != nil && *o.AttributeName != "phone_number" {
-			return nil, cognito.InvalidParameterException("Only phone_number is supported as the attribute name of MFAOptions.")
-		}
-	}
-	// Every option is SMS to phone_number, so the stored list is that one
-	// option or nothing.
-	var opts []idp.MFAOptionType
-	if len(in.MFAOptions) > 0 {
-		opts = []idp.MFAOptionType{{DeliveryMedium: cognito.Ptr(idp.DeliveryMediumTypeSms), AttributeName: cognito.Ptr("phone_number")}}
+	opts, err := legacyMFAOptions(in.MFAOptions)
+	if err != nil {
+		return nil, err
 	}
 	_, err = s.updateUser(ctx, p, cognito.Deref(in.Username), func(u *userRecord, _ time.Time) error {
 		u.MFAOptions = opts
@@ -382,4 +401,22 @@ func (s *Service) AdminSetUserSettings(ctx context.Context, c Caller, in *idp.Ad
 		return nil, err
 	}
 	return &idp.AdminSetUserSettingsResponse{}, nil
+}
+
+// legacyMFAOptions checks the MFAOptions of AdminSetUserSettings and
+// SetUserSettings and returns the list to store. Every option is SMS to
+// phone_number, so the stored list is that one option or nothing.
+func legacyMFAOptions(in []idp.MFAOptionType) ([]idp.MFAOptionType, error) {
+	for _, o := range in {
+		if cognito.Deref(o.DeliveryMedium) != idp.DeliveryMediumTypeSms {
+			return nil, cognito.InvalidParameterException("Only SMS is supported as the delivery medium of MFAOptions.")
+		}
+		if o.AttributeName != nil && *o.AttributeName != "phone_number" {
+			return nil, cognito.InvalidParameterException("Only phone_number is supported as the attribute name of MFAOptions.")
+		}
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	return []idp.MFAOptionType{{DeliveryMedium: cognito.Ptr(idp.DeliveryMediumTypeSms), AttributeName: cognito.Ptr("phone_number")}}, nil
 }
