@@ -1,8 +1,10 @@
 package userpool
 
 import (
+	"fmt"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 )
 
@@ -18,7 +20,14 @@ import (
 // It runs inside a transaction's mutation and must stay fast: slow work
 // (hashing) happens before the transaction.
 func (s *Service) applyNewPassword(u *userRecord, p *idp.UserPoolType, password, hash string, now time.Time) error {
-	_ = password
 	setPassword(policyOf(p), u, hash, now)
+	u.SRPVerifier = ""
+	if s.srp != nil {
+		v, err := s.srp(cognito.Deref(p.Id), u.Sub, u.Username, password)
+		if err != nil {
+			return internal(fmt.Errorf("srp verifier: %w", err))
+		}
+		u.SRPVerifier = v
+	}
 	return nil
 }

@@ -32,7 +32,16 @@ type Options struct {
 	// Confirmation links in messages point under it. A trailing slash is
 	// dropped; empty means DefaultIssuerBaseURL.
 	IssuerBaseURL string
+	// SRPVerifier makes the encrypted SRP verifier a user record keeps for
+	// each password set (internal/authflow.SRPVerifierSealer); nil keeps
+	// none, and such users cannot sign in with USER_SRP_AUTH.
+	SRPVerifier SRPVerifierFunc
 }
+
+// SRPVerifierFunc returns the SRP salt and verifier of a user's password,
+// encrypted for the user (sub) in the pool; the user pool stores it as it
+// is. username is the internal username, the USER_ID_FOR_SRP clients hash.
+type SRPVerifierFunc func(poolID, sub, username, password string) (string, error)
 
 // DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
 // listen address.
@@ -74,11 +83,12 @@ type Service struct {
 	sender  messaging.Sender
 	// issuerBase is Options.IssuerBaseURL without a trailing slash.
 	issuerBase string
+	srp        SRPVerifierFunc
 }
 
 // New returns a Service on store.
 func New(store storage.Store, opts Options) *Service {
-	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, sender: opts.Sender}
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifier}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -68,6 +68,9 @@ type userRecord struct {
 	// PasswordHistory holds hashes of earlier passwords, newest first, as
 	// many as the pool's PasswordHistorySize asks.
 	PasswordHistory []string `json:"password_history,omitempty"`
+	// SRPVerifier is the encrypted SRP salt and verifier of the current
+	// password (Options.SRPVerifier), "" when none was made.
+	SRPVerifier string `json:"srp_verifier,omitempty"`
 	// MFAOptions are the legacy SMS MFA settings (AdminSetUserSettings).
 	MFAOptions []idp.MFAOptionType `json:"mfa_options,omitempty"`
 	// PreferredMFA and EnabledMFA are the MFA settings (SMS_MFA,
