@@ -57,6 +57,9 @@ type Config struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// Log configures the JSON (or text) log on stderr.
 	Log LogConfig `yaml:"log"`
+	// Messaging selects the real email and SMS senders; nothing set means
+	// the development outbox.
+	Messaging MessagingConfig `yaml:"messaging,omitempty"`
 }
 
 // SQLiteConfig tunes the SQLite backend.
@@ -123,6 +126,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
 	setDefault(&c.Log.Level, d.Log.Level)
 	setDefault(&c.Log.Format, d.Log.Format)
+	c.Messaging.applyDefaults()
 }
 
 func setDefault[T comparable](field *T, def T) {

@@ -25,10 +25,25 @@
 //	shutdown_timeout         COGNATE_SHUTDOWN_TIMEOUT      30s
 //	log.level                COGNATE_LOG_LEVEL             info (debug, warn, error)
 //	log.format               COGNATE_LOG_FORMAT            json (text)
+//	messaging.smtp.host      COGNATE_SMTP_HOST             off (any smtp key turns SMTP on)
+//	messaging.smtp.port      COGNATE_SMTP_PORT             587, 465 or 25 by tls
+//	messaging.smtp.username  COGNATE_SMTP_USERNAME         none (no AUTH)
+//	messaging.smtp.password  COGNATE_SMTP_PASSWORD         none (a Secret)
+//	messaging.smtp.from      COGNATE_SMTP_FROM             required with SMTP
+//	messaging.smtp.tls       COGNATE_SMTP_TLS              starttls (tls, none)
+//	messaging.smtp.timeout   COGNATE_SMTP_TIMEOUT          10s
+//	messaging.ses.region     COGNATE_SES_REGION            off (required with SES)
+//	messaging.ses.endpoint   COGNATE_SES_ENDPOINT          AWS's
+//	messaging.sns.region     COGNATE_SNS_REGION            off (required with SNS)
+//	messaging.sns.endpoint   COGNATE_SNS_ENDPOINT          AWS's
+//	messaging.sms_webhook.url     COGNATE_SMS_WEBHOOK_URL     off (https, or http to localhost)
+//	messaging.sms_webhook.secret  COGNATE_SMS_WEBHOOK_SECRET  required with the webhook (16+)
 //
-// The admin secret is a Secret, which prints, logs and marshals as
-// "REDACTED"; Config.String, Config.LogValue and Config.Redacted hide it
-// and any password in the database URL. LoadOrCreateAdminCredentials
+// The admin secret, the SMTP password and the SMS webhook secret are
+// Secrets, which print, log and marshal as "REDACTED"; Config.String,
+// Config.LogValue and Config.Redacted hide them and any password in the
+// database URL. The messaging blocks are off until one of their keys is
+// set, and appear in String and LogValue only then. LoadOrCreateAdminCredentials
 // generates the admin key pair on first start when none is configured.
 //
 // The file is decoded by walking the parsed YAML tree instead of with

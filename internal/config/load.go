@@ -194,7 +194,7 @@ type setting struct {
 
 // settings lists every key that can be set from the environment or a
 // flag. The same parser serves both, so the two never disagree.
-var settings = []setting{
+var settings = append([]setting{
 	{"listen", "COGNATE_LISTEN", setString(func(c *Config) *string { return &c.Listen })},
 	{"data_dir", "COGNATE_DATA_DIR", setString(func(c *Config) *string { return &c.DataDir })},
 	{"database", "COGNATE_DATABASE_URL", setString(func(c *Config) *string { return &c.Database })},
@@ -241,7 +241,7 @@ var settings = []setting{
 	}},
 	{"log.level", "COGNATE_LOG_LEVEL", setString(func(c *Config) *string { return &c.Log.Level })},
 	{"log.format", "COGNATE_LOG_FORMAT", setString(func(c *Config) *string { return &c.Log.Format })},
-}
+}, messagingSettings...)
 
 func setString(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, s string) error {

@@ -40,8 +40,9 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 // MarshalJSON hides the value from JSON.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
-// Redacted returns a copy of c that is safe to show: the admin secret and
-// any password in the database URL are replaced by "REDACTED".
+// Redacted returns a copy of c that is safe to show: the admin secret, the
+// SMTP password, the SMS webhook secret and any password in the database
+// URL are replaced by "REDACTED".
 func (c Config) Redacted() Config {
 	r := c
 	r.Regions = slices.Clone(c.Regions)
@@ -49,6 +50,7 @@ func (c Config) Redacted() Config {
 		r.Admin.SecretAccessKey = redacted
 	}
 	r.Database = redactDatabase(c.Database)
+	r.Messaging = c.Messaging.redacted()
 	return r
 }
 
@@ -109,5 +111,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("max_body_bytes", r.MaxBodyBytes),
 		slog.String("shutdown_timeout", r.ShutdownTimeout.String()),
 		slog.Group("log", slog.String("level", r.Log.Level), slog.String("format", r.Log.Format)),
+		slog.Attr{Key: "messaging", Value: r.Messaging.logValue()},
 	)
 }

@@ -97,6 +97,7 @@ func (c *Config) Validate() error {
 	if !slices.Contains(logFormats, c.Log.Format) {
 		add("log.format", "must be json or text, not %q", c.Log.Format)
 	}
+	c.Messaging.validate(add)
 
 	if len(p) == 0 {
 		return nil
