@@ -17,5 +17,10 @@ func userHandlers(p *userpool.Service) map[string]handler {
 		"AdminConfirmSignUp":        handle(p.AdminConfirmSignUp),
 		"AdminSetUserSettings":      handle(p.AdminSetUserSettings),
 		"AdminListUserAuthEvents":   handle(p.AdminListUserAuthEvents),
+		"SignUp":                    handle(p.SignUp),
+		"ConfirmSignUp":             handle(p.ConfirmSignUp),
+		"ResendConfirmationCode":    handle(p.ResendConfirmationCode),
+		"ForgotPassword":            handle(p.ForgotPassword),
+		"ConfirmForgotPassword":     handle(p.ConfirmForgotPassword),
 	}
 }

@@ -1,33 +1,59 @@
 package userpool
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
 )
 
-// Lifetimes of the one-time codes sent to users.
+// Lifetimes of the one-time codes sent to users, as Cognito documents
+// them: a sign-up confirmation or attribute verification code is valid for
+// 24 hours, a password-reset code for one hour.
 const (
 	verificationCodeTTL  = 24 * time.Hour
 	passwordResetCodeTTL = time.Hour
 )
 
+// codePurposeSignUp is the Purpose of the code that confirms a sign-up
+// (SignUp and ResendConfirmationCode send it, ConfirmSignUp takes it). Its
+// message is a messaging.PurposeVerification message, since confirming the
+// sign-up also verifies the attribute the code went to.
+const codePurposeSignUp = "sign-up"
+
+// maxCodeFailures is how many wrong guesses one code survives. The attempt
+// after the last of them is refused with LimitExceededException, even with
+// the right code, until a new code is sent: six digits and five guesses
+// leave an attacker one chance in 200,000 per code the user is sent.
+// Cognito does not publish its bound; its clients see five
+// CodeMismatchException answers and then LimitExceededException.
+const maxCodeFailures = 5
+
 // userCode is a one-time code sent to a user. Only its hash is stored.
 type userCode struct {
-	// Purpose is a messaging.Purpose* value.
+	// Purpose is a messaging.Purpose* value, or codePurposeSignUp.
 	Purpose string `json:"purpose"`
 	// Attribute is the attribute the code went to (email, phone_number).
 	Attribute string `json:"attribute"`
 	// Hash is the hex SHA-256 of the user's sub, a colon and the code.
 	Hash      string    `json:"hash"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Failures counts the wrong codes submitted against this one. It is
+	// written in the same transaction that reads it, so concurrent guesses
+	// cannot get past maxCodeFailures.
+	Failures int `json:"failures,omitempty"`
 }
 
-// newCode returns a six-digit one-time code.
+// newCode returns a six-digit one-time code drawn from crypto/rand.
 func newCode() string { return cognito.RandomString(6, "0123456789") }
 
 func codeHash(sub, code string) string {
@@ -44,8 +70,25 @@ func addCode(u *userRecord, purpose, attr, code string, expires, now time.Time) 
 	u.Codes = append(u.Codes, userCode{Purpose: purpose, Attribute: attr, Hash: codeHash(u.Sub, code), ExpiresAt: expires})
 }
 
+// replaceCode records a new code for purpose on u as the only one for that
+// purpose, whatever attribute earlier ones went to: a code that is sent
+// again invalidates the one before it, and its failure count starts over.
+func replaceCode(u *userRecord, purpose, attr, code string, expires, now time.Time) {
+	dropCodes(u, purpose)
+	addCode(u, purpose, attr, code, expires, now)
+}
+
+// dropCodes removes every code of purpose from u.
+func dropCodes(u *userRecord, purpose string) {
+	u.Codes = slices.DeleteFunc(u.Codes, func(c userCode) bool { return c.Purpose == purpose })
+	if len(u.Codes) == 0 {
+		u.Codes = nil
+	}
+}
+
 // checkCode reports whether code is the unexpired code u was sent for
-// purpose and attribute.
+// purpose and attribute. It neither counts failures nor uses the code: the
+// operations that take a code from a user call spendCode.
 func checkCode(u *userRecord, purpose, attr, code string, now time.Time) bool {
 	want := codeHash(u.Sub, code)
 	for _, c := range u.Codes {
@@ -55,4 +98,143 @@ func checkCode(u *userRecord, purpose, attr, code string, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// The exceptions a submitted code can earn, worded as Cognito words them.
+func codeMismatch() error {
+	return cognito.CodeMismatchException("Invalid verification code provided, please try again.")
+}
+
+func codeExpired() error {
+	return cognito.ExpiredCodeException("Invalid code provided, please request a code again.")
+}
+
+func codeAttemptsExceeded() error {
+	return cognito.LimitExceededException("Attempt limit exceeded, please try after some time.")
+}
+
+// spendCode checks code, submitted by the user for purpose (and for attr,
+// or any attribute when attr is ""), and records the outcome on u:
+//
+//   - no code of the purpose, or only expired ones: ExpiredCodeException;
+//   - every live code has had maxCodeFailures wrong guesses:
+//     LimitExceededException, whatever was submitted;
+//   - a live code matches: it is removed (codes are single-use) and
+//     spendCode returns the attribute it went to;
+//   - otherwise each live code counts one more failure:
+//     CodeMismatchException.
+//
+// changed reports whether u was modified. The caller must write u back in
+// the same transaction that read it whenever changed is true, even when err
+// is not nil: that is what makes the failure count hold against concurrent
+// guesses. Hashes are compared in constant time.
+func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (sentTo string, changed bool, err error) {
+	want := []byte(codeHash(u.Sub, code))
+	var live []int
+	for i, c := range u.Codes {
+		if c.Purpose == purpose && (attr == "" || c.Attribute == attr) && c.ExpiresAt.After(now) {
+			live = append(live, i)
+		}
+	}
+	if len(live) == 0 {
+		return "", false, codeExpired()
+	}
+	match, open := -1, 0
+	for _, i := range live {
+		if u.Codes[i].Failures >= maxCodeFailures {
+			continue
+		}
+		open++
+		if subtle.ConstantTimeCompare([]byte(u.Codes[i].Hash), want) == 1 {
+			match = i
+		}
+	}
+	if open == 0 {
+		return "", false, codeAttemptsExceeded()
+	}
+	if match >= 0 {
+		sentTo = u.Codes[match].Attribute
+		u.Codes = slices.Delete(u.Codes, match, match+1)
+		if len(u.Codes) == 0 {
+			u.Codes = nil
+		}
+		return sentTo, true, nil
+	}
+	for _, i := range live {
+		if u.Codes[i].Failures < maxCodeFailures {
+			u.Codes[i].Failures++
+		}
+	}
+	return "", true, codeMismatch()
+}
+
+// maskDestination returns a code's destination as Cognito shows it in
+// CodeDeliveryDetails: an email address keeps the first character of its
+// local part and of its domain and the top-level domain
+// ("a***@e***.com"); a phone number keeps its plus sign and last four
+// digits, with one asterisk for each digit hidden ("+*******1234").
+func maskDestination(attr, v string) string {
+	if attr == "phone_number" {
+		digits := strings.TrimPrefix(v, "+")
+		keep := 4
+		if len(digits) <= keep {
+			keep = 0
+		}
+		return "+" + strings.Repeat("*", len(digits)-keep) + digits[len(digits)-keep:]
+	}
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok {
+		return firstRune(v) + "***"
+	}
+	out := firstRune(local) + "***@" + firstRune(domain) + "***"
+	if i := strings.LastIndexByte(domain, '.'); i > 0 && i < len(domain)-1 {
+		out += domain[i:]
+	}
+	return out
+}
+
+func firstRune(s string) string {
+	_, n := utf8.DecodeRuneInString(s)
+	return s[:n]
+}
+
+// codeDelivery is the CodeDeliveryDetails of a code sent to attribute attr
+// with value v.
+func codeDelivery(attr, v string) *idp.CodeDeliveryDetailsType {
+	return &idp.CodeDeliveryDetailsType{
+		Destination:    cognito.Ptr(maskDestination(attr, v)),
+		DeliveryMedium: cognito.Ptr(idp.DeliveryMediumType(channelOf(attr))),
+		AttributeName:  cognito.Ptr(attr),
+	}
+}
+
+// simulatedDelivery is the CodeDeliveryDetails answered in place of
+// UserNotFoundException (and of the answers that would tell a disabled
+// user or one without a verified contact apart) when the app client
+// prevents user existence errors. As Cognito documents, the medium follows
+// the format of the username given, then the pool's settings: a username
+// that is an email address or phone number is masked as one; any other
+// username gets a destination of the first kind in prefer, derived from the
+// pool and username with a key only this server holds, so that asking again
+// gives the same answer and nobody else can compute it.
+func (s *Service) simulatedDelivery(p *idp.UserPoolType, username string, prefer []string) *idp.CodeDeliveryDetailsType {
+	switch {
+	case validEmail(username):
+		return codeDelivery("email", username)
+	case phonePattern.MatchString(username):
+		return codeDelivery("phone_number", username)
+	}
+	attr := "email"
+	if len(prefer) > 0 {
+		attr = prefer[0]
+	}
+	m := hmac.New(sha256.New, s.pages.key)
+	m.Write([]byte("simulated-delivery\x00" + cognito.Deref(p.Id) + "\x00" + foldName(p, username)))
+	sum := m.Sum(nil)
+	if attr == "phone_number" {
+		n := binary.BigEndian.Uint16(sum) % 10000
+		return codeDelivery(attr, fmt.Sprintf("+1555555%04d", n))
+	}
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	return codeDelivery(attr, string(letters[sum[2]%26])+"@"+string(letters[sum[3]%26])+".com")
 }

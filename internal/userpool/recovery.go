@@ -1,0 +1,220 @@
+package userpool
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// noRecoveryContact is Cognito's exception for a user a password-reset code
+// cannot reach.
+func noRecoveryContact() error {
+	return cognito.InvalidParameterException("Cannot reset password for the user as there is no registered/verified email or phone_number")
+}
+
+// usesSMSMFA reports whether the user receives MFA codes by SMS.
+func usesSMSMFA(u *userRecord) bool {
+	if slices.Contains(u.EnabledMFA, "SMS_MFA") {
+		return true
+	}
+	return slices.ContainsFunc(u.MFAOptions, func(o idp.MFAOptionType) bool {
+		return cognito.Deref(o.DeliveryMedium) == idp.DeliveryMediumTypeSms
+	})
+}
+
+// recoveryAttribute returns the attribute a password-reset code for u goes
+// to: the first verified one in the pool's recovery order. As Cognito
+// documents, when the pool sets AccountRecoverySetting, a user with SMS MFA
+// does not recover by SMS. It returns "" when there is none, and always
+// when only an administrator recovers accounts.
+func recoveryAttribute(p *idp.UserPoolType, u *userRecord) string {
+	order, adminOnly := recoveryChannels(p)
+	if adminOnly {
+		return ""
+	}
+	for _, a := range order {
+		if a == "phone_number" && p.AccountRecoverySetting != nil && usesSMSMFA(u) {
+			continue
+		}
+		if u.Attributes[a] != "" && u.Attributes[a+"_verified"] == "true" {
+			return a
+		}
+	}
+	return ""
+}
+
+// simulatedRecoveryOrder is the order of the media a simulated
+// password-reset answer picks from: the pool's recovery order, the
+// attributes the pool verifies first.
+func simulatedRecoveryOrder(p *idp.UserPoolType) []string {
+	order, _ := recoveryChannels(p)
+	verified := slices.DeleteFunc(slices.Clone(order), func(a string) bool { return !autoVerified(p, a) })
+	return append(verified, order...)
+}
+
+// ForgotPassword sends a user a code for ConfirmForgotPassword, to the
+// first verified contact in the pool's AccountRecoverySetting order (a
+// verified phone number, then a verified email address, without one). The
+// code replaces any earlier one and is valid for an hour; the user's
+// status and password do not change. When the client prevents user
+// existence errors, an unknown or disabled user, or one without a verified
+// contact, gets CodeDeliveryDetails as if a code had been sent.
+func (s *Service) ForgotPassword(ctx context.Context, c Caller, in *idp.ForgotPasswordRequest) (*idp.ForgotPasswordResponse, error) {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
+	if err != nil {
+		return nil, err
+	}
+	name := cognito.Deref(in.Username)
+	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+		return nil, err
+	}
+	hide := preventsExistenceErrors(client)
+	var (
+		msgs    []messaging.Message
+		details *idp.CodeDeliveryDetailsType
+	)
+	_, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
+		msgs, details = nil, nil
+		attr := recoveryAttribute(p, u)
+		if !u.Enabled {
+			if !hide {
+				return false, false, userDisabled()
+			}
+			details = s.simulatedDelivery(p, name, simulatedRecoveryOrder(p))
+			if attr != "" {
+				details = codeDelivery(attr, u.Attributes[attr])
+			}
+			return false, false, nil
+		}
+		if u.Status == idp.UserStatusTypeForceChangePassword {
+			return false, false, cognito.NotAuthorizedException("User password cannot be reset in the current state.")
+		}
+		if attr == "" {
+			if !hide {
+				return false, false, noRecoveryContact()
+			}
+			details = s.simulatedDelivery(p, name, simulatedRecoveryOrder(p))
+			return false, false, nil
+		}
+		code := newCode()
+		replaceCode(u, messaging.PurposeForgotPassword, attr, code, now.Add(passwordResetCodeTTL), now)
+		msgs = []messaging.Message{codeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code)}
+		details = codeDelivery(attr, u.Attributes[attr])
+		return true, false, nil
+	})
+	switch {
+	case isUserNotFound(err) && hide:
+		return &idp.ForgotPasswordResponse{CodeDeliveryDetails: s.simulatedDelivery(p, name, simulatedRecoveryOrder(p))}, nil
+	case isUserNotFound(err):
+		return nil, usernameClientNotFound()
+	case err != nil:
+		return nil, err
+	}
+	if err := s.deliver(ctx, msgs); err != nil {
+		return nil, err
+	}
+	return &idp.ForgotPasswordResponse{CodeDeliveryDetails: details}, nil
+}
+
+// errCodeRaced reports that a password-reset code that failed the check
+// made before hashing passed it inside the transaction (a new code arrived
+// in between); ConfirmForgotPassword starts again.
+var errCodeRaced = errors.New("password-reset code changed concurrently")
+
+// ConfirmForgotPassword sets a new password with the code ForgotPassword
+// or AdminResetUserPassword sent. The password must satisfy the pool's
+// policy and history; the user becomes CONFIRMED (from RESET_REQUIRED too)
+// and its password-reset codes are spent. A wrong code counts towards the
+// code's failure limit. When the client prevents user existence errors,
+// an unknown or disabled user gets CodeMismatchException.
+//
+// Hashing is slow, so only a code that passes a check made before the
+// transaction earns the history check and the new hash; the transaction
+// then checks the code again, and that the password is still the one the
+// history was checked against, and spends it.
+func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.ConfirmForgotPasswordRequest) (*idp.ConfirmForgotPasswordResponse, error) {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
+	if err != nil {
+		return nil, err
+	}
+	name, code, password := cognito.Deref(in.Username), cognito.Deref(in.ConfirmationCode), cognito.Deref(in.Password)
+	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+		return nil, err
+	}
+	hide := preventsExistenceErrors(client)
+	userError := func(err error) error {
+		switch {
+		case isUserNotFound(err) && hide:
+			return codeMismatch()
+		case isUserNotFound(err):
+			return usernameClientNotFound()
+		}
+		return err
+	}
+	pp := policyOf(p)
+	if err := checkPassword(pp, password); err != nil {
+		return nil, err
+	}
+	for range 5 {
+		_, u, err := findUser(ctx, s.store, p, name)
+		if err != nil {
+			return nil, userError(err)
+		}
+		if !u.Enabled {
+			if hide {
+				return nil, codeMismatch()
+			}
+			return nil, userDisabled()
+		}
+		probe := *u
+		probe.Codes = slices.Clone(u.Codes)
+		hash := ""
+		if _, _, perr := spendCode(&probe, messaging.PurposeForgotPassword, "", code, s.now()); perr == nil {
+			if passwordReused(pp, u, password) {
+				return nil, passwordHistoryError()
+			}
+			if hash, err = hashPassword(password); err != nil {
+				return nil, err
+			}
+		}
+		seen := u.PasswordHash
+		_, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
+			if !u.Enabled {
+				if hide {
+					return false, false, codeMismatch()
+				}
+				return false, false, userDisabled()
+			}
+			_, changed, err := spendCode(u, messaging.PurposeForgotPassword, "", code, now)
+			if err != nil {
+				return changed, false, err
+			}
+			if hash == "" {
+				return false, false, errCodeRaced
+			}
+			if u.PasswordHash != seen {
+				return false, false, errPasswordRaced
+			}
+			if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+				return false, false, err
+			}
+			u.Status, u.TemporaryPasswordExpiresAt = idp.UserStatusTypeConfirmed, nil
+			dropCodes(u, messaging.PurposeForgotPassword)
+			return true, true, nil
+		})
+		if errors.Is(err, errCodeRaced) || errors.Is(err, errPasswordRaced) {
+			continue
+		}
+		if err != nil {
+			return nil, userError(err)
+		}
+		return &idp.ConfirmForgotPasswordResponse{}, nil
+	}
+	return nil, cognito.ConcurrentModificationException("The resource was modified by another request. Try again.")
+}

@@ -1,0 +1,437 @@
+package userpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// Default texts of the confirmation link, used when the pool's
+// VerificationMessageTemplate sets DefaultEmailOption CONFIRM_WITH_LINK but
+// no EmailSubjectByLink or EmailMessageByLink.
+const (
+	defaultLinkSubject = "Your verification link"
+	defaultLinkMessage = "Please click the link below to verify your email address. {##Verify Email##} "
+)
+
+// linkPlaceholder is the {##text##} placeholder of EmailMessageByLink. It
+// becomes a link whose text is the text between the markers.
+var linkPlaceholder = regexp.MustCompile(`\{##(.*?)##\}`)
+
+// publicClient returns the app client that a public (unsigned) operation
+// names, and its pool. An unsigned request that names only a client carries
+// no region, so an empty caller region becomes the region of the client's
+// pool; a region the edge did establish must match it, as for clientByID.
+func (s *Service) publicClient(ctx context.Context, c Caller, clientID string) (*clientRecord, *idp.UserPoolType, error) {
+	if c.Region == "" {
+		it, err := s.store.GetItem(ctx, kindClient, clientID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return nil, nil, clientNotFound(clientID)
+		case err != nil:
+			return nil, nil, internal(fmt.Errorf("get client %q: %w", clientID, err))
+		}
+		c.Region = cognito.RegionOfPoolID(it.Pool)
+	}
+	rec, err := s.clientByID(ctx, c, clientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, p, err := s.loadPool(ctx, c, cognito.Deref(rec.Client.UserPoolId))
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, p, nil
+}
+
+// checkRequestSecretHash checks the SecretHash member of a public
+// operation: a client with a secret requires one, made from the username
+// the request gives; a client without a secret ignores it.
+func checkRequestSecretHash(client *clientRecord, secretHash *string, username string) error {
+	if len(client.Secrets) == 0 {
+		return nil
+	}
+	id := cognito.Deref(client.Client.ClientId)
+	if cognito.Deref(secretHash) == "" {
+		return cognito.NotAuthorizedException(fmt.Sprintf("Client %s is configured with secret but SECRET_HASH was not received", id))
+	}
+	if !checkSecretHash(client, username, *secretHash) {
+		return cognito.NotAuthorizedException("Unable to verify secret hash for client " + id)
+	}
+	return nil
+}
+
+// clientMayWrite reports whether the app client may write the attribute:
+// one its WriteAttributes lists, or without that list any attribute an app
+// client may write at all (not a developer-only attribute, not sub, not
+// the verified flags).
+func clientMayWrite(client *clientRecord, name string) bool {
+	if client.Client.WriteAttributes != nil {
+		return slices.Contains(client.Client.WriteAttributes, name)
+	}
+	return !strings.HasPrefix(name, "dev:") && !slices.Contains(unwritableAttributes, name)
+}
+
+// checkClientWrites refuses attributes the app client may not write.
+func checkClientWrites(client *clientRecord, attrs []idp.AttributeType) error {
+	for _, a := range attrs {
+		if !clientMayWrite(client, cognito.Deref(a.Name)) {
+			return cognito.NotAuthorizedException("A client attempted to write unauthorized attribute")
+		}
+	}
+	return nil
+}
+
+// preventsExistenceErrors reports whether the app client hides whether a
+// user exists (PreventUserExistenceErrors ENABLED).
+func preventsExistenceErrors(client *clientRecord) bool {
+	return cognito.Deref(client.Client.PreventUserExistenceErrors) == idp.PreventUserExistenceErrorTypesEnabled
+}
+
+// usernameClientNotFound is the UserNotFoundException of the public
+// operations that name a user and a client.
+func usernameClientNotFound() error {
+	return cognito.UserNotFoundException("Username/client id combination not found.")
+}
+
+func isUserNotFound(err error) bool {
+	return errors.Is(err, cognito.UserNotFoundException(""))
+}
+
+// userDisabled is the exception for a disabled user.
+func userDisabled() error { return cognito.NotAuthorizedException("User is disabled.") }
+
+// confirmationAttributes are the attributes a sign-up confirmation code may
+// go to, in the order Cognito prefers them: the phone number, then the
+// email address, each only when the pool auto-verifies it.
+func confirmationAttributes(p *idp.UserPoolType) []string {
+	var out []string
+	for _, a := range []string{"phone_number", "email"} {
+		if autoVerified(p, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// confirmationAttribute returns the attribute the code confirming a sign-up
+// goes to: the first of confirmationAttributes the user has, or "" when
+// there is none (no code is sent; the user stays UNCONFIRMED until an
+// administrator confirms it).
+func confirmationAttribute(p *idp.UserPoolType, attrs map[string]string) string {
+	for _, a := range confirmationAttributes(p) {
+		if attrs[a] != "" {
+			return a
+		}
+	}
+	return ""
+}
+
+// confirmLink is the link a CONFIRM_WITH_LINK message carries, in the form
+// of Cognito's {##Verify Email##} link: GET <issuer base URL>/confirmUser
+// with the client ID, the username and the code, which the hosted UI
+// answers by confirming the sign-up.
+func (s *Service) confirmLink(clientID, username, code string) string {
+	q := url.Values{}
+	q.Set("client_id", clientID)
+	q.Set("user_name", username)
+	q.Set("confirmation_code", code)
+	return s.issuerBase + "/confirmUser?" + q.Encode()
+}
+
+// confirmationMessage is the message carrying a sign-up confirmation code:
+// the pool's verification message, or for email, when the pool's
+// DefaultEmailOption is CONFIRM_WITH_LINK, its link message with each
+// {##text##} replaced by a link to confirmLink.
+func (s *Service) confirmationMessage(p *idp.UserPoolType, clientID, attr, to, username, code string) messaging.Message {
+	t := p.VerificationMessageTemplate
+	if attr != "email" || t == nil || cognito.Deref(t.DefaultEmailOption) != idp.DefaultEmailOptionTypeConfirmWithLink {
+		return codeMessage(p, messaging.PurposeVerification, channelOf(attr), to, username, code)
+	}
+	link := s.confirmLink(clientID, username, code)
+	body := linkPlaceholder.ReplaceAllStringFunc(orDefault(t.EmailMessageByLink, defaultLinkMessage), func(m string) string {
+		text := linkPlaceholder.FindStringSubmatch(m)[1]
+		return `<a href="` + link + `">` + text + `</a>`
+	})
+	return messaging.Message{
+		Pool: cognito.Deref(p.Id), Channel: messaging.ChannelEmail, To: to, Purpose: messaging.PurposeVerification, Username: username,
+		Subject: orDefault(t.EmailSubjectByLink, defaultLinkSubject),
+		Body:    fillTemplate(body, username, code),
+	}
+}
+
+// signUpWriteError turns the error of creating a signed-up user into the
+// exception SignUp answers: a username another user has is "User already
+// exists"; an email address or phone number another user signs in with, in
+// a pool that signs users in with it, names the attribute.
+func signUpWriteError(p *idp.UserPoolType, err error) error {
+	if key := storage.ConflictingKey(err); key != "" {
+		attr := keyAttribute(p, key)
+		switch {
+		case attr == "":
+			return cognito.UsernameExistsException("User already exists").WithCause(err)
+		case hasUsernameAttribute(p, attr):
+			return cognito.UsernameExistsException(fmt.Sprintf("An account with the given %s already exists.", attr)).WithCause(err)
+		}
+	}
+	return userWriteError(p, attrCreate, err)
+}
+
+// SignUp registers a user through an app client, as the user's own request:
+// the pool must allow self sign-up, the client may write only its write
+// attributes, the pool's required attributes, username rules and password
+// policy apply. The user starts UNCONFIRMED; when the pool auto-verifies the
+// phone number or email address the user gives (the phone number first), a
+// confirmation code goes there and CodeDeliveryDetails says where.
+// ValidationData is accepted for the pre sign-up trigger.
+func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (*idp.SignUpResponse, error) {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
+	if err != nil {
+		return nil, err
+	}
+	name := cognito.Deref(in.Username)
+	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+		return nil, err
+	}
+	if p.AdminCreateUserConfig != nil && cognito.Deref(p.AdminCreateUserConfig.AllowAdminCreateUserOnly) {
+		return nil, cognito.NotAuthorizedException("SignUp is not permitted for this user pool")
+	}
+	if in.Password == nil {
+		var v cognito.Violations
+		v.Null("password")
+		return nil, v.Err()
+	}
+	if err := checkClientWrites(client, in.UserAttributes); err != nil {
+		return nil, err
+	}
+	attrs, err := checkAttributes(p, in.UserAttributes, attrCreate)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.UsernameAttributes) > 0 {
+		attr, err := usernameAttributeFor(p, name)
+		if err != nil {
+			return nil, err
+		}
+		attrs[attr] = name
+	} else if err := checkAliasUsername(p, name); err != nil {
+		return nil, err
+	}
+	if err := checkRequired(p, attrs); err != nil {
+		return nil, err
+	}
+	password := *in.Password
+	if err := checkPassword(policyOf(p), password); err != nil {
+		return nil, err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	sub := newUserSub()
+	username := name
+	if len(p.UsernameAttributes) > 0 {
+		username = sub
+	}
+	u := &userRecord{
+		Username: username, Sub: sub, Attributes: attrs, Enabled: true,
+		Status: idp.UserStatusTypeUnconfirmed, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+		return nil, err
+	}
+	out := &idp.SignUpResponse{UserConfirmed: cognito.Ptr(false), UserSub: cognito.Ptr(sub)}
+	var msgs []messaging.Message
+	if attr := confirmationAttribute(p, attrs); attr != "" {
+		code := newCode()
+		replaceCode(u, codePurposeSignUp, attr, code, now.Add(verificationCodeTTL), now)
+		msgs = append(msgs, s.confirmationMessage(p, cognito.Deref(client.Client.ClientId), attr, attrs[attr], username, code))
+		out.CodeDeliveryDetails = codeDelivery(attr, attrs[attr])
+	}
+	err = retry(ctx, func() error {
+		return signUpWriteError(p, s.store.Tx(ctx, func(tx storage.Tx) error {
+			it, err := userItem(p, u, 0)
+			if err != nil {
+				return err
+			}
+			return tx.CreateItem(ctx, it)
+		}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.deliver(ctx, msgs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// codeUpdate is updateUser for the operations that send or take a code.
+// mutate reports whether it changed u, whether the change is one the user
+// sees (only then does UserLastModifiedDate move), and the exception to
+// answer with. u is written back whenever it changed, exception or not, so
+// that a wrong code's failure count commits together with the
+// CodeMismatchException it earns; when it did not change, the exception
+// rolls the transaction back.
+func (s *Service) codeUpdate(ctx context.Context, p *idp.UserPoolType, username string,
+	mutate func(tx storage.Tx, u *userRecord, now time.Time) (write, visible bool, answer error)) (*userRecord, error) {
+	var (
+		out    *userRecord
+		answer error
+	)
+	err := retry(ctx, func() error {
+		out, answer = nil, nil
+		return userWriteError(p, attrUpdate, s.store.Tx(ctx, func(tx storage.Tx) error {
+			it, u, err := findUser(ctx, tx, p, username)
+			if err != nil {
+				return err
+			}
+			now := s.now()
+			write, visible, ans := mutate(tx, u, now)
+			if !write {
+				out = u
+				return ans
+			}
+			if visible {
+				u.UpdatedAt = now
+			}
+			ni, err := userItem(p, u, it.Version)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpdateItem(ctx, ni); err != nil {
+				return err
+			}
+			out, answer = u, ans
+			return nil
+		}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, answer
+}
+
+// ConfirmSignUp confirms a signed-up user with the code SignUp or
+// ResendConfirmationCode sent. The user becomes CONFIRMED and the attribute
+// the code went to becomes verified, so that an alias on it starts to sign
+// in; an alias another user holds fails with AliasExistsException unless
+// ForceAliasCreation moves it to this user. A wrong code counts towards
+// the code's failure limit. An unknown user is UserNotFoundException, or
+// CodeMismatchException when the client prevents user existence errors.
+func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSignUpRequest) (*idp.ConfirmSignUpResponse, error) {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
+	if err != nil {
+		return nil, err
+	}
+	name, code := cognito.Deref(in.Username), cognito.Deref(in.ConfirmationCode)
+	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+		return nil, err
+	}
+	force := cognito.Deref(in.ForceAliasCreation)
+	_, err = s.codeUpdate(ctx, p, name, func(tx storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
+		if !u.Enabled {
+			return false, false, userDisabled()
+		}
+		if u.Status != idp.UserStatusTypeUnconfirmed {
+			return false, false, cognito.NotAuthorizedException(fmt.Sprintf("User cannot be confirmed. Current status is %s", u.Status))
+		}
+		attr, changed, err := spendCode(u, codePurposeSignUp, "", code, now)
+		if err != nil {
+			return changed, false, err
+		}
+		u.Status = idp.UserStatusTypeConfirmed
+		if v := u.Attributes[attr]; v != "" && u.Attributes[attr+"_verified"] != "true" {
+			u.Attributes[attr+"_verified"] = "true"
+			if force && hasAlias(p, attr) {
+				if err := takeAliases(ctx, tx, p, &storage.Item{Keys: []string{aliasKey(p, attr, v)}}, now); err != nil {
+					return false, false, err
+				}
+			}
+		}
+		return true, true, nil
+	})
+	if isUserNotFound(err) {
+		if preventsExistenceErrors(client) {
+			return nil, codeMismatch()
+		}
+		return nil, usernameClientNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &idp.ConfirmSignUpResponse{}, nil
+}
+
+// ResendConfirmationCode sends a signed-up, unconfirmed user a new
+// confirmation code, which replaces the one before it. When the client
+// prevents user existence errors, an unknown or disabled user gets
+// CodeDeliveryDetails as if a code had been sent.
+func (s *Service) ResendConfirmationCode(ctx context.Context, c Caller, in *idp.ResendConfirmationCodeRequest) (*idp.ResendConfirmationCodeResponse, error) {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
+	if err != nil {
+		return nil, err
+	}
+	name := cognito.Deref(in.Username)
+	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+		return nil, err
+	}
+	if len(confirmationAttributes(p)) == 0 {
+		return nil, cognito.InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
+	}
+	hide := preventsExistenceErrors(client)
+	clientID := cognito.Deref(client.Client.ClientId)
+	var (
+		msgs    []messaging.Message
+		details *idp.CodeDeliveryDetailsType
+	)
+	_, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
+		msgs, details = nil, nil
+		attr := confirmationAttribute(p, u.Attributes)
+		if !u.Enabled {
+			if !hide {
+				return false, false, userDisabled()
+			}
+			details = s.simulatedDelivery(p, name, confirmationAttributes(p))
+			if attr != "" {
+				details = codeDelivery(attr, u.Attributes[attr])
+			}
+			return false, false, nil
+		}
+		if u.Status != idp.UserStatusTypeUnconfirmed {
+			return false, false, cognito.InvalidParameterException("User is already confirmed.")
+		}
+		if attr == "" {
+			return false, false, cognito.InvalidParameterException("Cannot resend codes. The user has no email address or phone number that the pool verifies.")
+		}
+		code := newCode()
+		replaceCode(u, codePurposeSignUp, attr, code, now.Add(verificationCodeTTL), now)
+		msgs = []messaging.Message{s.confirmationMessage(p, clientID, attr, u.Attributes[attr], u.Username, code)}
+		details = codeDelivery(attr, u.Attributes[attr])
+		return true, false, nil
+	})
+	switch {
+	case isUserNotFound(err) && hide:
+		return &idp.ResendConfirmationCodeResponse{CodeDeliveryDetails: s.simulatedDelivery(p, name, confirmationAttributes(p))}, nil
+	case isUserNotFound(err):
+		return nil, usernameClientNotFound()
+	case err != nil:
+		return nil, err
+	}
+	if err := s.deliver(ctx, msgs); err != nil {
+		return nil, err
+	}
+	return &idp.ResendConfirmationCodeResponse{CodeDeliveryDetails: details}, nil
+}
