@@ -250,7 +250,7 @@ func TestSRPVectorCoverage(t *testing.T) {
 		has["salt high bit"] = has["salt high bit"] || highBit(v.Salt)
 		has["u high bit"] = has["u high bit"] || highBit(v.U)
 		has["u no high bit"] = has["u no high bit"] || !highBit(v.U)
-		has["u shorter than 32 bytes"] = has["u shorter than 32 bytes"] || len(v.U) < 63
+		has["u leading zero digit"] = has["u leading zero digit"] || len(v.U) < 64
 		has["S high bit"] = has["S high bit"] || highBit(v.S)
 		has["S odd length"] = has["S odd length"] || len(v.S)%2 == 1
 		day := strings.Fields(v.Timestamp)[2]
@@ -262,7 +262,7 @@ func TestSRPVectorCoverage(t *testing.T) {
 	}
 	for _, want := range []string{
 		"odd-length SRP_A", "SRP_A high bit", "SRP_A no high bit", "odd-length SRP_B", "SRP_B no high bit",
-		"salt leading zero byte", "salt leading zero digit", "salt high bit", "u high bit", "u no high bit",
+		"salt leading zero byte", "salt leading zero digit", "salt high bit", "u high bit", "u no high bit", "u leading zero digit",
 		"S high bit", "S odd length", "one-digit day", "two-digit day", "non-ASCII password",
 		"login name is not the user ID", "256-character password",
 	} {
