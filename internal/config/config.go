@@ -1,6 +1,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -60,6 +62,31 @@ type Config struct {
 	// Messaging selects the real email and SMS senders; nothing set means
 	// the development outbox.
 	Messaging MessagingConfig `yaml:"messaging,omitempty"`
+	// IssuerBaseURL is the base of token issuers: a pool's iss claim is
+	// IssuerBaseURL/<pool ID>. Empty means the URL the server listens on.
+	IssuerBaseURL string `yaml:"issuer_base_url,omitempty"`
+	// EncryptionKey (32 bytes, base64) encrypts signing keys and SRP
+	// verifiers at rest. Empty means a key generated into
+	// DataDir/encryption.key. It is never stored in the database.
+	EncryptionKey Secret `yaml:"encryption_key,omitempty"`
+}
+
+// EncryptionKeyFile is the generated encryption key's file under DataDir.
+const EncryptionKeyFile = "encryption.key"
+
+// EncryptionKeyPath returns the path of the generated encryption key.
+func (c *Config) EncryptionKeyPath() string { return filepath.Join(c.DataDir, EncryptionKeyFile) }
+
+// EncryptionKeyBytes decodes EncryptionKey; ok is false when it is unset.
+func (c *Config) EncryptionKeyBytes() (key []byte, ok bool, err error) {
+	if c.EncryptionKey == "" {
+		return nil, false, nil
+	}
+	key, err = base64.StdEncoding.DecodeString(string(c.EncryptionKey))
+	if err != nil || len(key) != 32 {
+		return nil, true, errors.New("must be 32 bytes in standard base64")
+	}
+	return key, true, nil
 }
 
 // SQLiteConfig tunes the SQLite backend.

@@ -241,6 +241,11 @@ var settings = append([]setting{
 	}},
 	{"log.level", "COGNATE_LOG_LEVEL", setString(func(c *Config) *string { return &c.Log.Level })},
 	{"log.format", "COGNATE_LOG_FORMAT", setString(func(c *Config) *string { return &c.Log.Format })},
+	{"issuer_base_url", "COGNATE_ISSUER_BASE_URL", setString(func(c *Config) *string { return &c.IssuerBaseURL })},
+	{"encryption_key", "COGNATE_ENCRYPTION_KEY", func(c *Config, s string) error {
+		c.EncryptionKey = Secret(s)
+		return nil
+	}},
 }, messagingSettings...)
 
 func setString(field func(*Config) *string) func(*Config, string) error {

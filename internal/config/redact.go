@@ -41,7 +41,7 @@ func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // Redacted returns a copy of c that is safe to show: the admin secret, the
-// SMTP password, the SMS webhook secret and any password in the database
+// SMTP password, the SMS webhook secret, the encryption key and any password in the database
 // URL are replaced by "REDACTED".
 func (c Config) Redacted() Config {
 	r := c
@@ -51,6 +51,9 @@ func (c Config) Redacted() Config {
 	}
 	r.Database = redactDatabase(c.Database)
 	r.Messaging = c.Messaging.redacted()
+	if r.EncryptionKey != "" {
+		r.EncryptionKey = redacted
+	}
 	return r
 }
 
@@ -112,5 +115,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("shutdown_timeout", r.ShutdownTimeout.String()),
 		slog.Group("log", slog.String("level", r.Log.Level), slog.String("format", r.Log.Format)),
 		slog.Attr{Key: "messaging", Value: r.Messaging.logValue()},
+		slog.String("issuer_base_url", r.IssuerBaseURL),
+		slog.String("encryption_key", r.EncryptionKey.String()),
 	)
 }

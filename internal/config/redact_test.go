@@ -101,7 +101,7 @@ func TestLogValue(t *testing.T) {
 		`"sqlite":{"synchronous":"FULL"},"region":"us-east-1","regions":null,"account_id":"000000000000",` +
 		`"admin":{"access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"REDACTED"},` +
 		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
-		`"log":{"level":"info","format":"json"}}}` + "\n"
+		`"log":{"level":"info","format":"json"},"issuer_base_url":"","encryption_key":""}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
@@ -129,5 +129,21 @@ func TestSecretStrings(t *testing.T) {
 	}
 	if got := Secret("x").String(); got != "REDACTED" {
 		t.Errorf(`Secret("x").String() = %q, want "REDACTED"`, got)
+	}
+}
+
+func TestEncryptionKeyNeverShows(t *testing.T) {
+	c := Default()
+	const key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	c.EncryptionKey = key
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c)
+	for _, out := range []string{logged.String(), c.String(), fmt.Sprintf("%v %+v %#v", c, c, c)} {
+		if strings.Contains(out, key) {
+			t.Errorf("the encryption key shows in %s", out)
+		}
+	}
+	if got, ok, err := c.EncryptionKeyBytes(); err != nil || !ok || string(got) != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("EncryptionKeyBytes = %q, %v, %v", got, ok, err)
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -98,6 +99,15 @@ func (c *Config) Validate() error {
 		add("log.format", "must be json or text, not %q", c.Log.Format)
 	}
 	c.Messaging.validate(add)
+	if c.IssuerBaseURL != "" {
+		u, err := url.Parse(c.IssuerBaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/") {
+			add("issuer_base_url", "must be an http(s) URL without a query, fragment or trailing slash")
+		}
+	}
+	if _, _, err := c.EncryptionKeyBytes(); err != nil {
+		add("encryption_key", "%v", err)
+	}
 
 	if len(p) == 0 {
 		return nil

@@ -44,6 +44,16 @@ func TestValidate(t *testing.T) {
 			want:   ValidationErrors{"listen: must be host:port"},
 		},
 		{
+			name:   "issuer base URL",
+			change: func(c *Config) { c.IssuerBaseURL = "ftp://auth.example.com/" },
+			want:   ValidationErrors{"issuer_base_url: must be an http(s) URL without a query, fragment or trailing slash"},
+		},
+		{
+			name:   "encryption key",
+			change: func(c *Config) { c.EncryptionKey = "c2hvcnQ=" },
+			want:   ValidationErrors{"encryption_key: must be 32 bytes in standard base64"},
+		},
+		{
 			name:   "database mysql",
 			change: func(c *Config) { c.Database = "mysql://localhost/cognate" },
 			want:   ValidationErrors{`database: must be "sqlite" or a postgres:// URL`},
