@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // srpVectorFile is vectors.json as testdata/srp/gen.js writes it: exchanges
@@ -780,5 +782,79 @@ func BenchmarkSRPSignIn(b *testing.B) {
 		if ok, err := s.VerifyClaim("pool", "user", A, block, at.ts, at.sig); !ok || err != nil {
 			b.Fatalf("VerifyClaim = %v, %v", ok, err)
 		}
+	}
+}
+
+// SRPVerifierSealer's function is what the user-pool service takes.
+var _ userpool.SRPVerifierFunc = SRPVerifierSealer(nil)
+
+func TestSRPPoolName(t *testing.T) {
+	for in, want := range map[string]string{
+		"us-east-1_AbC123": "AbC123",
+		"eu-west-1_x":      "x",
+		"noprefix":         "",
+		"a_b_c":            "b_c",
+	} {
+		if got := SRPPoolName(in); got != want {
+			t.Errorf("SRPPoolName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSRPVerifierStore(t *testing.T) {
+	sealer := func(b byte) *seal.Sealer {
+		s, err := seal.New(seal.DeriveKey(bytes.Repeat([]byte{b}, 32), "srp-verifier"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := sealer(1)
+	const poolID, sub, username, password = "us-east-1_AbC123", "3f1c2a9e-sub", "alice", "Correct-Horse-1"
+	stored, err := SRPVerifierSealer(s)(poolID, sub, username, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := OpenSRPVerifier(s, poolID, sub, stored)
+	if err != nil {
+		t.Fatalf("OpenSRPVerifier: %v", err)
+	}
+	// The stored verifier is made with the pool name and the internal
+	// username, so a client that signs in with them passes.
+	server, err := NewSRPServer(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 9, 7, 8, 9, 0, time.UTC)
+	server.Now = fixedClock(now)
+	client := newSRPTestClient(t)
+	ts, sig := client.respond(t, "AbC123", username, password, v.SaltHex(), server.PublicB(), "AAAA", now)
+	if ok, err := server.VerifyClaim("AbC123", username, client.A.Text(16), []byte{0, 0, 0}, ts, sig); !ok || err != nil {
+		t.Errorf("sign-in against the stored verifier: VerifyClaim = %v, %v; want true", ok, err)
+	}
+
+	tests := []struct {
+		name        string
+		sealer      *seal.Sealer
+		poolID, sub string
+		sealed      string
+		code        string
+		cause       error
+	}{
+		{"no verifier", s, poolID, sub, "", cognito.CodeNotAuthorizedException, ErrNoSRPVerifier},
+		{"another user's record", s, poolID, "other-sub", stored, cognito.CodeInternalErrorException, seal.ErrOpen},
+		{"another pool", s, "us-east-1_Other", sub, stored, cognito.CodeInternalErrorException, seal.ErrOpen},
+		{"another key", sealer(2), poolID, sub, stored, cognito.CodeInternalErrorException, seal.ErrOpen},
+		{"damaged", s, poolID, sub, stored[:len(stored)-8], cognito.CodeInternalErrorException, seal.ErrOpen},
+		{"sealed garbage", s, poolID, sub, s.SealString(srpVerifierPurpose(poolID, sub), []byte("junk")), cognito.CodeInternalErrorException, errBadSRPVerifier},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := OpenSRPVerifier(tc.sealer, tc.poolID, tc.sub, tc.sealed)
+			var ce *cognito.Error
+			if !errors.As(err, &ce) || ce.Code != tc.code || !errors.Is(err, tc.cause) {
+				t.Errorf("error %v, want %s caused by %v", err, tc.code, tc.cause)
+			}
+		})
 	}
 }
