@@ -1,0 +1,21 @@
+package oidc
+
+import (
+	"testing"
+
+	"github.com/cognate-dev/cognate/internal/deptest"
+)
+
+func TestDeps(t *testing.T) {
+	deptest.Check(t,
+		[]string{
+			"internal/cognito/...", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers",
+			"internal/userpool", "internal/authflow", "internal/federation", "internal/identitypool",
+		},
+		map[string]string{
+			"internal/storage/": "edges use the engines; only cmd/cognate picks a backend",
+			"internal/api":      "edges never import each other",
+			"internal/admin":    "edges never import each other",
+			"testing":           "only _test.go files import testing",
+		})
+}

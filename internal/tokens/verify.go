@@ -1,0 +1,257 @@
+package tokens
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+)
+
+// The messages of NotAuthorizedException for tokens. The access token ones
+// are what the user pools API answers; the ID token ones are what Cognito
+// identity pools answer for a login token, the place Cognito takes ID
+// tokens.
+const (
+	msgInvalidAccessToken = "Invalid Access Token"
+	msgExpiredAccessToken = "Access Token has expired"
+	msgInvalidIDToken     = "Invalid login token. Couldn't verify signed token."
+	msgIDTokenNoAudience  = "Invalid login token. Missing a required claim: aud"
+	msgIDTokenAudience    = "Invalid login token. Incorrect token audience."
+	msgNotIDToken         = "Invalid login token. Not a valid OpenId Connect identity token."
+	msgIDTokenEarly       = "Invalid login token. Token used before it was issued."
+)
+
+const (
+	// maxTokenLength bounds what is parsed at all; Cognito's largest
+	// tokens (many groups, long attributes) stay well below it.
+	maxTokenLength = 64 << 10
+	// clockSkew is how far in the future iat and nbf may be. Cognito sets
+	// no nbf and mints and verifies on its own clocks; cognate nodes mint
+	// and verify on different ones, and refusing a fresh token because the
+	// minting node's clock runs a little ahead would break sign-in. exp has
+	// no leeway: a token is expired from its exp second on.
+	clockSkew = time.Minute
+)
+
+// AccessClaims are the verified claims of an access token.
+type AccessClaims struct {
+	PoolID, ClientID, Username, Sub, JTI, OriginJTI, EventID, TokenUse string
+	Scopes                                                             []string
+	IssuedAt, ExpiresAt, AuthTime                                      time.Time
+	// Groups is cognito:groups; DeviceKey is device_key ("" when absent).
+	Groups    []string
+	DeviceKey string
+}
+
+// HasScope reports whether the token grants scope.
+func (c *AccessClaims) HasScope(scope string) bool {
+	for _, s := range c.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// VerifyAccessToken verifies an access token this service minted and
+// returns its claims. The token must be a three-part JWS signed RS256 by a
+// live access key of the pool its iss names (iss exactly IssuerBaseURL +
+// "/" + pool), with token_use "access". An expired token is refused with
+// "Access Token has expired"; anything else wrong, with "Invalid Access
+// Token", both NotAuthorizedException. It does not check revocation: the
+// caller looks origin_jti and jti up.
+func (s *Service) VerifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
+	invalid := cognito.NotAuthorizedException(msgInvalidAccessToken)
+	sig, pool, k, err := s.parse(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if sig == nil || k == nil || k.rec.Use != useAccess {
+		return nil, invalid
+	}
+	payload, err := sig.Verify(k.pub)
+	if err != nil {
+		return nil, invalid.WithCause(err)
+	}
+	var p accessPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return nil, invalid.WithCause(err)
+	}
+	if p.TokenUse != useAccess || p.Iss != s.Issuer(pool) || p.ClientID == "" || p.Sub == "" ||
+		p.Username == "" || p.JTI == "" || p.Exp <= 0 || p.Iat <= 0 {
+		return nil, invalid
+	}
+	now := s.clock()
+	if now.Unix() >= p.Exp {
+		return nil, cognito.NotAuthorizedException(msgExpiredAccessToken)
+	}
+	if early(now, p.Iat, p.Nbf) {
+		return nil, invalid
+	}
+	var scopes []string
+	if p.Scope != "" {
+		scopes = strings.Split(p.Scope, " ")
+	}
+	return &AccessClaims{
+		PoolID:    pool,
+		ClientID:  p.ClientID,
+		Username:  p.Username,
+		Sub:       p.Sub,
+		JTI:       p.JTI,
+		OriginJTI: p.OriginJTI,
+		EventID:   p.EventID,
+		TokenUse:  p.TokenUse,
+		Scopes:    scopes,
+		IssuedAt:  time.Unix(p.Iat, 0).UTC(),
+		ExpiresAt: time.Unix(p.Exp, 0).UTC(),
+		AuthTime:  time.Unix(p.AuthTime, 0).UTC(),
+		Groups:    p.Groups,
+		DeviceKey: p.DeviceKey,
+	}, nil
+}
+
+// idChecked are the ID token claims VerifyIDToken checks.
+type idChecked struct {
+	Iss      string `json:"iss"`
+	Aud      string `json:"aud"`
+	TokenUse string `json:"token_use"`
+	Sub      string `json:"sub"`
+	Username string `json:"cognito:username"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	Nbf      *int64 `json:"nbf"`
+}
+
+// VerifyIDToken verifies an ID token this service minted for the app
+// client clientID and returns its claims as JSON decodes them (numbers as
+// float64). The token must be a three-part JWS signed RS256 by a live ID
+// key of the pool its iss names, with token_use "id" and aud clientID. The
+// errors are NotAuthorizedException with the messages Cognito identity
+// pools give for a login token; an access token is refused for its missing
+// aud.
+func (s *Service) VerifyIDToken(ctx context.Context, token string, clientID string) (map[string]any, error) {
+	invalid := cognito.NotAuthorizedException(msgInvalidIDToken)
+	sig, pool, k, err := s.parse(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if sig == nil || k == nil {
+		return nil, invalid
+	}
+	payload, err := sig.Verify(k.pub)
+	if err != nil {
+		return nil, invalid.WithCause(err)
+	}
+	if k.rec.Use != useID {
+		// A genuine access token, which has no aud.
+		return nil, cognito.NotAuthorizedException(msgIDTokenNoAudience)
+	}
+	var c idChecked
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, invalid.WithCause(err)
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, invalid.WithCause(err)
+	}
+	switch {
+	case c.Iss != s.Issuer(pool) || c.Sub == "" || c.Username == "" || c.Exp <= 0 || c.Iat <= 0:
+		return nil, invalid
+	case c.TokenUse != useID:
+		return nil, cognito.NotAuthorizedException(msgNotIDToken)
+	case c.Aud == "":
+		return nil, cognito.NotAuthorizedException(msgIDTokenNoAudience)
+	case clientID == "" || c.Aud != clientID:
+		return nil, cognito.NotAuthorizedException(msgIDTokenAudience)
+	}
+	now := s.clock()
+	if now.Unix() >= c.Exp {
+		return nil, cognito.NotAuthorizedException(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", now.Unix(), c.Exp))
+	}
+	if early(now, c.Iat, c.Nbf) {
+		return nil, cognito.NotAuthorizedException(msgIDTokenEarly)
+	}
+	return claims, nil
+}
+
+// early reports whether iat or nbf lies further in the future than the
+// allowed clock skew.
+func early(now time.Time, iat int64, nbf *int64) bool {
+	limit := now.Add(clockSkew).Unix()
+	return iat > limit || nbf != nil && *nbf > limit
+}
+
+// allowedHeader lists the JOSE header members a token may carry. Cognito
+// sets kid and alg; typ is harmless. Anything else (jwk, jku, x5u, crit,
+// b64, …) means the token was not made by a user pool.
+var allowedHeader = map[string]bool{"alg": true, "kid": true, "typ": true}
+
+// parse does every check that needs no signature: shape, header and
+// issuer; and finds the key the token names. sig is nil (with a nil error)
+// when the token is malformed; k is nil when the pool has no live key with
+// its kid. err is only for failures to read the keys.
+func (s *Service) parse(ctx context.Context, token string) (sig *jose.JSONWebSignature, pool string, k *signingKey, err error) {
+	if token == "" || len(token) > maxTokenLength || strings.Count(token, ".") != 2 {
+		return nil, "", nil, nil
+	}
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return nil, "", nil, nil
+		}
+	}
+	rawHeader, err := base64.RawURLEncoding.DecodeString(token[:strings.IndexByte(token, '.')])
+	if err != nil {
+		return nil, "", nil, nil
+	}
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(rawHeader, &header); err != nil {
+		return nil, "", nil, nil
+	}
+	for name := range header {
+		if !allowedHeader[name] {
+			return nil, "", nil, nil
+		}
+	}
+	// Only RS256: alg "none" in any casing, HS256 keyed with the public
+	// key and every other algorithm fail here.
+	sig, err = jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || len(sig.Signatures) != 1 {
+		return nil, "", nil, nil
+	}
+	kid := sig.Signatures[0].Protected.KeyID
+	if !validKID(kid) {
+		return nil, "", nil, nil
+	}
+	var unverified struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(sig.UnsafePayloadWithoutVerification(), &unverified); err != nil {
+		return nil, "", nil, nil
+	}
+	pool, ok := s.poolFromIssuer(unverified.Iss)
+	if !ok {
+		return nil, "", nil, nil
+	}
+	k, err = s.verificationKey(ctx, pool, kid)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return sig, pool, k, nil
+}
+
+// validKID reports whether kid has the shape of the kids this service
+// makes (standard base64 of a SHA-256 hash), before it goes near the store.
+func validKID(kid string) bool {
+	if len(kid) != base64.StdEncoding.EncodedLen(32) || strings.ContainsAny(kid, "\r\n") {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(kid)
+	return err == nil && len(b) == 32
+}
