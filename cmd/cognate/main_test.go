@@ -495,3 +495,16 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboxHiddenWithRealSenders checks that the development outbox is not
+// served once a real email sender is configured: codes stay private.
+func TestOutboxHiddenWithRealSenders(t *testing.T) {
+	s := startServe(t, map[string]string{"COGNATE_SMTP_HOST": "127.0.0.1", "COGNATE_SMTP_FROM": "no-reply@example.com", "COGNATE_SMTP_TLS": "none"},
+		"--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	if code, body := get(t, s.url+"/_cognate/messages"); code == 200 {
+		t.Errorf("the outbox is served with SMTP configured: %s", body)
+	}
+	if code := s.shutdown(); code != 0 {
+		t.Errorf("serve exited %d; stderr:\n%s", code, s.stderr.String())
+	}
+}

@@ -61,13 +61,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	log.Info("store ready", "store", storeDesc, "migrations_applied", n)
 
 	metrics := server.NewMetrics()
-	// Until SMTP, SES and SNS senders exist, messages go to the
-	// development outbox, readable at messaging.OutboxPath.
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: log})
+	sender, err := messaging.NewRouter(messagingConfig(cfg, metrics), outbox, log)
+	if err != nil {
+		return fmt.Errorf("messaging: %w", err)
+	}
 	pools := userpool.New(st, userpool.Options{
 		AccountID:     cfg.AccountID,
 		Logger:        log,
-		Sender:        outbox,
+		Sender:        sender,
 		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
 	})
 	apiHandler := api.NewHandler(api.Options{
@@ -81,7 +83,11 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Observer:           metrics,
 	})
 	routes := http.NewServeMux()
-	routes.Handle(messaging.OutboxPath, outbox.Handler())
+	if sender.OnlyOutbox() {
+		// The development outbox is readable only while it is the sole
+		// sender: once real senders are configured, codes stay private.
+		routes.Handle(messaging.OutboxPath, outbox.Handler())
+	}
 	routes.Handle("/", apiHandler)
 	srv := server.New(server.Options{
 		Listen:          cfg.Listen,
@@ -216,4 +222,24 @@ func paginationKey(adminSecret string) []byte {
 	m := hmac.New(sha256.New, []byte(adminSecret))
 	m.Write([]byte("cognate pagination tokens v1"))
 	return m.Sum(nil)
+}
+
+// messagingConfig maps the messaging block of the configuration onto the
+// senders; a block left empty is not used.
+func messagingConfig(cfg *config.Config, observer messaging.Observer) messaging.Config {
+	mc := messaging.Config{Observer: observer}
+	if s := cfg.Messaging.SMTP; s.Enabled() {
+		mc.SMTP = &messaging.SMTPConfig{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password.Reveal(),
+			From: s.From, TLS: s.TLS, Timeout: s.Timeout.Duration()}
+	}
+	if a := cfg.Messaging.SES; a.Enabled() {
+		mc.SES = &messaging.SESConfig{Region: a.Region, Endpoint: a.Endpoint}
+	}
+	if a := cfg.Messaging.SNS; a.Enabled() {
+		mc.SNS = &messaging.SNSConfig{Region: a.Region, Endpoint: a.Endpoint}
+	}
+	if w := cfg.Messaging.SMSWebhook; w.Enabled() {
+		mc.SMSWebhook = &messaging.WebhookConfig{URL: w.URL, Secret: w.Secret.Reveal()}
+	}
+	return mc
 }

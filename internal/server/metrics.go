@@ -16,6 +16,7 @@ type Metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	messages *prometheus.CounterVec
 }
 
 // NewMetrics returns metrics with the request series and the Go runtime
@@ -33,12 +34,17 @@ func NewMetrics() *Metrics {
 			Help:    "Time to handle an API request, by service, operation and outcome.",
 			Buckets: prometheus.DefBuckets,
 		}, labels),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cognate_messages_total",
+			Help: "Messages (codes, invitations) handed to a sender, by channel, sender and outcome.",
+		}, []string{"channel", "via", "outcome"}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests,
 		m.duration,
+		m.messages,
 	)
 	return m
 }
@@ -50,6 +56,16 @@ func NewMetrics() *Metrics {
 func (m *Metrics) ObserveRequest(service, operation, outcome string, elapsed time.Duration) {
 	m.requests.WithLabelValues(service, operation, outcome).Inc()
 	m.duration.WithLabelValues(service, operation, outcome).Observe(elapsed.Seconds())
+}
+
+// MessageDelivered records one message delivery; a failed delivery counts
+// with outcome "failure", so an alert can watch for codes that never left.
+func (m *Metrics) MessageDelivered(channel, via string, err error) {
+	outcome := "success"
+	if err != nil {
+		outcome = "failure"
+	}
+	m.messages.WithLabelValues(channel, via, outcome).Inc()
 }
 
 // Registerer lets other packages' collectors join the registry.
