@@ -60,8 +60,7 @@ func (h *wellKnown) jwks(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal error"})
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+	writeBody(w, http.StatusOK, body)
 }
 
 func (h *wellKnown) configuration(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +97,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "Internal error", http.StatusInternalServerError)
 		return
 	}
+	writeBody(w, status, body)
+}
+
+// writeBody writes a JSON document. The documents are public, and OpenID
+// Connect clients running in a browser (oidc-client-ts, Amplify) fetch
+// them from another origin, so any origin may read them.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -85,6 +85,9 @@ func TestWellKnown(t *testing.T) {
 			if tc.wantType != "" && res.Header.Get("Content-Type") != tc.wantType {
 				t.Errorf("Content-Type %q, want %q", res.Header.Get("Content-Type"), tc.wantType)
 			}
+			if tc.wantType != "" && res.Header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("Access-Control-Allow-Origin %q, want *", res.Header.Get("Access-Control-Allow-Origin"))
+			}
 			if tc.golden != "" {
 				var out bytes.Buffer
 				if err := json.Indent(&out, body, "", "  "); err != nil {

@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -242,16 +243,7 @@ func (s *Service) readKeys(ctx context.Context, r storage.ItemReader, pool strin
 		after = items[len(items)-1].ID
 	}
 	slices.SortFunc(keys, func(a, b *signingKey) int {
-		if a.rec.Generation != b.rec.Generation {
-			return int(a.rec.Generation - b.rec.Generation)
-		}
-		if a.rec.Use < b.rec.Use {
-			return -1
-		}
-		if a.rec.Use > b.rec.Use {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.rec.Generation, b.rec.Generation), cmp.Compare(a.rec.Use, b.rec.Use))
 	})
 	return keys, nil
 }
