@@ -411,9 +411,9 @@ func (s *Service) rotate(ctx context.Context, pool string, seen []*signingKey, n
 var errLostRace = errors.New("signing keys rotated concurrently")
 
 // verificationKey returns pool's key kid when it may still have signed an
-// unexpired token, or nil; the caller checks the key's use. It trusts the cached key
-// set for keyCacheTTL; a kid that a fresh cache does not know is looked up
-// in the store, so keys created on other nodes verify at once.
+// unexpired token, or nil; the caller checks the key's use. It trusts the
+// cached key set for keyCacheTTL; a kid that a fresh cache does not know
+// is looked up in the store, so keys created on other nodes verify at once.
 func (s *Service) verificationKey(ctx context.Context, pool, kid string) (*signingKey, error) {
 	now := s.clock()
 	s.mu.Lock()
