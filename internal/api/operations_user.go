@@ -22,5 +22,15 @@ func userHandlers(p *userpool.Service) map[string]handler {
 		"ResendConfirmationCode":    handle(p.ResendConfirmationCode),
 		"ForgotPassword":            handle(p.ForgotPassword),
 		"ConfirmForgotPassword":     handle(p.ConfirmForgotPassword),
+
+		// Self-service, authorized by the user's access token.
+		"GetUser":                          handle(p.GetUser),
+		"UpdateUserAttributes":             handle(p.UpdateUserAttributes),
+		"DeleteUserAttributes":             handle(p.DeleteUserAttributes),
+		"DeleteUser":                       handle(p.DeleteUser),
+		"ChangePassword":                   handle(p.ChangePassword),
+		"GetUserAttributeVerificationCode": handle(p.GetUserAttributeVerificationCode),
+		"VerifyUserAttribute":              handle(p.VerifyUserAttribute),
+		"SetUserSettings":                  handle(p.SetUserSettings),
 	}
 }
