@@ -326,6 +326,17 @@ func TestServe(t *testing.T) {
 		t.Errorf("outbox: %d %s", code, body)
 	}
 
+	// Each pool publishes its discovery document; the issuer defaults to
+	// the URL the server listens on.
+	poolID := aws.ToString(pool.UserPool.Id)
+	code, body := get(t, s.url+"/"+poolID+"/.well-known/openid-configuration")
+	if want := `"issuer":"` + s.url + "/" + poolID + `"`; code != 200 || !strings.Contains(body, want) {
+		t.Errorf("discovery: %d %s, want %s", code, body, want)
+	}
+	if code, _ := get(t, s.url+"/"+poolID+"/.well-known/jwks.json"); code != 200 {
+		t.Errorf("JWKS: %d", code)
+	}
+
 	if code := s.shutdown(); code != 0 {
 		t.Errorf("serve exited %d after shutdown, want 0; stderr:\n%s", code, s.stderr.String())
 	}

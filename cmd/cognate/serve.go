@@ -13,9 +13,13 @@ import (
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/api"
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/config"
 	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/oidc"
+	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
+	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -60,17 +64,43 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 	log.Info("store ready", "store", storeDesc, "migrations_applied", n)
 
+	// Listen first: the URL clients reach is the default token issuer.
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	endpoint := endpointURL(cfg.Listen, ln.Addr())
+	issuer := cfg.IssuerBaseURL
+	if issuer == "" {
+		issuer = endpoint
+	}
+	keys, err := encryptionKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+
 	metrics := server.NewMetrics()
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: log})
 	sender, err := messaging.NewRouter(messagingConfig(cfg, metrics), outbox, log)
 	if err != nil {
 		return fmt.Errorf("messaging: %w", err)
 	}
+	verifierSealer, err := seal.New(keys.srpVerifiers)
+	if err != nil {
+		return err
+	}
+	tokenService, err := tokens.New(tokens.Options{Store: st, IssuerBaseURL: issuer, KeyEncryptionKey: keys.signingKeys})
+	if err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
 	pools := userpool.New(st, userpool.Options{
 		AccountID:     cfg.AccountID,
 		Logger:        log,
 		Sender:        sender,
 		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
+		IssuerBaseURL: issuer,
+		SRPVerifier:   authflow.SRPVerifierSealer(verifierSealer),
 	})
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
@@ -88,6 +118,11 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		// sender: once real senders are configured, codes stay private.
 		routes.Handle(messaging.OutboxPath, outbox.Handler())
 	}
+	wellKnown := oidc.NewWellKnownHandler(tokenService, issuer, func(ctx context.Context, poolID string) bool {
+		_, err := st.GetUserPool(ctx, poolID)
+		return err == nil
+	})
+	routes.Handle("GET /{pool}/.well-known/", wellKnown)
 	routes.Handle("/", apiHandler)
 	srv := server.New(server.Options{
 		Listen:          cfg.Listen,
@@ -97,11 +132,6 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Metrics:         metrics,
 		ShutdownTimeout: cfg.ShutdownTimeout.Duration(),
 	})
-	ln, err := srv.Listen(ctx)
-	if err != nil {
-		return err
-	}
-	endpoint := endpointURL(cfg.Listen, ln.Addr())
 	printScreen(e.stdout, screen{
 		endpoint:  endpoint,
 		store:     storeDesc,
@@ -242,4 +272,30 @@ func messagingConfig(cfg *config.Config, observer messaging.Observer) messaging.
 		mc.SMSWebhook = &messaging.WebhookConfig{URL: w.URL, Secret: w.Secret.Reveal()}
 	}
 	return mc
+}
+
+// keyRing holds the keys derived from the encryption key, one per use.
+type keyRing struct {
+	signingKeys, srpVerifiers, authState []byte
+}
+
+// encryptionKeys returns the keys that encrypt data at rest and seal state
+// handed to clients, derived from the configured encryption key or the one
+// generated into the data directory. The key never goes into the store.
+func encryptionKeys(cfg *config.Config, log *slog.Logger) (keyRing, error) {
+	master, ok, err := cfg.EncryptionKeyBytes()
+	if err != nil {
+		return keyRing{}, fmt.Errorf("encryption_key: %w", err)
+	}
+	if !ok {
+		if master, err = seal.LoadOrCreateKeyFile(cfg.EncryptionKeyPath()); err != nil {
+			return keyRing{}, fmt.Errorf("encryption key: %w", err)
+		}
+		log.Info("encryption key", "path", cfg.EncryptionKeyPath())
+	}
+	return keyRing{
+		signingKeys:  seal.DeriveKey(master, "token-signing-keys"),
+		srpVerifiers: seal.DeriveKey(master, "srp-verifiers"),
+		authState:    seal.DeriveKey(master, "auth-state"),
+	}, nil
 }

@@ -4,16 +4,12 @@
 package crash
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -25,6 +21,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/e2e/proc"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 )
@@ -35,15 +32,12 @@ const (
 	cycles = 20
 )
 
-var listening = regexp.MustCompile(`listening\s+(http://\S+)`)
-
 // buildCognate builds the server binary once for the test.
 func buildCognate(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cognate")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/cognate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := proc.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -52,34 +46,12 @@ func buildCognate(t *testing.T) string {
 // URL once it prints that it is listening.
 func startCognate(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
-	cmd.Env = append(os.Environ(), "COGNATE_ACCESS_KEY_ID="+keyID, "COGNATE_SECRET_ACCESS_KEY="+secret, "COGNATE_DATABASE_URL=sqlite")
-	stdout, err := cmd.StdoutPipe()
+	s, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret, "COGNATE_DATABASE_URL=sqlite"},
+		"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case url := <-found:
-		return cmd, url
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("cognate did not start within 60s")
-	}
-	return nil, ""
+	return s.Cmd, s.URL
 }
 
 // client returns an SDK client with the SDK's default retries, which absorb
