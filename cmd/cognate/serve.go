@@ -86,7 +86,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("messaging: %w", err)
 	}
-	verifierSealer, err := seal.New(keys.srpVerifiers)
+	verifierSealer, err := authflow.NewSRPVerifierSealer(keys.master)
 	if err != nil {
 		return err
 	}
@@ -274,9 +274,10 @@ func messagingConfig(cfg *config.Config, observer messaging.Observer) messaging.
 	return mc
 }
 
-// keyRing holds the keys derived from the encryption key, one per use.
+// keyRing holds the encryption key and the keys derived from it, one per
+// use (the sign-in engine derives its own from master).
 type keyRing struct {
-	signingKeys, srpVerifiers, authState []byte
+	master, signingKeys []byte
 }
 
 // encryptionKeys returns the keys that encrypt data at rest and seal state
@@ -293,9 +294,5 @@ func encryptionKeys(cfg *config.Config, log *slog.Logger) (keyRing, error) {
 		}
 		log.Info("encryption key", "path", cfg.EncryptionKeyPath())
 	}
-	return keyRing{
-		signingKeys:  seal.DeriveKey(master, "token-signing-keys"),
-		srpVerifiers: seal.DeriveKey(master, "srp-verifiers"),
-		authState:    seal.DeriveKey(master, "auth-state"),
-	}, nil
+	return keyRing{master: master, signingKeys: seal.DeriveKey(master, "token-signing-keys")}, nil
 }
