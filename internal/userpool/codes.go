@@ -51,6 +51,24 @@ type userCode struct {
 	// written in the same transaction that reads it, so concurrent guesses
 	// cannot get past maxCodeFailures.
 	Failures int `json:"failures,omitempty"`
+	// To is destinationHash of the value the code went to, for codes whose
+	// use verifies that value ("" when not recorded): a code sent to an
+	// address that has changed since verifies nothing.
+	To string `json:"to,omitempty"`
+}
+
+// destinationHash is the hex SHA-256 of the user's sub and a value a code
+// went to.
+func destinationHash(sub, value string) string {
+	sum := sha256.Sum256([]byte(sub + ":to:" + value))
+	return hex.EncodeToString(sum[:])
+}
+
+// reaches reports whether the attribute c went to still holds the value it
+// went to.
+func (c userCode) reaches(u *userRecord) bool {
+	v := u.Attributes[c.Attribute]
+	return v != "" && (c.To == "" || subtle.ConstantTimeCompare([]byte(c.To), []byte(destinationHash(u.Sub, v))) == 1)
 }
 
 // newCode returns a six-digit one-time code drawn from crypto/rand.
@@ -70,12 +88,14 @@ func addCode(u *userRecord, purpose, attr, code string, expires, now time.Time) 
 	u.Codes = append(u.Codes, userCode{Purpose: purpose, Attribute: attr, Hash: codeHash(u.Sub, code), ExpiresAt: expires})
 }
 
-// replaceCode records a new code for purpose on u as the only one for that
-// purpose, whatever attribute earlier ones went to: a code that is sent
-// again invalidates the one before it, and its failure count starts over.
-func replaceCode(u *userRecord, purpose, attr, code string, expires, now time.Time) {
+// replaceCode records a new code for purpose, sent to attribute attr of
+// value value, on u as the only one for that purpose, whatever attribute
+// earlier ones went to: a code that is sent again invalidates the one
+// before it, and its failure count starts over.
+func replaceCode(u *userRecord, purpose, attr, value, code string, expires, now time.Time) {
 	dropCodes(u, purpose)
 	addCode(u, purpose, attr, code, expires, now)
+	u.Codes[len(u.Codes)-1].To = destinationHash(u.Sub, value)
 }
 
 // dropCodes removes every code of purpose from u.
@@ -120,7 +140,7 @@ func codeAttemptsExceeded() error {
 //   - every live code has had maxCodeFailures wrong guesses:
 //     LimitExceededException, whatever was submitted;
 //   - a live code matches: it is removed (codes are single-use) and
-//     spendCode returns the attribute it went to;
+//     spendCode returns it;
 //   - otherwise each live code counts one more failure:
 //     CodeMismatchException.
 //
@@ -128,7 +148,7 @@ func codeAttemptsExceeded() error {
 // the same transaction that read it whenever changed is true, even when err
 // is not nil: that is what makes the failure count hold against concurrent
 // guesses. Hashes are compared in constant time.
-func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (sentTo string, changed bool, err error) {
+func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (spent userCode, changed bool, err error) {
 	want := []byte(codeHash(u.Sub, code))
 	var live []int
 	for i, c := range u.Codes {
@@ -137,7 +157,7 @@ func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (sentTo
 		}
 	}
 	if len(live) == 0 {
-		return "", false, codeExpired()
+		return userCode{}, false, codeExpired()
 	}
 	match, open := -1, 0
 	for _, i := range live {
@@ -150,22 +170,22 @@ func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (sentTo
 		}
 	}
 	if open == 0 {
-		return "", false, codeAttemptsExceeded()
+		return userCode{}, false, codeAttemptsExceeded()
 	}
 	if match >= 0 {
-		sentTo = u.Codes[match].Attribute
+		spent = u.Codes[match]
 		u.Codes = slices.Delete(u.Codes, match, match+1)
 		if len(u.Codes) == 0 {
 			u.Codes = nil
 		}
-		return sentTo, true, nil
+		return spent, true, nil
 	}
 	for _, i := range live {
 		if u.Codes[i].Failures < maxCodeFailures {
 			u.Codes[i].Failures++
 		}
 	}
-	return "", true, codeMismatch()
+	return userCode{}, true, codeMismatch()
 }
 
 // maskDestination returns a code's destination as Cognito shows it in

@@ -78,8 +78,8 @@ func TestSpendCode(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(u)
 			}
-			sentTo, changed, err := spendCode(u, tc.purpose, tc.attr, tc.code, tc.at)
-			got := want{sentTo: sentTo, changed: changed, codes: len(u.Codes)}
+			spent, changed, err := spendCode(u, tc.purpose, tc.attr, tc.code, tc.at)
+			got := want{sentTo: spent.Attribute, changed: changed, codes: len(u.Codes)}
 			if err != nil {
 				got.code = err.(*cognito.Error).Code
 			}
@@ -118,15 +118,15 @@ func TestReplaceCodeResetsFailures(t *testing.T) {
 	addCode(u, codePurposeSignUp, "phone_number", "111111", now.Add(time.Hour), now)
 	u.Codes[0].Failures = maxCodeFailures
 	addCode(u, messaging.PurposeForgotPassword, "email", "222222", now.Add(time.Hour), now)
-	replaceCode(u, codePurposeSignUp, "email", "333333", now.Add(time.Hour), now)
+	replaceCode(u, codePurposeSignUp, "email", "u@example.com", "333333", now.Add(time.Hour), now)
 	if len(u.Codes) != 2 {
 		t.Fatalf("codes = %+v, want the reset code and one sign-up code", u.Codes)
 	}
 	if _, _, err := spendCode(u, codePurposeSignUp, "", "111111", now); err == nil || err.(*cognito.Error).Code != "CodeMismatchException" {
 		t.Errorf("the replaced code: %v, want CodeMismatchException", err)
 	}
-	if attr, _, err := spendCode(u, codePurposeSignUp, "", "333333", now); err != nil || attr != "email" {
-		t.Errorf("the new code: %q %v", attr, err)
+	if spent, _, err := spendCode(u, codePurposeSignUp, "", "333333", now); err != nil || spent.Attribute != "email" {
+		t.Errorf("the new code: %+v %v", spent, err)
 	}
 	if !checkCode(u, messaging.PurposeForgotPassword, "email", "222222", now) {
 		t.Error("replacing the sign-up code dropped the reset code")

@@ -103,7 +103,7 @@ func (s *Service) ForgotPassword(ctx context.Context, c Caller, in *idp.ForgotPa
 			return false, false, nil
 		}
 		code := newCode()
-		replaceCode(u, messaging.PurposeForgotPassword, attr, code, now.Add(passwordResetCodeTTL), now)
+		replaceCode(u, messaging.PurposeForgotPassword, attr, u.Attributes[attr], code, now.Add(passwordResetCodeTTL), now)
 		msgs = []messaging.Message{codeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code)}
 		details = codeDelivery(attr, u.Attributes[attr])
 		return true, false, nil

@@ -256,7 +256,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (
 	var msgs []messaging.Message
 	if attr := confirmationAttribute(p, attrs); attr != "" {
 		code := newCode()
-		replaceCode(u, codePurposeSignUp, attr, code, now.Add(verificationCodeTTL), now)
+		replaceCode(u, codePurposeSignUp, attr, attrs[attr], code, now.Add(verificationCodeTTL), now)
 		msgs = append(msgs, s.confirmationMessage(p, cognito.Deref(client.Client.ClientId), attr, attrs[attr], username, code))
 		out.CodeDeliveryDetails = codeDelivery(attr, attrs[attr])
 	}
@@ -348,12 +348,15 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSi
 		if u.Status != idp.UserStatusTypeUnconfirmed {
 			return false, false, cognito.NotAuthorizedException(fmt.Sprintf("User cannot be confirmed. Current status is %s", u.Status))
 		}
-		attr, changed, err := spendCode(u, codePurposeSignUp, "", code, now)
+		spent, changed, err := spendCode(u, codePurposeSignUp, "", code, now)
 		if err != nil {
 			return changed, false, err
 		}
 		u.Status = idp.UserStatusTypeConfirmed
-		if v := u.Attributes[attr]; v != "" && u.Attributes[attr+"_verified"] != "true" {
+		// The code verifies the address it went to, unless that address has
+		// changed since (an administrator may have changed it).
+		attr := spent.Attribute
+		if v := u.Attributes[attr]; spent.reaches(u) && u.Attributes[attr+"_verified"] != "true" {
 			u.Attributes[attr+"_verified"] = "true"
 			if force && hasAlias(p, attr) {
 				if err := takeAliases(ctx, tx, p, &storage.Item{Keys: []string{aliasKey(p, attr, v)}}, now); err != nil {
@@ -417,7 +420,7 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, c Caller, in *idp.
 			return false, false, cognito.InvalidParameterException("Cannot resend codes. The user has no email address or phone number that the pool verifies.")
 		}
 		code := newCode()
-		replaceCode(u, codePurposeSignUp, attr, code, now.Add(verificationCodeTTL), now)
+		replaceCode(u, codePurposeSignUp, attr, u.Attributes[attr], code, now.Add(verificationCodeTTL), now)
 		msgs = []messaging.Message{s.confirmationMessage(p, clientID, attr, u.Attributes[attr], u.Username, code)}
 		details = codeDelivery(attr, u.Attributes[attr])
 		return true, false, nil

@@ -348,3 +348,31 @@ func TestConfirmSignUpForceAliasCreation(t *testing.T) {
 		t.Errorf("amy kept %v", amy.Attributes)
 	}
 }
+
+func TestConfirmSignUpAfterAddressChange(t *testing.T) {
+	s := newUTService(t)
+	ctx := context.Background()
+	p, client := s.signUpPool(t, &idp.CreateUserPoolRequest{})
+	if _, err := s.UpdateUserPool(ctx, utCaller, &idp.UpdateUserPoolRequest{UserPoolId: p.Id, AutoVerifiedAttributes: []idp.VerifiedAttributeType{"email"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SignUp(ctx, publicCaller, &idp.SignUpRequest{
+		ClientId: cognito.Ptr(client), Username: cognito.Ptr("ada"), Password: cognito.Ptr("Passw0rd!"), UserAttributes: attrs("email", "old@example.com"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code := s.lastCode(t, "old@example.com")
+	// An administrator changes the address the code went to.
+	if _, err := s.AdminUpdateUserAttributes(ctx, utCaller, &idp.AdminUpdateUserAttributesRequest{
+		UserPoolId: p.Id, Username: cognito.Ptr("ada"), UserAttributes: attrs("email", "new@example.com"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConfirmSignUp(ctx, publicCaller, &idp.ConfirmSignUpRequest{ClientId: cognito.Ptr(client), Username: cognito.Ptr("ada"), ConfirmationCode: cognito.Ptr(code)}); err != nil {
+		t.Fatal(err)
+	}
+	u := s.record(t, p, "ada")
+	if u.Status != idp.UserStatusTypeConfirmed || u.Attributes["email_verified"] == "true" {
+		t.Errorf("status %s, email_verified %q: the old address's code must not verify the new one", u.Status, u.Attributes["email_verified"])
+	}
+}
