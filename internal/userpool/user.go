@@ -58,6 +58,23 @@ func channelAttribute(channel string) string {
 	return "email"
 }
 
+// poolMessage returns a message of pool p to one recipient, carrying the
+// pool's email and SMS configuration, which decide how it leaves.
+func poolMessage(p *idp.UserPoolType, channel, to, purpose, username string) messaging.Message {
+	m := messaging.Message{Pool: cognito.Deref(p.Id), Channel: channel, To: to, Purpose: purpose, Username: username}
+	if e := p.EmailConfiguration; e != nil {
+		m.Email = messaging.EmailSettings{
+			SendingAccount: string(cognito.Deref(e.EmailSendingAccount)), From: cognito.Deref(e.From),
+			ReplyTo: cognito.Deref(e.ReplyToEmailAddress), SourceARN: cognito.Deref(e.SourceArn),
+			ConfigurationSet: cognito.Deref(e.ConfigurationSet),
+		}
+	}
+	if sms := p.SmsConfiguration; sms != nil {
+		m.SMS = messaging.SMSSettings{SNSCallerARN: cognito.Deref(sms.SnsCallerArn), ExternalID: cognito.Deref(sms.ExternalId), SNSRegion: cognito.Deref(sms.SnsRegion)}
+	}
+	return m
+}
+
 // invitation returns the AdminCreateUser invitation for one channel, from
 // the pool's InviteMessageTemplate or Cognito's default.
 func invitation(p *idp.UserPoolType, channel, to, username, password string) messaging.Message {
@@ -65,7 +82,7 @@ func invitation(p *idp.UserPoolType, channel, to, username, password string) mes
 	if p.AdminCreateUserConfig != nil && p.AdminCreateUserConfig.InviteMessageTemplate != nil {
 		t = *p.AdminCreateUserConfig.InviteMessageTemplate
 	}
-	m := messaging.Message{Pool: cognito.Deref(p.Id), Channel: channel, To: to, Purpose: messaging.PurposeInvitation, Username: username}
+	m := poolMessage(p, channel, to, messaging.PurposeInvitation, username)
 	if channel == messaging.ChannelSMS {
 		m.Body = fillTemplate(orDefault(t.SMSMessage, defaultInviteSMS), username, password)
 	} else {
@@ -86,7 +103,7 @@ func codeMessage(p *idp.UserPoolType, purpose, channel, to, username, code strin
 	if purpose == messaging.PurposeForgotPassword {
 		subject, body = defaultResetSubject, defaultResetMessage
 	}
-	m := messaging.Message{Pool: cognito.Deref(p.Id), Channel: channel, To: to, Purpose: purpose, Username: username}
+	m := poolMessage(p, channel, to, purpose, username)
 	if channel == messaging.ChannelSMS {
 		m.Body = fillTemplate(orDefault(t.SmsMessage, body), username, code)
 	} else {
