@@ -2,6 +2,7 @@ package userpool
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"maps"
@@ -184,6 +185,7 @@ type sentCode struct {
 func sendVerification(p *idp.UserPoolType, u *userRecord, attr, value string, now time.Time) sentCode {
 	code := newCode()
 	addCode(u, messaging.PurposeVerification, attr, code, now.Add(verificationCodeTTL), now)
+	u.Codes[len(u.Codes)-1].To = destinationHash(u.Sub, value)
 	return sentCode{
 		msg:     codeMessage(p, messaging.PurposeVerification, channelOf(attr), value, u.Username, code),
 		details: codeDelivery(attr, value),
@@ -441,7 +443,7 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, c Caller, in *idp.Ver
 	}
 	var codeErr error
 	_, err = s.updateSelf(ctx, c, p, func(u *userRecord, now time.Time) error {
-		_, changed, err := spendCode(u, messaging.PurposeVerification, attr, cognito.Deref(in.Code), now)
+		spent, changed, err := spendCode(u, messaging.PurposeVerification, attr, cognito.Deref(in.Code), now)
 		codeErr = err
 		if err != nil {
 			if !changed {
@@ -450,16 +452,23 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, c Caller, in *idp.Ver
 			// Write the failure count back, then report the error.
 			return nil
 		}
-		if v, ok := u.PendingAttributes[attr]; ok {
+		v, pending := u.PendingAttributes[attr]
+		if !pending {
+			v = u.Attributes[attr]
+		}
+		if v == "" || (spent.To != "" && subtle.ConstantTimeCompare([]byte(spent.To), []byte(destinationHash(u.Sub, v))) != 1) {
+			// The value the code went to has changed since (an
+			// administrator may have changed it): the code is used up and
+			// verifies nothing.
+			codeErr = codeExpired()
+			return nil
+		}
+		if pending {
 			u.Attributes[attr] = v
 			delete(u.PendingAttributes, attr)
 			if len(u.PendingAttributes) == 0 {
 				u.PendingAttributes = nil
 			}
-		}
-		if u.Attributes[attr] == "" {
-			// The attribute was deleted after the code was sent.
-			return codeExpired()
 		}
 		u.Attributes[attr+"_verified"] = "true"
 		return nil

@@ -836,3 +836,27 @@ func TestWithdrawnEmailCodeVerifiesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyUserAttributeAfterAdminChange checks that a code verifies only
+// the value it went to: an administrator who changes the email in between
+// leaves the code verifying nothing.
+func TestVerifyUserAttributeAfterAdminChange(t *testing.T) {
+	f := newSSFixture(t, &idp.CreateUserPoolRequest{}, nil)
+	ctx := context.Background()
+	c := f.user(t, "ann", "email", "ann@example.com", "email_verified", "false")
+	if _, err := f.GetUserAttributeVerificationCode(ctx, c, &idp.GetUserAttributeVerificationCodeRequest{AttributeName: cognito.Ptr("email")}); err != nil {
+		t.Fatal(err)
+	}
+	code := f.lastCode(t, "ann@example.com")
+	if _, err := f.AdminUpdateUserAttributes(ctx, utCaller, &idp.AdminUpdateUserAttributesRequest{
+		UserPoolId: f.p.Id, Username: cognito.Ptr("ann"), UserAttributes: attrs("email", "someone@example.com"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, ssVerify(f, c, code), cognito.CodeExpiredCodeException, "Invalid code provided, please request a code again.")
+	if got := f.getAttrs(t, c); got["email"] != "someone@example.com" || got["email_verified"] == "true" {
+		t.Errorf("email %q verified %q", got["email"], got["email_verified"])
+	}
+	// The code is used up.
+	wantError(t, ssVerify(f, c, code), cognito.CodeExpiredCodeException, "Invalid code provided, please request a code again.")
+}
