@@ -163,11 +163,10 @@ func (s *Service) confirmationMessage(p *idp.UserPoolType, clientID, attr, to, u
 		text := linkPlaceholder.FindStringSubmatch(m)[1]
 		return `<a href="` + link + `">` + text + `</a>`
 	})
-	return messaging.Message{
-		Pool: cognito.Deref(p.Id), Channel: messaging.ChannelEmail, To: to, Purpose: messaging.PurposeVerification, Username: username,
-		Subject: orDefault(t.EmailSubjectByLink, defaultLinkSubject),
-		Body:    fillTemplate(body, username, code),
-	}
+	m := poolMessage(p, messaging.ChannelEmail, to, messaging.PurposeVerification, username)
+	m.Subject = orDefault(t.EmailSubjectByLink, defaultLinkSubject)
+	m.Body = fillTemplate(body, username, code)
+	return m
 }
 
 // signUpWriteError turns the error of creating a signed-up user into the
