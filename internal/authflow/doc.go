@@ -3,12 +3,72 @@
 // flow that InitiateAuth starts and every RespondToAuthChallenge advances
 // with the opaque Session it was handed, until the flow issues tokens or
 // fails. Flow state handed to the client (Session, SECRET_BLOCK) is sealed
-// by the server, expires, and advances a flow once.
+// by the server, expires, and advances a flow once. It also refreshes and
+// revokes tokens (REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken,
+// RevokeToken, GlobalSignOut, AdminUserGlobalSignOut) and authenticates
+// the access tokens of the self-service operations for the API edge
+// (AuthenticateAccessToken).
 //
 // Cognito's SRP variant, which USER_SRP_AUTH and the PASSWORD_VERIFIER
 // challenge use, is in srp.go and docs/srp.md.
 //
-// State table: the flow table lives in flow.go.
+// # Flow states
+//
+// A flow's state between two calls (session.go: flowState) names the
+// challenge the next call answers. It travels sealed with AES-GCM, bound to
+// its purpose: in the Session, or for PASSWORD_VERIFIER in the SECRET_BLOCK
+// (Cognito hands out no Session with that challenge; clients echo the
+// block). A marker item, deleted when the state is answered, makes every
+// state single-use: a second answer gets "Invalid session for the user,
+// session can only be used once.", a late one "Invalid session for the
+// user, session is expired." (the client's AuthSessionValidity, 3 to 15
+// minutes).
+//
+//	start (call, AuthFlow)              state / answer                        next call (ChallengeName, responses)        then
+//	----------------------------------  ------------------------------------  ------------------------------------------  -------------------------
+//	InitiateAuth USER_PASSWORD_AUTH,    password checked at once              -                                           tokens | NEW_PASSWORD_REQUIRED
+//	AdminInitiateAuth ADMIN_USER_PASSWORD_AUTH / ADMIN_NO_SRP_AUTH
+//	USER_SRP_AUTH (USERNAME, SRP_A)     PASSWORD_VERIFIER (SECRET_BLOCK)      PASSWORD_VERIFIER (PASSWORD_CLAIM_SIGNATURE,  tokens | NEW_PASSWORD_REQUIRED
+//	                                                                          PASSWORD_CLAIM_SECRET_BLOCK, TIMESTAMP)
+//	USER_AUTH (USERNAME)                SELECT_CHALLENGE (Session,            SELECT_CHALLENGE ANSWER=PASSWORD, or        tokens | NEW_PASSWORD_REQUIRED
+//	                                    AvailableChallenges)                  PASSWORD (PASSWORD)
+//	                                                                          SELECT_CHALLENGE ANSWER=PASSWORD_SRP, or    PASSWORD_VERIFIER
+//	                                                                          PASSWORD_SRP (SRP_A)
+//	USER_AUTH PREFERRED_CHALLENGE=      as USER_PASSWORD_AUTH                 -                                           tokens | NEW_PASSWORD_REQUIRED
+//	PASSWORD (PASSWORD)
+//	USER_AUTH PREFERRED_CHALLENGE=      PASSWORD_VERIFIER (SECRET_BLOCK)      as USER_SRP_AUTH                            tokens | NEW_PASSWORD_REQUIRED
+//	PASSWORD_SRP (SRP_A)
+//	(after a right password, user in    NEW_PASSWORD_REQUIRED (Session;       NEW_PASSWORD_REQUIRED (NEW_PASSWORD,        tokens
+//	FORCE_CHANGE_PASSWORD)              userAttributes, requiredAttributes)   userAttributes.<name>)
+//	REFRESH_TOKEN_AUTH / REFRESH_TOKEN  -                                     -                                           tokens (no refresh token)
+//
+// Where a right password leads (password.go: afterPassword) depends on the
+// user's status: CONFIRMED gets tokens; FORCE_CHANGE_PASSWORD the
+// NEW_PASSWORD_REQUIRED challenge (or, once the temporary password has
+// expired, NotAuthorizedException); UNCONFIRMED UserNotConfirmedException;
+// RESET_REQUIRED PasswordResetRequiredException. MFA, custom
+// authentication and device challenges slot in there: afterPassword (and
+// the answer to NEW_PASSWORD_REQUIRED) will open their states instead of
+// calling signIn, and respond dispatches their ChallengeName to a handler
+// that reads its state with sessionState and ends in signIn.
+//
+// # Passwords, lockout and existence
+//
+// Every password check (and SRP proof) first counts the attempt on a
+// per-user counter in one transaction that locks it (lockout.go), so that
+// however many attempts run at once, at most six compute a hash before the
+// lockout (5 free failures, then 2^(n-5) seconds up to 15 minutes) holds.
+// With PreventUserExistenceErrors, a user that does not exist gets exactly
+// the wrong-password answer, after a dummy hash of the same cost, and
+// USER_SRP_AUTH answers with a stable fake salt and a fresh SRP_B.
+//
+// # Tokens and revocation
+//
+// A sign-in opens a token family (issue.go) whose ID is the origin_jti of
+// every token minted in it; the refresh token is 256 random bits stored
+// only as its SHA-256. Revoking deletes the family and its refresh tokens,
+// so AuthenticateAccessToken refuses the family's access tokens from the
+// next request on.
 //
 // It may import internal/cognito (and its generated wire packages),
 // internal/storage, internal/tokens, internal/messaging, internal/triggers,

@@ -1,0 +1,203 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// outcome is what a step of a flow answers, the members InitiateAuth,
+// RespondToAuthChallenge and their Admin forms share: a challenge with its
+// parameters (and a Session, unless the state travels in the SECRET_BLOCK),
+// or tokens.
+type outcome struct {
+	Challenge idp.ChallengeNameType
+	Session   string
+	Params    map[string]string
+	Available []idp.ChallengeNameType
+	Result    *idp.AuthenticationResultType
+}
+
+func (o *outcome) challengeName() *idp.ChallengeNameType {
+	if o.Challenge == "" {
+		return nil
+	}
+	return cognito.Ptr(o.Challenge)
+}
+
+func (o *outcome) session() *string {
+	if o.Session == "" {
+		return nil
+	}
+	return cognito.Ptr(o.Session)
+}
+
+// flowStart is what every flow step knows about where it runs.
+type flowStart struct {
+	pool   *userpool.SignInPool
+	client *userpool.SignInClient
+	flow   idp.AuthFlowType
+	admin  bool
+}
+
+// publicFlows and adminFlows are the AuthFlow values InitiateAuth and
+// AdminInitiateAuth take; any other is refused as Cognito refuses it.
+var (
+	publicFlows = []idp.AuthFlowType{
+		idp.AuthFlowTypeUserSrpAuth, idp.AuthFlowTypeRefreshTokenAuth, idp.AuthFlowTypeRefreshToken,
+		idp.AuthFlowTypeCustomAuth, idp.AuthFlowTypeUserPasswordAuth, idp.AuthFlowTypeUserAuth,
+	}
+	adminFlows = []idp.AuthFlowType{
+		idp.AuthFlowTypeUserSrpAuth, idp.AuthFlowTypeRefreshTokenAuth, idp.AuthFlowTypeRefreshToken,
+		idp.AuthFlowTypeCustomAuth, idp.AuthFlowTypeAdminNoSrpAuth, idp.AuthFlowTypeAdminUserPasswordAuth,
+		idp.AuthFlowTypeUserAuth,
+	}
+)
+
+// flowNotEnabled is Cognito's exception for a flow the client's
+// ExplicitAuthFlows do not allow; it words it differently per flow.
+func flowNotEnabled(flow idp.AuthFlowType) error {
+	switch flow {
+	case idp.AuthFlowTypeUserPasswordAuth:
+		return cognito.InvalidParameterException("USER_PASSWORD_AUTH flow not enabled for this client")
+	case idp.AuthFlowTypeUserSrpAuth:
+		return cognito.InvalidParameterException("USER_SRP_AUTH is not enabled for the client.")
+	}
+	return cognito.InvalidParameterException("Auth flow not enabled for this client")
+}
+
+// missing is Cognito's exception for a required auth parameter or
+// challenge response that is absent.
+func missing(name string) error {
+	return cognito.InvalidParameterException("Missing required parameter " + name)
+}
+
+// InitiateAuth starts a sign-in (or a token refresh) for an app client.
+func (s *Service) InitiateAuth(ctx context.Context, c userpool.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
+	o, err := s.initiate(ctx, c, "", cognito.Deref(in.ClientId), cognito.Deref(in.AuthFlow), in.AuthParameters, false)
+	if err != nil {
+		return nil, err
+	}
+	return &idp.InitiateAuthResponse{
+		ChallengeName: o.challengeName(), Session: o.session(), ChallengeParameters: o.Params,
+		AuthenticationResult: o.Result, AvailableChallenges: o.Available,
+	}, nil
+}
+
+// AdminInitiateAuth starts a sign-in as an administrator: it also takes the
+// ADMIN_USER_PASSWORD_AUTH flow (and its legacy name ADMIN_NO_SRP_AUTH).
+func (s *Service) AdminInitiateAuth(ctx context.Context, c userpool.Caller, in *idp.AdminInitiateAuthRequest) (*idp.AdminInitiateAuthResponse, error) {
+	o, err := s.initiate(ctx, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.ClientId), cognito.Deref(in.AuthFlow), in.AuthParameters, true)
+	if err != nil {
+		return nil, err
+	}
+	return &idp.AdminInitiateAuthResponse{
+		ChallengeName: o.challengeName(), Session: o.session(), ChallengeParameters: o.Params,
+		AuthenticationResult: o.Result, AvailableChallenges: o.Available,
+	}, nil
+}
+
+func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clientID string, flow idp.AuthFlowType, params map[string]string, admin bool) (*outcome, error) {
+	allowed := publicFlows
+	if admin {
+		allowed = adminFlows
+	}
+	if !slices.Contains(allowed, flow) {
+		return nil, cognito.InvalidParameterException("Initiate Auth method not supported.")
+	}
+	pool, client, err := s.pools.SignInClient(ctx, c, poolID, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if !client.AllowsAuthFlow(flow) {
+		return nil, flowNotEnabled(flow)
+	}
+	if params == nil {
+		params = map[string]string{}
+	}
+	f := flowStart{pool: pool, client: client, flow: flow, admin: admin}
+	switch flow {
+	case idp.AuthFlowTypeUserPasswordAuth, idp.AuthFlowTypeAdminUserPasswordAuth, idp.AuthFlowTypeAdminNoSrpAuth:
+		return s.initiatePassword(ctx, f, params)
+	case idp.AuthFlowTypeUserSrpAuth:
+		return s.initiateSRP(ctx, f, params)
+	case idp.AuthFlowTypeRefreshTokenAuth, idp.AuthFlowTypeRefreshToken:
+		return s.initiateRefresh(ctx, f, params)
+	case idp.AuthFlowTypeUserAuth:
+		return s.initiateUserAuth(ctx, f, params)
+	}
+	return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement the %s flow yet.", flow))
+}
+
+// lookup finds the user a sign-in names, or nil when there is none.
+func (s *Service) lookup(ctx context.Context, pool *userpool.SignInPool, username string) (*userpool.SignInUser, error) {
+	u, err := s.pools.LookupUser(ctx, pool, username)
+	if errors.Is(err, cognito.UserNotFoundException("")) {
+		return nil, nil
+	}
+	return u, err
+}
+
+// userNames are the names a SECRET_HASH may have been made with for u:
+// the name the client gave, and the user's internal username and sub (the
+// USER_ID_FOR_SRP clients get back, and what refreshes know).
+func userNames(given string, u *userpool.SignInUser) []string {
+	names := []string{given}
+	if u != nil {
+		names = append(names, u.Username, u.Sub)
+	}
+	return names
+}
+
+// checkSecretHash checks a SECRET_HASH: a confidential client needs one
+// made with its secret over one of names and its client ID; a public
+// client must not be sent one.
+func checkSecretHash(client *userpool.SignInClient, hash string, names ...string) error {
+	if !client.HasSecret {
+		if hash != "" {
+			return cognito.InvalidParameterException(fmt.Sprintf("App client %s is not configured for secret but secret hash was received", client.ClientID))
+		}
+		return nil
+	}
+	if hash == "" {
+		return cognito.NotAuthorizedException(fmt.Sprintf("Client %s is configured for secret but secret was not received", client.ClientID))
+	}
+	ok := false
+	for _, n := range names {
+		if n != "" && client.CheckSecretHash(n, hash) {
+			ok = true
+		}
+	}
+	if !ok {
+		return cognito.NotAuthorizedException("Unable to verify secret hash for client " + client.ClientID)
+	}
+	return nil
+}
+
+// initiatePassword runs USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH:
+// the password arrives with the username, in one call.
+func (s *Service) initiatePassword(ctx context.Context, f flowStart, params map[string]string) (*outcome, error) {
+	username, password := params["USERNAME"], params["PASSWORD"]
+	if username == "" {
+		return nil, missing("USERNAME")
+	}
+	if password == "" {
+		return nil, missing("PASSWORD")
+	}
+	u, err := s.lookup(ctx, f.pool, username)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSecretHash(f.client, params["SECRET_HASH"], userNames(username, u)...); err != nil {
+		return nil, err
+	}
+	if err := s.checkPassword(ctx, f, u, password); err != nil {
+		return nil, err
+	}
+	return s.afterPassword(ctx, f, u, f.pool.FoldUsername(username))
+}

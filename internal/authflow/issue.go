@@ -1,0 +1,315 @@
+package authflow
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// familyRecord is one sign-in session (kind token_family, ID
+// "<pool>/<origin_jti>"): the refresh tokens it holds, and the access and
+// ID tokens minted from them, all carry its origin_jti. Revoking the
+// session deletes the family and its refresh tokens, and from then on every
+// token with its origin_jti is refused. JSON names are part of the stored
+// format.
+type familyRecord struct {
+	Sub      string `json:"sub"`
+	Username string `json:"username"`
+	Client   string `json:"client"`
+	// AuthTime is when the user authenticated, the auth_time of every
+	// token of the family; EventID is the sign-in's event_id.
+	AuthTime  time.Time `json:"auth_time"`
+	EventID   string    `json:"event_id"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is when the family's newest refresh token expires; the
+	// family is swept after it.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// refreshRecord is one refresh token (kind refresh_token, ID
+// "<pool>/<hex SHA-256 of the token>"). JSON names are part of the stored
+// format.
+type refreshRecord struct {
+	// Family is the origin_jti of the token's family.
+	Family    string    `json:"family"`
+	Client    string    `json:"client"`
+	Sub       string    `json:"sub"`
+	IssuedAt  time.Time `json:"issued_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// RotatedAt is when GetTokensFromRefreshToken replaced the token under
+	// refresh-token rotation; nil while it is the current one.
+	RotatedAt *time.Time `json:"rotated_at,omitempty"`
+}
+
+func familyID(pool, origin string) string { return pool + "/" + origin }
+
+// familiesOfPrefix is the index prefix of a user's families: each family
+// carries "<pool>/families-of/<sub>/<origin_jti>", so signing the user out
+// everywhere finds them all.
+func familiesOfPrefix(pool, sub string) string { return pool + "/families-of/" + sub + "/" }
+
+// refreshOfPrefix is the index prefix of a family's refresh tokens.
+func refreshOfPrefix(pool, origin string) string { return pool + "/refresh-of/" + origin + "/" }
+
+func refreshID(pool, hash string) string { return pool + "/" + hash }
+
+// refreshHash is the hex SHA-256 of a refresh token: what is stored in its
+// place.
+func refreshHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// refreshTokenBytes is the entropy of a refresh token: 256 bits from
+// crypto/rand.
+const refreshTokenBytes = 32
+
+// newRefreshToken returns a fresh opaque refresh token, base64url without
+// padding (the character set the API's token members accept).
+func newRefreshToken() string {
+	var b [refreshTokenBytes]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func familyItem(pool, origin string, f *familyRecord, version int64) (*storage.Item, error) {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("encode token family: %w", err)
+	}
+	return &storage.Item{
+		Kind: kindTokenFamily, ID: familyID(pool, origin), Pool: pool, Data: data,
+		Index:     []string{familiesOfPrefix(pool, f.Sub) + origin, expiringKey(f.ExpiresAt)},
+		CreatedAt: f.CreatedAt, UpdatedAt: f.CreatedAt, Version: version,
+	}, nil
+}
+
+func refreshItem(pool, hash string, r *refreshRecord, version int64) (*storage.Item, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode refresh token: %w", err)
+	}
+	return &storage.Item{
+		Kind: kindRefreshToken, ID: refreshID(pool, hash), Pool: pool, Data: data,
+		Index:     []string{refreshOfPrefix(pool, r.Family) + hash},
+		CreatedAt: r.IssuedAt, UpdatedAt: r.IssuedAt, Version: version,
+	}, nil
+}
+
+func decodeFamily(it *storage.Item) (*familyRecord, error) {
+	var f familyRecord
+	if err := json.Unmarshal(it.Data, &f); err != nil {
+		return nil, fmt.Errorf("decode token family %q: %w", it.ID, err)
+	}
+	return &f, nil
+}
+
+func decodeRefresh(it *storage.Item) (*refreshRecord, error) {
+	var r refreshRecord
+	if err := json.Unmarshal(it.Data, &r); err != nil {
+		return nil, fmt.Errorf("decode refresh token %q: %w", it.ID, err)
+	}
+	return &r, nil
+}
+
+// deleteFamily deletes a family and its refresh tokens inside tx: every
+// token with its origin_jti is refused from the commit on.
+func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
+	prefix := refreshOfPrefix(fam.Pool, fam.ID[len(fam.Pool)+1:])
+	for {
+		entries, err := tx.ScanIndex(ctx, storage.ScanInput{Kind: kindRefreshToken, Prefix: prefix, Limit: 100})
+		if err != nil {
+			return fmt.Errorf("scan refresh tokens: %w", err)
+		}
+		for _, e := range entries {
+			if err := tx.DeleteItem(ctx, kindRefreshToken, e.Item.ID, e.Item.Version); err != nil {
+				return fmt.Errorf("delete refresh token: %w", err)
+			}
+		}
+		if len(entries) < 100 {
+			break
+		}
+	}
+	if err := tx.DeleteItem(ctx, kindTokenFamily, fam.ID, fam.Version); err != nil {
+		return fmt.Errorf("delete token family: %w", err)
+	}
+	return nil
+}
+
+// signIn ends a successful sign-in: it opens a new token family with a
+// refresh token, mints the access and ID tokens, and records the event.
+// within, when not nil, runs in the transaction that stores the family
+// (using up the flow state that led here).
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, within func(tx storage.Tx) error) (*idp.AuthenticationResultType, error) {
+	now := s.now()
+	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
+	fam := &familyRecord{
+		Sub: u.Sub, Username: u.Username, Client: client.ClientID, AuthTime: now, EventID: eventID,
+		CreatedAt: now, ExpiresAt: now.Add(client.RefreshTokenValidity),
+	}
+	refresh := newRefreshToken()
+	hash := refreshHash(refresh)
+	rec := &refreshRecord{Family: origin, Client: client.ClientID, Sub: u.Sub, IssuedAt: now, ExpiresAt: fam.ExpiresAt}
+	famIt, err := familyItem(pool.ID, origin, fam, 0)
+	if err != nil {
+		return nil, internal(err)
+	}
+	refIt, err := refreshItem(pool.ID, hash, rec, 0)
+	if err != nil {
+		return nil, internal(err)
+	}
+	access, id, err := s.mint(ctx, pool, client, u, origin, fam)
+	if err != nil {
+		return nil, err
+	}
+	err = s.runTx(ctx, func(tx storage.Tx) error {
+		if within != nil {
+			if err := within(tx); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateItem(ctx, famIt); err != nil {
+			return fmt.Errorf("create token family: %w", err)
+		}
+		if err := tx.CreateItem(ctx, refIt); err != nil {
+			return fmt.Errorf("create refresh token: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.recordEvent(ctx, pool, u.Sub, eventID, idp.EventResponseTypePass)
+	s.sweepExpired(ctx, kindTokenFamily)
+	return s.result(client, access, id, refresh), nil
+}
+
+// result is the AuthenticationResult of freshly minted tokens; refresh is
+// "" when none is issued.
+func (s *Service) result(client *userpool.SignInClient, access, id, refresh string) *idp.AuthenticationResultType {
+	out := &idp.AuthenticationResultType{
+		AccessToken: cognito.Ptr(access),
+		ExpiresIn:   cognito.Ptr(int32(client.AccessTokenValidity / time.Second)),
+		TokenType:   cognito.Ptr("Bearer"),
+		IdToken:     cognito.Ptr(id),
+	}
+	if refresh != "" {
+		out.RefreshToken = cognito.Ptr(refresh)
+	}
+	return out
+}
+
+// mint mints an access and an ID token for u in the family origin.
+func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, origin string, fam *familyRecord) (access, id string, err error) {
+	ident, err := s.identity(ctx, pool, client, u)
+	if err != nil {
+		return "", "", err
+	}
+	ident.OriginJTI, ident.EventID, ident.AuthTime = origin, fam.EventID, fam.AuthTime
+	access, _, err = s.tokens.MintAccessToken(ctx, ident, client.AccessTokenValidity)
+	if err != nil {
+		return "", "", err
+	}
+	id, err = s.tokens.MintIDToken(ctx, ident, client.IDTokenValidity)
+	if err != nil {
+		return "", "", err
+	}
+	return access, id, nil
+}
+
+// identity is what u's tokens say: the groups in precedence order, their
+// roles and the preferred one, and the attributes the client may read,
+// typed as the ID token carries them.
+func (s *Service) identity(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser) (tokens.Identity, error) {
+	groups, err := s.pools.UserGroups(ctx, pool, u.Sub)
+	if err != nil {
+		return tokens.Identity{}, err
+	}
+	id := tokens.Identity{
+		PoolID: pool.ID, ClientID: client.ClientID, Username: u.Username, Sub: u.Sub,
+		IDAttributes: tokens.IDTokenAttributes(client.ReadableAttributes(u)),
+	}
+	for _, g := range groups {
+		id.Groups = append(id.Groups, g.Name)
+		if g.RoleArn != "" && !slices.Contains(id.Roles, g.RoleArn) {
+			id.Roles = append(id.Roles, g.RoleArn)
+		}
+	}
+	id.PreferredRole = preferredRole(groups)
+	return id, nil
+}
+
+// preferredRole is cognito:preferred_role: the role of the group with the
+// lowest precedence value among the user's groups that have a role (groups
+// without a precedence rank last). When groups tied for first place have
+// different roles, there is no preferred role.
+func preferredRole(groups []userpool.SignInGroup) string {
+	var best *userpool.SignInGroup
+	role := ""
+	for i := range groups {
+		g := &groups[i]
+		if g.RoleArn == "" {
+			continue
+		}
+		switch {
+		case best == nil || ranksBefore(g, best):
+			best, role = g, g.RoleArn
+		case !ranksBefore(best, g) && g.RoleArn != role:
+			role = "" // a tie with another role
+		}
+	}
+	return role
+}
+
+// ranksBefore reports whether a has a lower precedence value than b (a
+// group without one ranks after every group with one).
+func ranksBefore(a, b *userpool.SignInGroup) bool {
+	switch {
+	case a.Precedence == nil:
+		return false
+	case b.Precedence == nil:
+		return true
+	}
+	return *a.Precedence < *b.Precedence
+}
+
+// recordEvent records a sign-in event of the user sub through the user
+// pool (AdminListUserAuthEvents). A failure to record is logged: it never
+// fails the sign-in.
+func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, sub, eventID string, response idp.EventResponseType) {
+	if sub == "" || !pool.RecordsAuthEvents {
+		return
+	}
+	if eventID == "" {
+		eventID = tokens.NewJTI()
+	}
+	challenge := idp.ChallengeResponseSuccess
+	if response == idp.EventResponseTypeFail {
+		challenge = idp.ChallengeResponseFailure
+	}
+	ev := &idp.AuthEventType{
+		EventId:       cognito.Ptr(eventID),
+		EventType:     cognito.Ptr(idp.EventTypeSignIn),
+		CreationDate:  &cognito.Timestamp{Time: s.now()},
+		EventResponse: cognito.Ptr(response),
+		EventRisk:     &idp.EventRiskType{RiskDecision: cognito.Ptr(idp.RiskDecisionTypeNoRisk), CompromisedCredentialsDetected: cognito.Ptr(false)},
+		ChallengeResponses: []idp.ChallengeResponseType{{
+			ChallengeName: cognito.Ptr(idp.ChallengeNamePassword), ChallengeResponse: cognito.Ptr(challenge),
+		}},
+	}
+	if err := s.pools.RecordAuthEvent(ctx, pool, sub, ev); err != nil {
+		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
+	}
+}

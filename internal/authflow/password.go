@@ -1,0 +1,138 @@
+package authflow
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// Messages of the exceptions a password sign-in ends with.
+const (
+	msgUserNotFound      = "User does not exist."
+	msgUserDisabled      = "User is disabled."
+	msgUserNotConfirmed  = "User is not confirmed."
+	msgResetRequired     = "Password reset required for the user"
+	msgTemporaryExpired  = "Temporary password has expired and must be reset by an administrator."
+	msgInvalidChallenge  = "Invalid challenge name."
+	userAttributesPrefix = "userAttributes."
+)
+
+// incorrect is the answer to a wrong password, and, when the client hides
+// whether users exist, to a user that does not exist.
+func incorrect() error { return cognito.NotAuthorizedException(msgIncorrectPassword) }
+
+// unknownUser is the answer to a sign-in for a user that does not exist:
+// UserNotFoundException, or with PreventUserExistenceErrors exactly the
+// wrong-password answer.
+func unknownUser(client *userpool.SignInClient) error {
+	if client.PreventUserExistenceErrors {
+		return incorrect()
+	}
+	return cognito.UserNotFoundException(msgUserNotFound)
+}
+
+// checkPassword checks a password sign-in of u (nil when the user does not
+// exist). Order matters for what a caller can learn:
+//
+//   - A user that does not exist costs a hash like any other, then gets
+//     unknownUser.
+//   - A disabled user is told so before the password is checked, unless the
+//     client hides whether users exist: then a wrong password gets the
+//     wrong-password answer, and only the right one learns of the disabled
+//     account (as Cognito documents).
+//   - A user locked out by failed attempts is refused before any hash is
+//     computed; otherwise the attempt is counted first (lockout.go).
+//
+// A wrong password is recorded as a failed sign-in event.
+func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, password string) error {
+	if u == nil {
+		s.verifyPassword(userpool.DummyPasswordHash(), password)
+		return unknownUser(f.client)
+	}
+	if !u.Enabled && !f.client.PreventUserExistenceErrors {
+		return cognito.NotAuthorizedException(msgUserDisabled)
+	}
+	if err := s.beginPasswordAttempt(ctx, f.pool.ID, u.Sub); err != nil {
+		return err
+	}
+	hash := u.PasswordHash
+	if hash == "" {
+		hash = userpool.DummyPasswordHash()
+	}
+	if !s.verifyPassword(hash, password) || u.PasswordHash == "" {
+		s.recordEvent(ctx, f.pool, u.Sub, "", idp.EventResponseTypeFail)
+		return incorrect()
+	}
+	if err := s.passwordSucceeded(ctx, f.pool.ID, u.Sub); err != nil {
+		return err
+	}
+	if !u.Enabled {
+		return cognito.NotAuthorizedException(msgUserDisabled)
+	}
+	return nil
+}
+
+// afterPassword continues a sign-in whose password (or SRP proof) was
+// right, by the user's status: tokens for a confirmed user, the
+// NEW_PASSWORD_REQUIRED challenge for one that must replace a temporary
+// password, and the exception Cognito gives for every other status.
+// given is the USERNAME the flow started with, as the pool folds it.
+func (s *Service) afterPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, given string) (*outcome, error) {
+	switch u.Status {
+	case idp.UserStatusTypeConfirmed:
+		res, err := s.signIn(ctx, f.pool, f.client, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &outcome{Result: res, Params: map[string]string{}}, nil
+	case idp.UserStatusTypeUnconfirmed:
+		return nil, cognito.UserNotConfirmedException(msgUserNotConfirmed)
+	case idp.UserStatusTypeResetRequired:
+		return nil, cognito.PasswordResetRequiredException(msgResetRequired)
+	case idp.UserStatusTypeForceChangePassword:
+		if t := u.TemporaryPasswordExpiresAt; t != nil && !s.now().Before(*t) {
+			return nil, cognito.NotAuthorizedException(msgTemporaryExpired)
+		}
+		return s.newPasswordChallenge(ctx, f, u, given)
+	}
+	return nil, incorrect()
+}
+
+// newPasswordChallenge answers with NEW_PASSWORD_REQUIRED as Cognito sends
+// it: the user's attributes as a JSON object (those the client may read)
+// and the required attributes it lacks as a JSON list of
+// "userAttributes.<name>", for the client to send back with NEW_PASSWORD.
+func (s *Service) newPasswordChallenge(ctx context.Context, f flowStart, u *userpool.SignInUser, given string) (*outcome, error) {
+	attrs, err := json.Marshal(f.client.ReadableAttributes(u))
+	if err != nil {
+		return nil, internal(err)
+	}
+	required := []string{}
+	for _, name := range f.pool.RequiredAttributes(u) {
+		required = append(required, userAttributesPrefix+name)
+	}
+	req, err := json.Marshal(required)
+	if err != nil {
+		return nil, internal(err)
+	}
+	st := &flowState{
+		Pool: f.pool.ID, Client: f.client.ClientID, Flow: f.flow, Admin: f.admin,
+		Challenge: idp.ChallengeNameTypeNewPasswordRequired, Sub: u.Sub, Username: u.Username, Given: given,
+	}
+	session, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSession)
+	if err != nil {
+		return nil, err
+	}
+	return &outcome{
+		Challenge: idp.ChallengeNameTypeNewPasswordRequired,
+		Session:   session,
+		Params: map[string]string{
+			"USER_ID_FOR_SRP":    u.Username,
+			"userAttributes":     string(attrs),
+			"requiredAttributes": string(req),
+		},
+	}, nil
+}

@@ -1,0 +1,207 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// Messages of the NotAuthorizedException for a refresh token that cannot
+// refresh.
+const (
+	msgInvalidRefreshToken = "Invalid Refresh Token."
+	msgRefreshExpired      = "Refresh Token has expired"
+	msgRefreshRevoked      = "Refresh Token has been revoked"
+	msgRefreshReused       = "Refresh Token has been used already and is no longer valid."
+	msgRotationOn          = "Refresh token rotation is enabled for this app client; refresh tokens with GetTokensFromRefreshToken."
+)
+
+// initiateRefresh runs REFRESH_TOKEN_AUTH (and its other name
+// REFRESH_TOKEN): new access and ID tokens for a refresh token, and no new
+// refresh token. A client with refresh-token rotation refreshes only with
+// GetTokensFromRefreshToken, as Cognito documents.
+func (s *Service) initiateRefresh(ctx context.Context, f flowStart, params map[string]string) (*outcome, error) {
+	token := params["REFRESH_TOKEN"]
+	if token == "" {
+		return nil, missing("REFRESH_TOKEN")
+	}
+	if f.client.RefreshTokenRotation {
+		return nil, cognito.InvalidParameterException(msgRotationOn)
+	}
+	hash := params["SECRET_HASH"]
+	if f.client.HasSecret && hash == "" {
+		return nil, checkSecretHash(f.client, hash)
+	}
+	res, err := s.refresh(ctx, f.pool, f.client, token, false, func(u *userpool.SignInUser) error {
+		// Clients make the SECRET_HASH of a refresh with the name they
+		// know: the USERNAME they send, the internal username or the sub.
+		return checkSecretHash(f.client, hash, params["USERNAME"], u.Username, u.Sub)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &outcome{Result: res, Params: map[string]string{}}, nil
+}
+
+// GetTokensFromRefreshToken refreshes tokens for an app client. With
+// refresh-token rotation on, it also issues a new refresh token and retires
+// the one given: that one keeps working for the client's
+// RetryGracePeriodSeconds (a retry that lost the answer gets fresh tokens
+// again), and using it after that is taken as a stolen token: the whole
+// family, every token descended from the same sign-in, is revoked, and the
+// answer is RefreshTokenReuseException.
+func (s *Service) GetTokensFromRefreshToken(ctx context.Context, c userpool.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
+	pool, client, err := s.pools.SignInClient(ctx, c, "", cognito.Deref(in.ClientId))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkClientSecret(client, cognito.Deref(in.ClientSecret), cognito.NotAuthorizedException); err != nil {
+		return nil, err
+	}
+	res, err := s.refresh(ctx, pool, client, cognito.Deref(in.RefreshToken), client.RefreshTokenRotation, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &idp.GetTokensFromRefreshTokenResponse{AuthenticationResult: res}, nil
+}
+
+// checkClientSecret checks the ClientSecret of a request to a confidential
+// client, in constant time; exception is the exception type the operation
+// answers with.
+func checkClientSecret(client *userpool.SignInClient, secret string, exception func(string) *cognito.Error) error {
+	if !client.HasSecret {
+		return nil
+	}
+	if secret == "" {
+		return exception(fmt.Sprintf("Client %s is configured with secret but secret was not received", client.ClientID))
+	}
+	if !client.CheckClientSecret(secret) {
+		return exception("Unable to verify secret for client " + client.ClientID)
+	}
+	return nil
+}
+
+// refresh mints new access and ID tokens from a refresh token, in the
+// token's family: same origin_jti, auth_time and event_id, with the user's
+// current groups and attributes. checkSecret, when not nil, checks the
+// request's SECRET_HASH once the user is known. With rotate, the token is
+// retired and a new one issued (see GetTokensFromRefreshToken).
+func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, checkSecret func(*userpool.SignInUser) error) (*idp.AuthenticationResultType, error) {
+	hash := refreshHash(token)
+	it, err := s.store.GetItem(ctx, kindRefreshToken, refreshID(pool.ID, hash))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, cognito.NotAuthorizedException(msgInvalidRefreshToken)
+	}
+	if err != nil {
+		return nil, internal(fmt.Errorf("get refresh token: %w", err))
+	}
+	rec, err := decodeRefresh(it)
+	if err != nil {
+		return nil, internal(err)
+	}
+	if rec.Client != client.ClientID {
+		return nil, cognito.NotAuthorizedException(msgInvalidRefreshToken)
+	}
+	u, err := s.pools.UserBySub(ctx, pool, rec.Sub)
+	if err != nil {
+		return nil, err
+	}
+	if checkSecret != nil {
+		if err := checkSecret(u); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	if !now.Before(rec.ExpiresAt) {
+		return nil, cognito.NotAuthorizedException(msgRefreshExpired)
+	}
+	if !u.Enabled {
+		// AdminDisableUser revokes the user's tokens on Cognito; a token
+		// that finds its user disabled does it here, for every session.
+		if err := s.revokeUser(ctx, pool.ID, u.Sub); err != nil {
+			return nil, err
+		}
+		return nil, cognito.NotAuthorizedException(msgRefreshRevoked)
+	}
+
+	var fam *familyRecord
+	var newToken string
+	reused := false
+	err = s.runTx(ctx, func(tx storage.Tx) error {
+		fam, newToken, reused = nil, "", false
+		famIt, err := tx.GetItem(ctx, kindTokenFamily, familyID(pool.ID, rec.Family))
+		if errors.Is(err, storage.ErrNotFound) {
+			return cognito.NotAuthorizedException(msgRefreshRevoked)
+		}
+		if err != nil {
+			return fmt.Errorf("get token family: %w", err)
+		}
+		if fam, err = decodeFamily(famIt); err != nil {
+			return err
+		}
+		cur, err := tx.GetItem(ctx, kindRefreshToken, it.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return cognito.NotAuthorizedException(msgRefreshRevoked)
+		}
+		if err != nil {
+			return fmt.Errorf("get refresh token: %w", err)
+		}
+		r, err := decodeRefresh(cur)
+		if err != nil {
+			return err
+		}
+		if r.RotatedAt != nil && now.Sub(*r.RotatedAt) > client.RetryGracePeriod {
+			reused = true
+			return deleteFamily(ctx, tx, famIt)
+		}
+		if !rotate {
+			return nil
+		}
+		if r.RotatedAt == nil {
+			r.RotatedAt = &now
+			upd, err := refreshItem(pool.ID, hash, r, cur.Version)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpdateItem(ctx, upd); err != nil {
+				return fmt.Errorf("retire refresh token: %w", err)
+			}
+		}
+		newToken = newRefreshToken()
+		next := &refreshRecord{Family: r.Family, Client: client.ClientID, Sub: u.Sub, IssuedAt: now, ExpiresAt: now.Add(client.RefreshTokenValidity)}
+		nextIt, err := refreshItem(pool.ID, refreshHash(newToken), next, 0)
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateItem(ctx, nextIt); err != nil {
+			return fmt.Errorf("create refresh token: %w", err)
+		}
+		if next.ExpiresAt.After(fam.ExpiresAt) {
+			fam.ExpiresAt = next.ExpiresAt
+			upd, err := familyItem(pool.ID, r.Family, fam, famIt.Version)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpdateItem(ctx, upd); err != nil {
+				return fmt.Errorf("extend token family: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused {
+		return nil, cognito.RefreshTokenReuseException(msgRefreshReused)
+	}
+	access, id, err := s.mint(ctx, pool, client, u, rec.Family, fam)
+	if err != nil {
+		return nil, err
+	}
+	return s.result(client, access, id, newToken), nil
+}

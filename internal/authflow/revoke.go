@@ -1,0 +1,195 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// Messages of the exceptions token revocation and access-token
+// authentication answer with.
+const (
+	msgAccessRevoked   = "Access Token has been revoked"
+	msgInvalidAccess   = "Invalid Access Token"
+	msgMissingScope    = "Access Token does not have required scopes"
+	msgRevocationOff   = "Token revocation isn't enabled for this app client."
+	msgNotRefreshToken = "Only refresh tokens can be revoked."
+	msgInvalidClient   = "Invalid client"
+)
+
+// RevokeToken revokes a refresh token and every token minted from it: its
+// whole family, which holds the access and ID tokens with its origin_jti
+// (and, under rotation, the refresh tokens that replaced it). The user's
+// other sessions stay signed in. A token that is unknown, expired or
+// already revoked is accepted without effect (RFC 7009, section 2.2).
+func (s *Service) RevokeToken(ctx context.Context, c userpool.Caller, in *idp.RevokeTokenRequest) (*idp.RevokeTokenResponse, error) {
+	pool, client, err := s.pools.SignInClient(ctx, c, "", cognito.Deref(in.ClientId))
+	if errors.Is(err, cognito.ResourceNotFoundException("")) {
+		return nil, cognito.UnauthorizedException(msgInvalidClient).WithCause(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !client.TokenRevocation {
+		return nil, cognito.UnsupportedOperationException(msgRevocationOff)
+	}
+	if err := checkClientSecret(client, cognito.Deref(in.ClientSecret), cognito.UnauthorizedException); err != nil {
+		return nil, err
+	}
+	token := cognito.Deref(in.Token)
+	if strings.Count(token, ".") == 2 {
+		// A JWT: an access or ID token, which are revoked through the
+		// refresh token they came from.
+		return nil, cognito.UnsupportedTokenTypeException(msgNotRefreshToken)
+	}
+	err = s.runTx(ctx, func(tx storage.Tx) error {
+		it, err := tx.GetItem(ctx, kindRefreshToken, refreshID(pool.ID, refreshHash(token)))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("get refresh token: %w", err)
+		}
+		rec, err := decodeRefresh(it)
+		if err != nil {
+			return err
+		}
+		if rec.Client != client.ClientID {
+			return nil
+		}
+		fam, err := tx.GetItem(ctx, kindTokenFamily, familyID(pool.ID, rec.Family))
+		if errors.Is(err, storage.ErrNotFound) {
+			return tx.DeleteItem(ctx, kindRefreshToken, it.ID, it.Version)
+		}
+		if err != nil {
+			return fmt.Errorf("get token family: %w", err)
+		}
+		return deleteFamily(ctx, tx, fam)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &idp.RevokeTokenResponse{}, nil
+}
+
+// GlobalSignOut signs the caller out of every session: all of its refresh
+// tokens, and the access and ID tokens minted from them, are revoked.
+func (s *Service) GlobalSignOut(ctx context.Context, c userpool.Caller, in *idp.GlobalSignOutRequest) (*idp.GlobalSignOutResponse, error) {
+	g := c.Access
+	if g == nil {
+		return nil, cognito.NotAuthorizedException(msgInvalidAccess)
+	}
+	if !hasScope(g.Scopes, tokens.DefaultScope) {
+		return nil, cognito.NotAuthorizedException(msgMissingScope)
+	}
+	if err := s.revokeUser(ctx, g.PoolID, g.Sub); err != nil {
+		return nil, err
+	}
+	return &idp.GlobalSignOutResponse{}, nil
+}
+
+// AdminUserGlobalSignOut signs a user out of every session, as an
+// administrator.
+func (s *Service) AdminUserGlobalSignOut(ctx context.Context, c userpool.Caller, in *idp.AdminUserGlobalSignOutRequest) (*idp.AdminUserGlobalSignOutResponse, error) {
+	pool, err := s.pools.SignInPool(ctx, c, cognito.Deref(in.UserPoolId))
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.pools.LookupUser(ctx, pool, cognito.Deref(in.Username))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.revokeUser(ctx, pool.ID, u.Sub); err != nil {
+		return nil, err
+	}
+	return &idp.AdminUserGlobalSignOutResponse{}, nil
+}
+
+func hasScope(scopes []string, want string) bool {
+	for _, sc := range scopes {
+		if sc == want {
+			return true
+		}
+	}
+	return false
+}
+
+// revokeUser deletes every token family of the user sub, one transaction
+// per family.
+func (s *Service) revokeUser(ctx context.Context, pool, sub string) error {
+	for {
+		entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kindTokenFamily, Prefix: familiesOfPrefix(pool, sub), Limit: 100})
+		if err != nil {
+			return internal(fmt.Errorf("list token families: %w", err))
+		}
+		for _, e := range entries {
+			err := s.runTx(ctx, func(tx storage.Tx) error {
+				it, err := tx.GetItem(ctx, kindTokenFamily, e.Item.ID)
+				if errors.Is(err, storage.ErrNotFound) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("get token family: %w", err)
+				}
+				return deleteFamily(ctx, tx, it)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if len(entries) < 100 {
+			return nil
+		}
+	}
+}
+
+// AuthenticateAccessToken establishes who calls an access-token operation
+// (GetUser, GlobalSignOut, …): the token must verify (signature, issuer,
+// token_use, expiry; tokens.VerifyAccessToken), its family must not be
+// revoked (RevokeToken, GlobalSignOut: refused from the very next request
+// with "Access Token has been revoked"), and its user must still exist
+// (UserNotFoundException) and be enabled (disabling a user revokes its
+// tokens, as AdminDisableUser does on Cognito).
+func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*userpool.AccessGrant, error) {
+	claims, err := s.tokens.VerifyAccessToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if claims.OriginJTI != "" {
+		_, err := s.store.GetItem(ctx, kindTokenFamily, familyID(claims.PoolID, claims.OriginJTI))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, cognito.NotAuthorizedException(msgAccessRevoked)
+		}
+		if err != nil {
+			return nil, internal(fmt.Errorf("get token family: %w", err))
+		}
+	}
+	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(claims.PoolID)}, claims.PoolID)
+	if errors.Is(err, cognito.ResourceNotFoundException("")) {
+		return nil, cognito.NotAuthorizedException(msgInvalidAccess).WithCause(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.pools.UserBySub(ctx, pool, claims.Sub)
+	if err != nil {
+		return nil, err
+	}
+	if !u.Enabled {
+		if err := s.revokeUser(ctx, pool.ID, u.Sub); err != nil {
+			return nil, err
+		}
+		return nil, cognito.NotAuthorizedException(msgAccessRevoked)
+	}
+	return &userpool.AccessGrant{
+		PoolID: claims.PoolID, ClientID: claims.ClientID, Sub: claims.Sub, Username: claims.Username,
+		Scopes: claims.Scopes, JTI: claims.JTI, OriginJTI: claims.OriginJTI,
+	}, nil
+}

@@ -1,0 +1,177 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// Item kinds the engine stores. They are the names internal/userpool lists
+// among a pool's kinds, so that DeleteUserPool removes them with the pool.
+const (
+	// kindAuthSession holds the single-use marker of each open flow step
+	// (ID "<pool>/<state ID>") and each user's failed-password counter
+	// (ID "<pool>/lockout/<sub>").
+	kindAuthSession = "auth_session"
+	// kindTokenFamily is one sign-in session: the refresh tokens, and the
+	// access and ID tokens minted from them, that share an origin_jti (ID
+	// "<pool>/<origin_jti>").
+	kindTokenFamily = "token_family"
+	// kindRefreshToken is one refresh token, stored by the hex SHA-256 of
+	// the token (ID "<pool>/<hash>"); the token itself is never stored.
+	kindRefreshToken = "refresh_token"
+)
+
+// Key labels: each use of the master key gets its own subkey
+// (seal.DeriveKey), so a value made for one use is worthless for another.
+const (
+	// KeyLabelSRPVerifier is the label of the key that seals SRP
+	// verifiers; SRPVerifierSealer takes a sealer keyed with it.
+	KeyLabelSRPVerifier = "srp-verifier"
+	keyLabelFlowState   = "authflow-state"
+	keyLabelFakeSRP     = "authflow-fake-srp"
+)
+
+// Options configures a Service.
+type Options struct {
+	// Pools is the user-pool engine: pools, clients and users.
+	Pools *userpool.Service
+	// Tokens mints and verifies ID and access tokens.
+	Tokens *tokens.Service
+	// Store keeps flow state markers, lockout counters and refresh tokens.
+	Store interface {
+		storage.ItemReader
+		storage.Transactor
+	}
+	// Key is the master encryption key (seal.KeySize bytes), the one the
+	// user-pool service's SRP verifiers are sealed under: the engine
+	// derives its subkeys from it. Every node serving the store needs the
+	// same key.
+	Key []byte
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives engine logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Service runs sign-in flows, refreshes and revokes tokens, and
+// authenticates access tokens for the API edge. It is safe for concurrent
+// use.
+type Service struct {
+	pools  *userpool.Service
+	tokens *tokens.Service
+	store  interface {
+		storage.ItemReader
+		storage.Transactor
+	}
+	// state seals Session strings and SECRET_BLOCKs; verifiers opens SRP
+	// verifiers; fakeKey derives the stable salt of users that do not
+	// exist.
+	state     *seal.Sealer
+	verifiers *seal.Sealer
+	fakeKey   []byte
+	clock     func() time.Time
+	log       *slog.Logger
+
+	// verifyPassword checks a password against a stored hash; it is
+	// userpool.VerifyPassword, and tests count hash evaluations through it.
+	verifyPassword func(hash, password string) bool
+}
+
+// New returns a Service, or an error when opts are unusable.
+func New(opts Options) (*Service, error) {
+	switch {
+	case opts.Pools == nil:
+		return nil, errors.New("authflow: no user-pool service")
+	case opts.Tokens == nil:
+		return nil, errors.New("authflow: no token service")
+	case opts.Store == nil:
+		return nil, errors.New("authflow: no store")
+	case len(opts.Key) != seal.KeySize:
+		return nil, fmt.Errorf("authflow: key is %d bytes, want %d", len(opts.Key), seal.KeySize)
+	}
+	state, err := seal.New(seal.DeriveKey(opts.Key, keyLabelFlowState))
+	if err != nil {
+		return nil, fmt.Errorf("authflow: %w", err)
+	}
+	verifiers, err := seal.New(seal.DeriveKey(opts.Key, KeyLabelSRPVerifier))
+	if err != nil {
+		return nil, fmt.Errorf("authflow: %w", err)
+	}
+	s := &Service{
+		pools: opts.Pools, tokens: opts.Tokens, store: opts.Store,
+		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
+		clock: opts.Clock, log: opts.Logger, verifyPassword: userpool.VerifyPassword,
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// NewSRPVerifierSealer returns the sealer SRPVerifierSealer takes for the
+// master key: the user-pool service seals verifiers with it, and New opens
+// them with the same derived key.
+func NewSRPVerifierSealer(key []byte) (*seal.Sealer, error) {
+	if len(key) != seal.KeySize {
+		return nil, fmt.Errorf("authflow: key is %d bytes, want %d", len(key), seal.KeySize)
+	}
+	return seal.New(seal.DeriveKey(key, KeyLabelSRPVerifier))
+}
+
+// now returns the current time truncated to milliseconds, the precision
+// the stores keep.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
+
+// internal wraps an unexpected error as InternalErrorException; the cause
+// is logged by the edge and never sent.
+func internal(err error) error {
+	var ce *cognito.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return cognito.InternalErrorException("Internal error").WithCause(err)
+}
+
+// runTx runs fn in one transaction, retrying it when it loses a race, and
+// turns any error that is not a Cognito exception into
+// InternalErrorException.
+func (s *Service) runTx(ctx context.Context, fn func(tx storage.Tx) error) error {
+	var err error
+	for range maxTxAttempts {
+		err = s.store.Tx(ctx, fn)
+		if !errors.Is(err, storage.ErrConflict) && !errors.Is(err, errRetry) {
+			break
+		}
+		if ctx.Err() != nil {
+			return internal(ctx.Err())
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, storage.ErrConflict) || errors.Is(err, errRetry) {
+		return cognito.ConcurrentModificationException("The resource was modified by another request. Try again.").WithCause(err)
+	}
+	return internal(err)
+}
+
+// maxTxAttempts bounds runTx's retries. Many concurrent sign-ins of one
+// user race to create the same lockout record; every loser retries once
+// and then queues on the record's row lock, so a few attempts suffice.
+const maxTxAttempts = 10
+
+// errRetry asks runTx to run the transaction again: a record another
+// transaction created after this one looked for it.
+var errRetry = errors.New("authflow: retry transaction")

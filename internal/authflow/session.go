@@ -1,0 +1,225 @@
+package authflow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// flowState is where a flow stands between two calls: what the next
+// RespondToAuthChallenge answers and for whom. It travels sealed (AEAD) in
+// the Session, or for PASSWORD_VERIFIER in the SECRET_BLOCK, which clients
+// echo as PASSWORD_CLAIM_SECRET_BLOCK, so the client can neither read nor
+// change it. A marker item (kind auth_session, ID "<pool>/<ID>") makes it
+// single-use: answering deletes the marker, and a state whose marker is
+// gone has been used.
+//
+// JSON names are part of the sealed format; a version bump makes earlier
+// states unreadable, which only costs the flows open at the upgrade.
+type flowState struct {
+	V int `json:"v"`
+	// ID names the marker item.
+	ID string `json:"id"`
+	// Pool and Client are where the flow runs; answering with another
+	// client is refused.
+	Pool   string `json:"pool"`
+	Client string `json:"client"`
+	// Flow is the AuthFlow that started the flow; Admin is true when
+	// AdminInitiateAuth started it.
+	Flow  idp.AuthFlowType `json:"flow"`
+	Admin bool             `json:"admin,omitempty"`
+	// Challenge is the challenge the next call answers.
+	Challenge idp.ChallengeNameType `json:"challenge"`
+	// Sub and Username identify the user (Username is the internal
+	// username). Given is the USERNAME the client started with, as the pool
+	// folds it. Fake marks a flow for a user that does not exist, run to
+	// its end so that the answers do not tell (PreventUserExistenceErrors):
+	// Sub is then empty and Username a stable stand-in.
+	Sub      string `json:"sub,omitempty"`
+	Username string `json:"username"`
+	Given    string `json:"given,omitempty"`
+	Fake     bool   `json:"fake,omitempty"`
+	// NoVerifier marks a real user without an SRP verifier, whose proof
+	// cannot pass (and does not count toward its lockout).
+	NoVerifier bool `json:"no_verifier,omitempty"`
+	// SRPSecret is the server's SRP private exponent b, and SRPA the
+	// client's public value A (PASSWORD_VERIFIER).
+	SRPSecret []byte `json:"srp_b,omitempty"`
+	SRPA      string `json:"srp_a,omitempty"`
+	// IssuedAt and ExpiresAt bound the state's life: the client's
+	// AuthSessionValidity.
+	IssuedAt  time.Time `json:"iat"`
+	ExpiresAt time.Time `json:"exp"`
+}
+
+// flowStateVersion is flowState.V.
+const flowStateVersion = 1
+
+// Purposes the flow state is sealed for: a Session does not open as a
+// SECRET_BLOCK, nor the reverse.
+const (
+	purposeSession     = "authflow-session"
+	purposeSecretBlock = "authflow-srp-secret-block"
+)
+
+// Messages of the NotAuthorizedException for a Session (or SECRET_BLOCK)
+// that cannot advance a flow.
+const (
+	msgInvalidSession = "Invalid session for the user."
+	msgSessionUsed    = "Invalid session for the user, session can only be used once."
+	msgSessionExpired = "Invalid session for the user, session is expired."
+)
+
+// sessionMarker is the Data of a state's marker item.
+type sessionMarker struct {
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// expiringIndex is the index prefix, within a kind, of items that expire:
+// each such item carries "expiring/<expiry in ms, 16 hex digits>", so a
+// scan of the prefix finds the oldest first and sweepExpired can remove
+// what has expired without a table scan.
+const expiringIndex = "expiring/"
+
+func expiringKey(t time.Time) string {
+	ms := max(t.UnixMilli(), 0)
+	return fmt.Sprintf("%s%016x", expiringIndex, uint64(ms))
+}
+
+// newStateID returns 128 random bits in hex.
+func newStateID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// markerID is the item ID of a state's marker.
+func markerID(pool, id string) string { return pool + "/" + id }
+
+// openFlow starts a step: it stores st's marker and returns st sealed for
+// purpose. st.ID, IssuedAt and ExpiresAt are set here.
+func (s *Service) openFlow(ctx context.Context, st *flowState, validity time.Duration, purpose string) (string, error) {
+	now := s.now()
+	st.V, st.ID, st.IssuedAt, st.ExpiresAt = flowStateVersion, newStateID(), now, now.Add(validity)
+	data, err := json.Marshal(sessionMarker{ExpiresAt: st.ExpiresAt})
+	if err != nil {
+		return "", internal(err)
+	}
+	it := &storage.Item{
+		Kind: kindAuthSession, ID: markerID(st.Pool, st.ID), Pool: st.Pool, Data: data,
+		Index: []string{expiringKey(st.ExpiresAt)}, CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.runTx(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateItem(ctx, it); err != nil {
+			return fmt.Errorf("store flow state marker: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	s.sweepExpired(ctx, kindAuthSession)
+	return s.sealState(st, purpose)
+}
+
+func (s *Service) sealState(st *flowState, purpose string) (string, error) {
+	plain, err := json.Marshal(st)
+	if err != nil {
+		return "", internal(fmt.Errorf("encode flow state: %w", err))
+	}
+	return s.state.SealString(purpose, plain), nil
+}
+
+// readFlow opens a sealed state for the client's pool and client and checks
+// that it has not expired. It does not use the state up: useFlow does, in
+// the transaction that acts on it.
+func (s *Service) readFlow(sealed, purpose, pool, client string) (*flowState, error) {
+	plain, err := s.state.OpenString(purpose, sealed)
+	if err != nil {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession).WithCause(err)
+	}
+	var st flowState
+	if err := json.Unmarshal(plain, &st); err != nil || st.V != flowStateVersion {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession).WithCause(fmt.Errorf("decode flow state: %v", err))
+	}
+	if st.Pool != pool || st.Client != client {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession).WithCause(errors.New("flow state of another client"))
+	}
+	if !s.now().Before(st.ExpiresAt) {
+		return nil, cognito.NotAuthorizedException(msgSessionExpired)
+	}
+	return &st, nil
+}
+
+// useFlow uses st up inside tx: it deletes st's marker, or reports that the
+// state was used already.
+func useFlow(ctx context.Context, tx storage.Tx, st *flowState) error {
+	it, err := tx.GetItem(ctx, kindAuthSession, markerID(st.Pool, st.ID))
+	if errors.Is(err, storage.ErrNotFound) {
+		return cognito.NotAuthorizedException(msgSessionUsed)
+	}
+	if err != nil {
+		return fmt.Errorf("get flow state marker: %w", err)
+	}
+	if err := tx.DeleteItem(ctx, kindAuthSession, it.ID, it.Version); err != nil {
+		return fmt.Errorf("delete flow state marker: %w", err)
+	}
+	return nil
+}
+
+// useFlowNow uses st up in a transaction of its own.
+func (s *Service) useFlowNow(ctx context.Context, st *flowState) error {
+	return s.runTx(ctx, func(tx storage.Tx) error { return useFlow(ctx, tx, st) })
+}
+
+// sweepBatch is how many expired items one sweep removes at most: a bounded
+// cost on the request that runs it.
+const sweepBatch = 8
+
+// sweepExpired removes up to sweepBatch items of kind whose expiring index
+// entry lies in the past: markers of flows nobody finished, and token
+// families whose refresh tokens have all expired. Failures are logged and
+// otherwise ignored; a later sweep tries again.
+func (s *Service) sweepExpired(ctx context.Context, kind string) {
+	entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kind, Prefix: expiringIndex, Limit: sweepBatch})
+	if err != nil {
+		s.log.Warn("sweep expired items", "kind", kind, "err", err)
+		return
+	}
+	limit := expiringKey(s.now())
+	for _, e := range entries {
+		if e.Key >= limit {
+			break
+		}
+		err := s.runTx(ctx, func(tx storage.Tx) error {
+			it, err := tx.GetItem(ctx, kind, e.Item.ID)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if kind == kindTokenFamily {
+				return deleteFamily(ctx, tx, it)
+			}
+			return tx.DeleteItem(ctx, kind, it.ID, it.Version)
+		})
+		if err != nil {
+			s.log.Warn("sweep expired item", "kind", kind, "id", e.Item.ID, "err", err)
+		}
+	}
+}
+
+// sessionValidity clamps a client's AuthSessionValidity to what Cognito
+// allows (3 to 15 minutes).
+func sessionValidity(d time.Duration) time.Duration {
+	return min(max(d, 3*time.Minute), 15*time.Minute)
+}

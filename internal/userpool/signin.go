@@ -1,0 +1,491 @@
+package userpool
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// This file is the sign-in engine's (internal/authflow) view of pools, app
+// clients and users: what a flow reads to decide, and the few writes it
+// makes through the user pool (a new password, an authentication event).
+// Everything else stays unexported; the engine never sees a userRecord.
+
+// SignInPool is a user pool as a sign-in flow sees it.
+type SignInPool struct {
+	// ID is the pool ID; Region is the region it lives in.
+	ID, Region string
+	// Name is the part of the ID after the underscore, which SRP hashes
+	// into every password.
+	Name string
+	// FirstAuthFactors are the factors choice-based sign-in (USER_AUTH)
+	// offers: the pool's SignInPolicy, or PASSWORD without one.
+	FirstAuthFactors []idp.AuthFactorType
+	// RecordsAuthEvents tells whether threat protection is on, which
+	// records authentication events (AdminListUserAuthEvents).
+	RecordsAuthEvents bool
+	// UsernameAttributes tells whether users sign in with an email address
+	// or phone number in place of a username (their internal username is
+	// then a UUID).
+	UsernameAttributes bool
+
+	p *idp.UserPoolType
+}
+
+// FoldUsername returns name as the pool compares usernames: lower-cased
+// when usernames are case-insensitive.
+func (p *SignInPool) FoldUsername(name string) string { return foldName(p.p, name) }
+
+// RequiredAttributes returns, in schema order, the required attributes
+// (other than sub) that u lacks: what NEW_PASSWORD_REQUIRED asks for.
+func (p *SignInPool) RequiredAttributes(u *SignInUser) []string {
+	var out []string
+	for _, a := range p.p.SchemaAttributes {
+		name := cognito.Deref(a.Name)
+		if name != "sub" && cognito.Deref(a.Required) && u.Attributes[name] == "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// signInPool describes p for sign-in.
+func signInPool(p *idp.UserPoolType) *SignInPool {
+	id := cognito.Deref(p.Id)
+	_, name, _ := strings.Cut(id, "_")
+	out := &SignInPool{
+		ID: id, Region: cognito.RegionOfPoolID(id), Name: name,
+		FirstAuthFactors:   []idp.AuthFactorType{idp.AuthFactorTypePassword},
+		RecordsAuthEvents:  threatProtectionOn(p),
+		UsernameAttributes: len(p.UsernameAttributes) > 0,
+		p:                  p,
+	}
+	if p.Policies != nil && p.Policies.SignInPolicy != nil && len(p.Policies.SignInPolicy.AllowedFirstAuthFactors) > 0 {
+		out.FirstAuthFactors = slices.Clone(p.Policies.SignInPolicy.AllowedFirstAuthFactors)
+	}
+	return out
+}
+
+// SignInPool returns the pool poolID as sign-in sees it, or
+// ResourceNotFoundException when the caller's region has no such pool.
+func (s *Service) SignInPool(ctx context.Context, c Caller, poolID string) (*SignInPool, error) {
+	_, p, err := s.loadPool(ctx, c, poolID)
+	if err != nil {
+		return nil, err
+	}
+	return signInPool(p), nil
+}
+
+// SignInClient is an app client as a sign-in flow sees it.
+type SignInClient struct {
+	PoolID, ClientID string
+	// HasSecret tells whether the client is confidential: every sign-in
+	// request then carries a SECRET_HASH or the client secret.
+	HasSecret bool
+	// PreventUserExistenceErrors is true when the client hides whether a
+	// user exists (PreventUserExistenceErrors ENABLED).
+	PreventUserExistenceErrors bool
+	// TokenRevocation is EnableTokenRevocation.
+	TokenRevocation bool
+	// RefreshTokenRotation is true when GetTokensFromRefreshToken issues a
+	// new refresh token each time; RetryGracePeriod is how long the token
+	// it replaced keeps working.
+	RefreshTokenRotation bool
+	RetryGracePeriod     time.Duration
+	// AuthSessionValidity is how long a Session (and SECRET_BLOCK) lasts.
+	AuthSessionValidity time.Duration
+	// AccessTokenValidity, IDTokenValidity and RefreshTokenValidity are the
+	// token lifetimes.
+	AccessTokenValidity, IDTokenValidity, RefreshTokenValidity time.Duration
+
+	rec *clientRecord
+}
+
+// AllowsAuthFlow reports whether the client's ExplicitAuthFlows permit an
+// InitiateAuth or AdminInitiateAuth AuthFlow.
+func (c *SignInClient) AllowsAuthFlow(flow idp.AuthFlowType) bool { return c.rec.allowsAuthFlow(flow) }
+
+// CheckSecretHash reports, in constant time, whether secretHash is the
+// SECRET_HASH of username made with one of the client's secrets.
+func (c *SignInClient) CheckSecretHash(username, secretHash string) bool {
+	return checkSecretHash(c.rec, username, secretHash)
+}
+
+// CheckClientSecret reports, in constant time, whether secret is one of
+// the client's secrets.
+func (c *SignInClient) CheckClientSecret(secret string) bool { return checkClientSecret(c.rec, secret) }
+
+// ReadableAttributes returns the attributes of u the client may read, as
+// stored (strings): those in its ReadAttributes, or every attribute but the
+// developer-only ones when it lists none. sub is not among them.
+func (c *SignInClient) ReadableAttributes(u *SignInUser) map[string]string {
+	read := c.rec.Client.ReadAttributes
+	out := make(map[string]string, len(u.Attributes))
+	for name, v := range u.Attributes {
+		if name == "sub" || strings.HasPrefix(name, "dev:") {
+			continue
+		}
+		if read != nil && !slices.Contains(read, name) {
+			continue
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// CanWriteAttribute reports whether the client may set attribute name:
+// it is in its WriteAttributes, or it lists none.
+func (c *SignInClient) CanWriteAttribute(name string) bool {
+	w := c.rec.Client.WriteAttributes
+	return w == nil || slices.Contains(w, name)
+}
+
+// signInClient describes rec for sign-in.
+func signInClient(rec *clientRecord) *SignInClient {
+	c := &rec.Client
+	access, id, refresh := rec.tokenValidity()
+	out := &SignInClient{
+		PoolID: cognito.Deref(c.UserPoolId), ClientID: cognito.Deref(c.ClientId),
+		HasSecret:                  len(rec.Secrets) > 0,
+		PreventUserExistenceErrors: cognito.Deref(c.PreventUserExistenceErrors) == idp.PreventUserExistenceErrorTypesEnabled,
+		TokenRevocation:            c.EnableTokenRevocation == nil || *c.EnableTokenRevocation,
+		AuthSessionValidity:        time.Duration(defaultAuthSessionValidity) * time.Minute,
+		AccessTokenValidity:        access, IDTokenValidity: id, RefreshTokenValidity: refresh,
+		rec: rec,
+	}
+	if v := cognito.Deref(c.AuthSessionValidity); v > 0 {
+		out.AuthSessionValidity = time.Duration(v) * time.Minute
+	}
+	if r := c.RefreshTokenRotation; r != nil && cognito.Deref(r.Feature) == idp.FeatureTypeEnabled {
+		out.RefreshTokenRotation = true
+		out.RetryGracePeriod = time.Duration(cognito.Deref(r.RetryGracePeriodSeconds)) * time.Second
+	}
+	return out
+}
+
+// SignInClient returns the app client clientID and its pool as sign-in
+// sees them. poolID, when not empty, is the pool the request names
+// (AdminInitiateAuth), which the client must belong to. A caller without a
+// region (an unsigned request that names only a client) accepts the
+// client's pool wherever it lives; one with a region sees only its pools.
+// A missing client is ResourceNotFoundException.
+func (s *Service) SignInClient(ctx context.Context, c Caller, poolID, clientID string) (*SignInPool, *SignInClient, error) {
+	it, err := s.store.GetItem(ctx, kindClient, clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, clientNotFound(clientID)
+	}
+	if err != nil {
+		return nil, nil, internal(fmt.Errorf("get client %q: %w", clientID, err))
+	}
+	region := cognito.RegionOfPoolID(it.Pool)
+	if (c.Region != "" && region != c.Region) || (poolID != "" && it.Pool != poolID) {
+		return nil, nil, clientNotFound(clientID)
+	}
+	rec, err := decodeClient(it)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, p, err := s.loadPool(ctx, Caller{Region: region}, it.Pool)
+	if err != nil {
+		return nil, nil, err
+	}
+	return signInPool(p), signInClient(rec), nil
+}
+
+// SignInUser is a user as a sign-in flow sees it: a copy, so changing it
+// changes nothing stored.
+type SignInUser struct {
+	Sub string
+	// Username is the internal username, the USER_ID_FOR_SRP of SRP and
+	// the username claim of tokens.
+	Username string
+	Status   idp.UserStatusType
+	Enabled  bool
+	// PasswordHash is the PHC argon2id hash of the password ("" for none);
+	// check it with VerifyPassword.
+	PasswordHash string
+	// SRPVerifier is the encrypted SRP verifier ("" for none).
+	SRPVerifier string
+	// TemporaryPasswordExpiresAt is set while the user must replace a
+	// temporary password.
+	TemporaryPasswordExpiresAt *time.Time
+	// Attributes are the user's attributes by name, sub excluded.
+	Attributes map[string]string
+}
+
+func signInUser(u *userRecord) *SignInUser {
+	out := &SignInUser{
+		Sub: u.Sub, Username: u.Username, Status: u.Status, Enabled: u.Enabled,
+		PasswordHash: u.PasswordHash, SRPVerifier: u.SRPVerifier,
+		Attributes: make(map[string]string, len(u.Attributes)),
+	}
+	if t := u.TemporaryPasswordExpiresAt; t != nil {
+		c := *t
+		out.TemporaryPasswordExpiresAt = &c
+	}
+	for k, v := range u.Attributes {
+		if k != "sub" {
+			out.Attributes[k] = v
+		}
+	}
+	return out
+}
+
+// LookupUser finds the user a sign-in names in USERNAME: by username, then
+// by an alias or username attribute, then by sub. A user that does not
+// exist is UserNotFoundException; the flow decides what the client sees.
+func (s *Service) LookupUser(ctx context.Context, pool *SignInPool, username string) (*SignInUser, error) {
+	_, u, err := findUser(ctx, s.store, pool.p, username)
+	if err != nil {
+		return nil, err
+	}
+	return signInUser(u), nil
+}
+
+// UserBySub returns the user with sub in the pool, or
+// UserNotFoundException.
+func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (*SignInUser, error) {
+	it, err := s.store.GetItem(ctx, kindUser, sub)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
+		return nil, userNotFound()
+	}
+	if err != nil {
+		return nil, internal(fmt.Errorf("get user: %w", err))
+	}
+	u, err := decodeUser(it)
+	if err != nil {
+		return nil, err
+	}
+	return signInUser(u), nil
+}
+
+// VerifyPassword reports whether password matches the PHC hash that
+// SignInUser.PasswordHash holds, in constant time. It takes as long as a
+// hash (tens of milliseconds): call it outside a storage transaction.
+func VerifyPassword(hash, password string) bool { return verifyPassword(hash, password) }
+
+var (
+	dummyHashOnce sync.Once
+	dummyHash     string
+)
+
+// DummyPasswordHash returns a hash of a random password made with the
+// parameters new hashes use, so that checking a password against it costs
+// what checking a real user's costs: a sign-in for a user that does not
+// exist verifies against it, and timing does not tell the two apart.
+func DummyPasswordHash() string {
+	dummyHashOnce.Do(func() {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		h, err := hashPassword(hex.EncodeToString(b[:]))
+		if err == nil {
+			dummyHash = h
+		}
+	})
+	return dummyHash
+}
+
+// SignInGroup is a group a user belongs to, with what tokens carry of it.
+type SignInGroup struct {
+	Name       string
+	RoleArn    string
+	Precedence *int32
+}
+
+// UserGroups returns the groups the user sub belongs to, ordered by
+// precedence (lowest value first, groups without one last), then by name.
+func (s *Service) UserGroups(ctx context.Context, pool *SignInPool, sub string) ([]SignInGroup, error) {
+	var out []SignInGroup
+	var afterKey, afterID string
+	prefix := memberOfPrefix(pool.ID, sub)
+	for {
+		entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kindGroupMember, Prefix: prefix, AfterKey: afterKey, AfterID: afterID, Limit: userDeleteBatch})
+		if err != nil {
+			return nil, internal(fmt.Errorf("list groups of user: %w", err))
+		}
+		for _, e := range entries {
+			m, err := decodeMember(e.Item)
+			if err != nil {
+				return nil, err
+			}
+			it, err := s.store.GetItem(ctx, kindGroup, groupID(pool.ID, m.Group))
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, internal(fmt.Errorf("get group %q: %w", m.Group, err))
+			}
+			g, err := decodeGroup(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, SignInGroup{Name: g.Name, RoleArn: cognito.Deref(g.RoleArn), Precedence: g.Precedence})
+		}
+		if len(entries) < userDeleteBatch {
+			break
+		}
+		last := entries[len(entries)-1]
+		afterKey, afterID = last.Key, last.Item.ID
+	}
+	slices.SortStableFunc(out, func(a, b SignInGroup) int {
+		switch {
+		case a.Precedence != nil && b.Precedence != nil && *a.Precedence != *b.Precedence:
+			return int(*a.Precedence) - int(*b.Precedence)
+		case a.Precedence != nil && b.Precedence == nil:
+			return -1
+		case a.Precedence == nil && b.Precedence != nil:
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
+}
+
+// SetNewPassword answers NEW_PASSWORD_REQUIRED for the user sub: it checks
+// password against the pool's policy and history and attrs (attribute
+// name to value, as the challenge response's "userAttributes.<name>"
+// entries give them) against the schema and the client's WriteAttributes,
+// then in one transaction sets the password through the one place that sets
+// passwords, sets the attributes, confirms the user and runs within (the
+// flow's own writes, such as using up its Session), so either all of it
+// happens or none. The user must still be in FORCE_CHANGE_PASSWORD, and
+// must end up with every required attribute.
+func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *SignInClient, sub, password string, attrs map[string]string, within func(tx storage.Tx) error) (*SignInUser, error) {
+	p := pool.p
+	pp := policyOf(p)
+	if err := checkPassword(pp, password); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(attrs))
+	for name := range attrs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	in := make([]idp.AttributeType, 0, len(names))
+	for _, name := range names {
+		if !client.CanWriteAttribute(name) {
+			return nil, cognito.NotAuthorizedException("A client attempted to write unauthorized attribute")
+		}
+		in = append(in, idp.AttributeType{Name: cognito.Ptr(name), Value: cognito.Ptr(attrs[name])})
+	}
+	checked, err := checkAttributes(p, in, attrUpdate)
+	if err != nil {
+		return nil, err
+	}
+	current, err := s.UserBySub(ctx, pool, sub)
+	if err != nil {
+		return nil, err
+	}
+	if passwordReused(pp, &userRecord{PasswordHash: current.PasswordHash}, password) {
+		return nil, passwordHistoryError()
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	var out *userRecord
+	err = retry(ctx, func() error {
+		return userWriteError(p, attrUpdate, s.store.Tx(ctx, func(tx storage.Tx) error {
+			it, err := tx.GetItem(ctx, kindUser, sub)
+			if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
+				return userNotFound()
+			}
+			if err != nil {
+				return err
+			}
+			u, err := decodeUser(it)
+			if err != nil {
+				return err
+			}
+			if u.Status != idp.UserStatusTypeForceChangePassword {
+				return cognito.NotAuthorizedException("Invalid session for the user.")
+			}
+			now := s.now()
+			for name, v := range checked {
+				if (name == "email" || name == "phone_number") && u.Attributes[name] != v {
+					if _, given := checked[name+"_verified"]; !given {
+						if _, had := u.Attributes[name+"_verified"]; had {
+							u.Attributes[name+"_verified"] = "false"
+						}
+					}
+				}
+				u.Attributes[name] = v
+			}
+			if missing := missingRequired(p, u.Attributes); len(missing) > 0 {
+				return cognito.InvalidParameterException("Invalid attributes given, " + joinAnd(missing) + " is missing")
+			}
+			if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+				return err
+			}
+			u.Status, u.TemporaryPasswordExpiresAt, u.UpdatedAt = idp.UserStatusTypeConfirmed, nil, now
+			ni, err := userItem(p, u, it.Version)
+			if err != nil {
+				return err
+			}
+			if err := tx.UpdateItem(ctx, ni); err != nil {
+				return err
+			}
+			if within != nil {
+				if err := within(tx); err != nil {
+					return err
+				}
+			}
+			out = u
+			return nil
+		}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return signInUser(out), nil
+}
+
+// missingRequired lists the schema's required attributes (other than sub)
+// that attrs lacks, in schema order.
+func missingRequired(p *idp.UserPoolType, attrs map[string]string) []string {
+	var out []string
+	for _, a := range p.SchemaAttributes {
+		name := cognito.Deref(a.Name)
+		if name != "sub" && cognito.Deref(a.Required) && attrs[name] == "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// joinAnd joins names as "a", "a and b", "a, b and c".
+func joinAnd(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// RecordAuthEvent stores an authentication event of the user sub, which
+// AdminListUserAuthEvents then returns. Cognito records events only while
+// the pool's threat protection is on; otherwise it stores nothing.
+func (s *Service) RecordAuthEvent(ctx context.Context, pool *SignInPool, sub string, ev *idp.AuthEventType) error {
+	if !pool.RecordsAuthEvents {
+		return nil
+	}
+	it, err := authEventItem(pool.ID, sub, ev)
+	if err != nil {
+		return err
+	}
+	return s.runTx(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateItem(ctx, it); err != nil {
+			return fmt.Errorf("record auth event: %w", err)
+		}
+		return nil
+	})
+}
