@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -41,6 +42,9 @@ type Observer interface {
 type Options struct {
 	// Pools is the user-pool engine.
 	Pools *userpool.Service
+	// Auth is the sign-in engine: it serves the sign-in and token
+	// operations and authenticates access tokens.
+	Auth *authflow.Service
 	// AccountID is the AWS account ID that ARNs carry.
 	AccountID string
 	// Regions limits the regions requests may address; empty allows any
@@ -105,7 +109,7 @@ func NewHandler(opts Options) *Handler {
 		Now:                h.clock,
 		AcceptAnySignature: opts.AcceptAnySignature,
 	}
-	h.ops = buildOperations(idpHandlers(opts.Pools), identityHandlers())
+	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Auth), identityHandlers())
 	return h
 }
 
@@ -213,6 +217,11 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	if op.Auth == cognito.AuthAccessToken {
+		if caller, err = h.authenticate(r.Context(), in); err != nil {
+			return nil, err
+		}
+	}
 	if caller.Region == "" {
 		caller.Region = h.regionOfInput(in)
 	}
@@ -242,6 +251,28 @@ func (h *Handler) authorize(r *http.Request, op operation, body []byte) (userpoo
 		return userpool.Caller{}, cognito.NewError(cognito.CodeInvalidSignatureException, "Credential should be scoped to a valid region. ")
 	}
 	return userpool.Caller{Region: scope.Region, AccessKeyID: scope.AccessKeyID}, nil
+}
+
+// authenticate checks the AccessToken member of an access-token
+// operation's input with the sign-in engine, which refuses a token that is
+// invalid, expired or revoked, or whose user is gone or disabled. The
+// caller is the token's user, in its pool's region.
+func (h *Handler) authenticate(ctx context.Context, in cognito.Input) (userpool.Caller, error) {
+	b, _ := json.Marshal(in)
+	var member struct{ AccessToken string }
+	_ = json.Unmarshal(b, &member)
+	if h.opts.Auth == nil || member.AccessToken == "" {
+		return userpool.Caller{}, cognito.NotAuthorizedException("Invalid Access Token")
+	}
+	grant, err := h.opts.Auth.AuthenticateAccessToken(ctx, member.AccessToken)
+	if err != nil {
+		return userpool.Caller{}, err
+	}
+	region := cognito.RegionOfPoolID(grant.PoolID)
+	if !h.regionAllowed(region) {
+		return userpool.Caller{}, cognito.NotAuthorizedException("Invalid Access Token")
+	}
+	return userpool.Caller{Region: region, Access: grant}, nil
 }
 
 func (h *Handler) regionAllowed(region string) bool {

@@ -212,13 +212,13 @@ func TestRegionLimits(t *testing.T) {
 
 func TestPublicOperationNeedsNoSignature(t *testing.T) {
 	h := newTestHandler(t)
-	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"AuthFlow":"USER_PASSWORD_AUTH","ClientId":"abc"}`))
-	r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"UserPoolId":"us-east-1_abc","Username":"u","EventId":"e","FeedbackToken":"t","FeedbackValue":"Valid"}`))
+	r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.UpdateAuthEventFeedback")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	var we wireError
 	_ = json.Unmarshal(rec.Body.Bytes(), &we)
 	if we.Type != "UnsupportedOperationException" {
-		t.Errorf("unsigned InitiateAuth reached %s (%s), want the not-implemented answer past authorization", we.Type, we.Message)
+		t.Errorf("unsigned UpdateAuthEventFeedback reached %s (%s), want the not-implemented answer past authorization", we.Type, we.Message)
 	}
 }

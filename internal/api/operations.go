@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -35,9 +36,10 @@ func handle[In any, Out any](f func(context.Context, userpool.Caller, *In) (*Out
 
 // idpHandlers lists the user-pool operations cognate serves. Each group of
 // operations keeps its table in its own operations_*.go file.
-func idpHandlers(p *userpool.Service) map[string]handler {
+func idpHandlers(p *userpool.Service, a *authflow.Service) map[string]handler {
 	all := map[string]handler{}
 	for _, part := range []map[string]handler{
+		authHandlers(a),
 		poolHandlers(p), clientHandlers(p), userHandlers(p), groupHandlers(p), resourceServerHandlers(p), domainHandlers(p),
 	} {
 		maps.Copy(all, part)
