@@ -1,7 +1,9 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -11,11 +13,15 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognate-dev/cognate/internal/api"
+	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/oidc"
+	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
+	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -95,13 +101,46 @@ func start(t testing.TB, db migratingStore) *env {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	handler := api.NewHandler(api.Options{
-		Pools:       userpool.New(db, userpool.Options{AccountID: accountID}),
-		AccountID:   accountID,
-		Credentials: map[string]string{keyID: secret},
-	})
-	srv := server.New(server.Options{API: handler, Ready: db.Ping})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return &env{URL: ts.URL, Store: db}
+	return &env{URL: serve(t, db, userpool.Options{}, nil), Store: db}
+}
+
+// encryptionKey is the test servers' master encryption key.
+var encryptionKey = bytes.Repeat([]byte{0x5e}, 32)
+
+// serve wires the engines on db as cmd/cognate does (tokens issued by this
+// server's URL, user pools that keep SRP verifiers, the sign-in engine, the
+// API and the well-known endpoints) and serves them. opts are the
+// user-pool options (Sender, Clock); mount adds routes of the test's own.
+// It returns the server's URL.
+func serve(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux)) string {
+	tb.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	url := "http://" + ts.Listener.Addr().String()
+	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, Clock: opts.Clock, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	verifiers, err := authflow.NewSRPVerifierSealer(encryptionKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts.AccountID, opts.IssuerBaseURL, opts.SRPVerifier = accountID, url, authflow.SRPVerifierSealer(verifiers)
+	pools := userpool.New(db, opts)
+	auth, err := authflow.New(authflow.Options{Pools: pools, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /{pool}/.well-known/", oidc.NewWellKnownHandler(tok, url, func(ctx context.Context, poolID string) bool {
+		_, err := db.GetUserPool(ctx, poolID)
+		return err == nil
+	}))
+	if mount != nil {
+		mount(mux)
+	}
+	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}}))
+	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
+	ts.Start()
+	tb.Cleanup(ts.Close)
+	return url
 }

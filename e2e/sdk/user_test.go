@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -19,9 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/messaging"
-	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -43,18 +40,10 @@ func startWithOutbox(tb testing.TB, db migratingStore) *userEnv {
 		tb.Fatal(err)
 	}
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
-	handler := api.NewHandler(api.Options{
-		Pools:       userpool.New(db, userpool.Options{AccountID: accountID, Sender: outbox}),
-		AccountID:   accountID,
-		Credentials: map[string]string{keyID: secret},
+	url := serve(tb, db, userpool.Options{Sender: outbox}, func(mux *http.ServeMux) {
+		mux.Handle(messaging.OutboxPath, outbox.Handler())
 	})
-	mux := http.NewServeMux()
-	mux.Handle(messaging.OutboxPath, outbox.Handler())
-	mux.Handle("/", handler)
-	srv := server.New(server.Options{API: mux, Ready: db.Ping})
-	ts := httptest.NewServer(srv.Handler())
-	tb.Cleanup(ts.Close)
-	e := &env{URL: ts.URL, Store: db}
+	e := &env{URL: url, Store: db}
 	return &userEnv{env: e, outbox: outbox, c: e.client("us-east-1")}
 }
 
