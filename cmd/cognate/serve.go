@@ -102,8 +102,13 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		IssuerBaseURL: issuer,
 		SRPVerifier:   authflow.SRPVerifierSealer(verifierSealer),
 	})
+	signIn, err := authflow.New(authflow.Options{Pools: pools, Tokens: tokenService, Store: st, Key: keys.master, Logger: log})
+	if err != nil {
+		return err
+	}
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
+		Auth:               signIn,
 		AccountID:          cfg.AccountID,
 		Regions:            cfg.Regions,
 		Credentials:        map[string]string{creds.AccessKeyID: creds.SecretAccessKey.Reveal()},

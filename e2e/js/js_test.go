@@ -1,0 +1,147 @@
+package js
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognate-dev/cognate/e2e/proc"
+)
+
+const (
+	keyID  = "AKIAJSCLIENTTEST0001"
+	secret = "js-client-secret-js-client-secret-js-cli"
+)
+
+// requireTool finds a command the test needs. Where CI runs, a missing
+// tool fails the test; elsewhere the test skips with one loud line.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required for the JavaScript client test", name)
+	}
+	t.Skipf("JavaScript client test SKIPPED: %s is not installed", name)
+	return ""
+}
+
+// installLibrary installs the pinned amazon-cognito-identity-js next to
+// flow.js (node_modules is not committed).
+func installLibrary(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("node_modules/amazon-cognito-identity-js/package.json"); err == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, requireTool(t, "npm"), "install", "--no-audit", "--no-fund", "--no-package-lock")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm install: %v\n%s", err, out)
+	}
+}
+
+func TestAmazonCognitoIdentityJS(t *testing.T) {
+	node := requireTool(t, "node")
+	installLibrary(t)
+	bin, err := proc.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret},
+		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+
+	ctx := context.Background()
+	c := cip.New(cip.Options{
+		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+	})
+	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
+		PoolName:               aws.String("js"),
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: pool.UserPool.Id, ClientName: aws.String("browser"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
+			types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	run := exec.Command(node, "flow.js")
+	run.Env = append(os.Environ(),
+		"COGNATE_ENDPOINT="+srv.URL,
+		"POOL_ID="+aws.ToString(pool.UserPool.Id),
+		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
+		"USERNAME=ada", "EMAIL=ada@example.com",
+		"PASSWORD=Correct-Horse-1", "NEW_PASSWORD=Battery-Staple-2")
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	out, err := run.Output()
+	steps := map[string]map[string]any{}
+	var order []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		name, _ := line["step"].(string)
+		steps[name] = line
+		order = append(order, name)
+	}
+	if err != nil {
+		t.Fatalf("flow.js: %v\nsteps: %s\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, strings.Join(order, ", "), out, stderr.String(), srv.Stderr.String())
+	}
+	t.Logf("flow.js reported:\n%s", out)
+	want := []string{"signUp", "confirmRegistration", "authenticateUser", "refreshSession", "getUserAttributes",
+		"changePassword", "authenticateUser(new password)", "authenticateUser(old password)", "globalSignOut",
+		"getUserAttributes(after sign-out)", "done"}
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Fatalf("steps = %v, want %v", order, want)
+	}
+	checks := []struct {
+		step, field string
+		want        any
+	}{
+		{"signUp", "userConfirmed", false},
+		{"signUp", "medium", "EMAIL"},
+		{"confirmRegistration", "result", "SUCCESS"},
+		{"authenticateUser", "tokenUse", "access"},
+		{"authenticateUser", "idEmail", "ada@example.com"},
+		{"refreshSession", "sameSub", true},
+		{"getUserAttributes", "email", "ada@example.com"},
+		{"changePassword", "result", "SUCCESS"},
+		{"getUserAttributes(after sign-out)", "error", "NotAuthorizedException: Access Token has been revoked"},
+	}
+	for _, ch := range checks {
+		if got := steps[ch.step][ch.field]; got != ch.want {
+			t.Errorf("%s.%s = %v, want %v", ch.step, ch.field, got, ch.want)
+		}
+	}
+	if sub, _ := steps["authenticateUser"]["sub"].(string); sub == "" || sub != steps["signUp"]["userSub"] {
+		t.Errorf("the token's sub %q is not the signed-up user's %v", sub, steps["signUp"]["userSub"])
+	}
+}
