@@ -66,9 +66,11 @@
 //
 // A sign-in opens a token family (issue.go) whose ID is the origin_jti of
 // every token minted in it; the refresh token is 256 random bits stored
-// only as its SHA-256. Revoking deletes the family and its refresh tokens,
-// so AuthenticateAccessToken refuses the family's access tokens from the
-// next request on.
+// only as its SHA-256. Revoking deletes the family, so its refresh tokens
+// ("Refresh Token has been revoked") and AuthenticateAccessToken its access
+// tokens ("Access Token has been revoked") are refused from the next
+// request on. Expired flow markers, refresh tokens and families are swept
+// a few at a time by the requests that create new ones.
 //
 // It may import internal/cognito (and its generated wire packages),
 // internal/storage, internal/tokens, internal/messaging, internal/triggers,

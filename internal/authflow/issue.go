@@ -39,8 +39,8 @@ type familyRecord struct {
 }
 
 // refreshRecord is one refresh token (kind refresh_token, ID
-// "<pool>/<hex SHA-256 of the token>"). JSON names are part of the stored
-// format.
+// "<pool>/<hex SHA-256 of the token>"). It stays until it expires, whether
+// or not its family is revoked. JSON names are part of the stored format.
 type refreshRecord struct {
 	// Family is the origin_jti of the token's family.
 	Family    string    `json:"family"`
@@ -59,9 +59,6 @@ func familyID(pool, origin string) string { return pool + "/" + origin }
 // carries "<pool>/families-of/<sub>/<origin_jti>", so signing the user out
 // everywhere finds them all.
 func familiesOfPrefix(pool, sub string) string { return pool + "/families-of/" + sub + "/" }
-
-// refreshOfPrefix is the index prefix of a family's refresh tokens.
-func refreshOfPrefix(pool, origin string) string { return pool + "/refresh-of/" + origin + "/" }
 
 func refreshID(pool, hash string) string { return pool + "/" + hash }
 
@@ -103,7 +100,7 @@ func refreshItem(pool, hash string, r *refreshRecord, version int64) (*storage.I
 	}
 	return &storage.Item{
 		Kind: kindRefreshToken, ID: refreshID(pool, hash), Pool: pool, Data: data,
-		Index:     []string{refreshOfPrefix(pool, r.Family) + hash},
+		Index:     []string{expiringKey(r.ExpiresAt)},
 		CreatedAt: r.IssuedAt, UpdatedAt: r.IssuedAt, Version: version,
 	}, nil
 }
@@ -124,24 +121,11 @@ func decodeRefresh(it *storage.Item) (*refreshRecord, error) {
 	return &r, nil
 }
 
-// deleteFamily deletes a family and its refresh tokens inside tx: every
-// token with its origin_jti is refused from the commit on.
+// deleteFamily revokes a family inside tx: from the commit on, every token
+// with its origin_jti is refused, and so is every refresh token of the
+// family (its record stays until it expires, so that using it is answered
+// "Refresh Token has been revoked").
 func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
-	prefix := refreshOfPrefix(fam.Pool, fam.ID[len(fam.Pool)+1:])
-	for {
-		entries, err := tx.ScanIndex(ctx, storage.ScanInput{Kind: kindRefreshToken, Prefix: prefix, Limit: 100})
-		if err != nil {
-			return fmt.Errorf("scan refresh tokens: %w", err)
-		}
-		for _, e := range entries {
-			if err := tx.DeleteItem(ctx, kindRefreshToken, e.Item.ID, e.Item.Version); err != nil {
-				return fmt.Errorf("delete refresh token: %w", err)
-			}
-		}
-		if len(entries) < 100 {
-			break
-		}
-	}
 	if err := tx.DeleteItem(ctx, kindTokenFamily, fam.ID, fam.Version); err != nil {
 		return fmt.Errorf("delete token family: %w", err)
 	}
@@ -193,6 +177,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	}
 	s.recordEvent(ctx, pool, u.Sub, eventID, idp.EventResponseTypePass)
 	s.sweepExpired(ctx, kindTokenFamily)
+	s.sweepExpired(ctx, kindRefreshToken)
 	return s.result(client, access, id, refresh), nil
 }
 

@@ -66,7 +66,7 @@ func (s *Service) RevokeToken(ctx context.Context, c userpool.Caller, in *idp.Re
 		}
 		fam, err := tx.GetItem(ctx, kindTokenFamily, familyID(pool.ID, rec.Family))
 		if errors.Is(err, storage.ErrNotFound) {
-			return tx.DeleteItem(ctx, kindRefreshToken, it.ID, it.Version)
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("get token family: %w", err)

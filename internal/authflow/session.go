@@ -185,8 +185,9 @@ func (s *Service) useFlowNow(ctx context.Context, st *flowState) error {
 const sweepBatch = 8
 
 // sweepExpired removes up to sweepBatch items of kind whose expiring index
-// entry lies in the past: markers of flows nobody finished, and token
-// families whose refresh tokens have all expired. Failures are logged and
+// entry lies in the past: markers of flows nobody finished, expired
+// refresh tokens, and token families whose refresh tokens have all
+// expired. Failures are logged and
 // otherwise ignored; a later sweep tries again.
 func (s *Service) sweepExpired(ctx context.Context, kind string) {
 	entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kind, Prefix: expiringIndex, Limit: sweepBatch})
@@ -206,9 +207,6 @@ func (s *Service) sweepExpired(ctx context.Context, kind string) {
 			}
 			if err != nil {
 				return err
-			}
-			if kind == kindTokenFamily {
-				return deleteFamily(ctx, tx, it)
 			}
 			return tx.DeleteItem(ctx, kind, it.ID, it.Version)
 		})

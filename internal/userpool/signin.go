@@ -355,9 +355,9 @@ func (s *Service) UserGroups(ctx context.Context, pool *SignInPool, sub string) 
 // password against the pool's policy and history and attrs (attribute
 // name to value, as the challenge response's "userAttributes.<name>"
 // entries give them) against the schema and the client's WriteAttributes,
-// then in one transaction sets the password through the one place that sets
-// passwords, sets the attributes, confirms the user and runs within (the
-// flow's own writes, such as using up its Session), so either all of it
+// then in one transaction runs within (the flow's own writes, such as using
+// up its Session) and sets the password through the one place that sets
+// passwords, sets the attributes and confirms the user, so either all of it
 // happens or none. The user must still be in FORCE_CHANGE_PASSWORD, and
 // must end up with every required attribute.
 func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *SignInClient, sub, password string, attrs map[string]string, within func(tx storage.Tx) error) (*SignInUser, error) {
@@ -407,6 +407,11 @@ func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *
 			if err != nil {
 				return err
 			}
+			if within != nil {
+				if err := within(tx); err != nil {
+					return err
+				}
+			}
 			if u.Status != idp.UserStatusTypeForceChangePassword {
 				return cognito.NotAuthorizedException("Invalid session for the user.")
 			}
@@ -434,11 +439,6 @@ func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *
 			}
 			if err := tx.UpdateItem(ctx, ni); err != nil {
 				return err
-			}
-			if within != nil {
-				if err := within(tx); err != nil {
-					return err
-				}
 			}
 			out = u
 			return nil
