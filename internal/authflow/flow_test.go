@@ -1,0 +1,428 @@
+package authflow
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/storage/postgres"
+	"github.com/cognate-dev/cognate/internal/storage/sqlite"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// flowClock is a clock the test sets; it does not move by itself.
+type flowClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *flowClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *flowClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// flowEnv is the engine on a real store, with one pool, one app client and
+// one confirmed user, a frozen clock and a count of password hashes.
+type flowEnv struct {
+	s      *Service
+	pools  *userpool.Service
+	store  storage.Store
+	clock  *flowClock
+	pool   string
+	client string
+	hashes atomic.Int64
+}
+
+const (
+	flowRegion   = "us-east-1"
+	flowUser     = "alice"
+	flowPassword = "Correct-Horse-1"
+)
+
+type migrating interface {
+	storage.Store
+	storage.Migrator
+}
+
+// flowBackends runs f on SQLite and, when COGNATE_TEST_POSTGRES_DSN is set,
+// on PostgreSQL.
+func flowBackends(t *testing.T, f func(t *testing.T, e *flowEnv)) {
+	open := map[string]func(t *testing.T) (migrating, error){
+		"sqlite": func(t *testing.T) (migrating, error) {
+			return sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cognate.db"), sqlite.Options{Region: flowRegion})
+		},
+		"postgres": func(t *testing.T) (migrating, error) {
+			return postgres.Open(context.Background(), storagetest.PostgresSchema(t), postgres.Options{Region: flowRegion})
+		},
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			db, err := open[name](t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			f(t, newFlowEnv(t, db))
+		})
+	}
+}
+
+func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
+	t.Helper()
+	ctx := context.Background()
+	key := bytes.Repeat([]byte{3}, seal.KeySize)
+	e := &flowEnv{store: db, clock: &flowClock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}}
+	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: "http://localhost:9229", Clock: e.clock.Now, KeyEncryptionKey: seal.DeriveKey(key, "tokens")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifiers, err := NewSRPVerifierSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pools = userpool.New(db, userpool.Options{AccountID: "123456789012", Clock: e.clock.Now, SRPVerifier: SRPVerifierSealer(verifiers)})
+	e.s, err = New(Options{Pools: e.pools, Tokens: tok, Store: db, Key: key, Clock: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s.verifyPassword = func(hash, password string) bool {
+		e.hashes.Add(1)
+		return userpool.VerifyPassword(hash, password)
+	}
+	c := userpool.Caller{Region: flowRegion}
+	pool, err := e.pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("flows")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pool = cognito.Deref(pool.UserPool.Id)
+	client, err := e.pools.CreateUserPoolClient(ctx, c, &idp.CreateUserPoolClientRequest{
+		UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("app"),
+		ExplicitAuthFlows: []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client = cognito.Deref(client.UserPoolClient.ClientId)
+	if _, err := e.pools.AdminCreateUser(ctx, c, &idp.AdminCreateUserRequest{
+		UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(flowUser), MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pools.AdminSetUserPassword(ctx, c, &idp.AdminSetUserPasswordRequest{
+		UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(flowUser), Password: cognito.Ptr(flowPassword), Permanent: cognito.Ptr(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *flowEnv) passwordAuth(password string) (*idp.InitiateAuthResponse, error) {
+	return e.s.InitiateAuth(context.Background(), userpool.Caller{}, &idp.InitiateAuthRequest{
+		ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
+		AuthParameters: map[string]string{"USERNAME": flowUser, "PASSWORD": password},
+	})
+}
+
+// wantCognito fails unless err is the Cognito exception code with msg.
+func wantCognito(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	var ce *cognito.Error
+	if !errors.As(err, &ce) || ce.Code != code || ce.Message != msg {
+		t.Fatalf("error = %v, want %s %q", err, code, msg)
+	}
+}
+
+// TestLockoutConcurrency runs 100 wrong passwords for one user at once:
+// the failure counter lets at most six of them compute a hash (five free
+// failures and the one that sets the lockout), and refuses the rest with
+// "Password attempts exceeded". The clock is frozen, so the lockout cannot
+// run out while the attempts queue.
+func TestLockoutConcurrency(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		const attempts = 100
+		var wg sync.WaitGroup
+		errs := make([]error, attempts)
+		for i := range attempts {
+			wg.Go(func() {
+				_, errs[i] = e.passwordAuth("Wrong-Horse-1")
+			})
+		}
+		wg.Wait()
+		counts := map[string]int{}
+		for _, err := range errs {
+			var ce *cognito.Error
+			if !errors.As(err, &ce) || ce.Code != cognito.CodeNotAuthorizedException {
+				t.Fatalf("attempt answered %v, want NotAuthorizedException", err)
+			}
+			counts[ce.Message]++
+		}
+		if n := e.hashes.Load(); n > freePasswordFailures+1 || n < 1 {
+			t.Errorf("%d parallel wrong attempts computed %d hashes, want at most %d", attempts, n, freePasswordFailures+1)
+		}
+		if counts[msgIncorrectPassword] != int(e.hashes.Load()) || counts[msgPasswordAttempts] != attempts-int(e.hashes.Load()) {
+			t.Errorf("answers %v after %d hashes", counts, e.hashes.Load())
+		}
+		// Locked out, even the right password is refused without a hash.
+		before := e.hashes.Load()
+		_, err := e.passwordAuth(flowPassword)
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
+		if e.hashes.Load() != before {
+			t.Error("a locked-out attempt computed a hash")
+		}
+		e.clock.advance(maxPasswordLockout)
+		if _, err := e.passwordAuth(flowPassword); err != nil {
+			t.Fatalf("after the lockout: %v", err)
+		}
+	})
+}
+
+func TestLockoutDelay(t *testing.T) {
+	for n, want := range map[int]time.Duration{
+		0: 0, 1: 0, 5: 0, 6: 2 * time.Second, 7: 4 * time.Second, 10: 32 * time.Second,
+		14: 512 * time.Second, 15: 15 * time.Minute, 40: 15 * time.Minute, 1 << 20: 15 * time.Minute,
+	} {
+		if got := lockoutDelay(n); got != want {
+			t.Errorf("lockoutDelay(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+func TestPreferredRole(t *testing.T) {
+	p := func(v int32) *int32 { return &v }
+	cases := []struct {
+		name   string
+		groups []userpool.SignInGroup
+		want   string
+	}{
+		{"none", nil, ""},
+		{"no roles", []userpool.SignInGroup{{Name: "a", Precedence: p(1)}}, ""},
+		{"lowest precedence wins", []userpool.SignInGroup{{Name: "a", RoleArn: "r2", Precedence: p(2)}, {Name: "b", RoleArn: "r1", Precedence: p(1)}}, "r1"},
+		{"a group without precedence ranks last", []userpool.SignInGroup{{Name: "a", RoleArn: "r0"}, {Name: "b", RoleArn: "r9", Precedence: p(9)}}, "r9"},
+		{"tie with different roles", []userpool.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(1)}, {Name: "b", RoleArn: "r2", Precedence: p(1)}}, ""},
+		{"tie with the same role", []userpool.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(1)}, {Name: "b", RoleArn: "r1", Precedence: p(1)}}, "r1"},
+		{"tie below a better group", []userpool.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(3)}, {Name: "b", RoleArn: "r2", Precedence: p(3)}, {Name: "c", RoleArn: "r3", Precedence: p(0)}}, "r3"},
+		{"only groups without precedence, one role", []userpool.SignInGroup{{Name: "a", RoleArn: "r1"}, {Name: "b"}}, "r1"},
+		{"only groups without precedence, two roles", []userpool.SignInGroup{{Name: "a", RoleArn: "r1"}, {Name: "b", RoleArn: "r2"}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := preferredRole(tc.groups); got != tc.want {
+				t.Errorf("preferredRole = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSessionLifecycle drives a SELECT_CHALLENGE Session (USER_AUTH) through
+// what can happen to a Session: answered once, replayed, expired, tampered
+// with, shown to another client or as a SECRET_BLOCK.
+func TestSessionLifecycle(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		start := func() string {
+			t.Helper()
+			out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
+				AuthParameters: map[string]string{"USERNAME": flowUser},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cognito.Deref(out.ChallengeName) != idp.ChallengeNameTypeSelectChallenge || out.Session == nil {
+				t.Fatalf("USER_AUTH = %+v", out)
+			}
+			return *out.Session
+		}
+		answer := func(client, session string) error {
+			_, err := e.s.RespondToAuthChallenge(ctx, userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+				ClientId: cognito.Ptr(client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeSelectChallenge), Session: cognito.Ptr(session),
+				ChallengeResponses: map[string]string{"USERNAME": flowUser, "ANSWER": "PASSWORD", "PASSWORD": flowPassword},
+			})
+			return err
+		}
+		session := start()
+		if err := answer(e.client, session); err != nil {
+			t.Fatalf("first answer: %v", err)
+		}
+		wantCognito(t, answer(e.client, session), cognito.CodeNotAuthorizedException, msgSessionUsed)
+
+		// Exactly one of many concurrent answers wins.
+		session = start()
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				if answer(e.client, session) == nil {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%d concurrent answers to one Session succeeded, want 1", wins.Load())
+		}
+
+		session = start()
+		e.clock.advance(3*time.Minute - time.Millisecond)
+		late := start()
+		e.clock.advance(time.Millisecond)
+		wantCognito(t, answer(e.client, session), cognito.CodeNotAuthorizedException, msgSessionExpired)
+		if err := answer(e.client, late); err != nil {
+			t.Fatalf("an answer within the session's validity: %v", err)
+		}
+
+		other, err := e.pools.CreateUserPoolClient(ctx, userpool.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
+			UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("other"), ExplicitAuthFlows: []idp.ExplicitAuthFlowsType{"ALLOW_USER_AUTH"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		session = start()
+		wantCognito(t, answer(cognito.Deref(other.UserPoolClient.ClientId), session), cognito.CodeNotAuthorizedException, msgInvalidSession)
+		raw := []byte(session)
+		raw[len(raw)/2] ^= 1
+		wantCognito(t, answer(e.client, string(raw)), cognito.CodeNotAuthorizedException, msgInvalidSession)
+		st, err := e.s.readFlow(session, purposeSession, e.pool, e.client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asBlock, err := e.s.sealState(st, purposeSecretBlock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCognito(t, answer(e.client, asBlock), cognito.CodeNotAuthorizedException, msgInvalidSession)
+		if err := answer(e.client, session); err != nil {
+			t.Fatalf("the untouched Session after those attempts: %v", err)
+		}
+	})
+}
+
+// TestSweepExpired checks that the markers of flows nobody answered are
+// removed once expired, by later requests.
+func TestSweepExpired(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		markers := func() int64 {
+			entries, err := e.store.ScanIndex(ctx, storage.ScanInput{Kind: kindAuthSession, Prefix: expiringIndex, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int64(len(entries))
+		}
+		for range 3 {
+			if _, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
+				AuthParameters: map[string]string{"USERNAME": flowUser},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := markers(); n != 3 {
+			t.Fatalf("%d markers, want 3", n)
+		}
+		e.clock.advance(time.Hour)
+		if _, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
+			AuthParameters: map[string]string{"USERNAME": flowUser},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := markers(); n != 1 {
+			t.Errorf("%d markers after the sweep, want the fresh one", n)
+		}
+	})
+}
+
+// TestRefreshFamily checks the refresh-token records: the token is stored
+// only as its hash, the family is the tokens' origin_jti, and a revoked
+// family leaves the refresh token refused as revoked.
+func TestRefreshFamily(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		out, err := e.passwordAuth(flowPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := out.AuthenticationResult
+		refresh := cognito.Deref(res.RefreshToken)
+		if len(refresh) < 43 {
+			t.Errorf("refresh token %q is shorter than 256 bits in base64url", refresh)
+		}
+		items, err := e.store.ListItems(ctx, storage.ListItemsInput{Kind: kindRefreshToken, Pool: e.pool, Limit: 10})
+		if err != nil || len(items) != 1 {
+			t.Fatalf("refresh token items: %v %v", items, err)
+		}
+		if items[0].ID != refreshID(e.pool, refreshHash(refresh)) || bytes.Contains(items[0].Data, []byte(refresh)) {
+			t.Errorf("stored refresh token %s %s", items[0].ID, items[0].Data)
+		}
+		claims, err := e.s.tokens.VerifyAccessToken(ctx, cognito.Deref(res.AccessToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := decodeRefresh(items[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Family != claims.OriginJTI {
+			t.Errorf("refresh family %s, access token origin_jti %s", rec.Family, claims.OriginJTI)
+		}
+		grant, err := e.s.AuthenticateAccessToken(ctx, cognito.Deref(res.AccessToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &userpool.AccessGrant{
+			PoolID: e.pool, ClientID: e.client, Sub: claims.Sub, Username: flowUser,
+			Scopes: []string{tokens.DefaultScope}, JTI: claims.JTI, OriginJTI: claims.OriginJTI,
+		}
+		if diff := cmp.Diff(want, grant); diff != "" {
+			t.Errorf("grant (-want +got):\n%s", diff)
+		}
+		if _, err := e.s.RevokeToken(ctx, userpool.Caller{}, &idp.RevokeTokenRequest{ClientId: cognito.Ptr(e.client), Token: cognito.Ptr(refresh)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.s.AuthenticateAccessToken(ctx, cognito.Deref(res.AccessToken))
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgAccessRevoked)
+		_, err = e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
+			AuthParameters: map[string]string{"REFRESH_TOKEN": refresh},
+		})
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgRefreshRevoked)
+		// Past its validity (30 days), the refresh token is expired, then
+		// swept by a later sign-in.
+		e.clock.advance(31 * 24 * time.Hour)
+		_, err = e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
+			AuthParameters: map[string]string{"REFRESH_TOKEN": refresh},
+		})
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgRefreshExpired)
+		if _, err := e.passwordAuth(flowPassword); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.GetItem(ctx, kindRefreshToken, refreshID(e.pool, refreshHash(refresh))); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("expired refresh token after a sweep: %v", err)
+		}
+	})
+}
