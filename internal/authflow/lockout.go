@@ -106,3 +106,20 @@ func (s *Service) passwordSucceeded(ctx context.Context, pool, sub string) error
 		return tx.DeleteItem(ctx, kindAuthSession, it.ID, it.Version)
 	})
 }
+
+// shadowPasswordAttempt runs a transaction like beginPasswordAttempt's for
+// a user that does not exist, reading a counter no user has and writing
+// nothing, so that the answer for a missing user takes about as long as
+// the one for a wrong password.
+func (s *Service) shadowPasswordAttempt(ctx context.Context, pool string) {
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		_, err := tx.GetItem(ctx, kindAuthSession, lockoutID(pool, "-"))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		s.log.Warn("shadow password attempt", "pool", pool, "err", err)
+	}
+}

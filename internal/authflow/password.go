@@ -37,8 +37,9 @@ func unknownUser(client *userpool.SignInClient) error {
 // checkPassword checks a password sign-in of u (nil when the user does not
 // exist). Order matters for what a caller can learn:
 //
-//   - A user that does not exist costs a hash like any other, then gets
-//     unknownUser.
+//   - A user that does not exist costs a hash like any other (and, when the
+//     client hides whether users exist, a transaction like the lockout
+//     counter's), then gets unknownUser.
 //   - A disabled user is told so before the password is checked, unless the
 //     client hides whether users exist: then a wrong password gets the
 //     wrong-password answer, and only the right one learns of the disabled
@@ -49,6 +50,9 @@ func unknownUser(client *userpool.SignInClient) error {
 // A wrong password is recorded as a failed sign-in event.
 func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, password string) error {
 	if u == nil {
+		if f.client.PreventUserExistenceErrors {
+			s.shadowPasswordAttempt(ctx, f.pool.ID)
+		}
 		s.verifyPassword(userpool.DummyPasswordHash(), password)
 		return unknownUser(f.client)
 	}

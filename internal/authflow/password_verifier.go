@@ -166,6 +166,7 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 	if st.Fake || st.NoVerifier {
 		// Check the proof anyway, so that it costs what a real one costs;
 		// no password matches a fake verifier.
+		s.shadowPasswordAttempt(ctx, f.pool.ID)
 		server, err := RestoreSRPServer(FakeSRPVerifier(s.fakeKey, f.pool.ID, st.Given), st.SRPSecret)
 		if err != nil {
 			return nil, err
