@@ -706,6 +706,26 @@ func TestRefreshAndRevoke(t *testing.T) {
 		}
 		_, err = e.c.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: s.client.ClientId, Token: second.AccessToken}, noRetry)
 		wantTyped[*types.UnsupportedTokenTypeException](t, err, "")
+		noRevocation := appClient(t, e.c, &cip.CreateUserPoolClientInput{
+			UserPoolId: s.pool, ClientName: aws.String("no-revocation"), EnableTokenRevocation: aws.Bool(false),
+		})
+		_, err = e.c.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: noRevocation.ClientId, Token: second.RefreshToken}, noRetry)
+		wantTyped[*types.UnsupportedOperationException](t, err, "")
+		confidential := appClient(t, e.c, &cip.CreateUserPoolClientInput{
+			UserPoolId: s.pool, ClientName: aws.String("confidential"), GenerateSecret: true,
+		})
+		_, err = e.c.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: confidential.ClientId, Token: second.RefreshToken}, noRetry)
+		wantTyped[*types.UnauthorizedException](t, err, "")
+		// A token of another client, or no token this server made, is
+		// accepted and changes nothing (RFC 7009).
+		for _, tok := range []*string{second.RefreshToken, aws.String("unknown-token")} {
+			if _, err := e.c.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: confidential.ClientId, ClientSecret: confidential.ClientSecret, Token: tok}, noRetry); err != nil {
+				t.Errorf("RevokeToken of a token the client did not get: %v", err)
+			}
+		}
+		if err := getUser(second.AccessToken); err != nil {
+			t.Errorf("a session after another client revoked its token: %v", err)
+		}
 
 		// GlobalSignOut ends every session of the user.
 		third := signIn()
