@@ -426,3 +426,55 @@ func TestRefreshFamily(t *testing.T) {
 		}
 	})
 }
+
+// TestRotationRace sends one refresh token to GetTokensFromRefreshToken
+// many times at once, on a client that rotates refresh tokens without a
+// grace period: one request gets the new tokens, and the others are reuse,
+// which revokes the family.
+func TestRotationRace(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		client, err := e.pools.CreateUserPoolClient(ctx, userpool.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
+			UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("rotating"),
+			ExplicitAuthFlows:    []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH"},
+			RefreshTokenRotation: &idp.RefreshTokenRotationType{Feature: cognito.Ptr(idp.FeatureTypeEnabled), RetryGracePeriodSeconds: cognito.Ptr(int32(0))},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := client.UserPoolClient.ClientId
+		out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: id, AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
+			AuthParameters: map[string]string{"USERNAME": flowUser, "PASSWORD": flowPassword},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 10
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				_, errs[i] = e.s.GetTokensFromRefreshToken(ctx, userpool.Caller{}, &idp.GetTokensFromRefreshTokenRequest{
+					ClientId: id, RefreshToken: out.AuthenticationResult.RefreshToken,
+				})
+			})
+		}
+		wg.Wait()
+		codes := map[string]int{}
+		for _, err := range errs {
+			var ce *cognito.Error
+			switch {
+			case err == nil:
+				codes["ok"]++
+			case errors.As(err, &ce):
+				codes[ce.Code]++
+			default:
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		if codes["ok"] != 1 || codes[cognito.CodeRefreshTokenReuseException] < 1 || codes["ok"]+codes[cognito.CodeRefreshTokenReuseException]+codes[cognito.CodeNotAuthorizedException] != n {
+			t.Errorf("answers %v, want one success and reuse (or revoked) for the rest", codes)
+		}
+	})
+}

@@ -155,7 +155,9 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		if err != nil {
 			return err
 		}
-		if r.RotatedAt != nil && now.Sub(*r.RotatedAt) > client.RetryGracePeriod {
+		// The clock is read again under the row lock: a concurrent
+		// rotation of the same token may have committed after now.
+		if at := r.RotatedAt; at != nil && (client.RetryGracePeriod == 0 || s.now().Sub(*at) > client.RetryGracePeriod) {
 			reused = true
 			return deleteFamily(ctx, tx, famIt)
 		}
