@@ -134,9 +134,7 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 
 // signIn ends a successful sign-in: it opens a new token family with a
 // refresh token, mints the access and ID tokens, and records the event.
-// within, when not nil, runs in the transaction that stores the family
-// (using up the flow state that led here).
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, within func(tx storage.Tx) error) (*idp.AuthenticationResultType, error) {
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser) (*idp.AuthenticationResultType, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
@@ -159,11 +157,6 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 		return nil, err
 	}
 	err = s.runTx(ctx, func(tx storage.Tx) error {
-		if within != nil {
-			if err := within(tx); err != nil {
-				return err
-			}
-		}
 		if err := tx.CreateItem(ctx, famIt); err != nil {
 			return fmt.Errorf("create token family: %w", err)
 		}

@@ -87,7 +87,7 @@ func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.Si
 func (s *Service) afterPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, given string) (*outcome, error) {
 	switch u.Status {
 	case idp.UserStatusTypeConfirmed:
-		res, err := s.signIn(ctx, f.pool, f.client, u, nil)
+		res, err := s.signIn(ctx, f.pool, f.client, u)
 		if err != nil {
 			return nil, err
 		}

@@ -110,7 +110,7 @@ func (s *Service) respondNewPassword(ctx context.Context, f flowStart, session s
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.signIn(ctx, f.pool, f.client, u, nil)
+	res, err := s.signIn(ctx, f.pool, f.client, u)
 	if err != nil {
 		return nil, err
 	}
