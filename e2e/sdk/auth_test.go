@@ -372,7 +372,7 @@ func TestSignInErrors(t *testing.T) {
 			}, "InvalidParameterException", "Initiate Auth method not supported."},
 			{"secret hash missing", func() error {
 				return password(secretClient, map[string]string{"USERNAME": "alice", "PASSWORD": signInPassword})
-			}, "NotAuthorizedException", "Client " + aws.ToString(secretClient.ClientId) + " is configured for secret but secret was not received"},
+			}, "NotAuthorizedException", "Client " + aws.ToString(secretClient.ClientId) + " is configured with secret but SECRET_HASH was not received"},
 			{"secret hash wrong", func() error {
 				return password(secretClient, map[string]string{"USERNAME": "alice", "PASSWORD": signInPassword, "SECRET_HASH": "bm90IGEgaGFzaA=="})
 			}, "NotAuthorizedException", "Unable to verify secret hash for client " + aws.ToString(secretClient.ClientId)},
@@ -934,24 +934,25 @@ func TestSignInLockout(t *testing.T) {
 			_, err := s.passwordAuth("lee", "Wrong-passw0rd")
 			return err
 		}
-		// Five failures are free; the sixth is checked, and then locks the
-		// user for 2 seconds, the seventh for 4.
-		for range 6 {
+		// The fifth failure in a row locks the user out for a second, the
+		// sixth for two; attempts refused meanwhile do not count, and are
+		// refused even with the right password or through SRP.
+		for range 5 {
 			wantTyped[*types.NotAuthorizedException](t, wrong(), "Incorrect username or password.")
 		}
+		wantTyped[*types.NotAuthorizedException](t, wrong(), "Password attempts exceeded")
+		clock.advance(time.Second)
+		wantTyped[*types.NotAuthorizedException](t, wrong(), "Incorrect username or password.")
+		clock.advance(time.Second)
 		_, err := s.passwordAuth("lee", signInPassword)
 		wantTyped[*types.NotAuthorizedException](t, err, "Password attempts exceeded")
-		clock.advance(2 * time.Second)
-		wantTyped[*types.NotAuthorizedException](t, wrong(), "Incorrect username or password.")
-		clock.advance(3 * time.Second)
-		wantTyped[*types.NotAuthorizedException](t, wrong(), "Password attempts exceeded")
 		_, err = s.srpSignIn(t, "lee", signInPassword)
 		wantTyped[*types.NotAuthorizedException](t, err, "Password attempts exceeded")
 		clock.advance(time.Second)
 		// A right password signs in and starts the count again.
 		out, err := s.passwordAuth("lee", signInPassword)
 		mustTokens(t, out.AuthenticationResult, err, true)
-		for range 5 {
+		for range 4 {
 			wantTyped[*types.NotAuthorizedException](t, wrong(), "Incorrect username or password.")
 		}
 		out, err = s.passwordAuth("lee", signInPassword)

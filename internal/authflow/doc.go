@@ -56,8 +56,9 @@
 //
 // Every password check (and SRP proof) first counts the attempt on a
 // per-user counter in one transaction that locks it (lockout.go), so that
-// however many attempts run at once, at most six compute a hash before the
-// lockout (5 free failures, then 2^(n-5) seconds up to 15 minutes) holds.
+// however many attempts run at once, at most five compute a hash before the
+// lockout (after the n-th failure in a row, n >= 5, 2^(n-5) seconds, at most
+// 15 minutes) holds.
 // With PreventUserExistenceErrors, a user that does not exist gets exactly
 // the wrong-password answer, after a dummy hash of the same cost, and
 // USER_SRP_AUTH answers with a stable fake salt and a fresh SRP_B.

@@ -156,9 +156,9 @@ func wantCognito(t *testing.T, err error, code, msg string) {
 }
 
 // TestLockoutConcurrency runs 100 wrong passwords for one user at once:
-// the failure counter lets at most six of them compute a hash (five free
-// failures and the one that sets the lockout), and refuses the rest with
-// "Password attempts exceeded". The clock is frozen, so the lockout cannot
+// the failure counter lets at most five of them compute a hash (the fifth
+// failure locks the user out), and refuses the rest with "Password attempts
+// exceeded". The clock is frozen, so the lockout cannot
 // run out while the attempts queue.
 func TestLockoutConcurrency(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
@@ -179,8 +179,8 @@ func TestLockoutConcurrency(t *testing.T) {
 			}
 			counts[ce.Message]++
 		}
-		if n := e.hashes.Load(); n > freePasswordFailures+1 || n < 1 {
-			t.Errorf("%d parallel wrong attempts computed %d hashes, want at most %d", attempts, n, freePasswordFailures+1)
+		if n := e.hashes.Load(); n > lockoutFailures || n < 1 {
+			t.Errorf("%d parallel wrong attempts computed %d hashes, want at most %d", attempts, n, lockoutFailures)
 		}
 		if counts[msgIncorrectPassword] != int(e.hashes.Load()) || counts[msgPasswordAttempts] != attempts-int(e.hashes.Load()) {
 			t.Errorf("answers %v after %d hashes", counts, e.hashes.Load())
@@ -201,7 +201,7 @@ func TestLockoutConcurrency(t *testing.T) {
 
 func TestLockoutDelay(t *testing.T) {
 	for n, want := range map[int]time.Duration{
-		0: 0, 1: 0, 5: 0, 6: 2 * time.Second, 7: 4 * time.Second, 10: 32 * time.Second,
+		0: 0, 1: 0, 4: 0, 5: time.Second, 6: 2 * time.Second, 7: 4 * time.Second, 10: 32 * time.Second,
 		14: 512 * time.Second, 15: 15 * time.Minute, 40: 15 * time.Minute, 1 << 20: 15 * time.Minute,
 	} {
 		if got := lockoutDelay(n); got != want {

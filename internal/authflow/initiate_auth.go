@@ -165,7 +165,7 @@ func checkSecretHash(client *userpool.SignInClient, hash string, names ...string
 		return nil
 	}
 	if hash == "" {
-		return cognito.NotAuthorizedException(fmt.Sprintf("Client %s is configured for secret but secret was not received", client.ClientID))
+		return cognito.NotAuthorizedException(fmt.Sprintf("Client %s is configured with secret but SECRET_HASH was not received", client.ClientID))
 	}
 	ok := false
 	for _, n := range names {

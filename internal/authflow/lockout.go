@@ -11,14 +11,15 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// Password lockout as Cognito applies it: five failed attempts in a row
-// are free; after the n-th (n > 5) the user waits 2^(n-5) seconds, at most
-// 15 minutes, before the next attempt is even checked. A successful sign-in
-// starts the count again.
+// Password lockout as Cognito documents it: after the fifth failed attempt
+// in a row the user is locked out for one second, and after the n-th
+// (n >= 5) for 2^(n-5) seconds, at most 15 minutes. Attempts refused during
+// a lockout ("Password attempts exceeded") do not count. A successful
+// sign-in starts the count again.
 const (
-	freePasswordFailures = 5
-	maxPasswordLockout   = 15 * time.Minute
-	msgPasswordAttempts  = "Password attempts exceeded"
+	lockoutFailures     = 5
+	maxPasswordLockout  = 15 * time.Minute
+	msgPasswordAttempts = "Password attempts exceeded"
 )
 
 // lockoutRecord is a user's failed-attempt counter (kind auth_session, ID
@@ -35,10 +36,10 @@ func lockoutID(pool, sub string) string { return pool + "/lockout/" + sub }
 
 // lockoutDelay is how long a user waits after the n-th failure in a row.
 func lockoutDelay(n int) time.Duration {
-	if n <= freePasswordFailures {
+	if n < lockoutFailures {
 		return 0
 	}
-	shift := n - freePasswordFailures
+	shift := n - lockoutFailures
 	if shift >= 10 { // 2^10 s is past the cap
 		return maxPasswordLockout
 	}
@@ -49,9 +50,9 @@ func lockoutDelay(n int) time.Duration {
 // user sub is checked. It refuses while the user is locked out; otherwise
 // it counts the attempt as a failure, atomically (the counter's row is
 // locked, and its version checked), and sets the lockout the count earns.
-// So no matter how many attempts run at once, at most
-// freePasswordFailures+1 get past it before the lockout holds, and only
-// those compute a hash. passwordSucceeded takes the count back.
+// So no matter how many attempts run at once, at most lockoutFailures get
+// past it before the lockout holds, and only those compute a hash.
+// passwordSucceeded takes the count back.
 func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string) error {
 	id := lockoutID(pool, sub)
 	return s.runTx(ctx, func(tx storage.Tx) error {
