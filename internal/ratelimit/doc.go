@@ -1,0 +1,31 @@
+// Package ratelimit limits request rates the way Amazon Cognito's API
+// request rate quotas do: every user-pool operation belongs to a quota
+// category (UserAuthentication, UserCreation, UserRead, …), each category
+// has a rate in requests per second, and a request beyond the rate is
+// refused (the API edge answers TooManyRequestsException).
+//
+// The categories, the operations in each and the default rates come from
+// the Amazon Cognito Developer Guide, "Quotas in Amazon Cognito", table
+// "Amazon Cognito user pools API operation categories and request rate
+// quotas"; docs/rate-limits.md lists them and says where cognate departs
+// from it. Cognito enforces a quota per account and region; cognate keeps
+// one token bucket per category and key, and the API edge uses the user
+// pool a request addresses as the key, so each pool gets the whole quota.
+// RespondToAuthChallenge and AdminRespondToAuthChallenge have the guide's
+// special handling: their own allowance of three times the
+// UserAuthentication rate, and beyond it they draw on UserAuthentication.
+//
+// Buckets live in the process: with N cognate nodes behind a load balancer
+// the cluster admits N times each rate. A bucket that has refilled is the
+// same as no bucket, so idle buckets are dropped, and the number of
+// buckets is capped; keys beyond the cap share one overflow bucket per
+// category. Time comes from an injected clock, so tests never sleep.
+//
+// A token bucket keyed by (category, key) with a cap and an injected clock
+// is a few lines on the standard library; golang.org/x/time/rate would
+// supply only the bucket, not the keyed map, the idle sweep or the
+// overflow rule, so the package does without it.
+//
+// It may import only the standard library: it is a leaf that the API edge,
+// the configuration and (later) the OAuth 2.0 edge share.
+package ratelimit
