@@ -69,6 +69,8 @@ type Config struct {
 	// verifiers at rest. Empty means a key generated into
 	// DataDir/encryption.key. It is never stored in the database.
 	EncryptionKey Secret `yaml:"encryption_key,omitempty"`
+	// RateLimits caps request rates per quota category and user pool.
+	RateLimits RateLimitsConfig `yaml:"rate_limits,omitempty"`
 }
 
 // EncryptionKeyFile is the generated encryption key's file under DataDir.
@@ -125,6 +127,7 @@ func (l LogConfig) SlogLevel() slog.Level {
 // Default returns the configuration a server runs with when nothing is
 // configured.
 func Default() Config {
+	on := true
 	return Config{
 		Listen:          "localhost:9229",
 		DataDir:         "./cognate-data",
@@ -135,6 +138,7 @@ func Default() Config {
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: Duration(30 * time.Second),
 		Log:             LogConfig{Level: "info", Format: "json"},
+		RateLimits:      RateLimitsConfig{Enabled: &on, Scale: 1},
 	}
 }
 
@@ -154,6 +158,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Log.Level, d.Log.Level)
 	setDefault(&c.Log.Format, d.Log.Format)
 	c.Messaging.applyDefaults()
+	c.RateLimits.applyDefaults()
 }
 
 func setDefault[T comparable](field *T, def T) {

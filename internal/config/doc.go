@@ -51,6 +51,7 @@
 // tree, which Node.Decode cannot then check strictly, and walking lets each
 // problem name its full key path and every problem be reported in one run.
 //
-// Imports: nothing from cognate (it may import internal/cognito, a leaf, if
-// it needs Cognito's vocabulary); deps_test.go enforces this.
+// Imports: from cognate only leaves: internal/ratelimit, to check the quota
+// categories rate_limits names, and internal/cognito should it need
+// Cognito's vocabulary; deps_test.go enforces this.
 package config

@@ -168,8 +168,14 @@ func describe(t reflect.Type) string {
 		return "true or false"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
 	case reflect.Slice:
 		return "a list of " + strings.TrimPrefix(describe(t.Elem()), "a ") + "s"
+	case reflect.Map:
+		return "a mapping of keys to " + strings.TrimPrefix(describe(t.Elem()), "a ") + "s"
+	case reflect.Pointer:
+		return describe(t.Elem())
 	}
 	return "a " + t.String()
 }
@@ -246,7 +252,7 @@ var settings = append([]setting{
 		c.EncryptionKey = Secret(s)
 		return nil
 	}},
-}, messagingSettings...)
+}, slices.Concat(messagingSettings, rateLimitSettings)...)
 
 func setString(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, s string) error {

@@ -129,6 +129,7 @@ log:
 				"COGNATE_SHUTDOWN_TIMEOUT":     "5s",
 				"COGNATE_LOG_LEVEL":            "debug",
 				"COGNATE_LOG_FORMAT":           "text",
+				"COGNATE_RATE_LIMITS_ENABLED":  "false",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -144,6 +145,7 @@ log:
 					MaxBodyBytes:       2048,
 					ShutdownTimeout:    Duration(5 * time.Second),
 					Log:                LogConfig{Level: "debug", Format: "text"},
+					RateLimits:         RateLimitsConfig{Enabled: boolPtr(false), Scale: 1},
 				}
 			},
 		},
@@ -164,6 +166,7 @@ accept_any_signature: yes
 max_body_bytes: 67108864
 shutdown_timeout: 1m30s
 log: {level: error, format: json}
+rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, UserList: 2.5}}
 `,
 			want: func(c *Config) {
 				*c = Config{
@@ -179,6 +182,8 @@ log: {level: error, format: json}
 					MaxBodyBytes:       64 << 20,
 					ShutdownTimeout:    Duration(90 * time.Second),
 					Log:                LogConfig{Level: "error", Format: "json"},
+					RateLimits: RateLimitsConfig{Enabled: boolPtr(true), Scale: 0.5,
+						Categories: map[string]float64{"UserAuthentication": 500, "UserList": 2.5}},
 				}
 			},
 		},

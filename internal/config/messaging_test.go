@@ -336,6 +336,9 @@ messaging:
     sms_webhook:
         url: https://sms.example.com/hook
         secret: REDACTED
+rate_limits:
+    enabled: true
+    scale: 1
 `
 	if diff := cmp.Diff(want, messagingConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)

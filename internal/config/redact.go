@@ -117,5 +117,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "messaging", Value: r.Messaging.logValue()},
 		slog.String("issuer_base_url", r.IssuerBaseURL),
 		slog.String("encryption_key", r.EncryptionKey.String()),
+		slog.Attr{Key: "rate_limits", Value: r.RateLimits.logValue()},
 	)
 }

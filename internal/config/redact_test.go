@@ -79,6 +79,9 @@ shutdown_timeout: 30s
 log:
     level: info
     format: json
+rate_limits:
+    enabled: true
+    scale: 1
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -101,7 +104,8 @@ func TestLogValue(t *testing.T) {
 		`"sqlite":{"synchronous":"FULL"},"region":"us-east-1","regions":null,"account_id":"000000000000",` +
 		`"admin":{"access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"REDACTED"},` +
 		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
-		`"log":{"level":"info","format":"json"},"issuer_base_url":"","encryption_key":""}}` + "\n"
+		`"log":{"level":"info","format":"json"},"issuer_base_url":"","encryption_key":"",` +
+		`"rate_limits":{"enabled":true,"scale":1}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

@@ -99,6 +99,7 @@ func (c *Config) Validate() error {
 		add("log.format", "must be json or text, not %q", c.Log.Format)
 	}
 	c.Messaging.validate(add)
+	c.RateLimits.validate(add)
 	if c.IssuerBaseURL != "" {
 		u, err := url.Parse(c.IssuerBaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(u.Path, "/") {

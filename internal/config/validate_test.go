@@ -143,6 +143,7 @@ func TestValidate(t *testing.T) {
 				"shutdown_timeout: must be positive",
 				`log.level: must be debug, info, warn or error, not ""`,
 				`log.format: must be json or text, not ""`,
+				"rate_limits.scale: must be a positive number",
 			},
 		},
 	}

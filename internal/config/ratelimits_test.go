@@ -1,0 +1,124 @@
+package config
+
+import (
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func boolPtr(b bool) *bool { return &b }
+
+func TestRateLimitsLoad(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want RateLimitsConfig
+	}{
+		{"defaults", "", nil, RateLimitsConfig{Enabled: boolPtr(true), Scale: 1}},
+		{"empty block", "rate_limits:\n", nil, RateLimitsConfig{Enabled: boolPtr(true), Scale: 1}},
+		{"off in the file", "rate_limits: {enabled: false}\n", nil, RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}},
+		{"off in the environment", "rate_limits: {enabled: true}\n", map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "false"},
+			RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}},
+		{"on in the environment", "rate_limits: {enabled: false}\n", map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "1"},
+			RateLimitsConfig{Enabled: boolPtr(true), Scale: 1}},
+		{"scale and categories", "rate_limits:\n  scale: 2\n  categories:\n    UserCreation: 100\n    ClientAuthentication: 0.5\n", nil,
+			RateLimitsConfig{Enabled: boolPtr(true), Scale: 2, Categories: map[string]float64{"UserCreation": 100, "ClientAuthentication": 0.5}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := Sources{Env: envMap(tc.env)}
+			if tc.file != "" {
+				src.File = writeFile(t, "cognate.yaml", tc.file)
+			}
+			got, _, err := Load(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got.RateLimits); diff != "" {
+				t.Errorf("rate_limits (-want +got):\n%s", diff)
+			}
+			if got.RateLimits.On() != *tc.want.Enabled {
+				t.Errorf("On() = %v, want %v", got.RateLimits.On(), *tc.want.Enabled)
+			}
+		})
+	}
+	if !(RateLimitsConfig{}).On() {
+		t.Error("an unset enabled is not on")
+	}
+}
+
+func TestRateLimitsProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want ValidationErrors
+	}{
+		{
+			name: "values of the wrong type",
+			file: "rate_limits:\n  enabled: sometimes\n  scale: lots\n  categories: [UserList]\n",
+			want: ValidationErrors{
+				"rate_limits.enabled: must be true or false (line 2)",
+				"rate_limits.scale: must be a number (line 3)",
+				"rate_limits.categories: must be a mapping of keys to numbers (line 4)",
+			},
+		},
+		{
+			name: "unknown key",
+			file: "rate_limits: {enable: false}\n",
+			want: ValidationErrors{"rate_limits.enable: unknown key (line 1)"},
+		},
+		{
+			name: "bad rates",
+			file: "rate_limits:\n  scale: -1\n  categories: {UserList: 0, UserRead: -3, UserSomething: 5, UserToken: .inf}\n",
+			want: ValidationErrors{
+				"rate_limits.scale: must be a positive number",
+				"rate_limits.categories.UserList: must be a positive number of requests per second",
+				"rate_limits.categories.UserRead: must be a positive number of requests per second",
+				"rate_limits.categories.UserSomething: not a quota category (see docs/rate-limits.md)",
+				"rate_limits.categories.UserToken: must be a positive number of requests per second",
+			},
+		},
+		{
+			name: "environment value that does not parse",
+			env:  map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "nah"},
+			want: ValidationErrors{"rate_limits.enabled: COGNATE_RATE_LIMITS_ENABLED: must be true or false"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := Sources{Env: envMap(tc.env)}
+			if tc.file != "" {
+				src.File = writeFile(t, "cognate.yaml", tc.file)
+			}
+			cfg, _, err := Load(src)
+			if cfg != nil {
+				t.Error("Load returned a config with errors")
+			}
+			if diff := cmp.Diff(tc.want, problems(t, err)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRateLimitsValidateNaN(t *testing.T) {
+	c := Default()
+	c.RateLimits.Scale = math.NaN()
+	c.RateLimits.Categories = map[string]float64{"UserList": math.Inf(1)}
+	want := ValidationErrors{
+		"rate_limits.scale: must be a positive number",
+		"rate_limits.categories.UserList: must be a positive number of requests per second",
+	}
+	if diff := cmp.Diff(want, problems(t, c.Validate())); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+func TestRateLimitsEnvVar(t *testing.T) {
+	if got := EnvVars()["rate_limits.enabled"]; got != "COGNATE_RATE_LIMITS_ENABLED" {
+		t.Errorf("EnvVars()[rate_limits.enabled] = %q", got)
+	}
+}
