@@ -46,7 +46,12 @@ func buildCognate(t *testing.T) string {
 // URL once it prints that it is listening.
 func startCognate(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
-	s, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret, "COGNATE_DATABASE_URL=sqlite"},
+	// The load writes as fast as the server takes it (CreateUserPool and
+	// TagResource, around a thousand a second), far past Cognito's default
+	// quotas of 15 a second; the test is about durability, so the rate
+	// limits are off.
+	s, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret, "COGNATE_DATABASE_URL=sqlite",
+		"COGNATE_RATE_LIMITS_ENABLED=false"},
 		"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
 	if err != nil {
 		t.Fatal(err)

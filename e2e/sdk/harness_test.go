@@ -15,6 +15,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/oidc"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -112,7 +113,19 @@ var encryptionKey = bytes.Repeat([]byte{0x5e}, 32)
 // API and the well-known endpoints) and serves them. opts are the
 // user-pool options (Sender, Clock); mount adds routes of the test's own.
 // It returns the server's URL.
+//
+// The request-rate limits are off, explicitly: these tests and the
+// benchmarks that share this harness send requests far faster than
+// Cognito's default quotas admit (users created in a loop, sign-ins run
+// flat out), which is what they test, not throttling. ratelimit_test.go
+// serves with limits on through serveLimited.
 func serve(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux)) string {
+	tb.Helper()
+	return serveLimited(tb, db, opts, mount, ratelimit.Off())
+}
+
+// serveLimited is serve with the given request-rate limits.
+func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter) string {
 	tb.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
@@ -138,7 +151,7 @@ func serve(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*h
 	if mount != nil {
 		mount(mux)
 	}
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}}))
+	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits}))
 	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
 	ts.Start()
 	tb.Cleanup(ts.Close)

@@ -4,13 +4,16 @@
 //
 // The edge owns the phases every operation shares, in this order: a size
 // limit on the body before it is read, the target lookup in the generated
-// operation tables, authorization (SigV4 for IAM-authorized operations),
-// decoding into the generated input type, the model's constraint checks, and
-// writing the output or the error. Per-operation code is one method of an
-// engine package (internal/userpool, …) and fills in only its own part.
-// Errors leave through exactly one writeError.
+// operation tables, the request-rate limit of the operation's quota
+// category for the user pool the request names (internal/ratelimit; before
+// authorization, so that a flood is refused cheaply), authorization (SigV4
+// for IAM-authorized operations), decoding into the generated input type,
+// the model's constraint checks, and writing the output or the error.
+// Per-operation code is one method of an engine package (internal/userpool,
+// …) and fills in only its own part. Errors leave through exactly one
+// writeError.
 //
 // It may import the engine packages (userpool, authflow, identitypool, …),
-// internal/cognito and its generated packages; never internal/oidc,
-// internal/admin or a storage backend.
+// internal/ratelimit, internal/cognito and its generated packages; never
+// internal/oidc, internal/admin or a storage backend.
 package api

@@ -19,6 +19,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -64,6 +65,11 @@ type Options struct {
 	Observer Observer
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
+	// RateLimits refuses user-pool requests beyond the rate of their quota
+	// category for their user pool with TooManyRequestsException. nil
+	// means Cognito's default quotas on Clock; ratelimit.Off() turns the
+	// limits off.
+	RateLimits *ratelimit.Limiter
 }
 
 // operation is one dispatchable operation: its model entry and the engine
@@ -86,6 +92,9 @@ type Handler struct {
 	maxBody  int64
 	clock    func() time.Time
 	observer Observer
+	limits   *ratelimit.Limiter
+	// clientPools maps app clients to their pools for the rate limits.
+	clientPools *clientPools
 }
 
 // NewHandler returns the API handler.
@@ -100,6 +109,12 @@ func NewHandler(opts Options) *Handler {
 	if h.clock == nil {
 		h.clock = time.Now
 	}
+	h.limits = opts.RateLimits
+	if h.limits == nil {
+		// The default quotas cannot be refused.
+		h.limits, _ = ratelimit.New(ratelimit.Config{Clock: h.clock})
+	}
+	h.clientPools = &clientPools{pools: opts.Pools, byClient: map[string]string{}}
 	h.sig = &SigV4Verifier{
 		Lookup: func(id string) (string, bool) {
 			s, ok := opts.Credentials[id]
@@ -204,8 +219,12 @@ func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []
 	return op, body, nil
 }
 
-// run authorizes, decodes, validates and serves one request.
+// run applies the rate limits, then authorizes, decodes, validates and
+// serves one request.
 func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
+	if err := h.throttle(r.Context(), r, op, body); err != nil {
+		return nil, err
+	}
 	caller, err := h.authorize(r, op, body)
 	if err != nil {
 		return nil, err
