@@ -3,6 +3,7 @@ package authflow
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -475,6 +476,52 @@ func TestRotationRace(t *testing.T) {
 		}
 		if codes["ok"] != 1 || codes[cognito.CodeRefreshTokenReuseException] < 1 || codes["ok"]+codes[cognito.CodeRefreshTokenReuseException]+codes[cognito.CodeNotAuthorizedException] != n {
 			t.Errorf("answers %v, want one success and reuse (or revoked) for the rest", codes)
+		}
+	})
+}
+
+// TestPasswordSignInRebuildsSRPVerifier checks that a user without an SRP
+// verifier (a password set before verifiers, or a lost encryption key) gets
+// one from the next password sign-in.
+func TestPasswordSignInRebuildsSRPVerifier(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		pool, err := e.pools.SignInPool(ctx, userpool.Caller{Region: flowRegion}, e.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := e.pools.LookupUser(ctx, pool, flowUser)
+		if err != nil || u == nil {
+			t.Fatalf("LookupUser: %v %v", u, err)
+		}
+		// Drop the stored verifier, as a record from before verifiers has none.
+		err = e.store.Tx(ctx, func(tx storage.Tx) error {
+			it, err := tx.GetItem(ctx, "user", u.Sub)
+			if err != nil {
+				return err
+			}
+			var rec map[string]any
+			if err := json.Unmarshal(it.Data, &rec); err != nil {
+				return err
+			}
+			delete(rec, "srp_verifier")
+			if it.Data, err = json.Marshal(rec); err != nil {
+				return err
+			}
+			return tx.UpdateItem(ctx, it)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, _ = e.pools.LookupUser(ctx, pool, flowUser); u.SRPVerifier != "" {
+			t.Fatal("the verifier was not dropped")
+		}
+		if _, err := e.passwordAuth(flowPassword); err != nil {
+			t.Fatal(err)
+		}
+		u, _ = e.pools.LookupUser(ctx, pool, flowUser)
+		if _, err := OpenSRPVerifier(e.s.verifiers, e.pool, u.Sub, u.SRPVerifier); err != nil {
+			t.Errorf("after a password sign-in the verifier does not open: %v", err)
 		}
 	})
 }

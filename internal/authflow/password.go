@@ -73,6 +73,7 @@ func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.Si
 	if err := s.passwordSucceeded(ctx, f.pool.ID, u.Sub); err != nil {
 		return err
 	}
+	s.ensureSRPVerifier(ctx, f.pool, u, password)
 	if !u.Enabled {
 		return cognito.NotAuthorizedException(msgUserDisabled)
 	}
@@ -139,4 +140,19 @@ func (s *Service) newPasswordChallenge(ctx context.Context, f flowStart, u *user
 			"requiredAttributes": string(req),
 		},
 	}, nil
+}
+
+// ensureSRPVerifier rebuilds the SRP verifier of a user who just proved
+// their password, when the stored one is missing or no longer opens (see
+// docs/srp.md: after the encryption key is lost, SRP sign-in returns user by
+// user this way). A failure is logged: the password sign-in itself stands.
+func (s *Service) ensureSRPVerifier(ctx context.Context, pool *userpool.SignInPool, u *userpool.SignInUser, password string) {
+	if u.SRPVerifier != "" {
+		if _, err := OpenSRPVerifier(s.verifiers, pool.ID, u.Sub, u.SRPVerifier); err == nil {
+			return
+		}
+	}
+	if err := s.pools.RebuildSRPVerifier(ctx, pool, u, password); err != nil {
+		s.log.Warn("rebuild SRP verifier", "pool", pool.ID, "sub", u.Sub, "error", err)
+	}
 }

@@ -489,3 +489,38 @@ func (s *Service) RecordAuthEvent(ctx context.Context, pool *SignInPool, sub str
 		return nil
 	})
 }
+
+// RebuildSRPVerifier gives a user whose password was just proven a new SRP
+// verifier for it, when the stored one is missing (a password set before
+// verifiers existed) or cannot be opened (the encryption key was replaced).
+// Nothing else on the record changes. It does nothing when the user's
+// password or username changed in the meantime, or when no verifier maker
+// is set.
+func (s *Service) RebuildSRPVerifier(ctx context.Context, pool *SignInPool, user *SignInUser, password string) error {
+	if s.srp == nil {
+		return nil
+	}
+	v, err := s.srp(pool.ID, user.Sub, user.Username, password)
+	if err != nil {
+		return internal(fmt.Errorf("srp verifier: %w", err))
+	}
+	return s.runTx(ctx, func(tx storage.Tx) error {
+		it, err := tx.GetItem(ctx, kindUser, user.Sub)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
+			return nil // gone: nothing to rebuild
+		}
+		if err != nil {
+			return err
+		}
+		u, err := decodeUser(it)
+		if err != nil || u.PasswordHash != user.PasswordHash || u.Username != user.Username {
+			return err
+		}
+		u.SRPVerifier = v
+		next, err := userItem(pool.p, u, it.Version)
+		if err != nil {
+			return err
+		}
+		return tx.UpdateItem(ctx, next)
+	})
+}
