@@ -17,6 +17,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/config"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/oidc"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/tokens"
@@ -106,6 +107,10 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	limits, err := rateLimiter(cfg.RateLimits)
+	if err != nil {
+		return fmt.Errorf("rate_limits: %w", err)
+	}
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
 		Auth:               signIn,
@@ -116,6 +121,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		MaxBodyBytes:       cfg.MaxBodyBytes,
 		Logger:             log,
 		Observer:           metrics,
+		RateLimits:         limits,
 	})
 	routes := http.NewServeMux()
 	if sender.OnlyOutbox() {
@@ -148,6 +154,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	})
 	log.Info("listening", "address", ln.Addr().String(), "url", endpoint, "access_key_id", creds.AccessKeyID)
 	return srv.Serve(ctx, ln)
+}
+
+// rateLimiter maps the rate_limits block onto the limiter.
+func rateLimiter(rl config.RateLimitsConfig) (*ratelimit.Limiter, error) {
+	rates := map[ratelimit.Category]float64{}
+	for name, r := range rl.Categories {
+		rates[ratelimit.Category(name)] = r
+	}
+	return ratelimit.New(ratelimit.Config{Disabled: !rl.On(), Scale: rl.Scale, Rates: rates})
 }
 
 // adminCredentials returns the admin key pair and where it came from: the

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
+)
+
+// TestServeRateLimits serves with a UserPoolRead rate of one request every
+// thousand seconds: the second ListUserPools is throttled, however slow the
+// machine. COGNATE_RATE_LIMITS_ENABLED=false lifts the limit.
+func TestServeRateLimits(t *testing.T) {
+	file := writeFile(t, "cognate.yaml", "rate_limits: {categories: {UserPoolRead: 0.001}}\n")
+	cases := []struct {
+		name          string
+		env           map[string]string
+		wantThrottled bool
+	}{
+		{"configured rate", nil, true},
+		{"limits off in the environment", map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "false"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServe(t, tc.env, "--config", file, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+			c := cip.New(cip.Options{
+				BaseEndpoint:     aws.String(s.url),
+				Region:           "us-east-1",
+				Credentials:      credentials.NewStaticCredentialsProvider(s.keyID, s.secret, ""),
+				RetryMaxAttempts: 1, // the SDK would retry the throttled request
+			})
+			list := func() error {
+				_, err := c.ListUserPools(context.Background(), &cip.ListUserPoolsInput{MaxResults: aws.Int32(10)})
+				return err
+			}
+			if err := list(); err != nil {
+				t.Fatalf("first ListUserPools: %v", err)
+			}
+			err := list()
+			var tooMany *types.TooManyRequestsException
+			if got := errors.As(err, &tooMany); got != tc.wantThrottled {
+				t.Errorf("second ListUserPools: %v; throttled = %v, want %v", err, got, tc.wantThrottled)
+			}
+		})
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	off := false
+	l, err := rateLimiter(config.RateLimitsConfig{Enabled: &off})
+	if err != nil || l.Enabled() {
+		t.Errorf("enabled: false gave %v, %v; want a limiter that is off", l, err)
+	}
+	l, err = rateLimiter(config.RateLimitsConfig{Scale: 2, Categories: map[string]float64{"UserList": 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := [2]float64{l.Rate(ratelimit.UserList), l.Rate(ratelimit.UserRead)}; got != [2]float64{7, 240} {
+		t.Errorf("rates of UserList and UserRead = %v, want [7 240]", got)
+	}
+}
