@@ -99,30 +99,9 @@ func selfUser(ctx context.Context, r storage.ItemReader, c Caller) (*storage.Ite
 // again, on a fresh read, on each retry) and may return an error to abort
 // the write.
 func (s *Service) updateSelf(ctx context.Context, c Caller, p *idp.UserPoolType, mutate func(u *userRecord, now time.Time) error) (*userRecord, error) {
-	var out *userRecord
-	err := retry(ctx, func() error {
-		return userWriteError(p, attrUpdate, s.store.Tx(ctx, func(tx storage.Tx) error {
-			it, u, err := selfUser(ctx, tx, c)
-			if err != nil {
-				return err
-			}
-			now := s.now()
-			if err := mutate(u, now); err != nil {
-				return err
-			}
-			u.UpdatedAt = now
-			ni, err := userItem(p, u, it.Version)
-			if err != nil {
-				return err
-			}
-			if err := tx.UpdateItem(ctx, ni); err != nil {
-				return err
-			}
-			out = u
-			return nil
-		}))
-	})
-	return out, err
+	return s.mutateUser(ctx, p, func(tx storage.Tx) (*storage.Item, *userRecord, error) {
+		return selfUser(ctx, tx, c)
+	}, mutate)
 }
 
 // clientReads reports whether the app client may read attribute name.

@@ -390,10 +390,20 @@ func (s *Service) resendInvitation(ctx context.Context, p *idp.UserPoolType, in 
 // retrying on conflicts. mutate changes u in place (it runs again on each
 // retry, on a fresh read) and may return a Cognito exception to abort.
 func (s *Service) updateUser(ctx context.Context, p *idp.UserPoolType, username string, mutate func(u *userRecord, now time.Time) error) (*userRecord, error) {
+	return s.mutateUser(ctx, p, func(tx storage.Tx) (*storage.Item, *userRecord, error) {
+		return findUser(ctx, tx, p, username)
+	}, mutate)
+}
+
+// mutateUser runs a read-modify-write of the user find locates inside one
+// transaction, retried when it loses a race: mutate changes the record,
+// and the user is written back with its keys and index and a new
+// modification time.
+func (s *Service) mutateUser(ctx context.Context, p *idp.UserPoolType, find func(tx storage.Tx) (*storage.Item, *userRecord, error), mutate func(u *userRecord, now time.Time) error) (*userRecord, error) {
 	var out *userRecord
 	err := retry(ctx, func() error {
 		return userWriteError(p, attrUpdate, s.store.Tx(ctx, func(tx storage.Tx) error {
-			it, u, err := findUser(ctx, tx, p, username)
+			it, u, err := find(tx)
 			if err != nil {
 				return err
 			}
