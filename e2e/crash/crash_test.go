@@ -69,6 +69,9 @@ func client(url string) *cip.Client {
 		BaseEndpoint: aws.String(url),
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+		// More attempts than the default 3 (see e2e/sdk's client): a
+		// run of that transport failure must not fail the crash test.
+		RetryMaxAttempts: 8,
 	})
 }
 

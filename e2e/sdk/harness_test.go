@@ -44,16 +44,21 @@ func (e *env) client(region string) *cip.Client {
 }
 
 // clientWith returns a user-pools client that signs with the given key.
-// It keeps the SDK's default retries: the SDK's HTTP transport now and then
-// fails to read a complete 200 response on a reused connection ("use of
-// closed network connection", aws/aws-sdk-go-v2#2737), which the retryer
-// absorbs. Service errors (4xx) are never retried by the SDK, so assertions
-// on them see the first answer.
+// It keeps the SDK's retries on: the SDK's HTTP transport now and then
+// fails to read a complete 200 response ("use of closed network
+// connection", aws/aws-sdk-go-v2#2737; it happens against any server, even
+// a fixed-answer one), which the retryer absorbs. Service errors are not
+// retried, except the throttling ones (TooManyRequests, LimitExceeded),
+// which tests of those disable retries for.
 func (e *env) clientWith(region, id, key string) *cip.Client {
 	return cip.New(cip.Options{
 		BaseEndpoint: aws.String(e.URL),
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider(id, key, ""),
+		// More attempts than the default 3: the transport failure above
+		// is retried (it is net.ErrClosed) and is rare, but not rare
+		// enough that three in a row never happen in a long suite.
+		RetryMaxAttempts: 8,
 	})
 }
 
