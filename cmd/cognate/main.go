@@ -64,6 +64,7 @@ var commands = []command{
 	{"serve", "run the server (the default command)", runServe},
 	{"migrate", "apply pending schema migrations and exit", runMigrate},
 	{"config validate", "load the configuration and report every problem", runConfigValidate},
+	{"bench", "measure a Cognito-compatible endpoint under load (see cognate bench -h)", runBench},
 	{"version", "print the version", runVersion},
 }
 

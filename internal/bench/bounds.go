@@ -1,0 +1,198 @@
+package bench
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// Names of the bounds: the work that bounds a scenario's rate, measured on
+// the machine the bench runs on.
+const (
+	// BoundArgon2id is one password verification at the parameters the
+	// server gives new hashes (m=19456 KiB, t=2, p=1).
+	BoundArgon2id = "argon2id"
+	// BoundSRPServerStep is the SRP server step: a new attempt (b and
+	// B = k*v + g^b) and the check of a claim (u, S = (A*v^u)^b, HKDF,
+	// HMAC).
+	BoundSRPServerStep = "srp-server-step"
+	// BoundRS256Sign is one RS256 signature with a 2048-bit key over a
+	// token-sized input; BoundRS256Verify one verification.
+	BoundRS256Sign   = "rs256-sign"
+	BoundRS256Verify = "rs256-verify"
+)
+
+// boundNames lists the bounds in the order Run measures them.
+var boundNames = []string{BoundArgon2id, BoundSRPServerStep, BoundRS256Sign, BoundRS256Verify}
+
+// Bound is one bound measured at one parallelism: Parallelism goroutines
+// doing nothing else for the measuring time.
+type Bound struct {
+	Name        string  `json:"name"`
+	Parallelism int     `json:"parallelism"`
+	Ops         int64   `json:"ops"`
+	Seconds     float64 `json:"seconds"`
+	// OpsPerSecond is the total rate of all goroutines; NsPerOp the time
+	// one operation takes one goroutine.
+	OpsPerSecond float64 `json:"ops_per_second"`
+	NsPerOp      float64 `json:"ns_per_op"`
+	// Detail says what exactly was measured (e.g. the argon2id parameters).
+	Detail string `json:"detail,omitempty"`
+}
+
+// boundWork returns the function that does one operation of the named
+// bound, and what it measures.
+func boundWork(name string) (func() error, string, error) {
+	switch name {
+	case BoundArgon2id:
+		hash := userpool.DummyPasswordHash()
+		params := strings.Join(strings.Split(hash, "$")[1:4], "$")
+		if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+			return nil, "", fmt.Errorf("the server's password hash %q is not at m=19456,t=2,p=1", params)
+		}
+		return func() error {
+			userpool.VerifyPassword(hash, "Bench-Passw0rd!")
+			return nil
+		}, params, nil
+	case BoundSRPServerStep:
+		v, err := authflow.NewSRPVerifier("bench", "bench-user", "Bench-Passw0rd!")
+		if err != nil {
+			return nil, "", err
+		}
+		now := time.Now()
+		A := newSRPClient(newSRPCache()).aHex
+		block := make([]byte, 512)
+		ts := authflow.FormatSRPTimestamp(now)
+		sig := base64.StdEncoding.EncodeToString(make([]byte, 32)) // wrong: costs what a right one does
+		return func() error {
+			s, err := authflow.NewSRPServer(v)
+			if err != nil {
+				return err
+			}
+			s.Now = func() time.Time { return now }
+			if ok, err := s.VerifyClaim("bench", "bench-user", A, block, ts, sig); ok || err != nil {
+				return fmt.Errorf("VerifyClaim = %v, %v", ok, err)
+			}
+			return nil
+		}, "NewSRPServer + VerifyClaim, 3072-bit group", nil
+	case BoundRS256Sign, BoundRS256Verify:
+		key := rsaKey()
+		input := []byte(strings.Repeat("x", 1200))
+		if name == BoundRS256Sign {
+			return func() error {
+				d := sha256.Sum256(input)
+				_, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:])
+				return err
+			}, "RSA 2048, PKCS #1 v1.5, SHA-256", nil
+		}
+		d := sha256.Sum256(input)
+		sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:])
+		if err != nil {
+			return nil, "", err
+		}
+		return func() error {
+			d := sha256.Sum256(input)
+			return rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, d[:], sig)
+		}, "RSA 2048, PKCS #1 v1.5, SHA-256", nil
+	}
+	return nil, "", fmt.Errorf("unknown bound %q", name)
+}
+
+var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic("rsa key: " + err.Error()) // crypto/rand never fails
+	}
+	return k
+})
+
+// maxBoundOps bounds one measurement in count as d bounds it in time.
+const maxBoundOps = 10_000_000
+
+// measureBound runs the named bound on p goroutines for d (and at most
+// maxBoundOps operations).
+func measureBound(ctx context.Context, name string, p int, d time.Duration) (Bound, error) {
+	work, detail, err := boundWork(name)
+	if err != nil {
+		return Bound{}, err
+	}
+	if err := work(); err != nil { // warm up (the argon2id dummy hash, the RSA key)
+		return Bound{}, fmt.Errorf("bound %s: %w", name, err)
+	}
+	var ops atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	for range p {
+		wg.Go(func() {
+			for ctx.Err() == nil && time.Now().Before(deadline) && ops.Add(1) <= maxBoundOps {
+				if err := work(); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err, _ := firstErr.Load().(error); err != nil {
+		return Bound{}, fmt.Errorf("bound %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return Bound{}, err
+	}
+	n := min(ops.Load(), maxBoundOps)
+	// Each goroutine counted one operation it did not do past the deadline.
+	n = max(n-int64(p), 1)
+	return Bound{
+		Name: name, Parallelism: p, Ops: n, Seconds: elapsed.Seconds(),
+		OpsPerSecond: float64(n) / elapsed.Seconds(),
+		NsPerOp:      float64(elapsed.Nanoseconds()) * float64(p) / float64(n),
+		Detail:       detail,
+	}, nil
+}
+
+// boundTerms is what bounds a scenario: how many of each bound one
+// iteration does at least.
+type boundTerms map[string]int
+
+func (t boundTerms) String() string {
+	var parts []string
+	for _, name := range boundNames {
+		if n := t[name]; n == 1 {
+			parts = append(parts, name)
+		} else if n > 1 {
+			parts = append(parts, fmt.Sprintf("%d×%s", n, name))
+		}
+	}
+	return strings.Join(parts, " + ")
+}
+
+// rate is the scenario bound's rate from the bounds measured at one
+// parallelism: one over the sum of each term's time per operation.
+func (t boundTerms) rate(bounds map[string]Bound) (float64, bool) {
+	var perOp float64
+	for name, n := range t {
+		b, ok := bounds[name]
+		if !ok || b.OpsPerSecond == 0 {
+			return 0, false
+		}
+		perOp += float64(n) / b.OpsPerSecond
+	}
+	if perOp == 0 {
+		return 0, false
+	}
+	return 1 / perOp, true
+}

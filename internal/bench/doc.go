@@ -1,0 +1,26 @@
+// Package bench is cognate's load generator, behind `cognate bench`. It
+// drives any Cognito-compatible endpoint through the AWS SDK for Go v2 and
+// reports, per scenario and concurrency, throughput, p50/p95/p99 latency
+// and errors, as a table or as JSON.
+//
+// Before the scenarios, Run measures on the same machine the work that
+// bounds each one (argon2id at the server's parameters, the SRP server
+// step, RS256 signing and verification; see bounds.go) and reports every
+// scenario's rate as a ratio to its bound: absolute rates drift on shared
+// machines, ratios measured in one run much less.
+//
+// Run creates its own user pool and app client on the target (named
+// cognate-bench-…), brings it to the requested number of users through the
+// API, and deletes it at the end. LoadUsers is the bulk path for a local
+// server's store: it writes synthetic users (one shared password hash) in
+// transactions of 1,000, for pools of a million users that the API would
+// take hours to fill. It is test data only, and must run against a store
+// no server is writing to.
+//
+// Every loop is bounded in count and in time.
+//
+// It may import internal/cognito, internal/storage, internal/userpool and
+// internal/authflow (for the bounds, the SRP group and the bulk loader) and
+// the AWS SDK. No engine, edge or storage package imports bench: only
+// cmd/cognate does (deps_test.go checks both directions).
+package bench

@@ -1,0 +1,373 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+)
+
+// Scenario names, as --scenarios takes them.
+const (
+	ScenarioAdminCreateUser  = "admin-create-user"
+	ScenarioSignUp           = "sign-up"
+	ScenarioUserPasswordAuth = "user-password-auth"
+	ScenarioUserSRPAuth      = "user-srp-auth"
+	ScenarioRefreshTokenAuth = "refresh-token-auth"
+	ScenarioGetUser          = "get-user"
+	ScenarioAdminGetUser     = "admin-get-user"
+	ScenarioListUsers        = "list-users"
+	ScenarioListUsersPrefix  = "list-users-prefix"
+	ScenarioMix              = "mix"
+)
+
+// Password is the password of every user the bench creates or loads.
+const Password = "Bench-Passw0rd!"
+
+// SRPUsers is how many of the pool's first users the USER_SRP_AUTH
+// scenario signs in (LoadUsers gives only these an SRP verifier).
+const SRPUsers = 1000
+
+// UserName is the username of the pool's i-th preloaded user, and
+// UserEmail its email.
+func UserName(i int) string  { return fmt.Sprintf("bench-user-%07d", i) }
+func UserEmail(i int) string { return UserName(i) + "@bench.example.com" }
+
+// call is how an iteration makes one API call: it times it under op.
+type call func(op string, f func() error) error
+
+// iteration is one worker's loop body: one operation of the scenario.
+type iteration func(ctx context.Context, c call) error
+
+// scenario is one kind of load.
+type scenario struct {
+	name string
+	// about says what one iteration does, for --help and the docs.
+	about string
+	// bound is the work one iteration costs the server at least, nil when
+	// none applies; boundNote qualifies it.
+	bound     boundTerms
+	boundNote string
+	// worker prepares one worker (untimed: sign-ins for tokens) and
+	// returns its iteration.
+	worker func(ctx context.Context, t *target, rng *rand.Rand) (iteration, error)
+}
+
+// Scenarios lists every scenario in the order Run runs them.
+var scenarios = []scenario{
+	{
+		name: ScenarioAdminCreateUser, about: "AdminCreateUser of a new user with a temporary password, invitation suppressed",
+		bound: boundTerms{BoundArgon2id: 1}, worker: adminCreateUserWorker,
+	},
+	{
+		name: ScenarioSignUp, about: "SignUp of a new user, then AdminConfirmSignUp",
+		bound: boundTerms{BoundArgon2id: 1}, worker: signUpWorker,
+	},
+	{
+		name: ScenarioUserPasswordAuth, about: "InitiateAuth USER_PASSWORD_AUTH of a random preloaded user",
+		bound: boundTerms{BoundArgon2id: 1, BoundRS256Sign: 2}, worker: passwordAuthWorker,
+	},
+	{
+		name: ScenarioUserSRPAuth, about: "InitiateAuth USER_SRP_AUTH and RespondToAuthChallenge PASSWORD_VERIFIER of one of the first 1,000 users",
+		bound: boundTerms{BoundSRPServerStep: 1, BoundRS256Sign: 2}, worker: srpAuthWorker,
+	},
+	{
+		name: ScenarioRefreshTokenAuth, about: "InitiateAuth REFRESH_TOKEN_AUTH with the worker's refresh token",
+		bound: boundTerms{BoundRS256Sign: 2}, worker: refreshWorker,
+	},
+	{
+		name: ScenarioGetUser, about: "GetUser with the worker's access token",
+		bound: boundTerms{BoundRS256Verify: 1}, boundNote: "loose: GetUser is mostly not cryptography", worker: getUserWorker,
+	},
+	{
+		name: ScenarioAdminGetUser, about: "AdminGetUser of a random preloaded user",
+		worker: adminGetUserWorker,
+	},
+	{
+		name: ScenarioListUsers, about: "ListUsers, first page of 60, no filter",
+		worker: listUsersWorker(false),
+	},
+	{
+		name: ScenarioListUsersPrefix, about: `ListUsers with a prefix filter (email ^= "bench-user-00001"), up to 60 of the 100 users it selects`,
+		worker: listUsersWorker(true),
+	},
+	{
+		name: ScenarioMix, about: "a mix: 40% get-user, 20% refresh-token-auth, 15% admin-get-user, 10% user-srp-auth, 5% user-password-auth, 5% list-users-prefix, 3% sign-up, 2% admin-create-user",
+		worker: mixWorker,
+	},
+}
+
+// ScenarioNames lists the scenarios Run knows, in order.
+func ScenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		names[i] = s.name
+	}
+	return names
+}
+
+// ScenarioHelp is one line per scenario: its name and what an iteration
+// does.
+func ScenarioHelp() string {
+	var b []byte
+	for _, s := range scenarios {
+		b = fmt.Appendf(b, "  %-20s %s\n", s.name, s.about)
+	}
+	return string(b)
+}
+
+func scenarioByName(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return scenario{}, false
+}
+
+// randomUser is the index of a random preloaded user.
+func (t *target) randomUser(rng *rand.Rand) int { return rng.IntN(max(t.users, 1)) }
+
+func adminCreateUserWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	return func(ctx context.Context, c call) error {
+		name := t.newUserName("new")
+		return c("AdminCreateUser", func() error {
+			_, err := t.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+				UserPoolId: &t.poolID, Username: &name, TemporaryPassword: aws.String(Password),
+				MessageAction:  types.MessageActionTypeSuppress,
+				UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String(name + "@bench.example.com")}},
+			})
+			return err
+		})
+	}, nil
+}
+
+func signUpWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	return func(ctx context.Context, c call) error {
+		name := t.newUserName("signup")
+		if err := c("SignUp", func() error {
+			_, err := t.c.SignUp(ctx, &cip.SignUpInput{
+				ClientId: &t.clientID, Username: &name, Password: aws.String(Password),
+				UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String(name + "@bench.example.com")}},
+			})
+			return err
+		}); err != nil {
+			return err
+		}
+		return c("AdminConfirmSignUp", func() error {
+			_, err := t.c.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: &t.poolID, Username: &name})
+			return err
+		})
+	}, nil
+}
+
+// passwordAuth signs user i in with USER_PASSWORD_AUTH.
+func (t *target) passwordAuth(ctx context.Context, i int) (*types.AuthenticationResultType, error) {
+	out, err := t.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: &t.clientID, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": UserName(i), "PASSWORD": Password},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.AuthenticationResult == nil || out.AuthenticationResult.AccessToken == nil {
+		return nil, fmt.Errorf("USER_PASSWORD_AUTH answered challenge %q, want tokens", out.ChallengeName)
+	}
+	return out.AuthenticationResult, nil
+}
+
+func passwordAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	return func(ctx context.Context, c call) error {
+		i := t.randomUser(rng)
+		return c("InitiateAuth", func() error {
+			_, err := t.passwordAuth(ctx, i)
+			return err
+		})
+	}, nil
+}
+
+func srpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	client := newSRPClient(t.srp)
+	return func(ctx context.Context, c call) error {
+		name := UserName(rng.IntN(min(max(t.users, 1), SRPUsers)))
+		var challenge *cip.InitiateAuthOutput
+		if err := c("InitiateAuth", func() error {
+			var err error
+			challenge, err = t.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+				ClientId: &t.clientID, AuthFlow: types.AuthFlowTypeUserSrpAuth,
+				AuthParameters: map[string]string{"USERNAME": name, "SRP_A": client.aHex},
+			})
+			if err == nil && challenge.ChallengeName != types.ChallengeNameTypePasswordVerifier {
+				err = fmt.Errorf("USER_SRP_AUTH answered challenge %q, want PASSWORD_VERIFIER", challenge.ChallengeName)
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		params := challenge.ChallengeParameters
+		var ts, sig string
+		if err := c("client SRP math", func() error {
+			var err error
+			ts, sig, err = client.claim(t.poolID, Password, params, time.Now())
+			return err
+		}); err != nil {
+			return err
+		}
+		return c("RespondToAuthChallenge", func() error {
+			out, err := t.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+				ClientId: &t.clientID, ChallengeName: types.ChallengeNameTypePasswordVerifier, Session: challenge.Session,
+				ChallengeResponses: map[string]string{
+					"USERNAME": params["USER_ID_FOR_SRP"], "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
+					"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+				},
+			})
+			if err == nil && (out.AuthenticationResult == nil || out.AuthenticationResult.AccessToken == nil) {
+				err = fmt.Errorf("PASSWORD_VERIFIER answered challenge %q, want tokens", out.ChallengeName)
+			}
+			return err
+		})
+	}, nil
+}
+
+func refreshWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	auth, err := t.passwordAuth(ctx, t.randomUser(rng))
+	if err != nil {
+		return nil, fmt.Errorf("sign in for a refresh token: %w", err)
+	}
+	token := aws.ToString(auth.RefreshToken)
+	if token == "" {
+		return nil, errors.New("sign-in answered no refresh token")
+	}
+	return func(ctx context.Context, c call) error {
+		return c("InitiateAuth", func() error {
+			out, err := t.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+				ClientId: &t.clientID, AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
+				AuthParameters: map[string]string{"REFRESH_TOKEN": token},
+			})
+			if err != nil {
+				return err
+			}
+			if out.AuthenticationResult == nil || out.AuthenticationResult.AccessToken == nil {
+				return errors.New("REFRESH_TOKEN_AUTH answered no tokens")
+			}
+			if rt := aws.ToString(out.AuthenticationResult.RefreshToken); rt != "" {
+				token = rt // a pool that rotates refresh tokens
+			}
+			return nil
+		})
+	}, nil
+}
+
+func getUserWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	auth, err := t.passwordAuth(ctx, t.randomUser(rng))
+	if err != nil {
+		return nil, fmt.Errorf("sign in for an access token: %w", err)
+	}
+	in := &cip.GetUserInput{AccessToken: auth.AccessToken}
+	return func(ctx context.Context, c call) error {
+		return c("GetUser", func() error {
+			_, err := t.c.GetUser(ctx, in)
+			return err
+		})
+	}, nil
+}
+
+func adminGetUserWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	return func(ctx context.Context, c call) error {
+		name := UserName(t.randomUser(rng))
+		return c("AdminGetUser", func() error {
+			out, err := t.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &t.poolID, Username: &name})
+			if err == nil && aws.ToString(out.Username) != name {
+				err = fmt.Errorf("AdminGetUser answered user %q, want %q", aws.ToString(out.Username), name)
+			}
+			return err
+		})
+	}, nil
+}
+
+func listUsersWorker(prefix bool) func(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	return func(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+		return func(ctx context.Context, c call) error {
+			in := &cip.ListUsersInput{UserPoolId: &t.poolID, Limit: aws.Int32(60)}
+			if prefix {
+				// The name without its last two digits: up to 100 users.
+				name := UserName(t.randomUser(rng))
+				in.Filter = aws.String(fmt.Sprintf("email ^= %q", name[:len(name)-2]))
+			}
+			return c("ListUsers", func() error {
+				out, err := t.c.ListUsers(ctx, in)
+				if err == nil && len(out.Users) == 0 && t.users > 0 {
+					err = errors.New("ListUsers answered no users")
+				}
+				return err
+			})
+		}, nil
+	}
+}
+
+// mixWeights is the realistic mix: mostly token use and refresh, some
+// sign-ins, few sign-ups.
+var mixWeights = []struct {
+	scenario string
+	weight   int
+}{
+	{ScenarioGetUser, 40}, {ScenarioRefreshTokenAuth, 20}, {ScenarioAdminGetUser, 15},
+	{ScenarioUserSRPAuth, 10}, {ScenarioUserPasswordAuth, 5}, {ScenarioListUsersPrefix, 5},
+	{ScenarioSignUp, 3}, {ScenarioAdminCreateUser, 2},
+}
+
+// mixPart is the worker of a scenario in the mix (a switch, not a look-up
+// in scenarios, which lists mixWorker).
+func mixPart(name string) func(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	switch name {
+	case ScenarioGetUser:
+		return getUserWorker
+	case ScenarioRefreshTokenAuth:
+		return refreshWorker
+	case ScenarioAdminGetUser:
+		return adminGetUserWorker
+	case ScenarioUserSRPAuth:
+		return srpAuthWorker
+	case ScenarioUserPasswordAuth:
+		return passwordAuthWorker
+	case ScenarioListUsersPrefix:
+		return listUsersWorker(true)
+	case ScenarioSignUp:
+		return signUpWorker
+	default:
+		return adminCreateUserWorker
+	}
+}
+
+func mixWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
+	type part struct {
+		weight int
+		name   string
+		it     iteration
+	}
+	var parts []part
+	total := 0
+	for _, w := range mixWeights {
+		it, err := mixPart(w.scenario)(ctx, t, rng)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.scenario, err)
+		}
+		parts = append(parts, part{w.weight, w.scenario, it})
+		total += w.weight
+	}
+	return func(ctx context.Context, c call) error {
+		n := rng.IntN(total)
+		for _, p := range parts {
+			if n < p.weight {
+				return p.it(ctx, func(op string, f func() error) error { return c(p.name+" "+op, f) })
+			}
+			n -= p.weight
+		}
+		return nil
+	}, nil
+}
