@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -294,20 +295,50 @@ func listUsersWorker(prefix bool) func(ctx context.Context, t *target, rng *rand
 	return func(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {
 		return func(ctx context.Context, c call) error {
 			in := &cip.ListUsersInput{UserPoolId: &t.poolID, Limit: aws.Int32(60)}
+			var want string
 			if prefix {
 				// The name without its last two digits: up to 100 users.
 				name := UserName(t.randomUser(rng))
-				in.Filter = aws.String(fmt.Sprintf("email ^= %q", name[:len(name)-2]))
+				want = name[:len(name)-2]
+				in.Filter = aws.String(fmt.Sprintf("email ^= %q", want))
 			}
 			return c("ListUsers", func() error {
 				out, err := t.c.ListUsers(ctx, in)
-				if err == nil && len(out.Users) == 0 && t.users > 0 {
-					err = errors.New("ListUsers answered no users")
+				if err != nil {
+					return err
 				}
-				return err
+				return checkListUsers(out.Users, want, t.users)
 			})
 		}, nil
 	}
+}
+
+// checkListUsers checks a ListUsers page: at least one user and at most
+// the limit of 60, each with an email that starts with prefix. An
+// endpoint that ignores the limit or the filter answers a different
+// question, faster or slower, so that is an error rather than a rate.
+func checkListUsers(users []types.UserType, prefix string, poolUsers int) error {
+	if len(users) == 0 && poolUsers > 0 {
+		return errors.New("ListUsers answered no users")
+	}
+	if len(users) > 60 {
+		return fmt.Errorf("ListUsers answered %d users, more than its Limit of 60", len(users))
+	}
+	if prefix == "" {
+		return nil
+	}
+	for _, u := range users {
+		email := ""
+		for _, a := range u.Attributes {
+			if aws.ToString(a.Name) == "email" {
+				email = aws.ToString(a.Value)
+			}
+		}
+		if !strings.HasPrefix(email, prefix) {
+			return fmt.Errorf("ListUsers with the filter email ^= %q answered user %q with email %q", prefix, aws.ToString(u.Username), email)
+		}
+	}
+	return nil
 }
 
 // mixWeights is the realistic mix: mostly token use and refresh, some

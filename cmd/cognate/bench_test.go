@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognate-dev/cognate/internal/bench"
+)
+
+// benchServeEnv serves with the request-rate limits off: a bench drives
+// the server flat out, and throttled calls would count as errors.
+var benchServeEnv = map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "false"}
+
+// runBenchJSON runs cognate bench with args and --json against s and
+// decodes its report.
+func runBenchJSON(t *testing.T, s *serveProc, args ...string) *bench.Report {
+	t.Helper()
+	args = append([]string{"bench", "--endpoint", s.url, "--access-key-id", s.keyID, "--secret-access-key", s.secret, "--json", "--quiet"}, args...)
+	code, stdout, stderr := runCmd(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("cognate %s: exit %d\nstderr:\n%s\nstdout:\n%s", strings.Join(args, " "), code, stderr, stdout)
+	}
+	var rep bench.Report
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("report is not JSON of bench.Report: %v\n%s", err, stdout)
+	}
+	return &rep
+}
+
+// checkResults checks that every scenario ran at every concurrency with
+// successes and no errors, and that each scenario of several calls breaks
+// them down. It never looks at a speed.
+func checkResults(t *testing.T, tr bench.TargetReport, scenarios []string, conc []int) {
+	t.Helper()
+	var got []string
+	for _, r := range tr.Results {
+		got = append(got, r.Scenario)
+		if r.Skipped != "" {
+			t.Errorf("%s skipped: %s", r.Scenario, r.Skipped)
+			continue
+		}
+		if !slices.Contains(conc, r.Concurrency) {
+			t.Errorf("%s ran at concurrency %d, want one of %v", r.Scenario, r.Concurrency, conc)
+		}
+		if r.Count == 0 || r.Errors != 0 {
+			t.Errorf("%s ×%d: %d ok, %d errors %v; want successes and no errors", r.Scenario, r.Concurrency, r.Count, r.Errors, r.ErrorSamples)
+		}
+		if r.Seconds <= 0 || r.OpsPerSecond <= 0 || r.P50Ms <= 0 || r.P50Ms > r.P95Ms || r.P95Ms > r.P99Ms || r.P99Ms > r.MaxMs {
+			t.Errorf("%s ×%d: figures out of order: %+v", r.Scenario, r.Concurrency, r)
+		}
+		wantOps := map[string][]string{
+			bench.ScenarioSignUp:      {"AdminConfirmSignUp", "SignUp"},
+			bench.ScenarioUserSRPAuth: {"InitiateAuth", "RespondToAuthChallenge", "client SRP math"},
+		}[r.Scenario]
+		var ops []string
+		for _, op := range r.Operations {
+			ops = append(ops, op.Operation)
+			if op.Errors != 0 {
+				t.Errorf("%s: %s had %d errors", r.Scenario, op.Operation, op.Errors)
+			}
+		}
+		if wantOps != nil && !slices.Equal(ops, wantOps) {
+			t.Errorf("%s broken down into %v, want %v", r.Scenario, ops, wantOps)
+		}
+		if r.Scenario == bench.ScenarioMix && len(ops) == 0 {
+			t.Errorf("mix has no breakdown by operation")
+		}
+		wantBound := map[string]string{
+			bench.ScenarioAdminCreateUser:  "argon2id",
+			bench.ScenarioSignUp:           "argon2id",
+			bench.ScenarioUserPasswordAuth: "argon2id + 2×rs256-sign",
+			bench.ScenarioUserSRPAuth:      "srp-server-step + 2×rs256-sign",
+			bench.ScenarioRefreshTokenAuth: "2×rs256-sign",
+			bench.ScenarioGetUser:          "rs256-verify",
+		}[r.Scenario]
+		if r.Bound != wantBound || (wantBound != "" && (r.BoundOpsPerSecond <= 0 || r.OfBound <= 0)) {
+			t.Errorf("%s: bound %q at %v/s, %v of it; want %q measured", r.Scenario, r.Bound, r.BoundOpsPerSecond, r.OfBound, wantBound)
+		}
+	}
+	var want []string
+	for _, s := range scenarios {
+		for range conc {
+			want = append(want, s)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("scenarios run %v, want %v", got, want)
+	}
+}
+
+// TestBench runs a short bench of every scenario against an in-process
+// server, then a bulk load into a stopped server's store and a bench of
+// the loaded pool. It checks the report's shape and that nothing failed;
+// it never asserts a speed.
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every scenario for 2s")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	s := startServe(t, benchServeEnv, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	rep := runBenchJSON(t, s, "--duration", "2s", "--concurrency", "2", "--users", "12", "--bound-time", "100ms")
+
+	if rep.Version != bench.ReportVersion || rep.Machine.CPUs < 1 || rep.Settings.Users != 12 || !slices.Equal(rep.Settings.Concurrency, []int{2}) {
+		t.Errorf("report header %+v %+v", rep.Machine, rep.Settings)
+	}
+	var bounds []string
+	for _, b := range rep.Bounds {
+		bounds = append(bounds, b.Name)
+		if b.Ops <= 0 || b.OpsPerSecond <= 0 || b.NsPerOp <= 0 {
+			t.Errorf("bound %+v not measured", b)
+		}
+	}
+	if want := []string{"argon2id", "srp-server-step", "rs256-sign", "rs256-verify"}; !slices.Equal(bounds, want) {
+		t.Errorf("bounds %v, want %v", bounds, want)
+	}
+	if len(rep.Targets) != 1 {
+		t.Fatalf("%d targets, want 1", len(rep.Targets))
+	}
+	tr := rep.Targets[0]
+	if tr.Name != "target" || tr.Endpoint != s.url || tr.Users != 12 || tr.PreloadedUsers != 12 || tr.CleanupError != "" {
+		t.Errorf("target %s %s: %d users, %d preloaded, cleanup %q", tr.Name, tr.Endpoint, tr.Users, tr.PreloadedUsers, tr.CleanupError)
+	}
+	checkResults(t, tr, bench.ScenarioNames(), []int{2})
+
+	// The bench deleted the pool it created.
+	c := cip.New(cip.Options{
+		BaseEndpoint: aws.String(s.url), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(s.keyID, s.secret, ""),
+	})
+	ctx := context.Background()
+	pools, err := c.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pools.UserPools {
+		t.Errorf("pool %s (%s) left behind", aws.ToString(p.Id), aws.ToString(p.Name))
+	}
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+
+	// The bulk path: users written into the stopped server's store, then
+	// signed in (with SRP too: the loader seals their verifiers with the
+	// server's key) once it serves again.
+	code, stdout, stderr := runCmd(t, benchServeEnv, "bench", "--load-users", "30", "--data-dir", dataDir, "--quiet")
+	m := regexp.MustCompile(`^pool (\S+): 30 users \(0 were there, 30 created in `).FindStringSubmatch(stdout)
+	if code != 0 || m == nil {
+		t.Fatalf("bench --load-users: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	poolID := m[1]
+	if code, stdout, _ := runCmd(t, nil, "bench", "--load-users", "40", "--pool", poolID, "--data-dir", dataDir, "--quiet"); code != 0 || !strings.Contains(stdout, "40 users (30 were there, 10 created") {
+		t.Fatalf("second load: exit %d, %s", code, stdout)
+	}
+	s = startServe(t, benchServeEnv, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	loaded := []string{bench.ScenarioUserPasswordAuth, bench.ScenarioUserSRPAuth, bench.ScenarioListUsersPrefix, bench.ScenarioAdminCreateUser}
+	rep = runBenchJSON(t, s, "--duration", "1s", "--concurrency", "1", "--users", "40", "--bound-time", "50ms",
+		"--pool", poolID, "--scenarios", strings.Join(loaded, ","))
+	tr = rep.Targets[0]
+	if tr.PoolID != poolID || tr.Users != 40 || tr.PreloadedUsers != 0 || tr.CleanupError != "" {
+		t.Errorf("loaded pool: %s with %d users, %d preloaded, cleanup %q; want %s, 40, 0", tr.PoolID, tr.Users, tr.PreloadedUsers, tr.CleanupError, poolID)
+	}
+	checkResults(t, tr, loaded, []int{1})
+
+	// The bench kept the pool and its 40 users, and deleted its app client
+	// and the users it created.
+	c = cip.New(cip.Options{
+		BaseEndpoint: aws.String(s.url), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(s.keyID, s.secret, ""),
+	})
+	desc, err := c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(poolID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := desc.UserPool.EstimatedNumberOfUsers; n != 40 {
+		t.Errorf("loaded pool holds %d users after the bench, want 40", n)
+	}
+	clients, err := c.ListUserPoolClients(ctx, &cip.ListUserPoolClientsInput{UserPoolId: aws.String(poolID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clients.UserPoolClients) != 0 {
+		t.Errorf("app clients left behind: %d", len(clients.UserPoolClients))
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		wantCode   int
+		wantStderr []string
+	}{
+		{
+			name: "help documents every flag and scenario",
+			args: []string{"bench", "-h"},
+			wantStderr: append([]string{"-endpoint URL", "-region", "-access-key-id", "-secret-access-key", "-concurrency list",
+				"-duration", "-users", "-scenarios list", "-json", "-compare URL", "-compare-access-key-id",
+				"-compare-secret-access-key", "-seed", "-load-users", "-pool ID", "-data-dir", "-database", "-max-ops",
+				"-bound-time", "-server-pid", "COGNATE_RATE_LIMITS_ENABLED=false"}, bench.ScenarioNames()...),
+		},
+		{
+			name: "the secret never shows as a default", args: []string{"bench", "-h"},
+			env:        map[string]string{"COGNATE_SECRET_ACCESS_KEY": "do-not-print-this-secret"},
+			wantStderr: []string{"-secret-access-key"},
+		},
+		{name: "no credentials", args: []string{"bench"}, wantCode: 2, wantStderr: []string{"no credentials"}},
+		{name: "bad concurrency", args: []string{"bench", "--concurrency", "1,x"}, wantCode: 2, wantStderr: []string{`--concurrency: "x" is not a positive integer`}},
+		{
+			name: "unknown scenario", args: []string{"bench", "--access-key-id", "AKIAEXAMPLE000001", "--secret-access-key", "s", "--scenarios", "nap"},
+			wantCode: 1, wantStderr: []string{`scenarios: unknown scenario "nap"`},
+		},
+		{name: "extra argument", args: []string{"bench", "now"}, wantCode: 2, wantStderr: []string{`unexpected argument "now"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, tc.env, tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
+			}
+			for _, want := range tc.wantStderr {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if strings.Contains(stderr, "do-not-print-this-secret") {
+				t.Errorf("stderr shows the secret")
+			}
+		})
+	}
+}
