@@ -81,6 +81,11 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return err
 	}
 
+	h := cfg.PasswordHashing
+	if err := userpool.SetPasswordHashing(userpool.PasswordHashing{MemoryKiB: h.MemoryKiB, Iterations: h.Iterations, Parallelism: h.Parallelism}); err != nil {
+		return fmt.Errorf("password_hashing: %w", err)
+	}
+
 	metrics := server.NewMetrics()
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: log})
 	sender, err := messaging.NewRouter(messagingConfig(cfg, metrics), outbox, log)

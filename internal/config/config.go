@@ -62,6 +62,8 @@ type Config struct {
 	// Messaging selects the real email and SMS senders; nothing set means
 	// the development outbox.
 	Messaging MessagingConfig `yaml:"messaging,omitempty"`
+	// PasswordHashing sets the argon2id cost of new password hashes.
+	PasswordHashing PasswordHashingConfig `yaml:"password_hashing"`
 	// IssuerBaseURL is the base of token issuers: a pool's iss claim is
 	// IssuerBaseURL/<pool ID>. Empty means the URL the server listens on.
 	IssuerBaseURL string `yaml:"issuer_base_url,omitempty"`
@@ -71,6 +73,16 @@ type Config struct {
 	EncryptionKey Secret `yaml:"encryption_key,omitempty"`
 	// RateLimits caps request rates per quota category and user pool.
 	RateLimits RateLimitsConfig `yaml:"rate_limits,omitempty"`
+}
+
+// PasswordHashingConfig is the argon2id cost of new password hashes.
+type PasswordHashingConfig struct {
+	// MemoryKiB is the memory of one hash in KiB.
+	MemoryKiB uint32 `yaml:"memory_kib"`
+	// Iterations is the number of passes.
+	Iterations uint32 `yaml:"iterations"`
+	// Parallelism is the number of lanes.
+	Parallelism uint8 `yaml:"parallelism"`
 }
 
 // EncryptionKeyFile is the generated encryption key's file under DataDir.
@@ -139,6 +151,7 @@ func Default() Config {
 		ShutdownTimeout: Duration(30 * time.Second),
 		Log:             LogConfig{Level: "info", Format: "json"},
 		RateLimits:      RateLimitsConfig{Enabled: &on, Scale: 1},
+		PasswordHashing: PasswordHashingConfig{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 	}
 }
 
@@ -157,6 +170,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
 	setDefault(&c.Log.Level, d.Log.Level)
 	setDefault(&c.Log.Format, d.Log.Format)
+	setDefault(&c.PasswordHashing.MemoryKiB, d.PasswordHashing.MemoryKiB)
+	setDefault(&c.PasswordHashing.Iterations, d.PasswordHashing.Iterations)
+	setDefault(&c.PasswordHashing.Parallelism, d.PasswordHashing.Parallelism)
 	c.Messaging.applyDefaults()
 	c.RateLimits.applyDefaults()
 }

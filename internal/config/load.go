@@ -247,12 +247,33 @@ var settings = append([]setting{
 	}},
 	{"log.level", "COGNATE_LOG_LEVEL", setString(func(c *Config) *string { return &c.Log.Level })},
 	{"log.format", "COGNATE_LOG_FORMAT", setString(func(c *Config) *string { return &c.Log.Format })},
+	{"password_hashing.memory_kib", "COGNATE_PASSWORD_HASHING_MEMORY_KIB", setUint(func(c *Config) *uint32 { return &c.PasswordHashing.MemoryKiB })},
+	{"password_hashing.iterations", "COGNATE_PASSWORD_HASHING_ITERATIONS", setUint(func(c *Config) *uint32 { return &c.PasswordHashing.Iterations })},
+	{"password_hashing.parallelism", "COGNATE_PASSWORD_HASHING_PARALLELISM", func(c *Config, s string) error {
+		n, err := strconv.ParseUint(s, 10, 8)
+		if err != nil {
+			return errors.New("must be an integer from 1 to 255")
+		}
+		c.PasswordHashing.Parallelism = uint8(n)
+		return nil
+	}},
 	{"issuer_base_url", "COGNATE_ISSUER_BASE_URL", setString(func(c *Config) *string { return &c.IssuerBaseURL })},
 	{"encryption_key", "COGNATE_ENCRYPTION_KEY", func(c *Config, s string) error {
 		c.EncryptionKey = Secret(s)
 		return nil
 	}},
 }, slices.Concat(messagingSettings, rateLimitSettings)...)
+
+func setUint(field func(*Config) *uint32) func(*Config, string) error {
+	return func(c *Config, s string) error {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return errors.New("must be a non-negative integer")
+		}
+		*field(c) = uint32(n)
+		return nil
+	}
+}
 
 func setString(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, s string) error {

@@ -115,21 +115,24 @@ log:
 		{
 			name: "every environment variable",
 			env: map[string]string{
-				"COGNATE_LISTEN":               ":8080",
-				"COGNATE_DATA_DIR":             "/var/lib/cognate",
-				"COGNATE_DATABASE_URL":         "postgres://u@h/db",
-				"COGNATE_SQLITE_SYNCHRONOUS":   "NORMAL",
-				"COGNATE_REGION":               "ap-southeast-2",
-				"COGNATE_REGIONS":              "ap-southeast-2",
-				"COGNATE_ACCOUNT_ID":           "123456789012",
-				"COGNATE_ACCESS_KEY_ID":        "AKIAEXAMPLE234567",
-				"COGNATE_SECRET_ACCESS_KEY":    "secretsecretsecretsecret",
-				"COGNATE_ACCEPT_ANY_SIGNATURE": "true",
-				"COGNATE_MAX_BODY_BYTES":       "2048",
-				"COGNATE_SHUTDOWN_TIMEOUT":     "5s",
-				"COGNATE_LOG_LEVEL":            "debug",
-				"COGNATE_LOG_FORMAT":           "text",
-				"COGNATE_RATE_LIMITS_ENABLED":  "false",
+				"COGNATE_LISTEN":                       ":8080",
+				"COGNATE_DATA_DIR":                     "/var/lib/cognate",
+				"COGNATE_DATABASE_URL":                 "postgres://u@h/db",
+				"COGNATE_SQLITE_SYNCHRONOUS":           "NORMAL",
+				"COGNATE_REGION":                       "ap-southeast-2",
+				"COGNATE_REGIONS":                      "ap-southeast-2",
+				"COGNATE_ACCOUNT_ID":                   "123456789012",
+				"COGNATE_ACCESS_KEY_ID":                "AKIAEXAMPLE234567",
+				"COGNATE_SECRET_ACCESS_KEY":            "secretsecretsecretsecret",
+				"COGNATE_ACCEPT_ANY_SIGNATURE":         "true",
+				"COGNATE_MAX_BODY_BYTES":               "2048",
+				"COGNATE_SHUTDOWN_TIMEOUT":             "5s",
+				"COGNATE_LOG_LEVEL":                    "debug",
+				"COGNATE_LOG_FORMAT":                   "text",
+				"COGNATE_RATE_LIMITS_ENABLED":          "false",
+				"COGNATE_PASSWORD_HASHING_MEMORY_KIB":  "65536",
+				"COGNATE_PASSWORD_HASHING_ITERATIONS":  "3",
+				"COGNATE_PASSWORD_HASHING_PARALLELISM": "2",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -145,6 +148,7 @@ log:
 					MaxBodyBytes:       2048,
 					ShutdownTimeout:    Duration(5 * time.Second),
 					Log:                LogConfig{Level: "debug", Format: "text"},
+					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 65536, Iterations: 3, Parallelism: 2},
 					RateLimits:         RateLimitsConfig{Enabled: boolPtr(false), Scale: 1},
 				}
 			},
@@ -166,6 +170,7 @@ accept_any_signature: yes
 max_body_bytes: 67108864
 shutdown_timeout: 1m30s
 log: {level: error, format: json}
+password_hashing: {memory_kib: 32768, iterations: 4, parallelism: 1}
 rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, UserList: 2.5}}
 `,
 			want: func(c *Config) {
@@ -182,6 +187,7 @@ rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, U
 					MaxBodyBytes:       64 << 20,
 					ShutdownTimeout:    Duration(90 * time.Second),
 					Log:                LogConfig{Level: "error", Format: "json"},
+					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 32768, Iterations: 4, Parallelism: 1},
 					RateLimits: RateLimitsConfig{Enabled: boolPtr(true), Scale: 0.5,
 						Categories: map[string]float64{"UserAuthentication": 500, "UserList": 2.5}},
 				}

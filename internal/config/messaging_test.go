@@ -336,6 +336,10 @@ messaging:
     sms_webhook:
         url: https://sms.example.com/hook
         secret: REDACTED
+password_hashing:
+    memory_kib: 19456
+    iterations: 2
+    parallelism: 1
 rate_limits:
     enabled: true
     scale: 1

@@ -115,6 +115,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("shutdown_timeout", r.ShutdownTimeout.String()),
 		slog.Group("log", slog.String("level", r.Log.Level), slog.String("format", r.Log.Format)),
 		slog.Attr{Key: "messaging", Value: r.Messaging.logValue()},
+		slog.Group("password_hashing", slog.Any("memory_kib", r.PasswordHashing.MemoryKiB),
+			slog.Any("iterations", r.PasswordHashing.Iterations), slog.Any("parallelism", r.PasswordHashing.Parallelism)),
 		slog.String("issuer_base_url", r.IssuerBaseURL),
 		slog.String("encryption_key", r.EncryptionKey.String()),
 		slog.Attr{Key: "rate_limits", Value: r.RateLimits.logValue()},

@@ -79,6 +79,10 @@ shutdown_timeout: 30s
 log:
     level: info
     format: json
+password_hashing:
+    memory_kib: 19456
+    iterations: 2
+    parallelism: 1
 rate_limits:
     enabled: true
     scale: 1
@@ -104,7 +108,7 @@ func TestLogValue(t *testing.T) {
 		`"sqlite":{"synchronous":"FULL"},"region":"us-east-1","regions":null,"account_id":"000000000000",` +
 		`"admin":{"access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"REDACTED"},` +
 		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
-		`"log":{"level":"info","format":"json"},"issuer_base_url":"","encryption_key":"",` +
+		`"log":{"level":"info","format":"json"},"password_hashing":{"memory_kib":19456,"iterations":2,"parallelism":1},"issuer_base_url":"","encryption_key":"",` +
 		`"rate_limits":{"enabled":true,"scale":1}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
