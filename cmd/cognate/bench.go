@@ -82,7 +82,7 @@ func newBenchFlags(output io.Writer) *benchFlags {
 	f.loadTimeout = fs.Duration("load-timeout", time.Hour, "most time creating the --users may take")
 	f.scenarios = fs.String("scenarios", strings.Join(bench.ScenarioNames(), ","), "comma-separated `list` of scenarios to run")
 	f.seed = fs.Uint64("seed", 1, "seed of the workers' choice of users")
-	f.boundTime = fs.Duration("bound-time", 2*time.Second, "how long to measure each bound; 0 skips the bounds")
+	f.boundTime = fs.Duration("bound-time", time.Second, "how long to measure each bound in each of 3 rounds (the best round counts); 0 skips the bounds")
 	f.jsonOut = fs.Bool("json", false, "print the report as JSON instead of tables")
 	f.quiet = fs.Bool("quiet", false, "no live progress line on stderr")
 	f.loadUsers = fs.Int("load-users", 0, "bulk-load this many users into the local store instead of running the bench (see above)")

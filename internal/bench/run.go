@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +64,8 @@ type Options struct {
 	Scenarios []string
 	// Seed seeds the workers' choices of users.
 	Seed uint64
-	// BoundTime is how long each bound is measured; 0 skips the bounds.
+	// BoundTime is how long each bound is measured, in each of three
+	// rounds (the best counts); 0 skips the bounds.
 	BoundTime time.Duration
 	// Progress receives the live progress line; nil for none.
 	Progress io.Writer
@@ -180,16 +182,29 @@ func (o *Options) parallelisms() []int {
 	return ps
 }
 
+// boundRounds is how many times each bound is measured; the best round
+// counts. A bound is the least time the work takes: a round that another
+// process slowed down says nothing about it.
+const boundRounds = 3
+
 func measureBounds(ctx context.Context, opts Options, p *progress) ([]Bound, error) {
 	var out []Bound
 	for _, par := range opts.parallelisms() {
-		for _, name := range boundNames {
-			p.set(fmt.Sprintf("bound %s on %d goroutines", name, par), nil)
-			b, err := measureBound(ctx, name, par, opts.BoundTime)
-			if err != nil {
-				return nil, err
+		best := map[string]Bound{}
+		for round := range boundRounds {
+			for _, name := range boundNames {
+				p.set(fmt.Sprintf("bound %s on %d goroutines, round %d of %d", name, par, round+1, boundRounds), nil)
+				b, err := measureBound(ctx, name, par, opts.BoundTime)
+				if err != nil {
+					return nil, err
+				}
+				if b.OpsPerSecond > best[name].OpsPerSecond {
+					best[name] = b
+				}
 			}
-			out = append(out, b)
+		}
+		for _, name := range boundNames {
+			out = append(out, best[name])
 		}
 	}
 	return out, nil
@@ -260,10 +275,10 @@ func (r countingRetryer) IsErrorRetryable(err error) bool {
 
 func newTarget(name string, cfg Target, conns int) *target {
 	t := &target{name: name, cfg: cfg, srp: newSRPCache()}
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	httpClient := bufferingClient{awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConns = conns + 8
 		tr.MaxIdleConnsPerHost = conns + 8
-	})
+	})}
 	region := cfg.Region
 	if region == "" {
 		region = "us-east-1"
@@ -276,6 +291,30 @@ func newTarget(name string, cfg Target, conns int) *target {
 		Retryer:      countingRetryer{RetryerV2: retry.NewStandard(), t: t},
 	})
 	return t
+}
+
+// bufferingClient reads each response body whole as soon as the headers
+// arrive, then hands the SDK a copy. Left to read the body itself, the SDK
+// now and then finds the connection closed under it ("use of closed
+// network connection" on a 200 answer, aws/aws-sdk-go-v2#1825), which a
+// wrapper reading at once never sees; the answers are small.
+type bufferingClient struct{ c aws.HTTPClient }
+
+// maxBody bounds what bufferingClient reads of one answer.
+const maxBody = 64 << 20
+
+func (b bufferingClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := b.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the answer: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }
 
 // runTarget sets the target up, runs the scenarios on it and cleans up.

@@ -14,8 +14,7 @@ import (
 // This file is for load-test data only (cognate bench --load-users). It
 // builds user items that skip everything an API call does per user: the
 // password policy, the argon2id hash (every user shares one precomputed
-// hash), triggers, messages and the change-log entries of an API write.
-// Never call it for real users.
+// hash), triggers and messages. Never call it for real users.
 
 // TestUser is one synthetic user that TestUserItems builds: confirmed,
 // enabled, with the given attributes and the shared test password.
