@@ -59,7 +59,7 @@ type srpClient struct {
 	a, A *big.Int
 }
 
-func newSRPClient(t *testing.T) *srpClient {
+func newSRPClient(t testing.TB) *srpClient {
 	t.Helper()
 	buf := make([]byte, 128)
 	if _, err := rand.Read(buf); err != nil {
@@ -74,7 +74,7 @@ func (c *srpClient) srpA() string { return c.A.Text(16) }
 
 // claim answers PASSWORD_VERIFIER: TIMESTAMP and PASSWORD_CLAIM_SIGNATURE
 // for the challenge parameters, as the client computes them.
-func (c *srpClient) claim(t *testing.T, poolID, password string, params map[string]string, now time.Time) (timestamp, signature string) {
+func (c *srpClient) claim(t testing.TB, poolID, password string, params map[string]string, now time.Time) (timestamp, signature string) {
 	t.Helper()
 	_, poolName, _ := strings.Cut(poolID, "_")
 	userID := params["USER_ID_FOR_SRP"]

@@ -3,13 +3,10 @@ package sdk
 import (
 	"context"
 	"crypto"
-	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -133,7 +130,7 @@ func newBenchSRPClaim(b *testing.B) benchSRPClaim {
 	}
 	now := time.Now()
 	return benchSRPClaim{
-		v: v, A: newBenchSRPClient().A.Text(16), block: make([]byte, 512),
+		v: v, A: newSRPClient(b).srpA(), block: make([]byte, 512),
 		timestamp: authflow.FormatSRPTimestamp(now),
 		signature: base64.StdEncoding.EncodeToString(make([]byte, 32)),
 		now:       func() time.Time { return now },
@@ -320,7 +317,7 @@ func BenchmarkSignInUserSRP(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				client := newBenchSRPClient()
+				client := newSRPClient(b)
 				b.StartTimer()
 				challenge, err := s.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
 					ClientId: s.clientID, AuthFlow: types.AuthFlowTypeUserSrpAuth,
@@ -406,89 +403,4 @@ func BenchmarkSignInGetUser(b *testing.B) {
 			reportBound(b, "bound", map[string]int{boundRS256Verify: 1})
 		})
 	}
-}
-
-// benchSRPClient is the client side of Cognito's SRP as the public clients
-// compute it (docs/srp.md), small and independent of the server's code:
-// the private a and the public A = g^a mod N sent as SRP_A.
-type benchSRPClient struct {
-	a, A *big.Int
-}
-
-// benchSRPN is the 3072-bit prime of RFC 3526, section 4; g is 2.
-var benchSRPN, _ = new(big.Int).SetString(strings.Join([]string{
-	"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
-	"020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437",
-	"4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED",
-	"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05",
-	"98DA48361C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB",
-	"9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B",
-	"E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF695581718",
-	"3995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33",
-	"A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7",
-	"ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864",
-	"D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2",
-	"08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF",
-}, ""), 16)
-
-var benchSRPG = big.NewInt(2)
-
-// benchSRPPad is the clients' padHex as bytes: big-endian, with a leading
-// zero byte when the high bit is set.
-func benchSRPPad(n *big.Int) []byte {
-	p := n.Bytes()
-	if len(p) == 0 || p[0]&0x80 != 0 {
-		return append([]byte{0}, p...)
-	}
-	return p
-}
-
-func benchSRPHash(parts ...[]byte) []byte {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return h.Sum(nil)
-}
-
-func newBenchSRPClient() *benchSRPClient {
-	buf := make([]byte, 128)
-	rand.Read(buf) // crypto/rand.Read never fails
-	a := new(big.Int).SetBytes(buf)
-	return &benchSRPClient{a: a, A: new(big.Int).Exp(benchSRPG, a, benchSRPN)}
-}
-
-// claim computes TIMESTAMP and PASSWORD_CLAIM_SIGNATURE for the
-// PASSWORD_VERIFIER parameters: x = H(pad(salt) || H(poolName || userID ||
-// ":" || password)), S = (B - k*g^x)^(a + u*x) mod N, the HKDF key with
-// info "Caldera Derived Key", and the HMAC over pool name, user ID, secret
-// block and timestamp.
-func (c *benchSRPClient) claim(tb testing.TB, poolID, password string, params map[string]string, now time.Time) (timestamp, signature string) {
-	tb.Helper()
-	_, poolName, _ := strings.Cut(poolID, "_")
-	userID := params["USER_ID_FOR_SRP"]
-	B, okB := new(big.Int).SetString(params["SRP_B"], 16)
-	salt, okSalt := new(big.Int).SetString(params["SALT"], 16)
-	block, err := base64.StdEncoding.DecodeString(params["SECRET_BLOCK"])
-	if !okB || !okSalt || err != nil {
-		tb.Fatalf("challenge parameters %v", params)
-	}
-	k := new(big.Int).SetBytes(benchSRPHash(benchSRPPad(benchSRPN), benchSRPPad(benchSRPG)))
-	u := new(big.Int).SetBytes(benchSRPHash(benchSRPPad(c.A), benchSRPPad(B)))
-	x := new(big.Int).SetBytes(benchSRPHash(benchSRPPad(salt), benchSRPHash([]byte(poolName+userID+":"+password))))
-	base := new(big.Int).Mul(k, new(big.Int).Exp(benchSRPG, x, benchSRPN))
-	base.Sub(B, base).Mod(base, benchSRPN)
-	S := new(big.Int).Exp(base, new(big.Int).Add(c.a, new(big.Int).Mul(u, x)), benchSRPN)
-	key, err := hkdf.Key(sha256.New, benchSRPPad(S), benchSRPPad(u), "Caldera Derived Key", 16)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// The clients' date format: day of month not zero-padded.
-	timestamp = now.UTC().Format("Mon Jan 2 15:04:05 UTC 2006")
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(poolName))
-	m.Write([]byte(userID))
-	m.Write(block)
-	m.Write([]byte(timestamp))
-	return timestamp, base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
