@@ -54,6 +54,7 @@ type benchFlags struct {
 	maxOps                                *int64
 	seed                                  *uint64
 	jsonOut, quiet                        *bool
+	argon2id                              *string
 	dataDir, database, configFile         *string
 }
 
@@ -83,6 +84,7 @@ func newBenchFlags(output io.Writer) *benchFlags {
 	f.scenarios = fs.String("scenarios", strings.Join(bench.ScenarioNames(), ","), "comma-separated `list` of scenarios to run")
 	f.seed = fs.Uint64("seed", 1, "seed of the workers' choice of users")
 	f.boundTime = fs.Duration("bound-time", time.Second, "how long to measure each bound in each of 3 rounds (the best round counts); 0 skips the bounds")
+	f.argon2id = fs.String("argon2id", "m=19456,t=2,p=1", "argon2id `parameters` the measured server hashes passwords with (its password_hashing settings), for the argon2id bound")
 	f.jsonOut = fs.Bool("json", false, "print the report as JSON instead of tables")
 	f.quiet = fs.Bool("quiet", false, "no live progress line on stderr")
 	f.loadUsers = fs.Int("load-users", 0, "bulk-load this many users into the local store instead of running the bench (see above)")
@@ -150,6 +152,19 @@ func runBench(ctx context.Context, e env, args []string) int {
 		LoadConcurrency: *f.loadConcurrency, LoadTimeout: *f.loadTimeout,
 		Scenarios: scenarios, Seed: *f.seed, BoundTime: *f.boundTime,
 	}
+	h, err := parseArgon2id(*f.argon2id)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cognate bench: --argon2id: %v\n", err)
+		return exitUsage
+	}
+	if h != userpool.DefaultPasswordHashing() {
+		// Process-wide, and only when asked: a test that serves in this
+		// process keeps its own.
+		if err := userpool.SetPasswordHashing(h); err != nil {
+			fmt.Fprintf(e.stderr, "cognate bench: --argon2id: %v\n", err)
+			return exitUsage
+		}
+	}
 	if !*f.quiet {
 		opts.Progress = e.stderr
 	}
@@ -185,6 +200,12 @@ func runBenchLoad(ctx context.Context, e env, f *benchFlags) int {
 	cfg, _, err := config.Load(src)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cognate bench: configuration: %v\n", err)
+		return exitError
+	}
+	// The users' shared hash gets the server's parameters.
+	ph := cfg.PasswordHashing
+	if err := userpool.SetPasswordHashing(userpool.PasswordHashing{MemoryKiB: ph.MemoryKiB, Iterations: ph.Iterations, Parallelism: ph.Parallelism}); err != nil {
+		fmt.Fprintf(e.stderr, "cognate bench: password_hashing: %v\n", err)
 		return exitError
 	}
 	st, desc, err := openStore(ctx, cfg)
@@ -240,4 +261,36 @@ func parseInts(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// parseArgon2id parses argon2id parameters written as in a PHC hash:
+// m=<KiB>,t=<iterations>,p=<lanes>.
+func parseArgon2id(s string) (userpool.PasswordHashing, error) {
+	var h userpool.PasswordHashing
+	seen := map[string]bool{}
+	for kv := range strings.SplitSeq(s, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || seen[k] {
+			return h, fmt.Errorf("%q is not m=<KiB>,t=<iterations>,p=<lanes>", s)
+		}
+		seen[k] = true
+		switch k {
+		case "m":
+			h.MemoryKiB = uint32(n)
+		case "t":
+			h.Iterations = uint32(n)
+		case "p":
+			if n > 255 {
+				return h, fmt.Errorf("p=%d is more than 255 lanes", n)
+			}
+			h.Parallelism = uint8(n)
+		default:
+			return h, fmt.Errorf("%q is not m=<KiB>,t=<iterations>,p=<lanes>", s)
+		}
+	}
+	if len(seen) != 3 {
+		return h, fmt.Errorf("%q is not m=<KiB>,t=<iterations>,p=<lanes>", s)
+	}
+	return h, h.Validate()
 }

@@ -208,7 +208,7 @@ func TestBenchUsage(t *testing.T) {
 			wantStderr: append([]string{"-endpoint URL", "-region", "-access-key-id", "-secret-access-key", "-concurrency list",
 				"-duration", "-users", "-scenarios list", "-json", "-compare URL", "-compare-access-key-id",
 				"-compare-secret-access-key", "-seed", "-load-users", "-pool ID", "-data-dir", "-database", "-max-ops",
-				"-bound-time", "-server-pid", "COGNATE_RATE_LIMITS_ENABLED=false"}, bench.ScenarioNames()...),
+				"-bound-time", "-server-pid", "-argon2id parameters", "COGNATE_RATE_LIMITS_ENABLED=false"}, bench.ScenarioNames()...),
 		},
 		{
 			name: "the secret never shows as a default", args: []string{"bench", "-h"},
@@ -221,6 +221,7 @@ func TestBenchUsage(t *testing.T) {
 			name: "unknown scenario", args: []string{"bench", "--access-key-id", "AKIAEXAMPLE000001", "--secret-access-key", "s", "--scenarios", "nap"},
 			wantCode: 1, wantStderr: []string{`scenarios: unknown scenario "nap"`},
 		},
+		{name: "bad argon2id", args: []string{"bench", "--argon2id", "m=19456,t=2"}, wantCode: 2, wantStderr: []string{`--argon2id: "m=19456,t=2" is not m=<KiB>,t=<iterations>,p=<lanes>`}},
 		{name: "extra argument", args: []string{"bench", "now"}, wantCode: 2, wantStderr: []string{`unexpected argument "now"`}},
 	}
 	for _, tc := range tests {
