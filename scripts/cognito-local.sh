@@ -2,7 +2,7 @@
 # Installs cognito-local (the npm package) and runs it in the foreground on
 # 127.0.0.1, for `cognate bench --compare`. See docs/bench.md.
 #
-#   scripts/cognito-local.sh            # port 9329, files under ./.cognito-local
+#   scripts/cognito-local.sh            # port 9329, files under ~/.cache/cognate/cognito-local
 #   COGNITO_LOCAL_PORT=9400 COGNITO_LOCAL_DIR=/tmp/cl scripts/cognito-local.sh
 #
 # cognito-local keeps its pools as JSON files under $COGNITO_LOCAL_DIR/.cognito/db;
@@ -13,7 +13,7 @@ set -euo pipefail
 
 version="${COGNITO_LOCAL_VERSION:-5.3.0}"
 port="${COGNITO_LOCAL_PORT:-9329}"
-dir="${COGNITO_LOCAL_DIR:-$PWD/.cognito-local}"
+dir="${COGNITO_LOCAL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cognate/cognito-local}"
 
 mkdir -p "$dir/.cognito"
 cd "$dir"

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -191,6 +192,44 @@ func TestBench(t *testing.T) {
 	}
 	if len(clients.UserPoolClients) != 0 {
 		t.Errorf("app clients left behind: %d", len(clients.UserPoolClients))
+	}
+}
+
+// TestBenchCompare runs two scenarios against one server and compares them
+// with a second one: the comparison holds a ratio per scenario and
+// concurrency, and the second endpoint is not rated against the bounds.
+func TestBenchCompare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two servers for seconds")
+	}
+	a := startServe(t, benchServeEnv, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	b := startServe(t, benchServeEnv, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	scenarios := []string{bench.ScenarioRefreshTokenAuth, bench.ScenarioAdminGetUser}
+	rep := runBenchJSON(t, a, "--duration", "1s", "--concurrency", "1,2", "--users", "3", "--bound-time", "50ms",
+		"--scenarios", strings.Join(scenarios, ","),
+		"--compare", b.url, "--compare-access-key-id", b.keyID, "--compare-secret-access-key", b.secret)
+	if len(rep.Targets) != 2 || rep.Targets[1].Name != "compare" || rep.Targets[1].Endpoint != b.url {
+		t.Fatalf("targets %+v, want the target and the compared endpoint", rep.Targets)
+	}
+	checkResults(t, rep.Targets[0], scenarios, []int{1, 2})
+	for _, r := range rep.Targets[1].Results {
+		if r.Errors != 0 || r.Count == 0 || r.Skipped != "" {
+			t.Errorf("compare %s ×%d: %d ok, %d errors, skipped %q", r.Scenario, r.Concurrency, r.Count, r.Errors, r.Skipped)
+		}
+		if r.Bound != "" || r.OfBound != 0 {
+			t.Errorf("compare %s rated against the bound %q (%v)", r.Scenario, r.Bound, r.OfBound)
+		}
+	}
+	var got []string
+	for _, c := range rep.Comparison {
+		got = append(got, fmt.Sprintf("%s/%d", c.Scenario, c.Concurrency))
+		if c.Ratio <= 0 || c.Target <= 0 || c.Compare <= 0 || c.CompareSkipped != "" {
+			t.Errorf("comparison %+v: want a ratio of two rates", c)
+		}
+	}
+	want := []string{"refresh-token-auth/1", "refresh-token-auth/2", "admin-get-user/1", "admin-get-user/2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("compared %v, want %v", got, want)
 	}
 }
 

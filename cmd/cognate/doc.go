@@ -3,6 +3,7 @@
 //	cognate [serve] [--listen host:port] [--data-dir DIR] [--database sqlite|postgres://…] [--config FILE]
 //	cognate migrate [same flags]
 //	cognate config validate [same flags]
+//	cognate bench [flags]   (the load generator; see docs/bench.md)
 //	cognate version
 //
 // serve (the default) loads and validates the configuration (see
