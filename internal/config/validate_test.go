@@ -148,9 +148,11 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
-			name:   "password hashing",
-			change: func(c *Config) { c.PasswordHashing = PasswordHashingConfig{MemoryKiB: 512, Iterations: 2, Parallelism: 1} },
-			want:   ValidationErrors{"password_hashing: needs memory_kib from 1024 (and 8 per lane) to 4194304, and iterations and parallelism of at least 1"},
+			name: "password hashing",
+			change: func(c *Config) {
+				c.PasswordHashing = PasswordHashingConfig{MemoryKiB: 512, Iterations: 2, Parallelism: 1}
+			},
+			want: ValidationErrors{"password_hashing: needs memory_kib from 1024 (and 8 per lane) to 4194304, and iterations and parallelism of at least 1"},
 		},
 	}
 	for _, tc := range tests {
