@@ -41,15 +41,16 @@ var phcEncoding = base64.RawStdEncoding
 
 // hashPassword returns the PHC string of an argon2id hash of password,
 // $argon2id$v=19$m=<KiB>,t=<iterations>,p=<threads>$<salt>$<hash>, with a
-// fresh random salt. It takes tens of milliseconds: call it before a
-// storage transaction, never inside one.
+// fresh random salt. It takes tens of milliseconds, plus any wait for a
+// slot of argonLimit: call it before a storage transaction, never inside
+// one.
 func hashPassword(password string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", internal(fmt.Errorf("password salt: %w", err))
 	}
 	p := passwordHashParams
-	key := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, argonKeyLen)
+	key := argon2IDKey([]byte(password), salt, p, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.memory, p.time, p.threads, phcEncoding.EncodeToString(salt), phcEncoding.EncodeToString(key)), nil
 }
@@ -102,13 +103,13 @@ func parsePasswordHash(phc string) (argonParams, []byte, []byte, error) {
 
 // verifyPassword reports whether password matches the PHC hash, comparing
 // in constant time with the parameters the hash records. A malformed hash
-// matches nothing.
+// matches nothing. Like hashPassword, it waits for a slot of argonLimit.
 func verifyPassword(phc, password string) bool {
 	p, salt, key, err := parsePasswordHash(phc)
 	if err != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, uint32(len(key)))
+	got := argon2IDKey([]byte(password), salt, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 

@@ -1,6 +1,9 @@
 package userpool
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // PasswordHashing are the argon2id cost parameters new password hashes use.
 // Verification always reads the parameters from the stored hash, so
@@ -39,11 +42,14 @@ func (h PasswordHashing) Validate() error {
 // SetPasswordHashing sets the parameters of every password hash the
 // process makes from now on. The cost of a hash is a property of the
 // server (its memory and CPU), not of a pool, so it is process-wide;
-// cmd/cognate calls it once, before it creates the services.
+// cmd/cognate calls it once, before it creates the services. It also
+// sizes the cap on argon2id computations running at once (hashes and
+// verifications together) to runtime.GOMAXPROCS(0): see argonLimit.
 func SetPasswordHashing(h PasswordHashing) error {
 	if err := h.Validate(); err != nil {
 		return err
 	}
 	passwordHashParams = argonParams{memory: h.MemoryKiB, time: h.Iterations, threads: h.Parallelism}
+	setArgonConcurrency(runtime.GOMAXPROCS(0))
 	return nil
 }
