@@ -1,14 +1,19 @@
 package bench
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestPercentile(t *testing.T) {
@@ -147,5 +152,259 @@ func TestOptionsCheck(t *testing.T) {
 		"max-ops: must be positive\nusers: 0 is not between 1 and 100,000,000\nscenarios: unknown scenario \"nap\""
 	if err := bad.check(); err == nil || err.Error() != want {
 		t.Errorf("check = %v, want\n%s", err, want)
+	}
+}
+
+func TestParseProcStat(t *testing.T) {
+	// Fields 14 and 15 (utime, stime) are 1234 and 567 in each line.
+	tail := " S 1 1 1 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 12 0 100 123456 789 18446744073709551615\n"
+	tests := []struct {
+		name      string
+		stat      string
+		wantUtime uint64
+		wantStime uint64
+		wantErr   bool
+	}{
+		{name: "plain", stat: "4242 (cognate)" + tail, wantUtime: 1234, wantStime: 567},
+		{name: "spaces in the command name", stat: "4242 (node  main worker)" + tail, wantUtime: 1234, wantStime: 567},
+		{name: "parentheses in the command name", stat: "4242 (a) (b) 5 6)" + tail, wantUtime: 1234, wantStime: 567},
+		{name: "a closing parenthesis then digits", stat: "4242 () 1 2 3 4 5 6 7 8 9 10 11 12 13)" + tail, wantUtime: 1234, wantStime: 567},
+		{name: "empty command name", stat: "4242 ()" + tail, wantUtime: 1234, wantStime: 567},
+		{name: "no command name", stat: "4242 cognate" + tail, wantErr: true},
+		{name: "truncated", stat: "4242 (cognate) S 1 1 1 0 -1 4194560 100 0 0 0 1234", wantErr: true},
+		{name: "not a number", stat: "4242 (cognate) S 1 1 1 0 -1 4194560 100 0 0 0 12x4 567 0\n", wantErr: true},
+		{name: "empty", stat: "", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u, s, err := parseProcStat([]byte(tc.stat))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("parseProcStat = %v, want error %v", err, tc.wantErr)
+			}
+			if !tc.wantErr && (u != tc.wantUtime || s != tc.wantStime) {
+				t.Errorf("parseProcStat = %d, %d; want %d, %d", u, s, tc.wantUtime, tc.wantStime)
+			}
+		})
+	}
+}
+
+func TestParseAuxvClockTicks(t *testing.T) {
+	auxv := func(wordSize int, order binary.AppendByteOrder, words ...uint64) []byte {
+		var b []byte
+		for _, w := range words {
+			if wordSize == 4 {
+				b = order.AppendUint32(b, uint32(w))
+			} else {
+				b = order.AppendUint64(b, w)
+			}
+		}
+		return b
+	}
+	tests := []struct {
+		name     string
+		b        []byte
+		wordSize int
+		order    binary.ByteOrder
+		want     int64
+		wantOK   bool
+	}{
+		{"64-bit little-endian", auxv(8, binary.LittleEndian, 33, 0x7f00, 6, 4096, 17, 100, 0, 0), 8, binary.LittleEndian, 100, true},
+		{"64-bit big-endian", auxv(8, binary.BigEndian, 6, 65536, 17, 250, 0, 0), 8, binary.BigEndian, 250, true},
+		{"32-bit", auxv(4, binary.LittleEndian, 6, 4096, 17, 1024, 0, 0), 4, binary.LittleEndian, 1024, true},
+		{"after AT_NULL", auxv(8, binary.LittleEndian, 6, 4096, 0, 0, 17, 100), 8, binary.LittleEndian, 0, false},
+		{"missing", auxv(8, binary.LittleEndian, 6, 4096, 0, 0), 8, binary.LittleEndian, 0, false},
+		{"zero", auxv(8, binary.LittleEndian, 17, 0, 0, 0), 8, binary.LittleEndian, 0, false},
+		{"truncated", auxv(8, binary.LittleEndian, 17, 100)[:12], 8, binary.LittleEndian, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := parseAuxvClockTicks(tc.b, tc.wordSize, tc.order)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("parseAuxvClockTicks = %d, %v; want %d, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}
+
+// TestProcessCPU reads this process's CPU time by its process ID and as
+// self, where /proc exists.
+func TestProcessCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		if _, err := processCPU(os.Getpid()); err == nil {
+			t.Errorf("processCPU without /proc: no error")
+		}
+		return
+	}
+	if hz := clockTicks(); hz < 1 {
+		t.Errorf("clockTicks = %d", hz)
+	}
+	for _, pid := range []int{0, os.Getpid()} {
+		if d, err := processCPU(pid); err != nil || d < 0 {
+			t.Errorf("processCPU(%d) = %v, %v; want a CPU time", pid, d, err)
+		}
+	}
+	if _, err := processCPU(-1); err == nil {
+		t.Errorf("processCPU(-1): no error")
+	}
+}
+
+func TestTicksToDuration(t *testing.T) {
+	tests := []struct {
+		ticks uint64
+		hz    int64
+		want  time.Duration
+	}{
+		{0, 100, 0},
+		{1, 100, 10 * time.Millisecond},
+		{12345, 100, 123450 * time.Millisecond},
+		{3, 1000, 3 * time.Millisecond},
+		{1, 3, time.Second / 3},
+		{7, 3, 2*time.Second + time.Second/3},
+	}
+	for _, tc := range tests {
+		if got := ticksToDuration(tc.ticks, tc.hz); got != tc.want {
+			t.Errorf("ticksToDuration(%d, %d) = %v, want %v", tc.ticks, tc.hz, got, tc.want)
+		}
+	}
+}
+
+func TestSetCPU(t *testing.T) {
+	at := func(server, client time.Duration) cpuSample { return cpuSample{server: server, client: client} }
+	tests := []struct {
+		name       string
+		count      int64
+		start, end cpuSample
+		boundNs    float64
+		want       Result
+	}{
+		{
+			name: "argon2id sign-in", count: 100, start: at(10*time.Second, 3*time.Second), end: at(12*time.Second, 3500*time.Millisecond),
+			boundNs: 16e6, // 16 ms of bound per iteration, 20 ms of server CPU
+			want: Result{Count: 100, ServerCPUSeconds: 2, ClientCPUSeconds: 0.5, ServerCPUUsPerOp: 20000, ClientCPUUsPerOp: 5000,
+				ServerOpsPerCPUSecond: 50, BoundCPUUsPerOp: 16000, OfBoundCPU: 0.8},
+		},
+		{
+			name: "no bound", count: 400, start: at(0, 0), end: at(time.Second, 2*time.Second),
+			want: Result{Count: 400, ServerCPUSeconds: 1, ClientCPUSeconds: 2, ServerCPUUsPerOp: 2500, ClientCPUUsPerOp: 5000, ServerOpsPerCPUSecond: 400},
+		},
+		{
+			name: "less than a tick", count: 3, start: at(time.Second, 0), end: at(time.Second, 10*time.Millisecond), boundNs: 1e6,
+			want: Result{Count: 3, ClientCPUSeconds: 0.01,
+				CPUNote: fmt.Sprintf("the server used less than one clock tick (1/%d s) of CPU in the window: run longer", clockTicks())},
+		},
+		{
+			name: "no success", start: at(0, 0), end: at(time.Second, time.Second), boundNs: 1e6,
+			want: Result{ServerCPUSeconds: 1, ClientCPUSeconds: 1, CPUNote: "no successful iteration"},
+		},
+		{
+			name: "unreadable", count: 5, start: at(0, 0), end: cpuSample{err: errors.New("server pid 7: gone")}, boundNs: 1e6,
+			want: Result{Count: 5, CPUNote: "CPU time not read: server pid 7: gone"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Result{Count: tc.count}
+			r.setCPU(tc.start, tc.end)
+			r.setBoundCPU(tc.boundNs)
+			if diff := cmp.Diff(tc.want, r, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+				t.Errorf("CPU figures (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBoundTermsCPU(t *testing.T) {
+	// Measured on 2 goroutines: 40 argon2id in 1 s (50 ms of CPU each, 40/s
+	// in all) and 4,000 signatures in 2 s (1 ms each).
+	bounds := map[string]Bound{
+		BoundArgon2id:  {Parallelism: 2, Ops: 40, Seconds: 1, OpsPerSecond: 40, NsPerOp: 50e6},
+		BoundRS256Sign: {Parallelism: 2, Ops: 4000, Seconds: 2, OpsPerSecond: 2000, NsPerOp: 1e6},
+	}
+	terms := boundTerms{BoundArgon2id: 1, BoundRS256Sign: 2}
+	ns, ok := terms.cpuNs(bounds)
+	if !ok || ns != 52e6 {
+		t.Errorf("cpuNs = %v, %v; want 52 ms", ns, ok)
+	}
+	// The rate and the CPU time per operation describe the same
+	// measurement: at 2 goroutines, rate × CPU per operation is 2 CPUs.
+	rate, _ := terms.rate(bounds)
+	if got := rate * ns / 1e9; math.Abs(got-2) > 1e-9 {
+		t.Errorf("rate × CPU per op = %v CPUs, want 2", got)
+	}
+	if _, ok := (boundTerms{BoundSRPServerStep: 1}).cpuNs(bounds); ok {
+		t.Errorf("cpuNs of an unmeasured bound: ok")
+	}
+}
+
+func TestCompareCPU(t *testing.T) {
+	r := &Report{Targets: []TargetReport{
+		{Name: "target", Results: []Result{
+			{Scenario: "get-user", Concurrency: 1, OpsPerSecond: 100, ServerCPUUsPerOp: 200},
+			{Scenario: "admin-get-user", Concurrency: 1, OpsPerSecond: 100, ServerCPUUsPerOp: 300},
+		}},
+		{Name: "compare", Results: []Result{
+			{Scenario: "get-user", Concurrency: 1, OpsPerSecond: 50, ServerCPUUsPerOp: 900},
+			{Scenario: "admin-get-user", Concurrency: 1, OpsPerSecond: 50},
+		}},
+	}}
+	r.compare()
+	want := []Comparison{
+		{Scenario: "get-user", Concurrency: 1, Target: 100, Compare: 50, Ratio: 2,
+			TargetServerCPUUsPerOp: 200, CompareServerCPUUsPerOp: 900, ServerCPURatio: 4.5},
+		{Scenario: "admin-get-user", Concurrency: 1, Target: 100, Compare: 50, Ratio: 2, TargetServerCPUUsPerOp: 300},
+	}
+	if diff := cmp.Diff(want, r.Comparison); diff != "" {
+		t.Errorf("comparison (-want +got):\n%s", diff)
+	}
+}
+
+// TestWriteTableCPU checks that the CPU figures get their own table per
+// target, with a legend, and that the comparison gains the servers' CPU per
+// iteration and its ratio.
+func TestWriteTableCPU(t *testing.T) {
+	r := &Report{
+		Targets: []TargetReport{
+			{Name: "target", Server: &ServerReport{PID: 4242, ClockTicksPerSecond: 100}, Results: []Result{
+				{Scenario: "user-password-auth", Concurrency: 4, Count: 300, OpsPerSecond: 100, Bound: "argon2id + 2×rs256-sign",
+					BoundOpsPerSecond: 125, OfBound: 0.8, ServerCPUSeconds: 6, ClientCPUSeconds: 1.5, ServerCPUUsPerOp: 20000,
+					ClientCPUUsPerOp: 5000, ServerOpsPerCPUSecond: 50, BoundCPUUsPerOp: 16000, OfBoundCPU: 0.8},
+				{Scenario: "admin-get-user", Concurrency: 4, Count: 2, OpsPerSecond: 1, CPUNote: "the server used less than one clock tick (1/100 s) of CPU in the window: run longer"},
+			}},
+			{Name: "compare", Server: &ServerReport{PID: 4343, ClockTicksPerSecond: 100}, Results: []Result{
+				{Scenario: "user-password-auth", Concurrency: 4, Count: 150, OpsPerSecond: 50, ServerCPUSeconds: 6, ClientCPUSeconds: 1,
+					ServerCPUUsPerOp: 40000, ClientCPUUsPerOp: 6666.7, ServerOpsPerCPUSecond: 25},
+				{Scenario: "admin-get-user", Concurrency: 4, Count: 2, OpsPerSecond: 1, CPUNote: "the server used less than one clock tick (1/100 s) of CPU in the window: run longer"},
+			}},
+		},
+	}
+	r.compare()
+	var b strings.Builder
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"CPU in each timed window, server pid 4242 and this bench, from /proc at 100 ticks/s:",
+		"CPU in each timed window, server pid 4343 and this bench, from /proc at 100 ticks/s:",
+		"server µs/op  server ops/CPU-s  bench µs/op  bound µs/op  of bound (CPU)",
+		"user-password-auth     4       20000.0              50.0       5000.0      16000.0            0.80",
+		"admin-get-user     4  ",
+		"run longer",
+		"of bound (CPU): bound µs/op over server µs/op",
+		"target server µs/op  compare server µs/op  CPU ratio",
+		"CPU ratio: compare server µs/op over target server µs/op",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "of bound (CPU): bound µs/op over server µs/op"); n != 1 {
+		t.Errorf("the CPU legend shows %d times, want once:\n%s", n, out)
+	}
+	if strings.Contains(out, "this bench's own process") {
+		t.Errorf("table says the server is the bench's process:\n%s", out)
+	}
+	if len(r.Comparison) != 2 || r.Comparison[0].ServerCPURatio != 2 {
+		t.Errorf("comparison %+v, want a CPU ratio of 2 for user-password-auth", r.Comparison)
 	}
 }

@@ -45,9 +45,15 @@ type Bound struct {
 	Ops         int64   `json:"ops"`
 	Seconds     float64 `json:"seconds"`
 	// OpsPerSecond is the total rate of all goroutines; NsPerOp the time
-	// one operation takes one goroutine.
+	// one operation takes one goroutine (Parallelism × Seconds / Ops),
+	// which is also its CPU time when the goroutines kept their CPUs.
 	OpsPerSecond float64 `json:"ops_per_second"`
 	NsPerOp      float64 `json:"ns_per_op"`
+	// CPUNsPerOp is the CPU time the bench process used per operation
+	// over the measurement (Linux, to a clock tick): about NsPerOp on an
+	// otherwise idle machine, less when other processes took CPU from the
+	// goroutines, which then inflates NsPerOp.
+	CPUNsPerOp float64 `json:"cpu_ns_per_op,omitempty"`
 	// Detail says what exactly was measured (e.g. the argon2id parameters).
 	Detail string `json:"detail,omitempty"`
 }
@@ -133,6 +139,7 @@ func measureBound(ctx context.Context, name string, p int, d time.Duration) (Bou
 	var ops atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	cpuStart, cpuErr := processCPU(0)
 	start := time.Now()
 	deadline := start.Add(d)
 	for range p {
@@ -147,6 +154,7 @@ func measureBound(ctx context.Context, name string, p int, d time.Duration) (Bou
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpuEnd, cpuEndErr := processCPU(0)
 	if err, _ := firstErr.Load().(error); err != nil {
 		return Bound{}, fmt.Errorf("bound %s: %w", name, err)
 	}
@@ -156,12 +164,16 @@ func measureBound(ctx context.Context, name string, p int, d time.Duration) (Bou
 	n := min(ops.Load(), maxBoundOps)
 	// Each goroutine counted one operation it did not do past the deadline.
 	n = max(n-int64(p), 1)
-	return Bound{
+	b := Bound{
 		Name: name, Parallelism: p, Ops: n, Seconds: elapsed.Seconds(),
 		OpsPerSecond: float64(n) / elapsed.Seconds(),
 		NsPerOp:      float64(elapsed.Nanoseconds()) * float64(p) / float64(n),
 		Detail:       detail,
-	}, nil
+	}
+	if cpuErr == nil && cpuEndErr == nil && cpuEnd > cpuStart {
+		b.CPUNsPerOp = float64((cpuEnd - cpuStart).Nanoseconds()) / float64(n)
+	}
+	return b, nil
 }
 
 // boundTerms is what bounds a scenario: how many of each bound one
@@ -195,4 +207,21 @@ func (t boundTerms) rate(bounds map[string]Bound) (float64, bool) {
 		return 0, false
 	}
 	return 1 / perOp, true
+}
+
+// cpuNs is the scenario bound's CPU time per operation from the bounds
+// measured at one parallelism: the sum of each term's NsPerOp (its
+// goroutines times its wall time over its operations, so that what
+// concurrent operations cost each other, such as argon2id's contention for
+// memory bandwidth, counts as the bound saw it).
+func (t boundTerms) cpuNs(bounds map[string]Bound) (float64, bool) {
+	var ns float64
+	for name, n := range t {
+		b, ok := bounds[name]
+		if !ok || b.NsPerOp == 0 {
+			return 0, false
+		}
+		ns += float64(n) * b.NsPerOp
+	}
+	return ns, ns > 0
 }

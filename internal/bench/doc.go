@@ -7,7 +7,11 @@
 // bounds each one (argon2id at the server's parameters, the SRP server
 // step, RS256 signing and verification; see bounds.go) and reports every
 // scenario's rate as a ratio to its bound: absolute rates drift on shared
-// machines, ratios measured in one run much less.
+// machines, ratios measured in one run much less. Given the server's
+// process ID (Linux), it also reads the server's CPU time and its own over
+// each timed window from /proc (cpu.go), and rates the server's CPU per
+// iteration against the bound's CPU per operation: a ratio the load
+// generator's CPU on the same cores does not cap.
 //
 // Run creates its own user pool and app client on the target (named
 // cognate-bench-…), brings it to the requested number of users through the

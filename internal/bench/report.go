@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -77,6 +78,12 @@ type ServerReport struct {
 	LoadedRSSBytes int64 `json:"loaded_rss_bytes"`
 	RSSBytes       int64 `json:"rss_bytes"`
 	PeakRSSBytes   int64 `json:"peak_rss_bytes"`
+	// ClockTicksPerSecond is the rate /proc counts CPU time in: the
+	// resolution of the results' CPU figures.
+	ClockTicksPerSecond int64 `json:"clock_ticks_per_second,omitempty"`
+	// BenchProcess is set when PID is the bench's own process (a server
+	// in the same process): its CPU time then includes the bench's.
+	BenchProcess bool `json:"bench_process,omitempty"`
 }
 
 // Result is one scenario at one concurrency.
@@ -105,6 +112,22 @@ type Result struct {
 	BoundNote         string  `json:"bound_note,omitempty"`
 	BoundOpsPerSecond float64 `json:"bound_ops_per_second,omitempty"`
 	OfBound           float64 `json:"of_bound,omitempty"`
+	// CPU figures, when the bench knows the server's process ID (Linux):
+	// the CPU time (user and system) the server and the bench used over
+	// the timed window, in seconds and per successful iteration, and the
+	// server's successful iterations per second of its CPU ("per core").
+	// BoundCPUUsPerOp is the bound's CPU time per operation at the
+	// parallelism of BoundOpsPerSecond, and OfBoundCPU that over
+	// ServerCPUUsPerOp: unlike OfBound, it does not count the bench's CPU
+	// against the server. CPUNote says why figures are missing.
+	ServerCPUSeconds      float64 `json:"server_cpu_seconds,omitempty"`
+	ClientCPUSeconds      float64 `json:"client_cpu_seconds,omitempty"`
+	ServerCPUUsPerOp      float64 `json:"server_cpu_us_per_op,omitempty"`
+	ClientCPUUsPerOp      float64 `json:"client_cpu_us_per_op,omitempty"`
+	ServerOpsPerCPUSecond float64 `json:"server_ops_per_cpu_second,omitempty"`
+	BoundCPUUsPerOp       float64 `json:"bound_cpu_us_per_op,omitempty"`
+	OfBoundCPU            float64 `json:"of_bound_cpu,omitempty"`
+	CPUNote               string  `json:"cpu_note,omitempty"`
 	// Operations break a scenario of several calls down by call.
 	Operations []OpResult `json:"operations,omitempty"`
 }
@@ -120,6 +143,12 @@ type Comparison struct {
 	TargetP50Ms    float64 `json:"target_p50_ms"`
 	CompareP50Ms   float64 `json:"compare_p50_ms"`
 	CompareSkipped string  `json:"compare_skipped,omitempty"`
+	// The servers' CPU time per successful iteration, when the bench knows
+	// both process IDs, and ServerCPURatio the compared server's over the
+	// target's: like Ratio, above 1 favours the target.
+	TargetServerCPUUsPerOp  float64 `json:"target_server_cpu_us_per_op,omitempty"`
+	CompareServerCPUUsPerOp float64 `json:"compare_server_cpu_us_per_op,omitempty"`
+	ServerCPURatio          float64 `json:"server_cpu_ratio,omitempty"`
 }
 
 func (r *Report) compare() {
@@ -139,11 +168,16 @@ func (r *Report) compare() {
 		if x.Skipped != "" {
 			continue
 		}
-		c := Comparison{Scenario: x.Scenario, Concurrency: x.Concurrency, Target: x.OpsPerSecond, TargetP50Ms: x.P50Ms}
+		c := Comparison{Scenario: x.Scenario, Concurrency: x.Concurrency, Target: x.OpsPerSecond, TargetP50Ms: x.P50Ms,
+			TargetServerCPUUsPerOp: x.ServerCPUUsPerOp}
 		if why, ok := skipped[x.Scenario]; ok {
 			c.CompareSkipped = why
 		} else if y, ok := other[key(x)]; ok && y.Errors == 0 && x.Errors == 0 && y.OpsPerSecond > 0 {
 			c.Compare, c.CompareP50Ms, c.Ratio = y.OpsPerSecond, y.P50Ms, x.OpsPerSecond/y.OpsPerSecond
+			c.CompareServerCPUUsPerOp = y.ServerCPUUsPerOp
+			if x.ServerCPUUsPerOp > 0 && y.ServerCPUUsPerOp > 0 {
+				c.ServerCPURatio = y.ServerCPUUsPerOp / x.ServerCPUUsPerOp
+			}
 		} else if ok {
 			c.Compare, c.CompareP50Ms = y.OpsPerSecond, y.P50Ms
 			c.CompareSkipped = "errors in a run: no ratio"
@@ -168,12 +202,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if len(r.Bounds) > 0 {
 		fmt.Fprintf(&b, "\nbounds, measured on this machine before the scenarios:\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "bound\tgoroutines\tops/s\tµs/op\t\t\n")
+		fmt.Fprintf(tw, "bound\tgoroutines\tops/s\tµs/op\tCPU µs/op\t\t\n")
 		for _, x := range r.Bounds {
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t\t%s\n", x.Name, x.Parallelism, x.OpsPerSecond, x.NsPerOp/1000, x.Detail)
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t\t%s\n", x.Name, x.Parallelism, x.OpsPerSecond, x.NsPerOp/1000, usOrBlank(x.CPUNsPerOp/1000), x.Detail)
 		}
 		tw.Flush()
+		fmt.Fprintf(&b, "µs/op: goroutines × wall time / operations; CPU µs/op: the CPU this process used per operation (far below µs/op: the machine was busy)\n")
 	}
+	cpuLegend := false
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, "\n%s %s, pool %s, %d users (%d preloaded through the API in %.1fs), %d SDK retries\n",
 			t.Name, t.Endpoint, t.PoolID, t.Users, t.PreloadedUsers, t.PreloadSeconds, t.Retries)
@@ -205,29 +241,102 @@ func (r *Report) WriteTable(w io.Writer) error {
 			}
 		}
 		tw.Flush()
+		if writeCPUTable(&b, t) && !cpuLegend {
+			b.WriteString(cpuLegendText)
+			cpuLegend = true
+		}
 		if t.CleanupError != "" {
 			fmt.Fprintf(&b, "cleanup failed: %s\n", t.CleanupError)
 		}
 	}
 	if len(r.Comparison) > 0 {
+		withCPU := slices.ContainsFunc(r.Comparison, func(c Comparison) bool {
+			return c.TargetServerCPUUsPerOp > 0 || c.CompareServerCPUUsPerOp > 0
+		})
 		fmt.Fprintf(&b, "\ntarget over compare:\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "scenario\tconc\ttarget ops/s\tcompare ops/s\tratio\ttarget p50 ms\tcompare p50 ms\t\n")
+		fmt.Fprintf(tw, "scenario\tconc\ttarget ops/s\tcompare ops/s\tratio\ttarget p50 ms\tcompare p50 ms\t")
+		if withCPU {
+			fmt.Fprintf(tw, "target server µs/op\tcompare server µs/op\tCPU ratio\t")
+		}
+		fmt.Fprintf(tw, "\n")
 		for _, c := range r.Comparison {
+			cpu := ""
+			if withCPU {
+				cpu = "\t\t\t"
+				if c.Compare != 0 || c.CompareSkipped == "" {
+					cpu = fmt.Sprintf("%s\t%s\t%s\t", usOrBlank(c.TargetServerCPUUsPerOp), usOrBlank(c.CompareServerCPUUsPerOp), ratioOrDash(c.ServerCPURatio))
+				}
+			}
 			if c.Compare == 0 && c.CompareSkipped != "" {
-				fmt.Fprintf(tw, "%s\t%d\t%.1f\t\t\t\t\t  %s\n", c.Scenario, c.Concurrency, c.Target, c.CompareSkipped)
+				fmt.Fprintf(tw, "%s\t%d\t%.1f\t\t\t\t\t%s  %s\n", c.Scenario, c.Concurrency, c.Target, cpu, c.CompareSkipped)
 				continue
 			}
-			ratio := "-"
-			if c.Ratio > 0 {
-				ratio = fmt.Sprintf("%.2f", c.Ratio)
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%.2f\t%.2f\t%s\n", c.Scenario, c.Concurrency, c.Target, c.Compare, ratio, c.TargetP50Ms, c.CompareP50Ms, c.CompareSkipped)
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%.2f\t%.2f\t%s%s\n", c.Scenario, c.Concurrency, c.Target, c.Compare, ratioOrDash(c.Ratio),
+				c.TargetP50Ms, c.CompareP50Ms, cpu, c.CompareSkipped)
 		}
 		tw.Flush()
+		if withCPU {
+			fmt.Fprintf(&b, "ratio: target ops/s over compare ops/s; CPU ratio: compare server µs/op over target server µs/op (above 1, the target's server spends less CPU per iteration)\n")
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeCPUTable writes a target's CPU figures, and reports whether it had
+// any.
+func writeCPUTable(b *strings.Builder, t TargetReport) bool {
+	if t.Server == nil || !slices.ContainsFunc(t.Results, func(x Result) bool { return x.ServerCPUSeconds > 0 || x.CPUNote != "" }) {
+		return false
+	}
+	s := t.Server
+	fmt.Fprintf(b, "\nCPU in each timed window, server pid %d and this bench, from /proc at %d ticks/s:\n", s.PID, s.ClockTicksPerSecond)
+	if s.BenchProcess {
+		fmt.Fprintf(b, "(pid %d is this bench's own process: server and bench figures both count the two together)\n", s.PID)
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "scenario\tconc\tserver µs/op\tserver ops/CPU-s\tbench µs/op\tbound µs/op\tof bound (CPU)\t\n")
+	for _, x := range t.Results {
+		if x.Skipped != "" {
+			continue
+		}
+		if x.ServerCPUUsPerOp == 0 {
+			fmt.Fprintf(tw, "%s\t%d\t\t\t\t\t\t  %s\n", x.Scenario, x.Concurrency, x.CPUNote)
+			continue
+		}
+		bound, of := "", ""
+		if x.OfBoundCPU > 0 {
+			bound, of = fmt.Sprintf("%.1f", x.BoundCPUUsPerOp), fmt.Sprintf("%.2f", x.OfBoundCPU)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%s\n", x.Scenario, x.Concurrency, x.ServerCPUUsPerOp, x.ServerOpsPerCPUSecond,
+			usOrBlank(x.ClientCPUUsPerOp), bound, of, x.CPUNote)
+	}
+	tw.Flush()
+	return true
+}
+
+// cpuLegendText explains the CPU tables' columns, after the first one.
+const cpuLegendText = `server µs/op: the server's CPU time (user + system, all threads) in the window per successful iteration;
+  server ops/CPU-s: successful iterations per second of server CPU, i.e. per core kept busy.
+bench µs/op: the same for this process (request building, signing and decoding, the client's SRP math).
+bound µs/op: the bound's CPU time per operation (per term: goroutines × wall time / operations);
+  of bound (CPU): bound µs/op over server µs/op. 1 would mean the server spends its CPU on the bounding
+  cryptography alone; unlike "of bound", the bench's CPU on the same cores does not count against it.
+`
+
+func usOrBlank(us float64) string {
+	if us <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f", us)
+}
+
+func ratioOrDash(r float64) string {
+	if r <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", r)
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

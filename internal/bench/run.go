@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -36,7 +37,8 @@ type Target struct {
 	// client and the users its scenarios create. "" creates a pool.
 	PoolID string
 	// ServerPID, when not zero, is the server's process ID on this
-	// machine: the report then holds its resident memory (Linux).
+	// machine: the report then holds its resident memory and, per
+	// scenario and concurrency, its CPU time and the bench's (Linux).
 	ServerPID int
 }
 
@@ -329,7 +331,7 @@ func runTarget(ctx context.Context, opts Options, name string, cfg Target, bound
 	t.runID = strconv.FormatInt(time.Now().UnixMilli(), 36)
 	tr := &TargetReport{Name: name, Endpoint: cfg.Endpoint}
 	if cfg.ServerPID != 0 {
-		tr.Server = &ServerReport{PID: cfg.ServerPID}
+		tr.Server = &ServerReport{PID: cfg.ServerPID, ClockTicksPerSecond: clockTicks(), BenchProcess: cfg.ServerPID == os.Getpid()}
 		tr.Server.IdleRSSBytes, _ = readRSS(cfg.ServerPID)
 	}
 	defer func() {
@@ -371,9 +373,13 @@ func runTarget(ctx context.Context, opts Options, name string, cfg Target, bound
 			if s.bound != nil && len(bounds) > 0 {
 				r.Bound = s.bound.String()
 				r.BoundNote = s.boundNote
-				if rate, ok := s.bound.rate(byPar[min(c, runtime.NumCPU())]); ok {
+				bs := byPar[min(c, runtime.NumCPU())]
+				if rate, ok := s.bound.rate(bs); ok {
 					r.BoundOpsPerSecond = rate
 					r.OfBound = r.OpsPerSecond / rate
+				}
+				if ns, ok := s.bound.cpuNs(bs); ok {
+					r.setBoundCPU(ns)
 				}
 			}
 			tr.Results = append(tr.Results, r)
@@ -435,6 +441,10 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 	lr := &levelResult{ops: map[string]*opStats{}}
 	var started, okCount, errCount atomic.Int64
 	retriesBefore := t.retries.Load()
+	var cpuStart cpuSample
+	if t.cfg.ServerPID != 0 {
+		cpuStart = sampleCPU(t.cfg.ServerPID)
+	}
 	start := time.Now()
 	deadline := start.Add(opts.Duration)
 	lctx, cancel := context.WithDeadline(ctx, deadline.Add(time.Minute))
@@ -486,6 +496,10 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	var cpuEnd cpuSample
+	if t.cfg.ServerPID != 0 {
+		cpuEnd = sampleCPU(t.cfg.ServerPID)
+	}
 	p.set(label+" done", nil)
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -496,6 +510,9 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 		Count: it.Count, Errors: it.Errors, OpsPerSecond: it.OpsPerSecond,
 		P50Ms: it.P50Ms, P95Ms: it.P95Ms, P99Ms: it.P99Ms, MaxMs: it.MaxMs, ErrorSamples: it.ErrorSamples,
 		Retries: t.retries.Load() - retriesBefore,
+	}
+	if t.cfg.ServerPID != 0 {
+		r.setCPU(cpuStart, cpuEnd)
 	}
 	if len(lr.order) > 1 || (len(lr.order) == 1 && s.name == ScenarioMix) {
 		slices.Sort(lr.order)
