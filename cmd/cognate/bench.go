@@ -27,7 +27,10 @@ cognate-bench-… with an app client, brings it to --users users through the
 API, runs each scenario at each concurrency for --duration, prints
 throughput, p50/p95/p99 latency and errors per scenario (and each rate as a
 ratio to its bound), and deletes the pool. With --compare it does the same
-on a second endpoint and prints the ratio of rates.
+on a second endpoint and prints the ratio of rates. With --server-pid (Linux)
+it also reads the server's CPU time and its own over each run, and reports
+the server's CPU per iteration: what to compare with the bound when the bench
+shares the server's cores.
 
 Turn the server's request-rate limits off (COGNATE_RATE_LIMITS_ENABLED=false)
 or raise them before measuring it: a throttled call counts as an error.
@@ -45,7 +48,7 @@ type benchFlags struct {
 	fs *flag.FlagSet
 
 	endpoint, region, keyID, secret, pool *string
-	serverPID                             *int
+	serverPID, compareServerPID           *int
 	compare, compareRegion, compareKeyID  *string
 	compareSecret, comparePool            *string
 	concurrency, scenarios                *string
@@ -69,12 +72,13 @@ func newBenchFlags(output io.Writer) *benchFlags {
 	f.secret = fs.String("secret-access-key", "",
 		"its secret (default $COGNATE_SECRET_ACCESS_KEY, else $AWS_SECRET_ACCESS_KEY)")
 	f.pool = fs.String("pool", "", "`ID` of an existing pool to use instead of creating one (one --load-users filled); the bench then deletes only its app client and the users it created")
-	f.serverPID = fs.Int("server-pid", 0, "process ID of the server on this machine: the report then holds its resident memory (Linux)")
+	f.serverPID = fs.Int("server-pid", 0, "process `ID` of the server on this machine (Linux): the report then holds its resident memory and, per scenario and concurrency, its CPU time and the bench's per iteration, its iterations per CPU-second and a CPU-based ratio to the bound")
 	f.compare = fs.String("compare", "", "`URL` of a second endpoint to run the same scenarios on, e.g. cognito-local (scripts/cognito-local.sh)")
 	f.compareRegion = fs.String("compare-region", "us-east-1", "region to sign requests to --compare for")
 	f.compareKeyID = fs.String("compare-access-key-id", "bench", "access key ID for --compare")
 	f.compareSecret = fs.String("compare-secret-access-key", "bench", "secret access key for --compare")
 	f.comparePool = fs.String("compare-pool", "", "`ID` of an existing pool on --compare")
+	f.compareServerPID = fs.Int("compare-server-pid", 0, "process `ID` of the --compare server on this machine, as --server-pid (for cognito-local, the PID of scripts/cognito-local.sh, which execs node): the comparison then holds the ratio of server CPU per iteration")
 	f.concurrency = fs.String("concurrency", "1,8,32", "comma-separated `list` of concurrent workers to run each scenario at")
 	f.duration = fs.Duration("duration", 10*time.Second, "how long each scenario runs at each concurrency")
 	f.maxOps = fs.Int64("max-ops", 1_000_000, "most iterations of a scenario at one concurrency")
@@ -147,7 +151,7 @@ func runBench(ctx context.Context, e env, args []string) int {
 		Target: bench.Target{Endpoint: *f.endpoint, Region: *f.region, AccessKeyID: *f.keyID, SecretAccessKey: *f.secret,
 			PoolID: *f.pool, ServerPID: *f.serverPID},
 		Compare: bench.Target{Endpoint: *f.compare, Region: *f.compareRegion, AccessKeyID: *f.compareKeyID,
-			SecretAccessKey: *f.compareSecret, PoolID: *f.comparePool},
+			SecretAccessKey: *f.compareSecret, PoolID: *f.comparePool, ServerPID: *f.compareServerPID},
 		Concurrency: conc, Duration: *f.duration, MaxOps: *f.maxOps, Users: *f.users,
 		LoadConcurrency: *f.loadConcurrency, LoadTimeout: *f.loadTimeout,
 		Scenarios: scenarios, Seed: *f.seed, BoundTime: *f.boundTime,

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,6 +103,49 @@ func checkResults(t *testing.T, tr bench.TargetReport, scenarios []string, conc 
 	}
 }
 
+// checkCPU checks a target's CPU figures: with the server's process ID
+// (cpu), on Linux every scenario that ran has them and they are positive,
+// the CPU ratio to the bound is there exactly when the rate ratio is, and
+// elsewhere each says why they are missing; without it, there are none. It
+// never looks at a speed.
+func checkCPU(t *testing.T, tr bench.TargetReport, cpu bool) {
+	t.Helper()
+	if !cpu {
+		if tr.Server != nil {
+			t.Errorf("%s: server figures %+v without --server-pid", tr.Name, tr.Server)
+		}
+		for _, r := range tr.Results {
+			if r.ServerCPUSeconds != 0 || r.ClientCPUSeconds != 0 || r.ServerCPUUsPerOp != 0 || r.ClientCPUUsPerOp != 0 ||
+				r.ServerOpsPerCPUSecond != 0 || r.BoundCPUUsPerOp != 0 || r.OfBoundCPU != 0 || r.CPUNote != "" {
+				t.Errorf("%s ×%d: CPU figures without --server-pid: %+v", r.Scenario, r.Concurrency, r)
+			}
+		}
+		return
+	}
+	s := tr.Server
+	if s == nil || s.PID != os.Getpid() || !s.BenchProcess || s.ClockTicksPerSecond < 1 {
+		t.Fatalf("%s: server %+v, want this process (the server runs in it) and the clock tick rate", tr.Name, s)
+	}
+	for _, r := range tr.Results {
+		if r.Skipped != "" {
+			continue
+		}
+		if runtime.GOOS != "linux" {
+			if !strings.HasPrefix(r.CPUNote, "CPU time not read: ") || r.ServerCPUUsPerOp != 0 || r.OfBoundCPU != 0 {
+				t.Errorf("%s ×%d: CPU figures without /proc: %+v", r.Scenario, r.Concurrency, r)
+			}
+			continue
+		}
+		if r.CPUNote != "" || r.ServerCPUSeconds <= 0 || r.ClientCPUSeconds <= 0 || r.ServerCPUUsPerOp <= 0 ||
+			r.ClientCPUUsPerOp <= 0 || r.ServerOpsPerCPUSecond <= 0 {
+			t.Errorf("%s ×%d: CPU figures not measured: %+v", r.Scenario, r.Concurrency, r)
+		}
+		if (r.OfBound > 0) != (r.OfBoundCPU > 0 && r.BoundCPUUsPerOp > 0) {
+			t.Errorf("%s ×%d: of bound %v, of bound (CPU) %v at %v µs/op; want both or neither", r.Scenario, r.Concurrency, r.OfBound, r.OfBoundCPU, r.BoundCPUUsPerOp)
+		}
+	}
+}
+
 // TestBench runs a short bench of every scenario against an in-process
 // server, then a bulk load into a stopped server's store and a bench of
 // the loaded pool. It checks the report's shape and that nothing failed;
@@ -110,7 +156,10 @@ func TestBench(t *testing.T) {
 	}
 	dataDir := filepath.Join(t.TempDir(), "data")
 	s := startServe(t, benchServeEnv, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
-	rep := runBenchJSON(t, s, "--duration", "2s", "--concurrency", "2", "--users", "12", "--bound-time", "100ms")
+	// The server runs in this process: its CPU figures count the bench's
+	// too, which the report says.
+	pid := strconv.Itoa(os.Getpid())
+	rep := runBenchJSON(t, s, "--duration", "2s", "--concurrency", "2", "--users", "12", "--bound-time", "100ms", "--server-pid", pid)
 
 	if rep.Version != bench.ReportVersion || rep.Machine.CPUs < 1 || rep.Settings.Users != 12 || !slices.Equal(rep.Settings.Concurrency, []int{2}) {
 		t.Errorf("report header %+v %+v", rep.Machine, rep.Settings)
@@ -120,6 +169,10 @@ func TestBench(t *testing.T) {
 		bounds = append(bounds, b.Name)
 		if b.Ops <= 0 || b.OpsPerSecond <= 0 || b.NsPerOp <= 0 {
 			t.Errorf("bound %+v not measured", b)
+		}
+		// The bench's CPU per operation, read from /proc.
+		if (b.CPUNsPerOp > 0) != (runtime.GOOS == "linux") {
+			t.Errorf("bound %+v: CPU per operation measured %v, want %v", b, b.CPUNsPerOp > 0, runtime.GOOS == "linux")
 		}
 	}
 	if want := []string{"argon2id", "srp-server-step", "rs256-sign", "rs256-verify"}; !slices.Equal(bounds, want) {
@@ -133,6 +186,7 @@ func TestBench(t *testing.T) {
 		t.Errorf("target %s %s: %d users, %d preloaded, cleanup %q", tr.Name, tr.Endpoint, tr.Users, tr.PreloadedUsers, tr.CleanupError)
 	}
 	checkResults(t, tr, bench.ScenarioNames(), []int{2})
+	checkCPU(t, tr, true)
 
 	// The bench deleted the pool it created.
 	c := cip.New(cip.Options{
@@ -172,6 +226,7 @@ func TestBench(t *testing.T) {
 		t.Errorf("loaded pool: %s with %d users, %d preloaded, cleanup %q; want %s, 40, 0", tr.PoolID, tr.Users, tr.PreloadedUsers, tr.CleanupError, poolID)
 	}
 	checkResults(t, tr, loaded, []int{1})
+	checkCPU(t, tr, false)
 
 	// The bench kept the pool and its 40 users, and deleted its app client
 	// and the users it created.
@@ -207,17 +262,20 @@ func TestBenchCompare(t *testing.T) {
 	scenarios := []string{bench.ScenarioRefreshTokenAuth, bench.ScenarioAdminGetUser}
 	rep := runBenchJSON(t, a, "--duration", "1s", "--concurrency", "1,2", "--users", "3", "--bound-time", "50ms",
 		"--scenarios", strings.Join(scenarios, ","),
-		"--compare", b.url, "--compare-access-key-id", b.keyID, "--compare-secret-access-key", b.secret)
+		"--compare", b.url, "--compare-access-key-id", b.keyID, "--compare-secret-access-key", b.secret,
+		"--server-pid", strconv.Itoa(os.Getpid()), "--compare-server-pid", strconv.Itoa(os.Getpid()))
 	if len(rep.Targets) != 2 || rep.Targets[1].Name != "compare" || rep.Targets[1].Endpoint != b.url {
 		t.Fatalf("targets %+v, want the target and the compared endpoint", rep.Targets)
 	}
 	checkResults(t, rep.Targets[0], scenarios, []int{1, 2})
+	checkCPU(t, rep.Targets[0], true)
+	checkCPU(t, rep.Targets[1], true)
 	for _, r := range rep.Targets[1].Results {
 		if r.Errors != 0 || r.Count == 0 || r.Skipped != "" {
 			t.Errorf("compare %s ×%d: %d ok, %d errors, skipped %q", r.Scenario, r.Concurrency, r.Count, r.Errors, r.Skipped)
 		}
-		if r.Bound != "" || r.OfBound != 0 {
-			t.Errorf("compare %s rated against the bound %q (%v)", r.Scenario, r.Bound, r.OfBound)
+		if r.Bound != "" || r.OfBound != 0 || r.OfBoundCPU != 0 || r.BoundCPUUsPerOp != 0 {
+			t.Errorf("compare %s rated against the bound %q (%v, %v of its CPU)", r.Scenario, r.Bound, r.OfBound, r.OfBoundCPU)
 		}
 	}
 	var got []string
@@ -225,6 +283,11 @@ func TestBenchCompare(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s/%d", c.Scenario, c.Concurrency))
 		if c.Ratio <= 0 || c.Target <= 0 || c.Compare <= 0 || c.CompareSkipped != "" {
 			t.Errorf("comparison %+v: want a ratio of two rates", c)
+		}
+		// Both servers' CPU figures are there on Linux, and then their ratio.
+		withCPU := runtime.GOOS == "linux"
+		if (c.TargetServerCPUUsPerOp > 0) != withCPU || (c.CompareServerCPUUsPerOp > 0) != withCPU || (c.ServerCPURatio > 0) != withCPU {
+			t.Errorf("comparison %+v: want the servers' CPU per iteration and their ratio: %v", c, withCPU)
 		}
 	}
 	want := []string{"refresh-token-auth/1", "refresh-token-auth/2", "admin-get-user/1", "admin-get-user/2"}
@@ -247,7 +310,8 @@ func TestBenchUsage(t *testing.T) {
 			wantStderr: append([]string{"-endpoint URL", "-region", "-access-key-id", "-secret-access-key", "-concurrency list",
 				"-duration", "-users", "-scenarios list", "-json", "-compare URL", "-compare-access-key-id",
 				"-compare-secret-access-key", "-seed", "-load-users", "-pool ID", "-data-dir", "-database", "-max-ops",
-				"-bound-time", "-server-pid", "-argon2id parameters", "COGNATE_RATE_LIMITS_ENABLED=false"}, bench.ScenarioNames()...),
+				"-bound-time", "-server-pid ID", "-compare-server-pid ID", "-argon2id parameters",
+				"COGNATE_RATE_LIMITS_ENABLED=false"}, bench.ScenarioNames()...),
 		},
 		{
 			name: "the secret never shows as a default", args: []string{"bench", "-h"},
