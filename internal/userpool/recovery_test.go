@@ -107,137 +107,143 @@ var codeSendOps = map[string]func(ctx context.Context, s *Service, client, name 
 	},
 }
 
+// codeSendOutcome is what one ForgotPassword or ResendConfirmationCode
+// call answers: an exception, or CodeDeliveryDetails that name attr and
+// value to (attr simulatedDestination for a simulated answer), and whether
+// a code went there.
+type codeSendOutcome struct {
+	err      string
+	attr, to string
+	sent     bool
+}
+
+// simulatedDestination stands for the CodeDeliveryDetails of
+// simulatedDelivery.
+const simulatedDestination = "simulated"
+
 // TestCodeSendingAnswers checks, for each user state, with and without
 // PreventUserExistenceErrors, what ForgotPassword and
 // ResendConfirmationCode answer, which message they send, and which code
 // they store: a code is stored and sent only when the answer says so, and
 // an answer that hides the user's state is shaped like a real one.
 func TestCodeSendingAnswers(t *testing.T) {
+	fails := func(err string) codeSendOutcome { return codeSendOutcome{err: err} }
+	sends := func(attr, to string) codeSendOutcome { return codeSendOutcome{attr: attr, to: to, sent: true} }
+	shows := func(attr, to string) codeSendOutcome { return codeSendOutcome{attr: attr, to: to} }
+	simulated := codeSendOutcome{attr: simulatedDestination}
 	const (
-		forgot = "ForgotPassword"
-		resend = "ResendConfirmationCode"
-		// simulated stands for the CodeDeliveryDetails of simulatedDelivery.
-		simulated = "simulated"
+		noContact   = "InvalidParameterException: Cannot reset password for the user as there is no registered/verified email or phone_number"
+		disabled    = "NotAuthorizedException: User is disabled."
+		cannotReset = "NotAuthorizedException: User password cannot be reset in the current state."
+		confirmed   = "InvalidParameterException: User is already confirmed."
+		noTarget    = "InvalidParameterException: Cannot resend codes. The user has no email address or phone number that the pool verifies."
+		notFound    = "UserNotFoundException: Username/client id combination not found."
 	)
-	type sent struct {
-		attr, to string
-	}
 	cases := []struct {
-		op, user string
-		hide     bool
-		// wantErr is "Code: message", or "" for success.
-		wantErr string
-		// wantDetails is the attribute the details name and its value, or
-		// simulated; empty for none.
-		wantDetails [2]string
-		// wantSent is the attribute and value a code goes to; empty for
-		// none.
-		wantSent sent
+		user string
+		// ForgotPassword and ResendConfirmationCode, through the client
+		// that reports user existence errors and the one that hides them.
+		forgot, forgotHidden, resend, resendHidden codeSendOutcome
 	}{
-		{op: forgot, user: "conf", wantDetails: [2]string{"email", "conf@example.com"}, wantSent: sent{"email", "conf@example.com"}},
-		{op: forgot, user: "conf", hide: true, wantDetails: [2]string{"email", "conf@example.com"}, wantSent: sent{"email", "conf@example.com"}},
-		{op: forgot, user: "phone", wantDetails: [2]string{"phone_number", "+15555550100"}, wantSent: sent{"phone_number", "+15555550100"}},
-		{op: forgot, user: "unverified", wantErr: "InvalidParameterException: Cannot reset password for the user as there is no registered/verified email or phone_number"},
-		{op: forgot, user: "unverified", hide: true, wantDetails: [2]string{simulated}},
-		{op: forgot, user: "unconf", wantErr: "InvalidParameterException: Cannot reset password for the user as there is no registered/verified email or phone_number"},
-		{op: forgot, user: "unconf", hide: true, wantDetails: [2]string{simulated}},
-		{op: forgot, user: "dis", wantErr: "NotAuthorizedException: User is disabled."},
-		{op: forgot, user: "dis", hide: true, wantDetails: [2]string{"email", "dis@example.com"}},
-		{op: forgot, user: "disbare", wantErr: "NotAuthorizedException: User is disabled."},
-		{op: forgot, user: "disbare", hide: true, wantDetails: [2]string{simulated}},
-		{op: forgot, user: "force", wantErr: "NotAuthorizedException: User password cannot be reset in the current state."},
-		{op: forgot, user: "force", hide: true, wantErr: "NotAuthorizedException: User password cannot be reset in the current state."},
-		{op: forgot, user: "bare", wantErr: "InvalidParameterException: Cannot reset password for the user as there is no registered/verified email or phone_number"},
-		{op: forgot, user: "bare", hide: true, wantDetails: [2]string{simulated}},
-		{op: forgot, user: "ghost", wantErr: "UserNotFoundException: Username/client id combination not found."},
-		{op: forgot, user: "ghost", hide: true, wantDetails: [2]string{simulated}},
-		{op: forgot, user: "ghost@example.com", hide: true, wantDetails: [2]string{"email", "ghost@example.com"}},
-
-		{op: resend, user: "unconf", wantDetails: [2]string{"email", "unconf@example.com"}, wantSent: sent{"email", "unconf@example.com"}},
-		{op: resend, user: "unconf", hide: true, wantDetails: [2]string{"email", "unconf@example.com"}, wantSent: sent{"email", "unconf@example.com"}},
-		{op: resend, user: "conf", wantErr: "InvalidParameterException: User is already confirmed."},
-		{op: resend, user: "conf", hide: true, wantErr: "InvalidParameterException: User is already confirmed."},
-		{op: resend, user: "force", wantErr: "InvalidParameterException: User is already confirmed."},
-		{op: resend, user: "dis", wantErr: "NotAuthorizedException: User is disabled."},
-		{op: resend, user: "dis", hide: true, wantDetails: [2]string{"email", "dis@example.com"}},
-		{op: resend, user: "disunconf", hide: true, wantDetails: [2]string{"email", "disunconf@example.com"}},
-		{op: resend, user: "disbare", wantErr: "NotAuthorizedException: User is disabled."},
-		{op: resend, user: "disbare", hide: true, wantDetails: [2]string{simulated}},
-		{op: resend, user: "bare", wantErr: "InvalidParameterException: Cannot resend codes. The user has no email address or phone number that the pool verifies."},
-		{op: resend, user: "bare", hide: true, wantErr: "InvalidParameterException: Cannot resend codes. The user has no email address or phone number that the pool verifies."},
-		{op: resend, user: "ghost", wantErr: "UserNotFoundException: Username/client id combination not found."},
-		{op: resend, user: "ghost", hide: true, wantDetails: [2]string{simulated}},
-		{op: resend, user: "+15555550199", hide: true, wantDetails: [2]string{"phone_number", "+15555550199"}},
+		{"conf", sends("email", "conf@example.com"), sends("email", "conf@example.com"), fails(confirmed), fails(confirmed)},
+		{"phone", sends("phone_number", "+15555550100"), sends("phone_number", "+15555550100"), fails(confirmed), fails(confirmed)},
+		{"unverified", fails(noContact), simulated, fails(confirmed), fails(confirmed)},
+		{"unconf", fails(noContact), simulated, sends("email", "unconf@example.com"), sends("email", "unconf@example.com")},
+		{"dis", fails(disabled), shows("email", "dis@example.com"), fails(disabled), shows("email", "dis@example.com")},
+		{"disunconf", fails(disabled), simulated, fails(disabled), shows("email", "disunconf@example.com")},
+		{"disbare", fails(disabled), simulated, fails(disabled), simulated},
+		{"force", fails(cannotReset), fails(cannotReset), fails(confirmed), fails(confirmed)},
+		{"bare", fails(noContact), simulated, fails(noTarget), fails(noTarget)},
+		{"ghost", fails(notFound), simulated, fails(notFound), simulated},
+		{"ghost@example.com", fails(notFound), shows("email", "ghost@example.com"), fails(notFound), shows("email", "ghost@example.com")},
+		{"+15555550199", fails(notFound), shows("phone_number", "+15555550199"), fails(notFound), shows("phone_number", "+15555550199")},
 	}
 	for _, tc := range cases {
-		name := tc.op + "/" + tc.user
-		if tc.hide {
-			name += "/hidden"
+		for _, call := range []struct {
+			op   string
+			hide bool
+			want codeSendOutcome
+		}{
+			{"ForgotPassword", false, tc.forgot},
+			{"ForgotPassword", true, tc.forgotHidden},
+			{"ResendConfirmationCode", false, tc.resend},
+			{"ResendConfirmationCode", true, tc.resendHidden},
+		} {
+			name := call.op + "/" + tc.user
+			if call.hide {
+				name += "/hidden"
+			}
+			t.Run(name, func(t *testing.T) {
+				checkCodeSending(t, call.op, tc.user, call.hide, call.want)
+			})
 		}
-		t.Run(name, func(t *testing.T) {
-			f := newCodeSendFixture(t)
-			ctx := context.Background()
-			_, before, _ := findUser(ctx, f.store, f.p, tc.user)
+	}
+}
 
-			details, err := codeSendOps[tc.op](ctx, f.Service, f.clients[tc.hide], tc.user)
-			if got := appErrText(err); got != tc.wantErr {
-				t.Fatalf("error %q, want %q", got, tc.wantErr)
-			}
-			var wantDetails *idp.CodeDeliveryDetailsType
-			switch tc.wantDetails[0] {
-			case "":
-			case simulated:
-				// Both operations prefer email in a pool that verifies it.
-				wantDetails = f.simulatedDelivery(f.p, tc.user, []string{"email"})
-			default:
-				wantDetails = codeDelivery(tc.wantDetails[0], tc.wantDetails[1])
-			}
-			if diff := cmp.Diff(wantDetails, details); diff != "" {
-				t.Errorf("CodeDeliveryDetails (-want +got):\n%s", diff)
-			}
+// checkCodeSending calls op for user through a fresh codeSendFixture and
+// checks the answer, the message and the stored codes against want.
+func checkCodeSending(t *testing.T, op, user string, hide bool, want codeSendOutcome) {
+	t.Helper()
+	f := newCodeSendFixture(t)
+	ctx := context.Background()
+	_, before, _ := findUser(ctx, f.store, f.p, user)
 
-			msgs := f.outbox.Messages("")
-			after, afterErr := (*userRecord)(nil), error(nil)
-			if before != nil {
-				_, after, afterErr = findUser(ctx, f.store, f.p, tc.user)
-				if afterErr != nil {
-					t.Fatal(afterErr)
-				}
-				if !after.UpdatedAt.Equal(before.UpdatedAt) {
-					t.Errorf("UpdatedAt moved from %v to %v", before.UpdatedAt, after.UpdatedAt)
-				}
-			}
-			if tc.wantSent == (sent{}) {
-				if len(msgs) != 0 {
-					t.Errorf("messages %+v, want none", msgs)
-				}
-				if before != nil && !cmp.Equal(before.Codes, after.Codes) {
-					t.Errorf("codes changed from %+v to %+v", before.Codes, after.Codes)
-				}
-				return
-			}
-			if len(msgs) != 1 {
-				t.Fatalf("messages %+v, want one", msgs)
-			}
-			m := msgs[0]
-			code := sixDigits.FindString(m.Body)
-			purpose, codePurpose, ttl := messaging.PurposeForgotPassword, messaging.PurposeForgotPassword, passwordResetCodeTTL
-			if tc.op == resend {
-				purpose, codePurpose, ttl = messaging.PurposeVerification, codePurposeSignUp, verificationCodeTTL
-			}
-			want := codeMessage(f.p, purpose, channelOf(tc.wantSent.attr), tc.wantSent.to, tc.user, code)
-			if diff := cmp.Diff(want, m, cmpopts.IgnoreFields(messaging.Message{}, "At")); diff != "" {
-				t.Errorf("message (-want +got):\n%s", diff)
-			}
-			now := f.clock.now()
-			wantCodes := []userCode{{
-				Purpose: codePurpose, Attribute: tc.wantSent.attr, Hash: codeHash(after.Sub, code),
-				ExpiresAt: now.Add(ttl), To: destinationHash(after.Sub, tc.wantSent.to),
-			}}
-			if diff := cmp.Diff(wantCodes, after.Codes, cmpopts.EquateApproxTime(0)); diff != "" {
-				t.Errorf("stored codes (-want +got):\n%s", diff)
-			}
-		})
+	details, err := codeSendOps[op](ctx, f.Service, f.clients[hide], user)
+	if got := appErrText(err); got != want.err {
+		t.Fatalf("error %q, want %q", got, want.err)
+	}
+	var wantDetails *idp.CodeDeliveryDetailsType
+	switch want.attr {
+	case "":
+	case simulatedDestination:
+		// Both operations prefer email in a pool that verifies it.
+		wantDetails = f.simulatedDelivery(f.p, user, []string{"email"})
+	default:
+		wantDetails = codeDelivery(want.attr, want.to)
+	}
+	if diff := cmp.Diff(wantDetails, details); diff != "" {
+		t.Errorf("CodeDeliveryDetails (-want +got):\n%s", diff)
+	}
+
+	msgs := f.outbox.Messages("")
+	var after *userRecord
+	if before != nil {
+		_, after, err = findUser(ctx, f.store, f.p, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !after.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Errorf("UpdatedAt moved from %v to %v", before.UpdatedAt, after.UpdatedAt)
+		}
+	}
+	if !want.sent {
+		if len(msgs) != 0 {
+			t.Errorf("messages %+v, want none", msgs)
+		}
+		if before != nil && !cmp.Equal(before.Codes, after.Codes) {
+			t.Errorf("codes changed from %+v to %+v", before.Codes, after.Codes)
+		}
+		return
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("messages %+v, want one", msgs)
+	}
+	m := msgs[0]
+	code := sixDigits.FindString(m.Body)
+	purpose, codePurpose, ttl := messaging.PurposeForgotPassword, messaging.PurposeForgotPassword, passwordResetCodeTTL
+	if op == "ResendConfirmationCode" {
+		purpose, codePurpose, ttl = messaging.PurposeVerification, codePurposeSignUp, verificationCodeTTL
+	}
+	wantMsg := codeMessage(f.p, purpose, channelOf(want.attr), want.to, user, code)
+	if diff := cmp.Diff(wantMsg, m, cmpopts.IgnoreFields(messaging.Message{}, "At")); diff != "" {
+		t.Errorf("message (-want +got):\n%s", diff)
+	}
+	wantCodes := []userCode{{
+		Purpose: codePurpose, Attribute: want.attr, Hash: codeHash(after.Sub, code),
+		ExpiresAt: f.clock.now().Add(ttl), To: destinationHash(after.Sub, want.to),
+	}}
+	if diff := cmp.Diff(wantCodes, after.Codes, cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Errorf("stored codes (-want +got):\n%s", diff)
 	}
 }
 
