@@ -70,8 +70,13 @@
 // only as its SHA-256. Revoking deletes the family, so its refresh tokens
 // ("Refresh Token has been revoked") and AuthenticateAccessToken its access
 // tokens ("Access Token has been revoked") are refused from the next
-// request on. Expired flow markers, refresh tokens and families are swept
-// a few at a time by the requests that create new ones.
+// request on.
+//
+// Expired flow markers, refresh tokens and families are swept by the
+// requests that create new ones, but rarely (sweep.go): at most one sweep
+// of a kind at a time per server, at most one a second unless the last
+// found a full batch, each one index scan and, when anything has expired,
+// one transaction for the batch.
 //
 // It may import internal/cognito (and its generated wire packages),
 // internal/storage, internal/tokens, internal/messaging, internal/triggers,

@@ -169,8 +169,8 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 		return nil, err
 	}
 	s.recordEvent(ctx, pool, u.Sub, eventID, idp.EventResponseTypePass)
-	s.sweepExpired(ctx, kindTokenFamily)
-	s.sweepExpired(ctx, kindRefreshToken)
+	s.maybeSweep(ctx, kindTokenFamily)
+	s.maybeSweep(ctx, kindRefreshToken)
 	return s.result(client, access, id, refresh), nil
 }
 

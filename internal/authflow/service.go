@@ -81,6 +81,9 @@ type Service struct {
 	clock     func() time.Time
 	log       *slog.Logger
 
+	// sweepers pace the sweeps of expired items, by kind (sweep.go).
+	sweepers map[string]*sweeper
+
 	// verifyPassword checks a password against a stored hash; it is
 	// userpool.VerifyPassword, and tests count hash evaluations through it.
 	verifyPassword func(hash, password string) bool
@@ -110,6 +113,7 @@ func New(opts Options) (*Service, error) {
 		pools: opts.Pools, tokens: opts.Tokens, store: opts.Store,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
 		clock: opts.Clock, log: opts.Logger, verifyPassword: userpool.VerifyPassword,
+		sweepers: newSweepers(),
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -126,7 +126,7 @@ func (s *Service) openFlow(ctx context.Context, st *flowState, validity time.Dur
 	if err != nil {
 		return "", err
 	}
-	s.sweepExpired(ctx, kindAuthSession)
+	s.maybeSweep(ctx, kindAuthSession)
 	return s.sealState(st, purpose)
 }
 
@@ -178,42 +178,6 @@ func useFlow(ctx context.Context, tx storage.Tx, st *flowState) error {
 // useFlowNow uses st up in a transaction of its own.
 func (s *Service) useFlowNow(ctx context.Context, st *flowState) error {
 	return s.runTx(ctx, func(tx storage.Tx) error { return useFlow(ctx, tx, st) })
-}
-
-// sweepBatch is how many expired items one sweep removes at most: a bounded
-// cost on the request that runs it.
-const sweepBatch = 8
-
-// sweepExpired removes up to sweepBatch items of kind whose expiring index
-// entry lies in the past: markers of flows nobody finished, expired
-// refresh tokens, and token families whose refresh tokens have all
-// expired. Failures are logged and
-// otherwise ignored; a later sweep tries again.
-func (s *Service) sweepExpired(ctx context.Context, kind string) {
-	entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kind, Prefix: expiringIndex, Limit: sweepBatch})
-	if err != nil {
-		s.log.Warn("sweep expired items", "kind", kind, "err", err)
-		return
-	}
-	limit := expiringKey(s.now())
-	for _, e := range entries {
-		if e.Key >= limit {
-			break
-		}
-		err := s.runTx(ctx, func(tx storage.Tx) error {
-			it, err := tx.GetItem(ctx, kind, e.Item.ID)
-			if errors.Is(err, storage.ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			return tx.DeleteItem(ctx, kind, it.ID, it.Version)
-		})
-		if err != nil {
-			s.log.Warn("sweep expired item", "kind", kind, "id", e.Item.ID, "err", err)
-		}
-	}
 }
 
 // sessionValidity clamps a client's AuthSessionValidity to what Cognito
