@@ -757,39 +757,15 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, c Caller, in *idp.De
 
 // ListUserPoolClients lists a pool's app clients in client ID order.
 func (s *Service) ListUserPoolClients(ctx context.Context, c Caller, in *idp.ListUserPoolClientsRequest) (*idp.ListUserPoolClientsResponse, error) {
-	poolID := cognito.Deref(in.UserPoolId)
-	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
+	q := poolItemsQuery{
+		Op: "ListUserPoolClients", Kind: kindClient, Pool: cognito.Deref(in.UserPoolId),
+		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListClients,
+	}
+	clients, next, err := listPoolItems(ctx, s, c, q, decodeClient, func(r *clientRecord) idp.UserPoolClientDescription {
+		return idp.UserPoolClientDescription{ClientId: r.Client.ClientId, UserPoolId: r.Client.UserPoolId, ClientName: r.Client.ClientName}
+	})
+	if err != nil {
 		return nil, err
 	}
-	scope := "ListUserPoolClients/" + poolID
-	after := ""
-	if in.NextToken != nil {
-		var ok bool
-		if after, ok = s.pages.cursor(scope, *in.NextToken); !ok {
-			return nil, cognito.InvalidParameterException("Invalid pagination token.")
-		}
-	}
-	limit := int(cognito.Deref(in.MaxResults))
-	if limit == 0 {
-		limit = defaultListClients
-	}
-	items, err := s.store.ListItems(ctx, storage.ListItemsInput{Kind: kindClient, Pool: poolID, AfterID: after, Limit: limit + 1})
-	if err != nil {
-		return nil, internal(fmt.Errorf("list clients: %w", err))
-	}
-	out := &idp.ListUserPoolClientsResponse{UserPoolClients: []idp.UserPoolClientDescription{}}
-	for i, it := range items {
-		if i == limit {
-			out.NextToken = cognito.Ptr(s.pages.token(scope, items[i-1].ID))
-			break
-		}
-		rec, err := decodeClient(it)
-		if err != nil {
-			return nil, err
-		}
-		out.UserPoolClients = append(out.UserPoolClients, idp.UserPoolClientDescription{
-			ClientId: rec.Client.ClientId, UserPoolId: rec.Client.UserPoolId, ClientName: rec.Client.ClientName,
-		})
-	}
-	return out, nil
+	return &idp.ListUserPoolClientsResponse{UserPoolClients: clients, NextToken: next}, nil
 }

@@ -267,25 +267,12 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, in *idp.DeleteGroup
 // ListGroups lists a pool's groups by name, a page at a time.
 func (s *Service) ListGroups(ctx context.Context, c Caller, in *idp.ListGroupsRequest) (*idp.ListGroupsResponse, error) {
 	pool := cognito.Deref(in.UserPoolId)
-	if _, _, err := s.loadPool(ctx, c, pool); err != nil {
-		return nil, err
-	}
-	items, next, err := s.listItemsPage(ctx, kindGroup, pool, "ListGroups/"+pool, in.NextToken, pageLimit(in.Limit))
+	q := poolItemsQuery{Op: "ListGroups", Kind: kindGroup, Pool: pool, Token: in.NextToken, Limit: in.Limit, DefaultLimit: defaultQueryLimit}
+	groups, next, err := listPoolItems(ctx, s, c, q, decodeGroup, func(g *groupRecord) idp.GroupType { return *g.groupType(pool) })
 	if err != nil {
 		return nil, err
 	}
-	out := &idp.ListGroupsResponse{Groups: make([]idp.GroupType, 0, len(items))}
-	for _, it := range items {
-		g, err := decodeGroup(it)
-		if err != nil {
-			return nil, err
-		}
-		out.Groups = append(out.Groups, *g.groupType(pool))
-	}
-	if next != "" {
-		out.NextToken = cognito.Ptr(next)
-	}
-	return out, nil
+	return &idp.ListGroupsResponse{Groups: groups, NextToken: next}, nil
 }
 
 // AdminAddUserToGroup adds a user to a group. Adding a member again

@@ -205,37 +205,13 @@ func (s *Service) DeleteResourceServer(ctx context.Context, c Caller, in *idp.De
 
 // ListResourceServers lists a pool's resource servers in identifier order.
 func (s *Service) ListResourceServers(ctx context.Context, c Caller, in *idp.ListResourceServersRequest) (*idp.ListResourceServersResponse, error) {
-	poolID := cognito.Deref(in.UserPoolId)
-	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
+	q := poolItemsQuery{
+		Op: "ListResourceServers", Kind: kindResourceServer, Pool: cognito.Deref(in.UserPoolId),
+		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListResourceServers,
+	}
+	servers, next, err := listPoolItems(ctx, s, c, q, decodeResourceServer, func(rs *idp.ResourceServerType) idp.ResourceServerType { return *rs })
+	if err != nil {
 		return nil, err
 	}
-	scope := "ListResourceServers/" + poolID
-	after := ""
-	if in.NextToken != nil {
-		var ok bool
-		if after, ok = s.pages.cursor(scope, *in.NextToken); !ok {
-			return nil, cognito.InvalidParameterException("Invalid pagination token.")
-		}
-	}
-	limit := int(cognito.Deref(in.MaxResults))
-	if limit == 0 {
-		limit = defaultListResourceServers
-	}
-	items, err := s.store.ListItems(ctx, storage.ListItemsInput{Kind: kindResourceServer, Pool: poolID, AfterID: after, Limit: limit + 1})
-	if err != nil {
-		return nil, internal(fmt.Errorf("list resource servers: %w", err))
-	}
-	out := &idp.ListResourceServersResponse{ResourceServers: []idp.ResourceServerType{}}
-	for i, it := range items {
-		if i == limit {
-			out.NextToken = cognito.Ptr(s.pages.token(scope, items[i-1].ID))
-			break
-		}
-		rs, err := decodeResourceServer(it)
-		if err != nil {
-			return nil, err
-		}
-		out.ResourceServers = append(out.ResourceServers, *rs)
-	}
-	return out, nil
+	return &idp.ListResourceServersResponse{ResourceServers: servers, NextToken: next}, nil
 }
