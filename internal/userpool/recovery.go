@@ -66,57 +66,27 @@ func simulatedRecoveryOrder(p *idp.UserPoolType) []string {
 // existence errors, an unknown or disabled user, or one without a verified
 // contact, gets CodeDeliveryDetails as if a code had been sent.
 func (s *Service) ForgotPassword(ctx context.Context, c Caller, in *idp.ForgotPasswordRequest) (*idp.ForgotPasswordResponse, error) {
-	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
+	name := cognito.Deref(in.Username)
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
 	if err != nil {
 		return nil, err
 	}
-	name := cognito.Deref(in.Username)
-	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
-		return nil, err
-	}
-	hide := preventsExistenceErrors(client)
-	var (
-		msgs    []messaging.Message
-		details *idp.CodeDeliveryDetailsType
-	)
-	_, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
-		msgs, details = nil, nil
-		attr := recoveryAttribute(p, u)
-		if !u.Enabled {
-			if !hide {
-				return false, false, userDisabled()
+	details, err := s.sendUserCode(ctx, p, name, preventsExistenceErrors(client), codeSending{
+		Purpose: messaging.PurposeForgotPassword, TTL: passwordResetCodeTTL,
+		Target: func(u *userRecord) string { return recoveryAttribute(p, u) },
+		Refuse: func(u *userRecord) error {
+			if u.Status == idp.UserStatusTypeForceChangePassword {
+				return cognito.NotAuthorizedException("User password cannot be reset in the current state.")
 			}
-			details = s.simulatedDelivery(p, name, simulatedRecoveryOrder(p))
-			if attr != "" {
-				details = codeDelivery(attr, u.Attributes[attr])
-			}
-			return false, false, nil
-		}
-		if u.Status == idp.UserStatusTypeForceChangePassword {
-			return false, false, cognito.NotAuthorizedException("User password cannot be reset in the current state.")
-		}
-		if attr == "" {
-			if !hide {
-				return false, false, noRecoveryContact()
-			}
-			details = s.simulatedDelivery(p, name, simulatedRecoveryOrder(p))
-			return false, false, nil
-		}
-		code := newCode()
-		replaceCode(u, messaging.PurposeForgotPassword, attr, u.Attributes[attr], code, now.Add(passwordResetCodeTTL), now)
-		msgs = []messaging.Message{codeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code)}
-		details = codeDelivery(attr, u.Attributes[attr])
-		return true, false, nil
+			return nil
+		},
+		NoTarget: noRecoveryContact, HideNoTarget: true,
+		Simulated: simulatedRecoveryOrder(p),
+		Message: func(attr, to, username, code string) messaging.Message {
+			return codeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), to, username, code)
+		},
 	})
-	switch {
-	case isUserNotFound(err) && hide:
-		return &idp.ForgotPasswordResponse{CodeDeliveryDetails: s.simulatedDelivery(p, name, simulatedRecoveryOrder(p))}, nil
-	case isUserNotFound(err):
-		return nil, usernameClientNotFound()
-	case err != nil:
-		return nil, err
-	}
-	if err := s.deliver(ctx, msgs); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return &idp.ForgotPasswordResponse{CodeDeliveryDetails: details}, nil
@@ -139,12 +109,9 @@ var errCodeRaced = errors.New("password-reset code changed concurrently")
 // then checks the code again, and that the password is still the one the
 // history was checked against, and spends it.
 func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.ConfirmForgotPasswordRequest) (*idp.ConfirmForgotPasswordResponse, error) {
-	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
-	if err != nil {
-		return nil, err
-	}
 	name, code, password := cognito.Deref(in.Username), cognito.Deref(in.ConfirmationCode), cognito.Deref(in.Password)
-	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
+	if err != nil {
 		return nil, err
 	}
 	hide := preventsExistenceErrors(client)

@@ -29,10 +29,12 @@ const (
 var linkPlaceholder = regexp.MustCompile(`\{##(.*?)##\}`)
 
 // publicClient returns the app client that a public (unsigned) operation
-// names, and its pool. An unsigned request that names only a client carries
-// no region, so an empty caller region becomes the region of the client's
-// pool; a region the edge did establish must match it, as for clientByID.
-func (s *Service) publicClient(ctx context.Context, c Caller, clientID string) (*clientRecord, *idp.UserPoolType, error) {
+// names, and its pool, after checking the request's SecretHash, made from
+// the username the request gives (see checkRequestSecretHash). An unsigned
+// request that names only a client carries no region, so an empty caller
+// region becomes the region of the client's pool; a region the edge did
+// establish must match it, as for clientByID.
+func (s *Service) publicClient(ctx context.Context, c Caller, clientID string, secretHash *string, username string) (*clientRecord, *idp.UserPoolType, error) {
 	if c.Region == "" {
 		it, err := s.store.GetItem(ctx, kindClient, clientID)
 		switch {
@@ -49,6 +51,9 @@ func (s *Service) publicClient(ctx context.Context, c Caller, clientID string) (
 	}
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(rec.Client.UserPoolId))
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkRequestSecretHash(rec, secretHash, username); err != nil {
 		return nil, nil, err
 	}
 	return rec, p, nil
@@ -169,6 +174,14 @@ func (s *Service) confirmationMessage(p *idp.UserPoolType, clientID, attr, to, u
 	return m
 }
 
+// confirmationMessageFunc returns the codeMessageFunc of the sign-up
+// confirmation codes sent through app client clientID.
+func (s *Service) confirmationMessageFunc(p *idp.UserPoolType, clientID string) codeMessageFunc {
+	return func(attr, to, username, code string) messaging.Message {
+		return s.confirmationMessage(p, clientID, attr, to, username, code)
+	}
+}
+
 // signUpWriteError turns the error of creating a signed-up user into the
 // exception SignUp answers: a username another user has is "User already
 // exists"; an email address or phone number another user signs in with, in
@@ -194,12 +207,9 @@ func signUpWriteError(p *idp.UserPoolType, err error) error {
 // confirmation code goes there and CodeDeliveryDetails says where.
 // ValidationData is accepted for the pre sign-up trigger.
 func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (*idp.SignUpResponse, error) {
-	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
-	if err != nil {
-		return nil, err
-	}
 	name := cognito.Deref(in.Username)
-	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
+	if err != nil {
 		return nil, err
 	}
 	if p.AdminCreateUserConfig != nil && cognito.Deref(p.AdminCreateUserConfig.AllowAdminCreateUserOnly) {
@@ -254,10 +264,9 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (
 	out := &idp.SignUpResponse{UserConfirmed: cognito.Ptr(false), UserSub: cognito.Ptr(sub)}
 	var msgs []messaging.Message
 	if attr := confirmationAttribute(p, attrs); attr != "" {
-		code := newCode()
-		replaceCode(u, codePurposeSignUp, attr, attrs[attr], code, now.Add(verificationCodeTTL), now)
-		msgs = append(msgs, s.confirmationMessage(p, cognito.Deref(client.Client.ClientId), attr, attrs[attr], username, code))
-		out.CodeDeliveryDetails = codeDelivery(attr, attrs[attr])
+		var m messaging.Message
+		m, out.CodeDeliveryDetails = issueCode(u, codePurposeSignUp, attr, verificationCodeTTL, now, s.confirmationMessageFunc(p, cognito.Deref(client.Client.ClientId)))
+		msgs = append(msgs, m)
 	}
 	err = retry(ctx, func() error {
 		return signUpWriteError(p, s.store.Tx(ctx, func(tx storage.Tx) error {
@@ -331,12 +340,9 @@ func (s *Service) codeUpdate(ctx context.Context, p *idp.UserPoolType, username 
 // the code's failure limit. An unknown user is UserNotFoundException, or
 // CodeMismatchException when the client prevents user existence errors.
 func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSignUpRequest) (*idp.ConfirmSignUpResponse, error) {
-	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
-	if err != nil {
-		return nil, err
-	}
 	name, code := cognito.Deref(in.Username), cognito.Deref(in.ConfirmationCode)
-	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
+	if err != nil {
 		return nil, err
 	}
 	force := cognito.Deref(in.ForceAliasCreation)
@@ -382,57 +388,30 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSi
 // prevents user existence errors, an unknown or disabled user gets
 // CodeDeliveryDetails as if a code had been sent.
 func (s *Service) ResendConfirmationCode(ctx context.Context, c Caller, in *idp.ResendConfirmationCodeRequest) (*idp.ResendConfirmationCodeResponse, error) {
-	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId))
-	if err != nil {
-		return nil, err
-	}
 	name := cognito.Deref(in.Username)
-	if err := checkRequestSecretHash(client, in.SecretHash, name); err != nil {
+	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
+	if err != nil {
 		return nil, err
 	}
 	if len(confirmationAttributes(p)) == 0 {
 		return nil, cognito.InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
 	}
-	hide := preventsExistenceErrors(client)
-	clientID := cognito.Deref(client.Client.ClientId)
-	var (
-		msgs    []messaging.Message
-		details *idp.CodeDeliveryDetailsType
-	)
-	_, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
-		msgs, details = nil, nil
-		attr := confirmationAttribute(p, u.Attributes)
-		if !u.Enabled {
-			if !hide {
-				return false, false, userDisabled()
+	details, err := s.sendUserCode(ctx, p, name, preventsExistenceErrors(client), codeSending{
+		Purpose: codePurposeSignUp, TTL: verificationCodeTTL,
+		Target: func(u *userRecord) string { return confirmationAttribute(p, u.Attributes) },
+		Refuse: func(u *userRecord) error {
+			if u.Status != idp.UserStatusTypeUnconfirmed {
+				return cognito.InvalidParameterException("User is already confirmed.")
 			}
-			details = s.simulatedDelivery(p, name, confirmationAttributes(p))
-			if attr != "" {
-				details = codeDelivery(attr, u.Attributes[attr])
-			}
-			return false, false, nil
-		}
-		if u.Status != idp.UserStatusTypeUnconfirmed {
-			return false, false, cognito.InvalidParameterException("User is already confirmed.")
-		}
-		if attr == "" {
-			return false, false, cognito.InvalidParameterException("Cannot resend codes. The user has no email address or phone number that the pool verifies.")
-		}
-		code := newCode()
-		replaceCode(u, codePurposeSignUp, attr, u.Attributes[attr], code, now.Add(verificationCodeTTL), now)
-		msgs = []messaging.Message{s.confirmationMessage(p, clientID, attr, u.Attributes[attr], u.Username, code)}
-		details = codeDelivery(attr, u.Attributes[attr])
-		return true, false, nil
+			return nil
+		},
+		NoTarget: func() error {
+			return cognito.InvalidParameterException("Cannot resend codes. The user has no email address or phone number that the pool verifies.")
+		},
+		Simulated: confirmationAttributes(p),
+		Message:   s.confirmationMessageFunc(p, cognito.Deref(client.Client.ClientId)),
 	})
-	switch {
-	case isUserNotFound(err) && hide:
-		return &idp.ResendConfirmationCodeResponse{CodeDeliveryDetails: s.simulatedDelivery(p, name, confirmationAttributes(p))}, nil
-	case isUserNotFound(err):
-		return nil, usernameClientNotFound()
-	case err != nil:
-		return nil, err
-	}
-	if err := s.deliver(ctx, msgs); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return &idp.ResendConfirmationCodeResponse{CodeDeliveryDetails: details}, nil
