@@ -334,6 +334,13 @@ func TestBoundTermsCPU(t *testing.T) {
 	if _, ok := (boundTerms{BoundSRPServerStep: 1}).cpuNs(bounds); ok {
 		t.Errorf("cpuNs of an unmeasured bound: ok")
 	}
+	// Where the process's CPU time was read, it is what counts: here the
+	// machine was busy and the signatures took twice their CPU in wall time.
+	bounds[BoundRS256Sign] = Bound{Parallelism: 2, Ops: 4000, Seconds: 4, OpsPerSecond: 1000, NsPerOp: 2e6, CPUNsPerOp: 1e6}
+	bounds[BoundArgon2id] = Bound{Parallelism: 2, Ops: 40, Seconds: 1, OpsPerSecond: 40, NsPerOp: 50e6, CPUNsPerOp: 45e6}
+	if ns, ok := terms.cpuNs(bounds); !ok || ns != 47e6 {
+		t.Errorf("cpuNs with CPU times = %v, %v; want 47 ms", ns, ok)
+	}
 }
 
 func TestCompareCPU(t *testing.T) {

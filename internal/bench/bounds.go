@@ -210,18 +210,28 @@ func (t boundTerms) rate(bounds map[string]Bound) (float64, bool) {
 }
 
 // cpuNs is the scenario bound's CPU time per operation from the bounds
-// measured at one parallelism: the sum of each term's NsPerOp (its
-// goroutines times its wall time over its operations, so that what
-// concurrent operations cost each other, such as argon2id's contention for
-// memory bandwidth, counts as the bound saw it).
+// measured at one parallelism: the sum of each term's CPUNsPerOp, the CPU
+// the bench process used per operation while it measured the term (so that
+// what concurrent operations cost each other, such as argon2id's contention
+// for memory bandwidth, counts as the bound saw it, and another process
+// taking the cores away does not). Where the process's CPU time could not
+// be read, a term falls back to NsPerOp, its goroutines times its wall time
+// over its operations, which equals it on an otherwise idle machine.
 func (t boundTerms) cpuNs(bounds map[string]Bound) (float64, bool) {
 	var ns float64
 	for name, n := range t {
 		b, ok := bounds[name]
-		if !ok || b.NsPerOp == 0 {
+		if !ok {
 			return 0, false
 		}
-		ns += float64(n) * b.NsPerOp
+		per := b.CPUNsPerOp
+		if per == 0 {
+			per = b.NsPerOp
+		}
+		if per == 0 {
+			return 0, false
+		}
+		ns += float64(n) * per
 	}
 	return ns, ns > 0
 }

@@ -320,7 +320,7 @@ func writeCPUTable(b *strings.Builder, t TargetReport) bool {
 const cpuLegendText = `server µs/op: the server's CPU time (user + system, all threads) in the window per successful iteration;
   server ops/CPU-s: successful iterations per second of server CPU, i.e. per core kept busy.
 bench µs/op: the same for this process (request building, signing and decoding, the client's SRP math).
-bound µs/op: the bound's CPU time per operation (per term: goroutines × wall time / operations);
+bound µs/op: the bound's CPU time per operation (per term: this process's CPU per operation while it measured it);
   of bound (CPU): bound µs/op over server µs/op. 1 would mean the server spends its CPU on the bounding
   cryptography alone; unlike "of bound", the bench's CPU on the same cores does not count against it.
 `
