@@ -63,6 +63,12 @@ func (t *txn) flushChanges(ctx context.Context) error {
 	return nil
 }
 
+// maxHLCQuery reads the newest HLC in the change log (NULL when it is
+// empty). It is max() over change_log_hlc (migration 0003), so it reads one
+// index entry however long the log is; without the index it would scan the
+// whole log at every start.
+const maxHLCQuery = `SELECT max(hlc) FROM change_log`
+
 // Changes returns up to limit change-log entries with Seq > afterSeq, in Seq
 // order.
 func (db *DB) Changes(ctx context.Context, afterSeq int64, limit int) ([]storage.Change, error) {

@@ -19,6 +19,7 @@ type planNode struct {
 	RelationName string     `json:"Relation Name"`
 	IndexName    string     `json:"Index Name"`
 	IndexCond    string     `json:"Index Cond"`
+	Direction    string     `json:"Scan Direction"`
 	ActualRows   float64    `json:"Actual Rows"`
 	ActualLoops  float64    `json:"Actual Loops"`
 	Plans        []planNode `json:"Plans"`
@@ -222,5 +223,55 @@ func TestItemQueryPlans(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestMaxHLCPlan runs the newest-HLC read of Open and Migrate (maxHLCQuery)
+// under EXPLAIN ANALYZE and checks that it reads the end of change_log_hlc,
+// one entry, instead of scanning the change log. The log holds 5,000
+// entries and is vacuumed and analyzed first, so the planner chooses with
+// real statistics, enable_seqscan untouched.
+func TestMaxHLCPlan(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t, Options{Region: "us-east-1"}, true)
+	if _, err := db.pool.Exec(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
+		SELECT 'us-east-1', i, 'create', 'user_pool', 'us-east-1_' || i, NULL FROM generate_series(1, 5000) AS i`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(ctx, `VACUUM ANALYZE change_log`); err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	if err := db.pool.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+maxHLCQuery).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(out, &plans); err != nil || len(plans) != 1 {
+		t.Fatalf("parse plan: %v\n%s", err, out)
+	}
+	found := false
+	plans[0].Plan.walk(func(n *planNode) {
+		switch {
+		case n.RelationName == "":
+		case n.NodeType != "Index Only Scan" && n.NodeType != "Index Scan":
+			t.Errorf("plan reads change_log by a %s", n.NodeType)
+		case n.IndexName != "change_log_hlc":
+			t.Errorf("plan reads change_log by %q, want change_log_hlc", n.IndexName)
+		case n.Direction != "Backward":
+			t.Errorf("plan reads change_log_hlc %s, want Backward (from the newest entry)", n.Direction)
+		default:
+			found = true
+			if n.ActualRows*n.ActualLoops > 1 {
+				t.Errorf("the index scan read %v entries, want 1", n.ActualRows*n.ActualLoops)
+			}
+		}
+	})
+	if !found {
+		t.Error("plan does not read change_log_hlc")
+	}
+	if t.Failed() {
+		t.Logf("plan:\n%s", out)
 	}
 }

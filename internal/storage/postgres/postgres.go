@@ -87,7 +87,7 @@ func (db *DB) observeHLC(ctx context.Context) error {
 		return nil
 	}
 	var hlc *int64
-	if err := db.pool.QueryRow(ctx, `SELECT max(hlc) FROM change_log`).Scan(&hlc); err != nil {
+	if err := db.pool.QueryRow(ctx, maxHLCQuery).Scan(&hlc); err != nil {
 		return fmt.Errorf("postgres: read change log: %w", err)
 	}
 	if hlc != nil {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,42 @@ func TestItemQueryPlans(t *testing.T) {
 				t.Errorf("plan lacks %q (or has it out of order):\n%s", tc.want[i], text)
 			}
 		})
+	}
+}
+
+// TestMaxHLCPlan checks with EXPLAIN QUERY PLAN that the newest-HLC read of
+// Open and Migrate (maxHLCQuery) reads change_log_hlc instead of scanning
+// the change log, on a store with entries and statistics.
+func TestMaxHLCPlan(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTemp(t, Options{Region: "us-east-1"}, true)
+	for i := range 200 {
+		mustCreate(t, db, fmt.Sprintf("us-east-1_%03d", i))
+	}
+	if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+maxHLCQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var (
+			id, parent, unused int
+			detail             string
+		)
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	const want = `SEARCH change_log USING COVERING INDEX change_log_hlc`
+	if text := strings.Join(plan, "\n"); !slices.Contains(plan, want) || strings.Contains(text, "SCAN ") {
+		t.Errorf("plan of %s is not %q alone:\n%s", maxHLCQuery, want, text)
 	}
 }

@@ -125,7 +125,7 @@ func (db *DB) observeHLC(ctx context.Context) error {
 		return nil
 	}
 	var hlc sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT max(hlc) FROM change_log`).Scan(&hlc); err != nil {
+	if err := db.r.QueryRowContext(ctx, maxHLCQuery).Scan(&hlc); err != nil {
 		return fmt.Errorf("sqlite: read change log: %w", err)
 	}
 	db.hlc.Observe(hlc.Int64)
