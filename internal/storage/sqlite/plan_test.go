@@ -11,6 +11,32 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
+// queryPlan returns the detail lines of EXPLAIN QUERY PLAN of query, in
+// order.
+func queryPlan(t *testing.T, db *DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var (
+			id, parent, unused int
+			detail             string
+		)
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
 // TestItemQueryPlans checks with EXPLAIN QUERY PLAN that ScanIndex walks a
 // range of item_index's primary key (kind, key, id), starting at the
 // prefix or the cursor, in the order it returns, so that a page costs what
@@ -109,25 +135,7 @@ func TestItemQueryPlans(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			query, args := tc.query()
-			rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var (
-					id, parent, unused int
-					detail             string
-				)
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
+			plan := queryPlan(t, db, query, args...)
 			text := strings.Join(plan, "\n")
 			for _, bad := range []string{"SCAN ", "TEMP B-TREE"} {
 				if strings.Contains(text, bad) {
@@ -159,25 +167,7 @@ func TestMaxHLCPlan(t *testing.T) {
 	if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+maxHLCQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var (
-			id, parent, unused int
-			detail             string
-		)
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := queryPlan(t, db, maxHLCQuery)
 	const want = `SEARCH change_log USING COVERING INDEX change_log_hlc`
 	if text := strings.Join(plan, "\n"); !slices.Contains(plan, want) || strings.Contains(text, "SCAN ") {
 		t.Errorf("plan of %s is not %q alone:\n%s", maxHLCQuery, want, text)
