@@ -81,7 +81,7 @@ func (s *Service) srpChallenge(ctx context.Context, f flowStart, u *userpool.Sig
 	if err != nil {
 		return nil, err
 	}
-	st.SRPSecret = server.Secret()
+	st.SRPSecret, st.SRPPublic = server.Secret(), server.Public()
 	block, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSecretBlock)
 	if err != nil {
 		return nil, err
@@ -167,11 +167,10 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 		// Check the proof anyway, so that it costs what a real one costs;
 		// no password matches a fake verifier.
 		s.shadowPasswordAttempt(ctx, f.pool.ID)
-		server, err := RestoreSRPServer(FakeSRPVerifier(s.fakeKey, f.pool.ID, st.Given), st.SRPSecret)
+		server, err := s.srpServer(FakeSRPVerifier(s.fakeKey, f.pool.ID, st.Given), st)
 		if err != nil {
 			return nil, err
 		}
-		server.Now = s.clock
 		if _, err := server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig); err != nil {
 			return nil, err
 		}
@@ -200,11 +199,10 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 	if err != nil {
 		return nil, err
 	}
-	server, err := RestoreSRPServer(v, st.SRPSecret)
+	server, err := s.srpServer(v, st)
 	if err != nil {
 		return nil, err
 	}
-	server.Now = s.clock
 	ok, err := server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig)
 	if err != nil {
 		return nil, err
@@ -220,4 +218,24 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 		return nil, cognito.NotAuthorizedException(msgUserDisabled)
 	}
 	return s.afterPassword(ctx, f, u, st.Given)
+}
+
+// srpServer rebuilds the SRP attempt st holds against v: from b and B,
+// or, for a state sealed before B was kept in it, from b alone, computing
+// B again.
+func (s *Service) srpServer(v SRPVerifier, st *flowState) (*SRPServer, error) {
+	var (
+		server *SRPServer
+		err    error
+	)
+	if st.SRPPublic != nil {
+		server, err = RestoreSRPServerWithB(v, st.SRPSecret, st.SRPPublic)
+	} else {
+		server, err = RestoreSRPServer(v, st.SRPSecret)
+	}
+	if err != nil {
+		return nil, err
+	}
+	server.Now = s.clock
+	return server, nil
 }

@@ -50,9 +50,14 @@ type flowState struct {
 	// NoVerifier marks a real user without an SRP verifier, whose proof
 	// cannot pass (and does not count toward its lockout).
 	NoVerifier bool `json:"no_verifier,omitempty"`
-	// SRPSecret is the server's SRP private exponent b, and SRPA the
-	// client's public value A (PASSWORD_VERIFIER).
+	// SRPSecret is the server's SRP private exponent b, SRPPublic its
+	// public value B, and SRPA the client's public value A
+	// (PASSWORD_VERIFIER). B is kept so that the answer does not compute it
+	// again from b; a state sealed before B was kept has none, and B is
+	// then computed (such states live at most 15 minutes, so the fallback
+	// matters only across an upgrade).
 	SRPSecret []byte `json:"srp_b,omitempty"`
+	SRPPublic []byte `json:"srp_pub,omitempty"`
 	SRPA      string `json:"srp_a,omitempty"`
 	// IssuedAt and ExpiresAt bound the state's life: the client's
 	// AuthSessionValidity.

@@ -209,8 +209,8 @@ func (v *SRPVerifier) UnmarshalBinary(data []byte) error {
 // SRPServer is the server's side of one USER_SRP_AUTH attempt: the private
 // exponent b and the public value B = (k*v + g^b) mod N sent as SRP_B.
 // Between InitiateAuth and RespondToAuthChallenge the flow engine keeps
-// Secret sealed (in the SECRET_BLOCK or the Session) and rebuilds the
-// server with RestoreSRPServer.
+// Secret and Public sealed (in the SECRET_BLOCK) and rebuilds the server
+// with RestoreSRPServerWithB, which does not compute B again.
 type SRPServer struct {
 	B *big.Int
 	b *big.Int
@@ -236,7 +236,8 @@ func NewSRPServer(v SRPVerifier) (*SRPServer, error) {
 }
 
 // RestoreSRPServer rebuilds the attempt that Secret returned, against the
-// same verifier.
+// same verifier, computing B again from b: a 3072-bit modular
+// exponentiation. RestoreSRPServerWithB avoids it where B was kept too.
 func RestoreSRPServer(v SRPVerifier, secret []byte) (*SRPServer, error) {
 	if !v.valid() {
 		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadSRPVerifier)
@@ -249,6 +250,33 @@ func RestoreSRPServer(v SRPVerifier, secret []byte) (*SRPServer, error) {
 		return nil, cognito.InternalErrorException("Internal error").WithCause(errors.New("srp: secret gives an invalid B"))
 	}
 	return s, nil
+}
+
+// RestoreSRPServerWithB rebuilds the attempt that Secret and Public
+// returned, against the same verifier, taking B as given instead of
+// computing it again. public must come from where only the server could
+// have put it next to secret (the flow engine seals both with
+// authenticated encryption): a B that does not belong to b makes every
+// claim fail, and one chosen by an attacker could make S predictable. It
+// still refuses a secret or B of the wrong length, b = 0, and a B that is
+// 0 mod N or not below N, as RestoreSRPServer refuses what it would not
+// have made.
+func RestoreSRPServerWithB(v SRPVerifier, secret, public []byte) (*SRPServer, error) {
+	if !v.valid() {
+		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadSRPVerifier)
+	}
+	if len(secret) != srpSecretLen {
+		return nil, cognito.InternalErrorException("Internal error").WithCause(fmt.Errorf("srp: secret is %d bytes, want %d", len(secret), srpSecretLen))
+	}
+	if len(public) != srpGroupLen {
+		return nil, cognito.InternalErrorException("Internal error").WithCause(fmt.Errorf("srp: B is %d bytes, want %d", len(public), srpGroupLen))
+	}
+	b := new(big.Int).SetBytes(secret)
+	B := new(big.Int).SetBytes(public)
+	if b.Sign() == 0 || B.Sign() == 0 || B.Cmp(srpN) >= 0 {
+		return nil, cognito.InternalErrorException("Internal error").WithCause(errors.New("srp: invalid b or B"))
+	}
+	return &SRPServer{B: B, b: b, v: v.Verifier}, nil
 }
 
 // newSRPServer computes B for b = secret; ok is false when b is zero or B
@@ -271,9 +299,15 @@ func newSRPServer(v *big.Int, secret []byte) (*SRPServer, bool) {
 // leading zeros. The client parses it as a number.
 func (s *SRPServer) PublicB() string { return s.B.Text(16) }
 
-// Secret is b as fixed-length bytes, for RestoreSRPServer. It is the
-// attempt's private key: seal it before it leaves the server.
+// Secret is b as fixed-length bytes, for RestoreSRPServer and
+// RestoreSRPServerWithB. It is the attempt's private key: seal it before it
+// leaves the server.
 func (s *SRPServer) Secret() []byte { return s.b.FillBytes(make([]byte, srpSecretLen)) }
+
+// Public is B as fixed-length bytes (the length of N), for
+// RestoreSRPServerWithB. Keep it where Secret is kept, sealed: the server
+// must get back the B it made.
+func (s *SRPServer) Public() []byte { return s.B.FillBytes(make([]byte, srpGroupLen)) }
 
 // ParseSRPA parses SRP_A as the client sends it (hex of any case and
 // length, as JavaScript's, Java's and OpenSSL's big integers print it)
@@ -426,7 +460,7 @@ func ParseSRPTimestamp(s string) (time.Time, error) {
 // (seal.DeriveKey of the master key); it never leaves the server.
 //
 // FakeSRPVerifier gives the verifier behind these values, so the engine can
-// run a missing user through NewSRPServer, RestoreSRPServer and
+// run a missing user through NewSRPServer, RestoreSRPServerWithB and
 // VerifyClaim like an existing one (every claim fails).
 func FakeSRPChallenge(key []byte, poolID, username string) (saltHex, srpBHex string) {
 	v := FakeSRPVerifier(key, poolID, username)

@@ -374,8 +374,9 @@ func randomSRPString(r *mrand.Rand, alphabet []rune, min, max int) string {
 
 // TestSRPGoClient signs random users in with the Go test client, through
 // the whole server path: verifier, marshal and unmarshal, a new attempt,
-// Secret and RestoreSRPServer (as across InitiateAuth and
-// RespondToAuthChallenge), and VerifyClaim.
+// Secret and Public and RestoreSRPServerWithB (as across InitiateAuth and
+// RespondToAuthChallenge; RestoreSRPServer for a state without B), and
+// VerifyClaim.
 func TestSRPGoClient(t *testing.T) {
 	r := mrand.New(mrand.NewPCG(1, 2))
 	alnum := []rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -409,12 +410,23 @@ func TestSRPGoClient(t *testing.T) {
 			timestamp, sig := client.respond(t, poolName, userID, password, loaded.SaltHex(), initiate.PublicB(), blockB64, now)
 			_, wrongSig := client.respond(t, poolName, userID, password+"!", loaded.SaltHex(), initiate.PublicB(), blockB64, now)
 
-			respond, err := RestoreSRPServer(loaded, initiate.Secret())
+			recomputed, err := RestoreSRPServer(loaded, initiate.Secret())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if recomputed.PublicB() != initiate.PublicB() {
+				t.Fatal("restored server has another B")
+			}
+			recomputed.Now = fixedClock(now)
+			if ok, err := recomputed.VerifyClaim(poolName, userID, client.A.Text(16), block, timestamp, sig); !ok || err != nil {
+				t.Errorf("right password, B computed again: VerifyClaim = %v, %v; want true", ok, err)
+			}
+			respond, err := RestoreSRPServerWithB(loaded, initiate.Secret(), initiate.Public())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if respond.PublicB() != initiate.PublicB() {
-				t.Fatal("restored server has another B")
+				t.Fatal("server restored with B has another B")
 			}
 			respond.Now = fixedClock(now)
 			A := client.A.Text(16)
@@ -658,6 +670,59 @@ func TestSRPServerSecret(t *testing.T) {
 	}
 }
 
+// TestRestoreSRPServerWithB checks the rebuild from b and B: the same
+// attempt as the one made, without computing B, and a refusal of any b or
+// B that NewSRPServer would not have made or that is not of its length.
+func TestRestoreSRPServerWithB(t *testing.T) {
+	v := newSRPVerifier([]byte("salt"), "pool", "user", "pw")
+	a, err := NewSRPServer(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := a.Public()
+	if len(public) != srpGroupLen || new(big.Int).SetBytes(public).Cmp(a.B) != 0 {
+		t.Fatalf("Public is %d bytes of %x, want B in %d bytes", len(public), public, srpGroupLen)
+	}
+	r, err := RestoreSRPServerWithB(v, a.Secret(), public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.B.Cmp(a.B) != 0 || r.b.Cmp(a.b) != 0 || r.v.Cmp(a.v) != 0 {
+		t.Error("the restored attempt is not the one made")
+	}
+	// A B with leading zero bytes keeps its length.
+	small := &SRPServer{B: big.NewInt(0x1234), b: a.b, v: a.v}
+	if p := small.Public(); len(p) != srpGroupLen || p[srpGroupLen-2] != 0x12 || p[srpGroupLen-1] != 0x34 {
+		t.Errorf("Public of a small B = %x", p)
+	}
+
+	nBytes := srpN.FillBytes(make([]byte, srpGroupLen))
+	nPlus1 := new(big.Int).Add(srpN, big.NewInt(1)).FillBytes(make([]byte, srpGroupLen))
+	ones := bytes.Repeat([]byte{0xff}, srpGroupLen)
+	for _, tc := range []struct {
+		name           string
+		v              SRPVerifier
+		secret, public []byte
+	}{
+		{"no secret", v, nil, public},
+		{"short secret", v, a.Secret()[1:], public},
+		{"long secret", v, append(a.Secret(), 0), public},
+		{"zero secret", v, make([]byte, srpSecretLen), public},
+		{"no B", v, a.Secret(), nil},
+		{"short B", v, a.Secret(), public[1:]},
+		{"long B", v, a.Secret(), append([]byte{0}, public...)},
+		{"zero B", v, a.Secret(), make([]byte, srpGroupLen)},
+		{"B = N", v, a.Secret(), nBytes},
+		{"B = N+1", v, a.Secret(), nPlus1},
+		{"B above N", v, a.Secret(), ones},
+		{"bad verifier", SRPVerifier{Salt: []byte("salt"), Verifier: big.NewInt(1)}, a.Secret(), public},
+	} {
+		if _, err := RestoreSRPServerWithB(tc.v, tc.secret, tc.public); !errors.Is(err, cognito.InternalErrorException("")) {
+			t.Errorf("%s: RestoreSRPServerWithB error %v, want InternalErrorException", tc.name, err)
+		}
+	}
+}
+
 func TestFakeSRPChallenge(t *testing.T) {
 	key := bytes.Repeat([]byte{9}, 32)
 	salt1, b1 := FakeSRPChallenge(key, "us-east-1_abc", "nobody")
@@ -742,8 +807,8 @@ func BenchmarkSRPServerStep(b *testing.B) {
 
 // BenchmarkSRPSignIn is the server's SRP cost across both round trips as
 // the flow engine runs them: NewSRPServer at InitiateAuth, then
-// RestoreSRPServer (which recomputes B) and VerifyClaim at
-// RespondToAuthChallenge, with a claim that passes.
+// RestoreSRPServerWithB (b and B from the sealed state, nothing computed)
+// and VerifyClaim at RespondToAuthChallenge, with a claim that passes.
 func BenchmarkSRPSignIn(b *testing.B) {
 	v := newSRPVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
 	client := newSRPTestClient(b)
@@ -753,8 +818,8 @@ func BenchmarkSRPSignIn(b *testing.B) {
 	// Claims are prepared outside the timed loop: the client's work is not
 	// the server's cost.
 	type attempt struct {
-		secret  []byte
-		ts, sig string
+		secret, public []byte
+		ts, sig        string
 	}
 	attempts := make([]attempt, 32)
 	for i := range attempts {
@@ -763,7 +828,7 @@ func BenchmarkSRPSignIn(b *testing.B) {
 			b.Fatal(err)
 		}
 		ts, sig := client.respond(b, "pool", "user", "Password1!", v.SaltHex(), s.PublicB(), blockB64, now)
-		attempts[i] = attempt{s.Secret(), ts, sig}
+		attempts[i] = attempt{s.Secret(), s.Public(), ts, sig}
 	}
 	block := make([]byte, 512)
 	b.ReportAllocs()
@@ -774,7 +839,7 @@ func BenchmarkSRPSignIn(b *testing.B) {
 		}
 		at := attempts[i%len(attempts)]
 		i++
-		s, err := RestoreSRPServer(v, at.secret)
+		s, err := RestoreSRPServerWithB(v, at.secret, at.public)
 		if err != nil {
 			b.Fatal(err)
 		}
