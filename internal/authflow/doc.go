@@ -56,9 +56,20 @@
 //
 // Every password check (and SRP proof) first counts the attempt on a
 // per-user counter in one transaction that locks it (lockout.go), so that
-// however many attempts run at once, at most five compute a hash before the
-// lockout (after the n-th failure in a row, n >= 5, 2^(n-5) seconds, at most
-// 15 minutes) holds.
+// however many attempts run at once, on however many servers share the
+// store, at most five compute a hash before the lockout (after the n-th
+// failure in a row, n >= 5, 2^(n-5) seconds, at most 15 minutes) holds.
+// When the password answers a flow state (a SECRET_BLOCK or a Session),
+// that transaction also uses the state up. A right password takes the
+// count back in the transaction that acts on it: the one that creates the
+// token family, or opens NEW_PASSWORD_REQUIRED; other answers to a right
+// password take it back on their own. So USER_PASSWORD_AUTH writes in two
+// transactions (it counts the attempt, then creates the family and clears
+// the count), and USER_SRP_AUTH in three (InitiateAuth stores its state's
+// marker; the answer uses it up with the count, then creates the family and
+// clears the count), plus the sign-in event where the pool records them.
+// If the last fails, the attempt stays counted as a failure.
+//
 // With PreventUserExistenceErrors, a user that does not exist gets exactly
 // the wrong-password answer, after a dummy hash of the same cost, and
 // USER_SRP_AUTH answers with a stable fake salt and a fresh SRP_B.

@@ -196,8 +196,9 @@ func (s *Service) initiatePassword(ctx context.Context, f flowStart, params map[
 	if err := checkSecretHash(f.client, params["SECRET_HASH"], userNames(username, u)...); err != nil {
 		return nil, err
 	}
-	if err := s.checkPassword(ctx, f, u, password); err != nil {
+	attempt, err := s.checkPassword(ctx, f, u, password, nil)
+	if err != nil {
 		return nil, err
 	}
-	return s.afterPassword(ctx, f, u, f.pool.FoldUsername(username))
+	return s.afterPassword(ctx, f, u, f.pool.FoldUsername(username), attempt)
 }

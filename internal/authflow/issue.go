@@ -134,7 +134,11 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 
 // signIn ends a successful sign-in: it opens a new token family with a
 // refresh token, mints the access and ID tokens, and records the event.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser) (*idp.AuthenticationResultType, error) {
+// attempt, when not nil, is the counted attempt of the password that got
+// here: it is taken back in the transaction that creates the family, so a
+// sign-in after a right password writes once. If that transaction fails,
+// the attempt stays counted as a failure.
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, attempt *passwordAttempt) (*idp.AuthenticationResultType, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
@@ -162,6 +166,9 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 		}
 		if err := tx.CreateItem(ctx, refIt); err != nil {
 			return fmt.Errorf("create refresh token: %w", err)
+		}
+		if attempt != nil {
+			return attempt.clear(ctx, tx)
 		}
 		return nil
 	})

@@ -46,16 +46,42 @@ func lockoutDelay(n int) time.Duration {
 	return min(time.Duration(1<<shift)*time.Second, maxPasswordLockout)
 }
 
+// passwordAttempt is an attempt beginPasswordAttempt counted: the user's
+// counter and the version the count left it at. A right password takes the
+// count back with clear, inside the transaction that acts on the sign-in
+// (the one that creates the token family, or opens the next challenge), or
+// with clearNow where there is none. Until then the attempt counts as a
+// failure, and it stays one if that transaction fails.
+type passwordAttempt struct {
+	pool, sub string
+	version   int64
+}
+
 // beginPasswordAttempt is called before a password (or SRP proof) of the
 // user sub is checked. It refuses while the user is locked out; otherwise
 // it counts the attempt as a failure, atomically (the counter's row is
 // locked, and its version checked), and sets the lockout the count earns.
-// So no matter how many attempts run at once, at most lockoutFailures get
-// past it before the lockout holds, and only those compute a hash.
-// passwordSucceeded takes the count back.
-func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string) error {
+// So no matter how many attempts run at once, across every server sharing
+// the store, at most lockoutFailures get past it before the lockout holds,
+// and only those compute a hash.
+//
+// When st is not nil, the same transaction first uses st up (useFlow):
+// the state answers once whether the attempt is counted or refused by the
+// lockout, and a state used already is refused before anything is
+// counted.
+func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string, st *flowState) (*passwordAttempt, error) {
 	id := lockoutID(pool, sub)
-	return s.runTx(ctx, func(tx storage.Tx) error {
+	var (
+		locked  bool
+		version int64
+	)
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		locked, version = false, 0
+		if st != nil {
+			if err := useFlow(ctx, tx, st); err != nil {
+				return err
+			}
+		}
 		now := s.now()
 		var rec lockoutRecord
 		it, err := tx.GetItem(ctx, kindAuthSession, id)
@@ -70,7 +96,9 @@ func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string) er
 			}
 		}
 		if now.Before(rec.LockedUntil) {
-			return cognito.NotAuthorizedException(msgPasswordAttempts)
+			// Refused without counting; only the use of st commits.
+			locked = true
+			return nil
 		}
 		rec.Failures++
 		if d := lockoutDelay(rec.Failures); d > 0 {
@@ -81,46 +109,85 @@ func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string) er
 			return err
 		}
 		if it == nil {
-			err := tx.CreateItem(ctx, &storage.Item{Kind: kindAuthSession, ID: id, Pool: pool, Data: data, CreatedAt: now, UpdatedAt: now})
+			it = &storage.Item{Kind: kindAuthSession, ID: id, Pool: pool, Data: data, CreatedAt: now, UpdatedAt: now}
+			err := tx.CreateItem(ctx, it)
 			if errors.Is(err, storage.ErrAlreadyExists) {
 				// Another attempt created the counter after this one looked.
 				return errRetry
 			}
-			return err
+			if err != nil {
+				return err
+			}
+		} else {
+			it.Data, it.UpdatedAt = data, now
+			if err := tx.UpdateItem(ctx, it); err != nil {
+				return err
+			}
 		}
-		it.Data, it.UpdatedAt = data, now
-		return tx.UpdateItem(ctx, it)
+		version = it.Version
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	if locked {
+		return nil, cognito.NotAuthorizedException(msgPasswordAttempts)
+	}
+	return &passwordAttempt{pool: pool, sub: sub, version: version}, nil
 }
 
-// passwordSucceeded clears the user's failure count after a correct
-// password.
-func (s *Service) passwordSucceeded(ctx context.Context, pool, sub string) error {
-	return s.runTx(ctx, func(tx storage.Tx) error {
-		it, err := tx.GetItem(ctx, kindAuthSession, lockoutID(pool, sub))
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
+// clear takes the attempt back inside tx: it deletes the user's failure
+// count after a right password. The counter is usually as the attempt left
+// it, so it is deleted at that version without reading it first; when
+// another attempt has counted since, it is read and deleted as it stands.
+func (a *passwordAttempt) clear(ctx context.Context, tx storage.Tx) error {
+	id := lockoutID(a.pool, a.sub)
+	err := tx.DeleteItem(ctx, kindAuthSession, id, a.version)
+	if errors.Is(err, storage.ErrConflict) {
+		var it *storage.Item
+		if it, err = tx.GetItem(ctx, kindAuthSession, id); err == nil {
+			err = tx.DeleteItem(ctx, kindAuthSession, id, it.Version)
 		}
-		if err != nil {
-			return fmt.Errorf("get lockout: %w", err)
-		}
-		return tx.DeleteItem(ctx, kindAuthSession, it.ID, it.Version)
-	})
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("clear lockout: %w", err)
+	}
+	return nil
+}
+
+// clearNow takes the attempt back in a transaction of its own, for a right
+// password that leads to neither tokens nor a new challenge (a user that
+// is disabled, unconfirmed or must reset the password).
+func (s *Service) clearNow(ctx context.Context, a *passwordAttempt) error {
+	return s.runTx(ctx, func(tx storage.Tx) error { return a.clear(ctx, tx) })
 }
 
 // shadowPasswordAttempt runs a transaction like beginPasswordAttempt's for
 // a user that does not exist, reading a counter no user has and writing
-// nothing, so that the answer for a missing user takes about as long as
-// the one for a wrong password.
-func (s *Service) shadowPasswordAttempt(ctx context.Context, pool string) {
+// nothing (but the use of st, when not nil), so that the answer for a
+// missing user takes about as long as the one for a wrong password. It
+// fails only when st cannot be used up; other failures are logged.
+func (s *Service) shadowPasswordAttempt(ctx context.Context, pool string, st *flowState) error {
 	err := s.runTx(ctx, func(tx storage.Tx) error {
+		if st != nil {
+			if err := useFlow(ctx, tx, st); err != nil {
+				return err
+			}
+		}
 		_, err := tx.GetItem(ctx, kindAuthSession, lockoutID(pool, "-"))
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
 		}
 		return err
 	})
+	if err != nil && st != nil {
+		return err
+	}
 	if err != nil {
 		s.log.Warn("shadow password attempt", "pool", pool, "err", err)
 	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -47,20 +48,37 @@ func unknownUser(client *userpool.SignInClient) error {
 //   - A user locked out by failed attempts is refused before any hash is
 //     computed; otherwise the attempt is counted first (lockout.go).
 //
-// A wrong password is recorded as a failed sign-in event.
-func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, password string) error {
+// st, when not nil, is the flow state the password answers (a Session); it
+// is used up in the transaction that counts the attempt, or on its own
+// where no attempt is counted.
+//
+// A wrong password is recorded as a failed sign-in event. A right one
+// returns the counted attempt, which afterPassword takes back.
+func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, password string, st *flowState) (*passwordAttempt, error) {
 	if u == nil {
 		if f.client.PreventUserExistenceErrors {
-			s.shadowPasswordAttempt(ctx, f.pool.ID)
+			if err := s.shadowPasswordAttempt(ctx, f.pool.ID, st); err != nil {
+				return nil, err
+			}
+		} else if st != nil {
+			if err := s.useFlowNow(ctx, st); err != nil {
+				return nil, err
+			}
 		}
 		s.verifyPassword(userpool.DummyPasswordHash(), password)
-		return unknownUser(f.client)
+		return nil, unknownUser(f.client)
 	}
 	if !u.Enabled && !f.client.PreventUserExistenceErrors {
-		return cognito.NotAuthorizedException(msgUserDisabled)
+		if st != nil {
+			if err := s.useFlowNow(ctx, st); err != nil {
+				return nil, err
+			}
+		}
+		return nil, cognito.NotAuthorizedException(msgUserDisabled)
 	}
-	if err := s.beginPasswordAttempt(ctx, f.pool.ID, u.Sub); err != nil {
-		return err
+	attempt, err := s.beginPasswordAttempt(ctx, f.pool.ID, u.Sub, st)
+	if err != nil {
+		return nil, err
 	}
 	hash := u.PasswordHash
 	if hash == "" {
@@ -68,16 +86,16 @@ func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.Si
 	}
 	if !s.verifyPassword(hash, password) || u.PasswordHash == "" {
 		s.recordEvent(ctx, f.pool, u.Sub, "", idp.EventResponseTypeFail)
-		return incorrect()
-	}
-	if err := s.passwordSucceeded(ctx, f.pool.ID, u.Sub); err != nil {
-		return err
+		return nil, incorrect()
 	}
 	s.ensureSRPVerifier(ctx, f.pool, u, password)
 	if !u.Enabled {
-		return cognito.NotAuthorizedException(msgUserDisabled)
+		if err := s.clearNow(ctx, attempt); err != nil {
+			return nil, err
+		}
+		return nil, cognito.NotAuthorizedException(msgUserDisabled)
 	}
-	return nil
+	return attempt, nil
 }
 
 // afterPassword continues a sign-in whose password (or SRP proof) was
@@ -85,23 +103,32 @@ func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.Si
 // NEW_PASSWORD_REQUIRED challenge for one that must replace a temporary
 // password, and the exception Cognito gives for every other status.
 // given is the USERNAME the flow started with, as the pool folds it.
-func (s *Service) afterPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, given string) (*outcome, error) {
+// attempt is the attempt the password was counted as: it is taken back in
+// the transaction that creates the tokens or opens the challenge, and on
+// its own before any other answer.
+func (s *Service) afterPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, given string, attempt *passwordAttempt) (*outcome, error) {
 	switch u.Status {
 	case idp.UserStatusTypeConfirmed:
-		res, err := s.signIn(ctx, f.pool, f.client, u)
+		res, err := s.signIn(ctx, f.pool, f.client, u, attempt)
 		if err != nil {
 			return nil, err
 		}
 		return &outcome{Result: res, Params: map[string]string{}}, nil
+	case idp.UserStatusTypeForceChangePassword:
+		if t := u.TemporaryPasswordExpiresAt; t == nil || s.now().Before(*t) {
+			return s.newPasswordChallenge(ctx, f, u, given, attempt)
+		}
+	}
+	if err := s.clearNow(ctx, attempt); err != nil {
+		return nil, err
+	}
+	switch u.Status {
 	case idp.UserStatusTypeUnconfirmed:
 		return nil, cognito.UserNotConfirmedException(msgUserNotConfirmed)
 	case idp.UserStatusTypeResetRequired:
 		return nil, cognito.PasswordResetRequiredException(msgResetRequired)
 	case idp.UserStatusTypeForceChangePassword:
-		if t := u.TemporaryPasswordExpiresAt; t != nil && !s.now().Before(*t) {
-			return nil, cognito.NotAuthorizedException(msgTemporaryExpired)
-		}
-		return s.newPasswordChallenge(ctx, f, u, given)
+		return nil, cognito.NotAuthorizedException(msgTemporaryExpired)
 	}
 	return nil, incorrect()
 }
@@ -110,7 +137,10 @@ func (s *Service) afterPassword(ctx context.Context, f flowStart, u *userpool.Si
 // it: the user's attributes as a JSON object (those the client may read)
 // and the required attributes it lacks as a JSON list of
 // "userAttributes.<name>", for the client to send back with NEW_PASSWORD.
-func (s *Service) newPasswordChallenge(ctx context.Context, f flowStart, u *userpool.SignInUser, given string) (*outcome, error) {
+//
+// attempt, the counted attempt of the right password, is taken back in the
+// transaction that opens the challenge.
+func (s *Service) newPasswordChallenge(ctx context.Context, f flowStart, u *userpool.SignInUser, given string, attempt *passwordAttempt) (*outcome, error) {
 	attrs, err := json.Marshal(f.client.ReadableAttributes(u))
 	if err != nil {
 		return nil, internal(err)
@@ -127,7 +157,9 @@ func (s *Service) newPasswordChallenge(ctx context.Context, f flowStart, u *user
 		Pool: f.pool.ID, Client: f.client.ClientID, Flow: f.flow, Admin: f.admin,
 		Challenge: idp.ChallengeNameTypeNewPasswordRequired, Sub: u.Sub, Username: u.Username, Given: given,
 	}
-	session, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSession)
+	session, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
+		return attempt.clear(ctx, tx)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func (s *Service) srpChallenge(ctx context.Context, f flowStart, u *userpool.Sig
 		return nil, err
 	}
 	st.SRPSecret, st.SRPPublic = server.Secret(), server.Public()
-	block, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSecretBlock)
+	block, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSecretBlock, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func sameUser(st *flowState, pool *userpool.SignInPool, username string) bool {
 // PASSWORD_CLAIM_SIGNATURE over the echoed PASSWORD_CLAIM_SECRET_BLOCK and
 // TIMESTAMP. The secret block is used up before the proof is checked, so
 // it answers once, right or wrong; the attempt counts toward the lockout
-// like a password.
+// like a password, in the same transaction that uses the block up.
 func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, responses map[string]string) (*outcome, error) {
 	username := responses["USERNAME"]
 	block, sig, ts := responses["PASSWORD_CLAIM_SECRET_BLOCK"], responses["PASSWORD_CLAIM_SIGNATURE"], responses["TIMESTAMP"]
@@ -156,17 +156,16 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 	if !sameUser(st, f.pool, username) {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession)
 	}
-	if err := s.useFlowNow(ctx, st); err != nil {
-		return nil, err
-	}
 	raw, err := base64.StdEncoding.DecodeString(block)
 	if err != nil {
-		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+		return nil, s.useFlowThen(ctx, st, cognito.NotAuthorizedException(msgInvalidSession))
 	}
 	if st.Fake || st.NoVerifier {
 		// Check the proof anyway, so that it costs what a real one costs;
 		// no password matches a fake verifier.
-		s.shadowPasswordAttempt(ctx, f.pool.ID)
+		if err := s.shadowPasswordAttempt(ctx, f.pool.ID, st); err != nil {
+			return nil, err
+		}
 		server, err := s.srpServer(FakeSRPVerifier(s.fakeKey, f.pool.ID, st.Given), st)
 		if err != nil {
 			return nil, err
@@ -176,20 +175,23 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 		}
 		return nil, incorrect()
 	}
+	// What ends the answer before the proof is checked is found out first,
+	// and the block is used up before it is told, as when it is checked.
 	u, err := s.pools.UserBySub(ctx, f.pool, st.Sub)
 	if errors.Is(err, cognito.UserNotFoundException("")) {
-		return nil, unknownUser(f.client)
+		return nil, s.useFlowThen(ctx, st, unknownUser(f.client))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !u.Enabled && !f.client.PreventUserExistenceErrors {
-		return nil, cognito.NotAuthorizedException(msgUserDisabled)
+		return nil, s.useFlowThen(ctx, st, cognito.NotAuthorizedException(msgUserDisabled))
 	}
 	if _, err := ParseSRPTimestamp(ts); err != nil {
-		return nil, err
+		return nil, s.useFlowThen(ctx, st, err)
 	}
-	if err := s.beginPasswordAttempt(ctx, f.pool.ID, u.Sub); err != nil {
+	attempt, err := s.beginPasswordAttempt(ctx, f.pool.ID, u.Sub, st)
+	if err != nil {
 		return nil, err
 	}
 	v, err := OpenSRPVerifier(s.verifiers, f.pool.ID, u.Sub, u.SRPVerifier)
@@ -211,13 +213,23 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 		s.recordEvent(ctx, f.pool, u.Sub, "", idp.EventResponseTypeFail)
 		return nil, incorrect()
 	}
-	if err := s.passwordSucceeded(ctx, f.pool.ID, u.Sub); err != nil {
-		return nil, err
-	}
 	if !u.Enabled {
+		if err := s.clearNow(ctx, attempt); err != nil {
+			return nil, err
+		}
 		return nil, cognito.NotAuthorizedException(msgUserDisabled)
 	}
-	return s.afterPassword(ctx, f, u, st.Given)
+	return s.afterPassword(ctx, f, u, st.Given, attempt)
+}
+
+// useFlowThen uses st up in a transaction of its own and returns answer,
+// or the reason st cannot be used (used already, or a failed
+// transaction).
+func (s *Service) useFlowThen(ctx context.Context, st *flowState, answer error) error {
+	if err := s.useFlowNow(ctx, st); err != nil {
+		return err
+	}
+	return answer
 }
 
 // srpServer rebuilds the SRP attempt st holds against v: from b and B,

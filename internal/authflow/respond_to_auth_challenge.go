@@ -110,7 +110,7 @@ func (s *Service) respondNewPassword(ctx context.Context, f flowStart, session s
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.signIn(ctx, f.pool, f.client, u)
+	res, err := s.signIn(ctx, f.pool, f.client, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -160,10 +160,11 @@ func (s *Service) initiateUserAuth(ctx context.Context, f flowStart, params map[
 		if password == "" {
 			return nil, missing("PASSWORD")
 		}
-		if err := s.checkPassword(ctx, f, u, password); err != nil {
+		attempt, err := s.checkPassword(ctx, f, u, password, nil)
+		if err != nil {
 			return nil, err
 		}
-		return s.afterPassword(ctx, f, u, f.pool.FoldUsername(username))
+		return s.afterPassword(ctx, f, u, f.pool.FoldUsername(username), attempt)
 	case preferred == idp.ChallengeNameTypePasswordSrp && slices.Contains(available, preferred):
 		srpA := params["SRP_A"]
 		if srpA == "" {
@@ -183,7 +184,7 @@ func (s *Service) initiateUserAuth(ctx context.Context, f flowStart, params map[
 	} else {
 		st.Fake, st.Username = true, s.fakeUserID(f.pool, username)
 	}
-	session, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSession)
+	session, err := s.openFlow(ctx, st, sessionValidity(f.client.AuthSessionValidity), purposeSession, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func (s *Service) initiateUserAuth(ctx context.Context, f flowStart, params map[
 // respondSelect answers SELECT_CHALLENGE: with ANSWER naming PASSWORD (and
 // PASSWORD) or PASSWORD_SRP (and SRP_A), or with ChallengeName PASSWORD or
 // PASSWORD_SRP directly. The Session is used up before the password is
-// checked.
+// checked, in the transaction that counts the attempt.
 func (s *Service) respondSelect(ctx context.Context, f flowStart, name idp.ChallengeNameType, session string, responses map[string]string) (*outcome, error) {
 	st, err := s.sessionState(&f, session, idp.ChallengeNameTypeSelectChallenge)
 	if err != nil {
@@ -232,9 +233,6 @@ func (s *Service) respondSelect(ctx context.Context, f flowStart, name idp.Chall
 			return nil, err
 		}
 	}
-	if err := s.useFlowNow(ctx, st); err != nil {
-		return nil, err
-	}
 	var u *userpool.SignInUser
 	if !st.Fake {
 		u, err = s.pools.UserBySub(ctx, f.pool, st.Sub)
@@ -246,10 +244,14 @@ func (s *Service) respondSelect(ctx context.Context, f flowStart, name idp.Chall
 		}
 	}
 	if answer == idp.ChallengeNameTypePasswordSrp {
+		if err := s.useFlowNow(ctx, st); err != nil {
+			return nil, err
+		}
 		return s.srpChallenge(ctx, f, u, st.Given, srpA)
 	}
-	if err := s.checkPassword(ctx, f, u, password); err != nil {
+	attempt, err := s.checkPassword(ctx, f, u, password, st)
+	if err != nil {
 		return nil, err
 	}
-	return s.afterPassword(ctx, f, u, st.Given)
+	return s.afterPassword(ctx, f, u, st.Given, attempt)
 }

@@ -110,8 +110,10 @@ func newStateID() string {
 func markerID(pool, id string) string { return pool + "/" + id }
 
 // openFlow starts a step: it stores st's marker and returns st sealed for
-// purpose. st.ID, IssuedAt and ExpiresAt are set here.
-func (s *Service) openFlow(ctx context.Context, st *flowState, validity time.Duration, purpose string) (string, error) {
+// purpose. st.ID, IssuedAt and ExpiresAt are set here. within, when not
+// nil, runs in the transaction that stores the marker (the step's own
+// writes, such as taking back a counted password attempt).
+func (s *Service) openFlow(ctx context.Context, st *flowState, validity time.Duration, purpose string, within func(tx storage.Tx) error) (string, error) {
 	now := s.now()
 	st.V, st.ID, st.IssuedAt, st.ExpiresAt = flowStateVersion, newStateID(), now, now.Add(validity)
 	data, err := json.Marshal(sessionMarker{ExpiresAt: st.ExpiresAt})
@@ -125,6 +127,9 @@ func (s *Service) openFlow(ctx context.Context, st *flowState, validity time.Dur
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if err := tx.CreateItem(ctx, it); err != nil {
 			return fmt.Errorf("store flow state marker: %w", err)
+		}
+		if within != nil {
+			return within(tx)
 		}
 		return nil
 	})

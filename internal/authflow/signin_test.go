@@ -8,6 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -47,6 +50,13 @@ func (e *flowEnv) srpAnswer(t *testing.T, c *srpTestClient, params map[string]st
 	})
 }
 
+// srpSignIn runs both steps of USER_SRP_AUTH with password.
+func (e *flowEnv) srpSignIn(t *testing.T, password string) (*idp.RespondToAuthChallengeResponse, error) {
+	t.Helper()
+	c, params := e.srpStart(t)
+	return e.srpAnswer(t, c, params, params["SECRET_BLOCK"], password)
+}
+
 // wantTokens fails unless a sign-in ended in tokens.
 func wantTokens(t *testing.T, res *idp.AuthenticationResultType, err error) {
 	t.Helper()
@@ -82,6 +92,136 @@ func (e *flowEnv) failures(t *testing.T, username string) int {
 		t.Fatal(err)
 	}
 	return rec.Failures
+}
+
+// TestSignInWrites counts the transactions each sign-in runs once warm:
+// USER_PASSWORD_AUTH counts the attempt, then creates the token family and
+// takes the count back in one transaction; USER_SRP_AUTH stores the
+// state's marker, then uses it up in the transaction that counts the
+// attempt; REFRESH_TOKEN_AUTH writes nothing (in one transaction).
+func TestSignInWrites(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		// The first sign-ins create the pool's signing keys, and sweep; the
+		// clock stands still, so no sweep is due again.
+		out, err := e.passwordAuth(flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+		warm, err := e.srpSignIn(t, flowPassword)
+		wantTokens(t, warm.AuthenticationResult, err)
+		c := e.count()
+
+		out, err = e.passwordAuth(flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+		want := storeCounts{Txs: 2, Writes: map[string]int{
+			"create auth_session": 1, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1,
+		}}
+		if diff := cmp.Diff(want, c.take()); diff != "" {
+			t.Errorf("USER_PASSWORD_AUTH (-want +got):\n%s", diff)
+		}
+
+		client, params := e.srpStart(t)
+		want = storeCounts{Txs: 1, Writes: map[string]int{"create auth_session": 1}}
+		if diff := cmp.Diff(want, c.take()); diff != "" {
+			t.Errorf("USER_SRP_AUTH InitiateAuth (-want +got):\n%s", diff)
+		}
+		res, err := e.srpAnswer(t, client, params, params["SECRET_BLOCK"], flowPassword)
+		wantTokens(t, res.AuthenticationResult, err)
+		want = storeCounts{Txs: 2, Writes: map[string]int{
+			"delete auth_session": 2, "create auth_session": 1, "create token_family": 1, "create refresh_token": 1,
+		}}
+		if diff := cmp.Diff(want, c.take()); diff != "" {
+			t.Errorf("USER_SRP_AUTH RespondToAuthChallenge (-want +got):\n%s", diff)
+		}
+
+		refresh, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
+			AuthParameters: map[string]string{"REFRESH_TOKEN": cognito.Deref(res.AuthenticationResult.RefreshToken)},
+		})
+		if err != nil || refresh.AuthenticationResult == nil {
+			t.Fatalf("REFRESH_TOKEN_AUTH = %+v, %v", refresh, err)
+		}
+		if diff := cmp.Diff(storeCounts{Txs: 1, Writes: map[string]int{}}, c.take()); diff != "" {
+			t.Errorf("REFRESH_TOKEN_AUTH (-want +got):\n%s", diff)
+		}
+		if n := e.failures(t, flowUser); n != 0 {
+			t.Errorf("%d failures counted after right passwords", n)
+		}
+	})
+}
+
+// TestPasswordLockoutClears checks USER_PASSWORD_AUTH's lockout: a right
+// password takes back the failures before it, so only failures in a row
+// lock the user out, and a locked-out attempt computes no hash.
+func TestPasswordLockoutClears(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		for round := range 2 {
+			for range lockoutFailures - 1 {
+				_, err := e.passwordAuth("Wrong-Horse-1")
+				wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+			}
+			if n := e.failures(t, flowUser); n != lockoutFailures-1 {
+				t.Fatalf("round %d: %d failures counted, want %d", round, n, lockoutFailures-1)
+			}
+			out, err := e.passwordAuth(flowPassword)
+			wantTokens(t, out.AuthenticationResult, err)
+			if n := e.failures(t, flowUser); n != 0 {
+				t.Fatalf("round %d: %d failures counted after a right password", round, n)
+			}
+		}
+		for range lockoutFailures {
+			_, err := e.passwordAuth("Wrong-Horse-1")
+			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+		}
+		hashes := e.hashes.Load()
+		_, err := e.passwordAuth(flowPassword)
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
+		if e.hashes.Load() != hashes {
+			t.Error("a locked-out attempt computed a hash")
+		}
+		e.clock.advance(lockoutDelay(lockoutFailures))
+		out, err := e.passwordAuth(flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+	})
+}
+
+// TestSRPLockout checks that PASSWORD_VERIFIER answers count toward the
+// lockout like passwords: five wrong proofs in a row lock the user out,
+// the right proof is then refused (and its SECRET_BLOCK used up), and once
+// the lockout has passed a right proof signs in and takes the count back.
+func TestSRPLockout(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		for range lockoutFailures {
+			_, err := e.srpSignIn(t, "Wrong-Horse-1")
+			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+		}
+		if n := e.failures(t, flowUser); n != lockoutFailures {
+			t.Fatalf("%d failures counted, want %d", n, lockoutFailures)
+		}
+		c, params := e.srpStart(t)
+		_, err := e.srpAnswer(t, c, params, params["SECRET_BLOCK"], flowPassword)
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
+		// Locked out of USER_PASSWORD_AUTH too.
+		_, err = e.passwordAuth(flowPassword)
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
+
+		e.clock.advance(lockoutDelay(lockoutFailures))
+		_, err = e.srpAnswer(t, c, params, params["SECRET_BLOCK"], flowPassword)
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
+		if n := e.failures(t, flowUser); n != lockoutFailures {
+			t.Fatalf("%d failures counted after a refused attempt, want %d", n, lockoutFailures)
+		}
+		out, err := e.srpSignIn(t, flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+		if n := e.failures(t, flowUser); n != 0 {
+			t.Fatalf("%d failures counted after a right proof", n)
+		}
+		for range lockoutFailures - 1 {
+			_, err := e.srpSignIn(t, "Wrong-Horse-1")
+			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+		}
+		out, err = e.srpSignIn(t, flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+	})
 }
 
 // TestSRPSecretBlockSingleUse checks that a SECRET_BLOCK answers once:
@@ -175,5 +315,57 @@ func TestSRPStateWithoutB(t *testing.T) {
 		wrongB := reseal(params["SECRET_BLOCK"], func(st *flowState) { st.SRPPublic = other.Public() })
 		_, err = e.srpAnswer(t, c, params, wrongB, flowPassword)
 		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+	})
+}
+
+// TestRightPasswordWithoutTokens checks that a right password that leads
+// to a challenge or an exception instead of tokens still takes its attempt
+// back: NEW_PASSWORD_REQUIRED in the transaction that opens the challenge,
+// an expired temporary password on its own.
+func TestRightPasswordWithoutTokens(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		const temporary = "Temporary-Horse-1"
+		for _, name := range []string{"bob", "cat"} {
+			if _, err := e.pools.AdminCreateUser(ctx, userpool.Caller{Region: flowRegion}, &idp.AdminCreateUserRequest{
+				UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(name), TemporaryPassword: cognito.Ptr(temporary),
+				MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress),
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		auth := func(name, password string) (*idp.InitiateAuthResponse, error) {
+			return e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
+				AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": password},
+			})
+		}
+		for _, name := range []string{"bob", "cat"} {
+			for range 2 {
+				_, err := auth(name, "Wrong-Horse-1")
+				wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+			}
+		}
+		c := e.count()
+		out, err := auth("bob", temporary)
+		if err != nil || cognito.Deref(out.ChallengeName) != idp.ChallengeNameTypeNewPasswordRequired {
+			t.Fatalf("right temporary password = %+v, %v; want NEW_PASSWORD_REQUIRED", out, err)
+		}
+		want := storeCounts{Txs: 2, Writes: map[string]int{"update auth_session": 1, "create auth_session": 1, "delete auth_session": 1}}
+		got := c.take()
+		got.Scans = 0 // the first flow marker of the run sweeps
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("NEW_PASSWORD_REQUIRED (-want +got):\n%s", diff)
+		}
+		if n := e.failures(t, "bob"); n != 0 {
+			t.Errorf("%d failures counted after NEW_PASSWORD_REQUIRED", n)
+		}
+
+		e.clock.advance(8 * 24 * time.Hour)
+		_, err = auth("cat", temporary)
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgTemporaryExpired)
+		if n := e.failures(t, "cat"); n != 0 {
+			t.Errorf("%d failures counted after a right, expired temporary password", n)
+		}
 	})
 }
