@@ -45,7 +45,8 @@ func notVerifiable() error {
 }
 
 // selfPool checks the caller's access grant for a self-service operation
-// and returns the pool it was issued by.
+// and returns the pool it was issued by. The pool is shared (readPool):
+// never modify it.
 func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, error) {
 	if c.Access == nil {
 		return nil, invalidAccessToken()
@@ -53,7 +54,7 @@ func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, er
 	if !slices.Contains(c.Access.Scopes, selfServiceScope) {
 		return nil, missingScope()
 	}
-	_, p, err := s.loadPool(ctx, c, c.Access.PoolID)
+	p, err := s.readPool(ctx, c, c.Access.PoolID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
 		// A token outlives neither its pool nor the pool's signing keys;
 		// the edge normally refuses it before this point.

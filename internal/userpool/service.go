@@ -84,6 +84,8 @@ type Service struct {
 	// issuerBase is Options.IssuerBaseURL without a trailing slash.
 	issuerBase string
 	srp        SRPVerifierFunc
+	// poolConfigs keeps decoded pool configurations for readPool.
+	poolConfigs poolConfigs
 }
 
 // New returns a Service on store.

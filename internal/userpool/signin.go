@@ -39,6 +39,7 @@ type SignInPool struct {
 	// then a UUID).
 	UsernameAttributes bool
 
+	// p is shared with other requests (readPool): never modified.
 	p *idp.UserPoolType
 }
 
@@ -79,7 +80,7 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 // SignInPool returns the pool poolID as sign-in sees it, or
 // ResourceNotFoundException when the caller's region has no such pool.
 func (s *Service) SignInPool(ctx context.Context, c Caller, poolID string) (*SignInPool, error) {
-	_, p, err := s.loadPool(ctx, c, poolID)
+	p, err := s.readPool(ctx, c, poolID)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ func (s *Service) SignInClient(ctx context.Context, c Caller, poolID, clientID s
 	if err != nil {
 		return nil, nil, err
 	}
-	_, p, err := s.loadPool(ctx, Caller{Region: region}, it.Pool)
+	p, err := s.readPool(ctx, Caller{Region: region}, it.Pool)
 	if err != nil {
 		return nil, nil, err
 	}

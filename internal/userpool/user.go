@@ -428,7 +428,7 @@ func (s *Service) mutateUser(ctx context.Context, p *idp.UserPoolType, find func
 
 // AdminGetUser returns a user found by username, alias or sub.
 func (s *Service) AdminGetUser(ctx context.Context, c Caller, in *idp.AdminGetUserRequest) (*idp.AdminGetUserResponse, error) {
-	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
+	p, err := s.readPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
 	}
