@@ -81,7 +81,8 @@
 // only as its SHA-256. Revoking deletes the family, so its refresh tokens
 // ("Refresh Token has been revoked") and AuthenticateAccessToken its access
 // tokens ("Access Token has been revoked") are refused from the next
-// request on.
+// request on. REFRESH_TOKEN_AUTH reads the refresh token, the user and the
+// family, and writes only when it rotates the token or finds it reused.
 //
 // Expired flow markers, refresh tokens and families are swept by the
 // requests that create new ones, but rarely (sweep.go): at most one sweep

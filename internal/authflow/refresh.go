@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -91,6 +92,11 @@ func checkClientSecret(client *userpool.SignInClient, secret string, exception f
 // current groups and attributes. checkSecret, when not nil, checks the
 // request's SECRET_HASH once the user is known. With rotate, the token is
 // retired and a new one issued (see GetTokensFromRefreshToken).
+//
+// It reads the refresh token, the user and the token family. Only a
+// rotation, or a retired token used again (which revokes the family), runs
+// a transaction: without them nothing is written, and a locked read would
+// tell no more than a plain one (see refreshFamily).
 func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, checkSecret func(*userpool.SignInUser) error) (*idp.AuthenticationResultType, error) {
 	hash := refreshHash(token)
 	it, err := s.store.GetItem(ctx, kindRefreshToken, refreshID(pool.ID, hash))
@@ -129,6 +135,18 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		return nil, cognito.NotAuthorizedException(msgRefreshRevoked)
 	}
 
+	if !rotate && !reusedAt(client, rec, now) {
+		fam, err := s.refreshFamily(ctx, pool.ID, rec.Family)
+		if err != nil {
+			return nil, err
+		}
+		access, id, err := s.mint(ctx, pool, client, u, rec.Family, fam)
+		if err != nil {
+			return nil, err
+		}
+		return s.result(client, access, id, ""), nil
+	}
+
 	var fam *familyRecord
 	var newToken string
 	reused := false
@@ -157,7 +175,7 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		}
 		// The clock is read again under the row lock: a concurrent
 		// rotation of the same token may have committed after now.
-		if at := r.RotatedAt; at != nil && (client.RetryGracePeriod == 0 || s.now().Sub(*at) > client.RetryGracePeriod) {
+		if reusedAt(client, r, s.now()) {
 			reused = true
 			return deleteFamily(ctx, tx, famIt)
 		}
@@ -206,4 +224,35 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		return nil, err
 	}
 	return s.result(client, access, id, newToken), nil
+}
+
+// reusedAt reports whether using the refresh token r at now is reuse: the
+// token was retired by a rotation, and the client's grace period for
+// retries (none when zero) has passed since.
+func reusedAt(client *userpool.SignInClient, r *refreshRecord, now time.Time) bool {
+	at := r.RotatedAt
+	return at != nil && (client.RetryGracePeriod == 0 || now.Sub(*at) > client.RetryGracePeriod)
+}
+
+// refreshFamily reads the token family origin for a refresh that writes
+// nothing: a family that is gone has been revoked. It needs no
+// transaction. The token's record, read before, is current enough: a
+// rotation sets RotatedAt once and never clears it, and whatever commits
+// after these reads (a revocation, a rotation) is as if it had committed
+// right after a locked read, where the tokens this refresh mints would be
+// refused from the revocation on just the same, since they carry the
+// family's origin_jti.
+func (s *Service) refreshFamily(ctx context.Context, pool, origin string) (*familyRecord, error) {
+	it, err := s.store.GetItem(ctx, kindTokenFamily, familyID(pool, origin))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, cognito.NotAuthorizedException(msgRefreshRevoked)
+	}
+	if err != nil {
+		return nil, internal(fmt.Errorf("get token family: %w", err))
+	}
+	fam, err := decodeFamily(it)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return fam, nil
 }

@@ -98,7 +98,7 @@ func (e *flowEnv) failures(t *testing.T, username string) int {
 // USER_PASSWORD_AUTH counts the attempt, then creates the token family and
 // takes the count back in one transaction; USER_SRP_AUTH stores the
 // state's marker, then uses it up in the transaction that counts the
-// attempt; REFRESH_TOKEN_AUTH writes nothing (in one transaction).
+// attempt; REFRESH_TOKEN_AUTH writes nothing.
 func TestSignInWrites(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
@@ -140,7 +140,7 @@ func TestSignInWrites(t *testing.T) {
 		if err != nil || refresh.AuthenticationResult == nil {
 			t.Fatalf("REFRESH_TOKEN_AUTH = %+v, %v", refresh, err)
 		}
-		if diff := cmp.Diff(storeCounts{Txs: 1, Writes: map[string]int{}}, c.take()); diff != "" {
+		if diff := cmp.Diff(storeCounts{Writes: map[string]int{}}, c.take()); diff != "" {
 			t.Errorf("REFRESH_TOKEN_AUTH (-want +got):\n%s", diff)
 		}
 		if n := e.failures(t, flowUser); n != 0 {
@@ -367,5 +367,53 @@ func TestRightPasswordWithoutTokens(t *testing.T) {
 		if n := e.failures(t, "cat"); n != 0 {
 			t.Errorf("%d failures counted after a right, expired temporary password", n)
 		}
+	})
+}
+
+// TestRefreshReuseWithoutRotation checks that REFRESH_TOKEN_AUTH, which
+// writes nothing on its own, still treats a token retired by an earlier
+// rotation as reuse: the family is revoked.
+func TestRefreshReuseWithoutRotation(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		c := userpool.Caller{Region: flowRegion}
+		flows := []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+		client, err := e.pools.CreateUserPoolClient(ctx, c, &idp.CreateUserPoolClientRequest{
+			UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("rotating"), ExplicitAuthFlows: flows,
+			RefreshTokenRotation: &idp.RefreshTokenRotationType{Feature: cognito.Ptr(idp.FeatureTypeEnabled), RetryGracePeriodSeconds: cognito.Ptr(int32(0))},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := client.UserPoolClient.ClientId
+		out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: id, AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
+			AuthParameters: map[string]string{"USERNAME": flowUser, "PASSWORD": flowPassword},
+		})
+		wantTokens(t, out.AuthenticationResult, err)
+		retired := out.AuthenticationResult.RefreshToken
+		rotated, err := e.s.GetTokensFromRefreshToken(ctx, userpool.Caller{}, &idp.GetTokensFromRefreshTokenRequest{ClientId: id, RefreshToken: retired})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pools.UpdateUserPoolClient(ctx, c, &idp.UpdateUserPoolClientRequest{
+			UserPoolId: cognito.Ptr(e.pool), ClientId: id, ExplicitAuthFlows: flows,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		refresh := func(token *string) error {
+			_, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+				ClientId: id, AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
+				AuthParameters: map[string]string{"REFRESH_TOKEN": cognito.Deref(token)},
+			})
+			return err
+		}
+		if err := refresh(rotated.AuthenticationResult.RefreshToken); err != nil {
+			t.Fatalf("the current token after rotation was turned off: %v", err)
+		}
+		wantCognito(t, refresh(retired), cognito.CodeRefreshTokenReuseException, msgRefreshReused)
+		wantCognito(t, refresh(rotated.AuthenticationResult.RefreshToken), cognito.CodeNotAuthorizedException, msgRefreshRevoked)
+		_, err = e.s.AuthenticateAccessToken(ctx, cognito.Deref(rotated.AuthenticationResult.AccessToken))
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgAccessRevoked)
 	})
 }
