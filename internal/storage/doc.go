@@ -9,6 +9,8 @@
 // concurrent writers) and writes into one transaction with their change-log
 // entries. EncodeItem and EncodeUserPool define the change-log state format
 // both backends write and replication reads.
+// RunMigrations is the migration runner both backends share: each supplies
+// its embedded NNNN_description.sql files and a MigrationDialect.
 //
 // It is a leaf: it may import only internal/cognito and the standard library.
 // Backends live in storage/sqlite and storage/postgres; storage/storagetest is

@@ -3,57 +3,22 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cognate-dev/cognate/internal/storage"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one numbered SQL file.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+func migrations() ([]storage.Migration, error) {
+	ms, err := storage.ReadMigrations(migrationFS, "migrations")
 	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		num, _, ok := strings.Cut(name, "_")
-		if !ok {
-			return nil, fmt.Errorf("postgres: migration %s: name must be NNNN_description.sql", name)
-		}
-		v, err := strconv.ParseInt(num, 10, 64)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %s: name must be NNNN_description.sql", name)
-		}
-		b, err := fs.ReadFile(migrationFS, path.Join("migrations", name))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("postgres: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return ms, nil
 }
@@ -74,7 +39,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 // migrate applies those of ms that schema_migrations does not list, as
 // Migrate describes. Tests pass a prefix of the migrations to build a store
 // of an earlier version.
-func (db *DB) migrate(ctx context.Context, ms []migration) (int, error) {
+func (db *DB) migrate(ctx context.Context, ms []storage.Migration) (int, error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", err)
@@ -93,45 +58,51 @@ func (db *DB) migrate(ctx context.Context, ms []migration) (int, error) {
 		}
 	}()
 
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    BIGINT      NOT NULL PRIMARY KEY,
-		applied_at TIMESTAMPTZ NOT NULL
-	)`); err != nil {
-		return 0, fmt.Errorf("postgres: create schema_migrations: %w", err)
-	}
-	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
+	applied, err := storage.RunMigrations(ctx, migrationDialect{db: db, conn: conn.Conn()}, ms)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: read schema_migrations: %w", err)
-	}
-	done, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return 0, fmt.Errorf("postgres: read schema_migrations: %w", err)
-	}
-	have := make(map[int64]bool, len(done))
-	for _, v := range done {
-		have[v] = true
-	}
-
-	applied := 0
-	for _, m := range ms {
-		if have[m.version] {
-			continue
-		}
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
-				m.version, db.clock().UTC())
-			return err
-		})
-		if err != nil {
-			return applied, fmt.Errorf("postgres: migration %s: %w", m.name, err)
-		}
-		applied++
+		return applied, fmt.Errorf("postgres: %w", err)
 	}
 	if err := db.observeHLC(ctx); err != nil {
 		return applied, err
 	}
 	return applied, nil
+}
+
+// migrationDialect runs migrations in PostgreSQL's SQL on the connection
+// that holds Migrate's advisory lock.
+type migrationDialect struct {
+	db   *DB
+	conn *pgx.Conn
+}
+
+func (d migrationDialect) CreateMigrationTable(ctx context.Context) error {
+	_, err := d.conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    BIGINT      NOT NULL PRIMARY KEY,
+		applied_at TIMESTAMPTZ NOT NULL
+	)`)
+	return err
+}
+
+func (d migrationDialect) ApplyMigration(ctx context.Context, m storage.Migration) (bool, error) {
+	did := false
+	err := pgx.BeginFunc(ctx, d.conn, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM schema_migrations WHERE version = $1`, m.Version).Scan(&one)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`,
+			m.Version, d.db.clock().UTC())
+		if err == nil {
+			did = true
+		}
+		return err
+	})
+	return did, err
 }

@@ -19,13 +19,13 @@ func TestMigrateExistingStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	older := 0
-	for older < len(ms) && ms[older].version < 3 {
+	for older < len(ms) && ms[older].Version < 3 {
 		older++
 	}
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	db, path := openTemp(t, Options{Region: "us-east-1", Clock: func() time.Time { return now }}, false)
 	if n, err := db.migrate(ctx, ms[:older]); err != nil || n != older {
-		t.Fatalf("migrate to version %d = %d, %v; want %d applied", ms[older-1].version, n, err, older)
+		t.Fatalf("migrate to version %d = %d, %v; want %d applied", ms[older-1].Version, n, err, older)
 	}
 	for i := range 3 {
 		mustCreate(t, db, fmt.Sprintf("us-east-1_a%d", i))
