@@ -236,8 +236,12 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	ctx := r.Context()
 	if op.Auth == cognito.AuthAccessToken {
-		if caller, err = h.authenticate(r.Context(), in); err != nil {
+		// What authenticating the token reads of its pool and user, the
+		// operation then reads from the memo rather than the store.
+		ctx = userpool.WithAccessReads(ctx)
+		if caller, err = h.authenticate(ctx, in); err != nil {
 			return nil, err
 		}
 	}
@@ -247,7 +251,7 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	if op.serve == nil {
 		return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement %s yet.", op.Name))
 	}
-	return op.serve(r.Context(), caller, in)
+	return op.serve(ctx, caller, in)
 }
 
 // authorize checks the caller. IAM-authorized operations need a valid SigV4

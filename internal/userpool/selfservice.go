@@ -45,14 +45,18 @@ func notVerifiable() error {
 }
 
 // selfPool checks the caller's access grant for a self-service operation
-// and returns the pool it was issued by. The pool is shared (readPool):
-// never modify it.
+// and returns the pool it was issued by: as authenticating the token read
+// it when the request's context keeps that read (WithAccessReads), else
+// from the store. The pool is shared (readPool): never modify it.
 func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, error) {
 	if c.Access == nil {
 		return nil, invalidAccessToken()
 	}
 	if !slices.Contains(c.Access.Scopes, selfServiceScope) {
 		return nil, missingScope()
+	}
+	if p := accessReadsOf(ctx).poolFor(c.Access.PoolID, c.Region); p != nil {
+		return p, nil
 	}
 	p, err := s.readPool(ctx, c, c.Access.PoolID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
@@ -95,6 +99,22 @@ func selfUser(ctx context.Context, r storage.ItemReader, c Caller) (*storage.Ite
 	return it, u, nil
 }
 
+// selfUserRead is selfUser for an operation that only reads the user
+// (GetUser): it takes the user as authenticating the token read it when
+// the request's context keeps that read (WithAccessReads), with the same
+// checks, and reads the store otherwise. The record it returns may be
+// shared: never modify it.
+func (s *Service) selfUserRead(ctx context.Context, c Caller) (*userRecord, error) {
+	if u := accessReadsOf(ctx).userFor(c.Access.PoolID, c.Access.Sub); u != nil {
+		if !u.Enabled {
+			return nil, userDisabled()
+		}
+		return u, nil
+	}
+	_, u, err := selfUser(ctx, s.store, c)
+	return u, err
+}
+
 // updateSelf runs a read-modify-write of the caller's user in one
 // transaction, retrying on conflicts. mutate changes u in place (it runs
 // again, on a fresh read, on each retry) and may return an error to abort
@@ -124,7 +144,7 @@ func (s *Service) GetUser(ctx context.Context, c Caller, in *idp.GetUserRequest)
 	if _, err := s.selfPool(ctx, c); err != nil {
 		return nil, err
 	}
-	_, u, err := selfUser(ctx, s.store, c)
+	u, err := s.selfUserRead(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -79,11 +79,14 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 
 // SignInPool returns the pool poolID as sign-in sees it, or
 // ResourceNotFoundException when the caller's region has no such pool.
+// Under a context made by WithAccessReads, the pool is kept for the
+// operation the request's access token authorizes.
 func (s *Service) SignInPool(ctx context.Context, c Caller, poolID string) (*SignInPool, error) {
 	p, err := s.readPool(ctx, c, poolID)
 	if err != nil {
 		return nil, err
 	}
+	accessReadsOf(ctx).keepPool(poolID, c.Region, p)
 	return signInPool(p), nil
 }
 
@@ -254,7 +257,8 @@ func (s *Service) LookupUser(ctx context.Context, pool *SignInPool, username str
 }
 
 // UserBySub returns the user with sub in the pool, or
-// UserNotFoundException.
+// UserNotFoundException. Under a context made by WithAccessReads, the user
+// is kept for the operation the request's access token authorizes.
 func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (*SignInUser, error) {
 	it, err := s.store.GetItem(ctx, kindUser, sub)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
@@ -267,6 +271,7 @@ func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (
 	if err != nil {
 		return nil, err
 	}
+	accessReadsOf(ctx).keepUser(pool.ID, u)
 	return signInUser(u), nil
 }
 
