@@ -78,6 +78,7 @@ type operation struct {
 	cognito.Operation
 	scopeService string
 	handler
+	members inputMembers
 }
 
 // serveFunc runs one operation on a decoded, validated input.
@@ -133,10 +134,10 @@ func NewHandler(opts Options) *Handler {
 func buildOperations(idpServe, identityServe map[string]handler) map[string]operation {
 	ops := map[string]operation{}
 	for _, op := range idp.Operations {
-		ops[op.Service+"."+op.Name] = operation{Operation: op, scopeService: serviceIDP, handler: idpServe[op.Name]}
+		ops[op.Service+"."+op.Name] = operation{Operation: op, scopeService: serviceIDP, handler: idpServe[op.Name], members: membersOf(op)}
 	}
 	for _, op := range identity.Operations {
-		ops[op.Service+"."+op.Name] = operation{Operation: op, scopeService: serviceIdentity, handler: identityServe[op.Name]}
+		ops[op.Service+"."+op.Name] = operation{Operation: op, scopeService: serviceIdentity, handler: identityServe[op.Name], members: membersOf(op)}
 	}
 	return ops
 }
@@ -241,12 +242,12 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 		// What authenticating the token reads of its pool and user, the
 		// operation then reads from the memo rather than the store.
 		ctx = userpool.WithAccessReads(ctx)
-		if caller, err = h.authenticate(ctx, in); err != nil {
+		if caller, err = h.authenticate(ctx, op.members.accessToken(in)); err != nil {
 			return nil, err
 		}
 	}
 	if caller.Region == "" {
-		caller.Region = h.regionOfInput(in)
+		caller.Region = h.regionOfInput(op, in)
 	}
 	if op.serve == nil {
 		return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement %s yet.", op.Name))
@@ -276,18 +277,15 @@ func (h *Handler) authorize(r *http.Request, op operation, body []byte) (userpoo
 	return userpool.Caller{Region: scope.Region, AccessKeyID: scope.AccessKeyID}, nil
 }
 
-// authenticate checks the AccessToken member of an access-token
-// operation's input with the sign-in engine, which refuses a token that is
+// authenticate checks token, the AccessToken member of an access-token
+// operation's input, with the sign-in engine, which refuses a token that is
 // invalid, expired or revoked, or whose user is gone or disabled. The
 // caller is the token's user, in its pool's region.
-func (h *Handler) authenticate(ctx context.Context, in cognito.Input) (userpool.Caller, error) {
-	b, _ := json.Marshal(in)
-	var member struct{ AccessToken string }
-	_ = json.Unmarshal(b, &member)
-	if h.opts.Auth == nil || member.AccessToken == "" {
+func (h *Handler) authenticate(ctx context.Context, token string) (userpool.Caller, error) {
+	if h.opts.Auth == nil || token == "" {
 		return userpool.Caller{}, cognito.NotAuthorizedException("Invalid Access Token")
 	}
-	grant, err := h.opts.Auth.AuthenticateAccessToken(ctx, member.AccessToken)
+	grant, err := h.opts.Auth.AuthenticateAccessToken(ctx, token)
 	if err != nil {
 		return userpool.Caller{}, err
 	}
@@ -304,11 +302,8 @@ func (h *Handler) regionAllowed(region string) bool {
 
 // regionOfInput returns the region an unsigned request addresses: the
 // region part of its UserPoolId (or IdentityPoolId) member.
-func (h *Handler) regionOfInput(in cognito.Input) string {
-	b, _ := json.Marshal(in)
-	var ids struct{ UserPoolId, IdentityPoolId string }
-	_ = json.Unmarshal(b, &ids)
-	for _, id := range []string{ids.UserPoolId, ids.IdentityPoolId} {
+func (h *Handler) regionOfInput(op operation, in cognito.Input) string {
+	for _, id := range []string{op.members.userPoolID(in), op.members.identityPoolID(in)} {
 		if r := cognito.RegionOfPoolID(id); r != "" && h.regionAllowed(r) {
 			return r
 		}
