@@ -68,6 +68,8 @@ type Service struct {
 	mu sync.Mutex
 	// pools caches each pool's keys, by pool ID.
 	pools map[string]*poolKeys
+	// verified remembers the access tokens verified.
+	verified verifiedTokens
 }
 
 // New returns a Service, or an error when opts are unusable.

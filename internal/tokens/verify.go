@@ -2,10 +2,13 @@ package tokens
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -66,7 +69,28 @@ func (c *AccessClaims) HasScope(scope string) bool {
 // "Access Token has expired"; anything else wrong, with "Invalid Access
 // Token", both NotAuthorizedException. It does not check revocation: the
 // caller looks origin_jti and jti up.
+//
+// A token verified once is remembered (verifiedTokens): presented again,
+// its signature is not checked a second time, but everything that can
+// change since is: its key must still be the live access key it was
+// signed with, and it must be neither expired nor early.
 func (s *Service) VerifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
+	var hash [sha256.Size]byte
+	if len(token) <= maxTokenLength {
+		hash = sha256.Sum256([]byte(token))
+		if v := s.verified.get(hash); v != nil {
+			k, err := s.verificationKey(ctx, v.pool, v.kid)
+			if err != nil {
+				return nil, err
+			}
+			if k == v.key {
+				return v.check(s.clock())
+			}
+			// Another key now answers to the kid, or none: verify the
+			// token afresh.
+			s.verified.forget(hash)
+		}
+	}
 	invalid := cognito.NotAuthorizedException(msgInvalidAccessToken)
 	sig, pool, k, err := s.parse(ctx, token)
 	if err != nil {
@@ -87,18 +111,11 @@ func (s *Service) VerifyAccessToken(ctx context.Context, token string) (*AccessC
 		p.Username == "" || p.JTI == "" || p.Exp <= 0 || p.Iat <= 0 {
 		return nil, invalid
 	}
-	now := s.clock()
-	if now.Unix() >= p.Exp {
-		return nil, cognito.NotAuthorizedException(msgExpiredAccessToken)
-	}
-	if early(now, p.Iat, p.Nbf) {
-		return nil, invalid
-	}
 	var scopes []string
 	if p.Scope != "" {
 		scopes = strings.Split(p.Scope, " ")
 	}
-	return &AccessClaims{
+	v := &verifiedToken{pool: pool, kid: k.rec.KID, key: k, exp: p.Exp, iat: p.Iat, nbf: p.Nbf, claims: AccessClaims{
 		PoolID:    pool,
 		ClientID:  p.ClientID,
 		Username:  p.Username,
@@ -113,7 +130,90 @@ func (s *Service) VerifyAccessToken(ctx context.Context, token string) (*AccessC
 		AuthTime:  time.Unix(p.AuthTime, 0).UTC(),
 		Groups:    p.Groups,
 		DeviceKey: p.DeviceKey,
-	}, nil
+	}}
+	now := s.clock()
+	claims, err := v.check(now)
+	if err != nil {
+		return nil, err
+	}
+	s.verified.add(hash, v, now.Unix())
+	return claims, nil
+}
+
+// maxVerifiedTokens bounds the access tokens a Service remembers as
+// verified (a few hundred bytes each).
+const maxVerifiedTokens = 4096
+
+// verifiedTokens remembers the access tokens VerifyAccessToken has
+// verified, by the SHA-256 hash of the token (never the token itself). A
+// client presents one access token for as long as it lasts, and what costs
+// most in verifying it, parsing its JSON and checking its RSA signature,
+// gives the same answer for the same bytes under the same key. The zero
+// value is ready to use.
+type verifiedTokens struct {
+	// mu guards byHash.
+	mu     sync.Mutex
+	byHash map[[sha256.Size]byte]*verifiedToken
+}
+
+// verifiedToken is a token whose signature by key verified and whose
+// claims were well formed, with what must be checked again on each use.
+type verifiedToken struct {
+	pool, kid string
+	key       *signingKey
+	exp, iat  int64
+	nbf       *int64
+	claims    AccessClaims
+}
+
+// check returns the token's claims, a copy, at now: or the error of an
+// expired token, or of one used before it was issued.
+func (v *verifiedToken) check(now time.Time) (*AccessClaims, error) {
+	if now.Unix() >= v.exp {
+		return nil, cognito.NotAuthorizedException(msgExpiredAccessToken)
+	}
+	if early(now, v.iat, v.nbf) {
+		return nil, cognito.NotAuthorizedException(msgInvalidAccessToken)
+	}
+	c := v.claims
+	c.Scopes, c.Groups = slices.Clone(c.Scopes), slices.Clone(c.Groups)
+	return &c, nil
+}
+
+func (t *verifiedTokens) get(hash [sha256.Size]byte) *verifiedToken {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byHash[hash]
+}
+
+func (t *verifiedTokens) forget(hash [sha256.Size]byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byHash, hash)
+}
+
+// add remembers v. When the map is full, the expired tokens go first (at
+// now, in Unix seconds), then one arbitrary token if none had expired.
+func (t *verifiedTokens) add(hash [sha256.Size]byte, v *verifiedToken, now int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byHash == nil {
+		t.byHash = map[[sha256.Size]byte]*verifiedToken{}
+	}
+	if _, ok := t.byHash[hash]; !ok && len(t.byHash) >= maxVerifiedTokens {
+		for h, o := range t.byHash {
+			if now >= o.exp {
+				delete(t.byHash, h)
+			}
+		}
+		for h := range t.byHash {
+			if len(t.byHash) < maxVerifiedTokens {
+				break
+			}
+			delete(t.byHash, h)
+		}
+	}
+	t.byHash[hash] = v
 }
 
 // idChecked are the ID token claims VerifyIDToken checks.
