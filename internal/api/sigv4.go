@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,8 +34,8 @@ type SigV4Scope struct {
 // requests. It verifies a signature by signing a copy of the request again
 // with the AWS SDK's own v4 signer and comparing the results.
 //
-// A SigV4Verifier holds no mutable state; one value may serve many
-// goroutines at once.
+// One value may serve many goroutines at once. Its only state is a bounded
+// cache of signers (sigV4Signers); do not copy a SigV4Verifier once used.
 type SigV4Verifier struct {
 	// Lookup returns the secret access key of accessKeyID. A nil Lookup
 	// knows no key.
@@ -51,6 +52,55 @@ type SigV4Verifier struct {
 	// well formed and its credential scope valid, but the clock skew, the
 	// signed-header list, the access key and the signature are not checked.
 	AcceptAnySignature bool
+
+	signers sigV4Signers
+}
+
+// maxSigV4Signers bounds the signers a SigV4Verifier keeps; one arbitrary
+// signer goes when the cache is full.
+const maxSigV4Signers = 256
+
+// sigV4SignerKey names the one signing key a signer derives each day.
+type sigV4SignerKey struct{ accessKeyID, secret, region, service string }
+
+// sigV4Signers keeps one SDK signer for each access key, secret, region
+// and service that signed a verified request. A signer derives the day's
+// signing key from the secret (four HMACs) and keeps it until the date
+// changes; its cache is keyed by access key, region and service, not by
+// secret, which is why the secret is part of this key: a rotated secret
+// gets a signer of its own, and never a key derived from the old one. The
+// key only saves deriving; every request is still signed again and the
+// signatures compared in constant time. The zero value is ready to use.
+type sigV4Signers struct {
+	// mu guards byKey.
+	mu    sync.Mutex
+	byKey map[sigV4SignerKey]*v4.Signer
+}
+
+// get returns the signer for k, making it when there is none.
+func (c *sigV4Signers) get(k sigV4SignerKey) *v4.Signer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.byKey[k]; s != nil {
+		return s
+	}
+	if c.byKey == nil {
+		c.byKey = map[sigV4SignerKey]*v4.Signer{}
+	}
+	if len(c.byKey) >= maxSigV4Signers {
+		for old := range c.byKey {
+			delete(c.byKey, old)
+			break
+		}
+	}
+	// Non-S3 services, Cognito among them, escape the path a second time,
+	// as the SDK clients do, so DisableURIPathEscaping stays false.
+	s := v4.NewSigner(func(o *v4.SignerOptions) {
+		o.DisableURIPathEscaping = false
+		o.DisableHeaderHoisting = true
+	})
+	c.byKey[k] = s
+	return s
 }
 
 const (
@@ -246,7 +296,8 @@ func (v *SigV4Verifier) Verify(r *http.Request, body []byte) (SigV4Scope, *cogni
 		return SigV4Scope{}, cognito.NewError(cognito.CodeUnrecognizedClientException, sigV4MsgUnrecognizedClient)
 	}
 
-	if !sigV4Matches(r, body, auth, akid, secret, region, service, t) {
+	signer := v.signers.get(sigV4SignerKey{accessKeyID: akid, secret: secret, region: region, service: service})
+	if !sigV4Matches(signer, r, body, auth, akid, secret, region, service, t) {
 		return SigV4Scope{}, cognito.NewError(cognito.CodeInvalidSignatureException, sigV4MsgMismatch)
 	}
 	return result, nil
@@ -309,13 +360,13 @@ func sigV4Signs(signedHeaders, header string) bool {
 	return false
 }
 
-// sigV4Matches signs again, with the SDK's v4 signer, a copy of r that holds
+// sigV4Matches signs again, with signer, a copy of r that holds
 // only the headers the client listed in SignedHeaders, and reports whether
 // both the signed-header list and the signature the signer computed equal the
 // client's. A client that signed a header the SDK signer will not sign (such
 // as User-Agent), or that did not sign one it always signs (Host,
 // X-Amz-Date), produces a different list and so does not match.
-func sigV4Matches(r *http.Request, body []byte, auth sigV4Auth, akid, secret, region, service string, t time.Time) bool {
+func sigV4Matches(signer *v4.Signer, r *http.Request, body []byte, auth sigV4Auth, akid, secret, region, service string, t time.Time) bool {
 	signed := map[string]bool{}
 	for _, h := range strings.Split(auth.signedHeaders, ";") {
 		signed[strings.ToLower(h)] = true
@@ -392,18 +443,7 @@ func sigV4Matches(r *http.Request, body []byte, auth sigV4Auth, akid, secret, re
 		Header:        header,
 		ContentLength: contentLength,
 	}
-	ctx := r.Context()
-
-	// A new signer per request: the signer caches derived keys by access key
-	// id, region and service, not by secret, so a shared one could keep using
-	// a rotated secret and would grow with every region a client names.
-	// Non-S3 services, Cognito among them, escape the path a second time, as
-	// the SDK clients do, so DisableURIPathEscaping stays false.
-	signer := v4.NewSigner(func(o *v4.SignerOptions) {
-		o.DisableURIPathEscaping = false
-		o.DisableHeaderHoisting = true
-	})
-	if err := signer.SignHTTP(ctx, creds, req, payloadHash, service, region, t); err != nil {
+	if err := signer.SignHTTP(r.Context(), creds, req, payloadHash, service, region, t); err != nil {
 		return false
 	}
 
