@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -64,21 +63,56 @@ func scanItem(s scanner, pre ...any) (*storage.Item, error) {
 }
 
 // splitHex decodes a group_concat of hex-encoded strings and sorts them.
+// Every string is decoded into one buffer and sliced from one conversion
+// of it: a user item carries a dozen keys and index entries, and a string
+// each would be most of what reading the item allocates.
 func splitHex(s sql.NullString) ([]string, error) {
 	if !s.Valid {
 		return nil, nil
 	}
-	parts := strings.Split(s.String, ",")
-	out := make([]string, len(parts))
-	for i, p := range parts {
-		b, err := hex.DecodeString(p)
-		if err != nil {
-			return nil, fmt.Errorf("decode key list: %w", err)
+	n := strings.Count(s.String, ",") + 1
+	buf := make([]byte, 0, (len(s.String)-n+1)/2)
+	ends := make([]int, 0, n)
+	for i := 0; i < len(s.String); {
+		if s.String[i] == ',' {
+			ends = append(ends, len(buf))
+			i++
+			continue
 		}
-		out[i] = string(b)
+		hi, okHi := unhex(s.String[i])
+		lo, okLo := byte(0), false
+		if i+1 < len(s.String) {
+			lo, okLo = unhex(s.String[i+1])
+		}
+		if !okHi || !okLo {
+			return nil, fmt.Errorf("decode key list: invalid hex at byte %d", i)
+		}
+		buf = append(buf, hi<<4|lo)
+		i += 2
+	}
+	ends = append(ends, len(buf))
+	all := string(buf)
+	out := make([]string, n)
+	start := 0
+	for i, end := range ends {
+		out[i] = all[start:end]
+		start = end
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// unhex returns the value of the hex digit c.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // normalizeItem checks it and returns a copy as it will be stored: Keys and
