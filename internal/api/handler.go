@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,7 +156,14 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var id [36]byte
+	hex.Encode(id[0:8], b[0:4])
+	hex.Encode(id[9:13], b[4:6])
+	hex.Encode(id[14:18], b[6:8])
+	hex.Encode(id[19:23], b[8:10])
+	hex.Encode(id[24:36], b[10:16])
+	id[8], id[13], id[18], id[23] = '-', '-', '-', '-'
+	return string(id[:])
 }
 
 // ServeHTTP handles one API request.
@@ -179,8 +187,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if outcome != "success" && cognito.StatusFor(outcome) >= 500 {
 			level = slog.LevelError
 		}
-		h.log.Log(r.Context(), level, "request", "request_id", requestID, "service", service, "operation", name,
-			"outcome", outcome, "duration_ms", float64(elapsed.Microseconds())/1000)
+		if h.log.Enabled(r.Context(), level) {
+			h.log.Log(r.Context(), level, "request", "request_id", requestID, "service", service, "operation", name,
+				"outcome", outcome, "duration_ms", float64(elapsed.Microseconds())/1000)
+		}
 	}()
 
 	op, body, err := h.prepare(r, &service, &name)
