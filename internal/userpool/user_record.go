@@ -128,11 +128,15 @@ func userNotFound() error { return cognito.UserNotFoundException("User does not 
 // does: the username, then any alias or username attribute (email,
 // phone_number, preferred_username), then the sub.
 func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, username string) (*storage.Item, *userRecord, error) {
-	keys := []string{usernameKey(p, username)}
-	for _, a := range aliasAttributes {
-		keys = append(keys, aliasKey(p, a, username))
-	}
-	for _, k := range keys {
+	// Each alias key is built only when the ones before it missed: most
+	// requests name a username, found by the first.
+	for i := -1; i < len(aliasAttributes); i++ {
+		k := ""
+		if i < 0 {
+			k = usernameKey(p, username)
+		} else {
+			k = aliasKey(p, aliasAttributes[i], username)
+		}
 		it, err := r.GetItemByKey(ctx, kindUser, k)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
