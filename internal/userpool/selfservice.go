@@ -68,9 +68,10 @@ func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, er
 }
 
 // selfClient returns the app client the caller's access token was issued
-// to; a token whose client no longer exists authorizes nothing.
-func (s *Service) selfClient(ctx context.Context, r storage.ItemReader, c Caller) (*clientRecord, error) {
-	it, rec, err := clientByID(ctx, r, c, c.Access.ClientID)
+// to; a token whose client no longer exists authorizes nothing. The record
+// is shared (readClient): never modify it.
+func (s *Service) selfClient(ctx context.Context, c Caller) (*clientRecord, error) {
+	it, rec, err := s.readClient(ctx, c, c.Access.ClientID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) || (err == nil && it.Pool != c.Access.PoolID) {
 		return nil, invalidAccessToken()
 	}
@@ -148,7 +149,7 @@ func (s *Service) GetUser(ctx context.Context, c Caller, in *idp.GetUserRequest)
 	if err != nil {
 		return nil, err
 	}
-	cl, err := s.selfClient(ctx, s.store, c)
+	cl, err := s.selfClient(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +232,7 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, c Caller, in *idp.Up
 	if err != nil {
 		return nil, err
 	}
-	cl, err := s.selfClient(ctx, s.store, c)
+	cl, err := s.selfClient(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +300,7 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, c Caller, in *idp.De
 	if err := checkDeletableAttributes(p, in.UserAttributeNames); err != nil {
 		return nil, err
 	}
-	cl, err := s.selfClient(ctx, s.store, c)
+	cl, err := s.selfClient(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -84,8 +85,10 @@ type Service struct {
 	// issuerBase is Options.IssuerBaseURL without a trailing slash.
 	issuerBase string
 	srp        SRPVerifierFunc
-	// poolConfigs keeps decoded pool configurations for readPool.
-	poolConfigs poolConfigs
+	// decodedPools and decodedClients keep decoded pools and app clients
+	// for readPool and readClient.
+	decodedPools   decodeCache[idp.UserPoolType]
+	decodedClients decodeCache[clientRecord]
 }
 
 // New returns a Service on store.

@@ -112,6 +112,7 @@ type SignInClient struct {
 	// token lifetimes.
 	AccessTokenValidity, IDTokenValidity, RefreshTokenValidity time.Duration
 
+	// rec is shared with other requests (decodeCache): never modified.
 	rec *clientRecord
 }
 
@@ -195,7 +196,7 @@ func (s *Service) SignInClient(ctx context.Context, c Caller, poolID, clientID s
 	if (c.Region != "" && region != c.Region) || (poolID != "" && it.Pool != poolID) {
 		return nil, nil, clientNotFound(clientID)
 	}
-	rec, err := decodeClient(it)
+	rec, err := s.decodedClients.decode(clientID, it.Data, func() (*clientRecord, error) { return decodeClient(it) })
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,113 @@
+package userpool
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// maxDecoded bounds the decoded records a decodeCache keeps. One arbitrary
+// entry goes when it is full; a record whose entry went is decoded again
+// on its next read.
+const maxDecoded = 1024
+
+// decodeCache keeps, for each record of one kind (pools, app clients), the
+// value last decoded and the stored bytes it came from. Decoding JSON (a
+// pool's schema attributes, a client's settings) is most of what reading
+// such a record costs, every request reads its pool and many their app
+// client, and both rarely change. A read still fetches the record each
+// time, so a deleted, moved or changed record is seen at once; only when
+// the stored bytes equal the cached ones is the decoding skipped. The
+// values are shared between requests and must never be modified. The zero
+// value is ready to use.
+type decodeCache[T any] struct {
+	// mu guards byID.
+	mu   sync.Mutex
+	byID map[string]*decoded[T]
+}
+
+// decoded is one record's stored bytes and their decoded value.
+type decoded[T any] struct {
+	data []byte
+	v    *T
+}
+
+// decode returns the value of record id, whose stored bytes are data:
+// the cached one when data has not changed, else what decode returns
+// (cached unless it fails).
+func (c *decodeCache[T]) decode(id string, data []byte, decode func() (*T, error)) (*T, error) {
+	c.mu.Lock()
+	d := c.byID[id]
+	c.mu.Unlock()
+	if d != nil && bytes.Equal(d.data, data) {
+		return d.v, nil
+	}
+	v, err := decode()
+	if err != nil {
+		return nil, err
+	}
+	d = &decoded[T]{data: bytes.Clone(data), v: v}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byID == nil {
+		c.byID = map[string]*decoded[T]{}
+	}
+	if _, ok := c.byID[id]; !ok && len(c.byID) >= maxDecoded {
+		for k := range c.byID {
+			delete(c.byID, k)
+			break
+		}
+	}
+	c.byID[id] = d
+	return v, nil
+}
+
+// readPool is loadPool for operations that only read the pool's
+// configuration: the same checks and errors, but the pool it returns is
+// shared with other requests (decodeCache) and must not be modified. An
+// operation that changes the pool, or passes it to code that might, uses
+// loadPool.
+func (s *Service) readPool(ctx context.Context, c Caller, id string) (*idp.UserPoolType, error) {
+	rec, err := s.store.GetUserPool(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, poolNotFound(id)
+	}
+	if err != nil {
+		return nil, internal(fmt.Errorf("get user pool %q: %w", id, err))
+	}
+	if rec.Region != c.Region {
+		return nil, poolNotFound(id)
+	}
+	return s.decodedPools.decode(id, rec.Config, func() (*idp.UserPoolType, error) {
+		var p idp.UserPoolType
+		if err := json.Unmarshal(rec.Config, &p); err != nil {
+			return nil, internal(fmt.Errorf("decode user pool %q: %w", id, err))
+		}
+		return &p, nil
+	})
+}
+
+// readClient is clientByID on the store for operations that only read the
+// app client: the same checks and errors, but the record it returns is
+// shared with other requests (decodeCache) and must not be modified.
+func (s *Service) readClient(ctx context.Context, c Caller, id string) (*storage.Item, *clientRecord, error) {
+	it, err := s.store.GetItem(ctx, kindClient, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, clientNotFound(id)
+	}
+	if err != nil {
+		return nil, nil, internal(fmt.Errorf("get client %q: %w", id, err))
+	}
+	if cognito.RegionOfPoolID(it.Pool) != c.Region {
+		return nil, nil, clientNotFound(id)
+	}
+	rec, err := s.decodedClients.decode(id, it.Data, func() (*clientRecord, error) { return decodeClient(it) })
+	return it, rec, err
+}
