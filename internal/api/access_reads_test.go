@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// TestGetUserReadsPerRequest serves GetUser for two users in turn, each
-// answer from what its own request's authentication read, and checks that
-// a user disabled between two requests is refused by the next one while
-// the other keeps working.
+// TestGetUserReadsPerRequest serves GetUser for two users in turn, then
+// from several goroutines at once, each answer from what its own request's
+// authentication read; and checks that a user disabled between two
+// requests is refused by the next one while the other keeps working.
 func TestGetUserReadsPerRequest(t *testing.T) {
 	rb := newReadBench(t)
 	tokens := map[string]string{"alice": rb.user(t, "alice"), "bob": rb.user(t, "bob")}
@@ -20,6 +21,26 @@ func TestGetUserReadsPerRequest(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, `"Username":"`+name+`"`) || !strings.Contains(body, name+"@example.com") {
 			t.Fatalf("GetUser with %s's token: %d %s", name, code, body)
 		}
+	}
+
+	// The same, from several goroutines at once.
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 20 {
+				name := []string{"alice", "bob"}[(g+i)%2]
+				if code, body := rb.getUser(tokens[name]); code != http.StatusOK || !strings.Contains(body, `"Username":"`+name+`"`) {
+					errs <- fmt.Sprintf("GetUser with %s's token: %d %s", name, code, body)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 
 	rb.call(t, "AdminDisableUser", fmt.Sprintf(`{"UserPoolId":%q,"Username":"bob"}`, rb.poolID), nil)
