@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
 )
 
 // modelsDir is ../../../shared/models as seen from internal/cognito, where
@@ -205,6 +208,198 @@ func TestTranslatePattern(t *testing.T) {
 				t.Errorf("%q (as %q) matches %q", tc.java, got, s)
 			}
 		}
+	}
+}
+
+// TestASCIIRunOf checks which translated patterns take the ASCII-set fast
+// path, and that each one that does agrees with its regexp.
+func TestASCIIRunOf(t *testing.T) {
+	const (
+		upper  = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		lower  = "abcdefghijklmnopqrstuvwxyz"
+		digits = "0123456789"
+	)
+	var ascii strings.Builder
+	for c := range 128 {
+		ascii.WriteByte(byte(c))
+	}
+	for _, tc := range []struct {
+		re    string
+		ok    bool
+		chars string // the class, when ok
+		star  bool
+	}{
+		{re: `[A-Za-z0-9-_=.]+`, ok: true, chars: upper + lower + digits + "-_=."},
+		{re: `^[a-zA-Z0-9_-]+$`, ok: true, chars: upper + lower + digits + "_-"},
+		{re: `^^[0-9a-fA-F]+$$`, ok: true, chars: digits + "abcdefABCDEF"},
+		{re: `\A[0-9]*\z`, ok: true, chars: digits, star: true},
+		{re: `[\w+=/]+`, ok: true, chars: upper + lower + digits + "_+=/"},
+		{re: `[\x21\x23-\x5B\x5D-\x7E]+`, ok: true, chars: "!#$%&'()*+,-./" + digits + ":;<=>?@" + upper + "[]^_`" + lower + "{|}~"},
+		{re: `\d+`, ok: true, chars: digits},
+		{re: `\s+`, ok: true, chars: "\t\n\f\r "},
+		{re: `[[:alpha:]]+`, ok: true, chars: upper + lower},
+		{re: `[\x00-\x7F]+`, ok: true, chars: ascii.String()},
+		{re: `x*`, ok: true, chars: "x", star: true},
+		{re: `[a-z]+?`, ok: true, chars: lower},
+		{re: `[a-z]{1,}`, ok: true, chars: lower},
+		{re: `[a-z]{0,}`, ok: true, chars: lower, star: true},
+		{re: `(?i)[a-z]+`},
+		{re: `(?i)[0-9]+`},
+		{re: `(?i)x+`},
+		{re: `(?i:[0-9])+`},
+		{re: `[a-zé]+`},
+		{re: `[^a]+`},
+		{re: `\x{80}+`},
+		{re: `\pL+`},
+		{re: `(?s:.)*`},
+		{re: `.+`},
+		{re: `[a-z]`},
+		{re: `[a-z]{2,}`},
+		{re: `[a-z]{1,5}`},
+		{re: `[a-z]+[0-9]`},
+		{re: `[\w-]+_[0-9a-zA-Z]+`},
+		{re: `(?m)^[a-z]+$`},
+		{re: `([a-z]+)`},
+		{re: `^$`},
+		{re: `[a-z]+^`},
+		{re: `$[a-z]+`},
+		{re: `\b[a-z]+`},
+		{re: `(un)?authenticated`},
+	} {
+		t.Run(tc.re, func(t *testing.T) {
+			run, ok := asciiRunOf(tc.re)
+			if ok != tc.ok {
+				t.Fatalf("asciiRunOf(%q) ok = %v, want %v", tc.re, ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			var want cognito.ASCIISet
+			for i := 0; i < len(tc.chars); i++ {
+				if c := tc.chars[i]; c < 64 {
+					want.Lo |= 1 << c
+				} else {
+					want.Hi |= 1 << (c - 64)
+				}
+			}
+			if got := (cognito.ASCIISet{Lo: run.Lo, Hi: run.Hi}); got != want || run.Star != tc.star || run.RE != tc.re {
+				t.Errorf("asciiRunOf(%q) = %+v, want set %+v, star %v", tc.re, run, want, tc.star)
+			}
+			checkASCIIRun(t, run)
+		})
+	}
+}
+
+// TestASCIISetPatterns checks, for every model pattern the generator turns
+// into a cognito.ASCIISet, that the set and the generated method answer as
+// the regexp the generator would otherwise have emitted.
+func TestASCIISetPatterns(t *testing.T) {
+	needModels(t)
+	var shapes []string
+	for _, svc := range services {
+		m, err := loadModel(modelsDir, svc.Prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := newSvcGen(m, svc.Pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range sortedKeys(g.patternSet) {
+			run := g.patternSet[v]
+			name := strings.TrimPrefix(v, "set")
+			shapes = append(shapes, svc.Pkg+"."+name)
+			re, err := translatePattern(m.Shapes[name].Pattern)
+			if err != nil || re != run.RE {
+				t.Errorf("%s.%s: set built from %q, translation is %q (%v)", svc.Pkg, name, run.RE, re, err)
+			}
+			t.Run(svc.Pkg+"."+name, func(t *testing.T) { checkASCIIRun(t, run) })
+		}
+	}
+	// The access token's pattern is the one the fast path is for.
+	if !strings.Contains(strings.Join(shapes, " "), "idp.TokenModelType") {
+		t.Errorf("idp.TokenModelType is not checked by an ASCII set; sets: %v", shapes)
+	}
+}
+
+// checkASCIIRun compares the generated check of run (MatchPlus or
+// MatchStar of its set) with the anchored regexp of run.RE.
+func checkASCIIRun(t *testing.T, run asciiRun) {
+	t.Helper()
+	re := regexp.MustCompile(anchor(run.RE))
+	set := cognito.ASCIISet{Lo: run.Lo, Hi: run.Hi}
+	match := set.MatchPlus
+	if run.Star {
+		match = set.MatchStar
+	}
+	var matched, refused int
+	check := func(s string) {
+		t.Helper()
+		got, want := match(s), re.MatchString(s)
+		if got != want {
+			t.Errorf("%q on %q: set says %v, regexp says %v", anchor(run.RE), s, got, want)
+		}
+		if want {
+			matched++
+		} else {
+			refused++
+		}
+	}
+	// (a) every byte as a one-byte string; (b) every pair of ASCII bytes.
+	var in, out []byte
+	for c := range 256 {
+		check(string([]byte{byte(c)}))
+		if c < 128 {
+			if re.MatchString(strings.Repeat(string(rune(c)), 2)) {
+				in = append(in, byte(c))
+			} else {
+				out = append(out, byte(c))
+			}
+		}
+	}
+	for a := range 128 {
+		for b := range 128 {
+			check(string([]byte{byte(a), byte(b)}))
+		}
+	}
+	if len(in) == 0 {
+		t.Fatalf("%q matches no ASCII byte", anchor(run.RE))
+	}
+	// (c) the empty string.
+	check("")
+	// (d) multi-byte UTF-8 and invalid UTF-8, alone and beside a byte of
+	// the class.
+	m := string(in[0])
+	for _, s := range []string{
+		"é", "\u2028", "\U0001F600", "\ufffd", "\u0080", "\u00ff", "\u212a", "\u017f",
+		"\xff", "\x80", "\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+	} {
+		check(s)
+		check(m + s)
+		check(s + m)
+		check(m + s + m)
+		check(strings.Repeat(m, 8) + s)
+	}
+	// (e) random strings, mostly of the class, with a few bytes and runes
+	// from outside it.
+	others := []string{" ", "\x00", "\x7f", "é", "\u2028", "\xff", "\x80"}
+	if len(out) > 0 {
+		others = append(others, string(out[0]), string(out[len(out)-1]))
+	}
+	rng := rand.New(rand.NewPCG(20160418, uint64(run.Lo^run.Hi)))
+	for range 4000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			if rng.IntN(25) == 0 {
+				b.WriteString(others[rng.IntN(len(others))])
+			} else {
+				b.WriteByte(in[rng.IntN(len(in))])
+			}
+		}
+		check(b.String())
+	}
+	if matched == 0 || refused == 0 {
+		t.Errorf("%q: %d inputs matched and %d were refused; the inputs do not exercise both answers", anchor(run.RE), matched, refused)
 	}
 }
 

@@ -33,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"sort"
 	"strconv"
@@ -475,8 +476,9 @@ type svcGen struct {
 	reachable    map[string]bool     // all shapes reachable from operation inputs
 	check        map[string]bool     // shape has something to validate
 	holdsSecret  map[string]bool     // shape is or contains a sensitive shape
-	patternVar   map[string]string   // shape → regexp variable
+	patternVar   map[string]string   // shape → pattern variable
 	patternRE    map[string]string   // regexp variable → translated pattern
+	patternSet   map[string]asciiRun // ASCII set variable → its class
 	untranslated []untranslated
 }
 
@@ -494,6 +496,7 @@ func newSvcGen(m *model, pkg string) (*svcGen, error) {
 		holdsSecret: map[string]bool{},
 		patternVar:  map[string]string{},
 		patternRE:   map[string]string{},
+		patternSet:  map[string]asciiRun{},
 	}
 	if err := g.checkModel(); err != nil {
 		return nil, err
@@ -710,7 +713,9 @@ var unenforcedPatterns = map[string]map[string]string{
 }
 
 // compilePatterns translates the pattern of every input-reachable string
-// shape, sharing one regexp variable among shapes with the same pattern.
+// shape, sharing one variable among shapes with the same pattern. A pattern
+// that is one ASCII character class repeated becomes a cognito.ASCIISet
+// (variable set<Shape>), every other one a regexp (variable re<Shape>).
 func (g *svcGen) compilePatterns() {
 	byPattern := map[string]string{}
 	for _, name := range sortedKeys(g.reachable) {
@@ -728,9 +733,14 @@ func (g *svcGen) compilePatterns() {
 			continue
 		}
 		v := "re" + name
+		if run, ok := asciiRunOf(re); ok {
+			v = "set" + name
+			g.patternSet[v] = run
+		} else {
+			g.patternRE[v] = re
+		}
 		byPattern[s.Pattern] = v
 		g.patternVar[name] = v
-		g.patternRE[v] = re
 	}
 }
 
@@ -796,8 +806,8 @@ func (g *svcGen) computeSecrets() {
 }
 
 func (g *svcGen) stats() string {
-	return fmt.Sprintf("%s: %d operations, %d structures (%d validated), %d enums, %d patterns, %d paginators",
-		g.pkg, len(g.m.Operations), len(g.structs), len(g.inputs), len(g.enums), len(g.patternRE), len(g.m.paginators))
+	return fmt.Sprintf("%s: %d operations, %d structures (%d validated), %d enums, %d patterns (%d as ASCII sets), %d paginators",
+		g.pkg, len(g.m.Operations), len(g.structs), len(g.inputs), len(g.enums), len(g.patternRE)+len(g.patternSet), len(g.patternSet), len(g.m.paginators))
 }
 
 // ---------------------------------------------------------------------------
@@ -939,7 +949,15 @@ func (g *svcGen) validateFile() []byte {
 	if len(g.patternRE) > 0 {
 		body.WriteString("// Patterns of the model, anchored to match the whole value.\nvar (\n")
 		for _, v := range sortedKeys(g.patternRE) {
-			fmt.Fprintf(&body, "%s = regexp.MustCompile(%s)\n", v, goString("^(?:"+g.patternRE[v]+")$"))
+			fmt.Fprintf(&body, "%s = regexp.MustCompile(%s)\n", v, goString(anchor(g.patternRE[v])))
+		}
+		body.WriteString(")\n\n")
+	}
+	if len(g.patternSet) > 0 {
+		body.WriteString("// Patterns of the model that are one ASCII character class repeated,\n// checked byte by byte instead of by a regexp (the comment shows the\n// regexp each one replaces).\nvar (\n")
+		for _, v := range sortedKeys(g.patternSet) {
+			run := g.patternSet[v]
+			fmt.Fprintf(&body, "%s = cognito.ASCIISet{Lo: 0x%016x, Hi: 0x%016x} // %s\n", v, run.Lo, run.Hi, goString(anchor(run.RE)))
 		}
 		body.WriteString(")\n\n")
 	}
@@ -1048,8 +1066,15 @@ func (g *svcGen) stringValidator(b *bytes.Buffer, name string) {
 		fmt.Fprintf(b, "n := utf8.RuneCountInString(%s)\n", str)
 		lengthRules(b, s, "n", str, hide)
 	}
-	if re := g.patternVar[name]; re != "" {
-		fmt.Fprintf(b, "if !%s.MatchString(%s) {\nv.Add(path, %s, %s, %s)\n}\n", re, str, str, hide, goString("satisfy regular expression pattern: "+s.Pattern))
+	if v := g.patternVar[name]; v != "" {
+		match := "MatchString"
+		if run, ok := g.patternSet[v]; ok {
+			match = "MatchPlus"
+			if run.Star {
+				match = "MatchStar"
+			}
+		}
+		fmt.Fprintf(b, "if !%s.%s(%s) {\nv.Add(path, %s, %s, %s)\n}\n", v, match, str, str, hide, goString("satisfy regular expression pattern: "+s.Pattern))
 	}
 	if len(s.Enum) > 0 {
 		fmt.Fprintf(b, "switch x {\ncase %s:\ndefault:\nv.Add(path, %s, %s, %q)\n}\n",
@@ -1228,10 +1253,103 @@ func translatePattern(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := regexp.Compile("^(?:" + out + ")$"); err != nil {
+	if _, err := regexp.Compile(anchor(out)); err != nil {
 		return "", fmt.Errorf("translation does not compile: %v", err)
 	}
 	return out, nil
+}
+
+// anchor makes a translated pattern match the whole value, as the model's
+// patterns do.
+func anchor(re string) string { return "^(?:" + re + ")$" }
+
+// asciiRun is a pattern that is one character class of ASCII runes repeated:
+// Lo and Hi hold the class as a cognito.ASCIISet does (bit c on when the
+// class holds rune c), and Star is true when the repetition is * (the empty
+// string matches) rather than +.
+type asciiRun struct {
+	RE     string // the translated pattern, unanchored
+	Lo, Hi uint64
+	Star   bool
+}
+
+// asciiRunOf reports whether the translated pattern re, anchored, parsed
+// and simplified as the generated regexp would be, is one character class
+// repeated with + or * (between any ^ or \A and $ or \z anchors), with
+// every rune of the class below 0x80. Anything else (a case-insensitive flag, a class reaching past
+// ASCII, line anchors, a bounded repeat, ...) is left to the regexp.
+func asciiRunOf(re string) (asciiRun, bool) {
+	r, err := syntax.Parse(anchor(re), syntax.Perl)
+	if err != nil {
+		return asciiRun{}, false
+	}
+	r = r.Simplify()
+	var folds bool
+	var walk func(*syntax.Regexp)
+	walk = func(r *syntax.Regexp) {
+		folds = folds || r.Flags&syntax.FoldCase != 0
+		for _, sub := range r.Sub {
+			walk(sub)
+		}
+	}
+	walk(r)
+	if folds {
+		return asciiRun{}, false
+	}
+	// Flatten nested concatenations, then drop the text anchors at both
+	// ends: the generated check always matches the whole value.
+	var seq []*syntax.Regexp
+	var flatten func(*syntax.Regexp)
+	flatten = func(r *syntax.Regexp) {
+		if r.Op == syntax.OpConcat {
+			for _, sub := range r.Sub {
+				flatten(sub)
+			}
+			return
+		}
+		seq = append(seq, r)
+	}
+	flatten(r)
+	for len(seq) > 0 && seq[0].Op == syntax.OpBeginText {
+		seq = seq[1:]
+	}
+	for len(seq) > 0 && seq[len(seq)-1].Op == syntax.OpEndText {
+		seq = seq[:len(seq)-1]
+	}
+	if len(seq) != 1 || (seq[0].Op != syntax.OpPlus && seq[0].Op != syntax.OpStar) {
+		return asciiRun{}, false
+	}
+	run := asciiRun{RE: re, Star: seq[0].Op == syntax.OpStar}
+	class := seq[0].Sub[0]
+	var ranges []rune
+	switch class.Op {
+	case syntax.OpCharClass:
+		ranges = class.Rune
+	case syntax.OpLiteral:
+		if len(class.Rune) != 1 {
+			return asciiRun{}, false
+		}
+		ranges = []rune{class.Rune[0], class.Rune[0]}
+	default:
+		return asciiRun{}, false
+	}
+	if len(ranges) == 0 {
+		return asciiRun{}, false
+	}
+	for i := 0; i < len(ranges); i += 2 {
+		lo, hi := ranges[i], ranges[i+1]
+		if lo < 0 || hi >= 0x80 || lo > hi {
+			return asciiRun{}, false
+		}
+		for c := lo; c <= hi; c++ {
+			if c < 64 {
+				run.Lo |= 1 << c
+			} else {
+				run.Hi |= 1 << (c - 64)
+			}
+		}
+	}
+	return run, true
 }
 
 // classItems splits the inside of a character class into single items

@@ -13,16 +13,22 @@ import (
 
 // Patterns of the model, anchored to match the whole value.
 var (
-	reAccountId                       = regexp.MustCompile(`^(?:\d+)$`)
-	reClaimName                       = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
-	reCognitoIdentityProviderClientId = regexp.MustCompile(`^(?:[\w_]+)$`)
-	reCognitoIdentityProviderName     = regexp.MustCompile(`^(?:[\w._:/-]+)$`)
-	reDeveloperProviderName           = regexp.MustCompile(`^(?:[\w._-]+)$`)
-	reIdentityId                      = regexp.MustCompile(`^(?:[\w-]+:[0-9a-f-]+)$`)
-	reIdentityPoolName                = regexp.MustCompile(`^(?:[\w\t\n\x0B\f\r +=,.@-]+)$`)
-	reIdentityProviderId              = regexp.MustCompile(`^(?:[\w.;_/-]+)$`)
-	rePaginationKey                   = regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)
-	reRoleType                        = regexp.MustCompile(`^(?:(un)?authenticated)$`)
+	reClaimName     = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
+	reIdentityId    = regexp.MustCompile(`^(?:[\w-]+:[0-9a-f-]+)$`)
+	rePaginationKey = regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)
+	reRoleType      = regexp.MustCompile(`^(?:(un)?authenticated)$`)
+)
+
+// Patterns of the model that are one ASCII character class repeated,
+// checked byte by byte instead of by a regexp (the comment shows the
+// regexp each one replaces).
+var (
+	setAccountId                       = cognito.ASCIISet{Lo: 0x03ff000000000000, Hi: 0x0000000000000000} // `^(?:\d+)$`
+	setCognitoIdentityProviderClientId = cognito.ASCIISet{Lo: 0x03ff000000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w_]+)$`
+	setCognitoIdentityProviderName     = cognito.ASCIISet{Lo: 0x07ffe00000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w._:/-]+)$`
+	setDeveloperProviderName           = cognito.ASCIISet{Lo: 0x03ff600000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w._-]+)$`
+	setIdentityPoolName                = cognito.ASCIISet{Lo: 0x23ff780100003e00, Hi: 0x07fffffe87ffffff} // `^(?:[\w\t\n\x0B\f\r +=,.@-]+)$`
+	setIdentityProviderId              = cognito.ASCIISet{Lo: 0x0bffe00000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w.;_/-]+)$`
 )
 
 // Validate implements cognito.Input.
@@ -721,7 +727,7 @@ func validateAccountId(v *cognito.Violations, path string, x string, hide bool) 
 	if n > 15 {
 		v.Add(path, x, hide, "have length less than or equal to 15")
 	}
-	if !reAccountId.MatchString(x) {
+	if !setAccountId.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: \d+`)
 	}
 }
@@ -765,7 +771,7 @@ func validateCognitoIdentityProviderClientId(v *cognito.Violations, path string,
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reCognitoIdentityProviderClientId.MatchString(x) {
+	if !setCognitoIdentityProviderClientId.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w_]+`)
 	}
 }
@@ -784,7 +790,7 @@ func validateCognitoIdentityProviderName(v *cognito.Violations, path string, x s
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reCognitoIdentityProviderName.MatchString(x) {
+	if !setCognitoIdentityProviderName.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w._:/-]+`)
 	}
 }
@@ -797,7 +803,7 @@ func validateDeveloperProviderName(v *cognito.Violations, path string, x string,
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reDeveloperProviderName.MatchString(x) {
+	if !setDeveloperProviderName.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w._-]+`)
 	}
 }
@@ -858,7 +864,7 @@ func validateIdentityPoolName(v *cognito.Violations, path string, x string, hide
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reIdentityPoolName.MatchString(x) {
+	if !setIdentityPoolName.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w\s+=,.@-]+`)
 	}
 }
@@ -884,7 +890,7 @@ func validateIdentityProviderId(v *cognito.Violations, path string, x string, hi
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reIdentityProviderId.MatchString(x) {
+	if !setIdentityProviderId.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w.;_/-]+`)
 	}
 }

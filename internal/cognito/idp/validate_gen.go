@@ -15,8 +15,6 @@ import (
 var (
 	reArnType                            = regexp.MustCompile(`^(?:arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?)$`)
 	reAttributeNameType                  = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r ]+)$`)
-	reClientIdType                       = regexp.MustCompile(`^(?:[\w+]+)$`)
-	reClientNameType                     = regexp.MustCompile(`^(?:[\w\t\n\x0B\f\r +=,.@-]+)$`)
 	reConfirmationCodeType               = regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)
 	reCustomAttributeNameType            = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
 	reDeviceKeyType                      = regexp.MustCompile(`^(?:[\w-]+_[0-9a-f-]+)$`)
@@ -26,28 +24,36 @@ var (
 	reEmailMfaSubjectType                = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r ]+)$`)
 	reEmailNotificationBodyType          = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]+)$`)
 	reEmailVerificationMessageByLinkType = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*\{##[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*##\}[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*)$`)
-	reEventIdType                        = regexp.MustCompile(`^(?:[\w+-]+)$`)
-	reHexStringType                      = regexp.MustCompile(`^(?:^[0-9a-fA-F]+$)$`)
-	reIdpIdentifierType                  = regexp.MustCompile(`^(?:[\w\t\n\x0B\f\r +=.@-]+)$`)
 	reLanguageIdType                     = regexp.MustCompile(`^(?:^cognito:(default|dutch|english|french|spanish|german|bahasa-indonesia|italian|japanese|korean|portuguese-brazil|chinese-(simplified|traditional))$)$`)
 	reLinkUrlType                        = regexp.MustCompile(`^(?:^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$)$`)
 	reManagedLoginBrandingIdType         = regexp.MustCompile(`^(?:^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[4][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$)$`)
 	reOptionalArnType                    = regexp.MustCompile(`^(?:(arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?)?)$`)
 	reProviderNameType                   = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\p{Z}]+)$`)
 	reProviderNameTypeV2                 = regexp.MustCompile(`^(?:[^_\p{Z}][\p{L}\p{M}\p{S}\p{N}\p{P}][^_\p{Z}]+)$`)
-	reResourceIdType                     = regexp.MustCompile(`^(?:^[\w\- ]+$)$`)
-	reResourceServerIdentifierType       = regexp.MustCompile(`^(?:[\x21\x23-\x5B\x5D-\x7E]+)$`)
-	reResourceServerScopeNameType        = regexp.MustCompile(`^(?:[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+)$`)
 	reS3ArnType                          = regexp.MustCompile(`^(?:arn:[\w+=/,.@-]+:[\w+=/,.@-]+:::[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?)$`)
-	reSESConfigurationSet                = regexp.MustCompile(`^(?:^[a-zA-Z0-9_-]+$)$`)
-	reSecretHashType                     = regexp.MustCompile(`^(?:[\w+=/]+)$`)
 	reSmsInviteMessageType               = regexp.MustCompile(`^(?:(?s:.)*)$`)
 	reSmsVerificationMessageType         = regexp.MustCompile(`^(?:[^\n\r\x{85}\x{2028}\x{2029}]*\{####\}[^\n\r\x{85}\x{2028}\x{2029}]*)$`)
-	reSoftwareTokenMFAUserCodeType       = regexp.MustCompile(`^(?:[0-9]+)$`)
 	reTermsNameType                      = regexp.MustCompile(`^(?:^(terms-of-use|privacy-policy)$)$`)
-	reTokenModelType                     = regexp.MustCompile(`^(?:[A-Za-z0-9-_=.]+)$`)
 	reUserImportJobIdType                = regexp.MustCompile(`^(?:import-[0-9a-zA-Z-]+)$`)
 	reUserPoolIdType                     = regexp.MustCompile(`^(?:[\w-]+_[0-9a-zA-Z]+)$`)
+)
+
+// Patterns of the model that are one ASCII character class repeated,
+// checked byte by byte instead of by a regexp (the comment shows the
+// regexp each one replaces).
+var (
+	setClientIdType                 = cognito.ASCIISet{Lo: 0x03ff080000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w+]+)$`
+	setClientNameType               = cognito.ASCIISet{Lo: 0x23ff780100003e00, Hi: 0x07fffffe87ffffff} // `^(?:[\w\t\n\x0B\f\r +=,.@-]+)$`
+	setEventIdType                  = cognito.ASCIISet{Lo: 0x03ff280000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w+-]+)$`
+	setHexStringType                = cognito.ASCIISet{Lo: 0x03ff000000000000, Hi: 0x0000007e0000007e} // `^(?:^[0-9a-fA-F]+$)$`
+	setIdpIdentifierType            = cognito.ASCIISet{Lo: 0x23ff680100003e00, Hi: 0x07fffffe87ffffff} // `^(?:[\w\t\n\x0B\f\r +=.@-]+)$`
+	setResourceIdType               = cognito.ASCIISet{Lo: 0x03ff200100000000, Hi: 0x07fffffe87fffffe} // `^(?:^[\w\- ]+$)$`
+	setResourceServerIdentifierType = cognito.ASCIISet{Lo: 0xfffffffa00000000, Hi: 0x7fffffffefffffff} // `^(?:[\x21\x23-\x5B\x5D-\x7E]+)$`
+	setResourceServerScopeNameType  = cognito.ASCIISet{Lo: 0xffff7ffa00000000, Hi: 0x7fffffffefffffff} // `^(?:[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+)$`
+	setSESConfigurationSet          = cognito.ASCIISet{Lo: 0x03ff200000000000, Hi: 0x07fffffe87fffffe} // `^(?:^[a-zA-Z0-9_-]+$)$`
+	setSecretHashType               = cognito.ASCIISet{Lo: 0x23ff880000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w+=/]+)$`
+	setSoftwareTokenMFAUserCodeType = cognito.ASCIISet{Lo: 0x03ff000000000000, Hi: 0x0000000000000000} // `^(?:[0-9]+)$`
+	setTokenModelType               = cognito.ASCIISet{Lo: 0x23ff600000000000, Hi: 0x07fffffe87fffffe} // `^(?:[A-Za-z0-9-_=.]+)$`
 )
 
 // Validate implements cognito.Input.
@@ -5251,7 +5257,7 @@ func validateClientIdType(v *cognito.Violations, path string, x string, hide boo
 	if n > 128 {
 		v.Add(path, x, true, "have length less than or equal to 128")
 	}
-	if !reClientIdType.MatchString(x) {
+	if !setClientIdType.MatchPlus(x) {
 		v.Add(path, x, true, `satisfy regular expression pattern: [\w+]+`)
 	}
 }
@@ -5271,7 +5277,7 @@ func validateClientNameType(v *cognito.Violations, path string, x string, hide b
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reClientNameType.MatchString(x) {
+	if !setClientNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w\s+=,.@-]+`)
 	}
 }
@@ -5310,7 +5316,7 @@ func validateClientSecretType(v *cognito.Violations, path string, x string, hide
 	if n > 64 {
 		v.Add(path, x, true, "have length less than or equal to 64")
 	}
-	if !reClientIdType.MatchString(x) {
+	if !setClientIdType.MatchPlus(x) {
 		v.Add(path, x, true, `satisfy regular expression pattern: [\w+]+`)
 	}
 }
@@ -5630,7 +5636,7 @@ func validateEventIdType(v *cognito.Violations, path string, x string, hide bool
 	if n > 50 {
 		v.Add(path, x, hide, "have length less than or equal to 50")
 	}
-	if !reEventIdType.MatchString(x) {
+	if !setEventIdType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w+-]+`)
 	}
 }
@@ -5694,7 +5700,7 @@ func validateHealthCheckIdType(v *cognito.Violations, path string, x string, hid
 }
 
 func validateHexStringType(v *cognito.Violations, path string, x string, hide bool) {
-	if !reHexStringType.MatchString(x) {
+	if !setHexStringType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: ^[0-9a-fA-F]+$`)
 	}
 }
@@ -5730,7 +5736,7 @@ func validateIdpIdentifierType(v *cognito.Violations, path string, x string, hid
 	if n > 40 {
 		v.Add(path, x, hide, "have length less than or equal to 40")
 	}
-	if !reIdpIdentifierType.MatchString(x) {
+	if !setIdpIdentifierType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w\s+=.@-]+`)
 	}
 }
@@ -6136,7 +6142,7 @@ func validateResourceIdType(v *cognito.Violations, path string, x string, hide b
 	if n > 40 {
 		v.Add(path, x, hide, "have length less than or equal to 40")
 	}
-	if !reResourceIdType.MatchString(x) {
+	if !setResourceIdType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: ^[\w\- ]+$`)
 	}
 }
@@ -6149,7 +6155,7 @@ func validateResourceServerIdentifierType(v *cognito.Violations, path string, x 
 	if n > 256 {
 		v.Add(path, x, hide, "have length less than or equal to 256")
 	}
-	if !reResourceServerIdentifierType.MatchString(x) {
+	if !setResourceServerIdentifierType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\x21\x23-\x5B\x5D-\x7E]+`)
 	}
 }
@@ -6162,7 +6168,7 @@ func validateResourceServerNameType(v *cognito.Violations, path string, x string
 	if n > 256 {
 		v.Add(path, x, hide, "have length less than or equal to 256")
 	}
-	if !reClientNameType.MatchString(x) {
+	if !setClientNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w\s+=,.@-]+`)
 	}
 }
@@ -6194,7 +6200,7 @@ func validateResourceServerScopeNameType(v *cognito.Violations, path string, x s
 	if n > 256 {
 		v.Add(path, x, hide, "have length less than or equal to 256")
 	}
-	if !reResourceServerScopeNameType.MatchString(x) {
+	if !setResourceServerScopeNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+`)
 	}
 }
@@ -6229,7 +6235,7 @@ func validateSESConfigurationSet(v *cognito.Violations, path string, x string, h
 	if n > 64 {
 		v.Add(path, x, hide, "have length less than or equal to 64")
 	}
-	if !reSESConfigurationSet.MatchString(x) {
+	if !setSESConfigurationSet.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: ^[a-zA-Z0-9_-]+$`)
 	}
 }
@@ -6263,7 +6269,7 @@ func validateScopeType(v *cognito.Violations, path string, x string, hide bool) 
 	if n > 256 {
 		v.Add(path, x, hide, "have length less than or equal to 256")
 	}
-	if !reResourceServerIdentifierType.MatchString(x) {
+	if !setResourceServerIdentifierType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\x21\x23-\x5B\x5D-\x7E]+`)
 	}
 }
@@ -6292,7 +6298,7 @@ func validateSecretHashType(v *cognito.Violations, path string, x string, hide b
 	if n > 128 {
 		v.Add(path, x, true, "have length less than or equal to 128")
 	}
-	if !reSecretHashType.MatchString(x) {
+	if !setSecretHashType.MatchPlus(x) {
 		v.Add(path, x, true, `satisfy regular expression pattern: [\w+=/]+`)
 	}
 }
@@ -6358,7 +6364,7 @@ func validateSoftwareTokenMFAUserCodeType(v *cognito.Violations, path string, x 
 	if n > 6 {
 		v.Add(path, x, true, "have length less than or equal to 6")
 	}
-	if !reSoftwareTokenMFAUserCodeType.MatchString(x) {
+	if !setSoftwareTokenMFAUserCodeType.MatchPlus(x) {
 		v.Add(path, x, true, `satisfy regular expression pattern: [0-9]+`)
 	}
 }
@@ -6446,7 +6452,7 @@ func validateTimeUnitsType(v *cognito.Violations, path string, x TimeUnitsType, 
 }
 
 func validateTokenModelType(v *cognito.Violations, path string, x string, hide bool) {
-	if !reTokenModelType.MatchString(x) {
+	if !setTokenModelType.MatchPlus(x) {
 		v.Add(path, x, true, `satisfy regular expression pattern: [A-Za-z0-9-_=.]+`)
 	}
 }
@@ -6487,7 +6493,7 @@ func validateUserImportJobNameType(v *cognito.Violations, path string, x string,
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reClientNameType.MatchString(x) {
+	if !setClientNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w\s+=,.@-]+`)
 	}
 }
@@ -6521,7 +6527,7 @@ func validateUserPoolNameType(v *cognito.Violations, path string, x string, hide
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reClientNameType.MatchString(x) {
+	if !setClientNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\w\s+=,.@-]+`)
 	}
 }
