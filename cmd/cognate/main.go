@@ -112,9 +112,10 @@ type configFlags struct {
 
 // flagKeys maps flag names to the config key paths they set.
 var flagKeys = map[string]string{
-	"listen":   "listen",
-	"data-dir": "data_dir",
-	"database": "database",
+	"listen":       "listen",
+	"data-dir":     "data_dir",
+	"database":     "database",
+	"pprof-listen": "pprof_listen",
 }
 
 func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
@@ -123,6 +124,7 @@ func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
 	fs.String("listen", "", "host:port to listen on (default localhost:9229; port 0 picks a free port)")
 	fs.String("data-dir", "", "directory of the SQLite database and the generated admin key (default ./cognate-data)")
 	fs.String("database", "", `"sqlite" (default) or a postgres:// URL`)
+	fs.String("pprof-listen", "", "loopback host:port to serve Go's runtime profiles on, under /debug/pprof/ (default off)")
 	file := fs.String("config", "", "YAML or JSON config `file`")
 	return fs, configFlags{fs: fs, file: file}
 }

@@ -72,6 +72,14 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	endpoint := endpointURL(cfg.Listen, ln.Addr())
+	if cfg.PprofListen != "" {
+		_, stop, err := startPprof(ctx, cfg.PprofListen, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	issuer := cfg.IssuerBaseURL
 	if issuer == "" {
 		issuer = endpoint

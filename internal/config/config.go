@@ -73,6 +73,11 @@ type Config struct {
 	EncryptionKey Secret `yaml:"encryption_key,omitempty"`
 	// RateLimits caps request rates per quota category and user pool.
 	RateLimits RateLimitsConfig `yaml:"rate_limits,omitempty"`
+	// PprofListen is a loopback host:port on which the server also serves
+	// Go's runtime profiles (net/http/pprof, under /debug/pprof/), for
+	// finding where a running server spends its time. Empty (the default)
+	// serves none.
+	PprofListen string `yaml:"pprof_listen,omitempty"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.

@@ -12,6 +12,7 @@
 //
 //	key                      environment                   default
 //	listen                   COGNATE_LISTEN                localhost:9229
+//	pprof_listen             COGNATE_PPROF_LISTEN          off (a loopback host:port serving /debug/pprof/)
 //	data_dir                 COGNATE_DATA_DIR              ./cognate-data
 //	database                 COGNATE_DATABASE_URL          sqlite (or postgres://…)
 //	sqlite.synchronous       COGNATE_SQLITE_SYNCHRONOUS    FULL (NORMAL, EXTRA)

@@ -202,6 +202,7 @@ type setting struct {
 // flag. The same parser serves both, so the two never disagree.
 var settings = append([]setting{
 	{"listen", "COGNATE_LISTEN", setString(func(c *Config) *string { return &c.Listen })},
+	{"pprof_listen", "COGNATE_PPROF_LISTEN", setString(func(c *Config) *string { return &c.PprofListen })},
 	{"data_dir", "COGNATE_DATA_DIR", setString(func(c *Config) *string { return &c.DataDir })},
 	{"database", "COGNATE_DATABASE_URL", setString(func(c *Config) *string { return &c.Database })},
 	{"sqlite.synchronous", "COGNATE_SQLITE_SYNCHRONOUS", setString(func(c *Config) *string { return &c.SQLite.Synchronous })},

@@ -120,5 +120,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("issuer_base_url", r.IssuerBaseURL),
 		slog.String("encryption_key", r.EncryptionKey.String()),
 		slog.Attr{Key: "rate_limits", Value: r.RateLimits.logValue()},
+		slog.String("pprof_listen", r.PprofListen),
 	)
 }

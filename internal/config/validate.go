@@ -51,6 +51,14 @@ func (c *Config) Validate() error {
 	if !validListen(c.Listen) {
 		add("listen", "must be host:port")
 	}
+	if c.PprofListen != "" {
+		switch {
+		case !validListen(c.PprofListen):
+			add("pprof_listen", "must be host:port")
+		case !loopbackHost(c.PprofListen):
+			add("pprof_listen", "must be a loopback address (localhost, 127.0.0.1 or [::1]): profiles are for the machine's own operators")
+		}
+	}
 	if c.DataDir == "" {
 		add("data_dir", "required")
 	}
@@ -128,6 +136,20 @@ func validListen(s string) bool {
 	}
 	n, err := strconv.ParseUint(port, 10, 16)
 	return err == nil && n <= 65535
+}
+
+// loopbackHost reports whether the host of the host:port s is localhost
+// or a loopback IP address.
+func loopbackHost(s string) bool {
+	host, _, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // validSecret accepts the base64 alphabet AWS uses and any other printable

@@ -44,6 +44,31 @@ func TestValidate(t *testing.T) {
 			want:   ValidationErrors{"listen: must be host:port"},
 		},
 		{
+			name:   "pprof on a loopback address",
+			change: func(c *Config) { c.PprofListen = "127.0.0.1:6060" },
+			want:   nil,
+		},
+		{
+			name:   "pprof on the IPv6 loopback",
+			change: func(c *Config) { c.PprofListen = "[::1]:0" },
+			want:   nil,
+		},
+		{
+			name:   "pprof without a port",
+			change: func(c *Config) { c.PprofListen = "localhost" },
+			want:   ValidationErrors{"pprof_listen: must be host:port"},
+		},
+		{
+			name:   "pprof on every interface",
+			change: func(c *Config) { c.PprofListen = ":6060" },
+			want:   ValidationErrors{"pprof_listen: must be a loopback address (localhost, 127.0.0.1 or [::1]): profiles are for the machine's own operators"},
+		},
+		{
+			name:   "pprof on a public address",
+			change: func(c *Config) { c.PprofListen = "0.0.0.0:6060" },
+			want:   ValidationErrors{"pprof_listen: must be a loopback address (localhost, 127.0.0.1 or [::1]): profiles are for the machine's own operators"},
+		},
+		{
 			name:   "issuer base URL",
 			change: func(c *Config) { c.IssuerBaseURL = "ftp://auth.example.com/" },
 			want:   ValidationErrors{"issuer_base_url: must be an http(s) URL without a query, fragment or trailing slash"},
