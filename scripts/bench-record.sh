@@ -115,6 +115,9 @@ load() {
 	local dir=$out/$1.data
 	rm -rf "$dir" && mkdir -p "$dir"
 	"$bin" bench --load-users "$2" --data-dir "$dir" --database "$3" --json --quiet | jq -r .pool_id
+	# Write the load out now, so that the kernel does not flush gigabytes of
+	# it in the background while the server is measured.
+	sync
 }
 
 # compared NAME DATABASE: every scenario at 1, 8 and 32 workers on 10,000
