@@ -175,18 +175,28 @@ func clientItem(r *clientRecord, version int64) (*storage.Item, error) {
 // OAuth endpoints must: a client whose pool lives in another region than
 // the caller's is reported as missing.
 func clientByID(ctx context.Context, r storage.ItemReader, c Caller, id string) (*storage.Item, *clientRecord, error) {
-	it, err := r.GetItem(ctx, kindClient, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, clientNotFound(id)
-	}
+	it, err := clientItemByID(ctx, r, c, id)
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get client %q: %w", id, err))
-	}
-	if cognito.RegionOfPoolID(it.Pool) != c.Region {
-		return nil, nil, clientNotFound(id)
+		return nil, nil, err
 	}
 	rec, err := decodeClient(it)
 	return it, rec, err
+}
+
+// clientItemByID reads the stored app client with clientByID's checks,
+// without decoding it.
+func clientItemByID(ctx context.Context, r storage.ItemReader, c Caller, id string) (*storage.Item, error) {
+	it, err := r.GetItem(ctx, kindClient, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, clientNotFound(id)
+	}
+	if err != nil {
+		return nil, internal(fmt.Errorf("get client %q: %w", id, err))
+	}
+	if cognito.RegionOfPoolID(it.Pool) != c.Region {
+		return nil, clientNotFound(id)
+	}
+	return it, nil
 }
 
 // clientByID is the Service form of clientByID, reading the store.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -98,15 +97,9 @@ func (s *Service) readPool(ctx context.Context, c Caller, id string) (*idp.UserP
 // app client: the same checks and errors, but the record it returns is
 // shared with other requests (decodeCache) and must not be modified.
 func (s *Service) readClient(ctx context.Context, c Caller, id string) (*storage.Item, *clientRecord, error) {
-	it, err := s.store.GetItem(ctx, kindClient, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, clientNotFound(id)
-	}
+	it, err := clientItemByID(ctx, s.store, c, id)
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get client %q: %w", id, err))
-	}
-	if cognito.RegionOfPoolID(it.Pool) != c.Region {
-		return nil, nil, clientNotFound(id)
+		return nil, nil, err
 	}
 	rec, err := s.decodedClients.decode(id, it.Data, func() (*clientRecord, error) { return decodeClient(it) })
 	return it, rec, err
