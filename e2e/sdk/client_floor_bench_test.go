@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/cognate-dev/cognate/internal/cputime"
 )
 
 // BenchmarkClientFloor measures the AWS SDK for Go v2 client's own cost of
@@ -35,7 +36,7 @@ func BenchmarkClientFloor(b *testing.B) {
 	b.Run("AdminGetUser", func(b *testing.B) {
 		in := &cip.AdminGetUserInput{UserPoolId: aws.String(cannedPool), Username: aws.String("bench-user")}
 		b.ReportAllocs()
-		start := cpuTime()
+		start, _ := cputime.Process()
 		for b.Loop() {
 			out, err := c.AdminGetUser(ctx, in)
 			if err != nil {
@@ -45,12 +46,12 @@ func BenchmarkClientFloor(b *testing.B) {
 				b.Fatalf("AdminGetUser answered %+v", out)
 			}
 		}
-		reportCPU(b, start)
+		cputime.Report(b, start, b.N)
 	})
 	b.Run("GetUser", func(b *testing.B) {
 		in := &cip.GetUserInput{AccessToken: aws.String(cannedAccessToken)}
 		b.ReportAllocs()
-		start := cpuTime()
+		start, _ := cputime.Process()
 		for b.Loop() {
 			out, err := c.GetUser(ctx, in)
 			if err != nil {
@@ -60,13 +61,13 @@ func BenchmarkClientFloor(b *testing.B) {
 				b.Fatalf("GetUser answered %+v", out)
 			}
 		}
-		reportCPU(b, start)
+		cputime.Report(b, start, b.N)
 	})
 	b.Run("http", func(b *testing.B) {
 		body := []byte(`{"UserPoolId":"` + cannedPool + `","Username":"bench-user"}`)
 		hc := &http.Client{}
 		b.ReportAllocs()
-		start := cpuTime()
+		start, _ := cputime.Process()
 		for b.Loop() {
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 			if err != nil {
@@ -84,7 +85,7 @@ func BenchmarkClientFloor(b *testing.B) {
 				b.Fatalf("answer %d, %d bytes, %v", resp.StatusCode, n, err)
 			}
 		}
-		reportCPU(b, start)
+		cputime.Report(b, start, b.N)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/cputime"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
@@ -146,11 +147,11 @@ func BenchmarkServeGetUser(b *testing.B) {
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.GetUser")
 	b.ReportAllocs()
-	start := cpuTime()
+	start, _ := cputime.Process()
 	for b.Loop() {
 		rb.serve(b, req, body)
 	}
-	reportCPU(b, start)
+	cputime.Report(b, start, b.N)
 }
 
 // BenchmarkServeAdminGetUser is the server's side of AdminGetUser: the
@@ -162,9 +163,9 @@ func BenchmarkServeAdminGetUser(b *testing.B) {
 	body := `{"UserPoolId":"` + rb.poolID + `","Username":"` + readBenchUser + `"}`
 	req := signedRequest(b, "AWSCognitoIdentityProviderService.AdminGetUser", body)
 	b.ReportAllocs()
-	start := cpuTime()
+	start, _ := cputime.Process()
 	for b.Loop() {
 		rb.serve(b, req, body)
 	}
-	reportCPU(b, start)
+	cputime.Report(b, start, b.N)
 }
