@@ -1,0 +1,105 @@
+package storagetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// hlcIndexVersion is the migration (0003 in both backends) that adds the
+// index change_log_hlc, from which Open and Migrate read the newest HLC.
+const (
+	hlcIndexVersion = 3
+	hlcIndex        = "change_log_hlc"
+)
+
+// MigrateStore is a backend store that MigrateExistingStore can upgrade.
+type MigrateStore interface {
+	storage.Store
+	storage.Migrator
+}
+
+// MigrateBackend is what MigrateExistingStore needs of a backend: S is its
+// store type, and each hook reaches into the backend where the Store
+// interface does not.
+type MigrateBackend[S MigrateStore] struct {
+	// Migrations returns the backend's migrations in version order.
+	Migrations func() ([]storage.Migration, error)
+	// Open opens a fresh, empty store with no migration applied, whose
+	// region is Region and whose clock is clock, closed by t.Cleanup. It
+	// returns the store and where it is (a file, a DSN) for Reopen.
+	Open func(t *testing.T, clock func() time.Time) (S, string)
+	// Apply applies those of ms the store has not recorded, as Migrate
+	// does for all of them, and returns how many it applied. The store
+	// comes first so that a method expression such as (*DB).migrate fits.
+	Apply func(s S, ctx context.Context, ms []storage.Migration) (int, error)
+	// HasIndex reports whether the store has an index named name.
+	HasIndex func(t *testing.T, s S, name string) bool
+	// Reopen opens the store at where (from Open) again, with clock and
+	// without migrating; the caller closes it.
+	Reopen func(ctx context.Context, where string, clock func() time.Time) (S, error)
+	// NextHLC returns the next timestamp the store's HLC hands out.
+	NextHLC func(s S) int64
+}
+
+// MigrateExistingStore upgrades a store of an earlier version that holds
+// change-log entries: Migrate applies only the newer migrations (0003 adds
+// change_log_hlc), keeps the entries, and a store opened afterwards with a
+// clock behind them starts its HLC right after the newest one, read through
+// the new index.
+func MigrateExistingStore[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
+	ctx := context.Background()
+	ms, err := b.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := 0
+	for older < len(ms) && ms[older].Version < hlcIndexVersion {
+		older++
+	}
+	if older == 0 || older == len(ms) {
+		t.Fatalf("%d migrations, %d below version %d; want some on each side", len(ms), older, hlcIndexVersion)
+	}
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, where := b.Open(t, func() time.Time { return now })
+	if n, err := b.Apply(s, ctx, ms[:older]); err != nil || n != older {
+		t.Fatalf("migrate to version %d = %d, %v; want %d applied", ms[older-1].Version, n, err, older)
+	}
+	for i := range 3 {
+		mustCreate(t, s, newPool(fmt.Sprintf("%s_a%d", Region, i), Region, "migrate"))
+	}
+	if b.HasIndex(t, s, hlcIndex) {
+		t.Fatal(hlcIndex + " exists before its migration")
+	}
+
+	n, err := s.Migrate(ctx)
+	if err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if want := len(ms) - older; n != want {
+		t.Errorf("Migrate applied %d, want %d", n, want)
+	}
+	if !b.HasIndex(t, s, hlcIndex) {
+		t.Error(hlcIndex + " is missing after Migrate")
+	}
+	changes, err := s.Changes(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 3 {
+		t.Fatalf("%d changes after Migrate, want the 3 written before", len(changes))
+	}
+	newest := changes[len(changes)-1].HLC
+
+	behind, err := b.Reopen(ctx, where, func() time.Time { return now.Add(-time.Hour) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer behind.Close()
+	if got := b.NextHLC(behind); got != newest+1 {
+		t.Errorf("first HLC after reopening = %d, want %d, right after the newest stored %d", got, newest+1, newest)
+	}
+}
