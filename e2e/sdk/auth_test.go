@@ -876,11 +876,7 @@ func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 func clockBackends(t *testing.T, f func(t *testing.T, e *userEnv, clock *testClock)) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
-			db := openBackend(t, name)
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			db := migrated(t, openBackend(t, name))
 			clock := &testClock{}
 			outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 			url := serve(t, db, userpool.Options{Sender: outbox, Clock: clock.Now}, nil)

@@ -100,13 +100,20 @@ type migratingStore interface {
 	storage.Migrator
 }
 
+// migrated migrates db and closes it when tb ends.
+func migrated(tb testing.TB, db migratingStore) migratingStore {
+	tb.Helper()
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
 // start migrates db and serves cognate on it.
 func start(t testing.TB, db migratingStore) *env {
 	t.Helper()
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	migrated(t, db)
 	return &env{URL: serve(t, db, userpool.Options{}, nil), Store: db}
 }
 

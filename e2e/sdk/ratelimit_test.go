@@ -23,11 +23,7 @@ import (
 func TestRateLimitsThroughSDK(t *testing.T) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
-			db := openBackend(t, name)
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			db := migrated(t, openBackend(t, name))
 			frozen := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 			limits, err := ratelimit.New(ratelimit.Config{
 				Rates: map[ratelimit.Category]float64{ratelimit.UserAuthentication: 2},

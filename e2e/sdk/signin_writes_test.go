@@ -36,11 +36,7 @@ func (s *txCountingStore) Tx(ctx context.Context, fn func(tx storage.Tx) error) 
 func TestSignInWriteTransactions(t *testing.T) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
-			db := openBackend(t, name)
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			db := migrated(t, openBackend(t, name))
 			counted := &txCountingStore{Store: db}
 			c := (&env{URL: serve(t, counted, userpool.Options{}, nil), Store: db}).client("us-east-1")
 			ctx := context.Background()

@@ -35,10 +35,7 @@ type userEnv struct {
 // mounted at messaging.OutboxPath.
 func startWithOutbox(tb testing.TB, db migratingStore) *userEnv {
 	tb.Helper()
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
+	migrated(tb, db)
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	url := serve(tb, db, userpool.Options{Sender: outbox}, func(mux *http.ServeMux) {
 		mux.Handle(messaging.OutboxPath, outbox.Handler())
