@@ -54,8 +54,8 @@ func TestOpStats(t *testing.T) {
 	other.record(time.Millisecond, errors.New("bang"))
 	s.merge(&other)
 	got := s.result("op", 2*time.Second)
-	want := OpResult{Operation: "op", Count: 10, Errors: 6, OpsPerSecond: 5, P50Ms: 5, P95Ms: 10, P99Ms: 10, MaxMs: 10,
-		ErrorSamples: []string{"boom", "bang"}}
+	want := OpResult{Operation: "op", Figures: Figures{Count: 10, Errors: 6, OpsPerSecond: 5, P50Ms: 5, P95Ms: 10, P99Ms: 10, MaxMs: 10,
+		ErrorSamples: []string{"boom", "bang"}}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
@@ -121,14 +121,14 @@ func TestCheckListUsers(t *testing.T) {
 func TestCompare(t *testing.T) {
 	r := &Report{Targets: []TargetReport{
 		{Name: "target", Results: []Result{
-			{Scenario: "get-user", Concurrency: 1, OpsPerSecond: 100, P50Ms: 1},
-			{Scenario: "user-srp-auth", Concurrency: 1, OpsPerSecond: 50},
-			{Scenario: "list-users", Concurrency: 1, OpsPerSecond: 40},
+			{Scenario: "get-user", Concurrency: 1, Figures: Figures{OpsPerSecond: 100, P50Ms: 1}},
+			{Scenario: "user-srp-auth", Concurrency: 1, Figures: Figures{OpsPerSecond: 50}},
+			{Scenario: "list-users", Concurrency: 1, Figures: Figures{OpsPerSecond: 40}},
 		}},
 		{Name: "compare", Results: []Result{
-			{Scenario: "get-user", Concurrency: 1, OpsPerSecond: 25, P50Ms: 4},
+			{Scenario: "get-user", Concurrency: 1, Figures: Figures{OpsPerSecond: 25, P50Ms: 4}},
 			{Scenario: "user-srp-auth", Skipped: "unsupported"},
-			{Scenario: "list-users", Concurrency: 1, OpsPerSecond: 10, Errors: 2},
+			{Scenario: "list-users", Concurrency: 1, Figures: Figures{OpsPerSecond: 10, Errors: 2}},
 		}},
 	}}
 	r.compare()
@@ -280,16 +280,16 @@ func TestSetCPU(t *testing.T) {
 		{
 			name: "argon2id sign-in", count: 100, start: at(10*time.Second, 3*time.Second), end: at(12*time.Second, 3500*time.Millisecond),
 			boundNs: 16e6, // 16 ms of bound per iteration, 20 ms of server CPU
-			want: Result{Count: 100, ServerCPUSeconds: 2, ClientCPUSeconds: 0.5, ServerCPUUsPerOp: 20000, ClientCPUUsPerOp: 5000,
+			want: Result{Figures: Figures{Count: 100}, ServerCPUSeconds: 2, ClientCPUSeconds: 0.5, ServerCPUUsPerOp: 20000, ClientCPUUsPerOp: 5000,
 				ServerOpsPerCPUSecond: 50, BoundCPUUsPerOp: 16000, OfBoundCPU: 0.8},
 		},
 		{
 			name: "no bound", count: 400, start: at(0, 0), end: at(time.Second, 2*time.Second),
-			want: Result{Count: 400, ServerCPUSeconds: 1, ClientCPUSeconds: 2, ServerCPUUsPerOp: 2500, ClientCPUUsPerOp: 5000, ServerOpsPerCPUSecond: 400},
+			want: Result{Figures: Figures{Count: 400}, ServerCPUSeconds: 1, ClientCPUSeconds: 2, ServerCPUUsPerOp: 2500, ClientCPUUsPerOp: 5000, ServerOpsPerCPUSecond: 400},
 		},
 		{
 			name: "less than a tick", count: 3, start: at(time.Second, 0), end: at(time.Second, 10*time.Millisecond), boundNs: 1e6,
-			want: Result{Count: 3, ClientCPUSeconds: 0.01,
+			want: Result{Figures: Figures{Count: 3}, ClientCPUSeconds: 0.01,
 				CPUNote: fmt.Sprintf("the server used less than one clock tick (1/%d s) of CPU in the window: run longer", clockTicks())},
 		},
 		{
@@ -298,12 +298,12 @@ func TestSetCPU(t *testing.T) {
 		},
 		{
 			name: "unreadable", count: 5, start: at(0, 0), end: cpuSample{err: errors.New("server pid 7: gone")}, boundNs: 1e6,
-			want: Result{Count: 5, CPUNote: "CPU time not read: server pid 7: gone"},
+			want: Result{Figures: Figures{Count: 5}, CPUNote: "CPU time not read: server pid 7: gone"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Result{Count: tc.count}
+			r := Result{Figures: Figures{Count: tc.count}}
 			r.setCPU(tc.start, tc.end)
 			r.setBoundCPU(tc.boundNs)
 			if diff := cmp.Diff(tc.want, r, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
@@ -346,12 +346,12 @@ func TestBoundTermsCPU(t *testing.T) {
 func TestCompareCPU(t *testing.T) {
 	r := &Report{Targets: []TargetReport{
 		{Name: "target", Results: []Result{
-			{Scenario: "get-user", Concurrency: 1, OpsPerSecond: 100, ServerCPUUsPerOp: 200},
-			{Scenario: "admin-get-user", Concurrency: 1, OpsPerSecond: 100, ServerCPUUsPerOp: 300},
+			{Scenario: "get-user", Concurrency: 1, Figures: Figures{OpsPerSecond: 100}, ServerCPUUsPerOp: 200},
+			{Scenario: "admin-get-user", Concurrency: 1, Figures: Figures{OpsPerSecond: 100}, ServerCPUUsPerOp: 300},
 		}},
 		{Name: "compare", Results: []Result{
-			{Scenario: "get-user", Concurrency: 1, OpsPerSecond: 50, ServerCPUUsPerOp: 900},
-			{Scenario: "admin-get-user", Concurrency: 1, OpsPerSecond: 50},
+			{Scenario: "get-user", Concurrency: 1, Figures: Figures{OpsPerSecond: 50}, ServerCPUUsPerOp: 900},
+			{Scenario: "admin-get-user", Concurrency: 1, Figures: Figures{OpsPerSecond: 50}},
 		}},
 	}}
 	r.compare()
@@ -372,15 +372,15 @@ func TestWriteTableCPU(t *testing.T) {
 	r := &Report{
 		Targets: []TargetReport{
 			{Name: "target", Server: &ServerReport{PID: 4242, ClockTicksPerSecond: 100}, Results: []Result{
-				{Scenario: "user-password-auth", Concurrency: 4, Count: 300, OpsPerSecond: 100, Bound: "argon2id + 2×rs256-sign",
+				{Scenario: "user-password-auth", Concurrency: 4, Figures: Figures{Count: 300, OpsPerSecond: 100}, Bound: "argon2id + 2×rs256-sign",
 					BoundOpsPerSecond: 125, OfBound: 0.8, ServerCPUSeconds: 6, ClientCPUSeconds: 1.5, ServerCPUUsPerOp: 20000,
 					ClientCPUUsPerOp: 5000, ServerOpsPerCPUSecond: 50, BoundCPUUsPerOp: 16000, OfBoundCPU: 0.8},
-				{Scenario: "admin-get-user", Concurrency: 4, Count: 2, OpsPerSecond: 1, CPUNote: "the server used less than one clock tick (1/100 s) of CPU in the window: run longer"},
+				{Scenario: "admin-get-user", Concurrency: 4, Figures: Figures{Count: 2, OpsPerSecond: 1}, CPUNote: "the server used less than one clock tick (1/100 s) of CPU in the window: run longer"},
 			}},
 			{Name: "compare", Server: &ServerReport{PID: 4343, ClockTicksPerSecond: 100}, Results: []Result{
-				{Scenario: "user-password-auth", Concurrency: 4, Count: 150, OpsPerSecond: 50, ServerCPUSeconds: 6, ClientCPUSeconds: 1,
+				{Scenario: "user-password-auth", Concurrency: 4, Figures: Figures{Count: 150, OpsPerSecond: 50}, ServerCPUSeconds: 6, ClientCPUSeconds: 1,
 					ServerCPUUsPerOp: 40000, ClientCPUUsPerOp: 6666.7, ServerOpsPerCPUSecond: 25},
-				{Scenario: "admin-get-user", Concurrency: 4, Count: 2, OpsPerSecond: 1, CPUNote: "the server used less than one clock tick (1/100 s) of CPU in the window: run longer"},
+				{Scenario: "admin-get-user", Concurrency: 4, Figures: Figures{Count: 2, OpsPerSecond: 1}, CPUNote: "the server used less than one clock tick (1/100 s) of CPU in the window: run longer"},
 			}},
 		},
 	}

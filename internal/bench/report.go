@@ -93,18 +93,10 @@ type Result struct {
 	// Skipped says why the scenario did not run ("" when it ran).
 	Skipped string  `json:"skipped,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
-	// Count is the iterations that succeeded, Errors those that failed;
-	// latencies are of whole iterations (both round trips of
-	// USER_SRP_AUTH, SignUp with its confirmation).
-	Count        int64    `json:"count"`
-	Errors       int64    `json:"errors"`
-	OpsPerSecond float64  `json:"ops_per_second"`
-	P50Ms        float64  `json:"p50_ms"`
-	P95Ms        float64  `json:"p95_ms"`
-	P99Ms        float64  `json:"p99_ms"`
-	MaxMs        float64  `json:"max_ms"`
-	ErrorSamples []string `json:"error_samples,omitempty"`
-	Retries      int64    `json:"retries"`
+	// Figures count whole iterations (both round trips of USER_SRP_AUTH,
+	// SignUp with its confirmation).
+	Figures
+	Retries int64 `json:"retries"`
 	// Bound is what bounds the scenario (e.g. "argon2id + 2×rs256-sign"),
 	// BoundOpsPerSecond its rate on this machine at this concurrency
 	// (capped at the CPUs), and OfBound the scenario's rate over it.

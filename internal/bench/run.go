@@ -507,9 +507,7 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 	it := lr.iter.result(s.name, elapsed)
 	r := Result{
 		Scenario: s.name, Concurrency: c, Seconds: elapsed.Seconds(),
-		Count: it.Count, Errors: it.Errors, OpsPerSecond: it.OpsPerSecond,
-		P50Ms: it.P50Ms, P95Ms: it.P95Ms, P99Ms: it.P99Ms, MaxMs: it.MaxMs, ErrorSamples: it.ErrorSamples,
-		Retries: t.retries.Load() - retriesBefore,
+		Figures: it.Figures, Retries: t.retries.Load() - retriesBefore,
 	}
 	if t.cfg.ServerPID != 0 {
 		r.setCPU(cpuStart, cpuEnd)

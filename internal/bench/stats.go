@@ -55,11 +55,11 @@ func errorText(err error) string {
 	return msg
 }
 
-// OpResult is one operation's figures in one run of a scenario.
-type OpResult struct {
-	Operation string `json:"operation"`
-	// Count is the operations that succeeded; Errors those that failed
-	// after the SDK's retries.
+// Figures are the counts, rate and latencies of a scenario's iterations,
+// or of one operation's calls, over a timed window.
+type Figures struct {
+	// Count is the iterations (or calls) that succeeded; Errors those that
+	// failed after the SDK's retries.
 	Count        int64    `json:"count"`
 	Errors       int64    `json:"errors"`
 	OpsPerSecond float64  `json:"ops_per_second"`
@@ -70,9 +70,15 @@ type OpResult struct {
 	ErrorSamples []string `json:"error_samples,omitempty"`
 }
 
+// OpResult is one operation's figures in one run of a scenario.
+type OpResult struct {
+	Operation string `json:"operation"`
+	Figures
+}
+
 func (s *opStats) result(name string, elapsed time.Duration) OpResult {
 	slices.Sort(s.lat)
-	r := OpResult{Operation: name, Count: int64(len(s.lat)), Errors: s.errors, ErrorSamples: s.samples}
+	r := OpResult{Operation: name, Figures: Figures{Count: int64(len(s.lat)), Errors: s.errors, ErrorSamples: s.samples}}
 	if elapsed > 0 {
 		r.OpsPerSecond = float64(len(s.lat)) / elapsed.Seconds()
 	}
