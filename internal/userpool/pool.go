@@ -40,21 +40,40 @@ func (s *Service) loadPool(ctx context.Context, c Caller, id string) (*storage.U
 
 // loadPoolFrom is loadPool reading through r.
 func loadPoolFrom(ctx context.Context, r poolReader, c Caller, id string) (*storage.UserPool, *idp.UserPoolType, error) {
+	rec, err := poolRecord(ctx, r, c, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := decodePool(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, p, nil
+}
+
+// poolRecord reads the stored pool id with loadPool's checks, without
+// decoding its configuration.
+func poolRecord(ctx context.Context, r poolReader, c Caller, id string) (*storage.UserPool, error) {
 	rec, err := r.GetUserPool(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, poolNotFound(id)
+		return nil, poolNotFound(id)
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get user pool %q: %w", id, err))
+		return nil, internal(fmt.Errorf("get user pool %q: %w", id, err))
 	}
 	if rec.Region != c.Region {
-		return nil, nil, poolNotFound(id)
+		return nil, poolNotFound(id)
 	}
+	return rec, nil
+}
+
+// decodePool decodes the configuration of the stored pool rec.
+func decodePool(rec *storage.UserPool) (*idp.UserPoolType, error) {
 	var p idp.UserPoolType
 	if err := json.Unmarshal(rec.Config, &p); err != nil {
-		return nil, nil, internal(fmt.Errorf("decode user pool %q: %w", id, err))
+		return nil, internal(fmt.Errorf("decode user pool %q: %w", rec.ID, err))
 	}
-	return rec, &p, nil
+	return &p, nil
 }
 
 // savePool writes p back over rec with optimistic concurrency.

@@ -3,9 +3,6 @@ package userpool
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -74,23 +71,11 @@ func (c *decodeCache[T]) decode(id string, data []byte, decode func() (*T, error
 // operation that changes the pool, or passes it to code that might, uses
 // loadPool.
 func (s *Service) readPool(ctx context.Context, c Caller, id string) (*idp.UserPoolType, error) {
-	rec, err := s.store.GetUserPool(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, poolNotFound(id)
-	}
+	rec, err := poolRecord(ctx, s.store, c, id)
 	if err != nil {
-		return nil, internal(fmt.Errorf("get user pool %q: %w", id, err))
+		return nil, err
 	}
-	if rec.Region != c.Region {
-		return nil, poolNotFound(id)
-	}
-	return s.decodedPools.decode(id, rec.Config, func() (*idp.UserPoolType, error) {
-		var p idp.UserPoolType
-		if err := json.Unmarshal(rec.Config, &p); err != nil {
-			return nil, internal(fmt.Errorf("decode user pool %q: %w", id, err))
-		}
-		return &p, nil
-	})
+	return s.decodedPools.decode(id, rec.Config, func() (*idp.UserPoolType, error) { return decodePool(rec) })
 }
 
 // readClient is clientByID on the store for operations that only read the
