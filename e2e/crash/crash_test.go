@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +31,14 @@ const (
 	keyID  = "AKIACRASHTESTKEY0001"
 	secret = "crash-secret-crash-secret-crash-secret-x"
 	cycles = 20
+	// minAcked is how many writes of each kind (pool creations, tag
+	// updates) the server must acknowledge in every cycle before it is
+	// killed: a cycle in which nothing was acknowledged would check
+	// nothing.
+	minAcked = 10
+	// ackDeadline bounds the wait for minAcked writes; a server that
+	// acknowledges nothing for this long fails the test.
+	ackDeadline = time.Minute
 )
 
 // buildCognate builds the server binary once for the test.
@@ -114,6 +123,8 @@ func TestKillUnderWriteLoad(t *testing.T) {
 		// Write until killed: two writers, creates and tag updates.
 		loadCtx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
+		// created and tagged count this cycle's acknowledged writes.
+		var created, tagged atomic.Int64
 		arn := "arn:aws:cognito-idp:us-east-1:000000000000:userpool/" + *shared
 		for w := range 2 {
 			wg.Add(1)
@@ -126,6 +137,7 @@ func TestKillUnderWriteLoad(t *testing.T) {
 							led.mu.Lock()
 							led.pools = append(led.pools, *out.UserPool.Id)
 							led.mu.Unlock()
+							created.Add(1)
 						}
 						continue
 					}
@@ -139,17 +151,34 @@ func TestKillUnderWriteLoad(t *testing.T) {
 							led.counter = next
 						}
 						led.mu.Unlock()
+						tagged.Add(1)
 					}
 				}
 			}()
 		}
-		time.Sleep(time.Duration(150+rand.IntN(350)) * time.Millisecond)
+		// The kill comes at a random moment once each writer has had at
+		// least minAcked writes acknowledged.
+		for deadline := time.Now().Add(ackDeadline); created.Load() < minAcked || tagged.Load() < minAcked; {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				stop()
+				wg.Wait()
+				t.Fatalf("cycle %d: %d pool creations and %d tag updates acknowledged in %v, want at least %d of each",
+					cycle, created.Load(), tagged.Load(), ackDeadline, minAcked)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rand.IntN(350)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
 		stop()
 		wg.Wait()
+		if created.Load() < minAcked || tagged.Load() < minAcked {
+			t.Fatalf("cycle %d: %d pool creations and %d tag updates acknowledged, want at least %d of each", cycle, created.Load(), tagged.Load(), minAcked)
+		}
+		t.Logf("cycle %d: %d pool creations and %d tag updates acknowledged", cycle, created.Load(), tagged.Load())
 	}
 	cmd, url := startCognate(t, bin, dataDir)
 	verify(t, context.Background(), client(url), led, shared, cycles)
