@@ -113,7 +113,7 @@ func TestSelfServiceAttributes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(up.CodeDeliveryDetailsList) != 1 || deliveryOf(&up.CodeDeliveryDetailsList[0]) != [3]string{"a***@e***.org", "EMAIL", "email"} {
+		if len(up.CodeDeliveryDetailsList) != 1 || deliveryOf(&up.CodeDeliveryDetailsList[0]) != [3]string{"a***@e***", "EMAIL", "email"} {
 			t.Errorf("CodeDeliveryDetailsList = %+v", up.CodeDeliveryDetailsList)
 		}
 		want["name"] = "Alice B"
@@ -147,7 +147,7 @@ func TestSelfServiceAttributes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if deliveryOf(vc.CodeDeliveryDetails) != [3]string{"a***@e***.org", "EMAIL", "email"} {
+		if deliveryOf(vc.CodeDeliveryDetails) != [3]string{"a***@e***", "EMAIL", "email"} {
 			t.Errorf("CodeDeliveryDetails = %v", deliveryOf(vc.CodeDeliveryDetails))
 		}
 

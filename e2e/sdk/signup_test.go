@@ -156,7 +156,7 @@ func TestSignUpAndConfirm(t *testing.T) {
 		if out.UserConfirmed || !uuidPattern.MatchString(aws.ToString(out.UserSub)) {
 			t.Errorf("SignUp: confirmed=%v sub=%q", out.UserConfirmed, aws.ToString(out.UserSub))
 		}
-		if got := deliveryOf(out.CodeDeliveryDetails); got != [3]string{"a***@e***.com", "EMAIL", "email"} {
+		if got := deliveryOf(out.CodeDeliveryDetails); got != [3]string{"a***@e***", "EMAIL", "email"} {
 			t.Errorf("CodeDeliveryDetails = %v", got)
 		}
 		u := e.getUser(t, s.pool, "alice")
@@ -328,7 +328,7 @@ func TestSignUpPrefersThePhoneNumber(t *testing.T) {
 		}
 		// A user without a phone number gets the code by email.
 		out = s.mustSignUp(t, "dee", "Passw0rd!", "email", "dee@example.com")
-		if got := deliveryOf(out.CodeDeliveryDetails); got != [3]string{"d***@e***.com", "EMAIL", "email"} {
+		if got := deliveryOf(out.CodeDeliveryDetails); got != [3]string{"d***@e***", "EMAIL", "email"} {
 			t.Errorf("CodeDeliveryDetails = %v", got)
 		}
 	})
@@ -343,7 +343,7 @@ func TestResendConfirmationCode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := deliveryOf(d); got != [3]string{"e***@e***.com", "EMAIL", "email"} {
+		if got := deliveryOf(d); got != [3]string{"e***@e***", "EMAIL", "email"} {
 			t.Errorf("CodeDeliveryDetails = %v", got)
 		}
 		second, _ := e.lastCode(t, "eve@example.com")
@@ -459,7 +459,7 @@ func TestForgotPassword(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := deliveryOf(d); got != [3]string{"g***@e***.com", "EMAIL", "email"} {
+		if got := deliveryOf(d); got != [3]string{"g***@e***", "EMAIL", "email"} {
 			t.Errorf("CodeDeliveryDetails = %v", got)
 		}
 		code, m := e.lastCode(t, "gus@example.com")
@@ -574,10 +574,10 @@ func TestPreventUserExistenceErrors(t *testing.T) {
 				}
 				again, _ := call(name)
 				got := deliveryOf(d)
-				if got[1] != "EMAIL" || got[2] != "email" || !regexp.MustCompile(`^[a-z]\*\*\*@[a-z]\*\*\*\.com$`).MatchString(got[0]) || got != deliveryOf(again) {
+				if got[1] != "EMAIL" || got[2] != "email" || !regexp.MustCompile(`^[a-z]\*\*\*@[a-z]\*\*\*$`).MatchString(got[0]) || got != deliveryOf(again) {
 					t.Errorf("%s %s: %v then %v", op, name, got, deliveryOf(again))
 				}
-				if name == "ghost@example.com" && got[0] != "g***@e***.com" {
+				if name == "ghost@example.com" && got[0] != "g***@e***" {
 					t.Errorf("%s %s: destination %s, want the username masked", op, name, got[0])
 				}
 			}
@@ -587,13 +587,13 @@ func TestPreventUserExistenceErrors(t *testing.T) {
 
 		// A disabled user looks like an enabled one, and is sent nothing.
 		d, err := s.forgotPassword("lea")
-		if err != nil || deliveryOf(d) != [3]string{"l***@e***.com", "EMAIL", "email"} {
+		if err != nil || deliveryOf(d) != [3]string{"l***@e***", "EMAIL", "email"} {
 			t.Errorf("ForgotPassword of a disabled user: %v %v", deliveryOf(d), err)
 		}
 		wantTyped[*types.CodeMismatchException](t, s.confirmForgotPassword("lea", "123456", "Passw0rd!2"), "")
 		// A known, enabled user still gets its code.
 		d, err = s.resend("max")
-		if err != nil || deliveryOf(d) != [3]string{"m***@e***.com", "EMAIL", "email"} {
+		if err != nil || deliveryOf(d) != [3]string{"m***@e***", "EMAIL", "email"} {
 			t.Errorf("ResendConfirmationCode: %v %v", deliveryOf(d), err)
 		}
 		if now := len(e.messagesTo(t, "")); now != sent+1 {

@@ -189,10 +189,11 @@ func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (spent 
 }
 
 // maskDestination returns a code's destination as Cognito shows it in
-// CodeDeliveryDetails: an email address keeps the first character of its
-// local part and of its domain and the top-level domain
-// ("a***@e***.com"); a phone number keeps its plus sign and last four
-// digits, with one asterisk for each digit hidden ("+*******1234").
+// CodeDeliveryDetails: an email address keeps only the first character of
+// its local part and of its domain ("t***@t***" for test@test.com, as
+// Cognito answers); a phone number keeps its plus sign and last four
+// digits, with one asterisk for each digit hidden ("+*******1234" for
+// +12065551234, "+********4114" for a twelve-digit number).
 func maskDestination(attr, v string) string {
 	if attr == "phone_number" {
 		digits := strings.TrimPrefix(v, "+")
@@ -206,11 +207,7 @@ func maskDestination(attr, v string) string {
 	if !ok {
 		return firstRune(v) + "***"
 	}
-	out := firstRune(local) + "***@" + firstRune(domain) + "***"
-	if i := strings.LastIndexByte(domain, '.'); i > 0 && i < len(domain)-1 {
-		out += domain[i:]
-	}
-	return out
+	return firstRune(local) + "***@" + firstRune(domain) + "***"
 }
 
 func firstRune(s string) string {
