@@ -31,7 +31,9 @@ type SigV4Scope struct {
 }
 
 // SigV4Verifier checks the AWS Signature Version 4 Authorization header of
-// requests. It verifies a signature by signing a copy of the request again
+// requests. Signatures in the query string (presigned URLs) are not
+// supported: such a request has no Authorization header and is refused as
+// unsigned. It verifies a signature by signing a copy of the request again
 // with the AWS SDK's own v4 signer and comparing the results.
 //
 // One value may serve many goroutines at once. Its only state is a bounded
@@ -119,7 +121,20 @@ const (
 	sigV4MsgMismatch           = "The request signature we calculated does not match the signature you provided. " +
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	sigV4MsgHostNotSigned = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+	sigV4MsgDateNotSigned = "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
+	sigV4MsgNotSigned     = "There were headers present in the request which were not signed: "
 )
+
+// sigV4UnsignedAllowed lists the x-amz- headers a request may carry
+// without signing them. X-Amz-Cf-Id is added by CloudFront on its way to
+// the origin, after the client signed, and changes nothing the operation
+// does. Nothing else is exempt: the AWS SDKs and the AWS CLI sign every
+// header they send except Authorization, User-Agent, Expect,
+// Transfer-Encoding and X-Amzn-Trace-Id, so X-Amz-Content-Sha256 and
+// X-Amz-Security-Token are signed whenever they are sent. Headers of the
+// x-amzn- family (X-Amzn-Trace-Id above all, which X-Ray and load
+// balancers add in transit) are not required.
+var sigV4UnsignedAllowed = map[string]bool{"x-amz-cf-id": true}
 
 var sigV4RegionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
@@ -212,7 +227,9 @@ func sigV4RequestTime(h http.Header) (t time.Time, found bool, err *cognito.Erro
 // failure a *cognito.Error whose code and message follow AWS:
 // MissingAuthenticationTokenException (403) when there is no header,
 // IncompleteSignatureException when it is malformed, InvalidSignatureException
-// for a bad scope, clock skew or signature, and UnrecognizedClientException
+// for a bad scope, clock skew or signature, or a signature that does not
+// cover the host, X-Amz-Date and every x-amz- header sent (see
+// sigV4CoversRequest), and UnrecognizedClientException
 // for an unknown access key. r is not modified.
 func (v *SigV4Verifier) Verify(r *http.Request, body []byte) (SigV4Scope, *cognito.Error) {
 	header := strings.TrimSpace(r.Header.Get("Authorization"))
@@ -257,8 +274,8 @@ func (v *SigV4Verifier) Verify(r *http.Request, body []byte) (SigV4Scope, *cogni
 		if err := v.checkSkew(t); err != nil {
 			return SigV4Scope{}, err
 		}
-		if !sigV4Signs(auth.signedHeaders, "host") && !sigV4Signs(auth.signedHeaders, ":authority") {
-			return SigV4Scope{}, cognito.NewError(cognito.CodeInvalidSignatureException, sigV4MsgHostNotSigned)
+		if err := sigV4CoversRequest(r.Header, auth.signedHeaders); err != nil {
+			return SigV4Scope{}, err
 		}
 	}
 
@@ -348,6 +365,33 @@ func (v *SigV4Verifier) servicesText() string {
 		return "''"
 	}
 	return strings.Join(quoted, " or ")
+}
+
+// sigV4CoversRequest checks that the signature covers what names the
+// request: the host, the signing time, and every x-amz- header sent (among
+// them X-Amz-Target, which names the operation, and X-Amz-Security-Token),
+// so that a captured signature cannot be replayed to another host, at
+// another time, or as another operation. The check reads the header names
+// only; the signature itself is checked later.
+func sigV4CoversRequest(h http.Header, signedHeaders string) *cognito.Error {
+	if !sigV4Signs(signedHeaders, "host") && !sigV4Signs(signedHeaders, ":authority") {
+		return cognito.NewError(cognito.CodeInvalidSignatureException, sigV4MsgHostNotSigned)
+	}
+	if !sigV4Signs(signedHeaders, "x-amz-date") {
+		return cognito.NewError(cognito.CodeInvalidSignatureException, sigV4MsgDateNotSigned)
+	}
+	var unsigned []string
+	for k := range h {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "x-amz-") && !sigV4UnsignedAllowed[lk] && !sigV4Signs(signedHeaders, lk) {
+			unsigned = append(unsigned, lk)
+		}
+	}
+	if len(unsigned) > 0 {
+		sort.Strings(unsigned)
+		return cognito.NewError(cognito.CodeInvalidSignatureException, sigV4MsgNotSigned+sigV4Echo(strings.Join(unsigned, ", ")))
+	}
+	return nil
 }
 
 // sigV4Signs reports whether the SignedHeaders list names header (in any case).

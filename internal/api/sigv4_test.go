@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -283,8 +284,43 @@ func TestSigV4Verify(t *testing.T) {
 			},
 			wantErr: errOf(sv4InvalidSig, sv4Mismatch)},
 		{name: "SignedHeaders omits a signed header",
-			tamper:  func(r *http.Request, _ *[]byte) { sv4ReplaceInAuth(";x-amz-target,", ",")(r) },
+			tamper:  func(r *http.Request, _ *[]byte) { sv4ReplaceInAuth("amz-sdk-request;", "")(r) },
 			wantErr: errOf(sv4InvalidSig, sv4Mismatch)},
+		{name: "SignedHeaders omits x-amz-target",
+			tamper:  func(r *http.Request, _ *[]byte) { sv4ReplaceInAuth(";x-amz-target,", ",")(r) },
+			wantErr: errOf(sv4InvalidSig, "There were headers present in the request which were not signed: x-amz-target")},
+		// Before X-Amz-Target had to be signed, this request passed: the
+		// verifier re-signed only the headers the client listed.
+		{name: "X-Amz-Target added after signing",
+			client: sv4Client{
+				sign:     func(r *http.Request) { r.Header.Del("X-Amz-Target") },
+				unsigned: http.Header{"X-Amz-Target": {"AWSCognitoIdentityProviderService.AdminDeleteUser"}},
+			},
+			wantErr: errOf(sv4InvalidSig, "There were headers present in the request which were not signed: x-amz-target")},
+		{name: "x-amz- headers added after signing, named in order",
+			client: sv4Client{unsigned: http.Header{
+				"X-Amz-Security-Token": {sv4Token},
+				"X-Amz-Content-Sha256": {strings.Repeat("0", 64)},
+				"X-Amz-User-Agent":     {"aws-sdk-js/3"},
+			}},
+			wantErr: errOf(sv4InvalidSig, "There were headers present in the request which were not signed: "+
+				"x-amz-content-sha256, x-amz-security-token, x-amz-user-agent")},
+		{name: "valid with X-Amz-Cf-Id added by CloudFront",
+			client: sv4Client{unsigned: http.Header{"X-Amz-Cf-Id": {"4Gm0yT4bf3Y3SgsmZ0mSYdn9k4CNuoHhTUnhHkbyN3Ek3UOGE2BvCg=="}}},
+			want:   scope("us-east-1", sv4IDP, sv4Now)},
+		{name: "x-amz-date not signed",
+			tamper:  func(r *http.Request, _ *[]byte) { sv4ReplaceInAuth(";x-amz-date;", ";")(r) },
+			wantErr: errOf(sv4InvalidSig, "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")},
+		{name: "Date header signed instead of X-Amz-Date",
+			tamper: func(r *http.Request, _ *[]byte) {
+				r.Header.Set("Date", r.Header.Get("X-Amz-Date"))
+				r.Header.Del("X-Amz-Date")
+				sv4ReplaceInAuth(";x-amz-date;", ";date;")(r)
+			},
+			wantErr: errOf(sv4InvalidSig, "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")},
+		{name: "host and x-amz-date not signed: host first",
+			tamper:  func(r *http.Request, _ *[]byte) { sv4ReplaceInAuth(";host;x-amz-date;", ";")(r) },
+			wantErr: errOf(sv4InvalidSig, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")},
 		{name: "Date header instead of X-Amz-Date cannot be re-signed",
 			tamper: func(r *http.Request, _ *[]byte) {
 				r.Header.Set("Date", r.Header.Get("X-Amz-Date"))
@@ -612,4 +648,48 @@ func FuzzSigV4Header(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSigV4ReplayAsAnotherOperation checks, through the handler, that a
+// signature that does not cover X-Amz-Target cannot be replayed as another
+// operation: a DescribeUserPool request signed without its target, sent
+// again as DeleteUserPool, is refused and the pool survives. Before the
+// target had to be signed, the replay deleted the pool.
+func TestSigV4ReplayAsAnotherOperation(t *testing.T) {
+	h := newTestHandler(t)
+	serve := func(r *http.Request) (int, wireError) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		var we wireError
+		if rec.Code != http.StatusOK {
+			if err := json.Unmarshal(rec.Body.Bytes(), &we); err != nil {
+				t.Fatalf("body %q is not JSON: %v", rec.Body, err)
+			}
+		}
+		return rec.Code, we
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, signedRequest(t, "AWSCognitoIdentityProviderService.CreateUserPool", `{"PoolName":"replay"}`))
+	var created struct{ UserPool struct{ Id string } }
+	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || created.UserPool.Id == "" {
+		t.Fatalf("CreateUserPool: %d %s", rec.Code, rec.Body)
+	}
+	body := `{"UserPoolId":"` + created.UserPool.Id + `"}`
+
+	// Signed without X-Amz-Target, which is set afterwards.
+	captured := signedRequest(t, "", body)
+	for _, target := range []string{"DescribeUserPool", "DeleteUserPool"} {
+		r := captured.Clone(context.Background())
+		r.Body = io.NopCloser(strings.NewReader(body))
+		r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+target)
+		code, we := serve(r)
+		want := wireError{Type: "InvalidSignatureException", Message: "There were headers present in the request which were not signed: x-amz-target"}
+		if code != http.StatusBadRequest || we != want {
+			t.Errorf("%s with an unsigned target: %d %+v, want 400 %+v", target, code, we, want)
+		}
+	}
+	if code, we := serve(signedRequest(t, "AWSCognitoIdentityProviderService.DescribeUserPool", body)); code != http.StatusOK {
+		t.Fatalf("the pool is gone after the replay: %d %+v", code, we)
+	}
 }
