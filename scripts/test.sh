@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of cognate. This is the README's test command; CI runs it
-# through .ci/run.
+# through .ci/run. Skipped tests are listed with their reasons at the end.
 #
 # PostgreSQL: the tests use COGNATE_TEST_POSTGRES_DSN when it is set. When it
 # is not, this script looks for a server on 127.0.0.1:5432 (database "test")
@@ -29,4 +29,12 @@ if [ -z "${COGNATE_TEST_POSTGRES_DSN:-}" ]; then
 fi
 
 go vet ./...
-go test -count=1 -timeout 20m "$@" ./...
+
+# go test -json through testreport: the same output as plain go test (an
+# "ok" line per package, the output of failed tests, a closing FAIL), plus
+# a loud line for each package with skipped tests and, at the end, every
+# skipped test with its reason. The exit status is go test's (pipefail).
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/testreport" ./internal/testreport
+go test -count=1 -timeout 20m -json "$@" ./... | "$tmp/testreport"
