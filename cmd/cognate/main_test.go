@@ -275,6 +275,7 @@ func TestServe(t *testing.T) {
 		"  listening   " + s.url,
 		"  store       sqlite (" + filepath.Join(dataDir, "cognate.db") + ")",
 		"  access key  " + s.keyID + "   secret  " + s.secret + "   (from " + credsPath + ")",
+		"  outbox      " + s.url + "/_cognate/messages   (no mail or SMS sender: codes readable from this machine, or signed with the admin key pair)",
 		"  try         AWS_ACCESS_KEY_ID=" + s.keyID + " AWS_SECRET_ACCESS_KEY=" + s.secret +
 			" aws cognito-idp list-user-pools --max-results 10 --endpoint-url " + s.url + " --region us-east-1",
 	}

@@ -137,10 +137,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		RateLimits:         limits,
 	})
 	routes := http.NewServeMux()
-	if sender.OnlyOutbox() {
-		// The development outbox is readable only while it is the sole
-		// sender: once real senders are configured, codes stay private.
-		routes.Handle(messaging.OutboxPath, outbox.Handler())
+	// The development outbox is readable only while it is the sole sender,
+	// and only by the operator: its codes take over accounts.
+	outboxAt, err := serveOutbox(ctx, cfg, ln.Addr(), endpoint, creds, outbox, sender, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer outboxAt.stop()
+	if outboxAt.handler != nil {
+		routes.Handle(messaging.OutboxPath, outboxAt.handler)
 	}
 	wellKnown := oidc.NewWellKnownHandler(tokenService, issuer, func(ctx context.Context, poolID string) bool {
 		_, err := st.GetUserPool(ctx, poolID)
@@ -164,6 +170,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		credsFrom: credsFrom,
 		region:    cfg.Region,
 		anySig:    cfg.AcceptAnySignature,
+		outbox:    outboxAt,
 	})
 	log.Info("listening", "address", ln.Addr().String(), "url", endpoint, "access_key_id", creds.AccessKeyID)
 	return srv.Serve(ctx, ln)
@@ -218,6 +225,7 @@ type screen struct {
 	keyID, secret, credsFrom string
 	region                   string
 	anySig                   bool
+	outbox                   outboxPlan
 }
 
 // printScreen writes the start-up screen: the only place the admin secret
@@ -228,6 +236,12 @@ func printScreen(w io.Writer, s screen) {
 	fmt.Fprintf(&b, "  listening   %s\n", s.endpoint)
 	fmt.Fprintf(&b, "  store       %s\n", s.store)
 	fmt.Fprintf(&b, "  access key  %s   secret  %s   (%s)\n", s.keyID, s.secret, s.credsFrom)
+	if s.outbox.handler != nil {
+		fmt.Fprintf(&b, "  outbox      %s   (no mail or SMS sender: codes readable %s)\n", s.outbox.readAt, s.outbox.who)
+	}
+	if s.outbox.own != "" {
+		fmt.Fprintf(&b, "  outbox      %s   (its own listener)\n", s.outbox.own)
+	}
 	if s.anySig {
 		fmt.Fprintf(&b, "  warning     accept_any_signature is on: any signature is accepted (development only)\n")
 	}

@@ -38,7 +38,7 @@ func startWithOutbox(tb testing.TB, db migratingStore) *userEnv {
 	migrated(tb, db)
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	url := serve(tb, db, userpool.Options{Sender: outbox}, func(mux *http.ServeMux) {
-		mux.Handle(messaging.OutboxPath, outbox.Handler())
+		mux.Handle(messaging.OutboxPath, outbox.Handler(messaging.OutboxAccess{Loopback: true}))
 	})
 	e := &env{URL: url, Store: db}
 	return &userEnv{env: e, outbox: outbox, c: e.client("us-east-1")}

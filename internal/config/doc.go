@@ -39,6 +39,8 @@
 //	messaging.sns.endpoint   COGNATE_SNS_ENDPOINT          AWS's
 //	messaging.sms_webhook.url     COGNATE_SMS_WEBHOOK_URL     off (https, or http to localhost)
 //	messaging.sms_webhook.secret  COGNATE_SMS_WEBHOOK_SECRET  required with the webhook (16+)
+//	messaging.outbox.listen       COGNATE_OUTBOX_LISTEN       off (a loopback host:port serving the outbox)
+//	messaging.outbox.unsafe_serve_to_anyone  COGNATE_OUTBOX_UNSAFE_SERVE_TO_ANYONE  false
 //
 // The admin secret, the SMTP password and the SMS webhook secret are
 // Secrets, which print, log and marshal as "REDACTED"; Config.String,

@@ -29,6 +29,26 @@ type MessagingConfig struct {
 	// SMSWebhook posts SMS, signed, to an HTTPS endpoint. It is on when
 	// url or secret is set.
 	SMSWebhook WebhookConfig `yaml:"sms_webhook,omitempty"`
+	// Outbox says who may read the development outbox, where messages no
+	// configured sender carries go.
+	Outbox OutboxConfig `yaml:"outbox,omitempty"`
+}
+
+// OutboxConfig says where the development outbox's messages (reset codes,
+// temporary passwords) may be read besides the API listener, which serves
+// them only to this machine's requests when it listens on loopback, and to
+// requests signed with the admin key pair.
+type OutboxConfig struct {
+	// Listen is a host:port on which a listener of its own serves the
+	// outbox alone, to requests from this machine. It must be loopback
+	// unless UnsafeServeToAnyone is set.
+	Listen string `yaml:"listen,omitempty"`
+	// UnsafeServeToAnyone serves the outbox to every client that reaches
+	// the API listener (or Listen), wherever it listens, without any
+	// check: anyone who can reach the server can then read any user's
+	// reset code and take the account over. For isolated test networks
+	// only.
+	UnsafeServeToAnyone bool `yaml:"unsafe_serve_to_anyone,omitempty"`
 }
 
 // SMTP TLS modes, as SMTPConfig.TLS takes them.
@@ -157,6 +177,15 @@ func (m *MessagingConfig) validate(add func(key, format string, args ...any)) {
 			}
 		}
 	}
+	if l := m.Outbox.Listen; l != "" {
+		switch {
+		case !validListen(l):
+			add("messaging.outbox.listen", "must be host:port")
+		case !loopbackHost(l) && !m.Outbox.UnsafeServeToAnyone:
+			add("messaging.outbox.listen", "must be a loopback address (localhost, 127.0.0.1 or [::1]): "+
+				"the outbox holds reset codes and temporary passwords (messaging.outbox.unsafe_serve_to_anyone allows any address)")
+		}
+	}
 	if w := m.SMSWebhook; w.Enabled() {
 		if err := checkWebhookURL(w.URL); err != nil {
 			add("messaging.sms_webhook.url", "%v", err)
@@ -229,6 +258,9 @@ func (m MessagingConfig) logValue() slog.Value {
 	if w := m.SMSWebhook; w.Enabled() {
 		attrs = append(attrs, slog.Group("sms_webhook", slog.String("url", w.URL), slog.String("secret", w.Secret.String())))
 	}
+	if o := m.Outbox; o != (OutboxConfig{}) {
+		attrs = append(attrs, slog.Group("outbox", slog.String("listen", o.Listen), slog.Bool("unsafe_serve_to_anyone", o.UnsafeServeToAnyone)))
+	}
 	return slog.GroupValue(attrs...)
 }
 
@@ -266,6 +298,15 @@ var messagingSettings = []setting{
 	{"messaging.sms_webhook.url", "COGNATE_SMS_WEBHOOK_URL", setString(func(c *Config) *string { return &c.Messaging.SMSWebhook.URL })},
 	{"messaging.sms_webhook.secret", "COGNATE_SMS_WEBHOOK_SECRET", func(c *Config, s string) error {
 		c.Messaging.SMSWebhook.Secret = Secret(s)
+		return nil
+	}},
+	{"messaging.outbox.listen", "COGNATE_OUTBOX_LISTEN", setString(func(c *Config) *string { return &c.Messaging.Outbox.Listen })},
+	{"messaging.outbox.unsafe_serve_to_anyone", "COGNATE_OUTBOX_UNSAFE_SERVE_TO_ANYONE", func(c *Config, s string) error {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		c.Messaging.Outbox.UnsafeServeToAnyone = b
 		return nil
 	}},
 }

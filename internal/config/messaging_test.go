@@ -44,6 +44,7 @@ messaging:
   sms_webhook:
     url: https://sms.example.com/hook
     secret: ` + testWebhookSecret + `
+  outbox: {listen: "127.0.0.1:9230", unsafe_serve_to_anyone: true}
 `,
 			want: MessagingConfig{
 				SMTP: SMTPConfig{Host: "mail.example.com", Port: 2525, Username: "relay", Password: testSMTPPassword,
@@ -51,24 +52,27 @@ messaging:
 				SES:        AWSEndpointConfig{Region: "eu-west-1", Endpoint: "https://email.eu-west-1.amazonaws.com"},
 				SNS:        AWSEndpointConfig{Region: "eu-central-1", Endpoint: "http://localhost:4566"},
 				SMSWebhook: WebhookConfig{URL: "https://sms.example.com/hook", Secret: testWebhookSecret},
+				Outbox:     OutboxConfig{Listen: "127.0.0.1:9230", UnsafeServeToAnyone: true},
 			},
 		},
 		{
 			name: "every environment variable",
 			env: map[string]string{
-				"COGNATE_SMTP_HOST":          "mail.example.com",
-				"COGNATE_SMTP_PORT":          "2525",
-				"COGNATE_SMTP_USERNAME":      "relay",
-				"COGNATE_SMTP_PASSWORD":      testSMTPPassword,
-				"COGNATE_SMTP_FROM":          "no-reply@example.com",
-				"COGNATE_SMTP_TLS":           "tls",
-				"COGNATE_SMTP_TIMEOUT":       "1m",
-				"COGNATE_SES_REGION":         "us-west-2",
-				"COGNATE_SES_ENDPOINT":       "https://ses.internal",
-				"COGNATE_SNS_REGION":         "us-west-1",
-				"COGNATE_SNS_ENDPOINT":       "https://sns.internal",
-				"COGNATE_SMS_WEBHOOK_URL":    "http://127.0.0.1:8080/sms",
-				"COGNATE_SMS_WEBHOOK_SECRET": testWebhookSecret,
+				"COGNATE_SMTP_HOST":                     "mail.example.com",
+				"COGNATE_SMTP_PORT":                     "2525",
+				"COGNATE_SMTP_USERNAME":                 "relay",
+				"COGNATE_SMTP_PASSWORD":                 testSMTPPassword,
+				"COGNATE_SMTP_FROM":                     "no-reply@example.com",
+				"COGNATE_SMTP_TLS":                      "tls",
+				"COGNATE_SMTP_TIMEOUT":                  "1m",
+				"COGNATE_SES_REGION":                    "us-west-2",
+				"COGNATE_SES_ENDPOINT":                  "https://ses.internal",
+				"COGNATE_SNS_REGION":                    "us-west-1",
+				"COGNATE_SNS_ENDPOINT":                  "https://sns.internal",
+				"COGNATE_SMS_WEBHOOK_URL":               "http://127.0.0.1:8080/sms",
+				"COGNATE_SMS_WEBHOOK_SECRET":            testWebhookSecret,
+				"COGNATE_OUTBOX_LISTEN":                 "[::1]:0",
+				"COGNATE_OUTBOX_UNSAFE_SERVE_TO_ANYONE": "false",
 			},
 			want: MessagingConfig{
 				SMTP: SMTPConfig{Host: "mail.example.com", Port: 2525, Username: "relay", Password: testSMTPPassword,
@@ -76,6 +80,7 @@ messaging:
 				SES:        AWSEndpointConfig{Region: "us-west-2", Endpoint: "https://ses.internal"},
 				SNS:        AWSEndpointConfig{Region: "us-west-1", Endpoint: "https://sns.internal"},
 				SMSWebhook: WebhookConfig{URL: "http://127.0.0.1:8080/sms", Secret: testWebhookSecret},
+				Outbox:     OutboxConfig{Listen: "[::1]:0"},
 			},
 		},
 		{
@@ -251,6 +256,27 @@ func TestMessagingValidate(t *testing.T) {
 			},
 			want: ValidationErrors{"messaging.sms_webhook.url: must be an absolute URL"},
 		},
+		{
+			name:   "outbox on a loopback listener",
+			change: func(c *Config) { c.Messaging.Outbox.Listen = "localhost:9230" },
+		},
+		{
+			name:   "outbox listener not host:port",
+			change: func(c *Config) { c.Messaging.Outbox.Listen = "9230" },
+			want:   ValidationErrors{"messaging.outbox.listen: must be host:port"},
+		},
+		{
+			name:   "outbox on a public listener",
+			change: func(c *Config) { c.Messaging.Outbox.Listen = "0.0.0.0:9230" },
+			want: ValidationErrors{"messaging.outbox.listen: must be a loopback address (localhost, 127.0.0.1 or [::1]): " +
+				"the outbox holds reset codes and temporary passwords (messaging.outbox.unsafe_serve_to_anyone allows any address)"},
+		},
+		{
+			name: "outbox on a public listener, explicitly unsafe",
+			change: func(c *Config) {
+				c.Messaging.Outbox = OutboxConfig{Listen: "0.0.0.0:9230", UnsafeServeToAnyone: true}
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -371,19 +397,21 @@ func TestMessagingLogValue(t *testing.T) {
 func TestMessagingEnvVars(t *testing.T) {
 	got := EnvVars()
 	for key, env := range map[string]string{
-		"messaging.smtp.host":          "COGNATE_SMTP_HOST",
-		"messaging.smtp.port":          "COGNATE_SMTP_PORT",
-		"messaging.smtp.username":      "COGNATE_SMTP_USERNAME",
-		"messaging.smtp.password":      "COGNATE_SMTP_PASSWORD",
-		"messaging.smtp.from":          "COGNATE_SMTP_FROM",
-		"messaging.smtp.tls":           "COGNATE_SMTP_TLS",
-		"messaging.smtp.timeout":       "COGNATE_SMTP_TIMEOUT",
-		"messaging.ses.region":         "COGNATE_SES_REGION",
-		"messaging.ses.endpoint":       "COGNATE_SES_ENDPOINT",
-		"messaging.sns.region":         "COGNATE_SNS_REGION",
-		"messaging.sns.endpoint":       "COGNATE_SNS_ENDPOINT",
-		"messaging.sms_webhook.url":    "COGNATE_SMS_WEBHOOK_URL",
-		"messaging.sms_webhook.secret": "COGNATE_SMS_WEBHOOK_SECRET",
+		"messaging.smtp.host":                     "COGNATE_SMTP_HOST",
+		"messaging.smtp.port":                     "COGNATE_SMTP_PORT",
+		"messaging.smtp.username":                 "COGNATE_SMTP_USERNAME",
+		"messaging.smtp.password":                 "COGNATE_SMTP_PASSWORD",
+		"messaging.smtp.from":                     "COGNATE_SMTP_FROM",
+		"messaging.smtp.tls":                      "COGNATE_SMTP_TLS",
+		"messaging.smtp.timeout":                  "COGNATE_SMTP_TIMEOUT",
+		"messaging.ses.region":                    "COGNATE_SES_REGION",
+		"messaging.ses.endpoint":                  "COGNATE_SES_ENDPOINT",
+		"messaging.sns.region":                    "COGNATE_SNS_REGION",
+		"messaging.sns.endpoint":                  "COGNATE_SNS_ENDPOINT",
+		"messaging.sms_webhook.url":               "COGNATE_SMS_WEBHOOK_URL",
+		"messaging.sms_webhook.secret":            "COGNATE_SMS_WEBHOOK_SECRET",
+		"messaging.outbox.listen":                 "COGNATE_OUTBOX_LISTEN",
+		"messaging.outbox.unsafe_serve_to_anyone": "COGNATE_OUTBOX_UNSAFE_SERVE_TO_ANYONE",
 	} {
 		if got[key] != env {
 			t.Errorf("EnvVars()[%q] = %q, want %q", key, got[key], env)

@@ -6,6 +6,9 @@
 // The development default is the Outbox: it writes each message to the log
 // and keeps the latest ones in memory, readable as JSON on a local endpoint
 // (see Outbox.Handler), so a newcomer needs no mail server or SMS account.
+// Those messages take over accounts, so Handler serves them only to the
+// requests an OutboxAccess allows: from this machine, not relayed by a
+// proxy, to a loopback listener; or with the operator's credentials.
 //
 // The real senders are SMTPSender (any SMTP relay, through
 // github.com/wneessen/go-mail), SESSender (Amazon SES v2 SendEmail),

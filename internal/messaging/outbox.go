@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -164,15 +165,108 @@ type messageList struct {
 	Messages []Message `json:"messages"`
 }
 
-// Handler serves the kept messages as JSON, newest first:
+// OutboxAccess says who may read the outbox through Outbox.Handler. The
+// messages hold reset codes and temporary passwords: whoever reads them can
+// take over the accounts they were sent to, so only the server's operator
+// may. The zero value refuses everyone.
+type OutboxAccess struct {
+	// Loopback serves requests made from this machine: the listener is a
+	// loopback one, the client's address is loopback, the Host header names
+	// a loopback host (which defeats DNS rebinding from a web page) and the
+	// request carries no proxy header (Forwarded, X-Forwarded-*,
+	// X-Real-IP, Via), since a reverse proxy on the same machine would
+	// otherwise make every client on the internet look local. Set it only
+	// for a listener bound to a loopback address.
+	Loopback bool
+	// Authorized reports whether r carries the operator's credentials;
+	// cmd/cognate checks a SigV4 signature made with the admin key pair.
+	// nil authorizes no one.
+	Authorized func(r *http.Request) bool
+	// Anyone serves every request, from anywhere, unchecked. It exists for
+	// isolated test networks; on a reachable server it hands every account
+	// to whoever asks.
+	Anyone bool
+}
+
+// allows reports whether r may read the outbox.
+func (a OutboxAccess) allows(r *http.Request) bool {
+	switch {
+	case a.Anyone:
+		return true
+	case a.Loopback && FromLoopback(r):
+		return true
+	case a.Authorized != nil && a.Authorized(r):
+		return true
+	}
+	return false
+}
+
+// proxyHeaders are the request headers a proxy adds; a request that carries
+// one may come from anywhere, whatever its remote address.
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Via"}
+
+// FromLoopback reports whether r was made from this machine and not relayed:
+// its remote address and its Host are loopback, and it carries no proxy
+// header.
+func FromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	if !loopbackHost(r.Host) {
+		return false
+	}
+	for _, h := range proxyHeaders {
+		if _, ok := r.Header[h]; ok {
+			return false
+		}
+	}
+	for k := range r.Header {
+		if strings.HasPrefix(k, "X-Forwarded-") {
+			return false
+		}
+	}
+	return true
+}
+
+// loopbackHost reports whether hostport, a Host header with or without a
+// port, names localhost or a loopback address.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// outboxRefused is the body of a refused read: it names the ways in, never
+// a message.
+const outboxRefused = "the development outbox is served only to requests from this machine to a loopback listener, " +
+	"or signed with the admin key pair (see docs/messages.md)"
+
+// Handler serves the kept messages as JSON, newest first, to the requests
+// access allows, and 403 to the others:
 // GET OutboxPath?to=<recipient> lists one recipient's messages, and without
 // to the most recent messages overall. It exposes codes and temporary
 // passwords, so cognate mounts it only where the Outbox is the sender.
-func (o *Outbox) Handler() http.Handler {
+func (o *Outbox) Handler(access OutboxAccess) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if !access.allows(r) {
+			http.Error(w, outboxRefused, http.StatusForbidden)
 			return
 		}
 		body, err := json.Marshal(messageList{Messages: o.Messages(r.URL.Query().Get("to"))})
@@ -181,7 +275,6 @@ func (o *Outbox) Handler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(append(body, '\n'))
 	})
 }

@@ -138,7 +138,7 @@ func TestOutboxHandler(t *testing.T) {
 	o := NewOutbox(OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	_ = o.Send(context.Background(), msg("a@example.com", "one"))
 	_ = o.Send(context.Background(), msg("+15555550100", "two"))
-	srv := httptest.NewServer(o.Handler())
+	srv := httptest.NewServer(o.Handler(OutboxAccess{Loopback: true}))
 	defer srv.Close()
 
 	tests := []struct {
@@ -180,11 +180,79 @@ func TestOutboxHandler(t *testing.T) {
 	}
 }
 
+// TestOutboxAccess guards against the account takeover the outbox allowed
+// when it served every client: a reset code read by anyone lets anyone
+// confirm a new password. Only the operator may read it: from this
+// machine, not through a proxy, to a loopback listener; or with the admin
+// credentials; or anyone when the server says so explicitly.
+func TestOutboxAccess(t *testing.T) {
+	o := NewOutbox(OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
+	_ = o.Send(context.Background(), msg("victim@example.com", "Your password reset code is 424242. "))
+	signed := func(r *http.Request) bool { return r.Header.Get("Authorization") == "operator" }
+
+	tests := []struct {
+		name   string
+		access OutboxAccess
+		remote string
+		host   string
+		header http.Header
+		want   int
+	}{
+		{name: "loopback listener, local client", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "localhost:9229", want: http.StatusOK},
+		{name: "loopback listener, IPv6 local client", access: OutboxAccess{Loopback: true}, remote: "[::1]:5555", host: "[::1]:9229", want: http.StatusOK},
+		{name: "loopback listener, Host 127.0.0.1", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "127.0.0.1:9229", want: http.StatusOK},
+		{name: "public listener, remote client", access: OutboxAccess{}, remote: "203.0.113.7:5555", host: "auth.example.com", want: http.StatusForbidden},
+		{name: "public listener, local client", access: OutboxAccess{}, remote: "127.0.0.1:5555", host: "localhost:9229", want: http.StatusForbidden},
+		{name: "remote client on a loopback rule", access: OutboxAccess{Loopback: true}, remote: "203.0.113.7:5555", host: "localhost:9229", want: http.StatusForbidden},
+		{name: "X-Forwarded-For from a local proxy", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "localhost:9229",
+			header: http.Header{"X-Forwarded-For": {"203.0.113.7"}}, want: http.StatusForbidden},
+		{name: "empty X-Forwarded-For", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "localhost:9229",
+			header: http.Header{"X-Forwarded-For": {""}}, want: http.StatusForbidden},
+		{name: "Forwarded from a local proxy", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "localhost:9229",
+			header: http.Header{"Forwarded": {"for=203.0.113.7"}}, want: http.StatusForbidden},
+		{name: "X-Real-IP from a local proxy", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "localhost:9229",
+			header: http.Header{"X-Real-Ip": {"203.0.113.7"}}, want: http.StatusForbidden},
+		{name: "X-Forwarded-Host from a local proxy", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "localhost:9229",
+			header: http.Header{"X-Forwarded-Host": {"auth.example.com"}}, want: http.StatusForbidden},
+		{name: "Via from a local proxy", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "localhost:9229",
+			header: http.Header{"Via": {"1.1 proxy"}}, want: http.StatusForbidden},
+		{name: "public Host through a local proxy", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "auth.example.com", want: http.StatusForbidden},
+		{name: "DNS rebinding", access: OutboxAccess{Loopback: true}, remote: "127.0.0.1:5555", host: "rebind.attacker.example:9229", want: http.StatusForbidden},
+		{name: "signed, remote client", access: OutboxAccess{Authorized: signed}, remote: "203.0.113.7:5555", host: "auth.example.com",
+			header: http.Header{"Authorization": {"operator"}}, want: http.StatusOK},
+		{name: "signed through a proxy", access: OutboxAccess{Loopback: true, Authorized: signed}, remote: "127.0.0.1:5555", host: "auth.example.com",
+			header: http.Header{"Authorization": {"operator"}, "X-Forwarded-For": {"203.0.113.7"}}, want: http.StatusOK},
+		{name: "badly signed, remote client", access: OutboxAccess{Authorized: signed}, remote: "203.0.113.7:5555", host: "auth.example.com",
+			header: http.Header{"Authorization": {"attacker"}}, want: http.StatusForbidden},
+		{name: "anyone", access: OutboxAccess{Anyone: true}, remote: "203.0.113.7:5555", host: "auth.example.com", want: http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, OutboxPath+"?to=victim%40example.com", nil)
+			req.RemoteAddr, req.Host = tc.remote, tc.host
+			for k, v := range tc.header {
+				req.Header[k] = v
+			}
+			rec := httptest.NewRecorder()
+			o.Handler(tc.access).ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("status = %d, want %d; body %s", rec.Code, tc.want, rec.Body)
+			}
+			if leaked := strings.Contains(rec.Body.String(), "424242"); leaked != (tc.want == http.StatusOK) {
+				t.Errorf("body shows the code: %v, want %v; body %s", leaked, tc.want == http.StatusOK, rec.Body)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", cc)
+			}
+		})
+	}
+}
+
 func TestOutboxJSONShape(t *testing.T) {
 	o := NewOutbox(OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	_ = o.Send(context.Background(), Message{Pool: "p", Channel: ChannelSMS, To: "+1", Body: "b", Purpose: PurposeVerification, Username: "u", At: time.Unix(0, 0).UTC()})
 	rec := httptest.NewRecorder()
-	o.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, OutboxPath, nil))
+	o.Handler(OutboxAccess{Anyone: true}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, OutboxPath, nil))
 	want := `{"messages":[{"pool":"p","channel":"SMS","to":"+1","body":"b","purpose":"verification","username":"u","at":"1970-01-01T00:00:00Z"}]}`
 	if got := strings.TrimSpace(rec.Body.String()); got != want {
 		t.Errorf("body = %s\nwant   %s", got, want)

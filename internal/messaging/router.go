@@ -96,6 +96,22 @@ func NewRouter(cfg Config, outbox *Outbox, log *slog.Logger) (*Router, error) {
 // messages only then.
 func (r *Router) OnlyOutbox() bool { return r.onlyOutbox }
 
+// OutboxChannels lists the channels (EMAIL, SMS) of which some messages go
+// to the development outbox: every channel when no sender is configured,
+// EMAIL without SMTP (SES carries only DEVELOPER pools' email), SMS without
+// the webhook (SNS carries only pools with an SmsConfiguration). cmd/cognate
+// warns at start when it is not empty.
+func (r *Router) OutboxChannels() []string {
+	var chs []string
+	if r.smtp == nil {
+		chs = append(chs, ChannelEmail)
+	}
+	if r.webhook == nil {
+		chs = append(chs, ChannelSMS)
+	}
+	return chs
+}
+
 // route returns the Via name of the sender m goes through, and the sender.
 func (r *Router) route(m Message) (string, Sender, error) {
 	switch m.Channel {

@@ -201,11 +201,29 @@ func TestNewRouter(t *testing.T) {
 		if !r.OnlyOutbox() {
 			t.Errorf("OnlyOutbox = false")
 		}
+		if got := r.OutboxChannels(); !cmp.Equal(got, []string{ChannelEmail, ChannelSMS}) {
+			t.Errorf("OutboxChannels = %q, want both", got)
+		}
 		if err := r.Send(context.Background(), emailMessage("code 1")); err != nil {
 			t.Fatal(err)
 		}
 		if got := bodies(outbox.Messages("jane@example.com")); !cmp.Equal(got, []string{"code 1"}) {
 			t.Errorf("outbox holds %q", got)
+		}
+	})
+	t.Run("some channels configured", func(t *testing.T) {
+		isolateAWSConfig(t)
+		for want, cfg := range map[string]Config{
+			ChannelSMS:   {SMTP: &SMTPConfig{Host: "127.0.0.1", From: "no-reply@cognate.test"}, SNS: &SNSConfig{Region: "us-east-1"}},
+			ChannelEmail: {SES: &SESConfig{Region: "us-east-1"}, SMSWebhook: &WebhookConfig{URL: "https://sms.example.com", Secret: webhookSecret}},
+		} {
+			r, err := NewRouter(cfg, nil, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.OutboxChannels(); !cmp.Equal(got, []string{want}) {
+				t.Errorf("OutboxChannels = %q, want [%s]", got, want)
+			}
 		}
 	})
 	t.Run("invalid block", func(t *testing.T) {
@@ -241,6 +259,9 @@ func TestNewRouter(t *testing.T) {
 		}
 		if r.OnlyOutbox() {
 			t.Errorf("OnlyOutbox = true")
+		}
+		if got := r.OutboxChannels(); len(got) != 0 {
+			t.Errorf("OutboxChannels = %q, want none", got)
 		}
 		sms := smsMessage()
 		sms.SMS = SMSSettings{} // no SmsConfiguration: the webhook, not SNS
