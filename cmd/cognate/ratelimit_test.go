@@ -14,22 +14,27 @@ import (
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
 
-// TestServeRateLimits serves with a UserPoolRead rate of one request every
-// thousand seconds: the second ListUserPools is throttled, however slow the
-// machine. COGNATE_RATE_LIMITS_ENABLED=false lifts the limit.
+// TestServeRateLimits serves with a UserPoolRead quota of one request
+// every thousand seconds: with the quotas turned on, the second
+// ListUserPools is throttled, however slow the machine. The quotas are off
+// unless turned on, and COGNATE_RATE_LIMITS_ENABLED=false lifts them.
 func TestServeRateLimits(t *testing.T) {
-	file := writeFile(t, "cognate.yaml", "rate_limits: {categories: {UserPoolRead: 0.001}}\n")
+	quotas := writeFile(t, "cognate.yaml", "rate_limits: {quotas: true, categories: {UserPoolRead: 0.001}}\n")
+	noQuotas := writeFile(t, "cognate.yaml", "rate_limits: {categories: {UserPoolRead: 0.001}}\n")
 	cases := []struct {
 		name          string
+		file          string
 		env           map[string]string
 		wantThrottled bool
 	}{
-		{"configured rate", nil, true},
-		{"limits off in the environment", map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "false"}, false},
+		{"configured quota", quotas, nil, true},
+		{"quotas turned on in the environment", noQuotas, map[string]string{"COGNATE_RATE_LIMITS_QUOTAS": "true"}, true},
+		{"quotas not turned on", noQuotas, nil, false},
+		{"limits off in the environment", quotas, map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "false"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := startServe(t, tc.env, "--config", file, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+			s := startServe(t, tc.env, "--config", tc.file, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 			c := cip.New(cip.Options{
 				BaseEndpoint:     aws.String(s.url),
 				Region:           "us-east-1",
@@ -54,11 +59,15 @@ func TestServeRateLimits(t *testing.T) {
 
 func TestRateLimiter(t *testing.T) {
 	off := false
-	l, err := rateLimiter(config.RateLimitsConfig{Enabled: &off})
+	l, err := rateLimiter(config.RateLimitsConfig{Enabled: &off, Quotas: true})
 	if err != nil || l.Enabled() {
 		t.Errorf("enabled: false gave %v, %v; want a limiter that is off", l, err)
 	}
-	l, err = rateLimiter(config.RateLimitsConfig{Scale: 2, Categories: map[string]float64{"UserList": 7}})
+	l, err = rateLimiter(config.RateLimitsConfig{})
+	if err != nil || l.Enabled() {
+		t.Errorf("the defaults gave %v, %v; want a limiter that is off", l, err)
+	}
+	l, err = rateLimiter(config.RateLimitsConfig{Quotas: true, Scale: 2, Categories: map[string]float64{"UserList": 7}})
 	if err != nil {
 		t.Fatal(err)
 	}

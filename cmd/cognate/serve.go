@@ -176,13 +176,14 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	return srv.Serve(ctx, ln)
 }
 
-// rateLimiter maps the rate_limits block onto the limiter.
+// rateLimiter maps the rate_limits block onto the emulation of Cognito's
+// quotas, off unless rate_limits.quotas is set.
 func rateLimiter(rl config.RateLimitsConfig) (*ratelimit.Limiter, error) {
 	rates := map[ratelimit.Category]float64{}
 	for name, r := range rl.Categories {
 		rates[ratelimit.Category(name)] = r
 	}
-	return ratelimit.New(ratelimit.Config{Disabled: !rl.On(), Scale: rl.Scale, Rates: rates})
+	return ratelimit.New(ratelimit.Config{Disabled: !rl.QuotasOn(), Scale: rl.Scale, Rates: rates})
 }
 
 // adminCredentials returns the admin key pair and where it came from: the

@@ -3,6 +3,8 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -79,6 +82,93 @@ func TestRateLimitsThroughSDK(t *testing.T) {
 			}
 			if err := signIn(other); err == nil || errors.As(err, &tooMany) {
 				t.Errorf("sign-in on another pool: %v, want a refused sign-in that is not throttled", err)
+			}
+		})
+	}
+}
+
+// TestDefaultsNeverThrottleATestSuite does what a test suite written for
+// Cognito does when it creates a pool per test and runs flat out from one
+// machine: on the defaults, with the SDK's retries off, 8 clients at once
+// each create 3 pools, describe one shared pool 25 times and create 5
+// users in it. Not one call may be TooManyRequestsException. Before
+// Cognito's quotas became opt-in (issue 9, defect 4) they applied by
+// default, per pool: 200 DescribeUserPool calls on one pool meet a bucket
+// of 15 that refills at 15 a second, so unless they took more than 12
+// seconds most were throttled. The count is fixed and nothing is timed;
+// the log says how fast the calls went.
+func TestDefaultsNeverThrottleATestSuite(t *testing.T) {
+	for _, name := range backendNames {
+		t.Run(name, func(t *testing.T) {
+			db := migrated(t, openBackend(t, name))
+			url := serveLimited(t, db, userpool.Options{}, nil, nil) // nil: the handler's defaults
+			c := cip.New(cip.Options{
+				BaseEndpoint:     aws.String(url),
+				Region:           "us-east-1",
+				Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+				RetryMaxAttempts: 1, // a throttled call fails instead of being retried
+			})
+			ctx := context.Background()
+			shared := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("shared")})
+			const workers = 8
+			want := map[string]int{"CreateUserPool": workers * 3, "DescribeUserPool": workers * 25, "AdminCreateUser": workers * 5}
+			var (
+				mu      sync.Mutex
+				calls   = map[string]int{}
+				elapsed = map[string]time.Duration{}
+				errs    []error
+			)
+			timed := func(op string, n int, call func(i int) error) {
+				start := time.Now()
+				for i := range n {
+					err := call(i)
+					mu.Lock()
+					calls[op]++
+					if err != nil {
+						errs = append(errs, fmt.Errorf("%s: %w", op, err))
+					}
+					mu.Unlock()
+				}
+				mu.Lock()
+				elapsed[op] = max(elapsed[op], time.Since(start))
+				mu.Unlock()
+			}
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					timed("DescribeUserPool", want["DescribeUserPool"]/workers, func(int) error {
+						_, err := c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: shared.Id})
+						return err
+					})
+					timed("AdminCreateUser", want["AdminCreateUser"]/workers, func(i int) error {
+						_, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+							UserPoolId: shared.Id, Username: aws.String(fmt.Sprintf("user-%d-%d", w, i)),
+							MessageAction: types.MessageActionTypeSuppress,
+						})
+						return err
+					})
+					timed("CreateUserPool", want["CreateUserPool"]/workers, func(i int) error {
+						_, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(fmt.Sprintf("suite-%d-%d", w, i))})
+						return err
+					})
+				})
+			}
+			wg.Wait()
+			for _, op := range []string{"DescribeUserPool", "AdminCreateUser", "CreateUserPool"} {
+				t.Logf("%s: %d calls in %v, %.0f a second", op, calls[op], elapsed[op].Round(time.Millisecond), float64(calls[op])/elapsed[op].Seconds())
+			}
+			var tooMany *types.TooManyRequestsException
+			for _, err := range errs {
+				if errors.As(err, &tooMany) {
+					t.Errorf("throttled on the defaults: %v", err)
+				} else {
+					t.Errorf("%v", err)
+				}
+			}
+			if len(errs) == 0 {
+				if diff := cmp.Diff(want, calls); diff != "" {
+					t.Errorf("calls (-want +got):\n%s", diff)
+				}
 			}
 		})
 	}

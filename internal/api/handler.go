@@ -66,10 +66,10 @@ type Options struct {
 	Observer Observer
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
-	// RateLimits refuses user-pool requests beyond the rate of their quota
-	// category for their user pool with TooManyRequestsException. nil
-	// means Cognito's default quotas on Clock; ratelimit.Off() turns the
-	// limits off.
+	// RateLimits emulates Cognito's per-category request quotas: it
+	// refuses user-pool requests beyond the rate of their quota category
+	// with TooManyRequestsException, counted once the caller is
+	// authenticated (see ratelimit.go). nil means no quotas, the default.
 	RateLimits *ratelimit.Limiter
 }
 
@@ -113,8 +113,7 @@ func NewHandler(opts Options) *Handler {
 	}
 	h.limits = opts.RateLimits
 	if h.limits == nil {
-		// The default quotas cannot be refused.
-		h.limits, _ = ratelimit.New(ratelimit.Config{Clock: h.clock})
+		h.limits = ratelimit.Off()
 	}
 	h.clientPools = &clientPools{pools: opts.Pools, byClient: map[string]string{}}
 	h.sig = &SigV4Verifier{
@@ -230,12 +229,9 @@ func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []
 	return op, body, nil
 }
 
-// run applies the rate limits, then authorizes, decodes, validates and
+// run authorizes, decodes, validates, applies the rate limits to and
 // serves one request.
 func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
-	if err := h.throttle(r.Context(), r, op, body); err != nil {
-		return nil, err
-	}
 	caller, err := h.authorize(r, op, body)
 	if err != nil {
 		return nil, err
@@ -258,6 +254,9 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	}
 	if caller.Region == "" {
 		caller.Region = h.regionOfInput(op, in)
+	}
+	if err := h.throttle(ctx, op, in, caller); err != nil {
+		return nil, err
 	}
 	if op.serve == nil {
 		return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement %s yet.", op.Name))

@@ -8,21 +8,22 @@ import (
 
 // inputMembers locates, in one operation's input structure, the members
 // the edge itself reads before the operation runs: AccessToken, which it
-// authenticates, and UserPoolId and IdentityPoolId, which name the region
-// of an unsigned request. Found once when the dispatch table is built,
+// authenticates, UserPoolId and IdentityPoolId, which name the region of
+// an unsigned request, and ClientId, which names the pool an
+// unauthenticated request counts against in the rate limits. Found once when the dispatch table is built,
 // reading one is then a field access, not a trip through JSON.
 type inputMembers struct {
 	// t is the input's pointer type; the indexes are of its *string
 	// fields, -1 when the input has no such member.
-	t                                         reflect.Type
-	accessTokenAt, userPoolAt, identityPoolAt int
+	t                                                   reflect.Type
+	accessTokenAt, userPoolAt, identityPoolAt, clientAt int
 }
 
 var stringPointer = reflect.TypeFor[*string]()
 
 // membersOf locates the members of op's input.
 func membersOf(op cognito.Operation) inputMembers {
-	m := inputMembers{accessTokenAt: -1, userPoolAt: -1, identityPoolAt: -1}
+	m := inputMembers{accessTokenAt: -1, userPoolAt: -1, identityPoolAt: -1, clientAt: -1}
 	if op.NewInput == nil {
 		return m
 	}
@@ -39,6 +40,7 @@ func membersOf(op cognito.Operation) inputMembers {
 		return f.Index[0]
 	}
 	m.accessTokenAt, m.userPoolAt, m.identityPoolAt = at("AccessToken"), at("UserPoolId"), at("IdentityPoolId")
+	m.clientAt = at("ClientId")
 	return m
 }
 
@@ -50,6 +52,9 @@ func (m inputMembers) userPoolID(in cognito.Input) string { return m.get(in, m.u
 
 // identityPoolID returns in's IdentityPoolId member, or "".
 func (m inputMembers) identityPoolID(in cognito.Input) string { return m.get(in, m.identityPoolAt) }
+
+// clientID returns in's ClientId member, or "".
+func (m inputMembers) clientID(in cognito.Input) string { return m.get(in, m.clientAt) }
 
 // get returns the *string field at index i of in, or "" when there is none
 // or in is not of the type the indexes were found in.

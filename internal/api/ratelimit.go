@@ -2,11 +2,7 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"net/http"
 	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -15,7 +11,7 @@ import (
 )
 
 // rateExceededMessage is the message Cognito sends with
-// TooManyRequestsException when a quota category is over its rate.
+// TooManyRequestsException when a request is over a rate.
 const rateExceededMessage = "Rate exceeded"
 
 // maxClientPools bounds the app client → user pool cache.
@@ -25,83 +21,52 @@ const maxClientPools = 1 << 14
 // limit checked apart.
 var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
 
-// throttle refuses a user-pool request beyond the rate of its quota
-// category for the user pool it addresses. It runs before authorization,
-// so that a flood is refused before any signature, token or password is
-// checked; the pool is read from the request as sent (see limitKey).
-func (h *Handler) throttle(ctx context.Context, r *http.Request, op operation, body []byte) error {
+// throttle applies the emulation of Cognito's per-category quotas (off
+// unless configured) to a user-pool request whose caller is known: it runs
+// after the signature or the access token is verified, so that a request
+// nobody authenticated never spends an authenticated caller's quota.
+func (h *Handler) throttle(ctx context.Context, op operation, in cognito.Input, caller userpool.Caller) error {
 	if op.scopeService != serviceIDP || !h.limits.Enabled() {
 		return nil
 	}
 	if _, ok := ratelimit.CategoryOf(op.Name); !ok {
 		return nil
 	}
-	if h.limits.Allow(op.Name, h.limitKey(ctx, r, body)) {
+	if h.limits.Allow(op.Name, h.quotaKey(ctx, op, in, caller)) {
 		return nil
 	}
 	return cognito.TooManyRequestsException(rateExceededMessage)
 }
 
-// limitKey names the user pool a request counts against, without
-// verifying anything: the UserPoolId member, the pool of a ResourceArn,
-// the pool in the issuer of an AccessToken, or the pool of a ClientId.
-// A request that names none (CreateUserPool, ListUserPools) counts against
-// the region its signature is scoped to; one without even that shares the
-// key "". A forged member can only spend the quota of the pool it names,
-// which the same request with a real one could too.
-func (h *Handler) limitKey(ctx context.Context, r *http.Request, body []byte) string {
-	var m struct {
-		UserPoolId, ResourceArn, AccessToken, ClientId string
-	}
-	_ = json.Unmarshal(body, &m)
-	if validPoolID(m.UserPoolId) {
-		return m.UserPoolId
-	}
-	if arn, ok := cognito.ParseARN(m.ResourceArn); ok {
-		if id, ok := strings.CutPrefix(arn.Resource, "userpool/"); ok && validPoolID(id) {
-			return id
+// quotaKey names the bucket an authenticated request counts against:
+//
+//   - an IAM-authorized request, the access key whose signature was
+//     verified and the user pool it addresses (its UserPoolId member, or the
+//     region of its signature when it names no pool, as CreateUserPool and
+//     ListUserPools do);
+//   - an access-token request, the pool of the verified token;
+//   - an unauthenticated request (InitiateAuth, SignUp, …), the pool of its
+//     app client, as in Cognito, where anyone who can reach the API can
+//     spend those categories.
+func (h *Handler) quotaKey(ctx context.Context, op operation, in cognito.Input, caller userpool.Caller) string {
+	switch {
+	case op.Auth == cognito.AuthIAM:
+		scope := "region:" + caller.Region
+		if id := op.members.userPoolID(in); validPoolID(id) {
+			scope = id
 		}
+		return "key:" + caller.AccessKeyID + " " + scope
+	case caller.Access != nil:
+		return caller.Access.PoolID
 	}
-	if id := poolOfToken(m.AccessToken); id != "" {
+	if id := op.members.userPoolID(in); validPoolID(id) {
 		return id
 	}
-	if id := h.clientPools.poolOf(ctx, m.ClientId); id != "" {
-		return id
-	}
-	if a, err := parseSigV4Authorization(r.Header.Get("Authorization")); err == nil {
-		if parts := strings.Split(a.credential, "/"); len(parts) == 5 && cognito.ValidRegion(parts[2]) {
-			return "region:" + parts[2]
-		}
-	}
-	return ""
+	return h.clientPools.poolOf(ctx, op.members.clientID(in))
 }
 
 func validPoolID(id string) bool {
 	return len(id) <= 55 && poolIDPattern.MatchString(id) && cognito.RegionOfPoolID(id) != ""
-}
-
-// poolOfToken returns the pool ID at the end of a JWT's iss claim, read
-// without verifying the token, or "".
-func poolOfToken(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || len(parts[1]) > 8<<10 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		Iss string `json:"iss"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return ""
-	}
-	id := claims.Iss[strings.LastIndexByte(claims.Iss, '/')+1:]
-	if !validPoolID(id) {
-		return ""
-	}
-	return id
 }
 
 // clientPools remembers which pool each app client belongs to, so that a

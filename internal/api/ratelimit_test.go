@@ -1,7 +1,9 @@
 package api
 
 import (
-	"encoding/base64"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -131,24 +135,105 @@ func TestFloodIsThrottled(t *testing.T) {
 	}
 }
 
-// TestThrottleComesBeforeAuthorization floods an IAM-authorized operation
-// with unsigned requests: once over the limit they are refused for the
-// rate, without the signature being looked at.
-func TestThrottleComesBeforeAuthorization(t *testing.T) {
-	h, _ := limitedHandler(t, map[ratelimit.Category]float64{ratelimit.UserRead: 2})
-	unsigned := func() *http.Request {
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"UserPoolId":"us-east-1_aaaaaaaaa","Username":"u"}`))
-		r.Header.Set("X-Amz-Target", idpTarget+"AdminGetUser")
-		return r
+// forgedRequest is signedRequest with the signature replaced by another
+// of the same shape: the header names the admin's access key and a valid
+// scope, but the signature is wrong.
+func forgedRequest(t *testing.T, target, body string) *http.Request {
+	t.Helper()
+	r := signedRequest(t, target, body)
+	auth := r.Header.Get("Authorization")
+	i := strings.LastIndex(auth, "Signature=") + len("Signature=")
+	r.Header.Set("Authorization", auth[:i]+strings.Repeat("0", len(auth)-i))
+	return r
+}
+
+// TestFloodWithoutValidSignatureSpendsNoQuota floods IAM-authorized
+// operations with requests that are unsigned, or carry the admin's access
+// key with a forged signature, far past the quota, and then sends the
+// admin's signed requests: these are answered, since only verified
+// requests count, per access key. Before quotas were counted after
+// authentication, the flood used up the admin's quota (issue 9, defect 4).
+func TestFloodWithoutValidSignatureSpendsNoQuota(t *testing.T) {
+	cases := []struct {
+		name, op, body string
+		rates          map[ratelimit.Category]float64
+		bad            func(t *testing.T, target, body string) *http.Request
+		badType        string
+	}{
+		{"unsigned ListUsers", "ListUsers", `{"UserPoolId":"POOL"}`,
+			map[ratelimit.Category]float64{ratelimit.UserList: 2}, unsignedRequest, "MissingAuthenticationTokenException"},
+		{"forged ListUserPools", "ListUserPools", `{"MaxResults":10}`,
+			map[ratelimit.Category]float64{ratelimit.UserPoolRead: 2}, forgedRequest, "InvalidSignatureException"},
+		{"forged CreateUserPool", "CreateUserPool", `{"PoolName":"flood"}`,
+			map[ratelimit.Category]float64{ratelimit.UserPoolUpdate: 3}, forgedRequest, "InvalidSignatureException"},
+		{"unsigned CreateUserPool", "CreateUserPool", `{"PoolName":"flood"}`,
+			map[ratelimit.Category]float64{ratelimit.UserPoolUpdate: 3}, unsignedRequest, "MissingAuthenticationTokenException"},
 	}
-	var got []string
-	for range 4 {
-		_, typ, _ := send(t, h, unsigned())
-		got = append(got, typ)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := limitedHandler(t, tc.rates)
+			pool := createPool(t, h, "p") // the pool's own quota starts full: CreateUserPool counts per region
+			body := strings.ReplaceAll(tc.body, "POOL", pool)
+			for i := range 20 {
+				if _, typ, _ := send(t, h, tc.bad(t, idpTarget+tc.op, body)); typ != tc.badType {
+					t.Fatalf("bad request %d: %s, want %s", i+1, typ, tc.badType)
+				}
+			}
+			if tc.op == "CreateUserPool" {
+				// The pool created above spent one of the region's tokens.
+				if diff := cmp.Diff(answered, outcomeOf(send(t, h, signedRequest(t, idpTarget+tc.op, body)))); diff != "" {
+					t.Errorf("signed request after the flood (-want +got):\n%s", diff)
+				}
+				return
+			}
+			for i := range 2 {
+				if diff := cmp.Diff(answered, outcomeOf(send(t, h, signedRequest(t, idpTarget+tc.op, body)))); diff != "" {
+					t.Errorf("signed request %d after the flood (-want +got):\n%s", i+1, diff)
+				}
+			}
+			if diff := cmp.Diff(throttled, outcomeOf(send(t, h, signedRequest(t, idpTarget+tc.op, body)))); diff != "" {
+				t.Errorf("signed request past the quota (-want +got):\n%s", diff)
+			}
+		})
 	}
-	want := []string{"MissingAuthenticationTokenException", "MissingAuthenticationTokenException", "TooManyRequestsException", "TooManyRequestsException"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("error types (-want +got):\n%s", diff)
+}
+
+// unsignedRequest is a request for target with no Authorization header.
+func unsignedRequest(t *testing.T, target, body string) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	r.Header.Set("X-Amz-Target", target)
+	return r
+}
+
+// TestQuotasPerAccessKey checks that two access keys have a quota each.
+func TestQuotasPerAccessKey(t *testing.T) {
+	clock := &testClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	limits, err := ratelimit.New(ratelimit.Config{Rates: map[ratelimit.Category]float64{ratelimit.UserPoolRead: 1}, Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newTestHandler(t, func(o *Options) {
+		o.RateLimits = limits
+		o.Credentials = map[string]string{testKeyID: testSecret, "AKIAOTHERKEY00000001": "other-secret"}
+	})
+	list := `{"MaxResults":10}`
+	if diff := cmp.Diff(answered, outcomeOf(send(t, h, signedRequest(t, idpTarget+"ListUserPools", list)))); diff != "" {
+		t.Errorf("first key (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(throttled, outcomeOf(send(t, h, signedRequest(t, idpTarget+"ListUserPools", list)))); diff != "" {
+		t.Errorf("first key again (-want +got):\n%s", diff)
+	}
+	other := httptest.NewRequest(http.MethodPost, "http://localhost:9229/", strings.NewReader(list))
+	other.Header.Set("Content-Type", contentType)
+	other.Header.Set("X-Amz-Target", idpTarget+"ListUserPools")
+	sum := sha256.Sum256([]byte(list))
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIAOTHERKEY00000001", SecretAccessKey: "other-secret"},
+		other, hex.EncodeToString(sum[:]), serviceIDP, "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(answered, outcomeOf(send(t, h, other))); diff != "" {
+		t.Errorf("second key (-want +got):\n%s", diff)
 	}
 }
 
@@ -162,64 +247,41 @@ func TestRateLimitsOff(t *testing.T) {
 	}
 }
 
-// TestDefaultRateLimits checks that a handler without RateLimits applies
-// Cognito's default quotas: 15 UserPoolRead requests a second.
-func TestDefaultRateLimits(t *testing.T) {
+// TestNoQuotasByDefault checks that a handler without RateLimits emulates
+// no quota: 40 ListUserPools at one instant (Cognito's UserPoolRead quota
+// is 15 a second) are all answered.
+func TestNoQuotasByDefault(t *testing.T) {
 	clock := &testClock{now: time.Now()}
 	h := newTestHandler(t, func(o *Options) { o.Clock = clock.Now })
-	var got []int
-	for range 16 {
-		code, _, _ := send(t, h, signedRequest(t, idpTarget+"ListUserPools", `{"MaxResults":10}`))
-		got = append(got, code)
-	}
-	want := []int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 400}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("statuses (-want +got):\n%s", diff)
-	}
-}
-
-// unsignedJWT returns a token-shaped string with the given claims; its
-// signature is junk, as the key never checks it.
-func unsignedJWT(claims string) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	return enc([]byte(`{"alg":"RS256","kid":"k"}`)) + "." + enc([]byte(claims)) + ".c2ln"
-}
-
-func TestLimitKey(t *testing.T) {
-	h := newTestHandler(t, func(o *Options) { o.RateLimits = ratelimit.Off() })
-	pool := createPool(t, h, "p")
-	code, _, body := send(t, h, signedRequest(t, idpTarget+"CreateUserPoolClient", `{"UserPoolId":"`+pool+`","ClientName":"c"}`))
-	if code != 200 {
-		t.Fatalf("CreateUserPoolClient: %d %v", code, body)
-	}
-	client := body["UserPoolClient"].(map[string]any)["ClientId"].(string)
-
-	unsigned := func(body string) *http.Request {
-		return httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-	}
-	cases := []struct {
-		name string
-		req  *http.Request
-		want string
-	}{
-		{"UserPoolId", unsigned(`{"UserPoolId":"eu-west-1_abc","ClientId":"` + client + `"}`), "eu-west-1_abc"},
-		{"ResourceArn", unsigned(`{"ResourceArn":"arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_xyz"}`), "us-east-1_xyz"},
-		{"AccessToken issuer", unsigned(`{"AccessToken":"` + unsignedJWT(`{"iss":"http://localhost:9229/us-west-2_tok"}`) + `"}`), "us-west-2_tok"},
-		{"ClientId", unsigned(`{"ClientId":"` + client + `","AuthFlow":"USER_PASSWORD_AUTH"}`), pool},
-		{"ClientId again, from the cache", unsigned(`{"ClientId":"` + client + `"}`), pool},
-		{"signature scope", signedRequest(t, idpTarget+"CreateUserPool", `{"PoolName":"x"}`), "region:us-east-1"},
-		{"unknown ClientId", unsigned(`{"ClientId":"nosuchclient"}`), ""},
-		{"malformed UserPoolId", unsigned(`{"UserPoolId":"not a pool"}`), ""},
-		{"issuer without a pool", unsigned(`{"AccessToken":"` + unsignedJWT(`{"iss":"https://example.com/"}`) + `"}`), ""},
-		{"not a token", unsigned(`{"AccessToken":"a.b"}`), ""},
-		{"not JSON", unsigned(`{"UserPoolId":`), ""},
-		{"nothing", unsigned(`{}`), ""},
-	}
-	for _, tc := range cases {
-		body := readBody(t, tc.req)
-		if got := h.limitKey(tc.req.Context(), tc.req, body); got != tc.want {
-			t.Errorf("%s: key %q, want %q", tc.name, got, tc.want)
+	for i := range 40 {
+		if code, typ, _ := send(t, h, signedRequest(t, idpTarget+"ListUserPools", `{"MaxResults":10}`)); code != 200 {
+			t.Fatalf("request %d: %d %s", i+1, code, typ)
 		}
+	}
+}
+
+// TestUnauthenticatedQuotaKey checks that SignUp, which names only an app
+// client, counts against the client's pool: a flood on one pool's client
+// leaves another pool's sign-ups alone.
+func TestUnauthenticatedQuotaKey(t *testing.T) {
+	h, _ := limitedHandler(t, map[ratelimit.Category]float64{ratelimit.UserCreation: 1})
+	client := func(pool string) string {
+		code, _, body := send(t, h, signedRequest(t, idpTarget+"CreateUserPoolClient", `{"UserPoolId":"`+pool+`","ClientName":"c","ExplicitAuthFlows":["ALLOW_USER_PASSWORD_AUTH","ALLOW_REFRESH_TOKEN_AUTH"]}`))
+		if code != 200 {
+			t.Fatalf("CreateUserPoolClient: %d %v", code, body)
+		}
+		return body["UserPoolClient"].(map[string]any)["ClientId"].(string)
+	}
+	a, b := client(createPool(t, h, "a")), client(createPool(t, h, "b"))
+	signUp := func(c, name string) string {
+		_, typ, _ := send(t, h, unsignedRequest(t, idpTarget+"SignUp",
+			`{"ClientId":"`+c+`","Username":"`+name+`","Password":"Passw0rd!Passw0rd"}`))
+		return typ
+	}
+	got := []string{signUp(a, "u1"), signUp(a, "u2"), signUp(b, "u3")}
+	want := []string{"", "TooManyRequestsException", ""}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error types (-want +got):\n%s", diff)
 	}
 }
 

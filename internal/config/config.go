@@ -71,7 +71,7 @@ type Config struct {
 	// verifiers at rest. Empty means a key generated into
 	// DataDir/encryption.key. It is never stored in the database.
 	EncryptionKey Secret `yaml:"encryption_key,omitempty"`
-	// RateLimits caps request rates per quota category and user pool.
+	// RateLimits sets the request-rate limits.
 	RateLimits RateLimitsConfig `yaml:"rate_limits,omitempty"`
 	// PprofListen is a loopback host:port on which the server also serves
 	// Go's runtime profiles (net/http/pprof, under /debug/pprof/), for

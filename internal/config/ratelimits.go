@@ -11,20 +11,27 @@ import (
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
 
-// RateLimitsConfig sets the request-rate limits: Cognito's quota
-// categories with its default quotas, per user pool (docs/rate-limits.md).
+// RateLimitsConfig sets the request-rate limits (docs/rate-limits.md):
+// the emulation of Cognito's per-category quotas, which is opt-in.
 type RateLimitsConfig struct {
-	// Enabled turns the limits on; unset means on.
+	// Enabled is the switch of every limit; unset means on. Off, nothing
+	// is limited, whatever the other keys say.
 	Enabled *bool `yaml:"enabled,omitempty"`
-	// Scale multiplies every default rate; unset (zero) means 1.
+	// Quotas turns on the emulation of Cognito's per-category quotas, for
+	// testing how an application handles throttling; off by default.
+	Quotas bool `yaml:"quotas,omitempty"`
+	// Scale multiplies every default quota; unset (zero) means 1.
 	Scale float64 `yaml:"scale,omitempty"`
-	// Categories sets a category's rate in requests per second, in place
+	// Categories sets a category's quota in requests per second, in place
 	// of its scaled default.
 	Categories map[string]float64 `yaml:"categories,omitempty"`
 }
 
 // On reports whether the limits are on.
 func (r RateLimitsConfig) On() bool { return r.Enabled == nil || *r.Enabled }
+
+// QuotasOn reports whether Cognito's quotas are emulated.
+func (r RateLimitsConfig) QuotasOn() bool { return r.On() && r.Quotas }
 
 func (r *RateLimitsConfig) applyDefaults() {
 	if r.Enabled == nil {
@@ -53,7 +60,7 @@ func positive(f float64) bool { return f > 0 && !math.IsInf(f, 0) }
 
 // logValue returns the block for Config.LogValue.
 func (r RateLimitsConfig) logValue() slog.Value {
-	attrs := []slog.Attr{slog.Bool("enabled", r.On()), slog.Float64("scale", r.Scale)}
+	attrs := []slog.Attr{slog.Bool("enabled", r.On()), slog.Bool("quotas", r.Quotas), slog.Float64("scale", r.Scale)}
 	if len(r.Categories) > 0 {
 		var cats []slog.Attr
 		for _, name := range slices.Sorted(maps.Keys(r.Categories)) {
@@ -73,6 +80,14 @@ var rateLimitSettings = []setting{
 			return errors.New("must be true or false")
 		}
 		c.RateLimits.Enabled = &b
+		return nil
+	}},
+	{"rate_limits.quotas", "COGNATE_RATE_LIMITS_QUOTAS", func(c *Config, s string) error {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		c.RateLimits.Quotas = b
 		return nil
 	}},
 }

@@ -23,6 +23,9 @@ func TestRateLimitsLoad(t *testing.T) {
 			RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}},
 		{"on in the environment", "rate_limits: {enabled: false}\n", map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "1"},
 			RateLimitsConfig{Enabled: boolPtr(true), Scale: 1}},
+		{"quotas on in the file", "rate_limits: {quotas: true}\n", nil, RateLimitsConfig{Enabled: boolPtr(true), Quotas: true, Scale: 1}},
+		{"quotas on in the environment", "", map[string]string{"COGNATE_RATE_LIMITS_QUOTAS": "true"},
+			RateLimitsConfig{Enabled: boolPtr(true), Quotas: true, Scale: 1}},
 		{"scale and categories", "rate_limits:\n  scale: 2\n  categories:\n    UserCreation: 100\n    ClientAuthentication: 0.5\n", nil,
 			RateLimitsConfig{Enabled: boolPtr(true), Scale: 2, Categories: map[string]float64{"UserCreation": 100, "ClientAuthentication": 0.5}}},
 	}
@@ -44,6 +47,18 @@ func TestRateLimitsLoad(t *testing.T) {
 			}
 		})
 	}
+	for _, tc := range []struct {
+		c    RateLimitsConfig
+		want bool
+	}{
+		{RateLimitsConfig{}, false},
+		{RateLimitsConfig{Quotas: true}, true},
+		{RateLimitsConfig{Enabled: boolPtr(false), Quotas: true}, false},
+	} {
+		if got := tc.c.QuotasOn(); got != tc.want {
+			t.Errorf("%+v: QuotasOn() = %v, want %v", tc.c, got, tc.want)
+		}
+	}
 	if !(RateLimitsConfig{}).On() {
 		t.Error("an unset enabled is not on")
 	}
@@ -58,11 +73,12 @@ func TestRateLimitsProblems(t *testing.T) {
 	}{
 		{
 			name: "values of the wrong type",
-			file: "rate_limits:\n  enabled: sometimes\n  scale: lots\n  categories: [UserList]\n",
+			file: "rate_limits:\n  enabled: sometimes\n  scale: lots\n  categories: [UserList]\n  quotas: 3\n",
 			want: ValidationErrors{
 				"rate_limits.enabled: must be true or false (line 2)",
 				"rate_limits.scale: must be a number (line 3)",
 				"rate_limits.categories: must be a mapping of keys to numbers (line 4)",
+				"rate_limits.quotas: must be true or false (line 5)",
 			},
 		},
 		{
@@ -85,6 +101,11 @@ func TestRateLimitsProblems(t *testing.T) {
 			name: "environment value that does not parse",
 			env:  map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "nah"},
 			want: ValidationErrors{"rate_limits.enabled: COGNATE_RATE_LIMITS_ENABLED: must be true or false"},
+		},
+		{
+			name: "quotas in the environment that do not parse",
+			env:  map[string]string{"COGNATE_RATE_LIMITS_QUOTAS": "maybe"},
+			want: ValidationErrors{"rate_limits.quotas: COGNATE_RATE_LIMITS_QUOTAS: must be true or false"},
 		},
 	}
 	for _, tc := range tests {
@@ -120,5 +141,8 @@ func TestRateLimitsValidateNaN(t *testing.T) {
 func TestRateLimitsEnvVar(t *testing.T) {
 	if got := EnvVars()["rate_limits.enabled"]; got != "COGNATE_RATE_LIMITS_ENABLED" {
 		t.Errorf("EnvVars()[rate_limits.enabled] = %q", got)
+	}
+	if got := EnvVars()["rate_limits.quotas"]; got != "COGNATE_RATE_LIMITS_QUOTAS" {
+		t.Errorf("EnvVars()[rate_limits.quotas] = %q", got)
 	}
 }

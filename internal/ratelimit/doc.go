@@ -10,7 +10,10 @@
 // quotas"; docs/rate-limits.md lists them and says where cognate departs
 // from it. Cognito enforces a quota per account and region; cognate keeps
 // one token bucket per category and key, and the API edge uses the user
-// pool a request addresses as the key, so each pool gets the whole quota.
+// pool a request addresses (and, for IAM-authorized requests, the verified
+// access key) as the key, so each pool gets the whole quota. The emulation
+// is off unless configured: the quotas belong to AWS's shared service and
+// protect nothing of a self-hosted server.
 // RespondToAuthChallenge and AdminRespondToAuthChallenge have the guide's
 // special handling: their own allowance of three times the
 // UserAuthentication rate, and beyond it they draw on UserAuthentication.

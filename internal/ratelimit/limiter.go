@@ -5,22 +5,8 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sync"
 	"time"
 )
-
-// DefaultMaxKeys is the number of buckets a Limiter keeps when Config
-// leaves MaxKeys zero: far more pools than one process serves at once,
-// and a few megabytes at most.
-const DefaultMaxKeys = 1 << 16
-
-// sweepEvery is how often Allow drops the buckets that have refilled.
-const sweepEvery = 10 * time.Second
-
-// epsilon absorbs the rounding of refills computed from nanosecond
-// durations, so that a bucket refilled by exactly one request's worth of
-// time admits that request.
-const epsilon = 1e-9
 
 // Config configures a Limiter.
 type Config struct {
@@ -47,31 +33,11 @@ type Limiter struct {
 	// rates holds the rate of every bucket class: each category, and the
 	// challenge allowance.
 	rates   map[string]float64
-	maxKeys int
-	clock   func() time.Time
-
-	// mu guards buckets and lastSweep.
-	mu        sync.Mutex
-	buckets   map[bucketKey]*bucket
-	lastSweep time.Time
+	buckets *bucketSet
 }
 
 // challengeClass is the bucket class of the challenge allowance.
 const challengeClass = "UserAuthentication challenge responses"
-
-// overflowKey is the key that requests share once the buckets are at
-// their cap; no pool ID or region starts with a NUL byte.
-const overflowKey = "\x00overflow"
-
-type bucketKey struct {
-	class string
-	key   string
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
 
 // New returns a Limiter for c. It refuses an unknown category, and a
 // scale or rate that is negative, zero (a rate) or not finite.
@@ -86,18 +52,7 @@ func New(c Config) (*Limiter, error) {
 	case scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0):
 		return nil, fmt.Errorf("scale %v: must be a positive number", c.Scale)
 	}
-	l := &Limiter{
-		rates:   map[string]float64{},
-		maxKeys: c.MaxKeys,
-		clock:   c.Clock,
-		buckets: map[bucketKey]*bucket{},
-	}
-	if l.maxKeys <= 0 {
-		l.maxKeys = DefaultMaxKeys
-	}
-	if l.clock == nil {
-		l.clock = time.Now
-	}
+	l := &Limiter{rates: map[string]float64{}}
 	for _, q := range quotas {
 		l.rates[string(q.category)] = q.rate * scale
 	}
@@ -112,6 +67,10 @@ func New(c Config) (*Limiter, error) {
 		l.rates[string(cat)] = r
 	}
 	l.rates[challengeClass] = ChallengeMultiple * l.rates[string(UserAuthentication)]
+	l.buckets = newBucketSet(c.MaxKeys, c.Clock, func(class string) (rate, burst float64) {
+		r := l.rates[class]
+		return r, max(r, 1)
+	})
 	return l, nil
 }
 
@@ -163,83 +122,7 @@ func (l *Limiter) AllowCategory(c Category, key string) bool {
 
 // take takes a token from the first of the classes' buckets for key that
 // has one.
-func (l *Limiter) take(classes []string, key string) bool {
-	now := l.clock()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) >= sweepEvery {
-		l.sweepLocked(now)
-	}
-	for _, class := range classes {
-		if l.bucketLocked(class, key, now).takeToken(now, l.rates[class]) {
-			return true
-		}
-	}
-	return false
-}
-
-// bucketLocked returns the bucket of class and key, creating a full one.
-// At the cap it first drops the refilled buckets, and if none is, the key
-// shares its class's overflow bucket.
-func (l *Limiter) bucketLocked(class, key string, now time.Time) *bucket {
-	k := bucketKey{class, key}
-	if b, ok := l.buckets[k]; ok {
-		return b
-	}
-	if len(l.buckets) >= l.maxKeys {
-		l.sweepLocked(now)
-		if len(l.buckets) >= l.maxKeys {
-			k.key = overflowKey
-			if b, ok := l.buckets[k]; ok {
-				return b
-			}
-		}
-	}
-	b := &bucket{tokens: burst(l.rates[class]), last: now}
-	l.buckets[k] = b
-	return b
-}
-
-// sweepLocked drops every bucket that has refilled: a full bucket admits
-// exactly what a new one would.
-func (l *Limiter) sweepLocked(now time.Time) {
-	l.lastSweep = now
-	for k, b := range l.buckets {
-		if b.level(now, l.rates[k.class]) >= burst(l.rates[k.class]) {
-			delete(l.buckets, k)
-		}
-	}
-}
-
-// burst is the size of a bucket for rate: one second of requests, and at
-// least one request so that a rate below one still admits.
-func burst(rate float64) float64 { return max(rate, 1) }
-
-// level returns the tokens b holds at now.
-func (b *bucket) level(now time.Time, rate float64) float64 {
-	elapsed := now.Sub(b.last).Seconds()
-	if elapsed <= 0 {
-		return b.tokens
-	}
-	return min(burst(rate), b.tokens+elapsed*rate)
-}
-
-// takeToken refills b up to now and takes one token if it holds one.
-func (b *bucket) takeToken(now time.Time, rate float64) bool {
-	if now.After(b.last) {
-		b.tokens = b.level(now, rate)
-		b.last = now
-	}
-	if b.tokens+epsilon < 1 {
-		return false
-	}
-	b.tokens = max(b.tokens-1, 0)
-	return true
-}
+func (l *Limiter) take(classes []string, key string) bool { return l.buckets.take(classes, key) }
 
 // size returns how many buckets l holds; for tests.
-func (l *Limiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.buckets)
-}
+func (l *Limiter) size() int { return l.buckets.size() }
