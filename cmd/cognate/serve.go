@@ -115,7 +115,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
 		IssuerBaseURL: issuer,
 		SRPVerifier:   authflow.SRPVerifierSealer(verifierSealer),
+		// App-client secrets are sealed at rest with their own key.
+		ClientSecretKey: keys.clientSecrets,
 	})
+	// Stores written before client secrets were sealed keep them in the
+	// clear: seal them all, in one transaction, before serving.
+	if n, err := pools.SealClientSecrets(ctx); err != nil {
+		return fmt.Errorf("seal app-client secrets: %w", err)
+	} else if n > 0 {
+		log.Info("sealed app-client secrets kept in the clear", "clients", n)
+	}
 	signIn, err := authflow.New(authflow.Options{Pools: pools, Tokens: tokenService, Store: st, Key: keys.master, Logger: log})
 	if err != nil {
 		return err
@@ -326,6 +335,8 @@ func messagingConfig(cfg *config.Config, observer messaging.Observer) messaging.
 // use (the sign-in engine derives its own from master).
 type keyRing struct {
 	master, signingKeys []byte
+	// clientSecrets seals app-client secrets at rest.
+	clientSecrets []byte
 }
 
 // encryptionKeys returns the keys that encrypt data at rest and seal state
@@ -342,5 +353,9 @@ func encryptionKeys(cfg *config.Config, log *slog.Logger) (keyRing, error) {
 		}
 		log.Info("encryption key", "path", cfg.EncryptionKeyPath())
 	}
-	return keyRing{master: master, signingKeys: seal.DeriveKey(master, "token-signing-keys")}, nil
+	return keyRing{
+		master:        master,
+		signingKeys:   seal.DeriveKey(master, "token-signing-keys"),
+		clientSecrets: seal.DeriveKey(master, userpool.KeyLabelClientSecrets),
+	}, nil
 }

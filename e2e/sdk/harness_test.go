@@ -150,6 +150,9 @@ func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount 
 		tb.Fatal(err)
 	}
 	opts.AccountID, opts.IssuerBaseURL, opts.SRPVerifier = accountID, url, authflow.SRPVerifierSealer(verifiers)
+	if opts.ClientSecretKey == nil {
+		opts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
+	}
 	pools := userpool.New(db, opts)
 	auth, err := authflow.New(authflow.Options{Pools: pools, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock})
 	if err != nil {

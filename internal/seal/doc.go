@@ -1,6 +1,7 @@
 // Package seal encrypts and authenticates small values with AES-256-GCM:
 // state the server hands to clients and must get back unchanged (the SRP
-// SECRET_BLOCK, Session strings), and secrets kept at rest (SRP verifiers).
+// SECRET_BLOCK, Session strings), and secrets kept at rest (SRP verifiers,
+// app-client secrets).
 //
 // Each sealed value is bound to a purpose string, passed to GCM as
 // additional authenticated data, so a value sealed for one use (say

@@ -40,8 +40,10 @@ type UserPool struct {
 	Version int64
 }
 
-// ListUserPoolsInput selects a page of pools in one region, ordered by ID.
+// ListUserPoolsInput selects a page of pools in one region, or in every
+// region, ordered by ID.
 type ListUserPoolsInput struct {
+	// Region selects the pools of one region; "" selects every pool.
 	Region string
 	// AfterID starts the page after this pool ID ("" for the first page).
 	AfterID string
@@ -110,8 +112,8 @@ type Store interface {
 	// DeleteUserPool deletes the pool with id when version is the stored
 	// version. It returns ErrNotFound or ErrConflict.
 	DeleteUserPool(ctx context.Context, id string, version int64) error
-	// ListUserPools returns up to in.Limit pools of in.Region with IDs
-	// greater than in.AfterID, ordered by ID.
+	// ListUserPools returns up to in.Limit pools of in.Region (of every
+	// region when it is "") with IDs greater than in.AfterID, ordered by ID.
 	ListUserPools(ctx context.Context, in ListUserPoolsInput) ([]*UserPool, error)
 
 	// Changes returns up to limit change-log entries with Seq > afterSeq,

@@ -59,16 +59,25 @@ type clientRecord struct {
 	// ClientSecret.
 	Client idp.UserPoolClientType `json:"client"`
 	// Secrets are the active client secrets, oldest first; at most
-	// maxClientSecrets. They are kept in the clear because SECRET_HASH and
-	// the token endpoint need the secret itself, and Cognito returns it in
-	// DescribeUserPoolClient.
+	// maxClientSecrets. SECRET_HASH and the token endpoint need the secret
+	// itself, and Cognito returns it in DescribeUserPoolClient, so it is
+	// sealed at rest (clientSecretBox), not hashed.
 	Secrets []clientSecret `json:"secrets,omitempty"`
 }
 
 // clientSecret is one active secret of a confidential app client.
 type clientSecret struct {
-	ID        string    `json:"id"`
-	Value     string    `json:"value"`
+	ID string `json:"id"`
+	// Value is the secret in the clear. It is never stored: encoding seals
+	// it into Sealed and decoding opens it from there.
+	Value string `json:"-"`
+	// Sealed is Value sealed with the client-secret key for this client
+	// and secret ID (clientSecretBox.seal), base64.
+	Sealed string `json:"sealed,omitempty"`
+	// Plain is the value as stores written before secrets were sealed
+	// kept it, in the clear; decoding still reads it, encoding never
+	// writes it, and SealClientSecrets re-seals every such record.
+	Plain     string    `json:"value,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -150,18 +159,23 @@ func clientNotFound(id string) error {
 	return cognito.ResourceNotFoundException(fmt.Sprintf("User pool client %s does not exist.", id))
 }
 
-// decodeClient decodes a client item.
-func decodeClient(it *storage.Item) (*clientRecord, error) {
+// decodeClient decodes a client item and opens its secrets.
+func (s *Service) decodeClient(it *storage.Item) (*clientRecord, error) {
 	var r clientRecord
 	if err := json.Unmarshal(it.Data, &r); err != nil {
+		return nil, internal(fmt.Errorf("decode client %q: %w", it.ID, err))
+	}
+	if err := s.secrets.open(&r); err != nil {
 		return nil, internal(fmt.Errorf("decode client %q: %w", it.ID, err))
 	}
 	return &r, nil
 }
 
-// clientItem returns the storage item of r.
-func clientItem(r *clientRecord, version int64) (*storage.Item, error) {
-	data, err := json.Marshal(r)
+// clientItem returns the storage item of r, with its secrets sealed.
+func (s *Service) clientItem(r *clientRecord, version int64) (*storage.Item, error) {
+	stored := *r
+	stored.Secrets = s.secrets.seal(r)
+	data, err := json.Marshal(&stored)
 	if err != nil {
 		return nil, internal(fmt.Errorf("encode client: %w", err))
 	}
@@ -171,15 +185,15 @@ func clientItem(r *clientRecord, version int64) (*storage.Item, error) {
 	}, nil
 }
 
-// clientByID finds an app client by its ID alone, as InitiateAuth and the
+// clientByIDFrom finds an app client by its ID alone, as InitiateAuth and the
 // OAuth endpoints must: a client whose pool lives in another region than
 // the caller's is reported as missing.
-func clientByID(ctx context.Context, r storage.ItemReader, c Caller, id string) (*storage.Item, *clientRecord, error) {
+func (s *Service) clientByIDFrom(ctx context.Context, r storage.ItemReader, c Caller, id string) (*storage.Item, *clientRecord, error) {
 	it, err := clientItemByID(ctx, r, c, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, err := decodeClient(it)
+	rec, err := s.decodeClient(it)
 	return it, rec, err
 }
 
@@ -199,15 +213,15 @@ func clientItemByID(ctx context.Context, r storage.ItemReader, c Caller, id stri
 	return it, nil
 }
 
-// clientByID is the Service form of clientByID, reading the store.
+// clientByID is clientByIDFrom reading the store.
 func (s *Service) clientByID(ctx context.Context, c Caller, id string) (*clientRecord, error) {
-	_, rec, err := clientByID(ctx, s.store, c, id)
+	_, rec, err := s.clientByIDFrom(ctx, s.store, c, id)
 	return rec, err
 }
 
 // poolClient finds an app client of pool poolID.
-func poolClient(ctx context.Context, r storage.ItemReader, c Caller, poolID, id string) (*storage.Item, *clientRecord, error) {
-	it, rec, err := clientByID(ctx, r, c, id)
+func (s *Service) poolClient(ctx context.Context, r storage.ItemReader, c Caller, poolID, id string) (*storage.Item, *clientRecord, error) {
+	it, rec, err := s.clientByIDFrom(ctx, r, c, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -671,7 +685,7 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, c Caller, in *idp.Cr
 		if err := settings.apply(&rec.Client, env); err != nil {
 			return err
 		}
-		it, err := clientItem(rec, 0)
+		it, err := s.clientItem(rec, 0)
 		if err != nil {
 			return err
 		}
@@ -693,7 +707,7 @@ func (s *Service) DescribeUserPoolClient(ctx context.Context, c Caller, in *idp.
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err
 	}
-	_, rec, err := poolClient(ctx, s.store, c, poolID, cognito.Deref(in.ClientId))
+	_, rec, err := s.poolClient(ctx, s.store, c, poolID, cognito.Deref(in.ClientId))
 	if err != nil {
 		return nil, err
 	}
@@ -715,7 +729,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, c Caller, in *idp.Up
 		if err != nil {
 			return err
 		}
-		it, rec, err := poolClient(ctx, tx, c, poolID, id)
+		it, rec, err := s.poolClient(ctx, tx, c, poolID, id)
 		if err != nil {
 			return err
 		}
@@ -727,7 +741,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, c Caller, in *idp.Up
 			return err
 		}
 		rec.Client.LastModifiedDate = &cognito.Timestamp{Time: s.now()}
-		upd, err := clientItem(rec, it.Version)
+		upd, err := s.clientItem(rec, it.Version)
 		if err != nil {
 			return err
 		}
@@ -750,7 +764,7 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, c Caller, in *idp.De
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
 			return err
 		}
-		it, _, err := poolClient(ctx, tx, c, poolID, id)
+		it, _, err := s.poolClient(ctx, tx, c, poolID, id)
 		if err != nil {
 			return err
 		}
@@ -771,7 +785,7 @@ func (s *Service) ListUserPoolClients(ctx context.Context, c Caller, in *idp.Lis
 		Op: "ListUserPoolClients", Kind: kindClient, Pool: cognito.Deref(in.UserPoolId),
 		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListClients,
 	}
-	clients, next, err := listPoolItems(ctx, s, c, q, decodeClient, func(r *clientRecord) idp.UserPoolClientDescription {
+	clients, next, err := listPoolItems(ctx, s, c, q, s.decodeClient, func(r *clientRecord) idp.UserPoolClientDescription {
 		return idp.UserPoolClientDescription{ClientId: r.Client.ClientId, UserPoolId: r.Client.UserPoolId, ClientName: r.Client.ClientName}
 	})
 	if err != nil {

@@ -5,14 +5,76 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
+
+// KeyLabelClientSecrets is the seal.DeriveKey label of the key that seals
+// app-client secrets at rest (Options.ClientSecretKey).
+const KeyLabelClientSecrets = "client-secrets"
+
+// clientSecretBox seals app-client secrets at rest with AES-256-GCM, each
+// bound to its client and secret ID, so a sealed secret cannot be moved
+// onto another client or secret.
+type clientSecretBox struct {
+	sealer *seal.Sealer
+}
+
+// clientSecretPurpose is the seal purpose of secret secretID of client
+// clientID.
+func clientSecretPurpose(clientID, secretID string) string {
+	return "client-secret\x00" + clientID + "\x00" + secretID
+}
+
+// seal returns r's secrets as they are stored: Value sealed into Sealed,
+// nothing in the clear.
+func (b clientSecretBox) seal(r *clientRecord) []clientSecret {
+	if len(r.Secrets) == 0 {
+		return r.Secrets
+	}
+	id := cognito.Deref(r.Client.ClientId)
+	out := make([]clientSecret, len(r.Secrets))
+	for i, sec := range r.Secrets {
+		out[i] = clientSecret{
+			ID:        sec.ID,
+			Sealed:    b.sealer.SealString(clientSecretPurpose(id, sec.ID), []byte(sec.Value)),
+			CreatedAt: sec.CreatedAt,
+		}
+	}
+	return out
+}
+
+// open fills in the Value of each of r's stored secrets: opened from
+// Sealed, or taken from Plain for a record stored before secrets were
+// sealed.
+func (b clientSecretBox) open(r *clientRecord) error {
+	id := cognito.Deref(r.Client.ClientId)
+	for i := range r.Secrets {
+		sec := &r.Secrets[i]
+		if sec.Sealed == "" {
+			sec.Value = sec.Plain
+			continue
+		}
+		v, err := b.sealer.OpenString(clientSecretPurpose(id, sec.ID), sec.Sealed)
+		if err != nil {
+			return fmt.Errorf("open client secret %q: %w", sec.ID, err)
+		}
+		sec.Value = string(v)
+	}
+	return nil
+}
+
+// plainSecrets reports whether r, as stored, keeps a secret in the clear.
+func plainSecrets(r *clientRecord) bool {
+	return slices.ContainsFunc(r.Secrets, func(s clientSecret) bool { return s.Sealed == "" })
+}
 
 // maxClientSecrets is how many secrets an app client holds at once, so that
 // a secret can be rotated without downtime.
@@ -93,7 +155,7 @@ func (s *Service) updateClient(ctx context.Context, c Caller, poolID, id string,
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
 			return err
 		}
-		it, rec, err := poolClient(ctx, tx, c, poolID, id)
+		it, rec, err := s.poolClient(ctx, tx, c, poolID, id)
 		if err != nil {
 			return err
 		}
@@ -101,7 +163,7 @@ func (s *Service) updateClient(ctx context.Context, c Caller, poolID, id string,
 			return err
 		}
 		rec.Client.LastModifiedDate = &cognito.Timestamp{Time: s.now()}
-		upd, err := clientItem(rec, it.Version)
+		upd, err := s.clientItem(rec, it.Version)
 		if err != nil {
 			return err
 		}
@@ -170,7 +232,7 @@ func (s *Service) ListUserPoolClientSecrets(ctx context.Context, c Caller, in *i
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err
 	}
-	_, rec, err := poolClient(ctx, s.store, c, poolID, cognito.Deref(in.ClientId))
+	_, rec, err := s.poolClient(ctx, s.store, c, poolID, cognito.Deref(in.ClientId))
 	if err != nil {
 		return nil, err
 	}
@@ -179,4 +241,73 @@ func (s *Service) ListUserPoolClientSecrets(ctx context.Context, c Caller, in *i
 		out.ClientSecrets = append(out.ClientSecrets, sec.descriptor(false))
 	}
 	return out, nil
+}
+
+// SealClientSecrets seals the app-client secrets that stores written
+// before secrets were sealed keep in the clear, and returns how many
+// clients it re-sealed. It runs once at start, before the server takes
+// requests, and is all-or-nothing: every such client is rewritten in one
+// transaction, or none is. Run again, it finds nothing to do.
+func (s *Service) SealClientSecrets(ctx context.Context) (int, error) {
+	var sealed int
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		sealed = 0
+		after := ""
+		for {
+			pools, err := s.store.ListUserPools(ctx, storage.ListUserPoolsInput{AfterID: after, Limit: 100})
+			if err != nil {
+				return fmt.Errorf("list user pools: %w", err)
+			}
+			for _, p := range pools {
+				n, err := s.sealPoolClientSecrets(ctx, tx, p.ID)
+				if err != nil {
+					return err
+				}
+				sealed += n
+			}
+			if len(pools) < 100 {
+				return nil
+			}
+			after = pools[len(pools)-1].ID
+		}
+	})
+	return sealed, err
+}
+
+// sealPoolClientSecrets rewrites, in tx, every app client of pool that
+// keeps a secret in the clear.
+func (s *Service) sealPoolClientSecrets(ctx context.Context, tx storage.Tx, pool string) (int, error) {
+	sealed, after := 0, ""
+	for {
+		items, err := tx.ListItems(ctx, storage.ListItemsInput{Kind: kindClient, Pool: pool, AfterID: after, Limit: 100})
+		if err != nil {
+			return 0, fmt.Errorf("list clients of %q: %w", pool, err)
+		}
+		for _, it := range items {
+			var stored clientRecord
+			if err := json.Unmarshal(it.Data, &stored); err != nil {
+				return 0, fmt.Errorf("decode client %q: %w", it.ID, err)
+			}
+			if !plainSecrets(&stored) {
+				continue
+			}
+			rec, err := s.decodeClient(it)
+			if err != nil {
+				return 0, err
+			}
+			upd, err := s.clientItem(rec, it.Version)
+			if err != nil {
+				return 0, err
+			}
+			upd.Keys, upd.Index = it.Keys, it.Index
+			if err := tx.UpdateItem(ctx, upd); err != nil {
+				return 0, fmt.Errorf("seal secrets of client %q: %w", it.ID, err)
+			}
+			sealed++
+		}
+		if len(items) < 100 {
+			return sealed, nil
+		}
+		after = items[len(items)-1].ID
+	}
 }

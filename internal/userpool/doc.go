@@ -5,8 +5,8 @@
 // groups, attributes, password policy and remembered devices.
 //
 // It may import internal/cognito (and its generated idp and identity wire
-// packages), internal/storage, internal/tokens, internal/messaging and
-// internal/triggers; never an edge (api, oidc, admin) or a storage backend.
+// packages), internal/storage, internal/seal (app-client secrets are sealed
+// at rest), internal/tokens, internal/messaging and internal/triggers; never an edge (api, oidc, admin) or a storage backend.
 // The engine decides which Cognito exception applies: storage sentinels
 // arrive here and leave as *cognito.Error.
 package userpool

@@ -11,6 +11,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -37,6 +38,13 @@ type Options struct {
 	// each password set (internal/authflow.SRPVerifierSealer); nil keeps
 	// none, and such users cannot sign in with USER_SRP_AUTH.
 	SRPVerifier SRPVerifierFunc
+	// ClientSecretKey (seal.KeySize bytes) seals app-client secrets at
+	// rest: seal.DeriveKey of the encryption key with
+	// KeyLabelClientSecrets. Nodes that serve the same store must share
+	// it, and it never goes into the store. nil means a random key per
+	// process, for tests: secrets sealed with it do not open after a
+	// restart.
+	ClientSecretKey []byte
 }
 
 // SRPVerifierFunc returns the SRP salt and verifier of a user's password,
@@ -85,6 +93,7 @@ type Service struct {
 	// issuerBase is Options.IssuerBaseURL without a trailing slash.
 	issuerBase string
 	srp        SRPVerifierFunc
+	secrets    clientSecretBox
 	// decodedPools and decodedClients keep decoded pools and app clients
 	// for readPool and readClient.
 	decodedPools   decodeCache[idp.UserPoolType]
@@ -115,7 +124,22 @@ func New(store storage.Store, opts Options) *Service {
 		}
 	}
 	s.pages = pageSigner{key: key}
+	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey)}
 	return s
+}
+
+// newSealer returns a sealer for key, or for a random key when key is
+// empty. It panics on a key of the wrong length, a wiring mistake.
+func newSealer(key []byte) *seal.Sealer {
+	if len(key) == 0 {
+		key = make([]byte, seal.KeySize)
+		rand.Read(key) // crypto/rand.Read never fails; it crashes the program instead
+	}
+	sl, err := seal.New(key)
+	if err != nil {
+		panic("userpool: " + err.Error())
+	}
+	return sl
 }
 
 // now returns the current time truncated to milliseconds, the precision the

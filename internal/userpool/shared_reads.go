@@ -86,6 +86,6 @@ func (s *Service) readClient(ctx context.Context, c Caller, id string) (*storage
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, err := s.decodedClients.decode(id, it.Data, func() (*clientRecord, error) { return decodeClient(it) })
+	rec, err := s.decodedClients.decode(id, it.Data, func() (*clientRecord, error) { return s.decodeClient(it) })
 	return it, rec, err
 }

@@ -81,7 +81,7 @@ func TestReadClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, loaded, err := clientByID(ctx, s.store, utCaller, id)
+	_, loaded, err := s.clientByIDFrom(ctx, s.store, utCaller, id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -196,7 +196,7 @@ func (s *Service) SignInClient(ctx context.Context, c Caller, poolID, clientID s
 	if (c.Region != "" && region != c.Region) || (poolID != "" && it.Pool != poolID) {
 		return nil, nil, clientNotFound(clientID)
 	}
-	rec, err := s.decodedClients.decode(clientID, it.Data, func() (*clientRecord, error) { return decodeClient(it) })
+	rec, err := s.decodedClients.decode(clientID, it.Data, func() (*clientRecord, error) { return s.decodeClient(it) })
 	if err != nil {
 		return nil, nil, err
 	}

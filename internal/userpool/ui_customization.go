@@ -173,7 +173,7 @@ func (s *Service) SetUICustomization(ctx context.Context, c Caller, in *idp.SetU
 			return cognito.InvalidParameterException("A domain must be associated with this user pool.")
 		}
 		if client != allClients {
-			if _, _, err := poolClient(ctx, tx, c, poolID, client); err != nil {
+			if _, _, err := s.poolClient(ctx, tx, c, poolID, client); err != nil {
 				return err
 			}
 		}
@@ -228,7 +228,7 @@ func (s *Service) GetUICustomization(ctx context.Context, c Caller, in *idp.GetU
 		return nil, err
 	}
 	if client != allClients {
-		if _, _, err := poolClient(ctx, s.store, c, poolID, client); err != nil {
+		if _, _, err := s.poolClient(ctx, s.store, c, poolID, client); err != nil {
 			return nil, err
 		}
 	}

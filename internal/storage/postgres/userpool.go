@@ -175,15 +175,20 @@ func (t *txn) checkAffected(ctx context.Context, tag pgconn.CommandTag, op, id s
 	return fmt.Errorf("%s user pool %q: stored version is %d: %w", op, id, v, storage.ErrConflict)
 }
 
-// ListUserPools returns up to in.Limit pools of in.Region with IDs greater
-// than in.AfterID, ordered by ID (byte order).
+// ListUserPools returns up to in.Limit pools of in.Region (of every region
+// when it is "") with IDs greater than in.AfterID, ordered by ID (byte
+// order).
 func (db *DB) ListUserPools(ctx context.Context, in storage.ListUserPoolsInput) ([]*storage.UserPool, error) {
 	if in.Limit <= 0 {
 		return nil, fmt.Errorf("postgres: list user pools: limit %d is not positive", in.Limit)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, region, name, config, created_at, updated_at, version
-		FROM user_pools WHERE region = $1 AND id > $2 ORDER BY id LIMIT $3`,
-		in.Region, in.AfterID, in.Limit)
+	query, args := `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE region = $1 AND id > $2 ORDER BY id LIMIT $3`, []any{in.Region, in.AfterID, in.Limit}
+	if in.Region == "" {
+		query, args = `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE id > $1 ORDER BY id LIMIT $2`, []any{in.AfterID, in.Limit}
+	}
+	rows, err := db.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list user pools: %w", err)
 	}

@@ -181,15 +181,20 @@ func (t *txn) checkAffected(ctx context.Context, res sql.Result, op, id string) 
 	return fmt.Errorf("%s user pool %q: stored version is %d: %w", op, id, v, storage.ErrConflict)
 }
 
-// ListUserPools returns up to in.Limit pools of in.Region with IDs greater
-// than in.AfterID, ordered by ID (byte order).
+// ListUserPools returns up to in.Limit pools of in.Region (of every region
+// when it is "") with IDs greater than in.AfterID, ordered by ID (byte
+// order).
 func (db *DB) ListUserPools(ctx context.Context, in storage.ListUserPoolsInput) ([]*storage.UserPool, error) {
 	if in.Limit <= 0 {
 		return nil, fmt.Errorf("sqlite: list user pools: limit %d is not positive", in.Limit)
 	}
-	rows, err := db.reader().QueryContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
-		FROM user_pools WHERE region = ? AND id > ? ORDER BY id LIMIT ?`,
-		in.Region, in.AfterID, in.Limit)
+	query, args := `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE region = ? AND id > ? ORDER BY id LIMIT ?`, []any{in.Region, in.AfterID, in.Limit}
+	if in.Region == "" {
+		query, args = `SELECT id, region, name, config, created_at, updated_at, version
+		FROM user_pools WHERE id > ? ORDER BY id LIMIT ?`, []any{in.AfterID, in.Limit}
+	}
+	rows, err := db.reader().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list user pools: %w", err)
 	}

@@ -306,6 +306,9 @@ func listFixture(t *testing.T, s storage.Store) []string {
 
 func testList(t *testing.T, s storage.Store) {
 	ids := listFixture(t, s) // sorted by bytes: _0 _A0 _B _Z _a1 _b _z-
+	everyRegion := append([]string{OtherRegion + "_a", OtherRegion + "_b"}, ids...)
+	everyRegion = append(everyRegion, Region+"_x")
+	sort.Strings(everyRegion)
 	tests := []struct {
 		name string
 		in   storage.ListUserPoolsInput
@@ -318,6 +321,8 @@ func testList(t *testing.T, s storage.Store) {
 		{"after last", storage.ListUserPoolsInput{Region: Region, AfterID: ids[len(ids)-1], Limit: 5}, nil},
 		{"other region", storage.ListUserPoolsInput{Region: OtherRegion, Limit: 10}, []string{OtherRegion + "_a", OtherRegion + "_b", Region + "_x"}},
 		{"unknown region", storage.ListUserPoolsInput{Region: "ap-south-1", Limit: 10}, nil},
+		{"every region", storage.ListUserPoolsInput{Limit: 100}, everyRegion},
+		{"every region after id", storage.ListUserPoolsInput{AfterID: OtherRegion + "_b", Limit: 2}, everyRegion[2:4]},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -328,7 +333,7 @@ func testList(t *testing.T, s storage.Store) {
 			var got []string
 			for _, p := range pools {
 				got = append(got, p.ID)
-				if p.Region != tc.in.Region {
+				if tc.in.Region != "" && p.Region != tc.in.Region {
 					t.Errorf("pool %q has region %q, want %q", p.ID, p.Region, tc.in.Region)
 				}
 				checkUTC(t, p)
