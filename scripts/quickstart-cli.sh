@@ -4,9 +4,13 @@
 # command. It exits non-zero at the first command that fails or answers
 # something other than the README promises.
 #
-#   AWS_ACCESS_KEY_ID=AKIA... AWS_SECRET_ACCESS_KEY=... ./scripts/quickstart-cli.sh http://localhost:9229
+#   export AWS_ACCESS_KEY_ID=AKIA...   # the access key on cognate's start-up screen
+#   export AWS_SECRET_ACCESS_KEY="$(sed -n 's/.*"secret_access_key": *"\(.*\)".*/\1/p' cognate-data/admin-credentials.json)"
+#   ./scripts/quickstart-cli.sh http://localhost:9229
 #
-# The key pair is the admin key cognate prints at start-up. AWS_DEFAULT_REGION
+# The key pair is cognate's admin key pair: generated on first start into
+# <data_dir>/admin-credentials.json (the screen shows the secret on that
+# start only), or the one configured. AWS_DEFAULT_REGION
 # defaults to us-east-1. The server must deliver messages to the development
 # outbox (the default: no mail or SMS sender configured), which the script
 # reads the confirmation code from. It needs the AWS CLI (v1 or v2), curl and
@@ -19,8 +23,8 @@ if [ $# -ne 1 ]; then
   exit 2
 fi
 URL=${1%/}
-: "${AWS_ACCESS_KEY_ID:?set AWS_ACCESS_KEY_ID to the admin access key cognate printed}"
-: "${AWS_SECRET_ACCESS_KEY:?set AWS_SECRET_ACCESS_KEY to the admin secret key cognate printed}"
+: "${AWS_ACCESS_KEY_ID:?set AWS_ACCESS_KEY_ID to cognate's admin access key}"
+: "${AWS_SECRET_ACCESS_KEY:?set AWS_SECRET_ACCESS_KEY to cognate's admin secret (in <data_dir>/admin-credentials.json)}"
 export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
 command -v aws >/dev/null || { echo "the AWS CLI (aws) is not installed" >&2; exit 2; }
 

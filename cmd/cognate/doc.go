@@ -15,7 +15,9 @@
 // down gracefully. A second signal ends the process at once. Logs are
 // log/slog JSON on stderr. When no admin key pair is configured, the first
 // start generates one into <data_dir>/admin-credentials.json and later
-// starts reuse it; the secret appears on the start-up screen only.
+// starts reuse it; the secret appears on the start-up screen of the start
+// that generated it only, and never in the log. A configured secret is
+// never printed.
 //
 // Exit codes: 0 success, 1 a runtime error or a configuration with
 // problems, 2 a command line that does not parse.

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -197,7 +199,24 @@ type serveProc struct {
 var (
 	listeningLine = regexp.MustCompile(`^  listening   (http://\S+)$`)
 	accessKeyLine = regexp.MustCompile(`^  access key  (\S+)   secret  (\S+)   \((.+)\)$`)
+	keyOnlyLine   = regexp.MustCompile(`^  access key  (\S+)   \((secret in (.+)|.+)\)$`)
 )
+
+// readSecret reads the admin secret from the credentials file at path.
+func readSecret(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Secret string `json:"secret_access_key"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil || f.Secret == "" {
+		t.Fatalf("%s holds no secret (%v)", path, err)
+	}
+	return f.Secret
+}
 
 // startServe runs serve with args and env until the test ends, and
 // returns once the start-up screen is complete.
@@ -233,6 +252,13 @@ func startServe(t *testing.T, env map[string]string, args ...string) *serveProc 
 			}
 			if m := accessKeyLine.FindStringSubmatch(line); m != nil {
 				s.keyID, s.secret = m[1], m[2]
+			} else if m := keyOnlyLine.FindStringSubmatch(line); m != nil {
+				// The screen shows the secret only when it generates it:
+				// read it where the operator would.
+				s.keyID, s.secret = m[1], env["COGNATE_SECRET_ACCESS_KEY"]
+				if m[3] != "" {
+					s.secret = readSecret(t, m[3])
+				}
 			}
 			if strings.HasPrefix(line, "  try ") {
 				go io.Copy(io.Discard, pr)
@@ -270,18 +296,24 @@ func TestServe(t *testing.T) {
 	s := startServe(t, nil, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
 
 	credsPath := filepath.Join(dataDir, config.AdminCredentialsFile)
+	tryLine := "  try         AWS_ACCESS_KEY_ID=" + s.keyID +
+		` AWS_SECRET_ACCESS_KEY="$(sed -n 's/.*"secret_access_key": *"\(.*\)".*/\1/p' ` + credsPath + `)"` +
+		" aws cognito-idp list-user-pools --max-results 10 --endpoint-url " + s.url + " --region us-east-1"
 	wantScreen := []string{
 		"cognate v0.1.0-dev ready",
 		"  listening   " + s.url,
 		"  store       sqlite (" + filepath.Join(dataDir, "cognate.db") + ")",
-		"  access key  " + s.keyID + "   secret  " + s.secret + "   (from " + credsPath + ")",
+		"  access key  " + s.keyID + "   secret  " + s.secret + "   (generated into " + credsPath + "; shown this once)",
 		"  outbox      " + s.url + "/_cognate/messages   (no mail or SMS sender: codes readable from this machine, or signed with the admin key pair)",
-		"  try         AWS_ACCESS_KEY_ID=" + s.keyID + " AWS_SECRET_ACCESS_KEY=" + s.secret +
-			" aws cognito-idp list-user-pools --max-results 10 --endpoint-url " + s.url + " --region us-east-1",
+		tryLine,
 	}
 	if diff := cmp.Diff(wantScreen, s.screen); diff != "" {
 		t.Errorf("screen (-want +got):\n%s", diff)
 	}
+	if got := readSecret(t, credsPath); got != s.secret {
+		t.Errorf("the screen shows secret %q, the file holds %q", s.secret, got)
+	}
+	checkTryLine(t, tryLine, s.secret)
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:[1-9][0-9]*$`).MatchString(s.url) {
 		t.Errorf("listening on %q, want the bound port", s.url)
 	}
@@ -351,13 +383,35 @@ func TestServe(t *testing.T) {
 		}
 	}
 
-	// A second start reuses the key pair.
+	// A second start reuses the key pair, and shows where the secret is,
+	// never the secret: standard output is often kept.
 	again := startServe(t, nil, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
 	if again.keyID != s.keyID || again.secret != s.secret {
-		t.Errorf("second start printed key %s, want the first start's %s", again.keyID, s.keyID)
+		t.Errorf("second start uses key %s, want the first start's %s", again.keyID, s.keyID)
+	}
+	if want := "  access key  " + s.keyID + "   (secret in " + credsPath + ")"; !slicesContains(again.screen, want) {
+		t.Errorf("second screen lacks %q:\n%s", want, strings.Join(again.screen, "\n"))
+	}
+	if screen := strings.Join(again.screen, "\n"); strings.Contains(screen, s.secret) {
+		t.Errorf("second start printed the secret:\n%s", screen)
 	}
 	if strings.Contains(again.stderr.String(), "generated admin credentials") {
 		t.Errorf("second start generated credentials again")
+	}
+}
+
+// checkTryLine runs the screen's try line in a POSIX shell, with aws
+// standing in for the AWS CLI, and checks that the secret it passes is
+// the admin secret.
+func checkTryLine(t *testing.T, line, secret string) {
+	t.Helper()
+	cmdline := strings.TrimPrefix(line, "  try         ")
+	out, err := exec.Command("sh", "-c", `aws() { printf '%s' "$AWS_SECRET_ACCESS_KEY"; }; `+cmdline).Output()
+	if err != nil {
+		t.Fatalf("sh -c %s: %v", cmdline, err)
+	}
+	if string(out) != secret {
+		t.Errorf("the try line passes secret %q, want %q", out, secret)
 	}
 }
 
@@ -369,9 +423,16 @@ func TestServeWithConfiguredCredentials(t *testing.T) {
 		"COGNATE_SECRET_ACCESS_KEY":    secret,
 		"COGNATE_ACCEPT_ANY_SIGNATURE": "true",
 	}, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
-	want := "  access key  " + keyID + "   secret  " + secret + "   (from the environment)"
+	want := "  access key  " + keyID + "   (from the environment)"
 	if !slicesContains(s.screen, want) {
 		t.Errorf("screen lacks %q:\n%s", want, strings.Join(s.screen, "\n"))
+	}
+	screen := strings.Join(s.screen, "\n")
+	if strings.Contains(screen, secret) {
+		t.Errorf("the screen shows the configured secret:\n%s", screen)
+	}
+	if !strings.Contains(screen, `AWS_SECRET_ACCESS_KEY="$COGNATE_SECRET_ACCESS_KEY" aws cognito-idp`) {
+		t.Errorf("the try line does not read the secret from the environment:\n%s", screen)
 	}
 	if want := "  warning     accept_any_signature is on: any signature is accepted (development only)"; !slicesContains(s.screen, want) {
 		t.Errorf("screen lacks the accept_any_signature warning:\n%s", strings.Join(s.screen, "\n"))
@@ -381,6 +442,23 @@ func TestServeWithConfiguredCredentials(t *testing.T) {
 	}
 	if code := s.shutdown(); code != 0 {
 		t.Errorf("exit %d, want 0", code)
+	}
+}
+
+// TestServeConfigFileCredentials checks that a secret from the
+// configuration file is never printed either.
+func TestServeConfigFileCredentials(t *testing.T) {
+	const keyID, secret = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	file := writeFile(t, "cognate.yaml", "admin:\n  access_key_id: "+keyID+"\n  secret_access_key: "+secret+"\n")
+	s := startServe(t, nil, "--config", file, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	if want := "  access key  " + keyID + "   (from the configuration file)"; !slicesContains(s.screen, want) {
+		t.Errorf("screen lacks %q:\n%s", want, strings.Join(s.screen, "\n"))
+	}
+	if screen := strings.Join(s.screen, "\n"); strings.Contains(screen, secret) {
+		t.Errorf("the screen shows the configured secret:\n%s", screen)
+	}
+	if logs := s.stderr.String(); strings.Contains(logs, secret) {
+		t.Errorf("the log shows the configured secret:\n%s", logs)
 	}
 }
 

@@ -175,7 +175,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		endpoint:  endpoint,
 		store:     storeDesc,
 		keyID:     creds.AccessKeyID,
-		secret:    creds.SecretAccessKey.Reveal(),
+		secret:    shownSecret(creds, credsFrom),
 		credsFrom: credsFrom,
 		region:    cfg.Region,
 		anySig:    cfg.AcceptAnySignature,
@@ -195,26 +195,47 @@ func rateLimiter(rl config.RateLimitsConfig) (*ratelimit.Limiter, error) {
 	return ratelimit.New(ratelimit.Config{Disabled: !rl.QuotasOn(), Scale: rl.Scale, Rates: rates})
 }
 
+// credsSource says where the admin key pair came from, which decides what
+// the start-up screen may show of it.
+type credsSource struct {
+	// generated is true on the start that generated the pair into path:
+	// the only time the screen shows the secret.
+	generated bool
+	// path is the file the pair was generated into or read from; empty
+	// when it was configured.
+	path string
+	// secretEnv names the environment variable the configured secret came
+	// from; empty when it came from the configuration file.
+	secretEnv string
+	// configured describes a configured pair: "from the environment" or
+	// "from the configuration file".
+	configured string
+}
+
 // adminCredentials returns the admin key pair and where it came from: the
 // configuration, or else the file under the data directory, generated on
 // first start.
-func adminCredentials(cfg *config.Config, e env, log *slog.Logger) (config.AdminConfig, string, error) {
+func adminCredentials(cfg *config.Config, e env, log *slog.Logger) (config.AdminConfig, credsSource, error) {
 	if !cfg.Admin.IsZero() {
-		from := "from the configuration file"
-		if e.getenv(config.EnvVars()["admin.access_key_id"]) != "" {
-			from = "from the environment"
+		vars := config.EnvVars()
+		src := credsSource{configured: "from the configuration file"}
+		if e.getenv(vars["admin.access_key_id"]) != "" {
+			src.configured = "from the environment"
 		}
-		return cfg.Admin, from, nil
+		if name := vars["admin.secret_access_key"]; e.getenv(name) != "" {
+			src.secretEnv = name
+		}
+		return cfg.Admin, src, nil
 	}
 	creds, created, err := config.LoadOrCreateAdminCredentials(cfg.DataDir, rand.Reader)
 	if err != nil {
-		return config.AdminConfig{}, "", err
+		return config.AdminConfig{}, credsSource{}, err
 	}
 	path := cfg.AdminCredentialsPath()
 	if created {
 		log.Info("generated admin credentials", "path", path, "access_key_id", creds.AccessKeyID)
 	}
-	return creds, "from " + path, nil
+	return creds, credsSource{generated: created, path: path}, nil
 }
 
 // endpointURL is the URL clients use: the configured host (localhost for
@@ -231,21 +252,39 @@ func endpointURL(listen string, bound net.Addr) string {
 
 // screen is what the start-up screen shows.
 type screen struct {
-	endpoint, store          string
-	keyID, secret, credsFrom string
-	region                   string
-	anySig                   bool
-	outbox                   outboxPlan
+	endpoint, store string
+	keyID, secret   string
+	credsFrom       credsSource
+	region          string
+	anySig          bool
+	outbox          outboxPlan
 }
 
-// printScreen writes the start-up screen: the only place the admin secret
-// is ever shown (the log has the key ID only).
+// printScreen writes the start-up screen. It shows the admin secret only
+// on the start that generated it (the log never has it): standard output
+// is often kept (journald, container logs), so a secret loaded from the
+// data directory or configured by the operator is never printed; the
+// screen says where it is instead, and the try line reads it from there.
 func printScreen(w io.Writer, s screen) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cognate %s ready\n", version)
 	fmt.Fprintf(&b, "  listening   %s\n", s.endpoint)
 	fmt.Fprintf(&b, "  store       %s\n", s.store)
-	fmt.Fprintf(&b, "  access key  %s   secret  %s   (%s)\n", s.keyID, s.secret, s.credsFrom)
+	secretRef := ""
+	switch c := s.credsFrom; {
+	case c.generated:
+		fmt.Fprintf(&b, "  access key  %s   secret  %s   (generated into %s; shown this once)\n", s.keyID, s.secret, c.path)
+		secretRef = secretFromFile(c.path)
+	case c.path != "":
+		fmt.Fprintf(&b, "  access key  %s   (secret in %s)\n", s.keyID, c.path)
+		secretRef = secretFromFile(c.path)
+	case c.secretEnv != "":
+		fmt.Fprintf(&b, "  access key  %s   (%s)\n", s.keyID, c.configured)
+		secretRef = `"$` + c.secretEnv + `"`
+	default:
+		fmt.Fprintf(&b, "  access key  %s   (%s)\n", s.keyID, c.configured)
+		secretRef = "'<admin.secret_access_key>'"
+	}
 	if s.outbox.handler != nil {
 		fmt.Fprintf(&b, "  outbox      %s   (no mail or SMS sender: codes readable %s)\n", s.outbox.readAt, s.outbox.who)
 	}
@@ -256,8 +295,23 @@ func printScreen(w io.Writer, s screen) {
 		fmt.Fprintf(&b, "  warning     accept_any_signature is on: any signature is accepted (development only)\n")
 	}
 	fmt.Fprintf(&b, "  try         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws cognito-idp list-user-pools --max-results 10 --endpoint-url %s --region %s\n",
-		shellQuote(s.keyID), shellQuote(s.secret), s.endpoint, s.region)
+		shellQuote(s.keyID), secretRef, s.endpoint, s.region)
 	io.WriteString(w, b.String())
+}
+
+// shownSecret is the secret the screen may show: only one just generated.
+func shownSecret(creds config.AdminConfig, from credsSource) string {
+	if !from.generated {
+		return ""
+	}
+	return creds.SecretAccessKey.Reveal()
+}
+
+// secretFromFile is a POSIX shell command substitution that reads the
+// secret from the admin credentials file at path, so that the try line
+// works without the secret being printed.
+func secretFromFile(path string) string {
+	return `"$(sed -n 's/.*"secret_access_key": *"\(.*\)".*/\1/p' ` + shellQuote(path) + `)"`
 }
 
 // shellQuote quotes s for a POSIX shell when it holds anything beyond the
