@@ -228,22 +228,26 @@ func codeDelivery(attr, v string) *idp.CodeDeliveryDetailsType {
 // simulatedDelivery is the CodeDeliveryDetails answered in place of
 // UserNotFoundException (and of the answers that would tell a disabled
 // user or one without a verified contact apart) when the app client
-// prevents user existence errors. As Cognito documents, the medium follows
-// the format of the username given, then the pool's settings: a username
-// that is an email address or phone number is masked as one; any other
-// username gets a destination of the first kind in prefer, derived from the
-// pool and username with a key only this server holds, so that asking again
-// gives the same answer and nobody else can compute it.
+// prevents user existence errors. The medium is the one a user of the pool
+// would be sent a code by: the first of prefer, which the caller derives
+// from the pool's settings (email without one). The format of the username
+// never changes the medium, or an email-shaped name in a pool that sends
+// codes by SMS would answer EMAIL where a real user gets SMS. A username
+// that is an address of that medium is masked as one, as a user whose
+// username is its email address or phone number would see it; any other
+// username gets a destination derived from the pool and username with a
+// key only this server holds, so that asking again gives the same answer
+// and nobody else can compute it.
 func (s *Service) simulatedDelivery(p *idp.UserPoolType, username string, prefer []string) *idp.CodeDeliveryDetailsType {
-	switch {
-	case validEmail(username):
-		return codeDelivery("email", username)
-	case phonePattern.MatchString(username):
-		return codeDelivery("phone_number", username)
-	}
 	attr := "email"
 	if len(prefer) > 0 {
 		attr = prefer[0]
+	}
+	switch {
+	case attr == "email" && validEmail(username):
+		return codeDelivery(attr, username)
+	case attr == "phone_number" && phonePattern.MatchString(username):
+		return codeDelivery(attr, username)
 	}
 	m := hmac.New(sha256.New, s.pages.key)
 	m.Write([]byte("simulated-delivery\x00" + cognito.Deref(p.Id) + "\x00" + foldName(p, username)))

@@ -147,8 +147,13 @@ func TestSimulatedDelivery(t *testing.T) {
 		medium, attr   string
 		dest           *regexp.Regexp
 	}{
-		{"an email username is masked", "zoe@example.org", []string{"phone_number"}, "EMAIL", "email", regexp.MustCompile(`^z\*\*\*@e\*\*\*$`)},
-		{"a phone username is masked", "+15555550199", []string{"email"}, "SMS", "phone_number", regexp.MustCompile(`^\+\*{7}0199$`)},
+		{"an email username is masked", "zoe@example.org", []string{"email"}, "EMAIL", "email", regexp.MustCompile(`^z\*\*\*@e\*\*\*$`)},
+		{"a phone username is masked", "+15555550199", []string{"phone_number", "email"}, "SMS", "phone_number", regexp.MustCompile(`^\+\*{7}0199$`)},
+		// The pool, not the username's format, decides the medium: a real
+		// user of a pool that recovers by SMS is sent an SMS whatever its
+		// username looks like.
+		{"an email username in an SMS pool", "zoe@example.org", []string{"phone_number"}, "SMS", "phone_number", phoneLike},
+		{"a phone username in an email pool", "+15555550199", []string{"email"}, "EMAIL", "email", emailLike},
 		{"other usernames follow the pool", "ghost", []string{"email"}, "EMAIL", "email", emailLike},
 		{"phone first", "ghost", []string{"phone_number", "email"}, "SMS", "phone_number", phoneLike},
 		{"email without a preference", "ghost", nil, "EMAIL", "email", emailLike},

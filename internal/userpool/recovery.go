@@ -51,7 +51,9 @@ func recoveryAttribute(p *idp.UserPoolType, u *userRecord) string {
 
 // simulatedRecoveryOrder is the order of the media a simulated
 // password-reset answer picks from: the pool's recovery order, the
-// attributes the pool verifies first.
+// attributes the pool verifies first, since those are the ones its users
+// have verified (a user who signed up in a pool that verifies only email
+// addresses recovers by email even where phone numbers come first).
 func simulatedRecoveryOrder(p *idp.UserPoolType) []string {
 	order, _ := recoveryChannels(p)
 	verified := slices.DeleteFunc(slices.Clone(order), func(a string) bool { return !autoVerified(p, a) })
@@ -64,12 +66,19 @@ func simulatedRecoveryOrder(p *idp.UserPoolType) []string {
 // code replaces any earlier one and is valid for an hour; the user's
 // status and password do not change. When the client prevents user
 // existence errors, an unknown or disabled user, or one without a verified
-// contact, gets CodeDeliveryDetails as if a code had been sent.
+// contact, gets CodeDeliveryDetails as if a code had been sent, by the
+// medium a user of the pool would be sent one by (see
+// simulatedRecoveryOrder). In a pool where only an administrator recovers
+// accounts, every request is refused, before the user is looked up, so
+// that the answer is the same whether the user exists or not.
 func (s *Service) ForgotPassword(ctx context.Context, c Caller, in *idp.ForgotPasswordRequest) (*idp.ForgotPasswordResponse, error) {
 	name := cognito.Deref(in.Username)
 	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
 	if err != nil {
 		return nil, err
+	}
+	if _, adminOnly := recoveryChannels(p); adminOnly {
+		return nil, cognito.NotAuthorizedException("Contact administrator to reset password.")
 	}
 	details, err := s.sendUserCode(ctx, p, name, preventsExistenceErrors(client), codeSending{
 		Purpose: messaging.PurposeForgotPassword, TTL: passwordResetCodeTTL,
