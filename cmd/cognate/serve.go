@@ -144,6 +144,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Logger:             log,
 		Observer:           metrics,
 		RateLimits:         limits,
+		AllowedOrigins:     cfg.CORS.AllowedOrigins,
 	})
 	routes := http.NewServeMux()
 	// The development outbox is readable only while it is the sole sender,

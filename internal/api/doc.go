@@ -13,6 +13,11 @@
 // …) and fills in only its own part. Errors leave through exactly one
 // writeError.
 //
+// Before any of them, cors.go lets browser applications on other origins
+// call the API as they call Cognito: it answers a CORS preflight itself,
+// and puts the CORS headers on every other answer to an allowed origin,
+// errors included, whatever the operation.
+//
 // It may import the engine packages (userpool, authflow, identitypool, …),
 // internal/ratelimit, internal/cognito and its generated packages; never
 // internal/oidc, internal/admin or a storage backend.

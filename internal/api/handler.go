@@ -71,6 +71,10 @@ type Options struct {
 	// with TooManyRequestsException, counted once the caller is
 	// authenticated (see ratelimit.go). nil means no quotas, the default.
 	RateLimits *ratelimit.Limiter
+	// AllowedOrigins are the origins (scheme://host[:port]) whose browser
+	// applications may call the API; empty, or "*", allows any origin, as
+	// Cognito does. See cors.go.
+	AllowedOrigins []string
 }
 
 // operation is one dispatchable operation: its model entry and the engine
@@ -95,6 +99,7 @@ type Handler struct {
 	clock    func() time.Time
 	observer Observer
 	limits   *ratelimit.Limiter
+	cors     corsPolicy
 	// clientPools maps app clients to their pools for the rate limits.
 	clientPools *clientPools
 }
@@ -115,6 +120,7 @@ func NewHandler(opts Options) *Handler {
 	if h.limits == nil {
 		h.limits = ratelimit.Off()
 	}
+	h.cors = newCORSPolicy(opts.AllowedOrigins)
 	h.clientPools = &clientPools{pools: opts.Pools, byClient: map[string]string{}}
 	h.sig = &SigV4Verifier{
 		Lookup: func(id string) (string, bool) {
@@ -170,6 +176,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.clock()
 	requestID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", requestID)
+	if h.cors.apply(w, r) {
+		return // a preflight, answered
+	}
 	service, name := "unknown", "unknown"
 	var outcome string
 	defer func() {

@@ -78,6 +78,9 @@ type Config struct {
 	// finding where a running server spends its time. Empty (the default)
 	// serves none.
 	PprofListen string `yaml:"pprof_listen,omitempty"`
+	// CORS says which browser applications on other origins may call the
+	// API; by default any may, as with Cognito.
+	CORS CORSConfig `yaml:"cors,omitempty"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.

@@ -41,6 +41,7 @@
 //	messaging.sms_webhook.secret  COGNATE_SMS_WEBHOOK_SECRET  required with the webhook (16+)
 //	messaging.outbox.listen       COGNATE_OUTBOX_LISTEN       off (a loopback host:port serving the outbox)
 //	messaging.outbox.unsafe_serve_to_anyone  COGNATE_OUTBOX_UNSAFE_SERVE_TO_ANYONE  false
+//	cors.allowed_origins     COGNATE_CORS_ALLOWED_ORIGINS (a,b,…)  empty: any origin
 //
 // The admin secret, the SMTP password and the SMS webhook secret are
 // Secrets, which print, log and marshal as "REDACTED"; Config.String,

@@ -263,7 +263,7 @@ var settings = append([]setting{
 		c.EncryptionKey = Secret(s)
 		return nil
 	}},
-}, slices.Concat(messagingSettings, rateLimitSettings)...)
+}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings)...)
 
 func setUint(field func(*Config) *uint32) func(*Config, string) error {
 	return func(c *Config, s string) error {

@@ -46,6 +46,7 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 func (c Config) Redacted() Config {
 	r := c
 	r.Regions = slices.Clone(c.Regions)
+	r.CORS.AllowedOrigins = slices.Clone(c.CORS.AllowedOrigins)
 	if r.Admin.SecretAccessKey != "" {
 		r.Admin.SecretAccessKey = redacted
 	}
@@ -121,5 +122,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("encryption_key", r.EncryptionKey.String()),
 		slog.Attr{Key: "rate_limits", Value: r.RateLimits.logValue()},
 		slog.String("pprof_listen", r.PprofListen),
+		slog.Attr{Key: "cors", Value: r.CORS.logValue()},
 	)
 }

@@ -109,7 +109,7 @@ func TestLogValue(t *testing.T) {
 		`"admin":{"access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"REDACTED"},` +
 		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
 		`"log":{"level":"info","format":"json"},"password_hashing":{"memory_kib":19456,"iterations":2,"parallelism":1},"issuer_base_url":"","encryption_key":"",` +
-		`"rate_limits":{"enabled":true,"quotas":false,"scale":1},"pprof_listen":""}}` + "\n"
+		`"rate_limits":{"enabled":true,"quotas":false,"scale":1},"pprof_listen":"","cors":{"allowed_origins":["*"]}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}
