@@ -92,7 +92,9 @@ func validBirthdate(v string) bool {
 	return err == nil
 }
 
-func validBool(v string) bool { return v == "true" || v == "false" }
+// validBool reports whether v is a Boolean attribute value: true or false
+// in any letter case, as Cognito accepts them ("True" works).
+func validBool(v string) bool { return strings.EqualFold(v, "true") || strings.EqualFold(v, "false") }
 
 // checkValue checks one value against its schema entry and returns the
 // reason it breaks it, or "".
@@ -140,8 +142,11 @@ func checkValue(a idp.SchemaAttributeType, name, v string) string {
 // value). It reports, in one InvalidParameterException, every attribute the
 // schema does not have, sub (which Cognito assigns), and on update every
 // immutable attribute; then every value of the wrong type or length; then
-// the format of email and phone_number. Required attributes are checked
-// separately (checkRequired), once the username attribute is known.
+// the format of email and phone_number. A Boolean value (email_verified,
+// phone_number_verified, a custom Boolean) is returned in lower case,
+// whatever its case in the request, so that every reader of the stored
+// attributes, and every client, sees one spelling. Required attributes are
+// checked separately (checkRequired), once the username attribute is known.
 func checkAttributes(p *idp.UserPoolType, in []idp.AttributeType, op attrWrite) (map[string]string, error) {
 	out := make(map[string]string, len(in))
 	for _, at := range in {
@@ -172,6 +177,8 @@ func checkAttributes(p *idp.UserPoolType, in []idp.AttributeType, op attrWrite) 
 			a, _ := schemaAttribute(p, name)
 			if reason := checkValue(a, name, v); reason != "" && !slices.Contains(problems, attrProblem{name, reason}) {
 				problems = append(problems, attrProblem{name, reason})
+			} else if cognito.Deref(a.AttributeDataType) == typeBoolean {
+				out[name] = strings.ToLower(v)
 			}
 		}
 	}

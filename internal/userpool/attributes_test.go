@@ -125,8 +125,14 @@ func TestCheckAttributes(t *testing.T) {
 		},
 		{
 			name: "boolean", op: attrCreate,
-			in:      attrs("custom:admin", "yes", "email_verified", "True"),
+			in:      attrs("custom:admin", "yes", "email_verified", "1"),
 			wantErr: "Attributes did not conform to the schema: custom:admin: Attribute value must be true or false.\nemail_verified: Attribute value must be true or false.\n",
+		},
+		{
+			// Cognito accepts "True"; the value is kept in lower case.
+			name: "boolean in any case", op: attrUpdate,
+			in:   attrs("email_verified", "True", "phone_number_verified", "FALSE", "custom:admin", "tRuE"),
+			want: map[string]string{"email_verified": "true", "phone_number_verified": "false", "custom:admin": "true"},
 		},
 		{
 			name: "updated_at is a number", op: attrCreate,
