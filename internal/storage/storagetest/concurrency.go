@@ -36,9 +36,27 @@ func RunConcurrency(t *testing.T, open func(t *testing.T) storage.Store) {
 	t.Run("ItemCursorSeesEveryChange", func(t *testing.T) { testItemCursorSeesEveryChange(t, open(t)) })
 }
 
+// hangDeadline bounds each concurrency test. The tests take well under a
+// second; a write that waits for something that never comes (a deadlock,
+// or a transaction that holds a pool connection and waits for a second
+// one, as a change-log write outside the transaction does) would
+// otherwise hang until go test's own timeout, minutes later, with no
+// message but a stack dump.
+const hangDeadline = 30 * time.Second
+
+// deadlineContext returns a context that ends hangDeadline from now,
+// which every store call of a concurrency test uses.
+func deadlineContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), hangDeadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // race runs fn(i) for i in [0, n) on n goroutines released together, and
-// returns the errors by i.
-func race(n int, fn func(i int) error) []error {
+// returns the errors by i. It fails t when ctx (from deadlineContext)
+// ended before every goroutine returned: a write hung.
+func race(t *testing.T, ctx context.Context, n int, fn func(i int) error) []error {
+	t.Helper()
 	errs := make([]error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -49,8 +67,34 @@ func race(n int, fn func(i int) error) []error {
 		})
 	}
 	close(start)
-	wg.Wait()
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(time.Until(deadlineOf(ctx)) + 5*time.Second):
+		t.Fatalf("%d concurrent writers still running %v after the deadline: a write ignores its context", n, 5*time.Second)
+	}
+	failHung(t, ctx, fmt.Sprintf("%d concurrent writers", n))
 	return errs
+}
+
+// deadlineOf is ctx's deadline.
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
+}
+
+// failHung fails t when ctx, from deadlineContext, has ended: what ran
+// under it did not finish within hangDeadline.
+func failHung(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not finish within %v: a write waited for something that never came "+
+			"(a deadlock, or a transaction waiting for a second connection while it holds one)", what, hangDeadline)
+	}
 }
 
 // countOutcomes counts nil errors and errors matching want, and fails on any
@@ -73,7 +117,7 @@ func countOutcomes(t *testing.T, errs []error, want error) (ok, matched int) {
 // testRacingUpdates has n writers read version 1 and update at once: exactly
 // one wins, the rest get ErrConflict, and only the winner's change is logged.
 func testRacingUpdates(t *testing.T, s storage.Store, n int) {
-	ctx := context.Background()
+	ctx := deadlineContext(t)
 	orig := newPool("us-east-1_race", Region, "orig")
 	mustCreate(t, s, orig)
 	read := mustGet(t, s, orig.ID)
@@ -84,7 +128,7 @@ func testRacingUpdates(t *testing.T, s storage.Store, n int) {
 		p.Name = fmt.Sprintf("writer %d", i)
 		mine[i] = &p
 	}
-	errs := race(n, func(i int) error { return s.UpdateUserPool(ctx, mine[i]) })
+	errs := race(t, ctx, n, func(i int) error { return s.UpdateUserPool(ctx, mine[i]) })
 	ok, conflicts := countOutcomes(t, errs, storage.ErrConflict)
 	if ok != 1 || conflicts != n-1 {
 		t.Fatalf("%d succeeded and %d got ErrConflict, want 1 and %d", ok, conflicts, n-1)
@@ -119,10 +163,10 @@ func testRacingUpdates(t *testing.T, s storage.Store, n int) {
 // testRacingDeletes has n writers delete version 1 at once: exactly one wins
 // and the rest get ErrNotFound or ErrConflict.
 func testRacingDeletes(t *testing.T, s storage.Store, n int) {
-	ctx := context.Background()
+	ctx := deadlineContext(t)
 	p := newPool("us-east-1_racedel", Region, "doomed")
 	mustCreate(t, s, p)
-	errs := race(n, func(int) error { return s.DeleteUserPool(ctx, p.ID, 1) })
+	errs := race(t, ctx, n, func(int) error { return s.DeleteUserPool(ctx, p.ID, 1) })
 	ok := 0
 	for i, err := range errs {
 		switch {
@@ -146,8 +190,8 @@ func testRacingDeletes(t *testing.T, s storage.Store, n int) {
 // Seqs and HLCs.
 func testConcurrentCreates(t *testing.T, s storage.Store) {
 	const writers, each = 8, 4
-	ctx := context.Background()
-	errs := race(writers, func(w int) error {
+	ctx := deadlineContext(t)
+	errs := race(t, ctx, writers, func(w int) error {
 		for j := range each {
 			if err := s.CreateUserPool(ctx, newPool(fmt.Sprintf("us-east-1_w%dp%d", w, j), Region, "p")); err != nil {
 				return err
@@ -186,8 +230,8 @@ func testConcurrentCreates(t *testing.T, s storage.Store) {
 // one succeeds, the rest get ErrAlreadyExists, and one change is logged.
 func testConcurrentCreateSameID(t *testing.T, s storage.Store) {
 	const n = 8
-	ctx := context.Background()
-	errs := race(n, func(i int) error {
+	ctx := deadlineContext(t)
+	errs := race(t, ctx, n, func(i int) error {
 		return s.CreateUserPool(ctx, newPool("us-east-1_same", Region, fmt.Sprintf("creator %d", i)))
 	})
 	ok, dup := countOutcomes(t, errs, storage.ErrAlreadyExists)
@@ -204,7 +248,7 @@ func testConcurrentCreateSameID(t *testing.T, s storage.Store) {
 // lets the follower move past a Seq that commits later and miss it.
 func testCursorSeesEveryChange(t *testing.T, s storage.Store) {
 	const writers, each = 4, 10
-	ctx := context.Background()
+	ctx := deadlineContext(t)
 	done := make(chan struct{})
 	var seen []int64
 	var followErr error
@@ -235,7 +279,7 @@ func testCursorSeesEveryChange(t *testing.T, s storage.Store) {
 			}
 		}
 	})
-	errs := race(writers, func(w int) error {
+	errs := race(t, ctx, writers, func(w int) error {
 		for j := range each {
 			p := newPool(fmt.Sprintf("us-east-1_c%dp%d", w, j), Region, "p")
 			if err := s.CreateUserPool(ctx, p); err != nil {
@@ -251,6 +295,7 @@ func testCursorSeesEveryChange(t *testing.T, s storage.Store) {
 	})
 	close(done)
 	wg.Wait()
+	failHung(t, ctx, "the change-log follower")
 	countOutcomes(t, errs, nil)
 	if followErr != nil {
 		t.Fatalf("Changes: %v", followErr)

@@ -38,12 +38,12 @@ type counterData struct {
 // it. The read locks the item, so no increment is lost: with retries on
 // ErrConflict every one lands.
 func testItemCounter(t *testing.T, s storage.Store, n int, byKey bool) {
-	ctx := context.Background()
+	ctx := deadlineContext(t)
 	it := newItem(kindUser, "counter", poolA, []string{"key/counter"}, []string{"idx/counter"})
 	it.Data = []byte(`{"counter":0}`)
 	mustCreateItem(t, s, it)
 
-	errs := race(n, func(int) error {
+	errs := race(t, ctx, n, func(int) error {
 		return retryTx(ctx, s, func(tx storage.Tx) error {
 			var (
 				cur *storage.Item
@@ -98,9 +98,9 @@ func testItemCounter(t *testing.T, s storage.Store, n int, byKey bool) {
 // once: exactly one succeeds, the others get a *KeyConflictError naming the
 // key, and only the winner is stored and logged.
 func testItemSameKey(t *testing.T, s storage.Store, n int) {
-	ctx := context.Background()
+	ctx := deadlineContext(t)
 	const key = "key/same"
-	errs := race(n, func(i int) error {
+	errs := race(t, ctx, n, func(i int) error {
 		return s.Tx(ctx, func(tx storage.Tx) error {
 			it := newItem(kindUser, fmt.Sprintf("u%d", i), poolA,
 				[]string{fmt.Sprintf("key/own%d", i), key}, []string{"idx/same"})
@@ -152,7 +152,7 @@ func testItemSameKey(t *testing.T, s storage.Store, n int) {
 // does for single writes.
 func testItemCursorSeesEveryChange(t *testing.T, s storage.Store) {
 	const writers, each = 4, 8
-	ctx := context.Background()
+	ctx := deadlineContext(t)
 	done := make(chan struct{})
 	var seen []int64
 	var followErr error
@@ -183,7 +183,7 @@ func testItemCursorSeesEveryChange(t *testing.T, s storage.Store) {
 			}
 		}
 	})
-	errs := race(writers, func(w int) error {
+	errs := race(t, ctx, writers, func(w int) error {
 		for j := range each {
 			err := retryTx(ctx, s, func(tx storage.Tx) error {
 				it := newItem(kindUser, fmt.Sprintf("w%dj%d", w, j), poolA, []string{fmt.Sprintf("key/w%dj%d", w, j)}, nil)
@@ -204,6 +204,7 @@ func testItemCursorSeesEveryChange(t *testing.T, s storage.Store) {
 	})
 	close(done)
 	wg.Wait()
+	failHung(t, ctx, "the change-log follower")
 	countOutcomes(t, errs, nil)
 	if followErr != nil {
 		t.Fatalf("Changes: %v", followErr)
