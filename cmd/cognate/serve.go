@@ -117,6 +117,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		SRPVerifier:   authflow.SRPVerifierSealer(verifierSealer),
 		// App-client secrets are sealed at rest with their own key.
 		ClientSecretKey: keys.clientSecrets,
+		// One-time codes are kept as MACs under a key not in the store.
+		CodeKey: keys.codes,
 	})
 	// Stores written before client secrets were sealed keep them in the
 	// clear: seal them all, in one transaction, before serving.
@@ -392,6 +394,8 @@ type keyRing struct {
 	master, signingKeys []byte
 	// clientSecrets seals app-client secrets at rest.
 	clientSecrets []byte
+	// codes keys the MACs that stand for one-time codes at rest.
+	codes []byte
 }
 
 // encryptionKeys returns the keys that encrypt data at rest and seal state
@@ -412,5 +416,6 @@ func encryptionKeys(cfg *config.Config, log *slog.Logger) (keyRing, error) {
 		master:        master,
 		signingKeys:   seal.DeriveKey(master, "token-signing-keys"),
 		clientSecrets: seal.DeriveKey(master, userpool.KeyLabelClientSecrets),
+		codes:         seal.DeriveKey(master, userpool.KeyLabelCodes),
 	}, nil
 }

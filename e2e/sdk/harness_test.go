@@ -153,6 +153,9 @@ func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount 
 	if opts.ClientSecretKey == nil {
 		opts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
 	}
+	if opts.CodeKey == nil {
+		opts.CodeKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelCodes)
+	}
 	pools := userpool.New(db, opts)
 	auth, err := authflow.New(authflow.Options{Pools: pools, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock})
 	if err != nil {

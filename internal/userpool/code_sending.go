@@ -18,10 +18,10 @@ type codeMessageFunc func(attr, to, username, code string) messaging.Message
 // replaceCode). It returns the message that carries the code and the
 // CodeDeliveryDetails that say where it goes; the caller sends the message
 // once u is stored.
-func issueCode(u *userRecord, purpose, attr string, ttl time.Duration, now time.Time, message codeMessageFunc) (messaging.Message, *idp.CodeDeliveryDetailsType) {
+func (h codeHasher) issueCode(u *userRecord, purpose, attr string, ttl time.Duration, now time.Time, message codeMessageFunc) (messaging.Message, *idp.CodeDeliveryDetailsType) {
 	to := u.Attributes[attr]
 	code := newCode()
-	replaceCode(u, purpose, attr, to, code, now.Add(ttl), now)
+	h.replaceCode(u, purpose, attr, to, code, now.Add(ttl), now)
 	return message(attr, to, u.Username, code), codeDelivery(attr, to)
 }
 
@@ -87,7 +87,7 @@ func (s *Service) sendUserCode(ctx context.Context, p *idp.UserPoolType, name st
 			return false, false, nil
 		}
 		var m messaging.Message
-		m, details = issueCode(u, cs.Purpose, attr, cs.TTL, now, cs.Message)
+		m, details = s.codes.issueCode(u, cs.Purpose, attr, cs.TTL, now, cs.Message)
 		msgs = []messaging.Message{m}
 		return true, false, nil
 	})

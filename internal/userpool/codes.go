@@ -38,64 +38,134 @@ const codePurposeSignUp = "sign-up"
 // CodeMismatchException answers and then LimitExceededException.
 const maxCodeFailures = 5
 
-// userCode is a one-time code sent to a user. Only its hash is stored.
+// userCode is a one-time code sent to a user. Only a keyed MAC of it is
+// stored (codeHasher).
 type userCode struct {
 	// Purpose is a messaging.Purpose* value, or codePurposeSignUp.
 	Purpose string `json:"purpose"`
 	// Attribute is the attribute the code went to (email, phone_number).
 	Attribute string `json:"attribute"`
-	// Hash is the hex SHA-256 of the user's sub, a colon and the code.
-	Hash      string    `json:"hash"`
+	// Hash is codeHasher.code of the user's sub and the code: a hex
+	// HMAC-SHA256 under the code key when Keyed is set, else (codes stored
+	// before codes were keyed, accepted until they expire) the hex SHA-256
+	// of the sub, a colon and the code.
+	Hash string `json:"hash"`
+	// Keyed tells that Hash and To are MACs under the code key.
+	Keyed     bool      `json:"keyed,omitempty"`
 	ExpiresAt time.Time `json:"expires_at"`
 	// Failures counts the wrong codes submitted against this one. It is
 	// written in the same transaction that reads it, so concurrent guesses
 	// cannot get past maxCodeFailures.
 	Failures int `json:"failures,omitempty"`
-	// To is destinationHash of the value the code went to, for codes whose
-	// use verifies that value ("" when not recorded): a code sent to an
-	// address that has changed since verifies nothing.
+	// To is codeHasher.destination of the value the code went to, for
+	// codes whose use verifies that value ("" when not recorded): a code
+	// sent to an address that has changed since verifies nothing.
 	To string `json:"to,omitempty"`
 }
 
-// destinationHash is the hex SHA-256 of the user's sub and a value a code
-// went to.
-func destinationHash(sub, value string) string {
+// KeyLabelCodes is the seal.DeriveKey label of the key of the MACs that
+// stand for one-time codes at rest (Options.CodeKey).
+const KeyLabelCodes = "one-time-codes"
+
+// codeHasher makes what the store keeps of a one-time code and of the
+// value it went to: HMAC-SHA256 under a key that is not in the store. A
+// six-digit code has a million values, so an unkeyed hash of it is
+// reversed by trying them all; without the key, a copy of the database
+// does not tell which code a MAC stands for.
+type codeHasher struct {
+	key []byte
+}
+
+// mac returns the hex HMAC of the parts, each followed by a NUL so that
+// no two lists of parts run together.
+func (h codeHasher) mac(parts ...string) string {
+	m := hmac.New(sha256.New, h.key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// code is the stored form of code sent to the user with sub.
+func (h codeHasher) code(sub, code string) string { return h.mac("code", sub, code) }
+
+// destination is the stored form of value, a value a code went to.
+func (h codeHasher) destination(sub, value string) string { return h.mac("to", sub, value) }
+
+// legacyCodeHash and legacyDestinationHash are the unkeyed SHA-256 forms
+// of codes stored before codes were keyed. They are only compared with,
+// never written: such codes expire within a day.
+func legacyCodeHash(sub, code string) string {
+	sum := sha256.Sum256([]byte(sub + ":" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+func legacyDestinationHash(sub, value string) string {
 	sum := sha256.Sum256([]byte(sub + ":to:" + value))
 	return hex.EncodeToString(sum[:])
 }
 
+// wentTo reports, in constant time, whether c's To stands for value, a
+// value of the attribute of the user with sub.
+func (h codeHasher) wentTo(c userCode, sub, value string) bool {
+	want := legacyDestinationHash(sub, value)
+	if c.Keyed {
+		want = h.destination(sub, value)
+	}
+	return subtle.ConstantTimeCompare([]byte(c.To), []byte(want)) == 1
+}
+
 // reaches reports whether the attribute c went to still holds the value it
 // went to.
-func (c userCode) reaches(u *userRecord) bool {
+func (h codeHasher) reaches(c userCode, u *userRecord) bool {
 	v := u.Attributes[c.Attribute]
-	return v != "" && (c.To == "" || subtle.ConstantTimeCompare([]byte(c.To), []byte(destinationHash(u.Sub, v))) == 1)
+	return v != "" && (c.To == "" || h.wentTo(c, u.Sub, v))
 }
 
 // newCode returns a six-digit one-time code drawn from crypto/rand.
 func newCode() string { return cognito.RandomString(6, "0123456789") }
 
-func codeHash(sub, code string) string {
-	sum := sha256.Sum256([]byte(sub + ":" + code))
-	return hex.EncodeToString(sum[:])
+// submitted is a code a user submitted, in both stored forms, so that each
+// stored code is compared with the form it was stored in.
+type submitted struct{ keyed, legacy []byte }
+
+func (h codeHasher) submitted(sub, code string) submitted {
+	return submitted{keyed: []byte(h.code(sub, code)), legacy: []byte(legacyCodeHash(sub, code))}
+}
+
+// matches reports, in constant time, whether c is the submitted code.
+func (w submitted) matches(c userCode) bool {
+	want := w.legacy
+	if c.Keyed {
+		want = w.keyed
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Hash), want) == 1
 }
 
 // addCode records a new code for purpose and attribute on u, replacing an
 // earlier one for the same purpose and attribute, and dropping expired ones.
-func addCode(u *userRecord, purpose, attr, code string, expires, now time.Time) {
+func (h codeHasher) addCode(u *userRecord, purpose, attr, code string, expires, now time.Time) {
 	u.Codes = slices.DeleteFunc(u.Codes, func(c userCode) bool {
 		return (c.Purpose == purpose && c.Attribute == attr) || !c.ExpiresAt.After(now)
 	})
-	u.Codes = append(u.Codes, userCode{Purpose: purpose, Attribute: attr, Hash: codeHash(u.Sub, code), ExpiresAt: expires})
+	u.Codes = append(u.Codes, userCode{Purpose: purpose, Attribute: attr, Hash: h.code(u.Sub, code), Keyed: true, ExpiresAt: expires})
+}
+
+// addCodeTo is addCode for a code whose use verifies value, the value of
+// attr it went to.
+func (h codeHasher) addCodeTo(u *userRecord, purpose, attr, value, code string, expires, now time.Time) {
+	h.addCode(u, purpose, attr, code, expires, now)
+	u.Codes[len(u.Codes)-1].To = h.destination(u.Sub, value)
 }
 
 // replaceCode records a new code for purpose, sent to attribute attr of
 // value value, on u as the only one for that purpose, whatever attribute
 // earlier ones went to: a code that is sent again invalidates the one
 // before it, and its failure count starts over.
-func replaceCode(u *userRecord, purpose, attr, value, code string, expires, now time.Time) {
+func (h codeHasher) replaceCode(u *userRecord, purpose, attr, value, code string, expires, now time.Time) {
 	dropCodes(u, purpose)
-	addCode(u, purpose, attr, code, expires, now)
-	u.Codes[len(u.Codes)-1].To = destinationHash(u.Sub, value)
+	h.addCodeTo(u, purpose, attr, value, code, expires, now)
 }
 
 // dropCodes removes every code of purpose from u.
@@ -109,11 +179,10 @@ func dropCodes(u *userRecord, purpose string) {
 // checkCode reports whether code is the unexpired code u was sent for
 // purpose and attribute. It neither counts failures nor uses the code: the
 // operations that take a code from a user call spendCode.
-func checkCode(u *userRecord, purpose, attr, code string, now time.Time) bool {
-	want := codeHash(u.Sub, code)
+func (h codeHasher) checkCode(u *userRecord, purpose, attr, code string, now time.Time) bool {
+	want := h.submitted(u.Sub, code)
 	for _, c := range u.Codes {
-		if c.Purpose == purpose && c.Attribute == attr && c.ExpiresAt.After(now) &&
-			subtle.ConstantTimeCompare([]byte(c.Hash), []byte(want)) == 1 {
+		if c.Purpose == purpose && c.Attribute == attr && c.ExpiresAt.After(now) && want.matches(c) {
 			return true
 		}
 	}
@@ -147,9 +216,9 @@ func codeAttemptsExceeded() error {
 // changed reports whether u was modified. The caller must write u back in
 // the same transaction that read it whenever changed is true, even when err
 // is not nil: that is what makes the failure count hold against concurrent
-// guesses. Hashes are compared in constant time.
-func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (spent userCode, changed bool, err error) {
-	want := []byte(codeHash(u.Sub, code))
+// guesses. MACs are compared in constant time.
+func (h codeHasher) spendCode(u *userRecord, purpose, attr, code string, now time.Time) (spent userCode, changed bool, err error) {
+	want := h.submitted(u.Sub, code)
 	var live []int
 	for i, c := range u.Codes {
 		if c.Purpose == purpose && (attr == "" || c.Attribute == attr) && c.ExpiresAt.After(now) {
@@ -165,7 +234,7 @@ func spendCode(u *userRecord, purpose, attr, code string, now time.Time) (spent 
 			continue
 		}
 		open++
-		if subtle.ConstantTimeCompare([]byte(u.Codes[i].Hash), want) == 1 {
+		if want.matches(u.Codes[i]) {
 			match = i
 		}
 	}

@@ -1,6 +1,9 @@
 package userpool
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -36,12 +39,15 @@ func TestMaskDestination(t *testing.T) {
 	}
 }
 
+// testCodes is the code hasher of the tests that handle codes directly.
+var testCodes = codeHasher{key: []byte("one-time code test key, 32 byte")}
+
 func TestSpendCode(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	fresh := func() *userRecord {
 		u := &userRecord{Sub: "s-1"}
-		addCode(u, codePurposeSignUp, "email", "123456", now.Add(time.Hour), now)
-		addCode(u, messaging.PurposeVerification, "phone_number", "654321", now.Add(time.Hour), now)
+		testCodes.addCode(u, codePurposeSignUp, "email", "123456", now.Add(time.Hour), now)
+		testCodes.addCode(u, messaging.PurposeVerification, "phone_number", "654321", now.Add(time.Hour), now)
 		return u
 	}
 	type want struct {
@@ -80,7 +86,7 @@ func TestSpendCode(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(u)
 			}
-			spent, changed, err := spendCode(u, tc.purpose, tc.attr, tc.code, tc.at)
+			spent, changed, err := testCodes.spendCode(u, tc.purpose, tc.attr, tc.code, tc.at)
 			got := want{sentTo: spent.Attribute, changed: changed, codes: len(u.Codes)}
 			if err != nil {
 				got.code = err.(*cognito.Error).Code
@@ -117,20 +123,20 @@ func TestCodeExceptionMessages(t *testing.T) {
 func TestReplaceCodeResetsFailures(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	u := &userRecord{Sub: "s-1"}
-	addCode(u, codePurposeSignUp, "phone_number", "111111", now.Add(time.Hour), now)
+	testCodes.addCode(u, codePurposeSignUp, "phone_number", "111111", now.Add(time.Hour), now)
 	u.Codes[0].Failures = maxCodeFailures
-	addCode(u, messaging.PurposeForgotPassword, "email", "222222", now.Add(time.Hour), now)
-	replaceCode(u, codePurposeSignUp, "email", "u@example.com", "333333", now.Add(time.Hour), now)
+	testCodes.addCode(u, messaging.PurposeForgotPassword, "email", "222222", now.Add(time.Hour), now)
+	testCodes.replaceCode(u, codePurposeSignUp, "email", "u@example.com", "333333", now.Add(time.Hour), now)
 	if len(u.Codes) != 2 {
 		t.Fatalf("codes = %+v, want the reset code and one sign-up code", u.Codes)
 	}
-	if _, _, err := spendCode(u, codePurposeSignUp, "", "111111", now); err == nil || err.(*cognito.Error).Code != "CodeMismatchException" {
+	if _, _, err := testCodes.spendCode(u, codePurposeSignUp, "", "111111", now); err == nil || err.(*cognito.Error).Code != "CodeMismatchException" {
 		t.Errorf("the replaced code: %v, want CodeMismatchException", err)
 	}
-	if spent, _, err := spendCode(u, codePurposeSignUp, "", "333333", now); err != nil || spent.Attribute != "email" {
+	if spent, _, err := testCodes.spendCode(u, codePurposeSignUp, "", "333333", now); err != nil || spent.Attribute != "email" {
 		t.Errorf("the new code: %+v %v", spent, err)
 	}
-	if !checkCode(u, messaging.PurposeForgotPassword, "email", "222222", now) {
+	if !testCodes.checkCode(u, messaging.PurposeForgotPassword, "email", "222222", now) {
 		t.Error("replacing the sign-up code dropped the reset code")
 	}
 }
@@ -179,5 +185,86 @@ func TestSimulatedDelivery(t *testing.T) {
 	}
 	if len(seen) < 6 {
 		t.Errorf("only %d distinct simulated destinations of 8", len(seen))
+	}
+}
+
+// TestStoredCodesNotReversible guards against one-time codes stored as an
+// unkeyed hash: trying all million six-digit codes against what the store
+// keeps (the user item and every change-log state) must not find the code
+// that was sent. On the old code, SHA-256(sub + ":" + code) gave it away.
+func TestStoredCodesNotReversible(t *testing.T) {
+	s := newUTService(t)
+	ctx := context.Background()
+	p, client := s.signUpPool(t, &idp.CreateUserPoolRequest{AutoVerifiedAttributes: []idp.VerifiedAttributeType{"email"}})
+	if _, err := s.SignUp(ctx, publicCaller, &idp.SignUpRequest{
+		ClientId: cognito.Ptr(client), Username: cognito.Ptr("una"), Password: cognito.Ptr("Passw0rd!"),
+		UserAttributes: attrs("email", "una@example.com"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sent := s.lastCode(t, "una@example.com")
+	u := s.record(t, p, "una")
+	raw := storedBytes(t, s.store, cognito.Deref(p.Id), kindUser)
+	if len(u.Codes) != 1 || !bytes.Contains(raw, []byte(u.Codes[0].Hash)) {
+		t.Fatalf("stored codes %+v not found in the store", u.Codes)
+	}
+	// Every 64-hex-digit string the store holds is a candidate hash.
+	hashes := map[string]bool{}
+	for _, h := range regexp.MustCompile(`[0-9a-f]{64}`).FindAll(raw, -1) {
+		hashes[string(h)] = true
+	}
+	if hashes[legacyDestinationHash(u.Sub, "una@example.com")] {
+		t.Error("the store holds an unkeyed hash of the code's destination")
+	}
+	for n := range 1000000 {
+		if code := fmt.Sprintf("%06d", n); hashes[legacyCodeHash(u.Sub, code)] {
+			t.Fatalf("the store holds an unkeyed hash of code %q (the code sent is %q)", code, sent)
+		}
+	}
+	// A service with another code key (a node without the shared key)
+	// does not accept the code; the one that sent it does.
+	other := New(s.store, Options{AccountID: "123456789012", Clock: s.clock.now, CodeKey: []byte("another key")})
+	if other.codes.checkCode(u, codePurposeSignUp, "email", sent, s.clock.now()) {
+		t.Error("a code MAC checked out under another key")
+	}
+	if !s.codes.checkCode(u, codePurposeSignUp, "email", sent, s.clock.now()) {
+		t.Error("the code sent does not check out")
+	}
+}
+
+// TestLegacyCodesAcceptedUntilExpiry checks codes stored before codes were
+// keyed: they are accepted, and verify their destination, until they
+// expire, and nothing new is stored in that form.
+func TestLegacyCodesAcceptedUntilExpiry(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	legacy := func() *userRecord {
+		return &userRecord{Sub: "s-1", Attributes: map[string]string{"email": "a@example.com"}, Codes: []userCode{{
+			Purpose: codePurposeSignUp, Attribute: "email", Hash: legacyCodeHash("s-1", "123456"),
+			ExpiresAt: now.Add(time.Hour), To: legacyDestinationHash("s-1", "a@example.com"),
+		}}}
+	}
+	u := legacy()
+	if _, _, err := testCodes.spendCode(u, codePurposeSignUp, "", "654321", now); err == nil {
+		t.Error("a wrong code matched a legacy code")
+	}
+	spent, _, err := testCodes.spendCode(u, codePurposeSignUp, "", "123456", now)
+	if err != nil {
+		t.Fatalf("legacy code refused: %v", err)
+	}
+	if !testCodes.reaches(spent, u) {
+		t.Error("a legacy code does not reach the address it went to")
+	}
+	u.Attributes["email"] = "b@example.com"
+	if testCodes.reaches(spent, u) {
+		t.Error("a legacy code reaches an address it did not go to")
+	}
+	if _, _, err := testCodes.spendCode(legacy(), codePurposeSignUp, "", "123456", now.Add(time.Hour)); err == nil {
+		t.Error("an expired legacy code was accepted")
+	}
+	// A new code replaces it in the keyed form only.
+	u = legacy()
+	testCodes.replaceCode(u, codePurposeSignUp, "email", "a@example.com", "222222", now.Add(time.Hour), now)
+	if len(u.Codes) != 1 || !u.Codes[0].Keyed || u.Codes[0].Hash == legacyCodeHash("s-1", "222222") {
+		t.Errorf("codes after a new one was sent: %+v", u.Codes)
 	}
 }

@@ -151,7 +151,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.C
 		probe := *u
 		probe.Codes = slices.Clone(u.Codes)
 		hash := ""
-		if _, _, perr := spendCode(&probe, messaging.PurposeForgotPassword, "", code, s.now()); perr == nil {
+		if _, _, perr := s.codes.spendCode(&probe, messaging.PurposeForgotPassword, "", code, s.now()); perr == nil {
 			if passwordReused(pp, u, password) {
 				return nil, passwordHistoryError()
 			}
@@ -167,7 +167,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.C
 				}
 				return false, false, userDisabled()
 			}
-			_, changed, err := spendCode(u, messaging.PurposeForgotPassword, "", code, now)
+			_, changed, err := s.codes.spendCode(u, messaging.PurposeForgotPassword, "", code, now)
 			if err != nil {
 				return changed, false, err
 			}

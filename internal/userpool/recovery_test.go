@@ -241,8 +241,8 @@ func checkCodeSending(t *testing.T, op, user string, hide bool, want codeSendOut
 		t.Errorf("message (-want +got):\n%s", diff)
 	}
 	wantCodes := []userCode{{
-		Purpose: codePurpose, Attribute: want.attr, Hash: codeHash(after.Sub, code),
-		ExpiresAt: f.clock.now().Add(ttl), To: destinationHash(after.Sub, want.to),
+		Purpose: codePurpose, Attribute: want.attr, Hash: f.codes.code(after.Sub, code), Keyed: true,
+		ExpiresAt: f.clock.now().Add(ttl), To: f.codes.destination(after.Sub, want.to),
 	}}
 	if diff := cmp.Diff(wantCodes, after.Codes, cmpopts.EquateApproxTime(0)); diff != "" {
 		t.Errorf("stored codes (-want +got):\n%s", diff)

@@ -2,7 +2,6 @@ package userpool
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"maps"
@@ -183,10 +182,9 @@ type sentCode struct {
 
 // sendVerification records on u a new code that verifies value for attr
 // and returns what to deliver.
-func sendVerification(p *idp.UserPoolType, u *userRecord, attr, value string, now time.Time) sentCode {
+func (h codeHasher) sendVerification(p *idp.UserPoolType, u *userRecord, attr, value string, now time.Time) sentCode {
 	code := newCode()
-	addCode(u, messaging.PurposeVerification, attr, code, now.Add(verificationCodeTTL), now)
-	u.Codes[len(u.Codes)-1].To = destinationHash(u.Sub, value)
+	h.addCodeTo(u, messaging.PurposeVerification, attr, value, code, now.Add(verificationCodeTTL), now)
 	return sentCode{
 		msg:     codeMessage(p, messaging.PurposeVerification, channelOf(attr), value, u.Username, code),
 		details: codeDelivery(attr, value),
@@ -264,14 +262,14 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, c Caller, in *idp.Up
 					u.PendingAttributes = map[string]string{}
 				}
 				u.PendingAttributes[name] = v
-				codes = append(codes, sendVerification(p, u, name, v, now))
+				codes = append(codes, s.codes.sendVerification(p, u, name, v, now))
 				continue
 			}
 			delete(u.PendingAttributes, name)
 			u.Attributes[name] = v
 			u.Attributes[name+"_verified"] = "false"
 			if v != "" && autoVerified(p, name) {
-				codes = append(codes, sendVerification(p, u, name, v, now))
+				codes = append(codes, s.codes.sendVerification(p, u, name, v, now))
 			}
 		}
 		if len(u.PendingAttributes) == 0 {
@@ -415,7 +413,7 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, c Caller
 			}
 			return cognito.InvalidParameterException("User does not have a valid registered phone number")
 		}
-		sc = sendVerification(p, u, attr, v, now)
+		sc = s.codes.sendVerification(p, u, attr, v, now)
 		return nil
 	})
 	if err != nil {
@@ -444,7 +442,7 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, c Caller, in *idp.Ver
 	}
 	var codeErr error
 	_, err = s.updateSelf(ctx, c, p, func(u *userRecord, now time.Time) error {
-		spent, changed, err := spendCode(u, messaging.PurposeVerification, attr, cognito.Deref(in.Code), now)
+		spent, changed, err := s.codes.spendCode(u, messaging.PurposeVerification, attr, cognito.Deref(in.Code), now)
 		codeErr = err
 		if err != nil {
 			if !changed {
@@ -457,7 +455,7 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, c Caller, in *idp.Ver
 		if !pending {
 			v = u.Attributes[attr]
 		}
-		if v == "" || (spent.To != "" && subtle.ConstantTimeCompare([]byte(spent.To), []byte(destinationHash(u.Sub, v))) != 1) {
+		if v == "" || (spent.To != "" && !s.codes.wentTo(spent, u.Sub, v)) {
 			// The value the code went to has changed since (an
 			// administrator may have changed it): the code is used up and
 			// verifies nothing.

@@ -45,6 +45,12 @@ type Options struct {
 	// process, for tests: secrets sealed with it do not open after a
 	// restart.
 	ClientSecretKey []byte
+	// CodeKey keys the MACs that stand for one-time codes at rest:
+	// seal.DeriveKey of the encryption key with KeyLabelCodes. Nodes that
+	// serve the same store must share it, and it never goes into the
+	// store. nil means a random key per process, for tests: codes sent
+	// before a restart are then refused after it.
+	CodeKey []byte
 }
 
 // SRPVerifierFunc returns the SRP salt and verifier of a user's password,
@@ -94,6 +100,7 @@ type Service struct {
 	issuerBase string
 	srp        SRPVerifierFunc
 	secrets    clientSecretBox
+	codes      codeHasher
 	// decodedPools and decodedClients keep decoded pools and app clients
 	// for readPool and readClient.
 	decodedPools   decodeCache[idp.UserPoolType]
@@ -125,6 +132,11 @@ func New(store storage.Store, opts Options) *Service {
 	}
 	s.pages = pageSigner{key: key}
 	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey)}
+	s.codes = codeHasher{key: opts.CodeKey}
+	if len(s.codes.key) == 0 {
+		s.codes.key = make([]byte, seal.KeySize)
+		rand.Read(s.codes.key) // crypto/rand.Read never fails; it crashes the program instead
+	}
 	return s
 }
 

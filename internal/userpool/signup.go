@@ -265,7 +265,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (
 	var msgs []messaging.Message
 	if attr := confirmationAttribute(p, attrs); attr != "" {
 		var m messaging.Message
-		m, out.CodeDeliveryDetails = issueCode(u, codePurposeSignUp, attr, verificationCodeTTL, now, s.confirmationMessageFunc(p, cognito.Deref(client.Client.ClientId)))
+		m, out.CodeDeliveryDetails = s.codes.issueCode(u, codePurposeSignUp, attr, verificationCodeTTL, now, s.confirmationMessageFunc(p, cognito.Deref(client.Client.ClientId)))
 		msgs = append(msgs, m)
 	}
 	err = retry(ctx, func() error {
@@ -353,7 +353,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSi
 		if u.Status != idp.UserStatusTypeUnconfirmed {
 			return false, false, cognito.NotAuthorizedException(fmt.Sprintf("User cannot be confirmed. Current status is %s", u.Status))
 		}
-		spent, changed, err := spendCode(u, codePurposeSignUp, "", code, now)
+		spent, changed, err := s.codes.spendCode(u, codePurposeSignUp, "", code, now)
 		if err != nil {
 			return changed, false, err
 		}
@@ -361,7 +361,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSi
 		// The code verifies the address it went to, unless that address has
 		// changed since (an administrator may have changed it).
 		attr := spent.Attribute
-		if v := u.Attributes[attr]; spent.reaches(u) && u.Attributes[attr+"_verified"] != "true" {
+		if v := u.Attributes[attr]; s.codes.reaches(spent, u) && u.Attributes[attr+"_verified"] != "true" {
 			u.Attributes[attr+"_verified"] = "true"
 			if force && hasAlias(p, attr) {
 				if err := takeAliases(ctx, tx, p, &storage.Item{Keys: []string{aliasKey(p, attr, v)}}, now); err != nil {

@@ -65,7 +65,7 @@ func TestSignUpCodeExpiresAfter24Hours(t *testing.T) {
 		return err
 	}
 	s.clock.advance(verificationCodeTTL - time.Millisecond)
-	if u := s.record(t, p, "una"); !checkCode(u, codePurposeSignUp, "email", first, s.clock.now()) {
+	if u := s.record(t, p, "una"); !s.codes.checkCode(u, codePurposeSignUp, "email", first, s.clock.now()) {
 		t.Fatal("the code expired before 24 hours")
 	}
 	s.clock.advance(time.Millisecond)
@@ -278,7 +278,7 @@ func TestSignUpStoresHashes(t *testing.T) {
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || !verifyPassword(u.PasswordHash, "Passw0rd!") || u.PasswordSetAt == nil {
 		t.Errorf("password hash %q set at %v", u.PasswordHash, u.PasswordSetAt)
 	}
-	if len(u.Codes) != 1 || u.Codes[0].Hash == code || !strings.Contains(u.Codes[0].Hash, codeHash(u.Sub, code)) {
+	if len(u.Codes) != 1 || u.Codes[0].Hash == code || u.Codes[0].Hash != s.codes.code(u.Sub, code) || !u.Codes[0].Keyed {
 		t.Errorf("codes %+v", u.Codes)
 	}
 	if _, ok := u.Attributes["captcha"]; ok {

@@ -54,7 +54,7 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, c Caller, in *i
 			}
 			if v != "" && autoVerified(p, a) {
 				code := newCode()
-				addCode(u, messaging.PurposeVerification, a, code, now.Add(verificationCodeTTL), now)
+				s.codes.addCode(u, messaging.PurposeVerification, a, code, now.Add(verificationCodeTTL), now)
 				msgs = append(msgs, codeMessage(p, messaging.PurposeVerification, channelOf(a), v, u.Username, code))
 			}
 		}
@@ -349,7 +349,7 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, c Caller, in *idp.
 		u.Status = idp.UserStatusTypeResetRequired
 		if attr != "" {
 			code := newCode()
-			addCode(u, messaging.PurposeForgotPassword, attr, code, now.Add(passwordResetCodeTTL), now)
+			s.codes.addCode(u, messaging.PurposeForgotPassword, attr, code, now.Add(passwordResetCodeTTL), now)
 			msgs = append(msgs, codeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code))
 		}
 		return nil

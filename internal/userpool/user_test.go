@@ -248,7 +248,7 @@ func TestVerificationCodes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := checkCode(u, tc.purpose, tc.attr, tc.code, tc.at); got != tc.want {
+			if got := s.codes.checkCode(u, tc.purpose, tc.attr, tc.code, tc.at); got != tc.want {
 				t.Errorf("checkCode = %v, want %v", got, tc.want)
 			}
 		})
