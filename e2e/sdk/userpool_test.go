@@ -209,7 +209,33 @@ func TestCreateUserPoolRules(t *testing.T) {
 				"FeatureUnavailableInTierException", ""},
 			{"standard attribute type change", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
 				Schema: []types.SchemaAttributeType{{Name: aws.String("email"), AttributeDataType: types.AttributeDataTypeNumber}}},
-				"InvalidParameterException", ""},
+				"InvalidParameterException", "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute email"},
+			{"developer-only standard attribute", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
+				Schema: []types.SchemaAttributeType{{Name: aws.String("phone_number"), DeveloperOnlyAttribute: aws.Bool(true)}}},
+				"InvalidParameterException", "You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute phone_number"},
+			{"custom attribute without a type", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
+				Schema: []types.SchemaAttributeType{{Name: aws.String("plan")}}},
+				"InvalidParameterException", "Invalid AttributeDataType input, consider using the provided AttributeDataType enum."},
+			{"string constraints not numbers", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
+				Schema: []types.SchemaAttributeType{{Name: aws.String("plan"), AttributeDataType: types.AttributeDataTypeString,
+					StringAttributeConstraints: &types.StringAttributeConstraintsType{MaxLength: aws.String("many")}}}},
+				"InvalidParameterException", "Invalid StringAttributeConstraints for schema attribute custom:plan"},
+			{"string longer than 2048", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
+				Schema: []types.SchemaAttributeType{{Name: aws.String("name"), AttributeDataType: types.AttributeDataTypeString,
+					StringAttributeConstraints: &types.StringAttributeConstraintsType{MaxLength: aws.String("4096")}}}},
+				"InvalidParameterException", "user.name: String attributes cannot have a length of more than 2048"},
+			{"string max below min", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
+				Schema: []types.SchemaAttributeType{{Name: aws.String("plan"), AttributeDataType: types.AttributeDataTypeString,
+					StringAttributeConstraints: &types.StringAttributeConstraintsType{MinLength: aws.String("5"), MaxLength: aws.String("4")}}}},
+				"InvalidParameterException", "user.custom:plan: Max length cannot be less than min length."},
+			{"number constraints not numbers", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
+				Schema: []types.SchemaAttributeType{{Name: aws.String("level"), AttributeDataType: types.AttributeDataTypeNumber,
+					NumberAttributeConstraints: &types.NumberAttributeConstraintsType{MinValue: aws.String("low")}}}},
+				"InvalidParameterException", "Invalid NumberAttributeConstraints for schema attribute custom:level"},
+			{"number max below min", &cip.CreateUserPoolInput{PoolName: aws.String("x"),
+				Schema: []types.SchemaAttributeType{{Name: aws.String("level"), AttributeDataType: types.AttributeDataTypeNumber,
+					NumberAttributeConstraints: &types.NumberAttributeConstraintsType{MinValue: aws.String("3"), MaxValue: aws.String("2")}}}},
+				"InvalidParameterException", "user.custom:level: Max value cannot be less than min value."},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -402,7 +428,25 @@ func TestAddCustomAttributes(t *testing.T) {
 		_, err = c.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: p.Id, CustomAttributes: []types.SchemaAttributeType{
 			{Name: aws.String("plan"), AttributeDataType: types.AttributeDataTypeString},
 		}})
-		wantAPIError(t, err, "InvalidParameterException", "Existing attribute already has name custom:plan.")
+		wantAPIError(t, err, "InvalidParameterException", "custom:plan: Existing attribute already has name custom:plan.")
+		// A developer-only attribute of the same name is the same attribute.
+		_, err = c.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: p.Id, CustomAttributes: []types.SchemaAttributeType{
+			{Name: aws.String("plan"), AttributeDataType: types.AttributeDataTypeString, DeveloperOnlyAttribute: aws.Bool(true)},
+		}})
+		wantAPIError(t, err, "InvalidParameterException", "custom:plan: Existing attribute already has name custom:plan.")
+		if _, err := c.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: p.Id, CustomAttributes: []types.SchemaAttributeType{
+			{Name: aws.String("x"), AttributeDataType: types.AttributeDataTypeNumber, DeveloperOnlyAttribute: aws.Bool(true)},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: p.Id, CustomAttributes: []types.SchemaAttributeType{
+			{Name: aws.String("x"), AttributeDataType: types.AttributeDataTypeNumber},
+		}})
+		wantAPIError(t, err, "InvalidParameterException", "custom:x: Existing attribute already has name dev:custom:x.")
+		_, err = c.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: p.Id, CustomAttributes: []types.SchemaAttributeType{
+			{Name: aws.String("untyped")},
+		}})
+		wantAPIError(t, err, "InvalidParameterException", "Invalid AttributeDataType input, consider using the provided AttributeDataType enum.")
 		_, err = c.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: p.Id, CustomAttributes: []types.SchemaAttributeType{
 			{Name: aws.String("must"), AttributeDataType: types.AttributeDataTypeString, Required: aws.Bool(true)},
 		}})
@@ -417,7 +461,7 @@ func TestAddCustomAttributes(t *testing.T) {
 				n++
 			}
 		}
-		if n != 1 || len(out.UserPool.SchemaAttributes) != 22 {
+		if n != 1 || len(out.UserPool.SchemaAttributes) != 23 {
 			t.Errorf("custom:plan appears %d times in %d attributes", n, len(out.UserPool.SchemaAttributes))
 		}
 		_, err = c.AddCustomAttributes(ctx, &cip.AddCustomAttributesInput{UserPoolId: aws.String("us-east-1_ZZZZZZZZZ"),

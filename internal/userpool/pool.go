@@ -570,9 +570,12 @@ func (s *Service) AddCustomAttributes(ctx context.Context, c Caller, in *idp.Add
 			if err != nil {
 				return err
 			}
+			// custom:x and dev:custom:x are one attribute, x, read and
+			// written by developers only in the second form.
+			bare := customBareName(cognito.Deref(ca.Name))
 			for _, have := range p.SchemaAttributes {
-				if cognito.Deref(have.Name) == cognito.Deref(ca.Name) {
-					return cognito.InvalidParameterException(fmt.Sprintf("Existing attribute already has name %s.", cognito.Deref(ca.Name)))
+				if standardIndex(cognito.Deref(have.Name)) < 0 && customBareName(cognito.Deref(have.Name)) == bare {
+					return cognito.InvalidParameterException(fmt.Sprintf("custom:%s: Existing attribute already has name %s.", bare, cognito.Deref(have.Name)))
 				}
 			}
 			p.SchemaAttributes = append(p.SchemaAttributes, ca)

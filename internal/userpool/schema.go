@@ -126,11 +126,8 @@ func buildSchema(req []idp.SchemaAttributeType) ([]idp.SchemaAttributeType, erro
 
 // overrideStandard applies a request's settings for a standard attribute.
 func overrideStandard(dst *idp.SchemaAttributeType, std standardAttribute, in idp.SchemaAttributeType) error {
-	if in.AttributeDataType != nil && *in.AttributeDataType != std.dataType {
-		return cognito.InvalidParameterException(fmt.Sprintf("Cannot change the data type of standard attribute %s.", std.name))
-	}
-	if cognito.Deref(in.DeveloperOnlyAttribute) {
-		return cognito.InvalidParameterException(fmt.Sprintf("Standard attribute %s cannot be developer-only.", std.name))
+	if (in.AttributeDataType != nil && *in.AttributeDataType != std.dataType) || cognito.Deref(in.DeveloperOnlyAttribute) {
+		return cognito.InvalidParameterException("You can not change AttributeDataType or set developerOnlyAttribute for standard schema attribute " + std.name)
 	}
 	if std.name == "sub" {
 		if (in.Mutable != nil && *in.Mutable) || (in.Required != nil && !*in.Required) {
@@ -162,7 +159,9 @@ func overrideStandard(dst *idp.SchemaAttributeType, std standardAttribute, in id
 }
 
 // customAttribute returns the stored form of a custom attribute: its name
-// prefixed with custom: (dev:custom: when developer-only).
+// prefixed with custom: (dev:custom: when developer-only). Unlike a
+// standard attribute, it has no data type to fall back on, so one must be
+// given.
 func customAttribute(in idp.SchemaAttributeType) (idp.SchemaAttributeType, error) {
 	name := cognito.Deref(in.Name)
 	name = strings.TrimPrefix(name, "custom:")
@@ -172,10 +171,10 @@ func customAttribute(in idp.SchemaAttributeType) (idp.SchemaAttributeType, error
 	if cognito.Deref(in.Required) {
 		return idp.SchemaAttributeType{}, cognito.InvalidParameterException("Required custom attributes are not supported currently.")
 	}
-	dataType := typeString
-	if in.AttributeDataType != nil {
-		dataType = *in.AttributeDataType
+	if in.AttributeDataType == nil {
+		return idp.SchemaAttributeType{}, cognito.InvalidParameterException("Invalid AttributeDataType input, consider using the provided AttributeDataType enum.")
 	}
+	dataType := *in.AttributeDataType
 	devOnly := cognito.Deref(in.DeveloperOnlyAttribute)
 	full := "custom:" + name
 	if devOnly {
@@ -212,6 +211,10 @@ func customAttribute(in idp.SchemaAttributeType) (idp.SchemaAttributeType, error
 // maxStringAttributeLength is the longest value any string attribute holds.
 const maxStringAttributeLength = 2048
 
+// stringConstraints returns the StringAttributeConstraints of the
+// attribute named name: base, changed where in sets a bound. A bound that
+// is not a whole number of zero or more, or that is more than 2048, or a
+// maximum below the minimum, is refused with Cognito's words.
 func stringConstraints(name string, in, base *idp.StringAttributeConstraintsType) (*idp.StringAttributeConstraintsType, error) {
 	out := &idp.StringAttributeConstraintsType{}
 	if base != nil {
@@ -220,59 +223,73 @@ func stringConstraints(name string, in, base *idp.StringAttributeConstraintsType
 	if in == nil {
 		return out, nil
 	}
-	bad := func() error {
-		return cognito.InvalidParameterException(fmt.Sprintf("Invalid StringAttributeConstraints for attribute %s.", name))
+	parse := func(v *string) (int64, error) {
+		n, err := strconv.ParseInt(*v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, cognito.InvalidParameterException("Invalid StringAttributeConstraints for schema attribute " + name)
+		}
+		if n > maxStringAttributeLength {
+			return 0, cognito.InvalidParameterException(fmt.Sprintf("user.%s: String attributes cannot have a length of more than %d", name, maxStringAttributeLength))
+		}
+		return n, nil
 	}
 	lo, hi := int64(0), int64(maxStringAttributeLength)
 	if in.MinLength != nil {
-		v, err := strconv.ParseInt(*in.MinLength, 10, 64)
-		if err != nil || v < 0 || v > maxStringAttributeLength {
-			return nil, bad()
+		v, err := parse(in.MinLength)
+		if err != nil {
+			return nil, err
 		}
 		lo = v
 		out.MinLength = cognito.Ptr(*in.MinLength)
 	}
 	if in.MaxLength != nil {
-		v, err := strconv.ParseInt(*in.MaxLength, 10, 64)
-		if err != nil || v < 1 || v > maxStringAttributeLength {
-			return nil, bad()
+		v, err := parse(in.MaxLength)
+		if err != nil {
+			return nil, err
 		}
 		hi = v
 		out.MaxLength = cognito.Ptr(*in.MaxLength)
 	}
 	if lo > hi {
-		return nil, bad()
+		return nil, cognito.InvalidParameterException(fmt.Sprintf("user.%s: Max length cannot be less than min length.", name))
 	}
 	return out, nil
 }
 
+// numberConstraints returns the NumberAttributeConstraints in sets for the
+// attribute named name. A bound that is not a whole number, or a maximum
+// below the minimum, is refused with Cognito's words.
 func numberConstraints(name string, in *idp.NumberAttributeConstraintsType) (*idp.NumberAttributeConstraintsType, error) {
 	out := &idp.NumberAttributeConstraintsType{}
 	if in == nil {
 		return out, nil
 	}
-	bad := func() error {
-		return cognito.InvalidParameterException(fmt.Sprintf("Invalid NumberAttributeConstraints for attribute %s.", name))
+	parse := func(v *string) (int64, error) {
+		n, err := strconv.ParseInt(*v, 10, 64)
+		if err != nil {
+			return 0, cognito.InvalidParameterException("Invalid NumberAttributeConstraints for schema attribute " + name)
+		}
+		return n, nil
 	}
 	var lo, hi int64
 	if in.MinValue != nil {
-		v, err := strconv.ParseInt(*in.MinValue, 10, 64)
+		v, err := parse(in.MinValue)
 		if err != nil {
-			return nil, bad()
+			return nil, err
 		}
 		lo = v
 		out.MinValue = cognito.Ptr(*in.MinValue)
 	}
 	if in.MaxValue != nil {
-		v, err := strconv.ParseInt(*in.MaxValue, 10, 64)
+		v, err := parse(in.MaxValue)
 		if err != nil {
-			return nil, bad()
+			return nil, err
 		}
 		hi = v
 		out.MaxValue = cognito.Ptr(*in.MaxValue)
 	}
 	if in.MinValue != nil && in.MaxValue != nil && lo > hi {
-		return nil, bad()
+		return nil, cognito.InvalidParameterException(fmt.Sprintf("user.%s: Max value cannot be less than min value.", name))
 	}
 	return out, nil
 }
@@ -286,4 +303,10 @@ func countCustom(schema []idp.SchemaAttributeType) int {
 		}
 	}
 	return n
+}
+
+// customBareName returns a custom attribute's name without its dev: and
+// custom: prefixes.
+func customBareName(name string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(name, "dev:"), "custom:")
 }
