@@ -763,6 +763,21 @@ func TestAdminResetUserPassword(t *testing.T) {
 		e.adminCreate(t, &cip.AdminCreateUserInput{UserPoolId: pool, Username: aws.String("sam"), UserAttributes: sdkAttrs("email", "sam@example.com", "email_verified", "true")})
 		wantTyped[*types.NotAuthorizedException](t, reset("sam"), "User password cannot be reset in the current state.")
 		wantTyped[*types.UserNotFoundException](t, reset("nobody"), "User does not exist.")
+		// A disabled user is refused, and left as it was, until enabled.
+		confirm("tess", "email", "tess@example.com", "email_verified", "true")
+		if _, err := e.c.AdminDisableUser(ctx, &cip.AdminDisableUserInput{UserPoolId: pool, Username: aws.String("tess")}); err != nil {
+			t.Fatal(err)
+		}
+		wantTyped[*types.NotAuthorizedException](t, reset("tess"), "User is disabled.")
+		if got := e.getUser(t, pool, "tess"); got.UserStatus != types.UserStatusTypeConfirmed || len(e.messagesTo(t, "tess@example.com")) != 0 {
+			t.Errorf("refused reset: status %s, %d messages", got.UserStatus, len(e.messagesTo(t, "tess@example.com")))
+		}
+		if _, err := e.c.AdminEnableUser(ctx, &cip.AdminEnableUserInput{UserPoolId: pool, Username: aws.String("tess")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := reset("tess"); err != nil {
+			t.Errorf("reset once enabled: %v", err)
+		}
 	})
 }
 

@@ -323,7 +323,9 @@ func recoveryChannels(p *idp.UserPoolType) (attrs []string, adminOnly bool) {
 // longer signs in, and a code for ConfirmForgotPassword goes to its first
 // verified recovery attribute. A user without one cannot be reset (unless
 // the pool recovers accounts by administrator only, when no code is sent),
-// and neither can a user that has not yet replaced its temporary password.
+// and neither can a user that has not yet replaced its temporary password,
+// nor a disabled user (NotAuthorizedException "User is disabled.", as
+// Cognito answers: enable the user first).
 func (s *Service) AdminResetUserPassword(ctx context.Context, c Caller, in *idp.AdminResetUserPasswordRequest) (*idp.AdminResetUserPasswordResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
@@ -333,6 +335,9 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, c Caller, in *idp.
 	var msgs []messaging.Message
 	_, err = s.updateUser(ctx, p, cognito.Deref(in.Username), func(u *userRecord, now time.Time) error {
 		msgs = nil
+		if !u.Enabled {
+			return userDisabled()
+		}
 		if u.Status == idp.UserStatusTypeForceChangePassword {
 			return cognito.NotAuthorizedException("User password cannot be reset in the current state.")
 		}
