@@ -1,0 +1,21 @@
+// Package browser runs browser applications against cognate in a real
+// headless Chromium driven from Go with chromedp. A page served from an
+// origin of its own (an httptest server on another port) loads
+// amazon-cognito-identity-js's browser bundle, the library Amplify and most
+// single-page apps sign in with, and calls cognate's API across origins, as
+// such an app calls Cognito's.
+//
+// The tests are built as the style guide describes: harness_test.go starts
+// cognate (the real binary, through e2e/proc), the app's origin and the
+// browser; actions_test.go holds the reusable steps a user takes in the
+// app (sign in) and reads back what the page reports; the *_test.go
+// scenarios compose them and assert on the tokens and attributes the page
+// saw. The page, app.html, gives its elements stable ids and reports each
+// outcome in the data-state attribute of #result, which the actions wait
+// for: no sleeps.
+//
+// Chromium (Debian's chromium package; scripts/install-test-deps.sh
+// installs it) and npm (which installs the pinned library from
+// package.json) must be on the PATH. Without them the tests skip with one
+// loud line, and under CI=true they fail instead. They skip under -short.
+package browser
