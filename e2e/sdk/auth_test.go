@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -864,20 +863,13 @@ func TestSignInAuthEvents(t *testing.T) {
 	})
 }
 
-// testClock is the real time plus an offset the test moves forward, for
-// expiries without waiting.
-type testClock struct{ offset atomic.Int64 }
-
-func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
-
-func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-// clockBackends is userBackends on a server whose engines read clock.
+// clockBackends is userBackends on a server whose engines read clock, a
+// testClock that stands still until the test moves it.
 func clockBackends(t *testing.T, f func(t *testing.T, e *userEnv, clock *testClock)) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
 			db := migrated(t, openBackend(t, name))
-			clock := &testClock{}
+			clock := newTestClock()
 			outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 			url := serve(t, db, userpool.Options{Sender: outbox, Clock: clock.Now}, nil)
 			e := &env{URL: url, Store: db}
@@ -932,19 +924,26 @@ func TestSignInLockout(t *testing.T) {
 		}
 		// The fifth failure in a row locks the user out for a second, the
 		// sixth for two; attempts refused meanwhile do not count, and are
-		// refused even with the right password or through SRP.
+		// refused even with the right password or through SRP. The clock
+		// stands still between calls, so each lockout ends exactly when
+		// the test moves it there.
 		for range 5 {
 			wantTyped[*types.NotAuthorizedException](t, wrong(), "Incorrect username or password.")
 		}
 		wantTyped[*types.NotAuthorizedException](t, wrong(), "Password attempts exceeded")
-		clock.advance(time.Second)
+		clock.advance(time.Second - time.Millisecond)
+		wantTyped[*types.NotAuthorizedException](t, wrong(), "Password attempts exceeded")
+		clock.advance(time.Millisecond)
 		wantTyped[*types.NotAuthorizedException](t, wrong(), "Incorrect username or password.")
 		clock.advance(time.Second)
 		_, err := s.passwordAuth("lee", signInPassword)
 		wantTyped[*types.NotAuthorizedException](t, err, "Password attempts exceeded")
 		_, err = s.srpSignIn(t, "lee", signInPassword)
 		wantTyped[*types.NotAuthorizedException](t, err, "Password attempts exceeded")
-		clock.advance(time.Second)
+		clock.advance(time.Second - time.Millisecond)
+		_, err = s.passwordAuth("lee", signInPassword)
+		wantTyped[*types.NotAuthorizedException](t, err, "Password attempts exceeded")
+		clock.advance(time.Millisecond)
 		// A right password signs in and starts the count again.
 		out, err := s.passwordAuth("lee", signInPassword)
 		mustTokens(t, out.AuthenticationResult, err, true)
@@ -973,11 +972,13 @@ func TestRefreshTokenRotationGrace(t *testing.T) {
 		if err := rotate(first.RefreshToken); err != nil {
 			t.Fatal(err)
 		}
-		clock.advance(9 * time.Second)
+		// The clock stands still between calls: the grace period is the
+		// 10 seconds the test moves it, to the end and one past.
+		clock.advance(10 * time.Second)
 		if err := rotate(first.RefreshToken); err != nil {
-			t.Fatalf("a retry within the grace period: %v", err)
+			t.Fatalf("a retry at the end of the grace period: %v", err)
 		}
-		clock.advance(2 * time.Second)
+		clock.advance(time.Millisecond)
 		wantTyped[*types.RefreshTokenReuseException](t, rotate(first.RefreshToken), "")
 	})
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -116,6 +118,27 @@ func start(t testing.TB, db migratingStore) *env {
 	migrated(t, db)
 	return &env{URL: serve(t, db, userpool.Options{}, nil), Store: db}
 }
+
+// testClock is the time of a test server's engines: the second the test
+// started, plus however far the test has moved it. It stands still
+// between moves, so an expiry or a lockout the test drives ends exactly
+// when the test says, however slowly the machine runs.
+type testClock struct {
+	start  time.Time
+	offset atomic.Int64
+}
+
+// newTestClock returns a testClock at the current whole second: tokens
+// it stamps are valid for clients that check them against the real time.
+func newTestClock() *testClock {
+	return &testClock{start: time.Now().Truncate(time.Second)}
+}
+
+// Now is the clock's time; pass it as the engines' Clock.
+func (c *testClock) Now() time.Time { return c.start.Add(time.Duration(c.offset.Load())) }
+
+// advance moves the clock forward by d.
+func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // encryptionKey is the test servers' master encryption key.
 var encryptionKey = bytes.Repeat([]byte{0x5e}, 32)
