@@ -348,10 +348,19 @@ func TestSignInErrors(t *testing.T) {
 				return password(s.client, map[string]string{"USERNAME": "una", "PASSWORD": signInPassword})
 			},
 				"UserNotConfirmedException", "User is not confirmed."},
+			// Cognito tells an unconfirmed user so before checking the
+			// password (aws/aws-sdk-js#4608), and at InitiateAuth for SRP
+			// (aws-amplify/amplify-swift#3053).
 			{"unconfirmed user, wrong password", func() error {
 				return password(s.client, map[string]string{"USERNAME": "una", "PASSWORD": "Wrong-passw0rd"})
 			},
-				"NotAuthorizedException", "Incorrect username or password."},
+				"UserNotConfirmedException", "User is not confirmed."},
+			{"unconfirmed user, SRP", func() error {
+				_, err := e.c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: s.client.ClientId, AuthFlow: types.AuthFlowTypeUserSrpAuth,
+					AuthParameters: map[string]string{"USERNAME": "una", "SRP_A": newSRPClient(t).srpA()}}, noRetry)
+				return err
+			},
+				"UserNotConfirmedException", "User is not confirmed."},
 			{"missing password", func() error { return password(s.client, map[string]string{"USERNAME": "alice"}) },
 				"InvalidParameterException", "Missing required parameter PASSWORD"},
 			{"missing username", func() error { return password(s.client, map[string]string{"PASSWORD": signInPassword}) },

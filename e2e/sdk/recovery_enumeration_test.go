@@ -124,4 +124,3 @@ func recovery(names ...string) []types.RecoveryOptionType {
 	}
 	return out
 }
-

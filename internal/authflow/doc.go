@@ -45,7 +45,9 @@
 // Where a right password leads (password.go: afterPassword) depends on the
 // user's status: CONFIRMED gets tokens; FORCE_CHANGE_PASSWORD the
 // NEW_PASSWORD_REQUIRED challenge (or, once the temporary password has
-// expired, NotAuthorizedException); UNCONFIRMED UserNotConfirmedException;
+// expired, NotAuthorizedException); UNCONFIRMED UserNotConfirmedException
+// (which a client that does not hide whether users exist gets before the
+// password is checked: at InitiateAuth for SRP, as Cognito answers);
 // RESET_REQUIRED PasswordResetRequiredException. MFA, custom
 // authentication and device challenges slot in there: afterPassword (and
 // the answer to NEW_PASSWORD_REQUIRED) will open their states instead of

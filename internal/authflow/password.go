@@ -45,6 +45,9 @@ func unknownUser(client *userpool.SignInClient) error {
 //     client hides whether users exist: then a wrong password gets the
 //     wrong-password answer, and only the right one learns of the disabled
 //     account (as Cognito documents).
+//   - So is an unconfirmed user (UserNotConfirmedException even with a wrong
+//     password, as Cognito answers: aws/aws-sdk-js#4608), with the same
+//     exception when the client hides whether users exist.
 //   - A user locked out by failed attempts is refused before any hash is
 //     computed; otherwise the attempt is counted first (lockout.go).
 //
@@ -75,6 +78,14 @@ func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.Si
 			}
 		}
 		return nil, cognito.NotAuthorizedException(msgUserDisabled)
+	}
+	if u.Status == idp.UserStatusTypeUnconfirmed && !f.client.PreventUserExistenceErrors {
+		if st != nil {
+			if err := s.useFlowNow(ctx, st); err != nil {
+				return nil, err
+			}
+		}
+		return nil, cognito.UserNotConfirmedException(msgUserNotConfirmed)
 	}
 	attempt, err := s.beginPasswordAttempt(ctx, f.pool.ID, u.Sub, st)
 	if err != nil {

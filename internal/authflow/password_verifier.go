@@ -43,6 +43,10 @@ func (s *Service) initiateSRP(ctx context.Context, f flowStart, params map[strin
 // client echoes the SECRET_BLOCK, and that is what the answer is checked
 // against (once).
 //
+// An unconfirmed user gets UserNotConfirmedException at once, unless the
+// client hides whether users exist: then the challenge goes out and only a
+// right proof learns of it (afterPassword).
+//
 // A user that does not exist gets a challenge made the same way from a
 // stable fake verifier (same salt for the same name, fresh SRP_B each time)
 // when the client hides whether users exist, and UserNotFoundException
@@ -65,6 +69,10 @@ func (s *Service) srpChallenge(ctx context.Context, f flowStart, u *userpool.Sig
 		v = FakeSRPVerifier(s.fakeKey, f.pool.ID, folded)
 	case !u.Enabled && !f.client.PreventUserExistenceErrors:
 		return nil, cognito.NotAuthorizedException(msgUserDisabled)
+	case u.Status == idp.UserStatusTypeUnconfirmed && !f.client.PreventUserExistenceErrors:
+		// Cognito answers an unconfirmed user here, at InitiateAuth,
+		// before any proof (see checkPassword).
+		return nil, cognito.UserNotConfirmedException(msgUserNotConfirmed)
 	default:
 		st.Sub, st.Username = u.Sub, u.Username
 		var err error
