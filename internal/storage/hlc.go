@@ -50,3 +50,9 @@ func (h *HLC) Observe(ts int64) {
 func HLCTime(ts int64) time.Time {
 	return time.UnixMilli(ts >> hlcLogicalBits)
 }
+
+// HLCAt returns the least HLC timestamp of wall-clock time t: every
+// timestamp Now returned at t or later is at least HLCAt(t).
+func HLCAt(t time.Time) int64 {
+	return t.UnixMilli() << hlcLogicalBits
+}

@@ -143,11 +143,14 @@ type Tx interface {
 	// returns ErrNotFound, ErrConflict or a *KeyConflictError.
 	UpdateItem(ctx context.Context, it *Item) error
 	// DeleteItem deletes the item with its keys and index entries when
-	// version is the stored version. It returns ErrNotFound or ErrConflict.
+	// version is the stored version, and erases the item's earlier
+	// change-log entries (see Change). It returns ErrNotFound or
+	// ErrConflict.
 	DeleteItem(ctx context.Context, kind, id string, version int64) error
 	// DeleteItems deletes every item of kind in pool and returns how many
-	// it deleted. It writes one change-log entry of kind ChangePurge whose
-	// Entity is the kind and whose Key is the pool ID.
+	// it deleted. It erases the earlier change-log entries of each, and
+	// writes one change-log entry of kind ChangePurge whose Entity is the
+	// kind and whose Key is the pool ID.
 	DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 }
 

@@ -71,6 +71,23 @@ const (
 
 // Change is one change-log entry, written in the same transaction as the
 // mutation it records.
+//
+// The change log does not keep every past state forever. What it keeps:
+//
+//   - Erasure: deleting a record (DeleteItem, DeleteUserPool, DeleteItems)
+//     removes, in the same transaction, every earlier entry of that record,
+//     so that nothing of a deleted record (a deleted user's attributes, a
+//     deleted client's secrets) remains in the log but its tombstone, a
+//     delete or purge entry with no state.
+//   - Compaction (Store.CompactChanges): once older than the retention the
+//     caller chooses, an entry superseded by a later entry of the same
+//     record goes, and so do delete and purge entries.
+//
+// So the newest state of every live record stays in the log whatever its
+// age, and a consumer that reads the log within the retention sees every
+// delete. Seq values therefore have gaps; a consumer that falls behind by
+// more than the retention sees a record's newest state, not each one it
+// went through.
 type Change struct {
 	// Seq increases strictly with every entry of one store.
 	Seq int64
@@ -119,6 +136,14 @@ type Store interface {
 	// Changes returns up to limit change-log entries with Seq > afterSeq,
 	// in Seq order.
 	Changes(ctx context.Context, afterSeq int64, limit int) ([]Change, error)
+	// CompactChanges removes the change-log entries with an HLC time before
+	// before that no consumer needs any more (see Change): every entry
+	// superseded by a later entry of the same entity and key, and every
+	// delete and purge entry. It never removes the newest entry of the log,
+	// which start-up reads the HLC from. It works in batches, each in a
+	// transaction of its own so that writers are not held up, and returns
+	// how many entries it removed.
+	CompactChanges(ctx context.Context, before time.Time) (int64, error)
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -94,4 +96,98 @@ func (db *DB) Changes(ctx context.Context, afterSeq int64, limit int) ([]storage
 		return nil, fmt.Errorf("postgres: changes: %w", err)
 	}
 	return changes, nil
+}
+
+// eraseChanges deletes every change-log entry of the record entity/key, as
+// deleting the record does before it logs the tombstone: the stored ones,
+// and the ones this transaction has yet to insert.
+func (t *txn) eraseChanges(ctx context.Context, entity storage.Entity, key string) error {
+	t.changes = slices.DeleteFunc(t.changes, func(c pendingChange) bool { return c.entity == entity && c.key == key })
+	err := t.erase(ctx, `DELETE FROM change_log WHERE entity = $1 AND "key" = $2 RETURNING hlc`, string(entity), key)
+	if err != nil {
+		return t.fail(fmt.Errorf("postgres: erase changes of %s %q: %w", entity, key, err))
+	}
+	return nil
+}
+
+// eraseChangesOfItems deletes every change-log entry of the items of kind
+// with ids, as DeleteItems does once it has deleted them.
+func (t *txn) eraseChangesOfItems(ctx context.Context, kind string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	t.changes = slices.DeleteFunc(t.changes, func(c pendingChange) bool {
+		return c.entity == storage.Entity(kind) && slices.Contains(ids, c.key)
+	})
+	err := t.erase(ctx, `DELETE FROM change_log WHERE entity = $1 AND "key" = ANY($2) RETURNING hlc`, kind, ids)
+	if err != nil {
+		return t.fail(fmt.Errorf("postgres: erase changes of %d %s: %w", len(ids), kind, err))
+	}
+	return nil
+}
+
+// erase runs a DELETE of change-log entries that returns their HLCs, and
+// advances the clock past them: the entries that follow keep sorting after
+// every entry ever written, even one erased since.
+func (t *txn) erase(ctx context.Context, query string, args ...any) error {
+	rows, err := t.tx.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	hlcs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	for _, h := range hlcs {
+		t.db.hlc.Observe(h)
+	}
+	return nil
+}
+
+// compactBatch is how many consecutive sequence numbers one compaction
+// transaction covers.
+const compactBatch = 1000
+
+// CompactChanges removes the change-log entries older than before that a
+// later entry of the same record supersedes, and the delete and purge
+// entries older than before, never the newest entry of the log. It walks
+// the log in ranges of compactBatch sequence numbers, each in its own
+// transaction under the compaction advisory lock. HLCs increase with seq,
+// so the entries older than before are exactly those up to the last one
+// with an older HLC.
+func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, error) {
+	var first, last, newest *int64
+	err := db.pool.QueryRow(ctx, `SELECT
+		(SELECT min(seq) FROM change_log),
+		(SELECT seq FROM change_log WHERE hlc < $1 ORDER BY hlc DESC LIMIT 1),
+		(SELECT max(seq) FROM change_log)`, storage.HLCAt(before)).Scan(&first, &last, &newest)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: compact changes: %w", err)
+	}
+	if last == nil {
+		return 0, nil
+	}
+	end := min(*last, *newest-1)
+	var removed int64
+	for lo := *first - 1; lo < end; lo += compactBatch {
+		hi := min(lo+compactBatch, end)
+		err := db.run(ctx, func(t *txn) error {
+			if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 'change_log'::regclass::oid::int4)`, compactLockClass); err != nil {
+				return t.fail(err)
+			}
+			tag, err := t.tx.Exec(ctx, `DELETE FROM change_log AS c WHERE c.seq > $1 AND c.seq <= $2
+				AND (c.kind IN ('delete', 'purge') OR EXISTS (SELECT 1 FROM change_log AS later
+					WHERE later.entity = c.entity AND later."key" = c."key" AND later.seq > c.seq))`,
+				lo, hi)
+			if err != nil {
+				return t.fail(err)
+			}
+			removed += tag.RowsAffected()
+			return nil
+		})
+		if err != nil {
+			return removed, fmt.Errorf("postgres: compact changes: %w", err)
+		}
+	}
+	return removed, nil
 }

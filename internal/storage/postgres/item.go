@@ -531,7 +531,8 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 }
 
 // DeleteItem deletes the item, and with it (ON DELETE CASCADE) its keys and
-// index entries, when version is the stored version.
+// index entries, when version is the stored version, and erases its earlier
+// change-log entries.
 func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) error {
 	if err := t.check(); err != nil {
 		return err
@@ -553,20 +554,30 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 		}
 		return fmt.Errorf("delete %s %q: stored version is %d: %w", kind, id, v, storage.ErrConflict)
 	}
+	if err := t.eraseChanges(ctx, storage.Entity(kind), id); err != nil {
+		return err
+	}
 	t.logChange(storage.ChangeDelete, storage.Entity(kind), id, nil)
 	return nil
 }
 
-// DeleteItems deletes every item of kind in pool, and with them their keys
-// and index entries, and logs one purge entry.
+// DeleteItems deletes every item of kind in pool, and with them their keys,
+// index entries and earlier change-log entries, and logs one purge entry.
 func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
 	}
-	tag, err := t.tx.Exec(ctx, `DELETE FROM items WHERE kind = $1 AND pool = $2`, kind, pool)
+	rows, err := t.tx.Query(ctx, `DELETE FROM items WHERE kind = $1 AND pool = $2 RETURNING id`, kind, pool)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("postgres: delete %s of pool %q: %w", kind, pool, err))
 	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: delete %s of pool %q: %w", kind, pool, err))
+	}
+	if err := t.eraseChangesOfItems(ctx, kind, ids); err != nil {
+		return 0, err
+	}
 	t.logChange(storage.ChangePurge, storage.Entity(kind), pool, nil)
-	return tag.RowsAffected(), nil
+	return int64(len(ids)), nil
 }

@@ -26,6 +26,11 @@ const (
 	// before inserting its change_log row; the second key is change_log's
 	// OID.
 	changeLogLockClass = 0x636f6702 // "cog\x02"
+	// compactLockClass keys the transaction lock each batch of
+	// CompactChanges takes, so that two nodes compacting at once take
+	// turns instead of deadlocking on each other's rows; the second key
+	// is change_log's OID.
+	compactLockClass = 0x636f6710 // "cog\x10"
 )
 
 // Options configure a DB.

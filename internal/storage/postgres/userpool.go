@@ -152,6 +152,9 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.checkAffected(ctx, tag, "delete", id); err != nil {
 		return err
 	}
+	if err := t.eraseChanges(ctx, storage.EntityUserPool, id); err != nil {
+		return err
+	}
 	t.logChange(storage.ChangeDelete, storage.EntityUserPool, id, nil)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -63,4 +64,89 @@ func (db *DB) Changes(ctx context.Context, afterSeq int64, limit int) ([]storage
 		return nil, fmt.Errorf("sqlite: changes: %w", err)
 	}
 	return changes, nil
+}
+
+// eraseChanges deletes every change-log entry of the record entity/key, as
+// deleting the record does before it logs the tombstone.
+func (t *txn) eraseChanges(ctx context.Context, entity storage.Entity, key string) error {
+	err := t.erase(ctx, `DELETE FROM change_log WHERE entity = ? AND "key" = ? RETURNING hlc`, string(entity), key)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: erase changes of %s %q: %w", entity, key, err))
+	}
+	return nil
+}
+
+// eraseChangesOfPool deletes every change-log entry of the items of kind in
+// pool, as DeleteItems does before it deletes them.
+func (t *txn) eraseChangesOfPool(ctx context.Context, kind, pool string) error {
+	err := t.erase(ctx, `DELETE FROM change_log WHERE entity = ? AND "key" IN
+		(SELECT id FROM items WHERE kind = ? AND pool = ?) RETURNING hlc`, kind, kind, pool)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: erase changes of %s of pool %q: %w", kind, pool, err))
+	}
+	return nil
+}
+
+// erase runs a DELETE of change-log entries that returns their HLCs, and
+// advances the clock past them: the entries that follow keep sorting after
+// every entry ever written, even one erased since.
+func (t *txn) erase(ctx context.Context, query string, args ...any) error {
+	rows, err := t.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hlc int64
+		if err := rows.Scan(&hlc); err != nil {
+			return err
+		}
+		t.db.hlc.Observe(hlc)
+	}
+	return rows.Err()
+}
+
+// compactBatch is how many consecutive sequence numbers one compaction
+// transaction covers.
+const compactBatch = 1000
+
+// CompactChanges removes the change-log entries older than before that a
+// later entry of the same record supersedes, and the delete and purge
+// entries older than before, never the newest entry of the log. It walks
+// the log in ranges of compactBatch sequence numbers, each in its own write
+// transaction. HLCs increase with seq, so the entries older than before
+// are exactly those up to the last one with an older HLC.
+func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, error) {
+	var first, last, newest sql.NullInt64
+	err := db.reader().QueryRowContext(ctx, `SELECT
+		(SELECT min(seq) FROM change_log),
+		(SELECT seq FROM change_log WHERE hlc < ? ORDER BY hlc DESC LIMIT 1),
+		(SELECT max(seq) FROM change_log)`, storage.HLCAt(before)).Scan(&first, &last, &newest)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: compact changes: %w", err)
+	}
+	if !last.Valid {
+		return 0, nil
+	}
+	end := min(last.Int64, newest.Int64-1)
+	var removed int64
+	for lo := first.Int64 - 1; lo < end; lo += compactBatch {
+		hi := min(lo+compactBatch, end)
+		err := db.run(ctx, func(t *txn) error {
+			res, err := t.ExecContext(ctx, `DELETE FROM change_log WHERE seq > ? AND seq <= ?
+				AND (kind IN ('delete', 'purge') OR EXISTS (SELECT 1 FROM change_log AS later
+					WHERE later.entity = change_log.entity AND later."key" = change_log."key" AND later.seq > change_log.seq))`,
+				lo, hi)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			removed += n
+			return err
+		})
+		if err != nil {
+			return removed, fmt.Errorf("sqlite: compact changes: %w", err)
+		}
+	}
+	return removed, nil
 }

@@ -443,7 +443,8 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 }
 
 // DeleteItem deletes the item, and with it (ON DELETE CASCADE) its keys and
-// index entries, when version is the stored version.
+// index entries, when version is the stored version, and erases its earlier
+// change-log entries.
 func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) error {
 	if err := t.check(); err != nil {
 		return err
@@ -454,13 +455,19 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if _, err := t.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ?`, kind, id); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete %s %q: %w", kind, id, err))
 	}
+	if err := t.eraseChanges(ctx, storage.Entity(kind), id); err != nil {
+		return err
+	}
 	return t.appendChange(ctx, storage.ChangeDelete, storage.Entity(kind), id, nil)
 }
 
-// DeleteItems deletes every item of kind in pool with their keys and index
-// entries, and logs one purge entry.
+// DeleteItems deletes every item of kind in pool with their keys, index
+// entries and earlier change-log entries, and logs one purge entry.
 func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error) {
 	if err := t.check(); err != nil {
+		return 0, err
+	}
+	if err := t.eraseChangesOfPool(ctx, kind, pool); err != nil {
 		return 0, err
 	}
 	res, err := t.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND pool = ?`, kind, pool)

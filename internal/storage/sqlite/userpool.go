@@ -155,6 +155,9 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.checkAffected(ctx, res, "delete", id); err != nil {
 		return err
 	}
+	if err := t.eraseChanges(ctx, storage.EntityUserPool, id); err != nil {
+		return err
+	}
 	return t.appendChange(ctx, storage.ChangeDelete, storage.EntityUserPool, id, nil)
 }
 

@@ -604,7 +604,9 @@ func testItemTxRollback(t *testing.T, s storage.Store) {
 	if got := mustGet(t, s, poolA); got.Name != "renamed" {
 		t.Errorf("pool name after commit = %q, want renamed", got.Name)
 	}
-	if n := len(allChanges(t, s)) - len(before.Changes); n != 7 {
+	// Deleting erases earlier entries of the deleted items, so count the
+	// entries the Tx added.
+	if n := len(changesAfter(t, s, before.Changes)); n != 7 {
 		t.Errorf("committed Tx logged %d changes, want 7", n)
 	}
 }
@@ -704,7 +706,8 @@ func testItemTxPools(t *testing.T, s storage.Store) {
 	for _, c := range changes {
 		kinds = append(kinds, c.Kind)
 	}
-	if diff := cmp.Diff([]storage.ChangeKind{storage.ChangeCreate, storage.ChangeUpdate, storage.ChangeDelete}, kinds); diff != "" {
+	// Deleting the pool erased its create and update entries.
+	if diff := cmp.Diff([]storage.ChangeKind{storage.ChangeDelete}, kinds); diff != "" {
 		t.Errorf("change kinds mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -1111,8 +1114,19 @@ func testDeleteItems(t *testing.T, s storage.Store) {
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("store after DeleteItems (-want +got):\n%s", diff)
 	}
-	if len(changes) != len(before)+1 {
-		t.Fatalf("DeleteItems logged %d changes, want 1", len(changes)-len(before))
+	// The purge erased the entries of the four users it deleted, and
+	// logged one entry.
+	var wantKept []storage.Change
+	for _, c := range before {
+		if c.Entity != storage.Entity(kindUser) || !strings.HasPrefix(c.Key, "a") {
+			wantKept = append(wantKept, c)
+		}
+	}
+	if len(changes) != len(wantKept)+1 {
+		t.Fatalf("after DeleteItems the log has %d entries, want %d", len(changes), len(wantKept)+1)
+	}
+	if diff := cmp.Diff(wantKept, changes[:len(wantKept)]); diff != "" {
+		t.Errorf("entries kept by DeleteItems (-want +got):\n%s", diff)
 	}
 	c := changes[len(changes)-1]
 	if c.Kind != storage.ChangePurge || c.Entity != storage.Entity(kindUser) || c.Key != poolA || c.State != nil {
@@ -1165,35 +1179,30 @@ func testItemChangeLog(t *testing.T, s storage.Store) {
 	want = append(want, entry{storage.ChangeUpdate, storage.Entity(kindUser), "a", stored(a, 2)})
 	stateA := mustGetItem(t, s, kindUser, "a")
 
-	inTx(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteItem(ctx, kindClient, "b", 1) })
-	want = append(want, entry{storage.ChangeDelete, storage.Entity(kindClient), "b", nil})
-
-	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
-		_, err := tx.DeleteItems(ctx, kindUser, poolA)
-		return err
-	})
-	want = append(want, entry{storage.ChangePurge, storage.Entity(kindUser), poolA, nil})
-
-	changes := allChanges(t, s)
-	var got []entry
-	for i, c := range changes {
-		if c.Region != Region {
-			t.Errorf("change %d Region = %q, want %q", i, c.Region, Region)
-		}
-		if i > 0 && (c.Seq <= changes[i-1].Seq || c.HLC <= changes[i-1].HLC) {
-			t.Errorf("change %d (seq %d, hlc %d) does not follow (seq %d, hlc %d)",
-				i, c.Seq, c.HLC, changes[i-1].Seq, changes[i-1].HLC)
-		}
-		e := entry{Kind: c.Kind, Entity: c.Entity, Key: c.Key}
-		if c.State != nil {
-			it, err := storage.DecodeItem(c.State)
-			if err != nil {
-				t.Fatalf("change %d: DecodeItem(%s): %v", i, c.State, err)
+	decode := func(changes []storage.Change) []entry {
+		t.Helper()
+		var got []entry
+		for i, c := range changes {
+			if c.Region != Region {
+				t.Errorf("change %d Region = %q, want %q", i, c.Region, Region)
 			}
-			e.State = it
+			if i > 0 && (c.Seq <= changes[i-1].Seq || c.HLC <= changes[i-1].HLC) {
+				t.Errorf("change %d (seq %d, hlc %d) does not follow (seq %d, hlc %d)",
+					i, c.Seq, c.HLC, changes[i-1].Seq, changes[i-1].HLC)
+			}
+			e := entry{Kind: c.Kind, Entity: c.Entity, Key: c.Key}
+			if c.State != nil {
+				it, err := storage.DecodeItem(c.State)
+				if err != nil {
+					t.Fatalf("change %d: DecodeItem(%s): %v", i, c.State, err)
+				}
+				e.State = it
+			}
+			got = append(got, e)
 		}
-		got = append(got, e)
+		return got
 	}
+	got := decode(allChanges(t, s))
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("change log mismatch (-want +got):\n%s", diff)
 	}
@@ -1206,4 +1215,36 @@ func testItemChangeLog(t *testing.T, s storage.Store) {
 			t.Errorf("change-log Data = %q, want the exact bytes %q", got[2].State.Data, a.Data)
 		}
 	}
+
+	// Deleting b, then purging the pool's users, erases their earlier
+	// entries: what remains of them is their tombstones.
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteItem(ctx, kindClient, "b", 1) })
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		_, err := tx.DeleteItems(ctx, kindUser, poolA)
+		return err
+	})
+	want = []entry{
+		{storage.ChangeDelete, storage.Entity(kindClient), "b", nil},
+		{storage.ChangePurge, storage.Entity(kindUser), poolA, nil},
+	}
+	if diff := cmp.Diff(want, decode(allChanges(t, s)), cmpOpts); diff != "" {
+		t.Errorf("change log after the deletes (-want +got):\n%s", diff)
+	}
+}
+
+// changesAfter returns the change-log entries written after the last of
+// before.
+func changesAfter(t *testing.T, s storage.Store, before []storage.Change) []storage.Change {
+	t.Helper()
+	var last int64
+	if len(before) > 0 {
+		last = before[len(before)-1].Seq
+	}
+	var out []storage.Change
+	for _, c := range allChanges(t, s) {
+		if c.Seq > last {
+			out = append(out, c)
+		}
+	}
+	return out
 }
