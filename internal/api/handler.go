@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -331,10 +332,18 @@ func (h *Handler) regionOfInput(op operation, in cognito.Input) string {
 
 // decode reads a JSON body into in. An empty body is an empty object.
 // Malformed JSON and members of the wrong type are SerializationException,
-// naming the member where the decoder knows it.
+// naming the member where the decoder knows it. So are a body that is not
+// valid UTF-8 and a \u escape of half a UTF-16 surrogate pair, which
+// encoding/json would otherwise quietly turn into U+FFFD: the request would
+// then be served with a value other than the one sent (RFC 8259 sections 8.1
+// and 8.2).
 func decode(body []byte, in any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
+	}
+	if !utf8.Valid(body) {
+		return cognito.NewError(cognito.CodeSerializationException,
+			fmt.Sprintf("The request body is not valid UTF-8 (at byte %d).", invalidUTF8At(body)))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -344,7 +353,72 @@ func decode(body []byte, in any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return cognito.NewError(cognito.CodeSerializationException, "Unexpected content after the JSON object.")
 	}
+	if at := unpairedSurrogateAt(body); at >= 0 {
+		return cognito.NewError(cognito.CodeSerializationException,
+			fmt.Sprintf("The request body has an unpaired UTF-16 surrogate escape (at byte %d).", at))
+	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of body that does not
+// start a valid UTF-8 sequence.
+func invalidUTF8At(body []byte) int {
+	for i := 0; i < len(body); {
+		r, n := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(body)
+}
+
+// unpairedSurrogateAt returns the offset of the first \u escape in body
+// that is half a UTF-16 surrogate pair without its other half, or -1. body
+// is JSON the decoder accepted, so every backslash starts an escape inside
+// a string, and a \u escape has four hex digits.
+func unpairedSurrogateAt(body []byte) int {
+	hex4 := func(i int) rune {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return -1
+		}
+		var r rune
+		for _, c := range body[i+2 : i+6] {
+			switch {
+			case '0' <= c && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case 'a' <= c && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case 'A' <= c && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return -1
+			}
+		}
+		return r
+	}
+	for i := 0; i < len(body); {
+		j := bytes.IndexByte(body[i:], '\\')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		r := hex4(i)
+		switch {
+		case r < 0:
+			i += 2 // another escape: \", \\, \n, ...
+		case 0xD800 <= r && r < 0xDC00:
+			if lo := hex4(i + 6); lo < 0xDC00 || lo > 0xDFFF {
+				return i
+			}
+			i += 12
+		case 0xDC00 <= r && r <= 0xDFFF:
+			return i
+		default:
+			i += 6
+		}
+	}
+	return -1
 }
 
 func serializationError(err error) error {

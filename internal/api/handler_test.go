@@ -78,10 +78,20 @@ type wireError struct {
 }
 
 func TestMalformedInput(t *testing.T) {
-	h := newTestHandler(t)
+	// Room for the too-many-attributes body, and no quotas: the table
+	// creates more pools than CreateUserPool's quota admits at once.
+	h := newTestHandler(t, func(o *Options) { o.MaxBodyBytes, o.RateLimits = 1<<16, ratelimit.Off() })
 	const create = "AWSCognitoIdentityProviderService.CreateUserPool"
 	const describe = "AWSCognitoIdentityProviderService.DescribeUserPool"
 	long := strings.Repeat("a", 129)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, signedRequest(t, create, `{"PoolName":"malformed"}`))
+	var created struct{ UserPool struct{ Id string } }
+	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || created.UserPool.Id == "" {
+		t.Fatalf("CreateUserPool: %d %s", rec.Code, rec.Body)
+	}
+	poolID := created.UserPool.Id
+	manyAttrs := strings.TrimSuffix(strings.Repeat(`{"Name":"name","Value":"x"},`, 1025), ",")
 	cases := []struct {
 		name       string
 		req        func() *http.Request
@@ -109,12 +119,12 @@ func TestMalformedInput(t *testing.T) {
 			return signedRequest(t, create, `{"PoolName":"a","Policies":{"PasswordPolicy":{"MinimumLength":2}}}`)
 		}, 400, "InvalidParameterException", "policies.passwordPolicy.minimumLength"},
 		{"oversized body", func() *http.Request {
-			return signedRequest(t, create, `{"PoolName":"`+strings.Repeat("x", 5000)+`"}`)
+			return signedRequest(t, create, `{"PoolName":"`+strings.Repeat("x", 70000)+`"}`)
 		}, 413, "RequestEntityTooLargeException", ""},
 		{"oversized body without length", func() *http.Request {
-			r := signedRequest(t, create, `{"PoolName":"`+strings.Repeat("x", 5000)+`"}`)
+			r := signedRequest(t, create, `{"PoolName":"`+strings.Repeat("x", 70000)+`"}`)
 			r.ContentLength = -1
-			r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"PoolName":"` + strings.Repeat("x", 5000) + `"}`)))
+			r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"PoolName":"` + strings.Repeat("x", 70000) + `"}`)))
 			return r
 		}, 413, "RequestEntityTooLargeException", ""},
 		{"unsigned IAM operation", func() *http.Request {
@@ -127,6 +137,27 @@ func TestMalformedInput(t *testing.T) {
 			r.Body = io.NopCloser(strings.NewReader(`{"PoolName":"b"}`))
 			return r
 		}, 400, "InvalidSignatureException", ""},
+		{"invalid UTF-8", func() *http.Request { return signedRequest(t, create, "{\"PoolName\":\"a\xffb\"}") }, 400, "SerializationException", "The request body is not valid UTF-8 (at byte 14)."},
+		{"truncated UTF-8", func() *http.Request { return signedRequest(t, create, "{\"PoolName\":\"\xc3\"}") }, 400, "SerializationException", "not valid UTF-8 (at byte 13)"},
+		{"invalid UTF-8 in a member name", func() *http.Request { return signedRequest(t, create, "{\"Pool\xedName\":\"a\"}") }, 400, "SerializationException", "not valid UTF-8 (at byte 6)"},
+		{"lone high surrogate escape", func() *http.Request { return signedRequest(t, create, `{"PoolName":"a\ud800"}`) }, 400, "SerializationException", "unpaired UTF-16 surrogate escape (at byte 14)"},
+		{"lone low surrogate escape", func() *http.Request { return signedRequest(t, create, `{"PoolName":"\uDC00a"}`) }, 400, "SerializationException", "unpaired UTF-16 surrogate escape (at byte 13)"},
+		{"reversed surrogate escapes", func() *http.Request { return signedRequest(t, create, `{"PoolName":"\udc00\ud800"}`) }, 400, "SerializationException", "unpaired"},
+		{"surrogate pair escape", func() *http.Request { return signedRequest(t, create, `{"PoolName":"\ud83d\ude00"}`) }, 400, "InvalidParameterException", "Value '😀' at 'poolName'"},
+		{"escaped backslash before u", func() *http.Request { return signedRequest(t, create, `{"PoolName":"a\\ud800"}`) }, 400, "InvalidParameterException", "at 'poolName'"},
+		{"NUL in a patterned member", func() *http.Request { return signedRequest(t, describe, `{"UserPoolId":"us-east-1_abc\u0000"}`) }, 400, "InvalidParameterException", "at 'userPoolId' failed to satisfy constraint: Member must satisfy regular expression pattern"},
+		{"NUL in a username", func() *http.Request {
+			return signedRequest(t, "AWSCognitoIdentityProviderService.AdminGetUser", `{"UserPoolId":"us-east-1_abc","Username":"a\u0000"}`)
+		}, 400, "InvalidParameterException", "Value at 'username' failed to satisfy constraint"},
+		{"NUL in a ListUsers filter", func() *http.Request {
+			return signedRequest(t, "AWSCognitoIdentityProviderService.ListUsers", `{"UserPoolId":"`+poolID+`","Filter":"email = \"a\u0000\""}`)
+		}, 400, "InvalidParameterException", "Value at 'filter' failed to satisfy constraint: Member must not contain null characters or invalid UTF-8"},
+		{"NUL in an attribute value", func() *http.Request {
+			return signedRequest(t, "AWSCognitoIdentityProviderService.AdminCreateUser", `{"UserPoolId":"`+poolID+`","Username":"bob","UserAttributes":[{"Name":"name","Value":"\u0000"}]}`)
+		}, 400, "InvalidParameterException", "Attributes did not conform to the schema: name: Attribute value must not contain null characters or invalid UTF-8."},
+		{"too many attributes", func() *http.Request {
+			return signedRequest(t, "AWSCognitoIdentityProviderService.AdminCreateUser", `{"UserPoolId":"`+poolID+`","Username":"bob","UserAttributes":[`+manyAttrs+`]}`)
+		}, 400, "InvalidParameterException", "1 validation error detected: Value at 'userAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024"},
 		{"unimplemented operation", func() *http.Request {
 			return signedRequest(t, "AWSCognitoIdentityService.ListIdentityPools", `{"MaxResults":10}`)
 		}, 400, "UnsupportedOperationException", "ListIdentityPools"},
@@ -177,11 +208,21 @@ func TestSuccessCarriesRequestID(t *testing.T) {
 // answer with a 2xx or 4xx and a well-formed body, never a 5xx or a panic.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{`{}`, `{"PoolName":"a"}`, `{"PoolName":5}`, `[`, `null`, `{"MaxResults":-1}`,
-		`{"UserPoolId":"us-east-1_abcdefghi"}`, `{"Policies":{"PasswordPolicy":{"MinimumLength":1e400}}}`, "\xff\xfe"} {
+		`{"UserPoolId":"us-east-1_abcdefghi"}`, `{"Policies":{"PasswordPolicy":{"MinimumLength":1e400}}}`, "\xff\xfe",
+		// Text no store keeps, and escapes encoding/json would replace.
+		"{\"PoolName\":\"a\xffb\"}", "{\"PoolName\":\"\xc3\"}", `{"PoolName":"a\u0000"}`, `{"PoolName":"\ud800"}`,
+		`{"PoolName":"\udc00\ud800"}`, `{"PoolName":"\\ud800"}`, `{"PoolName":"\ud83d\ude00"}`, `{"PoolName":"\`,
+		`{"UserPoolId":"us-east-1_abcdefghi","Username":"a\u0000"}`,
+		`{"UserPoolId":"us-east-1_abcdefghi","Filter":"email = \"\u0000\""}`,
+		`{"UserPoolId":"us-east-1_abcdefghi","Username":"u","UserAttributes":[{"Name":"email","Value":"a\u0000@b.c"}]}`,
+		`{"UserPoolId":"us-east-1_abcdefghi","Username":"u","UserAttributes":[` + strings.TrimSuffix(strings.Repeat(`{"Name":"name","Value":"x"},`, 1025), ",") + `]}`} {
 		f.Add("CreateUserPool", seed)
 		f.Add("DescribeUserPool", seed)
 		f.Add("ListUserPools", seed)
 		f.Add("UpdateUserPool", seed)
+		f.Add("AdminGetUser", seed)
+		f.Add("AdminCreateUser", seed)
+		f.Add("ListUsers", seed)
 	}
 	// The fuzzer sends far more requests than the default quotas admit;
 	// throttled requests would never reach the decoder, so limits are off.

@@ -110,6 +110,9 @@ func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clien
 	if !slices.Contains(allowed, flow) {
 		return nil, cognito.InvalidParameterException("Initiate Auth method not supported.")
 	}
+	if err := checkParams("authParameters", params); err != nil {
+		return nil, err
+	}
 	pool, client, err := s.pools.SignInClient(ctx, c, poolID, clientID)
 	if err != nil {
 		return nil, err

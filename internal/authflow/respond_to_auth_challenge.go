@@ -38,6 +38,9 @@ func (s *Service) AdminRespondToAuthChallenge(ctx context.Context, c userpool.Ca
 }
 
 func (s *Service) respond(ctx context.Context, c userpool.Caller, poolID, clientID string, name idp.ChallengeNameType, session string, responses map[string]string, admin bool) (*outcome, error) {
+	if err := checkParams("challengeResponses", responses); err != nil {
+		return nil, err
+	}
 	pool, client, err := s.pools.SignInClient(ctx, c, poolID, clientID)
 	if err != nil {
 		return nil, err

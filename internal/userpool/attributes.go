@@ -31,6 +31,9 @@ const (
 	reasonUnknown   = "Attribute does not exist in the schema."
 	reasonImmutable = "Attribute cannot be updated."
 	reasonRequired  = "The attribute is required"
+	// reasonText is cognate's own: a value no store can keep as text (see
+	// cognito.ValidText), which Cognito's schema rules do not name.
+	reasonText = "Attribute value must not contain null characters or invalid UTF-8."
 )
 
 // attrProblem is one attribute that breaks the schema.
@@ -99,6 +102,9 @@ func validBool(v string) bool { return strings.EqualFold(v, "true") || strings.E
 // checkValue checks one value against its schema entry and returns the
 // reason it breaks it, or "".
 func checkValue(a idp.SchemaAttributeType, name, v string) string {
+	if !cognito.ValidText(v) {
+		return reasonText
+	}
 	switch cognito.Deref(a.AttributeDataType) {
 	case typeBoolean:
 		if !validBool(v) {
@@ -147,7 +153,13 @@ func checkValue(a idp.SchemaAttributeType, name, v string) string {
 // whatever its case in the request, so that every reader of the stored
 // attributes, and every client, sees one spelling. Required attributes are
 // checked separately (checkRequired), once the username attribute is known.
+// A list of more than cognito.MaxRequestEntries attributes is refused
+// first, and a value with a NUL or invalid UTF-8 breaks the schema like a
+// value of the wrong type.
 func checkAttributes(p *idp.UserPoolType, in []idp.AttributeType, op attrWrite) (map[string]string, error) {
+	if len(in) > cognito.MaxRequestEntries {
+		return nil, cognito.TooManyEntries("userAttributes")
+	}
 	out := make(map[string]string, len(in))
 	for _, at := range in {
 		if at.Value == nil {

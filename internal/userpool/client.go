@@ -200,6 +200,9 @@ func (s *Service) clientByIDFrom(ctx context.Context, r storage.ItemReader, c Ca
 // clientItemByID reads the stored app client with clientByID's checks,
 // without decoding it.
 func clientItemByID(ctx context.Context, r storage.ItemReader, c Caller, id string) (*storage.Item, error) {
+	if err := checkText("clientId", ruleClientID, id); err != nil {
+		return nil, err
+	}
 	it, err := r.GetItem(ctx, kindClient, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, clientNotFound(id)
@@ -633,6 +636,9 @@ func checkAnalytics(a *idp.AnalyticsConfigurationType, region string) error {
 // servers of pool through r.
 func scopeLookup(ctx context.Context, r storage.ItemReader, pool string) func(identifier, name string) (bool, error) {
 	return func(identifier, name string) (bool, error) {
+		if !cognito.ValidText(identifier) {
+			return false, nil
+		}
 		it, err := r.GetItem(ctx, kindResourceServer, resourceServerID(pool, identifier))
 		if errors.Is(err, storage.ErrNotFound) {
 			return false, nil

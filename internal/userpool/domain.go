@@ -119,6 +119,9 @@ func decodeDomain(it *storage.Item) (*domainRecord, error) {
 
 // domainItem returns the storage item of d in pool.
 func domainItem(pool string, d *domainRecord, version int64) (*storage.Item, error) {
+	if err := checkText("domain", ruleDomain, d.Domain); err != nil {
+		return nil, err
+	}
 	data, err := json.Marshal(d)
 	if err != nil {
 		return nil, internal(fmt.Errorf("encode domain: %w", err))
@@ -137,6 +140,9 @@ func noSuchDomain() error {
 
 // poolDomain reads a domain that must belong to pool.
 func poolDomain(ctx context.Context, r storage.ItemReader, pool, domain string) (*storage.Item, *domainRecord, error) {
+	if err := checkText("domain", ruleDomain, domain); err != nil {
+		return nil, nil, err
+	}
 	it, err := r.GetItem(ctx, kindDomain, domain)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, noSuchDomain()
@@ -177,6 +183,9 @@ func poolDomainsFrom(ctx context.Context, r storage.ItemReader, poolID string) (
 // OAuth endpoints that find the pool by host name or path. ok is false
 // when no pool has the domain.
 func (s *Service) poolOfDomain(ctx context.Context, domain string) (poolID string, ok bool, err error) {
+	if !cognito.ValidText(domain) {
+		return "", false, nil
+	}
 	it, err := s.store.GetItem(ctx, kindDomain, domain)
 	if errors.Is(err, storage.ErrNotFound) {
 		return "", false, nil
@@ -285,6 +294,9 @@ func (s *Service) CreateUserPoolDomain(ctx context.Context, c Caller, in *idp.Cr
 // is an empty DomainDescription.
 func (s *Service) DescribeUserPoolDomain(ctx context.Context, c Caller, in *idp.DescribeUserPoolDomainRequest) (*idp.DescribeUserPoolDomainResponse, error) {
 	empty := &idp.DescribeUserPoolDomainResponse{DomainDescription: &idp.DomainDescriptionType{}}
+	if err := checkText("domain", ruleDomain, cognito.Deref(in.Domain)); err != nil {
+		return nil, err
+	}
 	it, err := s.store.GetItem(ctx, kindDomain, cognito.Deref(in.Domain))
 	if errors.Is(err, storage.ErrNotFound) {
 		return empty, nil

@@ -77,6 +77,9 @@ func memberItem(pool string, m *memberRecord) (*storage.Item, error) {
 
 // groupItem returns the storage item of g in pool.
 func groupItem(pool string, g *groupRecord, version int64) (*storage.Item, error) {
+	if err := checkText("groupName", ruleGroupName, g.Name); err != nil {
+		return nil, err
+	}
 	data, err := json.Marshal(g)
 	if err != nil {
 		return nil, internal(fmt.Errorf("encode group: %w", err))
@@ -123,6 +126,9 @@ func groupNotFound() error { return cognito.ResourceNotFoundException("Group not
 
 // getGroup reads a group through r (a Tx locks its row).
 func getGroup(ctx context.Context, r storage.ItemReader, pool, name string) (*storage.Item, *groupRecord, error) {
+	if err := checkText("groupName", ruleGroupName, name); err != nil {
+		return nil, nil, err
+	}
 	it, err := r.GetItem(ctx, kindGroup, groupID(pool, name))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, groupNotFound()

@@ -122,7 +122,13 @@ func parseUserFilter(s string) (*userFilter, error) {
 	if !slices.Contains(searchableAttributes, name) {
 		return nil, cognito.InvalidParameterException("Invalid search attribute: " + name)
 	}
-	return &userFilter{Attr: name, Prefix: prefix, Value: b.String()}, nil
+	value := b.String()
+	if !cognito.ValidText(value) {
+		// The value becomes the bound of an index scan, and no store
+		// keeps a NUL or invalid UTF-8 as text.
+		return nil, cognito.InvalidText("filter", cognito.RuleValidText)
+	}
+	return &userFilter{Attr: name, Prefix: prefix, Value: value}, nil
 }
 
 // scan returns the index scan that answers f in pool p: the entries of the

@@ -54,6 +54,9 @@ func loadPoolFrom(ctx context.Context, r poolReader, c Caller, id string) (*stor
 // poolRecord reads the stored pool id with loadPool's checks, without
 // decoding its configuration.
 func poolRecord(ctx context.Context, r poolReader, c Caller, id string) (*storage.UserPool, error) {
+	if err := checkText("userPoolId", ruleUserPoolID, id); err != nil {
+		return nil, err
+	}
 	rec, err := r.GetUserPool(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, poolNotFound(id)

@@ -42,6 +42,9 @@ func decodeResourceServer(it *storage.Item) (*idp.ResourceServerType, error) {
 
 // resourceServerItem returns the storage item of rs.
 func resourceServerItem(rs *idp.ResourceServerType, version int64) (*storage.Item, error) {
+	if err := checkText("identifier", ruleIdentifier, cognito.Deref(rs.Identifier)); err != nil {
+		return nil, err
+	}
 	data, err := json.Marshal(rs)
 	if err != nil {
 		return nil, internal(fmt.Errorf("encode resource server: %w", err))
@@ -71,6 +74,9 @@ func resourceServerScopes(in []idp.ResourceServerScopeType) ([]idp.ResourceServe
 
 // findResourceServer reads a resource server of a pool.
 func findResourceServer(ctx context.Context, r storage.ItemReader, pool, identifier string) (*storage.Item, *idp.ResourceServerType, error) {
+	if err := checkText("identifier", ruleIdentifier, identifier); err != nil {
+		return nil, nil, err
+	}
 	it, err := r.GetItem(ctx, kindResourceServer, resourceServerID(pool, identifier))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, resourceServerNotFound(identifier)

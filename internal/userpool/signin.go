@@ -185,6 +185,9 @@ func signInClient(rec *clientRecord) *SignInClient {
 // client's pool wherever it lives; one with a region sees only its pools.
 // A missing client is ResourceNotFoundException.
 func (s *Service) SignInClient(ctx context.Context, c Caller, poolID, clientID string) (*SignInPool, *SignInClient, error) {
+	if err := checkText("clientId", ruleClientID, clientID); err != nil {
+		return nil, nil, err
+	}
 	it, err := s.store.GetItem(ctx, kindClient, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, clientNotFound(clientID)

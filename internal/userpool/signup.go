@@ -35,6 +35,9 @@ var linkPlaceholder = regexp.MustCompile(`\{##(.*?)##\}`)
 // region becomes the region of the client's pool; a region the edge did
 // establish must match it, as for clientByID.
 func (s *Service) publicClient(ctx context.Context, c Caller, clientID string, secretHash *string, username string) (*clientRecord, *idp.UserPoolType, error) {
+	if err := checkText("clientId", ruleClientID, clientID); err != nil {
+		return nil, nil, err
+	}
 	if c.Region == "" {
 		it, err := s.store.GetItem(ctx, kindClient, clientID)
 		switch {

@@ -128,6 +128,9 @@ func userNotFound() error { return cognito.UserNotFoundException("User does not 
 // does: the username, then any alias or username attribute (email,
 // phone_number, preferred_username), then the sub.
 func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, username string) (*storage.Item, *userRecord, error) {
+	if err := checkText("username", ruleUsername, username); err != nil {
+		return nil, nil, err
+	}
 	// Each alias key is built only when the ones before it missed: most
 	// requests name a username, found by the first.
 	for i := -1; i < len(aliasAttributes); i++ {
@@ -188,6 +191,9 @@ func userKeys(p *idp.UserPoolType, u *userRecord) []string {
 // userItem returns the storage item of u in pool p, with its unique keys
 // and its ListUsers index entries.
 func userItem(p *idp.UserPoolType, u *userRecord, version int64) (*storage.Item, error) {
+	if err := checkUserText(u); err != nil {
+		return nil, err
+	}
 	data, err := json.Marshal(u)
 	if err != nil {
 		return nil, internal(fmt.Errorf("encode user: %w", err))

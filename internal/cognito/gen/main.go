@@ -267,6 +267,22 @@ type paginator struct {
 	LimitKey    any `json:"limit_key"`
 }
 
+// entryBounds are cognate's own upper bounds on the entries of lists and
+// maps the model leaves unbounded, by model prefix and shape: the attribute
+// lists and string maps of requests (cognito.MaxRequestEntries, whose
+// comment gives the reasons). The generated checks report them as they
+// report a model's own length bound.
+var entryBounds = map[string]map[string]int64{
+	"cognito-idp": {
+		"AttributeListType":              1024,
+		"AttributeNameListType":          1024,
+		"SearchedAttributeNamesListType": 1024,
+		"AuthParametersType":             1024,
+		"ChallengeResponsesType":         1024,
+		"ClientMetadataType":             1024,
+	},
+}
+
 func loadModel(dir, prefix string) (*model, error) {
 	matches, err := filepath.Glob(filepath.Join(dir, prefix+"-[0-9]*.service-2.json"))
 	if err != nil {
@@ -301,6 +317,13 @@ func loadModel(dir, prefix string) (*model, error) {
 			}
 			*lim.dst = &v
 		}
+	}
+	for name, max := range entryBounds[prefix] {
+		s, ok := m.Shapes[name]
+		if !ok || s.max != nil || (s.Type != "list" && s.Type != "map") {
+			return nil, fmt.Errorf("%s: entry bound on %s, which is not an unbounded list or map", m.file, name)
+		}
+		s.max = &max
 	}
 	for name, op := range m.Operations {
 		if op.Name == "" {

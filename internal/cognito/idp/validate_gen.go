@@ -5123,6 +5123,9 @@ func validateAttributeDataType(v *cognito.Violations, path string, x AttributeDa
 }
 
 func validateAttributeListType(v *cognito.Violations, path string, x []AttributeType, hide bool) {
+	if len(x) > 1024 {
+		v.Add(path, x, true, "have length less than or equal to 1024")
+	}
 	for i := range x {
 		x[i].validate(v, cognito.ElementPath(path, i), hide)
 	}
@@ -5146,6 +5149,9 @@ func validateAttributeMappingType(v *cognito.Violations, path string, x map[stri
 }
 
 func validateAttributeNameListType(v *cognito.Violations, path string, x []string, hide bool) {
+	if len(x) > 1024 {
+		v.Add(path, x, hide, "have length less than or equal to 1024")
+	}
 	for i := range x {
 		validateAttributeNameType(v, cognito.ElementPath(path, i), x[i], hide)
 	}
@@ -5194,6 +5200,9 @@ func validateAuthFlowType(v *cognito.Violations, path string, x AuthFlowType, hi
 }
 
 func validateAuthParametersType(v *cognito.Violations, path string, x map[string]string, hide bool) {
+	if len(x) > 1024 {
+		v.Add(path, x, true, "have length less than or equal to 1024")
+	}
 	for _, k := range slices.Sorted(maps.Keys(x)) {
 		validateStringType(v, cognito.MapKeyPath(path), k, true)
 		validateStringType(v, cognito.KeyPath(path, k), x[k], true)
@@ -5243,6 +5252,9 @@ func validateChallengeNameType(v *cognito.Violations, path string, x ChallengeNa
 }
 
 func validateChallengeResponsesType(v *cognito.Violations, path string, x map[string]string, hide bool) {
+	if len(x) > 1024 {
+		v.Add(path, x, true, "have length less than or equal to 1024")
+	}
 	for _, k := range slices.Sorted(maps.Keys(x)) {
 		validateStringType(v, cognito.MapKeyPath(path), k, true)
 		validateStringType(v, cognito.KeyPath(path, k), x[k], true)
@@ -5263,6 +5275,9 @@ func validateClientIdType(v *cognito.Violations, path string, x string, hide boo
 }
 
 func validateClientMetadataType(v *cognito.Violations, path string, x map[string]string, hide bool) {
+	if len(x) > 1024 {
+		v.Add(path, x, hide, "have length less than or equal to 1024")
+	}
 	for _, k := range slices.Sorted(maps.Keys(x)) {
 		validateStringType(v, cognito.MapKeyPath(path), k, hide)
 		validateStringType(v, cognito.KeyPath(path, k), x[k], hide)
@@ -6285,6 +6300,9 @@ func validateSearchPaginationTokenType(v *cognito.Violations, path string, x str
 }
 
 func validateSearchedAttributeNamesListType(v *cognito.Violations, path string, x []string, hide bool) {
+	if len(x) > 1024 {
+		v.Add(path, x, hide, "have length less than or equal to 1024")
+	}
 	for i := range x {
 		validateAttributeNameType(v, cognito.ElementPath(path, i), x[i], hide)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -399,5 +400,70 @@ func TestDocumentMember(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"Settings":{"categories":{"global":{}}}`) {
 		t.Errorf("JSON = %s", b)
+	}
+}
+
+// TestEntryBounds checks that the generated checks bound the request lists
+// and maps the model leaves unbounded at cognito.MaxRequestEntries, with
+// the message the engines give for the same bound (cognito.TooManyEntries).
+func TestEntryBounds(t *testing.T) {
+	attrs := func(n int) []idp.AttributeType {
+		out := make([]idp.AttributeType, n)
+		for i := range out {
+			out[i] = idp.AttributeType{Name: cognito.Ptr("name"), Value: cognito.Ptr("x")}
+		}
+		return out
+	}
+	params := func(n int) map[string]string {
+		out := map[string]string{}
+		for i := range n {
+			out["K"+strconv.Itoa(i)] = "v"
+		}
+		return out
+	}
+	names := func(n int) []string { return slices.Repeat([]string{"email"}, n) }
+	const max = cognito.MaxRequestEntries
+	for _, tc := range []struct {
+		member string
+		input  func(n int) cognito.Input
+	}{
+		{"userAttributes", func(n int) cognito.Input {
+			return &idp.AdminUpdateUserAttributesRequest{UserPoolId: cognito.Ptr(pool), Username: cognito.Ptr("u"), UserAttributes: attrs(n)}
+		}},
+		{"validationData", func(n int) cognito.Input {
+			return &idp.SignUpRequest{ClientId: cognito.Ptr("c"), Username: cognito.Ptr("u"), ValidationData: attrs(n)}
+		}},
+		{"userAttributeNames", func(n int) cognito.Input {
+			return &idp.AdminDeleteUserAttributesRequest{UserPoolId: cognito.Ptr(pool), Username: cognito.Ptr("u"), UserAttributeNames: names(n)}
+		}},
+		{"attributesToGet", func(n int) cognito.Input {
+			return &idp.ListUsersRequest{UserPoolId: cognito.Ptr(pool), AttributesToGet: names(n)}
+		}},
+		{"authParameters", func(n int) cognito.Input {
+			return &idp.InitiateAuthRequest{ClientId: cognito.Ptr("c"), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth), AuthParameters: params(n)}
+		}},
+		{"challengeResponses", func(n int) cognito.Input {
+			return &idp.RespondToAuthChallengeRequest{ClientId: cognito.Ptr("c"), ChallengeName: cognito.Ptr(idp.ChallengeNameTypePasswordVerifier), ChallengeResponses: params(n)}
+		}},
+		{"clientMetadata", func(n int) cognito.Input {
+			return &idp.ForgotPasswordRequest{ClientId: cognito.Ptr("c"), Username: cognito.Ptr("u"), ClientMetadata: params(n)}
+		}},
+	} {
+		t.Run(tc.member, func(t *testing.T) {
+			if err := tc.input(max).Validate(); err != nil {
+				t.Fatalf("%d entries: %v", max, err)
+			}
+			err := tc.input(max + 1).Validate()
+			want := cognito.TooManyEntries(tc.member).Message
+			var ce *cognito.Error
+			if !errors.As(err, &ce) || ce.Code != cognito.CodeInvalidParameterException {
+				t.Fatalf("%d entries: error = %v, want InvalidParameterException", max+1, err)
+			}
+			// Members that are not sensitive show their value, which the
+			// engines' message leaves out.
+			if at := strings.Index(ce.Message, "at '"); ce.Message != want && (at < 0 || !strings.HasSuffix(want, ce.Message[at:])) {
+				t.Errorf("message = %.200q, want %q", ce.Message, want)
+			}
+		})
 	}
 }
