@@ -30,26 +30,38 @@ const Overhead = nonceSize + tagSize
 // apart.
 var ErrOpen = errors.New("seal: message authentication failed")
 
-// Sealer seals and opens values with one AES-256-GCM key. It is safe for
-// concurrent use.
+// Sealer seals values with one AES-256-GCM key, the current one, and opens
+// values sealed with it or with any of the previous keys it was given, so
+// that values sealed before a key rotation keep opening until they are
+// sealed again. It is safe for concurrent use.
 type Sealer struct {
-	aead cipher.AEAD
+	// aeads holds the current key's AEAD first, then the previous keys'
+	// in the order given.
+	aeads []cipher.AEAD
 }
 
-// New returns a Sealer for key, which must be exactly KeySize bytes.
-func New(key []byte) (*Sealer, error) {
-	if len(key) != KeySize {
-		return nil, fmt.Errorf("seal: key must be %d bytes, got %d", KeySize, len(key))
+// New returns a Sealer that seals with key and opens with key or any of
+// previous. Every key must be exactly KeySize bytes.
+func New(key []byte, previous ...[]byte) (*Sealer, error) {
+	s := &Sealer{aeads: make([]cipher.AEAD, 0, 1+len(previous))}
+	for i, k := range append([][]byte{key}, previous...) {
+		if len(k) != KeySize {
+			if i == 0 {
+				return nil, fmt.Errorf("seal: key must be %d bytes, got %d", KeySize, len(k))
+			}
+			return nil, fmt.Errorf("seal: previous key %d must be %d bytes, got %d", i, KeySize, len(k))
+		}
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+		s.aeads = append(s.aeads, aead)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	return &Sealer{aead: aead}, nil
+	return s, nil
 }
 
 // Seal encrypts plaintext and binds it to purpose, returning nonce ||
@@ -59,21 +71,37 @@ func New(key []byte) (*Sealer, error) {
 func (s *Sealer) Seal(purpose string, plaintext []byte) []byte {
 	out := make([]byte, nonceSize, nonceSize+len(plaintext)+tagSize)
 	rand.Read(out) // crypto/rand.Read never fails; it crashes the program instead
-	return s.aead.Seal(out, out, plaintext, []byte(purpose))
+	return s.aeads[0].Seal(out, out, plaintext, []byte(purpose))
 }
 
 // Open authenticates and decrypts a value that Seal returned for the same
-// purpose. Any failure is ErrOpen.
+// purpose, with the current key or a previous one. Any failure is ErrOpen.
 func (s *Sealer) Open(purpose string, sealed []byte) ([]byte, error) {
-	if len(sealed) < Overhead {
-		return nil, ErrOpen
-	}
-	plaintext, err := s.aead.Open(nil, sealed[:nonceSize], sealed[nonceSize:], []byte(purpose))
-	if err != nil {
-		return nil, ErrOpen
-	}
-	return plaintext, nil
+	plaintext, _, err := s.OpenKey(purpose, sealed)
+	return plaintext, err
 }
+
+// OpenKey is Open that also tells which key opened the value: 0 for the
+// current key, i for the i-th previous key given to New. A value that
+// opens with a key other than 0 should be sealed again with the current
+// key before the previous one is dropped. Any failure is ErrOpen, with
+// key -1.
+func (s *Sealer) OpenKey(purpose string, sealed []byte) (plaintext []byte, key int, err error) {
+	if len(sealed) < Overhead {
+		return nil, -1, ErrOpen
+	}
+	for i, aead := range s.aeads {
+		plaintext, err := aead.Open(nil, sealed[:nonceSize], sealed[nonceSize:], []byte(purpose))
+		if err == nil {
+			return plaintext, i, nil
+		}
+	}
+	return nil, -1, ErrOpen
+}
+
+// Keys reports how many keys s opens with: the current one and the
+// previous ones.
+func (s *Sealer) Keys() int { return len(s.aeads) }
 
 // SealString is Seal encoded with standard base64, the form that goes on
 // the wire (SECRET_BLOCK, Session).
@@ -84,11 +112,18 @@ func (s *Sealer) SealString(purpose string, plaintext []byte) string {
 // OpenString opens a value that SealString returned for the same purpose.
 // Any failure, including input that is not standard base64, is ErrOpen.
 func (s *Sealer) OpenString(purpose, sealed string) ([]byte, error) {
+	plaintext, _, err := s.OpenStringKey(purpose, sealed)
+	return plaintext, err
+}
+
+// OpenStringKey is OpenString that also tells which key opened the value,
+// as OpenKey does.
+func (s *Sealer) OpenStringKey(purpose, sealed string) ([]byte, int, error) {
 	raw, err := base64.StdEncoding.DecodeString(sealed)
 	if err != nil {
-		return nil, ErrOpen
+		return nil, -1, ErrOpen
 	}
-	return s.Open(purpose, raw)
+	return s.OpenKey(purpose, raw)
 }
 
 // DeriveKey returns a KeySize-byte subkey of master for label with

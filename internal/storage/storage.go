@@ -117,6 +117,8 @@ type Store interface {
 	// Transactor runs several reads and writes as one transaction; items
 	// are written only through it.
 	Transactor
+	// Settings keeps the store-wide settings.
+	Settings
 
 	// CreateUserPool stores p with Version 1, or returns ErrAlreadyExists.
 	CreateUserPool(ctx context.Context, p *UserPool) error
