@@ -228,7 +228,13 @@ func runBenchLoad(ctx context.Context, e env, f *benchFlags) int {
 		fmt.Fprintf(e.stderr, "cognate bench: %v\n", err)
 		return exitError
 	}
-	sealer, err := authflow.NewSRPVerifierSealer(keys.master)
+	// The loader seals SRP verifiers: with a key the store does not know,
+	// the servers could not open them.
+	if err := checkKeys(ctx, st, keys, log); err != nil {
+		fmt.Fprintf(e.stderr, "cognate bench: %v\n", err)
+		return exitError
+	}
+	sealer, err := authflow.NewSRPVerifierSealer(keys.master, keys.previous...)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cognate bench: %v\n", err)
 		return exitError

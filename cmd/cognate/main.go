@@ -64,6 +64,8 @@ var commands = []command{
 	{"serve", "run the server (the default command)", runServe},
 	{"migrate", "apply pending schema migrations and exit", runMigrate},
 	{"config validate", "load the configuration and report every problem", runConfigValidate},
+	{"issuer show", "print the token issuer base URL the store records", runIssuerShow},
+	{"issuer set", "record a new token issuer base URL in a shared store (tokens issued before stop verifying)", runIssuerSet},
 	{"bench", "measure a Cognito-compatible endpoint under load (see cognate bench -h)", runBench},
 	{"version", "print the version", runVersion},
 }

@@ -11,9 +11,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/cluster"
 	"github.com/cognate-dev/cognate/internal/config"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/oidc"
@@ -65,6 +67,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 	log.Info("store ready", "store", storeDesc, "migrations_applied", n)
 
+	// Check the keys against the store before anything is sealed with
+	// them: a server with another key than its peers must not start.
+	keys, err := encryptionKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := checkKeys(ctx, st, keys, log); err != nil {
+		return err
+	}
+
 	// Listen first: the URL clients reach is the default token issuer.
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
@@ -80,12 +92,9 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		}
 		defer stop()
 	}
-	issuer := cfg.IssuerBaseURL
-	if issuer == "" {
-		issuer = endpoint
-	}
-	keys, err := encryptionKeys(cfg, log)
+	issuer, err := issuerBaseURL(ctx, cfg, st, endpoint, log)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 
@@ -100,11 +109,14 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("messaging: %w", err)
 	}
-	verifierSealer, err := authflow.NewSRPVerifierSealer(keys.master)
+	verifierSealer, err := authflow.NewSRPVerifierSealer(keys.master, keys.previous...)
 	if err != nil {
 		return err
 	}
-	tokenService, err := tokens.New(tokens.Options{Store: st, IssuerBaseURL: issuer, KeyEncryptionKey: keys.signingKeys})
+	signingKeys := keys.keys().Derive(signingKeysLabel)
+	clientSecretKeys := keys.keys().Derive(userpool.KeyLabelClientSecrets)
+	tokenService, err := tokens.New(tokens.Options{Store: st, IssuerBaseURL: issuer,
+		KeyEncryptionKey: signingKeys.Current, PreviousKeyEncryptionKeys: signingKeys.Previous})
 	if err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
@@ -116,9 +128,11 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		IssuerBaseURL: issuer,
 		SRPVerifier:   authflow.SRPVerifierSealer(verifierSealer),
 		// App-client secrets are sealed at rest with their own key.
-		ClientSecretKey: keys.clientSecrets,
-		// One-time codes are kept as MACs under a key not in the store.
-		CodeKey: keys.codes,
+		ClientSecretKey:          clientSecretKeys.Current,
+		ClientSecretPreviousKeys: clientSecretKeys.Previous,
+		// One-time codes are kept as MACs under a key not in the store;
+		// codes sent before a key rotation are refused after it.
+		CodeKey: seal.DeriveKey(keys.master, userpool.KeyLabelCodes),
 	})
 	// Stores written before client secrets were sealed keep them in the
 	// clear: seal them all, in one transaction, before serving.
@@ -127,7 +141,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	} else if n > 0 {
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
 	}
-	signIn, err := authflow.New(authflow.Options{Pools: pools, Tokens: tokenService, Store: st, Key: keys.master, Logger: log})
+	signIn, err := authflow.New(authflow.Options{Pools: pools, Tokens: tokenService, Store: st,
+		Key: keys.master, PreviousKeys: keys.previous, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -388,20 +403,28 @@ func messagingConfig(cfg *config.Config, observer messaging.Observer) messaging.
 	return mc
 }
 
-// keyRing holds the encryption key and the keys derived from it, one per
-// use (the sign-in engine derives its own from master).
+// signingKeysLabel derives the key that seals token signing keys from
+// the master key.
+const signingKeysLabel = "token-signing-keys"
+
+// keyRing holds the master encryption key and the previous ones still
+// accepted for reading; each use derives its own keys from them.
 type keyRing struct {
-	master, signingKeys []byte
-	// clientSecrets seals app-client secrets at rest.
-	clientSecrets []byte
-	// codes keys the MACs that stand for one-time codes at rest.
-	codes []byte
+	master   []byte
+	previous [][]byte
+	// names say where the keys come from, for the key check's messages.
+	names cluster.KeyNames
 }
 
+// keys returns the master keys as seal.Keys.
+func (k keyRing) keys() seal.Keys { return seal.Keys{Current: k.master, Previous: k.previous} }
+
 // encryptionKeys returns the keys that encrypt data at rest and seal state
-// handed to clients, derived from the configured encryption key or the one
-// generated into the data directory. The key never goes into the store.
+// handed to clients: the configured encryption key or the one generated
+// into the data directory, and the configured previous keys. The keys
+// never go into the store; only their check values do (checkKeys).
 func encryptionKeys(cfg *config.Config, log *slog.Logger) (keyRing, error) {
+	ring := keyRing{names: cluster.KeyNames{Current: "encryption_key", Previous: "encryption_keys_previous"}}
 	master, ok, err := cfg.EncryptionKeyBytes()
 	if err != nil {
 		return keyRing{}, fmt.Errorf("encryption_key: %w", err)
@@ -411,11 +434,33 @@ func encryptionKeys(cfg *config.Config, log *slog.Logger) (keyRing, error) {
 			return keyRing{}, fmt.Errorf("encryption key: %w", err)
 		}
 		log.Info("encryption key", "path", cfg.EncryptionKeyPath())
+		ring.names.Current = "encryption_key (not set, so this server uses the key generated in " + cfg.EncryptionKeyPath() + ")"
 	}
-	return keyRing{
-		master:        master,
-		signingKeys:   seal.DeriveKey(master, "token-signing-keys"),
-		clientSecrets: seal.DeriveKey(master, userpool.KeyLabelClientSecrets),
-		codes:         seal.DeriveKey(master, userpool.KeyLabelCodes),
-	}, nil
+	ring.master = master
+	if ring.previous, err = cfg.EncryptionKeysPreviousBytes(); err != nil {
+		return keyRing{}, fmt.Errorf("encryption_keys_previous%w", err)
+	}
+	return ring, nil
+}
+
+// checkKeys compares the keys with the ones the store records (recording
+// them in a new store), and refuses to start with keys that do not fit.
+func checkKeys(ctx context.Context, st store, ring keyRing, log *slog.Logger) error {
+	state, err := cluster.CheckKeys(ctx, st, ring.keys(), ring.names, time.Now())
+	if err != nil {
+		return err
+	}
+	switch {
+	case state.Recorded:
+		log.Info("recorded the encryption key's check value in the store", "check_value", state.Current)
+	case state.RotatedFrom != "":
+		log.Warn("encryption key rotated: the store's current key is now this server's",
+			"check_value", state.Current, "previous_check_value", state.RotatedFrom)
+	default:
+		log.Info("encryption key matches the store's", "check_value", state.Current)
+	}
+	if len(state.Pending) > 0 {
+		log.Info("the store may hold values sealed with previous keys", "previous_check_values", state.Pending)
+	}
+	return nil
 }

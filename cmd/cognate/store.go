@@ -32,6 +32,9 @@ type backend struct {
 	// describe names the store for the start-up screen and the log; it
 	// never includes a password.
 	describe func(cfg *config.Config) string
+	// shared is set for a store that several servers may serve at once,
+	// which must then agree on the token issuer (issuerBaseURL).
+	shared bool
 }
 
 // backends maps config.Backend names to backends. This is the one place
@@ -54,6 +57,7 @@ var backends = map[string]backend{
 			return postgres.Open(ctx, cfg.Database, postgres.Options{Region: cfg.Region})
 		},
 		describe: func(cfg *config.Config) string { return "postgres (" + postgresTarget(cfg.Database) + ")" },
+		shared:   true,
 	},
 }
 

@@ -56,6 +56,10 @@ type Options struct {
 	// derives its subkeys from it. Every node serving the store needs the
 	// same key.
 	Key []byte
+	// PreviousKeys are earlier master keys, during a rotation of the
+	// encryption key: SRP verifiers and flow state sealed with them still
+	// open, and new values are sealed with Key.
+	PreviousKeys [][]byte
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 	// Logger receives engine logs; nil discards them.
@@ -101,11 +105,12 @@ func New(opts Options) (*Service, error) {
 	case len(opts.Key) != seal.KeySize:
 		return nil, fmt.Errorf("authflow: key is %d bytes, want %d", len(opts.Key), seal.KeySize)
 	}
-	state, err := seal.New(seal.DeriveKey(opts.Key, keyLabelFlowState))
+	keys := seal.Keys{Current: opts.Key, Previous: opts.PreviousKeys}
+	state, err := keys.Derive(keyLabelFlowState).Sealer()
 	if err != nil {
 		return nil, fmt.Errorf("authflow: %w", err)
 	}
-	verifiers, err := seal.New(seal.DeriveKey(opts.Key, KeyLabelSRPVerifier))
+	verifiers, err := keys.Derive(KeyLabelSRPVerifier).Sealer()
 	if err != nil {
 		return nil, fmt.Errorf("authflow: %w", err)
 	}
@@ -125,13 +130,14 @@ func New(opts Options) (*Service, error) {
 }
 
 // NewSRPVerifierSealer returns the sealer SRPVerifierSealer takes for the
-// master key: the user-pool service seals verifiers with it, and New opens
-// them with the same derived key.
-func NewSRPVerifierSealer(key []byte) (*seal.Sealer, error) {
+// master key (and any previous master keys, which it opens with): the
+// user-pool service seals verifiers with it, and New opens them with the
+// same derived keys.
+func NewSRPVerifierSealer(key []byte, previous ...[]byte) (*seal.Sealer, error) {
 	if len(key) != seal.KeySize {
 		return nil, fmt.Errorf("authflow: key is %d bytes, want %d", len(key), seal.KeySize)
 	}
-	return seal.New(seal.DeriveKey(key, KeyLabelSRPVerifier))
+	return seal.Keys{Current: key, Previous: previous}.Derive(KeyLabelSRPVerifier).Sealer()
 }
 
 // now returns the current time truncated to milliseconds, the precision

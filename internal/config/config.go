@@ -71,6 +71,10 @@ type Config struct {
 	// verifiers at rest. Empty means a key generated into
 	// DataDir/encryption.key. It is never stored in the database.
 	EncryptionKey Secret `yaml:"encryption_key,omitempty"`
+	// EncryptionKeysPrevious (each 32 bytes, base64) are earlier encryption
+	// keys, still accepted for reading while a key rotation re-seals what
+	// they sealed with the current key. They are never stored either.
+	EncryptionKeysPrevious []Secret `yaml:"encryption_keys_previous,omitempty"`
 	// RateLimits sets the request-rate limits.
 	RateLimits RateLimitsConfig `yaml:"rate_limits,omitempty"`
 	// PprofListen is a loopback host:port on which the server also serves
@@ -104,11 +108,29 @@ func (c *Config) EncryptionKeyBytes() (key []byte, ok bool, err error) {
 	if c.EncryptionKey == "" {
 		return nil, false, nil
 	}
-	key, err = base64.StdEncoding.DecodeString(string(c.EncryptionKey))
-	if err != nil || len(key) != 32 {
-		return nil, true, errors.New("must be 32 bytes in standard base64")
+	key, err = decodeEncryptionKey(c.EncryptionKey)
+	return key, true, err
+}
+
+// EncryptionKeysPreviousBytes decodes EncryptionKeysPrevious, in order.
+func (c *Config) EncryptionKeysPreviousBytes() ([][]byte, error) {
+	var keys [][]byte
+	for i, s := range c.EncryptionKeysPrevious {
+		key, err := decodeEncryptionKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		keys = append(keys, key)
 	}
-	return key, true, nil
+	return keys, nil
+}
+
+func decodeEncryptionKey(s Secret) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(string(s))
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("must be 32 bytes in standard base64")
+	}
+	return key, nil
 }
 
 // SQLiteConfig tunes the SQLite backend.

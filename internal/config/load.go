@@ -263,6 +263,15 @@ var settings = append([]setting{
 		c.EncryptionKey = Secret(s)
 		return nil
 	}},
+	{"encryption_keys_previous", "COGNATE_ENCRYPTION_KEYS_PREVIOUS", func(c *Config, s string) error {
+		c.EncryptionKeysPrevious = nil
+		for k := range strings.SplitSeq(s, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.EncryptionKeysPrevious = append(c.EncryptionKeysPrevious, Secret(k))
+			}
+		}
+		return nil
+	}},
 }, slices.Concat(messagingSettings, rateLimitSettings, corsSettings)...)
 
 func setUint(field func(*Config) *uint32) func(*Config, string) error {

@@ -366,3 +366,18 @@ func TestEnvVars(t *testing.T) {
 		}
 	}
 }
+
+func TestEncryptionKeysPreviousFromEnv(t *testing.T) {
+	env := map[string]string{
+		"COGNATE_ENCRYPTION_KEY":           "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"COGNATE_ENCRYPTION_KEYS_PREVIOUS": " ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA= ,,YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=",
+	}
+	c, _, err := Load(Sources{Env: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := []Secret{"ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=", "YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE="}
+	if diff := cmp.Diff(want, c.EncryptionKeysPrevious); diff != "" {
+		t.Errorf("EncryptionKeysPrevious (-want +got):\n%s", diff)
+	}
+}

@@ -55,6 +55,10 @@ func (c Config) Redacted() Config {
 	if r.EncryptionKey != "" {
 		r.EncryptionKey = redacted
 	}
+	r.EncryptionKeysPrevious = nil
+	for range c.EncryptionKeysPrevious {
+		r.EncryptionKeysPrevious = append(r.EncryptionKeysPrevious, redacted)
+	}
 	return r
 }
 
@@ -120,6 +124,7 @@ func (c Config) LogValue() slog.Value {
 			slog.Any("iterations", r.PasswordHashing.Iterations), slog.Any("parallelism", r.PasswordHashing.Parallelism)),
 		slog.String("issuer_base_url", r.IssuerBaseURL),
 		slog.String("encryption_key", r.EncryptionKey.String()),
+		slog.Int("encryption_keys_previous", len(r.EncryptionKeysPrevious)),
 		slog.Attr{Key: "rate_limits", Value: r.RateLimits.logValue()},
 		slog.String("pprof_listen", r.PprofListen),
 		slog.Attr{Key: "cors", Value: r.CORS.logValue()},

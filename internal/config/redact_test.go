@@ -108,7 +108,7 @@ func TestLogValue(t *testing.T) {
 		`"sqlite":{"synchronous":"FULL"},"region":"us-east-1","regions":null,"account_id":"000000000000",` +
 		`"admin":{"access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"REDACTED"},` +
 		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
-		`"log":{"level":"info","format":"json"},"password_hashing":{"memory_kib":19456,"iterations":2,"parallelism":1},"issuer_base_url":"","encryption_key":"",` +
+		`"log":{"level":"info","format":"json"},"password_hashing":{"memory_kib":19456,"iterations":2,"parallelism":1},"issuer_base_url":"","encryption_key":"","encryption_keys_previous":0,` +
 		`"rate_limits":{"enabled":true,"quotas":false,"scale":1},"pprof_listen":"","cors":{"allowed_origins":["*"]}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
@@ -144,14 +144,22 @@ func TestEncryptionKeyNeverShows(t *testing.T) {
 	c := Default()
 	const key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 	c.EncryptionKey = key
+	const previous = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+	c.EncryptionKeysPrevious = []Secret{previous}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c)
 	for _, out := range []string{logged.String(), c.String(), fmt.Sprintf("%v %+v %#v", c, c, c)} {
-		if strings.Contains(out, key) {
-			t.Errorf("the encryption key shows in %s", out)
+		if strings.Contains(out, key) || strings.Contains(out, previous) {
+			t.Errorf("an encryption key shows in %s", out)
 		}
 	}
 	if got, ok, err := c.EncryptionKeyBytes(); err != nil || !ok || string(got) != "0123456789abcdef0123456789abcdef" {
 		t.Errorf("EncryptionKeyBytes = %q, %v, %v", got, ok, err)
+	}
+	if got, err := c.EncryptionKeysPreviousBytes(); err != nil || len(got) != 1 || string(got[0]) != "fedcba9876543210fedcba9876543210" {
+		t.Errorf("EncryptionKeysPreviousBytes = %q, %v", got, err)
+	}
+	if c.EncryptionKeysPrevious[0] != previous {
+		t.Error("redacting changed the configuration")
 	}
 }

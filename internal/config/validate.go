@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/url"
@@ -118,8 +119,23 @@ func (c *Config) Validate() error {
 			add("issuer_base_url", "must be an http(s) URL without a query, fragment or trailing slash")
 		}
 	}
-	if _, _, err := c.EncryptionKeyBytes(); err != nil {
+	current, _, err := c.EncryptionKeyBytes()
+	if err != nil {
 		add("encryption_key", "%v", err)
+	}
+	var previous [][]byte
+	for i, s := range c.EncryptionKeysPrevious {
+		key, err := decodeEncryptionKey(s)
+		path := fmt.Sprintf("encryption_keys_previous[%d]", i)
+		switch {
+		case err != nil:
+			add(path, "%v", err)
+		case current != nil && bytes.Equal(key, current):
+			add(path, "is encryption_key itself; list only earlier keys")
+		case slices.ContainsFunc(previous, func(p []byte) bool { return bytes.Equal(p, key) }):
+			add(path, "is listed twice")
+		}
+		previous = append(previous, key)
 	}
 
 	if len(p) == 0 {

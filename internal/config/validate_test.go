@@ -79,6 +79,19 @@ func TestValidate(t *testing.T) {
 			want:   ValidationErrors{"encryption_key: must be 32 bytes in standard base64"},
 		},
 		{
+			name: "previous encryption keys",
+			change: func(c *Config) {
+				c.EncryptionKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+				c.EncryptionKeysPrevious = []Secret{"c2hvcnQ=", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+					"ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=", "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}
+			},
+			want: ValidationErrors{
+				"encryption_keys_previous[0]: must be 32 bytes in standard base64",
+				"encryption_keys_previous[1]: is encryption_key itself; list only earlier keys",
+				"encryption_keys_previous[3]: is listed twice",
+			},
+		},
+		{
 			name:   "database mysql",
 			change: func(c *Config) { c.Database = "mysql://localhost/cognate" },
 			want:   ValidationErrors{`database: must be "sqlite" or a postgres:// URL`},

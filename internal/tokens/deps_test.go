@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito", "internal/storage"},
+		[]string{"internal/cognito", "internal/storage", "internal/seal"},
 		map[string]string{
 			"internal/storage/":    "tokens use the Store interface; only cmd/cognate picks a backend",
 			"internal/cognito/idp": "tokens speak claims, not the API's wire types",

@@ -39,6 +39,7 @@
 //
 // # Imports
 //
-// It may import, inside cognate, only internal/cognito and internal/storage
-// (for its keys); deps_test.go enforces it.
+// It may import, inside cognate, only internal/cognito, internal/storage
+// (for its keys) and internal/seal (which seals them); deps_test.go
+// enforces it.
 package tokens

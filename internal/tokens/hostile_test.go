@@ -24,8 +24,7 @@ import (
 // privateKeyOf opens the private key of k, as only the service can.
 func privateKeyOf(tb testing.TB, s *Service, k *signingKey) *rsa.PrivateKey {
 	tb.Helper()
-	ns := s.aead.NonceSize()
-	der, err := s.aead.Open(nil, k.rec.SealedPrivateKey[:ns], k.rec.SealedPrivateKey[ns:], keyAAD(k.pool, k.rec.KID))
+	der, err := s.sealer.Open(keyAAD(k.pool, k.rec.KID), k.rec.SealedPrivateKey)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -90,9 +90,10 @@ func keyUniqueKey(pool, use string, gen int64) string {
 	return pool + "/" + use + "/" + strconv.FormatInt(gen, 10)
 }
 
-// keyAAD is the additional data that a pool's key with kid is sealed with.
-func keyAAD(pool, kid string) []byte {
-	return []byte(keyAADPrefix + "\x00" + pool + "\x00" + kid)
+// keyAAD is the additional data (the seal purpose) that a pool's key with
+// kid is sealed with.
+func keyAAD(pool, kid string) string {
+	return keyAADPrefix + "\x00" + pool + "\x00" + kid
 }
 
 // thumbprintKID returns the kid of pub: its RFC 7638 SHA-256 thumbprint in
@@ -119,11 +120,7 @@ func (s *Service) newKey(pool, use string, gen int64, now time.Time) (*storage.I
 	if err != nil {
 		return nil, fmt.Errorf("marshal signing key: %w", err)
 	}
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("signing key nonce: %w", err)
-	}
-	sealed := s.aead.Seal(nonce, nonce, der, keyAAD(pool, kid))
+	sealed := s.sealer.Seal(keyAAD(pool, kid), der)
 	clear(der)
 	rec := keyRecord{
 		KID:              kid,
@@ -180,13 +177,7 @@ func decodeKey(it *storage.Item) (*signingKey, error) {
 // signerFor opens k's private key with the key encryption key, once.
 func (s *Service) signerFor(k *signingKey) (jose.Signer, error) {
 	k.signerOnce.Do(func() {
-		sealed := k.rec.SealedPrivateKey
-		ns := s.aead.NonceSize()
-		if len(sealed) < ns {
-			k.signerErr = fmt.Errorf("signing key %s of pool %s: sealed private key too short", k.rec.KID, k.pool)
-			return
-		}
-		der, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], keyAAD(k.pool, k.rec.KID))
+		der, err := s.sealer.Open(keyAAD(k.pool, k.rec.KID), k.rec.SealedPrivateKey)
 		if err != nil {
 			k.signerErr = fmt.Errorf("signing key %s of pool %s: cannot open the private key: the key encryption key is not the one it was sealed with, or the record was altered: %w", k.rec.KID, k.pool, err)
 			return

@@ -1,8 +1,6 @@
 package tokens
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -46,6 +45,10 @@ type Options struct {
 	// and kid. It is not stored in the database: every node that serves the
 	// store needs the same key.
 	KeyEncryptionKey []byte
+	// PreviousKeyEncryptionKeys are earlier key encryption keys: private
+	// keys sealed with them still open, during a rotation of the
+	// encryption key, until Reseal seals them with KeyEncryptionKey.
+	PreviousKeyEncryptionKeys [][]byte
 	// RotationPeriod is how long a pool's keys sign new tokens before the
 	// next mint replaces them; zero means DefaultRotationPeriod. Retired keys
 	// stay published until every token they signed has expired.
@@ -61,7 +64,7 @@ type Service struct {
 	}
 	issuerBase string
 	clock      func() time.Time
-	aead       cipher.AEAD
+	sealer     *seal.Sealer
 	rotation   time.Duration
 
 	// mu guards pools.
@@ -84,11 +87,7 @@ func New(opts Options) (*Service, error) {
 	if len(opts.KeyEncryptionKey) != KeyEncryptionKeySize {
 		return nil, fmt.Errorf("tokens: key encryption key is %d bytes, want %d", len(opts.KeyEncryptionKey), KeyEncryptionKeySize)
 	}
-	block, err := aes.NewCipher(opts.KeyEncryptionKey)
-	if err != nil {
-		return nil, fmt.Errorf("tokens: key encryption key: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	sealer, err := seal.New(opts.KeyEncryptionKey, opts.PreviousKeyEncryptionKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("tokens: key encryption key: %w", err)
 	}
@@ -107,7 +106,7 @@ func New(opts Options) (*Service, error) {
 		store:      opts.Store,
 		issuerBase: base,
 		clock:      clock,
-		aead:       aead,
+		sealer:     sealer,
 		rotation:   rotation,
 		pools:      make(map[string]*poolKeys),
 	}, nil

@@ -45,6 +45,9 @@ type Options struct {
 	// process, for tests: secrets sealed with it do not open after a
 	// restart.
 	ClientSecretKey []byte
+	// ClientSecretPreviousKeys are earlier ClientSecretKeys, during a
+	// rotation of the encryption key: secrets sealed with them still open.
+	ClientSecretPreviousKeys [][]byte
 	// CodeKey keys the MACs that stand for one-time codes at rest:
 	// seal.DeriveKey of the encryption key with KeyLabelCodes. Nodes that
 	// serve the same store must share it, and it never goes into the
@@ -131,6 +134,7 @@ func New(store storage.Store, opts Options) *Service {
 		}
 	}
 	s.pages = pageSigner{key: key}
+	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey, opts.ClientSecretPreviousKeys...)}
 	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey)}
 	s.codes = codeHasher{key: opts.CodeKey}
 	if len(s.codes.key) == 0 {
@@ -140,14 +144,15 @@ func New(store storage.Store, opts Options) *Service {
 	return s
 }
 
-// newSealer returns a sealer for key, or for a random key when key is
-// empty. It panics on a key of the wrong length, a wiring mistake.
-func newSealer(key []byte) *seal.Sealer {
+// newSealer returns a sealer for key (opening with previous keys too), or
+// for a random key when key is empty. It panics on a key of the wrong
+// length, a wiring mistake.
+func newSealer(key []byte, previous ...[]byte) *seal.Sealer {
 	if len(key) == 0 {
 		key = make([]byte, seal.KeySize)
 		rand.Read(key) // crypto/rand.Read never fails; it crashes the program instead
 	}
-	sl, err := seal.New(key)
+	sl, err := seal.New(key, previous...)
 	if err != nil {
 		panic("userpool: " + err.Error())
 	}

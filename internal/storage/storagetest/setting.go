@@ -104,15 +104,15 @@ func testSettingNotInChangeLog(t *testing.T, s storage.Store) {
 // testRacingSettings has n servers create one setting at once, then n
 // update it from the same version: exactly one of each wins.
 func testRacingSettings(t *testing.T, s storage.Store, n int) {
-	ctx := context.Background()
-	errs := race(n, func(i int) error {
+	ctx := deadlineContext(t)
+	errs := race(t, ctx, n, func(i int) error {
 		return s.CreateSetting(ctx, &storage.Setting{Name: "race", Value: fmt.Appendf(nil, "%d", i), UpdatedAt: base})
 	})
 	if ok, lost := countOutcomes(t, errs, storage.ErrAlreadyExists); ok != 1 || lost != n-1 {
 		t.Errorf("racing creates: %d won, %d ErrAlreadyExists; want 1 and %d", ok, lost, n-1)
 	}
 	winner := -1
-	errs = race(n, func(i int) error {
+	errs = race(t, ctx, n, func(i int) error {
 		err := s.UpdateSetting(ctx, &storage.Setting{Name: "race", Value: fmt.Appendf(nil, "%d", 100+i), UpdatedAt: base, Version: 1})
 		if err == nil {
 			winner = 100 + i

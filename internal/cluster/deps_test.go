@@ -1,0 +1,21 @@
+package cluster
+
+import (
+	"testing"
+
+	"github.com/cognate-dev/cognate/internal/deptest"
+)
+
+func TestDeps(t *testing.T) {
+	deptest.Check(t,
+		[]string{"internal/storage", "internal/seal", "internal/cognito"},
+		map[string]string{
+			"internal/storage/": "cluster uses the Settings interface; only cmd/cognate picks a backend",
+			"internal/tokens":   "engines plug their re-sealers in through the Resealer interface",
+			"internal/userpool": "engines plug their re-sealers in through the Resealer interface",
+			"internal/authflow": "engines plug their re-sealers in through the Resealer interface",
+			"internal/api":      "cluster never imports an edge",
+			"internal/oidc":     "cluster never imports an edge",
+			"testing":           "only _test.go files import testing",
+		})
+}
