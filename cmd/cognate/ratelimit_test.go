@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,5 +75,38 @@ func TestRateLimiter(t *testing.T) {
 	}
 	if got := [2]float64{l.Rate(ratelimit.UserList), l.Rate(ratelimit.UserRead)}; got != [2]float64{7, 240} {
 		t.Errorf("rates of UserList and UserRead = %v, want [7 240]", got)
+	}
+}
+
+func TestProtectiveLimits(t *testing.T) {
+	on, off := true, false
+	rl := config.RateLimitsConfig{
+		PerUser:        config.RateConfig{Enabled: &on, Rate: 2, Burst: 3},
+		PerAddress:     config.RateConfig{Enabled: &off, Rate: 100, Burst: 200},
+		TrustedProxies: []string{"127.0.0.1"},
+	}
+	g, proxies, err := protectiveLimits(rl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	for range 4 {
+		got = append(got, g.AllowUser("us-east-1_p", "alice"))
+	}
+	if want := []bool{true, true, true, false}; !slices.Equal(got, want) {
+		t.Errorf("per user: %v, want %v", got, want)
+	}
+	for i := range 300 {
+		if !g.AllowAddress(netip.MustParseAddr("192.0.2.1")) {
+			t.Fatalf("per address, turned off, refused request %d", i+1)
+		}
+	}
+	if !proxies.Trusts(netip.MustParseAddr("127.0.0.1")) {
+		t.Error("127.0.0.1 is not trusted")
+	}
+	rl.Enabled = &off
+	if g, _, _ = protectiveLimits(rl); !g.AllowUser("us-east-1_p", "alice") || !g.AllowUser("us-east-1_p", "alice") ||
+		!g.AllowUser("us-east-1_p", "alice") || !g.AllowUser("us-east-1_p", "alice") {
+		t.Error("rate_limits.enabled: false left the per-user limit on")
 	}
 }

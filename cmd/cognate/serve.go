@@ -150,6 +150,10 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("rate_limits: %w", err)
 	}
+	protection, proxies, err := protectiveLimits(cfg.RateLimits)
+	if err != nil {
+		return fmt.Errorf("rate_limits: %w", err)
+	}
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
 		Auth:               signIn,
@@ -162,6 +166,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Observer:           metrics,
 		RateLimits:         limits,
 		AllowedOrigins:     cfg.CORS.AllowedOrigins,
+		Protection:         protection,
+		TrustedProxies:     proxies,
 	})
 	routes := http.NewServeMux()
 	// The development outbox is readable only while it is the sole sender,
@@ -228,6 +234,18 @@ type credsSource struct {
 	// configured describes a configured pair: "from the environment" or
 	// "from the configuration file".
 	configured string
+}
+
+// protectiveLimits maps the rate_limits block onto the protective limits
+// per user and per client address, and the proxies whose forwarding
+// headers name the client.
+func protectiveLimits(rl config.RateLimitsConfig) (*ratelimit.Guard, ratelimit.TrustedProxies, error) {
+	proxies, err := ratelimit.ParseTrustedProxies(rl.TrustedProxies)
+	if err != nil {
+		return nil, ratelimit.TrustedProxies{}, err
+	}
+	g, err := ratelimit.NewGuard(ratelimit.GuardConfig{PerUser: rl.Limit(rl.PerUser), PerAddress: rl.Limit(rl.PerAddress)})
+	return g, proxies, err
 }
 
 // adminCredentials returns the admin key pair and where it came from: the

@@ -150,17 +150,17 @@ var encryptionKey = bytes.Repeat([]byte{0x5e}, 32)
 // It returns the server's URL.
 //
 // The request-rate limits are off, explicitly: these tests and the
-// benchmarks that share this harness send requests far faster than
-// Cognito's default quotas admit (users created in a loop, sign-ins run
-// flat out), which is what they test, not throttling. ratelimit_test.go
+// benchmarks that share this harness sign the same users in flat out from
+// one address, which is what they test, not throttling. ratelimit_test.go
 // serves with limits on through serveLimited.
 func serve(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux)) string {
 	tb.Helper()
-	return serveLimited(tb, db, opts, mount, ratelimit.Off())
+	return serveLimited(tb, db, opts, mount, ratelimit.Off(), ratelimit.Unprotected())
 }
 
-// serveLimited is serve with the given request-rate limits.
-func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter) string {
+// serveLimited is serve with the given quotas and protective limits (nil:
+// the API handler's defaults).
+func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter, protect ratelimit.Protection) string {
 	tb.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
@@ -192,7 +192,7 @@ func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount 
 	if mount != nil {
 		mount(mux)
 	}
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits}))
+	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits, Protection: protect}))
 	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
 	ts.Start()
 	tb.Cleanup(ts.Close)

@@ -35,7 +35,7 @@ func TestRateLimitsThroughSDK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			url := serveLimited(t, db, userpool.Options{}, nil, limits)
+			url := serveLimited(t, db, userpool.Options{}, nil, limits, ratelimit.Unprotected())
 			// The SDK retries TooManyRequestsException as throttling; one
 			// attempt shows the first answer.
 			c := cip.New(cip.Options{
@@ -101,7 +101,7 @@ func TestDefaultsNeverThrottleATestSuite(t *testing.T) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
 			db := migrated(t, openBackend(t, name))
-			url := serveLimited(t, db, userpool.Options{}, nil, nil) // nil: the handler's defaults
+			url := serveLimited(t, db, userpool.Options{}, nil, nil, nil) // nil: the handler's defaults
 			c := cip.New(cip.Options{
 				BaseEndpoint:     aws.String(url),
 				Region:           "us-east-1",
@@ -171,5 +171,69 @@ func TestDefaultsNeverThrottleATestSuite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProtectiveLimitsThroughSDK signs in, on the defaults, as a user that
+// does not exist, twenty times at once from one client with the SDK's
+// retries off: the per-user limit (a burst of 10, then 10 a second,
+// Cognito's per-user quota) admits ten, which each cost a password hash
+// and answer UserNotFoundException, and refuses the rest with Cognito's
+// TooManyRequestsException before any hash. Another user is still served.
+// The server runs on the real clock, so the bucket gets a request back
+// every tenth of a second the twenty take; the check allows for exactly
+// that, so it holds on a machine of any speed.
+func TestProtectiveLimitsThroughSDK(t *testing.T) {
+	db := migrated(t, openBackend(t, "sqlite"))
+	url := serveLimited(t, db, userpool.Options{}, nil, nil, nil) // nil: the handler's defaults
+	c := cip.New(cip.Options{
+		BaseEndpoint:     aws.String(url),
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+		RetryMaxAttempts: 1,
+	})
+	ctx := context.Background()
+	pool := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("protected")})
+	out, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: pool.Id, ClientName: aws.String("app"), ExplicitAuthFlows: signInFlows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(user string) error {
+		_, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+			ClientId: out.UserPoolClient.ClientId, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": user, "PASSWORD": "Wrong-passw0rd"},
+		})
+		return err
+	}
+	start := time.Now()
+	errs := make([]error, 20)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { errs[i] = signIn("nobody") })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var notFound, throttled int
+	var tooMany *types.TooManyRequestsException
+	var missing *types.UserNotFoundException
+	for _, err := range errs {
+		switch {
+		case errors.As(err, &tooMany):
+			throttled++
+			wantAPIError(t, err, "TooManyRequestsException", "Rate exceeded")
+		case errors.As(err, &missing):
+			notFound++
+		default:
+			t.Errorf("sign-in: %v, want UserNotFoundException or TooManyRequestsException", err)
+		}
+	}
+	// Ten tokens, and one more for each tenth of a second the requests took.
+	refilled := int(elapsed / (100 * time.Millisecond))
+	if notFound < 10 || notFound > 10+refilled || notFound+throttled != len(errs) {
+		t.Errorf("%d UserNotFoundException and %d TooManyRequestsException in %v, want 10 (and up to %d refilled) and the rest throttled",
+			notFound, throttled, elapsed, refilled)
+	}
+	if err := signIn("somebody"); !errors.As(err, &missing) {
+		t.Errorf("another user's sign-in: %v, want UserNotFoundException", err)
 	}
 }

@@ -67,6 +67,15 @@ type Options struct {
 	Observer Observer
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
+	// Protection applies the protective limits, per client address and
+	// per user, to the operations anyone may call: those authorized by no
+	// signature (InitiateAuth, SignUp, ForgotPassword, …) and those
+	// authorized by an access token. nil means a ratelimit.Guard with the
+	// default rates on Clock; ratelimit.Unprotected() turns them off.
+	Protection ratelimit.Protection
+	// TrustedProxies are the peers whose X-Forwarded-For and Forwarded
+	// headers name the client address; the zero value trusts none.
+	TrustedProxies ratelimit.TrustedProxies
 	// RateLimits emulates Cognito's per-category request quotas: it
 	// refuses user-pool requests beyond the rate of their quota category
 	// with TooManyRequestsException, counted once the caller is
@@ -101,6 +110,7 @@ type Handler struct {
 	observer Observer
 	limits   *ratelimit.Limiter
 	cors     corsPolicy
+	protect  ratelimit.Protection
 	// clientPools maps app clients to their pools for the rate limits.
 	clientPools *clientPools
 }
@@ -122,6 +132,13 @@ func NewHandler(opts Options) *Handler {
 		h.limits = ratelimit.Off()
 	}
 	h.cors = newCORSPolicy(opts.AllowedOrigins)
+	h.protect = opts.Protection
+	if h.protect == nil {
+		// The default rates cannot be refused.
+		h.protect, _ = ratelimit.NewGuard(ratelimit.GuardConfig{
+			PerAddress: ratelimit.DefaultPerAddress, PerUser: ratelimit.DefaultPerUser, Clock: h.clock,
+		})
+	}
 	h.clientPools = &clientPools{pools: opts.Pools, byClient: map[string]string{}}
 	h.sig = &SigV4Verifier{
 		Lookup: func(id string) (string, bool) {
@@ -240,8 +257,14 @@ func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []
 }
 
 // run authorizes, decodes, validates, applies the rate limits to and
-// serves one request.
+// serves one request. The client address goes into the context, for the
+// fair scheduling of password hashing and SRP.
 func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
+	addr := h.opts.TrustedProxies.ClientAddr(r.RemoteAddr, r.Header)
+	ctx := ratelimit.WithClientAddr(r.Context(), addr)
+	if err := h.protectAddress(op, addr); err != nil {
+		return nil, err
+	}
 	caller, err := h.authorize(r, op, body)
 	if err != nil {
 		return nil, err
@@ -253,7 +276,6 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	ctx := r.Context()
 	if op.Auth == cognito.AuthAccessToken {
 		// What authenticating the token reads of its pool and user, the
 		// operation then reads from the memo rather than the store.
@@ -266,6 +288,9 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 		caller.Region = h.regionOfInput(op, in)
 	}
 	if err := h.throttle(ctx, op, in, caller); err != nil {
+		return nil, err
+	}
+	if err := h.protectUser(ctx, op, in, caller); err != nil {
 		return nil, err
 	}
 	if op.serve == nil {

@@ -9,21 +9,29 @@ import (
 // inputMembers locates, in one operation's input structure, the members
 // the edge itself reads before the operation runs: AccessToken, which it
 // authenticates, UserPoolId and IdentityPoolId, which name the region of
-// an unsigned request, and ClientId, which names the pool an
-// unauthenticated request counts against in the rate limits. Found once when the dispatch table is built,
+// an unsigned request, ClientId, which names the pool an unauthenticated
+// request counts against in the rate limits, and the user such a request
+// is about (Username, or USERNAME in AuthParameters or ChallengeResponses),
+// which the per-user limit counts. Found once when the dispatch table is built,
 // reading one is then a field access, not a trip through JSON.
 type inputMembers struct {
 	// t is the input's pointer type; the indexes are of its *string
 	// fields, -1 when the input has no such member.
 	t                                                   reflect.Type
 	accessTokenAt, userPoolAt, identityPoolAt, clientAt int
+	// usernameAt is a *string field; authParamsAt and challengeAt are
+	// map[string]string fields.
+	usernameAt, authParamsAt, challengeAt int
 }
 
-var stringPointer = reflect.TypeFor[*string]()
+var (
+	stringPointer = reflect.TypeFor[*string]()
+	stringMap     = reflect.TypeFor[map[string]string]()
+)
 
 // membersOf locates the members of op's input.
 func membersOf(op cognito.Operation) inputMembers {
-	m := inputMembers{accessTokenAt: -1, userPoolAt: -1, identityPoolAt: -1, clientAt: -1}
+	m := inputMembers{accessTokenAt: -1, userPoolAt: -1, identityPoolAt: -1, clientAt: -1, usernameAt: -1, authParamsAt: -1, challengeAt: -1}
 	if op.NewInput == nil {
 		return m
 	}
@@ -40,7 +48,15 @@ func membersOf(op cognito.Operation) inputMembers {
 		return f.Index[0]
 	}
 	m.accessTokenAt, m.userPoolAt, m.identityPoolAt = at("AccessToken"), at("UserPoolId"), at("IdentityPoolId")
-	m.clientAt = at("ClientId")
+	m.clientAt, m.usernameAt = at("ClientId"), at("Username")
+	atMap := func(name string) int {
+		f, ok := t.Elem().FieldByName(name)
+		if !ok || len(f.Index) != 1 || f.Type != stringMap {
+			return -1
+		}
+		return f.Index[0]
+	}
+	m.authParamsAt, m.challengeAt = atMap("AuthParameters"), atMap("ChallengeResponses")
 	return m
 }
 
@@ -55,6 +71,28 @@ func (m inputMembers) identityPoolID(in cognito.Input) string { return m.get(in,
 
 // clientID returns in's ClientId member, or "".
 func (m inputMembers) clientID(in cognito.Input) string { return m.get(in, m.clientAt) }
+
+// username returns the user in names: its Username member, or else the
+// USERNAME entry of its AuthParameters or ChallengeResponses; "" when it
+// names none.
+func (m inputMembers) username(in cognito.Input) string {
+	if u := m.get(in, m.usernameAt); u != "" {
+		return u
+	}
+	for _, i := range []int{m.authParamsAt, m.challengeAt} {
+		if i < 0 {
+			continue
+		}
+		v := reflect.ValueOf(in)
+		if v.Type() != m.t || v.IsNil() {
+			return ""
+		}
+		if u, _ := v.Elem().Field(i).Interface().(map[string]string)["USERNAME"]; u != "" {
+			return u
+		}
+	}
+	return ""
+}
 
 // get returns the *string field at index i of in, or "" when there is none
 // or in is not of the type the indexes were found in.

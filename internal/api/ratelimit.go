@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/netip"
 	"regexp"
 	"sync"
 
@@ -63,6 +64,55 @@ func (h *Handler) quotaKey(ctx context.Context, op operation, in cognito.Input, 
 		return id
 	}
 	return h.clientPools.poolOf(ctx, op.members.clientID(in))
+}
+
+// protected reports whether the protective limits apply to op: a
+// user-pool operation that no signature authorizes, so that anyone may
+// call it, except the reads an access token authorizes (GetUser,
+// ListDevices, …), which cost little and which only the user's own token
+// can make (a backend that serves many users may make many from one
+// address).
+func protected(op operation) bool {
+	if op.scopeService != serviceIDP || op.Auth == cognito.AuthIAM {
+		return false
+	}
+	if op.Auth == cognito.AuthAccessToken {
+		c, _ := ratelimit.CategoryOf(op.Name)
+		return c != ratelimit.UserRead && c != ratelimit.UserResourceRead
+	}
+	return true
+}
+
+// protectAddress applies the per-address limit to a protected operation,
+// before anything else is done for it.
+func (h *Handler) protectAddress(op operation, addr netip.Addr) error {
+	if !protected(op) || h.protect.AllowAddress(addr) {
+		return nil
+	}
+	return cognito.TooManyRequestsException(rateExceededMessage)
+}
+
+// protectUser applies the per-user limit to a protected operation once
+// its input is decoded: the user of a verified access token, or the user
+// an unauthenticated request names (whether or not it exists, so that the
+// answer tells nothing about that), in the pool of its app client.
+func (h *Handler) protectUser(ctx context.Context, op operation, in cognito.Input, caller userpool.Caller) error {
+	if !protected(op) {
+		return nil
+	}
+	var scope, user string
+	if caller.Access != nil {
+		scope, user = caller.Access.PoolID, caller.Access.Username
+	} else if user = op.members.username(in); user != "" {
+		scope = h.clientPools.poolOf(ctx, op.members.clientID(in))
+		if scope == "" {
+			scope = "client:" + op.members.clientID(in)
+		}
+	}
+	if h.protect.AllowUser(scope, user) {
+		return nil
+	}
+	return cognito.TooManyRequestsException(rateExceededMessage)
 }
 
 func validPoolID(id string) bool {

@@ -63,7 +63,7 @@ func newReadBench(tb testing.TB) *readBench {
 	}
 	// The request-rate limits are off, as on a server under cognate bench
 	// (docs/bench.md).
-	h := NewHandler(Options{Pools: pools, Auth: auth, AccountID: "123456789012", Credentials: map[string]string{testKeyID: testSecret}, RateLimits: ratelimit.Off()})
+	h := NewHandler(Options{Pools: pools, Auth: auth, AccountID: "123456789012", Credentials: map[string]string{testKeyID: testSecret}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()})
 
 	rb := &readBench{h: h}
 	var pool struct{ UserPool struct{ Id string } }

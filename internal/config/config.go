@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
 
 // File names under the data directory.
@@ -180,7 +182,9 @@ func Default() Config {
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: Duration(30 * time.Second),
 		Log:             LogConfig{Level: "info", Format: "json"},
-		RateLimits:      RateLimitsConfig{Enabled: &on, Scale: 1},
+		RateLimits: RateLimitsConfig{Enabled: &on, Scale: 1,
+			PerUser:    RateConfig{Enabled: &on, Rate: ratelimit.DefaultPerUser.PerSecond, Burst: ratelimit.DefaultPerUser.Burst},
+			PerAddress: RateConfig{Enabled: &on, Rate: ratelimit.DefaultPerAddress.PerSecond, Burst: ratelimit.DefaultPerAddress.Burst}},
 		PasswordHashing: PasswordHashingConfig{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 	}
 }

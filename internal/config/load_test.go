@@ -149,7 +149,7 @@ log:
 					ShutdownTimeout:    Duration(5 * time.Second),
 					Log:                LogConfig{Level: "debug", Format: "text"},
 					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 65536, Iterations: 3, Parallelism: 2},
-					RateLimits:         RateLimitsConfig{Enabled: boolPtr(false), Scale: 1},
+					RateLimits:         withProtection(RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}),
 				}
 			},
 		},
@@ -188,8 +188,8 @@ rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, U
 					ShutdownTimeout:    Duration(90 * time.Second),
 					Log:                LogConfig{Level: "error", Format: "json"},
 					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 32768, Iterations: 4, Parallelism: 1},
-					RateLimits: RateLimitsConfig{Enabled: boolPtr(true), Scale: 0.5,
-						Categories: map[string]float64{"UserAuthentication": 500, "UserList": 2.5}},
+					RateLimits: withProtection(RateLimitsConfig{Enabled: boolPtr(true), Scale: 0.5,
+						Categories: map[string]float64{"UserAuthentication": 500, "UserList": 2.5}}),
 				}
 			},
 		},

@@ -369,6 +369,14 @@ password_hashing:
 rate_limits:
     enabled: true
     scale: 1
+    per_user:
+        enabled: true
+        rate: 10
+        burst: 10
+    per_address:
+        enabled: true
+        rate: 100
+        burst: 200
 `
 	if diff := cmp.Diff(want, messagingConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)

@@ -86,6 +86,14 @@ password_hashing:
 rate_limits:
     enabled: true
     scale: 1
+    per_user:
+        enabled: true
+        rate: 10
+        burst: 10
+    per_address:
+        enabled: true
+        rate: 100
+        burst: 200
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -109,7 +117,8 @@ func TestLogValue(t *testing.T) {
 		`"admin":{"access_key_id":"AKIAIOSFODNN7EXAMPLE","secret_access_key":"REDACTED"},` +
 		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
 		`"log":{"level":"info","format":"json"},"password_hashing":{"memory_kib":19456,"iterations":2,"parallelism":1},"issuer_base_url":"","encryption_key":"","encryption_keys_previous":0,` +
-		`"rate_limits":{"enabled":true,"quotas":false,"scale":1},"pprof_listen":"","cors":{"allowed_origins":["*"]}}}` + "\n"
+		`"rate_limits":{"enabled":true,"quotas":false,"scale":1,` +
+		`"per_user":{"enabled":true,"rate":10,"burst":10},"per_address":{"enabled":true,"rate":100,"burst":200}},"pprof_listen":"","cors":{"allowed_origins":["*"]}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

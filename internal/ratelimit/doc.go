@@ -1,5 +1,13 @@
-// Package ratelimit limits request rates the way Amazon Cognito's API
-// request rate quotas do: every user-pool operation belongs to a quota
+// Package ratelimit holds cognate's request-rate limits.
+//
+// The protective limits (Guard, behind the small Protection interface) are
+// token buckets per client address and per user, on by default, that the
+// API edge (and, later, the hosted UI) asks before the work of a request
+// anyone may send; TrustedProxies finds the client address behind trusted
+// proxies, and the address travels in the context (WithClientAddr).
+//
+// The quota emulation (Limiter), off by default, limits request rates the
+// way Amazon Cognito's API request rate quotas do: every user-pool operation belongs to a quota
 // category (UserAuthentication, UserCreation, UserRead, …), each category
 // has a rate in requests per second, and a request beyond the rate is
 // refused (the API edge answers TooManyRequestsException).
