@@ -124,3 +124,64 @@ func recovery(names ...string) []types.RecoveryOptionType {
 	}
 	return out
 }
+
+// TestResendConfirmationCodeHidesUnknownUsers is the same comparison for
+// ResendConfirmationCode, which shares the simulated answer: an unknown
+// user gets the answer of a user who signed up and has not confirmed, in
+// every set of auto-verified attributes, whatever its username looks like.
+func TestResendConfirmationCodeHidesUnknownUsers(t *testing.T) {
+	verifies := []struct {
+		name  string
+		attrs []types.VerifiedAttributeType
+	}{
+		{"verifies email", []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail}},
+		{"verifies phone", []types.VerifiedAttributeType{types.VerifiedAttributeTypePhoneNumber}},
+		{"verifies both", []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail, types.VerifiedAttributeTypePhoneNumber}},
+		{"verifies none", nil},
+	}
+	kinds := []struct {
+		name          string
+		real, unknown string
+		email, phone  string
+	}{
+		{"plain", "realuser", "ghostuser", "someone@example.com", "+12065550100"},
+		{"email", "real@example.com", "ghost@example.com", "real@example.com", "+12065550101"},
+		{"phone", "+12065550102", "+12065550199", "owner@example.com", "+12065550102"},
+	}
+	userBackends(t, func(t *testing.T, e *userEnv) {
+		for _, ver := range verifies {
+			t.Run(ver.name, func(t *testing.T) {
+				s := e.selfServicePool(t, &cip.CreateUserPoolInput{AutoVerifiedAttributes: ver.attrs},
+					&cip.CreateUserPoolClientInput{PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled})
+				for _, k := range kinds {
+					s.mustSignUp(t, k.real, "Passw0rd!", "email", k.email, "phone_number", k.phone)
+				}
+				for _, k := range kinds {
+					real, realErr := s.resend(k.real)
+					unknown, unknownErr := s.resend(k.unknown)
+					again, _ := s.resend(k.unknown)
+					if ver.attrs == nil {
+						for _, err := range []error{realErr, unknownErr} {
+							wantTyped[*types.InvalidParameterException](t, err, "Cannot resend codes. Auto verification not turned on.")
+						}
+						continue
+					}
+					if realErr != nil || unknownErr != nil {
+						t.Fatalf("%s: real user %v, unknown user %v", k.name, realErr, unknownErr)
+					}
+					if real.DeliveryMedium != unknown.DeliveryMedium || aws.ToString(real.AttributeName) != aws.ToString(unknown.AttributeName) {
+						t.Errorf("%s: real user %v, unknown user %v", k.name, deliveryOf(real), deliveryOf(unknown))
+					}
+					for who, d := range map[string]*types.CodeDeliveryDetailsType{"real": real, "unknown": unknown} {
+						if shape := maskedShape[d.DeliveryMedium]; shape == nil || !shape.MatchString(aws.ToString(d.Destination)) {
+							t.Errorf("%s: %s user's destination %v", k.name, who, deliveryOf(d))
+						}
+					}
+					if deliveryOf(again) != deliveryOf(unknown) {
+						t.Errorf("%s: unknown user answered %v, then %v", k.name, deliveryOf(unknown), deliveryOf(again))
+					}
+				}
+			})
+		}
+	})
+}
