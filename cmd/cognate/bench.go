@@ -37,8 +37,9 @@ or raise them before measuring it: a throttled call counts as an error.
 
 The second form is the bulk path to large pools, for load tests only: it
 writes --load-users confirmed users (password ` + bench.Password + `, one shared
-argon2id hash) straight into the store of a stopped or idle local server, in
-transactions of 1,000, and prints the pool ID to pass to --pool.
+argon2id hash) straight into the store of a stopped local server (an idle
+one too on PostgreSQL; a running server keeps a SQLite data directory to
+itself), in transactions of 1,000, and prints the pool ID to pass to --pool.
 
 scenarios:
 `

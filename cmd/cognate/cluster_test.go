@@ -86,7 +86,8 @@ func (ts *testStore) with(extra map[string]string) map[string]string {
 	return env
 }
 
-// open opens the store directly, as no server does.
+// open opens the store directly, as no server does; the caller closes it
+// (a SQLite store keeps its data directory locked until then).
 func (ts *testStore) open() store {
 	ts.t.Helper()
 	cfg := config.Default()
@@ -98,7 +99,6 @@ func (ts *testStore) open() store {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	ts.t.Cleanup(func() { st.Close() })
 	return st
 }
 
@@ -112,6 +112,7 @@ type storeDump struct {
 func (ts *testStore) dump() storeDump {
 	ts.t.Helper()
 	st := ts.open()
+	defer st.Close()
 	ctx := context.Background()
 	var d storeDump
 	for after := int64(0); ; {

@@ -10,12 +10,27 @@
 // A DB holds two database/sql pools on the same file. The writer pool has one
 // connection, and its transactions start with BEGIN IMMEDIATE (the DSN's
 // _txlock=immediate), so in-process writers queue on the pool instead of
-// failing with SQLITE_BUSY or deadlocking on a read-to-write lock upgrade,
-// and writers in other processes wait up to busy_timeout. The reader pool has
+// failing with SQLITE_BUSY or deadlocking on a read-to-write lock upgrade
+// (busy_timeout still bounds a wait on a tool such as the sqlite3 shell
+// holding the file). The reader pool has
 // several query_only connections; with the WAL journal they read concurrently
 // with the writer. Every PRAGMA (journal_mode=WAL, synchronous, busy_timeout,
 // foreign_keys) is set through the DSN's _pragma parameters, so every pooled
 // connection gets them, not only the first.
+//
+// # One process, owner-only files
+//
+// Open takes an exclusive lock (flock; LockFileEx on Windows) on
+// "<path>.lock" and holds it until Close, so a second server or a
+// `cognate migrate` on the same data directory, or a second Open in the
+// same process, is refused with an error that names the lock: two
+// processes on one file would each keep an HLC and caches the other does
+// not see. The kernel drops the lock when its holder dies, even by
+// SIGKILL. Before SQLite opens the file, Open creates it with mode 0600
+// (or takes group and other permissions away from an existing one and
+// its WAL and shared-memory files); SQLite gives the WAL and
+// shared-memory files the database file's mode, so all of them are 0600
+// whatever the directory's mode and the umask.
 //
 // # Transactions
 //

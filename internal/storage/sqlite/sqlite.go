@@ -49,11 +49,20 @@ type DB struct {
 	region         string
 	clock          func() time.Time
 	hlc            storage.HLC
+	// lock keeps other processes (and other DBs of this process) off the
+	// file until Close.
+	lock *dirLock
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not
 // migrate: call Migrate before using a new or older database.
-func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+//
+// The DB holds an exclusive lock on "<path>.lock" until Close: a second
+// Open of the same path, in this process or another, fails with an error
+// that says so. The database, its WAL and shared-memory files and the lock
+// file are readable and writable by their owner only (mode 0600),
+// whatever the directory's mode and the umask.
+func Open(ctx context.Context, path string, opts Options) (db *DB, err error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty path")
 	}
@@ -68,6 +77,18 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	clock := opts.Clock
 	if clock == nil {
 		clock = time.Now
+	}
+	lock, err := lockStore(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.release()
+		}
+	}()
+	if err := prepareFiles(path); err != nil {
+		return nil, err
 	}
 
 	q := url.Values{}
@@ -103,12 +124,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 
-	db := &DB{w: w, r: r, rstmts: newStmtCache(r), wstmts: newStmtCache(w), region: opts.Region, clock: clock}
+	db = &DB{w: w, r: r, rstmts: newStmtCache(r), wstmts: newStmtCache(w), region: opts.Region, clock: clock}
 	db.hlc.Clock = clock
 	if err := db.observeHLC(ctx); err != nil {
-		db.Close()
+		db.closePools()
 		return nil, err
 	}
+	db.lock = lock
 	return db, nil
 }
 
@@ -144,8 +166,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close closes both pools, then releases the lock. Closing twice is
+// harmless.
 func (db *DB) Close() error {
+	return errors.Join(db.closePools(), db.lock.release())
+}
+
+func (db *DB) closePools() error {
 	return errors.Join(db.rstmts.close(), db.wstmts.close(), db.r.Close(), db.w.Close())
 }
 

@@ -30,7 +30,8 @@ type MigrateBackend[S MigrateStore] struct {
 	Migrations func() ([]storage.Migration, error)
 	// Open opens a fresh, empty store with no migration applied, whose
 	// region is Region and whose clock is clock, closed by t.Cleanup. It
-	// returns the store and where it is (a file, a DSN) for Reopen.
+	// returns the store and where it is (a file, a DSN) for Reopen. The
+	// suite may close the store itself; a second Close must be harmless.
 	Open func(t *testing.T, clock func() time.Time) (S, string)
 	// Apply applies those of ms the store has not recorded, as Migrate
 	// does for all of them, and returns how many it applied. The store
@@ -94,6 +95,12 @@ func MigrateExistingStore[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
 	}
 	newest := changes[len(changes)-1].HLC
 
+	// Reopening is a restart: the store closes first, as a SQLite store,
+	// which locks its file while open, must. (The cleanup Open registered
+	// closes it again, which must be harmless.)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
 	behind, err := b.Reopen(ctx, where, func() time.Time { return now.Add(-time.Hour) })
 	if err != nil {
 		t.Fatal(err)
