@@ -872,15 +872,18 @@ func TestSignInAuthEvents(t *testing.T) {
 	})
 }
 
-// clockBackends is userBackends on a server whose engines read clock, a
-// testClock that stands still until the test moves it.
+// clockBackends is userBackends (an outbox mounted at
+// messaging.OutboxPath) on a server whose engines read clock, a testClock
+// that stands still until the test moves it.
 func clockBackends(t *testing.T, f func(t *testing.T, e *userEnv, clock *testClock)) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
 			db := migrated(t, openBackend(t, name))
 			clock := newTestClock()
 			outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
-			url := serve(t, db, userpool.Options{Sender: outbox, Clock: clock.Now}, nil)
+			url := serve(t, db, userpool.Options{Sender: outbox, Clock: clock.Now}, func(mux *http.ServeMux) {
+				mux.Handle(messaging.OutboxPath, outbox.Handler(messaging.OutboxAccess{Loopback: true}))
+			})
 			e := &env{URL: url, Store: db}
 			f(t, &userEnv{env: e, outbox: outbox, c: e.client("us-east-1")}, clock)
 		})

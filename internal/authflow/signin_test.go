@@ -149,18 +149,23 @@ func TestSignInWrites(t *testing.T) {
 	})
 }
 
+// failuresToLockout is how many wrong passwords in a row lock a user out
+// (for a second, then twice as long after each further failure), as
+// Cognito documents.
+const failuresToLockout = 5
+
 // TestPasswordLockoutClears checks USER_PASSWORD_AUTH's lockout: a right
 // password takes back the failures before it, so only failures in a row
 // lock the user out, and a locked-out attempt computes no hash.
 func TestPasswordLockoutClears(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		for round := range 2 {
-			for range lockoutFailures - 1 {
+			for range failuresToLockout - 1 {
 				_, err := e.passwordAuth("Wrong-Horse-1")
 				wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
 			}
-			if n := e.failures(t, flowUser); n != lockoutFailures-1 {
-				t.Fatalf("round %d: %d failures counted, want %d", round, n, lockoutFailures-1)
+			if n := e.failures(t, flowUser); n != failuresToLockout-1 {
+				t.Fatalf("round %d: %d failures counted, want %d", round, n, failuresToLockout-1)
 			}
 			out, err := e.passwordAuth(flowPassword)
 			wantTokens(t, out.AuthenticationResult, err)
@@ -168,7 +173,7 @@ func TestPasswordLockoutClears(t *testing.T) {
 				t.Fatalf("round %d: %d failures counted after a right password", round, n)
 			}
 		}
-		for range lockoutFailures {
+		for range failuresToLockout {
 			_, err := e.passwordAuth("Wrong-Horse-1")
 			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
 		}
@@ -178,7 +183,7 @@ func TestPasswordLockoutClears(t *testing.T) {
 		if e.hashes.Load() != hashes {
 			t.Error("a locked-out attempt computed a hash")
 		}
-		e.clock.advance(lockoutDelay(lockoutFailures))
+		e.clock.advance(time.Second)
 		out, err := e.passwordAuth(flowPassword)
 		wantTokens(t, out.AuthenticationResult, err)
 	})
@@ -190,12 +195,12 @@ func TestPasswordLockoutClears(t *testing.T) {
 // the lockout has passed a right proof signs in and takes the count back.
 func TestSRPLockout(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
-		for range lockoutFailures {
+		for range failuresToLockout {
 			_, err := e.srpSignIn(t, "Wrong-Horse-1")
 			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
 		}
-		if n := e.failures(t, flowUser); n != lockoutFailures {
-			t.Fatalf("%d failures counted, want %d", n, lockoutFailures)
+		if n := e.failures(t, flowUser); n != failuresToLockout {
+			t.Fatalf("%d failures counted, want %d", n, failuresToLockout)
 		}
 		c, params := e.srpStart(t)
 		_, err := e.srpAnswer(t, c, params, params["SECRET_BLOCK"], flowPassword)
@@ -204,18 +209,18 @@ func TestSRPLockout(t *testing.T) {
 		_, err = e.passwordAuth(flowPassword)
 		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
 
-		e.clock.advance(lockoutDelay(lockoutFailures))
+		e.clock.advance(time.Second)
 		_, err = e.srpAnswer(t, c, params, params["SECRET_BLOCK"], flowPassword)
 		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
-		if n := e.failures(t, flowUser); n != lockoutFailures {
-			t.Fatalf("%d failures counted after a refused attempt, want %d", n, lockoutFailures)
+		if n := e.failures(t, flowUser); n != failuresToLockout {
+			t.Fatalf("%d failures counted after a refused attempt, want %d", n, failuresToLockout)
 		}
 		out, err := e.srpSignIn(t, flowPassword)
 		wantTokens(t, out.AuthenticationResult, err)
 		if n := e.failures(t, flowUser); n != 0 {
 			t.Fatalf("%d failures counted after a right proof", n)
 		}
-		for range lockoutFailures - 1 {
+		for range failuresToLockout - 1 {
 			_, err := e.srpSignIn(t, "Wrong-Horse-1")
 			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
 		}

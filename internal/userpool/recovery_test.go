@@ -3,6 +3,7 @@ package userpool
 import (
 	"context"
 	"errors"
+	"regexp"
 	"testing"
 	"time"
 
@@ -109,17 +110,22 @@ var codeSendOps = map[string]func(ctx context.Context, s *Service, client, name 
 
 // codeSendOutcome is what one ForgotPassword or ResendConfirmationCode
 // call answers: an exception, or CodeDeliveryDetails that name attr and
-// value to (attr simulatedDestination for a simulated answer), and whether
-// a code went there.
+// show masked, the value to as Cognito masks it (attr
+// simulatedDestination for a simulated answer), and whether a code went
+// to to.
 type codeSendOutcome struct {
-	err      string
-	attr, to string
-	sent     bool
+	err              string
+	attr, to, masked string
+	sent             bool
 }
 
-// simulatedDestination stands for the CodeDeliveryDetails of
-// simulatedDelivery.
+// simulatedDestination marks a simulated answer: CodeDeliveryDetails
+// shaped like a real email delivery, the same each time it is asked.
 const simulatedDestination = "simulated"
+
+// simulatedEmail is the shape of a masked email destination, as Cognito
+// masks one (t***@t*** for test@test.com).
+var simulatedEmail = regexp.MustCompile(`^.\*\*\*@.\*\*\*$`)
 
 // TestCodeSendingAnswers checks, for each user state, with and without
 // PreventUserExistenceErrors, what ForgotPassword and
@@ -128,8 +134,10 @@ const simulatedDestination = "simulated"
 // an answer that hides the user's state is shaped like a real one.
 func TestCodeSendingAnswers(t *testing.T) {
 	fails := func(err string) codeSendOutcome { return codeSendOutcome{err: err} }
-	sends := func(attr, to string) codeSendOutcome { return codeSendOutcome{attr: attr, to: to, sent: true} }
-	shows := func(attr, to string) codeSendOutcome { return codeSendOutcome{attr: attr, to: to} }
+	sends := func(attr, to, masked string) codeSendOutcome {
+		return codeSendOutcome{attr: attr, to: to, masked: masked, sent: true}
+	}
+	shows := func(attr, to, masked string) codeSendOutcome { return codeSendOutcome{attr: attr, to: to, masked: masked} }
 	simulated := codeSendOutcome{attr: simulatedDestination}
 	const (
 		noContact   = "InvalidParameterException: Cannot reset password for the user as there is no registered/verified email or phone_number"
@@ -145,17 +153,17 @@ func TestCodeSendingAnswers(t *testing.T) {
 		// that reports user existence errors and the one that hides them.
 		forgot, forgotHidden, resend, resendHidden codeSendOutcome
 	}{
-		{"conf", sends("email", "conf@example.com"), sends("email", "conf@example.com"), fails(confirmed), fails(confirmed)},
-		{"phone", sends("phone_number", "+15555550100"), sends("phone_number", "+15555550100"), fails(confirmed), fails(confirmed)},
+		{"conf", sends("email", "conf@example.com", "c***@e***"), sends("email", "conf@example.com", "c***@e***"), fails(confirmed), fails(confirmed)},
+		{"phone", sends("phone_number", "+15555550100", "+*******0100"), sends("phone_number", "+15555550100", "+*******0100"), fails(confirmed), fails(confirmed)},
 		{"unverified", fails(noContact), simulated, fails(confirmed), fails(confirmed)},
-		{"unconf", fails(noContact), simulated, sends("email", "unconf@example.com"), sends("email", "unconf@example.com")},
-		{"dis", fails(disabled), shows("email", "dis@example.com"), fails(disabled), shows("email", "dis@example.com")},
-		{"disunconf", fails(disabled), simulated, fails(disabled), shows("email", "disunconf@example.com")},
+		{"unconf", fails(noContact), simulated, sends("email", "unconf@example.com", "u***@e***"), sends("email", "unconf@example.com", "u***@e***")},
+		{"dis", fails(disabled), shows("email", "dis@example.com", "d***@e***"), fails(disabled), shows("email", "dis@example.com", "d***@e***")},
+		{"disunconf", fails(disabled), simulated, fails(disabled), shows("email", "disunconf@example.com", "d***@e***")},
 		{"disbare", fails(disabled), simulated, fails(disabled), simulated},
 		{"force", fails(cannotReset), fails(cannotReset), fails(confirmed), fails(confirmed)},
 		{"bare", fails(noContact), simulated, fails(noTarget), fails(noTarget)},
 		{"ghost", fails(notFound), simulated, fails(notFound), simulated},
-		{"ghost@example.com", fails(notFound), shows("email", "ghost@example.com"), fails(notFound), shows("email", "ghost@example.com")},
+		{"ghost@example.com", fails(notFound), shows("email", "ghost@example.com", "g***@e***"), fails(notFound), shows("email", "ghost@example.com", "g***@e***")},
 		// The pool verifies email addresses only, so its users are sent
 		// codes by email, whatever their usernames look like.
 		{"+15555550199", fails(notFound), simulated, fails(notFound), simulated},
@@ -194,17 +202,31 @@ func checkCodeSending(t *testing.T, op, user string, hide bool, want codeSendOut
 	if got := appErrText(err); got != want.err {
 		t.Fatalf("error %q, want %q", got, want.err)
 	}
-	var wantDetails *idp.CodeDeliveryDetailsType
 	switch want.attr {
 	case "":
+		if details != nil {
+			t.Errorf("CodeDeliveryDetails %+v, want none", details)
+		}
 	case simulatedDestination:
-		// Both operations prefer email in a pool that verifies it.
-		wantDetails = f.simulatedDelivery(f.p, user, []string{"email"})
+		// Shaped like an email delivery (both operations prefer email in
+		// a pool that verifies it), and the same when asked again.
+		if details == nil || cognito.Deref(details.AttributeName) != "email" || cognito.Deref(details.DeliveryMedium) != "EMAIL" ||
+			!simulatedEmail.MatchString(cognito.Deref(details.Destination)) {
+			t.Errorf("simulated CodeDeliveryDetails %+v", details)
+		}
+		again, err := codeSendOps[op](ctx, f.Service, f.clients[hide], user)
+		if err != nil || !cmp.Equal(details, again) {
+			t.Errorf("asked again: %+v, %v; first %+v", again, err, details)
+		}
 	default:
-		wantDetails = codeDelivery(want.attr, want.to)
-	}
-	if diff := cmp.Diff(wantDetails, details); diff != "" {
-		t.Errorf("CodeDeliveryDetails (-want +got):\n%s", diff)
+		medium := idp.DeliveryMediumType("EMAIL")
+		if want.attr == "phone_number" {
+			medium = "SMS"
+		}
+		wantDetails := &idp.CodeDeliveryDetailsType{Destination: &want.masked, DeliveryMedium: &medium, AttributeName: &want.attr}
+		if diff := cmp.Diff(wantDetails, details); diff != "" {
+			t.Errorf("CodeDeliveryDetails (-want +got):\n%s", diff)
+		}
 	}
 
 	msgs := f.outbox.Messages("")
@@ -232,11 +254,22 @@ func checkCodeSending(t *testing.T, op, user string, hide bool, want codeSendOut
 	}
 	m := msgs[0]
 	code := sixDigits.FindString(m.Body)
-	purpose, codePurpose, ttl := messaging.PurposeForgotPassword, messaging.PurposeForgotPassword, passwordResetCodeTTL
-	if op == "ResendConfirmationCode" {
-		purpose, codePurpose, ttl = messaging.PurposeVerification, codePurposeSignUp, verificationCodeTTL
+	// Cognito's default messages, and its documented lifetimes: a
+	// password reset code is valid for an hour, a sign-up confirmation
+	// code for 24 hours.
+	wantMsg := messaging.Message{
+		Pool: cognito.Deref(f.p.Id), Channel: messaging.ChannelEmail, To: want.to, Username: user,
+		Purpose: messaging.PurposeForgotPassword, Subject: "Your password reset code", Body: "Your password reset code is " + code + ". ",
+		Email: messaging.EmailSettings{SendingAccount: "COGNITO_DEFAULT"},
 	}
-	wantMsg := codeMessage(f.p, purpose, channelOf(want.attr), want.to, user, code)
+	codePurpose, ttl := messaging.PurposeForgotPassword, time.Hour
+	if op == "ResendConfirmationCode" {
+		wantMsg.Purpose, wantMsg.Subject, wantMsg.Body = messaging.PurposeVerification, "Your verification code", "Your verification code is "+code+". "
+		codePurpose, ttl = codePurposeSignUp, 24*time.Hour
+	}
+	if want.attr == "phone_number" {
+		wantMsg.Channel, wantMsg.Subject = messaging.ChannelSMS, ""
+	}
 	if diff := cmp.Diff(wantMsg, m, cmpopts.IgnoreFields(messaging.Message{}, "At")); diff != "" {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}

@@ -244,7 +244,7 @@ func TestVerificationCodes(t *testing.T) {
 		{"SMS code", messaging.PurposeVerification, "phone_number", smsCode, now, true},
 		{"codes are per attribute", messaging.PurposeVerification, "email", smsCode, now, emailCode == smsCode},
 		{"codes are per purpose", messaging.PurposeForgotPassword, "email", emailCode, now, false},
-		{"expired", messaging.PurposeVerification, "email", emailCode, now.Add(verificationCodeTTL), false},
+		{"expired", messaging.PurposeVerification, "email", emailCode, now.Add(24 * time.Hour), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
