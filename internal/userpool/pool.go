@@ -376,6 +376,10 @@ func checkTags(tags map[string]string) error {
 
 // CreateUserPool creates a pool in the caller's region.
 func (s *Service) CreateUserPool(ctx context.Context, c Caller, in *idp.CreateUserPoolRequest) (*idp.CreateUserPoolResponse, error) {
+	// The name is a text column of its own in both stores.
+	if err := checkText("poolName", rulePoolName, cognito.Deref(in.PoolName)); err != nil {
+		return nil, err
+	}
 	if len(in.UsernameAttributes) > 0 && len(in.AliasAttributes) > 0 {
 		return nil, cognito.InvalidParameterException("Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.")
 	}

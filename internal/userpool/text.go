@@ -16,6 +16,7 @@ const (
 	ruleUserPoolID = `satisfy regular expression pattern: [\w-]+_[0-9a-zA-Z]+`
 	ruleClientID   = `satisfy regular expression pattern: [\w+]+`
 	ruleGroupName  = `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`
+	rulePoolName   = `satisfy regular expression pattern: [\w\s+=,.@-]+`
 	ruleIdentifier = `satisfy regular expression pattern: [\x21\x23-\x5B\x5D-\x7E]+`
 	// DomainType has no pattern in the model.
 	ruleDomain = cognito.RuleValidText

@@ -3,6 +3,7 @@ package userpool
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -76,6 +77,10 @@ func TestEngineRefusesBadText(t *testing.T) {
 				_, err := f.DescribeUserPool(ctx, utCaller, &idp.DescribeUserPoolRequest{UserPoolId: cognito.Ptr(cognito.Deref(pool) + bad)})
 				return err
 			}},
+			{"CreateUserPool", func() error {
+				_, err := f.CreateUserPool(ctx, utCaller, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("p" + bad)})
+				return err
+			}},
 			{"CreateGroup", func() error {
 				_, err := f.CreateGroup(ctx, utCaller, &idp.CreateGroupRequest{UserPoolId: pool, GroupName: cognito.Ptr("g" + bad)})
 				return err
@@ -96,7 +101,7 @@ func TestEngineRefusesBadText(t *testing.T) {
 			{"LookupUser", func() error { _, err := f.LookupUser(ctx, sp, "alice@example.com"+bad); return err }},
 		}
 		for _, tc := range cases {
-			t.Run(tc.name+"/"+cognito.RenderValue([]byte(bad)), func(t *testing.T) {
+			t.Run(tc.name+"/"+strconv.Quote(bad), func(t *testing.T) {
 				err := tc.call()
 				var ce *cognito.Error
 				if !errors.As(err, &ce) || ce.Code != cognito.CodeInvalidParameterException {
