@@ -452,3 +452,89 @@ func TestIssuerCommandsSQLite(t *testing.T) {
 		t.Errorf("issuer show on SQLite: %d %q", code, stdout)
 	}
 }
+
+// waitFor waits until s's log contains want.
+func waitFor(t *testing.T, s *serveProc, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(s.stderr.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log lacks %q after 60s:\n%s", want, s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeKeyRotation rotates the encryption key from A to B: with A as
+// a previous key, tokens, passwords, SRP verifiers and client secrets keep
+// working while the server seals again what A sealed; once it reports the
+// re-seal complete, B alone serves everything and A alone is refused.
+func TestServeKeyRotation(t *testing.T) {
+	for _, backend := range clusterBackends {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			ts := newTestStore(t, backend)
+			s := startServe(t, ts.with(map[string]string{"COGNATE_ENCRYPTION_KEY": keyEnv(1)}), ts.args()...)
+			a := setUpApp(t, s.url)
+			confidential, err := a.c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: aws.String(a.pool),
+				ClientName: aws.String("confidential"), GenerateSecret: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret := aws.ToString(confidential.UserPoolClient.ClientSecret)
+			checkSecret := func(a *app) {
+				t.Helper()
+				out, err := a.c.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(a.pool),
+					ClientId: confidential.UserPoolClient.ClientId})
+				if err != nil || aws.ToString(out.UserPoolClient.ClientSecret) != secret {
+					t.Fatalf("DescribeUserPoolClient: %v; want the secret it was created with; log:\n%s", err, s.stderr.String())
+				}
+			}
+			minted := a.signIn(t)
+			s.shutdown()
+
+			// B with A as previous: everything keeps working, and the
+			// server re-seals in the background.
+			rotating := map[string]string{"COGNATE_ENCRYPTION_KEY": keyEnv(2), "COGNATE_ENCRYPTION_KEYS_PREVIOUS": keyEnv(1)}
+			s = startServe(t, ts.with(rotating), ts.args()...)
+			b := a.on(s.url)
+			b.getUser(t, minted.AccessToken)
+			b.refresh(t, minted.RefreshToken)
+			b.signIn(t)
+			b.srpChallenge(t)
+			checkSecret(b)
+			waitFor(t, s, "re-seal complete")
+			if !strings.Contains(s.stderr.String(), `"msg":"encryption key rotated: the store's current key is now this server's"`) {
+				t.Errorf("the log does not report the rotation:\n%s", s.stderr.String())
+			}
+			s.shutdown()
+			st := ts.open()
+			cur, prev, err := cluster.StoreKeys(ctx, st)
+			st.Close()
+			if err != nil || cur != keyCheck(2) || len(prev) != 0 {
+				t.Errorf("after the re-seal the store records %s and %v (%v); want B alone", cur, prev, err)
+			}
+
+			// B alone opens everything A had sealed: the pool's signing key
+			// signs, the SRP verifier opens, the client secret reads.
+			onlyB := map[string]string{"COGNATE_ENCRYPTION_KEY": keyEnv(2)}
+			s = startServe(t, ts.with(onlyB), ts.args()...)
+			b = a.on(s.url)
+			b.getUser(t, minted.AccessToken)
+			fresh := b.signIn(t)
+			if claimsOf(t, aws.ToString(fresh.AccessToken))["iss"] != claimsOf(t, aws.ToString(minted.AccessToken))["iss"] {
+				t.Error("the issuer changed across the rotation")
+			}
+			b.refresh(t, minted.RefreshToken)
+			b.srpChallenge(t)
+			checkSecret(b)
+			s.shutdown()
+
+			// The store forgot A: A alone is another key now.
+			code, _, stderr := runServeFor(t, ts.with(map[string]string{"COGNATE_ENCRYPTION_KEY": keyEnv(1)}), ts.args()...)
+			if code != exitError || !strings.Contains(stderr, "(check value "+keyCheck(2)+")") {
+				t.Errorf("A alone after the rotation: exit %d, stderr:\n%s", code, stderr)
+			}
+		})
+	}
+}

@@ -146,6 +146,13 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	// During a key rotation, seal again in the background what is still
+	// sealed with a previous key.
+	defer startResealing(ctx, st, keys, []cluster.ItemResealer{
+		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
+		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(authflow.ResealSRPVerifier(verifierSealer))},
+		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
+	}, log)()
 	limits, err := rateLimiter(cfg.RateLimits)
 	if err != nil {
 		return fmt.Errorf("rate_limits: %w", err)
@@ -459,6 +466,32 @@ func encryptionKeys(cfg *config.Config, log *slog.Logger) (keyRing, error) {
 		return keyRing{}, fmt.Errorf("encryption_keys_previous%w", err)
 	}
 	return ring, nil
+}
+
+// resealRetry is how long a server waits to run a re-seal pass again after
+// one failed.
+const resealRetry = time.Minute
+
+// startResealing runs the re-seal passes of a key rotation in the
+// background (cluster.Resealing), when this server has previous keys, and
+// returns the function that stops them and waits.
+func startResealing(ctx context.Context, st store, ring keyRing, resealers []cluster.ItemResealer, log *slog.Logger) (stop func()) {
+	if len(ring.previous) == 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := cluster.Resealing(ctx, st, seal.CheckValue(ring.master), resealers, log, resealRetry)
+		if err != nil && ctx.Err() == nil {
+			log.Error("re-seal stopped; it runs again at the next start", "error", err.Error())
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // checkKeys compares the keys with the ones the store records (recording

@@ -70,3 +70,21 @@ func OpenSRPVerifier(s *seal.Sealer, poolID, sub, sealed string) (SRPVerifier, e
 	}
 	return v, nil
 }
+
+// ResealSRPVerifier returns the function that re-seals a stored verifier
+// during a key rotation (userpool.ResealUserSRPVerifier): a verifier that
+// opens with one of s's previous keys comes back sealed with its current
+// key, and changed set; one sealed with the current key comes back
+// unchanged.
+func ResealSRPVerifier(s *seal.Sealer) func(poolID, sub, sealed string) (string, bool, error) {
+	return func(poolID, sub, sealed string) (string, bool, error) {
+		raw, key, err := s.OpenStringKey(srpVerifierPurpose(poolID, sub), sealed)
+		if err != nil {
+			return "", false, fmt.Errorf("srp verifier of %s/%s opens with no configured key: %w", poolID, sub, err)
+		}
+		if key == 0 {
+			return sealed, false, nil
+		}
+		return s.SealString(srpVerifierPurpose(poolID, sub), raw), true, nil
+	}
+}

@@ -11,9 +11,9 @@ func TestDeps(t *testing.T) {
 		[]string{"internal/storage", "internal/seal", "internal/cognito"},
 		map[string]string{
 			"internal/storage/": "cluster uses the Settings interface; only cmd/cognate picks a backend",
-			"internal/tokens":   "engines plug their re-sealers in through the Resealer interface",
-			"internal/userpool": "engines plug their re-sealers in through the Resealer interface",
-			"internal/authflow": "engines plug their re-sealers in through the Resealer interface",
+			"internal/tokens":   "engines plug their re-sealers in as ItemResealer functions",
+			"internal/userpool": "engines plug their re-sealers in as ItemResealer functions",
+			"internal/authflow": "engines plug their re-sealers in as ItemResealer functions",
 			"internal/api":      "cluster never imports an edge",
 			"internal/oidc":     "cluster never imports an edge",
 			"testing":           "only _test.go files import testing",

@@ -11,5 +11,11 @@
 // keys per use with HKDF-SHA256, and LoadOrCreateKeyFile keeps a generated
 // key beside the database, readable by its owner only.
 //
+// For a key rotation, a Sealer seals with its current key and opens with
+// it or any previous key it was given; OpenKey tells which key opened a
+// value, so that values sealed with a previous key can be sealed again.
+// CheckValue identifies a master key without revealing it, so that a store
+// can record which key its data is sealed with.
+//
 // It is a leaf: it imports only the standard library.
 package seal

@@ -458,3 +458,29 @@ func (s *Service) DeletePoolKeys(ctx context.Context, tx storage.Tx, poolID stri
 	s.mu.Unlock()
 	return nil
 }
+
+// ResealSigningKey returns the data of a stored signing key (an item of
+// KeyItemKind) with its private key sealed again with the current key
+// encryption key, and changed set, when it was sealed with a previous one;
+// changed is false when it already is sealed with the current key. It is
+// the re-sealer of a key rotation (internal/cluster).
+func (s *Service) ResealSigningKey(it *storage.Item) (data []byte, changed bool, err error) {
+	var rec keyRecord
+	if err := json.Unmarshal(it.Data, &rec); err != nil {
+		return nil, false, fmt.Errorf("signing key %s: %w", it.ID, err)
+	}
+	der, key, err := s.sealer.OpenKey(keyAAD(it.Pool, rec.KID), rec.SealedPrivateKey)
+	if err != nil {
+		return nil, false, fmt.Errorf("signing key %s: the private key opens with no configured key: %w", it.ID, err)
+	}
+	defer clear(der)
+	if key == 0 {
+		return nil, false, nil
+	}
+	rec.SealedPrivateKey = s.sealer.Seal(keyAAD(it.Pool, rec.KID), der)
+	data, err = json.Marshal(rec)
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}

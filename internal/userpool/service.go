@@ -135,7 +135,6 @@ func New(store storage.Store, opts Options) *Service {
 	}
 	s.pages = pageSigner{key: key}
 	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey, opts.ClientSecretPreviousKeys...)}
-	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey)}
 	s.codes = codeHasher{key: opts.CodeKey}
 	if len(s.codes.key) == 0 {
 		s.codes.key = make([]byte, seal.KeySize)
