@@ -137,7 +137,9 @@ func TestCodeSendingAnswers(t *testing.T) {
 	sends := func(attr, to, masked string) codeSendOutcome {
 		return codeSendOutcome{attr: attr, to: to, masked: masked, sent: true}
 	}
-	shows := func(attr, to, masked string) codeSendOutcome { return codeSendOutcome{attr: attr, to: to, masked: masked} }
+	shows := func(attr, to, masked string) codeSendOutcome {
+		return codeSendOutcome{attr: attr, to: to, masked: masked}
+	}
 	simulated := codeSendOutcome{attr: simulatedDestination}
 	const (
 		noContact   = "InvalidParameterException: Cannot reset password for the user as there is no registered/verified email or phone_number"
