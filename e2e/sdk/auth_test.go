@@ -895,7 +895,7 @@ func TestSignInExpiries(t *testing.T) {
 		ctx := context.Background()
 		s := e.selfServicePool(t, nil, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: signInFlows, AuthSessionValidity: aws.Int32(5)})
 		const temporary = "Temporary-passw0rd"
-		for _, name := range []string{"ivy", "jon"} {
+		for _, name := range []string{"ivy", "jon", "joy"} {
 			e.adminCreate(t, &cip.AdminCreateUserInput{
 				UserPoolId: s.pool, Username: aws.String(name), TemporaryPassword: aws.String(temporary), MessageAction: types.MessageActionTypeSuppress,
 			})
@@ -919,10 +919,35 @@ func TestSignInExpiries(t *testing.T) {
 		wantTyped[*types.NotAuthorizedException](t, err, "Invalid session for the user, session is expired.")
 
 		// A temporary password lasts the pool's TemporaryPasswordValidityDays
-		// (7 by default).
-		clock.advance(7 * 24 * time.Hour)
+		// (7 by default): it still opens NEW_PASSWORD_REQUIRED a millisecond
+		// before, and no longer at 7 days.
+		const tempExpired = "Temporary password has expired and must be reset by an administrator."
+		clock.advance(7*24*time.Hour - time.Millisecond - (5*time.Minute + time.Second))
+		out, err = s.passwordAuth("joy", temporary)
+		if err != nil || out.ChallengeName != types.ChallengeNameTypeNewPasswordRequired {
+			t.Fatalf("temporary password a millisecond before 7 days: %v %v", out, err)
+		}
+		clock.advance(time.Millisecond)
 		_, err = s.passwordAuth("jon", temporary)
-		wantTyped[*types.NotAuthorizedException](t, err, "Temporary password has expired and must be reset by an administrator.")
+		wantTyped[*types.NotAuthorizedException](t, err, tempExpired)
+
+		// A pool that sets 2 days.
+		short := e.selfServicePool(t, &cip.CreateUserPoolInput{Policies: &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{
+			MinimumLength: aws.Int32(8), TemporaryPasswordValidityDays: 2,
+		}}}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: signInFlows})
+		for _, name := range []string{"kit", "lou"} {
+			e.adminCreate(t, &cip.AdminCreateUserInput{
+				UserPoolId: short.pool, Username: aws.String(name), TemporaryPassword: aws.String(temporary), MessageAction: types.MessageActionTypeSuppress,
+			})
+		}
+		clock.advance(2*24*time.Hour - time.Millisecond)
+		out, err = short.passwordAuth("kit", temporary)
+		if err != nil || out.ChallengeName != types.ChallengeNameTypeNewPasswordRequired {
+			t.Fatalf("temporary password a millisecond before 2 days: %v %v", out, err)
+		}
+		clock.advance(time.Millisecond)
+		_, err = short.passwordAuth("lou", temporary)
+		wantTyped[*types.NotAuthorizedException](t, err, tempExpired)
 	})
 }
 
