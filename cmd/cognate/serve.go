@@ -66,6 +66,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return fmt.Errorf("migrate %s: %w", storeDesc, err)
 	}
 	log.Info("store ready", "store", storeDesc, "migrations_applied", n)
+	// Superseded states and tombstones leave the change log once older
+	// than the retention (docs/security.md).
+	compactCtx, stopCompacting := context.WithCancel(ctx)
+	compacted := make(chan struct{})
+	go func() {
+		defer close(compacted)
+		compactChangeLog(compactCtx, st, cfg.ChangeLog.Retention.Duration(), cfg.ChangeLog.CompactionInterval.Duration(), log)
+	}()
+	defer func() { stopCompacting(); <-compacted }()
 
 	// Check the keys against the store before anything is sealed with
 	// them: a server with another key than its peers must not start.

@@ -87,6 +87,9 @@ type Config struct {
 	// CORS says which browser applications on other origins may call the
 	// API; by default any may, as with Cognito.
 	CORS CORSConfig `yaml:"cors,omitempty"`
+	// ChangeLog says how long the change log keeps superseded states and
+	// tombstones.
+	ChangeLog ChangeLogConfig `yaml:"change_log"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.
@@ -186,6 +189,7 @@ func Default() Config {
 			PerUser:    RateConfig{Enabled: &on, Rate: ratelimit.DefaultPerUser.PerSecond, Burst: ratelimit.DefaultPerUser.Burst},
 			PerAddress: RateConfig{Enabled: &on, Rate: ratelimit.DefaultPerAddress.PerSecond, Burst: ratelimit.DefaultPerAddress.Burst}},
 		PasswordHashing: PasswordHashingConfig{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
+		ChangeLog:       ChangeLogConfig{Retention: Duration(defaultChangeLogRetain), CompactionInterval: Duration(defaultChangeLogCompact)},
 	}
 }
 
@@ -209,6 +213,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.PasswordHashing.Parallelism, d.PasswordHashing.Parallelism)
 	c.Messaging.applyDefaults()
 	c.RateLimits.applyDefaults()
+	c.ChangeLog.applyDefaults()
 }
 
 func setDefault[T comparable](field *T, def T) {

@@ -42,6 +42,8 @@
 //	messaging.outbox.listen       COGNATE_OUTBOX_LISTEN       off (a loopback host:port serving the outbox)
 //	messaging.outbox.unsafe_serve_to_anyone  COGNATE_OUTBOX_UNSAFE_SERVE_TO_ANYONE  false
 //	cors.allowed_origins     COGNATE_CORS_ALLOWED_ORIGINS (a,b,…)  empty: any origin
+//	change_log.retention            COGNATE_CHANGE_LOG_RETENTION            168h (1m to 87600h)
+//	change_log.compaction_interval  COGNATE_CHANGE_LOG_COMPACTION_INTERVAL  1h (1m to 24h)
 //
 // The admin secret, the SMTP password and the SMS webhook secret are
 // Secrets, which print, log and marshal as "REDACTED"; Config.String,

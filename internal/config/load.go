@@ -272,7 +272,7 @@ var settings = append([]setting{
 		}
 		return nil
 	}},
-}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings)...)
+}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings, changeLogSettings)...)
 
 func setUint(field func(*Config) *uint32) func(*Config, string) error {
 	return func(c *Config, s string) error {

@@ -115,24 +115,26 @@ log:
 		{
 			name: "every environment variable",
 			env: map[string]string{
-				"COGNATE_LISTEN":                       ":8080",
-				"COGNATE_DATA_DIR":                     "/var/lib/cognate",
-				"COGNATE_DATABASE_URL":                 "postgres://u@h/db",
-				"COGNATE_SQLITE_SYNCHRONOUS":           "NORMAL",
-				"COGNATE_REGION":                       "ap-southeast-2",
-				"COGNATE_REGIONS":                      "ap-southeast-2",
-				"COGNATE_ACCOUNT_ID":                   "123456789012",
-				"COGNATE_ACCESS_KEY_ID":                "AKIAEXAMPLE234567",
-				"COGNATE_SECRET_ACCESS_KEY":            "secretsecretsecretsecret",
-				"COGNATE_ACCEPT_ANY_SIGNATURE":         "true",
-				"COGNATE_MAX_BODY_BYTES":               "2048",
-				"COGNATE_SHUTDOWN_TIMEOUT":             "5s",
-				"COGNATE_LOG_LEVEL":                    "debug",
-				"COGNATE_LOG_FORMAT":                   "text",
-				"COGNATE_RATE_LIMITS_ENABLED":          "false",
-				"COGNATE_PASSWORD_HASHING_MEMORY_KIB":  "65536",
-				"COGNATE_PASSWORD_HASHING_ITERATIONS":  "3",
-				"COGNATE_PASSWORD_HASHING_PARALLELISM": "2",
+				"COGNATE_LISTEN":                         ":8080",
+				"COGNATE_DATA_DIR":                       "/var/lib/cognate",
+				"COGNATE_DATABASE_URL":                   "postgres://u@h/db",
+				"COGNATE_SQLITE_SYNCHRONOUS":             "NORMAL",
+				"COGNATE_REGION":                         "ap-southeast-2",
+				"COGNATE_REGIONS":                        "ap-southeast-2",
+				"COGNATE_ACCOUNT_ID":                     "123456789012",
+				"COGNATE_ACCESS_KEY_ID":                  "AKIAEXAMPLE234567",
+				"COGNATE_SECRET_ACCESS_KEY":              "secretsecretsecretsecret",
+				"COGNATE_ACCEPT_ANY_SIGNATURE":           "true",
+				"COGNATE_MAX_BODY_BYTES":                 "2048",
+				"COGNATE_SHUTDOWN_TIMEOUT":               "5s",
+				"COGNATE_LOG_LEVEL":                      "debug",
+				"COGNATE_LOG_FORMAT":                     "text",
+				"COGNATE_RATE_LIMITS_ENABLED":            "false",
+				"COGNATE_PASSWORD_HASHING_MEMORY_KIB":    "65536",
+				"COGNATE_PASSWORD_HASHING_ITERATIONS":    "3",
+				"COGNATE_PASSWORD_HASHING_PARALLELISM":   "2",
+				"COGNATE_CHANGE_LOG_RETENTION":           "720h",
+				"COGNATE_CHANGE_LOG_COMPACTION_INTERVAL": "10m",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -150,6 +152,7 @@ log:
 					Log:                LogConfig{Level: "debug", Format: "text"},
 					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 65536, Iterations: 3, Parallelism: 2},
 					RateLimits:         withProtection(RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}),
+					ChangeLog:          ChangeLogConfig{Retention: Duration(720 * time.Hour), CompactionInterval: Duration(10 * time.Minute)},
 				}
 			},
 		},
@@ -172,6 +175,7 @@ shutdown_timeout: 1m30s
 log: {level: error, format: json}
 password_hashing: {memory_kib: 32768, iterations: 4, parallelism: 1}
 rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, UserList: 2.5}}
+change_log: {retention: 48h, compaction_interval: 30m}
 `,
 			want: func(c *Config) {
 				*c = Config{
@@ -190,6 +194,7 @@ rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, U
 					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 32768, Iterations: 4, Parallelism: 1},
 					RateLimits: withProtection(RateLimitsConfig{Enabled: boolPtr(true), Scale: 0.5,
 						Categories: map[string]float64{"UserAuthentication": 500, "UserList": 2.5}}),
+					ChangeLog: ChangeLogConfig{Retention: Duration(48 * time.Hour), CompactionInterval: Duration(30 * time.Minute)},
 				}
 			},
 		},

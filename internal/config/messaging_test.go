@@ -377,6 +377,9 @@ rate_limits:
         enabled: true
         rate: 100
         burst: 200
+change_log:
+    retention: 168h0m0s
+    compaction_interval: 1h0m0s
 `
 	if diff := cmp.Diff(want, messagingConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)

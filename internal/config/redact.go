@@ -128,5 +128,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "rate_limits", Value: r.RateLimits.logValue()},
 		slog.String("pprof_listen", r.PprofListen),
 		slog.Attr{Key: "cors", Value: r.CORS.logValue()},
+		slog.Attr{Key: "change_log", Value: r.ChangeLog.logValue()},
 	)
 }

@@ -94,6 +94,9 @@ rate_limits:
         enabled: true
         rate: 100
         burst: 200
+change_log:
+    retention: 168h0m0s
+    compaction_interval: 1h0m0s
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -118,7 +121,8 @@ func TestLogValue(t *testing.T) {
 		`"accept_any_signature":false,"max_body_bytes":1048576,"shutdown_timeout":"30s",` +
 		`"log":{"level":"info","format":"json"},"password_hashing":{"memory_kib":19456,"iterations":2,"parallelism":1},"issuer_base_url":"","encryption_key":"","encryption_keys_previous":0,` +
 		`"rate_limits":{"enabled":true,"quotas":false,"scale":1,` +
-		`"per_user":{"enabled":true,"rate":10,"burst":10},"per_address":{"enabled":true,"rate":100,"burst":200}},"pprof_listen":"","cors":{"allowed_origins":["*"]}}}` + "\n"
+		`"per_user":{"enabled":true,"rate":10,"burst":10},"per_address":{"enabled":true,"rate":100,"burst":200}},"pprof_listen":"","cors":{"allowed_origins":["*"]},` +
+		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

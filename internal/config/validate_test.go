@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -186,7 +187,25 @@ func TestValidate(t *testing.T) {
 				"rate_limits.per_user.burst: must be a number of requests of at least 1",
 				"rate_limits.per_address.rate: must be a positive number of requests per second",
 				"rate_limits.per_address.burst: must be a number of requests of at least 1",
+				"change_log.retention: must be between 1m and 87600h (ten years)",
+				"change_log.compaction_interval: must be between 1m and 24h",
 				"password_hashing: needs memory_kib from 1024 (and 8 per lane) to 4194304, and iterations and parallelism of at least 1",
+			},
+		},
+		{
+			name: "change log bounds",
+			change: func(c *Config) {
+				c.ChangeLog = ChangeLogConfig{Retention: Duration(30 * time.Second), CompactionInterval: Duration(25 * time.Hour)}
+			},
+			want: ValidationErrors{
+				"change_log.retention: must be between 1m and 87600h (ten years)",
+				"change_log.compaction_interval: must be between 1m and 24h",
+			},
+		},
+		{
+			name: "change log at its bounds",
+			change: func(c *Config) {
+				c.ChangeLog = ChangeLogConfig{Retention: Duration(MaxChangeLogRetention), CompactionInterval: Duration(time.Minute)}
 			},
 		},
 		{

@@ -1,0 +1,320 @@
+package sdk
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite"
+
+	"github.com/cognate-dev/cognate/internal/storage/postgres"
+	"github.com/cognate-dev/cognate/internal/storage/sqlite"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
+)
+
+// dumpSQLite reads every row of every table of the SQLite database at
+// path, every column as the bytes it holds: what a copy of the file gives
+// away.
+func dumpSQLite(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables := queryStrings(t, db, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	var out strings.Builder
+	for _, table := range tables {
+		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			out.WriteString(table)
+			for _, v := range vals {
+				out.WriteString("\t")
+				if b, ok := v.([]byte); ok {
+					out.Write(b)
+				} else {
+					fmt.Fprint(&out, v)
+				}
+			}
+			out.WriteString("\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		rows.Close()
+	}
+	return out.String()
+}
+
+func queryStrings(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// dumpPostgres reads every row of every table of the schema the DSN's
+// search_path names, bytea columns as their bytes.
+func dumpPostgres(t *testing.T, dsn string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, table := range tables {
+		rows, err := conn.Query(ctx, `SELECT * FROM "`+table+`"`)
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			out.WriteString(table)
+			for _, v := range vals {
+				out.WriteString("\t")
+				if b, ok := v.([]byte); ok {
+					out.Write(b)
+				} else {
+					fmt.Fprint(&out, v)
+				}
+			}
+			out.WriteString("\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+	}
+	if len(tables) < 3 {
+		t.Fatalf("the schema has only the tables %q", tables)
+	}
+	return out.String()
+}
+
+// TestDatabaseDumpHoldsNoSecrets is the regression test of secrets and
+// personal data at rest. With a confidential app client, users with codes
+// outstanding, and a user that was renamed and then deleted, a dump of
+// every row of every table, once the change log is compacted, holds no
+// client secret, no code that was sent, and nothing of the deleted user's
+// email addresses or names. On the old code the client secrets were there
+// in the clear, the codes were an unkeyed hash a search reverses (and the
+// digits themselves are checked too), and the change log kept every state
+// of the deleted user.
+func TestDatabaseDumpHoldsNoSecrets(t *testing.T) {
+	for _, backend := range backendNames {
+		t.Run(backend, func(t *testing.T) {
+			var (
+				db   migratingStore
+				dump func() string
+				err  error
+			)
+			ctx := context.Background()
+			switch backend {
+			case "sqlite":
+				path := filepath.Join(t.TempDir(), "cognate.db")
+				db, err = sqlite.Open(ctx, path, sqlite.Options{Region: "us-east-1"})
+				dump = func() string { return dumpSQLite(t, path) }
+			case "postgres":
+				dsn := storagetest.PostgresSchema(t)
+				db, err = postgres.Open(ctx, dsn, postgres.Options{Region: "us-east-1"})
+				dump = func() string { return dumpPostgres(t, dsn) }
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := startWithOutbox(t, db)
+			checkDumpHoldsNoSecrets(t, e, dump)
+		})
+	}
+}
+
+func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
+	ctx := context.Background()
+	c := e.c
+	pool := createPool(t, c, &cip.CreateUserPoolInput{
+		PoolName:               aws.String("at-rest"),
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
+	})
+	poolID := pool.Id
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: poolID, ClientName: aws.String("confidential"), GenerateSecret: true,
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID, secret := client.UserPoolClient.ClientId, aws.ToString(client.UserPoolClient.ClientSecret)
+	const chosenSecret = "chosen0client0secret0value0for0the0dump0test0abcdefgh"
+	if _, err := c.AddUserPoolClientSecret(ctx, &cip.AddUserPoolClientSecretInput{
+		UserPoolId: poolID, ClientId: clientID, ClientSecret: aws.String(chosenSecret),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hash := func(username string) *string {
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte(username + aws.ToString(clientID)))
+		return aws.String(base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	}
+
+	// An unconfirmed user with its confirmation code outstanding.
+	if _, err := c.SignUp(ctx, &cip.SignUpInput{
+		ClientId: clientID, SecretHash: hash("pending"), Username: aws.String("pending"), Password: aws.String("Passw0rd!x"),
+		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("pending.user@example.com")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	signUpCode, _ := e.lastCode(t, "pending.user@example.com")
+
+	// A user with a password-reset code outstanding.
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: poolID, Username: aws.String("forgetful"), MessageAction: types.MessageActionTypeSuppress,
+		UserAttributes: []types.AttributeType{
+			{Name: aws.String("email"), Value: aws.String("forgetful.user@example.com")},
+			{Name: aws.String("email_verified"), Value: aws.String("true")},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: poolID, Username: aws.String("forgetful"), Password: aws.String("Passw0rd!x"), Permanent: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: clientID, SecretHash: hash("forgetful"), Username: aws.String("forgetful")}); err != nil {
+		t.Fatal(err)
+	}
+	resetCode, _ := e.lastCode(t, "forgetful.user@example.com")
+
+	// A user who is renamed, given a new address (a verification code goes
+	// to it), and then deleted.
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: poolID, Username: aws.String("leaver"), MessageAction: types.MessageActionTypeSuppress,
+		UserAttributes: []types.AttributeType{
+			{Name: aws.String("email"), Value: aws.String("first.leaver.address@example.com")},
+			{Name: aws.String("email_verified"), Value: aws.String("true")},
+			{Name: aws.String("name"), Value: aws.String("Firstname Leaverdottir")},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{
+		UserPoolId: poolID, Username: aws.String("leaver"),
+		UserAttributes: []types.AttributeType{
+			{Name: aws.String("name"), Value: aws.String("Secondname Leaverdottir")},
+			{Name: aws.String("email"), Value: aws.String("second.leaver.address@example.com")},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	verifyCode, _ := e.lastCode(t, "second.leaver.address@example.com")
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: poolID, Username: aws.String("leaver"), Password: aws.String("Passw0rd!x"), Permanent: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: poolID, Username: aws.String("leaver")}); err != nil {
+		t.Fatal(err)
+	}
+
+	pendingSub, forgetfulSub := userSub(t, c, poolID, "pending"), userSub(t, c, poolID, "forgetful")
+	check := func(when, raw string) {
+		t.Helper()
+		// The dump reads real data: the remaining users are there.
+		if !strings.Contains(raw, "pending.user@example.com") || !strings.Contains(raw, "forgetful.user@example.com") {
+			t.Fatalf("%s: the dump does not hold the remaining users; it reads nothing", when)
+		}
+		for what, s := range map[string]string{
+			"the generated client secret": secret, "the chosen client secret": chosenSecret,
+			"the deleted user's first email": "first.leaver.address", "the deleted user's second email": "second.leaver.address",
+			"the deleted user's first name": "Firstname Leaverdottir", "the deleted user's second name": "Secondname Leaverdottir",
+			"the deleted user's username": "leaver\"",
+		} {
+			if strings.Contains(raw, s) {
+				t.Errorf("%s: the dump holds %s (%q)", when, what, s)
+			}
+		}
+		for what, code := range map[string]string{"sign-up code": signUpCode, "reset code": resetCode, "verification code": verifyCode} {
+			if regexp.MustCompile(`(^|[^0-9])` + code + `([^0-9]|$)`).MatchString(raw) {
+				t.Errorf("%s: the dump holds the %s %s", when, what, code)
+			}
+		}
+		// Nor the unkeyed hash of a code (SHA-256 of the sub, a colon
+		// and the code), which a search of the million codes reverses.
+		for _, sent := range []struct{ sub, code string }{{pendingSub, signUpCode}, {forgetfulSub, resetCode}} {
+			sum := sha256.Sum256([]byte(sent.sub + ":" + sent.code))
+			if strings.Contains(raw, hex.EncodeToString(sum[:])) {
+				t.Errorf("%s: the dump holds the unkeyed hash of code %s", when, sent.code)
+			}
+		}
+	}
+	// Right after the delete, before any compaction.
+	check("after the delete", dump())
+	if _, err := e.Store.CompactChanges(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check("after compaction", dump())
+}
+
+// userSub returns the sub of a pool's user.
+func userSub(t *testing.T, c *cip.Client, poolID *string, username string) string {
+	t.Helper()
+	out, err := c.AdminGetUser(context.Background(), &cip.AdminGetUserInput{UserPoolId: poolID, Username: aws.String(username)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range out.UserAttributes {
+		if aws.ToString(a.Name) == "sub" {
+			return aws.ToString(a.Value)
+		}
+	}
+	t.Fatalf("user %s has no sub", username)
+	return ""
+}
