@@ -104,10 +104,10 @@ func TestRefreshSecretHash(t *testing.T) {
 }
 
 // TestDisabledUserSignedOut checks that a disabled user gets nothing,
-// through every way in: USER_PASSWORD_AUTH, USER_SRP_AUTH (a challenge
-// started before or after the user was disabled), REFRESH_TOKEN_AUTH,
-// GetTokensFromRefreshToken, and GetUser with an access token issued
-// before. Each case signs in afresh while the user is enabled, disables
+// through every way in: USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH,
+// USER_SRP_AUTH (a challenge started before or after the user was
+// disabled), REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken, and GetUser
+// with an access token issued before. Each case signs in afresh while the user is enabled, disables
 // it, and tries one way alone, so that no other case's refusal (which
 // revokes the user's tokens) stands in for the check it exercises.
 func TestDisabledUserSignedOut(t *testing.T) {
@@ -151,6 +151,12 @@ func TestDisabledUserSignedOut(t *testing.T) {
 			wantTyped[*types.NotAuthorizedException](t, err, disabled)
 			// One that hides it says so only to the right password.
 			_, err = hiding.passwordAuth("dee", signInPassword)
+			wantTyped[*types.NotAuthorizedException](t, err, disabled)
+			// ADMIN_USER_PASSWORD_AUTH, as an administrator, too.
+			_, err = e.c.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+				UserPoolId: s.pool, ClientId: s.client.ClientId, AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
+				AuthParameters: map[string]string{"USERNAME": "dee", "PASSWORD": signInPassword},
+			}, noRetry)
 			wantTyped[*types.NotAuthorizedException](t, err, disabled)
 		})
 		t.Run("USER_SRP_AUTH", func(t *testing.T) {
