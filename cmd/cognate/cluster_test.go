@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
@@ -536,5 +537,41 @@ func TestServeKeyRotation(t *testing.T) {
 				t.Errorf("A alone after the rotation: exit %d, stderr:\n%s", code, stderr)
 			}
 		})
+	}
+}
+
+// TestServeProbesAStoreFromBeforeKeyChecks: a store written before the
+// key's check value was recorded gets its record from the first server
+// that starts on it, but only if that server's key opens the users' SRP
+// verifiers; a server with another key is refused rather than recorded.
+func TestServeProbesAStoreFromBeforeKeyChecks(t *testing.T) {
+	ts := newTestStore(t, "sqlite")
+	keyA := map[string]string{"COGNATE_ENCRYPTION_KEY": keyEnv(1)}
+	s := startServe(t, ts.with(keyA), ts.args()...)
+	a := setUpApp(t, s.url)
+	s.shutdown()
+	// Take the store back to before records were kept.
+	db, err := sql.Open("sqlite", filepath.Join(ts.dataDir, config.SQLiteFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM settings WHERE name = ?`, cluster.KeysSetting); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	before := ts.dump()
+	code, _, stderr := runServeFor(t, ts.with(map[string]string{"COGNATE_ENCRYPTION_KEY": keyEnv(2)}), ts.args()...)
+	if code != exitError || !strings.Contains(stderr, "this store holds data from before it recorded its key, and its user ") ||
+		!strings.Contains(stderr, "Nothing was written; the data is untouched") {
+		t.Fatalf("another key on a store without a record: exit %d, stderr:\n%s", code, stderr)
+	}
+	if diff := cmp.Diff(before, ts.dump()); diff != "" {
+		t.Errorf("the refused server changed the store (-before +after):\n%s", diff)
+	}
+	s = startServe(t, ts.with(keyA), ts.args()...)
+	a.on(s.url).srpChallenge(t)
+	if !strings.Contains(s.stderr.String(), "recorded the encryption key's check value in the store") {
+		t.Errorf("the store's own key was not recorded:\n%s", s.stderr.String())
 	}
 }

@@ -505,8 +505,17 @@ func startResealing(ctx context.Context, st store, ring keyRing, resealers []clu
 
 // checkKeys compares the keys with the ones the store records (recording
 // them in a new store), and refuses to start with keys that do not fit.
+// A store from before keys were recorded gets its record only if a
+// sample of its users' SRP verifiers opens with the keys.
 func checkKeys(ctx context.Context, st store, ring keyRing, log *slog.Logger) error {
-	state, err := cluster.CheckKeys(ctx, st, ring.keys(), ring.names, time.Now())
+	verifiers, err := authflow.NewSRPVerifierSealer(ring.master, ring.previous...)
+	if err != nil {
+		return err
+	}
+	probe := cluster.ProbeSealed(st, []cluster.ItemResealer{
+		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(authflow.ResealSRPVerifier(verifiers))},
+	})
+	state, err := cluster.CheckKeys(ctx, st, ring.keys(), ring.names, time.Now(), probe)
 	if err != nil {
 		return err
 	}

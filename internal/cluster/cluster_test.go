@@ -75,18 +75,18 @@ func TestCheckKeys(t *testing.T) {
 			st := openStore(t, backend)
 			a := seal.Keys{Current: key(1)}
 
-			got, err := CheckKeys(ctx, st, a, names, now)
+			got, err := CheckKeys(ctx, st, a, names, now, nil)
 			if err != nil || !got.Recorded || got.Current != cv(1) || len(got.Pending) != 0 {
 				t.Fatalf("first CheckKeys = %+v, %v; want the key recorded", got, err)
 			}
-			got, err = CheckKeys(ctx, st, a, names, now)
+			got, err = CheckKeys(ctx, st, a, names, now, nil)
 			if err != nil || got.Recorded || got.RotatedFrom != "" {
 				t.Fatalf("CheckKeys with the store's key = %+v, %v; want it accepted as is", got, err)
 			}
 
 			// Another key is refused and changes nothing.
 			before := keysSetting(t, st)
-			_, err = CheckKeys(ctx, st, seal.Keys{Current: key(2)}, names, now)
+			_, err = CheckKeys(ctx, st, seal.Keys{Current: key(2)}, names, now, nil)
 			if !errors.Is(err, ErrRefused) {
 				t.Fatalf("CheckKeys with another key: %v, want ErrRefused", err)
 			}
@@ -102,30 +102,30 @@ func TestCheckKeys(t *testing.T) {
 				t.Errorf("a refused key changed the record: %s -> %s", before.Value, after.Value)
 			}
 			// A key that only the node knows as previous is not a rotation.
-			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(2), Previous: [][]byte{key(3)}}, names, now); !errors.Is(err, ErrRefused) {
+			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(2), Previous: [][]byte{key(3)}}, names, now, nil); !errors.Is(err, ErrRefused) {
 				t.Errorf("CheckKeys with unknown keys only: %v, want ErrRefused", err)
 			}
 			// The store's key as a previous key of the node's only: extra
 			// previous keys do no harm.
-			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(1), Previous: [][]byte{key(3)}}, names, now); err != nil {
+			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(1), Previous: [][]byte{key(3)}}, names, now, nil); err != nil {
 				t.Errorf("CheckKeys with the store's key and an unknown previous key: %v", err)
 			}
 
 			// Rotation: B current, A previous.
 			ab := seal.Keys{Current: key(2), Previous: [][]byte{key(1)}}
-			got, err = CheckKeys(ctx, st, ab, names, now)
+			got, err = CheckKeys(ctx, st, ab, names, now, nil)
 			if err != nil || got.RotatedFrom != cv(1) || got.Current != cv(2) || len(got.Pending) != 1 || got.Pending[0] != cv(1) {
 				t.Fatalf("CheckKeys rotating to B = %+v, %v; want B current and A pending", got, err)
 			}
 			// While A is pending, B alone is refused: values may still be
 			// sealed with A.
 			before = keysSetting(t, st)
-			_, err = CheckKeys(ctx, st, seal.Keys{Current: key(2)}, names, now)
+			_, err = CheckKeys(ctx, st, seal.Keys{Current: key(2)}, names, now, nil)
 			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), cv(1)) || !strings.Contains(err.Error(), "encryption_keys_previous:") {
 				t.Errorf("CheckKeys with B alone while A is pending: %v, want a refusal naming A", err)
 			}
 			// The old key alone is refused too.
-			if _, err := CheckKeys(ctx, st, a, names, now); !errors.Is(err, ErrRefused) {
+			if _, err := CheckKeys(ctx, st, a, names, now, nil); !errors.Is(err, ErrRefused) {
 				t.Errorf("CheckKeys with A alone after the rotation: %v, want ErrRefused", err)
 			}
 			if after := keysSetting(t, st); after.Version != before.Version {
@@ -141,7 +141,7 @@ func TestCheckKeys(t *testing.T) {
 			if err := ForgetKeys(ctx, st, cv(2), []string{cv(1)}, now); err != nil {
 				t.Fatal(err)
 			}
-			got, err = CheckKeys(ctx, st, seal.Keys{Current: key(2)}, names, now)
+			got, err = CheckKeys(ctx, st, seal.Keys{Current: key(2)}, names, now, nil)
 			if err != nil || len(got.Pending) != 0 {
 				t.Errorf("CheckKeys with B alone after the re-seal = %+v, %v; want it accepted", got, err)
 			}
@@ -164,7 +164,7 @@ func TestCheckKeysRacingFirstStart(t *testing.T) {
 					defer func() { done <- struct{}{} }()
 					// Half the servers have key 1, half key 2: one key wins,
 					// and the servers with the other are refused.
-					_, errs[i] = CheckKeys(context.Background(), st, seal.Keys{Current: key(byte(1 + i%2))}, names, now)
+					_, errs[i] = CheckKeys(context.Background(), st, seal.Keys{Current: key(byte(1 + i%2))}, names, now, nil)
 				}()
 			}
 			for range n {
@@ -240,5 +240,60 @@ func TestIssuerConfiguredFirst(t *testing.T) {
 	}
 	if old, err := SetIssuer(ctx, st, "https://id.example.com", now); err != nil || old != "https://id.example.com" {
 		t.Errorf("SetIssuer to the same URL = %q, %v", old, err)
+	}
+}
+
+func TestCheckKeysProbesAnUnrecordedStore(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, "sqlite")
+	wrong := func(context.Context) error { return errors.New("its user u1 does not open with it") }
+	_, err := CheckKeys(ctx, st, seal.Keys{Current: key(2)}, names, now, wrong)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "from before it recorded its key") ||
+		!strings.Contains(err.Error(), "its user u1 does not open with it") || !strings.Contains(err.Error(), "data is untouched") {
+		t.Fatalf("CheckKeys with a failing probe: %v, want a refusal that says why", err)
+	}
+	if _, err := st.GetSetting(ctx, KeysSetting); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a refused key was recorded: %v", err)
+	}
+	probed := false
+	got, err := CheckKeys(ctx, st, seal.Keys{Current: key(1)}, names, now, func(context.Context) error { probed = true; return nil })
+	if err != nil || !got.Recorded || !probed {
+		t.Fatalf("CheckKeys with a passing probe = %+v, %v (probed %v); want the key recorded", got, err, probed)
+	}
+	// Once recorded, the record decides; the probe does not run again.
+	if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(1)}, names, now, wrong); err != nil {
+		t.Errorf("CheckKeys on a recorded store ran the probe: %v", err)
+	}
+}
+
+func TestProbeSealed(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, "sqlite")
+	probe := ProbeSealed(st, []ItemResealer{fakeResealer})
+	if err := probe(ctx); err != nil {
+		t.Fatalf("probe of an empty store: %v", err)
+	}
+	if err := st.CreateUserPool(ctx, &storage.UserPool{ID: "us-east-1_p", Region: "us-east-1", Name: "p", Config: []byte(`{}`), CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	add := func(id, data string) {
+		err := st.Tx(ctx, func(tx storage.Tx) error {
+			return tx.CreateItem(ctx, &storage.Item{Kind: "thing", ID: id, Pool: "us-east-1_p", Data: []byte(data), CreatedAt: now, UpdatedAt: now})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("a", `"old:a"`)
+	add("b", `"new:b"`)
+	if err := probe(ctx); err != nil {
+		t.Errorf("probe of values that open: %v", err)
+	}
+	add("c", `"bad"`)
+	if err := probe(ctx); err == nil || !strings.Contains(err.Error(), "thing c") {
+		t.Errorf("probe of a value that opens with no key: %v", err)
+	}
+	if it, _ := st.GetItem(ctx, "thing", "a"); string(it.Data) != `"old:a"` {
+		t.Error("the probe wrote")
 	}
 }

@@ -76,7 +76,12 @@ func refused(format string, args ...any) error {
 // A server must also have every previous key the store may still hold
 // values sealed with, or it could not open them: CheckKeys refuses it too.
 // Two servers checking at once are serialized by the record's version.
-func CheckKeys(ctx context.Context, st storage.Settings, keys seal.Keys, names KeyNames, now time.Time) (KeyState, error) {
+//
+// probe, when not nil, runs before a store without a record gets one: it
+// opens values the store already holds (see ProbeSealed), so that a store
+// written before records were kept is not recorded under a key that does
+// not open its data.
+func CheckKeys(ctx context.Context, st storage.Settings, keys seal.Keys, names KeyNames, now time.Time, probe func(context.Context) error) (KeyState, error) {
 	if err := keys.Validate(); err != nil {
 		return KeyState{}, err
 	}
@@ -85,6 +90,14 @@ func CheckKeys(ctx context.Context, st storage.Settings, keys seal.Keys, names K
 	for range 5 {
 		s, err := st.GetSetting(ctx, KeysSetting)
 		if errors.Is(err, storage.ErrNotFound) {
+			if probe != nil {
+				if err := probe(ctx); err != nil {
+					return KeyState{}, refused("%s: this store holds data from before it recorded its key, and %v, so "+
+						"this key (check value %s) is not the one it is sealed with. Nothing was written; the data is "+
+						"untouched. Configure the key the store's data is sealed with in %s",
+						names.Current, err, cur, "encryption_key")
+				}
+			}
 			rec := keysRecord{Current: cur, Previous: without(dedupe(prev), cur)}
 			err := createJSON(ctx, st, KeysSetting, rec, now)
 			if errors.Is(err, storage.ErrAlreadyExists) {

@@ -157,3 +157,37 @@ func Resealing(ctx context.Context, st ResealStore, current string, resealers []
 		return nil
 	}
 }
+
+// probeSample is how many items of each kind ProbeSealed opens.
+const probeSample = 20
+
+// ProbeSealed returns a probe for CheckKeys: it runs the resealers, without
+// writing, over up to probeSample items of each kind in the store's first
+// pools, and fails when a value opens with none of the configured keys.
+func ProbeSealed(st ResealStore, resealers []ItemResealer) func(context.Context) error {
+	return func(ctx context.Context) error {
+		pools, err := st.ListUserPools(ctx, storage.ListUserPoolsInput{Limit: probeSample})
+		if err != nil {
+			return fmt.Errorf("list pools: %w", err)
+		}
+		for _, r := range resealers {
+			seen := 0
+			for _, p := range pools {
+				if seen >= probeSample {
+					break
+				}
+				items, err := st.ListItems(ctx, storage.ListItemsInput{Kind: r.Kind, Pool: p.ID, Limit: probeSample - seen})
+				if err != nil {
+					return fmt.Errorf("list %s of pool %s: %w", r.Kind, p.ID, err)
+				}
+				for _, it := range items {
+					if _, _, err := r.Reseal(it); err != nil {
+						return fmt.Errorf("its %s %s does not open with it (%v)", r.Kind, it.ID, err)
+					}
+				}
+				seen += len(items)
+			}
+		}
+		return nil
+	}
+}

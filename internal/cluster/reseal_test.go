@@ -58,10 +58,10 @@ func TestResealing(t *testing.T) {
 				}
 			}
 			// The store rotated from key 1 to key 2.
-			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(1)}, names, now); err != nil {
+			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(1)}, names, now, nil); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(2), Previous: [][]byte{key(1)}}, names, now); err != nil {
+			if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(2), Previous: [][]byte{key(1)}}, names, now, nil); err != nil {
 				t.Fatal(err)
 			}
 			log := slog.New(slog.DiscardHandler)
@@ -130,10 +130,10 @@ func TestResealingAfterForget(t *testing.T) {
 	if err := st.CreateUserPool(ctx, &storage.UserPool{ID: "us-east-1_late", Region: "us-east-1", Name: "p", Config: []byte(`{}`), CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(1)}, names, now); err != nil {
+	if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(1)}, names, now, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(2), Previous: [][]byte{key(1)}}, names, now); err != nil {
+	if _, err := CheckKeys(ctx, st, seal.Keys{Current: key(2), Previous: [][]byte{key(1)}}, names, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
