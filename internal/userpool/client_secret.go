@@ -245,68 +245,88 @@ func (s *Service) ListUserPoolClientSecrets(ctx context.Context, c Caller, in *i
 
 // SealClientSecrets seals the app-client secrets that stores written
 // before secrets were sealed keep in the clear, and returns how many
-// clients it re-sealed. It runs once at start, before the server takes
-// requests, and is all-or-nothing: every such client is rewritten in one
-// transaction, or none is. Run again, it finds nothing to do.
+// clients it re-sealed. It runs at every start, before the server takes
+// requests: a read finds whether any client is left in the clear, and only
+// then does a write transaction rewrite every such client, all or none. Run
+// again, it finds nothing to do.
 func (s *Service) SealClientSecrets(ctx context.Context) (int, error) {
+	var pools []string
+	for after := ""; ; {
+		page, err := s.store.ListUserPools(ctx, storage.ListUserPoolsInput{AfterID: after, Limit: 100})
+		if err != nil {
+			return 0, internal(fmt.Errorf("list user pools: %w", err))
+		}
+		for _, p := range page {
+			pools = append(pools, p.ID)
+		}
+		if len(page) < 100 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	found := false
+	for _, pool := range pools {
+		items, err := plainClients(ctx, s.store, pool)
+		if err != nil {
+			return 0, internal(err)
+		}
+		if len(items) > 0 {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return 0, nil
+	}
 	var sealed int
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		sealed = 0
-		after := ""
-		for {
-			pools, err := s.store.ListUserPools(ctx, storage.ListUserPoolsInput{AfterID: after, Limit: 100})
+		for _, pool := range pools {
+			items, err := plainClients(ctx, tx, pool)
 			if err != nil {
-				return fmt.Errorf("list user pools: %w", err)
+				return err
 			}
-			for _, p := range pools {
-				n, err := s.sealPoolClientSecrets(ctx, tx, p.ID)
+			for _, it := range items {
+				rec, err := s.decodeClient(it)
 				if err != nil {
 					return err
 				}
-				sealed += n
+				upd, err := s.clientItem(rec, it.Version)
+				if err != nil {
+					return err
+				}
+				upd.Keys, upd.Index = it.Keys, it.Index
+				if err := tx.UpdateItem(ctx, upd); err != nil {
+					return fmt.Errorf("seal secrets of client %q: %w", it.ID, err)
+				}
+				sealed++
 			}
-			if len(pools) < 100 {
-				return nil
-			}
-			after = pools[len(pools)-1].ID
 		}
+		return nil
 	})
 	return sealed, err
 }
 
-// sealPoolClientSecrets rewrites, in tx, every app client of pool that
-// keeps a secret in the clear.
-func (s *Service) sealPoolClientSecrets(ctx context.Context, tx storage.Tx, pool string) (int, error) {
-	sealed, after := 0, ""
-	for {
-		items, err := tx.ListItems(ctx, storage.ListItemsInput{Kind: kindClient, Pool: pool, AfterID: after, Limit: 100})
+// plainClients returns the app clients of pool, read from r, that keep a
+// secret in the clear.
+func plainClients(ctx context.Context, r storage.ItemReader, pool string) ([]*storage.Item, error) {
+	var out []*storage.Item
+	for after := ""; ; {
+		items, err := r.ListItems(ctx, storage.ListItemsInput{Kind: kindClient, Pool: pool, AfterID: after, Limit: 100})
 		if err != nil {
-			return 0, fmt.Errorf("list clients of %q: %w", pool, err)
+			return nil, fmt.Errorf("list clients of %q: %w", pool, err)
 		}
 		for _, it := range items {
 			var stored clientRecord
 			if err := json.Unmarshal(it.Data, &stored); err != nil {
-				return 0, fmt.Errorf("decode client %q: %w", it.ID, err)
+				return nil, fmt.Errorf("decode client %q: %w", it.ID, err)
 			}
-			if !plainSecrets(&stored) {
-				continue
+			if plainSecrets(&stored) {
+				out = append(out, it)
 			}
-			rec, err := s.decodeClient(it)
-			if err != nil {
-				return 0, err
-			}
-			upd, err := s.clientItem(rec, it.Version)
-			if err != nil {
-				return 0, err
-			}
-			upd.Keys, upd.Index = it.Keys, it.Index
-			if err := tx.UpdateItem(ctx, upd); err != nil {
-				return 0, fmt.Errorf("seal secrets of client %q: %w", it.ID, err)
-			}
-			sealed++
 		}
 		if len(items) < 100 {
-			return sealed, nil
+			return out, nil
 		}
 		after = items[len(items)-1].ID
 	}
