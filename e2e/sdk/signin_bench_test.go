@@ -106,7 +106,7 @@ func BenchmarkBoundArgon2id(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		userpool.VerifyPassword(hash, "Sign-in-Passw0rd")
+		userpool.VerifyPassword(context.Background(), hash, "Sign-in-Passw0rd")
 	}
 	recordBound(b, boundArgon2id)
 }

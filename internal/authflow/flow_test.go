@@ -109,9 +109,9 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s.verifyPassword = func(hash, password string) bool {
+	e.s.verifyPassword = func(ctx context.Context, hash, password string) (bool, error) {
 		e.hashes.Add(1)
-		return userpool.VerifyPassword(hash, password)
+		return userpool.VerifyPassword(ctx, hash, password)
 	}
 	c := userpool.Caller{Region: flowRegion}
 	pool, err := e.pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("flows")})

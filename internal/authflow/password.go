@@ -68,7 +68,9 @@ func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.Si
 				return nil, err
 			}
 		}
-		s.verifyPassword(userpool.DummyPasswordHash(), password)
+		if _, err := s.verifyPassword(ctx, userpool.DummyPasswordHash(), password); err != nil {
+			return nil, err
+		}
 		return nil, unknownUser(f.client)
 	}
 	if !u.Enabled && !f.client.PreventUserExistenceErrors {
@@ -95,7 +97,13 @@ func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.Si
 	if hash == "" {
 		hash = userpool.DummyPasswordHash()
 	}
-	if !s.verifyPassword(hash, password) || u.PasswordHash == "" {
+	ok, err := s.verifyPassword(ctx, hash, password)
+	if err != nil {
+		// The scheduler refused or the client left: the attempt stays
+		// counted, as a wrong password's would.
+		return nil, err
+	}
+	if !ok || u.PasswordHash == "" {
 		s.recordEvent(ctx, f.pool, u.Sub, "", idp.EventResponseTypeFail)
 		return nil, incorrect()
 	}

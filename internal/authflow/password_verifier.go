@@ -85,7 +85,13 @@ func (s *Service) srpChallenge(ctx context.Context, f flowStart, u *userpool.Sig
 			return nil, err
 		}
 	}
-	server, err := NewSRPServer(v)
+	var (
+		server *SRPServer
+		err    error
+	)
+	if serr := userpool.Expensive(ctx, func() { server, err = NewSRPServer(v) }); serr != nil {
+		return nil, serr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +180,16 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 		if err := s.shadowPasswordAttempt(ctx, f.pool.ID, st); err != nil {
 			return nil, err
 		}
-		server, err := s.srpServer(FakeSRPVerifier(s.fakeKey, f.pool.ID, st.Given), st)
-		if err != nil {
-			return nil, err
+		var err error
+		if serr := userpool.Expensive(ctx, func() {
+			var server *SRPServer
+			if server, err = s.srpServer(FakeSRPVerifier(s.fakeKey, f.pool.ID, st.Given), st); err == nil {
+				_, err = server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig)
+			}
+		}); serr != nil {
+			return nil, serr
 		}
-		if _, err := server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig); err != nil {
+		if err != nil {
 			return nil, err
 		}
 		return nil, incorrect()
@@ -209,11 +220,15 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, resp
 	if err != nil {
 		return nil, err
 	}
-	server, err := s.srpServer(v, st)
-	if err != nil {
-		return nil, err
+	var ok bool
+	if serr := userpool.Expensive(ctx, func() {
+		var server *SRPServer
+		if server, err = s.srpServer(v, st); err == nil {
+			ok, err = server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig)
+		}
+	}); serr != nil {
+		return nil, serr
 	}
-	ok, err := server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig)
 	if err != nil {
 		return nil, err
 	}

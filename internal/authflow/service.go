@@ -90,7 +90,7 @@ type Service struct {
 
 	// verifyPassword checks a password against a stored hash; it is
 	// userpool.VerifyPassword, and tests count hash evaluations through it.
-	verifyPassword func(hash, password string) bool
+	verifyPassword func(ctx context.Context, hash, password string) (bool, error)
 }
 
 // New returns a Service, or an error when opts are unusable.

@@ -68,8 +68,8 @@ func boundWork(name string) (func() error, string, error) {
 		hash := userpool.DummyPasswordHash()
 		params := strings.Join(strings.Split(hash, "$")[1:4], "$")
 		return func() error {
-			userpool.VerifyPassword(hash, "Bench-Passw0rd!")
-			return nil
+			_, err := userpool.VerifyPassword(context.Background(), hash, "Bench-Passw0rd!")
+			return err
 		}, params, nil
 	case BoundSRPServerStep:
 		v, err := authflow.NewSRPVerifier("bench", "bench-user", "Bench-Passw0rd!")

@@ -10,7 +10,7 @@ func TestDeps(t *testing.T) {
 	deptest.Check(t,
 		[]string{
 			"internal/cognito/...", "internal/seal", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers",
-			"internal/userpool", "internal/authflow", "internal/federation", "internal/identitypool",
+			"internal/userpool", "internal/authflow", "internal/federation", "internal/identitypool", "internal/ratelimit",
 		},
 		map[string]string{
 			"internal/storage/": "edges use the engines; only cmd/cognate picks a backend",

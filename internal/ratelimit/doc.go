@@ -6,6 +6,9 @@
 // anyone may send; TrustedProxies finds the client address behind trusted
 // proxies, and the address travels in the context (WithClientAddr).
 //
+// FairQueue schedules the expensive work (password hashing, SRP) between
+// client addresses, so that a flood from some cannot starve the others.
+//
 // The quota emulation (Limiter), off by default, limits request rates the
 // way Amazon Cognito's API request rate quotas do: every user-pool operation belongs to a quota
 // category (UserAuthentication, UserCreation, UserRead, …), each category

@@ -42,7 +42,9 @@ type TestUsers struct {
 
 // TestPasswordHash returns the argon2id hash of password at the
 // parameters the server gives new passwords, for TestUsers.PasswordHash.
-func TestPasswordHash(password string) (string, error) { return hashPassword(password) }
+func TestPasswordHash(password string) (string, error) {
+	return hashPassword(context.Background(), password)
+}
 
 // TestUserItems returns the store items of users (test data, see above):
 // records, unique keys and ListUsers index entries exactly as the engine

@@ -1,6 +1,7 @@
 package userpool
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -42,15 +43,18 @@ var phcEncoding = base64.RawStdEncoding
 // hashPassword returns the PHC string of an argon2id hash of password,
 // $argon2id$v=19$m=<KiB>,t=<iterations>,p=<threads>$<salt>$<hash>, with a
 // fresh random salt. It takes tens of milliseconds, plus any wait for a
-// slot of argonLimit: call it before a storage transaction, never inside
-// one.
-func hashPassword(password string) (string, error) {
+// slot of argonLimit, where ctx's client address takes its turn: call it
+// before a storage transaction, never inside one.
+func hashPassword(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", internal(fmt.Errorf("password salt: %w", err))
 	}
 	p := passwordHashParams
-	key := argon2IDKey([]byte(password), salt, p, argonKeyLen)
+	key, err := argon2IDKey(ctx, []byte(password), salt, p, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.memory, p.time, p.threads, phcEncoding.EncodeToString(salt), phcEncoding.EncodeToString(key)), nil
 }
@@ -103,14 +107,18 @@ func parsePasswordHash(phc string) (argonParams, []byte, []byte, error) {
 
 // verifyPassword reports whether password matches the PHC hash, comparing
 // in constant time with the parameters the hash records. A malformed hash
-// matches nothing. Like hashPassword, it waits for a slot of argonLimit.
-func verifyPassword(phc, password string) bool {
+// matches nothing. Like hashPassword, it waits for a slot of argonLimit;
+// the error is the scheduler's (TooManyRequestsException, or ctx's end).
+func verifyPassword(ctx context.Context, phc, password string) (bool, error) {
 	p, salt, key, err := parsePasswordHash(phc)
 	if err != nil {
-		return false
+		return false, nil
 	}
-	got := argon2IDKey([]byte(password), salt, p, uint32(len(key)))
-	return subtle.ConstantTimeCompare(got, key) == 1
+	got, err := argon2IDKey(ctx, []byte(password), salt, p, uint32(len(key)))
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 
 // passwordSymbols are the characters Cognito counts as symbols. A space
@@ -221,21 +229,24 @@ func randomChar(alphabet string) (rune, error) {
 // passwordReused reports whether password matches the current password or
 // one of the history the pool's PasswordHistorySize remembers. It hashes
 // once per remembered password: call it outside a storage transaction.
-func passwordReused(pp *idp.PasswordPolicyType, u *userRecord, password string) bool {
+func passwordReused(ctx context.Context, pp *idp.PasswordPolicyType, u *userRecord, password string) (bool, error) {
 	size := int(cognito.Deref(pp.PasswordHistorySize))
 	if size <= 0 {
-		return false
+		return false, nil
 	}
 	hashes := append([]string{u.PasswordHash}, u.PasswordHistory...)
 	if len(hashes) > size {
 		hashes = hashes[:size]
 	}
 	for _, h := range hashes {
-		if h != "" && verifyPassword(h, password) {
-			return true
+		if h == "" {
+			continue
+		}
+		if ok, err := verifyPassword(ctx, h, password); ok || err != nil {
+			return ok, err
 		}
 	}
-	return false
+	return false, nil
 }
 
 // passwordHistoryError is Cognito's exception for a password the history

@@ -1,6 +1,7 @@
 package userpool
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -31,7 +32,7 @@ func TestSetPasswordHashing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hash, err := hashPassword("Correct-Horse-1")
+			hash, err := hashPassword(context.Background(), "Correct-Horse-1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -39,7 +40,7 @@ func TestSetPasswordHashing(t *testing.T) {
 			if err != nil || p.memory != tc.h.MemoryKiB || p.time != tc.h.Iterations || p.threads != tc.h.Parallelism {
 				t.Errorf("hash %s has parameters %+v, want %+v", hash, p, tc.h)
 			}
-			if !verifyPassword(hash, "Correct-Horse-1") {
+			if !verifies(hash, "Correct-Horse-1") {
 				t.Error("the hash does not verify")
 			}
 		})

@@ -1,44 +1,47 @@
 package userpool
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
 
-// argonLimiter is a counting semaphore on argon2id computations.
-type argonLimiter struct {
-	slots chan struct{}
+// argonLimit schedules the expensive computations of the process: argon2id
+// hashes and verifications (including the verifications against the dummy
+// hash that hide unknown users) and, through Expensive, SRP's modular
+// exponentiations. Each argon2id computation holds its memory cost (19 MiB
+// by default) for as long as it runs and keeps a core busy per lane, so
+// more computations than cores only add memory and cache contention
+// without finishing any sooner; the rest wait. At most
+// runtime.GOMAXPROCS(0) run at once, taken when SetPasswordHashing runs
+// or, if it never does, at the first computation. Waiting computations are
+// served fairly between client addresses (ratelimit.FairQueue, keyed by
+// the address the API edge puts in the context): a client that asks for
+// little is served ahead of the clients that flood. Known and unknown
+// users queue alike, so the wait tells nothing about whether a user
+// exists.
+var argonLimit atomic.Pointer[ratelimit.FairQueue]
+
+// setArgonConcurrency replaces the scheduler by one that runs n
+// computations at once. Computations already running or waiting finish on
+// the scheduler they started with.
+func setArgonConcurrency(n int) {
+	argonLimit.Store(ratelimit.NewFairQueue(ratelimit.FairQueueConfig{Slots: n}))
 }
 
-func newArgonLimiter(n int) *argonLimiter {
-	return &argonLimiter{slots: make(chan struct{}, max(n, 1))}
-}
-
-// argonLimit bounds how many argon2id computations run at once in the
-// process: hashes, verifications, and the verifications against the dummy
-// hash that hide unknown users. Each holds its memory cost (19 MiB by
-// default) for as long as it runs and keeps a core busy per lane, so more
-// computations than cores only add memory and cache contention without
-// finishing any sooner; the rest queue for a slot. The cap is
-// runtime.GOMAXPROCS(0), taken when SetPasswordHashing runs or, if it never
-// does, at the first computation. Known and unknown users queue alike, so
-// the wait tells nothing about whether a user exists.
-var argonLimit atomic.Pointer[argonLimiter]
-
-// setArgonConcurrency replaces the cap on concurrent argon2id computations
-// by n. Computations already running give their slots back to the
-// semaphore they took them from.
-func setArgonConcurrency(n int) { argonLimit.Store(newArgonLimiter(n)) }
-
-// currentArgonLimiter returns the semaphore, sizing it to GOMAXPROCS on
+// currentArgonLimiter returns the scheduler, sizing it to GOMAXPROCS on
 // first use when SetPasswordHashing has not.
-func currentArgonLimiter() *argonLimiter {
+func currentArgonLimiter() *ratelimit.FairQueue {
 	if l := argonLimit.Load(); l != nil {
 		return l
 	}
-	argonLimit.CompareAndSwap(nil, newArgonLimiter(runtime.GOMAXPROCS(0)))
+	argonLimit.CompareAndSwap(nil, ratelimit.NewFairQueue(ratelimit.FairQueueConfig{Slots: runtime.GOMAXPROCS(0)}))
 	return argonLimit.Load()
 }
 
@@ -52,25 +55,50 @@ const (
 )
 
 // argonTestHook, when a test sets it, observes every computation's
-// progress through the semaphore. It is nil outside tests.
+// progress through the scheduler. It is nil outside tests.
 var argonTestHook func(argonEvent)
 
-// argon2IDKey is argon2.IDKey with p's parameters, run once a slot of
-// argonLimit is free. It is the only place the server computes argon2id.
-// The callers' signatures (VerifyPassword among them) carry no context, so
-// the wait cannot be abandoned; it lasts at most the queue of computations
-// ahead, each tens of milliseconds.
-func argon2IDKey(password, salt []byte, p argonParams, keyLen uint32) []byte {
-	l := currentArgonLimiter()
+// Expensive runs f, a computation that keeps a core busy for milliseconds
+// (SRP's modular exponentiations), once the scheduler of argonLimit gives
+// it a slot, fairly between the client addresses of ctx's requests. It
+// returns TooManyRequestsException when the client already has as many
+// computations waiting as it may, and ctx's error when ctx ends first; f
+// has then not run.
+func Expensive(ctx context.Context, f func()) error {
 	hook := argonTestHook
 	if hook != nil {
 		hook(argonWaiting)
 	}
-	l.slots <- struct{}{}
-	defer func() { <-l.slots }()
+	release, err := currentArgonLimiter().Acquire(ctx, clientKey(ctx))
+	if err != nil {
+		if errors.Is(err, ratelimit.ErrBusy) {
+			return cognito.TooManyRequestsException("Rate exceeded").WithCause(err)
+		}
+		return internal(err)
+	}
+	defer release()
 	if hook != nil {
 		hook(argonStarted)
 		defer hook(argonDone)
 	}
-	return argon2.IDKey(password, salt, p.time, p.memory, p.threads, keyLen)
+	f()
+	return nil
+}
+
+// clientKey names the client of ctx's request for the scheduler: its
+// address (an IPv6 client by its /64), or "" for work no client address
+// came with.
+func clientKey(ctx context.Context) string {
+	if a := ratelimit.ClientAddrFrom(ctx); a.IsValid() {
+		return ratelimit.AddressKey(a)
+	}
+	return ""
+}
+
+// argon2IDKey is argon2.IDKey with p's parameters, run through Expensive.
+// It is the only place the server computes argon2id.
+func argon2IDKey(ctx context.Context, password, salt []byte, p argonParams, keyLen uint32) ([]byte, error) {
+	var key []byte
+	err := Expensive(ctx, func() { key = argon2.IDKey(password, salt, p.time, p.memory, p.threads, keyLen) })
+	return key, err
 }

@@ -1,10 +1,18 @@
 package userpool
 
 import (
+	"context"
+	"fmt"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
 
 // TestArgonConcurrencyCap runs many verifications at once (right and wrong
@@ -22,7 +30,7 @@ func TestArgonConcurrencyCap(t *testing.T) {
 	setArgonConcurrency(limit)
 
 	const password = "Correct-Horse-1"
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(context.Background(), password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +67,10 @@ func TestArgonConcurrencyCap(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		c := cases[i%len(cases)]
-		wg.Go(func() { got[i] = VerifyPassword(c.hash, c.password) })
+		wg.Go(func() {
+			ok, err := VerifyPassword(context.Background(), c.hash, c.password)
+			got[i] = ok && err == nil
+		})
 	}
 
 	// Every verification has asked for a slot and `limit` of them hold
@@ -103,15 +114,15 @@ func TestArgonConcurrencySize(t *testing.T) {
 	want := runtime.GOMAXPROCS(0)
 	cases := []struct {
 		name    string
-		initial *argonLimiter // the semaphore before
+		initial *ratelimit.FairQueue // the scheduler before
 		setUp   func(t *testing.T)
 	}{
 		{"first use", nil, func(t *testing.T) {
-			if _, err := hashPassword("Correct-Horse-1"); err != nil {
+			if _, err := hashPassword(context.Background(), "Correct-Horse-1"); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"SetPasswordHashing", newArgonLimiter(want + 5), func(t *testing.T) {
+		{"SetPasswordHashing", ratelimit.NewFairQueue(ratelimit.FairQueueConfig{Slots: want + 5}), func(t *testing.T) {
 			if err := SetPasswordHashing(PasswordHashing{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}); err != nil {
 				t.Fatal(err)
 			}
@@ -125,9 +136,82 @@ func TestArgonConcurrencySize(t *testing.T) {
 			if l == nil {
 				t.Fatal("no semaphore after the first computation")
 			}
-			if got := cap(l.slots); got != want {
+			if got := l.Slots(); got != want {
 				t.Errorf("cap = %d, want GOMAXPROCS %d", got, want)
 			}
 		})
+	}
+}
+
+// TestArgonFairBetweenClients runs one slot: a flooding client address
+// holds it and has three more verifications waiting when a quiet address
+// asks for one. The quiet address's verification runs next, ahead of the
+// flood's, whether its user exists or not (issue 9, defect 4: with the
+// FIFO semaphore it waited behind the whole flood). The client address
+// comes from the context, as the API edge puts it there.
+func TestArgonFairBetweenClients(t *testing.T) {
+	saved := argonLimit.Load()
+	t.Cleanup(func() {
+		argonTestHook = nil
+		argonLimit.Store(saved)
+	})
+	setArgonConcurrency(1)
+	hash, err := hashPassword(context.Background(), "Correct-Horse-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dummy := DummyPasswordHash()
+
+	gate := make(chan struct{})
+	argonTestHook = func(e argonEvent) {
+		if e == argonStarted {
+			<-gate
+		}
+	}
+	flood := ratelimit.WithClientAddr(context.Background(), netip.MustParseAddr("203.0.113.66"))
+	quiet := ratelimit.WithClientAddr(context.Background(), netip.MustParseAddr("198.51.100.7"))
+	var (
+		mu    sync.Mutex
+		order []string
+	)
+	verify := func(name string, ctx context.Context, phc string) {
+		ok, err := VerifyPassword(ctx, phc, "Wrong-Horse-1")
+		mu.Lock()
+		defer mu.Unlock()
+		if ok || err != nil {
+			t.Errorf("%s: %v, %v; want a wrong password", name, ok, err)
+		}
+		order = append(order, name)
+	}
+	waitFor := func(waiting int) {
+		deadline := time.Now().Add(10 * time.Second)
+		for argonLimit.Load().Waiting() != waiting {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d computations waiting, want %d", argonLimit.Load().Waiting(), waiting)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { verify("flood 1", flood, hash) })
+	waitFor(0)
+	time.Sleep(10 * time.Millisecond) // flood 1 holds the slot, at the gate
+	for i, phc := range []string{hash, dummy, hash} {
+		wg.Go(func() { verify(fmt.Sprintf("flood %d", i+2), flood, phc) })
+		waitFor(i + 1)
+	}
+	wg.Go(func() { verify("quiet", quiet, dummy) })
+	waitFor(4)
+	for i := range 5 {
+		gate <- struct{}{}
+		for done := false; !done; time.Sleep(time.Millisecond) {
+			mu.Lock()
+			done = len(order) == i+1
+			mu.Unlock()
+		}
+	}
+	wg.Wait()
+	if diff := cmp.Diff([]string{"flood 1", "quiet", "flood 2", "flood 3", "flood 4"}, order); diff != "" {
+		t.Errorf("order of verifications (-want +got):\n%s", diff)
 	}
 }

@@ -1,6 +1,7 @@
 package userpool
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestPasswordHashDefaults(t *testing.T) {
 	t.Cleanup(func() { passwordHashParams = saved })
 	passwordHashParams = defaultArgonParams
 
-	h, err := hashPassword("Corr3ct horse!")
+	h, err := hashPassword(context.Background(), "Corr3ct horse!")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,17 +36,17 @@ func TestPasswordHashDefaults(t *testing.T) {
 	if p != defaultArgonParams || len(salt) != 16 || len(key) != 32 {
 		t.Errorf("parsed %+v, salt %d bytes, key %d bytes", p, len(salt), len(key))
 	}
-	if !verifyPassword(h, "Corr3ct horse!") || verifyPassword(h, "corr3ct horse!") {
+	if !verifies(h, "Corr3ct horse!") || verifies(h, "corr3ct horse!") {
 		t.Error("verification with the default parameters is wrong")
 	}
 }
 
 func TestPasswordHashVerify(t *testing.T) {
-	h1, err := hashPassword("Secret1!")
+	h1, err := hashPassword(context.Background(), "Secret1!")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, _ := hashPassword("Secret1!")
+	h2, _ := hashPassword(context.Background(), "Secret1!")
 	if h1 == h2 {
 		t.Error("two hashes of one password are equal: the salt is not random")
 	}
@@ -53,7 +54,7 @@ func TestPasswordHashVerify(t *testing.T) {
 	// from the hash.
 	saved := passwordHashParams
 	passwordHashParams = argonParams{memory: 128, time: 2, threads: 2}
-	h3, _ := hashPassword("Secret1!")
+	h3, _ := hashPassword(context.Background(), "Secret1!")
 	passwordHashParams = saved
 
 	tests := []struct {
@@ -75,7 +76,7 @@ func TestPasswordHashVerify(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := verifyPassword(tc.hash, tc.password); got != tc.want {
+			if got := verifies(tc.hash, tc.password); got != tc.want {
 				t.Errorf("verifyPassword = %v, want %v", got, tc.want)
 			}
 		})
@@ -175,7 +176,7 @@ func TestPasswordHistory(t *testing.T) {
 	now := time.Unix(1700000000, 0).UTC()
 	hashes := map[string]string{}
 	for _, pw := range []string{"Passw0rd!1", "Passw0rd!2", "Passw0rd!3", "Passw0rd!4"} {
-		h, err := hashPassword(pw)
+		h, err := hashPassword(context.Background(), pw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +204,7 @@ func TestPasswordHistory(t *testing.T) {
 			for _, pw := range tc.set {
 				setPassword(pp, u, hashes[pw], now)
 			}
-			if got := passwordReused(pp, u, tc.try); got != tc.wantReused {
+			if got := reusedForTest(pp, u, tc.try); got != tc.wantReused {
 				t.Errorf("passwordReused = %v, want %v", got, tc.wantReused)
 			}
 			if len(u.PasswordHistory) != tc.wantHistory {
@@ -217,4 +218,17 @@ func TestPasswordHistory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// verifies is verifyPassword for tests, which run no client address and
+// never meet a busy scheduler.
+func verifies(phc, password string) bool {
+	ok, err := verifyPassword(context.Background(), phc, password)
+	return ok && err == nil
+}
+
+// reusedForTest is passwordReused for tests.
+func reusedForTest(pp *idp.PasswordPolicyType, u *userRecord, password string) bool {
+	ok, err := passwordReused(context.Background(), pp, u, password)
+	return ok && err == nil
 }

@@ -152,10 +152,12 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.C
 		probe.Codes = slices.Clone(u.Codes)
 		hash := ""
 		if _, _, perr := s.codes.spendCode(&probe, messaging.PurposeForgotPassword, "", code, s.now()); perr == nil {
-			if passwordReused(pp, u, password) {
+			if reused, err := passwordReused(ctx, pp, u, password); err != nil {
+				return nil, err
+			} else if reused {
 				return nil, passwordHistoryError()
 			}
-			if hash, err = hashPassword(password); err != nil {
+			if hash, err = hashPassword(ctx, password); err != nil {
 				return nil, err
 			}
 		}

@@ -361,13 +361,17 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, in *idp.ChangePa
 		if err != nil {
 			return nil, err
 		}
-		if !verifyPassword(u.PasswordHash, cognito.Deref(in.PreviousPassword)) {
+		if ok, err := verifyPassword(ctx, u.PasswordHash, cognito.Deref(in.PreviousPassword)); err != nil {
+			return nil, err
+		} else if !ok {
 			return nil, cognito.NotAuthorizedException("Incorrect username or password.")
 		}
-		if passwordReused(pp, u, proposed) {
+		if reused, err := passwordReused(ctx, pp, u, proposed); err != nil {
+			return nil, err
+		} else if reused {
 			return nil, passwordHistoryError()
 		}
-		hash, err := hashPassword(proposed)
+		hash, err := hashPassword(ctx, proposed)
 		if err != nil {
 			return nil, err
 		}

@@ -717,7 +717,7 @@ func TestChangePassword(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !verifyPassword(after.PasswordHash, *tc.proposed) || after.PasswordHash == before.PasswordHash {
+			if !verifies(after.PasswordHash, *tc.proposed) || after.PasswordHash == before.PasswordHash {
 				t.Error("the stored hash is not a new hash of the proposed password")
 			}
 			if after.PasswordSetAt == nil || !after.PasswordSetAt.Equal(f.clock.now()) {

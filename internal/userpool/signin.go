@@ -281,8 +281,13 @@ func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (
 
 // VerifyPassword reports whether password matches the PHC hash that
 // SignInUser.PasswordHash holds, in constant time. It takes as long as a
-// hash (tens of milliseconds): call it outside a storage transaction.
-func VerifyPassword(hash, password string) bool { return verifyPassword(hash, password) }
+// hash (tens of milliseconds), after its turn among the computations of
+// other clients (see argonLimit): call it outside a storage transaction.
+// The error is TooManyRequestsException when ctx's client has too many
+// computations waiting, or ctx's end.
+func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
+	return verifyPassword(ctx, hash, password)
+}
 
 var (
 	dummyHashOnce sync.Once
@@ -297,7 +302,7 @@ func DummyPasswordHash() string {
 	dummyHashOnce.Do(func() {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
-		h, err := hashPassword(hex.EncodeToString(b[:]))
+		h, err := hashPassword(context.Background(), hex.EncodeToString(b[:]))
 		if err == nil {
 			dummyHash = h
 		}
@@ -396,10 +401,12 @@ func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *
 	if err != nil {
 		return nil, err
 	}
-	if passwordReused(pp, &userRecord{PasswordHash: current.PasswordHash}, password) {
+	if reused, err := passwordReused(ctx, pp, &userRecord{PasswordHash: current.PasswordHash}, password); err != nil {
+		return nil, err
+	} else if reused {
 		return nil, passwordHistoryError()
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}

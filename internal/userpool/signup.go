@@ -246,7 +246,7 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (
 	if err := checkPassword(policyOf(p), password); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}

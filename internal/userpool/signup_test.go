@@ -131,7 +131,7 @@ func TestForgotPasswordCodeExpiresAfterAnHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := s.record(t, p, "vic")
-	if !verifyPassword(u.PasswordHash, "New-Passw0rd") || verifyPassword(u.PasswordHash, "Old-Passw0rd") {
+	if !verifies(u.PasswordHash, "New-Passw0rd") || verifies(u.PasswordHash, "Old-Passw0rd") {
 		t.Error("the stored hash is not the new password's")
 	}
 	if u.PasswordSetAt == nil || !u.PasswordSetAt.Equal(s.clock.now()) || u.PasswordSetAt.Equal(*before.PasswordSetAt) {
@@ -179,7 +179,7 @@ func TestConfirmForgotPasswordHistory(t *testing.T) {
 	if err := confirm(code, "second-password"); err != nil {
 		t.Fatal(err)
 	}
-	if u := s.record(t, p, "wes"); len(u.PasswordHistory) != 1 || !verifyPassword(u.PasswordHistory[0], "first-password") {
+	if u := s.record(t, p, "wes"); len(u.PasswordHistory) != 1 || !verifies(u.PasswordHistory[0], "first-password") {
 		t.Errorf("history = %v, want the first password", u.PasswordHistory)
 	}
 }
@@ -277,7 +277,7 @@ func TestSignUpStoresHashes(t *testing.T) {
 	if u.Sub != cognito.Deref(out.UserSub) || u.Status != idp.UserStatusTypeUnconfirmed || !u.Enabled {
 		t.Errorf("user %+v", u)
 	}
-	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || !verifyPassword(u.PasswordHash, "Passw0rd!") || u.PasswordSetAt == nil {
+	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") || !verifies(u.PasswordHash, "Passw0rd!") || u.PasswordSetAt == nil {
 		t.Errorf("password hash %q set at %v", u.PasswordHash, u.PasswordSetAt)
 	}
 	if len(u.Codes) != 1 || u.Codes[0].Hash == code || u.Codes[0].Hash != s.codes.code(u.Sub, code) || !u.Codes[0].Keyed {

@@ -273,7 +273,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, c Caller, in *idp.AdminCr
 	if err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +366,7 @@ func (s *Service) resendInvitation(ctx context.Context, p *idp.UserPoolType, in 
 	if err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}

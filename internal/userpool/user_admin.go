@@ -259,10 +259,12 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, c Caller, in *idp.Ad
 		if err != nil {
 			return nil, err
 		}
-		if passwordReused(pp, u, password) {
+		if reused, err := passwordReused(ctx, pp, u, password); err != nil {
+			return nil, err
+		} else if reused {
 			return nil, passwordHistoryError()
 		}
-		hash, err := hashPassword(password)
+		hash, err := hashPassword(ctx, password)
 		if err != nil {
 			return nil, err
 		}

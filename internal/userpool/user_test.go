@@ -120,7 +120,7 @@ func TestAdminCreateUserStoresHashAndExpiry(t *testing.T) {
 		t.Errorf("message time %v, want the service clock", msgs[0].At)
 	}
 	u := s.record(t, p, "ann")
-	if u.PasswordHash == pw || !verifyPassword(u.PasswordHash, pw) {
+	if u.PasswordHash == pw || !verifies(u.PasswordHash, pw) {
 		t.Errorf("stored %q does not hash the temporary password", u.PasswordHash)
 	}
 	if want := s.clock.now().Add(3 * 24 * time.Hour); u.TemporaryPasswordExpiresAt == nil || !u.TemporaryPasswordExpiresAt.Equal(want) {
@@ -139,7 +139,7 @@ func TestAdminCreateUserStoresHashAndExpiry(t *testing.T) {
 	if want := s.clock.now().Add(3 * 24 * time.Hour); !u2.TemporaryPasswordExpiresAt.Equal(want) {
 		t.Errorf("after RESEND TemporaryPasswordExpiresAt = %v, want %v", u2.TemporaryPasswordExpiresAt, want)
 	}
-	if verifyPassword(u2.PasswordHash, pw) {
+	if verifies(u2.PasswordHash, pw) {
 		t.Error("RESEND kept the old temporary password")
 	}
 	if !u2.UpdatedAt.Equal(s.clock.now()) || !u2.CreatedAt.Equal(u.CreatedAt) {
@@ -164,7 +164,7 @@ func TestAdminSetUserPasswordExpiry(t *testing.T) {
 		return s.record(t, p, "bo")
 	}
 	u := set(true)
-	if u.Status != idp.UserStatusTypeConfirmed || u.TemporaryPasswordExpiresAt != nil || !verifyPassword(u.PasswordHash, "Perm-Pass1") {
+	if u.Status != idp.UserStatusTypeConfirmed || u.TemporaryPasswordExpiresAt != nil || !verifies(u.PasswordHash, "Perm-Pass1") {
 		t.Errorf("after a permanent password: %s, expiry %v", u.Status, u.TemporaryPasswordExpiresAt)
 	}
 	u = set(false)
