@@ -42,7 +42,9 @@ func senderAddress(m Message, fallback string) string {
 // address in angle brackets ("<jane@example.com>"), does not match.
 var htmlTag = regexp.MustCompile(`<(/?[A-Za-z][A-Za-z0-9]*)(\s[^<>]*)?/?>`)
 
-// looksLikeHTML reports whether an email body holds HTML markup. Cognito
-// lets a pool's email templates hold HTML and sends them as HTML; a body
-// with at least one tag is sent as text/html, any other as text/plain.
-func looksLikeHTML(body string) bool { return htmlTag.MatchString(body) }
+// IsHTMLTemplate reports whether an email template holds HTML markup.
+// Cognito lets a pool's email templates hold HTML and sends them as HTML:
+// a template with at least one tag makes an HTML message (Message.HTML),
+// any other a plain-text one. It is asked of the template, before any
+// value is filled in, never of the filled-in body.
+func IsHTMLTemplate(template string) bool { return htmlTag.MatchString(template) }

@@ -36,6 +36,12 @@ type Message struct {
 	Subject string `json:"subject,omitempty"`
 	// Body is the text, with every placeholder already filled in.
 	Body string `json:"body"`
+	// HTML says the body is HTML, sent as text/html: the email template it
+	// was filled from holds markup, and every value put into it (username,
+	// code, temporary password) was escaped for HTML. Whether a body is
+	// HTML is decided by the template alone, so that a value a user chose
+	// can never turn a plain-text message into HTML.
+	HTML bool `json:"html,omitempty"`
 	// Purpose is one of the Purpose constants.
 	Purpose string `json:"purpose"`
 	// Username is the recipient's username in the pool.

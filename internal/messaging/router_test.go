@@ -286,7 +286,7 @@ func TestNewRouter(t *testing.T) {
 	})
 }
 
-func TestLooksLikeHTML(t *testing.T) {
+func TestIsHTMLTemplate(t *testing.T) {
 	for body, want := range map[string]bool{
 		"Your code is {####}. ":                        false,
 		"Your code is 123456":                          false,
@@ -299,8 +299,8 @@ func TestLooksLikeHTML(t *testing.T) {
 		"<!DOCTYPE html><html><body>x</body></html>":   true,
 		"Your username is {username} and code {####}.": false,
 	} {
-		if got := looksLikeHTML(body); got != want {
-			t.Errorf("looksLikeHTML(%q) = %v, want %v", body, got, want)
+		if got := IsHTMLTemplate(body); got != want {
+			t.Errorf("IsHTMLTemplate(%q) = %v, want %v", body, got, want)
 		}
 	}
 }

@@ -46,7 +46,7 @@ var utf8 = aws.String("UTF-8")
 // FromEmailAddressIdentityArn (SES sending authorization), and its region
 // is the region called, as Cognito calls SES in the SourceArn's region.
 // ReplyToEmailAddress and ConfigurationSet pass through. The body goes as
-// Html when it holds HTML tags, as Text otherwise.
+// Html when the message is HTML (Message.HTML), as Text otherwise.
 func (s *SESSender) Send(ctx context.Context, m Message) error {
 	if m.Channel != ChannelEmail {
 		return fmt.Errorf("ses: cannot send %s messages", m.Channel)
@@ -57,7 +57,7 @@ func (s *SESSender) Send(ctx context.Context, m Message) error {
 	}
 	content := &sestypes.Content{Data: aws.String(m.Body), Charset: utf8}
 	body := &sestypes.Body{Text: content}
-	if looksLikeHTML(m.Body) {
+	if m.HTML {
 		body = &sestypes.Body{Html: content}
 	}
 	in := &sesv2.SendEmailInput{

@@ -86,7 +86,7 @@ func portOr(port, def int) int {
 // header is the pool's sender (its From, or the address of its SourceArn)
 // when it names one, so that replies and display follow the pool while
 // the relay sees the address it accepts. The body goes as text/html when
-// it holds HTML tags, as text/plain otherwise.
+// the message is HTML (Message.HTML), as text/plain otherwise.
 func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	if m.Channel != ChannelEmail {
 		return fmt.Errorf("smtp: cannot send %s messages", m.Channel)
@@ -113,7 +113,7 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	}
 	msg.SetDateWithValue(at)
 	msg.SetMessageID()
-	if looksLikeHTML(m.Body) {
+	if m.HTML {
 		msg.SetBodyString(gomail.TypeTextHTML, m.Body)
 	} else {
 		msg.SetBodyString(gomail.TypeTextPlain, m.Body)

@@ -183,10 +183,12 @@ func parseMail(t *testing.T, data []byte) parsedMail {
 	}
 }
 
+// emailMessage returns an email whose body is body, HTML when body holds
+// tags, as the engine marks a message filled from such a template.
 func emailMessage(body string) Message {
 	return Message{
 		Pool: "us-east-1_abc", Channel: ChannelEmail, To: "jane@example.com",
-		Subject: "Your verification code", Body: body,
+		Subject: "Your verification code", Body: body, HTML: IsHTMLTemplate(body),
 		Purpose: PurposeVerification, Username: "jane", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
 }
@@ -249,6 +251,30 @@ func TestSMTPSenderDelivers(t *testing.T) {
 			msg:  emailMessage(`<p>Your code is <b>123456</b></p>`),
 			wantMail: parsedMail{From: "<no-reply@cognate.test>", To: "<jane@example.com>", Subject: "Your verification code",
 				ContentType: "text/html; charset=UTF-8", Body: `<p>Your code is <b>123456</b></p>`},
+			wantFrom: "no-reply@cognate.test",
+		},
+		{
+			name: "escaped values in an HTML body arrive escaped",
+			mode: plainServer,
+			cfg:  SMTPConfig{From: "no-reply@cognate.test", TLS: TLSNone},
+			msg:  emailMessage(`<p>Your username is &lt;b&gt;bob&lt;/b&gt; and temporary password is a&lt;B&gt;&amp;c1</p>`),
+			wantMail: parsedMail{From: "<no-reply@cognate.test>", To: "<jane@example.com>", Subject: "Your verification code",
+				ContentType: "text/html; charset=UTF-8", Body: `<p>Your username is &lt;b&gt;bob&lt;/b&gt; and temporary password is a&lt;B&gt;&amp;c1</p>`},
+			wantFrom: "no-reply@cognate.test",
+		},
+		{
+			// A username with markup in a plain-text template must not make
+			// the message HTML: the template decides, not the body.
+			name: "tags in a plain-text message go as text/plain",
+			mode: plainServer,
+			cfg:  SMTPConfig{From: "no-reply@cognate.test", TLS: TLSNone},
+			msg: func() Message {
+				m := emailMessage(`Your username is <b>bob</b> and temporary password is a<B>&c1.`)
+				m.HTML = false
+				return m
+			}(),
+			wantMail: parsedMail{From: "<no-reply@cognate.test>", To: "<jane@example.com>", Subject: "Your verification code",
+				ContentType: "text/plain; charset=UTF-8", Body: `Your username is <b>bob</b> and temporary password is a<B>&c1.`},
 			wantFrom: "no-reply@cognate.test",
 		},
 		{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"regexp"
 	"slices"
@@ -169,11 +170,11 @@ func (s *Service) confirmationMessage(p *idp.UserPoolType, clientID, attr, to, u
 	link := s.confirmLink(clientID, username, code)
 	body := linkPlaceholder.ReplaceAllStringFunc(orDefault(t.EmailMessageByLink, defaultLinkMessage), func(m string) string {
 		text := linkPlaceholder.FindStringSubmatch(m)[1]
-		return `<a href="` + link + `">` + text + `</a>`
+		return `<a href="` + html.EscapeString(link) + `">` + text + `</a>`
 	})
 	m := poolMessage(p, messaging.ChannelEmail, to, messaging.PurposeVerification, username)
 	m.Subject = orDefault(t.EmailSubjectByLink, defaultLinkSubject)
-	m.Body = fillTemplate(body, username, code)
+	fillEmail(&m, body, username, code) // the link's <a> makes it HTML
 	return m
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html"
 	"strings"
 	"time"
 
@@ -38,9 +39,25 @@ const (
 	defaultResetMessage        = "Your password reset code is {####}. "
 )
 
-// fillTemplate replaces the {username} and {####} placeholders.
+// fillTemplate replaces the {username} and {####} placeholders, for an
+// SMS or an email subject: the values go in as they are.
 func fillTemplate(tmpl, username, code string) string {
 	return strings.NewReplacer("{username}", username, "{####}", code).Replace(tmpl)
+}
+
+// fillEmail fills an email body template into m. A template that holds
+// HTML makes an HTML message, and then every value put into it (the
+// username, which the user may have chosen, and the code or temporary
+// password, which may hold <, > or &) is escaped for HTML, so that no
+// value can add markup; a plain-text template takes the values as they
+// are. The template alone decides, so a username with tags in it cannot
+// turn a plain-text message into HTML either.
+func fillEmail(m *messaging.Message, tmpl, username, code string) {
+	m.HTML = messaging.IsHTMLTemplate(tmpl)
+	if m.HTML {
+		username, code = html.EscapeString(username), html.EscapeString(code)
+	}
+	m.Body = fillTemplate(tmpl, username, code)
 }
 
 func orDefault(s *string, def string) string {
@@ -87,7 +104,7 @@ func invitation(p *idp.UserPoolType, channel, to, username, password string) mes
 		m.Body = fillTemplate(orDefault(t.SMSMessage, defaultInviteSMS), username, password)
 	} else {
 		m.Subject = orDefault(t.EmailSubject, defaultInviteSubject)
-		m.Body = fillTemplate(orDefault(t.EmailMessage, defaultInviteEmail), username, password)
+		fillEmail(&m, orDefault(t.EmailMessage, defaultInviteEmail), username, password)
 	}
 	return m
 }
@@ -108,7 +125,7 @@ func codeMessage(p *idp.UserPoolType, purpose, channel, to, username, code strin
 		m.Body = fillTemplate(orDefault(t.SmsMessage, body), username, code)
 	} else {
 		m.Subject = orDefault(t.EmailSubject, subject)
-		m.Body = fillTemplate(orDefault(t.EmailMessage, body), username, code)
+		fillEmail(&m, orDefault(t.EmailMessage, body), username, code)
 	}
 	return m
 }
