@@ -2,6 +2,7 @@ package userpool
 
 import (
 	"context"
+	"html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -236,7 +237,8 @@ func TestConfirmationLink(t *testing.T) {
 			if len(match) < 2 {
 				return
 			}
-			link, err := url.Parse(match[1])
+			// The body is HTML: the link in its href is escaped for HTML.
+			link, err := url.Parse(html.UnescapeString(match[1]))
 			if err != nil {
 				t.Fatal(err)
 			}
