@@ -197,6 +197,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.cors.apply(w, r) {
 		return // a preflight, answered
 	}
+	if r.URL.Path != "/" && (r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") == "") {
+		// The JSON API lives at "/" (an SDK whose endpoint has a path posts
+		// there with an X-Amz-Target, and is served). Anything else, such as
+		// the hosted UI's and the OAuth endpoints' paths, which are not
+		// served yet, is a page that does not exist, not a malformed API call.
+		http.NotFound(w, r)
+		return
+	}
 	service, name := "unknown", "unknown"
 	var outcome string
 	defer func() {

@@ -266,3 +266,50 @@ func TestPublicOperationNeedsNoSignature(t *testing.T) {
 		t.Errorf("unsigned UpdateAuthEventFeedback reached %s (%s), want the not-implemented answer past authorization", we.Type, we.Message)
 	}
 }
+
+// TestUnknownPathsNotFound guards that the hosted UI's and the OAuth
+// endpoints' paths, which cognate does not serve yet, answer 404 as
+// docs/tokens.md says, rather than the JSON API's 400 "Only POST requests
+// are accepted."; the API itself still answers at "/", and at any path when
+// the request is an API call (POST with X-Amz-Target).
+func TestUnknownPathsNotFound(t *testing.T) {
+	h := newTestHandler(t)
+	tests := []struct {
+		name       string
+		req        *http.Request
+		wantStatus int
+		wantBody   string
+	}{
+		{"GET authorize", httptest.NewRequest(http.MethodGet, "/oauth2/authorize?response_type=code&client_id=x", nil), 404, "404 page not found\n"},
+		{"GET login", httptest.NewRequest(http.MethodGet, "/login?client_id=x", nil), 404, "404 page not found\n"},
+		{"GET a pool's authorize", httptest.NewRequest(http.MethodGet, "/us-east-1_abc/authorize", nil), 404, "404 page not found\n"},
+		{"GET a pool's userInfo", httptest.NewRequest(http.MethodGet, "/us-east-1_abc/userInfo", nil), 404, "404 page not found\n"},
+		{"GET confirmUser", httptest.NewRequest(http.MethodGet, "/confirmUser?client_id=x&user_name=u&confirmation_code=1", nil), 404, "404 page not found\n"},
+		{"POST token form", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}(), 404, "404 page not found\n"},
+		{"GET the API root", httptest.NewRequest(http.MethodGet, "/", nil), 400,
+			`{"__type":"UnknownOperationException","message":"Only POST requests are accepted."}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, tc.req)
+			if rec.Code != tc.wantStatus || strings.TrimSpace(rec.Body.String()) != strings.TrimSpace(tc.wantBody) {
+				t.Errorf("got %d %q, want %d %q", rec.Code, rec.Body, tc.wantStatus, tc.wantBody)
+			}
+		})
+	}
+	// An API call at another path is still served (the signature covers
+	// the path, so this one goes unchecked).
+	h = newTestHandler(t, func(o *Options) { o.AcceptAnySignature = true })
+	r := signedRequest(t, "AWSCognitoIdentityProviderService.ListUserPools", `{"MaxResults":1}`)
+	r.URL.Path = "/prefix/"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != 200 {
+		t.Errorf("API call at /prefix/: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -77,7 +77,7 @@ func TestDeprecations(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, warnings, err := load(Sources{File: writeFile(t, "cognate.yaml", tc.file)}, testDeprecations)
+			got, _, warnings, err := load(Sources{File: writeFile(t, "cognate.yaml", tc.file)}, testDeprecations)
 			if diff := cmp.Diff(tc.wantWarnings, warnings); diff != "" {
 				t.Errorf("warnings (-want +got):\n%s", diff)
 			}

@@ -38,34 +38,88 @@ type Sources struct {
 // values of the wrong type, and everything Validate finds), or an error
 // reading the file. The Config is nil whenever the error is not.
 func Load(src Sources) (*Config, []string, error) {
+	c, _, warnings, err := load(src, deprecations)
+	return c, warnings, err
+}
+
+// Origins says where each key that the file, the environment or a flag
+// set got its value, keyed by key path ("listen", "rate_limits.scale",
+// "rate_limits.categories"): "file (line 3)", "environment
+// COGNATE_LISTEN" or "flag". A key it does not list has its default.
+type Origins map[string]string
+
+// Of returns the origin of the key at path: its own, or that of the
+// nearest enclosing key that was set whole (a map or a list), or
+// "default".
+func (o Origins) Of(path string) string {
+	for p := path; ; {
+		if v, ok := o[p]; ok {
+			return v
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			return "default"
+		}
+		p = p[:i]
+	}
+}
+
+// LoadWithOrigins is Load that also says where each value came from.
+func LoadWithOrigins(src Sources) (*Config, Origins, []string, error) {
 	return load(src, deprecations)
 }
 
-func load(src Sources, table []Deprecation) (*Config, []string, error) {
+func load(src Sources, table []Deprecation) (*Config, Origins, []string, error) {
 	var (
 		c        Config
 		warnings []string
 		problems ValidationErrors
+		origins  = Origins{}
 	)
 	if src.File != "" {
 		data, err := os.ReadFile(src.File)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read config file: %w", err)
+			return nil, nil, nil, fmt.Errorf("read config file: %w", err)
 		}
-		warnings, problems = decode(data, &c, table)
+		warnings, problems = decode(data, &c, table, origins)
 	}
 	if src.Env != nil {
-		problems = append(problems, applyEnv(&c, src.Env)...)
+		problems = append(problems, applyEnv(&c, src.Env, origins)...)
 	}
-	problems = append(problems, applyFlags(&c, src.Flags)...)
+	problems = append(problems, applyFlags(&c, src.Flags, origins)...)
+	problems = append(problems, c.explicitZeros(origins)...)
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
 		problems = append(problems, err.(ValidationErrors)...)
 	}
 	if len(problems) > 0 {
-		return nil, warnings, problems
+		return nil, nil, warnings, problems
 	}
-	return &c, warnings, nil
+	return &c, origins, warnings, nil
+}
+
+// explicitZeros refuses a 0 written for a key whose zero value otherwise
+// means "unset, take the default": such a 0 is a mistake (a scale of 0
+// would block everything, a rate of 0 would admit nothing), and replacing
+// it silently by the default would hide it.
+func (c *Config) explicitZeros(origins Origins) ValidationErrors {
+	var problems ValidationErrors
+	for _, z := range []struct {
+		key  string
+		v    float64
+		want string
+	}{
+		{"rate_limits.scale", c.RateLimits.Scale, "must be a positive number"},
+		{"rate_limits.per_user.rate", c.RateLimits.PerUser.Rate, "must be a positive number of requests per second"},
+		{"rate_limits.per_user.burst", c.RateLimits.PerUser.Burst, "must be a number of requests of at least 1"},
+		{"rate_limits.per_address.rate", c.RateLimits.PerAddress.Rate, "must be a positive number of requests per second"},
+		{"rate_limits.per_address.burst", c.RateLimits.PerAddress.Burst, "must be a number of requests of at least 1"},
+	} {
+		if _, set := origins[z.key]; set && z.v == 0 {
+			problems = append(problems, fmt.Sprintf("%s: %s, not 0 (leave the key out for the default; to turn a limit off, set its enabled: false)", z.key, z.want))
+		}
+	}
+	return problems
 }
 
 // decode fills c from a YAML or JSON document. It walks the document
@@ -73,7 +127,7 @@ func load(src Sources, table []Deprecation) (*Config, []string, error) {
 // deprecation step renames keys in the parsed tree (which Node.Decode
 // cannot check strictly) and because walking lets every problem carry its
 // key path and line, and all of them be reported at once.
-func decode(data []byte, c *Config, table []Deprecation) (warnings []string, problems ValidationErrors) {
+func decode(data []byte, c *Config, table []Deprecation, origins Origins) (warnings []string, problems ValidationErrors) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -97,7 +151,7 @@ func decode(data []byte, c *Config, table []Deprecation) (warnings []string, pro
 		return nil, ValidationErrors{fmt.Sprintf("config file: must be a mapping of keys (line %d)", root.Line)}
 	}
 	warnings, problems = applyDeprecations(root, table)
-	problems = append(problems, decodeMapping(root, reflect.ValueOf(c).Elem(), "")...)
+	problems = append(problems, decodeMapping(root, reflect.ValueOf(c).Elem(), "", origins)...)
 	return warnings, problems
 }
 
@@ -106,7 +160,7 @@ var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 // decodeMapping decodes the mapping node n into the struct v, matching
 // keys to yaml tags, and returns a problem for every unknown or repeated
 // key and every value of the wrong type.
-func decodeMapping(n *yaml.Node, v reflect.Value, prefix string) ValidationErrors {
+func decodeMapping(n *yaml.Node, v reflect.Value, prefix string, origins Origins) ValidationErrors {
 	var problems ValidationErrors
 	fields := structFields(v.Type())
 	seen := map[string]int{}
@@ -127,7 +181,7 @@ func decodeMapping(n *yaml.Node, v reflect.Value, prefix string) ValidationError
 		if f.Kind() == reflect.Struct && !reflect.PointerTo(f.Type()).Implements(unmarshalerType) {
 			switch {
 			case val.Kind == yaml.MappingNode:
-				problems = append(problems, decodeMapping(val, f, path+".")...)
+				problems = append(problems, decodeMapping(val, f, path+".", origins)...)
 			case val.Kind == yaml.ScalarNode && val.Tag == "!!null":
 				// "log:" with nothing under it sets nothing.
 			default:
@@ -142,6 +196,10 @@ func decodeMapping(n *yaml.Node, v reflect.Value, prefix string) ValidationError
 				msg = "must be " + describe(f.Type())
 			}
 			problems = append(problems, fmt.Sprintf("%s: %s (line %d)", path, msg, val.Line))
+			continue
+		}
+		if origins != nil {
+			origins[path] = fmt.Sprintf("file (line %d)", k.Line)
 		}
 	}
 	return problems
@@ -303,7 +361,7 @@ func EnvVars() map[string]string {
 	return m
 }
 
-func applyEnv(c *Config, env func(string) string) ValidationErrors {
+func applyEnv(c *Config, env func(string) string, origins Origins) ValidationErrors {
 	var problems ValidationErrors
 	for _, s := range settings {
 		if s.env == "" {
@@ -315,12 +373,16 @@ func applyEnv(c *Config, env func(string) string) ValidationErrors {
 		}
 		if err := s.set(c, v); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %s: %v", s.key, s.env, err))
+			continue
+		}
+		if origins != nil {
+			origins[s.key] = "environment " + s.env
 		}
 	}
 	return problems
 }
 
-func applyFlags(c *Config, flags map[string]string) ValidationErrors {
+func applyFlags(c *Config, flags map[string]string, origins Origins) ValidationErrors {
 	var problems ValidationErrors
 	for _, k := range slices.Sorted(maps.Keys(flags)) {
 		i := slices.IndexFunc(settings, func(s setting) bool { return s.key == k })
@@ -330,6 +392,10 @@ func applyFlags(c *Config, flags map[string]string) ValidationErrors {
 		}
 		if err := settings[i].set(c, flags[k]); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: flag: %v", k, err))
+			continue
+		}
+		if origins != nil {
+			origins[k] = "flag"
 		}
 	}
 	return problems

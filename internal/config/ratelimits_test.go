@@ -107,6 +107,18 @@ func TestRateLimitsProblems(t *testing.T) {
 			},
 		},
 		{
+			// A 0 written out is refused, not read as "unset" and replaced
+			// by the default (scale 0 used to become 1 silently).
+			name: "zero written out",
+			file: "rate_limits:\n  scale: 0\n  per_user: {rate: 0, burst: 0}\n  per_address: {rate: 0.0}\n",
+			want: ValidationErrors{
+				"rate_limits.scale: must be a positive number, not 0 (leave the key out for the default; to turn a limit off, set its enabled: false)",
+				"rate_limits.per_user.rate: must be a positive number of requests per second, not 0 (leave the key out for the default; to turn a limit off, set its enabled: false)",
+				"rate_limits.per_user.burst: must be a number of requests of at least 1, not 0 (leave the key out for the default; to turn a limit off, set its enabled: false)",
+				"rate_limits.per_address.rate: must be a positive number of requests per second, not 0 (leave the key out for the default; to turn a limit off, set its enabled: false)",
+			},
+		},
+		{
 			name: "environment value that does not parse",
 			env:  map[string]string{"COGNATE_RATE_LIMITS_ENABLED": "nah"},
 			want: ValidationErrors{"rate_limits.enabled: COGNATE_RATE_LIMITS_ENABLED: must be true or false"},

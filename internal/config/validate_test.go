@@ -3,6 +3,7 @@ package config
 import (
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,20 @@ func TestValidate(t *testing.T) {
 			name:   "issuer base URL",
 			change: func(c *Config) { c.IssuerBaseURL = "ftp://auth.example.com/" },
 			want:   ValidationErrors{"issuer_base_url: must be an http(s) URL without a query, fragment or trailing slash"},
+		},
+		{
+			// docs/tokens.md: iss is compared as an exact string, so a
+			// trailing slash is refused rather than dropped.
+			name:   "issuer base URL with a trailing slash",
+			change: func(c *Config) { c.IssuerBaseURL = "https://auth.example.com/" },
+			want:   ValidationErrors{"issuer_base_url: must be an http(s) URL without a query, fragment or trailing slash"},
+		},
+		{
+			// docs/srp.md and docs/configuration.md: the key is base64 only;
+			// 64 hex digits (openssl rand -hex 32) are refused.
+			name:   "encryption key in hex",
+			change: func(c *Config) { c.EncryptionKey = Secret(strings.Repeat("0f", 32)) },
+			want:   ValidationErrors{"encryption_key: must be 32 bytes in standard base64"},
 		},
 		{
 			name:   "encryption key",
