@@ -10,7 +10,8 @@
 // entries. EncodeItem and EncodeUserPool define the change-log state format
 // both backends write and replication reads.
 // RunMigrations is the migration runner both backends share: each supplies
-// its embedded NNNN_description.sql files and a MigrationDialect.
+// its embedded NNNN_description.sql files and a MigrationDialect. It refuses
+// (ErrSchemaNewer) a store that a newer release has migrated.
 //
 // It is a leaf: it may import only internal/cognito and the standard library.
 // Backends live in storage/sqlite and storage/postgres; storage/storagetest is

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -61,6 +62,8 @@ type MigrationDialect interface {
 	// CreateMigrationTable creates schema_migrations if it does not
 	// exist.
 	CreateMigrationTable(ctx context.Context) error
+	// AppliedMigrations returns the versions schema_migrations lists.
+	AppliedMigrations(ctx context.Context) ([]int64, error)
 	// ApplyMigration runs m's SQL and records m in schema_migrations in
 	// one transaction, unless schema_migrations lists m already (another
 	// process may have applied it since the run began). It reports
@@ -68,13 +71,51 @@ type MigrationDialect interface {
 	ApplyMigration(ctx context.Context, m Migration) (bool, error)
 }
 
+// ErrSchemaNewer is what RunMigrations returns, wrapped, for a store that
+// a newer release has migrated: schema_migrations lists a version the
+// running binary does not have.
+var ErrSchemaNewer = errors.New("the store's schema is newer than this binary's")
+
 // RunMigrations applies the migrations of ms that schema_migrations does
 // not list, in the order of ms, each in its own transaction, and returns
 // how many it applied. It stops at the first that fails, which leaves the
 // ones before it applied.
+//
+// A store whose schema_migrations lists a version that ms does not have
+// was migrated by a newer release. RunMigrations then applies nothing and
+// returns ErrSchemaNewer: this binary does not know what that schema holds
+// or expects of its writers, so it must not serve the store (downgrading
+// means restoring a backup taken before the upgrade).
 func RunMigrations(ctx context.Context, d MigrationDialect, ms []Migration) (int, error) {
 	if err := d.CreateMigrationTable(ctx); err != nil {
 		return 0, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	listed, err := d.AppliedMigrations(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	known := make(map[int64]bool, len(ms))
+	for _, m := range ms {
+		known[m.Version] = true
+	}
+	var unknown []string
+	for _, v := range listed {
+		if !known[v] {
+			unknown = append(unknown, strconv.FormatInt(v, 10))
+		}
+	}
+	if len(unknown) > 0 {
+		newest := int64(0)
+		if len(ms) > 0 {
+			newest = ms[len(ms)-1].Version
+		}
+		what := "migration " + unknown[0] + ", which"
+		if len(unknown) > 1 {
+			what = "migrations " + strings.Join(unknown, ", ") + ", which"
+		}
+		return 0, fmt.Errorf("%w: it has %s this cognate (migrations up to %d) does not know; "+
+			"run the release that migrated it, or a newer one, or restore the backup taken before the upgrade",
+			ErrSchemaNewer, what, newest)
 	}
 	applied := 0
 	for _, m := range ms {

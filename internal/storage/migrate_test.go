@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -97,6 +98,16 @@ func (d *fakeDialect) CreateMigrationTable(context.Context) error {
 	return d.createErr
 }
 
+func (d *fakeDialect) AppliedMigrations(context.Context) ([]int64, error) {
+	d.calls = append(d.calls, "list")
+	vs := []int64{}
+	for v := range d.listed {
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	return vs, nil
+}
+
 func (d *fakeDialect) ApplyMigration(_ context.Context, m Migration) (bool, error) {
 	d.calls = append(d.calls, "apply "+m.Name)
 	if d.listed[m.Version] {
@@ -115,7 +126,7 @@ func TestRunMigrations(t *testing.T) {
 		{Version: 2, Name: "0002_items.sql"},
 		{Version: 3, Name: "0003_index.sql"},
 	}
-	all := []string{"create", "apply 0001_init.sql", "apply 0002_items.sql", "apply 0003_index.sql"}
+	all := []string{"create", "list", "apply 0001_init.sql", "apply 0002_items.sql", "apply 0003_index.sql"}
 	cases := []struct {
 		name        string
 		d           *fakeDialect
@@ -145,9 +156,18 @@ func TestRunMigrations(t *testing.T) {
 		{
 			name:        "a migration fails",
 			d:           &fakeDialect{listed: map[int64]bool{}, failAt: 2},
-			wantApplied: 1, wantCalls: all[:3],
+			wantApplied: 1, wantCalls: all[:4],
 			wantListed: map[int64]bool{1: true},
 			wantErr:    "migration 0002_items.sql: syntax error",
+		},
+		{
+			name:        "store of a newer release",
+			d:           &fakeDialect{listed: map[int64]bool{1: true, 2: true, 3: true, 4: true, 6: true}},
+			wantApplied: 0, wantCalls: all[:2],
+			wantListed: map[int64]bool{1: true, 2: true, 3: true, 4: true, 6: true},
+			wantErr: "the store's schema is newer than this binary's: it has migrations 4, 6, which this cognate " +
+				"(migrations up to 3) does not know; run the release that migrated it, or a newer one, " +
+				"or restore the backup taken before the upgrade",
 		},
 		{
 			name:        "schema_migrations cannot be created",

@@ -83,6 +83,14 @@ func (d migrationDialect) CreateMigrationTable(ctx context.Context) error {
 	return err
 }
 
+func (d migrationDialect) AppliedMigrations(ctx context.Context) ([]int64, error) {
+	rows, err := d.conn.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
 func (d migrationDialect) ApplyMigration(ctx context.Context, m storage.Migration) (bool, error) {
 	did := false
 	err := pgx.BeginFunc(ctx, d.conn, func(tx pgx.Tx) error {

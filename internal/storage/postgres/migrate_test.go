@@ -8,11 +8,9 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
-// TestMigrateExistingStore runs storagetest.MigrateExistingStore: a store
-// of an earlier version keeps its change log through Migrate, and its HLC
-// resumes after the newest entry.
-func TestMigrateExistingStore(t *testing.T) {
-	storagetest.MigrateExistingStore(t, storagetest.MigrateBackend[*DB]{
+// migrateBackend is this backend for storagetest's migration checks.
+func migrateBackend() storagetest.MigrateBackend[*DB] {
+	return storagetest.MigrateBackend[*DB]{
 		Migrations: migrations,
 		Open: func(t *testing.T, clock func() time.Time) (*DB, string) {
 			return openTemp(t, Options{Region: storagetest.Region, Clock: clock}, false)
@@ -30,5 +28,18 @@ func TestMigrateExistingStore(t *testing.T) {
 			return Open(ctx, dsn, Options{Region: storagetest.Region, Clock: clock})
 		},
 		NextHLC: func(db *DB) int64 { return db.hlc.Now() },
-	})
+	}
+}
+
+// TestMigrateExistingStore runs storagetest.MigrateExistingStore: a store
+// of an earlier version keeps its change log through Migrate, and its HLC
+// resumes after the newest entry.
+func TestMigrateExistingStore(t *testing.T) {
+	storagetest.MigrateExistingStore(t, migrateBackend())
+}
+
+// TestMigrateNewerStore runs storagetest.MigrateNewerStore: a store a newer
+// release migrated is refused with storage.ErrSchemaNewer.
+func TestMigrateNewerStore(t *testing.T) {
+	storagetest.MigrateNewerStore(t, migrateBackend())
 }

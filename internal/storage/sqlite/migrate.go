@@ -63,6 +63,23 @@ func (d migrationDialect) CreateMigrationTable(ctx context.Context) error {
 	})
 }
 
+func (d migrationDialect) AppliedMigrations(ctx context.Context) ([]int64, error) {
+	rows, err := d.db.r.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var vs []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
 func (d migrationDialect) ApplyMigration(ctx context.Context, m storage.Migration) (bool, error) {
 	did := false
 	err := d.db.write(ctx, func(tx *sql.Tx) error {

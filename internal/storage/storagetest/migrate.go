@@ -2,7 +2,9 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +110,36 @@ func MigrateExistingStore[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
 	defer behind.Close()
 	if got := b.NextHLC(behind); got != newest+1 {
 		t.Errorf("first HLC after reopening = %d, want %d, right after the newest stored %d", got, newest+1, newest)
+	}
+}
+
+// MigrateNewerStore checks the downgrade rule: a store that a newer
+// release migrated (schema_migrations lists a version the binary does not
+// have) is refused by Migrate with storage.ErrSchemaNewer, which applies
+// nothing and leaves the newer schema as it was.
+func MigrateNewerStore[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
+	ctx := context.Background()
+	ms, err := b.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := ms[len(ms)-1].Version
+	future := storage.Migration{Version: newest + 1, Name: fmt.Sprintf("%04d_future.sql", newest+1),
+		SQL: "CREATE INDEX future_index ON items (updated_at)"}
+	s, _ := b.Open(t, time.Now)
+	if n, err := b.Apply(s, ctx, append(append([]storage.Migration{}, ms...), future)); err != nil || n != len(ms)+1 {
+		t.Fatalf("migrate as the newer release = %d, %v; want %d applied", n, err, len(ms)+1)
+	}
+
+	n, err := s.Migrate(ctx)
+	if !errors.Is(err, storage.ErrSchemaNewer) || n != 0 {
+		t.Fatalf("Migrate on a newer store = %d, %v; want 0 and storage.ErrSchemaNewer", n, err)
+	}
+	want := fmt.Sprintf("it has migration %d, which this cognate (migrations up to %d) does not know", newest+1, newest)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("Migrate error %q does not say %q", err, want)
+	}
+	if !b.HasIndex(t, s, "future_index") {
+		t.Error("the newer release's index is gone after the refused Migrate")
 	}
 }
