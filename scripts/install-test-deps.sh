@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go and the services the machine runs,
-# from Debian's packages: Chromium for the browser tests (e2e/browser) and
-# npm, which installs the pinned JavaScript libraries of e2e/js and
-# e2e/browser. It does nothing when both are there, and is safe to run
-# again. .ci/run calls it before the tests; installing needs root.
+# from Debian's packages: Chromium for the browser tests (e2e/browser), npm,
+# which installs the pinned JavaScript libraries of e2e/js and
+# e2e/browser, and systemd, whose systemd-analyze checks deploy/cognate.service.
+# It does nothing when all are there, and is safe to run again. .ci/run calls it before the tests; installing needs root.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

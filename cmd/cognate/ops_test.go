@@ -3,9 +3,22 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/cognate-dev/cognate/internal/config"
 )
 
 // TestMigrateRefusesNewerSchema guards the downgrade rule of
@@ -39,5 +52,191 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 		if strings.Contains(stdout, "ready") {
 			t.Errorf("%s on a newer store printed a ready screen:\n%s", args[0], stdout)
 		}
+	}
+}
+
+// copyFile copies src to dst with mode perm.
+func copyFile(t *testing.T, src, dst string, perm os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSQLiteOnlineBackup follows docs/operations.md's SQLite backup and
+// restore: an online copy of the database taken while the server runs and
+// writes (VACUUM INTO through a connection of its own, and the sqlite3
+// shell's .backup when it is installed), the encryption key backed up
+// apart, and a restore into a new data directory on which the user signs in
+// with their password and their refresh token from before the backup. A
+// restore without the key is refused.
+func TestSQLiteOnlineBackup(t *testing.T) {
+	ts := newTestStore(t, "sqlite")
+	s := startServe(t, ts.env, ts.args()...)
+	a := setUpApp(t, s.url)
+	before := a.signIn(t)
+
+	backups := t.TempDir()
+	vacuumCopy := filepath.Join(backups, "vacuum-into.db")
+	live := filepath.Join(ts.dataDir, "cognate.db")
+	db, err := sql.Open("sqlite", live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Writes go on during the backup: users w0, w1, … are created one after
+	// another from before it begins until it is over, and one more after
+	// it, which no copy holds.
+	ctx := context.Background()
+	stopWriting := make(chan struct{})
+	written := make(chan error, 1)
+	const firstWrites = 5
+	writing := make(chan struct{})
+	var n int
+	go func() {
+		for i := 0; ; i++ {
+			if i == firstWrites {
+				close(writing)
+			}
+			select {
+			case <-stopWriting:
+				n = i
+				written <- nil
+				return
+			default:
+			}
+			if _, err := a.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(a.pool),
+				Username: aws.String(fmt.Sprintf("w%d", i)), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+				written <- err
+				return
+			}
+		}
+	}()
+	<-writing
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, vacuumCopy); err != nil {
+		t.Fatalf("VACUUM INTO on the running store: %v", err)
+	}
+	db.Close()
+	copies := []string{vacuumCopy}
+	if sqlite3, err := exec.LookPath("sqlite3"); err == nil {
+		shellCopy := filepath.Join(backups, "dot-backup.db")
+		if out, err := exec.Command(sqlite3, live, ".backup "+shellCopy).CombinedOutput(); err != nil {
+			t.Fatalf("sqlite3 .backup on the running store: %v\n%s", err, out)
+		}
+		copies = append(copies, shellCopy)
+	} else {
+		t.Log("sqlite3 is not installed: only VACUUM INTO is checked")
+	}
+	close(stopWriting)
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d users written by the time the copies were taken", n)
+	// The key, backed up apart from the database.
+	keyCopy := filepath.Join(t.TempDir(), "encryption.key")
+	copyFile(t, filepath.Join(ts.dataDir, config.EncryptionKeyFile), keyCopy, 0o600)
+	if _, err := a.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(a.pool),
+		Username: aws.String("after"), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+
+	for _, backup := range copies {
+		t.Run(filepath.Base(backup), func(t *testing.T) {
+			restored := filepath.Join(t.TempDir(), "data")
+			if err := os.Mkdir(restored, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			copyFile(t, backup, filepath.Join(restored, "cognate.db"), 0o600)
+
+			// Without the key, the server refuses the restored store.
+			code, _, stderr := runCmd(t, ts.env, "serve", "--listen", "127.0.0.1:0", "--data-dir", restored)
+			if want := "is not the key this store's data is sealed with"; code != exitError || !strings.Contains(stderr, want) {
+				t.Fatalf("serve on a restore without its key: code %d, stderr %s; want %q", code, stderr, want)
+			}
+			os.Remove(filepath.Join(restored, config.EncryptionKeyFile)) // the key that start generated
+			copyFile(t, keyCopy, filepath.Join(restored, config.EncryptionKeyFile), 0o600)
+
+			r := startServe(t, ts.env, "--listen", "127.0.0.1:0", "--data-dir", restored)
+			b := a.on(r.url)
+			b.getUser(t, b.signIn(t).AccessToken)
+			b.getUser(t, b.refresh(t, before.RefreshToken).AccessToken)
+			// The copy is one moment of the store: of the users written
+			// one after another, it holds w0 to some w(n-1) and no other.
+			var ws []string
+			pages := cip.NewListUsersPaginator(b.c, &cip.ListUsersInput{UserPoolId: aws.String(a.pool), Filter: aws.String(`username ^= "w"`)})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, u := range page.Users {
+					ws = append(ws, aws.ToString(u.Username))
+				}
+			}
+			if len(ws) < firstWrites {
+				t.Errorf("the restored store holds %d users written before the backup began, want %d at least: %v", len(ws), firstWrites, ws)
+			}
+			for i := range ws {
+				if !slices.Contains(ws, fmt.Sprintf("w%d", i)) {
+					t.Errorf("the restored store holds %d of the users written during the backup, but not w%d: %v", len(ws), i, ws)
+					break
+				}
+			}
+			t.Logf("the copy holds %d of them", len(ws))
+			_, err := b.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(a.pool), Username: aws.String("after")})
+			var nf *types.UserNotFoundException
+			if !errors.As(err, &nf) {
+				t.Errorf("the user created after the backup: %v, want UserNotFoundException", err)
+			}
+		})
+	}
+}
+
+// TestRecoverLostAdminKey follows docs/operations.md's recovery of a lost
+// generated admin key pair: with the server stopped, deleting
+// admin-credentials.json makes the next start generate a new pair and show
+// its secret; the store is untouched, and the old pair is refused.
+func TestRecoverLostAdminKey(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	args := []string{"--listen", "127.0.0.1:0", "--data-dir", dataDir}
+	s := startServe(t, nil, args...)
+	client := func(keyID, secret string) *cip.Client {
+		return cip.New(cip.Options{BaseEndpoint: aws.String(s.url), Region: "us-east-1", RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, "")})
+	}
+	ctx := context.Background()
+	oldID, oldSecret := s.keyID, s.secret
+	pool, err := client(oldID, oldSecret).CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("kept")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+
+	if err := os.Remove(filepath.Join(dataDir, config.AdminCredentialsFile)); err != nil {
+		t.Fatal(err)
+	}
+	s = startServe(t, nil, args...)
+	if s.keyID == oldID || s.secret == "" || s.secret == oldSecret {
+		t.Fatalf("after deleting %s: access key %q, secret shown %t; want a new pair, shown", config.AdminCredentialsFile, s.keyID, s.secret != "")
+	}
+	if got := readSecret(t, filepath.Join(dataDir, config.AdminCredentialsFile)); got != s.secret {
+		t.Errorf("%s holds another secret than the one shown", config.AdminCredentialsFile)
+	}
+	out, err := client(s.keyID, s.secret).DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: pool.UserPool.Id})
+	if err != nil || aws.ToString(out.UserPool.Name) != "kept" {
+		t.Errorf("DescribeUserPool with the new pair: %v, %v", out, err)
+	}
+	_, err = client(oldID, oldSecret).ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(10)})
+	var refused smithy.APIError
+	if !errors.As(err, &refused) || refused.ErrorCode() != "UnrecognizedClientException" {
+		t.Errorf("ListUserPools with the lost pair: %v, want UnrecognizedClientException", err)
 	}
 }
