@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,5 +241,39 @@ func TestRecoverLostAdminKey(t *testing.T) {
 	var refused smithy.APIError
 	if !errors.As(err, &refused) || refused.ErrorCode() != "UnrecognizedClientException" {
 		t.Errorf("ListUserPools with the lost pair: %v, want UnrecognizedClientException", err)
+	}
+}
+
+// TestBehindReverseProxy checks what docs/operations.md says a TLS
+// terminating proxy must do: pass the client's Host header on unchanged,
+// since the admin key pair's signatures cover it. Through a proxy that
+// keeps it, signed and unsigned calls work; through one that rewrites it
+// to the upstream's address, signed calls are refused.
+func TestBehindReverseProxy(t *testing.T) {
+	ts := newTestStore(t, "sqlite")
+	s := startServe(t, ts.env, ts.args()...)
+	upstream, err := url.Parse(s.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keeping := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(upstream)
+		r.Out.Host = r.In.Host // what nginx's proxy_set_header Host $host does
+		r.SetXForwarded()
+	}})
+	defer keeping.Close()
+	rewriting := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(upstream) // sets the outgoing Host to the upstream's
+		r.SetXForwarded()
+	}})
+	defer rewriting.Close()
+
+	a := setUpApp(t, keeping.URL)
+	a.getUser(t, a.signIn(t).AccessToken)
+
+	_, err = newClient(rewriting.URL).ListUserPools(context.Background(), &cip.ListUserPoolsInput{MaxResults: aws.Int32(10)})
+	var refused smithy.APIError
+	if !errors.As(err, &refused) || refused.ErrorCode() != "InvalidSignatureException" {
+		t.Errorf("a signed call through a proxy that rewrites Host: %v, want InvalidSignatureException", err)
 	}
 }
