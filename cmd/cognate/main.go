@@ -59,11 +59,17 @@ type command struct {
 	run     func(ctx context.Context, e env, args []string) int
 }
 
-// commands lists the sub-commands; serve is the default.
-var commands = []command{
+// commands lists the sub-commands; serve is the default. It is set in
+// init, since the commands' help reads it.
+var commands []command
+
+func init() { commands = commandList }
+
+var commandList = []command{
 	{"serve", "run the server (the default command)", runServe},
 	{"migrate", "apply pending schema migrations and exit", runMigrate},
-	{"config validate", "load the configuration and report every problem", runConfigValidate},
+	{"config validate", "load the configuration and report every problem serve would refuse it for", runConfigValidate},
+	{"config print", "print the effective configuration, secrets redacted, with where each value came from", runConfigPrint},
 	{"issuer show", "print the token issuer base URL the store records", runIssuerShow},
 	{"issuer set", "record a new token issuer base URL in a shared store (tokens issued before stop verifying)", runIssuerSet},
 	{"bench", "measure a Cognito-compatible endpoint under load (see cognate bench -h)", runBench},
@@ -74,12 +80,19 @@ var commands = []command{
 // and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			if args[0] == "help" && len(args) > 1 {
+				// "cognate help config print" is "cognate config print -h".
+				return run(ctx, append(args[1:], "-h"), getenv, stdout, stderr)
+			}
+			usage(stdout)
+			return exitOK
+		}
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return runServe(ctx, e, args)
-	}
-	if args[0] == "help" {
-		usage(stdout)
-		return exitOK
 	}
 	for _, c := range commands {
 		words := strings.Fields(c.name)
@@ -87,7 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return c.run(ctx, e, args[len(words):])
 		}
 	}
-	fmt.Fprintf(stderr, "cognate: unknown command %q\n\n", strings.Join(args[:min(2, len(args))], " "))
+	unknown := strings.Join(args[:min(2, len(args))], " ")
+	fmt.Fprintf(stderr, "cognate: unknown command %q%s\n\n", unknown, suggestCommand(args))
 	usage(stderr)
 	return exitUsage
 }
@@ -97,7 +111,8 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, "\nflags of serve, migrate and config validate:\n")
+	fmt.Fprint(w, "\nRun 'cognate COMMAND -h' (or 'cognate help COMMAND') for the flags of one command.\n")
+	fmt.Fprint(w, "\nflags of serve, migrate, config validate and config print:\n")
 	fs, _ := configFlagSet("serve", io.Discard)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
@@ -123,6 +138,10 @@ var flagKeys = map[string]string{
 func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
 	fs := flag.NewFlagSet("cognate "+name, flag.ContinueOnError)
 	fs.SetOutput(output)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: cognate %s [flags]\n\n%s.\n\nflags:\n", name, summaryOf(name))
+		fs.PrintDefaults()
+	}
 	fs.String("listen", "", "host:port to listen on (default localhost:9229; port 0 picks a free port)")
 	fs.String("data-dir", "", "directory of the SQLite database and the generated admin key (default ./cognate-data)")
 	fs.String("database", "", `"sqlite" (default) or a postgres:// URL`)
@@ -139,6 +158,7 @@ func parseConfigFlags(name string, e env, args []string) (config.Sources, int, b
 		if errors.Is(err, flag.ErrHelp) {
 			return config.Sources{}, exitOK, false
 		}
+		suggestFlag(e, name, fs, err)
 		return config.Sources{}, exitUsage, false
 	}
 	if fs.NArg() > 0 {
@@ -165,19 +185,68 @@ func loadConfig(name string, e env, args []string) (*config.Config, []string, in
 	}
 	cfg, warnings, err := config.Load(src)
 	if err != nil {
-		printWarnings(e.stderr, warnings)
-		var problems config.ValidationErrors
-		if errors.As(err, &problems) {
-			fmt.Fprintln(e.stderr, "invalid configuration:")
-			for _, p := range problems {
-				fmt.Fprintf(e.stderr, "  %s\n", p)
-			}
-		} else {
-			fmt.Fprintf(e.stderr, "cognate: %v\n", err)
-		}
-		return nil, nil, exitError, false
+		return nil, nil, reportLoadError(e, warnings, err), false
 	}
 	return cfg, warnings, exitOK, true
+}
+
+// reportLoadError reports what config.Load refused on stderr, with any
+// deprecation warnings, and returns the exit code.
+func reportLoadError(e env, warnings []string, err error) int {
+	printWarnings(e.stderr, warnings)
+	var problems config.ValidationErrors
+	if errors.As(err, &problems) {
+		fmt.Fprintln(e.stderr, "invalid configuration:")
+		for _, p := range problems {
+			fmt.Fprintf(e.stderr, "  %s\n", p)
+		}
+	} else {
+		fmt.Fprintf(e.stderr, "cognate: %v\n", err)
+	}
+	return exitError
+}
+
+// summaryOf returns the one-line summary of the command name.
+func summaryOf(name string) string {
+	for _, c := range commands {
+		if c.name == name {
+			return strings.ToUpper(c.summary[:1]) + c.summary[1:]
+		}
+	}
+	return ""
+}
+
+// suggestCommand returns `; did you mean "serve"?` for the command
+// nearest to the unknown one args start with, or "".
+func suggestCommand(args []string) string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	// Compare as many words as the candidate has.
+	for _, n := range []int{2, 1} {
+		if len(args) < n {
+			continue
+		}
+		if s := config.Nearest(strings.Join(args[:n], " "), names); s != "" {
+			return fmt.Sprintf("; did you mean %q?", s)
+		}
+	}
+	return ""
+}
+
+// suggestFlag tells, after the flag package's own message, which defined
+// flag a misspelt one most likely meant.
+func suggestFlag(e env, name string, fs *flag.FlagSet, err error) {
+	bad, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return
+	}
+	var defined []string
+	fs.VisitAll(func(f *flag.Flag) { defined = append(defined, f.Name) })
+	if s := config.Nearest(strings.TrimLeft(bad, "-"), defined); s != "" {
+		fmt.Fprintf(e.stderr, "cognate %s: did you mean --%s?\n", name, s)
+	}
 }
 
 // newLogger returns the JSON (or text) logger on w that cfg asks for.
@@ -202,14 +271,4 @@ func printWarnings(w io.Writer, warnings []string) {
 	for _, msg := range warnings {
 		fmt.Fprintf(w, "warning: %s\n", msg)
 	}
-}
-
-func runConfigValidate(_ context.Context, e env, args []string) int {
-	_, warnings, code, ok := loadConfig("config validate", e, args)
-	if !ok {
-		return code
-	}
-	printWarnings(e.stderr, warnings)
-	fmt.Fprintln(e.stdout, "config ok")
-	return exitOK
 }

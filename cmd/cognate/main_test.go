@@ -161,9 +161,17 @@ func TestUsage(t *testing.T) {
 		wantStderr string // a substring
 	}{
 		{name: "help", args: []string{"help"}, wantStdout: "config validate  load the configuration"},
-		{name: "-h", args: []string{"-h"}, wantStderr: "-data-dir"},
+		{name: "-h", args: []string{"-h"}, wantStdout: "  config print     print the effective configuration"},
+		{name: "--help", args: []string{"--help"}, wantStdout: "  serve            run the server (the default command)"},
 		{name: "serve -h", args: []string{"serve", "-h"}, wantStderr: "-config file"},
+		{name: "serve --help", args: []string{"serve", "--help"}, wantStderr: "usage: cognate serve [flags]\n\nRun the server (the default command).\n\nflags:\n"},
+		{name: "help for one command", args: []string{"help", "config", "print"}, wantStderr: "usage: cognate config print [flags]\n\nPrint the effective configuration"},
+		{name: "config validate -h", args: []string{"config", "validate", "-h"}, wantStderr: "-database string"},
 		{name: "unknown command", args: []string{"start"}, wantCode: 2, wantStderr: `cognate: unknown command "start"`},
+		{name: "misspelt command", args: []string{"serv"}, wantCode: 2, wantStderr: `cognate: unknown command "serv"; did you mean "serve"?`},
+		{name: "misspelt sub-command", args: []string{"config", "valdiate"}, wantCode: 2, wantStderr: `cognate: unknown command "config valdiate"; did you mean "config validate"?`},
+		{name: "misspelt flag", args: []string{"serve", "--lisen", "x"}, wantCode: 2, wantStderr: "cognate serve: did you mean --listen?\n"},
+		{name: "misspelt flag of config validate", args: []string{"config", "validate", "--data-dri", "x"}, wantCode: 2, wantStderr: "cognate config validate: did you mean --data-dir?\n"},
 		{name: "config without validate", args: []string{"config"}, wantCode: 2, wantStderr: `unknown command "config"`},
 		{name: "unknown flag", args: []string{"--port", "1"}, wantCode: 2, wantStderr: "flag provided but not defined: -port"},
 		{name: "flag without value", args: []string{"migrate", "--listen"}, wantCode: 2, wantStderr: "flag needs an argument: -listen"},
@@ -302,6 +310,8 @@ func TestServe(t *testing.T) {
 	wantScreen := []string{
 		"cognate v0.1.0-dev ready",
 		"  listening   " + s.url,
+		"  bound to    " + strings.TrimPrefix(s.url, "http://"),
+		"  issuer      " + s.url + "/<pool ID>",
 		"  store       sqlite (" + filepath.Join(dataDir, "cognate.db") + ")",
 		"  access key  " + s.keyID + "   secret  " + s.secret + "   (generated into " + credsPath + "; shown this once)",
 		"  outbox      " + s.url + "/_cognate/messages   (no mail or SMS sender: codes readable from this machine, or signed with the admin key pair)",

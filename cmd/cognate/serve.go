@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -213,6 +214,9 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	})
 	printScreen(e.stdout, screen{
 		endpoint:  endpoint,
+		bound:     boundAddress(cfg.Listen, ln.Addr()),
+		loopback:  loopbackAddr(ln.Addr()),
+		issuer:    issuer,
 		store:     storeDesc,
 		keyID:     creds.AccessKeyID,
 		secret:    shownSecret(creds, credsFrom),
@@ -305,11 +309,17 @@ func endpointURL(listen string, bound net.Addr) string {
 // screen is what the start-up screen shows.
 type screen struct {
 	endpoint, store string
-	keyID, secret   string
-	credsFrom       credsSource
-	region          string
-	anySig          bool
-	outbox          outboxPlan
+	// bound is the address the listener is bound to; loopback says
+	// whether it is a loopback one.
+	bound    string
+	loopback bool
+	// issuer is the base of the iss claim of the tokens this server mints.
+	issuer        string
+	keyID, secret string
+	credsFrom     credsSource
+	region        string
+	anySig        bool
+	outbox        outboxPlan
 }
 
 // printScreen writes the start-up screen. It shows the admin secret only
@@ -321,6 +331,8 @@ func printScreen(w io.Writer, s screen) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cognate %s ready\n", version)
 	fmt.Fprintf(&b, "  listening   %s\n", s.endpoint)
+	fmt.Fprintf(&b, "  bound to    %s\n", s.bound)
+	fmt.Fprintf(&b, "  issuer      %s/<pool ID>\n", s.issuer)
 	fmt.Fprintf(&b, "  store       %s\n", s.store)
 	secretRef := ""
 	switch c := s.credsFrom; {
@@ -346,9 +358,46 @@ func printScreen(w io.Writer, s screen) {
 	if s.anySig {
 		fmt.Fprintf(&b, "  warning     accept_any_signature is on: any signature is accepted (development only)\n")
 	}
+	if loopbackURL(s.issuer) && !s.loopback {
+		fmt.Fprintf(&b, "  warning     the token issuer %s is a loopback address, but the server listens on %s: "+
+			"clients on other machines cannot reach it to fetch the signing keys; set issuer_base_url to the URL they use\n", s.issuer, s.bound)
+	}
 	fmt.Fprintf(&b, "  try         AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s aws cognito-idp list-user-pools --max-results 10 --endpoint-url %s --region %s\n",
 		shellQuote(s.keyID), secretRef, s.endpoint, s.region)
 	io.WriteString(w, b.String())
+}
+
+// boundAddress is the address the listener is bound to, as host:port. A
+// wildcard host is shown as configured (0.0.0.0 or ::, all interfaces),
+// with the port actually bound, since Go reports both as [::].
+func boundAddress(listen string, bound net.Addr) string {
+	host, _, _ := net.SplitHostPort(listen)
+	_, port, _ := net.SplitHostPort(bound.String())
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if host == "" {
+			host = "0.0.0.0"
+		}
+		return net.JoinHostPort(host, port)
+	}
+	return bound.String()
+}
+
+// loopbackURL reports whether the host of URL u is localhost or a
+// loopback IP address.
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	return loopbackHost(p.Hostname())
+}
+
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // shownSecret is the secret the screen may show: only one just generated.

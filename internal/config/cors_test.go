@@ -55,7 +55,7 @@ func TestCORSProblems(t *testing.T) {
 		{
 			name: "unknown key",
 			file: "cors: {allowed_origin: [https://app.example.com]}\n",
-			want: ValidationErrors{"cors.allowed_origin: unknown key (line 1)"},
+			want: ValidationErrors{`cors.allowed_origin: unknown key (line 1); did you mean "cors.allowed_origins"?`},
 		},
 		{
 			name: "not origins",

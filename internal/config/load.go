@@ -174,7 +174,7 @@ func decodeMapping(n *yaml.Node, v reflect.Value, prefix string, origins Origins
 		seen[k.Value] = k.Line
 		idx, ok := fields[k.Value]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: unknown key (line %d)", path, k.Line))
+			problems = append(problems, fmt.Sprintf("%s: unknown key (line %d)%s", path, k.Line, didYouMean(k.Value, prefix, fields)))
 			continue
 		}
 		f := v.Field(idx)

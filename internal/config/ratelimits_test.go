@@ -93,7 +93,7 @@ func TestRateLimitsProblems(t *testing.T) {
 		{
 			name: "unknown key",
 			file: "rate_limits: {enable: false}\n",
-			want: ValidationErrors{"rate_limits.enable: unknown key (line 1)"},
+			want: ValidationErrors{`rate_limits.enable: unknown key (line 1); did you mean "rate_limits.enabled"?`},
 		},
 		{
 			name: "bad rates",
