@@ -1,3 +1,3 @@
 package cognito
 
-//go:generate go run ./gen -models ../../../shared/models
+//go:generate go run ./gen -models gen/models

@@ -16,14 +16,16 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 )
 
-// modelsDir is ../../../shared/models as seen from internal/cognito, where
-// go generate runs the generator; tests run one directory deeper.
-const modelsDir = "../../../../shared/models"
+// modelsDir is gen/models as seen from internal/cognito, where go generate
+// runs the generator; tests run in gen itself.
+const modelsDir = "models"
 
+// needModels fails the test when the models, which the repository holds,
+// are missing: the generator's checks never skip.
 func needModels(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(modelsDir); err != nil {
-		t.Skipf("service models not found at %s (shared/ beside the repository): %v", modelsDir, err)
+		t.Fatalf("service models not found at %s: %v", modelsDir, err)
 	}
 }
 

@@ -16,7 +16,7 @@
 //
 // Usage (run by go generate in internal/cognito):
 //
-//	go run ./gen -models ../../../shared/models -out .
+//	go run ./gen -models gen/models -out .
 package main
 
 import (
@@ -56,7 +56,7 @@ var services = []struct{ Prefix, Pkg string }{
 }
 
 func main() {
-	models := flag.String("models", "../../../shared/models", "directory holding the botocore service and paginator models")
+	models := flag.String("models", "gen/models", "directory holding the botocore service and paginator models (gen/models, as seen from internal/cognito)")
 	out := flag.String("out", ".", "the internal/cognito directory to write into")
 	flag.Parse()
 	sum, err := run(config{Models: *models, Out: *out, Pkg: *out, Warn: os.Stderr})
