@@ -73,11 +73,13 @@ SECRET=$(cidp create-user-pool-client --user-pool-id "$POOL" --client-name web -
 step "admin-create-user"
 expect "admin-create-user UserStatus" "$(cidp admin-create-user --user-pool-id "$POOL" --username alice \
   --user-attributes Name=email,Value=alice@example.com Name=email_verified,Value=true \
-  --desired-delivery-mediums EMAIL --query User.UserStatus --output text)" FORCE_CHANGE_PASSWORD
+  --temporary-password 'Welcome-to-cognate-1' --desired-delivery-mediums EMAIL \
+  --query User.UserStatus --output text)" FORCE_CHANGE_PASSWORD
 
 step "the invitation in the outbox"
 MESSAGES=$(curl -fsS "$URL/_cognate/messages?to=alice@example.com")
 case $MESSAGES in *"\"pool\":\"$POOL\""*) ;; *) fail "no invitation to alice@example.com from $POOL in the outbox" ;; esac
+case $MESSAGES in *"Welcome-to-cognate-1"*) ;; *) fail "the invitation to alice@example.com does not carry the temporary password" ;; esac
 
 step "list-users --filter"
 expect "list-users" "$(cidp list-users --user-pool-id "$POOL" --filter 'email ^= "alice"' \
@@ -94,10 +96,31 @@ cidp tag-resource --resource-arn "$ARN" --tags env=dev
 expect "list-tags-for-resource" "$(cidp list-tags-for-resource --resource-arn "$ARN" --query Tags.env --output text)" dev
 
 # Signing a user up and in, as an application does.
-step "create-user-pool-client (no secret, password and refresh flows)"
+step "create-user-pool-client (no secret, password, SRP and refresh flows)"
 CLIENT=$(cidp create-user-pool-client --user-pool-id "$POOL" --client-name cli \
-  --explicit-auth-flows ALLOW_USER_PASSWORD_AUTH ALLOW_REFRESH_TOKEN_AUTH \
+  --explicit-auth-flows ALLOW_USER_PASSWORD_AUTH ALLOW_USER_SRP_AUTH ALLOW_REFRESH_TOKEN_AUTH \
   --query UserPoolClient.ClientId --output text)
+
+step "initiate-auth with the temporary password: NEW_PASSWORD_REQUIRED"
+read -r CHALLENGE SESSION < <(cidp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
+  --auth-parameters USERNAME=alice,PASSWORD=Welcome-to-cognate-1 \
+  --query '[ChallengeName,Session]' --output text)
+expect "initiate-auth ChallengeName" "${CHALLENGE:-}" NEW_PASSWORD_REQUIRED
+[ -n "${SESSION:-}" ] && [ "$SESSION" != None ] || fail "initiate-auth returned no Session"
+
+step "respond-to-auth-challenge NEW_PASSWORD_REQUIRED"
+FIRST=$(cidp respond-to-auth-challenge --client-id "$CLIENT" --challenge-name NEW_PASSWORD_REQUIRED \
+  --session "$SESSION" --challenge-responses USERNAME=alice,NEW_PASSWORD=Alice-chose-this-2 \
+  --query AuthenticationResult.AccessToken --output text)
+[ -n "$FIRST" ] && [ "$FIRST" != None ] || fail "respond-to-auth-challenge returned no access token"
+expect "admin-get-user UserStatus" "$(cidp admin-get-user --user-pool-id "$POOL" --username alice \
+  --query UserStatus --output text)" CONFIRMED
+expect "get-user with alice's first token" "$(cidp get-user --access-token "$FIRST" --query Username --output text)" alice
+
+step "initiate-auth with alice's new password"
+[ "$(cidp initiate-auth --client-id "$CLIENT" --auth-flow USER_PASSWORD_AUTH \
+  --auth-parameters USERNAME=alice,PASSWORD=Alice-chose-this-2 \
+  --query 'AuthenticationResult.AccessToken' --output text)" != None ] || fail "alice cannot sign in with her new password"
 
 step "sign-up"
 expect "sign-up UserConfirmed" "$(cidp sign-up --client-id "$CLIENT" --username bob --password 'Correct-horse-9' \
