@@ -270,7 +270,7 @@ func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []
 func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	addr := h.opts.TrustedProxies.ClientAddr(r.RemoteAddr, r.Header)
 	ctx := ratelimit.WithClientAddr(r.Context(), addr)
-	if err := h.protectAddress(op, addr); err != nil {
+	if err := h.protectAddress(ctx, op, addr); err != nil {
 		return nil, err
 	}
 	caller, err := h.authorize(r, op, body)

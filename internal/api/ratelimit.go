@@ -84,12 +84,18 @@ func protected(op operation) bool {
 }
 
 // protectAddress applies the per-address limit to a protected operation,
-// before anything else is done for it.
-func (h *Handler) protectAddress(op operation, addr netip.Addr) error {
-	if !protected(op) || h.protect.AllowAddress(addr) {
+// before anything else is done for it, and refuses one whose client
+// already has as many password hashes and SRP computations waiting as it
+// may (see userpool.ExpensiveBusy): a flood beyond what the hashing
+// serves costs no decoding and no store read.
+func (h *Handler) protectAddress(ctx context.Context, op operation, addr netip.Addr) error {
+	if !protected(op) {
 		return nil
 	}
-	return cognito.TooManyRequestsException(rateExceededMessage)
+	if !h.protect.AllowAddress(addr) {
+		return cognito.TooManyRequestsException(rateExceededMessage)
+	}
+	return userpool.ExpensiveBusy(ctx)
 }
 
 // protectUser applies the per-user limit to a protected operation once

@@ -58,6 +58,11 @@ func unknownUser(client *userpool.SignInClient) error {
 // A wrong password is recorded as a failed sign-in event. A right one
 // returns the counted attempt, which afterPassword takes back.
 func (s *Service) checkPassword(ctx context.Context, f flowStart, u *userpool.SignInUser, password string, st *flowState) (*passwordAttempt, error) {
+	// A client with as many hashes waiting as it may is refused before
+	// the attempt is counted or the flow state used (see argonLimit).
+	if err := userpool.ExpensiveBusy(ctx); err != nil {
+		return nil, err
+	}
 	if u == nil {
 		if f.client.PreventUserExistenceErrors {
 			if err := s.shadowPasswordAttempt(ctx, f.pool.ID, st); err != nil {

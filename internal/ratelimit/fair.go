@@ -21,6 +21,10 @@ const DefaultMaxWaiting = 32
 // was granted a second ago counts half.
 const usageHalfLife = time.Second
 
+// reserveFor is how long after a computation of a client with nothing
+// else running or waiting the last free slot stays kept for such clients.
+const reserveFor = time.Second
+
 // FairQueueConfig configures a FairQueue.
 type FairQueueConfig struct {
 	// Slots is how many computations run at once; at least 1.
@@ -39,9 +43,19 @@ type FairQueueConfig struct {
 // was granted the least work lately, its grants decaying by half every
 // second, and among a key's own computations to the oldest: a client that
 // asks for a little work now and then is served next, ahead of the keys
-// that flood, which take turns among themselves. It does not look at what
-// the work is for, so a sign-in for a user that exists and one for a user
-// that does not queue alike. It is safe for concurrent use.
+// that flood, which take turns among themselves.
+//
+// With two slots or more it also keeps the last free slot for light keys
+// while they are about: a key that has a computation running or waiting
+// already (a flood) does not take the last free slot when, in the last
+// second, a key with nothing running or waiting was granted one while
+// another key was busy. The light key then finds a slot free instead of
+// waiting for one to end, and the floods keep the other slots. A lone
+// busy client, or several with no light one about, use every slot.
+//
+// It does not look at what the work is for, so a sign-in for a user that
+// exists and one for a user that does not queue alike. It is safe for
+// concurrent use.
 type FairQueue struct {
 	slots, maxWaiting int
 	clock             func() time.Time
@@ -55,14 +69,23 @@ type FairQueue struct {
 	waiting   int
 	seq       uint64
 	lastSweep time.Time
+	// active counts the keys with a computation running or waiting.
+	active int
+	// lastLight is when a light key was last granted a slot while another
+	// key was active.
+	lastLight time.Time
 }
 
 type fairKey struct {
 	// usage is the key's decayed count of grants as of at.
-	usage float64
-	at    time.Time
-	queue []*fairWaiter
+	usage   float64
+	at      time.Time
+	queue   []*fairWaiter
+	running int
 }
+
+// load is how many computations k has running or waiting.
+func (k *fairKey) load() int { return k.running + len(k.queue) }
 
 type fairWaiter struct {
 	seq   uint64
@@ -82,6 +105,16 @@ func NewFairQueue(c FairQueueConfig) *FairQueue {
 		q.clock = time.Now
 	}
 	return q
+}
+
+// Full reports whether key has as many computations waiting as it may, so
+// that Acquire would return ErrBusy now: a caller can refuse a request
+// before doing the work that leads to its computation.
+func (q *FairQueue) Full(key string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k := q.keys[key]
+	return k != nil && len(k.queue) >= q.maxWaiting
 }
 
 // Waiting returns how many computations wait for a slot.
@@ -106,10 +139,12 @@ func (q *FairQueue) Acquire(ctx context.Context, key string) (release func(), er
 		k = &fairKey{at: now}
 		q.keys[key] = k
 	}
-	if q.busy < q.slots && q.waiting == 0 {
-		q.grantLocked(k, now)
+	if q.busy < q.slots && (q.waiting == 0 || k.load() == 0) && q.mayTakeLocked(k, 0, now) {
+		// A slot is free, and either nobody waits or this light key may
+		// have the slot kept for light keys.
+		q.grantLocked(k, 0, now)
 		q.mu.Unlock()
-		return q.release, nil
+		return func() { q.releaseKey(k) }, nil
 	}
 	if len(k.queue) >= q.maxWaiting {
 		q.mu.Unlock()
@@ -117,26 +152,32 @@ func (q *FairQueue) Acquire(ctx context.Context, key string) (release func(), er
 	}
 	q.seq++
 	w := &fairWaiter{seq: q.seq, ready: make(chan struct{})}
+	if k.load() == 0 {
+		q.active++
+	}
 	k.queue = append(k.queue, w)
 	q.waiting++
 	q.mu.Unlock()
 
 	select {
 	case <-w.ready:
-		return q.release, nil
+		return func() { q.releaseKey(k) }, nil
 	case <-ctx.Done():
 	}
 	q.mu.Lock()
 	if w.granted {
 		// Granted as ctx ended: pass the slot on.
 		q.mu.Unlock()
-		q.release()
+		q.releaseKey(k)
 		return nil, ctx.Err()
 	}
 	for i, other := range k.queue {
 		if other == w {
 			k.queue = append(k.queue[:i], k.queue[i+1:]...)
 			q.waiting--
+			if k.load() == 0 {
+				q.active--
+			}
 			break
 		}
 	}
@@ -155,31 +196,39 @@ func (q *FairQueue) Run(ctx context.Context, key string, f func()) error {
 	return nil
 }
 
-// release gives a slot back and grants it to the next waiter, if any.
-func (q *FairQueue) release() {
+// releaseKey gives k's slot back and grants free slots to the next
+// waiters, if any.
+func (q *FairQueue) releaseKey(k *fairKey) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.busy--
+	k.running--
+	if k.load() == 0 {
+		q.active--
+	}
 	now := q.clock()
-	if q.waiting > 0 {
+	for q.busy < q.slots && q.waiting > 0 {
 		var next *fairKey
 		nextUsage := math.Inf(1)
-		for _, k := range q.keys {
-			if len(k.queue) == 0 {
+		for _, c := range q.keys {
+			if len(c.queue) == 0 || !q.mayTakeLocked(c, 1, now) {
 				continue
 			}
 			// Hundredths of a grant tell nothing: below them, the oldest
 			// waiter goes first.
-			u := math.Floor(k.decayed(now) * 100)
-			if u < nextUsage || (u == nextUsage && k.queue[0].seq < next.queue[0].seq) {
-				next, nextUsage = k, u
+			u := math.Floor(c.decayed(now) * 100)
+			if u < nextUsage || (u == nextUsage && c.queue[0].seq < next.queue[0].seq) {
+				next, nextUsage = c, u
 			}
 		}
+		if next == nil {
+			break // the last slot is kept for a light key
+		}
+		q.grantLocked(next, 1, now)
 		w := next.queue[0]
 		next.queue = next.queue[1:]
 		q.waiting--
 		w.granted = true
-		q.grantLocked(next, now)
 		close(w.ready)
 	}
 	if now.Sub(q.lastSweep) >= 10*usageHalfLife {
@@ -187,9 +236,32 @@ func (q *FairQueue) release() {
 	}
 }
 
-// grantLocked takes a slot for k and records the work against it.
-func (q *FairQueue) grantLocked(k *fairKey, now time.Time) {
+// mayTakeLocked reports whether k may take a free slot for a computation
+// of which own are already counted in k's load (1 for a waiter, 0 for a
+// newcomer): any
+// slot but the last one, and the last one too unless it is kept for light
+// keys and k, with more than that computation running or waiting, is not
+// one.
+func (q *FairQueue) mayTakeLocked(k *fairKey, own int, now time.Time) bool {
+	if q.slots < 2 || q.busy < q.slots-1 || k.load()-own == 0 {
+		return true
+	}
+	return q.lastLight.IsZero() || now.Sub(q.lastLight) >= reserveFor
+}
+
+// grantLocked takes a slot for k, for a computation counted in k's load
+// (own is 1 for a waiter just taken off k's queue, 0 for a newcomer), and
+// records the work against it.
+func (q *FairQueue) grantLocked(k *fairKey, own int, now time.Time) {
+	wasIdle := k.load()-own == 0
+	if own == 0 && wasIdle {
+		q.active++
+	}
+	if wasIdle && q.active > 1 {
+		q.lastLight = now
+	}
 	q.busy++
+	k.running++
 	k.usage = k.decayed(now) + 1
 	k.at = now
 }
@@ -199,7 +271,7 @@ func (q *FairQueue) grantLocked(k *fairKey, now time.Time) {
 func (q *FairQueue) sweepLocked(now time.Time) {
 	q.lastSweep = now
 	for key, k := range q.keys {
-		if len(k.queue) == 0 && k.decayed(now) < 0.01 {
+		if k.load() == 0 && k.decayed(now) < 0.01 {
 			delete(q.keys, key)
 		}
 	}

@@ -159,6 +159,9 @@ func TestFairQueueBoundsWaiting(t *testing.T) {
 	if _, err := h.q.Acquire(context.Background(), "a"); !errors.Is(err, ErrBusy) {
 		t.Errorf("third waiter of a: %v, want ErrBusy", err)
 	}
+	if !h.q.Full("a") || h.q.Full("b") || h.q.Full("never seen") {
+		t.Errorf("Full: a %v, b %v, never seen %v; want true, false, false", h.q.Full("a"), h.q.Full("b"), h.q.Full("never seen"))
+	}
 	h.start("b", "b1")
 	if got := h.waiting(); got != 3 {
 		t.Errorf("%d waiting, want 3", got)
@@ -224,4 +227,54 @@ func TestFairQueueConcurrent(t *testing.T) {
 	if ran.Load() != 200 || peak.Load() > 3 {
 		t.Errorf("ran %d (want 200), at most %d at once (want 3 at most)", ran.Load(), peak.Load())
 	}
+}
+
+// TestFairQueueKeepsLastSlotForLightKeys runs two slots that a flood
+// fills: once a light key has been served while the flood was busy, the
+// flood no longer takes the last free slot, so the next light key finds
+// it free at once, and a second after the last light key was served the
+// flood may take every slot again.
+func TestFairQueueKeepsLastSlotForLightKeys(t *testing.T) {
+	clock := newFakeClock()
+	h := newFairHarness(t, FairQueueConfig{Slots: 2, Clock: clock.Now})
+	h.start("flood", "f1")
+	h.start("flood", "f2")
+	if got := []string{h.next(), h.next()}; !cmp.Equal(got, []string{"f1", "f2"}) && !cmp.Equal(got, []string{"f2", "f1"}) {
+		t.Fatalf("a lone flood got %v, want both slots", got)
+	}
+	for _, name := range []string{"f3", "f4", "f5"} {
+		h.start("flood", name)
+	}
+	h.start("light", "l1")
+	h.finish("f1")
+	if got := h.next(); got != "l1" {
+		t.Fatalf("after f1: %q, want l1", got)
+	}
+	h.finish("f2")
+	select {
+	case name := <-h.granted:
+		t.Fatalf("after f2: %q took the slot kept for light keys", name)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.start("light-2", "l2")
+	if got := h.next(); got != "l2" {
+		t.Fatalf("a second light key: %q, want l2 at once", got)
+	}
+	h.finish("l1")
+	select {
+	case name := <-h.granted:
+		t.Fatalf("after l1: %q took the slot kept for light keys", name)
+	case <-time.After(50 * time.Millisecond):
+	}
+	clock.Advance(2 * time.Second)
+	h.finish("l2")
+	if got := []string{h.next(), h.next()}; !cmp.Equal(got, []string{"f3", "f4"}) && !cmp.Equal(got, []string{"f4", "f3"}) {
+		t.Fatalf("after l2, two seconds on: %v, want f3 and f4 (no light key about: every slot)", got)
+	}
+	h.finish("f3")
+	if got := h.next(); got != "f5" {
+		t.Fatalf("after f3: %q, want f5", got)
+	}
+	h.finish("f4")
+	h.finish("f5")
 }

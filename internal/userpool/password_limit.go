@@ -85,6 +85,17 @@ func Expensive(ctx context.Context, f func()) error {
 	return nil
 }
 
+// ExpensiveBusy returns TooManyRequestsException when ctx's client already
+// has as many computations waiting as it may, so that a sign-in can be
+// refused before it reads and writes the store on its way to a hash that
+// Expensive would refuse anyway.
+func ExpensiveBusy(ctx context.Context) error {
+	if currentArgonLimiter().Full(clientKey(ctx)) {
+		return cognito.TooManyRequestsException("Rate exceeded").WithCause(ratelimit.ErrBusy)
+	}
+	return nil
+}
+
 // clientKey names the client of ctx's request for the scheduler: its
 // address (an IPv6 client by its /64), or "" for work no client address
 // came with.
