@@ -4,11 +4,15 @@
 //
 // The edge owns the phases every operation shares, in this order: a size
 // limit on the body before it is read, the target lookup in the generated
-// operation tables, the request-rate limit of the operation's quota
-// category for the user pool the request names (internal/ratelimit; before
-// authorization, so that a flood is refused cheaply), authorization (SigV4
+// operation tables, the client address (the peer, or behind a trusted
+// proxy the forwarded client; it goes into the context for the fair
+// scheduling of password hashing) and, for the operations anyone may call,
+// the per-address protective limit (ratelimit.go), authorization (SigV4
 // for IAM-authorized operations), decoding into the generated input type,
-// the model's constraint checks, and writing the output or the error.
+// the model's constraint checks, authentication of an access token, the
+// emulation of Cognito's quotas when configured (counted only once the
+// caller is authenticated) and the per-user protective limit, and writing
+// the output or the error.
 // Per-operation code is one method of an engine package (internal/userpool,
 // …) and fills in only its own part. Errors leave through exactly one
 // writeError.
