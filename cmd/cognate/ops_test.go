@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -20,8 +21,10 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // TestMigrateRefusesNewerSchema guards the downgrade rule of
@@ -276,4 +279,82 @@ func TestBehindReverseProxy(t *testing.T) {
 	if !errors.As(err, &refused) || refused.ErrorCode() != "InvalidSignatureException" {
 		t.Errorf("a signed call through a proxy that rewrites Host: %v, want InvalidSignatureException", err)
 	}
+}
+
+// TestPostgresDumpRestore follows docs/operations.md's PostgreSQL backup and
+// restore: pg_dump in the custom format of a database a server is using,
+// pg_restore into a new, empty database, and a server on the restored
+// database with the same encryption key, on which the user signs in with
+// their password and with a refresh token from before the dump. A server
+// with another key is refused.
+func TestPostgresDumpRestore(t *testing.T) {
+	base := storagetest.PostgresDSN(t)
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("#### SKIPPED: %s is not installed: the PostgreSQL backup procedure is unchecked", tool)
+		}
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last first: the databases are dropped before this closes.
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	suffix := strings.ToLower(rand.Text()[:10])
+	dbURL := func(name string) string {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		return u.String()
+	}
+	newDatabase := func(name string) string {
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if _, err := admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+				t.Errorf("drop database %s: %v", name, err)
+			}
+		})
+		return dbURL(name)
+	}
+	source := newDatabase("ops_live_" + suffix)
+	env := map[string]string{
+		"COGNATE_ACCESS_KEY_ID": clusterKeyID, "COGNATE_SECRET_ACCESS_KEY": clusterSecret,
+		"COGNATE_ISSUER_BASE_URL": "http://cognate.test", "COGNATE_ENCRYPTION_KEY": keyEnv(7),
+		"COGNATE_DATABASE_URL": source,
+	}
+	s := startServe(t, env, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "node"))
+	a := setUpApp(t, s.url)
+	before := a.signIn(t)
+
+	dump := filepath.Join(t.TempDir(), "cognate.dump")
+	if out, err := exec.Command("pg_dump", "--format=custom", "--no-owner", "--file="+dump, source).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump of the running store: %v\n%s", err, out)
+	}
+	if code := s.shutdown(); code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+	restored := newDatabase("ops_restored_" + suffix)
+	if out, err := exec.Command("pg_restore", "--no-owner", "--exit-on-error", "--dbname="+restored, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+
+	env["COGNATE_DATABASE_URL"] = restored
+	wrongKey := map[string]string{}
+	for k, v := range env {
+		wrongKey[k] = v
+	}
+	wrongKey["COGNATE_ENCRYPTION_KEY"] = keyEnv(8)
+	code, _, stderr := runCmd(t, wrongKey, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "node"))
+	if want := "is not the key this store's data is sealed with"; code != exitError || !strings.Contains(stderr, want) {
+		t.Errorf("serve on the restore with another key: code %d, stderr %s; want %q", code, stderr, want)
+	}
+	r := startServe(t, env, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "node"))
+	b := a.on(r.url)
+	b.getUser(t, b.signIn(t).AccessToken)
+	b.getUser(t, b.refresh(t, before.RefreshToken).AccessToken)
 }
