@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -357,4 +358,23 @@ func TestPostgresDumpRestore(t *testing.T) {
 	b := a.on(r.url)
 	b.getUser(t, b.signIn(t).AccessToken)
 	b.getUser(t, b.refresh(t, before.RefreshToken).AccessToken)
+}
+
+// TestServeExitsWhenPostgresIsDown holds what docs/operations.md's
+// "Waiting for PostgreSQL at start" relies on: a server whose database does
+// not answer exits at once with status 1 and says why, so that its
+// supervisor (the systemd unit's Restart=on-failure) starts it again.
+func TestServeExitsWhenPostgresIsDown(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := closed.Addr().String()
+	closed.Close() // nothing listens there now
+	code, stdout, stderr := runCmd(t, map[string]string{"COGNATE_DATABASE_URL": "postgres://cognate@" + addr + "/cognate"},
+		"serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "node"))
+	want := `"msg":"cognate stopped","error":"open postgres (` + addr + `/cognate): postgres: ping: `
+	if code != exitError || !strings.Contains(stderr, want) || strings.Contains(stdout, "ready") {
+		t.Errorf("serve with PostgreSQL down: code %d, stdout %q, stderr %s; want code %d and %q", code, stdout, stderr, exitError, want)
+	}
 }
