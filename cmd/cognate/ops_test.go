@@ -292,7 +292,7 @@ func TestPostgresDumpRestore(t *testing.T) {
 	base := storagetest.PostgresDSN(t)
 	for _, tool := range []string{"pg_dump", "pg_restore"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("#### SKIPPED: %s is not installed: the PostgreSQL backup procedure is unchecked", tool)
+			t.Skipf("%s is not installed: the PostgreSQL backup procedure is unchecked", tool)
 		}
 	}
 	ctx := context.Background()
