@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/seal"
 )
 
 func runConfigValidate(_ context.Context, e env, args []string) int {
@@ -54,7 +55,8 @@ func runConfigPrint(_ context.Context, e env, args []string) int {
 
 // preflight finds what Validate cannot see from the values alone but
 // serve would refuse: a PostgreSQL URL that does not parse as a connection
-// string, and a data directory serve could not write. It reads the data
+// string, a data directory serve could not write, and a generated
+// encryption key file serve would refuse. It reads the data
 // directory and, to learn whether it is writable, creates an empty
 // temporary file there (or in its nearest existing parent, when serve
 // would create it) and removes it at once; it changes nothing else and
@@ -69,9 +71,18 @@ func preflight(cfg *config.Config) []string {
 	}
 	// serve writes the SQLite database, the generated admin key pair and
 	// the generated encryption key under data_dir.
+	dirOK := true
 	if cfg.Backend() == config.BackendSQLite || cfg.Admin.IsZero() || cfg.EncryptionKey == "" {
 		if err := probeWritable(cfg.DataDir); err != nil {
 			problems = append(problems, fmt.Sprintf("data_dir: %v", err))
+			dirOK = false
+		}
+	}
+	// serve refuses a generated encryption key file that others may read,
+	// or that does not hold a key; a missing one it generates.
+	if cfg.EncryptionKey == "" && dirOK {
+		if _, err := seal.ReadKeyFile(cfg.EncryptionKeyPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			problems = append(problems, fmt.Sprintf("encryption_key (not set, so the key in %s): %v", cfg.EncryptionKeyPath(), err))
 		}
 	}
 	return problems

@@ -127,6 +127,13 @@ func TestConfigValidateCatchesWhatServeRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	looseKey := filepath.Join(dir, "loose")
+	if err := os.Mkdir(looseKey, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(looseKey, "encryption.key"), make([]byte, 32), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -156,6 +163,13 @@ func TestConfigValidateCatchesWhatServeRefuses(t *testing.T) {
 			args:       []string{"--data-dir", filepath.Join(aFile, "data")},
 			wantCode:   exitError,
 			wantStderr: "invalid configuration:\n  data_dir: cannot create " + filepath.Join(aFile, "data") + ": " + aFile + " is not a directory\n",
+		},
+		{
+			name:     "generated encryption key others may read",
+			args:     []string{"--data-dir", looseKey},
+			wantCode: exitError,
+			wantStderr: "invalid configuration:\n  encryption_key (not set, so the key in " + filepath.Join(looseKey, "encryption.key") + "): encryption key file " +
+				filepath.Join(looseKey, "encryption.key") + " has mode 0644, so users other than its owner can read it; run chmod 600 on it (and check who may have read it) before starting again\n",
 		},
 		{
 			name: "postgres URL that is not a connection string",

@@ -40,6 +40,11 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	return loadKeyFile(path)
 }
 
+// ReadKeyFile returns the key in the file at path as LoadOrCreateKeyFile
+// would, with the same checks, but never creates the file: a missing file
+// is an error that errors.Is reports as fs.ErrNotExist.
+func ReadKeyFile(path string) ([]byte, error) { return loadKeyFile(path) }
+
 func loadKeyFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
