@@ -139,7 +139,11 @@ func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
 	fs := flag.NewFlagSet("cognate "+name, flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: cognate %s [flags]\n\n%s.\n\nflags:\n", name, summaryOf(name))
+		synopsis := "[flags]"
+		if name == "issuer set" {
+			synopsis = "URL [flags]"
+		}
+		fmt.Fprintf(fs.Output(), "usage: cognate %s %s\n\n%s.\n\nflags:\n", name, synopsis, summaryOf(name))
 		fs.PrintDefaults()
 	}
 	fs.String("listen", "", "host:port to listen on (default localhost:9229; port 0 picks a free port)")
@@ -259,6 +263,10 @@ func newLogger(cfg config.LogConfig, w io.Writer) *slog.Logger {
 }
 
 func runVersion(_ context.Context, e env, args []string) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintf(e.stderr, "usage: cognate version\n\n%s.\n", summaryOf("version"))
+		return exitOK
+	}
 	if len(args) > 0 {
 		fmt.Fprintf(e.stderr, "cognate version: unexpected argument %q\n", args[0])
 		return exitUsage

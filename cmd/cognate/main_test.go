@@ -167,6 +167,8 @@ func TestUsage(t *testing.T) {
 		{name: "serve --help", args: []string{"serve", "--help"}, wantStderr: "usage: cognate serve [flags]\n\nRun the server (the default command).\n\nflags:\n"},
 		{name: "help for one command", args: []string{"help", "config", "print"}, wantStderr: "usage: cognate config print [flags]\n\nPrint the effective configuration"},
 		{name: "config validate -h", args: []string{"config", "validate", "-h"}, wantStderr: "-database string"},
+		{name: "issuer set -h", args: []string{"issuer", "set", "-h"}, wantStderr: "usage: cognate issuer set URL [flags]\n"},
+		{name: "version -h", args: []string{"version", "-h"}, wantStderr: "usage: cognate version\n\nPrint the version.\n"},
 		{name: "unknown command", args: []string{"start"}, wantCode: 2, wantStderr: `cognate: unknown command "start"`},
 		{name: "misspelt command", args: []string{"serv"}, wantCode: 2, wantStderr: `cognate: unknown command "serv"; did you mean "serve"?`},
 		{name: "misspelt sub-command", args: []string{"config", "valdiate"}, wantCode: 2, wantStderr: `cognate: unknown command "config valdiate"; did you mean "config validate"?`},
