@@ -140,6 +140,21 @@ func forwardedFor(values []string) []string {
 
 type clientAddrKey struct{}
 
+type authenticatedKey struct{}
+
+// WithAuthenticated returns ctx marked as the request of an authenticated
+// caller (a verified signature): its expensive work waits for its turn
+// without the bound on waiting computations (FairQueue.AcquireUnbounded).
+func WithAuthenticated(ctx context.Context) context.Context {
+	return context.WithValue(ctx, authenticatedKey{}, true)
+}
+
+// Authenticated reports whether ctx was marked by WithAuthenticated.
+func Authenticated(ctx context.Context) bool {
+	b, _ := ctx.Value(authenticatedKey{}).(bool)
+	return b
+}
+
 // WithClientAddr returns ctx carrying the client address a, which the
 // fair scheduling of expensive work (FairQueue) reads.
 func WithClientAddr(ctx context.Context, a netip.Addr) context.Context {

@@ -84,3 +84,9 @@ func TestClientAddrContext(t *testing.T) {
 		t.Errorf("empty context gave %v", got)
 	}
 }
+
+func TestAuthenticatedContext(t *testing.T) {
+	if Authenticated(context.Background()) || !Authenticated(WithAuthenticated(context.Background())) {
+		t.Error("Authenticated does not read what WithAuthenticated wrote")
+	}
+}

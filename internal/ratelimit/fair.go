@@ -132,6 +132,17 @@ func (q *FairQueue) Slots() int { return q.slots }
 // returns ErrBusy at once when key already has MaxWaiting computations
 // waiting, and ctx's error when ctx ends before a slot is free.
 func (q *FairQueue) Acquire(ctx context.Context, key string) (release func(), err error) {
+	return q.acquire(ctx, key, true)
+}
+
+// AcquireUnbounded is Acquire without the bound on waiting computations,
+// for the work of authenticated callers (an administrator's
+// AdminInitiateAuth), which the bound is not there to refuse.
+func (q *FairQueue) AcquireUnbounded(ctx context.Context, key string) (release func(), err error) {
+	return q.acquire(ctx, key, false)
+}
+
+func (q *FairQueue) acquire(ctx context.Context, key string, bounded bool) (release func(), err error) {
 	q.mu.Lock()
 	now := q.clock()
 	k := q.keys[key]
@@ -146,7 +157,7 @@ func (q *FairQueue) Acquire(ctx context.Context, key string) (release func(), er
 		q.mu.Unlock()
 		return func() { q.releaseKey(k) }, nil
 	}
-	if len(k.queue) >= q.maxWaiting {
+	if bounded && len(k.queue) >= q.maxWaiting {
 		q.mu.Unlock()
 		return nil, ErrBusy
 	}

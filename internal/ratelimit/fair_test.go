@@ -159,6 +159,14 @@ func TestFairQueueBoundsWaiting(t *testing.T) {
 	if _, err := h.q.Acquire(context.Background(), "a"); !errors.Is(err, ErrBusy) {
 		t.Errorf("third waiter of a: %v, want ErrBusy", err)
 	}
+	release, err := func() (func(), error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		return h.q.AcquireUnbounded(ctx, "a")
+	}()
+	if !errors.Is(err, context.DeadlineExceeded) || release != nil {
+		t.Errorf("an unbounded waiter of a: %v, want it to wait (and time out)", err)
+	}
 	if !h.q.Full("a") || h.q.Full("b") || h.q.Full("never seen") {
 		t.Errorf("Full: a %v, b %v, never seen %v; want true, false, false", h.q.Full("a"), h.q.Full("b"), h.q.Full("never seen"))
 	}

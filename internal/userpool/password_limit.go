@@ -62,14 +62,19 @@ var argonTestHook func(argonEvent)
 // (SRP's modular exponentiations), once the scheduler of argonLimit gives
 // it a slot, fairly between the client addresses of ctx's requests. It
 // returns TooManyRequestsException when the client already has as many
-// computations waiting as it may, and ctx's error when ctx ends first; f
+// computations waiting as it may (unless ctx is an authenticated caller's,
+// see ratelimit.WithAuthenticated), and ctx's error when ctx ends first; f
 // has then not run.
 func Expensive(ctx context.Context, f func()) error {
 	hook := argonTestHook
 	if hook != nil {
 		hook(argonWaiting)
 	}
-	release, err := currentArgonLimiter().Acquire(ctx, clientKey(ctx))
+	acquire := currentArgonLimiter().Acquire
+	if ratelimit.Authenticated(ctx) {
+		acquire = currentArgonLimiter().AcquireUnbounded
+	}
+	release, err := acquire(ctx, clientKey(ctx))
 	if err != nil {
 		if errors.Is(err, ratelimit.ErrBusy) {
 			return cognito.TooManyRequestsException("Rate exceeded").WithCause(err)
