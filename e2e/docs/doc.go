@@ -18,7 +18,9 @@
 // reader's shell would. The server listens on a free port: localhost:9229
 // and 127.0.0.1:9229 in the blocks stand for it. The README's CLI quick
 // start is also checked answer by answer by scripts/quickstart-cli.sh,
-// on SQLite and on PostgreSQL.
+// on SQLite and on PostgreSQL. A command named in inline code
+// (`cognate bench --load-users N`) must be a command of the binary, and
+// each flag it shows one of that command's flags.
 //
 // The check needs bash, curl, the AWS CLI and Node.js; without one it
 // skips with a loud line, and fails where CI runs (CI=true).

@@ -405,6 +405,8 @@ func TestDocs(t *testing.T) {
 	}
 	t.Logf("ran %d blocks:\n  %s\nnot run:\n  %s\noutput:\n%s", len(ran), strings.Join(ran, "\n  "), strings.Join(skipped, "\n  "), out.String())
 
+	t.Run("InlineCommands", func(t *testing.T) { checkInlineCommands(t, root, filepath.Join(bin, "cognate")) })
+
 	// The README's quick start, checked answer by answer, on PostgreSQL
 	// with the cognate the README installed.
 	t.Run("QuickstartPostgres", func(t *testing.T) {
@@ -460,5 +462,85 @@ func TestParsePage(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantProblems, problems); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// notCommands are inline code spans that start with "cognate " without
+// being a command line, and why.
+var notCommands = map[string]string{
+	"cognate …":       "stands for any command",
+	"cognate stopped": "a log message (docs/operations.md)",
+}
+
+var inlineCognate = regexp.MustCompile("`(cognate(?: [^`]*)?)`")
+
+// fenced matches a fenced block, whose spans are not inline code.
+var fenced = regexp.MustCompile("(?ms)^ *```.*?^ *```")
+
+// checkInlineCommands checks that every cognate command line the pages
+// name in inline code (`cognate bench --load-users N`) is a command of
+// bin, and that each flag it shows is one of that command's flags, as the
+// command's -h lists them.
+func checkInlineCommands(t *testing.T, root, bin string) {
+	help, err := exec.Command(bin, "help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cognate help: %v\n%s", err, help)
+	}
+	var known []string
+	_, list, _ := strings.Cut(string(help), "commands:\n")
+	for line := range strings.SplitSeq(list, "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimSpace(line), "  ")
+		known = append(known, strings.TrimSpace(name))
+	}
+	if !slices.Contains(known, "serve") {
+		t.Fatalf("no command list in cognate help:\n%s", help)
+	}
+	usage := map[string]string{}
+	for _, p := range pages(t, root) {
+		data, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := fenced.ReplaceAllString(string(data), "")
+		for _, m := range inlineCognate.FindAllStringSubmatch(text, -1) {
+			span := m[1]
+			if _, ok := notCommands[span]; ok {
+				continue
+			}
+			words := strings.Fields(span)[1:]
+			cmd := "serve"
+			if len(words) > 0 && !strings.HasPrefix(words[0], "-") {
+				cmd = ""
+				for _, k := range known {
+					n := len(strings.Fields(k))
+					if n <= len(words) && strings.Join(words[:n], " ") == k && len(k) > len(cmd) {
+						cmd = k
+					}
+				}
+				if cmd == "" {
+					t.Errorf("%s: `%s` names no command of cognate (%s); if it is not a command line, add it to notCommands in e2e/docs", p, span, strings.Join(known, ", "))
+					continue
+				}
+			}
+			if _, ok := usage[cmd]; !ok {
+				out, err := exec.Command(bin, append(strings.Fields(cmd), "-h")...).CombinedOutput()
+				if err != nil {
+					t.Errorf("cognate %s -h: %v\n%s", cmd, err, out)
+				}
+				usage[cmd] = string(out)
+			}
+			for _, w := range words {
+				if !strings.HasPrefix(w, "-") || w == "-h" || w == "--help" {
+					continue
+				}
+				name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
+				if !regexp.MustCompile(`(?m)^\s+-` + regexp.QuoteMeta(name) + `\b`).MatchString(usage[cmd]) {
+					t.Errorf("%s: `%s`: cognate %s has no flag -%s", p, span, cmd, name)
+				}
+			}
+		}
 	}
 }
