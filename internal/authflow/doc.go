@@ -42,17 +42,69 @@
 //	FORCE_CHANGE_PASSWORD)              userAttributes, requiredAttributes)   userAttributes.<name>)
 //	REFRESH_TOKEN_AUTH / REFRESH_TOKEN  -                                     -                                           tokens (no refresh token)
 //
-// Where a right password leads (password.go: afterPassword) depends on the
+// Where a right password leads (dispatch.go: next) depends on the
 // user's status: CONFIRMED gets tokens; FORCE_CHANGE_PASSWORD the
 // NEW_PASSWORD_REQUIRED challenge (or, once the temporary password has
 // expired, NotAuthorizedException); UNCONFIRMED UserNotConfirmedException
 // (which a client that does not hide whether users exist gets before the
 // password is checked: at InitiateAuth for SRP, as Cognito answers);
 // RESET_REQUIRED PasswordResetRequiredException. MFA, custom
-// authentication and device challenges slot in there: afterPassword (and
-// the answer to NEW_PASSWORD_REQUIRED) will open their states instead of
-// calling signIn, and respond dispatches their ChallengeName to a handler
-// that reads its state with sessionState and ends in signIn.
+// authentication and device challenges slot in there: next will open
+// their states instead of finishing, and the table below gains a type for
+// each.
+//
+// # The dispatcher and the table of challenges
+//
+// One place, dispatch.go, runs the phases every step shares, in this
+// order; a challenge is a small type (challenge_*.go) that fills in only
+// its own part, and owns its part of the flow state. dexidp/dex's
+// server/grants (a handler that runs numbered shared phases around a
+// hook per grant) is the model.
+//
+//  1. Client: the pool and app client, the client allows the flow, and
+//     SECRET_HASH (made with any of the user's names).
+//  2. Session: the sealed state an answer carries (the Session, or the
+//     SECRET_BLOCK) opens for this pool and client, has not expired and
+//     waits for this challenge; USERNAME names its user. It is used up
+//     once, in the transaction that acts on the answer (phase 3, or the
+//     challenge's own for answers that check no secret).
+//  3. Lockout and the user-existence shadow (Service.authenticate, for
+//     answers that carry a secret): a user that does not exist, or a
+//     state no secret can pass, gets the wrong-password answer after a
+//     check of the same cost and a transaction like the lockout's; a
+//     disabled or unconfirmed user is told so first unless the client
+//     hides whether users exist; otherwise one transaction uses the state
+//     up and counts the attempt, or refuses it while the user is locked
+//     out.
+//  4. Pre-authentication (hooks.go): a hook point with a fixed contract,
+//     empty until the triggers fill it.
+//  5. The challenge's own check: a factor (a password hash or an SRP
+//     proof) for the secret challenges; a wrong secret is recorded as a
+//     failed sign-in.
+//  6. The next step (Service.next), from the user, pool and client:
+//     tokens, NEW_PASSWORD_REQUIRED, or the exception for the user's
+//     status.
+//  7. Post-authentication and pre-token-generation hook points, the token
+//     family and tokens, and the sign-in event (Service.finish, signIn,
+//     mint).
+//
+// The table (dispatch.go: starters, challenges):
+//
+//	type                          starts (AuthFlow)                          answers (ChallengeName)    state it owns
+//	----------------------------  -----------------------------------------  -------------------------  ----------------------------
+//	passwordChallenge             USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_   PASSWORD                   none
+//	                              AUTH, ADMIN_NO_SRP_AUTH; USER_AUTH with
+//	                              PREFERRED_CHALLENGE=PASSWORD
+//	passwordVerifierChallenge     USER_SRP_AUTH; USER_AUTH with              PASSWORD_VERIFIER          b, B, A (SECRET_BLOCK)
+//	                              PREFERRED_CHALLENGE=PASSWORD_SRP
+//	passwordSRPChallenge          -                                          PASSWORD_SRP               none (opens PASSWORD_VERIFIER)
+//	selectChallenge               USER_AUTH                                  SELECT_CHALLENGE (ANSWER)  the user or its stand-in
+//	newPasswordRequiredChallenge  - (opened by next)                         NEW_PASSWORD_REQUIRED      the user
+//
+// REFRESH_TOKEN_AUTH is not a challenge: it runs refresh.go on its own.
+// dispatch_test.go runs the shared phases (use-once, lockout, existence
+// shadow, hooks) once for every challenge in the table, and fails for a
+// challenge added without a case.
 //
 // # Passwords, lockout and existence
 //

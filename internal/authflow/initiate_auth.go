@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -102,41 +101,6 @@ func (s *Service) AdminInitiateAuth(ctx context.Context, c userpool.Caller, in *
 	}, nil
 }
 
-func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clientID string, flow idp.AuthFlowType, params map[string]string, admin bool) (*outcome, error) {
-	allowed := publicFlows
-	if admin {
-		allowed = adminFlows
-	}
-	if !slices.Contains(allowed, flow) {
-		return nil, cognito.InvalidParameterException("Initiate Auth method not supported.")
-	}
-	if err := checkParams("authParameters", params); err != nil {
-		return nil, err
-	}
-	pool, client, err := s.pools.SignInClient(ctx, c, poolID, clientID)
-	if err != nil {
-		return nil, err
-	}
-	if !client.AllowsAuthFlow(flow) {
-		return nil, flowNotEnabled(flow)
-	}
-	if params == nil {
-		params = map[string]string{}
-	}
-	f := flowStart{pool: pool, client: client, flow: flow, admin: admin}
-	switch flow {
-	case idp.AuthFlowTypeUserPasswordAuth, idp.AuthFlowTypeAdminUserPasswordAuth, idp.AuthFlowTypeAdminNoSrpAuth:
-		return s.initiatePassword(ctx, f, params)
-	case idp.AuthFlowTypeUserSrpAuth:
-		return s.initiateSRP(ctx, f, params)
-	case idp.AuthFlowTypeRefreshTokenAuth, idp.AuthFlowTypeRefreshToken:
-		return s.initiateRefresh(ctx, f, params)
-	case idp.AuthFlowTypeUserAuth:
-		return s.initiateUserAuth(ctx, f, params)
-	}
-	return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement the %s flow yet.", flow))
-}
-
 // lookup finds the user a sign-in names, or nil when there is none.
 func (s *Service) lookup(ctx context.Context, pool *userpool.SignInPool, username string) (*userpool.SignInUser, error) {
 	u, err := s.pools.LookupUser(ctx, pool, username)
@@ -180,28 +144,4 @@ func checkSecretHash(client *userpool.SignInClient, hash string, names ...string
 		return cognito.NotAuthorizedException("Unable to verify secret hash for client " + client.ClientID)
 	}
 	return nil
-}
-
-// initiatePassword runs USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH:
-// the password arrives with the username, in one call.
-func (s *Service) initiatePassword(ctx context.Context, f flowStart, params map[string]string) (*outcome, error) {
-	username, password := params["USERNAME"], params["PASSWORD"]
-	if username == "" {
-		return nil, missing("USERNAME")
-	}
-	if password == "" {
-		return nil, missing("PASSWORD")
-	}
-	u, err := s.lookup(ctx, f.pool, username)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSecretHash(f.client, params["SECRET_HASH"], userNames(username, u)...); err != nil {
-		return nil, err
-	}
-	attempt, err := s.checkPassword(ctx, f, u, password, nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.afterPassword(ctx, f, u, f.pool.FoldUsername(username), attempt)
 }

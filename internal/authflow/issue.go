@@ -203,6 +203,9 @@ func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *u
 		return "", "", err
 	}
 	ident.OriginJTI, ident.EventID, ident.AuthTime = origin, fam.EventID, fam.AuthTime
+	if err := s.hooks.runPreTokenGeneration(ctx, &ident); err != nil {
+		return "", "", err
+	}
 	access, _, err = s.tokens.MintAccessToken(ctx, ident, client.AccessTokenValidity)
 	if err != nil {
 		return "", "", err

@@ -85,6 +85,9 @@ type Service struct {
 	clock     func() time.Time
 	log       *slog.Logger
 
+	// hooks are the trigger points of a sign-in (hooks.go).
+	hooks hooks
+
 	// sweepers pace the sweeps of expired items, by kind (sweep.go).
 	sweepers map[string]*sweeper
 

@@ -13,30 +13,33 @@ import (
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
-// initiateSRP runs the first step of USER_SRP_AUTH: USERNAME and SRP_A in,
-// the PASSWORD_VERIFIER challenge out.
-func (s *Service) initiateSRP(ctx context.Context, f flowStart, params map[string]string) (*outcome, error) {
-	username, srpA := params["USERNAME"], params["SRP_A"]
+// passwordVerifierChallenge is USER_SRP_AUTH's PASSWORD_VERIFIER: it
+// starts USER_SRP_AUTH (USERNAME and SRP_A in, the challenge out), is
+// opened by USER_AUTH's PASSWORD_SRP, and answers PASSWORD_VERIFIER
+// (PASSWORD_CLAIM_SIGNATURE over the echoed PASSWORD_CLAIM_SECRET_BLOCK and
+// TIMESTAMP). Its flow state is the SRP exchange: b, B and A, and whether
+// the user has a verifier; it travels in the SECRET_BLOCK, not a Session.
+type passwordVerifierChallenge struct{}
+
+func (passwordVerifierChallenge) startParams(_ *Service, sp *step) (string, error) {
+	username, srpA := sp.params["USERNAME"], sp.params["SRP_A"]
 	if username == "" {
-		return nil, missing("USERNAME")
+		return "", missing("USERNAME")
 	}
 	if srpA == "" {
-		return nil, missing("SRP_A")
+		return "", missing("SRP_A")
 	}
 	if _, err := ParseSRPA(srpA); err != nil {
-		return nil, err
+		return "", err
 	}
-	u, err := s.lookup(ctx, f.pool, username)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSecretHash(f.client, params["SECRET_HASH"], userNames(username, u)...); err != nil {
-		return nil, err
-	}
-	return s.srpChallenge(ctx, f, u, username, srpA)
+	return username, nil
 }
 
-// srpChallenge answers with PASSWORD_VERIFIER for u (nil when the user does
+func (c passwordVerifierChallenge) start(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+	return c.open(ctx, s, sp, sp.username, sp.params["SRP_A"])
+}
+
+// open answers with PASSWORD_VERIFIER for sp.user (nil when the user does
 // not exist): SALT and SRP_B of a fresh SRP exchange, USER_ID_FOR_SRP and
 // USERNAME (the internal username), and the SECRET_BLOCK that carries the
 // flow's state, b included, sealed. Cognito returns no Session here: the
@@ -45,7 +48,7 @@ func (s *Service) initiateSRP(ctx context.Context, f flowStart, params map[strin
 //
 // An unconfirmed user gets UserNotConfirmedException at once, unless the
 // client hides whether users exist: then the challenge goes out and only a
-// right proof learns of it (afterPassword).
+// right proof learns of it (Service.next).
 //
 // A user that does not exist gets a challenge made the same way from a
 // stable fake verifier (same salt for the same name, fresh SRP_B each time)
@@ -53,7 +56,8 @@ func (s *Service) initiateSRP(ctx context.Context, f flowStart, params map[strin
 // otherwise. A user without a verifier (one whose password was set before
 // verifiers were kept) is answered like that too: no proof can pass, and
 // USER_PASSWORD_AUTH or a new password brings a verifier.
-func (s *Service) srpChallenge(ctx context.Context, f flowStart, u *userpool.SignInUser, given, srpA string) (*outcome, error) {
+func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *step, given, srpA string) (*outcome, error) {
+	f, u := sp.flowStart, sp.user
 	folded := f.pool.FoldUsername(given)
 	st := &flowState{
 		Pool: f.pool.ID, Client: f.client.ClientID, Flow: f.flow, Admin: f.admin,
@@ -138,121 +142,95 @@ func sameUser(st *flowState, pool *userpool.SignInPool, username string) bool {
 	return username != "" && (username == st.Username || (st.Sub != "" && username == st.Sub) || pool.FoldUsername(username) == st.Given)
 }
 
-// respondPasswordVerifier checks the answer to PASSWORD_VERIFIER:
-// PASSWORD_CLAIM_SIGNATURE over the echoed PASSWORD_CLAIM_SECRET_BLOCK and
-// TIMESTAMP. The secret block is used up before the proof is checked, so
-// it answers once, right or wrong; the attempt counts toward the lockout
-// like a password, in the same transaction that uses the block up.
-func (s *Service) respondPasswordVerifier(ctx context.Context, f flowStart, responses map[string]string) (*outcome, error) {
-	username := responses["USERNAME"]
-	block, sig, ts := responses["PASSWORD_CLAIM_SECRET_BLOCK"], responses["PASSWORD_CLAIM_SIGNATURE"], responses["TIMESTAMP"]
-	switch {
-	case username == "":
-		return nil, missing("USERNAME")
-	case block == "":
-		return nil, missing("PASSWORD_CLAIM_SECRET_BLOCK")
-	case sig == "":
-		return nil, missing("PASSWORD_CLAIM_SIGNATURE")
-	case ts == "":
-		return nil, missing("TIMESTAMP")
-	}
-	st, err := s.readFlow(block, purposeSecretBlock, f.pool.ID, f.client.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	if st.Challenge != idp.ChallengeNameTypePasswordVerifier {
-		return nil, cognito.NotAuthorizedException(msgInvalidSession)
-	}
-	f.flow, f.admin = st.Flow, st.Admin
-	if err := checkSecretHash(f.client, responses["SECRET_HASH"], username, st.Username, st.Sub); err != nil {
-		return nil, err
-	}
-	if !sameUser(st, f.pool, username) {
-		return nil, cognito.NotAuthorizedException(msgInvalidSession)
-	}
-	raw, err := base64.StdEncoding.DecodeString(block)
-	if err != nil {
-		return nil, s.useFlowThen(ctx, st, cognito.NotAuthorizedException(msgInvalidSession))
-	}
-	if st.Fake || st.NoVerifier {
-		// Check the proof anyway, so that it costs what a real one costs;
-		// no password matches a fake verifier.
-		if err := s.shadowPasswordAttempt(ctx, f.pool.ID, st); err != nil {
-			return nil, err
-		}
-		var err error
-		if serr := userpool.Expensive(ctx, func() {
-			var server *SRPServer
-			if server, err = s.srpServer(FakeSRPVerifier(s.fakeKey, f.pool.ID, st.Given), st); err == nil {
-				_, err = server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig)
-			}
-		}); serr != nil {
-			return nil, serr
-		}
-		if err != nil {
-			return nil, err
-		}
-		return nil, incorrect()
-	}
-	// What ends the answer before the proof is checked is found out first,
-	// and the block is used up before it is told, as when it is checked.
-	u, err := s.pools.UserBySub(ctx, f.pool, st.Sub)
-	if errors.Is(err, cognito.UserNotFoundException("")) {
-		return nil, s.useFlowThen(ctx, st, unknownUser(f.client))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !u.Enabled && !f.client.PreventUserExistenceErrors {
-		return nil, s.useFlowThen(ctx, st, cognito.NotAuthorizedException(msgUserDisabled))
-	}
-	if _, err := ParseSRPTimestamp(ts); err != nil {
-		return nil, s.useFlowThen(ctx, st, err)
-	}
-	attempt, err := s.beginPasswordAttempt(ctx, f.pool.ID, u.Sub, st)
-	if err != nil {
-		return nil, err
-	}
-	v, err := OpenSRPVerifier(s.verifiers, f.pool.ID, u.Sub, u.SRPVerifier)
-	if errors.Is(err, ErrNoSRPVerifier) {
-		return nil, incorrect()
-	}
-	if err != nil {
-		return nil, err
-	}
-	var ok bool
-	if serr := userpool.Expensive(ctx, func() {
-		var server *SRPServer
-		if server, err = s.srpServer(v, st); err == nil {
-			ok, err = server.VerifyClaim(f.pool.Name, st.Username, st.SRPA, raw, ts, sig)
-		}
-	}); serr != nil {
-		return nil, serr
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		s.recordEvent(ctx, f.pool, u.Sub, "", idp.EventResponseTypeFail)
-		return nil, incorrect()
-	}
-	if !u.Enabled {
-		if err := s.clearNow(ctx, attempt); err != nil {
-			return nil, err
-		}
-		return nil, cognito.NotAuthorizedException(msgUserDisabled)
-	}
-	return s.afterPassword(ctx, f, u, st.Given, attempt)
+func (passwordVerifierChallenge) answers() idp.ChallengeNameType {
+	return idp.ChallengeNameTypePasswordVerifier
 }
 
-// useFlowThen uses st up in a transaction of its own and returns answer,
-// or the reason st cannot be used (used already, or a failed
-// transaction).
-func (s *Service) useFlowThen(ctx context.Context, st *flowState, answer error) error {
-	if err := s.useFlowNow(ctx, st); err != nil {
-		return err
+// sealed finds the state in PASSWORD_CLAIM_SECRET_BLOCK, once the
+// responses the proof needs are all there.
+func (passwordVerifierChallenge) sealed(_ string, responses map[string]string) (string, string, error) {
+	switch {
+	case responses["USERNAME"] == "":
+		return "", "", missing("USERNAME")
+	case responses["PASSWORD_CLAIM_SECRET_BLOCK"] == "":
+		return "", "", missing("PASSWORD_CLAIM_SECRET_BLOCK")
+	case responses["PASSWORD_CLAIM_SIGNATURE"] == "":
+		return "", "", missing("PASSWORD_CLAIM_SIGNATURE")
+	case responses["TIMESTAMP"] == "":
+		return "", "", missing("TIMESTAMP")
 	}
-	return answer
+	return responses["PASSWORD_CLAIM_SECRET_BLOCK"], purposeSecretBlock, nil
+}
+
+func (passwordVerifierChallenge) answerParams(_ *Service, sp *step) (string, error) {
+	return sp.params["USERNAME"], nil
+}
+
+// answer checks the proof through the shared phases: the secret block is
+// used up before the proof is checked, so it answers once, right or wrong;
+// the attempt counts toward the lockout like a password, in the same
+// transaction that uses the block up.
+func (passwordVerifierChallenge) answer(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+	block := sp.params["PASSWORD_CLAIM_SECRET_BLOCK"]
+	raw, err := base64.StdEncoding.DecodeString(block)
+	if err != nil {
+		return nil, s.useFlowThen(ctx, sp.st, cognito.NotAuthorizedException(msgInvalidSession))
+	}
+	return s.authenticate(ctx, sp, srpFactor{
+		block: raw, timestamp: sp.params["TIMESTAMP"], signature: sp.params["PASSWORD_CLAIM_SIGNATURE"],
+	})
+}
+
+// srpFactor checks an SRP proof (PASSWORD_CLAIM_SIGNATURE) against the
+// exchange the state holds.
+type srpFactor struct {
+	block                []byte
+	timestamp, signature string
+}
+
+// admit lets every proof go on: the SRP computations queue in
+// userpool.Expensive.
+func (srpFactor) admit(context.Context) error { return nil }
+
+// precheck refuses a TIMESTAMP not in the client's format before the
+// attempt is counted.
+func (f srpFactor) precheck(_ *Service, _ *step) error {
+	_, err := ParseSRPTimestamp(f.timestamp)
+	return err
+}
+
+func (f srpFactor) verify(ctx context.Context, s *Service, sp *step) (bool, error) {
+	v, err := OpenSRPVerifier(s.verifiers, sp.pool.ID, sp.user.Sub, sp.user.SRPVerifier)
+	if errors.Is(err, ErrNoSRPVerifier) {
+		return false, incorrect()
+	}
+	if err != nil {
+		return false, err
+	}
+	return f.check(ctx, s, sp, v)
+}
+
+// shadow checks the proof anyway against the fake verifier, so that it
+// costs what a real one costs; no password matches it.
+func (f srpFactor) shadow(ctx context.Context, s *Service, sp *step) error {
+	_, err := f.check(ctx, s, sp, FakeSRPVerifier(s.fakeKey, sp.pool.ID, sp.st.Given))
+	return err
+}
+
+func (f srpFactor) check(ctx context.Context, s *Service, sp *step, v SRPVerifier) (bool, error) {
+	var (
+		ok  bool
+		err error
+	)
+	if serr := userpool.Expensive(ctx, func() {
+		var server *SRPServer
+		if server, err = s.srpServer(v, sp.st); err == nil {
+			ok, err = server.VerifyClaim(sp.pool.Name, sp.st.Username, sp.st.SRPA, f.block, f.timestamp, f.signature)
+		}
+	}); serr != nil {
+		return false, serr
+	}
+	return ok, err
 }
 
 // srpServer rebuilds the SRP attempt st holds against v: from b and B,

@@ -1,0 +1,100 @@
+package authflow
+
+import (
+	"context"
+	"slices"
+
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// passwordChallenge is the password as a first factor: it starts
+// USER_PASSWORD_AUTH and ADMIN_USER_PASSWORD_AUTH (and ADMIN_NO_SRP_AUTH),
+// where the password arrives with the username in one call, and USER_AUTH
+// with PREFERRED_CHALLENGE=PASSWORD; and it answers SELECT_CHALLENGE with
+// ChallengeName PASSWORD (or ANSWER=PASSWORD). The password is checked
+// through the shared phases (Service.authenticate). It owns no flow
+// state.
+type passwordChallenge struct{}
+
+func (passwordChallenge) startParams(_ *Service, sp *step) (string, error) {
+	username := sp.params["USERNAME"]
+	if username == "" {
+		return "", missing("USERNAME")
+	}
+	if sp.params["PASSWORD"] == "" {
+		return "", missing("PASSWORD")
+	}
+	return username, nil
+}
+
+func (passwordChallenge) start(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+	return s.authenticate(ctx, sp, passwordFactor{password: sp.params["PASSWORD"]})
+}
+
+func (passwordChallenge) answers() idp.ChallengeNameType { return idp.ChallengeNameTypeSelectChallenge }
+
+func (passwordChallenge) sealed(session string, _ map[string]string) (string, string, error) {
+	return sessionState(session)
+}
+
+func (passwordChallenge) answerParams(_ *Service, sp *step) (string, error) {
+	return selectedParams(sp, idp.ChallengeNameTypePassword)
+}
+
+// answer takes PASSWORD; the Session is used up before the password is
+// checked, in the transaction that counts the attempt.
+func (passwordChallenge) answer(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+	password := sp.params["PASSWORD"]
+	if password == "" {
+		return nil, missing("PASSWORD")
+	}
+	return s.authenticate(ctx, sp, passwordFactor{password: password})
+}
+
+// passwordFactor checks a password against the user's argon2id hash.
+type passwordFactor struct{ password string }
+
+// admit refuses a client with as many hashes waiting as it may before the
+// attempt is counted or the flow state used (see userpool.ExpensiveBusy).
+func (passwordFactor) admit(ctx context.Context) error { return userpool.ExpensiveBusy(ctx) }
+
+func (passwordFactor) precheck(*Service, *step) error { return nil }
+
+// verify checks the password; a user without a password hash is checked
+// against the dummy hash, at the same cost, and fails. A right password
+// rebuilds the user's SRP verifier when it is missing.
+func (p passwordFactor) verify(ctx context.Context, s *Service, sp *step) (bool, error) {
+	u := sp.user
+	hash := u.PasswordHash
+	if hash == "" {
+		hash = userpool.DummyPasswordHash()
+	}
+	ok, err := s.verifyPassword(ctx, hash, p.password)
+	if err != nil {
+		return false, err
+	}
+	if !ok || u.PasswordHash == "" {
+		return false, nil
+	}
+	s.ensureSRPVerifier(ctx, sp.pool, u, p.password)
+	return true, nil
+}
+
+func (p passwordFactor) shadow(ctx context.Context, s *Service, _ *step) error {
+	_, err := s.verifyPassword(ctx, userpool.DummyPasswordHash(), p.password)
+	return err
+}
+
+// selectedParams checks an answer to SELECT_CHALLENGE that chose the
+// challenge chosen: the pool offers it, and USERNAME is given.
+func selectedParams(sp *step, chosen idp.ChallengeNameType) (string, error) {
+	if !slices.Contains(availableChallenges(sp.pool), chosen) {
+		return "", challengeUnavailable(chosen)
+	}
+	username := sp.params["USERNAME"]
+	if username == "" {
+		return "", missing("USERNAME")
+	}
+	return username, nil
+}

@@ -1,0 +1,52 @@
+package authflow
+
+import (
+	"context"
+
+	"github.com/cognate-dev/cognate/internal/tokens"
+)
+
+// hooks are the points of a sign-in where the user pool's Lambda triggers
+// run. Each is a phase of the dispatcher (dispatch.go) with a fixed place
+// and contract; a nil hook is a phase that lets the sign-in go on, which is
+// every hook until the triggers fill them in. Tests set them to check the
+// phases run where this contract says.
+type hooks struct {
+	// preAuthentication runs when an answer carries a secret (a password or
+	// an SRP proof), after the lockout phase has used the state up and
+	// counted the attempt, and before the secret is checked; sp.user is the
+	// user (never nil: users that do not exist are shadowed before it). An
+	// error ends the step with that error, the attempt counted; the
+	// PreAuthentication trigger's refusal is a UserLambdaValidationException.
+	preAuthentication func(ctx context.Context, sp *step) error
+	// postAuthentication runs once every challenge is passed, before the
+	// token family is created; sp.user is the user. An error ends the step
+	// with that error and issues nothing.
+	postAuthentication func(ctx context.Context, sp *step) error
+	// preTokenGeneration runs before each access and ID token pair is
+	// minted, at sign-in and at refresh, and may change the identity the
+	// tokens say. An error ends the call with that error and mints
+	// nothing.
+	preTokenGeneration func(ctx context.Context, id *tokens.Identity) error
+}
+
+func (h *hooks) runPreAuthentication(ctx context.Context, sp *step) error {
+	if h.preAuthentication == nil {
+		return nil
+	}
+	return h.preAuthentication(ctx, sp)
+}
+
+func (h *hooks) runPostAuthentication(ctx context.Context, sp *step) error {
+	if h.postAuthentication == nil {
+		return nil
+	}
+	return h.postAuthentication(ctx, sp)
+}
+
+func (h *hooks) runPreTokenGeneration(ctx context.Context, id *tokens.Identity) error {
+	if h.preTokenGeneration == nil {
+		return nil
+	}
+	return h.preTokenGeneration(ctx, id)
+}
