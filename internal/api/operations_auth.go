@@ -1,17 +1,134 @@
 package api
 
-import "github.com/cognate-dev/cognate/internal/authflow"
+import (
+	"context"
+	"time"
 
-// authHandlers serves sign-in, token refresh and sign-out.
+	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// authHandlers serves sign-in, token refresh and sign-out: each operation
+// maps its wire input onto one of the sign-in engine's domain entry points
+// and the result back; the engine's errors pass through as they are.
 func authHandlers(a *authflow.Service) map[string]handler {
 	return map[string]handler{
-		"InitiateAuth":                handle(a.InitiateAuth),
-		"AdminInitiateAuth":           handle(a.AdminInitiateAuth),
-		"RespondToAuthChallenge":      handle(a.RespondToAuthChallenge),
-		"AdminRespondToAuthChallenge": handle(a.AdminRespondToAuthChallenge),
-		"GetTokensFromRefreshToken":   handle(a.GetTokensFromRefreshToken),
-		"RevokeToken":                 handle(a.RevokeToken),
-		"GlobalSignOut":               handle(a.GlobalSignOut),
-		"AdminUserGlobalSignOut":      handle(a.AdminUserGlobalSignOut),
+		"InitiateAuth": handle(func(ctx context.Context, c userpool.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
+			st, err := a.StartSignIn(ctx, c, authflow.SignIn{
+				ClientID: cognito.Deref(in.ClientId), Flow: cognito.Deref(in.AuthFlow), Params: in.AuthParameters,
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &idp.InitiateAuthResponse{
+				ChallengeName: challengeName(st), Session: session(st), ChallengeParameters: st.Params,
+				AuthenticationResult: authenticationResult(st.Tokens), AvailableChallenges: st.Available,
+			}, nil
+		}),
+		"AdminInitiateAuth": handle(func(ctx context.Context, c userpool.Caller, in *idp.AdminInitiateAuthRequest) (*idp.AdminInitiateAuthResponse, error) {
+			st, err := a.StartSignIn(ctx, c, authflow.SignIn{
+				PoolID: cognito.Deref(in.UserPoolId), ClientID: cognito.Deref(in.ClientId),
+				Flow: cognito.Deref(in.AuthFlow), Params: in.AuthParameters, Admin: true,
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &idp.AdminInitiateAuthResponse{
+				ChallengeName: challengeName(st), Session: session(st), ChallengeParameters: st.Params,
+				AuthenticationResult: authenticationResult(st.Tokens), AvailableChallenges: st.Available,
+			}, nil
+		}),
+		"RespondToAuthChallenge": handle(func(ctx context.Context, c userpool.Caller, in *idp.RespondToAuthChallengeRequest) (*idp.RespondToAuthChallengeResponse, error) {
+			st, err := a.AnswerChallenge(ctx, c, authflow.Answer{
+				ClientID: cognito.Deref(in.ClientId), Challenge: cognito.Deref(in.ChallengeName),
+				Session: cognito.Deref(in.Session), Responses: in.ChallengeResponses,
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &idp.RespondToAuthChallengeResponse{
+				ChallengeName: challengeName(st), Session: session(st), ChallengeParameters: st.Params,
+				AuthenticationResult: authenticationResult(st.Tokens),
+			}, nil
+		}),
+		"AdminRespondToAuthChallenge": handle(func(ctx context.Context, c userpool.Caller, in *idp.AdminRespondToAuthChallengeRequest) (*idp.AdminRespondToAuthChallengeResponse, error) {
+			st, err := a.AnswerChallenge(ctx, c, authflow.Answer{
+				PoolID: cognito.Deref(in.UserPoolId), ClientID: cognito.Deref(in.ClientId), Challenge: cognito.Deref(in.ChallengeName),
+				Session: cognito.Deref(in.Session), Responses: in.ChallengeResponses, Admin: true,
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &idp.AdminRespondToAuthChallengeResponse{
+				ChallengeName: challengeName(st), Session: session(st), ChallengeParameters: st.Params,
+				AuthenticationResult: authenticationResult(st.Tokens),
+			}, nil
+		}),
+		"GetTokensFromRefreshToken": handle(func(ctx context.Context, c userpool.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
+			t, err := a.RefreshTokens(ctx, c, authflow.Refresh{
+				ClientID: cognito.Deref(in.ClientId), ClientSecret: cognito.Deref(in.ClientSecret), RefreshToken: cognito.Deref(in.RefreshToken),
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &idp.GetTokensFromRefreshTokenResponse{AuthenticationResult: authenticationResult(t)}, nil
+		}),
+		"RevokeToken": handle(func(ctx context.Context, c userpool.Caller, in *idp.RevokeTokenRequest) (*idp.RevokeTokenResponse, error) {
+			err := a.RevokeToken(ctx, c, authflow.Revocation{
+				ClientID: cognito.Deref(in.ClientId), ClientSecret: cognito.Deref(in.ClientSecret), Token: cognito.Deref(in.Token),
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &idp.RevokeTokenResponse{}, nil
+		}),
+		"GlobalSignOut": handle(func(ctx context.Context, c userpool.Caller, _ *idp.GlobalSignOutRequest) (*idp.GlobalSignOutResponse, error) {
+			if err := a.GlobalSignOut(ctx, c); err != nil {
+				return nil, err
+			}
+			return &idp.GlobalSignOutResponse{}, nil
+		}),
+		"AdminUserGlobalSignOut": handle(func(ctx context.Context, c userpool.Caller, in *idp.AdminUserGlobalSignOutRequest) (*idp.AdminUserGlobalSignOutResponse, error) {
+			if err := a.AdminUserGlobalSignOut(ctx, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.Username)); err != nil {
+				return nil, err
+			}
+			return &idp.AdminUserGlobalSignOutResponse{}, nil
+		}),
 	}
+}
+
+// challengeName is a step's ChallengeName: absent once it ends in tokens.
+func challengeName(st *authflow.Step) *idp.ChallengeNameType {
+	if st.Challenge == "" {
+		return nil
+	}
+	return cognito.Ptr(st.Challenge)
+}
+
+// session is a step's Session: absent when the step hands none out.
+func session(st *authflow.Step) *string {
+	if st.Session == "" {
+		return nil
+	}
+	return cognito.Ptr(st.Session)
+}
+
+// authenticationResult is the AuthenticationResult of minted tokens: nil
+// for none, and no RefreshToken member when none was issued.
+func authenticationResult(t *authflow.Tokens) *idp.AuthenticationResultType {
+	if t == nil {
+		return nil
+	}
+	out := &idp.AuthenticationResultType{
+		AccessToken: cognito.Ptr(t.AccessToken),
+		ExpiresIn:   cognito.Ptr(int32(t.ExpiresIn / time.Second)),
+		TokenType:   cognito.Ptr("Bearer"),
+		IdToken:     cognito.Ptr(t.IDToken),
+	}
+	if t.RefreshToken != "" {
+		out.RefreshToken = cognito.Ptr(t.RefreshToken)
+	}
+	return out
 }

@@ -22,7 +22,7 @@ type newPasswordRequiredChallenge struct{}
 //
 // attempt, the counted attempt of the right password, is taken back in the
 // transaction that opens the challenge.
-func (newPasswordRequiredChallenge) open(ctx context.Context, s *Service, sp *step, attempt *passwordAttempt) (*outcome, error) {
+func (newPasswordRequiredChallenge) open(ctx context.Context, s *Service, sp *call, attempt *passwordAttempt) (*Step, error) {
 	u := sp.user
 	attrs, err := json.Marshal(sp.client.ReadableAttributes(u))
 	if err != nil {
@@ -46,7 +46,7 @@ func (newPasswordRequiredChallenge) open(ctx context.Context, s *Service, sp *st
 	if err != nil {
 		return nil, err
 	}
-	return &outcome{
+	return &Step{
 		Challenge: idp.ChallengeNameTypeNewPasswordRequired,
 		Session:   session,
 		Params: map[string]string{
@@ -65,7 +65,7 @@ func (newPasswordRequiredChallenge) sealed(session string, _ map[string]string) 
 	return sessionState(session)
 }
 
-func (newPasswordRequiredChallenge) answerParams(_ *Service, sp *step) (string, error) {
+func (newPasswordRequiredChallenge) answerParams(_ *Service, sp *call) (string, error) {
 	username := sp.params["USERNAME"]
 	if username == "" {
 		return "", missing("USERNAME")
@@ -83,7 +83,7 @@ func (newPasswordRequiredChallenge) answerParams(_ *Service, sp *step) (string, 
 // attribute the pool refuses leaves the Session usable for another try.
 // No secret is checked, so the lockout does not apply: the Session is the
 // proof.
-func (newPasswordRequiredChallenge) answer(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (newPasswordRequiredChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	attrs := map[string]string{}
 	for k, v := range sp.params {
 		if name, ok := strings.CutPrefix(k, userAttributesPrefix); ok && name != "" {

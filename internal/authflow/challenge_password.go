@@ -17,7 +17,7 @@ import (
 // state.
 type passwordChallenge struct{}
 
-func (passwordChallenge) startParams(_ *Service, sp *step) (string, error) {
+func (passwordChallenge) startParams(_ *Service, sp *call) (string, error) {
 	username := sp.params["USERNAME"]
 	if username == "" {
 		return "", missing("USERNAME")
@@ -28,7 +28,7 @@ func (passwordChallenge) startParams(_ *Service, sp *step) (string, error) {
 	return username, nil
 }
 
-func (passwordChallenge) start(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (passwordChallenge) start(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	return s.authenticate(ctx, sp, passwordFactor{password: sp.params["PASSWORD"]})
 }
 
@@ -38,13 +38,13 @@ func (passwordChallenge) sealed(session string, _ map[string]string) (string, st
 	return sessionState(session)
 }
 
-func (passwordChallenge) answerParams(_ *Service, sp *step) (string, error) {
+func (passwordChallenge) answerParams(_ *Service, sp *call) (string, error) {
 	return selectedParams(sp, idp.ChallengeNameTypePassword)
 }
 
 // answer takes PASSWORD; the Session is used up before the password is
 // checked, in the transaction that counts the attempt.
-func (passwordChallenge) answer(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (passwordChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	password := sp.params["PASSWORD"]
 	if password == "" {
 		return nil, missing("PASSWORD")
@@ -59,12 +59,12 @@ type passwordFactor struct{ password string }
 // attempt is counted or the flow state used (see userpool.ExpensiveBusy).
 func (passwordFactor) admit(ctx context.Context) error { return userpool.ExpensiveBusy(ctx) }
 
-func (passwordFactor) precheck(*Service, *step) error { return nil }
+func (passwordFactor) precheck(*Service, *call) error { return nil }
 
 // verify checks the password; a user without a password hash is checked
 // against the dummy hash, at the same cost, and fails. A right password
 // rebuilds the user's SRP verifier when it is missing.
-func (p passwordFactor) verify(ctx context.Context, s *Service, sp *step) (bool, error) {
+func (p passwordFactor) verify(ctx context.Context, s *Service, sp *call) (bool, error) {
 	u := sp.user
 	hash := u.PasswordHash
 	if hash == "" {
@@ -81,14 +81,14 @@ func (p passwordFactor) verify(ctx context.Context, s *Service, sp *step) (bool,
 	return true, nil
 }
 
-func (p passwordFactor) shadow(ctx context.Context, s *Service, _ *step) error {
+func (p passwordFactor) shadow(ctx context.Context, s *Service, _ *call) error {
 	_, err := s.verifyPassword(ctx, userpool.DummyPasswordHash(), p.password)
 	return err
 }
 
 // selectedParams checks an answer to SELECT_CHALLENGE that chose the
 // challenge chosen: the pool offers it, and USERNAME is given.
-func selectedParams(sp *step, chosen idp.ChallengeNameType) (string, error) {
+func selectedParams(sp *call, chosen idp.ChallengeNameType) (string, error) {
 	if !slices.Contains(availableChallenges(sp.pool), chosen) {
 		return "", challengeUnavailable(chosen)
 	}

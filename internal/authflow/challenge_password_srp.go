@@ -21,11 +21,11 @@ func (passwordSRPChallenge) sealed(session string, _ map[string]string) (string,
 	return sessionState(session)
 }
 
-func (passwordSRPChallenge) answerParams(_ *Service, sp *step) (string, error) {
+func (passwordSRPChallenge) answerParams(_ *Service, sp *call) (string, error) {
 	return selectedParams(sp, idp.ChallengeNameTypePasswordSrp)
 }
 
-func (passwordSRPChallenge) answer(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (passwordSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	srpA := sp.params["SRP_A"]
 	if srpA == "" {
 		return nil, missing("SRP_A")

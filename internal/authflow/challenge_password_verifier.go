@@ -21,7 +21,7 @@ import (
 // the user has a verifier; it travels in the SECRET_BLOCK, not a Session.
 type passwordVerifierChallenge struct{}
 
-func (passwordVerifierChallenge) startParams(_ *Service, sp *step) (string, error) {
+func (passwordVerifierChallenge) startParams(_ *Service, sp *call) (string, error) {
 	username, srpA := sp.params["USERNAME"], sp.params["SRP_A"]
 	if username == "" {
 		return "", missing("USERNAME")
@@ -35,7 +35,7 @@ func (passwordVerifierChallenge) startParams(_ *Service, sp *step) (string, erro
 	return username, nil
 }
 
-func (c passwordVerifierChallenge) start(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (c passwordVerifierChallenge) start(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	return c.open(ctx, s, sp, sp.username, sp.params["SRP_A"])
 }
 
@@ -56,7 +56,7 @@ func (c passwordVerifierChallenge) start(ctx context.Context, s *Service, sp *st
 // otherwise. A user without a verifier (one whose password was set before
 // verifiers were kept) is answered like that too: no proof can pass, and
 // USER_PASSWORD_AUTH or a new password brings a verifier.
-func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *step, given, srpA string) (*outcome, error) {
+func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *call, given, srpA string) (*Step, error) {
 	f, u := sp.flowStart, sp.user
 	folded := f.pool.FoldUsername(given)
 	st := &flowState{
@@ -104,7 +104,7 @@ func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *step,
 	if err != nil {
 		return nil, err
 	}
-	return &outcome{
+	return &Step{
 		Challenge: idp.ChallengeNameTypePasswordVerifier,
 		Params: map[string]string{
 			"SALT":            v.SaltHex(),
@@ -162,7 +162,7 @@ func (passwordVerifierChallenge) sealed(_ string, responses map[string]string) (
 	return responses["PASSWORD_CLAIM_SECRET_BLOCK"], purposeSecretBlock, nil
 }
 
-func (passwordVerifierChallenge) answerParams(_ *Service, sp *step) (string, error) {
+func (passwordVerifierChallenge) answerParams(_ *Service, sp *call) (string, error) {
 	return sp.params["USERNAME"], nil
 }
 
@@ -170,7 +170,7 @@ func (passwordVerifierChallenge) answerParams(_ *Service, sp *step) (string, err
 // used up before the proof is checked, so it answers once, right or wrong;
 // the attempt counts toward the lockout like a password, in the same
 // transaction that uses the block up.
-func (passwordVerifierChallenge) answer(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (passwordVerifierChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	block := sp.params["PASSWORD_CLAIM_SECRET_BLOCK"]
 	raw, err := base64.StdEncoding.DecodeString(block)
 	if err != nil {
@@ -194,12 +194,12 @@ func (srpFactor) admit(context.Context) error { return nil }
 
 // precheck refuses a TIMESTAMP not in the client's format before the
 // attempt is counted.
-func (f srpFactor) precheck(_ *Service, _ *step) error {
+func (f srpFactor) precheck(_ *Service, _ *call) error {
 	_, err := ParseSRPTimestamp(f.timestamp)
 	return err
 }
 
-func (f srpFactor) verify(ctx context.Context, s *Service, sp *step) (bool, error) {
+func (f srpFactor) verify(ctx context.Context, s *Service, sp *call) (bool, error) {
 	v, err := OpenSRPVerifier(s.verifiers, sp.pool.ID, sp.user.Sub, sp.user.SRPVerifier)
 	if errors.Is(err, ErrNoSRPVerifier) {
 		return false, incorrect()
@@ -212,12 +212,12 @@ func (f srpFactor) verify(ctx context.Context, s *Service, sp *step) (bool, erro
 
 // shadow checks the proof anyway against the fake verifier, so that it
 // costs what a real one costs; no password matches it.
-func (f srpFactor) shadow(ctx context.Context, s *Service, sp *step) error {
+func (f srpFactor) shadow(ctx context.Context, s *Service, sp *call) error {
 	_, err := f.check(ctx, s, sp, FakeSRPVerifier(s.fakeKey, sp.pool.ID, sp.st.Given))
 	return err
 }
 
-func (f srpFactor) check(ctx context.Context, s *Service, sp *step, v SRPVerifier) (bool, error) {
+func (f srpFactor) check(ctx context.Context, s *Service, sp *call, v SRPVerifier) (bool, error) {
 	var (
 		ok  bool
 		err error

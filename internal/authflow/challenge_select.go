@@ -43,7 +43,7 @@ func (selectChallenge) chosen(name idp.ChallengeNameType) (challenge, bool) {
 	return nil, false
 }
 
-func (selectChallenge) startParams(_ *Service, sp *step) (string, error) {
+func (selectChallenge) startParams(_ *Service, sp *call) (string, error) {
 	username := sp.params["USERNAME"]
 	if username == "" {
 		return "", missing("USERNAME")
@@ -59,7 +59,7 @@ func (selectChallenge) startParams(_ *Service, sp *step) (string, error) {
 // once; otherwise the answer is SELECT_CHALLENGE with the challenges
 // available and a Session. A user that does not exist gets the same answer
 // when the client hides whether users exist.
-func (c selectChallenge) start(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (c selectChallenge) start(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	if sp.user == nil && !sp.client.PreventUserExistenceErrors {
 		return nil, cognito.UserNotFoundException(msgUserNotFound)
 	}
@@ -93,7 +93,7 @@ func (c selectChallenge) start(ctx context.Context, s *Service, sp *step) (*outc
 	if err != nil {
 		return nil, err
 	}
-	return &outcome{Challenge: idp.ChallengeNameTypeSelectChallenge, Session: session, Available: available, Params: map[string]string{}}, nil
+	return &Step{Challenge: idp.ChallengeNameTypeSelectChallenge, Session: session, Available: available, Params: map[string]string{}}, nil
 }
 
 func (selectChallenge) answers() idp.ChallengeNameType { return idp.ChallengeNameTypeSelectChallenge }
@@ -104,7 +104,7 @@ func (selectChallenge) sealed(session string, _ map[string]string) (string, stri
 
 // answerParams takes ANSWER, the challenge chosen among those available,
 // and hands the rest to it.
-func (c selectChallenge) answerParams(s *Service, sp *step) (string, error) {
+func (c selectChallenge) answerParams(s *Service, sp *call) (string, error) {
 	answer := idp.ChallengeNameType(sp.params["ANSWER"])
 	if answer == "" {
 		return "", missing("ANSWER")
@@ -117,7 +117,7 @@ func (c selectChallenge) answerParams(s *Service, sp *step) (string, error) {
 	return ch.answerParams(s, sp)
 }
 
-func (c selectChallenge) answer(ctx context.Context, s *Service, sp *step) (*outcome, error) {
+func (c selectChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	ch, _ := c.chosen(sp.name)
 	return ch.answer(ctx, s, sp)
 }

@@ -15,10 +15,10 @@ import (
 // in one order for every challenge, and the tables of challenges that fill
 // in the rest. doc.go lists the phases and the table.
 
-// step is one call of a sign-in flow as the dispatcher runs it. The
+// call is one call of a sign-in flow as the dispatcher runs it. The
 // phases fill it in order; a challenge reads what the phases before it
 // found and owns the parts of the flow state it opens.
-type step struct {
+type call struct {
 	flowStart
 	// params are the AuthParameters of a start, or the ChallengeResponses
 	// of an answer (never nil).
@@ -41,10 +41,10 @@ type step struct {
 type starter interface {
 	// startParams checks the AuthParameters that come before the user is
 	// looked up and returns the USERNAME.
-	startParams(s *Service, sp *step) (string, error)
+	startParams(s *Service, sp *call) (string, error)
 	// start runs the challenge's part of the first step: check the
 	// password given with it, or open the challenge's state.
-	start(ctx context.Context, s *Service, sp *step) (*outcome, error)
+	start(ctx context.Context, s *Service, sp *call) (*Step, error)
 }
 
 // challenge is a challenge a RespondToAuthChallenge answers: a small type
@@ -59,10 +59,10 @@ type challenge interface {
 	sealed(session string, responses map[string]string) (string, string, error)
 	// answerParams checks the responses that come before SECRET_HASH and
 	// returns the USERNAME of the answer.
-	answerParams(s *Service, sp *step) (string, error)
+	answerParams(s *Service, sp *call) (string, error)
 	// answer checks the answer and ends the step: through
 	// Service.authenticate when the answer is a secret, or on its own.
-	answer(ctx context.Context, s *Service, sp *step) (*outcome, error)
+	answer(ctx context.Context, s *Service, sp *call) (*Step, error)
 }
 
 // factor is a secret a challenge checks the user's answer against: a
@@ -78,14 +78,14 @@ type factor interface {
 	// precheck refuses an answer that is malformed before any attempt is
 	// counted (the state is used up before the refusal is told); nil lets
 	// it go on.
-	precheck(s *Service, sp *step) error
+	precheck(s *Service, sp *call) error
 	// verify checks the secret against sp.user. It returns false for a
 	// wrong secret, which the dispatcher records and answers; an error
 	// ends the step as it is.
-	verify(ctx context.Context, s *Service, sp *step) (bool, error)
+	verify(ctx context.Context, s *Service, sp *call) (bool, error)
 	// shadow checks the secret against nothing, at the cost of a real
 	// check, for a user that does not exist (or cannot pass).
-	shadow(ctx context.Context, s *Service, sp *step) error
+	shadow(ctx context.Context, s *Service, sp *call) error
 }
 
 // starters are the sign-in flows of InitiateAuth and AdminInitiateAuth, by
@@ -120,7 +120,7 @@ var challenges = map[idp.ChallengeNameType]challenge{
 //  6. the starter's challenge runs: it checks the password given with
 //     the flow through the shared phases (authenticate), or opens its
 //     state.
-func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clientID string, flow idp.AuthFlowType, params map[string]string, admin bool) (*outcome, error) {
+func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clientID string, flow idp.AuthFlowType, params map[string]string, admin bool) (*Step, error) {
 	allowed := publicFlows
 	if admin {
 		allowed = adminFlows
@@ -149,7 +149,7 @@ func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clien
 	if !ok {
 		return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement the %s flow yet.", flow))
 	}
-	sp := &step{flowStart: f, params: params}
+	sp := &call{flowStart: f, params: params}
 	if sp.username, err = c0.startParams(s, sp); err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clien
 //     made with any of the flow user's names; USERNAME names the flow's
 //     user;
 //  5. the challenge checks its answer and ends the step.
-func (s *Service) respond(ctx context.Context, c userpool.Caller, poolID, clientID string, name idp.ChallengeNameType, session string, responses map[string]string, admin bool) (*outcome, error) {
+func (s *Service) respond(ctx context.Context, c userpool.Caller, poolID, clientID string, name idp.ChallengeNameType, session string, responses map[string]string, admin bool) (*Step, error) {
 	if err := checkParams("challengeResponses", responses); err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Service) respond(ctx context.Context, c userpool.Caller, poolID, client
 	if !ok {
 		return nil, cognito.InvalidParameterException(msgInvalidChallenge)
 	}
-	sp := &step{flowStart: flowStart{pool: pool, client: client, admin: admin}, params: responses, name: name}
+	sp := &call{flowStart: flowStart{pool: pool, client: client, admin: admin}, params: responses, name: name}
 	sealed, purpose, err := ch.sealed(session, responses)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func sessionState(session string) (string, string, error) {
 
 // stateUser looks up the user of an answered state: nil for a flow run for
 // a user that does not exist, or one deleted since.
-func (s *Service) stateUser(ctx context.Context, sp *step) error {
+func (s *Service) stateUser(ctx context.Context, sp *call) error {
 	if sp.found {
 		return nil
 	}
@@ -264,7 +264,7 @@ func (s *Service) stateUser(ctx context.Context, sp *step) error {
 //  5. the factor's own check; a wrong secret is recorded as a failed
 //     sign-in and answered "Incorrect username or password.";
 //  6. what follows a right secret: next.
-func (s *Service) authenticate(ctx context.Context, sp *step, fac factor) (*outcome, error) {
+func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step, error) {
 	if sp.st != nil && (sp.st.Fake || sp.st.NoVerifier) {
 		return nil, s.shadow(ctx, sp, fac)
 	}
@@ -323,7 +323,7 @@ func (s *Service) authenticate(ctx context.Context, sp *step, fac factor) (*outc
 // (and for every state made to shadow one), a transaction like the
 // lockout's that uses the state up; elsewhere the state is used up alone;
 // then the factor at a real check's cost.
-func (s *Service) shadow(ctx context.Context, sp *step, fac factor) error {
+func (s *Service) shadow(ctx context.Context, sp *call, fac factor) error {
 	st := sp.st
 	switch {
 	case sp.client.PreventUserExistenceErrors || (st != nil && (st.Fake || st.NoVerifier)):
@@ -352,7 +352,7 @@ func (s *Service) shadow(ctx context.Context, sp *step, fac factor) error {
 // attempt the secret was counted as: it is taken back in the transaction
 // that creates the tokens or opens the challenge, and on its own before
 // any other answer.
-func (s *Service) next(ctx context.Context, sp *step, attempt *passwordAttempt) (*outcome, error) {
+func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
 	u := sp.user
 	switch u.Status {
 	case idp.UserStatusTypeConfirmed:
@@ -381,7 +381,7 @@ func (s *Service) next(ctx context.Context, sp *step, attempt *passwordAttempt) 
 // the pre-token-generation hook, in mint) and the sign-in event (signIn).
 // attempt, when not nil, is taken back in the transaction that creates the
 // family.
-func (s *Service) finish(ctx context.Context, sp *step, attempt *passwordAttempt) (*outcome, error) {
+func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
 	if err := s.hooks.runPostAuthentication(ctx, sp); err != nil {
 		return nil, err
 	}
@@ -389,7 +389,7 @@ func (s *Service) finish(ctx context.Context, sp *step, attempt *passwordAttempt
 	if err != nil {
 		return nil, err
 	}
-	return &outcome{Result: res, Params: map[string]string{}}, nil
+	return &Step{Tokens: res, Params: map[string]string{}}, nil
 }
 
 // useFlowThen uses st up in a transaction of its own and returns answer,

@@ -29,36 +29,36 @@ type challengeCase struct {
 	// open runs a flow of user with client up to the challenge and returns
 	// a function that answers that one state with secret (the password,
 	// or the new password of NEW_PASSWORD_REQUIRED) and returns the step's
-	// outcome: tokens, or the error.
-	open func(t *testing.T, e *flowEnv, client, user string) func(secret string) (*outcome, error)
+	// Step: tokens, or the error.
+	open func(t *testing.T, e *flowEnv, client, user string) func(secret string) (*Step, error)
 }
 
 // challengeCases are the cases, by ChallengeName. Every challenge in the
 // table must have one (tableCases fails otherwise), so a challenge added to
 // the table runs these tests.
 var challengeCases = map[idp.ChallengeNameType]challengeCase{
-	idp.ChallengeNameTypePasswordVerifier: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*outcome, error) {
+	idp.ChallengeNameTypePasswordVerifier: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*Step, error) {
 		c := newSRPTestClient(t)
 		o := e.start(t, client, idp.AuthFlowTypeUserSrpAuth, map[string]string{"USERNAME": user, "SRP_A": c.A.Text(16)})
-		return func(secret string) (*outcome, error) { return e.answerVerifier(t, c, client, o.Params, secret) }
+		return func(secret string) (*Step, error) { return e.answerVerifier(t, c, client, o.Params, secret) }
 	}},
-	idp.ChallengeNameTypeSelectChallenge: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*outcome, error) {
+	idp.ChallengeNameTypeSelectChallenge: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*Step, error) {
 		o := e.start(t, client, idp.AuthFlowTypeUserAuth, map[string]string{"USERNAME": user})
-		return func(secret string) (*outcome, error) {
+		return func(secret string) (*Step, error) {
 			return e.answer(client, idp.ChallengeNameTypeSelectChallenge, o.Session, map[string]string{"USERNAME": user, "ANSWER": "PASSWORD", "PASSWORD": secret})
 		}
 	}},
-	idp.ChallengeNameTypePassword: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*outcome, error) {
+	idp.ChallengeNameTypePassword: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*Step, error) {
 		o := e.start(t, client, idp.AuthFlowTypeUserAuth, map[string]string{"USERNAME": user})
-		return func(secret string) (*outcome, error) {
+		return func(secret string) (*Step, error) {
 			return e.answer(client, idp.ChallengeNameTypePassword, o.Session, map[string]string{"USERNAME": user, "PASSWORD": secret})
 		}
 	}},
 	// PASSWORD_SRP opens PASSWORD_VERIFIER; its answer is the proof that
 	// follows.
-	idp.ChallengeNameTypePasswordSrp: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*outcome, error) {
+	idp.ChallengeNameTypePasswordSrp: {secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*Step, error) {
 		o := e.start(t, client, idp.AuthFlowTypeUserAuth, map[string]string{"USERNAME": user})
-		return func(secret string) (*outcome, error) {
+		return func(secret string) (*Step, error) {
 			c := newSRPTestClient(t)
 			pv, err := e.answer(client, idp.ChallengeNameTypePasswordSrp, o.Session, map[string]string{"USERNAME": user, "SRP_A": c.A.Text(16)})
 			if err != nil {
@@ -70,12 +70,12 @@ var challengeCases = map[idp.ChallengeNameType]challengeCase{
 			return e.answerVerifier(t, c, client, pv.Params, secret)
 		}
 	}},
-	idp.ChallengeNameTypeNewPasswordRequired: {temporary: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*outcome, error) {
+	idp.ChallengeNameTypeNewPasswordRequired: {temporary: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*Step, error) {
 		o := e.start(t, client, idp.AuthFlowTypeUserPasswordAuth, map[string]string{"USERNAME": user, "PASSWORD": temporaryPassword})
 		if o.Challenge != idp.ChallengeNameTypeNewPasswordRequired {
 			t.Fatalf("temporary password = %+v, want NEW_PASSWORD_REQUIRED", o)
 		}
-		return func(secret string) (*outcome, error) {
+		return func(secret string) (*Step, error) {
 			return e.answer(client, idp.ChallengeNameTypeNewPasswordRequired, o.Session, map[string]string{"USERNAME": user, "NEW_PASSWORD": secret})
 		}
 	}},
@@ -97,7 +97,7 @@ func tableCases(t *testing.T) []idp.ChallengeNameType {
 }
 
 // start runs InitiateAuth and fails unless it opened a challenge.
-func (e *flowEnv) start(t *testing.T, client string, flow idp.AuthFlowType, params map[string]string) *outcome {
+func (e *flowEnv) start(t *testing.T, client string, flow idp.AuthFlowType, params map[string]string) *Step {
 	t.Helper()
 	o, err := e.s.initiate(context.Background(), userpool.Caller{}, "", client, flow, params, false)
 	if err != nil {
@@ -110,13 +110,13 @@ func (e *flowEnv) start(t *testing.T, client string, flow idp.AuthFlowType, para
 }
 
 // answer runs RespondToAuthChallenge.
-func (e *flowEnv) answer(client string, name idp.ChallengeNameType, session string, responses map[string]string) (*outcome, error) {
+func (e *flowEnv) answer(client string, name idp.ChallengeNameType, session string, responses map[string]string) (*Step, error) {
 	return e.s.respond(context.Background(), userpool.Caller{}, "", client, name, session, responses, false)
 }
 
 // answerVerifier answers PASSWORD_VERIFIER with the proof the client
 // makes for password.
-func (e *flowEnv) answerVerifier(t *testing.T, c *srpTestClient, client string, params map[string]string, password string) (*outcome, error) {
+func (e *flowEnv) answerVerifier(t *testing.T, c *srpTestClient, client string, params map[string]string, password string) (*Step, error) {
 	user, block := params["USER_ID_FOR_SRP"], params["SECRET_BLOCK"]
 	ts, sig := c.respond(t, SRPPoolName(e.pool), user, password, params["SALT"], params["SRP_B"], block, e.clock.Now())
 	return e.answer(client, idp.ChallengeNameTypePasswordVerifier, "", map[string]string{
@@ -161,12 +161,12 @@ func (e *flowEnv) hidingClient(t *testing.T) string {
 	return cognito.Deref(out.UserPoolClient.ClientId)
 }
 
-func wantTokensOutcome(t *testing.T, o *outcome, err error) {
+func wantTokensOutcome(t *testing.T, o *Step, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("answer: %v", err)
 	}
-	if o.Result == nil || cognito.Deref(o.Result.AccessToken) == "" {
+	if o.Tokens == nil || o.Tokens.AccessToken == "" {
 		t.Fatalf("answer = %+v, want tokens", o)
 	}
 }
@@ -321,19 +321,19 @@ func TestDispatchHooks(t *testing.T) {
 				user := fmt.Sprintf("hooked-%d", i)
 				e.addUser(t, user, tc.temporary)
 				var pre, post []string
-				allow := func(_ context.Context, sp *step) error {
+				allow := func(_ context.Context, sp *call) error {
 					pre = append(pre, sp.user.Username)
 					return nil
 				}
 				e.s.hooks.preAuthentication = allow
-				e.s.hooks.postAuthentication = func(_ context.Context, sp *step) error {
+				e.s.hooks.postAuthentication = func(_ context.Context, sp *call) error {
 					post = append(post, sp.user.Username)
 					return nil
 				}
 				defer func() { e.s.hooks = hooks{} }()
 
 				if tc.secret {
-					e.s.hooks.preAuthentication = func(_ context.Context, sp *step) error {
+					e.s.hooks.preAuthentication = func(_ context.Context, sp *call) error {
 						pre = append(pre, sp.user.Username)
 						return denied
 					}
@@ -371,7 +371,7 @@ func TestDispatchHooks(t *testing.T) {
 					t.Fatalf("hooks ran as pre %v, post %v; want [%s] each", pre, post, user)
 				}
 
-				e.s.hooks.postAuthentication = func(context.Context, *step) error { return denied }
+				e.s.hooks.postAuthentication = func(context.Context, *call) error { return denied }
 				if tc.temporary {
 					user += "-again"
 					e.addUser(t, user, true)

@@ -1,13 +1,20 @@
-// Package authflow is the engine behind InitiateAuth, AdminInitiateAuth,
-// RespondToAuthChallenge and AdminRespondToAuthChallenge: each sign-in is a
-// flow that InitiateAuth starts and every RespondToAuthChallenge advances
-// with the opaque Session it was handed, until the flow issues tokens or
-// fails. Flow state handed to the client (Session, SECRET_BLOCK) is sealed
-// by the server, expires, and advances a flow once. It also refreshes and
-// revokes tokens (REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken,
-// RevokeToken, GlobalSignOut, AdminUserGlobalSignOut) and authenticates
-// the access tokens of the self-service operations for the API edge
-// (AuthenticateAccessToken).
+// Package authflow is the sign-in engine: each sign-in is a flow that
+// StartSignIn starts and every AnswerChallenge advances with the opaque
+// Session it was handed, until the flow issues tokens or fails. Flow state
+// handed to the client (Session, SECRET_BLOCK) is sealed by the server,
+// expires, and advances a flow once. It also refreshes and revokes tokens
+// (REFRESH_TOKEN_AUTH, RefreshTokens, RevokeToken, GlobalSignOut,
+// AdminUserGlobalSignOut) and authenticates the access tokens of the
+// self-service operations for the API edge (AuthenticateAccessToken).
+//
+// Its entry points take and return domain types (signin.go: SignIn,
+// Answer, Step, Tokens, Refresh, Revocation), not the JSON API's wire
+// structs: the API edge maps InitiateAuth, AdminInitiateAuth,
+// RespondToAuthChallenge, AdminRespondToAuthChallenge,
+// GetTokensFromRefreshToken, RevokeToken and the sign-outs onto them
+// (internal/api, operations_auth.go), and the hosted UI calls the same
+// methods. Errors are Cognito exceptions (internal/cognito), which the
+// edges map to the wire once.
 //
 // Cognito's SRP variant, which USER_SRP_AUTH and the PASSWORD_VERIFIER
 // challenge use, is in srp.go and docs/srp.md.

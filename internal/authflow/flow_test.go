@@ -401,7 +401,7 @@ func TestRefreshFamily(t *testing.T) {
 		if diff := cmp.Diff(want, grant); diff != "" {
 			t.Errorf("grant (-want +got):\n%s", diff)
 		}
-		if _, err := e.s.RevokeToken(ctx, userpool.Caller{}, &idp.RevokeTokenRequest{ClientId: cognito.Ptr(e.client), Token: cognito.Ptr(refresh)}); err != nil {
+		if err := e.s.RevokeToken(ctx, userpool.Caller{}, Revocation{ClientID: e.client, Token: refresh}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.s.AuthenticateAccessToken(ctx, cognito.Deref(res.AccessToken))

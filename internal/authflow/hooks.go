@@ -18,11 +18,11 @@ type hooks struct {
 	// user (never nil: users that do not exist are shadowed before it). An
 	// error ends the step with that error, the attempt counted; the
 	// PreAuthentication trigger's refusal is a UserLambdaValidationException.
-	preAuthentication func(ctx context.Context, sp *step) error
+	preAuthentication func(ctx context.Context, sp *call) error
 	// postAuthentication runs once every challenge is passed, before the
 	// token family is created; sp.user is the user. An error ends the step
 	// with that error and issues nothing.
-	postAuthentication func(ctx context.Context, sp *step) error
+	postAuthentication func(ctx context.Context, sp *call) error
 	// preTokenGeneration runs before each access and ID token pair is
 	// minted, at sign-in and at refresh, and may change the identity the
 	// tokens say. An error ends the call with that error and mints
@@ -30,14 +30,14 @@ type hooks struct {
 	preTokenGeneration func(ctx context.Context, id *tokens.Identity) error
 }
 
-func (h *hooks) runPreAuthentication(ctx context.Context, sp *step) error {
+func (h *hooks) runPreAuthentication(ctx context.Context, sp *call) error {
 	if h.preAuthentication == nil {
 		return nil
 	}
 	return h.preAuthentication(ctx, sp)
 }
 
-func (h *hooks) runPostAuthentication(ctx context.Context, sp *step) error {
+func (h *hooks) runPostAuthentication(ctx context.Context, sp *call) error {
 	if h.postAuthentication == nil {
 		return nil
 	}

@@ -138,7 +138,7 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 // here: it is taken back in the transaction that creates the family, so a
 // sign-in after a right password writes once. If that transaction fails,
 // the attempt stays counted as a failure.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, attempt *passwordAttempt) (*idp.AuthenticationResultType, error) {
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, attempt *passwordAttempt) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
@@ -181,19 +181,10 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	return s.result(client, access, id, refresh), nil
 }
 
-// result is the AuthenticationResult of freshly minted tokens; refresh is
-// "" when none is issued.
-func (s *Service) result(client *userpool.SignInClient, access, id, refresh string) *idp.AuthenticationResultType {
-	out := &idp.AuthenticationResultType{
-		AccessToken: cognito.Ptr(access),
-		ExpiresIn:   cognito.Ptr(int32(client.AccessTokenValidity / time.Second)),
-		TokenType:   cognito.Ptr("Bearer"),
-		IdToken:     cognito.Ptr(id),
-	}
-	if refresh != "" {
-		out.RefreshToken = cognito.Ptr(refresh)
-	}
-	return out
+// result is what freshly minted tokens answer; refresh is "" when none is
+// issued.
+func (s *Service) result(client *userpool.SignInClient, access, id, refresh string) *Tokens {
+	return &Tokens{AccessToken: access, IDToken: id, RefreshToken: refresh, ExpiresIn: client.AccessTokenValidity}
 }
 
 // mint mints an access and an ID token for u in the family origin.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
-	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -26,7 +25,7 @@ const (
 // REFRESH_TOKEN): new access and ID tokens for a refresh token, and no new
 // refresh token. A client with refresh-token rotation refreshes only with
 // GetTokensFromRefreshToken, as Cognito documents.
-func (s *Service) initiateRefresh(ctx context.Context, f flowStart, params map[string]string) (*outcome, error) {
+func (s *Service) initiateRefresh(ctx context.Context, f flowStart, params map[string]string) (*Step, error) {
 	token := params["REFRESH_TOKEN"]
 	if token == "" {
 		return nil, missing("REFRESH_TOKEN")
@@ -46,29 +45,26 @@ func (s *Service) initiateRefresh(ctx context.Context, f flowStart, params map[s
 	if err != nil {
 		return nil, err
 	}
-	return &outcome{Result: res, Params: map[string]string{}}, nil
+	return &Step{Tokens: res, Params: map[string]string{}}, nil
 }
 
-// GetTokensFromRefreshToken refreshes tokens for an app client. With
+// RefreshTokens refreshes tokens for an app client
+// (GetTokensFromRefreshToken). With
 // refresh-token rotation on, it also issues a new refresh token and retires
 // the one given: that one keeps working for the client's
 // RetryGracePeriodSeconds (a retry that lost the answer gets fresh tokens
 // again), and using it after that is taken as a stolen token: the whole
 // family, every token descended from the same sign-in, is revoked, and the
 // answer is RefreshTokenReuseException.
-func (s *Service) GetTokensFromRefreshToken(ctx context.Context, c userpool.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
-	pool, client, err := s.pools.SignInClient(ctx, c, "", cognito.Deref(in.ClientId))
+func (s *Service) RefreshTokens(ctx context.Context, c userpool.Caller, in Refresh) (*Tokens, error) {
+	pool, client, err := s.pools.SignInClient(ctx, c, "", in.ClientID)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkClientSecret(client, cognito.Deref(in.ClientSecret), cognito.NotAuthorizedException); err != nil {
+	if err := checkClientSecret(client, in.ClientSecret, cognito.NotAuthorizedException); err != nil {
 		return nil, err
 	}
-	res, err := s.refresh(ctx, pool, client, cognito.Deref(in.RefreshToken), client.RefreshTokenRotation, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &idp.GetTokensFromRefreshTokenResponse{AuthenticationResult: res}, nil
+	return s.refresh(ctx, pool, client, in.RefreshToken, client.RefreshTokenRotation, nil)
 }
 
 // checkClientSecret checks the ClientSecret of a request to a confidential
@@ -97,7 +93,7 @@ func checkClientSecret(client *userpool.SignInClient, secret string, exception f
 // rotation, or a retired token used again (which revokes the family), runs
 // a transaction: without them nothing is written, and a locked read would
 // tell no more than a plain one (see refreshFamily).
-func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, checkSecret func(*userpool.SignInUser) error) (*idp.AuthenticationResultType, error) {
+func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, checkSecret func(*userpool.SignInUser) error) (*Tokens, error) {
 	hash := refreshHash(token)
 	it, err := s.store.GetItem(ctx, kindRefreshToken, refreshID(pool.ID, hash))
 	if errors.Is(err, storage.ErrNotFound) {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
-	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -29,25 +28,25 @@ const (
 // (and, under rotation, the refresh tokens that replaced it). The user's
 // other sessions stay signed in. A token that is unknown, expired or
 // already revoked is accepted without effect (RFC 7009, section 2.2).
-func (s *Service) RevokeToken(ctx context.Context, c userpool.Caller, in *idp.RevokeTokenRequest) (*idp.RevokeTokenResponse, error) {
-	pool, client, err := s.pools.SignInClient(ctx, c, "", cognito.Deref(in.ClientId))
+func (s *Service) RevokeToken(ctx context.Context, c userpool.Caller, in Revocation) error {
+	pool, client, err := s.pools.SignInClient(ctx, c, "", in.ClientID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
-		return nil, cognito.UnauthorizedException(msgInvalidClient).WithCause(err)
+		return cognito.UnauthorizedException(msgInvalidClient).WithCause(err)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !client.TokenRevocation {
-		return nil, cognito.UnsupportedOperationException(msgRevocationOff)
+		return cognito.UnsupportedOperationException(msgRevocationOff)
 	}
-	if err := checkClientSecret(client, cognito.Deref(in.ClientSecret), cognito.UnauthorizedException); err != nil {
-		return nil, err
+	if err := checkClientSecret(client, in.ClientSecret, cognito.UnauthorizedException); err != nil {
+		return err
 	}
-	token := cognito.Deref(in.Token)
+	token := in.Token
 	if strings.Count(token, ".") == 2 {
 		// A JWT: an access or ID token, which are revoked through the
 		// refresh token they came from.
-		return nil, cognito.UnsupportedTokenTypeException(msgNotRefreshToken)
+		return cognito.UnsupportedTokenTypeException(msgNotRefreshToken)
 	}
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		it, err := tx.GetItem(ctx, kindRefreshToken, refreshID(pool.ID, refreshHash(token)))
@@ -74,42 +73,42 @@ func (s *Service) RevokeToken(ctx context.Context, c userpool.Caller, in *idp.Re
 		return deleteFamily(ctx, tx, fam)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &idp.RevokeTokenResponse{}, nil
+	return nil
 }
 
 // GlobalSignOut signs the caller out of every session: all of its refresh
 // tokens, and the access and ID tokens minted from them, are revoked.
-func (s *Service) GlobalSignOut(ctx context.Context, c userpool.Caller, in *idp.GlobalSignOutRequest) (*idp.GlobalSignOutResponse, error) {
+func (s *Service) GlobalSignOut(ctx context.Context, c userpool.Caller) error {
 	g := c.Access
 	if g == nil {
-		return nil, cognito.NotAuthorizedException(msgInvalidAccess)
+		return cognito.NotAuthorizedException(msgInvalidAccess)
 	}
 	if !hasScope(g.Scopes, tokens.DefaultScope) {
-		return nil, cognito.NotAuthorizedException(msgMissingScope)
+		return cognito.NotAuthorizedException(msgMissingScope)
 	}
 	if err := s.revokeUser(ctx, g.PoolID, g.Sub); err != nil {
-		return nil, err
+		return err
 	}
-	return &idp.GlobalSignOutResponse{}, nil
+	return nil
 }
 
 // AdminUserGlobalSignOut signs a user out of every session, as an
 // administrator.
-func (s *Service) AdminUserGlobalSignOut(ctx context.Context, c userpool.Caller, in *idp.AdminUserGlobalSignOutRequest) (*idp.AdminUserGlobalSignOutResponse, error) {
-	pool, err := s.pools.SignInPool(ctx, c, cognito.Deref(in.UserPoolId))
+func (s *Service) AdminUserGlobalSignOut(ctx context.Context, c userpool.Caller, poolID, username string) error {
+	pool, err := s.pools.SignInPool(ctx, c, poolID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	u, err := s.pools.LookupUser(ctx, pool, cognito.Deref(in.Username))
+	u, err := s.pools.LookupUser(ctx, pool, username)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.revokeUser(ctx, pool.ID, u.Sub); err != nil {
-		return nil, err
+		return err
 	}
-	return &idp.AdminUserGlobalSignOutResponse{}, nil
+	return nil
 }
 
 func hasScope(scopes []string, want string) bool {

@@ -10,32 +10,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
-// outcome is what a step of a flow answers, the members InitiateAuth,
-// RespondToAuthChallenge and their Admin forms share: a challenge with its
-// parameters (and a Session, unless the state travels in the SECRET_BLOCK),
-// or tokens.
-type outcome struct {
-	Challenge idp.ChallengeNameType
-	Session   string
-	Params    map[string]string
-	Available []idp.ChallengeNameType
-	Result    *idp.AuthenticationResultType
-}
-
-func (o *outcome) challengeName() *idp.ChallengeNameType {
-	if o.Challenge == "" {
-		return nil
-	}
-	return cognito.Ptr(o.Challenge)
-}
-
-func (o *outcome) session() *string {
-	if o.Session == "" {
-		return nil
-	}
-	return cognito.Ptr(o.Session)
-}
-
 // flowStart is what every flow step knows about where it runs.
 type flowStart struct {
 	pool   *userpool.SignInPool
@@ -74,31 +48,6 @@ func flowNotEnabled(flow idp.AuthFlowType) error {
 // challenge response that is absent.
 func missing(name string) error {
 	return cognito.InvalidParameterException("Missing required parameter " + name)
-}
-
-// InitiateAuth starts a sign-in (or a token refresh) for an app client.
-func (s *Service) InitiateAuth(ctx context.Context, c userpool.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
-	o, err := s.initiate(ctx, c, "", cognito.Deref(in.ClientId), cognito.Deref(in.AuthFlow), in.AuthParameters, false)
-	if err != nil {
-		return nil, err
-	}
-	return &idp.InitiateAuthResponse{
-		ChallengeName: o.challengeName(), Session: o.session(), ChallengeParameters: o.Params,
-		AuthenticationResult: o.Result, AvailableChallenges: o.Available,
-	}, nil
-}
-
-// AdminInitiateAuth starts a sign-in as an administrator: it also takes the
-// ADMIN_USER_PASSWORD_AUTH flow (and its legacy name ADMIN_NO_SRP_AUTH).
-func (s *Service) AdminInitiateAuth(ctx context.Context, c userpool.Caller, in *idp.AdminInitiateAuthRequest) (*idp.AdminInitiateAuthResponse, error) {
-	o, err := s.initiate(ctx, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.ClientId), cognito.Deref(in.AuthFlow), in.AuthParameters, true)
-	if err != nil {
-		return nil, err
-	}
-	return &idp.AdminInitiateAuthResponse{
-		ChallengeName: o.challengeName(), Session: o.session(), ChallengeParameters: o.Params,
-		AuthenticationResult: o.Result, AvailableChallenges: o.Available,
-	}, nil
 }
 
 // lookup finds the user a sign-in names, or nil when there is none.
