@@ -14,8 +14,10 @@
 // caller is authenticated) and the per-user protective limit, and writing
 // the output or the error.
 // Per-operation code is one method of an engine package (internal/userpool,
-// …) and fills in only its own part. Errors leave through exactly one
-// writeError.
+// …) and fills in only its own part. The sign-in engine (internal/authflow)
+// takes domain types instead of wire structs: operations_auth.go holds the
+// thin adapters that map each sign-in, refresh and sign-out operation onto
+// them and back. Errors leave through exactly one writeError.
 //
 // Before any of them, cors.go lets browser applications on other origins
 // call the API as they call Cognito: it answers a CORS preflight itself,
