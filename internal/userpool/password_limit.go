@@ -93,9 +93,11 @@ func Expensive(ctx context.Context, f func()) error {
 // ExpensiveBusy returns TooManyRequestsException when ctx's client already
 // has as many computations waiting as it may, so that a sign-in can be
 // refused before it reads and writes the store on its way to a hash that
-// Expensive would refuse anyway.
+// Expensive would refuse anyway. An authenticated caller's computations
+// wait their turn without that bound (see Expensive), so it is never
+// refused here.
 func ExpensiveBusy(ctx context.Context) error {
-	if currentArgonLimiter().Full(clientKey(ctx)) {
+	if !ratelimit.Authenticated(ctx) && currentArgonLimiter().Full(clientKey(ctx)) {
 		return cognito.TooManyRequestsException("Rate exceeded").WithCause(ratelimit.ErrBusy)
 	}
 	return nil

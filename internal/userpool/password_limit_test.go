@@ -2,6 +2,7 @@ package userpool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
 
@@ -213,5 +215,52 @@ func TestArgonFairBetweenClients(t *testing.T) {
 	wg.Wait()
 	if diff := cmp.Diff([]string{"flood 1", "quiet", "flood 2", "flood 3", "flood 4"}, order); diff != "" {
 		t.Errorf("order of verifications (-want +got):\n%s", diff)
+	}
+}
+
+// TestExpensiveBusyExemptsAuthenticatedCallers fills one client address's
+// queue of waiting computations: ExpensiveBusy then refuses that address's
+// unauthenticated requests with TooManyRequestsException, as Expensive
+// would, and lets the same address's authenticated (IAM-signed) requests
+// through, since Expensive lets those wait without the bound.
+func TestExpensiveBusyExemptsAuthenticatedCallers(t *testing.T) {
+	saved := argonLimit.Load()
+	t.Cleanup(func() { argonLimit.Store(saved) })
+	q := ratelimit.NewFairQueue(ratelimit.FairQueueConfig{Slots: 1, MaxWaiting: 1})
+	argonLimit.Store(q)
+
+	addr := ratelimit.WithClientAddr(context.Background(), netip.MustParseAddr("203.0.113.9"))
+	hold, err := q.Acquire(addr, "203.0.113.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold()
+	waitCtx, cancel := context.WithCancel(addr)
+	defer cancel()
+	waited := make(chan error, 1)
+	go func() {
+		release, err := q.Acquire(waitCtx, "203.0.113.9")
+		if err == nil {
+			release()
+		}
+		waited <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); q.Waiting() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second computation never waited")
+		}
+	}
+
+	err = ExpensiveBusy(addr)
+	var ce *cognito.Error
+	if !errors.As(err, &ce) || ce.Code != "TooManyRequestsException" {
+		t.Errorf("ExpensiveBusy(unauthenticated) = %v, want TooManyRequestsException", err)
+	}
+	if err := ExpensiveBusy(ratelimit.WithAuthenticated(addr)); err != nil {
+		t.Errorf("ExpensiveBusy(authenticated) = %v, want nil", err)
+	}
+	cancel()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Errorf("waiting computation ended with %v, want context.Canceled", err)
 	}
 }
