@@ -1,11 +1,10 @@
 package api
 
 import (
-	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/cognate-dev/cognate/internal/weborigin"
 )
 
 // The CORS answers, as Cognito's endpoints give them: a preflight of
@@ -34,7 +33,7 @@ const (
 type corsPolicy struct {
 	// any allows every origin, answering with "*".
 	any bool
-	// origins are the allowed origins, normalized by normalizeOrigin.
+	// origins are the allowed origins, normalized by weborigin.Canonical.
 	origins map[string]bool
 }
 
@@ -47,36 +46,12 @@ func newCORSPolicy(allowed []string) corsPolicy {
 			p.any = true
 			continue
 		}
-		if n, ok := normalizeOrigin(o); ok {
+		if n, ok := weborigin.Canonical(o); ok {
 			p.origins[n] = true
 		}
 	}
 	p.any = p.any || len(allowed) == 0
 	return p
-}
-
-// normalizeOrigin returns the origin s as browsers serialize it in the
-// Origin header (scheme and host in lower case, no default port), and
-// whether s is an origin at all: http or https, a host, an optional port,
-// and nothing else. internal/config checks configured origins with the
-// same rule (canonicalOrigin).
-func normalizeOrigin(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" || strings.HasSuffix(u.Host, ":") {
-		return "", false
-	}
-	if !validHostname(u.Hostname()) {
-		return "", false
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return "", false
-		}
-	}
-	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	host = strings.TrimSuffix(host, map[string]string{"https": ":443", "http": ":80"}[scheme])
-	return scheme + "://" + host, true
 }
 
 // allowOrigin returns the Access-Control-Allow-Origin value for a request
@@ -88,7 +63,7 @@ func (p corsPolicy) allowOrigin(origin string) string {
 	case p.any:
 		return "*"
 	}
-	if n, ok := normalizeOrigin(origin); ok && p.origins[n] {
+	if n, ok := weborigin.Canonical(origin); ok && p.origins[n] {
 		return origin
 	}
 	return ""
@@ -161,21 +136,4 @@ func headerListByte(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("!#$%&'*+-.^_`|~, \t", c) >= 0
-}
-
-// validHostname reports whether h is a DNS name (letters, digits, hyphens
-// and dots) or an IP address: what a browser puts in an Origin.
-func validHostname(h string) bool {
-	if net.ParseIP(h) != nil {
-		return true
-	}
-	if h == "" || strings.Trim(h, ".") != h || strings.Contains(h, "..") {
-		return false
-	}
-	for _, c := range []byte(h) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }

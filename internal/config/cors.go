@@ -2,11 +2,11 @@ package config
 
 import (
 	"log/slog"
-	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cognate-dev/cognate/internal/weborigin"
 )
 
 // CORSConfig says which browser applications may call the API from other
@@ -28,7 +28,7 @@ func (c *CORSConfig) validate(add func(key, format string, args ...any)) {
 			}
 			continue
 		}
-		n, ok := canonicalOrigin(o)
+		n, ok := weborigin.Canonical(o)
 		if !ok {
 			add(key, "%q is not an origin: it must be http:// or https:// and a host, with an optional port and nothing after it (no path, not even a final slash)", o)
 			continue
@@ -39,27 +39,6 @@ func (c *CORSConfig) validate(add func(key, format string, args ...any)) {
 		}
 		seen[n] = i
 	}
-}
-
-// canonicalOrigin returns the origin s as browsers serialize it (scheme
-// and host in lower case, no default port), and whether s is an origin.
-func canonicalOrigin(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" || strings.HasSuffix(u.Host, ":") {
-		return "", false
-	}
-	if !validHostname(u.Hostname()) {
-		return "", false
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return "", false
-		}
-	}
-	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	host = strings.TrimSuffix(host, map[string]string{"https": ":443", "http": ":80"}[scheme])
-	return scheme + "://" + host, true
 }
 
 // logValue returns the block for Config.LogValue.
@@ -82,21 +61,4 @@ var corsSettings = []setting{
 		}
 		return nil
 	}},
-}
-
-// validHostname reports whether h is a DNS name (letters, digits, hyphens
-// and dots) or an IP address: what a browser puts in an Origin.
-func validHostname(h string) bool {
-	if net.ParseIP(h) != nil {
-		return true
-	}
-	if h == "" || strings.Trim(h, ".") != h || strings.Contains(h, "..") {
-		return false
-	}
-	for _, c := range []byte(h) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }

@@ -11,7 +11,7 @@ import (
 // (should it need Cognito's vocabulary) internal/cognito, never a package
 // that would make the configuration depend on the code it configures.
 func TestDeps(t *testing.T) {
-	deptest.Check(t, []string{"internal/cognito", "internal/ratelimit"}, map[string]string{
+	deptest.Check(t, []string{"internal/cognito", "internal/ratelimit", "internal/weborigin"}, map[string]string{
 		"internal/storage": "config names the database; opening it belongs to cmd/cognate and the backends",
 		"internal/server":  "cmd/cognate maps the configuration onto server.Options",
 		"internal/api":     "cmd/cognate maps the configuration onto api.Options",
