@@ -165,8 +165,10 @@ func TestArgonFairBetweenClients(t *testing.T) {
 	dummy := DummyPasswordHash()
 
 	gate := make(chan struct{})
+	started := make(chan struct{}, 5)
 	argonTestHook = func(e argonEvent) {
 		if e == argonStarted {
+			started <- struct{}{}
 			<-gate
 		}
 	}
@@ -196,8 +198,7 @@ func TestArgonFairBetweenClients(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { verify("flood 1", flood, hash) })
-	waitFor(0)
-	time.Sleep(10 * time.Millisecond) // flood 1 holds the slot, at the gate
+	<-started // flood 1 holds the slot, at the gate
 	for i, phc := range []string{hash, dummy, hash} {
 		wg.Go(func() { verify(fmt.Sprintf("flood %d", i+2), flood, phc) })
 		waitFor(i + 1)
