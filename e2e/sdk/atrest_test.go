@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -147,7 +148,10 @@ func dumpPostgres(t *testing.T, dsn string) string {
 // email addresses or names. On the old code the client secrets were there
 // in the clear, the codes were an unkeyed hash a search reverses (and the
 // digits themselves are checked too), and the change log kept every state
-// of the deleted user.
+// of the deleted user. The deleted users had signed in and then got a
+// password wrong: on the old code their refresh-token families (with the
+// username), refresh tokens and failed-attempt counters (with the sub)
+// stayed, in the tables and in the change log, until they expired.
 func TestDatabaseDumpHoldsNoSecrets(t *testing.T) {
 	for _, backend := range backendNames {
 		t.Run(backend, func(t *testing.T) {
@@ -260,7 +264,57 @@ func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The leaver signs in (a refresh-token family) and then gets a
+	// password wrong (a failed-attempt counter); so does a user who then
+	// deletes itself.
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: poolID, Username: aws.String("selfleaver"), MessageAction: types.MessageActionTypeSuppress,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: poolID, Username: aws.String("selfleaver"), Password: aws.String("Passw0rd!x"), Permanent: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	leaverSub, selfLeaverSub := userSub(t, c, poolID, "leaver"), userSub(t, c, poolID, "selfleaver")
+	access := map[string]*string{}
+	for _, name := range []string{"leaver", "selfleaver"} {
+		out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+			ClientId: clientID, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": "Passw0rd!x", "SECRET_HASH": aws.ToString(hash(name))},
+		})
+		if err != nil {
+			t.Fatalf("sign in %s: %v", name, err)
+		}
+		if out.AuthenticationResult == nil || out.AuthenticationResult.RefreshToken == nil {
+			t.Fatalf("sign in %s: no refresh token", name)
+		}
+		access[name] = out.AuthenticationResult.AccessToken
+		_, err = c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+			ClientId: clientID, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": "Wr0ng-passw0rd!", "SECRET_HASH": aws.ToString(hash(name))},
+		})
+		var notAuthorized *types.NotAuthorizedException
+		if !errors.As(err, &notAuthorized) {
+			t.Fatalf("wrong password of %s: got %v, want NotAuthorizedException", name, err)
+		}
+	}
+	if raw := dump(); !strings.Contains(raw, `"leaver"`) || !strings.Contains(raw, "lockout/"+leaverSub) {
+		t.Fatal("before the delete, the dump holds no token family or failed-attempt counter of the leaver; the test checks nothing")
+	}
 	if _, err := c.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: poolID, Username: aws.String("leaver")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteUser(ctx, &cip.DeleteUserInput{AccessToken: access["selfleaver"]}); err != nil {
+		t.Fatal(err)
+	}
+	// A later write, so that the deletes are not the newest entries of
+	// the change log, which compaction keeps.
+	if _, err := c.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{
+		UserPoolId: poolID, Username: aws.String("forgetful"),
+		UserAttributes: []types.AttributeType{{Name: aws.String("name"), Value: aws.String("Forgetful")}},
+	}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -275,7 +329,7 @@ func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
 			"the generated client secret": secret, "the chosen client secret": chosenSecret,
 			"the deleted user's first email": "first.leaver.address", "the deleted user's second email": "second.leaver.address",
 			"the deleted user's first name": "Firstname Leaverdottir", "the deleted user's second name": "Secondname Leaverdottir",
-			"the deleted user's username": "leaver\"",
+			"the deleted user's username": "\"leaver\"", "the self-deleted user's username": "selfleaver",
 		} {
 			if strings.Contains(raw, s) {
 				t.Errorf("%s: the dump holds %s (%q)", when, what, s)
@@ -295,12 +349,28 @@ func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
 			}
 		}
 	}
-	// Right after the delete, before any compaction.
-	check("after the delete", dump())
+	// Right after the delete, before any compaction. The deleted users'
+	// subs are still the keys of the deletes' change-log entries (the
+	// tombstones replication needs), and nowhere else.
+	raw := dump()
+	check("after the delete", raw)
+	for _, line := range strings.Split(raw, "\n") {
+		for _, sub := range []string{leaverSub, selfLeaverSub} {
+			if strings.Contains(line, sub) && !(strings.HasPrefix(line, "change_log\t") && strings.Contains(line, "\tdelete\t")) {
+				t.Errorf("after the delete: the dump holds the sub %s of a deleted user other than in a delete's change-log entry: %s", sub, line)
+			}
+		}
+	}
 	if _, err := e.Store.CompactChanges(ctx, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	check("after compaction", dump())
+	raw = dump()
+	check("after compaction", raw)
+	for _, sub := range []string{leaverSub, selfLeaverSub} {
+		if strings.Contains(raw, sub) {
+			t.Errorf("after compaction: the dump holds the sub %s of a deleted user", sub)
+		}
+	}
 }
 
 // userSub returns the sub of a pool's user.

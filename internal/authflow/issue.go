@@ -40,7 +40,8 @@ type familyRecord struct {
 
 // refreshRecord is one refresh token (kind refresh_token, ID
 // "<pool>/<hex SHA-256 of the token>"). It stays until it expires, whether
-// or not its family is revoked. JSON names are part of the stored format.
+// or not its family is revoked, or until its user is deleted (eraseUser).
+// JSON names are part of the stored format.
 type refreshRecord struct {
 	// Family is the origin_jti of the token's family.
 	Family    string    `json:"family"`
@@ -61,6 +62,12 @@ func familyID(pool, origin string) string { return pool + "/" + origin }
 func familiesOfPrefix(pool, sub string) string { return pool + "/families-of/" + sub + "/" }
 
 func refreshID(pool, hash string) string { return pool + "/" + hash }
+
+// tokensOfPrefix is the index prefix of a user's refresh tokens: each
+// carries "<pool>/tokens-of/<sub>/<hash>", so deleting the user finds them
+// all. Tokens stored before they carried it are not found, and stay until
+// they expire.
+func tokensOfPrefix(pool, sub string) string { return pool + "/tokens-of/" + sub + "/" }
 
 // refreshHash is the hex SHA-256 of a refresh token: what is stored in its
 // place.
@@ -100,7 +107,7 @@ func refreshItem(pool, hash string, r *refreshRecord, version int64) (*storage.I
 	}
 	return &storage.Item{
 		Kind: kindRefreshToken, ID: refreshID(pool, hash), Pool: pool, Data: data,
-		Index:     []string{expiringKey(r.ExpiresAt)},
+		Index:     []string{tokensOfPrefix(pool, r.Sub) + hash, expiringKey(r.ExpiresAt)},
 		CreatedAt: r.IssuedAt, UpdatedAt: r.IssuedAt, Version: version,
 	}, nil
 }

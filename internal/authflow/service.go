@@ -129,6 +129,9 @@ func New(opts Options) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	// Deleting a user deletes what sign-in keeps of it, in the same
+	// transaction.
+	opts.Pools.OnDeleteUser(eraseUser)
 	return s, nil
 }
 

@@ -332,7 +332,7 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, in *idp.DeleteUserRe
 			if err != nil {
 				return err
 			}
-			return deleteUserTx(ctx, tx, it)
+			return s.deleteUserTx(ctx, tx, it)
 		}))
 	})
 	if err != nil {

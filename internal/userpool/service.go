@@ -108,6 +108,24 @@ type Service struct {
 	// for readPool and readClient.
 	decodedPools   decodeCache[idp.UserPoolType]
 	decodedClients decodeCache[clientRecord]
+	// userErasers run in the transaction that deletes a user
+	// (OnDeleteUser).
+	userErasers []UserEraser
+}
+
+// UserEraser deletes, inside tx, what a package other than this one keeps
+// about the user sub of pool (internal/authflow: the user's refresh-token
+// families and failed-attempt counter). It runs in the transaction that
+// deletes the user, so the user and everything kept about it go together,
+// and the store erases their earlier change-log entries with them.
+type UserEraser func(ctx context.Context, tx storage.Tx, pool, sub string) error
+
+// OnDeleteUser adds f to what AdminDeleteUser and DeleteUser run in the
+// transaction that deletes a user. It is called while the services are
+// wired, before any request is served; it is not safe for concurrent use
+// with a user's deletion.
+func (s *Service) OnDeleteUser(f UserEraser) {
+	s.userErasers = append(s.userErasers, f)
 }
 
 // New returns a Service on store.

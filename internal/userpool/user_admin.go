@@ -171,8 +171,9 @@ func deleteIndexed(ctx context.Context, tx storage.Tx, kind, prefix string) erro
 	}
 }
 
-// AdminDeleteUser deletes a user together with its group memberships and
-// its recorded authentication events, in one transaction.
+// AdminDeleteUser deletes a user together with its group memberships, its
+// recorded authentication events and its sign-in sessions and
+// failed-attempt counter (OnDeleteUser), in one transaction.
 func (s *Service) AdminDeleteUser(ctx context.Context, c Caller, in *idp.AdminDeleteUserRequest) (*cognito.Empty, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
@@ -184,7 +185,7 @@ func (s *Service) AdminDeleteUser(ctx context.Context, c Caller, in *idp.AdminDe
 			if err != nil {
 				return err
 			}
-			return deleteUserTx(ctx, tx, it)
+			return s.deleteUserTx(ctx, tx, it)
 		}))
 	})
 	if err != nil {
@@ -194,10 +195,16 @@ func (s *Service) AdminDeleteUser(ctx context.Context, c Caller, in *idp.AdminDe
 }
 
 // deleteUserTx deletes, inside tx, the user stored as it together with its
-// group memberships and its recorded authentication events: what
-// AdminDeleteUser and DeleteUser remove.
-func deleteUserTx(ctx context.Context, tx storage.Tx, it *storage.Item) error {
+// group memberships, its recorded authentication events and what the
+// erasers registered with OnDeleteUser keep of it: what AdminDeleteUser and
+// DeleteUser remove.
+func (s *Service) deleteUserTx(ctx context.Context, tx storage.Tx, it *storage.Item) error {
 	pool, sub := it.Pool, it.ID
+	for _, erase := range s.userErasers {
+		if err := erase(ctx, tx, pool, sub); err != nil {
+			return err
+		}
+	}
 	if err := deleteIndexed(ctx, tx, kindGroupMember, memberOfIndex(pool, sub)); err != nil {
 		return err
 	}

@@ -1,0 +1,61 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// eraseBatch is how many index entries eraseUser reads at a time.
+const eraseBatch = 100
+
+// eraseUser deletes, inside the transaction that deletes the user sub of
+// pool (userpool.Service.OnDeleteUser), what sign-in keeps of it: its
+// token families, which hold its sub and username, its refresh tokens,
+// which hold its sub, and its failed-attempt counter, whose ID holds its
+// sub. The store erases their earlier change-log entries with them, so
+// nothing of the user stays until these items would have expired.
+func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
+	if err := deleteAllIndexed(ctx, tx, kindTokenFamily, familiesOfPrefix(pool, sub)); err != nil {
+		return err
+	}
+	if err := deleteAllIndexed(ctx, tx, kindRefreshToken, tokensOfPrefix(pool, sub)); err != nil {
+		return err
+	}
+	id := lockoutID(pool, sub)
+	it, err := tx.GetItem(ctx, kindAuthSession, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get lockout: %w", err)
+	}
+	if err := tx.DeleteItem(ctx, kindAuthSession, id, it.Version); err != nil {
+		return fmt.Errorf("delete lockout: %w", err)
+	}
+	return nil
+}
+
+// deleteAllIndexed deletes, inside tx, every item of kind with an index
+// entry under prefix.
+func deleteAllIndexed(ctx context.Context, tx storage.Tx, kind, prefix string) error {
+	var afterKey, afterID string
+	for {
+		entries, err := tx.ScanIndex(ctx, storage.ScanInput{Kind: kind, Prefix: prefix, AfterKey: afterKey, AfterID: afterID, Limit: eraseBatch})
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", kind, err)
+		}
+		for _, e := range entries {
+			if err := tx.DeleteItem(ctx, kind, e.Item.ID, e.Item.Version); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("delete %s %q: %w", kind, e.Item.ID, err)
+			}
+		}
+		if len(entries) < eraseBatch {
+			return nil
+		}
+		last := entries[len(entries)-1]
+		afterKey, afterID = last.Key, last.Item.ID
+	}
+}
