@@ -151,24 +151,15 @@ func (s *Service) revokeUser(ctx context.Context, pool, sub string) error {
 
 // AuthenticateAccessToken establishes who calls an access-token operation
 // (GetUser, GlobalSignOut, …): the token must verify (signature, issuer,
-// token_use, expiry; tokens.VerifyAccessToken), its family must not be
-// revoked (RevokeToken, GlobalSignOut: refused from the very next request
-// with "Access Token has been revoked"), and its user must still exist
-// (UserNotFoundException) and be enabled (disabling a user revokes its
+// token_use, expiry; tokens.VerifyAccessToken), its user must still exist
+// (UserNotFoundException), its family must not be revoked (RevokeToken,
+// GlobalSignOut: refused from the very next request with "Access Token has
+// been revoked"), and its user must be enabled (disabling a user revokes its
 // tokens, as AdminDisableUser does on Cognito).
 func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*userpool.AccessGrant, error) {
 	claims, err := s.tokens.VerifyAccessToken(ctx, token)
 	if err != nil {
 		return nil, err
-	}
-	if claims.OriginJTI != "" {
-		_, err := s.store.GetItem(ctx, kindTokenFamily, familyID(claims.PoolID, claims.OriginJTI))
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, cognito.NotAuthorizedException(msgAccessRevoked)
-		}
-		if err != nil {
-			return nil, internal(fmt.Errorf("get token family: %w", err))
-		}
 	}
 	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(claims.PoolID)}, claims.PoolID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
@@ -180,6 +171,17 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*u
 	u, err := s.pools.UserBySub(ctx, pool, claims.Sub)
 	if err != nil {
 		return nil, err
+	}
+	// The family is checked after the user: deleting a user deletes its
+	// families, and its tokens then answer that the user does not exist.
+	if claims.OriginJTI != "" {
+		_, err := s.store.GetItem(ctx, kindTokenFamily, familyID(claims.PoolID, claims.OriginJTI))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, cognito.NotAuthorizedException(msgAccessRevoked)
+		}
+		if err != nil {
+			return nil, internal(fmt.Errorf("get token family: %w", err))
+		}
 	}
 	if !u.Enabled {
 		if err := s.revokeUser(ctx, pool.ID, u.Sub); err != nil {
