@@ -265,6 +265,9 @@ func (s *Service) stateUser(ctx context.Context, sp *call) error {
 //     sign-in and answered "Incorrect username or password.";
 //  6. what follows a right secret: next.
 func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step, error) {
+	if err := fac.admit(ctx); err != nil {
+		return nil, err
+	}
 	if sp.st != nil && (sp.st.Fake || sp.st.NoVerifier) {
 		return nil, s.shadow(ctx, sp, fac)
 	}

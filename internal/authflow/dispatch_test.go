@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -382,5 +386,51 @@ func TestDispatchHooks(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestDispatchAdmission checks the admission phase: a password answered by
+// a client that already has as many hashes waiting as it may is refused
+// with TooManyRequestsException before anything is read or written, so
+// the Session it answers stays usable and no attempt is counted. Without
+// the phase, the answer used the Session up and counted the attempt, and
+// only then did the hashing queue refuse it.
+func TestDispatchAdmission(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		e.addUser(t, "admitted", false)
+		o := e.start(t, e.client, idp.AuthFlowTypeUserAuth, map[string]string{"USERNAME": "admitted"})
+
+		flood := ratelimit.WithClientAddr(context.Background(), netip.MustParseAddr("203.0.113.77"))
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		var once sync.Once
+		stopFlood := func() { once.Do(func() { close(release); wg.Wait() }) }
+		t.Cleanup(stopFlood)
+		for range 2*ratelimit.DefaultMaxWaiting + 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = userpool.Expensive(flood, func() { <-release })
+			}()
+		}
+		for deadline := time.Now().Add(10 * time.Second); userpool.ExpensiveBusy(flood) == nil; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the flooding client's queue never filled")
+			}
+		}
+
+		responses := map[string]string{"USERNAME": "admitted", "PASSWORD": flowPassword}
+		_, err := e.s.respond(flood, userpool.Caller{}, "", e.client, idp.ChallengeNameTypePassword, o.Session, responses, false)
+		var ce *cognito.Error
+		if !errors.As(err, &ce) || ce.Code != "TooManyRequestsException" {
+			t.Fatalf("answer from a flooding client = %v, want TooManyRequestsException", err)
+		}
+
+		// Once the flood is served, the same Session still answers: it was
+		// not used up.
+		stopFlood()
+		other := ratelimit.WithClientAddr(context.Background(), netip.MustParseAddr("198.51.100.5"))
+		got, err := e.s.respond(other, userpool.Caller{}, "", e.client, idp.ChallengeNameTypePassword, o.Session, responses, false)
+		wantTokensOutcome(t, got, err)
 	})
 }
