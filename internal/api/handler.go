@@ -27,6 +27,17 @@ import (
 
 const contentType = "application/x-amz-json-1.1"
 
+// brandingMaxBody is the body size Cognito accepts for the operations that
+// carry managed login images (each up to a million bytes, base64 in the
+// JSON): 2 MiB, or max_body_bytes when that is larger.
+const brandingMaxBody = 2 << 20
+
+// brandingBodyOps are the targets brandingMaxBody applies to.
+var brandingBodyOps = map[string]bool{
+	"AWSCognitoIdentityProviderService.CreateManagedLoginBranding": true,
+	"AWSCognitoIdentityProviderService.UpdateManagedLoginBranding": true,
+}
+
 // DefaultMaxBodyBytes is the body limit when Options leaves it zero.
 const DefaultMaxBodyBytes = 1 << 20
 
@@ -251,15 +262,19 @@ func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []
 		return operation{}, nil, cognito.NewError(cognito.CodeUnknownOperationException, fmt.Sprintf("Unknown operation: %q", target))
 	}
 	*service, *name = op.Service, op.Name
-	if r.ContentLength > h.maxBody {
-		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", h.maxBody))
+	limit := h.maxBody
+	if brandingBodyOps[target] {
+		limit = max(limit, brandingMaxBody)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+	if r.ContentLength > limit {
+		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", limit))
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return op, nil, cognito.NewError(cognito.CodeSerializationException, "The request body could not be read.")
 	}
-	if int64(len(body)) > h.maxBody {
-		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", h.maxBody))
+	if int64(len(body)) > limit {
+		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", limit))
 	}
 	return op, body, nil
 }

@@ -40,7 +40,7 @@ func idpHandlers(p *userpool.Service, a *authflow.Service) map[string]handler {
 	all := map[string]handler{}
 	for _, part := range []map[string]handler{
 		authHandlers(a),
-		poolHandlers(p), clientHandlers(p), userHandlers(p), groupHandlers(p), resourceServerHandlers(p), domainHandlers(p),
+		poolHandlers(p), clientHandlers(p), userHandlers(p), groupHandlers(p), resourceServerHandlers(p), domainHandlers(p), brandingHandlers(p),
 	} {
 		maps.Copy(all, part)
 	}

@@ -763,7 +763,8 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, c Caller, in *idp.Up
 	return &idp.UpdateUserPoolClientResponse{UserPoolClient: out.description()}, nil
 }
 
-// DeleteUserPoolClient deletes an app client and its UI customization.
+// DeleteUserPoolClient deletes an app client with its UI customization,
+// managed login style and terms documents.
 func (s *Service) DeleteUserPoolClient(ctx context.Context, c Caller, in *idp.DeleteUserPoolClientRequest) (*cognito.Empty, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.ClientId)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
@@ -776,6 +777,12 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, c Caller, in *idp.De
 		}
 		if err := tx.DeleteItem(ctx, kindClient, it.ID, it.Version); err != nil {
 			return fmt.Errorf("delete client: %w", err)
+		}
+		if err := deleteClientBranding(ctx, tx, poolID, id); err != nil {
+			return err
+		}
+		if err := deleteClientTerms(ctx, tx, poolID, id); err != nil {
+			return err
 		}
 		return deleteUICustomization(ctx, tx, poolID, id)
 	})

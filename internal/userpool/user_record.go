@@ -36,7 +36,7 @@ const (
 // DeleteUserPool removes them all. A new kind must be added here.
 var poolItemKinds = []string{
 	kindUser, kindClient, kindGroup, kindGroupMember, kindResourceServer,
-	kindDomain, kindUICustomize, kindAuthEvent,
+	kindDomain, kindUICustomize, kindAuthEvent, kindBranding, kindTerms,
 	kindSigningKey, kindRefreshToken, kindTokenFamily, kindAuthSession,
 }
 
