@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/bench"
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -235,14 +235,14 @@ func runBenchLoad(ctx context.Context, e env, f *benchFlags) int {
 		fmt.Fprintf(e.stderr, "cognate bench: %v\n", err)
 		return exitError
 	}
-	sealer, err := authflow.NewSRPVerifierSealer(keys.master, keys.previous...)
+	verifiers, err := srp.NewVerifiers(keys.master, keys.previous...)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cognate bench: %v\n", err)
 		return exitError
 	}
 	opts := bench.LoadOptions{
 		Store: st, Region: cfg.Region, AccountID: cfg.AccountID, PoolID: *f.pool, Users: *f.loadUsers,
-		SRPVerifier: userpool.SRPVerifierFunc(authflow.SRPVerifierSealer(sealer)),
+		SRPVerifiers: verifiers,
 	}
 	if !*f.quiet {
 		opts.Progress = e.stderr

@@ -23,6 +23,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -119,7 +120,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("messaging: %w", err)
 	}
-	verifierSealer, err := authflow.NewSRPVerifierSealer(keys.master, keys.previous...)
+	verifiers, err := srp.NewVerifiers(keys.master, keys.previous...)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Sender:        sender,
 		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
 		IssuerBaseURL: issuer,
-		SRPVerifier:   authflow.SRPVerifierSealer(verifierSealer),
+		SRPVerifiers:  verifiers,
 		// App-client secrets are sealed at rest with their own key.
 		ClientSecretKey:          clientSecretKeys.Current,
 		ClientSecretPreviousKeys: clientSecretKeys.Previous,
@@ -160,7 +161,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	// sealed with a previous key.
 	defer startResealing(ctx, st, keys, []cluster.ItemResealer{
 		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
-		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(authflow.ResealSRPVerifier(verifierSealer))},
+		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(verifiers.Reseal)},
 		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
 	}, log)()
 	limits, err := rateLimiter(cfg.RateLimits)
@@ -557,12 +558,12 @@ func startResealing(ctx context.Context, st store, ring keyRing, resealers []clu
 // A store from before keys were recorded gets its record only if a
 // sample of its users' SRP verifiers opens with the keys.
 func checkKeys(ctx context.Context, st store, ring keyRing, log *slog.Logger) error {
-	verifiers, err := authflow.NewSRPVerifierSealer(ring.master, ring.previous...)
+	verifiers, err := srp.NewVerifiers(ring.master, ring.previous...)
 	if err != nil {
 		return err
 	}
 	probe := cluster.ProbeSealed(st, []cluster.ItemResealer{
-		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(authflow.ResealSRPVerifier(verifiers))},
+		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(verifiers.Reseal)},
 	})
 	state, err := cluster.CheckKeys(ctx, st, ring.keys(), ring.names, time.Now(), probe)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
@@ -168,11 +169,11 @@ func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	verifiers, err := authflow.NewSRPVerifierSealer(encryptionKey)
+	verifiers, err := srp.NewVerifiers(encryptionKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts.AccountID, opts.IssuerBaseURL, opts.SRPVerifier = accountID, url, authflow.SRPVerifierSealer(verifiers)
+	opts.AccountID, opts.IssuerBaseURL, opts.SRPVerifiers = accountID, url, verifiers
 	if opts.ClientSecretKey == nil {
 		opts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
 	}

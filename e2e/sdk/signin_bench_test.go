@@ -17,7 +17,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -115,7 +115,7 @@ func BenchmarkBoundArgon2id(b *testing.B) {
 // its signature does not match, which costs the server what a matching one
 // does, the comparison being the last step.
 type benchSRPClaim struct {
-	v         authflow.SRPVerifier
+	v         srp.Verifier
 	A         string
 	block     []byte
 	timestamp string
@@ -124,14 +124,14 @@ type benchSRPClaim struct {
 }
 
 func newBenchSRPClaim(b *testing.B) benchSRPClaim {
-	v, err := authflow.NewSRPVerifier("bench", "bench-user", "Sign-in-Passw0rd")
+	v, err := srp.NewVerifier("bench", "bench-user", "Sign-in-Passw0rd")
 	if err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now()
 	return benchSRPClaim{
 		v: v, A: newSRPClient(b).srpA(), block: make([]byte, 512),
-		timestamp: authflow.FormatSRPTimestamp(now),
+		timestamp: srp.FormatTimestamp(now),
 		signature: base64.StdEncoding.EncodeToString(make([]byte, 32)),
 		now:       func() time.Time { return now },
 	}
@@ -139,12 +139,12 @@ func newBenchSRPClaim(b *testing.B) benchSRPClaim {
 
 // BenchmarkBoundSRPServerStep is the SRP server step: a new attempt (b and
 // B = k*v + g^b) and the check of a claim (u, S = (A*v^u)^b, HKDF, HMAC),
-// as internal/authflow's BenchmarkSRPServerStep measures it.
+// as internal/srp's BenchmarkSRPServerStep measures it.
 func BenchmarkBoundSRPServerStep(b *testing.B) {
 	c := newBenchSRPClaim(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := authflow.NewSRPServer(c.v)
+		s, err := srp.NewServer(c.v)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -167,11 +167,11 @@ func BenchmarkBoundSRPSignIn(b *testing.B) {
 	c := newBenchSRPClaim(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		first, err := authflow.NewSRPServer(c.v)
+		first, err := srp.NewServer(c.v)
 		if err != nil {
 			b.Fatal(err)
 		}
-		s, err := authflow.RestoreSRPServerWithB(c.v, first.Secret(), first.Public())
+		s, err := srp.RestoreServerWithB(c.v, first.Secret(), first.Public())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
 )
 
 // passwordSRPChallenge is the SRP password as a first factor of
@@ -30,7 +31,7 @@ func (passwordSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*
 	if srpA == "" {
 		return nil, missing("SRP_A")
 	}
-	if _, err := ParseSRPA(srpA); err != nil {
+	if _, err := srp.ParseA(srpA); err != nil {
 		return nil, err
 	}
 	if err := s.stateUser(ctx, sp); err != nil {

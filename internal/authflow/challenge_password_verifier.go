@@ -10,6 +10,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -29,7 +30,7 @@ func (passwordVerifierChallenge) startParams(_ *Service, sp *call) (string, erro
 	if srpA == "" {
 		return "", missing("SRP_A")
 	}
-	if _, err := ParseSRPA(srpA); err != nil {
+	if _, err := srp.ParseA(srpA); err != nil {
 		return "", err
 	}
 	return username, nil
@@ -63,14 +64,14 @@ func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *call,
 		Pool: f.pool.ID, Client: f.client.ClientID, Flow: f.flow, Admin: f.admin,
 		Challenge: idp.ChallengeNameTypePasswordVerifier, Given: folded, SRPA: srpA,
 	}
-	var v SRPVerifier
+	var v srp.Verifier
 	switch {
 	case u == nil:
 		if !f.client.PreventUserExistenceErrors {
 			return nil, cognito.UserNotFoundException(msgUserNotFound)
 		}
 		st.Fake, st.Username = true, s.fakeUserID(f.pool, given)
-		v = FakeSRPVerifier(s.fakeKey, f.pool.ID, folded)
+		v = srp.FakeVerifier(s.fakeKey, f.pool.ID, folded)
 	case !u.Enabled && !f.client.PreventUserExistenceErrors:
 		return nil, cognito.NotAuthorizedException(msgUserDisabled)
 	case u.Status == idp.UserStatusTypeUnconfirmed && !f.client.PreventUserExistenceErrors:
@@ -80,20 +81,20 @@ func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *call,
 	default:
 		st.Sub, st.Username = u.Sub, u.Username
 		var err error
-		v, err = OpenSRPVerifier(s.verifiers, f.pool.ID, u.Sub, u.SRPVerifier)
-		if errors.Is(err, ErrNoSRPVerifier) {
+		v, err = s.verifiers.Open(f.pool.ID, u.Sub, u.SRPVerifier)
+		if errors.Is(err, srp.ErrNoVerifier) {
 			s.log.Info("user has no SRP verifier", "pool", f.pool.ID, "sub", u.Sub)
 			st.NoVerifier = true
-			v = FakeSRPVerifier(s.fakeKey, f.pool.ID, folded)
+			v = srp.FakeVerifier(s.fakeKey, f.pool.ID, folded)
 		} else if err != nil {
 			return nil, err
 		}
 	}
 	var (
-		server *SRPServer
+		server *srp.Server
 		err    error
 	)
-	if serr := userpool.Expensive(ctx, func() { server, err = NewSRPServer(v) }); serr != nil {
+	if serr := userpool.Expensive(ctx, func() { server, err = srp.NewServer(v) }); serr != nil {
 		return nil, serr
 	}
 	if err != nil {
@@ -195,13 +196,13 @@ func (srpFactor) admit(context.Context) error { return nil }
 // precheck refuses a TIMESTAMP not in the client's format before the
 // attempt is counted.
 func (f srpFactor) precheck(_ *Service, _ *call) error {
-	_, err := ParseSRPTimestamp(f.timestamp)
+	_, err := srp.ParseTimestamp(f.timestamp)
 	return err
 }
 
 func (f srpFactor) verify(ctx context.Context, s *Service, sp *call) (bool, error) {
-	v, err := OpenSRPVerifier(s.verifiers, sp.pool.ID, sp.user.Sub, sp.user.SRPVerifier)
-	if errors.Is(err, ErrNoSRPVerifier) {
+	v, err := s.verifiers.Open(sp.pool.ID, sp.user.Sub, sp.user.SRPVerifier)
+	if errors.Is(err, srp.ErrNoVerifier) {
 		return false, incorrect()
 	}
 	if err != nil {
@@ -213,17 +214,17 @@ func (f srpFactor) verify(ctx context.Context, s *Service, sp *call) (bool, erro
 // shadow checks the proof anyway against the fake verifier, so that it
 // costs what a real one costs; no password matches it.
 func (f srpFactor) shadow(ctx context.Context, s *Service, sp *call) error {
-	_, err := f.check(ctx, s, sp, FakeSRPVerifier(s.fakeKey, sp.pool.ID, sp.st.Given))
+	_, err := f.check(ctx, s, sp, srp.FakeVerifier(s.fakeKey, sp.pool.ID, sp.st.Given))
 	return err
 }
 
-func (f srpFactor) check(ctx context.Context, s *Service, sp *call, v SRPVerifier) (bool, error) {
+func (f srpFactor) check(ctx context.Context, s *Service, sp *call, v srp.Verifier) (bool, error) {
 	var (
 		ok  bool
 		err error
 	)
 	if serr := userpool.Expensive(ctx, func() {
-		var server *SRPServer
+		var server *srp.Server
 		if server, err = s.srpServer(v, sp.st); err == nil {
 			ok, err = server.VerifyClaim(sp.pool.Name, sp.st.Username, sp.st.SRPA, f.block, f.timestamp, f.signature)
 		}
@@ -236,15 +237,15 @@ func (f srpFactor) check(ctx context.Context, s *Service, sp *call, v SRPVerifie
 // srpServer rebuilds the SRP attempt st holds against v: from b and B,
 // or, for a state sealed before B was kept in it, from b alone, computing
 // B again.
-func (s *Service) srpServer(v SRPVerifier, st *flowState) (*SRPServer, error) {
+func (s *Service) srpServer(v srp.Verifier, st *flowState) (*srp.Server, error) {
 	var (
-		server *SRPServer
+		server *srp.Server
 		err    error
 	)
 	if st.SRPPublic != nil {
-		server, err = RestoreSRPServerWithB(v, st.SRPSecret, st.SRPPublic)
+		server, err = srp.RestoreServerWithB(v, st.SRPSecret, st.SRPPublic)
 	} else {
-		server, err = RestoreSRPServer(v, st.SRPSecret)
+		server, err = srp.RestoreServer(v, st.SRPSecret)
 	}
 	if err != nil {
 		return nil, err

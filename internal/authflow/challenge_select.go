@@ -6,6 +6,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -75,7 +76,7 @@ func (c selectChallenge) start(ctx context.Context, s *Service, sp *call) (*Step
 		if srpA == "" {
 			return nil, missing("SRP_A")
 		}
-		if _, err := ParseSRPA(srpA); err != nil {
+		if _, err := srp.ParseA(srpA); err != nil {
 			return nil, err
 		}
 		return passwordVerifierChallenge{}.open(ctx, s, sp, sp.username, srpA)

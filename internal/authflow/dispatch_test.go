@@ -14,6 +14,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -122,7 +123,7 @@ func (e *flowEnv) answer(client string, name idp.ChallengeNameType, session stri
 // makes for password.
 func (e *flowEnv) answerVerifier(t *testing.T, c *srpTestClient, client string, params map[string]string, password string) (*Step, error) {
 	user, block := params["USER_ID_FOR_SRP"], params["SECRET_BLOCK"]
-	ts, sig := c.respond(t, SRPPoolName(e.pool), user, password, params["SALT"], params["SRP_B"], block, e.clock.Now())
+	ts, sig := c.respond(t, srp.PoolName(e.pool), user, password, params["SALT"], params["SRP_B"], block, e.clock.Now())
 	return e.answer(client, idp.ChallengeNameTypePasswordVerifier, "", map[string]string{
 		"USERNAME": user, "PASSWORD_CLAIM_SECRET_BLOCK": block, "PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
 	})

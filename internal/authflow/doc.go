@@ -17,7 +17,8 @@
 // edges map to the wire once.
 //
 // Cognito's SRP variant, which USER_SRP_AUTH and the PASSWORD_VERIFIER
-// challenge use, is in srp.go and docs/srp.md.
+// challenge use, is the leaf internal/srp (docs/srp.md); the user pool
+// makes and seals the verifiers, the engine opens them.
 //
 // # Flow states
 //
@@ -153,6 +154,6 @@
 //
 // It may import internal/cognito (and its generated wire packages),
 // internal/storage, internal/tokens, internal/messaging, internal/triggers,
-// internal/userpool, internal/federation and internal/seal; never an edge
-// (api, oidc, admin) or a storage backend.
+// internal/userpool, internal/federation, internal/seal and internal/srp;
+// never an edge (api, oidc, admin) or a storage backend.
 package authflow

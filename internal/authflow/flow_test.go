@@ -16,6 +16,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
@@ -100,11 +101,11 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifiers, err := NewSRPVerifierSealer(key)
+	verifiers, err := srp.NewVerifiers(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.pools = userpool.New(db, userpool.Options{AccountID: "123456789012", Clock: e.clock.Now, SRPVerifier: SRPVerifierSealer(verifiers)})
+	e.pools = userpool.New(db, userpool.Options{AccountID: "123456789012", Clock: e.clock.Now, SRPVerifiers: verifiers})
 	e.s, err = New(Options{Pools: e.pools, Tokens: tok, Store: db, Key: key, Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -520,7 +521,7 @@ func TestPasswordSignInRebuildsSRPVerifier(t *testing.T) {
 			t.Fatal(err)
 		}
 		u, _ = e.pools.LookupUser(ctx, pool, flowUser)
-		if _, err := OpenSRPVerifier(e.s.verifiers, e.pool, u.Sub, u.SRPVerifier); err != nil {
+		if _, err := e.s.verifiers.Open(e.pool, u.Sub, u.SRPVerifier); err != nil {
 			t.Errorf("after a password sign-in the verifier does not open: %v", err)
 		}
 	})

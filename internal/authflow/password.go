@@ -15,6 +15,7 @@ const (
 	msgResetRequired     = "Password reset required for the user"
 	msgTemporaryExpired  = "Temporary password has expired and must be reset by an administrator."
 	msgInvalidChallenge  = "Invalid challenge name."
+	msgIncorrectPassword = "Incorrect username or password."
 	userAttributesPrefix = "userAttributes."
 )
 
@@ -38,7 +39,7 @@ func unknownUser(client *userpool.SignInClient) error {
 // user this way). A failure is logged: the password sign-in itself stands.
 func (s *Service) ensureSRPVerifier(ctx context.Context, pool *userpool.SignInPool, u *userpool.SignInUser, password string) {
 	if u.SRPVerifier != "" {
-		if _, err := OpenSRPVerifier(s.verifiers, pool.ID, u.Sub, u.SRPVerifier); err == nil {
+		if _, err := s.verifiers.Open(pool.ID, u.Sub, u.SRPVerifier); err == nil {
 			return
 		}
 	}

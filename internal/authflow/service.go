@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -33,11 +34,8 @@ const (
 // Key labels: each use of the master key gets its own subkey
 // (seal.DeriveKey), so a value made for one use is worthless for another.
 const (
-	// KeyLabelSRPVerifier is the label of the key that seals SRP
-	// verifiers; SRPVerifierSealer takes a sealer keyed with it.
-	KeyLabelSRPVerifier = "srp-verifier"
-	keyLabelFlowState   = "authflow-state"
-	keyLabelFakeSRP     = "authflow-fake-srp"
+	keyLabelFlowState = "authflow-state"
+	keyLabelFakeSRP   = "authflow-fake-srp"
 )
 
 // Options configures a Service.
@@ -80,7 +78,7 @@ type Service struct {
 	// verifiers; fakeKey derives the stable salt of users that do not
 	// exist.
 	state     *seal.Sealer
-	verifiers *seal.Sealer
+	verifiers *srp.Verifiers
 	fakeKey   []byte
 	clock     func() time.Time
 	log       *slog.Logger
@@ -113,7 +111,7 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authflow: %w", err)
 	}
-	verifiers, err := keys.Derive(KeyLabelSRPVerifier).Sealer()
+	verifiers, err := srp.NewVerifiers(opts.Key, opts.PreviousKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("authflow: %w", err)
 	}
@@ -133,17 +131,6 @@ func New(opts Options) (*Service, error) {
 	// transaction.
 	opts.Pools.OnDeleteUser(eraseUser)
 	return s, nil
-}
-
-// NewSRPVerifierSealer returns the sealer SRPVerifierSealer takes for the
-// master key (and any previous master keys, which it opens with): the
-// user-pool service seals verifiers with it, and New opens them with the
-// same derived keys.
-func NewSRPVerifierSealer(key []byte, previous ...[]byte) (*seal.Sealer, error) {
-	if len(key) != seal.KeySize {
-		return nil, fmt.Errorf("authflow: key is %d bytes, want %d", len(key), seal.KeySize)
-	}
-	return seal.Keys{Current: key, Previous: previous}.Derive(KeyLabelSRPVerifier).Sealer()
 }
 
 // now returns the current time truncated to milliseconds, the precision

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -41,7 +43,7 @@ func (e *flowEnv) srpStart(t *testing.T) (*srpTestClient, map[string]string) {
 func (e *flowEnv) srpAnswer(t *testing.T, c *srpTestClient, params map[string]string, block, password string) (*idp.RespondToAuthChallengeResponse, error) {
 	t.Helper()
 	user := params["USER_ID_FOR_SRP"]
-	ts, sig := c.respond(t, SRPPoolName(e.pool), user, password, params["SALT"], params["SRP_B"], block, e.clock.Now())
+	ts, sig := c.respond(t, srp.PoolName(e.pool), user, password, params["SALT"], params["SRP_B"], block, e.clock.Now())
 	return e.s.RespondToAuthChallenge(context.Background(), userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
 		ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypePasswordVerifier),
 		ChallengeResponses: map[string]string{
@@ -256,7 +258,7 @@ func TestSRPSecretBlockSingleUse(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				ts, sig := c.respond(t, SRPPoolName(e.pool), params["USER_ID_FOR_SRP"], flowPassword, params["SALT"], params["SRP_B"], params["SECRET_BLOCK"], e.clock.Now())
+				ts, sig := c.respond(t, srp.PoolName(e.pool), params["USER_ID_FOR_SRP"], flowPassword, params["SALT"], params["SRP_B"], params["SECRET_BLOCK"], e.clock.Now())
 				_, err := e.s.RespondToAuthChallenge(context.Background(), userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
 					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypePasswordVerifier),
 					ChallengeResponses: map[string]string{
@@ -313,7 +315,7 @@ func TestSRPStateWithoutB(t *testing.T) {
 		wantTokens(t, out.AuthenticationResult, err)
 
 		c, params = e.srpStart(t)
-		other, err := NewSRPServer(SRPVerifier{Salt: []byte{1}, Verifier: srpG})
+		other, err := srp.NewServer(srp.Verifier{Salt: []byte{1}, Verifier: big.NewInt(2)})
 		if err != nil {
 			t.Fatal(err)
 		}

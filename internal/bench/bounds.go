@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -72,17 +72,17 @@ func boundWork(name string) (func() error, string, error) {
 			return err
 		}, params, nil
 	case BoundSRPServerStep:
-		v, err := authflow.NewSRPVerifier("bench", "bench-user", "Bench-Passw0rd!")
+		v, err := srp.NewVerifier("bench", "bench-user", "Bench-Passw0rd!")
 		if err != nil {
 			return nil, "", err
 		}
 		now := time.Now()
 		A := newSRPClient(newSRPCache()).aHex
 		block := make([]byte, 512)
-		ts := authflow.FormatSRPTimestamp(now)
+		ts := srp.FormatTimestamp(now)
 		sig := base64.StdEncoding.EncodeToString(make([]byte, 32)) // wrong: costs what a right one does
 		return func() error {
-			s, err := authflow.NewSRPServer(v)
+			s, err := srp.NewServer(v)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -28,10 +29,10 @@ type LoadOptions struct {
 	// Users is how many users the pool should hold: LoadUsers adds
 	// UserName(n) … UserName(Users-1) to a pool that holds n.
 	Users int
-	// SRPVerifier seals the SRP verifiers of the first SRPUsers users with
-	// the server's key (authflow.SRPVerifierSealer); nil gives none, and
+	// SRPVerifiers seals the SRP verifiers of the first SRPUsers users with
+	// the server's key (srp.NewVerifiers); nil gives none, and
 	// USER_SRP_AUTH then fails for them.
-	SRPVerifier userpool.SRPVerifierFunc
+	SRPVerifiers *srp.Verifiers
 	// Progress receives a live line; nil for none.
 	Progress io.Writer
 }
@@ -86,7 +87,7 @@ func LoadUsers(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	if err != nil {
 		return res, err
 	}
-	tu := userpool.TestUsers{Pool: pool, Password: Password, PasswordHash: hash, SRPVerifier: opts.SRPVerifier, Now: time.Now()}
+	tu := userpool.TestUsers{Pool: pool, Password: Password, PasswordHash: hash, SRPVerifiers: opts.SRPVerifiers, Now: time.Now()}
 	p := newProgress(opts.Progress)
 	defer p.done()
 	batch := make([]userpool.TestUser, 0, LoadBatch)

@@ -13,12 +13,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/srp"
 )
 
 // This file is the client side of Cognito's SRP (docs/srp.md), as
 // amazon-cognito-identity-js computes it, for the USER_SRP_AUTH scenario.
-// It is written apart from the server's code in internal/authflow so that
+// It is written apart from the server's code in internal/srp so that
 // the scenario checks the server against an independent implementation.
 //
 // A real client picks a fresh 1024-bit a for every sign-in. The load
@@ -136,7 +136,7 @@ func (c *srpClient) claim(poolID, password string, params map[string]string, now
 	if err != nil {
 		return "", "", err
 	}
-	timestamp = authflow.FormatSRPTimestamp(now)
+	timestamp = srp.FormatTimestamp(now)
 	m := hmac.New(sha256.New, k)
 	m.Write([]byte(poolName))
 	m.Write([]byte(userID))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -33,9 +34,9 @@ type TestUsers struct {
 	// Password is every user's password, and PasswordHash its hash from
 	// TestPasswordHash, made once.
 	Password, PasswordHash string
-	// SRPVerifier seals SRP verifiers (the server's Options.SRPVerifier,
+	// SRPVerifiers seals SRP verifiers (the server's Options.SRPVerifiers,
 	// with the server's encryption key); nil makes none.
-	SRPVerifier SRPVerifierFunc
+	SRPVerifiers *srp.Verifiers
 	// Now is the users' creation time.
 	Now time.Time
 }
@@ -69,12 +70,15 @@ func (t TestUsers) TestUserItems(users []TestUser) ([]*storage.Item, error) {
 			u.Username = u.Sub
 		}
 		setPassword(policyOf(&p), u, t.PasswordHash, now)
-		if tu.WithSRPVerifier && t.SRPVerifier != nil {
-			v, err := t.SRPVerifier(cognito.Deref(p.Id), u.Sub, u.Username, t.Password)
+		if tu.WithSRPVerifier && t.SRPVerifiers != nil {
+			poolID := cognito.Deref(p.Id)
+			v, err := srp.NewVerifier(srp.PoolName(poolID), u.Username, t.Password)
 			if err != nil {
 				return nil, fmt.Errorf("srp verifier of %q: %w", tu.Username, err)
 			}
-			u.SRPVerifier = v
+			if u.SRPVerifier, err = t.SRPVerifiers.Seal(poolID, u.Sub, v); err != nil {
+				return nil, fmt.Errorf("srp verifier of %q: %w", tu.Username, err)
+			}
 		}
 		it, err := userItem(&p, u, 0)
 		if err != nil {

@@ -6,9 +6,12 @@
 //
 // It may import internal/cognito (and its generated idp and identity wire
 // packages), internal/storage, internal/seal (app-client secrets are sealed
-// at rest), internal/tokens, internal/messaging, internal/triggers and
-// internal/ratelimit (whose fair queue schedules password hashing between
-// client addresses); never an edge (api, oidc, admin) or a storage backend.
+// at rest), internal/srp (wherever a password is set, the user record gets
+// the SRP verifier of it, made through the fair queue and sealed),
+// internal/tokens, internal/messaging, internal/triggers and
+// internal/ratelimit (whose fair queue schedules password hashing and SRP
+// exponentiations between client addresses); never an edge (api, oidc,
+// admin), the sign-in engine or a storage backend.
 // The engine decides which Cognito exception applies: storage sentinels
 // arrive here and leave as *cognito.Error.
 package userpool

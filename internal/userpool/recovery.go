@@ -150,14 +150,14 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.C
 		}
 		probe := *u
 		probe.Codes = slices.Clone(u.Codes)
-		hash := ""
+		var np newPassword
 		if _, _, perr := s.codes.spendCode(&probe, messaging.PurposeForgotPassword, "", code, s.now()); perr == nil {
 			if reused, err := passwordReused(ctx, pp, u, password); err != nil {
 				return nil, err
 			} else if reused {
 				return nil, passwordHistoryError()
 			}
-			if hash, err = hashPassword(ctx, password); err != nil {
+			if np, err = s.hashNewPassword(ctx, cognito.Deref(p.Id), u.Username, password); err != nil {
 				return nil, err
 			}
 		}
@@ -173,13 +173,13 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.C
 			if err != nil {
 				return changed, false, err
 			}
-			if hash == "" {
+			if np.hash == "" {
 				return false, false, errCodeRaced
 			}
 			if u.PasswordHash != seen {
 				return false, false, errPasswordRaced
 			}
-			if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+			if err := s.applyNewPassword(u, p, np, now); err != nil {
 				return false, false, err
 			}
 			u.Status, u.TemporaryPasswordExpiresAt = idp.UserStatusTypeConfirmed, nil

@@ -371,7 +371,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, in *idp.ChangePa
 		} else if reused {
 			return nil, passwordHistoryError()
 		}
-		hash, err := hashPassword(ctx, proposed)
+		np, err := s.hashNewPassword(ctx, cognito.Deref(p.Id), u.Username, proposed)
 		if err != nil {
 			return nil, err
 		}
@@ -380,7 +380,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, in *idp.ChangePa
 			if u.PasswordHash != seen {
 				return errPasswordRaced
 			}
-			return s.applyNewPassword(u, p, proposed, hash, now)
+			return s.applyNewPassword(u, p, np, now)
 		})
 		if errors.Is(err, errPasswordRaced) {
 			continue

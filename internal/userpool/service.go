@@ -12,6 +12,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -34,10 +35,10 @@ type Options struct {
 	// Confirmation links in messages point under it. A trailing slash is
 	// dropped; empty means DefaultIssuerBaseURL.
 	IssuerBaseURL string
-	// SRPVerifier makes the encrypted SRP verifier a user record keeps for
-	// each password set (internal/authflow.SRPVerifierSealer); nil keeps
-	// none, and such users cannot sign in with USER_SRP_AUTH.
-	SRPVerifier SRPVerifierFunc
+	// SRPVerifiers seals the SRP verifier a user record keeps for each
+	// password set, made with the master encryption key (srp.NewVerifiers);
+	// nil keeps none, and such users cannot sign in with USER_SRP_AUTH.
+	SRPVerifiers *srp.Verifiers
 	// ClientSecretKey (seal.KeySize bytes) seals app-client secrets at
 	// rest: seal.DeriveKey of the encryption key with
 	// KeyLabelClientSecrets. Nodes that serve the same store must share
@@ -55,11 +56,6 @@ type Options struct {
 	// before a restart are then refused after it.
 	CodeKey []byte
 }
-
-// SRPVerifierFunc returns the SRP salt and verifier of a user's password,
-// encrypted for the user (sub) in the pool; the user pool stores it as it
-// is. username is the internal username, the USER_ID_FOR_SRP clients hash.
-type SRPVerifierFunc func(poolID, sub, username, password string) (string, error)
 
 // DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
 // listen address.
@@ -101,7 +97,7 @@ type Service struct {
 	sender  messaging.Sender
 	// issuerBase is Options.IssuerBaseURL without a trailing slash.
 	issuerBase string
-	srp        SRPVerifierFunc
+	srp        *srp.Verifiers
 	secrets    clientSecretBox
 	codes      codeHasher
 	// decodedPools and decodedClients keep decoded pools and app clients
@@ -130,7 +126,7 @@ func (s *Service) OnDeleteUser(f UserEraser) {
 
 // New returns a Service on store.
 func New(store storage.Store, opts Options) *Service {
-	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifier}
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifiers}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -406,7 +406,7 @@ func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *
 	} else if reused {
 		return nil, passwordHistoryError()
 	}
-	hash, err := hashPassword(ctx, password)
+	np, err := s.hashNewPassword(ctx, pool.ID, current.Username, password)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +446,7 @@ func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *
 			if missing := missingRequired(p, u.Attributes); len(missing) > 0 {
 				return cognito.InvalidParameterException("Invalid attributes given, " + joinAnd(missing) + " is missing")
 			}
-			if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+			if err := s.applyNewPassword(u, p, np, now); err != nil {
 				return err
 			}
 			u.Status, u.TemporaryPasswordExpiresAt, u.UpdatedAt = idp.UserStatusTypeConfirmed, nil, now
@@ -511,15 +511,19 @@ func (s *Service) RecordAuthEvent(ctx context.Context, pool *SignInPool, sub str
 // verifier for it, when the stored one is missing (a password set before
 // verifiers existed) or cannot be opened (the encryption key was replaced).
 // Nothing else on the record changes. It does nothing when the user's
-// password or username changed in the meantime, or when no verifier maker
-// is set.
+// password or username changed in the meantime, or when the service keeps
+// no verifiers. The verifier is made through the fair queue (Expensive).
 func (s *Service) RebuildSRPVerifier(ctx context.Context, pool *SignInPool, user *SignInUser, password string) error {
 	if s.srp == nil {
 		return nil
 	}
-	v, err := s.srp(pool.ID, user.Sub, user.Username, password)
+	made, err := s.makeSRPVerifier(ctx, pool.ID, user.Username, password)
 	if err != nil {
-		return internal(fmt.Errorf("srp verifier: %w", err))
+		return err
+	}
+	v, err := s.srp.Seal(pool.ID, user.Sub, made)
+	if err != nil {
+		return internal(err)
 	}
 	return s.runTx(ctx, func(tx storage.Tx) error {
 		it, err := tx.GetItem(ctx, kindUser, user.Sub)

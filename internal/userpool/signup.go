@@ -247,22 +247,22 @@ func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (
 	if err := checkPassword(policyOf(p), password); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(ctx, password)
-	if err != nil {
-		return nil, err
-	}
-
-	now := s.now()
 	sub := newUserSub()
 	username := name
 	if len(p.UsernameAttributes) > 0 {
 		username = sub
 	}
+	np, err := s.hashNewPassword(ctx, cognito.Deref(p.Id), username, password)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
 	u := &userRecord{
 		Username: username, Sub: sub, Attributes: attrs, Enabled: true,
 		Status: idp.UserStatusTypeUnconfirmed, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+	if err := s.applyNewPassword(u, p, np, now); err != nil {
 		return nil, err
 	}
 	out := &idp.SignUpResponse{UserConfirmed: cognito.Ptr(false), UserSub: cognito.Ptr(sub)}

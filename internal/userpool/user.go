@@ -290,22 +290,22 @@ func (s *Service) AdminCreateUser(ctx context.Context, c Caller, in *idp.AdminCr
 	if err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(ctx, password)
+	sub := newUserSub()
+	if len(p.UsernameAttributes) > 0 {
+		username = sub
+	}
+	np, err := s.hashNewPassword(ctx, cognito.Deref(p.Id), username, password)
 	if err != nil {
 		return nil, err
 	}
 
 	now := s.now()
-	sub := newUserSub()
-	if len(p.UsernameAttributes) > 0 {
-		username = sub
-	}
 	u := &userRecord{
 		Username: username, Sub: sub, Attributes: attrs, Enabled: true,
 		Status: idp.UserStatusTypeForceChangePassword, CreatedAt: now, UpdatedAt: now,
 		TemporaryPasswordExpiresAt: temporaryPasswordExpiry(p, now),
 	}
-	if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+	if err := s.applyNewPassword(u, p, np, now); err != nil {
 		return nil, err
 	}
 	err = retry(ctx, func() error {
@@ -383,7 +383,7 @@ func (s *Service) resendInvitation(ctx context.Context, p *idp.UserPoolType, in 
 	if err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(ctx, password)
+	np, err := s.hashNewPassword(ctx, cognito.Deref(p.Id), u.Username, password)
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +392,7 @@ func (s *Service) resendInvitation(ctx context.Context, p *idp.UserPoolType, in 
 			return cognito.UnsupportedUserStateException(fmt.Sprintf("Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username))
 		}
 		u.TemporaryPasswordExpiresAt = temporaryPasswordExpiry(p, now)
-		return s.applyNewPassword(u, p, password, hash, now)
+		return s.applyNewPassword(u, p, np, now)
 	})
 	if err != nil {
 		return nil, err

@@ -271,7 +271,7 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, c Caller, in *idp.Ad
 		} else if reused {
 			return nil, passwordHistoryError()
 		}
-		hash, err := hashPassword(ctx, password)
+		np, err := s.hashNewPassword(ctx, cognito.Deref(p.Id), u.Username, password)
 		if err != nil {
 			return nil, err
 		}
@@ -280,7 +280,7 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, c Caller, in *idp.Ad
 			if u.PasswordHash != seen {
 				return errPasswordRaced
 			}
-			if err := s.applyNewPassword(u, p, password, hash, now); err != nil {
+			if err := s.applyNewPassword(u, p, np, now); err != nil {
 				return err
 			}
 			u.Codes = slices.DeleteFunc(u.Codes, func(c userCode) bool { return c.Purpose == messaging.PurposeForgotPassword })

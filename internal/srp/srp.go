@@ -1,4 +1,4 @@
-package authflow
+package srp
 
 import (
 	"crypto/hkdf"
@@ -19,7 +19,7 @@ import (
 // This file is Cognito's variant of SRP-6a (RFC 5054) as its clients
 // compute it: amazon-cognito-identity-js (AuthenticationHelper.js,
 // CognitoUser.js, DateHelper.js), which Amplify and the mobile SDKs
-// mirror. docs/srp.md describes the protocol; testdata/srp holds vectors
+// mirror. docs/srp.md describes the protocol; testdata holds vectors
 // made by running that library.
 
 // srpPrimeHex is the 3072-bit MODP group prime of RFC 3526, section 4; its
@@ -60,16 +60,16 @@ const (
 	srpVerifierVersion = 1
 )
 
-// SRPTimestampLayout is the TIMESTAMP clients sign: the UTC time as
+// TimestampLayout is the TIMESTAMP clients sign: the UTC time as
 // "ddd MMM D HH:mm:ss UTC YYYY", the day of the month not zero-padded, as
 // DateHelper.getNowString in amazon-cognito-identity-js writes it.
-const SRPTimestampLayout = "Mon Jan 2 15:04:05 UTC 2006"
+const TimestampLayout = "Mon Jan 2 15:04:05 UTC 2006"
 
-// SRPTimestampSkew is how far a TIMESTAMP may be from the server's clock,
+// TimestampSkew is how far a TIMESTAMP may be from the server's clock,
 // either way. Cognito does not document its tolerance; five minutes is
 // what AWS request signing allows and what clients with a skewed clock
 // report failing beyond.
-const SRPTimestampSkew = 5 * time.Minute
+const TimestampSkew = 5 * time.Minute
 
 // msgIncorrectPassword is the message Cognito gives for every failed
 // password proof.
@@ -78,17 +78,17 @@ const msgIncorrectPassword = "Incorrect username or password."
 // Causes recorded on the errors VerifyClaim returns, for the log and for
 // errors.Is; the client sees only the Cognito exception.
 var (
-	// ErrSRPTimestamp means a TIMESTAMP not in SRPTimestampLayout,
+	// ErrTimestamp means a TIMESTAMP not in TimestampLayout,
 	// including a zero-padded day or a weekday that does not match the
 	// date (Cognito refuses both).
-	ErrSRPTimestamp = errors.New("srp: timestamp is not in the client's format")
-	// ErrSRPStaleTimestamp means a TIMESTAMP further than
-	// SRPTimestampSkew from the server's clock.
-	ErrSRPStaleTimestamp = errors.New("srp: timestamp too far from the server's clock")
-	// ErrSRPPublicA means an SRP_A that is not hex or is 0 mod N.
-	ErrSRPPublicA = errors.New("srp: SRP_A is not a valid public value")
-	// ErrSRPScrambler means u = H(A || B) is zero.
-	ErrSRPScrambler = errors.New("srp: u is zero")
+	ErrTimestamp = errors.New("srp: timestamp is not in the client's format")
+	// ErrStaleTimestamp means a TIMESTAMP further than
+	// TimestampSkew from the server's clock.
+	ErrStaleTimestamp = errors.New("srp: timestamp too far from the server's clock")
+	// ErrPublicA means an SRP_A that is not hex or is 0 mod N.
+	ErrPublicA = errors.New("srp: SRP_A is not a valid public value")
+	// ErrScrambler means u = H(A || B) is zero.
+	ErrScrambler = errors.New("srp: u is zero")
 )
 
 var (
@@ -102,7 +102,7 @@ var (
 func mustBigHex(s string) *big.Int {
 	n, ok := new(big.Int).SetString(s, 16)
 	if !ok {
-		panic("authflow: bad SRP group constant")
+		panic("srp: bad SRP group constant")
 	}
 	return n
 }
@@ -136,49 +136,49 @@ func srpX(salt []byte, poolName, userIDForSRP, password string) *big.Int {
 	return new(big.Int).SetBytes(srpHash(srpPad(new(big.Int).SetBytes(salt)), inner))
 }
 
-// SRPVerifier is what the server keeps of a password for SRP: the user's
+// Verifier is what the server keeps of a password for SRP: the user's
 // salt and the verifier v = g^x mod N. A verifier lets whoever holds it
 // test password guesses offline, so it is stored encrypted (see
 // docs/srp.md).
-type SRPVerifier struct {
+type Verifier struct {
 	Salt     []byte
 	Verifier *big.Int
 }
 
-// NewSRPVerifier makes a verifier for a user's password with a fresh
+// NewVerifier makes a verifier for a user's password with a fresh
 // random salt. poolName is the part of the pool ID after the underscore;
 // userIDForSRP is the user's internal username, the USER_ID_FOR_SRP that
 // PASSWORD_VERIFIER hands the client.
-func NewSRPVerifier(poolName, userIDForSRP, password string) (SRPVerifier, error) {
+func NewVerifier(poolName, userIDForSRP, password string) (Verifier, error) {
 	salt := make([]byte, srpSaltLen)
 	rand.Read(salt) // crypto/rand.Read never fails; it crashes the program instead
-	return newSRPVerifier(salt, poolName, userIDForSRP, password), nil
+	return newVerifier(salt, poolName, userIDForSRP, password), nil
 }
 
-func newSRPVerifier(salt []byte, poolName, userIDForSRP, password string) SRPVerifier {
+func newVerifier(salt []byte, poolName, userIDForSRP, password string) Verifier {
 	x := srpX(salt, poolName, userIDForSRP, password)
-	return SRPVerifier{Salt: salt, Verifier: new(big.Int).Exp(srpG, x, srpN)}
+	return Verifier{Salt: salt, Verifier: new(big.Int).Exp(srpG, x, srpN)}
 }
 
 // SaltHex is the SALT challenge parameter: the salt as lowercase hex. The
 // client parses it as a number.
-func (v SRPVerifier) SaltHex() string { return hex.EncodeToString(v.Salt) }
+func (v Verifier) SaltHex() string { return hex.EncodeToString(v.Salt) }
 
 // valid reports whether v can serve an SRP exchange: a salt of sane length
 // and a verifier in [2, N-1].
-func (v SRPVerifier) valid() bool {
+func (v Verifier) valid() bool {
 	return len(v.Salt) > 0 && len(v.Salt) <= 255 && v.Verifier != nil &&
 		v.Verifier.Cmp(big.NewInt(1)) > 0 && v.Verifier.Cmp(srpN) < 0
 }
 
-var errBadSRPVerifier = errors.New("srp: malformed verifier")
+var errBadVerifier = errors.New("srp: malformed verifier")
 
 // MarshalBinary encodes v as a version byte, the salt's length and the
 // salt, then the verifier as 384 big-endian bytes. Seal the result before
 // storing it.
-func (v SRPVerifier) MarshalBinary() ([]byte, error) {
+func (v Verifier) MarshalBinary() ([]byte, error) {
 	if !v.valid() {
-		return nil, errBadSRPVerifier
+		return nil, errBadVerifier
 	}
 	out := make([]byte, 0, 2+len(v.Salt)+srpGroupLen)
 	out = append(out, srpVerifierVersion, byte(len(v.Salt)))
@@ -190,28 +190,28 @@ func (v SRPVerifier) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes what MarshalBinary wrote, refusing anything
 // else.
-func (v *SRPVerifier) UnmarshalBinary(data []byte) error {
+func (v *Verifier) UnmarshalBinary(data []byte) error {
 	if len(data) < 2 || data[0] != srpVerifierVersion || len(data) != 2+int(data[1])+srpGroupLen {
-		return errBadSRPVerifier
+		return errBadVerifier
 	}
 	saltEnd := 2 + int(data[1])
-	d := SRPVerifier{
+	d := Verifier{
 		Salt:     append([]byte(nil), data[2:saltEnd]...),
 		Verifier: new(big.Int).SetBytes(data[saltEnd:]),
 	}
 	if !d.valid() {
-		return errBadSRPVerifier
+		return errBadVerifier
 	}
 	*v = d
 	return nil
 }
 
-// SRPServer is the server's side of one USER_SRP_AUTH attempt: the private
+// Server is the server's side of one USER_SRP_AUTH attempt: the private
 // exponent b and the public value B = (k*v + g^b) mod N sent as SRP_B.
 // Between InitiateAuth and RespondToAuthChallenge the flow engine keeps
 // Secret and Public sealed (in the SECRET_BLOCK) and rebuilds the server
-// with RestoreSRPServerWithB, which does not compute B again.
-type SRPServer struct {
+// with RestoreServerWithB, which does not compute B again.
+type Server struct {
 	B *big.Int
 	b *big.Int
 	v *big.Int
@@ -221,49 +221,49 @@ type SRPServer struct {
 	Now func() time.Time
 }
 
-// NewSRPServer starts an attempt against verifier v with a fresh random b.
-func NewSRPServer(v SRPVerifier) (*SRPServer, error) {
+// NewServer starts an attempt against verifier v with a fresh random b.
+func NewServer(v Verifier) (*Server, error) {
 	if !v.valid() {
-		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadSRPVerifier)
+		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadVerifier)
 	}
 	secret := make([]byte, srpSecretLen)
 	for {
 		rand.Read(secret)
-		if s, ok := newSRPServer(v.Verifier, secret); ok {
+		if s, ok := newServer(v.Verifier, secret); ok {
 			return s, nil
 		}
 	}
 }
 
-// RestoreSRPServer rebuilds the attempt that Secret returned, against the
+// RestoreServer rebuilds the attempt that Secret returned, against the
 // same verifier, computing B again from b: a 3072-bit modular
-// exponentiation. RestoreSRPServerWithB avoids it where B was kept too.
-func RestoreSRPServer(v SRPVerifier, secret []byte) (*SRPServer, error) {
+// exponentiation. RestoreServerWithB avoids it where B was kept too.
+func RestoreServer(v Verifier, secret []byte) (*Server, error) {
 	if !v.valid() {
-		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadSRPVerifier)
+		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadVerifier)
 	}
 	if len(secret) != srpSecretLen {
 		return nil, cognito.InternalErrorException("Internal error").WithCause(fmt.Errorf("srp: secret is %d bytes, want %d", len(secret), srpSecretLen))
 	}
-	s, ok := newSRPServer(v.Verifier, secret)
+	s, ok := newServer(v.Verifier, secret)
 	if !ok {
 		return nil, cognito.InternalErrorException("Internal error").WithCause(errors.New("srp: secret gives an invalid B"))
 	}
 	return s, nil
 }
 
-// RestoreSRPServerWithB rebuilds the attempt that Secret and Public
+// RestoreServerWithB rebuilds the attempt that Secret and Public
 // returned, against the same verifier, taking B as given instead of
 // computing it again. public must come from where only the server could
 // have put it next to secret (the flow engine seals both with
 // authenticated encryption): a B that does not belong to b makes every
 // claim fail, and one chosen by an attacker could make S predictable. It
 // still refuses a secret or B of the wrong length, b = 0, and a B that is
-// 0 mod N or not below N, as RestoreSRPServer refuses what it would not
+// 0 mod N or not below N, as RestoreServer refuses what it would not
 // have made.
-func RestoreSRPServerWithB(v SRPVerifier, secret, public []byte) (*SRPServer, error) {
+func RestoreServerWithB(v Verifier, secret, public []byte) (*Server, error) {
 	if !v.valid() {
-		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadSRPVerifier)
+		return nil, cognito.InternalErrorException("Internal error").WithCause(errBadVerifier)
 	}
 	if len(secret) != srpSecretLen {
 		return nil, cognito.InternalErrorException("Internal error").WithCause(fmt.Errorf("srp: secret is %d bytes, want %d", len(secret), srpSecretLen))
@@ -276,12 +276,12 @@ func RestoreSRPServerWithB(v SRPVerifier, secret, public []byte) (*SRPServer, er
 	if b.Sign() == 0 || B.Sign() == 0 || B.Cmp(srpN) >= 0 {
 		return nil, cognito.InternalErrorException("Internal error").WithCause(errors.New("srp: invalid b or B"))
 	}
-	return &SRPServer{B: B, b: b, v: v.Verifier}, nil
+	return &Server{B: B, b: b, v: v.Verifier}, nil
 }
 
-// newSRPServer computes B for b = secret; ok is false when b is zero or B
+// newServer computes B for b = secret; ok is false when b is zero or B
 // is 0 mod N, which the client would refuse.
-func newSRPServer(v *big.Int, secret []byte) (*SRPServer, bool) {
+func newServer(v *big.Int, secret []byte) (*Server, bool) {
 	b := new(big.Int).SetBytes(secret)
 	if b.Sign() == 0 {
 		return nil, false
@@ -292,43 +292,43 @@ func newSRPServer(v *big.Int, secret []byte) (*SRPServer, bool) {
 	if B.Sign() == 0 {
 		return nil, false
 	}
-	return &SRPServer{B: B, b: b, v: v}, true
+	return &Server{B: B, b: b, v: v}, true
 }
 
 // PublicB is the SRP_B challenge parameter: B as lowercase hex without
 // leading zeros. The client parses it as a number.
-func (s *SRPServer) PublicB() string { return s.B.Text(16) }
+func (s *Server) PublicB() string { return s.B.Text(16) }
 
-// Secret is b as fixed-length bytes, for RestoreSRPServer and
-// RestoreSRPServerWithB. It is the attempt's private key: seal it before it
+// Secret is b as fixed-length bytes, for RestoreServer and
+// RestoreServerWithB. It is the attempt's private key: seal it before it
 // leaves the server.
-func (s *SRPServer) Secret() []byte { return s.b.FillBytes(make([]byte, srpSecretLen)) }
+func (s *Server) Secret() []byte { return s.b.FillBytes(make([]byte, srpSecretLen)) }
 
 // Public is B as fixed-length bytes (the length of N), for
-// RestoreSRPServerWithB. Keep it where Secret is kept, sealed: the server
+// RestoreServerWithB. Keep it where Secret is kept, sealed: the server
 // must get back the B it made.
-func (s *SRPServer) Public() []byte { return s.B.FillBytes(make([]byte, srpGroupLen)) }
+func (s *Server) Public() []byte { return s.B.FillBytes(make([]byte, srpGroupLen)) }
 
-// ParseSRPA parses SRP_A as the client sends it (hex of any case and
+// ParseA parses SRP_A as the client sends it (hex of any case and
 // length, as JavaScript's, Java's and OpenSSL's big integers print it)
 // and refuses a value that is not hex, is 0 mod N, or is not below N: a
 // client that follows the protocol always sends g^a mod N, and A = 0 mod N
 // would let anyone pass without the password (RFC 5054, section 2.5.4).
 // The error is InvalidParameterException, which Cognito answers to a
 // malformed SRP_A.
-func ParseSRPA(srpAHex string) (*big.Int, error) {
+func ParseA(srpAHex string) (*big.Int, error) {
 	bad := cognito.InvalidParameterException("SRP_A is not a valid SRP public value.")
 	if srpAHex == "" || len(srpAHex) > srpMaxAHexLen {
-		return nil, bad.WithCause(ErrSRPPublicA)
+		return nil, bad.WithCause(ErrPublicA)
 	}
 	for i := 0; i < len(srpAHex); i++ {
 		if c := srpAHex[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return nil, bad.WithCause(ErrSRPPublicA)
+			return nil, bad.WithCause(ErrPublicA)
 		}
 	}
 	A, ok := new(big.Int).SetString(srpAHex, 16)
 	if !ok || A.Sign() == 0 || A.Cmp(srpN) >= 0 {
-		return nil, bad.WithCause(ErrSRPPublicA)
+		return nil, bad.WithCause(ErrPublicA)
 	}
 	return A, nil
 }
@@ -344,12 +344,12 @@ func ParseSRPA(srpAHex string) (*big.Int, error) {
 // compared in constant time. false with a nil error is a wrong password
 // (or a forged signature): the flow engine counts it as a failed sign-in.
 // An error means the answer could not be checked: a TIMESTAMP not in the
-// client's format or further than SRPTimestampSkew from s.Now
+// client's format or further than TimestampSkew from s.Now
 // (NotAuthorizedException, as Cognito answers), a malformed SRP_A
 // (InvalidParameterException) or u = 0 (NotAuthorizedException); the
 // cause is one of the ErrSRP errors.
-func (s *SRPServer) VerifyClaim(poolName, userIDForSRP, srpAHex string, secretBlock []byte, timestamp, signatureB64 string) (bool, error) {
-	ts, err := ParseSRPTimestamp(timestamp)
+func (s *Server) VerifyClaim(poolName, userIDForSRP, srpAHex string, secretBlock []byte, timestamp, signatureB64 string) (bool, error) {
+	ts, err := ParseTimestamp(timestamp)
 	if err != nil {
 		return false, err
 	}
@@ -357,10 +357,10 @@ func (s *SRPServer) VerifyClaim(poolName, userIDForSRP, srpAHex string, secretBl
 	if s.Now != nil {
 		now = s.Now
 	}
-	if d := now().Sub(ts); d > SRPTimestampSkew || d < -SRPTimestampSkew {
-		return false, cognito.NotAuthorizedException(msgIncorrectPassword).WithCause(fmt.Errorf("%w: %q is %v from now", ErrSRPStaleTimestamp, timestamp, d))
+	if d := now().Sub(ts); d > TimestampSkew || d < -TimestampSkew {
+		return false, cognito.NotAuthorizedException(msgIncorrectPassword).WithCause(fmt.Errorf("%w: %q is %v from now", ErrStaleTimestamp, timestamp, d))
 	}
-	A, err := ParseSRPA(srpAHex)
+	A, err := ParseA(srpAHex)
 	if err != nil {
 		return false, err
 	}
@@ -379,7 +379,7 @@ func (s *SRPServer) VerifyClaim(poolName, userIDForSRP, srpAHex string, secretBl
 // passwordAuthenticationKey is the key both sides derive from the shared
 // secret: K = HKDF-SHA256 of pad(S) with pad(u) as the salt and "Caldera
 // Derived Key" as the info, 16 bytes.
-func (s *SRPServer) passwordAuthenticationKey(A *big.Int) ([]byte, error) {
+func (s *Server) passwordAuthenticationKey(A *big.Int) ([]byte, error) {
 	u, S, err := s.sharedSecret(A)
 	if err != nil {
 		return nil, err
@@ -394,10 +394,10 @@ func (s *SRPServer) passwordAuthenticationKey(A *big.Int) ([]byte, error) {
 // sharedSecret returns u = H(pad(A) || pad(B)) and S = (A * v^u)^b mod N,
 // which the client reaches as (B - k*g^x)^(a + u*x) mod N. It refuses
 // u = 0, which would take v out of S (RFC 5054, section 2.6).
-func (s *SRPServer) sharedSecret(A *big.Int) (u, S *big.Int, err error) {
+func (s *Server) sharedSecret(A *big.Int) (u, S *big.Int, err error) {
 	u = srpScrambler(A, s.B)
 	if u.Sign() == 0 {
-		return nil, nil, cognito.NotAuthorizedException(msgIncorrectPassword).WithCause(ErrSRPScrambler)
+		return nil, nil, cognito.NotAuthorizedException(msgIncorrectPassword).WithCause(ErrScrambler)
 	}
 	S = new(big.Int).Exp(s.v, u, srpN)
 	S.Mul(S, A).Mod(S, srpN)
@@ -422,32 +422,32 @@ func srpSignature(key []byte, poolName, userIDForSRP string, secretBlock []byte,
 	return m.Sum(nil)
 }
 
-// FormatSRPTimestamp writes t in SRPTimestampLayout, in UTC, as clients
+// FormatTimestamp writes t in TimestampLayout, in UTC, as clients
 // write TIMESTAMP.
-func FormatSRPTimestamp(t time.Time) string { return t.UTC().Format(SRPTimestampLayout) }
+func FormatTimestamp(t time.Time) string { return t.UTC().Format(TimestampLayout) }
 
-// ParseSRPTimestamp reads a TIMESTAMP in exactly SRPTimestampLayout: a
+// ParseTimestamp reads a TIMESTAMP in exactly TimestampLayout: a
 // zero-padded day, a weekday that does not match the date, or any other
-// deviation from what FormatSRPTimestamp writes is refused, as Cognito
-// refuses it, with NotAuthorizedException and ErrSRPTimestamp as the
+// deviation from what FormatTimestamp writes is refused, as Cognito
+// refuses it, with NotAuthorizedException and ErrTimestamp as the
 // cause.
-func ParseSRPTimestamp(s string) (time.Time, error) {
+func ParseTimestamp(s string) (time.Time, error) {
 	bad := func() (time.Time, error) {
-		return time.Time{}, cognito.NotAuthorizedException(msgIncorrectPassword).WithCause(fmt.Errorf("%w: %q", ErrSRPTimestamp, s))
+		return time.Time{}, cognito.NotAuthorizedException(msgIncorrectPassword).WithCause(fmt.Errorf("%w: %q", ErrTimestamp, s))
 	}
 	if len(s) > len("Wed Sep 30 23:59:59 UTC 2006")+4 {
 		return bad()
 	}
-	t, err := time.Parse(SRPTimestampLayout, s)
+	t, err := time.Parse(TimestampLayout, s)
 	// time.Parse reads "05" for the day and ignores the weekday; writing
 	// the time back and comparing catches both.
-	if err != nil || FormatSRPTimestamp(t) != s {
+	if err != nil || FormatTimestamp(t) != s {
 		return bad()
 	}
 	return t, nil
 }
 
-// FakeSRPChallenge returns SALT and SRP_B for a user that does not exist,
+// FakeChallenge returns SALT and SRP_B for a user that does not exist,
 // so that with PreventUserExistenceErrors the answer to InitiateAuth looks
 // like a real user's. The salt is stable, derived with HMAC-SHA256 from key
 // and the pool and username, as a real user's salt is stable; SRP_B is
@@ -459,20 +459,20 @@ func ParseSRPTimestamp(s string) (time.Time, error) {
 // salts where an existing user has one. key should be a key of its own
 // (seal.DeriveKey of the master key); it never leaves the server.
 //
-// FakeSRPVerifier gives the verifier behind these values, so the engine can
-// run a missing user through NewSRPServer, RestoreSRPServerWithB and
+// FakeVerifier gives the verifier behind these values, so the engine can
+// run a missing user through NewServer, RestoreServerWithB and
 // VerifyClaim like an existing one (every claim fails).
-func FakeSRPChallenge(key []byte, poolID, username string) (saltHex, srpBHex string) {
-	v := FakeSRPVerifier(key, poolID, username)
-	s, _ := NewSRPServer(v) // a fake verifier is always valid
+func FakeChallenge(key []byte, poolID, username string) (saltHex, srpBHex string) {
+	v := FakeVerifier(key, poolID, username)
+	s, _ := NewServer(v) // a fake verifier is always valid
 	return v.SaltHex(), s.PublicB()
 }
 
-// FakeSRPVerifier is the stable verifier FakeSRPChallenge answers with for
+// FakeVerifier is the stable verifier FakeChallenge answers with for
 // a user that does not exist: a salt and a verifier derived from key, the
 // pool ID and the username with HMAC-SHA256. No password matches it short
 // of a discrete logarithm.
-func FakeSRPVerifier(key []byte, poolID, username string) SRPVerifier {
+func FakeVerifier(key []byte, poolID, username string) Verifier {
 	derive := func(label string, n int) []byte {
 		out := make([]byte, 0, n+sha256.Size)
 		for i := byte(1); len(out) < n; i++ {
@@ -493,5 +493,5 @@ func FakeSRPVerifier(key []byte, poolID, username string) SRPVerifier {
 	if v.Cmp(big.NewInt(1)) <= 0 {
 		v.SetInt64(2)
 	}
-	return SRPVerifier{Salt: derive("cognate srp fake salt", srpSaltLen), Verifier: v}
+	return Verifier{Salt: derive("cognate srp fake salt", srpSaltLen), Verifier: v}
 }

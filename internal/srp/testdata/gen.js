@@ -3,7 +3,7 @@
 // package.json), so that srp_test.go can check cognate's server against the
 // library that Amplify and most browser apps sign in with.
 //
-//   cd internal/authflow/testdata/srp && npm install && node gen.js > vectors.json
+//   cd internal/srp/testdata && npm install && node gen.js > vectors.json
 //
 // For each case the script fixes the server's values (salt, verifier, the
 // private exponent b, SECRET_BLOCK) and the client's random values (a, the

@@ -1,4 +1,4 @@
-package authflow
+package srp
 
 import (
 	"bytes"
@@ -20,10 +20,9 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/seal"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
-// srpVectorFile is vectors.json as testdata/srp/gen.js writes it: exchanges
+// srpVectorFile is vectors.json as testdata/gen.js writes it: exchanges
 // whose client side amazon-cognito-identity-js computed.
 type srpVectorFile struct {
 	Library string      `json:"library"`
@@ -61,7 +60,7 @@ type srpVector struct {
 
 func loadSRPVectors(t testing.TB) srpVectorFile {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/srp/vectors.json")
+	raw, err := os.ReadFile("testdata/vectors.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +133,7 @@ func TestSRPVectors(t *testing.T) {
 			if got := srpX(salt, vec.PoolName, vec.UserIDForSRP, vec.Password); got.Cmp(hexInt(t, vec.X)) != 0 {
 				t.Errorf("x = %x, want %s", got, vec.X)
 			}
-			v := newSRPVerifier(salt, vec.PoolName, vec.UserIDForSRP, vec.Password)
+			v := newVerifier(salt, vec.PoolName, vec.UserIDForSRP, vec.Password)
 			if v.Verifier.Cmp(hexInt(t, vec.Verifier)) != 0 {
 				t.Fatalf("verifier = %x, want %s", v.Verifier, vec.Verifier)
 			}
@@ -142,9 +141,9 @@ func TestSRPVectors(t *testing.T) {
 				t.Errorf("SALT = %s, want %s", v.SaltHex(), vec.Salt)
 			}
 
-			s, err := RestoreSRPServer(v, hexBytes(t, vec.B))
+			s, err := RestoreServer(v, hexBytes(t, vec.B))
 			if err != nil {
-				t.Fatalf("RestoreSRPServer: %v", err)
+				t.Fatalf("RestoreServer: %v", err)
 			}
 			if got := s.PublicB(); got != vec.SRPB {
 				t.Fatalf("SRP_B = %s, want %s", got, vec.SRPB)
@@ -153,9 +152,9 @@ func TestSRPVectors(t *testing.T) {
 				t.Errorf("Secret = %s, want b %s", got, vec.B)
 			}
 
-			A, err := ParseSRPA(vec.SRPA)
+			A, err := ParseA(vec.SRPA)
 			if err != nil {
-				t.Fatalf("ParseSRPA: %v", err)
+				t.Fatalf("ParseA: %v", err)
 			}
 			if want := new(big.Int).Exp(srpG, hexInt(t, vec.A), srpN); A.Cmp(want) != 0 {
 				t.Fatalf("SRP_A is not g^a")
@@ -179,11 +178,11 @@ func TestSRPVectors(t *testing.T) {
 			}
 
 			when := time.UnixMilli(vec.TimeUnixMS).UTC()
-			if got := FormatSRPTimestamp(when); got != vec.Timestamp {
-				t.Errorf("FormatSRPTimestamp = %q, want the client's %q", got, vec.Timestamp)
+			if got := FormatTimestamp(when); got != vec.Timestamp {
+				t.Errorf("FormatTimestamp = %q, want the client's %q", got, vec.Timestamp)
 			}
-			if got, err := ParseSRPTimestamp(vec.Timestamp); err != nil || !got.Equal(when) {
-				t.Errorf("ParseSRPTimestamp(%q) = %v, %v; want %v", vec.Timestamp, got, err, when)
+			if got, err := ParseTimestamp(vec.Timestamp); err != nil || !got.Equal(when) {
+				t.Errorf("ParseTimestamp(%q) = %v, %v; want %v", vec.Timestamp, got, err, when)
 			}
 
 			s.Now = fixedClock(when.Add(90 * time.Second))
@@ -195,7 +194,7 @@ func TestSRPVectors(t *testing.T) {
 
 			tampered := bytes.Clone(block)
 			tampered[len(tampered)/2] ^= 1
-			otherSecond := FormatSRPTimestamp(when.Add(time.Second))
+			otherSecond := FormatTimestamp(when.Add(time.Second))
 			rejects := []struct {
 				name                    string
 				pool, user, a           string
@@ -223,7 +222,7 @@ func TestSRPVectors(t *testing.T) {
 
 			// Another attempt against the same verifier has another B, so
 			// the recorded signature does not carry over.
-			other, err := NewSRPServer(v)
+			other, err := NewServer(v)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -374,8 +373,8 @@ func randomSRPString(r *mrand.Rand, alphabet []rune, min, max int) string {
 
 // TestSRPGoClient signs random users in with the Go test client, through
 // the whole server path: verifier, marshal and unmarshal, a new attempt,
-// Secret and Public and RestoreSRPServerWithB (as across InitiateAuth and
-// RespondToAuthChallenge; RestoreSRPServer for a state without B), and
+// Secret and Public and RestoreServerWithB (as across InitiateAuth and
+// RespondToAuthChallenge; RestoreServer for a state without B), and
 // VerifyClaim.
 func TestSRPGoClient(t *testing.T) {
 	r := mrand.New(mrand.NewPCG(1, 2))
@@ -386,7 +385,7 @@ func TestSRPGoClient(t *testing.T) {
 		userID := randomSRPString(r, wide, 1, 40)
 		password := randomSRPString(r, wide, 1, 64)
 		t.Run(fmt.Sprintf("user %d", i), func(t *testing.T) {
-			v, err := NewSRPVerifier(poolName, userID, password)
+			v, err := NewVerifier(poolName, userID, password)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -394,11 +393,11 @@ func TestSRPGoClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var loaded SRPVerifier
+			var loaded Verifier
 			if err := loaded.UnmarshalBinary(stored); err != nil {
 				t.Fatal(err)
 			}
-			initiate, err := NewSRPServer(loaded)
+			initiate, err := NewServer(loaded)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -410,7 +409,7 @@ func TestSRPGoClient(t *testing.T) {
 			timestamp, sig := client.respond(t, poolName, userID, password, loaded.SaltHex(), initiate.PublicB(), blockB64, now)
 			_, wrongSig := client.respond(t, poolName, userID, password+"!", loaded.SaltHex(), initiate.PublicB(), blockB64, now)
 
-			recomputed, err := RestoreSRPServer(loaded, initiate.Secret())
+			recomputed, err := RestoreServer(loaded, initiate.Secret())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -421,7 +420,7 @@ func TestSRPGoClient(t *testing.T) {
 			if ok, err := recomputed.VerifyClaim(poolName, userID, client.A.Text(16), block, timestamp, sig); !ok || err != nil {
 				t.Errorf("right password, B computed again: VerifyClaim = %v, %v; want true", ok, err)
 			}
-			respond, err := RestoreSRPServerWithB(loaded, initiate.Secret(), initiate.Public())
+			respond, err := RestoreServerWithB(loaded, initiate.Secret(), initiate.Public())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -447,8 +446,8 @@ func TestSRPGoClient(t *testing.T) {
 }
 
 func TestVerifyClaimRejectsBadInput(t *testing.T) {
-	v := newSRPVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
-	s, err := NewSRPServer(v)
+	v := newVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
+	s, err := NewServer(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,25 +469,25 @@ func TestVerifyClaimRejectsBadInput(t *testing.T) {
 		code      string
 		cause     error
 	}{
-		{"A zero", "0", timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A zeros", "0000", timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A equal to N", srpN.Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A equal to 2N", new(big.Int).Lsh(srpN, 1).Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A above N", new(big.Int).Add(srpN, client.A).Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A empty", "", timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A not hex", "xyz", timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A negative", "-" + A, timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A with plus sign", "+" + A, timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A with 0x", "0x" + A, timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A with space", A + " ", timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"A too long", strings.Repeat("0", 1025), timestamp, now, cognito.CodeInvalidParameterException, ErrSRPPublicA},
-		{"timestamp six minutes old", A, timestamp, now.Add(6 * time.Minute), cognito.CodeNotAuthorizedException, ErrSRPStaleTimestamp},
-		{"timestamp six minutes ahead", A, timestamp, now.Add(-6 * time.Minute), cognito.CodeNotAuthorizedException, ErrSRPStaleTimestamp},
-		{"timestamp a day old", A, timestamp, now.Add(24 * time.Hour), cognito.CodeNotAuthorizedException, ErrSRPStaleTimestamp},
-		{"zero-padded day", A, "Thu Nov 05 08:03:09 UTC 2026", now, cognito.CodeNotAuthorizedException, ErrSRPTimestamp},
-		{"wrong weekday", A, "Wed Nov 5 08:03:09 UTC 2026", now, cognito.CodeNotAuthorizedException, ErrSRPTimestamp},
-		{"ISO 8601", A, "2026-11-05T08:03:09Z", now, cognito.CodeNotAuthorizedException, ErrSRPTimestamp},
-		{"empty timestamp", A, "", now, cognito.CodeNotAuthorizedException, ErrSRPTimestamp},
+		{"A zero", "0", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A zeros", "0000", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A equal to N", srpN.Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A equal to 2N", new(big.Int).Lsh(srpN, 1).Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A above N", new(big.Int).Add(srpN, client.A).Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A empty", "", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A not hex", "xyz", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A negative", "-" + A, timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A with plus sign", "+" + A, timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A with 0x", "0x" + A, timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A with space", A + " ", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A too long", strings.Repeat("0", 1025), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"timestamp six minutes old", A, timestamp, now.Add(6 * time.Minute), cognito.CodeNotAuthorizedException, ErrStaleTimestamp},
+		{"timestamp six minutes ahead", A, timestamp, now.Add(-6 * time.Minute), cognito.CodeNotAuthorizedException, ErrStaleTimestamp},
+		{"timestamp a day old", A, timestamp, now.Add(24 * time.Hour), cognito.CodeNotAuthorizedException, ErrStaleTimestamp},
+		{"zero-padded day", A, "Thu Nov 05 08:03:09 UTC 2026", now, cognito.CodeNotAuthorizedException, ErrTimestamp},
+		{"wrong weekday", A, "Wed Nov 5 08:03:09 UTC 2026", now, cognito.CodeNotAuthorizedException, ErrTimestamp},
+		{"ISO 8601", A, "2026-11-05T08:03:09Z", now, cognito.CodeNotAuthorizedException, ErrTimestamp},
+		{"empty timestamp", A, "", now, cognito.CodeNotAuthorizedException, ErrTimestamp},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -511,7 +510,7 @@ func TestVerifyClaimRejectsBadInput(t *testing.T) {
 	}
 
 	// The freshness window is inclusive at five minutes either way.
-	for _, d := range []time.Duration{SRPTimestampSkew, -SRPTimestampSkew} {
+	for _, d := range []time.Duration{TimestampSkew, -TimestampSkew} {
 		s.Now = fixedClock(now.Add(d))
 		if ok, err := s.VerifyClaim("pool", "user", A, block, timestamp, sig); !ok || err != nil {
 			t.Errorf("clock %v from the timestamp: VerifyClaim = %v, %v; want true", d, ok, err)
@@ -520,8 +519,8 @@ func TestVerifyClaimRejectsBadInput(t *testing.T) {
 }
 
 func TestVerifyClaimRejectsZeroScrambler(t *testing.T) {
-	v := newSRPVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
-	s, err := NewSRPServer(v)
+	v := newVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
+	s, err := NewServer(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,9 +529,9 @@ func TestVerifyClaimRejectsZeroScrambler(t *testing.T) {
 	orig := srpScrambler
 	srpScrambler = func(A, B *big.Int) *big.Int { return new(big.Int) }
 	t.Cleanup(func() { srpScrambler = orig })
-	ok, err := s.VerifyClaim("pool", "user", "abcdef", []byte("b"), FormatSRPTimestamp(now), "AAAA")
-	if ok || !errors.Is(err, ErrSRPScrambler) || !errors.Is(err, cognito.NotAuthorizedException("")) {
-		t.Errorf("u = 0: VerifyClaim = %v, %v; want NotAuthorizedException with ErrSRPScrambler", ok, err)
+	ok, err := s.VerifyClaim("pool", "user", "abcdef", []byte("b"), FormatTimestamp(now), "AAAA")
+	if ok || !errors.Is(err, ErrScrambler) || !errors.Is(err, cognito.NotAuthorizedException("")) {
+		t.Errorf("u = 0: VerifyClaim = %v, %v; want NotAuthorizedException with ErrScrambler", ok, err)
 	}
 }
 
@@ -547,12 +546,12 @@ func TestSRPTimestamps(t *testing.T) {
 		{time.Date(2026, 11, 5, 9, 3, 9, 0, time.FixedZone("CET", 3600)), "Thu Nov 5 08:03:09 UTC 2026"},
 	}
 	for _, tc := range tests {
-		if got := FormatSRPTimestamp(tc.t); got != tc.want {
-			t.Errorf("FormatSRPTimestamp(%v) = %q, want %q", tc.t, got, tc.want)
+		if got := FormatTimestamp(tc.t); got != tc.want {
+			t.Errorf("FormatTimestamp(%v) = %q, want %q", tc.t, got, tc.want)
 		}
-		got, err := ParseSRPTimestamp(tc.want)
+		got, err := ParseTimestamp(tc.want)
 		if err != nil || !got.Equal(tc.t.Truncate(time.Second)) {
-			t.Errorf("ParseSRPTimestamp(%q) = %v, %v; want %v", tc.want, got, err, tc.t)
+			t.Errorf("ParseTimestamp(%q) = %v, %v; want %v", tc.want, got, err, tc.t)
 		}
 	}
 	for _, bad := range []string{
@@ -570,14 +569,14 @@ func TestSRPTimestamps(t *testing.T) {
 		"Thu, 05 Nov 2026 08:03:09 GMT",
 		strings.Repeat("x", 10000),
 	} {
-		if _, err := ParseSRPTimestamp(bad); !errors.Is(err, ErrSRPTimestamp) {
-			t.Errorf("ParseSRPTimestamp(%q) error %v, want ErrSRPTimestamp", bad, err)
+		if _, err := ParseTimestamp(bad); !errors.Is(err, ErrTimestamp) {
+			t.Errorf("ParseTimestamp(%q) error %v, want ErrTimestamp", bad, err)
 		}
 	}
 }
 
 func TestSRPVerifierBinary(t *testing.T) {
-	v, err := NewSRPVerifier("pool", "user", "Password1!")
+	v, err := NewVerifier("pool", "user", "Password1!")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,14 +590,14 @@ func TestSRPVerifierBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got SRPVerifier
+	var got Verifier
 	if err := got.UnmarshalBinary(raw); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got.Salt, v.Salt) || got.Verifier.Cmp(v.Verifier) != 0 {
 		t.Error("round trip changed the verifier")
 	}
-	other, _ := NewSRPVerifier("pool", "user", "Password1!")
+	other, _ := NewVerifier("pool", "user", "Password1!")
 	if bytes.Equal(other.Salt, v.Salt) || other.Verifier.Cmp(v.Verifier) == 0 {
 		t.Error("two verifiers of one password share a salt")
 	}
@@ -622,12 +621,12 @@ func TestSRPVerifierBinary(t *testing.T) {
 		"verifier N+1":    withVerifier(new(big.Int).Add(srpN, big.NewInt(1))),
 	}
 	for name, b := range bad {
-		var got SRPVerifier
+		var got Verifier
 		if err := got.UnmarshalBinary(b); err == nil {
 			t.Errorf("%s: UnmarshalBinary accepted it", name)
 		}
 	}
-	for name, v := range map[string]SRPVerifier{
+	for name, v := range map[string]Verifier{
 		"nil verifier":  {Salt: []byte{1}},
 		"no salt":       {Verifier: big.NewInt(5)},
 		"verifier zero": {Salt: []byte{1}, Verifier: big.NewInt(0)},
@@ -636,19 +635,19 @@ func TestSRPVerifierBinary(t *testing.T) {
 		if _, err := v.MarshalBinary(); err == nil {
 			t.Errorf("%s: MarshalBinary accepted it", name)
 		}
-		if _, err := NewSRPServer(v); !errors.Is(err, cognito.InternalErrorException("")) {
-			t.Errorf("%s: NewSRPServer error %v, want InternalErrorException", name, err)
+		if _, err := NewServer(v); !errors.Is(err, cognito.InternalErrorException("")) {
+			t.Errorf("%s: NewServer error %v, want InternalErrorException", name, err)
 		}
 	}
 }
 
 func TestSRPServerSecret(t *testing.T) {
-	v := newSRPVerifier([]byte("salt"), "pool", "user", "pw")
-	a, err := NewSRPServer(v)
+	v := newVerifier([]byte("salt"), "pool", "user", "pw")
+	a, err := NewServer(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := NewSRPServer(v)
+	b, _ := NewServer(v)
 	if a.PublicB() == b.PublicB() {
 		t.Error("two attempts share a B")
 	}
@@ -664,18 +663,18 @@ func TestSRPServerSecret(t *testing.T) {
 	for name, secret := range map[string][]byte{
 		"empty": nil, "short": a.Secret()[1:], "long": append(a.Secret(), 0), "zero": make([]byte, srpSecretLen),
 	} {
-		if _, err := RestoreSRPServer(v, secret); !errors.Is(err, cognito.InternalErrorException("")) {
-			t.Errorf("%s secret: RestoreSRPServer error %v, want InternalErrorException", name, err)
+		if _, err := RestoreServer(v, secret); !errors.Is(err, cognito.InternalErrorException("")) {
+			t.Errorf("%s secret: RestoreServer error %v, want InternalErrorException", name, err)
 		}
 	}
 }
 
 // TestRestoreSRPServerWithB checks the rebuild from b and B: the same
 // attempt as the one made, without computing B, and a refusal of any b or
-// B that NewSRPServer would not have made or that is not of its length.
+// B that NewServer would not have made or that is not of its length.
 func TestRestoreSRPServerWithB(t *testing.T) {
-	v := newSRPVerifier([]byte("salt"), "pool", "user", "pw")
-	a, err := NewSRPServer(v)
+	v := newVerifier([]byte("salt"), "pool", "user", "pw")
+	a, err := NewServer(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -683,7 +682,7 @@ func TestRestoreSRPServerWithB(t *testing.T) {
 	if len(public) != srpGroupLen || new(big.Int).SetBytes(public).Cmp(a.B) != 0 {
 		t.Fatalf("Public is %d bytes of %x, want B in %d bytes", len(public), public, srpGroupLen)
 	}
-	r, err := RestoreSRPServerWithB(v, a.Secret(), public)
+	r, err := RestoreServerWithB(v, a.Secret(), public)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -691,7 +690,7 @@ func TestRestoreSRPServerWithB(t *testing.T) {
 		t.Error("the restored attempt is not the one made")
 	}
 	// A B with leading zero bytes keeps its length.
-	small := &SRPServer{B: big.NewInt(0x1234), b: a.b, v: a.v}
+	small := &Server{B: big.NewInt(0x1234), b: a.b, v: a.v}
 	if p := small.Public(); len(p) != srpGroupLen || p[srpGroupLen-2] != 0x12 || p[srpGroupLen-1] != 0x34 {
 		t.Errorf("Public of a small B = %x", p)
 	}
@@ -701,7 +700,7 @@ func TestRestoreSRPServerWithB(t *testing.T) {
 	ones := bytes.Repeat([]byte{0xff}, srpGroupLen)
 	for _, tc := range []struct {
 		name           string
-		v              SRPVerifier
+		v              Verifier
 		secret, public []byte
 	}{
 		{"no secret", v, nil, public},
@@ -715,18 +714,18 @@ func TestRestoreSRPServerWithB(t *testing.T) {
 		{"B = N", v, a.Secret(), nBytes},
 		{"B = N+1", v, a.Secret(), nPlus1},
 		{"B above N", v, a.Secret(), ones},
-		{"bad verifier", SRPVerifier{Salt: []byte("salt"), Verifier: big.NewInt(1)}, a.Secret(), public},
+		{"bad verifier", Verifier{Salt: []byte("salt"), Verifier: big.NewInt(1)}, a.Secret(), public},
 	} {
-		if _, err := RestoreSRPServerWithB(tc.v, tc.secret, tc.public); !errors.Is(err, cognito.InternalErrorException("")) {
-			t.Errorf("%s: RestoreSRPServerWithB error %v, want InternalErrorException", tc.name, err)
+		if _, err := RestoreServerWithB(tc.v, tc.secret, tc.public); !errors.Is(err, cognito.InternalErrorException("")) {
+			t.Errorf("%s: RestoreServerWithB error %v, want InternalErrorException", tc.name, err)
 		}
 	}
 }
 
 func TestFakeSRPChallenge(t *testing.T) {
 	key := bytes.Repeat([]byte{9}, 32)
-	salt1, b1 := FakeSRPChallenge(key, "us-east-1_abc", "nobody")
-	salt2, b2 := FakeSRPChallenge(key, "us-east-1_abc", "nobody")
+	salt1, b1 := FakeChallenge(key, "us-east-1_abc", "nobody")
+	salt2, b2 := FakeChallenge(key, "us-east-1_abc", "nobody")
 	if salt1 != salt2 {
 		t.Error("the fake salt of one username changes")
 	}
@@ -744,14 +743,14 @@ func TestFakeSRPChallenge(t *testing.T) {
 		t.Errorf("fake SRP_B %q is not a number in (0, N) written like a real one", b1)
 	}
 	for name, s := range map[string]string{
-		"other user": func() string { s, _ := FakeSRPChallenge(key, "us-east-1_abc", "nobody2"); return s }(),
-		"other pool": func() string { s, _ := FakeSRPChallenge(key, "us-east-1_abd", "nobody"); return s }(),
+		"other user": func() string { s, _ := FakeChallenge(key, "us-east-1_abc", "nobody2"); return s }(),
+		"other pool": func() string { s, _ := FakeChallenge(key, "us-east-1_abd", "nobody"); return s }(),
 		"other key": func() string {
-			s, _ := FakeSRPChallenge(bytes.Repeat([]byte{8}, 32), "us-east-1_abc", "nobody")
+			s, _ := FakeChallenge(bytes.Repeat([]byte{8}, 32), "us-east-1_abc", "nobody")
 			return s
 		}(),
 		"pool and user boundary": func() string {
-			s, _ := FakeSRPChallenge(key, "us-east-1_abcn", "obody")
+			s, _ := FakeChallenge(key, "us-east-1_abcn", "obody")
 			return s
 		}(),
 	} {
@@ -761,11 +760,11 @@ func TestFakeSRPChallenge(t *testing.T) {
 	}
 
 	// A missing user goes through the same server path and never passes.
-	v := FakeSRPVerifier(key, "us-east-1_abc", "nobody")
+	v := FakeVerifier(key, "us-east-1_abc", "nobody")
 	if v.SaltHex() != salt1 {
-		t.Error("FakeSRPVerifier's salt is not FakeSRPChallenge's")
+		t.Error("FakeVerifier's salt is not FakeChallenge's")
 	}
-	s, err := NewSRPServer(v)
+	s, err := NewServer(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -785,16 +784,16 @@ func TestFakeSRPChallenge(t *testing.T) {
 // claim's signature does not match, which costs the same as one that does:
 // the comparison is the last step.
 func BenchmarkSRPServerStep(b *testing.B) {
-	v := newSRPVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
+	v := newVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
 	client := newSRPTestClient(b)
 	A := client.A.Text(16)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	ts := FormatSRPTimestamp(now)
+	ts := FormatTimestamp(now)
 	block := make([]byte, 512)
 	sig := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := NewSRPServer(v)
+		s, err := NewServer(v)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -806,11 +805,11 @@ func BenchmarkSRPServerStep(b *testing.B) {
 }
 
 // BenchmarkSRPSignIn is the server's SRP cost across both round trips as
-// the flow engine runs them: NewSRPServer at InitiateAuth, then
-// RestoreSRPServerWithB (b and B from the sealed state, nothing computed)
+// the flow engine runs them: NewServer at InitiateAuth, then
+// RestoreServerWithB (b and B from the sealed state, nothing computed)
 // and VerifyClaim at RespondToAuthChallenge, with a claim that passes.
 func BenchmarkSRPSignIn(b *testing.B) {
-	v := newSRPVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
+	v := newVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
 	client := newSRPTestClient(b)
 	A := client.A.Text(16)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -823,7 +822,7 @@ func BenchmarkSRPSignIn(b *testing.B) {
 	}
 	attempts := make([]attempt, 32)
 	for i := range attempts {
-		s, err := NewSRPServer(v)
+		s, err := NewServer(v)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -834,12 +833,12 @@ func BenchmarkSRPSignIn(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := NewSRPServer(v); err != nil {
+		if _, err := NewServer(v); err != nil {
 			b.Fatal(err)
 		}
 		at := attempts[i%len(attempts)]
 		i++
-		s, err := RestoreSRPServerWithB(v, at.secret, at.public)
+		s, err := RestoreServerWithB(v, at.secret, at.public)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -850,9 +849,6 @@ func BenchmarkSRPSignIn(b *testing.B) {
 	}
 }
 
-// SRPVerifierSealer's function is what the user-pool service takes.
-var _ userpool.SRPVerifierFunc = SRPVerifierSealer(nil)
-
 func TestSRPPoolName(t *testing.T) {
 	for in, want := range map[string]string{
 		"us-east-1_AbC123": "AbC123",
@@ -860,15 +856,15 @@ func TestSRPPoolName(t *testing.T) {
 		"noprefix":         "",
 		"a_b_c":            "b_c",
 	} {
-		if got := SRPPoolName(in); got != want {
-			t.Errorf("SRPPoolName(%q) = %q, want %q", in, got, want)
+		if got := PoolName(in); got != want {
+			t.Errorf("PoolName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 func TestSRPVerifierStore(t *testing.T) {
-	sealer := func(b byte) *seal.Sealer {
-		s, err := seal.New(seal.DeriveKey(bytes.Repeat([]byte{b}, 32), "srp-verifier"))
+	sealer := func(b byte) *Verifiers {
+		s, err := NewVerifiers(bytes.Repeat([]byte{b}, 32))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -876,17 +872,21 @@ func TestSRPVerifierStore(t *testing.T) {
 	}
 	s := sealer(1)
 	const poolID, sub, username, password = "us-east-1_AbC123", "3f1c2a9e-sub", "alice", "Correct-Horse-1"
-	stored, err := SRPVerifierSealer(s)(poolID, sub, username, password)
+	made, err := NewVerifier(PoolName(poolID), username, password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := OpenSRPVerifier(s, poolID, sub, stored)
+	stored, err := s.Seal(poolID, sub, made)
 	if err != nil {
-		t.Fatalf("OpenSRPVerifier: %v", err)
+		t.Fatal(err)
+	}
+	v, err := s.Open(poolID, sub, stored)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
 	}
 	// The stored verifier is made with the pool name and the internal
 	// username, so a client that signs in with them passes.
-	server, err := NewSRPServer(v)
+	server, err := NewServer(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -900,26 +900,76 @@ func TestSRPVerifierStore(t *testing.T) {
 
 	tests := []struct {
 		name        string
-		sealer      *seal.Sealer
+		sealer      *Verifiers
 		poolID, sub string
 		sealed      string
 		code        string
 		cause       error
 	}{
-		{"no verifier", s, poolID, sub, "", cognito.CodeNotAuthorizedException, ErrNoSRPVerifier},
+		{"no verifier", s, poolID, sub, "", cognito.CodeNotAuthorizedException, ErrNoVerifier},
 		{"another user's record", s, poolID, "other-sub", stored, cognito.CodeInternalErrorException, seal.ErrOpen},
 		{"another pool", s, "us-east-1_Other", sub, stored, cognito.CodeInternalErrorException, seal.ErrOpen},
 		{"another key", sealer(2), poolID, sub, stored, cognito.CodeInternalErrorException, seal.ErrOpen},
 		{"damaged", s, poolID, sub, stored[:len(stored)-8], cognito.CodeInternalErrorException, seal.ErrOpen},
-		{"sealed garbage", s, poolID, sub, s.SealString(srpVerifierPurpose(poolID, sub), []byte("junk")), cognito.CodeInternalErrorException, errBadSRPVerifier},
+		{"sealed garbage", s, poolID, sub, s.s.SealString(verifierPurpose(poolID, sub), []byte("junk")), cognito.CodeInternalErrorException, errBadVerifier},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := OpenSRPVerifier(tc.sealer, tc.poolID, tc.sub, tc.sealed)
+			_, err := tc.sealer.Open(tc.poolID, tc.sub, tc.sealed)
 			var ce *cognito.Error
 			if !errors.As(err, &ce) || ce.Code != tc.code || !errors.Is(err, tc.cause) {
 				t.Errorf("error %v, want %s caused by %v", err, tc.code, tc.cause)
 			}
 		})
+	}
+}
+
+// TestVerifiersReseal checks the key rotation of stored verifiers: one
+// sealed with a previous master key comes back sealed with the current
+// one, opens there, and no longer needs the previous key; one sealed with
+// the current key comes back as it is; one no key opens is an error.
+func TestVerifiersReseal(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	before, err := NewVerifiers(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotating, err := NewVerifiers(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := NewVerifiers(newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const poolID, sub = "us-east-1_AbC123", "3f1c2a9e-sub"
+	v, err := NewVerifier(PoolName(poolID), "alice", "Correct-Horse-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := before.Seal(poolID, sub, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resealed, changed, err := rotating.Reseal(poolID, sub, stored)
+	if err != nil || !changed {
+		t.Fatalf("Reseal of a verifier under the previous key = %v, %v; want changed", changed, err)
+	}
+	got, err := after.Open(poolID, sub, resealed)
+	if err != nil {
+		t.Fatalf("Open under the current key alone: %v", err)
+	}
+	if got.Verifier.Cmp(v.Verifier) != 0 || !bytes.Equal(got.Salt, v.Salt) {
+		t.Error("the resealed verifier is not the one sealed")
+	}
+	again, changed, err := rotating.Reseal(poolID, sub, resealed)
+	if err != nil || changed || again != resealed {
+		t.Errorf("Reseal of a current verifier = changed %v, %v; want it unchanged", changed, err)
+	}
+	if _, _, err := after.Reseal(poolID, sub, stored); err == nil {
+		t.Error("Reseal of a verifier no configured key opens: no error")
+	}
+	if _, err := NewVerifiers(make([]byte, 5)); err == nil {
+		t.Error("NewVerifiers with a short key: no error")
 	}
 }
