@@ -96,6 +96,9 @@ rate_limits:
 change_log:
   retention: 168h0m0s # default
   compaction_interval: 1h0m0s # default
+sts:
+  mode: local # default
+  max_session_duration: 12h0m0s # default
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("config print (-want +got):\n%s", diff)

@@ -164,6 +164,11 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(verifiers.Reseal)},
 		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
 	}, log)()
+	ownSTS, err := newLocalSTS(cfg, st, keys)
+	if err != nil {
+		return err
+	}
+	log.Info("security token service", "sts_mode", cfg.STS.Mode, "sts_endpoint", cfg.STS.Endpoint, "sts_trusted_issuers", ownSTS.Issuers())
 	limits, err := rateLimiter(cfg.RateLimits)
 	if err != nil {
 		return fmt.Errorf("rate_limits: %w", err)
@@ -186,6 +191,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		AllowedOrigins:     cfg.CORS.AllowedOrigins,
 		Protection:         protection,
 		TrustedProxies:     proxies,
+		STS:                ownSTS,
 	})
 	routes := http.NewServeMux()
 	// The development outbox is readable only while it is the sole sender,

@@ -163,6 +163,14 @@ func serve(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*h
 // the API handler's defaults).
 func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter, protect ratelimit.Protection) string {
 	tb.Helper()
+	return serveAPI(tb, db, opts, mount, limits, protect, nil)
+}
+
+// serveAPI is serveLimited with configure, when not nil, called with the
+// server's URL to complete the API handler's options before it is built.
+func serveAPI(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
+	protect ratelimit.Protection, configure func(url string, o *api.Options)) string {
+	tb.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
 	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, Clock: opts.Clock, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
@@ -193,7 +201,11 @@ func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount 
 	if mount != nil {
 		mount(mux)
 	}
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits, Protection: protect}))
+	apiOpts := api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits, Protection: protect}
+	if configure != nil {
+		configure(url, &apiOpts)
+	}
+	mux.Handle("/", api.NewHandler(apiOpts))
 	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
 	ts.Start()
 	tb.Cleanup(ts.Close)

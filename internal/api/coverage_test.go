@@ -50,6 +50,23 @@ func coverageDoc(h *Handler) string {
 	}
 	section("User pools", idp.TargetPrefix, idp.Operations)
 	section("Identity pools", identity.TargetPrefix, identity.Operations)
+	n := 0
+	for _, a := range stsActions {
+		if a.implemented {
+			n++
+		}
+	}
+	fmt.Fprintf(&b, "\n## Security Token Service (query protocol, `Action=`, version %s): %d of %d implemented\n\n", stsVersion, n, len(stsActions))
+	b.WriteString("cognate's own STS, served at the same URL as the Cognito APIs (docs/identity-pools.md). An action marked *not yet*\n")
+	b.WriteString("answers `InvalidAction` (HTTP 400).\n\n")
+	b.WriteString("| Action | Authorization | Status |\n|---|---|---|\n")
+	for _, a := range stsActions {
+		status := "not yet"
+		if a.implemented {
+			status = "implemented"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", a.name, a.auth, status)
+	}
 	return b.String()
 }
 

@@ -24,7 +24,17 @@
 // and puts the CORS headers on every other answer to an allowed origin,
 // errors included, whatever the operation.
 //
-// It may import the engine packages (userpool, authflow, identitypool, …),
-// internal/ratelimit, internal/cognito and its generated packages; never
+// At the same URL, sts.go serves the STS query protocol (a form-encoded
+// Action and Version, answers and errors in STS's XML) with cognate's own
+// STS (internal/sts/local), so that one endpoint URL serves the three
+// services: a request is STS's when it names no X-Amz-Target and carries
+// an Action parameter or a form body. GetCallerIdentity is checked with
+// the same SigV4 verifier, scoped to the service "sts" and looking up the
+// admin key and the STS's temporary credentials; the Cognito operations'
+// verifier knows only the admin key, so temporary credentials authorize
+// nothing there.
+//
+// It may import the engine packages (userpool, authflow, identitypool,
+// sts/local, …), internal/sts, internal/ratelimit, internal/cognito and its generated packages; never
 // internal/oidc, internal/admin or a storage backend.
 package api

@@ -22,6 +22,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/sts/local"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -92,6 +93,9 @@ type Options struct {
 	// with TooManyRequestsException, counted once the caller is
 	// authenticated (see ratelimit.go). nil means no quotas, the default.
 	RateLimits *ratelimit.Limiter
+	// STS is cognate's own Security Token Service, served with the STS
+	// query protocol at the same URL (see sts.go); nil serves no STS.
+	STS *local.Service
 	// AllowedOrigins are the origins (scheme://host[:port]) whose browser
 	// applications may call the API; empty, or "*", allows any origin, as
 	// Cognito does. See cors.go.
@@ -124,6 +128,8 @@ type Handler struct {
 	protect  ratelimit.Protection
 	// clientPools maps app clients to their pools for the rate limits.
 	clientPools *clientPools
+	// sts serves the STS query protocol; nil when Options.STS is.
+	sts *stsHandler
 }
 
 // NewHandler returns the API handler.
@@ -161,6 +167,9 @@ func NewHandler(opts Options) *Handler {
 		AcceptAnySignature: opts.AcceptAnySignature,
 	}
 	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Auth), identityHandlers())
+	if opts.STS != nil {
+		h.sts = newSTSHandler(h, opts.STS)
+	}
 	return h
 }
 
@@ -207,6 +216,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", requestID)
 	if h.cors.apply(w, r) {
 		return // a preflight, answered
+	}
+	if h.sts != nil && isSTSRequest(r) {
+		h.sts.serve(w, r, requestID, start)
+		return
 	}
 	if r.URL.Path != "/" && (r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") == "") {
 		// The JSON API lives at "/" (an SDK whose endpoint has a path posts

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -42,6 +43,9 @@ type SigV4Verifier struct {
 	// Lookup returns the secret access key of accessKeyID. A nil Lookup
 	// knows no key.
 	Lookup func(accessKeyID string) (secret string, ok bool)
+	// LookupContext, when set, is used instead of Lookup, with the
+	// request's context.
+	LookupContext func(ctx context.Context, accessKeyID string) (secret string, ok bool)
 	// Services lists the credential-scope services accepted, e.g.
 	// "cognito-idp", "cognito-identity". An empty list accepts none.
 	Services []string
@@ -306,7 +310,10 @@ func (v *SigV4Verifier) Verify(r *http.Request, body []byte) (SigV4Scope, *cogni
 
 	var secret string
 	ok := false
-	if v.Lookup != nil {
+	switch {
+	case v.LookupContext != nil:
+		secret, ok = v.LookupContext(r.Context(), akid)
+	case v.Lookup != nil:
 		secret, ok = v.Lookup(akid)
 	}
 	if !ok {

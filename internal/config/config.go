@@ -90,6 +90,9 @@ type Config struct {
 	// ChangeLog says how long the change log keeps superseded states and
 	// tombstones.
 	ChangeLog ChangeLogConfig `yaml:"change_log"`
+	// STS says where identity pools get temporary credentials, and what
+	// cognate's own STS trusts.
+	STS STSConfig `yaml:"sts"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.
@@ -190,6 +193,7 @@ func Default() Config {
 			PerAddress: RateConfig{Enabled: &on, Rate: ratelimit.DefaultPerAddress.PerSecond, Burst: ratelimit.DefaultPerAddress.Burst}},
 		PasswordHashing: PasswordHashingConfig{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		ChangeLog:       ChangeLogConfig{Retention: Duration(defaultChangeLogRetain), CompactionInterval: Duration(defaultChangeLogCompact)},
+		STS:             STSConfig{Mode: STSModeLocal, MaxSessionDuration: Duration(MaxSTSSessionDuration)},
 	}
 }
 
@@ -214,6 +218,7 @@ func (c *Config) applyDefaults() {
 	c.Messaging.applyDefaults()
 	c.RateLimits.applyDefaults()
 	c.ChangeLog.applyDefaults()
+	c.STS.applyDefaults()
 }
 
 func setDefault[T comparable](field *T, def T) {

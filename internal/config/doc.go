@@ -44,6 +44,11 @@
 //	cors.allowed_origins     COGNATE_CORS_ALLOWED_ORIGINS (a,b,…)  empty: any origin
 //	change_log.retention            COGNATE_CHANGE_LOG_RETENTION            168h (1m to 87600h)
 //	change_log.compaction_interval  COGNATE_CHANGE_LOG_COMPACTION_INTERVAL  1h (1m to 24h)
+//	sts.mode                  COGNATE_STS_MODE                  local (aws, endpoint)
+//	sts.endpoint              COGNATE_STS_ENDPOINT              required with endpoint
+//	sts.region                COGNATE_STS_REGION                region
+//	sts.max_session_duration  COGNATE_STS_MAX_SESSION_DURATION  12h (15m to 12h)
+//	sts.trusted_issuers       (file only)                       none besides the identity issuer
 //
 // The admin secret, the SMTP password and the SMS webhook secret are
 // Secrets, which print, log and marshal as "REDACTED"; Config.String,

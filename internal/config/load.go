@@ -189,6 +189,12 @@ func decodeMapping(n *yaml.Node, v reflect.Value, prefix string, origins Origins
 			}
 			continue
 		}
+		if f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct && !reflect.PointerTo(f.Type().Elem()).Implements(unmarshalerType) {
+			// A list of blocks: each item is a mapping decoded like a
+			// block, so that its unknown keys are reported too.
+			problems = append(problems, decodeList(val, f, path, origins)...)
+			continue
+		}
 		if err := val.Decode(f.Addr().Interface()); err != nil {
 			msg := err.Error()
 			var te *yaml.TypeError
@@ -202,6 +208,30 @@ func decodeMapping(n *yaml.Node, v reflect.Value, prefix string, origins Origins
 			origins[path] = fmt.Sprintf("file (line %d)", k.Line)
 		}
 	}
+	return problems
+}
+
+// decodeList decodes the sequence node n into the slice of structs v, each
+// item as a block whose keys are path[i].key.
+func decodeList(n *yaml.Node, v reflect.Value, path string, origins Origins) ValidationErrors {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		return nil
+	case n.Kind != yaml.SequenceNode:
+		return ValidationErrors{fmt.Sprintf("%s: must be a list (line %d)", path, n.Line)}
+	}
+	var problems ValidationErrors
+	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		item = resolve(item)
+		itemPath := fmt.Sprintf("%s[%d]", path, i)
+		if item.Kind != yaml.MappingNode {
+			problems = append(problems, fmt.Sprintf("%s: must be a mapping of keys (line %d)", itemPath, item.Line))
+			continue
+		}
+		problems = append(problems, decodeMapping(item, out.Index(i), itemPath+".", origins)...)
+	}
+	v.Set(out)
 	return problems
 }
 
@@ -330,7 +360,7 @@ var settings = append([]setting{
 		}
 		return nil
 	}},
-}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings, changeLogSettings)...)
+}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings, changeLogSettings, stsSettings)...)
 
 func setUint(field func(*Config) *uint32) func(*Config, string) error {
 	return func(c *Config, s string) error {

@@ -135,6 +135,10 @@ log:
 				"COGNATE_PASSWORD_HASHING_PARALLELISM":   "2",
 				"COGNATE_CHANGE_LOG_RETENTION":           "720h",
 				"COGNATE_CHANGE_LOG_COMPACTION_INTERVAL": "10m",
+				"COGNATE_STS_MODE":                       "endpoint",
+				"COGNATE_STS_ENDPOINT":                   "https://sts.example.com",
+				"COGNATE_STS_REGION":                     "eu-west-1",
+				"COGNATE_STS_MAX_SESSION_DURATION":       "2h",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -153,6 +157,7 @@ log:
 					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 65536, Iterations: 3, Parallelism: 2},
 					RateLimits:         withProtection(RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}),
 					ChangeLog:          ChangeLogConfig{Retention: Duration(720 * time.Hour), CompactionInterval: Duration(10 * time.Minute)},
+					STS:                STSConfig{Mode: STSModeEndpoint, Endpoint: "https://sts.example.com", Region: "eu-west-1", MaxSessionDuration: Duration(2 * time.Hour)},
 				}
 			},
 		},
@@ -176,6 +181,12 @@ log: {level: error, format: json}
 password_hashing: {memory_kib: 32768, iterations: 4, parallelism: 1}
 rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, UserList: 2.5}}
 change_log: {retention: 48h, compaction_interval: 30m}
+sts:
+  mode: aws
+  region: us-west-2
+  max_session_duration: 1h
+  trusted_issuers:
+    - {issuer: "https://idp.example.com", audiences: [app], roles: ["arn:aws:iam::123456789012:role/App*"]}
 `,
 			want: func(c *Config) {
 				*c = Config{
@@ -195,6 +206,9 @@ change_log: {retention: 48h, compaction_interval: 30m}
 					RateLimits: withProtection(RateLimitsConfig{Enabled: boolPtr(true), Scale: 0.5,
 						Categories: map[string]float64{"UserAuthentication": 500, "UserList": 2.5}}),
 					ChangeLog: ChangeLogConfig{Retention: Duration(48 * time.Hour), CompactionInterval: Duration(30 * time.Minute)},
+					STS: STSConfig{Mode: STSModeAWS, Region: "us-west-2", MaxSessionDuration: Duration(time.Hour),
+						TrustedIssuers: []TrustedIssuerConfig{{Issuer: "https://idp.example.com", Audiences: []string{"app"},
+							Roles: []string{"arn:aws:iam::123456789012:role/App*"}}}},
 				}
 			},
 		},
@@ -251,6 +265,15 @@ func TestLoadProblems(t *testing.T) {
 				"listen_addr: unknown key (line 2)",
 				"log.colour: unknown key (line 5)",
 				"sqlite.journal: unknown key (line 7)",
+			},
+		},
+		{
+			name: "unknown keys in a list of blocks",
+			file: "sts:\n  trusted_issuers:\n    - {issuer: 'https://idp.example.com', audience: [a]}\n    - x\n",
+			want: ValidationErrors{
+				`sts.trusted_issuers[0].audience: unknown key (line 3); did you mean "sts.trusted_issuers[0].audiences"?`,
+				"sts.trusted_issuers[1]: must be a mapping of keys (line 4)",
+				"sts.trusted_issuers[1].issuer: required",
 			},
 		},
 		{

@@ -129,5 +129,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("pprof_listen", r.PprofListen),
 		slog.Attr{Key: "cors", Value: r.CORS.logValue()},
 		slog.Attr{Key: "change_log", Value: r.ChangeLog.logValue()},
+		slog.Attr{Key: "sts", Value: r.STS.logValue()},
 	)
 }

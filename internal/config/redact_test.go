@@ -97,6 +97,9 @@ rate_limits:
 change_log:
     retention: 168h0m0s
     compaction_interval: 1h0m0s
+sts:
+    mode: local
+    max_session_duration: 12h0m0s
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -122,7 +125,8 @@ func TestLogValue(t *testing.T) {
 		`"log":{"level":"info","format":"json"},"password_hashing":{"memory_kib":19456,"iterations":2,"parallelism":1},"issuer_base_url":"","encryption_key":"","encryption_keys_previous":0,` +
 		`"rate_limits":{"enabled":true,"quotas":false,"scale":1,` +
 		`"per_user":{"enabled":true,"rate":10,"burst":10},"per_address":{"enabled":true,"rate":100,"burst":200}},"pprof_listen":"","cors":{"allowed_origins":["*"]},` +
-		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"}}}` + "\n"
+		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"},` +
+		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

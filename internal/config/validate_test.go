@@ -204,6 +204,8 @@ func TestValidate(t *testing.T) {
 				"rate_limits.per_address.burst: must be a number of requests of at least 1",
 				"change_log.retention: must be between 1m and 87600h (ten years)",
 				"change_log.compaction_interval: must be between 1m and 24h",
+				`sts.mode: must be local, aws or endpoint, not ""`,
+				"sts.max_session_duration: must be between 15m and 12h",
 				"password_hashing: needs memory_kib from 1024 (and 8 per lane) to 4194304, and iterations and parallelism of at least 1",
 			},
 		},
@@ -222,6 +224,33 @@ func TestValidate(t *testing.T) {
 			change: func(c *Config) {
 				c.ChangeLog = ChangeLogConfig{Retention: Duration(MaxChangeLogRetention), CompactionInterval: Duration(time.Minute)}
 			},
+		},
+		{
+			name: "sts",
+			change: func(c *Config) {
+				c.STS = STSConfig{Mode: STSModeEndpoint, Region: "nowhere", MaxSessionDuration: Duration(13 * time.Hour),
+					TrustedIssuers: []TrustedIssuerConfig{
+						{Issuer: "ftp://idp.example.com", Audiences: []string{"a", "a"}, Roles: []string{"arn:aws:iam::123456789012:user/x"}},
+						{Issuer: "https://idp.example.com"}, {Issuer: "https://idp.example.com"}, {},
+					}}
+			},
+			want: ValidationErrors{
+				`sts.endpoint: required with mode "endpoint"`,
+				`sts.region: "nowhere" is not a valid region name`,
+				"sts.max_session_duration: must be between 15m and 12h",
+				"sts.trusted_issuers[0].issuer: must be an http(s) URL without a query or fragment",
+				"sts.trusted_issuers[0].audiences[1]: must be a non-empty audience listed once",
+				`sts.trusted_issuers[0].roles[0]: "arn:aws:iam::123456789012:user/x" is not a role ARN (arn:aws:iam::<account>:role/<name>, where * matches anything)`,
+				"sts.trusted_issuers[2].issuer: is the issuer of sts.trusted_issuers[1]",
+				"sts.trusted_issuers[3].issuer: required",
+			},
+		},
+		{
+			name: "sts endpoint only for its mode",
+			change: func(c *Config) {
+				c.STS.Mode, c.STS.Endpoint = STSModeAWS, "https://sts.example.com"
+			},
+			want: ValidationErrors{`sts.endpoint: is only for mode "endpoint"`},
 		},
 		{
 			name: "password hashing",
