@@ -13,8 +13,8 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/bench"
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/srp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 const benchUsage = `usage: cognate bench [flags]
@@ -162,14 +162,7 @@ func runBench(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "cognate bench: --argon2id: %v\n", err)
 		return exitUsage
 	}
-	if h != userpool.DefaultPasswordHashing() {
-		// Process-wide, and only when asked: a test that serves in this
-		// process keeps its own.
-		if err := userpool.SetPasswordHashing(h); err != nil {
-			fmt.Fprintf(e.stderr, "cognate bench: --argon2id: %v\n", err)
-			return exitUsage
-		}
-	}
+	opts.PasswordHashing = h
 	if !*f.quiet {
 		opts.Progress = e.stderr
 	}
@@ -208,8 +201,7 @@ func runBenchLoad(ctx context.Context, e env, f *benchFlags) int {
 		return exitError
 	}
 	// The users' shared hash gets the server's parameters.
-	ph := cfg.PasswordHashing
-	if err := userpool.SetPasswordHashing(userpool.PasswordHashing{MemoryKiB: ph.MemoryKiB, Iterations: ph.Iterations, Parallelism: ph.Parallelism}); err != nil {
+	if err := passwordParams(cfg.PasswordHashing).Validate(); err != nil {
 		fmt.Fprintf(e.stderr, "cognate bench: password_hashing: %v\n", err)
 		return exitError
 	}
@@ -242,7 +234,8 @@ func runBenchLoad(ctx context.Context, e env, f *benchFlags) int {
 	}
 	opts := bench.LoadOptions{
 		Store: st, Region: cfg.Region, AccountID: cfg.AccountID, PoolID: *f.pool, Users: *f.loadUsers,
-		SRPVerifiers: verifiers,
+		SRPVerifiers:    verifiers,
+		PasswordHashing: passwordParams(cfg.PasswordHashing),
 	}
 	if !*f.quiet {
 		opts.Progress = e.stderr
@@ -276,8 +269,8 @@ func parseInts(s string) ([]int, error) {
 
 // parseArgon2id parses argon2id parameters written as in a PHC hash:
 // m=<KiB>,t=<iterations>,p=<lanes>.
-func parseArgon2id(s string) (userpool.PasswordHashing, error) {
-	var h userpool.PasswordHashing
+func parseArgon2id(s string) (password.Params, error) {
+	var h password.Params
 	seen := map[string]bool{}
 	for kv := range strings.SplitSeq(s, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")

@@ -20,6 +20,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/config"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/oidc"
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
@@ -109,8 +110,10 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return err
 	}
 
-	h := cfg.PasswordHashing
-	if err := userpool.SetPasswordHashing(userpool.PasswordHashing{MemoryKiB: h.MemoryKiB, Iterations: h.Iterations, Parallelism: h.Parallelism}); err != nil {
+	// One Hasher for every engine, so that one cap on the expensive
+	// computations holds for the whole process.
+	passwords, err := password.New(password.Config{Params: passwordParams(cfg.PasswordHashing)})
+	if err != nil {
 		return fmt.Errorf("password_hashing: %w", err)
 	}
 
@@ -143,7 +146,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		ClientSecretPreviousKeys: clientSecretKeys.Previous,
 		// One-time codes are kept as MACs under a key not in the store;
 		// codes sent before a key rotation are refused after it.
-		CodeKey: seal.DeriveKey(keys.master, userpool.KeyLabelCodes),
+		CodeKey:   seal.DeriveKey(keys.master, userpool.KeyLabelCodes),
+		Passwords: passwords,
 	})
 	// Stores written before client secrets were sealed keep them in the
 	// clear: seal them all, in one transaction, before serving.
@@ -153,7 +157,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
 	}
 	signIn, err := authflow.New(authflow.Options{Pools: pools, Tokens: tokenService, Store: st,
-		Key: keys.master, PreviousKeys: keys.previous, Logger: log})
+		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords})
 	if err != nil {
 		return err
 	}
@@ -179,6 +183,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
+		Passwords:          passwords,
 		Auth:               signIn,
 		AccountID:          cfg.AccountID,
 		Regions:            cfg.Regions,
@@ -238,6 +243,12 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 
 // rateLimiter maps the rate_limits block onto the emulation of Cognito's
 // quotas, off unless rate_limits.quotas is set.
+// passwordParams are the argon2id parameters of the password_hashing
+// block.
+func passwordParams(h config.PasswordHashingConfig) password.Params {
+	return password.Params{MemoryKiB: h.MemoryKiB, Iterations: h.Iterations, Parallelism: h.Parallelism}
+}
+
 func rateLimiter(rl config.RateLimitsConfig) (*ratelimit.Limiter, error) {
 	rates := map[ratelimit.Category]float64{}
 	for name, r := range rl.Categories {

@@ -18,6 +18,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -157,7 +158,8 @@ func clientFrom(url string, ip net.IP) *cip.Client {
 // hashingCapacity measures argon2id verifications a second at the
 // server's parameters with GOMAXPROCS of them at once, for two seconds.
 func hashingCapacity(b *testing.B) float64 {
-	hash := userpool.DummyPasswordHash()
+	h := password.Default()
+	hash := h.Dummy()
 	var n atomic.Int64
 	deadline := time.Now().Add(2 * time.Second)
 	start := time.Now()
@@ -165,7 +167,7 @@ func hashingCapacity(b *testing.B) float64 {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
-				if _, err := userpool.VerifyPassword(context.Background(), hash, "Legit-Passw0rd!"); err != nil {
+				if _, err := h.Verify(context.Background(), hash, "Legit-Passw0rd!"); err != nil {
 					b.Error(err)
 					return
 				}

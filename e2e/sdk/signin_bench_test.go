@@ -17,8 +17,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/srp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // The sign-in benchmarks measure whole round trips through the AWS SDK
@@ -96,17 +96,18 @@ func reportBound(b *testing.B, name string, terms map[string]int) {
 }
 
 // BenchmarkBoundArgon2id is one password verification as the sign-in
-// engine runs it (userpool.VerifyPassword): argon2id at the parameters new
+// engine runs it (password.Hasher.Verify): argon2id at the parameters new
 // hashes use (m=19456 KiB, t=2, p=1, 16-byte salt, 32-byte key) and a
 // constant-time comparison.
 func BenchmarkBoundArgon2id(b *testing.B) {
-	hash := userpool.DummyPasswordHash()
+	h := password.Default()
+	hash := h.Dummy()
 	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		b.Fatalf("password hash %q is not at the server's parameters", hash)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		userpool.VerifyPassword(context.Background(), hash, "Sign-in-Passw0rd")
+		h.Verify(context.Background(), hash, "Sign-in-Passw0rd")
 	}
 	recordBound(b, boundArgon2id)
 }

@@ -35,6 +35,8 @@
 // nothing there.
 //
 // It may import the engine packages (userpool, authflow, identitypool,
-// sts/local, …), internal/sts, internal/ratelimit, internal/cognito and its generated packages; never
+// sts/local, …), internal/sts, internal/ratelimit, internal/password (the
+// hashing queue's admission check), internal/cognito and its generated
+// packages; never
 // internal/oidc, internal/admin or a storage backend.
 package api

@@ -21,6 +21,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/sts/local"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -60,6 +61,10 @@ type Options struct {
 	// Auth is the sign-in engine: it serves the sign-in and token
 	// operations and authenticates access tokens.
 	Auth *authflow.Service
+	// Passwords is the Hasher the engines share: a protected operation
+	// from a client with as many hashes and SRP computations waiting as it
+	// may is refused before it is decoded. nil means Pools.Passwords().
+	Passwords *password.Hasher
 	// AccountID is the AWS account ID that ARNs carry.
 	AccountID string
 	// Regions limits the regions requests may address; empty allows any
@@ -126,6 +131,8 @@ type Handler struct {
 	limits   *ratelimit.Limiter
 	cors     corsPolicy
 	protect  ratelimit.Protection
+	// passwords is Options.Passwords, or the user-pool engine's.
+	passwords *password.Hasher
 	// clientPools maps app clients to their pools for the rate limits.
 	clientPools *clientPools
 	// sts serves the STS query protocol; nil when Options.STS is.
@@ -155,6 +162,10 @@ func NewHandler(opts Options) *Handler {
 		h.protect, _ = ratelimit.NewGuard(ratelimit.GuardConfig{
 			PerAddress: ratelimit.DefaultPerAddress, PerUser: ratelimit.DefaultPerUser, Clock: h.clock,
 		})
+	}
+	h.passwords = opts.Passwords
+	if h.passwords == nil && opts.Pools != nil {
+		h.passwords = opts.Pools.Passwords()
 	}
 	h.clientPools = &clientPools{pools: opts.Pools, byClient: map[string]string{}}
 	h.sig = &SigV4Verifier{

@@ -86,7 +86,7 @@ func protected(op operation) bool {
 // protectAddress applies the per-address limit to a protected operation,
 // before anything else is done for it, and refuses one whose client
 // already has as many password hashes and SRP computations waiting as it
-// may (see userpool.ExpensiveBusy): a flood beyond what the hashing
+// may (see password.Hasher.Busy): a flood beyond what the hashing
 // serves costs no decoding and no store read.
 func (h *Handler) protectAddress(ctx context.Context, op operation, addr netip.Addr) error {
 	if !protected(op) {
@@ -95,7 +95,10 @@ func (h *Handler) protectAddress(ctx context.Context, op operation, addr netip.A
 	if !h.protect.AllowAddress(addr) {
 		return cognito.TooManyRequestsException(rateExceededMessage)
 	}
-	return userpool.ExpensiveBusy(ctx)
+	if h.passwords == nil {
+		return nil
+	}
+	return h.passwords.Busy(ctx)
 }
 
 // protectUser applies the per-user limit to a protected operation once

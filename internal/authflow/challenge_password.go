@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // passwordChallenge is the password as a first factor: it starts
@@ -56,8 +55,8 @@ func (passwordChallenge) answer(ctx context.Context, s *Service, sp *call) (*Ste
 type passwordFactor struct{ password string }
 
 // admit refuses a client with as many hashes waiting as it may before the
-// attempt is counted or the flow state used (see userpool.ExpensiveBusy).
-func (passwordFactor) admit(ctx context.Context) error { return userpool.ExpensiveBusy(ctx) }
+// attempt is counted or the flow state used (see password.Hasher.Busy).
+func (passwordFactor) admit(ctx context.Context, s *Service) error { return s.passwords.Busy(ctx) }
 
 func (passwordFactor) precheck(*Service, *call) error { return nil }
 
@@ -68,7 +67,7 @@ func (p passwordFactor) verify(ctx context.Context, s *Service, sp *call) (bool,
 	u := sp.user
 	hash := u.PasswordHash
 	if hash == "" {
-		hash = userpool.DummyPasswordHash()
+		hash = s.passwords.Dummy()
 	}
 	ok, err := s.verifyPassword(ctx, hash, p.password)
 	if err != nil {
@@ -82,7 +81,7 @@ func (p passwordFactor) verify(ctx context.Context, s *Service, sp *call) (bool,
 }
 
 func (p passwordFactor) shadow(ctx context.Context, s *Service, _ *call) error {
-	_, err := s.verifyPassword(ctx, userpool.DummyPasswordHash(), p.password)
+	_, err := s.verifyPassword(ctx, s.passwords.Dummy(), p.password)
 	return err
 }
 

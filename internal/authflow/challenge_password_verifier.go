@@ -94,7 +94,7 @@ func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *call,
 		server *srp.Server
 		err    error
 	)
-	if serr := userpool.Expensive(ctx, func() { server, err = srp.NewServer(v) }); serr != nil {
+	if serr := s.passwords.Run(ctx, func() { server, err = srp.NewServer(v) }); serr != nil {
 		return nil, serr
 	}
 	if err != nil {
@@ -190,8 +190,8 @@ type srpFactor struct {
 }
 
 // admit lets every proof go on: the SRP computations queue in
-// userpool.Expensive.
-func (srpFactor) admit(context.Context) error { return nil }
+// password.Hasher.Run.
+func (srpFactor) admit(context.Context, *Service) error { return nil }
 
 // precheck refuses a TIMESTAMP not in the client's format before the
 // attempt is counted.
@@ -223,7 +223,7 @@ func (f srpFactor) check(ctx context.Context, s *Service, sp *call, v srp.Verifi
 		ok  bool
 		err error
 	)
-	if serr := userpool.Expensive(ctx, func() {
+	if serr := s.passwords.Run(ctx, func() {
 		var server *srp.Server
 		if server, err = s.srpServer(v, sp.st); err == nil {
 			ok, err = server.VerifyClaim(sp.pool.Name, sp.st.Username, sp.st.SRPA, f.block, f.timestamp, f.signature)

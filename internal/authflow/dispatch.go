@@ -73,8 +73,8 @@ type factor interface {
 	// admit refuses the step before it reads or writes anything when the
 	// factor's computation would be refused anyway (the fair queue holds
 	// as many of the client's computations as it may: see
-	// userpool.ExpensiveBusy); nil lets it go on.
-	admit(ctx context.Context) error
+	// password.Hasher.Busy); nil lets it go on.
+	admit(ctx context.Context, s *Service) error
 	// precheck refuses an answer that is malformed before any attempt is
 	// counted (the state is used up before the refusal is told); nil lets
 	// it go on.
@@ -265,7 +265,7 @@ func (s *Service) stateUser(ctx context.Context, sp *call) error {
 //     sign-in and answered "Incorrect username or password.";
 //  6. what follows a right secret: next.
 func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step, error) {
-	if err := fac.admit(ctx); err != nil {
+	if err := fac.admit(ctx, s); err != nil {
 		return nil, err
 	}
 	if sp.st != nil && (sp.st.Fake || sp.st.NoVerifier) {

@@ -411,10 +411,10 @@ func TestDispatchAdmission(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_ = userpool.Expensive(flood, func() { <-release })
+				_ = e.s.passwords.Run(flood, func() { <-release })
 			}()
 		}
-		for deadline := time.Now().Add(10 * time.Second); userpool.ExpensiveBusy(flood) == nil; time.Sleep(time.Millisecond) {
+		for deadline := time.Now().Add(10 * time.Second); e.s.passwords.Busy(flood) == nil; time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatal("the flooding client's queue never filled")
 			}

@@ -154,6 +154,8 @@
 //
 // It may import internal/cognito (and its generated wire packages),
 // internal/storage, internal/tokens, internal/messaging, internal/triggers,
-// internal/userpool, internal/federation, internal/seal and internal/srp;
-// never an edge (api, oidc, admin) or a storage backend.
+// internal/userpool, internal/federation, internal/seal, internal/srp and
+// internal/password (whose Hasher, shared with userpool, verifies passwords
+// and schedules the SRP computations; it brings internal/ratelimit); never
+// an edge (api, oidc, admin) or a storage backend.
 package authflow

@@ -112,7 +112,7 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 	}
 	e.s.verifyPassword = func(ctx context.Context, hash, password string) (bool, error) {
 		e.hashes.Add(1)
-		return userpool.VerifyPassword(ctx, hash, password)
+		return e.s.passwords.Verify(ctx, hash, password)
 	}
 	c := userpool.Caller{Region: flowRegion}
 	pool, err := e.pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("flows")})

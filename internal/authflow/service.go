@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -62,6 +63,11 @@ type Options struct {
 	Clock func() time.Time
 	// Logger receives engine logs; nil discards them.
 	Logger *slog.Logger
+	// Passwords verifies passwords and schedules the SRP computations of
+	// a sign-in between client addresses; nil means the user-pool
+	// service's (userpool.Service.Passwords), so that one cap holds for
+	// both engines.
+	Passwords *password.Hasher
 }
 
 // Service runs sign-in flows, refreshes and revokes tokens, and
@@ -89,8 +95,11 @@ type Service struct {
 	// sweepers pace the sweeps of expired items, by kind (sweep.go).
 	sweepers map[string]*sweeper
 
+	// passwords verifies passwords and schedules the SRP computations
+	// (Options.Passwords).
+	passwords *password.Hasher
 	// verifyPassword checks a password against a stored hash; it is
-	// userpool.VerifyPassword, and tests count hash evaluations through it.
+	// passwords.Verify, and tests count hash evaluations through it.
 	verifyPassword func(ctx context.Context, hash, password string) (bool, error)
 }
 
@@ -118,9 +127,13 @@ func New(opts Options) (*Service, error) {
 	s := &Service{
 		pools: opts.Pools, tokens: opts.Tokens, store: opts.Store,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
-		clock: opts.Clock, log: opts.Logger, verifyPassword: userpool.VerifyPassword,
+		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords,
 		sweepers: newSweepers(),
 	}
+	if s.passwords == nil {
+		s.passwords = opts.Pools.Passwords()
+	}
+	s.verifyPassword = s.passwords.Verify
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/srp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // Names of the bounds: the work that bounds a scenario's rate, measured on
@@ -22,7 +22,7 @@ import (
 const (
 	// BoundArgon2id is one password verification at the parameters the
 	// server gives new hashes (by default m=19456 KiB, t=2, p=1; see
-	// userpool.SetPasswordHashing).
+	// Options.PasswordHashing).
 	BoundArgon2id = "argon2id"
 	// BoundSRPServerStep is the SRP server step: a new attempt (b and
 	// B = k*v + g^b) and the check of a claim (u, S = (A*v^u)^b, HKDF,
@@ -59,16 +59,22 @@ type Bound struct {
 }
 
 // boundWork returns the function that does one operation of the named
-// bound, and what it measures.
-func boundWork(name string) (func() error, string, error) {
+// bound, and what it measures; hashing are the argon2id bound's
+// parameters (zero for the default).
+func boundWork(name string, hashing password.Params) (func() error, string, error) {
 	switch name {
 	case BoundArgon2id:
-		// The parameters new hashes get in this process: the default
-		// (m=19456,t=2,p=1), or what userpool.SetPasswordHashing set.
-		hash := userpool.DummyPasswordHash()
+		// A verification as the sign-in engine runs it: through a Hasher
+		// (its queue, GOMAXPROCS computations at once) against a hash at
+		// the server's parameters.
+		h, err := password.New(password.Config{Params: hashing})
+		if err != nil {
+			return nil, "", err
+		}
+		hash := h.Dummy()
 		params := strings.Join(strings.Split(hash, "$")[1:4], "$")
 		return func() error {
-			_, err := userpool.VerifyPassword(context.Background(), hash, "Bench-Passw0rd!")
+			_, err := h.Verify(context.Background(), hash, "Bench-Passw0rd!")
 			return err
 		}, params, nil
 	case BoundSRPServerStep:
@@ -127,9 +133,9 @@ var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
 const maxBoundOps = 10_000_000
 
 // measureBound runs the named bound on p goroutines for d (and at most
-// maxBoundOps operations).
-func measureBound(ctx context.Context, name string, p int, d time.Duration) (Bound, error) {
-	work, detail, err := boundWork(name)
+// maxBoundOps operations); hashing are the argon2id bound's parameters.
+func measureBound(ctx context.Context, name string, p int, d time.Duration, hashing password.Params) (Bound, error) {
+	work, detail, err := boundWork(name, hashing)
 	if err != nil {
 		return Bound{}, err
 	}

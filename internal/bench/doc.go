@@ -24,7 +24,9 @@
 // Every loop is bounded in count and in time.
 //
 // It may import internal/cognito, internal/storage, internal/userpool (for
-// the argon2id bound and the bulk loader) and internal/srp (for the SRP
-// bound and the sealed verifiers of loaded users), and the AWS SDK. No engine, edge or storage package imports bench: only
+// the bulk loader), internal/password (for the argon2id bound and the
+// loaded users' shared hash) and internal/srp (for the SRP bound and the
+// sealed verifiers of loaded users), and the AWS SDK. No engine, edge or
+// storage package imports bench: only
 // cmd/cognate does (deps_test.go checks both directions).
 package bench

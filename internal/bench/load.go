@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -33,6 +34,10 @@ type LoadOptions struct {
 	// the server's key (srp.NewVerifiers); nil gives none, and
 	// USER_SRP_AUTH then fails for them.
 	SRPVerifiers *srp.Verifiers
+	// PasswordHashing are the server's argon2id parameters, which the
+	// users' shared hash gets; the zero value means
+	// password.DefaultParams.
+	PasswordHashing password.Params
 	// Progress receives a live line; nil for none.
 	Progress io.Writer
 }
@@ -83,7 +88,11 @@ func LoadUsers(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 		return LoadResult{}, fmt.Errorf("count users: %w", err)
 	}
 	res := LoadResult{PoolID: poolID, Existing: int(existing)}
-	hash, err := userpool.TestPasswordHash(Password)
+	hasher, err := password.New(password.Config{Params: opts.PasswordHashing})
+	if err != nil {
+		return res, fmt.Errorf("password hashing: %w", err)
+	}
+	hash, err := hasher.Hash(ctx, Password)
 	if err != nil {
 		return res, err
 	}

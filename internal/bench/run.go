@@ -23,6 +23,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/cognate-dev/cognate/internal/password"
 )
 
 // Target is an endpoint to drive and the credentials that sign its admin
@@ -69,6 +71,10 @@ type Options struct {
 	// BoundTime is how long each bound is measured, in each of three
 	// rounds (the best counts); 0 skips the bounds.
 	BoundTime time.Duration
+	// PasswordHashing are the argon2id parameters of the argon2id bound:
+	// the server's (its password_hashing configuration); the zero value
+	// means password.DefaultParams.
+	PasswordHashing password.Params
 	// Progress receives the live progress line; nil for none.
 	Progress io.Writer
 	// Now is the clock; nil means time.Now.
@@ -202,7 +208,7 @@ func measureBounds(ctx context.Context, opts Options, p *progress) ([]Bound, err
 		for round := range boundRounds {
 			for _, name := range boundNames {
 				p.set(fmt.Sprintf("bound %s on %d goroutines, round %d of %d", name, par, round+1, boundRounds), nil)
-				b, err := measureBound(ctx, name, par, opts.BoundTime)
+				b, err := measureBound(ctx, name, par, opts.BoundTime, opts.PasswordHashing)
 				if err != nil {
 					return nil, err
 				}

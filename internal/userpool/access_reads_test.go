@@ -61,7 +61,7 @@ type arFixture struct {
 func newARFixture(t *testing.T) *arFixture {
 	f := newSSFixture(t, &idp.CreateUserPoolRequest{}, nil)
 	reads := &countingStore{Store: f.store, reads: map[string]int{}}
-	return &arFixture{ssFixture: f, counted: New(reads, Options{AccountID: "123456789012", Clock: f.clock.now}), reads: reads}
+	return &arFixture{ssFixture: f, counted: New(reads, Options{AccountID: "123456789012", Passwords: testPasswords, Clock: f.clock.now}), reads: reads}
 }
 
 // authenticate reads c's pool and user as authenticating its access token

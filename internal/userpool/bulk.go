@@ -32,19 +32,14 @@ type TestUsers struct {
 	// Pool is the user pool the users go into.
 	Pool *storage.UserPool
 	// Password is every user's password, and PasswordHash its hash from
-	// TestPasswordHash, made once.
+	// the hash of Password at the server's
+	// parameters (password.Hasher.Hash), made once.
 	Password, PasswordHash string
 	// SRPVerifiers seals SRP verifiers (the server's Options.SRPVerifiers,
 	// with the server's encryption key); nil makes none.
 	SRPVerifiers *srp.Verifiers
 	// Now is the users' creation time.
 	Now time.Time
-}
-
-// TestPasswordHash returns the argon2id hash of password at the
-// parameters the server gives new passwords, for TestUsers.PasswordHash.
-func TestPasswordHash(password string) (string, error) {
-	return hashPassword(context.Background(), password)
 }
 
 // TestUserItems returns the store items of users (test data, see above):

@@ -223,7 +223,7 @@ func TestStoredCodesNotReversible(t *testing.T) {
 	}
 	// A service with another code key (a node without the shared key)
 	// does not accept the code; the one that sent it does.
-	other := New(s.store, Options{AccountID: "123456789012", Clock: s.clock.now, CodeKey: []byte("another key")})
+	other := New(s.store, Options{AccountID: "123456789012", Passwords: testPasswords, Clock: s.clock.now, CodeKey: []byte("another key")})
 	if other.codes.checkCode(u, codePurposeSignUp, "email", sent, s.clock.now()) {
 		t.Error("a code MAC checked out under another key")
 	}

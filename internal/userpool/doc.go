@@ -9,7 +9,9 @@
 // at rest), internal/srp (wherever a password is set, the user record gets
 // the SRP verifier of it, made through the fair queue and sealed),
 // internal/tokens, internal/messaging, internal/triggers and
-// internal/ratelimit (whose fair queue schedules password hashing and SRP
+// internal/password (argon2id hashing: the Hasher it is given at
+// construction, which it shares with the sign-in engine, and whose fair
+// queue, through internal/ratelimit, schedules password hashing and SRP
 // exponentiations between client addresses); never an edge (api, oidc,
 // admin), the sign-in engine or a storage backend.
 // The engine decides which Cognito exception applies: storage sentinels

@@ -30,7 +30,7 @@ func newGroupFixture(t *testing.T, backend string, usernames ...string) *groupFi
 	st := luOpenStore(t, backend)
 	now := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	f := &groupFixture{st: st, now: now, users: map[string]*userRecord{}}
-	f.s = New(st, Options{AccountID: "123456789012", Clock: func() time.Time { return f.now }})
+	f.s = New(st, Options{AccountID: "123456789012", Passwords: testPasswords, Clock: func() time.Time { return f.now }})
 	f.p = luNewPool(t, f.s, false)
 	var users []*userRecord
 	for _, name := range usernames {

@@ -19,7 +19,7 @@ const benchUsers = 100_000
 // 1,000 (the bulk path for test data).
 func loadListUsersBench(b *testing.B, backend string) (*Service, *idp.UserPoolType) {
 	st := luOpenStore(b, backend)
-	s := New(st, Options{AccountID: "123456789012"})
+	s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords})
 	p := luNewPool(b, s, false)
 	start := time.Now()
 	at := start.UTC().Truncate(time.Millisecond)

@@ -280,7 +280,7 @@ func TestListUsersDifferential(t *testing.T) {
 			t.Parallel()
 			st := luOpenStore(t, backend)
 			at := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
-			s := New(st, Options{AccountID: "123456789012", Clock: func() time.Time { return at }})
+			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, Clock: func() time.Time { return at }})
 			seed := uint64(time.Now().UnixNano())
 			t.Logf("seed %d", seed)
 			r := rand.New(rand.NewPCG(seed, 0x5eed))

@@ -162,7 +162,7 @@ func (r *scanRecorder) ListItems(ctx context.Context, in storage.ListItemsInput)
 // pool's users, while an unfiltered one lists them by ID.
 func TestListUsersUsesIndex(t *testing.T) {
 	rec := &scanRecorder{Store: luOpenStore(t, "sqlite")}
-	s := New(rec, Options{AccountID: "123456789012"})
+	s := New(rec, Options{AccountID: "123456789012", Passwords: testPasswords})
 	p := luNewPool(t, s, true)
 	pool := cognito.Deref(p.Id)
 	now := time.Now().UTC().Truncate(time.Millisecond)

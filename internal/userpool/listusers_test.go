@@ -19,7 +19,7 @@ func luAttr(name, value string) idp.AttributeType {
 
 func TestListUsersAttributesToGet(t *testing.T) {
 	st := luOpenStore(t, "sqlite")
-	s := New(st, Options{AccountID: "123456789012"})
+	s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords})
 	p := luNewPool(t, s, true)
 	at := time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC)
 	jane := &userRecord{Username: "jane", Sub: "00000000-0000-4000-8000-000000000001", Enabled: true, Status: "CONFIRMED",
@@ -95,7 +95,7 @@ func TestListUsersAttributesToGet(t *testing.T) {
 
 func TestListUsersErrors(t *testing.T) {
 	st := luOpenStore(t, "sqlite")
-	s := New(st, Options{AccountID: "123456789012"})
+	s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords})
 	p := luNewPool(t, s, true)
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	var users []*userRecord
@@ -155,7 +155,7 @@ func TestListUsersStableUnderInserts(t *testing.T) {
 	for _, backend := range luBackends {
 		t.Run(backend, func(t *testing.T) {
 			st := luOpenStore(t, backend)
-			s := New(st, Options{AccountID: "123456789012"})
+			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords})
 			p := luNewPool(t, s, true)
 			at := time.Now().UTC().Truncate(time.Millisecond)
 			mk := func(i int) *userRecord {
@@ -210,7 +210,7 @@ func TestListUsersStableUnderInserts(t *testing.T) {
 
 func TestListUsersLimit(t *testing.T) {
 	st := luOpenStore(t, "sqlite")
-	s := New(st, Options{AccountID: "123456789012"})
+	s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords})
 	p := luNewPool(t, s, true)
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	var users []*userRecord

@@ -149,7 +149,7 @@ func TestPoolListingPagination(t *testing.T) {
 	for _, backend := range luBackends {
 		t.Run(backend, func(t *testing.T) {
 			st := luOpenStore(t, backend)
-			s := New(st, Options{AccountID: "123456789012", PaginationKey: listTestKey})
+			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, PaginationKey: listTestKey})
 			ctx := context.Background()
 			for _, l := range poolListings() {
 				t.Run(l.op, func(t *testing.T) {
@@ -251,7 +251,7 @@ func TestPoolListingErrors(t *testing.T) {
 	for _, backend := range luBackends {
 		t.Run(backend, func(t *testing.T) {
 			st := luOpenStore(t, backend)
-			s := New(st, Options{AccountID: "123456789012", PaginationKey: listTestKey})
+			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, PaginationKey: listTestKey})
 			ctx := context.Background()
 			listings := poolListings()
 			for li, l := range listings {

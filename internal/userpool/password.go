@@ -3,123 +3,14 @@ package userpool
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"math/big"
-	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/argon2"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 )
-
-// argonParams are the argon2id cost parameters of a password hash.
-type argonParams struct {
-	memory  uint32 // KiB
-	time    uint32
-	threads uint8
-}
-
-// defaultArgonParams are OWASP's minimum recommendation for argon2id:
-// 19 MiB of memory, 2 iterations, 1 degree of parallelism.
-var defaultArgonParams = argonParams{memory: 19 * 1024, time: 2, threads: 1}
-
-// passwordHashParams are the parameters new hashes use. Tests lower them so
-// they stay fast; verification always reads the parameters from the hash.
-var passwordHashParams = defaultArgonParams
-
-const (
-	argonSaltLen = 16
-	argonKeyLen  = 32
-)
-
-var phcEncoding = base64.RawStdEncoding
-
-// hashPassword returns the PHC string of an argon2id hash of password,
-// $argon2id$v=19$m=<KiB>,t=<iterations>,p=<threads>$<salt>$<hash>, with a
-// fresh random salt. It takes tens of milliseconds, plus any wait for a
-// slot of argonLimit, where ctx's client address takes its turn: call it
-// before a storage transaction, never inside one.
-func hashPassword(ctx context.Context, password string) (string, error) {
-	salt := make([]byte, argonSaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", internal(fmt.Errorf("password salt: %w", err))
-	}
-	p := passwordHashParams
-	key, err := argon2IDKey(ctx, []byte(password), salt, p, argonKeyLen)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.memory, p.time, p.threads, phcEncoding.EncodeToString(salt), phcEncoding.EncodeToString(key)), nil
-}
-
-// errBadPasswordHash reports a stored hash that is not a PHC argon2id string.
-var errBadPasswordHash = errors.New("malformed argon2id password hash")
-
-// parsePasswordHash splits a PHC argon2id string into its parameters, salt
-// and key.
-func parsePasswordHash(phc string) (argonParams, []byte, []byte, error) {
-	var p argonParams
-	parts := strings.Split(phc, "$")
-	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return p, nil, nil, errBadPasswordHash
-	}
-	for kv := range strings.SplitSeq(parts[3], ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return p, nil, nil, errBadPasswordHash
-		}
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || n == 0 {
-			return p, nil, nil, errBadPasswordHash
-		}
-		switch k {
-		case "m":
-			p.memory = uint32(n)
-		case "t":
-			p.time = uint32(n)
-		case "p":
-			if n > 255 {
-				return p, nil, nil, errBadPasswordHash
-			}
-			p.threads = uint8(n)
-		default:
-			return p, nil, nil, errBadPasswordHash
-		}
-	}
-	if p.memory == 0 || p.time == 0 || p.threads == 0 {
-		return p, nil, nil, errBadPasswordHash
-	}
-	salt, err1 := phcEncoding.DecodeString(parts[4])
-	key, err2 := phcEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(salt) == 0 || len(key) == 0 {
-		return p, nil, nil, errBadPasswordHash
-	}
-	return p, salt, key, nil
-}
-
-// verifyPassword reports whether password matches the PHC hash, comparing
-// in constant time with the parameters the hash records. A malformed hash
-// matches nothing. Like hashPassword, it waits for a slot of argonLimit;
-// the error is the scheduler's (TooManyRequestsException, or ctx's end).
-func verifyPassword(ctx context.Context, phc, password string) (bool, error) {
-	p, salt, key, err := parsePasswordHash(phc)
-	if err != nil {
-		return false, nil
-	}
-	got, err := argon2IDKey(ctx, []byte(password), salt, p, uint32(len(key)))
-	if err != nil {
-		return false, err
-	}
-	return subtle.ConstantTimeCompare(got, key) == 1, nil
-}
 
 // passwordSymbols are the characters Cognito counts as symbols. A space
 // counts too when it is neither leading nor trailing (the request model
@@ -229,7 +120,7 @@ func randomChar(alphabet string) (rune, error) {
 // passwordReused reports whether password matches the current password or
 // one of the history the pool's PasswordHistorySize remembers. It hashes
 // once per remembered password: call it outside a storage transaction.
-func passwordReused(ctx context.Context, pp *idp.PasswordPolicyType, u *userRecord, password string) (bool, error) {
+func (s *Service) passwordReused(ctx context.Context, pp *idp.PasswordPolicyType, u *userRecord, password string) (bool, error) {
 	size := int(cognito.Deref(pp.PasswordHistorySize))
 	if size <= 0 {
 		return false, nil
@@ -242,7 +133,7 @@ func passwordReused(ctx context.Context, pp *idp.PasswordPolicyType, u *userReco
 		if h == "" {
 			continue
 		}
-		if ok, err := verifyPassword(ctx, h, password); ok || err != nil {
+		if ok, err := s.passwords.Verify(ctx, h, password); ok || err != nil {
 			return ok, err
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // transaction that sets it: the argon2id hash, and the SRP verifier of the
 // password for the user's internal username (when the service keeps
 // verifiers). Both are slow and run through the fair queue of expensive
-// computations (Expensive).
+// computations (password.Hasher.Run).
 type newPassword struct {
 	password, hash string
 	// username is the internal username verifier was made for; verifier
@@ -27,7 +27,7 @@ type newPassword struct {
 // given to the user whose internal username is username, in the pool
 // poolID: call it before the transaction.
 func (s *Service) hashNewPassword(ctx context.Context, poolID, username, password string) (newPassword, error) {
-	hash, err := hashPassword(ctx, password)
+	hash, err := s.passwords.Hash(ctx, password)
 	if err != nil {
 		return newPassword{}, err
 	}
@@ -50,7 +50,7 @@ func (s *Service) makeSRPVerifier(ctx context.Context, poolID, username, passwor
 		v   srp.Verifier
 		err error
 	)
-	if qerr := Expensive(ctx, func() { v, err = srp.NewVerifier(srp.PoolName(poolID), username, password) }); qerr != nil {
+	if qerr := s.passwords.Run(ctx, func() { v, err = srp.NewVerifier(srp.PoolName(poolID), username, password) }); qerr != nil {
 		return srp.Verifier{}, qerr
 	}
 	if err != nil {

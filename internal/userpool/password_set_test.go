@@ -8,6 +8,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/srp"
 )
 
@@ -23,17 +24,15 @@ func TestNewPasswordQueuesSRPVerifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.srp = verifiers
-	saved := argonLimit.Load()
 	var computed atomic.Int64
-	argonTestHook = func(e argonEvent) {
-		if e == argonStarted {
+	s.passwords, err = password.New(password.Config{Params: testPasswords.Params(), Observe: func(e password.Event) {
+		if e == password.EventStarted {
 			computed.Add(1)
 		}
+	}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		argonTestHook = nil
-		argonLimit.Store(saved)
-	})
 	ctx := context.Background()
 	p := s.pool(t, &idp.CreateUserPoolRequest{})
 	if _, err := s.AdminCreateUser(ctx, utCaller, &idp.AdminCreateUserRequest{

@@ -3,7 +3,6 @@ package userpool
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,77 +10,19 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/password"
 )
 
-// The package's tests hash with cheap parameters so they stay fast;
-// TestPasswordHashDefaults checks the real ones.
-func init() { passwordHashParams = argonParams{memory: 64, time: 1, threads: 1} }
-
-func TestPasswordHashDefaults(t *testing.T) {
-	saved := passwordHashParams
-	t.Cleanup(func() { passwordHashParams = saved })
-	passwordHashParams = defaultArgonParams
-
-	h, err := hashPassword(context.Background(), "Corr3ct horse!")
+// testPasswords is the Hasher of the package's tests: the cheapest
+// parameters password.New accepts, so that they stay fast (the password
+// package tests the real ones).
+var testPasswords = func() *password.Hasher {
+	h, err := password.New(password.Config{Params: password.Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}})
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
-		t.Errorf("hash %q does not record argon2id with m=19456,t=2,p=1", h)
-	}
-	p, salt, key, err := parsePasswordHash(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p != defaultArgonParams || len(salt) != 16 || len(key) != 32 {
-		t.Errorf("parsed %+v, salt %d bytes, key %d bytes", p, len(salt), len(key))
-	}
-	if !verifies(h, "Corr3ct horse!") || verifies(h, "corr3ct horse!") {
-		t.Error("verification with the default parameters is wrong")
-	}
-}
-
-func TestPasswordHashVerify(t *testing.T) {
-	h1, err := hashPassword(context.Background(), "Secret1!")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h2, _ := hashPassword(context.Background(), "Secret1!")
-	if h1 == h2 {
-		t.Error("two hashes of one password are equal: the salt is not random")
-	}
-	// A hash made with other parameters still verifies: they are read
-	// from the hash.
-	saved := passwordHashParams
-	passwordHashParams = argonParams{memory: 128, time: 2, threads: 2}
-	h3, _ := hashPassword(context.Background(), "Secret1!")
-	passwordHashParams = saved
-
-	tests := []struct {
-		name, hash, password string
-		want                 bool
-	}{
-		{"right", h1, "Secret1!", true},
-		{"wrong", h1, "Secret1?", false},
-		{"empty", h1, "", false},
-		{"other parameters", h3, "Secret1!", true},
-		{"empty hash", "", "Secret1!", false},
-		{"bcrypt", "$2a$10$abcdefghijklmnopqrstuv", "Secret1!", false},
-		{"argon2i", strings.Replace(h1, "argon2id", "argon2i", 1), "Secret1!", false},
-		{"wrong version", strings.Replace(h1, "v=19", "v=16", 1), "Secret1!", false},
-		{"zero memory", strings.Replace(h1, "m=64", "m=0", 1), "Secret1!", false},
-		{"unknown parameter", strings.Replace(h1, "p=1", "x=1", 1), "Secret1!", false},
-		{"bad salt", strings.Join(append(strings.Split(h1, "$")[:4], "!!", strings.Split(h1, "$")[5]), "$"), "Secret1!", false},
-		{"truncated", h1[:len(h1)-10], "Secret1!", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := verifies(tc.hash, tc.password); got != tc.want {
-				t.Errorf("verifyPassword = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
+	return h
+}()
 
 func policy(minLen int32, upper, lower, numbers, symbols bool) *idp.PasswordPolicyType {
 	return &idp.PasswordPolicyType{
@@ -176,7 +117,7 @@ func TestPasswordHistory(t *testing.T) {
 	now := time.Unix(1700000000, 0).UTC()
 	hashes := map[string]string{}
 	for _, pw := range []string{"Passw0rd!1", "Passw0rd!2", "Passw0rd!3", "Passw0rd!4"} {
-		h, err := hashPassword(context.Background(), pw)
+		h, err := testPasswords.Hash(context.Background(), pw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,15 +161,15 @@ func TestPasswordHistory(t *testing.T) {
 	}
 }
 
-// verifies is verifyPassword for tests, which run no client address and
+// verifies is password verification for tests, which run no client address and
 // never meet a busy scheduler.
 func verifies(phc, password string) bool {
-	ok, err := verifyPassword(context.Background(), phc, password)
+	ok, err := testPasswords.Verify(context.Background(), phc, password)
 	return ok && err == nil
 }
 
 // reusedForTest is passwordReused for tests.
 func reusedForTest(pp *idp.PasswordPolicyType, u *userRecord, password string) bool {
-	ok, err := passwordReused(context.Background(), pp, u, password)
+	ok, err := (&Service{passwords: testPasswords}).passwordReused(context.Background(), pp, u, password)
 	return ok && err == nil
 }

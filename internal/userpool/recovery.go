@@ -152,7 +152,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.C
 		probe.Codes = slices.Clone(u.Codes)
 		var np newPassword
 		if _, _, perr := s.codes.spendCode(&probe, messaging.PurposeForgotPassword, "", code, s.now()); perr == nil {
-			if reused, err := passwordReused(ctx, pp, u, password); err != nil {
+			if reused, err := s.passwordReused(ctx, pp, u, password); err != nil {
 				return nil, err
 			} else if reused {
 				return nil, passwordHistoryError()

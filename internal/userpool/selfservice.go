@@ -361,12 +361,12 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, in *idp.ChangePa
 		if err != nil {
 			return nil, err
 		}
-		if ok, err := verifyPassword(ctx, u.PasswordHash, cognito.Deref(in.PreviousPassword)); err != nil {
+		if ok, err := s.passwords.Verify(ctx, u.PasswordHash, cognito.Deref(in.PreviousPassword)); err != nil {
 			return nil, err
 		} else if !ok {
 			return nil, cognito.NotAuthorizedException("Incorrect username or password.")
 		}
-		if reused, err := passwordReused(ctx, pp, u, proposed); err != nil {
+		if reused, err := s.passwordReused(ctx, pp, u, proposed); err != nil {
 			return nil, err
 		} else if reused {
 			return nil, passwordHistoryError()

@@ -11,6 +11,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -55,6 +56,10 @@ type Options struct {
 	// store. nil means a random key per process, for tests: codes sent
 	// before a restart are then refused after it.
 	CodeKey []byte
+	// Passwords hashes and verifies passwords (and schedules the expensive
+	// computations of every engine of the process); the engines that serve
+	// one process share it. nil means a password.Default of its own.
+	Passwords *password.Hasher
 }
 
 // DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
@@ -100,6 +105,7 @@ type Service struct {
 	srp        *srp.Verifiers
 	secrets    clientSecretBox
 	codes      codeHasher
+	passwords  *password.Hasher
 	// decodedPools and decodedClients keep decoded pools and app clients
 	// for readPool and readClient.
 	decodedPools   decodeCache[idp.UserPoolType]
@@ -149,6 +155,10 @@ func New(store storage.Store, opts Options) *Service {
 	}
 	s.pages = pageSigner{key: key}
 	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey, opts.ClientSecretPreviousKeys...)}
+	s.passwords = opts.Passwords
+	if s.passwords == nil {
+		s.passwords = password.Default()
+	}
 	s.codes = codeHasher{key: opts.CodeKey}
 	if len(s.codes.key) == 0 {
 		s.codes.key = make([]byte, seal.KeySize)
@@ -156,6 +166,10 @@ func New(store storage.Store, opts Options) *Service {
 	}
 	return s
 }
+
+// Passwords returns the Hasher of s, which the sign-in engine and the API
+// edge share when they are not given one.
+func (s *Service) Passwords() *password.Hasher { return s.passwords }
 
 // newSealer returns a sealer for key (opening with previous keys too), or
 // for a random key when key is empty. It panics on a key of the wrong

@@ -2,13 +2,10 @@ package userpool
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -220,7 +217,7 @@ type SignInUser struct {
 	Status   idp.UserStatusType
 	Enabled  bool
 	// PasswordHash is the PHC argon2id hash of the password ("" for none);
-	// check it with VerifyPassword.
+	// check it with password.Hasher.Verify.
 	PasswordHash string
 	// SRPVerifier is the encrypted SRP verifier ("" for none).
 	SRPVerifier string
@@ -277,37 +274,6 @@ func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (
 	}
 	accessReadsOf(ctx).keepUser(pool.ID, u)
 	return signInUser(u), nil
-}
-
-// VerifyPassword reports whether password matches the PHC hash that
-// SignInUser.PasswordHash holds, in constant time. It takes as long as a
-// hash (tens of milliseconds), after its turn among the computations of
-// other clients (see argonLimit): call it outside a storage transaction.
-// The error is TooManyRequestsException when ctx's client has too many
-// computations waiting, or ctx's end.
-func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
-	return verifyPassword(ctx, hash, password)
-}
-
-var (
-	dummyHashOnce sync.Once
-	dummyHash     string
-)
-
-// DummyPasswordHash returns a hash of a random password made with the
-// parameters new hashes use, so that checking a password against it costs
-// what checking a real user's costs: a sign-in for a user that does not
-// exist verifies against it, and timing does not tell the two apart.
-func DummyPasswordHash() string {
-	dummyHashOnce.Do(func() {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		h, err := hashPassword(context.Background(), hex.EncodeToString(b[:]))
-		if err == nil {
-			dummyHash = h
-		}
-	})
-	return dummyHash
 }
 
 // SignInGroup is a group a user belongs to, with what tokens carry of it.
@@ -401,7 +367,7 @@ func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *
 	if err != nil {
 		return nil, err
 	}
-	if reused, err := passwordReused(ctx, pp, &userRecord{PasswordHash: current.PasswordHash}, password); err != nil {
+	if reused, err := s.passwordReused(ctx, pp, &userRecord{PasswordHash: current.PasswordHash}, password); err != nil {
 		return nil, err
 	} else if reused {
 		return nil, passwordHistoryError()
@@ -512,7 +478,7 @@ func (s *Service) RecordAuthEvent(ctx context.Context, pool *SignInPool, sub str
 // verifiers existed) or cannot be opened (the encryption key was replaced).
 // Nothing else on the record changes. It does nothing when the user's
 // password or username changed in the meantime, or when the service keeps
-// no verifiers. The verifier is made through the fair queue (Expensive).
+// no verifiers. The verifier is made through the fair queue (password.Hasher.Run).
 func (s *Service) RebuildSRPVerifier(ctx context.Context, pool *SignInPool, user *SignInUser, password string) error {
 	if s.srp == nil {
 		return nil

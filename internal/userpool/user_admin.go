@@ -266,7 +266,7 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, c Caller, in *idp.Ad
 		if err != nil {
 			return nil, err
 		}
-		if reused, err := passwordReused(ctx, pp, u, password); err != nil {
+		if reused, err := s.passwordReused(ctx, pp, u, password); err != nil {
 			return nil, err
 		} else if reused {
 			return nil, passwordHistoryError()

@@ -62,7 +62,7 @@ func newUTService(t *testing.T) *utService {
 	}
 	clock := &utClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
-	s := New(db, Options{AccountID: "123456789012", Clock: clock.now, Sender: outbox})
+	s := New(db, Options{AccountID: "123456789012", Passwords: testPasswords, Clock: clock.now, Sender: outbox})
 	return &utService{Service: s, store: db, clock: clock, outbox: outbox}
 }
 
