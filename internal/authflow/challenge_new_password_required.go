@@ -91,7 +91,7 @@ func (newPasswordRequiredChallenge) answer(ctx context.Context, s *Service, sp *
 		}
 	}
 	u, err := s.pools.SetNewPassword(ctx, sp.pool, sp.client, sp.st.Sub, sp.params["NEW_PASSWORD"], attrs, func(tx storage.Tx) error {
-		return useFlow(ctx, tx, sp.st)
+		return s.useFlow(ctx, tx, sp.st)
 	})
 	if err != nil {
 		return nil, err

@@ -26,10 +26,12 @@
 // challenge the next call answers. It travels sealed with AES-GCM, bound to
 // its purpose: in the Session, or for PASSWORD_VERIFIER in the SECRET_BLOCK
 // (Cognito hands out no Session with that challenge; clients echo the
-// block). A marker item, deleted when the state is answered, makes every
-// state single-use: a second answer gets "Invalid session for the user,
-// session can only be used once.", a late one "Invalid session for the
-// user, session is expired." (the client's AuthSessionValidity, 3 to 15
+// block). Opening a state writes nothing. A marker item, created in the
+// transaction that acts on the answer (the store refuses a second one with
+// the same ID, so of two answers at once one commits), makes every state
+// single-use: a second answer gets "Invalid session for the user, session
+// can only be used once.", a late one "Invalid session for the user,
+// session is expired." (the client's AuthSessionValidity, 3 to 15
 // minutes).
 //
 //	start (call, AuthFlow)              state / answer                        next call (ChallengeName, responses)        then
@@ -125,12 +127,15 @@
 // that transaction also uses the state up. A right password takes the
 // count back in the transaction that acts on it: the one that creates the
 // token family, or opens NEW_PASSWORD_REQUIRED; other answers to a right
-// password take it back on their own. So USER_PASSWORD_AUTH writes in two
-// transactions (it counts the attempt, then creates the family and clears
-// the count), and USER_SRP_AUTH in three (InitiateAuth stores its state's
-// marker; the answer uses it up with the count, then creates the family and
-// clears the count), plus the sign-in event where the pool records them.
-// If the last fails, the attempt stays counted as a failure.
+// password take it back on their own. So a sign-in writes in two
+// transactions, the count being the only write before the secret is
+// known to be right: USER_PASSWORD_AUTH counts the attempt, then creates
+// the family and refresh token, clears the count and records the sign-in
+// event (where the pool records them) in one transaction; USER_SRP_AUTH's
+// InitiateAuth writes nothing, and its answer uses the SECRET_BLOCK up
+// with the count, then issues tokens the same way. If the last fails, the
+// attempt stays counted as a failure. TestSignInBudget holds every flow
+// to its store calls, transactions, writes and change-log rows.
 //
 // With PreventUserExistenceErrors, a user that does not exist gets exactly
 // the wrong-password answer, after a dummy hash of the same cost, and

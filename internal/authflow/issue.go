@@ -167,12 +167,16 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err != nil {
 		return nil, err
 	}
+	ev := s.authEvent(eventID, idp.EventResponseTypePass)
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if err := tx.CreateItem(ctx, famIt); err != nil {
 			return fmt.Errorf("create token family: %w", err)
 		}
 		if err := tx.CreateItem(ctx, refIt); err != nil {
 			return fmt.Errorf("create refresh token: %w", err)
+		}
+		if err := s.pools.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev); err != nil {
+			return err
 		}
 		if attempt != nil {
 			return attempt.clear(ctx, tx)
@@ -182,7 +186,6 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err != nil {
 		return nil, err
 	}
-	s.recordEvent(ctx, pool, u.Sub, eventID, idp.EventResponseTypePass)
 	s.maybeSweep(ctx, kindTokenFamily)
 	s.maybeSweep(ctx, kindRefreshToken)
 	return s.result(client, access, id, refresh), nil
@@ -271,13 +274,22 @@ func ranksBefore(a, b *userpool.SignInGroup) bool {
 	return *a.Precedence < *b.Precedence
 }
 
-// recordEvent records a sign-in event of the user sub through the user
-// pool (AdminListUserAuthEvents). A failure to record is logged: it never
-// fails the sign-in.
+// recordEvent records a failed sign-in of the user sub through the user
+// pool (AdminListUserAuthEvents), in a transaction of its own. A failure
+// to record is logged: it never changes the answer. A successful sign-in
+// records its event in the transaction that issues its tokens (signIn).
 func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, sub, eventID string, response idp.EventResponseType) {
 	if sub == "" || !pool.RecordsAuthEvents {
 		return
 	}
+	if err := s.pools.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response)); err != nil {
+		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
+	}
+}
+
+// authEvent is the sign-in event with eventID (a fresh one when empty)
+// and response, as AdminListUserAuthEvents returns it.
+func (s *Service) authEvent(eventID string, response idp.EventResponseType) *idp.AuthEventType {
 	if eventID == "" {
 		eventID = tokens.NewJTI()
 	}
@@ -295,7 +307,5 @@ func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, su
 			ChallengeName: cognito.Ptr(idp.ChallengeNamePassword), ChallengeResponse: cognito.Ptr(challenge),
 		}},
 	}
-	if err := s.pools.RecordAuthEvent(ctx, pool, sub, ev); err != nil {
-		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
-	}
+	return ev
 }

@@ -78,7 +78,7 @@ func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string, st
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		locked, version = false, 0
 		if st != nil {
-			if err := useFlow(ctx, tx, st); err != nil {
+			if err := s.useFlow(ctx, tx, st); err != nil {
 				return err
 			}
 		}
@@ -173,7 +173,7 @@ func (s *Service) clearNow(ctx context.Context, a *passwordAttempt) error {
 func (s *Service) shadowPasswordAttempt(ctx context.Context, pool string, st *flowState) error {
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if st != nil {
-			if err := useFlow(ctx, tx, st); err != nil {
+			if err := s.useFlow(ctx, tx, st); err != nil {
 				return err
 			}
 		}

@@ -18,9 +18,12 @@ import (
 // RespondToAuthChallenge answers and for whom. It travels sealed (AEAD) in
 // the Session, or for PASSWORD_VERIFIER in the SECRET_BLOCK, which clients
 // echo as PASSWORD_CLAIM_SECRET_BLOCK, so the client can neither read nor
-// change it. A marker item (kind auth_session, ID "<pool>/<ID>") makes it
-// single-use: answering deletes the marker, and a state whose marker is
-// gone has been used.
+// change it. Opening a state writes nothing: the seal is what proves the
+// server made it. A marker item (kind auth_session, ID
+// "<pool>/used/<ID>"), created in the transaction that acts on the
+// answer, makes it single-use: the store refuses a second item with the
+// ID, so of two answers at once only one commits, and a later one finds
+// the marker.
 //
 // JSON names are part of the sealed format; a version bump makes earlier
 // states unreadable, which only costs the flows open at the upgrade.
@@ -83,10 +86,17 @@ const (
 	msgSessionExpired = "Invalid session for the user, session is expired."
 )
 
-// sessionMarker is the Data of a state's marker item.
+// sessionMarker is the Data of a state's marker item: when the state
+// expires.
 type sessionMarker struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
+
+// usedMarkerGrace is how long a used state's marker outlives the state:
+// servers sharing a store may disagree about the time by a little, and a
+// server whose clock is behind still takes the state as unexpired for that
+// long, so the marker must still be there to refuse it.
+const usedMarkerGrace = 5 * time.Minute
 
 // expiringIndex is the index prefix, within a kind, of items that expire:
 // each such item carries "expiring/<expiry in ms, 16 hex digits>", so a
@@ -106,36 +116,26 @@ func newStateID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// markerID is the item ID of a state's marker.
-func markerID(pool, id string) string { return pool + "/" + id }
+// usedMarkerID is the item ID of the marker that records a state as used.
+// (States sealed before markers recorded use had a marker of ID
+// "<pool>/<ID>" that answering deleted; the sweep removes what is left of
+// them.)
+func usedMarkerID(pool, id string) string { return pool + "/used/" + id }
 
-// openFlow starts a step: it stores st's marker and returns st sealed for
-// purpose. st.ID, IssuedAt and ExpiresAt are set here. within, when not
-// nil, runs in the transaction that stores the marker (the step's own
-// writes, such as taking back a counted password attempt).
+// openFlow starts a step and returns st sealed for purpose; st.ID,
+// IssuedAt and ExpiresAt are set here. It writes nothing of its own:
+// within, when not nil, runs in a transaction (the step's own writes, such
+// as taking back a counted password attempt).
 func (s *Service) openFlow(ctx context.Context, st *flowState, validity time.Duration, purpose string, within func(tx storage.Tx) error) (string, error) {
 	now := s.now()
 	st.V, st.ID, st.IssuedAt, st.ExpiresAt = flowStateVersion, newStateID(), now, now.Add(validity)
-	data, err := json.Marshal(sessionMarker{ExpiresAt: st.ExpiresAt})
-	if err != nil {
-		return "", internal(err)
-	}
-	it := &storage.Item{
-		Kind: kindAuthSession, ID: markerID(st.Pool, st.ID), Pool: st.Pool, Data: data,
-		Index: []string{expiringKey(st.ExpiresAt)}, CreatedAt: now, UpdatedAt: now,
-	}
-	err = s.runTx(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateItem(ctx, it); err != nil {
-			return fmt.Errorf("store flow state marker: %w", err)
+	if within != nil {
+		if err := s.runTx(ctx, within); err != nil {
+			return "", err
 		}
-		if within != nil {
-			return within(tx)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", err
 	}
+	// Opening states is what makes markers (once answered), so it is what
+	// sweeps the expired ones.
 	s.maybeSweep(ctx, kindAuthSession)
 	return s.sealState(st, purpose)
 }
@@ -150,7 +150,7 @@ func (s *Service) sealState(st *flowState, purpose string) (string, error) {
 
 // readFlow opens a sealed state for the client's pool and client and checks
 // that it has not expired. It does not use the state up: useFlow does, in
-// the transaction that acts on it.
+// the transaction that acts on it. It reads nothing from the store.
 func (s *Service) readFlow(sealed, purpose, pool, client string) (*flowState, error) {
 	plain, err := s.state.OpenString(purpose, sealed)
 	if err != nil {
@@ -169,25 +169,32 @@ func (s *Service) readFlow(sealed, purpose, pool, client string) (*flowState, er
 	return &st, nil
 }
 
-// useFlow uses st up inside tx: it deletes st's marker, or reports that the
-// state was used already.
-func useFlow(ctx context.Context, tx storage.Tx, st *flowState) error {
-	it, err := tx.GetItem(ctx, kindAuthSession, markerID(st.Pool, st.ID))
-	if errors.Is(err, storage.ErrNotFound) {
+// useFlow uses st up inside tx: it creates st's used marker, or reports
+// that the state was used already (the marker exists, or another
+// transaction creating it has committed first). The marker expires
+// usedMarkerGrace after the state, and the sweep then removes it.
+func (s *Service) useFlow(ctx context.Context, tx storage.Tx, st *flowState) error {
+	data, err := json.Marshal(sessionMarker{ExpiresAt: st.ExpiresAt})
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = tx.CreateItem(ctx, &storage.Item{
+		Kind: kindAuthSession, ID: usedMarkerID(st.Pool, st.ID), Pool: st.Pool, Data: data,
+		Index: []string{expiringKey(st.ExpiresAt.Add(usedMarkerGrace))}, CreatedAt: now, UpdatedAt: now,
+	})
+	if errors.Is(err, storage.ErrAlreadyExists) {
 		return cognito.NotAuthorizedException(msgSessionUsed)
 	}
 	if err != nil {
-		return fmt.Errorf("get flow state marker: %w", err)
-	}
-	if err := tx.DeleteItem(ctx, kindAuthSession, it.ID, it.Version); err != nil {
-		return fmt.Errorf("delete flow state marker: %w", err)
+		return fmt.Errorf("store used flow state marker: %w", err)
 	}
 	return nil
 }
 
 // useFlowNow uses st up in a transaction of its own.
 func (s *Service) useFlowNow(ctx context.Context, st *flowState) error {
-	return s.runTx(ctx, func(tx storage.Tx) error { return useFlow(ctx, tx, st) })
+	return s.runTx(ctx, func(tx storage.Tx) error { return s.useFlow(ctx, tx, st) })
 }
 
 // sessionValidity clamps a client's AuthSessionValidity to what Cognito

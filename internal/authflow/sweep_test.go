@@ -27,9 +27,9 @@ func (e *flowEnv) holdSweeps() {
 	}
 }
 
-// openMarker starts a USER_AUTH flow, which stores a marker, and returns
-// the marker's ID.
-func (e *flowEnv) openMarker(t *testing.T) string {
+// usedMarker starts a USER_AUTH flow and uses its state up, which stores
+// a marker, and returns the marker's ID.
+func (e *flowEnv) usedMarker(t *testing.T) string {
 	t.Helper()
 	out, err := e.s.InitiateAuth(context.Background(), userpool.Caller{}, &idp.InitiateAuthRequest{
 		ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
@@ -42,7 +42,10 @@ func (e *flowEnv) openMarker(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return markerID(e.pool, st.ID)
+	if err := e.s.useFlowNow(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	return usedMarkerID(e.pool, st.ID)
 }
 
 // signedIn is what a password sign-in stored: its token family and
@@ -96,11 +99,11 @@ func TestSweepRemovesExpired(t *testing.T) {
 		ctx := context.Background()
 		e.holdSweeps()
 		old := e.signIn(t)           // its refresh token lasts 30 days
-		oldMarker := e.openMarker(t) // 3 minutes
+		oldMarker := e.usedMarker(t) // 3 minutes, and the grace after them
 		e.clock.advance(20 * 24 * time.Hour)
 		fresh := e.signIn(t)
 		e.clock.advance(11 * 24 * time.Hour)
-		freshMarker := e.openMarker(t)
+		freshMarker := e.usedMarker(t)
 		want := map[string][]string{
 			kindAuthSession:  sorted(oldMarker, freshMarker),
 			kindTokenFamily:  sorted(old.family, fresh.family),
@@ -180,7 +183,7 @@ func TestSweepBatch(t *testing.T) {
 		ctx := context.Background()
 		e.holdSweeps()
 		for range sweepBatch + 3 {
-			e.openMarker(t)
+			e.usedMarker(t)
 		}
 		e.clock.advance(time.Hour)
 		c := e.count()
@@ -238,7 +241,7 @@ func TestSweepPacing(t *testing.T) {
 
 		// A backlog: the next request sweeps again until a batch is not full.
 		for range sweepBatch + 1 {
-			e.openMarker(t)
+			e.usedMarker(t)
 		}
 		e.clock.advance(time.Hour)
 		for i, want := range []int{1, 1, 0} {

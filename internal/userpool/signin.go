@@ -455,9 +455,19 @@ func joinAnd(names []string) string {
 }
 
 // RecordAuthEvent stores an authentication event of the user sub, which
-// AdminListUserAuthEvents then returns. Cognito records events only while
-// the pool's threat protection is on; otherwise it stores nothing.
+// AdminListUserAuthEvents then returns, in a transaction of its own.
+// Cognito records events only while the pool's threat protection is on;
+// otherwise it stores nothing.
 func (s *Service) RecordAuthEvent(ctx context.Context, pool *SignInPool, sub string, ev *idp.AuthEventType) error {
+	if !pool.RecordsAuthEvents {
+		return nil
+	}
+	return s.runTx(ctx, func(tx storage.Tx) error { return s.RecordAuthEventIn(ctx, tx, pool, sub, ev) })
+}
+
+// RecordAuthEventIn is RecordAuthEvent inside tx: the sign-in engine
+// records a successful sign-in in the transaction that issues its tokens.
+func (s *Service) RecordAuthEventIn(ctx context.Context, tx storage.Tx, pool *SignInPool, sub string, ev *idp.AuthEventType) error {
 	if !pool.RecordsAuthEvents {
 		return nil
 	}
@@ -465,12 +475,10 @@ func (s *Service) RecordAuthEvent(ctx context.Context, pool *SignInPool, sub str
 	if err != nil {
 		return err
 	}
-	return s.runTx(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateItem(ctx, it); err != nil {
-			return fmt.Errorf("record auth event: %w", err)
-		}
-		return nil
-	})
+	if err := tx.CreateItem(ctx, it); err != nil {
+		return fmt.Errorf("record auth event: %w", err)
+	}
+	return nil
 }
 
 // RebuildSRPVerifier gives a user whose password was just proven a new SRP

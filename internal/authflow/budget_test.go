@@ -1,0 +1,255 @@
+package authflow
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// signInBudget is what one call of a sign-in flow may do to the store,
+// counted over every service the call goes through (the user pools, the
+// tokens and the engine; storeProbe).
+type signInBudget struct {
+	// Calls is the most store calls the step may make: reads outside
+	// transactions, transactions, and the reads and writes in them.
+	Calls int
+	// Txs is how many transactions it runs, and Writes what they write,
+	// as "<op> <kind>".
+	Txs    int
+	Writes map[string]int
+	// Changes is how many change-log rows it leaves, by entity.
+	Changes map[string]int
+}
+
+// changeLog reads the change log after seq and returns its rows by
+// entity, and the last seq.
+func (e *flowEnv) changeLog(t *testing.T, seq int64) (map[string]int, int64) {
+	t.Helper()
+	out := map[string]int{}
+	for {
+		rows, err := e.store.Changes(context.Background(), seq, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range rows {
+			out[string(c.Entity)]++
+			seq = c.Seq
+		}
+		if len(rows) < 1000 {
+			return out, seq
+		}
+	}
+}
+
+// TestSignInBudget runs every sign-in flow once warm, on both stores, and
+// holds each step to its budget of store calls, transactions, writes and
+// change-log rows, so that a change that adds a round trip or a
+// transaction to sign-in shows here rather than only in a benchmark:
+//
+//   - a password (USER_PASSWORD_AUTH, USER_AUTH's PASSWORD) writes in two
+//     transactions: the lockout's count before the hash (so that
+//     parallel wrong passwords compute at most five hashes), then the token
+//     family, the refresh token, the attempt taken back and the sign-in
+//     event in one;
+//   - USER_SRP_AUTH's InitiateAuth writes nothing (b and B travel sealed in
+//     the SECRET_BLOCK); its answer uses the block up in the transaction
+//     that counts the attempt, then issues tokens in one more;
+//   - opening SELECT_CHALLENGE writes nothing;
+//   - REFRESH_TOKEN_AUTH writes nothing;
+//   - a wrong password writes the count alone.
+//
+// The clock stands still, so no sweep is due once the first sign-ins have
+// swept.
+func TestSignInBudget(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		c := userpool.Caller{Region: flowRegion}
+		// The first sign-ins create the pool's signing keys, and sweep.
+		out, err := e.passwordAuth(flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+		warm, err := e.srpSignIn(t, flowPassword)
+		wantTokens(t, warm.AuthenticationResult, err)
+		_, seq := e.changeLog(t, 0)
+
+		var (
+			srpClient  *srpTestClient
+			srpParams  map[string]string
+			session    string
+			refresh    string
+			eventsOn   bool
+			wantEvents = func(w map[string]int) map[string]int {
+				if eventsOn {
+					w["auth_event"] = 1
+				}
+				return w
+			}
+		)
+		tokensOut := func(res *idp.AuthenticationResultType, err error) error {
+			if err != nil {
+				return err
+			}
+			if res == nil || res.AccessToken == nil {
+				return fmt.Errorf("no tokens: %+v", res)
+			}
+			if res.RefreshToken != nil {
+				refresh = *res.RefreshToken
+			}
+			return nil
+		}
+		password := signInBudget{
+			Calls: 11, Txs: 2,
+			Writes:  map[string]int{"create auth_session": 1, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1},
+			Changes: map[string]int{"auth_session": 1, "token_family": 1, "refresh_token": 1},
+		}
+		steps := []struct {
+			name string
+			run  func() error
+			want func() signInBudget
+		}{
+			{"USER_PASSWORD_AUTH", func() error {
+				out, err := e.passwordAuth(flowPassword)
+				if err != nil {
+					return err
+				}
+				return tokensOut(out.AuthenticationResult, nil)
+			}, func() signInBudget { return password }},
+			{"USER_SRP_AUTH InitiateAuth", func() error {
+				srpClient, srpParams = e.srpStart(t)
+				return nil
+			}, func() signInBudget {
+				return signInBudget{Calls: 3, Writes: map[string]int{}, Changes: map[string]int{}}
+			}},
+			{"USER_SRP_AUTH RespondToAuthChallenge", func() error {
+				res, err := e.srpAnswer(t, srpClient, srpParams, srpParams["SECRET_BLOCK"], flowPassword)
+				if err != nil {
+					return err
+				}
+				return tokensOut(res.AuthenticationResult, nil)
+			}, func() signInBudget {
+				return signInBudget{
+					Calls: 12, Txs: 2,
+					Writes: map[string]int{
+						"create auth_session": 2, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1,
+					},
+					Changes: map[string]int{"auth_session": 2, "token_family": 1, "refresh_token": 1},
+				}
+			}},
+			{"USER_AUTH InitiateAuth", func() error {
+				out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+					ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
+					AuthParameters: map[string]string{"USERNAME": flowUser},
+				})
+				if err != nil {
+					return err
+				}
+				session = cognito.Deref(out.Session)
+				return nil
+			}, func() signInBudget {
+				return signInBudget{Calls: 3, Writes: map[string]int{}, Changes: map[string]int{}}
+			}},
+			{"USER_AUTH SELECT_CHALLENGE PASSWORD", func() error {
+				res, err := e.s.RespondToAuthChallenge(ctx, userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeSelectChallenge), Session: cognito.Ptr(session),
+					ChallengeResponses: map[string]string{"USERNAME": flowUser, "ANSWER": "PASSWORD", "PASSWORD": flowPassword},
+				})
+				if err != nil {
+					return err
+				}
+				return tokensOut(res.AuthenticationResult, nil)
+			}, func() signInBudget {
+				b := password
+				b.Calls++ // the used marker
+				b.Writes = map[string]int{"create auth_session": 2, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1}
+				b.Changes = map[string]int{"auth_session": 2, "token_family": 1, "refresh_token": 1}
+				return b
+			}},
+			{"REFRESH_TOKEN_AUTH", func() error {
+				out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+					ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
+					AuthParameters: map[string]string{"REFRESH_TOKEN": refresh},
+				})
+				if err != nil {
+					return err
+				}
+				return tokensOut(out.AuthenticationResult, nil)
+			}, func() signInBudget {
+				return signInBudget{Calls: 6, Writes: map[string]int{}, Changes: map[string]int{}}
+			}},
+			{"wrong password", func() error {
+				_, err := e.passwordAuth("Wrong-Horse-1")
+				wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+				return nil
+			}, func() signInBudget {
+				return signInBudget{Calls: 6, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{"auth_session": 1}}
+			}},
+			{"USER_PASSWORD_AUTH after a wrong one", func() error {
+				out, err := e.passwordAuth(flowPassword)
+				if err != nil {
+					return err
+				}
+				return tokensOut(out.AuthenticationResult, nil)
+			}, func() signInBudget {
+				b := password
+				b.Writes = map[string]int{"update auth_session": 1, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1}
+				return b
+			}},
+			{"record auth events", func() error {
+				eventsOn = true
+				_, err := e.pools.UpdateUserPool(ctx, c, &idp.UpdateUserPoolRequest{
+					UserPoolId: cognito.Ptr(e.pool), UserPoolTier: cognito.Ptr(idp.UserPoolTierType("PLUS")),
+					UserPoolAddOns: &idp.UserPoolAddOnsType{AdvancedSecurityMode: cognito.Ptr(idp.AdvancedSecurityModeTypeAudit)},
+				})
+				return err
+			}, nil},
+			{"USER_PASSWORD_AUTH recording its event", func() error {
+				out, err := e.passwordAuth(flowPassword)
+				if err != nil {
+					return err
+				}
+				return tokensOut(out.AuthenticationResult, nil)
+			}, func() signInBudget {
+				b := password
+				b.Calls++
+				b.Writes = map[string]int{"create auth_session": 1, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1, "create auth_event": 1}
+				b.Changes = wantEvents(map[string]int{"auth_session": 1, "token_family": 1, "refresh_token": 1})
+				return b
+			}},
+		}
+		for _, step := range steps {
+			e.probe.take()
+			if err := step.run(); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			got := e.probe.take()
+			var changes map[string]int
+			changes, seq = e.changeLog(t, seq)
+			if step.want == nil {
+				continue
+			}
+			want := step.want()
+			if diff := cmp.Diff(want.Txs, got.Txs); diff != "" {
+				t.Errorf("%s: transactions (-want +got):\n%s\ncalls: %v\nin transactions: %v", step.name, diff, got.Calls, got.TxReads)
+			}
+			if diff := cmp.Diff(want.Writes, got.Writes); diff != "" {
+				t.Errorf("%s: writes (-want +got):\n%s", step.name, diff)
+			}
+			if diff := cmp.Diff(want.Changes, changes); diff != "" {
+				t.Errorf("%s: change-log rows (-want +got):\n%s", step.name, diff)
+			}
+			if n := got.calls(); n > want.Calls {
+				t.Errorf("%s: %d store calls, budget %d\noutside transactions: %v\nin transactions: %v, writes %v", step.name, n, want.Calls, got.Calls, got.TxReads, got.Writes)
+			} else if n < want.Calls {
+				t.Logf("%s: %d store calls, under the budget of %d", step.name, n, want.Calls)
+			}
+		}
+		if n := e.failures(t, flowUser); n != 0 {
+			t.Errorf("%d failures counted after right passwords", n)
+		}
+	})
+}
