@@ -99,6 +99,9 @@ change_log:
 sts:
   mode: local # default
   max_session_duration: 12h0m0s # default
+hosted_ui:
+  domain_pattern: '{prefix}.auth.{region}.localhost' # default
+  public_form: path # default
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("config print (-want +got):\n%s", diff)

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -96,6 +97,17 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	endpoint := endpointURL(cfg.Listen, ln.Addr())
+	if cfg.TLS.On() {
+		// cognate serves HTTPS itself: every connection is TLS, and the
+		// URL clients reach (and the default issuer) is https.
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("tls: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		endpoint = "https://" + strings.TrimPrefix(endpoint, "http://")
+	}
 	if cfg.PprofListen != "" {
 		_, stop, err := startPprof(ctx, cfg.PprofListen, log)
 		if err != nil {
@@ -210,7 +222,19 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if outboxAt.handler != nil {
 		routes.Handle(messaging.OutboxPath, outboxAt.handler)
 	}
-	wellKnown := oidc.NewWellKnownHandler(tokenService, issuer, func(ctx context.Context, poolID string) bool {
+	// The pools' domains: the hosted UI and the OAuth 2.0 endpoints, found
+	// by Host or under /_domain/<prefix>/, before anything else.
+	hostedUI, err := oidc.New(oidc.Options{
+		Pools: pools, Auth: signIn, IssuerBaseURL: issuer,
+		DomainPattern: cfg.HostedUI.DomainPattern, PublicForm: cfg.HostedUI.PublicForm,
+		TrustedProxies: proxies, Protection: protection,
+		Key: seal.DeriveKey(keys.master, "hosted-ui"), Logger: log,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	wellKnown := hostedUI.WellKnown(tokenService, func(ctx context.Context, poolID string) bool {
 		_, err := st.GetUserPool(ctx, poolID)
 		return err == nil
 	})
@@ -218,7 +242,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	routes.Handle("/", apiHandler)
 	srv := server.New(server.Options{
 		Listen:          cfg.Listen,
-		API:             routes,
+		API:             hostedUI.Wrap(routes),
 		Ready:           st.Ping,
 		Logger:          log,
 		Metrics:         metrics,

@@ -37,7 +37,7 @@ func (newPasswordRequiredChallenge) open(ctx context.Context, s *Service, sp *ca
 		return nil, internal(err)
 	}
 	st := &flowState{
-		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
 		Challenge: idp.ChallengeNameTypeNewPasswordRequired, Sub: u.Sub, Username: u.Username, Given: sp.given,
 	}
 	session, err := s.openFlow(ctx, st, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {

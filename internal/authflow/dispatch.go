@@ -198,7 +198,7 @@ func (s *Service) respond(ctx context.Context, c userpool.Caller, poolID, client
 	if sp.st, err = s.readFlow(sealed, purpose, pool.ID, client.ClientID); err != nil {
 		return nil, err
 	}
-	if sp.st.Challenge != ch.answers() {
+	if sp.st.Challenge != ch.answers() || sp.st.Hosted {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession)
 	}
 	sp.flow, sp.admin, sp.given = sp.st.Flow, sp.st.Admin, sp.st.Given
@@ -387,6 +387,9 @@ func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) 
 func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
 	if err := s.hooks.runPostAuthentication(ctx, sp); err != nil {
 		return nil, err
+	}
+	if sp.hosted {
+		return s.openUISession(ctx, sp, attempt)
 	}
 	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt)
 	if err != nil {

@@ -16,6 +16,10 @@ type flowStart struct {
 	client *userpool.SignInClient
 	flow   idp.AuthFlowType
 	admin  bool
+	// hosted is true for a sign-in on the hosted UI's pages
+	// (StartHostedSignIn): it ends in a hosted-UI session, from which the
+	// OAuth endpoints issue codes and tokens, instead of tokens.
+	hosted bool
 }
 
 // publicFlows and adminFlows are the AuthFlow values InitiateAuth and

@@ -36,6 +36,10 @@ type familyRecord struct {
 	// ExpiresAt is when the family's newest refresh token expires; the
 	// family is swept after it.
 	ExpiresAt time.Time `json:"expires_at"`
+	// Scopes are the OAuth scopes the family was granted at the hosted
+	// UI's endpoints, which every access token minted in it carries; empty
+	// for a sign-in through the API (the default scope).
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 // refreshRecord is one refresh token (kind refresh_token, ID
@@ -204,6 +208,7 @@ func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *u
 		return "", "", err
 	}
 	ident.OriginJTI, ident.EventID, ident.AuthTime = origin, fam.EventID, fam.AuthTime
+	ident.Scopes = fam.Scopes
 	if err := s.hooks.runPreTokenGeneration(ctx, &ident); err != nil {
 		return "", "", err
 	}

@@ -39,6 +39,9 @@ type flowState struct {
 	// AdminInitiateAuth started it.
 	Flow  idp.AuthFlowType `json:"flow"`
 	Admin bool             `json:"admin,omitempty"`
+	// Hosted is true for a flow the hosted UI's pages started: only they
+	// answer it, and it ends in a hosted-UI session.
+	Hosted bool `json:"hosted,omitempty"`
 	// Challenge is the challenge the next call answers.
 	Challenge idp.ChallengeNameType `json:"challenge"`
 	// Sub and Username identify the user (Username is the internal

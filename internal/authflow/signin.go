@@ -57,6 +57,10 @@ type Step struct {
 	// Tokens are the tokens of a finished sign-in; nil while a challenge
 	// is open.
 	Tokens *Tokens
+	// UISession is what a finished hosted-UI sign-in (StartHostedSignIn)
+	// opens instead of tokens: the hosted-UI session, an opaque token for
+	// its cookie ("" otherwise).
+	UISession string
 }
 
 // Tokens are freshly minted tokens.

@@ -93,6 +93,11 @@ type Config struct {
 	// STS says where identity pools get temporary credentials, and what
 	// cognate's own STS trusts.
 	STS STSConfig `yaml:"sts"`
+	// HostedUI says where the pools' domains (hosted UI and OAuth 2.0
+	// endpoints) are served.
+	HostedUI HostedUIConfig `yaml:"hosted_ui"`
+	// TLS makes the server serve HTTPS with a certificate and key.
+	TLS TLSConfig `yaml:"tls,omitempty"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.
@@ -194,6 +199,7 @@ func Default() Config {
 		PasswordHashing: PasswordHashingConfig{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		ChangeLog:       ChangeLogConfig{Retention: Duration(defaultChangeLogRetain), CompactionInterval: Duration(defaultChangeLogCompact)},
 		STS:             STSConfig{Mode: STSModeLocal, MaxSessionDuration: Duration(MaxSTSSessionDuration)},
+		HostedUI:        HostedUIConfig{DomainPattern: defaultDomainPattern, PublicForm: "path"},
 	}
 }
 
@@ -219,6 +225,7 @@ func (c *Config) applyDefaults() {
 	c.RateLimits.applyDefaults()
 	c.ChangeLog.applyDefaults()
 	c.STS.applyDefaults()
+	c.HostedUI.applyDefaults()
 }
 
 func setDefault[T comparable](field *T, def T) {

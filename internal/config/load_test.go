@@ -158,6 +158,7 @@ log:
 					RateLimits:         withProtection(RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}),
 					ChangeLog:          ChangeLogConfig{Retention: Duration(720 * time.Hour), CompactionInterval: Duration(10 * time.Minute)},
 					STS:                STSConfig{Mode: STSModeEndpoint, Endpoint: "https://sts.example.com", Region: "eu-west-1", MaxSessionDuration: Duration(2 * time.Hour)},
+					HostedUI:           HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
 				}
 			},
 		},
@@ -209,6 +210,7 @@ sts:
 					STS: STSConfig{Mode: STSModeAWS, Region: "us-west-2", MaxSessionDuration: Duration(time.Hour),
 						TrustedIssuers: []TrustedIssuerConfig{{Issuer: "https://idp.example.com", Audiences: []string{"app"},
 							Roles: []string{"arn:aws:iam::123456789012:role/App*"}}}},
+					HostedUI: HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
 				}
 			},
 		},

@@ -383,6 +383,9 @@ change_log:
 sts:
     mode: local
     max_session_duration: 12h0m0s
+hosted_ui:
+    domain_pattern: '{prefix}.auth.{region}.localhost'
+    public_form: path
 `
 	if diff := cmp.Diff(want, messagingConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)

@@ -130,5 +130,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "cors", Value: r.CORS.logValue()},
 		slog.Attr{Key: "change_log", Value: r.ChangeLog.logValue()},
 		slog.Attr{Key: "sts", Value: r.STS.logValue()},
+		slog.Attr{Key: "hosted_ui", Value: r.HostedUI.logValue()},
+		slog.Attr{Key: "tls", Value: r.TLS.logValue()},
 	)
 }

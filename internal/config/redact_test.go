@@ -100,6 +100,9 @@ change_log:
 sts:
     mode: local
     max_session_duration: 12h0m0s
+hosted_ui:
+    domain_pattern: '{prefix}.auth.{region}.localhost'
+    public_form: path
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -126,7 +129,8 @@ func TestLogValue(t *testing.T) {
 		`"rate_limits":{"enabled":true,"quotas":false,"scale":1,` +
 		`"per_user":{"enabled":true,"rate":10,"burst":10},"per_address":{"enabled":true,"rate":100,"burst":200}},"pprof_listen":"","cors":{"allowed_origins":["*"]},` +
 		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"},` +
-		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""}}}` + "\n"
+		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""},` +
+		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"tls":{"cert_file":"","key_file":""}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

@@ -206,7 +206,21 @@ func TestValidate(t *testing.T) {
 				"change_log.compaction_interval: must be between 1m and 24h",
 				`sts.mode: must be local, aws or endpoint, not ""`,
 				"sts.max_session_duration: must be between 15m and 12h",
+				`hosted_ui.domain_pattern: must be a lower-case host name that starts with {prefix}. and holds {region} at most once, not ""`,
+				`hosted_ui.public_form: must be path or host, not ""`,
 				"password_hashing: needs memory_kib from 1024 (and 8 per lane) to 4194304, and iterations and parallelism of at least 1",
+			},
+		},
+		{
+			name: "hosted UI and TLS",
+			change: func(c *Config) {
+				c.HostedUI = HostedUIConfig{DomainPattern: "auth.{prefix}.example.com", PublicForm: "dns"}
+				c.TLS = TLSConfig{CertFile: "cert.pem"}
+			},
+			want: ValidationErrors{
+				`hosted_ui.domain_pattern: must be a lower-case host name that starts with {prefix}. and holds {region} at most once, not "auth.{prefix}.example.com"`,
+				`hosted_ui.public_form: must be path or host, not "dns"`,
+				"tls: needs both cert_file and key_file, or neither",
 			},
 		},
 		{

@@ -15,10 +15,12 @@ import (
 // its order.
 type discovery struct {
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint,omitempty"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	Issuer                            string   `json:"issuer"`
 	JWKSURI                           string   `json:"jwks_uri"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
@@ -31,6 +33,9 @@ type wellKnown struct {
 	tokens     *tokens.Service
 	baseURL    string
 	poolExists func(ctx context.Context, poolID string) bool
+	// domainBase returns the public base URL of a pool's domain, "" for
+	// none; nil when no domain is served.
+	domainBase func(ctx context.Context, poolID string) (string, error)
 }
 
 // NewWellKnownHandler returns the handler of GET (and HEAD)
@@ -41,7 +46,18 @@ type wellKnown struct {
 // says whether a pool exists; for one that does not, both documents answer
 // 404 with a JSON body. Other paths answer 404, other methods 405.
 func NewWellKnownHandler(t *tokens.Service, issuerBaseURL string, poolExists func(ctx context.Context, poolID string) bool) http.Handler {
-	w := &wellKnown{tokens: t, baseURL: strings.TrimRight(issuerBaseURL, "/"), poolExists: poolExists}
+	return newWellKnown(t, issuerBaseURL, poolExists, nil)
+}
+
+// WellKnown returns the handler of the well-known documents, as
+// NewWellKnownHandler does, whose discovery document names the endpoints
+// of the pool's domain (Handler.PoolBase) when the pool has one.
+func (h *Handler) WellKnown(t *tokens.Service, poolExists func(ctx context.Context, poolID string) bool) http.Handler {
+	return newWellKnown(t, h.base.String(), poolExists, h.PoolBase)
+}
+
+func newWellKnown(t *tokens.Service, issuerBaseURL string, poolExists func(ctx context.Context, poolID string) bool, domainBase func(ctx context.Context, poolID string) (string, error)) http.Handler {
+	w := &wellKnown{tokens: t, baseURL: strings.TrimRight(issuerBaseURL, "/"), poolExists: poolExists, domainBase: domainBase}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", w.jwks)
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", w.configuration)
@@ -71,9 +87,10 @@ func (h *wellKnown) configuration(w http.ResponseWriter, r *http.Request) {
 	}
 	issuer := h.tokens.Issuer(pool)
 	// Cognito names the pool's own endpoints under the issuer for a pool
-	// without a domain; the hosted-UI issue serves them.
+	// without a domain, where nothing answers them; a pool with a domain
+	// has them on its domain.
 	base := h.baseURL + "/" + pool
-	writeJSON(w, http.StatusOK, discovery{
+	d := discovery{
 		AuthorizationEndpoint:             base + "/authorize",
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		Issuer:                            issuer,
@@ -84,7 +101,23 @@ func (h *wellKnown) configuration(w http.ResponseWriter, r *http.Request) {
 		TokenEndpoint:                     base + "/token",
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
 		UserinfoEndpoint:                  base + "/userInfo",
-	})
+	}
+	if h.domainBase != nil {
+		db, err := h.domainBase(r.Context(), pool)
+		if err != nil {
+			slog.ErrorContext(r.Context(), "read pool domain", "pool", pool, "err", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal error"})
+			return
+		}
+		if db != "" {
+			d.AuthorizationEndpoint = db + "/oauth2/authorize"
+			d.TokenEndpoint = db + "/oauth2/token"
+			d.UserinfoEndpoint = db + "/oauth2/userInfo"
+			d.RevocationEndpoint = db + "/oauth2/revoke"
+			d.EndSessionEndpoint = db + "/logout"
+		}
+	}
+	writeJSON(w, http.StatusOK, d)
 }
 
 func writeNotFound(w http.ResponseWriter, pool string) {

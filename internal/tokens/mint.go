@@ -3,6 +3,8 @@ package tokens
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -40,6 +42,11 @@ type Identity struct {
 	Scopes []string
 	// DeviceKey, when set, is the access token's device_key.
 	DeviceKey string
+	// Nonce is the ID token's nonce: the value a relying party sent to the
+	// hosted UI's authorize endpoint (OpenID Connect Core 1.0 §3.1.2.1);
+	// AtHash its at_hash, the AccessTokenHash of the access token issued
+	// with it (§3.1.3.6). Each is omitted when empty.
+	Nonce, AtHash string
 }
 
 // accessPayload is an access token's claim set, in the order Cognito
@@ -74,7 +81,7 @@ var reservedIDClaims = map[string]bool{
 	"sub": true, "iss": true, "aud": true, "exp": true, "iat": true, "nbf": true,
 	"auth_time": true, "jti": true, "origin_jti": true, "event_id": true,
 	"token_use": true, "cognito:username": true, "cognito:groups": true,
-	"cognito:roles": true, "cognito:preferred_role": true,
+	"cognito:roles": true, "cognito:preferred_role": true, "nonce": true, "at_hash": true,
 }
 
 // MintAccessToken returns a signed access token for id, valid for
@@ -146,6 +153,12 @@ func (s *Service) MintIDToken(ctx context.Context, id Identity, validity time.Du
 	if id.OriginJTI != "" {
 		claims["origin_jti"] = id.OriginJTI
 	}
+	if id.Nonce != "" {
+		claims["nonce"] = id.Nonce
+	}
+	if id.AtHash != "" {
+		claims["at_hash"] = id.AtHash
+	}
 	claims["aud"] = id.ClientID
 	if id.EventID != "" {
 		claims["event_id"] = id.EventID
@@ -160,6 +173,55 @@ func (s *Service) MintIDToken(ctx context.Context, id Identity, validity time.Du
 		return "", internal(fmt.Errorf("marshal ID token claims: %w", err))
 	}
 	return s.sign(ctx, id.PoolID, useID, payload)
+}
+
+// AccessTokenHash is the at_hash of an access token signed RS256: the
+// base64url encoding of the left half of its SHA-256 (OpenID Connect Core
+// 1.0 §3.1.3.6).
+func AccessTokenHash(accessToken string) string {
+	sum := sha256.Sum256([]byte(accessToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
+
+// clientPayload is the claim set of an access token issued to an app
+// client itself (the client_credentials grant): no user, so sub is the
+// client ID and there is no username, origin_jti or event_id.
+type clientPayload struct {
+	Sub      string `json:"sub"`
+	TokenUse string `json:"token_use"`
+	Scope    string `json:"scope"`
+	AuthTime int64  `json:"auth_time"`
+	Iss      string `json:"iss"`
+	Exp      int64  `json:"exp"`
+	Iat      int64  `json:"iat"`
+	Version  int    `json:"version"`
+	JTI      string `json:"jti"`
+	ClientID string `json:"client_id"`
+}
+
+// MintClientAccessToken returns a signed access token for the app client
+// clientID of poolID itself, with scopes (the client_credentials grant of
+// the token endpoint), valid for validity. Its sub is the client ID, as
+// Cognito's are. VerifyAccessToken refuses it: it names no user, so it
+// authorizes no user pools API operation.
+func (s *Service) MintClientAccessToken(ctx context.Context, poolID, clientID string, scopes []string, validity time.Duration) (string, error) {
+	if err := checkIdentity(Identity{PoolID: poolID, ClientID: clientID, Sub: clientID, Username: clientID}, validity); err != nil {
+		return "", err
+	}
+	if len(scopes) == 0 {
+		return "", internal(fmt.Errorf("mint client token: no scopes"))
+	}
+	iat := s.clock().Unix()
+	p := clientPayload{
+		Sub: clientID, TokenUse: useAccess, Scope: strings.Join(scopes, " "), AuthTime: iat,
+		Iss: s.Issuer(poolID), Exp: iat + int64(validity/time.Second), Iat: iat,
+		Version: accessTokenVersion, JTI: newUUID(), ClientID: clientID,
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return "", internal(err)
+	}
+	return s.sign(ctx, poolID, useAccess, payload)
 }
 
 // sign signs payload with pool's current key of use and returns the JWS in

@@ -1,0 +1,5 @@
+package oauth
+
+import "encoding/base64"
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

@@ -1,0 +1,110 @@
+package oidc
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// loginPage is /login, the sign-in page: a username (or an alias the pool
+// signs in with) and a password, checked by the sign-in engine as
+// USER_PASSWORD_AUTH is (lockout, existence errors as the client says,
+// events). It is opened with an authorize request, which it continues once
+// the user is signed in.
+var loginPage = Page{Path: "/login", Template: "login.html", Get: loginGet, Post: loginPost}
+
+// loginView is the sign-in form's data.
+type loginView struct {
+	Username string
+}
+
+func loginGet(p *PageRequest) {
+	if p.Authorize == nil {
+		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
+		return
+	}
+	p.Render("login.html", "Sign in", loginView{Username: p.Authorize.loginHint})
+}
+
+func loginPost(p *PageRequest) {
+	if p.Authorize == nil {
+		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
+		return
+	}
+	username, password := strings.TrimSpace(p.R.PostForm.Get("username")), p.R.PostForm.Get("password")
+	view := loginView{Username: username}
+	if username == "" || password == "" {
+		p.RenderStatus(http.StatusBadRequest, "login.html", "Sign in", "Enter your username and password.", view)
+		return
+	}
+	if !p.h.protect.AllowUser(p.Site.poolID, username) {
+		p.RenderStatus(http.StatusTooManyRequests, "login.html", "Sign in", "Too many attempts. Wait a moment and try again.", view)
+		return
+	}
+	step, err := p.h.auth.StartHostedSignIn(p.R.Context(), userpool.Caller{Region: p.Site.region},
+		authflow.HostedSignIn{ClientID: p.Authorize.client.ClientID, Username: username, Password: password})
+	if err != nil {
+		p.signInError(err, "login.html", "Sign in", view)
+		return
+	}
+	p.continueSignIn(step)
+}
+
+// continueSignIn shows the page of the challenge a step opened, or ends
+// the sign-in.
+func (p *PageRequest) continueSignIn(step *authflow.Step) {
+	switch {
+	case step.UISession != "":
+		p.SignedIn(step)
+	case step.Challenge == idp.ChallengeNameTypeNewPasswordRequired:
+		var required []string
+		_ = json.Unmarshal([]byte(step.Params["requiredAttributes"]), &required)
+		v := newPasswordView{Session: step.Session}
+		for _, r := range required {
+			name := strings.TrimPrefix(r, "userAttributes.")
+			v.Required = append(v.Required, attributeField{Name: name, Label: attributeLabel(name)})
+		}
+		p.Render("new_password.html", "Change your password", v)
+	default:
+		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "unsupported_challenge", "This sign-in needs a step the hosted UI does not offer yet.")
+	}
+}
+
+// signInError shows the engine's answer to a failed step on the page's
+// form: Cognito's own message for the user's mistakes (which, when the
+// client prevents user-existence errors, is the same for an unknown user
+// and a wrong password), the error page for anything else.
+func (p *PageRequest) signInError(err error, tmpl, title string, data any) {
+	var ce *cognito.Error
+	if !errors.As(err, &ce) || ce.Status >= 500 {
+		p.h.serverError(p.W, p.R, err)
+		return
+	}
+	status := http.StatusBadRequest
+	if ce.Code == cognito.CodeTooManyRequestsException {
+		status = http.StatusTooManyRequests
+	}
+	p.RenderStatus(status, tmpl, title, ce.Message, data)
+}
+
+// attributeLabel is the label of a standard attribute's field.
+func attributeLabel(name string) string {
+	if l, ok := attributeLabels[name]; ok {
+		return l
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(name, "custom:"), "_", " ")
+}
+
+var attributeLabels = map[string]string{
+	"email": "Email address", "phone_number": "Phone number", "name": "Name", "given_name": "Given name",
+	"family_name": "Family name", "middle_name": "Middle name", "nickname": "Nickname",
+	"preferred_username": "Preferred username", "birthdate": "Birth date", "address": "Address",
+	"gender": "Gender", "locale": "Locale", "picture": "Picture URL", "profile": "Profile URL",
+	"website": "Website", "zoneinfo": "Time zone", "updated_at": "Updated at",
+}
