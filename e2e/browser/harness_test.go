@@ -333,3 +333,28 @@ func newBrowser(t *testing.T, chromium string) context.Context {
 	})
 	return tab
 }
+
+// newUserIn creates a user in pool through the admin API: confirmed with
+// a permanent password, or invited with password as its temporary one.
+func (c *cognate) newUserIn(t *testing.T, pool, username, password, email string, permanent bool) user {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: aws.String(pool), Username: aws.String(username), MessageAction: types.MessageActionTypeSuppress,
+		TemporaryPassword: aws.String(password),
+		UserAttributes: []types.AttributeType{
+			{Name: aws.String("email"), Value: aws.String(email)},
+			{Name: aws.String("email_verified"), Value: aws.String("true")},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if permanent {
+		if _, err := c.admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+			UserPoolId: aws.String(pool), Username: aws.String(username), Password: aws.String(password), Permanent: true,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return user{PoolID: pool, Username: username, Password: password, Email: email}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	pathpkg "path"
 	"strings"
 	"sync"
 	"time"
@@ -182,7 +183,10 @@ func (h *Handler) Wrap(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), siteKey{}, st)
 		ctx = ratelimit.WithClientAddr(ctx, st.addr)
 		r2 := r.Clone(ctx)
-		r2.URL.Path, r2.URL.RawPath = path, ""
+		// A path with dot segments is served as its clean form rather than
+		// redirected to it, which under /_domain/<prefix>/ would leave the
+		// domain.
+		r2.URL.Path, r2.URL.RawPath = pathpkg.Clean("/"+path), ""
 		setSecurityHeaders(w)
 		h.mux.ServeHTTP(w, r2)
 	})
