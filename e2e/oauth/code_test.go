@@ -63,6 +63,12 @@ func TestConcurrentRedemption(t *testing.T) {
 		cfg := &oauth2.Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, RedirectURL: callback, Scopes: []string{"openid"},
 			Endpoint: oauth2.Endpoint{AuthURL: a.Domain + "/oauth2/authorize", TokenURL: a.Domain + "/oauth2/token"}}
 		verifier := oauth2.GenerateVerifier()
+		// A first redemption makes the pool's signing keys, which the
+		// racing redemptions would otherwise each generate.
+		warm := url.Values{"grant_type": {"authorization_code"}, "code": {codeFor(t, b, cfg, verifier)}, "redirect_uri": {callback}, "code_verifier": {verifier}}
+		if s, body := postToken(t, a, warm); s != http.StatusOK {
+			t.Fatalf("first code: %d %s", s, body)
+		}
 		code := codeFor(t, b, cfg, verifier)
 		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}, "code_verifier": {verifier}}
 		const n = 50

@@ -146,9 +146,11 @@ type site struct {
 	domain *userpool.Domain
 	poolID string
 	region string
-	// base is the URL the domain's endpoints are under, as the request
-	// reached it (no trailing slash); cookiePath the path its cookies are
-	// scoped to.
+	// base is the path the domain's endpoints are under ("" on a domain's
+	// own host, "/_domain/<prefix>" in the path form): redirects within
+	// the domain and the pages' links are relative to the request's own
+	// origin, never built from its Host header. cookiePath is the path its
+	// cookies are scoped to.
 	base       string
 	cookiePath string
 	// secure is true when the request came over TLS (or a trusted proxy
@@ -205,17 +207,13 @@ func (h *Handler) resolve(r *http.Request) (*site, string, error) {
 			secure = strings.EqualFold(strings.TrimSpace(strings.Split(p, ",")[0]), "https")
 		}
 	}
-	scheme := "http"
-	if secure {
-		scheme = "https"
-	}
 	if rest, ok := strings.CutPrefix(r.URL.Path, DomainPathPrefix); ok {
 		prefix, sub, _ := strings.Cut(rest, "/")
 		d, err := h.domain(ctx, prefix)
 		if err != nil || d == nil || d.Custom {
 			return nil, "", err
 		}
-		base := scheme + "://" + r.Host + DomainPathPrefix + prefix
+		base := DomainPathPrefix + prefix
 		return &site{domain: d, poolID: d.PoolID, region: cognito.RegionOfPoolID(d.PoolID), base: base,
 			cookiePath: DomainPathPrefix + prefix + "/", secure: secure, addr: addr}, "/" + sub, nil
 	}
@@ -247,7 +245,7 @@ func (h *Handler) resolve(r *http.Request) (*site, string, error) {
 	if d == nil {
 		return nil, "", nil
 	}
-	return &site{domain: d, poolID: d.PoolID, region: cognito.RegionOfPoolID(d.PoolID), base: scheme + "://" + r.Host,
+	return &site{domain: d, poolID: d.PoolID, region: cognito.RegionOfPoolID(d.PoolID), base: "",
 		cookiePath: "/", secure: secure, addr: addr}, r.URL.Path, nil
 }
 
