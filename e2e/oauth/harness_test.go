@@ -27,6 +27,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
@@ -112,12 +113,12 @@ func start(tb testing.TB, backend string) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	verifiers, err := authflow.NewSRPVerifierSealer(encryptionKey)
+	verifiers, err := srp.NewVerifiers(encryptionKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	pools := userpool.New(db, userpool.Options{
-		AccountID: accountID, IssuerBaseURL: base, SRPVerifier: authflow.SRPVerifierSealer(verifiers), Clock: clock.Now,
+		AccountID: accountID, IssuerBaseURL: base, SRPVerifiers: verifiers, Clock: clock.Now,
 		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets),
 		CodeKey:         seal.DeriveKey(encryptionKey, userpool.KeyLabelCodes),
 	})
