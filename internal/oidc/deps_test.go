@@ -9,7 +9,7 @@ import (
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
 		[]string{
-			"internal/cognito/...", "internal/seal", "internal/srp", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers",
+			"internal/cognito/...", "internal/seal", "internal/srp", "internal/password", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers",
 			"internal/userpool", "internal/authflow", "internal/federation", "internal/identitypool", "internal/ratelimit",
 		},
 		map[string]string{
