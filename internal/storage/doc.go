@@ -7,7 +7,8 @@
 // needs no migration. Items are read through ItemReader and written only
 // through Transactor.Tx, whose Tx groups reads (that lock, on backends with
 // concurrent writers) and writes into one transaction with their change-log
-// entries. EncodeItem and EncodeUserPool define the change-log state format
+// entries; ReadTransactor.Read runs reads that must agree with each other
+// together (one snapshot on SQLite). EncodeItem and EncodeUserPool define the change-log state format
 // both backends write and replication reads.
 // RunMigrations is the migration runner both backends share: each supplies
 // its embedded NNNN_description.sql files and a MigrationDialect. It refuses

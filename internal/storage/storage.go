@@ -117,6 +117,9 @@ type Store interface {
 	// Transactor runs several reads and writes as one transaction; items
 	// are written only through it.
 	Transactor
+	// ReadTransactor runs several reads together, the way a request that
+	// only reads runs them.
+	ReadTransactor
 	// Settings keeps the store-wide settings.
 	Settings
 

@@ -47,6 +47,10 @@
 // single-record write methods (CreateUserPool, …) are one-call transactions
 // on the same code.
 //
+// Read runs on a reader connection in one deferred transaction that it
+// ends with ROLLBACK: its reads share one WAL snapshot, whatever the
+// writer commits meanwhile, and neither waits for the other.
+//
 // # Items
 //
 // Migration 0002 stores items in items, their unique keys in item_keys
