@@ -1,16 +1,79 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/userpool"
 )
+
+// readCounter counts the reads of pools and users made outside
+// transactions: authenticating an access token and the operation it
+// authorizes read them there.
+type readCounter struct {
+	storage.Store
+
+	// mu guards pools and users.
+	mu           sync.Mutex
+	pools, users int
+}
+
+func (s *readCounter) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
+	s.mu.Lock()
+	s.pools++
+	s.mu.Unlock()
+	return s.Store.GetUserPool(ctx, id)
+}
+
+func (s *readCounter) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
+	if kind == userpool.UserItemKind {
+		s.mu.Lock()
+		s.users++
+		s.mu.Unlock()
+	}
+	return s.Store.GetItem(ctx, kind, id)
+}
+
+// take returns the reads counted since the last take.
+func (s *readCounter) take() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{"pool": s.pools, "user": s.users}
+	s.pools, s.users = 0, 0
+	return out
+}
+
+// TestGetUserReadsPoolAndUserOnce checks, through the edge, that one
+// GetUser reads the pool and the user once each: authenticating the access
+// token reads them, and the operation takes them from the grant.
+func TestGetUserReadsPoolAndUserOnce(t *testing.T) {
+	counter := &readCounter{}
+	rb := newReadBenchOn(t, func(st storage.Store) storage.Store {
+		counter.Store = st
+		return counter
+	})
+	token := rb.user(t, "carol")
+	for i := range 3 {
+		counter.take()
+		if code, body := rb.getUser(token); code != http.StatusOK || !strings.Contains(body, `"Username":"carol"`) {
+			t.Fatalf("GetUser %d: %d %s", i, code, body)
+		}
+		if diff := cmp.Diff(map[string]int{"pool": 1, "user": 1}, counter.take()); diff != "" {
+			t.Errorf("GetUser %d: reads of the pool and the user (-want +got):\n%s", i, diff)
+		}
+	}
+}
 
 // TestGetUserReadsPerRequest serves GetUser for two users in turn, then
 // from several goroutines at once, each answer from what its own request's
-// authentication read; and checks that a user disabled between two
+// authentication read (its grant's principal); and checks that a user disabled between two
 // requests is refused by the next one while the other keeps working.
 func TestGetUserReadsPerRequest(t *testing.T) {
 	rb := newReadBench(t)

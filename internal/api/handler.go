@@ -328,9 +328,9 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 		return nil, err
 	}
 	if op.Auth == cognito.AuthAccessToken {
-		// What authenticating the token reads of its pool and user, the
-		// operation then reads from the memo rather than the store.
-		ctx = userpool.WithAccessReads(ctx)
+		// The grant carries what authenticating the token read of its
+		// pool and user (AccessGrant.Principal), so that the operation
+		// does not read them again.
 		if caller, err = h.authenticate(ctx, op.members.accessToken(in)); err != nil {
 			return nil, err
 		}

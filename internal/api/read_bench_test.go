@@ -14,6 +14,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cputime"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -40,16 +41,24 @@ const (
 	readBenchPassword = "Sign-in-Passw0rd"
 )
 
-func newReadBench(tb testing.TB) *readBench {
+func newReadBench(tb testing.TB) *readBench { return newReadBenchOn(tb, nil) }
+
+// newReadBenchOn is newReadBench with the engines on wrap(store) when wrap
+// is not nil.
+func newReadBenchOn(tb testing.TB, wrap func(storage.Store) storage.Store) *readBench {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: "us-east-1"})
+	sq, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: "us-east-1"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
+	tb.Cleanup(func() { sq.Close() })
+	if _, err := sq.Migrate(ctx); err != nil {
 		tb.Fatal(err)
+	}
+	var db storage.Store = sq
+	if wrap != nil {
+		db = wrap(sq)
 	}
 	key := bytes.Repeat([]byte{0x5e}, seal.KeySize)
 	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: "http://localhost:9229", KeyEncryptionKey: seal.DeriveKey(key, "token-signing-keys")})

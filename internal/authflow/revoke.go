@@ -155,7 +155,9 @@ func (s *Service) revokeUser(ctx context.Context, pool, sub string) error {
 // (UserNotFoundException), its family must not be revoked (RevokeToken,
 // GlobalSignOut: refused from the very next request with "Access Token has
 // been revoked"), and its user must be enabled (disabling a user revokes its
-// tokens, as AdminDisableUser does on Cognito).
+// tokens, as AdminDisableUser does on Cognito). The grant carries the pool
+// and the user it read (AccessGrant.Principal), so that the operation the
+// token authorizes does not read them again.
 func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*userpool.AccessGrant, error) {
 	claims, err := s.tokens.VerifyAccessToken(ctx, token)
 	if err != nil {
@@ -192,5 +194,8 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*u
 	return &userpool.AccessGrant{
 		PoolID: claims.PoolID, ClientID: claims.ClientID, Sub: claims.Sub, Username: claims.Username,
 		Scopes: claims.Scopes, JTI: claims.JTI, OriginJTI: claims.OriginJTI,
+		// What was read here, the operation the token authorizes need
+		// not read again.
+		Principal: userpool.NewPrincipal(pool, u),
 	}, nil
 }

@@ -65,33 +65,45 @@ func newARFixture(t *testing.T) *arFixture {
 }
 
 // authenticate reads c's pool and user as authenticating its access token
-// does, under ctx.
-func (f *arFixture) authenticate(t *testing.T, ctx context.Context, c Caller) {
+// does, and returns c with the grant carrying what was read.
+func (f *arFixture) authenticate(t *testing.T, c Caller) Caller {
 	t.Helper()
-	pool, err := f.counted.SignInPool(ctx, Caller{Region: cognito.RegionOfPoolID(c.Access.PoolID)}, c.Access.PoolID)
+	pool, err := f.counted.SignInPool(context.Background(), Caller{Region: cognito.RegionOfPoolID(c.Access.PoolID)}, c.Access.PoolID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.counted.UserBySub(ctx, pool, c.Access.Sub); err != nil {
+	u, err := f.counted.UserBySub(context.Background(), pool, c.Access.Sub)
+	if err != nil {
 		t.Fatal(err)
 	}
+	grant := *c.Access
+	grant.Principal = NewPrincipal(pool, u)
+	if grant.Principal == nil {
+		t.Fatal("NewPrincipal made nothing of what authentication read")
+	}
+	if poolID, sub := grant.Principal.PrincipalOf(); poolID != grant.PoolID || sub != grant.Sub {
+		t.Fatalf("principal of pool %q, user %q; want %q, %q", poolID, sub, grant.PoolID, grant.Sub)
+	}
+	c.Access = &grant
+	return c
 }
 
-// getUser calls GetUser under ctx and returns its username and the reads
-// it made.
-func (f *arFixture) getUser(t *testing.T, ctx context.Context, c Caller) (string, map[string]int) {
+// getUser calls GetUser for c and returns its username and the reads it
+// made.
+func (f *arFixture) getUser(t *testing.T, c Caller) (string, map[string]int) {
 	t.Helper()
 	f.reads.take()
-	out, err := f.counted.GetUser(ctx, c, &idp.GetUserRequest{})
+	out, err := f.counted.GetUser(context.Background(), c, &idp.GetUserRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cognito.Deref(out.Username), f.reads.take()
 }
 
-// TestGetUserTakesAuthenticationsReads checks that GetUser, under a context
-// whose access token was authenticated, reads neither the pool nor the
-// user again, and answers exactly what it answers reading them.
+// TestGetUserTakesAuthenticationsReads checks that GetUser, for a grant
+// that carries what authenticating its access token read, reads neither
+// the pool nor the user again (one read of each per request, the
+// authentication's), and answers exactly what it answers reading them.
 func TestGetUserTakesAuthenticationsReads(t *testing.T) {
 	f := newARFixture(t)
 	alice := f.user(t, "alice", "email", "alice@example.com", "name", "Alice")
@@ -101,57 +113,64 @@ func TestGetUserTakesAuthenticationsReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(map[string]int{"pool": 1, "user": 1, "client": 1}, f.reads.take()); diff != "" {
-		t.Errorf("reads without a memo (-want +got):\n%s", diff)
+		t.Errorf("reads without a principal (-want +got):\n%s", diff)
 	}
 
-	ctx := WithAccessReads(context.Background())
-	f.authenticate(t, ctx, alice)
-	f.reads.take()
-	memo, err := f.counted.GetUser(ctx, alice, &idp.GetUserRequest{})
+	authed := f.authenticate(t, alice)
+	if diff := cmp.Diff(map[string]int{"pool": 1, "user": 1}, f.reads.take()); diff != "" {
+		t.Errorf("reads of the authentication (-want +got):\n%s", diff)
+	}
+	got, err := f.counted.GetUser(context.Background(), authed, &idp.GetUserRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(map[string]int{"client": 1}, f.reads.take()); diff != "" {
 		t.Errorf("reads after authentication (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(plain, memo); diff != "" {
-		t.Errorf("GetUser from the memo differs (-store +memo):\n%s", diff)
+	if diff := cmp.Diff(plain, got); diff != "" {
+		t.Errorf("GetUser from the principal differs (-store +principal):\n%s", diff)
 	}
 }
 
-// TestAccessReadsNeverAnswerAnotherRequest checks that what one request's
-// authentication read never answers for another user, another request, or
-// another region, and that the memo keeps the checks of a store read.
-func TestAccessReadsNeverAnswerAnotherRequest(t *testing.T) {
+// TestPrincipalNeverAnswersAnotherGrant checks that what one grant's
+// authentication read never answers for another user or another region,
+// that a grant without a principal reads the store, and that a principal
+// keeps the checks of a store read.
+func TestPrincipalNeverAnswersAnotherGrant(t *testing.T) {
 	f := newARFixture(t)
 	alice := f.user(t, "alice", "email", "alice@example.com")
 	bob := f.user(t, "bob", "email", "bob@example.com")
+	authedAlice := f.authenticate(t, alice)
 
-	ctx := WithAccessReads(context.Background())
-	f.authenticate(t, ctx, alice)
-
-	// Another user's grant under the same context: read from the store.
-	name, reads := f.getUser(t, ctx, bob)
-	if name != "bob" || reads["user"] != 1 {
-		t.Errorf("bob under alice's memo: answered %q with reads %v, want bob read from the store", name, reads)
-	}
-	// Another request: its own memo, empty until its own authentication.
-	other := WithAccessReads(context.Background())
-	name, reads = f.getUser(t, other, alice)
-	if name != "alice" || reads["user"] != 1 || reads["pool"] != 1 {
-		t.Errorf("alice under a fresh memo: answered %q with reads %v, want alice read from the store", name, reads)
-	}
-	// A context without a memo keeps nothing.
-	f.authenticate(t, context.Background(), bob)
-	name, reads = f.getUser(t, context.Background(), bob)
+	// Bob's grant carrying alice's principal: read from the store.
+	stolen := bob
+	grant := *bob.Access
+	grant.Principal = authedAlice.Access.Principal
+	stolen.Access = &grant
+	name, reads := f.getUser(t, stolen)
 	if name != "bob" || reads["user"] != 1 || reads["pool"] != 1 {
-		t.Errorf("bob without a memo: answered %q with reads %v, want bob read from the store", name, reads)
+		t.Errorf("bob with alice's principal: answered %q with reads %v, want bob read from the store", name, reads)
+	}
+	// A grant without a principal reads everything.
+	name, reads = f.getUser(t, alice)
+	if name != "alice" || reads["user"] != 1 || reads["pool"] != 1 {
+		t.Errorf("alice without a principal: answered %q with reads %v, want alice read from the store", name, reads)
+	}
+	// A principal another service made (another engine's reads) is not
+	// this service's: read from the store.
+	other := alice
+	otherGrant := *alice.Access
+	otherGrant.Principal = foreignPrincipal{alice.Access.PoolID, alice.Access.Sub}
+	other.Access = &otherGrant
+	name, reads = f.getUser(t, other)
+	if name != "alice" || reads["user"] != 1 || reads["pool"] != 1 {
+		t.Errorf("alice with a foreign principal: answered %q with reads %v, want alice read from the store", name, reads)
 	}
 	// The pool was read for us-east-1: a caller in another region does not
 	// get it, and the store has no such pool there.
-	elsewhere := alice
+	elsewhere := authedAlice
 	elsewhere.Region = "eu-west-1"
-	_, err := f.counted.GetUser(ctx, elsewhere, &idp.GetUserRequest{})
+	_, err := f.counted.GetUser(context.Background(), elsewhere, &idp.GetUserRequest{})
 	wantError(t, err, cognito.CodeNotAuthorizedException, "Invalid Access Token")
 
 	// A disabled user read by authentication is refused as a store read
@@ -161,29 +180,40 @@ func TestAccessReadsNeverAnswerAnotherRequest(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	disabled := WithAccessReads(context.Background())
-	f.authenticate(t, disabled, bob)
-	_, err = f.counted.GetUser(disabled, bob, &idp.GetUserRequest{})
+	disabled := f.authenticate(t, bob)
+	_, err = f.counted.GetUser(context.Background(), disabled, &idp.GetUserRequest{})
 	wantError(t, err, cognito.CodeNotAuthorizedException, "User is disabled.")
 	_, err = f.counted.GetUser(context.Background(), bob, &idp.GetUserRequest{})
 	wantError(t, err, cognito.CodeNotAuthorizedException, "User is disabled.")
 }
 
-// TestAccessReadsOnlyForReads checks that an operation that changes the
-// user reads it again in its transaction: a memo read before the change
-// does not undo it.
-func TestAccessReadsOnlyForReads(t *testing.T) {
+// foreignPrincipal is a Principal this service did not make.
+type foreignPrincipal struct{ pool, sub string }
+
+func (p foreignPrincipal) PrincipalOf() (string, string) { return p.pool, p.sub }
+
+// TestPrincipalOnlyForReads checks that an operation that changes the user
+// reads it again in its transaction: a principal read before the change
+// does not undo it, and a write takes only the pool from the principal.
+func TestPrincipalOnlyForReads(t *testing.T) {
 	f := newARFixture(t)
 	alice := f.user(t, "alice", "email", "alice@example.com", "name", "Alice")
-	ctx := WithAccessReads(context.Background())
-	f.authenticate(t, ctx, alice)
-	if _, err := f.counted.UpdateUserAttributes(ctx, alice, &idp.UpdateUserAttributesRequest{UserAttributes: attrs("name", "Alicia")}); err != nil {
+	authed := f.authenticate(t, alice)
+	f.reads.take()
+	if _, err := f.counted.UpdateUserAttributes(context.Background(), authed, &idp.UpdateUserAttributesRequest{UserAttributes: attrs("name", "Alicia")}); err != nil {
 		t.Fatal(err)
+	}
+	if reads := f.reads.take(); reads["pool"] != 0 {
+		t.Errorf("UpdateUserAttributes read the pool %d times, want it taken from the principal", reads["pool"])
 	}
 	if got := f.getAttrs(t, alice)["name"]; got != "Alicia" {
 		t.Errorf("name = %q after UpdateUserAttributes, want Alicia", got)
 	}
 	if got := f.record(t, f.p, "alice").Attributes["email"]; got != "alice@example.com" {
 		t.Errorf("email = %q, want it kept", got)
+	}
+	// A new request's authentication reads the change.
+	if got := f.getAttrs(t, f.authenticate(t, alice))["name"]; got != "Alicia" {
+		t.Errorf("name = %q for a new authentication, want Alicia", got)
 	}
 }

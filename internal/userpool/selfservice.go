@@ -45,8 +45,8 @@ func notVerifiable() error {
 
 // selfPool checks the caller's access grant for a self-service operation
 // and returns the pool it was issued by: as authenticating the token read
-// it when the request's context keeps that read (WithAccessReads), else
-// from the store. The pool is shared (readPool): never modify it.
+// it when the grant carries that read (AccessGrant.Principal), else from
+// the store. The pool is shared (readPool): never modify it.
 func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, error) {
 	if c.Access == nil {
 		return nil, invalidAccessToken()
@@ -54,8 +54,8 @@ func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, er
 	if !slices.Contains(c.Access.Scopes, selfServiceScope) {
 		return nil, missingScope()
 	}
-	if p := accessReadsOf(ctx).poolFor(c.Access.PoolID, c.Region); p != nil {
-		return p, nil
+	if pr := principalOf(c); pr != nil {
+		return pr.pool, nil
 	}
 	p, err := s.readPool(ctx, c, c.Access.PoolID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
@@ -101,15 +101,15 @@ func selfUser(ctx context.Context, r storage.ItemReader, c Caller) (*storage.Ite
 
 // selfUserRead is selfUser for an operation that only reads the user
 // (GetUser): it takes the user as authenticating the token read it when
-// the request's context keeps that read (WithAccessReads), with the same
+// the grant carries that read (AccessGrant.Principal), with the same
 // checks, and reads the store otherwise. The record it returns may be
 // shared: never modify it.
 func (s *Service) selfUserRead(ctx context.Context, c Caller) (*userRecord, error) {
-	if u := accessReadsOf(ctx).userFor(c.Access.PoolID, c.Access.Sub); u != nil {
-		if !u.Enabled {
+	if pr := principalOf(c); pr != nil {
+		if !pr.user.Enabled {
 			return nil, userDisabled()
 		}
-		return u, nil
+		return pr.user, nil
 	}
 	_, u, err := selfUser(ctx, s.store, c)
 	return u, err

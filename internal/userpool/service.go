@@ -90,6 +90,19 @@ type AccessGrant struct {
 	Scopes []string
 	// JTI and OriginJTI identify the token and its refresh-token family.
 	JTI, OriginJTI string
+	// Principal is what authenticating the token read of its pool and
+	// user (NewPrincipal), which the operation the token authorizes uses
+	// instead of reading them a second time; nil makes it read the store.
+	Principal Principal
+}
+
+// Principal is what the engine that authenticated an access token read of
+// the token's pool and user, carried with the grant to the operation the
+// token authorizes. Only the engine that made it looks inside; PrincipalOf
+// names the pool and the user it holds, so that it is never taken for
+// another grant's.
+type Principal interface {
+	PrincipalOf() (poolID, sub string)
 }
 
 // Service implements the user-pool operations.

@@ -76,14 +76,11 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 
 // SignInPool returns the pool poolID as sign-in sees it, or
 // ResourceNotFoundException when the caller's region has no such pool.
-// Under a context made by WithAccessReads, the pool is kept for the
-// operation the request's access token authorizes.
 func (s *Service) SignInPool(ctx context.Context, c Caller, poolID string) (*SignInPool, error) {
 	p, err := s.readPool(ctx, c, poolID)
 	if err != nil {
 		return nil, err
 	}
-	accessReadsOf(ctx).keepPool(poolID, c.Region, p)
 	return signInPool(p), nil
 }
 
@@ -226,6 +223,10 @@ type SignInUser struct {
 	TemporaryPasswordExpiresAt *time.Time
 	// Attributes are the user's attributes by name, sub excluded.
 	Attributes map[string]string
+
+	// rec is the record the copy was made from, for NewPrincipal; it may
+	// be shared with the request's operation: never modified.
+	rec *userRecord
 }
 
 func signInUser(u *userRecord) *SignInUser {
@@ -233,6 +234,7 @@ func signInUser(u *userRecord) *SignInUser {
 		Sub: u.Sub, Username: u.Username, Status: u.Status, Enabled: u.Enabled,
 		PasswordHash: u.PasswordHash, SRPVerifier: u.SRPVerifier,
 		Attributes: make(map[string]string, len(u.Attributes)),
+		rec:        u,
 	}
 	if t := u.TemporaryPasswordExpiresAt; t != nil {
 		c := *t
@@ -258,8 +260,8 @@ func (s *Service) LookupUser(ctx context.Context, pool *SignInPool, username str
 }
 
 // UserBySub returns the user with sub in the pool, or
-// UserNotFoundException. Under a context made by WithAccessReads, the user
-// is kept for the operation the request's access token authorizes.
+// UserNotFoundException. The user it returns can become an access grant's
+// Principal (NewPrincipal).
 func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (*SignInUser, error) {
 	it, err := s.store.GetItem(ctx, kindUser, sub)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
@@ -272,7 +274,6 @@ func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (
 	if err != nil {
 		return nil, err
 	}
-	accessReadsOf(ctx).keepUser(pool.ID, u)
 	return signInUser(u), nil
 }
 
