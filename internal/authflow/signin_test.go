@@ -369,3 +369,49 @@ func TestRefreshReuseWithoutRotation(t *testing.T) {
 		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgAccessRevoked)
 	})
 }
+
+// TestSessionAnsweredOnceConcurrently answers one SELECT_CHALLENGE Session
+// eight times at once with the right password: the Session's use marker,
+// which the store keeps unique, lets exactly one sign in, and every other
+// answer is told the Session was used.
+func TestSessionAnsweredOnceConcurrently(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
+			AuthParameters: map[string]string{"USERNAME": flowUser},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const answers = 8
+		errs := make([]error, answers)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() {
+				_, errs[i] = e.s.RespondToAuthChallenge(ctx, userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeSelectChallenge), Session: out.Session,
+					ChallengeResponses: map[string]string{"USERNAME": flowUser, "ANSWER": "PASSWORD", "PASSWORD": flowPassword},
+				})
+			})
+		}
+		wg.Wait()
+		wins := 0
+		for _, err := range errs {
+			if err == nil {
+				wins++
+				continue
+			}
+			var ce *cognito.Error
+			if !errors.As(err, &ce) || ce.Code != cognito.CodeNotAuthorizedException || ce.Message != msgSessionUsed {
+				t.Errorf("a concurrent answer got %v, want NotAuthorizedException %q", err, msgSessionUsed)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d of %d concurrent answers to one Session signed in, want 1", wins, answers)
+		}
+		if n := e.failures(t, flowUser); n != 0 {
+			t.Errorf("%d failures counted after the answers, want none", n)
+		}
+	})
+}
