@@ -34,7 +34,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
-const readerRole = "arn:aws:iam::" + accountID + ":role/Reader"
+const stsReaderRole = "arn:aws:iam::" + accountID + ":role/Reader"
 
 // stsEnv is a cognate serving its own STS, which trusts a test issuer.
 type stsEnv struct {
@@ -47,7 +47,7 @@ type stsEnv struct {
 
 // startSTS serves cognate on db with its STS trusting a fresh test
 // issuer for the audience "sts-app" and the roles of the account.
-func startSTS(t *testing.T, db migratingStore) *stsEnv {
+func startSTS(t testing.TB, db migratingStore) *stsEnv {
 	t.Helper()
 	migrated(t, db)
 	e := &stsEnv{Store: db, Issuer: newWebIdentityIssuer(t), Clock: newTestClock()}
@@ -78,10 +78,13 @@ func tempCreds(c *ststypes.Credentials) aws.CredentialsProvider {
 	return credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
 }
 
+// startSTSBench is startSTS on SQLite for a benchmark.
+func startSTSBench(b *testing.B) *stsEnv { return startSTS(b, openBackend(b, "sqlite")) }
+
 func (e *stsEnv) assume(t *testing.T, token string, mod func(*sts.AssumeRoleWithWebIdentityInput)) (*sts.AssumeRoleWithWebIdentityOutput, error) {
 	t.Helper()
 	in := &sts.AssumeRoleWithWebIdentityInput{
-		RoleArn: aws.String(readerRole), RoleSessionName: aws.String("alice-session"), WebIdentityToken: aws.String(token),
+		RoleArn: aws.String(stsReaderRole), RoleSessionName: aws.String("alice-session"), WebIdentityToken: aws.String(token),
 	}
 	if mod != nil {
 		mod(in)
@@ -189,19 +192,19 @@ func TestSTSRefusesBadWebIdentityTokens(t *testing.T) {
 			role  string
 			check func(t *testing.T, err error)
 		}{
-			{"expired", e.Issuer.token(t, map[string]any{"exp": time.Now().Add(-time.Minute).Unix()}), readerRole, func(t *testing.T, err error) {
+			{"expired", e.Issuer.token(t, map[string]any{"exp": time.Now().Add(-time.Minute).Unix()}), stsReaderRole, func(t *testing.T, err error) {
 				var x *ststypes.ExpiredTokenException
 				if !errors.As(err, &x) {
 					t.Fatalf("got %v, want ExpiredTokenException", err)
 				}
 			}},
-			{"forged signature", e.Issuer.tokenSignedBy(t, newSigner(t, otherKey, "test-key-1"), nil), readerRole, wantInvalidIdentityToken},
-			{"unknown key", e.Issuer.tokenSignedBy(t, newSigner(t, otherKey, "another-key"), nil), readerRole, wantInvalidIdentityToken},
-			{"wrong audience", e.Issuer.token(t, map[string]any{"aud": "another-app"}), readerRole, wantInvalidIdentityToken},
-			{"untrusted issuer", other.token(t, nil), readerRole, wantInvalidIdentityToken},
-			{"issuer claim of the trusted issuer, signed by another", other.tokenSignedBy(t, other.signer, map[string]any{"iss": e.Issuer.URL}), readerRole, wantInvalidIdentityToken},
-			{"no subject", e.Issuer.token(t, map[string]any{"sub": nil}), readerRole, wantInvalidIdentityToken},
-			{"not a JWT", "not-a-jwt", readerRole, wantInvalidIdentityToken},
+			{"forged signature", e.Issuer.tokenSignedBy(t, newSigner(t, otherKey, "test-key-1"), nil), stsReaderRole, wantInvalidIdentityToken},
+			{"unknown key", e.Issuer.tokenSignedBy(t, newSigner(t, otherKey, "another-key"), nil), stsReaderRole, wantInvalidIdentityToken},
+			{"wrong audience", e.Issuer.token(t, map[string]any{"aud": "another-app"}), stsReaderRole, wantInvalidIdentityToken},
+			{"untrusted issuer", other.token(t, nil), stsReaderRole, wantInvalidIdentityToken},
+			{"issuer claim of the trusted issuer, signed by another", other.tokenSignedBy(t, other.signer, map[string]any{"iss": e.Issuer.URL}), stsReaderRole, wantInvalidIdentityToken},
+			{"no subject", e.Issuer.token(t, map[string]any{"sub": nil}), stsReaderRole, wantInvalidIdentityToken},
+			{"not a JWT", "not-a-jwt", stsReaderRole, wantInvalidIdentityToken},
 			{"role of another account", e.Issuer.token(t, nil), "arn:aws:iam::210987654321:role/Reader", func(t *testing.T, err error) {
 				wantSTSError(t, err, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 			}},
@@ -308,11 +311,11 @@ func TestSTSMalformedRequests(t *testing.T) {
 		{"unsigned GetCallerIdentity", "POST", "", form, "Action=GetCallerIdentity&Version=2011-06-15", 403, "MissingAuthenticationToken"},
 		{"GET, unsigned", "GET", "Action=GetCallerIdentity&Version=2011-06-15", "", "", 403, "MissingAuthenticationToken"},
 		{"no parameters", "POST", "", form, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15", 400, "ValidationError"},
-		{"duration not a number", "POST", "", form, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url.QueryEscape(readerRole) +
+		{"duration not a number", "POST", "", form, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url.QueryEscape(stsReaderRole) +
 			"&RoleSessionName=ab&WebIdentityToken=abcd&DurationSeconds=lots", 400, "ValidationError"},
-		{"duration zero", "POST", "", form, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url.QueryEscape(readerRole) +
+		{"duration zero", "POST", "", form, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url.QueryEscape(stsReaderRole) +
 			"&RoleSessionName=ab&WebIdentityToken=abcd&DurationSeconds=0", 400, "ValidationError"},
-		{"token of garbage", "POST", "", form, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url.QueryEscape(readerRole) +
+		{"token of garbage", "POST", "", form, "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + url.QueryEscape(stsReaderRole) +
 			"&RoleSessionName=ab&WebIdentityToken=" + url.QueryEscape("a.\xff\xfe.c"), 400, "InvalidIdentityToken"},
 		{"body too large", "POST", "", form, "Action=GetCallerIdentity&x=" + strings.Repeat("a", api.DefaultMaxBodyBytes), 413, "RequestEntityTooLarge"},
 	}

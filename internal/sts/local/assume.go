@@ -136,6 +136,15 @@ func (s *Service) AssumeRole(ctx context.Context, in AssumeRoleInput) (*AssumeRo
 	if !id.issuer.mayAssume(in.RoleARN) {
 		return nil, sts.NewError(sts.CodeAccessDenied, msgNotTrusted)
 	}
+	if trusts := id.issuer.Trusts; trusts != nil {
+		ok, err := trusts(ctx, Token{Issuer: id.issuer.URL, Subject: id.subject, Audience: id.audience, AMR: id.amr}, in.RoleARN)
+		if err != nil {
+			return nil, internal(fmt.Errorf("role trust of %s: %w", in.RoleARN, err))
+		}
+		if !ok {
+			return nil, sts.NewError(sts.CodeAccessDenied, msgNotTrusted)
+		}
+	}
 	tags := map[string]string{}
 	for k, v := range in.SessionTags {
 		tags[k] = v

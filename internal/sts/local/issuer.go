@@ -48,6 +48,7 @@ type identity struct {
 	issuer   *issuer
 	subject  string
 	audience string
+	amr      []string
 	tags     map[string]string
 }
 
@@ -112,7 +113,16 @@ func (s *Service) verify(ctx context.Context, token string) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &identity{issuer: is, subject: idt.Subject, audience: aud, tags: tags}, nil
+	var amr []string
+	if raw, ok := claims["amr"]; ok && json.Unmarshal(raw, &amr) != nil {
+		// A single string, as some issuers write it.
+		var one string
+		if json.Unmarshal(raw, &one) != nil {
+			return nil, sts.NewError(sts.CodeInvalidIdentityToken, "The amr claim of the web identity token is malformed.")
+		}
+		amr = []string{one}
+	}
+	return &identity{issuer: is, subject: idt.Subject, audience: aud, amr: amr, tags: tags}, nil
 }
 
 // principalTags reads the principal_tags of the tags claim: each tag has

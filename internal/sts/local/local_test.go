@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -80,5 +81,41 @@ func TestCheckTags(t *testing.T) {
 	}
 	if pct, err := checkTags(map[string]string{"team": "blue"}); err != nil || pct < 0 || pct > 100 {
 		t.Errorf("one tag: %d%%, %v", pct, err)
+	}
+}
+
+func TestIdentityPoolTrust(t *testing.T) {
+	const guest, auth = "arn:aws:iam::123456789012:role/Guest", "arn:aws:iam::123456789012:role/Auth"
+	trust := IdentityPoolTrust(func(_ context.Context, pool string) (string, error) {
+		switch pool {
+		case "us-east-1:pool":
+			return guest, nil
+		case "us-east-1:broken":
+			return "", errors.New("store down")
+		}
+		return "", nil
+	})
+	cases := []struct {
+		name    string
+		amr     []string
+		pool    string
+		role    string
+		want    bool
+		wantErr bool
+	}{
+		{"authenticated, any role", []string{"authenticated", "cognito-idp.us-east-1.amazonaws.com/p"}, "us-east-1:pool", auth, true, false},
+		{"unauthenticated, the guest role", []string{"unauthenticated"}, "us-east-1:pool", guest, true, false},
+		{"unauthenticated, the authenticated role", []string{"unauthenticated"}, "us-east-1:pool", auth, false, false},
+		{"unauthenticated, a pool without a guest role", []string{"unauthenticated"}, "us-east-1:gone", guest, false, false},
+		{"neither", nil, "us-east-1:pool", guest, false, false},
+		{"the lookup fails", []string{"unauthenticated"}, "us-east-1:broken", guest, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := trust(context.Background(), Token{AMR: tc.amr, Audience: tc.pool}, tc.role)
+			if got != tc.want || (err != nil) != tc.wantErr {
+				t.Errorf("got %v, %v; want %v (error %v)", got, err, tc.want, tc.wantErr)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -47,6 +48,18 @@ type TrustedIssuer struct {
 	// KeySet checks signatures in process (cognate's own identity issuer);
 	// nil fetches the issuer's discovery document and then its JWKS.
 	KeySet oidc.KeySet
+	// Trusts, when set, is asked after the checks above whether the
+	// token's holder may assume roleARN, as a role's trust policy would
+	// (cognate's identity issuer: an unauthenticated identity only its
+	// pool's unauthenticated role). false refuses with AccessDenied.
+	Trusts func(ctx context.Context, t Token, roleARN string) (bool, error)
+}
+
+// Token is what a verified web identity token says, for Trusts.
+type Token struct {
+	Issuer, Subject, Audience string
+	// AMR is the token's amr claim (authentication methods references).
+	AMR []string
 }
 
 // Options configures the STS.
