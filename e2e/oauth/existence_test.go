@@ -8,7 +8,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-var pageError = regexp.MustCompile(`<p class="error" id="error" role="alert">([^<]*)</p>`)
+var pageError = regexp.MustCompile(`<p class="error[^"]*" id="error" role="alert">([^<]*)</p>`)
 
 // TestSignInPageExistenceErrors signs in on the page with an unknown user
 // and with a wrong password: a client that prevents user-existence errors

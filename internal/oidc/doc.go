@@ -19,6 +19,8 @@
 //	/oauth2/revoke      token.go       RFC 7009, as RevokeToken
 //	/logout             logout.go      logout_uri, or redirect_uri + response_type to sign in again
 //	/error              errorpage.go   shows error and error_description as text
+//	/confirmUser        page_signup.go the CONFIRM_WITH_LINK link (on cognate's own host: redirected to the domain)
+//	/branding.css       branding.go    the app client's branding stylesheet (classic CSS, or a managed login style's rules)
 //	/static/…           static/        the stylesheet, embedded
 //
 // The protocol decisions are here; everything that reads or writes state
@@ -47,7 +49,14 @@
 // domain carries frame-ancestors 'none' and no-store; cookies are
 // HttpOnly, SameSite=Lax, and Secure over TLS.
 //
-// To add a page (sign-up, confirm, forgot password, …):
+// The pages: /login and /forceChangePassword (page_login.go,
+// page_new_password.go); /signup, /confirmSignUp and /resendCode
+// (page_signup.go); /forgotPassword and /confirmForgotPassword
+// (page_forgot.go). Every page wears the branding of its app client
+// (branding.go): the domain's ManagedLoginVersion picks the classic CSS
+// and logo or the client's managed login style.
+//
+// To add a page (MFA, …):
 //
 //  1. write page_<name>.go with a Page value and its handlers; call the
 //     engine's domain methods (never the JSON API), render with

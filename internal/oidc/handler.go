@@ -175,6 +175,10 @@ func (h *Handler) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		if st == nil {
+			if r.URL.Path == "/confirmUser" {
+				h.confirmRedirect(w, r)
+				return
+			}
 			if strings.HasPrefix(r.URL.Path, DomainPathPrefix) {
 				h.notFound(w, r)
 				return

@@ -22,6 +22,9 @@ var loginPage = Page{Path: "/login", Template: "login.html", Get: loginGet, Post
 // loginView is the sign-in form's data.
 type loginView struct {
 	Username string
+	// Notice is shown above the form, not as an error (after a sign-up
+	// or a password reset).
+	Notice string
 }
 
 func loginGet(p *PageRequest) {

@@ -41,7 +41,7 @@ type Page struct {
 
 // pages are the hosted UI's pages. A new page is one more entry here, a
 // file page_<name>.go with its handlers and templates/<name>.html.
-var pages = []Page{loginPage, newPasswordPage}
+var pages = []Page{loginPage, newPasswordPage, signUpPage, confirmPage, resendPage, forgotPage, resetPage}
 
 // PageRequest is a request to a page: the pool domain, the authorize
 // request the page was opened for (nil when it carries none), and the
@@ -66,6 +66,8 @@ type pageData struct {
 	Base      string
 	Error     string
 	Data      any
+	// Brand is the branding of the page's app client (branding.go).
+	Brand brandView
 }
 
 var templates = template.Must(template.New("").ParseFS(templateFS, "templates/*.html"))
@@ -83,7 +85,7 @@ func (p *PageRequest) RenderStatus(status int, name, title, errMsg string, data 
 	if p.Authorize != nil {
 		q = p.Authorize.query.Encode()
 	}
-	d := pageData{Title: title, CSRF: p.csrf, Authorize: template.URL(q), Base: p.Site.base, Error: errMsg, Data: data}
+	d := pageData{Title: title, CSRF: p.csrf, Authorize: template.URL(q), Base: p.Site.base, Error: errMsg, Data: data, Brand: p.brandOf()}
 	p.W.Header().Set("Content-Type", "text/html; charset=utf-8")
 	p.W.WriteHeader(status)
 	if err := templates.ExecuteTemplate(p.W, name, d); err != nil {
@@ -118,6 +120,8 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.HandleFunc("/oauth2/revoke", h.revoke)
 	mux.HandleFunc("/logout", h.logout)
 	mux.HandleFunc("/error", h.errorEndpoint)
+	mux.HandleFunc("/confirmUser", h.confirmLink)
+	mux.HandleFunc("GET /branding.css", h.brandingCSS)
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	for _, pg := range pages {

@@ -320,3 +320,19 @@ func (s *Service) HostedBranding(ctx context.Context, c Caller, clientID string,
 	}
 	return out, nil
 }
+
+// PoolOfClient returns the pool of an app client, "" when there is no such
+// client; a /confirmUser link names only the client.
+func (s *Service) PoolOfClient(ctx context.Context, clientID string) (string, error) {
+	if clientID == "" || !cognito.ValidText(clientID) || len(clientID) > 128 {
+		return "", nil
+	}
+	it, err := s.store.GetItem(ctx, kindClient, clientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", internal(fmt.Errorf("get client %q: %w", clientID, err))
+	}
+	return it.Pool, nil
+}

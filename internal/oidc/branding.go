@@ -1,0 +1,273 @@
+package oidc
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// Branding: the pages of an app client wear its pool's branding, the kind
+// the domain's ManagedLoginVersion picks (userpool.HostedBranding). The
+// page's content security policy allows styles only from the domain
+// itself, so the branding's stylesheet is a resource of its own,
+// /branding.css?client_id=…: the classic SetUICustomization CSS (which
+// styles only the *-customizable classes the templates carry), or for
+// managed login the rules made from the style's settings document, in
+// its light, dark or browser-adaptive colour scheme. The logo is a data:
+// URL in the page.
+
+// brandView is the branding part of every page's data.
+type brandView struct {
+	// CSS is the URL of the branding stylesheet ("" for none).
+	CSS string
+	// Logo is the logo as a data: URL ("" for none).
+	Logo template.URL
+}
+
+// brandOf returns the branding of a page opened for an app client.
+func (p *PageRequest) brandOf() brandView {
+	if p.Authorize == nil {
+		return brandView{}
+	}
+	clientID := p.Authorize.client.ClientID
+	b, err := p.h.pools.HostedBranding(p.R.Context(), userpool.Caller{Region: p.Site.region}, clientID, p.Site.domain.ManagedLoginVersion)
+	if err != nil {
+		p.h.log.WarnContext(p.R.Context(), "hosted UI branding", "client_id", clientID, "err", err)
+		return brandView{}
+	}
+	v := brandView{CSS: p.Site.base + "/branding.css?" + url.Values{"client_id": {clientID}}.Encode()}
+	if b.Version == 1 {
+		v.Logo = dataURL(b.Logo, "")
+		return v
+	}
+	scheme := schemeOf(b.Settings)
+	var light, dark []byte
+	var lightExt, darkExt string
+	for _, a := range b.Assets {
+		if a.Category != "FORM_LOGO" && a.Category != "PAGE_HEADER_LOGO" {
+			continue
+		}
+		switch a.ColorMode {
+		case "DARK":
+			if dark == nil || a.Category == "FORM_LOGO" {
+				dark, darkExt = a.Bytes, a.Extension
+			}
+		default:
+			if light == nil || a.Category == "FORM_LOGO" {
+				light, lightExt = a.Bytes, a.Extension
+			}
+		}
+	}
+	if scheme == "DARK" && dark != nil {
+		v.Logo = dataURL(dark, darkExt)
+	} else if light != nil {
+		v.Logo = dataURL(light, lightExt)
+	} else {
+		v.Logo = dataURL(dark, darkExt)
+	}
+	return v
+}
+
+// dataURL returns an image as a data: URL, typed by its extension or else
+// by its first bytes; "" when it is none of the image types the branding
+// takes. Pages show it in <img>, where an SVG's scripts never run.
+func dataURL(img []byte, ext string) template.URL {
+	if len(img) == 0 {
+		return ""
+	}
+	var mime string
+	switch {
+	case ext == "PNG" || bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")):
+		mime = "image/png"
+	case ext == "JPEG" || bytes.HasPrefix(img, []byte{0xff, 0xd8, 0xff}):
+		mime = "image/jpeg"
+	case ext == "WEBP":
+		mime = "image/webp"
+	case ext == "SVG":
+		mime = "image/svg+xml"
+	case ext == "ICO":
+		mime = "image/x-icon"
+	default:
+		return ""
+	}
+	return template.URL("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(img))
+}
+
+// brandingCSS is GET /branding.css?client_id=…, the branding stylesheet of
+// an app client's pages on this domain.
+func (h *Handler) brandingCSS(w http.ResponseWriter, r *http.Request) {
+	st := siteOf(r.Context())
+	clientID := r.URL.Query().Get("client_id")
+	if clientID == "" || len(r.URL.Query()["client_id"]) > 1 {
+		h.notFound(w, r)
+		return
+	}
+	// The client must be one of this domain's pool.
+	if _, _, err := h.pools.SignInClient(r.Context(), userpool.Caller{Region: st.region}, st.poolID, clientID); err != nil {
+		h.notFound(w, r)
+		return
+	}
+	b, err := h.pools.HostedBranding(r.Context(), userpool.Caller{Region: st.region}, clientID, st.domain.ManagedLoginVersion)
+	if err != nil {
+		h.notFound(w, r)
+		return
+	}
+	css := ""
+	if b.Version == 1 {
+		// Checked when it was set: the *-customizable classes only, no
+		// markup, at-rules or script.
+		if !strings.Contains(b.CSS, "<") {
+			css = b.CSS
+		}
+	} else if b.HasStyle {
+		css = managedLoginCSS(b.Settings)
+	}
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	_, _ = w.Write([]byte("/* branding of app client " + clientID + " */\n" + css))
+}
+
+// schemeOf returns a settings document's colour scheme: LIGHT, DARK or
+// DYNAMIC (the browser's).
+func schemeOf(s map[string]any) string {
+	switch v, _ := dig(s, "categories", "global", "colorSchemeMode").(string); v {
+	case "DARK", "DYNAMIC":
+		return v
+	}
+	return "LIGHT"
+}
+
+// dig returns the value at a path of member names in a settings document.
+func dig(m map[string]any, path ...string) any {
+	var v any = m
+	for _, p := range path {
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = o[p]
+	}
+	return v
+}
+
+var hexColor = regexp.MustCompile(`^[0-9a-fA-F]{8}$`)
+
+// color returns the colour at path as CSS (#rrggbbaa), "" when absent or
+// not eight hexadecimal digits; the engine accepts no other, and nothing
+// else may reach the stylesheet.
+func color(m map[string]any, path ...string) string {
+	s, _ := dig(m, path...).(string)
+	if !hexColor.MatchString(s) {
+		return ""
+	}
+	return "#" + strings.ToLower(s)
+}
+
+// radius returns the length at path in pixels (0 to 64), "" when absent.
+func radius(m map[string]any, path ...string) string {
+	var f float64
+	switch n := dig(m, path...).(type) {
+	case json.Number:
+		v, err := n.Float64()
+		if err != nil {
+			return ""
+		}
+		f = v
+	case float64:
+		f = n
+	default:
+		return ""
+	}
+	if f < 0 || f > 64 {
+		return ""
+	}
+	return fmt.Sprintf("%dpx", int(f))
+}
+
+// managedLoginCSS returns the rules of a managed login style for its
+// colour scheme.
+func managedLoginCSS(s map[string]any) string {
+	var b strings.Builder
+	shape := []cssRule{
+		{".panel", [][2]string{{"border-radius", radius(s, "components", "form", "borderRadius")}}},
+		{"button", [][2]string{{"border-radius", radius(s, "componentClasses", "buttons", "borderRadius")}}},
+		{textInputs, [][2]string{{"border-radius", radius(s, "componentClasses", "input", "borderRadius")}}},
+	}
+	writeRules(&b, shape)
+	switch schemeOf(s) {
+	case "DARK":
+		writeRules(&b, modeRules(s, "darkMode"))
+	case "DYNAMIC":
+		writeRules(&b, modeRules(s, "lightMode"))
+		b.WriteString("@media (prefers-color-scheme: dark) {\n")
+		writeRules(&b, modeRules(s, "darkMode"))
+		b.WriteString("}\n")
+	default:
+		writeRules(&b, modeRules(s, "lightMode"))
+	}
+	return b.String()
+}
+
+// textInputs selects the pages' text fields as the base stylesheet does.
+const textInputs = "input[type=text], input[type=password], input[type=email], input[type=tel], input[type=date]"
+
+// cssRule is a selector and its declarations; a declaration with an empty
+// value is left out.
+type cssRule struct {
+	selector string
+	decls    [][2]string
+}
+
+// modeRules are the colour rules of one mode (lightMode or darkMode).
+func modeRules(s map[string]any, mode string) []cssRule {
+	return []cssRule{
+		{"html", [][2]string{
+			{"background", color(s, "components", "pageBackground", mode, "color")},
+			{"color", color(s, "componentClasses", "text", mode, "bodyTextColor")},
+		}},
+		{".panel", [][2]string{
+			{"background", color(s, "components", "form", mode, "backgroundColor")},
+			{"border-color", color(s, "components", "form", mode, "borderColor")},
+		}},
+		{"h1", [][2]string{{"color", color(s, "componentClasses", "text", mode, "headingTextColor")}}},
+		{"label", [][2]string{{"color", color(s, "componentClasses", "inputLabel", mode, "textColor")}}},
+		{textInputs, [][2]string{
+			{"background", color(s, "componentClasses", "input", mode, "defaults", "backgroundColor")},
+			{"border-color", color(s, "componentClasses", "input", mode, "defaults", "borderColor")},
+			{"color", color(s, "componentClasses", "text", mode, "bodyTextColor")},
+		}},
+		{"button", [][2]string{
+			{"background", color(s, "components", "primaryButton", mode, "defaults", "backgroundColor")},
+			{"color", color(s, "components", "primaryButton", mode, "defaults", "textColor")},
+		}},
+		{"button:hover", [][2]string{
+			{"background", color(s, "components", "primaryButton", mode, "hover", "backgroundColor")},
+			{"color", color(s, "components", "primaryButton", mode, "hover", "textColor")},
+		}},
+		{"a", [][2]string{{"color", color(s, "componentClasses", "link", mode, "defaults", "textColor")}}},
+		{"a:hover", [][2]string{{"color", color(s, "componentClasses", "link", mode, "hover", "textColor")}}},
+		{":focus-visible", [][2]string{{"outline-color", color(s, "componentClasses", "focusState", mode, "borderColor")}}},
+		{".hint", [][2]string{{"color", color(s, "componentClasses", "inputDescription", mode, "textColor")}}},
+	}
+}
+
+func writeRules(b *strings.Builder, rules []cssRule) {
+	for _, r := range rules {
+		var decls []string
+		for _, d := range r.decls {
+			if d[1] != "" {
+				decls = append(decls, d[0]+": "+d[1])
+			}
+		}
+		if len(decls) > 0 {
+			b.WriteString(r.selector + " { " + strings.Join(decls, "; ") + " }\n")
+		}
+	}
+}
