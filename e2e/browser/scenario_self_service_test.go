@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
@@ -483,4 +484,69 @@ func attr(t *testing.T, tab context.Context, id, name string) string {
 		t.Fatalf("%s of #%s: %v", name, id, err)
 	}
 	return v.Value
+}
+
+func TestHostedUIConfirmWithLink(t *testing.T) {
+	chromium := requireChromium(t)
+	c := startCognate(t)
+	a := newSelfServiceApp(t, c, "hosted-link", 1)
+	ctx := context.Background()
+	if _, err := c.admin.UpdateUserPool(ctx, &cip.UpdateUserPoolInput{UserPoolId: aws.String(a.PoolID),
+		AutoVerifiedAttributes:      []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
+		Policies:                    &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(10), RequireNumbers: true}},
+		VerificationMessageTemplate: &types.VerificationMessageTemplateType{DefaultEmailOption: types.DefaultEmailOptionTypeConfirmWithLink},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tab := newBrowser(t, chromium)
+	const user, mail, pass = "linus", "linus@example.com", "Kernel-1991-git"
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(a.pageURL("/signup")),
+		chromedp.WaitVisible(chromedp.ID("signup-form")),
+		chromedp.SendKeys(chromedp.ID("username"), user),
+		chromedp.SendKeys(chromedp.ID("attr_email"), mail),
+		chromedp.SendKeys(chromedp.ID("password"), pass),
+		chromedp.SendKeys(chromedp.ID("confirm_password"), pass),
+		chromedp.Click(chromedp.ID("signup")),
+		chromedp.WaitVisible(chromedp.ID("confirm-form")),
+	); err != nil {
+		t.Fatalf("sign up: %v", err)
+	}
+	// The message carries a link to cognate's /confirmUser; following it
+	// lands on the pool's domain and confirms the account.
+	res, err := http.Get(c.URL + "/_cognate/messages?" + url.Values{"to": {mail}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out outbox
+	err = json.NewDecoder(res.Body).Decode(&out)
+	res.Body.Close()
+	if err != nil || len(out.Messages) == 0 {
+		t.Fatalf("outbox: %v, %d messages", err, len(out.Messages))
+	}
+	link := regexp.MustCompile(`href="([^"]*/confirmUser\?[^"]*)"`).FindStringSubmatch(out.Messages[0].Body)
+	if link == nil {
+		t.Fatalf("no confirmation link in %q", out.Messages[0].Body)
+	}
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(html.UnescapeString(link[1])),
+		chromedp.WaitVisible(chromedp.ID("message")),
+	); err != nil {
+		t.Fatalf("follow the link: %v", err)
+	}
+	where, err := chromedp.Run(tab, chromedp.Location())
+	if err != nil || !strings.HasPrefix(where, a.Domain+"/confirmUser?") {
+		t.Errorf("the link ended at %q, %v; want the pool's domain", where, err)
+	}
+	got, err := c.admin.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(a.PoolID), Username: aws.String(user)})
+	if err != nil || got.UserStatus != types.UserStatusTypeConfirmed {
+		t.Fatalf("after the link: %v, %v", got.UserStatus, err)
+	}
+	// The link works once.
+	if err := chromedp.Do(tab,
+		chromedp.Navigate(html.UnescapeString(link[1])),
+		chromedp.WaitVisible(chromedp.ID("error")),
+	); err != nil {
+		t.Fatalf("follow the link again: %v", err)
+	}
 }
