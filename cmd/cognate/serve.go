@@ -19,6 +19,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cluster"
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/password"
@@ -173,6 +174,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	// Identity pools trade user-pool and other logins for credentials.
+	identities := identitypool.New(st, identitypool.Options{
+		AccountID:     cfg.AccountID,
+		Logger:        log,
+		Tokens:        tokenService,
+		Pools:         pools,
+		IssuerBaseURL: issuer,
+		Revocation:    signIn,
+		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
+	})
 	// During a key rotation, seal again in the background what is still
 	// sealed with a previous key.
 	defer startResealing(ctx, st, keys, []cluster.ItemResealer{
@@ -197,6 +208,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Pools:              pools,
 		Passwords:          passwords,
 		Auth:               signIn,
+		Identities:         identities,
 		AccountID:          cfg.AccountID,
 		Regions:            cfg.Regions,
 		Credentials:        map[string]string{creds.AccessKeyID: creds.SecretAccessKey.Reveal()},
@@ -239,6 +251,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return err == nil
 	})
 	routes.Handle("GET /{pool}/.well-known/", wellKnown)
+	routes.Handle("GET "+identitypool.IdentityIssuerPath+"/.well-known/", oidc.NewIdentityWellKnownHandler(identities))
 	routes.Handle("/", apiHandler)
 	srv := server.New(server.Options{
 		Listen:          cfg.Listen,

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
@@ -512,24 +510,6 @@ func TestSignatureErrors(t *testing.T) {
 		wantAPIError(t, err, "InvalidSignatureException", "")
 		_, err = e.clientWith("us-east-1", "AKIAUNKNOWNKEY000000", secret).ListUserPools(ctx, in)
 		wantAPIError(t, err, "UnrecognizedClientException", "The security token included in the request is invalid.")
-	})
-}
-
-func TestIdentityServiceWireProtocol(t *testing.T) {
-	backends(t, func(t *testing.T, e *env) {
-		c := cognitoidentity.New(cognitoidentity.Options{
-			BaseEndpoint: aws.String(e.URL),
-			Region:       "eu-central-1",
-			Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		})
-		_, err := c.ListIdentityPools(context.Background(), &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(10)})
-		wantAPIError(t, err, "UnsupportedOperationException", "cognate does not implement ListIdentityPools yet.")
-		_, err = cognitoidentity.New(cognitoidentity.Options{
-			BaseEndpoint: aws.String(e.URL),
-			Region:       "eu-central-1",
-			Credentials:  credentials.NewStaticCredentialsProvider(keyID, "wrong", ""),
-		}).ListIdentityPools(context.Background(), &cognitoidentity.ListIdentityPoolsInput{MaxResults: aws.Int32(10)})
-		wantAPIError(t, err, "InvalidSignatureException", "")
 	})
 }
 

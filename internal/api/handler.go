@@ -21,6 +21,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/sts/local"
@@ -65,6 +66,8 @@ type Options struct {
 	// from a client with as many hashes and SRP computations waiting as it
 	// may is refused before it is decoded. nil means Pools.Passwords().
 	Passwords *password.Hasher
+	// Identities is the identity-pool engine (AWSCognitoIdentityService).
+	Identities *identitypool.Service
 	// AccountID is the AWS account ID that ARNs carry.
 	AccountID string
 	// Regions limits the regions requests may address; empty allows any
@@ -177,7 +180,7 @@ func NewHandler(opts Options) *Handler {
 		Now:                h.clock,
 		AcceptAnySignature: opts.AcceptAnySignature,
 	}
-	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Auth), identityHandlers())
+	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Auth), identityHandlers(opts.Identities))
 	if opts.STS != nil {
 		h.sts = newSTSHandler(h, opts.STS)
 	}
@@ -398,10 +401,12 @@ func (h *Handler) regionAllowed(region string) bool {
 // regionOfInput returns the region an unsigned request addresses: the
 // region part of its UserPoolId (or IdentityPoolId) member.
 func (h *Handler) regionOfInput(op operation, in cognito.Input) string {
-	for _, id := range []string{op.members.userPoolID(in), op.members.identityPoolID(in)} {
-		if r := cognito.RegionOfPoolID(id); r != "" && h.regionAllowed(r) {
-			return r
-		}
+	if r := cognito.RegionOfPoolID(op.members.userPoolID(in)); r != "" && h.regionAllowed(r) {
+		return r
+	}
+	// Identity pool IDs are <region>:<uuid>.
+	if r, _, ok := strings.Cut(op.members.identityPoolID(in), ":"); ok && h.regionAllowed(r) {
+		return r
 	}
 	return ""
 }

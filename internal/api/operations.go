@@ -7,6 +7,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -62,7 +63,37 @@ func poolHandlers(p *userpool.Service) map[string]handler {
 	}
 }
 
+// handleRegional adapts an engine method that needs only the caller's
+// region (the identity-pool engine's) to the dispatch table.
+func handleRegional[In any, Out any](f func(context.Context, string, *In) (*Out, error)) handler {
+	return handle(func(ctx context.Context, c userpool.Caller, in *In) (*Out, error) { return f(ctx, c.Region, in) })
+}
+
 // identityHandlers lists the identity-pool operations cognate serves.
-func identityHandlers() map[string]handler {
-	return map[string]handler{}
+func identityHandlers(p *identitypool.Service) map[string]handler {
+	return map[string]handler{
+		"CreateIdentityPool":                 handleRegional(p.CreateIdentityPool),
+		"DescribeIdentityPool":               handleRegional(p.DescribeIdentityPool),
+		"UpdateIdentityPool":                 handleRegional(p.UpdateIdentityPool),
+		"DeleteIdentityPool":                 handleRegional(p.DeleteIdentityPool),
+		"ListIdentityPools":                  handleRegional(p.ListIdentityPools),
+		"TagResource":                        handleRegional(p.TagResource),
+		"UntagResource":                      handleRegional(p.UntagResource),
+		"ListTagsForResource":                handleRegional(p.ListTagsForResource),
+		"SetIdentityPoolRoles":               handleRegional(p.SetIdentityPoolRoles),
+		"GetIdentityPoolRoles":               handleRegional(p.GetIdentityPoolRoles),
+		"SetPrincipalTagAttributeMap":        handleRegional(p.SetPrincipalTagAttributeMap),
+		"GetPrincipalTagAttributeMap":        handleRegional(p.GetPrincipalTagAttributeMap),
+		"GetId":                              handleRegional(p.GetId),
+		"GetOpenIdToken":                     handleRegional(p.GetOpenIdToken),
+		"GetCredentialsForIdentity":          handleRegional(p.GetCredentialsForIdentity),
+		"DescribeIdentity":                   handleRegional(p.DescribeIdentity),
+		"ListIdentities":                     handleRegional(p.ListIdentities),
+		"DeleteIdentities":                   handleRegional(p.DeleteIdentities),
+		"UnlinkIdentity":                     handleRegional(p.UnlinkIdentity),
+		"GetOpenIdTokenForDeveloperIdentity": handleRegional(p.GetOpenIdTokenForDeveloperIdentity),
+		"LookupDeveloperIdentity":            handleRegional(p.LookupDeveloperIdentity),
+		"MergeDeveloperIdentities":           handleRegional(p.MergeDeveloperIdentities),
+		"UnlinkDeveloperIdentity":            handleRegional(p.UnlinkDeveloperIdentity),
+	}
 }

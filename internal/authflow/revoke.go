@@ -199,3 +199,40 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*u
 		Principal: userpool.NewPrincipal(pool, u),
 	}, nil
 }
+
+// CheckIDToken tells whether an ID token of the user sub of poolID, from
+// the sign-in session originJTI, still stands: the user exists and is
+// enabled, and the session was not revoked (RevokeToken, GlobalSignOut,
+// AdminUserGlobalSignOut). Identity pools ask it for the providers
+// configured with ServerSideTokenCheck. A token that does not stand is
+// NotAuthorizedException.
+func (s *Service) CheckIDToken(ctx context.Context, poolID, sub, originJTI string) error {
+	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
+	if errors.Is(err, cognito.ResourceNotFoundException("")) {
+		return cognito.NotAuthorizedException("Token has been revoked").WithCause(err)
+	}
+	if err != nil {
+		return err
+	}
+	u, err := s.pools.UserBySub(ctx, pool, sub)
+	if errors.Is(err, cognito.UserNotFoundException("")) {
+		return cognito.NotAuthorizedException("Token has been revoked").WithCause(err)
+	}
+	if err != nil {
+		return err
+	}
+	if !u.Enabled {
+		return cognito.NotAuthorizedException("User is disabled.")
+	}
+	if originJTI == "" {
+		return nil
+	}
+	_, err = s.store.GetItem(ctx, kindTokenFamily, familyID(poolID, originJTI))
+	if errors.Is(err, storage.ErrNotFound) {
+		return cognito.NotAuthorizedException("Token has been revoked")
+	}
+	if err != nil {
+		return internal(fmt.Errorf("get token family: %w", err))
+	}
+	return nil
+}

@@ -297,36 +297,8 @@ var allowedHeader = map[string]bool{"alg": true, "kid": true, "typ": true}
 // when the token is malformed; k is nil when the pool has no live key with
 // its kid. err is only for failures to read the keys.
 func (s *Service) parse(ctx context.Context, token string) (sig *jose.JSONWebSignature, pool string, k *signingKey, err error) {
-	if token == "" || len(token) > maxTokenLength || strings.Count(token, ".") != 2 {
-		return nil, "", nil, nil
-	}
-	for i := 0; i < len(token); i++ {
-		c := token[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return nil, "", nil, nil
-		}
-	}
-	rawHeader, err := base64.RawURLEncoding.DecodeString(token[:strings.IndexByte(token, '.')])
-	if err != nil {
-		return nil, "", nil, nil
-	}
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(rawHeader, &header); err != nil {
-		return nil, "", nil, nil
-	}
-	for name := range header {
-		if !allowedHeader[name] {
-			return nil, "", nil, nil
-		}
-	}
-	// Only RS256: alg "none" in any casing, HS256 keyed with the public
-	// key and every other algorithm fail here.
-	sig, err = jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
-	if err != nil || len(sig.Signatures) != 1 {
-		return nil, "", nil, nil
-	}
-	kid := sig.Signatures[0].Protected.KeyID
-	if !validKID(kid) {
+	sig, kid := parseShape(token)
+	if sig == nil {
 		return nil, "", nil, nil
 	}
 	var unverified struct {
@@ -344,6 +316,45 @@ func (s *Service) parse(ctx context.Context, token string) (sig *jose.JSONWebSig
 		return nil, "", nil, err
 	}
 	return sig, pool, k, nil
+}
+
+// parseShape does the checks of parse that need neither the claims nor a
+// key: the compact form, the header members, RS256 and the kid's shape. It
+// returns a nil sig when the token fails one of them.
+func parseShape(token string) (sig *jose.JSONWebSignature, kid string) {
+	if token == "" || len(token) > maxTokenLength || strings.Count(token, ".") != 2 {
+		return nil, ""
+	}
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return nil, ""
+		}
+	}
+	rawHeader, err := base64.RawURLEncoding.DecodeString(token[:strings.IndexByte(token, '.')])
+	if err != nil {
+		return nil, ""
+	}
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(rawHeader, &header); err != nil {
+		return nil, ""
+	}
+	for name := range header {
+		if !allowedHeader[name] {
+			return nil, ""
+		}
+	}
+	// Only RS256: alg "none" in any casing, HS256 keyed with the public
+	// key and every other algorithm fail here.
+	sig, err = jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || len(sig.Signatures) != 1 {
+		return nil, ""
+	}
+	kid = sig.Signatures[0].Protected.KeyID
+	if !validKID(kid) {
+		return nil, ""
+	}
+	return sig, kid
 }
 
 // validKID reports whether kid has the shape of the kids this service

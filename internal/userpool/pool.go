@@ -519,6 +519,11 @@ func (s *Service) DeleteUserPool(ctx context.Context, c Caller, in *idp.DeleteUs
 		if prefix != "" || custom != "" {
 			return cognito.InvalidParameterException("User pool cannot be deleted. It has a domain configured that should be deleted first.")
 		}
+		for _, erase := range s.poolErasers {
+			if err := erase(ctx, tx, id); err != nil {
+				return fmt.Errorf("erase what is kept about pool %q: %w", id, err)
+			}
+		}
 		for _, kind := range poolItemKinds {
 			if _, err := tx.DeleteItems(ctx, kind, id); err != nil {
 				return fmt.Errorf("delete %s items of pool %q: %w", kind, id, err)

@@ -126,6 +126,9 @@ type Service struct {
 	// userErasers run in the transaction that deletes a user
 	// (OnDeleteUser).
 	userErasers []UserEraser
+	// poolErasers run in the transaction that deletes a pool
+	// (OnDeleteUserPool).
+	poolErasers []PoolEraser
 }
 
 // UserEraser deletes, inside tx, what a package other than this one keeps
@@ -141,6 +144,18 @@ type UserEraser func(ctx context.Context, tx storage.Tx, pool, sub string) error
 // with a user's deletion.
 func (s *Service) OnDeleteUser(f UserEraser) {
 	s.userErasers = append(s.userErasers, f)
+}
+
+// PoolEraser deletes, inside tx, what a package other than this one keeps
+// about the user pool pool (internal/identitypool: the logins that name
+// it). It runs in the transaction that deletes the pool.
+type PoolEraser func(ctx context.Context, tx storage.Tx, pool string) error
+
+// OnDeleteUserPool adds f to what DeleteUserPool runs in the transaction
+// that deletes a pool. Like OnDeleteUser, it is called while the services
+// are wired, before any request is served.
+func (s *Service) OnDeleteUserPool(f PoolEraser) {
+	s.poolErasers = append(s.poolErasers, f)
 }
 
 // New returns a Service on store.
