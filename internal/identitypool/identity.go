@@ -325,6 +325,9 @@ func (s *Service) authorizeIdentity(ctx context.Context, id string, logins map[s
 		if err != nil {
 			return err
 		}
+		if err := proveOwnership(ctx, tx, a.poolID, id, ls); err != nil {
+			return err
+		}
 		changed, err := s.linkLogins(ctx, tx, a.poolID, id, ls, s.now())
 		if err != nil || !changed {
 			return err
@@ -336,6 +339,33 @@ func (s *Service) authorizeIdentity(ctx context.Context, id string, logins map[s
 	}
 	a.logins = ls
 	return a, nil
+}
+
+// proveOwnership checks that logins may act for identity id: one of them
+// is already linked to it (or is an OpenID token signed for it), or it has
+// no logins linked yet (an unauthenticated identity, which a sign-in
+// upgrades). Otherwise a login not linked anywhere would attach itself to
+// someone else's identity.
+func proveOwnership(ctx context.Context, tx storage.Tx, pool, id string, ls []*login) error {
+	items, _, err := linkedLogins(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	for _, l := range ls {
+		if l.kind == kindIdentityToken && l.Subject == id {
+			return nil
+		}
+		lid := loginID(pool, l.Provider, l.Subject)
+		for _, it := range items {
+			if it.ID == lid {
+				return nil
+			}
+		}
+	}
+	return cognito.NotAuthorizedException(msgLoginsMismatch)
 }
 
 // DescribeIdentity returns an identity and the providers of its logins.
