@@ -176,13 +176,14 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 	// Identity pools trade user-pool and other logins for credentials.
 	identities := identitypool.New(st, identitypool.Options{
-		AccountID:     cfg.AccountID,
-		Logger:        log,
-		Tokens:        tokenService,
-		Pools:         pools,
-		IssuerBaseURL: issuer,
-		Revocation:    signIn,
-		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
+		AccountID:              cfg.AccountID,
+		Logger:                 log,
+		Tokens:                 tokenService,
+		Pools:                  pools,
+		IssuerBaseURL:          issuer,
+		Revocation:             signIn,
+		PaginationKey:          paginationKey(creds.SecretAccessKey.Reveal()),
+		OpenIDConnectProviders: oidcProviders(cfg.IdentityPools),
 	})
 	// During a key rotation, seal again in the background what is still
 	// sealed with a previous key.
@@ -276,6 +277,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	})
 	log.Info("listening", "address", ln.Addr().String(), "url", endpoint, "access_key_id", creds.AccessKeyID)
 	return srv.Serve(ctx, ln)
+}
+
+// oidcProviders maps identity_pools.openid_connect_providers onto the
+// identity-pool engine's options.
+func oidcProviders(c config.IdentityPoolsConfig) map[string]identitypool.OIDCProvider {
+	out := map[string]identitypool.OIDCProvider{}
+	for name, p := range c.OpenIDConnectProviders {
+		out[name] = identitypool.OIDCProvider{Issuer: p.Issuer, ClientIDs: p.ClientIDs}
+	}
+	return out
 }
 
 // rateLimiter maps the rate_limits block onto the emulation of Cognito's

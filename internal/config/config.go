@@ -87,6 +87,9 @@ type Config struct {
 	// CORS says which browser applications on other origins may call the
 	// API; by default any may, as with Cognito.
 	CORS CORSConfig `yaml:"cors,omitempty"`
+	// IdentityPools configures identity pools: the OpenID Connect
+	// providers they may name.
+	IdentityPools IdentityPoolsConfig `yaml:"identity_pools,omitempty"`
 	// ChangeLog says how long the change log keeps superseded states and
 	// tombstones.
 	ChangeLog ChangeLogConfig `yaml:"change_log"`

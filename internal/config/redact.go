@@ -47,6 +47,7 @@ func (c Config) Redacted() Config {
 	r := c
 	r.Regions = slices.Clone(c.Regions)
 	r.CORS.AllowedOrigins = slices.Clone(c.CORS.AllowedOrigins)
+	r.IdentityPools = c.IdentityPools.clone()
 	if r.Admin.SecretAccessKey != "" {
 		r.Admin.SecretAccessKey = redacted
 	}
@@ -128,6 +129,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "rate_limits", Value: r.RateLimits.logValue()},
 		slog.String("pprof_listen", r.PprofListen),
 		slog.Attr{Key: "cors", Value: r.CORS.logValue()},
+		slog.Attr{Key: "identity_pools", Value: r.IdentityPools.logValue()},
 		slog.Attr{Key: "change_log", Value: r.ChangeLog.logValue()},
 		slog.Attr{Key: "sts", Value: r.STS.logValue()},
 		slog.Attr{Key: "hosted_ui", Value: r.HostedUI.logValue()},
