@@ -26,6 +26,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
+	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/sts"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -75,12 +76,12 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	verifiers, err := authflow.NewSRPVerifierSealer(encryptionKey)
+	verifiers, err := srp.NewVerifiers(encryptionKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	pools := userpool.New(db, userpool.Options{
-		AccountID: accountID, IssuerBaseURL: url, Clock: clock, SRPVerifier: authflow.SRPVerifierSealer(verifiers),
+		AccountID: accountID, IssuerBaseURL: url, Clock: clock, SRPVerifiers: verifiers,
 		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets),
 		CodeKey:         seal.DeriveKey(encryptionKey, userpool.KeyLabelCodes),
 	})
