@@ -27,6 +27,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/srp"
+	"github.com/cognate-dev/cognate/internal/sts/local"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -174,6 +175,25 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	// During a key rotation, seal again in the background what is still
+	// sealed with a previous key.
+	defer startResealing(ctx, st, keys, []cluster.ItemResealer{
+		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
+		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(verifiers.Reseal)},
+		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
+	}, log)()
+	// cognate's own STS trusts the identity pools' OpenID tokens, and
+	// checks their signatures in process.
+	ownSTS, err := newLocalSTS(cfg, st, keys, local.TrustedIssuer{
+		URL: identitypool.IssuerURL(issuer), KeySet: identitypool.KeySet{Tokens: tokenService},
+	})
+	if err != nil {
+		return err
+	}
+	credentials, err := credentialIssuer(cfg, ownSTS)
+	if err != nil {
+		return err
+	}
 	// Identity pools trade user-pool and other logins for credentials.
 	identities := identitypool.New(st, identitypool.Options{
 		AccountID:              cfg.AccountID,
@@ -184,18 +204,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Revocation:             signIn,
 		PaginationKey:          paginationKey(creds.SecretAccessKey.Reveal()),
 		OpenIDConnectProviders: oidcProviders(cfg.IdentityPools),
+		Credentials:            credentials,
 	})
-	// During a key rotation, seal again in the background what is still
-	// sealed with a previous key.
-	defer startResealing(ctx, st, keys, []cluster.ItemResealer{
-		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
-		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(verifiers.Reseal)},
-		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
-	}, log)()
-	ownSTS, err := newLocalSTS(cfg, st, keys)
-	if err != nil {
-		return err
-	}
 	log.Info("security token service", "sts_mode", cfg.STS.Mode, "sts_endpoint", cfg.STS.Endpoint, "sts_trusted_issuers", ownSTS.Issuers())
 	limits, err := rateLimiter(cfg.RateLimits)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/sts"
+	"github.com/cognate-dev/cognate/internal/sts/local"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -42,8 +43,11 @@ type idEnv struct {
 	idp *cip.Client
 	ids *ci.Client
 	pub *ci.Client
-	// sts is the Security Token Service the identity pools call.
+	// sts is the Security Token Service the identity pools call, unless
+	// they call cognate's own (ownSTS).
 	sts *verifyingSTS
+	// ownSTS is cognate's own STS, served at URL, when idOptions.ownSTS.
+	ownSTS *local.Service
 }
 
 // idOptions adjusts a test server.
@@ -52,6 +56,9 @@ type idOptions struct {
 	// oidc maps OpenID Connect provider names to what they stand for,
 	// given the server's URL.
 	oidc func(url string) map[string]identitypool.OIDCProvider
+	// ownSTS serves cognate's own STS and has the identity pools get
+	// their credentials from it, as a server does by default.
+	ownSTS bool
 }
 
 // identityBackends runs f once per storage backend against a server with
@@ -94,9 +101,19 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 	if o.oidc != nil {
 		providers = o.oidc(url)
 	}
+	var issuer sts.Issuer = stsv
+	var own *local.Service
+	if o.ownSTS {
+		own, err = local.New(local.Options{Store: db, Key: encryptionKey, AccountID: accountID, Clock: clock,
+			Issuers: []local.TrustedIssuer{{URL: identitypool.IssuerURL(url), KeySet: identitypool.KeySet{Tokens: tok}}}})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		issuer = own
+	}
 	ids := identitypool.New(db, identitypool.Options{
 		AccountID: accountID, Clock: clock, Tokens: tok, Pools: pools, IssuerBaseURL: url,
-		Credentials: stsv, Revocation: auth, OpenIDConnectProviders: providers,
+		Credentials: issuer, Revocation: auth, OpenIDConnectProviders: providers,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("GET /{pool}/.well-known/", cogoidc.NewWellKnownHandler(tok, url, func(ctx context.Context, poolID string) bool {
@@ -104,12 +121,12 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 		return err == nil
 	}))
 	mux.Handle("GET "+identitypool.IdentityIssuerPath+"/.well-known/", cogoidc.NewIdentityWellKnownHandler(ids))
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, Identities: ids, AccountID: accountID,
+	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, Identities: ids, STS: own, AccountID: accountID,
 		Credentials: map[string]string{keyID: secret}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
 	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
 	ts.Start()
 	tb.Cleanup(ts.Close)
-	e := &idEnv{URL: url, sts: stsv}
+	e := &idEnv{URL: url, sts: stsv, ownSTS: own}
 	e.idp = cip.New(cip.Options{BaseEndpoint: aws.String(url), Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""), RetryMaxAttempts: 8})
 	e.ids = identityClient(url, credentials.NewStaticCredentialsProvider(keyID, secret, ""))

@@ -23,7 +23,7 @@ const (
 	authRole   = "arn:aws:iam::123456789012:role/Cognito_Auth"
 	unauthRole = "arn:aws:iam::123456789012:role/Cognito_Unauth"
 	adminRole  = "arn:aws:iam::123456789012:role/Admins"
-	readerRole = "arn:aws:iam::123456789012:role/Readers"
+	idReaderRole = "arn:aws:iam::123456789012:role/Readers"
 )
 
 // createIdentityPool creates an identity pool with the app's user pool as
@@ -341,7 +341,7 @@ func TestIdentityRoleMapping(t *testing.T) {
 		for _, g := range []struct {
 			name, role string
 			precedence int32
-		}{{"admins", adminRole, 1}, {"readers", readerRole, 2}} {
+		}{{"admins", adminRole, 1}, {"readers", idReaderRole, 2}} {
 			if _, err := e.idp.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: &app.PoolID, GroupName: aws.String(g.name),
 				RoleArn: aws.String(g.role), Precedence: aws.Int32(g.precedence)}); err != nil {
 				t.Fatal(err)
@@ -397,11 +397,11 @@ func TestIdentityRoleMapping(t *testing.T) {
 				t.Fatal(err)
 			}
 			check(t, pool, "boss", "", adminRole, "")                         // cognito:preferred_role
-			check(t, pool, "boss", readerRole, readerRole, "")                // a CustomRoleArn among cognito:roles
+			check(t, pool, "boss", idReaderRole, idReaderRole, "")                // a CustomRoleArn among cognito:roles
 			check(t, pool, "reader", adminRole, "", "NotAuthorizedException") // not among them
 			check(t, pool, "nobody", "", authRole, "")                        // ambiguous: the authenticated role
 			check(t, pool, "nobody", adminRole, "", "NotAuthorizedException") // no roles at all
-			check(t, pool, "reader", "", readerRole, "")                      // the single role
+			check(t, pool, "reader", "", idReaderRole, "")                      // the single role
 		})
 		t.Run("token deny", func(t *testing.T) {
 			pool := createIdentityPool(t, e, poolFor(app, false))
@@ -418,7 +418,7 @@ func TestIdentityRoleMapping(t *testing.T) {
 			pool := createIdentityPool(t, e, poolFor(app, false))
 			rules := []citypes.MappingRule{
 				{Claim: aws.String("email"), MatchType: citypes.MappingRuleMatchTypeContains, Value: aws.String("@corp.example"), RoleARN: aws.String(adminRole)},
-				{Claim: aws.String("cognito:groups"), MatchType: citypes.MappingRuleMatchTypeEquals, Value: aws.String("readers"), RoleARN: aws.String(readerRole)},
+				{Claim: aws.String("cognito:groups"), MatchType: citypes.MappingRuleMatchTypeEquals, Value: aws.String("readers"), RoleARN: aws.String(idReaderRole)},
 			}
 			if _, err := e.ids.SetIdentityPoolRoles(ctx, &ci.SetIdentityPoolRolesInput{IdentityPoolId: &pool,
 				Roles: map[string]string{"authenticated": authRole},
@@ -428,7 +428,7 @@ func TestIdentityRoleMapping(t *testing.T) {
 				t.Fatal(err)
 			}
 			check(t, pool, "boss", "", adminRole, "")
-			check(t, pool, "reader", "", readerRole, "")
+			check(t, pool, "reader", "", idReaderRole, "")
 			check(t, pool, "nobody", "", "", "NotAuthorizedException")
 		})
 	})

@@ -72,10 +72,20 @@ func issuerError(err error) error {
 			return err
 		}
 	}
+	code := ""
+	var se *sts.Error
 	var coded interface{ ErrorCode() string }
-	if errors.As(err, &coded) {
-		switch coded.ErrorCode() {
+	switch {
+	case errors.As(err, &se):
+		code = se.Code
+	case errors.As(err, &coded):
+		code = coded.ErrorCode()
+	}
+	if code != "" {
+		switch code {
 		case "AccessDenied", "InvalidIdentityToken", "IDPRejectedClaim", "MalformedPolicyDocument", "PackedPolicyTooLarge", "NoSuchEntity":
+			return cognito.InvalidIdentityPoolConfigurationException(msgNoRole).WithCause(err)
+		case sts.CodeValidationError:
 			return cognito.InvalidIdentityPoolConfigurationException(msgNoRole).WithCause(err)
 		case "Throttling", "ThrottlingException":
 			return cognito.TooManyRequestsException("Rate exceeded").WithCause(err)

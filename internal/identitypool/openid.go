@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 const (
@@ -176,4 +179,28 @@ func (s *Service) GetOpenIdToken(ctx context.Context, region string, in *identit
 		return nil, err
 	}
 	return &identity.GetOpenIdTokenResponse{IdentityId: &a.identityID, Token: &token}, nil
+}
+
+// IssuerURL returns the identity issuer of a server whose issuer base URL
+// is base: base + IdentityIssuerPath.
+func IssuerURL(base string) string {
+	base = strings.TrimRight(base, "/")
+	if base == "" {
+		base = userpool.DefaultIssuerBaseURL
+	}
+	return base + IdentityIssuerPath
+}
+
+// KeySet verifies the signatures of the identity issuer's OpenID tokens in
+// process, with the keys tokens keeps under tokens.IdentityKeySet. It is a
+// go-oidc KeySet: an STS in the same process verifies the tokens with it
+// instead of fetching the JWKS it publishes.
+type KeySet struct {
+	Tokens *tokens.Service
+}
+
+// VerifySignature returns the payload of jwt when one of the identity
+// issuer's live keys signed it.
+func (k KeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	return k.Tokens.VerifySigned(ctx, keySet, jwt, msgInvalidToken)
 }

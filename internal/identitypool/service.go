@@ -126,12 +126,8 @@ func New(store storage.Store, opts Options) *Service {
 		s.pageKey = make([]byte, 32)
 		rand.Read(s.pageKey) // crypto/rand.Read never fails; it crashes the program instead
 	}
-	base := strings.TrimRight(opts.IssuerBaseURL, "/")
-	if base == "" {
-		base = userpool.DefaultIssuerBaseURL
-	}
-	s.issuerURL = base
-	s.issuer = base + IdentityIssuerPath
+	s.issuer = IssuerURL(opts.IssuerBaseURL)
+	s.issuerURL = strings.TrimSuffix(s.issuer, IdentityIssuerPath)
 	if s.pools != nil {
 		s.pools.OnDeleteUser(s.eraseUserLogins)
 		s.pools.OnDeleteUserPool(s.eraseUserPoolLogins)
