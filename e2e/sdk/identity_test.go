@@ -20,9 +20,9 @@ import (
 )
 
 const (
-	authRole   = "arn:aws:iam::123456789012:role/Cognito_Auth"
-	unauthRole = "arn:aws:iam::123456789012:role/Cognito_Unauth"
-	adminRole  = "arn:aws:iam::123456789012:role/Admins"
+	authRole     = "arn:aws:iam::123456789012:role/Cognito_Auth"
+	unauthRole   = "arn:aws:iam::123456789012:role/Cognito_Unauth"
+	adminRole    = "arn:aws:iam::123456789012:role/Admins"
 	idReaderRole = "arn:aws:iam::123456789012:role/Readers"
 )
 
@@ -397,11 +397,11 @@ func TestIdentityRoleMapping(t *testing.T) {
 				t.Fatal(err)
 			}
 			check(t, pool, "boss", "", adminRole, "")                         // cognito:preferred_role
-			check(t, pool, "boss", idReaderRole, idReaderRole, "")                // a CustomRoleArn among cognito:roles
+			check(t, pool, "boss", idReaderRole, idReaderRole, "")            // a CustomRoleArn among cognito:roles
 			check(t, pool, "reader", adminRole, "", "NotAuthorizedException") // not among them
 			check(t, pool, "nobody", "", authRole, "")                        // ambiguous: the authenticated role
 			check(t, pool, "nobody", adminRole, "", "NotAuthorizedException") // no roles at all
-			check(t, pool, "reader", "", idReaderRole, "")                      // the single role
+			check(t, pool, "reader", "", idReaderRole, "")                    // the single role
 		})
 		t.Run("token deny", func(t *testing.T) {
 			pool := createIdentityPool(t, e, poolFor(app, false))

@@ -239,13 +239,11 @@ func (s *Service) CreateIdentityPool(ctx context.Context, region string, in *ide
 	return describe(rec), nil
 }
 
-// describe returns the pool as the API answers it: the lists and maps
-// Cognito always sends, empty when unset.
+// describe returns the pool as the API answers it, with the tags Cognito
+// always sends, empty when unset. AllowClassicFlow stays absent when it
+// was never set: such a pool allows the basic flow, as Cognito's does.
 func describe(rec *poolRecord) *identity.IdentityPool {
 	p := rec.Pool
-	if p.AllowClassicFlow == nil {
-		p.AllowClassicFlow = cognito.Ptr(false)
-	}
 	if p.IdentityPoolTags == nil {
 		p.IdentityPoolTags = map[string]string{}
 	}
