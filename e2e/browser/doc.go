@@ -14,8 +14,15 @@
 // outcome in the data-state attribute of #result, which the actions wait
 // for: no sleeps.
 //
+// The hosted UI's scenarios (scenario_hosted_ui_test.go) sign users in on
+// cognate's own pages instead: an app origin with a /callback page, a pool
+// with a domain, and Chromium at the pool's prefix-host domain
+// (<prefix>.auth.<region>.localhost, which Chromium resolves to loopback)
+// or its /_domain/<prefix>/ path. With COGNATE_SCREENSHOTS set to a
+// directory they save the main pages there as PNG files.
+//
 // Chromium (Debian's chromium package; scripts/install-test-deps.sh
-// installs it) and npm (which installs the pinned library from
-// package.json) must be on the PATH. Without them the tests skip with one
+// installs it) and, for the library's scenarios, npm (which installs the
+// pinned library from package.json) must be on the PATH. Without them the tests skip with one
 // loud line, and under CI=true they fail instead. They skip under -short.
 package browser

@@ -88,7 +88,7 @@ func open(tb testing.TB, name string) migratingStore {
 	)
 	switch name {
 	case "sqlite":
-		db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: region, Synchronous: "OFF"})
+		db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: region})
 	case "postgres":
 		db, err = postgres.Open(ctx, storagetest.PostgresSchema(tb), postgres.Options{Region: region})
 	}
