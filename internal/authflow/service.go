@@ -32,6 +32,18 @@ const (
 	kindRefreshToken = "refresh_token"
 )
 
+// The flow markers, lockout counters, hosted-UI sessions and authorization
+// codes (auth_session) stay in the store of the region that writes them,
+// out of the change log: they live minutes, are used once, and another
+// region has no use for them. Token families and refresh tokens replicate,
+// so that a refresh token works in every region and a revocation holds in
+// every region.
+func init() {
+	storage.DeclareKind(kindAuthSession, storage.Local)
+	storage.DeclareKind(kindTokenFamily, storage.Replicated)
+	storage.DeclareKind(kindRefreshToken, storage.Replicated)
+}
+
 // Key labels: each use of the master key gets its own subkey
 // (seal.DeriveKey), so a value made for one use is worthless for another.
 const (

@@ -18,6 +18,10 @@ import (
 
 var backends = []string{"sqlite", "postgres"}
 
+// The tests' items are of kind "thing", replicated like the engines' sealed
+// records.
+func init() { storage.DeclareKind("thing", storage.Replicated) }
+
 type migratingStore interface {
 	storage.Store
 	storage.Migrator

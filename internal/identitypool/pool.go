@@ -30,6 +30,14 @@ const (
 	LoginItemKind = "identity_login"
 )
 
+// Identity pools, identities and their logins replicate, so that an
+// identity keeps its ID and its logins in every region.
+func init() {
+	for _, k := range []string{PoolItemKind, IdentityItemKind, LoginItemKind} {
+		storage.DeclareKind(k, storage.Replicated)
+	}
+}
+
 // maxTagsPerPool is how many tags an identity pool may carry, as Cognito.
 const maxTagsPerPool = 50
 

@@ -4,7 +4,10 @@
 // User pools have their own table and methods. Everything that lives inside
 // a pool (clients, users, groups, …) is an Item: opaque JSON Data plus the
 // unique Keys and ordered Index strings the store finds it by, so a new kind
-// needs no migration. Items are read through ItemReader and written only
+// needs no migration. Every kind is declared Replicated or Local by the
+// package that stores it (DeclareKind): the changes of a replicated kind go
+// to the change log, those of a local kind never do, and a kind declared
+// neither way is refused. Items are read through ItemReader and written only
 // through Transactor.Tx, whose Tx groups reads (that lock, on backends with
 // concurrent writers) and writes into one transaction with their change-log
 // entries; ReadTransactor.Read runs reads that must agree with each other

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 )
@@ -134,6 +135,11 @@ type Tx interface {
 	UpdateUserPool(ctx context.Context, p *UserPool) error
 	DeleteUserPool(ctx context.Context, id string, version int64) error
 
+	// The item writes below log their change in the change log when the
+	// item's kind is Replicated, and log nothing when it is Local; they
+	// refuse a kind declared neither way (ErrUndeclaredKind, see
+	// DeclareKind), writing nothing.
+
 	// CreateItem stores it with Version 1. It returns ErrAlreadyExists when
 	// an item of the kind has the ID, or a *KeyConflictError (which is also
 	// ErrAlreadyExists) when another item holds one of its Keys.
@@ -228,4 +234,20 @@ func PrefixEnd(prefix string) (string, bool) {
 		return prefix + string(next), true
 	}
 	return "", false
+}
+
+// ChangeState returns how the kind of rec is replicated and, for a
+// replicated kind, rec's change-log state (EncodeItem): what the backends'
+// item writes log. A kind declared neither way is an error wrapping
+// ErrUndeclaredKind.
+func ChangeState(rec *Item) (Replication, []byte, error) {
+	rep, err := KindReplication(rec.Kind)
+	if err != nil {
+		return 0, nil, fmt.Errorf("write %s %q: %w", rec.Kind, rec.ID, err)
+	}
+	if rep == Local {
+		return rep, nil, nil
+	}
+	state, err := EncodeItem(rec)
+	return rep, state, err
 }

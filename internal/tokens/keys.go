@@ -27,6 +27,10 @@ import (
 // (DeletePoolKeys) deletes its keys.
 const KeyItemKind = "signing_key"
 
+// Signing keys replicate, so that every region verifies the tokens every
+// other region issued.
+func init() { storage.DeclareKind(KeyItemKind, storage.Replicated) }
+
 // Key uses: which kind of token a key signs.
 const (
 	useAccess = "access"

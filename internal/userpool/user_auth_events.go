@@ -16,6 +16,8 @@ import (
 // is the idp.AuthEventType as AdminListUserAuthEvents returns it, ID is
 // "<pool>/<sub>/<event id>". Sign-in writes them, in the same transaction
 // as the change it records; AdminDeleteUser deletes them with the user.
+// They are the one source of a user's events: a local kind, kept by the
+// region that recorded them and never written to the change log.
 const kindAuthEvent = "auth_event"
 
 // maxAuthEvents is AdminListUserAuthEvents' page size when MaxResults is

@@ -32,6 +32,25 @@ const (
 	kindAuthSession  = "auth_session"  // internal/authflow
 )
 
+// Every kind this package writes is declared to the store (see
+// storage.Replication): the directory and the pool configuration replicate
+// to every region; recorded authentication events stay in the region that
+// records them, out of the change log (ARCHITECTURE.md: they are
+// AdminListUserAuthEvents' one source). The kinds of other
+// packages that DeleteUserPool purges are declared as their packages
+// declare them, so that this package runs without those packages.
+func init() {
+	for _, k := range []string{
+		kindUser, kindClient, kindGroup, kindGroupMember, kindResourceServer,
+		kindDomain, kindUICustomize, kindBranding, kindTerms,
+		kindSigningKey, kindRefreshToken, kindTokenFamily,
+	} {
+		storage.DeclareKind(k, storage.Replicated)
+	}
+	storage.DeclareKind(kindAuthEvent, storage.Local)
+	storage.DeclareKind(kindAuthSession, storage.Local)
+}
+
 // poolItemKinds lists every item kind that lives inside a pool, so that
 // DeleteUserPool removes them all. A new kind must be added here.
 var poolItemKinds = []string{

@@ -149,8 +149,10 @@ func (t *txn) erase(ctx context.Context, query string, args ...any) error {
 const compactBatch = 1000
 
 // CompactChanges removes the change-log entries older than before that a
-// later entry of the same record supersedes, and the delete and purge
-// entries older than before, never the newest entry of the log. It walks
+// later entry of the same record supersedes, the delete and purge entries
+// older than before, and the entries older than before of a kind now
+// declared local (storage.LocalKinds: written before the kind was), never
+// the newest entry of the log. It walks
 // the log in ranges of compactBatch sequence numbers, each in its own
 // transaction under the compaction advisory lock. HLCs increase with seq,
 // so the entries older than before are exactly those up to the last one
@@ -168,6 +170,7 @@ func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, erro
 		return 0, nil
 	}
 	end := min(*last, *newest-1)
+	local := storage.LocalKinds()
 	var removed int64
 	for lo := *first - 1; lo < end; lo += compactBatch {
 		hi := min(lo+compactBatch, end)
@@ -176,9 +179,9 @@ func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, erro
 				return t.fail(err)
 			}
 			tag, err := t.tx.Exec(ctx, `DELETE FROM change_log AS c WHERE c.seq > $1 AND c.seq <= $2
-				AND (c.kind IN ('delete', 'purge') OR EXISTS (SELECT 1 FROM change_log AS later
+				AND (c.kind IN ('delete', 'purge') OR c.entity = ANY($3::text[]) OR EXISTS (SELECT 1 FROM change_log AS later
 					WHERE later.entity = c.entity AND later."key" = c."key" AND later.seq > c.seq))`,
-				lo, hi)
+				lo, hi, local)
 			if err != nil {
 				return t.fail(err)
 			}

@@ -386,7 +386,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err != nil {
 		return err
 	}
-	state, err := storage.EncodeItem(&rec)
+	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {
 		return err
 	}
@@ -425,7 +425,9 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 		}
 		return &storage.KeyConflictError{Kind: rec.Kind, Key: taken}
 	}
-	t.logChange(storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state)
+	if rep == storage.Replicated {
+		t.logChange(storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state)
+	}
 	it.Version = rec.Version
 	return nil
 }
@@ -445,7 +447,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err != nil {
 		return err
 	}
-	state, err := storage.EncodeItem(&rec)
+	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {
 		return err
 	}
@@ -525,17 +527,23 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
 		return t.fail(errOp(err))
 	}
-	t.logChange(storage.ChangeUpdate, storage.Entity(kind), id, state)
+	if rep == storage.Replicated {
+		t.logChange(storage.ChangeUpdate, storage.Entity(kind), id, state)
+	}
 	it.Version = rec.Version
 	return nil
 }
 
 // DeleteItem deletes the item, and with it (ON DELETE CASCADE) its keys and
 // index entries, when version is the stored version, and erases its earlier
-// change-log entries.
+// change-log entries (a local kind has none).
 func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) error {
 	if err := t.check(); err != nil {
 		return err
+	}
+	rep, err := storage.KindReplication(kind)
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", kind, id, err)
 	}
 	tag, err := t.tx.Exec(ctx, `DELETE FROM items WHERE kind = $1 AND id = $2 AND version = $3`, kind, id, version)
 	if err != nil {
@@ -554,6 +562,9 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 		}
 		return fmt.Errorf("delete %s %q: stored version is %d: %w", kind, id, v, storage.ErrConflict)
 	}
+	if rep == storage.Local {
+		return nil
+	}
 	if err := t.eraseChanges(ctx, storage.Entity(kind), id); err != nil {
 		return err
 	}
@@ -562,10 +573,15 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 }
 
 // DeleteItems deletes every item of kind in pool, and with them their keys,
-// index entries and earlier change-log entries, and logs one purge entry.
+// index entries and earlier change-log entries, and logs one purge entry
+// (for a replicated kind: a local one has no entries and logs none).
 func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
+	}
+	rep, err := storage.KindReplication(kind)
+	if err != nil {
+		return 0, fmt.Errorf("delete %s of pool %q: %w", kind, pool, err)
 	}
 	rows, err := t.tx.Query(ctx, `DELETE FROM items WHERE kind = $1 AND pool = $2 RETURNING id`, kind, pool)
 	if err != nil {
@@ -574,6 +590,9 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("postgres: delete %s of pool %q: %w", kind, pool, err))
+	}
+	if rep == storage.Local {
+		return int64(len(ids)), nil
 	}
 	if err := t.eraseChangesOfItems(ctx, kind, ids); err != nil {
 		return 0, err

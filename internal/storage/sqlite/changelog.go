@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -111,8 +112,10 @@ func (t *txn) erase(ctx context.Context, query string, args ...any) error {
 const compactBatch = 1000
 
 // CompactChanges removes the change-log entries older than before that a
-// later entry of the same record supersedes, and the delete and purge
-// entries older than before, never the newest entry of the log. It walks
+// later entry of the same record supersedes, the delete and purge entries
+// older than before, and the entries older than before of a kind now
+// declared local (storage.LocalKinds: written before the kind was), never
+// the newest entry of the log. It walks
 // the log in ranges of compactBatch sequence numbers, each in its own write
 // transaction. HLCs increase with seq, so the entries older than before
 // are exactly those up to the last one with an older HLC.
@@ -129,14 +132,18 @@ func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, erro
 		return 0, nil
 	}
 	end := min(last.Int64, newest.Int64-1)
+	local, err := json.Marshal(storage.LocalKinds())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: compact changes: %w", err)
+	}
 	var removed int64
 	for lo := first.Int64 - 1; lo < end; lo += compactBatch {
 		hi := min(lo+compactBatch, end)
 		err := db.run(ctx, func(t *txn) error {
 			res, err := t.ExecContext(ctx, `DELETE FROM change_log WHERE seq > ? AND seq <= ?
-				AND (kind IN ('delete', 'purge') OR EXISTS (SELECT 1 FROM change_log AS later
+				AND (kind IN ('delete', 'purge') OR entity IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM change_log AS later
 					WHERE later.entity = change_log.entity AND later."key" = change_log."key" AND later.seq > change_log.seq))`,
-				lo, hi)
+				lo, hi, string(local))
 			if err != nil {
 				return err
 			}

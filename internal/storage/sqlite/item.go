@@ -372,7 +372,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err != nil {
 		return err
 	}
-	state, err := storage.EncodeItem(&rec)
+	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {
 		return err
 	}
@@ -392,8 +392,10 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.insertLookups(ctx, &rec); err != nil {
 		return err
 	}
-	if err := t.appendChange(ctx, storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
-		return err
+	if rep == storage.Replicated {
+		if err := t.appendChange(ctx, storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
+			return err
+		}
 	}
 	it.Version = rec.Version
 	return nil
@@ -409,7 +411,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err != nil {
 		return err
 	}
-	state, err := storage.EncodeItem(&rec)
+	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {
 		return err
 	}
@@ -435,8 +437,10 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.insertLookups(ctx, &rec); err != nil {
 		return err
 	}
-	if err := t.appendChange(ctx, storage.ChangeUpdate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
-		return err
+	if rep == storage.Replicated {
+		if err := t.appendChange(ctx, storage.ChangeUpdate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
+			return err
+		}
 	}
 	it.Version = rec.Version
 	return nil
@@ -444,16 +448,23 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 
 // DeleteItem deletes the item, and with it (ON DELETE CASCADE) its keys and
 // index entries, when version is the stored version, and erases its earlier
-// change-log entries.
+// change-log entries (a local kind has none).
 func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) error {
 	if err := t.check(); err != nil {
 		return err
+	}
+	rep, err := storage.KindReplication(kind)
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", kind, id, err)
 	}
 	if err := t.checkVersion(ctx, "delete", kind, id, version); err != nil {
 		return err
 	}
 	if _, err := t.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ?`, kind, id); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete %s %q: %w", kind, id, err))
+	}
+	if rep == storage.Local {
+		return nil
 	}
 	if err := t.eraseChanges(ctx, storage.Entity(kind), id); err != nil {
 		return err
@@ -462,13 +473,20 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 }
 
 // DeleteItems deletes every item of kind in pool with their keys, index
-// entries and earlier change-log entries, and logs one purge entry.
+// entries and earlier change-log entries, and logs one purge entry (for a
+// replicated kind: a local one has no entries and logs none).
 func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
 	}
-	if err := t.eraseChangesOfPool(ctx, kind, pool); err != nil {
-		return 0, err
+	rep, err := storage.KindReplication(kind)
+	if err != nil {
+		return 0, fmt.Errorf("delete %s of pool %q: %w", kind, pool, err)
+	}
+	if rep == storage.Replicated {
+		if err := t.eraseChangesOfPool(ctx, kind, pool); err != nil {
+			return 0, err
+		}
 	}
 	res, err := t.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND pool = ?`, kind, pool)
 	if err != nil {
@@ -478,8 +496,10 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("sqlite: delete %s of pool %q: %w", kind, pool, err))
 	}
-	if err := t.appendChange(ctx, storage.ChangePurge, storage.Entity(kind), pool, nil); err != nil {
-		return 0, err
+	if rep == storage.Replicated {
+		if err := t.appendChange(ctx, storage.ChangePurge, storage.Entity(kind), pool, nil); err != nil {
+			return 0, err
+		}
 	}
 	return n, nil
 }

@@ -44,6 +44,8 @@ var itemCases = []struct {
 	{"CountItems", testCountItems},
 	{"DeleteItems", testDeleteItems},
 	{"ItemChangeLog", testItemChangeLog},
+	{"LocalKindsStayOutOfChangeLog", testLocalKindsStayOutOfChangeLog},
+	{"UndeclaredKindRefused", testUndeclaredKindRefused},
 }
 
 // newItem returns an item whose Data has whitespace, escapes and non-ASCII

@@ -226,6 +226,10 @@ func (s *Service) roleID(roleARN string) string {
 	return "AROA" + base32.StdEncoding.EncodeToString(sum)[:17]
 }
 
+// Temporary credentials replicate, as the tokens they were traded for do,
+// so that they authorize in every region until they expire.
+func init() { storage.DeclareKind(ItemKind, storage.Replicated) }
+
 // The kind of the credentials' items and their index of expiry.
 const (
 	// ItemKind is the store kind of temporary credentials.

@@ -1,0 +1,91 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// Replication says whether the changes of an item kind leave the store that
+// makes them. Every kind written through a Tx must be declared one or the
+// other (DeclareKind): the backends refuse to write an undeclared kind, so
+// that no kind skips the decision.
+type Replication int
+
+const (
+	// Replicated kinds (users, clients, groups, signing keys, refresh-token
+	// families, …) log every change in the change log, in the transaction
+	// that makes it, for the audit trail and for the other regions.
+	Replicated Replication = iota + 1
+	// Local kinds (the use-once markers of sign-in steps, rate and lockout
+	// counters, recorded authentication events) stay in the store of the
+	// region that writes them: their changes never enter the change log,
+	// and compaction removes any entry of theirs written before they were
+	// declared local.
+	Local
+)
+
+func (r Replication) String() string {
+	switch r {
+	case Replicated:
+		return "replicated"
+	case Local:
+		return "local"
+	}
+	return fmt.Sprintf("Replication(%d)", int(r))
+}
+
+// ErrUndeclaredKind is what a write of an item kind that no package
+// declared (DeclareKind) returns, wrapped.
+var ErrUndeclaredKind = errors.New("item kind declared neither replicated nor local")
+
+var (
+	// kindsMu guards kinds.
+	kindsMu sync.RWMutex
+	kinds   = map[string]Replication{}
+)
+
+// DeclareKind declares the item kind as r, and returns kind. The package
+// that stores a kind declares it once, before it writes any (from an init
+// function); declaring a kind again the same way does nothing. It panics
+// when kind is empty, r is neither Replicated nor Local, or kind was
+// declared the other way: a wiring mistake.
+func DeclareKind(kind string, r Replication) string {
+	if kind == "" || (r != Replicated && r != Local) {
+		panic(fmt.Sprintf("storage: declare kind %q as %v", kind, r))
+	}
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if was, ok := kinds[kind]; ok && was != r {
+		panic(fmt.Sprintf("storage: kind %q declared %v, then %v", kind, was, r))
+	}
+	kinds[kind] = r
+	return kind
+}
+
+// KindReplication returns how kind was declared, or an error wrapping
+// ErrUndeclaredKind.
+func KindReplication(kind string) (Replication, error) {
+	kindsMu.RLock()
+	r, ok := kinds[kind]
+	kindsMu.RUnlock()
+	if !ok {
+		return 0, fmt.Errorf("item kind %q: %w", kind, ErrUndeclaredKind)
+	}
+	return r, nil
+}
+
+// LocalKinds returns the kinds declared Local, sorted.
+func LocalKinds() []string {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	out := []string{}
+	for k, r := range kinds {
+		if r == Local {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
