@@ -186,6 +186,9 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	// checks their signatures in process.
 	ownSTS, err := newLocalSTS(cfg, st, keys, local.TrustedIssuer{
 		URL: identitypool.IssuerURL(issuer), KeySet: identitypool.KeySet{Tokens: tokenService},
+		Trusts: local.IdentityPoolTrust(func(ctx context.Context, poolID string) (string, error) {
+			return identitypool.UnauthenticatedRole(ctx, st, poolID)
+		}),
 	})
 	if err != nil {
 		return err

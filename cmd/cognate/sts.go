@@ -11,8 +11,8 @@ import (
 )
 
 // newLocalSTS builds cognate's own STS: it trusts the issuers of
-// sts.trusted_issuers (and, once identity pools sign tokens, cognate's own
-// identity issuer) and seals what it stores with the encryption keys.
+// sts.trusted_issuers and extra (cognate's own identity issuer), and seals
+// what it stores with the encryption keys.
 func newLocalSTS(cfg *config.Config, st storage.Store, keys keyRing, extra ...local.TrustedIssuer) (*local.Service, error) {
 	issuers := make([]local.TrustedIssuer, 0, len(cfg.STS.TrustedIssuers)+len(extra))
 	listed := map[string]bool{}
@@ -26,10 +26,11 @@ func newLocalSTS(cfg *config.Config, st storage.Store, keys keyRing, extra ...lo
 			continue
 		}
 		// A listed issuer that the server also trusts in process keeps
-		// the configured limits and checks signatures in process.
+		// the configured limits, and checks signatures and role trust in
+		// process.
 		for i := range issuers {
 			if issuers[i].URL == ti.URL {
-				issuers[i].KeySet = ti.KeySet
+				issuers[i].KeySet, issuers[i].Trusts = ti.KeySet, ti.Trusts
 			}
 		}
 	}

@@ -39,11 +39,12 @@ func requireTool(t *testing.T, name string) string {
 	return ""
 }
 
-// installLibrary installs the pinned amazon-cognito-identity-js next to
-// flow.js (node_modules is not committed).
+// installLibrary installs the libraries package.json pins next to the
+// scripts (node_modules is not committed), unless each is there at its
+// pinned version.
 func installLibrary(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("node_modules/amazon-cognito-identity-js/package.json"); err == nil {
+	if installed(t) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -52,6 +53,32 @@ func installLibrary(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("npm install: %v\n%s", err, out)
 	}
+}
+
+// installed reports whether every dependency of package.json is in
+// node_modules at the version it pins.
+func installed(t *testing.T) bool {
+	t.Helper()
+	var pkg struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	raw, err := os.ReadFile("package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	for name, version := range pkg.Dependencies {
+		var dep struct {
+			Version string `json:"version"`
+		}
+		raw, err := os.ReadFile("node_modules/" + name + "/package.json")
+		if err != nil || json.Unmarshal(raw, &dep) != nil || dep.Version != version {
+			return false
+		}
+	}
+	return true
 }
 
 func TestAmazonCognitoIdentityJS(t *testing.T) {

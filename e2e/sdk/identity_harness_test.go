@@ -105,7 +105,10 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 	var own *local.Service
 	if o.ownSTS {
 		own, err = local.New(local.Options{Store: db, Key: encryptionKey, AccountID: accountID, Clock: clock,
-			Issuers: []local.TrustedIssuer{{URL: identitypool.IssuerURL(url), KeySet: identitypool.KeySet{Tokens: tok}}}})
+			Issuers: []local.TrustedIssuer{{URL: identitypool.IssuerURL(url), KeySet: identitypool.KeySet{Tokens: tok},
+				Trusts: local.IdentityPoolTrust(func(ctx context.Context, poolID string) (string, error) {
+					return identitypool.UnauthenticatedRole(ctx, db, poolID)
+				})}}})
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/cognate-dev/cognate/e2e/proc"
@@ -149,3 +150,5 @@ func TestDelegateToAnotherSTS(t *testing.T) {
 		t.Errorf("unreachable STS: %v, want ServiceUnavailable", err)
 	}
 }
+
+func asAPIError(err error, ae *smithy.APIError) bool { return errors.As(err, ae) }

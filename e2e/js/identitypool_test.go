@@ -1,0 +1,117 @@
+package js
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognate-dev/cognate/e2e/proc"
+)
+
+// TestFromCognitoIdentityPool runs identitypool.js: the AWS SDK for
+// JavaScript v3's fromCognitoIdentityPool gets credentials for a user
+// signed in to a user pool, from cognate's own STS, and its STS client
+// calls GetCallerIdentity with them.
+func TestFromCognitoIdentityPool(t *testing.T) {
+	node := requireTool(t, "node")
+	installLibrary(t)
+	bin, err := proc.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret, "COGNATE_ACCOUNT_ID=123456789012"},
+		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+
+	ctx := context.Background()
+	admin := credentials.NewStaticCredentialsProvider(keyID, secret, "")
+	c := cip.New(cip.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: admin})
+	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("js-identity")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := aws.ToString(pool.UserPool.Id)
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: pool.UserPool.Id, ClientName: aws.String("browser"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID := aws.ToString(client.UserPoolClient.ClientId)
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool.UserPool.Id, Username: aws.String("grace"),
+		MessageAction: types.MessageActionTypeSuppress}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool.UserPool.Id, Username: aws.String("grace"),
+		Password: aws.String("Correct-Horse-1"), Permanent: true}); err != nil {
+		t.Fatal(err)
+	}
+	ids := ci.New(ci.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: admin})
+	ip, err := ids.CreateIdentityPool(ctx, &ci.CreateIdentityPoolInput{
+		IdentityPoolName: aws.String("js"), AllowUnauthenticatedIdentities: false,
+		CognitoIdentityProviders: []citypes.CognitoIdentityProvider{{
+			ProviderName: aws.String("cognito-idp.us-east-1.amazonaws.com/" + poolID), ClientId: aws.String(clientID),
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const role = "arn:aws:iam::123456789012:role/JSAuthenticated"
+	if _, err := ids.SetIdentityPoolRoles(ctx, &ci.SetIdentityPoolRolesInput{IdentityPoolId: ip.IdentityPoolId,
+		Roles: map[string]string{"authenticated": role}}); err != nil {
+		t.Fatal(err)
+	}
+
+	run := exec.Command(node, "identitypool.js")
+	run.Env = append(os.Environ(), "COGNATE_ENDPOINT="+srv.URL, "REGION=us-east-1", "POOL_ID="+poolID, "CLIENT_ID="+clientID,
+		"IDENTITY_POOL_ID="+aws.ToString(ip.IdentityPoolId), "USERNAME=grace", "PASSWORD=Correct-Horse-1")
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	out, err := run.Output()
+	steps := map[string]map[string]any{}
+	var order []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		name, _ := line["step"].(string)
+		steps[name] = line
+		order = append(order, name)
+	}
+	if err != nil {
+		t.Fatalf("identitypool.js: %v\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, out, stderr.String(), srv.Stderr.String())
+	}
+	t.Logf("identitypool.js reported:\n%s", out)
+	if want := "signIn,fromCognitoIdentityPool,getCallerIdentity,listUserPools,done"; strings.Join(order, ",") != want {
+		t.Fatalf("steps = %v, want %s", order, want)
+	}
+	got := steps["fromCognitoIdentityPool"]
+	if id, _ := got["identityId"].(string); !strings.HasPrefix(id, "us-east-1:") || got["accessKeyPrefix"] != "ASIA" ||
+		got["hasSecret"] != true || got["hasSessionToken"] != true || got["expiresInMinutes"] != float64(60) {
+		t.Errorf("credentials: %v", got)
+	}
+	if arn := steps["getCallerIdentity"]["arn"]; arn != "arn:aws:sts::123456789012:assumed-role/JSAuthenticated/CognitoIdentityCredentials" {
+		t.Errorf("GetCallerIdentity ARN %v", arn)
+	}
+	if e := steps["listUserPools"]["error"]; e != "UnrecognizedClientException" {
+		t.Errorf("ListUserPools with the credentials: %v, want UnrecognizedClientException", e)
+	}
+}
