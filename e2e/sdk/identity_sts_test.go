@@ -77,6 +77,21 @@ func TestIdentityCredentialsFromOwnSTS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A guest's token assumes its pool's unauthenticated role, and no
+		// other, as a trust policy on amr allows on AWS.
+		gtok, err := e.pub.GetOpenIdToken(ctx, &ci.GetOpenIdTokenInput{IdentityId: guest.IdentityId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sc.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+			RoleArn: aws.String(authRole), RoleSessionName: aws.String("guest"), WebIdentityToken: gtok.Token,
+		})
+		wantAPIError(t, err, "AccessDenied", "")
+		if _, err := sc.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+			RoleArn: aws.String(unauthRole), RoleSessionName: aws.String("guest"), WebIdentityToken: gtok.Token,
+		}); err != nil {
+			t.Fatal(err)
+		}
 		c := assumed.Credentials
 		who = callerOf(t, e, credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken))
 		if want := "arn:aws:sts::" + accountID + ":assumed-role/Readers/basic"; aws.ToString(who.Arn) != want {

@@ -204,6 +204,11 @@ func touch(ctx context.Context, tx storage.Tx, it *storage.Item, rec *identityRe
 // unauthenticated identity, when the pool allows them.
 func (s *Service) GetId(ctx context.Context, region string, in *identity.GetIdInput) (*identity.GetIdResponse, error) {
 	poolID := cognito.Deref(in.IdentityPoolId)
+	if region == "" {
+		// The edge names the region of the pool ID when it is one the
+		// server serves; it names none for any other.
+		return nil, poolNotFound(poolID)
+	}
 	if a := cognito.Deref(in.AccountId); a != "" && a != s.account {
 		return nil, cognito.NotAuthorizedException("The account ID does not own the identity pool.")
 	}
