@@ -58,11 +58,13 @@ func (e *flowEnv) changeLog(t *testing.T, seq int64) (map[string]int, int64) {
 //     family, the refresh token, the attempt taken back and the sign-in
 //     event in one;
 //   - USER_SRP_AUTH's InitiateAuth writes nothing (b and B travel sealed in
-//     the SECRET_BLOCK); its answer uses the block up in the transaction
-//     that counts the attempt, then issues tokens in one more;
+//     the SECRET_BLOCK); its answer checks the proof first, then uses the
+//     block up, reads the lockout counter and issues tokens in one
+//     transaction;
 //   - opening SELECT_CHALLENGE writes nothing;
 //   - REFRESH_TOKEN_AUTH writes nothing;
-//   - a wrong password writes the count alone.
+//   - a wrong password writes the count alone; a wrong SRP proof the count
+//     and the block's use, in one transaction.
 //
 // The flow markers, lockout counters and sign-in events are of local kinds
 // (storage.Local), so the change log gets only the token family and the
@@ -130,9 +132,9 @@ func TestSignInBudget(t *testing.T) {
 				return tokensOut(res.AuthenticationResult, nil)
 			}, func() signInBudget {
 				return signInBudget{
-					Calls: 12, Txs: 2,
+					Calls: 10, Txs: 1,
 					Writes: map[string]int{
-						"create auth_session": 2, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1,
+						"create auth_session": 1, "create token_family": 1, "create refresh_token": 1,
 					},
 					Changes: map[string]int{"token_family": 1, "refresh_token": 1},
 				}
@@ -184,6 +186,21 @@ func TestSignInBudget(t *testing.T) {
 				return nil
 			}, func() signInBudget {
 				return signInBudget{Calls: 6, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{}}
+			}},
+			{"USER_SRP_AUTH InitiateAuth for a wrong proof", func() error {
+				srpClient, srpParams = e.srpStart(t)
+				return nil
+			}, nil},
+			{"wrong SRP proof", func() error {
+				_, err := e.srpAnswer(t, srpClient, srpParams, srpParams["SECRET_BLOCK"], "Wrong-Horse-1")
+				wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
+				return nil
+			}, func() signInBudget {
+				// The block used up and the count, in one transaction.
+				return signInBudget{
+					Calls: 8, Txs: 1, Writes: map[string]int{"create auth_session": 1, "update auth_session": 1},
+					Changes: map[string]int{},
+				}
 			}},
 			{"USER_PASSWORD_AUTH after a wrong one", func() error {
 				out, err := e.passwordAuth(flowPassword)

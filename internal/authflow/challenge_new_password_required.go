@@ -20,7 +20,7 @@ type newPasswordRequiredChallenge struct{}
 // attributes it lacks as a JSON list of "userAttributes.<name>", for the
 // client to send back with NEW_PASSWORD.
 //
-// attempt, the counted attempt of the right password, is taken back in the
+// attempt, the attempt of the right password, is settled in the
 // transaction that opens the challenge.
 func (newPasswordRequiredChallenge) open(ctx context.Context, s *Service, sp *call, attempt *passwordAttempt) (*Step, error) {
 	u := sp.user
@@ -41,9 +41,13 @@ func (newPasswordRequiredChallenge) open(ctx context.Context, s *Service, sp *ca
 		Challenge: idp.ChallengeNameTypeNewPasswordRequired, Sub: u.Sub, Username: u.Username, Given: sp.given,
 	}
 	session, err := s.openFlow(ctx, st, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
-		return attempt.clear(ctx, tx)
+		_, err := attempt.settle(ctx, tx)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
 	return &Step{

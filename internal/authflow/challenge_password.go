@@ -60,6 +60,11 @@ func (passwordFactor) admit(ctx context.Context, s *Service) error { return s.pa
 
 func (passwordFactor) precheck(*Service, *call) error { return nil }
 
+// checkFirst is false: the attempt is counted before the hash, so that
+// parallel wrong passwords compute at most as many hashes as the lockout
+// allows.
+func (passwordFactor) checkFirst() bool { return false }
+
 // verify checks the password; a user without a password hash is checked
 // against the dummy hash, at the same cost, and fails. A right password
 // rebuilds the user's SRP verifier when it is missing.

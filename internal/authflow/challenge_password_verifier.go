@@ -167,10 +167,11 @@ func (passwordVerifierChallenge) answerParams(_ *Service, sp *call) (string, err
 	return sp.params["USERNAME"], nil
 }
 
-// answer checks the proof through the shared phases: the secret block is
-// used up before the proof is checked, so it answers once, right or wrong;
-// the attempt counts toward the lockout like a password, in the same
-// transaction that uses the block up.
+// answer checks the proof through the shared phases: the proof is checked
+// first, then one transaction uses the secret block up (so it answers
+// once, right or wrong) and decides on the lockout: it counts a wrong
+// proof like a wrong password, and for a right one takes the count back
+// and issues the tokens, unless the user is locked out.
 func (passwordVerifierChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	block := sp.params["PASSWORD_CLAIM_SECRET_BLOCK"]
 	raw, err := base64.StdEncoding.DecodeString(block)
@@ -192,6 +193,11 @@ type srpFactor struct {
 // admit lets every proof go on: the SRP computations queue in
 // password.Hasher.Run.
 func (srpFactor) admit(context.Context, *Service) error { return nil }
+
+// checkFirst is true: the SRP computation queues in the fair scheduler,
+// which bounds what parallel proofs cost, so the proof is checked before
+// its attempt is counted and a right one signs in with one transaction.
+func (srpFactor) checkFirst() bool { return true }
 
 // precheck refuses a TIMESTAMP not in the client's format before the
 // attempt is counted.

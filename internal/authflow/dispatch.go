@@ -86,6 +86,12 @@ type factor interface {
 	// shadow checks the secret against nothing, at the cost of a real
 	// check, for a user that does not exist (or cannot pass).
 	shadow(ctx context.Context, s *Service, sp *call) error
+	// checkFirst says the secret is checked before its attempt is
+	// counted, and the lockout decided after, in the one transaction
+	// that acts on the answer (an SRP proof, whose cost the fair queue
+	// bounds); false counts the attempt before the check (a password,
+	// whose argon2id hash only the count bounds).
+	checkFirst() bool
 }
 
 // starters are the sign-in flows of InitiateAuth and AdminInitiateAuth, by
@@ -258,12 +264,23 @@ func (s *Service) stateUser(ctx context.Context, sp *call) error {
 //  2. status before the secret: a disabled or unconfirmed user is told so
 //     (unless the client hides whether users exist), and the factor may
 //     refuse a malformed answer; the state is used up first;
-//  3. use-once and lockout: one transaction uses the state up and counts
-//     the attempt, or refuses it while the user is locked out;
+//  3. use-once and lockout, for a factor counted before its check (a
+//     password): one transaction uses the state up and counts the
+//     attempt, or refuses it while the user is locked out;
 //  4. pre-authentication (hooks.go);
 //  5. the factor's own check; a wrong secret is recorded as a failed
 //     sign-in and answered "Incorrect username or password.";
 //  6. what follows a right secret: next.
+//
+// A factor checked first (an SRP proof) skips phase 3: its proof is
+// checked with nothing written, and use-once and lockout are decided
+// after, serialized on the user's counter (settle): a wrong proof, or a
+// refusal of the hook or the check, uses the state up and counts the
+// attempt in one transaction (beginPasswordAttempt), and a right one does
+// both in the transaction that acts on it (next), so a right proof signs
+// in with one transaction. Either way a user locked out is answered with
+// the lockout whatever the proof, so parallel guesses learn the result of
+// at most as many attempts as the lockout allows.
 func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step, error) {
 	if err := fac.admit(ctx, s); err != nil {
 		return nil, err
@@ -293,27 +310,59 @@ func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step
 	if early != nil {
 		return nil, s.useFlowThen(ctx, sp.st, early)
 	}
-	attempt, err := s.beginPasswordAttempt(ctx, sp.pool.ID, u.Sub, sp.st)
-	if err != nil {
-		return nil, err
+	var attempt *passwordAttempt
+	if fac.checkFirst() {
+		// A state seen used is refused before the hook and the check run;
+		// the transaction that uses it up decides the races this read
+		// misses.
+		if err := s.flowSeenUsed(ctx, sp.st); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if attempt, err = s.beginPasswordAttempt(ctx, sp.pool.ID, u.Sub, sp.st); err != nil {
+			return nil, err
+		}
+	}
+	// failed counts an attempt checked first that did not pass, and
+	// answers with answer, or the lockout's refusal.
+	failed := func(answer error) error {
+		if attempt != nil {
+			return answer
+		}
+		if ctx.Err() != nil {
+			// The client left: nothing can be written, and it learns
+			// nothing.
+			return answer
+		}
+		if _, err := s.beginPasswordAttempt(ctx, sp.pool.ID, u.Sub, sp.st); err != nil {
+			return err
+		}
+		return answer
 	}
 	if err := s.hooks.runPreAuthentication(ctx, sp); err != nil {
-		// Refused by the hook: the attempt stays counted, like a wrong
-		// secret's, and the state is used up (phase 3).
-		return nil, err
+		// Refused by the hook: the attempt counts, like a wrong
+		// secret's, and the state is used up.
+		return nil, failed(err)
 	}
 	ok, err := fac.verify(ctx, s, sp)
 	if err != nil {
-		// The scheduler refused or the client left: the attempt stays
-		// counted, as a wrong secret's would.
-		return nil, err
+		// The scheduler refused or the client left: the attempt counts,
+		// as a wrong secret's would.
+		return nil, failed(err)
 	}
 	if !ok {
+		if err := failed(nil); err != nil {
+			return nil, err
+		}
 		s.recordEvent(ctx, sp.pool, u.Sub, "", idp.EventResponseTypeFail)
 		return nil, incorrect()
 	}
+	if attempt == nil {
+		attempt = s.checkedAttempt(sp.pool.ID, u.Sub, sp.st)
+	}
 	if !u.Enabled {
-		if err := s.clearNow(ctx, attempt); err != nil {
+		if err := s.settleNow(ctx, attempt); err != nil {
 			return nil, err
 		}
 		return nil, cognito.NotAuthorizedException(msgUserDisabled)
@@ -352,9 +401,9 @@ func (s *Service) shadow(ctx context.Context, sp *call, fac factor) error {
 // that must replace a temporary password, and the exception Cognito gives
 // for every other status. MFA, custom and device challenges will be
 // chosen here, from the user, pool, client and device. attempt is the
-// attempt the secret was counted as: it is taken back in the transaction
-// that creates the tokens or opens the challenge, and on its own before
-// any other answer.
+// secret's attempt: it is settled (passwordAttempt.settle) in the
+// transaction that creates the tokens or opens the challenge, and on its
+// own before any other answer.
 func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
 	u := sp.user
 	switch u.Status {
@@ -365,7 +414,7 @@ func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) 
 			return newPasswordRequiredChallenge{}.open(ctx, s, sp, attempt)
 		}
 	}
-	if err := s.clearNow(ctx, attempt); err != nil {
+	if err := s.settleNow(ctx, attempt); err != nil {
 		return nil, err
 	}
 	switch u.Status {
@@ -382,7 +431,7 @@ func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) 
 // finish ends a sign-in that has passed every challenge: the
 // post-authentication hook, then the token family, the tokens (through
 // the pre-token-generation hook, in mint) and the sign-in event (signIn).
-// attempt, when not nil, is taken back in the transaction that creates the
+// attempt, when not nil, is settled in the transaction that creates the
 // family.
 func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
 	if err := s.hooks.runPostAuthentication(ctx, sp); err != nil {

@@ -83,9 +83,11 @@
 //     state no secret can pass, gets the wrong-password answer after a
 //     check of the same cost and a transaction like the lockout's; a
 //     disabled or unconfirmed user is told so first unless the client
-//     hides whether users exist; otherwise one transaction uses the state
-//     up and counts the attempt, or refuses it while the user is locked
-//     out.
+//     hides whether users exist; otherwise, for a password, one
+//     transaction uses the state up and counts the attempt, or refuses it
+//     while the user is locked out. An SRP proof is checked first, in
+//     phase 5, and the lockout decided after, in the transaction that
+//     acts on the answer (see below).
 //  4. Pre-authentication (hooks.go): a hook point with a fixed contract,
 //     empty until the triggers fill it.
 //  5. The challenge's own check: a factor (a password hash or an SRP
@@ -118,23 +120,39 @@
 //
 // # Passwords, lockout and existence
 //
-// Every password check (and SRP proof) first counts the attempt on a
-// per-user counter in one transaction that locks it (lockout.go), so that
-// however many attempts run at once, on however many servers share the
-// store, at most five compute a hash before the lockout (after the n-th
-// failure in a row, n >= 5, 2^(n-5) seconds, at most 15 minutes) holds.
-// When the password answers a flow state (a SECRET_BLOCK or a Session),
-// that transaction also uses the state up. A right password takes the
-// count back in the transaction that acts on it: the one that creates the
-// token family, or opens NEW_PASSWORD_REQUIRED; other answers to a right
-// password take it back on their own. So a sign-in writes in two
-// transactions, the count being the only write before the secret is
-// known to be right: USER_PASSWORD_AUTH counts the attempt, then creates
-// the family and refresh token, clears the count and records the sign-in
-// event (where the pool records them) in one transaction; USER_SRP_AUTH's
-// InitiateAuth writes nothing, and its answer uses the SECRET_BLOCK up
-// with the count, then issues tokens the same way. If the last fails, the
-// attempt stays counted as a failure. TestSignInBudget holds every flow
+// Every password check first counts the attempt on a per-user counter in
+// one transaction that locks it (lockout.go), so that however many
+// attempts run at once, on however many servers share the store, at most
+// five compute a hash before the lockout (after the n-th failure in a row,
+// n >= 5, 2^(n-5) seconds, at most 15 minutes) holds. When the password
+// answers a flow state (a Session), that transaction also uses the state
+// up. A right password takes the count back in the transaction that acts
+// on it: the one that creates the token family, or opens
+// NEW_PASSWORD_REQUIRED; other answers to a right password take it back
+// on their own. So a password sign-in writes in two transactions, the
+// count being the only write before the password is known to be right:
+// USER_PASSWORD_AUTH counts the attempt, then creates the family and
+// refresh token, clears the count and records the sign-in event (where
+// the pool records them) in one transaction. If the last fails, the
+// attempt stays counted as a failure.
+//
+// An SRP proof costs what the fair queue lets it (password.Hasher.Run),
+// not an argon2id hash, so it is checked before anything is written
+// (factor.checkFirst), and the lockout is decided after, in one
+// transaction serialized on the user's counter (passwordAttempt.settle):
+// it uses the SECRET_BLOCK up and reads the counter; a user locked out
+// gets "Password attempts exceeded" whatever the proof (nothing else is
+// written); a wrong proof is counted like a wrong password
+// (beginPasswordAttempt); a right one deletes the count at the version
+// read (a wrong one counted meanwhile makes the delete conflict, and the
+// transaction runs again and sees it; SQLite has one writer at a time)
+// and, in the same transaction, creates the token family, refresh token
+// and sign-in event. So USER_SRP_AUTH's InitiateAuth writes nothing and
+// its answer one transaction, and a burst of parallel guesses learns the
+// result of at most five before the lockout refuses the rest, a right
+// guess among them included. A block seen used is refused by a read
+// before the proof is checked; the marker in the transaction decides the
+// races that read misses. TestSignInBudget holds every flow
 // to its store calls, transactions, writes and change-log rows.
 //
 // With PreventUserExistenceErrors, a user that does not exist gets exactly

@@ -13,10 +13,12 @@ import (
 // phases run where this contract says.
 type hooks struct {
 	// preAuthentication runs when an answer carries a secret (a password or
-	// an SRP proof), after the lockout phase has used the state up and
-	// counted the attempt, and before the secret is checked; sp.user is the
-	// user (never nil: users that do not exist are shadowed before it). An
-	// error ends the step with that error, the attempt counted; the
+	// an SRP proof), before the secret is checked: for a password after
+	// the lockout phase has used the state up and counted the attempt, for
+	// an SRP proof (whose lockout is decided after the check) once the
+	// state is not seen used. sp.user is the user (never nil: users that do
+	// not exist are shadowed before it). An error ends the step with that
+	// error, the state used up and the attempt counted; the
 	// PreAuthentication trigger's refusal is a UserLambdaValidationException.
 	preAuthentication func(ctx context.Context, sp *call) error
 	// postAuthentication runs once every challenge is passed, before the

@@ -173,8 +173,8 @@ func (s *Service) AnswerHostedNewPassword(ctx context.Context, c userpool.Caller
 }
 
 // openUISession ends a hosted sign-in that passed every challenge: it
-// stores the hosted-UI session (taking back the counted password attempt
-// in the same transaction) and records the sign-in event.
+// stores the hosted-UI session (settling the password attempt in the same
+// transaction) and records the sign-in event.
 func (s *Service) openUISession(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
 	now := s.now()
 	token := opaqueToken(32)
@@ -188,15 +188,18 @@ func (s *Service) openUISession(ctx context.Context, sp *call, attempt *password
 		Index: []string{expiringKey(rec.ExpiresAt)}, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.runTx(ctx, func(tx storage.Tx) error {
+		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
+			return err
+		}
 		if err := tx.CreateItem(ctx, it); err != nil {
 			return fmt.Errorf("store hosted UI session: %w", err)
-		}
-		if attempt != nil {
-			return attempt.clear(ctx, tx)
 		}
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
 	s.recordEvent(ctx, sp.pool, sp.user.Sub, rec.EventID, idp.EventResponseTypePass)

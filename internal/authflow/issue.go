@@ -173,21 +173,21 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	}
 	ev := s.authEvent(eventID, idp.EventResponseTypePass)
 	err = s.runTx(ctx, func(tx storage.Tx) error {
+		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
+			return err
+		}
 		if err := tx.CreateItem(ctx, famIt); err != nil {
 			return fmt.Errorf("create token family: %w", err)
 		}
 		if err := tx.CreateItem(ctx, refIt); err != nil {
 			return fmt.Errorf("create refresh token: %w", err)
 		}
-		if err := s.pools.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev); err != nil {
-			return err
-		}
-		if attempt != nil {
-			return attempt.clear(ctx, tx)
-		}
-		return nil
+		return s.pools.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
 	s.maybeSweep(ctx, kindTokenFamily)

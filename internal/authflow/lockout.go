@@ -25,8 +25,9 @@ const (
 // lockoutRecord is a user's failed-attempt counter (kind auth_session, ID
 // "<pool>/lockout/<sub>"). JSON names are part of the stored format.
 type lockoutRecord struct {
-	// Failures counts attempts since the last success, the one under way
-	// included: an attempt is counted before its password is checked.
+	// Failures counts attempts since the last success: a password's is
+	// counted before the password is checked (the one under way included),
+	// a wrong SRP proof's after the proof is checked.
 	Failures int `json:"failures"`
 	// LockedUntil is when the next attempt may be checked.
 	LockedUntil time.Time `json:"locked_until,omitzero"`
@@ -46,24 +47,40 @@ func lockoutDelay(n int) time.Duration {
 	return min(time.Duration(1<<shift)*time.Second, maxPasswordLockout)
 }
 
-// passwordAttempt is an attempt beginPasswordAttempt counted: the user's
-// counter and the version the count left it at. A right password takes the
-// count back with clear, inside the transaction that acts on the sign-in
-// (the one that creates the token family, or opens the next challenge), or
-// with clearNow where there is none. Until then the attempt counts as a
-// failure, and it stays one if that transaction fails.
+// passwordAttempt is the attempt of a right secret, which the transaction
+// that acts on the sign-in (the one that creates the token family, or
+// opens the next challenge) settles first, or settleNow where there is
+// none. It is one of two kinds:
+//
+//   - counted (a password): beginPasswordAttempt counted it as a failure
+//     before the hash was computed, and left the counter at version;
+//     settling takes the count back (clear). Until then it counts as a
+//     failure, and it stays one if that transaction fails.
+//   - checked first (an SRP proof, factor.checkFirst): nothing is written
+//     yet, and st is the state the proof answered; settling uses st up and
+//     decides on the user's counter in the same transaction (settle).
 type passwordAttempt struct {
 	pool, sub string
 	version   int64
+
+	// s and st are set for an attempt checked first: its state is not used
+	// up yet.
+	s  *Service
+	st *flowState
+	// locked reports that settling found the user locked out: the
+	// transaction wrote nothing but the use of st, and the answer is
+	// refusal's.
+	locked bool
 }
 
-// beginPasswordAttempt is called before a password (or SRP proof) of the
-// user sub is checked. It refuses while the user is locked out; otherwise
-// it counts the attempt as a failure, atomically (the counter's row is
-// locked, and its version checked), and sets the lockout the count earns.
-// So no matter how many attempts run at once, across every server sharing
-// the store, at most lockoutFailures get past it before the lockout holds,
-// and only those compute a hash.
+// beginPasswordAttempt is called before a password of the user sub is
+// checked, or after an SRP proof of the user failed its check. It refuses
+// while the user is locked out; otherwise it counts the attempt as a
+// failure, atomically (the counter's row is locked, and its version
+// checked), and sets the lockout the count earns. So no matter how many
+// attempts run at once, across every server sharing the store, at most
+// lockoutFailures get past it before the lockout holds: only those compute
+// a hash, or learn that their proof was wrong.
 //
 // When st is not nil, the same transaction first uses st up (useFlow):
 // the state answers once whether the attempt is counted or refused by the
@@ -120,7 +137,13 @@ func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string, st
 			}
 		} else {
 			it.Data, it.UpdatedAt = data, now
-			if err := tx.UpdateItem(ctx, it); err != nil {
+			err := tx.UpdateItem(ctx, it)
+			if errors.Is(err, storage.ErrNotFound) {
+				// A right secret took the count back after this attempt
+				// read it.
+				return errRetry
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -158,11 +181,84 @@ func (a *passwordAttempt) clear(ctx context.Context, tx storage.Tx) error {
 	return nil
 }
 
-// clearNow takes the attempt back in a transaction of its own, for a right
-// password that leads to neither tokens nor a new challenge (a user that
-// is disabled, unconfirmed or must reset the password).
-func (s *Service) clearNow(ctx context.Context, a *passwordAttempt) error {
-	return s.runTx(ctx, func(tx storage.Tx) error { return a.clear(ctx, tx) })
+// checkedAttempt is the attempt of a right SRP proof of the user sub,
+// checked before anything was written: settling it uses st up and decides
+// on the user's lockout counter in the transaction that acts on the
+// sign-in.
+func (s *Service) checkedAttempt(pool, sub string, st *flowState) *passwordAttempt {
+	return &passwordAttempt{pool: pool, sub: sub, s: s, st: st}
+}
+
+// settle is the first thing the transaction that acts on a right secret
+// does. A counted attempt is taken back (clear). An attempt checked first
+// uses its state up and reads the user's counter: while the user is locked
+// out, settle reports refused, and the caller writes nothing more in tx
+// (only the use of the state commits) and answers refusal(); otherwise
+// the counter is deleted at the version read. Serialized on the counter:
+// a wrong attempt counted after the read changes the version (its update
+// locks the row), so the delete conflicts and runTx runs the transaction
+// again, which then sees the count; SQLite runs one writer at a time.
+// So no right proof passes once the counter has locked the user out,
+// however many answers run at once.
+func (a *passwordAttempt) settle(ctx context.Context, tx storage.Tx) (refused bool, err error) {
+	if a == nil {
+		return false, nil
+	}
+	if a.s == nil {
+		return false, a.clear(ctx, tx)
+	}
+	a.locked = false
+	if err := a.s.useFlow(ctx, tx, a.st); err != nil {
+		return false, err
+	}
+	id := lockoutID(a.pool, a.sub)
+	it, err := tx.GetItem(ctx, kindAuthSession, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("get lockout: %w", err)
+	}
+	var rec lockoutRecord
+	if err := json.Unmarshal(it.Data, &rec); err != nil {
+		return false, fmt.Errorf("decode lockout %q: %w", id, err)
+	}
+	if a.s.now().Before(rec.LockedUntil) {
+		a.locked = true
+		return true, nil
+	}
+	err = tx.DeleteItem(ctx, kindAuthSession, id, it.Version)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Another right secret took the count back first.
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("clear lockout: %w", err)
+	}
+	return false, nil
+}
+
+// refusal is the answer to an attempt settling found locked out, nil
+// otherwise.
+func (a *passwordAttempt) refusal() error {
+	if a != nil && a.locked {
+		return cognito.NotAuthorizedException(msgPasswordAttempts)
+	}
+	return nil
+}
+
+// settleNow settles the attempt in a transaction of its own, for a right
+// secret that leads to neither tokens nor a new challenge (a user that is
+// disabled, unconfirmed or must reset the password); it returns the
+// refusal of a user locked out.
+func (s *Service) settleNow(ctx context.Context, a *passwordAttempt) error {
+	if err := s.runTx(ctx, func(tx storage.Tx) error {
+		_, err := a.settle(ctx, tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	return a.refusal()
 }
 
 // shadowPasswordAttempt runs a transaction like beginPasswordAttempt's for

@@ -195,6 +195,24 @@ func (s *Service) useFlow(ctx context.Context, tx storage.Tx, st *flowState) err
 	return nil
 }
 
+// flowSeenUsed reads, outside any transaction, whether st was used up
+// already, and refuses it if so. It is a shortcut for replays, not the
+// guard: only useFlow, in the transaction that acts on st, decides.
+func (s *Service) flowSeenUsed(ctx context.Context, st *flowState) error {
+	if st == nil {
+		return nil
+	}
+	_, err := s.store.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID))
+	switch {
+	case err == nil:
+		return cognito.NotAuthorizedException(msgSessionUsed)
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	default:
+		return internal(fmt.Errorf("read used flow state marker: %w", err))
+	}
+}
+
 // useFlowNow uses st up in a transaction of its own.
 func (s *Service) useFlowNow(ctx context.Context, st *flowState) error {
 	return s.runTx(ctx, func(tx storage.Tx) error { return s.useFlow(ctx, tx, st) })

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -412,6 +414,91 @@ func TestSessionAnsweredOnceConcurrently(t *testing.T) {
 		}
 		if n := e.failures(t, flowUser); n != 0 {
 			t.Errorf("%d failures counted after the answers, want none", n)
+		}
+	})
+}
+
+// TestSRPLockoutBurst fires 50 wrong PASSWORD_VERIFIER answers at once,
+// each to a SECRET_BLOCK of its own InitiateAuth and from an address of its
+// own, and a right one once five of them have been answered. Proofs are
+// checked before their attempts are counted, yet the lockout decides
+// serialized on the user's counter: exactly five wrong answers learn
+// "Incorrect username or password.", every other one, and the right one,
+// "Password attempts exceeded", and nothing the refused answers carried
+// counts. The clock is frozen, so the lockout holds for the whole burst.
+func TestSRPLockoutBurst(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		const burst = 50
+		type answer struct {
+			req *idp.RespondToAuthChallengeRequest
+			ctx context.Context
+		}
+		prepare := func(i int, password string) answer {
+			c, params := e.srpStart(t)
+			user := params["USER_ID_FOR_SRP"]
+			ts, sig := c.respond(t, srp.PoolName(e.pool), user, password, params["SALT"], params["SRP_B"], params["SECRET_BLOCK"], e.clock.Now())
+			return answer{
+				req: &idp.RespondToAuthChallengeRequest{
+					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypePasswordVerifier),
+					ChallengeResponses: map[string]string{
+						"USERNAME": user, "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"], "PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+					},
+				},
+				ctx: ratelimit.WithClientAddr(context.Background(), netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})),
+			}
+		}
+		wrong := make([]answer, burst)
+		for i := range wrong {
+			wrong[i] = prepare(i, "Wrong-Horse-1")
+		}
+		right := prepare(burst, flowPassword)
+
+		errs := make([]error, burst)
+		var (
+			answered atomic.Int64
+			limit    = make(chan struct{})
+			rightErr error
+			wg       sync.WaitGroup
+		)
+		for i, a := range wrong {
+			wg.Go(func() {
+				_, errs[i] = e.s.RespondToAuthChallenge(a.ctx, userpool.Caller{}, a.req)
+				if answered.Add(1) == failuresToLockout {
+					close(limit)
+				}
+			})
+		}
+		wg.Go(func() {
+			<-limit
+			_, rightErr = e.s.RespondToAuthChallenge(right.ctx, userpool.Caller{}, right.req)
+		})
+		wg.Wait()
+
+		counts := map[string]int{}
+		for _, err := range errs {
+			var ce *cognito.Error
+			if !errors.As(err, &ce) || ce.Code != cognito.CodeNotAuthorizedException {
+				t.Fatalf("a wrong answer got %v, want NotAuthorizedException", err)
+			}
+			counts[ce.Message]++
+		}
+		if counts[msgIncorrectPassword] != failuresToLockout || counts[msgPasswordAttempts] != burst-failuresToLockout {
+			t.Errorf("answers %v, want %d %q and the rest %q", counts, failuresToLockout, msgIncorrectPassword, msgPasswordAttempts)
+		}
+		wantCognito(t, rightErr, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
+		if n := e.failures(t, flowUser); n != failuresToLockout {
+			t.Errorf("%d failures counted, want %d", n, failuresToLockout)
+		}
+		// Every block of the burst was used up, the refused ones too.
+		for _, a := range append(wrong[:3:3], right) {
+			_, err := e.s.RespondToAuthChallenge(a.ctx, userpool.Caller{}, a.req)
+			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
+		}
+		e.clock.advance(time.Second)
+		out, err := e.srpSignIn(t, flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+		if n := e.failures(t, flowUser); n != 0 {
+			t.Errorf("%d failures counted after a right proof", n)
 		}
 	})
 }
