@@ -120,7 +120,7 @@ type operation struct {
 }
 
 // serveFunc runs one operation on a decoded, validated input.
-type serveFunc func(ctx context.Context, c userpool.Caller, in cognito.Input) (any, error)
+type serveFunc func(ctx context.Context, c cognito.Caller, in cognito.Input) (any, error)
 
 // Handler serves the Cognito JSON API.
 type Handler struct {
@@ -357,41 +357,41 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 // signature whose scope names this operation's service and an allowed
 // region; that region is the caller's region. Unsigned operations find
 // their region later, from the input.
-func (h *Handler) authorize(r *http.Request, op operation, body []byte) (userpool.Caller, error) {
+func (h *Handler) authorize(r *http.Request, op operation, body []byte) (cognito.Caller, error) {
 	if op.Auth != cognito.AuthIAM {
-		return userpool.Caller{}, nil
+		return cognito.Caller{}, nil
 	}
 	scope, cerr := h.sig.Verify(r, body)
 	if cerr != nil {
-		return userpool.Caller{}, cerr
+		return cognito.Caller{}, cerr
 	}
 	if scope.Service != op.scopeService {
-		return userpool.Caller{}, cognito.NewError(cognito.CodeInvalidSignatureException,
+		return cognito.Caller{}, cognito.NewError(cognito.CodeInvalidSignatureException,
 			fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", op.scopeService))
 	}
 	if !h.regionAllowed(scope.Region) {
-		return userpool.Caller{}, cognito.NewError(cognito.CodeInvalidSignatureException, "Credential should be scoped to a valid region. ")
+		return cognito.Caller{}, cognito.NewError(cognito.CodeInvalidSignatureException, "Credential should be scoped to a valid region. ")
 	}
-	return userpool.Caller{Region: scope.Region, AccessKeyID: scope.AccessKeyID}, nil
+	return cognito.Caller{Region: scope.Region, AccessKeyID: scope.AccessKeyID}, nil
 }
 
 // authenticate checks token, the AccessToken member of an access-token
 // operation's input, with the sign-in engine, which refuses a token that is
 // invalid, expired or revoked, or whose user is gone or disabled. The
 // caller is the token's user, in its pool's region.
-func (h *Handler) authenticate(ctx context.Context, token string) (userpool.Caller, error) {
+func (h *Handler) authenticate(ctx context.Context, token string) (cognito.Caller, error) {
 	if h.opts.Auth == nil || token == "" {
-		return userpool.Caller{}, cognito.NotAuthorizedException("Invalid Access Token")
+		return cognito.Caller{}, cognito.NotAuthorizedException("Invalid Access Token")
 	}
 	grant, err := h.opts.Auth.AuthenticateAccessToken(ctx, token)
 	if err != nil {
-		return userpool.Caller{}, err
+		return cognito.Caller{}, err
 	}
 	region := cognito.RegionOfPoolID(grant.PoolID)
 	if !h.regionAllowed(region) {
-		return userpool.Caller{}, cognito.NotAuthorizedException("Invalid Access Token")
+		return cognito.Caller{}, cognito.NotAuthorizedException("Invalid Access Token")
 	}
-	return userpool.Caller{Region: region, Access: grant}, nil
+	return cognito.Caller{Region: region, Access: grant}, nil
 }
 
 func (h *Handler) regionAllowed(region string) bool {

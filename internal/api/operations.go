@@ -21,8 +21,8 @@ type handler struct {
 // handle adapts an engine method to the dispatch table. The input type must
 // be the one the operation table's NewInput returns; TestHandlerInputTypes
 // checks that for every entry.
-func handle[In any, Out any](f func(context.Context, userpool.Caller, *In) (*Out, error)) handler {
-	return handler{inType: reflect.TypeFor[*In](), serve: func(ctx context.Context, c userpool.Caller, in cognito.Input) (any, error) {
+func handle[In any, Out any](f func(context.Context, cognito.Caller, *In) (*Out, error)) handler {
+	return handler{inType: reflect.TypeFor[*In](), serve: func(ctx context.Context, c cognito.Caller, in cognito.Input) (any, error) {
 		typed, ok := any(in).(*In)
 		if !ok {
 			return nil, cognito.InternalErrorException("Internal error")
@@ -66,7 +66,7 @@ func poolHandlers(p *userpool.Service) map[string]handler {
 // handleRegional adapts an engine method that needs only the caller's
 // region (the identity-pool engine's) to the dispatch table.
 func handleRegional[In any, Out any](f func(context.Context, string, *In) (*Out, error)) handler {
-	return handle(func(ctx context.Context, c userpool.Caller, in *In) (*Out, error) { return f(ctx, c.Region, in) })
+	return handle(func(ctx context.Context, c cognito.Caller, in *In) (*Out, error) { return f(ctx, c.Region, in) })
 }
 
 // identityHandlers lists the identity-pool operations cognate serves.

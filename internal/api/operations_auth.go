@@ -7,7 +7,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // authHandlers serves sign-in, token refresh and sign-out: each operation
@@ -15,7 +14,7 @@ import (
 // and the result back; the engine's errors pass through as they are.
 func authHandlers(a *authflow.Service) map[string]handler {
 	return map[string]handler{
-		"InitiateAuth": handle(func(ctx context.Context, c userpool.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
+		"InitiateAuth": handle(func(ctx context.Context, c cognito.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
 			st, err := a.StartSignIn(ctx, c, authflow.SignIn{
 				ClientID: cognito.Deref(in.ClientId), Flow: cognito.Deref(in.AuthFlow), Params: in.AuthParameters,
 			})
@@ -27,7 +26,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 				AuthenticationResult: authenticationResult(st.Tokens), AvailableChallenges: st.Available,
 			}, nil
 		}),
-		"AdminInitiateAuth": handle(func(ctx context.Context, c userpool.Caller, in *idp.AdminInitiateAuthRequest) (*idp.AdminInitiateAuthResponse, error) {
+		"AdminInitiateAuth": handle(func(ctx context.Context, c cognito.Caller, in *idp.AdminInitiateAuthRequest) (*idp.AdminInitiateAuthResponse, error) {
 			st, err := a.StartSignIn(ctx, c, authflow.SignIn{
 				PoolID: cognito.Deref(in.UserPoolId), ClientID: cognito.Deref(in.ClientId),
 				Flow: cognito.Deref(in.AuthFlow), Params: in.AuthParameters, Admin: true,
@@ -40,7 +39,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 				AuthenticationResult: authenticationResult(st.Tokens), AvailableChallenges: st.Available,
 			}, nil
 		}),
-		"RespondToAuthChallenge": handle(func(ctx context.Context, c userpool.Caller, in *idp.RespondToAuthChallengeRequest) (*idp.RespondToAuthChallengeResponse, error) {
+		"RespondToAuthChallenge": handle(func(ctx context.Context, c cognito.Caller, in *idp.RespondToAuthChallengeRequest) (*idp.RespondToAuthChallengeResponse, error) {
 			st, err := a.AnswerChallenge(ctx, c, authflow.Answer{
 				ClientID: cognito.Deref(in.ClientId), Challenge: cognito.Deref(in.ChallengeName),
 				Session: cognito.Deref(in.Session), Responses: in.ChallengeResponses,
@@ -53,7 +52,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 				AuthenticationResult: authenticationResult(st.Tokens),
 			}, nil
 		}),
-		"AdminRespondToAuthChallenge": handle(func(ctx context.Context, c userpool.Caller, in *idp.AdminRespondToAuthChallengeRequest) (*idp.AdminRespondToAuthChallengeResponse, error) {
+		"AdminRespondToAuthChallenge": handle(func(ctx context.Context, c cognito.Caller, in *idp.AdminRespondToAuthChallengeRequest) (*idp.AdminRespondToAuthChallengeResponse, error) {
 			st, err := a.AnswerChallenge(ctx, c, authflow.Answer{
 				PoolID: cognito.Deref(in.UserPoolId), ClientID: cognito.Deref(in.ClientId), Challenge: cognito.Deref(in.ChallengeName),
 				Session: cognito.Deref(in.Session), Responses: in.ChallengeResponses, Admin: true,
@@ -66,7 +65,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 				AuthenticationResult: authenticationResult(st.Tokens),
 			}, nil
 		}),
-		"GetTokensFromRefreshToken": handle(func(ctx context.Context, c userpool.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
+		"GetTokensFromRefreshToken": handle(func(ctx context.Context, c cognito.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
 			t, err := a.RefreshTokens(ctx, c, authflow.Refresh{
 				ClientID: cognito.Deref(in.ClientId), ClientSecret: cognito.Deref(in.ClientSecret), RefreshToken: cognito.Deref(in.RefreshToken),
 			})
@@ -75,7 +74,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 			}
 			return &idp.GetTokensFromRefreshTokenResponse{AuthenticationResult: authenticationResult(t)}, nil
 		}),
-		"RevokeToken": handle(func(ctx context.Context, c userpool.Caller, in *idp.RevokeTokenRequest) (*idp.RevokeTokenResponse, error) {
+		"RevokeToken": handle(func(ctx context.Context, c cognito.Caller, in *idp.RevokeTokenRequest) (*idp.RevokeTokenResponse, error) {
 			err := a.RevokeToken(ctx, c, authflow.Revocation{
 				ClientID: cognito.Deref(in.ClientId), ClientSecret: cognito.Deref(in.ClientSecret), Token: cognito.Deref(in.Token),
 			})
@@ -84,13 +83,13 @@ func authHandlers(a *authflow.Service) map[string]handler {
 			}
 			return &idp.RevokeTokenResponse{}, nil
 		}),
-		"GlobalSignOut": handle(func(ctx context.Context, c userpool.Caller, _ *idp.GlobalSignOutRequest) (*idp.GlobalSignOutResponse, error) {
+		"GlobalSignOut": handle(func(ctx context.Context, c cognito.Caller, _ *idp.GlobalSignOutRequest) (*idp.GlobalSignOutResponse, error) {
 			if err := a.GlobalSignOut(ctx, c); err != nil {
 				return nil, err
 			}
 			return &idp.GlobalSignOutResponse{}, nil
 		}),
-		"AdminUserGlobalSignOut": handle(func(ctx context.Context, c userpool.Caller, in *idp.AdminUserGlobalSignOutRequest) (*idp.AdminUserGlobalSignOutResponse, error) {
+		"AdminUserGlobalSignOut": handle(func(ctx context.Context, c cognito.Caller, in *idp.AdminUserGlobalSignOutRequest) (*idp.AdminUserGlobalSignOutResponse, error) {
 			if err := a.AdminUserGlobalSignOut(ctx, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.Username)); err != nil {
 				return nil, err
 			}

@@ -26,7 +26,7 @@ var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
 // unless configured) to a user-pool request whose caller is known: it runs
 // after the signature or the access token is verified, so that a request
 // nobody authenticated never spends an authenticated caller's quota.
-func (h *Handler) throttle(ctx context.Context, op operation, in cognito.Input, caller userpool.Caller) error {
+func (h *Handler) throttle(ctx context.Context, op operation, in cognito.Input, caller cognito.Caller) error {
 	if op.scopeService != serviceIDP || !h.limits.Enabled() {
 		return nil
 	}
@@ -49,7 +49,7 @@ func (h *Handler) throttle(ctx context.Context, op operation, in cognito.Input, 
 //   - an unauthenticated request (InitiateAuth, SignUp, …), the pool of its
 //     app client, as in Cognito, where anyone who can reach the API can
 //     spend those categories.
-func (h *Handler) quotaKey(ctx context.Context, op operation, in cognito.Input, caller userpool.Caller) string {
+func (h *Handler) quotaKey(ctx context.Context, op operation, in cognito.Input, caller cognito.Caller) string {
 	switch {
 	case op.Auth == cognito.AuthIAM:
 		scope := "region:" + caller.Region
@@ -105,7 +105,7 @@ func (h *Handler) protectAddress(ctx context.Context, op operation, addr netip.A
 // its input is decoded: the user of a verified access token, or the user
 // an unauthenticated request names (whether or not it exists, so that the
 // answer tells nothing about that), in the pool of its app client.
-func (h *Handler) protectUser(ctx context.Context, op operation, in cognito.Input, caller userpool.Caller) error {
+func (h *Handler) protectUser(ctx context.Context, op operation, in cognito.Input, caller cognito.Caller) error {
 	if !protected(op) {
 		return nil
 	}
@@ -152,7 +152,7 @@ func (c *clientPools) poolOf(ctx context.Context, id string) string {
 	if ok {
 		return pool
 	}
-	p, _, err := c.pools.SignInClient(ctx, userpool.Caller{}, "", id)
+	p, _, err := c.pools.SignInClient(ctx, cognito.Caller{}, "", id)
 	if err != nil {
 		return ""
 	}

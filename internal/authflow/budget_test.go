@@ -9,7 +9,6 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // signInBudget is what one call of a sign-in flow may do to the store,
@@ -75,7 +74,7 @@ func (e *flowEnv) changeLog(t *testing.T, seq int64) (map[string]int, int64) {
 func TestSignInBudget(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
-		c := userpool.Caller{Region: flowRegion}
+		c := cognito.Caller{Region: flowRegion}
 		// The first sign-ins create the pool's signing keys, and sweep.
 		out, err := e.passwordAuth(flowPassword)
 		wantTokens(t, out.AuthenticationResult, err)
@@ -140,7 +139,7 @@ func TestSignInBudget(t *testing.T) {
 				}
 			}},
 			{"USER_AUTH InitiateAuth", func() error {
-				out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+				out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 					ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
 					AuthParameters: map[string]string{"USERNAME": flowUser},
 				})
@@ -153,7 +152,7 @@ func TestSignInBudget(t *testing.T) {
 				return signInBudget{Calls: 3, Writes: map[string]int{}, Changes: map[string]int{}}
 			}},
 			{"USER_AUTH SELECT_CHALLENGE PASSWORD", func() error {
-				res, err := e.s.RespondToAuthChallenge(ctx, userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+				res, err := e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
 					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeSelectChallenge), Session: cognito.Ptr(session),
 					ChallengeResponses: map[string]string{"USERNAME": flowUser, "ANSWER": "PASSWORD", "PASSWORD": flowPassword},
 				})
@@ -169,7 +168,7 @@ func TestSignInBudget(t *testing.T) {
 				return b
 			}},
 			{"REFRESH_TOKEN_AUTH", func() error {
-				out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+				out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 					ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
 					AuthParameters: map[string]string{"REFRESH_TOKEN": refresh},
 				})

@@ -126,7 +126,7 @@ var challenges = map[idp.ChallengeNameType]challenge{
 //  6. the starter's challenge runs: it checks the password given with
 //     the flow through the shared phases (authenticate), or opens its
 //     state.
-func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clientID string, flow idp.AuthFlowType, params map[string]string, admin bool) (*Step, error) {
+func (s *Service) initiate(ctx context.Context, c cognito.Caller, poolID, clientID string, flow idp.AuthFlowType, params map[string]string, admin bool) (*Step, error) {
 	allowed := publicFlows
 	if admin {
 		allowed = adminFlows
@@ -181,7 +181,7 @@ func (s *Service) initiate(ctx context.Context, c userpool.Caller, poolID, clien
 //     made with any of the flow user's names; USERNAME names the flow's
 //     user;
 //  5. the challenge checks its answer and ends the step.
-func (s *Service) respond(ctx context.Context, c userpool.Caller, poolID, clientID string, name idp.ChallengeNameType, session string, responses map[string]string, admin bool) (*Step, error) {
+func (s *Service) respond(ctx context.Context, c cognito.Caller, poolID, clientID string, name idp.ChallengeNameType, session string, responses map[string]string, admin bool) (*Step, error) {
 	if err := checkParams("challengeResponses", responses); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/srp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // The tests in this file run the dispatcher's shared phases once for every
@@ -104,7 +103,7 @@ func tableCases(t *testing.T) []idp.ChallengeNameType {
 // start runs InitiateAuth and fails unless it opened a challenge.
 func (e *flowEnv) start(t *testing.T, client string, flow idp.AuthFlowType, params map[string]string) *Step {
 	t.Helper()
-	o, err := e.s.initiate(context.Background(), userpool.Caller{}, "", client, flow, params, false)
+	o, err := e.s.initiate(context.Background(), cognito.Caller{}, "", client, flow, params, false)
 	if err != nil {
 		t.Fatalf("%s: %v", flow, err)
 	}
@@ -116,7 +115,7 @@ func (e *flowEnv) start(t *testing.T, client string, flow idp.AuthFlowType, para
 
 // answer runs RespondToAuthChallenge.
 func (e *flowEnv) answer(client string, name idp.ChallengeNameType, session string, responses map[string]string) (*Step, error) {
-	return e.s.respond(context.Background(), userpool.Caller{}, "", client, name, session, responses, false)
+	return e.s.respond(context.Background(), cognito.Caller{}, "", client, name, session, responses, false)
 }
 
 // answerVerifier answers PASSWORD_VERIFIER with the proof the client
@@ -134,7 +133,7 @@ func (e *flowEnv) answerVerifier(t *testing.T, c *srpTestClient, client string, 
 func (e *flowEnv) addUser(t *testing.T, name string, temporary bool) {
 	t.Helper()
 	ctx := context.Background()
-	c := userpool.Caller{Region: flowRegion}
+	c := cognito.Caller{Region: flowRegion}
 	if _, err := e.pools.AdminCreateUser(ctx, c, &idp.AdminCreateUserRequest{
 		UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(name), TemporaryPassword: cognito.Ptr(temporaryPassword),
 		MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress),
@@ -155,7 +154,7 @@ func (e *flowEnv) addUser(t *testing.T, name string, temporary bool) {
 // (PreventUserExistenceErrors ENABLED).
 func (e *flowEnv) hidingClient(t *testing.T) string {
 	t.Helper()
-	out, err := e.pools.CreateUserPoolClient(context.Background(), userpool.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
+	out, err := e.pools.CreateUserPoolClient(context.Background(), cognito.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
 		UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("hiding"),
 		ExplicitAuthFlows:          []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
 		PreventUserExistenceErrors: cognito.Ptr(idp.PreventUserExistenceErrorTypesEnabled),
@@ -227,7 +226,7 @@ func TestDispatchLockout(t *testing.T) {
 				if !tc.secret {
 					answer := tc.open(t, e, e.client, user)
 					for range failuresToLockout {
-						_, err := e.s.initiate(context.Background(), userpool.Caller{}, "", e.client, idp.AuthFlowTypeUserPasswordAuth,
+						_, err := e.s.initiate(context.Background(), cognito.Caller{}, "", e.client, idp.AuthFlowTypeUserPasswordAuth,
 							map[string]string{"USERNAME": user, "PASSWORD": "Wrong-Horse-1"}, false)
 						wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
 					}
@@ -278,7 +277,7 @@ func TestDispatchExistenceShadow(t *testing.T) {
 					user := fmt.Sprintf("gone-%d", i)
 					e.addUser(t, user, tc.temporary)
 					answer := tc.open(t, e, client, user)
-					if _, err := e.pools.AdminDeleteUser(context.Background(), userpool.Caller{Region: flowRegion}, &idp.AdminDeleteUserRequest{
+					if _, err := e.pools.AdminDeleteUser(context.Background(), cognito.Caller{Region: flowRegion}, &idp.AdminDeleteUserRequest{
 						UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(user),
 					}); err != nil {
 						t.Fatal(err)
@@ -421,7 +420,7 @@ func TestDispatchAdmission(t *testing.T) {
 		}
 
 		responses := map[string]string{"USERNAME": "admitted", "PASSWORD": flowPassword}
-		_, err := e.s.respond(flood, userpool.Caller{}, "", e.client, idp.ChallengeNameTypePassword, o.Session, responses, false)
+		_, err := e.s.respond(flood, cognito.Caller{}, "", e.client, idp.ChallengeNameTypePassword, o.Session, responses, false)
 		var ce *cognito.Error
 		if !errors.As(err, &ce) || ce.Code != "TooManyRequestsException" {
 			t.Fatalf("answer from a flooding client = %v, want TooManyRequestsException", err)
@@ -431,7 +430,7 @@ func TestDispatchAdmission(t *testing.T) {
 		// not used up.
 		stopFlood()
 		other := ratelimit.WithClientAddr(context.Background(), netip.MustParseAddr("198.51.100.5"))
-		got, err := e.s.respond(other, userpool.Caller{}, "", e.client, idp.ChallengeNameTypePassword, o.Session, responses, false)
+		got, err := e.s.respond(other, cognito.Caller{}, "", e.client, idp.ChallengeNameTypePassword, o.Session, responses, false)
 		wantTokensOutcome(t, got, err)
 	})
 }

@@ -119,7 +119,7 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 		e.hashes.Add(1)
 		return e.s.passwords.Verify(ctx, hash, password)
 	}
-	c := userpool.Caller{Region: flowRegion}
+	c := cognito.Caller{Region: flowRegion}
 	pool, err := e.pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("flows")})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 }
 
 func (e *flowEnv) passwordAuth(password string) (*idp.InitiateAuthResponse, error) {
-	return e.s.InitiateAuth(context.Background(), userpool.Caller{}, &idp.InitiateAuthRequest{
+	return e.s.InitiateAuth(context.Background(), cognito.Caller{}, &idp.InitiateAuthRequest{
 		ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
 		AuthParameters: map[string]string{"USERNAME": flowUser, "PASSWORD": password},
 	})
@@ -251,7 +251,7 @@ func TestSessionLifecycle(t *testing.T) {
 		ctx := context.Background()
 		start := func() string {
 			t.Helper()
-			out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
 				AuthParameters: map[string]string{"USERNAME": flowUser},
 			})
@@ -264,7 +264,7 @@ func TestSessionLifecycle(t *testing.T) {
 			return *out.Session
 		}
 		answer := func(client, session string) error {
-			_, err := e.s.RespondToAuthChallenge(ctx, userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+			_, err := e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
 				ClientId: cognito.Ptr(client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeSelectChallenge), Session: cognito.Ptr(session),
 				ChallengeResponses: map[string]string{"USERNAME": flowUser, "ANSWER": "PASSWORD", "PASSWORD": flowPassword},
 			})
@@ -301,7 +301,7 @@ func TestSessionLifecycle(t *testing.T) {
 			t.Fatalf("an answer within the session's validity: %v", err)
 		}
 
-		other, err := e.pools.CreateUserPoolClient(ctx, userpool.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
+		other, err := e.pools.CreateUserPoolClient(ctx, cognito.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
 			UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("other"), ExplicitAuthFlows: []idp.ExplicitAuthFlowsType{"ALLOW_USER_AUTH"},
 		})
 		if err != nil {
@@ -342,7 +342,7 @@ func TestSweepExpired(t *testing.T) {
 		}
 		start := func() {
 			t.Helper()
-			if _, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			if _, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
 				AuthParameters: map[string]string{"USERNAME": flowUser},
 			}); err != nil {
@@ -404,11 +404,11 @@ func TestRefreshFamily(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &userpool.AccessGrant{
+		want := &cognito.AccessGrant{
 			PoolID: e.pool, ClientID: e.client, Sub: claims.Sub, Username: flowUser,
 			Scopes: []string{tokens.DefaultScope}, JTI: claims.JTI, OriginJTI: claims.OriginJTI,
 		}
-		if diff := cmp.Diff(want, grant, cmpopts.IgnoreFields(userpool.AccessGrant{}, "Principal")); diff != "" {
+		if diff := cmp.Diff(want, grant, cmpopts.IgnoreFields(cognito.AccessGrant{}, "Principal")); diff != "" {
 			t.Errorf("grant (-want +got):\n%s", diff)
 		}
 		if grant.Principal == nil {
@@ -416,12 +416,12 @@ func TestRefreshFamily(t *testing.T) {
 		} else if poolID, sub := grant.Principal.PrincipalOf(); poolID != e.pool || sub != claims.Sub {
 			t.Errorf("principal of pool %q, user %q; want %q, %q", poolID, sub, e.pool, claims.Sub)
 		}
-		if err := e.s.RevokeToken(ctx, userpool.Caller{}, Revocation{ClientID: e.client, Token: refresh}); err != nil {
+		if err := e.s.RevokeToken(ctx, cognito.Caller{}, Revocation{ClientID: e.client, Token: refresh}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.s.AuthenticateAccessToken(ctx, cognito.Deref(res.AccessToken))
 		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgAccessRevoked)
-		_, err = e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+		_, err = e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
 			AuthParameters: map[string]string{"REFRESH_TOKEN": refresh},
 		})
@@ -429,7 +429,7 @@ func TestRefreshFamily(t *testing.T) {
 		// Past its validity (30 days), the refresh token is expired, then
 		// swept by a later sign-in.
 		e.clock.advance(31 * 24 * time.Hour)
-		_, err = e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+		_, err = e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
 			AuthParameters: map[string]string{"REFRESH_TOKEN": refresh},
 		})
@@ -450,7 +450,7 @@ func TestRefreshFamily(t *testing.T) {
 func TestRotationRace(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
-		client, err := e.pools.CreateUserPoolClient(ctx, userpool.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
+		client, err := e.pools.CreateUserPoolClient(ctx, cognito.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
 			UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("rotating"),
 			ExplicitAuthFlows:    []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH"},
 			RefreshTokenRotation: &idp.RefreshTokenRotationType{Feature: cognito.Ptr(idp.FeatureTypeEnabled), RetryGracePeriodSeconds: cognito.Ptr(int32(0))},
@@ -459,7 +459,7 @@ func TestRotationRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := client.UserPoolClient.ClientId
-		out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+		out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 			ClientId: id, AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
 			AuthParameters: map[string]string{"USERNAME": flowUser, "PASSWORD": flowPassword},
 		})
@@ -471,7 +471,7 @@ func TestRotationRace(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				_, errs[i] = e.s.GetTokensFromRefreshToken(ctx, userpool.Caller{}, &idp.GetTokensFromRefreshTokenRequest{
+				_, errs[i] = e.s.GetTokensFromRefreshToken(ctx, cognito.Caller{}, &idp.GetTokensFromRefreshTokenRequest{
 					ClientId: id, RefreshToken: out.AuthenticationResult.RefreshToken,
 				})
 			})
@@ -501,7 +501,7 @@ func TestRotationRace(t *testing.T) {
 func TestPasswordSignInRebuildsSRPVerifier(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
-		pool, err := e.pools.SignInPool(ctx, userpool.Caller{Region: flowRegion}, e.pool)
+		pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
 		if err != nil {
 			t.Fatal(err)
 		}

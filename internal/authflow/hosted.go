@@ -106,7 +106,7 @@ type HostedSignIn struct {
 // apply and no SECRET_HASH is asked: the OAuth endpoints authenticate the
 // client. It ends in a Step with UISession (or the NEW_PASSWORD_REQUIRED
 // challenge, answered with AnswerHostedNewPassword).
-func (s *Service) StartHostedSignIn(ctx context.Context, c userpool.Caller, in HostedSignIn) (*Step, error) {
+func (s *Service) StartHostedSignIn(ctx context.Context, c cognito.Caller, in HostedSignIn) (*Step, error) {
 	pool, client, err := s.pools.SignInClient(ctx, c, "", in.ClientID)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ type HostedNewPassword struct {
 // AnswerHostedNewPassword answers the NEW_PASSWORD_REQUIRED challenge a
 // hosted sign-in opened, through the same challenge type as
 // RespondToAuthChallenge; it ends in a Step with UISession.
-func (s *Service) AnswerHostedNewPassword(ctx context.Context, c userpool.Caller, in HostedNewPassword) (*Step, error) {
+func (s *Service) AnswerHostedNewPassword(ctx context.Context, c cognito.Caller, in HostedNewPassword) (*Step, error) {
 	pool, client, err := s.pools.SignInClient(ctx, c, "", in.ClientID)
 	if err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ func (s *Service) OpenUISession(ctx context.Context, poolID, token string) (*UIS
 	if !s.now().Before(rec.ExpiresAt) {
 		return nil, nil
 	}
-	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
+	pool, err := s.pools.SignInPool(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
 		return nil, nil
 	}
@@ -348,7 +348,7 @@ func (s *Service) IssueImplicit(ctx context.Context, a Authorization) (*Tokens, 
 // grantUser reads the pool and the user a grant is for; a user that is
 // gone, disabled or not confirmed gets no tokens.
 func (s *Service) grantUser(ctx context.Context, poolID, sub string) (*userpool.SignInPool, *userpool.SignInUser, error) {
-	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
+	pool, err := s.pools.SignInPool(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -579,7 +579,7 @@ func (s *Service) RefreshOAuth(ctx context.Context, client *userpool.SignInClien
 	if token == "" || len(token) > 2048 {
 		return nil, ErrInvalidGrant
 	}
-	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(client.PoolID)}, client.PoolID)
+	pool, err := s.pools.SignInPool(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(client.PoolID)}, client.PoolID)
 	if err != nil {
 		return nil, err
 	}
@@ -617,7 +617,7 @@ func (s *Service) UserInfo(ctx context.Context, token string) (map[string]any, e
 	if !hasScope(g.Scopes, "openid") {
 		return nil, cognito.NotAuthorizedException(msgMissingScope)
 	}
-	pool, client, err := s.pools.SignInClient(ctx, userpool.Caller{}, g.PoolID, g.ClientID)
+	pool, client, err := s.pools.SignInClient(ctx, cognito.Caller{}, g.PoolID, g.ClientID)
 	if err != nil {
 		return nil, cognito.NotAuthorizedException(msgInvalidAccess).WithCause(err)
 	}

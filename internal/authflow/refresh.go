@@ -56,7 +56,7 @@ func (s *Service) initiateRefresh(ctx context.Context, f flowStart, params map[s
 // again), and using it after that is taken as a stolen token: the whole
 // family, every token descended from the same sign-in, is revoked, and the
 // answer is RefreshTokenReuseException.
-func (s *Service) RefreshTokens(ctx context.Context, c userpool.Caller, in Refresh) (*Tokens, error) {
+func (s *Service) RefreshTokens(ctx context.Context, c cognito.Caller, in Refresh) (*Tokens, error) {
 	pool, client, err := s.pools.SignInClient(ctx, c, "", in.ClientID)
 	if err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ const (
 // (and, under rotation, the refresh tokens that replaced it). The user's
 // other sessions stay signed in. A token that is unknown, expired or
 // already revoked is accepted without effect (RFC 7009, section 2.2).
-func (s *Service) RevokeToken(ctx context.Context, c userpool.Caller, in Revocation) error {
+func (s *Service) RevokeToken(ctx context.Context, c cognito.Caller, in Revocation) error {
 	pool, client, err := s.pools.SignInClient(ctx, c, "", in.ClientID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
 		return cognito.UnauthorizedException(msgInvalidClient).WithCause(err)
@@ -80,7 +80,7 @@ func (s *Service) RevokeToken(ctx context.Context, c userpool.Caller, in Revocat
 
 // GlobalSignOut signs the caller out of every session: all of its refresh
 // tokens, and the access and ID tokens minted from them, are revoked.
-func (s *Service) GlobalSignOut(ctx context.Context, c userpool.Caller) error {
+func (s *Service) GlobalSignOut(ctx context.Context, c cognito.Caller) error {
 	g := c.Access
 	if g == nil {
 		return cognito.NotAuthorizedException(msgInvalidAccess)
@@ -96,7 +96,7 @@ func (s *Service) GlobalSignOut(ctx context.Context, c userpool.Caller) error {
 
 // AdminUserGlobalSignOut signs a user out of every session, as an
 // administrator.
-func (s *Service) AdminUserGlobalSignOut(ctx context.Context, c userpool.Caller, poolID, username string) error {
+func (s *Service) AdminUserGlobalSignOut(ctx context.Context, c cognito.Caller, poolID, username string) error {
 	pool, err := s.pools.SignInPool(ctx, c, poolID)
 	if err != nil {
 		return err
@@ -158,12 +158,12 @@ func (s *Service) revokeUser(ctx context.Context, pool, sub string) error {
 // tokens, as AdminDisableUser does on Cognito). The grant carries the pool
 // and the user it read (AccessGrant.Principal), so that the operation the
 // token authorizes does not read them again.
-func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*userpool.AccessGrant, error) {
+func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*cognito.AccessGrant, error) {
 	claims, err := s.tokens.VerifyAccessToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(claims.PoolID)}, claims.PoolID)
+	pool, err := s.pools.SignInPool(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(claims.PoolID)}, claims.PoolID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
 		return nil, cognito.NotAuthorizedException(msgInvalidAccess).WithCause(err)
 	}
@@ -191,7 +191,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*u
 		}
 		return nil, cognito.NotAuthorizedException(msgAccessRevoked)
 	}
-	return &userpool.AccessGrant{
+	return &cognito.AccessGrant{
 		PoolID: claims.PoolID, ClientID: claims.ClientID, Sub: claims.Sub, Username: claims.Username,
 		Scopes: claims.Scopes, JTI: claims.JTI, OriginJTI: claims.OriginJTI,
 		// What was read here, the operation the token authorizes need
@@ -207,7 +207,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*u
 // configured with ServerSideTokenCheck. A token that does not stand is
 // NotAuthorizedException.
 func (s *Service) CheckIDToken(ctx context.Context, poolID, sub, originJTI string) error {
-	pool, err := s.pools.SignInPool(ctx, userpool.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
+	pool, err := s.pools.SignInPool(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) {
 		return cognito.NotAuthorizedException("Token has been revoked").WithCause(err)
 	}

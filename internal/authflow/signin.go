@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // The engine's entry points take and return these domain types, not the
@@ -87,12 +87,12 @@ type Revocation struct {
 
 // StartSignIn starts a sign-in for an app client: the first step of the
 // flow (dispatch.go: initiate), or a REFRESH_TOKEN_AUTH refresh.
-func (s *Service) StartSignIn(ctx context.Context, c userpool.Caller, in SignIn) (*Step, error) {
+func (s *Service) StartSignIn(ctx context.Context, c cognito.Caller, in SignIn) (*Step, error) {
 	return s.initiate(ctx, c, in.PoolID, in.ClientID, in.Flow, in.Params, in.Admin)
 }
 
 // AnswerChallenge advances a sign-in with the answer to its challenge
 // (dispatch.go: respond).
-func (s *Service) AnswerChallenge(ctx context.Context, c userpool.Caller, in Answer) (*Step, error) {
+func (s *Service) AnswerChallenge(ctx context.Context, c cognito.Caller, in Answer) (*Step, error) {
 	return s.respond(ctx, c, in.PoolID, in.ClientID, in.Challenge, in.Session, in.Responses, in.Admin)
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // srpStart runs USER_SRP_AUTH for flowUser and returns the test client and
@@ -27,7 +26,7 @@ import (
 func (e *flowEnv) srpStart(t *testing.T) (*srpTestClient, map[string]string) {
 	t.Helper()
 	c := newSRPTestClient(t)
-	out, err := e.s.InitiateAuth(context.Background(), userpool.Caller{}, &idp.InitiateAuthRequest{
+	out, err := e.s.InitiateAuth(context.Background(), cognito.Caller{}, &idp.InitiateAuthRequest{
 		ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserSrpAuth),
 		AuthParameters: map[string]string{"USERNAME": flowUser, "SRP_A": c.A.Text(16)},
 	})
@@ -46,7 +45,7 @@ func (e *flowEnv) srpAnswer(t *testing.T, c *srpTestClient, params map[string]st
 	t.Helper()
 	user := params["USER_ID_FOR_SRP"]
 	ts, sig := c.respond(t, srp.PoolName(e.pool), user, password, params["SALT"], params["SRP_B"], block, e.clock.Now())
-	return e.s.RespondToAuthChallenge(context.Background(), userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+	return e.s.RespondToAuthChallenge(context.Background(), cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
 		ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypePasswordVerifier),
 		ChallengeResponses: map[string]string{
 			"USERNAME": user, "PASSWORD_CLAIM_SECRET_BLOCK": block, "PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
@@ -76,7 +75,7 @@ func wantTokens(t *testing.T, res *idp.AuthenticationResultType, err error) {
 func (e *flowEnv) failures(t *testing.T, username string) int {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := e.pools.SignInPool(ctx, userpool.Caller{Region: flowRegion}, e.pool)
+	pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +205,7 @@ func TestSRPSecretBlockSingleUse(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				ts, sig := c.respond(t, srp.PoolName(e.pool), params["USER_ID_FOR_SRP"], flowPassword, params["SALT"], params["SRP_B"], params["SECRET_BLOCK"], e.clock.Now())
-				_, err := e.s.RespondToAuthChallenge(context.Background(), userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+				_, err := e.s.RespondToAuthChallenge(context.Background(), cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
 					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypePasswordVerifier),
 					ChallengeResponses: map[string]string{
 						"USERNAME": params["USER_ID_FOR_SRP"], "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
@@ -281,7 +280,7 @@ func TestRightPasswordWithoutTokens(t *testing.T) {
 		ctx := context.Background()
 		const temporary = "Temporary-Horse-1"
 		for _, name := range []string{"bob", "cat"} {
-			if _, err := e.pools.AdminCreateUser(ctx, userpool.Caller{Region: flowRegion}, &idp.AdminCreateUserRequest{
+			if _, err := e.pools.AdminCreateUser(ctx, cognito.Caller{Region: flowRegion}, &idp.AdminCreateUserRequest{
 				UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(name), TemporaryPassword: cognito.Ptr(temporary),
 				MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress),
 			}); err != nil {
@@ -289,7 +288,7 @@ func TestRightPasswordWithoutTokens(t *testing.T) {
 			}
 		}
 		auth := func(name, password string) (*idp.InitiateAuthResponse, error) {
-			return e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			return e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
 				AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": password},
 			})
@@ -330,7 +329,7 @@ func TestRightPasswordWithoutTokens(t *testing.T) {
 func TestRefreshReuseWithoutRotation(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
-		c := userpool.Caller{Region: flowRegion}
+		c := cognito.Caller{Region: flowRegion}
 		flows := []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
 		client, err := e.pools.CreateUserPoolClient(ctx, c, &idp.CreateUserPoolClientRequest{
 			UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("rotating"), ExplicitAuthFlows: flows,
@@ -340,13 +339,13 @@ func TestRefreshReuseWithoutRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := client.UserPoolClient.ClientId
-		out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+		out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 			ClientId: id, AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserPasswordAuth),
 			AuthParameters: map[string]string{"USERNAME": flowUser, "PASSWORD": flowPassword},
 		})
 		wantTokens(t, out.AuthenticationResult, err)
 		retired := out.AuthenticationResult.RefreshToken
-		rotated, err := e.s.GetTokensFromRefreshToken(ctx, userpool.Caller{}, &idp.GetTokensFromRefreshTokenRequest{ClientId: id, RefreshToken: retired})
+		rotated, err := e.s.GetTokensFromRefreshToken(ctx, cognito.Caller{}, &idp.GetTokensFromRefreshTokenRequest{ClientId: id, RefreshToken: retired})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -356,7 +355,7 @@ func TestRefreshReuseWithoutRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		refresh := func(token *string) error {
-			_, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+			_, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 				ClientId: id, AuthFlow: cognito.Ptr(idp.AuthFlowTypeRefreshTokenAuth),
 				AuthParameters: map[string]string{"REFRESH_TOKEN": cognito.Deref(token)},
 			})
@@ -379,7 +378,7 @@ func TestRefreshReuseWithoutRotation(t *testing.T) {
 func TestSessionAnsweredOnceConcurrently(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
-		out, err := e.s.InitiateAuth(ctx, userpool.Caller{}, &idp.InitiateAuthRequest{
+		out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
 			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
 			AuthParameters: map[string]string{"USERNAME": flowUser},
 		})
@@ -391,7 +390,7 @@ func TestSessionAnsweredOnceConcurrently(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range answers {
 			wg.Go(func() {
-				_, errs[i] = e.s.RespondToAuthChallenge(ctx, userpool.Caller{}, &idp.RespondToAuthChallengeRequest{
+				_, errs[i] = e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
 					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeSelectChallenge), Session: out.Session,
 					ChallengeResponses: map[string]string{"USERNAME": flowUser, "ANSWER": "PASSWORD", "PASSWORD": flowPassword},
 				})
@@ -462,7 +461,7 @@ func TestSRPLockoutBurst(t *testing.T) {
 		)
 		for i, a := range wrong {
 			wg.Go(func() {
-				_, errs[i] = e.s.RespondToAuthChallenge(a.ctx, userpool.Caller{}, a.req)
+				_, errs[i] = e.s.RespondToAuthChallenge(a.ctx, cognito.Caller{}, a.req)
 				if answered.Add(1) == failuresToLockout {
 					close(limit)
 				}
@@ -470,7 +469,7 @@ func TestSRPLockoutBurst(t *testing.T) {
 		}
 		wg.Go(func() {
 			<-limit
-			_, rightErr = e.s.RespondToAuthChallenge(right.ctx, userpool.Caller{}, right.req)
+			_, rightErr = e.s.RespondToAuthChallenge(right.ctx, cognito.Caller{}, right.req)
 		})
 		wg.Wait()
 
@@ -491,7 +490,7 @@ func TestSRPLockoutBurst(t *testing.T) {
 		}
 		// Every block of the burst was used up, the refused ones too.
 		for _, a := range append(wrong[:3:3], right) {
-			_, err := e.s.RespondToAuthChallenge(a.ctx, userpool.Caller{}, a.req)
+			_, err := e.s.RespondToAuthChallenge(a.ctx, cognito.Caller{}, a.req)
 			wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
 		}
 		e.clock.advance(time.Second)

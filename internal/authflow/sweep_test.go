@@ -13,7 +13,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // holdSweeps keeps the requests of a test from sweeping, as if a sweep of
@@ -31,7 +30,7 @@ func (e *flowEnv) holdSweeps() {
 // a marker, and returns the marker's ID.
 func (e *flowEnv) usedMarker(t *testing.T) string {
 	t.Helper()
-	out, err := e.s.InitiateAuth(context.Background(), userpool.Caller{}, &idp.InitiateAuthRequest{
+	out, err := e.s.InitiateAuth(context.Background(), cognito.Caller{}, &idp.InitiateAuthRequest{
 		ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
 		AuthParameters: map[string]string{"USERNAME": flowUser},
 	})

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // The engine's tests speak the JSON API's wire shapes, so that what they
@@ -15,7 +14,7 @@ import (
 // operations_auth.go); the edge's own mapping is tested through the
 // end-to-end tests.
 
-func (s *Service) InitiateAuth(ctx context.Context, c userpool.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
+func (s *Service) InitiateAuth(ctx context.Context, c cognito.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
 	st, err := s.StartSignIn(ctx, c, SignIn{ClientID: cognito.Deref(in.ClientId), Flow: cognito.Deref(in.AuthFlow), Params: in.AuthParameters})
 	if err != nil {
 		return nil, err
@@ -26,7 +25,7 @@ func (s *Service) InitiateAuth(ctx context.Context, c userpool.Caller, in *idp.I
 	}, nil
 }
 
-func (s *Service) RespondToAuthChallenge(ctx context.Context, c userpool.Caller, in *idp.RespondToAuthChallengeRequest) (*idp.RespondToAuthChallengeResponse, error) {
+func (s *Service) RespondToAuthChallenge(ctx context.Context, c cognito.Caller, in *idp.RespondToAuthChallengeRequest) (*idp.RespondToAuthChallengeResponse, error) {
 	st, err := s.AnswerChallenge(ctx, c, Answer{
 		ClientID: cognito.Deref(in.ClientId), Challenge: cognito.Deref(in.ChallengeName),
 		Session: cognito.Deref(in.Session), Responses: in.ChallengeResponses,
@@ -40,7 +39,7 @@ func (s *Service) RespondToAuthChallenge(ctx context.Context, c userpool.Caller,
 	}, nil
 }
 
-func (s *Service) GetTokensFromRefreshToken(ctx context.Context, c userpool.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
+func (s *Service) GetTokensFromRefreshToken(ctx context.Context, c cognito.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
 	t, err := s.RefreshTokens(ctx, c, Refresh{
 		ClientID: cognito.Deref(in.ClientId), ClientSecret: cognito.Deref(in.ClientSecret), RefreshToken: cognito.Deref(in.RefreshToken),
 	})

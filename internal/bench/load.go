@@ -71,7 +71,7 @@ func LoadUsers(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	poolID := opts.PoolID
 	if poolID == "" {
 		svc := userpool.New(opts.Store, userpool.Options{AccountID: opts.AccountID})
-		out, err := svc.CreateUserPool(ctx, userpool.Caller{Region: opts.Region}, &idp.CreateUserPoolRequest{
+		out, err := svc.CreateUserPool(ctx, cognito.Caller{Region: opts.Region}, &idp.CreateUserPoolRequest{
 			PoolName: cognito.Ptr("cognate-bench-loaded-" + time.Now().UTC().Format("20060102-150405")),
 		})
 		if err != nil {

@@ -1,5 +1,7 @@
 // Package deptest checks a package's imports against the import table of
-// the style guide. Only _test.go files import it.
+// the style guide. Only _test.go files import it, and it imports nothing of
+// cognate. Its own tests also check that every package whose code imports
+// anything has a deps_test.go that calls Check.
 package deptest
 
 import (

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/tokens"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // IdentityProviderName is the Logins key of the OpenID tokens the identity
@@ -231,7 +230,7 @@ func (s *Service) verifyUserPoolLogin(ctx context.Context, rec *poolRecord, pool
 	// The user must still exist: deleting a user deletes its logins, and
 	// an ID token it still holds must not link a new one.
 	region := cognito.RegionOfPoolID(poolID)
-	up, err := s.pools.SignInPool(ctx, userpool.Caller{Region: region}, poolID)
+	up, err := s.pools.SignInPool(ctx, cognito.Caller{Region: region}, poolID)
 	if err != nil {
 		return nil, cognito.NotAuthorizedException(msgIssuerMismatch).WithCause(err)
 	}

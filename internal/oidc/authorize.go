@@ -56,7 +56,7 @@ func (h *Handler) checkAuthorize(w http.ResponseWriter, r *http.Request, st *sit
 		h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return nil, false
 	}
-	_, client, err := h.pools.SignInClient(r.Context(), userpool.Caller{Region: st.region}, st.poolID, clientID)
+	_, client, err := h.pools.SignInClient(r.Context(), cognito.Caller{Region: st.region}, st.poolID, clientID)
 	if err != nil {
 		if errors.Is(err, cognito.ResourceNotFoundException("")) || errors.Is(err, cognito.InvalidParameterException("")) {
 			h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "Invalid client_id.")

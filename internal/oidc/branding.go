@@ -11,7 +11,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/cognate-dev/cognate/internal/userpool"
+	"github.com/cognate-dev/cognate/internal/cognito"
 )
 
 // Branding: the pages of an app client wear its pool's branding, the kind
@@ -38,7 +38,7 @@ func (p *PageRequest) brandOf() brandView {
 		return brandView{}
 	}
 	clientID := p.Authorize.client.ClientID
-	b, err := p.h.pools.HostedBranding(p.R.Context(), userpool.Caller{Region: p.Site.region}, clientID, p.Site.domain.ManagedLoginVersion)
+	b, err := p.h.pools.HostedBranding(p.R.Context(), cognito.Caller{Region: p.Site.region}, clientID, p.Site.domain.ManagedLoginVersion)
 	if err != nil {
 		p.h.log.WarnContext(p.R.Context(), "hosted UI branding", "client_id", clientID, "err", err)
 		return brandView{}
@@ -111,11 +111,11 @@ func (h *Handler) brandingCSS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The client must be one of this domain's pool.
-	if _, _, err := h.pools.SignInClient(r.Context(), userpool.Caller{Region: st.region}, st.poolID, clientID); err != nil {
+	if _, _, err := h.pools.SignInClient(r.Context(), cognito.Caller{Region: st.region}, st.poolID, clientID); err != nil {
 		h.notFound(w, r)
 		return
 	}
-	b, err := h.pools.HostedBranding(r.Context(), userpool.Caller{Region: st.region}, clientID, st.domain.ManagedLoginVersion)
+	b, err := h.pools.HostedBranding(r.Context(), cognito.Caller{Region: st.region}, clientID, st.domain.ManagedLoginVersion)
 	if err != nil {
 		h.notFound(w, r)
 		return

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/cognate-dev/cognate/internal/userpool"
+	"github.com/cognate-dev/cognate/internal/cognito"
 )
 
 // logout is GET /logout: it ends the hosted-UI session (the cookie, and
@@ -34,7 +34,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
-	_, client, err := h.pools.SignInClient(r.Context(), userpool.Caller{Region: st.region}, st.poolID, clientID)
+	_, client, err := h.pools.SignInClient(r.Context(), cognito.Caller{Region: st.region}, st.poolID, clientID)
 	if err != nil {
 		h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "Invalid client_id.")
 		return

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/cognate-dev/cognate/internal/userpool"
+	"github.com/cognate-dev/cognate/internal/cognito"
 )
 
 // forgotPage is /forgotPassword: the user names their account and gets a
@@ -51,7 +51,7 @@ func forgotPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "forgot.html", "Forgot your password?", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	c := userpool.Caller{Region: p.Site.region}
+	c := cognito.Caller{Region: p.Site.region}
 	clientID := p.Authorize.client.ClientID
 	d, err := p.h.pools.HostedForgotPassword(p.R.Context(), c, clientID, v.Username)
 	if err != nil {
@@ -72,7 +72,7 @@ func resetPost(p *PageRequest) {
 		return
 	}
 	f := p.R.PostForm
-	c := userpool.Caller{Region: p.Site.region}
+	c := cognito.Caller{Region: p.Site.region}
 	clientID := p.Authorize.client.ClientID
 	rules, err := p.h.pools.HostedPasswordRules(p.R.Context(), c, clientID)
 	if err != nil {

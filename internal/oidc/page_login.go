@@ -9,7 +9,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // loginPage is /login, the sign-in page: a username (or an alias the pool
@@ -50,7 +49,7 @@ func loginPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "login.html", "Sign in", "Too many attempts. Wait a moment and try again.", view)
 		return
 	}
-	step, err := p.h.auth.StartHostedSignIn(p.R.Context(), userpool.Caller{Region: p.Site.region},
+	step, err := p.h.auth.StartHostedSignIn(p.R.Context(), cognito.Caller{Region: p.Site.region},
 		authflow.HostedSignIn{ClientID: p.Authorize.client.ClientID, Username: username, Password: password})
 	if err != nil {
 		p.signInError(err, "login.html", "Sign in", view)

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/authflow"
-	"github.com/cognate-dev/cognate/internal/userpool"
+	"github.com/cognate-dev/cognate/internal/cognito"
 )
 
 // newPasswordPage is /forceChangePassword, where an invited user replaces
@@ -42,7 +42,7 @@ func newPasswordPost(p *PageRequest) {
 		p.RenderStatus(http.StatusBadRequest, "new_password.html", "Change your password", "Enter the same new password twice.", v)
 		return
 	}
-	step, err := p.h.auth.AnswerHostedNewPassword(p.R.Context(), userpool.Caller{Region: p.Site.region},
+	step, err := p.h.auth.AnswerHostedNewPassword(p.R.Context(), cognito.Caller{Region: p.Site.region},
 		authflow.HostedNewPassword{ClientID: p.Authorize.client.ClientID, Session: v.Session, NewPassword: pw, Attributes: attrs})
 	if err != nil {
 		p.signInError(err, "new_password.html", "Change your password", v)

@@ -100,7 +100,7 @@ func (p *PageRequest) signUpForm() (*userpool.SignUpForm, *signUpView) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return nil, nil
 	}
-	f, err := p.h.pools.HostedSignUpForm(p.R.Context(), userpool.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, termsLanguage(p.Authorize.lang))
+	f, err := p.h.pools.HostedSignUpForm(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, termsLanguage(p.Authorize.lang))
 	if err != nil {
 		p.h.serverError(p.W, p.R, err)
 		return nil, nil
@@ -179,7 +179,7 @@ func signUpPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "signup.html", "Sign up", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	out, err := p.h.pools.HostedSignUp(p.R.Context(), userpool.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, pw, attrs)
+	out, err := p.h.pools.HostedSignUp(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, pw, attrs)
 	if err != nil {
 		p.signInError(err, "signup.html", "Sign up", v)
 		return
@@ -220,7 +220,7 @@ func confirmPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "confirm.html", "Confirm your account", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	err := p.h.pools.HostedConfirmSignUp(p.R.Context(), userpool.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, code)
+	err := p.h.pools.HostedConfirmSignUp(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, code)
 	if err != nil {
 		p.signInError(err, "confirm.html", "Confirm your account", v)
 		return
@@ -242,7 +242,7 @@ func resendPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "confirm.html", "Confirm your account", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	d, err := p.h.pools.HostedResendConfirmationCode(p.R.Context(), userpool.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username)
+	d, err := p.h.pools.HostedResendConfirmationCode(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username)
 	if err != nil {
 		p.signInError(err, "confirm.html", "Confirm your account", v)
 		return
@@ -274,11 +274,11 @@ func (h *Handler) confirmLink(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusTooManyRequests, "slow_down", "Too many requests. Wait a moment and try again.")
 		return
 	}
-	if _, _, err := h.pools.SignInClient(r.Context(), userpool.Caller{Region: st.region}, st.poolID, clientID); err != nil {
+	if _, _, err := h.pools.SignInClient(r.Context(), cognito.Caller{Region: st.region}, st.poolID, clientID); err != nil {
 		h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "Invalid client_id.")
 		return
 	}
-	err := h.pools.HostedConfirmSignUp(r.Context(), userpool.Caller{Region: st.region}, clientID, user, code)
+	err := h.pools.HostedConfirmSignUp(r.Context(), cognito.Caller{Region: st.region}, clientID, user, code)
 	if err != nil {
 		var ce *cognito.Error
 		if !errors.As(err, &ce) || ce.Status >= 500 {

@@ -120,7 +120,7 @@ func (h *Handler) authenticateClient(r *http.Request, st *site, form url.Values)
 	if id == "" {
 		return nil, "", errInvalidClient
 	}
-	_, client, err := h.pools.SignInClient(r.Context(), userpool.Caller{Region: st.region}, st.poolID, id)
+	_, client, err := h.pools.SignInClient(r.Context(), cognito.Caller{Region: st.region}, st.poolID, id)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) || errors.Is(err, cognito.InvalidParameterException("")) {
 		return nil, "", errInvalidClient
 	}
@@ -253,7 +253,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		h.writeOAuthError(w, r, err)
 		return
 	}
-	err = h.auth.RevokeToken(r.Context(), userpool.Caller{}, authflow.Revocation{ClientID: client.ClientID,
+	err = h.auth.RevokeToken(r.Context(), cognito.Caller{}, authflow.Revocation{ClientID: client.ClientID,
 		ClientSecret: secret, Token: form.Get("token")})
 	var ce *cognito.Error
 	switch {

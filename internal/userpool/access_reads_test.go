@@ -66,9 +66,9 @@ func newARFixture(t *testing.T) *arFixture {
 
 // authenticate reads c's pool and user as authenticating its access token
 // does, and returns c with the grant carrying what was read.
-func (f *arFixture) authenticate(t *testing.T, c Caller) Caller {
+func (f *arFixture) authenticate(t *testing.T, c cognito.Caller) cognito.Caller {
 	t.Helper()
-	pool, err := f.counted.SignInPool(context.Background(), Caller{Region: cognito.RegionOfPoolID(c.Access.PoolID)}, c.Access.PoolID)
+	pool, err := f.counted.SignInPool(context.Background(), cognito.Caller{Region: cognito.RegionOfPoolID(c.Access.PoolID)}, c.Access.PoolID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func (f *arFixture) authenticate(t *testing.T, c Caller) Caller {
 
 // getUser calls GetUser for c and returns its username and the reads it
 // made.
-func (f *arFixture) getUser(t *testing.T, c Caller) (string, map[string]int) {
+func (f *arFixture) getUser(t *testing.T, c cognito.Caller) (string, map[string]int) {
 	t.Helper()
 	f.reads.take()
 	out, err := f.counted.GetUser(context.Background(), c, &idp.GetUserRequest{})

@@ -188,7 +188,7 @@ func (s *Service) clientItem(r *clientRecord, version int64) (*storage.Item, err
 // clientByIDFrom finds an app client by its ID alone, as InitiateAuth and the
 // OAuth endpoints must: a client whose pool lives in another region than
 // the caller's is reported as missing.
-func (s *Service) clientByIDFrom(ctx context.Context, r storage.ItemReader, c Caller, id string) (*storage.Item, *clientRecord, error) {
+func (s *Service) clientByIDFrom(ctx context.Context, r storage.ItemReader, c cognito.Caller, id string) (*storage.Item, *clientRecord, error) {
 	it, err := clientItemByID(ctx, r, c, id)
 	if err != nil {
 		return nil, nil, err
@@ -199,7 +199,7 @@ func (s *Service) clientByIDFrom(ctx context.Context, r storage.ItemReader, c Ca
 
 // clientItemByID reads the stored app client with clientByID's checks,
 // without decoding it.
-func clientItemByID(ctx context.Context, r storage.ItemReader, c Caller, id string) (*storage.Item, error) {
+func clientItemByID(ctx context.Context, r storage.ItemReader, c cognito.Caller, id string) (*storage.Item, error) {
 	if err := checkText("clientId", ruleClientID, id); err != nil {
 		return nil, err
 	}
@@ -217,13 +217,13 @@ func clientItemByID(ctx context.Context, r storage.ItemReader, c Caller, id stri
 }
 
 // clientByID is clientByIDFrom reading the store.
-func (s *Service) clientByID(ctx context.Context, c Caller, id string) (*clientRecord, error) {
+func (s *Service) clientByID(ctx context.Context, c cognito.Caller, id string) (*clientRecord, error) {
 	_, rec, err := s.clientByIDFrom(ctx, s.store, c, id)
 	return rec, err
 }
 
 // poolClient finds an app client of pool poolID.
-func (s *Service) poolClient(ctx context.Context, r storage.ItemReader, c Caller, poolID, id string) (*storage.Item, *clientRecord, error) {
+func (s *Service) poolClient(ctx context.Context, r storage.ItemReader, c cognito.Caller, poolID, id string) (*storage.Item, *clientRecord, error) {
 	it, rec, err := s.clientByIDFrom(ctx, r, c, id)
 	if err != nil {
 		return nil, nil, err
@@ -660,7 +660,7 @@ func scopeLookup(ctx context.Context, r storage.ItemReader, pool string) func(id
 }
 
 // CreateUserPoolClient creates an app client.
-func (s *Service) CreateUserPoolClient(ctx context.Context, c Caller, in *idp.CreateUserPoolClientRequest) (*idp.CreateUserPoolClientResponse, error) {
+func (s *Service) CreateUserPoolClient(ctx context.Context, c cognito.Caller, in *idp.CreateUserPoolClientRequest) (*idp.CreateUserPoolClientResponse, error) {
 	settings, err := clientSettingsOf(in)
 	if err != nil {
 		return nil, err
@@ -708,7 +708,7 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, c Caller, in *idp.Cr
 }
 
 // DescribeUserPoolClient returns an app client's settings.
-func (s *Service) DescribeUserPoolClient(ctx context.Context, c Caller, in *idp.DescribeUserPoolClientRequest) (*idp.DescribeUserPoolClientResponse, error) {
+func (s *Service) DescribeUserPoolClient(ctx context.Context, c cognito.Caller, in *idp.DescribeUserPoolClientRequest) (*idp.DescribeUserPoolClientResponse, error) {
 	poolID := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err
@@ -723,7 +723,7 @@ func (s *Service) DescribeUserPoolClient(ctx context.Context, c Caller, in *idp.
 // UpdateUserPoolClient changes an app client. As on Cognito, every setting
 // the request leaves out returns to its default; the name (unless
 // ClientName is given) and the secrets are kept.
-func (s *Service) UpdateUserPoolClient(ctx context.Context, c Caller, in *idp.UpdateUserPoolClientRequest) (*idp.UpdateUserPoolClientResponse, error) {
+func (s *Service) UpdateUserPoolClient(ctx context.Context, c cognito.Caller, in *idp.UpdateUserPoolClientRequest) (*idp.UpdateUserPoolClientResponse, error) {
 	settings, err := clientSettingsOf(in)
 	if err != nil {
 		return nil, err
@@ -765,7 +765,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, c Caller, in *idp.Up
 
 // DeleteUserPoolClient deletes an app client with its UI customization,
 // managed login style and terms documents.
-func (s *Service) DeleteUserPoolClient(ctx context.Context, c Caller, in *idp.DeleteUserPoolClientRequest) (*cognito.Empty, error) {
+func (s *Service) DeleteUserPoolClient(ctx context.Context, c cognito.Caller, in *idp.DeleteUserPoolClientRequest) (*cognito.Empty, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.ClientId)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
@@ -793,7 +793,7 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, c Caller, in *idp.De
 }
 
 // ListUserPoolClients lists a pool's app clients in client ID order.
-func (s *Service) ListUserPoolClients(ctx context.Context, c Caller, in *idp.ListUserPoolClientsRequest) (*idp.ListUserPoolClientsResponse, error) {
+func (s *Service) ListUserPoolClients(ctx context.Context, c cognito.Caller, in *idp.ListUserPoolClientsRequest) (*idp.ListUserPoolClientsResponse, error) {
 	q := poolItemsQuery{
 		Op: "ListUserPoolClients", Kind: kindClient, Pool: cognito.Deref(in.UserPoolId),
 		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListClients,

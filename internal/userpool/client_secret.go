@@ -149,7 +149,7 @@ func (s clientSecret) descriptor(withValue bool) idp.ClientSecretDescriptorType 
 }
 
 // updateClient runs a read-modify-write of one app client of a pool.
-func (s *Service) updateClient(ctx context.Context, c Caller, poolID, id string, mutate func(rec *clientRecord) error) (*clientRecord, error) {
+func (s *Service) updateClient(ctx context.Context, c cognito.Caller, poolID, id string, mutate func(rec *clientRecord) error) (*clientRecord, error) {
 	var out *clientRecord
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
@@ -179,7 +179,7 @@ func (s *Service) updateClient(ctx context.Context, c Caller, poolID, id string,
 // AddUserPoolClientSecret adds a secret to a confidential app client, which
 // then accepts either of its secrets until one is deleted. The secret's
 // value is returned only when cognate generated it.
-func (s *Service) AddUserPoolClientSecret(ctx context.Context, c Caller, in *idp.AddUserPoolClientSecretRequest) (*idp.AddUserPoolClientSecretResponse, error) {
+func (s *Service) AddUserPoolClientSecret(ctx context.Context, c cognito.Caller, in *idp.AddUserPoolClientSecretRequest) (*idp.AddUserPoolClientSecretResponse, error) {
 	var added clientSecret
 	_, err := s.updateClient(ctx, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.ClientId), func(rec *clientRecord) error {
 		if len(rec.Secrets) == 0 {
@@ -205,7 +205,7 @@ func (s *Service) AddUserPoolClientSecret(ctx context.Context, c Caller, in *idp
 
 // DeleteUserPoolClientSecret deletes one secret of an app client. The last
 // remaining secret cannot be deleted.
-func (s *Service) DeleteUserPoolClientSecret(ctx context.Context, c Caller, in *idp.DeleteUserPoolClientSecretRequest) (*idp.DeleteUserPoolClientSecretResponse, error) {
+func (s *Service) DeleteUserPoolClientSecret(ctx context.Context, c cognito.Caller, in *idp.DeleteUserPoolClientSecretRequest) (*idp.DeleteUserPoolClientSecretResponse, error) {
 	secretID := cognito.Deref(in.ClientSecretId)
 	_, err := s.updateClient(ctx, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.ClientId), func(rec *clientRecord) error {
 		i := slices.IndexFunc(rec.Secrets, func(s clientSecret) bool { return s.ID == secretID })
@@ -227,7 +227,7 @@ func (s *Service) DeleteUserPoolClientSecret(ctx context.Context, c Caller, in *
 // ListUserPoolClientSecrets lists an app client's secrets, oldest first,
 // without their values. There are at most two, so there is never a next
 // page.
-func (s *Service) ListUserPoolClientSecrets(ctx context.Context, c Caller, in *idp.ListUserPoolClientSecretsRequest) (*idp.ListUserPoolClientSecretsResponse, error) {
+func (s *Service) ListUserPoolClientSecrets(ctx context.Context, c cognito.Caller, in *idp.ListUserPoolClientSecretsRequest) (*idp.ListUserPoolClientSecretsResponse, error) {
 	poolID := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err

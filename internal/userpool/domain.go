@@ -231,7 +231,7 @@ func assetBucket(region string) string {
 // CreateUserPoolDomain gives a pool a prefix domain, or a custom domain when
 // CustomDomainConfig is given. cognate records a custom domain and its
 // certificate; serving it needs DNS and TLS set up outside cognate.
-func (s *Service) CreateUserPoolDomain(ctx context.Context, c Caller, in *idp.CreateUserPoolDomainRequest) (*idp.CreateUserPoolDomainResponse, error) {
+func (s *Service) CreateUserPoolDomain(ctx context.Context, c cognito.Caller, in *idp.CreateUserPoolDomainRequest) (*idp.CreateUserPoolDomainResponse, error) {
 	poolID, name := cognito.Deref(in.UserPoolId), cognito.Deref(in.Domain)
 	isCustom := in.CustomDomainConfig != nil
 	var d *domainRecord
@@ -292,7 +292,7 @@ func (s *Service) CreateUserPoolDomain(ctx context.Context, c Caller, in *idp.Cr
 // DescribeUserPoolDomain describes a domain. As on Cognito, a domain that
 // does not exist (here or in another region) is not an error: the answer
 // is an empty DomainDescription.
-func (s *Service) DescribeUserPoolDomain(ctx context.Context, c Caller, in *idp.DescribeUserPoolDomainRequest) (*idp.DescribeUserPoolDomainResponse, error) {
+func (s *Service) DescribeUserPoolDomain(ctx context.Context, c cognito.Caller, in *idp.DescribeUserPoolDomainRequest) (*idp.DescribeUserPoolDomainResponse, error) {
 	empty := &idp.DescribeUserPoolDomainResponse{DomainDescription: &idp.DomainDescriptionType{}}
 	if err := checkText("domain", ruleDomain, cognito.Deref(in.Domain)); err != nil {
 		return nil, err
@@ -336,7 +336,7 @@ func (s *Service) DescribeUserPoolDomain(ctx context.Context, c Caller, in *idp.
 
 // UpdateUserPoolDomain changes a domain's managed login version, or a custom
 // domain's certificate. Members left out keep their values.
-func (s *Service) UpdateUserPoolDomain(ctx context.Context, c Caller, in *idp.UpdateUserPoolDomainRequest) (*idp.UpdateUserPoolDomainResponse, error) {
+func (s *Service) UpdateUserPoolDomain(ctx context.Context, c cognito.Caller, in *idp.UpdateUserPoolDomainRequest) (*idp.UpdateUserPoolDomainResponse, error) {
 	poolID, name := cognito.Deref(in.UserPoolId), cognito.Deref(in.Domain)
 	var d *domainRecord
 	err := s.runTx(ctx, func(tx storage.Tx) error {
@@ -389,7 +389,7 @@ func (s *Service) UpdateUserPoolDomain(ctx context.Context, c Caller, in *idp.Up
 }
 
 // DeleteUserPoolDomain removes a domain from its pool.
-func (s *Service) DeleteUserPoolDomain(ctx context.Context, c Caller, in *idp.DeleteUserPoolDomainRequest) (*idp.DeleteUserPoolDomainResponse, error) {
+func (s *Service) DeleteUserPoolDomain(ctx context.Context, c cognito.Caller, in *idp.DeleteUserPoolDomainRequest) (*idp.DeleteUserPoolDomainResponse, error) {
 	poolID, name := cognito.Deref(in.UserPoolId), cognito.Deref(in.Domain)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {

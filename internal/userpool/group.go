@@ -141,7 +141,7 @@ func getGroup(ctx context.Context, r storage.ItemReader, pool, name string) (*st
 }
 
 // CreateGroup creates a group in a pool.
-func (s *Service) CreateGroup(ctx context.Context, c Caller, in *idp.CreateGroupRequest) (*idp.CreateGroupResponse, error) {
+func (s *Service) CreateGroup(ctx context.Context, c cognito.Caller, in *idp.CreateGroupRequest) (*idp.CreateGroupResponse, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, pool); err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, in *idp.CreateGroup
 }
 
 // GetGroup returns a group.
-func (s *Service) GetGroup(ctx context.Context, c Caller, in *idp.GetGroupRequest) (*idp.GetGroupResponse, error) {
+func (s *Service) GetGroup(ctx context.Context, c cognito.Caller, in *idp.GetGroupRequest) (*idp.GetGroupResponse, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, pool); err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func (s *Service) GetGroup(ctx context.Context, c Caller, in *idp.GetGroupReques
 
 // UpdateGroup changes a group's Description, RoleArn and Precedence. A
 // member the request leaves out keeps its value.
-func (s *Service) UpdateGroup(ctx context.Context, c Caller, in *idp.UpdateGroupRequest) (*idp.UpdateGroupResponse, error) {
+func (s *Service) UpdateGroup(ctx context.Context, c cognito.Caller, in *idp.UpdateGroupRequest) (*idp.UpdateGroupResponse, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, pool); err != nil {
 		return nil, err
@@ -227,7 +227,7 @@ const deleteBatch = 500
 
 // DeleteGroup deletes a group and, in the same transaction, every
 // membership of it.
-func (s *Service) DeleteGroup(ctx context.Context, c Caller, in *idp.DeleteGroupRequest) (*cognito.Empty, error) {
+func (s *Service) DeleteGroup(ctx context.Context, c cognito.Caller, in *idp.DeleteGroupRequest) (*cognito.Empty, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, pool); err != nil {
 		return nil, err
@@ -271,7 +271,7 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, in *idp.DeleteGroup
 }
 
 // ListGroups lists a pool's groups by name, a page at a time.
-func (s *Service) ListGroups(ctx context.Context, c Caller, in *idp.ListGroupsRequest) (*idp.ListGroupsResponse, error) {
+func (s *Service) ListGroups(ctx context.Context, c cognito.Caller, in *idp.ListGroupsRequest) (*idp.ListGroupsResponse, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	q := poolItemsQuery{Op: "ListGroups", Kind: kindGroup, Pool: pool, Token: in.NextToken, Limit: in.Limit, DefaultLimit: defaultQueryLimit}
 	groups, next, err := listPoolItems(ctx, s, c, q, decodeGroup, func(g *groupRecord) idp.GroupType { return *g.groupType(pool) })
@@ -283,7 +283,7 @@ func (s *Service) ListGroups(ctx context.Context, c Caller, in *idp.ListGroupsRe
 
 // AdminAddUserToGroup adds a user to a group. Adding a member again
 // succeeds and changes nothing, as on Cognito.
-func (s *Service) AdminAddUserToGroup(ctx context.Context, c Caller, in *idp.AdminAddUserToGroupRequest) (*cognito.Empty, error) {
+func (s *Service) AdminAddUserToGroup(ctx context.Context, c cognito.Caller, in *idp.AdminAddUserToGroupRequest) (*cognito.Empty, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	_, p, err := s.loadPool(ctx, c, pool)
 	if err != nil {
@@ -325,7 +325,7 @@ func (s *Service) AdminAddUserToGroup(ctx context.Context, c Caller, in *idp.Adm
 
 // AdminRemoveUserFromGroup removes a user from a group. Removing a user
 // who is not a member succeeds.
-func (s *Service) AdminRemoveUserFromGroup(ctx context.Context, c Caller, in *idp.AdminRemoveUserFromGroupRequest) (*cognito.Empty, error) {
+func (s *Service) AdminRemoveUserFromGroup(ctx context.Context, c cognito.Caller, in *idp.AdminRemoveUserFromGroupRequest) (*cognito.Empty, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	_, p, err := s.loadPool(ctx, c, pool)
 	if err != nil {
@@ -363,7 +363,7 @@ func (s *Service) AdminRemoveUserFromGroup(ctx context.Context, c Caller, in *id
 
 // AdminListGroupsForUser lists the groups a user belongs to, by group
 // name, a page at a time.
-func (s *Service) AdminListGroupsForUser(ctx context.Context, c Caller, in *idp.AdminListGroupsForUserRequest) (*idp.AdminListGroupsForUserResponse, error) {
+func (s *Service) AdminListGroupsForUser(ctx context.Context, c cognito.Caller, in *idp.AdminListGroupsForUserRequest) (*idp.AdminListGroupsForUserResponse, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	_, p, err := s.loadPool(ctx, c, pool)
 	if err != nil {
@@ -398,7 +398,7 @@ func (s *Service) AdminListGroupsForUser(ctx context.Context, c Caller, in *idp.
 }
 
 // ListUsersInGroup lists a group's members, by sub, a page at a time.
-func (s *Service) ListUsersInGroup(ctx context.Context, c Caller, in *idp.ListUsersInGroupRequest) (*idp.ListUsersInGroupResponse, error) {
+func (s *Service) ListUsersInGroup(ctx context.Context, c cognito.Caller, in *idp.ListUsersInGroupRequest) (*idp.ListUsersInGroupResponse, error) {
 	pool := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, pool); err != nil {
 		return nil, err

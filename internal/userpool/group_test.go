@@ -246,7 +246,7 @@ func TestGroupErrors(t *testing.T) {
 			return err
 		}, notFound, "User pool us-east-1_nopool000 does not exist.", false},
 		{"pool in another region", func() error {
-			_, err := f.s.ListGroups(ctx, Caller{Region: "eu-west-1"}, &idp.ListGroupsRequest{UserPoolId: pool})
+			_, err := f.s.ListGroups(ctx, cognito.Caller{Region: "eu-west-1"}, &idp.ListGroupsRequest{UserPoolId: pool})
 			return err
 		}, notFound, fmt.Sprintf("User pool %s does not exist.", cognito.Deref(pool)), false},
 		{"forged token", func() error {

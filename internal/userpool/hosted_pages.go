@@ -81,7 +81,7 @@ func termsLink(t *termsRecord, lang string) string {
 // HostedSignUpForm returns what the sign-up page of an app client asks for
 // and shows, with the terms links for lang (a LanguageIdType such as
 // "cognito:english"; "" for the default).
-func (s *Service) HostedSignUpForm(ctx context.Context, c Caller, clientID, lang string) (*SignUpForm, error) {
+func (s *Service) HostedSignUpForm(ctx context.Context, c cognito.Caller, clientID, lang string) (*SignUpForm, error) {
 	client, p, err := s.hostedClient(ctx, c, clientID)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *Service) HostedSignUpForm(ctx context.Context, c Caller, clientID, lang
 
 // HostedPasswordRules returns the password policy of an app client's pool,
 // for the pages that set a password.
-func (s *Service) HostedPasswordRules(ctx context.Context, c Caller, clientID string) (PasswordRules, error) {
+func (s *Service) HostedPasswordRules(ctx context.Context, c cognito.Caller, clientID string) (PasswordRules, error) {
 	_, p, err := s.hostedClient(ctx, c, clientID)
 	if err != nil {
 		return PasswordRules{}, err
@@ -129,7 +129,7 @@ func (s *Service) HostedPasswordRules(ctx context.Context, c Caller, clientID st
 }
 
 // hostedClient returns an app client named by the hosted UI and its pool.
-func (s *Service) hostedClient(ctx context.Context, c Caller, clientID string) (*clientRecord, *idp.UserPoolType, error) {
+func (s *Service) hostedClient(ctx context.Context, c cognito.Caller, clientID string) (*clientRecord, *idp.UserPoolType, error) {
 	if err := checkText("clientId", ruleClientID, clientID); err != nil {
 		return nil, nil, err
 	}
@@ -156,7 +156,7 @@ func (s *Service) hostedClient(ctx context.Context, c Caller, clientID string) (
 
 // hostedSecretHash returns the SECRET_HASH of username for an app client
 // with a secret (nil for one without), made with its newest secret.
-func (s *Service) hostedSecretHash(ctx context.Context, c Caller, clientID, username string) (*string, error) {
+func (s *Service) hostedSecretHash(ctx context.Context, c cognito.Caller, clientID, username string) (*string, error) {
 	client, _, err := s.hostedClient(ctx, c, clientID)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (s *Service) hostedSecretHash(ctx context.Context, c Caller, clientID, user
 }
 
 // HostedSignUp is SignUp from the sign-up page.
-func (s *Service) HostedSignUp(ctx context.Context, c Caller, clientID, username, password string, attrs map[string]string) (*idp.SignUpResponse, error) {
+func (s *Service) HostedSignUp(ctx context.Context, c cognito.Caller, clientID, username, password string, attrs map[string]string) (*idp.SignUpResponse, error) {
 	hash, err := s.hostedSecretHash(ctx, c, clientID, username)
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func (s *Service) HostedSignUp(ctx context.Context, c Caller, clientID, username
 
 // HostedConfirmSignUp is ConfirmSignUp from the confirmation page and the
 // /confirmUser link.
-func (s *Service) HostedConfirmSignUp(ctx context.Context, c Caller, clientID, username, code string) error {
+func (s *Service) HostedConfirmSignUp(ctx context.Context, c cognito.Caller, clientID, username, code string) error {
 	hash, err := s.hostedSecretHash(ctx, c, clientID, username)
 	if err != nil {
 		return err
@@ -206,7 +206,7 @@ func (s *Service) HostedConfirmSignUp(ctx context.Context, c Caller, clientID, u
 
 // HostedResendConfirmationCode is ResendConfirmationCode from the
 // confirmation page.
-func (s *Service) HostedResendConfirmationCode(ctx context.Context, c Caller, clientID, username string) (*idp.CodeDeliveryDetailsType, error) {
+func (s *Service) HostedResendConfirmationCode(ctx context.Context, c cognito.Caller, clientID, username string) (*idp.CodeDeliveryDetailsType, error) {
 	hash, err := s.hostedSecretHash(ctx, c, clientID, username)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (s *Service) HostedResendConfirmationCode(ctx context.Context, c Caller, cl
 }
 
 // HostedForgotPassword is ForgotPassword from the forgot-password page.
-func (s *Service) HostedForgotPassword(ctx context.Context, c Caller, clientID, username string) (*idp.CodeDeliveryDetailsType, error) {
+func (s *Service) HostedForgotPassword(ctx context.Context, c cognito.Caller, clientID, username string) (*idp.CodeDeliveryDetailsType, error) {
 	hash, err := s.hostedSecretHash(ctx, c, clientID, username)
 	if err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func (s *Service) HostedForgotPassword(ctx context.Context, c Caller, clientID, 
 }
 
 // HostedConfirmForgotPassword is ConfirmForgotPassword from the reset page.
-func (s *Service) HostedConfirmForgotPassword(ctx context.Context, c Caller, clientID, username, code, password string) error {
+func (s *Service) HostedConfirmForgotPassword(ctx context.Context, c cognito.Caller, clientID, username, code, password string) error {
 	hash, err := s.hostedSecretHash(ctx, c, clientID, username)
 	if err != nil {
 		return err
@@ -281,7 +281,7 @@ type Branding struct {
 
 // HostedBranding returns the branding of an app client's pages on a domain
 // of ManagedLoginVersion version.
-func (s *Service) HostedBranding(ctx context.Context, c Caller, clientID string, version int32) (*Branding, error) {
+func (s *Service) HostedBranding(ctx context.Context, c cognito.Caller, clientID string, version int32) (*Branding, error) {
 	client, p, err := s.hostedClient(ctx, c, clientID)
 	if err != nil {
 		return nil, err

@@ -204,7 +204,7 @@ func (s *Service) listItemsPage(ctx context.Context, kind, pool, scope string, t
 // orders are stable, and a pagination token is a position in that order,
 // so users created while a client pages through are never returned twice
 // and never make it skip an earlier user.
-func (s *Service) ListUsers(ctx context.Context, c Caller, in *idp.ListUsersRequest) (*idp.ListUsersResponse, error) {
+func (s *Service) ListUsers(ctx context.Context, c cognito.Caller, in *idp.ListUsersRequest) (*idp.ListUsersResponse, error) {
 	id := cognito.Deref(in.UserPoolId)
 	_, p, err := s.loadPool(ctx, c, id)
 	if err != nil {

@@ -23,7 +23,7 @@ var luBackends = []string{"sqlite", "postgres"}
 const luTestRegion = "us-east-1"
 
 // luCaller is the caller of every test request.
-var luCaller = Caller{Region: luTestRegion}
+var luCaller = cognito.Caller{Region: luTestRegion}
 
 type luMigratingStore interface {
 	storage.Store

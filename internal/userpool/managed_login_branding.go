@@ -371,7 +371,7 @@ func deleteClientBranding(ctx context.Context, tx storage.Tx, pool, client strin
 // client: Cognito's values (UseCognitoProvidedValues, with no Settings or
 // Assets), or the request's settings and assets over them. A client has
 // one style; a second is ManagedLoginBrandingExistsException.
-func (s *Service) CreateManagedLoginBranding(ctx context.Context, c Caller, in *idp.CreateManagedLoginBrandingRequest) (*idp.CreateManagedLoginBrandingResponse, error) {
+func (s *Service) CreateManagedLoginBranding(ctx context.Context, c cognito.Caller, in *idp.CreateManagedLoginBrandingRequest) (*idp.CreateManagedLoginBrandingResponse, error) {
 	useDefaults := cognito.Deref(in.UseCognitoProvidedValues)
 	if err := checkDefaultsOnly(useDefaults, in.Settings, in.Assets); err != nil {
 		return nil, err
@@ -426,7 +426,7 @@ func (s *Service) CreateManagedLoginBranding(ctx context.Context, c Caller, in *
 
 // DescribeManagedLoginBranding returns a style by its ID: what it
 // customized, or with ReturnMergedResources every option.
-func (s *Service) DescribeManagedLoginBranding(ctx context.Context, c Caller, in *idp.DescribeManagedLoginBrandingRequest) (*idp.DescribeManagedLoginBrandingResponse, error) {
+func (s *Service) DescribeManagedLoginBranding(ctx context.Context, c cognito.Caller, in *idp.DescribeManagedLoginBrandingRequest) (*idp.DescribeManagedLoginBrandingResponse, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.ManagedLoginBrandingId)
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err
@@ -443,7 +443,7 @@ func (s *Service) DescribeManagedLoginBranding(ctx context.Context, c Caller, in
 }
 
 // DescribeManagedLoginBrandingByClient returns the style of an app client.
-func (s *Service) DescribeManagedLoginBrandingByClient(ctx context.Context, c Caller, in *idp.DescribeManagedLoginBrandingByClientRequest) (*idp.DescribeManagedLoginBrandingByClientResponse, error) {
+func (s *Service) DescribeManagedLoginBrandingByClient(ctx context.Context, c cognito.Caller, in *idp.DescribeManagedLoginBrandingByClientRequest) (*idp.DescribeManagedLoginBrandingByClientResponse, error) {
 	poolID, client := cognito.Deref(in.UserPoolId), cognito.Deref(in.ClientId)
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err
@@ -471,7 +471,7 @@ func (s *Service) DescribeManagedLoginBrandingByClient(ctx context.Context, c Ca
 // member by member into the stored ones (a null removes a member, so that
 // it takes the default again), and each asset replaces the style's asset
 // of its category and colour mode.
-func (s *Service) UpdateManagedLoginBranding(ctx context.Context, c Caller, in *idp.UpdateManagedLoginBrandingRequest) (*idp.UpdateManagedLoginBrandingResponse, error) {
+func (s *Service) UpdateManagedLoginBranding(ctx context.Context, c cognito.Caller, in *idp.UpdateManagedLoginBrandingRequest) (*idp.UpdateManagedLoginBrandingResponse, error) {
 	var v cognito.Violations
 	if in.UserPoolId == nil {
 		v.Null("userPoolId")
@@ -550,7 +550,7 @@ func (s *Service) UpdateManagedLoginBranding(ctx context.Context, c Caller, in *
 
 // DeleteManagedLoginBranding deletes a style. The client's managed login
 // pages then have no style until it gets a new one.
-func (s *Service) DeleteManagedLoginBranding(ctx context.Context, c Caller, in *idp.DeleteManagedLoginBrandingRequest) (*cognito.Empty, error) {
+func (s *Service) DeleteManagedLoginBranding(ctx context.Context, c cognito.Caller, in *idp.DeleteManagedLoginBrandingRequest) (*cognito.Empty, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.ManagedLoginBrandingId)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {

@@ -31,7 +31,7 @@ type poolItemsQuery struct {
 // ID order, and returns the page's entries, each item decoded and made an
 // entry, with the NextToken of the next page (nil on the last). The page
 // is never nil, so an empty one is [] on the wire.
-func listPoolItems[R, T any](ctx context.Context, s *Service, c Caller, q poolItemsQuery,
+func listPoolItems[R, T any](ctx context.Context, s *Service, c cognito.Caller, q poolItemsQuery,
 	decode func(*storage.Item) (R, error), entry func(R) T) ([]T, *string, error) {
 	if _, _, err := s.loadPool(ctx, c, q.Pool); err != nil {
 		return nil, nil, err

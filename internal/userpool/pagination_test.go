@@ -61,7 +61,7 @@ type poolListing struct {
 // pageOf makes a poolListing's list from a List operation: req makes its
 // request, page takes the entries and NextToken from its answer, and key
 // names an entry.
-func pageOf[In, Out, T any](op func(*Service, context.Context, Caller, *In) (*Out, error),
+func pageOf[In, Out, T any](op func(*Service, context.Context, cognito.Caller, *In) (*Out, error),
 	req func(pool string, limit *int32, token *string) *In, page func(*Out) ([]T, *string), key func(T) string,
 ) func(context.Context, *Service, string, *int32, *string) ([]string, []any, any, *string, error) {
 	return func(ctx context.Context, s *Service, pool string, limit *int32, token *string) ([]string, []any, any, *string, error) {

@@ -34,12 +34,12 @@ type poolReader interface {
 
 // loadPool reads a pool and decodes its description. A pool in another
 // region is reported as missing, as it would be at that region's endpoint.
-func (s *Service) loadPool(ctx context.Context, c Caller, id string) (*storage.UserPool, *idp.UserPoolType, error) {
+func (s *Service) loadPool(ctx context.Context, c cognito.Caller, id string) (*storage.UserPool, *idp.UserPoolType, error) {
 	return loadPoolFrom(ctx, s.store, c, id)
 }
 
 // loadPoolFrom is loadPool reading through r.
-func loadPoolFrom(ctx context.Context, r poolReader, c Caller, id string) (*storage.UserPool, *idp.UserPoolType, error) {
+func loadPoolFrom(ctx context.Context, r poolReader, c cognito.Caller, id string) (*storage.UserPool, *idp.UserPoolType, error) {
 	rec, err := poolRecord(ctx, r, c, id)
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +53,7 @@ func loadPoolFrom(ctx context.Context, r poolReader, c Caller, id string) (*stor
 
 // poolRecord reads the stored pool id with loadPool's checks, without
 // decoding its configuration.
-func poolRecord(ctx context.Context, r poolReader, c Caller, id string) (*storage.UserPool, error) {
+func poolRecord(ctx context.Context, r poolReader, c cognito.Caller, id string) (*storage.UserPool, error) {
 	if err := checkText("userPoolId", ruleUserPoolID, id); err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (s *Service) savePool(ctx context.Context, rec *storage.UserPool, p *idp.Us
 }
 
 // updatePool runs a read-modify-write of one pool, retrying on conflicts.
-func (s *Service) updatePool(ctx context.Context, c Caller, id string, mutate func(p *idp.UserPoolType) error) (*idp.UserPoolType, error) {
+func (s *Service) updatePool(ctx context.Context, c cognito.Caller, id string, mutate func(p *idp.UserPoolType) error) (*idp.UserPoolType, error) {
 	var out *idp.UserPoolType
 	err := retry(ctx, func() error {
 		rec, p, err := s.loadPool(ctx, c, id)
@@ -375,7 +375,7 @@ func checkTags(tags map[string]string) error {
 }
 
 // CreateUserPool creates a pool in the caller's region.
-func (s *Service) CreateUserPool(ctx context.Context, c Caller, in *idp.CreateUserPoolRequest) (*idp.CreateUserPoolResponse, error) {
+func (s *Service) CreateUserPool(ctx context.Context, c cognito.Caller, in *idp.CreateUserPoolRequest) (*idp.CreateUserPoolResponse, error) {
 	// The name is a text column of its own in both stores.
 	if err := checkText("poolName", rulePoolName, cognito.Deref(in.PoolName)); err != nil {
 		return nil, err
@@ -441,7 +441,7 @@ func dedupeOrNil[T comparable](in []T) []T {
 }
 
 // DescribeUserPool returns a pool's description.
-func (s *Service) DescribeUserPool(ctx context.Context, c Caller, in *idp.DescribeUserPoolRequest) (*idp.DescribeUserPoolResponse, error) {
+func (s *Service) DescribeUserPool(ctx context.Context, c cognito.Caller, in *idp.DescribeUserPoolRequest) (*idp.DescribeUserPoolResponse, error) {
 	id := cognito.Deref(in.UserPoolId)
 	_, p, err := s.loadPool(ctx, c, id)
 	if err != nil {
@@ -469,7 +469,7 @@ func (s *Service) DescribeUserPool(ctx context.Context, c Caller, in *idp.Descri
 // request leaves out returns to its default; the name (unless PoolName is
 // given), schema, username and alias attributes and tags (unless
 // UserPoolTags is given) are kept.
-func (s *Service) UpdateUserPool(ctx context.Context, c Caller, in *idp.UpdateUserPoolRequest) (*idp.UpdateUserPoolResponse, error) {
+func (s *Service) UpdateUserPool(ctx context.Context, c cognito.Caller, in *idp.UpdateUserPoolRequest) (*idp.UpdateUserPoolResponse, error) {
 	if err := checkTags(in.UserPoolTags); err != nil {
 		return nil, err
 	}
@@ -502,7 +502,7 @@ func (s *Service) UpdateUserPool(ctx context.Context, c Caller, in *idp.UpdateUs
 // DeleteUserPool deletes a pool unless deletion protection is on or it
 // still has a domain, together with everything in it (clients, users,
 // groups, resource servers, …), in one transaction.
-func (s *Service) DeleteUserPool(ctx context.Context, c Caller, in *idp.DeleteUserPoolRequest) (*cognito.Empty, error) {
+func (s *Service) DeleteUserPool(ctx context.Context, c cognito.Caller, in *idp.DeleteUserPoolRequest) (*cognito.Empty, error) {
 	id := cognito.Deref(in.UserPoolId)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		rec, p, err := loadPoolFrom(ctx, tx, c, id)
@@ -542,7 +542,7 @@ func (s *Service) DeleteUserPool(ctx context.Context, c Caller, in *idp.DeleteUs
 }
 
 // ListUserPools lists the pools of the caller's region in ID order.
-func (s *Service) ListUserPools(ctx context.Context, c Caller, in *idp.ListUserPoolsRequest) (*idp.ListUserPoolsResponse, error) {
+func (s *Service) ListUserPools(ctx context.Context, c cognito.Caller, in *idp.ListUserPoolsRequest) (*idp.ListUserPoolsResponse, error) {
 	scope := "ListUserPools/" + c.Region
 	after := ""
 	if in.NextToken != nil {
@@ -575,7 +575,7 @@ func (s *Service) ListUserPools(ctx context.Context, c Caller, in *idp.ListUserP
 }
 
 // AddCustomAttributes adds custom attributes to a pool's schema.
-func (s *Service) AddCustomAttributes(ctx context.Context, c Caller, in *idp.AddCustomAttributesRequest) (*idp.AddCustomAttributesResponse, error) {
+func (s *Service) AddCustomAttributes(ctx context.Context, c cognito.Caller, in *idp.AddCustomAttributesRequest) (*idp.AddCustomAttributesResponse, error) {
 	_, err := s.updatePool(ctx, c, cognito.Deref(in.UserPoolId), func(p *idp.UserPoolType) error {
 		for _, a := range in.CustomAttributes {
 			ca, err := customAttribute(a)
@@ -605,7 +605,7 @@ func (s *Service) AddCustomAttributes(ctx context.Context, c Caller, in *idp.Add
 
 // resourcePool returns the pool ID an ARN names, when the ARN is a user pool
 // of this account in the caller's region.
-func (s *Service) resourcePool(c Caller, arn string) (string, error) {
+func (s *Service) resourcePool(c cognito.Caller, arn string) (string, error) {
 	a, ok := cognito.ParseARN(arn)
 	const prefix = "userpool/"
 	if !ok || a.Service != "cognito-idp" || len(a.Resource) <= len(prefix) || a.Resource[:len(prefix)] != prefix {
@@ -619,7 +619,7 @@ func (s *Service) resourcePool(c Caller, arn string) (string, error) {
 }
 
 // TagResource adds or replaces tags on a pool.
-func (s *Service) TagResource(ctx context.Context, c Caller, in *idp.TagResourceRequest) (*idp.TagResourceResponse, error) {
+func (s *Service) TagResource(ctx context.Context, c cognito.Caller, in *idp.TagResourceRequest) (*idp.TagResourceResponse, error) {
 	id, err := s.resourcePool(c, cognito.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
@@ -640,7 +640,7 @@ func (s *Service) TagResource(ctx context.Context, c Caller, in *idp.TagResource
 }
 
 // UntagResource removes tags from a pool.
-func (s *Service) UntagResource(ctx context.Context, c Caller, in *idp.UntagResourceRequest) (*idp.UntagResourceResponse, error) {
+func (s *Service) UntagResource(ctx context.Context, c cognito.Caller, in *idp.UntagResourceRequest) (*idp.UntagResourceResponse, error) {
 	id, err := s.resourcePool(c, cognito.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err
@@ -658,7 +658,7 @@ func (s *Service) UntagResource(ctx context.Context, c Caller, in *idp.UntagReso
 }
 
 // ListTagsForResource returns a pool's tags.
-func (s *Service) ListTagsForResource(ctx context.Context, c Caller, in *idp.ListTagsForResourceRequest) (*idp.ListTagsForResourceResponse, error) {
+func (s *Service) ListTagsForResource(ctx context.Context, c cognito.Caller, in *idp.ListTagsForResourceRequest) (*idp.ListTagsForResourceResponse, error) {
 	id, err := s.resourcePool(c, cognito.Deref(in.ResourceArn))
 	if err != nil {
 		return nil, err

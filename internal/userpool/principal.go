@@ -1,6 +1,7 @@
 package userpool
 
 import (
+	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 )
 
@@ -19,11 +20,11 @@ func (p *principal) PrincipalOf() (poolID, sub string) { return p.poolID, p.user
 
 // NewPrincipal returns the Principal of an access token whose pool and
 // user the sign-in engine read as pool (SignInPool) and user (UserBySub),
-// for AccessGrant.Principal: the self-service operations then take the
+// for cognito.AccessGrant.Principal: the self-service operations then take the
 // pool from it, and GetUser, which changes nothing, the user too. Writes
 // read the user again inside their transaction, as they must. It returns
 // nil when user was not read by this service.
-func NewPrincipal(pool *SignInPool, user *SignInUser) Principal {
+func NewPrincipal(pool *SignInPool, user *SignInUser) cognito.Principal {
 	if pool == nil || pool.p == nil || user == nil || user.rec == nil {
 		return nil
 	}
@@ -33,7 +34,7 @@ func NewPrincipal(pool *SignInPool, user *SignInUser) Principal {
 // principalOf returns the principal c's access grant carries, when this
 // service made it for the grant's own pool and user and for c's region;
 // nil otherwise, and the caller reads the store.
-func principalOf(c Caller) *principal {
+func principalOf(c cognito.Caller) *principal {
 	if c.Access == nil {
 		return nil
 	}

@@ -71,7 +71,7 @@ func simulatedRecoveryOrder(p *idp.UserPoolType) []string {
 // simulatedRecoveryOrder). In a pool where only an administrator recovers
 // accounts, every request is refused, before the user is looked up, so
 // that the answer is the same whether the user exists or not.
-func (s *Service) ForgotPassword(ctx context.Context, c Caller, in *idp.ForgotPasswordRequest) (*idp.ForgotPasswordResponse, error) {
+func (s *Service) ForgotPassword(ctx context.Context, c cognito.Caller, in *idp.ForgotPasswordRequest) (*idp.ForgotPasswordResponse, error) {
 	name := cognito.Deref(in.Username)
 	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
 	if err != nil {
@@ -117,7 +117,7 @@ var errCodeRaced = errors.New("password-reset code changed concurrently")
 // transaction earns the history check and the new hash; the transaction
 // then checks the code again, and that the password is still the one the
 // history was checked against, and spends it.
-func (s *Service) ConfirmForgotPassword(ctx context.Context, c Caller, in *idp.ConfirmForgotPasswordRequest) (*idp.ConfirmForgotPasswordResponse, error) {
+func (s *Service) ConfirmForgotPassword(ctx context.Context, c cognito.Caller, in *idp.ConfirmForgotPasswordRequest) (*idp.ConfirmForgotPasswordResponse, error) {
 	name, code, password := cognito.Deref(in.Username), cognito.Deref(in.ConfirmationCode), cognito.Deref(in.Password)
 	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
 	if err != nil {

@@ -89,7 +89,7 @@ func findResourceServer(ctx context.Context, r storage.ItemReader, pool, identif
 }
 
 // CreateResourceServer creates a resource server and its custom scopes.
-func (s *Service) CreateResourceServer(ctx context.Context, c Caller, in *idp.CreateResourceServerRequest) (*idp.CreateResourceServerResponse, error) {
+func (s *Service) CreateResourceServer(ctx context.Context, c cognito.Caller, in *idp.CreateResourceServerRequest) (*idp.CreateResourceServerResponse, error) {
 	poolID, identifier := cognito.Deref(in.UserPoolId), cognito.Deref(in.Identifier)
 	scopes, err := resourceServerScopes(in.Scopes)
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Service) CreateResourceServer(ctx context.Context, c Caller, in *idp.Cr
 }
 
 // DescribeResourceServer returns a resource server and its scopes.
-func (s *Service) DescribeResourceServer(ctx context.Context, c Caller, in *idp.DescribeResourceServerRequest) (*idp.DescribeResourceServerResponse, error) {
+func (s *Service) DescribeResourceServer(ctx context.Context, c cognito.Caller, in *idp.DescribeResourceServerRequest) (*idp.DescribeResourceServerResponse, error) {
 	poolID := cognito.Deref(in.UserPoolId)
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err
@@ -152,7 +152,7 @@ func (s *Service) DescribeResourceServer(ctx context.Context, c Caller, in *idp.
 // left out are removed. App clients that were allowed a removed scope keep
 // it in AllowedOAuthScopes, as on Cognito; a later UpdateUserPoolClient
 // that still lists it fails with ScopeDoesNotExistException.
-func (s *Service) UpdateResourceServer(ctx context.Context, c Caller, in *idp.UpdateResourceServerRequest) (*idp.UpdateResourceServerResponse, error) {
+func (s *Service) UpdateResourceServer(ctx context.Context, c cognito.Caller, in *idp.UpdateResourceServerRequest) (*idp.UpdateResourceServerResponse, error) {
 	poolID, identifier := cognito.Deref(in.UserPoolId), cognito.Deref(in.Identifier)
 	scopes, err := resourceServerScopes(in.Scopes)
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *Service) UpdateResourceServer(ctx context.Context, c Caller, in *idp.Up
 
 // DeleteResourceServer deletes a resource server. App clients keep the
 // scopes they were allowed, as after UpdateResourceServer.
-func (s *Service) DeleteResourceServer(ctx context.Context, c Caller, in *idp.DeleteResourceServerRequest) (*cognito.Empty, error) {
+func (s *Service) DeleteResourceServer(ctx context.Context, c cognito.Caller, in *idp.DeleteResourceServerRequest) (*cognito.Empty, error) {
 	poolID, identifier := cognito.Deref(in.UserPoolId), cognito.Deref(in.Identifier)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
@@ -210,7 +210,7 @@ func (s *Service) DeleteResourceServer(ctx context.Context, c Caller, in *idp.De
 }
 
 // ListResourceServers lists a pool's resource servers in identifier order.
-func (s *Service) ListResourceServers(ctx context.Context, c Caller, in *idp.ListResourceServersRequest) (*idp.ListResourceServersResponse, error) {
+func (s *Service) ListResourceServers(ctx context.Context, c cognito.Caller, in *idp.ListResourceServersRequest) (*idp.ListResourceServersResponse, error) {
 	q := poolItemsQuery{
 		Op: "ListResourceServers", Kind: kindResourceServer, Pool: cognito.Deref(in.UserPoolId),
 		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListResourceServers,

@@ -45,9 +45,9 @@ func notVerifiable() error {
 
 // selfPool checks the caller's access grant for a self-service operation
 // and returns the pool it was issued by: as authenticating the token read
-// it when the grant carries that read (AccessGrant.Principal), else from
+// it when the grant carries that read (cognito.AccessGrant.Principal), else from
 // the store. The pool is shared (readPool): never modify it.
-func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, error) {
+func (s *Service) selfPool(ctx context.Context, c cognito.Caller) (*idp.UserPoolType, error) {
 	if c.Access == nil {
 		return nil, invalidAccessToken()
 	}
@@ -69,7 +69,7 @@ func (s *Service) selfPool(ctx context.Context, c Caller) (*idp.UserPoolType, er
 // selfClient returns the app client the caller's access token was issued
 // to; a token whose client no longer exists authorizes nothing. The record
 // is shared (readClient): never modify it.
-func (s *Service) selfClient(ctx context.Context, c Caller) (*clientRecord, error) {
+func (s *Service) selfClient(ctx context.Context, c cognito.Caller) (*clientRecord, error) {
 	it, rec, err := s.readClient(ctx, c, c.Access.ClientID)
 	if errors.Is(err, cognito.ResourceNotFoundException("")) || (err == nil && it.Pool != c.Access.PoolID) {
 		return nil, invalidAccessToken()
@@ -81,7 +81,7 @@ func (s *Service) selfClient(ctx context.Context, c Caller) (*clientRecord, erro
 // by its sub (never by username or alias, which another user could hold by
 // now). A deleted user is UserNotFoundException, as Cognito answers a
 // token that outlived its user; a disabled one is NotAuthorizedException.
-func selfUser(ctx context.Context, r storage.ItemReader, c Caller) (*storage.Item, *userRecord, error) {
+func selfUser(ctx context.Context, r storage.ItemReader, c cognito.Caller) (*storage.Item, *userRecord, error) {
 	it, err := r.GetItem(ctx, kindUser, c.Access.Sub)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != c.Access.PoolID) {
 		return nil, nil, userNotFound()
@@ -101,10 +101,10 @@ func selfUser(ctx context.Context, r storage.ItemReader, c Caller) (*storage.Ite
 
 // selfUserRead is selfUser for an operation that only reads the user
 // (GetUser): it takes the user as authenticating the token read it when
-// the grant carries that read (AccessGrant.Principal), with the same
+// the grant carries that read (cognito.AccessGrant.Principal), with the same
 // checks, and reads the store otherwise. The record it returns may be
 // shared: never modify it.
-func (s *Service) selfUserRead(ctx context.Context, c Caller) (*userRecord, error) {
+func (s *Service) selfUserRead(ctx context.Context, c cognito.Caller) (*userRecord, error) {
 	if pr := principalOf(c); pr != nil {
 		if !pr.user.Enabled {
 			return nil, userDisabled()
@@ -119,7 +119,7 @@ func (s *Service) selfUserRead(ctx context.Context, c Caller) (*userRecord, erro
 // transaction, retrying on conflicts. mutate changes u in place (it runs
 // again, on a fresh read, on each retry) and may return an error to abort
 // the write.
-func (s *Service) updateSelf(ctx context.Context, c Caller, p *idp.UserPoolType, mutate func(u *userRecord, now time.Time) error) (*userRecord, error) {
+func (s *Service) updateSelf(ctx context.Context, c cognito.Caller, p *idp.UserPoolType, mutate func(u *userRecord, now time.Time) error) (*userRecord, error) {
 	return s.mutateUser(ctx, p, func(tx storage.Tx) (*storage.Item, *userRecord, error) {
 		return selfUser(ctx, tx, c)
 	}, mutate)
@@ -140,7 +140,7 @@ func clientReads(cl *clientRecord, name string) bool {
 
 // GetUser returns the signed-in user: its username, the attributes its
 // app client may read, and its MFA settings.
-func (s *Service) GetUser(ctx context.Context, c Caller, in *idp.GetUserRequest) (*idp.GetUserResponse, error) {
+func (s *Service) GetUser(ctx context.Context, c cognito.Caller, in *idp.GetUserRequest) (*idp.GetUserResponse, error) {
 	if _, err := s.selfPool(ctx, c); err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (s *Service) deliverCodes(ctx context.Context, codes []sentCode) ([]idp.Cod
 // replaces the old one at once, unverified, and a code goes to it when the
 // pool auto-verifies the attribute. CodeDeliveryDetailsList lists the codes
 // sent.
-func (s *Service) UpdateUserAttributes(ctx context.Context, c Caller, in *idp.UpdateUserAttributesRequest) (*idp.UpdateUserAttributesResponse, error) {
+func (s *Service) UpdateUserAttributes(ctx context.Context, c cognito.Caller, in *idp.UpdateUserAttributesRequest) (*idp.UpdateUserAttributesResponse, error) {
 	p, err := s.selfPool(ctx, c)
 	if err != nil {
 		return nil, err
@@ -290,7 +290,7 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, c Caller, in *idp.Up
 // DeleteUserAttributes deletes attributes of the signed-in user, with the
 // checks AdminDeleteUserAttributes makes; each must also be one its app
 // client may write.
-func (s *Service) DeleteUserAttributes(ctx context.Context, c Caller, in *idp.DeleteUserAttributesRequest) (*idp.DeleteUserAttributesResponse, error) {
+func (s *Service) DeleteUserAttributes(ctx context.Context, c cognito.Caller, in *idp.DeleteUserAttributesRequest) (*idp.DeleteUserAttributesResponse, error) {
 	p, err := s.selfPool(ctx, c)
 	if err != nil {
 		return nil, err
@@ -321,7 +321,7 @@ func (s *Service) DeleteUserAttributes(ctx context.Context, c Caller, in *idp.De
 
 // DeleteUser deletes the signed-in user, with its group memberships and
 // authentication events, as AdminDeleteUser does.
-func (s *Service) DeleteUser(ctx context.Context, c Caller, in *idp.DeleteUserRequest) (*cognito.Empty, error) {
+func (s *Service) DeleteUser(ctx context.Context, c cognito.Caller, in *idp.DeleteUserRequest) (*cognito.Empty, error) {
 	p, err := s.selfPool(ctx, c)
 	if err != nil {
 		return nil, err
@@ -347,7 +347,7 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, in *idp.DeleteUserRe
 // with the words a wrong sign-in gets. Both hashes are computed outside the
 // transaction, which then checks that the password they were made against
 // is still the current one.
-func (s *Service) ChangePassword(ctx context.Context, c Caller, in *idp.ChangePasswordRequest) (*idp.ChangePasswordResponse, error) {
+func (s *Service) ChangePassword(ctx context.Context, c cognito.Caller, in *idp.ChangePasswordRequest) (*idp.ChangePasswordResponse, error) {
 	p, err := s.selfPool(ctx, c)
 	if err != nil {
 		return nil, err
@@ -396,7 +396,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Caller, in *idp.ChangePa
 // GetUserAttributeVerificationCode sends the signed-in user a code that
 // verifies its email or phone_number: to the new value when one waits for
 // verification, else to the current value.
-func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, c Caller, in *idp.GetUserAttributeVerificationCodeRequest) (*idp.GetUserAttributeVerificationCodeResponse, error) {
+func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, c cognito.Caller, in *idp.GetUserAttributeVerificationCodeRequest) (*idp.GetUserAttributeVerificationCodeResponse, error) {
 	p, err := s.selfPool(ctx, c)
 	if err != nil {
 		return nil, err
@@ -435,7 +435,7 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, c Caller
 // new value that waited for verification. A verified alias is then claimed:
 // AliasExistsException when another user holds it. A wrong code counts
 // against the code's attempts even though the request fails.
-func (s *Service) VerifyUserAttribute(ctx context.Context, c Caller, in *idp.VerifyUserAttributeRequest) (*idp.VerifyUserAttributeResponse, error) {
+func (s *Service) VerifyUserAttribute(ctx context.Context, c cognito.Caller, in *idp.VerifyUserAttributeRequest) (*idp.VerifyUserAttributeResponse, error) {
 	p, err := s.selfPool(ctx, c)
 	if err != nil {
 		return nil, err
@@ -487,7 +487,7 @@ func (s *Service) VerifyUserAttribute(ctx context.Context, c Caller, in *idp.Ver
 
 // SetUserSettings sets the signed-in user's legacy MFA options, as
 // AdminSetUserSettings does.
-func (s *Service) SetUserSettings(ctx context.Context, c Caller, in *idp.SetUserSettingsRequest) (*idp.SetUserSettingsResponse, error) {
+func (s *Service) SetUserSettings(ctx context.Context, c cognito.Caller, in *idp.SetUserSettingsRequest) (*idp.SetUserSettingsResponse, error) {
 	p, err := s.selfPool(ctx, c)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func newSSFixture(t *testing.T, pool *idp.CreateUserPoolRequest, client *idp.Cre
 
 // user creates a confirmed user with ssPassword and the given attributes
 // and returns a caller holding its access grant.
-func (f *ssFixture) user(t *testing.T, username string, kv ...string) Caller {
+func (f *ssFixture) user(t *testing.T, username string, kv ...string) cognito.Caller {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := f.AdminCreateUser(ctx, utCaller, &idp.AdminCreateUserRequest{
@@ -54,14 +54,14 @@ func (f *ssFixture) user(t *testing.T, username string, kv ...string) Caller {
 		t.Fatal(err)
 	}
 	u := f.record(t, f.p, username)
-	return Caller{Region: "us-east-1", Access: &AccessGrant{
+	return cognito.Caller{Region: "us-east-1", Access: &cognito.AccessGrant{
 		PoolID: cognito.Deref(f.p.Id), ClientID: f.client, Sub: u.Sub, Username: u.Username,
 		Scopes: []string{selfServiceScope}, JTI: "jti-" + username, OriginJTI: "origin-" + username,
 	}}
 }
 
 // getAttrs returns the attributes GetUser answers c, by name.
-func (f *ssFixture) getAttrs(t *testing.T, c Caller) map[string]string {
+func (f *ssFixture) getAttrs(t *testing.T, c cognito.Caller) map[string]string {
 	t.Helper()
 	out, err := f.GetUser(context.Background(), c, &idp.GetUserRequest{})
 	if err != nil {
@@ -83,36 +83,36 @@ func wantError(t *testing.T, err error, code, msg string) {
 }
 
 // selfServiceOps calls every self-service operation with harmless input.
-var selfServiceOps = map[string]func(s *Service, c Caller) error{
-	"GetUser": func(s *Service, c Caller) error {
+var selfServiceOps = map[string]func(s *Service, c cognito.Caller) error{
+	"GetUser": func(s *Service, c cognito.Caller) error {
 		_, err := s.GetUser(context.Background(), c, &idp.GetUserRequest{})
 		return err
 	},
-	"UpdateUserAttributes": func(s *Service, c Caller) error {
+	"UpdateUserAttributes": func(s *Service, c cognito.Caller) error {
 		_, err := s.UpdateUserAttributes(context.Background(), c, &idp.UpdateUserAttributesRequest{UserAttributes: attrs("name", "N")})
 		return err
 	},
-	"DeleteUserAttributes": func(s *Service, c Caller) error {
+	"DeleteUserAttributes": func(s *Service, c cognito.Caller) error {
 		_, err := s.DeleteUserAttributes(context.Background(), c, &idp.DeleteUserAttributesRequest{UserAttributeNames: []string{"name"}})
 		return err
 	},
-	"DeleteUser": func(s *Service, c Caller) error {
+	"DeleteUser": func(s *Service, c cognito.Caller) error {
 		_, err := s.DeleteUser(context.Background(), c, &idp.DeleteUserRequest{})
 		return err
 	},
-	"ChangePassword": func(s *Service, c Caller) error {
+	"ChangePassword": func(s *Service, c cognito.Caller) error {
 		_, err := s.ChangePassword(context.Background(), c, &idp.ChangePasswordRequest{PreviousPassword: cognito.Ptr(ssPassword), ProposedPassword: cognito.Ptr("Other0ne!")})
 		return err
 	},
-	"GetUserAttributeVerificationCode": func(s *Service, c Caller) error {
+	"GetUserAttributeVerificationCode": func(s *Service, c cognito.Caller) error {
 		_, err := s.GetUserAttributeVerificationCode(context.Background(), c, &idp.GetUserAttributeVerificationCodeRequest{AttributeName: cognito.Ptr("email")})
 		return err
 	},
-	"VerifyUserAttribute": func(s *Service, c Caller) error {
+	"VerifyUserAttribute": func(s *Service, c cognito.Caller) error {
 		_, err := s.VerifyUserAttribute(context.Background(), c, &idp.VerifyUserAttributeRequest{AttributeName: cognito.Ptr("email"), Code: cognito.Ptr("123456")})
 		return err
 	},
-	"SetUserSettings": func(s *Service, c Caller) error {
+	"SetUserSettings": func(s *Service, c cognito.Caller) error {
 		_, err := s.SetUserSettings(context.Background(), c, &idp.SetUserSettingsRequest{})
 		return err
 	},
@@ -121,46 +121,46 @@ var selfServiceOps = map[string]func(s *Service, c Caller) error{
 // TestSelfServiceAuthorization checks, for every operation, what an access
 // grant must establish before the operation touches the user.
 func TestSelfServiceAuthorization(t *testing.T) {
-	type setup func(t *testing.T, f *ssFixture, c Caller) Caller
+	type setup func(t *testing.T, f *ssFixture, c cognito.Caller) cognito.Caller
 	cases := []struct {
 		name      string
 		setup     setup
 		code, msg string
 	}{
-		{"no access grant", func(_ *testing.T, _ *ssFixture, c Caller) Caller {
+		{"no access grant", func(_ *testing.T, _ *ssFixture, c cognito.Caller) cognito.Caller {
 			c.Access = nil
 			return c
 		}, cognito.CodeNotAuthorizedException, "Invalid Access Token"},
-		{"no scopes", func(_ *testing.T, _ *ssFixture, c Caller) Caller {
+		{"no scopes", func(_ *testing.T, _ *ssFixture, c cognito.Caller) cognito.Caller {
 			c.Access.Scopes = nil
 			return c
 		}, cognito.CodeNotAuthorizedException, "Access Token does not have required scopes"},
-		{"only OpenID scopes", func(_ *testing.T, _ *ssFixture, c Caller) Caller {
+		{"only OpenID scopes", func(_ *testing.T, _ *ssFixture, c cognito.Caller) cognito.Caller {
 			c.Access.Scopes = []string{"openid", "email", "profile"}
 			return c
 		}, cognito.CodeNotAuthorizedException, "Access Token does not have required scopes"},
-		{"pool deleted", func(t *testing.T, f *ssFixture, c Caller) Caller {
+		{"pool deleted", func(t *testing.T, f *ssFixture, c cognito.Caller) cognito.Caller {
 			c.Access.PoolID = "us-east-1_gone"
 			return c
 		}, cognito.CodeNotAuthorizedException, "Invalid Access Token"},
-		{"pool in another region", func(_ *testing.T, _ *ssFixture, c Caller) Caller {
+		{"pool in another region", func(_ *testing.T, _ *ssFixture, c cognito.Caller) cognito.Caller {
 			c.Region = "eu-west-1"
 			return c
 		}, cognito.CodeNotAuthorizedException, "Invalid Access Token"},
-		{"user deleted", func(t *testing.T, f *ssFixture, c Caller) Caller {
+		{"user deleted", func(t *testing.T, f *ssFixture, c cognito.Caller) cognito.Caller {
 			if _, err := f.AdminDeleteUser(context.Background(), utCaller, &idp.AdminDeleteUserRequest{UserPoolId: f.p.Id, Username: cognito.Ptr("ann")}); err != nil {
 				t.Fatal(err)
 			}
 			return c
 		}, cognito.CodeUserNotFoundException, "User does not exist."},
-		{"user deleted and its username taken again", func(t *testing.T, f *ssFixture, c Caller) Caller {
+		{"user deleted and its username taken again", func(t *testing.T, f *ssFixture, c cognito.Caller) cognito.Caller {
 			if _, err := f.AdminDeleteUser(context.Background(), utCaller, &idp.AdminDeleteUserRequest{UserPoolId: f.p.Id, Username: cognito.Ptr("ann")}); err != nil {
 				t.Fatal(err)
 			}
 			f.user(t, "ann", "email", "ann@example.com")
 			return c
 		}, cognito.CodeUserNotFoundException, "User does not exist."},
-		{"sub of a user in another pool", func(t *testing.T, f *ssFixture, c Caller) Caller {
+		{"sub of a user in another pool", func(t *testing.T, f *ssFixture, c cognito.Caller) cognito.Caller {
 			p2 := f.pool(t, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("other")})
 			if _, err := f.AdminCreateUser(context.Background(), utCaller, &idp.AdminCreateUserRequest{UserPoolId: p2.Id, Username: cognito.Ptr("bob"), MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress)}); err != nil {
 				t.Fatal(err)
@@ -168,7 +168,7 @@ func TestSelfServiceAuthorization(t *testing.T) {
 			c.Access.Sub = f.record(t, p2, "bob").Sub
 			return c
 		}, cognito.CodeUserNotFoundException, "User does not exist."},
-		{"user disabled", func(t *testing.T, f *ssFixture, c Caller) Caller {
+		{"user disabled", func(t *testing.T, f *ssFixture, c cognito.Caller) cognito.Caller {
 			if _, err := f.AdminDisableUser(context.Background(), utCaller, &idp.AdminDisableUserRequest{UserPoolId: f.p.Id, Username: cognito.Ptr("ann")}); err != nil {
 				t.Fatal(err)
 			}
@@ -428,39 +428,39 @@ func TestVerifyUserAttributeCodes(t *testing.T) {
 		name string
 		// run submits codes (right is the code sent) and returns the last
 		// error.
-		run       func(t *testing.T, f *ssFixture, c Caller, right string) error
+		run       func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error
 		code, msg string
 		verified  bool
 	}{
-		{"the right code", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"the right code", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			return ssVerify(f, c, right)
 		}, "", "", true},
-		{"a wrong code", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"a wrong code", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			return ssVerify(f, c, wrongCode(right))
 		}, cognito.CodeCodeMismatchException, "Invalid verification code provided, please try again.", false},
-		{"the right code after four wrong ones", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"the right code after four wrong ones", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			for range 4 {
 				_ = ssVerify(f, c, wrongCode(right))
 			}
 			return ssVerify(f, c, right)
 		}, "", "", true},
-		{"the right code after five wrong ones", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"the right code after five wrong ones", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			for range maxCodeFailures {
 				_ = ssVerify(f, c, wrongCode(right))
 			}
 			return ssVerify(f, c, right)
 		}, cognito.CodeLimitExceededException, "Attempt limit exceeded, please try after some time.", false},
-		{"the right code a second time", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"the right code a second time", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			if err := ssVerify(f, c, right); err != nil {
 				return err
 			}
 			return ssVerify(f, c, right)
 		}, cognito.CodeExpiredCodeException, "Invalid code provided, please request a code again.", true},
-		{"the right code after 24 hours", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"the right code after 24 hours", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			f.clock.advance(24 * time.Hour)
 			return ssVerify(f, c, right)
 		}, cognito.CodeExpiredCodeException, "Invalid code provided, please request a code again.", false},
-		{"the first code after a second was sent", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"the first code after a second was sent", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			if _, err := f.GetUserAttributeVerificationCode(context.Background(), c, &idp.GetUserAttributeVerificationCodeRequest{AttributeName: cognito.Ptr("email")}); err != nil {
 				return err
 			}
@@ -469,11 +469,11 @@ func TestVerifyUserAttributeCodes(t *testing.T) {
 			}
 			return ssVerify(f, c, right)
 		}, cognito.CodeCodeMismatchException, "Invalid verification code provided, please try again.", false},
-		{"a code for phone_number, none sent", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"a code for phone_number, none sent", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			_, err := f.VerifyUserAttribute(context.Background(), c, &idp.VerifyUserAttributeRequest{AttributeName: cognito.Ptr("phone_number"), Code: cognito.Ptr(right)})
 			return err
 		}, cognito.CodeExpiredCodeException, "Invalid code provided, please request a code again.", false},
-		{"an attribute that is not verifiable", func(t *testing.T, f *ssFixture, c Caller, right string) error {
+		{"an attribute that is not verifiable", func(t *testing.T, f *ssFixture, c cognito.Caller, right string) error {
 			_, err := f.VerifyUserAttribute(context.Background(), c, &idp.VerifyUserAttributeRequest{AttributeName: cognito.Ptr("name"), Code: cognito.Ptr(right)})
 			return err
 		}, cognito.CodeInvalidParameterException, "Invalid attribute name. Only phone_number and email can be verified.", false},
@@ -505,7 +505,7 @@ func TestVerifyUserAttributeCodes(t *testing.T) {
 	}
 }
 
-func ssVerify(f *ssFixture, c Caller, code string) error {
+func ssVerify(f *ssFixture, c cognito.Caller, code string) error {
 	_, err := f.VerifyUserAttribute(context.Background(), c, &idp.VerifyUserAttributeRequest{AttributeName: cognito.Ptr("email"), Code: cognito.Ptr(code)})
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -70,7 +71,7 @@ func (c *decodeCache[T]) decode(id string, data []byte, decode func() (*T, error
 // shared with other requests (decodeCache) and must not be modified. An
 // operation that changes the pool, or passes it to code that might, uses
 // loadPool.
-func (s *Service) readPool(ctx context.Context, c Caller, id string) (*idp.UserPoolType, error) {
+func (s *Service) readPool(ctx context.Context, c cognito.Caller, id string) (*idp.UserPoolType, error) {
 	rec, err := poolRecord(ctx, s.store, c, id)
 	if err != nil {
 		return nil, err
@@ -81,7 +82,7 @@ func (s *Service) readPool(ctx context.Context, c Caller, id string) (*idp.UserP
 // readClient is clientByID on the store for operations that only read the
 // app client: the same checks and errors, but the record it returns is
 // shared with other requests (decodeCache) and must not be modified.
-func (s *Service) readClient(ctx context.Context, c Caller, id string) (*storage.Item, *clientRecord, error) {
+func (s *Service) readClient(ctx context.Context, c cognito.Caller, id string) (*storage.Item, *clientRecord, error) {
 	it, err := clientItemByID(ctx, s.store, c, id)
 	if err != nil {
 		return nil, nil, err

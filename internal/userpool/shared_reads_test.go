@@ -55,7 +55,7 @@ func TestReadPool(t *testing.T) {
 		t.Error("the update changed the pool an earlier read returned")
 	}
 
-	_, err = s.readPool(ctx, Caller{Region: "eu-west-1"}, id)
+	_, err = s.readPool(ctx, cognito.Caller{Region: "eu-west-1"}, id)
 	wantCode(t, err, cognito.CodeResourceNotFoundException)
 	if _, err := s.DeleteUserPool(ctx, utCaller, &idp.DeleteUserPoolRequest{UserPoolId: cognito.Ptr(id)}); err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestReadClient(t *testing.T) {
 		t.Errorf("the update changed the client an earlier read returned: ClientName = %q", got)
 	}
 
-	_, _, err = s.readClient(ctx, Caller{Region: "eu-west-1"}, id)
+	_, _, err = s.readClient(ctx, cognito.Caller{Region: "eu-west-1"}, id)
 	wantCode(t, err, cognito.CodeResourceNotFoundException)
 	if _, err := s.DeleteUserPoolClient(ctx, utCaller, &idp.DeleteUserPoolClientRequest{UserPoolId: p.Id, ClientId: cognito.Ptr(id)}); err != nil {
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 
 // SignInPool returns the pool poolID as sign-in sees it, or
 // ResourceNotFoundException when the caller's region has no such pool.
-func (s *Service) SignInPool(ctx context.Context, c Caller, poolID string) (*SignInPool, error) {
+func (s *Service) SignInPool(ctx context.Context, c cognito.Caller, poolID string) (*SignInPool, error) {
 	p, err := s.readPool(ctx, c, poolID)
 	if err != nil {
 		return nil, err
@@ -178,7 +178,7 @@ func signInClient(rec *clientRecord) *SignInClient {
 // region (an unsigned request that names only a client) accepts the
 // client's pool wherever it lives; one with a region sees only its pools.
 // A missing client is ResourceNotFoundException.
-func (s *Service) SignInClient(ctx context.Context, c Caller, poolID, clientID string) (*SignInPool, *SignInClient, error) {
+func (s *Service) SignInClient(ctx context.Context, c cognito.Caller, poolID, clientID string) (*SignInPool, *SignInClient, error) {
 	if err := checkText("clientId", ruleClientID, clientID); err != nil {
 		return nil, nil, err
 	}
@@ -197,7 +197,7 @@ func (s *Service) SignInClient(ctx context.Context, c Caller, poolID, clientID s
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := s.readPool(ctx, Caller{Region: region}, it.Pool)
+	p, err := s.readPool(ctx, cognito.Caller{Region: region}, it.Pool)
 	if err != nil {
 		return nil, nil, err
 	}

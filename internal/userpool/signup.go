@@ -35,7 +35,7 @@ var linkPlaceholder = regexp.MustCompile(`\{##(.*?)##\}`)
 // request that names only a client carries no region, so an empty caller
 // region becomes the region of the client's pool; a region the edge did
 // establish must match it, as for clientByID.
-func (s *Service) publicClient(ctx context.Context, c Caller, clientID string, secretHash *string, username string) (*clientRecord, *idp.UserPoolType, error) {
+func (s *Service) publicClient(ctx context.Context, c cognito.Caller, clientID string, secretHash *string, username string) (*clientRecord, *idp.UserPoolType, error) {
 	if err := checkText("clientId", ruleClientID, clientID); err != nil {
 		return nil, nil, err
 	}
@@ -210,7 +210,7 @@ func signUpWriteError(p *idp.UserPoolType, err error) error {
 // phone number or email address the user gives (the phone number first), a
 // confirmation code goes there and CodeDeliveryDetails says where.
 // ValidationData is accepted for the pre sign-up trigger.
-func (s *Service) SignUp(ctx context.Context, c Caller, in *idp.SignUpRequest) (*idp.SignUpResponse, error) {
+func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRequest) (*idp.SignUpResponse, error) {
 	name := cognito.Deref(in.Username)
 	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
 	if err != nil {
@@ -343,7 +343,7 @@ func (s *Service) codeUpdate(ctx context.Context, p *idp.UserPoolType, username 
 // ForceAliasCreation moves it to this user. A wrong code counts towards
 // the code's failure limit. An unknown user is UserNotFoundException, or
 // CodeMismatchException when the client prevents user existence errors.
-func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSignUpRequest) (*idp.ConfirmSignUpResponse, error) {
+func (s *Service) ConfirmSignUp(ctx context.Context, c cognito.Caller, in *idp.ConfirmSignUpRequest) (*idp.ConfirmSignUpResponse, error) {
 	name, code := cognito.Deref(in.Username), cognito.Deref(in.ConfirmationCode)
 	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
 	if err != nil {
@@ -391,7 +391,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c Caller, in *idp.ConfirmSi
 // confirmation code, which replaces the one before it. When the client
 // prevents user existence errors, an unknown or disabled user gets
 // CodeDeliveryDetails as if a code had been sent.
-func (s *Service) ResendConfirmationCode(ctx context.Context, c Caller, in *idp.ResendConfirmationCodeRequest) (*idp.ResendConfirmationCodeResponse, error) {
+func (s *Service) ResendConfirmationCode(ctx context.Context, c cognito.Caller, in *idp.ResendConfirmationCodeRequest) (*idp.ResendConfirmationCodeResponse, error) {
 	name := cognito.Deref(in.Username)
 	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 // publicCaller is how the edge calls a public operation that names only a
 // client: the request is unsigned and carries no region.
-var publicCaller = Caller{}
+var publicCaller = cognito.Caller{}
 
 // signUpPool creates a pool with in's settings and a client without a
 // secret, and returns both.
@@ -295,11 +295,11 @@ func TestPublicClientRegion(t *testing.T) {
 	ctx := context.Background()
 	_, client := s.signUpPool(t, &idp.CreateUserPoolRequest{})
 	in := &idp.SignUpRequest{ClientId: cognito.Ptr(client), Username: cognito.Ptr("zed"), Password: cognito.Ptr("Passw0rd!")}
-	if _, err := s.SignUp(ctx, Caller{Region: "us-east-1"}, in); err != nil {
+	if _, err := s.SignUp(ctx, cognito.Caller{Region: "us-east-1"}, in); err != nil {
 		t.Errorf("the pool's own region: %v", err)
 	}
 	in.Username = cognito.Ptr("zoe")
-	_, err := s.SignUp(ctx, Caller{Region: "eu-west-1"}, in)
+	_, err := s.SignUp(ctx, cognito.Caller{Region: "eu-west-1"}, in)
 	wantCode(t, err, "ResourceNotFoundException")
 	in.ClientId = cognito.Ptr("nosuchclient0000000000000a")
 	_, err = s.SignUp(ctx, publicCaller, in)

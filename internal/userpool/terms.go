@@ -170,7 +170,7 @@ func deleteClientTerms(ctx context.Context, tx storage.Tx, pool, client string) 
 // CreateTerms creates a terms document (terms-of-use or privacy-policy) of
 // an app client, with its links by language. A client has one document of
 // each name; a second is TermsExistsException.
-func (s *Service) CreateTerms(ctx context.Context, c Caller, in *idp.CreateTermsRequest) (*idp.CreateTermsResponse, error) {
+func (s *Service) CreateTerms(ctx context.Context, c cognito.Caller, in *idp.CreateTermsRequest) (*idp.CreateTermsResponse, error) {
 	if in.Links == nil {
 		var v cognito.Violations
 		v.Null("links")
@@ -213,7 +213,7 @@ func (s *Service) CreateTerms(ctx context.Context, c Caller, in *idp.CreateTerms
 }
 
 // DescribeTerms returns a terms document.
-func (s *Service) DescribeTerms(ctx context.Context, c Caller, in *idp.DescribeTermsRequest) (*idp.DescribeTermsResponse, error) {
+func (s *Service) DescribeTerms(ctx context.Context, c cognito.Caller, in *idp.DescribeTermsRequest) (*idp.DescribeTermsResponse, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.TermsId)
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err
@@ -227,7 +227,7 @@ func (s *Service) DescribeTerms(ctx context.Context, c Caller, in *idp.DescribeT
 
 // UpdateTerms changes a terms document; what the request leaves out is
 // kept, and Links, when given, replace the document's links.
-func (s *Service) UpdateTerms(ctx context.Context, c Caller, in *idp.UpdateTermsRequest) (*idp.UpdateTermsResponse, error) {
+func (s *Service) UpdateTerms(ctx context.Context, c cognito.Caller, in *idp.UpdateTermsRequest) (*idp.UpdateTermsResponse, error) {
 	if in.Links != nil {
 		if err := checkTermsLinks(in.Links); err != nil {
 			return nil, err
@@ -277,7 +277,7 @@ func (s *Service) UpdateTerms(ctx context.Context, c Caller, in *idp.UpdateTerms
 }
 
 // DeleteTerms deletes a terms document.
-func (s *Service) DeleteTerms(ctx context.Context, c Caller, in *idp.DeleteTermsRequest) (*cognito.Empty, error) {
+func (s *Service) DeleteTerms(ctx context.Context, c cognito.Caller, in *idp.DeleteTermsRequest) (*cognito.Empty, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.TermsId)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
@@ -299,7 +299,7 @@ func (s *Service) DeleteTerms(ctx context.Context, c Caller, in *idp.DeleteTerms
 }
 
 // ListTerms lists a pool's terms documents in ID order.
-func (s *Service) ListTerms(ctx context.Context, c Caller, in *idp.ListTermsRequest) (*idp.ListTermsResponse, error) {
+func (s *Service) ListTerms(ctx context.Context, c cognito.Caller, in *idp.ListTermsRequest) (*idp.ListTermsResponse, error) {
 	q := poolItemsQuery{
 		Op: "ListTerms", Kind: kindTerms, Pool: cognito.Deref(in.UserPoolId),
 		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListTerms,

@@ -51,17 +51,17 @@ func TestEngineRefusesBadText(t *testing.T) {
 				return err
 			}},
 			{"SignUp username", func() error {
-				_, err := f.SignUp(ctx, Caller{}, &idp.SignUpRequest{ClientId: cognito.Ptr(f.client), Username: cognito.Ptr(bad + "bob"),
+				_, err := f.SignUp(ctx, cognito.Caller{}, &idp.SignUpRequest{ClientId: cognito.Ptr(f.client), Username: cognito.Ptr(bad + "bob"),
 					Password: cognito.Ptr(ssPassword)})
 				return err
 			}},
 			{"SignUp alias", func() error {
-				_, err := f.SignUp(ctx, Caller{}, &idp.SignUpRequest{ClientId: cognito.Ptr(f.client), Username: cognito.Ptr("bob"),
+				_, err := f.SignUp(ctx, cognito.Caller{}, &idp.SignUpRequest{ClientId: cognito.Ptr(f.client), Username: cognito.Ptr("bob"),
 					Password: cognito.Ptr(ssPassword), UserAttributes: attrs("preferred_username", "b"+bad)})
 				return err
 			}},
 			{"SignUp client", func() error {
-				_, err := f.SignUp(ctx, Caller{}, &idp.SignUpRequest{ClientId: cognito.Ptr(f.client + bad), Username: cognito.Ptr("bob"),
+				_, err := f.SignUp(ctx, cognito.Caller{}, &idp.SignUpRequest{ClientId: cognito.Ptr(f.client + bad), Username: cognito.Ptr("bob"),
 					Password: cognito.Ptr(ssPassword)})
 				return err
 			}},
@@ -97,7 +97,7 @@ func TestEngineRefusesBadText(t *testing.T) {
 				_, err := f.DescribeUserPoolDomain(ctx, utCaller, &idp.DescribeUserPoolDomainRequest{Domain: cognito.Ptr("d" + bad)})
 				return err
 			}},
-			{"SignInClient", func() error { _, _, err := f.SignInClient(ctx, Caller{}, "", f.client+bad); return err }},
+			{"SignInClient", func() error { _, _, err := f.SignInClient(ctx, cognito.Caller{}, "", f.client+bad); return err }},
 			{"LookupUser", func() error { _, err := f.LookupUser(ctx, sp, "alice@example.com"+bad); return err }},
 		}
 		for _, tc := range cases {

@@ -148,7 +148,7 @@ func uiClientID(id *string) string {
 // (ClientId ALL or left out) or of one app client. CSS and logo are set
 // together: what the request leaves out is removed. The pool needs a
 // domain, as on Cognito.
-func (s *Service) SetUICustomization(ctx context.Context, c Caller, in *idp.SetUICustomizationRequest) (*idp.SetUICustomizationResponse, error) {
+func (s *Service) SetUICustomization(ctx context.Context, c cognito.Caller, in *idp.SetUICustomizationRequest) (*idp.SetUICustomizationResponse, error) {
 	poolID, client := cognito.Deref(in.UserPoolId), uiClientID(in.ClientId)
 	if in.CSS != nil {
 		if err := checkCSS(*in.CSS); err != nil {
@@ -222,7 +222,7 @@ func (s *Service) SetUICustomization(ctx context.Context, c Caller, in *idp.SetU
 // GetUICustomization returns the UI customization that applies to an app
 // client: its own, or else the pool default (ClientId ALL). With neither,
 // it returns only the pool and client IDs.
-func (s *Service) GetUICustomization(ctx context.Context, c Caller, in *idp.GetUICustomizationRequest) (*idp.GetUICustomizationResponse, error) {
+func (s *Service) GetUICustomization(ctx context.Context, c cognito.Caller, in *idp.GetUICustomizationRequest) (*idp.GetUICustomizationResponse, error) {
 	poolID, client := cognito.Deref(in.UserPoolId), uiClientID(in.ClientId)
 	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
 		return nil, err

@@ -254,7 +254,7 @@ func invitations(p *idp.UserPoolType, channels []string, attrs map[string]string
 // FORCE_CHANGE_PASSWORD, and sends the invitation unless MessageAction is
 // SUPPRESS. MessageAction RESEND sends it again to an existing user that has
 // not yet signed in, with a new temporary password and expiry.
-func (s *Service) AdminCreateUser(ctx context.Context, c Caller, in *idp.AdminCreateUserRequest) (*idp.AdminCreateUserResponse, error) {
+func (s *Service) AdminCreateUser(ctx context.Context, c cognito.Caller, in *idp.AdminCreateUserRequest) (*idp.AdminCreateUserResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
@@ -444,7 +444,7 @@ func (s *Service) mutateUser(ctx context.Context, p *idp.UserPoolType, find func
 }
 
 // AdminGetUser returns a user found by username, alias or sub.
-func (s *Service) AdminGetUser(ctx context.Context, c Caller, in *idp.AdminGetUserRequest) (*idp.AdminGetUserResponse, error) {
+func (s *Service) AdminGetUser(ctx context.Context, c cognito.Caller, in *idp.AdminGetUserRequest) (*idp.AdminGetUserResponse, error) {
 	p, err := s.readPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err

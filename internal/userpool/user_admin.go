@@ -25,7 +25,7 @@ func autoVerified(p *idp.UserPoolType, attr string) bool {
 // attribute, and when the pool auto-verifies it, sends a verification code
 // to the new value. A verified alias, or a username attribute, that another
 // user holds is refused with AliasExistsException.
-func (s *Service) AdminUpdateUserAttributes(ctx context.Context, c Caller, in *idp.AdminUpdateUserAttributesRequest) (*idp.AdminUpdateUserAttributesResponse, error) {
+func (s *Service) AdminUpdateUserAttributes(ctx context.Context, c cognito.Caller, in *idp.AdminUpdateUserAttributesRequest) (*idp.AdminUpdateUserAttributesResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func channelOf(attr string) string {
 // AdminDeleteUserAttributes deletes attributes of a user. Deleting email or
 // phone_number deletes its _verified attribute too. Attributes the schema
 // lacks, sub and immutable ones are refused, and so are required ones.
-func (s *Service) AdminDeleteUserAttributes(ctx context.Context, c Caller, in *idp.AdminDeleteUserAttributesRequest) (*idp.AdminDeleteUserAttributesResponse, error) {
+func (s *Service) AdminDeleteUserAttributes(ctx context.Context, c cognito.Caller, in *idp.AdminDeleteUserAttributesRequest) (*idp.AdminDeleteUserAttributesResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func deleteIndexed(ctx context.Context, tx storage.Tx, kind, prefix string) erro
 // AdminDeleteUser deletes a user together with its group memberships, its
 // recorded authentication events and its sign-in sessions and
 // failed-attempt counter (OnDeleteUser), in one transaction.
-func (s *Service) AdminDeleteUser(ctx context.Context, c Caller, in *idp.AdminDeleteUserRequest) (*cognito.Empty, error) {
+func (s *Service) AdminDeleteUser(ctx context.Context, c cognito.Caller, in *idp.AdminDeleteUserRequest) (*cognito.Empty, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (s *Service) deleteUserTx(ctx context.Context, tx storage.Tx, it *storage.I
 }
 
 // AdminDisableUser disables a user: it can no longer sign in.
-func (s *Service) AdminDisableUser(ctx context.Context, c Caller, in *idp.AdminDisableUserRequest) (*idp.AdminDisableUserResponse, error) {
+func (s *Service) AdminDisableUser(ctx context.Context, c cognito.Caller, in *idp.AdminDisableUserRequest) (*idp.AdminDisableUserResponse, error) {
 	if err := s.setEnabled(ctx, c, in.UserPoolId, in.Username, false); err != nil {
 		return nil, err
 	}
@@ -223,14 +223,14 @@ func (s *Service) AdminDisableUser(ctx context.Context, c Caller, in *idp.AdminD
 }
 
 // AdminEnableUser enables a disabled user.
-func (s *Service) AdminEnableUser(ctx context.Context, c Caller, in *idp.AdminEnableUserRequest) (*idp.AdminEnableUserResponse, error) {
+func (s *Service) AdminEnableUser(ctx context.Context, c cognito.Caller, in *idp.AdminEnableUserRequest) (*idp.AdminEnableUserResponse, error) {
 	if err := s.setEnabled(ctx, c, in.UserPoolId, in.Username, true); err != nil {
 		return nil, err
 	}
 	return &idp.AdminEnableUserResponse{}, nil
 }
 
-func (s *Service) setEnabled(ctx context.Context, c Caller, poolID, username *string, enabled bool) error {
+func (s *Service) setEnabled(ctx context.Context, c cognito.Caller, poolID, username *string, enabled bool) error {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(poolID))
 	if err != nil {
 		return err
@@ -249,7 +249,7 @@ var errPasswordRaced = errors.New("password changed concurrently")
 // AdminSetUserPassword sets a user's password, checked against the pool's
 // policy and password history. A permanent password confirms the user; a
 // temporary one puts it in FORCE_CHANGE_PASSWORD with a new expiry.
-func (s *Service) AdminSetUserPassword(ctx context.Context, c Caller, in *idp.AdminSetUserPasswordRequest) (*idp.AdminSetUserPasswordResponse, error) {
+func (s *Service) AdminSetUserPassword(ctx context.Context, c cognito.Caller, in *idp.AdminSetUserPasswordRequest) (*idp.AdminSetUserPasswordResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
@@ -335,7 +335,7 @@ func recoveryChannels(p *idp.UserPoolType) (attrs []string, adminOnly bool) {
 // and neither can a user that has not yet replaced its temporary password,
 // nor a disabled user (NotAuthorizedException "User is disabled.", as
 // Cognito answers: enable the user first).
-func (s *Service) AdminResetUserPassword(ctx context.Context, c Caller, in *idp.AdminResetUserPasswordRequest) (*idp.AdminResetUserPasswordResponse, error) {
+func (s *Service) AdminResetUserPassword(ctx context.Context, c cognito.Caller, in *idp.AdminResetUserPasswordRequest) (*idp.AdminResetUserPasswordResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
@@ -378,7 +378,7 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, c Caller, in *idp.
 }
 
 // AdminConfirmSignUp confirms a user that signed up and has not confirmed.
-func (s *Service) AdminConfirmSignUp(ctx context.Context, c Caller, in *idp.AdminConfirmSignUpRequest) (*idp.AdminConfirmSignUpResponse, error) {
+func (s *Service) AdminConfirmSignUp(ctx context.Context, c cognito.Caller, in *idp.AdminConfirmSignUpRequest) (*idp.AdminConfirmSignUpResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err
@@ -398,7 +398,7 @@ func (s *Service) AdminConfirmSignUp(ctx context.Context, c Caller, in *idp.Admi
 
 // AdminSetUserSettings sets a user's legacy MFA options. Cognito keeps the
 // operation for SMS MFA only.
-func (s *Service) AdminSetUserSettings(ctx context.Context, c Caller, in *idp.AdminSetUserSettingsRequest) (*idp.AdminSetUserSettingsResponse, error) {
+func (s *Service) AdminSetUserSettings(ctx context.Context, c cognito.Caller, in *idp.AdminSetUserSettingsRequest) (*idp.AdminSetUserSettingsResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func threatProtectionOn(p *idp.UserPoolType) bool {
 // AdminListUserAuthEvents lists a user's authentication events, newest
 // first. Cognito records them only with threat protection on, and refuses
 // the call otherwise.
-func (s *Service) AdminListUserAuthEvents(ctx context.Context, c Caller, in *idp.AdminListUserAuthEventsRequest) (*idp.AdminListUserAuthEventsResponse, error) {
+func (s *Service) AdminListUserAuthEvents(ctx context.Context, c cognito.Caller, in *idp.AdminListUserAuthEventsRequest) (*idp.AdminListUserAuthEventsResponse, error) {
 	_, p, err := s.loadPool(ctx, c, cognito.Deref(in.UserPoolId))
 	if err != nil {
 		return nil, err

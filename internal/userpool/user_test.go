@@ -47,7 +47,7 @@ type utService struct {
 	outbox *messaging.Outbox
 }
 
-var utCaller = Caller{Region: "us-east-1"}
+var utCaller = cognito.Caller{Region: "us-east-1"}
 
 func newUTService(t *testing.T) *utService {
 	t.Helper()
