@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito"},
+		[]string{"internal/cognito/..."},
 		map[string]string{
 			"internal/storage":  "messaging is a leaf: it delivers messages and keeps no records",
 			"internal/userpool": "engines import messaging, not the reverse",

@@ -3,6 +3,13 @@
 // email or SMS. The engine builds a Message and hands it to a Sender; it
 // never knows how the message travels.
 //
+// It also owns the message texts (template.go): a pool's templates or
+// Cognito's defaults, with the {username}, {####} and {##text##}
+// placeholders filled, and every value escaped when the email template is
+// HTML. Invitation, CodeMessage and LinkMessage build the messages the
+// engines send, so the texts have one home where the CustomMessage trigger
+// will hook.
+//
 // The development default is the Outbox: it writes each message to the log
 // and keeps the latest ones in memory, readable as JSON on a local endpoint
 // (see Outbox.Handler), so a newcomer needs no mail server or SMS account.
@@ -32,7 +39,9 @@
 // to an Observer that cmd/cognate supplies, so that this package knows
 // nothing of metrics libraries.
 //
-// Imports: internal/cognito at most, plus the delivery clients (go-mail and
-// the AWS SDK for Go v2); it is a leaf that the engines (userpool,
-// authflow) import, never the reverse. deps_test.go enforces this.
+// Imports: internal/cognito and its generated wire types (the pool's
+// templates and sending settings are idp shapes) at most, plus the
+// delivery clients (go-mail and the AWS SDK for Go v2); it is a leaf that
+// the engines (userpool, authflow) import, never the reverse. deps_test.go
+// enforces this.
 package messaging

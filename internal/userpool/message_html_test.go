@@ -11,27 +11,11 @@ import (
 	"github.com/cognate-dev/cognate/internal/messaging"
 )
 
-// TestMessageValuesEscapedForHTML guards that a username or temporary
-// password with markup in it is escaped in an HTML email body, and goes as
-// it is into a plain-text email, an SMS and a subject; and that the
-// template, not the filled-in body, decides whether an email is HTML.
-func TestMessageValuesEscapedForHTML(t *testing.T) {
-	const (
-		user     = `<b>bob</b>&<img src=x>`
-		password = `a<B>&c1"'`
-	)
-	htmlInvite := &idp.UserPoolType{Id: cognito.Ptr("us-east-1_x"), AdminCreateUserConfig: &idp.AdminCreateUserConfigType{
-		InviteMessageTemplate: &idp.MessageTemplateType{
-			EmailSubject: cognito.Ptr("Welcome"),
-			EmailMessage: cognito.Ptr("<p>User <b>{username}</b>, password <code>{####}</code></p>"),
-			SMSMessage:   cognito.Ptr("User {username}, password {####}"),
-		}}}
-	plainInvite := &idp.UserPoolType{Id: cognito.Ptr("us-east-1_x")}
-	htmlCode := &idp.UserPoolType{Id: cognito.Ptr("us-east-1_x"), VerificationMessageTemplate: &idp.VerificationMessageTemplateType{
-		EmailSubject: cognito.Ptr("Code"),
-		EmailMessage: cognito.Ptr("<p>Hello {username}, your code is {####}</p>"),
-		SmsMessage:   cognito.Ptr("Hello {username}, your code is {####}"),
-	}}
+// TestConfirmationLinkEscapedForHTML guards that a username with markup in
+// it is escaped in the text and the link of a sign-up confirmation link
+// message.
+func TestConfirmationLinkEscapedForHTML(t *testing.T) {
+	const user = `<b>bob</b>&<img src=x>`
 	linkPool := &idp.UserPoolType{Id: cognito.Ptr("us-east-1_x"), VerificationMessageTemplate: &idp.VerificationMessageTemplateType{
 		DefaultEmailOption: cognito.Ptr(idp.DefaultEmailOptionTypeConfirmWithLink),
 		EmailMessageByLink: cognito.Ptr("Hello {username}: {##Verify##}"),
@@ -42,34 +26,6 @@ func TestMessageValuesEscapedForHTML(t *testing.T) {
 		msg  messaging.Message
 		want messaging.Message
 	}{
-		{
-			name: "HTML invitation escapes username and password",
-			msg:  invitation(htmlInvite, messaging.ChannelEmail, "bob@example.com", user, password),
-			want: messaging.Message{Subject: "Welcome", HTML: true,
-				Body: `<p>User <b>&lt;b&gt;bob&lt;/b&gt;&amp;&lt;img src=x&gt;</b>, password <code>a&lt;B&gt;&amp;c1&#34;&#39;</code></p>`},
-		},
-		{
-			name: "plain-text invitation keeps the values and stays plain text",
-			msg:  invitation(plainInvite, messaging.ChannelEmail, "bob@example.com", user, password),
-			want: messaging.Message{Subject: "Your temporary password",
-				Body: "Your username is " + user + " and temporary password is " + password + "."},
-		},
-		{
-			name: "SMS invitation keeps the values",
-			msg:  invitation(htmlInvite, messaging.ChannelSMS, "+15555550100", user, password),
-			want: messaging.Message{Body: "User " + user + ", password " + password},
-		},
-		{
-			name: "HTML verification code escapes the username",
-			msg:  codeMessage(htmlCode, messaging.PurposeVerification, messaging.ChannelEmail, "bob@example.com", user, "123456"),
-			want: messaging.Message{Subject: "Code", HTML: true,
-				Body: `<p>Hello &lt;b&gt;bob&lt;/b&gt;&amp;&lt;img src=x&gt;, your code is 123456</p>`},
-		},
-		{
-			name: "SMS verification code keeps the username",
-			msg:  codeMessage(htmlCode, messaging.PurposeForgotPassword, messaging.ChannelSMS, "+15555550100", user, "123456"),
-			want: messaging.Message{Body: "Hello " + user + ", your code is 123456"},
-		},
 		{
 			name: "confirmation link escapes the username in text and link",
 			msg:  s.confirmationMessage(linkPool, "client1", "email", "bob@example.com", user, "123456"),

@@ -92,7 +92,7 @@ func (s *Service) ForgotPassword(ctx context.Context, c cognito.Caller, in *idp.
 		NoTarget: noRecoveryContact, HideNoTarget: true,
 		Simulated: simulatedRecoveryOrder(p),
 		Message: func(attr, to, username, code string) messaging.Message {
-			return codeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), to, username, code)
+			return messaging.CodeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), to, username, code)
 		},
 	})
 	if err != nil {

@@ -186,7 +186,7 @@ func (h codeHasher) sendVerification(p *idp.UserPoolType, u *userRecord, attr, v
 	code := newCode()
 	h.addCodeTo(u, messaging.PurposeVerification, attr, value, code, now.Add(verificationCodeTTL), now)
 	return sentCode{
-		msg:     codeMessage(p, messaging.PurposeVerification, channelOf(attr), value, u.Username, code),
+		msg:     messaging.CodeMessage(p, messaging.PurposeVerification, channelOf(attr), value, u.Username, code),
 		details: codeDelivery(attr, value),
 	}
 }

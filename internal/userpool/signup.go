@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -16,18 +14,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
-
-// Default texts of the confirmation link, used when the pool's
-// VerificationMessageTemplate sets DefaultEmailOption CONFIRM_WITH_LINK but
-// no EmailSubjectByLink or EmailMessageByLink.
-const (
-	defaultLinkSubject = "Your verification link"
-	defaultLinkMessage = "Please click the link below to verify your email address. {##Verify Email##} "
-)
-
-// linkPlaceholder is the {##text##} placeholder of EmailMessageByLink. It
-// becomes a link whose text is the text between the markers.
-var linkPlaceholder = regexp.MustCompile(`\{##(.*?)##\}`)
 
 // publicClient returns the app client that a public (unsigned) operation
 // names, and its pool, after checking the request's SecretHash, made from
@@ -163,19 +149,10 @@ func (s *Service) confirmLink(clientID, username, code string) string {
 // DefaultEmailOption is CONFIRM_WITH_LINK, its link message with each
 // {##text##} replaced by a link to confirmLink.
 func (s *Service) confirmationMessage(p *idp.UserPoolType, clientID, attr, to, username, code string) messaging.Message {
-	t := p.VerificationMessageTemplate
-	if attr != "email" || t == nil || cognito.Deref(t.DefaultEmailOption) != idp.DefaultEmailOptionTypeConfirmWithLink {
-		return codeMessage(p, messaging.PurposeVerification, channelOf(attr), to, username, code)
+	if attr != "email" || !messaging.ConfirmsByLink(p) {
+		return messaging.CodeMessage(p, messaging.PurposeVerification, channelOf(attr), to, username, code)
 	}
-	link := s.confirmLink(clientID, username, code)
-	body := linkPlaceholder.ReplaceAllStringFunc(orDefault(t.EmailMessageByLink, defaultLinkMessage), func(m string) string {
-		text := linkPlaceholder.FindStringSubmatch(m)[1]
-		return `<a href="` + html.EscapeString(link) + `">` + text + `</a>`
-	})
-	m := poolMessage(p, messaging.ChannelEmail, to, messaging.PurposeVerification, username)
-	m.Subject = orDefault(t.EmailSubjectByLink, defaultLinkSubject)
-	fillEmail(&m, body, username, code) // the link's <a> makes it HTML
-	return m
+	return messaging.LinkMessage(p, to, username, code, s.confirmLink(clientID, username, code))
 }
 
 // confirmationMessageFunc returns the codeMessageFunc of the sign-up

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html"
-	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -28,106 +26,12 @@ func newUserSub() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// Cognito's default message texts, used when the pool sets none.
-const (
-	defaultInviteSubject       = "Your temporary password"
-	defaultInviteEmail         = "Your username is {username} and temporary password is {####}."
-	defaultInviteSMS           = "Your username is {username} and temporary password is {####}."
-	defaultVerificationSubject = "Your verification code"
-	defaultVerificationMessage = "Your verification code is {####}. "
-	defaultResetSubject        = "Your password reset code"
-	defaultResetMessage        = "Your password reset code is {####}. "
-)
-
-// fillTemplate replaces the {username} and {####} placeholders, for an
-// SMS or an email subject: the values go in as they are.
-func fillTemplate(tmpl, username, code string) string {
-	return strings.NewReplacer("{username}", username, "{####}", code).Replace(tmpl)
-}
-
-// fillEmail fills an email body template into m. A template that holds
-// HTML makes an HTML message, and then every value put into it (the
-// username, which the user may have chosen, and the code or temporary
-// password, which may hold <, > or &) is escaped for HTML, so that no
-// value can add markup; a plain-text template takes the values as they
-// are. The template alone decides, so a username with tags in it cannot
-// turn a plain-text message into HTML either.
-func fillEmail(m *messaging.Message, tmpl, username, code string) {
-	m.HTML = messaging.IsHTMLTemplate(tmpl)
-	if m.HTML {
-		username, code = html.EscapeString(username), html.EscapeString(code)
-	}
-	m.Body = fillTemplate(tmpl, username, code)
-}
-
-func orDefault(s *string, def string) string {
-	if s == nil || *s == "" {
-		return def
-	}
-	return *s
-}
-
 // channelAttribute is the attribute a channel delivers to.
 func channelAttribute(channel string) string {
 	if channel == messaging.ChannelSMS {
 		return "phone_number"
 	}
 	return "email"
-}
-
-// poolMessage returns a message of pool p to one recipient, carrying the
-// pool's email and SMS configuration, which decide how it leaves.
-func poolMessage(p *idp.UserPoolType, channel, to, purpose, username string) messaging.Message {
-	m := messaging.Message{Pool: cognito.Deref(p.Id), Channel: channel, To: to, Purpose: purpose, Username: username}
-	if e := p.EmailConfiguration; e != nil {
-		m.Email = messaging.EmailSettings{
-			SendingAccount: string(cognito.Deref(e.EmailSendingAccount)), From: cognito.Deref(e.From),
-			ReplyTo: cognito.Deref(e.ReplyToEmailAddress), SourceARN: cognito.Deref(e.SourceArn),
-			ConfigurationSet: cognito.Deref(e.ConfigurationSet),
-		}
-	}
-	if sms := p.SmsConfiguration; sms != nil {
-		m.SMS = messaging.SMSSettings{SNSCallerARN: cognito.Deref(sms.SnsCallerArn), ExternalID: cognito.Deref(sms.ExternalId), SNSRegion: cognito.Deref(sms.SnsRegion)}
-	}
-	return m
-}
-
-// invitation returns the AdminCreateUser invitation for one channel, from
-// the pool's InviteMessageTemplate or Cognito's default.
-func invitation(p *idp.UserPoolType, channel, to, username, password string) messaging.Message {
-	var t idp.MessageTemplateType
-	if p.AdminCreateUserConfig != nil && p.AdminCreateUserConfig.InviteMessageTemplate != nil {
-		t = *p.AdminCreateUserConfig.InviteMessageTemplate
-	}
-	m := poolMessage(p, channel, to, messaging.PurposeInvitation, username)
-	if channel == messaging.ChannelSMS {
-		m.Body = fillTemplate(orDefault(t.SMSMessage, defaultInviteSMS), username, password)
-	} else {
-		m.Subject = orDefault(t.EmailSubject, defaultInviteSubject)
-		fillEmail(&m, orDefault(t.EmailMessage, defaultInviteEmail), username, password)
-	}
-	return m
-}
-
-// codeMessage returns a verification or password-reset message for one
-// channel, from the pool's verification template or Cognito's default.
-func codeMessage(p *idp.UserPoolType, purpose, channel, to, username, code string) messaging.Message {
-	var t idp.VerificationMessageTemplateType
-	if p.VerificationMessageTemplate != nil {
-		t = *p.VerificationMessageTemplate
-	}
-	subject, body := defaultVerificationSubject, defaultVerificationMessage
-	if purpose == messaging.PurposeForgotPassword {
-		subject, body = defaultResetSubject, defaultResetMessage
-	}
-	m := poolMessage(p, channel, to, purpose, username)
-	if channel == messaging.ChannelSMS {
-		m.Body = fillTemplate(orDefault(t.SmsMessage, body), username, code)
-	} else {
-		m.Subject = orDefault(t.EmailSubject, subject)
-		fillEmail(&m, orDefault(t.EmailMessage, body), username, code)
-	}
-	return m
 }
 
 // deliver hands messages to the sender once the write that produced them
@@ -244,7 +148,7 @@ func invitationChannels(mediums []idp.DeliveryMediumType, attrs map[string]strin
 func invitations(p *idp.UserPoolType, channels []string, attrs map[string]string, username, password string) []messaging.Message {
 	var out []messaging.Message
 	for _, ch := range channels {
-		out = append(out, invitation(p, ch, attrs[channelAttribute(ch)], username, password))
+		out = append(out, messaging.Invitation(p, ch, attrs[channelAttribute(ch)], username, password))
 	}
 	return out
 }

@@ -55,7 +55,7 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, c cognito.Calle
 			if v != "" && autoVerified(p, a) {
 				code := newCode()
 				s.codes.addCode(u, messaging.PurposeVerification, a, code, now.Add(verificationCodeTTL), now)
-				msgs = append(msgs, codeMessage(p, messaging.PurposeVerification, channelOf(a), v, u.Username, code))
+				msgs = append(msgs, messaging.CodeMessage(p, messaging.PurposeVerification, channelOf(a), v, u.Username, code))
 			}
 		}
 		return nil
@@ -364,7 +364,7 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, c cognito.Caller, 
 		if attr != "" {
 			code := newCode()
 			s.codes.addCode(u, messaging.PurposeForgotPassword, attr, code, now.Add(passwordResetCodeTTL), now)
-			msgs = append(msgs, codeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code))
+			msgs = append(msgs, messaging.CodeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code))
 		}
 		return nil
 	})

@@ -415,20 +415,3 @@ func TestConcurrentAdminCreateUser(t *testing.T) {
 		t.Errorf("%d creations succeeded, want exactly 1", ok)
 	}
 }
-
-func TestPoolMessageCarriesSendingSettings(t *testing.T) {
-	p := &idp.UserPoolType{
-		Id: cognito.Ptr("us-east-1_abcdefghi"),
-		EmailConfiguration: &idp.EmailConfigurationType{
-			EmailSendingAccount: cognito.Ptr(idp.EmailSendingAccountType("DEVELOPER")),
-			SourceArn:           cognito.Ptr("arn:aws:ses:us-east-1:123456789012:identity/example.com"),
-			From:                cognito.Ptr("App <no-reply@example.com>"),
-		},
-		SmsConfiguration: &idp.SmsConfigurationType{SnsCallerArn: cognito.Ptr("arn:aws:iam::123456789012:role/sns"), SnsRegion: cognito.Ptr("eu-west-1")},
-	}
-	m := codeMessage(p, messaging.PurposeVerification, messaging.ChannelEmail, "a@example.com", "a", "123456")
-	want := messaging.EmailSettings{SendingAccount: "DEVELOPER", From: "App <no-reply@example.com>", SourceARN: "arn:aws:ses:us-east-1:123456789012:identity/example.com"}
-	if m.Email != want || m.SMS.SNSCallerARN != "arn:aws:iam::123456789012:role/sns" || m.SMS.SNSRegion != "eu-west-1" || m.Pool != "us-east-1_abcdefghi" {
-		t.Errorf("message settings = %+v / %+v", m.Email, m.SMS)
-	}
-}
