@@ -179,23 +179,6 @@ func poolDomainsFrom(ctx context.Context, r storage.ItemReader, poolID string) (
 	return names[0], names[1], nil
 }
 
-// poolOfDomain returns the pool a domain belongs to, for the hosted UI and
-// OAuth endpoints that find the pool by host name or path. ok is false
-// when no pool has the domain.
-func (s *Service) poolOfDomain(ctx context.Context, domain string) (poolID string, ok bool, err error) {
-	if !cognito.ValidText(domain) {
-		return "", false, nil
-	}
-	it, err := s.store.GetItem(ctx, kindDomain, domain)
-	if errors.Is(err, storage.ErrNotFound) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, internal(fmt.Errorf("get domain %q: %w", domain, err))
-	}
-	return it.Pool, true, nil
-}
-
 // newCloudFrontDomain returns a made-up CloudFront distribution name for a
 // custom domain, in CloudFront's form.
 func newCloudFrontDomain() string {
