@@ -26,6 +26,10 @@
 #   DURATION         each scenario's time at each concurrency (default 10s)
 #   PORT             the port cognate listens on (default 9229); cognito-local uses 9329
 #
+# Each JSON report also holds, per scenario and concurrency, the server's own
+# handling time of each operation (p50 and p99, from its /metrics histogram;
+# docs/bench.md), which the ListUsers goal of docs/performance.md is read from.
+#
 # Every run measures a server it starts itself from an empty store (bulk-loaded
 # by `cognate bench --load-users`), with its request-rate limits off, and
 # stops it at the end. Nothing else should be running on the machine.

@@ -49,6 +49,7 @@ type benchFlags struct {
 	fs *flag.FlagSet
 
 	endpoint, region, keyID, secret, pool *string
+	metricsURL                            *string
 	serverPID, compareServerPID           *int
 	compare, compareRegion, compareKeyID  *string
 	compareSecret, comparePool            *string
@@ -74,6 +75,7 @@ func newBenchFlags(output io.Writer) *benchFlags {
 		"its secret (default $COGNATE_SECRET_ACCESS_KEY, else $AWS_SECRET_ACCESS_KEY)")
 	f.pool = fs.String("pool", "", "`ID` of an existing pool to use instead of creating one (one --load-users filled); the bench then deletes only its app client and the users it created")
 	f.serverPID = fs.Int("server-pid", 0, "process `ID` of the server on this machine (Linux): the report then holds its resident memory and, per scenario and concurrency, its CPU time and the bench's per iteration, its iterations per CPU-second and a CPU-based ratio to the bound")
+	f.metricsURL = fs.String("metrics-url", "", "`URL` of the server's metrics, for its own handling time of each operation per scenario and concurrency (default: the endpoint's /metrics; \"none\" for none); the --compare endpoint's /metrics is tried too")
 	f.compare = fs.String("compare", "", "`URL` of a second endpoint to run the same scenarios on, e.g. cognito-local (scripts/cognito-local.sh)")
 	f.compareRegion = fs.String("compare-region", "us-east-1", "region to sign requests to --compare for")
 	f.compareKeyID = fs.String("compare-access-key-id", "bench", "access key ID for --compare")
@@ -148,11 +150,19 @@ func runBench(ctx context.Context, e env, args []string) int {
 			scenarios = append(scenarios, s)
 		}
 	}
+	metricsURL, compareMetricsURL := *f.metricsURL, ""
+	switch metricsURL {
+	case "none":
+		metricsURL = ""
+	case "":
+		metricsURL = metricsURLOf(*f.endpoint)
+		compareMetricsURL = metricsURLOf(*f.compare)
+	}
 	opts := bench.Options{
 		Target: bench.Target{Endpoint: *f.endpoint, Region: *f.region, AccessKeyID: *f.keyID, SecretAccessKey: *f.secret,
-			PoolID: *f.pool, ServerPID: *f.serverPID},
+			PoolID: *f.pool, ServerPID: *f.serverPID, MetricsURL: metricsURL},
 		Compare: bench.Target{Endpoint: *f.compare, Region: *f.compareRegion, AccessKeyID: *f.compareKeyID,
-			SecretAccessKey: *f.compareSecret, PoolID: *f.comparePool, ServerPID: *f.compareServerPID},
+			SecretAccessKey: *f.compareSecret, PoolID: *f.comparePool, ServerPID: *f.compareServerPID, MetricsURL: compareMetricsURL},
 		Concurrency: conc, Duration: *f.duration, MaxOps: *f.maxOps, Users: *f.users,
 		LoadConcurrency: *f.loadConcurrency, LoadTimeout: *f.loadTimeout,
 		Scenarios: scenarios, Seed: *f.seed, BoundTime: *f.boundTime,
@@ -183,6 +193,15 @@ func runBench(ctx context.Context, e env, args []string) int {
 		return exitError
 	}
 	return exitOK
+}
+
+// metricsURLOf is where a cognate server at endpoint serves its metrics:
+// /metrics beside the API ("" for no endpoint).
+func metricsURLOf(endpoint string) string {
+	if endpoint == "" {
+		return ""
+	}
+	return strings.TrimSuffix(endpoint, "/") + "/metrics"
 }
 
 // runBenchLoad is `cognate bench --load-users N`: it opens the store the

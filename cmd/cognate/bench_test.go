@@ -103,6 +103,55 @@ func checkResults(t *testing.T, tr bench.TargetReport, scenarios []string, conc 
 	}
 }
 
+// checkServerTimes checks that every scenario that ran has the server's
+// own handling time of the operations it calls, read from the server's
+// metrics, with quantiles in order within their buckets. It never looks at
+// a speed.
+func checkServerTimes(t *testing.T, tr bench.TargetReport) {
+	t.Helper()
+	if tr.ServerTimeNote != "" {
+		t.Errorf("server time unavailable: %s", tr.ServerTimeNote)
+	}
+	for _, r := range tr.Results {
+		if r.Skipped != "" {
+			continue
+		}
+		if r.ServerTimeNote != "" {
+			t.Errorf("%s ×%d: %s", r.Scenario, r.Concurrency, r.ServerTimeNote)
+		}
+		want := map[string][]string{
+			bench.ScenarioAdminCreateUser:  {"AdminCreateUser"},
+			bench.ScenarioSignUp:           {"AdminConfirmSignUp", "SignUp"},
+			bench.ScenarioUserPasswordAuth: {"InitiateAuth"},
+			bench.ScenarioUserSRPAuth:      {"InitiateAuth", "RespondToAuthChallenge"},
+			bench.ScenarioRefreshTokenAuth: {"InitiateAuth"},
+			bench.ScenarioGetUser:          {"GetUser"},
+			bench.ScenarioAdminGetUser:     {"AdminGetUser"},
+			bench.ScenarioListUsers:        {"ListUsers"},
+			bench.ScenarioListUsersPrefix:  {"ListUsers"},
+		}[r.Scenario]
+		var got []string
+		for _, st := range r.ServerTimes {
+			got = append(got, st.Operation)
+			if st.Count == 0 || st.P50Ms <= 0 || st.P50Ms > st.P99Ms || (st.P99LeMs > 0 && st.P99Ms > st.P99LeMs) ||
+				(st.P50LeMs > 0 && st.P50Ms > st.P50LeMs) {
+				t.Errorf("%s ×%d: server time out of order: %+v", r.Scenario, r.Concurrency, st)
+			}
+		}
+		if want != nil && !slices.Equal(got, want) {
+			t.Errorf("%s ×%d: server times of %v, want %v", r.Scenario, r.Concurrency, got, want)
+		}
+		if want == nil && len(got) == 0 {
+			t.Errorf("%s ×%d: no server times", r.Scenario, r.Concurrency)
+		}
+		// Every request of the window is counted once; the requests of a
+		// single-operation scenario are its iterations (errors included).
+		if len(want) == 1 && len(r.ServerTimes) == 1 && r.ServerTimes[0].Count < uint64(r.Count) {
+			t.Errorf("%s ×%d: the server counted %d requests, the bench %d iterations", r.Scenario, r.Concurrency, r.ServerTimes[0].Count, r.Count)
+		}
+	}
+}
+
 // checkCPU checks a target's CPU figures: with the server's process ID
 // (cpu), on Linux every scenario that ran has them and they are positive,
 // the CPU ratio to the bound is there exactly when the rate ratio is, and
@@ -187,6 +236,7 @@ func TestBench(t *testing.T) {
 	}
 	checkResults(t, tr, bench.ScenarioNames(), []int{2})
 	checkCPU(t, tr, true)
+	checkServerTimes(t, tr)
 
 	// The bench deleted the pool it created.
 	c := cip.New(cip.Options{
@@ -227,6 +277,7 @@ func TestBench(t *testing.T) {
 	}
 	checkResults(t, tr, loaded, []int{1})
 	checkCPU(t, tr, false)
+	checkServerTimes(t, tr)
 
 	// The bench kept the pool and its 40 users, and deleted its app client
 	// and the users it created.
@@ -310,7 +361,7 @@ func TestBenchUsage(t *testing.T) {
 			wantStderr: append([]string{"-endpoint URL", "-region", "-access-key-id", "-secret-access-key", "-concurrency list",
 				"-duration", "-users", "-scenarios list", "-json", "-compare URL", "-compare-access-key-id",
 				"-compare-secret-access-key", "-seed", "-load-users", "-pool ID", "-data-dir", "-database", "-max-ops",
-				"-bound-time", "-server-pid ID", "-compare-server-pid ID", "-argon2id parameters",
+				"-bound-time", "-server-pid ID", "-metrics-url URL", "-compare-server-pid ID", "-argon2id parameters",
 				"COGNATE_RATE_LIMITS_ENABLED=false"}, bench.ScenarioNames()...),
 		},
 		{

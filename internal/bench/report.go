@@ -63,8 +63,11 @@ type TargetReport struct {
 	Retries      int64         `json:"retries"`
 	RetrySamples []string      `json:"retry_samples,omitempty"`
 	Server       *ServerReport `json:"server,omitempty"`
-	Results      []Result      `json:"results"`
-	CleanupError string        `json:"cleanup_error,omitempty"`
+	// ServerTimeNote says why the results have no server handling times
+	// when a metrics URL was given but could not be read.
+	ServerTimeNote string   `json:"server_time_note,omitempty"`
+	Results        []Result `json:"results"`
+	CleanupError   string   `json:"cleanup_error,omitempty"`
 }
 
 // ServerReport is the server process's memory, read from /proc when the
@@ -122,6 +125,11 @@ type Result struct {
 	CPUNote               string  `json:"cpu_note,omitempty"`
 	// Operations break a scenario of several calls down by call.
 	Operations []OpResult `json:"operations,omitempty"`
+	// ServerTimes are the server's own handling times of the operations
+	// it served in the timed window, by operation, from its metrics
+	// (Target.MetricsURL); ServerTimeNote says why they are missing.
+	ServerTimes    []ServerTime `json:"server_times,omitempty"`
+	ServerTimeNote string       `json:"server_time_note,omitempty"`
 }
 
 // Comparison is one scenario's rate on the target over its rate on the
@@ -201,7 +209,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		tw.Flush()
 		fmt.Fprintf(&b, "µs/op: goroutines × wall time / operations; CPU µs/op: the CPU this process used per operation (far below µs/op: the machine was busy)\n")
 	}
-	cpuLegend := false
+	cpuLegend, timeLegend := false, false
 	for _, t := range r.Targets {
 		fmt.Fprintf(&b, "\n%s %s, pool %s, %d users (%d preloaded through the API in %.1fs), %d SDK retries\n",
 			t.Name, t.Endpoint, t.PoolID, t.Users, t.PreloadedUsers, t.PreloadSeconds, t.Retries)
@@ -236,6 +244,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if writeCPUTable(&b, t) && !cpuLegend {
 			b.WriteString(cpuLegendText)
 			cpuLegend = true
+		}
+		if writeServerTimeTable(&b, t) && !timeLegend {
+			b.WriteString(serverTimeLegendText)
+			timeLegend = true
+		}
+		if t.ServerTimeNote != "" {
+			fmt.Fprintf(&b, "%s\n", t.ServerTimeNote)
 		}
 		if t.CleanupError != "" {
 			fmt.Fprintf(&b, "cleanup failed: %s\n", t.CleanupError)
@@ -307,6 +322,45 @@ func writeCPUTable(b *strings.Builder, t TargetReport) bool {
 	tw.Flush()
 	return true
 }
+
+// writeServerTimeTable writes a target's server handling times, and
+// reports whether it had any.
+func writeServerTimeTable(b *strings.Builder, t TargetReport) bool {
+	if !slices.ContainsFunc(t.Results, func(x Result) bool { return len(x.ServerTimes) > 0 || x.ServerTimeNote != "" }) {
+		return false
+	}
+	fmt.Fprintf(b, "\nserver handling time in each timed window, from the server's request-duration histogram:\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "scenario\tconc\toperation\trequests\tp50 ms\t(≤)\tp99 ms\t(≤)\t\n")
+	for _, x := range t.Results {
+		if x.Skipped != "" {
+			continue
+		}
+		if x.ServerTimeNote != "" {
+			fmt.Fprintf(tw, "%s\t%d\t\t\t\t\t\t\t  %s\n", x.Scenario, x.Concurrency, x.ServerTimeNote)
+		}
+		for _, st := range x.ServerTimes {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t\n", x.Scenario, x.Concurrency, st.Operation, st.Count,
+				msOrBlank(st.P50Ms, st.Count), leOrInf(st.P50LeMs), msOrBlank(st.P99Ms, st.Count), leOrInf(st.P99LeMs))
+		}
+	}
+	tw.Flush()
+	return true
+}
+
+// leOrInf formats a bucket's upper edge, or says the bucket is unbounded.
+func leOrInf(ms float64) string {
+	if ms <= 0 {
+		return "inf"
+	}
+	return fmt.Sprintf("%.2f", ms)
+}
+
+// serverTimeLegendText explains the server-time tables, after the first one.
+const serverTimeLegendText = `server handling time: from the server's start on a request to its answer written, per operation, as the
+  server's histogram counted it in the window (the client, the network and the wait for a CPU before the
+  handler runs are not in it); p50 and p99 are interpolated within their bucket, (≤) is that bucket's upper edge.
+`
 
 // cpuLegendText explains the CPU tables' columns, after the first one.
 const cpuLegendText = `server µs/op: the server's CPU time (user + system, all threads) in the window per successful iteration;

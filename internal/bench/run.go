@@ -42,6 +42,13 @@ type Target struct {
 	// machine: the report then holds its resident memory and, per
 	// scenario and concurrency, its CPU time and the bench's (Linux).
 	ServerPID int
+	// MetricsURL is where the server exports its metrics (cognate's
+	// /metrics): the report then holds, per scenario and concurrency, the
+	// server's own handling time of each operation, read from its
+	// request-duration histogram before and after the timed window. ""
+	// leaves it out, as does an endpoint that does not export cognate's
+	// histogram there.
+	MetricsURL string
 }
 
 // Options configure Run.
@@ -240,6 +247,7 @@ type target struct {
 	runID            string
 	seq              atomic.Int64
 	srp              *srpCache
+	timer            *serverTimer
 	preloadTime      time.Duration
 	preloaded        int
 
@@ -351,6 +359,9 @@ func runTarget(ctx context.Context, opts Options, name string, cfg Target, bound
 	if err := t.setup(ctx, opts, p); err != nil {
 		return tr, err
 	}
+	if cfg.MetricsURL != "" {
+		t.timer, tr.ServerTimeNote = newServerTimer(ctx, cfg.MetricsURL)
+	}
 	tr.PoolID = t.poolID
 	tr.Users = t.users
 	tr.PreloadSeconds = t.preloadTime.Seconds()
@@ -447,6 +458,11 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 	lr := &levelResult{ops: map[string]*opStats{}}
 	var started, okCount, errCount atomic.Int64
 	retriesBefore := t.retries.Load()
+	var timesBefore durationScrape
+	var timesErr error
+	if t.timer != nil {
+		timesBefore, timesErr = t.timer.scrape(ctx)
+	}
 	var cpuStart cpuSample
 	if t.cfg.ServerPID != 0 {
 		cpuStart = sampleCPU(t.cfg.ServerPID)
@@ -506,6 +522,13 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 	if t.cfg.ServerPID != 0 {
 		cpuEnd = sampleCPU(t.cfg.ServerPID)
 	}
+	var timesAfter durationScrape
+	if t.timer != nil && timesErr == nil {
+		// The server records a request's time after its answer is
+		// written: give the window's last answers a moment to be counted.
+		time.Sleep(afterWindowPause)
+		timesAfter, timesErr = t.timer.scrape(ctx)
+	}
 	p.set(label+" done", nil)
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -517,6 +540,14 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 	}
 	if t.cfg.ServerPID != 0 {
 		r.setCPU(cpuStart, cpuEnd)
+	}
+	if t.timer != nil {
+		if timesErr == nil {
+			r.ServerTimes, timesErr = serverTimes(timesBefore, timesAfter)
+		}
+		if timesErr != nil {
+			r.ServerTimeNote = "server handling time unavailable: " + timesErr.Error()
+		}
 	}
 	if len(lr.order) > 1 || (len(lr.order) == 1 && s.name == ScenarioMix) {
 		slices.Sort(lr.order)
