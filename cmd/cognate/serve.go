@@ -19,6 +19,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cluster"
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/oidc"
@@ -151,16 +152,19 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	pools := userpool.New(st, userpool.Options{
 		AccountID:     cfg.AccountID,
 		Logger:        log,
-		Sender:        sender,
 		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
-		IssuerBaseURL: issuer,
-		SRPVerifiers:  verifiers,
 		// App-client secrets are sealed at rest with their own key.
 		ClientSecretKey:          clientSecretKeys.Current,
 		ClientSecretPreviousKeys: clientSecretKeys.Previous,
+	})
+	users := directory.New(st, pools, directory.Options{
+		Logger:        log,
+		Sender:        sender,
+		IssuerBaseURL: issuer,
+		SRPVerifiers:  verifiers,
 		// One-time codes are kept as MACs under a key not in the store;
 		// codes sent before a key rotation are refused after it.
-		CodeKey:   seal.DeriveKey(keys.master, userpool.KeyLabelCodes),
+		CodeKey:   seal.DeriveKey(keys.master, directory.KeyLabelCodes),
 		Passwords: passwords,
 	})
 	// Stores written before client secrets were sealed keep them in the
@@ -170,7 +174,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	} else if n > 0 {
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
 	}
-	signIn, err := authflow.New(authflow.Options{Pools: pools, Tokens: tokenService, Store: st,
+	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st,
 		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords})
 	if err != nil {
 		return err
@@ -179,7 +183,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	// sealed with a previous key.
 	defer startResealing(ctx, st, keys, []cluster.ItemResealer{
 		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
-		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(verifiers.Reseal)},
+		{Kind: directory.UserItemKind, Reseal: directory.ResealUserSRPVerifier(verifiers.Reseal)},
 		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
 	}, log)()
 	// cognate's own STS trusts the identity pools' OpenID tokens, and
@@ -203,6 +207,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Logger:                 log,
 		Tokens:                 tokenService,
 		Pools:                  pools,
+		Users:                  users,
 		IssuerBaseURL:          issuer,
 		Revocation:             signIn,
 		PaginationKey:          paginationKey(creds.SecretAccessKey.Reveal()),
@@ -220,6 +225,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
+		Users:              users,
 		Passwords:          passwords,
 		Auth:               signIn,
 		Identities:         identities,
@@ -251,7 +257,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	// The pools' domains: the hosted UI and the OAuth 2.0 endpoints, found
 	// by Host or under /_domain/<prefix>/, before anything else.
 	hostedUI, err := oidc.New(oidc.Options{
-		Pools: pools, Auth: signIn, IssuerBaseURL: issuer,
+		Pools: pools, Users: users, Auth: signIn, IssuerBaseURL: issuer,
 		DomainPattern: cfg.HostedUI.DomainPattern, PublicForm: cfg.HostedUI.PublicForm,
 		TrustedProxies: proxies, Protection: protection,
 		Key: seal.DeriveKey(keys.master, "hosted-ui"), Logger: log,
@@ -641,7 +647,7 @@ func checkKeys(ctx context.Context, st store, ring keyRing, log *slog.Logger) er
 		return err
 	}
 	probe := cluster.ProbeSealed(st, []cluster.ItemResealer{
-		{Kind: userpool.UserItemKind, Reseal: userpool.ResealUserSRPVerifier(verifiers.Reseal)},
+		{Kind: directory.UserItemKind, Reseal: directory.ResealUserSRPVerifier(verifiers.Reseal)},
 	})
 	state, err := cluster.CheckKeys(ctx, st, ring.keys(), ring.names, time.Now(), probe)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
@@ -118,15 +119,18 @@ func start(tb testing.TB, backend string) *env {
 		tb.Fatal(err)
 	}
 	pools := userpool.New(db, userpool.Options{
-		AccountID: accountID, IssuerBaseURL: base, SRPVerifiers: verifiers, Clock: clock.Now,
+		AccountID: accountID, Clock: clock.Now,
 		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets),
-		CodeKey:         seal.DeriveKey(encryptionKey, userpool.KeyLabelCodes),
 	})
-	auth, err := authflow.New(authflow.Options{Pools: pools, Tokens: tok, Store: db, Key: encryptionKey, Clock: clock.Now})
+	users := directory.New(db, pools, directory.Options{
+		IssuerBaseURL: base, SRPVerifiers: verifiers, Clock: clock.Now,
+		CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes),
+	})
+	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: clock.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ui, err := oidc.New(oidc.Options{Pools: pools, Auth: auth, IssuerBaseURL: base, Key: seal.DeriveKey(encryptionKey, "hosted-ui"), Clock: clock.Now})
+	ui, err := oidc.New(oidc.Options{Pools: pools, Users: users, Auth: auth, IssuerBaseURL: base, Key: seal.DeriveKey(encryptionKey, "hosted-ui"), Clock: clock.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -135,7 +139,7 @@ func start(tb testing.TB, backend string) *env {
 		_, err := db.GetUserPool(ctx, poolID)
 		return err == nil
 	}))
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, AccountID: accountID,
+	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID,
 		Credentials: map[string]string{keyID: secretKey}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
 	ts.Config.Handler = server.New(server.Options{API: ui.Wrap(mux), Ready: db.Ping}).Handler()
 	ts.Start()

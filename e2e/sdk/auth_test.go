@@ -18,8 +18,8 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/messaging"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // signInFlows are the flows the sign-in tests' app clients allow.
@@ -881,7 +881,7 @@ func clockBackends(t *testing.T, f func(t *testing.T, e *userEnv, clock *testClo
 			db := migrated(t, openBackend(t, name))
 			clock := newTestClock()
 			outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
-			url := serve(t, db, userpool.Options{Sender: outbox, Clock: clock.Now}, func(mux *http.ServeMux) {
+			url := serve(t, db, directory.Options{Sender: outbox, Clock: clock.Now}, func(mux *http.ServeMux) {
 				mux.Handle(messaging.OutboxPath, outbox.Handler(messaging.OutboxAccess{Loopback: true}))
 			})
 			e := &env{URL: url, Store: db}

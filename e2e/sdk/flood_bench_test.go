@@ -18,8 +18,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/password"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // Shape of the flood benchmark. Every client has a loopback address of its
@@ -64,7 +64,7 @@ func BenchmarkSignInUnderFlood(b *testing.B) {
 		ln.Close()
 	}
 	db := migrated(b, openBackend(b, "sqlite"))
-	url := serveLimited(b, db, userpool.Options{}, nil, nil, nil) // nil: the API handler's defaults
+	url := serveLimited(b, db, directory.Options{}, nil, nil, nil) // nil: the API handler's defaults
 	admin := (&env{URL: url}).client("us-east-1")
 	ctx := context.Background()
 

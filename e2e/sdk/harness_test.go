@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
@@ -117,7 +118,7 @@ func migrated(tb testing.TB, db migratingStore) migratingStore {
 func start(t testing.TB, db migratingStore) *env {
 	t.Helper()
 	migrated(t, db)
-	return &env{URL: serve(t, db, userpool.Options{}, nil), Store: db}
+	return &env{URL: serve(t, db, directory.Options{}, nil), Store: db}
 }
 
 // testClock is the time of a test server's engines: the second the test
@@ -154,21 +155,21 @@ var encryptionKey = bytes.Repeat([]byte{0x5e}, 32)
 // benchmarks that share this harness sign the same users in flat out from
 // one address, which is what they test, not throttling. ratelimit_test.go
 // serves with limits on through serveLimited.
-func serve(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux)) string {
+func serve(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux)) string {
 	tb.Helper()
 	return serveLimited(tb, db, opts, mount, ratelimit.Off(), ratelimit.Unprotected())
 }
 
 // serveLimited is serve with the given quotas and protective limits (nil:
 // the API handler's defaults).
-func serveLimited(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter, protect ratelimit.Protection) string {
+func serveLimited(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter, protect ratelimit.Protection) string {
 	tb.Helper()
 	return serveAPI(tb, db, opts, mount, limits, protect, nil)
 }
 
 // serveAPI is serveLimited with configure, when not nil, called with the
 // server's URL to complete the API handler's options before it is built.
-func serveAPI(tb testing.TB, db storage.Store, opts userpool.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
+func serveAPI(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
 	protect ratelimit.Protection, configure func(url string, o *api.Options)) string {
 	tb.Helper()
 	ts := httptest.NewUnstartedServer(nil)
@@ -181,15 +182,14 @@ func serveAPI(tb testing.TB, db storage.Store, opts userpool.Options, mount func
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opts.AccountID, opts.IssuerBaseURL, opts.SRPVerifiers = accountID, url, verifiers
-	if opts.ClientSecretKey == nil {
-		opts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
-	}
+	opts.IssuerBaseURL, opts.SRPVerifiers = url, verifiers
 	if opts.CodeKey == nil {
-		opts.CodeKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelCodes)
+		opts.CodeKey = seal.DeriveKey(encryptionKey, directory.KeyLabelCodes)
 	}
-	pools := userpool.New(db, opts)
-	auth, err := authflow.New(authflow.Options{Pools: pools, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock})
+	pools := userpool.New(db, userpool.Options{AccountID: accountID, Clock: opts.Clock,
+		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)})
+	users := directory.New(db, pools, opts)
+	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func serveAPI(tb testing.TB, db storage.Store, opts userpool.Options, mount func
 	if mount != nil {
 		mount(mux)
 	}
-	apiOpts := api.Options{Pools: pools, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits, Protection: protect}
+	apiOpts := api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits, Protection: protect}
 	if configure != nil {
 		configure(url, &apiOpts)
 	}

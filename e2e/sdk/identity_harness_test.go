@@ -21,6 +21,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	cogoidc "github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
@@ -88,11 +89,14 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 		tb.Fatal(err)
 	}
 	pools := userpool.New(db, userpool.Options{
-		AccountID: accountID, IssuerBaseURL: url, Clock: clock, SRPVerifiers: verifiers,
+		AccountID: accountID, Clock: clock,
 		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets),
-		CodeKey:         seal.DeriveKey(encryptionKey, userpool.KeyLabelCodes),
 	})
-	auth, err := authflow.New(authflow.Options{Pools: pools, Tokens: tok, Store: db, Key: encryptionKey, Clock: clock})
+	users := directory.New(db, pools, directory.Options{
+		IssuerBaseURL: url, Clock: clock, SRPVerifiers: verifiers,
+		CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes),
+	})
+	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: clock})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -115,7 +119,7 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 		issuer = own
 	}
 	ids := identitypool.New(db, identitypool.Options{
-		AccountID: accountID, Clock: clock, Tokens: tok, Pools: pools, IssuerBaseURL: url,
+		AccountID: accountID, Clock: clock, Tokens: tok, Pools: pools, Users: users, IssuerBaseURL: url,
 		Credentials: issuer, Revocation: auth, OpenIDConnectProviders: providers,
 	})
 	mux := http.NewServeMux()
@@ -124,7 +128,7 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 		return err == nil
 	}))
 	mux.Handle("GET "+identitypool.IdentityIssuerPath+"/.well-known/", cogoidc.NewIdentityWellKnownHandler(ids))
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Auth: auth, Identities: ids, STS: own, AccountID: accountID,
+	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, Identities: ids, STS: own, AccountID: accountID,
 		Credentials: map[string]string{keyID: secret}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
 	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
 	ts.Start()

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // TestRateLimitsThroughSDK floods InitiateAuth, which names only an app
@@ -35,7 +35,7 @@ func TestRateLimitsThroughSDK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			url := serveLimited(t, db, userpool.Options{}, nil, limits, ratelimit.Unprotected())
+			url := serveLimited(t, db, directory.Options{}, nil, limits, ratelimit.Unprotected())
 			// The SDK retries TooManyRequestsException as throttling; one
 			// attempt shows the first answer.
 			c := cip.New(cip.Options{
@@ -101,7 +101,7 @@ func TestDefaultsNeverThrottleATestSuite(t *testing.T) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
 			db := migrated(t, openBackend(t, name))
-			url := serveLimited(t, db, userpool.Options{}, nil, nil, nil) // nil: the handler's defaults
+			url := serveLimited(t, db, directory.Options{}, nil, nil, nil) // nil: the handler's defaults
 			c := cip.New(cip.Options{
 				BaseEndpoint:     aws.String(url),
 				Region:           "us-east-1",
@@ -185,7 +185,7 @@ func TestDefaultsNeverThrottleATestSuite(t *testing.T) {
 // that, so it holds on a machine of any speed.
 func TestProtectiveLimitsThroughSDK(t *testing.T) {
 	db := migrated(t, openBackend(t, "sqlite"))
-	url := serveLimited(t, db, userpool.Options{}, nil, nil, nil) // nil: the handler's defaults
+	url := serveLimited(t, db, directory.Options{}, nil, nil, nil) // nil: the handler's defaults
 	c := cip.New(cip.Options{
 		BaseEndpoint:     aws.String(url),
 		Region:           "us-east-1",

@@ -11,8 +11,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // txCountingStore is a store that counts the transactions run on it.
@@ -39,7 +39,7 @@ func TestSignInWriteTransactions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := migrated(t, openBackend(t, name))
 			counted := &txCountingStore{Store: db}
-			c := (&env{URL: serve(t, counted, userpool.Options{}, nil), Store: db}).client("us-east-1")
+			c := (&env{URL: serve(t, counted, directory.Options{}, nil), Store: db}).client("us-east-1")
 			ctx := context.Background()
 			pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("writes")})
 			if err != nil {

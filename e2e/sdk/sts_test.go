@@ -25,13 +25,13 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognate-dev/cognate/internal/api"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 	"github.com/cognate-dev/cognate/internal/sts/local"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 const stsReaderRole = "arn:aws:iam::" + accountID + ":role/Reader"
@@ -59,7 +59,7 @@ func startSTS(t testing.TB, db migratingStore) *stsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.URL = serveAPI(t, db, userpool.Options{}, nil, ratelimit.Off(), ratelimit.Unprotected(), func(_ string, o *api.Options) {
+	e.URL = serveAPI(t, db, directory.Options{}, nil, ratelimit.Off(), ratelimit.Unprotected(), func(_ string, o *api.Options) {
 		o.STS = e.STS
 	})
 	return e

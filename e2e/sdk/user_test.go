@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // userEnv is a running cognate whose messages go to a development outbox,
@@ -37,7 +37,7 @@ func startWithOutbox(tb testing.TB, db migratingStore) *userEnv {
 	tb.Helper()
 	migrated(tb, db)
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
-	url := serve(tb, db, userpool.Options{Sender: outbox}, func(mux *http.ServeMux) {
+	url := serve(tb, db, directory.Options{Sender: outbox}, func(mux *http.ServeMux) {
 		mux.Handle(messaging.OutboxPath, outbox.Handler(messaging.OutboxAccess{Loopback: true}))
 	})
 	e := &env{URL: url, Store: db}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // readCounter counts the reads of pools and users made outside
@@ -33,7 +33,7 @@ func (s *readCounter) GetUserPool(ctx context.Context, id string) (*storage.User
 }
 
 func (s *readCounter) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
-	if kind == userpool.UserItemKind {
+	if kind == directory.UserItemKind {
 		s.mu.Lock()
 		s.users++
 		s.mu.Unlock()

@@ -21,6 +21,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
@@ -57,14 +58,16 @@ type Observer interface {
 
 // Options configures the API handler.
 type Options struct {
-	// Pools is the user-pool engine.
+	// Pools is the user-pool engine: pools and their configuration.
 	Pools *userpool.Service
+	// Users is the directory: users, groups, sign-up and self-service.
+	Users *directory.Service
 	// Auth is the sign-in engine: it serves the sign-in and token
 	// operations and authenticates access tokens.
 	Auth *authflow.Service
 	// Passwords is the Hasher the engines share: a protected operation
 	// from a client with as many hashes and SRP computations waiting as it
-	// may is refused before it is decoded. nil means Pools.Passwords().
+	// may is refused before it is decoded. nil means Users.Passwords().
 	Passwords *password.Hasher
 	// Identities is the identity-pool engine (AWSCognitoIdentityService).
 	Identities *identitypool.Service
@@ -167,8 +170,8 @@ func NewHandler(opts Options) *Handler {
 		})
 	}
 	h.passwords = opts.Passwords
-	if h.passwords == nil && opts.Pools != nil {
-		h.passwords = opts.Pools.Passwords()
+	if h.passwords == nil && opts.Users != nil {
+		h.passwords = opts.Users.Passwords()
 	}
 	h.clientPools = &clientPools{pools: opts.Pools, byClient: map[string]string{}}
 	h.sig = &SigV4Verifier{
@@ -180,7 +183,7 @@ func NewHandler(opts Options) *Handler {
 		Now:                h.clock,
 		AcceptAnySignature: opts.AcceptAnySignature,
 	}
-	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Auth), identityHandlers(opts.Identities))
+	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Users, opts.Auth), identityHandlers(opts.Identities))
 	if opts.STS != nil {
 		h.sts = newSTSHandler(h, opts.STS)
 	}

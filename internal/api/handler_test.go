@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -39,8 +40,10 @@ func newTestHandler(t testing.TB, edit ...func(*Options)) *Handler {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	pools := userpool.New(db, userpool.Options{AccountID: "123456789012"})
 	opts := Options{
-		Pools:        userpool.New(db, userpool.Options{AccountID: "123456789012"}),
+		Pools:        pools,
+		Users:        directory.New(db, pools, directory.Options{}),
 		AccountID:    "123456789012",
 		Credentials:  map[string]string{testKeyID: testSecret},
 		MaxBodyBytes: 4096,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -37,11 +38,11 @@ func handle[In any, Out any](f func(context.Context, cognito.Caller, *In) (*Out,
 
 // idpHandlers lists the user-pool operations cognate serves. Each group of
 // operations keeps its table in its own operations_*.go file.
-func idpHandlers(p *userpool.Service, a *authflow.Service) map[string]handler {
+func idpHandlers(p *userpool.Service, d *directory.Service, a *authflow.Service) map[string]handler {
 	all := map[string]handler{}
 	for _, part := range []map[string]handler{
 		authHandlers(a),
-		poolHandlers(p), clientHandlers(p), userHandlers(p), groupHandlers(p), resourceServerHandlers(p), domainHandlers(p), brandingHandlers(p),
+		poolHandlers(p), clientHandlers(p), userHandlers(d), groupHandlers(d), resourceServerHandlers(p), domainHandlers(p), brandingHandlers(p),
 	} {
 		maps.Copy(all, part)
 	}

@@ -1,20 +1,20 @@
 package api
 
-import "github.com/cognate-dev/cognate/internal/userpool"
+import "github.com/cognate-dev/cognate/internal/directory"
 
 // groupHandlers serves groups and their members, and ListUsers, which
 // shares their listing machinery.
-func groupHandlers(p *userpool.Service) map[string]handler {
+func groupHandlers(d *directory.Service) map[string]handler {
 	return map[string]handler{
-		"CreateGroup":              handle(p.CreateGroup),
-		"GetGroup":                 handle(p.GetGroup),
-		"UpdateGroup":              handle(p.UpdateGroup),
-		"DeleteGroup":              handle(p.DeleteGroup),
-		"ListGroups":               handle(p.ListGroups),
-		"AdminAddUserToGroup":      handle(p.AdminAddUserToGroup),
-		"AdminRemoveUserFromGroup": handle(p.AdminRemoveUserFromGroup),
-		"AdminListGroupsForUser":   handle(p.AdminListGroupsForUser),
-		"ListUsersInGroup":         handle(p.ListUsersInGroup),
-		"ListUsers":                handle(p.ListUsers),
+		"CreateGroup":              handle(d.CreateGroup),
+		"GetGroup":                 handle(d.GetGroup),
+		"UpdateGroup":              handle(d.UpdateGroup),
+		"DeleteGroup":              handle(d.DeleteGroup),
+		"ListGroups":               handle(d.ListGroups),
+		"AdminAddUserToGroup":      handle(d.AdminAddUserToGroup),
+		"AdminRemoveUserFromGroup": handle(d.AdminRemoveUserFromGroup),
+		"AdminListGroupsForUser":   handle(d.AdminListGroupsForUser),
+		"ListUsersInGroup":         handle(d.ListUsersInGroup),
+		"ListUsers":                handle(d.ListUsers),
 	}
 }

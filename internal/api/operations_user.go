@@ -1,36 +1,36 @@
 package api
 
-import "github.com/cognate-dev/cognate/internal/userpool"
+import "github.com/cognate-dev/cognate/internal/directory"
 
 // userHandlers serves users, administered and self-service.
-func userHandlers(p *userpool.Service) map[string]handler {
+func userHandlers(d *directory.Service) map[string]handler {
 	return map[string]handler{
-		"AdminCreateUser":           handle(p.AdminCreateUser),
-		"AdminGetUser":              handle(p.AdminGetUser),
-		"AdminUpdateUserAttributes": handle(p.AdminUpdateUserAttributes),
-		"AdminDeleteUserAttributes": handle(p.AdminDeleteUserAttributes),
-		"AdminDeleteUser":           handle(p.AdminDeleteUser),
-		"AdminDisableUser":          handle(p.AdminDisableUser),
-		"AdminEnableUser":           handle(p.AdminEnableUser),
-		"AdminSetUserPassword":      handle(p.AdminSetUserPassword),
-		"AdminResetUserPassword":    handle(p.AdminResetUserPassword),
-		"AdminConfirmSignUp":        handle(p.AdminConfirmSignUp),
-		"AdminSetUserSettings":      handle(p.AdminSetUserSettings),
-		"AdminListUserAuthEvents":   handle(p.AdminListUserAuthEvents),
-		"SignUp":                    handle(p.SignUp),
-		"ConfirmSignUp":             handle(p.ConfirmSignUp),
-		"ResendConfirmationCode":    handle(p.ResendConfirmationCode),
-		"ForgotPassword":            handle(p.ForgotPassword),
-		"ConfirmForgotPassword":     handle(p.ConfirmForgotPassword),
+		"AdminCreateUser":           handle(d.AdminCreateUser),
+		"AdminGetUser":              handle(d.AdminGetUser),
+		"AdminUpdateUserAttributes": handle(d.AdminUpdateUserAttributes),
+		"AdminDeleteUserAttributes": handle(d.AdminDeleteUserAttributes),
+		"AdminDeleteUser":           handle(d.AdminDeleteUser),
+		"AdminDisableUser":          handle(d.AdminDisableUser),
+		"AdminEnableUser":           handle(d.AdminEnableUser),
+		"AdminSetUserPassword":      handle(d.AdminSetUserPassword),
+		"AdminResetUserPassword":    handle(d.AdminResetUserPassword),
+		"AdminConfirmSignUp":        handle(d.AdminConfirmSignUp),
+		"AdminSetUserSettings":      handle(d.AdminSetUserSettings),
+		"AdminListUserAuthEvents":   handle(d.AdminListUserAuthEvents),
+		"SignUp":                    handle(d.SignUp),
+		"ConfirmSignUp":             handle(d.ConfirmSignUp),
+		"ResendConfirmationCode":    handle(d.ResendConfirmationCode),
+		"ForgotPassword":            handle(d.ForgotPassword),
+		"ConfirmForgotPassword":     handle(d.ConfirmForgotPassword),
 
 		// Self-service, authorized by the user's access token.
-		"GetUser":                          handle(p.GetUser),
-		"UpdateUserAttributes":             handle(p.UpdateUserAttributes),
-		"DeleteUserAttributes":             handle(p.DeleteUserAttributes),
-		"DeleteUser":                       handle(p.DeleteUser),
-		"ChangePassword":                   handle(p.ChangePassword),
-		"GetUserAttributeVerificationCode": handle(p.GetUserAttributeVerificationCode),
-		"VerifyUserAttribute":              handle(p.VerifyUserAttribute),
-		"SetUserSettings":                  handle(p.SetUserSettings),
+		"GetUser":                          handle(d.GetUser),
+		"UpdateUserAttributes":             handle(d.UpdateUserAttributes),
+		"DeleteUserAttributes":             handle(d.DeleteUserAttributes),
+		"DeleteUser":                       handle(d.DeleteUser),
+		"ChangePassword":                   handle(d.ChangePassword),
+		"GetUserAttributeVerificationCode": handle(d.GetUserAttributeVerificationCode),
+		"VerifyUserAttribute":              handle(d.VerifyUserAttribute),
+		"SetUserSettings":                  handle(d.SetUserSettings),
 	}
 }

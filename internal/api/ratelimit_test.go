@@ -299,7 +299,7 @@ func readBody(t *testing.T, r *http.Request) []byte {
 // an operation cognate serves is limited, and every operation the table
 // names is one of the model's.
 func TestEveryServedOperationHasACategory(t *testing.T) {
-	for name := range idpHandlers(nil, nil) {
+	for name := range idpHandlers(nil, nil, nil) {
 		if _, ok := ratelimit.CategoryOf(name); !ok {
 			t.Errorf("%s is served but in no quota category", name)
 		}

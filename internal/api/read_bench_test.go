@@ -12,6 +12,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cputime"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -65,14 +66,15 @@ func newReadBenchOn(tb testing.TB, wrap func(storage.Store) storage.Store) *read
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pools := userpool.New(db, userpool.Options{AccountID: "123456789012", IssuerBaseURL: "http://localhost:9229"})
-	auth, err := authflow.New(authflow.Options{Pools: pools, Tokens: tok, Store: db, Key: key})
+	pools := userpool.New(db, userpool.Options{AccountID: "123456789012"})
+	users := directory.New(db, pools, directory.Options{IssuerBaseURL: "http://localhost:9229"})
+	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: key})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	// The request-rate limits are off, as on a server under cognate bench
 	// (docs/bench.md).
-	h := NewHandler(Options{Pools: pools, Auth: auth, AccountID: "123456789012", Credentials: map[string]string{testKeyID: testSecret}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()})
+	h := NewHandler(Options{Pools: pools, Users: users, Auth: auth, AccountID: "123456789012", Credentials: map[string]string{testKeyID: testSecret}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()})
 
 	rb := &readBench{h: h}
 	var pool struct{ UserPool struct{ Id string } }

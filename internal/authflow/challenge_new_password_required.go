@@ -24,12 +24,12 @@ type newPasswordRequiredChallenge struct{}
 // transaction that opens the challenge.
 func (newPasswordRequiredChallenge) open(ctx context.Context, s *Service, sp *call, attempt *passwordAttempt) (*Step, error) {
 	u := sp.user
-	attrs, err := json.Marshal(sp.client.ReadableAttributes(u))
+	attrs, err := json.Marshal(sp.client.ReadableAttributes(u.Attributes))
 	if err != nil {
 		return nil, internal(err)
 	}
 	required := []string{}
-	for _, name := range sp.pool.RequiredAttributes(u) {
+	for _, name := range sp.pool.RequiredAttributes(u.Attributes) {
 		required = append(required, userAttributesPrefix+name)
 	}
 	req, err := json.Marshal(required)
@@ -94,7 +94,7 @@ func (newPasswordRequiredChallenge) answer(ctx context.Context, s *Service, sp *
 			attrs[name] = v
 		}
 	}
-	u, err := s.pools.SetNewPassword(ctx, sp.pool, sp.client, sp.st.Sub, sp.params["NEW_PASSWORD"], attrs, func(tx storage.Tx) error {
+	u, err := s.users.SetNewPassword(ctx, sp.pool, sp.client, sp.st.Sub, sp.params["NEW_PASSWORD"], attrs, func(tx storage.Tx) error {
 		return s.useFlow(ctx, tx, sp.st)
 	})
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
+	"github.com/cognate-dev/cognate/internal/directory"
 )
 
 // This file is the dispatcher: the phases every sign-in step shares, run
@@ -33,7 +33,7 @@ type call struct {
 	username, given string
 	// user is the user, nil when there is none; found says the identify
 	// (start) or authenticate (answer) phase has looked it up.
-	user  *userpool.SignInUser
+	user  *directory.SignInUser
 	found bool
 }
 
@@ -239,7 +239,7 @@ func (s *Service) stateUser(ctx context.Context, sp *call) error {
 	if sp.st.Fake {
 		return nil
 	}
-	u, err := s.pools.UserBySub(ctx, sp.pool, sp.st.Sub)
+	u, err := s.users.UserBySub(ctx, sp.pool, sp.st.Sub)
 	if errors.Is(err, cognito.UserNotFoundException("")) {
 		return nil
 	}

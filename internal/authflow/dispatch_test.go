@@ -134,7 +134,7 @@ func (e *flowEnv) addUser(t *testing.T, name string, temporary bool) {
 	t.Helper()
 	ctx := context.Background()
 	c := cognito.Caller{Region: flowRegion}
-	if _, err := e.pools.AdminCreateUser(ctx, c, &idp.AdminCreateUserRequest{
+	if _, err := e.users.AdminCreateUser(ctx, c, &idp.AdminCreateUserRequest{
 		UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(name), TemporaryPassword: cognito.Ptr(temporaryPassword),
 		MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress),
 	}); err != nil {
@@ -143,7 +143,7 @@ func (e *flowEnv) addUser(t *testing.T, name string, temporary bool) {
 	if temporary {
 		return
 	}
-	if _, err := e.pools.AdminSetUserPassword(ctx, c, &idp.AdminSetUserPasswordRequest{
+	if _, err := e.users.AdminSetUserPassword(ctx, c, &idp.AdminSetUserPasswordRequest{
 		UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(name), Password: cognito.Ptr(flowPassword), Permanent: cognito.Ptr(true),
 	}); err != nil {
 		t.Fatal(err)
@@ -277,7 +277,7 @@ func TestDispatchExistenceShadow(t *testing.T) {
 					user := fmt.Sprintf("gone-%d", i)
 					e.addUser(t, user, tc.temporary)
 					answer := tc.open(t, e, client, user)
-					if _, err := e.pools.AdminDeleteUser(context.Background(), cognito.Caller{Region: flowRegion}, &idp.AdminDeleteUserRequest{
+					if _, err := e.users.AdminDeleteUser(context.Background(), cognito.Caller{Region: flowRegion}, &idp.AdminDeleteUserRequest{
 						UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(user),
 					}); err != nil {
 						t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -49,6 +50,7 @@ func (c *flowClock) advance(d time.Duration) {
 type flowEnv struct {
 	s      *Service
 	pools  *userpool.Service
+	users  *directory.Service
 	store  storage.Store
 	probe  *storeProbe
 	clock  *flowClock
@@ -110,8 +112,9 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.pools = userpool.New(e.probe, userpool.Options{AccountID: "123456789012", Clock: e.clock.Now, SRPVerifiers: verifiers})
-	e.s, err = New(Options{Pools: e.pools, Tokens: tok, Store: e.probe, Key: key, Clock: e.clock.Now})
+	e.pools = userpool.New(e.probe, userpool.Options{AccountID: "123456789012", Clock: e.clock.Now})
+	e.users = directory.New(e.probe, e.pools, directory.Options{Clock: e.clock.Now, SRPVerifiers: verifiers})
+	e.s, err = New(Options{Pools: e.pools, Users: e.users, Tokens: tok, Store: e.probe, Key: key, Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,12 +136,12 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 		t.Fatal(err)
 	}
 	e.client = cognito.Deref(client.UserPoolClient.ClientId)
-	if _, err := e.pools.AdminCreateUser(ctx, c, &idp.AdminCreateUserRequest{
+	if _, err := e.users.AdminCreateUser(ctx, c, &idp.AdminCreateUserRequest{
 		UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(flowUser), MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress),
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.pools.AdminSetUserPassword(ctx, c, &idp.AdminSetUserPasswordRequest{
+	if _, err := e.users.AdminSetUserPassword(ctx, c, &idp.AdminSetUserPasswordRequest{
 		UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(flowUser), Password: cognito.Ptr(flowPassword), Permanent: cognito.Ptr(true),
 	}); err != nil {
 		t.Fatal(err)
@@ -221,18 +224,18 @@ func TestPreferredRole(t *testing.T) {
 	p := func(v int32) *int32 { return &v }
 	cases := []struct {
 		name   string
-		groups []userpool.SignInGroup
+		groups []directory.SignInGroup
 		want   string
 	}{
 		{"none", nil, ""},
-		{"no roles", []userpool.SignInGroup{{Name: "a", Precedence: p(1)}}, ""},
-		{"lowest precedence wins", []userpool.SignInGroup{{Name: "a", RoleArn: "r2", Precedence: p(2)}, {Name: "b", RoleArn: "r1", Precedence: p(1)}}, "r1"},
-		{"a group without precedence ranks last", []userpool.SignInGroup{{Name: "a", RoleArn: "r0"}, {Name: "b", RoleArn: "r9", Precedence: p(9)}}, "r9"},
-		{"tie with different roles", []userpool.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(1)}, {Name: "b", RoleArn: "r2", Precedence: p(1)}}, ""},
-		{"tie with the same role", []userpool.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(1)}, {Name: "b", RoleArn: "r1", Precedence: p(1)}}, "r1"},
-		{"tie below a better group", []userpool.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(3)}, {Name: "b", RoleArn: "r2", Precedence: p(3)}, {Name: "c", RoleArn: "r3", Precedence: p(0)}}, "r3"},
-		{"only groups without precedence, one role", []userpool.SignInGroup{{Name: "a", RoleArn: "r1"}, {Name: "b"}}, "r1"},
-		{"only groups without precedence, two roles", []userpool.SignInGroup{{Name: "a", RoleArn: "r1"}, {Name: "b", RoleArn: "r2"}}, ""},
+		{"no roles", []directory.SignInGroup{{Name: "a", Precedence: p(1)}}, ""},
+		{"lowest precedence wins", []directory.SignInGroup{{Name: "a", RoleArn: "r2", Precedence: p(2)}, {Name: "b", RoleArn: "r1", Precedence: p(1)}}, "r1"},
+		{"a group without precedence ranks last", []directory.SignInGroup{{Name: "a", RoleArn: "r0"}, {Name: "b", RoleArn: "r9", Precedence: p(9)}}, "r9"},
+		{"tie with different roles", []directory.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(1)}, {Name: "b", RoleArn: "r2", Precedence: p(1)}}, ""},
+		{"tie with the same role", []directory.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(1)}, {Name: "b", RoleArn: "r1", Precedence: p(1)}}, "r1"},
+		{"tie below a better group", []directory.SignInGroup{{Name: "a", RoleArn: "r1", Precedence: p(3)}, {Name: "b", RoleArn: "r2", Precedence: p(3)}, {Name: "c", RoleArn: "r3", Precedence: p(0)}}, "r3"},
+		{"only groups without precedence, one role", []directory.SignInGroup{{Name: "a", RoleArn: "r1"}, {Name: "b"}}, "r1"},
+		{"only groups without precedence, two roles", []directory.SignInGroup{{Name: "a", RoleArn: "r1"}, {Name: "b", RoleArn: "r2"}}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -505,7 +508,7 @@ func TestPasswordSignInRebuildsSRPVerifier(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := e.pools.LookupUser(ctx, pool, flowUser)
+		u, err := e.users.LookupUser(ctx, pool, flowUser)
 		if err != nil || u == nil {
 			t.Fatalf("LookupUser: %v %v", u, err)
 		}
@@ -528,13 +531,13 @@ func TestPasswordSignInRebuildsSRPVerifier(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u, _ = e.pools.LookupUser(ctx, pool, flowUser); u.SRPVerifier != "" {
+		if u, _ = e.users.LookupUser(ctx, pool, flowUser); u.SRPVerifier != "" {
 			t.Fatal("the verifier was not dropped")
 		}
 		if _, err := e.passwordAuth(flowPassword); err != nil {
 			t.Fatal(err)
 		}
-		u, _ = e.pools.LookupUser(ctx, pool, flowUser)
+		u, _ = e.users.LookupUser(ctx, pool, flowUser)
 		if _, err := e.s.verifiers.Open(e.pool, u.Sub, u.SRPVerifier); err != nil {
 			t.Errorf("after a password sign-in the verifier does not open: %v", err)
 		}

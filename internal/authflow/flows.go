@@ -7,6 +7,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -55,8 +56,8 @@ func missing(name string) error {
 }
 
 // lookup finds the user a sign-in names, or nil when there is none.
-func (s *Service) lookup(ctx context.Context, pool *userpool.SignInPool, username string) (*userpool.SignInUser, error) {
-	u, err := s.pools.LookupUser(ctx, pool, username)
+func (s *Service) lookup(ctx context.Context, pool *userpool.SignInPool, username string) (*directory.SignInUser, error) {
+	u, err := s.users.LookupUser(ctx, pool, username)
 	if errors.Is(err, cognito.UserNotFoundException("")) {
 		return nil, nil
 	}
@@ -66,7 +67,7 @@ func (s *Service) lookup(ctx context.Context, pool *userpool.SignInPool, usernam
 // userNames are the names a SECRET_HASH may have been made with for u:
 // the name the client gave, and the user's internal username and sub (the
 // USER_ID_FOR_SRP clients get back, and what refreshes know).
-func userNames(given string, u *userpool.SignInUser) []string {
+func userNames(given string, u *directory.SignInUser) []string {
 	names := []string{given}
 	if u != nil {
 		names = append(names, u.Username, u.Sub)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -242,7 +243,7 @@ func (s *Service) OpenUISession(ctx context.Context, poolID, token string) (*UIS
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.pools.UserBySub(ctx, pool, rec.Sub)
+	u, err := s.users.UserBySub(ctx, pool, rec.Sub)
 	if errors.Is(err, cognito.UserNotFoundException("")) {
 		return nil, nil
 	}
@@ -347,12 +348,12 @@ func (s *Service) IssueImplicit(ctx context.Context, a Authorization) (*Tokens, 
 
 // grantUser reads the pool and the user a grant is for; a user that is
 // gone, disabled or not confirmed gets no tokens.
-func (s *Service) grantUser(ctx context.Context, poolID, sub string) (*userpool.SignInPool, *userpool.SignInUser, error) {
+func (s *Service) grantUser(ctx context.Context, poolID, sub string) (*userpool.SignInPool, *directory.SignInUser, error) {
 	pool, err := s.pools.SignInPool(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := s.pools.UserBySub(ctx, pool, sub)
+	u, err := s.users.UserBySub(ctx, pool, sub)
 	if errors.Is(err, cognito.UserNotFoundException("")) {
 		return nil, nil, ErrInvalidGrant
 	}
@@ -367,7 +368,7 @@ func (s *Service) grantUser(ctx context.Context, poolID, sub string) (*userpool.
 
 // mintOAuth mints the access token with the family's scopes and, when
 // they hold openid, the ID token with nonce and at_hash.
-func (s *Service) mintOAuth(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, origin string, fam *familyRecord, nonce string) (access, id string, err error) {
+func (s *Service) mintOAuth(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord, nonce string) (access, id string, err error) {
 	ident, err := s.identity(ctx, pool, client, u)
 	if err != nil {
 		return "", "", err
@@ -621,13 +622,13 @@ func (s *Service) UserInfo(ctx context.Context, token string) (map[string]any, e
 	if err != nil {
 		return nil, cognito.NotAuthorizedException(msgInvalidAccess).WithCause(err)
 	}
-	u, err := s.pools.UserBySub(ctx, pool, g.Sub)
+	u, err := s.users.UserBySub(ctx, pool, g.Sub)
 	if err != nil {
 		return nil, err
 	}
 	all := !hasScope(g.Scopes, "email") && !hasScope(g.Scopes, "phone") && !hasScope(g.Scopes, "profile")
 	released := map[string]string{}
-	for name, v := range client.ReadableAttributes(u) {
+	for name, v := range client.ReadableAttributes(u.Attributes) {
 		custom := strings.HasPrefix(name, "custom:")
 		if all || releasedBy(g.Scopes, name) || (custom && hasScope(g.Scopes, "profile")) {
 			released[name] = v

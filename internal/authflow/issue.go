@@ -13,6 +13,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -149,7 +150,7 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 // here: it is taken back in the transaction that creates the family, so a
 // sign-in after a right password writes once. If that transaction fails,
 // the attempt stays counted as a failure.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, attempt *passwordAttempt) (*Tokens, error) {
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
@@ -182,7 +183,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 		if err := tx.CreateItem(ctx, refIt); err != nil {
 			return fmt.Errorf("create refresh token: %w", err)
 		}
-		return s.pools.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
+		return s.users.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
 	})
 	if err != nil {
 		return nil, err
@@ -202,7 +203,7 @@ func (s *Service) result(client *userpool.SignInClient, access, id, refresh stri
 }
 
 // mint mints an access and an ID token for u in the family origin.
-func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser, origin string, fam *familyRecord) (access, id string, err error) {
+func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord) (access, id string, err error) {
 	ident, err := s.identity(ctx, pool, client, u)
 	if err != nil {
 		return "", "", err
@@ -226,14 +227,14 @@ func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *u
 // identity is what u's tokens say: the groups in precedence order, their
 // roles and the preferred one, and the attributes the client may read,
 // typed as the ID token carries them.
-func (s *Service) identity(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *userpool.SignInUser) (tokens.Identity, error) {
-	groups, err := s.pools.UserGroups(ctx, pool, u.Sub)
+func (s *Service) identity(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser) (tokens.Identity, error) {
+	groups, err := s.users.UserGroups(ctx, pool, u.Sub)
 	if err != nil {
 		return tokens.Identity{}, err
 	}
 	id := tokens.Identity{
 		PoolID: pool.ID, ClientID: client.ClientID, Username: u.Username, Sub: u.Sub,
-		IDAttributes: tokens.IDTokenAttributes(client.ReadableAttributes(u)),
+		IDAttributes: tokens.IDTokenAttributes(client.ReadableAttributes(u.Attributes)),
 	}
 	for _, g := range groups {
 		id.Groups = append(id.Groups, g.Name)
@@ -249,8 +250,8 @@ func (s *Service) identity(ctx context.Context, pool *userpool.SignInPool, clien
 // lowest precedence value among the user's groups that have a role (groups
 // without a precedence rank last). When groups tied for first place have
 // different roles, there is no preferred role.
-func preferredRole(groups []userpool.SignInGroup) string {
-	var best *userpool.SignInGroup
+func preferredRole(groups []directory.SignInGroup) string {
+	var best *directory.SignInGroup
 	role := ""
 	for i := range groups {
 		g := &groups[i]
@@ -269,7 +270,7 @@ func preferredRole(groups []userpool.SignInGroup) string {
 
 // ranksBefore reports whether a has a lower precedence value than b (a
 // group without one ranks after every group with one).
-func ranksBefore(a, b *userpool.SignInGroup) bool {
+func ranksBefore(a, b *directory.SignInGroup) bool {
 	switch {
 	case a.Precedence == nil:
 		return false
@@ -287,7 +288,7 @@ func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, su
 	if sub == "" || !pool.RecordsAuthEvents {
 		return
 	}
-	if err := s.pools.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response)); err != nil {
+	if err := s.users.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response)); err != nil {
 		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
 	}
 }

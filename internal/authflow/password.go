@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -37,13 +38,13 @@ func unknownUser(client *userpool.SignInClient) error {
 // their password, when the stored one is missing or no longer opens (see
 // docs/srp.md: after the encryption key is lost, SRP sign-in returns user by
 // user this way). A failure is logged: the password sign-in itself stands.
-func (s *Service) ensureSRPVerifier(ctx context.Context, pool *userpool.SignInPool, u *userpool.SignInUser, password string) {
+func (s *Service) ensureSRPVerifier(ctx context.Context, pool *userpool.SignInPool, u *directory.SignInUser, password string) {
 	if u.SRPVerifier != "" {
 		if _, err := s.verifiers.Open(pool.ID, u.Sub, u.SRPVerifier); err == nil {
 			return
 		}
 	}
-	if err := s.pools.RebuildSRPVerifier(ctx, pool, u, password); err != nil {
+	if err := s.users.RebuildSRPVerifier(ctx, pool, u, password); err != nil {
 		s.log.Warn("rebuild SRP verifier", "pool", pool.ID, "sub", u.Sub, "error", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -37,7 +38,7 @@ func (s *Service) initiateRefresh(ctx context.Context, f flowStart, params map[s
 	if f.client.HasSecret && hash == "" {
 		return nil, checkSecretHash(f.client, hash)
 	}
-	res, err := s.refresh(ctx, f.pool, f.client, token, false, func(u *userpool.SignInUser) error {
+	res, err := s.refresh(ctx, f.pool, f.client, token, false, func(u *directory.SignInUser) error {
 		// Clients make the SECRET_HASH of a refresh with the name they
 		// know: the USERNAME they send, the internal username or the sub.
 		return checkSecretHash(f.client, hash, params["USERNAME"], u.Username, u.Sub)
@@ -93,7 +94,7 @@ func checkClientSecret(client *userpool.SignInClient, secret string, exception f
 // rotation, or a retired token used again (which revokes the family), runs
 // a transaction: without them nothing is written, and a locked read would
 // tell no more than a plain one (see refreshFamily).
-func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, checkSecret func(*userpool.SignInUser) error) (*Tokens, error) {
+func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, checkSecret func(*directory.SignInUser) error) (*Tokens, error) {
 	hash := refreshHash(token)
 	it, err := s.store.GetItem(ctx, kindRefreshToken, refreshID(pool.ID, hash))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -109,7 +110,7 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 	if rec.Client != client.ClientID {
 		return nil, cognito.NotAuthorizedException(msgInvalidRefreshToken)
 	}
-	u, err := s.pools.UserBySub(ctx, pool, rec.Sub)
+	u, err := s.users.UserBySub(ctx, pool, rec.Sub)
 	if err != nil {
 		return nil, err
 	}

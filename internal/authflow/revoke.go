@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/tokens"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // Messages of the exceptions token revocation and access-token
@@ -101,7 +101,7 @@ func (s *Service) AdminUserGlobalSignOut(ctx context.Context, c cognito.Caller, 
 	if err != nil {
 		return err
 	}
-	u, err := s.pools.LookupUser(ctx, pool, username)
+	u, err := s.users.LookupUser(ctx, pool, username)
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*c
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.pools.UserBySub(ctx, pool, claims.Sub)
+	u, err := s.users.UserBySub(ctx, pool, claims.Sub)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*c
 		Scopes: claims.Scopes, JTI: claims.JTI, OriginJTI: claims.OriginJTI,
 		// What was read here, the operation the token authorizes need
 		// not read again.
-		Principal: userpool.NewPrincipal(pool, u),
+		Principal: directory.NewPrincipal(pool, u),
 	}, nil
 }
 
@@ -214,7 +214,7 @@ func (s *Service) CheckIDToken(ctx context.Context, poolID, sub, originJTI strin
 	if err != nil {
 		return err
 	}
-	u, err := s.pools.UserBySub(ctx, pool, sub)
+	u, err := s.users.UserBySub(ctx, pool, sub)
 	if errors.Is(err, cognito.UserNotFoundException("")) {
 		return cognito.NotAuthorizedException("Token has been revoked").WithCause(err)
 	}

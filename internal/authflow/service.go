@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
@@ -53,8 +54,10 @@ const (
 
 // Options configures a Service.
 type Options struct {
-	// Pools is the user-pool engine: pools, clients and users.
+	// Pools is the user-pool engine: pools and app clients.
 	Pools *userpool.Service
+	// Users is the directory: users, their groups and events.
+	Users *directory.Service
 	// Tokens mints and verifies ID and access tokens.
 	Tokens *tokens.Service
 	// Store keeps flow state markers, lockout counters and refresh tokens.
@@ -87,6 +90,7 @@ type Options struct {
 // use.
 type Service struct {
 	pools  *userpool.Service
+	users  *directory.Service
 	tokens *tokens.Service
 	store  interface {
 		storage.ItemReader
@@ -120,6 +124,8 @@ func New(opts Options) (*Service, error) {
 	switch {
 	case opts.Pools == nil:
 		return nil, errors.New("authflow: no user-pool service")
+	case opts.Users == nil:
+		return nil, errors.New("authflow: no directory")
 	case opts.Tokens == nil:
 		return nil, errors.New("authflow: no token service")
 	case opts.Store == nil:
@@ -137,13 +143,13 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("authflow: %w", err)
 	}
 	s := &Service{
-		pools: opts.Pools, tokens: opts.Tokens, store: opts.Store,
+		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
 		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords,
 		sweepers: newSweepers(),
 	}
 	if s.passwords == nil {
-		s.passwords = opts.Pools.Passwords()
+		s.passwords = opts.Users.Passwords()
 	}
 	s.verifyPassword = s.passwords.Verify
 	if s.clock == nil {
@@ -154,7 +160,7 @@ func New(opts Options) (*Service, error) {
 	}
 	// Deleting a user deletes what sign-in keeps of it, in the same
 	// transaction.
-	opts.Pools.OnDeleteUser(eraseUser)
+	opts.Users.OnDeleteUser(eraseUser)
 	return s, nil
 }
 

@@ -79,7 +79,7 @@ func (e *flowEnv) failures(t *testing.T, username string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := e.pools.LookupUser(ctx, pool, username)
+	u, err := e.users.LookupUser(ctx, pool, username)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestRightPasswordWithoutTokens(t *testing.T) {
 		ctx := context.Background()
 		const temporary = "Temporary-Horse-1"
 		for _, name := range []string{"bob", "cat"} {
-			if _, err := e.pools.AdminCreateUser(ctx, cognito.Caller{Region: flowRegion}, &idp.AdminCreateUserRequest{
+			if _, err := e.users.AdminCreateUser(ctx, cognito.Caller{Region: flowRegion}, &idp.AdminCreateUserRequest{
 				UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(name), TemporaryPassword: cognito.Ptr(temporary),
 				MessageAction: cognito.Ptr(idp.MessageActionTypeSuppress),
 			}); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -83,7 +84,7 @@ func LoadUsers(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("user pool %s: %w", poolID, err)
 	}
-	existing, err := userpool.CountUsers(ctx, opts.Store, poolID)
+	existing, err := directory.CountUsers(ctx, opts.Store, poolID)
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("count users: %w", err)
 	}
@@ -96,17 +97,17 @@ func LoadUsers(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 	if err != nil {
 		return res, err
 	}
-	tu := userpool.TestUsers{Pool: pool, Password: Password, PasswordHash: hash, SRPVerifiers: opts.SRPVerifiers, Now: time.Now()}
+	tu := directory.TestUsers{Pool: pool, Password: Password, PasswordHash: hash, SRPVerifiers: opts.SRPVerifiers, Now: time.Now()}
 	p := newProgress(opts.Progress)
 	defer p.done()
-	batch := make([]userpool.TestUser, 0, LoadBatch)
+	batch := make([]directory.TestUser, 0, LoadBatch)
 	for from := int(existing); from < opts.Users; from += LoadBatch {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		batch = batch[:0]
 		for i := from; i < min(from+LoadBatch, opts.Users); i++ {
-			batch = append(batch, userpool.TestUser{
+			batch = append(batch, directory.TestUser{
 				Username:        UserName(i),
 				Attributes:      map[string]string{"email": UserEmail(i), "email_verified": "true"},
 				WithSRPVerifier: i < SRPUsers,

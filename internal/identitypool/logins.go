@@ -234,7 +234,7 @@ func (s *Service) verifyUserPoolLogin(ctx context.Context, rec *poolRecord, pool
 	if err != nil {
 		return nil, cognito.NotAuthorizedException(msgIssuerMismatch).WithCause(err)
 	}
-	if _, err := s.pools.UserBySub(ctx, up, sub); err != nil {
+	if _, err := s.users.UserBySub(ctx, up, sub); err != nil {
 		var ce *cognito.Error
 		if errors.As(err, &ce) && ce.Code == cognito.CodeUserNotFoundException {
 			return nil, cognito.NotAuthorizedException(msgUserGone)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/identity"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/tokens"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 const (
@@ -186,7 +186,7 @@ func (s *Service) GetOpenIdToken(ctx context.Context, region string, in *identit
 func IssuerURL(base string) string {
 	base = strings.TrimRight(base, "/")
 	if base == "" {
-		base = userpool.DefaultIssuerBaseURL
+		base = directory.DefaultIssuerBaseURL
 	}
 	return base + IdentityIssuerPath
 }

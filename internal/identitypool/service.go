@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/sts"
 	"github.com/cognate-dev/cognate/internal/tokens"
@@ -28,9 +29,12 @@ type Options struct {
 	// Tokens verifies user-pool ID tokens and signs the identity pools'
 	// OpenID tokens (with tokens.IdentityKeySet).
 	Tokens *tokens.Service
-	// Pools reads user pools and users, and runs this engine's erasers
-	// when a user or a user pool is deleted.
+	// Pools reads user pools, and runs this engine's eraser when a user
+	// pool is deleted.
 	Pools *userpool.Service
+	// Users reads users, and runs this engine's eraser when a user is
+	// deleted.
+	Users *directory.Service
 	// IssuerBaseURL is the public URL of this server, the base of every
 	// issuer it signs for; the identity issuer is IssuerBaseURL +
 	// IdentityIssuerPath. A trailing slash is dropped.
@@ -92,6 +96,7 @@ type Service struct {
 	log       *slog.Logger
 	tokens    *tokens.Service
 	pools     *userpool.Service
+	users     *directory.Service
 	issuer    string
 	issuerURL string
 	creds     sts.Issuer
@@ -110,7 +115,7 @@ type Service struct {
 func New(store storage.Store, opts Options) *Service {
 	s := &Service{
 		store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, tokens: opts.Tokens,
-		pools: opts.Pools, creds: opts.Credentials, revoked: opts.Revocation, oidcConf: opts.OpenIDConnectProviders,
+		pools: opts.Pools, users: opts.Users, creds: opts.Credentials, revoked: opts.Revocation, oidcConf: opts.OpenIDConnectProviders,
 		http: opts.HTTPClient, pageKey: opts.PaginationKey, verifiers: map[string]*oidcVerifier{},
 	}
 	if s.clock == nil {
@@ -128,8 +133,10 @@ func New(store storage.Store, opts Options) *Service {
 	}
 	s.issuer = IssuerURL(opts.IssuerBaseURL)
 	s.issuerURL = strings.TrimSuffix(s.issuer, IdentityIssuerPath)
+	if s.users != nil {
+		s.users.OnDeleteUser(s.eraseUserLogins)
+	}
 	if s.pools != nil {
-		s.pools.OnDeleteUser(s.eraseUserLogins)
 		s.pools.OnDeleteUserPool(s.eraseUserPoolLogins)
 	}
 	return s

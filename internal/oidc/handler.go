@@ -18,6 +18,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -35,7 +36,10 @@ const DefaultDomainPattern = "{prefix}.auth.{region}.localhost"
 
 // Options configures the hosted UI and OAuth 2.0 edge.
 type Options struct {
+	// Pools reads pools, domains, app clients and branding; Users runs
+	// the pages' user operations (sign-up, confirmation, recovery).
 	Pools *userpool.Service
+	Users *directory.Service
 	Auth  *authflow.Service
 	// IssuerBaseURL is the public URL cognate is reached at (the base of
 	// the token issuers): its scheme and port are those of the prefix
@@ -67,6 +71,7 @@ type Options struct {
 // domain, and hands every other request to the next handler (Wrap).
 type Handler struct {
 	pools      *userpool.Service
+	users      *directory.Service
 	auth       *authflow.Service
 	base       *url.URL
 	pattern    string
@@ -83,7 +88,7 @@ type Handler struct {
 // New returns the edge's handler, or an error when opts are unusable.
 func New(opts Options) (*Handler, error) {
 	switch {
-	case opts.Pools == nil || opts.Auth == nil:
+	case opts.Pools == nil || opts.Users == nil || opts.Auth == nil:
 		return nil, errors.New("oidc: no engine")
 	case len(opts.Key) < 32:
 		return nil, errors.New("oidc: key shorter than 32 bytes")
@@ -105,7 +110,7 @@ func New(opts Options) (*Handler, error) {
 		return nil, fmt.Errorf("oidc: public form %q: want path or host", opts.PublicForm)
 	}
 	h := &Handler{
-		pools: opts.Pools, auth: opts.Auth, base: base, pattern: pattern, publicHost: opts.PublicForm == "host",
+		pools: opts.Pools, users: opts.Users, auth: opts.Auth, base: base, pattern: pattern, publicHost: opts.PublicForm == "host",
 		proxies: opts.TrustedProxies, protect: opts.Protection, csrfKey: deriveKey(opts.Key, "hosted-ui-csrf"),
 		log: opts.Logger, clock: opts.Clock,
 	}

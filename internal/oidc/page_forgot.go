@@ -53,12 +53,12 @@ func forgotPost(p *PageRequest) {
 	}
 	c := cognito.Caller{Region: p.Site.region}
 	clientID := p.Authorize.client.ClientID
-	d, err := p.h.pools.HostedForgotPassword(p.R.Context(), c, clientID, v.Username)
+	d, err := p.h.users.HostedForgotPassword(p.R.Context(), c, clientID, v.Username)
 	if err != nil {
 		p.signInError(err, "forgot.html", "Forgot your password?", v)
 		return
 	}
-	rules, err := p.h.pools.HostedPasswordRules(p.R.Context(), c, clientID)
+	rules, err := p.h.users.HostedPasswordRules(p.R.Context(), c, clientID)
 	if err != nil {
 		p.h.serverError(p.W, p.R, err)
 		return
@@ -74,7 +74,7 @@ func resetPost(p *PageRequest) {
 	f := p.R.PostForm
 	c := cognito.Caller{Region: p.Site.region}
 	clientID := p.Authorize.client.ClientID
-	rules, err := p.h.pools.HostedPasswordRules(p.R.Context(), c, clientID)
+	rules, err := p.h.users.HostedPasswordRules(p.R.Context(), c, clientID)
 	if err != nil {
 		p.h.serverError(p.W, p.R, err)
 		return
@@ -93,7 +93,7 @@ func resetPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "reset.html", "Reset your password", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	if err := p.h.pools.HostedConfirmForgotPassword(p.R.Context(), c, clientID, v.Username, code, pw); err != nil {
+	if err := p.h.users.HostedConfirmForgotPassword(p.R.Context(), c, clientID, v.Username, code, pw); err != nil {
 		p.signInError(err, "reset.html", "Reset your password", v)
 		return
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/userpool"
+	"github.com/cognate-dev/cognate/internal/directory"
 )
 
 // signUpPage is /signup: a username (or the email address or phone number
@@ -68,7 +68,7 @@ func fieldType(name string) string {
 }
 
 // ruleTexts states a password policy, one rule a line.
-func ruleTexts(r userpool.PasswordRules) []string {
+func ruleTexts(r directory.PasswordRules) []string {
 	out := []string{plural(r.MinimumLength, "character") + " or more"}
 	if r.RequireUppercase {
 		out = append(out, "an upper-case letter")
@@ -95,12 +95,12 @@ func plural(n int, word string) string {
 
 // signUpForm returns the form of the page's app client, or writes the
 // error page and returns nil.
-func (p *PageRequest) signUpForm() (*userpool.SignUpForm, *signUpView) {
+func (p *PageRequest) signUpForm() (*directory.SignUpForm, *signUpView) {
 	if p.Authorize == nil {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return nil, nil
 	}
-	f, err := p.h.pools.HostedSignUpForm(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, termsLanguage(p.Authorize.lang))
+	f, err := p.h.users.HostedSignUpForm(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, termsLanguage(p.Authorize.lang))
 	if err != nil {
 		p.h.serverError(p.W, p.R, err)
 		return nil, nil
@@ -179,7 +179,7 @@ func signUpPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "signup.html", "Sign up", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	out, err := p.h.pools.HostedSignUp(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, pw, attrs)
+	out, err := p.h.users.HostedSignUp(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, pw, attrs)
 	if err != nil {
 		p.signInError(err, "signup.html", "Sign up", v)
 		return
@@ -220,7 +220,7 @@ func confirmPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "confirm.html", "Confirm your account", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	err := p.h.pools.HostedConfirmSignUp(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, code)
+	err := p.h.users.HostedConfirmSignUp(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username, code)
 	if err != nil {
 		p.signInError(err, "confirm.html", "Confirm your account", v)
 		return
@@ -242,7 +242,7 @@ func resendPost(p *PageRequest) {
 		p.RenderStatus(http.StatusTooManyRequests, "confirm.html", "Confirm your account", "Too many attempts. Wait a moment and try again.", v)
 		return
 	}
-	d, err := p.h.pools.HostedResendConfirmationCode(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username)
+	d, err := p.h.users.HostedResendConfirmationCode(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Authorize.client.ClientID, v.Username)
 	if err != nil {
 		p.signInError(err, "confirm.html", "Confirm your account", v)
 		return
@@ -278,7 +278,7 @@ func (h *Handler) confirmLink(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "Invalid client_id.")
 		return
 	}
-	err := h.pools.HostedConfirmSignUp(r.Context(), cognito.Caller{Region: st.region}, clientID, user, code)
+	err := h.users.HostedConfirmSignUp(r.Context(), cognito.Caller{Region: st.region}, clientID, user, code)
 	if err != nil {
 		var ce *cognito.Error
 		if !errors.As(err, &ce) || ce.Status >= 500 {

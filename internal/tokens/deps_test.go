@@ -13,6 +13,7 @@ func TestDeps(t *testing.T) {
 			"internal/storage/":    "tokens use the Store interface; only cmd/cognate picks a backend",
 			"internal/cognito/idp": "tokens speak claims, not the API's wire types",
 			"internal/userpool":    "engines build on tokens, not the reverse",
+			"internal/directory":   "engines build on tokens, not the reverse",
 			"internal/authflow":    "engines build on tokens, not the reverse",
 			"internal/messaging":   "tokens are a leaf beside messaging",
 			"internal/triggers":    "tokens are a leaf beside triggers",

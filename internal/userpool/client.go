@@ -200,7 +200,7 @@ func (s *Service) clientByIDFrom(ctx context.Context, r storage.ItemReader, c co
 // clientItemByID reads the stored app client with clientByID's checks,
 // without decoding it.
 func clientItemByID(ctx context.Context, r storage.ItemReader, c cognito.Caller, id string) (*storage.Item, error) {
-	if err := checkText("clientId", ruleClientID, id); err != nil {
+	if err := CheckText("clientId", ruleClientID, id); err != nil {
 		return nil, err
 	}
 	it, err := r.GetItem(ctx, kindClient, id)
@@ -794,11 +794,11 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, c cognito.Caller, in
 
 // ListUserPoolClients lists a pool's app clients in client ID order.
 func (s *Service) ListUserPoolClients(ctx context.Context, c cognito.Caller, in *idp.ListUserPoolClientsRequest) (*idp.ListUserPoolClientsResponse, error) {
-	q := poolItemsQuery{
+	q := PoolItemsQuery{
 		Op: "ListUserPoolClients", Kind: kindClient, Pool: cognito.Deref(in.UserPoolId),
 		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListClients,
 	}
-	clients, next, err := listPoolItems(ctx, s, c, q, s.decodeClient, func(r *clientRecord) idp.UserPoolClientDescription {
+	clients, next, err := ListPoolItems(ctx, s, c, q, s.decodeClient, func(r *clientRecord) idp.UserPoolClientDescription {
 		return idp.UserPoolClientDescription{ClientId: r.Client.ClientId, UserPoolId: r.Client.UserPoolId, ClientName: r.Client.ClientName}
 	})
 	if err != nil {

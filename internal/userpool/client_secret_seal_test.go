@@ -49,7 +49,7 @@ func TestClientSecretsSealedAtRest(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
 			st := luOpenStore(t, backend)
-			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, ClientSecretKey: secretTestKey})
+			s := New(st, Options{AccountID: "123456789012", ClientSecretKey: secretTestKey})
 			p := luNewPool(t, s, false)
 			poolID := cognito.Deref(p.Id)
 			out, err := s.CreateUserPoolClient(ctx, luCaller, &idp.CreateUserPoolClientRequest{
@@ -80,7 +80,7 @@ func TestClientSecretsSealedAtRest(t *testing.T) {
 
 			// A second service on the same store and key (a restart, or
 			// another node) reads the secrets back.
-			s2 := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, ClientSecretKey: secretTestKey})
+			s2 := New(st, Options{AccountID: "123456789012", ClientSecretKey: secretTestKey})
 			desc, err := s2.DescribeUserPoolClient(ctx, luCaller, &idp.DescribeUserPoolClientRequest{UserPoolId: p.Id, ClientId: cognito.Ptr(clientID)})
 			if err != nil {
 				t.Fatal(err)
@@ -107,7 +107,7 @@ func TestClientSecretsSealedAtRest(t *testing.T) {
 
 			// With another key the secrets do not open: an error, never a
 			// wrong answer.
-			other := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, ClientSecretKey: seal.DeriveKey(secretTestKey, "other")})
+			other := New(st, Options{AccountID: "123456789012", ClientSecretKey: seal.DeriveKey(secretTestKey, "other")})
 			_, err = other.DescribeUserPoolClient(ctx, luCaller, &idp.DescribeUserPoolClientRequest{UserPoolId: p.Id, ClientId: cognito.Ptr(clientID)})
 			luWantError(t, err, "InternalErrorException", "")
 		})
@@ -160,7 +160,7 @@ func TestSealClientSecretsMigrates(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
 			st := luOpenStore(t, backend)
-			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, ClientSecretKey: secretTestKey})
+			s := New(st, Options{AccountID: "123456789012", ClientSecretKey: secretTestKey})
 			p1, p2 := luNewPool(t, s, false), luNewPool(t, s, false)
 			const v1, v2, v3 = "legacy_secret_one_0123456789abcdefghij", "legacy_secret_two_0123456789abcdefghij", "legacy_secret_three_0123456789abcdefgh"
 			putLegacyClient(t, st, cognito.Deref(p1.Id), "legacyclient1", v1)
@@ -211,7 +211,7 @@ func TestSealClientSecretsMigrates(t *testing.T) {
 func TestSealClientSecretsAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	st := luOpenStore(t, "sqlite")
-	s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, ClientSecretKey: secretTestKey})
+	s := New(st, Options{AccountID: "123456789012", ClientSecretKey: secretTestKey})
 	p := luNewPool(t, s, false)
 	const v = "legacy_secret_one_0123456789abcdefghij"
 	putLegacyClient(t, st, cognito.Deref(p.Id), "aaaaclient", v)

@@ -30,8 +30,8 @@ func clientTestPool(t *testing.T, tier string) *idp.UserPoolType {
 	t.Helper()
 	schema, err := buildSchema([]idp.SchemaAttributeType{
 		{Name: cognito.Ptr("email"), Required: cognito.Ptr(true)},
-		{Name: cognito.Ptr("team"), AttributeDataType: cognito.Ptr(typeString)},
-		{Name: cognito.Ptr("secret"), AttributeDataType: cognito.Ptr(typeString), DeveloperOnlyAttribute: cognito.Ptr(true)},
+		{Name: cognito.Ptr("team"), AttributeDataType: cognito.Ptr(TypeString)},
+		{Name: cognito.Ptr("secret"), AttributeDataType: cognito.Ptr(TypeString), DeveloperOnlyAttribute: cognito.Ptr(true)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ func decodeDomain(it *storage.Item) (*domainRecord, error) {
 
 // domainItem returns the storage item of d in pool.
 func domainItem(pool string, d *domainRecord, version int64) (*storage.Item, error) {
-	if err := checkText("domain", ruleDomain, d.Domain); err != nil {
+	if err := CheckText("domain", ruleDomain, d.Domain); err != nil {
 		return nil, err
 	}
 	data, err := json.Marshal(d)
@@ -140,7 +140,7 @@ func noSuchDomain() error {
 
 // poolDomain reads a domain that must belong to pool.
 func poolDomain(ctx context.Context, r storage.ItemReader, pool, domain string) (*storage.Item, *domainRecord, error) {
-	if err := checkText("domain", ruleDomain, domain); err != nil {
+	if err := CheckText("domain", ruleDomain, domain); err != nil {
 		return nil, nil, err
 	}
 	it, err := r.GetItem(ctx, kindDomain, domain)
@@ -277,7 +277,7 @@ func (s *Service) CreateUserPoolDomain(ctx context.Context, c cognito.Caller, in
 // is an empty DomainDescription.
 func (s *Service) DescribeUserPoolDomain(ctx context.Context, c cognito.Caller, in *idp.DescribeUserPoolDomainRequest) (*idp.DescribeUserPoolDomainResponse, error) {
 	empty := &idp.DescribeUserPoolDomainResponse{DomainDescription: &idp.DomainDescriptionType{}}
-	if err := checkText("domain", ruleDomain, cognito.Deref(in.Domain)); err != nil {
+	if err := CheckText("domain", ruleDomain, cognito.Deref(in.Domain)); err != nil {
 		return nil, err
 	}
 	it, err := s.store.GetItem(ctx, kindDomain, cognito.Deref(in.Domain))

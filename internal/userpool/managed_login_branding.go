@@ -391,7 +391,7 @@ func (s *Service) CreateManagedLoginBranding(ctx context.Context, c cognito.Call
 		return nil, err
 	}
 	rec.Assets = assets
-	poolID, id := cognito.Deref(in.UserPoolId), newUserSub()
+	poolID, id := cognito.Deref(in.UserPoolId), NewUUID()
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
 			return err

@@ -122,23 +122,6 @@ func poolListings() []poolListing {
 				},
 				func(rs idp.ResourceServerType) string { return cognito.Deref(rs.Identifier) }),
 		},
-		{
-			op: "ListGroups", defaultLimit: defaultQueryLimit, cursor: groupID,
-			create: func(ctx context.Context, s *Service, pool string, i int) (string, any, error) {
-				name := fmt.Sprintf("group/%02d", i)
-				out, err := s.CreateGroup(ctx, luCaller, &idp.CreateGroupRequest{UserPoolId: &pool, GroupName: &name, Precedence: cognito.Ptr(int32(i))})
-				if err != nil {
-					return "", nil, err
-				}
-				return name, *out.Group, nil
-			},
-			list: pageOf((*Service).ListGroups,
-				func(pool string, limit *int32, token *string) *idp.ListGroupsRequest {
-					return &idp.ListGroupsRequest{UserPoolId: &pool, Limit: limit, NextToken: token}
-				},
-				func(out *idp.ListGroupsResponse) ([]idp.GroupType, *string) { return out.Groups, out.NextToken },
-				func(g idp.GroupType) string { return cognito.Deref(g.GroupName) }),
-		},
 	}
 }
 
@@ -149,7 +132,7 @@ func TestPoolListingPagination(t *testing.T) {
 	for _, backend := range luBackends {
 		t.Run(backend, func(t *testing.T) {
 			st := luOpenStore(t, backend)
-			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, PaginationKey: listTestKey})
+			s := New(st, Options{AccountID: "123456789012", PaginationKey: listTestKey})
 			ctx := context.Background()
 			for _, l := range poolListings() {
 				t.Run(l.op, func(t *testing.T) {
@@ -251,7 +234,7 @@ func TestPoolListingErrors(t *testing.T) {
 	for _, backend := range luBackends {
 		t.Run(backend, func(t *testing.T) {
 			st := luOpenStore(t, backend)
-			s := New(st, Options{AccountID: "123456789012", Passwords: testPasswords, PaginationKey: listTestKey})
+			s := New(st, Options{AccountID: "123456789012", PaginationKey: listTestKey})
 			ctx := context.Background()
 			listings := poolListings()
 			for li, l := range listings {
@@ -332,8 +315,6 @@ func emptyPage(page any) any {
 		return []idp.UserPoolClientDescription{}
 	case []idp.ResourceServerType:
 		return []idp.ResourceServerType{}
-	case []idp.GroupType:
-		return []idp.GroupType{}
 	}
 	return nil
 }

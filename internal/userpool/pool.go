@@ -15,9 +15,9 @@ import (
 
 // Defaults Cognito fills in for a new pool.
 const (
-	defaultMinimumLength       = 8
-	defaultTemporaryPasswordTL = 7
-	maxTags                    = 50
+	DefaultMinimumLength                 = 8
+	DefaultTemporaryPasswordValidityDays = 7
+	maxTags                              = 50
 )
 
 // poolNotFound is the exception for a pool that does not exist, or that
@@ -54,7 +54,7 @@ func loadPoolFrom(ctx context.Context, r poolReader, c cognito.Caller, id string
 // poolRecord reads the stored pool id with loadPool's checks, without
 // decoding its configuration.
 func poolRecord(ctx context.Context, r poolReader, c cognito.Caller, id string) (*storage.UserPool, error) {
-	if err := checkText("userPoolId", ruleUserPoolID, id); err != nil {
+	if err := CheckText("userPoolId", ruleUserPoolID, id); err != nil {
 		return nil, err
 	}
 	rec, err := r.GetUserPool(ctx, id)
@@ -94,7 +94,7 @@ func (s *Service) savePool(ctx context.Context, rec *storage.UserPool, p *idp.Us
 // updatePool runs a read-modify-write of one pool, retrying on conflicts.
 func (s *Service) updatePool(ctx context.Context, c cognito.Caller, id string, mutate func(p *idp.UserPoolType) error) (*idp.UserPoolType, error) {
 	var out *idp.UserPoolType
-	err := retry(ctx, func() error {
+	err := Retry(ctx, func() error {
 		rec, p, err := s.loadPool(ctx, c, id)
 		if err != nil {
 			return err
@@ -272,22 +272,22 @@ func (in poolSettings) apply(p *idp.UserPoolType) error {
 func passwordPolicy(in *idp.UserPoolPolicyType, tier idp.UserPoolTierType) (*idp.PasswordPolicyType, error) {
 	if in == nil || in.PasswordPolicy == nil {
 		return &idp.PasswordPolicyType{
-			MinimumLength:                 cognito.Ptr(int32(defaultMinimumLength)),
+			MinimumLength:                 cognito.Ptr(int32(DefaultMinimumLength)),
 			RequireUppercase:              cognito.Ptr(true),
 			RequireLowercase:              cognito.Ptr(true),
 			RequireNumbers:                cognito.Ptr(true),
 			RequireSymbols:                cognito.Ptr(true),
-			TemporaryPasswordValidityDays: cognito.Ptr(int32(defaultTemporaryPasswordTL)),
+			TemporaryPasswordValidityDays: cognito.Ptr(int32(DefaultTemporaryPasswordValidityDays)),
 		}, nil
 	}
 	pp := in.PasswordPolicy
 	out := &idp.PasswordPolicyType{
-		MinimumLength:                 cognito.Ptr(int32(defaultMinimumLength)),
+		MinimumLength:                 cognito.Ptr(int32(DefaultMinimumLength)),
 		RequireUppercase:              cognito.Ptr(cognito.Deref(pp.RequireUppercase)),
 		RequireLowercase:              cognito.Ptr(cognito.Deref(pp.RequireLowercase)),
 		RequireNumbers:                cognito.Ptr(cognito.Deref(pp.RequireNumbers)),
 		RequireSymbols:                cognito.Ptr(cognito.Deref(pp.RequireSymbols)),
-		TemporaryPasswordValidityDays: cognito.Ptr(int32(defaultTemporaryPasswordTL)),
+		TemporaryPasswordValidityDays: cognito.Ptr(int32(DefaultTemporaryPasswordValidityDays)),
 	}
 	if pp.MinimumLength != nil {
 		out.MinimumLength = cognito.Ptr(*pp.MinimumLength)
@@ -377,7 +377,7 @@ func checkTags(tags map[string]string) error {
 // CreateUserPool creates a pool in the caller's region.
 func (s *Service) CreateUserPool(ctx context.Context, c cognito.Caller, in *idp.CreateUserPoolRequest) (*idp.CreateUserPoolResponse, error) {
 	// The name is a text column of its own in both stores.
-	if err := checkText("poolName", rulePoolName, cognito.Deref(in.PoolName)); err != nil {
+	if err := CheckText("poolName", rulePoolName, cognito.Deref(in.PoolName)); err != nil {
 		return nil, err
 	}
 	if len(in.UsernameAttributes) > 0 && len(in.AliasAttributes) > 0 {
@@ -447,9 +447,11 @@ func (s *Service) DescribeUserPool(ctx context.Context, c cognito.Caller, in *id
 	if err != nil {
 		return nil, err
 	}
-	users, err := s.store.CountItems(ctx, kindUser, id)
-	if err != nil {
-		return nil, internal(fmt.Errorf("count users of %q: %w", id, err))
+	var users int64
+	if s.countUsers != nil {
+		if users, err = s.countUsers(ctx, id); err != nil {
+			return nil, internal(fmt.Errorf("count users of %q: %w", id, err))
+		}
 	}
 	p.EstimatedNumberOfUsers = cognito.Ptr(int32(min(users, math.MaxInt32)))
 	prefix, custom, err := s.poolDomains(ctx, id)
@@ -547,7 +549,7 @@ func (s *Service) ListUserPools(ctx context.Context, c cognito.Caller, in *idp.L
 	after := ""
 	if in.NextToken != nil {
 		var ok bool
-		if after, ok = s.pages.cursor(scope, *in.NextToken); !ok {
+		if after, ok = s.pages.Cursor(scope, *in.NextToken); !ok {
 			return nil, cognito.InvalidParameterException("Invalid pagination token.")
 		}
 	}
@@ -559,7 +561,7 @@ func (s *Service) ListUserPools(ctx context.Context, c cognito.Caller, in *idp.L
 	out := &idp.ListUserPoolsResponse{UserPools: []idp.UserPoolDescriptionType{}}
 	for i, rec := range recs {
 		if i == limit {
-			out.NextToken = cognito.Ptr(s.pages.token(scope, recs[i-1].ID))
+			out.NextToken = cognito.Ptr(s.pages.Token(scope, recs[i-1].ID))
 			break
 		}
 		var p idp.UserPoolType

@@ -42,7 +42,7 @@ func decodeResourceServer(it *storage.Item) (*idp.ResourceServerType, error) {
 
 // resourceServerItem returns the storage item of rs.
 func resourceServerItem(rs *idp.ResourceServerType, version int64) (*storage.Item, error) {
-	if err := checkText("identifier", ruleIdentifier, cognito.Deref(rs.Identifier)); err != nil {
+	if err := CheckText("identifier", ruleIdentifier, cognito.Deref(rs.Identifier)); err != nil {
 		return nil, err
 	}
 	data, err := json.Marshal(rs)
@@ -74,7 +74,7 @@ func resourceServerScopes(in []idp.ResourceServerScopeType) ([]idp.ResourceServe
 
 // findResourceServer reads a resource server of a pool.
 func findResourceServer(ctx context.Context, r storage.ItemReader, pool, identifier string) (*storage.Item, *idp.ResourceServerType, error) {
-	if err := checkText("identifier", ruleIdentifier, identifier); err != nil {
+	if err := CheckText("identifier", ruleIdentifier, identifier); err != nil {
 		return nil, nil, err
 	}
 	it, err := r.GetItem(ctx, kindResourceServer, resourceServerID(pool, identifier))
@@ -211,11 +211,11 @@ func (s *Service) DeleteResourceServer(ctx context.Context, c cognito.Caller, in
 
 // ListResourceServers lists a pool's resource servers in identifier order.
 func (s *Service) ListResourceServers(ctx context.Context, c cognito.Caller, in *idp.ListResourceServersRequest) (*idp.ListResourceServersResponse, error) {
-	q := poolItemsQuery{
+	q := PoolItemsQuery{
 		Op: "ListResourceServers", Kind: kindResourceServer, Pool: cognito.Deref(in.UserPoolId),
 		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListResourceServers,
 	}
-	servers, next, err := listPoolItems(ctx, s, c, q, decodeResourceServer, func(rs *idp.ResourceServerType) idp.ResourceServerType { return *rs })
+	servers, next, err := ListPoolItems(ctx, s, c, q, decodeResourceServer, func(rs *idp.ResourceServerType) idp.ResourceServerType { return *rs })
 	if err != nil {
 		return nil, err
 	}

@@ -11,10 +11,10 @@ import (
 
 // Attribute data types.
 const (
-	typeString   = idp.AttributeDataType("String")
-	typeNumber   = idp.AttributeDataType("Number")
-	typeBoolean  = idp.AttributeDataType("Boolean")
-	typeDateTime = idp.AttributeDataType("DateTime")
+	TypeString   = idp.AttributeDataType("String")
+	TypeNumber   = idp.AttributeDataType("Number")
+	TypeBoolean  = idp.AttributeDataType("Boolean")
+	TypeDateTime = idp.AttributeDataType("DateTime")
 )
 
 // maxCustomAttributes is how many custom attributes a pool may have.
@@ -35,27 +35,27 @@ type standardAttribute struct {
 // standardAttributes lists the standard attributes in the order
 // DescribeUserPool returns them.
 var standardAttributes = []standardAttribute{
-	{name: "sub", dataType: typeString, mutable: false, required: true, minLength: "1", maxLength: "2048"},
-	{name: "name", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "given_name", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "family_name", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "middle_name", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "nickname", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "preferred_username", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "profile", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "picture", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "website", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "email", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "email_verified", dataType: typeBoolean, mutable: true},
-	{name: "gender", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "birthdate", dataType: typeString, mutable: true, minLength: "10", maxLength: "10"},
-	{name: "zoneinfo", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "locale", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "phone_number", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "phone_number_verified", dataType: typeBoolean, mutable: true},
-	{name: "address", dataType: typeString, mutable: true, minLength: "0", maxLength: "2048"},
-	{name: "updated_at", dataType: typeNumber, mutable: true, minValue: "0"},
-	{name: "identities", dataType: typeString, mutable: true},
+	{name: "sub", dataType: TypeString, mutable: false, required: true, minLength: "1", maxLength: "2048"},
+	{name: "name", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "given_name", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "family_name", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "middle_name", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "nickname", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "preferred_username", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "profile", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "picture", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "website", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "email", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "email_verified", dataType: TypeBoolean, mutable: true},
+	{name: "gender", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "birthdate", dataType: TypeString, mutable: true, minLength: "10", maxLength: "10"},
+	{name: "zoneinfo", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "locale", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "phone_number", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "phone_number_verified", dataType: TypeBoolean, mutable: true},
+	{name: "address", dataType: TypeString, mutable: true, minLength: "0", maxLength: "2048"},
+	{name: "updated_at", dataType: TypeNumber, mutable: true, minValue: "0"},
+	{name: "identities", dataType: TypeString, mutable: true},
 }
 
 func (a standardAttribute) schema() idp.SchemaAttributeType {
@@ -67,13 +67,13 @@ func (a standardAttribute) schema() idp.SchemaAttributeType {
 		Required:               cognito.Ptr(a.required),
 	}
 	switch a.dataType {
-	case typeString:
+	case TypeString:
 		c := &idp.StringAttributeConstraintsType{}
 		if a.maxLength != "" {
 			c.MinLength, c.MaxLength = cognito.Ptr(a.minLength), cognito.Ptr(a.maxLength)
 		}
 		s.StringAttributeConstraints = c
-	case typeNumber:
+	case TypeNumber:
 		s.NumberAttributeConstraints = &idp.NumberAttributeConstraintsType{MinValue: cognito.Ptr(a.minValue)}
 	}
 	return s
@@ -141,14 +141,14 @@ func overrideStandard(dst *idp.SchemaAttributeType, std standardAttribute, in id
 	if in.Required != nil {
 		dst.Required = cognito.Ptr(*in.Required)
 	}
-	if in.StringAttributeConstraints != nil && std.dataType == typeString {
+	if in.StringAttributeConstraints != nil && std.dataType == TypeString {
 		c, err := stringConstraints(std.name, in.StringAttributeConstraints, dst.StringAttributeConstraints)
 		if err != nil {
 			return err
 		}
 		dst.StringAttributeConstraints = c
 	}
-	if in.NumberAttributeConstraints != nil && std.dataType == typeNumber {
+	if in.NumberAttributeConstraints != nil && std.dataType == TypeNumber {
 		c, err := numberConstraints(std.name, in.NumberAttributeConstraints)
 		if err != nil {
 			return err
@@ -192,13 +192,13 @@ func customAttribute(in idp.SchemaAttributeType) (idp.SchemaAttributeType, error
 		Required:               cognito.Ptr(false),
 	}
 	switch dataType {
-	case typeString:
+	case TypeString:
 		c, err := stringConstraints(full, in.StringAttributeConstraints, &idp.StringAttributeConstraintsType{})
 		if err != nil {
 			return idp.SchemaAttributeType{}, err
 		}
 		out.StringAttributeConstraints = c
-	case typeNumber:
+	case TypeNumber:
 		c, err := numberConstraints(full, in.NumberAttributeConstraints)
 		if err != nil {
 			return idp.SchemaAttributeType{}, err
@@ -208,8 +208,8 @@ func customAttribute(in idp.SchemaAttributeType) (idp.SchemaAttributeType, error
 	return out, nil
 }
 
-// maxStringAttributeLength is the longest value any string attribute holds.
-const maxStringAttributeLength = 2048
+// MaxStringAttributeLength is the longest value any string attribute holds.
+const MaxStringAttributeLength = 2048
 
 // stringConstraints returns the StringAttributeConstraints of the
 // attribute named name: base, changed where in sets a bound. A bound that
@@ -228,12 +228,12 @@ func stringConstraints(name string, in, base *idp.StringAttributeConstraintsType
 		if err != nil || n < 0 {
 			return 0, cognito.InvalidParameterException("Invalid StringAttributeConstraints for schema attribute " + name)
 		}
-		if n > maxStringAttributeLength {
-			return 0, cognito.InvalidParameterException(fmt.Sprintf("user.%s: String attributes cannot have a length of more than %d", name, maxStringAttributeLength))
+		if n > MaxStringAttributeLength {
+			return 0, cognito.InvalidParameterException(fmt.Sprintf("user.%s: String attributes cannot have a length of more than %d", name, MaxStringAttributeLength))
 		}
 		return n, nil
 	}
-	lo, hi := int64(0), int64(maxStringAttributeLength)
+	lo, hi := int64(0), int64(MaxStringAttributeLength)
 	if in.MinLength != nil {
 		v, err := parse(in.MinLength)
 		if err != nil {

@@ -3,17 +3,14 @@ package userpool
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/messaging"
-	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/seal"
-	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -28,18 +25,6 @@ type Options struct {
 	// PaginationKey signs pagination tokens. Nodes that serve the same store
 	// must share it; nil means a random key per process.
 	PaginationKey []byte
-	// Sender delivers invitations, codes and other messages; nil means a
-	// development messaging.Outbox that logs them.
-	Sender messaging.Sender
-	// IssuerBaseURL is the public URL of this server, the same one the
-	// token issuer's iss claims start with (e.g. "http://localhost:9229").
-	// Confirmation links in messages point under it. A trailing slash is
-	// dropped; empty means DefaultIssuerBaseURL.
-	IssuerBaseURL string
-	// SRPVerifiers seals the SRP verifier a user record keeps for each
-	// password set, made with the master encryption key (srp.NewVerifiers);
-	// nil keeps none, and such users cannot sign in with USER_SRP_AUTH.
-	SRPVerifiers *srp.Verifiers
 	// ClientSecretKey (seal.KeySize bytes) seals app-client secrets at
 	// rest: seal.DeriveKey of the encryption key with
 	// KeyLabelClientSecrets. Nodes that serve the same store must share
@@ -50,21 +35,7 @@ type Options struct {
 	// ClientSecretPreviousKeys are earlier ClientSecretKeys, during a
 	// rotation of the encryption key: secrets sealed with them still open.
 	ClientSecretPreviousKeys [][]byte
-	// CodeKey keys the MACs that stand for one-time codes at rest:
-	// seal.DeriveKey of the encryption key with KeyLabelCodes. Nodes that
-	// serve the same store must share it, and it never goes into the
-	// store. nil means a random key per process, for tests: codes sent
-	// before a restart are then refused after it.
-	CodeKey []byte
-	// Passwords hashes and verifies passwords (and schedules the expensive
-	// computations of every engine of the process); the engines that serve
-	// one process share it. nil means a password.Default of its own.
-	Passwords *password.Hasher
 }
-
-// DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
-// listen address.
-const DefaultIssuerBaseURL = "http://localhost:9229"
 
 // Service implements the user-pool operations.
 type Service struct {
@@ -72,39 +43,17 @@ type Service struct {
 	account string
 	clock   func() time.Time
 	log     *slog.Logger
-	pages   pageSigner
-	sender  messaging.Sender
-	// issuerBase is Options.IssuerBaseURL without a trailing slash.
-	issuerBase string
-	srp        *srp.Verifiers
-	secrets    clientSecretBox
-	codes      codeHasher
-	passwords  *password.Hasher
+	pages   Pages
+	secrets clientSecretBox
 	// decodedPools and decodedClients keep decoded pools and app clients
 	// for readPool and readClient.
 	decodedPools   decodeCache[idp.UserPoolType]
 	decodedClients decodeCache[clientRecord]
-	// userErasers run in the transaction that deletes a user
-	// (OnDeleteUser).
-	userErasers []UserEraser
 	// poolErasers run in the transaction that deletes a pool
 	// (OnDeleteUserPool).
 	poolErasers []PoolEraser
-}
-
-// UserEraser deletes, inside tx, what a package other than this one keeps
-// about the user sub of pool (internal/authflow: the user's refresh-token
-// families and failed-attempt counter). It runs in the transaction that
-// deletes the user, so the user and everything kept about it go together,
-// and the store erases their earlier change-log entries with them.
-type UserEraser func(ctx context.Context, tx storage.Tx, pool, sub string) error
-
-// OnDeleteUser adds f to what AdminDeleteUser and DeleteUser run in the
-// transaction that deletes a user. It is called while the services are
-// wired, before any request is served; it is not safe for concurrent use
-// with a user's deletion.
-func (s *Service) OnDeleteUser(f UserEraser) {
-	s.userErasers = append(s.userErasers, f)
+	// countUsers counts a pool's users (CountUsersWith).
+	countUsers func(ctx context.Context, poolID string) (int64, error)
 }
 
 // PoolEraser deletes, inside tx, what a package other than this one keeps
@@ -113,27 +62,29 @@ func (s *Service) OnDeleteUser(f UserEraser) {
 type PoolEraser func(ctx context.Context, tx storage.Tx, pool string) error
 
 // OnDeleteUserPool adds f to what DeleteUserPool runs in the transaction
-// that deletes a pool. Like OnDeleteUser, it is called while the services
-// are wired, before any request is served.
+// that deletes a pool. It is called while the services are wired, before
+// any request is served; it is not safe for concurrent use with a pool's
+// deletion.
 func (s *Service) OnDeleteUserPool(f PoolEraser) {
 	s.poolErasers = append(s.poolErasers, f)
 }
 
+// CountUsersWith makes f what DescribeUserPool counts a pool's users with
+// (EstimatedNumberOfUsers): the directory's count, which directory.New
+// hands over; without it the estimate is 0. Like OnDeleteUserPool, it is
+// called while the services are wired.
+func (s *Service) CountUsersWith(f func(ctx context.Context, poolID string) (int64, error)) {
+	s.countUsers = f
+}
+
 // New returns a Service on store.
 func New(store storage.Store, opts Options) *Service {
-	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifiers}
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.issuerBase = strings.TrimRight(opts.IssuerBaseURL, "/")
-	if s.issuerBase == "" {
-		s.issuerBase = DefaultIssuerBaseURL
-	}
-	if s.sender == nil {
-		s.sender = messaging.NewOutbox(messaging.OutboxOptions{Logger: s.log})
 	}
 	key := opts.PaginationKey
 	if len(key) == 0 {
@@ -142,23 +93,10 @@ func New(store storage.Store, opts Options) *Service {
 			panic("crypto/rand: " + err.Error())
 		}
 	}
-	s.pages = pageSigner{key: key}
+	s.pages = Pages{signer: pageSigner{key: key}, store: store}
 	s.secrets = clientSecretBox{sealer: newSealer(opts.ClientSecretKey, opts.ClientSecretPreviousKeys...)}
-	s.passwords = opts.Passwords
-	if s.passwords == nil {
-		s.passwords = password.Default()
-	}
-	s.codes = codeHasher{key: opts.CodeKey}
-	if len(s.codes.key) == 0 {
-		s.codes.key = make([]byte, seal.KeySize)
-		rand.Read(s.codes.key) // crypto/rand.Read never fails; it crashes the program instead
-	}
 	return s
 }
-
-// Passwords returns the Hasher of s, which the sign-in engine and the API
-// edge share when they are not given one.
-func (s *Service) Passwords() *password.Hasher { return s.passwords }
 
 // newSealer returns a sealer for key (opening with previous keys too), or
 // for a random key when key is empty. It panics on a key of the wrong
@@ -189,9 +127,10 @@ func internal(err error) error {
 	return cognito.InternalErrorException("Internal error").WithCause(err)
 }
 
-// retry runs a read-modify-write until it does not conflict, a few times,
-// then reports ConcurrentModificationException.
-func retry(ctx context.Context, f func() error) error {
+// Retry runs a read-modify-write until it does not conflict, a few times,
+// then reports ConcurrentModificationException. The directory's writes
+// retry through it too.
+func Retry(ctx context.Context, f func() error) error {
 	var err error
 	for range 5 {
 		err = f()
@@ -209,7 +148,7 @@ func retry(ctx context.Context, f func() error) error {
 // turns any error that is not a Cognito exception into
 // InternalErrorException.
 func (s *Service) runTx(ctx context.Context, fn func(tx storage.Tx) error) error {
-	err := retry(ctx, func() error {
+	err := Retry(ctx, func() error {
 		err := s.store.Tx(ctx, fn)
 		if err == nil || errors.Is(err, storage.ErrConflict) {
 			return err
@@ -217,4 +156,17 @@ func (s *Service) runTx(ctx context.Context, fn func(tx storage.Tx) error) error
 		return internal(err)
 	})
 	return err
+}
+
+// NewUUID returns a random (version 4) UUID: the IDs of branding styles
+// and terms documents, and the directory's user subs.
+func NewUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

@@ -90,3 +90,29 @@ func (s *Service) readClient(ctx context.Context, c cognito.Caller, id string) (
 	rec, err := s.decodedClients.decode(id, it.Data, func() (*clientRecord, error) { return s.decodeClient(it) })
 	return it, rec, err
 }
+
+// LoadPool returns the configuration of pool id, decoded afresh for the
+// caller alone: the directory's operations take it from here. An
+// operation that only reads it uses ReadPool.
+func (s *Service) LoadPool(ctx context.Context, c cognito.Caller, id string) (*idp.UserPoolType, error) {
+	_, p, err := s.loadPool(ctx, c, id)
+	return p, err
+}
+
+// ReadPool is LoadPool for operations that only read the pool's
+// configuration: the pool it returns is shared with other requests and
+// must not be modified.
+func (s *Service) ReadPool(ctx context.Context, c cognito.Caller, id string) (*idp.UserPoolType, error) {
+	return s.readPool(ctx, c, id)
+}
+
+// ReadClient returns the app client id as the caller's region sees it, or
+// ResourceNotFoundException; the record under it is shared with other
+// requests.
+func (s *Service) ReadClient(ctx context.Context, c cognito.Caller, id string) (*SignInClient, error) {
+	_, rec, err := s.readClient(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	return signInClient(rec), nil
+}

@@ -2,6 +2,7 @@ package userpool
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,10 +14,10 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// This file is the sign-in engine's (internal/authflow) view of pools, app
-// clients and users: what a flow reads to decide, and the few writes it
-// makes through the user pool (a new password, an authentication event).
-// Everything else stays unexported; the engine never sees a userRecord.
+// This file is the view of pools and app clients that the sign-in engine
+// (internal/authflow) and the directory (internal/directory) read: what a
+// flow decides by, and what the directory's operations check a client
+// against. Everything else stays unexported.
 
 // SignInPool is a user pool as a sign-in flow sees it.
 type SignInPool struct {
@@ -42,19 +43,50 @@ type SignInPool struct {
 
 // FoldUsername returns name as the pool compares usernames: lower-cased
 // when usernames are case-insensitive.
-func (p *SignInPool) FoldUsername(name string) string { return foldName(p.p, name) }
+func (p *SignInPool) FoldUsername(name string) string { return FoldUsername(p.p, name) }
+
+// Config returns the pool's configuration. It is shared with other
+// requests (readPool): never modify it.
+func (p *SignInPool) Config() *idp.UserPoolType { return p.p }
 
 // RequiredAttributes returns, in schema order, the required attributes
-// (other than sub) that u lacks: what NEW_PASSWORD_REQUIRED asks for.
-func (p *SignInPool) RequiredAttributes(u *SignInUser) []string {
+// (other than sub) that attrs (a user's attributes by name) lacks: what
+// NEW_PASSWORD_REQUIRED asks for.
+func (p *SignInPool) RequiredAttributes(attrs map[string]string) []string {
+	return MissingRequired(p.p, attrs)
+}
+
+// MissingRequired lists the schema's required attributes (other than sub)
+// that attrs lacks, in schema order.
+func MissingRequired(p *idp.UserPoolType, attrs map[string]string) []string {
 	var out []string
-	for _, a := range p.p.SchemaAttributes {
+	for _, a := range p.SchemaAttributes {
 		name := cognito.Deref(a.Name)
-		if name != "sub" && cognito.Deref(a.Required) && u.Attributes[name] == "" {
+		if name != "sub" && cognito.Deref(a.Required) && attrs[name] == "" {
 			out = append(out, name)
 		}
 	}
 	return out
+}
+
+// FoldUsername returns the form of a username or alias of pool p used for
+// uniqueness and lookup: lower-cased when the pool is case-insensitive.
+func FoldUsername(p *idp.UserPoolType, name string) string {
+	if p.UsernameConfiguration != nil && !cognito.Deref(p.UsernameConfiguration.CaseSensitive) {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// ThreatProtectionOn reports whether the pool has threat protection
+// (advanced security) in AUDIT or ENFORCED mode, which records
+// authentication events.
+func ThreatProtectionOn(p *idp.UserPoolType) bool {
+	if p.UserPoolAddOns == nil {
+		return false
+	}
+	m := cognito.Deref(p.UserPoolAddOns.AdvancedSecurityMode)
+	return m != "" && m != idp.AdvancedSecurityModeTypeOff
 }
 
 // signInPool describes p for sign-in.
@@ -64,7 +96,7 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 	out := &SignInPool{
 		ID: id, Region: cognito.RegionOfPoolID(id), Name: name,
 		FirstAuthFactors:   []idp.AuthFactorType{idp.AuthFactorTypePassword},
-		RecordsAuthEvents:  threatProtectionOn(p),
+		RecordsAuthEvents:  ThreatProtectionOn(p),
 		UsernameAttributes: len(p.UsernameAttributes) > 0,
 		p:                  p,
 	}
@@ -124,13 +156,14 @@ func (c *SignInClient) CheckSecretHash(username, secretHash string) bool {
 // the client's secrets.
 func (c *SignInClient) CheckClientSecret(secret string) bool { return checkClientSecret(c.rec, secret) }
 
-// ReadableAttributes returns the attributes of u the client may read, as
-// stored (strings): those in its ReadAttributes, or every attribute but the
-// developer-only ones when it lists none. sub is not among them.
-func (c *SignInClient) ReadableAttributes(u *SignInUser) map[string]string {
+// ReadableAttributes returns the attributes of attrs (a user's, by name)
+// the client may read, as stored (strings): those in its ReadAttributes,
+// or every attribute but the developer-only ones when it lists none. sub
+// is not among them.
+func (c *SignInClient) ReadableAttributes(attrs map[string]string) map[string]string {
 	read := c.rec.Client.ReadAttributes
-	out := make(map[string]string, len(u.Attributes))
-	for name, v := range u.Attributes {
+	out := make(map[string]string, len(attrs))
+	for name, v := range attrs {
 		if name == "sub" || strings.HasPrefix(name, "dev:") {
 			continue
 		}
@@ -147,6 +180,42 @@ func (c *SignInClient) ReadableAttributes(u *SignInUser) map[string]string {
 func (c *SignInClient) CanWriteAttribute(name string) bool {
 	w := c.rec.Client.WriteAttributes
 	return w == nil || slices.Contains(w, name)
+}
+
+// MayWrite reports whether the client may write attribute name through
+// the operations users call (sign-up, their own attributes): one its
+// WriteAttributes lists, or without that list any attribute an app client
+// may write at all (not a developer-only attribute, not sub, not the
+// verified flags).
+func (c *SignInClient) MayWrite(name string) bool {
+	if c.rec.Client.WriteAttributes != nil {
+		return slices.Contains(c.rec.Client.WriteAttributes, name)
+	}
+	return !strings.HasPrefix(name, "dev:") && !slices.Contains(unwritableAttributes, name)
+}
+
+// Reads reports whether the client may read attribute name. Without
+// ReadAttributes a client reads every attribute but the developer-only
+// ones; sub is always returned, as it names the user.
+func (c *SignInClient) Reads(name string) bool {
+	if name == "sub" {
+		return true
+	}
+	if c.rec.Client.ReadAttributes == nil {
+		return !strings.HasPrefix(name, "dev:")
+	}
+	return slices.Contains(c.rec.Client.ReadAttributes, name)
+}
+
+// SecretHash returns the SECRET_HASH of username made with the client's
+// newest secret, or nil for a client without one: the hosted UI's pages
+// are the pool's own and run the operations that require it for the user.
+func (c *SignInClient) SecretHash(username string) *string {
+	if len(c.rec.Secrets) == 0 {
+		return nil
+	}
+	secret := c.rec.Secrets[len(c.rec.Secrets)-1].Value
+	return cognito.Ptr(base64.StdEncoding.EncodeToString(secretHashMAC(secret, username, c.ClientID)))
 }
 
 // signInClient describes rec for sign-in.
@@ -179,7 +248,7 @@ func signInClient(rec *clientRecord) *SignInClient {
 // client's pool wherever it lives; one with a region sees only its pools.
 // A missing client is ResourceNotFoundException.
 func (s *Service) SignInClient(ctx context.Context, c cognito.Caller, poolID, clientID string) (*SignInPool, *SignInClient, error) {
-	if err := checkText("clientId", ruleClientID, clientID); err != nil {
+	if err := CheckText("clientId", ruleClientID, clientID); err != nil {
 		return nil, nil, err
 	}
 	it, err := s.store.GetItem(ctx, kindClient, clientID)
@@ -202,321 +271,4 @@ func (s *Service) SignInClient(ctx context.Context, c cognito.Caller, poolID, cl
 		return nil, nil, err
 	}
 	return signInPool(p), signInClient(rec), nil
-}
-
-// SignInUser is a user as a sign-in flow sees it: a copy, so changing it
-// changes nothing stored.
-type SignInUser struct {
-	Sub string
-	// Username is the internal username, the USER_ID_FOR_SRP of SRP and
-	// the username claim of tokens.
-	Username string
-	Status   idp.UserStatusType
-	Enabled  bool
-	// PasswordHash is the PHC argon2id hash of the password ("" for none);
-	// check it with password.Hasher.Verify.
-	PasswordHash string
-	// SRPVerifier is the encrypted SRP verifier ("" for none).
-	SRPVerifier string
-	// TemporaryPasswordExpiresAt is set while the user must replace a
-	// temporary password.
-	TemporaryPasswordExpiresAt *time.Time
-	// Attributes are the user's attributes by name, sub excluded.
-	Attributes map[string]string
-
-	// rec is the record the copy was made from, for NewPrincipal; it may
-	// be shared with the request's operation: never modified.
-	rec *userRecord
-}
-
-func signInUser(u *userRecord) *SignInUser {
-	out := &SignInUser{
-		Sub: u.Sub, Username: u.Username, Status: u.Status, Enabled: u.Enabled,
-		PasswordHash: u.PasswordHash, SRPVerifier: u.SRPVerifier,
-		Attributes: make(map[string]string, len(u.Attributes)),
-		rec:        u,
-	}
-	if t := u.TemporaryPasswordExpiresAt; t != nil {
-		c := *t
-		out.TemporaryPasswordExpiresAt = &c
-	}
-	for k, v := range u.Attributes {
-		if k != "sub" {
-			out.Attributes[k] = v
-		}
-	}
-	return out
-}
-
-// LookupUser finds the user a sign-in names in USERNAME: by username, then
-// by an alias or username attribute, then by sub. A user that does not
-// exist is UserNotFoundException; the flow decides what the client sees.
-func (s *Service) LookupUser(ctx context.Context, pool *SignInPool, username string) (*SignInUser, error) {
-	_, u, err := findUser(ctx, s.store, pool.p, username)
-	if err != nil {
-		return nil, err
-	}
-	return signInUser(u), nil
-}
-
-// UserBySub returns the user with sub in the pool, or
-// UserNotFoundException. The user it returns can become an access grant's
-// Principal (NewPrincipal).
-func (s *Service) UserBySub(ctx context.Context, pool *SignInPool, sub string) (*SignInUser, error) {
-	it, err := s.store.GetItem(ctx, kindUser, sub)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
-		return nil, userNotFound()
-	}
-	if err != nil {
-		return nil, internal(fmt.Errorf("get user: %w", err))
-	}
-	u, err := decodeUser(it)
-	if err != nil {
-		return nil, err
-	}
-	return signInUser(u), nil
-}
-
-// SignInGroup is a group a user belongs to, with what tokens carry of it.
-type SignInGroup struct {
-	Name       string
-	RoleArn    string
-	Precedence *int32
-}
-
-// UserGroups returns the groups the user sub belongs to, ordered by
-// precedence (lowest value first, groups without one last), then by name.
-func (s *Service) UserGroups(ctx context.Context, pool *SignInPool, sub string) ([]SignInGroup, error) {
-	var out []SignInGroup
-	var afterKey, afterID string
-	prefix := memberOfPrefix(pool.ID, sub)
-	for {
-		entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kindGroupMember, Prefix: prefix, AfterKey: afterKey, AfterID: afterID, Limit: userDeleteBatch})
-		if err != nil {
-			return nil, internal(fmt.Errorf("list groups of user: %w", err))
-		}
-		for _, e := range entries {
-			m, err := decodeMember(e.Item)
-			if err != nil {
-				return nil, err
-			}
-			it, err := s.store.GetItem(ctx, kindGroup, groupID(pool.ID, m.Group))
-			if errors.Is(err, storage.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, internal(fmt.Errorf("get group %q: %w", m.Group, err))
-			}
-			g, err := decodeGroup(it)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, SignInGroup{Name: g.Name, RoleArn: cognito.Deref(g.RoleArn), Precedence: g.Precedence})
-		}
-		if len(entries) < userDeleteBatch {
-			break
-		}
-		last := entries[len(entries)-1]
-		afterKey, afterID = last.Key, last.Item.ID
-	}
-	slices.SortStableFunc(out, func(a, b SignInGroup) int {
-		switch {
-		case a.Precedence != nil && b.Precedence != nil && *a.Precedence != *b.Precedence:
-			return int(*a.Precedence) - int(*b.Precedence)
-		case a.Precedence != nil && b.Precedence == nil:
-			return -1
-		case a.Precedence == nil && b.Precedence != nil:
-			return 1
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	return out, nil
-}
-
-// SetNewPassword answers NEW_PASSWORD_REQUIRED for the user sub: it checks
-// password against the pool's policy and history and attrs (attribute
-// name to value, as the challenge response's "userAttributes.<name>"
-// entries give them) against the schema and the client's WriteAttributes,
-// then in one transaction runs within (the flow's own writes, such as using
-// up its Session) and sets the password through the one place that sets
-// passwords, sets the attributes and confirms the user, so either all of it
-// happens or none. The user must still be in FORCE_CHANGE_PASSWORD, and
-// must end up with every required attribute.
-func (s *Service) SetNewPassword(ctx context.Context, pool *SignInPool, client *SignInClient, sub, password string, attrs map[string]string, within func(tx storage.Tx) error) (*SignInUser, error) {
-	p := pool.p
-	pp := policyOf(p)
-	if err := checkPassword(pp, password); err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(attrs))
-	for name := range attrs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	in := make([]idp.AttributeType, 0, len(names))
-	for _, name := range names {
-		if !client.CanWriteAttribute(name) {
-			return nil, cognito.NotAuthorizedException("A client attempted to write unauthorized attribute")
-		}
-		in = append(in, idp.AttributeType{Name: cognito.Ptr(name), Value: cognito.Ptr(attrs[name])})
-	}
-	checked, err := checkAttributes(p, in, attrUpdate)
-	if err != nil {
-		return nil, err
-	}
-	current, err := s.UserBySub(ctx, pool, sub)
-	if err != nil {
-		return nil, err
-	}
-	if reused, err := s.passwordReused(ctx, pp, &userRecord{PasswordHash: current.PasswordHash}, password); err != nil {
-		return nil, err
-	} else if reused {
-		return nil, passwordHistoryError()
-	}
-	np, err := s.hashNewPassword(ctx, pool.ID, current.Username, password)
-	if err != nil {
-		return nil, err
-	}
-	var out *userRecord
-	err = retry(ctx, func() error {
-		return userWriteError(p, attrUpdate, s.store.Tx(ctx, func(tx storage.Tx) error {
-			it, err := tx.GetItem(ctx, kindUser, sub)
-			if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
-				return userNotFound()
-			}
-			if err != nil {
-				return err
-			}
-			u, err := decodeUser(it)
-			if err != nil {
-				return err
-			}
-			if within != nil {
-				if err := within(tx); err != nil {
-					return err
-				}
-			}
-			if u.Status != idp.UserStatusTypeForceChangePassword {
-				return cognito.NotAuthorizedException("Invalid session for the user.")
-			}
-			now := s.now()
-			for name, v := range checked {
-				if (name == "email" || name == "phone_number") && u.Attributes[name] != v {
-					if _, given := checked[name+"_verified"]; !given {
-						if _, had := u.Attributes[name+"_verified"]; had {
-							u.Attributes[name+"_verified"] = "false"
-						}
-					}
-				}
-				u.Attributes[name] = v
-			}
-			if missing := missingRequired(p, u.Attributes); len(missing) > 0 {
-				return cognito.InvalidParameterException("Invalid attributes given, " + joinAnd(missing) + " is missing")
-			}
-			if err := s.applyNewPassword(u, p, np, now); err != nil {
-				return err
-			}
-			u.Status, u.TemporaryPasswordExpiresAt, u.UpdatedAt = idp.UserStatusTypeConfirmed, nil, now
-			ni, err := userItem(p, u, it.Version)
-			if err != nil {
-				return err
-			}
-			if err := tx.UpdateItem(ctx, ni); err != nil {
-				return err
-			}
-			out = u
-			return nil
-		}))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return signInUser(out), nil
-}
-
-// missingRequired lists the schema's required attributes (other than sub)
-// that attrs lacks, in schema order.
-func missingRequired(p *idp.UserPoolType, attrs map[string]string) []string {
-	var out []string
-	for _, a := range p.SchemaAttributes {
-		name := cognito.Deref(a.Name)
-		if name != "sub" && cognito.Deref(a.Required) && attrs[name] == "" {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// joinAnd joins names as "a", "a and b", "a, b and c".
-func joinAnd(names []string) string {
-	if len(names) <= 1 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
-// RecordAuthEvent stores an authentication event of the user sub, which
-// AdminListUserAuthEvents then returns, in a transaction of its own.
-// Cognito records events only while the pool's threat protection is on;
-// otherwise it stores nothing.
-func (s *Service) RecordAuthEvent(ctx context.Context, pool *SignInPool, sub string, ev *idp.AuthEventType) error {
-	if !pool.RecordsAuthEvents {
-		return nil
-	}
-	return s.runTx(ctx, func(tx storage.Tx) error { return s.RecordAuthEventIn(ctx, tx, pool, sub, ev) })
-}
-
-// RecordAuthEventIn is RecordAuthEvent inside tx: the sign-in engine
-// records a successful sign-in in the transaction that issues its tokens.
-func (s *Service) RecordAuthEventIn(ctx context.Context, tx storage.Tx, pool *SignInPool, sub string, ev *idp.AuthEventType) error {
-	if !pool.RecordsAuthEvents {
-		return nil
-	}
-	it, err := authEventItem(pool.ID, sub, ev)
-	if err != nil {
-		return err
-	}
-	if err := tx.CreateItem(ctx, it); err != nil {
-		return fmt.Errorf("record auth event: %w", err)
-	}
-	return nil
-}
-
-// RebuildSRPVerifier gives a user whose password was just proven a new SRP
-// verifier for it, when the stored one is missing (a password set before
-// verifiers existed) or cannot be opened (the encryption key was replaced).
-// Nothing else on the record changes. It does nothing when the user's
-// password or username changed in the meantime, or when the service keeps
-// no verifiers. The verifier is made through the fair queue (password.Hasher.Run).
-func (s *Service) RebuildSRPVerifier(ctx context.Context, pool *SignInPool, user *SignInUser, password string) error {
-	if s.srp == nil {
-		return nil
-	}
-	made, err := s.makeSRPVerifier(ctx, pool.ID, user.Username, password)
-	if err != nil {
-		return err
-	}
-	v, err := s.srp.Seal(pool.ID, user.Sub, made)
-	if err != nil {
-		return internal(err)
-	}
-	return s.runTx(ctx, func(tx storage.Tx) error {
-		it, err := tx.GetItem(ctx, kindUser, user.Sub)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
-			return nil // gone: nothing to rebuild
-		}
-		if err != nil {
-			return err
-		}
-		u, err := decodeUser(it)
-		if err != nil || u.PasswordHash != user.PasswordHash || u.Username != user.Username {
-			return err
-		}
-		u.SRPVerifier = v
-		next, err := userItem(pool.p, u, it.Version)
-		if err != nil {
-			return err
-		}
-		return tx.UpdateItem(ctx, next)
-	})
 }

@@ -179,7 +179,7 @@ func (s *Service) CreateTerms(ctx context.Context, c cognito.Caller, in *idp.Cre
 	if err := checkTermsLinks(in.Links); err != nil {
 		return nil, err
 	}
-	poolID, id := cognito.Deref(in.UserPoolId), newUserSub()
+	poolID, id := cognito.Deref(in.UserPoolId), NewUUID()
 	rec := &termsRecord{
 		ClientID: cognito.Deref(in.ClientId), Name: cognito.Deref(in.TermsName),
 		Source: cognito.Deref(in.TermsSource), Enforcement: cognito.Deref(in.Enforcement), Links: maps.Clone(in.Links),
@@ -300,7 +300,7 @@ func (s *Service) DeleteTerms(ctx context.Context, c cognito.Caller, in *idp.Del
 
 // ListTerms lists a pool's terms documents in ID order.
 func (s *Service) ListTerms(ctx context.Context, c cognito.Caller, in *idp.ListTermsRequest) (*idp.ListTermsResponse, error) {
-	q := poolItemsQuery{
+	q := PoolItemsQuery{
 		Op: "ListTerms", Kind: kindTerms, Pool: cognito.Deref(in.UserPoolId),
 		Token: in.NextToken, Limit: in.MaxResults, DefaultLimit: defaultListTerms,
 	}
@@ -314,7 +314,7 @@ func (s *Service) ListTerms(ctx context.Context, c cognito.Caller, in *idp.ListT
 			CreationDate: &cognito.Timestamp{Time: t.CreatedAt}, LastModifiedDate: &cognito.Timestamp{Time: t.UpdatedAt},
 		}, nil
 	}
-	terms, next, err := listPoolItems(ctx, s, c, q, decode, func(d idp.TermsDescriptionType) idp.TermsDescriptionType { return d })
+	terms, next, err := ListPoolItems(ctx, s, c, q, decode, func(d idp.TermsDescriptionType) idp.TermsDescriptionType { return d })
 	if err != nil {
 		return nil, err
 	}

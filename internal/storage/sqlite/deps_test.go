@@ -18,6 +18,7 @@ func TestDeps(t *testing.T) {
 			"internal/oidc":                "storage must not know the OIDC edge",
 			"internal/admin":               "storage must not know the admin console",
 			"internal/userpool":            "engines depend on storage, not the reverse",
+			"internal/directory":           "engines depend on storage, not the reverse",
 			"internal/authflow":            "engines depend on storage, not the reverse",
 			"internal/identitypool":        "engines depend on storage, not the reverse",
 			"internal/federation":          "engines depend on storage, not the reverse",

@@ -1,0 +1,101 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// kindAuthEvent is the item kind of a recorded authentication event: Data
+// is the idp.AuthEventType as AdminListUserAuthEvents returns it, ID is
+// "<pool>/<sub>/<event id>". Sign-in writes them, in the same transaction
+// as the change it records; AdminDeleteUser deletes them with the user.
+// They are the one source of a user's events: a local kind, kept by the
+// region that recorded them and never written to the change log.
+const kindAuthEvent = "auth_event"
+
+// maxAuthEvents is AdminListUserAuthEvents' page size when MaxResults is
+// 0 or absent, and its largest.
+const maxAuthEvents = 60
+
+// authEventIndex is the index prefix of a user's authentication events.
+func authEventIndex(pool, sub string) string { return pool + "/auth-events/" + sub + "/" }
+
+// authEventItem returns the storage item of an event of the user sub. Its
+// index entry sorts newest first: the prefix, then the inverted creation
+// time in milliseconds as 16 hex digits, then the event ID.
+func authEventItem(pool, sub string, ev *idp.AuthEventType) (*storage.Item, error) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, internal(fmt.Errorf("encode auth event: %w", err))
+	}
+	var at cognito.Timestamp
+	if ev.CreationDate != nil {
+		at = *ev.CreationDate
+	}
+	id := cognito.Deref(ev.EventId)
+	inverted := uint64(math.MaxInt64 - at.UnixMilli())
+	return &storage.Item{
+		Kind: kindAuthEvent, ID: pool + "/" + sub + "/" + id, Pool: pool, Data: data,
+		Index:     []string{fmt.Sprintf("%s%016x/%s", authEventIndex(pool, sub), inverted, id)},
+		CreatedAt: at.Time, UpdatedAt: at.Time,
+	}, nil
+}
+
+// AdminListUserAuthEvents lists a user's authentication events, newest
+// first. Cognito records them only with threat protection on, and refuses
+// the call otherwise.
+func (s *Service) AdminListUserAuthEvents(ctx context.Context, c cognito.Caller, in *idp.AdminListUserAuthEventsRequest) (*idp.AdminListUserAuthEventsResponse, error) {
+	p, err := s.pools.LoadPool(ctx, c, cognito.Deref(in.UserPoolId))
+	if err != nil {
+		return nil, err
+	}
+	if !userpool.ThreatProtectionOn(p) {
+		return nil, cognito.UserPoolAddOnNotEnabledException("Advanced security features are not enabled for this user pool.")
+	}
+	_, u, err := findUser(ctx, s.store, p, cognito.Deref(in.Username))
+	if err != nil {
+		return nil, err
+	}
+	pool := cognito.Deref(p.Id)
+	scope := "AdminListUserAuthEvents/" + pool + "/" + u.Sub
+	var afterKey, afterID string
+	if in.NextToken != nil {
+		after, ok := s.pages.Cursor(scope, *in.NextToken)
+		if !ok {
+			return nil, cognito.InvalidParameterException("Invalid pagination token.")
+		}
+		afterKey, afterID, _ = strings.Cut(after, "\n")
+	}
+	limit := int(cognito.Deref(in.MaxResults))
+	if limit <= 0 || limit > maxAuthEvents {
+		limit = maxAuthEvents
+	}
+	entries, err := s.store.ScanIndex(ctx, storage.ScanInput{
+		Kind: kindAuthEvent, Prefix: authEventIndex(pool, u.Sub), AfterKey: afterKey, AfterID: afterID, Limit: limit + 1,
+	})
+	if err != nil {
+		return nil, internal(fmt.Errorf("list auth events: %w", err))
+	}
+	out := &idp.AdminListUserAuthEventsResponse{AuthEvents: []idp.AuthEventType{}}
+	for i, e := range entries {
+		if i == limit {
+			last := entries[i-1]
+			out.NextToken = cognito.Ptr(s.pages.Token(scope, last.Key+"\n"+last.Item.ID))
+			break
+		}
+		var ev idp.AuthEventType
+		if err := json.Unmarshal(e.Item.Data, &ev); err != nil {
+			return nil, internal(fmt.Errorf("decode auth event %q: %w", e.Item.ID, err))
+		}
+		out.AuthEvents = append(out.AuthEvents, ev)
+	}
+	return out, nil
+}
