@@ -21,6 +21,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/e2e/dbdump"
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
@@ -57,6 +58,9 @@ type env struct {
 	Store storage.Store
 	IDP   *cip.Client
 	Clock *testClock
+	// Dump reads every row of every table of the store, as a copy of the
+	// database would (dbdump).
+	Dump func() (string, error)
 }
 
 type testClock struct {
@@ -80,18 +84,25 @@ func backends(t *testing.T, f func(t *testing.T, e *env)) {
 	}
 }
 
-func open(tb testing.TB, name string) migratingStore {
+// open opens a fresh, migrated store of the named backend, and returns it
+// with the reader of its raw rows.
+func open(tb testing.TB, name string) (migratingStore, func() (string, error)) {
 	tb.Helper()
 	ctx := context.Background()
 	var (
-		db  migratingStore
-		err error
+		db   migratingStore
+		dump func() (string, error)
+		err  error
 	)
 	switch name {
 	case "sqlite":
-		db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: region})
+		path := filepath.Join(tb.TempDir(), "cognate.db")
+		db, err = sqlite.Open(ctx, path, sqlite.Options{Region: region})
+		dump = func() (string, error) { return dbdump.SQLite(path) }
 	case "postgres":
-		db, err = postgres.Open(ctx, storagetest.PostgresSchema(tb), postgres.Options{Region: region})
+		dsn := storagetest.PostgresSchema(tb)
+		db, err = postgres.Open(ctx, dsn, postgres.Options{Region: region})
+		dump = func() (string, error) { return dbdump.Postgres(dsn) }
 	}
 	if err != nil {
 		tb.Fatal(err)
@@ -100,13 +111,13 @@ func open(tb testing.TB, name string) migratingStore {
 	if _, err := db.Migrate(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	return db
+	return db, dump
 }
 
 // start serves cognate on a fresh store of the named backend.
 func start(tb testing.TB, backend string) *env {
 	tb.Helper()
-	db := open(tb, backend)
+	db, dump := open(tb, backend)
 	clock := &testClock{start: time.Now().Truncate(time.Second)}
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
@@ -146,7 +157,7 @@ func start(tb testing.TB, backend string) *env {
 	tb.Cleanup(ts.Close)
 	idpClient := cip.New(cip.Options{BaseEndpoint: aws.String(base), Region: region,
 		Credentials: credentials.NewStaticCredentialsProvider(keyID, secretKey, ""), RetryMaxAttempts: 8})
-	return &env{URL: base, Store: db, IDP: idpClient, Clock: clock}
+	return &env{URL: base, Store: db, IDP: idpClient, Clock: clock, Dump: dump}
 }
 
 // app is a pool with a domain, a confidential app client for the code flow

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,126 +16,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/jackc/pgx/v5"
-	_ "modernc.org/sqlite"
 
+	"github.com/cognate-dev/cognate/e2e/dbdump"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
-// dumpSQLite reads every row of every table of the SQLite database at
-// path, every column as the bytes it holds: what a copy of the file gives
-// away.
+// dumpSQLite and dumpPostgres read every row of every table of a
+// database (dbdump), failing t when they cannot.
 func dumpSQLite(t *testing.T, path string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", path+"?mode=ro")
+	out, err := dbdump.SQLite(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer db.Close()
-	tables := queryStrings(t, db, `SELECT name FROM sqlite_master WHERE type = 'table'`)
-	var out strings.Builder
-	for _, table := range tables {
-		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatalf("dump %s: %v", table, err)
-			}
-			out.WriteString(table)
-			for _, v := range vals {
-				out.WriteString("\t")
-				if b, ok := v.([]byte); ok {
-					out.Write(b)
-				} else {
-					fmt.Fprint(&out, v)
-				}
-			}
-			out.WriteString("\n")
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-		rows.Close()
-	}
-	return out.String()
-}
-
-func queryStrings(t *testing.T, db *sql.DB, query string) []string {
-	t.Helper()
-	rows, err := db.Query(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
 	}
 	return out
 }
 
-// dumpPostgres reads every row of every table of the schema the DSN's
-// search_path names, bytea columns as their bytes.
 func dumpPostgres(t *testing.T, dsn string) string {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
+	out, err := dbdump.Postgres(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	for _, table := range tables {
-		rows, err := conn.Query(ctx, `SELECT * FROM "`+table+`"`)
-		if err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				t.Fatalf("dump %s: %v", table, err)
-			}
-			out.WriteString(table)
-			for _, v := range vals {
-				out.WriteString("\t")
-				if b, ok := v.([]byte); ok {
-					out.Write(b)
-				} else {
-					fmt.Fprint(&out, v)
-				}
-			}
-			out.WriteString("\n")
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-	}
-	if len(tables) < 3 {
-		t.Fatalf("the schema has only the tables %q", tables)
-	}
-	return out.String()
+	return out
 }
 
 // TestDatabaseDumpHoldsNoSecrets is the regression test of secrets and

@@ -158,6 +158,14 @@ type Tx interface {
 	// writes one change-log entry of kind ChangePurge whose Entity is the
 	// kind and whose Key is the pool ID.
 	DeleteItems(ctx context.Context, kind, pool string) (int64, error)
+	// DeletePoolItems deletes every item of pool, whatever its kind, and
+	// returns how many it deleted: what DeleteUserPool's transaction runs,
+	// so that no package keeps a list of the others' kinds. It erases the
+	// earlier change-log entries of each, and writes, for each kind it
+	// deleted items of that is not declared Local, one ChangePurge entry as
+	// DeleteItems does (a kind no package of the process declared counts
+	// as replicated).
+	DeletePoolItems(ctx context.Context, pool string) (int64, error)
 }
 
 // ChangePurge is the change kind of DeleteItems: every item of Entity in

@@ -74,7 +74,8 @@ const (
 //
 // The change log does not keep every past state forever. What it keeps:
 //
-//   - Erasure: deleting a record (DeleteItem, DeleteUserPool, DeleteItems)
+//   - Erasure: deleting a record (DeleteItem, DeleteUserPool, DeleteItems,
+//     DeletePoolItems)
 //     removes, in the same transaction, every earlier entry of that record,
 //     so that nothing of a deleted record (a deleted user's attributes, a
 //     deleted client's secrets) remains in the log but its tombstone, a

@@ -503,7 +503,9 @@ func (s *Service) UpdateUserPool(ctx context.Context, c cognito.Caller, in *idp.
 
 // DeleteUserPool deletes a pool unless deletion protection is on or it
 // still has a domain, together with everything in it (clients, users,
-// groups, resource servers, …), in one transaction.
+// groups, resource servers, … every item of the pool, whichever package
+// stores it) and what the erasers of OnDeleteUserPool delete, in one
+// transaction.
 func (s *Service) DeleteUserPool(ctx context.Context, c cognito.Caller, in *idp.DeleteUserPoolRequest) (*cognito.Empty, error) {
 	id := cognito.Deref(in.UserPoolId)
 	err := s.runTx(ctx, func(tx storage.Tx) error {
@@ -526,10 +528,11 @@ func (s *Service) DeleteUserPool(ctx context.Context, c cognito.Caller, in *idp.
 				return fmt.Errorf("erase what is kept about pool %q: %w", id, err)
 			}
 		}
-		for _, kind := range poolItemKinds {
-			if _, err := tx.DeleteItems(ctx, kind, id); err != nil {
-				return fmt.Errorf("delete %s items of pool %q: %w", kind, id, err)
-			}
+		// Everything stored in the pool goes with it, whichever package
+		// stores it: users, groups, clients, signing keys, tokens,
+		// sessions, events, …
+		if _, err := tx.DeletePoolItems(ctx, id); err != nil {
+			return fmt.Errorf("delete the items of pool %q: %w", id, err)
 		}
 		err = tx.DeleteUserPool(ctx, rec.ID, rec.Version)
 		if errors.Is(err, storage.ErrNotFound) {

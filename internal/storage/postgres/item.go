@@ -583,6 +583,52 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s of pool %q: %w", kind, pool, err)
 	}
+	replicated := rep == storage.Replicated
+	return t.purge(ctx, kind, pool, replicated, replicated)
+}
+
+// DeletePoolItems deletes every item of pool, whatever its kind, with their
+// keys, index entries and earlier change-log entries, and logs one purge
+// entry for each kind it deleted items of that is not declared local.
+func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	// The kinds of the store, walked through the (kind, pool, id) index one
+	// probe a kind, that pool has an item of: the cost grows with the
+	// kinds, not with the items of other pools.
+	rows, err := t.tx.Query(ctx, `WITH RECURSIVE k(kind) AS (
+			SELECT min(kind) FROM items
+			UNION ALL
+			SELECT (SELECT min(kind) FROM items WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+		SELECT kind FROM k WHERE kind IS NOT NULL
+			AND EXISTS (SELECT 1 FROM items WHERE items.kind = k.kind AND pool = $1)`, pool)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: kinds of pool %q: %w", pool, err))
+	}
+	kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: kinds of pool %q: %w", pool, err))
+	}
+	var total int64
+	for _, kind := range kinds {
+		// A kind no package of this process declared is logged, as a
+		// replicated one: a purge entry reveals nothing and tells every
+		// region the items went.
+		rep, undeclared := storage.KindReplication(kind)
+		n, err := t.purge(ctx, kind, pool, true, undeclared != nil || rep != storage.Local)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// purge deletes every item of kind in pool with their keys and index
+// entries; erase erases their earlier change-log entries, and logged logs
+// one purge entry.
+func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) (int64, error) {
 	rows, err := t.tx.Query(ctx, `DELETE FROM items WHERE kind = $1 AND pool = $2 RETURNING id`, kind, pool)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("postgres: delete %s of pool %q: %w", kind, pool, err))
@@ -591,12 +637,13 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("postgres: delete %s of pool %q: %w", kind, pool, err))
 	}
-	if rep == storage.Local {
-		return int64(len(ids)), nil
+	if erase {
+		if err := t.eraseChangesOfItems(ctx, kind, ids); err != nil {
+			return 0, err
+		}
 	}
-	if err := t.eraseChangesOfItems(ctx, kind, ids); err != nil {
-		return 0, err
+	if logged {
+		t.logChange(storage.ChangePurge, storage.Entity(kind), pool, nil)
 	}
-	t.logChange(storage.ChangePurge, storage.Entity(kind), pool, nil)
 	return int64(len(ids)), nil
 }

@@ -483,7 +483,70 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s of pool %q: %w", kind, pool, err)
 	}
-	if rep == storage.Replicated {
+	replicated := rep == storage.Replicated
+	return t.purge(ctx, kind, pool, replicated, replicated)
+}
+
+// DeletePoolItems deletes every item of pool, whatever its kind, with their
+// keys, index entries and earlier change-log entries, and logs one purge
+// entry for each kind it deleted items of that is not declared local.
+func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	kinds, err := t.kindsOfPool(ctx, pool)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, kind := range kinds {
+		// A kind no package of this process declared is logged, as a
+		// replicated one: a purge entry reveals nothing and tells every
+		// region the items went.
+		rep, undeclared := storage.KindReplication(kind)
+		n, err := t.purge(ctx, kind, pool, true, undeclared != nil || rep != storage.Local)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// kindsOfPool returns the kinds pool has items of. It walks the kinds of
+// the store through the (kind, pool, id) index, one probe a kind, and asks
+// each whether the pool has an item of it: the cost grows with the kinds,
+// not with the items of other pools.
+func (t *txn) kindsOfPool(ctx context.Context, pool string) ([]string, error) {
+	rows, err := t.QueryContext(ctx, `WITH RECURSIVE k(kind) AS (
+			SELECT min(kind) FROM items
+			UNION ALL
+			SELECT (SELECT min(kind) FROM items WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+		SELECT kind FROM k WHERE kind IS NOT NULL
+			AND EXISTS (SELECT 1 FROM items WHERE items.kind = k.kind AND pool = ?)`, pool)
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("sqlite: kinds of pool %q: %w", pool, err))
+	}
+	defer rows.Close()
+	var kinds []string
+	for rows.Next() {
+		var kind string
+		if err := rows.Scan(&kind); err != nil {
+			return nil, t.fail(fmt.Errorf("sqlite: kinds of pool %q: %w", pool, err))
+		}
+		kinds = append(kinds, kind)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.fail(fmt.Errorf("sqlite: kinds of pool %q: %w", pool, err))
+	}
+	return kinds, nil
+}
+
+// purge deletes every item of kind in pool with their keys and index
+// entries; erase erases their earlier change-log entries first, and logged
+// logs one purge entry.
+func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) (int64, error) {
+	if erase {
 		if err := t.eraseChangesOfPool(ctx, kind, pool); err != nil {
 			return 0, err
 		}
@@ -496,7 +559,7 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("sqlite: delete %s of pool %q: %w", kind, pool, err))
 	}
-	if rep == storage.Replicated {
+	if logged {
 		if err := t.appendChange(ctx, storage.ChangePurge, storage.Entity(kind), pool, nil); err != nil {
 			return 0, err
 		}

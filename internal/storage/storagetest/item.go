@@ -43,6 +43,7 @@ var itemCases = []struct {
 	{"ListItems", testListItems},
 	{"CountItems", testCountItems},
 	{"DeleteItems", testDeleteItems},
+	{"DeletePoolItems", testDeletePoolItems},
 	{"ItemChangeLog", testItemChangeLog},
 	{"LocalKindsStayOutOfChangeLog", testLocalKindsStayOutOfChangeLog},
 	{"UndeclaredKindRefused", testUndeclaredKindRefused},
@@ -1148,6 +1149,133 @@ func testDeleteItems(t *testing.T, s storage.Store) {
 	}
 	if after := allChanges(t, s); len(after) != len(changes)+2 || after[len(after)-1].Kind != storage.ChangePurge {
 		t.Errorf("change log after the second purge has %d entries, want %d ending in a purge", len(after), len(changes)+2)
+	}
+}
+
+// testDeletePoolItems fills two pools with items of replicated and local
+// kinds, and deletes one pool's items whatever their kind: the other
+// pool's stay, the deleted items' keys are free, their change-log entries
+// are erased, and one purge entry is logged for each replicated kind (none
+// for the local one). A transaction that fails after it keeps everything,
+// and a second call finds nothing and logs nothing.
+func testDeletePoolItems(t *testing.T, s storage.Store) {
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		for _, it := range []*storage.Item{
+			newItem(kindUser, "a0", poolA, []string{"key/a0"}, []string{"idx/a", "idx/a0"}),
+			newItem(kindUser, "a1", poolA, []string{"key/a1"}, []string{"idx/a"}),
+			newItem(kindClient, "ca", poolA, []string{"key/ca"}, []string{"idx/a"}),
+			newItem(kindLocal, "la0", poolA, []string{"key/la0"}, []string{"idx/a"}),
+			newItem(kindLocal, "la1", poolA, nil, nil),
+			newItem(kindUser, "b0", poolB, []string{"key/b0"}, []string{"idx/a"}),
+			newItem(kindClient, "cb", poolB, nil, nil),
+			newItem(kindLocal, "lb", poolB, []string{"key/lb"}, nil),
+		} {
+			if err := tx.CreateItem(ctx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// A second state of a0, so that the log holds two entries of it.
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		it, err := tx.GetItem(ctx, kindUser, "a0")
+		if err != nil {
+			return err
+		}
+		it.Data = []byte(`{"changed":true}`)
+		return tx.UpdateItem(ctx, it)
+	})
+	before := allChanges(t, s)
+	kinds, pools := []string{kindUser, kindClient, kindLocal}, []string{poolA, poolB}
+	keys := []string{"key/a0", "key/a1", "key/ca", "key/la0", "key/b0", "key/lb"}
+	full := dumpItems(t, s, kinds, pools, keys)
+
+	// All or nothing: a transaction that fails after the deletion keeps
+	// every item and entry.
+	failed := errors.New("fail after the deletion")
+	err := s.Tx(context.Background(), func(tx storage.Tx) error {
+		if n, err := tx.DeletePoolItems(context.Background(), poolA); err != nil || n != 5 {
+			t.Errorf("DeletePoolItems in the failed transaction = %d, %v; want 5", n, err)
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("Tx = %v, want its own error", err)
+	}
+	if diff := cmp.Diff(full, dumpItems(t, s, kinds, pools, keys), cmpOpts); diff != "" {
+		t.Errorf("store after a failed DeletePoolItems (-before +after):\n%s", diff)
+	}
+
+	var n int64
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		var err error
+		n, err = tx.DeletePoolItems(ctx, poolA)
+		return err
+	})
+	if n != 5 {
+		t.Errorf("DeletePoolItems deleted %d, want 5", n)
+	}
+	got := dumpItems(t, s, kinds, pools, keys)
+	changes := got.Changes
+	got.Changes = nil
+	want := itemDump{
+		Items: []*storage.Item{
+			stored(newItem(kindUser, "b0", poolB, []string{"key/b0"}, []string{"idx/a"}), 1),
+			stored(newItem(kindClient, "cb", poolB, nil, nil), 1),
+			stored(newItem(kindLocal, "lb", poolB, []string{"key/lb"}, nil), 1),
+		},
+		Keys:    map[string]string{"user/key/b0": "b0", kindLocal + "/key/lb": "lb"},
+		Entries: []string{"user/idx/a/b0"},
+		Counts: map[string]int64{
+			"user/" + poolA: 0, "user/" + poolB: 1, "client/" + poolA: 0, "client/" + poolB: 1,
+			kindLocal + "/" + poolA: 0, kindLocal + "/" + poolB: 1,
+		},
+	}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("store after DeletePoolItems (-want +got):\n%s", diff)
+	}
+	// The entries of the deleted items went; one purge entry a replicated
+	// kind followed.
+	deleted := map[string]bool{"a0": true, "a1": true, "ca": true}
+	var wantKept []storage.Change
+	for _, c := range before {
+		if !deleted[c.Key] {
+			wantKept = append(wantKept, c)
+		}
+	}
+	if len(changes) != len(wantKept)+2 {
+		t.Fatalf("after DeletePoolItems the log has %d entries, want %d", len(changes), len(wantKept)+2)
+	}
+	if diff := cmp.Diff(wantKept, changes[:len(wantKept)]); diff != "" {
+		t.Errorf("entries kept by DeletePoolItems (-want +got):\n%s", diff)
+	}
+	var purged []string
+	for _, c := range changes[len(wantKept):] {
+		if c.Kind != storage.ChangePurge || c.Key != poolA || c.State != nil {
+			t.Errorf("entry %s %s %q state %q, want a purge of %q with no state", c.Kind, c.Entity, c.Key, c.State, poolA)
+		}
+		purged = append(purged, string(c.Entity))
+	}
+	slices.Sort(purged)
+	if diff := cmp.Diff([]string{kindClient, kindUser}, purged); diff != "" {
+		t.Errorf("kinds purged (-want +got):\n%s", diff)
+	}
+	// The freed keys and IDs can be used again.
+	mustCreateItem(t, s, newItem(kindUser, "a0", poolB, []string{"key/a0"}, nil))
+	mustCreateItem(t, s, newItem(kindLocal, "la0", poolB, []string{"key/la0"}, nil))
+
+	// A pool with no items left: nothing deleted, nothing logged.
+	after := allChanges(t, s)
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		var err error
+		n, err = tx.DeletePoolItems(ctx, poolA)
+		return err
+	})
+	if n != 0 {
+		t.Errorf("second DeletePoolItems deleted %d, want 0", n)
+	}
+	if logged := changesAfter(t, s, after); len(logged) != 0 {
+		t.Errorf("second DeletePoolItems logged %d entries, want none", len(logged))
 	}
 }
 
