@@ -55,6 +55,17 @@ func (e *Error) WithCause(cause error) *Error {
 // Cause returns the recorded cause, or nil.
 func (e *Error) Cause() error { return e.cause }
 
+// Internal returns err when it is a Cognito exception, and otherwise
+// InternalErrorException with err as its cause: the engines' answer to an
+// unexpected error, whose cause the edge logs and never sends.
+func Internal(err error) error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return InternalErrorException("Internal error").WithCause(err)
+}
+
 // Exceptions that the wire protocol and request signing raise. They are not
 // in the service models because the AWS front end, not the service, sends them.
 const (

@@ -67,7 +67,7 @@ func memberOfPrefix(pool, sub string) string {
 func memberItem(pool string, m *memberRecord) (*storage.Item, error) {
 	data, err := json.Marshal(m)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode group member: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode group member: %w", err))
 	}
 	return &storage.Item{
 		Kind: kindGroupMember, ID: memberID(pool, m.Group, m.Sub), Pool: pool, Data: data,
@@ -83,7 +83,7 @@ func groupItem(pool string, g *groupRecord, version int64) (*storage.Item, error
 	}
 	data, err := json.Marshal(g)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode group: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode group: %w", err))
 	}
 	return &storage.Item{
 		Kind: kindGroup, ID: groupID(pool, g.Name), Pool: pool, Data: data,
@@ -95,7 +95,7 @@ func groupItem(pool string, g *groupRecord, version int64) (*storage.Item, error
 func decodeGroup(it *storage.Item) (*groupRecord, error) {
 	var g groupRecord
 	if err := json.Unmarshal(it.Data, &g); err != nil {
-		return nil, internal(fmt.Errorf("decode group %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode group %q: %w", it.ID, err))
 	}
 	return &g, nil
 }
@@ -104,7 +104,7 @@ func decodeGroup(it *storage.Item) (*groupRecord, error) {
 func decodeMember(it *storage.Item) (*memberRecord, error) {
 	var m memberRecord
 	if err := json.Unmarshal(it.Data, &m); err != nil {
-		return nil, internal(fmt.Errorf("decode group member %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode group member %q: %w", it.ID, err))
 	}
 	return &m, nil
 }
@@ -135,7 +135,7 @@ func getGroup(ctx context.Context, r storage.ItemReader, pool, name string) (*st
 		return nil, nil, groupNotFound()
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get group %q: %w", name, err))
+		return nil, nil, cognito.Internal(fmt.Errorf("get group %q: %w", name, err))
 	}
 	g, err := decodeGroup(it)
 	return it, g, err
@@ -161,7 +161,7 @@ func (s *Service) CreateGroup(ctx context.Context, c cognito.Caller, in *idp.Cre
 		return nil, cognito.GroupExistsException(fmt.Sprintf("A group with the name %s already exists.", g.Name))
 	}
 	if err != nil {
-		return nil, internal(fmt.Errorf("create group %q: %w", g.Name, err))
+		return nil, cognito.Internal(fmt.Errorf("create group %q: %w", g.Name, err))
 	}
 	return &idp.CreateGroupResponse{Group: g.groupType(pool)}, nil
 }
@@ -218,7 +218,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c cognito.Caller, in *idp.Upd
 		})
 	})
 	if err != nil {
-		return nil, internal(err)
+		return nil, cognito.Internal(err)
 	}
 	return &idp.UpdateGroupResponse{Group: out.groupType(pool)}, nil
 }
@@ -266,7 +266,7 @@ func (s *Service) DeleteGroup(ctx context.Context, c cognito.Caller, in *idp.Del
 		})
 	})
 	if err != nil {
-		return nil, internal(err)
+		return nil, cognito.Internal(err)
 	}
 	return &cognito.Empty{}, nil
 }
@@ -319,7 +319,7 @@ func (s *Service) AdminAddUserToGroup(ctx context.Context, c cognito.Caller, in 
 		return &cognito.Empty{}, nil
 	}
 	if err != nil {
-		return nil, internal(err)
+		return nil, cognito.Internal(err)
 	}
 	return &cognito.Empty{}, nil
 }
@@ -357,7 +357,7 @@ func (s *Service) AdminRemoveUserFromGroup(ctx context.Context, c cognito.Caller
 		})
 	})
 	if err != nil {
-		return nil, internal(err)
+		return nil, cognito.Internal(err)
 	}
 	return &cognito.Empty{}, nil
 }
@@ -422,7 +422,7 @@ func (s *Service) ListUsersInGroup(ctx context.Context, c cognito.Caller, in *id
 			continue // deleted since the scan
 		}
 		if err != nil {
-			return nil, internal(fmt.Errorf("get group member: %w", err))
+			return nil, cognito.Internal(fmt.Errorf("get group member: %w", err))
 		}
 		u, err := decodeUser(it)
 		if err != nil {

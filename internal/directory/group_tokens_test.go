@@ -2,10 +2,6 @@ package directory
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -16,38 +12,18 @@ import (
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
-// groupTokenKey is the PaginationKey of TestListGroupsTokens, so that it
-// can make tokens the way earlier releases made them.
-var groupTokenKey = []byte("cognate pagination test key 0123")
-
-// groupWireToken makes a pagination token in the stored format: the
-// base64url JSON {"s": scope, "a": after}, a dot, and the base64url
-// HMAC-SHA256 of that JSON under key. ListGroups pages through the pools'
-// listing machinery (userpool.ListPoolItems), whose tokens nodes that
-// share a PaginationKey accept from each other, so the format must not
-// change between releases.
-func groupWireToken(key []byte, scope, after string) string {
-	payload, err := json.Marshal(struct {
-		S string `json:"s"`
-		A string `json:"a"`
-	}{scope, after})
-	if err != nil {
-		panic(err)
-	}
-	m := hmac.New(sha256.New, key)
-	m.Write(payload)
-	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// TestListGroupsTokens checks ListGroups' NextToken on every store: its
-// exact form, that a token of an earlier release with the same key
-// continues after its group, and that tokens it did not issue for the
-// listing (another key, pool or operation, tampered) are refused.
+// TestListGroupsTokens checks ListGroups' NextToken on every store: it is
+// the pools' pager's token (userpool.Pages, whose wire format the pool
+// listings' tests hold) of the last group's ID, such a token continues
+// after its group, and tokens it did not issue for the listing (another
+// key, pool or operation, tampered) are refused.
 func TestListGroupsTokens(t *testing.T) {
 	for _, backend := range luBackends {
 		t.Run(backend, func(t *testing.T) {
 			st := luOpenStore(t, backend)
-			pools := userpool.New(st, userpool.Options{AccountID: "123456789012", PaginationKey: groupTokenKey})
+			pools := userpool.New(st, userpool.Options{AccountID: "123456789012"})
+			pager := pools.Pages()
+			otherKey := userpool.New(st, userpool.Options{AccountID: "123456789012"}).Pages()
 			s := New(st, pools, Options{Passwords: testPasswords})
 			ctx := context.Background()
 			pool := cognito.Deref(luNewPool(t, s, false).Id)
@@ -81,10 +57,10 @@ func TestListGroupsTokens(t *testing.T) {
 				t.Fatalf("default page: %d groups, NextToken %v, %v", len(got), next, err)
 			}
 			_, next, err = list(pool, cognito.Ptr(int32(2)), nil)
-			if want := groupWireToken(groupTokenKey, scope, groupID(pool, names[1])); err != nil || next == nil || *next != want {
+			if want := pager.Token(scope, groupID(pool, names[1])); err != nil || next == nil || *next != want {
 				t.Fatalf("NextToken %v (%v), want %q", next, err, want)
 			}
-			got, _, err = list(pool, cognito.Ptr(int32(2)), cognito.Ptr(groupWireToken(groupTokenKey, scope, groupID(pool, names[2]))))
+			got, _, err = list(pool, cognito.Ptr(int32(2)), cognito.Ptr(pager.Token(scope, groupID(pool, names[2]))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,15 +72,15 @@ func TestListGroupsTokens(t *testing.T) {
 			if err != nil || otherToken == nil {
 				t.Fatalf("token of the other pool: %v %v", otherToken, err)
 			}
-			valid := groupWireToken(groupTokenKey, scope, "")
+			valid := pager.Token(scope, "")
 			const invalid = "Invalid pagination token."
 			for _, tc := range []struct{ name, pool, token, code, msg string }{
 				{"missing pool before the token", "us-east-1_nopool000", "garbage", "ResourceNotFoundException", "User pool us-east-1_nopool000 does not exist."},
 				{"garbage", pool, "garbage", "InvalidParameterException", invalid},
 				{"tampered", pool, "x" + valid, "InvalidParameterException", invalid},
-				{"another key", pool, groupWireToken([]byte("another key"), scope, ""), "InvalidParameterException", invalid},
+				{"another key", pool, otherKey.Token(scope, ""), "InvalidParameterException", invalid},
 				{"another pool's listing", pool, *otherToken, "InvalidParameterException", invalid},
-				{"another operation's listing", pool, groupWireToken(groupTokenKey, "ListUserPoolClients/"+pool, ""), "InvalidParameterException", invalid},
+				{"another operation's listing", pool, pager.Token("ListUserPoolClients/"+pool, ""), "InvalidParameterException", invalid},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					_, _, err := list(tc.pool, nil, &tc.token)

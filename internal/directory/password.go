@@ -103,7 +103,7 @@ func generateTemporaryPassword(pp *idp.PasswordPolicyType) (string, error) {
 	for i := len(out) - 1; i > 0; i-- {
 		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
 		if err != nil {
-			return "", internal(fmt.Errorf("temporary password: %w", err))
+			return "", cognito.Internal(fmt.Errorf("temporary password: %w", err))
 		}
 		out[i], out[j.Int64()] = out[j.Int64()], out[i]
 	}
@@ -113,7 +113,7 @@ func generateTemporaryPassword(pp *idp.PasswordPolicyType) (string, error) {
 func randomChar(alphabet string) (rune, error) {
 	i, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 	if err != nil {
-		return 0, internal(fmt.Errorf("temporary password: %w", err))
+		return 0, cognito.Internal(fmt.Errorf("temporary password: %w", err))
 	}
 	return rune(alphabet[i.Int64()]), nil
 }

@@ -54,7 +54,7 @@ func (s *Service) makeSRPVerifier(ctx context.Context, poolID, username, passwor
 		return srp.Verifier{}, qerr
 	}
 	if err != nil {
-		return srp.Verifier{}, internal(fmt.Errorf("srp verifier: %w", err))
+		return srp.Verifier{}, cognito.Internal(fmt.Errorf("srp verifier: %w", err))
 	}
 	return v, nil
 }
@@ -84,13 +84,13 @@ func (s *Service) applyNewPassword(u *userRecord, p *idp.UserPoolType, np newPas
 		// can match.
 		made, err := srp.NewVerifier(srp.PoolName(poolID), u.Username, np.password)
 		if err != nil {
-			return internal(fmt.Errorf("srp verifier: %w", err))
+			return cognito.Internal(fmt.Errorf("srp verifier: %w", err))
 		}
 		v = &made
 	}
 	sealed, err := s.srp.Seal(poolID, u.Sub, *v)
 	if err != nil {
-		return internal(err)
+		return cognito.Internal(err)
 	}
 	u.SRPVerifier = sealed
 	return nil

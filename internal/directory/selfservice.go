@@ -86,7 +86,7 @@ func selfUser(ctx context.Context, r storage.ItemReader, c cognito.Caller) (*sto
 		return nil, nil, userNotFound()
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get user %q: %w", c.Access.Sub, err))
+		return nil, nil, cognito.Internal(fmt.Errorf("get user %q: %w", c.Access.Sub, err))
 	}
 	u, err := decodeUser(it)
 	if err != nil {

@@ -130,16 +130,6 @@ func (s *Service) Passwords() *password.Hasher { return s.passwords }
 // stores keep and the wire carries.
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
 
-// internal wraps an unexpected error as InternalErrorException; the cause is
-// logged by the edge and never sent.
-func internal(err error) error {
-	var ce *cognito.Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	return cognito.InternalErrorException("Internal error").WithCause(err)
-}
-
 // retry is userpool.Retry: a read-modify-write run until it does not
 // conflict, a few times, then ConcurrentModificationException.
 func retry(ctx context.Context, f func() error) error { return userpool.Retry(ctx, f) }
@@ -153,6 +143,6 @@ func (s *Service) runTx(ctx context.Context, fn func(tx storage.Tx) error) error
 		if err == nil || errors.Is(err, storage.ErrConflict) {
 			return err
 		}
-		return internal(err)
+		return cognito.Internal(err)
 	})
 }

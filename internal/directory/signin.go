@@ -83,7 +83,7 @@ func (s *Service) UserBySub(ctx context.Context, pool *userpool.SignInPool, sub 
 		return nil, userNotFound()
 	}
 	if err != nil {
-		return nil, internal(fmt.Errorf("get user: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("get user: %w", err))
 	}
 	u, err := decodeUser(it)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Service) UserGroups(ctx context.Context, pool *userpool.SignInPool, sub
 	for {
 		entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kindGroupMember, Prefix: prefix, AfterKey: afterKey, AfterID: afterID, Limit: userDeleteBatch})
 		if err != nil {
-			return nil, internal(fmt.Errorf("list groups of user: %w", err))
+			return nil, cognito.Internal(fmt.Errorf("list groups of user: %w", err))
 		}
 		for _, e := range entries {
 			m, err := decodeMember(e.Item)
@@ -120,7 +120,7 @@ func (s *Service) UserGroups(ctx context.Context, pool *userpool.SignInPool, sub
 				continue
 			}
 			if err != nil {
-				return nil, internal(fmt.Errorf("get group %q: %w", m.Group, err))
+				return nil, cognito.Internal(fmt.Errorf("get group %q: %w", m.Group, err))
 			}
 			g, err := decodeGroup(it)
 			if err != nil {
@@ -313,7 +313,7 @@ func (s *Service) RebuildSRPVerifier(ctx context.Context, pool *userpool.SignInP
 	}
 	v, err := s.srp.Seal(pool.ID, user.Sub, made)
 	if err != nil {
-		return internal(err)
+		return cognito.Internal(err)
 	}
 	return s.runTx(ctx, func(tx storage.Tx) error {
 		it, err := tx.GetItem(ctx, kindUser, user.Sub)

@@ -75,7 +75,7 @@ func userWriteError(p *idp.UserPoolType, op attrWrite, err error) error {
 	if errors.Is(err, storage.ErrNotFound) {
 		return userNotFound()
 	}
-	return internal(fmt.Errorf("write user: %w", err))
+	return cognito.Internal(fmt.Errorf("write user: %w", err))
 }
 
 // temporaryPasswordExpiry is when a temporary password set now expires.

@@ -34,7 +34,7 @@ func authEventIndex(pool, sub string) string { return pool + "/auth-events/" + s
 func authEventItem(pool, sub string, ev *idp.AuthEventType) (*storage.Item, error) {
 	data, err := json.Marshal(ev)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode auth event: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode auth event: %w", err))
 	}
 	var at cognito.Timestamp
 	if ev.CreationDate != nil {
@@ -82,7 +82,7 @@ func (s *Service) AdminListUserAuthEvents(ctx context.Context, c cognito.Caller,
 		Kind: kindAuthEvent, Prefix: authEventIndex(pool, u.Sub), AfterKey: afterKey, AfterID: afterID, Limit: limit + 1,
 	})
 	if err != nil {
-		return nil, internal(fmt.Errorf("list auth events: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("list auth events: %w", err))
 	}
 	out := &idp.AdminListUserAuthEventsResponse{AuthEvents: []idp.AuthEventType{}}
 	for i, e := range entries {
@@ -93,7 +93,7 @@ func (s *Service) AdminListUserAuthEvents(ctx context.Context, c cognito.Caller,
 		}
 		var ev idp.AuthEventType
 		if err := json.Unmarshal(e.Item.Data, &ev); err != nil {
-			return nil, internal(fmt.Errorf("decode auth event %q: %w", e.Item.ID, err))
+			return nil, cognito.Internal(fmt.Errorf("decode auth event %q: %w", e.Item.ID, err))
 		}
 		out.AuthEvents = append(out.AuthEvents, ev)
 	}

@@ -100,7 +100,7 @@ func aliasKey(p *idp.UserPoolType, attr, value string) string {
 func decodeUser(it *storage.Item) (*userRecord, error) {
 	var u userRecord
 	if err := json.Unmarshal(it.Data, &u); err != nil {
-		return nil, internal(fmt.Errorf("decode user %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode user %q: %w", it.ID, err))
 	}
 	return &u, nil
 }
@@ -129,7 +129,7 @@ func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, us
 			continue
 		}
 		if err != nil {
-			return nil, nil, internal(fmt.Errorf("find user: %w", err))
+			return nil, nil, cognito.Internal(fmt.Errorf("find user: %w", err))
 		}
 		u, err := decodeUser(it)
 		return it, u, err
@@ -139,7 +139,7 @@ func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, us
 		return nil, nil, userNotFound()
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("find user: %w", err))
+		return nil, nil, cognito.Internal(fmt.Errorf("find user: %w", err))
 	}
 	u, err := decodeUser(it)
 	return it, u, err
@@ -180,7 +180,7 @@ func userItem(p *idp.UserPoolType, u *userRecord, version int64) (*storage.Item,
 	}
 	data, err := json.Marshal(u)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode user: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode user: %w", err))
 	}
 	return &storage.Item{
 		Kind: kindUser, ID: u.Sub, Pool: cognito.Deref(p.Id), Data: data,

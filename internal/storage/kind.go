@@ -89,3 +89,12 @@ func LocalKinds() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Purged reports whether deleting a pool's items of kind logs a purge entry
+// (Tx.DeletePoolItems): for every kind not declared Local. A kind no
+// package of this process declared counts as replicated: a purge entry
+// reveals nothing and tells every region the items went.
+func Purged(kind string) bool {
+	r, err := KindReplication(kind)
+	return err != nil || r != Local
+}

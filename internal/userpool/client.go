@@ -163,10 +163,10 @@ func clientNotFound(id string) error {
 func (s *Service) decodeClient(it *storage.Item) (*clientRecord, error) {
 	var r clientRecord
 	if err := json.Unmarshal(it.Data, &r); err != nil {
-		return nil, internal(fmt.Errorf("decode client %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode client %q: %w", it.ID, err))
 	}
 	if err := s.secrets.open(&r); err != nil {
-		return nil, internal(fmt.Errorf("decode client %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode client %q: %w", it.ID, err))
 	}
 	return &r, nil
 }
@@ -177,7 +177,7 @@ func (s *Service) clientItem(r *clientRecord, version int64) (*storage.Item, err
 	stored.Secrets = s.secrets.seal(r)
 	data, err := json.Marshal(&stored)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode client: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode client: %w", err))
 	}
 	return &storage.Item{
 		Kind: kindClient, ID: cognito.Deref(r.Client.ClientId), Pool: cognito.Deref(r.Client.UserPoolId), Data: data,
@@ -208,7 +208,7 @@ func clientItemByID(ctx context.Context, r storage.ItemReader, c cognito.Caller,
 		return nil, clientNotFound(id)
 	}
 	if err != nil {
-		return nil, internal(fmt.Errorf("get client %q: %w", id, err))
+		return nil, cognito.Internal(fmt.Errorf("get client %q: %w", id, err))
 	}
 	if cognito.RegionOfPoolID(it.Pool) != c.Region {
 		return nil, clientNotFound(id)
@@ -268,7 +268,7 @@ func clientSettingsOf(req any) (clientSettings, error) {
 		err = json.Unmarshal(b, &out)
 	}
 	if err != nil {
-		return out, internal(fmt.Errorf("copy client settings: %w", err))
+		return out, cognito.Internal(fmt.Errorf("copy client settings: %w", err))
 	}
 	return out, nil
 }
@@ -644,7 +644,7 @@ func scopeLookup(ctx context.Context, r storage.ItemReader, pool string) func(id
 			return false, nil
 		}
 		if err != nil {
-			return false, internal(fmt.Errorf("get resource server %q: %w", identifier, err))
+			return false, cognito.Internal(fmt.Errorf("get resource server %q: %w", identifier, err))
 		}
 		rs, err := decodeResourceServer(it)
 		if err != nil {

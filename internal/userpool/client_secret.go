@@ -254,7 +254,7 @@ func (s *Service) SealClientSecrets(ctx context.Context) (int, error) {
 	for after := ""; ; {
 		page, err := s.store.ListUserPools(ctx, storage.ListUserPoolsInput{AfterID: after, Limit: 100})
 		if err != nil {
-			return 0, internal(fmt.Errorf("list user pools: %w", err))
+			return 0, cognito.Internal(fmt.Errorf("list user pools: %w", err))
 		}
 		for _, p := range page {
 			pools = append(pools, p.ID)
@@ -268,7 +268,7 @@ func (s *Service) SealClientSecrets(ctx context.Context) (int, error) {
 	for _, pool := range pools {
 		items, err := plainClients(ctx, s.store, pool)
 		if err != nil {
-			return 0, internal(err)
+			return 0, cognito.Internal(err)
 		}
 		if len(items) > 0 {
 			found = true

@@ -112,7 +112,7 @@ func managedLoginVersion(v int32, p *idp.UserPoolType) error {
 func decodeDomain(it *storage.Item) (*domainRecord, error) {
 	var d domainRecord
 	if err := json.Unmarshal(it.Data, &d); err != nil {
-		return nil, internal(fmt.Errorf("decode domain %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode domain %q: %w", it.ID, err))
 	}
 	return &d, nil
 }
@@ -124,7 +124,7 @@ func domainItem(pool string, d *domainRecord, version int64) (*storage.Item, err
 	}
 	data, err := json.Marshal(d)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode domain: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode domain: %w", err))
 	}
 	return &storage.Item{
 		Kind: kindDomain, ID: d.Domain, Pool: pool, Data: data, Keys: []string{domainKey(pool, d.custom())},
@@ -148,7 +148,7 @@ func poolDomain(ctx context.Context, r storage.ItemReader, pool, domain string) 
 		return nil, nil, noSuchDomain()
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get domain %q: %w", domain, err))
+		return nil, nil, cognito.Internal(fmt.Errorf("get domain %q: %w", domain, err))
 	}
 	if it.Pool != pool {
 		return nil, nil, noSuchDomain()
@@ -172,7 +172,7 @@ func poolDomainsFrom(ctx context.Context, r storage.ItemReader, poolID string) (
 			continue
 		}
 		if err != nil {
-			return "", "", internal(fmt.Errorf("get domains of pool %q: %w", poolID, err))
+			return "", "", cognito.Internal(fmt.Errorf("get domains of pool %q: %w", poolID, err))
 		}
 		names[i] = it.ID
 	}
@@ -285,7 +285,7 @@ func (s *Service) DescribeUserPoolDomain(ctx context.Context, c cognito.Caller, 
 		return empty, nil
 	}
 	if err != nil {
-		return nil, internal(fmt.Errorf("get domain: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("get domain: %w", err))
 	}
 	if _, _, err := s.loadPool(ctx, c, it.Pool); err != nil {
 		var ce *cognito.Error

@@ -40,7 +40,7 @@ func (s *Service) hostedClient(ctx context.Context, c cognito.Caller, clientID s
 		case errors.Is(err, storage.ErrNotFound):
 			return nil, nil, clientNotFound(clientID)
 		case err != nil:
-			return nil, nil, internal(fmt.Errorf("get client %q: %w", clientID, err))
+			return nil, nil, cognito.Internal(fmt.Errorf("get client %q: %w", clientID, err))
 		}
 		c.Region = cognito.RegionOfPoolID(it.Pool)
 	}
@@ -125,7 +125,7 @@ func (s *Service) HostedBranding(ctx context.Context, c cognito.Caller, clientID
 				if errors.Is(err, storage.ErrNotFound) {
 					continue
 				}
-				return nil, internal(err)
+				return nil, cognito.Internal(err)
 			}
 			rec, err := decodeUICustomization(it)
 			if err != nil {
@@ -161,7 +161,7 @@ func (s *Service) PoolOfClient(ctx context.Context, clientID string) (string, er
 		return "", nil
 	}
 	if err != nil {
-		return "", internal(fmt.Errorf("get client %q: %w", clientID, err))
+		return "", cognito.Internal(fmt.Errorf("get client %q: %w", clientID, err))
 	}
 	return it.Pool, nil
 }

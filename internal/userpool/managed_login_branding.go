@@ -257,7 +257,7 @@ func brandingNotFound(id string) error {
 func decodeBranding(it *storage.Item) (*brandingRecord, error) {
 	var b brandingRecord
 	if err := json.Unmarshal(it.Data, &b); err != nil {
-		return nil, internal(fmt.Errorf("decode managed login branding %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode managed login branding %q: %w", it.ID, err))
 	}
 	return &b, nil
 }
@@ -266,7 +266,7 @@ func decodeBranding(it *storage.Item) (*brandingRecord, error) {
 func brandingItem(pool, id string, b *brandingRecord, version int64) (*storage.Item, error) {
 	data, err := json.Marshal(b)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode managed login branding: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode managed login branding: %w", err))
 	}
 	return &storage.Item{
 		Kind: kindBranding, ID: id, Pool: pool, Data: data, Keys: []string{brandingClientKey(pool, b.ClientID)},
@@ -281,7 +281,7 @@ func (b *brandingRecord) settings(merged bool) (map[string]any, error) {
 	if len(b.Settings) > 0 {
 		var err error
 		if custom, err = decodeSettings(b.Settings); err != nil {
-			return nil, internal(fmt.Errorf("decode managed login branding settings: %w", err))
+			return nil, cognito.Internal(fmt.Errorf("decode managed login branding settings: %w", err))
 		}
 	}
 	if !merged {
@@ -308,7 +308,7 @@ func (b *brandingRecord) wire(pool, id string, merged bool) (*idp.ManagedLoginBr
 			return nil, err
 		}
 		if out.Settings, err = json.Marshal(s); err != nil {
-			return nil, internal(fmt.Errorf("encode managed login branding settings: %w", err))
+			return nil, cognito.Internal(fmt.Errorf("encode managed login branding settings: %w", err))
 		}
 	}
 	for _, a := range b.Assets {
@@ -331,7 +331,7 @@ func findBranding(ctx context.Context, r storage.ItemReader, pool, id string) (*
 		return nil, nil, brandingNotFound(id)
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get managed login branding %q: %w", id, err))
+		return nil, nil, cognito.Internal(fmt.Errorf("get managed login branding %q: %w", id, err))
 	}
 	if it.Pool != pool {
 		return nil, nil, brandingNotFound(id)
@@ -348,7 +348,7 @@ func clientBranding(ctx context.Context, r storage.ItemReader, pool, client stri
 		return nil, nil, false, nil
 	}
 	if err != nil {
-		return nil, nil, false, internal(fmt.Errorf("get managed login branding of client %q: %w", client, err))
+		return nil, nil, false, cognito.Internal(fmt.Errorf("get managed login branding of client %q: %w", client, err))
 	}
 	b, err = decodeBranding(it)
 	return it, b, err == nil, err
@@ -383,7 +383,7 @@ func (s *Service) CreateManagedLoginBranding(ctx context.Context, c cognito.Call
 			return nil, err
 		}
 		if rec.Settings, err = json.Marshal(m); err != nil {
-			return nil, internal(fmt.Errorf("encode managed login branding settings: %w", err))
+			return nil, cognito.Internal(fmt.Errorf("encode managed login branding settings: %w", err))
 		}
 	}
 	assets, err := checkAssets(in.Assets)
@@ -521,7 +521,7 @@ func (s *Service) UpdateManagedLoginBranding(ctx context.Context, c cognito.Call
 				rec.Settings = nil
 				if len(merged) > 0 {
 					if rec.Settings, err = json.Marshal(merged); err != nil {
-						return internal(fmt.Errorf("encode managed login branding settings: %w", err))
+						return cognito.Internal(fmt.Errorf("encode managed login branding settings: %w", err))
 					}
 				}
 			}

@@ -84,7 +84,7 @@ func (s *Service) DomainByName(ctx context.Context, name string) (*Domain, error
 		return nil, nil
 	}
 	if err != nil {
-		return nil, internal(fmt.Errorf("get domain %q: %w", name, err))
+		return nil, cognito.Internal(fmt.Errorf("get domain %q: %w", name, err))
 	}
 	d, err := decodeDomain(it)
 	if err != nil {

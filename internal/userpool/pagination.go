@@ -125,7 +125,7 @@ func (s Pages) ScanIndexPage(ctx context.Context, r storage.ItemReader, in stora
 	in.Limit = limit + 1
 	entries, err := r.ScanIndex(ctx, in)
 	if err != nil {
-		return nil, "", internal(fmt.Errorf("scan %s index: %w", in.Kind, err))
+		return nil, "", cognito.Internal(fmt.Errorf("scan %s index: %w", in.Kind, err))
 	}
 	if len(entries) <= limit {
 		return entries, "", nil
@@ -134,7 +134,7 @@ func (s Pages) ScanIndexPage(ctx context.Context, r storage.ItemReader, in stora
 	last := entries[limit-1]
 	b, err := json.Marshal(indexCursor{Key: last.Key, ID: last.Item.ID})
 	if err != nil {
-		return nil, "", internal(err)
+		return nil, "", cognito.Internal(err)
 	}
 	return entries, s.signer.token(scope, string(b)), nil
 }
@@ -153,7 +153,7 @@ func (s Pages) ListItemsPage(ctx context.Context, kind, pool, scope string, toke
 	}
 	items, err := s.store.ListItems(ctx, in)
 	if err != nil {
-		return nil, "", internal(fmt.Errorf("list %s items: %w", kind, err))
+		return nil, "", cognito.Internal(fmt.Errorf("list %s items: %w", kind, err))
 	}
 	if len(items) <= limit {
 		return items, "", nil

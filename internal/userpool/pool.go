@@ -62,7 +62,7 @@ func poolRecord(ctx context.Context, r poolReader, c cognito.Caller, id string) 
 		return nil, poolNotFound(id)
 	}
 	if err != nil {
-		return nil, internal(fmt.Errorf("get user pool %q: %w", id, err))
+		return nil, cognito.Internal(fmt.Errorf("get user pool %q: %w", id, err))
 	}
 	if rec.Region != c.Region {
 		return nil, poolNotFound(id)
@@ -74,7 +74,7 @@ func poolRecord(ctx context.Context, r poolReader, c cognito.Caller, id string) 
 func decodePool(rec *storage.UserPool) (*idp.UserPoolType, error) {
 	var p idp.UserPoolType
 	if err := json.Unmarshal(rec.Config, &p); err != nil {
-		return nil, internal(fmt.Errorf("decode user pool %q: %w", rec.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode user pool %q: %w", rec.ID, err))
 	}
 	return &p, nil
 }
@@ -85,7 +85,7 @@ func (s *Service) savePool(ctx context.Context, rec *storage.UserPool, p *idp.Us
 	p.LastModifiedDate = &cognito.Timestamp{Time: now}
 	cfg, err := json.Marshal(p)
 	if err != nil {
-		return internal(err)
+		return cognito.Internal(err)
 	}
 	rec.Config, rec.Name, rec.UpdatedAt = cfg, cognito.Deref(p.Name), now
 	return s.store.UpdateUserPool(ctx, rec)
@@ -109,7 +109,7 @@ func (s *Service) updatePool(ctx context.Context, c cognito.Caller, id string, m
 			if errors.Is(err, storage.ErrConflict) {
 				return err
 			}
-			return internal(err)
+			return cognito.Internal(err)
 		}
 		out = p
 		return nil
@@ -150,7 +150,7 @@ func settingsOf(req any) (poolSettings, error) {
 		err = json.Unmarshal(b, &out)
 	}
 	if err != nil {
-		return out, internal(fmt.Errorf("copy pool settings: %w", err))
+		return out, cognito.Internal(fmt.Errorf("copy pool settings: %w", err))
 	}
 	return out, nil
 }
@@ -418,7 +418,7 @@ func (s *Service) CreateUserPool(ctx context.Context, c cognito.Caller, in *idp.
 		p.Arn = cognito.Ptr(cognito.UserPoolARN(c.Region, s.account, id))
 		cfg, err := json.Marshal(p)
 		if err != nil {
-			return nil, internal(err)
+			return nil, cognito.Internal(err)
 		}
 		rec := &storage.UserPool{ID: id, Region: c.Region, Name: cognito.Deref(in.PoolName), Config: cfg, CreatedAt: now, UpdatedAt: now}
 		err = s.store.CreateUserPool(ctx, rec)
@@ -426,11 +426,11 @@ func (s *Service) CreateUserPool(ctx context.Context, c cognito.Caller, in *idp.
 			continue
 		}
 		if err != nil {
-			return nil, internal(fmt.Errorf("create user pool: %w", err))
+			return nil, cognito.Internal(fmt.Errorf("create user pool: %w", err))
 		}
 		return &idp.CreateUserPoolResponse{UserPool: p}, nil
 	}
-	return nil, internal(errors.New("create user pool: no free pool ID"))
+	return nil, cognito.Internal(errors.New("create user pool: no free pool ID"))
 }
 
 func dedupeOrNil[T comparable](in []T) []T {
@@ -450,7 +450,7 @@ func (s *Service) DescribeUserPool(ctx context.Context, c cognito.Caller, in *id
 	var users int64
 	if s.countUsers != nil {
 		if users, err = s.countUsers(ctx, id); err != nil {
-			return nil, internal(fmt.Errorf("count users of %q: %w", id, err))
+			return nil, cognito.Internal(fmt.Errorf("count users of %q: %w", id, err))
 		}
 	}
 	p.EstimatedNumberOfUsers = cognito.Ptr(int32(min(users, math.MaxInt32)))
@@ -559,7 +559,7 @@ func (s *Service) ListUserPools(ctx context.Context, c cognito.Caller, in *idp.L
 	limit := int(cognito.Deref(in.MaxResults))
 	recs, err := s.store.ListUserPools(ctx, storage.ListUserPoolsInput{Region: c.Region, AfterID: after, Limit: limit + 1})
 	if err != nil {
-		return nil, internal(fmt.Errorf("list user pools: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("list user pools: %w", err))
 	}
 	out := &idp.ListUserPoolsResponse{UserPools: []idp.UserPoolDescriptionType{}}
 	for i, rec := range recs {
@@ -569,7 +569,7 @@ func (s *Service) ListUserPools(ctx context.Context, c cognito.Caller, in *idp.L
 		}
 		var p idp.UserPoolType
 		if err := json.Unmarshal(rec.Config, &p); err != nil {
-			return nil, internal(fmt.Errorf("decode user pool %q: %w", rec.ID, err))
+			return nil, cognito.Internal(fmt.Errorf("decode user pool %q: %w", rec.ID, err))
 		}
 		out.UserPools = append(out.UserPools, idp.UserPoolDescriptionType{
 			Id: p.Id, Name: p.Name, LambdaConfig: p.LambdaConfig,

@@ -32,7 +32,7 @@ func resourceServerNotFound(identifier string) error {
 func decodeResourceServer(it *storage.Item) (*idp.ResourceServerType, error) {
 	var rs idp.ResourceServerType
 	if err := json.Unmarshal(it.Data, &rs); err != nil {
-		return nil, internal(fmt.Errorf("decode resource server %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode resource server %q: %w", it.ID, err))
 	}
 	if rs.Scopes == nil {
 		rs.Scopes = []idp.ResourceServerScopeType{}
@@ -47,7 +47,7 @@ func resourceServerItem(rs *idp.ResourceServerType, version int64) (*storage.Ite
 	}
 	data, err := json.Marshal(rs)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode resource server: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode resource server: %w", err))
 	}
 	pool := cognito.Deref(rs.UserPoolId)
 	return &storage.Item{
@@ -82,7 +82,7 @@ func findResourceServer(ctx context.Context, r storage.ItemReader, pool, identif
 		return nil, nil, resourceServerNotFound(identifier)
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get resource server %q: %w", identifier, err))
+		return nil, nil, cognito.Internal(fmt.Errorf("get resource server %q: %w", identifier, err))
 	}
 	rs, err := decodeResourceServer(it)
 	return it, rs, err

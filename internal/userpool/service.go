@@ -117,16 +117,6 @@ func newSealer(key []byte, previous ...[]byte) *seal.Sealer {
 // stores keep and the wire carries.
 func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Millisecond) }
 
-// internal wraps an unexpected error as InternalErrorException; the cause is
-// logged by the edge and never sent.
-func internal(err error) error {
-	var ce *cognito.Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	return cognito.InternalErrorException("Internal error").WithCause(err)
-}
-
 // Retry runs a read-modify-write until it does not conflict, a few times,
 // then reports ConcurrentModificationException. The directory's writes
 // retry through it too.
@@ -138,7 +128,7 @@ func Retry(ctx context.Context, f func() error) error {
 			return err
 		}
 		if ctx.Err() != nil {
-			return internal(ctx.Err())
+			return cognito.Internal(ctx.Err())
 		}
 	}
 	return cognito.ConcurrentModificationException("The resource was modified by another request. Try again.").WithCause(err)
@@ -153,7 +143,7 @@ func (s *Service) runTx(ctx context.Context, fn func(tx storage.Tx) error) error
 		if err == nil || errors.Is(err, storage.ErrConflict) {
 			return err
 		}
-		return internal(err)
+		return cognito.Internal(err)
 	})
 	return err
 }

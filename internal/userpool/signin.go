@@ -256,7 +256,7 @@ func (s *Service) SignInClient(ctx context.Context, c cognito.Caller, poolID, cl
 		return nil, nil, clientNotFound(clientID)
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get client %q: %w", clientID, err))
+		return nil, nil, cognito.Internal(fmt.Errorf("get client %q: %w", clientID, err))
 	}
 	region := cognito.RegionOfPoolID(it.Pool)
 	if (c.Region != "" && region != c.Region) || (poolID != "" && it.Pool != poolID) {

@@ -87,7 +87,7 @@ func checkTermsLinks(links map[string]string) error {
 func decodeTerms(it *storage.Item) (*termsRecord, error) {
 	var t termsRecord
 	if err := json.Unmarshal(it.Data, &t); err != nil {
-		return nil, internal(fmt.Errorf("decode terms %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode terms %q: %w", it.ID, err))
 	}
 	return &t, nil
 }
@@ -96,7 +96,7 @@ func decodeTerms(it *storage.Item) (*termsRecord, error) {
 func termsItem(pool, id string, t *termsRecord, version int64) (*storage.Item, error) {
 	data, err := json.Marshal(t)
 	if err != nil {
-		return nil, internal(fmt.Errorf("encode terms: %w", err))
+		return nil, cognito.Internal(fmt.Errorf("encode terms: %w", err))
 	}
 	return &storage.Item{
 		Kind: kindTerms, ID: id, Pool: pool, Data: data, Keys: []string{termsNameKey(pool, t.ClientID, t.Name)},
@@ -121,7 +121,7 @@ func findTerms(ctx context.Context, r storage.ItemReader, pool, id string) (*sto
 		return nil, nil, termsNotFound(id)
 	}
 	if err != nil {
-		return nil, nil, internal(fmt.Errorf("get terms %q: %w", id, err))
+		return nil, nil, cognito.Internal(fmt.Errorf("get terms %q: %w", id, err))
 	}
 	if it.Pool != pool {
 		return nil, nil, termsNotFound(id)
@@ -139,7 +139,7 @@ func clientTerms(ctx context.Context, r storage.ItemReader, pool, client string)
 			continue
 		}
 		if err != nil {
-			return nil, internal(fmt.Errorf("get %s of client %q: %w", name, client, err))
+			return nil, cognito.Internal(fmt.Errorf("get %s of client %q: %w", name, client, err))
 		}
 		t, err := decodeTerms(it)
 		if err != nil {

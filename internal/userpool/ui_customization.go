@@ -100,7 +100,7 @@ func checkLogo(img []byte) error {
 func decodeUICustomization(it *storage.Item) (*uiCustomizationRecord, error) {
 	var u uiCustomizationRecord
 	if err := json.Unmarshal(it.Data, &u); err != nil {
-		return nil, internal(fmt.Errorf("decode UI customization %q: %w", it.ID, err))
+		return nil, cognito.Internal(fmt.Errorf("decode UI customization %q: %w", it.ID, err))
 	}
 	return &u, nil
 }
@@ -238,7 +238,7 @@ func (s *Service) GetUICustomization(ctx context.Context, c cognito.Caller, in *
 			continue
 		}
 		if err != nil {
-			return nil, internal(fmt.Errorf("get UI customization: %w", err))
+			return nil, cognito.Internal(fmt.Errorf("get UI customization: %w", err))
 		}
 		rec, err := decodeUICustomization(it)
 		if err != nil {

@@ -612,11 +612,7 @@ func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
 	}
 	var total int64
 	for _, kind := range kinds {
-		// A kind no package of this process declared is logged, as a
-		// replicated one: a purge entry reveals nothing and tells every
-		// region the items went.
-		rep, undeclared := storage.KindReplication(kind)
-		n, err := t.purge(ctx, kind, pool, true, undeclared != nil || rep != storage.Local)
+		n, err := t.purge(ctx, kind, pool, true, storage.Purged(kind))
 		if err != nil {
 			return 0, err
 		}
