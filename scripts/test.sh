@@ -30,6 +30,11 @@ fi
 
 go vet ./...
 
+# The trigger tests run their functions under AWS's Lambda Runtime Interface
+# Emulator, built here from the module proxy (once per version).
+COGNATE_LAMBDA_RIE="$(./scripts/build-lambda-rie.sh)"
+export COGNATE_LAMBDA_RIE
+
 # go test -json through testreport: the same output as plain go test (an
 # "ok" line per package, the output of failed tests, a closing FAIL), plus
 # a loud line for each package with skipped tests and, at the end, every

@@ -102,6 +102,11 @@ sts:
 hosted_ui:
   domain_pattern: '{prefix}.auth.{region}.localhost' # default
   public_form: path # default
+triggers:
+  timeout: 5s # default
+  attempts: 3 # default
+  max_response_bytes: 6291456 # default
+  routes: [] # default
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("config print (-want +got):\n%s", diff)

@@ -174,8 +174,12 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	} else if n > 0 {
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
 	}
+	invoker, err := newTriggers(ctx, cfg.Triggers, metrics, log)
+	if err != nil {
+		return err
+	}
 	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st,
-		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords})
+		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords, Triggers: invoker})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 		"InitiateAuth": handle(func(ctx context.Context, c cognito.Caller, in *idp.InitiateAuthRequest) (*idp.InitiateAuthResponse, error) {
 			st, err := a.StartSignIn(ctx, c, authflow.SignIn{
 				ClientID: cognito.Deref(in.ClientId), Flow: cognito.Deref(in.AuthFlow), Params: in.AuthParameters,
+				ClientMetadata: in.ClientMetadata,
 			})
 			if err != nil {
 				return nil, err
@@ -30,6 +31,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 			st, err := a.StartSignIn(ctx, c, authflow.SignIn{
 				PoolID: cognito.Deref(in.UserPoolId), ClientID: cognito.Deref(in.ClientId),
 				Flow: cognito.Deref(in.AuthFlow), Params: in.AuthParameters, Admin: true,
+				ClientMetadata: in.ClientMetadata,
 			})
 			if err != nil {
 				return nil, err
@@ -43,6 +45,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 			st, err := a.AnswerChallenge(ctx, c, authflow.Answer{
 				ClientID: cognito.Deref(in.ClientId), Challenge: cognito.Deref(in.ChallengeName),
 				Session: cognito.Deref(in.Session), Responses: in.ChallengeResponses,
+				ClientMetadata: in.ClientMetadata,
 			})
 			if err != nil {
 				return nil, err
@@ -56,6 +59,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 			st, err := a.AnswerChallenge(ctx, c, authflow.Answer{
 				PoolID: cognito.Deref(in.UserPoolId), ClientID: cognito.Deref(in.ClientId), Challenge: cognito.Deref(in.ChallengeName),
 				Session: cognito.Deref(in.Session), Responses: in.ChallengeResponses, Admin: true,
+				ClientMetadata: in.ClientMetadata,
 			})
 			if err != nil {
 				return nil, err

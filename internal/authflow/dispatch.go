@@ -440,7 +440,11 @@ func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt
 	if sp.hosted {
 		return s.openUISession(ctx, sp, attempt)
 	}
-	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt)
+	source := sourceTokenAuthentication
+	if sp.name == idp.ChallengeNameTypeNewPasswordRequired {
+		source = sourceTokenNewPassword
+	}
+	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source)
 	if err != nil {
 		return nil, err
 	}

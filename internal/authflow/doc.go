@@ -89,16 +89,18 @@
 //     phase 5, and the lockout decided after, in the transaction that
 //     acts on the answer (see below).
 //  4. Pre-authentication (hooks.go): a hook point with a fixed contract,
-//     empty until the triggers fill it.
+//     which the PreAuthentication trigger fills (triggers.go).
 //  5. The challenge's own check: a factor (a password hash or an SRP
 //     proof) for the secret challenges; a wrong secret is recorded as a
 //     failed sign-in.
 //  6. The next step (Service.next), from the user, pool and client:
 //     tokens, NEW_PASSWORD_REQUIRED, or the exception for the user's
 //     status.
-//  7. Post-authentication and pre-token-generation hook points, the token
+//  7. Post-authentication and pre-token-generation hook points (the
+//     PostAuthentication and PreTokenGeneration triggers), the token
 //     family and tokens, and the sign-in event (Service.finish, signIn,
-//     mint).
+//     mint). A trigger that fails ends the step before the family is
+//     created: nothing of the sign-in is written.
 //
 // The table (dispatch.go: starters, challenges):
 //

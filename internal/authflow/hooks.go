@@ -2,14 +2,12 @@ package authflow
 
 import (
 	"context"
-
-	"github.com/cognate-dev/cognate/internal/tokens"
 )
 
 // hooks are the points of a sign-in where the user pool's Lambda triggers
 // run. Each is a phase of the dispatcher (dispatch.go) with a fixed place
 // and contract; a nil hook is a phase that lets the sign-in go on, which is
-// every hook until the triggers fill them in. Tests set them to check the
+// every hook of a server without triggers (triggers.go fills them in). Tests set them to check the
 // phases run where this contract says.
 type hooks struct {
 	// preAuthentication runs when an answer carries a secret (a password or
@@ -27,9 +25,9 @@ type hooks struct {
 	postAuthentication func(ctx context.Context, sp *call) error
 	// preTokenGeneration runs before each access and ID token pair is
 	// minted, at sign-in and at refresh, and may change the identity the
-	// tokens say. An error ends the call with that error and mints
+	// tokens say (g.id). An error ends the call with that error and mints
 	// nothing.
-	preTokenGeneration func(ctx context.Context, id *tokens.Identity) error
+	preTokenGeneration func(ctx context.Context, g *tokenGeneration) error
 }
 
 func (h *hooks) runPreAuthentication(ctx context.Context, sp *call) error {
@@ -46,9 +44,9 @@ func (h *hooks) runPostAuthentication(ctx context.Context, sp *call) error {
 	return h.postAuthentication(ctx, sp)
 }
 
-func (h *hooks) runPreTokenGeneration(ctx context.Context, id *tokens.Identity) error {
+func (h *hooks) runPreTokenGeneration(ctx context.Context, g *tokenGeneration) error {
 	if h.preTokenGeneration == nil {
 		return nil
 	}
-	return h.preTokenGeneration(ctx, id)
+	return h.preTokenGeneration(ctx, g)
 }

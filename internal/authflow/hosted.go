@@ -374,7 +374,8 @@ func (s *Service) mintOAuth(ctx context.Context, pool *userpool.SignInPool, clie
 		return "", "", err
 	}
 	ident.OriginJTI, ident.EventID, ident.AuthTime, ident.Scopes = origin, fam.EventID, fam.AuthTime, fam.Scopes
-	if err := s.hooks.runPreTokenGeneration(ctx, &ident); err != nil {
+	gen := &tokenGeneration{pool: pool, client: client, user: u, source: sourceTokenHosted, metadata: clientMetadata(ctx), id: &ident}
+	if err := s.hooks.runPreTokenGeneration(ctx, gen); err != nil {
 		return "", "", err
 	}
 	access, _, err = s.tokens.MintAccessToken(ctx, ident, client.AccessTokenValidity)

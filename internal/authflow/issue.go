@@ -150,7 +150,9 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 // here: it is taken back in the transaction that creates the family, so a
 // sign-in after a right password writes once. If that transaction fails,
 // the attempt stays counted as a failure.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt) (*Tokens, error) {
+//
+// source is the pre-token-generation event's triggerSource.
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
@@ -168,7 +170,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err != nil {
 		return nil, internal(err)
 	}
-	access, id, err := s.mint(ctx, pool, client, u, origin, fam)
+	access, id, err := s.mint(ctx, pool, client, u, origin, fam, source)
 	if err != nil {
 		return nil, err
 	}
@@ -202,15 +204,17 @@ func (s *Service) result(client *userpool.SignInClient, access, id, refresh stri
 	return &Tokens{AccessToken: access, IDToken: id, RefreshToken: refresh, ExpiresIn: client.AccessTokenValidity}
 }
 
-// mint mints an access and an ID token for u in the family origin.
-func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord) (access, id string, err error) {
+// mint mints an access and an ID token for u in the family origin; source
+// is the pre-token-generation event's triggerSource.
+func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord, source string) (access, id string, err error) {
 	ident, err := s.identity(ctx, pool, client, u)
 	if err != nil {
 		return "", "", err
 	}
 	ident.OriginJTI, ident.EventID, ident.AuthTime = origin, fam.EventID, fam.AuthTime
 	ident.Scopes = fam.Scopes
-	if err := s.hooks.runPreTokenGeneration(ctx, &ident); err != nil {
+	gen := &tokenGeneration{pool: pool, client: client, user: u, source: source, metadata: clientMetadata(ctx), id: &ident}
+	if err := s.hooks.runPreTokenGeneration(ctx, gen); err != nil {
 		return "", "", err
 	}
 	access, _, err = s.tokens.MintAccessToken(ctx, ident, client.AccessTokenValidity)

@@ -137,13 +137,27 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		if err != nil {
 			return nil, err
 		}
-		access, id, err := s.mint(ctx, pool, client, u, rec.Family, fam)
+		access, id, err := s.mint(ctx, pool, client, u, rec.Family, fam, sourceTokenRefresh)
 		if err != nil {
 			return nil, err
 		}
 		return s.result(client, access, id, ""), nil
 	}
 
+	// With a pre-token-generation trigger, the tokens are minted before
+	// the rotation is written, so that a trigger that refuses leaves the
+	// refresh token as it was. (The claims it mints from, auth_time,
+	// event_id and scopes, are the family's and never change.)
+	var access, id string
+	if s.hooks.preTokenGeneration != nil {
+		fam, err := s.refreshFamily(ctx, pool.ID, rec.Family)
+		if err != nil {
+			return nil, err
+		}
+		if access, id, err = s.mint(ctx, pool, client, u, rec.Family, fam, sourceTokenRefresh); err != nil {
+			return nil, err
+		}
+	}
 	var fam *familyRecord
 	var newToken string
 	reused := false
@@ -216,9 +230,10 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 	if reused {
 		return nil, cognito.RefreshTokenReuseException(msgRefreshReused)
 	}
-	access, id, err := s.mint(ctx, pool, client, u, rec.Family, fam)
-	if err != nil {
-		return nil, err
+	if access == "" {
+		if access, id, err = s.mint(ctx, pool, client, u, rec.Family, fam, sourceTokenRefresh); err != nil {
+			return nil, err
+		}
 	}
 	return s.result(client, access, id, newToken), nil
 }

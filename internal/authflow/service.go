@@ -14,6 +14,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/triggers"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -83,6 +84,9 @@ type Options struct {
 	// service's (userpool.Service.Passwords), so that one cap holds for
 	// both engines.
 	Passwords *password.Hasher
+	// Triggers invokes the pools' Lambda triggers (triggers.go); nil
+	// invokes none, whatever a pool's LambdaConfig says.
+	Triggers *triggers.Invoker
 }
 
 // Service runs sign-in flows, refreshes and revokes tokens, and
@@ -105,8 +109,10 @@ type Service struct {
 	clock     func() time.Time
 	log       *slog.Logger
 
-	// hooks are the trigger points of a sign-in (hooks.go).
-	hooks hooks
+	// hooks are the trigger points of a sign-in (hooks.go); triggers
+	// invokes the functions that fill them (triggers.go).
+	hooks    hooks
+	triggers *triggers.Invoker
 
 	// sweepers pace the sweeps of expired items, by kind (sweep.go).
 	sweepers map[string]*sweeper
@@ -152,6 +158,9 @@ func New(opts Options) (*Service, error) {
 		s.passwords = opts.Users.Passwords()
 	}
 	s.verifyPassword = s.passwords.Verify
+	if opts.Triggers != nil {
+		s.installTriggers(opts.Triggers)
+	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

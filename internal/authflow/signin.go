@@ -27,6 +27,9 @@ type SignIn struct {
 	// Admin is true for a sign-in as an administrator
 	// (AdminInitiateAuth), which takes the ADMIN_* flows.
 	Admin bool
+	// ClientMetadata is handed to the triggers the step invokes (as
+	// validationData to PreAuthentication).
+	ClientMetadata map[string]string
 }
 
 // Answer answers the challenge a step opened.
@@ -43,6 +46,8 @@ type Answer struct {
 	// Admin is true for an answer as an administrator
 	// (AdminRespondToAuthChallenge).
 	Admin bool
+	// ClientMetadata is handed to the triggers the step invokes.
+	ClientMetadata map[string]string
 }
 
 // Step is where a step of a sign-in leads: the next challenge, with its
@@ -88,11 +93,13 @@ type Revocation struct {
 // StartSignIn starts a sign-in for an app client: the first step of the
 // flow (dispatch.go: initiate), or a REFRESH_TOKEN_AUTH refresh.
 func (s *Service) StartSignIn(ctx context.Context, c cognito.Caller, in SignIn) (*Step, error) {
+	ctx = withClientMetadata(ctx, in.ClientMetadata)
 	return s.initiate(ctx, c, in.PoolID, in.ClientID, in.Flow, in.Params, in.Admin)
 }
 
 // AnswerChallenge advances a sign-in with the answer to its challenge
 // (dispatch.go: respond).
 func (s *Service) AnswerChallenge(ctx context.Context, c cognito.Caller, in Answer) (*Step, error) {
+	ctx = withClientMetadata(ctx, in.ClientMetadata)
 	return s.respond(ctx, c, in.PoolID, in.ClientID, in.Challenge, in.Session, in.Responses, in.Admin)
 }

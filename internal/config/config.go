@@ -101,6 +101,9 @@ type Config struct {
 	HostedUI HostedUIConfig `yaml:"hosted_ui"`
 	// TLS makes the server serve HTTPS with a certificate and key.
 	TLS TLSConfig `yaml:"tls,omitempty"`
+	// Triggers says how the functions of the pools' Lambda triggers are
+	// reached, and Cognito's timeout and retries.
+	Triggers TriggersConfig `yaml:"triggers"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.
@@ -203,6 +206,8 @@ func Default() Config {
 		ChangeLog:       ChangeLogConfig{Retention: Duration(defaultChangeLogRetain), CompactionInterval: Duration(defaultChangeLogCompact)},
 		STS:             STSConfig{Mode: STSModeLocal, MaxSessionDuration: Duration(MaxSTSSessionDuration)},
 		HostedUI:        HostedUIConfig{DomainPattern: defaultDomainPattern, PublicForm: "path"},
+		Triggers: TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts,
+			MaxResponseBytes: DefaultTriggerMaxResponseBytes},
 	}
 }
 
@@ -229,6 +234,7 @@ func (c *Config) applyDefaults() {
 	c.ChangeLog.applyDefaults()
 	c.STS.applyDefaults()
 	c.HostedUI.applyDefaults()
+	c.Triggers.applyDefaults()
 }
 
 func setDefault[T comparable](field *T, def T) {

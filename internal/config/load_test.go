@@ -159,6 +159,7 @@ log:
 					ChangeLog:          ChangeLogConfig{Retention: Duration(720 * time.Hour), CompactionInterval: Duration(10 * time.Minute)},
 					STS:                STSConfig{Mode: STSModeEndpoint, Endpoint: "https://sts.example.com", Region: "eu-west-1", MaxSessionDuration: Duration(2 * time.Hour)},
 					HostedUI:           HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
+					Triggers:           TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
 				}
 			},
 		},
@@ -211,6 +212,7 @@ sts:
 						TrustedIssuers: []TrustedIssuerConfig{{Issuer: "https://idp.example.com", Audiences: []string{"app"},
 							Roles: []string{"arn:aws:iam::123456789012:role/App*"}}}},
 					HostedUI: HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
+					Triggers: TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
 				}
 			},
 		},

@@ -386,6 +386,11 @@ sts:
 hosted_ui:
     domain_pattern: '{prefix}.auth.{region}.localhost'
     public_form: path
+triggers:
+    timeout: 5s
+    attempts: 3
+    max_response_bytes: 6291456
+    routes: []
 `
 	if diff := cmp.Diff(want, messagingConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)

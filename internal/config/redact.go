@@ -53,6 +53,7 @@ func (c Config) Redacted() Config {
 	}
 	r.Database = redactDatabase(c.Database)
 	r.Messaging = c.Messaging.redacted()
+	r.Triggers = c.Triggers.redacted()
 	if r.EncryptionKey != "" {
 		r.EncryptionKey = redacted
 	}
@@ -134,5 +135,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "sts", Value: r.STS.logValue()},
 		slog.Attr{Key: "hosted_ui", Value: r.HostedUI.logValue()},
 		slog.Attr{Key: "tls", Value: r.TLS.logValue()},
+		slog.Attr{Key: "triggers", Value: r.Triggers.logValue()},
 	)
 }

@@ -103,6 +103,11 @@ sts:
 hosted_ui:
     domain_pattern: '{prefix}.auth.{region}.localhost'
     public_form: path
+triggers:
+    timeout: 5s
+    attempts: 3
+    max_response_bytes: 6291456
+    routes: []
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -130,7 +135,8 @@ func TestLogValue(t *testing.T) {
 		`"per_user":{"enabled":true,"rate":10,"burst":10},"per_address":{"enabled":true,"rate":100,"burst":200}},"pprof_listen":"","cors":{"allowed_origins":["*"]},` +
 		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"},` +
 		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""},` +
-		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"tls":{"cert_file":"","key_file":""}}}` + "\n"
+		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"tls":{"cert_file":"","key_file":""},` +
+		`"triggers":{"timeout":"5s","attempts":3,"max_response_bytes":6291456}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

@@ -113,6 +113,7 @@ func (c *Config) Validate() error {
 	c.IdentityPools.validate(add)
 	c.ChangeLog.validate(add)
 	c.STS.validate(add)
+	c.Triggers.validate(add)
 	c.HostedUI.validate(add)
 	c.TLS.validate(add)
 	if h := c.PasswordHashing; h.Parallelism < 1 || h.Iterations < 1 || h.MemoryKiB < 1024 || h.MemoryKiB < 8*uint32(h.Parallelism) || h.MemoryKiB > 4<<20 {

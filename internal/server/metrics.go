@@ -18,6 +18,8 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	messages *prometheus.CounterVec
+	triggers *prometheus.CounterVec
+	triggerT *prometheus.HistogramVec
 }
 
 // NewMetrics returns metrics with the request series and the Go runtime
@@ -39,6 +41,15 @@ func NewMetrics() *Metrics {
 			Name: "cognate_messages_total",
 			Help: "Messages (codes, invitations) handed to a sender, by channel, sender and outcome.",
 		}, []string{"channel", "via", "outcome"}),
+		triggers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cognate_trigger_invocations_total",
+			Help: "Lambda trigger invocations, by trigger and outcome.",
+		}, []string{"trigger", "outcome"}),
+		triggerT: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cognate_trigger_duration_seconds",
+			Help:    "Time of a Lambda trigger invocation over all its attempts, by trigger and outcome.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"trigger", "outcome"}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -46,6 +57,8 @@ func NewMetrics() *Metrics {
 		m.requests,
 		m.duration,
 		m.messages,
+		m.triggers,
+		m.triggerT,
 	)
 	return m
 }
@@ -92,6 +105,14 @@ func (m *Metrics) MessageDelivered(channel, via string, err error) {
 		outcome = "failure"
 	}
 	m.messages.WithLabelValues(channel, via, outcome).Inc()
+}
+
+// TriggerInvoked records one Lambda trigger invocation. trigger is a
+// LambdaConfig member's name and outcome one of the triggers package's
+// outcomes: both bounded sets.
+func (m *Metrics) TriggerInvoked(trigger, outcome string, elapsed time.Duration) {
+	m.triggers.WithLabelValues(trigger, outcome).Inc()
+	m.triggerT.WithLabelValues(trigger, outcome).Observe(elapsed.Seconds())
 }
 
 // Registerer lets other packages' collectors join the registry.

@@ -93,6 +93,7 @@ func TestMetricsDocumented(t *testing.T) {
 	// What the registry serves, once every metric has a sample.
 	m.ObserveRequest("AWSCognitoIdentityProviderService", "InitiateAuth", "success", time.Millisecond)
 	m.MessageDelivered("EMAIL", "smtp", nil)
+	m.TriggerInvoked("PreAuthentication", "success", time.Millisecond)
 	families, err := m.registry.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -38,8 +38,16 @@ type Identity struct {
 	// from; EventID names the authentication event. Each is omitted when
 	// empty.
 	OriginJTI, EventID string
-	// Scopes are the access token's scopes; empty means DefaultScope.
-	Scopes []string
+	// Scopes are the access token's scopes; empty means DefaultScope,
+	// unless NoScopes says the pre-token-generation trigger suppressed
+	// them all (the scope claim is then empty).
+	Scopes   []string
+	NoScopes bool
+	// AccessClaims are claims the pre-token-generation trigger adds to the
+	// access token; a name the token sets itself is ignored.
+	// SuppressAccessGroups leaves cognito:groups out of the access token.
+	AccessClaims         map[string]any
+	SuppressAccessGroups bool
 	// DeviceKey, when set, is the access token's device_key.
 	DeviceKey string
 	// Nonce is the ID token's nonce: the value a relying party sent to the
@@ -93,13 +101,17 @@ func (s *Service) MintAccessToken(ctx context.Context, id Identity, validity tim
 	now := s.clock()
 	iat := now.Unix()
 	scopes := id.Scopes
-	if len(scopes) == 0 {
+	if len(scopes) == 0 && !id.NoScopes {
 		scopes = []string{DefaultScope}
+	}
+	groups := nonEmpty(id.Groups)
+	if id.SuppressAccessGroups {
+		groups = nil
 	}
 	p := accessPayload{
 		Sub:       id.Sub,
 		DeviceKey: id.DeviceKey,
-		Groups:    nonEmpty(id.Groups),
+		Groups:    groups,
 		Iss:       s.Issuer(id.PoolID),
 		Version:   accessTokenVersion,
 		ClientID:  id.ClientID,
@@ -116,6 +128,11 @@ func (s *Service) MintAccessToken(ctx context.Context, id Identity, validity tim
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return "", "", internal(err)
+	}
+	if len(id.AccessClaims) > 0 {
+		if payload, err = withClaims(payload, id.AccessClaims); err != nil {
+			return "", "", internal(err)
+		}
 	}
 	token, err = s.sign(ctx, id.PoolID, useAccess, payload)
 	if err != nil {
@@ -333,4 +350,23 @@ func IDTokenAttributes(attrs map[string]string) map[string]any {
 		}
 	}
 	return out
+}
+
+// withClaims adds extra to the claim set payload, leaving every claim
+// payload has as it is.
+func withClaims(payload []byte, extra map[string]any) ([]byte, error) {
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, fmt.Errorf("add claims: %w", err)
+	}
+	for name, v := range extra {
+		if _, own := claims[name]; !own && name != "nbf" && name != "cognito:groups" && name != "device_key" {
+			claims[name] = v
+		}
+	}
+	out, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("add claims: %w", err)
+	}
+	return out, nil
 }

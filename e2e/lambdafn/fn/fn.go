@@ -1,0 +1,131 @@
+// Package fn is the handler of the tests' trigger function. It answers
+// each Cognito event as a function written for Cognito would, and records
+// every event it receives so that a test can compare it field by field
+// with the aws-lambda-go type.
+//
+// What it does is chosen by the event's userName, so one function serves
+// every case:
+//
+//	deny…       returns an error ("Denied by the test function")
+//	refreshdeny… returns an error at TokenGeneration_RefreshTokens only
+//	slow…       sleeps FN_SLOW (a Go duration, default 2s), then answers
+//	string…     answers a JSON string, not an event
+//	wrongtype…  answers an event whose response has the wrong types
+//	huge…       answers an event of more than 6 MB
+//	anything    answers the event with its response filled in (see
+//	            respond)
+package fn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// RecordEnv names the file every event is appended to, one JSON line each;
+// unset records nothing.
+const RecordEnv = "FN_RECORD"
+
+// recordMu serializes appends when several handlers share a process (the
+// webhook tests).
+var recordMu sync.Mutex
+
+// Handle is the function.
+func Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var h events.CognitoEventUserPoolsHeader
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, err
+	}
+	if err := record(raw); err != nil {
+		return nil, err
+	}
+	switch name := h.UserName; {
+	case strings.HasPrefix(name, "refreshdeny") && h.TriggerSource == "TokenGeneration_RefreshTokens":
+		return nil, errors.New("No refresh for you")
+	case strings.HasPrefix(name, "deny"):
+		return nil, errors.New("Denied by the test function")
+	case strings.HasPrefix(name, "slow"):
+		d, err := time.ParseDuration(os.Getenv("FN_SLOW"))
+		if err != nil {
+			d = 2 * time.Second
+		}
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	case strings.HasPrefix(name, "string"):
+		return "not an event", nil
+	case strings.HasPrefix(name, "wrongtype"):
+		return map[string]any{"version": h.Version, "response": map[string]any{"claimsOverrideDetails": 42, "claimsAndScopeOverrideDetails": 42}, "request": 7}, nil
+	case strings.HasPrefix(name, "huge"):
+		return map[string]any{"version": h.Version, "response": map[string]any{}, "pad": strings.Repeat("x", 6<<20+1)}, nil
+	}
+	return respond(h, raw)
+}
+
+func record(raw json.RawMessage) error {
+	path := os.Getenv(RecordEnv)
+	if path == "" {
+		return nil
+	}
+	recordMu.Lock()
+	defer recordMu.Unlock()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	line := append([]byte(nil), raw...)
+	_, err = f.Write(append(line, '\n'))
+	return err
+}
+
+// respond answers the event as a function written for it would: the
+// event itself, with the response the tests check for.
+func respond(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (any, error) {
+	switch {
+	case strings.HasPrefix(h.TriggerSource, "TokenGeneration_") && h.Version == "1":
+		var ev events.CognitoEventUserPoolsPreTokenGen
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		ev.Response.ClaimsOverrideDetails = events.ClaimsOverrideDetails{
+			ClaimsToAddOrOverride: map[string]string{"tier": "gold", "family_name": "Overridden", "sub": "not-allowed", "cognito:username": "not-allowed"},
+			ClaimsToSuppress:      []string{"given_name"},
+			GroupOverrideDetails: events.GroupConfiguration{
+				GroupsToOverride:   []string{"from-trigger"},
+				IAMRolesToOverride: []string{"arn:aws:iam::123456789012:role/from-trigger"},
+				PreferredRole:      ptr("arn:aws:iam::123456789012:role/from-trigger"),
+			},
+		}
+		return ev, nil
+	case strings.HasPrefix(h.TriggerSource, "TokenGeneration_"):
+		var ev events.CognitoEventUserPoolsPreTokenGenV2_0
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		ev.Response.ClaimsAndScopeOverrideDetails = events.ClaimsAndScopeOverrideDetailsV2_0{
+			IDTokenGeneration: events.IDTokenGenerationV2_0{
+				ClaimsToAddOrOverride: map[string]any{"tier": "gold", "limits": map[string]any{"orders": 3.0}, "tags": []any{"a", "b"}, "iss": "not-allowed"},
+				ClaimsToSuppress:      []string{"given_name"},
+			},
+			AccessTokenGeneration: events.AccessTokenGenerationV2_0{
+				ClaimsToAddOrOverride: map[string]any{"tier": "gold", "client_id": "not-allowed"},
+				ScopesToAdd:           []string{"orders/read"},
+				ScopesToSuppress:      []string{"aws.cognito.signin.user.admin"},
+			},
+		}
+		return ev, nil
+	}
+	// Every other event is answered as it came: the functions of
+	// PreAuthentication and PostAuthentication return it unchanged.
+	return raw, nil
+}
+
+func ptr[T any](v T) *T { return &v }

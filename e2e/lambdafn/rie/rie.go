@@ -1,0 +1,149 @@
+// Package rie runs the tests' trigger function (e2e/lambdafn) under AWS's
+// Lambda Runtime Interface Emulator, which serves the Lambda Invoke API
+// for it, so that cognate invokes it through the AWS SDK as it would a
+// function in AWS Lambda. The emulator serves one function, named
+// "function", one invocation at a time.
+//
+// The emulator is COGNATE_LAMBDA_RIE when set (scripts/test.sh builds it);
+// otherwise Start runs scripts/build-lambda-rie.sh, which builds it from
+// the Go module proxy into a cache folder.
+package rie
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// FunctionName is the one function the emulator serves.
+const FunctionName = "function"
+
+var (
+	buildOnce     sync.Once
+	rieBin, fnBin string
+	buildErr      error
+)
+
+// root is the repository's root, from this file's path.
+func root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// binaries returns the emulator and the function, building them once per
+// test binary (the function into the cache folder beside the emulator).
+func binaries(tb testing.TB) (string, string) {
+	tb.Helper()
+	buildOnce.Do(func() {
+		rieBin = os.Getenv("COGNATE_LAMBDA_RIE")
+		if rieBin == "" {
+			out, err := exec.Command("bash", filepath.Join(root(), "scripts", "build-lambda-rie.sh")).Output()
+			if err != nil {
+				buildErr = err
+				return
+			}
+			rieBin = strings.TrimSpace(string(out))
+		}
+		dir, err := os.MkdirTemp("", "lambdafn-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		fnBin = filepath.Join(dir, "lambdafn")
+		cmd := exec.Command("go", "build", "-o", fnBin, "./e2e/lambdafn")
+		cmd.Dir = root()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = &buildError{err, out}
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return rieBin, fnBin
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string {
+	return "go build e2e/lambdafn: " + e.err.Error() + "\n" + string(e.out)
+}
+
+// freeAddr returns a loopback address with a port nothing listens on.
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// Start runs the function under the emulator, with env added to its
+// environment, and returns the URL of the Invoke API it serves. The
+// emulator stops when tb ends; its output (and the function's) is logged
+// when tb failed.
+func Start(tb testing.TB, env ...string) string {
+	tb.Helper()
+	rie, fn := binaries(tb)
+	addr, api := freeAddr(tb), freeAddr(tb)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, "--log-level", "error", fn)
+	cmd.Env = append(os.Environ(), env...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		if tb.Failed() {
+			tb.Logf("emulator output:\n%s", logs.String())
+		}
+	})
+	// The emulator listens a moment after it starts: wait, at most 10
+	// seconds.
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		if i == 100 {
+			tb.Fatalf("the emulator does not listen on %s: %v", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that two writers share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,318 @@
+package authflow
+
+import (
+	"context"
+	"slices"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/triggers"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// This file fills the sign-in's hook points (hooks.go) with the pool's
+// Lambda triggers: PreAuthentication, PostAuthentication and
+// PreTokenGeneration. Their events are aws-lambda-go's types, filled in as
+// Cognito fills them; docs/triggers.md says what each sends and reads back.
+
+// Trigger sources of the pre-token-generation event: what minted the
+// tokens.
+const (
+	sourceTokenAuthentication = "TokenGeneration_Authentication"
+	sourceTokenNewPassword    = "TokenGeneration_NewPasswordChallenge"
+	sourceTokenRefresh        = "TokenGeneration_RefreshTokens"
+	sourceTokenHosted         = "TokenGeneration_HostedAuth"
+)
+
+// tokenGeneration is what the pre-token-generation hook sees: the tokens'
+// identity, which it may change, and what they are minted for.
+type tokenGeneration struct {
+	pool   *userpool.SignInPool
+	client *userpool.SignInClient
+	user   *directory.SignInUser
+	// source is the event's triggerSource; metadata the request's
+	// ClientMetadata.
+	source   string
+	metadata map[string]string
+	id       *tokens.Identity
+}
+
+// metadataKey carries a step's ClientMetadata from its entry point to the
+// triggers it invokes, through the shared phases that do not look at it.
+type metadataKey struct{}
+
+func withClientMetadata(ctx context.Context, m map[string]string) context.Context {
+	if len(m) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, metadataKey{}, m)
+}
+
+// clientMetadata is the step's ClientMetadata, nil when it has none.
+func clientMetadata(ctx context.Context) map[string]string {
+	m, _ := ctx.Value(metadataKey{}).(map[string]string)
+	return m
+}
+
+// installTriggers fills the hook points with the pool's triggers, invoked
+// through inv.
+func (s *Service) installTriggers(inv *triggers.Invoker) {
+	s.triggers = inv
+	s.hooks.preAuthentication = s.preAuthentication
+	s.hooks.postAuthentication = s.postAuthentication
+	s.hooks.preTokenGeneration = s.preTokenGeneration
+}
+
+// lambdaConfig returns the pool's LambdaConfig (never nil), from the
+// configuration the step already read.
+func (s *Service) lambdaConfig(_ context.Context, pool *userpool.SignInPool) (*idp.LambdaConfigType, error) {
+	if p := pool.Config(); p != nil && p.LambdaConfig != nil {
+		return p.LambdaConfig, nil
+	}
+	return &idp.LambdaConfigType{}, nil
+}
+
+// eventAttributes are the userAttributes of an event: every attribute of
+// the user, sub, and cognito:user_status, as Cognito sends them.
+func eventAttributes(u *directory.SignInUser) map[string]string {
+	out := make(map[string]string, len(u.Attributes)+2)
+	for k, v := range u.Attributes {
+		out[k] = v
+	}
+	out["sub"] = u.Sub
+	out["cognito:user_status"] = string(u.Status)
+	return out
+}
+
+// preAuthentication invokes PreAuthentication_Authentication. The
+// function's refusal is the step's answer; its response carries nothing.
+// Cognito passes the sign-in's ClientMetadata as validationData.
+func (s *Service) preAuthentication(ctx context.Context, sp *call) error {
+	cfg, err := s.lambdaConfig(ctx, sp.pool)
+	if err != nil {
+		return err
+	}
+	arn := cognito.Deref(cfg.PreAuthentication)
+	if arn == "" {
+		return nil
+	}
+	ev := events.CognitoEventUserPoolsPreAuthentication{
+		CognitoEventUserPoolsHeader: triggers.Header("1", "PreAuthentication_Authentication", sp.pool.Region, sp.pool.ID, sp.client.ClientID, sp.user.Username),
+		Request: events.CognitoEventUserPoolsPreAuthenticationRequest{
+			UserAttributes: eventAttributes(sp.user), ValidationData: orEmpty(clientMetadata(ctx)),
+		},
+	}
+	return s.triggers.Invoke(ctx, triggers.PreAuthentication, arn, &ev, &ev)
+}
+
+// postAuthentication invokes PostAuthentication_Authentication once every
+// challenge is passed. Its answer is ignored, as Cognito ignores it; its
+// error ends the sign-in.
+func (s *Service) postAuthentication(ctx context.Context, sp *call) error {
+	cfg, err := s.lambdaConfig(ctx, sp.pool)
+	if err != nil {
+		return err
+	}
+	arn := cognito.Deref(cfg.PostAuthentication)
+	if arn == "" {
+		return nil
+	}
+	ev := events.CognitoEventUserPoolsPostAuthentication{
+		CognitoEventUserPoolsHeader: triggers.Header("1", "PostAuthentication_Authentication", sp.pool.Region, sp.pool.ID, sp.client.ClientID, sp.user.Username),
+		Request: events.CognitoEventUserPoolsPostAuthenticationRequest{
+			UserAttributes: eventAttributes(sp.user), ClientMetadata: orEmpty(clientMetadata(ctx)),
+		},
+	}
+	var out events.CognitoEventUserPoolsPostAuthentication
+	return s.triggers.Invoke(ctx, triggers.PostAuthentication, arn, &ev, &out)
+}
+
+// preTokenGeneration invokes the pool's PreTokenGeneration function in the
+// version its PreTokenGenerationConfig names (V1_0 when none does), and
+// applies its answer to the identity the tokens are minted from.
+func (s *Service) preTokenGeneration(ctx context.Context, g *tokenGeneration) error {
+	cfg, err := s.lambdaConfig(ctx, g.pool)
+	if err != nil {
+		return err
+	}
+	arn, version := cognito.Deref(cfg.PreTokenGeneration), idp.PreTokenGenerationLambdaVersionType("V1_0")
+	if c := cfg.PreTokenGenerationConfig; c != nil {
+		if a := cognito.Deref(c.LambdaArn); a != "" {
+			arn = a
+		}
+		if c.LambdaVersion != nil {
+			version = *c.LambdaVersion
+		}
+	}
+	if arn == "" {
+		return nil
+	}
+	id := g.id
+	groups := events.GroupConfiguration{
+		GroupsToOverride: orNone(id.Groups), IAMRolesToOverride: orNone(id.Roles), PreferredRole: strPtr(id.PreferredRole),
+	}
+	header := triggers.Header("1", g.source, g.pool.Region, g.pool.ID, g.client.ClientID, g.user.Username)
+	if version == "V1_0" {
+		ev := events.CognitoEventUserPoolsPreTokenGen{
+			CognitoEventUserPoolsHeader: header,
+			Request: events.CognitoEventUserPoolsPreTokenGenRequest{
+				UserAttributes: eventAttributes(g.user), GroupConfiguration: groups, ClientMetadata: orEmpty(g.metadata),
+			},
+		}
+		var out events.CognitoEventUserPoolsPreTokenGen
+		if err := s.triggers.Invoke(ctx, triggers.PreTokenGeneration, arn, &ev, &out); err != nil {
+			return err
+		}
+		d := out.Response.ClaimsOverrideDetails
+		applyIDClaims(id, stringClaims(d.ClaimsToAddOrOverride), d.ClaimsToSuppress)
+		applyGroups(id, d.GroupOverrideDetails.GroupsToOverride, d.GroupOverrideDetails.IAMRolesToOverride, d.GroupOverrideDetails.PreferredRole)
+		return nil
+	}
+	header.Version = "2"
+	if version == "V3_0" {
+		header.Version = "3"
+	}
+	scopes := id.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{tokens.DefaultScope}
+	}
+	ev := events.CognitoEventUserPoolsPreTokenGenV2_0{
+		CognitoEventUserPoolsHeader: header,
+		Request: events.CognitoEventUserPoolsPreTokenGenRequestV2_0{
+			UserAttributes: eventAttributes(g.user),
+			GroupConfiguration: events.GroupConfigurationV2_0{
+				GroupsToOverride: groups.GroupsToOverride, IAMRolesToOverride: groups.IAMRolesToOverride, PreferredRole: groups.PreferredRole,
+			},
+			ClientMetadata: g.metadata, Scopes: slices.Clone(scopes),
+		},
+	}
+	var out events.CognitoEventUserPoolsPreTokenGenV2_0
+	if err := s.triggers.Invoke(ctx, triggers.PreTokenGeneration, arn, &ev, &out); err != nil {
+		return err
+	}
+	d := out.Response.ClaimsAndScopeOverrideDetails
+	applyIDClaims(id, d.IDTokenGeneration.ClaimsToAddOrOverride, d.IDTokenGeneration.ClaimsToSuppress)
+	at := d.AccessTokenGeneration
+	for name, v := range at.ClaimsToAddOrOverride {
+		if reservedAccessClaims[name] || v == nil {
+			continue
+		}
+		if id.AccessClaims == nil {
+			id.AccessClaims = map[string]any{}
+		}
+		id.AccessClaims[name] = v
+	}
+	for _, name := range at.ClaimsToSuppress {
+		if name == "cognito:groups" {
+			id.SuppressAccessGroups = true
+		} else if !reservedAccessClaims[name] {
+			delete(id.AccessClaims, name)
+		}
+	}
+	if len(at.ScopesToAdd) > 0 || len(at.ScopesToSuppress) > 0 {
+		next := slices.Clone(scopes)
+		for _, sc := range at.ScopesToAdd {
+			if sc != "" && !slices.Contains(next, sc) {
+				next = append(next, sc)
+			}
+		}
+		next = slices.DeleteFunc(next, func(sc string) bool { return slices.Contains(at.ScopesToSuppress, sc) })
+		id.Scopes = next
+		id.NoScopes = len(next) == 0
+	}
+	applyGroups(id, d.GroupOverrideDetails.GroupsToOverride, d.GroupOverrideDetails.IAMRolesToOverride, d.GroupOverrideDetails.PreferredRole)
+	return nil
+}
+
+// reservedIDClaims are the ID token's claims a function may neither add,
+// override nor suppress: the token's own (Cognito's excluded claims). A
+// function that names one is not refused: that one change is dropped.
+// cognito:groups, cognito:roles and cognito:preferred_role change through
+// groupOverrideDetails only.
+var reservedIDClaims = map[string]bool{
+	"acr": true, "amr": true, "aud": true, "at_hash": true, "auth_time": true, "azp": true, "c_hash": true,
+	"exp": true, "iat": true, "identities": true, "iss": true, "jti": true, "nbf": true, "nonce": true,
+	"origin_jti": true, "sub": true, "token_use": true, "event_id": true, "cognito:username": true,
+	"cognito:groups": true, "cognito:roles": true, "cognito:preferred_role": true,
+}
+
+// reservedAccessClaims are the access token's own claims, which a
+// function cannot add or override: scope changes through scopesToAdd and
+// scopesToSuppress, cognito:groups through groupOverrideDetails (or
+// claimsToSuppress).
+var reservedAccessClaims = map[string]bool{
+	"acr": true, "amr": true, "aud": true, "auth_time": true, "azp": true, "client_id": true, "device_key": true,
+	"event_id": true, "exp": true, "iat": true, "identities": true, "iss": true, "jti": true, "nbf": true,
+	"origin_jti": true, "scope": true, "sub": true, "token_use": true, "username": true, "version": true,
+	"cognito:username": true, "cognito:groups": true, "cognito:roles": true, "cognito:preferred_role": true,
+}
+
+// applyIDClaims adds or overrides the ID token's claims with add and
+// removes those in suppress, leaving the reserved ones as they are.
+func applyIDClaims(id *tokens.Identity, add map[string]any, suppress []string) {
+	if len(add) == 0 && len(suppress) == 0 {
+		return
+	}
+	attrs := make(map[string]any, len(id.IDAttributes)+len(add))
+	for k, v := range id.IDAttributes {
+		attrs[k] = v
+	}
+	for name, v := range add {
+		if !reservedIDClaims[name] && v != nil {
+			attrs[name] = v
+		}
+	}
+	for _, name := range suppress {
+		if !reservedIDClaims[name] {
+			delete(attrs, name)
+		}
+	}
+	id.IDAttributes = attrs
+}
+
+// applyGroups applies groupOverrideDetails: each list the function gives
+// (even empty) replaces the identity's; a nil list keeps it.
+func applyGroups(id *tokens.Identity, groups, roles []string, preferred *string) {
+	if groups != nil {
+		id.Groups = slices.Clone(groups)
+	}
+	if roles != nil {
+		id.Roles = slices.Clone(roles)
+	}
+	if preferred != nil {
+		id.PreferredRole = *preferred
+	}
+}
+
+func stringClaims(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func orNone(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
