@@ -87,7 +87,7 @@ func backends(t *testing.T) []string {
 	return []string{"sqlite", "postgres"}
 }
 
-func openStore(t *testing.T, name string) storage.Store {
+func openStore(t testing.TB, name string) storage.Store {
 	t.Helper()
 	ctx := context.Background()
 	var (
@@ -115,7 +115,7 @@ func openStore(t *testing.T, name string) storage.Store {
 
 // start serves cognate on a fresh store of backend, its triggers reaching
 // the test function through tr, each attempt bounded by timeout.
-func start(t *testing.T, backend string, tr transport, timeout time.Duration) *env {
+func start(t testing.TB, backend string, tr transport, timeout time.Duration) *env {
 	t.Helper()
 	record := filepath.Join(t.TempDir(), "events.jsonl")
 	var route triggers.Transport
@@ -199,7 +199,7 @@ func (e *env) client() *cip.Client {
 
 // pool creates a pool with lc, an app client for password sign-in, and
 // returns their IDs.
-func (e *env) pool(t *testing.T, lc *types.LambdaConfigType) (poolID, clientID string) {
+func (e *env) pool(t testing.TB, lc *types.LambdaConfigType) (poolID, clientID string) {
 	t.Helper()
 	ctx := context.Background()
 	c := e.client()
@@ -222,7 +222,7 @@ const password = "Correct-Horse-9"
 
 // user creates a confirmed user with a permanent password and returns its
 // sub.
-func (e *env) user(t *testing.T, poolID, name string) string {
+func (e *env) user(t testing.TB, poolID, name string) string {
 	t.Helper()
 	ctx := context.Background()
 	c := e.client()

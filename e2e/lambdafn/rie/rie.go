@@ -19,9 +19,19 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
+
+// TB is the part of testing.TB that Start uses (so that this package,
+// which is not a test file, does not import testing).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+	Failed() bool
+}
 
 // FunctionName is the one function the emulator serves.
 const FunctionName = "function"
@@ -40,7 +50,7 @@ func root() string {
 
 // binaries returns the emulator and the function, building them once per
 // test binary (the function into the cache folder beside the emulator).
-func binaries(tb testing.TB) (string, string) {
+func binaries(tb TB) (string, string) {
 	tb.Helper()
 	buildOnce.Do(func() {
 		rieBin = os.Getenv("COGNATE_LAMBDA_RIE")
@@ -80,7 +90,7 @@ func (e *buildError) Error() string {
 }
 
 // freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(tb testing.TB) string {
+func freeAddr(tb TB) string {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -95,7 +105,7 @@ func freeAddr(tb testing.TB) string {
 // environment, and returns the URL of the Invoke API it serves. The
 // emulator stops when tb ends; its output (and the function's) is logged
 // when tb failed.
-func Start(tb testing.TB, env ...string) string {
+func Start(tb TB, env ...string) string {
 	tb.Helper()
 	rie, fn := binaries(tb)
 	addr, api := freeAddr(tb), freeAddr(tb)
