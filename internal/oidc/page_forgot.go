@@ -20,6 +20,8 @@ var (
 // forgotView is the forgot-password form's data.
 type forgotView struct {
 	Username string
+	// Label names what users sign in with (usernameLabel).
+	Label string
 }
 
 // resetView is the reset form's data.
@@ -34,7 +36,7 @@ func forgotGet(p *PageRequest) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
-	p.Render("forgot.html", "Forgot your password?", forgotView{Username: p.Authorize.loginHint})
+	p.Render("forgot.html", "Forgot your password?", forgotView{Username: p.Authorize.loginHint, Label: p.usernameLabel()})
 }
 
 func forgotPost(p *PageRequest) {
@@ -42,7 +44,7 @@ func forgotPost(p *PageRequest) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
-	v := forgotView{Username: strings.TrimSpace(p.R.PostForm.Get("username"))}
+	v := forgotView{Username: strings.TrimSpace(p.R.PostForm.Get("username")), Label: p.usernameLabel()}
 	if v.Username == "" {
 		p.RenderStatus(http.StatusBadRequest, "forgot.html", "Forgot your password?", "Enter your username.", v)
 		return
@@ -97,5 +99,5 @@ func resetPost(p *PageRequest) {
 		p.signInError(err, "reset.html", "Reset your password", v)
 		return
 	}
-	p.Render("login.html", "Sign in", loginView{Username: v.Username, Notice: "Your password has been reset. Sign in with the new password."})
+	p.Render("login.html", "Sign in", loginView{Username: v.Username, Label: p.usernameLabel(), Notice: "Your password has been reset. Sign in with the new password."})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/authflow"
@@ -21,6 +22,8 @@ var loginPage = Page{Path: "/login", Template: "login.html", Get: loginGet, Post
 // loginView is the sign-in form's data.
 type loginView struct {
 	Username string
+	// Label names what users sign in with (usernameLabel).
+	Label string
 	// Notice is shown above the form, not as an error (after a sign-up
 	// or a password reset).
 	Notice string
@@ -31,7 +34,7 @@ func loginGet(p *PageRequest) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
-	p.Render("login.html", "Sign in", loginView{Username: p.Authorize.loginHint})
+	p.Render("login.html", "Sign in", loginView{Username: p.Authorize.loginHint, Label: p.usernameLabel()})
 }
 
 func loginPost(p *PageRequest) {
@@ -40,7 +43,7 @@ func loginPost(p *PageRequest) {
 		return
 	}
 	username, password := strings.TrimSpace(p.R.PostForm.Get("username")), p.R.PostForm.Get("password")
-	view := loginView{Username: username}
+	view := loginView{Username: username, Label: p.usernameLabel()}
 	if username == "" || password == "" {
 		p.RenderStatus(http.StatusBadRequest, "login.html", "Sign in", "Enter your username and password.", view)
 		return
@@ -109,4 +112,46 @@ var attributeLabels = map[string]string{
 	"preferred_username": "Preferred username", "birthdate": "Birth date", "address": "Address",
 	"gender": "Gender", "locale": "Locale", "picture": "Picture URL", "profile": "Profile URL",
 	"website": "Website", "zoneinfo": "Time zone", "updated_at": "Updated at",
+}
+
+// usernameLabel is the label of the field the sign-in and forgot-password
+// pages take a user by, named after what the pool signs users in with:
+// its UsernameAttributes (email, phone number) in place of a username, or
+// a username and the aliases its AliasAttributes allow.
+func (p *PageRequest) usernameLabel() string {
+	pool, err := p.h.pools.SignInPool(p.R.Context(), cognito.Caller{Region: p.Site.region}, p.Site.poolID)
+	if err != nil {
+		return "Username"
+	}
+	return usernameLabel(pool.Config())
+}
+
+func usernameLabel(cfg *idp.UserPoolType) string {
+	email := slices.Contains(cfg.UsernameAttributes, idp.UsernameAttributeTypeEmail)
+	phone := slices.Contains(cfg.UsernameAttributes, idp.UsernameAttributeTypePhoneNumber)
+	switch {
+	case email && phone:
+		return "Email address or phone number"
+	case email:
+		return "Email address"
+	case phone:
+		return "Phone number"
+	}
+	names := []string{"Username"}
+	for _, a := range []struct {
+		alias idp.AliasAttributeType
+		name  string
+	}{
+		{idp.AliasAttributeTypeEmail, "email address"},
+		{idp.AliasAttributeTypePhoneNumber, "phone number"},
+		{idp.AliasAttributeTypePreferredUsername, "preferred username"},
+	} {
+		if slices.Contains(cfg.AliasAttributes, a.alias) {
+			names = append(names, a.name)
+		}
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

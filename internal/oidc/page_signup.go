@@ -185,7 +185,7 @@ func signUpPost(p *PageRequest) {
 		return
 	}
 	if cognito.Deref(out.UserConfirmed) {
-		p.Render("login.html", "Sign in", loginView{Username: v.Username, Notice: "Your account is ready. Sign in to continue."})
+		p.Render("login.html", "Sign in", loginView{Username: v.Username, Label: p.usernameLabel(), Notice: "Your account is ready. Sign in to continue."})
 		return
 	}
 	p.Render("confirm.html", "Confirm your account", confirmView{Username: v.Username, Sent: sentTo(out.CodeDeliveryDetails)})
@@ -225,7 +225,7 @@ func confirmPost(p *PageRequest) {
 		p.signInError(err, "confirm.html", "Confirm your account", v)
 		return
 	}
-	p.Render("login.html", "Sign in", loginView{Username: v.Username, Notice: "Your account is confirmed. Sign in to continue."})
+	p.Render("login.html", "Sign in", loginView{Username: v.Username, Label: p.usernameLabel(), Notice: "Your account is confirmed. Sign in to continue."})
 }
 
 func resendPost(p *PageRequest) {
