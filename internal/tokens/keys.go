@@ -319,6 +319,41 @@ func (s *Service) signingKeyFor(ctx context.Context, pool, use string) (*signing
 	if k := s.active(keys, use, now); k != nil {
 		return k, nil
 	}
+	// The pool's first mint, or the first after a rotation fell due,
+	// makes the next keys. The requests of this process that need them at
+	// the same time wait for that one rotation (rotations) instead of each
+	// generating RSA keys that all but one would lose to the store; and
+	// it goes on when the request that started it goes away, as the others
+	// still wait for it.
+	v, err, _ := s.rotations.Do(pool, func() (any, error) {
+		return s.rotateKeys(context.WithoutCancel(ctx), pool, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if k := newest(v.([]*signingKey), use); k != nil {
+		// Even when the rotation that won made a key this node's clock
+		// already considers due, or a conflict left the due key in place,
+		// it is the newest there is: sign with it rather than loop, and
+		// rotate again on a later mint.
+		return k, nil
+	}
+	return nil, fmt.Errorf("pool %s has no %s signing key after rotation", pool, use)
+}
+
+// rotateKeys rotates pool's keys (rotate) and returns the set the store
+// holds afterwards, trying again when the pool's first keys lost a
+// serialization conflict with no winner. It reads the keys again first: a
+// rotation that ended since the caller read them may have made the keys
+// it needs, and then it makes none.
+func (s *Service) rotateKeys(ctx context.Context, pool string, now time.Time) ([]*signingKey, error) {
+	keys, err := s.loadKeys(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	if s.active(keys, useAccess, now) != nil && s.active(keys, useID, now) != nil {
+		return keys, nil
+	}
 	for range 3 {
 		if err := s.rotate(ctx, pool, keys, now); err != nil {
 			return nil, err
@@ -326,17 +361,11 @@ func (s *Service) signingKeyFor(ctx context.Context, pool, use string) (*signing
 		if keys, err = s.loadKeys(ctx, pool); err != nil {
 			return nil, err
 		}
-		if k := newest(keys, use); k != nil {
-			// Even when the rotation that won made a key this node's clock
-			// already considers due, or a conflict left the due key in
-			// place, it is the newest there is: sign with it rather than
-			// loop, and rotate again on a later mint.
-			return k, nil
+		if newest(keys, useAccess) != nil && newest(keys, useID) != nil {
+			return keys, nil
 		}
-		// The pool's first keys lost a serialization conflict with no
-		// winner: try again.
 	}
-	return nil, fmt.Errorf("pool %s has no %s signing key after rotation", pool, use)
+	return keys, nil
 }
 
 // rotate creates the next generation of pool's keys, one for each use, and

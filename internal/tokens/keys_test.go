@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,6 +206,77 @@ func TestConcurrentKeyCreation(t *testing.T) {
 			}
 			if got := storedKIDs(t, store, poolA); len(got) != 2 {
 				t.Errorf("stored keys %v, want one access and one ID key", got)
+			}
+		})
+	}
+}
+
+// txCounter counts the transactions run through it.
+type txCounter struct {
+	storage.Store
+	txs atomic.Int64
+}
+
+func (c *txCounter) Tx(ctx context.Context, fn func(tx storage.Tx) error) error {
+	c.txs.Add(1)
+	return c.Store.Tx(ctx, fn)
+}
+
+// TestFirstMintsOfOneNode has the first requests of a fresh pool reach one
+// node at once, asking for access and ID tokens: they wait for one
+// rotation, which makes the pool's first keys in one transaction, and every
+// token is signed by those keys; none fails.
+func TestFirstMintsOfOneNode(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			store := &txCounter{Store: openStore(t, backend)}
+			s := newTestService(t, store, newClock(), testKEK)
+			const requests = 16
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				kids  = map[string]bool{}
+				errs  []error
+				start = make(chan struct{})
+			)
+			for i := range requests {
+				wg.Go(func() {
+					<-start
+					var tok string
+					var err error
+					if i%2 == 0 {
+						tok, _, err = s.MintAccessToken(context.Background(), identity(), time.Hour)
+					} else {
+						tok, err = s.MintIDToken(context.Background(), identity(), time.Hour)
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						errs = append(errs, err)
+						return
+					}
+					kids[kidOf(t, tok)] = true
+				})
+			}
+			close(start)
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			stored := storedKIDs(t, store, poolA)
+			if len(stored) != 2 {
+				t.Fatalf("stored keys %v, want one access and one ID key", stored)
+			}
+			for kid := range kids {
+				if !slices.Contains(stored, kid) {
+					t.Errorf("a token was signed by key %s, which the store does not hold (%v)", kid, stored)
+				}
+			}
+			if len(kids) != 2 {
+				t.Errorf("tokens signed by %d keys, want 2 (access and ID)", len(kids))
+			}
+			if n := store.txs.Load(); n != 1 {
+				t.Errorf("%d transactions made the first keys, want 1", n)
 			}
 		})
 	}

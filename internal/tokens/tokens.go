@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -71,6 +73,9 @@ type Service struct {
 	mu sync.Mutex
 	// pools caches each pool's keys, by pool ID.
 	pools map[string]*poolKeys
+	// rotations runs one rotation of a pool's keys at a time in this
+	// process, by pool ID; the mints that need it share its result.
+	rotations singleflight.Group
 	// verified remembers the access tokens verified.
 	verified verifiedTokens
 }
