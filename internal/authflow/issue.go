@@ -204,8 +204,9 @@ func (s *Service) result(client *userpool.SignInClient, access, id, refresh stri
 	return &Tokens{AccessToken: access, IDToken: id, RefreshToken: refresh, ExpiresIn: client.AccessTokenValidity}
 }
 
-// mint mints an access and an ID token for u in the family origin; source
-// is the pre-token-generation event's triggerSource.
+// mint mints an access and an ID token for u in the family origin (the ID
+// token only with openid, for a family the OAuth endpoints granted
+// scopes); source is the pre-token-generation event's triggerSource.
 func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord, source string) (access, id string, err error) {
 	ident, err := s.identity(ctx, pool, client, u)
 	if err != nil {
@@ -220,6 +221,12 @@ func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *u
 	access, _, err = s.tokens.MintAccessToken(ctx, ident, client.AccessTokenValidity)
 	if err != nil {
 		return "", "", err
+	}
+	if len(fam.Scopes) > 0 && !slices.Contains(fam.Scopes, "openid") {
+		// A family the hosted UI's endpoints granted without openid
+		// refreshes as it was granted: an access token, no ID token
+		// (Cognito's token endpoint gives one only for openid).
+		return access, "", nil
 	}
 	id, err = s.tokens.MintIDToken(ctx, ident, client.IDTokenValidity)
 	if err != nil {
