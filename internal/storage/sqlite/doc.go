@@ -32,6 +32,14 @@
 // shared-memory files the database file's mode, so all of them are 0600
 // whatever the directory's mode and the umask.
 //
+// # The pool cache
+//
+// GetUserPool (outside a transaction) answers from a cache of the pool
+// records it read, which every transaction that writes a pool drops before
+// its Tx returns (poolcache.go). It is sound only because of the lock above:
+// this process is the file's only writer. The PostgreSQL backend, shared by
+// several servers, has no such cache.
+//
 // # Transactions
 //
 // Tx runs on the writer connection (BEGIN IMMEDIATE), so a transaction

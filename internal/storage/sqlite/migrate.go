@@ -32,6 +32,9 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A migration may rewrite pools; none is cached before the server
+	// serves, but drop them anyway.
+	defer db.pools.invalidate()
 	return db.migrate(ctx, ms)
 }
 

@@ -52,6 +52,8 @@ type DB struct {
 	// lock keeps other processes (and other DBs of this process) off the
 	// file until Close.
 	lock *dirLock
+	// pools caches what GetUserPool reads (poolCache).
+	pools poolCache
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not

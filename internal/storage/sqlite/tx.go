@@ -27,6 +27,9 @@ type txn struct {
 	failed error
 	// stmts are the writer's prepared statements bound to tx.
 	stmts map[string]*sql.Stmt
+	// poolsWritten is set by a write of user_pools: the pool cache is then
+	// invalidated when the transaction has ended, before Tx returns.
+	poolsWritten bool
 }
 
 var _ storage.Tx = (*txn)(nil)
@@ -54,6 +57,9 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 		t.done = true
 		if !committed {
 			tx.Rollback()
+		}
+		if t.poolsWritten {
+			db.pools.invalidate()
 		}
 	}()
 	if err := fn(t); err != nil {

@@ -37,8 +37,21 @@ func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 }
 
 // GetUserPool returns the pool with id, or storage.ErrNotFound.
+//
+// The record comes from the pool cache when this process has read it since
+// the last write of any pool (poolCache): a pool write is seen by every read
+// that starts after the write's transaction returned.
 func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
-	return getUserPool(ctx, db.reader(), id)
+	p, gen, ok := db.pools.get(id)
+	if ok {
+		return p, nil
+	}
+	p, err := getUserPool(ctx, db.reader(), id)
+	if err != nil {
+		return nil, err
+	}
+	db.pools.put(p, gen)
+	return p, nil
 }
 
 // UpdateUserPool replaces the pool when p.Version is the stored version and
@@ -73,6 +86,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.poolsWritten = true
 	rec := normalize(p, 1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
@@ -117,6 +131,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.poolsWritten = true
 	rec := normalize(p, p.Version+1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
@@ -147,6 +162,7 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.poolsWritten = true
 	res, err := t.ExecContext(ctx,
 		`DELETE FROM user_pools WHERE id = ? AND version = ?`, id, version)
 	if err != nil {

@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
+)
+
+func cachePool(id string) *storage.UserPool {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	return &storage.UserPool{ID: id, Region: storagetest.Region, Name: id, Config: []byte(`{"n":0}`), CreatedAt: now, UpdatedAt: now}
+}
+
+// TestPoolCacheSeesWrites checks that GetUserPool, which the pool cache
+// answers after a first read, sees every committed write of a pool, sees
+// none that rolled back, and hands out copies.
+func TestPoolCacheSeesWrites(t *testing.T) {
+	db, _ := openTemp(t, Options{Region: storagetest.Region}, true)
+	ctx := context.Background()
+	p := cachePool("us-east-1_cache1")
+	if err := db.CreateUserPool(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	get := func() *storage.UserPool {
+		t.Helper()
+		got, err := db.GetUserPool(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := get(); got.Version != 1 || string(got.Config) != `{"n":0}` {
+		t.Fatalf("first read: version %d, config %s", got.Version, got.Config)
+	}
+	// A copy: changing it changes neither the cache nor the store.
+	got := get()
+	got.Name, got.Config[2] = "changed", 'X'
+	if again := get(); again.Name != p.ID || string(again.Config) != `{"n":0}` {
+		t.Errorf("a caller's change reached the cache: %q %s", again.Name, again.Config)
+	}
+
+	// A committed update, in a transaction and alone.
+	if err := db.Tx(ctx, func(tx storage.Tx) error {
+		p.Config = []byte(`{"n":1}`)
+		return tx.UpdateUserPool(ctx, p)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got.Version != 2 || string(got.Config) != `{"n":1}` {
+		t.Errorf("after an update in Tx: version %d, config %s", got.Version, got.Config)
+	}
+	p.Config = []byte(`{"n":2}`)
+	if err := db.UpdateUserPool(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got.Version != 3 || string(got.Config) != `{"n":2}` {
+		t.Errorf("after UpdateUserPool: version %d, config %s", got.Version, got.Config)
+	}
+
+	// An update that rolls back leaves the committed record.
+	boom := errors.New("boom")
+	err := db.Tx(ctx, func(tx storage.Tx) error {
+		q := *p
+		q.Config = []byte(`{"n":99}`)
+		if err := tx.UpdateUserPool(ctx, &q); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("rolled back update: %v", err)
+	}
+	if got := get(); got.Version != 3 || string(got.Config) != `{"n":2}` {
+		t.Errorf("after a rolled back update: version %d, config %s", got.Version, got.Config)
+	}
+
+	// A deleted pool is gone at once.
+	if err := db.DeleteUserPool(ctx, p.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetUserPool(ctx, p.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("after DeleteUserPool: %v, want ErrNotFound", err)
+	}
+	// And one created again with the same ID is read anew.
+	p2 := cachePool(p.ID)
+	p2.Config = []byte(`{"n":"new"}`)
+	if err := db.CreateUserPool(ctx, p2); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got.Version != 1 || string(got.Config) != `{"n":"new"}` {
+		t.Errorf("after re-creating: version %d, config %s", got.Version, got.Config)
+	}
+}
+
+// TestPoolCacheConcurrentReaders checks, with readers filling the cache as
+// fast as they can, that once an update's transaction has returned no read
+// that starts after it returns an older version.
+func TestPoolCacheConcurrentReaders(t *testing.T) {
+	db, _ := openTemp(t, Options{Region: storagetest.Region, Synchronous: "OFF"}, true)
+	ctx := context.Background()
+	p := cachePool("us-east-1_cache2")
+	p.Config = []byte(`{"n":1}`)
+	if err := db.CreateUserPool(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var committed atomic.Int64
+	committed.Store(1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				floor := committed.Load()
+				got, err := db.GetUserPool(ctx, p.ID)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got.Version < floor || string(got.Config) != fmt.Sprintf(`{"n":%d}`, got.Version) {
+					errs <- fmt.Errorf("read version %d (config %s) after version %d was committed", got.Version, got.Config, floor)
+					return
+				}
+			}
+		})
+	}
+	for v := int64(2); v <= 200; v++ {
+		p.Config = []byte(fmt.Sprintf(`{"n":%d}`, v))
+		if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.UpdateUserPool(ctx, p) }); err != nil {
+			t.Fatal(err)
+		}
+		committed.Store(v)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
