@@ -41,3 +41,12 @@ func TestDeclareKind(t *testing.T) {
 		t.Errorf("a refused declaration changed the kind to %v", got)
 	}
 }
+
+func TestDeclareCached(t *testing.T) {
+	if KindCached("test_never_declared_cached") {
+		t.Error("an undeclared kind is cacheable")
+	}
+	if got := DeclareCached("test_declared_cached"); got != "test_declared_cached" || !KindCached(got) {
+		t.Errorf("DeclareCached returned %q, KindCached %v", got, KindCached(got))
+	}
+}

@@ -155,8 +155,24 @@ func sortedSet(s []string) []string {
 // ItemReader on the DB: each call is one statement on a reader connection.
 
 // GetItem returns the item of kind with id, or storage.ErrNotFound.
+//
+// An item of a kind declared cacheable (storage.DeclareCached) comes from the
+// read cache when this process has read it since the last write of a cached
+// record (readCache).
 func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
-	return getItem(ctx, db.reader(), kind, id)
+	if !storage.KindCached(kind) {
+		return getItem(ctx, db.reader(), kind, id)
+	}
+	it, gen, ok := db.cache.item(kind, id)
+	if ok {
+		return it, nil
+	}
+	it, err := getItem(ctx, db.reader(), kind, id)
+	if err != nil {
+		return nil, err
+	}
+	db.cache.putItem(it, gen)
+	return it, nil
 }
 
 // GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
@@ -372,6 +388,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err != nil {
 		return err
 	}
+	t.noteWrite(rec.Kind)
 	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {
 		return err
@@ -411,6 +428,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err != nil {
 		return err
 	}
+	t.noteWrite(rec.Kind)
 	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {
 		return err
@@ -457,6 +475,7 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, id, err)
 	}
+	t.noteWrite(kind)
 	if err := t.checkVersion(ctx, "delete", kind, id, version); err != nil {
 		return err
 	}
@@ -542,6 +561,7 @@ func (t *txn) kindsOfPool(ctx context.Context, pool string) ([]string, error) {
 // entries; erase erases their earlier change-log entries first, and logged
 // logs one purge entry.
 func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) (int64, error) {
+	t.noteWrite(kind)
 	if erase {
 		if err := t.eraseChangesOfPool(ctx, kind, pool); err != nil {
 			return 0, err
@@ -613,4 +633,12 @@ func (t *txn) insertLookups(ctx context.Context, rec *storage.Item) error {
 		}
 	}
 	return nil
+}
+
+// noteWrite marks the transaction as writing a record of the read cache
+// when kind is cacheable.
+func (t *txn) noteWrite(kind string) {
+	if storage.KindCached(kind) {
+		t.cachedWritten = true
+	}
 }

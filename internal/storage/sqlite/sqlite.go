@@ -52,8 +52,9 @@ type DB struct {
 	// lock keeps other processes (and other DBs of this process) off the
 	// file until Close.
 	lock *dirLock
-	// pools caches what GetUserPool reads (poolCache).
-	pools poolCache
+	// cache keeps what GetUserPool and GetItem of cacheable kinds read
+	// (readCache).
+	cache readCache
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not

@@ -27,9 +27,10 @@ type txn struct {
 	failed error
 	// stmts are the writer's prepared statements bound to tx.
 	stmts map[string]*sql.Stmt
-	// poolsWritten is set by a write of user_pools: the pool cache is then
-	// invalidated when the transaction has ended, before Tx returns.
-	poolsWritten bool
+	// cachedWritten is set by a write of user_pools or of an item of a
+	// cacheable kind: the read cache is then invalidated when the
+	// transaction has ended, before Tx returns.
+	cachedWritten bool
 }
 
 var _ storage.Tx = (*txn)(nil)
@@ -58,8 +59,8 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 		if !committed {
 			tx.Rollback()
 		}
-		if t.poolsWritten {
-			db.pools.invalidate()
+		if t.cachedWritten {
+			db.cache.invalidate()
 		}
 	}()
 	if err := fn(t); err != nil {

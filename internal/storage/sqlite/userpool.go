@@ -38,11 +38,11 @@ func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 
 // GetUserPool returns the pool with id, or storage.ErrNotFound.
 //
-// The record comes from the pool cache when this process has read it since
-// the last write of any pool (poolCache): a pool write is seen by every read
-// that starts after the write's transaction returned.
+// The record comes from the read cache when this process has read it since
+// the last write of a cached record (readCache): a pool write is seen by
+// every read that starts after the write's transaction returned.
 func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
-	p, gen, ok := db.pools.get(id)
+	p, gen, ok := db.cache.pool(id)
 	if ok {
 		return p, nil
 	}
@@ -50,7 +50,7 @@ func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, er
 	if err != nil {
 		return nil, err
 	}
-	db.pools.put(p, gen)
+	db.cache.putPool(p, gen)
 	return p, nil
 }
 
@@ -86,7 +86,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	t.poolsWritten = true
+	t.cachedWritten = true
 	rec := normalize(p, 1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
@@ -131,7 +131,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	t.poolsWritten = true
+	t.cachedWritten = true
 	rec := normalize(p, p.Version+1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
@@ -162,7 +162,7 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.check(); err != nil {
 		return err
 	}
-	t.poolsWritten = true
+	t.cachedWritten = true
 	res, err := t.ExecContext(ctx,
 		`DELETE FROM user_pools WHERE id = ? AND version = ?`, id, version)
 	if err != nil {

@@ -18,10 +18,10 @@ func cachePool(id string) *storage.UserPool {
 	return &storage.UserPool{ID: id, Region: storagetest.Region, Name: id, Config: []byte(`{"n":0}`), CreatedAt: now, UpdatedAt: now}
 }
 
-// TestPoolCacheSeesWrites checks that GetUserPool, which the pool cache
+// TestReadCachePools checks that GetUserPool, which the pool cache
 // answers after a first read, sees every committed write of a pool, sees
 // none that rolled back, and hands out copies.
-func TestPoolCacheSeesWrites(t *testing.T) {
+func TestReadCachePools(t *testing.T) {
 	db, _ := openTemp(t, Options{Region: storagetest.Region}, true)
 	ctx := context.Background()
 	p := cachePool("us-east-1_cache1")
@@ -99,10 +99,10 @@ func TestPoolCacheSeesWrites(t *testing.T) {
 	}
 }
 
-// TestPoolCacheConcurrentReaders checks, with readers filling the cache as
+// TestReadCacheConcurrentReaders checks, with readers filling the cache as
 // fast as they can, that once an update's transaction has returned no read
 // that starts after it returns an older version.
-func TestPoolCacheConcurrentReaders(t *testing.T) {
+func TestReadCacheConcurrentReaders(t *testing.T) {
 	db, _ := openTemp(t, Options{Region: storagetest.Region, Synchronous: "OFF"}, true)
 	ctx := context.Background()
 	p := cachePool("us-east-1_cache2")
@@ -148,5 +148,105 @@ func TestPoolCacheConcurrentReaders(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// cachedKind is an item kind declared cacheable for these tests, and
+// uncachedKind one that is not.
+var (
+	cachedKind   = storage.DeclareCached(storage.DeclareKind("test_cached", storage.Replicated))
+	uncachedKind = storage.DeclareKind("test_uncached", storage.Replicated)
+)
+
+// TestReadCacheItems checks that GetItem of a cacheable kind, which the
+// cache answers after a first read, sees every committed create, update and
+// delete of such an item, one by one and by pool, sees none that rolled
+// back, and hands out copies; and that a kind not declared cacheable is
+// read from the database each time.
+func TestReadCacheItems(t *testing.T) {
+	db, _ := openTemp(t, Options{Region: storagetest.Region}, true)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	it := &storage.Item{Kind: cachedKind, ID: "c1", Pool: "us-east-1_p", Data: []byte(`{"n":1}`),
+		Keys: []string{"k1"}, Index: []string{"i1"}, CreatedAt: now, UpdatedAt: now}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
+		t.Fatal(err)
+	}
+	get := func() *storage.Item {
+		t.Helper()
+		got, err := db.GetItem(ctx, cachedKind, "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := get(); got.Version != 1 || string(got.Data) != `{"n":1}` {
+		t.Fatalf("first read: %+v", got)
+	}
+	got := get()
+	got.Data[2], got.Keys[0], got.Index[0] = 'X', "changed", "changed"
+	if again := get(); string(again.Data) != `{"n":1}` || again.Keys[0] != "k1" || again.Index[0] != "i1" {
+		t.Errorf("a caller's change reached the cache: %+v", again)
+	}
+
+	it.Data = []byte(`{"n":2}`)
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.UpdateItem(ctx, it) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got.Version != 2 || string(got.Data) != `{"n":2}` {
+		t.Errorf("after an update: %+v", got)
+	}
+	boom := errors.New("boom")
+	if err := db.Tx(ctx, func(tx storage.Tx) error {
+		q := *it
+		q.Data = []byte(`{"n":99}`)
+		if err := tx.UpdateItem(ctx, &q); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("rolled back update: %v", err)
+	}
+	if got := get(); got.Version != 2 || string(got.Data) != `{"n":2}` {
+		t.Errorf("after a rolled back update: %+v", got)
+	}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.DeleteItem(ctx, cachedKind, "c1", 2) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItem(ctx, cachedKind, "c1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("after DeleteItem: %v, want ErrNotFound", err)
+	}
+
+	// Deleting a pool's items of the kind drops them too.
+	it = &storage.Item{Kind: cachedKind, ID: "c2", Pool: "us-east-1_p", Data: []byte(`{}`), CreatedAt: now, UpdatedAt: now}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItem(ctx, cachedKind, "c2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Tx(ctx, func(tx storage.Tx) error {
+		_, err := tx.DeleteItems(ctx, cachedKind, "us-east-1_p")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItem(ctx, cachedKind, "c2"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("after DeleteItems: %v, want ErrNotFound", err)
+	}
+
+	// A kind not declared cacheable is never cached.
+	u := &storage.Item{Kind: uncachedKind, ID: "u1", Data: []byte(`{}`), CreatedAt: now, UpdatedAt: now}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, u) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItem(ctx, uncachedKind, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := db.cache.item(uncachedKind, "u1"); ok {
+		t.Error("an item of a kind not declared cacheable is in the cache")
+	}
+	if _, _, ok := db.cache.item(cachedKind, "c2"); ok {
+		t.Error("a deleted item is still in the cache")
 	}
 }
