@@ -19,4 +19,9 @@ func init() {
 	for _, k := range []string{kindClient, kindResourceServer, kindDomain, kindUICustomize, kindBranding, kindTerms} {
 		storage.DeclareKind(k, storage.Replicated)
 	}
+	// Every sign-in, token request and client-authenticated call reads
+	// its app client, and clients rarely change: a store that sees every
+	// write (SQLite) may answer those reads from memory
+	// (storage.DeclareCached).
+	storage.DeclareCached(kindClient)
 }
