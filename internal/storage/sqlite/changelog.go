@@ -4,24 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// appendChange writes one change-log entry inside the transaction. It first
-// observes the newest stored HLC, so the entry's HLC is greater than every
-// earlier entry's even if another process wrote them.
+// appendChange writes one change-log entry inside the transaction, with an
+// HLC greater than every earlier entry's.
 func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity storage.Entity, key string, state []byte) error {
-	var last int64
-	err := t.QueryRowContext(ctx, `SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1`).Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return t.fail(fmt.Errorf("sqlite: append change: %w", err))
-	}
-	t.db.hlc.Observe(last)
-	_, err = t.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
+	// No need to read the newest entry's HLC first: this process is the
+	// file's only writer (the lock), its clock observed the newest entry at
+	// Open, and every entry written since came from that clock.
+	_, err := t.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		t.db.region, t.db.hlc.Now(), string(kind), string(entity), key, state)
 	if err != nil {
