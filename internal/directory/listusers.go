@@ -125,7 +125,8 @@ func selectAttributes(all []idp.AttributeType, names []string) ([]idp.AttributeT
 // and never make it skip an earlier user.
 func (s *Service) ListUsers(ctx context.Context, c cognito.Caller, in *idp.ListUsersRequest) (*idp.ListUsersResponse, error) {
 	id := cognito.Deref(in.UserPoolId)
-	p, err := s.pools.LoadPool(ctx, c, id)
+	// The pool is only read here: the shared copy.
+	p, err := s.pools.ReadPool(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}

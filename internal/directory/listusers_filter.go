@@ -140,6 +140,8 @@ func (f *userFilter) scan(p *idp.UserPoolType) storage.ScanInput {
 		Kind:   kindUser,
 		Prefix: userIndexKey(p, f.Attr, f.Value),
 		Exact:  !f.Prefix,
+		// ListUsers reads the users' data alone.
+		DataOnly: true,
 	}
 }
 

@@ -91,14 +91,14 @@ func TestUserFilterScan(t *testing.T) {
 		filter string
 		want   storage.ScanInput
 	}{
-		{"email prefix folds", sensitive, `email ^= "Jane.D"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/email/jane.d"}},
-		{"email exact folds", sensitive, `email = "Jane@X"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/email/jane@x", Exact: true}},
-		{"username in a case-sensitive pool", sensitive, `username ^= "Al"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/username/Al"}},
-		{"username in a case-insensitive pool", insensitive, `username ^= "Al"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/username/al"}},
-		{"status is case-sensitive", insensitive, `status = "Enabled"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/status/Enabled", Exact: true}},
-		{"user status folds", sensitive, `cognito:user_status = "Confirmed"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/cognito:user_status/confirmed", Exact: true}},
-		{"wildcards stay literal", sensitive, `name ^= "100%_\\"`, storage.ScanInput{Kind: kindUser, Prefix: `us-east-1_P/name/100%_\`}},
-		{"empty prefix", sensitive, `phone_number ^= ""`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/phone_number/"}},
+		{"email prefix folds", sensitive, `email ^= "Jane.D"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/email/jane.d", DataOnly: true}},
+		{"email exact folds", sensitive, `email = "Jane@X"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/email/jane@x", Exact: true, DataOnly: true}},
+		{"username in a case-sensitive pool", sensitive, `username ^= "Al"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/username/Al", DataOnly: true}},
+		{"username in a case-insensitive pool", insensitive, `username ^= "Al"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/username/al", DataOnly: true}},
+		{"status is case-sensitive", insensitive, `status = "Enabled"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/status/Enabled", Exact: true, DataOnly: true}},
+		{"user status folds", sensitive, `cognito:user_status = "Confirmed"`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/cognito:user_status/confirmed", Exact: true, DataOnly: true}},
+		{"wildcards stay literal", sensitive, `name ^= "100%_\\"`, storage.ScanInput{Kind: kindUser, Prefix: `us-east-1_P/name/100%_\`, DataOnly: true}},
+		{"empty prefix", sensitive, `phone_number ^= ""`, storage.ScanInput{Kind: kindUser, Prefix: "us-east-1_P/phone_number/", DataOnly: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestListUsersUsesIndex(t *testing.T) {
 	if len(out.Users) != 2 {
 		t.Errorf("got %d users, want 2", len(out.Users))
 	}
-	wantScans := []storage.ScanInput{{Kind: kindUser, Prefix: pool + "/email/ann", Limit: 6}}
+	wantScans := []storage.ScanInput{{Kind: kindUser, Prefix: pool + "/email/ann", Limit: 6, DataOnly: true}}
 	if diff := cmp.Diff(wantScans, rec.scans); diff != "" {
 		t.Errorf("scans (-want +got):\n%s", diff)
 	}

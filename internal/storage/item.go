@@ -89,6 +89,11 @@ type ScanInput struct {
 	AfterKey, AfterID string
 	// Limit is the page size; it must be positive.
 	Limit int
+	// DataOnly leaves the entries' items without their Keys and Index
+	// (nil), for a reader of their Data alone (a listing), which the store
+	// then answers with less work. Such an item must never be written
+	// back: the write would drop its keys and index entries.
+	DataOnly bool
 }
 
 // IndexEntry is one index key and the item that carries it.

@@ -23,6 +23,10 @@ const itemCols = `i.kind, i.id, i.pool, i.data, i.created_at, i.updated_at, i.ve
 	ARRAY(SELECT k."key" FROM item_keys k WHERE k.kind = i.kind AND k.id = i.id ORDER BY k."key"),
 	ARRAY(SELECT x."key" FROM item_index x WHERE x.kind = i.kind AND x.id = i.id ORDER BY x."key")`
 
+// itemDataCols selects the columns of itemCols without reading the keys and
+// index entries (NULL for both): ScanInput.DataOnly.
+const itemDataCols = `i.kind, i.id, i.pool, i.data, i.created_at, i.updated_at, i.version, NULL::text[], NULL::text[]`
+
 // The item queries with fixed text; TestItemQueryPlans checks their plans.
 const (
 	getQuery = `SELECT ` + itemCols + `
@@ -219,7 +223,11 @@ func scanQuery(in storage.ScanInput) (string, []any) {
 	// merge join that walks items from the start of the kind, whose cost
 	// grows with the cursor's depth.
 	limit := arg(in.Limit)
-	return `SELECT x0."key", ` + itemCols + `
+	cols := itemCols
+	if in.DataOnly {
+		cols = itemDataCols
+	}
+	return `SELECT x0."key", ` + cols + `
 		FROM (SELECT kind, "key", id FROM item_index x0
 			WHERE ` + strings.Join(where, " AND ") + `
 			ORDER BY "key", id LIMIT ` + limit + `) x0

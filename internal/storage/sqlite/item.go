@@ -25,6 +25,10 @@ const itemCols = `i.kind, i.id, i.pool, i.data, i.created_at, i.updated_at, i.ve
 	(SELECT group_concat(hex(x."key"), ',') FROM item_index x
 		WHERE x.kind = i.kind AND x.id = i.id)`
 
+// itemDataCols selects the columns of itemCols without reading the keys and
+// index entries (NULL for both): ScanInput.DataOnly.
+const itemDataCols = `i.kind, i.id, i.pool, i.data, i.created_at, i.updated_at, i.version, NULL, NULL`
+
 // The item queries with fixed text; TestItemQueryPlans checks their plans.
 const (
 	getByKeyQuery = `SELECT ` + itemCols + `
@@ -276,7 +280,11 @@ func scanQuery(in storage.ScanInput) (string, []any) {
 		}
 	}
 	args = append(args, in.Limit)
-	return `SELECT x0."key", ` + itemCols + `
+	cols := itemCols
+	if in.DataOnly {
+		cols = itemDataCols
+	}
+	return `SELECT x0."key", ` + cols + `
 		FROM item_index x0 JOIN items i ON i.kind = x0.kind AND i.id = x0.id
 		WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY x0."key", x0.id LIMIT ?`, args

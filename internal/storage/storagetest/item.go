@@ -886,6 +886,26 @@ func testScanIndex(t *testing.T, s storage.Store) {
 				}
 				break
 			}
+			// DataOnly: the same entries, their items without keys and
+			// index entries.
+			in.DataOnly = true
+			dataOnly, err := s.ScanIndex(context.Background(), in)
+			if err != nil {
+				t.Fatalf("ScanIndex, DataOnly: %v", err)
+			}
+			if len(dataOnly) != len(entries) {
+				t.Fatalf("DataOnly: %d entries, want %d", len(dataOnly), len(entries))
+			}
+			for i, e := range dataOnly {
+				if e.Key != entries[i].Key {
+					t.Errorf("DataOnly entry %d: key %q, want %q", i, e.Key, entries[i].Key)
+				}
+				whole := *entries[i].Item
+				whole.Keys, whole.Index = nil, nil
+				if diff := cmp.Diff(&whole, e.Item, cmpOpts); diff != "" {
+					t.Errorf("DataOnly entry %q: (-want +got):\n%s", e.Key, diff)
+				}
+			}
 		})
 	}
 	// A Tx scans the same.
