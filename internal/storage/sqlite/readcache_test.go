@@ -235,6 +235,24 @@ func TestReadCacheItems(t *testing.T) {
 		t.Errorf("after DeleteItems: %v, want ErrNotFound", err)
 	}
 
+	// Deleting every item of a pool, whatever the kind, drops them too.
+	it = &storage.Item{Kind: cachedKind, ID: "c3", Pool: "us-east-1_q", Data: []byte(`{}`), CreatedAt: now, UpdatedAt: now}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItem(ctx, cachedKind, "c3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Tx(ctx, func(tx storage.Tx) error {
+		_, err := tx.DeletePoolItems(ctx, "us-east-1_q")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItem(ctx, cachedKind, "c3"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("after DeletePoolItems: %v, want ErrNotFound", err)
+	}
+
 	// A kind not declared cacheable is never cached.
 	u := &storage.Item{Kind: uncachedKind, ID: "u1", Data: []byte(`{}`), CreatedAt: now, UpdatedAt: now}
 	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, u) }); err != nil {
