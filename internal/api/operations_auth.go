@@ -72,6 +72,7 @@ func authHandlers(a *authflow.Service) map[string]handler {
 		"GetTokensFromRefreshToken": handle(func(ctx context.Context, c cognito.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
 			t, err := a.RefreshTokens(ctx, c, authflow.Refresh{
 				ClientID: cognito.Deref(in.ClientId), ClientSecret: cognito.Deref(in.ClientSecret), RefreshToken: cognito.Deref(in.RefreshToken),
+				DeviceKey: cognito.Deref(in.DeviceKey),
 			})
 			if err != nil {
 				return nil, err
@@ -99,6 +100,15 @@ func authHandlers(a *authflow.Service) map[string]handler {
 			}
 			return &idp.AdminUserGlobalSignOutResponse{}, nil
 		}),
+		"ConfirmDevice":           handle(a.ConfirmDevice),
+		"GetDevice":               handle(a.GetDevice),
+		"AdminGetDevice":          handle(a.AdminGetDevice),
+		"ListDevices":             handle(a.ListDevices),
+		"AdminListDevices":        handle(a.AdminListDevices),
+		"UpdateDeviceStatus":      handle(a.UpdateDeviceStatus),
+		"AdminUpdateDeviceStatus": handle(a.AdminUpdateDeviceStatus),
+		"ForgetDevice":            handle(a.ForgetDevice),
+		"AdminForgetDevice":       handle(a.AdminForgetDevice),
 	}
 }
 
@@ -132,6 +142,9 @@ func authenticationResult(t *authflow.Tokens) *idp.AuthenticationResultType {
 	}
 	if t.RefreshToken != "" {
 		out.RefreshToken = cognito.Ptr(t.RefreshToken)
+	}
+	if d := t.NewDevice; d != nil {
+		out.NewDeviceMetadata = &idp.NewDeviceMetadataType{DeviceKey: cognito.Ptr(d.Key), DeviceGroupKey: cognito.Ptr(d.GroupKey)}
 	}
 	return out
 }

@@ -28,6 +28,14 @@ func (passwordChallenge) startParams(_ *Service, sp *call) (string, error) {
 }
 
 func (passwordChallenge) start(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	sub := ""
+	if sp.user != nil {
+		sub = sp.user.Sub
+	}
+	var err error
+	if sp.device, err = s.signInDevice(ctx, sp.pool, sub, sp.params["DEVICE_KEY"]); err != nil {
+		return nil, err
+	}
 	return s.authenticate(ctx, sp, passwordFactor{password: sp.params["PASSWORD"]})
 }
 

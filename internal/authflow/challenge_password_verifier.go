@@ -178,6 +178,12 @@ func (passwordVerifierChallenge) answer(ctx context.Context, s *Service, sp *cal
 	if err != nil {
 		return nil, s.useFlowThen(ctx, sp.st, cognito.NotAuthorizedException(msgInvalidSession))
 	}
+	// A DEVICE_KEY that is not one of the user's devices is refused
+	// before the proof, leaving the block usable: the client forgets the
+	// key and answers again without it.
+	if sp.device, err = s.signInDevice(ctx, sp.pool, sp.st.Sub, sp.params["DEVICE_KEY"]); err != nil {
+		return nil, err
+	}
 	return s.authenticate(ctx, sp, srpFactor{
 		block: raw, timestamp: sp.params["TIMESTAMP"], signature: sp.params["PASSWORD_CLAIM_SIGNATURE"],
 	})

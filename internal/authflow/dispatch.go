@@ -35,6 +35,11 @@ type call struct {
 	// (start) or authenticate (answer) phase has looked it up.
 	user  *directory.SignInUser
 	found bool
+	// device is the device the call names with DEVICE_KEY, checked to be
+	// the user's; deviceVerified says the call proved it
+	// (DEVICE_PASSWORD_VERIFIER).
+	device         *deviceRecord
+	deviceVerified bool
 }
 
 // starter is a challenge a flow may open with, from InitiateAuth.
@@ -108,11 +113,13 @@ var starters = map[idp.AuthFlowType]starter{
 // challenges is the table of challenges RespondToAuthChallenge and
 // AdminRespondToAuthChallenge answer, by ChallengeName.
 var challenges = map[idp.ChallengeNameType]challenge{
-	idp.ChallengeNameTypePasswordVerifier:    passwordVerifierChallenge{},
-	idp.ChallengeNameTypeNewPasswordRequired: newPasswordRequiredChallenge{},
-	idp.ChallengeNameTypeSelectChallenge:     selectChallenge{},
-	idp.ChallengeNameTypePassword:            passwordChallenge{},
-	idp.ChallengeNameTypePasswordSrp:         passwordSRPChallenge{},
+	idp.ChallengeNameTypePasswordVerifier:       passwordVerifierChallenge{},
+	idp.ChallengeNameTypeNewPasswordRequired:    newPasswordRequiredChallenge{},
+	idp.ChallengeNameTypeSelectChallenge:        selectChallenge{},
+	idp.ChallengeNameTypePassword:               passwordChallenge{},
+	idp.ChallengeNameTypePasswordSrp:            passwordSRPChallenge{},
+	idp.ChallengeNameTypeDeviceSrpAuth:          deviceSRPChallenge{},
+	idp.ChallengeNameTypeDevicePasswordVerifier: devicePasswordVerifierChallenge{},
 }
 
 // initiate runs the first step of a flow:
@@ -399,8 +406,10 @@ func (s *Service) shadow(ctx context.Context, sp *call, fac factor) error {
 // next chooses the step after a right secret from the user's status:
 // tokens for a confirmed user, the NEW_PASSWORD_REQUIRED challenge for one
 // that must replace a temporary password, and the exception Cognito gives
-// for every other status. MFA, custom and device challenges will be
-// chosen here, from the user, pool, client and device. attempt is the
+// for every other status; a right password given with the DEVICE_KEY of
+// one of the user's devices leads to DEVICE_SRP_AUTH first. MFA and custom
+// challenges will be chosen here, from the user, pool, client and device
+// (call.rememberedDevice). attempt is the
 // secret's attempt: it is settled (passwordAttempt.settle) in the
 // transaction that creates the tokens or opens the challenge, and on its
 // own before any other answer.
@@ -408,6 +417,10 @@ func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) 
 	u := sp.user
 	switch u.Status {
 	case idp.UserStatusTypeConfirmed:
+		if sp.device != nil && !sp.deviceVerified {
+			// A device the pool knows signs in too before the tokens.
+			return deviceSRPChallenge{}.open(ctx, s, sp, attempt)
+		}
 		return s.finish(ctx, sp, attempt)
 	case idp.UserStatusTypeForceChangePassword:
 		if t := u.TemporaryPasswordExpiresAt; t == nil || s.now().Before(*t) {
@@ -444,7 +457,7 @@ func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt
 	if sp.name == idp.ChallengeNameTypeNewPasswordRequired {
 		source = sourceTokenNewPassword
 	}
-	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source)
+	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice())
 	if err != nil {
 		return nil, err
 	}

@@ -297,7 +297,7 @@ func TestDispatchExistenceShadow(t *testing.T) {
 				hashes := e.hashes.Load()
 				_, err := answer(flowPassword)
 				wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
-				if name != idp.ChallengeNameTypePasswordVerifier && name != idp.ChallengeNameTypePasswordSrp {
+				if name != idp.ChallengeNameTypePasswordVerifier && name != idp.ChallengeNameTypePasswordSrp && name != idp.ChallengeNameTypeDeviceSrpAuth && name != idp.ChallengeNameTypeDevicePasswordVerifier {
 					if n := e.hashes.Load() - hashes; n != 1 {
 						t.Errorf("%d password hashes for a user that does not exist, want 1", n)
 					}

@@ -14,7 +14,7 @@ const eraseBatch = 100
 // eraseUser deletes, inside the transaction that deletes the user sub of
 // pool (userpool.Service.OnDeleteUser), what sign-in keeps of it: its
 // token families, which hold its sub and username, its refresh tokens,
-// which hold its sub, and its failed-attempt counter, whose ID holds its
+// which hold its sub, its devices, and its failed-attempt counter, whose ID holds its
 // sub. The store erases their earlier change-log entries with them, so
 // nothing of the user stays until these items would have expired.
 func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
@@ -22,6 +22,9 @@ func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
 		return err
 	}
 	if err := deleteAllIndexed(ctx, tx, kindRefreshToken, tokensOfPrefix(pool, sub)); err != nil {
+		return err
+	}
+	if err := deleteAllIndexed(ctx, tx, kindDevice, devicesOfPrefix(pool, sub)); err != nil {
 		return err
 	}
 	id := lockoutID(pool, sub)

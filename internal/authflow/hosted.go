@@ -585,7 +585,7 @@ func (s *Service) RefreshOAuth(ctx context.Context, client *userpool.SignInClien
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.refresh(ctx, pool, client, token, client.RefreshTokenRotation, nil)
+	res, err := s.refresh(ctx, pool, client, token, client.RefreshTokenRotation, nil, nil)
 	var ce *cognito.Error
 	if errors.As(err, &ce) && (ce.Code == cognito.CodeNotAuthorizedException || ce.Code == cognito.CodeRefreshTokenReuseException || ce.Code == cognito.CodeUserNotFoundException) {
 		return nil, ErrInvalidGrant

@@ -41,6 +41,13 @@ type familyRecord struct {
 	// UI's endpoints, which every access token minted in it carries; empty
 	// for a sign-in through the API (the default scope).
 	Scopes []string `json:"scopes,omitempty"`
+	// DeviceKey is the device the family was signed in on: the device
+	// the sign-in authenticated (DEVICE_PASSWORD_VERIFIER), or the new
+	// device key it handed out (NewDeviceMetadata), whose DeviceGroupKey
+	// ConfirmDevice reads here. Every access token of the family carries
+	// it as device_key; forgetting the device deletes the family.
+	DeviceKey      string `json:"device_key,omitempty"`
+	DeviceGroupKey string `json:"device_group_key,omitempty"`
 }
 
 // refreshRecord is one refresh token (kind refresh_token, ID
@@ -98,10 +105,13 @@ func familyItem(pool, origin string, f *familyRecord, version int64) (*storage.I
 	if err != nil {
 		return nil, fmt.Errorf("encode token family: %w", err)
 	}
+	index := []string{familiesOfPrefix(pool, f.Sub) + origin, expiringKey(f.ExpiresAt)}
+	if f.DeviceKey != "" {
+		index = append(index, familiesOfDevicePrefix(pool, f.DeviceKey)+origin)
+	}
 	return &storage.Item{
 		Kind: kindTokenFamily, ID: familyID(pool, origin), Pool: pool, Data: data,
-		Index:     []string{familiesOfPrefix(pool, f.Sub) + origin, expiringKey(f.ExpiresAt)},
-		CreatedAt: f.CreatedAt, UpdatedAt: f.CreatedAt, Version: version,
+		Index: index, CreatedAt: f.CreatedAt, UpdatedAt: f.CreatedAt, Version: version,
 	}, nil
 }
 
@@ -146,18 +156,31 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 
 // signIn ends a successful sign-in: it opens a new token family with a
 // refresh token, mints the access and ID tokens, and records the event.
+// In a pool that tracks devices, the family is signed in on dev, the
+// device the sign-in authenticated (whose last sign-in and address are
+// updated in the same transaction), or, with dev nil, on a new device key
+// handed out as NewDeviceMetadata.
 // attempt, when not nil, is the counted attempt of the password that got
 // here: it is taken back in the transaction that creates the family, so a
 // sign-in after a right password writes once. If that transaction fails,
 // the attempt stays counted as a failure.
 //
-// source is the pre-token-generation event's triggerSource.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string) (*Tokens, error) {
+// source is the pre-token-generation event's triggerSource; dev the device
+// the sign-in authenticated, nil for none.
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
 		Sub: u.Sub, Username: u.Username, Client: client.ClientID, AuthTime: now, EventID: eventID,
 		CreatedAt: now, ExpiresAt: now.Add(client.RefreshTokenValidity),
+	}
+	var newDevice *NewDevice
+	switch {
+	case dev != nil:
+		fam.DeviceKey = dev.Key
+	case pool.TracksDevices:
+		newDevice = &NewDevice{Key: newDeviceKey(pool), GroupKey: newDeviceGroupKey()}
+		fam.DeviceKey, fam.DeviceGroupKey = newDevice.Key, newDevice.GroupKey
 	}
 	refresh := newRefreshToken()
 	hash := refreshHash(refresh)
@@ -185,6 +208,11 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 		if err := tx.CreateItem(ctx, refIt); err != nil {
 			return fmt.Errorf("create refresh token: %w", err)
 		}
+		if dev != nil {
+			if err := s.deviceSignedIn(ctx, tx, pool.ID, u.Sub, dev.Key, now, clientIP(ctx)); err != nil {
+				return err
+			}
+		}
 		return s.users.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
 	})
 	if err != nil {
@@ -195,7 +223,9 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	}
 	s.maybeSweep(ctx, kindTokenFamily)
 	s.maybeSweep(ctx, kindRefreshToken)
-	return s.result(client, access, id, refresh), nil
+	res := s.result(client, access, id, refresh)
+	res.NewDevice = newDevice
+	return res, nil
 }
 
 // result is what freshly minted tokens answer; refresh is "" when none is
@@ -214,6 +244,7 @@ func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *u
 	}
 	ident.OriginJTI, ident.EventID, ident.AuthTime = origin, fam.EventID, fam.AuthTime
 	ident.Scopes = fam.Scopes
+	ident.DeviceKey = fam.DeviceKey
 	gen := &tokenGeneration{pool: pool, client: client, user: u, source: source, metadata: clientMetadata(ctx), id: &ident}
 	if err := s.hooks.runPreTokenGeneration(ctx, gen); err != nil {
 		return "", "", err

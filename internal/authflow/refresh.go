@@ -38,7 +38,8 @@ func (s *Service) initiateRefresh(ctx context.Context, f flowStart, params map[s
 	if f.client.HasSecret && hash == "" {
 		return nil, checkSecretHash(f.client, hash)
 	}
-	res, err := s.refresh(ctx, f.pool, f.client, token, false, func(u *directory.SignInUser) error {
+	device := params["DEVICE_KEY"]
+	res, err := s.refresh(ctx, f.pool, f.client, token, false, &device, func(u *directory.SignInUser) error {
 		// Clients make the SECRET_HASH of a refresh with the name they
 		// know: the USERNAME they send, the internal username or the sub.
 		return checkSecretHash(f.client, hash, params["USERNAME"], u.Username, u.Sub)
@@ -65,7 +66,7 @@ func (s *Service) RefreshTokens(ctx context.Context, c cognito.Caller, in Refres
 	if err := checkClientSecret(client, in.ClientSecret, cognito.NotAuthorizedException); err != nil {
 		return nil, err
 	}
-	return s.refresh(ctx, pool, client, in.RefreshToken, client.RefreshTokenRotation, nil)
+	return s.refresh(ctx, pool, client, in.RefreshToken, client.RefreshTokenRotation, &in.DeviceKey, nil)
 }
 
 // checkClientSecret checks the ClientSecret of a request to a confidential
@@ -88,13 +89,14 @@ func checkClientSecret(client *userpool.SignInClient, secret string, exception f
 // token's family: same origin_jti, auth_time and event_id, with the user's
 // current groups and attributes. checkSecret, when not nil, checks the
 // request's SECRET_HASH once the user is known. With rotate, the token is
-// retired and a new one issued (see GetTokensFromRefreshToken).
+// retired and a new one issued (see GetTokensFromRefreshToken). device,
+// when not nil, is the DEVICE_KEY the request gives (checkRefreshDevice).
 //
 // It reads the refresh token, the user and the token family. Only a
 // rotation, or a retired token used again (which revokes the family), runs
 // a transaction: without them nothing is written, and a locked read would
 // tell no more than a plain one (see refreshFamily).
-func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, checkSecret func(*directory.SignInUser) error) (*Tokens, error) {
+func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, token string, rotate bool, device *string, checkSecret func(*directory.SignInUser) error) (*Tokens, error) {
 	hash := refreshHash(token)
 	it, err := s.store.GetItem(ctx, kindRefreshToken, refreshID(pool.ID, hash))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -137,6 +139,9 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		if err != nil {
 			return nil, err
 		}
+		if err := s.checkRefreshDevice(ctx, s.store, pool.ID, fam, device); err != nil {
+			return nil, err
+		}
 		access, id, err := s.mint(ctx, pool, client, u, rec.Family, fam, sourceTokenRefresh)
 		if err != nil {
 			return nil, err
@@ -171,6 +176,9 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 			return fmt.Errorf("get token family: %w", err)
 		}
 		if fam, err = decodeFamily(famIt); err != nil {
+			return err
+		}
+		if err := s.checkRefreshDevice(ctx, tx, pool.ID, fam, device); err != nil {
 			return err
 		}
 		cur, err := tx.GetItem(ctx, kindRefreshToken, it.ID)
@@ -267,4 +275,32 @@ func (s *Service) refreshFamily(ctx context.Context, pool, origin string) (*fami
 		return nil, internal(err)
 	}
 	return fam, nil
+}
+
+// checkRefreshDevice checks the DEVICE_KEY of a refresh (given, nil for
+// the hosted UI's, whose families have no device) against the device the
+// family was signed in on: a DEVICE_KEY of another device is refused, and
+// so is none at all once the family's device is confirmed (a pool that
+// remembers devices refreshes on the device, as Cognito documents for
+// GetTokensFromRefreshToken).
+func (s *Service) checkRefreshDevice(ctx context.Context, r interface {
+	GetItem(ctx context.Context, kind, id string) (*storage.Item, error)
+}, pool string, fam *familyRecord, given *string) error {
+	if given == nil || fam.DeviceKey == "" {
+		return nil
+	}
+	if *given != "" {
+		if *given != fam.DeviceKey {
+			return cognito.NotAuthorizedException(msgInvalidRefreshToken)
+		}
+		return nil
+	}
+	_, err := r.GetItem(ctx, kindDevice, deviceID(pool, fam.DeviceKey))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return internal(fmt.Errorf("get device: %w", err))
+	}
+	return cognito.NotAuthorizedException(msgInvalidRefreshToken)
 }

@@ -65,6 +65,11 @@ type flowState struct {
 	SRPSecret []byte `json:"srp_b,omitempty"`
 	SRPPublic []byte `json:"srp_pub,omitempty"`
 	SRPA      string `json:"srp_a,omitempty"`
+	// DeviceKey is the device a DEVICE_SRP_AUTH or
+	// DEVICE_PASSWORD_VERIFIER state signs in; DeviceBlock the
+	// SECRET_BLOCK the device's claim signs (DEVICE_PASSWORD_VERIFIER).
+	DeviceKey   string `json:"device_key,omitempty"`
+	DeviceBlock []byte `json:"device_block,omitempty"`
 	// IssuedAt and ExpiresAt bound the state's life: the client's
 	// AuthSessionValidity.
 	IssuedAt  time.Time `json:"iat"`

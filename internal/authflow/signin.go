@@ -77,12 +77,25 @@ type Tokens struct {
 	RefreshToken string
 	// ExpiresIn is the access token's validity.
 	ExpiresIn time.Duration
+	// NewDevice is the device key a sign-in in a pool that tracks
+	// devices hands out (NewDeviceMetadata) when it was not made on a
+	// device the pool knows; nil otherwise.
+	NewDevice *NewDevice
+}
+
+// NewDevice is NewDeviceMetadata: the key of a device the client may
+// confirm (ConfirmDevice), and the group key its verifier is made with.
+type NewDevice struct {
+	Key, GroupKey string
 }
 
 // Refresh asks for new tokens from a refresh token
 // (GetTokensFromRefreshToken).
 type Refresh struct {
 	ClientID, ClientSecret, RefreshToken string
+	// DeviceKey is the device the refresh is made on, in a pool that
+	// remembers devices.
+	DeviceKey string
 }
 
 // Revocation revokes a refresh token (RevokeToken).

@@ -495,3 +495,18 @@ func FakeVerifier(key []byte, poolID, username string) Verifier {
 	}
 	return Verifier{Salt: derive("cognate srp fake salt", srpSaltLen), Verifier: v}
 }
+
+// ClientVerifier is the verifier a client made itself, as
+// amazon-cognito-identity-js makes one for a remembered device
+// (generateHashDevice, sent in ConfirmDevice's DeviceSecretVerifierConfig
+// base64-decoded): the salt and v = g^x mod N as big-endian bytes, with x
+// = H(pad(salt) || H(deviceGroupKey || deviceKey || ":" || secret)). It
+// refuses a salt that is empty or longer than 255 bytes, and a v not in
+// [2, N-1], which no client that follows the protocol sends.
+func ClientVerifier(salt, verifier []byte) (Verifier, error) {
+	v := Verifier{Salt: append([]byte(nil), salt...), Verifier: new(big.Int).SetBytes(verifier)}
+	if !v.valid() {
+		return Verifier{}, errBadVerifier
+	}
+	return v, nil
+}

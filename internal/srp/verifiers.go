@@ -99,3 +99,49 @@ func (vs *Verifiers) Reseal(poolID, sub, sealed string) (string, bool, error) {
 	}
 	return vs.s.SealString(verifierPurpose(poolID, sub), raw), true, nil
 }
+
+// deviceVerifierPurpose binds a sealed device verifier to its device and
+// user, so that a verifier copied onto another device's record does not
+// open there.
+func deviceVerifierPurpose(poolID, sub, deviceKey string) string {
+	return "srp-device-verifier:" + poolID + "/" + sub + "/" + deviceKey
+}
+
+// SealDevice returns the verifier of a remembered device (ConfirmDevice's
+// DeviceSecretVerifierConfig) sealed for the device deviceKey of the user
+// sub, as the device record stores it.
+func (vs *Verifiers) SealDevice(poolID, sub, deviceKey string, v Verifier) (string, error) {
+	raw, err := v.MarshalBinary()
+	if err != nil {
+		return "", fmt.Errorf("encode device verifier: %w", err)
+	}
+	return vs.s.SealString(deviceVerifierPurpose(poolID, sub, deviceKey), raw), nil
+}
+
+// OpenDevice opens the verifier SealDevice sealed for the device.
+func (vs *Verifiers) OpenDevice(poolID, sub, deviceKey, sealed string) (Verifier, error) {
+	raw, err := vs.s.OpenString(deviceVerifierPurpose(poolID, sub, deviceKey), sealed)
+	if err != nil {
+		return Verifier{}, cognito.InternalErrorException("Internal error").WithCause(
+			fmt.Errorf("open device verifier of %s/%s/%s: %w", poolID, sub, deviceKey, err))
+	}
+	var v Verifier
+	if err := v.UnmarshalBinary(raw); err != nil {
+		return Verifier{}, cognito.InternalErrorException("Internal error").WithCause(fmt.Errorf("decode device verifier of %s/%s/%s: %w", poolID, sub, deviceKey, err))
+	}
+	return v, nil
+}
+
+// ResealDevice re-seals a stored device verifier during a key rotation,
+// as Reseal does a user's.
+func (vs *Verifiers) ResealDevice(poolID, sub, deviceKey, sealed string) (string, bool, error) {
+	purpose := deviceVerifierPurpose(poolID, sub, deviceKey)
+	raw, key, err := vs.s.OpenStringKey(purpose, sealed)
+	if err != nil {
+		return "", false, fmt.Errorf("device verifier of %s/%s/%s opens with no configured key: %w", poolID, sub, deviceKey, err)
+	}
+	if key == 0 {
+		return sealed, false, nil
+	}
+	return vs.s.SealString(purpose, raw), true, nil
+}

@@ -36,6 +36,13 @@ type SignInPool struct {
 	// or phone number in place of a username (their internal username is
 	// then a UUID).
 	UsernameAttributes bool
+	// TracksDevices tells whether the pool remembers devices: it has a
+	// DeviceConfiguration (any of its members set turns tracking on).
+	// DeviceSkipsMFA is its ChallengeRequiredOnNewDevice (a remembered
+	// device signs in without MFA); DeviceOnUserPrompt its
+	// DeviceOnlyRememberedOnUserPrompt (a confirmed device is remembered
+	// only once UpdateDeviceStatus says so).
+	TracksDevices, DeviceSkipsMFA, DeviceOnUserPrompt bool
 
 	// p is shared with other requests (readPool): never modified.
 	p *idp.UserPoolType
@@ -99,6 +106,11 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 		RecordsAuthEvents:  ThreatProtectionOn(p),
 		UsernameAttributes: len(p.UsernameAttributes) > 0,
 		p:                  p,
+	}
+	if d := p.DeviceConfiguration; d != nil {
+		out.TracksDevices = true
+		out.DeviceSkipsMFA = cognito.Deref(d.ChallengeRequiredOnNewDevice)
+		out.DeviceOnUserPrompt = cognito.Deref(d.DeviceOnlyRememberedOnUserPrompt)
 	}
 	if p.Policies != nil && p.Policies.SignInPolicy != nil && len(p.Policies.SignInPolicy.AllowedFirstAuthFactors) > 0 {
 		out.FirstAuthFactors = slices.Clone(p.Policies.SignInPolicy.AllowedFirstAuthFactors)

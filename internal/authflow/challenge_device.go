@@ -1,0 +1,298 @@
+package authflow
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// deviceSRPChallenge is DEVICE_SRP_AUTH: the next step (Service.next) of
+// a user who proved the password on a device the pool knows (DEVICE_KEY in
+// the PASSWORD_VERIFIER answer, or in USER_PASSWORD_AUTH's parameters).
+// Its state, in the Session, is the user and the device; its answer is the
+// device's SRP_A, and it opens DEVICE_PASSWORD_VERIFIER.
+//
+// The device's SRP is the user's (internal/srp) with the device's
+// DeviceGroupKey in place of the pool name and the device key in place of
+// the user ID, as amazon-cognito-identity-js computes it
+// (CognitoUser.getDeviceResponse): the verifier is the one the client
+// made at ConfirmDevice, and the claim signs DeviceGroupKey, the device
+// key, the SECRET_BLOCK and the TIMESTAMP.
+type deviceSRPChallenge struct{}
+
+// open answers with DEVICE_SRP_AUTH. attempt, the attempt of the right
+// password, is settled in the transaction that opens the challenge.
+func (deviceSRPChallenge) open(ctx context.Context, s *Service, sp *call, attempt *passwordAttempt) (*Step, error) {
+	u := sp.user
+	st := &flowState{
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
+		Challenge: idp.ChallengeNameTypeDeviceSrpAuth, Sub: u.Sub, Username: u.Username, Given: sp.given,
+		DeviceKey: sp.device.Key,
+	}
+	session, err := s.openFlow(ctx, st, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
+		_, err := attempt.settle(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := attempt.refusal(); err != nil {
+		return nil, err
+	}
+	return &Step{
+		Challenge: idp.ChallengeNameTypeDeviceSrpAuth,
+		Session:   session,
+		Params:    map[string]string{"USERNAME": u.Username, "DEVICE_KEY": sp.device.Key},
+	}, nil
+}
+
+func (deviceSRPChallenge) answers() idp.ChallengeNameType { return idp.ChallengeNameTypeDeviceSrpAuth }
+
+func (deviceSRPChallenge) sealed(session string, _ map[string]string) (string, string, error) {
+	return sessionState(session)
+}
+
+func (deviceSRPChallenge) answerParams(_ *Service, sp *call) (string, error) {
+	switch {
+	case sp.params["USERNAME"] == "":
+		return "", missing("USERNAME")
+	case sp.params["DEVICE_KEY"] == "":
+		return "", missing("DEVICE_KEY")
+	case sp.params["SRP_A"] == "":
+		return "", missing("SRP_A")
+	}
+	if _, err := srp.ParseA(sp.params["SRP_A"]); err != nil {
+		return "", err
+	}
+	return sp.params["USERNAME"], nil
+}
+
+// answer starts the device's SRP exchange: SRP_B and SALT from the
+// device's verifier, and the Session of DEVICE_PASSWORD_VERIFIER, which
+// holds b, B and A sealed, and a fresh SECRET_BLOCK the claim must sign.
+// The DEVICE_SRP_AUTH Session is used up in the transaction that opens
+// the next one. A device key that is not the flow's, or a device
+// forgotten since, is ResourceNotFoundException.
+func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	st := sp.st
+	if sp.params["DEVICE_KEY"] != st.DeviceKey {
+		return nil, cognito.ResourceNotFoundException(msgDeviceNotFound)
+	}
+	d, _, err := s.userDevice(ctx, sp.pool.ID, st.Sub, st.DeviceKey)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, s.useFlowThen(ctx, st, cognito.ResourceNotFoundException(msgDeviceNotFound))
+	}
+	v, err := s.verifiers.OpenDevice(sp.pool.ID, st.Sub, d.Key, d.Verifier)
+	if err != nil {
+		return nil, err
+	}
+	var server *srp.Server
+	if serr := s.passwords.Run(ctx, func() { server, err = srp.NewServer(v) }); serr != nil {
+		return nil, serr
+	}
+	if err != nil {
+		return nil, err
+	}
+	block := make([]byte, deviceBlockLen)
+	_, _ = rand.Read(block)
+	next := &flowState{
+		Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
+		Challenge: idp.ChallengeNameTypeDevicePasswordVerifier, Sub: st.Sub, Username: st.Username, Given: st.Given,
+		DeviceKey: d.Key, DeviceBlock: block, SRPSecret: server.Secret(), SRPPublic: server.Public(), SRPA: sp.params["SRP_A"],
+	}
+	session, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
+		return s.useFlow(ctx, tx, st)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Step{
+		Challenge: idp.ChallengeNameTypeDevicePasswordVerifier,
+		Session:   session,
+		Params: map[string]string{
+			"SRP_B":        server.PublicB(),
+			"SALT":         v.SaltHex(),
+			"SECRET_BLOCK": base64.StdEncoding.EncodeToString(block),
+			"USERNAME":     st.Username,
+			"DEVICE_KEY":   d.Key,
+		},
+	}, nil
+}
+
+// deviceBlockLen is the length of DEVICE_PASSWORD_VERIFIER's
+// SECRET_BLOCK: random bytes the claim signs, kept in the sealed Session
+// (where the flow's state travels) and compared with the echoed block.
+const deviceBlockLen = 32
+
+// devicePasswordVerifierChallenge is DEVICE_PASSWORD_VERIFIER: the
+// device's SRP proof. It is checked through the shared phases
+// (Service.authenticate) like the password's proof: checked before
+// anything is written, a wrong one counted toward the user's lockout (a
+// forged verifier is a guess like a wrong password), a right one settled
+// in the transaction that issues the tokens, which also records the
+// device's sign-in.
+type devicePasswordVerifierChallenge struct{}
+
+func (devicePasswordVerifierChallenge) answers() idp.ChallengeNameType {
+	return idp.ChallengeNameTypeDevicePasswordVerifier
+}
+
+func (devicePasswordVerifierChallenge) sealed(session string, responses map[string]string) (string, string, error) {
+	switch {
+	case responses["USERNAME"] == "":
+		return "", "", missing("USERNAME")
+	case responses["PASSWORD_CLAIM_SECRET_BLOCK"] == "":
+		return "", "", missing("PASSWORD_CLAIM_SECRET_BLOCK")
+	case responses["PASSWORD_CLAIM_SIGNATURE"] == "":
+		return "", "", missing("PASSWORD_CLAIM_SIGNATURE")
+	case responses["TIMESTAMP"] == "":
+		return "", "", missing("TIMESTAMP")
+	case responses["DEVICE_KEY"] == "":
+		return "", "", missing("DEVICE_KEY")
+	}
+	return sessionState(session)
+}
+
+func (devicePasswordVerifierChallenge) answerParams(_ *Service, sp *call) (string, error) {
+	return sp.params["USERNAME"], nil
+}
+
+// answer checks the echoed SECRET_BLOCK and the device key against the
+// state, then the device's proof through the shared phases.
+func (devicePasswordVerifierChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	st := sp.st
+	block, err := base64.StdEncoding.DecodeString(sp.params["PASSWORD_CLAIM_SECRET_BLOCK"])
+	if err != nil || subtle.ConstantTimeCompare(block, st.DeviceBlock) != 1 {
+		return nil, s.useFlowThen(ctx, st, cognito.NotAuthorizedException(msgInvalidSession))
+	}
+	if sp.params["DEVICE_KEY"] != st.DeviceKey {
+		return nil, cognito.ResourceNotFoundException(msgDeviceNotFound)
+	}
+	f := deviceSRPFactor{block: block, timestamp: sp.params["TIMESTAMP"], signature: sp.params["PASSWORD_CLAIM_SIGNATURE"]}
+	if err := s.stateUser(ctx, sp); err != nil {
+		return nil, err
+	}
+	if sp.user == nil {
+		// The user was deleted since the device step began (and its
+		// devices with it): the shared phases answer as for any user
+		// that does not exist.
+		return s.authenticate(ctx, sp, f)
+	}
+	d, _, err := s.userDevice(ctx, sp.pool.ID, st.Sub, st.DeviceKey)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, s.useFlowThen(ctx, st, cognito.ResourceNotFoundException(msgDeviceNotFound))
+	}
+	sp.device, sp.deviceVerified, f.device = d, true, d
+	return s.authenticate(ctx, sp, f)
+}
+
+// deviceSRPFactor checks a device's SRP proof against the exchange the
+// state holds and the device's verifier.
+type deviceSRPFactor struct {
+	device               *deviceRecord
+	block                []byte
+	timestamp, signature string
+}
+
+func (deviceSRPFactor) admit(context.Context, *Service) error { return nil }
+
+func (deviceSRPFactor) checkFirst() bool { return true }
+
+func (f deviceSRPFactor) precheck(_ *Service, _ *call) error {
+	_, err := srp.ParseTimestamp(f.timestamp)
+	return err
+}
+
+func (f deviceSRPFactor) verify(ctx context.Context, s *Service, sp *call) (bool, error) {
+	v, err := s.verifiers.OpenDevice(sp.pool.ID, sp.user.Sub, f.device.Key, f.device.Verifier)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	if serr := s.passwords.Run(ctx, func() {
+		var server *srp.Server
+		if server, err = s.srpServer(v, sp.st); err == nil {
+			ok, err = server.VerifyClaim(f.device.GroupKey, f.device.Key, sp.st.SRPA, f.block, f.timestamp, f.signature)
+		}
+	}); serr != nil {
+		return false, serr
+	}
+	return ok, err
+}
+
+// shadow checks the proof against a fake verifier, at a real check's
+// cost, for a user deleted since the device step began.
+func (f deviceSRPFactor) shadow(ctx context.Context, s *Service, sp *call) error {
+	v := srp.FakeVerifier(s.fakeKey, sp.pool.ID, sp.st.Given)
+	var err error
+	if serr := s.passwords.Run(ctx, func() {
+		var server *srp.Server
+		if server, err = s.srpServer(v, sp.st); err == nil {
+			_, err = server.VerifyClaim("", sp.st.DeviceKey, sp.st.SRPA, f.block, f.timestamp, f.signature)
+		}
+	}); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// verifiedDevice is the device the call authenticated
+// (DEVICE_PASSWORD_VERIFIER), nil otherwise.
+func (sp *call) verifiedDevice() *deviceRecord {
+	if sp.deviceVerified {
+		return sp.device
+	}
+	return nil
+}
+
+// rememberedDevice reports whether the call authenticated a remembered
+// device in a pool where a remembered device signs in without MFA
+// (DeviceConfiguration.ChallengeRequiredOnNewDevice): the MFA decision
+// skips the second factor then.
+func (sp *call) rememberedDevice() bool {
+	return sp.deviceVerified && sp.device != nil && sp.device.Remembered && sp.pool.DeviceSkipsMFA
+}
+
+// deviceSignedIn records, inside the transaction that issues the tokens,
+// that the device key of the user sub signed in at now from ip. A device
+// forgotten since the proof was checked ends the sign-in.
+func (s *Service) deviceSignedIn(ctx context.Context, tx storage.Tx, pool, sub, key string, now time.Time, ip string) error {
+	it, err := tx.GetItem(ctx, kindDevice, deviceID(pool, key))
+	if errors.Is(err, storage.ErrNotFound) {
+		return cognito.ResourceNotFoundException(msgDeviceNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("get device: %w", err)
+	}
+	d, err := decodeDevice(it)
+	if err != nil {
+		return err
+	}
+	if d.Sub != sub {
+		return cognito.ResourceNotFoundException(msgDeviceNotFound)
+	}
+	d.AuthenticatedAt = now
+	if ip != "" {
+		d.LastIP = ip
+	}
+	upd, err := deviceItem(pool, d, it.Version)
+	if err != nil {
+		return err
+	}
+	return tx.UpdateItem(ctx, upd)
+}

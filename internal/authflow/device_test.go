@@ -1,0 +1,149 @@
+package authflow
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/srp"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// The device challenges join the dispatcher's tests (dispatch_test.go)
+// with the device's secret as the secret: the case gives the user a
+// device whose secret is flowPassword and opens DEVICE_SRP_AUTH for it as
+// a right password would, so that the secret the shared tests pass is the
+// device's. For a user that does not exist (the existence-shadow test) the
+// flow is opened for a user deleted after the device step began, the one
+// way a device proof can answer for a user that is gone.
+func init() {
+	challengeCases[idp.ChallengeNameTypeDeviceSrpAuth] = challengeCase{secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*Step, error) {
+		f := e.openDeviceFlow(t, client, user)
+		if f.gone {
+			return f.prove
+		}
+		return func(secret string) (*Step, error) {
+			if err := f.begin(); err != nil {
+				return nil, err
+			}
+			return f.prove(secret)
+		}
+	}}
+	challengeCases[idp.ChallengeNameTypeDevicePasswordVerifier] = challengeCase{secret: true, open: func(t *testing.T, e *flowEnv, client, user string) func(string) (*Step, error) {
+		f := e.openDeviceFlow(t, client, user)
+		if !f.gone {
+			if err := f.begin(); err != nil {
+				t.Fatalf("DEVICE_SRP_AUTH: %v", err)
+			}
+		}
+		return f.prove
+	}}
+}
+
+// deviceFlow is a device sign-in opened at DEVICE_SRP_AUTH.
+type deviceFlow struct {
+	t                *testing.T
+	e                *flowEnv
+	client, username string
+	key, groupKey    string
+	session          string
+	c                *srpTestClient
+	params           map[string]string
+	next             string
+	gone             bool
+}
+
+// addDevice gives the user sub a confirmed device whose secret is
+// secret, as ConfirmDevice stores it.
+func (e *flowEnv) addDevice(t *testing.T, sub, secret string, remembered bool) (key, groupKey string) {
+	t.Helper()
+	key, groupKey = flowRegion+"_"+strings.ToLower(newStateID()[:8])+"-0000-4000-8000-"+newStateID()[:12], newDeviceGroupKey()
+	v, err := srp.NewVerifier(groupKey, key, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := e.s.verifiers.SealDevice(e.pool, sub, key, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now()
+	it, err := deviceItem(e.pool, &deviceRecord{Sub: sub, Key: key, GroupKey: groupKey, Verifier: sealed, Remembered: remembered, CreatedAt: now, ModifiedAt: now}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Tx(context.Background(), func(tx storage.Tx) error { return tx.CreateItem(context.Background(), it) }); err != nil {
+		t.Fatal(err)
+	}
+	return key, groupKey
+}
+
+// openDeviceFlow gives user (created first when it does not exist, and
+// then deleted once the device step has begun) a device and opens
+// DEVICE_SRP_AUTH for it.
+func (e *flowEnv) openDeviceFlow(t *testing.T, client, user string) *deviceFlow {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &deviceFlow{t: t, e: e, client: client}
+	u, err := e.users.LookupUser(ctx, pool, user)
+	if err != nil {
+		f.gone = true
+		e.addUser(t, user, false)
+		if u, err = e.users.LookupUser(ctx, pool, user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.username = u.Username
+	f.key, f.groupKey = e.addDevice(t, u.Sub, flowPassword, true)
+	st := &flowState{
+		Pool: e.pool, Client: client, Flow: idp.AuthFlowTypeUserSrpAuth, Challenge: idp.ChallengeNameTypeDeviceSrpAuth,
+		Sub: u.Sub, Username: u.Username, Given: pool.FoldUsername(user), DeviceKey: f.key,
+	}
+	if f.session, err = e.s.openFlow(ctx, st, 5*time.Minute, purposeSession, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.gone {
+		if err := f.begin(); err != nil {
+			t.Fatalf("DEVICE_SRP_AUTH: %v", err)
+		}
+		if _, err := e.users.AdminDeleteUser(ctx, cognito.Caller{Region: flowRegion}, &idp.AdminDeleteUserRequest{
+			UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(user),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// begin answers DEVICE_SRP_AUTH with a fresh SRP_A.
+func (f *deviceFlow) begin() error {
+	f.c = newSRPTestClient(f.t)
+	o, err := f.e.answer(f.client, idp.ChallengeNameTypeDeviceSrpAuth, f.session, map[string]string{
+		"USERNAME": f.username, "DEVICE_KEY": f.key, "SRP_A": f.c.A.Text(16),
+	})
+	if err != nil {
+		return err
+	}
+	if o.Challenge != idp.ChallengeNameTypeDevicePasswordVerifier || o.Session == "" {
+		f.t.Fatalf("DEVICE_SRP_AUTH = %+v, want DEVICE_PASSWORD_VERIFIER with a Session", o)
+	}
+	f.params, f.next = o.Params, o.Session
+	return nil
+}
+
+// prove answers DEVICE_PASSWORD_VERIFIER with the device's claim for
+// secret.
+func (f *deviceFlow) prove(secret string) (*Step, error) {
+	p := f.params
+	ts, sig := f.c.respond(f.t, f.groupKey, f.key, secret, p["SALT"], p["SRP_B"], p["SECRET_BLOCK"], f.e.clock.Now())
+	return f.e.answer(f.client, idp.ChallengeNameTypeDevicePasswordVerifier, f.next, map[string]string{
+		"USERNAME": f.username, "DEVICE_KEY": f.key, "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+		"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+	})
+}
