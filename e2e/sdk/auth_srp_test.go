@@ -77,7 +77,14 @@ func (c *srpClient) srpA() string { return c.A.Text(16) }
 func (c *srpClient) claim(t testing.TB, poolID, password string, params map[string]string, now time.Time) (timestamp, signature string) {
 	t.Helper()
 	_, poolName, _ := strings.Cut(poolID, "_")
-	userID := params["USER_ID_FOR_SRP"]
+	return c.claimAs(t, poolName, params["USER_ID_FOR_SRP"], password, params, now)
+}
+
+// claimAs is claim with the names the verifier was made with: the pool
+// name and the user's internal username, or for a remembered device
+// (DEVICE_PASSWORD_VERIFIER) its DeviceGroupKey and device key.
+func (c *srpClient) claimAs(t testing.TB, poolName, userID, password string, params map[string]string, now time.Time) (timestamp, signature string) {
+	t.Helper()
 	B, ok1 := new(big.Int).SetString(params["SRP_B"], 16)
 	salt, ok2 := new(big.Int).SetString(params["SALT"], 16)
 	block, err := base64.StdEncoding.DecodeString(params["SECRET_BLOCK"])

@@ -2,8 +2,6 @@ package authflow
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -77,10 +75,11 @@ func (deviceSRPChallenge) answerParams(_ *Service, sp *call) (string, error) {
 }
 
 // answer starts the device's SRP exchange: SRP_B and SALT from the
-// device's verifier, and the Session of DEVICE_PASSWORD_VERIFIER, which
-// holds b, B and A sealed, and a fresh SECRET_BLOCK the claim must sign.
-// The DEVICE_SRP_AUTH Session is used up in the transaction that opens
-// the next one. A device key that is not the flow's, or a device
+// device's verifier, and the SECRET_BLOCK of DEVICE_PASSWORD_VERIFIER,
+// which holds b, B and A sealed (the state of that step travels there, as
+// PASSWORD_VERIFIER's does: with B it is longer than a Session may be;
+// no Session goes out with it). The DEVICE_SRP_AUTH Session is used up in
+// the transaction that opens the next step. A device key that is not the flow's, or a device
 // forgotten since, is ResourceNotFoundException.
 func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	st := sp.st
@@ -105,14 +104,12 @@ func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*St
 	if err != nil {
 		return nil, err
 	}
-	block := make([]byte, deviceBlockLen)
-	_, _ = rand.Read(block)
 	next := &flowState{
 		Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
 		Challenge: idp.ChallengeNameTypeDevicePasswordVerifier, Sub: st.Sub, Username: st.Username, Given: st.Given,
-		DeviceKey: d.Key, DeviceBlock: block, SRPSecret: server.Secret(), SRPPublic: server.Public(), SRPA: sp.params["SRP_A"],
+		DeviceKey: d.Key, SRPSecret: server.Secret(), SRPPublic: server.Public(), SRPA: sp.params["SRP_A"],
 	}
-	session, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
+	block, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeDeviceSecretBlock, func(tx storage.Tx) error {
 		return s.useFlow(ctx, tx, st)
 	})
 	if err != nil {
@@ -120,21 +117,15 @@ func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*St
 	}
 	return &Step{
 		Challenge: idp.ChallengeNameTypeDevicePasswordVerifier,
-		Session:   session,
 		Params: map[string]string{
 			"SRP_B":        server.PublicB(),
 			"SALT":         v.SaltHex(),
-			"SECRET_BLOCK": base64.StdEncoding.EncodeToString(block),
+			"SECRET_BLOCK": block,
 			"USERNAME":     st.Username,
 			"DEVICE_KEY":   d.Key,
 		},
 	}, nil
 }
-
-// deviceBlockLen is the length of DEVICE_PASSWORD_VERIFIER's
-// SECRET_BLOCK: random bytes the claim signs, kept in the sealed Session
-// (where the flow's state travels) and compared with the echoed block.
-const deviceBlockLen = 32
 
 // devicePasswordVerifierChallenge is DEVICE_PASSWORD_VERIFIER: the
 // device's SRP proof. It is checked through the shared phases
@@ -162,19 +153,19 @@ func (devicePasswordVerifierChallenge) sealed(session string, responses map[stri
 	case responses["DEVICE_KEY"] == "":
 		return "", "", missing("DEVICE_KEY")
 	}
-	return sessionState(session)
+	return responses["PASSWORD_CLAIM_SECRET_BLOCK"], purposeDeviceSecretBlock, nil
 }
 
 func (devicePasswordVerifierChallenge) answerParams(_ *Service, sp *call) (string, error) {
 	return sp.params["USERNAME"], nil
 }
 
-// answer checks the echoed SECRET_BLOCK and the device key against the
-// state, then the device's proof through the shared phases.
+// answer checks the device key against the state (the SECRET_BLOCK),
+// then the device's proof through the shared phases.
 func (devicePasswordVerifierChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	st := sp.st
 	block, err := base64.StdEncoding.DecodeString(sp.params["PASSWORD_CLAIM_SECRET_BLOCK"])
-	if err != nil || subtle.ConstantTimeCompare(block, st.DeviceBlock) != 1 {
+	if err != nil {
 		return nil, s.useFlowThen(ctx, st, cognito.NotAuthorizedException(msgInvalidSession))
 	}
 	if sp.params["DEVICE_KEY"] != st.DeviceKey {

@@ -130,10 +130,10 @@ func (f *deviceFlow) begin() error {
 	if err != nil {
 		return err
 	}
-	if o.Challenge != idp.ChallengeNameTypeDevicePasswordVerifier || o.Session == "" {
-		f.t.Fatalf("DEVICE_SRP_AUTH = %+v, want DEVICE_PASSWORD_VERIFIER with a Session", o)
+	if o.Challenge != idp.ChallengeNameTypeDevicePasswordVerifier || o.Params["SECRET_BLOCK"] == "" {
+		f.t.Fatalf("DEVICE_SRP_AUTH = %+v, want DEVICE_PASSWORD_VERIFIER with a SECRET_BLOCK", o)
 	}
-	f.params, f.next = o.Params, o.Session
+	f.params = o.Params
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (f *deviceFlow) begin() error {
 func (f *deviceFlow) prove(secret string) (*Step, error) {
 	p := f.params
 	ts, sig := f.c.respond(f.t, f.groupKey, f.key, secret, p["SALT"], p["SRP_B"], p["SECRET_BLOCK"], f.e.clock.Now())
-	return f.e.answer(f.client, idp.ChallengeNameTypeDevicePasswordVerifier, f.next, map[string]string{
+	return f.e.answer(f.client, idp.ChallengeNameTypeDevicePasswordVerifier, "", map[string]string{
 		"USERNAME": f.username, "DEVICE_KEY": f.key, "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
 		"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
 	})

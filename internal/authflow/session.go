@@ -66,10 +66,8 @@ type flowState struct {
 	SRPPublic []byte `json:"srp_pub,omitempty"`
 	SRPA      string `json:"srp_a,omitempty"`
 	// DeviceKey is the device a DEVICE_SRP_AUTH or
-	// DEVICE_PASSWORD_VERIFIER state signs in; DeviceBlock the
-	// SECRET_BLOCK the device's claim signs (DEVICE_PASSWORD_VERIFIER).
-	DeviceKey   string `json:"device_key,omitempty"`
-	DeviceBlock []byte `json:"device_block,omitempty"`
+	// DEVICE_PASSWORD_VERIFIER state signs in.
+	DeviceKey string `json:"device_key,omitempty"`
 	// IssuedAt and ExpiresAt bound the state's life: the client's
 	// AuthSessionValidity.
 	IssuedAt  time.Time `json:"iat"`
@@ -84,6 +82,9 @@ const flowStateVersion = 1
 const (
 	purposeSession     = "authflow-session"
 	purposeSecretBlock = "authflow-srp-secret-block"
+	// purposeDeviceSecretBlock is DEVICE_PASSWORD_VERIFIER's
+	// SECRET_BLOCK.
+	purposeDeviceSecretBlock = "authflow-device-srp-secret-block"
 )
 
 // Messages of the NotAuthorizedException for a Session (or SECRET_BLOCK)
