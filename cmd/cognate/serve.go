@@ -189,6 +189,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
 		{Kind: directory.UserItemKind, Reseal: directory.ResealUserSRPVerifier(verifiers.Reseal)},
 		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
+		{Kind: authflow.DeviceItemKind, Reseal: signIn.ResealDeviceVerifier},
 	}, log)()
 	// cognate's own STS trusts the identity pools' OpenID tokens, and
 	// checks their signatures in process.

@@ -4,15 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"math/big"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 )
 
 // This file tests remembered devices through the SDK: the device key a
@@ -429,4 +434,44 @@ func TestDevicesOnUserPrompt(t *testing.T) {
 		}, noRetry)
 		wantTyped[*types.InvalidParameterException](t, err, "Invalid device secret verifier config.")
 	})
+}
+
+// TestDeviceVerifierSealedAtRest checks that a copy of the database does
+// not give away a device's verifier (with which the device's secret could
+// be guessed offline): neither the verifier nor the salt the client sent
+// is in the file, in any encoding, while the device is there.
+func TestDeviceVerifierSealedAtRest(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cognate.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startWithOutbox(t, db)
+	s := e.selfServicePool(t, &cip.CreateUserPoolInput{
+		DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: true},
+	}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: signInFlows})
+	s.signInUser(t, "hal", signInPassword)
+	out, err := s.srpSignIn(t, "hal", signInPassword)
+	res := tokensOf(t, out, err)
+	d := &device{key: aws.ToString(res.NewDeviceMetadata.DeviceKey), groupKey: aws.ToString(res.NewDeviceMetadata.DeviceGroupKey), secret: newDeviceSecret(t)}
+	cfg := d.verifierConfig(t)
+	if _, err := e.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{AccessToken: res.AccessToken, DeviceKey: aws.String(d.key), DeviceSecretVerifierConfig: cfg}, noRetry); err != nil {
+		t.Fatal(err)
+	}
+	raw := dumpSQLite(t, path)
+	if !strings.Contains(raw, d.key) {
+		t.Fatal("the dump does not hold the device; it reads nothing")
+	}
+	for what, b64 := range map[string]string{"verifier": aws.ToString(cfg.PasswordVerifier), "salt": aws.ToString(cfg.Salt)} {
+		b, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, form := range []string{b64, hex.EncodeToString(b), new(big.Int).SetBytes(b).Text(16), string(b)} {
+			if strings.Contains(raw, form) {
+				t.Errorf("the dump holds the device's %s", what)
+			}
+		}
+	}
 }

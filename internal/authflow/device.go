@@ -522,3 +522,32 @@ func (s *Service) AdminForgetDevice(ctx context.Context, c cognito.Caller, in *i
 	}
 	return &cognito.Empty{}, nil
 }
+
+// DeviceItemKind is the kind of remembered devices, whose records keep a
+// sealed SRP verifier, for the re-seal pass of a key rotation
+// (internal/cluster).
+const DeviceItemKind = kindDevice
+
+// ResealDeviceVerifier re-seals a device's stored verifier that opened
+// with a previous key with the current one: the re-sealer of device
+// items. Every other field of the record is kept as stored.
+func (s *Service) ResealDeviceVerifier(it *storage.Item) ([]byte, bool, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(it.Data, &fields); err != nil {
+		return nil, false, fmt.Errorf("device %s: %w", it.ID, err)
+	}
+	var sealed, sub, key string
+	if json.Unmarshal(fields["verifier"], &sealed) != nil || json.Unmarshal(fields["sub"], &sub) != nil ||
+		json.Unmarshal(fields["key"], &key) != nil || sealed == "" {
+		return nil, false, fmt.Errorf("device %s: no verifier", it.ID)
+	}
+	next, changed, err := s.verifiers.ResealDevice(it.Pool, sub, key, sealed)
+	if err != nil || !changed {
+		return nil, false, err
+	}
+	if fields["verifier"], err = json.Marshal(next); err != nil {
+		return nil, false, err
+	}
+	data, err := json.Marshal(fields)
+	return data, err == nil, err
+}

@@ -1,6 +1,7 @@
 package authflow
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -145,5 +147,63 @@ func (f *deviceFlow) prove(secret string) (*Step, error) {
 	return f.e.answer(f.client, idp.ChallengeNameTypeDevicePasswordVerifier, "", map[string]string{
 		"USERNAME": f.username, "DEVICE_KEY": f.key, "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
 		"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+	})
+}
+
+// TestResealDeviceVerifier checks the re-sealer of device items during a
+// key rotation: a verifier sealed with the previous key comes back sealed
+// with the current one (and opens with it alone), one already sealed with
+// the current key is left alone, and the rest of the record is kept.
+func TestResealDeviceVerifier(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := e.pools.LookupUser(ctx, pool, flowUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := e.addDevice(t, u.Sub, flowPassword, true)
+		it, err := e.store.GetItem(ctx, kindDevice, deviceID(e.pool, key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, changed, err := e.s.ResealDeviceVerifier(it); err != nil || changed {
+			t.Fatalf("re-seal with the key it was sealed with: changed %v, %v", changed, err)
+		}
+		old := bytes.Repeat([]byte{3}, seal.KeySize)
+		next := bytes.Repeat([]byte{4}, seal.KeySize)
+		rotated, err := srp.NewVerifiers(next, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2 := &Service{verifiers: rotated}
+		data, changed, err := s2.ResealDeviceVerifier(it)
+		if err != nil || !changed {
+			t.Fatalf("re-seal after a rotation: changed %v, %v", changed, err)
+		}
+		was, err := decodeDevice(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, err := decodeDevice(&storage.Item{ID: it.ID, Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.Verifier == was.Verifier || now.Key != was.Key || now.Sub != was.Sub || now.GroupKey != was.GroupKey {
+			t.Fatalf("re-sealed record = %+v, was %+v", now, was)
+		}
+		only, err := srp.NewVerifiers(next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := only.OpenDevice(e.pool, u.Sub, key, now.Verifier); err != nil {
+			t.Errorf("the re-sealed verifier does not open with the current key alone: %v", err)
+		}
+		if _, err := only.OpenDevice(e.pool, u.Sub, key, was.Verifier); err == nil {
+			t.Error("the verifier sealed with the previous key opens with the current key alone; the test checks nothing")
+		}
 	})
 }

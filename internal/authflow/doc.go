@@ -50,6 +50,10 @@
 //	PASSWORD_SRP (SRP_A)
 //	(after a right password, user in    NEW_PASSWORD_REQUIRED (Session;       NEW_PASSWORD_REQUIRED (NEW_PASSWORD,        tokens
 //	FORCE_CHANGE_PASSWORD)              userAttributes, requiredAttributes)   userAttributes.<name>)
+//	(after a right password given with  DEVICE_SRP_AUTH (Session)             DEVICE_SRP_AUTH (USERNAME, DEVICE_KEY,      DEVICE_PASSWORD_VERIFIER
+//	the DEVICE_KEY of one of the                                              SRP_A)
+//	user's devices, user CONFIRMED)     DEVICE_PASSWORD_VERIFIER              DEVICE_PASSWORD_VERIFIER (the proof, as     tokens (device_key)
+//	                                    (SECRET_BLOCK)                        PASSWORD_VERIFIER's, DEVICE_KEY)
 //	REFRESH_TOKEN_AUTH / REFRESH_TOKEN  -                                     -                                           tokens (no refresh token)
 //
 // Where a right password leads (dispatch.go: next) depends on the
@@ -58,10 +62,12 @@
 // expired, NotAuthorizedException); UNCONFIRMED UserNotConfirmedException
 // (which a client that does not hide whether users exist gets before the
 // password is checked: at InitiateAuth for SRP, as Cognito answers);
-// RESET_REQUIRED PasswordResetRequiredException. MFA, custom
-// authentication and device challenges slot in there: next will open
-// their states instead of finishing, and the table below gains a type for
-// each.
+// RESET_REQUIRED PasswordResetRequiredException. A right password given
+// with the DEVICE_KEY of one of the user's devices opens DEVICE_SRP_AUTH
+// first (device.go, challenge_device.go; docs/devices.md). MFA and custom
+// authentication slot in there too: next will open their states instead
+// of finishing (call.rememberedDevice says whether a remembered device
+// skips MFA), and the table below gains a type for each.
 //
 // # The dispatcher and the table of challenges
 //
@@ -114,6 +120,9 @@
 //	passwordSRPChallenge          -                                          PASSWORD_SRP               none (opens PASSWORD_VERIFIER)
 //	selectChallenge               USER_AUTH                                  SELECT_CHALLENGE (ANSWER)  the user or its stand-in
 //	newPasswordRequiredChallenge  - (opened by next)                         NEW_PASSWORD_REQUIRED      the user
+//	deviceSRPChallenge            - (opened by next)                         DEVICE_SRP_AUTH            the user, the device
+//	devicePasswordVerifier-       -                                          DEVICE_PASSWORD_VERIFIER   b, B, A, the device
+//	Challenge                                                                                           (SECRET_BLOCK)
 //
 // REFRESH_TOKEN_AUTH is not a challenge: it runs refresh.go on its own.
 // dispatch_test.go runs the shared phases (use-once, lockout, existence
@@ -160,6 +169,20 @@
 // With PreventUserExistenceErrors, a user that does not exist gets exactly
 // the wrong-password answer, after a dummy hash of the same cost, and
 // USER_SRP_AUTH answers with a stable fake salt and a fresh SRP_B.
+//
+// # Remembered devices
+//
+// In a pool with a DeviceConfiguration, a sign-in that ends in tokens
+// and was not made on a known device hands out NewDeviceMetadata; the
+// device key and group key are kept with the token family (issue.go), so
+// that only ConfirmDevice with an access token of that sign-in confirms
+// the device, with the verifier the client made of the device's secret
+// (sealed at rest by srp.Verifiers.SealDevice). Device records (kind
+// device, replicated) are the user's; deleting the user deletes them, and
+// forgetting one deletes the token families signed in on it, in one
+// transaction. Every family carries its device key, which its access
+// tokens carry as device_key, and a refresh of a family whose device is
+// confirmed must name it (DEVICE_KEY).
 //
 // # Tokens and revocation
 //

@@ -18,6 +18,9 @@ type hooks struct {
 	// not exist are shadowed before it). An error ends the step with that
 	// error, the state used up and the attempt counted; the
 	// PreAuthentication trigger's refusal is a UserLambdaValidationException.
+	// A device's proof (DEVICE_PASSWORD_VERIFIER) is a secret too, so a
+	// sign-in on a remembered device reaches this point twice, the
+	// second time with sp.deviceVerified set.
 	preAuthentication func(ctx context.Context, sp *call) error
 	// postAuthentication runs once every challenge is passed, before the
 	// token family is created; sp.user is the user. An error ends the step
