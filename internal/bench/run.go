@@ -255,6 +255,9 @@ type target struct {
 	// the bench does not own, deleted at the end.
 	createdMu sync.Mutex
 	created   []string
+
+	// devices is the pool of the device-srp-auth scenario (device.go).
+	devices devicePool
 }
 
 // newUserName is a fresh username for a user a scenario creates.
@@ -674,6 +677,9 @@ func (t *target) createUser(ctx context.Context, i int) error {
 // teardown deletes the pool the bench created, or else its app client and
 // the users its scenarios created.
 func (t *target) teardown(ctx context.Context) error {
+	if err := t.deleteDevicePool(ctx); err != nil {
+		return err
+	}
 	if t.poolID == "" {
 		return nil
 	}

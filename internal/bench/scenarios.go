@@ -19,6 +19,7 @@ const (
 	ScenarioSignUp           = "sign-up"
 	ScenarioUserPasswordAuth = "user-password-auth"
 	ScenarioUserSRPAuth      = "user-srp-auth"
+	ScenarioDeviceSRPAuth    = "device-srp-auth"
 	ScenarioRefreshTokenAuth = "refresh-token-auth"
 	ScenarioGetUser          = "get-user"
 	ScenarioAdminGetUser     = "admin-get-user"
@@ -76,6 +77,10 @@ var scenarios = []scenario{
 	{
 		name: ScenarioUserSRPAuth, about: "InitiateAuth USER_SRP_AUTH and RespondToAuthChallenge PASSWORD_VERIFIER of one of the first 1,000 users",
 		bound: boundTerms{BoundSRPServerStep: 1, BoundRS256Sign: 2}, worker: srpAuthWorker,
+	},
+	{
+		name: ScenarioDeviceSRPAuth, about: "a sign-in on a remembered device: USER_SRP_AUTH, PASSWORD_VERIFIER with DEVICE_KEY, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER (a pool of its own)",
+		bound: boundTerms{BoundSRPServerStep: 2, BoundRS256Sign: 2}, worker: deviceAuthWorker,
 	},
 	{
 		name: ScenarioRefreshTokenAuth, about: "InitiateAuth REFRESH_TOKEN_AUTH with the worker's refresh token",

@@ -101,7 +101,13 @@ func newSRPClient(cache *srpCache) *srpClient {
 // TIMESTAMP and PASSWORD_CLAIM_SIGNATURE.
 func (c *srpClient) claim(poolID, password string, params map[string]string, now time.Time) (timestamp, signature string, err error) {
 	_, poolName, _ := strings.Cut(poolID, "_")
-	userID := params["USER_ID_FOR_SRP"]
+	return c.claimAs(poolName, params["USER_ID_FOR_SRP"], password, params, now)
+}
+
+// claimAs is claim with the names the verifier was made with: the pool
+// name and the user's internal username, or for a remembered device
+// (DEVICE_PASSWORD_VERIFIER) its DeviceGroupKey and device key.
+func (c *srpClient) claimAs(poolName, userID, password string, params map[string]string, now time.Time) (timestamp, signature string, err error) {
 	B, okB := new(big.Int).SetString(params["SRP_B"], 16)
 	salt, okSalt := new(big.Int).SetString(params["SALT"], 16)
 	block, err := base64.StdEncoding.DecodeString(params["SECRET_BLOCK"])
@@ -143,4 +149,17 @@ func (c *srpClient) claim(poolID, password string, params map[string]string, now
 	m.Write(block)
 	m.Write([]byte(timestamp))
 	return timestamp, base64.StdEncoding.EncodeToString(m.Sum(nil)), nil
+}
+
+// deviceVerifier is a remembered device's DeviceSecretVerifierConfig as
+// amazon-cognito-identity-js makes it (generateHashDevice): a random salt
+// and v = g^x with x = H(pad(salt) || H(groupKey || deviceKey || ":" ||
+// secret)), both base64 of their padded bytes.
+func deviceVerifier(groupKey, deviceKey, secret string) (salt, verifier string) {
+	raw := make([]byte, 16)
+	rand.Read(raw) // crypto/rand.Read never fails
+	s := new(big.Int).SetBytes(raw)
+	x := new(big.Int).SetBytes(srpHash(srpPad(s), srpHash([]byte(groupKey+deviceKey+":"+secret))))
+	v := new(big.Int).Exp(srpG, x, srpN)
+	return base64.StdEncoding.EncodeToString(srpPad(s)), base64.StdEncoding.EncodeToString(srpPad(v))
 }
