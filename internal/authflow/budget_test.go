@@ -105,11 +105,7 @@ func TestSignInBudget(t *testing.T) {
 			Writes:  map[string]int{"create auth_session": 1, "delete auth_session": 1, "create token_family": 1, "create refresh_token": 1},
 			Changes: map[string]int{"token_family": 1, "refresh_token": 1},
 		}
-		steps := []struct {
-			name string
-			run  func() error
-			want func() signInBudget
-		}{
+		steps := []budgetStep{
 			{"USER_PASSWORD_AUTH", func() error {
 				out, err := e.passwordAuth(flowPassword)
 				if err != nil {
@@ -236,35 +232,52 @@ func TestSignInBudget(t *testing.T) {
 				return b
 			}},
 		}
-		for _, step := range steps {
-			e.probe.take()
-			if err := step.run(); err != nil {
-				t.Fatalf("%s: %v", step.name, err)
-			}
-			got := e.probe.take()
-			var changes map[string]int
-			changes, seq = e.changeLog(t, seq)
-			if step.want == nil {
-				continue
-			}
-			want := step.want()
-			if diff := cmp.Diff(want.Txs, got.Txs); diff != "" {
-				t.Errorf("%s: transactions (-want +got):\n%s\ncalls: %v\nin transactions: %v", step.name, diff, got.Calls, got.TxReads)
-			}
-			if diff := cmp.Diff(want.Writes, got.Writes); diff != "" {
-				t.Errorf("%s: writes (-want +got):\n%s", step.name, diff)
-			}
-			if diff := cmp.Diff(want.Changes, changes); diff != "" {
-				t.Errorf("%s: change-log rows (-want +got):\n%s", step.name, diff)
-			}
-			if n := got.calls(); n > want.Calls {
-				t.Errorf("%s: %d store calls, budget %d\noutside transactions: %v\nin transactions: %v, writes %v", step.name, n, want.Calls, got.Calls, got.TxReads, got.Writes)
-			} else if n < want.Calls {
-				t.Logf("%s: %d store calls, under the budget of %d", step.name, n, want.Calls)
-			}
-		}
+		seq = e.checkBudgets(t, seq, steps)
 		if n := e.failures(t, flowUser); n != 0 {
 			t.Errorf("%d failures counted after right passwords", n)
 		}
 	})
+}
+
+// budgetStep is one call of TestSignInBudget: run makes it, want is its
+// budget (nil for a step that sets the next up, uncounted).
+type budgetStep struct {
+	name string
+	run  func() error
+	want func() signInBudget
+}
+
+// checkBudgets runs the steps in order and holds each to its budget; seq
+// is the change log's last seq before the first, and the last after them
+// is returned.
+func (e *flowEnv) checkBudgets(t *testing.T, seq int64, steps []budgetStep) int64 {
+	t.Helper()
+	for _, step := range steps {
+		e.probe.take()
+		if err := step.run(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		got := e.probe.take()
+		var changes map[string]int
+		changes, seq = e.changeLog(t, seq)
+		if step.want == nil {
+			continue
+		}
+		want := step.want()
+		if diff := cmp.Diff(want.Txs, got.Txs); diff != "" {
+			t.Errorf("%s: transactions (-want +got):\n%s\ncalls: %v\nin transactions: %v", step.name, diff, got.Calls, got.TxReads)
+		}
+		if diff := cmp.Diff(want.Writes, got.Writes); diff != "" {
+			t.Errorf("%s: writes (-want +got):\n%s", step.name, diff)
+		}
+		if diff := cmp.Diff(want.Changes, changes); diff != "" {
+			t.Errorf("%s: change-log rows (-want +got):\n%s", step.name, diff)
+		}
+		if n := got.calls(); n > want.Calls {
+			t.Errorf("%s: %d store calls, budget %d\noutside transactions: %v\nin transactions: %v, writes %v", step.name, n, want.Calls, got.Calls, got.TxReads, got.Writes)
+		} else if n < want.Calls {
+			t.Logf("%s: %d store calls, under the budget of %d", step.name, n, want.Calls)
+		}
+	}
+	return seq
 }

@@ -207,3 +207,108 @@ func TestResealDeviceVerifier(t *testing.T) {
 		}
 	})
 }
+
+// TestDeviceSignInBudget holds a sign-in on a remembered device to its
+// budget, as TestSignInBudget does the other flows: PASSWORD_VERIFIER with
+// DEVICE_KEY reads the device and, in one transaction, uses the block up
+// and opens DEVICE_SRP_AUTH; DEVICE_SRP_AUTH uses its Session up in one;
+// DEVICE_PASSWORD_VERIFIER checks the proof first, then uses the block up,
+// issues the tokens and records the device's sign-in in one. A sign-in
+// that hands out a new device writes no more than one in a pool without
+// devices (the new key is kept in the token family), and a refresh on the
+// device reads the device and writes nothing.
+func TestDeviceSignInBudget(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		if _, err := e.pools.UpdateUserPool(ctx, cognito.Caller{Region: flowRegion}, &idp.UpdateUserPoolRequest{
+			UserPoolId: cognito.Ptr(e.pool), DeviceConfiguration: &idp.DeviceConfigurationType{ChallengeRequiredOnNewDevice: cognito.Ptr(true)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.passwordAuth(flowPassword)
+		wantTokens(t, out.AuthenticationResult, err)
+		warm, err := e.srpSignIn(t, flowPassword)
+		wantTokens(t, warm.AuthenticationResult, err)
+		pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := e.pools.LookupUser(ctx, pool, flowUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, groupKey := e.addDevice(t, u.Sub, flowPassword, true)
+		_, seq := e.changeLog(t, 0)
+
+		var (
+			c      *srpTestClient
+			params map[string]string
+			step   *Step
+			dc     *srpTestClient
+			dev    map[string]string
+			tokens *Tokens
+		)
+		tokenWrites := map[string]int{"create auth_session": 1, "create token_family": 1, "create refresh_token": 1}
+		steps := []budgetStep{
+			{"USER_SRP_AUTH InitiateAuth", func() error { c, params = e.srpStart(t); return nil }, nil},
+			{"PASSWORD_VERIFIER with DEVICE_KEY", func() error {
+				user := params["USER_ID_FOR_SRP"]
+				ts, sig := c.respond(t, srp.PoolName(e.pool), user, flowPassword, params["SALT"], params["SRP_B"], params["SECRET_BLOCK"], e.clock.Now())
+				step, err = e.answer(e.client, idp.ChallengeNameTypePasswordVerifier, "", map[string]string{
+					"USERNAME": user, "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"], "PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts, "DEVICE_KEY": key,
+				})
+				if err == nil && step.Challenge != idp.ChallengeNameTypeDeviceSrpAuth {
+					t.Fatalf("PASSWORD_VERIFIER with DEVICE_KEY = %+v, want DEVICE_SRP_AUTH", step)
+				}
+				return err
+			}, func() signInBudget {
+				return signInBudget{Calls: 8, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{}}
+			}},
+			{"DEVICE_SRP_AUTH", func() error {
+				dc = newSRPTestClient(t)
+				next, err := e.answer(e.client, idp.ChallengeNameTypeDeviceSrpAuth, step.Session, map[string]string{
+					"USERNAME": flowUser, "DEVICE_KEY": key, "SRP_A": dc.A.Text(16),
+				})
+				if err == nil {
+					dev = next.Params
+				}
+				return err
+			}, func() signInBudget {
+				return signInBudget{Calls: 5, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{}}
+			}},
+			{"DEVICE_PASSWORD_VERIFIER", func() error {
+				ts, sig := dc.respond(t, groupKey, key, flowPassword, dev["SALT"], dev["SRP_B"], dev["SECRET_BLOCK"], e.clock.Now())
+				o, err := e.answer(e.client, idp.ChallengeNameTypeDevicePasswordVerifier, "", map[string]string{
+					"USERNAME": flowUser, "DEVICE_KEY": key, "PASSWORD_CLAIM_SECRET_BLOCK": dev["SECRET_BLOCK"], "PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+				})
+				if err == nil {
+					tokens = o.Tokens
+				}
+				return err
+			}, func() signInBudget {
+				w := map[string]int{"update device": 1}
+				for k, v := range tokenWrites {
+					w[k] = v
+				}
+				return signInBudget{Calls: 13, Txs: 1, Writes: w, Changes: map[string]int{"token_family": 1, "refresh_token": 1, "device": 1}}
+			}},
+			{"REFRESH_TOKEN_AUTH on the device", func() error {
+				_, err := e.s.initiate(ctx, cognito.Caller{}, "", e.client, idp.AuthFlowTypeRefreshTokenAuth,
+					map[string]string{"REFRESH_TOKEN": tokens.RefreshToken, "DEVICE_KEY": key}, false)
+				return err
+			}, func() signInBudget {
+				return signInBudget{Calls: 6, Writes: map[string]int{}, Changes: map[string]int{}}
+			}},
+			{"USER_SRP_AUTH handing out a new device", func() error {
+				o, err := e.srpSignIn(t, flowPassword)
+				if err == nil && o.AuthenticationResult.NewDeviceMetadata == nil {
+					t.Fatal("no NewDeviceMetadata")
+				}
+				return err
+			}, func() signInBudget {
+				return signInBudget{Calls: 13, Txs: 1, Writes: tokenWrites, Changes: map[string]int{"token_family": 1, "refresh_token": 1}}
+			}},
+		}
+		e.checkBudgets(t, seq, steps)
+	})
+}

@@ -74,5 +74,8 @@ func wireResult(t *Tokens) *idp.AuthenticationResultType {
 	if t.RefreshToken != "" {
 		out.RefreshToken = cognito.Ptr(t.RefreshToken)
 	}
+	if d := t.NewDevice; d != nil {
+		out.NewDeviceMetadata = &idp.NewDeviceMetadataType{DeviceKey: cognito.Ptr(d.Key), DeviceGroupKey: cognito.Ptr(d.GroupKey)}
+	}
 	return out
 }
