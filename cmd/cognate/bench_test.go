@@ -66,6 +66,8 @@ func checkResults(t *testing.T, tr bench.TargetReport, scenarios []string, conc 
 		wantOps := map[string][]string{
 			bench.ScenarioSignUp:      {"AdminConfirmSignUp", "SignUp"},
 			bench.ScenarioUserSRPAuth: {"InitiateAuth", "RespondToAuthChallenge", "client SRP math"},
+			bench.ScenarioDeviceSRPAuth: {"InitiateAuth", "RespondToAuthChallenge DEVICE_PASSWORD_VERIFIER", "RespondToAuthChallenge DEVICE_SRP_AUTH",
+				"RespondToAuthChallenge PASSWORD_VERIFIER", "client SRP math"},
 		}[r.Scenario]
 		var ops []string
 		for _, op := range r.Operations {
@@ -85,6 +87,7 @@ func checkResults(t *testing.T, tr bench.TargetReport, scenarios []string, conc 
 			bench.ScenarioSignUp:           "argon2id",
 			bench.ScenarioUserPasswordAuth: "argon2id + 2×rs256-sign",
 			bench.ScenarioUserSRPAuth:      "srp-server-step + 2×rs256-sign",
+			bench.ScenarioDeviceSRPAuth:    "2×srp-server-step + 2×rs256-sign",
 			bench.ScenarioRefreshTokenAuth: "2×rs256-sign",
 			bench.ScenarioGetUser:          "rs256-verify",
 		}[r.Scenario]
