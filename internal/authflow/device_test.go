@@ -161,7 +161,7 @@ func TestResealDeviceVerifier(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := e.pools.LookupUser(ctx, pool, flowUser)
+		u, err := e.users.LookupUser(ctx, pool, flowUser)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +233,7 @@ func TestDeviceSignInBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := e.pools.LookupUser(ctx, pool, flowUser)
+		u, err := e.users.LookupUser(ctx, pool, flowUser)
 		if err != nil {
 			t.Fatal(err)
 		}
