@@ -371,6 +371,17 @@ func TestDevices(t *testing.T) {
 		if al, err := e.c.AdminListDevices(ctx, &cip.AdminListDevicesInput{UserPoolId: s.pool, Username: aws.String("eve")}); err != nil || len(al.Devices) != 0 {
 			t.Errorf("a new eve lists %+v, %v; want no devices", al, err)
 		}
+
+		// Deleting the pool deletes the devices still in it.
+		if n, err := e.Store.CountItems(ctx, "device", aws.ToString(s.pool)); err != nil || n == 0 {
+			t.Fatalf("before the pool is deleted it holds %d devices (%v); the check below checks nothing", n, err)
+		}
+		if _, err := e.c.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: s.pool}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.Store.CountItems(ctx, "device", aws.ToString(s.pool)); err != nil || n != 0 {
+			t.Errorf("after the pool is deleted it holds %d devices (%v)", n, err)
+		}
 	})
 }
 
