@@ -20,7 +20,8 @@ type hooks struct {
 	// PreAuthentication trigger's refusal is a UserLambdaValidationException.
 	// A device's proof (DEVICE_PASSWORD_VERIFIER) is a secret too, so a
 	// sign-in on a remembered device reaches this point twice, the
-	// second time with sp.deviceVerified set.
+	// second time with sp.deviceVerified set (the PreAuthentication
+	// trigger runs at the first only).
 	preAuthentication func(ctx context.Context, sp *call) error
 	// postAuthentication runs once every challenge is passed, before the
 	// token family is created; sp.user is the user. An error ends the step

@@ -90,8 +90,13 @@ func eventAttributes(u *directory.SignInUser) map[string]string {
 
 // preAuthentication invokes PreAuthentication_Authentication. The
 // function's refusal is the step's answer; its response carries nothing.
-// Cognito passes the sign-in's ClientMetadata as validationData.
+// Cognito passes the sign-in's ClientMetadata as validationData. A
+// device's proof (DEVICE_PASSWORD_VERIFIER) does not invoke it again: the
+// password's step of the same sign-in did.
 func (s *Service) preAuthentication(ctx context.Context, sp *call) error {
+	if sp.deviceVerified {
+		return nil
+	}
 	cfg, err := s.lambdaConfig(ctx, sp.pool)
 	if err != nil {
 		return err
