@@ -190,7 +190,8 @@ func TestDevices(t *testing.T) {
 			t.Fatal(err)
 		}
 		attrs := deviceAttrs(t, got.Device)
-		if attrs["device_name"] != "dana's phone" || attrs["dev:device_remembered_status"] != "remembered" || attrs["device_status"] != "valid" {
+		if attrs["device_name"] != "dana's phone" || attrs["dev:device_remembered_status"] != "remembered" || attrs["device_status"] != "valid" ||
+			attrs["last_ip_used"] != "127.0.0.1" {
 			t.Errorf("device attributes = %v", attrs)
 		}
 
