@@ -199,8 +199,10 @@ func managedLoginCSS(s map[string]any) string {
 		{".panel", [][2]string{{"border-radius", radius(s, "components", "form", "borderRadius")}}},
 		{"button", [][2]string{{"border-radius", radius(s, "componentClasses", "buttons", "borderRadius")}}},
 		{textInputs, [][2]string{{"border-radius", radius(s, "componentClasses", "input", "borderRadius")}}},
+		{".error, .notice", [][2]string{{"border-radius", radius(s, "components", "alert", "borderRadius")}}},
 	}
 	writeRules(&b, shape)
+	writeRules(&b, layoutRules(s))
 	switch schemeOf(s) {
 	case "DARK":
 		writeRules(&b, modeRules(s, "darkMode"))
@@ -213,6 +215,50 @@ func managedLoginCSS(s map[string]any) string {
 		writeRules(&b, modeRules(s, "lightMode"))
 	}
 	return b.String()
+}
+
+// layoutRules are the rules of a style's layout settings: where the form
+// sits on the page (categories.form.location), how much room its parts
+// take (categories.global.spacingDensity) and where the logo sits in it
+// (components.form.logo.location). Each setting is one of its documented
+// values or is left out.
+func layoutRules(s map[string]any) []cssRule {
+	enum := func(path ...string) string {
+		v, _ := dig(s, path...).(string)
+		return v
+	}
+	var rules []cssRule
+	// The page is a column the form is placed in: across by its margins,
+	// down by the column's justification.
+	flex := map[string]string{"START": "flex-start", "CENTER": "center", "END": "flex-end"}
+	if v, ok := flex[enum("categories", "form", "location", "vertical")]; ok {
+		rules = append(rules, cssRule{"body", [][2]string{
+			{"min-height", "100vh"}, {"display", "flex"}, {"flex-direction", "column"}, {"justify-content", v},
+		}}, cssRule{".panel", [][2]string{{"width", "100%"}}})
+	}
+	switch enum("categories", "form", "location", "horizontal") {
+	case "START":
+		rules = append(rules, cssRule{".panel", [][2]string{{"margin-left", "0"}, {"margin-right", "auto"}}})
+	case "END":
+		rules = append(rules, cssRule{".panel", [][2]string{{"margin-left", "auto"}, {"margin-right", "0"}}})
+	}
+	switch enum("categories", "global", "spacingDensity") {
+	case "COMPACT":
+		rules = append(rules,
+			cssRule{".panel", [][2]string{{"padding", "1rem"}}},
+			cssRule{"label", [][2]string{{"margin-top", "0.6rem"}}},
+			cssRule{"button", [][2]string{{"margin-top", "1rem"}, {"padding", "0.5rem"}}})
+	case "SPACIOUS":
+		rules = append(rules,
+			cssRule{".panel", [][2]string{{"padding", "2.25rem"}}},
+			cssRule{"label", [][2]string{{"margin-top", "1.4rem"}}},
+			cssRule{"button", [][2]string{{"margin-top", "2rem"}, {"padding", "0.9rem"}}})
+	}
+	align := map[string]string{"START": "left", "CENTER": "center", "END": "right"}
+	if v, ok := align[enum("components", "form", "logo", "location")]; ok {
+		rules = append(rules, cssRule{".banner", [][2]string{{"text-align", v}}})
+	}
+	return rules
 }
 
 // textInputs selects the pages' text fields as the base stylesheet does.

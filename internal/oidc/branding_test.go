@@ -28,6 +28,15 @@ func TestManagedLoginCSS(t *testing.T) {
 			nil, []string{"red", "url(", "script", "x{"}},
 		{"radius", `{"components":{"form":{"borderRadius":12}},"componentClasses":{"buttons":{"borderRadius":1000}}}`,
 			[]string{".panel { border-radius: 12px }"}, []string{"1000"}},
+		{"layout", `{"categories":{"form":{"location":{"horizontal":"START","vertical":"END"}},"global":{"spacingDensity":"COMPACT"}},"components":{"form":{"logo":{"location":"END"}},"alert":{"borderRadius":12}}}`,
+			[]string{"body { min-height: 100vh; display: flex; flex-direction: column; justify-content: flex-end }",
+				".panel { margin-left: 0; margin-right: auto }", ".panel { padding: 1rem }", "label { margin-top: 0.6rem }",
+				".banner { text-align: right }", ".error, .notice { border-radius: 12px }"},
+			[]string{"SPACIOUS", "2.25rem"}},
+		{"spacious, centred", `{"categories":{"form":{"location":{"horizontal":"CENTER","vertical":"CENTER"}},"global":{"spacingDensity":"SPACIOUS"}}}`,
+			[]string{"justify-content: center", ".panel { padding: 2.25rem }"}, []string{"margin-left"}},
+		{"layout values outside the documented ones", `{"categories":{"form":{"location":{"horizontal":"x;}body{","vertical":"MIDDLE"}},"global":{"spacingDensity":"HUGE"}},"components":{"form":{"logo":{"location":"}"}}}}`,
+			nil, []string{"justify-content", "margin-left", "padding", "text-align", "}body{"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			css := managedLoginCSS(doc(tc.settings))
