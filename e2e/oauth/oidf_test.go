@@ -293,6 +293,11 @@ func TestOIDF(t *testing.T) {
 		if c2.AuthTime <= c1.AuthTime {
 			t.Errorf("auth_time %d after signing in again, was %d", c2.AuthTime, c1.AuthTime)
 		}
+		// The new auth_time is the moment of the new sign-in, by the
+		// server's clock, which the test holds still.
+		if now := e.Clock.Now().Unix(); c2.AuthTime != now {
+			t.Errorf("auth_time %d after signing in again at %d", c2.AuthTime, now)
+		}
 	})
 	t.Run("oidcc-max-age-10000", func(t *testing.T) {
 		b := newBrowser(t, e)
