@@ -20,3 +20,8 @@ func BenchmarkGetItemByKey(b *testing.B) {
 	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
 	storagetest.BenchGetItemByKey(b, db)
 }
+
+func BenchmarkThreeReads(b *testing.B) {
+	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
+	storagetest.BenchThreeReads(b, db)
+}

@@ -119,3 +119,38 @@ func BenchGetItemByKey(b *testing.B, s storage.Store) {
 		i++
 	}
 }
+
+// BenchThreeReads measures three GetItemByKey of one request among 10,000
+// items, each on its own (alone) and the three in one read transaction
+// (in Read): what a request's shared read transaction gains or costs.
+func BenchThreeReads(b *testing.B, s storage.Store) {
+	const items = 10_000
+	loadBenchItems(b, s, items)
+	ctx := context.Background()
+	read3 := func(r storage.ItemReader, i int) error {
+		for j := range 3 {
+			if _, err := r.GetItemByKey(ctx, kindUser, benchItem((i+j*1000)%items).Keys[0]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b.Run("alone", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if err := read3(s, i); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("in Read", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if err := s.Read(ctx, func(r storage.Reader) error { return read3(r, i) }); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
