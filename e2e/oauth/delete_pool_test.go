@@ -28,7 +28,8 @@ var poolKinds = []string{
 // a resource server, the classic customization, a managed login style,
 // terms, sign-in sessions, a failed-attempt counter, an unredeemed
 // authorization code, refresh tokens, signing keys, auth events), deletes
-// it, and then reads every row of every table of the store: nothing
+// it (and a group deleted before it, whose tombstone names it), and then
+// reads every row of every table of the store: nothing
 // mentions the pool, its app client or its user but the tombstones the
 // change log keeps for the other regions (the pool's, and a purge entry a
 // kind), while another pool is untouched.
@@ -58,6 +59,13 @@ func TestDeleteUserPoolLeavesNothing(t *testing.T) {
 		}{
 			{"CreateGroup", func() error {
 				_, err := e.IDP.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: pool, GroupName: aws.String("admins")})
+				return err
+			}},
+			{"CreateGroup and DeleteGroup (a tombstone)", func() error {
+				if _, err := e.IDP.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: pool, GroupName: aws.String("former")}); err != nil {
+					return err
+				}
+				_, err := e.IDP.DeleteGroup(ctx, &cip.DeleteGroupInput{UserPoolId: pool, GroupName: aws.String("former")})
 				return err
 			}},
 			{"AdminAddUserToGroup", func() error {

@@ -166,7 +166,9 @@ type Tx interface {
 	// DeletePoolItems deletes every item of pool, whatever its kind, and
 	// returns how many it deleted: what DeleteUserPool's transaction runs,
 	// so that no package keeps a list of the others' kinds. It erases the
-	// earlier change-log entries of each, and writes, for each kind it
+	// earlier change-log entries of each, and those of the pool's items
+	// deleted before (the entries whose key is an ID under "<pool>/"), and
+	// writes, for each kind it
 	// deleted items of that is not declared Local, one ChangePurge entry as
 	// DeleteItems does (a kind no package of the process declared counts
 	// as replicated).

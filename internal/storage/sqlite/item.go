@@ -525,6 +525,17 @@ func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The entries left of the pool's items deleted earlier (tombstones of
+	// IDs under "<pool>/") go too: the purges say they are gone.
+	err = t.erase(ctx, `WITH RECURSIVE e(entity) AS (
+			SELECT min(entity) FROM change_log
+			UNION ALL
+			SELECT (SELECT min(entity) FROM change_log WHERE entity > e.entity) FROM e WHERE e.entity IS NOT NULL)
+		DELETE FROM change_log WHERE entity IN (SELECT entity FROM e WHERE entity IS NOT NULL)
+			AND "key" >= ? AND "key" < ? RETURNING hlc`, pool+"/", pool+"0")
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: erase changes under pool %q: %w", pool, err))
+	}
 	var total int64
 	for _, kind := range kinds {
 		n, err := t.purge(ctx, kind, pool, true, storage.Purged(kind))

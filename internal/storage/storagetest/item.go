@@ -1205,6 +1205,11 @@ func testDeletePoolItems(t *testing.T, s storage.Store) {
 		it.Data = []byte(`{"changed":true}`)
 		return tx.UpdateItem(ctx, it)
 	})
+	// Items of each pool deleted earlier, which leave a tombstone each.
+	for _, it := range []*storage.Item{newItem(kindClient, poolA+"/gone", poolA, nil, nil), newItem(kindClient, poolB+"/gone", poolB, nil, nil)} {
+		mustCreateItem(t, s, it)
+		inTx(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteItem(ctx, it.Kind, it.ID, it.Version) })
+	}
 	before := allChanges(t, s)
 	kinds, pools := []string{kindUser, kindClient, kindLocal}, []string{poolA, poolB}
 	keys := []string{"key/a0", "key/a1", "key/ca", "key/la0", "key/b0", "key/lb"}
@@ -1254,14 +1259,18 @@ func testDeletePoolItems(t *testing.T, s storage.Store) {
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("store after DeletePoolItems (-want +got):\n%s", diff)
 	}
-	// The entries of the deleted items went; one purge entry a replicated
-	// kind followed.
+	// The entries of the deleted items went, and the tombstones of the
+	// pool's items deleted earlier (the other pool's stay); one purge
+	// entry a replicated kind followed.
 	deleted := map[string]bool{"a0": true, "a1": true, "ca": true}
 	var wantKept []storage.Change
 	for _, c := range before {
-		if !deleted[c.Key] {
+		if !deleted[c.Key] && !strings.HasPrefix(c.Key, poolA+"/") {
 			wantKept = append(wantKept, c)
 		}
+	}
+	if !slices.ContainsFunc(wantKept, func(c storage.Change) bool { return c.Key == poolB+"/gone" }) {
+		t.Fatalf("the other pool's tombstone is not in the log before the deletion")
 	}
 	if len(changes) != len(wantKept)+2 {
 		t.Fatalf("after DeletePoolItems the log has %d entries, want %d", len(changes), len(wantKept)+2)
