@@ -25,6 +25,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/srp"
@@ -182,7 +183,10 @@ func start(t testing.TB, backend string, tr transport, timeout time.Duration) *e
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}}))
+	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret},
+		// The limits are off: the benchmarks sign one user in flat out from
+		// one address, which is what they measure.
+		RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
 	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)

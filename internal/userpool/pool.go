@@ -186,10 +186,11 @@ func (in poolSettings) apply(p *idp.UserPoolType) error {
 	if in.DeletionProtection != nil {
 		p.DeletionProtection = cognito.Ptr(*in.DeletionProtection)
 	}
-	p.LambdaConfig = &idp.LambdaConfigType{}
-	if in.LambdaConfig != nil {
-		p.LambdaConfig = in.LambdaConfig
+	lc, err := lambdaConfig(in.LambdaConfig, tier)
+	if err != nil {
+		return err
 	}
+	p.LambdaConfig = lc
 	p.AutoVerifiedAttributes = nil
 	if len(in.AutoVerifiedAttributes) > 0 {
 		p.AutoVerifiedAttributes = dedupe(in.AutoVerifiedAttributes)
