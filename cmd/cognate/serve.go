@@ -157,7 +157,12 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		ClientSecretKey:          clientSecretKeys.Current,
 		ClientSecretPreviousKeys: clientSecretKeys.Previous,
 	})
+	invoker, err := newTriggers(ctx, cfg.Triggers, metrics, log)
+	if err != nil {
+		return err
+	}
 	users := directory.New(st, pools, directory.Options{
+		Triggers:      invoker,
 		Logger:        log,
 		Sender:        sender,
 		IssuerBaseURL: issuer,
@@ -173,10 +178,6 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return fmt.Errorf("seal app-client secrets: %w", err)
 	} else if n > 0 {
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
-	}
-	invoker, err := newTriggers(ctx, cfg.Triggers, metrics, log)
-	if err != nil {
-		return err
 	}
 	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st,
 		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords, Triggers: invoker})

@@ -25,6 +25,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
@@ -58,6 +59,8 @@ type env struct {
 	Store  storage.Store
 	record string
 	obs    *observed
+	// outbox holds the messages the directory sent (confirmation codes).
+	outbox *messaging.Outbox
 }
 
 // observed keeps the outcomes the invoker reports, as /metrics counts
@@ -163,6 +166,7 @@ func start(t testing.TB, backend string, tr transport, timeout time.Duration) *e
 		t.Fatal(err)
 	}
 	db := openStore(t, backend)
+	outbox := messaging.NewOutbox(messaging.OutboxOptions{})
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
 	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
@@ -177,6 +181,7 @@ func start(t testing.TB, backend string, tr transport, timeout time.Duration) *e
 		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)})
 	users := directory.New(db, pools, directory.Options{
 		IssuerBaseURL: url, SRPVerifiers: verifiers, CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes),
+		Sender: outbox, Triggers: inv,
 	})
 	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Triggers: inv})
 	if err != nil {
@@ -190,7 +195,7 @@ func start(t testing.TB, backend string, tr transport, timeout time.Duration) *e
 	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &env{URL: url, Store: db, record: record, obs: obs}
+	return &env{URL: url, Store: db, record: record, obs: obs, outbox: outbox}
 }
 
 func (e *env) client() *cip.Client {

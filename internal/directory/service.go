@@ -14,6 +14,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/triggers"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	// computations of every engine of the process); the engines that serve
 	// one process share it. nil means a password.Default of its own.
 	Passwords *password.Hasher
+	// Triggers invokes the pools' Lambda triggers (triggers.go); nil
+	// invokes none, whatever a pool's LambdaConfig says.
+	Triggers *triggers.Invoker
 }
 
 // DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
@@ -72,6 +76,8 @@ type Service struct {
 	// userErasers run in the transaction that deletes a user
 	// (OnDeleteUser).
 	userErasers []UserEraser
+	// triggers invokes the pools' Lambda triggers; nil invokes none.
+	triggers *triggers.Invoker
 }
 
 // UserEraser deletes, inside tx, what a package other than this one keeps
@@ -93,7 +99,7 @@ func (s *Service) OnDeleteUser(f UserEraser) {
 // gives pools the count of a pool's users (DescribeUserPool's
 // EstimatedNumberOfUsers).
 func New(store storage.Store, pools *userpool.Service, opts Options) *Service {
-	s := &Service{store: store, pools: pools, pages: pools.Pages(), clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifiers}
+	s := &Service{store: store, pools: pools, pages: pools.Pages(), clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifiers, triggers: opts.Triggers}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -148,7 +148,8 @@ func signUpWriteError(p *idp.UserPoolType, err error) error {
 // policy apply. The user starts UNCONFIRMED; when the pool auto-verifies the
 // phone number or email address the user gives (the phone number first), a
 // confirmation code goes there and CodeDeliveryDetails says where.
-// ValidationData is accepted for the pre sign-up trigger.
+// ValidationData and ClientMetadata go to the PreSignUp trigger, whose
+// answer may confirm the user at once (triggers.go).
 func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRequest) (*idp.SignUpResponse, error) {
 	name := cognito.Deref(in.Username)
 	client, p, err := s.publicClient(ctx, c, cognito.Deref(in.ClientId), in.SecretHash, name)
@@ -191,6 +192,12 @@ func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRe
 	if len(p.UsernameAttributes) > 0 {
 		username = sub
 	}
+	// The PreSignUp function sees the request once it is known good, and
+	// before anything is hashed or written: its refusal writes nothing.
+	pre, err := s.preSignUp(ctx, p, client.ClientID, username, attrs, in.ValidationData, in.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
 	np, err := s.hashNewPassword(ctx, cognito.Deref(p.Id), username, password)
 	if err != nil {
 		return nil, err
@@ -205,8 +212,20 @@ func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRe
 		return nil, err
 	}
 	out := &idp.SignUpResponse{UserConfirmed: cognito.Ptr(false), UserSub: cognito.Ptr(sub)}
+	// What the PreSignUp function answered: a confirmed user needs no
+	// confirmation code.
+	if pre.AutoVerifyEmail && attrs["email"] != "" {
+		attrs["email_verified"] = "true"
+	}
+	if pre.AutoVerifyPhone && attrs["phone_number"] != "" {
+		attrs["phone_number_verified"] = "true"
+	}
+	if pre.AutoConfirmUser {
+		u.Status = idp.UserStatusTypeConfirmed
+		out.UserConfirmed = cognito.Ptr(true)
+	}
 	var msgs []messaging.Message
-	if attr := confirmationAttribute(p, attrs); attr != "" {
+	if attr := confirmationAttribute(p, attrs); attr != "" && !pre.AutoConfirmUser {
 		var m messaging.Message
 		m, out.CodeDeliveryDetails = s.codes.issueCode(u, codePurposeSignUp, attr, verificationCodeTTL, now, s.confirmationMessageFunc(p, client.ClientID))
 		msgs = append(msgs, m)
@@ -289,7 +308,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c cognito.Caller, in *idp.C
 		return nil, err
 	}
 	force := cognito.Deref(in.ForceAliasCreation)
-	_, err = s.codeUpdate(ctx, p, name, func(tx storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
+	confirmed, err := s.codeUpdate(ctx, p, name, func(tx storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
 		if !u.Enabled {
 			return false, false, userDisabled()
 		}
@@ -321,6 +340,9 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c cognito.Caller, in *idp.C
 		return nil, usernameClientNotFound()
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := s.postConfirmation(ctx, p, client.ClientID, confirmed, in.ClientMetadata); err != nil {
 		return nil, err
 	}
 	return &idp.ConfirmSignUpResponse{}, nil
