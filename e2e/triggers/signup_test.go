@@ -218,3 +218,89 @@ func isUserNotFound(err error) bool {
 	var nf *types.UserNotFoundException
 	return errors.As(err, &nf)
 }
+
+// TestAdminCreateUserAndRecoveryTriggers: AdminCreateUser invokes
+// PreSignUp as PreSignUp_AdminCreateUser (no app client, so
+// CLIENT_ID_NOT_APPLICABLE), whose refusal creates no user;
+// ConfirmForgotPassword invokes PostConfirmation as
+// PostConfirmation_ConfirmForgotPassword.
+func TestAdminCreateUserAndRecoveryTriggers(t *testing.T) {
+	e := start(t, "sqlite", viaLambda, 5*time.Second)
+	ctx := context.Background()
+	c := e.client()
+	poolID, clientID := e.signUpPool(t, &types.LambdaConfigType{
+		PreSignUp: aws.String(functionARN + "pre-sign-up"), PostConfirmation: aws.String(functionARN + "post-confirmation"),
+	})
+	create := func(name string) (*cip.AdminCreateUserOutput, error) {
+		return c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+			UserPoolId: aws.String(poolID), Username: aws.String(name), MessageAction: types.MessageActionTypeSuppress,
+			UserAttributes: []types.AttributeType{
+				{Name: aws.String("email"), Value: aws.String(name + "@example.com")},
+				{Name: aws.String("email_verified"), Value: aws.String("true")},
+			},
+			ValidationData: []types.AttributeType{{Name: aws.String("source"), Value: aws.String("import")}},
+			ClientMetadata: map[string]string{"by": "admin"},
+		})
+	}
+	if _, err := create("erin"); err != nil {
+		t.Fatal(err)
+	}
+	var pre events.CognitoEventUserPoolsPreSignup
+	only(t, e.events(t), "PreSignUp_AdminCreateUser", &pre)
+	want := events.CognitoEventUserPoolsPreSignup{
+		CognitoEventUserPoolsHeader: header("1", "PreSignUp_AdminCreateUser", poolID, "CLIENT_ID_NOT_APPLICABLE", "erin"),
+		Request: events.CognitoEventUserPoolsPreSignupRequest{
+			UserAttributes: map[string]string{"email": "erin@example.com", "email_verified": "true"},
+			ValidationData: map[string]string{"source": "import"}, ClientMetadata: map[string]string{"by": "admin"},
+		},
+	}
+	if d := cmp.Diff(want, pre); d != "" {
+		t.Errorf("PreSignUp_AdminCreateUser event (-want +got):\n%s", d)
+	}
+	_, err := create("deny3")
+	var ae interface{ ErrorCode() string }
+	if !errors.As(err, &ae) || ae.ErrorCode() != "UserLambdaValidationException" {
+		t.Fatalf("err = %v, want UserLambdaValidationException", err)
+	}
+	if _, _, err := e.status(t, poolID, "deny3"); !isUserNotFound(err) {
+		t.Errorf("AdminGetUser after a refused AdminCreateUser: %v", err)
+	}
+	e.events(t)
+
+	// Recovery: ForgotPassword, then ConfirmForgotPassword.
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: aws.String(poolID), Username: aws.String("erin"), Password: aws.String(password), Permanent: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("erin")}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.outbox.Messages("erin@example.com")
+	if len(msgs) == 0 {
+		t.Fatal("no recovery code")
+	}
+	meta := map[string]string{"step": "recover"}
+	if _, err := c.ConfirmForgotPassword(ctx, &cip.ConfirmForgotPasswordInput{
+		ClientId: aws.String(clientID), Username: aws.String("erin"), Password: aws.String("Another-Horse-8"),
+		ConfirmationCode: aws.String(codePattern.FindString(msgs[0].Body)), ClientMetadata: meta,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, attrs, err := e.status(t, poolID, "erin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var post events.CognitoEventUserPoolsPostConfirmation
+	only(t, e.events(t), "PostConfirmation_ConfirmForgotPassword", &post)
+	wantPost := events.CognitoEventUserPoolsPostConfirmation{
+		CognitoEventUserPoolsHeader: header("1", "PostConfirmation_ConfirmForgotPassword", poolID, clientID, "erin"),
+		Request: events.CognitoEventUserPoolsPostConfirmationRequest{
+			UserAttributes: map[string]string{"sub": attrs["sub"], "email": "erin@example.com", "email_verified": "true", "cognito:user_status": "CONFIRMED"},
+			ClientMetadata: meta,
+		},
+	}
+	if d := cmp.Diff(wantPost, post); d != "" {
+		t.Errorf("PostConfirmation_ConfirmForgotPassword event (-want +got):\n%s", d)
+	}
+}

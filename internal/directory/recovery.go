@@ -162,7 +162,8 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c cognito.Caller, i
 			}
 		}
 		seen := u.PasswordHash
-		_, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
+		var done *userRecord
+		done, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
 			if !u.Enabled {
 				if hide {
 					return false, false, codeMismatch()
@@ -191,6 +192,11 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c cognito.Caller, i
 		}
 		if err != nil {
 			return nil, userError(err)
+		}
+		// The new password is set; a PostConfirmation function's error is
+		// the answer, and the password stays set, as Cognito leaves it.
+		if err := s.postConfirmation(ctx, p, "PostConfirmation_ConfirmForgotPassword", client.ClientID, done, in.ClientMetadata); err != nil {
+			return nil, err
 		}
 		return &idp.ConfirmForgotPasswordResponse{}, nil
 	}

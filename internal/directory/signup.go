@@ -194,7 +194,7 @@ func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRe
 	}
 	// The PreSignUp function sees the request once it is known good, and
 	// before anything is hashed or written: its refusal writes nothing.
-	pre, err := s.preSignUp(ctx, p, client.ClientID, username, attrs, in.ValidationData, in.ClientMetadata)
+	pre, err := s.preSignUp(ctx, p, "PreSignUp_SignUp", client.ClientID, username, attrs, in.ValidationData, in.ClientMetadata)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +342,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, c cognito.Caller, in *idp.C
 	if err != nil {
 		return nil, err
 	}
-	if err := s.postConfirmation(ctx, p, client.ClientID, confirmed, in.ClientMetadata); err != nil {
+	if err := s.postConfirmation(ctx, p, "PostConfirmation_ConfirmSignUp", client.ClientID, confirmed, in.ClientMetadata); err != nil {
 		return nil, err
 	}
 	return &idp.ConfirmSignUpResponse{}, nil

@@ -41,11 +41,16 @@ func orEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// preSignUp invokes PreSignUp_SignUp for a user about to be created with
-// attrs, before anything is written, and returns the function's response:
+// clientNotApplicable is the callerContext.clientId of the events of
+// administrators' operations, which name no app client.
+const clientNotApplicable = "CLIENT_ID_NOT_APPLICABLE"
+
+// preSignUp invokes PreSignUp (source PreSignUp_SignUp or
+// PreSignUp_AdminCreateUser) for a user about to be created with attrs,
+// before anything is written, and returns the function's response:
 // whether to confirm the user and verify its email address and phone
-// number. A refusal ends SignUp with nothing written.
-func (s *Service) preSignUp(ctx context.Context, p *idp.UserPoolType, clientID, username string, attrs map[string]string,
+// number. A refusal ends the operation with nothing written.
+func (s *Service) preSignUp(ctx context.Context, p *idp.UserPoolType, source, clientID, username string, attrs map[string]string,
 	validation []idp.AttributeType, metadata map[string]string) (events.CognitoEventUserPoolsPreSignupResponse, error) {
 	arn := s.triggerARN(p, func(lc *idp.LambdaConfigType) *string { return lc.PreSignUp })
 	if arn == "" {
@@ -53,7 +58,7 @@ func (s *Service) preSignUp(ctx context.Context, p *idp.UserPoolType, clientID, 
 	}
 	poolID := cognito.Deref(p.Id)
 	ev := events.CognitoEventUserPoolsPreSignup{
-		CognitoEventUserPoolsHeader: triggers.Header("1", "PreSignUp_SignUp", cognito.RegionOfPoolID(poolID), poolID, clientID, username),
+		CognitoEventUserPoolsHeader: triggers.Header("1", source, cognito.RegionOfPoolID(poolID), poolID, clientID, username),
 		Request: events.CognitoEventUserPoolsPreSignupRequest{
 			UserAttributes: maps.Clone(attrs), ValidationData: attributeMap(validation), ClientMetadata: orEmpty(metadata),
 		},
@@ -65,11 +70,12 @@ func (s *Service) preSignUp(ctx context.Context, p *idp.UserPoolType, clientID, 
 	return out.Response, nil
 }
 
-// postConfirmation invokes PostConfirmation_ConfirmSignUp once the user u
-// is confirmed and written. Its answer is ignored, as Cognito ignores it;
+// postConfirmation invokes PostConfirmation (source
+// PostConfirmation_ConfirmSignUp or PostConfirmation_ConfirmForgotPassword)
+// once the user u is confirmed and written. Its answer is ignored, as Cognito ignores it;
 // its error is the operation's answer, and the user stays confirmed, as
 // Cognito leaves it.
-func (s *Service) postConfirmation(ctx context.Context, p *idp.UserPoolType, clientID string, u *userRecord, metadata map[string]string) error {
+func (s *Service) postConfirmation(ctx context.Context, p *idp.UserPoolType, source, clientID string, u *userRecord, metadata map[string]string) error {
 	arn := s.triggerARN(p, func(lc *idp.LambdaConfigType) *string { return lc.PostConfirmation })
 	if arn == "" {
 		return nil
@@ -82,7 +88,7 @@ func (s *Service) postConfirmation(ctx context.Context, p *idp.UserPoolType, cli
 	attrs["sub"] = u.Sub
 	attrs["cognito:user_status"] = string(u.Status)
 	ev := events.CognitoEventUserPoolsPostConfirmation{
-		CognitoEventUserPoolsHeader: triggers.Header("1", "PostConfirmation_ConfirmSignUp", cognito.RegionOfPoolID(poolID), poolID, clientID, u.Username),
+		CognitoEventUserPoolsHeader: triggers.Header("1", source, cognito.RegionOfPoolID(poolID), poolID, clientID, u.Username),
 		Request:                     events.CognitoEventUserPoolsPostConfirmationRequest{UserAttributes: attrs, ClientMetadata: orEmpty(metadata)},
 	}
 	var out events.CognitoEventUserPoolsPostConfirmation

@@ -192,6 +192,20 @@ func (s *Service) AdminCreateUser(ctx context.Context, c cognito.Caller, in *idp
 	if len(p.UsernameAttributes) > 0 {
 		username = sub
 	}
+	// The PreSignUp function sees the request once it is known good, and
+	// before anything is hashed or written: its refusal writes nothing. The
+	// user is created FORCE_CHANGE_PASSWORD whatever autoConfirmUser says;
+	// autoVerifyEmail and autoVerifyPhone verify what the user has.
+	pre, err := s.preSignUp(ctx, p, "PreSignUp_AdminCreateUser", clientNotApplicable, username, attrs, in.ValidationData, in.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
+	if pre.AutoVerifyEmail && attrs["email"] != "" {
+		attrs["email_verified"] = "true"
+	}
+	if pre.AutoVerifyPhone && attrs["phone_number"] != "" {
+		attrs["phone_number_verified"] = "true"
+	}
 	np, err := s.hashNewPassword(ctx, cognito.Deref(p.Id), username, password)
 	if err != nil {
 		return nil, err
