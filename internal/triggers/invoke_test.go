@@ -343,3 +343,29 @@ func TestWebhookSignature(t *testing.T) {
 		t.Error("short secret accepted")
 	}
 }
+
+// TestLambdaEndpointFromEnvironment: with no endpoint configured, the
+// Invoke API client takes AWS_ENDPOINT_URL_LAMBDA, as every AWS SDK does,
+// so that the variable alone points cognate at a local runtime.
+func TestLambdaEndpointFromEnvironment(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_LAMBDA", rie.Start(t))
+	lt, err := triggers.NewLambda(context.Background(), triggers.LambdaConfig{
+		Region: "us-east-1", FunctionName: rie.FunctionName,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv, err := triggers.New(triggers.Options{Lambda: lt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := preAuthEvent("alice")
+	var out events.CognitoEventUserPoolsPreAuthentication
+	if err := iv.Invoke(context.Background(), triggers.PreAuthentication, testARN, in, &out); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(*in, out); d != "" {
+		t.Errorf("answer (-want +got):\n%s", d)
+	}
+}
