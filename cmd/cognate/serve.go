@@ -22,6 +22,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/mfa"
 	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
@@ -184,11 +185,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	totpSecrets, err := mfa.NewSecrets(keys.master, keys.previous...)
+	if err != nil {
+		return err
+	}
 	// During a key rotation, seal again in the background what is still
 	// sealed with a previous key.
 	defer startResealing(ctx, st, keys, []cluster.ItemResealer{
 		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
-		{Kind: directory.UserItemKind, Reseal: directory.ResealUserSRPVerifier(verifiers.Reseal)},
+		{Kind: directory.UserItemKind, Reseal: directory.ResealUserSecrets(verifiers.Reseal, totpSecrets.Reseal)},
 		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
 		{Kind: authflow.DeviceItemKind, Reseal: signIn.ResealDeviceVerifier},
 	}, log)()

@@ -52,15 +52,17 @@ func idpHandlers(p *userpool.Service, d *directory.Service, a *authflow.Service)
 // poolHandlers serves user pools.
 func poolHandlers(p *userpool.Service) map[string]handler {
 	return map[string]handler{
-		"CreateUserPool":      handle(p.CreateUserPool),
-		"DescribeUserPool":    handle(p.DescribeUserPool),
-		"UpdateUserPool":      handle(p.UpdateUserPool),
-		"DeleteUserPool":      handle(p.DeleteUserPool),
-		"ListUserPools":       handle(p.ListUserPools),
-		"AddCustomAttributes": handle(p.AddCustomAttributes),
-		"TagResource":         handle(p.TagResource),
-		"UntagResource":       handle(p.UntagResource),
-		"ListTagsForResource": handle(p.ListTagsForResource),
+		"CreateUserPool":       handle(p.CreateUserPool),
+		"DescribeUserPool":     handle(p.DescribeUserPool),
+		"SetUserPoolMfaConfig": handle(p.SetUserPoolMfaConfig),
+		"GetUserPoolMfaConfig": handle(p.GetUserPoolMfaConfig),
+		"UpdateUserPool":       handle(p.UpdateUserPool),
+		"DeleteUserPool":       handle(p.DeleteUserPool),
+		"ListUserPools":        handle(p.ListUserPools),
+		"AddCustomAttributes":  handle(p.AddCustomAttributes),
+		"TagResource":          handle(p.TagResource),
+		"UntagResource":        handle(p.UntagResource),
+		"ListTagsForResource":  handle(p.ListTagsForResource),
 	}
 }
 

@@ -69,6 +69,31 @@ func authHandlers(a *authflow.Service) map[string]handler {
 				AuthenticationResult: authenticationResult(st.Tokens),
 			}, nil
 		}),
+		"AssociateSoftwareToken": handle(func(ctx context.Context, c cognito.Caller, in *idp.AssociateSoftwareTokenRequest) (*idp.AssociateSoftwareTokenResponse, error) {
+			r, err := a.AssociateSoftwareToken(ctx, c, authflow.SoftwareToken{AccessToken: cognito.Deref(in.AccessToken), Session: cognito.Deref(in.Session)})
+			if err != nil {
+				return nil, err
+			}
+			out := &idp.AssociateSoftwareTokenResponse{SecretCode: cognito.Ptr(r.SecretCode)}
+			if r.Session != "" {
+				out.Session = cognito.Ptr(r.Session)
+			}
+			return out, nil
+		}),
+		"VerifySoftwareToken": handle(func(ctx context.Context, c cognito.Caller, in *idp.VerifySoftwareTokenRequest) (*idp.VerifySoftwareTokenResponse, error) {
+			r, err := a.VerifySoftwareToken(ctx, c, authflow.SoftwareToken{
+				AccessToken: cognito.Deref(in.AccessToken), Session: cognito.Deref(in.Session),
+				UserCode: cognito.Deref(in.UserCode), FriendlyDeviceName: cognito.Deref(in.FriendlyDeviceName),
+			})
+			if err != nil {
+				return nil, err
+			}
+			out := &idp.VerifySoftwareTokenResponse{Status: cognito.Ptr(idp.VerifySoftwareTokenResponseTypeSuccess)}
+			if r.Session != "" {
+				out.Session = cognito.Ptr(r.Session)
+			}
+			return out, nil
+		}),
 		"GetTokensFromRefreshToken": handle(func(ctx context.Context, c cognito.Caller, in *idp.GetTokensFromRefreshTokenRequest) (*idp.GetTokensFromRefreshTokenResponse, error) {
 			t, err := a.RefreshTokens(ctx, c, authflow.Refresh{
 				ClientID: cognito.Deref(in.ClientId), ClientSecret: cognito.Deref(in.ClientSecret), RefreshToken: cognito.Deref(in.RefreshToken),

@@ -16,6 +16,7 @@ func userHandlers(d *directory.Service) map[string]handler {
 		"AdminResetUserPassword":    handle(d.AdminResetUserPassword),
 		"AdminConfirmSignUp":        handle(d.AdminConfirmSignUp),
 		"AdminSetUserSettings":      handle(d.AdminSetUserSettings),
+		"AdminSetUserMFAPreference": handle(d.AdminSetUserMFAPreference),
 		"AdminListUserAuthEvents":   handle(d.AdminListUserAuthEvents),
 		"SignUp":                    handle(d.SignUp),
 		"ConfirmSignUp":             handle(d.ConfirmSignUp),
@@ -32,5 +33,6 @@ func userHandlers(d *directory.Service) map[string]handler {
 		"GetUserAttributeVerificationCode": handle(d.GetUserAttributeVerificationCode),
 		"VerifyUserAttribute":              handle(d.VerifyUserAttribute),
 		"SetUserSettings":                  handle(d.SetUserSettings),
+		"SetUserMFAPreference":             handle(d.SetUserMFAPreference),
 	}
 }

@@ -101,5 +101,5 @@ func (newPasswordRequiredChallenge) answer(ctx context.Context, s *Service, sp *
 		return nil, err
 	}
 	sp.user, sp.found = u, true
-	return s.finish(ctx, sp, nil)
+	return s.afterFirstFactor(ctx, sp, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/storage"
 )
 
 // This file is the dispatcher: the phases every sign-in step shares, run
@@ -40,6 +41,12 @@ type call struct {
 	// (DEVICE_PASSWORD_VERIFIER).
 	device         *deviceRecord
 	deviceVerified bool
+	// within, when not nil, runs in the transaction that issues the
+	// tokens (an MFA answer's use of its Session and of its TOTP step);
+	// mfa says a second factor was answered, which the sign-in event
+	// records.
+	within func(tx storage.Tx) error
+	mfa    bool
 }
 
 // starter is a challenge a flow may open with, from InitiateAuth.
@@ -120,6 +127,11 @@ var challenges = map[idp.ChallengeNameType]challenge{
 	idp.ChallengeNameTypePasswordSrp:            passwordSRPChallenge{},
 	idp.ChallengeNameTypeDeviceSrpAuth:          deviceSRPChallenge{},
 	idp.ChallengeNameTypeDevicePasswordVerifier: devicePasswordVerifierChallenge{},
+	idp.ChallengeNameTypeSmsMfa:                 smsMFAChallenge{},
+	idp.ChallengeNameTypeEmailOtp:               emailOTPChallenge{},
+	idp.ChallengeNameTypeSoftwareTokenMfa:       softwareTokenMFAChallenge{},
+	idp.ChallengeNameTypeSelectMfaType:          selectMFATypeChallenge{},
+	idp.ChallengeNameTypeMfaSetup:               mfaSetupChallenge{},
 }
 
 // initiate runs the first step of a flow:
@@ -407,9 +419,10 @@ func (s *Service) shadow(ctx context.Context, sp *call, fac factor) error {
 // tokens for a confirmed user, the NEW_PASSWORD_REQUIRED challenge for one
 // that must replace a temporary password, and the exception Cognito gives
 // for every other status; a right password given with the DEVICE_KEY of
-// one of the user's devices leads to DEVICE_SRP_AUTH first. MFA and custom
-// challenges will be chosen here, from the user, pool, client and device
-// (call.rememberedDevice). attempt is the
+// one of the user's devices leads to DEVICE_SRP_AUTH first. For a
+// confirmed user, afterFirstFactor (mfa.go) then decides whether a second
+// factor comes (not after a remembered device: call.rememberedDevice);
+// custom challenges will be chosen there too. attempt is the
 // secret's attempt: it is settled (passwordAttempt.settle) in the
 // transaction that creates the tokens or opens the challenge, and on its
 // own before any other answer.
@@ -421,7 +434,7 @@ func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) 
 			// A device the pool knows signs in too before the tokens.
 			return deviceSRPChallenge{}.open(ctx, s, sp, attempt)
 		}
-		return s.finish(ctx, sp, attempt)
+		return s.afterFirstFactor(ctx, sp, attempt)
 	case idp.UserStatusTypeForceChangePassword:
 		if t := u.TemporaryPasswordExpiresAt; t == nil || s.now().Before(*t) {
 			return newPasswordRequiredChallenge{}.open(ctx, s, sp, attempt)
@@ -457,7 +470,7 @@ func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt
 	if sp.name == idp.ChallengeNameTypeNewPasswordRequired {
 		source = sourceTokenNewPassword
 	}
-	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice())
+	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, sp.mfa)
 	if err != nil {
 		return nil, err
 	}

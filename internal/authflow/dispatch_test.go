@@ -30,6 +30,15 @@ type challengeCase struct {
 	// temporary says the user must start with a temporary password
 	// (NEW_PASSWORD_REQUIRED).
 	temporary bool
+	// mfa says the challenge is a second factor (mfa_test.go): open signs
+	// the user in with its password up to it, and the answer given
+	// flowPassword is the right one (the code sent, a TOTP code), any
+	// other a wrong one.
+	mfa bool
+	// fresh says a user that answered the challenge once cannot reach it
+	// again (MFA_SETUP sets a factor up): a second sign-in needs a new
+	// user.
+	fresh bool
 	// open runs a flow of user with client up to the challenge and returns
 	// a function that answers that one state with secret (the password,
 	// or the new password of NEW_PASSWORD_REQUIRED) and returns the step's
@@ -196,6 +205,14 @@ func TestDispatchUseOnce(t *testing.T) {
 					wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
 					return
 				}
+				if tc.mfa {
+					o, err := answer(flowPassword)
+					wantTokensOutcome(t, o, err)
+					e.clock.advance(mfaStepTime)
+					_, err = answer(flowPassword)
+					wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
+					return
+				}
 				_, err := answer("short")
 				var ce *cognito.Error
 				if !errors.As(err, &ce) || ce.Code != cognito.CodeInvalidPasswordException {
@@ -231,6 +248,12 @@ func TestDispatchLockout(t *testing.T) {
 						wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
 					}
 					o, err := answer(flowPassword)
+					if tc.mfa {
+						// A second factor is refused while the user is
+						// locked out, its code right or not.
+						wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
+						return
+					}
 					wantTokensOutcome(t, o, err)
 					return
 				}
@@ -376,9 +399,9 @@ func TestDispatchHooks(t *testing.T) {
 				}
 
 				e.s.hooks.postAuthentication = func(context.Context, *call) error { return denied }
-				if tc.temporary {
+				if tc.temporary || tc.fresh {
 					user += "-again"
-					e.addUser(t, user, true)
+					e.addUser(t, user, tc.temporary)
 				}
 				_, err = tc.open(t, e, e.client, user)(flowPassword)
 				if !errors.Is(err, denied) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -57,6 +59,8 @@ type flowEnv struct {
 	pool   string
 	client string
 	hashes atomic.Int64
+	// outbox receives the messages the pool sends (MFA codes).
+	outbox *messaging.Outbox
 }
 
 const (
@@ -112,8 +116,9 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.outbox = messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	e.pools = userpool.New(e.probe, userpool.Options{AccountID: "123456789012", Clock: e.clock.Now})
-	e.users = directory.New(e.probe, e.pools, directory.Options{Clock: e.clock.Now, SRPVerifiers: verifiers})
+	e.users = directory.New(e.probe, e.pools, directory.Options{Clock: e.clock.Now, SRPVerifiers: verifiers, Sender: e.outbox})
 	e.s, err = New(Options{Pools: e.pools, Users: e.users, Tokens: tok, Store: e.probe, Key: key, Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)

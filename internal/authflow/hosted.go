@@ -192,6 +192,11 @@ func (s *Service) openUISession(ctx context.Context, sp *call, attempt *password
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
 			return err
 		}
+		if sp.within != nil {
+			if err := sp.within(tx); err != nil {
+				return err
+			}
+		}
 		if err := tx.CreateItem(ctx, it); err != nil {
 			return fmt.Errorf("store hosted UI session: %w", err)
 		}

@@ -166,8 +166,10 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 // the attempt stays counted as a failure.
 //
 // source is the pre-token-generation event's triggerSource; dev the device
-// the sign-in authenticated, nil for none.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord) (*Tokens, error) {
+// the sign-in authenticated, nil for none. within, when not nil, runs in
+// the transaction that creates the family (an MFA answer's writes); mfa
+// says a second factor was answered, which the sign-in event records.
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord, within func(tx storage.Tx) error, mfa bool) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
@@ -197,10 +199,15 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err != nil {
 		return nil, err
 	}
-	ev := s.authEvent(eventID, idp.EventResponseTypePass)
+	ev := s.authEvent(eventID, idp.EventResponseTypePass, mfa)
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
 			return err
+		}
+		if within != nil {
+			if err := within(tx); err != nil {
+				return err
+			}
 		}
 		if err := tx.CreateItem(ctx, famIt); err != nil {
 			return fmt.Errorf("create token family: %w", err)
@@ -326,18 +333,31 @@ func ranksBefore(a, b *directory.SignInGroup) bool {
 // pool (AdminListUserAuthEvents), in a transaction of its own. A failure
 // to record is logged: it never changes the answer. A successful sign-in
 // records its event in the transaction that issues its tokens (signIn).
+// recordMFAEvent records an answer to a second factor: the first factor
+// passed, the second as response says.
+func (s *Service) recordMFAEvent(ctx context.Context, pool *userpool.SignInPool, sub string, response idp.EventResponseType) {
+	if sub == "" || !pool.RecordsAuthEvents {
+		return
+	}
+	ev := s.authEvent("", response, true)
+	ev.ChallengeResponses[0].ChallengeResponse = cognito.Ptr(idp.ChallengeResponseSuccess)
+	if err := s.users.RecordAuthEvent(ctx, pool, sub, ev); err != nil {
+		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
+	}
+}
+
 func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, sub, eventID string, response idp.EventResponseType) {
 	if sub == "" || !pool.RecordsAuthEvents {
 		return
 	}
-	if err := s.users.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response)); err != nil {
+	if err := s.users.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response, false)); err != nil {
 		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
 	}
 }
 
 // authEvent is the sign-in event with eventID (a fresh one when empty)
 // and response, as AdminListUserAuthEvents returns it.
-func (s *Service) authEvent(eventID string, response idp.EventResponseType) *idp.AuthEventType {
+func (s *Service) authEvent(eventID string, response idp.EventResponseType, mfa bool) *idp.AuthEventType {
 	if eventID == "" {
 		eventID = tokens.NewJTI()
 	}
@@ -354,6 +374,11 @@ func (s *Service) authEvent(eventID string, response idp.EventResponseType) *idp
 		ChallengeResponses: []idp.ChallengeResponseType{{
 			ChallengeName: cognito.Ptr(idp.ChallengeNamePassword), ChallengeResponse: cognito.Ptr(challenge),
 		}},
+	}
+	if mfa {
+		ev.ChallengeResponses = append(ev.ChallengeResponses, idp.ChallengeResponseType{
+			ChallengeName: cognito.Ptr(idp.ChallengeNameMfa), ChallengeResponse: cognito.Ptr(challenge),
+		})
 	}
 	return ev
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/mfa"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
@@ -106,8 +107,12 @@ type Service struct {
 	state     *seal.Sealer
 	verifiers *srp.Verifiers
 	fakeKey   []byte
-	clock     func() time.Time
-	log       *slog.Logger
+	// totp seals and opens the users' TOTP secrets; codes makes the keyed
+	// MACs of the SMS and email MFA codes the flow states keep.
+	totp  *mfa.Secrets
+	codes mfa.CodeHasher
+	clock func() time.Time
+	log   *slog.Logger
 
 	// hooks are the trigger points of a sign-in (hooks.go); triggers
 	// invokes the functions that fill them (triggers.go).
@@ -148,11 +153,16 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authflow: %w", err)
 	}
+	totp, err := mfa.NewSecrets(opts.Key, opts.PreviousKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("authflow: %w", err)
+	}
 	s := &Service{
 		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
 		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords,
 		sweepers: newSweepers(),
+		totp:     totp, codes: mfa.NewCodeHasher(seal.DeriveKey(opts.Key, mfa.KeyLabelCodes)),
 	}
 	if s.passwords == nil {
 		s.passwords = opts.Users.Passwords()

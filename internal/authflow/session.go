@@ -68,6 +68,18 @@ type flowState struct {
 	// DeviceKey is the device a DEVICE_SRP_AUTH or
 	// DEVICE_PASSWORD_VERIFIER state signs in.
 	DeviceKey string `json:"device_key,omitempty"`
+	// MFAOptions are the factors SELECT_MFA_TYPE offers (MFAS_CAN_CHOOSE)
+	// or MFA_SETUP can set up (MFAS_CAN_SETUP).
+	MFAOptions []string `json:"mfa_options,omitempty"`
+	// CodeHash is the keyed MAC (mfa.CodeHasher) of the code SMS_MFA or
+	// EMAIL_OTP sent, bound to the pool, the user and CodeID; CodeMedium
+	// is where it went (SMS, EMAIL).
+	CodeID     string `json:"code_id,omitempty"`
+	CodeHash   string `json:"code_hash,omitempty"`
+	CodeMedium string `json:"code_medium,omitempty"`
+	// TOTPVerified marks an MFA_SETUP state whose software token
+	// VerifySoftwareToken verified: only it answers MFA_SETUP.
+	TOTPVerified bool `json:"totp_verified,omitempty"`
 	// IssuedAt and ExpiresAt bound the state's life: the client's
 	// AuthSessionValidity.
 	IssuedAt  time.Time `json:"iat"`

@@ -144,7 +144,7 @@ func (s *Service) GetUser(ctx context.Context, c cognito.Caller, in *idp.GetUser
 			return !cl.Reads(cognito.Deref(a.Name))
 		}),
 		MFAOptions:         u.MFAOptions,
-		UserMFASettingList: u.EnabledMFA,
+		UserMFASettingList: enabledMFA(u),
 	}
 	if u.PreferredMFA != "" {
 		out.PreferredMfaSetting = cognito.Ptr(u.PreferredMFA)

@@ -38,6 +38,8 @@ type SignInUser struct {
 	TemporaryPasswordExpiresAt *time.Time
 	// Attributes are the user's attributes by name, sub excluded.
 	Attributes map[string]string
+	// MFA are the user's second factors.
+	MFA SignInMFA
 
 	// rec is the record the copy was made from, for NewPrincipal; it may
 	// be shared with the request's operation: never modified.
@@ -49,6 +51,7 @@ func signInUser(u *userRecord) *SignInUser {
 		Sub: u.Sub, Username: u.Username, Status: u.Status, Enabled: u.Enabled,
 		PasswordHash: u.PasswordHash, SRPVerifier: u.SRPVerifier,
 		Attributes: make(map[string]string, len(u.Attributes)),
+		MFA:        signInMFAOf(u),
 		rec:        u,
 	}
 	if t := u.TemporaryPasswordExpiresAt; t != nil {

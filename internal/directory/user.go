@@ -373,7 +373,7 @@ func (s *Service) AdminGetUser(ctx context.Context, c cognito.Caller, in *idp.Ad
 		Enabled:              cognito.Ptr(u.Enabled),
 		UserStatus:           cognito.Ptr(u.Status),
 		MFAOptions:           u.MFAOptions,
-		UserMFASettingList:   u.EnabledMFA,
+		UserMFASettingList:   enabledMFA(u),
 	}
 	if u.PreferredMFA != "" {
 		out.PreferredMfaSetting = cognito.Ptr(u.PreferredMFA)

@@ -70,6 +70,15 @@ type userRecord struct {
 	// SOFTWARE_TOKEN_MFA, EMAIL_OTP).
 	PreferredMFA string   `json:"preferred_mfa,omitempty"`
 	EnabledMFA   []string `json:"enabled_mfa,omitempty"`
+	// TOTPSecret is the sealed secret of the user's verified software
+	// token (mfa.Secrets), "" for none; TOTPPending the sealed secret
+	// AssociateSoftwareToken handed out that VerifySoftwareToken has not
+	// verified yet; TOTPStep the last time step a code was accepted for
+	// (a code is accepted once); TOTPName the FriendlyDeviceName.
+	TOTPSecret  string `json:"totp_secret,omitempty"`
+	TOTPPending string `json:"totp_pending,omitempty"`
+	TOTPStep    int64  `json:"totp_step,omitempty"`
+	TOTPName    string `json:"totp_name,omitempty"`
 	// Codes are the one-time codes sent to the user and not yet used
 	// (attribute verification, password reset), stored hashed.
 	Codes []userCode `json:"codes,omitempty"`

@@ -22,6 +22,9 @@ const (
 	// PurposeForgotPassword carries a code that sets a new password
 	// (ForgotPassword, AdminResetUserPassword).
 	PurposeForgotPassword = "forgot-password"
+	// PurposeMFA carries the code of a sign-in's second factor (SMS_MFA,
+	// EMAIL_OTP).
+	PurposeMFA = "mfa"
 )
 
 // Message is one email or SMS on its way to a user.

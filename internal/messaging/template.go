@@ -23,6 +23,10 @@ const (
 	// but no EmailSubjectByLink or EmailMessageByLink.
 	defaultLinkSubject = "Your verification link"
 	defaultLinkMessage = "Please click the link below to verify your email address. {##Verify Email##} "
+	// The texts of MFA codes, used when the pool sets no
+	// SmsAuthenticationMessage or EmailMfaConfiguration.
+	defaultMFAMessage = "Your authentication code is {####}. "
+	defaultMFASubject = "Your authentication code"
 )
 
 // linkPlaceholder is the {##text##} placeholder of EmailMessageByLink. It
@@ -113,6 +117,26 @@ func CodeMessage(p *idp.UserPoolType, purpose, channel, to, username, code strin
 		m.Subject = orDefault(t.EmailSubject, subject)
 		fillEmail(&m, orDefault(t.EmailMessage, body), username, code)
 	}
+	return m
+}
+
+// MFAMessage returns the message that carries the code of a sign-in's
+// second factor (PurposeMFA) by one channel: by SMS from the pool's
+// SmsAuthenticationMessage, by email from email (the pool's
+// EmailMfaConfiguration, nil for none), or Cognito's defaults, with the
+// {username} and {####} placeholders filled.
+func MFAMessage(p *idp.UserPoolType, email *idp.EmailMfaConfigType, channel, to, username, code string) Message {
+	m := PoolMessage(p, channel, to, PurposeMFA, username)
+	if channel == ChannelSMS {
+		m.Body = fillTemplate(orDefault(p.SmsAuthenticationMessage, defaultMFAMessage), username, code)
+		return m
+	}
+	var e idp.EmailMfaConfigType
+	if email != nil {
+		e = *email
+	}
+	m.Subject = orDefault(e.Subject, defaultMFASubject)
+	fillEmail(&m, orDefault(e.Message, defaultMFAMessage), username, code)
 	return m
 }
 

@@ -79,11 +79,16 @@ func decodePool(rec *storage.UserPool) (*idp.UserPoolType, error) {
 	return &p, nil
 }
 
-// savePool writes p back over rec with optimistic concurrency.
+// savePool writes p back over rec with optimistic concurrency, keeping
+// the MFA settings UserPoolType has no member for (poolMFAMember).
 func (s *Service) savePool(ctx context.Context, rec *storage.UserPool, p *idp.UserPoolType) error {
 	now := s.now()
 	p.LastModifiedDate = &cognito.Timestamp{Time: now}
-	cfg, err := json.Marshal(p)
+	m, err := decodePoolMFA(rec.Config)
+	if err != nil {
+		return err
+	}
+	cfg, err := encodePool(p, m)
 	if err != nil {
 		return cognito.Internal(err)
 	}

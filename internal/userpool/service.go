@@ -49,6 +49,7 @@ type Service struct {
 	// for readPool and readClient.
 	decodedPools   decodeCache[idp.UserPoolType]
 	decodedClients decodeCache[clientRecord]
+	decodedPoolMFA decodeCache[poolMFA]
 	// poolErasers run in the transaction that deletes a pool
 	// (OnDeleteUserPool).
 	poolErasers []PoolEraser

@@ -79,6 +79,24 @@ func (s *Service) readPool(ctx context.Context, c cognito.Caller, id string) (*i
 	return s.decodedPools.decode(id, rec.Config, func() (*idp.UserPoolType, error) { return decodePool(rec) })
 }
 
+// readPoolMFA is readPool with the pool's MFA settings (poolMFAMember),
+// both shared with other requests: never modify them.
+func (s *Service) readPoolMFA(ctx context.Context, c cognito.Caller, id string) (*idp.UserPoolType, *poolMFA, error) {
+	rec, err := poolRecord(ctx, s.store, c, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.decodedPools.decode(id, rec.Config, func() (*idp.UserPoolType, error) { return decodePool(rec) })
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.decodedPoolMFA.decode(id, rec.Config, func() (*poolMFA, error) { return decodePoolMFA(rec.Config) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, m, nil
+}
+
 // readClient is clientByID on the store for operations that only read the
 // app client: the same checks and errors, but the record it returns is
 // shared with other requests (decodeCache) and must not be modified.

@@ -43,9 +43,13 @@ type SignInPool struct {
 	// DeviceOnlyRememberedOnUserPrompt (a confirmed device is remembered
 	// only once UpdateDeviceStatus says so).
 	TracksDevices, DeviceSkipsMFA, DeviceOnUserPrompt bool
+	// MFA is the pool's MFA configuration.
+	MFA MFA
 
 	// p is shared with other requests (readPool): never modified.
 	p *idp.UserPoolType
+	// mfaEmail is the pool's EmailMfaConfiguration (nil for none).
+	mfaEmail *idp.EmailMfaConfigType
 }
 
 // FoldUsername returns name as the pool compares usernames: lower-cased
@@ -96,8 +100,8 @@ func ThreatProtectionOn(p *idp.UserPoolType) bool {
 	return m != "" && m != idp.AdvancedSecurityModeTypeOff
 }
 
-// signInPool describes p for sign-in.
-func signInPool(p *idp.UserPoolType) *SignInPool {
+// signInPool describes p, whose MFA settings are m, for sign-in.
+func signInPool(p *idp.UserPoolType, m *poolMFA) *SignInPool {
 	id := cognito.Deref(p.Id)
 	_, name, _ := strings.Cut(id, "_")
 	out := &SignInPool{
@@ -105,7 +109,8 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 		FirstAuthFactors:   []idp.AuthFactorType{idp.AuthFactorTypePassword},
 		RecordsAuthEvents:  ThreatProtectionOn(p),
 		UsernameAttributes: len(p.UsernameAttributes) > 0,
-		p:                  p,
+		MFA:                signInMFA(p, m),
+		p:                  p, mfaEmail: m.Email,
 	}
 	if d := p.DeviceConfiguration; d != nil {
 		out.TracksDevices = true
@@ -121,11 +126,11 @@ func signInPool(p *idp.UserPoolType) *SignInPool {
 // SignInPool returns the pool poolID as sign-in sees it, or
 // ResourceNotFoundException when the caller's region has no such pool.
 func (s *Service) SignInPool(ctx context.Context, c cognito.Caller, poolID string) (*SignInPool, error) {
-	p, err := s.readPool(ctx, c, poolID)
+	p, m, err := s.readPoolMFA(ctx, c, poolID)
 	if err != nil {
 		return nil, err
 	}
-	return signInPool(p), nil
+	return signInPool(p, m), nil
 }
 
 // SignInClient is an app client as a sign-in flow sees it.
@@ -278,9 +283,9 @@ func (s *Service) SignInClient(ctx context.Context, c cognito.Caller, poolID, cl
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := s.readPool(ctx, cognito.Caller{Region: region}, it.Pool)
+	p, m, err := s.readPoolMFA(ctx, cognito.Caller{Region: region}, it.Pool)
 	if err != nil {
 		return nil, nil, err
 	}
-	return signInPool(p), signInClient(rec), nil
+	return signInPool(p, m), signInClient(rec), nil
 }

@@ -1,0 +1,404 @@
+package authflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/mfa"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// This file is the MFA decision point, the step after a right first
+// factor (Service.afterFirstFactor, which next and NEW_PASSWORD_REQUIRED
+// call), and what the MFA challenges share: the codes they send, the
+// bound on wrong answers per Session and the use of the Session in the
+// transaction that issues the tokens.
+
+// mfaCodeValidity is how long an SMS or email MFA code is valid: a state
+// that waits for one expires then, or earlier with its Session.
+const mfaCodeValidity = 3 * time.Minute
+
+// maxMFAAnswers is how many codes one Session of an MFA challenge may
+// answer with. Each answer is counted before its code is checked, in a
+// transaction serialized on the Session's counter, so however many answers
+// arrive at once at most this many codes are ever compared; the answers
+// after them are refused as a used Session.
+const maxMFAAnswers = 3
+
+// Messages of the MFA challenges' answers.
+const (
+	msgCodeMismatch = "Invalid code received for user"
+	msgMFAMethod    = "Invalid MFA type answered."
+)
+
+// mfaStep is the decision of afterFirstFactor: the challenge that comes
+// next, or "" for none (tokens), and the factors it offers (SELECT_MFA_TYPE's
+// MFAS_CAN_CHOOSE, MFA_SETUP's MFAS_CAN_SETUP).
+type mfaStep struct {
+	challenge idp.ChallengeNameType
+	options   []string
+}
+
+// usableFactors are the second factors u can answer in pool p: turned on
+// for the user and in the pool, and deliverable (a phone number for SMS,
+// an email address for email, a verified software token).
+func usableFactors(p userpool.MFA, u *directory.SignInUser) []string {
+	var out []string
+	for _, f := range u.MFA.Enabled {
+		if factorUsable(p, u, f) && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func factorUsable(p userpool.MFA, u *directory.SignInUser, f string) bool {
+	switch f {
+	case directory.MFASMS:
+		return p.SMS && u.Attributes["phone_number"] != ""
+	case directory.MFASoftwareToken:
+		return p.SoftwareToken && u.MFA.TOTPSecret != ""
+	case directory.MFAEmail:
+		return p.Email && u.Attributes["email"] != ""
+	}
+	return false
+}
+
+// decideMFA is where a sign-in goes after a right first factor, as Cognito
+// decides it:
+//
+//   - MFA OFF: tokens.
+//   - OPTIONAL: tokens for a user with no factor turned on; otherwise the
+//     user's preferred factor, its only one, or SELECT_MFA_TYPE among them.
+//   - ON: as OPTIONAL, and a user with no factor turned on answers the one
+//     it can (a verified software token, then SMS to its phone number,
+//     then email to its address, as the pool allows), or else MFA_SETUP to
+//     associate a software token.
+//
+// A remembered device that skips MFA is decided here too, before this
+// function, by the caller.
+func decideMFA(p userpool.MFA, u *directory.SignInUser) mfaStep {
+	if p.Mode == idp.UserPoolMfaTypeOff || (p.Mode != idp.UserPoolMfaTypeOn && p.Mode != idp.UserPoolMfaTypeOptional) {
+		return mfaStep{}
+	}
+	usable := usableFactors(p, u)
+	if len(usable) == 0 && p.Mode == idp.UserPoolMfaTypeOn {
+		for _, f := range []string{directory.MFASoftwareToken, directory.MFASMS, directory.MFAEmail} {
+			if factorUsable(p, u, f) {
+				usable = []string{f}
+				break
+			}
+		}
+		if len(usable) == 0 {
+			var can []string
+			if p.SoftwareToken {
+				can = append(can, directory.MFASoftwareToken)
+			}
+			return mfaStep{challenge: idp.ChallengeNameTypeMfaSetup, options: can}
+		}
+	}
+	switch {
+	case len(usable) == 0:
+		return mfaStep{}
+	case slices.Contains(usable, u.MFA.Preferred):
+		return mfaStep{challenge: idp.ChallengeNameType(u.MFA.Preferred)}
+	case len(usable) == 1:
+		return mfaStep{challenge: idp.ChallengeNameType(usable[0])}
+	}
+	return mfaStep{challenge: idp.ChallengeNameTypeSelectMfaType, options: usable}
+}
+
+// afterFirstFactor is the step after a right first factor for a confirmed
+// user (a right password or SRP proof, or a new password that replaced a
+// temporary one): the MFA challenge decideMFA picks, opened with attempt
+// settled in its transaction, or tokens.
+func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
+	if sp.rememberedDevice() {
+		// A remembered device signs in without MFA where the pool says so
+		// (DeviceConfiguration.ChallengeRequiredOnNewDevice).
+		return s.finish(ctx, sp, attempt)
+	}
+	d := decideMFA(sp.pool.MFA, sp.user)
+	if d.challenge == "" {
+		return s.finish(ctx, sp, attempt)
+	}
+	return s.openMFAChallenge(ctx, sp, d, settling(ctx, attempt), attempt)
+}
+
+// settling is the write that settles attempt in the transaction that acts
+// on it (nil for none).
+func settling(ctx context.Context, attempt *passwordAttempt) func(tx storage.Tx) error {
+	if attempt == nil {
+		return nil
+	}
+	return func(tx storage.Tx) error {
+		_, err := attempt.settle(ctx, tx)
+		return err
+	}
+}
+
+// openMFAChallenge opens the challenge d names, with within (the step's
+// own writes) in the transaction that opens it; attempt, when not nil, is
+// the attempt within settles, whose refusal (a lockout found by settling)
+// is the answer.
+func (s *Service) openMFAChallenge(ctx context.Context, sp *call, d mfaStep, within func(tx storage.Tx) error, attempt *passwordAttempt) (*Step, error) {
+	if d.challenge == idp.ChallengeNameTypeSmsMfa || d.challenge == idp.ChallengeNameTypeEmailOtp {
+		return s.openCodeChallenge(ctx, sp, d.challenge, within, attempt)
+	}
+	return s.openMFAState(ctx, sp, d.challenge, d.options, within, attempt, nil)
+}
+
+// openMFAState opens the state of an MFA challenge for sp's user and
+// answers with it: the Session and the challenge's parameters, with
+// USER_ID_FOR_SRP and, for SELECT_MFA_TYPE and MFA_SETUP, the factors
+// offered as a JSON list. within, when not nil, runs in the transaction
+// that opens it; attempt's refusal is checked after. fill completes the
+// state.
+func (s *Service) openMFAState(ctx context.Context, sp *call, challenge idp.ChallengeNameType, options []string, within func(tx storage.Tx) error, attempt *passwordAttempt, fill func(st *flowState)) (*Step, error) {
+	u := sp.user
+	st := &flowState{
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
+		Challenge: challenge, Sub: u.Sub, Username: u.Username, Given: sp.given, MFAOptions: options,
+	}
+	if dev := sp.verifiedDevice(); dev != nil {
+		// The device the sign-in proved goes on to the MFA answers, which
+		// sign in on it.
+		st.DeviceKey = dev.Key
+	} else if sp.st != nil {
+		st.DeviceKey = sp.st.DeviceKey
+	}
+	if fill != nil {
+		fill(st)
+	}
+	validity := sessionValidity(sp.client.AuthSessionValidity)
+	if st.CodeHash != "" {
+		validity = min(validity, mfaCodeValidity)
+	}
+	session, err := s.openFlow(ctx, st, validity, purposeSession, within)
+	if err != nil {
+		return nil, err
+	}
+	if err := attempt.refusal(); err != nil {
+		return nil, err
+	}
+	params := map[string]string{"USER_ID_FOR_SRP": u.Username}
+	switch challenge {
+	case idp.ChallengeNameTypeSelectMfaType:
+		params["MFAS_CAN_CHOOSE"] = jsonList(options)
+	case idp.ChallengeNameTypeMfaSetup:
+		params["MFAS_CAN_SETUP"] = jsonList(options)
+	}
+	return &Step{Challenge: challenge, Session: session, Params: params}, nil
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// openCodeChallenge opens SMS_MFA or EMAIL_OTP: a new six-digit code,
+// whose keyed MAC the sealed state keeps (so the state, valid for at most
+// mfaCodeValidity, is all that holds it), goes to the user's phone number
+// or email address once the state is opened, and the answer says where
+// (CODE_DELIVERY_DELIVERY_MEDIUM, CODE_DELIVERY_DESTINATION masked).
+func (s *Service) openCodeChallenge(ctx context.Context, sp *call, challenge idp.ChallengeNameType, within func(tx storage.Tx) error, attempt *passwordAttempt) (*Step, error) {
+	attr, channel := "phone_number", messaging.ChannelSMS
+	if challenge == idp.ChallengeNameTypeEmailOtp {
+		attr, channel = "email", messaging.ChannelEmail
+	}
+	to := sp.user.Attributes[attr]
+	code := mfa.NewCode()
+	step, err := s.openMFAState(ctx, sp, challenge, nil, within, attempt, func(st *flowState) {
+		st.CodeID = newStateID()
+		st.CodeHash = s.codes.Hash(code, st.Pool, st.Sub, st.CodeID)
+		st.CodeMedium = channel
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.users.SendMFACode(ctx, sp.pool.MFAMessage(channel, to, sp.user.Username, code)); err != nil {
+		return nil, err
+	}
+	d := directory.CodeDelivery(attr, to)
+	step.Params["CODE_DELIVERY_DELIVERY_MEDIUM"] = string(cognito.Deref(d.DeliveryMedium))
+	step.Params["CODE_DELIVERY_DESTINATION"] = cognito.Deref(d.Destination)
+	return step, nil
+}
+
+// mfaTriesRecord counts the answers a Session of an MFA challenge has
+// been answered with (kind auth_session, ID "<pool>/mfa-tries/<state
+// ID>"); it expires with the state's marker.
+type mfaTriesRecord struct {
+	Tries     int       `json:"tries"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func mfaTriesID(pool, stateID string) string { return pool + "/mfa-tries/" + stateID }
+
+// countMFAAnswer counts one answer to the MFA state st before its code is
+// checked, in one transaction serialized on the state's counter: a state
+// used already, or answered maxMFAAnswers times, is refused, and so is
+// any answer while the user is locked out (wrong codes count toward the
+// lockout, wrongMFACode).
+func (s *Service) countMFAAnswer(ctx context.Context, st *flowState) error {
+	id := mfaTriesID(st.Pool, st.ID)
+	return s.runTx(ctx, func(tx storage.Tx) error {
+		if _, err := tx.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID)); err == nil {
+			return cognito.NotAuthorizedException(msgSessionUsed)
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("read used flow state marker: %w", err)
+		}
+		now := s.now()
+		if lit, err := tx.GetItem(ctx, kindAuthSession, lockoutID(st.Pool, st.Sub)); err == nil {
+			var lock lockoutRecord
+			if err := json.Unmarshal(lit.Data, &lock); err != nil {
+				return fmt.Errorf("decode lockout: %w", err)
+			}
+			if now.Before(lock.LockedUntil) {
+				return cognito.NotAuthorizedException(msgPasswordAttempts)
+			}
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("get lockout: %w", err)
+		}
+		rec := mfaTriesRecord{ExpiresAt: st.ExpiresAt.Add(usedMarkerGrace)}
+		it, err := tx.GetItem(ctx, kindAuthSession, id)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			it = nil
+		case err != nil:
+			return fmt.Errorf("get MFA answer count: %w", err)
+		default:
+			if err := json.Unmarshal(it.Data, &rec); err != nil {
+				return fmt.Errorf("decode MFA answer count: %w", err)
+			}
+		}
+		if rec.Tries >= maxMFAAnswers {
+			return cognito.NotAuthorizedException(msgSessionUsed)
+		}
+		rec.Tries++
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		next := &storage.Item{
+			Kind: kindAuthSession, ID: id, Pool: st.Pool, Data: data,
+			Index: []string{expiringKey(rec.ExpiresAt)}, CreatedAt: now, UpdatedAt: now,
+		}
+		if it == nil {
+			err = tx.CreateItem(ctx, next)
+			if errors.Is(err, storage.ErrAlreadyExists) {
+				return errRetry
+			}
+			return err
+		}
+		next.CreatedAt, next.Version = it.CreatedAt, it.Version
+		return tx.UpdateItem(ctx, next)
+	})
+}
+
+// mfaUser looks up the user of an MFA state and refuses one that is gone
+// or disabled.
+func (s *Service) mfaUser(ctx context.Context, sp *call) error {
+	if err := s.stateUser(ctx, sp); err != nil {
+		return err
+	}
+	if sp.user == nil {
+		return cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	if !sp.user.Enabled {
+		return cognito.NotAuthorizedException(msgUserDisabled)
+	}
+	return nil
+}
+
+// wrongMFACode answers a wrong code: it counts as a failed sign-in toward
+// the user's lockout (which refuses it while the user is locked out), as
+// Cognito counts wrong MFA codes, and is recorded as a failed sign-in.
+func (s *Service) wrongMFACode(ctx context.Context, sp *call) error {
+	if _, err := s.beginPasswordAttempt(ctx, sp.pool.ID, sp.user.Sub, nil); err != nil {
+		return err
+	}
+	s.recordMFAEvent(ctx, sp.pool, sp.user.Sub, idp.EventResponseTypeFail)
+	return cognito.CodeMismatchException(msgCodeMismatch)
+}
+
+// finishMFA ends a sign-in whose MFA answer was right: the tokens, with
+// st used up (and within, when not nil) in the transaction that issues
+// them.
+func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storage.Tx) error) (*Step, error) {
+	st := sp.st
+	if st.DeviceKey != "" {
+		d, _, err := s.userDevice(ctx, st.Pool, st.Sub, st.DeviceKey)
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			// Forgotten since it signed in: the sign-in ends.
+			return nil, cognito.ResourceNotFoundException(msgDeviceNotFound)
+		}
+		sp.device, sp.deviceVerified = d, true
+	}
+	sp.mfa = true
+	sp.within = func(tx storage.Tx) error {
+		if err := s.useFlow(ctx, tx, st); err != nil {
+			return err
+		}
+		if within != nil {
+			return within(tx)
+		}
+		return nil
+	}
+	return s.finish(ctx, sp, nil)
+}
+
+// mfaAnswerParams checks the responses of an MFA challenge that come
+// before SECRET_HASH: USERNAME and the code (codeParam).
+func mfaAnswerParams(sp *call, codeParam string) (string, error) {
+	username := sp.params["USERNAME"]
+	if username == "" {
+		return "", missing("USERNAME")
+	}
+	if codeParam != "" && sp.params[codeParam] == "" {
+		return "", missing(codeParam)
+	}
+	return username, nil
+}
+
+// answerCode runs the shared part of an answer to a code challenge
+// (SMS_MFA, EMAIL_OTP, SOFTWARE_TOKEN_MFA): the Session not seen used,
+// the user still there and enabled, the answer counted against the
+// Session's bound before check compares the code; a wrong code counts
+// toward the lockout and is answered CodeMismatchException, a right one
+// ends the sign-in with the Session used up, and within, in the
+// transaction that issues the tokens.
+func (s *Service) answerCode(ctx context.Context, sp *call, check func() (ok bool, within func(tx storage.Tx) error, err error)) (*Step, error) {
+	if err := s.flowSeenUsed(ctx, sp.st); err != nil {
+		return nil, err
+	}
+	if err := s.mfaUser(ctx, sp); err != nil {
+		return nil, err
+	}
+	if err := s.countMFAAnswer(ctx, sp.st); err != nil {
+		return nil, err
+	}
+	ok, within, err := check()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, s.wrongMFACode(ctx, sp)
+	}
+	return s.finishMFA(ctx, sp, within)
+}
