@@ -166,22 +166,19 @@ type mfaSettings struct {
 	enabled, prefers *bool
 }
 
-// setMFAPreference applies the settings to u, as Cognito does: a factor
-// turned on must be one the pool has on and the user can use (a phone
-// number for SMS, an email address for email, a verified software token);
-// the preferred factor must be on; turning the preferred factor off
-// leaves none preferred.
+// setMFAPreference applies the settings to u, as Cognito does: each
+// settings object given turns its factor on or off and makes it preferred
+// or not; a factor turned on must be one the pool has on and the user can
+// use (a phone number for SMS, an email address for email, a verified
+// software token), and only a factor turned on can be preferred. Factors
+// whose settings are left out stay as they are.
 func setMFAPreference(pool userpool.MFA, u *userRecord, settings []mfaSettings) error {
 	sms, totp, email := pool.SMS, pool.SoftwareToken, pool.Email
 	for _, st := range settings {
-		if st.enabled == nil && st.prefers == nil {
-			continue
-		}
+		// A settings object given says both: Enabled and PreferredMfa
+		// left out are false (the SDKs leave false values out).
+		enable, prefer := cognito.Deref(st.enabled), cognito.Deref(st.prefers)
 		on := slices.Contains(u.EnabledMFA, st.factor)
-		enable := cognito.Deref(st.enabled)
-		if st.enabled == nil {
-			enable = on
-		}
 		if enable && !on {
 			switch st.factor {
 			case MFASMS:
@@ -209,20 +206,18 @@ func setMFAPreference(pool userpool.MFA, u *userRecord, settings []mfaSettings) 
 			u.EnabledMFA = append(u.EnabledMFA, st.factor)
 		}
 		if !enable {
+			if prefer {
+				return cognito.InvalidParameterException("An MFA type must be enabled to be preferred.")
+			}
 			u.EnabledMFA = slices.DeleteFunc(u.EnabledMFA, func(f string) bool { return f == st.factor })
 			if st.factor == MFASMS {
 				u.MFAOptions = nil
 			}
-			if u.PreferredMFA == st.factor {
-				u.PreferredMFA = ""
-			}
 		}
 		switch {
-		case cognito.Deref(st.prefers) && !enable:
-			return cognito.InvalidParameterException("An MFA type must be enabled to be preferred.")
-		case cognito.Deref(st.prefers):
+		case prefer:
 			u.PreferredMFA = st.factor
-		case st.prefers != nil && u.PreferredMFA == st.factor:
+		case u.PreferredMFA == st.factor:
 			u.PreferredMFA = ""
 		}
 	}
