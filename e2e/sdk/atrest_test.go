@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/cognate-dev/cognate/e2e/dbdump"
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
@@ -140,6 +141,33 @@ func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
 	}
 	resetCode, _ := e.lastCode(t, "forgetful.user@example.com")
 
+	// The same user has a verified software token, and a second secret
+	// associated and not verified yet: both are sealed at rest.
+	fin, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: clientID, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "forgetful", "PASSWORD": "Passw0rd!x", "SECRET_HASH": aws.ToString(hash("forgetful"))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var totpSecrets []string
+	for i := range 2 {
+		assoc, err := c.AssociateSoftwareToken(ctx, &cip.AssociateSoftwareTokenInput{AccessToken: fin.AuthenticationResult.AccessToken})
+		if err != nil {
+			t.Fatal(err)
+		}
+		totpSecrets = append(totpSecrets, aws.ToString(assoc.SecretCode))
+		if i == 0 {
+			code, err := totp.GenerateCode(totpSecrets[0], time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.VerifySoftwareToken(ctx, &cip.VerifySoftwareTokenInput{AccessToken: fin.AuthenticationResult.AccessToken, UserCode: aws.String(code)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
 	// A user who is renamed, given a new address (a verification code goes
 	// to it), and then deleted.
 	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
@@ -233,6 +261,7 @@ func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
 			"the deleted user's first email": "first.leaver.address", "the deleted user's second email": "second.leaver.address",
 			"the deleted user's first name": "Firstname Leaverdottir", "the deleted user's second name": "Secondname Leaverdottir",
 			"the deleted user's username": "\"leaver\"", "the self-deleted user's username": "selfleaver",
+			"the verified TOTP secret": totpSecrets[0], "the pending TOTP secret": totpSecrets[1],
 		} {
 			if strings.Contains(raw, s) {
 				t.Errorf("%s: the dump holds %s (%q)", when, what, s)

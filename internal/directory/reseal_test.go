@@ -1,12 +1,14 @@
 package directory
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/internal/mfa"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -48,5 +50,48 @@ func TestResealUserSRPVerifier(t *testing.T) {
 	}
 	if _, _, err := reseal(&storage.Item{ID: "s", Data: []byte(`{"srp_verifier":"bad"}`)}); err == nil {
 		t.Error("a verifier that opens with no key: no error")
+	}
+}
+
+// TestResealUserSecrets re-seals, with a real mfa.Secrets across a key
+// rotation, the TOTP secrets a user record keeps (verified and pending)
+// beside its SRP verifier, and leaves every other field as stored.
+func TestResealUserSecrets(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	old, err := mfa.NewSecrets(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := mfa.NewSecrets(newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verified, pending := old.Seal("us-east-1_p", "sub-1", "VERIFIED"), old.Seal("us-east-1_p", "sub-1", "PENDING")
+	record := map[string]any{"sub": "sub-1", "srp_verifier": "current", "totp_secret": verified, "totp_pending": pending, "totp_step": 7}
+	data, _ := json.Marshal(record)
+	reseal := ResealUserSecrets(func(_, _, sealed string) (string, bool, error) { return sealed, false, nil }, rotated.Reseal)
+	out, changed, err := reseal(&storage.Item{Kind: UserItemKind, ID: "sub-1", Pool: "us-east-1_p", Data: data})
+	if err != nil || !changed {
+		t.Fatalf("reseal = %v, %v; want a change", changed, err)
+	}
+	var after map[string]any
+	if err := json.Unmarshal(out, &after); err != nil {
+		t.Fatal(err)
+	}
+	current, err := mfa.NewSecrets(newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, want := range map[string]string{"totp_secret": "VERIFIED", "totp_pending": "PENDING"} {
+		got, err := current.Open("us-east-1_p", "sub-1", after[field].(string))
+		if err != nil || got != want {
+			t.Errorf("%s after re-sealing opens to %q, %v with the new key alone", field, got, err)
+		}
+	}
+	if after["srp_verifier"] != "current" || after["totp_step"] != float64(7) {
+		t.Errorf("re-sealing changed other fields: %v", after)
+	}
+	if _, changed, _ := reseal(&storage.Item{ID: "sub-1", Pool: "us-east-1_p", Data: out}); changed {
+		t.Error("a record sealed with the current key was sealed again")
 	}
 }
