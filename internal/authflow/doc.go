@@ -55,6 +55,13 @@
 //	user's devices, user CONFIRMED)     DEVICE_PASSWORD_VERIFIER              DEVICE_PASSWORD_VERIFIER (the proof, as     tokens (device_key)
 //	                                    (SECRET_BLOCK)                        PASSWORD_VERIFIER's, DEVICE_KEY)
 //	REFRESH_TOKEN_AUTH / REFRESH_TOKEN  -                                     -                                           tokens (no refresh token)
+//	(after a right first factor, pool   SMS_MFA / EMAIL_OTP (Session; the     SMS_MFA_CODE / EMAIL_OTP_CODE               tokens
+//	MFA ON or OPTIONAL: mfa.go)         code's MAC; CODE_DELIVERY_*)
+//	                                    SOFTWARE_TOKEN_MFA (Session)          SOFTWARE_TOKEN_MFA_CODE                     tokens
+//	                                    SELECT_MFA_TYPE (Session;             ANSWER                                      the chosen one
+//	                                    MFAS_CAN_CHOOSE)
+//	                                    MFA_SETUP (Session; MFAS_CAN_SETUP)   AssociateSoftwareToken, VerifySoftwareToken tokens
+//	                                                                          (Session), then MFA_SETUP (USERNAME)
 //
 // Where a right password leads (dispatch.go: next) depends on the
 // user's status: CONFIRMED gets tokens; FORCE_CHANGE_PASSWORD the
@@ -64,10 +71,19 @@
 // password is checked: at InitiateAuth for SRP, as Cognito answers);
 // RESET_REQUIRED PasswordResetRequiredException. A right password given
 // with the DEVICE_KEY of one of the user's devices opens DEVICE_SRP_AUTH
-// first (device.go, challenge_device.go; docs/devices.md). MFA and custom
-// authentication slot in there too: next will open their states instead
-// of finishing (call.rememberedDevice says whether a remembered device
-// skips MFA), and the table below gains a type for each.
+// first (device.go, challenge_device.go; docs/devices.md). For a confirmed
+// user (after the device, and after NEW_PASSWORD_REQUIRED),
+// afterFirstFactor (mfa.go) is the one place that decides whether a second
+// factor comes (decideMFA, from the pool's MFA configuration and the
+// user's factors; call.rememberedDevice skips it for a remembered device);
+// custom authentication slots in there too.
+//
+// An MFA answer is not a password: it is counted against its Session's
+// bound (three codes, counted before each is compared, in a transaction
+// serialized on the Session's counter) and refused while the user is
+// locked out; a wrong code counts toward the lockout; a right one signs in
+// with the Session used up (and a TOTP code's step recorded, so that it is
+// accepted once) in the transaction that issues the tokens.
 //
 // # The dispatcher and the table of challenges
 //
@@ -123,6 +139,11 @@
 //	deviceSRPChallenge            - (opened by next)                         DEVICE_SRP_AUTH            the user, the device
 //	devicePasswordVerifier-       -                                          DEVICE_PASSWORD_VERIFIER   b, B, A, the device
 //	Challenge                                                                                           (SECRET_BLOCK)
+//	smsMFAChallenge               - (opened by afterFirstFactor)             SMS_MFA                    the user, the code's MAC
+//	emailOTPChallenge             - (opened by afterFirstFactor)             EMAIL_OTP                  the user, the code's MAC
+//	softwareTokenMFAChallenge     - (opened by afterFirstFactor)             SOFTWARE_TOKEN_MFA         the user
+//	selectMFATypeChallenge        - (opened by afterFirstFactor)             SELECT_MFA_TYPE (ANSWER)   the user, the factors offered
+//	mfaSetupChallenge             - (opened by afterFirstFactor)             MFA_SETUP                  the user, verified or not
 //
 // REFRESH_TOKEN_AUTH is not a challenge: it runs refresh.go on its own.
 // dispatch_test.go runs the shared phases (use-once, lockout, existence
@@ -202,7 +223,8 @@
 //
 // It may import internal/cognito (and its generated wire packages),
 // internal/storage, internal/tokens, internal/messaging, internal/triggers,
-// internal/userpool, internal/federation, internal/seal, internal/srp and
+// internal/userpool, internal/federation, internal/seal, internal/srp,
+// internal/mfa (TOTP, MFA codes, sealed TOTP secrets) and
 // internal/password (whose Hasher, shared with userpool, verifies passwords
 // and schedules the SRP computations; it brings internal/ratelimit); never
 // an edge (api, oidc, admin) or a storage backend.
