@@ -12,7 +12,7 @@ import (
 // user's verified software token, answered with SOFTWARE_TOKEN_MFA_CODE.
 // A code is accepted once: the step it matched must come after the last
 // one accepted, and is recorded in the transaction that issues the tokens
-// (userpool.Service.UseTOTPStep), so of two answers with one code one
+// (directory.Service.UseTOTPStep), so of two answers with one code one
 // wins. Its state is the user.
 type softwareTokenMFAChallenge struct{}
 
