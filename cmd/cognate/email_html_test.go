@@ -136,3 +136,71 @@ func TestInvitationEmailEscapesHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailMFACodeOverSMTP signs a user in with EMAIL_OTP as its second
+// factor on a server that sends email through SMTP: the code arrives at a
+// real SMTP server, in the pool's EmailMfaConfiguration text, and answers
+// the challenge.
+func TestEmailMFACodeOverSMTP(t *testing.T) {
+	catcher, port := startSMTPCatcher(t)
+	s := startServe(t, map[string]string{"COGNATE_SMTP_HOST": "127.0.0.1", "COGNATE_SMTP_PORT": strconv.Itoa(port),
+		"COGNATE_SMTP_FROM": "no-reply@example.com", "COGNATE_SMTP_TLS": "none"},
+		"--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	c := cip.New(cip.Options{BaseEndpoint: aws.String(s.url), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(s.keyID, s.secret, "")})
+	ctx := context.Background()
+	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("email-mfa")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: pool.UserPool.Id, MfaConfiguration: types.UserPoolMfaTypeOn,
+		EmailMfaConfiguration: &types.EmailMfaConfigType{Subject: aws.String("Your sign-in code"), Message: aws.String("Sign-in code: {####}")}}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: pool.UserPool.Id, ClientName: aws.String("app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool.UserPool.Id, Username: aws.String("erin"),
+		MessageAction:  types.MessageActionTypeSuppress,
+		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("erin@example.com")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool.UserPool.Id, Username: aws.String("erin"),
+		Password: aws.String("Correct-Horse-1"), Permanent: true}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: client.UserPoolClient.ClientId, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "erin", "PASSWORD": "Correct-Horse-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MFA is ON and the user has an email address: EMAIL_OTP.
+	if out.ChallengeName != types.ChallengeNameTypeEmailOtp || out.ChallengeParameters["CODE_DELIVERY_DELIVERY_MEDIUM"] != "EMAIL" {
+		t.Fatalf("InitiateAuth = %s %v, want EMAIL_OTP by email", out.ChallengeName, out.ChallengeParameters)
+	}
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, bodies := catcher.received(t); len(bodies) > 0 {
+			body = strings.TrimSpace(bodies[len(bodies)-1])
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no email reached the SMTP server")
+		}
+	}
+	code, ok := strings.CutPrefix(body, "Sign-in code: ")
+	if !ok || len(code) != 6 {
+		t.Fatalf("email body %q, want the pool's message with a code", body)
+	}
+	res, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: client.UserPoolClient.ClientId,
+		ChallengeName: types.ChallengeNameTypeEmailOtp, Session: out.Session,
+		ChallengeResponses: map[string]string{"USERNAME": "erin", "EMAIL_OTP_CODE": code}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.AuthenticationResult == nil || res.AuthenticationResult.AccessToken == nil {
+		t.Fatalf("RespondToAuthChallenge EMAIL_OTP = %+v, want tokens", res)
+	}
+}
