@@ -68,6 +68,8 @@ func checkResults(t *testing.T, tr bench.TargetReport, scenarios []string, conc 
 			bench.ScenarioUserSRPAuth: {"InitiateAuth", "RespondToAuthChallenge", "client SRP math"},
 			bench.ScenarioDeviceSRPAuth: {"InitiateAuth", "RespondToAuthChallenge DEVICE_PASSWORD_VERIFIER", "RespondToAuthChallenge DEVICE_SRP_AUTH",
 				"RespondToAuthChallenge PASSWORD_VERIFIER", "client SRP math"},
+			bench.ScenarioUserSRPTOTPAuth: {"InitiateAuth", "RespondToAuthChallenge PASSWORD_VERIFIER",
+				"RespondToAuthChallenge SOFTWARE_TOKEN_MFA", "client SRP math"},
 		}[r.Scenario]
 		var ops []string
 		for _, op := range r.Operations {
@@ -88,6 +90,7 @@ func checkResults(t *testing.T, tr bench.TargetReport, scenarios []string, conc 
 			bench.ScenarioUserPasswordAuth: "argon2id + 2×rs256-sign",
 			bench.ScenarioUserSRPAuth:      "srp-server-step + 2×rs256-sign",
 			bench.ScenarioDeviceSRPAuth:    "2×srp-server-step + 2×rs256-sign",
+			bench.ScenarioUserSRPTOTPAuth:  "srp-server-step + 2×rs256-sign",
 			bench.ScenarioRefreshTokenAuth: "2×rs256-sign",
 			bench.ScenarioGetUser:          "rs256-verify",
 		}[r.Scenario]
@@ -396,5 +399,27 @@ func TestBenchUsage(t *testing.T) {
 				t.Errorf("stderr shows the secret")
 			}
 		})
+	}
+}
+
+// TestBenchTOTP runs the opt-in scenario of sign-ins with a TOTP second
+// factor (USER_SRP_AUTH, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA): it is not
+// among the scenarios run when none are named, and named it runs without
+// errors, its users' codes each accepted once. It never asserts a speed.
+func TestBenchTOTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("enrols a worker's users with software tokens")
+	}
+	if slices.Contains(bench.ScenarioNames(), bench.ScenarioUserSRPTOTPAuth) {
+		t.Errorf("%s runs when no scenario is named", bench.ScenarioUserSRPTOTPAuth)
+	}
+	s := startServe(t, benchServeEnv, "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"))
+	rep := runBenchJSON(t, s, "--duration", "1s", "--concurrency", "1", "--users", "2", "--bound-time", "50ms",
+		"--scenarios", bench.ScenarioUserSRPTOTPAuth)
+	tr := rep.Targets[0]
+	checkResults(t, tr, []string{bench.ScenarioUserSRPTOTPAuth}, []int{1})
+	checkServerTimes(t, tr)
+	if tr.CleanupError != "" {
+		t.Errorf("cleanup: %s", tr.CleanupError)
 	}
 }

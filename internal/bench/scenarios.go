@@ -20,6 +20,7 @@ const (
 	ScenarioUserPasswordAuth = "user-password-auth"
 	ScenarioUserSRPAuth      = "user-srp-auth"
 	ScenarioDeviceSRPAuth    = "device-srp-auth"
+	ScenarioUserSRPTOTPAuth  = "user-srp-totp-auth"
 	ScenarioRefreshTokenAuth = "refresh-token-auth"
 	ScenarioGetUser          = "get-user"
 	ScenarioAdminGetUser     = "admin-get-user"
@@ -58,6 +59,9 @@ type scenario struct {
 	// worker prepares one worker (untimed: sign-ins for tokens) and
 	// returns its iteration.
 	worker func(ctx context.Context, t *target, rng *rand.Rand) (iteration, error)
+	// optIn says the scenario runs only when --scenarios names it: its
+	// users' codes bound its rate over long runs (user-srp-totp-auth).
+	optIn bool
 }
 
 // Scenarios lists every scenario in the order Run runs them.
@@ -81,6 +85,10 @@ var scenarios = []scenario{
 	{
 		name: ScenarioDeviceSRPAuth, about: "a sign-in on a remembered device: USER_SRP_AUTH, PASSWORD_VERIFIER with DEVICE_KEY, DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER (a pool of its own)",
 		bound: boundTerms{BoundSRPServerStep: 2, BoundRS256Sign: 2}, worker: deviceAuthWorker,
+	},
+	{
+		name: ScenarioUserSRPTOTPAuth, about: "USER_SRP_AUTH, PASSWORD_VERIFIER and SOFTWARE_TOKEN_MFA of one of the worker's users with a software token (each code is accepted once: see TOTPUsersPerWorker)",
+		bound: boundTerms{BoundSRPServerStep: 1, BoundRS256Sign: 2}, worker: totpAuthWorker, optIn: true,
 	},
 	{
 		name: ScenarioRefreshTokenAuth, about: "InitiateAuth REFRESH_TOKEN_AUTH with the worker's refresh token",
@@ -108,11 +116,14 @@ var scenarios = []scenario{
 	},
 }
 
-// ScenarioNames lists the scenarios Run knows, in order.
+// ScenarioNames lists the scenarios Run runs when none are named, in
+// order: every scenario but the opt-in ones, which run only when named.
 func ScenarioNames() []string {
-	names := make([]string, len(scenarios))
-	for i, s := range scenarios {
-		names[i] = s.name
+	var names []string
+	for _, s := range scenarios {
+		if !s.optIn {
+			names = append(names, s.name)
+		}
 	}
 	return names
 }
@@ -122,7 +133,11 @@ func ScenarioNames() []string {
 func ScenarioHelp() string {
 	var b []byte
 	for _, s := range scenarios {
-		b = fmt.Appendf(b, "  %-20s %s\n", s.name, s.about)
+		about := s.about
+		if s.optIn {
+			about += "; runs only when --scenarios names it"
+		}
+		b = fmt.Appendf(b, "  %-20s %s\n", s.name, about)
 	}
 	return string(b)
 }
