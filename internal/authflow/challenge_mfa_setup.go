@@ -61,6 +61,9 @@ const selfServiceScope = "aws.cognito.signin.user.admin"
 // MFA_SETUP challenge (one of the two, not both).
 type SoftwareToken struct {
 	AccessToken, Session string
+	// ClientID is the app client of a hosted sign-in's Session (the
+	// hosted UI's own calls); "" otherwise.
+	ClientID string
 	// UserCode and FriendlyDeviceName are VerifySoftwareToken's.
 	UserCode, FriendlyDeviceName string
 }
@@ -73,7 +76,7 @@ type SoftwareTokenResult struct {
 
 // softwareTokenCaller is the user a software-token call is for: from its
 // access token, or from the MFA_SETUP state its Session opens (sp).
-func (s *Service) softwareTokenCaller(ctx context.Context, c cognito.Caller, in SoftwareToken, verifying bool) (*call, error) {
+func (s *Service) softwareTokenCaller(ctx context.Context, c cognito.Caller, in SoftwareToken, hosted bool) (*call, error) {
 	switch {
 	case in.AccessToken != "" && in.Session != "":
 		return nil, cognito.InvalidParameterException("Only one of AccessToken or Session may be given.")
@@ -111,6 +114,9 @@ func (s *Service) softwareTokenCaller(ctx context.Context, c cognito.Caller, in 
 	if err := json.Unmarshal(plain, &peek); err != nil {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession).WithCause(err)
 	}
+	if hosted && peek.Client != in.ClientID {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
 	pool, client, err := s.pools.SignInClient(ctx, c, "", peek.Client)
 	if err != nil {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession).WithCause(err)
@@ -119,10 +125,10 @@ func (s *Service) softwareTokenCaller(ctx context.Context, c cognito.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	if st.Challenge != idp.ChallengeNameTypeMfaSetup || st.Hosted || st.TOTPVerified {
+	if st.Challenge != idp.ChallengeNameTypeMfaSetup || st.Hosted != hosted || st.TOTPVerified {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession)
 	}
-	sp := &call{flowStart: flowStart{pool: pool, client: client, flow: st.Flow, admin: st.Admin}, st: st, given: st.Given, params: map[string]string{}}
+	sp := &call{flowStart: flowStart{pool: pool, client: client, flow: st.Flow, admin: st.Admin, hosted: hosted}, st: st, given: st.Given, params: map[string]string{}}
 	if err := s.flowSeenUsed(ctx, st); err != nil {
 		return nil, err
 	}
@@ -140,7 +146,21 @@ func (s *Service) softwareTokenCaller(ctx context.Context, c cognito.Caller, in 
 // VerifySoftwareToken. With a Session (MFA_SETUP) it uses the Session up
 // and answers a new one for VerifySoftwareToken.
 func (s *Service) AssociateSoftwareToken(ctx context.Context, c cognito.Caller, in SoftwareToken) (*SoftwareTokenResult, error) {
-	sp, err := s.softwareTokenCaller(ctx, c, in, false)
+	return s.associateSoftwareToken(ctx, c, in, false)
+}
+
+// AssociateHostedSoftwareToken is AssociateSoftwareToken for the MFA_SETUP
+// challenge of a hosted sign-in (in.Session, in.ClientID): only the hosted
+// UI's pages answer it.
+func (s *Service) AssociateHostedSoftwareToken(ctx context.Context, c cognito.Caller, in SoftwareToken) (*SoftwareTokenResult, error) {
+	if in.AccessToken != "" || in.ClientID == "" {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	return s.associateSoftwareToken(ctx, c, in, true)
+}
+
+func (s *Service) associateSoftwareToken(ctx context.Context, c cognito.Caller, in SoftwareToken, hosted bool) (*SoftwareTokenResult, error) {
+	sp, err := s.softwareTokenCaller(ctx, c, in, hosted)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +174,7 @@ func (s *Service) AssociateSoftwareToken(ctx context.Context, c cognito.Caller, 
 	}
 	old := sp.st
 	next := &flowState{
-		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin,
+		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin, Hosted: old.Hosted,
 		Challenge: idp.ChallengeNameTypeMfaSetup, Sub: old.Sub, Username: old.Username, Given: old.Given, MFAOptions: old.MFAOptions,
 	}
 	session, err := s.openFlow(ctx, next, old.ExpiresAt.Sub(s.now()), purposeSession, nil)
@@ -178,8 +198,26 @@ func (s *Service) AssociateSoftwareToken(ctx context.Context, c cognito.Caller, 
 // EnableSoftwareTokenMFAException and counts as a failed sign-in; a
 // Session takes at most maxMFAAnswers codes.
 func (s *Service) VerifySoftwareToken(ctx context.Context, c cognito.Caller, in SoftwareToken) (*SoftwareTokenResult, error) {
+	return s.verifySoftwareToken(ctx, c, in, false)
+}
+
+// VerifyHostedSoftwareToken is VerifySoftwareToken for the MFA_SETUP
+// challenge of a hosted sign-in, which it then answers: right, the
+// sign-in ends in a Step with UISession.
+func (s *Service) VerifyHostedSoftwareToken(ctx context.Context, c cognito.Caller, in SoftwareToken) (*Step, error) {
+	if in.AccessToken != "" || in.ClientID == "" {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	r, err := s.verifySoftwareToken(ctx, c, in, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.AnswerHostedMFA(ctx, c, HostedMFA{ClientID: in.ClientID, Session: r.Session, Challenge: idp.ChallengeNameTypeMfaSetup})
+}
+
+func (s *Service) verifySoftwareToken(ctx context.Context, c cognito.Caller, in SoftwareToken, hosted bool) (*SoftwareTokenResult, error) {
 	code := strings.TrimSpace(in.UserCode)
-	sp, err := s.softwareTokenCaller(ctx, c, in, true)
+	sp, err := s.softwareTokenCaller(ctx, c, in, hosted)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +253,7 @@ func (s *Service) VerifySoftwareToken(ctx context.Context, c cognito.Caller, in 
 	}
 	old := sp.st
 	next := &flowState{
-		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin,
+		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin, Hosted: old.Hosted,
 		Challenge: idp.ChallengeNameTypeMfaSetup, Sub: old.Sub, Username: old.Username, Given: old.Given,
 		MFAOptions: old.MFAOptions, TOTPVerified: true,
 	}

@@ -173,6 +173,70 @@ func (s *Service) AnswerHostedNewPassword(ctx context.Context, c cognito.Caller,
 	return newPasswordRequiredChallenge{}.answer(ctx, s, sp)
 }
 
+// HostedMFA answers an MFA challenge a hosted sign-in opened, on the hosted
+// UI's pages.
+type HostedMFA struct {
+	ClientID, Session string
+	Challenge         idp.ChallengeNameType
+	// Code answers SMS_MFA, EMAIL_OTP and SOFTWARE_TOKEN_MFA; Answer is
+	// the factor chosen at SELECT_MFA_TYPE.
+	Code, Answer string
+}
+
+// mfaCodeParams are the ChallengeResponses that carry each code
+// challenge's code.
+var mfaCodeParams = map[idp.ChallengeNameType]string{
+	idp.ChallengeNameTypeSmsMfa:           "SMS_MFA_CODE",
+	idp.ChallengeNameTypeEmailOtp:         "EMAIL_OTP_CODE",
+	idp.ChallengeNameTypeSoftwareTokenMfa: "SOFTWARE_TOKEN_MFA_CODE",
+}
+
+// AnswerHostedMFA answers the MFA challenge (SMS_MFA, EMAIL_OTP,
+// SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE, or a verified MFA_SETUP) a hosted
+// sign-in opened, through the same challenge types as
+// RespondToAuthChallenge; it ends in a Step with UISession, or the next
+// challenge.
+func (s *Service) AnswerHostedMFA(ctx context.Context, c cognito.Caller, in HostedMFA) (*Step, error) {
+	pool, client, err := s.pools.SignInClient(ctx, c, "", in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if in.Session == "" {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	st, err := s.readFlow(in.Session, purposeSession, pool.ID, client.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Hosted || st.Challenge != in.Challenge {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	params := map[string]string{"USERNAME": st.Username}
+	switch in.Challenge {
+	case idp.ChallengeNameTypeSelectMfaType:
+		params["ANSWER"] = in.Answer
+	case idp.ChallengeNameTypeMfaSetup:
+	default:
+		name, ok := mfaCodeParams[in.Challenge]
+		if !ok {
+			return nil, cognito.NotAuthorizedException(msgInvalidSession)
+		}
+		params[name] = strings.TrimSpace(in.Code)
+	}
+	if err := checkParams("challengeResponses", params); err != nil {
+		return nil, err
+	}
+	sp := &call{
+		flowStart: flowStart{pool: pool, client: client, flow: st.Flow, hosted: true},
+		params:    params, name: in.Challenge, st: st, username: st.Username, given: st.Given,
+	}
+	ch := challenges[in.Challenge]
+	if _, err := ch.answerParams(s, sp); err != nil {
+		return nil, err
+	}
+	return ch.answer(ctx, s, sp)
+}
+
 // openUISession ends a hosted sign-in that passed every challenge: it
 // stores the hosted-UI session (settling the password attempt in the same
 // transaction) and records the sign-in event.

@@ -149,3 +149,16 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("Open after re-seal = %q, %v", got, err)
 	}
 }
+
+func TestQRCodePNG(t *testing.T) {
+	b, err := QRCodePNG(URI("cognate", "alice", NewSecret()), 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("not a PNG: % x", b[:8])
+	}
+	if _, err := QRCodePNG("https://example.com", 200); err == nil {
+		t.Error("a URI that is no otpauth URI made a QR code")
+	}
+}

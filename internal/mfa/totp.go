@@ -1,8 +1,11 @@
 package mfa
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base32"
+	"fmt"
+	"image/png"
 	"net/url"
 	"strings"
 	"time"
@@ -101,4 +104,25 @@ func URI(issuer, account, secret string) string {
 	}
 	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + label, RawQuery: v.Encode()}
 	return u.String()
+}
+
+// QRCodePNG returns a PNG of the QR code of an otpauth URI (URI), size
+// pixels square, for an authenticator app to scan.
+func QRCodePNG(uri string, size int) ([]byte, error) {
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return nil, err
+	}
+	if key.Type() != "totp" || key.Secret() == "" {
+		return nil, fmt.Errorf("mfa: %q is not an otpauth TOTP URI", uri)
+	}
+	img, err := key.Image(size, size)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -50,13 +50,14 @@
 // HttpOnly, SameSite=Lax, and Secure over TLS.
 //
 // The pages: /login and /forceChangePassword (page_login.go,
-// page_new_password.go); /signup, /confirmSignUp and /resendCode
+// page_new_password.go); /mfa and /mfaSetup, the MFA steps of a sign-in
+// (page_mfa.go); /signup, /confirmSignUp and /resendCode
 // (page_signup.go); /forgotPassword and /confirmForgotPassword
 // (page_forgot.go). Every page wears the branding of its app client
 // (branding.go): the domain's ManagedLoginVersion picks the classic CSS
 // and logo or the client's managed login style.
 //
-// To add a page (MFA, …):
+// To add a page:
 //
 //  1. write page_<name>.go with a Page value and its handlers; call the
 //     engine's domain methods (never the JSON API), render with

@@ -76,6 +76,7 @@ func (p *PageRequest) continueSignIn(step *authflow.Step) {
 			v.Required = append(v.Required, attributeField{Name: name, Label: attributeLabel(name)})
 		}
 		p.Render("new_password.html", "Change your password", v)
+	case p.mfaStep(step):
 	default:
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "unsupported_challenge", "This sign-in needs a step the hosted UI does not offer yet.")
 	}

@@ -41,7 +41,7 @@ type Page struct {
 
 // pages are the hosted UI's pages. A new page is one more entry here, a
 // file page_<name>.go with its handlers and templates/<name>.html.
-var pages = []Page{loginPage, newPasswordPage, signUpPage, confirmPage, resendPage, forgotPage, resetPage}
+var pages = []Page{loginPage, newPasswordPage, mfaPage, mfaSetupPage, signUpPage, confirmPage, resendPage, forgotPage, resetPage}
 
 // PageRequest is a request to a page: the pool domain, the authorize
 // request the page was opened for (nil when it carries none), and the
