@@ -195,8 +195,8 @@ func (s *Service) associateSoftwareToken(ctx context.Context, c cognito.Caller, 
 // verified, and SetUserMFAPreference turns it on; with a Session
 // (MFA_SETUP) it is also turned on, the Session is used up, and the answer
 // carries the Session that answers MFA_SETUP. A wrong code is
-// EnableSoftwareTokenMFAException and counts as a failed sign-in; a
-// Session takes at most maxMFAAnswers codes.
+// EnableSoftwareTokenMFAException and counts as a wrong MFA code toward
+// the lockout; a Session takes at most maxMFAAnswers codes.
 func (s *Service) VerifySoftwareToken(ctx context.Context, c cognito.Caller, in SoftwareToken) (*SoftwareTokenResult, error) {
 	return s.verifySoftwareToken(ctx, c, in, false)
 }
@@ -242,7 +242,7 @@ func (s *Service) verifySoftwareToken(ctx context.Context, c cognito.Caller, in 
 	}
 	if _, err := s.users.VerifyPendingTOTP(ctx, pool, sub, in.FriendlyDeviceName, sp.st != nil, check, within); err != nil {
 		if errors.Is(err, cognito.EnableSoftwareTokenMFAException("")) {
-			if _, lerr := s.beginPasswordAttempt(ctx, pool.ID, sub, nil); lerr != nil {
+			if lerr := s.countWrongCode(ctx, pool.ID, sub); lerr != nil {
 				return nil, lerr
 			}
 		}

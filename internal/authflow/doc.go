@@ -81,7 +81,9 @@
 // An MFA answer is not a password: it is counted against its Session's
 // bound (three codes, counted before each is compared, in a transaction
 // serialized on the Session's counter) and refused while the user is
-// locked out; a wrong code counts toward the lockout; a right one signs in
+// locked out; a wrong code counts toward a lockout of MFA codes of its own
+// (lockout.go: mfaLockoutID), which a right password does not take back;
+// a right one signs in
 // with the Session used up (and a TOTP code's step recorded, so that it is
 // accepted once) in the transaction that issues the tokens.
 //

@@ -14,8 +14,9 @@ const eraseBatch = 100
 // eraseUser deletes, inside the transaction that deletes the user sub of
 // pool (userpool.Service.OnDeleteUser), what sign-in keeps of it: its
 // token families, which hold its sub and username, its refresh tokens,
-// which hold its sub, its devices, and its failed-attempt counter, whose ID holds its
-// sub. The store erases their earlier change-log entries with them, so
+// which hold its sub, its devices, and its failed-attempt counters
+// (password and MFA codes), whose IDs hold its sub. The store erases their
+// earlier change-log entries with them, so
 // nothing of the user stays until these items would have expired.
 func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
 	if err := deleteAllIndexed(ctx, tx, kindTokenFamily, familiesOfPrefix(pool, sub)); err != nil {
@@ -27,16 +28,26 @@ func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
 	if err := deleteAllIndexed(ctx, tx, kindDevice, devicesOfPrefix(pool, sub)); err != nil {
 		return err
 	}
-	id := lockoutID(pool, sub)
+	for _, id := range []string{lockoutID(pool, sub), mfaLockoutID(pool, sub)} {
+		if err := deleteIfThere(ctx, tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteIfThere deletes the auth_session item id inside tx, if there is
+// one.
+func deleteIfThere(ctx context.Context, tx storage.Tx, id string) error {
 	it, err := tx.GetItem(ctx, kindAuthSession, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("get lockout: %w", err)
+		return fmt.Errorf("get %s: %w", id, err)
 	}
 	if err := tx.DeleteItem(ctx, kindAuthSession, id, it.Version); err != nil {
-		return fmt.Errorf("delete lockout: %w", err)
+		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	return nil
 }

@@ -35,6 +35,13 @@ type lockoutRecord struct {
 
 func lockoutID(pool, sub string) string { return pool + "/lockout/" + sub }
 
+// mfaLockoutID is the ID of a user's counter of wrong MFA codes, kept
+// apart from the password's so that a right password, which takes its own
+// count back, does not take back the wrong codes: the codes of a user
+// whose password is known are guessed five at a time, then as the lockout
+// lets them, however many sign-ins the guesser opens.
+func mfaLockoutID(pool, sub string) string { return pool + "/mfa-lockout/" + sub }
+
 // lockoutDelay is how long a user waits after the n-th failure in a row.
 func lockoutDelay(n int) time.Duration {
 	if n < lockoutFailures {
@@ -87,7 +94,12 @@ type passwordAttempt struct {
 // lockout, and a state used already is refused before anything is
 // counted.
 func (s *Service) beginPasswordAttempt(ctx context.Context, pool, sub string, st *flowState) (*passwordAttempt, error) {
-	id := lockoutID(pool, sub)
+	return s.countFailureOn(ctx, lockoutID(pool, sub), pool, sub, st)
+}
+
+// countFailureOn is beginPasswordAttempt on the counter item id: the
+// password's (lockoutID) or the second factor's (mfaLockoutID).
+func (s *Service) countFailureOn(ctx context.Context, id, pool, sub string, st *flowState) (*passwordAttempt, error) {
 	var (
 		locked  bool
 		version int64

@@ -261,7 +261,14 @@ func (s *Service) countMFAAnswer(ctx context.Context, st *flowState) error {
 			return fmt.Errorf("read used flow state marker: %w", err)
 		}
 		now := s.now()
-		if lit, err := tx.GetItem(ctx, kindAuthSession, lockoutID(st.Pool, st.Sub)); err == nil {
+		for _, lid := range []string{lockoutID(st.Pool, st.Sub), mfaLockoutID(st.Pool, st.Sub)} {
+			lit, err := tx.GetItem(ctx, kindAuthSession, lid)
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("get lockout: %w", err)
+			}
 			var lock lockoutRecord
 			if err := json.Unmarshal(lit.Data, &lock); err != nil {
 				return fmt.Errorf("decode lockout: %w", err)
@@ -269,8 +276,6 @@ func (s *Service) countMFAAnswer(ctx context.Context, st *flowState) error {
 			if now.Before(lock.LockedUntil) {
 				return cognito.NotAuthorizedException(msgPasswordAttempts)
 			}
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("get lockout: %w", err)
 		}
 		rec := mfaTriesRecord{ExpiresAt: st.ExpiresAt.Add(usedMarkerGrace)}
 		it, err := tx.GetItem(ctx, kindAuthSession, id)
@@ -323,20 +328,27 @@ func (s *Service) mfaUser(ctx context.Context, sp *call) error {
 	return nil
 }
 
-// wrongMFACode answers a wrong code: it counts as a failed sign-in toward
-// the user's lockout (which refuses it while the user is locked out), as
-// Cognito counts wrong MFA codes, and is recorded as a failed sign-in.
+// wrongMFACode answers a wrong code: it counts toward the user's lockout
+// of MFA codes (mfaLockoutID, with the password's rules: after the fifth
+// wrong code in a row the user waits, longer with each one), which a right
+// password does not take back, and is recorded as a failed sign-in.
 func (s *Service) wrongMFACode(ctx context.Context, sp *call) error {
-	if _, err := s.beginPasswordAttempt(ctx, sp.pool.ID, sp.user.Sub, nil); err != nil {
+	if err := s.countWrongCode(ctx, sp.pool.ID, sp.user.Sub); err != nil {
 		return err
 	}
 	s.recordMFAEvent(ctx, sp.pool, sp.user.Sub, idp.EventResponseTypeFail)
 	return cognito.CodeMismatchException(msgCodeMismatch)
 }
 
+// countWrongCode counts a wrong MFA code of the user sub.
+func (s *Service) countWrongCode(ctx context.Context, pool, sub string) error {
+	_, err := s.countFailureOn(ctx, mfaLockoutID(pool, sub), pool, sub, nil)
+	return err
+}
+
 // finishMFA ends a sign-in whose MFA answer was right: the tokens, with
-// st used up (and within, when not nil) in the transaction that issues
-// them.
+// st used up, the count of wrong codes taken back (and within, when not
+// nil) in the transaction that issues them.
 func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storage.Tx) error) (*Step, error) {
 	st := sp.st
 	if st.DeviceKey != "" {
@@ -353,6 +365,9 @@ func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storag
 	sp.mfa = true
 	sp.within = func(tx storage.Tx) error {
 		if err := s.useFlow(ctx, tx, st); err != nil {
+			return err
+		}
+		if err := deleteIfThere(ctx, tx, mfaLockoutID(st.Pool, st.Sub)); err != nil {
 			return err
 		}
 		if within != nil {

@@ -2,6 +2,8 @@ package authflow
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/mfa"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -289,4 +292,95 @@ func TestDecideMFA(t *testing.T) {
 	}
 }
 
-var _ = time.Second
+// TestMFAWrongCodesLockOut counts wrong MFA codes toward a lockout of
+// their own: each Session takes three codes, and a right password (which
+// opens a new Session) does not take the count back, so after five wrong
+// codes in a row, over two Sessions, the user is locked out and a third
+// Session's answer is refused, even with the right code, until the
+// lockout has passed; a right code then signs in and takes the count back.
+func TestMFAWrongCodesLockOut(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		e.addUser(t, "guessed", false)
+		secret := e.mfaUser(t, "guessed", directory.MFASoftwareToken)
+		wrongs := 0
+		for wrongs < failuresToLockout {
+			o := e.signInTo(t, e.client, "guessed", idp.ChallengeNameTypeSoftwareTokenMfa)
+			for range maxMFAAnswers {
+				if wrongs == failuresToLockout {
+					break
+				}
+				_, err := e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, map[string]string{"USERNAME": "guessed", "SOFTWARE_TOKEN_MFA_CODE": wrongCode})
+				wantCognito(t, err, cognito.CodeCodeMismatchException, msgCodeMismatch)
+				wrongs++
+			}
+			if wrongs < failuresToLockout {
+				// The Session took its three codes: a fourth is refused
+				// before it is compared, right or not.
+				_, err := e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, map[string]string{"USERNAME": "guessed", "SOFTWARE_TOKEN_MFA_CODE": e.totpCode(t, secret)})
+				wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
+			}
+		}
+		if n := e.wrongCodes(t, "guessed"); n != failuresToLockout {
+			t.Fatalf("%d wrong codes counted, want %d", n, failuresToLockout)
+		}
+		o := e.signInTo(t, e.client, "guessed", idp.ChallengeNameTypeSoftwareTokenMfa)
+		right := map[string]string{"USERNAME": "guessed", "SOFTWARE_TOKEN_MFA_CODE": e.totpCode(t, secret)}
+		_, err := e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, right)
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasswordAttempts)
+		e.clock.advance(2 * time.Second)
+		got, err := e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, right)
+		wantTokensOutcome(t, got, err)
+		if n := e.wrongCodes(t, "guessed"); n != 0 {
+			t.Errorf("%d wrong codes counted after a right one, want 0", n)
+		}
+
+		// Deleting the user deletes its count, whose ID holds its sub.
+		e.clock.advance(mfaStepTime)
+		o = e.signInTo(t, e.client, "guessed", idp.ChallengeNameTypeSoftwareTokenMfa)
+		_, err = e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, map[string]string{"USERNAME": "guessed", "SOFTWARE_TOKEN_MFA_CODE": wrongCode})
+		wantCognito(t, err, cognito.CodeCodeMismatchException, msgCodeMismatch)
+		ctx := context.Background()
+		pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := e.users.LookupUser(ctx, pool, "guessed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.users.AdminDeleteUser(ctx, cognito.Caller{Region: flowRegion}, &idp.AdminDeleteUserRequest{
+			UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr("guessed"),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.GetItem(ctx, kindAuthSession, mfaLockoutID(e.pool, u.Sub)); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("the deleted user's count of wrong codes: %v, want it gone", err)
+		}
+	})
+}
+
+// wrongCodes is the user's count of wrong MFA codes.
+func (e *flowEnv) wrongCodes(t *testing.T, username string) int {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.users.LookupUser(ctx, pool, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := e.store.GetItem(ctx, kindAuthSession, mfaLockoutID(e.pool, u.Sub))
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec lockoutRecord
+	if err := json.Unmarshal(it.Data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec.Failures
+}
