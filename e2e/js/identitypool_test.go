@@ -1,12 +1,7 @@
 package js
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -78,28 +73,8 @@ func TestFromCognitoIdentityPool(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := exec.Command(node, "identitypool.js")
-	run.Env = append(os.Environ(), "COGNATE_ENDPOINT="+srv.URL, "REGION=us-east-1", "POOL_ID="+poolID, "CLIENT_ID="+clientID,
+	steps, order := runScript(t, node, srv, "identitypool.js", "COGNATE_ENDPOINT="+srv.URL, "REGION=us-east-1", "POOL_ID="+poolID, "CLIENT_ID="+clientID,
 		"IDENTITY_POOL_ID="+aws.ToString(ip.IdentityPoolId), "USERNAME=grace", "PASSWORD=Correct-Horse-1")
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	out, err := run.Output()
-	steps := map[string]map[string]any{}
-	var order []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
-		name, _ := line["step"].(string)
-		steps[name] = line
-		order = append(order, name)
-	}
-	if err != nil {
-		t.Fatalf("identitypool.js: %v\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, out, stderr.String(), srv.Stderr.String())
-	}
-	t.Logf("identitypool.js reported:\n%s", out)
 	if want := "signIn,fromCognitoIdentityPool,getCallerIdentity,listUserPools,done"; strings.Join(order, ",") != want {
 		t.Fatalf("steps = %v, want %s", order, want)
 	}

@@ -117,32 +117,12 @@ func TestAmazonCognitoIdentityJS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := exec.Command(node, "flow.js")
-	run.Env = append(os.Environ(),
+	steps, order := runScript(t, node, srv, "flow.js",
 		"COGNATE_ENDPOINT="+srv.URL,
 		"POOL_ID="+aws.ToString(pool.UserPool.Id),
 		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
 		"USERNAME=ada", "EMAIL=ada@example.com",
 		"PASSWORD=Correct-Horse-1", "NEW_PASSWORD=Battery-Staple-2")
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	out, err := run.Output()
-	steps := map[string]map[string]any{}
-	var order []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
-		name, _ := line["step"].(string)
-		steps[name] = line
-		order = append(order, name)
-	}
-	if err != nil {
-		t.Fatalf("flow.js: %v\nsteps: %s\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, strings.Join(order, ", "), out, stderr.String(), srv.Stderr.String())
-	}
-	t.Logf("flow.js reported:\n%s", out)
 	want := []string{"signUp", "confirmRegistration", "authenticateUser", "refreshSession", "getUserAttributes",
 		"changePassword", "authenticateUser(new password)", "authenticateUser(old password)", "globalSignOut",
 		"getUserAttributes(after sign-out)", "done"}
@@ -171,4 +151,34 @@ func TestAmazonCognitoIdentityJS(t *testing.T) {
 	if sub, _ := steps["authenticateUser"]["sub"].(string); sub == "" || sub != steps["signUp"]["userSub"] {
 		t.Errorf("the token's sub %q is not the signed-up user's %v", sub, steps["signUp"]["userSub"])
 	}
+}
+
+// runScript runs script with node, its environment env on top of this
+// process's, and returns the steps it reported (one JSON line each, with
+// its name under "step"), by name and in order. It fails the test, with
+// the script's output and cognate's log, when the script exits non-zero.
+func runScript(t *testing.T, node string, srv *proc.Server, script string, env ...string) (map[string]map[string]any, []string) {
+	t.Helper()
+	run := exec.Command(node, script)
+	run.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	run.Stderr = &stderr
+	out, err := run.Output()
+	steps := map[string]map[string]any{}
+	var order []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		name, _ := line["step"].(string)
+		steps[name] = line
+		order = append(order, name)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\nsteps: %s\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", script, err, strings.Join(order, ", "), out, stderr.String(), srv.Stderr.String())
+	}
+	t.Logf("%s reported:\n%s", script, out)
+	return steps, order
 }

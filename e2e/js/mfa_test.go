@@ -1,12 +1,7 @@
 package js
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -70,28 +65,8 @@ func TestAmazonCognitoIdentityJSTOTP(t *testing.T) {
 	pool, client := app("optional", types.UserPoolMfaTypeOptional)
 	onPool, onClient := app("on", types.UserPoolMfaTypeOn)
 
-	run := exec.Command(node, "mfa.js")
-	run.Env = append(os.Environ(), "COGNATE_ENDPOINT="+srv.URL, "POOL_ID="+pool, "CLIENT_ID="+client,
+	steps, order := runScript(t, node, srv, "mfa.js", "COGNATE_ENDPOINT="+srv.URL, "POOL_ID="+pool, "CLIENT_ID="+client,
 		"ON_POOL_ID="+onPool, "ON_CLIENT_ID="+onClient, "USERNAME="+username, "PASSWORD="+password)
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	out, err := run.Output()
-	steps := map[string]map[string]any{}
-	var order []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
-		name, _ := line["step"].(string)
-		steps[name] = line
-		order = append(order, name)
-	}
-	if err != nil {
-		t.Fatalf("mfa.js: %v\nsteps: %s\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, strings.Join(order, ", "), out, stderr.String(), srv.Stderr.String())
-	}
-	t.Logf("mfa.js reported:\n%s", out)
 	want := []string{"authenticateUser", "associateSoftwareToken", "verifySoftwareToken", "setUserMfaPreference",
 		"authenticateUser(mfa)", "sendMFACode(wrong)", "sendMFACode", "authenticateUser(on)", "verifySoftwareToken(session)", "done"}
 	if strings.Join(order, ",") != strings.Join(want, ",") {

@@ -2,7 +2,6 @@ package authflow
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -362,25 +361,5 @@ func TestMFAWrongCodesLockOut(t *testing.T) {
 // wrongCodes is the user's count of wrong MFA codes.
 func (e *flowEnv) wrongCodes(t *testing.T, username string) int {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := e.users.LookupUser(ctx, pool, username)
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := e.store.GetItem(ctx, kindAuthSession, mfaLockoutID(e.pool, u.Sub))
-	if errors.Is(err, storage.ErrNotFound) {
-		return 0
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec lockoutRecord
-	if err := json.Unmarshal(it.Data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec.Failures
+	return e.countOf(t, username, mfaLockoutID)
 }

@@ -74,6 +74,13 @@ func wantTokens(t *testing.T, res *idp.AuthenticationResultType, err error) {
 // failures returns the user's stored failure count, 0 when there is none.
 func (e *flowEnv) failures(t *testing.T, username string) int {
 	t.Helper()
+	return e.countOf(t, username, lockoutID)
+}
+
+// countOf returns the count of the user's counter item (lockoutID,
+// mfaLockoutID), 0 when there is none.
+func (e *flowEnv) countOf(t *testing.T, username string, counter func(pool, sub string) string) int {
+	t.Helper()
 	ctx := context.Background()
 	pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
 	if err != nil {
@@ -83,7 +90,7 @@ func (e *flowEnv) failures(t *testing.T, username string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := e.store.GetItem(ctx, kindAuthSession, lockoutID(e.pool, u.Sub))
+	it, err := e.store.GetItem(ctx, kindAuthSession, counter(e.pool, u.Sub))
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0
 	}

@@ -216,32 +216,13 @@ func srpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, e
 	client := newSRPClient(t.srp)
 	return func(ctx context.Context, c call) error {
 		name := UserName(rng.IntN(min(max(t.users, 1), SRPUsers)))
-		var challenge *cip.InitiateAuthOutput
-		if err := c("InitiateAuth", func() error {
-			var err error
-			challenge, err = t.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
-				ClientId: &t.clientID, AuthFlow: types.AuthFlowTypeUserSrpAuth,
-				AuthParameters: map[string]string{"USERNAME": name, "SRP_A": client.aHex},
-			})
-			if err == nil && challenge.ChallengeName != types.ChallengeNameTypePasswordVerifier {
-				err = fmt.Errorf("USER_SRP_AUTH answered challenge %q, want PASSWORD_VERIFIER", challenge.ChallengeName)
-			}
-			return err
-		}); err != nil {
-			return err
-		}
-		params := challenge.ChallengeParameters
-		var ts, sig string
-		if err := c("client SRP math", func() error {
-			var err error
-			ts, sig, err = client.claim(t.poolID, Password, params, time.Now())
-			return err
-		}); err != nil {
+		params, ts, sig, err := t.srpProof(ctx, c, client, name)
+		if err != nil {
 			return err
 		}
 		return c("RespondToAuthChallenge", func() error {
 			out, err := t.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
-				ClientId: &t.clientID, ChallengeName: types.ChallengeNameTypePasswordVerifier, Session: challenge.Session,
+				ClientId: &t.clientID, ChallengeName: types.ChallengeNameTypePasswordVerifier,
 				ChallengeResponses: map[string]string{
 					"USERNAME": params["USER_ID_FOR_SRP"], "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
 					"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
@@ -253,6 +234,34 @@ func srpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, e
 			return err
 		})
 	}, nil
+}
+
+// srpProof runs USER_SRP_AUTH's first round trip for the user name
+// (timed as InitiateAuth) and the client's SRP math (timed as "client SRP
+// math"): the PASSWORD_VERIFIER parameters, and the TIMESTAMP and
+// PASSWORD_CLAIM_SIGNATURE that answer them.
+func (t *target) srpProof(ctx context.Context, c call, client *srpClient, name string) (params map[string]string, ts, sig string, err error) {
+	var challenge *cip.InitiateAuthOutput
+	if err := c("InitiateAuth", func() error {
+		var err error
+		challenge, err = t.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+			ClientId: &t.clientID, AuthFlow: types.AuthFlowTypeUserSrpAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "SRP_A": client.aHex},
+		})
+		if err == nil && challenge.ChallengeName != types.ChallengeNameTypePasswordVerifier {
+			err = fmt.Errorf("USER_SRP_AUTH answered challenge %q, want PASSWORD_VERIFIER", challenge.ChallengeName)
+		}
+		return err
+	}); err != nil {
+		return nil, "", "", err
+	}
+	params = challenge.ChallengeParameters
+	err = c("client SRP math", func() error {
+		var err error
+		ts, sig, err = client.claim(t.poolID, Password, params, time.Now())
+		return err
+	})
+	return params, ts, sig, err
 }
 
 func refreshWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, error) {

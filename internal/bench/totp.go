@@ -76,27 +76,8 @@ func totpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, 
 				}
 			}
 		}
-		var challenge *cip.InitiateAuthOutput
-		if err := c("InitiateAuth", func() error {
-			var err error
-			challenge, err = t.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
-				ClientId: &t.clientID, AuthFlow: types.AuthFlowTypeUserSrpAuth,
-				AuthParameters: map[string]string{"USERNAME": u.name, "SRP_A": client.aHex},
-			})
-			if err == nil && challenge.ChallengeName != types.ChallengeNameTypePasswordVerifier {
-				err = fmt.Errorf("USER_SRP_AUTH answered challenge %q, want PASSWORD_VERIFIER", challenge.ChallengeName)
-			}
-			return err
-		}); err != nil {
-			return err
-		}
-		params := challenge.ChallengeParameters
-		var ts, sig string
-		if err := c("client SRP math", func() error {
-			var err error
-			ts, sig, err = client.claim(t.poolID, Password, params, time.Now())
-			return err
-		}); err != nil {
+		params, ts, sig, err := t.srpProof(ctx, c, client, u.name)
+		if err != nil {
 			return err
 		}
 		var mfaStep *cip.RespondToAuthChallengeOutput
