@@ -9,6 +9,8 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/mfa"
 )
 
 // signInBudget is what one call of a sign-in flow may do to the store,
@@ -63,7 +65,11 @@ func (e *flowEnv) changeLog(t *testing.T, seq int64) (map[string]int, int64) {
 //   - opening SELECT_CHALLENGE writes nothing;
 //   - REFRESH_TOKEN_AUTH writes nothing;
 //   - a wrong password writes the count alone; a wrong SRP proof the count
-//     and the block's use, in one transaction.
+//     and the block's use, in one transaction;
+//   - with software-token MFA on, the SRP answer opens SOFTWARE_TOKEN_MFA
+//     in the one transaction that uses the block up, and the code's answer
+//     writes in two: the answer counted against its Session, then the
+//     Session's use, the TOTP step, the tokens and the event.
 //
 // The flow markers, lockout counters and sign-in events are of local kinds
 // (storage.Local), so the change log gets only the token family and the
@@ -87,6 +93,8 @@ func TestSignInBudget(t *testing.T) {
 			srpParams map[string]string
 			session   string
 			refresh   string
+			// totpSecret is the user's software token, once MFA is on.
+			totpSecret string
 		)
 		tokensOut := func(res *idp.AuthenticationResultType, err error) error {
 			if err != nil {
@@ -230,6 +238,58 @@ func TestSignInBudget(t *testing.T) {
 				// counters.
 				b.Changes = map[string]int{"token_family": 1, "refresh_token": 1}
 				return b
+			}},
+			{"turn software-token MFA on for the user", func() error {
+				totpSecret = e.mfaUser(t, flowUser, directory.MFASoftwareToken)
+				return nil
+			}, nil},
+			{"USER_SRP_AUTH InitiateAuth before MFA", func() error {
+				srpClient, srpParams = e.srpStart(t)
+				return nil
+			}, nil},
+			{"USER_SRP_AUTH RespondToAuthChallenge opening SOFTWARE_TOKEN_MFA", func() error {
+				res, err := e.srpAnswer(t, srpClient, srpParams, srpParams["SECRET_BLOCK"], flowPassword)
+				if err != nil {
+					return err
+				}
+				if res.ChallengeName == nil || *res.ChallengeName != idp.ChallengeNameTypeSoftwareTokenMfa {
+					return fmt.Errorf("answer %+v, want SOFTWARE_TOKEN_MFA", res)
+				}
+				session = cognito.Deref(res.Session)
+				return nil
+			}, func() signInBudget {
+				// The block used up, the counter read, in the one
+				// transaction that opens the challenge.
+				return signInBudget{Calls: 7, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{}}
+			}},
+			{"SOFTWARE_TOKEN_MFA", func() error {
+				code, err := mfa.Code(totpSecret, e.clock.Now())
+				if err != nil {
+					return err
+				}
+				res, err := e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
+					ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeSoftwareTokenMfa), Session: cognito.Ptr(session),
+					ChallengeResponses: map[string]string{"USERNAME": flowUser, "SOFTWARE_TOKEN_MFA_CODE": code},
+				})
+				if err != nil {
+					return err
+				}
+				return tokensOut(res.AuthenticationResult, nil)
+			}, func() signInBudget {
+				// The answer counted (with both lockouts read) in one
+				// transaction; then the Session's use, the TOTP step on the
+				// user, the tokens and the event in another. The user's
+				// step replicates, so that a code used in one region is
+				// refused in the others. The clock moved on to the next
+				// TOTP step when the token was set up, so the sweeps of
+				// expired tokens are due again (two index scans).
+				return signInBudget{
+					Calls: 21, Txs: 2,
+					Writes: map[string]int{
+						"create auth_session": 2, "update user": 1, "create token_family": 1, "create refresh_token": 1, "create auth_event": 1,
+					},
+					Changes: map[string]int{"user": 1, "token_family": 1, "refresh_token": 1},
+				}
 			}},
 		}
 		seq = e.checkBudgets(t, seq, steps)
