@@ -605,3 +605,84 @@ func TestMFABypass(t *testing.T) {
 		}
 	})
 }
+
+// TestMFARememberedDevice signs a user with a software token in on a
+// device: the sign-in that hands the device out answers SOFTWARE_TOKEN_MFA;
+// once the device is remembered (ChallengeRequiredOnNewDevice), a sign-in
+// on it goes through the device's SRP and skips MFA; once it is not
+// remembered, MFA comes after the device's SRP, and its tokens are still
+// issued on the device.
+func TestMFARememberedDevice(t *testing.T) {
+	clockBackends(t, func(t *testing.T, e *userEnv, clock *testClock) {
+		ctx := context.Background()
+		s := e.selfServicePool(t, &cip.CreateUserPoolInput{
+			DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: true},
+		}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: signInFlows})
+		if _, err := e.c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: s.pool, MfaConfiguration: types.UserPoolMfaTypeOptional,
+			SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
+			t.Fatal(err)
+		}
+		s.signInUser(t, "mia", signInPassword)
+		out, err := s.passwordAuth("mia", signInPassword)
+		res := mustTokens(t, out.AuthenticationResult, err, true)
+		assoc, err := e.c.AssociateSoftwareToken(ctx, &cip.AssociateSoftwareTokenInput{AccessToken: res.AccessToken})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := aws.ToString(assoc.SecretCode)
+		if _, err := e.c.VerifySoftwareToken(ctx, &cip.VerifySoftwareTokenInput{AccessToken: res.AccessToken, UserCode: aws.String(totpCode(t, secret, clock.Now()))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.c.SetUserMFAPreference(ctx, &cip.SetUserMFAPreferenceInput{AccessToken: res.AccessToken,
+			SoftwareTokenMfaSettings: &types.SoftwareTokenMfaSettingsType{Enabled: true, PreferredMfa: true}}); err != nil {
+			t.Fatal(err)
+		}
+		nextCode := func() string {
+			clock.advance(30 * time.Second)
+			return totpCode(t, secret, clock.Now())
+		}
+
+		// SRP, SOFTWARE_TOKEN_MFA, and a new device with the tokens.
+		c, params := s.srpChallenge(t, "mia")
+		ts, sig := c.claim(t, aws.ToString(s.pool), signInPassword, params, clock.Now())
+		mfaStep, err := s.respond(types.ChallengeNameTypePasswordVerifier, nil, map[string]string{
+			"USERNAME": "mia", "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"], "PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts})
+		wantChallenge(t, mfaStep.ChallengeName, mfaStep.Session, err, types.ChallengeNameTypeSoftwareTokenMfa)
+		done, err := s.respond(types.ChallengeNameTypeSoftwareTokenMfa, mfaStep.Session, map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": nextCode()})
+		first := mustTokens(t, done.AuthenticationResult, err, true)
+		meta := first.NewDeviceMetadata
+		if meta == nil {
+			t.Fatal("no NewDeviceMetadata after the second factor")
+		}
+		d := &device{key: aws.ToString(meta.DeviceKey), groupKey: aws.ToString(meta.DeviceGroupKey), secret: newDeviceSecret(t)}
+		if _, err := e.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{AccessToken: first.AccessToken, DeviceKey: meta.DeviceKey,
+			DeviceSecretVerifierConfig: d.verifierConfig(t)}, noRetry); err != nil {
+			t.Fatal(err)
+		}
+
+		// The remembered device skips MFA.
+		skip, err := s.deviceSignIn(t, "mia", d)
+		res = tokensOf(t, skip, err)
+		if res.NewDeviceMetadata != nil {
+			t.Errorf("a sign-in on the device handed out another: %+v", res.NewDeviceMetadata)
+		}
+
+		// Not remembered: the device's SRP, then MFA, then tokens on the
+		// device.
+		if _, err := e.c.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: res.AccessToken, DeviceKey: aws.String(d.key),
+			DeviceRememberedStatus: types.DeviceRememberedStatusTypeNotRemembered}); err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.deviceSignIn(t, "mia", d)
+		wantChallenge(t, again.ChallengeName, again.Session, err, types.ChallengeNameTypeSoftwareTokenMfa)
+		fin, err := s.respond(types.ChallengeNameTypeSoftwareTokenMfa, again.Session, map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": nextCode()})
+		last := mustTokens(t, fin.AuthenticationResult, err, true)
+		if last.NewDeviceMetadata != nil {
+			t.Errorf("MFA after the device's SRP handed out a new device: %+v", last.NewDeviceMetadata)
+		}
+		_, access := verifiedClaims(t, e.URL, s.pool, s.client.ClientId, last)
+		if access["device_key"] != d.key {
+			t.Errorf("access token device_key = %v, want %s", access["device_key"], d.key)
+		}
+	})
+}
