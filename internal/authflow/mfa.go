@@ -220,6 +220,13 @@ func (s *Service) openCodeChallenge(ctx context.Context, sp *call, challenge idp
 	}
 	to := sp.user.Attributes[attr]
 	code := mfa.NewCode()
+	// The pool's CustomMessage function (CustomMessage_Authentication)
+	// answers before the challenge's state is written: its refusal is the
+	// answer, and opens no challenge.
+	msg, err := s.users.MFACodeMessage(ctx, sp.pool.Config(), sp.client.ClientID, sp.user, sp.pool.MFADraft(channel, to, sp.user.Username, code), clientMetadata(ctx))
+	if err != nil {
+		return nil, err
+	}
 	step, err := s.openMFAState(ctx, sp, challenge, nil, within, attempt, func(st *flowState) {
 		st.CodeID = newStateID()
 		st.CodeHash = s.codes.Hash(code, st.Pool, st.Sub, st.CodeID)
@@ -228,7 +235,7 @@ func (s *Service) openCodeChallenge(ctx context.Context, sp *call, challenge idp
 	if err != nil {
 		return nil, err
 	}
-	if err := s.users.SendMFACode(ctx, sp.pool.MFAMessage(channel, to, sp.user.Username, code)); err != nil {
+	if err := s.users.SendMFACode(ctx, msg); err != nil {
 		return nil, err
 	}
 	d := directory.CodeDelivery(attr, to)

@@ -9,16 +9,16 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// codeMessageFunc makes the message that carries a code to the value to of
-// a user's attribute attr.
-type codeMessageFunc func(attr, to, username, code string) messaging.Message
+// codeMessageFunc makes the draft of the message that carries a code to
+// the value to of a user's attribute attr.
+type codeMessageFunc func(attr, to, username, code string) messaging.Draft
 
 // issueCode records a new code for purpose on u, valid for ttl from now and
 // sent to u's attribute attr, as the only code of that purpose (see
-// replaceCode). It returns the message that carries the code and the
-// CodeDeliveryDetails that say where it goes; the caller sends the message
-// once u is stored.
-func (h codeHasher) issueCode(u *userRecord, purpose, attr string, ttl time.Duration, now time.Time, message codeMessageFunc) (messaging.Message, *idp.CodeDeliveryDetailsType) {
+// replaceCode). It returns the draft of the message that carries the code
+// and the CodeDeliveryDetails that say where it goes; the caller sends the
+// message once u is stored.
+func (h codeHasher) issueCode(u *userRecord, purpose, attr string, ttl time.Duration, now time.Time, message codeMessageFunc) (messaging.Draft, *idp.CodeDeliveryDetailsType) {
 	to := u.Attributes[attr]
 	code := newCode()
 	h.replaceCode(u, purpose, attr, to, code, now.Add(ttl), now)
@@ -48,23 +48,24 @@ type codeSending struct {
 	Simulated []string
 	// Message makes the message that carries the code.
 	Message codeMessageFunc
+	// Source is the message's CustomMessage trigger source.
+	Source string
 }
 
 // sendUserCode sends the user name names a new code, as cs describes. The
 // code replaces the user's earlier one of its purpose in a transaction of
 // its own, without moving UserLastModifiedDate, and goes out once that has
-// committed. When hide is set (the client prevents user existence errors),
+// committed (with a CustomMessage function, the function answers before
+// anything is written: custom_message.go). When hide is set (the client prevents user existence errors),
 // an unknown or disabled user, and with cs.HideNoTarget one with nowhere to
 // send the code, gets CodeDeliveryDetails as if a code had been sent (a
 // disabled user's own destination when it has one, otherwise a simulated
 // one), and nothing is written or sent.
-func (s *Service) sendUserCode(ctx context.Context, p *idp.UserPoolType, name string, hide bool, cs codeSending) (*idp.CodeDeliveryDetailsType, error) {
-	var (
-		msgs    []messaging.Message
-		details *idp.CodeDeliveryDetailsType
-	)
-	_, err := s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) {
-		msgs, details = nil, nil
+func (s *Service) sendUserCode(ctx context.Context, p *idp.UserPoolType, name string, hide bool, o *outgoing, cs codeSending) (*idp.CodeDeliveryDetailsType, error) {
+	var details *idp.CodeDeliveryDetailsType
+	mutate := func(u *userRecord, now time.Time) (bool, bool, error) {
+		o.reset()
+		details = nil
 		attr := cs.Target(u)
 		if !u.Enabled {
 			if !hide {
@@ -86,11 +87,19 @@ func (s *Service) sendUserCode(ctx context.Context, p *idp.UserPoolType, name st
 			details = s.simulatedDelivery(p, name, cs.Simulated)
 			return false, false, nil
 		}
-		var m messaging.Message
-		m, details = s.codes.issueCode(u, cs.Purpose, attr, cs.TTL, now, cs.Message)
-		msgs = []messaging.Message{m}
+		var d messaging.Draft
+		d, details = s.codes.issueCode(u, cs.Purpose, attr, cs.TTL, now, cs.Message)
+		o.add(cs.Source, u, d)
 		return true, false, nil
-	})
+	}
+	var err error
+	if o.customized() {
+		_, err = s.writeUserAfter(ctx, p, func(r storage.ItemReader) (*storage.Item, *userRecord, error) {
+			return findUser(ctx, r, p, name)
+		}, mutate, o.prepare)
+	} else {
+		_, err = s.codeUpdate(ctx, p, name, func(_ storage.Tx, u *userRecord, now time.Time) (bool, bool, error) { return mutate(u, now) })
+	}
 	switch {
 	case isUserNotFound(err) && hide:
 		return s.simulatedDelivery(p, name, cs.Simulated), nil
@@ -99,7 +108,7 @@ func (s *Service) sendUserCode(ctx context.Context, p *idp.UserPoolType, name st
 	case err != nil:
 		return nil, err
 	}
-	if err := s.deliver(ctx, msgs); err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
 	return details, nil

@@ -28,7 +28,7 @@ func TestConfirmationLinkEscapedForHTML(t *testing.T) {
 	}{
 		{
 			name: "confirmation link escapes the username in text and link",
-			msg:  s.confirmationMessage(linkPool, "client1", "email", "bob@example.com", user, "123456"),
+			msg:  s.confirmationMessage(linkPool, "client1", "email", "bob@example.com", user, "123456").Message(),
 			want: messaging.Message{Subject: "Your verification link", HTML: true,
 				Body: `Hello &lt;b&gt;bob&lt;/b&gt;&amp;&lt;img src=x&gt;: <a href="https://id.example.com/us-east-1_x/confirmUser?client_id=client1&amp;confirmation_code=123456&amp;user_name=%3Cb%3Ebob%3C%2Fb%3E%26%3Cimg+src%3Dx%3E">Verify</a>`},
 		},

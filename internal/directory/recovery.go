@@ -80,8 +80,9 @@ func (s *Service) ForgotPassword(ctx context.Context, c cognito.Caller, in *idp.
 	if _, adminOnly := recoveryChannels(p); adminOnly {
 		return nil, cognito.NotAuthorizedException("Contact administrator to reset password.")
 	}
-	details, err := s.sendUserCode(ctx, p, name, client.PreventUserExistenceErrors, codeSending{
-		Purpose: messaging.PurposeForgotPassword, TTL: passwordResetCodeTTL,
+	o := s.outgoing(p, client.ClientID, in.ClientMetadata)
+	details, err := s.sendUserCode(ctx, p, name, client.PreventUserExistenceErrors, o, codeSending{
+		Source: sourceMessageForgotPassword, Purpose: messaging.PurposeForgotPassword, TTL: passwordResetCodeTTL,
 		Target: func(u *userRecord) string { return recoveryAttribute(p, u) },
 		Refuse: func(u *userRecord) error {
 			if u.Status == idp.UserStatusTypeForceChangePassword {
@@ -91,8 +92,8 @@ func (s *Service) ForgotPassword(ctx context.Context, c cognito.Caller, in *idp.
 		},
 		NoTarget: noRecoveryContact, HideNoTarget: true,
 		Simulated: simulatedRecoveryOrder(p),
-		Message: func(attr, to, username, code string) messaging.Message {
-			return messaging.CodeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), to, username, code)
+		Message: func(attr, to, username, code string) messaging.Draft {
+			return messaging.CodeDraft(p, messaging.PurposeForgotPassword, channelOf(attr), to, username, code)
 		},
 	})
 	if err != nil {

@@ -159,22 +159,14 @@ func verifyBeforeUpdate(p *idp.UserPoolType, attr string) bool {
 		slices.Contains(p.UserAttributeUpdateSettings.AttributesRequireVerificationBeforeUpdate, idp.VerifiedAttributeType(attr))
 }
 
-// sentCode is a verification code to deliver once the write that recorded
-// it has committed.
-type sentCode struct {
-	msg     messaging.Message
-	details *idp.CodeDeliveryDetailsType
-}
-
-// sendVerification records on u a new code that verifies value for attr
-// and returns what to deliver.
-func (h codeHasher) sendVerification(p *idp.UserPoolType, u *userRecord, attr, value string, now time.Time) sentCode {
+// sendVerification records on u a new code that verifies value for attr,
+// adds its message (of CustomMessage source source) to o, and returns
+// where it goes.
+func (h codeHasher) sendVerification(o *outgoing, source string, p *idp.UserPoolType, u *userRecord, attr, value string, now time.Time) idp.CodeDeliveryDetailsType {
 	code := newCode()
 	h.addCodeTo(u, messaging.PurposeVerification, attr, value, code, now.Add(verificationCodeTTL), now)
-	return sentCode{
-		msg:     messaging.CodeMessage(p, messaging.PurposeVerification, channelOf(attr), value, u.Username, code),
-		details: codeDelivery(attr, value),
-	}
+	o.add(source, u, messaging.CodeDraft(p, messaging.PurposeVerification, channelOf(attr), value, u.Username, code))
+	return *codeDelivery(attr, value)
 }
 
 // dropVerificationCodes removes the verification codes sent for attr.
@@ -185,17 +177,6 @@ func dropVerificationCodes(u *userRecord, attr string) {
 	if len(u.Codes) == 0 {
 		u.Codes = nil
 	}
-}
-
-// deliverCodes delivers codes and returns their delivery details.
-func (s *Service) deliverCodes(ctx context.Context, codes []sentCode) ([]idp.CodeDeliveryDetailsType, error) {
-	var msgs []messaging.Message
-	var details []idp.CodeDeliveryDetailsType
-	for _, sc := range codes {
-		msgs = append(msgs, sc.msg)
-		details = append(details, *sc.details)
-	}
-	return details, s.deliver(ctx, msgs)
 }
 
 // UpdateUserAttributes sets attributes of the signed-in user, each one its
@@ -223,8 +204,9 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, c cognito.Caller, in
 	if err := checkClientWrites(cl, in.UserAttributes); err != nil {
 		return nil, err
 	}
-	var codes []sentCode
-	_, err = s.updateSelf(ctx, c, p, func(u *userRecord, now time.Time) error {
+	var codes []idp.CodeDeliveryDetailsType
+	o := s.outgoing(p, cl.ClientID, in.ClientMetadata)
+	_, err = s.updateSelfSending(ctx, c, p, o, func(u *userRecord, now time.Time) error {
 		codes = nil
 		for _, name := range slices.Sorted(maps.Keys(attrs)) {
 			v := attrs[name]
@@ -248,14 +230,14 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, c cognito.Caller, in
 					u.PendingAttributes = map[string]string{}
 				}
 				u.PendingAttributes[name] = v
-				codes = append(codes, s.codes.sendVerification(p, u, name, v, now))
+				codes = append(codes, s.codes.sendVerification(o, sourceMessageUpdateAttribute, p, u, name, v, now))
 				continue
 			}
 			delete(u.PendingAttributes, name)
 			u.Attributes[name] = v
 			u.Attributes[name+"_verified"] = "false"
 			if v != "" && autoVerified(p, name) {
-				codes = append(codes, s.codes.sendVerification(p, u, name, v, now))
+				codes = append(codes, s.codes.sendVerification(o, sourceMessageUpdateAttribute, p, u, name, v, now))
 			}
 		}
 		if len(u.PendingAttributes) == 0 {
@@ -266,11 +248,10 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, c cognito.Caller, in
 	if err != nil {
 		return nil, err
 	}
-	details, err := s.deliverCodes(ctx, codes)
-	if err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
-	return &idp.UpdateUserAttributesResponse{CodeDeliveryDetailsList: details}, nil
+	return &idp.UpdateUserAttributesResponse{CodeDeliveryDetailsList: codes}, nil
 }
 
 // DeleteUserAttributes deletes attributes of the signed-in user, with the
@@ -391,8 +372,9 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, c cognit
 	if !slices.Contains(verifiableAttributes, attr) {
 		return nil, notVerifiable()
 	}
-	var sc sentCode
-	_, err = s.updateSelf(ctx, c, p, func(u *userRecord, now time.Time) error {
+	var details idp.CodeDeliveryDetailsType
+	o := s.outgoing(p, c.Access.ClientID, in.ClientMetadata)
+	_, err = s.updateSelfSending(ctx, c, p, o, func(u *userRecord, now time.Time) error {
 		v := u.PendingAttributes[attr]
 		if v == "" {
 			v = u.Attributes[attr]
@@ -403,17 +385,16 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, c cognit
 			}
 			return cognito.InvalidParameterException("User does not have a valid registered phone number")
 		}
-		sc = s.codes.sendVerification(p, u, attr, v, now)
+		details = s.codes.sendVerification(o, sourceMessageVerifyAttribute, p, u, attr, v, now)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	details, err := s.deliverCodes(ctx, []sentCode{sc})
-	if err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
-	return &idp.GetUserAttributeVerificationCodeResponse{CodeDeliveryDetails: &details[0]}, nil
+	return &idp.GetUserAttributeVerificationCodeResponse{CodeDeliveryDetails: &details}, nil
 }
 
 // VerifyUserAttribute checks a code sent to the signed-in user's email or

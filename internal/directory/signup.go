@@ -110,17 +110,17 @@ func (s *Service) confirmLink(clientID, username, code string) string {
 // the pool's verification message, or for email, when the pool's
 // DefaultEmailOption is CONFIRM_WITH_LINK, its link message with each
 // {##text##} replaced by a link to confirmLink.
-func (s *Service) confirmationMessage(p *idp.UserPoolType, clientID, attr, to, username, code string) messaging.Message {
+func (s *Service) confirmationMessage(p *idp.UserPoolType, clientID, attr, to, username, code string) messaging.Draft {
 	if attr != "email" || !messaging.ConfirmsByLink(p) {
-		return messaging.CodeMessage(p, messaging.PurposeVerification, channelOf(attr), to, username, code)
+		return messaging.CodeDraft(p, messaging.PurposeVerification, channelOf(attr), to, username, code)
 	}
-	return messaging.LinkMessage(p, to, username, code, s.confirmLink(clientID, username, code))
+	return messaging.LinkDraft(p, to, username, code, s.confirmLink(clientID, username, code))
 }
 
 // confirmationMessageFunc returns the codeMessageFunc of the sign-up
 // confirmation codes sent through app client clientID.
 func (s *Service) confirmationMessageFunc(p *idp.UserPoolType, clientID string) codeMessageFunc {
-	return func(attr, to, username, code string) messaging.Message {
+	return func(attr, to, username, code string) messaging.Draft {
 		return s.confirmationMessage(p, clientID, attr, to, username, code)
 	}
 }
@@ -224,11 +224,16 @@ func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRe
 		u.Status = idp.UserStatusTypeConfirmed
 		out.UserConfirmed = cognito.Ptr(true)
 	}
-	var msgs []messaging.Message
+	o := s.outgoing(p, client.ClientID, in.ClientMetadata)
 	if attr := confirmationAttribute(p, attrs); attr != "" && !pre.AutoConfirmUser {
-		var m messaging.Message
-		m, out.CodeDeliveryDetails = s.codes.issueCode(u, codePurposeSignUp, attr, verificationCodeTTL, now, s.confirmationMessageFunc(p, client.ClientID))
-		msgs = append(msgs, m)
+		var d messaging.Draft
+		d, out.CodeDeliveryDetails = s.codes.issueCode(u, codePurposeSignUp, attr, verificationCodeTTL, now, s.confirmationMessageFunc(p, client.ClientID))
+		o.add(sourceMessageSignUp, u, d)
+	}
+	// A CustomMessage function answers before the user is written: its
+	// refusal creates no user.
+	if err := o.prepare(ctx); err != nil {
+		return nil, err
 	}
 	err = retry(ctx, func() error {
 		return signUpWriteError(p, s.store.Tx(ctx, func(tx storage.Tx) error {
@@ -242,7 +247,7 @@ func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRe
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliver(ctx, msgs); err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -361,8 +366,9 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, c cognito.Caller, 
 	if len(confirmationAttributes(p)) == 0 {
 		return nil, cognito.InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
 	}
-	details, err := s.sendUserCode(ctx, p, name, client.PreventUserExistenceErrors, codeSending{
-		Purpose: codePurposeSignUp, TTL: verificationCodeTTL,
+	o := s.outgoing(p, client.ClientID, in.ClientMetadata)
+	details, err := s.sendUserCode(ctx, p, name, client.PreventUserExistenceErrors, o, codeSending{
+		Source: sourceMessageResendCode, Purpose: codePurposeSignUp, TTL: verificationCodeTTL,
 		Target: func(u *userRecord) string { return confirmationAttribute(p, u.Attributes) },
 		Refuse: func(u *userRecord) error {
 			if u.Status != idp.UserStatusTypeUnconfirmed {

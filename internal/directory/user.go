@@ -138,13 +138,12 @@ func invitationChannels(mediums []idp.DeliveryMediumType, attrs map[string]strin
 	return out, nil
 }
 
-// invitations builds the invitation for each channel.
-func invitations(p *idp.UserPoolType, channels []string, attrs map[string]string, username, password string) []messaging.Message {
-	var out []messaging.Message
+// addInvitations adds to o the invitation of u for each channel, which
+// names the user username.
+func addInvitations(o *outgoing, p *idp.UserPoolType, channels []string, u *userRecord, username, password string) {
 	for _, ch := range channels {
-		out = append(out, messaging.Invitation(p, ch, attrs[channelAttribute(ch)], username, password))
+		o.add(sourceMessageAdminCreateUser, u, messaging.InvitationDraft(p, ch, u.Attributes[channelAttribute(ch)], username, password))
 	}
-	return out
 }
 
 // AdminCreateUser creates a user with a temporary password (the one given,
@@ -220,6 +219,13 @@ func (s *Service) AdminCreateUser(ctx context.Context, c cognito.Caller, in *idp
 	if err := s.applyNewPassword(u, p, np, now); err != nil {
 		return nil, err
 	}
+	// A CustomMessage function answers before the user is written: its
+	// refusal creates no user.
+	o := s.outgoing(p, clientNotApplicable, in.ClientMetadata)
+	addInvitations(o, p, channels, u, name, password)
+	if err := o.prepare(ctx); err != nil {
+		return nil, err
+	}
 	err = retry(ctx, func() error {
 		return userWriteError(p, attrCreate, s.store.Tx(ctx, func(tx storage.Tx) error {
 			it, err := userItem(p, u, 0)
@@ -237,7 +243,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, c cognito.Caller, in *idp
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliver(ctx, invitations(p, channels, attrs, name, password)); err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
 	return &idp.AdminCreateUserResponse{User: userType(u)}, nil
@@ -299,17 +305,22 @@ func (s *Service) resendInvitation(ctx context.Context, p *idp.UserPoolType, in 
 	if err != nil {
 		return nil, err
 	}
-	u, err = s.updateUser(ctx, p, name, func(u *userRecord, now time.Time) error {
+	o := s.outgoing(p, clientNotApplicable, in.ClientMetadata)
+	u, err = s.updateUserSending(ctx, p, name, o, func(u *userRecord, now time.Time) error {
 		if u.Status != idp.UserStatusTypeForceChangePassword {
 			return cognito.UnsupportedUserStateException(fmt.Sprintf("Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username))
 		}
 		u.TemporaryPasswordExpiresAt = temporaryPasswordExpiry(p, now)
-		return s.applyNewPassword(u, p, np, now)
+		if err := s.applyNewPassword(u, p, np, now); err != nil {
+			return err
+		}
+		addInvitations(o, p, channels, u, name, password)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliver(ctx, invitations(p, channels, u.Attributes, name, password)); err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
 	return &idp.AdminCreateUserResponse{User: userType(u)}, nil

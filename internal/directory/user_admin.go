@@ -34,9 +34,8 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, c cognito.Calle
 	if err != nil {
 		return nil, err
 	}
-	var msgs []messaging.Message
-	_, err = s.updateUser(ctx, p, cognito.Deref(in.Username), func(u *userRecord, now time.Time) error {
-		msgs = nil
+	o := s.outgoing(p, clientNotApplicable, in.ClientMetadata)
+	_, err = s.updateUserSending(ctx, p, cognito.Deref(in.Username), o, func(u *userRecord, now time.Time) error {
 		before := map[string]string{"email": u.Attributes["email"], "phone_number": u.Attributes["phone_number"]}
 		for name, v := range attrs {
 			u.Attributes[name] = v
@@ -55,7 +54,7 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, c cognito.Calle
 			if v != "" && autoVerified(p, a) {
 				code := newCode()
 				s.codes.addCode(u, messaging.PurposeVerification, a, code, now.Add(verificationCodeTTL), now)
-				msgs = append(msgs, messaging.CodeMessage(p, messaging.PurposeVerification, channelOf(a), v, u.Username, code))
+				o.add(sourceMessageUpdateAttribute, u, messaging.CodeDraft(p, messaging.PurposeVerification, channelOf(a), v, u.Username, code))
 			}
 		}
 		return nil
@@ -63,7 +62,7 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, c cognito.Calle
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliver(ctx, msgs); err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
 	return &idp.AdminUpdateUserAttributesResponse{}, nil
@@ -341,9 +340,8 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, c cognito.Caller, 
 		return nil, err
 	}
 	order, adminOnly := recoveryChannels(p)
-	var msgs []messaging.Message
-	_, err = s.updateUser(ctx, p, cognito.Deref(in.Username), func(u *userRecord, now time.Time) error {
-		msgs = nil
+	o := s.outgoing(p, clientNotApplicable, in.ClientMetadata)
+	_, err = s.updateUserSending(ctx, p, cognito.Deref(in.Username), o, func(u *userRecord, now time.Time) error {
 		if !u.Enabled {
 			return userDisabled()
 		}
@@ -364,14 +362,14 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, c cognito.Caller, 
 		if attr != "" {
 			code := newCode()
 			s.codes.addCode(u, messaging.PurposeForgotPassword, attr, code, now.Add(passwordResetCodeTTL), now)
-			msgs = append(msgs, messaging.CodeMessage(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code))
+			o.add(sourceMessageForgotPassword, u, messaging.CodeDraft(p, messaging.PurposeForgotPassword, channelOf(attr), u.Attributes[attr], u.Username, code))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliver(ctx, msgs); err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
 	return &idp.AdminResetUserPasswordResponse{}, nil

@@ -30,8 +30,10 @@ const (
 )
 
 // linkPlaceholder is the {##text##} placeholder of EmailMessageByLink. It
-// becomes a link whose text is the text between the markers.
-var linkPlaceholder = regexp.MustCompile(`\{##(.*?)##\}`)
+// becomes a link whose text is the text between the markers, which is
+// neither empty nor holds a brace: {####} is the code's placeholder, which
+// a link message may hold too.
+var linkPlaceholder = regexp.MustCompile(`\{##([^{}]+?)##\}`)
 
 // fillTemplate replaces the {username} and {####} placeholders, for an
 // SMS or an email subject: the values go in as they are.
@@ -79,29 +81,71 @@ func PoolMessage(p *idp.UserPoolType, channel, to, purpose, username string) Mes
 	return m
 }
 
-// Invitation returns the AdminCreateUser invitation for one channel, from
-// the pool's InviteMessageTemplate or Cognito's default, with the
-// {username} and {####} (the temporary password) placeholders filled.
-func Invitation(p *idp.UserPoolType, channel, to, username, password string) Message {
+// Draft is a message whose texts are not filled in yet: the template
+// each channel takes (the pool's, or Cognito's default) and the values of
+// its placeholders. Message fills it in; Customize first puts a
+// CustomMessage function's texts in place of the template's.
+type Draft struct {
+	// Base is the message without Subject, Body and HTML: the pool, the
+	// channel, the recipient, the purpose, the username and the pool's
+	// delivery settings.
+	Base Message
+	// SMS, EmailSubject and EmailBody are the texts before any placeholder
+	// is filled; only those of Base.Channel are used.
+	SMS, EmailSubject, EmailBody string
+	// Code is the value of {####}: a code or a temporary password.
+	Code string
+	// Link, when not empty, is the confirmation link each {##text##} of
+	// the email body becomes (a link message, CONFIRM_WITH_LINK).
+	Link string
+}
+
+// Message returns the message d makes: the texts of its channel with the
+// {username} (Base.Username) and {####} (Code) placeholders filled, and in
+// a link message each {##text##} a link to Link, which makes it HTML.
+func (d Draft) Message() Message {
+	m := d.Base
+	m.Subject, m.Body, m.HTML = "", "", false
+	if m.Channel == ChannelSMS {
+		m.Body = fillTemplate(d.SMS, m.Username, d.Code)
+		return m
+	}
+	m.Subject = d.EmailSubject
+	body := d.EmailBody
+	if d.Link != "" {
+		body = linkPlaceholder.ReplaceAllStringFunc(body, func(s string) string {
+			text := linkPlaceholder.FindStringSubmatch(s)[1]
+			return `<a href="` + html.EscapeString(d.Link) + `">` + text + `</a>`
+		})
+	}
+	fillEmail(&m, body, m.Username, d.Code)
+	return m
+}
+
+// InvitationDraft returns the AdminCreateUser invitation for one channel,
+// from the pool's InviteMessageTemplate or Cognito's default; {username}
+// is username and {####} the temporary password.
+func InvitationDraft(p *idp.UserPoolType, channel, to, username, password string) Draft {
 	var t idp.MessageTemplateType
 	if p.AdminCreateUserConfig != nil && p.AdminCreateUserConfig.InviteMessageTemplate != nil {
 		t = *p.AdminCreateUserConfig.InviteMessageTemplate
 	}
-	m := PoolMessage(p, channel, to, PurposeInvitation, username)
-	if channel == ChannelSMS {
-		m.Body = fillTemplate(orDefault(t.SMSMessage, defaultInviteSMS), username, password)
-	} else {
-		m.Subject = orDefault(t.EmailSubject, defaultInviteSubject)
-		fillEmail(&m, orDefault(t.EmailMessage, defaultInviteEmail), username, password)
+	return Draft{
+		Base: PoolMessage(p, channel, to, PurposeInvitation, username), Code: password,
+		SMS: orDefault(t.SMSMessage, defaultInviteSMS), EmailSubject: orDefault(t.EmailSubject, defaultInviteSubject),
+		EmailBody: orDefault(t.EmailMessage, defaultInviteEmail),
 	}
-	return m
 }
 
-// CodeMessage returns a verification (PurposeVerification) or
+// Invitation is InvitationDraft's message.
+func Invitation(p *idp.UserPoolType, channel, to, username, password string) Message {
+	return InvitationDraft(p, channel, to, username, password).Message()
+}
+
+// CodeDraft returns a verification (PurposeVerification) or
 // password-reset (PurposeForgotPassword) message for one channel, from the
-// pool's VerificationMessageTemplate or Cognito's default, with the
-// {username} and {####} (the code) placeholders filled.
-func CodeMessage(p *idp.UserPoolType, purpose, channel, to, username, code string) Message {
+// pool's VerificationMessageTemplate or Cognito's default.
+func CodeDraft(p *idp.UserPoolType, purpose, channel, to, username, code string) Draft {
 	var t idp.VerificationMessageTemplateType
 	if p.VerificationMessageTemplate != nil {
 		t = *p.VerificationMessageTemplate
@@ -110,34 +154,36 @@ func CodeMessage(p *idp.UserPoolType, purpose, channel, to, username, code strin
 	if purpose == PurposeForgotPassword {
 		subject, body = defaultResetSubject, defaultResetMessage
 	}
-	m := PoolMessage(p, channel, to, purpose, username)
-	if channel == ChannelSMS {
-		m.Body = fillTemplate(orDefault(t.SmsMessage, body), username, code)
-	} else {
-		m.Subject = orDefault(t.EmailSubject, subject)
-		fillEmail(&m, orDefault(t.EmailMessage, body), username, code)
+	return Draft{
+		Base: PoolMessage(p, channel, to, purpose, username), Code: code,
+		SMS: orDefault(t.SmsMessage, body), EmailSubject: orDefault(t.EmailSubject, subject), EmailBody: orDefault(t.EmailMessage, body),
 	}
-	return m
 }
 
-// MFAMessage returns the message that carries the code of a sign-in's
+// CodeMessage is CodeDraft's message.
+func CodeMessage(p *idp.UserPoolType, purpose, channel, to, username, code string) Message {
+	return CodeDraft(p, purpose, channel, to, username, code).Message()
+}
+
+// MFADraft returns the message that carries the code of a sign-in's
 // second factor (PurposeMFA) by one channel: by SMS from the pool's
 // SmsAuthenticationMessage, by email from email (the pool's
-// EmailMfaConfiguration, nil for none), or Cognito's defaults, with the
-// {username} and {####} placeholders filled.
-func MFAMessage(p *idp.UserPoolType, email *idp.EmailMfaConfigType, channel, to, username, code string) Message {
-	m := PoolMessage(p, channel, to, PurposeMFA, username)
-	if channel == ChannelSMS {
-		m.Body = fillTemplate(orDefault(p.SmsAuthenticationMessage, defaultMFAMessage), username, code)
-		return m
-	}
+// EmailMfaConfiguration, nil for none), or Cognito's defaults.
+func MFADraft(p *idp.UserPoolType, email *idp.EmailMfaConfigType, channel, to, username, code string) Draft {
 	var e idp.EmailMfaConfigType
 	if email != nil {
 		e = *email
 	}
-	m.Subject = orDefault(e.Subject, defaultMFASubject)
-	fillEmail(&m, orDefault(e.Message, defaultMFAMessage), username, code)
-	return m
+	return Draft{
+		Base: PoolMessage(p, channel, to, PurposeMFA, username), Code: code,
+		SMS: orDefault(p.SmsAuthenticationMessage, defaultMFAMessage), EmailSubject: orDefault(e.Subject, defaultMFASubject),
+		EmailBody: orDefault(e.Message, defaultMFAMessage),
+	}
+}
+
+// MFAMessage is MFADraft's message.
+func MFAMessage(p *idp.UserPoolType, email *idp.EmailMfaConfigType, channel, to, username, code string) Message {
+	return MFADraft(p, email, channel, to, username, code).Message()
 }
 
 // ConfirmsByLink reports whether pool p confirms sign-ups by email with a
@@ -148,22 +194,22 @@ func ConfirmsByLink(p *idp.UserPoolType) bool {
 	return t != nil && cognito.Deref(t.DefaultEmailOption) == idp.DefaultEmailOptionTypeConfirmWithLink
 }
 
-// LinkMessage returns the sign-up confirmation email of a pool that
-// ConfirmsByLink: its EmailMessageByLink (or Cognito's default) with each
-// {##text##} replaced by a link to link whose text is text, and the
-// {username} and {####} placeholders filled. The link makes it HTML, so
-// the values are escaped.
-func LinkMessage(p *idp.UserPoolType, to, username, code, link string) Message {
+// LinkDraft returns the sign-up confirmation email of a pool that
+// ConfirmsByLink: its EmailMessageByLink (or Cognito's default), each
+// {##text##} of which becomes a link to link whose text is text.
+func LinkDraft(p *idp.UserPoolType, to, username, code, link string) Draft {
 	var t idp.VerificationMessageTemplateType
 	if p.VerificationMessageTemplate != nil {
 		t = *p.VerificationMessageTemplate
 	}
-	body := linkPlaceholder.ReplaceAllStringFunc(orDefault(t.EmailMessageByLink, defaultLinkMessage), func(m string) string {
-		text := linkPlaceholder.FindStringSubmatch(m)[1]
-		return `<a href="` + html.EscapeString(link) + `">` + text + `</a>`
-	})
-	m := PoolMessage(p, ChannelEmail, to, PurposeVerification, username)
-	m.Subject = orDefault(t.EmailSubjectByLink, defaultLinkSubject)
-	fillEmail(&m, body, username, code) // the link's <a> makes it HTML
-	return m
+	return Draft{
+		Base: PoolMessage(p, ChannelEmail, to, PurposeVerification, username), Code: code, Link: link,
+		EmailSubject: orDefault(t.EmailSubjectByLink, defaultLinkSubject), EmailBody: orDefault(t.EmailMessageByLink, defaultLinkMessage),
+	}
+}
+
+// LinkMessage is LinkDraft's message: the link's <a> makes it HTML, so
+// the values are escaped.
+func LinkMessage(p *idp.UserPoolType, to, username, code, link string) Message {
+	return LinkDraft(p, to, username, code, link).Message()
 }

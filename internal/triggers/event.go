@@ -31,3 +31,32 @@ func Header(version, source, region, poolID, clientID, userName string) events.C
 		CallerContext: events.CognitoEventUserPoolsCallerContext{AWSSDKVersion: SDKVersionUnknown, ClientID: clientID},
 	}
 }
+
+// CustomMessageEvent is the CustomMessage event as Cognito sends it:
+// aws-lambda-go's CognitoEventUserPoolsCustomMessage, whose request lacks
+// linkParameter and cannot leave usernameParameter null, and whose
+// response Cognito sends with null members. Functions decode it into
+// aws-lambda-go's type unchanged; the answer is read back into that type.
+type CustomMessageEvent struct {
+	events.CognitoEventUserPoolsHeader
+	Request  CustomMessageRequest  `json:"request"`
+	Response CustomMessageResponse `json:"response"`
+}
+
+// CustomMessageRequest is aws-lambda-go's request with linkParameter, and
+// usernameParameter null but in CustomMessage_AdminCreateUser.
+type CustomMessageRequest struct {
+	events.CognitoEventUserPoolsCustomMessageRequest
+	// UsernameParameter shadows the embedded member so that it can be
+	// null.
+	UsernameParameter *string `json:"usernameParameter"`
+	LinkParameter     string  `json:"linkParameter"`
+}
+
+// CustomMessageResponse is the response as Cognito sends it: every member
+// null, for the function to fill.
+type CustomMessageResponse struct {
+	SMSMessage   *string `json:"smsMessage"`
+	EmailMessage *string `json:"emailMessage"`
+	EmailSubject *string `json:"emailSubject"`
+}

@@ -237,7 +237,12 @@ func signInMFA(p *idp.UserPoolType, m *poolMFA) MFA {
 // pool's SmsAuthenticationMessage or EmailMfaConfiguration, or Cognito's
 // defaults.
 func (p *SignInPool) MFAMessage(channel, to, username, code string) messaging.Message {
-	return messaging.MFAMessage(p.p, p.mfaEmail, channel, to, username, code)
+	return p.MFADraft(channel, to, username, code).Message()
+}
+
+// MFADraft is MFAMessage's draft, for a CustomMessage function to change.
+func (p *SignInPool) MFADraft(channel, to, username, code string) messaging.Draft {
+	return messaging.MFADraft(p.p, p.mfaEmail, channel, to, username, code)
 }
 
 // PoolMFA returns the pool poolID (shared with other requests: never

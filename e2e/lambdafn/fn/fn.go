@@ -13,6 +13,10 @@
 //	wrongtype…  answers an event whose response has the wrong types
 //	huge…       answers an event of more than 6 MB
 //	auto…       at PreSignUp, answers autoConfirmUser and autoVerifyEmail
+//	nocode…     at CustomMessage, answers texts without the code
+//	            placeholder
+//	link…       at CustomMessage, puts the link placeholder in the email
+//	plain…      at CustomMessage, answers the event as it came (no texts)
 //	anything    answers the event with its response filled in (see
 //	            respond)
 package fn
@@ -132,9 +136,49 @@ func respond(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (any, er
 		ev.Response = events.CognitoEventUserPoolsPreSignupResponse{AutoConfirmUser: true, AutoVerifyEmail: true}
 		return ev, nil
 	}
+	if strings.HasPrefix(h.TriggerSource, "CustomMessage_") && !strings.HasPrefix(h.UserName, "plain") {
+		return customMessage(h, raw)
+	}
 	// Every other event is answered as it came: the functions of
 	// PreAuthentication and PostAuthentication return it unchanged.
 	return raw, nil
+}
+
+// customMessage answers a CustomMessage event as a function written for
+// Cognito does: its own texts around the placeholders the event gives
+// (the username's in an invitation, the link's in a link message; the
+// Go type has no linkParameter, so it is read from the JSON).
+func customMessage(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (any, error) {
+	var ev events.CognitoEventUserPoolsCustomMessage
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, err
+	}
+	var link struct {
+		Request struct {
+			LinkParameter string `json:"linkParameter"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(raw, &link); err != nil {
+		return nil, err
+	}
+	code, user := ev.Request.CodeParameter, ev.Request.UsernameParameter
+	if strings.HasPrefix(h.UserName, "nocode") {
+		code = "(no code)"
+	}
+	body := "<p>" + h.TriggerSource + ": " + code
+	if user != "" {
+		body += " for " + user
+	}
+	if strings.HasPrefix(h.UserName, "link") {
+		body += " " + link.Request.LinkParameter
+	}
+	ev.Response.EmailSubject = "Custom " + h.TriggerSource
+	ev.Response.EmailMessage = body + "</p>"
+	ev.Response.SMSMessage = strings.TrimPrefix(h.TriggerSource, "CustomMessage_") + " " + code
+	if user != "" {
+		ev.Response.SMSMessage += " for " + user
+	}
+	return ev, nil
 }
 
 func ptr[T any](v T) *T { return &v }
