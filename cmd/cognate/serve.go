@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	} else if n > 0 {
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
 	}
-	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st,
+	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st, DomainPattern: cfg.HostedUI.DomainPattern,
 		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords, Triggers: invoker})
 	if err != nil {
 		return err

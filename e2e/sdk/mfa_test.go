@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,11 @@ func (e *userEnv) mfaApp(t *testing.T, mode types.UserPoolMfaType) *selfService 
 	s := e.selfServicePool(t, &cip.CreateUserPoolInput{
 		UserPoolTier:   types.UserPoolTierTypePlus,
 		UserPoolAddOns: &types.UserPoolAddOnsType{AdvancedSecurityMode: types.AdvancedSecurityModeTypeAudit},
+		// Choice-based sign-in allows the passwordless first factors, which
+		// a user with a second factor does not get around it with.
+		Policies: &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{
+			AllowedFirstAuthFactors: []types.AuthFactorType{"PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"},
+		}},
 	}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: signInFlows})
 	if _, err := e.c.SetUserPoolMfaConfig(context.Background(), mfaConfig(s.pool, mode)); err != nil {
 		t.Fatal(err)
@@ -490,6 +496,8 @@ func TestMFABypass(t *testing.T) {
 					{types.ChallengeNameTypeSelectMfaType, map[string]string{"USERNAME": "bob", "ANSWER": "SMS_MFA"}},
 					{types.ChallengeNameTypeNewPasswordRequired, map[string]string{"USERNAME": "bob", "NEW_PASSWORD": "Another-Passw0rd"}},
 					{types.ChallengeNameTypePassword, map[string]string{"USERNAME": "bob", "PASSWORD": signInPassword}},
+					{types.ChallengeNameTypeSmsOtp, map[string]string{"USERNAME": "bob", "SMS_OTP_CODE": "123456"}},
+					{types.ChallengeNameTypeWebAuthn, map[string]string{"USERNAME": "bob", "CREDENTIAL": "{}"}},
 				} {
 					_, err := s.respond(alt.name, out.Session, alt.resp)
 					n += refusedIf(err)
@@ -497,7 +505,7 @@ func TestMFABypass(t *testing.T) {
 				// The Session still answers its own challenge.
 				done, err := s.respond(types.ChallengeNameTypeSoftwareTokenMfa, out.Session, totpAnswer(nextCode()))
 				mustTokens(t, done.AuthenticationResult, err, true)
-				return 6, n
+				return 8, n
 			}},
 			{"a Session answered again after it signed in", func(t *testing.T) (int, int) {
 				out := pending()
@@ -557,6 +565,36 @@ func TestMFABypass(t *testing.T) {
 				_, err = s.respond(types.ChallengeNameTypeSelectMfaType, out.Session, map[string]string{"USERNAME": "bob", "ANSWER": "EMAIL_OTP"})
 				_ = phone
 				return 1, refusedIf(err)
+			}},
+			{"a passwordless first factor for a user with a second factor on", func(t *testing.T) (int, int) {
+				if _, err := e.c.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: s.pool, Username: aws.String("bob"),
+					UserAttributes: sdkAttrs("email_verified", "true", "phone_number_verified", "true")}); err != nil {
+					t.Fatal(err)
+				}
+				choice := appClient(t, e.c, &cip.CreateUserPoolClientInput{UserPoolId: s.pool, ClientName: aws.String("choice"),
+					ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}})
+				userAuth := func(params map[string]string) (*cip.InitiateAuthOutput, error) {
+					return e.c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: choice.ClientId, AuthFlow: types.AuthFlowTypeUserAuth, AuthParameters: params}, noRetry)
+				}
+				n := 0
+				for _, f := range []string{"EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"} {
+					// The preferred factor is not offered: the answer is the
+					// choice of a password.
+					out, err := userAuth(map[string]string{"USERNAME": "bob", "PREFERRED_CHALLENGE": f})
+					if err == nil && out.ChallengeName == types.ChallengeNameTypeSelectChallenge &&
+						!slices.Contains(out.AvailableChallenges, types.ChallengeNameType(f)) {
+						n++
+					}
+				}
+				for _, f := range []string{"EMAIL_OTP", "SMS_OTP"} {
+					sel, err := userAuth(map[string]string{"USERNAME": "bob"})
+					wantChallenge(t, sel.ChallengeName, sel.Session, err, types.ChallengeNameTypeSelectChallenge)
+					_, err = e.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: choice.ClientId,
+						ChallengeName: types.ChallengeNameTypeSelectChallenge, Session: sel.Session,
+						ChallengeResponses: map[string]string{"USERNAME": "bob", "ANSWER": f}}, noRetry)
+					n += refusedIf(err)
+				}
+				return 5, n
 			}},
 			{"100 wrong codes at once on one Session", func(t *testing.T) (int, int) {
 				out := pending()

@@ -125,15 +125,21 @@ func authHandlers(a *authflow.Service) map[string]handler {
 			}
 			return &idp.AdminUserGlobalSignOutResponse{}, nil
 		}),
-		"ConfirmDevice":           handle(a.ConfirmDevice),
-		"GetDevice":               handle(a.GetDevice),
-		"AdminGetDevice":          handle(a.AdminGetDevice),
-		"ListDevices":             handle(a.ListDevices),
-		"AdminListDevices":        handle(a.AdminListDevices),
-		"UpdateDeviceStatus":      handle(a.UpdateDeviceStatus),
-		"AdminUpdateDeviceStatus": handle(a.AdminUpdateDeviceStatus),
-		"ForgetDevice":            handle(a.ForgetDevice),
-		"AdminForgetDevice":       handle(a.AdminForgetDevice),
+		"GetUserAuthFactors":           handle(a.GetUserAuthFactors),
+		"AdminGetUserAuthFactors":      handle(a.AdminGetUserAuthFactors),
+		"StartWebAuthnRegistration":    handle(a.StartWebAuthnRegistration),
+		"CompleteWebAuthnRegistration": handle(a.CompleteWebAuthnRegistration),
+		"ListWebAuthnCredentials":      handle(a.ListWebAuthnCredentials),
+		"DeleteWebAuthnCredential":     handle(a.DeleteWebAuthnCredential),
+		"ConfirmDevice":                handle(a.ConfirmDevice),
+		"GetDevice":                    handle(a.GetDevice),
+		"AdminGetDevice":               handle(a.AdminGetDevice),
+		"ListDevices":                  handle(a.ListDevices),
+		"AdminListDevices":             handle(a.AdminListDevices),
+		"UpdateDeviceStatus":           handle(a.UpdateDeviceStatus),
+		"AdminUpdateDeviceStatus":      handle(a.AdminUpdateDeviceStatus),
+		"ForgetDevice":                 handle(a.ForgetDevice),
+		"AdminForgetDevice":            handle(a.AdminForgetDevice),
 	}
 }
 

@@ -62,7 +62,8 @@ func (e *flowEnv) changeLog(t *testing.T, seq int64) (map[string]int, int64) {
 //     the SECRET_BLOCK); its answer checks the proof first, then uses the
 //     block up, reads the lockout counter and issues tokens in one
 //     transaction;
-//   - opening SELECT_CHALLENGE writes nothing;
+//   - opening SELECT_CHALLENGE writes nothing (in a pool that allows
+//     passkeys, it reads whether the user has one);
 //   - REFRESH_TOKEN_AUTH writes nothing;
 //   - a wrong password writes the count alone; a wrong SRP proof the count
 //     and the block's use, in one transaction;
@@ -125,7 +126,9 @@ func TestSignInBudget(t *testing.T) {
 				srpClient, srpParams = e.srpStart(t)
 				return nil
 			}, func() signInBudget {
-				return signInBudget{Calls: 3, Writes: map[string]int{}, Changes: map[string]int{}}
+				// The client, the user, the pool, and (the pool allows
+				// WEB_AUTHN) the user's passkeys, to offer it or not.
+				return signInBudget{Calls: 4, Writes: map[string]int{}, Changes: map[string]int{}}
 			}},
 			{"USER_SRP_AUTH RespondToAuthChallenge", func() error {
 				res, err := e.srpAnswer(t, srpClient, srpParams, srpParams["SECRET_BLOCK"], flowPassword)
@@ -153,7 +156,9 @@ func TestSignInBudget(t *testing.T) {
 				session = cognito.Deref(out.Session)
 				return nil
 			}, func() signInBudget {
-				return signInBudget{Calls: 3, Writes: map[string]int{}, Changes: map[string]int{}}
+				// The client, the user, the pool, and (the pool allows
+				// WEB_AUTHN) the user's passkeys, to offer it or not.
+				return signInBudget{Calls: 4, Writes: map[string]int{}, Changes: map[string]int{}}
 			}},
 			{"USER_AUTH SELECT_CHALLENGE PASSWORD", func() error {
 				res, err := e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{

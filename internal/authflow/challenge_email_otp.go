@@ -6,7 +6,8 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 )
 
-// emailOTPChallenge is EMAIL_OTP as a second factor: a six-digit code sent
+// emailOTPChallenge is EMAIL_OTP, as a second factor or as the first of
+// choice-based sign-in (openPasswordless): a six-digit code sent
 // by email to the user's address when the challenge opened
 // (openCodeChallenge), answered with EMAIL_OTP_CODE. Its state is the user
 // and the code's keyed MAC.

@@ -6,34 +6,104 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/srp"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // selectChallenge is choice-based sign-in: it starts USER_AUTH and
-// answers SELECT_CHALLENGE with ANSWER naming the challenge chosen, which
-// then runs as if it had been answered directly (passwordChallenge,
-// passwordSRPChallenge). Its flow state is the user (or the stand-in of
-// one that does not exist) and the USERNAME given.
+// answers SELECT_CHALLENGE with ANSWER naming the challenge chosen. A
+// password choice then runs as if it had been answered directly
+// (passwordChallenge, passwordSRPChallenge); a passwordless one
+// (EMAIL_OTP, SMS_OTP) uses the Session up and opens its own challenge,
+// with a code sent (openPasswordless). Its flow state is the user (or the
+// stand-in of one that does not exist) and the USERNAME given.
 type selectChallenge struct{}
 
+// passwordless are the first factors that need no password: a code sent
+// by email or SMS, or a passkey.
+var passwordless = []idp.ChallengeNameType{idp.ChallengeNameTypeEmailOtp, idp.ChallengeNameTypeSmsOtp, idp.ChallengeNameTypeWebAuthn}
+
 // availableChallenges are the first-factor challenges choice-based sign-in
-// (USER_AUTH) offers in the pool: PASSWORD and PASSWORD_SRP when the pool's
-// SignInPolicy allows passwords. The passwordless factors (EMAIL_OTP,
-// SMS_OTP, WEB_AUTHN) come with their own challenges.
+// (USER_AUTH) may offer in the pool, in the order of its SignInPolicy:
+// PASSWORD and PASSWORD_SRP when it allows passwords, EMAIL_OTP, SMS_OTP
+// and WEB_AUTHN when it allows them and MFA is not required (a sign-in
+// with a code sent to the user, or a passkey, is one factor, which a pool
+// that requires two does not take).
 func availableChallenges(pool *userpool.SignInPool) []idp.ChallengeNameType {
 	var out []idp.ChallengeNameType
-	if slices.Contains(pool.FirstAuthFactors, idp.AuthFactorTypePassword) {
-		out = append(out, idp.ChallengeNameTypePassword, idp.ChallengeNameTypePasswordSrp)
+	for _, f := range pool.FirstAuthFactors {
+		switch f {
+		case idp.AuthFactorTypePassword:
+			out = append(out, idp.ChallengeNameTypePassword, idp.ChallengeNameTypePasswordSrp)
+		case idp.AuthFactorTypeEmailOtp, idp.AuthFactorTypeSmsOtp, idp.AuthFactorTypeWebAuthn:
+			if pool.MFA.Mode != idp.UserPoolMfaTypeOn {
+				out = append(out, idp.ChallengeNameType(f))
+			}
+		}
 	}
 	return out
+}
+
+// userChallenges are the challenges of availableChallenges that user u
+// can answer: EMAIL_OTP with a verified email address, SMS_OTP with a
+// verified phone number, WEB_AUTHN with a registered passkey, and none of
+// them for a user that is not confirmed or is disabled (whose password
+// answer tells it so) or has a second factor turned on (whose password
+// leads to it). A user that does not exist (nil) is offered what
+// the pool offers but passkeys, so that the list does not tell more than
+// whether the user has one.
+func (s *Service) userChallenges(ctx context.Context, pool *userpool.SignInPool, u *directory.SignInUser) ([]idp.ChallengeNameType, error) {
+	var out []idp.ChallengeNameType
+	for _, c := range availableChallenges(pool) {
+		switch {
+		case !slices.Contains(passwordless, c):
+		case u == nil:
+			if c == idp.ChallengeNameTypeWebAuthn {
+				continue
+			}
+		case !passwordlessUsable(pool, u, c):
+			continue
+		case c == idp.ChallengeNameTypeWebAuthn:
+			n, err := s.countPasskeys(ctx, pool.ID, u.Sub)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// passwordlessUsable says u can sign in with the passwordless challenge c
+// in pool. A user that has a second factor turned on cannot: a sign-in
+// with one factor would go around it.
+func passwordlessUsable(pool *userpool.SignInPool, u *directory.SignInUser, c idp.ChallengeNameType) bool {
+	if !u.Enabled || u.Status != idp.UserStatusTypeConfirmed || len(usableFactors(pool.MFA, u)) > 0 {
+		return false
+	}
+	switch c {
+	case idp.ChallengeNameTypeEmailOtp:
+		return u.Attributes["email"] != "" && u.Attributes["email_verified"] == "true"
+	case idp.ChallengeNameTypeSmsOtp:
+		return u.Attributes["phone_number"] != "" && u.Attributes["phone_number_verified"] == "true"
+	case idp.ChallengeNameTypeWebAuthn:
+		// Whether the user has a passkey is read where it matters.
+		return true
+	}
+	return false
 }
 
 func challengeUnavailable(name idp.ChallengeNameType) error {
 	return cognito.InvalidParameterException("The challenge " + string(name) + " is not available for this user.")
 }
 
-// chosen is the challenge that runs an answer to SELECT_CHALLENGE.
+// chosen is the challenge that runs an answer to SELECT_CHALLENGE with a
+// password.
 func (selectChallenge) chosen(name idp.ChallengeNameType) (challenge, bool) {
 	switch name {
 	case idp.ChallengeNameTypePassword:
@@ -64,7 +134,10 @@ func (c selectChallenge) start(ctx context.Context, s *Service, sp *call) (*Step
 	if sp.user == nil && !sp.client.PreventUserExistenceErrors {
 		return nil, cognito.UserNotFoundException(msgUserNotFound)
 	}
-	available := availableChallenges(sp.pool)
+	available, err := s.userChallenges(ctx, sp.pool, sp.user)
+	if err != nil {
+		return nil, err
+	}
 	switch preferred := idp.ChallengeNameType(sp.params["PREFERRED_CHALLENGE"]); {
 	case preferred == idp.ChallengeNameTypePassword && slices.Contains(available, preferred):
 		if sp.params["PASSWORD"] == "" {
@@ -80,6 +153,8 @@ func (c selectChallenge) start(ctx context.Context, s *Service, sp *call) (*Step
 			return nil, err
 		}
 		return passwordVerifierChallenge{}.open(ctx, s, sp, sp.username, srpA)
+	case slices.Contains(passwordless, preferred) && slices.Contains(available, preferred):
+		return s.openPasswordless(ctx, sp, preferred, nil)
 	}
 	st := &flowState{
 		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
@@ -103,22 +178,54 @@ func (selectChallenge) sealed(session string, _ map[string]string) (string, stri
 	return sessionState(session)
 }
 
-// answerParams takes ANSWER, the challenge chosen among those available,
-// and hands the rest to it.
+// answerParams takes ANSWER, the challenge chosen among those the pool
+// offers, and hands the rest to it (a passwordless choice takes only
+// USERNAME).
 func (c selectChallenge) answerParams(s *Service, sp *call) (string, error) {
 	answer := idp.ChallengeNameType(sp.params["ANSWER"])
 	if answer == "" {
 		return "", missing("ANSWER")
 	}
-	ch, ok := c.chosen(answer)
-	if !ok || !slices.Contains(availableChallenges(sp.pool), answer) {
+	if !slices.Contains(availableChallenges(sp.pool), answer) {
 		return "", challengeUnavailable(answer)
 	}
 	sp.name = answer
+	if slices.Contains(passwordless, answer) {
+		return mfaAnswerParams(sp, "")
+	}
+	ch, ok := c.chosen(answer)
+	if !ok {
+		return "", challengeUnavailable(answer)
+	}
 	return ch.answerParams(s, sp)
 }
 
 func (c selectChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	if slices.Contains(passwordless, sp.name) {
+		return s.answerPasswordlessChoice(ctx, sp)
+	}
 	ch, _ := c.chosen(sp.name)
 	return ch.answer(ctx, s, sp)
+}
+
+// answerPasswordlessChoice answers SELECT_CHALLENGE with a passwordless
+// challenge: the user must be able to answer it, and the Session is used
+// up in the transaction that opens it (a code is then sent). For a user
+// that does not exist the challenge opens as for one that does, with no
+// code sent, and its answer is a wrong code.
+func (s *Service) answerPasswordlessChoice(ctx context.Context, sp *call) (*Step, error) {
+	if err := s.flowSeenUsed(ctx, sp.st); err != nil {
+		return nil, err
+	}
+	if err := s.stateUser(ctx, sp); err != nil {
+		return nil, err
+	}
+	if sp.user != nil && !passwordlessUsable(sp.pool, sp.user, sp.name) {
+		return nil, challengeUnavailable(sp.name)
+	}
+	if sp.user == nil && (!sp.client.PreventUserExistenceErrors || sp.name == idp.ChallengeNameTypeWebAuthn) {
+		return nil, challengeUnavailable(sp.name)
+	}
+	st := sp.st
+	return s.openPasswordless(ctx, sp, sp.name, func(tx storage.Tx) error { return s.useFlow(ctx, tx, st) })
 }

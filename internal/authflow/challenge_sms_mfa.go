@@ -3,6 +3,7 @@ package authflow
 import (
 	"context"
 
+	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -26,10 +27,21 @@ func (smsMFAChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step,
 	return s.answerSentCode(ctx, sp, sp.params["SMS_MFA_CODE"])
 }
 
-// answerSentCode answers SMS_MFA or EMAIL_OTP with code: right when it is
+// answerSentCode answers SMS_MFA, EMAIL_OTP or SMS_OTP with code: right when it is
 // the code the state's MAC stands for (compared in constant time).
 func (s *Service) answerSentCode(ctx context.Context, sp *call, code string) (*Step, error) {
 	st := sp.st
+	if st.Fake {
+		// A passwordless flow of a user that does not exist: counted like
+		// a real one's answers, and always a wrong code.
+		if err := s.flowSeenUsed(ctx, st); err != nil {
+			return nil, err
+		}
+		if err := s.countMFAAnswer(ctx, st); err != nil {
+			return nil, err
+		}
+		return nil, cognito.CodeMismatchException(msgCodeMismatch)
+	}
 	return s.answerCode(ctx, sp, func() (bool, func(tx storage.Tx) error, error) {
 		return st.CodeHash != "" && s.codes.Match(st.CodeHash, code, st.Pool, st.Sub, st.CodeID), nil, nil
 	})

@@ -47,6 +47,9 @@ type call struct {
 	// records.
 	within func(tx storage.Tx) error
 	mfa    bool
+	// passwordless says the step opens a first factor that is a code sent
+	// to the user (EMAIL_OTP, SMS_OTP of USER_AUTH).
+	passwordless bool
 }
 
 // starter is a challenge a flow may open with, from InitiateAuth.
@@ -129,6 +132,8 @@ var challenges = map[idp.ChallengeNameType]challenge{
 	idp.ChallengeNameTypeDevicePasswordVerifier: devicePasswordVerifierChallenge{},
 	idp.ChallengeNameTypeSmsMfa:                 smsMFAChallenge{},
 	idp.ChallengeNameTypeEmailOtp:               emailOTPChallenge{},
+	idp.ChallengeNameTypeSmsOtp:                 smsOTPChallenge{},
+	idp.ChallengeNameTypeWebAuthn:               webAuthnChallenge{},
 	idp.ChallengeNameTypeSoftwareTokenMfa:       softwareTokenMFAChallenge{},
 	idp.ChallengeNameTypeSelectMfaType:          selectMFATypeChallenge{},
 	idp.ChallengeNameTypeMfaSetup:               mfaSetupChallenge{},

@@ -14,7 +14,8 @@ const eraseBatch = 100
 // eraseUser deletes, inside the transaction that deletes the user sub of
 // pool (userpool.Service.OnDeleteUser), what sign-in keeps of it: its
 // token families, which hold its sub and username, its refresh tokens,
-// which hold its sub, its devices, and its failed-attempt counters
+// which hold its sub, its devices, its passkeys and any passkey
+// registration it started, and its failed-attempt counters
 // (password and MFA codes), whose IDs hold its sub. The store erases their
 // earlier change-log entries with them, so
 // nothing of the user stays until these items would have expired.
@@ -28,7 +29,10 @@ func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
 	if err := deleteAllIndexed(ctx, tx, kindDevice, devicesOfPrefix(pool, sub)); err != nil {
 		return err
 	}
-	for _, id := range []string{lockoutID(pool, sub), mfaLockoutID(pool, sub)} {
+	if err := deleteAllIndexed(ctx, tx, kindPasskey, passkeysOfPrefix(pool, sub)); err != nil {
+		return err
+	}
+	for _, id := range []string{lockoutID(pool, sub), mfaLockoutID(pool, sub), passkeyRegistrationID(pool, sub)} {
 		if err := deleteIfThere(ctx, tx, id); err != nil {
 			return err
 		}

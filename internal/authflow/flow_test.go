@@ -128,11 +128,20 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 		return e.s.passwords.Verify(ctx, hash, password)
 	}
 	c := cognito.Caller{Region: flowRegion}
-	pool, err := e.pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("flows")})
+	// The pool allows every first factor of choice-based sign-in, and
+	// its passkeys belong to example.com (passwordless_test.go).
+	pool, err := e.pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("flows"), Policies: &idp.UserPoolPolicyType{
+		SignInPolicy: &idp.SignInPolicyType{AllowedFirstAuthFactors: []idp.AuthFactorType{"PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"}},
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.pool = cognito.Deref(pool.UserPool.Id)
+	if _, err := e.pools.SetUserPoolMfaConfig(ctx, c, &idp.SetUserPoolMfaConfigRequest{
+		UserPoolId: cognito.Ptr(e.pool), WebAuthnConfiguration: &idp.WebAuthnConfigurationType{RelyingPartyId: cognito.Ptr(passkeyRPID)},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	client, err := e.pools.CreateUserPoolClient(ctx, c, &idp.CreateUserPoolClientRequest{
 		UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("app"),
 		ExplicitAuthFlows: []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},

@@ -168,6 +168,7 @@ func (s *Service) openMFAState(ctx context.Context, sp *call, challenge idp.Chal
 	st := &flowState{
 		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
 		Challenge: challenge, Sub: u.Sub, Username: u.Username, Given: sp.given, MFAOptions: options,
+		FirstFactor: sp.passwordless,
 	}
 	if dev := sp.verifiedDevice(); dev != nil {
 		// The device the sign-in proved goes on to the MFA answers, which
@@ -208,7 +209,7 @@ func jsonList(v []string) string {
 	return string(b)
 }
 
-// openCodeChallenge opens SMS_MFA or EMAIL_OTP: a new six-digit code,
+// openCodeChallenge opens SMS_MFA, EMAIL_OTP or SMS_OTP: a new six-digit code,
 // whose keyed MAC the sealed state keeps (so the state, valid for at most
 // mfaCodeValidity, is all that holds it), goes to the user's phone number
 // or email address once the state is opened, and the answer says where
@@ -369,7 +370,9 @@ func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storag
 		}
 		sp.device, sp.deviceVerified = d, true
 	}
-	sp.mfa = true
+	// A code answered as a first factor (passwordless) is not a second
+	// factor.
+	sp.mfa = !st.FirstFactor
 	sp.within = func(tx storage.Tx) error {
 		if err := s.useFlow(ctx, tx, st); err != nil {
 			return err

@@ -85,6 +85,12 @@ type Options struct {
 	// service's (userpool.Service.Passwords), so that one cap holds for
 	// both engines.
 	Passwords *password.Hasher
+	// DomainPattern is the host of a pool's prefix domain, with {prefix}
+	// and {region} (the hosted UI's hosted_ui.domain_pattern): a pool's
+	// passkeys belong to it when neither WebAuthnConfiguration nor a
+	// custom domain names their relying party. Empty means
+	// DefaultDomainPattern.
+	DomainPattern string
 	// Triggers invokes the pools' Lambda triggers (triggers.go); nil
 	// invokes none, whatever a pool's LambdaConfig says.
 	Triggers *triggers.Invoker
@@ -121,6 +127,9 @@ type Service struct {
 
 	// sweepers pace the sweeps of expired items, by kind (sweep.go).
 	sweepers map[string]*sweeper
+
+	// domainPattern is Options.DomainPattern.
+	domainPattern string
 
 	// passwords verifies passwords and schedules the SRP computations
 	// (Options.Passwords).
@@ -160,7 +169,7 @@ func New(opts Options) (*Service, error) {
 	s := &Service{
 		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
-		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords,
+		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords, domainPattern: opts.DomainPattern,
 		sweepers: newSweepers(),
 		totp:     totp, codes: mfa.NewCodeHasher(seal.DeriveKey(opts.Key, mfa.KeyLabelCodes)),
 	}

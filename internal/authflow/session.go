@@ -77,6 +77,14 @@ type flowState struct {
 	CodeID     string `json:"code_id,omitempty"`
 	CodeHash   string `json:"code_hash,omitempty"`
 	CodeMedium string `json:"code_medium,omitempty"`
+	// FirstFactor marks a code challenge (EMAIL_OTP, SMS_OTP) opened as
+	// the first factor of choice-based sign-in: its answer signs in with
+	// one factor.
+	FirstFactor bool `json:"first_factor,omitempty"`
+	// WebAuthnChallenge is the challenge (base64url) of a WEB_AUTHN state,
+	// and WebAuthnRP the relying party ID it was made for.
+	WebAuthnChallenge string `json:"webauthn_challenge,omitempty"`
+	WebAuthnRP        string `json:"webauthn_rp,omitempty"`
 	// TOTPVerified marks an MFA_SETUP state whose software token
 	// VerifySoftwareToken verified: only it answers MFA_SETUP.
 	TOTPVerified bool `json:"totp_verified,omitempty"`

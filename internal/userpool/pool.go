@@ -177,9 +177,17 @@ func (in poolSettings) apply(p *idp.UserPoolType) error {
 	signIn := &idp.SignInPolicyType{AllowedFirstAuthFactors: []idp.AuthFactorType{"PASSWORD"}}
 	if in.Policies != nil && in.Policies.SignInPolicy != nil && in.Policies.SignInPolicy.AllowedFirstAuthFactors != nil {
 		factors := in.Policies.SignInPolicy.AllowedFirstAuthFactors
+		for _, f := range factors {
+			switch f {
+			case idp.AuthFactorTypePassword, idp.AuthFactorTypeEmailOtp, idp.AuthFactorTypeSmsOtp, idp.AuthFactorTypeWebAuthn:
+			default:
+				return cognito.InvalidParameterException(fmt.Sprintf("%s is not a first authentication factor: AllowedFirstAuthFactors takes PASSWORD, EMAIL_OTP, SMS_OTP and WEB_AUTHN.", f))
+			}
+		}
 		if !slices.Contains(factors, idp.AuthFactorType("PASSWORD")) {
 			return cognito.InvalidParameterException("AllowedFirstAuthFactors must include PASSWORD.")
 		}
+		factors = dedupe(factors)
 		if tier == "LITE" && len(factors) > 1 {
 			return cognito.FeatureUnavailableInTierException("Choice-based authentication factors other than PASSWORD are not available in the LITE tier.")
 		}

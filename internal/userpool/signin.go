@@ -45,11 +45,20 @@ type SignInPool struct {
 	TracksDevices, DeviceSkipsMFA, DeviceOnUserPrompt bool
 	// MFA is the pool's MFA configuration.
 	MFA MFA
+	// WebAuthn is the pool's WebAuthnConfiguration (SetUserPoolMfaConfig):
+	// RelyingPartyID is "" for the default (the pool's domain), and
+	// UserVerification "required" or "preferred".
+	WebAuthn WebAuthn
 
 	// p is shared with other requests (readPool): never modified.
 	p *idp.UserPoolType
 	// mfaEmail is the pool's EmailMfaConfiguration (nil for none).
 	mfaEmail *idp.EmailMfaConfigType
+}
+
+// WebAuthn is what passkeys read of a pool's WebAuthnConfiguration.
+type WebAuthn struct {
+	RelyingPartyID, UserVerification string
 }
 
 // FoldUsername returns name as the pool compares usernames: lower-cased
@@ -110,7 +119,14 @@ func signInPool(p *idp.UserPoolType, m *poolMFA) *SignInPool {
 		RecordsAuthEvents:  ThreatProtectionOn(p),
 		UsernameAttributes: len(p.UsernameAttributes) > 0,
 		MFA:                signInMFA(p, m),
+		WebAuthn:           WebAuthn{UserVerification: "preferred"},
 		p:                  p, mfaEmail: m.Email,
+	}
+	if w := m.WebAuthn; w != nil {
+		out.WebAuthn.RelyingPartyID = cognito.Deref(w.RelyingPartyId)
+		if v := cognito.Deref(w.UserVerification); v != "" {
+			out.WebAuthn.UserVerification = string(v)
+		}
 	}
 	if d := p.DeviceConfiguration; d != nil {
 		out.TracksDevices = true

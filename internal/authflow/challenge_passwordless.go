@@ -1,0 +1,108 @@
+package authflow
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// This file is passwordless sign-in with a code sent to the user
+// (USER_AUTH's EMAIL_OTP and SMS_OTP first factors). The code challenges
+// are the MFA ones (openCodeChallenge, answerCode): six digits from
+// crypto/rand, only their keyed MAC in the sealed Session, three minutes,
+// three answers per Session, wrong codes counted toward the lockout of
+// codes. A state opened as a first factor (flowState.FirstFactor) ends in
+// tokens without a second factor: the pools that offer it do not require
+// MFA (availableChallenges).
+
+// smsOTPChallenge is SMS_OTP: a six-digit code sent by SMS as the first
+// factor of choice-based sign-in, answered with SMS_OTP_CODE. EMAIL_OTP
+// as a first factor is emailOTPChallenge, the same challenge as the
+// second factor. Its state is the user and the code's keyed MAC.
+type smsOTPChallenge struct{}
+
+func (smsOTPChallenge) answers() idp.ChallengeNameType { return idp.ChallengeNameTypeSmsOtp }
+
+func (smsOTPChallenge) sealed(session string, _ map[string]string) (string, string, error) {
+	return sessionState(session)
+}
+
+func (smsOTPChallenge) answerParams(_ *Service, sp *call) (string, error) {
+	return mfaAnswerParams(sp, "SMS_OTP_CODE")
+}
+
+func (smsOTPChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	return s.answerSentCode(ctx, sp, sp.params["SMS_OTP_CODE"])
+}
+
+// openPasswordless opens the passwordless challenge (EMAIL_OTP, SMS_OTP
+// or WEB_AUTHN) as a first factor, with within (the use of a SELECT_CHALLENGE
+// Session) in the transaction that opens it, and sends the code. For a
+// user that does not exist (a client that hides whether users exist) the
+// state is a stand-in's: no code is sent, the destination shown is a
+// stable made-up one, and every answer is a wrong code.
+func (s *Service) openPasswordless(ctx context.Context, sp *call, challenge idp.ChallengeNameType, within func(tx storage.Tx) error) (*Step, error) {
+	sp.passwordless = true
+	if sp.user != nil {
+		// The pre-authentication hook runs before a code is sent or a
+		// passkey asked for; its refusal uses the SELECT_CHALLENGE
+		// Session up.
+		if err := s.hooks.runPreAuthentication(ctx, sp); err != nil {
+			return nil, s.useFlowThen(ctx, sp.st, err)
+		}
+	}
+	if challenge == idp.ChallengeNameTypeWebAuthn {
+		return s.openWebAuthn(ctx, sp, within)
+	}
+	if sp.user != nil {
+		return s.openCodeChallenge(ctx, sp, challenge, within, nil)
+	}
+	fake := s.fakeUserID(sp.pool, sp.username)
+	st := &flowState{
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
+		Challenge: challenge, Username: fake, Given: sp.given, Fake: true, FirstFactor: true,
+		CodeID: newStateID(),
+	}
+	session, err := s.openFlow(ctx, st, min(sessionValidity(sp.client.AuthSessionValidity), mfaCodeValidity), purposeSession, within)
+	if err != nil {
+		return nil, err
+	}
+	attr, to := s.fakeDestination(sp.pool.ID, sp.given, challenge)
+	d := directory.CodeDelivery(attr, to)
+	return &Step{Challenge: challenge, Session: session, Params: map[string]string{
+		"USER_ID_FOR_SRP":               fake,
+		"CODE_DELIVERY_DELIVERY_MEDIUM": string(cognito.Deref(d.DeliveryMedium)),
+		"CODE_DELIVERY_DESTINATION":     cognito.Deref(d.Destination),
+	}}, nil
+}
+
+// fakeDestination is where a code for a user that does not exist would
+// have gone: the name given, when it is an address of the right kind, or
+// an address made from a keyed hash of it (the same every time).
+func (s *Service) fakeDestination(pool, given string, challenge idp.ChallengeNameType) (attr, to string) {
+	m := hmac.New(sha256.New, s.fakeKey)
+	m.Write([]byte("destination\x00" + pool + "\x00" + given))
+	h := hex.EncodeToString(m.Sum(nil))
+	if challenge == idp.ChallengeNameTypeSmsOtp {
+		if strings.HasPrefix(given, "+") {
+			return "phone_number", given
+		}
+		var n uint64
+		for _, c := range h[:12] {
+			n = n*16 + uint64(strings.IndexRune("0123456789abcdef", c))
+		}
+		return "phone_number", fmt.Sprintf("+1%010d", n%10_000_000_000)
+	}
+	if strings.Contains(given, "@") {
+		return "email", given
+	}
+	return "email", h[:8] + "@" + h[8:14] + ".com"
+}

@@ -1,0 +1,140 @@
+package authflow
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/mfa"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// webAuthnChallenge is WEB_AUTHN: a passkey as the first factor of
+// choice-based sign-in. It opens with CREDENTIAL_REQUEST_OPTIONS (the
+// PublicKeyCredentialRequestOptions of the user's passkeys, as JSON) and
+// is answered with CREDENTIAL, the AuthenticationResponseJSON the
+// browser's navigator.credentials.get made. Its state is the user and the
+// challenge (in the sealed Session, so it is used once, with the
+// Session). A right answer advances the passkey's sign counter in the
+// transaction that issues the tokens; a counter that did not advance is
+// refused (a cloned authenticator).
+type webAuthnChallenge struct{}
+
+func (webAuthnChallenge) answers() idp.ChallengeNameType { return idp.ChallengeNameTypeWebAuthn }
+
+func (webAuthnChallenge) sealed(session string, _ map[string]string) (string, string, error) {
+	return sessionState(session)
+}
+
+func (webAuthnChallenge) answerParams(_ *Service, sp *call) (string, error) {
+	return mfaAnswerParams(sp, "CREDENTIAL")
+}
+
+// openWebAuthn opens WEB_AUTHN for sp's user, with within (the use of a
+// SELECT_CHALLENGE Session) in the transaction that opens it.
+func (s *Service) openWebAuthn(ctx context.Context, sp *call, within func(tx storage.Tx) error) (*Step, error) {
+	rp, err := s.relyingParty(ctx, sp.pool)
+	if err != nil {
+		return nil, err
+	}
+	recs, _, err := s.userPasskeys(ctx, sp.pool.ID, sp.user.Sub)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, challengeUnavailable(idp.ChallengeNameTypeWebAuthn)
+	}
+	options, challenge, err := mfa.BeginLogin(rp, passkeyUser(sp.user, recs))
+	if err != nil {
+		return nil, internal(err)
+	}
+	u := sp.user
+	st := &flowState{
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
+		Challenge: idp.ChallengeNameTypeWebAuthn, Sub: u.Sub, Username: u.Username, Given: sp.given,
+		FirstFactor: true, WebAuthnChallenge: challenge, WebAuthnRP: rp.ID,
+	}
+	session, err := s.openFlow(ctx, st, min(sessionValidity(sp.client.AuthSessionValidity), mfa.PasskeyTimeout), purposeSession, within)
+	if err != nil {
+		return nil, err
+	}
+	return &Step{Challenge: idp.ChallengeNameTypeWebAuthn, Session: session, Params: map[string]string{
+		"CREDENTIAL_REQUEST_OPTIONS": string(options),
+	}}, nil
+}
+
+// answer checks CREDENTIAL: counted against the Session's bound like a
+// code, refused while the user is locked out; the origin, relying party
+// and challenge first (Cognito's WebAuthn exceptions), then the
+// signature over the challenge with one of the user's own passkeys, its
+// user verification where the pool requires it, and its sign counter.
+func (webAuthnChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	st := sp.st
+	if err := s.flowSeenUsed(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := s.mfaUser(ctx, sp); err != nil {
+		return nil, err
+	}
+	if err := s.countMFAAnswer(ctx, st); err != nil {
+		return nil, err
+	}
+	refuse := func(err error) (*Step, error) {
+		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail)
+		return nil, err
+	}
+	rp, err := s.relyingParty(ctx, sp.pool)
+	if err != nil {
+		return nil, err
+	}
+	if rp.ID != st.WebAuthnRP {
+		return refuse(cognito.WebAuthnRelyingPartyMismatchException(msgWebAuthnRelyingParty))
+	}
+	response := []byte(sp.params["CREDENTIAL"])
+	credID, err := mfa.AssertedCredential(response)
+	if err != nil {
+		return refuse(passkeyError(err, false))
+	}
+	recs, items, err := s.userPasskeys(ctx, sp.pool.ID, sp.user.Sub)
+	if err != nil {
+		return nil, err
+	}
+	// The passkey answered with must be the user's own: another user's is
+	// no passkey of this sign-in.
+	idx := -1
+	want := base64.RawURLEncoding.EncodeToString(credID)
+	for i, r := range recs {
+		if r.ID == want {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return refuse(cognito.NotAuthorizedException(msgPasskeyInvalid))
+	}
+	cred, err := mfa.FinishLogin(rp, passkeyUser(sp.user, recs[idx:idx+1]), st.WebAuthnChallenge, response)
+	if err != nil {
+		s.log.Info("passkey sign-in refused", "pool", sp.pool.ID, "err", err)
+		return refuse(passkeyError(err, false))
+	}
+	rec, it := *recs[idx], items[idx]
+	rec.Credential = *cred
+	return s.finishMFA(ctx, sp, func(tx storage.Tx) error {
+		next, err := passkeyItem(sp.pool.ID, &rec, it.Version, s.now())
+		if err != nil {
+			return err
+		}
+		err = tx.UpdateItem(ctx, next)
+		if errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound) {
+			// Used (or deleted) meanwhile by another sign-in: this
+			// assertion's counter is no longer ahead of the stored one.
+			return cognito.NotAuthorizedException(msgPasskeyInvalid)
+		}
+		if err != nil {
+			return fmt.Errorf("update passkey sign counter: %w", err)
+		}
+		return nil
+	})
+}
