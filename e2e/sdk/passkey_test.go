@@ -330,6 +330,14 @@ func TestPasswordlessSignIn(t *testing.T) {
 			refuse("registration for another relying party", s.completeRegistration(token, credentialDocument(t,
 				virtualwebauthn.CreateAttestationResponse(party("example.org", passkeyOrigin), dev.auth, newPasskeyKey(t), *opts))), "WebAuthnRelyingPartyMismatchException")
 			refuse("registration without a start", s.completeRegistration(token, credentialDocument(t, resp)), "WebAuthnChallengeNotFoundException")
+			// Started with one app client's token, completed with
+			// another's.
+			second := &selfService{e: e, pool: s.pool, client: appClient(t, e.c, &cip.CreateUserPoolClientInput{
+				UserPoolId: s.pool, ClientName: aws.String("second"), ExplicitAuthFlows: userAuthFlows,
+			})}
+			opts = s.startRegistration(t, token)
+			refuse("registration completed through another app client", second.completeRegistration(second.accessToken(t, "otp", signInPassword), credentialDocument(t,
+				virtualwebauthn.CreateAttestationResponse(party(passkeyRPID, passkeyOrigin), dev.auth, newPasskeyKey(t), *opts))), "WebAuthnClientMismatchException")
 			t.Logf("%d registrations refused", refused)
 
 			// Two passkeys, listed a page of one at a time.
@@ -413,6 +421,7 @@ func TestPasswordlessSignIn(t *testing.T) {
 				dev.cred.Counter = stored - 1
 				return dev.assert(t, party(passkeyRPID, passkeyOrigin), p)
 			}), "NotAuthorizedException")
+			refuse("a CREDENTIAL that is no WebAuthn response", try(func(map[string]string) string { return `{"id":"x"}` }), "InvalidParameterException")
 			t.Logf("%d passkey sign-ins refused", refused)
 
 			// The counter moves on: the next sign-in passes.
@@ -465,6 +474,40 @@ func TestPasswordlessSignIn(t *testing.T) {
 			if opts := noRP.startRegistration(t, token); opts.RelyingPartyID != "login.passkeys.example" {
 				t.Errorf("relying party of a custom domain = %q", opts.RelyingPartyID)
 			}
+		})
+
+		t.Run("passkeys as MFA", func(t *testing.T) {
+			m := e.passwordlessApp(t)
+			m.passwordlessUser(t, "strong")
+			dev := m.registerPasskey(t, m.accessToken(t, "strong", signInPassword))
+			setMFA := func(factor types.WebAuthnFactorConfigurationType) {
+				t.Helper()
+				if _, err := e.c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{
+					UserPoolId: m.pool, MfaConfiguration: types.UserPoolMfaTypeOn,
+					SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true},
+					WebAuthnConfiguration: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String(passkeyRPID),
+						UserVerification: types.UserVerificationTypePreferred, FactorConfiguration: factor},
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A pool that requires MFA offers no passkey that is one factor.
+			setMFA(types.WebAuthnFactorConfigurationTypeSingleFactor)
+			out, err := m.userAuth(map[string]string{"USERNAME": "strong", "PREFERRED_CHALLENGE": "WEB_AUTHN"})
+			wantChallenge(t, out.ChallengeName, out.Session, err, types.ChallengeNameTypeSelectChallenge)
+			if diff := cmp.Diff([]types.ChallengeNameType{"PASSWORD", "PASSWORD_SRP"}, out.AvailableChallenges); diff != "" {
+				t.Errorf("AvailableChallenges with MFA required (-want +got):\n%s", diff)
+			}
+			// Counted as MFA, a passkey signs in where MFA is required, if
+			// its authenticator verifies the user.
+			setMFA(types.WebAuthnFactorConfigurationTypeMultiFactorWithUserVerification)
+			o := m.webAuthnSignIn(t, "strong")
+			dev.auth.Options.UserNotVerified = true
+			_, err = m.answerWebAuthn("strong", o.Session, dev.assert(t, party(passkeyRPID, passkeyOrigin), o.ChallengeParameters))
+			wantErrorCode(t, err, "NotAuthorizedException")
+			dev.auth.Options.UserNotVerified = false
+			tokens, err := m.answerWebAuthn("strong", o.Session, dev.assert(t, party(passkeyRPID, passkeyOrigin), o.ChallengeParameters))
+			wantTokens(t, tokens, err)
 		})
 
 		t.Run("user verification required", func(t *testing.T) {

@@ -30,7 +30,9 @@ var passwordless = []idp.ChallengeNameType{idp.ChallengeNameTypeEmailOtp, idp.Ch
 // PASSWORD and PASSWORD_SRP when it allows passwords, EMAIL_OTP, SMS_OTP
 // and WEB_AUTHN when it allows them and MFA is not required (a sign-in
 // with a code sent to the user, or a passkey, is one factor, which a pool
-// that requires two does not take).
+// that requires two does not take), except WEB_AUTHN where the pool counts
+// a passkey that verifies its user as MFA (FactorConfiguration
+// MULTI_FACTOR_WITH_USER_VERIFICATION).
 func availableChallenges(pool *userpool.SignInPool) []idp.ChallengeNameType {
 	var out []idp.ChallengeNameType
 	for _, f := range pool.FirstAuthFactors {
@@ -38,7 +40,7 @@ func availableChallenges(pool *userpool.SignInPool) []idp.ChallengeNameType {
 		case idp.AuthFactorTypePassword:
 			out = append(out, idp.ChallengeNameTypePassword, idp.ChallengeNameTypePasswordSrp)
 		case idp.AuthFactorTypeEmailOtp, idp.AuthFactorTypeSmsOtp, idp.AuthFactorTypeWebAuthn:
-			if pool.MFA.Mode != idp.UserPoolMfaTypeOn {
+			if pool.MFA.Mode != idp.UserPoolMfaTypeOn || passkeyIsMFA(pool, idp.ChallengeNameType(f)) {
 				out = append(out, idp.ChallengeNameType(f))
 			}
 		}
@@ -81,9 +83,13 @@ func (s *Service) userChallenges(ctx context.Context, pool *userpool.SignInPool,
 
 // passwordlessUsable says u can sign in with the passwordless challenge c
 // in pool. A user that has a second factor turned on cannot: a sign-in
-// with one factor would go around it.
+// with one factor would go around it (a passkey that verifies the user
+// can, where the pool counts it as MFA).
 func passwordlessUsable(pool *userpool.SignInPool, u *directory.SignInUser, c idp.ChallengeNameType) bool {
-	if !u.Enabled || u.Status != idp.UserStatusTypeConfirmed || len(usableFactors(pool.MFA, u)) > 0 {
+	if !u.Enabled || u.Status != idp.UserStatusTypeConfirmed {
+		return false
+	}
+	if len(usableFactors(pool.MFA, u)) > 0 && !passkeyIsMFA(pool, c) {
 		return false
 	}
 	switch c {
@@ -96,6 +102,12 @@ func passwordlessUsable(pool *userpool.SignInPool, u *directory.SignInUser, c id
 		return true
 	}
 	return false
+}
+
+// passkeyIsMFA says c is WEB_AUTHN in a pool that counts a passkey that
+// verifies its user as MFA.
+func passkeyIsMFA(pool *userpool.SignInPool, c idp.ChallengeNameType) bool {
+	return c == idp.ChallengeNameTypeWebAuthn && pool.WebAuthn.MultiFactor
 }
 
 func challengeUnavailable(name idp.ChallengeNameType) error {

@@ -20,7 +20,10 @@ import (
 // challenge (in the sealed Session, so it is used once, with the
 // Session). A right answer advances the passkey's sign counter in the
 // transaction that issues the tokens; a counter that did not advance is
-// refused (a cloned authenticator).
+// refused (a cloned authenticator). Where the pool counts a passkey that
+// verifies its user as MFA, and MFA is due (the pool requires it, or the
+// user has a second factor on), the authenticator must verify the user and
+// the sign-in counts as MFA.
 type webAuthnChallenge struct{}
 
 func (webAuthnChallenge) answers() idp.ChallengeNameType { return idp.ChallengeNameTypeWebAuthn }
@@ -47,6 +50,12 @@ func (s *Service) openWebAuthn(ctx context.Context, sp *call, within func(tx sto
 	if len(recs) == 0 {
 		return nil, challengeUnavailable(idp.ChallengeNameTypeWebAuthn)
 	}
+	// Where the pool requires MFA, or the user has a second factor on, a
+	// passkey signs in only as MFA: its authenticator must verify the user.
+	asMFA := sp.pool.MFA.Mode == idp.UserPoolMfaTypeOn || len(usableFactors(sp.pool.MFA, sp.user)) > 0
+	if asMFA {
+		rp.UserVerification = "required"
+	}
 	options, challenge, err := mfa.BeginLogin(rp, passkeyUser(sp.user, recs))
 	if err != nil {
 		return nil, internal(err)
@@ -55,7 +64,7 @@ func (s *Service) openWebAuthn(ctx context.Context, sp *call, within func(tx sto
 	st := &flowState{
 		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
 		Challenge: idp.ChallengeNameTypeWebAuthn, Sub: u.Sub, Username: u.Username, Given: sp.given,
-		FirstFactor: true, WebAuthnChallenge: challenge, WebAuthnRP: rp.ID,
+		FirstFactor: true, WebAuthnChallenge: challenge, WebAuthnRP: rp.ID, WebAuthnMFA: asMFA,
 	}
 	session, err := s.openFlow(ctx, st, min(sessionValidity(sp.client.AuthSessionValidity), mfa.PasskeyTimeout), purposeSession, within)
 	if err != nil {
@@ -89,6 +98,9 @@ func (webAuthnChallenge) answer(ctx context.Context, s *Service, sp *call) (*Ste
 	rp, err := s.relyingParty(ctx, sp.pool)
 	if err != nil {
 		return nil, err
+	}
+	if st.WebAuthnMFA {
+		rp.UserVerification = "required"
 	}
 	if rp.ID != st.WebAuthnRP {
 		return refuse(cognito.WebAuthnRelyingPartyMismatchException(msgWebAuthnRelyingParty))

@@ -44,6 +44,12 @@
 //	                                    AvailableChallenges)                  PASSWORD (PASSWORD)
 //	                                                                          SELECT_CHALLENGE ANSWER=PASSWORD_SRP, or    PASSWORD_VERIFIER
 //	                                                                          PASSWORD_SRP (SRP_A)
+//	USER_AUTH SELECT_CHALLENGE          EMAIL_OTP / SMS_OTP (Session; a       EMAIL_OTP (EMAIL_OTP_CODE),                 tokens
+//	ANSWER=EMAIL_OTP / SMS_OTP, or      code sent; CODE_DELIVERY_*)           SMS_OTP (SMS_OTP_CODE)
+//	PREFERRED_CHALLENGE= the same
+//	USER_AUTH SELECT_CHALLENGE          WEB_AUTHN (Session;                   WEB_AUTHN (CREDENTIAL)                      tokens
+//	ANSWER=WEB_AUTHN, or PREFERRED_     CREDENTIAL_REQUEST_OPTIONS)
+//	CHALLENGE=WEB_AUTHN
 //	USER_AUTH PREFERRED_CHALLENGE=      as USER_PASSWORD_AUTH                 -                                           tokens | NEW_PASSWORD_REQUIRED
 //	PASSWORD (PASSWORD)
 //	USER_AUTH PREFERRED_CHALLENGE=      PASSWORD_VERIFIER (SECRET_BLOCK)      as USER_SRP_AUTH                            tokens | NEW_PASSWORD_REQUIRED
@@ -126,6 +132,13 @@
 //     mint). A trigger that fails ends the step before the family is
 //     created: nothing of the sign-in is written.
 //
+// A passwordless first factor (challenge_passwordless.go,
+// challenge_web_authn.go) is offered only where it cannot go around a
+// second factor: not in a pool that requires MFA, not to a user with a
+// second factor on (a passkey that verifies its user is the exception where
+// the pool counts it as MFA); it ends in tokens. Passkeys themselves
+// (registration, listing, deletion, the relying party) are passkey.go.
+//
 // The table (dispatch.go: starters, challenges):
 //
 //	type                          starts (AuthFlow)                          answers (ChallengeName)    state it owns
@@ -142,7 +155,10 @@
 //	devicePasswordVerifier-       -                                          DEVICE_PASSWORD_VERIFIER   b, B, A, the device
 //	Challenge                                                                                           (SECRET_BLOCK)
 //	smsMFAChallenge               - (opened by afterFirstFactor)             SMS_MFA                    the user, the code's MAC
-//	emailOTPChallenge             - (opened by afterFirstFactor)             EMAIL_OTP                  the user, the code's MAC
+//	emailOTPChallenge             - (opened by afterFirstFactor, or as a     EMAIL_OTP                  the user, the code's MAC
+//	                              first factor by openPasswordless)
+//	smsOTPChallenge               - (opened by openPasswordless)             SMS_OTP                    the user, the code's MAC
+//	webAuthnChallenge             - (opened by openPasswordless)             WEB_AUTHN                  the user, the challenge
 //	softwareTokenMFAChallenge     - (opened by afterFirstFactor)             SOFTWARE_TOKEN_MFA         the user
 //	selectMFATypeChallenge        - (opened by afterFirstFactor)             SELECT_MFA_TYPE (ANSWER)   the user, the factors offered
 //	mfaSetupChallenge             - (opened by afterFirstFactor)             MFA_SETUP                  the user, verified or not

@@ -371,8 +371,9 @@ func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storag
 		sp.device, sp.deviceVerified = d, true
 	}
 	// A code answered as a first factor (passwordless) is not a second
-	// factor.
-	sp.mfa = !st.FirstFactor
+	// factor; a passkey that verified its user where the pool counts it
+	// as MFA is.
+	sp.mfa = !st.FirstFactor || st.WebAuthnMFA
 	sp.within = func(tx storage.Tx) error {
 		if err := s.useFlow(ctx, tx, st); err != nil {
 			return err

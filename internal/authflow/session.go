@@ -85,6 +85,9 @@ type flowState struct {
 	// and WebAuthnRP the relying party ID it was made for.
 	WebAuthnChallenge string `json:"webauthn_challenge,omitempty"`
 	WebAuthnRP        string `json:"webauthn_rp,omitempty"`
+	// WebAuthnMFA marks a WEB_AUTHN state whose passkey signs in as MFA:
+	// its authenticator must verify the user.
+	WebAuthnMFA bool `json:"webauthn_mfa,omitempty"`
 	// TOTPVerified marks an MFA_SETUP state whose software token
 	// VerifySoftwareToken verified: only it answers MFA_SETUP.
 	TOTPVerified bool `json:"totp_verified,omitempty"`

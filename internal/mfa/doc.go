@@ -1,8 +1,8 @@
 // Package mfa holds the second factors of a sign-in as values, with the
 // libraries that implement them wrapped rather than re-written: TOTP
 // (RFC 6238, through github.com/pquerna/otp) as Cognito's software tokens
-// use it, the one-time codes sent by SMS or email, and the sealing of TOTP
-// secrets at rest.
+// use it, the one-time codes sent by SMS or email, the sealing of TOTP
+// secrets at rest, and the WebAuthn ceremonies of passkeys.
 //
 // Software tokens (AssociateSoftwareToken, VerifySoftwareToken,
 // SOFTWARE_TOKEN_MFA) use 30-second steps, 6 digits, SHA-1 and one step
@@ -18,6 +18,14 @@
 // TOTP secrets are sealed with AES-GCM under a key derived from the master
 // key (KeyLabelTOTP), bound to the pool and user they belong to, and
 // re-sealed with the current key during a key rotation (Secrets.Reseal).
+//
+// Passkeys (webauthn.go) run through github.com/go-webauthn/webauthn: the
+// options of a registration or a sign-in for a relying party, and the
+// checks of the browser's answer. The origin, the relying party ID the
+// authenticator signed for and the challenge are checked first, so that
+// the failures Cognito names apart are told apart; the library verifies
+// the rest (attestation, signature, flags, user verification), and a sign
+// counter that did not advance is refused.
 //
 // It is a leaf: it may import internal/cognito and internal/seal, and
 // nothing that stores or serves.

@@ -207,6 +207,9 @@ func applyMFAConfig(p *idp.UserPoolType, m *poolMFA, in *idp.SetUserPoolMfaConfi
 		next.Email = &c
 	}
 	if w := in.WebAuthnConfiguration; w != nil {
+		if w.FactorConfiguration != nil && cognito.Deref(p.UserPoolTier) == "LITE" {
+			return cognito.FeatureUnavailableInTierException("Passkeys as multi-factor authentication are not available in the LITE tier.")
+		}
 		c := *w
 		next.WebAuthn = &c
 	}

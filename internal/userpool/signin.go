@@ -59,6 +59,9 @@ type SignInPool struct {
 // WebAuthn is what passkeys read of a pool's WebAuthnConfiguration.
 type WebAuthn struct {
 	RelyingPartyID, UserVerification string
+	// MultiFactor is FactorConfiguration MULTI_FACTOR_WITH_USER_VERIFICATION:
+	// a passkey whose authenticator verified the user counts as MFA.
+	MultiFactor bool
 }
 
 // FoldUsername returns name as the pool compares usernames: lower-cased
@@ -127,6 +130,7 @@ func signInPool(p *idp.UserPoolType, m *poolMFA) *SignInPool {
 		if v := cognito.Deref(w.UserVerification); v != "" {
 			out.WebAuthn.UserVerification = string(v)
 		}
+		out.WebAuthn.MultiFactor = cognito.Deref(w.FactorConfiguration) == idp.WebAuthnFactorConfigurationTypeMultiFactorWithUserVerification
 	}
 	if d := p.DeviceConfiguration; d != nil {
 		out.TracksDevices = true
