@@ -64,7 +64,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return err
 	}
 
-	st, storeDesc, err := openStore(ctx, cfg)
+	st, storeDesc, err := openStoreWith(ctx, cfg, storeOptions{readCache: true, log: log})
 	if err != nil {
 		return err
 	}

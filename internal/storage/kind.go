@@ -107,14 +107,15 @@ var (
 
 // DeclareCached declares that reads of the item kind outside a transaction
 // (ItemReader.GetItem on the Store) may be answered from a cache by a store
-// that sees every write of it, and returns kind. A single-process store
-// (SQLite) then caches the items of kind it read, and drops them when it
-// writes one, before that write's transaction returns, so that a read that
-// starts after a write returned sees it, as a read of the database does. A
-// store that other processes write (PostgreSQL) reads the database each
-// time. Declare only kinds that are read far more often than written (app
-// clients); the package that stores the kind declares it, from an init
-// function.
+// that learns of every write of it (ReadCache), and returns kind. A
+// single-process store (SQLite) caches the items of kind it read, and drops
+// them when it writes one, before that write's transaction returns, so that
+// a read that starts after a write returned sees it, as a read of the
+// database does. A store that other processes write (PostgreSQL) also drops
+// them when another node's write of the kind commits and it hears of it,
+// and reads the database while it cannot hear. Declare only kinds that are
+// read far more often than written (app clients); the package that stores
+// the kind declares it, from an init function.
 func DeclareCached(kind string) string {
 	if kind == "" {
 		panic("storage: declare an empty kind cached")

@@ -92,6 +92,21 @@
 // plans, custom and generic, with EXPLAIN ANALYZE. A btree entry holds at most about 2,700 bytes,
 // so longer keys or index entries fail to insert.
 //
+// # The read cache
+//
+// With Options.ReadCache (a server's store), GetUserPool and GetItem of a
+// cacheable kind (storage.DeclareCached: app clients) outside a transaction
+// answer from a storage.ReadCache. Every transaction that writes a pool or
+// an item of such a kind ends with pg_notify on one channel, with the
+// schema as payload (PostgreSQL delivers it at commit, after the writes are
+// visible, and never on rollback), whether or not its own DB caches, and
+// drops its own DB's cache before Tx returns. A listener on a connection of
+// its own drops the cache at each notification for its schema, and keeps
+// the cache on only while a notification it sends itself through the pool
+// keeps coming back (cache.go). Reads in transactions, which lock or take
+// their own snapshot, always read the database, so the Version checks of
+// writes never rely on the cache.
+//
 // # Schema
 //
 // Open does not migrate. Migrate holds a session-level advisory lock keyed

@@ -119,8 +119,24 @@ func minus(a, b []string) []string {
 // ItemReader on the DB: each call is one statement, without locks.
 
 // GetItem returns the item of kind with id, or storage.ErrNotFound.
+//
+// An item of a kind declared cacheable (storage.DeclareCached) comes from the
+// read cache when it is on and this node has read the item since the last
+// write of a cached record it heard of (cache.go).
 func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
-	return getItem(ctx, db.pool, kind, id)
+	if !storage.KindCached(kind) {
+		return getItem(ctx, db.pool, kind, id)
+	}
+	it, gen, ok := db.cache.Item(kind, id)
+	if ok {
+		return it, nil
+	}
+	it, err := getItem(ctx, db.pool, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	db.cache.PutItem(it, gen)
+	return it, nil
 }
 
 // GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
@@ -390,6 +406,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.noteWrite(it.Kind)
 	rec, err := normalizeItem(it, 1)
 	if err != nil {
 		return err
@@ -451,6 +468,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.noteWrite(it.Kind)
 	rec, err := normalizeItem(it, it.Version+1)
 	if err != nil {
 		return err
@@ -549,6 +567,7 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.noteWrite(kind)
 	rep, err := storage.KindReplication(kind)
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, id, err)
@@ -587,6 +606,7 @@ func (t *txn) DeleteItems(ctx context.Context, kind, pool string) (int64, error)
 	if err := t.check(); err != nil {
 		return 0, err
 	}
+	t.noteWrite(kind)
 	rep, err := storage.KindReplication(kind)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s of pool %q: %w", kind, pool, err)
@@ -602,6 +622,8 @@ func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
 	}
+	// Every kind of the pool goes, cacheable kinds among them.
+	t.cachedWritten = true
 	// The kinds of the store, walked through the (kind, pool, id) index one
 	// probe a kind, that pool has an item of: the cost grows with the
 	// kinds, not with the items of other pools.
@@ -663,4 +685,12 @@ func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) 
 		t.logChange(storage.ChangePurge, storage.Entity(kind), pool, nil)
 	}
 	return int64(len(ids)), nil
+}
+
+// noteWrite marks the transaction as writing a record of the read cache
+// when kind is cacheable.
+func (t *txn) noteWrite(kind string) {
+	if storage.KindCached(kind) {
+		t.cachedWritten = true
+	}
 }

@@ -59,6 +59,14 @@ func (db *DB) migrate(ctx context.Context, ms []storage.Migration) (int, error) 
 	}()
 
 	applied, err := storage.RunMigrations(ctx, migrationDialect{db: db, conn: conn.Conn()}, ms)
+	if applied > 0 {
+		// A migration may rewrite pools and app clients: drop what any
+		// node's read cache holds (cache.go).
+		db.cache.Invalidate()
+		if _, nerr := conn.Exec(context.WithoutCancel(ctx), notifyQuery); nerr != nil && err == nil {
+			err = fmt.Errorf("notify the read caches: %w", nerr)
+		}
+	}
 	if err != nil {
 		return applied, fmt.Errorf("postgres: %w", err)
 	}

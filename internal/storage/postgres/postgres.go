@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,6 +42,14 @@ type Options struct {
 	// Clock returns the wall-clock time for HLC timestamps and migration
 	// records; nil means time.Now.
 	Clock func() time.Time
+	// ReadCache answers GetUserPool and GetItem of cacheable kinds from a
+	// cache that every node's writes of those records drop, through
+	// PostgreSQL's LISTEN/NOTIFY (cache.go). It takes one more connection,
+	// held for the DB's life. Whether or not it is set, the DB's own
+	// writes notify the caches of the others.
+	ReadCache bool
+	// Logger receives the read cache's warnings; nil discards them.
+	Logger *slog.Logger
 }
 
 // DB is a storage.Store on PostgreSQL. It is safe for concurrent use.
@@ -48,6 +58,20 @@ type DB struct {
 	region string
 	clock  func() time.Time
 	hlc    storage.HLC
+	log    *slog.Logger
+	// cache keeps what GetUserPool and GetItem of cacheable kinds read
+	// while it is on (cache.go); without Options.ReadCache it stays off.
+	cache storage.ReadCache
+	// stopListening ends the read cache's listener, which closes
+	// listenDone when it has; both nil without Options.ReadCache.
+	stopListening context.CancelFunc
+	listenDone    chan struct{}
+	// listenPID is the backend process ID of the listener's latest
+	// connection, for tests.
+	listenPID atomic.Uint32
+	// heardWrites counts the notifications of writes the listener heard,
+	// for tests.
+	heardWrites atomic.Uint64
 }
 
 // Open connects to the database at dsn, a libpq URL or key=value string that
@@ -68,8 +92,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	db := &DB{pool: pool, region: opts.Region, clock: clock}
+	db := &DB{pool: pool, region: opts.Region, clock: clock, log: opts.Logger}
+	if db.log == nil {
+		db.log = discardLogger
+	}
 	db.hlc.Clock = clock
+	// Off until the listener has proved that it hears the other nodes.
+	db.cache.SetOn(false)
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -77,6 +106,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err := db.observeHLC(ctx); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if opts.ReadCache {
+		lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		db.stopListening, db.listenDone = stop, make(chan struct{})
+		go db.listen(lctx)
 	}
 	return db, nil
 }
@@ -109,8 +143,12 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pool.
+// Close stops the read cache's listener and closes the pool.
 func (db *DB) Close() error {
+	if db.stopListening != nil {
+		db.stopListening()
+		<-db.listenDone
+	}
 	db.pool.Close()
 	return nil
 }

@@ -30,8 +30,10 @@ func openTemp(t testing.TB, opts Options, migrate bool) (*DB, string) {
 	return db, dsn
 }
 
+// openStore opens a store for the conformance suites, with the read cache
+// on, as a server runs it; the stores of other packages' tests run without.
 func openStore(t *testing.T) storage.Store {
-	db, _ := openTemp(t, Options{Region: storagetest.Region}, true)
+	db, _ := openTemp(t, Options{Region: storagetest.Region, ReadCache: true}, true)
 	return db
 }
 

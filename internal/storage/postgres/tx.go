@@ -38,6 +38,11 @@ type txn struct {
 	// changes are the change-log entries of the writes so far, inserted
 	// just before COMMIT (see doc.go).
 	changes []pendingChange
+	// cachedWritten is set by a write of user_pools or of an item of a
+	// cacheable kind (storage.DeclareCached): the transaction then
+	// notifies every node's read cache as it commits (cache.go), and this
+	// node's cache is dropped when it has ended.
+	cachedWritten bool
 }
 
 var _ storage.Tx = (*txn)(nil)
@@ -64,6 +69,9 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 		if !committed {
 			tx.Rollback(context.WithoutCancel(ctx))
 		}
+		if t.cachedWritten {
+			db.cache.Invalidate()
+		}
 	}()
 	if err := fn(t); err != nil {
 		return lostRace(err)
@@ -73,6 +81,11 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 	}
 	if err := t.flushChanges(ctx); err != nil {
 		return lostRace(err)
+	}
+	if t.cachedWritten {
+		if _, err := tx.Exec(ctx, notifyQuery); err != nil {
+			return lostRace(fmt.Errorf("postgres: notify the read caches: %w", err))
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return lostRace(fmt.Errorf("postgres: commit: %w", err))

@@ -39,8 +39,20 @@ func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 }
 
 // GetUserPool returns the pool with id, or storage.ErrNotFound.
+//
+// The record comes from the read cache when it is on and this node has read
+// it since the last write of a cached record it heard of (cache.go).
 func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
-	return getUserPool(ctx, db.pool, id, "")
+	p, gen, ok := db.cache.Pool(id)
+	if ok {
+		return p, nil
+	}
+	p, err := getUserPool(ctx, db.pool, id, "")
+	if err != nil {
+		return nil, err
+	}
+	db.cache.PutPool(p, gen)
+	return p, nil
 }
 
 // UpdateUserPool replaces the pool when p.Version is the stored version and
@@ -78,6 +90,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.cachedWritten = true
 	rec := normalize(p, 1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
@@ -117,6 +130,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.cachedWritten = true
 	rec := normalize(p, p.Version+1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
@@ -145,6 +159,7 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.check(); err != nil {
 		return err
 	}
+	t.cachedWritten = true
 	tag, err := t.tx.Exec(ctx, `DELETE FROM user_pools WHERE id = $1 AND version = $2`, id, version)
 	if err != nil {
 		return t.fail(fmt.Errorf("postgres: delete user pool %q: %w", id, err))

@@ -34,11 +34,12 @@
 //
 // # The pool cache
 //
-// GetUserPool (outside a transaction) answers from a cache of the pool
-// records it read, which every transaction that writes a pool drops before
-// its Tx returns (poolcache.go). It is sound only because of the lock above:
-// this process is the file's only writer. The PostgreSQL backend, shared by
-// several servers, has no such cache.
+// GetUserPool and GetItem of a cacheable kind (outside a transaction)
+// answer from a cache of the records they read (storage.ReadCache), which
+// every transaction that writes such a record drops before its Tx returns.
+// It is sound only because of the lock above: this process is the file's
+// only writer. The PostgreSQL backend, shared by several servers, also
+// hears the other servers' writes (see its doc.go).
 //
 // # Transactions
 //

@@ -162,12 +162,12 @@ func sortedSet(s []string) []string {
 //
 // An item of a kind declared cacheable (storage.DeclareCached) comes from the
 // read cache when this process has read it since the last write of a cached
-// record (readCache).
+// record (storage.ReadCache).
 func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
 	if !storage.KindCached(kind) {
 		return getItem(ctx, db.reader(), kind, id)
 	}
-	it, gen, ok := db.cache.item(kind, id)
+	it, gen, ok := db.cache.Item(kind, id)
 	if ok {
 		return it, nil
 	}
@@ -175,7 +175,7 @@ func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, erro
 	if err != nil {
 		return nil, err
 	}
-	db.cache.putItem(it, gen)
+	db.cache.PutItem(it, gen)
 	return it, nil
 }
 

@@ -34,7 +34,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	}
 	// A migration may rewrite pools; none is cached before the server
 	// serves, but drop them anyway.
-	defer db.cache.invalidate()
+	defer db.cache.Invalidate()
 	return db.migrate(ctx, ms)
 }
 

@@ -261,10 +261,10 @@ func TestReadCacheItems(t *testing.T) {
 	if _, err := db.GetItem(ctx, uncachedKind, "u1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := db.cache.item(uncachedKind, "u1"); ok {
+	if _, _, ok := db.cache.Item(uncachedKind, "u1"); ok {
 		t.Error("an item of a kind not declared cacheable is in the cache")
 	}
-	if _, _, ok := db.cache.item(cachedKind, "c2"); ok {
+	if _, _, ok := db.cache.Item(cachedKind, "c2"); ok {
 		t.Error("a deleted item is still in the cache")
 	}
 }

@@ -53,8 +53,8 @@ type DB struct {
 	// file until Close.
 	lock *dirLock
 	// cache keeps what GetUserPool and GetItem of cacheable kinds read
-	// (readCache).
-	cache readCache
+	// (storage.ReadCache).
+	cache storage.ReadCache
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not

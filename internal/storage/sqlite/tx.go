@@ -60,7 +60,7 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 			tx.Rollback()
 		}
 		if t.cachedWritten {
-			db.cache.invalidate()
+			db.cache.Invalidate()
 		}
 	}()
 	if err := fn(t); err != nil {

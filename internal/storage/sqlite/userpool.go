@@ -39,10 +39,10 @@ func (db *DB) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 // GetUserPool returns the pool with id, or storage.ErrNotFound.
 //
 // The record comes from the read cache when this process has read it since
-// the last write of a cached record (readCache): a pool write is seen by
+// the last write of a cached record (storage.ReadCache): a pool write is seen by
 // every read that starts after the write's transaction returned.
 func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, error) {
-	p, gen, ok := db.cache.pool(id)
+	p, gen, ok := db.cache.Pool(id)
 	if ok {
 		return p, nil
 	}
@@ -50,7 +50,7 @@ func (db *DB) GetUserPool(ctx context.Context, id string) (*storage.UserPool, er
 	if err != nil {
 		return nil, err
 	}
-	db.cache.putPool(p, gen)
+	db.cache.PutPool(p, gen)
 	return p, nil
 }
 
