@@ -20,8 +20,10 @@ func init() {
 		storage.DeclareKind(k, storage.Replicated)
 	}
 	// Every sign-in, token request and client-authenticated call reads
-	// its app client, and clients rarely change: a store that sees every
-	// write (SQLite) may answer those reads from memory
-	// (storage.DeclareCached).
+	// its app client, every request to a pool's domain (the hosted UI and
+	// the OAuth endpoints) the domain, and both rarely change: a store
+	// that learns of every write of them may answer those reads from
+	// memory (storage.DeclareCached).
 	storage.DeclareCached(kindClient)
+	storage.DeclareCached(kindDomain)
 }
