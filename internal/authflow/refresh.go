@@ -112,7 +112,18 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 	if rec.Client != client.ClientID {
 		return nil, cognito.NotAuthorizedException(msgInvalidRefreshToken)
 	}
-	u, err := s.users.UserBySub(ctx, pool, rec.Sub)
+	now := s.now()
+	// A refresh that writes nothing reads the token's family with the
+	// user, in one store call (one round trip on PostgreSQL).
+	writes := rotate || reusedAt(client, rec, now)
+	var u *directory.SignInUser
+	var famIt *storage.Item
+	if writes {
+		u, err = s.users.UserBySub(ctx, pool, rec.Sub)
+	} else {
+		u, famIt, err = s.users.UserBySubWith(ctx, pool, rec.Sub,
+			storage.ItemRef{Kind: kindTokenFamily, ID: familyID(pool.ID, rec.Family)})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +132,6 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 			return nil, err
 		}
 	}
-	now := s.now()
 	if !now.Before(rec.ExpiresAt) {
 		return nil, cognito.NotAuthorizedException(msgRefreshExpired)
 	}
@@ -134,8 +144,8 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		return nil, cognito.NotAuthorizedException(msgRefreshRevoked)
 	}
 
-	if !rotate && !reusedAt(client, rec, now) {
-		fam, err := s.refreshFamily(ctx, pool.ID, rec.Family)
+	if !writes {
+		fam, err := refreshFamilyOf(famIt)
 		if err != nil {
 			return nil, err
 		}
@@ -269,6 +279,15 @@ func (s *Service) refreshFamily(ctx context.Context, pool, origin string) (*fami
 	}
 	if err != nil {
 		return nil, internal(fmt.Errorf("get token family: %w", err))
+	}
+	return refreshFamilyOf(it)
+}
+
+// refreshFamilyOf is refreshFamily for the family's item, read already:
+// nil when there is none.
+func refreshFamilyOf(it *storage.Item) (*familyRecord, error) {
+	if it == nil {
+		return nil, cognito.NotAuthorizedException(msgRefreshRevoked)
 	}
 	fam, err := decodeFamily(it)
 	if err != nil {

@@ -170,20 +170,23 @@ func (s *Service) AuthenticateAccessToken(ctx context.Context, token string) (*c
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.users.UserBySub(ctx, pool, claims.Sub)
-	if err != nil {
-		return nil, err
-	}
-	// The family is checked after the user: deleting a user deletes its
-	// families, and its tokens then answer that the user does not exist.
-	if claims.OriginJTI != "" {
-		_, err := s.store.GetItem(ctx, kindTokenFamily, familyID(claims.PoolID, claims.OriginJTI))
-		if errors.Is(err, storage.ErrNotFound) {
+	// The user and the token's family are read in one store call (one
+	// round trip on PostgreSQL). The family is checked after the user:
+	// deleting a user deletes its families, and its tokens then answer
+	// that the user does not exist.
+	var u *directory.SignInUser
+	if claims.OriginJTI == "" {
+		u, err = s.users.UserBySub(ctx, pool, claims.Sub)
+	} else {
+		var fam *storage.Item
+		u, fam, err = s.users.UserBySubWith(ctx, pool, claims.Sub,
+			storage.ItemRef{Kind: kindTokenFamily, ID: familyID(claims.PoolID, claims.OriginJTI)})
+		if err == nil && fam == nil {
 			return nil, cognito.NotAuthorizedException(msgAccessRevoked)
 		}
-		if err != nil {
-			return nil, internal(fmt.Errorf("get token family: %w", err))
-		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	if !u.Enabled {
 		if err := s.revokeUser(ctx, pool.ID, u.Sub); err != nil {

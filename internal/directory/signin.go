@@ -95,6 +95,24 @@ func (s *Service) UserBySub(ctx context.Context, pool *userpool.SignInPool, sub 
 	return signInUser(u), nil
 }
 
+// UserBySubWith is UserBySub that also reads the item ref names in the same
+// store call (one round trip on PostgreSQL, storage.GetItems), for a caller
+// that needs both; that item is nil when it does not exist.
+func (s *Service) UserBySubWith(ctx context.Context, pool *userpool.SignInPool, sub string, ref storage.ItemRef) (*SignInUser, *storage.Item, error) {
+	its, err := storage.GetItems(ctx, s.store, []storage.ItemRef{{Kind: kindUser, ID: sub}, ref})
+	if err != nil {
+		return nil, nil, cognito.Internal(fmt.Errorf("get user: %w", err))
+	}
+	if its[0] == nil || its[0].Pool != pool.ID {
+		return nil, nil, userNotFound()
+	}
+	u, err := decodeUser(its[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	return signInUser(u), its[1], nil
+}
+
 // SignInGroup is a group a user belongs to, with what tokens carry of it.
 type SignInGroup struct {
 	Name       string

@@ -266,3 +266,38 @@ func ChangeState(rec *Item) (Replication, []byte, error) {
 	state, err := EncodeItem(rec)
 	return rep, state, err
 }
+
+// ItemRef names an item by its kind and ID.
+type ItemRef struct{ Kind, ID string }
+
+// ItemsGetter is implemented by the stores that read several items by ID
+// in one statement: on PostgreSQL, one round trip instead of one each.
+type ItemsGetter interface {
+	// GetItems returns the items refs name, in the order of refs, with nil
+	// for each that does not exist. It reads as GetItem does (outside a
+	// transaction, without locks), but need not read them all from one
+	// snapshot.
+	GetItems(ctx context.Context, refs []ItemRef) ([]*Item, error)
+}
+
+// GetItems reads the items refs name through r: in one call when r reads
+// several at once (ItemsGetter), else with one GetItem each. The result
+// holds the items in the order of refs, with nil for each that does not
+// exist.
+func GetItems(ctx context.Context, r ItemReader, refs []ItemRef) ([]*Item, error) {
+	if g, ok := r.(ItemsGetter); ok {
+		return g.GetItems(ctx, refs)
+	}
+	out := make([]*Item, len(refs))
+	for i, ref := range refs {
+		it, err := r.GetItem(ctx, ref.Kind, ref.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = it
+	}
+	return out, nil
+}

@@ -127,6 +127,13 @@ func TestItemQueryPlans(t *testing.T) {
 				"item_index": {"item_index_kind_id"}},
 		},
 		{
+			name: "several by ID",
+			query: func() (string, []any) {
+				return getItemsQuery(3), []any{"user", "u0042", "user", "u1500", "user", "none"}
+			},
+			want: want{"items": {"items_pkey"}, "item_keys": {"item_keys_kind_id"}, "item_index": {"item_index_kind_id"}},
+		},
+		{
 			name:  "list",
 			query: func() (string, []any) { return listQuery, []any{"user", "pool7", "u1000", limit} },
 			want: want{"items": {"items_kind_pool_id"}, "item_keys": {"item_keys_kind_id"},

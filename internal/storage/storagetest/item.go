@@ -32,6 +32,7 @@ var itemCases = []struct {
 }{
 	{"ItemCreateGet", testItemCreateGet},
 	{"ItemGetMissing", testItemGetMissing},
+	{"GetItems", testGetItems},
 	{"ItemUpdate", testItemUpdate},
 	{"ItemDeleteFreesKeys", testItemDeleteFreesKeys},
 	{"ItemTxRollback", testItemTxRollback},
@@ -1406,4 +1407,56 @@ func changesAfter(t *testing.T, s storage.Store, before []storage.Change) []stor
 		}
 	}
 	return out
+}
+
+// testGetItems reads items of several kinds, one twice and some missing,
+// through storage.GetItems on the store (in one statement where it reads
+// several at once) and in a transaction: each as GetItem returns it, in
+// the order asked, and nil for the missing.
+func testGetItems(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	user := newItem(kindUser, poolA+"/bob", poolA, []string{poolA + "/username/bob"}, []string{poolA + "/email/bob@example.com"})
+	client := newItem(kindClient, "client-1", poolA, nil, nil)
+	local := newItem(kindLocal, "marker-1", poolA, nil, nil)
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		for _, it := range []*storage.Item{user, client, local} {
+			if err := tx.CreateItem(ctx, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	refs := []storage.ItemRef{
+		{Kind: kindUser, ID: user.ID}, {Kind: kindUser, ID: poolA + "/nobody"}, {Kind: kindClient, ID: client.ID},
+		{Kind: kindLocal, ID: local.ID}, {Kind: kindUser, ID: user.ID}, {Kind: kindClient, ID: "no-client"},
+	}
+	want := []*storage.Item{stored(user, 1), nil, stored(client, 1), stored(local, 1), stored(user, 1), nil}
+	check := func(where string, r storage.ItemReader) {
+		t.Helper()
+		got, err := storage.GetItems(ctx, r, refs)
+		if err != nil {
+			t.Fatalf("GetItems %s: %v", where, err)
+		}
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Errorf("GetItems %s mismatch (-want +got):\n%s", where, diff)
+		}
+		for _, it := range got {
+			if it != nil {
+				checkItemUTC(t, it)
+			}
+		}
+		// Two at once, and none.
+		got, err = storage.GetItems(ctx, r, refs[:2])
+		if err != nil || len(got) != 2 || got[1] != nil || got[0] == nil || got[0].ID != user.ID {
+			t.Errorf("GetItems %s of two: %v, %v", where, got, err)
+		}
+		if got, err := storage.GetItems(ctx, r, nil); err != nil || len(got) != 0 {
+			t.Errorf("GetItems %s of none: %v, %v", where, got, err)
+		}
+	}
+	check("on the store", s)
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		check("in a Tx", tx)
+		return nil
+	})
 }
