@@ -101,7 +101,8 @@ func open(tb testing.TB, name string) (migratingStore, func() (string, error)) {
 		dump = func() (string, error) { return dbdump.SQLite(path) }
 	case "postgres":
 		dsn := storagetest.PostgresSchema(tb)
-		db, err = postgres.Open(ctx, dsn, postgres.Options{Region: region})
+		// With the read cache of pools, clients and domains, as a server runs.
+		db, err = postgres.Open(ctx, dsn, postgres.Options{Region: region, ReadCache: true})
 		dump = func() (string, error) { return dbdump.Postgres(dsn) }
 	}
 	if err != nil {

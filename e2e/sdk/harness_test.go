@@ -89,7 +89,8 @@ func openBackend(tb testing.TB, name string) migratingStore {
 	case "sqlite":
 		db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: "us-east-1"})
 	case "postgres":
-		db, err = postgres.Open(ctx, storagetest.PostgresSchema(tb), postgres.Options{Region: "us-east-1"})
+		// With the read cache of pools, clients and domains, as a server runs.
+		db, err = postgres.Open(ctx, storagetest.PostgresSchema(tb), postgres.Options{Region: "us-east-1", ReadCache: true})
 	default:
 		tb.Fatalf("unknown backend %q", name)
 	}
