@@ -26,6 +26,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
@@ -187,12 +188,17 @@ func start(t testing.TB, backend string, tr transport, timeout time.Duration) *e
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The hosted UI and the OAuth endpoints, for the tokens they issue.
+	ui, err := oidc.New(oidc.Options{Pools: pools, Users: users, Auth: auth, IssuerBaseURL: url, Key: seal.DeriveKey(encryptionKey, "hosted-ui")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret},
 		// The limits are off: the benchmarks sign one user in flat out from
 		// one address, which is what they measure.
 		RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
-	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
+	ts.Config.Handler = server.New(server.Options{API: ui.Wrap(mux), Ready: db.Ping}).Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return &env{URL: url, Store: db, record: record, obs: obs, outbox: outbox}

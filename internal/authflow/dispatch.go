@@ -472,8 +472,12 @@ func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt
 		return s.openUISession(ctx, sp, attempt)
 	}
 	source := sourceTokenAuthentication
-	if sp.name == idp.ChallengeNameTypeNewPasswordRequired {
+	switch sp.name {
+	case idp.ChallengeNameTypeNewPasswordRequired:
 		source = sourceTokenNewPassword
+	case idp.ChallengeNameTypeDevicePasswordVerifier:
+		// The tokens of a remembered device's own SRP sign-in.
+		source = sourceTokenDevice
 	}
 	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, sp.mfa)
 	if err != nil {

@@ -664,9 +664,23 @@ func (s *Service) RefreshOAuth(ctx context.Context, client *userpool.SignInClien
 
 // IssueClientCredentials issues an access token to an app client itself
 // (the client_credentials grant, RFC 6749 §4.4), which the token endpoint
-// has authenticated, with scopes it has checked: sub is the client ID.
-func (s *Service) IssueClientCredentials(ctx context.Context, client *userpool.SignInClient, scopes []string) (*Tokens, error) {
-	access, err := s.tokens.MintClientAccessToken(ctx, client.PoolID, client.ClientID, scopes, client.AccessTokenValidity)
+// has authenticated, with scopes it has checked: sub is the client ID. A
+// pool whose pre-token-generation function is V3_0 invokes it
+// (TokenGeneration_ClientCredentials, with metadata, the request's
+// aws_client_metadata), which may add, override and suppress the
+// token's claims and its scopes; its error issues nothing.
+func (s *Service) IssueClientCredentials(ctx context.Context, client *userpool.SignInClient, scopes []string, metadata map[string]string) (*Tokens, error) {
+	var claims map[string]any
+	if s.triggers != nil {
+		pool, err := s.pools.SignInPool(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(client.PoolID)}, client.PoolID)
+		if err != nil {
+			return nil, err
+		}
+		if scopes, claims, err = s.clientCredentialsToken(ctx, pool, client, scopes, metadata); err != nil {
+			return nil, err
+		}
+	}
+	access, err := s.tokens.MintClientAccessToken(ctx, client.PoolID, client.ClientID, scopes, claims, client.AccessTokenValidity)
 	if err != nil {
 		return nil, err
 	}

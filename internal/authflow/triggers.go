@@ -26,6 +26,8 @@ const (
 	sourceTokenNewPassword    = "TokenGeneration_NewPasswordChallenge"
 	sourceTokenRefresh        = "TokenGeneration_RefreshTokens"
 	sourceTokenHosted         = "TokenGeneration_HostedAuth"
+	sourceTokenDevice         = "TokenGeneration_AuthenticateDevice"
+	sourceTokenClient         = "TokenGeneration_ClientCredentials"
 )
 
 // tokenGeneration is what the pre-token-generation hook sees: the tokens'
@@ -136,13 +138,13 @@ func (s *Service) postAuthentication(ctx context.Context, sp *call) error {
 	return s.triggers.Invoke(ctx, triggers.PostAuthentication, arn, &ev, &out)
 }
 
-// preTokenGeneration invokes the pool's PreTokenGeneration function in the
-// version its PreTokenGenerationConfig names (V1_0 when none does), and
-// applies its answer to the identity the tokens are minted from.
-func (s *Service) preTokenGeneration(ctx context.Context, g *tokenGeneration) error {
-	cfg, err := s.lambdaConfig(ctx, g.pool)
+// preTokenFunction returns the pool's PreTokenGeneration function and the
+// version its PreTokenGenerationConfig names (V1_0 when none does); ""
+// when the pool has none.
+func (s *Service) preTokenFunction(ctx context.Context, pool *userpool.SignInPool) (string, idp.PreTokenGenerationLambdaVersionType, error) {
+	cfg, err := s.lambdaConfig(ctx, pool)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	arn, version := cognito.Deref(cfg.PreTokenGeneration), idp.PreTokenGenerationLambdaVersionType("V1_0")
 	if c := cfg.PreTokenGenerationConfig; c != nil {
@@ -153,8 +155,64 @@ func (s *Service) preTokenGeneration(ctx context.Context, g *tokenGeneration) er
 			version = *c.LambdaVersion
 		}
 	}
-	if arn == "" {
-		return nil
+	return arn, version, nil
+}
+
+// clientCredentialsToken invokes the pool's PreTokenGeneration function
+// for an access token of the client_credentials grant, when it is V3_0
+// (Cognito invokes V1_0 and V2_0 functions for users' tokens only):
+// TokenGeneration_ClientCredentials, with no user (an empty userName and
+// userAttributes), the scopes granted and the request's metadata. It
+// returns the scopes and the added claims the token carries:
+// accessTokenGeneration's claims to add or override (not the token's own,
+// reservedAccessClaims) and its scopes to add and suppress; the ID
+// token's and the groups' overrides do not apply, as there is no ID token
+// and no user.
+func (s *Service) clientCredentialsToken(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, scopes []string, metadata map[string]string) ([]string, map[string]any, error) {
+	arn, version, err := s.preTokenFunction(ctx, pool)
+	if err != nil || arn == "" || version != "V3_0" {
+		return scopes, nil, err
+	}
+	ev := events.CognitoEventUserPoolsPreTokenGenV2_0{
+		CognitoEventUserPoolsHeader: triggers.Header("3", sourceTokenClient, pool.Region, pool.ID, client.ClientID, ""),
+		Request: events.CognitoEventUserPoolsPreTokenGenRequestV2_0{
+			UserAttributes:     map[string]string{},
+			GroupConfiguration: events.GroupConfigurationV2_0{GroupsToOverride: []string{}, IAMRolesToOverride: []string{}},
+			ClientMetadata:     metadata, Scopes: slices.Clone(scopes),
+		},
+	}
+	var out events.CognitoEventUserPoolsPreTokenGenV2_0
+	if err := s.triggers.Invoke(ctx, triggers.PreTokenGeneration, arn, &ev, &out); err != nil {
+		return nil, nil, err
+	}
+	at := out.Response.ClaimsAndScopeOverrideDetails.AccessTokenGeneration
+	var claims map[string]any
+	for name, v := range at.ClaimsToAddOrOverride {
+		if reservedAccessClaims[name] || v == nil || slices.Contains(at.ClaimsToSuppress, name) {
+			continue
+		}
+		if claims == nil {
+			claims = map[string]any{}
+		}
+		claims[name] = v
+	}
+	next := slices.Clone(scopes)
+	for _, sc := range at.ScopesToAdd {
+		if sc != "" && !slices.Contains(next, sc) {
+			next = append(next, sc)
+		}
+	}
+	next = slices.DeleteFunc(next, func(sc string) bool { return slices.Contains(at.ScopesToSuppress, sc) })
+	return next, claims, nil
+}
+
+// preTokenGeneration invokes the pool's PreTokenGeneration function in the
+// version its PreTokenGenerationConfig names (V1_0 when none does), and
+// applies its answer to the identity the tokens are minted from.
+func (s *Service) preTokenGeneration(ctx context.Context, g *tokenGeneration) error {
+	arn, version, err := s.preTokenFunction(ctx, g.pool)
+	if err != nil || arn == "" {
+		return err
 	}
 	id := g.id
 	groups := events.GroupConfiguration{

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"time"
 
@@ -174,13 +175,9 @@ func (o *outgoing) deliver(ctx context.Context) error {
 	return o.s.deliver(ctx, o.ready)
 }
 
-type unpreparedError struct{}
-
-func (unpreparedError) Error() string {
-	return "messages of a CustomMessage pool sent without the function"
-}
-
-var errUnprepared error = unpreparedError{}
+// errUnprepared is a program error: the messages of a pool with a
+// CustomMessage function must be prepared before the write.
+var errUnprepared = errors.New("messages of a CustomMessage pool sent without the function")
 
 // updateUserSending is updateUser for an operation that sends messages
 // o holds: mutate adds them (after o.reset()). With a CustomMessage

@@ -49,6 +49,12 @@ func (h *Handler) writeOAuthError(w http.ResponseWriter, r *http.Request, err er
 		oe = errInvalidGrant
 	case errors.As(err, &ce) && ce.Code == cognito.CodeTooManyRequestsException:
 		oe = errSlowDown
+	case errors.As(err, &ce) && (ce.Code == cognito.CodeUserLambdaValidationException ||
+		ce.Code == cognito.CodeInvalidLambdaResponseException || ce.Code == cognito.CodeUnexpectedLambdaException):
+		// A trigger function refused the tokens or failed: the request
+		// gets nothing, and it is no fault of the server's.
+		h.log.InfoContext(r.Context(), "oauth endpoint: trigger failed", "path", r.URL.Path, "err", err)
+		oe = errInvalidRequest
 	default:
 		h.log.ErrorContext(r.Context(), "oauth endpoint", "path", r.URL.Path, "err", err)
 		oe = &oauthError{http.StatusInternalServerError, "server_error"}
@@ -195,8 +201,12 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		var scopes []string
+		var metadata map[string]string
 		if scopes, err = clientScopes(oa, form.Get("scope")); err == nil {
-			t, err = h.auth.IssueClientCredentials(r.Context(), client, scopes)
+			metadata, err = clientMetadataParam(form.Get("aws_client_metadata"))
+		}
+		if err == nil {
+			t, err = h.auth.IssueClientCredentials(r.Context(), client, scopes, metadata)
 		}
 	default:
 		err = errUnsupportedGrantType
@@ -207,6 +217,21 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSONNoStore(w, http.StatusOK, tokenResponse{IDToken: t.IDToken, AccessToken: t.AccessToken,
 		RefreshToken: t.RefreshToken, ExpiresIn: int(t.ExpiresIn / time.Second), TokenType: "Bearer"})
+}
+
+// clientMetadataParam decodes the aws_client_metadata parameter of a
+// client_credentials request: a JSON object of strings, the ClientMetadata
+// the pre-token-generation function receives. Absent, it is nil;
+// anything else is invalid_request.
+func clientMetadataParam(raw string) (map[string]string, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil || m == nil {
+		return nil, errInvalidRequest
+	}
+	return m, nil
 }
 
 // clientScopes are the scopes of a client_credentials request: those

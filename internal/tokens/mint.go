@@ -206,7 +206,7 @@ func AccessTokenHash(accessToken string) string {
 type clientPayload struct {
 	Sub      string `json:"sub"`
 	TokenUse string `json:"token_use"`
-	Scope    string `json:"scope"`
+	Scope    string `json:"scope,omitempty"`
 	AuthTime int64  `json:"auth_time"`
 	Iss      string `json:"iss"`
 	Exp      int64  `json:"exp"`
@@ -218,15 +218,14 @@ type clientPayload struct {
 
 // MintClientAccessToken returns a signed access token for the app client
 // clientID of poolID itself, with scopes (the client_credentials grant of
-// the token endpoint), valid for validity. Its sub is the client ID, as
-// Cognito's are. VerifyAccessToken refuses it: it names no user, so it
-// authorizes no user pools API operation.
-func (s *Service) MintClientAccessToken(ctx context.Context, poolID, clientID string, scopes []string, validity time.Duration) (string, error) {
+// the token endpoint), valid for validity, and the claims a
+// pre-token-generation function added (nil for none; the token's own
+// claims are not among them). Its sub is the client ID, as Cognito's are.
+// VerifyAccessToken refuses it: it names no user, so it authorizes no
+// user pools API operation.
+func (s *Service) MintClientAccessToken(ctx context.Context, poolID, clientID string, scopes []string, claims map[string]any, validity time.Duration) (string, error) {
 	if err := checkIdentity(Identity{PoolID: poolID, ClientID: clientID, Sub: clientID, Username: clientID}, validity); err != nil {
 		return "", err
-	}
-	if len(scopes) == 0 {
-		return "", internal(fmt.Errorf("mint client token: no scopes"))
 	}
 	iat := s.clock().Unix()
 	p := clientPayload{
@@ -237,6 +236,11 @@ func (s *Service) MintClientAccessToken(ctx context.Context, poolID, clientID st
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return "", internal(err)
+	}
+	if len(claims) > 0 {
+		if payload, err = withClaims(payload, claims); err != nil {
+			return "", internal(err)
+		}
 	}
 	return s.sign(ctx, poolID, useAccess, payload)
 }
