@@ -62,7 +62,7 @@ func (passwordVerifierChallenge) open(ctx context.Context, s *Service, sp *call,
 	folded := f.pool.FoldUsername(given)
 	st := &flowState{
 		Pool: f.pool.ID, Client: f.client.ClientID, Flow: f.flow, Admin: f.admin,
-		Challenge: idp.ChallengeNameTypePasswordVerifier, Given: folded, SRPA: srpA,
+		Challenge: idp.ChallengeNameTypePasswordVerifier, Given: folded, SRPA: srpA, Custom: sp.rounds,
 	}
 	var v srp.Verifier
 	switch {

@@ -50,6 +50,9 @@ type call struct {
 	// passwordless says the step opens a first factor that is a code sent
 	// to the user (EMAIL_OTP, SMS_OTP of USER_AUTH).
 	passwordless bool
+	// rounds is the session history of a custom sign-in (CUSTOM_AUTH) as
+	// the step has made it so far: the state's, and the step's own result.
+	rounds []customRound
 }
 
 // starter is a challenge a flow may open with, from InitiateAuth.
@@ -118,6 +121,7 @@ var starters = map[idp.AuthFlowType]starter{
 	idp.AuthFlowTypeAdminNoSrpAuth:        passwordChallenge{},
 	idp.AuthFlowTypeUserSrpAuth:           passwordVerifierChallenge{},
 	idp.AuthFlowTypeUserAuth:              selectChallenge{},
+	idp.AuthFlowTypeCustomAuth:            customChallenge{},
 }
 
 // challenges is the table of challenges RespondToAuthChallenge and
@@ -137,6 +141,7 @@ var challenges = map[idp.ChallengeNameType]challenge{
 	idp.ChallengeNameTypeSoftwareTokenMfa:       softwareTokenMFAChallenge{},
 	idp.ChallengeNameTypeSelectMfaType:          selectMFATypeChallenge{},
 	idp.ChallengeNameTypeMfaSetup:               mfaSetupChallenge{},
+	idp.ChallengeNameTypeCustomChallenge:        customChallenge{},
 }
 
 // initiate runs the first step of a flow:
@@ -426,8 +431,9 @@ func (s *Service) shadow(ctx context.Context, sp *call, fac factor) error {
 // for every other status; a right password given with the DEVICE_KEY of
 // one of the user's devices leads to DEVICE_SRP_AUTH first. For a
 // confirmed user, afterFirstFactor (mfa.go) then decides whether a second
-// factor comes (not after a remembered device: call.rememberedDevice);
-// custom challenges will be chosen there too. attempt is the
+// factor comes (not after a remembered device: call.rememberedDevice).
+// A CUSTOM_AUTH sign-in that proved its password with SRP goes back to
+// its DefineAuthChallenge (customNext). attempt is the
 // secret's attempt: it is settled (passwordAttempt.settle) in the
 // transaction that creates the tokens or opens the challenge, and on its
 // own before any other answer.
@@ -435,6 +441,12 @@ func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) 
 	u := sp.user
 	switch u.Status {
 	case idp.UserStatusTypeConfirmed:
+		if sp.flow == idp.AuthFlowTypeCustomAuth && sp.st != nil && sp.st.Challenge == idp.ChallengeNameTypePasswordVerifier {
+			// A custom sign-in that proved the password first: its
+			// DefineAuthChallenge decides what follows.
+			sp.rounds = append(slices.Clone(sp.st.Custom), customRound{Name: string(idp.ChallengeNameTypePasswordVerifier), Result: true})
+			return s.customNext(ctx, sp, customEnd{attempt: attempt})
+		}
 		if sp.device != nil && !sp.deviceVerified {
 			// A device the pool knows signs in too before the tokens.
 			return deviceSRPChallenge{}.open(ctx, s, sp, attempt)

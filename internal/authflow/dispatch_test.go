@@ -39,6 +39,10 @@ type challengeCase struct {
 	// again (MFA_SETUP sets a factor up): a second sign-in needs a new
 	// user.
 	fresh bool
+	// custom says the challenge is a custom one (CUSTOM_CHALLENGE,
+	// custom_test.go): its answer is right when it is flowPassword, and
+	// it uses its Session up like a second factor's.
+	custom bool
 	// open runs a flow of user with client up to the challenge and returns
 	// a function that answers that one state with secret (the password,
 	// or the new password of NEW_PASSWORD_REQUIRED) and returns the step's
@@ -165,7 +169,7 @@ func (e *flowEnv) hidingClient(t *testing.T) string {
 	t.Helper()
 	out, err := e.pools.CreateUserPoolClient(context.Background(), cognito.Caller{Region: flowRegion}, &idp.CreateUserPoolClientRequest{
 		UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("hiding"),
-		ExplicitAuthFlows:          []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
+		ExplicitAuthFlows:          []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH"},
 		PreventUserExistenceErrors: cognito.Ptr(idp.PreventUserExistenceErrorTypesEnabled),
 	})
 	if err != nil {
@@ -205,7 +209,7 @@ func TestDispatchUseOnce(t *testing.T) {
 					wantCognito(t, err, cognito.CodeNotAuthorizedException, msgSessionUsed)
 					return
 				}
-				if tc.mfa {
+				if tc.mfa || tc.custom {
 					o, err := answer(flowPassword)
 					wantTokensOutcome(t, o, err)
 					e.clock.advance(mfaStepTime)

@@ -68,6 +68,11 @@
 //	                                    MFAS_CAN_CHOOSE)
 //	                                    MFA_SETUP (Session; MFAS_CAN_SETUP)   AssociateSoftwareToken, VerifySoftwareToken tokens
 //	                                                                          (Session), then MFA_SETUP (USERNAME)
+//	CUSTOM_AUTH (USERNAME)              CUSTOM_CHALLENGE (Session; the        CUSTOM_CHALLENGE (USERNAME, ANSWER)         what DefineAuthChallenge
+//	                                    public parameters)                                                                says: CUSTOM_CHALLENGE |
+//	                                                                                                                      afterFirstFactor | fail
+//	CUSTOM_AUTH (USERNAME,              PASSWORD_VERIFIER (SECRET_BLOCK,      as USER_SRP_AUTH                            as above, the history
+//	CHALLENGE_NAME=SRP_A, SRP_A)        the history), when Define says so                                                 with PASSWORD_VERIFIER
 //
 // Where a right password leads (dispatch.go: next) depends on the
 // user's status: CONFIRMED gets tokens; FORCE_CHANGE_PASSWORD the
@@ -81,8 +86,10 @@
 // user (after the device, and after NEW_PASSWORD_REQUIRED),
 // afterFirstFactor (mfa.go) is the one place that decides whether a second
 // factor comes (decideMFA, from the pool's MFA configuration and the
-// user's factors; call.rememberedDevice skips it for a remembered device);
-// custom authentication slots in there too.
+// user's factors; call.rememberedDevice skips it for a remembered device).
+// A custom sign-in (challenge_custom.go) reaches it when its
+// DefineAuthChallenge answers issueTokens; its history, private challenge
+// parameters and metadata travel sealed in the Session.
 //
 // An MFA answer is not a password: it is counted against its Session's
 // bound (three codes, counted before each is compared, in a transaction
@@ -162,6 +169,8 @@
 //	softwareTokenMFAChallenge     - (opened by afterFirstFactor)             SOFTWARE_TOKEN_MFA         the user
 //	selectMFATypeChallenge        - (opened by afterFirstFactor)             SELECT_MFA_TYPE (ANSWER)   the user, the factors offered
 //	mfaSetupChallenge             - (opened by afterFirstFactor)             MFA_SETUP                  the user, verified or not
+//	customChallenge               CUSTOM_AUTH                                CUSTOM_CHALLENGE           the user, the history, the
+//	                                                                                                    private parameters
 //
 // REFRESH_TOKEN_AUTH is not a challenge: it runs refresh.go on its own.
 // dispatch_test.go runs the shared phases (use-once, lockout, existence

@@ -144,7 +144,7 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 	}
 	client, err := e.pools.CreateUserPoolClient(ctx, c, &idp.CreateUserPoolClientRequest{
 		UserPoolId: cognito.Ptr(e.pool), ClientName: cognito.Ptr("app"),
-		ExplicitAuthFlows: []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"},
+		ExplicitAuthFlows: []idp.ExplicitAuthFlowsType{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -131,7 +131,21 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 	if d.challenge == "" {
 		return s.finish(ctx, sp, attempt)
 	}
-	return s.openMFAChallenge(ctx, sp, d, settling(ctx, attempt), attempt)
+	within := settling(ctx, attempt)
+	if w := sp.within; w != nil {
+		// The step's own writes (a custom challenge's use of its Session)
+		// go with the opening of the MFA challenge.
+		settle := within
+		within = func(tx storage.Tx) error {
+			if settle != nil {
+				if err := settle(tx); err != nil {
+					return err
+				}
+			}
+			return w(tx)
+		}
+	}
+	return s.openMFAChallenge(ctx, sp, d, within, attempt)
 }
 
 // settling is the write that settles attempt in the transaction that acts

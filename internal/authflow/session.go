@@ -91,6 +91,14 @@ type flowState struct {
 	// TOTPVerified marks an MFA_SETUP state whose software token
 	// VerifySoftwareToken verified: only it answers MFA_SETUP.
 	TOTPVerified bool `json:"totp_verified,omitempty"`
+	// Custom is the session history of a CUSTOM_AUTH sign-in;
+	// CustomPrivate and CustomMetadata are the privateChallengeParameters
+	// and challengeMetadata of the CUSTOM_CHALLENGE the state waits for,
+	// which only VerifyAuthChallengeResponse (and the next history entry)
+	// receive.
+	Custom         []customRound     `json:"custom,omitempty"`
+	CustomPrivate  map[string]string `json:"custom_private,omitempty"`
+	CustomMetadata string            `json:"custom_metadata,omitempty"`
 	// IssuedAt and ExpiresAt bound the state's life: the client's
 	// AuthSessionValidity.
 	IssuedAt  time.Time `json:"iat"`

@@ -67,6 +67,9 @@ func (s *Service) installTriggers(inv *triggers.Invoker) {
 	s.hooks.preAuthentication = s.preAuthentication
 	s.hooks.postAuthentication = s.postAuthentication
 	s.hooks.preTokenGeneration = s.preTokenGeneration
+	s.hooks.defineAuthChallenge = s.defineAuthChallenge
+	s.hooks.createAuthChallenge = s.createAuthChallenge
+	s.hooks.verifyAuthChallenge = s.verifyAuthChallenge
 }
 
 // lambdaConfig returns the pool's LambdaConfig (never nil), from the

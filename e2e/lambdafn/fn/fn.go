@@ -19,6 +19,19 @@
 //	plain…      at CustomMessage, answers the event as it came (no texts)
 //	anything    answers the event with its response filled in (see
 //	            respond)
+//
+// A name of the form "<trigger>.<case>" (define, create, verify, migrate)
+// runs the case above at that trigger only and answers every other event
+// as "anything" does: "create.deny1" signs in through DefineAuthChallenge
+// and fails at CreateAuthChallenge.
+//
+// The custom-authentication functions: DefineAuthChallenge asks for
+// PASSWORD_VERIFIER after SRP_A, issues tokens after a right
+// CUSTOM_CHALLENGE, fails after three wrong ones and asks for a
+// CUSTOM_CHALLENGE otherwise; CreateAuthChallenge's private answer is
+// Answer (beside PrivateMark, which no client ever needs), its public
+// parameters a question and the round, its metadata "round-<n>";
+// VerifyAuthChallengeResponse compares.
 package fn
 
 import (
@@ -26,11 +39,26 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+)
+
+// scopes are the trigger prefixes of user names, by the triggerSource
+// prefix they name.
+var scopes = map[string]string{
+	"define": "DefineAuthChallenge_", "create": "CreateAuthChallenge_", "verify": "VerifyAuthChallengeResponse_",
+	"migrate": "UserMigration_",
+}
+
+// Answer is the right answer of every custom challenge; PrivateMark is a
+// private challenge parameter no answer of cognate may contain.
+const (
+	Answer      = "open-sesame"
+	PrivateMark = "private-parameter-never-sent"
 )
 
 // RecordEnv names the file every event is appended to, one JSON line each;
@@ -50,7 +78,14 @@ func Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err := record(raw); err != nil {
 		return nil, err
 	}
-	switch name := h.UserName; {
+	name := h.UserName
+	if trig, rest, ok := strings.Cut(name, "."); ok && scopes[trig] != "" {
+		name = rest
+		if !strings.HasPrefix(h.TriggerSource, scopes[trig]) {
+			name = ""
+		}
+	}
+	switch {
 	case strings.HasPrefix(name, "refreshdeny") && h.TriggerSource == "TokenGeneration_RefreshTokens":
 		return nil, errors.New("No refresh for you")
 	case strings.HasPrefix(name, "deny"):
@@ -128,6 +163,35 @@ func respond(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (any, er
 		}
 		return ev, nil
 	}
+	switch h.TriggerSource {
+	case "DefineAuthChallenge_Authentication":
+		var ev events.CognitoEventUserPoolsDefineAuthChallenge
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		ev.Response = define(ev.Request.Session)
+		return ev, nil
+	case "CreateAuthChallenge_Authentication":
+		var ev events.CognitoEventUserPoolsCreateAuthChallenge
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		n := strconv.Itoa(len(ev.Request.Session))
+		ev.Response = events.CognitoEventUserPoolsCreateAuthChallengeResponse{
+			PublicChallengeParameters:  map[string]string{"question": "What opens the door?", "round": n},
+			PrivateChallengeParameters: map[string]string{"answer": Answer, "mark": PrivateMark},
+			ChallengeMetadata:          "round-" + n,
+		}
+		return ev, nil
+	case "VerifyAuthChallengeResponse_Authentication":
+		var ev events.CognitoEventUserPoolsVerifyAuthChallenge
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		got, _ := ev.Request.ChallengeAnswer.(string)
+		ev.Response.AnswerCorrect = got != "" && got == ev.Request.PrivateChallengeParameters["answer"]
+		return ev, nil
+	}
 	if strings.HasPrefix(h.TriggerSource, "PreSignUp_") && strings.HasPrefix(h.UserName, "auto") {
 		var ev events.CognitoEventUserPoolsPreSignup
 		if err := json.Unmarshal(raw, &ev); err != nil {
@@ -179,6 +243,28 @@ func customMessage(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (a
 		ev.Response.SMSMessage += " for " + user
 	}
 	return ev, nil
+}
+
+// define is DefineAuthChallenge's decision on the history.
+func define(session []*events.CognitoEventUserPoolsChallengeResult) events.CognitoEventUserPoolsDefineAuthChallengeResponse {
+	wrong := 0
+	for _, r := range session {
+		if r.ChallengeName == "CUSTOM_CHALLENGE" && !r.ChallengeResult {
+			wrong++
+		}
+	}
+	if n := len(session); n > 0 {
+		switch last := session[n-1]; {
+		case last.ChallengeName == "SRP_A":
+			return events.CognitoEventUserPoolsDefineAuthChallengeResponse{ChallengeName: "PASSWORD_VERIFIER"}
+		case last.ChallengeName == "CUSTOM_CHALLENGE" && last.ChallengeResult:
+			return events.CognitoEventUserPoolsDefineAuthChallengeResponse{IssueTokens: true}
+		}
+	}
+	if wrong >= 3 {
+		return events.CognitoEventUserPoolsDefineAuthChallengeResponse{FailAuthentication: true}
+	}
+	return events.CognitoEventUserPoolsDefineAuthChallengeResponse{ChallengeName: "CUSTOM_CHALLENGE"}
 }
 
 func ptr[T any](v T) *T { return &v }

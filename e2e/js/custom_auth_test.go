@@ -1,0 +1,160 @@
+package js
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/e2e/lambdafn/fn"
+	"github.com/cognate-dev/cognate/e2e/lambdafn/rie"
+	"github.com/cognate-dev/cognate/e2e/proc"
+)
+
+// TestAmazonCognitoIdentityJSCustomAuth runs custom_auth.js against a
+// cognate whose pool's custom-authentication functions run under AWS's
+// Lambda Runtime Interface Emulator: initiateAuth with the customChallenge
+// callback (a wrong answer, then the right one), the SRP-then-custom
+// variant, and that variant with a wrong password, which no custom
+// challenge follows. The histories DefineAuthChallenge received are read
+// back from the function's record.
+func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
+	node := requireTool(t, "node")
+	installLibrary(t)
+	record := filepath.Join(t.TempDir(), "events.jsonl")
+	lambdaURL := rie.Start(t, fn.RecordEnv+"="+record)
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:"
+	config := filepath.Join(t.TempDir(), "cognate.yaml")
+	if err := os.WriteFile(config, []byte("triggers:\n  routes:\n    - arn: \""+arn+"*\"\n      endpoint: "+lambdaURL+
+		"\n      function_name: "+rie.FunctionName+"\n      region: us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := proc.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret,
+		"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test-secret"},
+		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--config", config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+
+	ctx := context.Background()
+	c := cip.New(cip.Options{
+		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+	})
+	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
+		PoolName: aws.String("custom"),
+		LambdaConfig: &types.LambdaConfigType{
+			DefineAuthChallenge: aws.String(arn + "define"), CreateAuthChallenge: aws.String(arn + "create"),
+			VerifyAuthChallengeResponse: aws.String(arn + "verify"),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: pool.UserPool.Id, ClientName: aws.String("browser"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
+			types.ExplicitAuthFlowsTypeAllowCustomAuth, types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const username, password = "hedy", "Correct-Horse-1"
+	created, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool.UserPool.Id, Username: aws.String(username),
+		MessageAction: types.MessageActionTypeSuppress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool.UserPool.Id, Username: aws.String(username),
+		Password: aws.String(password), Permanent: true}); err != nil {
+		t.Fatal(err)
+	}
+	var sub string
+	for _, a := range created.User.Attributes {
+		if aws.ToString(a.Name) == "sub" {
+			sub = aws.ToString(a.Value)
+		}
+	}
+
+	steps, order := runScript(t, node, srv, "custom_auth.js",
+		"COGNATE_ENDPOINT="+srv.URL,
+		"POOL_ID="+aws.ToString(pool.UserPool.Id),
+		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
+		"USERNAME="+username, "PASSWORD="+password, "ANSWER="+fn.Answer)
+	want := []string{"initiateAuth", "authenticateUser(SRP then custom)", "authenticateUser(wrong password)", "done"}
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Fatalf("steps = %v, want %v", order, want)
+	}
+	for _, name := range want[:2] {
+		s := steps[name]
+		if s["tokenUse"] != "access" || s["sub"] != sub || s["user"] != username {
+			t.Errorf("%s: %v", name, s)
+		}
+	}
+	challenge := func(round string) map[string]any {
+		return map[string]any{"question": "What opens the door?", "round": round, "USERNAME": username}
+	}
+	if d := cmp.Diff([]any{challenge("0"), challenge("1")}, steps["initiateAuth"]["challenges"]); d != "" {
+		t.Errorf("initiateAuth's challenges (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]any{challenge("2")}, steps["authenticateUser(SRP then custom)"]["challenges"]); d != "" {
+		t.Errorf("SRP then custom's challenges (-want +got):\n%s", d)
+	}
+	if got := steps["authenticateUser(wrong password)"]; got["error"] != "NotAuthorizedException: Incorrect username or password." || got["challenges"] != 0.0 {
+		t.Errorf("wrong password: %v", got)
+	}
+
+	// The histories, in the order DefineAuthChallenge received them.
+	type round struct {
+		Name   string
+		Result bool
+		Meta   string
+	}
+	var histories [][]round
+	f, err := os.Open(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var ev events.CognitoEventUserPoolsDefineAuthChallenge
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.TriggerSource != "DefineAuthChallenge_Authentication" {
+			continue
+		}
+		h := []round{}
+		for _, r := range ev.Request.Session {
+			h = append(h, round{r.ChallengeName, r.ChallengeResult, r.ChallengeMetadata})
+		}
+		histories = append(histories, h)
+	}
+	srpA, pv := round{"SRP_A", true, ""}, round{"PASSWORD_VERIFIER", true, ""}
+	wantHist := [][]round{
+		{}, {{"CUSTOM_CHALLENGE", false, "round-0"}}, {{"CUSTOM_CHALLENGE", false, "round-0"}, {"CUSTOM_CHALLENGE", true, "round-1"}},
+		{srpA}, {srpA, pv}, {srpA, pv, {"CUSTOM_CHALLENGE", true, "round-2"}},
+		{srpA},
+	}
+	if d := cmp.Diff(wantHist, histories); d != "" {
+		t.Errorf("DefineAuthChallenge histories (-want +got):\n%s", d)
+	}
+}
