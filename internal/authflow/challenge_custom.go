@@ -34,6 +34,9 @@ type customChallenge struct{}
 // function that never decides cannot keep a sign-in open without end.
 const maxCustomRounds = 8
 
+// maxSessionLength is the longest Session RespondToAuthChallenge takes.
+const maxSessionLength = 2048
+
 // Cognito's messages of a custom sign-in.
 const (
 	msgCustomNotConfigured = "Custom auth lambda trigger is not configured for the user pool."
@@ -268,6 +271,17 @@ func (s *Service) openCustomChallenge(ctx context.Context, sp *call, c customCre
 		st.Sub, st.Username = u.Sub, u.Username
 	} else {
 		st.Fake, st.Username = true, s.fakeUserID(sp.pool, sp.username)
+	}
+	// A Session is at most maxSessionLength characters long (the API's
+	// bound on the Session a client sends back): private parameters,
+	// metadata and a history too large for one are refused before
+	// anything is written.
+	trial := *st
+	trial.V, trial.ID, trial.IssuedAt, trial.ExpiresAt = flowStateVersion, newStateID(), s.now(), s.now()
+	if sealed, err := s.sealState(&trial, purposeSession); err != nil {
+		return nil, err
+	} else if len(sealed) > maxSessionLength {
+		return nil, cognito.InvalidLambdaResponseException("The CreateAuthChallenge response is too large to carry in a Session.")
 	}
 	session, err := s.openFlow(ctx, st, sessionValidity(sp.client.AuthSessionValidity), purposeSession, end.within(ctx, s))
 	if err != nil {

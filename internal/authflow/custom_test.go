@@ -269,6 +269,15 @@ func TestCustomAuth(t *testing.T) {
 			}
 		})
 
+		t.Run("private parameters too large for a Session", func(t *testing.T) {
+			(&customScript{}).install(e)
+			e.s.hooks.createAuthChallenge = func(context.Context, *call, string) (customCreated, error) {
+				return customCreated{private: map[string]string{"blob": strings.Repeat("x", 2000)}}, nil
+			}
+			_, err := custom(t, e.client, flowUser, nil)
+			wantCognito(t, err, cognito.CodeInvalidLambdaResponseException, "The CreateAuthChallenge response is too large to carry in a Session.")
+		})
+
 		t.Run("not configured", func(t *testing.T) {
 			e.s.hooks = hooks{}
 			_, err := custom(t, e.client, flowUser, nil)
