@@ -4,12 +4,14 @@
 // functions: initiateAuth with the customChallenge callback (a wrong answer,
 // then the right one), then the SRP-then-custom variant (authenticateUser
 // with authenticationFlowType CUSTOM_AUTH and a password: PASSWORD_VERIFIER,
-// then the custom challenge), then that variant with a wrong password. It
+// then the custom challenge), then that variant with a wrong password, and
+// last a USER_SRP_AUTH sign-in of a user UserMigration created. It
 // prints one JSON line per step and exits non-zero on the first unexpected
 // result. custom_auth_test.go starts cognate and the functions and runs it.
 //
 // Environment: COGNATE_ENDPOINT, POOL_ID, CLIENT_ID, USERNAME, PASSWORD,
-// ANSWER (the answer the functions take).
+// ANSWER (the answer the functions take), MIGRATED_USER and
+// MIGRATED_PASSWORD.
 'use strict';
 
 const { CognitoUserPool, CognitoUser, AuthenticationDetails } = require('amazon-cognito-identity-js');
@@ -83,6 +85,13 @@ async function main() {
 		if (err.message === 'a wrong password signed in') throw err;
 		step('authenticateUser(wrong password)', { error: `${err.code}: ${err.message}`, challenges: seenWrong.length });
 	}
+	// A user UserMigration created at a USER_PASSWORD_AUTH sign-in signs in
+	// with SRP: the migration made its verifier.
+	const migrated = new CognitoUser({ Username: env('MIGRATED_USER'), Pool: pool });
+	const migratedSession = await new Promise((resolve, reject) => migrated.authenticateUser(
+		new AuthenticationDetails({ Username: env('MIGRATED_USER'), Password: env('MIGRATED_PASSWORD') }),
+		{ onSuccess: resolve, onFailure: reject }));
+	step('authenticateUser(migrated user, SRP)', summary(migratedSession, []));
 	step('done', {});
 }
 

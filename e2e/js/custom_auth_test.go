@@ -26,8 +26,9 @@ import (
 // Lambda Runtime Interface Emulator: initiateAuth with the customChallenge
 // callback (a wrong answer, then the right one), the SRP-then-custom
 // variant, and that variant with a wrong password, which no custom
-// challenge follows. The histories DefineAuthChallenge received are read
-// back from the function's record.
+// challenge follows; then a user UserMigration created at a
+// USER_PASSWORD_AUTH sign-in signs in with SRP. The histories
+// DefineAuthChallenge received are read back from the function's record.
 func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
@@ -60,7 +61,7 @@ func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
 		PoolName: aws.String("custom"),
 		LambdaConfig: &types.LambdaConfigType{
 			DefineAuthChallenge: aws.String(arn + "define"), CreateAuthChallenge: aws.String(arn + "create"),
-			VerifyAuthChallengeResponse: aws.String(arn + "verify"),
+			VerifyAuthChallengeResponse: aws.String(arn + "verify"), UserMigration: aws.String(arn + "migrate"),
 		},
 	})
 	if err != nil {
@@ -70,6 +71,7 @@ func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
 		UserPoolId: pool.UserPool.Id, ClientName: aws.String("browser"),
 		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
 			types.ExplicitAuthFlowsTypeAllowCustomAuth, types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
+			types.ExplicitAuthFlowsTypeAllowUserPasswordAuth,
 		},
 	})
 	if err != nil {
@@ -92,12 +94,24 @@ func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
 		}
 	}
 
+	// mabel is migrated by a USER_PASSWORD_AUTH sign-in; the script signs
+	// her in again with SRP.
+	migrated, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: client.UserPoolClient.ClientId, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "mabel", "PASSWORD": fn.LegacyPassword},
+	})
+	if err != nil || migrated.AuthenticationResult == nil {
+		t.Fatalf("migrating sign-in: %+v, %v", migrated, err)
+	}
+
 	steps, order := runScript(t, node, srv, "custom_auth.js",
 		"COGNATE_ENDPOINT="+srv.URL,
 		"POOL_ID="+aws.ToString(pool.UserPool.Id),
 		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
-		"USERNAME="+username, "PASSWORD="+password, "ANSWER="+fn.Answer)
-	want := []string{"initiateAuth", "authenticateUser(SRP then custom)", "authenticateUser(wrong password)", "done"}
+		"USERNAME="+username, "PASSWORD="+password, "ANSWER="+fn.Answer,
+		"MIGRATED_USER=mabel", "MIGRATED_PASSWORD="+fn.LegacyPassword)
+	want := []string{"initiateAuth", "authenticateUser(SRP then custom)", "authenticateUser(wrong password)",
+		"authenticateUser(migrated user, SRP)", "done"}
 	if strings.Join(order, ",") != strings.Join(want, ",") {
 		t.Fatalf("steps = %v, want %v", order, want)
 	}
@@ -106,6 +120,9 @@ func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
 		if s["tokenUse"] != "access" || s["sub"] != sub || s["user"] != username {
 			t.Errorf("%s: %v", name, s)
 		}
+	}
+	if s := steps["authenticateUser(migrated user, SRP)"]; s["tokenUse"] != "access" || s["user"] != "mabel" {
+		t.Errorf("migrated user's SRP sign-in: %v", s)
 	}
 	challenge := func(round string) map[string]any {
 		return map[string]any{"question": "What opens the door?", "round": round, "USERNAME": username}

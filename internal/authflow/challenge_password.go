@@ -28,6 +28,11 @@ func (passwordChallenge) startParams(_ *Service, sp *call) (string, error) {
 }
 
 func (passwordChallenge) start(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	if sp.user == nil && migrates(sp.flow) && s.users.HasMigration(sp.pool) {
+		if err := s.migrateUser(ctx, sp); err != nil {
+			return nil, err
+		}
+	}
 	sub := ""
 	if sp.user != nil {
 		sub = sp.user.Sub

@@ -3,8 +3,9 @@
 // password recovery, the self-service operations of a signed-in user,
 // ListUsers and its filter, one-time codes and their delivery, setting
 // passwords (with the SRP verifier of each), recorded authentication
-// events, bulk loading, the user operations of the hosted UI's pages, and
-// the re-sealing of users' sealed values. It is also the sign-in engine's
+// events, bulk loading, the user operations of the hosted UI's pages, the
+// users the UserMigration trigger creates (migration.go), and the
+// re-sealing of users' sealed values. It is also the sign-in engine's
 // view of users (SignInUser, LookupUser, UserBySub, SetNewPassword, …).
 //
 // It reads the pool configuration (the pool, its schema and password

@@ -80,6 +80,9 @@ func (s *Service) ForgotPassword(ctx context.Context, c cognito.Caller, in *idp.
 	if _, adminOnly := recoveryChannels(p); adminOnly {
 		return nil, cognito.NotAuthorizedException("Contact administrator to reset password.")
 	}
+	if err := s.migrateForRecovery(ctx, p, client.ClientID, name, in.ClientMetadata); err != nil {
+		return nil, err
+	}
 	o := s.outgoing(p, client.ClientID, in.ClientMetadata)
 	details, err := s.sendUserCode(ctx, p, name, client.PreventUserExistenceErrors, o, codeSending{
 		Source: sourceMessageForgotPassword, Purpose: messaging.PurposeForgotPassword, TTL: passwordResetCodeTTL,

@@ -32,6 +32,15 @@
 // Answer (beside PrivateMark, which no client ever needs), its public
 // parameters a question and the round, its metadata "round-<n>";
 // VerifyAuthChallengeResponse compares.
+//
+// UserMigration knows every user whose password is LegacyPassword (and at
+// ForgotPassword, every user): it answers an email address
+// (<name>@example.com, verified) and given_name "Migrated", CONFIRMED and
+// SUPPRESS; a name starting with "migreset" is RESET_REQUIRED, one with
+// "migwelcome" asks for the welcome message by EMAIL, one with
+// "migforce" sets forceAliasCreation, one with "migbadstatus" answers a
+// finalUserStatus that does not exist. Another
+// password is refused with an error ("Bad password").
 package fn
 
 import (
@@ -59,6 +68,8 @@ var scopes = map[string]string{
 const (
 	Answer      = "open-sesame"
 	PrivateMark = "private-parameter-never-sent"
+	// LegacyPassword is the password UserMigration takes.
+	LegacyPassword = "Legacy-Horse-7"
 )
 
 // RecordEnv names the file every event is appended to, one JSON line each;
@@ -182,6 +193,38 @@ func respond(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (any, er
 			PrivateChallengeParameters: map[string]string{"answer": Answer, "mark": PrivateMark},
 			ChallengeMetadata:          "round-" + n,
 		}
+		return ev, nil
+	case "UserMigration_Authentication", "UserMigration_ForgotPassword":
+		var ev events.CognitoEventUserPoolsMigrateUser
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		if h.TriggerSource == "UserMigration_Authentication" && ev.Password != LegacyPassword {
+			return nil, errors.New("Bad password")
+		}
+		name := h.UserName
+		if _, rest, ok := strings.Cut(name, "."); ok {
+			name = rest
+		}
+		email := name + "@example.com"
+		if strings.Contains(h.UserName, "@") {
+			email = h.UserName
+		}
+		r := events.CognitoEventUserPoolsMigrateUserResponse{
+			UserAttributes:  map[string]string{"email": email, "email_verified": "true", "given_name": "Migrated"},
+			FinalUserStatus: "CONFIRMED", MessageAction: "SUPPRESS",
+		}
+		switch {
+		case strings.HasPrefix(name, "migreset"):
+			r.FinalUserStatus = "RESET_REQUIRED"
+		case strings.HasPrefix(name, "migwelcome"):
+			r.MessageAction, r.DesiredDeliveryMediums = "", []string{"EMAIL"}
+		case strings.HasPrefix(name, "migforce"):
+			r.ForceAliasCreation = true
+		case strings.HasPrefix(name, "migbadstatus"):
+			r.FinalUserStatus = "ENABLED"
+		}
+		ev.CognitoEventUserPoolsMigrateUserResponse = r
 		return ev, nil
 	case "VerifyAuthChallengeResponse_Authentication":
 		var ev events.CognitoEventUserPoolsVerifyAuthChallenge
