@@ -1,15 +1,20 @@
-// devices_mfa.js remembers a device through amazon-cognito-identity-js in a
-// pool where MFA is OPTIONAL and a remembered device signs in without it
+// devices_mfa.js signs in on devices through amazon-cognito-identity-js in
+// a pool where MFA is OPTIONAL and a remembered device signs in without it
 // (DeviceConfiguration ChallengeRequiredOnNewDevice, and devices remembered
 // on the user's prompt). In one browser (storage) the user signs in and
 // sets up a software token (associateSoftwareToken, verifySoftwareToken,
 // setUserMfaPreference). In a second browser it signs in answering
-// totpRequired (sendMFACode), the library confirms that browser's device,
-// and the user remembers it (setDeviceStatusRemembered); the next sign-in
-// there goes through DEVICE_SRP_AUTH and gets tokens without MFA. The codes
-// are computed as an authenticator app does (RFC 6238). It prints one JSON
-// line per step and exits non-zero on the first unexpected result.
-// devices_test.go starts cognate and runs it.
+// totpRequired (sendMFACode), and the library confirms that browser's
+// device, which stays not remembered. The next sign-in there, on a device
+// the pool knows but does not remember, answers totpRequired again and
+// then proves the device (DEVICE_SRP_AUTH, which the library answers with
+// the Session it sent the code with, and DEVICE_PASSWORD_VERIFIER); then
+// the user remembers the device (setDeviceStatusRemembered), and the
+// sign-in after goes through DEVICE_SRP_AUTH and gets tokens without MFA.
+// The library's requests are recorded, so the steps say which challenges
+// each sign-in answered. The codes are computed as an authenticator app
+// does (RFC 6238). It prints one JSON line per step and exits non-zero on
+// the first unexpected result. devices_test.go starts cognate and runs it.
 //
 // Environment: COGNATE_ENDPOINT, POOL_ID, CLIENT_ID, USERNAME, PASSWORD.
 'use strict';
@@ -73,10 +78,32 @@ const sendCode = (user, code) => new Promise((resolve, reject) => user.sendMFACo
 }, 'SOFTWARE_TOKEN_MFA'));
 const callbacks = (resolve, reject) => ({ onSuccess: resolve, onFailure: reject });
 
+// recorded makes user record the challenges its requests answer, and the
+// Session each was sent with.
+function recorded(user) {
+	const calls = [];
+	const request = user.client.request.bind(user.client);
+	user.client.request = (op, params, cb) => {
+		if (op === 'RespondToAuthChallenge') calls.push({ challenge: params.ChallengeName, session: params.Session || null });
+		return request(op, params, cb);
+	};
+	return calls;
+}
+
+// codeAt waits, when the current TOTP step is about to end, for the next
+// one, so that the codes of the step before and after it stay in the
+// window of one step of drift while the script runs; it returns the time.
+async function codeAt() {
+	const into = Date.now() % 30000;
+	if (into > 15000) await new Promise((r) => setTimeout(r, 30000 - into + 100));
+	return Date.now();
+}
+
 async function main() {
 	const first = browserStorage();
 	const second = browserStorage();
 	const poolIn = (storage) => new CognitoUserPool({ UserPoolId: env('POOL_ID'), ClientId: env('CLIENT_ID'), endpoint, Storage: storage });
+	const now = await codeAt();
 
 	// First browser: no MFA yet; its device is confirmed, not remembered.
 	const a = new CognitoUser({ Username: username, Pool: poolIn(first), Storage: first });
@@ -84,25 +111,41 @@ async function main() {
 	if (signedIn.kind !== 'tokens') throw new Error(`first sign-in: ${signedIn.kind}`);
 	step('authenticateUser', { deviceKey: a.deviceKey, userConfirmationNecessary: signedIn.userConfirmationNecessary === true });
 	const secret = await new Promise((resolve, reject) => a.associateSoftwareToken({ associateSecretCode: resolve, onFailure: reject }));
-	await new Promise((resolve, reject) => a.verifySoftwareToken(totp(secret, Date.now()), 'js-authenticator', callbacks(resolve, reject)));
+	await new Promise((resolve, reject) => a.verifySoftwareToken(totp(secret, now - 30000), 'js-authenticator', callbacks(resolve, reject)));
 	await new Promise((resolve, reject) => a.setUserMfaPreference(null, { PreferredMfa: true, Enabled: true }, (err, res) => (err ? reject(err) : resolve(res))));
 	step('softwareToken', { ok: true });
 
-	// Second browser: TOTP, then its device remembered.
+	// Second browser: TOTP, and a new device the library confirms.
 	const b = new CognitoUser({ Username: username, Pool: poolIn(second), Storage: second });
 	const challenged = await authenticate(b);
 	step('authenticateUser(second browser)', { kind: challenged.kind, name: challenged.name });
 	if (challenged.kind !== 'totpRequired') throw new Error(`second browser: ${challenged.kind}`);
-	const answered = await sendCode(b, totp(secret, Date.now() + 30000));
+	const answered = await sendCode(b, totp(secret, now));
 	step('sendMFACode', { deviceKey: b.deviceKey, userConfirmationNecessary: answered.userConfirmationNecessary === true });
-	await new Promise((resolve, reject) => b.setDeviceStatusRemembered(callbacks(resolve, reject)));
+
+	// The device is known, not remembered: TOTP, then the device's SRP.
+	const known = new CognitoUser({ Username: username, Pool: poolIn(second), Storage: second });
+	const knownCalls = recorded(known);
+	const knownSignIn = await authenticate(known);
+	step('authenticateUser(known device)', { kind: knownSignIn.kind, name: knownSignIn.name });
+	if (knownSignIn.kind !== 'totpRequired') throw new Error(`known device: ${knownSignIn.kind}`);
+	const knownDone = await sendCode(known, totp(secret, now + 30000));
+	const mfaCall = knownCalls.find((c) => c.challenge === 'SOFTWARE_TOKEN_MFA');
+	const deviceCall = knownCalls.find((c) => c.challenge === 'DEVICE_SRP_AUTH');
+	step('sendMFACode(known device)', {
+		challenges: knownCalls.map((c) => c.challenge).join(','), deviceKey: known.deviceKey,
+		accessDeviceKey: knownDone.session.getAccessToken().payload.device_key,
+		deviceSRPWithCodeSession: !!(mfaCall && deviceCall && deviceCall.session === mfaCall.session),
+	});
+	await new Promise((resolve, reject) => known.setDeviceStatusRemembered(callbacks(resolve, reject)));
 	step('setDeviceStatusRemembered', {});
 
 	// The remembered device skips MFA.
 	const b2 = new CognitoUser({ Username: username, Pool: poolIn(second), Storage: second });
+	const rememberedCalls = recorded(b2);
 	const remembered = await authenticate(b2);
 	step('authenticateUser(remembered device)', {
-		kind: remembered.kind, deviceKey: b2.deviceKey,
+		kind: remembered.kind, deviceKey: b2.deviceKey, challenges: rememberedCalls.map((c) => c.challenge).join(','),
 		accessDeviceKey: remembered.session && remembered.session.getAccessToken().payload.device_key,
 	});
 }

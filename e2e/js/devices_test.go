@@ -130,8 +130,11 @@ func TestAmazonCognitoIdentityJSDevices(t *testing.T) {
 
 // TestAmazonCognitoIdentityJSDevicesSkipMFA runs devices_mfa.js: in a pool
 // where MFA is OPTIONAL and a remembered device signs in without it, the
-// library's sign-in on a remembered device goes through DEVICE_SRP_AUTH and
-// gets tokens without the TOTP code.
+// library's sign-in on a device the pool knows but does not remember
+// answers the TOTP code and then proves the device (DEVICE_SRP_AUTH with
+// the code's Session, as the library sends it), and its sign-in on a
+// remembered device goes through DEVICE_SRP_AUTH and gets tokens without
+// the code.
 func TestAmazonCognitoIdentityJSDevicesSkipMFA(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
@@ -207,7 +210,8 @@ func TestAmazonCognitoIdentityJSDevicesSkipMFA(t *testing.T) {
 		t.Fatalf("devices_mfa.js: %v\nsteps: %s\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, strings.Join(order, ", "), out, stderr.String(), srv.Stderr.String())
 	}
 	t.Logf("devices_mfa.js reported:\n%s", out)
-	want := []string{"authenticateUser", "softwareToken", "authenticateUser(second browser)", "sendMFACode", "setDeviceStatusRemembered",
+	want := []string{"authenticateUser", "softwareToken", "authenticateUser(second browser)", "sendMFACode",
+		"authenticateUser(known device)", "sendMFACode(known device)", "setDeviceStatusRemembered",
 		"authenticateUser(remembered device)", "done"}
 	if strings.Join(order, ",") != strings.Join(want, ",") {
 		t.Fatalf("steps = %v, want %v", order, want)
@@ -222,6 +226,12 @@ func TestAmazonCognitoIdentityJSDevicesSkipMFA(t *testing.T) {
 		want        any
 	}{
 		{"authenticateUser(second browser)", "name", "SOFTWARE_TOKEN_MFA"},
+		{"authenticateUser(known device)", "name", "SOFTWARE_TOKEN_MFA"},
+		{"sendMFACode(known device)", "challenges", "PASSWORD_VERIFIER,SOFTWARE_TOKEN_MFA,DEVICE_SRP_AUTH,DEVICE_PASSWORD_VERIFIER"},
+		{"sendMFACode(known device)", "deviceSRPWithCodeSession", true},
+		{"sendMFACode(known device)", "deviceKey", secondKey},
+		{"sendMFACode(known device)", "accessDeviceKey", secondKey},
+		{"authenticateUser(remembered device)", "challenges", "PASSWORD_VERIFIER,DEVICE_SRP_AUTH,DEVICE_PASSWORD_VERIFIER"},
 		{"authenticateUser(remembered device)", "kind", "tokens"},
 		{"authenticateUser(remembered device)", "deviceKey", secondKey},
 		{"authenticateUser(remembered device)", "accessDeviceKey", secondKey},

@@ -648,13 +648,16 @@ func TestMFABypass(t *testing.T) {
 // device: the sign-in that hands the device out answers SOFTWARE_TOKEN_MFA;
 // once the device is remembered (ChallengeRequiredOnNewDevice), a sign-in
 // on it goes through the device's SRP and skips MFA; once it is not
-// remembered, MFA comes after the device's SRP, and its tokens are still
-// issued on the device.
+// remembered, MFA comes first and the device's SRP after it (answered with
+// the code's Session or its own, once), and its tokens are still issued on
+// the device.
 func TestMFARememberedDevice(t *testing.T) {
 	clockBackends(t, func(t *testing.T, e *userEnv, clock *testClock) {
 		ctx := context.Background()
 		s := e.selfServicePool(t, &cip.CreateUserPoolInput{
 			DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: true},
+			UserPoolTier:        types.UserPoolTierTypePlus,
+			UserPoolAddOns:      &types.UserPoolAddOnsType{AdvancedSecurityMode: types.AdvancedSecurityModeTypeAudit},
 		}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: signInFlows})
 		if _, err := e.c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: s.pool, MfaConfiguration: types.UserPoolMfaTypeOptional,
 			SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
@@ -705,22 +708,89 @@ func TestMFARememberedDevice(t *testing.T) {
 			t.Errorf("a sign-in on the device handed out another: %+v", res.NewDeviceMetadata)
 		}
 
-		// Not remembered: the device's SRP, then MFA, then tokens on the
-		// device.
+		// Not remembered: the second factor first, then the device's SRP
+		// (Cognito's order, which amazon-cognito-identity-js expects), and
+		// tokens on the device.
 		if _, err := e.c.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: res.AccessToken, DeviceKey: aws.String(d.key),
 			DeviceRememberedStatus: types.DeviceRememberedStatusTypeNotRemembered}); err != nil {
 			t.Fatal(err)
 		}
-		again, err := s.deviceSignIn(t, "mia", d)
-		wantChallenge(t, again.ChallengeName, again.Session, err, types.ChallengeNameTypeSoftwareTokenMfa)
-		fin, err := s.respond(types.ChallengeNameTypeSoftwareTokenMfa, again.Session, map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": nextCode()})
-		last := mustTokens(t, fin.AuthenticationResult, err, true)
-		if last.NewDeviceMetadata != nil {
-			t.Errorf("MFA after the device's SRP handed out a new device: %+v", last.NewDeviceMetadata)
+		srpA := func() map[string]string {
+			return map[string]string{"USERNAME": "mia", "DEVICE_KEY": d.key, "SRP_A": newSRPClient(t).srpA()}
 		}
-		_, access := verifiedClaims(t, e.URL, s.pool, s.client.ClientId, last)
-		if access["device_key"] != d.key {
-			t.Errorf("access token device_key = %v, want %s", access["device_key"], d.key)
+		knownSignIn := func() *cip.RespondToAuthChallengeOutput {
+			t.Helper()
+			c, params := s.srpChallenge(t, "mia")
+			ts, sig := c.claim(t, aws.ToString(s.pool), signInPassword, params, clock.Now())
+			out, err := s.respond(types.ChallengeNameTypePasswordVerifier, nil, map[string]string{
+				"USERNAME": "mia", "PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"], "PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+				"DEVICE_KEY": d.key})
+			wantChallenge(t, out.ChallengeName, out.Session, err, types.ChallengeNameTypeSoftwareTokenMfa)
+			return out
+		}
+		onDevice := func(tokens *types.AuthenticationResultType) {
+			t.Helper()
+			if tokens.NewDeviceMetadata != nil {
+				t.Errorf("a sign-in on the known device handed out another: %+v", tokens.NewDeviceMetadata)
+			}
+			_, access := verifiedClaims(t, e.URL, s.pool, s.client.ClientId, tokens)
+			if access["device_key"] != d.key {
+				t.Errorf("access token device_key = %v, want %s", access["device_key"], d.key)
+			}
+		}
+		again := knownSignIn()
+		// Before its code is right, the code's Session does not open the
+		// device's SRP; nor after a wrong code.
+		_, err = s.respond(types.ChallengeNameTypeDeviceSrpAuth, again.Session, srpA())
+		wantErrorCode(t, err, "NotAuthorizedException")
+		_, err = s.respond(types.ChallengeNameTypeSoftwareTokenMfa, again.Session, map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": "000000", "DEVICE_KEY": d.key})
+		wantErrorCode(t, err, "CodeMismatchException")
+		_, err = s.respond(types.ChallengeNameTypeDeviceSrpAuth, again.Session, srpA())
+		wantErrorCode(t, err, "NotAuthorizedException")
+		dev, err := s.respond(types.ChallengeNameTypeSoftwareTokenMfa, again.Session, map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": nextCode(), "DEVICE_KEY": d.key})
+		wantChallenge(t, dev.ChallengeName, dev.Session, err, types.ChallengeNameTypeDeviceSrpAuth)
+		if dev.ChallengeParameters["DEVICE_KEY"] != d.key {
+			t.Errorf("DEVICE_SRP_AUTH parameters = %v, want DEVICE_KEY %s", dev.ChallengeParameters, d.key)
+		}
+		// Answered with the code's Session, as amazon-cognito-identity-js
+		// answers it.
+		fin, err := s.answerDevice(t, "mia", dev.ChallengeName, again.Session, d)
+		onDevice(tokensOf(t, fin, err))
+		// Either Session of that step is used up.
+		for _, session := range []*string{again.Session, dev.Session} {
+			_, err = s.respond(types.ChallengeNameTypeDeviceSrpAuth, session, srpA())
+			wantErrorCode(t, err, "NotAuthorizedException")
+		}
+
+		// Answered with the Session DEVICE_SRP_AUTH came with; a forged
+		// device proof after a right code is refused.
+		again = knownSignIn()
+		dev, err = s.respond(types.ChallengeNameTypeSoftwareTokenMfa, again.Session, map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": nextCode()})
+		wantChallenge(t, dev.ChallengeName, dev.Session, err, types.ChallengeNameTypeDeviceSrpAuth)
+		forged := &device{key: d.key, groupKey: d.groupKey, secret: newDeviceSecret(t)}
+		_, err = s.answerDevice(t, "mia", dev.ChallengeName, dev.Session, forged)
+		wantErrorCode(t, err, "NotAuthorizedException")
+		again = knownSignIn()
+		dev, err = s.respond(types.ChallengeNameTypeSoftwareTokenMfa, again.Session, map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": nextCode()})
+		wantChallenge(t, dev.ChallengeName, dev.Session, err, types.ChallengeNameTypeDeviceSrpAuth)
+		fin, err = s.answerDevice(t, "mia", dev.ChallengeName, dev.Session, d)
+		onDevice(tokensOf(t, fin, err))
+		_, err = s.respond(types.ChallengeNameTypeDeviceSrpAuth, again.Session, srpA())
+		wantErrorCode(t, err, "NotAuthorizedException")
+		// The newest event is that sign-in, with its second factor.
+		events, err := e.c.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: s.pool, Username: aws.String("mia"), MaxResults: aws.Int32(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events.AuthEvents) != 1 {
+			t.Fatalf("auth events = %+v, want the newest", events.AuthEvents)
+		}
+		line := string(events.AuthEvents[0].EventResponse)
+		for _, c := range events.AuthEvents[0].ChallengeResponses {
+			line += " " + string(c.ChallengeName) + ":" + string(c.ChallengeResponse)
+		}
+		if line != "Pass Password:Success Mfa:Success" {
+			t.Errorf("newest auth event = %q, want a sign-in with its second factor", line)
 		}
 	})
 }

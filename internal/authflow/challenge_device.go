@@ -3,6 +3,7 @@ package authflow
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -74,6 +75,53 @@ func (deviceSRPChallenge) answerParams(_ *Service, sp *call) (string, error) {
 	return sp.params["USERNAME"], nil
 }
 
+// continued takes, in place of DEVICE_SRP_AUTH's own Session, the Session
+// of the MFA challenge whose right code opened it: amazon-cognito-identity-js
+// (CognitoUser.sendMFACode, then getDeviceResponse) answers
+// DEVICE_SRP_AUTH with the Session it answered the code with. That state
+// is used up already; its marker, written by the right code
+// (proveDeviceAfterMFA), names the DEVICE_SRP_AUTH state the code opened,
+// and that state (its ID, so its single use, shared with the Session the
+// code's answer carried) is the one answered. An MFA Session whose code
+// was not answered right, or that named no device, answers nothing.
+func (deviceSRPChallenge) continued(ctx context.Context, s *Service, st *flowState) (*flowState, error) {
+	if !st.DeviceToProve || st.DeviceKey == "" || !mfaChallenge(st.Challenge) {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	it, err := s.store.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	if err != nil {
+		return nil, internal(fmt.Errorf("read used flow state marker: %w", err))
+	}
+	var m sessionMarker
+	if err := json.Unmarshal(it.Data, &m); err != nil {
+		return nil, internal(fmt.Errorf("decode used flow state marker: %w", err))
+	}
+	if m.Next == "" {
+		return nil, cognito.NotAuthorizedException(msgSessionUsed)
+	}
+	if !s.now().Before(m.NextExpiresAt) {
+		return nil, cognito.NotAuthorizedException(msgSessionExpired)
+	}
+	return &flowState{
+		V: flowStateVersion, ID: m.Next, Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
+		Challenge: idp.ChallengeNameTypeDeviceSrpAuth, Sub: st.Sub, Username: st.Username, Given: st.Given,
+		DeviceKey: st.DeviceKey, MFADone: true, IssuedAt: st.IssuedAt, ExpiresAt: m.NextExpiresAt,
+	}, nil
+}
+
+// mfaChallenge reports whether c is a second factor's challenge.
+func mfaChallenge(c idp.ChallengeNameType) bool {
+	switch c {
+	case idp.ChallengeNameTypeSmsMfa, idp.ChallengeNameTypeEmailOtp, idp.ChallengeNameTypeSoftwareTokenMfa,
+		idp.ChallengeNameTypeSelectMfaType, idp.ChallengeNameTypeMfaSetup:
+		return true
+	}
+	return false
+}
+
 // answer starts the device's SRP exchange: SRP_B and SALT from the
 // device's verifier, and the SECRET_BLOCK of DEVICE_PASSWORD_VERIFIER,
 // which holds b, B and A sealed (the state of that step travels there, as
@@ -107,7 +155,7 @@ func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*St
 	next := &flowState{
 		Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
 		Challenge: idp.ChallengeNameTypeDevicePasswordVerifier, Sub: st.Sub, Username: st.Username, Given: st.Given,
-		DeviceKey: d.Key, SRPSecret: server.Secret(), SRPPublic: server.Public(), SRPA: sp.params["SRP_A"],
+		DeviceKey: d.Key, MFADone: st.MFADone, SRPSecret: server.Secret(), SRPPublic: server.Public(), SRPA: sp.params["SRP_A"],
 	}
 	block, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeDeviceSecretBlock, func(tx storage.Tx) error {
 		return s.useFlow(ctx, tx, st)

@@ -174,7 +174,7 @@ func (s *Service) associateSoftwareToken(ctx context.Context, c cognito.Caller, 
 	}
 	old := sp.st
 	next := &flowState{
-		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin, Hosted: old.Hosted, DeviceKey: old.DeviceKey,
+		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin, Hosted: old.Hosted, DeviceKey: old.DeviceKey, DeviceToProve: old.DeviceToProve,
 		Challenge: idp.ChallengeNameTypeMfaSetup, Sub: old.Sub, Username: old.Username, Given: old.Given, MFAOptions: old.MFAOptions,
 	}
 	session, err := s.openFlow(ctx, next, old.ExpiresAt.Sub(s.now()), purposeSession, nil)
@@ -253,7 +253,7 @@ func (s *Service) verifySoftwareToken(ctx context.Context, c cognito.Caller, in 
 	}
 	old := sp.st
 	next := &flowState{
-		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin, Hosted: old.Hosted, DeviceKey: old.DeviceKey,
+		Pool: old.Pool, Client: old.Client, Flow: old.Flow, Admin: old.Admin, Hosted: old.Hosted, DeviceKey: old.DeviceKey, DeviceToProve: old.DeviceToProve,
 		Challenge: idp.ChallengeNameTypeMfaSetup, Sub: old.Sub, Username: old.Username, Given: old.Given,
 		MFAOptions: old.MFAOptions, TOTPVerified: true,
 	}

@@ -112,6 +112,15 @@ type factor interface {
 	checkFirst() bool
 }
 
+// continuer is a challenge that may also be answered with the Session of
+// the step before it, used up by the answer that opened it: the state it
+// returns is the one that answer opened (DEVICE_SRP_AUTH after an MFA
+// code, which amazon-cognito-identity-js answers with the code's
+// Session).
+type continuer interface {
+	continued(ctx context.Context, s *Service, st *flowState) (*flowState, error)
+}
+
 // starters are the sign-in flows of InitiateAuth and AdminInitiateAuth, by
 // the challenge each opens with. REFRESH_TOKEN_AUTH starts no challenge
 // (refresh.go).
@@ -233,8 +242,17 @@ func (s *Service) respond(ctx context.Context, c cognito.Caller, poolID, clientI
 	if sp.st, err = s.readFlow(sealed, purpose, pool.ID, client.ClientID); err != nil {
 		return nil, err
 	}
-	if sp.st.Challenge != ch.answers() || sp.st.Hosted {
+	if sp.st.Hosted {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession)
+	}
+	if sp.st.Challenge != ch.answers() {
+		c, ok := ch.(continuer)
+		if !ok {
+			return nil, cognito.NotAuthorizedException(msgInvalidSession)
+		}
+		if sp.st, err = c.continued(ctx, s, sp.st); err != nil {
+			return nil, err
+		}
 	}
 	sp.flow, sp.admin, sp.given = sp.st.Flow, sp.st.Admin, sp.st.Given
 	if sp.username, err = ch.answerParams(s, sp); err != nil {
@@ -447,10 +465,8 @@ func (s *Service) next(ctx context.Context, sp *call, attempt *passwordAttempt) 
 			sp.rounds = append(slices.Clone(sp.st.Custom), customRound{Name: string(idp.ChallengeNameTypePasswordVerifier), Result: true})
 			return s.customNext(ctx, sp, customEnd{attempt: attempt})
 		}
-		if sp.device != nil && !sp.deviceVerified {
-			// A device the pool knows signs in too before the tokens.
-			return deviceSRPChallenge{}.open(ctx, s, sp, attempt)
-		}
+		// A device the pool knows signs in too before the tokens: before
+		// or after the second factor (afterFirstFactor).
 		return s.afterFirstFactor(ctx, sp, attempt)
 	case idp.UserStatusTypeForceChangePassword:
 		if t := u.TemporaryPasswordExpiresAt; t == nil || s.now().Before(*t) {

@@ -61,9 +61,9 @@
 //	user's devices, user CONFIRMED)     DEVICE_PASSWORD_VERIFIER              DEVICE_PASSWORD_VERIFIER (the proof, as     tokens (device_key)
 //	                                    (SECRET_BLOCK)                        PASSWORD_VERIFIER's, DEVICE_KEY)
 //	REFRESH_TOKEN_AUTH / REFRESH_TOKEN  -                                     -                                           tokens (no refresh token)
-//	(after a right first factor, pool   SMS_MFA / EMAIL_OTP (Session; the     SMS_MFA_CODE / EMAIL_OTP_CODE               tokens
+//	(after a right first factor, pool   SMS_MFA / EMAIL_OTP (Session; the     SMS_MFA_CODE / EMAIL_OTP_CODE               tokens | DEVICE_SRP_AUTH
 //	MFA ON or OPTIONAL: mfa.go)         code's MAC; CODE_DELIVERY_*)
-//	                                    SOFTWARE_TOKEN_MFA (Session)          SOFTWARE_TOKEN_MFA_CODE                     tokens
+//	                                    SOFTWARE_TOKEN_MFA (Session)          SOFTWARE_TOKEN_MFA_CODE                     tokens | DEVICE_SRP_AUTH
 //	                                    SELECT_MFA_TYPE (Session;             ANSWER                                      the chosen one
 //	                                    MFAS_CAN_CHOOSE)
 //	                                    MFA_SETUP (Session; MFAS_CAN_SETUP)   AssociateSoftwareToken, VerifySoftwareToken tokens
@@ -80,16 +80,22 @@
 // expired, NotAuthorizedException); UNCONFIRMED UserNotConfirmedException
 // (which a client that does not hide whether users exist gets before the
 // password is checked: at InitiateAuth for SRP, as Cognito answers);
-// RESET_REQUIRED PasswordResetRequiredException. A right password given
-// with the DEVICE_KEY of one of the user's devices opens DEVICE_SRP_AUTH
-// first (device.go, challenge_device.go; docs/devices.md). For a confirmed
-// user (after the device, and after NEW_PASSWORD_REQUIRED),
+// RESET_REQUIRED PasswordResetRequiredException. For a confirmed user
+// (after the password, after the device, and after NEW_PASSWORD_REQUIRED),
 // afterFirstFactor (mfa.go) is the one place that decides whether a second
 // factor comes (decideMFA, from the pool's MFA configuration and the
 // user's factors; call.rememberedDevice skips it for a remembered device).
 // A custom sign-in (challenge_custom.go) reaches it when its
 // DefineAuthChallenge answers issueTokens; its history, private challenge
 // parameters and metadata travel sealed in the Session.
+// A right password given with the DEVICE_KEY of one of the user's
+// devices leads to DEVICE_SRP_AUTH (device.go, challenge_device.go;
+// docs/devices.md) in Cognito's order: at once for a device that skips MFA
+// or when no second factor is due, and otherwise after the second factor,
+// whose right code opens DEVICE_SRP_AUTH (flowState.DeviceToProve,
+// MFADone). That DEVICE_SRP_AUTH also takes the code's used Session (a
+// continuer: the marker of the code's state names the state its right
+// answer opened), which is what amazon-cognito-identity-js sends.
 //
 // An MFA answer is not a password: it is counted against its Session's
 // bound (three codes, counted before each is compared, in a transaction

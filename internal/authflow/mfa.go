@@ -121,14 +121,35 @@ func decideMFA(p userpool.MFA, u *directory.SignInUser) mfaStep {
 // user (a right password or SRP proof, or a new password that replaced a
 // temporary one): the MFA challenge decideMFA picks, opened with attempt
 // settled in its transaction, or tokens.
+//
+// A sign-in that names a device the pool knows (sp.device, not yet
+// proved) goes through the device's SRP as Cognito orders it: at once
+// when the device skips MFA (remembered, in a pool whose
+// DeviceConfiguration.ChallengeRequiredOnNewDevice says so) or no second
+// factor is due, and otherwise after the second factor, whose right code
+// opens DEVICE_SRP_AUTH (finishMFA). amazon-cognito-identity-js
+// (CognitoUser.sendMFACode) expects that order.
 func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
 	if sp.rememberedDevice() {
 		// A remembered device signs in without MFA where the pool says so
 		// (DeviceConfiguration.ChallengeRequiredOnNewDevice).
 		return s.finish(ctx, sp, attempt)
 	}
+	if sp.deviceVerified && sp.st != nil && sp.st.MFADone {
+		// The device's proof of a sign-in that answered its second
+		// factor before it.
+		sp.mfa = true
+		return s.finish(ctx, sp, attempt)
+	}
+	toProve := sp.device != nil && !sp.deviceVerified
+	if toProve && sp.device.Remembered && sp.pool.DeviceSkipsMFA {
+		return deviceSRPChallenge{}.open(ctx, s, sp, attempt)
+	}
 	d := decideMFA(sp.pool.MFA, sp.user)
 	if d.challenge == "" {
+		if toProve {
+			return deviceSRPChallenge{}.open(ctx, s, sp, attempt)
+		}
 		return s.finish(ctx, sp, attempt)
 	}
 	within := settling(ctx, attempt)
@@ -184,12 +205,16 @@ func (s *Service) openMFAState(ctx context.Context, sp *call, challenge idp.Chal
 		Challenge: challenge, Sub: u.Sub, Username: u.Username, Given: sp.given, MFAOptions: options,
 		FirstFactor: sp.passwordless,
 	}
-	if dev := sp.verifiedDevice(); dev != nil {
+	switch {
+	case sp.verifiedDevice() != nil:
 		// The device the sign-in proved goes on to the MFA answers, which
 		// sign in on it.
-		st.DeviceKey = dev.Key
-	} else if sp.st != nil {
-		st.DeviceKey = sp.st.DeviceKey
+		st.DeviceKey = sp.device.Key
+	case sp.device != nil:
+		// A device named but not proved proves itself after the code.
+		st.DeviceKey, st.DeviceToProve = sp.device.Key, true
+	case sp.st != nil:
+		st.DeviceKey, st.DeviceToProve = sp.st.DeviceKey, sp.st.DeviceToProve
 	}
 	if fill != nil {
 		fill(st)
@@ -370,7 +395,8 @@ func (s *Service) countWrongCode(ctx context.Context, pool, sub string) error {
 
 // finishMFA ends a sign-in whose MFA answer was right: the tokens, with
 // st used up, the count of wrong codes taken back (and within, when not
-// nil) in the transaction that issues them.
+// nil) in the transaction that issues them; or, for a device still to
+// prove, DEVICE_SRP_AUTH (proveDeviceAfterMFA).
 func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storage.Tx) error) (*Step, error) {
 	st := sp.st
 	if st.DeviceKey != "" {
@@ -381,6 +407,9 @@ func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storag
 		if d == nil {
 			// Forgotten since it signed in: the sign-in ends.
 			return nil, cognito.ResourceNotFoundException(msgDeviceNotFound)
+		}
+		if st.DeviceToProve {
+			return s.proveDeviceAfterMFA(ctx, sp, d, within)
 		}
 		sp.device, sp.deviceVerified = d, true
 	}
@@ -441,4 +470,38 @@ func (s *Service) answerCode(ctx context.Context, sp *call, check func() (ok boo
 		return nil, s.wrongMFACode(ctx, sp)
 	}
 	return s.finishMFA(ctx, sp, within)
+}
+
+// proveDeviceAfterMFA answers a right code of a sign-in on device d, named
+// but not proved, with DEVICE_SRP_AUTH: a state marked MFADone, opened in
+// the transaction that uses the MFA state up (its marker names the new
+// state), takes back the count of wrong codes and runs within (the
+// code's own writes, such as the TOTP step used).
+func (s *Service) proveDeviceAfterMFA(ctx context.Context, sp *call, d *deviceRecord, within func(tx storage.Tx) error) (*Step, error) {
+	st := sp.st
+	next := &flowState{
+		Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
+		Challenge: idp.ChallengeNameTypeDeviceSrpAuth, Sub: st.Sub, Username: st.Username, Given: st.Given,
+		DeviceKey: d.Key, MFADone: true,
+	}
+	session, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
+		if err := s.useFlowFor(ctx, tx, st, next); err != nil {
+			return err
+		}
+		if err := deleteIfThere(ctx, tx, mfaLockoutID(st.Pool, st.Sub)); err != nil {
+			return err
+		}
+		if within != nil {
+			return within(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Step{
+		Challenge: idp.ChallengeNameTypeDeviceSrpAuth,
+		Session:   session,
+		Params:    map[string]string{"USERNAME": st.Username, "DEVICE_KEY": d.Key},
+	}, nil
 }

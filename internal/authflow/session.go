@@ -66,8 +66,17 @@ type flowState struct {
 	SRPPublic []byte `json:"srp_pub,omitempty"`
 	SRPA      string `json:"srp_a,omitempty"`
 	// DeviceKey is the device a DEVICE_SRP_AUTH or
-	// DEVICE_PASSWORD_VERIFIER state signs in.
+	// DEVICE_PASSWORD_VERIFIER state signs in, or the device an MFA state
+	// signs in once its code is right.
 	DeviceKey string `json:"device_key,omitempty"`
+	// DeviceToProve marks an MFA state whose DeviceKey the sign-in named
+	// but has not proved (a device the pool knows that does not skip
+	// MFA): a right code leads to DEVICE_SRP_AUTH, not to tokens.
+	DeviceToProve bool `json:"device_to_prove,omitempty"`
+	// MFADone marks a DEVICE_SRP_AUTH or DEVICE_PASSWORD_VERIFIER state
+	// of a sign-in that answered its second factor already: the device's
+	// proof ends it with tokens.
+	MFADone bool `json:"mfa_done,omitempty"`
 	// MFAOptions are the factors SELECT_MFA_TYPE offers (MFAS_CAN_CHOOSE)
 	// or MFA_SETUP can set up (MFAS_CAN_SETUP).
 	MFAOptions []string `json:"mfa_options,omitempty"`
@@ -127,9 +136,14 @@ const (
 )
 
 // sessionMarker is the Data of a state's marker item: when the state
-// expires.
+// expires, and, for an MFA state whose right code led on to the device's
+// SRP (flowState.DeviceToProve), the ID and expiry of the DEVICE_SRP_AUTH
+// state it opened, which the used MFA Session may still answer
+// (deviceSRPChallenge.continued).
 type sessionMarker struct {
-	ExpiresAt time.Time `json:"expires_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	Next          string    `json:"next,omitempty"`
+	NextExpiresAt time.Time `json:"next_expires_at,omitzero"`
 }
 
 // usedMarkerGrace is how long a used state's marker outlives the state:
@@ -214,7 +228,17 @@ func (s *Service) readFlow(sealed, purpose, pool, client string) (*flowState, er
 // transaction creating it has committed first). The marker expires
 // usedMarkerGrace after the state, and the sweep then removes it.
 func (s *Service) useFlow(ctx context.Context, tx storage.Tx, st *flowState) error {
-	data, err := json.Marshal(sessionMarker{ExpiresAt: st.ExpiresAt})
+	return s.useFlowFor(ctx, tx, st, nil)
+}
+
+// useFlowFor is useFlow for a state whose answer opened next (nil for
+// none), which the marker names.
+func (s *Service) useFlowFor(ctx context.Context, tx storage.Tx, st, next *flowState) error {
+	m := sessionMarker{ExpiresAt: st.ExpiresAt}
+	if next != nil {
+		m.Next, m.NextExpiresAt = next.ID, next.ExpiresAt
+	}
+	data, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
