@@ -94,16 +94,20 @@ type selfServiceApp struct {
 }
 
 // newSelfServiceApp creates the pool (email required and verified, a password
-// policy of ten characters with a number), its domain prefix and the app
-// client; version is the domain's ManagedLoginVersion.
-func newSelfServiceApp(t *testing.T, c *cognate, prefix string, version int32) *selfServiceApp {
+// policy of ten characters with a number; opts change more), its domain
+// prefix and the app client; version is the domain's ManagedLoginVersion.
+func newSelfServiceApp(t *testing.T, c *cognate, prefix string, version int32, opts ...func(*cip.CreateUserPoolInput)) *selfServiceApp {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := c.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{
+	in := &cip.CreateUserPoolInput{
 		PoolName: aws.String("hosted-" + prefix), AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
 		Schema:   []types.SchemaAttributeType{{Name: aws.String("email"), Required: aws.Bool(true), Mutable: aws.Bool(true), AttributeDataType: types.AttributeDataTypeString}},
 		Policies: &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{MinimumLength: aws.Int32(10), RequireNumbers: true}},
-	})
+	}
+	for _, o := range opts {
+		o(in)
+	}
+	pool, err := c.admin.CreateUserPool(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}

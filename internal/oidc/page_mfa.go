@@ -48,25 +48,61 @@ var mfaLabels = map[string]string{
 // mfaSetupView is the page that sets up an authenticator app.
 type mfaSetupView struct {
 	Session, Secret string
+	// Username labels the key in the app (with the pool ID).
+	Username string
 	// QR is the otpauth URI as a PNG data URI.
 	QR template.URL
+}
+
+// maxSecretLen bounds the key the set-up page shows again after a wrong
+// code: a software token's key is 52 base32 characters.
+const maxSecretLen = 64
+
+// mfaPrompt is what the code page of challenge asks for.
+func mfaPrompt(challenge idp.ChallengeNameType) string {
+	switch challenge {
+	case idp.ChallengeNameTypeSmsMfa, idp.ChallengeNameTypeEmailOtp:
+		return "Enter the code we sent to"
+	case idp.ChallengeNameTypeSoftwareTokenMfa:
+		return "Enter the code from your authenticator app."
+	}
+	return "Enter the code."
+}
+
+// mfaOptions are the factors of SELECT_MFA_TYPE named in names, with their
+// labels; names the page does not know are left out.
+func mfaOptions(names []string) []mfaOption {
+	var out []mfaOption
+	for _, n := range names {
+		if l, ok := mfaLabels[n]; ok {
+			out = append(out, mfaOption{Value: n, Label: l})
+		}
+	}
+	return out
+}
+
+// qrDataURI is the QR code of the otpauth URI of secret, labelled with the
+// pool ID and username, as a PNG data URI.
+func qrDataURI(pool, username, secret string) (template.URL, error) {
+	png, err := mfa.QRCodePNG(mfa.URI(pool, username, secret), 200)
+	if err != nil {
+		return "", err
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), nil
 }
 
 // mfaStep shows the page of the MFA challenge step opened; false when
 // step is none of them.
 func (p *PageRequest) mfaStep(step *authflow.Step) bool {
-	v := mfaView{Session: step.Session, Challenge: string(step.Challenge)}
+	v := mfaView{Session: step.Session, Challenge: string(step.Challenge), Prompt: mfaPrompt(step.Challenge)}
 	switch step.Challenge {
 	case idp.ChallengeNameTypeSmsMfa, idp.ChallengeNameTypeEmailOtp:
-		v.Prompt, v.Destination = "Enter the code we sent to", step.Params["CODE_DELIVERY_DESTINATION"]
+		v.Destination = step.Params["CODE_DELIVERY_DESTINATION"]
 	case idp.ChallengeNameTypeSoftwareTokenMfa:
-		v.Prompt = "Enter the code from your authenticator app."
 	case idp.ChallengeNameTypeSelectMfaType:
 		var names []string
 		_ = json.Unmarshal([]byte(step.Params["MFAS_CAN_CHOOSE"]), &names)
-		for _, n := range names {
-			v.Options = append(v.Options, mfaOption{Value: n, Label: mfaLabels[n]})
-		}
+		v.Options = mfaOptions(names)
 	case idp.ChallengeNameTypeMfaSetup:
 		p.showMFASetup(step.Session, step.Params["USER_ID_FOR_SRP"])
 		return true
@@ -87,14 +123,13 @@ func (p *PageRequest) showMFASetup(session, username string) {
 		p.signInError(err, "mfa_setup.html", "Set up an authenticator app", mfaSetupView{})
 		return
 	}
-	png, err := mfa.QRCodePNG(mfa.URI(p.Site.poolID, username, r.SecretCode), 200)
+	qr, err := qrDataURI(p.Site.poolID, username, r.SecretCode)
 	if err != nil {
 		p.h.serverError(p.W, p.R, err)
 		return
 	}
 	p.Render("mfa_setup.html", "Set up an authenticator app", mfaSetupView{
-		Session: r.Session, Secret: r.SecretCode,
-		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+		Session: r.Session, Secret: r.SecretCode, Username: username, QR: qr,
 	})
 }
 
@@ -104,7 +139,13 @@ func mfaPost(p *PageRequest) {
 		return
 	}
 	f := p.R.PostForm
-	v := mfaView{Session: f.Get("session"), Challenge: f.Get("challenge"), Prompt: "Enter the code."}
+	// The page again, after a wrong answer, as it was: the prompt, where
+	// the code went, the factors to choose from.
+	v := mfaView{Session: f.Get("session"), Challenge: f.Get("challenge"), Prompt: mfaPrompt(idp.ChallengeNameType(f.Get("challenge"))),
+		Destination: f.Get("destination"), Options: mfaOptions(f["option"])}
+	if v.Destination == "" && (v.Challenge == string(idp.ChallengeNameTypeSmsMfa) || v.Challenge == string(idp.ChallengeNameTypeEmailOtp)) {
+		v.Prompt = "Enter the code we sent you."
+	}
 	step, err := p.h.auth.AnswerHostedMFA(p.R.Context(), cognito.Caller{Region: p.Site.region}, authflow.HostedMFA{
 		ClientID: p.Authorize.client.ClientID, Session: v.Session, Challenge: idp.ChallengeNameType(v.Challenge),
 		Code: f.Get("code"), Answer: f.Get("factor"),
@@ -126,7 +167,17 @@ func mfaSetupPost(p *PageRequest) {
 		ClientID: p.Authorize.client.ClientID, Session: f.Get("session"), UserCode: f.Get("code"),
 	})
 	if err != nil {
-		p.signInError(err, "mfa_setup.html", "Set up an authenticator app", mfaSetupView{Session: f.Get("session"), Secret: f.Get("secret")})
+		// The page again with the key and its QR code, so that a user who
+		// has not added it to the app yet still can.
+		// The key and username come back from the form: a key that is not
+		// one the page could have shown gets no QR code.
+		v := mfaSetupView{Session: f.Get("session"), Secret: f.Get("secret"), Username: f.Get("username")}
+		if len(v.Secret) > 0 && len(v.Secret) <= maxSecretLen && len(v.Username) <= 128 {
+			if qr, qerr := qrDataURI(p.Site.poolID, v.Username, v.Secret); qerr == nil {
+				v.QR = qr
+			}
+		}
+		p.signInError(err, "mfa_setup.html", "Set up an authenticator app", v)
 		return
 	}
 	p.continueSignIn(step)
