@@ -91,6 +91,16 @@ func enterCode(t *testing.T, tab context.Context, code, submit, next string) {
 	}
 }
 
+// challengeOnPage is the challenge the MFA page's form answers.
+func challengeOnPage(t *testing.T, tab context.Context) string {
+	t.Helper()
+	v, err := chromedp.Run(tab, chromedp.AttributeValue(chromedp.CSS(`#mfa-form input[name="challenge"]`), "value"))
+	if err != nil {
+		t.Fatalf("challenge on the page: %v", err)
+	}
+	return v.Value
+}
+
 // tokensFromCallback checks the app's callback and exchanges its code for
 // tokens, as the app would.
 func (a *selfServiceApp) tokensFromCallback(t *testing.T) *oauth2.Token {
@@ -236,7 +246,7 @@ func TestHostedUIMFASetupAndTOTP(t *testing.T) {
 
 	// Second sign-in: the app's code, a wrong one first.
 	a.startSignIn(t, tab, u.Username, u.Password, "mfa-form")
-	if ch := attr(t, tab, "mfa-challenge", "value"); ch != "SOFTWARE_TOKEN_MFA" {
+	if ch := challengeOnPage(t, tab); ch != "SOFTWARE_TOKEN_MFA" {
 		t.Fatalf("challenge on the page = %q, want SOFTWARE_TOKEN_MFA", ch)
 	}
 	a.shot(t, tab, "mfa-totp")
@@ -319,7 +329,7 @@ func TestHostedUIMFACodes(t *testing.T) {
 		); err != nil {
 			t.Fatalf("choose %s: %v", f.factor, err)
 		}
-		if ch := attr(t, tab, "mfa-challenge", "value"); ch != f.factor {
+		if ch := challengeOnPage(t, tab); ch != f.factor {
 			t.Fatalf("challenge after choosing %s = %q", f.factor, ch)
 		}
 		if f.checks {
