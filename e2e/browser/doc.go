@@ -21,6 +21,12 @@
 // or its /_domain/<prefix>/ path. With COGNATE_SCREENSHOTS set to a
 // directory they save the main pages there as PNG files.
 //
+// The passkey scenario (scenario_passkey_test.go) registers a passkey and
+// signs in with it through Chromium's virtual authenticator (the DevTools
+// protocol's WebAuthn domain): the options cognate hands out go through
+// the browser's own parsers and navigator.credentials, on a page at
+// http://localhost:<port>, the pool's relying party.
+//
 // Chromium (Debian's chromium package; scripts/install-test-deps.sh
 // installs it) and, for the library's scenarios, npm (which installs the
 // pinned library from package.json) must be on the PATH. Without them the tests skip with one

@@ -16,8 +16,8 @@ import (
 // answers SELECT_CHALLENGE with ANSWER naming the challenge chosen. A
 // password choice then runs as if it had been answered directly
 // (passwordChallenge, passwordSRPChallenge); a passwordless one
-// (EMAIL_OTP, SMS_OTP) uses the Session up and opens its own challenge,
-// with a code sent (openPasswordless). Its flow state is the user (or the
+// (EMAIL_OTP, SMS_OTP, WEB_AUTHN) uses the Session up and opens its own
+// challenge, with a code sent or a passkey asked for (openPasswordless). Its flow state is the user (or the
 // stand-in of one that does not exist) and the USERNAME given.
 type selectChallenge struct{}
 
