@@ -30,6 +30,14 @@ fi
 
 go vet ./...
 
+# Every Go file as gofmt writes it.
+unformatted="$(gofmt -l cmd internal e2e)"
+if [ -n "$unformatted" ]; then
+  echo "not formatted with gofmt (run gofmt -w on them):" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
 # The trigger tests run their functions under AWS's Lambda Runtime Interface
 # Emulator, built here from the module proxy (once per version).
 COGNATE_LAMBDA_RIE="$(./scripts/build-lambda-rie.sh)"

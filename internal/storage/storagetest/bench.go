@@ -129,7 +129,7 @@ func BenchThreeReads(b *testing.B, s storage.Store) {
 	ctx := context.Background()
 	read3 := func(r storage.ItemReader, i int) error {
 		for j := range 3 {
-			if _, err := r.GetItemByKey(ctx, kindUser, benchItem((i+j*1000)%items).Keys[0]); err != nil {
+			if _, err := r.GetItemByKey(ctx, kindUser, benchItem((i + j*1000) % items).Keys[0]); err != nil {
 				return err
 			}
 		}
