@@ -177,6 +177,10 @@ type clientSpec struct {
 	flows           []types.OAuthFlowType
 	scopes          []string
 	preventExisting bool
+	// choice makes the domain managed login's (ManagedLoginVersion 2), the
+	// pool's first factors the password, an email code and a passkey, and
+	// lets the client use USER_AUTH: choice-based sign-in on the pages.
+	choice bool
 }
 
 // newApp creates a pool with domain prefix, an app client and the user
@@ -184,13 +188,22 @@ type clientSpec struct {
 func newApp(tb testing.TB, e *env, prefix string, spec clientSpec) *app {
 	tb.Helper()
 	ctx := context.Background()
-	pool, err := e.IDP.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("hosted-" + prefix),
-		AliasAttributes: []types.AliasAttributeType{types.AliasAttributeTypeEmail}})
+	poolIn := &cip.CreateUserPoolInput{PoolName: aws.String("hosted-" + prefix),
+		AliasAttributes: []types.AliasAttributeType{types.AliasAttributeTypeEmail}}
+	domainIn := &cip.CreateUserPoolDomainInput{Domain: aws.String(prefix)}
+	if spec.choice {
+		poolIn.UserPoolTier = types.UserPoolTierTypeEssentials
+		poolIn.Policies = &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{
+			AllowedFirstAuthFactors: []types.AuthFactorType{"PASSWORD", "EMAIL_OTP", "WEB_AUTHN"}}}
+		domainIn.ManagedLoginVersion = aws.Int32(2)
+	}
+	pool, err := e.IDP.CreateUserPool(ctx, poolIn)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	poolID := aws.ToString(pool.UserPool.Id)
-	if _, err := e.IDP.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: aws.String(poolID), Domain: aws.String(prefix)}); err != nil {
+	domainIn.UserPoolId = aws.String(poolID)
+	if _, err := e.IDP.CreateUserPoolDomain(ctx, domainIn); err != nil {
 		tb.Fatal(err)
 	}
 	if len(spec.flows) == 0 {
@@ -210,6 +223,9 @@ func newApp(tb testing.TB, e *env, prefix string, spec clientSpec) *app {
 	}
 	if spec.preventExisting {
 		in.PreventUserExistenceErrors = types.PreventUserExistenceErrorTypesEnabled
+	}
+	if spec.choice {
+		in.ExplicitAuthFlows = []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}
 	}
 	cl, err := e.IDP.CreateUserPoolClient(ctx, in)
 	if err != nil {

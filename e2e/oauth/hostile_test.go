@@ -17,7 +17,13 @@ import (
 // within cognate), never a 500, and never a redirect to anywhere else.
 func TestHostileInput(t *testing.T) {
 	e := start(t, "sqlite")
-	a := newApp(t, e, "hostile", clientSpec{})
+	// The classic hosted UI, and managed login with choice-based sign-in
+	// (the username first, then the password, a code or a passkey).
+	t.Run("classic", func(t *testing.T) { hostileInput(t, e, newApp(t, e, "hostile", clientSpec{})) })
+	t.Run("choice-based", func(t *testing.T) { hostileInput(t, e, newApp(t, e, "hostile-choice", clientSpec{choice: true})) })
+}
+
+func hostileInput(t *testing.T, e *env, a *app) {
 	b := newBrowser(t, e)
 	cfg := oauth2.Config{ClientID: a.ClientID, Endpoint: oauth2.Endpoint{AuthURL: a.Domain + "/oauth2/authorize"}, RedirectURL: callback, Scopes: []string{"openid"}}
 	loginPage := b.get(t, strings.Replace(cfg.AuthCodeURL("s"), "/oauth2/authorize", "/login", 1))
@@ -29,11 +35,11 @@ func TestHostileInput(t *testing.T) {
 
 	values := []string{"", "\xff\xfe", "\x00", strings.Repeat("a", 70000), "%", "%zz", "<script>alert(1)</script>", "' OR 1=1 --",
 		"\u202e", "../../etc/passwd", "null", "[]", "{}", strings.Repeat("é", 3000), "a\r\nSet-Cookie: x=1"}
-	paths := []string{"/login", "/forceChangePassword", "/oauth2/authorize", "/oauth2/token", "/oauth2/userInfo", "/oauth2/revoke",
+	paths := []string{"/login", "/forceChangePassword", "/mfa", "/selectChallenge", "/passkey", "/passkeys/add", "/oauth2/authorize", "/oauth2/token", "/oauth2/userInfo", "/oauth2/revoke",
 		"/logout", "/error", "/static/style.css", "/static/../../go.mod", "/nothing", "/"}
 	params := []string{"client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method",
 		"prompt", "max_age", "grant_type", "code", "code_verifier", "refresh_token", "token", "logout_uri", "username", "password",
-		"new_password", "session", "authorize", "_csrf", "error", "error_description", "access_token"}
+		"new_password", "session", "authorize", "_csrf", "error", "error_description", "access_token", "answer", "credential", "options"}
 
 	type request struct {
 		label  string
@@ -109,7 +115,7 @@ func TestHostileInput(t *testing.T) {
 		case res.StatusCode >= 500:
 			t.Errorf("%s: %d %s", r.label, res.StatusCode, body)
 		case res.StatusCode/100 == 3:
-			if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/_domain/hostile/") && !strings.HasPrefix(loc, callback+"?") && !strings.HasPrefix(loc, callback+"#") {
+			if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/_domain/"+a.Prefix+"/") && !strings.HasPrefix(loc, callback+"?") && !strings.HasPrefix(loc, callback+"#") {
 				t.Errorf("%s: redirected to %q", r.label, loc)
 			}
 		case mt != "text/html" && mt != "application/json" && mt != "text/css" && r.method != http.MethodHead:

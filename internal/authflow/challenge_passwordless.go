@@ -67,7 +67,7 @@ func (s *Service) openPasswordless(ctx context.Context, sp *call, challenge idp.
 	}
 	fake := s.fakeUserID(sp.pool, sp.username)
 	st := &flowState{
-		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
 		Challenge: challenge, Username: fake, Given: sp.given, Fake: true, FirstFactor: true,
 		CodeID: newStateID(),
 	}

@@ -169,7 +169,7 @@ func (c selectChallenge) start(ctx context.Context, s *Service, sp *call) (*Step
 		return s.openPasswordless(ctx, sp, preferred, nil)
 	}
 	st := &flowState{
-		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
 		Challenge: idp.ChallengeNameTypeSelectChallenge, Given: sp.given,
 	}
 	if u := sp.user; u != nil {

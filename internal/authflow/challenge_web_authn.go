@@ -62,7 +62,7 @@ func (s *Service) openWebAuthn(ctx context.Context, sp *call, within func(tx sto
 	}
 	u := sp.user
 	st := &flowState{
-		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
 		Challenge: idp.ChallengeNameTypeWebAuthn, Sub: u.Sub, Username: u.Username, Given: sp.given,
 		FirstFactor: true, WebAuthnChallenge: challenge, WebAuthnRP: rp.ID, WebAuthnMFA: asMFA,
 	}

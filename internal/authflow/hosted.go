@@ -178,9 +178,10 @@ func (s *Service) AnswerHostedNewPassword(ctx context.Context, c cognito.Caller,
 type HostedMFA struct {
 	ClientID, Session string
 	Challenge         idp.ChallengeNameType
-	// Code answers SMS_MFA, EMAIL_OTP and SOFTWARE_TOKEN_MFA; Answer is
-	// the factor chosen at SELECT_MFA_TYPE.
-	Code, Answer string
+	// Code answers SMS_MFA, EMAIL_OTP, SMS_OTP and SOFTWARE_TOKEN_MFA;
+	// Answer is the factor chosen at SELECT_MFA_TYPE; Credential answers
+	// WEB_AUTHN (the browser's AuthenticationResponseJSON).
+	Code, Answer, Credential string
 }
 
 // mfaCodeParams are the ChallengeResponses that carry each code
@@ -188,11 +189,13 @@ type HostedMFA struct {
 var mfaCodeParams = map[idp.ChallengeNameType]string{
 	idp.ChallengeNameTypeSmsMfa:           "SMS_MFA_CODE",
 	idp.ChallengeNameTypeEmailOtp:         "EMAIL_OTP_CODE",
+	idp.ChallengeNameTypeSmsOtp:           "SMS_OTP_CODE",
 	idp.ChallengeNameTypeSoftwareTokenMfa: "SOFTWARE_TOKEN_MFA_CODE",
 }
 
 // AnswerHostedMFA answers the MFA challenge (SMS_MFA, EMAIL_OTP,
-// SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE, or a verified MFA_SETUP) a hosted
+// SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE, or a verified MFA_SETUP), or the
+// passwordless first factor (EMAIL_OTP, SMS_OTP, WEB_AUTHN), a hosted
 // sign-in opened, through the same challenge types as
 // RespondToAuthChallenge; it ends in a Step with UISession, or the next
 // challenge.
@@ -216,6 +219,8 @@ func (s *Service) AnswerHostedMFA(ctx context.Context, c cognito.Caller, in Host
 	case idp.ChallengeNameTypeSelectMfaType:
 		params["ANSWER"] = in.Answer
 	case idp.ChallengeNameTypeMfaSetup:
+	case idp.ChallengeNameTypeWebAuthn:
+		params["CREDENTIAL"] = in.Credential
 	default:
 		name, ok := mfaCodeParams[in.Challenge]
 		if !ok {

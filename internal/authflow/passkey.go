@@ -205,6 +205,17 @@ func (s *Service) StartWebAuthnRegistration(ctx context.Context, c cognito.Calle
 	if err != nil {
 		return nil, err
 	}
+	options, err := s.startPasskeyRegistration(ctx, pool, u, g.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	return &idp.StartWebAuthnRegistrationResponse{CredentialCreationOptions: options}, nil
+}
+
+// startPasskeyRegistration is StartWebAuthnRegistration for the user u of
+// pool, signed in through the app client clientID (with an access token,
+// or on the hosted UI's pages).
+func (s *Service) startPasskeyRegistration(ctx context.Context, pool *userpool.SignInPool, u *directory.SignInUser, clientID string) (json.RawMessage, error) {
 	if !passkeysOn(pool) {
 		return nil, cognito.WebAuthnNotEnabledException(msgWebAuthnNotEnabled)
 	}
@@ -224,7 +235,7 @@ func (s *Service) StartWebAuthnRegistration(ctx context.Context, c cognito.Calle
 		return nil, internal(err)
 	}
 	now := s.now()
-	reg := passkeyRegistration{Challenge: challenge, Client: g.ClientID, RPID: rp.ID, ExpiresAt: now.Add(mfa.PasskeyTimeout)}
+	reg := passkeyRegistration{Challenge: challenge, Client: clientID, RPID: rp.ID, ExpiresAt: now.Add(mfa.PasskeyTimeout)}
 	data, err := json.Marshal(reg)
 	if err != nil {
 		return nil, internal(err)
@@ -253,7 +264,7 @@ func (s *Service) StartWebAuthnRegistration(ctx context.Context, c cognito.Calle
 		return nil, err
 	}
 	s.maybeSweep(ctx, kindAuthSession)
-	return &idp.StartWebAuthnRegistrationResponse{CredentialCreationOptions: options}, nil
+	return options, nil
 }
 
 // CompleteWebAuthnRegistration registers the passkey Credential (a
@@ -265,23 +276,32 @@ func (s *Service) CompleteWebAuthnRegistration(ctx context.Context, c cognito.Ca
 	if err != nil {
 		return nil, err
 	}
-	if !passkeysOn(pool) {
-		return nil, cognito.WebAuthnNotEnabledException(msgWebAuthnNotEnabled)
+	if err := s.completePasskeyRegistration(ctx, pool, u, g.ClientID, in.Credential); err != nil {
+		return nil, err
 	}
-	if len(in.Credential) == 0 || string(in.Credential) == "null" {
-		return nil, cognito.InvalidParameterException("Missing required parameter Credential")
+	return &idp.CompleteWebAuthnRegistrationResponse{}, nil
+}
+
+// completePasskeyRegistration is CompleteWebAuthnRegistration for the user
+// u of pool, signed in through the app client clientID.
+func (s *Service) completePasskeyRegistration(ctx context.Context, pool *userpool.SignInPool, u *directory.SignInUser, clientID string, credential json.RawMessage) error {
+	if !passkeysOn(pool) {
+		return cognito.WebAuthnNotEnabledException(msgWebAuthnNotEnabled)
+	}
+	if len(credential) == 0 || string(credential) == "null" {
+		return cognito.InvalidParameterException("Missing required parameter Credential")
 	}
 	id := passkeyRegistrationID(pool.ID, u.Sub)
 	it, err := s.store.GetItem(ctx, kindAuthSession, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, cognito.WebAuthnChallengeNotFoundException(msgWebAuthnChallenge)
+		return cognito.WebAuthnChallengeNotFoundException(msgWebAuthnChallenge)
 	}
 	if err != nil {
-		return nil, internal(fmt.Errorf("get passkey registration: %w", err))
+		return internal(fmt.Errorf("get passkey registration: %w", err))
 	}
 	var reg passkeyRegistration
 	if err := json.Unmarshal(it.Data, &reg); err != nil {
-		return nil, internal(fmt.Errorf("decode passkey registration: %w", err))
+		return internal(fmt.Errorf("decode passkey registration: %w", err))
 	}
 	// useUp deletes the challenge at the version read: of two completions
 	// one finds it.
@@ -292,30 +312,30 @@ func (s *Service) CompleteWebAuthnRegistration(ctx context.Context, c cognito.Ca
 		}
 		return err
 	}
-	fail := func(answer error) (*idp.CompleteWebAuthnRegistrationResponse, error) {
+	fail := func(answer error) error {
 		if err := s.runTx(ctx, useUp); err != nil {
-			return nil, err
+			return err
 		}
-		return nil, answer
+		return answer
 	}
 	if !s.now().Before(reg.ExpiresAt) {
 		return fail(cognito.WebAuthnChallengeNotFoundException(msgWebAuthnChallenge))
 	}
-	if reg.Client != g.ClientID {
+	if reg.Client != clientID {
 		return fail(cognito.WebAuthnClientMismatchException(msgWebAuthnClient))
 	}
 	rp, err := s.relyingParty(ctx, pool)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if rp.ID != reg.RPID {
 		return fail(cognito.WebAuthnRelyingPartyMismatchException(msgWebAuthnRelyingParty))
 	}
 	recs, _, err := s.userPasskeys(ctx, pool.ID, u.Sub)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cred, err := mfa.FinishRegistration(rp, passkeyUser(u, recs), reg.Challenge, in.Credential)
+	cred, err := mfa.FinishRegistration(rp, passkeyUser(u, recs), reg.Challenge, credential)
 	if err != nil {
 		s.log.Info("passkey registration refused", "pool", pool.ID, "err", err)
 		return fail(passkeyError(err, true))
@@ -324,7 +344,7 @@ func (s *Service) CompleteWebAuthnRegistration(ctx context.Context, c cognito.Ca
 	var raw struct {
 		AuthenticatorAttachment string `json:"authenticatorAttachment"`
 	}
-	if json.Unmarshal(in.Credential, &raw) == nil && (raw.AuthenticatorAttachment == "platform" || raw.AuthenticatorAttachment == "cross-platform") {
+	if json.Unmarshal(credential, &raw) == nil && (raw.AuthenticatorAttachment == "platform" || raw.AuthenticatorAttachment == "cross-platform") {
 		attachment = raw.AuthenticatorAttachment
 	}
 	now := s.now()
@@ -334,7 +354,7 @@ func (s *Service) CompleteWebAuthnRegistration(ctx context.Context, c cognito.Ca
 	}
 	pit, err := passkeyItem(pool.ID, rec, 0, now)
 	if err != nil {
-		return nil, internal(err)
+		return internal(err)
 	}
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if err := useUp(tx); err != nil {
@@ -346,10 +366,7 @@ func (s *Service) CompleteWebAuthnRegistration(ctx context.Context, c cognito.Ca
 		}
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &idp.CompleteWebAuthnRegistrationResponse{}, nil
+	return err
 }
 
 // passkeyName is a registered passkey's FriendlyCredentialName: cognate

@@ -51,7 +51,10 @@
 //
 // The pages: /login and /forceChangePassword (page_login.go,
 // page_new_password.go); /mfa and /mfaSetup, the MFA steps of a sign-in
-// (page_mfa.go); /signup, /confirmSignUp and /resendCode
+// (page_mfa.go); on managed login, the choices of choice-based sign-in
+// (/selectChallenge), the passkey step (/passkey) and the page that adds
+// a passkey (/passkeys/add), whose script is static/passkey.js
+// (page_passkey.go); /signup, /confirmSignUp and /resendCode
 // (page_signup.go); /forgotPassword and /confirmForgotPassword
 // (page_forgot.go). Every page wears the branding of its app client
 // (branding.go): the domain's ManagedLoginVersion picks the classic CSS

@@ -27,6 +27,9 @@ type loginView struct {
 	// Notice is shown above the form, not as an error (after a sign-up
 	// or a password reset).
 	Notice string
+	// Choice says the sign-in is choice-based (page_passkey.go): the
+	// form asks for the username alone, and the choices follow.
+	Choice bool
 }
 
 func loginGet(p *PageRequest) {
@@ -34,7 +37,7 @@ func loginGet(p *PageRequest) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
-	p.Render("login.html", "Sign in", loginView{Username: p.Authorize.loginHint, Label: p.usernameLabel()})
+	p.Render("login.html", "Sign in", loginView{Username: p.Authorize.loginHint, Label: p.usernameLabel(), Choice: p.choiceBased()})
 }
 
 func loginPost(p *PageRequest) {
@@ -44,6 +47,21 @@ func loginPost(p *PageRequest) {
 	}
 	username, password := strings.TrimSpace(p.R.PostForm.Get("username")), p.R.PostForm.Get("password")
 	view := loginView{Username: username, Label: p.usernameLabel()}
+	if !p.R.PostForm.Has("password") && p.choiceBased() {
+		// Choice-based sign-in: the username first, then its choices.
+		if username == "" {
+			view.Choice = true
+			p.RenderStatus(http.StatusBadRequest, "login.html", "Sign in", "Enter your username.", view)
+			return
+		}
+		if !p.h.protect.AllowUser(p.Site.poolID, username) {
+			view.Choice = true
+			p.RenderStatus(http.StatusTooManyRequests, "login.html", "Sign in", "Too many attempts. Wait a moment and try again.", view)
+			return
+		}
+		p.startChoice(username, http.StatusOK, "")
+		return
+	}
 	if username == "" || password == "" {
 		p.RenderStatus(http.StatusBadRequest, "login.html", "Sign in", "Enter your username and password.", view)
 		return
@@ -76,6 +94,8 @@ func (p *PageRequest) continueSignIn(step *authflow.Step) {
 			v.Required = append(v.Required, attributeField{Name: name, Label: attributeLabel(name)})
 		}
 		p.Render("new_password.html", "Change your password", v)
+	case step.Challenge == idp.ChallengeNameTypeWebAuthn:
+		p.passkeyStep(step)
 	case p.mfaStep(step):
 	default:
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "unsupported_challenge", "This sign-in needs a step the hosted UI does not offer yet.")

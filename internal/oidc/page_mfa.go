@@ -33,6 +33,17 @@ type mfaView struct {
 	Prompt, Destination string
 	// Options are SELECT_MFA_TYPE's factors.
 	Options []mfaOption
+	// FirstFactor says the code signs in without a password (EMAIL_OTP
+	// or SMS_OTP chosen at choice-based sign-in).
+	FirstFactor bool
+}
+
+// title is the title of the code page.
+func (v mfaView) title() string {
+	if v.FirstFactor {
+		return "Sign in with a code"
+	}
+	return "Multi-factor authentication"
 }
 
 type mfaOption struct {
@@ -61,7 +72,7 @@ const maxSecretLen = 64
 // mfaPrompt is what the code page of challenge asks for.
 func mfaPrompt(challenge idp.ChallengeNameType) string {
 	switch challenge {
-	case idp.ChallengeNameTypeSmsMfa, idp.ChallengeNameTypeEmailOtp:
+	case idp.ChallengeNameTypeSmsMfa, idp.ChallengeNameTypeEmailOtp, idp.ChallengeNameTypeSmsOtp:
 		return "Enter the code we sent to"
 	case idp.ChallengeNameTypeSoftwareTokenMfa:
 		return "Enter the code from your authenticator app."
@@ -94,9 +105,9 @@ func qrDataURI(pool, username, secret string) (template.URL, error) {
 // mfaStep shows the page of the MFA challenge step opened; false when
 // step is none of them.
 func (p *PageRequest) mfaStep(step *authflow.Step) bool {
-	v := mfaView{Session: step.Session, Challenge: string(step.Challenge), Prompt: mfaPrompt(step.Challenge)}
+	v := mfaView{Session: step.Session, Challenge: string(step.Challenge), Prompt: mfaPrompt(step.Challenge), FirstFactor: p.firstFactor}
 	switch step.Challenge {
-	case idp.ChallengeNameTypeSmsMfa, idp.ChallengeNameTypeEmailOtp:
+	case idp.ChallengeNameTypeSmsMfa, idp.ChallengeNameTypeEmailOtp, idp.ChallengeNameTypeSmsOtp:
 		v.Destination = step.Params["CODE_DELIVERY_DESTINATION"]
 	case idp.ChallengeNameTypeSoftwareTokenMfa:
 	case idp.ChallengeNameTypeSelectMfaType:
@@ -109,7 +120,7 @@ func (p *PageRequest) mfaStep(step *authflow.Step) bool {
 	default:
 		return false
 	}
-	p.Render("mfa.html", "Multi-factor authentication", v)
+	p.Render("mfa.html", v.title(), v)
 	return true
 }
 
@@ -142,8 +153,8 @@ func mfaPost(p *PageRequest) {
 	// The page again, after a wrong answer, as it was: the prompt, where
 	// the code went, the factors to choose from.
 	v := mfaView{Session: f.Get("session"), Challenge: f.Get("challenge"), Prompt: mfaPrompt(idp.ChallengeNameType(f.Get("challenge"))),
-		Destination: f.Get("destination"), Options: mfaOptions(f["option"])}
-	if v.Destination == "" && (v.Challenge == string(idp.ChallengeNameTypeSmsMfa) || v.Challenge == string(idp.ChallengeNameTypeEmailOtp)) {
+		Destination: f.Get("destination"), Options: mfaOptions(f["option"]), FirstFactor: f.Get("first") == "1"}
+	if v.Destination == "" && (v.Challenge == string(idp.ChallengeNameTypeSmsMfa) || v.Challenge == string(idp.ChallengeNameTypeEmailOtp) || v.Challenge == string(idp.ChallengeNameTypeSmsOtp)) {
 		v.Prompt = "Enter the code we sent you."
 	}
 	step, err := p.h.auth.AnswerHostedMFA(p.R.Context(), cognito.Caller{Region: p.Site.region}, authflow.HostedMFA{
@@ -151,7 +162,7 @@ func mfaPost(p *PageRequest) {
 		Code: f.Get("code"), Answer: f.Get("factor"),
 	})
 	if err != nil {
-		p.signInError(err, "mfa.html", "Multi-factor authentication", v)
+		p.signInError(err, "mfa.html", v.title(), v)
 		return
 	}
 	p.continueSignIn(step)

@@ -41,7 +41,8 @@ type Page struct {
 
 // pages are the hosted UI's pages. A new page is one more entry here, a
 // file page_<name>.go with its handlers and templates/<name>.html.
-var pages = []Page{loginPage, newPasswordPage, mfaPage, mfaSetupPage, signUpPage, confirmPage, resendPage, forgotPage, resetPage}
+var pages = []Page{loginPage, newPasswordPage, mfaPage, mfaSetupPage, selectChallengePage, passkeyPage, passkeyAddPage,
+	signUpPage, confirmPage, resendPage, forgotPage, resetPage}
 
 // PageRequest is a request to a page: the pool domain, the authorize
 // request the page was opened for (nil when it carries none), and the
@@ -56,6 +57,9 @@ type PageRequest struct {
 	Authorize *authRequest
 	h         *Handler
 	csrf      string
+	// firstFactor says the sign-in step the page shows next is a
+	// passwordless first factor (choice-based sign-in).
+	firstFactor bool
 }
 
 // pageData is what every template gets: the page's own data under Data.
