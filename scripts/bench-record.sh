@@ -8,7 +8,9 @@
 #
 # Runs:
 #   sqlite10k    SQLite, 10,000 users, every scenario at 1, 8 and 32 workers,
-#                beside cognito-local (scripts/cognito-local.sh) in the same run
+#                beside cognito-local (scripts/cognito-local.sh) in the same run;
+#                then, on the same server, user-srp-totp-auth at 1 and 8 workers
+#                in a pool of its own with TOTP on (NAME.totp.json)
 #   pg10k        the same on PostgreSQL, beside cognito-local
 #   sqlite100k   SQLite, 100,000 users: start-up, idle memory, reads, password
 #                sign-in and both ListUsers at 1 and 8 workers
@@ -20,10 +22,15 @@
 #   PG_URL           PostgreSQL to use (default postgres://postgres@127.0.0.1:5432/test?sslmode=disable);
 #                    each PostgreSQL run gets a fresh schema named after it
 #   CL_DIR           where cognito-local keeps its install and pools (default OUT/cognito-local)
+#   CL_PID           the process ID of a cognito-local already serving on 127.0.0.1:9329 (the
+#                    node process): the runs compare with it and leave it running, instead of
+#                    starting one on CL_DIR and stopping it after each run
 #   CL_POOL          an existing cognito-local pool already holding bench-user-0000000… (10,000
 #                    of them, with the bench's password); without it the bench creates the users
 #                    there through the API, which takes cognito-local about ten minutes
 #   DURATION         each scenario's time at each concurrency (default 10s)
+#   TOTP_DURATION    user-srp-totp-auth's time at each concurrency (default 2s: each TOTP code is
+#                    accepted once, so over longer runs its rate measures the users' codes)
 #   PORT             the port cognate listens on (default 9229); cognito-local uses 9329
 #
 # Each JSON report also holds, per scenario and concurrency, the server's own
@@ -45,6 +52,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 pg_url=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 cl_dir=${CL_DIR:-$out/cognito-local}
 duration=${DURATION:-10s}
+totp_duration=${TOTP_DURATION:-2s}
 port=${PORT:-9229}
 endpoint=http://127.0.0.1:$port
 
@@ -62,7 +70,10 @@ export COGNATE_ACCESS_KEY_ID=AKIABENCH0000001 COGNATE_SECRET_ACCESS_KEY=bench-se
 export COGNATE_RATE_LIMITS_ENABLED=false
 
 server=""
+# cl is the cognito-local this script started (its process group), cl_pid
+# the one the runs measure.
 cl=""
+cl_pid=""
 cleanup() {
 	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
 	[ -n "$cl" ] && kill -- -"$cl" 2>/dev/null
@@ -106,8 +117,19 @@ stop_server() {
 }
 
 start_cognito_local() {
+	if [ -n "${CL_PID:-}" ]; then
+		kill -0 "$CL_PID" 2>/dev/null || { echo "bench-record: CL_PID $CL_PID is not running" >&2; exit 1; }
+		curl -s -o /dev/null http://127.0.0.1:9329/ || { echo "bench-record: nothing answers on 127.0.0.1:9329 (CL_PID $CL_PID)" >&2; exit 1; }
+		cl_pid=$CL_PID
+		return
+	fi
+	if curl -s -o /dev/null http://127.0.0.1:9329/; then
+		echo "bench-record: something already answers on 127.0.0.1:9329; set CL_PID to compare with that cognito-local, or stop it" >&2
+		exit 1
+	fi
 	COGNITO_LOCAL_DIR=$cl_dir setsid "$root/scripts/cognito-local.sh" >"$out/cognito-local.log" 2>&1 &
 	cl=$!
+	cl_pid=$cl
 	until curl -s -o /dev/null http://127.0.0.1:9329/; do
 		kill -0 "$cl" 2>/dev/null || { echo "bench-record: cognito-local exited, see $out/cognito-local.log" >&2; exit 1; }
 		sleep 0.2
@@ -125,7 +147,9 @@ load() {
 }
 
 # compared NAME DATABASE: every scenario at 1, 8 and 32 workers on 10,000
-# users, then the same on cognito-local.
+# users, then the same on cognito-local; then user-srp-totp-auth, which
+# runs only when named and needs a pool with TOTP on (the bench makes one
+# when it is not given --pool), on the same server.
 compared() {
 	local name=$1 db=$2 pool compare_pool=()
 	pool=$(load "$name" 10000 "$db")
@@ -133,11 +157,15 @@ compared() {
 	[ -n "${CL_POOL:-}" ] && compare_pool=(--compare-pool "$CL_POOL")
 	start_server "$out/$name.data" "$db" "$name"
 	"$bin" bench --endpoint "$endpoint" --pool "$pool" --users 10000 --server-pid "$server" \
-		--duration "$duration" --compare http://127.0.0.1:9329 --compare-server-pid "$cl" "${compare_pool[@]}" \
+		--duration "$duration" --compare http://127.0.0.1:9329 --compare-server-pid "$cl_pid" "${compare_pool[@]}" \
 		--json >"$out/$name.json"
+	"$bin" bench --endpoint "$endpoint" --users 32 --server-pid "$server" --scenarios user-srp-totp-auth \
+		--concurrency 1,8 --duration "$totp_duration" --json >"$out/$name.totp.json"
 	stop_server
-	kill -- -"$cl" 2>/dev/null || true
-	cl=""
+	if [ -n "$cl" ]; then
+		kill -- -"$cl" 2>/dev/null || true
+		cl=""
+	fi
 }
 
 # scaled NAME USERS DATABASE: reads, password sign-in and ListUsers at 1 and 8 workers.

@@ -415,3 +415,29 @@ func TestWriteTableCPU(t *testing.T) {
 		t.Errorf("comparison %+v, want a CPU ratio of 2 for user-password-auth", r.Comparison)
 	}
 }
+
+func TestParseForm(t *testing.T) {
+	page := `<!doctype html><html><body>
+<form method="post" action="/other"><input type="hidden" name="x" value="no"></form>
+<form method="post" action="/_domain/d/login" id="signin-form" novalidate>
+<input type="hidden" name="_csrf" value="a&amp;b">
+<input type="hidden" name="client_id" value="c1"/>
+<input id="username" name="username" type="text">
+</form>
+<input type="hidden" name="after" value="no">
+</body></html>`
+	action, fields, err := parseForm(strings.NewReader(page), "signin-form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if action != "/_domain/d/login" {
+		t.Errorf("action %q", action)
+	}
+	want := map[string][]string{"_csrf": {"a&b"}, "client_id": {"c1"}}
+	if diff := cmp.Diff(want, map[string][]string(fields)); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	if _, _, err := parseForm(strings.NewReader(page), "missing"); err == nil {
+		t.Error("a page without the form: no error")
+	}
+}

@@ -258,6 +258,10 @@ type target struct {
 
 	// devices is the pool of the device-srp-auth scenario (device.go).
 	devices devicePool
+	// oauth is what the OAuth scenarios use in the pool (oauth.go), and
+	// httpTransport their connections to the endpoint.
+	oauth         oauthApp
+	httpTransport *http.Transport
 }
 
 // newUserName is a fresh username for a user a scenario creates.
@@ -300,6 +304,9 @@ func (r countingRetryer) IsErrorRetryable(err error) bool {
 
 func newTarget(name string, cfg Target, conns int) *target {
 	t := &target{name: name, cfg: cfg, srp: newSRPCache()}
+	t.httpTransport = http.DefaultTransport.(*http.Transport).Clone()
+	t.httpTransport.MaxIdleConns = conns + 8
+	t.httpTransport.MaxIdleConnsPerHost = conns + 8
 	httpClient := bufferingClient{awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConns = conns + 8
 		tr.MaxIdleConnsPerHost = conns + 8
@@ -550,6 +557,8 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 		}
 		if timesErr != nil {
 			r.ServerTimeNote = "server handling time unavailable: " + timesErr.Error()
+		} else if len(r.ServerTimes) == 0 && s.serverTimeNote != "" {
+			r.ServerTimeNote = s.serverTimeNote
 		}
 	}
 	if len(lr.order) > 1 || (len(lr.order) == 1 && s.name == ScenarioMix) {
@@ -682,6 +691,9 @@ func (t *target) teardown(ctx context.Context) error {
 	}
 	if t.poolID == "" {
 		return nil
+	}
+	if err := t.deleteOAuthApp(ctx); err != nil {
+		return err
 	}
 	if t.ownPool {
 		_, err := t.c.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: &t.poolID})
