@@ -25,11 +25,15 @@ const (
 // storage.Replication): users, groups and memberships replicate to every
 // region; recorded authentication events stay in the region that records
 // them, out of the change log (ARCHITECTURE.md: they are
-// AdminListUserAuthEvents' one source).
+// AdminListUserAuthEvents' one source). Users are looked up by name far
+// more often than they change (AdminGetUser, every sign-in), so a store
+// that can keep them exactly fresh (SQLite, one process) answers those
+// lookups from memory (storage.DeclareCachedByKey).
 func init() {
 	for _, k := range []string{kindUser, kindGroup, kindGroupMember} {
 		storage.DeclareKind(k, storage.Replicated)
 	}
+	storage.DeclareCachedByKey(kindUser)
 	storage.DeclareKind(kindAuthEvent, storage.Local)
 }
 

@@ -36,6 +36,14 @@ const maxCachedRecords = 4096
 // Records are copied in and out, so callers may modify what they get.
 // Configuration changes are rare, so a write drops everything cached. The
 // zero value is on and ready to use.
+//
+// Apart from the configuration, it keeps the items of the kinds declared
+// cacheable by key (DeclareCachedByKey: users) that a store's GetItemByKey
+// read, under their own generation, by kind and key, and at most
+// maxKeyedBytes of them (an arbitrary one goes to make room): a write of
+// such a kind drops them all (InvalidateKeyed) and leaves the
+// configuration cached, and every invalidation of the configuration drops
+// them too. The same rules keep them fresh.
 type ReadCache struct {
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -45,7 +53,18 @@ type ReadCache struct {
 	off   bool
 	pools map[string]*UserPool
 	items map[readCacheKey]*Item
+	// keyedGen counts the invalidations of keyed (every invalidation
+	// moves it); keyedBytes is the size of what keyed holds.
+	keyedGen   uint64
+	keyed      map[readCacheKey]*Item
+	keyedBytes int
 }
+
+// maxKeyedBytes bounds the items the keyed part of a ReadCache holds, by
+// the size of their data, keys and index entries: about 7,000 users of a
+// kilobyte with their index entries, so that a server of a large pool
+// spends a few megabytes on them, not more.
+const maxKeyedBytes = 8 << 20
 
 type readCacheKey struct{ kind, id string }
 
@@ -107,6 +126,78 @@ func (c *ReadCache) Invalidate() {
 func (c *ReadCache) invalidateLocked() {
 	c.gen++
 	c.pools, c.items = nil, nil
+	c.invalidateKeyedLocked()
+}
+
+// ItemByKey returns a copy of the cached item of kind that holds key, or
+// else false and the generation a read of the database must store its
+// result under (PutItemByKey).
+func (c *ReadCache) ItemByKey(kind, key string) (*Item, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if it := c.keyed[readCacheKey{kind, key}]; it != nil {
+		return copyItem(it), c.keyedGen, true
+	}
+	return nil, c.keyedGen, false
+}
+
+// PutItemByKey stores a copy of it, read from the database by key after
+// ItemByKey returned gen, unless the cache was invalidated (either way) or
+// turned off since.
+func (c *ReadCache) PutItemByKey(key string, it *Item, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.keyedGen || c.off {
+		return
+	}
+	size := itemSize(it)
+	if size > maxKeyedBytes {
+		return
+	}
+	if c.keyed == nil {
+		c.keyed = map[readCacheKey]*Item{}
+	}
+	k := readCacheKey{it.Kind, key}
+	if old := c.keyed[k]; old != nil {
+		c.keyedBytes -= itemSize(old)
+		delete(c.keyed, k)
+	}
+	// Make room by dropping arbitrary items (map order): with reads spread
+	// over more items than fit, about the share that fits is found.
+	for old, v := range c.keyed {
+		if c.keyedBytes+size <= maxKeyedBytes {
+			break
+		}
+		c.keyedBytes -= itemSize(v)
+		delete(c.keyed, old)
+	}
+	c.keyed[k] = copyItem(it)
+	c.keyedBytes += size
+}
+
+// InvalidateKeyed drops the items cached by key and moves their generation
+// on; the configuration stays cached.
+func (c *ReadCache) InvalidateKeyed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.invalidateKeyedLocked()
+}
+
+func (c *ReadCache) invalidateKeyedLocked() {
+	c.keyedGen++
+	c.keyed, c.keyedBytes = nil, 0
+}
+
+// itemSize is about what a copy of it holds.
+func itemSize(it *Item) int {
+	n := len(it.Kind) + len(it.ID) + len(it.Pool) + len(it.Data) + 128
+	for _, k := range it.Keys {
+		n += len(k) + 16
+	}
+	for _, k := range it.Index {
+		n += len(k) + 16
+	}
+	return n
 }
 
 // SetOn turns the cache on or off; either way it drops what it held, so

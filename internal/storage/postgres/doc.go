@@ -107,6 +107,13 @@
 // their own snapshot, always read the database, so the Version checks of
 // writes never rely on the cache.
 //
+// Kinds declared cacheable by key (storage.DeclareCachedByKey: users) are
+// not cached here: GetItemByKey always reads the database. Caching them
+// would take a notification per user write on every node, and with one
+// channel each sign-up or attribute change would drop every node's cached
+// pools and clients too; the SQLite store, the only writer of its file,
+// drops them exactly without either.
+//
 // # Schema
 //
 // Open does not migrate. Migrate holds a session-level advisory lock keyed

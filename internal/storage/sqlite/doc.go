@@ -38,7 +38,14 @@
 // answer from a cache of the records they read (storage.ReadCache), which
 // every transaction that writes such a record drops before its Tx returns.
 // It is sound only because of the lock above: this process is the file's
-// only writer. The PostgreSQL backend, shared by several servers, also
+// only writer.
+//
+// GetItemByKey of a kind declared cacheable by key (storage.DeclareCachedByKey:
+// users, looked up by name on every AdminGetUser and sign-in) answers from
+// the same cache, under a generation of its own and within a bound of a few
+// megabytes: a transaction that writes an item of such a kind drops those
+// items before its Tx returns and keeps the cached pools and clients; one
+// that writes a pool or a cacheable item drops everything. The PostgreSQL backend, shared by several servers, also
 // hears the other servers' writes (see its doc.go).
 //
 // # Transactions

@@ -180,8 +180,24 @@ func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, erro
 }
 
 // GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
+//
+// An item of a kind declared cacheable by key (storage.DeclareCachedByKey)
+// comes from the read cache when this process has read it by that key since
+// the last write of an item of such a kind or of a cached record.
 func (db *DB) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
-	return getItemByKey(ctx, db.reader(), kind, key)
+	if !storage.KindCachedByKey(kind) {
+		return getItemByKey(ctx, db.reader(), kind, key)
+	}
+	it, gen, ok := db.cache.ItemByKey(kind, key)
+	if ok {
+		return it, nil
+	}
+	it, err := getItemByKey(ctx, db.reader(), kind, key)
+	if err != nil {
+		return nil, err
+	}
+	db.cache.PutItemByKey(key, it, gen)
+	return it, nil
 }
 
 // ListItems returns a page of one pool's items of a kind, in ID order.
@@ -659,5 +675,8 @@ func (t *txn) insertLookups(ctx context.Context, rec *storage.Item) error {
 func (t *txn) noteWrite(kind string) {
 	if storage.KindCached(kind) {
 		t.cachedWritten = true
+	}
+	if storage.KindCachedByKey(kind) {
+		t.keyedWritten = true
 	}
 }

@@ -268,3 +268,81 @@ func TestReadCacheItems(t *testing.T) {
 		t.Error("a deleted item is still in the cache")
 	}
 }
+
+// keyedKind is an item kind declared cacheable by key for these tests.
+var keyedKind = storage.DeclareCachedByKey(storage.DeclareKind("test_keyed", storage.Replicated))
+
+// TestReadCacheByKey checks what the store contract (storagetest's
+// KeyCached cases) cannot see: that GetItemByKey of a kind cacheable by
+// key is answered from the cache after a first read, that a write of such
+// a kind drops those items and keeps the cached configuration, and that a
+// write of the configuration drops both.
+func TestReadCacheByKey(t *testing.T) {
+	db, _ := openTemp(t, Options{Region: storagetest.Region}, true)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	p := cachePool("us-east-1_keyed")
+	if err := db.CreateUserPool(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	it := &storage.Item{Kind: keyedKind, ID: "u1", Pool: p.ID, Data: []byte(`{"n":1}`), Keys: []string{"name/u1"}, CreatedAt: now, UpdatedAt: now}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
+		t.Fatal(err)
+	}
+	read := func() {
+		t.Helper()
+		if _, err := db.GetUserPool(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.GetItemByKey(ctx, keyedKind, "name/u1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cached := func() (pool, item bool) {
+		_, _, pool = db.cache.Pool(p.ID)
+		_, _, item = db.cache.ItemByKey(keyedKind, "name/u1")
+		return pool, item
+	}
+	read()
+	if pool, item := cached(); !pool || !item {
+		t.Fatalf("after a read: pool cached %v, item cached %v; want both", pool, item)
+	}
+	// A write of another item of the kind drops the items cached by key,
+	// not the pool.
+	other := &storage.Item{Kind: keyedKind, ID: "u2", Pool: p.ID, Data: []byte(`{}`), Keys: []string{"name/u2"}, CreatedAt: now, UpdatedAt: now}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, other) }); err != nil {
+		t.Fatal(err)
+	}
+	if pool, item := cached(); !pool || item {
+		t.Errorf("after a write of the kind: pool cached %v, item cached %v; want the pool only", pool, item)
+	}
+	read()
+	// A write of the pool drops both.
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.UpdateUserPool(ctx, p) }); err != nil {
+		t.Fatal(err)
+	}
+	if pool, item := cached(); pool || item {
+		t.Errorf("after a write of the pool: pool cached %v, item cached %v; want neither", pool, item)
+	}
+	// A read by key of a kind not cacheable by key is not cached, and
+	// neither is one inside a transaction.
+	u := &storage.Item{Kind: uncachedKind, ID: "x1", Data: []byte(`{}`), Keys: []string{"x/1"}, CreatedAt: now, UpdatedAt: now}
+	if err := db.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, u) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetItemByKey(ctx, uncachedKind, "x/1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := db.cache.ItemByKey(uncachedKind, "x/1"); ok {
+		t.Error("an item of a kind not cacheable by key is in the cache")
+	}
+	if err := db.Tx(ctx, func(tx storage.Tx) error {
+		_, err := tx.GetItemByKey(ctx, keyedKind, "name/u2")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := db.cache.ItemByKey(keyedKind, "name/u2"); ok {
+		t.Error("a read inside a transaction filled the cache")
+	}
+}

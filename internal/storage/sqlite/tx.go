@@ -31,6 +31,9 @@ type txn struct {
 	// cacheable kind: the read cache is then invalidated when the
 	// transaction has ended, before Tx returns.
 	cachedWritten bool
+	// keyedWritten is set by a write of an item of a kind cacheable by
+	// key: the items cached by key are then dropped likewise.
+	keyedWritten bool
 }
 
 var _ storage.Tx = (*txn)(nil)
@@ -59,8 +62,11 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 		if !committed {
 			tx.Rollback()
 		}
-		if t.cachedWritten {
-			db.cache.Invalidate()
+		switch {
+		case t.cachedWritten:
+			db.cache.Invalidate() // the items cached by key too
+		case t.keyedWritten:
+			db.cache.InvalidateKeyed()
 		}
 	}()
 	if err := fn(t); err != nil {
