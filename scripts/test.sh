@@ -42,6 +42,10 @@ fi
 # Emulator, built here from the module proxy (once per version).
 COGNATE_LAMBDA_RIE="$(./scripts/build-lambda-rie.sh)"
 export COGNATE_LAMBDA_RIE
+# The custom sender tests encrypt codes with local-kms, an implementation
+# of the AWS KMS API, built the same way.
+COGNATE_LOCAL_KMS="$(./scripts/build-local-kms.sh)"
+export COGNATE_LOCAL_KMS
 
 # go test -json through testreport: the same output as plain go test (an
 # "ok" line per package, the output of failed tests, a closing FAIL), plus

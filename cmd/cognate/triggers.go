@@ -13,15 +13,20 @@ import (
 
 // newTriggers builds the invoker of the pools' Lambda triggers from the
 // triggers block: the Invoke API with the AWS SDK's settings (the lambda
-// keys overriding them) for every function no route names, and a
-// transport per route. Every invocation is counted in metrics.
+// keys overriding them) for every function no route names, a transport
+// per route, and AWS KMS (the kms keys overriding the SDK's settings) for
+// the codes of custom sender functions. Every invocation is counted in metrics.
 func newTriggers(ctx context.Context, cfg config.TriggersConfig, metrics *server.Metrics, log *slog.Logger) (*triggers.Invoker, error) {
 	lambda, err := triggers.NewLambda(ctx, triggers.LambdaConfig{Region: cfg.Lambda.Region, Endpoint: cfg.Lambda.Endpoint})
 	if err != nil {
 		return nil, fmt.Errorf("triggers.lambda: %w", err)
 	}
+	kms, err := triggers.NewKMS(ctx, triggers.KMSConfig{Region: cfg.KMS.Region, Endpoint: cfg.KMS.Endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("triggers.kms: %w", err)
+	}
 	opts := triggers.Options{
-		Lambda: lambda, Timeout: time.Duration(cfg.Timeout), Attempts: cfg.Attempts,
+		Lambda: lambda, KMS: kms, Timeout: time.Duration(cfg.Timeout), Attempts: cfg.Attempts,
 		MaxResponseBytes: cfg.MaxResponseBytes, Logger: log, Observe: metrics.TriggerInvoked,
 	}
 	for i, r := range cfg.Routes {

@@ -122,6 +122,13 @@ func openStore(t testing.TB, name string) storage.Store {
 // the test function through tr, each attempt bounded by timeout.
 func start(t testing.TB, backend string, tr transport, timeout time.Duration) *env {
 	t.Helper()
+	return startWith(t, backend, tr, timeout, nil)
+}
+
+// startWith is start with kms generating the data keys of the custom
+// senders' codes.
+func startWith(t testing.TB, backend string, tr transport, timeout time.Duration, kms *triggers.KMS) *env {
+	t.Helper()
 	record := filepath.Join(t.TempDir(), "events.jsonl")
 	var route triggers.Transport
 	switch tr {
@@ -161,7 +168,7 @@ func start(t testing.TB, backend string, tr transport, timeout time.Duration) *e
 			{Pattern: unreachableARN, Transport: nowhere},
 			{Pattern: functionARN + "*", Transport: route},
 		},
-		Timeout: timeout, Observe: obs.observe,
+		Timeout: timeout, Observe: obs.observe, KMS: kms,
 	})
 	if err != nil {
 		t.Fatal(err)

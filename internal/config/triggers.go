@@ -24,6 +24,9 @@ type TriggersConfig struct {
 	MaxResponseBytes int `yaml:"max_response_bytes"`
 	// Lambda overrides the region and endpoint of the Invoke API.
 	Lambda AWSEndpointConfig `yaml:"lambda,omitempty"`
+	// KMS overrides the region and endpoint of AWS KMS, which generates
+	// the data keys of the codes custom sender functions receive.
+	KMS AWSEndpointConfig `yaml:"kms,omitempty"`
 	// Routes reach the functions whose ARN matches a pattern another way:
 	// an Invoke API at another endpoint, or an HTTPS webhook. The first
 	// matching route wins.
@@ -81,6 +84,11 @@ func (t *TriggersConfig) validate(add func(key, format string, args ...any)) {
 	if e := t.Lambda.Endpoint; e != "" {
 		if u, err := url.Parse(e); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			add("triggers.lambda.endpoint", "%q is not an http(s) URL", e)
+		}
+	}
+	if e := t.KMS.Endpoint; e != "" {
+		if u, err := url.Parse(e); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			add("triggers.kms.endpoint", "%q is not an http(s) URL", e)
 		}
 	}
 	for i, r := range t.Routes {
@@ -150,6 +158,9 @@ func (t TriggersConfig) logValue() slog.Value {
 	}
 	if t.Lambda.Enabled() {
 		attrs = append(attrs, slog.Group("lambda", slog.String("region", t.Lambda.Region), slog.String("endpoint", t.Lambda.Endpoint)))
+	}
+	if t.KMS.Enabled() {
+		attrs = append(attrs, slog.Group("kms", slog.String("region", t.KMS.Region), slog.String("endpoint", t.KMS.Endpoint)))
 	}
 	for i, r := range t.Routes {
 		attrs = append(attrs, slog.Group("routes["+strconv.Itoa(i)+"]",

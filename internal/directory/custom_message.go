@@ -43,6 +43,10 @@ type outgoing struct {
 	p *idp.UserPoolType
 	// arn is the pool's CustomMessage function, "" for none.
 	arn string
+	// emailSender and smsSender are the pool's custom sender functions,
+	// "" for none: they take the messages of their channel
+	// (custom_sender.go).
+	emailSender, smsSender string
 	// clientID is the events' callerContext.clientId; metadata the
 	// request's ClientMetadata.
 	clientID string
@@ -67,16 +71,18 @@ type pendingMessage struct {
 // app client clientID (clientNotApplicable for an administrator's) with
 // the request's ClientMetadata.
 func (s *Service) outgoing(p *idp.UserPoolType, clientID string, metadata map[string]string) *outgoing {
-	return &outgoing{
+	o := &outgoing{
 		s: s, p: p, arn: s.triggerARN(p, func(lc *idp.LambdaConfigType) *string { return lc.CustomMessage }),
 		clientID: clientID, metadata: metadata,
 	}
+	o.emailSender, o.smsSender = s.customSenders(p)
+	return o
 }
 
-// customized reports whether the pool has a CustomMessage function: then
-// prepare must run before the operation's write commits, outside its
-// transaction.
-func (o *outgoing) customized() bool { return o.arn != "" }
+// customized reports whether the pool has a CustomMessage function or a
+// custom sender: then prepare must run before the operation's write
+// commits, outside its transaction.
+func (o *outgoing) customized() bool { return o.arn != "" || o.emailSender != "" || o.smsSender != "" }
 
 // reset forgets the drafts: a transaction that runs again decides them
 // again.
@@ -111,6 +117,14 @@ func (o *outgoing) prepare(ctx context.Context) error {
 	answers := map[key]events.CognitoEventUserPoolsCustomMessageResponse{}
 	for _, m := range o.pending {
 		d := m.draft
+		if arn := o.sender(d.Base.Channel); arn != "" {
+			// The custom sender takes the message: it is handed the code,
+			// encrypted, and cognate sends nothing.
+			if err := o.send(ctx, arn, m); err != nil {
+				return err
+			}
+			continue
+		}
 		if o.arn != "" {
 			k := key{m.source, m.user, d.Code}
 			resp, ok := answers[k]
@@ -278,6 +292,12 @@ func (s *Service) MFACodeMessage(ctx context.Context, p *idp.UserPoolType, clien
 	o.pending = []pendingMessage{{source: sourceMessageAuthentication, draft: d, user: u.Username, attrs: eventUserAttributes(u.Attributes, u.Sub, u.Status)}}
 	if err := o.prepare(ctx); err != nil {
 		return messaging.Message{}, err
+	}
+	if len(o.ready) == 0 {
+		// The pool's custom sender has it: SendMFACode sends nothing.
+		m := d.Base
+		m.HandedOff = true
+		return m, nil
 	}
 	return o.ready[0], nil
 }

@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/seal", "internal/srp", "internal/tokens", "internal/messaging", "internal/triggers", "internal/password", "internal/ratelimit"},
+		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/seal", "internal/srp", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk", "internal/password", "internal/ratelimit"},
 		map[string]string{
 			"internal/storage/":     "engines use the Store interface; only cmd/cognate picks a backend",
 			"internal/api":          "engines never import an edge",

@@ -30,6 +30,9 @@ func channelAttribute(channel string) string {
 // CodeDeliveryFailureException; the write stays.
 func (s *Service) deliver(ctx context.Context, msgs []messaging.Message) error {
 	for _, m := range msgs {
+		if m.HandedOff {
+			continue
+		}
 		m.At = s.now()
 		if err := s.sender.Send(ctx, m); err != nil {
 			return cognito.CodeDeliveryFailureException("Unable to deliver message.").WithCause(err)

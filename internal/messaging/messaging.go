@@ -51,6 +51,9 @@ type Message struct {
 	Username string `json:"username"`
 	// At is when the message was handed to the sender.
 	At time.Time `json:"at"`
+	// HandedOff says the pool's custom sender function (CustomEmailSender,
+	// CustomSMSSender) received the message's code: cognate sends nothing.
+	HandedOff bool `json:"-"`
 
 	// Email is the pool's EmailConfiguration, for EMAIL messages. It is
 	// optional: the zero value means Cognito's defaults (COGNITO_DEFAULT,

@@ -9,7 +9,7 @@ import (
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
 		[]string{
-			"internal/cognito/...", "internal/seal", "internal/srp", "internal/mfa", "internal/password", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers",
+			"internal/cognito/...", "internal/seal", "internal/srp", "internal/mfa", "internal/password", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk",
 			"internal/userpool", "internal/directory", "internal/authflow", "internal/federation", "internal/identitypool", "internal/ratelimit", "internal/sts",
 		},
 		map[string]string{

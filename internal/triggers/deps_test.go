@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/..."},
+		[]string{"internal/cognito/...", "internal/encsdk"},
 		map[string]string{
 			"internal/storage":  "triggers invokes functions and keeps no records",
 			"internal/userpool": "engines import triggers, not the reverse",

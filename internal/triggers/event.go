@@ -17,6 +17,8 @@ const (
 	VerifyAuthChallengeResponse = "VerifyAuthChallengeResponse"
 	PreTokenGeneration          = "PreTokenGeneration"
 	UserMigration               = "UserMigration"
+	CustomEmailSender           = "CustomEmailSender"
+	CustomSMSSender             = "CustomSMSSender"
 )
 
 // SDKVersionUnknown is the callerContext.awsSdkVersion Cognito sends when
@@ -59,4 +61,30 @@ type CustomMessageResponse struct {
 	SMSMessage   *string `json:"smsMessage"`
 	EmailMessage *string `json:"emailMessage"`
 	EmailSubject *string `json:"emailSubject"`
+}
+
+// The request types of the custom sender events (LambdaVersion V1_0).
+const (
+	CustomEmailSenderRequestV1 = "customEmailSenderRequestV1"
+	CustomSMSSenderRequestV1   = "customSMSSenderRequestV1"
+)
+
+// CustomSenderEvent is the event of CustomEmailSender and CustomSMSSender,
+// as Cognito documents it (aws-lambda-go has no type for it): the header
+// and a request whose code is the message's code or temporary password
+// encrypted in the AWS Encryption SDK's format under the pool's KMSKeyID
+// (EncryptCode), in base64; null when the message carries none. Cognito
+// reads nothing of the answer.
+type CustomSenderEvent struct {
+	events.CognitoEventUserPoolsHeader
+	Request CustomSenderRequest `json:"request"`
+}
+
+// CustomSenderRequest is the request of a custom sender event.
+type CustomSenderRequest struct {
+	// Type is CustomEmailSenderRequestV1 or CustomSMSSenderRequestV1.
+	Type           string            `json:"type"`
+	Code           *string           `json:"code"`
+	ClientMetadata map[string]string `json:"clientMetadata"`
+	UserAttributes map[string]string `json:"userAttributes"`
 }

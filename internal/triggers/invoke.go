@@ -56,6 +56,9 @@ type Options struct {
 	// Observe, when not nil, is told of every invocation: the trigger,
 	// one of the Outcome values, and the time taken over all attempts.
 	Observe func(trigger, outcome string, elapsed time.Duration)
+	// KMS generates the data keys of the codes custom sender functions
+	// receive (EncryptCode); nil leaves those functions uncallable.
+	KMS *KMS
 }
 
 // Route reaches the functions whose ARN matches Pattern (path.Match
@@ -114,6 +117,7 @@ type Invoker struct {
 	maxResp  int
 	log      *slog.Logger
 	observe  func(trigger, outcome string, elapsed time.Duration)
+	kms      *KMS
 }
 
 // New returns an Invoker, or an error when a route's pattern is malformed.
@@ -128,7 +132,7 @@ func New(opts Options) (*Invoker, error) {
 	}
 	iv := &Invoker{
 		lambda: opts.Lambda, routes: opts.Routes, timeout: opts.Timeout, attempts: opts.Attempts,
-		maxResp: opts.MaxResponseBytes, log: opts.Logger, observe: opts.Observe,
+		maxResp: opts.MaxResponseBytes, log: opts.Logger, observe: opts.Observe, kms: opts.KMS,
 	}
 	if iv.timeout <= 0 {
 		iv.timeout = DefaultTimeout
@@ -162,6 +166,18 @@ func (iv *Invoker) transport(arn string) Transport {
 // its response filled in). out is written only when the answer decodes
 // whole; the error is a Cognito exception.
 func (iv *Invoker) Invoke(ctx context.Context, trigger, arn string, event, out any) error {
+	return iv.invoke(ctx, trigger, arn, event, out, false)
+}
+
+// Notify sends event to the function arn as trigger, as Invoke does, and
+// ignores whatever the function answers, as Cognito ignores the answers of
+// the custom sender functions (whose handlers usually return nothing). Its
+// error is the function's error or a failure to reach it.
+func (iv *Invoker) Notify(ctx context.Context, trigger, arn string, event any) error {
+	return iv.invoke(ctx, trigger, arn, event, nil, true)
+}
+
+func (iv *Invoker) invoke(ctx context.Context, trigger, arn string, event, out any, ignoreAnswer bool) error {
 	payload, err := json.Marshal(event)
 	if err != nil {
 		return cognito.InternalErrorException("Internal error").WithCause(fmt.Errorf("encode %s event: %w", trigger, err))
@@ -186,6 +202,7 @@ func (iv *Invoker) Invoke(ctx context.Context, trigger, arn string, event, out a
 	case err != nil:
 		outcome = OutcomeUnreachable
 		result = cognito.UnexpectedLambdaException(fmt.Sprintf("%s invocation failed due to error %s.", trigger, "Unknown")).WithCause(err)
+	case ignoreAnswer:
 	case len(answer) > iv.maxResp:
 		outcome = OutcomeInvalidResponse
 		result = invalidResponse(fmt.Errorf("answer of %d bytes exceeds %d", len(answer), iv.maxResp))
