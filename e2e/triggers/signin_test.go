@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -423,5 +424,106 @@ func TestRefreshRotationRefused(t *testing.T) {
 	after, err := e.Store.CountItems(ctx, "refresh_token", poolID)
 	if err != nil || after != before {
 		t.Errorf("refresh tokens %d -> %d (err %v): the refused refresh wrote", before, after, err)
+	}
+}
+
+// TestPreAuthenticationUserNotFound: at a client that hides whether users
+// exist (PreventUserExistenceErrors ENABLED), a sign-in for a user that
+// does not exist invokes PreAuthentication with userNotFound, the name as
+// given and no attributes, with a password and with SRP (at the proof), and
+// is answered as a wrong password, or with the function's refusal; a
+// client that does not hide them answers UserNotFoundException and invokes
+// nothing.
+func TestPreAuthenticationUserNotFound(t *testing.T) {
+	e := start(t, "sqlite", viaLambda, 5*time.Second)
+	ctx := context.Background()
+	c := e.client()
+	poolID, legacyID := e.pool(t, &types.LambdaConfigType{PreAuthentication: aws.String(functionARN + "pre-auth")})
+	cl, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(poolID), ClientName: aws.String("hiding"),
+		PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled,
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth,
+			types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidingID := *cl.UserPoolClient.ClientId
+	meta := map[string]string{"app": "web"}
+	want := func(t *testing.T, user string) {
+		t.Helper()
+		evs := e.events(t)
+		if len(evs) != 1 {
+			t.Fatalf("%d events, want one PreAuthentication", len(evs))
+		}
+		var got events.CognitoEventUserPoolsPreAuthentication
+		if err := json.Unmarshal(evs[0].raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		w := events.CognitoEventUserPoolsPreAuthentication{
+			CognitoEventUserPoolsHeader: header("1", "PreAuthentication_Authentication", poolID, hidingID, user),
+			Request:                     events.CognitoEventUserPoolsPreAuthenticationRequest{UserAttributes: map[string]string{}, ValidationData: meta, UserNotFound: true},
+		}
+		if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("event (-want +got):\n%s", diff)
+		}
+	}
+
+	_, err = c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: aws.String(hidingID), AuthFlow: types.AuthFlowTypeUserPasswordAuth, ClientMetadata: meta,
+		AuthParameters: map[string]string{"USERNAME": "ghost", "PASSWORD": password},
+	})
+	var na *types.NotAuthorizedException
+	if !errors.As(err, &na) || aws.ToString(na.Message) != "Incorrect username or password." {
+		t.Fatalf("unknown user: %v, want NotAuthorizedException", err)
+	}
+	want(t, "ghost")
+
+	_, err = c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: aws.String(hidingID), AuthFlow: types.AuthFlowTypeUserPasswordAuth, ClientMetadata: meta,
+		AuthParameters: map[string]string{"USERNAME": "denyghost", "PASSWORD": password},
+	})
+	var lv *types.UserLambdaValidationException
+	if !errors.As(err, &lv) || aws.ToString(lv.Message) != "PreAuthentication failed with error Denied by the test function." {
+		t.Fatalf("unknown user refused by the function: %v, want UserLambdaValidationException", err)
+	}
+	want(t, "denyghost")
+
+	// SRP: nothing at InitiateAuth, the event at the proof.
+	sc := newSRPClient(t)
+	start, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: aws.String(hidingID), AuthFlow: types.AuthFlowTypeUserSrpAuth, ClientMetadata: meta,
+		AuthParameters: map[string]string{"USERNAME": "ghost-srp", "SRP_A": sc.srpA()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := e.events(t); len(evs) != 0 {
+		t.Fatalf("%d events at SRP's start, want none", len(evs))
+	}
+	_, poolName, _ := strings.Cut(poolID, "_")
+	ts, sig := sc.claim(t, poolName, start.ChallengeParameters["USER_ID_FOR_SRP"], password, start.ChallengeParameters)
+	_, err = c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+		ClientId: aws.String(hidingID), ChallengeName: types.ChallengeNameTypePasswordVerifier, Session: start.Session, ClientMetadata: meta,
+		ChallengeResponses: map[string]string{
+			"USERNAME": "ghost-srp", "PASSWORD_CLAIM_SECRET_BLOCK": start.ChallengeParameters["SECRET_BLOCK"],
+			"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+		},
+	})
+	if !errors.As(err, &na) {
+		t.Fatalf("unknown user's SRP proof: %v, want NotAuthorizedException", err)
+	}
+	want(t, "ghost-srp")
+
+	// A client that does not hide whether users exist.
+	_, err = c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: aws.String(legacyID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "ghost", "PASSWORD": password},
+	})
+	if !errors.As(err, new(*types.UserNotFoundException)) {
+		t.Fatalf("unknown user at a legacy client: %v, want UserNotFoundException", err)
+	}
+	if evs := e.events(t); len(evs) != 0 {
+		t.Errorf("%d events at a legacy client, want none", len(evs))
 	}
 }

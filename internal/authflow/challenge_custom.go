@@ -100,7 +100,9 @@ func (customChallenge) start(ctx context.Context, s *Service, sp *call) (*Step, 
 	}
 	if sp.params["CHALLENGE_NAME"] == challengeSRPA {
 		sp.rounds = []customRound{{Name: challengeSRPA, Result: true}}
-	} else if u != nil {
+	} else {
+		// A user that does not exist gets here only where the client
+		// hides whether users exist: the event says userNotFound.
 		if err := s.hooks.runPreAuthentication(ctx, sp); err != nil {
 			return nil, err
 		}

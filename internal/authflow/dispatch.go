@@ -440,6 +440,15 @@ func (s *Service) shadow(ctx context.Context, sp *call, fac factor) error {
 	if st != nil && st.NoVerifier {
 		return incorrect()
 	}
+	if sp.client.PreventUserExistenceErrors && sp.user == nil {
+		// Cognito invokes PreAuthentication for a user that does not
+		// exist only where the client hides whether users exist, with
+		// userNotFound; its refusal is the answer, else the wrong
+		// password's.
+		if err := s.hooks.runPreAuthentication(ctx, sp); err != nil {
+			return err
+		}
+	}
 	return unknownUser(sp.client)
 }
 

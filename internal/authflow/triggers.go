@@ -95,6 +95,8 @@ func eventAttributes(u *directory.SignInUser) map[string]string {
 
 // preAuthentication invokes PreAuthentication_Authentication. The
 // function's refusal is the step's answer; its response carries nothing.
+// For a user that does not exist (sp.user nil; only where the client
+// hides whether users exist) the event says userNotFound.
 // Cognito passes the sign-in's ClientMetadata as validationData. A
 // device's proof (DEVICE_PASSWORD_VERIFIER) does not invoke it again: the
 // password's step of the same sign-in did.
@@ -111,10 +113,18 @@ func (s *Service) preAuthentication(ctx context.Context, sp *call) error {
 		return nil
 	}
 	ev := events.CognitoEventUserPoolsPreAuthentication{
-		CognitoEventUserPoolsHeader: triggers.Header("1", "PreAuthentication_Authentication", sp.pool.Region, sp.pool.ID, sp.client.ClientID, sp.user.Username),
-		Request: events.CognitoEventUserPoolsPreAuthenticationRequest{
-			UserAttributes: eventAttributes(sp.user), ValidationData: orEmpty(clientMetadata(ctx)),
-		},
+		Request: events.CognitoEventUserPoolsPreAuthenticationRequest{ValidationData: orEmpty(clientMetadata(ctx))},
+	}
+	if sp.user == nil {
+		// A user that does not exist, at a client that hides whether
+		// users exist: Cognito sends userNotFound, the name as given and
+		// no attributes, and whatever the function answers the sign-in
+		// fails as for a wrong password.
+		ev.CognitoEventUserPoolsHeader = triggers.Header("1", "PreAuthentication_Authentication", sp.pool.Region, sp.pool.ID, sp.client.ClientID, sp.username)
+		ev.Request.UserAttributes, ev.Request.UserNotFound = map[string]string{}, true
+	} else {
+		ev.CognitoEventUserPoolsHeader = triggers.Header("1", "PreAuthentication_Authentication", sp.pool.Region, sp.pool.ID, sp.client.ClientID, sp.user.Username)
+		ev.Request.UserAttributes = eventAttributes(sp.user)
 	}
 	return s.triggers.Invoke(ctx, triggers.PreAuthentication, arn, &ev, &ev)
 }
