@@ -337,3 +337,63 @@ func TestUserMigrationFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestUserMigrationEnableSMSMFA: an answer with enableSMSMFA turns SMS MFA
+// on for the migrated user, whose sign-in then asks for an SMS code, as
+// Cognito's does; a user without a phone number, or a pool without SMS
+// MFA, fails the migration and creates nothing.
+func TestUserMigrationEnableSMSMFA(t *testing.T) {
+	e := start(t, "sqlite", viaLambda, 5*time.Second)
+	ctx := context.Background()
+	c := e.client()
+	noMFAPool, noMFAClient := e.migrationPool(t, "")
+	poolID, clientID := e.migrationPool(t, "")
+	if _, err := c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{
+		UserPoolId: aws.String(poolID), MfaConfiguration: types.UserPoolMfaTypeOptional,
+		SmsMfaConfiguration: &types.SmsMfaConfigType{
+			SmsAuthenticationMessage: aws.String("Your code is {####}"),
+			SmsConfiguration:         &types.SmsConfigurationType{SnsCallerArn: aws.String("arn:aws:iam::123456789012:role/cognito-sns")},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(clientID, name string) (*cip.InitiateAuthOutput, error) {
+		return c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+			ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": fn.LegacyPassword},
+		})
+	}
+
+	ch, err := signIn(clientID, "migsmsphone1")
+	if err != nil || ch.ChallengeName != types.ChallengeNameTypeSmsMfa {
+		t.Fatalf("migrated sign-in: %v %v, want SMS_MFA", ch, err)
+	}
+	code := codePattern.FindString(e.newest(t, "+15555550177").Body)
+	out, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+		ClientId: aws.String(clientID), ChallengeName: types.ChallengeNameTypeSmsMfa, Session: ch.Session,
+		ChallengeResponses: map[string]string{"USERNAME": "migsmsphone1", "SMS_MFA_CODE": code},
+	})
+	if err != nil || out.AuthenticationResult == nil {
+		t.Fatalf("SMS_MFA: %v %v", out, err)
+	}
+	u, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("migsmsphone1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"SMS_MFA"}, u.UserMFASettingList); diff != "" || aws.ToString(u.PreferredMfaSetting) != "SMS_MFA" {
+		t.Errorf("MFA settings %v, preferred %q, want SMS_MFA", u.UserMFASettingList, aws.ToString(u.PreferredMfaSetting))
+	}
+
+	for _, tc := range []struct{ name, clientID, poolID, user string }{
+		{"no phone number", clientID, poolID, "migsms2"},
+		{"no SMS MFA in the pool", noMFAClient, noMFAPool, "migsmsphone2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := signIn(tc.clientID, tc.user)
+			if !errors.As(err, new(*types.InvalidLambdaResponseException)) {
+				t.Fatalf("got %v, want InvalidLambdaResponseException", err)
+			}
+			e.wantNoUser(t, tc.poolID, tc.user)
+		})
+	}
+}

@@ -57,14 +57,28 @@ func (s *Service) HasMigration(pool *userpool.SignInPool) bool {
 // nothing. It returns the user created, or UserNotFoundException when the
 // pool has no function.
 func (s *Service) MigrateUser(ctx context.Context, pool *userpool.SignInPool, m Migration) (*SignInUser, error) {
-	u, err := s.migrate(ctx, pool.Config(), m)
+	u, err := s.migrate(ctx, pool.Config(), pool.MFA, m)
 	if err != nil {
 		return nil, err
 	}
 	return signInUser(u), nil
 }
 
-func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, m Migration) (*userRecord, error) {
+// migrationAnswer is the UserMigration answer: aws-lambda-go's, and
+// response.enableSMSMFA, which its type does not carry.
+type migrationAnswer struct {
+	events.CognitoEventUserPoolsHeader
+	Response migrationResponse `json:"response"`
+}
+
+type migrationResponse struct {
+	events.CognitoEventUserPoolsMigrateUserResponse
+	// EnableSMSMFA turns SMS MFA on for the user (the pool must have it,
+	// the user a phone number).
+	EnableSMSMFA bool `json:"enableSMSMFA"`
+}
+
+func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, mfa userpool.MFA, m Migration) (*userRecord, error) {
 	arn := s.triggerARN(p, func(lc *idp.LambdaConfigType) *string { return lc.UserMigration })
 	if arn == "" {
 		return nil, userNotFound()
@@ -76,14 +90,25 @@ func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, m Migration)
 			Password: m.Password, ValidationData: orEmpty(m.ClientMetadata), ClientMetadata: orEmpty(m.ClientMetadata),
 		},
 	}
-	var out events.CognitoEventUserPoolsMigrateUser
+	var out migrationAnswer
 	if err := s.triggers.Invoke(ctx, triggers.UserMigration, arn, &ev, &out); err != nil {
 		return nil, err
 	}
-	r := out.CognitoEventUserPoolsMigrateUserResponse
+	r := out.Response.CognitoEventUserPoolsMigrateUserResponse
 	u, channels, err := s.migratedUser(p, m, r)
 	if err != nil {
 		return nil, err
+	}
+	if out.Response.EnableSMSMFA {
+		// Cognito fails the migration of a user it cannot send SMS codes
+		// to: a pool without SMS MFA, or a user without a phone number.
+		if mfa.Mode == idp.UserPoolMfaTypeOff || !mfa.SMS {
+			return nil, invalidMigration("enableSMSMFA is set but SMS MFA is not enabled for the user pool.", nil)
+		}
+		if u.Attributes["phone_number"] == "" {
+			return nil, invalidMigration("enableSMSMFA is set but the user has no phone_number.", nil)
+		}
+		u.EnabledMFA, u.PreferredMFA = []string{MFASMS}, MFASMS
 	}
 	if m.Password != "" {
 		np, err := s.hashNewPassword(ctx, poolID, u.Username, m.Password)
@@ -122,7 +147,7 @@ func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, m Migration)
 // RESET_REQUIRED, without a password, and ForgotPassword then sends it a
 // code as to any user. A user created meanwhile by another request is
 // the one the code goes to.
-func (s *Service) migrateForRecovery(ctx context.Context, p *idp.UserPoolType, clientID, name string, metadata map[string]string) error {
+func (s *Service) migrateForRecovery(ctx context.Context, c cognito.Caller, p *idp.UserPoolType, clientID, name string, metadata map[string]string) error {
 	if s.triggerARN(p, func(lc *idp.LambdaConfigType) *string { return lc.UserMigration }) == "" {
 		return nil
 	}
@@ -130,7 +155,11 @@ func (s *Service) migrateForRecovery(ctx context.Context, p *idp.UserPoolType, c
 	if !isUserNotFound(err) {
 		return nil
 	}
-	_, err = s.migrate(ctx, p, Migration{Source: SourceMigrationForgotPassword, ClientID: clientID, Username: name, ClientMetadata: metadata})
+	_, mfa, err := s.pools.PoolMFA(ctx, c, cognito.Deref(p.Id))
+	if err != nil {
+		return err
+	}
+	_, err = s.migrate(ctx, p, mfa, Migration{Source: SourceMigrationForgotPassword, ClientID: clientID, Username: name, ClientMetadata: metadata})
 	if errors.Is(err, cognito.UsernameExistsException("")) {
 		return nil
 	}

@@ -39,7 +39,9 @@
 // SUPPRESS; a name starting with "migreset" is RESET_REQUIRED, one with
 // "migwelcome" asks for the welcome message by EMAIL, one with
 // "migforce" sets forceAliasCreation, one with "migbadstatus" answers a
-// finalUserStatus that does not exist. Another
+// finalUserStatus that does not exist, one with "migsms" sets
+// enableSMSMFA ("migsmsphone" with a phone number, "migsms" else
+// without). Another
 // password is refused with an error ("Bad password").
 package fn
 
@@ -223,8 +225,14 @@ func respond(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (any, er
 			r.ForceAliasCreation = true
 		case strings.HasPrefix(name, "migbadstatus"):
 			r.FinalUserStatus = "ENABLED"
+		case strings.HasPrefix(name, "migsmsphone"):
+			r.UserAttributes["phone_number"], r.UserAttributes["phone_number_verified"] = "+15555550177", "true"
 		}
 		ev.CognitoEventUserPoolsMigrateUserResponse = r
+		if strings.HasPrefix(name, "migsms") {
+			// enableSMSMFA, which aws-lambda-go's type lacks.
+			return withMember(ev, "response", "enableSMSMFA", true)
+		}
 		return ev, nil
 	case "VerifyAuthChallengeResponse_Authentication":
 		var ev events.CognitoEventUserPoolsVerifyAuthChallenge
@@ -311,3 +319,22 @@ func define(session []*events.CognitoEventUserPoolsChallengeResult) events.Cogni
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// withMember is ev as JSON with obj.key set to value.
+func withMember(ev any, obj, key string, value any) (any, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	inner, _ := out[obj].(map[string]any)
+	if inner == nil {
+		inner = map[string]any{}
+	}
+	inner[key] = value
+	out[obj] = inner
+	return out, nil
+}
