@@ -443,3 +443,133 @@ func TestCustomAuthFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomAuthRememberedDevice: a CUSTOM_AUTH sign-in that names a
+// remembered device with DEVICE_KEY proves the device (DEVICE_SRP_AUTH,
+// DEVICE_PASSWORD_VERIFIER) in place of MFA once DefineAuthChallenge
+// issues tokens, as after SRP; without the key the same sign-in asks for
+// the user's SMS code, and a key that is not the user's is
+// ResourceNotFoundException.
+func TestCustomAuthRememberedDevice(t *testing.T) {
+	e := start(t, "sqlite", viaLambda, 5*time.Second)
+	ctx := context.Background()
+	c := e.client()
+	p, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
+		PoolName: aws.String("custom-devices"), LambdaConfig: customTriggers(),
+		DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := *p.UserPool.Id
+	if _, err := c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{
+		UserPoolId: aws.String(poolID), MfaConfiguration: types.UserPoolMfaTypeOptional,
+		SmsMfaConfiguration: &types.SmsMfaConfigType{
+			SmsAuthenticationMessage: aws.String("Your code is {####}"),
+			SmsConfiguration:         &types.SmsConfigurationType{SnsCallerArn: aws.String("arn:aws:iam::123456789012:role/cognito-sns")},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(poolID), ClientName: aws.String("custom"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowCustomAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID := *cl.UserPoolClient.ClientId
+	const phone = "+15555550111"
+	e.smsMFAUser(t, poolID, "kim", phone)
+
+	// custom signs in with CUSTOM_AUTH up to the right answer, deviceKey
+	// (when not empty) in the AuthParameters and the answer.
+	custom := func(deviceKey string) (*cip.RespondToAuthChallengeOutput, error) {
+		t.Helper()
+		params := map[string]string{"USERNAME": "kim"}
+		if deviceKey != "" {
+			params["DEVICE_KEY"] = deviceKey
+		}
+		ch, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeCustomAuth, AuthParameters: params})
+		if err != nil || ch.ChallengeName != types.ChallengeNameTypeCustomChallenge {
+			t.Fatalf("InitiateAuth: %v %v, want CUSTOM_CHALLENGE", ch, err)
+		}
+		answer := map[string]string{"USERNAME": "kim", "ANSWER": fn.Answer}
+		if deviceKey != "" {
+			answer["DEVICE_KEY"] = deviceKey
+		}
+		return c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+			ClientId: aws.String(clientID), ChallengeName: types.ChallengeNameTypeCustomChallenge, Session: ch.Session, ChallengeResponses: answer,
+		})
+	}
+	smsMFA := func(out *cip.RespondToAuthChallengeOutput) *types.AuthenticationResultType {
+		t.Helper()
+		if out.ChallengeName != types.ChallengeNameTypeSmsMfa {
+			t.Fatalf("after the custom challenge: %s, want SMS_MFA", out.ChallengeName)
+		}
+		done, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+			ClientId: aws.String(clientID), ChallengeName: types.ChallengeNameTypeSmsMfa, Session: out.Session,
+			ChallengeResponses: map[string]string{"USERNAME": "kim", "SMS_MFA_CODE": codePattern.FindString(e.newest(t, phone).Body)},
+		})
+		if err != nil || done.AuthenticationResult == nil {
+			t.Fatalf("SMS_MFA: %v %v", done, err)
+		}
+		return done.AuthenticationResult
+	}
+
+	// A first sign-in: MFA, and a new device, confirmed (remembered).
+	out, err := custom("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := smsMFA(out)
+	meta := first.NewDeviceMetadata
+	if meta == nil {
+		t.Fatal("no NewDeviceMetadata")
+	}
+	key, groupKey, secret := *meta.DeviceKey, *meta.DeviceGroupKey, "the-device-secret"
+	salt, verifier := deviceVerifier(t, groupKey, key, secret)
+	if _, err := c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{
+		AccessToken: first.AccessToken, DeviceKey: meta.DeviceKey,
+		DeviceSecretVerifierConfig: &types.DeviceSecretVerifierConfigType{Salt: aws.String(salt), PasswordVerifier: aws.String(verifier)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// With the device's key: DEVICE_SRP_AUTH in place of SMS_MFA.
+	out, err = custom(key)
+	if err != nil || out.ChallengeName != types.ChallengeNameTypeDeviceSrpAuth {
+		t.Fatalf("custom sign-in with DEVICE_KEY: %v %v, want DEVICE_SRP_AUTH", out, err)
+	}
+	dc := newSRPClient(t)
+	out, err = c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+		ClientId: aws.String(clientID), ChallengeName: types.ChallengeNameTypeDeviceSrpAuth, Session: out.Session,
+		ChallengeResponses: map[string]string{"USERNAME": "kim", "DEVICE_KEY": key, "SRP_A": dc.srpA()},
+	})
+	if err != nil || out.ChallengeName != types.ChallengeNameTypeDevicePasswordVerifier {
+		t.Fatalf("DEVICE_SRP_AUTH: %v %v, want DEVICE_PASSWORD_VERIFIER", out, err)
+	}
+	ts, sig := dc.claim(t, groupKey, key, secret, out.ChallengeParameters)
+	done, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+		ClientId: aws.String(clientID), ChallengeName: types.ChallengeNameTypeDevicePasswordVerifier, Session: out.Session,
+		ChallengeResponses: map[string]string{
+			"USERNAME": "kim", "DEVICE_KEY": key, "PASSWORD_CLAIM_SECRET_BLOCK": out.ChallengeParameters["SECRET_BLOCK"],
+			"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+		},
+	})
+	if err != nil || done.AuthenticationResult == nil || done.AuthenticationResult.NewDeviceMetadata != nil {
+		t.Fatalf("DEVICE_PASSWORD_VERIFIER: %v %v, want tokens and no new device", done, err)
+	}
+
+	// Without it: SMS_MFA again.
+	out, err = custom("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smsMFA(out)
+
+	// A key that is not the user's.
+	if _, err := custom("us-east-1_00000000-0000-4000-8000-000000000000"); !errors.As(err, new(*types.ResourceNotFoundException)) {
+		t.Errorf("unknown DEVICE_KEY: %v, want ResourceNotFoundException", err)
+	}
+}

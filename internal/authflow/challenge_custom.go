@@ -248,6 +248,19 @@ func (s *Service) customIssue(ctx context.Context, sp *call, end customEnd) (*St
 	case !u.Enabled:
 		return nil, end.now(ctx, s, cognito.NotAuthorizedException(msgUserDisabled))
 	case u.Status == idp.UserStatusTypeConfirmed || u.Status == idp.UserStatusTypeForceChangePassword:
+		if sp.device == nil {
+			// The DEVICE_KEY of this call (InitiateAuth's AuthParameters,
+			// or the answer's ChallengeResponses, where
+			// amazon-cognito-identity-js puts it): a remembered device
+			// then proves itself (DEVICE_SRP_AUTH) in place of MFA, as
+			// after SRP. A key that is not the user's is
+			// ResourceNotFoundException, and the Session stays usable.
+			d, err := s.signInDevice(ctx, sp.pool, u.Sub, sp.params["DEVICE_KEY"])
+			if err != nil {
+				return nil, err
+			}
+			sp.device = d
+		}
 		if end.st != nil {
 			sp.within = end.within(ctx, s)
 		}
