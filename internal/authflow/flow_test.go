@@ -61,6 +61,9 @@ type flowEnv struct {
 	hashes atomic.Int64
 	// outbox receives the messages the pool sends (MFA codes).
 	outbox *messaging.Outbox
+	// tokens and key are what New was given, for withTriggers.
+	tokens *tokens.Service
+	key    []byte
 }
 
 const (
@@ -100,7 +103,7 @@ func flowBackends(t *testing.T, f func(t *testing.T, e *flowEnv)) {
 	}
 }
 
-func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
+func newFlowEnv(t testing.TB, db storage.Store) *flowEnv {
 	t.Helper()
 	ctx := context.Background()
 	key := bytes.Repeat([]byte{3}, seal.KeySize)
@@ -119,6 +122,7 @@ func newFlowEnv(t *testing.T, db storage.Store) *flowEnv {
 	e.outbox = messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	e.pools = userpool.New(e.probe, userpool.Options{AccountID: "123456789012", Clock: e.clock.Now})
 	e.users = directory.New(e.probe, e.pools, directory.Options{Clock: e.clock.Now, SRPVerifiers: verifiers, Sender: e.outbox})
+	e.tokens, e.key = tok, key
 	e.s, err = New(Options{Pools: e.pools, Users: e.users, Tokens: tok, Store: e.probe, Key: key, Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
