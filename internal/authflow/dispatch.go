@@ -440,11 +440,11 @@ func (s *Service) shadow(ctx context.Context, sp *call, fac factor) error {
 	if st != nil && st.NoVerifier {
 		return incorrect()
 	}
-	if sp.client.PreventUserExistenceErrors && sp.user == nil {
+	if sp.client.PreventUserExistenceErrors && sp.user == nil && sp.name != idp.ChallengeNameTypeDevicePasswordVerifier {
 		// Cognito invokes PreAuthentication for a user that does not
 		// exist only where the client hides whether users exist, with
 		// userNotFound; its refusal is the answer, else the wrong
-		// password's.
+		// password's. A device's proof never invokes it.
 		if err := s.hooks.runPreAuthentication(ctx, sp); err != nil {
 			return err
 		}

@@ -341,8 +341,10 @@ func TestDispatchExistenceShadow(t *testing.T) {
 // counted the attempt and used the state up, and before the secret is
 // checked (no hash is computed), and its error is the answer; the
 // post-authentication hook runs with the user before tokens are issued,
-// and its error is the answer; neither runs for a user that does not
-// exist.
+// and its error is the answer; for a user that does not exist the
+// post-authentication hook never runs, and the pre-authentication hook
+// runs without a user only at a client that hides whether users exist
+// (not for a device's proof).
 func TestDispatchHooks(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		denied := cognito.UserLambdaValidationException("PreAuthentication failed with error denied.")
@@ -385,10 +387,31 @@ func TestDispatchHooks(t *testing.T) {
 					if !slices.Equal(pre, []string{user}) || len(post) != 0 {
 						t.Fatalf("hooks ran as pre %v, post %v; want pre [%s]", pre, post, user)
 					}
+					// A user that does not exist, at a client that hides
+					// whether users exist: the hook runs with no user (the
+					// event says userNotFound), but never for a device's
+					// proof, and the answer is the wrong password's.
+					var unknown []string
+					e.s.hooks.preAuthentication = func(_ context.Context, sp *call) error {
+						if sp.user == nil {
+							unknown = append(unknown, sp.username)
+							return nil
+						}
+						pre = append(pre, sp.user.Username)
+						return denied
+					}
 					_, err = tc.open(t, e, e.hidingClient(t), "nobody-hooked")(flowPassword)
 					wantCognito(t, err, cognito.CodeNotAuthorizedException, msgIncorrectPassword)
 					if len(pre) != 1 {
-						t.Error("the pre-authentication hook ran for a user that does not exist")
+						t.Error("the pre-authentication hook ran as for a user that exists")
+					}
+					for _, u := range unknown {
+						if u != "nobody-hooked" {
+							t.Errorf("the hook ran for %q, want nobody-hooked", u)
+						}
+					}
+					if device := name == idp.ChallengeNameTypeDevicePasswordVerifier || name == idp.ChallengeNameTypeDeviceSrpAuth; device != (len(unknown) == 0) {
+						t.Errorf("the hook ran %d times for a user that does not exist (%s)", len(unknown), name)
 					}
 					e.s.hooks.preAuthentication = allow
 					pre = nil

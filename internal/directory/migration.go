@@ -57,7 +57,7 @@ func (s *Service) HasMigration(pool *userpool.SignInPool) bool {
 // nothing. It returns the user created, or UserNotFoundException when the
 // pool has no function.
 func (s *Service) MigrateUser(ctx context.Context, pool *userpool.SignInPool, m Migration) (*SignInUser, error) {
-	u, err := s.migrate(ctx, pool.Config(), pool.MFA, m)
+	u, err := s.migrate(ctx, pool.Config(), func() (userpool.MFA, error) { return pool.MFA, nil }, m)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,8 @@ func (s *Service) MigrateUser(ctx context.Context, pool *userpool.SignInPool, m 
 // response.enableSMSMFA, which its type does not carry.
 type migrationAnswer struct {
 	events.CognitoEventUserPoolsHeader
-	Response migrationResponse `json:"response"`
+	Request  events.CognitoEventUserPoolsMigrateUserRequest `json:"request"`
+	Response migrationResponse                              `json:"response"`
 }
 
 type migrationResponse struct {
@@ -78,7 +79,9 @@ type migrationResponse struct {
 	EnableSMSMFA bool `json:"enableSMSMFA"`
 }
 
-func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, mfa userpool.MFA, m Migration) (*userRecord, error) {
+// migrate runs the function for m; poolMFA reads the pool's MFA
+// configuration, which only an answer with enableSMSMFA needs.
+func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, poolMFA func() (userpool.MFA, error), m Migration) (*userRecord, error) {
 	arn := s.triggerARN(p, func(lc *idp.LambdaConfigType) *string { return lc.UserMigration })
 	if arn == "" {
 		return nil, userNotFound()
@@ -102,6 +105,10 @@ func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, mfa userpool
 	if out.Response.EnableSMSMFA {
 		// Cognito fails the migration of a user it cannot send SMS codes
 		// to: a pool without SMS MFA, or a user without a phone number.
+		mfa, err := poolMFA()
+		if err != nil {
+			return nil, err
+		}
 		if mfa.Mode == idp.UserPoolMfaTypeOff || !mfa.SMS {
 			return nil, invalidMigration("enableSMSMFA is set but SMS MFA is not enabled for the user pool.", nil)
 		}
@@ -147,7 +154,7 @@ func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, mfa userpool
 // RESET_REQUIRED, without a password, and ForgotPassword then sends it a
 // code as to any user. A user created meanwhile by another request is
 // the one the code goes to.
-func (s *Service) migrateForRecovery(ctx context.Context, c cognito.Caller, p *idp.UserPoolType, clientID, name string, metadata map[string]string) error {
+func (s *Service) migrateForRecovery(ctx context.Context, p *idp.UserPoolType, clientID, name string, metadata map[string]string) error {
 	if s.triggerARN(p, func(lc *idp.LambdaConfigType) *string { return lc.UserMigration }) == "" {
 		return nil
 	}
@@ -155,11 +162,13 @@ func (s *Service) migrateForRecovery(ctx context.Context, c cognito.Caller, p *i
 	if !isUserNotFound(err) {
 		return nil
 	}
-	_, mfa, err := s.pools.PoolMFA(ctx, c, cognito.Deref(p.Id))
-	if err != nil {
-		return err
+	poolID := cognito.Deref(p.Id)
+	poolMFA := func() (userpool.MFA, error) {
+		// The pool the app client named, read as its own region's.
+		_, mfa, err := s.pools.PoolMFA(ctx, cognito.Caller{Region: cognito.RegionOfPoolID(poolID)}, poolID)
+		return mfa, err
 	}
-	_, err = s.migrate(ctx, p, mfa, Migration{Source: SourceMigrationForgotPassword, ClientID: clientID, Username: name, ClientMetadata: metadata})
+	_, err = s.migrate(ctx, p, poolMFA, Migration{Source: SourceMigrationForgotPassword, ClientID: clientID, Username: name, ClientMetadata: metadata})
 	if errors.Is(err, cognito.UsernameExistsException("")) {
 		return nil
 	}

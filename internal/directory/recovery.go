@@ -80,7 +80,7 @@ func (s *Service) ForgotPassword(ctx context.Context, c cognito.Caller, in *idp.
 	if _, adminOnly := recoveryChannels(p); adminOnly {
 		return nil, cognito.NotAuthorizedException("Contact administrator to reset password.")
 	}
-	if err := s.migrateForRecovery(ctx, c, p, client.ClientID, name, in.ClientMetadata); err != nil {
+	if err := s.migrateForRecovery(ctx, p, client.ClientID, name, in.ClientMetadata); err != nil {
 		return nil, err
 	}
 	o := s.outgoing(p, client.ClientID, in.ClientMetadata)
