@@ -195,6 +195,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		{Kind: tokens.KeyItemKind, Reseal: tokenService.ResealSigningKey},
 		{Kind: directory.UserItemKind, Reseal: directory.ResealUserSecrets(verifiers.Reseal, totpSecrets.Reseal)},
 		{Kind: userpool.ClientItemKind, Reseal: pools.ResealClientSecret},
+		{Kind: userpool.IdentityProviderItemKind, Reseal: pools.ResealIdentityProvider},
+		{Kind: userpool.SigningCertificateItemKind, Reseal: pools.ResealSigningCertificate},
 		{Kind: authflow.DeviceItemKind, Reseal: signIn.ResealDeviceVerifier},
 	}, log)()
 	// cognate's own STS trusts the identity pools' OpenID tokens, and

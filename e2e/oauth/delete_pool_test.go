@@ -91,6 +91,23 @@ func TestDeleteUserPoolLeavesNothing(t *testing.T) {
 					Links: map[string]string{"cognito:default": "https://example.com/terms"}})
 				return err
 			}},
+			{"CreateIdentityProvider", func() error {
+				_, err := e.IDP.CreateIdentityProvider(ctx, &cip.CreateIdentityProviderInput{UserPoolId: pool, ProviderName: aws.String("Google"),
+					ProviderType: types.IdentityProviderTypeTypeGoogle, IdpIdentifiers: []string{"google.example.com"},
+					ProviderDetails: map[string]string{"client_id": "g", "client_secret": "google-secret", "authorize_scopes": "openid"}})
+				return err
+			}},
+			{"AdminLinkProviderForUser", func() error {
+				_, err := e.IDP.AdminLinkProviderForUser(ctx, &cip.AdminLinkProviderForUserInput{UserPoolId: pool,
+					DestinationUser: &types.ProviderUserIdentifierType{ProviderName: aws.String("Cognito"), ProviderAttributeValue: aws.String(username)},
+					SourceUser: &types.ProviderUserIdentifierType{ProviderName: aws.String("Google"), ProviderAttributeName: aws.String("Cognito_Subject"),
+						ProviderAttributeValue: aws.String("google-subject-1")}})
+				return err
+			}},
+			{"GetSigningCertificate", func() error {
+				_, err := e.IDP.GetSigningCertificate(ctx, &cip.GetSigningCertificateInput{UserPoolId: pool})
+				return err
+			}},
 			{"AddUserPoolClientSecret", func() error {
 				_, err := e.IDP.AddUserPoolClientSecret(ctx, &cip.AddUserPoolClientSecretInput{UserPoolId: pool, ClientId: aws.String(a.ClientID),
 					ClientSecret: aws.String("chosen0client0secret0value0for0the0delete0test0abcd")})

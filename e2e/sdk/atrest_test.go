@@ -249,6 +249,23 @@ func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
 		t.Fatal(err)
 	}
 
+	// Identity providers: a Google client secret and a Sign in with Apple
+	// private key, both sealed at rest.
+	const googleSecret = "google0provider0client0secret0for0the0dump0test"
+	if _, err := c.CreateIdentityProvider(ctx, &cip.CreateIdentityProviderInput{
+		UserPoolId: poolID, ProviderName: aws.String("Google"), ProviderType: types.IdentityProviderTypeTypeGoogle,
+		ProviderDetails: map[string]string{"client_id": "g.apps.example", "client_secret": googleSecret, "authorize_scopes": "openid email"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	applePEM, appleBody := newAppleKey(t)
+	if _, err := c.CreateIdentityProvider(ctx, &cip.CreateIdentityProviderInput{
+		UserPoolId: poolID, ProviderName: aws.String("SignInWithApple"), ProviderType: types.IdentityProviderTypeTypeSignInWithApple,
+		ProviderDetails: map[string]string{"client_id": "com.example.app", "team_id": "TEAM123456", "key_id": "KEY1234567", "private_key": applePEM, "authorize_scopes": "email name"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	pendingSub, forgetfulSub := userSub(t, c, poolID, "pending"), userSub(t, c, poolID, "forgetful")
 	check := func(when, raw string) {
 		t.Helper()
@@ -262,6 +279,7 @@ func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {
 			"the deleted user's first name": "Firstname Leaverdottir", "the deleted user's second name": "Secondname Leaverdottir",
 			"the deleted user's username": "\"leaver\"", "the self-deleted user's username": "selfleaver",
 			"the verified TOTP secret": totpSecrets[0], "the pending TOTP secret": totpSecrets[1],
+			"the Google client secret": googleSecret, "the Apple private key": appleBody[:40],
 		} {
 			if strings.Contains(raw, s) {
 				t.Errorf("%s: the dump holds %s (%q)", when, what, s)

@@ -43,6 +43,7 @@ func idpHandlers(p *userpool.Service, d *directory.Service, a *authflow.Service)
 	for _, part := range []map[string]handler{
 		authHandlers(a),
 		poolHandlers(p), clientHandlers(p), userHandlers(d), groupHandlers(d), resourceServerHandlers(p), domainHandlers(p), brandingHandlers(p),
+		identityProviderHandlers(p, d),
 	} {
 		maps.Copy(all, part)
 	}

@@ -92,6 +92,11 @@ type userRecord struct {
 	// returned nor used to sign in; VerifyUserAttribute moves it into
 	// Attributes.
 	PendingAttributes map[string]string `json:"pending_attributes,omitempty"`
+	// Identities are the user's external identities: a federated user's
+	// own, and those linked to the user (AdminLinkProviderForUser). Each
+	// holds a unique key (identityKey); the identities attribute shows
+	// them.
+	Identities []linkedIdentity `json:"identities,omitempty"`
 }
 
 // aliasAttributes are the attributes that can be aliases or username
@@ -181,6 +186,9 @@ func userKeys(p *idp.UserPoolType, u *userRecord) []string {
 		if claimed {
 			keys = append(keys, aliasKey(p, a, v))
 		}
+	}
+	for _, id := range u.Identities {
+		keys = append(keys, identityKey(cognito.Deref(p.Id), id.ProviderName, id.AttributeName, id.Value))
 	}
 	return keys
 }

@@ -288,6 +288,9 @@ type clientEnv struct {
 	// ScopeExists reports whether a resource server of the pool defines a
 	// custom scope "<identifier>/<name>".
 	ScopeExists func(identifier, name string) (bool, error)
+	// ProviderExists reports whether the pool has an identity provider of
+	// that name.
+	ProviderExists func(name string) (bool, error)
 }
 
 // apply checks the settings with Cognito's rules and sets every member of c
@@ -306,7 +309,7 @@ func (in clientSettings) apply(c *idp.UserPoolClientType, env clientEnv) error {
 	if err != nil {
 		return err
 	}
-	providers, err := identityProviders(env.Pool, in.SupportedIdentityProviders)
+	providers, err := identityProviders(env, in.SupportedIdentityProviders)
 	if err != nil {
 		return err
 	}
@@ -508,15 +511,24 @@ func clientAttributes(p *idp.UserPoolType, read, write []string, verb string) ([
 }
 
 // identityProviders checks SupportedIdentityProviders: COGNITO, or an
-// identity provider of the pool. cognate has no federated providers yet,
-// so every other name is one that does not exist.
-func identityProviders(p *idp.UserPoolType, in []string) ([]string, error) {
+// identity provider of the pool.
+func identityProviders(env clientEnv, in []string) ([]string, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
 	for _, name := range in {
-		if name != "COGNITO" {
-			return nil, cognito.InvalidParameterException(fmt.Sprintf("The provider %s does not exist for User Pool %s", name, cognito.Deref(p.Id)))
+		if name == "COGNITO" {
+			continue
+		}
+		ok := false
+		if env.ProviderExists != nil {
+			var err error
+			if ok, err = env.ProviderExists(name); err != nil {
+				return nil, err
+			}
+		}
+		if !ok {
+			return nil, cognito.InvalidParameterException(fmt.Sprintf("The provider %s does not exist for User Pool %s", name, cognito.Deref(env.Pool.Id)))
 		}
 	}
 	return dedupe(in), nil
@@ -687,7 +699,7 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, c cognito.Caller, in
 		if generate {
 			rec.Secrets = []clientSecret{newClientSecret(cognito.Deref(in.ClientSecret), now)}
 		}
-		env := clientEnv{Pool: p, Region: c.Region, HasSecret: generate, Verb: "creating", ScopeExists: scopeLookup(ctx, tx, poolID)}
+		env := clientEnv{Pool: p, Region: c.Region, HasSecret: generate, Verb: "creating", ScopeExists: scopeLookup(ctx, tx, poolID), ProviderExists: providerExistsIn(ctx, tx, poolID)}
 		if err := settings.apply(&rec.Client, env); err != nil {
 			return err
 		}
@@ -742,7 +754,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, c cognito.Caller, in
 		if in.ClientName != nil {
 			rec.Client.ClientName = cognito.Ptr(*in.ClientName)
 		}
-		env := clientEnv{Pool: p, Region: c.Region, HasSecret: len(rec.Secrets) > 0, Verb: "updating", ScopeExists: scopeLookup(ctx, tx, poolID)}
+		env := clientEnv{Pool: p, Region: c.Region, HasSecret: len(rec.Secrets) > 0, Verb: "updating", ScopeExists: scopeLookup(ctx, tx, poolID), ProviderExists: providerExistsIn(ctx, tx, poolID)}
 		if err := settings.apply(&rec.Client, env); err != nil {
 			return err
 		}

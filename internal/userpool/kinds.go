@@ -11,12 +11,17 @@ const (
 	kindResourceServer = "resource_server" // ID is "<pool>/<identifier>"
 	kindDomain         = "domain"          // ID is the domain name
 	kindUICustomize    = "ui_customization"
+	// kindIdentityProvider's ID is "<pool>/<provider name>".
+	kindIdentityProvider = "identity_provider"
+	// kindSigningCertificate's ID is the pool ID: the pool's SAML signing
+	// key and certificate (GetSigningCertificate).
+	kindSigningCertificate = "saml_signing_certificate"
 )
 
 // Every kind this package writes is declared to the store (see
 // storage.Replication): the pool configuration replicates to every region.
 func init() {
-	for _, k := range []string{kindClient, kindResourceServer, kindDomain, kindUICustomize, kindBranding, kindTerms} {
+	for _, k := range []string{kindClient, kindResourceServer, kindDomain, kindUICustomize, kindBranding, kindTerms, kindIdentityProvider, kindSigningCertificate} {
 		storage.DeclareKind(k, storage.Replicated)
 	}
 	// Every sign-in, token request and client-authenticated call reads

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -35,6 +36,14 @@ type Options struct {
 	// ClientSecretPreviousKeys are earlier ClientSecretKeys, during a
 	// rotation of the encryption key: secrets sealed with them still open.
 	ClientSecretPreviousKeys [][]byte
+	// HTTPClient reaches identity providers when one is created or
+	// updated (OpenID Connect discovery, SAML metadata URLs); nil means
+	// http.DefaultClient.
+	HTTPClient *http.Client
+	// ProviderEndpoints override DefaultProviderEndpoints, by provider
+	// type (Google, Facebook, LoginWithAmazon, SignInWithApple) and
+	// ProviderDetails key.
+	ProviderEndpoints map[string]map[string]string
 }
 
 // Service implements the user-pool operations.
@@ -45,6 +54,10 @@ type Service struct {
 	log     *slog.Logger
 	pages   Pages
 	secrets clientSecretBox
+	// http reaches identity providers; endpoints override the social
+	// providers' endpoints (Options).
+	http      *http.Client
+	endpoints map[string]map[string]string
 	// decodedPools and decodedClients keep decoded pools and app clients
 	// for readPool and readClient.
 	decodedPools   decodeCache[idp.UserPoolType]
@@ -80,7 +93,7 @@ func (s *Service) CountUsersWith(f func(ctx context.Context, poolID string) (int
 
 // New returns a Service on store.
 func New(store storage.Store, opts Options) *Service {
-	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger}
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, http: opts.HTTPClient, endpoints: opts.ProviderEndpoints}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
