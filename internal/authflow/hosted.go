@@ -324,7 +324,7 @@ func (s *Service) OpenUISession(ctx context.Context, poolID, token string) (*UIS
 	if err != nil {
 		return nil, err
 	}
-	if !u.Enabled || u.Status != idp.UserStatusTypeConfirmed {
+	if !u.Enabled || (u.Status != idp.UserStatusTypeConfirmed && u.Status != idp.UserStatusTypeExternalProvider) {
 		return nil, nil
 	}
 	return &UISession{PoolID: poolID, Sub: u.Sub, Username: u.Username, AuthTime: rec.AuthTime, eventID: rec.EventID}, nil
@@ -434,7 +434,7 @@ func (s *Service) grantUser(ctx context.Context, poolID, sub string) (*userpool.
 	if err != nil {
 		return nil, nil, err
 	}
-	if !u.Enabled || u.Status != idp.UserStatusTypeConfirmed {
+	if !u.Enabled || (u.Status != idp.UserStatusTypeConfirmed && u.Status != idp.UserStatusTypeExternalProvider) {
 		return nil, nil, ErrInvalidGrant
 	}
 	return pool, u, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/federation"
 	"github.com/cognate-dev/cognate/internal/mfa"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/seal"
@@ -94,6 +95,9 @@ type Options struct {
 	// Triggers invokes the pools' Lambda triggers (triggers.go); nil
 	// invokes none, whatever a pool's LambdaConfig says.
 	Triggers *triggers.Invoker
+	// Federation reaches the pools' identity providers; nil means a
+	// client with its defaults.
+	Federation *federation.Client
 }
 
 // Service runs sign-in flows, refreshes and revokes tokens, and
@@ -107,6 +111,8 @@ type Service struct {
 		storage.ItemReader
 		storage.Transactor
 	}
+	// federation reaches identity providers (federation.go).
+	federation *federation.Client
 	// state seals Session strings and SECRET_BLOCKs; verifiers opens SRP
 	// verifiers; fakeKey derives the stable salt of users that do not
 	// exist.
@@ -170,8 +176,8 @@ func New(opts Options) (*Service, error) {
 		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
 		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords, domainPattern: opts.DomainPattern,
-		sweepers: newSweepers(),
-		totp:     totp, codes: mfa.NewCodeHasher(seal.DeriveKey(opts.Key, mfa.KeyLabelCodes)),
+		sweepers: newSweepers(), federation: opts.Federation,
+		totp: totp, codes: mfa.NewCodeHasher(seal.DeriveKey(opts.Key, mfa.KeyLabelCodes)),
 	}
 	if s.passwords == nil {
 		s.passwords = opts.Users.Passwords()

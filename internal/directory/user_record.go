@@ -169,7 +169,12 @@ func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, us
 // verified (preferred_username needs no verification).
 func userKeys(p *idp.UserPoolType, u *userRecord) []string {
 	keys := []string{usernameKey(p, u.Username)}
+	// A federated user has no password to sign in with an alias, and its
+	// provider's email must not claim one a user of the pool may want.
 	for _, a := range aliasAttributes {
+		if u.Status == idp.UserStatusTypeExternalProvider {
+			break
+		}
 		v, ok := u.Attributes[a]
 		if !ok || v == "" {
 			continue

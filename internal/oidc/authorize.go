@@ -28,6 +28,9 @@ type authRequest struct {
 	maxAge       int // -1 when absent
 	loginHint    string
 	lang         string
+	// provider is the identity provider the request names with
+	// identity_provider or idp_identifier (nil for none, or COGNITO).
+	provider *userpool.FederationProvider
 	// query is the request as received, carried from page to page.
 	query url.Values
 }
@@ -97,14 +100,26 @@ func (h *Handler) checkAuthorize(w http.ResponseWriter, r *http.Request, st *sit
 	if !oa.AllowsFlow(flow) {
 		return fail("unauthorized_client", "")
 	}
-	if !slices.Contains(oa.IdentityProviders, "COGNITO") {
+	if len(oa.IdentityProviders) == 0 {
 		return fail("unauthorized_client", "")
 	}
-	if p := q.Get("identity_provider"); p != "" && p != "COGNITO" {
-		return fail("invalid_request", "identity_provider is not one of the app client's identity providers")
-	}
-	if q.Get("idp_identifier") != "" {
-		return fail("invalid_request", "idp_identifier names no identity provider of the app client")
+	if p := q.Get("identity_provider"); p != "" {
+		if !slices.Contains(oa.IdentityProviders, p) {
+			return fail("invalid_request", "identity_provider is not one of the app client's identity providers")
+		}
+		if p != "COGNITO" {
+			fp, err := h.pools.FederationProvider(r.Context(), nil, st.poolID, p)
+			if err != nil {
+				return fail("invalid_request", "identity_provider is not one of the app client's identity providers")
+			}
+			ar.provider = fp
+		}
+	} else if id := q.Get("idp_identifier"); id != "" {
+		fp, err := h.pools.FederationProviderByIdentifier(r.Context(), st.poolID, id)
+		if err != nil || !slices.Contains(oa.IdentityProviders, fp.Name) {
+			return fail("invalid_request", "idp_identifier names no identity provider of the app client")
+		}
+		ar.provider = fp
 	}
 	if raw := q.Get("scope"); raw != "" {
 		for _, sc := range strings.Fields(raw) {
@@ -198,6 +213,19 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if ar.prompt == "none" {
 		h.redirectError(w, r, ar, "login_required", "")
+		return
+	}
+	if ar.provider == nil {
+		// A client whose only provider is an external one goes straight
+		// to it, as on Cognito.
+		if oa := ar.client.OAuth(); len(oa.IdentityProviders) == 1 && oa.IdentityProviders[0] != "COGNITO" {
+			if fp, err := h.pools.FederationProvider(r.Context(), nil, st.poolID, oa.IdentityProviders[0]); err == nil {
+				ar.provider = fp
+			}
+		}
+	}
+	if ar.provider != nil {
+		h.federate(w, r, st, ar)
 		return
 	}
 	http.Redirect(w, r, st.base+"/login?"+ar.query.Encode(), http.StatusFound)

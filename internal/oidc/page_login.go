@@ -30,6 +30,8 @@ type loginView struct {
 	// Choice says the sign-in is choice-based (page_passkey.go): the
 	// form asks for the username alone, and the choices follow.
 	Choice bool
+	// Providers are the buttons of the client's identity providers.
+	Providers []providerButton
 }
 
 func loginGet(p *PageRequest) {
@@ -37,7 +39,13 @@ func loginGet(p *PageRequest) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
-	p.Render("login.html", "Sign in", loginView{Username: p.Authorize.loginHint, Label: p.usernameLabel(), Choice: p.choiceBased()})
+	v := loginView{Username: p.Authorize.loginHint, Label: p.usernameLabel(), Choice: p.choiceBased(), Providers: p.providerButtons()}
+	if !slices.Contains(p.Authorize.client.OAuth().IdentityProviders, "COGNITO") {
+		// The client signs in only through its providers: their buttons.
+		p.Render("login_providers.html", "Sign in", v)
+		return
+	}
+	p.Render("login.html", "Sign in", v)
 }
 
 func loginPost(p *PageRequest) {
@@ -46,7 +54,11 @@ func loginPost(p *PageRequest) {
 		return
 	}
 	username, password := strings.TrimSpace(p.R.PostForm.Get("username")), p.R.PostForm.Get("password")
-	view := loginView{Username: username, Label: p.usernameLabel()}
+	if !slices.Contains(p.Authorize.client.OAuth().IdentityProviders, "COGNITO") {
+		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "unauthorized_client", "The app client does not sign in users of the user pool.")
+		return
+	}
+	view := loginView{Username: username, Label: p.usernameLabel(), Providers: p.providerButtons()}
 	if !p.R.PostForm.Has("password") && p.choiceBased() {
 		// Choice-based sign-in: the username first, then its choices.
 		if username == "" {

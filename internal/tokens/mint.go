@@ -349,6 +349,15 @@ func IDTokenAttributes(attrs map[string]string) map[string]any {
 			}
 		case "address":
 			out[name] = map[string]string{"formatted": v}
+		case "identities":
+			// The user's external identities, an array in the token as
+			// Cognito puts it there.
+			var ids []any
+			if err := json.Unmarshal([]byte(v), &ids); err == nil {
+				out[name] = ids
+			} else {
+				out[name] = v
+			}
 		default:
 			out[name] = v
 		}

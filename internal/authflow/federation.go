@@ -1,0 +1,277 @@
+package authflow
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/federation"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// FederationValidity is how long a user has to come back from an identity
+// provider: the state of the redirect lives that long.
+const FederationValidity = 10 * time.Minute
+
+// federationRecord is the state of a redirect to an identity provider
+// (kind auth_session, ID "<pool>/fed/<hex SHA-256 of the state>"), sealed:
+// what the provider's answer is checked against and the authorize request
+// it continues.
+type federationRecord struct {
+	Provider string `json:"provider"`
+	Nonce    string `json:"nonce"`
+	Verifier string `json:"verifier"`
+	// Binding is the SHA-256 of the browser cookie the redirect set: the
+	// answer must come back to the browser that left.
+	Binding     string    `json:"binding"`
+	Authorize   string    `json:"authorize"`
+	RedirectURI string    `json:"redirect_uri"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// federationStored is the stored form of a federationRecord.
+type federationStored struct {
+	Sealed    string    `json:"sealed"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func federationID(pool, hash string) string { return pool + "/fed/" + hash }
+
+func federationPurpose(id string) string { return "federation\x00" + id }
+
+// FederationStart is a sign-in the hosted UI sends to an identity
+// provider.
+type FederationStart struct {
+	PoolID   string
+	Provider *userpool.FederationProvider
+	// Authorize is the authorize request (its encoded query) that the
+	// sign-in continues when the user comes back.
+	Authorize string
+	// RedirectURI is the pool domain's /oauth2/idpresponse.
+	RedirectURI string
+}
+
+// FederationRedirect is where to send the browser, and the value of the
+// cookie that binds the answer to it.
+type FederationRedirect struct {
+	URL, Binding string
+}
+
+// federationProvider is the OpenID Connect view of a pool's provider.
+func federationProvider(p *userpool.FederationProvider) (*federation.Provider, error) {
+	d := p.Details
+	switch p.Type {
+	case userpool.ProviderOIDC:
+		return &federation.Provider{
+			Name: p.Name, ClientID: d["client_id"], ClientSecret: d["client_secret"], Scopes: strings.Fields(d["authorize_scopes"]),
+			Issuer: d["oidc_issuer"], AuthURL: d["authorize_url"], TokenURL: d["token_url"], UserInfoURL: d["attributes_url"],
+			JWKSURL: d["jwks_uri"], UserInfoMethod: d["attributes_request_method"],
+		}, nil
+	}
+	return nil, cognito.InvalidParameterException(fmt.Sprintf("Sign-in through %s providers is not supported yet.", p.Type))
+}
+
+// StartFederation begins a sign-in at an identity provider: it stores the
+// state of the redirect (use-once, bound to the browser by a cookie,
+// expiring) with a nonce and a PKCE verifier, and returns the provider's
+// authorization URL.
+func (s *Service) StartFederation(ctx context.Context, in FederationStart) (*FederationRedirect, error) {
+	fp, err := federationProvider(in.Provider)
+	if err != nil {
+		return nil, err
+	}
+	state, binding := opaqueToken(32), opaqueToken(32)
+	now := s.now()
+	rec := federationRecord{
+		Provider: in.Provider.Name, Nonce: opaqueToken(32), Verifier: oauth2.GenerateVerifier(),
+		Binding: hashOf(binding), Authorize: in.Authorize, RedirectURI: in.RedirectURI, ExpiresAt: now.Add(FederationValidity),
+	}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return nil, internal(err)
+	}
+	id := federationID(in.PoolID, hashOf(state))
+	data, err := json.Marshal(federationStored{Sealed: s.state.SealString(federationPurpose(id), raw), ExpiresAt: rec.ExpiresAt})
+	if err != nil {
+		return nil, internal(err)
+	}
+	it := &storage.Item{Kind: kindAuthSession, ID: id, Pool: in.PoolID, Data: data,
+		Index: []string{expiringKey(rec.ExpiresAt)}, CreatedAt: now, UpdatedAt: now}
+	if err := s.runTx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
+		return nil, err
+	}
+	s.maybeSweep(ctx, kindAuthSession)
+	return &FederationRedirect{URL: s.federation.AuthCodeURL(fp, in.RedirectURI, state, rec.Nonce, rec.Verifier), Binding: binding}, nil
+}
+
+// FederationAnswer is what came back to /oauth2/idpresponse.
+type FederationAnswer struct {
+	PoolID string
+	// State and Code are the provider's answer; Error its error, when it
+	// sent one instead of a code.
+	State, Code, Error string
+	// Binding is the browser's binding cookie.
+	Binding string
+}
+
+// FederationResult ends a sign-in at a provider: the hosted-UI session
+// of the user, and the authorize request to continue.
+type FederationResult struct {
+	UISession, Authorize string
+}
+
+// ErrFederationState is an answer whose state is unknown, used, expired
+// or from another browser: nothing says where to send the user back.
+var ErrFederationState = errors.New("unknown or used state")
+
+// FederationError is a sign-in at a provider that failed after its state
+// was good: the error goes back to the app client's redirect URI of the
+// authorize request (Authorize), as an RFC 6749 error code.
+type FederationError struct {
+	Authorize   string
+	Code        string
+	Description string
+	cause       error
+}
+
+func (e *FederationError) Error() string {
+	return "federation: " + e.Code + ": " + e.Description + ": " + fmt.Sprint(e.cause)
+}
+func (e *FederationError) Unwrap() error { return e.cause }
+
+// FinishFederation takes an identity provider's answer: the state is used
+// up (once, in its own transaction, before the code is redeemed), checked
+// against the browser's binding cookie and its expiry; the code is
+// redeemed and the ID token verified (federation.Client.Exchange); and the
+// user found or made (directory.FederatedSignIn) and signed in with a
+// hosted-UI session.
+func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*FederationResult, error) {
+	if in.State == "" || len(in.State) > 128 || in.Binding == "" || len(in.Binding) > 128 {
+		return nil, ErrFederationState
+	}
+	id := federationID(in.PoolID, hashOf(in.State))
+	var rec federationRecord
+	// One attempt: a concurrent use of the same state conflicts, and the
+	// loser is refused as a replay. The state is used up only by the
+	// browser it is bound to, so that another's request cannot spend it.
+	err := s.store.Tx(ctx, func(tx storage.Tx) error {
+		it, err := tx.GetItem(ctx, kindAuthSession, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrFederationState
+		}
+		if err != nil {
+			return fmt.Errorf("get federation state: %w", err)
+		}
+		var st federationStored
+		if err := json.Unmarshal(it.Data, &st); err != nil {
+			return fmt.Errorf("decode federation state: %w", err)
+		}
+		raw, err := s.state.OpenString(federationPurpose(id), st.Sealed)
+		if err != nil {
+			return fmt.Errorf("open federation state: %w", err)
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("decode federation state: %w", err)
+		}
+		if subtle.ConstantTimeCompare([]byte(hashOf(in.Binding)), []byte(rec.Binding)) != 1 || !s.now().Before(rec.ExpiresAt) {
+			return ErrFederationState
+		}
+		return tx.DeleteItem(ctx, kindAuthSession, it.ID, it.Version)
+	})
+	if errors.Is(err, ErrFederationState) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+		return nil, ErrFederationState
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	fail := func(code, desc string, cause error) error {
+		return &FederationError{Authorize: rec.Authorize, Code: code, Description: desc, cause: cause}
+	}
+	if in.Error != "" {
+		code := in.Error
+		switch code {
+		case "access_denied", "invalid_request", "unauthorized_client", "invalid_scope", "server_error", "temporarily_unavailable":
+		default:
+			code = "server_error"
+		}
+		return nil, fail(code, "The identity provider answered "+code+".", nil)
+	}
+	if in.Code == "" {
+		return nil, fail("invalid_request", "The identity provider sent no code.", nil)
+	}
+	caller := cognito.Caller{Region: cognito.RegionOfPoolID(in.PoolID)}
+	pool, err := s.pools.SignInPool(ctx, caller, in.PoolID)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := s.pools.FederationProvider(ctx, nil, in.PoolID, rec.Provider)
+	if errors.Is(err, cognito.ResourceNotFoundException("")) {
+		return nil, fail("invalid_request", "The identity provider no longer exists.", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fp, err := federationProvider(prov)
+	if err != nil {
+		return nil, fail("invalid_request", "The identity provider is not supported.", err)
+	}
+	ident, err := s.federation.Exchange(ctx, fp, rec.RedirectURI, in.Code, rec.Verifier, rec.Nonce)
+	if err != nil {
+		s.log.Info("federated sign-in refused", "pool", in.PoolID, "provider", prov.Name, "err", err)
+		return nil, fail("invalid_request", "The identity provider's answer is not valid.", err)
+	}
+	subject := ident.Subject
+	if claim := prov.AttributeMapping["username"]; claim != "" {
+		if v, ok := ident.Claims[claim].(string); ok && v != "" {
+			subject = v
+		}
+	}
+	u, err := s.users.FederatedSignIn(ctx, pool, directory.FederatedIdentity{Provider: prov, Subject: subject, Claims: ident.Claims})
+	if err != nil {
+		var ce *cognito.Error
+		if errors.As(err, &ce) && ce.Status < 500 {
+			return nil, fail("invalid_request", ce.Message, err)
+		}
+		return nil, err
+	}
+	if !u.Enabled || (u.Status != idp.UserStatusTypeConfirmed && u.Status != idp.UserStatusTypeExternalProvider) {
+		return nil, fail("access_denied", "The user cannot sign in.", nil)
+	}
+	token, err := s.createUISession(ctx, pool, u.Sub)
+	if err != nil {
+		return nil, err
+	}
+	return &FederationResult{UISession: token, Authorize: rec.Authorize}, nil
+}
+
+// createUISession stores a hosted-UI session for the user sub of pool and
+// records the sign-in event.
+func (s *Service) createUISession(ctx context.Context, pool *userpool.SignInPool, sub string) (string, error) {
+	now := s.now()
+	token := opaqueToken(32)
+	rec := uiSessionRecord{Sub: sub, AuthTime: now, EventID: tokens.NewJTI(), ExpiresAt: now.Add(UISessionValidity)}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return "", internal(err)
+	}
+	it := &storage.Item{
+		Kind: kindAuthSession, ID: uiSessionID(pool.ID, hashOf(token)), Pool: pool.ID, Data: data,
+		Index: []string{expiringKey(rec.ExpiresAt)}, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.runTx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
+		return "", err
+	}
+	s.recordEvent(ctx, pool, sub, rec.EventID, idp.EventResponseTypePass)
+	return token, nil
+}

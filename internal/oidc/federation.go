@@ -1,0 +1,134 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/cognate-dev/cognate/internal/authflow"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// federationCookie binds a redirect to an identity provider to the browser
+// that left: /oauth2/idpresponse takes the provider's answer only with it.
+const federationCookie = "cognito-fed"
+
+// idpResponsePath is where identity providers send users back.
+const idpResponsePath = "/oauth2/idpresponse"
+
+// IDPResponseURL is the redirect URI a pool domain gives identity
+// providers (the one to register with them): the domain's public URL and
+// /oauth2/idpresponse.
+func (h *Handler) IDPResponseURL(d *userpool.Domain) string { return h.PublicBase(d) + idpResponsePath }
+
+// federate sends the browser to the authorize request's identity
+// provider, with the state the engine keeps and the binding cookie.
+func (h *Handler) federate(w http.ResponseWriter, r *http.Request, st *site, ar *authRequest) {
+	q := url.Values{}
+	for k, v := range ar.query {
+		if k != "identity_provider" && k != "idp_identifier" {
+			q[k] = v
+		}
+	}
+	red, err := h.auth.StartFederation(r.Context(), authflow.FederationStart{
+		PoolID: st.poolID, Provider: ar.provider, Authorize: q.Encode(), RedirectURI: h.IDPResponseURL(st.domain),
+	})
+	if err != nil {
+		h.redirectError(w, r, ar, "invalid_request", "The identity provider cannot be used.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: federationCookie, Value: red.Binding, Path: st.cookiePath, HttpOnly: true,
+		Secure: st.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(authflow.FederationValidity.Seconds())})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, red.URL, http.StatusFound)
+}
+
+// idpResponse is /oauth2/idpresponse: an identity provider's answer. A
+// good one signs the user in (a hosted-UI session) and continues the
+// authorize request; a provider's error or an answer that does not verify
+// goes back to the app client's redirect URI as an OAuth error; an
+// unknown, used, expired or foreign state shows the error page, since
+// nothing says where to send the user.
+func (h *Handler) idpResponse(w http.ResponseWriter, r *http.Request) {
+	st := siteOf(r.Context())
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		h.errorPage(w, r, http.StatusMethodNotAllowed, "invalid_request", "This endpoint takes GET.")
+		return
+	}
+	q := r.URL.Query()
+	for _, name := range []string{"state", "code", "error"} {
+		if len(q[name]) > 1 {
+			h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "The request repeats "+name+".")
+			return
+		}
+	}
+	binding := ""
+	if c, err := r.Cookie(federationCookie); err == nil {
+		binding = c.Value
+	}
+	http.SetCookie(w, &http.Cookie{Name: federationCookie, Value: "", Path: st.cookiePath, HttpOnly: true,
+		Secure: st.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	res, err := h.auth.FinishFederation(r.Context(), authflow.FederationAnswer{
+		PoolID: st.poolID, State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), Binding: binding,
+	})
+	var fe *authflow.FederationError
+	switch {
+	case errors.Is(err, authflow.ErrFederationState):
+		h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "This sign-in is unknown, expired or already used. Start again from the app.")
+		return
+	case errors.As(err, &fe):
+		h.log.InfoContext(r.Context(), "federated sign-in failed", "pool", st.poolID, "err", err)
+		aq, _ := url.ParseQuery(fe.Authorize)
+		if ar, ok := h.checkAuthorize(w, r, st, aq); ok {
+			h.redirectError(w, r, ar, fe.Code, fe.Description)
+		}
+		return
+	case err != nil:
+		h.serverError(w, r, err)
+		return
+	}
+	aq, _ := url.ParseQuery(res.Authorize)
+	ar, ok := h.checkAuthorize(w, r, st, aq)
+	if !ok {
+		return
+	}
+	h.setSessionCookie(w, st, res.UISession)
+	sess, err := h.auth.OpenUISession(r.Context(), st.poolID, res.UISession)
+	if err != nil || sess == nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.grant(w, r, st, ar, sess)
+}
+
+// providerButton is a button of the sign-in page that signs in through an
+// identity provider.
+type providerButton struct {
+	Name, URL string
+}
+
+// providerButtons are the buttons of the app client's identity providers
+// (those that exist), each the authorize request with identity_provider.
+func (p *PageRequest) providerButtons() []providerButton {
+	if p.Authorize == nil {
+		return nil
+	}
+	var out []providerButton
+	for _, name := range p.Authorize.client.OAuth().IdentityProviders {
+		if name == "COGNITO" {
+			continue
+		}
+		if _, err := p.h.pools.FederationProvider(p.R.Context(), nil, p.Site.poolID, name); err != nil {
+			continue
+		}
+		q := url.Values{}
+		for k, v := range p.Authorize.query {
+			q[k] = slices.Clone(v)
+		}
+		q.Set("identity_provider", name)
+		out = append(out, providerButton{Name: name, URL: p.Site.base + "/oauth2/authorize?" + q.Encode()})
+	}
+	return out
+}
