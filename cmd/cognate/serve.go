@@ -157,6 +157,9 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		// App-client secrets are sealed at rest with their own key.
 		ClientSecretKey:          clientSecretKeys.Current,
 		ClientSecretPreviousKeys: clientSecretKeys.Previous,
+		// The social providers' endpoints, where the configuration
+		// replaces the documented ones.
+		ProviderEndpoints: cfg.Federation.Endpoints,
 	})
 	invoker, err := newTriggers(ctx, cfg.Triggers, metrics, log)
 	if err != nil {

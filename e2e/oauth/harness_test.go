@@ -118,6 +118,13 @@ func open(tb testing.TB, name string) (migratingStore, func() (string, error)) {
 // start serves cognate on a fresh store of the named backend.
 func start(tb testing.TB, backend string) *env {
 	tb.Helper()
+	return startWith(tb, backend, nil)
+}
+
+// startWith is start with configure, when not nil, called to complete the
+// user-pool engine's options (the social providers' endpoints).
+func startWith(tb testing.TB, backend string, configure func(*userpool.Options)) *env {
+	tb.Helper()
 	db, dump := open(tb, backend)
 	clock := &testClock{start: time.Now().Truncate(time.Second)}
 	ts := httptest.NewUnstartedServer(nil)
@@ -130,10 +137,14 @@ func start(tb testing.TB, backend string) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pools := userpool.New(db, userpool.Options{
+	popts := userpool.Options{
 		AccountID: accountID, Clock: clock.Now,
 		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets),
-	})
+	}
+	if configure != nil {
+		configure(&popts)
+	}
+	pools := userpool.New(db, popts)
 	users := directory.New(db, pools, directory.Options{
 		IssuerBaseURL: base, SRPVerifiers: verifiers, Clock: clock.Now,
 		CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes),

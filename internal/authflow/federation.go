@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,26 +69,77 @@ type FederationRedirect struct {
 	URL, Binding string
 }
 
-// federationProvider is the OpenID Connect view of a pool's provider.
-func federationProvider(p *userpool.FederationProvider) (*federation.Provider, error) {
+// federationProvider is the federation view of a pool's provider: an OIDC
+// provider as stored; a social provider with its endpoints as configured
+// (userpool.Service.SocialEndpoints) and its quirks: Google as an OpenID
+// Connect provider (openid always asked), Sign in with Apple with its
+// client-secret JWT and form_post answer, Facebook's Graph API profile with
+// the mapped fields, Login with Amazon's profile.
+func (s *Service) federationProvider(p *userpool.FederationProvider) (*federation.Provider, error) {
 	d := p.Details
+	scopes := strings.FieldsFunc(d["authorize_scopes"], func(r rune) bool { return r == ' ' || r == ',' })
 	switch p.Type {
 	case userpool.ProviderOIDC:
 		return &federation.Provider{
-			Name: p.Name, ClientID: d["client_id"], ClientSecret: d["client_secret"], Scopes: strings.Fields(d["authorize_scopes"]),
+			Name: p.Name, ClientID: d["client_id"], ClientSecret: d["client_secret"], Scopes: scopes,
 			Issuer: d["oidc_issuer"], AuthURL: d["authorize_url"], TokenURL: d["token_url"], UserInfoURL: d["attributes_url"],
 			JWKSURL: d["jwks_uri"], UserInfoMethod: d["attributes_request_method"],
 		}, nil
 	}
-	return nil, cognito.InvalidParameterException(fmt.Sprintf("Sign-in through %s providers is not supported yet.", p.Type))
+	eps := s.pools.SocialEndpoints(p)
+	fp := &federation.Provider{
+		Name: p.Name, ClientID: d["client_id"], ClientSecret: d["client_secret"], Scopes: scopes,
+		AuthURL: eps["authorize_url"], TokenURL: eps["token_url"],
+	}
+	switch p.Type {
+	case userpool.ProviderGoogle:
+		if !slices.Contains(fp.Scopes, "openid") {
+			fp.Scopes = append([]string{"openid"}, fp.Scopes...)
+		}
+		fp.Issuer, fp.JWKSURL = eps["oidc_issuer"], eps["jwks_uri"]
+	case userpool.ProviderApple:
+		key, err := userpool.ParseApplePrivateKey(d["private_key"])
+		if err != nil {
+			return nil, internal(fmt.Errorf("apple private key of %s: %w", p.Name, err))
+		}
+		secret, err := federation.AppleClientSecret(d["team_id"], d["client_id"], d["key_id"], eps["oidc_issuer"], key, s.now(), appleSecretValidity)
+		if err != nil {
+			return nil, internal(err)
+		}
+		fp.ClientSecret, fp.Issuer, fp.JWKSURL = secret, eps["oidc_issuer"], eps["jwks_uri"]
+		if len(fp.Scopes) > 0 {
+			// Apple answers a request for the name or email with a form
+			// post only.
+			fp.ResponseMode = "form_post"
+		}
+	case userpool.ProviderFacebook:
+		fp.ProfileURL, fp.SubjectClaim = eps["attributes_url"], "id"
+		fields := []string{"id"}
+		for attr, claim := range p.AttributeMapping {
+			if attr != "username" && !slices.Contains(fields, claim) {
+				fields = append(fields, claim)
+			}
+		}
+		slices.Sort(fields[1:])
+		fp.ProfileFields = fields
+	case userpool.ProviderAmazon:
+		fp.ProfileURL, fp.SubjectClaim = eps["attributes_url"], "user_id"
+	default:
+		return nil, cognito.InvalidParameterException(fmt.Sprintf("Sign-in through %s providers is not supported yet.", p.Type))
+	}
+	return fp, nil
 }
+
+// appleSecretValidity is how long the client-secret JWT made for one
+// token request to Apple is valid.
+const appleSecretValidity = 5 * time.Minute
 
 // StartFederation begins a sign-in at an identity provider: it stores the
 // state of the redirect (use-once, bound to the browser by a cookie,
 // expiring) with a nonce and a PKCE verifier, and returns the provider's
 // authorization URL.
 func (s *Service) StartFederation(ctx context.Context, in FederationStart) (*FederationRedirect, error) {
-	fp, err := federationProvider(in.Provider)
+	fp, err := s.federationProvider(in.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +175,11 @@ type FederationAnswer struct {
 	State, Code, Error string
 	// Binding is the browser's binding cookie.
 	Binding string
+	// User is the user member of Sign in with Apple's form post: at the
+	// first sign-in, the name the user gave ({"name":{"firstName",
+	// "lastName"},"email"}); its names become the claims firstName and
+	// lastName.
+	User string
 }
 
 // FederationResult ends a sign-in at a provider: the hosted-UI session
@@ -222,7 +279,7 @@ func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*F
 	if err != nil {
 		return nil, err
 	}
-	fp, err := federationProvider(prov)
+	fp, err := s.federationProvider(prov)
 	if err != nil {
 		return nil, fail("invalid_request", "The identity provider is not supported.", err)
 	}
@@ -230,6 +287,22 @@ func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*F
 	if err != nil {
 		s.log.Info("federated sign-in refused", "pool", in.PoolID, "provider", prov.Name, "err", err)
 		return nil, fail("invalid_request", "The identity provider's answer is not valid.", err)
+	}
+	if prov.Type == userpool.ProviderApple && in.User != "" {
+		var user struct {
+			Name struct {
+				FirstName string `json:"firstName"`
+				LastName  string `json:"lastName"`
+			} `json:"name"`
+		}
+		if json.Unmarshal([]byte(in.User), &user) == nil {
+			if user.Name.FirstName != "" {
+				ident.Claims["firstName"] = user.Name.FirstName
+			}
+			if user.Name.LastName != "" {
+				ident.Claims["lastName"] = user.Name.LastName
+			}
+		}
 	}
 	subject := ident.Subject
 	if claim := prov.AttributeMapping["username"]; claim != "" {

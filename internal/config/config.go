@@ -99,6 +99,9 @@ type Config struct {
 	// HostedUI says where the pools' domains (hosted UI and OAuth 2.0
 	// endpoints) are served.
 	HostedUI HostedUIConfig `yaml:"hosted_ui"`
+	// Federation configures sign-in through the pools' identity
+	// providers.
+	Federation FederationConfig `yaml:"federation,omitempty"`
 	// TLS makes the server serve HTTPS with a certificate and key.
 	TLS TLSConfig `yaml:"tls,omitempty"`
 	// Triggers says how the functions of the pools' Lambda triggers are

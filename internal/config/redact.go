@@ -48,6 +48,7 @@ func (c Config) Redacted() Config {
 	r.Regions = slices.Clone(c.Regions)
 	r.CORS.AllowedOrigins = slices.Clone(c.CORS.AllowedOrigins)
 	r.IdentityPools = c.IdentityPools.clone()
+	r.Federation = c.Federation.clone()
 	if r.Admin.SecretAccessKey != "" {
 		r.Admin.SecretAccessKey = redacted
 	}
@@ -134,6 +135,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "change_log", Value: r.ChangeLog.logValue()},
 		slog.Attr{Key: "sts", Value: r.STS.logValue()},
 		slog.Attr{Key: "hosted_ui", Value: r.HostedUI.logValue()},
+		slog.Attr{Key: "federation", Value: r.Federation.logValue()},
 		slog.Attr{Key: "tls", Value: r.TLS.logValue()},
 		slog.Attr{Key: "triggers", Value: r.Triggers.logValue()},
 	)

@@ -224,6 +224,21 @@ func TestValidate(t *testing.T) {
 			},
 		},
 		{
+			name: "federation endpoints",
+			change: func(c *Config) {
+				c.Federation = FederationConfig{Endpoints: map[string]map[string]string{
+					"Google":   {"token_url": "https://idp.example.com/token", "jwks_uri": "ftp://idp.example.com/keys"},
+					"Facebook": {"oidc_issuer": "https://idp.example.com"},
+					"Twitter":  {"token_url": "https://idp.example.com/token"},
+				}}
+			},
+			want: ValidationErrors{
+				`federation.endpoints.Facebook.oidc_issuer: is not an endpoint of Facebook: use one of [authorize_url token_url attributes_url]`,
+				`federation.endpoints.Google.jwks_uri: must be an http(s) URL without a fragment, not "ftp://idp.example.com/keys"`,
+				"federation.endpoints.Twitter: is not a social provider type: use Google, Facebook, LoginWithAmazon or SignInWithApple",
+			},
+		},
+		{
 			name: "change log bounds",
 			change: func(c *Config) {
 				c.ChangeLog = ChangeLogConfig{Retention: Duration(30 * time.Second), CompactionInterval: Duration(25 * time.Hour)}

@@ -28,6 +28,17 @@ type Provider struct {
 	// UserInfoMethod is attributes_request_method: GET or POST. With an
 	// empty UserInfoURL there is no userInfo request.
 	UserInfoMethod string
+	// ProfileURL is, for a provider without ID tokens (an empty Issuer:
+	// Facebook, Login with Amazon), the profile endpoint asked with the
+	// access token; ProfileFields, when set, are appended to it
+	// comma-separated (the Graph API's fields=); SubjectClaim is the
+	// profile's member that identifies the user.
+	ProfileURL    string
+	ProfileFields []string
+	SubjectClaim  string
+	// ResponseMode is the authorization request's response_mode
+	// (form_post for Sign in with Apple); empty for the default.
+	ResponseMode string
 }
 
 // Identity is who signed in at a provider: the ID token's subject, and its
@@ -77,7 +88,11 @@ func (p *Provider) config(redirectURI string) *oauth2.Config {
 // request with state, nonce and the PKCE challenge of verifier (S256;
 // a provider that does not know PKCE ignores it, RFC 7636 §5).
 func (c *Client) AuthCodeURL(p *Provider, redirectURI, state, nonce, verifier string) string {
-	return p.config(redirectURI).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if p.ResponseMode != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", p.ResponseMode))
+	}
+	return p.config(redirectURI).AuthCodeURL(state, opts...)
 }
 
 // Exchange redeems code at p's token endpoint with the PKCE verifier,
@@ -86,6 +101,9 @@ func (c *Client) AuthCodeURL(p *Provider, redirectURI, state, nonce, verifier st
 // endpoint for it.
 func (c *Client) Exchange(ctx context.Context, p *Provider, redirectURI, code, verifier, nonce string) (*Identity, error) {
 	ctx = oidc.ClientContext(ctx, c.http())
+	if p.Issuer == "" && p.ProfileURL != "" {
+		return c.exchangeProfile(ctx, p, redirectURI, code, verifier)
+	}
 	tok, err := p.config(redirectURI).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrExchange, p.Name, err)

@@ -38,8 +38,15 @@ func (h *Handler) federate(w http.ResponseWriter, r *http.Request, st *site, ar 
 		h.redirectError(w, r, ar, "invalid_request", "The identity provider cannot be used.")
 		return
 	}
+	// A provider that answers with a form post (Sign in with Apple) posts
+	// from its own site: the cookie must go with a cross-site POST, which
+	// takes SameSite=None, and that Secure (HTTPS).
+	same := http.SameSiteLaxMode
+	if ar.provider.Type == userpool.ProviderApple && st.secure {
+		same = http.SameSiteNoneMode
+	}
 	http.SetCookie(w, &http.Cookie{Name: federationCookie, Value: red.Binding, Path: st.cookiePath, HttpOnly: true,
-		Secure: st.secure, SameSite: http.SameSiteLaxMode, MaxAge: int(authflow.FederationValidity.Seconds())})
+		Secure: st.secure, SameSite: same, MaxAge: int(authflow.FederationValidity.Seconds())})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, red.URL, http.StatusFound)
 }
@@ -52,13 +59,23 @@ func (h *Handler) federate(w http.ResponseWriter, r *http.Request, st *site, ar 
 // nothing says where to send the user.
 func (h *Handler) idpResponse(w http.ResponseWriter, r *http.Request) {
 	st := siteOf(r.Context())
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET")
-		h.errorPage(w, r, http.StatusMethodNotAllowed, "invalid_request", "This endpoint takes GET.")
+	q := r.URL.Query()
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		// response_mode=form_post (Sign in with Apple).
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "The form could not be read.")
+			return
+		}
+		q = r.PostForm
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		h.errorPage(w, r, http.StatusMethodNotAllowed, "invalid_request", "This endpoint takes GET and POST.")
 		return
 	}
-	q := r.URL.Query()
-	for _, name := range []string{"state", "code", "error"} {
+	for _, name := range []string{"state", "code", "error", "user"} {
 		if len(q[name]) > 1 {
 			h.errorPage(w, r, http.StatusBadRequest, "invalid_request", "The request repeats "+name+".")
 			return
@@ -71,7 +88,7 @@ func (h *Handler) idpResponse(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: federationCookie, Value: "", Path: st.cookiePath, HttpOnly: true,
 		Secure: st.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	res, err := h.auth.FinishFederation(r.Context(), authflow.FederationAnswer{
-		PoolID: st.poolID, State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), Binding: binding,
+		PoolID: st.poolID, State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), Binding: binding, User: q.Get("user"),
 	})
 	var fe *authflow.FederationError
 	switch {

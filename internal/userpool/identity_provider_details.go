@@ -34,6 +34,7 @@ var DefaultProviderEndpoints = map[string]map[string]string{
 		"token_url":      "https://www.googleapis.com/oauth2/v4/token",
 		"attributes_url": "https://people.googleapis.com/v1/people/me?personFields=",
 		"oidc_issuer":    "https://accounts.google.com",
+		"jwks_uri":       "https://www.googleapis.com/oauth2/v3/certs",
 	},
 	ProviderFacebook: {
 		"authorize_url":  "https://www.facebook.com/{v}/dialog/oauth",
@@ -49,6 +50,7 @@ var DefaultProviderEndpoints = map[string]map[string]string{
 		"authorize_url": "https://appleid.apple.com/auth/authorize",
 		"token_url":     "https://appleid.apple.com/auth/token",
 		"oidc_issuer":   "https://appleid.apple.com",
+		"jwks_uri":      "https://appleid.apple.com/auth/keys",
 	},
 }
 
@@ -196,18 +198,14 @@ func (s *Service) providerDetails(ctx context.Context, typ string, in, old map[s
 	return s.socialDetails(typ, out), nil
 }
 
-// socialDetails fills in a social provider's endpoints.
+// socialDetails fills in the endpoints DescribeIdentityProvider shows of a
+// social provider (those Cognito shows; jwks_uri is not among them).
 func (s *Service) socialDetails(typ string, d map[string]string) map[string]string {
-	eps := s.ProviderEndpoints(typ)
+	eps := s.socialEndpoints(typ, d)
 	for k, v := range eps {
-		if typ == ProviderFacebook {
-			if ver := d["api_version"]; ver != "" {
-				v = strings.ReplaceAll(v, "{v}", url.PathEscape(ver))
-			} else {
-				v = strings.ReplaceAll(v, "/{v}", "")
-			}
+		if slices.Contains(providerKeys[typ].computed, k) {
+			d[k] = v
 		}
-		d[k] = v
 	}
 	d["attributes_url_add_attributes"] = "false"
 	if typ == ProviderGoogle || typ == ProviderFacebook {
@@ -218,6 +216,28 @@ func (s *Service) socialDetails(typ string, d map[string]string) map[string]stri
 		d["token_request_method"] = "GET"
 	}
 	return d
+}
+
+// SocialEndpoints returns the endpoints a sign-in through social provider
+// p uses: the configured ones (ProviderEndpoints, read now, so that a
+// change of the configuration applies to providers made before it), with
+// Facebook's api_version in its URLs.
+func (s *Service) SocialEndpoints(p *FederationProvider) map[string]string {
+	return s.socialEndpoints(p.Type, p.Details)
+}
+
+func (s *Service) socialEndpoints(typ string, d map[string]string) map[string]string {
+	eps := s.ProviderEndpoints(typ)
+	if typ == ProviderFacebook {
+		for k, v := range eps {
+			if ver := d["api_version"]; ver != "" {
+				eps[k] = strings.ReplaceAll(v, "{v}", url.PathEscape(ver))
+			} else {
+				eps[k] = strings.ReplaceAll(v, "/{v}", "")
+			}
+		}
+	}
+	return eps
 }
 
 // ProviderEndpoints returns the endpoints of social provider type typ:
