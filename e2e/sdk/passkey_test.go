@@ -477,37 +477,133 @@ func TestPasswordlessSignIn(t *testing.T) {
 		})
 
 		t.Run("passkeys as MFA", func(t *testing.T) {
-			m := e.passwordlessApp(t)
-			m.passwordlessUser(t, "strong")
-			dev := m.registerPasskey(t, m.accessToken(t, "strong", signInPassword))
-			setMFA := func(factor types.WebAuthnFactorConfigurationType) {
+			// A pool with threat protection, whose events show each factor.
+			m := e.selfServicePool(t, &cip.CreateUserPoolInput{
+				UserPoolTier:   types.UserPoolTierTypePlus,
+				UserPoolAddOns: &types.UserPoolAddOnsType{AdvancedSecurityMode: types.AdvancedSecurityModeTypeAudit},
+				Policies: &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{
+					AllowedFirstAuthFactors: []types.AuthFactorType{"PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"},
+				}},
+				SmsConfiguration: &types.SmsConfigurationType{SnsCallerArn: aws.String(snsRole)},
+			}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: userAuthFlows})
+			poolMFA := func(mode types.UserPoolMfaType, factor types.WebAuthnFactorConfigurationType) {
 				t.Helper()
-				if _, err := e.c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{
-					UserPoolId: m.pool, MfaConfiguration: types.UserPoolMfaTypeOn,
-					SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true},
-					WebAuthnConfiguration: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String(passkeyRPID),
-						UserVerification: types.UserVerificationTypePreferred, FactorConfiguration: factor},
-				}); err != nil {
+				in := mfaConfig(m.pool, mode)
+				in.WebAuthnConfiguration = &types.WebAuthnConfigurationType{RelyingPartyId: aws.String(passkeyRPID),
+					UserVerification: types.UserVerificationTypePreferred, FactorConfiguration: factor}
+				if _, err := e.c.SetUserPoolMfaConfig(ctx, in); err != nil {
 					t.Fatal(err)
 				}
 			}
-			// A pool that requires MFA offers no passkey that is one factor.
-			setMFA(types.WebAuthnFactorConfigurationTypeSingleFactor)
-			out, err := m.userAuth(map[string]string{"USERNAME": "strong", "PREFERRED_CHALLENGE": "WEB_AUTHN"})
-			wantChallenge(t, out.ChallengeName, out.Session, err, types.ChallengeNameTypeSelectChallenge)
-			if diff := cmp.Diff([]types.ChallengeNameType{"PASSWORD", "PASSWORD_SRP"}, out.AvailableChallenges); diff != "" {
-				t.Errorf("AvailableChallenges with MFA required (-want +got):\n%s", diff)
-			}
-			// Counted as MFA, a passkey signs in where MFA is required, if
-			// its authenticator verifies the user.
-			setMFA(types.WebAuthnFactorConfigurationTypeMultiFactorWithUserVerification)
+			poolMFA(types.UserPoolMfaTypeOff, types.WebAuthnFactorConfigurationTypeSingleFactor)
+			phone, email := m.passwordlessUser(t, "strong")
+			dev := m.registerPasskey(t, m.accessToken(t, "strong", signInPassword))
+
+			// Passwordless sign-ins are recorded by the factor answered.
+			em, err := m.userAuth(map[string]string{"USERNAME": "strong", "PREFERRED_CHALLENGE": "EMAIL_OTP"})
+			wantChallenge(t, em.ChallengeName, em.Session, err, types.ChallengeNameTypeEmailOtp)
+			_, err = m.respond(types.ChallengeNameTypeEmailOtp, em.Session, map[string]string{"USERNAME": "strong", "EMAIL_OTP_CODE": "000000"})
+			wantErrorCode(t, err, "CodeMismatchException")
+			done, err := m.respond(types.ChallengeNameTypeEmailOtp, em.Session, map[string]string{"USERNAME": "strong", "EMAIL_OTP_CODE": e.sentCode(t, email)})
+			wantTokens(t, done, err)
+			sms, err := m.userAuth(map[string]string{"USERNAME": "strong", "PREFERRED_CHALLENGE": "SMS_OTP"})
+			wantChallenge(t, sms.ChallengeName, sms.Session, err, types.ChallengeNameTypeSmsOtp)
+			done, err = m.respond(types.ChallengeNameTypeSmsOtp, sms.Session, map[string]string{"USERNAME": "strong", "SMS_OTP_CODE": e.sentCode(t, phone)})
+			wantTokens(t, done, err)
 			o := m.webAuthnSignIn(t, "strong")
+			done, err = m.answerWebAuthn("strong", o.Session, dev.assert(t, party(passkeyRPID, passkeyOrigin), o.ChallengeParameters))
+			wantTokens(t, done, err)
+
+			setMFA := func(factor types.WebAuthnFactorConfigurationType) { poolMFA(types.UserPoolMfaTypeOn, factor) }
+			passkeyMFA := func(settings *cip.AdminSetUserMFAPreferenceInput) error {
+				settings.UserPoolId, settings.Username = m.pool, aws.String("strong")
+				_, err := e.c.AdminSetUserMFAPreference(ctx, settings, noRetry)
+				return err
+			}
+			on := &types.WebAuthnMfaSettingsType{Enabled: true}
+			offered := func(want ...types.ChallengeNameType) {
+				t.Helper()
+				out, err := m.userAuth(map[string]string{"USERNAME": "strong", "PREFERRED_CHALLENGE": "WEB_AUTHN"})
+				if len(want) == 0 {
+					wantChallenge(t, out.ChallengeName, out.Session, err, types.ChallengeNameTypeWebAuthn)
+					return
+				}
+				wantChallenge(t, out.ChallengeName, out.Session, err, types.ChallengeNameTypeSelectChallenge)
+				if diff := cmp.Diff(want, out.AvailableChallenges); diff != "" {
+					t.Errorf("AvailableChallenges (-want +got):\n%s", diff)
+				}
+			}
+
+			// A pool that requires MFA and counts passkeys as one factor
+			// offers none, and its users cannot turn passkey MFA on.
+			setMFA(types.WebAuthnFactorConfigurationTypeSingleFactor)
+			offered("PASSWORD", "PASSWORD_SRP")
+			wantErrorCode(t, passkeyMFA(&cip.AdminSetUserMFAPreferenceInput{
+				EmailMfaSettings: &types.EmailMfaSettingsType{Enabled: true}, WebAuthnMfaSettings: on,
+			}), "InvalidParameterException")
+
+			// Counting passkeys as MFA, the pool offers one to the users
+			// who turn passkey MFA on, which takes another factor.
+			setMFA(types.WebAuthnFactorConfigurationTypeMultiFactorWithUserVerification)
+			offered("PASSWORD", "PASSWORD_SRP")
+			wantErrorCode(t, passkeyMFA(&cip.AdminSetUserMFAPreferenceInput{WebAuthnMfaSettings: on}), "InvalidParameterException")
+			if err := passkeyMFA(&cip.AdminSetUserMFAPreferenceInput{
+				EmailMfaSettings: &types.EmailMfaSettingsType{Enabled: true, PreferredMfa: true}, WebAuthnMfaSettings: on,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// UserMFASettingList lists the second factors, as the API
+			// reference names them: not the passkey.
+			user := e.getUser(t, m.pool, "strong")
+			if diff := cmp.Diff([]string{"EMAIL_OTP"}, user.UserMFASettingList); diff != "" || aws.ToString(user.PreferredMfaSetting) != "EMAIL_OTP" {
+				t.Errorf("UserMFASettingList (-want +got):\n%s, PreferredMfaSetting %q", diff, aws.ToString(user.PreferredMfaSetting))
+			}
+			offered()
+			// The authenticator must verify the user.
+			o = m.webAuthnSignIn(t, "strong")
 			dev.auth.Options.UserNotVerified = true
 			_, err = m.answerWebAuthn("strong", o.Session, dev.assert(t, party(passkeyRPID, passkeyOrigin), o.ChallengeParameters))
 			wantErrorCode(t, err, "NotAuthorizedException")
 			dev.auth.Options.UserNotVerified = false
 			tokens, err := m.answerWebAuthn("strong", o.Session, dev.assert(t, party(passkeyRPID, passkeyOrigin), o.ChallengeParameters))
 			wantTokens(t, tokens, err)
+			// A password sign-in still asks for the second factor.
+			pw, err := m.passwordAuth("strong", signInPassword)
+			wantChallenge(t, pw.ChallengeName, pw.Session, err, types.ChallengeNameTypeEmailOtp)
+
+			// The user's last other factor stays on while passkey MFA is on;
+			// turned off, passkey MFA takes the passkey away where MFA is
+			// required.
+			token := tokens.AuthenticationResult.AccessToken
+			_, err = e.c.SetUserMFAPreference(ctx, &cip.SetUserMFAPreferenceInput{AccessToken: token,
+				EmailMfaSettings: &types.EmailMfaSettingsType{Enabled: false}}, noRetry)
+			wantErrorCode(t, err, "InvalidParameterException")
+			if _, err := e.c.SetUserMFAPreference(ctx, &cip.SetUserMFAPreferenceInput{AccessToken: token,
+				WebAuthnMfaSettings: &types.WebAuthnMfaSettingsType{Enabled: false}}); err != nil {
+				t.Fatal(err)
+			}
+			offered("PASSWORD", "PASSWORD_SRP")
+
+			events, err := e.c.AdminListUserAuthEvents(ctx, &cip.AdminListUserAuthEventsInput{UserPoolId: m.pool, Username: aws.String("strong")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, ev := range events.AuthEvents {
+				line := string(ev.EventResponse)
+				for _, c := range ev.ChallengeResponses {
+					line += " " + string(c.ChallengeName) + ":" + string(c.ChallengeResponse)
+				}
+				got = append(got, line)
+			}
+			want := []string{
+				"Pass WEB_AUTHN:Success Mfa:Success", "Fail WEB_AUTHN:Failure",
+				"Pass WEB_AUTHN:Success", "Pass SMS_OTP:Success", "Pass EMAIL_OTP:Success", "Fail EMAIL_OTP:Failure",
+				"Pass Password:Success",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("events, newest first (-want +got):\n%s", diff)
+			}
 		})
 
 		t.Run("user verification required", func(t *testing.T) {

@@ -150,7 +150,7 @@ func (customChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step,
 	sp.rounds = append(slices.Clone(st.Custom), customRound{Name: string(idp.ChallengeNameTypeCustomChallenge), Result: ok, Metadata: st.CustomMetadata})
 	step, err := s.customNext(ctx, sp, customEnd{st: st})
 	if !ok && sp.user != nil && err == nil {
-		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail)
+		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail, eventFactors{})
 	}
 	return step, err
 }

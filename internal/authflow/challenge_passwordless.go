@@ -45,10 +45,15 @@ func (smsOTPChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step,
 
 // openPasswordless opens the passwordless challenge (EMAIL_OTP, SMS_OTP
 // or WEB_AUTHN) as a first factor, with within (the use of a SELECT_CHALLENGE
-// Session) in the transaction that opens it, and sends the code. For a
-// user that does not exist (a client that hides whether users exist) the
-// state is a stand-in's: no code is sent, the destination shown is a
-// stable made-up one, and every answer is a wrong code.
+// Session) in the transaction that opens it, and sends the code.
+//
+// Where the client hides whether users exist, a user that does not exist,
+// or one that cannot answer the challenge (no verified address or number,
+// a second factor due, no passkey), gets a stand-in state that answers
+// like a real one: no code is sent, the destination shown is a stable
+// made-up one (or the name given, when it is an address of the kind), and
+// every answer is a wrong code, counted as a real one's (toward the
+// lockout of a user that exists).
 func (s *Service) openPasswordless(ctx context.Context, sp *call, challenge idp.ChallengeNameType, within func(tx storage.Tx) error) (*Step, error) {
 	sp.passwordless = true
 	if sp.user != nil {
@@ -62,15 +67,14 @@ func (s *Service) openPasswordless(ctx context.Context, sp *call, challenge idp.
 	if challenge == idp.ChallengeNameTypeWebAuthn {
 		return s.openWebAuthn(ctx, sp, within)
 	}
-	if sp.user != nil {
+	if sp.user != nil && passwordlessUsable(sp.pool, sp.user, challenge) {
 		return s.openCodeChallenge(ctx, sp, challenge, within, nil)
 	}
-	fake := s.fakeUserID(sp.pool, sp.username)
-	st := &flowState{
-		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
-		Challenge: challenge, Username: fake, Given: sp.given, Fake: true, FirstFactor: true,
-		CodeID: newStateID(),
+	if !sp.client.PreventUserExistenceErrors {
+		return nil, challengeUnavailable(challenge)
 	}
+	st := s.standIn(sp, challenge)
+	st.CodeID = newStateID()
 	session, err := s.openFlow(ctx, st, min(sessionValidity(sp.client.AuthSessionValidity), mfaCodeValidity), purposeSession, within)
 	if err != nil {
 		return nil, err
@@ -78,10 +82,26 @@ func (s *Service) openPasswordless(ctx context.Context, sp *call, challenge idp.
 	attr, to := s.fakeDestination(sp.pool.ID, sp.given, challenge)
 	d := directory.CodeDelivery(attr, to)
 	return &Step{Challenge: challenge, Session: session, Params: map[string]string{
-		"USER_ID_FOR_SRP":               fake,
+		"USER_ID_FOR_SRP":               st.Username,
 		"CODE_DELIVERY_DELIVERY_MEDIUM": string(cognito.Deref(d.DeliveryMedium)),
 		"CODE_DELIVERY_DESTINATION":     cognito.Deref(d.Destination),
 	}}, nil
+}
+
+// standIn is the state of a passwordless challenge no answer passes, for
+// sp's user (when it exists: its name and sub, so that its lockout
+// counts) or for the name given (a made-up user ID).
+func (s *Service) standIn(sp *call, challenge idp.ChallengeNameType) *flowState {
+	st := &flowState{
+		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin, Hosted: sp.hosted,
+		Challenge: challenge, Given: sp.given, Fake: true, FirstFactor: true,
+	}
+	if u := sp.user; u != nil {
+		st.Username, st.Sub = u.Username, u.Sub
+	} else {
+		st.Username = s.fakeUserID(sp.pool, sp.username)
+	}
+	return st
 }
 
 // fakeDestination is where a code for a user that does not exist would
@@ -105,4 +125,12 @@ func (s *Service) fakeDestination(pool, given string, challenge idp.ChallengeNam
 		return "email", given
 	}
 	return "email", h[:8] + "@" + h[8:14] + ".com"
+}
+
+// fakePasskeyID is the credential ID a stand-in WEB_AUTHN challenge
+// allows for the name given: a keyed hash of it, the same every time.
+func (s *Service) fakePasskeyID(pool, given string) []byte {
+	m := hmac.New(sha256.New, s.fakeKey)
+	m.Write([]byte("passkey\x00" + pool + "\x00" + given))
+	return m.Sum(nil)[:16]
 }

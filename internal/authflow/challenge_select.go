@@ -48,23 +48,33 @@ func availableChallenges(pool *userpool.SignInPool) []idp.ChallengeNameType {
 	return out
 }
 
-// userChallenges are the challenges of availableChallenges that user u
+// userChallenges are the challenges USER_AUTH offers sp's user
+// (AvailableChallenges).
+//
+// A client that hides whether users exist (PreventUserExistenceErrors)
+// offers every name, user or not, the pool's list (availableChallenges):
+// what a user can answer would tell who exists (a passkey only to users
+// with one, no code to users with a second factor), and Cognito documents
+// that it answers choice-based sign-in for a user that does not exist with
+// the challenges the pool allows. A choice the user cannot answer then
+// opens as it would for one that can, and no answer passes
+// (openPasswordless).
+//
+// Otherwise they are the challenges of availableChallenges that the user
 // can answer: EMAIL_OTP with a verified email address, SMS_OTP with a
 // verified phone number, WEB_AUTHN with a registered passkey, and none of
 // them for a user that is not confirmed or is disabled (whose password
-// answer tells it so) or has a second factor turned on (whose password
-// leads to it). A user that does not exist (nil) is offered what
-// the pool offers but passkeys, so that the list does not tell more than
-// whether the user has one.
-func (s *Service) userChallenges(ctx context.Context, pool *userpool.SignInPool, u *directory.SignInUser) ([]idp.ChallengeNameType, error) {
+// answer tells it so) or whose password leads to a second factor
+// (passwordlessUsable).
+func (s *Service) userChallenges(ctx context.Context, sp *call) ([]idp.ChallengeNameType, error) {
+	pool, u := sp.pool, sp.user
+	if sp.client.PreventUserExistenceErrors || u == nil {
+		return availableChallenges(pool), nil
+	}
 	var out []idp.ChallengeNameType
 	for _, c := range availableChallenges(pool) {
 		switch {
 		case !slices.Contains(passwordless, c):
-		case u == nil:
-			if c == idp.ChallengeNameTypeWebAuthn {
-				continue
-			}
 		case !passwordlessUsable(pool, u, c):
 			continue
 		case c == idp.ChallengeNameTypeWebAuthn:
@@ -82,14 +92,14 @@ func (s *Service) userChallenges(ctx context.Context, pool *userpool.SignInPool,
 }
 
 // passwordlessUsable says u can sign in with the passwordless challenge c
-// in pool. A user that has a second factor turned on cannot: a sign-in
-// with one factor would go around it (a passkey that verifies the user
-// can, where the pool counts it as MFA).
+// in pool. Where a password would lead to a second factor (mfaDue), no
+// passwordless challenge goes around it, except a passkey of a user whose
+// passkey MFA is on in a pool that counts passkeys as MFA (passkeyMFA).
 func passwordlessUsable(pool *userpool.SignInPool, u *directory.SignInUser, c idp.ChallengeNameType) bool {
 	if !u.Enabled || u.Status != idp.UserStatusTypeConfirmed {
 		return false
 	}
-	if len(usableFactors(pool.MFA, u)) > 0 && !passkeyIsMFA(pool, c) {
+	if mfaDue(pool, u) && (c != idp.ChallengeNameTypeWebAuthn || !passkeyMFA(pool, u)) {
 		return false
 	}
 	switch c {
@@ -104,10 +114,25 @@ func passwordlessUsable(pool *userpool.SignInPool, u *directory.SignInUser, c id
 	return false
 }
 
+// mfaDue says a password sign-in of u would be asked for a second factor:
+// the pool requires MFA, or it is optional and u has a factor on.
+func mfaDue(pool *userpool.SignInPool, u *directory.SignInUser) bool {
+	return decideMFA(pool.MFA, u).challenge != ""
+}
+
 // passkeyIsMFA says c is WEB_AUTHN in a pool that counts a passkey that
-// verifies its user as MFA.
+// verifies its user as MFA (FactorConfiguration
+// MULTI_FACTOR_WITH_USER_VERIFICATION), for the users who turn passkey MFA
+// on.
 func passkeyIsMFA(pool *userpool.SignInPool, c idp.ChallengeNameType) bool {
 	return c == idp.ChallengeNameTypeWebAuthn && pool.WebAuthn.MultiFactor
+}
+
+// passkeyMFA says u's passkeys count as MFA: the pool counts passkeys as
+// MFA and u turned passkey MFA on (WebAuthnMfaSettings). Its passkey
+// sign-ins then verify the user, always, and pass where MFA is due.
+func passkeyMFA(pool *userpool.SignInPool, u *directory.SignInUser) bool {
+	return pool.WebAuthn.MultiFactor && u.MFA.Passkey
 }
 
 func challengeUnavailable(name idp.ChallengeNameType) error {
@@ -146,7 +171,7 @@ func (c selectChallenge) start(ctx context.Context, s *Service, sp *call) (*Step
 	if sp.user == nil && !sp.client.PreventUserExistenceErrors {
 		return nil, cognito.UserNotFoundException(msgUserNotFound)
 	}
-	available, err := s.userChallenges(ctx, sp.pool, sp.user)
+	available, err := s.userChallenges(ctx, sp)
 	if err != nil {
 		return nil, err
 	}
@@ -222,9 +247,10 @@ func (c selectChallenge) answer(ctx context.Context, s *Service, sp *call) (*Ste
 
 // answerPasswordlessChoice answers SELECT_CHALLENGE with a passwordless
 // challenge: the user must be able to answer it, and the Session is used
-// up in the transaction that opens it (a code is then sent). For a user
-// that does not exist the challenge opens as for one that does, with no
-// code sent, and its answer is a wrong code.
+// up in the transaction that opens it (a code is then sent). Where the
+// client hides whether users exist, a choice the user cannot answer (or a
+// user that does not exist) opens as one it can, with no code sent, and
+// no answer passes (openPasswordless).
 func (s *Service) answerPasswordlessChoice(ctx context.Context, sp *call) (*Step, error) {
 	if err := s.flowSeenUsed(ctx, sp.st); err != nil {
 		return nil, err
@@ -232,10 +258,7 @@ func (s *Service) answerPasswordlessChoice(ctx context.Context, sp *call) (*Step
 	if err := s.stateUser(ctx, sp); err != nil {
 		return nil, err
 	}
-	if sp.user != nil && !passwordlessUsable(sp.pool, sp.user, sp.name) {
-		return nil, challengeUnavailable(sp.name)
-	}
-	if sp.user == nil && (!sp.client.PreventUserExistenceErrors || sp.name == idp.ChallengeNameTypeWebAuthn) {
+	if !sp.client.PreventUserExistenceErrors && (sp.user == nil || !passwordlessUsable(sp.pool, sp.user, sp.name)) {
 		return nil, challengeUnavailable(sp.name)
 	}
 	st := sp.st

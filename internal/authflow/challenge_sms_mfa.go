@@ -32,13 +32,20 @@ func (smsMFAChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step,
 func (s *Service) answerSentCode(ctx context.Context, sp *call, code string) (*Step, error) {
 	st := sp.st
 	if st.Fake {
-		// A passwordless flow of a user that does not exist: counted like
-		// a real one's answers, and always a wrong code.
+		// A stand-in passwordless flow (openPasswordless): counted like a
+		// real one's answers, and always a wrong code, which counts toward
+		// the lockout of codes of a user that exists, as a real one's.
 		if err := s.flowSeenUsed(ctx, st); err != nil {
 			return nil, err
 		}
 		if err := s.countMFAAnswer(ctx, st); err != nil {
 			return nil, err
+		}
+		if st.Sub != "" {
+			if err := s.countWrongCode(ctx, st.Pool, st.Sub); err != nil {
+				return nil, err
+			}
+			s.recordEvent(ctx, sp.pool, st.Sub, "", idp.EventResponseTypeFail, eventFactors{first: firstFactorOf(st)})
 		}
 		return nil, cognito.CodeMismatchException(msgCodeMismatch)
 	}

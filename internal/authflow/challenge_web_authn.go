@@ -2,6 +2,7 @@ package authflow
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -43,16 +44,22 @@ func (s *Service) openWebAuthn(ctx context.Context, sp *call, within func(tx sto
 	if err != nil {
 		return nil, err
 	}
-	recs, _, err := s.userPasskeys(ctx, sp.pool.ID, sp.user.Sub)
-	if err != nil {
-		return nil, err
+	var recs []*passkeyRecord
+	if sp.user != nil && passwordlessUsable(sp.pool, sp.user, idp.ChallengeNameTypeWebAuthn) {
+		if recs, _, err = s.userPasskeys(ctx, sp.pool.ID, sp.user.Sub); err != nil {
+			return nil, err
+		}
 	}
 	if len(recs) == 0 {
-		return nil, challengeUnavailable(idp.ChallengeNameTypeWebAuthn)
+		if !sp.client.PreventUserExistenceErrors {
+			return nil, challengeUnavailable(idp.ChallengeNameTypeWebAuthn)
+		}
+		return s.openStandInWebAuthn(ctx, sp, rp, within)
 	}
-	// Where the pool requires MFA, or the user has a second factor on, a
-	// passkey signs in only as MFA: its authenticator must verify the user.
-	asMFA := sp.pool.MFA.Mode == idp.UserPoolMfaTypeOn || len(usableFactors(sp.pool.MFA, sp.user)) > 0
+	// A user whose passkey MFA is on signs in with a passkey as MFA: its
+	// authenticator must verify the user (passwordlessUsable offers
+	// passkeys where MFA is due only to such users).
+	asMFA := passkeyMFA(sp.pool, sp.user)
 	if asMFA {
 		rp.UserVerification = "required"
 	}
@@ -75,13 +82,78 @@ func (s *Service) openWebAuthn(ctx context.Context, sp *call, within func(tx sto
 	}}, nil
 }
 
+// openStandInWebAuthn opens WEB_AUTHN for a name that has no passkey to
+// sign in with (a user that does not exist, or cannot sign in with one),
+// where the client hides whether users exist: options like a real user's,
+// allowing one made-up credential (the same for the name every time), and
+// a state no answer passes (answerStandIn).
+func (s *Service) openStandInWebAuthn(ctx context.Context, sp *call, rp mfa.RelyingParty, within func(tx storage.Tx) error) (*Step, error) {
+	st := s.standIn(sp, idp.ChallengeNameTypeWebAuthn)
+	fake := &mfa.PasskeyUser{
+		ID: s.fakePasskeyID(sp.pool.ID, "user\x00"+sp.given), Name: sp.given, DisplayName: sp.given,
+		Credentials: []mfa.Passkey{{ID: s.fakePasskeyID(sp.pool.ID, sp.given)}},
+	}
+	options, challenge, err := mfa.BeginLogin(rp, fake)
+	if err != nil {
+		return nil, internal(err)
+	}
+	st.WebAuthnChallenge, st.WebAuthnRP = challenge, rp.ID
+	session, err := s.openFlow(ctx, st, min(sessionValidity(sp.client.AuthSessionValidity), mfa.PasskeyTimeout), purposeSession, within)
+	if err != nil {
+		return nil, err
+	}
+	return &Step{Challenge: idp.ChallengeNameTypeWebAuthn, Session: session, Params: map[string]string{
+		"CREDENTIAL_REQUEST_OPTIONS": string(options),
+	}}, nil
+}
+
+// answerStandIn answers a stand-in WEB_AUTHN state in the order and with
+// the refusals of a real one: the Session's use and bound, the relying
+// party, a malformed response; an assertion made with the credential the
+// options allowed is checked up to its signature (origin, relying party
+// ID, challenge), and then, as any other, refused as a bad passkey.
+func (webAuthnChallenge) answerStandIn(ctx context.Context, s *Service, sp *call) (*Step, error) {
+	st := sp.st
+	if err := s.flowSeenUsed(ctx, st); err != nil {
+		return nil, err
+	}
+	if err := s.countMFAAnswer(ctx, st); err != nil {
+		return nil, err
+	}
+	refuse := func(err error) (*Step, error) {
+		s.recordEvent(ctx, sp.pool, st.Sub, "", idp.EventResponseTypeFail, eventFactors{first: idp.ChallengeName(idp.ChallengeNameTypeWebAuthn)})
+		return nil, err
+	}
+	rp, err := s.relyingParty(ctx, sp.pool)
+	if err != nil {
+		return nil, err
+	}
+	if rp.ID != st.WebAuthnRP {
+		return refuse(cognito.WebAuthnRelyingPartyMismatchException(msgWebAuthnRelyingParty))
+	}
+	response := []byte(sp.params["CREDENTIAL"])
+	credID, err := mfa.AssertedCredential(response)
+	if err != nil {
+		return refuse(passkeyError(err, false))
+	}
+	if subtle.ConstantTimeCompare(credID, s.fakePasskeyID(sp.pool.ID, st.Given)) == 1 {
+		if err := mfa.CheckAssertion(rp, st.WebAuthnChallenge, response); err != nil {
+			return refuse(passkeyError(err, false))
+		}
+	}
+	return refuse(cognito.NotAuthorizedException(msgPasskeyInvalid))
+}
+
 // answer checks CREDENTIAL: counted against the Session's bound like a
 // code, refused while the user is locked out; the origin, relying party
 // and challenge first (Cognito's WebAuthn exceptions), then the
 // signature over the challenge with one of the user's own passkeys, its
 // user verification where the pool requires it, and its sign counter.
-func (webAuthnChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
+func (c webAuthnChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	st := sp.st
+	if st.Fake {
+		return c.answerStandIn(ctx, s, sp)
+	}
 	if err := s.flowSeenUsed(ctx, st); err != nil {
 		return nil, err
 	}
@@ -92,7 +164,7 @@ func (webAuthnChallenge) answer(ctx context.Context, s *Service, sp *call) (*Ste
 		return nil, err
 	}
 	refuse := func(err error) (*Step, error) {
-		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail)
+		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail, eventFactors{first: idp.ChallengeName(idp.ChallengeNameTypeWebAuthn)})
 		return nil, err
 	}
 	rp, err := s.relyingParty(ctx, sp.pool)

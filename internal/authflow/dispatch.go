@@ -402,7 +402,7 @@ func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step
 		if err := failed(nil); err != nil {
 			return nil, err
 		}
-		s.recordEvent(ctx, sp.pool, u.Sub, "", idp.EventResponseTypeFail)
+		s.recordEvent(ctx, sp.pool, u.Sub, "", idp.EventResponseTypeFail, eventFactors{})
 		return nil, incorrect()
 	}
 	if attempt == nil {
@@ -516,7 +516,7 @@ func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt
 		// The tokens of a remembered device's own SRP sign-in.
 		source = sourceTokenDevice
 	}
-	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, sp.mfa)
+	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa})
 	if err != nil {
 		return nil, err
 	}

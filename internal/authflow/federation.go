@@ -345,6 +345,6 @@ func (s *Service) createUISession(ctx context.Context, pool *userpool.SignInPool
 	if err := s.runTx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
 		return "", err
 	}
-	s.recordEvent(ctx, pool, sub, rec.EventID, idp.EventResponseTypePass)
+	s.recordEvent(ctx, pool, sub, rec.EventID, idp.EventResponseTypePass, eventFactors{})
 	return token, nil
 }

@@ -277,7 +277,7 @@ func (s *Service) openUISession(ctx context.Context, sp *call, attempt *password
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
-	s.recordEvent(ctx, sp.pool, sp.user.Sub, rec.EventID, idp.EventResponseTypePass)
+	s.recordEvent(ctx, sp.pool, sp.user.Sub, rec.EventID, idp.EventResponseTypePass, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa})
 	s.maybeSweep(ctx, kindAuthSession)
 	return &Step{UISession: token, Params: map[string]string{}}, nil
 }

@@ -167,9 +167,9 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 //
 // source is the pre-token-generation event's triggerSource; dev the device
 // the sign-in authenticated, nil for none. within, when not nil, runs in
-// the transaction that creates the family (an MFA answer's writes); mfa
-// says a second factor was answered, which the sign-in event records.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord, within func(tx storage.Tx) error, mfa bool) (*Tokens, error) {
+// the transaction that creates the family (an MFA answer's writes);
+// factors are what the sign-in answered, which its event records.
+func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord, within func(tx storage.Tx) error, factors eventFactors) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	fam := &familyRecord{
@@ -199,7 +199,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err != nil {
 		return nil, err
 	}
-	ev := s.authEvent(eventID, idp.EventResponseTypePass, mfa)
+	ev := s.authEvent(eventID, idp.EventResponseTypePass, factors)
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
 			return err
@@ -329,41 +329,73 @@ func ranksBefore(a, b *directory.SignInGroup) bool {
 	return *a.Precedence < *b.Precedence
 }
 
-// recordEvent records a failed sign-in of the user sub through the user
-// pool (AdminListUserAuthEvents), in a transaction of its own. A failure
-// to record is logged: it never changes the answer. A successful sign-in
-// records its event in the transaction that issues its tokens (signIn).
+// eventFactors are the factors a sign-in answered, as its event in
+// AdminListUserAuthEvents names them (ChallengeResponses): first is the
+// first factor, "" for a password (Password); mfa says a second factor
+// was answered (Mfa).
+//
+// The model's ChallengeName enum has only Password and Mfa, and its
+// documentation speaks of the challenge "your previous authentication
+// request returned in the parameter ChallengeName": a passwordless first
+// factor is recorded by the name of its challenge (EMAIL_OTP, SMS_OTP,
+// WEB_AUTHN) rather than as a password no one gave.
+type eventFactors struct {
+	first idp.ChallengeName
+	mfa   bool
+}
+
+// firstFactorOf is how a sign-in event names the first factor of the
+// state st opened: its challenge for a passwordless one, otherwise ""
+// (Password).
+func firstFactorOf(st *flowState) idp.ChallengeName {
+	if st == nil || !st.FirstFactor {
+		return ""
+	}
+	return idp.ChallengeName(st.Challenge)
+}
+
+// recordEvent records a sign-in of the user sub through the user pool
+// (AdminListUserAuthEvents), in a transaction of its own: a failed one of
+// its first factor (first, "" for a password), or a hosted UI sign-in. A
+// failure to record is logged: it never changes the answer. A successful
+// sign-in through the API records its event in the transaction that
+// issues its tokens (signIn).
+func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, sub, eventID string, response idp.EventResponseType, factors eventFactors) {
+	if sub == "" || !pool.RecordsAuthEvents {
+		return
+	}
+	if err := s.users.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response, factors)); err != nil {
+		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
+	}
+}
+
 // recordMFAEvent records an answer to a second factor: the first factor
 // passed, the second as response says.
 func (s *Service) recordMFAEvent(ctx context.Context, pool *userpool.SignInPool, sub string, response idp.EventResponseType) {
 	if sub == "" || !pool.RecordsAuthEvents {
 		return
 	}
-	ev := s.authEvent("", response, true)
+	ev := s.authEvent("", response, eventFactors{mfa: true})
 	ev.ChallengeResponses[0].ChallengeResponse = cognito.Ptr(idp.ChallengeResponseSuccess)
 	if err := s.users.RecordAuthEvent(ctx, pool, sub, ev); err != nil {
 		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
 	}
 }
 
-func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, sub, eventID string, response idp.EventResponseType) {
-	if sub == "" || !pool.RecordsAuthEvents {
-		return
-	}
-	if err := s.users.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response, false)); err != nil {
-		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
-	}
-}
-
-// authEvent is the sign-in event with eventID (a fresh one when empty)
-// and response, as AdminListUserAuthEvents returns it.
-func (s *Service) authEvent(eventID string, response idp.EventResponseType, mfa bool) *idp.AuthEventType {
+// authEvent is the sign-in event with eventID (a fresh one when empty),
+// response and the factors answered, as AdminListUserAuthEvents returns
+// it.
+func (s *Service) authEvent(eventID string, response idp.EventResponseType, factors eventFactors) *idp.AuthEventType {
 	if eventID == "" {
 		eventID = tokens.NewJTI()
 	}
 	challenge := idp.ChallengeResponseSuccess
 	if response == idp.EventResponseTypeFail {
 		challenge = idp.ChallengeResponseFailure
+	}
+	first := factors.first
+	if first == "" {
+		first = idp.ChallengeNamePassword
 	}
 	ev := &idp.AuthEventType{
 		EventId:       cognito.Ptr(eventID),
@@ -372,10 +404,10 @@ func (s *Service) authEvent(eventID string, response idp.EventResponseType, mfa 
 		EventResponse: cognito.Ptr(response),
 		EventRisk:     &idp.EventRiskType{RiskDecision: cognito.Ptr(idp.RiskDecisionTypeNoRisk), CompromisedCredentialsDetected: cognito.Ptr(false)},
 		ChallengeResponses: []idp.ChallengeResponseType{{
-			ChallengeName: cognito.Ptr(idp.ChallengeNamePassword), ChallengeResponse: cognito.Ptr(challenge),
+			ChallengeName: cognito.Ptr(first), ChallengeResponse: cognito.Ptr(challenge),
 		}},
 	}
-	if mfa {
+	if factors.mfa {
 		ev.ChallengeResponses = append(ev.ChallengeResponses, idp.ChallengeResponseType{
 			ChallengeName: cognito.Ptr(idp.ChallengeNameMfa), ChallengeResponse: cognito.Ptr(challenge),
 		})

@@ -383,7 +383,12 @@ func (s *Service) wrongMFACode(ctx context.Context, sp *call) error {
 	if err := s.countWrongCode(ctx, sp.pool.ID, sp.user.Sub); err != nil {
 		return err
 	}
-	s.recordMFAEvent(ctx, sp.pool, sp.user.Sub, idp.EventResponseTypeFail)
+	if first := firstFactorOf(sp.st); first != "" {
+		// A code answered as the first factor: no password came before.
+		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail, eventFactors{first: first})
+	} else {
+		s.recordMFAEvent(ctx, sp.pool, sp.user.Sub, idp.EventResponseTypeFail)
+	}
 	return cognito.CodeMismatchException(msgCodeMismatch)
 }
 

@@ -137,7 +137,8 @@ func assertion(t *testing.T, rp virtualwebauthn.RelyingParty, auth virtualwebaut
 // TestPasswordlessChoices runs USER_AUTH's choices: SELECT_CHALLENGE
 // offers what the user can answer, EMAIL_OTP chosen there sends a code
 // that signs in, and a user that does not exist is offered the pool's
-// codes and answered as a wrong code.
+// choices, as every user is where the client hides whether users exist,
+// and answered as a wrong code or a bad passkey.
 func TestPasswordlessChoices(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		e.addUser(t, "chooser", false)
@@ -163,9 +164,25 @@ func TestPasswordlessChoices(t *testing.T) {
 
 		client := e.hidingClient(t)
 		o = e.start(t, client, idp.AuthFlowTypeUserAuth, map[string]string{"USERNAME": "nobody@example.org"})
-		if got := fmt.Sprint(o.Available); got != "[PASSWORD PASSWORD_SRP EMAIL_OTP SMS_OTP]" {
+		if got := fmt.Sprint(o.Available); got != "[PASSWORD PASSWORD_SRP EMAIL_OTP SMS_OTP WEB_AUTHN]" {
 			t.Errorf("a user that does not exist is offered %s", got)
 		}
+		e.addUser(t, "plain", false)
+		if p := e.start(t, client, idp.AuthFlowTypeUserAuth, map[string]string{"USERNAME": "plain"}); fmt.Sprint(p.Available) != fmt.Sprint(o.Available) {
+			t.Errorf("a user without contacts or passkeys is offered %v, one that does not exist %v", p.Available, o.Available)
+		}
+		pk, err := e.answer(client, idp.ChallengeNameTypeSelectChallenge, o.Session, map[string]string{"USERNAME": "nobody@example.org", "ANSWER": "WEB_AUTHN"})
+		if err != nil || pk.Challenge != idp.ChallengeNameTypeWebAuthn || pk.Params["CREDENTIAL_REQUEST_OPTIONS"] == "" {
+			t.Fatalf("ANSWER=WEB_AUTHN for nobody = %+v, %v", pk, err)
+		}
+		auth := virtualwebauthn.NewAuthenticator()
+		cred := newPasskeyKey(t)
+		auth.AddCredential(cred)
+		_, err = e.answer(client, idp.ChallengeNameTypeWebAuthn, pk.Session, map[string]string{
+			"USERNAME": "nobody@example.org", "CREDENTIAL": assertion(t, passkeyParty(), auth, &cred, pk.Params["CREDENTIAL_REQUEST_OPTIONS"]),
+		})
+		wantCognito(t, err, cognito.CodeNotAuthorizedException, msgPasskeyInvalid)
+		o = e.start(t, client, idp.AuthFlowTypeUserAuth, map[string]string{"USERNAME": "nobody@example.org"})
 		otp, err = e.answer(client, idp.ChallengeNameTypeSelectChallenge, o.Session, map[string]string{"USERNAME": "nobody@example.org", "ANSWER": "EMAIL_OTP"})
 		if err != nil || otp.Challenge != idp.ChallengeNameTypeEmailOtp || otp.Params["CODE_DELIVERY_DESTINATION"] == "" {
 			t.Fatalf("ANSWER=EMAIL_OTP for nobody = %+v, %v", otp, err)

@@ -43,10 +43,16 @@ type SignInMFA struct {
 	// accepted for.
 	TOTPSecret string
 	TOTPStep   int64
+	// Passkey is passkey MFA (WebAuthnMfaSettings): where the pool's
+	// FactorConfiguration is MULTI_FACTOR_WITH_USER_VERIFICATION, the
+	// user's passkeys sign in, verifying the user, where MFA is due. It is
+	// not one of Enabled: a passkey is a first factor, never asked for
+	// after a password.
+	Passkey bool
 }
 
 func signInMFAOf(u *userRecord) SignInMFA {
-	return SignInMFA{Enabled: enabledMFA(u), Preferred: u.PreferredMFA, TOTPSecret: u.TOTPSecret, TOTPStep: u.TOTPStep}
+	return SignInMFA{Enabled: enabledMFA(u), Preferred: u.PreferredMFA, TOTPSecret: u.TOTPSecret, TOTPStep: u.TOTPStep, Passkey: u.PasskeyMFA}
 }
 
 // SetPendingTOTP keeps sealed, the sealed secret AssociateSoftwareToken
@@ -166,15 +172,33 @@ type mfaSettings struct {
 	enabled, prefers *bool
 }
 
+// mfaPasskey is the factor of WebAuthnMfaSettings among mfaSettings: it
+// has no PreferredMfa, and is not listed in UserMFASettingList.
+const mfaPasskey = "WEB_AUTHN"
+
 // setMFAPreference applies the settings to u, as Cognito does: each
 // settings object given turns its factor on or off and makes it preferred
 // or not; a factor turned on must be one the pool has on and the user can
 // use (a phone number for SMS, an email address for email, a verified
 // software token), and only a factor turned on can be preferred. Factors
 // whose settings are left out stay as they are.
+//
+// WebAuthnMfaSettings turns passkey MFA on or off. On, it needs the pool's
+// FactorConfiguration MULTI_FACTOR_WITH_USER_VERIFICATION, and, once every
+// setting is applied, another factor turned on (so that a user who loses
+// its passkeys still signs in with a password and that factor), as the
+// API reference asks.
 func setMFAPreference(pool userpool.MFA, u *userRecord, settings []mfaSettings) error {
 	sms, totp, email := pool.SMS, pool.SoftwareToken, pool.Email
 	for _, st := range settings {
+		if st.factor == mfaPasskey {
+			on := cognito.Deref(st.enabled)
+			if on && !u.PasskeyMFA && !pool.PasskeyMFA {
+				return cognito.InvalidParameterException("Passkey MFA is not enabled for this user pool: its WebAuthnConfiguration FactorConfiguration must be MULTI_FACTOR_WITH_USER_VERIFICATION.")
+			}
+			u.PasskeyMFA = on
+			continue
+		}
 		// A settings object given says both: Enabled and PreferredMfa
 		// left out are false (the SDKs leave false values out).
 		enable, prefer := cognito.Deref(st.enabled), cognito.Deref(st.prefers)
@@ -224,11 +248,17 @@ func setMFAPreference(pool userpool.MFA, u *userRecord, settings []mfaSettings) 
 	if len(u.EnabledMFA) == 0 {
 		u.EnabledMFA = nil
 	}
+	if u.PasskeyMFA && len(enabledMFA(u)) == 0 {
+		return cognito.InvalidParameterException("Passkey MFA needs another MFA factor turned on for the user: SMS, email or a software token.")
+	}
 	return nil
 }
 
-func mfaSettingsOf(sms *idp.SMSMfaSettingsType, totp *idp.SoftwareTokenMfaSettingsType, email *idp.EmailMfaSettingsType) []mfaSettings {
+func mfaSettingsOf(sms *idp.SMSMfaSettingsType, totp *idp.SoftwareTokenMfaSettingsType, email *idp.EmailMfaSettingsType, passkey *idp.WebAuthnMfaSettingsType) []mfaSettings {
 	var out []mfaSettings
+	if passkey != nil {
+		out = append(out, mfaSettings{factor: mfaPasskey, enabled: passkey.Enabled})
+	}
 	if sms != nil {
 		out = append(out, mfaSettings{MFASMS, sms.Enabled, sms.PreferredMfa})
 	}
@@ -242,8 +272,7 @@ func mfaSettingsOf(sms *idp.SMSMfaSettingsType, totp *idp.SoftwareTokenMfaSettin
 }
 
 // SetUserMFAPreference sets the signed-in user's MFA factors and the one
-// it prefers. WebAuthnMfaSettings is accepted and not applied: passkeys
-// as a second factor are not implemented yet.
+// it prefers, and passkey MFA (WebAuthnMfaSettings).
 func (s *Service) SetUserMFAPreference(ctx context.Context, c cognito.Caller, in *idp.SetUserMFAPreferenceRequest) (*idp.SetUserMFAPreferenceResponse, error) {
 	if _, err := s.selfPool(ctx, c); err != nil {
 		return nil, err
@@ -252,7 +281,7 @@ func (s *Service) SetUserMFAPreference(ctx context.Context, c cognito.Caller, in
 	if err != nil {
 		return nil, err
 	}
-	settings := mfaSettingsOf(in.SMSMfaSettings, in.SoftwareTokenMfaSettings, in.EmailMfaSettings)
+	settings := mfaSettingsOf(in.SMSMfaSettings, in.SoftwareTokenMfaSettings, in.EmailMfaSettings, in.WebAuthnMfaSettings)
 	_, err = s.updateSelf(ctx, c, p, func(u *userRecord, _ time.Time) error {
 		return setMFAPreference(m, u, settings)
 	})
@@ -269,7 +298,7 @@ func (s *Service) AdminSetUserMFAPreference(ctx context.Context, c cognito.Calle
 	if err != nil {
 		return nil, err
 	}
-	settings := mfaSettingsOf(in.SMSMfaSettings, in.SoftwareTokenMfaSettings, in.EmailMfaSettings)
+	settings := mfaSettingsOf(in.SMSMfaSettings, in.SoftwareTokenMfaSettings, in.EmailMfaSettings, in.WebAuthnMfaSettings)
 	_, err = s.updateUser(ctx, p, cognito.Deref(in.Username), func(u *userRecord, _ time.Time) error {
 		return setMFAPreference(m, u, settings)
 	})

@@ -74,6 +74,9 @@ type userRecord struct {
 	// SOFTWARE_TOKEN_MFA, EMAIL_OTP).
 	PreferredMFA string   `json:"preferred_mfa,omitempty"`
 	EnabledMFA   []string `json:"enabled_mfa,omitempty"`
+	// PasskeyMFA is WebAuthnMfaSettings.Enabled: the user's passkeys,
+	// verifying the user, sign in where MFA is due.
+	PasskeyMFA bool `json:"passkey_mfa,omitempty"`
 	// TOTPSecret is the sealed secret of the user's verified software
 	// token (mfa.Secrets), "" for none; TOTPPending the sealed secret
 	// AssociateSoftwareToken handed out that VerifySoftwareToken has not

@@ -255,6 +255,19 @@ func FinishLogin(rp RelyingParty, u *PasskeyUser, challenge string, response []b
 	return cred, nil
 }
 
+// CheckAssertion runs the checks of FinishLogin that come before the
+// signature: response is an AuthenticationResponseJSON, made at an origin
+// the relying party serves, for its ID and over challenge. It is what a
+// sign-in that cannot pass (no passkey to check the signature with) still
+// checks, so that its refusals are a real one's.
+func CheckAssertion(rp RelyingParty, challenge string, response []byte) error {
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPasskeyMalformed, err)
+	}
+	return precheck(rp, parsed.Response.CollectedClientData, parsed.Response.AuthenticatorData.RPIDHash, challenge)
+}
+
 // precheck tells apart the failures Cognito names before the library
 // checks the rest: the origin, the relying party ID the authenticator
 // signed for, and the challenge.

@@ -228,11 +228,19 @@ type MFA struct {
 	Mode idp.UserPoolMfaType
 	// SMS, SoftwareToken and Email tell which factors are on.
 	SMS, SoftwareToken, Email bool
+	// PasskeyMFA is WebAuthnConfiguration.FactorConfiguration
+	// MULTI_FACTOR_WITH_USER_VERIFICATION: a user may turn passkey MFA on
+	// (WebAuthnMfaSettings).
+	PasskeyMFA bool
 }
 
 func signInMFA(p *idp.UserPoolType, m *poolMFA) MFA {
 	sms, totp, email := mfaFactors(p, m)
-	return MFA{Mode: mfaMode(p), SMS: sms, SoftwareToken: totp, Email: email}
+	out := MFA{Mode: mfaMode(p), SMS: sms, SoftwareToken: totp, Email: email}
+	if w := m.WebAuthn; w != nil {
+		out.PasskeyMFA = cognito.Deref(w.FactorConfiguration) == idp.WebAuthnFactorConfigurationTypeMultiFactorWithUserVerification
+	}
+	return out
 }
 
 // MFAMessage returns the message that carries an MFA code to to by
