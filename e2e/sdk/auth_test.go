@@ -422,7 +422,7 @@ func TestSignInPreventUserExistenceErrors(t *testing.T) {
 	userBackends(t, func(t *testing.T, e *userEnv) {
 		ctx := context.Background()
 		s := e.selfServicePool(t, nil, &cip.CreateUserPoolClientInput{
-			ExplicitAuthFlows: signInFlows, PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled,
+			ExplicitAuthFlows: userAuthFlows, PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled,
 		})
 		s.signInUser(t, "alice", signInPassword)
 		s.signInUser(t, "dora", signInPassword)
@@ -440,10 +440,22 @@ func TestSignInPreventUserExistenceErrors(t *testing.T) {
 		if diff := cmp.Diff(want, wrong); diff != "" {
 			t.Fatalf("wrong password (-want +got):\n%s", diff)
 		}
+		// USER_AUTH with PREFERRED_CHALLENGE=PASSWORD answers as the
+		// password flow (the choices of USER_AUTH are
+		// TestUserAuthHidesUnknownUsers's).
+		userAuth := func(user, password string) rawAnswer {
+			return rawCall(t, e.URL, "InitiateAuth", map[string]any{
+				"ClientId": aws.ToString(s.client.ClientId), "AuthFlow": "USER_AUTH",
+				"AuthParameters": map[string]string{"USERNAME": user, "PREFERRED_CHALLENGE": "PASSWORD", "PASSWORD": password},
+			})
+		}
 		for name, got := range map[string]rawAnswer{
-			"unknown user":                  auth("nobody", signInPassword),
-			"unknown user, other password":  auth("nobody", "Wrong-passw0rd"),
-			"disabled user, wrong password": auth("dora", "Wrong-passw0rd"),
+			"unknown user":                             auth("nobody", signInPassword),
+			"unknown user, other password":             auth("nobody", "Wrong-passw0rd"),
+			"disabled user, wrong password":            auth("dora", "Wrong-passw0rd"),
+			"USER_AUTH, wrong password":                userAuth("alice", "Wrong-passw0rd"),
+			"USER_AUTH, unknown user":                  userAuth("nobody", signInPassword),
+			"USER_AUTH, disabled user, wrong password": userAuth("dora", "Wrong-passw0rd"),
 		} {
 			if diff := cmp.Diff(wrong, got); diff != "" {
 				t.Errorf("%s answers unlike a wrong password (-wrong password +got):\n%s", name, diff)

@@ -128,9 +128,11 @@ func (s *Service) fakeDestination(pool, given string, challenge idp.ChallengeNam
 }
 
 // fakePasskeyID is the credential ID a stand-in WEB_AUTHN challenge
-// allows for the name given: a keyed hash of it, the same every time.
+// allows for the name given: a keyed hash of it, the same every time, of
+// 32 bytes (as many authenticators make them; a real user's IDs are as
+// long as its authenticators made them).
 func (s *Service) fakePasskeyID(pool, given string) []byte {
 	m := hmac.New(sha256.New, s.fakeKey)
 	m.Write([]byte("passkey\x00" + pool + "\x00" + given))
-	return m.Sum(nil)[:16]
+	return m.Sum(nil)
 }

@@ -21,10 +21,12 @@ import (
 // challenge (in the sealed Session, so it is used once, with the
 // Session). A right answer advances the passkey's sign counter in the
 // transaction that issues the tokens; a counter that did not advance is
-// refused (a cloned authenticator). Where the pool counts a passkey that
-// verifies its user as MFA, and MFA is due (the pool requires it, or the
-// user has a second factor on), the authenticator must verify the user and
-// the sign-in counts as MFA.
+// refused (a cloned authenticator). For a user whose passkey MFA is on
+// (passkeyMFA: the pool's FactorConfiguration and the user's
+// WebAuthnMfaSettings), the authenticator must verify the user and the
+// sign-in counts as MFA. A stand-in state (Fake: a name with no passkey to
+// answer with, where the client hides whether users exist) answers with a
+// real one's refusals and never passes (answerStandIn).
 type webAuthnChallenge struct{}
 
 func (webAuthnChallenge) answers() idp.ChallengeNameType { return idp.ChallengeNameTypeWebAuthn }

@@ -147,9 +147,12 @@
 //
 // A passwordless first factor (challenge_passwordless.go,
 // challenge_web_authn.go) is offered only where it cannot go around a
-// second factor: not in a pool that requires MFA, not to a user with a
-// second factor on (a passkey that verifies its user is the exception where
-// the pool counts it as MFA); it ends in tokens. Passkeys themselves
+// second factor: not where a password would lead to one (a pool that
+// requires MFA, a user with a second factor on), except a passkey of a
+// user that turned passkey MFA on where the pool counts passkeys as MFA;
+// it ends in tokens. Where the client hides whether users exist, every
+// name is offered the pool's choices, and a choice the name cannot answer
+// opens a stand-in state (Fake) that no answer passes. Passkeys themselves
 // (registration, listing, deletion, the relying party) are passkey.go.
 //
 // The table (dispatch.go: starters, challenges):
