@@ -32,7 +32,7 @@ var signInFlows = []types.ExplicitAuthFlowsType{
 const signInPassword = "Sign-in-Passw0rd"
 
 // signInUser creates a confirmed user with password.
-func (s *selfService) signInUser(t *testing.T, username, password string, kv ...string) {
+func (s *selfService) signInUser(t testing.TB, username, password string, kv ...string) {
 	t.Helper()
 	s.e.adminCreate(t, &cip.AdminCreateUserInput{
 		UserPoolId: s.pool, Username: aws.String(username), UserAttributes: sdkAttrs(kv...),

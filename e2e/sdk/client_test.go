@@ -20,7 +20,7 @@ var (
 )
 
 // appClient creates an app client in pool and returns it.
-func appClient(t *testing.T, c *cip.Client, in *cip.CreateUserPoolClientInput) *types.UserPoolClientType {
+func appClient(t testing.TB, c *cip.Client, in *cip.CreateUserPoolClientInput) *types.UserPoolClientType {
 	t.Helper()
 	out, err := c.CreateUserPoolClient(context.Background(), in)
 	if err != nil {

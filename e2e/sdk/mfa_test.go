@@ -68,7 +68,7 @@ func (s *selfService) mfaUser(t *testing.T, name string) (phone, email string) {
 var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 
 // sentCode returns the code of the newest message to to.
-func (e *userEnv) sentCode(t *testing.T, to string) string {
+func (e *userEnv) sentCode(t testing.TB, to string) string {
 	t.Helper()
 	msgs := e.messagesTo(t, to)
 	if len(msgs) == 0 {

@@ -64,7 +64,7 @@ func (e *userEnv) passwordlessApp(t *testing.T) *selfService {
 
 // passwordlessUser creates a confirmed user with a verified phone number
 // and email address.
-func (s *selfService) passwordlessUser(t *testing.T, name string) (phone, email string) {
+func (s *selfService) passwordlessUser(t testing.TB, name string) (phone, email string) {
 	t.Helper()
 	phone, email = fmt.Sprintf("+1555%07d", len(name)*1000+int(name[0])), name+"@example.com"
 	s.signInUser(t, name, signInPassword, "phone_number", phone, "phone_number_verified", "true", "email", email, "email_verified", "true")
@@ -89,7 +89,7 @@ func party(id, origin string) virtualwebauthn.RelyingParty {
 
 // startRegistration runs StartWebAuthnRegistration and returns the
 // options as the authenticator reads them.
-func (s *selfService) startRegistration(t *testing.T, token *string) *virtualwebauthn.AttestationOptions {
+func (s *selfService) startRegistration(t testing.TB, token *string) *virtualwebauthn.AttestationOptions {
 	t.Helper()
 	out, err := s.e.c.StartWebAuthnRegistration(context.Background(), &cip.StartWebAuthnRegistrationInput{AccessToken: token})
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *selfService) startRegistration(t *testing.T, token *string) *virtualweb
 	return opts
 }
 
-func credentialDocument(t *testing.T, response string) document.Interface {
+func credentialDocument(t testing.TB, response string) document.Interface {
 	t.Helper()
 	var v map[string]any
 	if err := json.Unmarshal([]byte(response), &v); err != nil {
@@ -122,7 +122,7 @@ func (s *selfService) completeRegistration(token *string, credential document.In
 
 // registerPasskey registers a new passkey for the user of token, made at
 // rp.
-func (s *selfService) registerPasskey(t *testing.T, token *string) *passkeyDevice {
+func (s *selfService) registerPasskey(t testing.TB, token *string) *passkeyDevice {
 	t.Helper()
 	opts := s.startRegistration(t, token)
 	d := &passkeyDevice{auth: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(opts.UserID)})}
@@ -137,7 +137,7 @@ func (s *selfService) registerPasskey(t *testing.T, token *string) *passkeyDevic
 // assert is the CREDENTIAL d answers the WEB_AUTHN challenge with, made
 // at rp; the credential's sign counter advances as an authenticator's
 // does.
-func (d *passkeyDevice) assert(t *testing.T, rp virtualwebauthn.RelyingParty, params map[string]string) string {
+func (d *passkeyDevice) assert(t testing.TB, rp virtualwebauthn.RelyingParty, params map[string]string) string {
 	t.Helper()
 	opts, err := virtualwebauthn.ParseAssertionOptions(params["CREDENTIAL_REQUEST_OPTIONS"])
 	if err != nil {
@@ -650,7 +650,7 @@ func TestPasswordlessSignIn(t *testing.T) {
 // authenticator writes the key's coordinates without their leading zero
 // bytes, which a relying party rightly refuses (COSE wants 32 bytes each),
 // so the key is drawn again until both are full length.
-func newPasskeyKey(t *testing.T) virtualwebauthn.Credential {
+func newPasskeyKey(t testing.TB) virtualwebauthn.Credential {
 	t.Helper()
 	for {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

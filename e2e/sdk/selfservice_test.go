@@ -50,7 +50,7 @@ func (s *selfService) adminSignIn(username, password string) (*types.Authenticat
 }
 
 // accessToken signs a user in and returns its access token.
-func (s *selfService) accessToken(t *testing.T, username, password string) *string {
+func (s *selfService) accessToken(t testing.TB, username, password string) *string {
 	t.Helper()
 	res, err := s.adminSignIn(username, password)
 	if err != nil {

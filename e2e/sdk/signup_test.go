@@ -46,7 +46,7 @@ type selfService struct {
 
 // selfServicePool creates a pool with in's settings (named for the test)
 // and an app client with client's settings.
-func (e *userEnv) selfServicePool(t *testing.T, in *cip.CreateUserPoolInput, client *cip.CreateUserPoolClientInput) *selfService {
+func (e *userEnv) selfServicePool(t testing.TB, in *cip.CreateUserPoolInput, client *cip.CreateUserPoolClientInput) *selfService {
 	t.Helper()
 	pool := e.userPool(t, in)
 	if client == nil {

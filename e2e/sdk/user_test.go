@@ -52,7 +52,7 @@ func userBackends(t *testing.T, f func(t *testing.T, e *userEnv)) {
 }
 
 // messagesTo reads the outbox endpoint for one recipient, newest first.
-func (e *userEnv) messagesTo(t *testing.T, to string) []messaging.Message {
+func (e *userEnv) messagesTo(t testing.TB, to string) []messaging.Message {
 	t.Helper()
 	resp, err := http.Get(e.URL + messaging.OutboxPath + "?to=" + url.QueryEscape(to))
 	if err != nil {
@@ -70,7 +70,7 @@ func (e *userEnv) messagesTo(t *testing.T, to string) []messaging.Message {
 }
 
 // userPool creates a pool named for the test with the given settings.
-func (e *userEnv) userPool(t *testing.T, in *cip.CreateUserPoolInput) *string {
+func (e *userEnv) userPool(t testing.TB, in *cip.CreateUserPoolInput) *string {
 	t.Helper()
 	if in == nil {
 		in = &cip.CreateUserPoolInput{}
@@ -82,7 +82,7 @@ func (e *userEnv) userPool(t *testing.T, in *cip.CreateUserPoolInput) *string {
 }
 
 // adminCreate creates a user and fails the test on error.
-func (e *userEnv) adminCreate(t *testing.T, in *cip.AdminCreateUserInput) *types.UserType {
+func (e *userEnv) adminCreate(t testing.TB, in *cip.AdminCreateUserInput) *types.UserType {
 	t.Helper()
 	out, err := e.c.AdminCreateUser(context.Background(), in)
 	if err != nil {

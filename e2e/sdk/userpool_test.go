@@ -34,7 +34,7 @@ func wantAPIError(t *testing.T, err error, code, msg string) {
 	}
 }
 
-func createPool(t *testing.T, c *cip.Client, in *cip.CreateUserPoolInput) *types.UserPoolType {
+func createPool(t testing.TB, c *cip.Client, in *cip.CreateUserPoolInput) *types.UserPoolType {
 	t.Helper()
 	out, err := c.CreateUserPool(context.Background(), in)
 	if err != nil {
