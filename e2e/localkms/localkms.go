@@ -10,7 +10,6 @@
 package localkms
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -23,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cognate-dev/cognate/e2e/proc"
 )
 
 // TB is the part of testing.TB that Start uses (so that this package,
@@ -119,7 +120,7 @@ func Start(tb TB, keyIDs ...string) *Server {
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), "PORT="+port, "KMS_SEED_PATH="+seedPath, "KMS_DATA_PATH="+filepath.Join(dir, "data"),
 		"KMS_REGION="+Region, "KMS_ACCOUNT_ID="+Account)
-	logs := &syncBuffer{}
+	logs := &proc.Log{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -133,33 +134,8 @@ func Start(tb TB, keyIDs ...string) *Server {
 		}
 		os.RemoveAll(dir)
 	})
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return &Server{URL: "http://" + addr}
-		}
-		if i == 100 {
-			tb.Fatalf("local-kms does not listen on %s: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := proc.WaitListening(addr, 10*time.Second); err != nil {
+		tb.Fatalf("local-kms does not listen on %s: %v\n%s", addr, err, logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer that two writers share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return &Server{URL: "http://" + addr}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
 
@@ -45,16 +44,9 @@ type KMS struct {
 // NewKMS returns a KMS client for cfg. It reads the SDK's configuration
 // files but calls nothing.
 func NewKMS(ctx context.Context, cfg KMSConfig) (*KMS, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, awsconfig.WithCredentialsProvider(cfg.Credentials))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	ac, err := loadAWSConfig(ctx, cfg.Region, cfg.Credentials)
 	if err != nil {
-		return nil, fmt.Errorf("triggers: load AWS configuration: %w", err)
+		return nil, err
 	}
 	regional := ac.Region != ""
 	if !regional {

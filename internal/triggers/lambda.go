@@ -42,16 +42,9 @@ type LambdaTransport struct {
 // NewLambda returns a transport for cfg. It reads the SDK's configuration
 // files but calls nothing.
 func NewLambda(ctx context.Context, cfg LambdaConfig) (*LambdaTransport, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, awsconfig.WithCredentialsProvider(cfg.Credentials))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	ac, err := loadAWSConfig(ctx, cfg.Region, cfg.Credentials)
 	if err != nil {
-		return nil, fmt.Errorf("triggers: load AWS configuration: %w", err)
+		return nil, err
 	}
 	if ac.Region == "" {
 		// Every function ARN names its region; without one configured the
@@ -157,4 +150,22 @@ func unmarkedFunctionError(payload []byte) *FunctionError {
 		}
 	}
 	return functionError(payload)
+}
+
+// loadAWSConfig reads the AWS SDK's own configuration (environment, shared
+// files, the default credential chain), with region and credentials
+// replaced where cognate's configuration sets them.
+func loadAWSConfig(ctx context.Context, region string, creds aws.CredentialsProvider) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
+	}
+	if creds != nil {
+		opts = append(opts, awsconfig.WithCredentialsProvider(creds))
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("triggers: load AWS configuration: %w", err)
+	}
+	return ac, nil
 }

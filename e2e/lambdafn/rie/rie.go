@@ -10,7 +10,6 @@
 package rie
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os"
@@ -20,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cognate-dev/cognate/e2e/proc"
 )
 
 // TB is the part of testing.TB that Start uses (so that this package,
@@ -112,7 +113,7 @@ func Start(tb TB, env ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, "--log-level", "error", fn)
 	cmd.Env = append(os.Environ(), env...)
-	logs := &syncBuffer{}
+	logs := &proc.Log{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -127,33 +128,8 @@ func Start(tb TB, env ...string) string {
 	})
 	// The emulator listens a moment after it starts: wait, at most 10
 	// seconds.
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return "http://" + addr
-		}
-		if i == 100 {
-			tb.Fatalf("the emulator does not listen on %s: %v", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := proc.WaitListening(addr, 10*time.Second); err != nil {
+		tb.Fatalf("the emulator does not listen on %s: %v", addr, err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that two writers share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return "http://" + addr
 }
