@@ -90,16 +90,21 @@ func (e *buildError) Error() string {
 	return "go build e2e/lambdafn: " + e.err.Error() + "\n" + string(e.out)
 }
 
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(tb TB) string {
+// freeAddrs returns n distinct loopback addresses with ports nothing
+// listens on. Every listener stays open until all n are chosen, so the
+// kernel cannot hand the same port out twice.
+func freeAddrs(tb TB, n int) []string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	addrs := make([]string, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	return addrs
 }
 
 // Start runs the function under the emulator, with env added to its
@@ -109,7 +114,8 @@ func freeAddr(tb TB) string {
 func Start(tb TB, env ...string) string {
 	tb.Helper()
 	rie, fn := binaries(tb)
-	addr, api := freeAddr(tb), freeAddr(tb)
+	addrs := freeAddrs(tb, 2)
+	addr, api := addrs[0], addrs[1]
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, "--log-level", "error", fn)
 	cmd.Env = append(os.Environ(), env...)
