@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/e2e/lambdafn/fn"
 	"github.com/cognate-dev/cognate/e2e/localkms"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/triggers"
@@ -212,7 +213,8 @@ func requireNode(t *testing.T) string {
 }
 
 // TestCustomSenders runs every message cognate sends through a pool's
-// CustomEmailSender and CustomSMSSender under the Lambda runtime: each
+// CustomEmailSender and CustomSMSSender, under the Lambda runtime and
+// behind the webhook: each
 // event is compared field by field with what Cognito sends, each code is
 // decrypted by the AWS Encryption SDK for JavaScript through local-kms and
 // then used (it confirms, resets, verifies, signs in), and cognate itself
@@ -220,193 +222,272 @@ func requireNode(t *testing.T) string {
 func TestCustomSenders(t *testing.T) {
 	requireNode(t)
 	for _, backend := range backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			ctx := context.Background()
-			ks := localkms.Start(t, senderKey, disabledKey)
-			s := &senderEnv{env: startWith(t, backend, viaLambda, 5*time.Second, kmsClient(ks.URL)), kms: ks}
-			keyARN := ks.KeyARN(senderKey)
-			poolID, clientID := s.senderPool(t, keyARN)
-			c := s.client()
-			meta := map[string]string{"app": "orders"}
+		for _, tr := range []transport{viaLambda, viaWebhook} {
+			t.Run(backend+"/"+string(tr), func(t *testing.T) {
+				ctx := context.Background()
+				ks := localkms.Start(t, senderKey, disabledKey)
+				s := &senderEnv{env: startWith(t, backend, tr, 5*time.Second, kmsClient(ks.URL)), kms: ks}
+				keyARN := ks.KeyARN(senderKey)
+				poolID, clientID := s.senderPool(t, keyARN)
+				c := s.client()
+				meta := map[string]string{"app": "orders"}
 
-			// want checks the one event since the last call against
-			// source, user and attributes, and returns its code
-			// decrypted.
-			want := func(t *testing.T, source, clientID, user string, attrs map[string]string, metadata map[string]string) string {
-				t.Helper()
+				// want checks the one event since the last call against
+				// source, user and attributes, and returns its code
+				// decrypted.
+				want := func(t *testing.T, source, clientID, user string, attrs map[string]string, metadata map[string]string) string {
+					t.Helper()
+					evs := s.senderEvents(t)
+					if len(evs) != 1 {
+						t.Fatalf("%d sender events, want one %s: %+v", len(evs), source, evs)
+					}
+					ev := evs[0]
+					if ev.Request.Code == nil || *ev.Request.Code == "" {
+						t.Fatalf("%s: no code", source)
+					}
+					code := *ev.Request.Code
+					ev.Request.Code = nil
+					w := senderEvent{Version: "1", TriggerSource: source, Region: "us-east-1", UserPoolID: poolID, UserName: user}
+					w.CallerContext.AWSSDKVersion = triggers.SDKVersionUnknown
+					w.CallerContext.ClientID = clientID
+					w.Request.Type = triggers.CustomEmailSenderRequestV1
+					if strings.HasPrefix(source, "CustomSMSSender_") {
+						w.Request.Type = triggers.CustomSMSSenderRequestV1
+					}
+					w.Request.ClientMetadata, w.Request.UserAttributes = metadata, attrs
+					if diff := cmp.Diff(w, ev); diff != "" {
+						t.Errorf("%s event (-want +got):\n%s", source, diff)
+					}
+					d := s.decrypt(t, keyARN, code)[0]
+					if d.SuiteID != suiteCommitSign {
+						t.Errorf("suite %#x, want %#x", d.SuiteID, suiteCommitSign)
+					}
+					if d.EncryptionContext["userpool-id"] != poolID || len(d.EncryptionContext) != 2 || d.EncryptionContext["aws-crypto-public-key"] == "" {
+						t.Errorf("encryption context %v, want userpool-id %s and the verification key", d.EncryptionContext, poolID)
+					}
+					return d.Plaintext
+				}
+
+				// SignUp: CustomEmailSender_SignUp; the code confirms.
+				out, err := c.SignUp(ctx, &cip.SignUpInput{
+					ClientId: aws.String(clientID), Username: aws.String("alice"), Password: aws.String(password),
+					UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("alice@example.com")}}, ClientMetadata: meta,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				code := want(t, "CustomEmailSender_SignUp", clientID, "alice", map[string]string{
+					"email": "alice@example.com", "sub": *out.UserSub, "cognito:user_status": "UNCONFIRMED",
+				}, meta)
+				// ResendConfirmationCode: CustomEmailSender_ResendCode; the
+				// new code confirms.
+				if _, err := c.ResendConfirmationCode(ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(clientID), Username: aws.String("alice"), ClientMetadata: meta}); err != nil {
+					t.Fatal(err)
+				}
+				code = want(t, "CustomEmailSender_ResendCode", clientID, "alice", map[string]string{
+					"email": "alice@example.com", "sub": *out.UserSub, "cognito:user_status": "UNCONFIRMED",
+				}, meta)
+				if _, err := c.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(clientID), Username: aws.String("alice"), ConfirmationCode: aws.String(code)}); err != nil {
+					t.Fatalf("ConfirmSignUp with the decrypted code %q: %v", code, err)
+				}
+
+				// ForgotPassword: CustomEmailSender_ForgotPassword; the code
+				// sets a new password.
+				if _, err := c.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("alice"), ClientMetadata: meta}); err != nil {
+					t.Fatal(err)
+				}
+				code = want(t, "CustomEmailSender_ForgotPassword", clientID, "alice", map[string]string{
+					"email": "alice@example.com", "email_verified": "true", "sub": *out.UserSub, "cognito:user_status": "CONFIRMED",
+				}, meta)
+				if _, err := c.ConfirmForgotPassword(ctx, &cip.ConfirmForgotPasswordInput{
+					ClientId: aws.String(clientID), Username: aws.String("alice"), ConfirmationCode: aws.String(code), Password: aws.String(password + "x"),
+				}); err != nil {
+					t.Fatalf("ConfirmForgotPassword with the decrypted code: %v", err)
+				}
+				s.events(t) // PostConfirmation is not configured; nothing else
+
+				// UpdateUserAttributes: CustomEmailSender_UpdateUserAttribute;
+				// GetUserAttributeVerificationCode:
+				// CustomEmailSender_VerifyUserAttribute; its code verifies.
+				auth, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+					ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+					AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": password + "x"},
+				})
+				if err != nil || auth.AuthenticationResult == nil {
+					t.Fatalf("InitiateAuth: %v %v", auth, err)
+				}
+				token := auth.AuthenticationResult.AccessToken
+				if _, err := c.UpdateUserAttributes(ctx, &cip.UpdateUserAttributesInput{
+					AccessToken: token, ClientMetadata: meta,
+					UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("alice2@example.com")}},
+				}); err != nil {
+					t.Fatal(err)
+				}
+				updated := map[string]string{"email": "alice2@example.com", "email_verified": "false", "sub": *out.UserSub, "cognito:user_status": "CONFIRMED"}
+				want(t, "CustomEmailSender_UpdateUserAttribute", clientID, "alice", updated, meta)
+				if _, err := c.GetUserAttributeVerificationCode(ctx, &cip.GetUserAttributeVerificationCodeInput{
+					AccessToken: token, AttributeName: aws.String("email"), ClientMetadata: meta,
+				}); err != nil {
+					t.Fatal(err)
+				}
+				code = want(t, "CustomEmailSender_VerifyUserAttribute", clientID, "alice", updated, meta)
+				if _, err := c.VerifyUserAttribute(ctx, &cip.VerifyUserAttributeInput{AccessToken: token, AttributeName: aws.String("email"), Code: aws.String(code)}); err != nil {
+					t.Fatalf("VerifyUserAttribute with the decrypted code: %v", err)
+				}
+
+				// AdminCreateUser by email and SMS: CustomEmailSender_ and
+				// CustomSMSSender_AdminCreateUser, each with the temporary
+				// password, which signs in.
+				created, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+					UserPoolId: aws.String(poolID), Username: aws.String("bob"), ClientMetadata: meta,
+					DesiredDeliveryMediums: []types.DeliveryMediumType{types.DeliveryMediumTypeEmail, types.DeliveryMediumTypeSms},
+					UserAttributes: []types.AttributeType{
+						{Name: aws.String("email"), Value: aws.String("bob@example.com")},
+						{Name: aws.String("phone_number"), Value: aws.String("+15555550142")},
+					},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var bobSub string
+				for _, a := range created.User.Attributes {
+					if *a.Name == "sub" {
+						bobSub = *a.Value
+					}
+				}
+				bobAttrs := map[string]string{"email": "bob@example.com", "phone_number": "+15555550142", "sub": bobSub, "cognito:user_status": "FORCE_CHANGE_PASSWORD"}
 				evs := s.senderEvents(t)
-				if len(evs) != 1 {
-					t.Fatalf("%d sender events, want one %s: %+v", len(evs), source, evs)
+				if len(evs) != 2 {
+					t.Fatalf("%d sender events for an invitation by email and SMS, want 2", len(evs))
 				}
-				ev := evs[0]
-				if ev.Request.Code == nil || *ev.Request.Code == "" {
-					t.Fatalf("%s: no code", source)
+				var codes []string
+				for i, source := range []string{"CustomEmailSender_AdminCreateUser", "CustomSMSSender_AdminCreateUser"} {
+					ev := evs[i]
+					if ev.TriggerSource != source || ev.CallerContext.ClientID != "CLIENT_ID_NOT_APPLICABLE" || ev.UserName != "bob" ||
+						!cmp.Equal(ev.Request.UserAttributes, bobAttrs) || !cmp.Equal(ev.Request.ClientMetadata, meta) || ev.Request.Code == nil {
+						t.Errorf("event %d: %+v, want %s for bob", i, ev, source)
+						continue
+					}
+					codes = append(codes, *ev.Request.Code)
 				}
-				code := *ev.Request.Code
-				ev.Request.Code = nil
-				w := senderEvent{Version: "1", TriggerSource: source, Region: "us-east-1", UserPoolID: poolID, UserName: user}
-				w.CallerContext.AWSSDKVersion = triggers.SDKVersionUnknown
-				w.CallerContext.ClientID = clientID
-				w.Request.Type = triggers.CustomEmailSenderRequestV1
-				if strings.HasPrefix(source, "CustomSMSSender_") {
-					w.Request.Type = triggers.CustomSMSSenderRequestV1
+				if len(codes) == 2 {
+					if evs[1].Request.Type != triggers.CustomSMSSenderRequestV1 || evs[0].Request.Type != triggers.CustomEmailSenderRequestV1 {
+						t.Errorf("request types %q, %q", evs[0].Request.Type, evs[1].Request.Type)
+					}
+					d := s.decrypt(t, keyARN, codes...)
+					if d[0].Plaintext != d[1].Plaintext || d[0].Plaintext == "" {
+						t.Errorf("temporary passwords %q and %q, want one", d[0].Plaintext, d[1].Plaintext)
+					}
+					ch, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+						ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+						AuthParameters: map[string]string{"USERNAME": "bob", "PASSWORD": d[0].Plaintext},
+					})
+					if err != nil || ch.ChallengeName != types.ChallengeNameTypeNewPasswordRequired {
+						t.Errorf("sign-in with the decrypted temporary password: %v %v, want NEW_PASSWORD_REQUIRED", ch, err)
+					}
 				}
-				w.Request.ClientMetadata, w.Request.UserAttributes = metadata, attrs
-				if diff := cmp.Diff(w, ev); diff != "" {
-					t.Errorf("%s event (-want +got):\n%s", source, diff)
-				}
-				d := s.decrypt(t, keyARN, code)[0]
-				if d.SuiteID != suiteCommitSign {
-					t.Errorf("suite %#x, want %#x", d.SuiteID, suiteCommitSign)
-				}
-				if d.EncryptionContext["userpool-id"] != poolID || len(d.EncryptionContext) != 2 || d.EncryptionContext["aws-crypto-public-key"] == "" {
-					t.Errorf("encryption context %v, want userpool-id %s and the verification key", d.EncryptionContext, poolID)
-				}
-				return d.Plaintext
-			}
 
-			// SignUp: CustomEmailSender_SignUp; the code confirms.
-			out, err := c.SignUp(ctx, &cip.SignUpInput{
-				ClientId: aws.String(clientID), Username: aws.String("alice"), Password: aws.String(password),
-				UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("alice@example.com")}}, ClientMetadata: meta,
+				// An SMS MFA code: CustomSMSSender_Authentication; its code
+				// signs in.
+				erinSub := s.smsMFAUser(t, poolID, "erin", "+15555550199")
+				ch, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+					ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+					AuthParameters: map[string]string{"USERNAME": "erin", "PASSWORD": password}, ClientMetadata: meta,
+				})
+				if err != nil || ch.ChallengeName != types.ChallengeNameTypeSmsMfa {
+					t.Fatalf("InitiateAuth: %v %v, want SMS_MFA", ch, err)
+				}
+				code = want(t, "CustomSMSSender_Authentication", clientID, "erin", map[string]string{
+					"email": "erin@example.com", "phone_number": "+15555550199", "phone_number_verified": "true",
+					"sub": erinSub, "cognito:user_status": "CONFIRMED",
+				}, meta)
+				if _, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+					ClientId: aws.String(clientID), ChallengeName: types.ChallengeNameTypeSmsMfa, Session: ch.Session,
+					ChallengeResponses: map[string]string{"USERNAME": "erin", "SMS_MFA_CODE": code},
+				}); err != nil {
+					t.Fatalf("SMS_MFA with the decrypted code: %v", err)
+				}
+
+				// cognate sent nothing itself.
+				if msgs := s.outbox.Messages(""); len(msgs) != 0 {
+					t.Errorf("cognate sent %d messages itself, want none: %+v", len(msgs), msgs)
+				}
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			code := want(t, "CustomEmailSender_SignUp", clientID, "alice", map[string]string{
-				"email": "alice@example.com", "sub": *out.UserSub, "cognito:user_status": "UNCONFIRMED",
-			}, meta)
-			// ResendConfirmationCode: CustomEmailSender_ResendCode; the
-			// new code confirms.
-			if _, err := c.ResendConfirmationCode(ctx, &cip.ResendConfirmationCodeInput{ClientId: aws.String(clientID), Username: aws.String("alice"), ClientMetadata: meta}); err != nil {
-				t.Fatal(err)
-			}
-			code = want(t, "CustomEmailSender_ResendCode", clientID, "alice", map[string]string{
-				"email": "alice@example.com", "sub": *out.UserSub, "cognito:user_status": "UNCONFIRMED",
-			}, meta)
-			if _, err := c.ConfirmSignUp(ctx, &cip.ConfirmSignUpInput{ClientId: aws.String(clientID), Username: aws.String("alice"), ConfirmationCode: aws.String(code)}); err != nil {
-				t.Fatalf("ConfirmSignUp with the decrypted code %q: %v", code, err)
-			}
+		}
+	}
+}
 
-			// ForgotPassword: CustomEmailSender_ForgotPassword; the code
-			// sets a new password.
-			if _, err := c.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: aws.String(clientID), Username: aws.String("alice"), ClientMetadata: meta}); err != nil {
-				t.Fatal(err)
-			}
-			code = want(t, "CustomEmailSender_ForgotPassword", clientID, "alice", map[string]string{
-				"email": "alice@example.com", "email_verified": "true", "sub": *out.UserSub, "cognito:user_status": "CONFIRMED",
-			}, meta)
-			if _, err := c.ConfirmForgotPassword(ctx, &cip.ConfirmForgotPasswordInput{
-				ClientId: aws.String(clientID), Username: aws.String("alice"), ConfirmationCode: aws.String(code), Password: aws.String(password + "x"),
-			}); err != nil {
-				t.Fatalf("ConfirmForgotPassword with the decrypted code: %v", err)
-			}
-			s.events(t) // PostConfirmation is not configured; nothing else
-
-			// UpdateUserAttributes: CustomEmailSender_UpdateUserAttribute;
-			// GetUserAttributeVerificationCode:
-			// CustomEmailSender_VerifyUserAttribute; its code verifies.
-			auth, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
-				ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-				AuthParameters: map[string]string{"USERNAME": "alice", "PASSWORD": password + "x"},
-			})
-			if err != nil || auth.AuthenticationResult == nil {
-				t.Fatalf("InitiateAuth: %v %v", auth, err)
-			}
-			token := auth.AuthenticationResult.AccessToken
-			if _, err := c.UpdateUserAttributes(ctx, &cip.UpdateUserAttributesInput{
-				AccessToken: token, ClientMetadata: meta,
-				UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("alice2@example.com")}},
-			}); err != nil {
-				t.Fatal(err)
-			}
-			updated := map[string]string{"email": "alice2@example.com", "email_verified": "false", "sub": *out.UserSub, "cognito:user_status": "CONFIRMED"}
-			want(t, "CustomEmailSender_UpdateUserAttribute", clientID, "alice", updated, meta)
-			if _, err := c.GetUserAttributeVerificationCode(ctx, &cip.GetUserAttributeVerificationCodeInput{
-				AccessToken: token, AttributeName: aws.String("email"), ClientMetadata: meta,
-			}); err != nil {
-				t.Fatal(err)
-			}
-			code = want(t, "CustomEmailSender_VerifyUserAttribute", clientID, "alice", updated, meta)
-			if _, err := c.VerifyUserAttribute(ctx, &cip.VerifyUserAttributeInput{AccessToken: token, AttributeName: aws.String("email"), Code: aws.String(code)}); err != nil {
-				t.Fatalf("VerifyUserAttribute with the decrypted code: %v", err)
-			}
-
-			// AdminCreateUser by email and SMS: CustomEmailSender_ and
-			// CustomSMSSender_AdminCreateUser, each with the temporary
-			// password, which signs in.
-			created, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-				UserPoolId: aws.String(poolID), Username: aws.String("bob"), ClientMetadata: meta,
-				DesiredDeliveryMediums: []types.DeliveryMediumType{types.DeliveryMediumTypeEmail, types.DeliveryMediumTypeSms},
-				UserAttributes: []types.AttributeType{
-					{Name: aws.String("email"), Value: aws.String("bob@example.com")},
-					{Name: aws.String("phone_number"), Value: aws.String("+15555550142")},
+// TestMigrationWelcomeThroughSender signs in a user UserMigration knows
+// and asks to welcome (messageAction not SUPPRESS, by EMAIL), at a pool
+// with a CustomEmailSender: the welcome message, the pool's invitation,
+// goes to the function as CustomEmailSender_AdminCreateUser, with no code
+// (the user signs in with the password it has), and cognate sends nothing
+// itself.
+func TestMigrationWelcomeThroughSender(t *testing.T) {
+	for _, tr := range []transport{viaLambda, viaWebhook} {
+		t.Run(string(tr), func(t *testing.T) {
+			ctx := context.Background()
+			e := start(t, "sqlite", tr, 5*time.Second)
+			c := e.client()
+			p, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
+				PoolName: aws.String("welcome"),
+				LambdaConfig: &types.LambdaConfigType{
+					UserMigration:     aws.String(functionARN + "migrate"),
+					CustomEmailSender: &types.CustomEmailLambdaVersionConfigType{LambdaArn: aws.String(emailSenderARN), LambdaVersion: types.CustomEmailSenderLambdaVersionTypeV10},
+					KMSKeyID:          aws.String("arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"),
 				},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var bobSub string
-			for _, a := range created.User.Attributes {
-				if *a.Name == "sub" {
-					bobSub = *a.Value
-				}
-			}
-			bobAttrs := map[string]string{"email": "bob@example.com", "phone_number": "+15555550142", "sub": bobSub, "cognito:user_status": "FORCE_CHANGE_PASSWORD"}
-			evs := s.senderEvents(t)
-			if len(evs) != 2 {
-				t.Fatalf("%d sender events for an invitation by email and SMS, want 2", len(evs))
-			}
-			var codes []string
-			for i, source := range []string{"CustomEmailSender_AdminCreateUser", "CustomSMSSender_AdminCreateUser"} {
-				ev := evs[i]
-				if ev.TriggerSource != source || ev.CallerContext.ClientID != "CLIENT_ID_NOT_APPLICABLE" || ev.UserName != "bob" ||
-					!cmp.Equal(ev.Request.UserAttributes, bobAttrs) || !cmp.Equal(ev.Request.ClientMetadata, meta) || ev.Request.Code == nil {
-					t.Errorf("event %d: %+v, want %s for bob", i, ev, source)
-					continue
-				}
-				codes = append(codes, *ev.Request.Code)
-			}
-			if len(codes) == 2 {
-				if evs[1].Request.Type != triggers.CustomSMSSenderRequestV1 || evs[0].Request.Type != triggers.CustomEmailSenderRequestV1 {
-					t.Errorf("request types %q, %q", evs[0].Request.Type, evs[1].Request.Type)
-				}
-				d := s.decrypt(t, keyARN, codes...)
-				if d[0].Plaintext != d[1].Plaintext || d[0].Plaintext == "" {
-					t.Errorf("temporary passwords %q and %q, want one", d[0].Plaintext, d[1].Plaintext)
-				}
-				ch, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
-					ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-					AuthParameters: map[string]string{"USERNAME": "bob", "PASSWORD": d[0].Plaintext},
-				})
-				if err != nil || ch.ChallengeName != types.ChallengeNameTypeNewPasswordRequired {
-					t.Errorf("sign-in with the decrypted temporary password: %v %v, want NEW_PASSWORD_REQUIRED", ch, err)
-				}
-			}
-
-			// An SMS MFA code: CustomSMSSender_Authentication; its code
-			// signs in.
-			erinSub := s.smsMFAUser(t, poolID, "erin", "+15555550199")
-			ch, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
-				ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
-				AuthParameters: map[string]string{"USERNAME": "erin", "PASSWORD": password}, ClientMetadata: meta,
+			poolID := *p.UserPool.Id
+			cl, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+				UserPoolId: aws.String(poolID), ClientName: aws.String("app"),
+				ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
 			})
-			if err != nil || ch.ChallengeName != types.ChallengeNameTypeSmsMfa {
-				t.Fatalf("InitiateAuth: %v %v, want SMS_MFA", ch, err)
+			if err != nil {
+				t.Fatal(err)
 			}
-			code = want(t, "CustomSMSSender_Authentication", clientID, "erin", map[string]string{
-				"email": "erin@example.com", "phone_number": "+15555550199", "phone_number_verified": "true",
-				"sub": erinSub, "cognito:user_status": "CONFIRMED",
-			}, meta)
-			if _, err := c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
-				ClientId: aws.String(clientID), ChallengeName: types.ChallengeNameTypeSmsMfa, Session: ch.Session,
-				ChallengeResponses: map[string]string{"USERNAME": "erin", "SMS_MFA_CODE": code},
+			clientID := *cl.UserPoolClient.ClientId
+			meta := map[string]string{"app": "orders"}
+			if _, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+				ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth, ClientMetadata: meta,
+				AuthParameters: map[string]string{"USERNAME": "migwelcome1", "PASSWORD": fn.LegacyPassword},
 			}); err != nil {
-				t.Fatalf("SMS_MFA with the decrypted code: %v", err)
+				t.Fatal(err)
 			}
-
-			// cognate sent nothing itself.
-			if msgs := s.outbox.Messages(""); len(msgs) != 0 {
+			u, err := c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("migwelcome1")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sub string
+			for _, a := range u.UserAttributes {
+				if *a.Name == "sub" {
+					sub = *a.Value
+				}
+			}
+			var senders []senderEvent
+			for _, r := range e.events(t) {
+				if strings.HasPrefix(r.source, "CustomEmailSender_") {
+					var ev senderEvent
+					if err := json.Unmarshal(r.raw, &ev); err != nil {
+						t.Fatal(err)
+					}
+					senders = append(senders, ev)
+				}
+			}
+			w := senderEvent{Version: "1", TriggerSource: "CustomEmailSender_AdminCreateUser", Region: "us-east-1", UserPoolID: poolID, UserName: "migwelcome1"}
+			w.CallerContext.AWSSDKVersion = triggers.SDKVersionUnknown
+			w.CallerContext.ClientID = clientID
+			w.Request.Type = triggers.CustomEmailSenderRequestV1
+			w.Request.ClientMetadata = meta
+			w.Request.UserAttributes = map[string]string{
+				"email": "migwelcome1@example.com", "email_verified": "true", "given_name": "Migrated", "sub": sub, "cognito:user_status": "CONFIRMED",
+			}
+			if d := cmp.Diff([]senderEvent{w}, senders); d != "" {
+				t.Errorf("sender events (-want +got):\n%s", d)
+			}
+			if msgs := e.outbox.Messages(""); len(msgs) != 0 {
 				t.Errorf("cognate sent %d messages itself, want none: %+v", len(msgs), msgs)
 			}
 		})

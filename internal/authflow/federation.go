@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"golang.org/x/oauth2"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -310,27 +312,106 @@ func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*F
 			subject = v
 		}
 	}
-	u, err := s.users.FederatedSignIn(ctx, pool, directory.FederatedIdentity{Provider: prov, Subject: subject, Claims: ident.Claims})
+	aq, _ := url.ParseQuery(rec.Authorize)
+	token, err := s.signInFederated(ctx, FederatedLogin{
+		Pool: pool, Provider: prov, ClientID: aq.Get("client_id"), Subject: subject, Claims: ident.Claims,
+		Raw: events.CognitoEventUserPoolsInboundFederationAttributes{
+			TokenResponse: stringMap(ident.TokenResponse), IDToken: stringMap(ident.IDToken), UserInfo: stringMap(ident.UserInfo),
+		},
+	})
 	if err != nil {
+		if errors.Is(err, errFederatedUserBarred) {
+			return nil, fail("access_denied", "The user cannot sign in.", nil)
+		}
 		var ce *cognito.Error
 		if errors.As(err, &ce) && ce.Status < 500 {
 			return nil, fail("invalid_request", ce.Message, err)
 		}
 		return nil, err
 	}
-	if !u.Enabled || (u.Status != idp.UserStatusTypeConfirmed && u.Status != idp.UserStatusTypeExternalProvider) {
-		return nil, fail("access_denied", "The user cannot sign in.", nil)
-	}
-	token, err := s.createUISession(ctx, pool, u.Sub)
-	if err != nil {
-		return nil, err
-	}
 	return &FederationResult{UISession: token, Authorize: rec.Authorize}, nil
+}
+
+// FederatedLogin is a sign-in an identity provider vouched for: what the
+// OIDC and social providers' answers (FinishFederation) and SAML
+// assertions bring back, ready to become a user of the pool.
+type FederatedLogin struct {
+	Pool     *userpool.SignInPool
+	Provider *userpool.FederationProvider
+	// ClientID is the app client of the authorize request the sign-in
+	// continues (callerContext.clientId of the triggers).
+	ClientID string
+	// Subject is the user's identifier at the provider (the claim mapped
+	// to username, else the provider's own subject); Claims are the
+	// claims or attributes the AttributeMapping reads.
+	Subject string
+	Claims  map[string]any
+	// Raw is what the provider answered, as the InboundFederation trigger
+	// receives it: tokenResponse, idToken and userInfo for OIDC and social
+	// providers, samlResponse for SAML.
+	Raw events.CognitoEventUserPoolsInboundFederationAttributes
+}
+
+// errFederatedUserBarred is a federated sign-in of a user that may not
+// sign in (disabled, or in a status other than CONFIRMED and
+// EXTERNAL_PROVIDER).
+var errFederatedUserBarred = errors.New("the user cannot sign in")
+
+// signInFederated signs in the user a provider vouched for, the part
+// every federated sign-in shares (OIDC, social, SAML), in Cognito's order:
+//
+//  1. InboundFederation_ExternalProvider, whose userAttributesToMap (when
+//     not empty) replace the attributes the AttributeMapping makes;
+//  2. the user found or made (directory.FederatedSignIn), which at a first
+//     sign-in invokes PreSignUp_ExternalProvider before the user is
+//     written and PostConfirmation_ConfirmSignUp after;
+//  3. PostAuthentication_Authentication;
+//  4. the hosted-UI session, and the sign-in event.
+//
+// PreTokenGeneration runs when the token endpoint redeems the code the
+// session authorizes (TokenGeneration_HostedAuth). A trigger's error ends
+// the sign-in with it: nothing is written before PreSignUp answers, and a
+// failure after the user is made leaves the user, as Cognito does.
+func (s *Service) signInFederated(ctx context.Context, in FederatedLogin) (string, error) {
+	id := directory.FederatedIdentity{Provider: in.Provider, Subject: in.Subject, Claims: in.Claims, ClientID: in.ClientID}
+	attrs, err := s.inboundFederation(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	id.Attributes = attrs
+	u, err := s.users.FederatedSignIn(ctx, in.Pool, id)
+	if err != nil {
+		return "", err
+	}
+	if !u.Enabled || (u.Status != idp.UserStatusTypeConfirmed && u.Status != idp.UserStatusTypeExternalProvider) {
+		return "", errFederatedUserBarred
+	}
+	client := &userpool.SignInClient{ClientID: in.ClientID}
+	if err := s.hooks.runPostAuthentication(ctx, &call{flowStart: flowStart{pool: in.Pool, client: client, hosted: true}, user: u}); err != nil {
+		return "", err
+	}
+	return s.createUISession(ctx, in.Pool, u.Sub, eventFactors{federated: true})
+}
+
+// stringMap is a provider's answer as the InboundFederation event carries
+// it: every value a string (numbers and booleans as JSON writes them,
+// arrays and objects as their JSON); nil for none.
+func stringMap(m map[string]any) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if sv, ok := directory.ClaimString(v); ok {
+			out[k] = sv
+		}
+	}
+	return out
 }
 
 // createUISession stores a hosted-UI session for the user sub of pool and
 // records the sign-in event.
-func (s *Service) createUISession(ctx context.Context, pool *userpool.SignInPool, sub string) (string, error) {
+func (s *Service) createUISession(ctx context.Context, pool *userpool.SignInPool, sub string, factors eventFactors) (string, error) {
 	now := s.now()
 	token := opaqueToken(32)
 	rec := uiSessionRecord{Sub: sub, AuthTime: now, EventID: tokens.NewJTI(), ExpiresAt: now.Add(UISessionValidity)}
@@ -345,6 +426,6 @@ func (s *Service) createUISession(ctx context.Context, pool *userpool.SignInPool
 	if err := s.runTx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
 		return "", err
 	}
-	s.recordEvent(ctx, pool, sub, rec.EventID, idp.EventResponseTypePass, eventFactors{})
+	s.recordEvent(ctx, pool, sub, rec.EventID, idp.EventResponseTypePass, factors)
 	return token, nil
 }

@@ -339,9 +339,14 @@ func ranksBefore(a, b *directory.SignInGroup) bool {
 // request returned in the parameter ChallengeName": a passwordless first
 // factor is recorded by the name of its challenge (EMAIL_OTP, SMS_OTP,
 // WEB_AUTHN) rather than as a password no one gave.
+//
+// A federated sign-in (federated) answered no challenge of the pool: the
+// identity provider authenticated the user. Its event has no
+// ChallengeResponses, as the enum names nothing it answered.
 type eventFactors struct {
-	first idp.ChallengeName
-	mfa   bool
+	first     idp.ChallengeName
+	mfa       bool
+	federated bool
 }
 
 // firstFactorOf is how a sign-in event names the first factor of the
@@ -406,6 +411,9 @@ func (s *Service) authEvent(eventID string, response idp.EventResponseType, fact
 		ChallengeResponses: []idp.ChallengeResponseType{{
 			ChallengeName: cognito.Ptr(first), ChallengeResponse: cognito.Ptr(challenge),
 		}},
+	}
+	if factors.federated {
+		ev.ChallengeResponses = []idp.ChallengeResponseType{}
 	}
 	if factors.mfa {
 		ev.ChallengeResponses = append(ev.ChallengeResponses, idp.ChallengeResponseType{

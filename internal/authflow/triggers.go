@@ -151,6 +151,48 @@ func (s *Service) postAuthentication(ctx context.Context, sp *call) error {
 	return s.triggers.Invoke(ctx, triggers.PostAuthentication, arn, &ev, &out)
 }
 
+// sourceInboundFederation is the trigger source of the InboundFederation
+// event.
+const sourceInboundFederation = "InboundFederation_ExternalProvider"
+
+// inboundFederation invokes the pool's InboundFederation function (V1_0,
+// the only version) for a federated sign-in, before its user is found or
+// made: the provider's name and type and what it answered
+// (tokenResponse, idToken and userInfo, or samlResponse). It returns the
+// function's userAttributesToMap, the attributes the sign-in writes in
+// place of the AttributeMapping's; nil when it answered none (an empty
+// object keeps the mapped attributes, as Cognito documents) or the pool
+// has no such function. userName is the user the sign-in stands for,
+// "<provider>_<subject>".
+func (s *Service) inboundFederation(ctx context.Context, in FederatedLogin) (map[string]string, error) {
+	if s.triggers == nil {
+		return nil, nil
+	}
+	cfg, err := s.lambdaConfig(ctx, in.Pool)
+	if err != nil || cfg.InboundFederation == nil {
+		return nil, err
+	}
+	arn := cognito.Deref(cfg.InboundFederation.LambdaArn)
+	if arn == "" {
+		return nil, nil
+	}
+	ev := events.CognitoEventUserPoolsInboundFederation{
+		CognitoEventUserPoolsHeader: triggers.Header("1", sourceInboundFederation, in.Pool.Region, in.Pool.ID, in.ClientID, in.Provider.Name+"_"+in.Subject),
+		Request: events.CognitoEventUserPoolsInboundFederationRequest{
+			ProviderName: in.Provider.Name, ProviderType: events.CognitoFederationProviderType(in.Provider.Type), Attributes: in.Raw,
+		},
+		Response: events.CognitoEventUserPoolsInboundFederationResponse{UserAttributesToMap: map[string]string{}},
+	}
+	var out events.CognitoEventUserPoolsInboundFederation
+	if err := s.triggers.Invoke(ctx, triggers.InboundFederation, arn, &ev, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Response.UserAttributesToMap) == 0 {
+		return nil, nil
+	}
+	return out.Response.UserAttributesToMap, nil
+}
+
 // preTokenFunction returns the pool's PreTokenGeneration function and the
 // version its PreTokenGenerationConfig names (V1_0 when none does); ""
 // when the pool has none.

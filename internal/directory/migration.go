@@ -126,6 +126,20 @@ func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, poolMFA func
 			return nil, err
 		}
 	}
+	// The welcome message is the invitation (CustomMessage_AdminCreateUser,
+	// and CustomEmailSender_AdminCreateUser or CustomSMSSender_AdminCreateUser
+	// at a pool with a custom sender): made, through the pool's functions,
+	// before the user is written, so that a function's failure creates
+	// nothing.
+	o := s.outgoing(p, m.ClientID, m.ClientMetadata)
+	for _, d := range welcomeDrafts(p, channels, u.Attributes, m.Username) {
+		o.add(sourceMessageAdminCreateUser, u, d)
+	}
+	if o.customized() && len(o.pending) > 0 {
+		if err := o.prepare(ctx); err != nil {
+			return nil, err
+		}
+	}
 	err = retry(ctx, func() error {
 		return userWriteError(p, attrCreate, s.store.Tx(ctx, func(tx storage.Tx) error {
 			it, err := userItem(p, u, 0)
@@ -143,7 +157,7 @@ func (s *Service) migrate(ctx context.Context, p *idp.UserPoolType, poolMFA func
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deliver(ctx, welcomeMessages(p, channels, u.Attributes, m.Username)); err != nil {
+	if err := o.deliver(ctx); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -261,13 +275,13 @@ func (s *Service) migratedUser(p *idp.UserPoolType, m Migration, r events.Cognit
 	return u, channels, nil
 }
 
-// welcomeMessages are the messages a migrated user is welcomed with: the
+// welcomeDrafts are the messages a migrated user is welcomed with: the
 // pool's invitation, with its username and no password in the {####}
 // placeholder (the user signs in with the password it already has).
-func welcomeMessages(p *idp.UserPoolType, channels []string, attrs map[string]string, username string) []messaging.Message {
-	out := make([]messaging.Message, 0, len(channels))
+func welcomeDrafts(p *idp.UserPoolType, channels []string, attrs map[string]string, username string) []messaging.Draft {
+	out := make([]messaging.Draft, 0, len(channels))
 	for _, ch := range channels {
-		out = append(out, messaging.InvitationDraft(p, ch, attrs[channelAttribute(ch)], username, "").Message())
+		out = append(out, messaging.InvitationDraft(p, ch, attrs[channelAttribute(ch)], username, ""))
 	}
 	return out
 }

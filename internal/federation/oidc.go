@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -47,6 +48,32 @@ type Provider struct {
 type Identity struct {
 	Subject string
 	Claims  map[string]any
+	// TokenResponse, IDToken and UserInfo are what the provider answered,
+	// each as it came (the InboundFederation trigger's attributes): the
+	// token response's members, the ID token's claims, and the userInfo
+	// (or profile) response; nil for a part the sign-in had none of.
+	TokenResponse map[string]any
+	IDToken       map[string]any
+	UserInfo      map[string]any
+}
+
+// tokenResponse is the members of a token response: access_token,
+// token_type, refresh_token and expires_in from tok, and the others
+// (id_token, scope, …) as the provider sent them.
+func tokenResponse(tok *oauth2.Token) map[string]any {
+	out := map[string]any{"access_token": tok.AccessToken, "token_type": tok.TokenType}
+	if tok.RefreshToken != "" {
+		out["refresh_token"] = tok.RefreshToken
+	}
+	if tok.ExpiresIn != 0 {
+		out["expires_in"] = tok.ExpiresIn
+	}
+	for _, k := range []string{"id_token", "scope"} {
+		if v := tok.Extra(k); v != nil {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Errors a sign-in at a provider ends in; the cause is wrapped for the log.
@@ -125,6 +152,7 @@ func (c *Client) Exchange(ctx context.Context, p *Provider, redirectURI, code, v
 	if err := idt.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrIDToken, p.Name, err)
 	}
+	id := &Identity{Subject: idt.Subject, TokenResponse: tokenResponse(tok), IDToken: maps.Clone(claims)}
 	if p.UserInfoURL != "" {
 		info, err := c.userInfo(ctx, p, tok)
 		if err != nil {
@@ -138,8 +166,10 @@ func (c *Client) Exchange(ctx context.Context, p *Provider, redirectURI, code, v
 				claims[k] = v
 			}
 		}
+		id.UserInfo = info
 	}
-	return &Identity{Subject: idt.Subject, Claims: claims}, nil
+	id.Claims = claims
+	return id, nil
 }
 
 // maxUserInfo bounds a userInfo response.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,7 +60,7 @@ func (c *Client) exchangeProfile(ctx context.Context, p *Provider, redirectURI, 
 	if sub == "" {
 		return nil, fmt.Errorf("%w: %s: the profile has no %s", ErrUserInfo, p.Name, p.SubjectClaim)
 	}
-	return &Identity{Subject: sub, Claims: claims}, nil
+	return &Identity{Subject: sub, Claims: claims, TokenResponse: tokenResponse(tok), UserInfo: maps.Clone(claims)}, nil
 }
 
 // AppleClientSecret is the client secret Sign in with Apple takes: a JWT

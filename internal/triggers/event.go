@@ -19,6 +19,7 @@ const (
 	UserMigration               = "UserMigration"
 	CustomEmailSender           = "CustomEmailSender"
 	CustomSMSSender             = "CustomSMSSender"
+	InboundFederation           = "InboundFederation"
 )
 
 // SDKVersionUnknown is the callerContext.awsSdkVersion Cognito sends when

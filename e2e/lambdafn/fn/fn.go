@@ -20,7 +20,8 @@
 //	anything    answers the event with its response filled in (see
 //	            respond)
 //
-// A name of the form "<trigger>.<case>" (define, create, verify, migrate)
+// A name of the form "<trigger>.<case>" (define, create, verify, migrate,
+// presignup, inbound, postconfirm, postauth)
 // runs the case above at that trigger only and answers every other event
 // as "anything" does: "create.deny1" signs in through DefineAuthChallenge
 // and fails at CreateAuthChallenge.
@@ -32,6 +33,11 @@
 // Answer (beside PrivateMark, which no client ever needs), its public
 // parameters a question and the round, its metadata "round-<n>";
 // VerifyAuthChallengeResponse compares.
+//
+// InboundFederation maps the ID token's email and given_name "Inbound"
+// (userAttributesToMap), except for a user whose name starts with "keep",
+// for whom it answers the event as it came (an empty userAttributesToMap:
+// the mapped attributes stay).
 //
 // UserMigration knows every user whose password is LegacyPassword (and at
 // ForgotPassword, every user): it answers an email address
@@ -62,7 +68,8 @@ import (
 // prefix they name.
 var scopes = map[string]string{
 	"define": "DefineAuthChallenge_", "create": "CreateAuthChallenge_", "verify": "VerifyAuthChallengeResponse_",
-	"migrate": "UserMigration_",
+	"migrate":   "UserMigration_",
+	"presignup": "PreSignUp_", "inbound": "InboundFederation_", "postconfirm": "PostConfirmation_", "postauth": "PostAuthentication_",
 }
 
 // Answer is the right answer of every custom challenge; PrivateMark is a
@@ -232,6 +239,15 @@ func respond(h events.CognitoEventUserPoolsHeader, raw json.RawMessage) (any, er
 		if strings.HasPrefix(name, "migsms") {
 			// enableSMSMFA, which aws-lambda-go's type lacks.
 			return withMember(ev, "response", "enableSMSMFA", true)
+		}
+		return ev, nil
+	case "InboundFederation_ExternalProvider":
+		var ev events.CognitoEventUserPoolsInboundFederation
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(h.UserName, "keep") {
+			ev.Response.UserAttributesToMap = map[string]string{"email": ev.Request.Attributes.IDToken["email"], "given_name": "Inbound"}
 		}
 		return ev, nil
 	case "VerifyAuthChallengeResponse_Authentication":
