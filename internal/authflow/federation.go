@@ -37,9 +37,12 @@ type federationRecord struct {
 	Verifier string `json:"verifier"`
 	// Binding is the SHA-256 of the browser cookie the redirect set: the
 	// answer must come back to the browser that left.
-	Binding     string    `json:"binding"`
-	Authorize   string    `json:"authorize"`
-	RedirectURI string    `json:"redirect_uri"`
+	Binding     string `json:"binding"`
+	Authorize   string `json:"authorize"`
+	RedirectURI string `json:"redirect_uri"`
+	// SAMLRequest is the ID of the AuthnRequest sent to a SAML provider:
+	// the response's InResponseTo must name it.
+	SAMLRequest string    `json:"saml_request,omitempty"`
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 
@@ -61,8 +64,11 @@ type FederationStart struct {
 	// Authorize is the authorize request (its encoded query) that the
 	// sign-in continues when the user comes back.
 	Authorize string
-	// RedirectURI is the pool domain's /oauth2/idpresponse.
+	// RedirectURI is the pool domain's /oauth2/idpresponse, or, for a
+	// SAML provider, its /saml2/idpresponse (the ACS URL).
 	RedirectURI string
+	// LogoutURI is the pool domain's /saml2/logout (SAML providers).
+	LogoutURI string
 }
 
 // FederationRedirect is where to send the browser, and the value of the
@@ -141,15 +147,30 @@ const appleSecretValidity = 5 * time.Minute
 // expiring) with a nonce and a PKCE verifier, and returns the provider's
 // authorization URL.
 func (s *Service) StartFederation(ctx context.Context, in FederationStart) (*FederationRedirect, error) {
-	fp, err := s.federationProvider(in.Provider)
-	if err != nil {
-		return nil, err
-	}
 	state, binding := opaqueToken(32), opaqueToken(32)
 	now := s.now()
 	rec := federationRecord{
-		Provider: in.Provider.Name, Nonce: opaqueToken(32), Verifier: oauth2.GenerateVerifier(),
-		Binding: hashOf(binding), Authorize: in.Authorize, RedirectURI: in.RedirectURI, ExpiresAt: now.Add(FederationValidity),
+		Provider: in.Provider.Name, Binding: hashOf(binding), Authorize: in.Authorize, RedirectURI: in.RedirectURI,
+		ExpiresAt: now.Add(FederationValidity),
+	}
+	var redirect string
+	if in.Provider.Type == userpool.ProviderSAML {
+		// The state travels as the RelayState; the AuthnRequest's ID is
+		// kept for the response's InResponseTo.
+		sp, err := s.samlProvider(ctx, in.Provider, in.RedirectURI, in.LogoutURI)
+		if err != nil {
+			return nil, err
+		}
+		if redirect, rec.SAMLRequest, err = s.federation.SAMLAuthnRequest(ctx, sp, state); err != nil {
+			return nil, cognito.InvalidParameterException("The SAML identity provider cannot be used: " + err.Error())
+		}
+	} else {
+		fp, err := s.federationProvider(in.Provider)
+		if err != nil {
+			return nil, err
+		}
+		rec.Nonce, rec.Verifier = opaqueToken(32), oauth2.GenerateVerifier()
+		redirect = s.federation.AuthCodeURL(fp, in.RedirectURI, state, rec.Nonce, rec.Verifier)
 	}
 	raw, err := json.Marshal(rec)
 	if err != nil {
@@ -166,7 +187,7 @@ func (s *Service) StartFederation(ctx context.Context, in FederationStart) (*Fed
 		return nil, err
 	}
 	s.maybeSweep(ctx, kindAuthSession)
-	return &FederationRedirect{URL: s.federation.AuthCodeURL(fp, in.RedirectURI, state, rec.Nonce, rec.Verifier), Binding: binding}, nil
+	return &FederationRedirect{URL: redirect, Binding: binding}, nil
 }
 
 // FederationAnswer is what came back to /oauth2/idpresponse.
@@ -219,40 +240,9 @@ func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*F
 	if in.State == "" || len(in.State) > 128 || in.Binding == "" || len(in.Binding) > 128 {
 		return nil, ErrFederationState
 	}
-	id := federationID(in.PoolID, hashOf(in.State))
-	var rec federationRecord
-	// One attempt: a concurrent use of the same state conflicts, and the
-	// loser is refused as a replay. The state is used up only by the
-	// browser it is bound to, so that another's request cannot spend it.
-	err := s.store.Tx(ctx, func(tx storage.Tx) error {
-		it, err := tx.GetItem(ctx, kindAuthSession, id)
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrFederationState
-		}
-		if err != nil {
-			return fmt.Errorf("get federation state: %w", err)
-		}
-		var st federationStored
-		if err := json.Unmarshal(it.Data, &st); err != nil {
-			return fmt.Errorf("decode federation state: %w", err)
-		}
-		raw, err := s.state.OpenString(federationPurpose(id), st.Sealed)
-		if err != nil {
-			return fmt.Errorf("open federation state: %w", err)
-		}
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			return fmt.Errorf("decode federation state: %w", err)
-		}
-		if subtle.ConstantTimeCompare([]byte(hashOf(in.Binding)), []byte(rec.Binding)) != 1 || !s.now().Before(rec.ExpiresAt) {
-			return ErrFederationState
-		}
-		return tx.DeleteItem(ctx, kindAuthSession, it.ID, it.Version)
-	})
-	if errors.Is(err, ErrFederationState) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
-		return nil, ErrFederationState
-	}
+	rec, err := s.useFederationState(ctx, in.PoolID, in.State, in.Binding)
 	if err != nil {
-		return nil, internal(err)
+		return nil, err
 	}
 	fail := func(code, desc string, cause error) error {
 		return &FederationError{Authorize: rec.Authorize, Code: code, Description: desc, cause: cause}
@@ -306,18 +296,25 @@ func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*F
 			}
 		}
 	}
-	subject := ident.Subject
+	return s.federatedSession(ctx, pool, prov, ident.Subject, ident.Claims, rec.Authorize, events.CognitoEventUserPoolsInboundFederationAttributes{
+		TokenResponse: stringMap(ident.TokenResponse), IDToken: stringMap(ident.IDToken), UserInfo: stringMap(ident.UserInfo),
+	}, fail)
+}
+
+// federatedSession signs in the user a provider's sign-in stands for
+// (signInFederated), subject being the provider's subject unless the
+// mapping names another claim for username, with a hosted-UI session that
+// continues the authorize request; raw is the provider's answer for the
+// InboundFederation trigger.
+func (s *Service) federatedSession(ctx context.Context, pool *userpool.SignInPool, prov *userpool.FederationProvider, subject string, claims map[string]any, authorize string, raw events.CognitoEventUserPoolsInboundFederationAttributes, fail func(code, desc string, cause error) error) (*FederationResult, error) {
 	if claim := prov.AttributeMapping["username"]; claim != "" {
-		if v, ok := ident.Claims[claim].(string); ok && v != "" {
+		if v, ok := claims[claim].(string); ok && v != "" {
 			subject = v
 		}
 	}
-	aq, _ := url.ParseQuery(rec.Authorize)
+	aq, _ := url.ParseQuery(authorize)
 	token, err := s.signInFederated(ctx, FederatedLogin{
-		Pool: pool, Provider: prov, ClientID: aq.Get("client_id"), Subject: subject, Claims: ident.Claims,
-		Raw: events.CognitoEventUserPoolsInboundFederationAttributes{
-			TokenResponse: stringMap(ident.TokenResponse), IDToken: stringMap(ident.IDToken), UserInfo: stringMap(ident.UserInfo),
-		},
+		Pool: pool, Provider: prov, ClientID: aq.Get("client_id"), Subject: subject, Claims: claims, Raw: raw,
 	})
 	if err != nil {
 		if errors.Is(err, errFederatedUserBarred) {
@@ -329,7 +326,50 @@ func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*F
 		}
 		return nil, err
 	}
-	return &FederationResult{UISession: token, Authorize: rec.Authorize}, nil
+	return &FederationResult{UISession: token, Authorize: authorize}, nil
+}
+
+// useFederationState uses up the stored state of a redirect to an identity
+// provider: it must exist, be bound to the browser's cookie binding and
+// not have expired. Unknown, used, expired or foreign states are
+// ErrFederationState.
+func (s *Service) useFederationState(ctx context.Context, poolID, state, binding string) (*federationRecord, error) {
+	id := federationID(poolID, hashOf(state))
+	var rec federationRecord
+	// One attempt: a concurrent use of the same state conflicts, and the
+	// loser is refused as a replay. The state is used up only by the
+	// browser it is bound to, so that another's request cannot spend it.
+	err := s.store.Tx(ctx, func(tx storage.Tx) error {
+		it, err := tx.GetItem(ctx, kindAuthSession, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrFederationState
+		}
+		if err != nil {
+			return fmt.Errorf("get federation state: %w", err)
+		}
+		var st federationStored
+		if err := json.Unmarshal(it.Data, &st); err != nil {
+			return fmt.Errorf("decode federation state: %w", err)
+		}
+		raw, err := s.state.OpenString(federationPurpose(id), st.Sealed)
+		if err != nil {
+			return fmt.Errorf("open federation state: %w", err)
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("decode federation state: %w", err)
+		}
+		if subtle.ConstantTimeCompare([]byte(hashOf(binding)), []byte(rec.Binding)) != 1 || !s.now().Before(rec.ExpiresAt) {
+			return ErrFederationState
+		}
+		return tx.DeleteItem(ctx, kindAuthSession, it.ID, it.Version)
+	})
+	if errors.Is(err, ErrFederationState) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+		return nil, ErrFederationState
+	}
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &rec, nil
 }
 
 // FederatedLogin is a sign-in an identity provider vouched for: what the

@@ -31,18 +31,23 @@ func (h *Handler) federate(w http.ResponseWriter, r *http.Request, st *site, ar 
 			q[k] = v
 		}
 	}
-	red, err := h.auth.StartFederation(r.Context(), authflow.FederationStart{
+	start := authflow.FederationStart{
 		PoolID: st.poolID, Provider: ar.provider, Authorize: q.Encode(), RedirectURI: h.IDPResponseURL(st.domain),
-	})
+	}
+	if ar.provider.Type == userpool.ProviderSAML {
+		start.RedirectURI, start.LogoutURI = h.SAMLACSURL(st.domain), h.SAMLLogoutURL(st.domain)
+	}
+	red, err := h.auth.StartFederation(r.Context(), start)
 	if err != nil {
 		h.redirectError(w, r, ar, "invalid_request", "The identity provider cannot be used.")
 		return
 	}
-	// A provider that answers with a form post (Sign in with Apple) posts
-	// from its own site: the cookie must go with a cross-site POST, which
-	// takes SameSite=None, and that Secure (HTTPS).
+	// A provider that answers with a form post (Sign in with Apple, a SAML
+	// provider's HTTP-POST binding) posts from its own site: the cookie
+	// must go with a cross-site POST, which takes SameSite=None, and that
+	// Secure (HTTPS).
 	same := http.SameSiteLaxMode
-	if ar.provider.Type == userpool.ProviderApple && st.secure {
+	if (ar.provider.Type == userpool.ProviderApple || ar.provider.Type == userpool.ProviderSAML) && st.secure {
 		same = http.SameSiteNoneMode
 	}
 	http.SetCookie(w, &http.Cookie{Name: federationCookie, Value: red.Binding, Path: st.cookiePath, HttpOnly: true,
@@ -90,6 +95,14 @@ func (h *Handler) idpResponse(w http.ResponseWriter, r *http.Request) {
 	res, err := h.auth.FinishFederation(r.Context(), authflow.FederationAnswer{
 		PoolID: st.poolID, State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), Binding: binding, User: q.Get("user"),
 	})
+	h.federated(w, r, st, res, err)
+}
+
+// federated ends a sign-in at an identity provider: signed in, the
+// hosted-UI session is set and the authorize request continues; a
+// FederationError goes back to the app client's redirect URI; an unknown
+// state shows the error page.
+func (h *Handler) federated(w http.ResponseWriter, r *http.Request, st *site, res *authflow.FederationResult, err error) {
 	var fe *authflow.FederationError
 	switch {
 	case errors.Is(err, authflow.ErrFederationState):
