@@ -90,7 +90,9 @@ func (db *DB) listen(ctx context.Context) {
 // back, then drops the cache at every notification for this schema until
 // the connection fails, a probe is lost, or ctx ends.
 func (db *DB) listenOnce(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	cc := db.pool.Config().ConnConfig.Copy()
+	cc.Tracer = nil // Options.Tracer traces the pool's statements only
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return err
 	}

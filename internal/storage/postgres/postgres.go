@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -50,6 +51,13 @@ type Options struct {
 	ReadCache bool
 	// Logger receives the read cache's warnings; nil discards them.
 	Logger *slog.Logger
+	// Tracer, when not nil, is told of every statement the store's pooled
+	// connections send (pgx.QueryTracer, and pgx.BatchTracer for the
+	// statements sent together in one round trip when it implements it):
+	// a log of statements, an OpenTelemetry tracer, or a test's count of
+	// statements per operation. The read cache's listening connection is
+	// not traced.
+	Tracer pgx.QueryTracer
 }
 
 // DB is a storage.Store on PostgreSQL. It is safe for concurrent use.
@@ -83,6 +91,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		// The parse error may quote the DSN, password included.
 		return nil, errors.New("postgres: invalid DSN")
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -142,6 +153,11 @@ func (db *DB) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ReadCacheOn reports whether the read cache answers reads (cache.go): a
+// store opened with Options.ReadCache turns it on once its listener has
+// proved that it hears the other nodes' writes, and off while it cannot.
+func (db *DB) ReadCacheOn() bool { return db.cache.On() }
 
 // Close stops the read cache's listener and closes the pool.
 func (db *DB) Close() error {
