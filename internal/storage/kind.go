@@ -139,14 +139,15 @@ var cachedByKey = map[string]bool{}
 
 // DeclareCachedByKey declares that reads of the item kind by key outside a
 // transaction (ItemReader.GetItemByKey on the Store) may be answered from
-// a cache by a single-process store (SQLite), which drops every item of
-// such kinds it cached when it writes one of them, before that write's
-// transaction returns (ReadCache.InvalidateKeyed), and returns kind. Unlike
-// DeclareCached it does not drop the cached configuration, so it suits
-// kinds written more often than pools and clients but read far more often
-// still (users). A store that other processes write (PostgreSQL) does not
-// cache them. The package that stores the kind declares it, from an init
-// function.
+// a cache by a store that learns of every write of it, which drops every
+// item of such kinds it cached when it writes one of them, before that
+// write's transaction returns (ReadCache.InvalidateKeyed), and returns
+// kind. Unlike DeclareCached it does not drop the cached configuration, so
+// it suits kinds written more often than pools and clients but read far
+// more often still (users). A store that other processes write
+// (PostgreSQL) also drops them when another node's write of such a kind
+// commits and it hears of it, and keeps them by ID for GetItem too. The
+// package that stores the kind declares it, from an init function.
 func DeclareCachedByKey(kind string) string {
 	if kind == "" {
 		panic("storage: declare an empty kind cached by key")

@@ -19,9 +19,18 @@ import (
 const cacheChannel = "cognate_read_cache"
 
 // notifyQuery tells every node's read cache on this schema to drop what it
-// holds. In a transaction, PostgreSQL delivers it when (and only if) the
+// holds: with $1 empty, everything (the payload is the schema, as nodes
+// of earlier versions expect); with $1 keyedPrefix, only the items cached
+// by key. In a transaction, PostgreSQL delivers it when (and only if) the
 // transaction commits, after its writes are visible to other sessions.
-const notifyQuery = `SELECT pg_notify('` + cacheChannel + `', current_schema())`
+const notifyQuery = `SELECT pg_notify('` + cacheChannel + `', $1::text || current_schema())`
+
+// keyedPrefix starts the payload of a notification that drops only the
+// items cached by key (storage.DeclareCachedByKey: users), for a
+// transaction that wrote such an item and no pool or cached item. A schema
+// whose name is another's with this prefix would make the two drop a
+// little more than they need: never less.
+const keyedPrefix = "keyed "
 
 // probePrefix starts the payload of a probe: a notification a node sends
 // itself through another connection to prove that its listening connection
@@ -165,10 +174,15 @@ func (db *DB) drain(ctx context.Context, conn *pgx.Conn, schema string) error {
 	}
 }
 
-// heard drops the cache when n tells of a write in schema.
+// heard drops the cache when n tells of a write in schema: all of it, or
+// the items cached by key alone.
 func (db *DB) heard(n *pgconn.Notification, schema string) {
-	if n.Payload == schema {
+	switch n.Payload {
+	case schema:
 		db.cache.Invalidate()
+		db.heardWrites.Add(1)
+	case keyedPrefix + schema:
+		db.cache.InvalidateKeyed()
 		db.heardWrites.Add(1)
 	}
 }

@@ -48,11 +48,20 @@ func (t *txn) flushChanges(ctx context.Context) error {
 		)
 		SELECT max(hlc) FROM ins`,
 		t.db.region, hlcs, kinds, ents, keys, states)
+	// The read caches' notification, in the same round trip (it is
+	// delivered at the commit wherever in the transaction it is sent).
+	prefix, notify := t.notification()
+	if notify {
+		b.Queue(notifyQuery, prefix)
+	}
 	br := t.tx.SendBatch(ctx, b)
 	_, err := br.Exec()
 	var last int64
 	if err == nil {
 		err = br.QueryRow().Scan(&last)
+	}
+	if err == nil && notify {
+		_, err = br.Exec()
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -62,6 +71,7 @@ func (t *txn) flushChanges(ctx context.Context) error {
 	}
 	t.db.hlc.Observe(last)
 	t.changes = nil
+	t.notified = t.notified || notify
 	return nil
 }
 

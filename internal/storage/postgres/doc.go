@@ -107,12 +107,17 @@
 // their own snapshot, always read the database, so the Version checks of
 // writes never rely on the cache.
 //
-// Kinds declared cacheable by key (storage.DeclareCachedByKey: users) are
-// not cached here: GetItemByKey always reads the database. Caching them
-// would take a notification per user write on every node, and with one
-// channel each sign-up or attribute change would drop every node's cached
-// pools and clients too; the SQLite store, the only writer of its file,
-// drops them exactly without either.
+// Items of the kinds declared cacheable by key (storage.DeclareCachedByKey:
+// users) that GetItemByKey or GetItem read outside a transaction are kept
+// too, by key and by ID, within the cache's bound. A transaction that
+// writes such an item, and no pool or cacheable item, notifies the same
+// channel with the payload "keyed <schema>": each node then drops only its
+// items cached by key and keeps its cached pools and clients, so that
+// sign-ups and changes of attributes do not drop the configuration every
+// request reads. The notification is sent in the round trip that appends
+// the transaction's change-log entries, so it costs no round trip of its
+// own. A node of an earlier release does not send it: see "several nodes"
+// in docs/configuration.md for upgrades.
 //
 // # Schema
 //

@@ -123,7 +123,16 @@ func minus(a, b []string) []string {
 // An item of a kind declared cacheable (storage.DeclareCached) comes from the
 // read cache when it is on and this node has read the item since the last
 // write of a cached record it heard of (cache.go).
+//
+// An item of a kind declared cacheable by key (storage.DeclareCachedByKey:
+// users) comes from the read cache as GetItemByKey's do, kept under its ID
+// in the place of a key (idKey).
 func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
+	if storage.KindCachedByKey(kind) {
+		return db.getItemCachedByKey(ctx, kind, idKey(id), func() (*storage.Item, error) {
+			return getItem(ctx, db.pool, kind, id)
+		})
+	}
 	if !storage.KindCached(kind) {
 		return getItem(ctx, db.pool, kind, id)
 	}
@@ -209,9 +218,39 @@ func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.
 }
 
 // GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
+//
+// An item of a kind declared cacheable by key (storage.DeclareCachedByKey:
+// users) comes from the read cache when it is on and this node has read it
+// by that key since the last write of such an item or of a cached record
+// it heard of (cache.go).
 func (db *DB) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
-	return getItemByKey(ctx, db.pool, kind, key)
+	if !storage.KindCachedByKey(kind) {
+		return getItemByKey(ctx, db.pool, kind, key)
+	}
+	return db.getItemCachedByKey(ctx, kind, key, func() (*storage.Item, error) {
+		return getItemByKey(ctx, db.pool, kind, key)
+	})
 }
+
+// getItemCachedByKey returns the item of kind the read cache keeps under
+// key, or else reads it with read and keeps it there.
+func (db *DB) getItemCachedByKey(ctx context.Context, kind, key string, read func() (*storage.Item, error)) (*storage.Item, error) {
+	it, gen, ok := db.cache.ItemByKey(kind, key)
+	if ok {
+		return it, nil
+	}
+	it, err := read()
+	if err != nil {
+		return nil, err
+	}
+	db.cache.PutItemByKey(key, it, gen)
+	return it, nil
+}
+
+// idKey is the place in the read cache of an item of a kind cacheable by
+// key read by its ID: the ID after a NUL byte, which no key holds
+// (PostgreSQL's text cannot).
+func idKey(id string) string { return "\x00" + id }
 
 // ListItems returns a page of one pool's items of a kind, in ID order.
 func (db *DB) ListItems(ctx context.Context, in storage.ListItemsInput) ([]*storage.Item, error) {
@@ -757,9 +796,12 @@ func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) 
 }
 
 // noteWrite marks the transaction as writing a record of the read cache
-// when kind is cacheable.
+// when kind is cacheable, or cacheable by key.
 func (t *txn) noteWrite(kind string) {
 	if storage.KindCached(kind) {
 		t.cachedWritten = true
+	}
+	if storage.KindCachedByKey(kind) {
+		t.keyedWritten = true
 	}
 }

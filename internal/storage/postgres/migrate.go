@@ -63,7 +63,7 @@ func (db *DB) migrate(ctx context.Context, ms []storage.Migration) (int, error) 
 		// A migration may rewrite pools and app clients: drop what any
 		// node's read cache holds (cache.go).
 		db.cache.Invalidate()
-		if _, nerr := conn.Exec(context.WithoutCancel(ctx), notifyQuery); nerr != nil && err == nil {
+		if _, nerr := conn.Exec(context.WithoutCancel(ctx), notifyQuery, ""); nerr != nil && err == nil {
 			err = fmt.Errorf("notify the read caches: %w", nerr)
 		}
 	}

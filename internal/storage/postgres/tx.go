@@ -43,6 +43,13 @@ type txn struct {
 	// notifies every node's read cache as it commits (cache.go), and this
 	// node's cache is dropped when it has ended.
 	cachedWritten bool
+	// keyedWritten is set by a write of an item of a kind cacheable by
+	// key (storage.DeclareCachedByKey: users): the transaction then
+	// notifies every node to drop the items it cached by key, and this
+	// node drops its own when it has ended.
+	keyedWritten bool
+	// notified is set once the commit's notification is queued.
+	notified bool
 }
 
 var _ storage.Tx = (*txn)(nil)
@@ -69,8 +76,11 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 		if !committed {
 			tx.Rollback(context.WithoutCancel(ctx))
 		}
-		if t.cachedWritten {
-			db.cache.Invalidate()
+		switch {
+		case t.cachedWritten:
+			db.cache.Invalidate() // the items cached by key too
+		case t.keyedWritten:
+			db.cache.InvalidateKeyed()
 		}
 	}()
 	if err := fn(t); err != nil {
@@ -82,8 +92,8 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 	if err := t.flushChanges(ctx); err != nil {
 		return lostRace(err)
 	}
-	if t.cachedWritten {
-		if _, err := tx.Exec(ctx, notifyQuery); err != nil {
+	if prefix, ok := t.notification(); ok && !t.notified {
+		if _, err := tx.Exec(ctx, notifyQuery, prefix); err != nil {
 			return lostRace(fmt.Errorf("postgres: notify the read caches: %w", err))
 		}
 	}
@@ -92,6 +102,19 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 	}
 	committed = true
 	return nil
+}
+
+// notification returns the payload prefix of the notification the
+// transaction sends the read caches as it commits (notifyQuery), and false
+// when it wrote nothing they keep.
+func (t *txn) notification() (string, bool) {
+	switch {
+	case t.cachedWritten:
+		return "", true
+	case t.keyedWritten:
+		return keyedPrefix, true
+	}
+	return "", false
 }
 
 // SQLSTATE codes of the races a retry can win.
