@@ -262,25 +262,25 @@ func TestPostgresStatementBudget(t *testing.T) {
 		{"AdminGetUser", adminGetUser, budget{0, 0}},
 	}
 	for _, step := range steps {
-		// Warm: the pool's signing keys, the first sweeps, the caches.
-		if step.name != "USER_SRP_AUTH PASSWORD_VERIFIER" {
-			if step.name == "USER_SRP_AUTH InitiateAuth" {
-				if err := srpStart(); err != nil {
-					t.Fatalf("%s (warm): %v", step.name, err)
-				}
-				if err := srpAnswer(); err != nil {
-					t.Fatalf("%s (warm answer): %v", step.name, err)
-				}
-			} else if err := step.run(); err != nil {
-				t.Fatalf("%s (warm): %v", step.name, err)
+		// A node hears its own commits' notifications too, a moment after
+		// they return, and each drops what the node cached: one from the
+		// set-up or the warm call may land after the warm call and empty
+		// the cache under the counted one. So a step that exceeds its
+		// budget runs again, warm and counted, up to three times; a
+		// statement added to a call exceeds it every time.
+		var got budget
+		var sql []string
+		for range 3 {
+			warm(t, step.name, step.run, srpStart, srpAnswer)
+			counter.take()
+			if err := step.run(); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			got.statements, got.roundTrips, sql = counter.take()
+			if got.statements <= step.want.statements && got.roundTrips <= step.want.roundTrips {
+				break
 			}
 		}
-		counter.take()
-		if err := step.run(); err != nil {
-			t.Fatalf("%s: %v", step.name, err)
-		}
-		statements, roundTrips, sql := counter.take()
-		got := budget{statements, roundTrips}
 		if got.statements > step.want.statements || got.roundTrips > step.want.roundTrips {
 			t.Errorf("%s: %d statements in %d round trips, budget %d in %d:\n%s", step.name,
 				got.statements, got.roundTrips, step.want.statements, step.want.roundTrips, strings.Join(firstLines(sql), "\n"))
@@ -288,6 +288,32 @@ func TestPostgresStatementBudget(t *testing.T) {
 			t.Logf("%s: %d statements in %d round trips, under the budget of %d in %d", step.name,
 				got.statements, got.roundTrips, step.want.statements, step.want.roundTrips)
 		}
+	}
+}
+
+// warm runs a step of TestPostgresStatementBudget once untimed before it
+// is counted: the pool's signing keys, the first sweeps, the caches. The
+// SRP answer's warm-up is a whole SRP sign-in followed by the InitiateAuth
+// whose challenge the counted answer takes.
+func warm(t *testing.T, name string, run, srpStart, srpAnswer func() error) {
+	t.Helper()
+	var err error
+	switch name {
+	case "USER_SRP_AUTH InitiateAuth":
+		if err = srpStart(); err == nil {
+			err = srpAnswer()
+		}
+	case "USER_SRP_AUTH PASSWORD_VERIFIER":
+		if err = srpStart(); err == nil {
+			if err = srpAnswer(); err == nil {
+				err = srpStart()
+			}
+		}
+	default:
+		err = run()
+	}
+	if err != nil {
+		t.Fatalf("%s (warm): %v", name, err)
 	}
 }
 
