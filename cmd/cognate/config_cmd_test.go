@@ -107,6 +107,11 @@ triggers:
   attempts: 3 # default
   max_response_bytes: 6291456 # default
   routes: [] # default
+replication:
+  nats_url: "" # default
+  peers: [] # default
+  embedded_listen: "" # default
+  stream_replicas: 1 # default
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("config print (-want +got):\n%s", diff)

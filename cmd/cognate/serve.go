@@ -126,6 +126,18 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return err
 	}
 
+	metrics := server.NewMetrics()
+	if cfg.Replication.On() {
+		// A region that disagrees with its peers (another key, issuer or
+		// store under its name) refuses to start before it writes.
+		stopReplication, err := startReplication(ctx, cfg, st, keys.master, issuer, metrics, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopReplication()
+	}
+
 	// One Hasher for every engine, so that one cap on the expensive
 	// computations holds for the whole process.
 	passwords, err := password.New(password.Config{Params: passwordParams(cfg.PasswordHashing)})
@@ -133,7 +145,6 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return fmt.Errorf("password_hashing: %w", err)
 	}
 
-	metrics := server.NewMetrics()
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: log})
 	sender, err := messaging.NewRouter(messagingConfig(cfg, metrics), outbox, log)
 	if err != nil {

@@ -107,6 +107,9 @@ type Config struct {
 	// Triggers says how the functions of the pools' Lambda triggers are
 	// reached, and Cognito's timeout and retries.
 	Triggers TriggersConfig `yaml:"triggers"`
+	// Replication is the topology of active/active replication between
+	// regions; off unless replication.nats_url is set.
+	Replication ReplicationConfig `yaml:"replication"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.
@@ -211,6 +214,7 @@ func Default() Config {
 		HostedUI:        HostedUIConfig{DomainPattern: defaultDomainPattern, PublicForm: "path"},
 		Triggers: TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts,
 			MaxResponseBytes: DefaultTriggerMaxResponseBytes},
+		Replication: ReplicationConfig{StreamReplicas: 1},
 	}
 }
 
@@ -238,6 +242,7 @@ func (c *Config) applyDefaults() {
 	c.STS.applyDefaults()
 	c.HostedUI.applyDefaults()
 	c.Triggers.applyDefaults()
+	c.Replication.applyDefaults()
 }
 
 func setDefault[T comparable](field *T, def T) {

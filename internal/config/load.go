@@ -360,7 +360,7 @@ var settings = append([]setting{
 		}
 		return nil
 	}},
-}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings, changeLogSettings, stsSettings, hostedUISettings)...)
+}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings, changeLogSettings, stsSettings, hostedUISettings, replicationSettings)...)
 
 func setUint(field func(*Config) *uint32) func(*Config, string) error {
 	return func(c *Config, s string) error {

@@ -160,6 +160,7 @@ log:
 					STS:                STSConfig{Mode: STSModeEndpoint, Endpoint: "https://sts.example.com", Region: "eu-west-1", MaxSessionDuration: Duration(2 * time.Hour)},
 					HostedUI:           HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
 					Triggers:           TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
+					Replication:        ReplicationConfig{StreamReplicas: 1},
 				}
 			},
 		},
@@ -211,8 +212,9 @@ sts:
 					STS: STSConfig{Mode: STSModeAWS, Region: "us-west-2", MaxSessionDuration: Duration(time.Hour),
 						TrustedIssuers: []TrustedIssuerConfig{{Issuer: "https://idp.example.com", Audiences: []string{"app"},
 							Roles: []string{"arn:aws:iam::123456789012:role/App*"}}}},
-					HostedUI: HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
-					Triggers: TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
+					HostedUI:    HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
+					Triggers:    TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
+					Replication: ReplicationConfig{StreamReplicas: 1},
 				}
 			},
 		},

@@ -391,6 +391,11 @@ triggers:
     attempts: 3
     max_response_bytes: 6291456
     routes: []
+replication:
+    nats_url: ""
+    peers: []
+    embedded_listen: ""
+    stream_replicas: 1
 `
 	if diff := cmp.Diff(want, messagingConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)

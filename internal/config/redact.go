@@ -53,6 +53,8 @@ func (c Config) Redacted() Config {
 		r.Admin.SecretAccessKey = redacted
 	}
 	r.Database = redactDatabase(c.Database)
+	r.Replication.Peers = slices.Clone(c.Replication.Peers)
+	r.Replication.NATSURL = redactURL(c.Replication.NATSURL)
 	r.Messaging = c.Messaging.redacted()
 	r.Triggers = c.Triggers.redacted()
 	if r.EncryptionKey != "" {
@@ -138,5 +140,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "federation", Value: r.Federation.logValue()},
 		slog.Attr{Key: "tls", Value: r.TLS.logValue()},
 		slog.Attr{Key: "triggers", Value: r.Triggers.logValue()},
+		slog.Attr{Key: "replication", Value: r.Replication.logValue()},
 	)
 }

@@ -108,6 +108,11 @@ triggers:
     attempts: 3
     max_response_bytes: 6291456
     routes: []
+replication:
+    nats_url: ""
+    peers: []
+    embedded_listen: ""
+    stream_replicas: 1
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -136,7 +141,8 @@ func TestLogValue(t *testing.T) {
 		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"},` +
 		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""},` +
 		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"tls":{"cert_file":"","key_file":""},` +
-		`"triggers":{"timeout":"5s","attempts":3,"max_response_bytes":6291456}}}` + "\n"
+		`"triggers":{"timeout":"5s","attempts":3,"max_response_bytes":6291456},` +
+		`"replication":{"nats_url":"","peers":"","embedded_listen":"","stream_replicas":1}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

@@ -117,6 +117,7 @@ func (c *Config) Validate() error {
 	c.HostedUI.validate(add)
 	c.Federation.validate(add)
 	c.TLS.validate(add)
+	c.validateReplication(add)
 	if h := c.PasswordHashing; h.Parallelism < 1 || h.Iterations < 1 || h.MemoryKiB < 1024 || h.MemoryKiB < 8*uint32(h.Parallelism) || h.MemoryKiB > 4<<20 {
 		add("password_hashing", "needs memory_kib from 1024 (and 8 per lane) to 4194304, and iterations and parallelism of at least 1")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,13 +17,60 @@ func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity 
 	// No need to read the newest entry's HLC first: this process is the
 	// file's only writer (the lock), its clock observed the newest entry at
 	// Open, and every entry written since came from that clock.
+	region, hlc := t.db.region, t.originHLC
+	if t.originRegion != "" {
+		region = t.originRegion
+	} else {
+		hlc = t.db.hlc.Now()
+	}
 	_, err := t.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
 		VALUES (?, ?, ?, ?, ?, ?)`,
-		t.db.region, t.db.hlc.Now(), string(kind), string(entity), key, state)
+		region, hlc, string(kind), string(entity), key, state)
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: append change: %w", err))
 	}
 	return nil
+}
+
+// ApplyAs makes the entries the transaction writes from now on carry the
+// origin region and hlc of a change made in another region.
+func (t *txn) ApplyAs(region string, hlc int64) {
+	t.originRegion, t.originHLC = region, hlc
+	t.db.hlc.Observe(hlc)
+}
+
+// LastChange returns the newest change-log entry of entity/key, or
+// storage.ErrNotFound.
+func (t *txn) LastChange(ctx context.Context, entity storage.Entity, key string) (*storage.Change, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	var (
+		c    storage.Change
+		kind string
+	)
+	err := t.QueryRowContext(ctx, `SELECT seq, region, hlc, kind, state FROM change_log
+		WHERE entity = ? AND "key" = ? ORDER BY seq DESC LIMIT 1`, string(entity), key).
+		Scan(&c.Seq, &c.Region, &c.HLC, &kind, &c.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("last change of %s %q: %w", entity, key, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("sqlite: last change of %s %q: %w", entity, key, err))
+	}
+	c.Kind, c.Entity, c.Key = storage.ChangeKind(kind), entity, key
+	return &c, nil
+}
+
+// Tombstone erases the entries of entity/key and logs its delete entry.
+func (t *txn) Tombstone(ctx context.Context, entity storage.Entity, key string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if err := t.eraseChanges(ctx, entity, key); err != nil {
+		return err
+	}
+	return t.appendChange(ctx, storage.ChangeDelete, entity, key, nil)
 }
 
 // maxHLCQuery reads the newest HLC in the change log (NULL when it is
@@ -112,8 +160,10 @@ const compactBatch = 1000
 // declared local (storage.LocalKinds: written before the kind was), never
 // the newest entry of the log. It walks
 // the log in ranges of compactBatch sequence numbers, each in its own write
-// transaction. HLCs increase with seq, so the entries older than before
-// are exactly those up to the last one with an older HLC.
+// transaction. The store's own entries have HLCs that increase with seq;
+// an entry applied from another region carries its origin's HLC, which may
+// be older than entries before it, so the range ends at the last entry with
+// an older HLC and each entry in it is checked against before too.
 func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, error) {
 	var first, last, newest sql.NullInt64
 	err := db.reader().QueryRowContext(ctx, `SELECT
@@ -135,10 +185,10 @@ func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, erro
 	for lo := first.Int64 - 1; lo < end; lo += compactBatch {
 		hi := min(lo+compactBatch, end)
 		err := db.run(ctx, func(t *txn) error {
-			res, err := t.ExecContext(ctx, `DELETE FROM change_log WHERE seq > ? AND seq <= ?
+			res, err := t.ExecContext(ctx, `DELETE FROM change_log WHERE seq > ? AND seq <= ? AND hlc < ?
 				AND (kind IN ('delete', 'purge') OR entity IN (SELECT value FROM json_each(?)) OR EXISTS (SELECT 1 FROM change_log AS later
 					WHERE later.entity = change_log.entity AND later."key" = change_log."key" AND later.seq > change_log.seq))`,
-				lo, hi, string(local))
+				lo, hi, storage.HLCAt(before), string(local))
 			if err != nil {
 				return err
 			}

@@ -34,9 +34,14 @@ type txn struct {
 	// keyedWritten is set by a write of an item of a kind cacheable by
 	// key: the items cached by key are then dropped likewise.
 	keyedWritten bool
+	// originRegion and originHLC, set by ApplyAs, are the region and HLC
+	// of the change-log entries written from then on ("" and 0: the
+	// store's own region and a new HLC).
+	originRegion string
+	originHLC    int64
 }
 
-var _ storage.Tx = (*txn)(nil)
+var _ storage.ReplicaTx = (*txn)(nil)
 
 // Tx runs fn in one write transaction (BEGIN IMMEDIATE on the single writer
 // connection) and commits when fn returns nil. A panic in fn rolls back and

@@ -1,0 +1,395 @@
+// Package regions runs three cognate processes, each with its own SQLite
+// store, replicating through one NATS server with JetStream, and checks
+// through the AWS SDK that what one region writes the others serve.
+package regions
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/coreos/go-oidc/v3/oidc"
+	_ "modernc.org/sqlite"
+
+	"github.com/cognate-dev/cognate/e2e/proc"
+	"github.com/cognate-dev/cognate/internal/replication"
+)
+
+const (
+	keyID  = "AKIAREGIONSTEST00001"
+	secret = "regions-secret-regions-secret-regions-x"
+	// encKey is the encryption key every region shares.
+	encKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	issuer = "https://auth.regions.example"
+	// converge bounds every wait for a change to reach another region.
+	converge = 30 * time.Second
+)
+
+var regions = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
+
+type region struct {
+	name, dir string
+	srv       *proc.Server
+	c         *cip.Client
+}
+
+func startRegion(t *testing.T, bin, natsURL, name, dir string) *region {
+	t.Helper()
+	s, err := proc.Start(bin, []string{
+		"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret,
+		"COGNATE_DATABASE_URL=sqlite", "COGNATE_RATE_LIMITS_ENABLED=false",
+		"COGNATE_REGION=" + name, "COGNATE_ENCRYPTION_KEY=" + encKey, "COGNATE_ISSUER_BASE_URL=" + issuer,
+		"COGNATE_PASSWORD_HASHING_MEMORY_KIB=8192", "COGNATE_PASSWORD_HASHING_ITERATIONS=1",
+		"COGNATE_REPLICATION_NATS_URL=" + natsURL, "COGNATE_REPLICATION_PEERS=" + strings.Join(regions, ","),
+	}, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	r := &region{name: name, dir: dir, srv: s}
+	// Every region serves the pools of every region: the client's region
+	// is the pool's (us-east-1 here), whichever endpoint it calls.
+	r.c = cip.New(cip.Options{
+		BaseEndpoint: aws.String(s.URL), Region: "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+		RetryMaxAttempts: 5,
+	})
+	return r
+}
+
+func (r *region) stop(t *testing.T) {
+	t.Helper()
+	if r.srv == nil {
+		return
+	}
+	if err := r.srv.Stop(); err != nil {
+		t.Errorf("stop %s: %v\n%s", r.name, err, r.srv.Stderr)
+	}
+	r.srv = nil
+}
+
+// eventually retries check until it returns nil or converge passes.
+func eventually(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(converge)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %v", what, converge, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestThreeRegions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three cognate processes; skipped under -short")
+	}
+	ctx := context.Background()
+	nats, err := replication.StartEmbedded("127.0.0.1:0", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nats.Close()
+	bin, err := proc.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []*region
+	for _, name := range regions {
+		r := startRegion(t, bin, nats.URL(), name, t.TempDir())
+		defer r.stop(t)
+		rs = append(rs, r)
+	}
+	a, b, c := rs[0], rs[1], rs[2]
+
+	// A pool and its client created in A appear in B and C.
+	pool, err := a.c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("everywhere")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := aws.ToString(pool.UserPool.Id)
+	client, err := a.c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(poolID), ClientName: aws.String("app"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth,
+			types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID := aws.ToString(client.UserPoolClient.ClientId)
+	for _, r := range []*region{b, c} {
+		eventually(t, "the pool and client in "+r.name, func() error {
+			got, err := r.c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(poolID)})
+			if err != nil {
+				return err
+			}
+			if aws.ToString(got.UserPool.Arn) != aws.ToString(pool.UserPool.Arn) {
+				return fmt.Errorf("ARN %s, want %s", aws.ToString(got.UserPool.Arn), aws.ToString(pool.UserPool.Arn))
+			}
+			_, err = r.c.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: aws.String(poolID), ClientId: aws.String(clientID)})
+			return err
+		})
+	}
+
+	// Sign-up in A, SRP sign-in in B.
+	const oldPassword, newPassword = "Correct-Horse-1", "Battery-Staple-2"
+	if _, err := a.c.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("alice"), Password: aws.String(oldPassword),
+		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("alice@example.com")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.c.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: aws.String(poolID), Username: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "alice confirmed in B", func() error {
+		u, err := b.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("alice")})
+		if err != nil {
+			return err
+		}
+		if u.UserStatus != types.UserStatusTypeConfirmed {
+			return fmt.Errorf("status %s", u.UserStatus)
+		}
+		return nil
+	})
+	tokensB := srpSignIn(t, ctx, b, poolID, clientID, "alice", oldPassword)
+
+	// Password change in B: the old password is refused in A once the
+	// change is there, and the new one signs in.
+	if _, err := b.c.ChangePassword(ctx, &cip.ChangePasswordInput{AccessToken: tokensB.AccessToken,
+		PreviousPassword: aws.String(oldPassword), ProposedPassword: aws.String(newPassword)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new password in A", func() error {
+		_, err := passwordSignIn(ctx, a, clientID, "alice", newPassword)
+		return err
+	})
+	var na *types.NotAuthorizedException
+	if _, err := passwordSignIn(ctx, a, clientID, "alice", oldPassword); !errors.As(err, &na) {
+		t.Fatalf("old password in A: %v, want NotAuthorizedException", err)
+	}
+
+	// A token minted in A verifies through C's JWKS.
+	tokensA, err := passwordSignIn(ctx, a, clientID, "alice", newPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := oidc.NewRemoteKeySet(ctx, c.srv.URL+"/"+poolID+"/.well-known/jwks.json")
+	verifier := oidc.NewVerifier(issuer+"/"+poolID, keys, &oidc.Config{ClientID: clientID})
+	eventually(t, "A's ID token through C's JWKS", func() error {
+		idt, err := verifier.Verify(ctx, aws.ToString(tokensA.IdToken))
+		if err != nil {
+			return err
+		}
+		if idt.Subject == "" {
+			return errors.New("no subject")
+		}
+		return nil
+	})
+
+	// Writes in the other regions too: a user signed up in C, an
+	// attribute changed in B.
+	if _, err := c.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol"),
+		MessageAction: types.MessageActionTypeSuppress}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.c.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: aws.String(poolID), Username: aws.String("alice"),
+		UserAttributes: []types.AttributeType{{Name: aws.String("name"), Value: aws.String("Alice B.")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.c.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(poolID), GroupName: aws.String("admins")}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A deletion in C and a disable in A reach every region.
+	eventually(t, "carol in A", func() error {
+		_, err := a.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol")})
+		return err
+	})
+	if _, err := c.c.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.c.AdminDisableUser(ctx, &cip.AdminDisableUserInput{UserPoolId: aws.String(poolID), Username: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "alice disabled in B", func() error {
+		_, err := passwordSignIn(ctx, b, clientID, "alice", newPassword)
+		if !errors.As(err, &na) {
+			return fmt.Errorf("sign-in: %v, want NotAuthorizedException", err)
+		}
+		return nil
+	})
+
+	// ListUsers is the same everywhere once converged.
+	want := ""
+	eventually(t, "ListUsers the same in every region", func() error {
+		var lists []string
+		for _, r := range rs {
+			l, err := listUsers(ctx, r, poolID)
+			if err != nil {
+				return err
+			}
+			lists = append(lists, l)
+		}
+		if strings.Contains(lists[0], "carol") || !strings.Contains(lists[0], "alice CONFIRMED false") || !strings.Contains(lists[0], "Alice B.") {
+			return fmt.Errorf("A lists %s", lists[0])
+		}
+		for i, l := range lists[1:] {
+			if l != lists[0] {
+				return fmt.Errorf("%s lists %s, %s lists %s", rs[0].name, lists[0], rs[i+1].name, l)
+			}
+		}
+		want = lists[0]
+		return nil
+	})
+	t.Logf("users in every region: %s", want)
+
+	// A second store claiming a region of the topology is refused before
+	// it serves.
+	refusal(t, bin, nats.URL(), "us-east-1", "is already served by another store")
+
+	// Every replicated item is the same everywhere: stop the regions
+	// (each holds its store's lock) and compare digests of the stores.
+	for _, r := range rs {
+		r.stop(t)
+	}
+	var digests []string
+	for _, r := range rs {
+		d, n := digest(t, filepath.Join(r.dir, "cognate.db"))
+		t.Logf("%s: %d items and pools, digest %s", r.name, n, d)
+		digests = append(digests, d)
+	}
+	if digests[0] != digests[1] || digests[0] != digests[2] {
+		t.Errorf("digests differ: %v", digests)
+	}
+}
+
+func passwordSignIn(ctx context.Context, r *region, clientID, user, password string) (*types.AuthenticationResultType, error) {
+	out, err := r.c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": user, "PASSWORD": password}})
+	if err != nil {
+		return nil, err
+	}
+	if out.AuthenticationResult == nil {
+		return nil, fmt.Errorf("challenge %s", out.ChallengeName)
+	}
+	return out.AuthenticationResult, nil
+}
+
+func srpSignIn(t *testing.T, ctx context.Context, r *region, poolID, clientID, user, password string) *types.AuthenticationResultType {
+	t.Helper()
+	srp := newSRPClient(t)
+	start, err := r.c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserSrpAuth,
+		AuthParameters: map[string]string{"USERNAME": user, "SRP_A": srp.srpA()}})
+	if err != nil {
+		t.Fatalf("SRP in %s: %v", r.name, err)
+	}
+	ts, sig := srp.claim(t, poolID, password, start.ChallengeParameters, time.Now())
+	out, err := r.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(clientID),
+		ChallengeName: start.ChallengeName, Session: start.Session,
+		ChallengeResponses: map[string]string{"USERNAME": start.ChallengeParameters["USER_ID_FOR_SRP"],
+			"TIMESTAMP": ts, "PASSWORD_CLAIM_SIGNATURE": sig, "PASSWORD_CLAIM_SECRET_BLOCK": start.ChallengeParameters["SECRET_BLOCK"]}})
+	if err != nil {
+		t.Fatalf("SRP in %s: %v", r.name, err)
+	}
+	if out.AuthenticationResult == nil {
+		t.Fatalf("SRP in %s: challenge %s", r.name, out.ChallengeName)
+	}
+	return out.AuthenticationResult
+}
+
+// listUsers returns the pool's users as one comparable line.
+func listUsers(ctx context.Context, r *region, poolID string) (string, error) {
+	out, err := r.c.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(poolID)})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, u := range out.Users {
+		fmt.Fprintf(&b, "%s %s %v %s %s [", aws.ToString(u.Username), u.UserStatus, u.Enabled,
+			u.UserCreateDate.UTC().Format(time.RFC3339Nano), u.UserLastModifiedDate.UTC().Format(time.RFC3339Nano))
+		attrs := slices.Clone(u.Attributes)
+		slices.SortFunc(attrs, func(x, y types.AttributeType) int { return strings.Compare(aws.ToString(x.Name), aws.ToString(y.Name)) })
+		for _, a := range attrs {
+			fmt.Fprintf(&b, "%s=%s ", aws.ToString(a.Name), aws.ToString(a.Value))
+		}
+		b.WriteString("]; ")
+	}
+	return b.String(), nil
+}
+
+// digest hashes every pool and replicated item of the SQLite store at
+// path, with their keys and index entries, leaving out the local
+// concurrency counter (version) and the local kinds, which never
+// replicate.
+func digest(t *testing.T, path string) (string, int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h := sha256.New()
+	n := 0
+	for _, q := range []string{
+		`SELECT 'pool', id, region || '|' || name, config, created_at, updated_at FROM user_pools ORDER BY id`,
+		`SELECT i.kind, i.id, i.pool || '|' ||
+			coalesce((SELECT group_concat("key", ',') FROM (SELECT "key" FROM item_keys k WHERE k.kind = i.kind AND k.id = i.id ORDER BY "key")), '') || '|' ||
+			coalesce((SELECT group_concat("key", ',') FROM (SELECT "key" FROM item_index x WHERE x.kind = i.kind AND x.id = i.id ORDER BY "key")), ''),
+			i.data, i.created_at, i.updated_at
+			FROM items i WHERE i.kind NOT IN ('auth_session', 'auth_event') ORDER BY i.kind, i.id`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var kind, id, meta string
+			var data []byte
+			var created, updated int64
+			if err := rows.Scan(&kind, &id, &meta, &data, &created, &updated); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d\n", kind, id, meta, data, created, updated)
+			n++
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), n
+}
+
+// refusal runs a server for region on a fresh data directory and checks
+// that it exits at start with an error saying why.
+func refusal(t *testing.T, bin, natsURL, name, why string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "COGNATE_ACCESS_KEY_ID="+keyID, "COGNATE_SECRET_ACCESS_KEY="+secret,
+		"COGNATE_DATABASE_URL=sqlite", "COGNATE_REGION="+name, "COGNATE_ENCRYPTION_KEY="+encKey, "COGNATE_ISSUER_BASE_URL="+issuer,
+		"COGNATE_REPLICATION_NATS_URL="+natsURL, "COGNATE_REPLICATION_PEERS="+strings.Join(regions, ","))
+	out, err := cmd.CombinedOutput()
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("a second store for %s started: %v\n%s", name, err, out)
+	}
+	if !strings.Contains(string(out), why) {
+		t.Errorf("a second store for %s: %s, want %q", name, out, why)
+	}
+}

@@ -1,0 +1,46 @@
+// Package replication ships the change log between regions and applies the
+// changes of the other regions, so that every region of a topology accepts
+// writes and converges to the same state (docs/regions.md).
+//
+// The feed is the store's change log: every mutation of a replicated kind
+// writes an entry (origin region, HLC, the record's complete new state or a
+// tombstone) in the transaction that makes it. A Node publishes the entries
+// its own region wrote to a JetStream stream of that region
+// (COGNATE_CHANGES_<region>, subject cognate.changes.<region>), at least
+// once: each message carries the entry's region and sequence number as its
+// JetStream message ID, so a resend after a crash is dropped by the stream's
+// duplicate window, and the position published is kept in the store
+// (a storage.Setting), so a restarted node resumes where it stopped.
+//
+// Every other region consumes each peer's stream through a durable pull
+// consumer of its own (apply_<region>) and applies each entry in one
+// transaction of the store's (storage.ReplicaTx), acknowledging it after the
+// commit. Applying is idempotent and decided per record, the same way in
+// every region:
+//
+//   - An entry applies only when it is newer, by (HLC, origin region), than
+//     the newest entry the local log holds for that record (storage.Newer);
+//     an older or the same entry is dropped. So a delayed message never
+//     undoes a later state, a deletion's tombstone included (tombstones stay
+//     in the log for change_log.retention), and a redelivered one changes
+//     nothing.
+//   - An applied entry is written with its origin region and HLC in the
+//     local log, so it is never published again, and the local clock moves
+//     past it.
+//   - A kind with a merge function (users: Options.Merge) keeps the
+//     security state of the losing side when it is newer than the
+//     winner's: a password changed in one region is not undone by an
+//     attribute update made concurrently in another. When the merge changes
+//     the winner, the merged state is written as a new local change, which
+//     replicates to every region.
+//   - An item of a pool deleted after it was written is not applied.
+//   - An item whose unique key (a username, an alias) another local item
+//     holds is not applied: it is counted as a conflict, logged, and left
+//     for an operator (docs/regions.md says what is not built yet).
+//
+// # Imports
+//
+// It may import, inside cognate, only internal/storage and internal/cognito;
+// the engines' merge functions reach it as MergeFunc values, wired in
+// cmd/cognate. deps_test.go enforces it.
+package replication
