@@ -1,6 +1,7 @@
-// Package regions runs three cognate processes, each with its own SQLite
-// store, replicating through one NATS server with JetStream, and checks
-// through the AWS SDK that what one region writes the others serve.
+// Package regions runs three cognate processes, each with its own store
+// (SQLite, or a PostgreSQL database each), replicating through one NATS
+// server with JetStream, and checks through the AWS SDK that what one region
+// writes the others serve.
 package regions
 
 import (
@@ -23,10 +24,12 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
 
 	"github.com/cognate-dev/cognate/e2e/proc"
 	"github.com/cognate-dev/cognate/internal/replication"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 const (
@@ -43,15 +46,17 @@ var regions = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 
 type region struct {
 	name, dir string
-	srv       *proc.Server
-	c         *cip.Client
+	// database is the region's COGNATE_DATABASE_URL.
+	database string
+	srv      *proc.Server
+	c        *cip.Client
 }
 
-func startRegion(t *testing.T, bin, natsURL, name, dir string) *region {
+func startRegion(t *testing.T, bin, natsURL, name, dir, database string) *region {
 	t.Helper()
 	s, err := proc.Start(bin, []string{
 		"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret,
-		"COGNATE_DATABASE_URL=sqlite", "COGNATE_RATE_LIMITS_ENABLED=false",
+		"COGNATE_DATABASE_URL=" + database, "COGNATE_RATE_LIMITS_ENABLED=false",
 		"COGNATE_REGION=" + name, "COGNATE_ENCRYPTION_KEY=" + encKey, "COGNATE_ISSUER_BASE_URL=" + issuer,
 		"COGNATE_PASSWORD_HASHING_MEMORY_KIB=8192", "COGNATE_PASSWORD_HASHING_ITERATIONS=1",
 		"COGNATE_REPLICATION_NATS_URL=" + natsURL, "COGNATE_REPLICATION_PEERS=" + strings.Join(regions, ","),
@@ -59,7 +64,7 @@ func startRegion(t *testing.T, bin, natsURL, name, dir string) *region {
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	r := &region{name: name, dir: dir, srv: s}
+	r := &region{name: name, dir: dir, database: database, srv: s}
 	// Every region serves the pools of every region: the client's region
 	// is the pool's (us-east-1 here), whichever endpoint it calls.
 	r.c = cip.New(cip.Options{
@@ -101,6 +106,21 @@ func TestThreeRegions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three cognate processes; skipped under -short")
 	}
+	threeRegions(t, func(*testing.T) string { return "sqlite" }, sqliteDigest)
+}
+
+// TestThreeRegionsPostgres is TestThreeRegions with a PostgreSQL database
+// (a schema of the test server) for each region.
+func TestThreeRegionsPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three cognate processes; skipped under -short")
+	}
+	threeRegions(t, func(t *testing.T) string { return storagetest.PostgresSchema(t) }, postgresDigest)
+}
+
+// threeRegions runs the regions on the databases database makes, and
+// compares the stores with digest once they are stopped.
+func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(t *testing.T, r *region) (string, int)) {
 	ctx := context.Background()
 	nats, err := replication.StartEmbedded("127.0.0.1:0", t.TempDir())
 	if err != nil {
@@ -113,7 +133,7 @@ func TestThreeRegions(t *testing.T) {
 	}
 	var rs []*region
 	for _, name := range regions {
-		r := startRegion(t, bin, nats.URL(), name, t.TempDir())
+		r := startRegion(t, bin, nats.URL(), name, t.TempDir(), database(t))
 		defer r.stop(t)
 		rs = append(rs, r)
 	}
@@ -216,10 +236,23 @@ func TestThreeRegions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A deletion in C and a disable in A reach every region.
-	eventually(t, "carol in A", func() error {
-		_, err := a.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol")})
-		return err
+	// A deletion in C and a disable in A reach every region. (A user's
+	// state replicates whole: the disable is made after B's update has
+	// reached A, else the later state would be the one without it.)
+	eventually(t, "carol and B's update in A", func() error {
+		if _, err := a.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol")}); err != nil {
+			return err
+		}
+		u, err := a.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("alice")})
+		if err != nil {
+			return err
+		}
+		for _, at := range u.UserAttributes {
+			if aws.ToString(at.Name) == "name" && aws.ToString(at.Value) == "Alice B." {
+				return nil
+			}
+		}
+		return errors.New("no name yet")
 	})
 	if _, err := c.c.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol")}); err != nil {
 		t.Fatal(err)
@@ -261,16 +294,17 @@ func TestThreeRegions(t *testing.T) {
 
 	// A second store claiming a region of the topology is refused before
 	// it serves.
-	refusal(t, bin, nats.URL(), "us-east-1", "is already served by another store")
+	refusal(t, bin, nats.URL(), "us-east-1", database(t), "is already served by another store")
 
 	// Every replicated item is the same everywhere: stop the regions
 	// (each holds its store's lock) and compare digests of the stores.
+	quiesce(t, nats.URL())
 	for _, r := range rs {
 		r.stop(t)
 	}
 	var digests []string
 	for _, r := range rs {
-		d, n := digest(t, filepath.Join(r.dir, "cognate.db"))
+		d, n := digest(t, r)
 		t.Logf("%s: %d items and pools, digest %s", r.name, n, d)
 		digests = append(digests, d)
 	}
@@ -333,13 +367,13 @@ func listUsers(ctx context.Context, r *region, poolID string) (string, error) {
 	return b.String(), nil
 }
 
-// digest hashes every pool and replicated item of the SQLite store at
-// path, with their keys and index entries, leaving out the local
+// sqliteDigest hashes every pool and replicated item of the region's
+// SQLite store, with their keys and index entries, leaving out the local
 // concurrency counter (version) and the local kinds, which never
 // replicate.
-func digest(t *testing.T, path string) (string, int) {
+func sqliteDigest(t *testing.T, r *region) (string, int) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(r.dir, "cognate.db")+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,13 +411,13 @@ func digest(t *testing.T, path string) (string, int) {
 
 // refusal runs a server for region on a fresh data directory and checks
 // that it exits at start with an error saying why.
-func refusal(t *testing.T, bin, natsURL, name, why string) {
+func refusal(t *testing.T, bin, natsURL, name, database, why string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
 	cmd.Env = append(os.Environ(), "COGNATE_ACCESS_KEY_ID="+keyID, "COGNATE_SECRET_ACCESS_KEY="+secret,
-		"COGNATE_DATABASE_URL=sqlite", "COGNATE_REGION="+name, "COGNATE_ENCRYPTION_KEY="+encKey, "COGNATE_ISSUER_BASE_URL="+issuer,
+		"COGNATE_DATABASE_URL="+database, "COGNATE_REGION="+name, "COGNATE_ENCRYPTION_KEY="+encKey, "COGNATE_ISSUER_BASE_URL="+issuer,
 		"COGNATE_REPLICATION_NATS_URL="+natsURL, "COGNATE_REPLICATION_PEERS="+strings.Join(regions, ","))
 	out, err := cmd.CombinedOutput()
 	if err == nil || ctx.Err() != nil {
@@ -392,4 +426,45 @@ func refusal(t *testing.T, bin, natsURL, name, why string) {
 	if !strings.Contains(string(out), why) {
 		t.Errorf("a second store for %s: %s, want %q", name, out, why)
 	}
+}
+
+// postgresDigest is sqliteDigest on the region's PostgreSQL database.
+func postgresDigest(t *testing.T, r *region) (string, int) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, r.database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	h := sha256.New()
+	n := 0
+	for _, q := range []string{
+		`SELECT 'pool', id, region || '|' || name, config, created_at, updated_at FROM user_pools ORDER BY id`,
+		`SELECT i.kind, i.id, i.pool || '|' ||
+			coalesce((SELECT string_agg("key", ',' ORDER BY "key") FROM item_keys k WHERE k.kind = i.kind AND k.id = i.id), '') || '|' ||
+			coalesce((SELECT string_agg("key", ',' ORDER BY "key") FROM item_index x WHERE x.kind = i.kind AND x.id = i.id), ''),
+			i.data, i.created_at, i.updated_at
+			FROM items i WHERE i.kind NOT IN ('auth_session', 'auth_event') ORDER BY i.kind, i.id`,
+	} {
+		rows, err := conn.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var kind, id, meta string
+			var data []byte
+			var created, updated time.Time
+			if err := rows.Scan(&kind, &id, &meta, &data, &created, &updated); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d\n", kind, id, meta, data, created.UnixMicro(), updated.UnixMicro())
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), n
 }

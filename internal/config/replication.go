@@ -82,9 +82,6 @@ func (c *Config) validateReplication(add func(key, format string, args ...any)) 
 	if c.IssuerBaseURL == "" {
 		add("replication", "needs issuer_base_url set, the same in every region, so that a token minted in one region verifies in every other")
 	}
-	if c.Backend() == BackendPostgres {
-		add("replication", "runs on the sqlite backend only in this release; PostgreSQL is not supported yet")
-	}
 }
 
 // logValue returns the block for Config.LogValue.

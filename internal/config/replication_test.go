@@ -24,6 +24,13 @@ func TestValidateReplication(t *testing.T) {
 		{name: "off by default", change: func(*Config) {}},
 		{name: "a valid topology", change: valid},
 		{
+			name: "on PostgreSQL",
+			change: func(c *Config) {
+				valid(c)
+				c.Database = "postgres://h/db"
+			},
+		},
+		{
 			name: "embedded with its address",
 			change: func(c *Config) {
 				valid(c)
@@ -66,12 +73,11 @@ func TestValidateReplication(t *testing.T) {
 			want: ValidationErrors{"replication.peers: must list every region of the topology, this one included: at least two"},
 		},
 		{
-			name: "no shared key, issuer or supported store",
+			name: "no shared key or issuer",
 			change: func(c *Config) {
 				valid(c)
 				c.EncryptionKey = ""
 				c.IssuerBaseURL = ""
-				c.Database = "postgres://h/db"
 				c.Replication.NATSURL = "http://127.0.0.1:4222"
 				c.Replication.StreamReplicas = 9
 			},
@@ -80,7 +86,6 @@ func TestValidateReplication(t *testing.T) {
 				"replication.stream_replicas: must be from 1 to 5",
 				"replication: needs encryption_key set, the same in every region: signing keys, SRP verifiers, TOTP secrets and client secrets replicate sealed with it (a generated key differs per data directory)",
 				"replication: needs issuer_base_url set, the same in every region, so that a token minted in one region verifies in every other",
-				"replication: runs on the sqlite backend only in this release; PostgreSQL is not supported yet",
 			},
 		},
 		{

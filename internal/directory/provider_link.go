@@ -221,7 +221,7 @@ func (s *Service) AdminDisableProviderForUser(ctx context.Context, c cognito.Cal
 		}
 		u, err := decodeUser(it)
 		return it, u, err
-	}, func(u *userRecord, _ time.Time) error {
+	}, func(u *userRecord, now time.Time) error {
 		ids := slices.Clone(u.Identities)
 		i := slices.IndexFunc(ids, func(id linkedIdentity) bool {
 			return id.ProviderName == fp.Name && id.AttributeName == attr && id.Value == value
@@ -230,7 +230,7 @@ func (s *Service) AdminDisableProviderForUser(ctx context.Context, c cognito.Cal
 			return userNotFound()
 		}
 		if ids[i].Primary {
-			u.Enabled = false
+			u.Enabled, u.EnabledSetAt = false, &now
 			return nil
 		}
 		setIdentities(u, slices.Delete(ids, i, i+1))

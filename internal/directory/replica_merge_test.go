@@ -6,13 +6,29 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/internal/storage"
 )
 
 func TestMergeUserReplicas(t *testing.T) {
 	early, late := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	const pool = "us-east-1_abcdefghi"
 	base := func(name string, setAt time.Time, hash string, step int64) userRecord {
 		return userRecord{Username: "alice", Sub: "sub-1", Attributes: map[string]string{"name": name}, Enabled: true,
 			PasswordHash: hash, PasswordSetAt: &setAt, SRPVerifier: "v-" + hash, TOTPSecret: "sealed", TOTPStep: step}
+	}
+	disabled := func(u userRecord, at time.Time) userRecord {
+		u.Enabled, u.EnabledSetAt = false, &at
+		return u
+	}
+	item := func(u userRecord) *storage.Item {
+		data, _ := json.Marshal(u)
+		status := "Enabled"
+		if !u.Enabled {
+			status = "Disabled"
+		}
+		return &storage.Item{Kind: UserItemKind, ID: pool + "/sub-1", Pool: pool, Data: data,
+			Keys: []string{pool + "/username/alice"}, Index: []string{pool + "/name/x", pool + "/status/" + status, pool + "/username/alice"}}
 	}
 	tests := []struct {
 		name          string
@@ -31,6 +47,17 @@ func TestMergeUserReplicas(t *testing.T) {
 			loser:  base("Loser", early, "old", 0),
 		},
 		{
+			name:   "a disable the winner never saw is kept",
+			winner: base("Winner", early, "old", 0),
+			loser:  disabled(base("Loser", early, "old", 0), late),
+			want:   new(disabled(base("Winner", early, "old", 0), late)),
+		},
+		{
+			name:   "a later enable wins over an earlier disable",
+			winner: func() userRecord { u := base("Winner", early, "old", 0); u.EnabledSetAt = &late; return u }(),
+			loser:  disabled(base("Loser", early, "old", 0), early),
+		},
+		{
 			name:   "the later TOTP step of the same secret is kept",
 			winner: base("Winner", early, "old", 100),
 			loser:  base("Loser", early, "old", 101),
@@ -44,9 +71,7 @@ func TestMergeUserReplicas(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, _ := json.Marshal(tc.winner)
-			l, _ := json.Marshal(tc.loser)
-			merged, changed, err := MergeUserReplicas(w, l)
+			merged, changed, err := MergeUserReplicas(item(tc.winner), item(tc.loser))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,11 +82,14 @@ func TestMergeUserReplicas(t *testing.T) {
 				return
 			}
 			var got userRecord
-			if err := json.Unmarshal(merged, &got); err != nil {
+			if err := json.Unmarshal(merged.Data, &got); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(*tc.want, got, cmp.AllowUnexported(userRecord{})); diff != "" {
 				t.Errorf("merged (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(item(*tc.want).Index, merged.Index); diff != "" {
+				t.Errorf("index (-want +got):\n%s", diff)
 			}
 		})
 	}

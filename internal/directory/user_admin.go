@@ -234,8 +234,8 @@ func (s *Service) setEnabled(ctx context.Context, c cognito.Caller, poolID, user
 	if err != nil {
 		return err
 	}
-	_, err = s.updateUser(ctx, p, cognito.Deref(username), func(u *userRecord, _ time.Time) error {
-		u.Enabled = enabled
+	_, err = s.updateUser(ctx, p, cognito.Deref(username), func(u *userRecord, now time.Time) error {
+		u.Enabled, u.EnabledSetAt = enabled, &now
 		return nil
 	})
 	return err

@@ -49,6 +49,10 @@ type userRecord struct {
 	// their custom: or dev:custom: prefix), values as Cognito sends them.
 	Attributes map[string]string `json:"attributes"`
 	Enabled    bool              `json:"enabled"`
+	// EnabledSetAt is when an administrator (or the disabling of a
+	// primary identity) last set Enabled; nil when never. Replication
+	// keeps the later of two regions' (MergeUserReplicas).
+	EnabledSetAt *time.Time `json:"enabled_set_at,omitempty"`
 	// Status is a UserStatusType value.
 	Status    idp.UserStatusType `json:"status"`
 	CreatedAt time.Time          `json:"created_at"`

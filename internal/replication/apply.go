@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -45,6 +46,33 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return 0, err
 	}
+	if last != nil && last.Kind == storage.ChangeDelete && c.State != nil {
+		// A deletion is final for the record it deleted: no state of
+		// it, however late its HLC (made where the deletion was not seen
+		// yet), brings it back; only the same ID made anew after the
+		// deletion does.
+		created, err := createdAt(c.Entity, c.State)
+		if err != nil {
+			return 0, err
+		}
+		if !created.After(storage.HLCTime(last.HLC)) {
+			return outcomeSkipped, nil
+		}
+	}
+	if c.Kind == storage.ChangeDelete && last != nil && last.Kind != storage.ChangeDelete && last.State != nil &&
+		!storage.Newer(c.HLC, c.Region, last.HLC, last.Region) {
+		// A deletion older than the local state still deletes the record
+		// it deleted: that state was made without seeing the deletion.
+		// A record made anew after the deletion stays.
+		created, err := createdAt(c.Entity, last.State)
+		if err != nil {
+			return 0, err
+		}
+		if created.After(storage.HLCTime(c.HLC)) {
+			return outcomeSkipped, nil
+		}
+		last = nil
+	}
 	if last != nil && !storage.Newer(c.HLC, c.Region, last.HLC, last.Region) {
 		// The local state is newer: the entry loses. Its security
 		// state may still be newer than the local one's.
@@ -83,19 +111,22 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 		return 0, fmt.Errorf("change of %s %q carries %s %q", c.Entity, c.Key, it.Kind, it.ID)
 	}
 	if it.Pool != "" {
-		// A pool deleted (or its items of the kind purged) after the
-		// entry was made does not get the item back.
-		for _, ref := range []struct {
-			entity storage.Entity
-			kind   storage.ChangeKind
-		}{{storage.EntityUserPool, storage.ChangeDelete}, {c.Entity, storage.ChangePurge}} {
-			gone, err := tx.LastChange(ctx, ref.entity, it.Pool)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return 0, err
-			}
-			if gone != nil && gone.Kind == ref.kind && storage.Newer(gone.HLC, gone.Region, c.HLC, c.Region) {
-				return outcomeSkipped, nil
-			}
+		// A deleted pool does not get items back (pool IDs are never
+		// made again), nor a purge of the pool's items of the kind those
+		// made before it.
+		gone, err := tx.LastChange(ctx, storage.EntityUserPool, it.Pool)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return 0, err
+		}
+		if gone != nil && gone.Kind == storage.ChangeDelete {
+			return outcomeSkipped, nil
+		}
+		purged, err := tx.LastChange(ctx, c.Entity, it.Pool)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return 0, err
+		}
+		if purged != nil && purged.Kind == storage.ChangePurge && !it.CreatedAt.After(storage.HLCTime(purged.HLC)) {
+			return outcomeSkipped, nil
 		}
 	}
 	local, err := tx.GetItem(ctx, kind, c.Key)
@@ -106,7 +137,7 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 	out := outcomeApplied
 	if local != nil {
 		if merge := n.o.Merge[kind]; merge != nil {
-			merged, changed, err := merge(it.Data, local.Data)
+			merged, changed, err := merge(it, local)
 			if err != nil {
 				return 0, fmt.Errorf("merge %s %q: %w", kind, c.Key, err)
 			}
@@ -114,7 +145,7 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 				// The winner keeps the local side's newer security
 				// state: a new local change, which replicates.
 				tx.ApplyAs("", 0)
-				it.Data = merged
+				it = merged
 				out = outcomeMerged
 			}
 		}
@@ -152,7 +183,7 @@ func (n *Node) mergeLoser(ctx context.Context, tx storage.ReplicaTx, c storage.C
 	if err != nil {
 		return 0, err
 	}
-	merged, changed, err := merge(local.Data, it.Data)
+	merged, changed, err := merge(local, it)
 	if err != nil {
 		return 0, fmt.Errorf("merge %s %q: %w", kind, c.Key, err)
 	}
@@ -162,8 +193,8 @@ func (n *Node) mergeLoser(ctx context.Context, tx storage.ReplicaTx, c storage.C
 	// Past the entry's HLC, so the new state sorts after both.
 	tx.ApplyAs(c.Region, c.HLC)
 	tx.ApplyAs("", 0)
-	local.Data = merged
-	if err := tx.UpdateItem(ctx, local); err != nil {
+	merged.Version = local.Version
+	if err := tx.UpdateItem(ctx, merged); err != nil {
 		return 0, err
 	}
 	return outcomeMerged, nil
@@ -203,4 +234,20 @@ func (n *Node) applyPool(ctx context.Context, tx storage.ReplicaTx, c storage.Ch
 	}
 	p.Version = local.Version
 	return outcomeApplied, tx.UpdateUserPool(ctx, p)
+}
+
+// createdAt returns when the record a change-log state holds was made.
+func createdAt(entity storage.Entity, state []byte) (time.Time, error) {
+	if entity == storage.EntityUserPool {
+		p, err := storage.DecodeUserPool(state)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return p.CreatedAt, nil
+	}
+	it, err := storage.DecodeItem(state)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return it.CreatedAt, nil
 }

@@ -31,12 +31,12 @@ type widget struct {
 	SecretAt int64  `json:"secret_at,omitempty"`
 }
 
-func mergeWidgets(winner, loser []byte) ([]byte, bool, error) {
+func mergeWidgets(winner, loser *storage.Item) (*storage.Item, bool, error) {
 	var w, l widget
-	if err := json.Unmarshal(winner, &w); err != nil {
+	if err := json.Unmarshal(winner.Data, &w); err != nil {
 		return nil, false, err
 	}
-	if err := json.Unmarshal(loser, &l); err != nil {
+	if err := json.Unmarshal(loser.Data, &l); err != nil {
 		return nil, false, err
 	}
 	if l.SecretAt <= w.SecretAt {
@@ -44,7 +44,9 @@ func mergeWidgets(winner, loser []byte) ([]byte, bool, error) {
 	}
 	w.Secret, w.SecretAt = l.Secret, l.SecretAt
 	b, err := json.Marshal(w)
-	return b, true, err
+	out := *winner
+	out.Data = b
+	return &out, true, err
 }
 
 const testPool = "us-east-1_abcdefghi"
@@ -79,9 +81,15 @@ func at(s int) int64 {
 
 func itemChange(t *testing.T, region string, hlc int64, kind, id string, w widget, keys ...string) storage.Change {
 	t.Helper()
+	return itemMadeAt(t, time.Unix(1, 0), region, hlc, kind, id, w, keys...)
+}
+
+// itemMadeAt is itemChange of an item created at created.
+func itemMadeAt(t *testing.T, created time.Time, region string, hlc int64, kind, id string, w widget, keys ...string) storage.Change {
+	t.Helper()
 	data, _ := json.Marshal(w)
 	state, err := storage.EncodeItem(&storage.Item{Kind: kind, ID: id, Pool: testPool, Data: data, Keys: keys,
-		CreatedAt: time.Unix(1, 0), UpdatedAt: storage.HLCTime(hlc), Version: 3})
+		CreatedAt: created, UpdatedAt: storage.HLCTime(hlc), Version: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +209,33 @@ func TestApply(t *testing.T) {
 			want: nil,
 		},
 		{
-			name: "a state newer than a deletion brings the item back",
+			name: "a later state of the deleted item, made where the deletion was not seen, does not bring it back",
 			steps: func(t *testing.T) []step {
 				return []step{
 					{deleteChange("us-east-1", at(30), storage.Entity(kindWidget), "w1"), outcomeApplied, nil},
-					{itemChange(t, "ap-southeast-2", at(40), kindWidget, "w1", widget{Name: "again"}), outcomeApplied, nil},
+					{itemChange(t, "ap-southeast-2", at(40), kindWidget, "w1", widget{Name: "stale"}), outcomeSkipped, nil},
+				}
+			},
+			want: nil,
+		},
+		{
+			name: "a deletion older than a concurrent update still deletes, and later updates stay out",
+			steps: func(t *testing.T) []step {
+				return []step{
+					{itemChange(t, "ap-southeast-2", at(40), kindWidget, "w1", widget{Name: "concurrent"}), outcomeApplied, nil},
+					{deleteChange("us-east-1", at(30), storage.Entity(kindWidget), "w1"), outcomeApplied, nil},
+					{itemChange(t, "ap-southeast-2", at(50), kindWidget, "w1", widget{Name: "later"}), outcomeSkipped, nil},
+				}
+			},
+			want: nil,
+		},
+		{
+			name: "the same ID made anew after a deletion is applied",
+			steps: func(t *testing.T) []step {
+				return []step{
+					{deleteChange("us-east-1", at(30), storage.Entity(kindWidget), "w1"), outcomeApplied, nil},
+					{itemMadeAt(t, storage.HLCTime(at(35)), "ap-southeast-2", at(40), kindWidget, "w1", widget{Name: "again"}), outcomeApplied, nil},
+					{deleteChange("eu-west-1", at(32), storage.Entity(kindWidget), "w1"), outcomeSkipped, nil},
 				}
 			},
 			want: &widget{Name: "again"},

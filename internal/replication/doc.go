@@ -29,11 +29,16 @@
 //     past it.
 //   - A kind with a merge function (users: Options.Merge) keeps the
 //     security state of the losing side when it is newer than the
-//     winner's: a password changed in one region is not undone by an
-//     attribute update made concurrently in another. When the merge changes
+//     winner's: a password changed or a user disabled in one region is not
+//     undone by an attribute update made concurrently in another. When the merge changes
 //     the winner, the merged state is written as a new local change, which
 //     replicates to every region.
-//   - An item of a pool deleted after it was written is not applied.
+//   - A deletion is final for the record it deleted: a state of the record
+//     made before the deletion, or concurrently with it where it was not
+//     seen yet, is dropped whatever its HLC, and a deletion that arrives
+//     after such a state still deletes; only a record made anew under the
+//     same ID after the deletion (by its CreatedAt) is applied.
+//   - No item of a deleted pool is applied.
 //   - An item whose unique key (a username, an alias) another local item
 //     holds is not applied: it is counted as a conflict, logged, and left
 //     for an operator (docs/regions.md says what is not built yet).

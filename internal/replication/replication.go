@@ -27,12 +27,13 @@ type Store interface {
 }
 
 // MergeFunc merges the security state of two states of one item: winner is
-// the state the order of changes keeps, loser the other. It returns the
-// winner with what of the loser's security state is newer (a password set
-// later, a TOTP step used later), and whether it changed anything; merged
-// is ignored when changed is false. It must be deterministic, so that every
-// region reaches the same state.
-type MergeFunc func(winner, loser []byte) (merged []byte, changed bool, err error)
+// the state the order of changes keeps, loser the other. It returns a copy
+// of the winner with what of the loser's security state is newer (a
+// password set later, a disable made later, a TOTP step used later), its
+// keys and index entries kept in step with its data, and whether it
+// changed anything; merged is ignored when changed is false. It must be
+// deterministic, so that every region reaches the same state.
+type MergeFunc func(winner, loser *storage.Item) (merged *storage.Item, changed bool, err error)
 
 // Options configure a Node.
 type Options struct {
@@ -170,14 +171,25 @@ func (n *Node) EnsureStreams(ctx context.Context) error {
 	return nil
 }
 
-// Run publishes and applies until ctx is done; it returns ctx's error, or
-// the first error that stops it for good (a stream it cannot set up).
+// Run publishes and applies until ctx is done, and returns ctx's error.
+// While NATS cannot be reached it keeps trying; writes go on meanwhile,
+// and are published when it is back.
 func (n *Node) Run(ctx context.Context) error {
 	if n.o.JetStream == nil {
 		return errors.New("replication: no JetStream")
 	}
-	if err := n.EnsureStreams(ctx); err != nil {
-		return err
+	for {
+		err := n.EnsureStreams(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		n.log.Warn("set up the streams; trying again", "error", err.Error())
+		if !sleep(ctx, time.Second) {
+			return ctx.Err()
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -356,43 +368,45 @@ func (n *Node) savePosition(ctx context.Context, set *storage.Setting, seq int64
 }
 
 // applyLoop applies peer's stream through the local durable consumer,
-// one entry at a time in stream order.
+// one entry at a time in stream order, until ctx is done. When NATS cannot
+// be reached it keeps trying, every second: the consumer's position is
+// kept by JetStream, so the region catches up when NATS is back.
 func (n *Node) applyLoop(ctx context.Context, peer string) error {
-	var cons jetstream.Consumer
 	for {
-		var err error
-		cons, err = n.o.JetStream.CreateOrUpdateConsumer(ctx, StreamName(peer), jetstream.ConsumerConfig{
-			Durable:       consumerName(n.o.Region),
-			Description:   "region " + n.o.Region + " applies the changes of " + peer,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       30 * time.Second,
-			MaxAckPending: 1024,
-		})
-		if err == nil {
-			break
-		}
+		err := n.consume(ctx, peer)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		n.log.Warn("set up the consumer of a peer", "peer", peer, "error", err.Error())
+		n.log.Warn("read a peer's stream; trying again", "peer", peer, "error", err.Error())
 		if !sleep(ctx, time.Second) {
 			return ctx.Err()
 		}
 	}
+}
+
+// consume sets up the consumer of peer's stream and applies its messages
+// until it fails.
+func (n *Node) consume(ctx context.Context, peer string) error {
+	cons, err := n.o.JetStream.CreateOrUpdateConsumer(ctx, StreamName(peer), jetstream.ConsumerConfig{
+		Durable:       consumerName(n.o.Region),
+		Description:   "region " + n.o.Region + " applies the changes of " + peer,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxAckPending: 1024,
+	})
+	if err != nil {
+		return fmt.Errorf("set up the consumer: %w", err)
+	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(256))
 	if err != nil {
-		return fmt.Errorf("replication: consume %s: %w", peer, err)
+		return fmt.Errorf("consume: %w", err)
 	}
 	defer it.Stop()
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			n.log.Warn("read a peer's stream", "peer", peer, "error", err.Error())
-			continue
+			return err
 		}
 		n.handle(ctx, peer, msg)
 	}

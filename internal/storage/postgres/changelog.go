@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -14,40 +15,46 @@ import (
 // flushChanges inserts the transaction's change-log entries, in call
 // order, just before COMMIT. It first takes the change-log advisory lock
 // (see doc.go), so entries commit in seq order; the insert, a later
-// statement with its own READ COMMITTED snapshot, then reads the newest
-// stored HLC and gives each entry a larger one, so HLCs increase with seq
-// whichever node wrote the earlier entries. Both statements go in one round
-// trip.
+// statement with its own READ COMMITTED snapshot, then reads the greatest
+// stored HLC and gives each of the store's own entries a larger one, so
+// that a record's entries keep increasing HLCs with seq whichever node
+// wrote the earlier ones. An entry applied from another region
+// (ApplyAs) keeps its origin's region and HLC, which may be older than
+// entries before it. Both statements go in one round trip.
 func (t *txn) flushChanges(ctx context.Context) error {
 	n := len(t.changes)
 	if n == 0 {
 		return nil
 	}
 	var (
-		hlcs              = make([]int64, n)
+		hlcs, fixed       = make([]int64, n), make([]int64, n)
 		kinds, ents, keys = make([]string, n), make([]string, n), make([]string, n)
+		regions           = make([]string, n)
 		states            = make([][]byte, n)
 	)
 	for i, c := range t.changes {
 		hlcs[i] = t.db.hlc.Now()
 		kinds[i], ents[i], keys[i], states[i] = string(c.kind), string(c.entity), c.key, c.state
+		regions[i], fixed[i] = c.region, c.hlc
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1, 'change_log'::regclass::oid::int4)`, changeLogLockClass)
 	// GREATEST of two sequences that both increase with n increases with n,
 	// and last + n keeps every HLC above the newest stored one.
 	b.Queue(`WITH last AS (
-			SELECT COALESCE((SELECT hlc FROM change_log ORDER BY seq DESC LIMIT 1), 0) AS hlc
+			SELECT COALESCE((SELECT max(hlc) FROM change_log), 0) AS hlc
 		), ins AS (
 			INSERT INTO change_log (region, hlc, kind, entity, "key", state)
-			SELECT $1, GREATEST(c.hlc, last.hlc + c.n), c.kind, c.entity, c."key", c.state
-			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[])
-				WITH ORDINALITY AS c(hlc, kind, entity, "key", state, n), last
+			SELECT CASE WHEN c.fixed > 0 THEN c.region ELSE $1 END,
+				CASE WHEN c.fixed > 0 THEN c.fixed ELSE GREATEST(c.hlc, last.hlc + c.n) END,
+				c.kind, c.entity, c."key", c.state
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::bigint[])
+				WITH ORDINALITY AS c(hlc, kind, entity, "key", state, region, fixed, n), last
 			ORDER BY c.n
 			RETURNING hlc
 		)
 		SELECT max(hlc) FROM ins`,
-		t.db.region, hlcs, kinds, ents, keys, states)
+		t.db.region, hlcs, kinds, ents, keys, states, regions, fixed)
 	// The read caches' notification, in the same round trip (it is
 	// delivered at the commit wherever in the transaction it is sent).
 	prefix, notify := t.notification()
@@ -72,6 +79,50 @@ func (t *txn) flushChanges(ctx context.Context) error {
 	t.db.hlc.Observe(last)
 	t.changes = nil
 	t.notified = t.notified || notify
+	return nil
+}
+
+// ApplyAs makes the entries the transaction logs from now on carry the
+// origin region and hlc of a change made in another region ("" and 0: the
+// store's own again).
+func (t *txn) ApplyAs(region string, hlc int64) {
+	t.originRegion, t.originHLC = region, hlc
+	t.db.hlc.Observe(hlc)
+}
+
+// LastChange returns the newest stored change-log entry of entity/key, or
+// storage.ErrNotFound. The entries of this transaction's own writes are
+// inserted at commit, so it does not see them.
+func (t *txn) LastChange(ctx context.Context, entity storage.Entity, key string) (*storage.Change, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	var (
+		c    storage.Change
+		kind string
+	)
+	err := t.tx.QueryRow(ctx, `SELECT seq, region, hlc, kind, state FROM change_log
+		WHERE entity = $1 AND "key" = $2 ORDER BY seq DESC LIMIT 1`, string(entity), key).
+		Scan(&c.Seq, &c.Region, &c.HLC, &kind, &c.State)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("last change of %s %q: %w", entity, key, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("postgres: last change of %s %q: %w", entity, key, err))
+	}
+	c.Kind, c.Entity, c.Key = storage.ChangeKind(kind), entity, key
+	return &c, nil
+}
+
+// Tombstone erases the entries of entity/key and logs its delete entry.
+func (t *txn) Tombstone(ctx context.Context, entity storage.Entity, key string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if err := t.eraseChanges(ctx, entity, key); err != nil {
+		return err
+	}
+	t.logChange(storage.ChangeDelete, entity, key, nil)
 	return nil
 }
 
@@ -164,9 +215,11 @@ const compactBatch = 1000
 // declared local (storage.LocalKinds: written before the kind was), never
 // the newest entry of the log. It walks
 // the log in ranges of compactBatch sequence numbers, each in its own
-// transaction under the compaction advisory lock. HLCs increase with seq,
-// so the entries older than before are exactly those up to the last one
-// with an older HLC.
+// transaction under the compaction advisory lock. The store's own entries
+// have HLCs that increase with seq; an entry applied from another region
+// carries its origin's, which may be older than entries before it, so the
+// range ends at the last entry with an older HLC and each entry in it is
+// checked against before too.
 func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, error) {
 	var first, last, newest *int64
 	err := db.pool.QueryRow(ctx, `SELECT
@@ -188,10 +241,10 @@ func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, erro
 			if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 'change_log'::regclass::oid::int4)`, compactLockClass); err != nil {
 				return t.fail(err)
 			}
-			tag, err := t.tx.Exec(ctx, `DELETE FROM change_log AS c WHERE c.seq > $1 AND c.seq <= $2
+			tag, err := t.tx.Exec(ctx, `DELETE FROM change_log AS c WHERE c.seq > $1 AND c.seq <= $2 AND c.hlc < $4
 				AND (c.kind IN ('delete', 'purge') OR c.entity = ANY($3::text[]) OR EXISTS (SELECT 1 FROM change_log AS later
 					WHERE later.entity = c.entity AND later."key" = c."key" AND later.seq > c.seq))`,
-				lo, hi, local)
+				lo, hi, local, storage.HLCAt(before))
 			if err != nil {
 				return t.fail(err)
 			}

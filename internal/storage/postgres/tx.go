@@ -24,6 +24,10 @@ type pendingChange struct {
 	entity storage.Entity
 	key    string
 	state  []byte
+	// region and hlc are the origin of an entry applied from another
+	// region (ApplyAs); "" and 0 for the store's own.
+	region string
+	hlc    int64
 }
 
 // txn is a storage.Tx on one pgx transaction at READ COMMITTED.
@@ -50,9 +54,13 @@ type txn struct {
 	keyedWritten bool
 	// notified is set once the commit's notification is queued.
 	notified bool
+	// originRegion and originHLC, set by ApplyAs, are the origin of the
+	// entries logged from then on ("" and 0: the store's own).
+	originRegion string
+	originHLC    int64
 }
 
-var _ storage.Tx = (*txn)(nil)
+var _ storage.ReplicaTx = (*txn)(nil)
 
 // Tx runs fn in one READ COMMITTED transaction and commits when fn returns
 // nil. A panic in fn rolls back and propagates. Losing a deadlock or a
@@ -165,5 +173,6 @@ func (t *txn) readErr(err error) error {
 
 // logChange queues a change-log entry for the commit.
 func (t *txn) logChange(kind storage.ChangeKind, entity storage.Entity, key string, state []byte) {
-	t.changes = append(t.changes, pendingChange{kind: kind, entity: entity, key: key, state: state})
+	t.changes = append(t.changes, pendingChange{kind: kind, entity: entity, key: key, state: state,
+		region: t.originRegion, hlc: t.originHLC})
 }
