@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -228,6 +229,10 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	samlProviders, err := identitySAMLProviders(cfg.IdentityPools)
+	if err != nil {
+		return err
+	}
 	// Identity pools trade user-pool and other logins for credentials.
 	identities := identitypool.New(st, identitypool.Options{
 		AccountID:              cfg.AccountID,
@@ -239,6 +244,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Revocation:             signIn,
 		PaginationKey:          paginationKey(creds.SecretAccessKey.Reveal()),
 		OpenIDConnectProviders: oidcProviders(cfg.IdentityPools),
+		SAMLProviders:          samlProviders,
 		Credentials:            credentials,
 	})
 	log.Info("security token service", "sts_mode", cfg.STS.Mode, "sts_endpoint", cfg.STS.Endpoint, "sts_trusted_issuers", ownSTS.Issuers())
@@ -333,6 +339,24 @@ func oidcProviders(c config.IdentityPoolsConfig) map[string]identitypool.OIDCPro
 		out[name] = identitypool.OIDCProvider{Issuer: p.Issuer, ClientIDs: p.ClientIDs}
 	}
 	return out
+}
+
+// identitySAMLProviders maps identity_pools.saml_providers onto the
+// identity-pool engine's options, reading each metadata_file now.
+func identitySAMLProviders(c config.IdentityPoolsConfig) (map[string]identitypool.SAMLProvider, error) {
+	out := map[string]identitypool.SAMLProvider{}
+	for name, p := range c.SAMLProviders {
+		sp := identitypool.SAMLProvider{MetadataURL: p.MetadataURL, Audience: p.Audience}
+		if p.MetadataFile != "" {
+			raw, err := os.ReadFile(p.MetadataFile)
+			if err != nil {
+				return nil, fmt.Errorf("identity_pools.saml_providers.%s.metadata_file: %w", name, err)
+			}
+			sp.Metadata = raw
+		}
+		out[name] = sp
+	}
+	return out, nil
 }
 
 // rateLimiter maps the rate_limits block onto the emulation of Cognito's

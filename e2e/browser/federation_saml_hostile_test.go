@@ -423,6 +423,15 @@ func TestFederationSAMLHostile(t *testing.T) {
 		}
 	}
 
+	{
+		resp, err := http.Get(f.base(c) + "/saml2/logout?" + url.Values{"SAMLResponse": {"bm90IGEgcmVzcG9uc2U="}, "RelayState": {"unknown"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		check("a LogoutResponse with an unknown RelayState", samlOutcome{Status: resp.StatusCode})
+	}
+
 	// No refused response made a user: the pool has ada's only.
 	users, err := c.admin.ListUsers(context.Background(), &cip.ListUsersInput{UserPoolId: aws.String(f.PoolID)})
 	if err != nil {
@@ -432,5 +441,64 @@ func TestFederationSAMLHostile(t *testing.T) {
 		if name := aws.ToString(u.Username); name != samlName+"_"+ada.Email && name != samlName+"_"+eve.Email {
 			t.Errorf("a refused response made user %s", name)
 		}
+	}
+}
+
+// TestFederationSAMLEncrypted signs in through a SAML provider with
+// EncryptedResponses: DescribeIdentityProvider shows the certificate to
+// encrypt to (the pool's, as GetSigningCertificate returns it), an
+// assertion the IdP encrypted to it signs in, and one the IdP sends in
+// the clear is refused.
+func TestFederationSAMLEncrypted(t *testing.T) {
+	c := startCognate(t)
+	idp := startSAMLIdP(t)
+	f := setUpSAML(t, c, "saml-sealed", idp, map[string]string{"EncryptedResponses": "true"})
+	ctx := context.Background()
+	ada := samlUser{Name: "ada", Password: "analytical", Email: "ada@corp.example", CommonName: "Ada Lovelace"}
+	idp.addUser(t, ada)
+	desc, err := c.admin.DescribeIdentityProvider(ctx, &cip.DescribeIdentityProviderInput{UserPoolId: aws.String(f.PoolID), ProviderName: aws.String(samlName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := c.admin.GetSigningCertificate(ctx, &cip.GetSigningCertificateInput{UserPoolId: aws.String(f.PoolID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := desc.IdentityProvider.ProviderDetails["ActiveEncryptionCertificate"]; got == "" || got != aws.ToString(cert.Certificate) {
+		t.Errorf("ActiveEncryptionCertificate %q, want the pool's certificate", got)
+	}
+	encrypted := func(sr string) bool {
+		raw, err := base64.StdEncoding.DecodeString(sr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Contains(raw, []byte("EncryptedAssertion"))
+	}
+
+	fl := startSAMLFlow(t, c, f, samlName)
+	sr := idp.respond(t, fl.authn, fl.relayState, ada)
+	if !encrypted(sr) {
+		t.Fatal("the IdP did not encrypt the assertion")
+	}
+	o := postSAML(t, c, f, fl, sr, fl.relayState)
+	if o.Code == "" {
+		t.Fatalf("an encrypted assertion: %v", o)
+	}
+	if got := signedInAs(t, c, f, o); got != samlName+"_"+ada.Email {
+		t.Errorf("signed in as %q", got)
+	}
+
+	// The IdP, told the pool takes no encryption, sends the assertion in
+	// the clear: refused.
+	idp.addService(t, f.PoolID, poolSP(t, c, f.PoolID, f.base(c), false))
+	fl = startSAMLFlow(t, c, f, samlName)
+	sr = idp.respond(t, fl.authn, fl.relayState, ada)
+	if encrypted(sr) {
+		t.Fatal("the IdP still encrypted the assertion")
+	}
+	if o := postSAML(t, c, f, fl, sr, fl.relayState); o.Code != "" || o.Error != "invalid_request" {
+		t.Errorf("an assertion in the clear to a provider with EncryptedResponses: %v", o)
+	} else {
+		t.Logf("an assertion in the clear to a provider with EncryptedResponses: %v", o)
 	}
 }

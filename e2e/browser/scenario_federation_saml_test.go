@@ -60,12 +60,14 @@ func samlSignIn(tab context.Context, u samlUser) error {
 // in brackets), the identities claim and the provider's group; the next,
 // straight to the provider with identity_provider while the IdP's session
 // holds, writes the attributes again; an identity linked to a native user
-// signs in as that user, routed by its email domain (idp_identifier).
+// signs in as that user, routed by its email domain (the sign-in page's
+// corporate email field, which sends idp_identifier).
+// Signing out at /logout signs out at the IdP too (single logout).
 func TestFederationSAML(t *testing.T) {
 	chromium := requireBrowser(t)
 	c := startCognate(t)
 	idp := startSAMLIdP(t)
-	f := setUpSAML(t, c, "saml-down", idp, map[string]string{"RequestSigningAlgorithm": "rsa-sha256"})
+	f := setUpSAML(t, c, "saml-down", idp, map[string]string{"RequestSigningAlgorithm": "rsa-sha256", "IDPSignout": "true"})
 	ctx := context.Background()
 	ada := samlUser{Name: "ada", Password: "analytical", Email: "ada@corp.example", GivenName: "Ada", Surname: "Lovelace",
 		CommonName: "Ada Lovelace", Groups: []string{"staff", "admins"}}
@@ -105,13 +107,14 @@ func TestFederationSAML(t *testing.T) {
 		t.Errorf("federated user status %s", got.UserStatus)
 	}
 
-	// The IdP changes ada's names; her next sign-in, sent straight to the
-	// provider, brings them (in a new browser: the IdP's session keeps the
-	// names it was opened with).
+	// Single logout: /logout sends the browser to the IdP with a signed
+	// LogoutRequest, whose LogoutResponse at /saml2/logout continues to
+	// the app. The IdP's session is gone: the next sign-in, sent straight
+	// to the provider, shows its login form again, and brings the names
+	// the IdP changed meanwhile.
 	ada.CommonName, ada.Surname, ada.Groups = "Ada King", "King", []string{"staff"}
 	idp.addUser(t, ada)
 	f.logout(t, c, tab)
-	tab = newBrowser(t, chromium)
 	claims = f.signInThrough(t, c, tab, "again", func() error { return samlSignIn(tab, ada) },
 		oauth2.SetAuthURLParam("identity_provider", samlName))
 	if claims["cognito:username"] != wantName || claims["name"] != "Ada King" || claims["family_name"] != "King" || claims["custom:groups"] != "staff" {
@@ -132,8 +135,21 @@ func TestFederationSAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	bobTab := newBrowser(t, chromium)
-	claims = f.signInThrough(t, c, bobTab, "linked", func() error { return samlSignIn(bobTab, bob) },
-		oauth2.SetAuthURLParam("idp_identifier", "corp.example"))
+	claims = f.signInThrough(t, c, bobTab, "linked", func() error {
+		// The sign-in page's corporate email field routes bob by his
+		// address's domain, the provider's IdpIdentifier.
+		if err := chromedp.Do(bobTab, chromedp.WaitVisible(chromedp.ID("idp-email"))); err != nil {
+			return err
+		}
+		screenshot(t, bobTab, "federation-saml-corporate-email")
+		if err := chromedp.Do(bobTab, chromedp.SendKeys(chromedp.ID("idp-email"), bob.Email)); err != nil {
+			return err
+		}
+		if err := chromedp.Do(bobTab, chromedp.Click(chromedp.ID("corporate-signin"))); err != nil {
+			return err
+		}
+		return samlSignIn(bobTab, bob)
+	})
 	if claims["cognito:username"] != "grace" || claims["email"] != "grace@example.com" {
 		t.Errorf("linked sign-in claims: %v", claims)
 	}

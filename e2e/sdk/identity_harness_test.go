@@ -57,6 +57,8 @@ type idOptions struct {
 	// oidc maps OpenID Connect provider names to what they stand for,
 	// given the server's URL.
 	oidc func(url string) map[string]identitypool.OIDCProvider
+	// saml maps SAML provider names to what they stand for.
+	saml map[string]identitypool.SAMLProvider
 	// ownSTS serves cognate's own STS and has the identity pools get
 	// their credentials from it, as a server does by default.
 	ownSTS bool
@@ -120,7 +122,7 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 	}
 	ids := identitypool.New(db, identitypool.Options{
 		AccountID: accountID, Clock: clock, Tokens: tok, Pools: pools, Users: users, IssuerBaseURL: url,
-		Credentials: issuer, Revocation: auth, OpenIDConnectProviders: providers,
+		Credentials: issuer, Revocation: auth, OpenIDConnectProviders: providers, SAMLProviders: o.saml,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("GET /{pool}/.well-known/", cogoidc.NewWellKnownHandler(tok, url, func(ctx context.Context, poolID string) bool {

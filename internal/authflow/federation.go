@@ -298,15 +298,16 @@ func (s *Service) FinishFederation(ctx context.Context, in FederationAnswer) (*F
 	}
 	return s.federatedSession(ctx, pool, prov, ident.Subject, ident.Claims, rec.Authorize, events.CognitoEventUserPoolsInboundFederationAttributes{
 		TokenResponse: stringMap(ident.TokenResponse), IDToken: stringMap(ident.IDToken), UserInfo: stringMap(ident.UserInfo),
-	}, fail)
+	}, nil, fail)
 }
 
 // federatedSession signs in the user a provider's sign-in stands for
 // (signInFederated), subject being the provider's subject unless the
 // mapping names another claim for username, with a hosted-UI session that
 // continues the authorize request; raw is the provider's answer for the
-// InboundFederation trigger.
-func (s *Service) federatedSession(ctx context.Context, pool *userpool.SignInPool, prov *userpool.FederationProvider, subject string, claims map[string]any, authorize string, raw events.CognitoEventUserPoolsInboundFederationAttributes, fail func(code, desc string, cause error) error) (*FederationResult, error) {
+// InboundFederation trigger, ref the SAML provider's session for single
+// logout (nil for other providers).
+func (s *Service) federatedSession(ctx context.Context, pool *userpool.SignInPool, prov *userpool.FederationProvider, subject string, claims map[string]any, authorize string, raw events.CognitoEventUserPoolsInboundFederationAttributes, ref *samlSessionRef, fail func(code, desc string, cause error) error) (*FederationResult, error) {
 	if claim := prov.AttributeMapping["username"]; claim != "" {
 		if v, ok := claims[claim].(string); ok && v != "" {
 			subject = v
@@ -314,7 +315,7 @@ func (s *Service) federatedSession(ctx context.Context, pool *userpool.SignInPoo
 	}
 	aq, _ := url.ParseQuery(authorize)
 	token, err := s.signInFederated(ctx, FederatedLogin{
-		Pool: pool, Provider: prov, ClientID: aq.Get("client_id"), Subject: subject, Claims: claims, Raw: raw,
+		Pool: pool, Provider: prov, ClientID: aq.Get("client_id"), Subject: subject, Claims: claims, Raw: raw, SAML: ref,
 	})
 	if err != nil {
 		if errors.Is(err, errFederatedUserBarred) {
@@ -390,6 +391,9 @@ type FederatedLogin struct {
 	// receives it: tokenResponse, idToken and userInfo for OIDC and social
 	// providers, samlResponse for SAML.
 	Raw events.CognitoEventUserPoolsInboundFederationAttributes
+	// SAML is the SAML provider's session the sign-in came from, kept with
+	// the hosted-UI session for single logout; nil for other providers.
+	SAML *samlSessionRef
 }
 
 // errFederatedUserBarred is a federated sign-in of a user that may not
@@ -430,7 +434,7 @@ func (s *Service) signInFederated(ctx context.Context, in FederatedLogin) (strin
 	if err := s.hooks.runPostAuthentication(ctx, &call{flowStart: flowStart{pool: in.Pool, client: client, hosted: true}, user: u}); err != nil {
 		return "", err
 	}
-	return s.createUISession(ctx, in.Pool, u.Sub, eventFactors{federated: true})
+	return s.createUISession(ctx, in.Pool, u.Sub, eventFactors{federated: true}, in.SAML)
 }
 
 // stringMap is a provider's answer as the InboundFederation event carries
@@ -449,12 +453,13 @@ func stringMap(m map[string]any) map[string]string {
 	return out
 }
 
-// createUISession stores a hosted-UI session for the user sub of pool and
-// records the sign-in event.
-func (s *Service) createUISession(ctx context.Context, pool *userpool.SignInPool, sub string, factors eventFactors) (string, error) {
+// createUISession stores a hosted-UI session for the user sub of pool
+// (with the SAML provider's session it came from, if any) and records the
+// sign-in event.
+func (s *Service) createUISession(ctx context.Context, pool *userpool.SignInPool, sub string, factors eventFactors, ref *samlSessionRef) (string, error) {
 	now := s.now()
 	token := opaqueToken(32)
-	rec := uiSessionRecord{Sub: sub, AuthTime: now, EventID: tokens.NewJTI(), ExpiresAt: now.Add(UISessionValidity)}
+	rec := uiSessionRecord{Sub: sub, AuthTime: now, EventID: tokens.NewJTI(), ExpiresAt: now.Add(UISessionValidity), SAML: ref}
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return "", internal(err)

@@ -153,8 +153,9 @@ func (s *Service) FinishSAML(ctx context.Context, in SAMLAnswer) (*FederationRes
 		s.log.Info("SAML sign-in refused", "pool", in.PoolID, "provider", prov.Name, "err", err)
 		return nil, fail("invalid_request", "Invalid SAML response received.", err)
 	}
+	ref := &samlSessionRef{Provider: prov.Name, NameID: ident.Subject, Format: ident.NameIDFormat, SessionIndex: ident.SessionIndex}
 	return s.federatedSession(ctx, pool, prov, ident.Subject, ident.Claims, authorize,
-		events.CognitoEventUserPoolsInboundFederationAttributes{SAMLResponse: stringMap(ident.Claims)}, fail)
+		events.CognitoEventUserPoolsInboundFederationAttributes{SAMLResponse: stringMap(ident.Claims)}, ref, fail)
 }
 
 // idpInitiated reads the RelayState of an IdP-initiated sign-in: the

@@ -56,6 +56,9 @@ type uiSessionRecord struct {
 	AuthTime  time.Time `json:"auth_time"`
 	EventID   string    `json:"event_id"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// SAML is the SAML provider's session the sign-in came from, for
+	// single logout; nil for any other sign-in.
+	SAML *samlSessionRef `json:"saml,omitempty"`
 }
 
 // codeRecord is an authorization code (kind auth_session, ID

@@ -99,14 +99,18 @@ func (c *Client) serviceProvider(ctx context.Context, p *SAMLProvider) (*saml.Se
 		return nil, fmt.Errorf("%w: %s: SLO URL: %w", ErrSAMLMetadata, p.Name, err)
 	}
 	sp := &saml.ServiceProvider{
-		EntityID: p.EntityID, Key: p.Key, Certificate: p.Certificate,
-		AcsURL: *acs, SloURL: *slo, IDPMetadata: ed,
+		EntityID: p.EntityID, AcsURL: *acs, SloURL: *slo, IDPMetadata: ed,
 		AuthnNameIDFormat:                saml.UnspecifiedNameIDFormat,
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding},
 		LogoutBindings:                   []string{saml.HTTPRedirectBinding},
 		AllowIDPInitiated:                p.IDPInit,
 		ReplayCache:                      p.Replay,
 		HTTPClient:                       c.http(),
+	}
+	if p.Key != nil {
+		// A nil key stays a nil interface: without one, an encrypted
+		// assertion is refused rather than decrypted with nothing.
+		sp.Key, sp.Certificate = p.Key, p.Certificate
 	}
 	if p.SignRequests {
 		sp.SignatureMethod = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"

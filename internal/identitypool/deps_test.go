@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/...", "internal/storage", "internal/seal", "internal/srp", "internal/mfa", "internal/password", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk", "internal/ratelimit", "internal/userpool", "internal/directory", "internal/sts"},
+		[]string{"internal/cognito/...", "internal/storage", "internal/seal", "internal/srp", "internal/mfa", "internal/password", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk", "internal/ratelimit", "internal/userpool", "internal/directory", "internal/federation", "internal/sts"},
 		map[string]string{
 			"internal/storage/": "engines use the Store interface; only cmd/cognate picks a backend",
 			"internal/api":      "engines never import an edge",

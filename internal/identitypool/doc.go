@@ -29,8 +29,10 @@
 // (OpenIdConnectProviderARNs) are verified through their discovery document
 // and JWKS with github.com/coreos/go-oidc; which issuer URL and audiences an
 // ARN stands for is configuration (Options.OpenIDConnectProviders), as IAM
-// holds it for AWS. SAML assertions are not verified yet: a SAML login is
-// refused.
+// holds it for AWS. SAML assertions (SamlProviderARNs; the login is the
+// base64 SAMLResponse) are checked with crewjam/saml through
+// internal/federation against the metadata the configuration holds for the
+// ARN's name (Options.SAMLProviders), as IAM holds it for AWS (saml.go).
 //
 // # Records
 //
@@ -47,8 +49,8 @@
 //
 // It may import internal/cognito (and its generated identity wire package),
 // internal/storage, internal/tokens, internal/userpool (to read user pools
-// and users, and to hook their deletion) and internal/sts, the port that
-// mints credentials; never an edge (api, oidc, admin), authflow (the
+// and users, and to hook their deletion), internal/federation (SAML
+// responses) and internal/sts, the port that mints credentials; never an edge (api, oidc, admin), authflow (the
 // revocation check arrives as the TokenChecker port) or a storage backend.
 // The engine decides which Cognito exception applies: storage sentinels
 // arrive here and leave as *cognito.Error.

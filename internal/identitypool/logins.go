@@ -29,6 +29,7 @@ const (
 	msgUserGone            = "Invalid login token. The user no longer exists."
 	msgRevoked             = "Invalid login token. Token has been revoked."
 	msgLoginsMismatch      = "Logins don't match. Please include at least one valid login for this identity or identity pool."
+	msgInvalidSAML         = "Invalid login token. Couldn't verify the SAML assertion."
 )
 
 // providerKind tells how a login's token is verified.
@@ -38,6 +39,7 @@ const (
 	kindUserPool providerKind = iota + 1
 	kindOIDC
 	kindIdentityToken
+	kindSAML
 )
 
 // login is a verified login: who the token says the user is, at which
@@ -150,7 +152,7 @@ func (s *Service) verifyLogin(ctx context.Context, rec *poolRecord, name, token 
 	}
 	for _, arn := range p.SamlProviderARNs {
 		if name == arn {
-			return nil, cognito.NotAuthorizedException("SAML logins are not supported by cognate yet.")
+			return s.verifySAMLLogin(ctx, arn, token)
 		}
 	}
 	for _, arn := range p.OpenIdConnectProviderARNs {

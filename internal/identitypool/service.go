@@ -12,6 +12,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/federation"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/sts"
 	"github.com/cognate-dev/cognate/internal/tokens"
@@ -52,6 +53,10 @@ type Options struct {
 	// (the ARN's part after "oidc-provider/", which is also the Logins
 	// key). See OIDCProvider.
 	OpenIDConnectProviders map[string]OIDCProvider
+	// SAMLProviders says what each SAML provider an identity pool may name
+	// stands for, by provider name (the ARN's part after
+	// "saml-provider/"). See SAMLProvider.
+	SAMLProviders map[string]SAMLProvider
 	// HTTPClient fetches OpenID Connect discovery documents and key sets;
 	// nil means http.DefaultClient.
 	HTTPClient *http.Client
@@ -102,6 +107,8 @@ type Service struct {
 	creds     sts.Issuer
 	revoked   TokenChecker
 	oidcConf  map[string]OIDCProvider
+	samlConf  map[string]SAMLProvider
+	saml      *federation.Client
 	http      *http.Client
 	pageKey   []byte
 
@@ -115,7 +122,7 @@ type Service struct {
 func New(store storage.Store, opts Options) *Service {
 	s := &Service{
 		store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, tokens: opts.Tokens,
-		pools: opts.Pools, users: opts.Users, creds: opts.Credentials, revoked: opts.Revocation, oidcConf: opts.OpenIDConnectProviders,
+		pools: opts.Pools, users: opts.Users, creds: opts.Credentials, revoked: opts.Revocation, oidcConf: opts.OpenIDConnectProviders, samlConf: opts.SAMLProviders,
 		http: opts.HTTPClient, pageKey: opts.PaginationKey, verifiers: map[string]*oidcVerifier{},
 	}
 	if s.clock == nil {
@@ -127,6 +134,7 @@ func New(store storage.Store, opts Options) *Service {
 	if s.http == nil {
 		s.http = http.DefaultClient
 	}
+	s.saml = &federation.Client{HTTP: s.http}
 	if len(s.pageKey) == 0 {
 		s.pageKey = make([]byte, 32)
 		rand.Read(s.pageKey) // crypto/rand.Read never fails; it crashes the program instead

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -161,4 +162,51 @@ func (p *PageRequest) providerButtons() []providerButton {
 		out = append(out, providerButton{Name: name, URL: p.Site.base + "/oauth2/authorize?" + q.Encode()})
 	}
 	return out
+}
+
+// corporateRouting reports whether the sign-in page offers the corporate
+// email field: some identity provider the app client lists has
+// IdpIdentifiers, as Cognito's sign-in page offers it.
+func (p *PageRequest) corporateRouting() bool {
+	if p.Authorize == nil {
+		return false
+	}
+	for _, name := range p.Authorize.client.OAuth().IdentityProviders {
+		if name == "COGNITO" {
+			continue
+		}
+		if fp, err := p.h.pools.FederationProvider(p.R.Context(), nil, p.Site.poolID, name); err == nil && len(fp.IdpIdentifiers) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// routeCorporateEmail sends the user whose corporate address is email to
+// the identity provider whose IdpIdentifiers hold the address's domain
+// (the authorize request with idp_identifier), or shows the sign-in page
+// again with an error when no provider of the app client has it.
+func (p *PageRequest) routeCorporateEmail(email string) {
+	_, domain, ok := strings.Cut(email, "@")
+	domain = strings.ToLower(strings.TrimSpace(domain))
+	if ok && domain != "" && !strings.Contains(domain, "@") {
+		fp, err := p.h.pools.FederationProviderByIdentifier(p.R.Context(), p.Site.poolID, domain)
+		if err == nil && slices.Contains(p.Authorize.client.OAuth().IdentityProviders, fp.Name) {
+			q := url.Values{}
+			for k, v := range p.Authorize.query {
+				if k != "identity_provider" && k != "idp_identifier" {
+					q[k] = slices.Clone(v)
+				}
+			}
+			q.Set("idp_identifier", domain)
+			http.Redirect(p.W, p.R, p.Site.base+"/oauth2/authorize?"+q.Encode(), http.StatusFound)
+			return
+		}
+	}
+	view := loginView{Label: p.usernameLabel(), Providers: p.providerButtons(), Corporate: p.corporateRouting()}
+	tmpl := "login.html"
+	if !slices.Contains(p.Authorize.client.OAuth().IdentityProviders, "COGNITO") {
+		tmpl = "login_providers.html"
+	}
+	p.RenderStatus(http.StatusBadRequest, tmpl, "Sign in", "No sign-in is set up for the domain of this email address.", view)
 }

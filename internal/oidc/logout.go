@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
 )
 
@@ -65,9 +66,27 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
+		// A session that came from a SAML provider with IDPSignout signs
+		// out there too: the browser goes to the provider, whose answer at
+		// /saml2/logout continues to target.
+		slo, err := h.auth.StartSAMLLogout(r.Context(), authflow.SAMLLogout{PoolID: st.poolID, UISession: c.Value, Continue: target,
+			ACSURL: h.SAMLACSURL(st.domain), SLOURL: h.SAMLLogoutURL(st.domain)})
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
 		if err := h.auth.EndUISession(r.Context(), st.poolID, c.Value); err != nil {
 			h.serverError(w, r, err)
 			return
+		}
+		if slo != nil {
+			target = slo.URL
+			same := http.SameSiteLaxMode
+			if st.secure {
+				same = http.SameSiteNoneMode
+			}
+			http.SetCookie(w, &http.Cookie{Name: logoutCookie, Value: slo.Binding, Path: st.cookiePath, HttpOnly: true,
+				Secure: st.secure, SameSite: same, MaxAge: int(authflow.FederationValidity.Seconds())})
 		}
 	}
 	h.clearSessionCookie(w, st)

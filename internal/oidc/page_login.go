@@ -32,6 +32,9 @@ type loginView struct {
 	Choice bool
 	// Providers are the buttons of the client's identity providers.
 	Providers []providerButton
+	// Corporate shows the field that routes a corporate email address to
+	// its identity provider by the address's domain (IdpIdentifiers).
+	Corporate bool
 }
 
 func loginGet(p *PageRequest) {
@@ -39,7 +42,7 @@ func loginGet(p *PageRequest) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
-	v := loginView{Username: p.Authorize.loginHint, Label: p.usernameLabel(), Choice: p.choiceBased(), Providers: p.providerButtons()}
+	v := loginView{Username: p.Authorize.loginHint, Label: p.usernameLabel(), Choice: p.choiceBased(), Providers: p.providerButtons(), Corporate: p.corporateRouting()}
 	if !slices.Contains(p.Authorize.client.OAuth().IdentityProviders, "COGNITO") {
 		// The client signs in only through its providers: their buttons.
 		p.Render("login_providers.html", "Sign in", v)
@@ -53,12 +56,16 @@ func loginPost(p *PageRequest) {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "invalid_request", "client_id is missing.")
 		return
 	}
+	if p.R.PostForm.Has("idp_email") {
+		p.routeCorporateEmail(strings.TrimSpace(p.R.PostForm.Get("idp_email")))
+		return
+	}
 	username, password := strings.TrimSpace(p.R.PostForm.Get("username")), p.R.PostForm.Get("password")
 	if !slices.Contains(p.Authorize.client.OAuth().IdentityProviders, "COGNITO") {
 		p.h.errorPage(p.W, p.R, http.StatusBadRequest, "unauthorized_client", "The app client does not sign in users of the user pool.")
 		return
 	}
-	view := loginView{Username: username, Label: p.usernameLabel(), Providers: p.providerButtons()}
+	view := loginView{Username: username, Label: p.usernameLabel(), Providers: p.providerButtons(), Corporate: p.corporateRouting()}
 	if !p.R.PostForm.Has("password") && p.choiceBased() {
 		// Choice-based sign-in: the username first, then its choices.
 		if username == "" {

@@ -124,6 +124,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.HandleFunc("/oauth2/revoke", h.revoke)
 	mux.HandleFunc(idpResponsePath, h.idpResponse)
 	mux.HandleFunc(samlACSPath, h.samlResponse)
+	mux.HandleFunc(samlLogoutPath, h.samlLogout)
 	mux.HandleFunc("/logout", h.logout)
 	mux.HandleFunc("/error", h.errorEndpoint)
 	mux.HandleFunc("/confirmUser", h.confirmLink)

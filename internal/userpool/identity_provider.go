@@ -205,6 +205,9 @@ func (s *Service) CreateIdentityProvider(ctx context.Context, c cognito.Caller, 
 	if err != nil {
 		return nil, err
 	}
+	if details, err = s.encryptionCertificate(ctx, poolID, typ, details); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	rec := &identityProviderRecord{Provider: idp.IdentityProviderType{
 		UserPoolId: cognito.Ptr(poolID), ProviderName: cognito.Ptr(name), ProviderType: cognito.Ptr(idp.IdentityProviderTypeType(typ)),
@@ -329,6 +332,9 @@ func (s *Service) UpdateIdentityProvider(ctx context.Context, c cognito.Caller, 
 			return nil, err
 		}
 		if details, err = s.providerDetails(ctx, typ, in.ProviderDetails, old); err != nil {
+			return nil, err
+		}
+		if details, err = s.encryptionCertificate(ctx, poolID, typ, details); err != nil {
 			return nil, err
 		}
 	}

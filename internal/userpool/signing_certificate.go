@@ -162,3 +162,19 @@ func (s *Service) newSigningCertificate(poolID string) (*signingCertificateRecor
 		SealedKey:   s.secrets.sealer.SealString(signingKeyPurpose(poolID), pk),
 	}, nil
 }
+
+// encryptionCertificate adds ActiveEncryptionCertificate to the details d
+// of a SAML provider of pool with EncryptedResponses: the certificate the
+// provider encrypts assertions to, which is the pool's SAML certificate
+// (GetSigningCertificate's; its key decrypts them).
+func (s *Service) encryptionCertificate(ctx context.Context, poolID, typ string, d map[string]string) (map[string]string, error) {
+	if typ != ProviderSAML || d["EncryptedResponses"] != "true" {
+		return d, nil
+	}
+	rec, err := s.signingCertificate(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	d["ActiveEncryptionCertificate"] = rec.Certificate
+	return d, nil
+}
