@@ -27,6 +27,9 @@ type probeCounts struct {
 	Txs     int
 	TxReads map[string]int
 	Writes  map[string]int
+	// Bytes sums the IDs, data, keys and index entries of the items
+	// created and updated.
+	Bytes int
 }
 
 func (c *probeCounts) init() {
@@ -149,13 +152,30 @@ func (t *probeTx) GetUserPool(ctx context.Context, id string) (*storage.UserPool
 func (t *probeTx) CreateItem(ctx context.Context, it *storage.Item) error {
 	err := t.Tx.CreateItem(ctx, it)
 	t.write("create "+it.Kind, err)
+	t.bytes(it, err)
 	return err
 }
 
 func (t *probeTx) UpdateItem(ctx context.Context, it *storage.Item) error {
 	err := t.Tx.UpdateItem(ctx, it)
 	t.write("update "+it.Kind, err)
+	t.bytes(it, err)
 	return err
+}
+
+// bytes counts the size of an item written.
+func (t *probeTx) bytes(it *storage.Item, err error) {
+	if err != nil {
+		return
+	}
+	n := len(it.ID) + len(it.Data)
+	for _, k := range it.Keys {
+		n += len(k)
+	}
+	for _, k := range it.Index {
+		n += len(k)
+	}
+	t.p.add(func(c *probeCounts) { c.Bytes += n })
 }
 
 func (t *probeTx) DeleteItem(ctx context.Context, kind, id string, version int64) error {

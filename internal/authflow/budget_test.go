@@ -68,9 +68,12 @@ func (e *flowEnv) changeLog(t *testing.T, seq int64) (map[string]int, int64) {
 //   - a wrong password writes the count alone; a wrong SRP proof the count
 //     and the block's use, in one transaction;
 //   - with software-token MFA on, the SRP answer opens SOFTWARE_TOKEN_MFA
-//     in the one transaction that uses the block up, and the code's answer
-//     writes in two: the answer counted against its Session, then the
-//     Session's use, the TOTP step, the tokens and the event.
+//     in the one transaction that uses the block up, and a right code's
+//     answer writes in one: the Session's use, the TOTP step, the tokens
+//     and the event (only a wrong code is counted against its Session, in
+//     a transaction of its own; the right one's transaction creates the
+//     Session's counter, which serializes it with wrong answers racing it
+//     on a store that runs writers at once).
 //
 // The flow markers, lockout counters and sign-in events are of local kinds
 // (storage.Local), so the change log gets only the token family and the
@@ -281,15 +284,16 @@ func TestSignInBudget(t *testing.T) {
 				}
 				return tokensOut(res.AuthenticationResult, nil)
 			}, func() signInBudget {
-				// The answer counted (with both lockouts read) in one
-				// transaction; then the Session's use, the TOTP step on the
-				// user, the tokens and the event in another. The user's
+				// The Session's answers and both lockouts read, then read
+				// again in the one transaction that creates the Session's
+				// counter, uses the Session up and writes the TOTP step on
+				// the user, the tokens and the event. The user's
 				// step replicates, so that a code used in one region is
 				// refused in the others. The clock moved on to the next
 				// TOTP step when the token was set up, so the sweeps of
 				// expired tokens are due again (two index scans).
 				return signInBudget{
-					Calls: 21, Txs: 2,
+					Calls: 22, Txs: 1,
 					Writes: map[string]int{
 						"create auth_session": 2, "update user": 1, "create token_family": 1, "create refresh_token": 1, "create auth_event": 1,
 					},

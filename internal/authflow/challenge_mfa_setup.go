@@ -49,7 +49,7 @@ func (mfaSetupChallenge) answer(ctx context.Context, s *Service, sp *call) (*Ste
 	if err := s.mfaUser(ctx, sp); err != nil {
 		return nil, err
 	}
-	return s.finishMFA(ctx, sp, nil)
+	return s.finishMFA(ctx, sp, nil, nil)
 }
 
 // selfServiceScope is the scope an access token needs for the operations

@@ -207,7 +207,7 @@ func (c webAuthnChallenge) answer(ctx context.Context, s *Service, sp *call) (*S
 	}
 	rec, it := *recs[idx], items[idx]
 	rec.Credential = *cred
-	return s.finishMFA(ctx, sp, func(tx storage.Tx) error {
+	return s.finishMFA(ctx, sp, nil, func(tx storage.Tx) error {
 		next, err := passkeyItem(sp.pool.ID, &rec, it.Version, s.now())
 		if err != nil {
 			return err

@@ -97,14 +97,17 @@
 // continuer: the marker of the code's state names the state its right
 // answer opened), which is what amazon-cognito-identity-js sends.
 //
-// An MFA answer is not a password: it is counted against its Session's
-// bound (three codes, counted before each is compared, in a transaction
-// serialized on the Session's counter) and refused while the user is
-// locked out; a wrong code counts toward a lockout of MFA codes of its own
-// (lockout.go: mfaLockoutID), which a right password does not take back;
-// a right one signs in
-// with the Session used up (and a TOTP code's step recorded, so that it is
-// accepted once) in the transaction that issues the tokens.
+// An MFA answer is not a password: its code is compared first (a MAC or a
+// TOTP check, no store call); a wrong one is counted against its Session's
+// bound (three codes, in a transaction serialized on the Session's
+// counter) and toward a lockout of MFA codes of its own (lockout.go:
+// mfaLockoutID), which a right password does not take back; a right one
+// signs in with the Session used up (and a TOTP code's step recorded, so
+// that it is accepted once) in the transaction that issues the tokens,
+// which first reads the Session's count and the lockouts and refuses a
+// Session answered three times or a user locked out (takeRightAnswer).
+// So a right code costs one transaction, and no Session takes more than
+// three answers.
 //
 // # The dispatcher and the table of challenges
 //

@@ -294,56 +294,34 @@ type mfaTriesRecord struct {
 
 func mfaTriesID(pool, stateID string) string { return pool + "/mfa-tries/" + stateID }
 
-// countMFAAnswer counts one answer to the MFA state st before its code is
-// checked, in one transaction serialized on the state's counter: a state
-// used already, or answered maxMFAAnswers times, is refused, and so is
-// any answer while the user is locked out (wrong codes count toward the
-// lockout, wrongMFACode).
+// countMFAAnswer counts one wrong answer to the MFA state st, in one
+// transaction serialized on the state's counter: a state used already, or
+// answered maxMFAAnswers times, is refused, and so is any answer while the
+// user is locked out (wrong codes count toward the lockout, wrongMFACode).
+// A right code is not counted: the transaction that acts on it uses the
+// state up, after mfaAnswerRefusal finds it still answerable there
+// (answerCode), so a Session still takes at most maxMFAAnswers answers.
 func (s *Service) countMFAAnswer(ctx context.Context, st *flowState) error {
 	id := mfaTriesID(st.Pool, st.ID)
 	return s.runTx(ctx, func(tx storage.Tx) error {
+		// The counter first: where the store locks what a transaction
+		// reads, this waits for a right answer's transaction holding it,
+		// and the marker read next sees that answer's use of the state.
+		it, rec, err := s.mfaAnswerRefusal(ctx, tx, st)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID)); err == nil {
 			return cognito.NotAuthorizedException(msgSessionUsed)
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("read used flow state marker: %w", err)
-		}
-		now := s.now()
-		for _, lid := range []string{lockoutID(st.Pool, st.Sub), mfaLockoutID(st.Pool, st.Sub)} {
-			lit, err := tx.GetItem(ctx, kindAuthSession, lid)
-			if errors.Is(err, storage.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("get lockout: %w", err)
-			}
-			var lock lockoutRecord
-			if err := json.Unmarshal(lit.Data, &lock); err != nil {
-				return fmt.Errorf("decode lockout: %w", err)
-			}
-			if now.Before(lock.LockedUntil) {
-				return cognito.NotAuthorizedException(msgPasswordAttempts)
-			}
-		}
-		rec := mfaTriesRecord{ExpiresAt: st.ExpiresAt.Add(usedMarkerGrace)}
-		it, err := tx.GetItem(ctx, kindAuthSession, id)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			it = nil
-		case err != nil:
-			return fmt.Errorf("get MFA answer count: %w", err)
-		default:
-			if err := json.Unmarshal(it.Data, &rec); err != nil {
-				return fmt.Errorf("decode MFA answer count: %w", err)
-			}
-		}
-		if rec.Tries >= maxMFAAnswers {
-			return cognito.NotAuthorizedException(msgSessionUsed)
 		}
 		rec.Tries++
 		data, err := json.Marshal(rec)
 		if err != nil {
 			return err
 		}
+		now := s.now()
 		next := &storage.Item{
 			Kind: kindAuthSession, ID: id, Pool: st.Pool, Data: data,
 			Index: []string{expiringKey(rec.ExpiresAt)}, CreatedAt: now, UpdatedAt: now,
@@ -358,6 +336,47 @@ func (s *Service) countMFAAnswer(ctx context.Context, st *flowState) error {
 		next.CreatedAt, next.Version = it.CreatedAt, it.Version
 		return tx.UpdateItem(ctx, next)
 	})
+}
+
+// mfaAnswerRefusal reads, through r, whether the MFA state st may take one
+// more answer: not while the user is locked out (by wrong passwords or
+// wrong codes), and not once maxMFAAnswers have been counted against it.
+// It returns the state's answer counter (nil when there is none) and its
+// record, with ExpiresAt set.
+func (s *Service) mfaAnswerRefusal(ctx context.Context, r storage.ItemReader, st *flowState) (*storage.Item, mfaTriesRecord, error) {
+	rec := mfaTriesRecord{ExpiresAt: st.ExpiresAt.Add(usedMarkerGrace)}
+	it, err := r.GetItem(ctx, kindAuthSession, mfaTriesID(st.Pool, st.ID))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		it = nil
+	case err != nil:
+		return nil, rec, fmt.Errorf("get MFA answer count: %w", err)
+	default:
+		if err := json.Unmarshal(it.Data, &rec); err != nil {
+			return nil, rec, fmt.Errorf("decode MFA answer count: %w", err)
+		}
+		if rec.Tries >= maxMFAAnswers {
+			return nil, rec, cognito.NotAuthorizedException(msgSessionUsed)
+		}
+	}
+	now := s.now()
+	for _, lid := range []string{lockoutID(st.Pool, st.Sub), mfaLockoutID(st.Pool, st.Sub)} {
+		lit, err := r.GetItem(ctx, kindAuthSession, lid)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, rec, fmt.Errorf("get lockout: %w", err)
+		}
+		var lock lockoutRecord
+		if err := json.Unmarshal(lit.Data, &lock); err != nil {
+			return nil, rec, fmt.Errorf("decode lockout: %w", err)
+		}
+		if now.Before(lock.LockedUntil) {
+			return nil, rec, cognito.NotAuthorizedException(msgPasswordAttempts)
+		}
+	}
+	return it, rec, nil
 }
 
 // mfaUser looks up the user of an MFA state and refuses one that is gone
@@ -401,8 +420,10 @@ func (s *Service) countWrongCode(ctx context.Context, pool, sub string) error {
 // finishMFA ends a sign-in whose MFA answer was right: the tokens, with
 // st used up, the count of wrong codes taken back (and within, when not
 // nil) in the transaction that issues them; or, for a device still to
-// prove, DEVICE_SRP_AUTH (proveDeviceAfterMFA).
-func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storage.Tx) error) (*Step, error) {
+// prove, DEVICE_SRP_AUTH (proveDeviceAfterMFA). guard, when not nil, runs
+// first in that transaction, and its error is the answer, with nothing
+// written.
+func (s *Service) finishMFA(ctx context.Context, sp *call, guard, within func(tx storage.Tx) error) (*Step, error) {
 	st := sp.st
 	if st.DeviceKey != "" {
 		d, _, err := s.userDevice(ctx, st.Pool, st.Sub, st.DeviceKey)
@@ -414,7 +435,7 @@ func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storag
 			return nil, cognito.ResourceNotFoundException(msgDeviceNotFound)
 		}
 		if st.DeviceToProve {
-			return s.proveDeviceAfterMFA(ctx, sp, d, within)
+			return s.proveDeviceAfterMFA(ctx, sp, d, guard, within)
 		}
 		sp.device, sp.deviceVerified = d, true
 	}
@@ -423,6 +444,11 @@ func (s *Service) finishMFA(ctx context.Context, sp *call, within func(tx storag
 	// as MFA is.
 	sp.mfa = !st.FirstFactor || st.WebAuthnMFA
 	sp.within = func(tx storage.Tx) error {
+		if guard != nil {
+			if err := guard(tx); err != nil {
+				return err
+			}
+		}
 		if err := s.useFlow(ctx, tx, st); err != nil {
 			return err
 		}
@@ -451,12 +477,16 @@ func mfaAnswerParams(sp *call, codeParam string) (string, error) {
 }
 
 // answerCode runs the shared part of an answer to a code challenge
-// (SMS_MFA, EMAIL_OTP, SOFTWARE_TOKEN_MFA): the Session not seen used,
-// the user still there and enabled, the answer counted against the
-// Session's bound before check compares the code; a wrong code counts
-// toward the lockout and is answered CodeMismatchException, a right one
-// ends the sign-in with the Session used up, and within, in the
-// transaction that issues the tokens.
+// (SMS_MFA, EMAIL_OTP, SMS_OTP, SOFTWARE_TOKEN_MFA): the Session not seen
+// used, the user still there and enabled, then check compares the code
+// (a MAC or a TOTP check, no store call). A wrong code is counted against
+// the Session's bound (countMFAAnswer), counts toward the lockout and is
+// answered CodeMismatchException; a right one ends the sign-in in one
+// transaction that finds the Session still answerable and the user not
+// locked out (takeRightAnswer), uses the Session up and runs within.
+// Of answers racing on one Session, the wrong ones are counted one at a
+// time and the right one's transaction sees their count, so no Session
+// takes more than maxMFAAnswers answers, and none after its use.
 func (s *Service) answerCode(ctx context.Context, sp *call, check func() (ok bool, within func(tx storage.Tx) error, err error)) (*Step, error) {
 	if err := s.flowSeenUsed(ctx, sp.st); err != nil {
 		return nil, err
@@ -464,25 +494,66 @@ func (s *Service) answerCode(ctx context.Context, sp *call, check func() (ok boo
 	if err := s.mfaUser(ctx, sp); err != nil {
 		return nil, err
 	}
-	if err := s.countMFAAnswer(ctx, sp.st); err != nil {
-		return nil, err
-	}
 	ok, within, err := check()
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
+		if err := s.countMFAAnswer(ctx, sp.st); err != nil {
+			return nil, err
+		}
 		return nil, s.wrongMFACode(ctx, sp)
 	}
-	return s.finishMFA(ctx, sp, within)
+	// A right code writes nothing before the transaction that acts on it.
+	// The state's answers and the lockouts are read here, so that a
+	// Session that may answer no more, or a user locked out, is refused
+	// before the hooks run; the transaction reads them again and decides,
+	// serialized with the wrong answers counted meanwhile.
+	if _, _, err := s.mfaAnswerRefusal(ctx, s.store, sp.st); err != nil {
+		return nil, err
+	}
+	return s.finishMFA(ctx, sp, func(tx storage.Tx) error {
+		return s.takeRightAnswer(ctx, tx, sp.st)
+	}, within)
+}
+
+// takeRightAnswer is the first thing the transaction that signs a right
+// code in does: it refuses a Session answered maxMFAAnswers times and a
+// user locked out, as they stand once the Session's wrong answers counted
+// so far have committed. A store that runs one writer at a time
+// serializes this transaction with theirs; on one that does not, the read
+// of the Session's counter locks it, and when there is no counter yet this
+// creates it, so that a wrong answer racing this one waits for it to
+// commit and then finds the Session used (or this one finds the count and
+// runs again): either way no Session takes more than maxMFAAnswers
+// answers.
+func (s *Service) takeRightAnswer(ctx context.Context, tx storage.Tx, st *flowState) error {
+	it, rec, err := s.mfaAnswerRefusal(ctx, tx, st)
+	if err != nil || it != nil {
+		return err
+	}
+	rec.Tries = 1
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = tx.CreateItem(ctx, &storage.Item{
+		Kind: kindAuthSession, ID: mfaTriesID(st.Pool, st.ID), Pool: st.Pool, Data: data,
+		Index: []string{expiringKey(rec.ExpiresAt)}, CreatedAt: now, UpdatedAt: now,
+	})
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return errRetry
+	}
+	return err
 }
 
 // proveDeviceAfterMFA answers a right code of a sign-in on device d, named
 // but not proved, with DEVICE_SRP_AUTH: a state marked MFADone, opened in
 // the transaction that uses the MFA state up (its marker names the new
 // state), takes back the count of wrong codes and runs within (the
-// code's own writes, such as the TOTP step used).
-func (s *Service) proveDeviceAfterMFA(ctx context.Context, sp *call, d *deviceRecord, within func(tx storage.Tx) error) (*Step, error) {
+// code's own writes, such as the TOTP step used), after guard.
+func (s *Service) proveDeviceAfterMFA(ctx context.Context, sp *call, d *deviceRecord, guard, within func(tx storage.Tx) error) (*Step, error) {
 	st := sp.st
 	next := &flowState{
 		Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
@@ -490,6 +561,11 @@ func (s *Service) proveDeviceAfterMFA(ctx context.Context, sp *call, d *deviceRe
 		DeviceKey: d.Key, MFADone: true,
 	}
 	session, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
+		if guard != nil {
+			if err := guard(tx); err != nil {
+				return err
+			}
+		}
 		if err := s.useFlowFor(ctx, tx, st, next); err != nil {
 			return err
 		}

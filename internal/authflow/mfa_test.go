@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,7 +93,7 @@ func init() {
 
 // mfaPool sets the pool's MFA to mode, with SMS, software tokens and
 // email all on.
-func (e *flowEnv) mfaPool(t *testing.T, mode idp.UserPoolMfaType) {
+func (e *flowEnv) mfaPool(t testing.TB, mode idp.UserPoolMfaType) {
 	t.Helper()
 	_, err := e.pools.SetUserPoolMfaConfig(context.Background(), cognito.Caller{Region: flowRegion}, &idp.SetUserPoolMfaConfigRequest{
 		UserPoolId: cognito.Ptr(e.pool), MfaConfiguration: cognito.Ptr(mode),
@@ -118,7 +119,7 @@ func (e *flowEnv) email(user string) string { return strings.ToLower(user) + "@e
 // factors on for it (the first preferred when there is one), in a pool
 // whose MFA is OPTIONAL, and returns the secret of its software token when
 // one of the factors is SOFTWARE_TOKEN_MFA.
-func (e *flowEnv) mfaUser(t *testing.T, user string, factors ...string) string {
+func (e *flowEnv) mfaUser(t testing.TB, user string, factors ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	c := cognito.Caller{Region: flowRegion}
@@ -158,7 +159,7 @@ func (e *flowEnv) mfaUser(t *testing.T, user string, factors ...string) string {
 
 // enrolTOTP gives user a verified software token, as AssociateSoftwareToken
 // and VerifySoftwareToken do, and returns its secret.
-func (e *flowEnv) enrolTOTP(t *testing.T, user string) string {
+func (e *flowEnv) enrolTOTP(t testing.TB, user string) string {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
@@ -188,7 +189,7 @@ func (e *flowEnv) enrolTOTP(t *testing.T, user string) string {
 	return secret
 }
 
-func (e *flowEnv) totpCode(t *testing.T, secret string) string {
+func (e *flowEnv) totpCode(t testing.TB, secret string) string {
 	t.Helper()
 	code, err := mfa.Code(secret, e.clock.Now())
 	if err != nil {
@@ -355,6 +356,55 @@ func TestMFAWrongCodesLockOut(t *testing.T) {
 		if _, err := e.store.GetItem(ctx, kindAuthSession, mfaLockoutID(e.pool, u.Sub)); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("the deleted user's count of wrong codes: %v, want it gone", err)
 		}
+	})
+}
+
+// TestMFAAnswersRaceBound answers one Session with three wrong codes and
+// the right one at once, round after round: the right code is compared
+// before anything is written, and only the transaction that signs it in
+// reads the Session's count, so that transaction must refuse it once the
+// three wrong ones are counted. However the answers interleave, a Session
+// takes at most three of them (CodeMismatchException or tokens).
+func TestMFAAnswersRaceBound(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		e.addUser(t, "raced", false)
+		secret := e.mfaUser(t, "raced", directory.MFASoftwareToken)
+		signedIn := 0
+		for range 12 {
+			// Past any lockout the wrong codes earned, on a TOTP step of
+			// its own.
+			e.clock.advance(maxPasswordLockout + mfaStepTime)
+			o := e.signInTo(t, e.client, "raced", idp.ChallengeNameTypeSoftwareTokenMfa)
+			codes := []string{wrongCode, wrongCode, e.totpCode(t, secret), wrongCode}
+			errs := make([]error, len(codes))
+			tokens := make([]bool, len(codes))
+			var wg sync.WaitGroup
+			for i, code := range codes {
+				wg.Go(func() {
+					out, err := e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, map[string]string{"USERNAME": "raced", "SOFTWARE_TOKEN_MFA_CODE": code})
+					errs[i], tokens[i] = err, err == nil && out.Tokens != nil
+				})
+			}
+			wg.Wait()
+			taken := 0
+			for i, err := range errs {
+				var ce *cognito.Error
+				switch {
+				case tokens[i]:
+					taken++
+					signedIn++
+				case errors.As(err, &ce) && ce.Code == cognito.CodeCodeMismatchException:
+					taken++
+				case errors.As(err, &ce) && ce.Code == cognito.CodeNotAuthorizedException:
+				default:
+					t.Fatalf("answer %d: %v", i, err)
+				}
+			}
+			if taken > maxMFAAnswers {
+				t.Fatalf("a Session took %d answers (%v), at most %d", taken, errs, maxMFAAnswers)
+			}
+		}
+		t.Logf("12 Sessions answered with 3 wrong codes and the right one at once: %d signed in", signedIn)
 	})
 }
 
