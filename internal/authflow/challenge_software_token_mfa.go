@@ -39,7 +39,11 @@ func (softwareTokenMFAChallenge) answer(ctx context.Context, s *Service, sp *cal
 		if err != nil {
 			return false, nil, internal(err)
 		}
-		step, ok := mfa.Check(secret, code, s.now(), u.MFA.TOTPStep)
+		last, err := s.users.LastTOTPStep(ctx, sp.pool, u)
+		if err != nil {
+			return false, nil, internal(err)
+		}
+		step, ok := mfa.Check(secret, code, s.now(), last)
 		if !ok {
 			return false, nil, nil
 		}

@@ -334,11 +334,6 @@ func TestMFAWrongCodesLockOut(t *testing.T) {
 			t.Errorf("%d wrong codes counted after a right one, want 0", n)
 		}
 
-		// Deleting the user deletes its count, whose ID holds its sub.
-		e.clock.advance(mfaStepTime)
-		o = e.signInTo(t, e.client, "guessed", idp.ChallengeNameTypeSoftwareTokenMfa)
-		_, err = e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, map[string]string{"USERNAME": "guessed", "SOFTWARE_TOKEN_MFA_CODE": wrongCode})
-		wantCognito(t, err, cognito.CodeCodeMismatchException, msgCodeMismatch)
 		ctx := context.Background()
 		pool, err := e.pools.SignInPool(ctx, cognito.Caller{Region: flowRegion}, e.pool)
 		if err != nil {
@@ -348,6 +343,15 @@ func TestMFAWrongCodesLockOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := e.store.GetItem(ctx, "totp_step", u.Sub); err != nil {
+			t.Fatalf("the TOTP step of a sign-in: %v", err)
+		}
+
+		// Deleting the user deletes its count, whose ID holds its sub.
+		e.clock.advance(mfaStepTime)
+		o = e.signInTo(t, e.client, "guessed", idp.ChallengeNameTypeSoftwareTokenMfa)
+		_, err = e.answer(e.client, idp.ChallengeNameTypeSoftwareTokenMfa, o.Session, map[string]string{"USERNAME": "guessed", "SOFTWARE_TOKEN_MFA_CODE": wrongCode})
+		wantCognito(t, err, cognito.CodeCodeMismatchException, msgCodeMismatch)
 		if _, err := e.users.AdminDeleteUser(ctx, cognito.Caller{Region: flowRegion}, &idp.AdminDeleteUserRequest{
 			UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr("guessed"),
 		}); err != nil {
@@ -355,6 +359,10 @@ func TestMFAWrongCodesLockOut(t *testing.T) {
 		}
 		if _, err := e.store.GetItem(ctx, kindAuthSession, mfaLockoutID(e.pool, u.Sub)); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("the deleted user's count of wrong codes: %v, want it gone", err)
+		}
+		// So does the last TOTP step its sign-ins used, kept beside it.
+		if _, err := e.store.GetItem(ctx, "totp_step", u.Sub); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("the deleted user's last TOTP step: %v, want it gone", err)
 		}
 	})
 }

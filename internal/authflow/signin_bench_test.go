@@ -125,9 +125,40 @@ func (c *cpuClock) report(b *testing.B, n int) {
 	b.ReportMetric(float64(c.total.Nanoseconds())/float64(n), "cpu-ns/op")
 }
 
+// lastChange returns the change log's last seq.
+func (e *flowEnv) lastChange(b *testing.B) int64 {
+	var seq int64
+	for {
+		rows, err := e.store.Changes(context.Background(), seq, 1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return seq
+		}
+		seq = rows[len(rows)-1].Seq
+	}
+}
+
 // reportStore reports what the store did per sign-in since the probe was
-// last taken: transactions, item writes and the bytes of the items written.
-func (e *flowEnv) reportStore(b *testing.B, n int) {
+// last taken and the change log was at seq: transactions, item writes, the
+// bytes of the items written and those of the change-log rows' states.
+func (e *flowEnv) reportStore(b *testing.B, n int, seq int64) {
+	logBytes := 0
+	for {
+		rows, err := e.store.Changes(context.Background(), seq, 1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, c := range rows {
+			logBytes += len(c.Key) + len(c.State)
+		}
+		seq = rows[len(rows)-1].Seq
+	}
+	b.ReportMetric(float64(logBytes)/float64(n), "log-B/op")
 	got := e.probe.take()
 	writes := 0
 	for _, v := range got.Writes {
@@ -143,6 +174,7 @@ func (e *flowEnv) reportStore(b *testing.B, n int) {
 func BenchmarkSignInSRP(b *testing.B) {
 	e, users, _ := newBenchEnv(b, false)
 	e.probe.take()
+	seq := e.lastChange(b)
 	var cpu cpuClock
 	n := 0
 	for b.Loop() {
@@ -156,7 +188,7 @@ func BenchmarkSignInSRP(b *testing.B) {
 		n++
 	}
 	cpu.report(b, n)
-	e.reportStore(b, n)
+	e.reportStore(b, n, seq)
 }
 
 // BenchmarkSignInSRPTOTP measures a whole sign-in with a TOTP second
@@ -168,6 +200,7 @@ func BenchmarkSignInSRPTOTP(b *testing.B) {
 	ctx := context.Background()
 	e.clock.advance(30 * time.Second)
 	e.probe.take()
+	seq := e.lastChange(b)
 	var cpu cpuClock
 	n := 0
 	for b.Loop() {
@@ -196,5 +229,5 @@ func BenchmarkSignInSRPTOTP(b *testing.B) {
 		}
 	}
 	cpu.report(b, n)
-	e.reportStore(b, n)
+	e.reportStore(b, n, seq)
 }

@@ -39,8 +39,8 @@ type SignInMFA struct {
 	Enabled   []string
 	Preferred string
 	// TOTPSecret is the sealed secret of the user's verified software
-	// token ("" for none); TOTPStep the last time step a code of it was
-	// accepted for.
+	// token ("" for none); TOTPStep the time step of the code that
+	// verified it (LastTOTPStep adds the sign-ins').
 	TOTPSecret string
 	TOTPStep   int64
 	// Passkey is passkey MFA (WebAuthnMfaSettings): where the pool's
@@ -126,27 +126,6 @@ func (s *Service) VerifyPendingTOTP(ctx context.Context, pool *userpool.SignInPo
 		return nil, err
 	}
 	return signInUser(u), nil
-}
-
-// UseTOTPStep records, inside tx (the transaction that acts on a
-// SOFTWARE_TOKEN_MFA answer), that a code of the user's software token
-// was accepted for step, so that it is never accepted again. It refuses
-// (CodeMismatchException) a step at or before the last one recorded:
-// of two answers with one code, or two codes of one step, one wins.
-func (s *Service) UseTOTPStep(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, sub string, step int64) error {
-	it, u, err := userBySubIn(ctx, tx, pool.ID, sub)
-	if err != nil {
-		return err
-	}
-	if u.TOTPStep >= step {
-		return cognito.CodeMismatchException("Invalid code received for user")
-	}
-	u.TOTPStep = step
-	ni, err := userItem(pool.Config(), u, it.Version)
-	if err != nil {
-		return err
-	}
-	return tx.UpdateItem(ctx, ni)
 }
 
 // userBySubIn reads the user sub of pool poolID through r.

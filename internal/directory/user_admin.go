@@ -194,7 +194,8 @@ func (s *Service) AdminDeleteUser(ctx context.Context, c cognito.Caller, in *idp
 }
 
 // deleteUserTx deletes, inside tx, the user stored as it together with its
-// group memberships, its recorded authentication events and what the
+// group memberships, its recorded authentication events, the last TOTP
+// step it used (kindTOTPStep) and what the
 // erasers registered with OnDeleteUser keep of it: what AdminDeleteUser and
 // DeleteUser remove.
 func (s *Service) deleteUserTx(ctx context.Context, tx storage.Tx, it *storage.Item) error {
@@ -208,6 +209,9 @@ func (s *Service) deleteUserTx(ctx context.Context, tx storage.Tx, it *storage.I
 		return err
 	}
 	if err := deleteIndexed(ctx, tx, kindAuthEvent, authEventIndex(pool, sub)); err != nil {
+		return err
+	}
+	if err := deleteTOTPStep(ctx, tx, sub); err != nil {
 		return err
 	}
 	return tx.DeleteItem(ctx, kindUser, it.ID, it.Version)

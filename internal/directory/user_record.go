@@ -84,8 +84,9 @@ type userRecord struct {
 	// TOTPSecret is the sealed secret of the user's verified software
 	// token (mfa.Secrets), "" for none; TOTPPending the sealed secret
 	// AssociateSoftwareToken handed out that VerifySoftwareToken has not
-	// verified yet; TOTPStep the last time step a code was accepted for
-	// (a code is accepted once); TOTPName the FriendlyDeviceName.
+	// verified yet; TOTPStep the time step of the code VerifySoftwareToken
+	// accepted (sign-ins record theirs in a totp_step item, kindTOTPStep;
+	// a code is accepted once); TOTPName the FriendlyDeviceName.
 	TOTPSecret  string `json:"totp_secret,omitempty"`
 	TOTPPending string `json:"totp_pending,omitempty"`
 	TOTPStep    int64  `json:"totp_step,omitempty"`
