@@ -70,7 +70,9 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	}
 	node, err := replication.New(replication.Options{
 		Store: st, Region: cfg.Region, Peers: rc.Peers, JetStream: js, StreamReplicas: rc.StreamReplicas,
-		Merge:  map[string]replication.MergeFunc{directory.UserItemKind: directory.MergeUserReplicas},
+		Merge: map[string]replication.MergeFunc{
+			directory.UserItemKind: directory.MergeUserReplicas, directory.TOTPStepItemKind: directory.MergeTOTPStepReplicas,
+		},
 		Logger: log,
 	})
 	if err != nil {

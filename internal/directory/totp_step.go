@@ -111,3 +111,30 @@ func deleteTOTPStep(ctx context.Context, tx storage.Tx, sub string) error {
 	}
 	return nil
 }
+
+// TOTPStepItemKind is the kind of the last TOTP step of users' sign-ins,
+// which replication merges with MergeTOTPStepReplicas.
+const TOTPStepItemKind = kindTOTPStep
+
+// MergeTOTPStepReplicas merges two states of one totp_step item that
+// replication compares (internal/replication's MergeFunc): winner is the
+// state the order of changes keeps, loser the other. The later step wins,
+// so that a code used in one region is not accepted again in another
+// whichever region's write the order of changes keeps. It returns a copy
+// of winner with the loser's step when that is later, and whether it
+// changed anything.
+func MergeTOTPStepReplicas(winner, loser *storage.Item) (*storage.Item, bool, error) {
+	var w, l totpStepRecord
+	if err := json.Unmarshal(winner.Data, &w); err != nil {
+		return nil, false, fmt.Errorf("decode TOTP step %q: %w", winner.ID, err)
+	}
+	if err := json.Unmarshal(loser.Data, &l); err != nil {
+		return nil, false, fmt.Errorf("decode TOTP step %q: %w", loser.ID, err)
+	}
+	if l.Step <= w.Step {
+		return nil, false, nil
+	}
+	out := *winner
+	out.Data = loser.Data
+	return &out, true, nil
+}
