@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,6 +17,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/replication"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
+	"github.com/cognate-dev/cognate/internal/storage/postgres"
 )
 
 // startReplication joins the topology of replication.peers through the
@@ -85,16 +87,32 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 		closeAll()
 		return nil, err
 	}
-	registerReplicationMetrics(metrics.Registerer(), node, rc.Peers, cfg.Region)
+	var active atomic.Bool
+	registerReplicationMetrics(metrics.Registerer(), node, rc.Peers, cfg.Region, &active)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := node.Run(runCtx); err != nil && runCtx.Err() == nil {
+	run := func(ctx context.Context) {
+		active.Store(true)
+		defer active.Store(false)
+		if err := node.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("replication stopped", "error", err.Error())
 		}
-	}()
-	log.Info("replicating", "region", cfg.Region, "peers", rc.Peers, "store_id", storeID)
+	}
+	if ls, ok := st.(leaser); ok {
+		// Nodes sharing a store take turns: only the lease's holder
+		// publishes and consumes.
+		go func() {
+			defer close(done)
+			replicateWithLease(runCtx, ls, cfg.Region, run, log)
+		}()
+		log.Info("replication waits for the region's lease", "region", cfg.Region, "peers", rc.Peers, "store_id", storeID)
+	} else {
+		go func() {
+			defer close(done)
+			run(runCtx)
+		}()
+		log.Info("replicating", "region", cfg.Region, "peers", rc.Peers, "store_id", storeID)
+	}
 	return func() {
 		cancel()
 		<-done
@@ -103,9 +121,88 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	}, nil
 }
 
+// leaser is a store that several nodes share, which grants the lease that
+// picks the one node replicating the region (postgres.DB.TryLease).
+type leaser interface {
+	TryLease(ctx context.Context, name string) (*postgres.Lease, error)
+}
+
+// leaseRetry is how often a node without the region's lease tries to take
+// it.
+var leaseRetry = 3 * time.Second
+
+// replicateWithLease runs run while this node holds the region's lease,
+// and tries to take it every leaseRetry while another node holds it, until
+// ctx is done. When the lease's connection is lost, run's context ends at
+// once: the lock went with the session, and another node may take it.
+func replicateWithLease(ctx context.Context, ls leaser, region string, run func(context.Context), log *slog.Logger) {
+	for {
+		lease, err := ls.TryLease(ctx, "replication/"+region)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("take the replication lease; trying again", "error", err.Error())
+		case lease != nil:
+			runLeased(ctx, lease, region, run, log)
+		}
+		if !sleepCtx(ctx, leaseRetry) {
+			return
+		}
+	}
+}
+
+func runLeased(ctx context.Context, lease *postgres.Lease, region string, run func(context.Context), log *slog.Logger) {
+	defer lease.Release()
+	// A node that held the lease until its session went can take this
+	// long to notice and stop.
+	select {
+	case <-ctx.Done():
+		return
+	case <-lease.Lost():
+		log.Warn("replication lease lost before replication started", "region", region)
+		return
+	case <-time.After(postgres.LeaseGrace()):
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		run(rctx)
+	}()
+	log.Info("replicating: this node holds the region's replication lease", "region", region)
+	select {
+	case <-ctx.Done():
+	case <-lease.Lost():
+		cancel()
+		log.Warn("replication lease lost: this node stopped replicating and waits for the lease again", "region", region)
+	case <-stopped:
+	}
+	cancel()
+	<-stopped
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
 // registerReplicationMetrics exposes the node's counters, and each peer's
 // backlog and lag, in /metrics.
-func registerReplicationMetrics(reg prometheus.Registerer, node *replication.Node, peers []string, region string) {
+func registerReplicationMetrics(reg prometheus.Registerer, node *replication.Node, peers []string, region string, active *atomic.Bool) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cognate_replication_active",
+		Help: "1 while this node publishes and applies the region's changes (on PostgreSQL, the node holding the region's replication lease), else 0."},
+		func() float64 {
+			if active.Load() {
+				return 1
+			}
+			return 0
+		}))
 	counter := func(name, help string, f func(replication.Stats) int64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(f(node.Stats())) }))
