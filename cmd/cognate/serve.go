@@ -187,7 +187,19 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		// codes sent before a key rotation are refused after it.
 		CodeKey:   seal.DeriveKey(keys.master, directory.KeyLabelCodes),
 		Passwords: passwords,
+		// Imported password hashes are sealed, and upload URLs signed,
+		// with keys of their own.
+		ImportKeys:        keys.keys().Derive(directory.KeyLabelImport),
+		ImportMaxCSVBytes: cfg.UserImport.MaxCSVBytes,
+		ImportURLValidity: cfg.UserImport.UploadURLValidity.Duration(),
 	})
+	// Import jobs that were running when the server stopped go on where
+	// their last batch ended; the jobs stop with the server.
+	importCtx, stopImports := context.WithCancel(ctx)
+	defer func() { stopImports(); users.WaitImports() }()
+	if err := users.RunImports(importCtx); err != nil {
+		return err
+	}
 	// Stores written before client secrets were sealed keep them in the
 	// clear: seal them all, in one transaction, before serving.
 	if n, err := pools.SealClientSecrets(ctx); err != nil {

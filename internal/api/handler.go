@@ -238,6 +238,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.sts.serve(w, r, requestID, start)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, directory.ImportUploadPath) && h.opts.Users != nil {
+		h.serveImport(w, r, requestID)
+		return
+	}
 	if r.URL.Path != "/" && (r.Method != http.MethodPost || r.Header.Get("X-Amz-Target") == "") {
 		// The JSON API lives at "/" (an SDK whose endpoint has a path posts
 		// there with an X-Amz-Target, and is served). Anything else, such as

@@ -24,6 +24,14 @@ func userHandlers(d *directory.Service) map[string]handler {
 		"ForgotPassword":            handle(d.ForgotPassword),
 		"ConfirmForgotPassword":     handle(d.ConfirmForgotPassword),
 
+		// User import jobs (docs/import.md).
+		"GetCSVHeader":          handle(d.GetCSVHeader),
+		"CreateUserImportJob":   handle(d.CreateUserImportJob),
+		"DescribeUserImportJob": handle(d.DescribeUserImportJob),
+		"ListUserImportJobs":    handle(d.ListUserImportJobs),
+		"StartUserImportJob":    handle(d.StartUserImportJob),
+		"StopUserImportJob":     handle(d.StopUserImportJob),
+
 		// Self-service, authorized by the user's access token.
 		"GetUser":                          handle(d.GetUser),
 		"UpdateUserAttributes":             handle(d.UpdateUserAttributes),

@@ -29,7 +29,7 @@ func (s *Service) authFactors(ctx context.Context, pool *userpool.SignInPool, u 
 		var has bool
 		switch f {
 		case idp.AuthFactorTypePassword:
-			has = u.PasswordHash != "" || u.SRPVerifier != ""
+			has = u.PasswordHash != "" || u.SRPVerifier != "" || u.ImportedHash
 		case idp.AuthFactorTypeEmailOtp, idp.AuthFactorTypeSmsOtp:
 			has = passwordlessUsable(pool, u, idp.ChallengeNameType(f))
 		case idp.AuthFactorTypeWebAuthn:

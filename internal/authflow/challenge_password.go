@@ -80,9 +80,15 @@ func (passwordFactor) checkFirst() bool { return false }
 
 // verify checks the password; a user without a password hash is checked
 // against the dummy hash, at the same cost, and fails. A right password
-// rebuilds the user's SRP verifier when it is missing.
+// rebuilds the user's SRP verifier when it is missing. A user imported
+// with a password hash is checked against that hash (docs/import.md).
 func (p passwordFactor) verify(ctx context.Context, s *Service, sp *call) (bool, error) {
 	u := sp.user
+	if u.PasswordHash == "" && u.ImportedHash {
+		// An imported user's first sign-in: its former directory's hash,
+		// replaced by the pool's own when the password is right.
+		return s.users.VerifyImportedPassword(ctx, sp.pool, u, p.password)
+	}
 	hash := u.PasswordHash
 	if hash == "" {
 		hash = s.passwords.Dummy()

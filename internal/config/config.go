@@ -93,6 +93,9 @@ type Config struct {
 	// ChangeLog says how long the change log keeps superseded states and
 	// tombstones.
 	ChangeLog ChangeLogConfig `yaml:"change_log"`
+	// UserImport configures user import jobs: the largest CSV and how long
+	// an upload URL is valid.
+	UserImport UserImportConfig `yaml:"user_import"`
 	// STS says where identity pools get temporary credentials, and what
 	// cognate's own STS trusts.
 	STS STSConfig `yaml:"sts"`
@@ -210,6 +213,7 @@ func Default() Config {
 			PerAddress: RateConfig{Enabled: &on, Rate: ratelimit.DefaultPerAddress.PerSecond, Burst: ratelimit.DefaultPerAddress.Burst}},
 		PasswordHashing: PasswordHashingConfig{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		ChangeLog:       ChangeLogConfig{Retention: Duration(defaultChangeLogRetain), CompactionInterval: Duration(defaultChangeLogCompact)},
+		UserImport:      UserImportConfig{MaxCSVBytes: defaultImportCSVBytes, UploadURLValidity: Duration(defaultImportUploadValidity)},
 		STS:             STSConfig{Mode: STSModeLocal, MaxSessionDuration: Duration(MaxSTSSessionDuration)},
 		HostedUI:        HostedUIConfig{DomainPattern: defaultDomainPattern, PublicForm: "path"},
 		Triggers: TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts,
@@ -239,6 +243,7 @@ func (c *Config) applyDefaults() {
 	c.Messaging.applyDefaults()
 	c.RateLimits.applyDefaults()
 	c.ChangeLog.applyDefaults()
+	c.UserImport.applyDefaults()
 	c.STS.applyDefaults()
 	c.HostedUI.applyDefaults()
 	c.Triggers.applyDefaults()

@@ -380,6 +380,9 @@ rate_limits:
 change_log:
     retention: 168h0m0s
     compaction_interval: 1h0m0s
+user_import:
+    max_csv_bytes: 104857600
+    upload_url_validity: 1h0m0s
 sts:
     mode: local
     max_session_duration: 12h0m0s

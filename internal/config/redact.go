@@ -135,6 +135,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "cors", Value: r.CORS.logValue()},
 		slog.Attr{Key: "identity_pools", Value: r.IdentityPools.logValue()},
 		slog.Attr{Key: "change_log", Value: r.ChangeLog.logValue()},
+		slog.Attr{Key: "user_import", Value: r.UserImport.logValue()},
 		slog.Attr{Key: "sts", Value: r.STS.logValue()},
 		slog.Attr{Key: "hosted_ui", Value: r.HostedUI.logValue()},
 		slog.Attr{Key: "federation", Value: r.Federation.logValue()},

@@ -112,6 +112,7 @@ func (c *Config) Validate() error {
 	c.CORS.validate(add)
 	c.IdentityPools.validate(add)
 	c.ChangeLog.validate(add)
+	c.UserImport.validate(add)
 	c.STS.validate(add)
 	c.Triggers.validate(add)
 	c.HostedUI.validate(add)

@@ -204,6 +204,8 @@ func TestValidate(t *testing.T) {
 				"rate_limits.per_address.burst: must be a number of requests of at least 1",
 				"change_log.retention: must be between 1m and 87600h (ten years)",
 				"change_log.compaction_interval: must be between 1m and 24h",
+				"user_import.max_csv_bytes: must be between 1024 and 17179869184",
+				"user_import.upload_url_validity: must be between 1m and 24h",
 				`sts.mode: must be local, aws or endpoint, not ""`,
 				"sts.max_session_duration: must be between 15m and 12h",
 				`hosted_ui.domain_pattern: must be a lower-case host name that starts with {prefix}. and holds {region} at most once, not ""`,
@@ -246,6 +248,16 @@ func TestValidate(t *testing.T) {
 			want: ValidationErrors{
 				"change_log.retention: must be between 1m and 87600h (ten years)",
 				"change_log.compaction_interval: must be between 1m and 24h",
+			},
+		},
+		{
+			name: "user import bounds",
+			change: func(c *Config) {
+				c.UserImport = UserImportConfig{MaxCSVBytes: 1023, UploadURLValidity: Duration(25 * time.Hour)}
+			},
+			want: ValidationErrors{
+				"user_import.max_csv_bytes: must be between 1024 and 17179869184",
+				"user_import.upload_url_validity: must be between 1m and 24h",
 			},
 		},
 		{

@@ -162,6 +162,7 @@ func setPassword(pp *idp.PasswordPolicyType, u *userRecord, hash string, at time
 		u.PasswordHistory = nil
 	}
 	u.PasswordHash = hash
+	u.ImportedHash = ""
 	t := at
 	u.PasswordSetAt = &t
 }

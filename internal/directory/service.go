@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -49,6 +50,17 @@ type Options struct {
 	// Triggers invokes the pools' Lambda triggers (triggers.go); nil
 	// invokes none, whatever a pool's LambdaConfig says.
 	Triggers *triggers.Invoker
+	// ImportKeys are the keys of user import jobs: the master encryption
+	// keys derived with KeyLabelImport. They seal imported password hashes
+	// and sign the jobs' upload URLs, so the nodes of a store share them.
+	// Empty means a random key per process, for tests.
+	ImportKeys seal.Keys
+	// ImportMaxCSVBytes is the largest CSV an import job's upload URL
+	// takes; 0 means DefaultImportMaxCSVBytes.
+	ImportMaxCSVBytes int64
+	// ImportURLValidity is how long an upload URL is valid; 0 means
+	// DefaultImportURLValidity.
+	ImportURLValidity time.Duration
 }
 
 // DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
@@ -78,6 +90,16 @@ type Service struct {
 	userErasers []UserEraser
 	// triggers invokes the pools' Lambda triggers; nil invokes none.
 	triggers *triggers.Invoker
+
+	importKeys        importKeys
+	importMaxBytes    int64
+	importURLValidity time.Duration
+	importWG          sync.WaitGroup
+	// importMu guards importCtx and importRunning (the jobs this process
+	// runs).
+	importMu      sync.Mutex
+	importCtx     context.Context
+	importRunning map[string]bool
 }
 
 // UserEraser deletes, inside tx, what a package other than this one keeps
@@ -122,6 +144,18 @@ func New(store storage.Store, pools *userpool.Service, opts Options) *Service {
 		s.codes.key = make([]byte, seal.KeySize)
 		rand.Read(s.codes.key) // crypto/rand.Read never fails; it crashes the program instead
 	}
+	var err error
+	if s.importKeys, err = newImportKeys(opts.ImportKeys); err != nil {
+		panic("directory: import keys: " + err.Error()) // keys of the wrong size: a wiring mistake
+	}
+	s.importMaxBytes, s.importURLValidity = opts.ImportMaxCSVBytes, opts.ImportURLValidity
+	if s.importMaxBytes <= 0 {
+		s.importMaxBytes = DefaultImportMaxCSVBytes
+	}
+	if s.importURLValidity <= 0 {
+		s.importURLValidity = DefaultImportURLValidity
+	}
+	s.importCtx, s.importRunning = context.Background(), map[string]bool{}
 	pools.CountUsersWith(func(ctx context.Context, poolID string) (int64, error) {
 		return CountUsers(ctx, store, poolID)
 	})

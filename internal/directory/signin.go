@@ -33,6 +33,10 @@ type SignInUser struct {
 	PasswordHash string
 	// SRPVerifier is the encrypted SRP verifier ("" for none).
 	SRPVerifier string
+	// ImportedHash is true for a user an import job brought with a
+	// password hash that no sign-in has replaced yet: the password is
+	// checked with VerifyImportedPassword.
+	ImportedHash bool
 	// TemporaryPasswordExpiresAt is set while the user must replace a
 	// temporary password.
 	TemporaryPasswordExpiresAt *time.Time
@@ -49,7 +53,7 @@ type SignInUser struct {
 func signInUser(u *userRecord) *SignInUser {
 	out := &SignInUser{
 		Sub: u.Sub, Username: u.Username, Status: u.Status, Enabled: u.Enabled,
-		PasswordHash: u.PasswordHash, SRPVerifier: u.SRPVerifier,
+		PasswordHash: u.PasswordHash, SRPVerifier: u.SRPVerifier, ImportedHash: u.ImportedHash != "",
 		Attributes: make(map[string]string, len(u.Attributes)),
 		MFA:        signInMFAOf(u),
 		rec:        u,

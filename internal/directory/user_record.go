@@ -60,6 +60,11 @@ type userRecord struct {
 	// PasswordHash is the PHC-format argon2id hash of the current password
 	// ("" when the user has none).
 	PasswordHash string `json:"password_hash,omitempty"`
+	// ImportedHash is the sealed password hash an import job brought
+	// (importKeys.sealImportedHash: algorithm and hash), kept until the
+	// user's first sign-in with the password replaces it with
+	// PasswordHash; "" when none. Setting a password drops it.
+	ImportedHash string `json:"imported_hash,omitempty"`
 	// PasswordSetAt is when the password was last set.
 	PasswordSetAt *time.Time `json:"password_set_at,omitempty"`
 	// TemporaryPasswordExpiresAt is set while Status is
