@@ -96,6 +96,9 @@ rate_limits:
 change_log:
   retention: 168h0m0s # default
   compaction_interval: 1h0m0s # default
+user_import:
+  max_csv_bytes: 104857600 # default
+  upload_url_validity: 1h0m0s # default
 sts:
   mode: local # default
   max_session_duration: 12h0m0s # default

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/directory"
@@ -38,7 +39,15 @@ func (h *Handler) serveImport(w http.ResponseWriter, r *http.Request, requestID 
 
 func (h *Handler) serveImportUpload(w http.ResponseWriter, r *http.Request, pool, job string) {
 	q := r.URL.Query()
-	err := h.opts.Users.UploadImportCSV(r.Context(), pool, job, q.Get("expires"), q.Get("signature"), r.Body)
+	err := h.opts.Users.CheckImportUpload(r.Context(), pool, job, q.Get("expires"), q.Get("signature"))
+	if err == nil {
+		// A large file takes longer than the server's read timeout, which
+		// is set for Cognito's small requests: a signed upload has more.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(uploadReadTimeout))
+		_ = rc.SetWriteDeadline(time.Now().Add(uploadReadTimeout))
+		err = h.opts.Users.UploadImportCSV(r.Context(), pool, job, q.Get("expires"), q.Get("signature"), r.Body)
+	}
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusOK)
@@ -53,6 +62,9 @@ func (h *Handler) serveImportUpload(w http.ResponseWriter, r *http.Request, pool
 		http.Error(w, "Internal error", http.StatusInternalServerError)
 	}
 }
+
+// uploadReadTimeout bounds the reading of one upload.
+const uploadReadTimeout = 30 * time.Minute
 
 // maxFailuresPage is the most rows one read of a failure log returns.
 const maxFailuresPage = 1000

@@ -89,6 +89,14 @@ func (p passwordFactor) verify(ctx context.Context, s *Service, sp *call) (bool,
 		// replaced by the pool's own when the password is right.
 		return s.users.VerifyImportedPassword(ctx, sp.pool, u, p.password)
 	}
+	if u.PasswordHash == "" && u.Status == idp.UserStatusTypeResetRequired {
+		// A user imported without a password hash has no password to
+		// check: Cognito answers PasswordResetRequiredException whatever
+		// was sent, which the status decides once the factor passes. The
+		// dummy hash keeps the cost of a real check.
+		_, err := s.verifyPassword(ctx, s.passwords.Dummy(), p.password)
+		return err == nil, err
+	}
 	hash := u.PasswordHash
 	if hash == "" {
 		hash = s.passwords.Dummy()

@@ -491,24 +491,8 @@ var ErrUploadNotCSV = errors.New("upload is not a CSV file")
 // also deletes any earlier upload's chunks, so a job has either its old
 // CSV or all of the new one.
 func (s *Service) UploadImportCSV(ctx context.Context, poolID, jobID, expires, signature string, body io.Reader) error {
-	e, err := strconv.ParseInt(expires, 10, 64)
-	if err != nil {
-		return ErrUploadRefused
-	}
-	mac, err := hex.DecodeString(signature)
-	if err != nil || !hmac.Equal(mac, s.importKeys.uploadMAC(poolID, jobID, e)) {
-		return ErrUploadRefused
-	}
-	if s.now().Unix() > e {
-		return ErrUploadRefused
-	}
-	it, err := s.store.GetItem(ctx, kindImportJob, jobID)
-	if err != nil || it.Pool != poolID {
-		return ErrUploadRefused
-	}
-	j, err := decodeImportJob(it)
-	if err != nil || j.Status != string(idp.UserImportJobStatusTypeCreated) {
-		return ErrUploadRefused
+	if err := s.CheckImportUpload(ctx, poolID, jobID, expires, signature); err != nil {
+		return err
 	}
 	upload := userpool.NewUUID()
 	var (
@@ -551,7 +535,7 @@ func (s *Service) UploadImportCSV(ctx context.Context, poolID, jobID, expires, s
 	if chunks == 0 {
 		return ErrUploadNotCSV
 	}
-	err = s.runTx(ctx, func(tx storage.Tx) error {
+	err := s.runTx(ctx, func(tx storage.Tx) error {
 		it, err := tx.GetItem(ctx, kindImportJob, jobID)
 		if err != nil {
 			return err
@@ -584,6 +568,32 @@ func (s *Service) UploadImportCSV(ctx context.Context, poolID, jobID, expires, s
 		}
 	}
 	return err
+}
+
+// CheckImportUpload returns ErrUploadRefused unless expires and signature
+// (hex) are the ones preSignedURL made for the job, the URL has not
+// expired, and the job still takes a file (Created).
+func (s *Service) CheckImportUpload(ctx context.Context, poolID, jobID, expires, signature string) error {
+	e, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil {
+		return ErrUploadRefused
+	}
+	mac, err := hex.DecodeString(signature)
+	if err != nil || !hmac.Equal(mac, s.importKeys.uploadMAC(poolID, jobID, e)) {
+		return ErrUploadRefused
+	}
+	if s.now().Unix() > e {
+		return ErrUploadRefused
+	}
+	it, err := s.store.GetItem(ctx, kindImportJob, jobID)
+	if err != nil || it.Pool != poolID {
+		return ErrUploadRefused
+	}
+	j, err := decodeImportJob(it)
+	if err != nil || j.Status != string(idp.UserImportJobStatusTypeCreated) {
+		return ErrUploadRefused
+	}
+	return nil
 }
 
 // looksLikeCSVHeader reports whether b starts with a line that could be
