@@ -62,7 +62,7 @@ func withHashingAlgorithm(alg string) func(*cip.Options) {
 func (e *userEnv) importPool(t *testing.T) *string {
 	return e.userPool(t, &cip.CreateUserPoolInput{
 		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
-		Schema: []types.SchemaAttributeType{{Name: aws.String("team"), AttributeDataType: types.AttributeDataTypeString, Mutable: aws.Bool(true)}},
+		Schema:                 []types.SchemaAttributeType{{Name: aws.String("team"), AttributeDataType: types.AttributeDataTypeString, Mutable: aws.Bool(true)}},
 	})
 }
 
