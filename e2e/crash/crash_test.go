@@ -42,7 +42,7 @@ const (
 )
 
 // buildCognate builds the server binary once for the test.
-func buildCognate(t *testing.T) string {
+func buildCognate(t testing.TB) string {
 	t.Helper()
 	bin, err := proc.Build(t.TempDir())
 	if err != nil {
@@ -53,7 +53,7 @@ func buildCognate(t *testing.T) string {
 
 // startCognate starts the binary on dataDir and returns the process and its
 // URL once it prints that it is listening.
-func startCognate(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
+func startCognate(t testing.TB, bin, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
 	// The load writes as fast as the server takes it (CreateUserPool and
 	// TagResource, around a thousand a second), far past Cognito's default
