@@ -4,7 +4,8 @@
 // ListUsers and its filter, one-time codes and their delivery, setting
 // passwords (with the SRP verifier of each), recorded authentication
 // events, bulk loading, the user operations of the hosted UI's pages, the
-// users the UserMigration trigger creates (migration.go), and the
+// users the UserMigration trigger creates (migration.go), user import jobs
+// (import_job.go, import_run.go, import_signin.go: docs/import.md), and the
 // re-sealing of users' sealed values. It is also the sign-in engine's
 // view of users (SignInUser, LookupUser, UserBySub, SetNewPassword, …).
 //

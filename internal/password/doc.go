@@ -17,11 +17,18 @@
 // at its Params, so that a sign-in for a user that does not exist costs what
 // a real one costs.
 //
+// Imported password hashes (imported.go) are the one exception to argon2id:
+// the hashes a user import job brings from another directory (bcrypt,
+// scrypt, Argon2id and PBKDF2-SHA256 with their own parameters, within
+// bounds) are parsed here and checked once, at the user's first sign-in,
+// through the same queue, before the directory replaces them.
+//
 // A Hasher answers Cognito's TooManyRequestsException when a client already
 // has as many computations waiting as it may; that is the one Cognito
 // exception it decides.
 //
 // It may import internal/cognito (the exception it answers) and
 // internal/ratelimit (the fair queue), both leaves, and
-// golang.org/x/crypto/argon2; nothing else of cognate.
+// golang.org/x/crypto (argon2; bcrypt, scrypt and pbkdf2 for imported
+// hashes); nothing else of cognate.
 package password
