@@ -40,6 +40,7 @@ func MergeUserReplicas(winner, loser *storage.Item) (*storage.Item, bool, error)
 	if l.PasswordSetAt != nil && (w.PasswordSetAt == nil || l.PasswordSetAt.After(*w.PasswordSetAt)) {
 		w.PasswordHash, w.PasswordSetAt, w.PasswordHistory = l.PasswordHash, l.PasswordSetAt, l.PasswordHistory
 		w.SRPVerifier, w.TemporaryPasswordExpiresAt = l.SRPVerifier, l.TemporaryPasswordExpiresAt
+		w.ImportedHash = l.ImportedHash // an imported hash goes when a password is set
 		changed = true
 	}
 	if l.EnabledSetAt != nil && (w.EnabledSetAt == nil || l.EnabledSetAt.After(*w.EnabledSetAt)) {
