@@ -613,8 +613,10 @@ func looksLikeCSVHeader(b []byte) bool {
 
 // dropUpload deletes the chunks of an upload that did not complete.
 func (s *Service) dropUpload(ctx context.Context, poolID, jobID, upload string, chunks int) {
+	// The chunks go even when the request that wrote them was cancelled.
+	ctx = context.WithoutCancel(ctx)
 	for n := 0; n < chunks; n++ {
-		err := s.runTx(context.WithoutCancel(ctx), func(tx storage.Tx) error {
+		err := s.runTx(ctx, func(tx storage.Tx) error {
 			return tx.DeleteItem(ctx, kindImportCSV, chunkID(jobID, upload, n), 1)
 		})
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {

@@ -238,10 +238,11 @@ func (s *Service) commitBatch(ctx context.Context, jobID, runner string, start i
 			return errLostImport
 		}
 		now := s.now()
+		rows := batch
 		if j.Status == string(idp.UserImportJobStatusTypeStopping) {
-			batch = nil
+			rows = nil // stopped: the batch is not imported
 		}
-		for _, r := range batch {
+		for _, r := range rows {
 			msg, skipped := r.failure, false
 			if msg == "" {
 				r.user.CreatedAt, r.user.UpdatedAt = now, now
@@ -271,7 +272,7 @@ func (s *Service) commitBatch(ctx context.Context, jobID, runner string, start i
 				return err
 			}
 		}
-		j.NextRow += int64(len(batch))
+		j.NextRow += int64(len(rows))
 		finish(j, now)
 		next, err := importJobItem(j, it.Version, now)
 		if err != nil {
