@@ -72,6 +72,7 @@ var commandList = []command{
 	{"config print", "print the effective configuration, secrets redacted, with where each value came from", runConfigPrint},
 	{"issuer show", "print the token issuer base URL the store records", runIssuerShow},
 	{"issuer set", "record a new token issuer base URL in a shared store (tokens issued before stop verifying)", runIssuerSet},
+	{"replication status", "show every region's replication: joined, published, and each peer's entries not yet applied", runReplicationStatus},
 	{"bench", "measure a Cognito-compatible endpoint under load (see cognate bench -h)", runBench},
 	{"version", "print the version", runVersion},
 }

@@ -25,14 +25,14 @@ import (
 // region disagrees with the others, and then publishes and applies changes
 // in the background until the returned stop is called.
 func startReplication(ctx context.Context, cfg *config.Config, st store, master []byte, issuer string,
-	metrics *server.Metrics, log *slog.Logger) (stop func(), err error) {
+	metrics *server.Metrics, log *slog.Logger) (stop func(), report func() map[string]any, err error) {
 	rc := cfg.Replication
 	url := rc.NATSURL
 	var embedded *replication.Embedded
 	if url == config.ReplicationEmbedded {
 		embedded, err = replication.StartEmbedded(rc.EmbeddedListen, filepath.Join(cfg.DataDir, "nats"))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		url = embedded.URL()
 		log.Info("embedded NATS server", "url", url)
@@ -45,19 +45,19 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	nc, err := nats.Connect(url, nats.Name("cognate "+cfg.Region), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
 	if err != nil {
 		closeAll()
-		return nil, fmt.Errorf("replication: connect to %s: %w", url, err)
+		return nil, nil, fmt.Errorf("replication: connect to %s: %w", url, err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
 		closeAll()
-		return nil, fmt.Errorf("replication: %w", err)
+		return nil, nil, fmt.Errorf("replication: %w", err)
 	}
 	storeID, err := replication.StoreID(ctx, st, time.Now())
 	if err != nil {
 		nc.Close()
 		closeAll()
-		return nil, err
+		return nil, nil, err
 	}
 	joinCtx, cancelJoin := context.WithTimeout(ctx, 30*time.Second)
 	err = replication.Join(joinCtx, js, replication.Member{
@@ -68,7 +68,7 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	if err != nil {
 		nc.Close()
 		closeAll()
-		return nil, err
+		return nil, nil, err
 	}
 	node, err := replication.New(replication.Options{
 		Store: st, Region: cfg.Region, Peers: rc.Peers, JetStream: js, StreamReplicas: rc.StreamReplicas,
@@ -80,12 +80,12 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	if err != nil {
 		nc.Close()
 		closeAll()
-		return nil, err
+		return nil, nil, err
 	}
 	if err := node.EnsureStreams(ctx); err != nil {
 		nc.Close()
 		closeAll()
-		return nil, err
+		return nil, nil, err
 	}
 	var active atomic.Bool
 	registerReplicationMetrics(metrics.Registerer(), node, rc.Peers, cfg.Region, &active)
@@ -114,11 +114,44 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 		log.Info("replicating", "region", cfg.Region, "peers", rc.Peers, "store_id", storeID)
 	}
 	return func() {
-		cancel()
-		<-done
-		nc.Close()
-		closeAll()
-	}, nil
+			cancel()
+			<-done
+			nc.Close()
+			closeAll()
+		}, func() map[string]any {
+			return map[string]any{"replication": readyReport(cfg.Region, node.Stats(), active.Load())}
+		}, nil
+}
+
+// replicationReady is the replication part of /ready's body. It reports
+// and does not decide: a region cut off from NATS, or behind its peers,
+// still serves every request from its own store (docs/regions.md).
+type replicationReady struct {
+	Region string `json:"region"`
+	// Active is true on the node that publishes and applies the region's
+	// changes; the other fields are about this node's work, so they stay
+	// at zero on the others.
+	Active      bool                       `json:"active"`
+	Connected   bool                       `json:"connected"`
+	Unpublished int64                      `json:"unpublished"`
+	ApplyErrors int64                      `json:"apply_errors"`
+	Conflicts   int64                      `json:"conflicts"`
+	Peers       map[string]replicationPeer `json:"peers"`
+}
+
+type replicationPeer struct {
+	Pending    uint64  `json:"pending"`
+	LagSeconds float64 `json:"lag_seconds"`
+	Reachable  bool    `json:"reachable"`
+}
+
+func readyReport(region string, s replication.Stats, active bool) replicationReady {
+	r := replicationReady{Region: region, Active: active, Connected: s.Connected, Unpublished: s.Unpublished,
+		ApplyErrors: s.Errors, Conflicts: s.Conflicts, Peers: map[string]replicationPeer{}}
+	for p, ps := range s.Peers {
+		r.Peers[p] = replicationPeer{Pending: ps.Pending, LagSeconds: ps.Lag.Seconds(), Reachable: ps.Reachable}
+	}
+	return r
 }
 
 // leaser is a store that several nodes share, which grants the lease that
@@ -203,6 +236,17 @@ func registerReplicationMetrics(reg prometheus.Registerer, node *replication.Nod
 			}
 			return 0
 		}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cognate_replication_connected",
+		Help: "1 while this node's connection to NATS is up, else 0."},
+		func() float64 {
+			if node.Stats().Connected {
+				return 1
+			}
+			return 0
+		}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cognate_replication_unpublished_entries",
+		Help: "Entries of this region's change log not yet published to its stream (counted up to 10000, on the node that replicates)."},
+		func() float64 { return float64(node.Stats().Unpublished) }))
 	counter := func(name, help string, f func(replication.Stats) int64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(f(node.Stats())) }))

@@ -128,15 +128,17 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 
 	metrics := server.NewMetrics()
+	var report func() map[string]any
 	if cfg.Replication.On() {
 		// A region that disagrees with its peers (another key, issuer or
 		// store under its name) refuses to start before it writes.
-		stopReplication, err := startReplication(ctx, cfg, st, keys.master, issuer, metrics, log)
+		stopReplication, replicationReport, err := startReplication(ctx, cfg, st, keys.master, issuer, metrics, log)
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		defer stopReplication()
+		report = replicationReport
 	}
 
 	// One Hasher for every engine, so that one cap on the expensive
@@ -322,6 +324,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		Listen:          cfg.Listen,
 		API:             hostedUI.Wrap(routes),
 		Ready:           st.Ping,
+		Report:          report,
 		Logger:          log,
 		Metrics:         metrics,
 		ShutdownTimeout: cfg.ShutdownTimeout.Duration(),

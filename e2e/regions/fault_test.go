@@ -130,6 +130,30 @@ func TestPartition(t *testing.T) {
 	for _, r := range rs {
 		write(r)
 	}
+	// Cut off, a region still serves: /ready stays 200 and reports the
+	// lost connection and the entries waiting to be published.
+	eventually(t, "/ready of A reports the partition", func() error {
+		code, body, err := ready(a)
+		if err != nil {
+			return err
+		}
+		rep := body.Replication
+		if code != 200 || body.Status != "ready" || rep.Connected || rep.Unpublished == 0 {
+			return fmt.Errorf("%d %s %+v", code, body.Status, *rep)
+		}
+		for p, ps := range rep.Peers {
+			if ps.Reachable {
+				return fmt.Errorf("peer %s reachable", p)
+			}
+		}
+		if v, err := metric(a, "cognate_replication_connected"); err != nil || v != 0 {
+			return fmt.Errorf("cognate_replication_connected %v %v", v, err)
+		}
+		if v, err := metric(a, "cognate_replication_unpublished_entries"); err != nil || v == 0 {
+			return fmt.Errorf("cognate_replication_unpublished_entries %v %v", v, err)
+		}
+		return nil
+	})
 
 	// C dies without a word while its writes are unpublished, and comes
 	// back on its store.
@@ -214,6 +238,7 @@ func TestPartition(t *testing.T) {
 	}
 
 	quiesce(t, nats.URL())
+	checkCaughtUp(t, bin, nats.URL(), rs)
 	for _, r := range rs {
 		r.stop(t)
 	}

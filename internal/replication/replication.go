@@ -64,6 +64,10 @@ type Node struct {
 	log *slog.Logger
 
 	published, applied, skipped, merged, conflicts, errs atomic.Int64
+	// publishedSeq is the sequence number of the local change log up to
+	// which the publisher has published (-1 until it has read it), and
+	// unpublished the local entries after it, as last counted.
+	publishedSeq, unpublished atomic.Int64
 
 	// mu guards peers.
 	mu    sync.Mutex
@@ -80,6 +84,9 @@ type PeerStatus struct {
 	// entries are pending, else zero.
 	LastHLC int64
 	Lag     time.Duration
+	// Reachable is false while the last attempt to read the peer's
+	// consumer from JetStream failed (Pending is then the last known).
+	Reachable bool
 }
 
 // Stats are the counters of a Node.
@@ -92,6 +99,11 @@ type Stats struct {
 	// another item holds one of their unique keys; Errors the failed
 	// attempts to apply an entry (which is retried).
 	Applied, Skipped, Merged, Conflicts, Errors int64
+	// Unpublished is the number of the local region's change-log entries
+	// not yet published, as last counted (at most 10000).
+	Unpublished int64
+	// Connected reports whether the NATS connection is up.
+	Connected bool
 	// Peers is the status of each peer, by region.
 	Peers map[string]PeerStatus
 }
@@ -114,6 +126,7 @@ func New(o Options) (*Node, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{o: o, log: o.Logger.With("component", "replication"), peers: map[string]*PeerStatus{}}
+	n.publishedSeq.Store(-1)
 	for _, p := range o.Peers {
 		if p != o.Region {
 			n.peers[p] = &PeerStatus{}
@@ -137,7 +150,11 @@ func (n *Node) Stats() Stats {
 	s := Stats{
 		Published: n.published.Load(), Applied: n.applied.Load(), Skipped: n.skipped.Load(),
 		Merged: n.merged.Load(), Conflicts: n.conflicts.Load(), Errors: n.errs.Load(),
-		Peers: map[string]PeerStatus{},
+		Unpublished: n.unpublished.Load(),
+		Peers:       map[string]PeerStatus{},
+	}
+	if n.o.JetStream != nil {
+		s.Connected = n.o.JetStream.Conn().IsConnected()
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -196,6 +213,7 @@ func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, len(n.o.Peers)+1)
 	wg.Go(func() { errc <- n.publishLoop(ctx) })
+	wg.Go(func() { n.refreshPending(ctx, refreshInterval) })
 	for _, p := range n.o.Peers {
 		if p == n.o.Region {
 			continue
@@ -207,6 +225,10 @@ func (n *Node) Run(ctx context.Context) error {
 	wg.Wait()
 	return err
 }
+
+// refreshInterval is how often a running Node reads its consumers'
+// backlog from JetStream and counts its unpublished entries.
+const refreshInterval = 2 * time.Second
 
 // message is the wire form of a change-log entry.
 type message struct {
@@ -280,6 +302,7 @@ func (n *Node) publishLoop(ctx context.Context) error {
 			err = json.Unmarshal(set.Value, &pos)
 		}
 		if err == nil {
+			n.publishedSeq.Store(pos.Seq)
 			break
 		}
 		if ctx.Err() != nil {
@@ -333,10 +356,12 @@ func (n *Node) publishLoop(ctx context.Context) error {
 			// the duplicates.
 			if s, gerr := st.GetSetting(ctx, publishedSetting); gerr == nil && json.Unmarshal(s.Value, &pos) == nil {
 				set = s
+				n.publishedSeq.Store(pos.Seq)
 			}
 			continue
 		}
 		pos.Seq = next
+		n.publishedSeq.Store(next)
 	}
 }
 
@@ -452,6 +477,7 @@ func (n *Node) handle(ctx context.Context, peer string, msg jetstream.Msg) {
 		if p := n.peers[peer]; p != nil {
 			p.Pending = meta.NumPending
 			p.LastHLC = c.HLC
+			p.Reachable = true
 		}
 		n.mu.Unlock()
 	}

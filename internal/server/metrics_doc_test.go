@@ -85,7 +85,10 @@ func TestMetricsDocumented(t *testing.T) {
 		}
 	}
 	for name := range docs {
-		if _, ok := registered[name]; !ok && strings.HasPrefix(name, "cognate_") {
+		// The replication metrics are registered by cmd/cognate when
+		// replication is on; its TestReplicationMetricsDocumented checks
+		// them against the table.
+		if _, ok := registered[name]; !ok && strings.HasPrefix(name, "cognate_") && !strings.HasPrefix(name, "cognate_replication_") {
 			t.Errorf("docs/operations.md lists %s, which is not registered", name)
 		}
 	}

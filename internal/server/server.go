@@ -36,6 +36,10 @@ type Options struct {
 	// Ready reports whether the server can serve, typically by pinging the
 	// store; nil means always ready.
 	Ready func(context.Context) error
+	// Report, when not nil, adds to /ready's body what it returns, by
+	// name (for example "replication"), whatever the status: parts that
+	// report without deciding readiness.
+	Report func() map[string]any
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
 	// Metrics, when not nil, is served at /metrics.
@@ -147,11 +151,28 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.opts.Ready(ctx); err != nil {
 			s.log.WarnContext(ctx, "not ready", "error", err.Error())
-			writeStatus(w, http.StatusServiceUnavailable, "unavailable")
+			s.writeReady(w, http.StatusServiceUnavailable, "unavailable")
 			return
 		}
 	}
-	writeStatus(w, http.StatusOK, "ready")
+	s.writeReady(w, http.StatusOK, "ready")
+}
+
+// writeReady writes /ready's body: the status and the reports.
+func (s *Server) writeReady(w http.ResponseWriter, code int, status string) {
+	if s.opts.Report == nil {
+		writeStatus(w, code, status)
+		return
+	}
+	body := map[string]any{}
+	for k, v := range s.opts.Report() {
+		body[k] = v
+	}
+	body["status"] = status
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(body)
 }
 
 // writeStatus writes a probe's {"status": …} body.

@@ -46,6 +46,7 @@ func TestRoutes(t *testing.T) {
 	tests := []struct {
 		name       string
 		ready      func(context.Context) error
+		report     func() map[string]any
 		metrics    bool
 		method     string
 		path       string
@@ -71,6 +72,21 @@ func TestRoutes(t *testing.T) {
 			wantLog: `"level":"WARN","msg":"not ready","error":"dial tcp 127.0.0.1:5432: connection refused"`,
 		},
 		{
+			name: "ready with a report", ready: func(context.Context) error { return nil },
+			report: func() map[string]any {
+				return map[string]any{"replication": map[string]any{"connected": false}, "status": "overridden"}
+			},
+			method: "GET", path: "/ready",
+			wantStatus: 200, wantBody: `{"replication":{"connected":false},"status":"ready"}` + "\n",
+		},
+		{
+			name: "not ready with a report", ready: func(context.Context) error { return errDown },
+			report: func() map[string]any { return map[string]any{"replication": map[string]any{"connected": true}} },
+			method: "GET", path: "/ready",
+			wantStatus: 503, wantBody: `{"replication":{"connected":true},"status":"unavailable"}` + "\n",
+			wantLog: `"level":"WARN","msg":"not ready"`,
+		},
+		{
 			name: "API at the root", method: "POST", path: "/",
 			wantStatus: 200, wantBody: "api POST /",
 		},
@@ -93,6 +109,7 @@ func TestRoutes(t *testing.T) {
 			opts := Options{
 				API:    apiStub,
 				Ready:  tc.ready,
+				Report: tc.report,
 				Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 			}
 			if tc.metrics {
