@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/config"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/replication"
@@ -74,6 +75,7 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 		Store: st, Region: cfg.Region, Peers: rc.Peers, JetStream: js, StreamReplicas: rc.StreamReplicas,
 		Merge: map[string]replication.MergeFunc{
 			directory.UserItemKind: directory.MergeUserReplicas, directory.TOTPStepItemKind: directory.MergeTOTPStepReplicas,
+			authflow.LockoutShareItemKind: authflow.MergeLockoutShareReplicas,
 		},
 		Logger: log,
 	})
@@ -275,4 +277,14 @@ func registerReplicationMetrics(reg prometheus.Registerer, node *replication.Nod
 			Help: "Age of the peer's last entry applied here while entries are pending, else 0.", ConstLabels: labels},
 			func() float64 { return node.Stats().Peers[p].Lag.Seconds() }))
 	}
+}
+
+// sharedLockoutRegion is the region under which sign-in shares its
+// failure counters with the other regions: the server's, with replication
+// on; empty (local counters) without.
+func sharedLockoutRegion(cfg *config.Config) string {
+	if !cfg.Replication.On() {
+		return ""
+	}
+	return cfg.Region
 }

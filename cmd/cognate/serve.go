@@ -210,7 +210,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
 	}
 	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st, DomainPattern: cfg.HostedUI.DomainPattern,
-		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords, Triggers: invoker})
+		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords, Triggers: invoker,
+		Region: sharedLockoutRegion(cfg)})
 	if err != nil {
 		return err
 	}

@@ -292,6 +292,9 @@ func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(
 	})
 	t.Logf("users in every region: %s", want)
 
+	// Lockout counters count across regions.
+	lockoutAcrossRegions(t, ctx, nats.URL(), a, b, poolID, clientID)
+
 	// A second store claiming a region of the topology is refused before
 	// it serves.
 	refusal(t, bin, nats.URL(), "us-east-1", database(t), "is already served by another store")

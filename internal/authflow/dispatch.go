@@ -402,6 +402,7 @@ func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step
 		if err := failed(nil); err != nil {
 			return nil, err
 		}
+		s.shareFailure(ctx, lockoutID(sp.pool.ID, u.Sub), sp.pool.ID)
 		s.recordEvent(ctx, sp.pool, u.Sub, "", idp.EventResponseTypeFail, eventFactors{})
 		return nil, incorrect()
 	}

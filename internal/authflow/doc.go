@@ -109,6 +109,15 @@
 // So a right code costs one transaction, and no Session takes more than
 // three answers.
 //
+// With replication on (Options.Region), both failure counters are shared
+// with the other regions through a replicated companion of each, its
+// share (lockout_share.go): a failure, once known, is written into this
+// region's slot of the share in a transaction of its own; every attempt
+// reads the share with the counter and counts the other regions' slots
+// too; a right secret takes every region's count back in the share, in
+// the transaction that takes its own back, when the share counts any.
+// Without replication nothing of it runs, and the costs above hold.
+//
 // # The dispatcher and the table of challenges
 //
 // One place, dispatch.go, runs the phases every step shares, in this

@@ -37,20 +37,31 @@ func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
 			return err
 		}
 	}
+	// The counters' shares with other regions (lockout_share.go).
+	for _, id := range []string{shareID(lockoutID(pool, sub)), shareID(mfaLockoutID(pool, sub))} {
+		if err := deleteKindIfThere(ctx, tx, LockoutShareItemKind, id); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // deleteIfThere deletes the auth_session item id inside tx, if there is
 // one.
 func deleteIfThere(ctx context.Context, tx storage.Tx, id string) error {
-	it, err := tx.GetItem(ctx, kindAuthSession, id)
+	return deleteKindIfThere(ctx, tx, kindAuthSession, id)
+}
+
+// deleteKindIfThere deletes the item kind/id inside tx, if there is one.
+func deleteKindIfThere(ctx context.Context, tx storage.Tx, kind, id string) error {
+	it, err := tx.GetItem(ctx, kind, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("get %s: %w", id, err)
 	}
-	if err := tx.DeleteItem(ctx, kindAuthSession, id, it.Version); err != nil {
+	if err := tx.DeleteItem(ctx, kind, id, it.Version); err != nil {
 		return fmt.Errorf("delete %s: %w", id, err)
 	}
 	return nil

@@ -69,6 +69,8 @@ func lockoutDelay(n int) time.Duration {
 type passwordAttempt struct {
 	pool, sub string
 	version   int64
+	// owner is the service that counted or checked the attempt.
+	owner *Service
 
 	// s and st are set for an attempt checked first: its state is not used
 	// up yet.
@@ -124,13 +126,27 @@ func (s *Service) countFailureOn(ctx context.Context, id, pool, sub string, st *
 				return fmt.Errorf("decode lockout %q: %w", id, err)
 			}
 		}
-		if now.Before(rec.LockedUntil) {
+		// With replication, the other regions' failures count too
+		// (lockout_share.go).
+		others, othersUntil := 0, time.Time{}
+		if s.region != "" {
+			_, sh, err := readShare(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			others, othersUntil = sh.others(s.region)
+			if it != nil && !it.UpdatedAt.After(sh.ResetAt) {
+				// A right secret in another region took this count back.
+				rec = lockoutRecord{}
+			}
+		}
+		if now.Before(rec.LockedUntil) || now.Before(othersUntil) {
 			// Refused without counting; only the use of st commits.
 			locked = true
 			return nil
 		}
 		rec.Failures++
-		if d := lockoutDelay(rec.Failures); d > 0 {
+		if d := lockoutDelay(rec.Failures + others); d > 0 {
 			rec.LockedUntil = now.Add(d)
 		}
 		data, err := json.Marshal(rec)
@@ -168,7 +184,7 @@ func (s *Service) countFailureOn(ctx context.Context, id, pool, sub string, st *
 	if locked {
 		return nil, cognito.NotAuthorizedException(msgPasswordAttempts)
 	}
-	return &passwordAttempt{pool: pool, sub: sub, version: version}, nil
+	return &passwordAttempt{pool: pool, sub: sub, version: version, owner: s}, nil
 }
 
 // clear takes the attempt back inside tx: it deletes the user's failure
@@ -185,12 +201,15 @@ func (a *passwordAttempt) clear(ctx context.Context, tx storage.Tx) error {
 		}
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil
+		err = nil
 	}
 	if err != nil {
 		return fmt.Errorf("clear lockout: %w", err)
 	}
-	return nil
+	if a.owner == nil {
+		return nil
+	}
+	return a.owner.resetShare(ctx, tx, id, a.pool)
 }
 
 // checkedAttempt is the attempt of a right SRP proof of the user sub,
@@ -198,7 +217,7 @@ func (a *passwordAttempt) clear(ctx context.Context, tx storage.Tx) error {
 // on the user's lockout counter in the transaction that acts on the
 // sign-in.
 func (s *Service) checkedAttempt(pool, sub string, st *flowState) *passwordAttempt {
-	return &passwordAttempt{pool: pool, sub: sub, s: s, st: st}
+	return &passwordAttempt{pool: pool, sub: sub, s: s, st: st, owner: s}
 }
 
 // settle is the first thing the transaction that acts on a right secret
@@ -224,9 +243,22 @@ func (a *passwordAttempt) settle(ctx context.Context, tx storage.Tx) (refused bo
 		return false, err
 	}
 	id := lockoutID(a.pool, a.sub)
+	othersUntil := time.Time{}
+	if a.s.region != "" {
+		_, sh, err := readShare(ctx, tx, id)
+		if err != nil {
+			return false, err
+		}
+		_, othersUntil = sh.others(a.s.region)
+	}
+	if a.s.now().Before(othersUntil) {
+		// Locked out by the failures of other regions.
+		a.locked = true
+		return true, nil
+	}
 	it, err := tx.GetItem(ctx, kindAuthSession, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
+		return false, a.s.resetShare(ctx, tx, id, a.pool)
 	}
 	if err != nil {
 		return false, fmt.Errorf("get lockout: %w", err)
@@ -247,7 +279,7 @@ func (a *passwordAttempt) settle(ctx context.Context, tx storage.Tx) (refused bo
 	if err != nil {
 		return false, fmt.Errorf("clear lockout: %w", err)
 	}
-	return false, nil
+	return false, a.s.resetShare(ctx, tx, id, a.pool)
 }
 
 // refusal is the answer to an attempt settling found locked out, nil
@@ -287,7 +319,11 @@ func (s *Service) shadowPasswordAttempt(ctx context.Context, pool string, st *fl
 		}
 		_, err := tx.GetItem(ctx, kindAuthSession, lockoutID(pool, "-"))
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil
+			err = nil
+		}
+		if err == nil && s.region != "" {
+			// As a user's attempt reads its share.
+			_, _, err = readShare(ctx, tx, lockoutID(pool, "-"))
 		}
 		return err
 	})

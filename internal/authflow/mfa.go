@@ -376,6 +376,18 @@ func (s *Service) mfaAnswerRefusal(ctx context.Context, r storage.ItemReader, st
 			return nil, rec, cognito.NotAuthorizedException(msgPasswordAttempts)
 		}
 	}
+	if s.region != "" {
+		// The other regions' lockouts hold here too (lockout_share.go).
+		for _, lid := range []string{lockoutID(st.Pool, st.Sub), mfaLockoutID(st.Pool, st.Sub)} {
+			_, sh, err := readShare(ctx, r, lid)
+			if err != nil {
+				return nil, rec, err
+			}
+			if _, until := sh.others(s.region); now.Before(until) {
+				return nil, rec, cognito.NotAuthorizedException(msgPasswordAttempts)
+			}
+		}
+	}
 	return it, rec, nil
 }
 
@@ -413,8 +425,11 @@ func (s *Service) wrongMFACode(ctx context.Context, sp *call) error {
 
 // countWrongCode counts a wrong MFA code of the user sub.
 func (s *Service) countWrongCode(ctx context.Context, pool, sub string) error {
-	_, err := s.countFailureOn(ctx, mfaLockoutID(pool, sub), pool, sub, nil)
-	return err
+	if _, err := s.countFailureOn(ctx, mfaLockoutID(pool, sub), pool, sub, nil); err != nil {
+		return err
+	}
+	s.shareFailure(ctx, mfaLockoutID(pool, sub), pool)
+	return nil
 }
 
 // finishMFA ends a sign-in whose MFA answer was right: the tokens, with
@@ -453,6 +468,9 @@ func (s *Service) finishMFA(ctx context.Context, sp *call, guard, within func(tx
 			return err
 		}
 		if err := deleteIfThere(ctx, tx, mfaLockoutID(st.Pool, st.Sub)); err != nil {
+			return err
+		}
+		if err := s.resetShare(ctx, tx, mfaLockoutID(st.Pool, st.Sub), st.Pool); err != nil {
 			return err
 		}
 		if within != nil {
@@ -570,6 +588,9 @@ func (s *Service) proveDeviceAfterMFA(ctx context.Context, sp *call, d *deviceRe
 			return err
 		}
 		if err := deleteIfThere(ctx, tx, mfaLockoutID(st.Pool, st.Sub)); err != nil {
+			return err
+		}
+		if err := s.resetShare(ctx, tx, mfaLockoutID(st.Pool, st.Sub), st.Pool); err != nil {
 			return err
 		}
 		if within != nil {

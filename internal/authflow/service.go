@@ -98,6 +98,10 @@ type Options struct {
 	// Federation reaches the pools' identity providers; nil means a
 	// client with its defaults.
 	Federation *federation.Client
+	// Region, when not empty, shares the users' failure counters with the
+	// other regions of a replicated topology under this region's name
+	// (lockout_share.go); empty (no replication) keeps them local.
+	Region string
 }
 
 // Service runs sign-in flows, refreshes and revokes tokens, and
@@ -113,6 +117,8 @@ type Service struct {
 	}
 	// federation reaches identity providers (federation.go).
 	federation *federation.Client
+	// region is Options.Region.
+	region string
 	// state seals Session strings and SECRET_BLOCKs; verifiers opens SRP
 	// verifiers; fakeKey derives the stable salt of users that do not
 	// exist.
@@ -173,7 +179,7 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("authflow: %w", err)
 	}
 	s := &Service{
-		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store,
+		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store, region: opts.Region,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
 		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords, domainPattern: opts.DomainPattern,
 		sweepers: newSweepers(), federation: opts.Federation,
