@@ -18,7 +18,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			t.Errorf("%v: exit code %d", args, code)
 		}
 		for _, c := range commands {
-			line := "  " + c.name + strings.Repeat(" ", max(1, 17-len(c.name))) + c.summary + "\n"
+			line := "  " + c.name + strings.Repeat(" ", max(2, 17-len(c.name))) + c.summary + "\n"
 			if !strings.Contains(stdout, line) {
 				t.Errorf("%v: the command list lacks %q:\n%s", args, line, stdout)
 			}

@@ -110,7 +110,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func usage(w io.Writer) {
 	fmt.Fprint(w, usageHeader)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+		// Two spaces at least between a name and its summary, however
+		// long the name.
+		sep := " "
+		if len(c.name) >= 16 {
+			sep = "  "
+		}
+		fmt.Fprintf(w, "  %-16s%s%s\n", c.name, sep, c.summary)
 	}
 	fmt.Fprint(w, "\nRun 'cognate COMMAND -h' (or 'cognate help COMMAND') for the flags of one command.\n")
 	fmt.Fprint(w, "\nflags of serve, migrate, config validate and config print:\n")
@@ -151,6 +157,9 @@ func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
 	fs.String("data-dir", "", "directory of the SQLite database and the generated admin key (default ./cognate-data)")
 	fs.String("database", "", `"sqlite" (default) or a postgres:// URL`)
 	fs.String("pprof-listen", "", "loopback host:port to serve Go's runtime profiles on, under /debug/pprof/ (default off)")
+	if name == "replication status" {
+		fs.Bool("json", false, "print the status as JSON")
+	}
 	file := fs.String("config", "", "YAML or JSON config `file`")
 	return fs, configFlags{fs: fs, file: file}
 }

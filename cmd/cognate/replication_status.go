@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -22,16 +23,12 @@ import (
 // server) and while a region is down.
 func runReplicationStatus(ctx context.Context, e env, args []string) int {
 	const name = "replication status"
-	asJSON := false
-	var rest []string
-	for _, a := range args {
-		if a == "-json" || a == "--json" {
-			asJSON = true
-			continue
-		}
-		rest = append(rest, a)
-	}
-	cfg, _, code, ok := loadConfig(name, e, rest)
+	// -json is a flag of this command's flag set (configFlagSet), which
+	// loadConfig parses; its value is read here.
+	asJSON := slices.ContainsFunc(args, func(a string) bool {
+		return a == "-json" || a == "--json" || a == "-json=true" || a == "--json=true"
+	})
+	cfg, _, code, ok := loadConfig(name, e, args)
 	if !ok {
 		return code
 	}

@@ -257,7 +257,7 @@ func TestPartition(t *testing.T) {
 // quiesce waits until every region has applied every entry of the other
 // regions' streams, and the streams have stopped growing for a moment (so
 // that entries still being published are in them).
-func quiesce(t *testing.T, natsURL string) {
+func quiesce(t testing.TB, natsURL string) {
 	t.Helper()
 	ctx := context.Background()
 	nc, err := natsgo.Connect(natsURL)

@@ -52,7 +52,7 @@ type region struct {
 	c        *cip.Client
 }
 
-func startRegion(t *testing.T, bin, natsURL, name, dir, database string) *region {
+func startRegion(t testing.TB, bin, natsURL, name, dir, database string) *region {
 	t.Helper()
 	s, err := proc.Start(bin, []string{
 		"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret,
@@ -75,7 +75,7 @@ func startRegion(t *testing.T, bin, natsURL, name, dir, database string) *region
 	return r
 }
 
-func (r *region) stop(t *testing.T) {
+func (r *region) stop(t testing.TB) {
 	t.Helper()
 	if r.srv == nil {
 		return
@@ -87,7 +87,7 @@ func (r *region) stop(t *testing.T) {
 }
 
 // eventually retries check until it returns nil or converge passes.
-func eventually(t *testing.T, what string, check func() error) {
+func eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(converge)
 	for {
