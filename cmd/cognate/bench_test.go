@@ -209,6 +209,24 @@ func checkCPU(t *testing.T, tr bench.TargetReport, cpu bool) {
 		if (r.OfBound > 0) != (r.OfBoundCPU > 0 && r.BoundCPUUsPerOp > 0) {
 			t.Errorf("%s ×%d: of bound %v, of bound (CPU) %v at %v µs/op; want both or neither", r.Scenario, r.Concurrency, r.OfBound, r.OfBoundCPU, r.BoundCPUUsPerOp)
 		}
+		// A bounded scenario's bound terms were measured right before and
+		// right after its window, and its ratio against the bounds of the
+		// start of the run is kept beside.
+		if r.Bound != "" {
+			var when []string
+			for _, b := range r.BoundsAround {
+				when = append(when, b.When)
+				if b.Ops <= 0 || b.Parallelism != min(r.Concurrency, runtime.NumCPU()) {
+					t.Errorf("%s ×%d: bound around the window %+v", r.Scenario, r.Concurrency, b)
+				}
+			}
+			if len(when) < 2 || when[0] != bench.WhenBefore || when[len(when)-1] != bench.WhenAfter {
+				t.Errorf("%s ×%d: bounds measured %v, want before then after the window", r.Scenario, r.Concurrency, when)
+			}
+			if r.OfStartBoundCPU <= 0 || r.StartBoundCPUUsPerOp <= 0 {
+				t.Errorf("%s ×%d: no ratio against the bounds of the start: %v at %v µs/op", r.Scenario, r.Concurrency, r.OfStartBoundCPU, r.StartBoundCPUUsPerOp)
+			}
+		}
 	}
 }
 

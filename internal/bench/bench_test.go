@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -439,5 +440,127 @@ func TestParseForm(t *testing.T) {
 	}
 	if _, _, err := parseForm(strings.NewReader(page), "missing"); err == nil {
 		t.Error("a page without the form: no error")
+	}
+}
+
+func TestPooledBounds(t *testing.T) {
+	// Before the window: 40 argon2id in 1 s on 2 goroutines at 45 ms of
+	// CPU each; after it: 60 in 2 s at 60 ms each. Pooled: 100 in 3 s,
+	// (40×45 + 60×60) / 100 = 54 ms of CPU each.
+	around := []Bound{
+		{Name: BoundArgon2id, Parallelism: 2, Ops: 40, Seconds: 1, CPUNsPerOp: 45e6, When: WhenBefore},
+		{Name: BoundRS256Sign, Parallelism: 2, Ops: 1000, Seconds: 1, CPUNsPerOp: 1e6, When: WhenBefore},
+		{Name: BoundArgon2id, Parallelism: 2, Ops: 60, Seconds: 2, CPUNsPerOp: 60e6, When: WhenAfter},
+		{Name: BoundRS256Sign, Parallelism: 2, Ops: 1000, Seconds: 1, When: WhenAfter}, // CPU not read
+	}
+	got := pooledBounds(around)
+	want := map[string]Bound{
+		BoundArgon2id:  {Name: BoundArgon2id, Parallelism: 2, Ops: 100, Seconds: 3, OpsPerSecond: 100.0 / 3, NsPerOp: 60e6, CPUNsPerOp: 54e6},
+		BoundRS256Sign: {Name: BoundRS256Sign, Parallelism: 2, Ops: 2000, Seconds: 2, OpsPerSecond: 1000, NsPerOp: 2e6},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-6)); diff != "" {
+		t.Errorf("pooled bounds (-want +got):\n%s", diff)
+	}
+}
+
+func TestResultSetBounds(t *testing.T) {
+	terms := boundTerms{BoundSRPServerStep: 1, BoundRS256Sign: 2}
+	// At the start of the run the SRP step took 3 ms of CPU and a signature
+	// 1 ms; around the window the machine ran slower: 4 ms and 1.25 ms.
+	start := map[string]Bound{
+		BoundSRPServerStep: {Name: BoundSRPServerStep, Parallelism: 1, Ops: 300, Seconds: 1, OpsPerSecond: 300, NsPerOp: 3.33e6, CPUNsPerOp: 3e6},
+		BoundRS256Sign:     {Name: BoundRS256Sign, Parallelism: 1, Ops: 1000, Seconds: 1, OpsPerSecond: 1000, NsPerOp: 1e6, CPUNsPerOp: 1e6},
+		BoundArgon2id:      {Name: BoundArgon2id, Parallelism: 1, Ops: 40, Seconds: 1, OpsPerSecond: 40, NsPerOp: 25e6, CPUNsPerOp: 25e6},
+	}
+	around := []Bound{
+		{Name: BoundSRPServerStep, Parallelism: 1, Ops: 250, Seconds: 1, CPUNsPerOp: 4e6, When: WhenBefore},
+		{Name: BoundRS256Sign, Parallelism: 1, Ops: 800, Seconds: 1, CPUNsPerOp: 1.25e6, When: WhenBefore},
+		{Name: BoundSRPServerStep, Parallelism: 1, Ops: 250, Seconds: 1, CPUNsPerOp: 4e6, When: WhenAfter},
+		{Name: BoundRS256Sign, Parallelism: 1, Ops: 800, Seconds: 1, CPUNsPerOp: 1.25e6, When: WhenAfter},
+	}
+	tests := []struct {
+		name   string
+		around []Bound
+		want   Result
+	}{
+		{
+			// 10 ms of server CPU per sign-in: 6.5 ms of bound around the
+			// window, 5 ms at the start.
+			name: "measured around the window", around: around,
+			want: Result{Figures: Figures{OpsPerSecond: 100}, ServerCPUUsPerOp: 10000,
+				Bound: "srp-server-step + 2×rs256-sign", BoundNote: "note", BoundsAround: around,
+				BoundOpsPerSecond: 1 / (1.0/250 + 2.0/800), OfBound: 100 * (1.0/250 + 2.0/800),
+				BoundCPUUsPerOp: 6500, OfBoundCPU: 0.65, StartBoundCPUUsPerOp: 5000, OfStartBoundCPU: 0.5},
+		},
+		{
+			// Without bounds around the window, those of the start count,
+			// as before.
+			name: "start only",
+			want: Result{Figures: Figures{OpsPerSecond: 100}, ServerCPUUsPerOp: 10000,
+				Bound: "srp-server-step + 2×rs256-sign", BoundNote: "note",
+				BoundOpsPerSecond: 1 / (1.0/300 + 2.0/1000), OfBound: 100 * (1.0/300 + 2.0/1000),
+				BoundCPUUsPerOp: 5000, OfBoundCPU: 0.5},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Result{Figures: Figures{OpsPerSecond: 100}, ServerCPUUsPerOp: 10000}
+			r.setBounds(terms, "note", tc.around, start)
+			if diff := cmp.Diff(tc.want, r, cmpopts.EquateApprox(1e-9, 1e-9), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("bound figures (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAroundBoundsReuse(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var measured []string
+	a := &aroundBounds{
+		measure: func(_ context.Context, name string, par int) (Bound, error) {
+			measured = append(measured, fmt.Sprintf("%s/%d", name, par))
+			return Bound{Name: name, Parallelism: par, Ops: int64(len(measured)), Seconds: 1}, nil
+		},
+		now: func() time.Time { return now },
+	}
+	ctx := context.Background()
+	p := newProgress(nil)
+	srpTerms := boundTerms{BoundSRPServerStep: 1, BoundRS256Sign: 2}
+	step := func(terms boundTerms, par int) []string {
+		t.Helper()
+		b, err := a.before(ctx, terms, par, p, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(10 * time.Second) // the window
+		c, err := a.after(ctx, terms, par, p, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range append(b, c...) {
+			got = append(got, fmt.Sprintf("%s %s#%d", x.When, x.Name, x.Ops))
+		}
+		return got
+	}
+	// The first window measures both terms before and after.
+	if diff := cmp.Diff([]string{"before srp-server-step#1", "before rs256-sign#2", "after srp-server-step#3", "after rs256-sign#4"}, step(srpTerms, 1)); diff != "" {
+		t.Errorf("first window (-want +got):\n%s", diff)
+	}
+	// The next window at once, at the same parallelism: what the last
+	// after measured is this one's before; the signature again.
+	now = now.Add(time.Second)
+	if diff := cmp.Diff([]string{"before argon2id#5", "before rs256-sign#4", "after argon2id#6", "after rs256-sign#7"},
+		step(boundTerms{BoundArgon2id: 1, BoundRS256Sign: 2}, 1)); diff != "" {
+		t.Errorf("next window (-want +got):\n%s", diff)
+	}
+	// Another parallelism: nothing reused.
+	if diff := cmp.Diff([]string{"before rs256-sign#8", "after rs256-sign#9"}, step(boundTerms{BoundRS256Sign: 2}, 2)); diff != "" {
+		t.Errorf("other parallelism (-want +got):\n%s", diff)
+	}
+	// Too long since the last after: measured again.
+	now = now.Add(aroundReuse + time.Second)
+	if diff := cmp.Diff([]string{"before rs256-sign#10", "after rs256-sign#11"}, step(boundTerms{BoundRS256Sign: 2}, 2)); diff != "" {
+		t.Errorf("after a pause (-want +got):\n%s", diff)
 	}
 }

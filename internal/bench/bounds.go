@@ -56,6 +56,10 @@ type Bound struct {
 	CPUNsPerOp float64 `json:"cpu_ns_per_op,omitempty"`
 	// Detail says what exactly was measured (e.g. the argon2id parameters).
 	Detail string `json:"detail,omitempty"`
+	// When is "before" or "after" for a bound measured around a
+	// scenario's timed window (Result.BoundsAround), empty for the bounds
+	// measured at the start of the run.
+	When string `json:"when,omitempty"`
 }
 
 // boundWork returns the function that does one operation of the named

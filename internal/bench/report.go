@@ -102,11 +102,15 @@ type Result struct {
 	Retries int64 `json:"retries"`
 	// Bound is what bounds the scenario (e.g. "argon2id + 2×rs256-sign"),
 	// BoundOpsPerSecond its rate on this machine at this concurrency
-	// (capped at the CPUs), and OfBound the scenario's rate over it.
+	// (capped at the CPUs), and OfBound the scenario's rate over it. The
+	// rate, and BoundCPUUsPerOp below, come from BoundsAround, the terms
+	// measured right before and right after this timed window, pooled; a
+	// run without them (the bounds skipped) has none of these figures.
 	Bound             string  `json:"bound,omitempty"`
 	BoundNote         string  `json:"bound_note,omitempty"`
 	BoundOpsPerSecond float64 `json:"bound_ops_per_second,omitempty"`
 	OfBound           float64 `json:"of_bound,omitempty"`
+	BoundsAround      []Bound `json:"bounds_around,omitempty"`
 	// CPU figures, when the bench knows the server's process ID (Linux):
 	// the CPU time (user and system) the server and the bench used over
 	// the timed window, in seconds and per successful iteration, and the
@@ -122,7 +126,13 @@ type Result struct {
 	ServerOpsPerCPUSecond float64 `json:"server_ops_per_cpu_second,omitempty"`
 	BoundCPUUsPerOp       float64 `json:"bound_cpu_us_per_op,omitempty"`
 	OfBoundCPU            float64 `json:"of_bound_cpu,omitempty"`
-	CPUNote               string  `json:"cpu_note,omitempty"`
+	// StartBoundCPUUsPerOp is the bound's CPU time per operation from the
+	// bounds measured at the start of the run (Report.Bounds), and
+	// OfStartBoundCPU the ratio against it that records before the bounds
+	// were measured around each window reported as OfBoundCPU.
+	StartBoundCPUUsPerOp float64 `json:"start_bound_cpu_us_per_op,omitempty"`
+	OfStartBoundCPU      float64 `json:"of_start_bound_cpu,omitempty"`
+	CPUNote              string  `json:"cpu_note,omitempty"`
 	// Operations break a scenario of several calls down by call.
 	Operations []OpResult `json:"operations,omitempty"`
 	// ServerTimes are the server's own handling times of the operations
@@ -303,21 +313,25 @@ func writeCPUTable(b *strings.Builder, t TargetReport) bool {
 		fmt.Fprintf(b, "(pid %d is this bench's own process: server and bench figures both count the two together)\n", s.PID)
 	}
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\tconc\tserver µs/op\tserver ops/CPU-s\tbench µs/op\tbound µs/op\tof bound (CPU)\t\n")
+	fmt.Fprintf(tw, "scenario\tconc\tserver µs/op\tserver ops/CPU-s\tbench µs/op\tbound µs/op\tof bound (CPU)\tat start\t\n")
 	for _, x := range t.Results {
 		if x.Skipped != "" {
 			continue
 		}
 		if x.ServerCPUUsPerOp == 0 {
-			fmt.Fprintf(tw, "%s\t%d\t\t\t\t\t\t  %s\n", x.Scenario, x.Concurrency, x.CPUNote)
+			fmt.Fprintf(tw, "%s\t%d\t\t\t\t\t\t\t  %s\n", x.Scenario, x.Concurrency, x.CPUNote)
 			continue
 		}
 		bound, of := "", ""
 		if x.OfBoundCPU > 0 {
 			bound, of = fmt.Sprintf("%.1f", x.BoundCPUUsPerOp), fmt.Sprintf("%.2f", x.OfBoundCPU)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%s\n", x.Scenario, x.Concurrency, x.ServerCPUUsPerOp, x.ServerOpsPerCPUSecond,
-			usOrBlank(x.ClientCPUUsPerOp), bound, of, x.CPUNote)
+		start := ""
+		if x.OfStartBoundCPU > 0 {
+			start = fmt.Sprintf("%.2f", x.OfStartBoundCPU)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t%s\n", x.Scenario, x.Concurrency, x.ServerCPUUsPerOp, x.ServerOpsPerCPUSecond,
+			usOrBlank(x.ClientCPUUsPerOp), bound, of, start, x.CPUNote)
 	}
 	tw.Flush()
 	return true
@@ -366,9 +380,11 @@ const serverTimeLegendText = `server handling time: from the server's start on a
 const cpuLegendText = `server µs/op: the server's CPU time (user + system, all threads) in the window per successful iteration;
   server ops/CPU-s: successful iterations per second of server CPU, i.e. per core kept busy.
 bench µs/op: the same for this process (request building, signing and decoding, the client's SRP math).
-bound µs/op: the bound's CPU time per operation (per term: this process's CPU per operation while it measured it);
+bound µs/op: the bound's CPU time per operation (per term: this process's CPU per operation while it measured it,
+  right before and right after the window);
   of bound (CPU): bound µs/op over server µs/op. 1 would mean the server spends its CPU on the bounding
   cryptography alone; unlike "of bound", the bench's CPU on the same cores does not count against it.
+  at start: the same ratio against the bounds measured at the start of the run.
 `
 
 func usOrBlank(us float64) string {

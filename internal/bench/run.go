@@ -250,6 +250,9 @@ type target struct {
 	timer            *serverTimer
 	preloadTime      time.Duration
 	preloaded        int
+	// around measures the bounds around each timed window; nil when the
+	// run has no bounds (skipped, or the compared endpoint).
+	around *aroundBounds
 
 	// createdMu guards created: the users the scenarios made in a pool
 	// the bench does not own, deleted at the end.
@@ -379,6 +382,9 @@ func runTarget(ctx context.Context, opts Options, name string, cfg Target, bound
 	if tr.Server != nil {
 		tr.Server.LoadedRSSBytes, _ = readRSS(cfg.ServerPID)
 	}
+	if len(bounds) > 0 {
+		t.around = newAroundBounds(opts)
+	}
 	byPar := map[int]map[string]Bound{}
 	for _, b := range bounds {
 		if byPar[b.Parallelism] == nil {
@@ -398,16 +404,7 @@ func runTarget(ctx context.Context, opts Options, name string, cfg Target, bound
 				return tr, err
 			}
 			if s.bound != nil && len(bounds) > 0 {
-				r.Bound = s.bound.String()
-				r.BoundNote = s.boundNote
-				bs := byPar[min(c, runtime.NumCPU())]
-				if rate, ok := s.bound.rate(bs); ok {
-					r.BoundOpsPerSecond = rate
-					r.OfBound = r.OpsPerSecond / rate
-				}
-				if ns, ok := s.bound.cpuNs(bs); ok {
-					r.setBoundCPU(ns)
-				}
+				r.setBounds(s.bound, s.boundNote, r.BoundsAround, byPar[min(c, runtime.NumCPU())])
 			}
 			tr.Results = append(tr.Results, r)
 		}
@@ -464,6 +461,16 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 			return Result{}, fmt.Errorf("%s: prepare worker %d: %w", s.name, i, err)
 		}
 		its[i] = it
+	}
+	// The bounds right before the window, after the workers' preparation.
+	par := min(c, runtime.NumCPU())
+	var around []Bound
+	if t.around != nil && s.bound != nil {
+		bs, err := t.around.before(ctx, s.bound, par, p, label)
+		if err != nil {
+			return Result{}, err
+		}
+		around = bs
 	}
 	lr := &levelResult{ops: map[string]*opStats{}}
 	var started, okCount, errCount atomic.Int64
@@ -543,10 +550,18 @@ func (t *target) runLevel(ctx context.Context, opts Options, s scenario, c int, 
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	if t.around != nil && s.bound != nil {
+		bs, err := t.around.after(ctx, s.bound, par, p, label)
+		if err != nil {
+			return Result{}, err
+		}
+		around = append(around, bs...)
+	}
 	it := lr.iter.result(s.name, elapsed)
 	r := Result{
 		Scenario: s.name, Concurrency: c, Seconds: elapsed.Seconds(),
 		Figures: it.Figures, Retries: t.retries.Load() - retriesBefore,
+		BoundsAround: around,
 	}
 	if t.cfg.ServerPID != 0 {
 		r.setCPU(cpuStart, cpuEnd)
