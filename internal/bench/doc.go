@@ -7,7 +7,10 @@
 // bounds each one (argon2id at the server's parameters, the SRP server
 // step, RS256 signing and verification; see bounds.go) and reports every
 // scenario's rate as a ratio to its bound: absolute rates drift on shared
-// machines, ratios measured in one run much less. Given the server's
+// machines, ratios measured in one run much less. The terms of a
+// scenario's bound are measured again right before and right after each
+// of its timed windows (around.go), and its ratios taken against those, so
+// that the machine's drift over a long run does not move them. Given the server's
 // process ID (Linux), it also reads the server's CPU time and its own over
 // each timed window from /proc (cpu.go), and rates the server's CPU per
 // iteration against the bound's CPU per operation: a ratio the load
