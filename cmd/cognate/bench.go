@@ -90,7 +90,7 @@ func newBenchFlags(output io.Writer) *benchFlags {
 	f.loadTimeout = fs.Duration("load-timeout", time.Hour, "most time creating the --users may take")
 	f.scenarios = fs.String("scenarios", strings.Join(bench.ScenarioNames(), ","), "comma-separated `list` of scenarios to run")
 	f.seed = fs.Uint64("seed", 1, "seed of the workers' choice of users")
-	f.boundTime = fs.Duration("bound-time", time.Second, "how long to measure each bound in each of 3 rounds (the best round counts); 0 skips the bounds")
+	f.boundTime = fs.Duration("bound-time", time.Second, "how long to measure each bound in each of 3 rounds at the start (the best round counts), and each term of a scenario's bound once right before and once right after each timed window (its ratios use those); 0 skips the bounds")
 	f.argon2id = fs.String("argon2id", "m=19456,t=2,p=1", "argon2id `parameters` the measured server hashes passwords with (its password_hashing settings), for the argon2id bound")
 	f.jsonOut = fs.Bool("json", false, "print the report as JSON instead of tables")
 	f.quiet = fs.Bool("quiet", false, "no live progress line on stderr")
