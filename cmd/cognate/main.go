@@ -74,6 +74,7 @@ var commandList = []command{
 	{"issuer set", "record a new token issuer base URL in a shared store (tokens issued before stop verifying)", runIssuerSet},
 	{"replication status", "show every region's replication: joined, published, and each peer's entries not yet applied", runReplicationStatus},
 	{"bench", "measure a Cognito-compatible endpoint under load (see cognate bench -h)", runBench},
+	{"console add-admin", "create an operator of the admin console and print a temporary password", runConsoleAddAdmin},
 	{"version", "print the version", runVersion},
 }
 

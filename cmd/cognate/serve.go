@@ -20,6 +20,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cluster"
 	"github.com/cognate-dev/cognate/internal/config"
+	"github.com/cognate-dev/cognate/internal/console"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/messaging"
@@ -321,9 +322,33 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	routes.Handle("GET /{pool}/.well-known/", wellKnown)
 	routes.Handle("GET "+identitypool.IdentityIssuerPath+"/.well-known/", oidc.NewIdentityWellKnownHandler(identities))
 	routes.Handle("/", apiHandler)
+	top := hostedUI.Wrap(routes)
+	served := top
+	if cfg.Console.On() {
+		// The console signs operators in through the administrators'
+		// pool's hosted UI; its token request and key fetch are served in
+		// process by the same handler as any client's.
+		con, err := console.New(console.Options{
+			Pools: pools, Users: users, Region: cfg.Region, BaseURL: issuer, IssuerBaseURL: issuer,
+			Transport: console.HandlerTransport{Handler: top}, Key: seal.DeriveKey(keys.master, "console"),
+			Secure: cfg.TLS.On(), PoolBase: hostedUI.PoolBase, Logger: log,
+		})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		if err := con.Start(ctx); err != nil {
+			// A refused callback URL (plain HTTP to a host other than
+			// the local machine) leaves the rest of cognate serving.
+			log.Error("the admin console is not served", "error", err.Error())
+		} else {
+			served = con.Wrap(top)
+			log.Info("admin console", "url", issuer+console.PathPrefix, "admin_pool", con.AdminPool().PoolID)
+		}
+	}
 	srv := server.New(server.Options{
 		Listen:          cfg.Listen,
-		API:             hostedUI.Wrap(routes),
+		API:             served,
 		Ready:           st.Ping,
 		Report:          report,
 		Logger:          log,

@@ -111,6 +111,12 @@ type cognate struct {
 // loopback port, with extra environment variables (COGNATE_…).
 func startCognate(t *testing.T, env ...string) *cognate {
 	t.Helper()
+	return startCognateIn(t, t.TempDir(), env...)
+}
+
+// cognateBinary builds cognate once per test binary and returns its path.
+func cognateBinary(t *testing.T) string {
+	t.Helper()
 	buildOnce.Do(func() {
 		if buildDir, buildErr = os.MkdirTemp("", "cognate-browser-"); buildErr == nil {
 			binary, buildErr = proc.Build(buildDir)
@@ -119,8 +125,15 @@ func startCognate(t *testing.T, env ...string) *cognate {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
+	return binary
+}
+
+// startCognateIn is startCognate with the data directory dataDir.
+func startCognateIn(t *testing.T, dataDir string, env ...string) *cognate {
+	t.Helper()
+	bin := cognateBinary(t)
 	env = append([]string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret}, env...)
-	srv, err := proc.Start(binary, env, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	srv, err := proc.Start(bin, env, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +300,13 @@ func (a *app) page(endpoint string, u user) string {
 // own log (where a refused CORS check is explained) go to the test log.
 func newBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
+	return newBrowserFor(t, chromium, browserTimeout)
+}
+
+// newBrowserFor is newBrowser bounded by timeout, for a scenario longer
+// than one sign-in.
+func newBrowserFor(t *testing.T, chromium string, timeout time.Duration) context.Context {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.UserDataDir(t.TempDir()),
@@ -303,7 +323,7 @@ func newBrowser(t *testing.T, chromium string) context.Context {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1024, 768),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf), chromedp.WithErrorf(t.Logf))
 	// Start the browser now, so that a missing or broken Chromium fails

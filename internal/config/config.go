@@ -102,6 +102,8 @@ type Config struct {
 	// HostedUI says where the pools' domains (hosted UI and OAuth 2.0
 	// endpoints) are served.
 	HostedUI HostedUIConfig `yaml:"hosted_ui"`
+	// Console configures the admin console under /console/.
+	Console ConsoleConfig `yaml:"console"`
 	// Federation configures sign-in through the pools' identity
 	// providers.
 	Federation FederationConfig `yaml:"federation,omitempty"`
@@ -216,6 +218,7 @@ func Default() Config {
 		UserImport:      UserImportConfig{MaxCSVBytes: defaultImportCSVBytes, UploadURLValidity: Duration(defaultImportUploadValidity)},
 		STS:             STSConfig{Mode: STSModeLocal, MaxSessionDuration: Duration(MaxSTSSessionDuration)},
 		HostedUI:        HostedUIConfig{DomainPattern: defaultDomainPattern, PublicForm: "path"},
+		Console:         ConsoleConfig{Enabled: &on},
 		Triggers: TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts,
 			MaxResponseBytes: DefaultTriggerMaxResponseBytes},
 		Replication: ReplicationConfig{StreamReplicas: 1},
@@ -246,6 +249,7 @@ func (c *Config) applyDefaults() {
 	c.UserImport.applyDefaults()
 	c.STS.applyDefaults()
 	c.HostedUI.applyDefaults()
+	c.Console.applyDefaults()
 	c.Triggers.applyDefaults()
 	c.Replication.applyDefaults()
 }

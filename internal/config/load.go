@@ -360,7 +360,7 @@ var settings = append([]setting{
 		}
 		return nil
 	}},
-}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings, changeLogSettings, userImportSettings, stsSettings, hostedUISettings, replicationSettings)...)
+}, slices.Concat(messagingSettings, rateLimitSettings, corsSettings, changeLogSettings, userImportSettings, stsSettings, hostedUISettings, consoleSettings, replicationSettings)...)
 
 func setUint(field func(*Config) *uint32) func(*Config, string) error {
 	return func(c *Config, s string) error {

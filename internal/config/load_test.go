@@ -130,6 +130,7 @@ log:
 				"COGNATE_LOG_LEVEL":                       "debug",
 				"COGNATE_LOG_FORMAT":                      "text",
 				"COGNATE_RATE_LIMITS_ENABLED":             "false",
+				"COGNATE_CONSOLE_ENABLED":                 "false",
 				"COGNATE_PASSWORD_HASHING_MEMORY_KIB":     "65536",
 				"COGNATE_PASSWORD_HASHING_ITERATIONS":     "3",
 				"COGNATE_PASSWORD_HASHING_PARALLELISM":    "2",
@@ -162,6 +163,7 @@ log:
 					UserImport:         UserImportConfig{MaxCSVBytes: 2 << 20, UploadURLValidity: Duration(15 * time.Minute)},
 					STS:                STSConfig{Mode: STSModeEndpoint, Endpoint: "https://sts.example.com", Region: "eu-west-1", MaxSessionDuration: Duration(2 * time.Hour)},
 					HostedUI:           HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
+					Console:            ConsoleConfig{Enabled: boolPtr(false)},
 					Triggers:           TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
 					Replication:        ReplicationConfig{StreamReplicas: 1},
 				}
@@ -188,6 +190,7 @@ password_hashing: {memory_kib: 32768, iterations: 4, parallelism: 1}
 rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, UserList: 2.5}}
 change_log: {retention: 48h, compaction_interval: 30m}
 user_import: {max_csv_bytes: 1048576, upload_url_validity: 2h}
+console: {enabled: true}
 sts:
   mode: aws
   region: us-west-2
@@ -218,6 +221,7 @@ sts:
 						TrustedIssuers: []TrustedIssuerConfig{{Issuer: "https://idp.example.com", Audiences: []string{"app"},
 							Roles: []string{"arn:aws:iam::123456789012:role/App*"}}}},
 					HostedUI:    HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
+					Console:     ConsoleConfig{Enabled: boolPtr(true)},
 					Triggers:    TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
 					Replication: ReplicationConfig{StreamReplicas: 1},
 				}

@@ -389,6 +389,8 @@ sts:
 hosted_ui:
     domain_pattern: '{prefix}.auth.{region}.localhost'
     public_form: path
+console:
+    enabled: true
 triggers:
     timeout: 5s
     attempts: 3

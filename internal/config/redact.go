@@ -138,6 +138,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "user_import", Value: r.UserImport.logValue()},
 		slog.Attr{Key: "sts", Value: r.STS.logValue()},
 		slog.Attr{Key: "hosted_ui", Value: r.HostedUI.logValue()},
+		slog.Attr{Key: "console", Value: r.Console.logValue()},
 		slog.Attr{Key: "federation", Value: r.Federation.logValue()},
 		slog.Attr{Key: "tls", Value: r.TLS.logValue()},
 		slog.Attr{Key: "triggers", Value: r.Triggers.logValue()},

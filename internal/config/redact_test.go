@@ -106,6 +106,8 @@ sts:
 hosted_ui:
     domain_pattern: '{prefix}.auth.{region}.localhost'
     public_form: path
+console:
+    enabled: true
 triggers:
     timeout: 5s
     attempts: 3
@@ -144,7 +146,7 @@ func TestLogValue(t *testing.T) {
 		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"},` +
 		`"user_import":{"max_csv_bytes":104857600,"upload_url_validity":"1h0m0s"},` +
 		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""},` +
-		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"tls":{"cert_file":"","key_file":""},` +
+		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"console":{"enabled":true},"tls":{"cert_file":"","key_file":""},` +
 		`"triggers":{"timeout":"5s","attempts":3,"max_response_bytes":6291456},` +
 		`"replication":{"nats_url":"","peers":"","embedded_listen":"","stream_replicas":1}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {

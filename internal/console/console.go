@@ -1,0 +1,306 @@
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// PathPrefix is where cognate serves the console.
+const PathPrefix = "/console/"
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options are what the console needs; cmd/cognate fills them.
+type Options struct {
+	// Pools and Users are the engines every action goes through.
+	Pools *userpool.Service
+	Users *directory.Service
+	// Region is the region the console works in: its pools, and the
+	// administrators' pool.
+	Region string
+	// BaseURL is the public URL cognate is reached at by browsers; the
+	// console lives at BaseURL + "/console/".
+	BaseURL string
+	// IssuerBaseURL is the base of the token issuer, as the tokens'
+	// iss claim names it.
+	IssuerBaseURL string
+	// Transport carries the console's own requests to cognate's OAuth
+	// endpoints and JWKS (the token exchange, discovery, the key set),
+	// normally in process (HandlerTransport).
+	Transport http.RoundTripper
+	// Key seals the console's cookies.
+	Key []byte
+	// Secure marks the cookies Secure (cognate serves HTTPS itself, or
+	// BaseURL is https).
+	Secure bool
+	// PoolBase returns the public base URL of a pool's domain, or "".
+	PoolBase func(ctx context.Context, poolID string) (string, error)
+	// Logger receives the "console action" lines, with the operator.
+	Logger *slog.Logger
+}
+
+// Console serves the console's pages.
+type Console struct {
+	opts   Options
+	sealer *seal.Sealer
+	pages  map[string]*template.Template
+	log    *slog.Logger
+	mux    *http.ServeMux
+
+	// mu guards admin and provider.
+	mu       sync.Mutex
+	admin    *AdminPool
+	provider *oidc.Provider
+}
+
+// New returns a console. Start must run before it serves sign-ins.
+func New(opts Options) (*Console, error) {
+	if opts.Pools == nil || opts.Users == nil || opts.Transport == nil || opts.PoolBase == nil {
+		return nil, errors.New("console: Pools, Users, Transport and PoolBase are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if _, err := url.Parse(opts.BaseURL); err != nil || opts.BaseURL == "" {
+		return nil, fmt.Errorf("console: base URL %q: %v", opts.BaseURL, err)
+	}
+	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
+	opts.Secure = opts.Secure || strings.HasPrefix(opts.BaseURL, "https://")
+	s, err := seal.New(opts.Key)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	c := &Console{opts: opts, sealer: s, log: opts.Logger}
+	if c.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	c.routes()
+	return c, nil
+}
+
+// Start makes sure the administrators' pool, its app client and domain
+// exist (EnsureAdminPool), with the console's callback at BaseURL.
+func (c *Console) Start(ctx context.Context) error {
+	a, err := EnsureAdminPool(ctx, c.opts.Pools, c.caller(), c.opts.BaseURL)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.admin = a
+	c.mu.Unlock()
+	return nil
+}
+
+// AdminPool returns the administrators' pool Start found or made.
+func (c *Console) AdminPool() *AdminPool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.admin
+}
+
+func (c *Console) caller() cognito.Caller { return cognito.Caller{Region: c.opts.Region} }
+
+// Wrap sends the console's paths (/console and everything under
+// /console/) to the console and every other request to next.
+func (c *Console) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/console":
+			http.Redirect(w, r, PathPrefix, http.StatusMovedPermanently)
+		case strings.HasPrefix(r.URL.Path, PathPrefix):
+			c.ServeHTTP(w, r)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// ServeHTTP serves the console's paths (everything under /console/).
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' "+c.formActions()+"; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	c.mux.ServeHTTP(w, r)
+}
+
+// formActions lets the sign-out form lead to the hosted UI's /logout.
+func (c *Console) formActions() string {
+	u, err := url.Parse(c.opts.BaseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func (c *Console) routes() {
+	m := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	m.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /console/login", c.login)
+	m.HandleFunc("GET /console/callback", c.callback)
+	m.HandleFunc("GET /console/signed-out", c.signedOut)
+	m.Handle("POST /console/logout", c.authed(c.logout))
+	m.Handle("GET /console/{$}", c.authed(c.poolsList))
+	m.Handle("GET /console/pools", c.authed(c.poolsList))
+	m.Handle("GET /console/create", c.authed(c.wizard))
+	m.Handle("POST /console/create", c.authed(c.wizard))
+	m.Handle("GET /console/pools/{pool}", c.authed(c.poolDetails))
+	m.Handle("GET /console/pools/{pool}/clients/{client}/hosted-ui", c.authed(c.hostedUI))
+	m.Handle("POST /console/pools/{pool}/clients/{client}/hosted-ui", c.authed(c.hostedUI))
+	m.Handle("GET /console/pools/{pool}/users", c.authed(c.usersList))
+	m.Handle("POST /console/pools/{pool}/users", c.authed(c.createUser))
+	m.Handle("GET /console/pools/{pool}/users/{user}", c.authed(c.userDetails))
+	m.Handle("POST /console/pools/{pool}/users/{user}/{action}", c.authed(c.userAction))
+	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := c.session(r); !ok {
+			c.toSignIn(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	c.mux = m
+}
+
+// page is what every page template gets.
+type page struct {
+	Title    string
+	Operator string
+	CSRF     string
+	// Error is an engine's message for the whole form; FieldErrors
+	// place messages next to their fields.
+	Error       string
+	FieldErrors map[string]string
+	Notice      string
+	Data        any
+}
+
+// fieldErr returns the message for field name, if the error named it.
+func (p page) FieldErr(name string) string { return p.FieldErrors[name] }
+
+func parsePages() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"deref":    func(p *string) string { return cognito.Deref(p) },
+		"derefi":   func(p *int32) int32 { return cognito.Deref(p) },
+		"derefb":   func(p *bool) bool { return cognito.Deref(p) },
+		"has":      func(list []string, v string) bool { return contains(list, v) },
+		"join":     strings.Join,
+		"pathesc":  url.PathEscape,
+		"queryesc": url.QueryEscape,
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("console: parse %s: %w", n, err)
+		}
+		out[base] = t
+	}
+	return out, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// render writes page name with status.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	if s, ok := sessionFrom(r.Context()); ok {
+		p.Operator, p.CSRF = s.Username, s.CSRF
+	}
+	t, ok := c.pages[name]
+	if !ok {
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+		return
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout.html", p); err != nil {
+		c.log.ErrorContext(r.Context(), "console: render page", "page", name, "err", err)
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// message returns the client message of an engine error (a Cognito
+// exception, as the API would answer it), or a generic one.
+func message(err error) (code, msg string) {
+	var ce *cognito.Error
+	if errors.As(err, &ce) {
+		return ce.Code, ce.Message
+	}
+	return "InternalErrorException", "Internal error"
+}
+
+// fail renders page name again with err's message.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, name string, p page, err error, fields ...string) {
+	code, msg := message(err)
+	status := http.StatusBadRequest
+	var ce *cognito.Error
+	if errors.As(err, &ce) {
+		status = ce.Status
+	} else {
+		c.log.ErrorContext(r.Context(), "console action failed", "err", err)
+		status = http.StatusInternalServerError
+	}
+	text := code + ": " + msg
+	p.FieldErrors = map[string]string{}
+	placed := false
+	lower := strings.ToLower(msg)
+	for _, f := range fields {
+		// A validation message names the member ('poolName' or
+		// PoolName); an engine's message names it the API's way.
+		if strings.Contains(lower, strings.ToLower(f)) {
+			p.FieldErrors[f] = text
+			placed = true
+			break
+		}
+	}
+	if !placed {
+		p.Error = text
+	}
+	c.render(w, r, status, name, p)
+}
+
+// audit logs a console action with the operator who did it.
+func (c *Console) audit(r *http.Request, action string, args ...any) {
+	s, _ := sessionFrom(r.Context())
+	c.log.InfoContext(r.Context(), "console action", append([]any{"action", action, "operator", s.Username, "operator_sub", s.Sub}, args...)...)
+}

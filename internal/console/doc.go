@@ -1,0 +1,32 @@
+// Package console is cognate's admin console: server-rendered pages under
+// /console/ (html/template templates and a stylesheet embedded in the
+// binary, no JavaScript) through which operators create and run user pools.
+//
+// It is an edge, like the JSON API (internal/api) and the hosted UI
+// (internal/oidc): every action calls the same engine methods as the
+// matching API operation (userpool.Service, directory.Service), with the
+// same validation, messages and change log, and never the store. It may
+// import the engines, the vocabulary (internal/cognito/...) and the leaves
+// below them (seal); never another edge, the server, the configuration or a
+// storage backend. cmd/cognate wires it.
+//
+// Operators are users of the administrators' pool (AdminPoolName), which
+// EnsureAdminPool creates on first start with an app client whose callback is
+// /console/callback and the prefix domain AdminDomainPrefix. The console
+// signs operators in as an OpenID Connect client of cognate itself: the
+// authorization code flow with PKCE through the pool's hosted UI
+// (golang.org/x/oauth2), and the ID token checked by go-oidc against the
+// pool's JWKS. The token request and the key fetch travel in process
+// (Options.Transport), so the console works whatever URL cognate is
+// reached at from outside. MFA works wherever the admin pool turns it on.
+//
+// Sessions are sealed cookies (seal, AES-256-GCM; HttpOnly, SameSite=Strict,
+// Secure over TLS) that hold the operator's sub and username and a random
+// CSRF token. Every request with a session reads the operator again
+// (AdminGetUser), so a disabled or deleted operator is out at once. Every
+// POST carries the session's CSRF token (compared in constant time) and is
+// refused when the browser says it comes from another site
+// (Sec-Fetch-Site) or names another origin (Origin). Every action is logged
+// with the operator who did it ("console action"): the change log records
+// states, not who wrote them.
+package console

@@ -1,0 +1,198 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+)
+
+// poolsList lists the region's pools, a page at a time (ListUserPools).
+func (c *Console) poolsList(w http.ResponseWriter, r *http.Request) {
+	in := &idp.ListUserPoolsRequest{MaxResults: cognito.Ptr(int32(60)), NextToken: nonEmpty(r.URL.Query().Get("token"))}
+	out, err := c.opts.Pools.ListUserPools(r.Context(), c.caller(), in)
+	if err != nil {
+		c.fail(w, r, "pools", page{Title: "User pools"}, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "pools", page{Title: "User pools", Data: out})
+}
+
+type poolData struct {
+	Pool    *idp.UserPoolType
+	Clients []idp.UserPoolClientDescription
+	Users   *usersData
+}
+
+// poolDetails shows a pool's settings and its app clients.
+func (c *Console) poolDetails(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	poolID := r.PathValue("pool")
+	p, err := c.opts.Pools.DescribeUserPool(ctx, c.caller(), &idp.DescribeUserPoolRequest{UserPoolId: &poolID})
+	if err != nil {
+		c.fail(w, r, "error", page{Title: "User pool"}, err)
+		return
+	}
+	cl, err := c.opts.Pools.ListUserPoolClients(ctx, c.caller(), &idp.ListUserPoolClientsRequest{UserPoolId: &poolID, MaxResults: cognito.Ptr(int32(60))})
+	if err != nil {
+		c.fail(w, r, "error", page{Title: "User pool"}, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "pool", page{Title: cognito.Deref(p.UserPool.Name), Data: poolData{Pool: p.UserPool, Clients: cl.UserPoolClients}})
+}
+
+type usersData struct {
+	PoolID         string
+	Filter, Prefix string
+	Users          []idp.UserType
+	Next           string
+	// NextQuery is the query string of the next page.
+	NextQuery string
+}
+
+// usersList lists a pool's users with ListUsers: its filter syntax as
+// typed (username ^= "ada"), or a prefix of the username, a page of 60 at
+// a time with ListUsers' pagination token.
+func (c *Console) usersList(w http.ResponseWriter, r *http.Request) {
+	poolID := r.PathValue("pool")
+	q := r.URL.Query()
+	d := &usersData{PoolID: poolID, Filter: q.Get("filter"), Prefix: q.Get("prefix")}
+	filter := d.Filter
+	if filter == "" && d.Prefix != "" {
+		filter = `username ^= "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(d.Prefix) + `"`
+	}
+	in := &idp.ListUsersRequest{UserPoolId: &poolID, Limit: cognito.Ptr(int32(60)), Filter: nonEmpty(filter), PaginationToken: nonEmpty(q.Get("token"))}
+	p := page{Title: "Users", Data: d}
+	if err := in.Validate(); err != nil {
+		c.fail(w, r, "users", p, err, "Filter")
+		return
+	}
+	out, err := c.opts.Users.ListUsers(r.Context(), c.caller(), in)
+	if err != nil {
+		c.fail(w, r, "users", p, err, "Filter")
+		return
+	}
+	d.Users, d.Next = out.Users, cognito.Deref(out.PaginationToken)
+	if d.Next != "" {
+		d.NextQuery = url.Values{"filter": {d.Filter}, "prefix": {d.Prefix}, "token": {d.Next}}.Encode()
+	}
+	c.render(w, r, http.StatusOK, "users", p)
+}
+
+// createUser creates a user with AdminCreateUser: an invitation with a
+// temporary password by email (or SMS), as the pool's invitation message
+// says, or no message when suppressed.
+func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
+	poolID := r.PathValue("pool")
+	f := formValues{r}
+	in := &idp.AdminCreateUserRequest{UserPoolId: &poolID, Username: cognito.Ptr(f.s("username"))}
+	if e := f.s("email"); e != "" {
+		in.UserAttributes = append(in.UserAttributes, idp.AttributeType{Name: cognito.Ptr("email"), Value: &e})
+		in.DesiredDeliveryMediums = append(in.DesiredDeliveryMediums, "EMAIL")
+		if f.b("email_verified") {
+			in.UserAttributes = append(in.UserAttributes, idp.AttributeType{Name: cognito.Ptr("email_verified"), Value: cognito.Ptr("true")})
+		}
+	}
+	if ph := f.s("phone_number"); ph != "" {
+		in.UserAttributes = append(in.UserAttributes, idp.AttributeType{Name: cognito.Ptr("phone_number"), Value: &ph})
+	}
+	if pw := f.raw("temporary_password"); pw != "" {
+		in.TemporaryPassword = &pw
+	}
+	if f.b("suppress") {
+		in.MessageAction = cognito.Ptr(idp.MessageActionType("SUPPRESS"))
+	}
+	d := &usersData{PoolID: poolID}
+	p := page{Title: "Users", Data: d}
+	err := in.Validate()
+	if err == nil {
+		_, err = c.opts.Users.AdminCreateUser(r.Context(), c.caller(), in)
+	}
+	if err != nil {
+		c.fail(w, r, "users", p, err, "Username", "TemporaryPassword", "email", "phone_number")
+		return
+	}
+	c.audit(r, "AdminCreateUser", "pool", poolID, "username", f.s("username"))
+	http.Redirect(w, r, "/console/pools/"+url.PathEscape(poolID)+"/users/"+url.PathEscape(f.s("username")), http.StatusSeeOther)
+}
+
+type userData struct {
+	PoolID string
+	User   *idp.AdminGetUserResponse
+}
+
+// userDetails shows a user with AdminGetUser.
+func (c *Console) userDetails(w http.ResponseWriter, r *http.Request) {
+	poolID, username := r.PathValue("pool"), r.PathValue("user")
+	out, err := c.opts.Users.AdminGetUser(r.Context(), c.caller(), &idp.AdminGetUserRequest{UserPoolId: &poolID, Username: &username})
+	if err != nil {
+		c.fail(w, r, "error", page{Title: "User"}, err)
+		return
+	}
+	p := page{Title: "User " + cognito.Deref(out.Username), Data: userData{PoolID: poolID, User: out}}
+	switch r.URL.Query().Get("done") {
+	case "reset":
+		p.Notice = "The password was reset; the user receives a code to choose a new one."
+	case "attributes":
+		p.Notice = "The attributes were saved."
+	}
+	c.render(w, r, http.StatusOK, "user", p)
+}
+
+// userAction runs one action on a user, through the same engine method as
+// the Admin* operation of its name.
+func (c *Console) userAction(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	poolID, username, action := r.PathValue("pool"), r.PathValue("user"), r.PathValue("action")
+	back := "/console/pools/" + url.PathEscape(poolID) + "/users/" + url.PathEscape(username)
+	var err error
+	var op string
+	switch action {
+	case "enable":
+		op = "AdminEnableUser"
+		_, err = c.opts.Users.AdminEnableUser(ctx, c.caller(), &idp.AdminEnableUserRequest{UserPoolId: &poolID, Username: &username})
+	case "disable":
+		op = "AdminDisableUser"
+		_, err = c.opts.Users.AdminDisableUser(ctx, c.caller(), &idp.AdminDisableUserRequest{UserPoolId: &poolID, Username: &username})
+	case "reset-password":
+		op = "AdminResetUserPassword"
+		back += "?done=reset"
+		_, err = c.opts.Users.AdminResetUserPassword(ctx, c.caller(), &idp.AdminResetUserPasswordRequest{UserPoolId: &poolID, Username: &username})
+	case "confirm":
+		op = "AdminConfirmSignUp"
+		_, err = c.opts.Users.AdminConfirmSignUp(ctx, c.caller(), &idp.AdminConfirmSignUpRequest{UserPoolId: &poolID, Username: &username})
+	case "attributes":
+		op = "AdminUpdateUserAttributes"
+		back += "?done=attributes"
+		name, value := formValues{r}.s("name"), r.PostForm.Get("value")
+		in := &idp.AdminUpdateUserAttributesRequest{UserPoolId: &poolID, Username: &username,
+			UserAttributes: []idp.AttributeType{{Name: &name, Value: &value}}}
+		if err = in.Validate(); err == nil {
+			_, err = c.opts.Users.AdminUpdateUserAttributes(ctx, c.caller(), in)
+		}
+	case "delete":
+		op = "AdminDeleteUser"
+		if r.PostForm.Get("confirm") != username {
+			err = cognito.InvalidParameterException("Type the username to confirm the deletion.")
+			break
+		}
+		back = "/console/pools/" + url.PathEscape(poolID) + "/users"
+		_, err = c.opts.Users.AdminDeleteUser(ctx, c.caller(), &idp.AdminDeleteUserRequest{UserPoolId: &poolID, Username: &username})
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		out, gerr := c.opts.Users.AdminGetUser(ctx, c.caller(), &idp.AdminGetUserRequest{UserPoolId: &poolID, Username: &username})
+		if gerr != nil {
+			c.fail(w, r, "error", page{Title: "User"}, err)
+			return
+		}
+		c.fail(w, r, "user", page{Title: "User " + username, Data: userData{PoolID: poolID, User: out}}, err, "confirm", "attribute")
+		return
+	}
+	c.audit(r, op, "pool", poolID, "username", username)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
