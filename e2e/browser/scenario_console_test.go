@@ -179,8 +179,8 @@ func TestConsoleWalkThrough(t *testing.T) {
 		"from": aws.ToString(p.EmailConfiguration.From), "replyTo": aws.ToString(p.EmailConfiguration.ReplyToEmailAddress),
 		"subject": aws.ToString(p.VerificationMessageTemplate.EmailSubject), "message": aws.ToString(p.VerificationMessageTemplate.EmailMessage),
 		"inviteSubject": aws.ToString(p.AdminCreateUserConfig.InviteMessageTemplate.EmailSubject),
-		"tags": p.UserPoolTags, "devicePrompt": p.DeviceConfiguration.DeviceOnlyRememberedOnUserPrompt,
-		"deviceChallenge": p.DeviceConfiguration.ChallengeRequiredOnNewDevice,
+		"tags":          p.UserPoolTags, "devicePrompt": p.DeviceConfiguration.DeviceOnlyRememberedOnUserPrompt,
+		"deviceChallenge":     p.DeviceConfiguration.ChallengeRequiredOnNewDevice,
 		"defineAuthChallenge": aws.ToString(p.LambdaConfig.DefineAuthChallenge), "domain": aws.ToString(p.Domain),
 	}
 	wantPool := map[string]any{

@@ -13,6 +13,7 @@ func TestDeps(t *testing.T) {
 			"internal/storage/": "the API edge reaches storage only through engines; cmd/cognate picks a backend",
 			"internal/oidc":     "edges never import each other",
 			"internal/admin":    "edges never import each other",
+			"internal/console":  "edges never import each other",
 			"internal/server":   "the server wraps the API, not the reverse",
 			"internal/config":   "the API takes Options; cmd/cognate maps config onto them",
 			"testing":           "only _test.go files import testing",

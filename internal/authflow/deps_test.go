@@ -14,6 +14,7 @@ func TestDeps(t *testing.T) {
 			"internal/api":      "engines never import an edge",
 			"internal/oidc":     "engines never import an edge",
 			"internal/admin":    "engines never import an edge",
+			"internal/console":  "engines never import an edge",
 			"testing":           "only _test.go files import testing",
 		})
 }

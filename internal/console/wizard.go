@@ -63,9 +63,9 @@ type step struct {
 
 type formValues struct{ r *http.Request }
 
-func (f formValues) s(name string) string     { return strings.TrimSpace(f.r.PostForm.Get(name)) }
-func (f formValues) raw(name string) string   { return f.r.PostForm.Get(name) }
-func (f formValues) b(name string) bool       { return f.r.PostForm.Get(name) != "" }
+func (f formValues) s(name string) string      { return strings.TrimSpace(f.r.PostForm.Get(name)) }
+func (f formValues) raw(name string) string    { return f.r.PostForm.Get(name) }
+func (f formValues) b(name string) bool        { return f.r.PostForm.Get(name) != "" }
 func (f formValues) list(name string) []string { return f.r.PostForm[name] }
 func (f formValues) i(name string) int {
 	n, _ := strconv.Atoi(f.s(name))

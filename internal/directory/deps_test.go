@@ -14,6 +14,7 @@ func TestDeps(t *testing.T) {
 			"internal/api":          "engines never import an edge",
 			"internal/oidc":         "engines never import an edge",
 			"internal/admin":        "engines never import an edge",
+			"internal/console":      "engines never import an edge",
 			"internal/authflow":     "authflow builds on the directory, not the reverse",
 			"internal/identitypool": "identity pools build on the directory, not the reverse",
 			"testing":               "only _test.go files import testing",

@@ -17,6 +17,7 @@ func TestDeps(t *testing.T) {
 			"internal/api":       "messaging never imports an edge",
 			"internal/oidc":      "messaging never imports an edge",
 			"internal/admin":     "messaging never imports an edge",
+			"internal/console":   "messaging never imports an edge",
 			"testing":            "only _test.go files import testing",
 		})
 }

@@ -16,6 +16,7 @@ func TestDeps(t *testing.T) {
 			"internal/storage/": "edges use the engines; only cmd/cognate picks a backend",
 			"internal/api":      "edges never import each other",
 			"internal/admin":    "edges never import each other",
+			"internal/console":  "edges never import each other",
 			"testing":           "only _test.go files import testing",
 		})
 }

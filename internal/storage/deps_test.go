@@ -19,6 +19,7 @@ func TestDeps(t *testing.T) {
 			"internal/api":              "storage must not know the API edge or HTTP errors",
 			"internal/oidc":             "storage must not know the OIDC edge",
 			"internal/admin":            "storage must not know the admin console",
+			"internal/console":          "storage must not know the admin console",
 			"internal/userpool":         "engines depend on storage, not the reverse",
 			"internal/directory":        "engines depend on storage, not the reverse",
 			"internal/authflow":         "engines depend on storage, not the reverse",

@@ -20,6 +20,7 @@ func TestDeps(t *testing.T) {
 			"internal/api":         "tokens never import an edge",
 			"internal/oidc":        "tokens never import an edge",
 			"internal/admin":       "tokens never import an edge",
+			"internal/console":     "tokens never import an edge",
 			"testing":              "only _test.go files import testing",
 		})
 }
