@@ -35,55 +35,85 @@ type AdminPool struct {
 
 // EnsureAdminPool finds or creates the administrators' pool, the console's
 // app client and the pool's domain, through the same engine methods as the
-// API. It is idempotent: a later start finds what the first made (by
-// name), and adds baseURL's callback to the client when it is new. An
-// empty baseURL leaves the client's URLs alone (the CLI's use).
+// API. It is idempotent: a later start finds what the first made, and adds
+// baseURL's callback to the client when it is new. An empty baseURL leaves
+// the client's URLs alone (the CLI's use).
 //
-// The pool lets only administrators create users (no self sign-up), asks
-// for a strong password, and is protected from deletion.
+// The domain prefix is the lock between servers that start at once on one
+// store: the pool that owns AdminDomainPrefix+region is the administrators'
+// pool. A server that made a pool and then finds the domain taken deletes
+// its pool and uses the owner's.
+//
+// The pool lets only administrators create users (no self sign-up) and asks
+// for a strong password.
 func EnsureAdminPool(ctx context.Context, pools *userpool.Service, c cognito.Caller, baseURL string) (*AdminPool, error) {
-	poolID, err := findPool(ctx, pools, c)
+	a := &AdminPool{Domain: AdminDomainPrefix + c.Region}
+	owner, err := domainOwner(ctx, pools, c, a.Domain)
 	if err != nil {
 		return nil, err
 	}
-	if poolID == "" {
-		out, err := pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{
-			PoolName:               cognito.Ptr(AdminPoolName),
-			DeletionProtection:     cognito.Ptr(idp.DeletionProtectionType("ACTIVE")),
-			AdminCreateUserConfig:  &idp.AdminCreateUserConfigType{AllowAdminCreateUserOnly: cognito.Ptr(true)},
-			AutoVerifiedAttributes: []idp.VerifiedAttributeType{"email"},
-			UsernameConfiguration:  &idp.UsernameConfigurationType{CaseSensitive: cognito.Ptr(false)},
-			Policies: &idp.UserPoolPolicyType{PasswordPolicy: &idp.PasswordPolicyType{
-				MinimumLength: cognito.Ptr(int32(12)), RequireLowercase: cognito.Ptr(true), RequireUppercase: cognito.Ptr(true),
-				RequireNumbers: cognito.Ptr(true), RequireSymbols: cognito.Ptr(false), TemporaryPasswordValidityDays: cognito.Ptr(int32(7)),
-			}},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("console: create the administrators' pool: %w", err)
+	if owner == "" {
+		if owner, err = findPool(ctx, pools, c); err != nil {
+			return nil, err
 		}
-		poolID = cognito.Deref(out.UserPool.Id)
+		made := false
+		if owner == "" {
+			out, err := pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{
+				PoolName:               cognito.Ptr(AdminPoolName),
+				AdminCreateUserConfig:  &idp.AdminCreateUserConfigType{AllowAdminCreateUserOnly: cognito.Ptr(true)},
+				AutoVerifiedAttributes: []idp.VerifiedAttributeType{"email"},
+				UsernameConfiguration:  &idp.UsernameConfigurationType{CaseSensitive: cognito.Ptr(false)},
+				Policies: &idp.UserPoolPolicyType{PasswordPolicy: &idp.PasswordPolicyType{
+					MinimumLength: cognito.Ptr(int32(12)), RequireLowercase: cognito.Ptr(true), RequireUppercase: cognito.Ptr(true),
+					RequireNumbers: cognito.Ptr(true), RequireSymbols: cognito.Ptr(false), TemporaryPasswordValidityDays: cognito.Ptr(int32(7)),
+				}},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("console: create the administrators' pool: %w", err)
+			}
+			owner, made = cognito.Deref(out.UserPool.Id), true
+		}
+		if _, err := pools.CreateUserPoolDomain(ctx, c, &idp.CreateUserPoolDomainRequest{UserPoolId: &owner, Domain: &a.Domain}); err != nil {
+			// Another server claimed the domain first: use its pool.
+			taken, derr := domainOwner(ctx, pools, c, a.Domain)
+			if derr != nil || taken == "" {
+				return nil, fmt.Errorf("console: create the administrators' domain %s: %w", a.Domain, err)
+			}
+			if made && taken != owner {
+				if _, err := pools.DeleteUserPool(ctx, c, &idp.DeleteUserPoolRequest{UserPoolId: &owner}); err != nil {
+					return nil, fmt.Errorf("console: delete the administrators' pool made twice: %w", err)
+				}
+			}
+			owner = taken
+		}
 	}
-	a := &AdminPool{PoolID: poolID, Domain: AdminDomainPrefix + c.Region}
-	if a.ClientID, err = ensureClient(ctx, pools, c, poolID, baseURL); err != nil {
+	a.PoolID = owner
+	if a.ClientID, err = ensureClient(ctx, pools, c, a.PoolID, baseURL); err != nil {
 		return nil, err
-	}
-	d, err := pools.DescribeUserPoolDomain(ctx, c, &idp.DescribeUserPoolDomainRequest{Domain: &a.Domain})
-	if err != nil {
-		return nil, fmt.Errorf("console: describe the administrators' domain: %w", err)
-	}
-	owner := ""
-	if d.DomainDescription != nil {
-		owner = cognito.Deref(d.DomainDescription.UserPoolId)
-	}
-	switch {
-	case owner == "":
-		if _, err := pools.CreateUserPoolDomain(ctx, c, &idp.CreateUserPoolDomainRequest{UserPoolId: &poolID, Domain: &a.Domain}); err != nil {
-			return nil, fmt.Errorf("console: create the administrators' domain %s: %w", a.Domain, err)
-		}
-	case owner != poolID:
-		return nil, fmt.Errorf("console: the domain %s belongs to pool %s, not to the administrators' pool %s", a.Domain, owner, poolID)
 	}
 	return a, nil
+}
+
+// domainOwner returns the pool that owns the prefix domain, or "" when
+// none does; a pool not named AdminPoolName owning it is an error.
+func domainOwner(ctx context.Context, pools *userpool.Service, c cognito.Caller, domain string) (string, error) {
+	d, err := pools.DescribeUserPoolDomain(ctx, c, &idp.DescribeUserPoolDomainRequest{Domain: &domain})
+	if err != nil {
+		return "", fmt.Errorf("console: describe the administrators' domain: %w", err)
+	}
+	if d.DomainDescription == nil || cognito.Deref(d.DomainDescription.UserPoolId) == "" {
+		return "", nil
+	}
+	owner := cognito.Deref(d.DomainDescription.UserPoolId)
+	p, err := pools.DescribeUserPool(ctx, c, &idp.DescribeUserPoolRequest{UserPoolId: &owner})
+	if err != nil {
+		return "", fmt.Errorf("console: describe the pool of the domain %s: %w", domain, err)
+	}
+	if cognito.Deref(p.UserPool.Name) != AdminPoolName {
+		return "", fmt.Errorf("console: the domain %s belongs to the pool %s (%s), not to an administrators' pool named %s",
+			domain, owner, cognito.Deref(p.UserPool.Name), AdminPoolName)
+	}
+	return owner, nil
 }
 
 // findPool returns the ID of the oldest pool named AdminPoolName, or "".
@@ -126,7 +156,11 @@ func ensureClient(ctx context.Context, pools *userpool.Service, c cognito.Caller
 		}
 		for _, d := range out.UserPoolClients {
 			if cognito.Deref(d.ClientName) == AdminClientName {
-				return cognito.Deref(d.ClientId), addCallback(ctx, pools, c, poolID, cognito.Deref(d.ClientId), baseURL)
+				id, err := oldestClient(ctx, pools, c, poolID)
+				if err != nil {
+					return "", err
+				}
+				return id, addCallback(ctx, pools, c, poolID, id, baseURL)
 			}
 		}
 		if cognito.Deref(out.NextToken) == "" {
@@ -157,7 +191,56 @@ func ensureClient(ctx context.Context, pools *userpool.Service, c cognito.Caller
 	if err != nil {
 		return "", fmt.Errorf("console: create the console's app client: %w", err)
 	}
-	return cognito.Deref(out.UserPoolClient.ClientId), nil
+	made := cognito.Deref(out.UserPoolClient.ClientId)
+	// Servers starting at once may each have made one: the oldest is the
+	// console's, and a server whose own is not deletes it. (A server that
+	// looked before another's commit keeps its own, which works as well.)
+	oldest, err := oldestClient(ctx, pools, c, poolID)
+	if err != nil {
+		return "", err
+	}
+	if oldest != "" && oldest != made {
+		if _, err := pools.DeleteUserPoolClient(ctx, c, &idp.DeleteUserPoolClientRequest{UserPoolId: &poolID, ClientId: &made}); err != nil {
+			return "", fmt.Errorf("console: delete the console's app client made twice: %w", err)
+		}
+		return oldest, addCallback(ctx, pools, c, poolID, oldest, baseURL)
+	}
+	return made, nil
+}
+
+// oldestClient returns the oldest app client named AdminClientName (by
+// creation time, then ID).
+func oldestClient(ctx context.Context, pools *userpool.Service, c cognito.Caller, poolID string) (string, error) {
+	var id string
+	var at int64
+	var next *string
+	for {
+		out, err := pools.ListUserPoolClients(ctx, c, &idp.ListUserPoolClientsRequest{UserPoolId: &poolID, MaxResults: cognito.Ptr(int32(60)), NextToken: next})
+		if err != nil {
+			return "", fmt.Errorf("console: list the administrators' clients: %w", err)
+		}
+		for _, d := range out.UserPoolClients {
+			if cognito.Deref(d.ClientName) != AdminClientName {
+				continue
+			}
+			cid := cognito.Deref(d.ClientId)
+			desc, err := pools.DescribeUserPoolClient(ctx, c, &idp.DescribeUserPoolClientRequest{UserPoolId: &poolID, ClientId: &cid})
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			created := int64(0)
+			if desc.UserPoolClient.CreationDate != nil {
+				created = desc.UserPoolClient.CreationDate.UnixNano()
+			}
+			if id == "" || created < at || (created == at && cid < id) {
+				id, at = cid, created
+			}
+		}
+		if cognito.Deref(out.NextToken) == "" {
+			return id, nil
+		}
+		next = out.NextToken
+	}
 }
 
 // addCallback adds baseURL's callback and sign-out URLs to the console's

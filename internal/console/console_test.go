@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,4 +376,44 @@ func TestHandlerTransport(t *testing.T) {
 	if resp.StatusCode != http.StatusTeapot || b.String() != "POST /x/y b 127.0.0.1:0" || resp.Header.Get("X-Host") != "example.com:9229" {
 		t.Errorf("got %d %q host %q", resp.StatusCode, b.String(), resp.Header.Get("X-Host"))
 	}
+}
+
+// TestEnsureAdminPoolConcurrent starts four servers' console at once on
+// one store: they agree on one administrators' pool, and no other is left.
+func TestEnsureAdminPoolConcurrent(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		c := cognito.Caller{Region: testRegion}
+		old := e.c.AdminPool()
+		if _, err := e.pools.DeleteUserPoolDomain(ctx, c, &idp.DeleteUserPoolDomainRequest{UserPoolId: &old.PoolID, Domain: &old.Domain}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pools.DeleteUserPool(ctx, c, &idp.DeleteUserPoolRequest{UserPoolId: &old.PoolID}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 4
+		got := make([]*AdminPool, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { got[i], errs[i] = EnsureAdminPool(ctx, e.pools, c, "http://localhost:9229") })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("server %d: %v", i, errs[i])
+			}
+			if got[i].PoolID != got[0].PoolID {
+				t.Errorf("server %d uses %+v, server 0 %+v", i, got[i], got[0])
+			}
+			// A server that looked before another's commit may keep its
+			// own client; every client a server uses must exist.
+			if _, err := e.pools.DescribeUserPoolClient(ctx, c, &idp.DescribeUserPoolClientRequest{UserPoolId: &got[i].PoolID, ClientId: &got[i].ClientID}); err != nil {
+				t.Errorf("server %d's client: %v", i, err)
+			}
+		}
+		if names := e.poolNames(t); !slices.Equal(names, []string{AdminPoolName}) {
+			t.Errorf("pools %v after concurrent starts", names)
+		}
+	})
 }
