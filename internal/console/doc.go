@@ -20,7 +20,7 @@
 // (Options.Transport), so the console works whatever URL cognate is
 // reached at from outside. MFA works wherever the admin pool turns it on.
 //
-// Sessions are sealed cookies (seal, AES-256-GCM; HttpOnly, SameSite=Strict,
+// Sessions are sealed cookies (seal, AES-256-GCM; HttpOnly, SameSite=Lax,
 // Secure over TLS) that hold the operator's sub and username and a random
 // CSRF token. Every request with a session reads the operator again
 // (AdminGetUser), so a disabled or deleted operator is out at once. Every
