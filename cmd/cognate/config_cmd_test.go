@@ -105,6 +105,8 @@ sts:
 hosted_ui:
   domain_pattern: '{prefix}.auth.{region}.localhost' # default
   public_form: path # default
+console:
+  enabled: true # default
 triggers:
   timeout: 5s # default
   attempts: 3 # default

@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/pquerna/otp/totp"
 )
 
 // addAdmin runs cognate console add-admin against dataDir and returns the
@@ -402,8 +403,17 @@ func consoleSecurity(t *testing.T, c *cognate, tab context.Context, poolID strin
 			{Name: aws.String("custom:team"), Value: aws.String(payload)}}}); err != nil {
 		t.Fatal(err)
 	}
+	// A username may hold markup too (Cognito's pattern allows symbols
+	// and punctuation, not spaces).
+	markupName := `<img/src=x/onerror=document.title='pwned'>`
+	if _, err := c.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &poolID, Username: aws.String(markupName),
+		MessageAction: types.MessageActionTypeSuppress,
+		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("markup@example.com")}}}); err != nil {
+		t.Fatal(err)
+	}
 	escaped := 0
-	pages := []string{"/console/pools/" + poolID + "/users/xss", usersPath + "?prefix=" + url.QueryEscape(payload), usersPath + "?filter=" + url.QueryEscape(payload)}
+	pages := []string{"/console/pools/" + poolID + "/users/xss", usersPath + "?prefix=" + url.QueryEscape(payload), usersPath + "?filter=" + url.QueryEscape(payload),
+		usersPath, "/console/pools/" + poolID + "/users/" + url.PathEscape(markupName)}
 	for _, path := range pages {
 		if err := chromedp.Do(tab, chromedp.Navigate(c.URL+path), chromedp.WaitVisible(chromedp.ID("title"))); err != nil {
 			t.Fatal(err)
@@ -534,4 +544,49 @@ func pageText(tab context.Context) string {
 		return "(the page's text could not be read: " + err.Error() + ")"
 	}
 	return text
+}
+
+// TestConsoleOperatorMFA turns MFA on for the administrators' pool: an
+// operator's sign-in to the console then sets up an authenticator app on
+// the hosted UI before the console opens.
+func TestConsoleOperatorMFA(t *testing.T) {
+	chromium := requireChromium(t)
+	c := startCognate(t)
+	ctx := context.Background()
+	pools, err := c.admin.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adminPool string
+	for _, p := range pools.UserPools {
+		if aws.ToString(p.Name) == "cognate-console" {
+			adminPool = aws.ToString(p.Id)
+		}
+	}
+	if adminPool == "" {
+		t.Fatal("cognate made no administrators' pool on start")
+	}
+	if _, err := c.admin.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: &adminPool, MfaConfiguration: types.UserPoolMfaTypeOn,
+		SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	c.newUserIn(t, adminPool, "mfa-operator", "Operator-Password-1", "mfa-operator@example.com", true)
+	tab := newBrowserFor(t, chromium, 2*browserTimeout)
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/")); err != nil {
+		t.Fatal(err)
+	}
+	if err := signInHosted(tab, "mfa-operator", "Operator-Password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("mfa-setup-form"))); err != nil {
+		t.Fatalf("no MFA set-up after the password: %v\n%s", err, pageText(tab))
+	}
+	code, err := totp.GenerateCode(text(t, tab, "totp-secret"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enterCode(t, tab, code, "mfa-setup-submit", "create-pool")
+	if who := text(t, tab, "operator"); who != "mfa-operator" {
+		t.Errorf("signed in to the console as %q", who)
+	}
 }
