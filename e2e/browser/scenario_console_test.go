@@ -407,7 +407,7 @@ func consoleSecurity(t *testing.T, c *cognate, tab context.Context, poolID strin
 	// and punctuation, not spaces).
 	markupName := `<img/src=x/onerror=document.title='pwned'>`
 	if _, err := c.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: &poolID, Username: aws.String(markupName),
-		MessageAction: types.MessageActionTypeSuppress,
+		MessageAction:  types.MessageActionTypeSuppress,
 		UserAttributes: []types.AttributeType{{Name: aws.String("email"), Value: aws.String("markup@example.com")}}}); err != nil {
 		t.Fatal(err)
 	}
