@@ -297,7 +297,16 @@ func TestUsers(t *testing.T) {
 				t.Errorf("%d invitations to %s in the outbox, want 1", n, name)
 			}
 		}
-		rec := e.do(t, http.MethodPost, base, url.Values{"username": {"ada"}})
+		// A username with a slash and markup has a page of its own.
+		odd := `<b>x/y</b>`
+		if rec := e.do(t, http.MethodPost, base, url.Values{"username": {odd}, "email": {"odd@example.com"}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("create %s: %d\n%s", odd, rec.Code, rec.Body)
+		}
+		rec := e.do(t, http.MethodGet, base+"/"+url.PathEscape(odd), nil)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `<dd id="user-name">&lt;b&gt;x/y&lt;/b&gt;</dd>`) {
+			t.Errorf("the page of %s: %d\n%s", odd, rec.Code, rec.Body)
+		}
+		rec = e.do(t, http.MethodPost, base, url.Values{"username": {"ada"}})
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "UsernameExistsException") {
 			t.Errorf("a second ada: %d\n%s", rec.Code, rec.Body)
 		}
