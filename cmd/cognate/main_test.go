@@ -317,6 +317,7 @@ func TestServe(t *testing.T) {
 		"  store       sqlite (" + filepath.Join(dataDir, "cognate.db") + ")",
 		"  access key  " + s.keyID + "   secret  " + s.secret + "   (generated into " + credsPath + "; shown this once)",
 		"  outbox      " + s.url + "/_cognate/messages   (no mail or SMS sender: codes readable from this machine, or signed with the admin key pair)",
+		"  console     " + s.url + "/console/   (operators: cognate console add-admin)",
 		tryLine,
 	}
 	if diff := cmp.Diff(wantScreen, s.screen); diff != "" {

@@ -324,6 +324,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	routes.Handle("/", apiHandler)
 	top := hostedUI.Wrap(routes)
 	served := top
+	consoleURL := ""
 	if cfg.Console.On() {
 		// The console signs operators in through the administrators'
 		// pool's hosted UI; its token request and key fetch are served in
@@ -343,6 +344,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 			log.Error("the admin console is not served", "error", err.Error())
 		} else {
 			served = con.Wrap(top)
+			consoleURL = issuer + console.PathPrefix
 			log.Info("admin console", "url", issuer+console.PathPrefix, "admin_pool", con.AdminPool().PoolID)
 		}
 	}
@@ -367,6 +369,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		region:    cfg.Region,
 		anySig:    cfg.AcceptAnySignature,
 		outbox:    outboxAt,
+		console:   consoleURL,
 	})
 	log.Info("listening", "address", ln.Addr().String(), "url", endpoint, "access_key_id", creds.AccessKeyID)
 	return srv.Serve(ctx, ln)
@@ -497,6 +500,8 @@ type screen struct {
 	region        string
 	anySig        bool
 	outbox        outboxPlan
+	// console is the admin console's URL; empty when it is not served.
+	console string
 }
 
 // printScreen writes the start-up screen. It shows the admin secret only
@@ -531,6 +536,9 @@ func printScreen(w io.Writer, s screen) {
 	}
 	if s.outbox.own != "" {
 		fmt.Fprintf(&b, "  outbox      %s   (its own listener)\n", s.outbox.own)
+	}
+	if s.console != "" {
+		fmt.Fprintf(&b, "  console     %s   (operators: cognate console add-admin)\n", s.console)
 	}
 	if s.anySig {
 		fmt.Fprintf(&b, "  warning     accept_any_signature is on: any signature is accepted (development only)\n")
