@@ -190,7 +190,7 @@ type page struct {
 	Data        any
 }
 
-// fieldErr returns the message for field name, if the error named it.
+// FieldErr returns the message for field name, if the error named it.
 func (p page) FieldErr(name string) string { return p.FieldErrors[name] }
 
 func parsePages() (map[string]*template.Template, error) {
