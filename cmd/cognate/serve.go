@@ -268,6 +268,13 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("rate_limits: %w", err)
 	}
+	// The provisioned limits (UpdateProvisionedLimit) are in the store:
+	// read them now and now and then, so that every node enforces what
+	// any node set.
+	if _, err := pools.LoadProvisionedLimits(ctx, limits); err != nil {
+		return err
+	}
+	defer refreshProvisionedLimits(ctx, pools, limits, log)()
 	protection, proxies, err := protectiveLimits(cfg.RateLimits)
 	if err != nil {
 		return fmt.Errorf("rate_limits: %w", err)
@@ -729,6 +736,40 @@ func startResealing(ctx context.Context, st store, ring keyRing, resealers []clu
 		err := cluster.Resealing(ctx, st, seal.CheckValue(ring.master), resealers, log, resealRetry)
 		if err != nil && ctx.Err() == nil {
 			log.Error("re-seal stopped; it runs again at the next start", "error", err.Error())
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// provisionedRefresh is how often a server reads the provisioned limits
+// another node may have set.
+const provisionedRefresh = 30 * time.Second
+
+// refreshProvisionedLimits reads the stored provisioned limits into
+// limits every provisionedRefresh while the quotas are on, and returns
+// the function that stops it and waits.
+func refreshProvisionedLimits(ctx context.Context, pools *userpool.Service, limits *ratelimit.Limiter, log *slog.Logger) (stop func()) {
+	if !limits.Enabled() {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(provisionedRefresh)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if _, err := pools.LoadProvisionedLimits(ctx, limits); err != nil && ctx.Err() == nil {
+					log.Warn("read provisioned limits", "error", err.Error())
+				}
+			}
 		}
 	}()
 	return func() {

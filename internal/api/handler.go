@@ -183,7 +183,7 @@ func NewHandler(opts Options) *Handler {
 		Now:                h.clock,
 		AcceptAnySignature: opts.AcceptAnySignature,
 	}
-	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Users, opts.Auth), identityHandlers(opts.Identities))
+	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Users, opts.Auth, h.limits), identityHandlers(opts.Identities))
 	if opts.STS != nil {
 		h.sts = newSTSHandler(h, opts.STS)
 	}

@@ -7,8 +7,10 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -38,12 +40,12 @@ func handle[In any, Out any](f func(context.Context, cognito.Caller, *In) (*Out,
 
 // idpHandlers lists the user-pool operations cognate serves. Each group of
 // operations keeps its table in its own operations_*.go file.
-func idpHandlers(p *userpool.Service, d *directory.Service, a *authflow.Service) map[string]handler {
+func idpHandlers(p *userpool.Service, d *directory.Service, a *authflow.Service, limits *ratelimit.Limiter) map[string]handler {
 	all := map[string]handler{}
 	for _, part := range []map[string]handler{
 		authHandlers(a),
 		poolHandlers(p), clientHandlers(p), userHandlers(d), groupHandlers(d), resourceServerHandlers(p), domainHandlers(p), brandingHandlers(p),
-		identityProviderHandlers(p, d),
+		identityProviderHandlers(p, d), provisionedLimitHandlers(p, limits),
 	} {
 		maps.Copy(all, part)
 	}
@@ -64,6 +66,19 @@ func poolHandlers(p *userpool.Service) map[string]handler {
 		"TagResource":          handle(p.TagResource),
 		"UntagResource":        handle(p.UntagResource),
 		"ListTagsForResource":  handle(p.ListTagsForResource),
+	}
+}
+
+// provisionedLimitHandlers serves the provisioned limits, which read and
+// set the rates of the quota emulation.
+func provisionedLimitHandlers(p *userpool.Service, limits *ratelimit.Limiter) map[string]handler {
+	return map[string]handler{
+		"GetProvisionedLimit": handle(func(ctx context.Context, _ cognito.Caller, in *idp.GetProvisionedLimitRequest) (*idp.GetProvisionedLimitResponse, error) {
+			return p.GetProvisionedLimit(ctx, limits, in)
+		}),
+		"UpdateProvisionedLimit": handle(func(ctx context.Context, _ cognito.Caller, in *idp.UpdateProvisionedLimitRequest) (*idp.UpdateProvisionedLimitResponse, error) {
+			return p.UpdateProvisionedLimit(ctx, limits, in)
+		}),
 	}
 }
 

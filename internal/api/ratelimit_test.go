@@ -299,8 +299,11 @@ func readBody(t *testing.T, r *http.Request) []byte {
 // an operation cognate serves is limited, and every operation the table
 // names is one of the model's.
 func TestEveryServedOperationHasACategory(t *testing.T) {
-	for name := range idpHandlers(nil, nil, nil) {
-		if _, ok := ratelimit.CategoryOf(name); !ok {
+	// The provisioned limits are in no category in the guide: they set
+	// the quotas rather than spend them.
+	uncounted := map[string]bool{"GetProvisionedLimit": true, "UpdateProvisionedLimit": true}
+	for name := range idpHandlers(nil, nil, nil, nil) {
+		if _, ok := ratelimit.CategoryOf(name); !ok && !uncounted[name] {
 			t.Errorf("%s is served but in no quota category", name)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,8 +32,9 @@ type Config struct {
 type Limiter struct {
 	disabled bool
 	// rates holds the rate of every bucket class: each category, and the
-	// challenge allowance.
-	rates   map[string]float64
+	// challenge allowance. Provision replaces the map as a whole, so
+	// readers never lock.
+	rates   atomic.Pointer[map[string]float64]
 	buckets *bucketSet
 }
 
@@ -52,9 +54,9 @@ func New(c Config) (*Limiter, error) {
 	case scale < 0 || math.IsNaN(scale) || math.IsInf(scale, 0):
 		return nil, fmt.Errorf("scale %v: must be a positive number", c.Scale)
 	}
-	l := &Limiter{rates: map[string]float64{}}
+	rates := map[string]float64{}
 	for _, q := range quotas {
-		l.rates[string(q.category)] = q.rate * scale
+		rates[string(q.category)] = q.rate * scale
 	}
 	for _, cat := range slices.Sorted(maps.Keys(c.Rates)) {
 		r := c.Rates[cat]
@@ -64,14 +66,44 @@ func New(c Config) (*Limiter, error) {
 		if !(r > 0) || math.IsInf(r, 0) {
 			return nil, fmt.Errorf("rate of %s: %v: must be a positive number", cat, r)
 		}
-		l.rates[string(cat)] = r
+		rates[string(cat)] = r
 	}
-	l.rates[challengeClass] = ChallengeMultiple * l.rates[string(UserAuthentication)]
+	rates[challengeClass] = ChallengeMultiple * rates[string(UserAuthentication)]
+	l := &Limiter{}
+	l.rates.Store(&rates)
 	l.buckets = newBucketSet(c.MaxKeys, c.Clock, func(class string) (rate, burst float64) {
-		r := l.rates[class]
+		r := (*l.rates.Load())[class]
 		return r, max(r, 1)
 	})
 	return l, nil
+}
+
+// Provision sets the rate of the categories in rates, in requests per
+// second, in place of their configured rates: the provisioned limits that
+// UpdateProvisionedLimit sets. A category left out keeps its rate. It
+// refuses an unknown category and a rate that is not positive and finite,
+// and changes nothing then. On a Limiter that is off it does nothing: the
+// provisioned limits apply when the quotas are on.
+func (l *Limiter) Provision(rates map[Category]float64) error {
+	for _, c := range slices.Sorted(maps.Keys(rates)) {
+		if r := rates[c]; !Known(c) || !(r > 0) || math.IsInf(r, 0) {
+			return fmt.Errorf("provisioned rate of %q: %v: not a quota category and positive rate", c, r)
+		}
+	}
+	if l.disabled {
+		return nil
+	}
+	for {
+		old := l.rates.Load()
+		next := maps.Clone(*old)
+		for c, r := range rates {
+			next[string(c)] = r
+		}
+		next[challengeClass] = ChallengeMultiple * next[string(UserAuthentication)]
+		if l.rates.CompareAndSwap(old, &next) {
+			return nil
+		}
+	}
 }
 
 // Off returns a Limiter that admits every request.
@@ -86,7 +118,7 @@ func (l *Limiter) Rate(c Category) float64 {
 	if l.disabled {
 		return 0
 	}
-	return l.rates[string(c)]
+	return (*l.rates.Load())[string(c)]
 }
 
 // Allow reports whether a request for the user-pool operation, counted

@@ -341,3 +341,42 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Errorf("admitted %d of 200 parallel SignUp requests, want 50", n.Load())
 	}
 }
+
+// TestProvision raises a category's rate as UpdateProvisionedLimit does:
+// the new rate holds at once (the challenge allowance follows
+// UserAuthentication), other categories keep theirs, a bad category or
+// rate changes nothing, and a Limiter that is off stays off.
+func TestProvision(t *testing.T) {
+	l, _ := newLimiter(t, Config{Rates: map[Category]float64{UserPoolRead: 2}})
+	if err := l.Provision(map[Category]float64{UserPoolRead: 4, UserAuthentication: 200}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[Category]float64{UserPoolRead: l.Rate(UserPoolRead), UserAuthentication: l.Rate(UserAuthentication), UserCreation: l.Rate(UserCreation)}
+	want := map[Category]float64{UserPoolRead: 4, UserAuthentication: 200, UserCreation: 50}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rates (-want +got):\n%s", diff)
+	}
+	if r := (*l.rates.Load())[challengeClass]; r != 600 {
+		t.Errorf("challenge allowance = %v, want 600", r)
+	}
+	for i := range 4 {
+		if !l.Allow("ListUserPools", "k") {
+			t.Fatalf("request %d refused under the provisioned rate of 4", i+1)
+		}
+	}
+	if l.Allow("ListUserPools", "k") {
+		t.Error("fifth request admitted beyond the provisioned rate of 4")
+	}
+	for _, bad := range []map[Category]float64{{"Nope": 5}, {UserPoolRead: 0}, {UserPoolRead: -1}} {
+		if err := l.Provision(bad); err == nil {
+			t.Errorf("Provision(%v) accepted", bad)
+		}
+	}
+	if r := l.Rate(UserPoolRead); r != 4 {
+		t.Errorf("rate after refused provisions = %v, want 4", r)
+	}
+	off := Off()
+	if err := off.Provision(map[Category]float64{UserPoolRead: 4}); err != nil || off.Enabled() || off.Rate(UserPoolRead) != 0 {
+		t.Errorf("Off().Provision: err %v, enabled %v, rate %v", err, off.Enabled(), off.Rate(UserPoolRead))
+	}
+}

@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/...", "internal/storage", "internal/seal", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk"},
+		[]string{"internal/cognito/...", "internal/storage", "internal/seal", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk", "internal/ratelimit"},
 		map[string]string{
 			"internal/directory":    "the directory reads the pool configuration, not the reverse",
 			"internal/storage/":     "engines use the Store interface; only cmd/cognate picks a backend",
