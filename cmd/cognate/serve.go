@@ -165,7 +165,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
+	// The destinations of the pools' exported logs
+	// (SetLogDeliveryConfiguration).
+	logExporter, err := logExporter(cfg.LogDelivery, log)
+	if err != nil {
+		return fmt.Errorf("log_delivery: %w", err)
+	}
+	defer logExporter.Close()
 	pools := userpool.New(st, userpool.Options{
+		LogExporter:   logExporter,
 		AccountID:     cfg.AccountID,
 		Logger:        log,
 		PaginationKey: paginationKey(creds.SecretAccessKey.Reveal()),
@@ -742,6 +750,20 @@ func startResealing(ctx context.Context, st store, ring keyRing, resealers []clu
 		cancel()
 		<-done
 	}
+}
+
+// logExporter maps the log_delivery block onto the exporter of the pools'
+// log records.
+func logExporter(c config.LogDeliveryConfig, log *slog.Logger) (*messaging.LogExporter, error) {
+	dests := make([]messaging.LogDestination, 0, len(c.Destinations))
+	for _, d := range c.Destinations {
+		md := messaging.LogDestination{ARN: d.ARN, File: d.File, Stdout: d.Stdout}
+		if d.Webhook.Enabled() {
+			md.Webhook = &messaging.WebhookConfig{URL: d.Webhook.URL, Secret: d.Webhook.Secret.Reveal()}
+		}
+		dests = append(dests, md)
+	}
+	return messaging.NewLogExporter(dests, log)
 }
 
 // provisionedRefresh is how often a server reads the provisioned limits

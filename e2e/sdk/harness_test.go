@@ -173,6 +173,14 @@ func serveLimited(tb testing.TB, db storage.Store, opts directory.Options, mount
 func serveAPI(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
 	protect ratelimit.Protection, configure func(url string, o *api.Options)) string {
 	tb.Helper()
+	return servePools(tb, db, opts, mount, limits, protect, configure, userpool.Options{})
+}
+
+// servePools is serveAPI with poolOpts completing the user-pool engine's
+// options (its AccountID, Clock and ClientSecretKey are the harness's).
+func servePools(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
+	protect ratelimit.Protection, configure func(url string, o *api.Options), poolOpts userpool.Options) string {
+	tb.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
 	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, Clock: opts.Clock, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
@@ -187,8 +195,9 @@ func serveAPI(tb testing.TB, db storage.Store, opts directory.Options, mount fun
 	if opts.CodeKey == nil {
 		opts.CodeKey = seal.DeriveKey(encryptionKey, directory.KeyLabelCodes)
 	}
-	pools := userpool.New(db, userpool.Options{AccountID: accountID, Clock: opts.Clock,
-		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)})
+	poolOpts.AccountID, poolOpts.Clock = accountID, opts.Clock
+	poolOpts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
+	pools := userpool.New(db, poolOpts)
 	users := directory.New(db, pools, opts)
 	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock})
 	if err != nil {

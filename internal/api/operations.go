@@ -66,6 +66,9 @@ func poolHandlers(p *userpool.Service) map[string]handler {
 		"TagResource":          handle(p.TagResource),
 		"UntagResource":        handle(p.UntagResource),
 		"ListTagsForResource":  handle(p.ListTagsForResource),
+
+		"GetLogDeliveryConfiguration": handle(p.GetLogDeliveryConfiguration),
+		"SetLogDeliveryConfiguration": handle(p.SetLogDeliveryConfiguration),
 	}
 }
 

@@ -115,6 +115,8 @@ type Config struct {
 	// Replication is the topology of active/active replication between
 	// regions; off unless replication.nats_url is set.
 	Replication ReplicationConfig `yaml:"replication"`
+	// LogDelivery lists the destinations of the pools' exported logs.
+	LogDelivery LogDeliveryConfig `yaml:"log_delivery,omitempty"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.

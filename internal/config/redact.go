@@ -57,6 +57,7 @@ func (c Config) Redacted() Config {
 	r.Replication.NATSURL = redactURL(c.Replication.NATSURL)
 	r.Messaging = c.Messaging.redacted()
 	r.Triggers = c.Triggers.redacted()
+	r.LogDelivery = c.LogDelivery.redacted()
 	if r.EncryptionKey != "" {
 		r.EncryptionKey = redacted
 	}
@@ -143,5 +144,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "tls", Value: r.TLS.logValue()},
 		slog.Attr{Key: "triggers", Value: r.Triggers.logValue()},
 		slog.Attr{Key: "replication", Value: r.Replication.logValue()},
+		slog.Attr{Key: "log_delivery", Value: r.LogDelivery.logValue()},
 	)
 }

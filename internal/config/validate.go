@@ -110,6 +110,7 @@ func (c *Config) Validate() error {
 	c.Messaging.validate(add)
 	c.RateLimits.validate(add)
 	c.CORS.validate(add)
+	c.LogDelivery.validate(add)
 	c.IdentityPools.validate(add)
 	c.ChangeLog.validate(add)
 	c.UserImport.validate(add)

@@ -300,6 +300,24 @@ func TestValidate(t *testing.T) {
 			},
 			want: ValidationErrors{"password_hashing: needs memory_kib from 1024 (and 8 per lane) to 4194304, and iterations and parallelism of at least 1"},
 		},
+		{
+			name: "log delivery destinations",
+			change: func(c *Config) {
+				c.LogDelivery.Destinations = []LogDestinationConfig{
+					{ARN: "arn:aws:logs:us-east-1:123456789012:log-group:a", File: "/var/log/a.jsonl"},
+					{ARN: "arn:aws:logs:us-east-1:123456789012:log-group:a", Stdout: true},
+					{ARN: "arn:aws:sqs:us-east-1:123456789012:q", Stdout: true, File: "/tmp/b"},
+					{ARN: "arn:aws:firehose:us-east-1:123456789012:deliverystream/s", Webhook: WebhookConfig{URL: "http://logs.example.com", Secret: "short"}},
+				}
+			},
+			want: ValidationErrors{
+				`log_delivery.destinations[1].arn: "arn:aws:logs:us-east-1:123456789012:log-group:a" is also log_delivery.destinations[0]`,
+				`log_delivery.destinations[2].arn: "arn:aws:sqs:us-east-1:123456789012:q" is not the ARN of a CloudWatch Logs log group, an S3 bucket or a Firehose stream`,
+				"log_delivery.destinations[2]: needs exactly one of file, stdout and webhook",
+				"log_delivery.destinations[3].webhook.url: must be https (http only toward localhost)",
+				"log_delivery.destinations[3].webhook.secret: must be at least 16 characters",
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

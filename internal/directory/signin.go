@@ -319,6 +319,8 @@ func (s *Service) RecordAuthEventIn(ctx context.Context, tx storage.Tx, pool *us
 	if err := tx.CreateItem(ctx, it); err != nil {
 		return fmt.Errorf("record auth event: %w", err)
 	}
+	// Exported before the commit: best effort, as Cognito's export is.
+	s.exportAuthEvent(ctx, tx, pool.ID, sub, ev)
 	return nil
 }
 

@@ -35,6 +35,7 @@ func (s *Service) deliver(ctx context.Context, msgs []messaging.Message) error {
 		}
 		m.At = s.now()
 		if err := s.sender.Send(ctx, m); err != nil {
+			s.exportDeliveryError(ctx, m, err)
 			return cognito.CodeDeliveryFailureException("Unable to deliver message.").WithCause(err)
 		}
 	}

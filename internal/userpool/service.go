@@ -11,6 +11,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -44,6 +45,10 @@ type Options struct {
 	// type (Google, Facebook, LoginWithAmazon, SignInWithApple) and
 	// ProviderDetails key.
 	ProviderEndpoints map[string]map[string]string
+	// LogExporter delivers the log records of SetLogDeliveryConfiguration
+	// to the server's log destinations; nil means none, and every ARN is
+	// refused.
+	LogExporter *messaging.LogExporter
 }
 
 // Service implements the user-pool operations.
@@ -68,6 +73,8 @@ type Service struct {
 	poolErasers []PoolEraser
 	// countUsers counts a pool's users (CountUsersWith).
 	countUsers func(ctx context.Context, poolID string) (int64, error)
+	// logs delivers exported log records (log_delivery.go).
+	logs *messaging.LogExporter
 }
 
 // PoolEraser deletes, inside tx, what a package other than this one keeps
@@ -93,7 +100,7 @@ func (s *Service) CountUsersWith(f func(ctx context.Context, poolID string) (int
 
 // New returns a Service on store.
 func New(store storage.Store, opts Options) *Service {
-	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, http: opts.HTTPClient, endpoints: opts.ProviderEndpoints}
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, http: opts.HTTPClient, endpoints: opts.ProviderEndpoints, logs: opts.LogExporter}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
