@@ -188,7 +188,12 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	breached, err := breachedPasswords(cfg.ThreatProtection.BreachedPasswords)
+	if err != nil {
+		return fmt.Errorf("threat_protection.breached_passwords: %w", err)
+	}
 	users := directory.New(st, pools, directory.Options{
+		Breached:      breached,
 		Triggers:      invoker,
 		Logger:        log,
 		Sender:        sender,
@@ -764,6 +769,18 @@ func logExporter(c config.LogDeliveryConfig, log *slog.Logger) (*messaging.LogEx
 		dests = append(dests, md)
 	}
 	return messaging.NewLogExporter(dests, log)
+}
+
+// breachedPasswords returns the breached-password list of c, or nil when
+// none is configured.
+func breachedPasswords(c config.BreachedPasswordsConfig) (password.BreachedList, error) {
+	switch {
+	case c.File != "":
+		return password.LoadFileList(c.File)
+	case c.RangeAPIURL != "":
+		return &password.RangeAPI{URL: c.RangeAPIURL}, nil
+	}
+	return nil, nil
 }
 
 // provisionedRefresh is how often a server reads the provisioned limits

@@ -69,6 +69,8 @@ func poolHandlers(p *userpool.Service) map[string]handler {
 
 		"GetLogDeliveryConfiguration": handle(p.GetLogDeliveryConfiguration),
 		"SetLogDeliveryConfiguration": handle(p.SetLogDeliveryConfiguration),
+		"DescribeRiskConfiguration":   handle(p.DescribeRiskConfiguration),
+		"SetRiskConfiguration":        handle(p.SetRiskConfiguration),
 	}
 }
 

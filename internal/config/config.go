@@ -117,6 +117,8 @@ type Config struct {
 	Replication ReplicationConfig `yaml:"replication"`
 	// LogDelivery lists the destinations of the pools' exported logs.
 	LogDelivery LogDeliveryConfig `yaml:"log_delivery,omitempty"`
+	// ThreatProtection configures the breached-password list.
+	ThreatProtection ThreatProtectionConfig `yaml:"threat_protection,omitempty"`
 }
 
 // PasswordHashingConfig is the argon2id cost of new password hashes.

@@ -145,5 +145,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Attr{Key: "triggers", Value: r.Triggers.logValue()},
 		slog.Attr{Key: "replication", Value: r.Replication.logValue()},
 		slog.Attr{Key: "log_delivery", Value: r.LogDelivery.logValue()},
+		slog.Attr{Key: "threat_protection", Value: r.ThreatProtection.logValue()},
 	)
 }

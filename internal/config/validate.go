@@ -111,6 +111,7 @@ func (c *Config) Validate() error {
 	c.RateLimits.validate(add)
 	c.CORS.validate(add)
 	c.LogDelivery.validate(add)
+	c.ThreatProtection.validate(add)
 	c.IdentityPools.validate(add)
 	c.ChangeLog.validate(add)
 	c.UserImport.validate(add)

@@ -141,6 +141,9 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, c cognito.Caller, i
 	if err := checkPassword(pp, password); err != nil {
 		return nil, err
 	}
+	if err := s.checkCompromised(ctx, p, cognito.Deref(in.ClientId), idp.EventFilterTypePasswordChange, password); err != nil {
+		return nil, err
+	}
 	for range 5 {
 		_, u, err := findUser(ctx, s.store, p, name)
 		if err != nil {

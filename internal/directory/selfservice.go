@@ -323,6 +323,9 @@ func (s *Service) ChangePassword(ctx context.Context, c cognito.Caller, in *idp.
 	if err := checkPassword(pp, proposed); err != nil {
 		return nil, err
 	}
+	if err := s.checkCompromised(ctx, p, c.Access.ClientID, idp.EventFilterTypePasswordChange, proposed); err != nil {
+		return nil, err
+	}
 	for range 5 {
 		_, u, err := selfUser(ctx, s.store, c)
 		if err != nil {

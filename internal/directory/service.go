@@ -61,6 +61,10 @@ type Options struct {
 	// ImportURLValidity is how long an upload URL is valid; 0 means
 	// DefaultImportURLValidity.
 	ImportURLValidity time.Duration
+	// Breached is the breached-password list that threat protection's
+	// compromised-credentials checks consult (compromised.go); nil checks
+	// nothing.
+	Breached password.BreachedList
 }
 
 // DefaultIssuerBaseURL is the IssuerBaseURL of a server on the default
@@ -100,6 +104,8 @@ type Service struct {
 	importMu      sync.Mutex
 	importCtx     context.Context
 	importRunning map[string]bool
+	// breached is Options.Breached.
+	breached password.BreachedList
 }
 
 // UserEraser deletes, inside tx, what a package other than this one keeps
@@ -121,7 +127,7 @@ func (s *Service) OnDeleteUser(f UserEraser) {
 // gives pools the count of a pool's users (DescribeUserPool's
 // EstimatedNumberOfUsers).
 func New(store storage.Store, pools *userpool.Service, opts Options) *Service {
-	s := &Service{store: store, pools: pools, pages: pools.Pages(), clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifiers, triggers: opts.Triggers}
+	s := &Service{store: store, pools: pools, pages: pools.Pages(), clock: opts.Clock, log: opts.Logger, sender: opts.Sender, srp: opts.SRPVerifiers, triggers: opts.Triggers, breached: opts.Breached}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -188,6 +188,9 @@ func (s *Service) SetNewPassword(ctx context.Context, pool *userpool.SignInPool,
 	if err := checkPassword(pp, password); err != nil {
 		return nil, err
 	}
+	if err := s.checkCompromised(ctx, p, signInClientID(client), idp.EventFilterTypePasswordChange, password); err != nil {
+		return nil, err
+	}
 	names := make([]string, 0, len(attrs))
 	for name := range attrs {
 		names = append(names, name)
@@ -361,4 +364,12 @@ func (s *Service) RebuildSRPVerifier(ctx context.Context, pool *userpool.SignInP
 		}
 		return tx.UpdateItem(ctx, next)
 	})
+}
+
+// signInClientID is the ID of client, "" when there is none.
+func signInClientID(client *userpool.SignInClient) string {
+	if client == nil {
+		return ""
+	}
+	return client.ClientID
 }

@@ -187,6 +187,9 @@ func (s *Service) SignUp(ctx context.Context, c cognito.Caller, in *idp.SignUpRe
 	if err := checkPassword(policyOf(p), password); err != nil {
 		return nil, err
 	}
+	if err := s.checkCompromised(ctx, p, cognito.Deref(in.ClientId), idp.EventFilterTypeSignUp, password); err != nil {
+		return nil, err
+	}
 	sub := newUserSub()
 	username := name
 	if len(p.UsernameAttributes) > 0 {
