@@ -53,6 +53,21 @@ type call struct {
 	// rounds is the session history of a custom sign-in (CUSTOM_AUTH) as
 	// the step has made it so far: the state's, and the step's own result.
 	rounds []customRound
+	// assessed is threat protection's assessment of this step's sign-in
+	// (afterFirstFactor, risk.go); nil when none was made.
+	assessed *riskAssessment
+}
+
+// risk is the assessment the sign-in's event records: this step's, or the
+// one an MFA state carries from the step that opened it.
+func (sp *call) risk() *riskAssessment {
+	if sp.assessed != nil {
+		return sp.assessed
+	}
+	if sp.st != nil && sp.st.RiskLevel != "" {
+		return &riskAssessment{level: idp.RiskLevelType(sp.st.RiskLevel), action: idp.AccountTakeoverEventActionType(sp.st.RiskAction)}
+	}
+	return nil
 }
 
 // starter is a challenge a flow may open with, from InitiateAuth.
@@ -517,7 +532,7 @@ func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt
 		// The tokens of a remembered device's own SRP sign-in.
 		source = sourceTokenDevice
 	}
-	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa})
+	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa, risk: sp.risk()})
 	if err != nil {
 		return nil, err
 	}

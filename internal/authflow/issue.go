@@ -199,6 +199,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err != nil {
 		return nil, err
 	}
+	factors.ip = clientIP(ctx)
 	ev := s.authEvent(eventID, idp.EventResponseTypePass, factors)
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
@@ -347,6 +348,10 @@ type eventFactors struct {
 	first     idp.ChallengeName
 	mfa       bool
 	federated bool
+	// ip is the client address the event records (EventContextData);
+	// risk is threat protection's assessment (risk.go), nil for none.
+	ip   string
+	risk *riskAssessment
 }
 
 // firstFactorOf is how a sign-in event names the first factor of the
@@ -369,6 +374,7 @@ func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, su
 	if sub == "" || !pool.RecordsAuthEvents {
 		return
 	}
+	factors.ip = clientIP(ctx)
 	if err := s.users.RecordAuthEvent(ctx, pool, sub, s.authEvent(eventID, response, factors)); err != nil {
 		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
 	}
@@ -407,13 +413,16 @@ func (s *Service) authEvent(eventID string, response idp.EventResponseType, fact
 		EventType:     cognito.Ptr(idp.EventTypeSignIn),
 		CreationDate:  &cognito.Timestamp{Time: s.now()},
 		EventResponse: cognito.Ptr(response),
-		EventRisk:     &idp.EventRiskType{RiskDecision: cognito.Ptr(idp.RiskDecisionTypeNoRisk), CompromisedCredentialsDetected: cognito.Ptr(false)},
+		EventRisk:     factors.risk.eventRisk(),
 		ChallengeResponses: []idp.ChallengeResponseType{{
 			ChallengeName: cognito.Ptr(first), ChallengeResponse: cognito.Ptr(challenge),
 		}},
 	}
 	if factors.federated {
 		ev.ChallengeResponses = []idp.ChallengeResponseType{}
+	}
+	if factors.ip != "" {
+		ev.EventContextData = &idp.EventContextDataType{IpAddress: cognito.Ptr(factors.ip)}
 	}
 	if factors.mfa {
 		ev.ChallengeResponses = append(ev.ChallengeResponses, idp.ChallengeResponseType{

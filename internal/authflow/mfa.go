@@ -141,11 +141,38 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 		sp.mfa = true
 		return s.finish(ctx, sp, attempt)
 	}
+	// Threat protection's account-takeover decision (risk.go): nothing
+	// for a pool whose threat protection is off.
+	risk, err := s.assessRisk(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	sp.assessed = risk
+	if risk.blocks() {
+		return s.blockForRisk(ctx, sp, attempt, risk)
+	}
 	toProve := sp.device != nil && !sp.deviceVerified
-	if toProve && sp.device.Remembered && sp.pool.DeviceSkipsMFA {
+	if toProve && sp.device.Remembered && sp.pool.DeviceSkipsMFA && !risk.forcesMFA() {
 		return deviceSRPChallenge{}.open(ctx, s, sp, attempt)
 	}
 	d := decideMFA(sp.pool.MFA, sp.user)
+	if d.challenge == "" && risk.forcesMFA() {
+		// The risk asks for a second factor the pool's configuration
+		// would not: the one the user can answer (its own, else a code to
+		// its phone or email, as the pool allows them), decided as for a
+		// pool that requires MFA; a user with none has nothing
+		// configured.
+		forced := sp.pool.MFA
+		forced.Mode = idp.UserPoolMfaTypeOn
+		if d = decideMFA(forced, sp.user); d.challenge == idp.ChallengeNameTypeMfaSetup {
+			d = mfaStep{}
+		}
+		if d.challenge == "" && risk.action == idp.AccountTakeoverEventActionTypeMfaRequired {
+			// MFA_REQUIRED without a factor to answer: Cognito blocks.
+			risk.action = idp.AccountTakeoverEventActionTypeBlock
+			return s.blockForRisk(ctx, sp, attempt, risk)
+		}
+	}
 	if d.challenge == "" {
 		if toProve {
 			return deviceSRPChallenge{}.open(ctx, s, sp, attempt)
@@ -215,6 +242,9 @@ func (s *Service) openMFAState(ctx context.Context, sp *call, challenge idp.Chal
 		st.DeviceKey, st.DeviceToProve = sp.device.Key, true
 	case sp.st != nil:
 		st.DeviceKey, st.DeviceToProve = sp.st.DeviceKey, sp.st.DeviceToProve
+	}
+	if r := sp.assessed; r != nil && r.level != "" {
+		st.RiskLevel, st.RiskAction = string(r.level), string(r.action)
 	}
 	if fill != nil {
 		fill(st)

@@ -97,6 +97,10 @@ type flowState struct {
 	// WebAuthnMFA marks a WEB_AUTHN state whose passkey signs in as MFA:
 	// its authenticator must verify the user.
 	WebAuthnMFA bool `json:"webauthn_mfa,omitempty"`
+	// RiskLevel and RiskAction are threat protection's assessment of the
+	// first factor (risk.go), carried to the second factor's event.
+	RiskLevel  string `json:"risk_level,omitempty"`
+	RiskAction string `json:"risk_action,omitempty"`
 	// TOTPVerified marks an MFA_SETUP state whose software token
 	// VerifySoftwareToken verified: only it answers MFA_SETUP.
 	TOTPVerified bool `json:"totp_verified,omitempty"`

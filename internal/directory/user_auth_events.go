@@ -99,3 +99,25 @@ func (s *Service) AdminListUserAuthEvents(ctx context.Context, c cognito.Caller,
 	}
 	return out, nil
 }
+
+// RecentSignInAddresses returns the client addresses of the user sub's
+// last n successful sign-ins in pool that recorded one (their
+// EventContextData.IpAddress), newest first: the baseline threat
+// protection compares a sign-in's address with.
+func (s *Service) RecentSignInAddresses(ctx context.Context, pool, sub string, n int) ([]string, error) {
+	entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kindAuthEvent, Prefix: authEventIndex(pool, sub), Limit: n, DataOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("list auth events: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		var ev idp.AuthEventType
+		if err := json.Unmarshal(e.Item.Data, &ev); err != nil {
+			return nil, fmt.Errorf("decode auth event %q: %w", e.Item.ID, err)
+		}
+		if cognito.Deref(ev.EventResponse) == idp.EventResponseTypePass && ev.EventContextData != nil && cognito.Deref(ev.EventContextData.IpAddress) != "" {
+			out = append(out, *ev.EventContextData.IpAddress)
+		}
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -80,11 +81,6 @@ func (s *Service) SetRiskConfiguration(ctx context.Context, c cognito.Caller, in
 	if clientID != "" {
 		rc.ClientId = cognito.Ptr(clientID)
 	}
-	data, err := json.Marshal(rc)
-	if err != nil {
-		return nil, cognito.Internal(err)
-	}
-	id := riskConfigurationID(poolID, clientID)
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if _, err := poolRecord(ctx, tx, c, poolID); err != nil {
 			return err
@@ -94,15 +90,23 @@ func (s *Service) SetRiskConfiguration(ctx context.Context, c cognito.Caller, in
 				return err
 			}
 		}
-		it, err := tx.GetItem(ctx, kindRiskConfiguration, id)
-		if errors.Is(err, storage.ErrNotFound) {
-			return tx.CreateItem(ctx, &storage.Item{Kind: kindRiskConfiguration, ID: id, Pool: poolID, Data: data, CreatedAt: now, UpdatedAt: now})
-		}
+		// The pool's item also lists the clients that have their own,
+		// so that a sign-in reads one item when its client has none.
+		poolItem, poolRec, err := readRiskItem(ctx, tx, riskConfigurationID(poolID, ""))
 		if err != nil {
 			return err
 		}
-		it.Data, it.UpdatedAt = data, now
-		return tx.UpdateItem(ctx, it)
+		if clientID == "" {
+			poolRec.Config = rc
+		} else {
+			if !slices.Contains(poolRec.Clients, clientID) {
+				poolRec.Clients = append(poolRec.Clients, clientID)
+			}
+			if err := writeRiskItem(ctx, tx, nil, poolID, riskConfigurationID(poolID, clientID), riskRecord{Config: rc}, now); err != nil {
+				return err
+			}
+		}
+		return writeRiskItem(ctx, tx, poolItem, poolID, riskConfigurationID(poolID, ""), poolRec, now)
 	})
 	if err != nil {
 		return nil, err
@@ -110,27 +114,70 @@ func (s *Service) SetRiskConfiguration(ctx context.Context, c cognito.Caller, in
 	return &idp.SetRiskConfigurationResponse{RiskConfiguration: rc}, nil
 }
 
+// riskRecord is the Data of a risk_configuration item. The pool's item
+// lists the app clients that have one of their own.
+type riskRecord struct {
+	Config  *idp.RiskConfigurationType `json:"config,omitempty"`
+	Clients []string                   `json:"clients,omitempty"`
+}
+
+// readRiskItem reads the risk_configuration item id through r: nil and an
+// empty record when there is none.
+func readRiskItem(ctx context.Context, r storage.ItemReader, id string) (*storage.Item, riskRecord, error) {
+	var rec riskRecord
+	it, err := r.GetItem(ctx, kindRiskConfiguration, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, rec, nil
+	}
+	if err != nil {
+		return nil, rec, fmt.Errorf("read risk configuration %q: %w", id, err)
+	}
+	if err := json.Unmarshal(it.Data, &rec); err != nil {
+		return nil, rec, fmt.Errorf("decode risk configuration %q: %w", id, err)
+	}
+	return it, rec, nil
+}
+
+// writeRiskItem creates (it nil) or updates it with rec.
+func writeRiskItem(ctx context.Context, tx storage.Tx, it *storage.Item, pool, id string, rec riskRecord, now time.Time) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return cognito.Internal(err)
+	}
+	if it == nil {
+		old, err := tx.GetItem(ctx, kindRiskConfiguration, id)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return tx.CreateItem(ctx, &storage.Item{Kind: kindRiskConfiguration, ID: id, Pool: pool, Data: data, CreatedAt: now, UpdatedAt: now})
+		case err != nil:
+			return err
+		}
+		it = old
+	}
+	it.Data, it.UpdatedAt = data, now
+	return tx.UpdateItem(ctx, it)
+}
+
 // RiskConfiguration returns the configuration that applies to sign-ins
 // through clientID in poolID, read through r: the client's own when it
-// has one, else the pool's, else an empty one naming the pool.
+// has one, else the pool's, else an empty one naming the pool. It reads
+// one item, two when the client has its own.
 func (s *Service) RiskConfiguration(ctx context.Context, r storage.ItemReader, poolID, clientID string) (*idp.RiskConfigurationType, error) {
-	ids := []string{riskConfigurationID(poolID, "")}
-	if clientID != "" {
-		ids = slices.Insert(ids, 0, riskConfigurationID(poolID, clientID))
+	_, rec, err := readRiskItem(ctx, r, riskConfigurationID(poolID, ""))
+	if err != nil {
+		return nil, cognito.Internal(err)
 	}
-	for _, id := range ids {
-		it, err := r.GetItem(ctx, kindRiskConfiguration, id)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue
-		}
+	if clientID != "" && slices.Contains(rec.Clients, clientID) {
+		_, own, err := readRiskItem(ctx, r, riskConfigurationID(poolID, clientID))
 		if err != nil {
-			return nil, cognito.Internal(fmt.Errorf("read risk configuration %q: %w", id, err))
+			return nil, cognito.Internal(err)
 		}
-		var rc idp.RiskConfigurationType
-		if err := json.Unmarshal(it.Data, &rc); err != nil {
-			return nil, cognito.Internal(fmt.Errorf("decode risk configuration %q: %w", id, err))
+		if own.Config != nil {
+			return own.Config, nil
 		}
-		return &rc, nil
+	}
+	if rec.Config != nil {
+		return rec.Config, nil
 	}
 	return &idp.RiskConfigurationType{UserPoolId: cognito.Ptr(poolID)}, nil
 }

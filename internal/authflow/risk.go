@@ -1,0 +1,181 @@
+package authflow
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// This file is threat protection's account-takeover decision
+// (docs/threat-protection.md). It runs in one phase only, afterFirstFactor,
+// the place that already decides whether a second factor comes: the risk
+// of a sign-in whose first factor was right picks between tokens, a second
+// factor and a refusal. Pools whose threat protection is off
+// (SignInPool.RecordsAuthEvents false) skip it before any read.
+
+// msgRiskBlocked is Cognito's answer to a sign-in its account-takeover
+// protection blocks.
+const msgRiskBlocked = "Unable to login because of security reasons."
+
+// riskHistory is how many of the user's last sign-ins make the baseline
+// of addresses a sign-in is compared with.
+const riskHistory = 20
+
+// riskAssessment is the risk threat protection found in a sign-in and
+// what it does about it.
+type riskAssessment struct {
+	// level is Low, Medium or High; "" for no risk.
+	level idp.RiskLevelType
+	// action is the configured action for the level, or NO_ACTION; in
+	// AUDIT mode it is recorded but never taken.
+	action idp.AccountTakeoverEventActionType
+	// enforced says the pool is in ENFORCED mode.
+	enforced bool
+}
+
+// eventRisk is the EventRisk a sign-in event records for r (nil: no risk
+// assessed).
+func (r *riskAssessment) eventRisk() *idp.EventRiskType {
+	out := &idp.EventRiskType{RiskDecision: cognito.Ptr(idp.RiskDecisionTypeNoRisk), CompromisedCredentialsDetected: cognito.Ptr(false)}
+	if r == nil || r.level == "" {
+		return out
+	}
+	out.RiskLevel = cognito.Ptr(r.level)
+	out.RiskDecision = cognito.Ptr(idp.RiskDecisionTypeAccountTakeover)
+	if r.blocks() {
+		out.RiskDecision = cognito.Ptr(idp.RiskDecisionTypeBlock)
+	}
+	return out
+}
+
+// blocks reports whether r refuses the sign-in.
+func (r *riskAssessment) blocks() bool {
+	return r != nil && r.enforced && r.action == idp.AccountTakeoverEventActionTypeBlock
+}
+
+// forcesMFA reports whether r asks for a second factor: MFA_IF_CONFIGURED
+// (when the user has one) and MFA_REQUIRED, in ENFORCED mode.
+func (r *riskAssessment) forcesMFA() bool {
+	return r != nil && r.enforced && (r.action == idp.AccountTakeoverEventActionTypeMfaIfConfigured || r.action == idp.AccountTakeoverEventActionTypeMfaRequired)
+}
+
+// assessRisk weighs the signals cognate has about sp's sign-in, for a pool
+// whose threat protection is on (nil, with no read, otherwise):
+//
+//   - a new device: the sign-in names none of the user's known devices
+//     (no DEVICE_KEY, or an unknown one);
+//   - a new address: the client address is none of the addresses of the
+//     user's last riskHistory successful sign-ins (a user with no
+//     recorded address has no baseline, and no address is new).
+//
+// One signal is Low, two Medium. The configuration that applies (the app
+// client's, else the pool's) names the action for the level. The
+// RiskExceptionConfiguration comes first: an address in SkippedIPRangeList
+// is no risk, one in BlockedIPRangeList is High with the action BLOCK.
+// Without an AccountTakeoverRiskConfiguration or a
+// RiskExceptionConfiguration there is nothing to decide, and the history
+// is not read.
+func (s *Service) assessRisk(ctx context.Context, sp *call) (*riskAssessment, error) {
+	if !sp.pool.RecordsAuthEvents {
+		return nil, nil
+	}
+	p := sp.pool.Config()
+	r := &riskAssessment{action: idp.AccountTakeoverEventActionTypeNoAction,
+		enforced: p.UserPoolAddOns != nil && cognito.Deref(p.UserPoolAddOns.AdvancedSecurityMode) == idp.AdvancedSecurityModeTypeEnforced}
+	rc, err := s.pools.RiskConfiguration(ctx, s.store, sp.pool.ID, sp.client.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if rc.AccountTakeoverRiskConfiguration == nil && rc.RiskExceptionConfiguration == nil {
+		// Nothing to decide: the event records no risk.
+		return nil, nil
+	}
+	addr := ratelimit.ClientAddrFrom(ctx)
+	if ex := rc.RiskExceptionConfiguration; ex != nil && addr.IsValid() {
+		if inRanges(addr, ex.SkippedIPRangeList) {
+			return r, nil
+		}
+		if inRanges(addr, ex.BlockedIPRangeList) {
+			r.level, r.action = idp.RiskLevelTypeHigh, idp.AccountTakeoverEventActionTypeBlock
+			return r, nil
+		}
+	}
+	signals := 0
+	if sp.device == nil {
+		signals++
+	}
+	if addr.IsValid() {
+		seen, err := s.users.RecentSignInAddresses(ctx, sp.pool.ID, sp.user.Sub, riskHistory)
+		if err != nil {
+			return nil, internal(err)
+		}
+		if len(seen) > 0 && !slices.Contains(seen, addr.String()) {
+			signals++
+		}
+	}
+	switch signals {
+	case 0:
+		return r, nil
+	case 1:
+		r.level = idp.RiskLevelTypeLow
+	default:
+		r.level = idp.RiskLevelTypeMedium
+	}
+	if at := rc.AccountTakeoverRiskConfiguration; at != nil && at.Actions != nil {
+		var a *idp.AccountTakeoverActionType
+		switch r.level {
+		case idp.RiskLevelTypeLow:
+			a = at.Actions.LowAction
+		case idp.RiskLevelTypeMedium:
+			a = at.Actions.MediumAction
+		case idp.RiskLevelTypeHigh:
+			a = at.Actions.HighAction
+		}
+		if a != nil && a.EventAction != nil {
+			r.action = *a.EventAction
+		}
+	}
+	return r, nil
+}
+
+// inRanges reports whether addr is in one of ranges (CIDR blocks or
+// addresses, as SetRiskConfiguration checked them).
+func inRanges(addr netip.Addr, ranges []string) bool {
+	for _, s := range ranges {
+		if p, err := userpool.ParseIPRange(s); err == nil && p.Contains(addr.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockForRisk ends sp's sign-in that r blocks: the attempt settled (the
+// password was right) and the failed event, with its risk, recorded in
+// one transaction; the answer is Cognito's NotAuthorizedException.
+func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordAttempt, r *riskAssessment) (*Step, error) {
+	ev := s.authEvent("", idp.EventResponseTypeFail, eventFactors{first: firstFactorOf(sp.st), ip: clientIP(ctx), risk: r})
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
+			return err
+		}
+		if sp.within != nil {
+			if err := sp.within(tx); err != nil {
+				return err
+			}
+		}
+		return s.users.RecordAuthEventIn(ctx, tx, sp.pool, sp.user.Sub, ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := attempt.refusal(); err != nil {
+		return nil, err
+	}
+	return nil, cognito.NotAuthorizedException(msgRiskBlocked)
+}
