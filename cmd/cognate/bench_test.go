@@ -18,7 +18,6 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognate-dev/cognate/internal/bench"
-	"github.com/cognate-dev/cognate/internal/console"
 )
 
 // benchServeEnv serves with the request-rate limits off: a bench drives
@@ -285,9 +284,6 @@ func TestBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range pools.UserPools {
-		if aws.ToString(p.Name) == console.AdminPoolName {
-			continue // the server's own, for its admin console
-		}
 		t.Errorf("pool %s (%s) left behind", aws.ToString(p.Id), aws.ToString(p.Name))
 	}
 	if code := s.shutdown(); code != 0 {

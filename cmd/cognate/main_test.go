@@ -350,8 +350,14 @@ func TestServe(t *testing.T) {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider(s.keyID, s.secret, ""),
 	})
-	if _, err := c.ListUserPools(context.Background(), &cip.ListUserPoolsInput{MaxResults: aws.Int32(10)}); err != nil {
+	fresh, err := c.ListUserPools(context.Background(), &cip.ListUserPoolsInput{MaxResults: aws.Int32(10)})
+	if err != nil {
 		t.Fatalf("ListUserPools with the printed key pair: %v", err)
+	}
+	// A fresh install holds no pool, as a fresh account's Cognito: the
+	// console's administrators' pool comes with its first operator.
+	if len(fresh.UserPools) != 0 {
+		t.Errorf("a fresh server lists %d pools, the first %s", len(fresh.UserPools), aws.ToString(fresh.UserPools[0].Name))
 	}
 	if _, body := get(t, s.url+"/metrics"); !strings.Contains(body, `cognate_requests_total{operation="ListUserPools",`) {
 		t.Errorf("metrics lack the ListUserPools request:\n%s", body)

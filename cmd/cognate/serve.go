@@ -365,7 +365,11 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		} else {
 			served = con.Wrap(top)
 			consoleURL = issuer + console.PathPrefix
-			log.Info("admin console", "url", issuer+console.PathPrefix, "admin_pool", con.AdminPool().PoolID)
+			if a := con.AdminPool(); a != nil {
+				log.Info("admin console", "url", issuer+console.PathPrefix, "admin_pool", a.PoolID)
+			} else {
+				log.Info("admin console", "url", issuer+console.PathPrefix, "admin_pool", "none yet: cognate console add-admin makes it with the first operator")
+			}
 		}
 	}
 	srv := server.New(server.Options{

@@ -35,13 +35,14 @@ type AdminPool struct {
 
 // EnsureAdminPool finds or creates the administrators' pool, the console's
 // app client and the pool's domain, through the same engine methods as the
-// API. It is idempotent: a later start finds what the first made, and adds
+// API; `cognate console add-admin` calls it, and the first call makes the
+// pool. It is idempotent: a later call finds what the first made, and adds
 // baseURL's callback to the client when it is new. An empty baseURL leaves
 // the client's URLs alone (the CLI's use).
 //
-// The domain prefix is the lock between servers that start at once on one
+// The domain prefix is the lock between callers that run at once on one
 // store: the pool that owns AdminDomainPrefix+region is the administrators'
-// pool. A server that made a pool and then finds the domain taken deletes
+// pool. A caller that made a pool and then finds the domain taken deletes
 // its pool and uses the owner's.
 //
 // The pool lets only administrators create users (no self sign-up) and asks
@@ -86,6 +87,23 @@ func EnsureAdminPool(ctx context.Context, pools *userpool.Service, c cognito.Cal
 			}
 			owner = taken
 		}
+	}
+	a.PoolID = owner
+	if a.ClientID, err = ensureClient(ctx, pools, c, a.PoolID, baseURL); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// FindAdminPool returns the administrators' pool and the console's app
+// client when `cognate console add-admin` has made them, adding
+// baseURL's callback to the client when it is new; nil when there is no
+// administrators' pool yet. It creates no pool.
+func FindAdminPool(ctx context.Context, pools *userpool.Service, c cognito.Caller, baseURL string) (*AdminPool, error) {
+	a := &AdminPool{Domain: AdminDomainPrefix + c.Region}
+	owner, err := domainOwner(ctx, pools, c, a.Domain)
+	if err != nil || owner == "" {
+		return nil, err
 	}
 	a.PoolID = owner
 	if a.ClientID, err = ensureClient(ctx, pools, c, a.PoolID, baseURL); err != nil {
@@ -184,8 +202,8 @@ func ensureClient(ctx context.Context, pools *userpool.Service, c cognito.Caller
 	} else {
 		// The CLI runs before any server: a placeholder that the first
 		// start replaces.
-		in.CallbackURLs = []string{"http://localhost" + callbackPath}
-		in.LogoutURLs = []string{"http://localhost" + signedOutPath}
+		in.CallbackURLs = []string{placeholderBase + callbackPath}
+		in.LogoutURLs = []string{placeholderBase + signedOutPath}
 	}
 	out, err := pools.CreateUserPoolClient(ctx, c, in)
 	if err != nil {
@@ -261,8 +279,9 @@ func addCallback(ctx context.Context, pools *userpool.Service, c cognito.Caller,
 	if err != nil {
 		return err
 	}
-	up.CallbackURLs = prepend(up.CallbackURLs, cb)
-	up.LogoutURLs = prepend(up.LogoutURLs, lo)
+	// The CLI's placeholders go as soon as a server names its own URLs.
+	up.CallbackURLs = prepend(slices.DeleteFunc(up.CallbackURLs, func(u string) bool { return u == placeholderBase+callbackPath }), cb)
+	up.LogoutURLs = prepend(slices.DeleteFunc(up.LogoutURLs, func(u string) bool { return u == placeholderBase+signedOutPath }), lo)
 	if up.DefaultRedirectURI != nil && !slices.Contains(up.CallbackURLs, *up.DefaultRedirectURI) {
 		up.DefaultRedirectURI = nil
 	}
@@ -271,6 +290,10 @@ func addCallback(ctx context.Context, pools *userpool.Service, c cognito.Caller,
 	}
 	return nil
 }
+
+// placeholderBase is the base of the URLs the CLI gives the console's
+// client before any server has named its own.
+const placeholderBase = "http://localhost"
 
 func prepend(list []string, v string) []string {
 	out := []string{v}

@@ -67,10 +67,12 @@ type Console struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 
-	// mu guards admin and provider.
+	// mu guards admin and provider; finding serializes the search for
+	// the administrators' pool.
 	mu       sync.Mutex
 	admin    *AdminPool
 	provider *oidc.Provider
+	finding  sync.Mutex
 }
 
 // New returns a console. Start must run before it serves sign-ins.
@@ -98,20 +100,42 @@ func New(opts Options) (*Console, error) {
 	return c, nil
 }
 
-// Start makes sure the administrators' pool, its app client and domain
-// exist (EnsureAdminPool), with the console's callback at BaseURL.
+// Start looks for the administrators' pool, its app client and domain
+// (FindAdminPool), adding the console's callback at BaseURL to the client.
+// A fresh install has none: the first `cognate console add-admin` makes
+// them, and the console finds them at its next sign-in, so that a server
+// nobody administers through the console holds no pool it did not ask for.
 func (c *Console) Start(ctx context.Context) error {
-	a, err := EnsureAdminPool(ctx, c.opts.Pools, c.caller(), c.opts.BaseURL)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	c.admin = a
-	c.mu.Unlock()
-	return nil
+	_, err := c.findAdmin(ctx, false)
+	return err
 }
 
-// AdminPool returns the administrators' pool Start found or made.
+// findAdmin returns the administrators' pool, looking for it in the
+// store when none is known yet, or when again is set and the known one
+// is gone (a deleted pool, a renamed domain).
+func (c *Console) findAdmin(ctx context.Context, again bool) (*AdminPool, error) {
+	c.finding.Lock()
+	defer c.finding.Unlock()
+	known := c.AdminPool()
+	if known != nil && !again {
+		return known, nil
+	}
+	a, err := FindAdminPool(ctx, c.opts.Pools, c.caller(), c.opts.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a == nil || known == nil || *a != *known {
+		// Another pool (or none) than the one whose discovery was read.
+		c.provider = nil
+	}
+	c.admin = a
+	return a, nil
+}
+
+// AdminPool returns the administrators' pool the console found, or nil
+// while there is none.
 func (c *Console) AdminPool() *AdminPool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

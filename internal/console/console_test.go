@@ -51,6 +51,11 @@ type env struct {
 // backends runs f on SQLite and, when COGNATE_TEST_POSTGRES_DSN is set,
 // on PostgreSQL: the console reaches both only through the engines.
 func backends(t *testing.T, f func(t *testing.T, e *env)) {
+	stores(t, func(t *testing.T, db storage.Store) { f(t, newEnv(t, db)) })
+}
+
+// stores runs f with a migrated store of each backend.
+func stores(t *testing.T, f func(t *testing.T, db storage.Store)) {
 	open := map[string]func(t *testing.T) (migrating, error){
 		"sqlite": func(t *testing.T) (migrating, error) {
 			return sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "cognate.db"), sqlite.Options{Region: testRegion})
@@ -69,12 +74,29 @@ func backends(t *testing.T, f func(t *testing.T, e *env)) {
 			if _, err := db.Migrate(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			f(t, newEnv(t, db))
+			f(t, db)
 		})
 	}
 }
 
+// newEnv is newBareEnv after `cognate console add-admin` made the
+// administrators' pool, with an operator signed in.
 func newEnv(t *testing.T, db storage.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := newBareEnv(t, db)
+	if _, err := EnsureAdminPool(ctx, e.pools, cognito.Caller{Region: testRegion}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.findAdmin(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	e.session, e.csrf = e.signIn(t, "operator")
+	return e
+}
+
+// newBareEnv is a console started on db, as a server starts it.
+func newBareEnv(t *testing.T, db storage.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	key := bytes.Repeat([]byte{7}, seal.KeySize)
@@ -94,8 +116,62 @@ func newEnv(t *testing.T, db storage.Store) *env {
 	if err := e.c.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.session, e.csrf = e.signIn(t, "operator")
 	return e
+}
+
+// TestConsoleFreshInstall starts the console on an empty store: it makes
+// no pool (a fresh cognate lists no pools, as a fresh account's Cognito),
+// and its sign-in says how to add the first operator; after
+// `cognate console add-admin` made the administrators' pool, the running
+// console finds it at the next sign-in and adds its callback to the
+// console's client.
+func TestConsoleFreshInstall(t *testing.T) {
+	stores(t, func(t *testing.T, db storage.Store) {
+		ctx := context.Background()
+		c := cognito.Caller{Region: testRegion}
+		e := newBareEnv(t, db)
+		if names := e.poolNames(t); len(names) != 0 || e.c.AdminPool() != nil {
+			t.Fatalf("a fresh console made pools %v (administrators' pool %+v)", names, e.c.AdminPool())
+		}
+		rec := e.do(t, http.MethodGet, "/console/login", nil)
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `id="no-operator"`) ||
+			!strings.Contains(rec.Body.String(), "cognate console add-admin") {
+			t.Errorf("sign-in without an operator: %d\n%s", rec.Code, rec.Body)
+		}
+		if rec := e.do(t, http.MethodGet, "/console/pools", nil); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console/login" {
+			t.Errorf("pools without an operator: %d %s", rec.Code, rec.Header().Get("Location"))
+		}
+		if names := e.poolNames(t); len(names) != 0 {
+			t.Fatalf("the console's pages made pools %v", names)
+		}
+		made, err := EnsureAdminPool(ctx, e.pools, c, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The sign-in finds it (and then fails on this test's transport,
+		// which serves no discovery document).
+		e.do(t, http.MethodGet, "/console/login", nil)
+		if got := e.c.AdminPool(); got == nil || *got != *made {
+			t.Fatalf("the console found %+v, add-admin made %+v", got, made)
+		}
+		cl, err := e.pools.DescribeUserPoolClient(ctx, c, &idp.DescribeUserPoolClientRequest{UserPoolId: &made.PoolID, ClientId: &made.ClientID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(cl.UserPoolClient.CallbackURLs, "http://localhost:9229/console/callback") {
+			t.Errorf("callbacks %v lack the console's", cl.UserPoolClient.CallbackURLs)
+		}
+		// A deleted administrators' pool is forgotten at the next sign-in.
+		if _, err := e.pools.DeleteUserPoolDomain(ctx, c, &idp.DeleteUserPoolDomainRequest{UserPoolId: &made.PoolID, Domain: &made.Domain}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.pools.DeleteUserPool(ctx, c, &idp.DeleteUserPoolRequest{UserPoolId: &made.PoolID}); err != nil {
+			t.Fatal(err)
+		}
+		if rec := e.do(t, http.MethodGet, "/console/login", nil); rec.Code != http.StatusServiceUnavailable || e.c.AdminPool() != nil {
+			t.Errorf("after the administrators' pool was deleted: %d, %+v", rec.Code, e.c.AdminPool())
+		}
+	})
 }
 
 // signIn makes an operator of the administrators' pool and a session for
@@ -138,7 +214,9 @@ func (e *env) do(t *testing.T, method, path string, form url.Values) *httptest.R
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	req.AddCookie(e.session)
+	if e.session != nil {
+		req.AddCookie(e.session)
+	}
 	rec := httptest.NewRecorder()
 	e.c.Wrap(http.NotFoundHandler()).ServeHTTP(rec, req)
 	return rec

@@ -11,8 +11,10 @@
 // storage backend. cmd/cognate wires it.
 //
 // Operators are users of the administrators' pool (AdminPoolName), which
-// EnsureAdminPool creates on first start with an app client whose callback is
-// /console/callback and the prefix domain AdminDomainPrefix. The console
+// EnsureAdminPool creates with the first operator (cognate console
+// add-admin) with an app client whose callback is /console/callback and the
+// prefix domain AdminDomainPrefix; a server finds it with FindAdminPool at
+// start and at each sign-in, so a fresh install holds no pool. The console
 // signs operators in as an OpenID Connect client of cognate itself: the
 // authorization code flow with PKCE through the pool's hosted UI
 // (golang.org/x/oauth2), and the ID token checked by go-oidc against the

@@ -33,7 +33,10 @@ func (c *Console) httpContext(ctx context.Context) context.Context {
 // oauthConfig returns the administrators' pool's OpenID provider (its
 // discovery document, read once) and the console's OAuth client.
 func (c *Console) oauthConfig(ctx context.Context) (*oidc.Provider, *oauth2.Config, *AdminPool, error) {
-	a := c.AdminPool()
+	return c.oauthConfigFor(ctx, c.AdminPool())
+}
+
+func (c *Console) oauthConfigFor(ctx context.Context, a *AdminPool) (*oidc.Provider, *oauth2.Config, *AdminPool, error) {
 	if a == nil {
 		return nil, nil, nil, fmt.Errorf("console: the administrators' pool is not ready")
 	}
@@ -60,8 +63,22 @@ func (c *Console) oauthConfig(ctx context.Context) (*oidc.Provider, *oauth2.Conf
 
 // login sends the browser to the administrators' pool's hosted UI with
 // the authorization code flow and PKCE (S256).
+//
+// It looks for the administrators' pool again first: the first
+// `cognate console add-admin` may have made it after this server started,
+// and a pool deleted through the API must not keep the console pointing at
+// it. With no administrators' pool there is no one to sign in: the page
+// says how to add the first operator.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	_, cfg, _, err := c.oauthConfig(r.Context())
+	a, err := c.findAdmin(r.Context(), true)
+	if err == nil && a == nil {
+		c.render(w, r, http.StatusServiceUnavailable, "nooperator", page{Title: "No operator yet"})
+		return
+	}
+	var cfg *oauth2.Config
+	if err == nil {
+		_, cfg, _, err = c.oauthConfigFor(r.Context(), a)
+	}
 	if err != nil {
 		c.log.ErrorContext(r.Context(), "console sign-in", "err", err)
 		http.Error(w, "The console cannot sign in now.", http.StatusServiceUnavailable)
@@ -128,6 +145,10 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	c.audit(r, "sign-out")
 	c.clearCookie(w, sessionCookie)
 	a := c.AdminPool()
+	if a == nil {
+		http.Redirect(w, r, signedOutPath, http.StatusSeeOther)
+		return
+	}
 	base, err := c.opts.PoolBase(r.Context(), a.PoolID)
 	if err != nil || base == "" {
 		http.Redirect(w, r, signedOutPath, http.StatusSeeOther)
