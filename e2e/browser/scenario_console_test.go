@@ -546,15 +546,34 @@ func pageText(tab context.Context) string {
 	return text
 }
 
-// TestConsoleOperatorMFA turns MFA on for the administrators' pool: an
-// operator's sign-in to the console then sets up an authenticator app on
-// the hosted UI before the console opens.
+// TestConsoleOperatorMFA starts a fresh server, which holds no pool and
+// whose console says how to add the first operator; stops it and adds one
+// with the CLI, which makes the administrators' pool; starts it again; and
+// turns MFA on for that pool: an operator's sign-in to the console then
+// sets up an authenticator app on the hosted UI before the console opens.
 func TestConsoleOperatorMFA(t *testing.T) {
 	chromium := requireChromium(t)
-	c := startCognate(t)
+	dataDir := t.TempDir()
+	fresh := startCognateIn(t, dataDir)
 	ctx := context.Background()
-	pools, err := c.admin.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})
+	pools, err := fresh.admin.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pools.UserPools) != 0 {
+		t.Fatalf("a fresh server lists %d pools", len(pools.UserPools))
+	}
+	tab := newBrowserFor(t, chromium, 2*browserTimeout)
+	if err := chromedp.Do(tab, chromedp.Navigate(fresh.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("no-operator"))); err != nil {
+		t.Fatalf("no word of the first operator on a fresh console: %v\n%s", err, pageText(tab))
+	}
+	// SQLite's data directory belongs to one process at a time.
+	if err := fresh.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	addAdmin(t, dataDir, "first", "first@example.com")
+	c := startCognateIn(t, dataDir)
+	if pools, err = c.admin.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)}); err != nil {
 		t.Fatal(err)
 	}
 	var adminPool string
@@ -564,14 +583,13 @@ func TestConsoleOperatorMFA(t *testing.T) {
 		}
 	}
 	if adminPool == "" {
-		t.Fatal("cognate made no administrators' pool on start")
+		t.Fatal("cognate console add-admin made no administrators' pool")
 	}
 	if _, err := c.admin.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: &adminPool, MfaConfiguration: types.UserPoolMfaTypeOn,
 		SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
 		t.Fatal(err)
 	}
 	c.newUserIn(t, adminPool, "mfa-operator", "Operator-Password-1", "mfa-operator@example.com", true)
-	tab := newBrowserFor(t, chromium, 2*browserTimeout)
 	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/")); err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func (c *Console) oauthConfigFor(ctx context.Context, a *AdminPool) (*oidc.Provi
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	a, err := c.findAdmin(r.Context(), true)
 	if err == nil && a == nil {
-		c.render(w, r, http.StatusServiceUnavailable, "nooperator", page{Title: "No operator yet"})
+		c.render(w, r, http.StatusOK, "nooperator", page{Title: "No operator yet"})
 		return
 	}
 	var cfg *oauth2.Config
