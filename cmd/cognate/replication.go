@@ -75,7 +75,7 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 		Store: st, Region: cfg.Region, Peers: rc.Peers, JetStream: js, StreamReplicas: rc.StreamReplicas,
 		Merge: map[string]replication.MergeFunc{
 			directory.UserItemKind: directory.MergeUserReplicas, directory.TOTPStepItemKind: directory.MergeTOTPStepReplicas,
-			authflow.LockoutShareItemKind: authflow.MergeLockoutShareReplicas,
+			authflow.LockoutShareItemKind: authflow.MergeLockoutShareReplicas, authflow.DeviceSignInItemKind: authflow.MergeDeviceSignInReplicas,
 		},
 		Logger: log,
 	})

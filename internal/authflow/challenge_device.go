@@ -308,8 +308,10 @@ func (sp *call) rememberedDevice() bool {
 }
 
 // deviceSignedIn records, inside the transaction that issues the tokens,
-// that the device key of the user sub signed in at now from ip. A device
-// forgotten since the proof was checked ends the sign-in.
+// that the device key of the user sub signed in at now from ip: it reads
+// the device (a device forgotten since the proof was checked ends the
+// sign-in) and writes only its last sign-in (kindDeviceSignIn), not the
+// device.
 func (s *Service) deviceSignedIn(ctx context.Context, tx storage.Tx, pool, sub, key string, now time.Time, ip string) error {
 	it, err := tx.GetItem(ctx, kindDevice, deviceID(pool, key))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -325,13 +327,5 @@ func (s *Service) deviceSignedIn(ctx context.Context, tx storage.Tx, pool, sub, 
 	if d.Sub != sub {
 		return cognito.ResourceNotFoundException(msgDeviceNotFound)
 	}
-	d.AuthenticatedAt = now
-	if ip != "" {
-		d.LastIP = ip
-	}
-	upd, err := deviceItem(pool, d, it.Version)
-	if err != nil {
-		return err
-	}
-	return tx.UpdateItem(ctx, upd)
+	return recordDeviceSignIn(ctx, tx, pool, it.ID, now, ip)
 }

@@ -65,8 +65,10 @@ type deviceRecord struct {
 	LastIP     string `json:"last_ip,omitempty"`
 	CreatedAt  time.Time
 	ModifiedAt time.Time
-	// AuthenticatedAt is when the device last signed in (the sign-in that
-	// confirmed it, then each DEVICE_PASSWORD_VERIFIER).
+	// AuthenticatedAt is when the device last signed in: the sign-in that
+	// confirmed it (and, before kindDeviceSignIn, each
+	// DEVICE_PASSWORD_VERIFIER); later sign-ins are recorded in the
+	// device's device_signin item, and the later of the two is shown.
 	AuthenticatedAt time.Time
 }
 
@@ -312,6 +314,9 @@ func (s *Service) getDevice(ctx context.Context, pool, sub, key string) (*idp.De
 	if d == nil {
 		return nil, cognito.ResourceNotFoundException(msgDeviceNotFound)
 	}
+	if d, err = deviceWithSignIn(ctx, s.store, pool, d); err != nil {
+		return nil, internal(err)
+	}
 	out := deviceType(d)
 	return &out, nil
 }
@@ -379,6 +384,9 @@ func (s *Service) listDevices(ctx context.Context, pool, sub string, limit *int3
 	for _, e := range entries {
 		d, err := decodeDevice(e.Item)
 		if err != nil {
+			return nil, nil, internal(err)
+		}
+		if d, err = deviceWithSignIn(ctx, s.store, pool, d); err != nil {
 			return nil, nil, internal(err)
 		}
 		out = append(out, deviceType(d))
@@ -473,7 +481,7 @@ func (s *Service) AdminUpdateDeviceStatus(ctx context.Context, c cognito.Caller,
 }
 
 // forgetDevice is ForgetDevice and AdminForgetDevice: it deletes the
-// device and, in the same transaction, every token family signed in on
+// device with its last sign-in (kindDeviceSignIn) and, in the same transaction, every token family signed in on
 // it, so that its refresh tokens (and the access tokens minted from them)
 // stop working.
 func (s *Service) forgetDevice(ctx context.Context, pool, sub, key string) error {
@@ -494,6 +502,9 @@ func (s *Service) forgetDevice(ctx context.Context, pool, sub, key string) error
 		}
 		if err := tx.DeleteItem(ctx, kindDevice, it.ID, it.Version); err != nil {
 			return fmt.Errorf("delete device: %w", err)
+		}
+		if err := deleteKindIfThere(ctx, tx, kindDeviceSignIn, it.ID); err != nil {
+			return err
 		}
 		return deleteAllIndexed(ctx, tx, kindTokenFamily, familiesOfDevicePrefix(pool, key))
 	})

@@ -14,7 +14,7 @@ const eraseBatch = 100
 // eraseUser deletes, inside the transaction that deletes the user sub of
 // pool (userpool.Service.OnDeleteUser), what sign-in keeps of it: its
 // token families, which hold its sub and username, its refresh tokens,
-// which hold its sub, its devices, its passkeys and any passkey
+// which hold its sub, its devices and their last sign-ins, its passkeys and any passkey
 // registration it started, and its failed-attempt counters
 // (password and MFA codes), whose IDs hold its sub. The store erases their
 // earlier change-log entries with them, so
@@ -26,7 +26,7 @@ func eraseUser(ctx context.Context, tx storage.Tx, pool, sub string) error {
 	if err := deleteAllIndexed(ctx, tx, kindRefreshToken, tokensOfPrefix(pool, sub)); err != nil {
 		return err
 	}
-	if err := deleteAllIndexed(ctx, tx, kindDevice, devicesOfPrefix(pool, sub)); err != nil {
+	if err := deleteDevicesOf(ctx, tx, pool, sub); err != nil {
 		return err
 	}
 	if err := deleteAllIndexed(ctx, tx, kindPasskey, passkeysOfPrefix(pool, sub)); err != nil {
