@@ -60,7 +60,7 @@ type deviceFlow struct {
 
 // addDevice gives the user sub a confirmed device whose secret is
 // secret, as ConfirmDevice stores it.
-func (e *flowEnv) addDevice(t *testing.T, sub, secret string, remembered bool) (key, groupKey string) {
+func (e *flowEnv) addDevice(t testing.TB, sub, secret string, remembered bool) (key, groupKey string) {
 	t.Helper()
 	key, groupKey = flowRegion+"_"+strings.ToLower(newStateID()[:8])+"-0000-4000-8000-"+newStateID()[:12], newDeviceGroupKey()
 	v, err := srp.NewVerifier(groupKey, key, secret)

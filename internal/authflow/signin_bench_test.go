@@ -231,3 +231,95 @@ func BenchmarkSignInSRPTOTP(b *testing.B) {
 	cpu.report(b, n)
 	e.reportStore(b, n, seq)
 }
+
+// BenchmarkSignInSRPDevice measures a whole sign-in on a remembered device
+// in the engine on SQLite: USER_SRP_AUTH, PASSWORD_VERIFIER with the
+// DEVICE_KEY, DEVICE_SRP_AUTH and DEVICE_PASSWORD_VERIFIER, each user with
+// one remembered device and the users taking turns; the timer stops while
+// the test's client computes its SRP values for the user and the device.
+func BenchmarkSignInSRPDevice(b *testing.B) {
+	e, users, _ := newBenchEnv(b, false)
+	ctx := context.Background()
+	c := cognito.Caller{Region: flowRegion}
+	if _, err := e.pools.UpdateUserPool(ctx, c, &idp.UpdateUserPoolRequest{
+		UserPoolId: cognito.Ptr(e.pool), DeviceConfiguration: &idp.DeviceConfigurationType{ChallengeRequiredOnNewDevice: cognito.Ptr(true)},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	pool, err := e.pools.SignInPool(ctx, c, e.pool)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type device struct{ key, groupKey string }
+	devices := map[string]device{}
+	for _, name := range users {
+		u, err := e.users.LookupUser(ctx, pool, name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		key, groupKey := e.addDevice(b, u.Sub, flowPassword, true)
+		devices[name] = device{key, groupKey}
+	}
+	e.probe.take()
+	seq := e.lastChange(b)
+	var cpu cpuClock
+	n := 0
+	for b.Loop() {
+		if n == 0 {
+			cpu.begin()
+		}
+		name := users[n%len(users)]
+		d := devices[name]
+		cpu.stop(b)
+		uc := newSRPTestClient(b)
+		cpu.start(b)
+		out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
+			ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserSrpAuth),
+			AuthParameters: map[string]string{"USERNAME": name, "SRP_A": uc.A.Text(16), "DEVICE_KEY": d.key},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := out.ChallengeParameters
+		cpu.stop(b)
+		ts, sig := uc.respond(b, srp.PoolName(e.pool), p["USER_ID_FOR_SRP"], flowPassword, p["SALT"], p["SRP_B"], p["SECRET_BLOCK"], e.clock.Now())
+		cpu.start(b)
+		res, err := e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
+			ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypePasswordVerifier),
+			ChallengeResponses: map[string]string{
+				"USERNAME": p["USER_ID_FOR_SRP"], "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+				"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts, "DEVICE_KEY": d.key,
+			},
+		})
+		if err != nil || cognito.Deref(res.ChallengeName) != idp.ChallengeNameTypeDeviceSrpAuth {
+			b.Fatalf("PASSWORD_VERIFIER with DEVICE_KEY = %+v, %v; want DEVICE_SRP_AUTH", res, err)
+		}
+		cpu.stop(b)
+		dc := newSRPTestClient(b)
+		cpu.start(b)
+		res, err = e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
+			ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeDeviceSrpAuth), Session: res.Session,
+			ChallengeResponses: map[string]string{"USERNAME": name, "DEVICE_KEY": d.key, "SRP_A": dc.A.Text(16)},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p = res.ChallengeParameters
+		cpu.stop(b)
+		ts, sig = dc.respond(b, d.groupKey, d.key, flowPassword, p["SALT"], p["SRP_B"], p["SECRET_BLOCK"], e.clock.Now())
+		cpu.start(b)
+		res, err = e.s.RespondToAuthChallenge(ctx, cognito.Caller{}, &idp.RespondToAuthChallengeRequest{
+			ClientId: cognito.Ptr(e.client), ChallengeName: cognito.Ptr(idp.ChallengeNameTypeDevicePasswordVerifier),
+			ChallengeResponses: map[string]string{
+				"USERNAME": name, "DEVICE_KEY": d.key, "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
+				"PASSWORD_CLAIM_SIGNATURE": sig, "TIMESTAMP": ts,
+			},
+		})
+		if err != nil || res.AuthenticationResult == nil {
+			b.Fatalf("DEVICE_PASSWORD_VERIFIER = %+v, %v; want tokens", res, err)
+		}
+		n++
+	}
+	cpu.report(b, n)
+	e.reportStore(b, n, seq)
+}
