@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -28,20 +29,38 @@ var errNotReplica = errors.New("replication: the store's transactions cannot app
 // Apply applies the change c, made in another region, to the local store in
 // one transaction, by the rules of the package documentation.
 func (n *Node) Apply(ctx context.Context, c storage.Change) (outcome, error) {
-	var out outcome
+	var (
+		out outcome
+		res []KeyConflict
+	)
 	err := n.o.Store.Tx(ctx, func(tx storage.Tx) error {
 		rtx, ok := tx.(storage.ReplicaTx)
 		if !ok {
 			return errNotReplica
 		}
+		res = res[:0]
 		var err error
-		out, err = n.applyIn(ctx, rtx, c)
+		out, err = n.applyIn(ctx, rtx, c, &res)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	for _, k := range res {
+		n.conflicts.Add(1)
+		n.log.Warn("a unique key was claimed in two regions; the record made first keeps it",
+			"kind", k.Kind, "key", k.Key, "winner", k.Winner, "winner_pool", k.WinnerPool,
+			"loser", k.Loser, "loser_pool", k.LoserPool, "outcome", k.Outcome, "region", c.Region, "hlc", c.HLC)
+	}
+	return out, nil
 }
 
-func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Change) (outcome, error) {
+func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Change, res *[]KeyConflict) (outcome, error) {
+	if c.State != nil && c.Entity != storage.EntityUserPool {
+		if out, done, err := n.applyOtherPool(ctx, tx, c, res); done || err != nil {
+			return out, err
+		}
+	}
 	last, err := tx.LastChange(ctx, c.Entity, c.Key)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return 0, err
@@ -150,17 +169,175 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 			}
 		}
 		it.Version = local.Version
-		err = tx.UpdateItem(ctx, it)
-	} else {
-		err = tx.CreateItem(ctx, it)
 	}
-	if storage.ConflictingKey(err) != "" {
-		return 0, fmt.Errorf("%s %q: key %q: %w", kind, c.Key, storage.ConflictingKey(err), errKeyConflict)
-	}
-	if err != nil {
+	if err := n.writeClaiming(ctx, tx, c, it, local != nil, res); err != nil {
 		return 0, err
 	}
 	return out, nil
+}
+
+// applyOtherPool settles an entry whose item ID a local item of another
+// pool holds: two pools made an item under one ID (a domain prefix), each
+// in a region that had not seen the other's. The one made first keeps the
+// ID, whichever state is later: the entry is dropped, or replaces the
+// local item. done is false when the local item, if any, is of the entry's
+// pool, and the ordinary rules apply.
+func (n *Node) applyOtherPool(ctx context.Context, tx storage.ReplicaTx, c storage.Change, res *[]KeyConflict) (outcome, bool, error) {
+	kind := string(c.Entity)
+	local, err := tx.GetItem(ctx, kind, c.Key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, true, err
+	}
+	it, err := storage.DecodeItem(c.State)
+	if err != nil {
+		return 0, true, err
+	}
+	if it.Kind != kind || it.ID != c.Key {
+		return 0, true, fmt.Errorf("change of %s %q carries %s %q", c.Entity, c.Key, it.Kind, it.ID)
+	}
+	if local.Pool == it.Pool {
+		return 0, false, nil
+	}
+	if claimsFirst(local, it) {
+		n.report(ctx, res, KeyConflict{Kind: kind, Key: c.Key, Winner: local.ID, WinnerPool: local.Pool,
+			Loser: it.ID, LoserPool: it.Pool, Outcome: "dropped"})
+		return outcomeSkipped, true, nil
+	}
+	if it.Pool != "" {
+		gone, err := tx.LastChange(ctx, storage.EntityUserPool, it.Pool)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return 0, true, err
+		}
+		if gone != nil && gone.Kind == storage.ChangeDelete {
+			return outcomeSkipped, true, nil
+		}
+	}
+	n.report(ctx, res, KeyConflict{Kind: kind, Key: c.Key, Winner: it.ID, WinnerPool: it.Pool,
+		Loser: local.ID, LoserPool: local.Pool, Outcome: "replaced"})
+	tx.ApplyAs(c.Region, c.HLC)
+	it.Version = local.Version
+	return outcomeApplied, true, n.writeClaiming(ctx, tx, c, it, true, res)
+}
+
+// KeyConflict is a unique key (a username, an alias, a domain prefix)
+// that two records claimed in two regions that had not seen each other's
+// claim, and how it was settled: the record made first (Winner) keeps it;
+// the other (Loser) yields it by its kind's YieldFunc ("yielded"), or is
+// deleted where its kind has none ("dropped").
+type KeyConflict struct {
+	Kind, Key                 string
+	Winner, WinnerPool        string
+	Loser, LoserPool, Outcome string
+}
+
+// maxClaims bounds the unique keys of one item that writeClaiming settles.
+const maxClaims = 16
+
+// writeClaiming writes it, the state of an entry (under the entry's
+// origin), over the local item (exists) or as a new one. A unique key of
+// it that another local item holds goes to the one of the two made first
+// (claimsFirst): when that is the holder, it yields the key (its kind's
+// YieldFunc) before it is written, under the entry's origin, so that it
+// comes out the same in every region; when that is it, the holder yields
+// the key in a new local change, which replicates, so that the holder's
+// own region, and a region that saw the holder but not it, come to the
+// same state. A kind without a YieldFunc drops the loser: a local deletion,
+// which replicates.
+func (n *Node) writeClaiming(ctx context.Context, tx storage.ReplicaTx, c storage.Change, it *storage.Item, exists bool, res *[]KeyConflict) error {
+	kind := it.Kind
+	yield := n.o.Yield[kind]
+	for range maxClaims {
+		var err error
+		if exists {
+			err = tx.UpdateItem(ctx, it)
+		} else {
+			err = tx.CreateItem(ctx, it)
+		}
+		key := storage.ConflictingKey(err)
+		if key == "" {
+			return err
+		}
+		holder, err := tx.GetItemByKey(ctx, kind, key)
+		if err != nil {
+			return fmt.Errorf("%s %q: the holder of key %q: %w", kind, it.ID, key, err)
+		}
+		if holder.ID == it.ID {
+			return fmt.Errorf("%s %q: key %q: %w", kind, it.ID, key, errKeyConflict)
+		}
+		if claimsFirst(holder, it) {
+			k := KeyConflict{Kind: kind, Key: key, Winner: holder.ID, WinnerPool: holder.Pool, Loser: it.ID, LoserPool: it.Pool}
+			if yield == nil {
+				k.Outcome = "dropped"
+				n.report(ctx, res, k)
+				tx.ApplyAs("", 0)
+				if exists {
+					return tx.DeleteItem(ctx, kind, it.ID, it.Version)
+				}
+				return tx.Tombstone(ctx, c.Entity, it.ID)
+			}
+			k.Outcome = "yielded"
+			n.report(ctx, res, k)
+			if it, err = yieldKey(ctx, tx, yield, it, holder, key); err != nil {
+				return err
+			}
+			continue
+		}
+		k := KeyConflict{Kind: kind, Key: key, Winner: it.ID, WinnerPool: it.Pool, Loser: holder.ID, LoserPool: holder.Pool}
+		tx.ApplyAs("", 0)
+		if yield == nil {
+			k.Outcome = "dropped"
+			err = tx.DeleteItem(ctx, kind, holder.ID, holder.Version)
+		} else {
+			k.Outcome = "yielded"
+			var y *storage.Item
+			if y, err = yieldKey(ctx, tx, yield, holder, it, key); err == nil {
+				err = tx.UpdateItem(ctx, y)
+			}
+		}
+		if storage.ConflictingKey(err) != "" {
+			return fmt.Errorf("%s %q yielding key %q: key %q: %w", kind, holder.ID, key, storage.ConflictingKey(err), errKeyConflict)
+		}
+		if err != nil {
+			return err
+		}
+		n.report(ctx, res, k)
+		tx.ApplyAs(c.Region, c.HLC)
+	}
+	return fmt.Errorf("%s %q: more than %d keys claimed elsewhere: %w", kind, it.ID, maxClaims, errKeyConflict)
+}
+
+// yieldKey returns loser without key, by its kind's YieldFunc.
+func yieldKey(ctx context.Context, tx storage.Tx, yield YieldFunc, loser, winner *storage.Item, key string) (*storage.Item, error) {
+	y, err := yield(ctx, tx, loser, winner, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q yielding key %q: %w", loser.Kind, loser.ID, key, err)
+	}
+	if slices.Contains(y.Keys, key) || y.ID != loser.ID || y.Kind != loser.Kind {
+		return nil, fmt.Errorf("%s %q yielding key %q: the yield function kept it", loser.Kind, loser.ID, key)
+	}
+	return y, nil
+}
+
+// claimsFirst reports whether a was made before b, which then keeps a
+// unique key both claim: by creation time (to the millisecond, which every
+// store keeps), then by ID, then by pool, so every region decides alike.
+func claimsFirst(a, b *storage.Item) bool {
+	if x, y := a.CreatedAt.UnixMilli(), b.CreatedAt.UnixMilli(); x != y {
+		return x < y
+	}
+	if a.ID != b.ID {
+		return a.ID < b.ID
+	}
+	return a.Pool < b.Pool
+}
+
+// report collects a settled conflict, for Apply to count and log once the
+// transaction commits.
+func (n *Node) report(_ context.Context, res *[]KeyConflict, k KeyConflict) {
+	*res = append(*res, k)
 }
 
 // mergeLoser merges the security state of c, an entry older than the

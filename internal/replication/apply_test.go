@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -29,6 +30,25 @@ type widget struct {
 	Name     string `json:"name"`
 	Secret   string `json:"secret,omitempty"`
 	SecretAt int64  `json:"secret_at,omitempty"`
+	// Lost are the unique keys the widget yielded (yieldWidget).
+	Lost []string `json:"lost,omitempty"`
+}
+
+// yieldWidget gives up key, noting it in the widget's data.
+func yieldWidget(_ context.Context, _ storage.Tx, loser, _ *storage.Item, key string) (*storage.Item, error) {
+	var w widget
+	if err := json.Unmarshal(loser.Data, &w); err != nil {
+		return nil, err
+	}
+	w.Lost = append(w.Lost, key)
+	data, err := json.Marshal(w)
+	if err != nil {
+		return nil, err
+	}
+	out := *loser
+	out.Data = data
+	out.Keys = slices.DeleteFunc(slices.Clone(loser.Keys), func(k string) bool { return k == key })
+	return &out, nil
 }
 
 func mergeWidgets(winner, loser *storage.Item) (*storage.Item, bool, error) {
@@ -67,7 +87,7 @@ func openStore(t *testing.T, region string) *sqlite.DB {
 func newNode(t *testing.T, st Store, region string) *Node {
 	t.Helper()
 	n, err := New(Options{Store: st, Region: region, Peers: []string{"us-east-1", "eu-west-1", "ap-southeast-2"},
-		Merge: map[string]MergeFunc{kindWidget: mergeWidgets}})
+		Merge: map[string]MergeFunc{kindWidget: mergeWidgets}, Yield: map[string]YieldFunc{kindWidget: yieldWidget}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,14 +283,24 @@ func TestApply(t *testing.T) {
 			want: nil,
 		},
 		{
-			name: "a unique key held by another item is a conflict, and nothing is written",
+			name: "a unique key held by an item made first: the entry's item yields it",
 			steps: func(t *testing.T) []step {
 				return []step{
-					{itemChange(t, "us-east-1", at(10), kindWidget, "w2", widget{Name: "first"}, "name/alice"), outcomeApplied, nil},
-					{itemChange(t, "ap-southeast-2", at(20), kindWidget, "w1", widget{Name: "second"}, "name/alice"), 0, errKeyConflict},
+					{itemMadeAt(t, time.Unix(1, 0), "us-east-1", at(10), kindWidget, "w2", widget{Name: "first"}, "name/alice"), outcomeApplied, nil},
+					{itemMadeAt(t, time.Unix(2, 0), "ap-southeast-2", at(20), kindWidget, "w1", widget{Name: "second"}, "name/alice"), outcomeApplied, nil},
 				}
 			},
-			want: nil,
+			want: &widget{Name: "second", Lost: []string{"name/alice"}},
+		},
+		{
+			name: "a unique key held by an item made later: the holder yields it",
+			steps: func(t *testing.T) []step {
+				return []step{
+					{itemMadeAt(t, time.Unix(2, 0), "us-east-1", at(10), kindWidget, "w0", widget{Name: "second"}, "name/alice"), outcomeApplied, nil},
+					{itemMadeAt(t, time.Unix(1, 0), "ap-southeast-2", at(5), kindWidget, "w1", widget{Name: "first"}, "name/alice"), outcomeApplied, nil},
+				}
+			},
+			want: &widget{Name: "first"},
 		},
 		{
 			name:  "a newer state keeps the local side's later secret, as a new local change",

@@ -35,6 +35,16 @@ type Store interface {
 // deterministic, so that every region reaches the same state.
 type MergeFunc func(winner, loser *storage.Item) (merged *storage.Item, changed bool, err error)
 
+// YieldFunc returns a copy of loser without the unique key key, which
+// winner, a record of the same kind made earlier in another region, keeps:
+// the engine decides what of the record goes with the key (a username
+// renamed, an alias unverified), and keeps the record's other keys and
+// index entries in step with its data. Every region settles the same
+// conflict with it, so it must be deterministic: the same loser gives the
+// same result (no clock, no randomness). tx reads what else it needs (the
+// pool's configuration).
+type YieldFunc func(ctx context.Context, tx storage.Tx, loser, winner *storage.Item, key string) (*storage.Item, error)
+
 // Options configure a Node.
 type Options struct {
 	// Store is the local store.
@@ -50,6 +60,10 @@ type Options struct {
 	StreamReplicas int
 	// Merge holds the merge function of the item kinds that have one.
 	Merge map[string]MergeFunc
+	// Yield holds, by item kind, how a record of the kind gives up a
+	// unique key another record made earlier keeps (KeyConflict); a kind
+	// without one loses the whole record instead.
+	Yield map[string]YieldFunc
 	// PollInterval is how often the publisher looks for new entries when
 	// it found none; zero means 50ms.
 	PollInterval time.Duration
@@ -450,7 +464,7 @@ func (n *Node) handle(ctx context.Context, peer string, msg jetstream.Msg) {
 	switch {
 	case errors.Is(err, errKeyConflict):
 		n.conflicts.Add(1)
-		n.log.Warn("a change of another region conflicts with a local item's unique key; not applied",
+		n.log.Error("a change of another region conflicts with a local item's unique key that could not be settled; not applied",
 			"peer", peer, "entity", c.Entity, "key", c.Key, "hlc", c.HLC, "error", err.Error())
 		_ = msg.Term()
 	case err != nil:
