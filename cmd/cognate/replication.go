@@ -77,6 +77,7 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 			directory.UserItemKind: directory.MergeUserReplicas, directory.TOTPStepItemKind: directory.MergeTOTPStepReplicas,
 			authflow.LockoutShareItemKind: authflow.MergeLockoutShareReplicas, authflow.DeviceSignInItemKind: authflow.MergeDeviceSignInReplicas,
 		},
+		Yield:  map[string]replication.YieldFunc{directory.UserItemKind: directory.YieldUserKey},
 		Logger: log,
 	})
 	if err != nil {
@@ -261,7 +262,7 @@ func registerReplicationMetrics(reg prometheus.Registerer, node *replication.Nod
 		func(s replication.Stats) int64 { return s.Skipped })
 	counter("cognate_replication_merged_total", "Merges of security state that wrote a new local state.",
 		func(s replication.Stats) int64 { return s.Merged })
-	counter("cognate_replication_conflicts_total", "Entries of other regions not applied because a local item holds one of their unique keys.",
+	counter("cognate_replication_conflicts_total", "Unique keys (usernames, aliases, domain prefixes) claimed in two regions and settled (the record made first keeps the key), and entries left unapplied when a claim could not be settled.",
 		func(s replication.Stats) int64 { return s.Conflicts })
 	counter("cognate_replication_apply_errors_total", "Failed attempts to apply an entry of another region (retried).",
 		func(s replication.Stats) int64 { return s.Errors })

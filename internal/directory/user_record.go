@@ -110,6 +110,10 @@ type userRecord struct {
 	// holds a unique key (identityKey); the identities attribute shows
 	// them.
 	Identities []linkedIdentity `json:"identities,omitempty"`
+	// Conflict is what the user gave up to users made earlier in other
+	// regions that claimed the same username or alias before the regions
+	// saw each other's (YieldUserKey); nil for nearly every user.
+	Conflict *userConflict `json:"conflict,omitempty"`
 }
 
 // aliasAttributes are the attributes that can be aliases or username

@@ -39,9 +39,18 @@
 //     after such a state still deletes; only a record made anew under the
 //     same ID after the deletion (by its CreatedAt) is applied.
 //   - No item of a deleted pool is applied.
-//   - An item whose unique key (a username, an alias) another local item
-//     holds is not applied: it is counted as a conflict, logged, and left
-//     for an operator (docs/regions.md says what is not built yet).
+//   - A unique key (a username, an alias, a domain prefix) claimed by two
+//     records, in regions that had not seen each other's claim, goes to
+//     the record made first (by CreatedAt to the millisecond, then ID);
+//     the other gives it up through its kind's YieldFunc (Options.Yield:
+//     users are renamed and disabled, aliases unverified), or is deleted
+//     where the kind has none. A region that receives the loser writes it
+//     without the key under the loser's origin; a region that holds the
+//     loser when the winner arrives writes the yield as a new local
+//     change, which replicates, so the loser's own region and every other
+//     reach the same state. Two pools' items under one ID (a domain
+//     prefix) are settled alike: the one made first keeps the ID. Each
+//     settled conflict is counted and logged with both records.
 //
 // # Imports
 //

@@ -109,8 +109,9 @@ type Stats struct {
 	Published int64
 	// Applied counts the peers' entries applied; Skipped those dropped as
 	// older than (or the same as) the local state; Merged the merges that
-	// wrote a new local state; Conflicts the entries left unapplied because
-	// another item holds one of their unique keys; Errors the failed
+	// wrote a new local state; Conflicts the unique keys claimed in two
+	// regions that were settled here (KeyConflict), and the entries left
+	// unapplied because a claim could not be settled; Errors the failed
 	// attempts to apply an entry (which is retried).
 	Applied, Skipped, Merged, Conflicts, Errors int64
 	// Unpublished is the number of the local region's change-log entries
