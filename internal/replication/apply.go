@@ -170,7 +170,7 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 		}
 		it.Version = local.Version
 	}
-	if err := n.writeClaiming(ctx, tx, c, it, local != nil, res); err != nil {
+	if err := n.writeClaiming(ctx, tx, c, it, local != nil, out == outcomeMerged, res); err != nil {
 		return 0, err
 	}
 	return out, nil
@@ -219,7 +219,7 @@ func (n *Node) applyOtherPool(ctx context.Context, tx storage.ReplicaTx, c stora
 		Loser: local.ID, LoserPool: local.Pool, Outcome: "replaced"})
 	tx.ApplyAs(c.Region, c.HLC)
 	it.Version = local.Version
-	return outcomeApplied, true, n.writeClaiming(ctx, tx, c, it, true, res)
+	return outcomeApplied, true, n.writeClaiming(ctx, tx, c, it, true, false, res)
 }
 
 // KeyConflict is a unique key (a username, an alias, a domain prefix)
@@ -246,7 +246,10 @@ const maxClaims = 16
 // own region, and a region that saw the holder but not it, come to the
 // same state. A kind without a YieldFunc drops the loser: a local deletion,
 // which replicates.
-func (n *Node) writeClaiming(ctx context.Context, tx storage.ReplicaTx, c storage.Change, it *storage.Item, exists bool, res *[]KeyConflict) error {
+//
+// merged says that it is a merge, written as a local change (ApplyAs("",
+// 0) already called), which it stays after a holder's yield.
+func (n *Node) writeClaiming(ctx context.Context, tx storage.ReplicaTx, c storage.Change, it *storage.Item, exists, merged bool, res *[]KeyConflict) error {
 	kind := it.Kind
 	yield := n.o.Yield[kind]
 	for range maxClaims {
@@ -304,7 +307,9 @@ func (n *Node) writeClaiming(ctx context.Context, tx storage.ReplicaTx, c storag
 			return err
 		}
 		n.report(ctx, res, k)
-		tx.ApplyAs(c.Region, c.HLC)
+		if !merged {
+			tx.ApplyAs(c.Region, c.HLC)
+		}
 	}
 	return fmt.Errorf("%s %q: more than %d keys claimed elsewhere: %w", kind, it.ID, maxClaims, errKeyConflict)
 }

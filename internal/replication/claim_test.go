@@ -299,3 +299,47 @@ func TestClaimSameIDOtherPool(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimAfterMerge checks an entry whose merge with the local state
+// writes a new local change, and which takes a key from a local item made
+// later: the merged state stays a local change (it must replicate), and
+// the holder yields the key.
+func TestClaimAfterMerge(t *testing.T) {
+	ctx := context.Background()
+	base := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	rs := newRegions(t)
+	r := rs[1]
+	claim(t, r, kindWidget, "w1", testPool, base.Add(time.Second), widget{Name: "local", Secret: "changed", SecretAt: 50})
+	claim(t, r, kindWidget, "w0", testPool, base.Add(2*time.Second), widget{Name: "later"}, "name/alice")
+	c := itemMadeAt(t, base.Add(time.Second), "us-east-1", storage.HLCAt(time.Now().Add(time.Hour)), kindWidget, "w1",
+		widget{Name: "remote", Secret: "old", SecretAt: 10}, "name/alice")
+	out, err := r.n.Apply(ctx, c)
+	if err != nil || out != outcomeMerged {
+		t.Fatalf("outcome %d, %v; want merged", out, err)
+	}
+	holder, err := r.st.GetItemByKey(ctx, kindWidget, "name/alice")
+	if err != nil || holder.ID != "w1" {
+		t.Fatalf("name/alice held by %v (%v), want w1", holder, err)
+	}
+	if w := new(widget).decode(t, item(t, r.st, kindWidget, "w1")); w.Name != "remote" || w.Secret != "changed" {
+		t.Errorf("w1 is %+v, want remote with the local secret", w)
+	}
+	if w := new(widget).decode(t, item(t, r.st, kindWidget, "w0")); !slices.Equal(w.Lost, []string{"name/alice"}) {
+		t.Errorf("w0 is %+v, want it to have yielded name/alice", w)
+	}
+	err = r.st.Tx(ctx, func(tx storage.Tx) error {
+		for _, id := range []string{"w0", "w1"} {
+			last, err := tx.(storage.ReplicaTx).LastChange(ctx, storage.Entity(kindWidget), id)
+			if err != nil {
+				return err
+			}
+			if last.Region != r.name || last.HLC <= c.HLC {
+				t.Errorf("%s's last entry is %s %d, want a local change after %d", id, last.Region, last.HLC, c.HLC)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
