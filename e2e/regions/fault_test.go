@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/cognate-dev/cognate/e2e/proc"
 	"github.com/cognate-dev/cognate/internal/replication"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // TestPartition cuts every region off NATS (the server stops), keeps
@@ -29,6 +32,21 @@ func TestPartition(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three cognate processes; skipped under -short")
 	}
+	partition(t, func(*testing.T) string { return "sqlite" }, sqliteDigest)
+}
+
+// TestPartitionPostgres is TestPartition with a PostgreSQL database (a
+// schema of the test server) for each region.
+func TestPartitionPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three cognate processes; skipped under -short")
+	}
+	partition(t, func(t *testing.T) string { return storagetest.PostgresSchema(t) }, postgresDigest)
+}
+
+// partition runs the partition drill on the databases database makes, and
+// compares the stores with digest once they are stopped.
+func partition(t *testing.T, database func(t *testing.T) string, digest func(t *testing.T, r *region) (string, int)) {
 	ctx := context.Background()
 	natsDir := t.TempDir()
 	nats, err := replication.StartEmbedded("127.0.0.1:0", natsDir)
@@ -47,7 +65,7 @@ func TestPartition(t *testing.T) {
 	}
 	var rs []*region
 	for _, name := range regions {
-		r := startRegion(t, bin, nats.URL(), name, t.TempDir(), "sqlite")
+		r := startRegion(t, bin, nats.URL(), name, t.TempDir(), database(t))
 		defer r.stop(t)
 		rs = append(rs, r)
 	}
@@ -82,6 +100,23 @@ func TestPartition(t *testing.T) {
 			return err
 		})
 	}
+	// A session of s3 through a client that rotates refresh tokens, known
+	// in every region: the partition revokes it in A while B rotates it.
+	rotating, err := a.c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: poolID, ClientName: aws.String("rotating"),
+		ExplicitAuthFlows:    []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+		RefreshTokenRotation: &types.RefreshTokenRotationType{Feature: types.FeatureTypeEnabled, RetryGracePeriodSeconds: aws.Int32(0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotatingID := aws.ToString(rotating.UserPoolClient.ClientId)
+	session, err := passwordSignIn(ctx, a, rotatingID, "s3", oldPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "s3's session in B", func() error {
+		_, err := b.c.GetUser(ctx, &cip.GetUserInput{AccessToken: session.AccessToken})
+		return err
+	})
 
 	// The partition: NATS stops; every region goes on serving writes.
 	nats.Close()
@@ -100,6 +135,37 @@ func TestPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	acked += 3
+	// A revocation of s3's session in A, and a rotation of its refresh
+	// token in B that has not seen it.
+	if _, err := a.c.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: aws.String(rotatingID), Token: session.RefreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := b.c.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(rotatingID), RefreshToken: session.RefreshToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rotated.AuthenticationResult == nil || rotated.AuthenticationResult.RefreshToken == nil {
+		t.Fatalf("B's rotation: %+v", rotated.AuthenticationResult)
+	}
+	acked += 2
+	// The same username made in three cut-off regions, B's first: B's
+	// user keeps it in every region, A's and C's yield it.
+	twinPass, twinSub := map[string]string{}, map[string]string{}
+	for _, r := range []*region{b, a, c} {
+		out, err := r.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: poolID, Username: aws.String("twin"),
+			UserAttributes: []types.AttributeType{{Name: aws.String("name"), Value: aws.String("twin of " + r.name)}},
+			MessageAction:  types.MessageActionTypeSuppress})
+		if err != nil {
+			t.Fatal(err)
+		}
+		twinSub[r.name] = attribute(out.User.Attributes, "sub")
+		twinPass[r.name] = "Twin-" + r.name + "-1"
+		if _, err := r.c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: poolID, Username: aws.String("twin"),
+			Password: aws.String(twinPass[r.name]), Permanent: true}); err != nil {
+			t.Fatal(err)
+		}
+		acked += 2
+	}
 	// Then, in every region, users of its own and an update of every
 	// shared user, later than those changes and conflicting with the
 	// other regions' updates.
@@ -168,7 +234,7 @@ func TestPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restarted := startRegion(t, bin, nats.URL(), c.name, c.dir, "sqlite")
+	restarted := startRegion(t, bin, nats.URL(), c.name, c.dir, c.database)
 	c.srv, c.c = restarted.srv, restarted.c
 
 	// Convergence: the same users everywhere.
@@ -224,6 +290,23 @@ func TestPartition(t *testing.T) {
 			t.Errorf("%s: the disabled s1 signs in: %v", r.name, err)
 		}
 	}
+	for _, r := range rs {
+		checkTwins(t, r, aws.ToString(poolID), clientID, twinSub, twinPass, b.name)
+		// The revoked session stays revoked: neither its refresh token,
+		// nor the one B's rotation made, nor B's access token work.
+		var na *types.NotAuthorizedException
+		if _, err := r.c.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(rotatingID),
+			RefreshToken: session.RefreshToken}); !errors.As(err, &na) {
+			t.Errorf("%s: the revoked refresh token: %v, want NotAuthorizedException", r.name, err)
+		}
+		if _, err := r.c.GetTokensFromRefreshToken(ctx, &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(rotatingID),
+			RefreshToken: rotated.AuthenticationResult.RefreshToken}); !errors.As(err, &na) {
+			t.Errorf("%s: the refresh token B's rotation made: %v, want NotAuthorizedException", r.name, err)
+		}
+		if _, err := r.c.GetUser(ctx, &cip.GetUserInput{AccessToken: rotated.AuthenticationResult.AccessToken}); !errors.As(err, &na) {
+			t.Errorf("%s: the access token B's rotation made: %v, want NotAuthorizedException", r.name, err)
+		}
+	}
 	for _, s := range []string{"s0", "s1", "s3", "s4"} {
 		i := strings.Index(want, s+" ")
 		if i < 0 {
@@ -239,25 +322,133 @@ func TestPartition(t *testing.T) {
 
 	quiesce(t, nats.URL())
 	checkCaughtUp(t, bin, nats.URL(), rs)
+	settled := 0
 	for _, r := range rs {
+		v, err := metric(r, "cognate_replication_conflicts_total")
+		if err != nil {
+			t.Fatal(err)
+		}
+		settled += int(v)
+		logs := r.srv.Stderr
 		r.stop(t)
+		// The region where a loser was made logs that it lost, with
+		// both subs (C's user may lose to A's first, which then loses to
+		// B's).
+		if r == a || r == c {
+			winners := []string{twinSub[b.name], twinSub[a.name]}
+			if r == a {
+				winners = winners[:1]
+			}
+			if !slices.ContainsFunc(winners, func(w string) bool {
+				return logged(logs.String(), "a unique key was claimed in two regions", `"winner":"`+w+`"`, `"loser":"`+twinSub[r.name]+`"`)
+			}) {
+				t.Errorf("%s did not log its user's loss with both subs", r.name)
+			}
+		}
 	}
 	var digests []string
 	for _, r := range rs {
-		d, n := sqliteDigest(t, r)
+		d, n := digest(t, r)
 		t.Logf("%s: %d items and pools, digest %s", r.name, n, d)
 		digests = append(digests, d)
 	}
 	if digests[0] != digests[1] || digests[0] != digests[2] {
 		t.Errorf("digests differ: %v", digests)
 	}
-	t.Logf("writes acknowledged: %d, conflicting writes: %d, lost: %d", acked, conflicts, lost)
+	t.Logf("writes acknowledged: %d, conflicting writes: %d, usernames made in two regions or more: 1 (losers: 2, conflicts settled in the three regions: %d), lost: %d",
+		acked, conflicts, settled, lost)
+}
+
+// attribute returns the value of the attribute name, or "".
+func attribute(attrs []types.AttributeType, name string) string {
+	for _, a := range attrs {
+		if aws.ToString(a.Name) == name {
+			return aws.ToString(a.Value)
+		}
+	}
+	return ""
+}
+
+// logged reports whether a line of logs holds every one of parts.
+func logged(logs string, parts ...string) bool {
+	for line := range strings.Lines(logs) {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// checkTwins checks, in r, a username made in several cut-off regions
+// (subs and passwords by region): the user of the region winner, made
+// first, keeps it and signs in with its password; the others' passwords
+// do not sign in as it; each other user is listed by ListUsers under a
+// conflict- name, disabled, with its own sub and attributes, and cannot
+// sign in under that name either; and r counted a conflict.
+func checkTwins(t *testing.T, r *region, poolID, clientID string, subs, passwords map[string]string, winner string) {
+	t.Helper()
+	ctx := context.Background()
+	u, err := r.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("twin")})
+	if err != nil {
+		t.Fatalf("%s: twin: %v", r.name, err)
+	}
+	if got := attribute(u.UserAttributes, "sub"); got != subs[winner] || !u.Enabled {
+		t.Errorf("%s: twin is %s (enabled %v), want %s's user %s, enabled", r.name, got, u.Enabled, winner, subs[winner])
+	}
+	if _, err := passwordSignIn(ctx, r, clientID, "twin", passwords[winner]); err != nil {
+		t.Errorf("%s: twin with %s's password: %v", r.name, winner, err)
+	}
+	out, err := r.c.ListUsers(ctx, &cip.ListUsersInput{UserPoolId: aws.String(poolID), Filter: aws.String(`username ^= "conflict-"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	losers := map[string]types.UserType{}
+	for _, l := range out.Users {
+		losers[attribute(l.Attributes, "sub")] = l
+	}
+	if len(losers) != len(subs)-1 {
+		t.Errorf("%s: %d users named conflict-…, want %d", r.name, len(losers), len(subs)-1)
+	}
+	var na *types.NotAuthorizedException
+	for region, sub := range subs {
+		if region == winner {
+			continue
+		}
+		if _, err := passwordSignIn(ctx, r, clientID, "twin", passwords[region]); !errors.As(err, &na) {
+			t.Errorf("%s: twin with %s's password: %v, want NotAuthorizedException", r.name, region, err)
+		}
+		l, ok := losers[sub]
+		if !ok {
+			t.Errorf("%s: %s's user %s is not listed as a loser", r.name, region, sub)
+			continue
+		}
+		name := aws.ToString(l.Username)
+		if name != "conflict-"+sub+"-twin" || l.Enabled || attribute(l.Attributes, "name") != "twin of "+region {
+			t.Errorf("%s: %s's user is %s, enabled %v, name %q", r.name, region, name, l.Enabled, attribute(l.Attributes, "name"))
+		}
+		if _, err := passwordSignIn(ctx, r, clientID, name, passwords[region]); !errors.As(err, &na) {
+			t.Errorf("%s: the disabled %s signs in: %v", r.name, name, err)
+		}
+	}
+	if v, err := metric(r, "cognate_replication_conflicts_total"); err != nil || v < 1 {
+		t.Errorf("%s: cognate_replication_conflicts_total %v %v, want at least 1", r.name, v, err)
+	}
 }
 
 // quiesce waits until every region has applied every entry of the other
 // regions' streams, and the streams have stopped growing for a moment (so
 // that entries still being published are in them).
 func quiesce(t testing.TB, natsURL string) {
+	t.Helper()
+	quiesceWithin(t, natsURL, converge)
+}
+
+// quiesceWithin is quiesce waiting up to d.
+func quiesceWithin(t testing.TB, natsURL string, d time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	nc, err := natsgo.Connect(natsURL)
@@ -271,7 +462,7 @@ func quiesce(t testing.TB, natsURL string) {
 	}
 	last := ""
 	stable := 0
-	eventually(t, "the streams applied everywhere", func() error {
+	eventuallyWithin(t, d, "the streams applied everywhere", func() error {
 		var state strings.Builder
 		for _, origin := range regions {
 			s, err := js.Stream(ctx, replication.StreamName(origin))

@@ -89,14 +89,20 @@ func (r *region) stop(t testing.TB) {
 // eventually retries check until it returns nil or converge passes.
 func eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(converge)
+	eventuallyWithin(t, converge, what, check)
+}
+
+// eventuallyWithin retries check until it returns nil or d passes.
+func eventuallyWithin(t testing.TB, d time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		err := check()
 		if err == nil {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, converge, err)
+			t.Fatalf("%s: not within %v: %v", what, d, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
