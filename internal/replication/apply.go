@@ -56,10 +56,21 @@ func (n *Node) Apply(ctx context.Context, c storage.Change) (outcome, error) {
 }
 
 func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Change, res *[]KeyConflict) (outcome, error) {
+	// local is the local item of the entry, read once (prefetched).
+	var (
+		local      *storage.Item
+		prefetched bool
+	)
 	if c.State != nil && c.Entity != storage.EntityUserPool {
-		if out, done, err := n.applyOtherPool(ctx, tx, c, res); done || err != nil {
+		var (
+			out  outcome
+			done bool
+			err  error
+		)
+		if local, out, done, err = n.applyOtherPool(ctx, tx, c, res); done || err != nil {
 			return out, err
 		}
+		prefetched = true
 	}
 	last, err := tx.LastChange(ctx, c.Entity, c.Key)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -148,9 +159,11 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 			return outcomeSkipped, nil
 		}
 	}
-	local, err := tx.GetItem(ctx, kind, c.Key)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return 0, err
+	if !prefetched {
+		local, err = tx.GetItem(ctx, kind, c.Key)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return 0, err
+		}
 	}
 	tx.ApplyAs(c.Region, c.HLC)
 	out := outcomeApplied
@@ -182,44 +195,46 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 // ID, whichever state is later: the entry is dropped, or replaces the
 // local item. done is false when the local item, if any, is of the entry's
 // pool, and the ordinary rules apply.
-func (n *Node) applyOtherPool(ctx context.Context, tx storage.ReplicaTx, c storage.Change, res *[]KeyConflict) (outcome, bool, error) {
+// It returns the local item (nil when there is none), which nothing
+// changes when done is false.
+func (n *Node) applyOtherPool(ctx context.Context, tx storage.ReplicaTx, c storage.Change, res *[]KeyConflict) (*storage.Item, outcome, bool, error) {
 	kind := string(c.Entity)
 	local, err := tx.GetItem(ctx, kind, c.Key)
 	if errors.Is(err, storage.ErrNotFound) {
-		return 0, false, nil
+		return nil, 0, false, nil
 	}
 	if err != nil {
-		return 0, true, err
+		return nil, 0, true, err
 	}
 	it, err := storage.DecodeItem(c.State)
 	if err != nil {
-		return 0, true, err
+		return nil, 0, true, err
 	}
 	if it.Kind != kind || it.ID != c.Key {
-		return 0, true, fmt.Errorf("change of %s %q carries %s %q", c.Entity, c.Key, it.Kind, it.ID)
+		return nil, 0, true, fmt.Errorf("change of %s %q carries %s %q", c.Entity, c.Key, it.Kind, it.ID)
 	}
 	if local.Pool == it.Pool {
-		return 0, false, nil
+		return local, 0, false, nil
 	}
 	if claimsFirst(local, it) {
 		n.report(ctx, res, KeyConflict{Kind: kind, Key: c.Key, Winner: local.ID, WinnerPool: local.Pool,
 			Loser: it.ID, LoserPool: it.Pool, Outcome: "dropped"})
-		return outcomeSkipped, true, nil
+		return nil, outcomeSkipped, true, nil
 	}
 	if it.Pool != "" {
 		gone, err := tx.LastChange(ctx, storage.EntityUserPool, it.Pool)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return 0, true, err
+			return nil, 0, true, err
 		}
 		if gone != nil && gone.Kind == storage.ChangeDelete {
-			return outcomeSkipped, true, nil
+			return nil, outcomeSkipped, true, nil
 		}
 	}
 	n.report(ctx, res, KeyConflict{Kind: kind, Key: c.Key, Winner: it.ID, WinnerPool: it.Pool,
 		Loser: local.ID, LoserPool: local.Pool, Outcome: "replaced"})
 	tx.ApplyAs(c.Region, c.HLC)
 	it.Version = local.Version
-	return outcomeApplied, true, n.writeClaiming(ctx, tx, c, it, true, false, res)
+	return nil, outcomeApplied, true, n.writeClaiming(ctx, tx, c, it, true, false, res)
 }
 
 // KeyConflict is a unique key (a username, an alias, a domain prefix)
