@@ -3,15 +3,48 @@ package cognito
 import (
 	"crypto/rand"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
-
 // ValidRegion reports whether name looks like an AWS region name, such as
-// us-east-1 or us-gov-west-1.
-func ValidRegion(name string) bool { return regionPattern.MatchString(name) }
+// us-east-1 or us-gov-west-1: it matches ^[a-z]{2}(-[a-z]+)+-[0-9]+$. It is
+// written out rather than matched with a regular expression because every
+// signed request checks its region twice; ids_test.go holds it to the
+// expression.
+func ValidRegion(name string) bool {
+	if len(name) < 2 || !isLowerASCII(name[0]) || !isLowerASCII(name[1]) {
+		return false
+	}
+	words, digits := 0, false // words: the -[a-z]+ parts seen; digits: in the last part
+	for i := 2; i < len(name); {
+		if name[i] != '-' {
+			return false
+		}
+		j := i + 1
+		for j < len(name) && isLowerASCII(name[j]) {
+			j++
+		}
+		if j > i+1 {
+			if digits {
+				return false // a word after the digits
+			}
+			words++
+			i = j
+			continue
+		}
+		for j < len(name) && name[j] >= '0' && name[j] <= '9' {
+			j++
+		}
+		if j == i+1 || digits || j != len(name) {
+			return false // an empty part, a second number, or more after it
+		}
+		digits = true
+		i = j
+	}
+	return words > 0 && digits
+}
+
+func isLowerASCII(b byte) bool { return b >= 'a' && b <= 'z' }
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 

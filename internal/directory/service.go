@@ -106,6 +106,8 @@ type Service struct {
 	importRunning map[string]bool
 	// breached is Options.Breached.
 	breached password.BreachedList
+	// readUsers decodes the users that read-only operations read.
+	readUsers userMemo
 }
 
 // UserEraser deletes, inside tx, what a package other than this one keeps

@@ -376,7 +376,8 @@ func (s *Service) AdminGetUser(ctx context.Context, c cognito.Caller, in *idp.Ad
 	if err != nil {
 		return nil, err
 	}
-	_, u, err := findUser(ctx, s.store, p, cognito.Deref(in.Username))
+	// A read-only path: the user may come decoded from the memo, shared.
+	_, u, err := findUserWith(ctx, s.store, p, cognito.Deref(in.Username), s.readUsers.decode)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +388,7 @@ func (s *Service) AdminGetUser(ctx context.Context, c cognito.Caller, in *idp.Ad
 		UserLastModifiedDate: &cognito.Timestamp{Time: u.UpdatedAt},
 		Enabled:              cognito.Ptr(u.Enabled),
 		UserStatus:           cognito.Ptr(u.Status),
-		MFAOptions:           u.MFAOptions,
+		MFAOptions:           slices.Clone(u.MFAOptions),
 		UserMFASettingList:   enabledMFA(u),
 	}
 	if u.PreferredMFA != "" {

@@ -147,6 +147,12 @@ func userNotFound() error { return cognito.UserNotFoundException("User does not 
 // does: the username, then any alias or username attribute (email,
 // phone_number, preferred_username), then the sub.
 func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, username string) (*storage.Item, *userRecord, error) {
+	return findUserWith(ctx, r, p, username, decodeUser)
+}
+
+// findUserWith is findUser decoding the user it finds with decode
+// (decodeUser, or a userMemo's decode on read-only paths).
+func findUserWith(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, username string, decode func(*storage.Item) (*userRecord, error)) (*storage.Item, *userRecord, error) {
 	if err := userpool.CheckText("username", ruleUsername, username); err != nil {
 		return nil, nil, err
 	}
@@ -166,7 +172,7 @@ func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, us
 		if err != nil {
 			return nil, nil, cognito.Internal(fmt.Errorf("find user: %w", err))
 		}
-		u, err := decodeUser(it)
+		u, err := decode(it)
 		return it, u, err
 	}
 	it, err := r.GetItem(ctx, kindUser, username)
@@ -176,7 +182,7 @@ func findUser(ctx context.Context, r storage.ItemReader, p *idp.UserPoolType, us
 	if err != nil {
 		return nil, nil, cognito.Internal(fmt.Errorf("find user: %w", err))
 	}
-	u, err := decodeUser(it)
+	u, err := decode(it)
 	return it, u, err
 }
 
