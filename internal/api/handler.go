@@ -267,8 +267,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			level = slog.LevelError
 		}
 		if h.log.Enabled(r.Context(), level) {
-			h.log.Log(r.Context(), level, "request", "request_id", requestID, "service", service, "operation", name,
-				"outcome", outcome, "duration_ms", float64(elapsed.Microseconds())/1000)
+			h.log.LogAttrs(r.Context(), level, "request", slog.String("request_id", requestID), slog.String("service", service),
+				slog.String("operation", name), slog.String("outcome", outcome),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
 		}
 	}()
 
@@ -303,7 +304,7 @@ func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []
 	if r.ContentLength > limit {
 		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", limit))
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := readRequestBody(r, limit)
 	if err != nil {
 		return op, nil, cognito.NewError(cognito.CodeSerializationException, "The request body could not be read.")
 	}
@@ -311,6 +312,35 @@ func (h *Handler) prepare(r *http.Request, service, name *string) (operation, []
 		return op, nil, cognito.NewError(cognito.CodeRequestEntityTooLargeException, fmt.Sprintf("Request body is larger than %d bytes.", limit))
 	}
 	return op, body, nil
+}
+
+// readRequestBody reads r's body, up to limit+1 bytes (so that the caller sees
+// one too many). A body whose length the request states is read into a
+// buffer of that size at once rather than one grown as it is read.
+func readRequestBody(r *http.Request, limit int64) ([]byte, error) {
+	lr := io.LimitReader(r.Body, limit+1)
+	if r.ContentLength <= 0 || r.ContentLength > limit {
+		return io.ReadAll(lr)
+	}
+	body := make([]byte, r.ContentLength, r.ContentLength+1)
+	if _, err := io.ReadFull(lr, body); err != nil {
+		return nil, err
+	}
+	// net/http ends the body at ContentLength; the read that finds its end
+	// is still made, so that a body that goes on is seen.
+	n, err := lr.Read(body[len(body):cap(body)])
+	body = body[:len(body)+n]
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if n > 0 {
+		rest, err := io.ReadAll(lr)
+		if err != nil {
+			return nil, err
+		}
+		body = append(body, rest...)
+	}
+	return body, nil
 }
 
 // run authorizes, decodes, validates, applies the rate limits to and

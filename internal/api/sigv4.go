@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,8 +139,6 @@ const (
 // x-amzn- family (X-Amzn-Trace-Id above all, which X-Ray and load
 // balancers add in transit) are not required.
 var sigV4UnsignedAllowed = map[string]bool{"x-amz-cf-id": true}
-
-var sigV4RegionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 
 // sigV4Auth is a parsed Authorization header.
 type sigV4Auth struct {
@@ -284,7 +282,7 @@ func (v *SigV4Verifier) Verify(r *http.Request, body []byte) (SigV4Scope, *cogni
 	}
 
 	var scopeErrs []string
-	if !sigV4RegionPattern.MatchString(region) {
+	if !cognito.ValidRegion(region) {
 		scopeErrs = append(scopeErrs, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'.", sigV4Echo(region)))
 	}
 	if !v.acceptsService(service) {
@@ -389,8 +387,12 @@ func sigV4CoversRequest(h http.Header, signedHeaders string) *cognito.Error {
 	}
 	var unsigned []string
 	for k := range h {
+		// Lower-cased only when it is an x-amz- header: most are not.
+		if len(k) < len("x-amz-") || !strings.EqualFold(k[:len("x-amz-")], "x-amz-") {
+			continue
+		}
 		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-amz-") && !sigV4UnsignedAllowed[lk] && !sigV4Signs(signedHeaders, lk) {
+		if !sigV4UnsignedAllowed[lk] && !sigV4Signs(signedHeaders, lk) {
 			unsigned = append(unsigned, lk)
 		}
 	}
@@ -403,12 +405,16 @@ func sigV4CoversRequest(h http.Header, signedHeaders string) *cognito.Error {
 
 // sigV4Signs reports whether the SignedHeaders list names header (in any case).
 func sigV4Signs(signedHeaders, header string) bool {
-	for _, h := range strings.Split(signedHeaders, ";") {
+	for rest := signedHeaders; ; {
+		h, tail, more := strings.Cut(rest, ";")
 		if strings.EqualFold(strings.TrimSpace(h), header) {
 			return true
 		}
+		if !more {
+			return false
+		}
+		rest = tail
 	}
-	return false
 }
 
 // sigV4Matches signs again, with signer, a copy of r that holds
@@ -418,14 +424,26 @@ func sigV4Signs(signedHeaders, header string) bool {
 // as User-Agent), or that did not sign one it always signs (Host,
 // X-Amz-Date), produces a different list and so does not match.
 func sigV4Matches(signer *v4.Signer, r *http.Request, body []byte, auth sigV4Auth, akid, secret, region, service string, t time.Time) bool {
-	signed := map[string]bool{}
-	for _, h := range strings.Split(auth.signedHeaders, ";") {
-		signed[strings.ToLower(h)] = true
+	// The signed names, lower-cased (the SDKs send them so, and ToLower
+	// then copies nothing), with whether the request holds each; a handful,
+	// so a slice is searched rather than a map built.
+	signed := strings.Split(auth.signedHeaders, ";")
+	for i, h := range signed {
+		signed[i] = strings.ToLower(h)
+	}
+	present := make([]bool, len(signed))
+	isSigned := func(name string) bool { return slices.Contains(signed, name) }
+	markPresent := func(name string) {
+		for i, h := range signed {
+			if h == name {
+				present[i] = true
+			}
+		}
 	}
 
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
-	if signed["x-amz-content-sha256"] {
+	if isSigned("x-amz-content-sha256") {
 		if got := r.Header.Values("X-Amz-Content-Sha256"); len(got) > 0 && (len(got) != 1 || got[0] != payloadHash) {
 			return false
 		}
@@ -433,39 +451,42 @@ func sigV4Matches(signer *v4.Signer, r *http.Request, body []byte, auth sigV4Aut
 
 	// Copy the signed headers, deep, under canonical keys (the signer's
 	// ignore list matches canonical keys, and it writes X-Amz-Date and
-	// Authorization into the slices it is given). Host comes from r.Host and
-	// Content-Length from the ContentLength field: the signer takes both from
-	// there, and a header of either name would be signed twice.
-	names := make([]string, 0, len(r.Header))
+	// Authorization into the slices it is given), in the order of their
+	// names, so that two names of one canonical key join in a fixed order.
+	// Host comes from r.Host and Content-Length from the ContentLength
+	// field: the signer takes both from there, and a header of either name
+	// would be signed twice.
+	var names []string
 	for k := range r.Header {
-		names = append(names, k)
+		i := slices.IndexFunc(signed, func(h string) bool { return strings.EqualFold(h, k) })
+		if i < 0 || signed[i] == "host" {
+			continue
+		}
+		markPresent(signed[i])
+		if signed[i] != "content-length" {
+			names = append(names, k)
+		}
+	}
+	if r.Host != "" {
+		markPresent("host")
 	}
 	sort.Strings(names)
-	header := http.Header{}
-	present := map[string]bool{"host": r.Host != ""}
+	header := make(http.Header, len(names)+2)
 	for _, k := range names {
-		lk := strings.ToLower(k)
-		if !signed[lk] || lk == "host" {
-			continue
-		}
-		present[lk] = true
-		if lk == "content-length" {
-			continue
-		}
 		ck := textproto.CanonicalMIMEHeaderKey(k)
 		header[ck] = append(header[ck], r.Header[k]...)
 	}
 	// Every header the client signed must be in the request. (The signer
 	// would otherwise fill in X-Amz-Date itself.)
-	for name := range signed {
-		if !present[name] && !(name == "content-length" && r.ContentLength > 0) {
+	for i, name := range signed {
+		if !present[i] && !(name == "content-length" && r.ContentLength > 0) {
 			return false
 		}
 	}
 
 	// The signer signs content-length exactly when ContentLength > 0.
 	var contentLength int64
-	if signed["content-length"] {
+	if isSigned("content-length") {
 		raw := r.Header.Get("Content-Length")
 		if raw == "" && r.ContentLength > 0 {
 			raw = strconv.FormatInt(r.ContentLength, 10)
@@ -478,7 +499,7 @@ func sigV4Matches(signer *v4.Signer, r *http.Request, body []byte, auth sigV4Aut
 	}
 
 	creds := aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret}
-	if signed["x-amz-security-token"] {
+	if isSigned("x-amz-security-token") {
 		creds.SessionToken = r.Header.Get("X-Amz-Security-Token")
 	}
 
