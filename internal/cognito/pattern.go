@@ -1,5 +1,7 @@
 package cognito
 
+import "regexp"
+
 // ASCIISet is a set of ASCII bytes: bit c of Lo (for c < 64) or bit c-64 of
 // Hi (for 64 <= c < 128) is on when byte c is in the set.
 //
@@ -33,6 +35,43 @@ func (a ASCIISet) all(s string) bool {
 			m = a.Hi
 		}
 		if m>>(c&63)&1 == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// WideRun is a pattern that is one character class repeated whose class
+// also holds runes beyond ASCII, such as [\p{L}\p{M}\p{S}\p{N}\p{P}]+ on
+// every username: ASCII holds the class's ASCII members, and RE is the whole
+// anchored pattern. A value of ASCII bytes only, as most are, is checked
+// byte by byte (each byte is then one rune, in the class exactly when it is
+// in ASCII); any other value by RE. The generator computes both from the
+// pattern, and its tests check they agree with RE.
+type WideRun struct {
+	ASCII ASCIISet
+	RE    *regexp.Regexp
+}
+
+// MatchPlus reports whether s matches ^[class]+$.
+func (w WideRun) MatchPlus(s string) bool {
+	if isASCII(s) {
+		return w.ASCII.MatchPlus(s)
+	}
+	return w.RE.MatchString(s)
+}
+
+// MatchStar reports whether s matches ^[class]*$.
+func (w WideRun) MatchStar(s string) bool {
+	if isASCII(s) {
+		return w.ASCII.MatchStar(s)
+	}
+	return w.RE.MatchString(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
 			return false
 		}
 	}

@@ -228,8 +228,9 @@ func TestASCIIRunOf(t *testing.T) {
 	for _, tc := range []struct {
 		re    string
 		ok    bool
-		chars string // the class, when ok
+		chars string // the class's ASCII members, when ok
 		star  bool
+		wide  bool // the class holds runes past ASCII too
 	}{
 		{re: `[A-Za-z0-9-_=.]+`, ok: true, chars: upper + lower + digits + "-_=."},
 		{re: `^[a-zA-Z0-9_-]+$`, ok: true, chars: upper + lower + digits + "_-"},
@@ -249,10 +250,10 @@ func TestASCIIRunOf(t *testing.T) {
 		{re: `(?i)[0-9]+`},
 		{re: `(?i)x+`},
 		{re: `(?i:[0-9])+`},
-		{re: `[a-zé]+`},
-		{re: `[^a]+`},
+		{re: `[a-zé]+`, ok: true, chars: lower, wide: true},
+		{re: `[^a]+`, ok: true, chars: strings.ReplaceAll(ascii.String(), "a", ""), wide: true},
 		{re: `\x{80}+`},
-		{re: `\pL+`},
+		{re: `\pL+`, ok: true, chars: upper + lower, wide: true},
 		{re: `(?s:.)*`},
 		{re: `.+`},
 		{re: `[a-z]`},
@@ -284,8 +285,8 @@ func TestASCIIRunOf(t *testing.T) {
 					want.Hi |= 1 << (c - 64)
 				}
 			}
-			if got := (cognito.ASCIISet{Lo: run.Lo, Hi: run.Hi}); got != want || run.Star != tc.star || run.RE != tc.re {
-				t.Errorf("asciiRunOf(%q) = %+v, want set %+v, star %v", tc.re, run, want, tc.star)
+			if got := (cognito.ASCIISet{Lo: run.Lo, Hi: run.Hi}); got != want || run.Star != tc.star || run.Wide != tc.wide || run.RE != tc.re {
+				t.Errorf("asciiRunOf(%q) = %+v, want set %+v, star %v, wide %v", tc.re, run, want, tc.star, tc.wide)
 			}
 			checkASCIIRun(t, run)
 		})
@@ -333,6 +334,13 @@ func checkASCIIRun(t *testing.T, run asciiRun) {
 	match := set.MatchPlus
 	if run.Star {
 		match = set.MatchStar
+	}
+	if run.Wide {
+		wide := cognito.WideRun{ASCII: set, RE: re}
+		match = wide.MatchPlus
+		if run.Star {
+			match = wide.MatchStar
+		}
 	}
 	var matched, refused int
 	check := func(s string) {

@@ -829,7 +829,7 @@ func (g *svcGen) computeSecrets() {
 }
 
 func (g *svcGen) stats() string {
-	return fmt.Sprintf("%s: %d operations, %d structures (%d validated), %d enums, %d patterns (%d as ASCII sets), %d paginators",
+	return fmt.Sprintf("%s: %d operations, %d structures (%d validated), %d enums, %d patterns (%d as character sets), %d paginators",
 		g.pkg, len(g.m.Operations), len(g.structs), len(g.inputs), len(g.enums), len(g.patternRE)+len(g.patternSet), len(g.patternSet), len(g.m.paginators))
 }
 
@@ -977,9 +977,14 @@ func (g *svcGen) validateFile() []byte {
 		body.WriteString(")\n\n")
 	}
 	if len(g.patternSet) > 0 {
-		body.WriteString("// Patterns of the model that are one ASCII character class repeated,\n// checked byte by byte instead of by a regexp (the comment shows the\n// regexp each one replaces).\nvar (\n")
+		body.WriteString("// Patterns of the model that are one character class repeated, checked\n// byte by byte instead of by a regexp (the comment shows the regexp each\n// one replaces); a class that reaches past ASCII (WideRun) keeps its\n// regexp for values that do.\nvar (\n")
 		for _, v := range sortedKeys(g.patternSet) {
 			run := g.patternSet[v]
+			if run.Wide {
+				fmt.Fprintf(&body, "%s = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0x%016x, Hi: 0x%016x}, RE: regexp.MustCompile(%s)}\n",
+					v, run.Lo, run.Hi, goString(anchor(run.RE)))
+				continue
+			}
 			fmt.Fprintf(&body, "%s = cognito.ASCIISet{Lo: 0x%016x, Hi: 0x%016x} // %s\n", v, run.Lo, run.Hi, goString(anchor(run.RE)))
 		}
 		body.WriteString(")\n\n")
@@ -1294,13 +1299,17 @@ type asciiRun struct {
 	RE     string // the translated pattern, unanchored
 	Lo, Hi uint64
 	Star   bool
+	// Wide is true when the class also holds runes of 0x80 or more: Lo and
+	// Hi then hold its ASCII members, and the check is a cognito.WideRun.
+	Wide bool
 }
 
 // asciiRunOf reports whether the translated pattern re, anchored, parsed
 // and simplified as the generated regexp would be, is one character class
-// repeated with + or * (between any ^ or \A and $ or \z anchors), with
-// every rune of the class below 0x80. Anything else (a case-insensitive flag, a class reaching past
-// ASCII, line anchors, a bounded repeat, ...) is left to the regexp.
+// repeated with + or * (between any ^ or \A and $ or \z anchors); Wide
+// says whether the class also holds runes of 0x80 or more. Anything else (a
+// case-insensitive flag, line anchors, a bounded repeat, ...) is left to the
+// regexp.
 func asciiRunOf(re string) (asciiRun, bool) {
 	r, err := syntax.Parse(anchor(re), syntax.Perl)
 	if err != nil {
@@ -1361,8 +1370,12 @@ func asciiRunOf(re string) (asciiRun, bool) {
 	}
 	for i := 0; i < len(ranges); i += 2 {
 		lo, hi := ranges[i], ranges[i+1]
-		if lo < 0 || hi >= 0x80 || lo > hi {
+		if lo < 0 || lo > hi {
 			return asciiRun{}, false
+		}
+		if hi >= 0x80 {
+			run.Wide = true
+			hi = 0x7f
 		}
 		for c := lo; c <= hi; c++ {
 			if c < 64 {
@@ -1371,6 +1384,9 @@ func asciiRunOf(re string) (asciiRun, bool) {
 				run.Hi |= 1 << (c - 64)
 			}
 		}
+	}
+	if run.Wide && run.Lo == 0 && run.Hi == 0 {
+		return asciiRun{}, false // no ASCII member: the byte loop would never answer
 	}
 	return run, true
 }

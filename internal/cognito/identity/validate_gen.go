@@ -13,22 +13,23 @@ import (
 
 // Patterns of the model, anchored to match the whole value.
 var (
-	reClaimName     = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
-	reIdentityId    = regexp.MustCompile(`^(?:[\w-]+:[0-9a-f-]+)$`)
-	rePaginationKey = regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)
-	reRoleType      = regexp.MustCompile(`^(?:(un)?authenticated)$`)
+	reIdentityId = regexp.MustCompile(`^(?:[\w-]+:[0-9a-f-]+)$`)
+	reRoleType   = regexp.MustCompile(`^(?:(un)?authenticated)$`)
 )
 
-// Patterns of the model that are one ASCII character class repeated,
-// checked byte by byte instead of by a regexp (the comment shows the
-// regexp each one replaces).
+// Patterns of the model that are one character class repeated, checked
+// byte by byte instead of by a regexp (the comment shows the regexp each
+// one replaces); a class that reaches past ASCII (WideRun) keeps its
+// regexp for values that do.
 var (
 	setAccountId                       = cognito.ASCIISet{Lo: 0x03ff000000000000, Hi: 0x0000000000000000} // `^(?:\d+)$`
+	setClaimName                       = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xfffffffe00000000, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)}
 	setCognitoIdentityProviderClientId = cognito.ASCIISet{Lo: 0x03ff000000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w_]+)$`
 	setCognitoIdentityProviderName     = cognito.ASCIISet{Lo: 0x07ffe00000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w._:/-]+)$`
 	setDeveloperProviderName           = cognito.ASCIISet{Lo: 0x03ff600000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w._-]+)$`
 	setIdentityPoolName                = cognito.ASCIISet{Lo: 0x23ff780100003e00, Hi: 0x07fffffe87ffffff} // `^(?:[\w\t\n\x0B\f\r +=,.@-]+)$`
 	setIdentityProviderId              = cognito.ASCIISet{Lo: 0x0bffe00000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w.;_/-]+)$`
+	setPaginationKey                   = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xfffffffeffffc1ff, Hi: 0xffffffffffffffff}, RE: regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)}
 )
 
 // Validate implements cognito.Input.
@@ -748,7 +749,7 @@ func validateClaimName(v *cognito.Violations, path string, x string, hide bool) 
 	if n > 64 {
 		v.Add(path, x, hide, "have length less than or equal to 64")
 	}
-	if !reClaimName.MatchString(x) {
+	if !setClaimName.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 	}
 }
@@ -975,7 +976,7 @@ func validatePaginationKey(v *cognito.Violations, path string, x string, hide bo
 	if n > 65535 {
 		v.Add(path, x, hide, "have length less than or equal to 65535")
 	}
-	if !rePaginationKey.MatchString(x) {
+	if !setPaginationKey.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\S]+`)
 	}
 }

@@ -14,21 +14,13 @@ import (
 // Patterns of the model, anchored to match the whole value.
 var (
 	reArnType                            = regexp.MustCompile(`^(?:arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?)$`)
-	reAttributeNameType                  = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r ]+)$`)
-	reConfirmationCodeType               = regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)
-	reCustomAttributeNameType            = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
 	reDeviceKeyType                      = regexp.MustCompile(`^(?:[\w-]+_[0-9a-f-]+)$`)
 	reEmailAddressType                   = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+@[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)
-	reEmailInviteMessageType             = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*)$`)
 	reEmailMfaMessageType                = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*\{####\}[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*)$`)
-	reEmailMfaSubjectType                = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r ]+)$`)
-	reEmailNotificationBodyType          = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]+)$`)
 	reEmailVerificationMessageByLinkType = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*\{##[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*##\}[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*)$`)
 	reLanguageIdType                     = regexp.MustCompile(`^(?:^cognito:(default|dutch|english|french|spanish|german|bahasa-indonesia|italian|japanese|korean|portuguese-brazil|chinese-(simplified|traditional))$)$`)
-	reLinkUrlType                        = regexp.MustCompile(`^(?:^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$)$`)
 	reManagedLoginBrandingIdType         = regexp.MustCompile(`^(?:^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[4][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$)$`)
 	reOptionalArnType                    = regexp.MustCompile(`^(?:(arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?)?)$`)
-	reProviderNameType                   = regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\p{Z}]+)$`)
 	reProviderNameTypeV2                 = regexp.MustCompile(`^(?:[^_\p{Z}][\p{L}\p{M}\p{S}\p{N}\p{P}][^_\p{Z}]+)$`)
 	reS3ArnType                          = regexp.MustCompile(`^(?:arn:[\w+=/,.@-]+:[\w+=/,.@-]+:::[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?)$`)
 	reSmsInviteMessageType               = regexp.MustCompile(`^(?:(?s:.)*)$`)
@@ -38,15 +30,24 @@ var (
 	reUserPoolIdType                     = regexp.MustCompile(`^(?:[\w-]+_[0-9a-zA-Z]+)$`)
 )
 
-// Patterns of the model that are one ASCII character class repeated,
-// checked byte by byte instead of by a regexp (the comment shows the
-// regexp each one replaces).
+// Patterns of the model that are one character class repeated, checked
+// byte by byte instead of by a regexp (the comment shows the regexp each
+// one replaces); a class that reaches past ASCII (WideRun) keeps its
+// regexp for values that do.
 var (
+	setAttributeNameType            = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xffffffff00002600, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r ]+)$`)}
 	setClientIdType                 = cognito.ASCIISet{Lo: 0x03ff080000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w+]+)$`
 	setClientNameType               = cognito.ASCIISet{Lo: 0x23ff780100003e00, Hi: 0x07fffffe87ffffff} // `^(?:[\w\t\n\x0B\f\r +=,.@-]+)$`
+	setConfirmationCodeType         = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xfffffffeffffc1ff, Hi: 0xffffffffffffffff}, RE: regexp.MustCompile(`^(?:[^\t\n\x0B\f\r ]+)$`)}
+	setCustomAttributeNameType      = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xfffffffe00000000, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}]+)$`)}
+	setEmailInviteMessageType       = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xffffffff00003e00, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]*)$`)}
+	setEmailMfaSubjectType          = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xffffffff00003e00, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r ]+)$`)}
+	setEmailNotificationBodyType    = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xffffffff00003e00, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\x0B\f\r *]+)$`)}
 	setEventIdType                  = cognito.ASCIISet{Lo: 0x03ff280000000000, Hi: 0x07fffffe87fffffe} // `^(?:[\w+-]+)$`
 	setHexStringType                = cognito.ASCIISet{Lo: 0x03ff000000000000, Hi: 0x0000007e0000007e} // `^(?:^[0-9a-fA-F]+$)$`
 	setIdpIdentifierType            = cognito.ASCIISet{Lo: 0x23ff680100003e00, Hi: 0x07fffffe87ffffff} // `^(?:[\w\t\n\x0B\f\r +=.@-]+)$`
+	setLinkUrlType                  = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xfffffffe00000000, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$)$`)}
+	setProviderNameType             = cognito.WideRun{ASCII: cognito.ASCIISet{Lo: 0xffffffff00000000, Hi: 0x7fffffffffffffff}, RE: regexp.MustCompile(`^(?:[\p{L}\p{M}\p{S}\p{N}\p{P}\p{Z}]+)$`)}
 	setResourceIdType               = cognito.ASCIISet{Lo: 0x03ff200100000000, Hi: 0x07fffffe87fffffe} // `^(?:^[\w\- ]+$)$`
 	setResourceServerIdentifierType = cognito.ASCIISet{Lo: 0xfffffffa00000000, Hi: 0x7fffffffefffffff} // `^(?:[\x21\x23-\x5B\x5D-\x7E]+)$`
 	setResourceServerScopeNameType  = cognito.ASCIISet{Lo: 0xffff7ffa00000000, Hi: 0x7fffffffefffffff} // `^(?:[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+)$`
@@ -5165,7 +5166,7 @@ func validateAttributeNameType(v *cognito.Violations, path string, x string, hid
 	if n > 32 {
 		v.Add(path, x, hide, "have length less than or equal to 32")
 	}
-	if !reAttributeNameType.MatchString(x) {
+	if !setAttributeNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\t\n\r ]+`)
 	}
 }
@@ -5360,7 +5361,7 @@ func validateConfirmationCodeType(v *cognito.Violations, path string, x string, 
 	if n > 2048 {
 		v.Add(path, x, hide, "have length less than or equal to 2048")
 	}
-	if !reConfirmationCodeType.MatchString(x) {
+	if !setConfirmationCodeType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\S]+`)
 	}
 }
@@ -5373,7 +5374,7 @@ func validateCustomAttributeNameType(v *cognito.Violations, path string, x strin
 	if n > 20 {
 		v.Add(path, x, hide, "have length less than or equal to 20")
 	}
-	if !reCustomAttributeNameType.MatchString(x) {
+	if !setCustomAttributeNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 	}
 }
@@ -5498,7 +5499,7 @@ func validateEmailInviteMessageType(v *cognito.Violations, path string, x string
 	if n > 20000 {
 		v.Add(path, x, hide, "have length less than or equal to 20000")
 	}
-	if !reEmailInviteMessageType.MatchString(x) {
+	if !setEmailInviteMessageType.MatchStar(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\s*]*`)
 	}
 }
@@ -5517,7 +5518,7 @@ func validateEmailMfaMessageType(v *cognito.Violations, path string, x string, h
 }
 
 func validateEmailMfaSubjectType(v *cognito.Violations, path string, x string, hide bool) {
-	if !reEmailMfaSubjectType.MatchString(x) {
+	if !setEmailMfaSubjectType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\s]+`)
 	}
 }
@@ -5530,7 +5531,7 @@ func validateEmailNotificationBodyType(v *cognito.Violations, path string, x str
 	if n > 20000 {
 		v.Add(path, x, hide, "have length less than or equal to 20000")
 	}
-	if !reEmailNotificationBodyType.MatchString(x) {
+	if !setEmailNotificationBodyType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\s*]+`)
 	}
 }
@@ -5543,7 +5544,7 @@ func validateEmailNotificationSubjectType(v *cognito.Violations, path string, x 
 	if n > 140 {
 		v.Add(path, x, hide, "have length less than or equal to 140")
 	}
-	if !reEmailMfaSubjectType.MatchString(x) {
+	if !setEmailMfaSubjectType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\s]+`)
 	}
 }
@@ -5590,7 +5591,7 @@ func validateEmailVerificationSubjectByLinkType(v *cognito.Violations, path stri
 	if n > 140 {
 		v.Add(path, x, hide, "have length less than or equal to 140")
 	}
-	if !reEmailMfaSubjectType.MatchString(x) {
+	if !setEmailMfaSubjectType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\s]+`)
 	}
 }
@@ -5603,7 +5604,7 @@ func validateEmailVerificationSubjectType(v *cognito.Violations, path string, x 
 	if n > 140 {
 		v.Add(path, x, hide, "have length less than or equal to 140")
 	}
-	if !reEmailMfaSubjectType.MatchString(x) {
+	if !setEmailMfaSubjectType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\s]+`)
 	}
 }
@@ -5702,7 +5703,7 @@ func validateGroupNameType(v *cognito.Violations, path string, x string, hide bo
 	if n > 128 {
 		v.Add(path, x, hide, "have length less than or equal to 128")
 	}
-	if !reCustomAttributeNameType.MatchString(x) {
+	if !setCustomAttributeNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 	}
 }
@@ -5809,7 +5810,7 @@ func validateLinkUrlType(v *cognito.Violations, path string, x string, hide bool
 	if n > 1024 {
 		v.Add(path, x, hide, "have length less than or equal to 1024")
 	}
-	if !reLinkUrlType.MatchString(x) {
+	if !setLinkUrlType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: ^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
 	}
 }
@@ -5935,7 +5936,7 @@ func validatePaginationKey(v *cognito.Violations, path string, x string, hide bo
 	if n > 131072 {
 		v.Add(path, x, hide, "have length less than or equal to 131072")
 	}
-	if !reConfirmationCodeType.MatchString(x) {
+	if !setConfirmationCodeType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\S]+`)
 	}
 }
@@ -5945,7 +5946,7 @@ func validatePaginationKeyType(v *cognito.Violations, path string, x string, hid
 	if n < 1 {
 		v.Add(path, x, hide, "have length greater than or equal to 1")
 	}
-	if !reConfirmationCodeType.MatchString(x) {
+	if !setConfirmationCodeType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\S]+`)
 	}
 }
@@ -5981,7 +5982,7 @@ func validatePasswordType(v *cognito.Violations, path string, x string, hide boo
 	if n > 256 {
 		v.Add(path, x, true, "have length less than or equal to 256")
 	}
-	if !reConfirmationCodeType.MatchString(x) {
+	if !setConfirmationCodeType.MatchPlus(x) {
 		v.Add(path, x, true, `satisfy regular expression pattern: [\S]+`)
 	}
 }
@@ -6041,7 +6042,7 @@ func validateProviderNameType(v *cognito.Violations, path string, x string, hide
 	if n > 32 {
 		v.Add(path, x, hide, "have length less than or equal to 32")
 	}
-	if !reProviderNameType.MatchString(x) {
+	if !setProviderNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}\p{Z}]+`)
 	}
 }
@@ -6105,7 +6106,7 @@ func validateRedirectUrlType(v *cognito.Violations, path string, x string, hide 
 	if n > 1024 {
 		v.Add(path, x, hide, "have length less than or equal to 1024")
 	}
-	if !reCustomAttributeNameType.MatchString(x) {
+	if !setCustomAttributeNameType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 	}
 }
@@ -6294,7 +6295,7 @@ func validateSearchPaginationTokenType(v *cognito.Violations, path string, x str
 	if n < 1 {
 		v.Add(path, x, hide, "have length greater than or equal to 1")
 	}
-	if !reConfirmationCodeType.MatchString(x) {
+	if !setConfirmationCodeType.MatchPlus(x) {
 		v.Add(path, x, hide, `satisfy regular expression pattern: [\S]+`)
 	}
 }
@@ -6601,7 +6602,7 @@ func validateUsernameType(v *cognito.Violations, path string, x string, hide boo
 	if n > 128 {
 		v.Add(path, x, true, "have length less than or equal to 128")
 	}
-	if !reCustomAttributeNameType.MatchString(x) {
+	if !setCustomAttributeNameType.MatchPlus(x) {
 		v.Add(path, x, true, `satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 	}
 }
