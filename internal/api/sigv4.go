@@ -162,8 +162,9 @@ func parseSigV4Authorization(header string) (sigV4Auth, *cognito.Error) {
 	} else {
 		a.algorithm = h
 	}
-	params := map[string]string{}
-	for _, p := range strings.Split(rest, ",") {
+	for more := true; more; {
+		var p string
+		p, rest, more = strings.Cut(rest, ",")
 		p = strings.TrimSpace(p)
 		if p == "" {
 			continue
@@ -174,11 +175,15 @@ func parseSigV4Authorization(header string) (sigV4Auth, *cognito.Error) {
 				"'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.",
 				sigV4Echo(p), sigV4Echo(header))
 		}
-		params[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		switch v = strings.TrimSpace(v); strings.TrimSpace(k) {
+		case "Credential":
+			a.credential = v
+		case "Signature":
+			a.signature = v
+		case "SignedHeaders":
+			a.signedHeaders = v
+		}
 	}
-	a.credential = params["Credential"]
-	a.signature = params["Signature"]
-	a.signedHeaders = params["SignedHeaders"]
 	for _, m := range []struct{ name, value string }{
 		{"Credential", a.credential},
 		{"Signature", a.signature},
