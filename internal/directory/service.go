@@ -106,7 +106,7 @@ type Service struct {
 	importRunning map[string]bool
 	// breached is Options.Breached.
 	breached password.BreachedList
-	// readUsers decodes the users that read-only operations read.
+	// readUsers keeps the users AdminGetUser reads, decoded.
 	readUsers userMemo
 }
 

@@ -376,8 +376,9 @@ func (s *Service) AdminGetUser(ctx context.Context, c cognito.Caller, in *idp.Ad
 	if err != nil {
 		return nil, err
 	}
-	// A read-only path: the user may come decoded from the memo, shared.
-	_, u, err := findUserWith(ctx, s.store, p, cognito.Deref(in.Username), s.readUsers.decode)
+	// A read-only path: the user may come from the memo, shared, with only
+	// the members answered here.
+	_, u, err := findUserWith(ctx, s.store, p, cognito.Deref(in.Username), s.readUsers.public)
 	if err != nil {
 		return nil, err
 	}

@@ -21,15 +21,23 @@ func memoItem(t *testing.T, id string, u userRecord) *storage.Item {
 
 func TestUserMemo(t *testing.T) {
 	var m userMemo
-	first := memoItem(t, "sub-1", userRecord{Username: "alice", Sub: "sub-1", Attributes: map[string]string{"email": "a@example.com"}})
-	a, err := m.decode(first)
+	first := memoItem(t, "sub-1", userRecord{Username: "alice", Sub: "sub-1", Attributes: map[string]string{"email": "a@example.com"},
+		Enabled: true, Status: "CONFIRMED", PasswordHash: "$argon2id$secret", SRPVerifier: "sealed", TOTPSecret: "sealed",
+		PreferredMFA: "SOFTWARE_TOKEN_MFA", EnabledMFA: []string{"SOFTWARE_TOKEN_MFA"}})
+	a, err := m.public(first)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// What AdminGetUser answers is kept; the secrets are not.
+	want := &userRecord{Username: "alice", Sub: "sub-1", Attributes: map[string]string{"email": "a@example.com"},
+		Enabled: true, Status: "CONFIRMED", PreferredMFA: "SOFTWARE_TOKEN_MFA", EnabledMFA: []string{"SOFTWARE_TOKEN_MFA"}}
+	if diff := cmp.Diff(want, a); diff != "" {
+		t.Errorf("kept user (-want +got):\n%s", diff)
 	}
 	// The same bytes, read again into a new item, give the record decoded
 	// the first time.
 	again := &storage.Item{Kind: kindUser, ID: "sub-1", Data: append([]byte(nil), first.Data...)}
-	b, err := m.decode(again)
+	b, err := m.public(again)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,18 +46,18 @@ func TestUserMemo(t *testing.T) {
 	}
 	// A user written since is decoded afresh, and replaces the entry.
 	changed := memoItem(t, "sub-1", userRecord{Username: "alice", Sub: "sub-1", Attributes: map[string]string{"email": "new@example.com"}})
-	c, err := m.decode(changed)
+	c, err := m.public(changed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(map[string]string{"email": "new@example.com"}, c.Attributes); diff != "" {
 		t.Errorf("changed user (-want +got):\n%s", diff)
 	}
-	if d, _ := m.decode(first); d == c || d.Attributes["email"] != "a@example.com" {
+	if d, _ := m.public(first); d == c || d.Attributes["email"] != "a@example.com" {
 		t.Errorf("the old bytes again: got %v, want the old user decoded afresh", d.Attributes)
 	}
 	// Bytes that do not decode are an error, and are not kept.
-	if _, err := m.decode(&storage.Item{Kind: kindUser, ID: "sub-2", Data: []byte("{")}); err == nil {
+	if _, err := m.public(&storage.Item{Kind: kindUser, ID: "sub-2", Data: []byte("{")}); err == nil {
 		t.Errorf("bad bytes: no error")
 	}
 	if _, ok := m.users["sub-2"]; ok {
@@ -62,7 +70,7 @@ func TestUserMemoBound(t *testing.T) {
 	pad := string(make([]byte, 1000))
 	for i := range 5000 {
 		id := fmt.Sprintf("sub-%d", i)
-		if _, err := m.decode(memoItem(t, id, userRecord{Username: id, Sub: id, Attributes: map[string]string{"pad": pad}})); err != nil {
+		if _, err := m.public(memoItem(t, id, userRecord{Username: id, Sub: id, Attributes: map[string]string{"pad": pad}})); err != nil {
 			t.Fatal(err)
 		}
 		if m.size > userMemoMaxBytes {
@@ -71,7 +79,7 @@ func TestUserMemoBound(t *testing.T) {
 	}
 	total := 0
 	for _, e := range m.users {
-		total += 3 * len(e.data)
+		total += e.size
 	}
 	if total != m.size || len(m.users) == 0 {
 		t.Errorf("memo counts %d bytes in %d entries, holds %d", m.size, len(m.users), total)
