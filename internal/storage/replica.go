@@ -29,6 +29,15 @@ type ReplicaTx interface {
 	// does not hold: the tombstone keeps a delayed older state of it from
 	// being applied.
 	Tombstone(ctx context.Context, entity Entity, key string) error
+	// ForgetPool removes the pool id from this store and leaves no trace of
+	// it in the change log: the pool's row, its items of every kind but
+	// keep (with their keys and index entries), every change-log entry of
+	// those items and of the pool, and the entries keyed by the pool (its
+	// purge entries). It logs nothing, so nothing of it replicates: it is
+	// for a region that stops holding a pool the other regions keep
+	// (DeleteUserPoolReplica), and may hold again later. A pool this store
+	// does not hold is no error. It returns the number of items removed.
+	ForgetPool(ctx context.Context, id, keep string) (int64, error)
 }
 
 // Newer reports whether the change at (hlc, region) comes after the one at

@@ -257,3 +257,51 @@ func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, erro
 	}
 	return removed, nil
 }
+
+// ForgetPool removes the pool id, its items of every kind but keep and
+// their change-log entries, the pool's own entries and those keyed by it,
+// and logs nothing.
+func (t *txn) ForgetPool(ctx context.Context, id, keep string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	t.cachedWritten = true
+	rows, err := t.tx.Query(ctx, `WITH RECURSIVE k(kind) AS (
+			SELECT min(kind) FROM items
+			UNION ALL
+			SELECT (SELECT min(kind) FROM items WHERE kind > k.kind) FROM k WHERE k.kind IS NOT NULL)
+		SELECT kind FROM k WHERE kind IS NOT NULL AND kind <> $2
+			AND EXISTS (SELECT 1 FROM items WHERE items.kind = k.kind AND pool = $1)`, id, keep)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: kinds of pool %q: %w", id, err))
+	}
+	kinds, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: kinds of pool %q: %w", id, err))
+	}
+	var total int64
+	for _, kind := range kinds {
+		t.noteWrite(kind)
+		n, err := t.purge(ctx, kind, id, true, false)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	// The pool's own entries and the purge entries keyed by it, walked
+	// through the (entity, key) index one probe an entity.
+	t.changes = slices.DeleteFunc(t.changes, func(c pendingChange) bool { return c.key == id && string(c.entity) != keep })
+	err = t.erase(ctx, `WITH RECURSIVE e(entity) AS (
+			SELECT min(entity) FROM change_log
+			UNION ALL
+			SELECT (SELECT min(entity) FROM change_log WHERE entity > e.entity) FROM e WHERE e.entity IS NOT NULL)
+		DELETE FROM change_log WHERE entity IN (SELECT entity FROM e WHERE entity IS NOT NULL AND entity <> $2)
+			AND "key" = $1 RETURNING hlc`, id, keep)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: forget the entries of pool %q: %w", id, err))
+	}
+	if _, err := t.tx.Exec(ctx, `DELETE FROM user_pools WHERE id = $1`, id); err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: forget pool %q: %w", id, err))
+	}
+	return total, nil
+}

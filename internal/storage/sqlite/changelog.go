@@ -202,3 +202,43 @@ func (db *DB) CompactChanges(ctx context.Context, before time.Time) (int64, erro
 	}
 	return removed, nil
 }
+
+// ForgetPool removes the pool id, its items of every kind but keep and
+// their change-log entries, the pool's own entries and those keyed by it,
+// and logs nothing.
+func (t *txn) ForgetPool(ctx context.Context, id, keep string) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	t.cachedWritten = true
+	kinds, err := t.kindsOfPool(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, kind := range kinds {
+		if kind == keep {
+			continue
+		}
+		n, err := t.purge(ctx, kind, id, true, false)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	// The pool's own entries and the purge entries keyed by it, walked
+	// through the (entity, key) index one probe an entity.
+	err = t.erase(ctx, `WITH RECURSIVE e(entity) AS (
+			SELECT min(entity) FROM change_log
+			UNION ALL
+			SELECT (SELECT min(entity) FROM change_log WHERE entity > e.entity) FROM e WHERE e.entity IS NOT NULL)
+		DELETE FROM change_log WHERE entity IN (SELECT entity FROM e WHERE entity IS NOT NULL AND entity <> ?)
+			AND "key" = ? RETURNING hlc`, keep, id)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: forget the entries of pool %q: %w", id, err))
+	}
+	if _, err := t.ExecContext(ctx, `DELETE FROM user_pools WHERE id = ?`, id); err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: forget pool %q: %w", id, err))
+	}
+	return total, nil
+}

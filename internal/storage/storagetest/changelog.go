@@ -21,6 +21,7 @@ var changeLogCases = []struct {
 	{"ChangeLogErasure", testChangeLogErasure},
 	{"CompactChanges", testCompactChanges},
 	{"CompactChangesBatches", testCompactChangesBatches},
+	{"ForgetPool", testForgetPool},
 }
 
 // logEntry is a change-log entry without its sequence number, HLC, region
