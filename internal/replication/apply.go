@@ -407,6 +407,11 @@ func (n *Node) applyPool(ctx context.Context, tx storage.ReplicaTx, c storage.Ch
 	switch c.Kind {
 	case storage.ChangeDelete:
 		if local == nil {
+			// A region that does not hold the pool may keep its
+			// replica records: they go too.
+			if _, err := tx.DeletePoolItems(ctx, c.Key); err != nil {
+				return 0, err
+			}
 			return outcomeApplied, tx.Tombstone(ctx, c.Entity, c.Key)
 		}
 		// The pool's items go with it, as in the region that deleted it

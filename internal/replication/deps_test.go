@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/storage", "internal/cognito"},
+		[]string{"internal/storage", "internal/cognito", "internal/cognito/idp"},
 		map[string]string{
 			"internal/storage/":  "replication uses the Store and ReplicaTx interfaces; only cmd/cognate picks a backend",
 			"internal/directory": "engines plug their merge functions in as MergeFunc values",

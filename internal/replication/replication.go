@@ -23,7 +23,11 @@ import (
 type Store interface {
 	storage.Transactor
 	storage.Settings
+	storage.ItemReader
 	Changes(ctx context.Context, afterSeq int64, limit int) ([]storage.Change, error)
+	// GetUserPool and ListUserPools read the pools a snapshot is made of.
+	GetUserPool(ctx context.Context, id string) (*storage.UserPool, error)
+	ListUserPools(ctx context.Context, in storage.ListUserPoolsInput) ([]*storage.UserPool, error)
 }
 
 // MergeFunc merges the security state of two states of one item: winner is
@@ -58,6 +62,10 @@ type Options struct {
 	JetStream jetstream.JetStream
 	// StreamReplicas is how many JetStream servers keep each stream.
 	StreamReplicas int
+	// DefaultPoolRegions is where a pool without replica records lives:
+	// DefaultAllRegions (every peer; the default) or DefaultOwnRegion (the
+	// region of its ID). The replica API writes a pool's records.
+	DefaultPoolRegions string
 	// Merge holds the merge function of the item kinds that have one.
 	Merge map[string]MergeFunc
 	// Yield holds, by item kind, how a record of the kind gives up a
@@ -78,6 +86,13 @@ type Node struct {
 	log *slog.Logger
 
 	published, applied, skipped, merged, conflicts, errs atomic.Int64
+	// notHeld counts the entries of pools this region does not hold, and
+	// copies the replicas copied here.
+	notHeld, copies atomic.Int64
+	sets            sets
+	// pageHook, when set (by tests), runs after each page of a snapshot
+	// is applied.
+	pageHook func(pool string, step int)
 	// publishedSeq is the sequence number of the local change log up to
 	// which the publisher has published (-1 until it has read it), and
 	// unpublished the local entries after it, as last counted.
@@ -114,6 +129,9 @@ type Stats struct {
 	// unapplied because a claim could not be settled; Errors the failed
 	// attempts to apply an entry (which is retried).
 	Applied, Skipped, Merged, Conflicts, Errors int64
+	// NotHeld counts the entries of pools this region does not hold, left
+	// unapplied; Copies the pools copied here for a new replica.
+	NotHeld, Copies int64
 	// Unpublished is the number of the local region's change-log entries
 	// not yet published, as last counted (at most 10000).
 	Unpublished int64
@@ -140,7 +158,15 @@ func New(o Options) (*Node, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{o: o, log: o.Logger.With("component", "replication"), peers: map[string]*PeerStatus{}}
+	switch o.DefaultPoolRegions {
+	case "":
+		o.DefaultPoolRegions = DefaultAllRegions
+	case DefaultAllRegions, DefaultOwnRegion:
+	default:
+		return nil, fmt.Errorf("replication: default pool regions %q is neither %q nor %q", o.DefaultPoolRegions, DefaultAllRegions, DefaultOwnRegion)
+	}
+	n := &Node{o: o, log: o.Logger.With("component", "replication"), peers: map[string]*PeerStatus{},
+		sets: sets{region: o.Region, def: o.DefaultPoolRegions, peers: o.Peers}}
 	n.publishedSeq.Store(-1)
 	for _, p := range o.Peers {
 		if p != o.Region {
@@ -165,8 +191,8 @@ func (n *Node) Stats() Stats {
 	s := Stats{
 		Published: n.published.Load(), Applied: n.applied.Load(), Skipped: n.skipped.Load(),
 		Merged: n.merged.Load(), Conflicts: n.conflicts.Load(), Errors: n.errs.Load(),
-		Unpublished: n.unpublished.Load(),
-		Peers:       map[string]PeerStatus{},
+		Unpublished: n.unpublished.Load(), NotHeld: n.notHeld.Load(), Copies: n.copies.Load(),
+		Peers: map[string]PeerStatus{},
 	}
 	if n.o.JetStream != nil {
 		s.Connected = n.o.JetStream.Conn().IsConnected()
@@ -226,9 +252,11 @@ func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, len(n.o.Peers)+1)
+	errc := make(chan error, len(n.o.Peers)+2)
 	wg.Go(func() { errc <- n.publishLoop(ctx) })
 	wg.Go(func() { n.refreshPending(ctx, refreshInterval) })
+	wg.Go(func() { errc <- n.serveSnapshots(ctx, n.o.JetStream.Conn()) })
+	wg.Go(func() { n.reconcileLoop(ctx) })
 	for _, p := range n.o.Peers {
 		if p == n.o.Region {
 			continue
@@ -461,6 +489,24 @@ func (n *Node) handle(ctx context.Context, peer string, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
+	if pool, ok := poolOf(c); ok {
+		// Only the regions that hold a pool apply its changes.
+		held, err := n.holds(ctx, pool)
+		if err != nil {
+			n.errs.Add(1)
+			if ctx.Err() == nil {
+				n.log.Error("read a pool's replicas", "peer", peer, "pool", pool, "error", err.Error())
+				_ = msg.NakWithDelay(time.Second)
+			}
+			return
+		}
+		if !held {
+			n.notHeld.Add(1)
+			_ = msg.Ack()
+			n.noteApplied(peer, msg, c)
+			return
+		}
+	}
 	out, err := n.Apply(ctx, c)
 	switch {
 	case errors.Is(err, errKeyConflict):
@@ -487,6 +533,11 @@ func (n *Node) handle(ctx context.Context, peer string, msg jetstream.Msg) {
 		}
 		_ = msg.Ack()
 	}
+	n.noteApplied(peer, msg, c)
+}
+
+// noteApplied records how far the peer's stream is applied.
+func (n *Node) noteApplied(peer string, msg jetstream.Msg, c storage.Change) {
 	if meta, err := msg.Metadata(); err == nil {
 		n.mu.Lock()
 		if p := n.peers[peer]; p != nil {

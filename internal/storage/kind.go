@@ -165,3 +165,17 @@ func KindCachedByKey(kind string) bool {
 	defer cachedMu.RUnlock()
 	return cachedByKey[kind]
 }
+
+// ReplicatedKinds returns the kinds declared Replicated, sorted.
+func ReplicatedKinds() []string {
+	kindsMu.RLock()
+	defer kindsMu.RUnlock()
+	out := []string{}
+	for k, r := range kinds {
+		if r == Replicated {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,482 @@
+package replication
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/storage/sqlite"
+)
+
+var kindLocalMarker = storage.DeclareKind("replication_test_local", storage.Local)
+
+var topology = []string{"ap-southeast-2", "eu-west-1", "us-east-1"}
+
+// region is one region of a test topology: its store, Node and replica
+// API.
+type region struct {
+	name string
+	st   *sqlite.DB
+	node *Node
+	api  *Replicas
+}
+
+// startRegions runs a Node for each of names on one NATS server, with
+// pools kept in their own region by default.
+func startRegions(t *testing.T, js jetstream.JetStream, hooks map[string]func(pool string, step int), names ...string) map[string]*region {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	out := map[string]*region{}
+	for _, name := range names {
+		st := openStore(t, name)
+		n, err := New(Options{Store: st, Region: name, Peers: topology, JetStream: js, DefaultPoolRegions: DefaultOwnRegion,
+			Merge: map[string]MergeFunc{kindWidget: mergeWidgets}, PollInterval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.pageHook = hooks[name]
+		out[name] = &region{name: name, st: st, node: n,
+			api: NewReplicas(ReplicasOptions{Store: st, Region: name, Peers: topology, DefaultPoolRegions: DefaultOwnRegion, AccountID: "000000000000"})}
+	}
+	if err := out[names[0]].node.EnsureStreams(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out {
+		wg.Go(func() { _ = r.node.Run(ctx) })
+	}
+	return out
+}
+
+// eventually fails the test unless cond holds within a minute.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func createPool(t *testing.T, st *sqlite.DB, id string) {
+	t.Helper()
+	err := st.CreateUserPool(context.Background(), &storage.UserPool{ID: id, Region: cognito.RegionOfPoolID(id), Name: "p",
+		Config: []byte(`{}`), CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putWidget writes widget id of pool in st as a change of st's region.
+func putWidget(t *testing.T, st *sqlite.DB, pool, id, name string) {
+	t.Helper()
+	data, _ := json.Marshal(widget{Name: name})
+	err := st.Tx(context.Background(), func(tx storage.Tx) error {
+		it, err := tx.GetItem(context.Background(), kindWidget, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return tx.CreateItem(context.Background(), &storage.Item{Kind: kindWidget, ID: id, Pool: pool, Data: data,
+				CreatedAt: time.Now(), UpdatedAt: time.Now()})
+		}
+		if err != nil {
+			return err
+		}
+		it.Data = data
+		return tx.UpdateItem(context.Background(), it)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// widgets returns the widgets of pool in st by ID.
+func widgets(t *testing.T, st storage.ItemReader, pool string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	after := ""
+	for {
+		page, err := st.ListItems(context.Background(), storage.ListItemsInput{Kind: kindWidget, Pool: pool, AfterID: after, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page {
+			var w widget
+			if err := json.Unmarshal(it.Data, &w); err != nil {
+				t.Fatal(err)
+			}
+			out[it.ID] = w.Name
+		}
+		if len(page) < 100 {
+			return out
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// entriesOf counts the change-log entries of widget id in st made in
+// origin at hlc.
+func entriesOf(t *testing.T, st *sqlite.DB, id, origin string, hlc int64) int {
+	t.Helper()
+	n := 0
+	var after int64
+	for {
+		page, err := st.Changes(context.Background(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return n
+		}
+		for _, c := range page {
+			if string(c.Entity) == kindWidget && c.Key == id && c.Region == origin && c.HLC == hlc {
+				n++
+			}
+		}
+		after = page[len(page)-1].Seq
+	}
+}
+
+// lastChangeOf returns the newest change-log entry of widget id in st.
+func lastChangeOf(t *testing.T, st *sqlite.DB, id string) *storage.Change {
+	t.Helper()
+	var c *storage.Change
+	err := st.Tx(context.Background(), func(tx storage.Tx) error {
+		var err error
+		c, err = tx.(storage.ReplicaTx).LastChange(context.Background(), storage.Entity(kindWidget), id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func replicaStatuses(t *testing.T, api *Replicas, caller, pool string) map[string]string {
+	t.Helper()
+	out, err := api.ListUserPoolReplicas(context.Background(), cognito.Caller{Region: caller}, &idp.ListUserPoolReplicasRequest{UserPoolId: &pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range out.UserPoolReplicas {
+		got[*r.RegionName] = string(*r.Role) + " " + string(*r.Status)
+	}
+	return got
+}
+
+// TestReplicaSnapshotThenStream creates a pool with more records than a
+// snapshot page in one region only, creates a replica of it in a second
+// region while the source keeps writing (between the snapshot's pages:
+// a record already copied, one not copied yet, a new one), and checks
+// that the second region ends with every record, each write of the source
+// applied exactly once, nothing of the local kind; that the third region
+// holds none of the pool but agrees on its replicas; that writes flow both
+// ways; and that deleting the replica removes the pool from the second
+// region only.
+func TestReplicaSnapshotThenStream(t *testing.T) {
+	ctx := context.Background()
+	js := startNATS(t)
+	const pool = "us-east-1_snapshot1"
+	// Writes in the source between the snapshot's pages.
+	var (
+		once sync.Once
+		us   *region
+	)
+	hook := func(p string, step int) {
+		if p != pool || step < 2 {
+			return
+		}
+		once.Do(func() {
+			putWidget(t, us.st, pool, pool+"/w000", "v2") // copied already
+			putWidget(t, us.st, pool, pool+"/w249", "v2") // not copied yet
+			putWidget(t, us.st, pool, pool+"/new", "v1")
+		})
+	}
+	rs := startRegions(t, js, map[string]func(string, int){"eu-west-1": hook}, topology...)
+	us = rs["us-east-1"]
+	eu, ap := rs["eu-west-1"], rs["ap-southeast-2"]
+	createPool(t, us.st, pool)
+	want := map[string]string{}
+	for i := range 250 {
+		id := fmt.Sprintf("%s/w%03d", pool, i)
+		putWidget(t, us.st, pool, id, "v1")
+		want[id] = "v1"
+	}
+	marker := &storage.Item{Kind: kindLocalMarker, ID: pool + "/marker", Pool: pool, Data: []byte(`{}`)}
+	if err := us.st.Tx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, marker) }); err != nil {
+		t.Fatal(err)
+	}
+	// The pool lives in its own region: the others leave its 251 entries.
+	eventually(t, "the other regions left the pool's entries", func() bool {
+		return eu.node.Stats().NotHeld >= 251 && ap.node.Stats().NotHeld >= 251
+	})
+	if got := widgets(t, eu.st, pool); len(got) != 0 {
+		t.Fatalf("eu-west-1 holds %d widgets of a pool it does not hold", len(got))
+	}
+
+	out, err := us.api.CreateUserPoolReplica(ctx, cognito.Caller{Region: "us-east-1"}, &idp.CreateUserPoolReplicaRequest{
+		UserPoolId: cognito.Ptr(pool), RegionName: cognito.Ptr("eu-west-1"), UserPoolTags: map[string]string{"team": "identity"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&idp.UserPoolReplicaType{RegionName: cognito.Ptr("eu-west-1"), Status: cognito.Ptr(idp.ReplicaStatusTypeCreating),
+		Role: cognito.Ptr(idp.ReplicaRoleTypeSecondary), UserPoolArn: cognito.Ptr("arn:aws:cognito-idp:eu-west-1:000000000000:userpool/" + pool)},
+		out.UserPoolReplica); diff != "" {
+		t.Errorf("CreateUserPoolReplica (-want +got):\n%s", diff)
+	}
+	want[pool+"/w000"], want[pool+"/w249"], want[pool+"/new"] = "v2", "v2", "v1"
+	eventually(t, "the replica is active in both regions", func() bool {
+		return replicaStatuses(t, us.api, "us-east-1", pool)["eu-west-1"] == "SECONDARY ACTIVE" &&
+			replicaStatuses(t, eu.api, "us-east-1", pool)["eu-west-1"] == "SECONDARY ACTIVE"
+	})
+	eventually(t, "eu-west-1 has every widget", func() bool { return cmp.Equal(widgets(t, eu.st, pool), want) })
+	if _, err := eu.st.GetUserPool(ctx, pool); err != nil {
+		t.Fatalf("eu-west-1's pool: %v", err)
+	}
+	for _, id := range []string{pool + "/w000", pool + "/w249", pool + "/new", pool + "/w100"} {
+		c := lastChangeOf(t, us.st, id)
+		if n := entriesOf(t, eu.st, id, c.Region, c.HLC); n != 1 {
+			t.Errorf("%s's last write (%s at %d) is in eu-west-1's log %d times, want once", id, c.Region, c.HLC, n)
+		}
+	}
+	if _, err := eu.st.GetItem(ctx, kindLocalMarker, marker.ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the local kind's item was copied: %v", err)
+	}
+	if eu.node.Stats().Copies != 1 {
+		t.Errorf("copies = %d, want 1", eu.node.Stats().Copies)
+	}
+
+	// A write in the replica reaches the primary, and one in the primary
+	// the replica.
+	putWidget(t, eu.st, pool, pool+"/from-eu", "eu")
+	putWidget(t, us.st, pool, pool+"/from-us", "us")
+	want[pool+"/from-eu"], want[pool+"/from-us"] = "eu", "us"
+	eventually(t, "both regions have both writes", func() bool {
+		return cmp.Equal(widgets(t, eu.st, pool), want) && cmp.Equal(widgets(t, us.st, pool), want)
+	})
+
+	// The third region holds nothing of the pool, and agrees on its
+	// replicas.
+	eventually(t, "ap-southeast-2 lists the replicas", func() bool {
+		recs, err := replicaRecords(ctx, ap.st, pool)
+		return err == nil && len(recs) == 2
+	})
+	if _, err := ap.st.GetUserPool(ctx, pool); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("ap-southeast-2 holds the pool: %v", err)
+	}
+	if got := widgets(t, ap.st, pool); len(got) != 0 {
+		t.Errorf("ap-southeast-2 holds %d widgets of the pool", len(got))
+	}
+
+	// Deleting the replica removes the pool from eu-west-1 only.
+	caller := cognito.Caller{Region: "us-east-1"}
+	if _, err := us.api.UpdateUserPoolReplica(ctx, caller, &idp.UpdateUserPoolReplicaRequest{UserPoolId: cognito.Ptr(pool),
+		RegionName: cognito.Ptr("eu-west-1"), Status: cognito.Ptr(idp.UpdateReplicaStatusTypeInactive)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := us.api.DeleteUserPoolReplica(ctx, caller, &idp.DeleteUserPoolReplicaRequest{UserPoolId: cognito.Ptr(pool),
+		RegionName: cognito.Ptr("eu-west-1")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the replica is gone from every region's list", func() bool {
+		_, inUS := replicaStatuses(t, us.api, "us-east-1", pool)["eu-west-1"]
+		recs, err := replicaRecords(ctx, eu.st, pool)
+		_, inEU := recs["eu-west-1"]
+		return !inUS && err == nil && !inEU
+	})
+	if _, err := eu.st.GetUserPool(ctx, pool); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("eu-west-1 still holds the pool: %v", err)
+	}
+	if got := widgets(t, eu.st, pool); len(got) != 0 {
+		t.Errorf("eu-west-1 still holds %d widgets", len(got))
+	}
+	if got := widgets(t, us.st, pool); !cmp.Equal(got, want) {
+		t.Errorf("us-east-1 lost widgets: %s", cmp.Diff(want, got))
+	}
+	// A later write of the primary does not reach the region that
+	// dropped its replica.
+	putWidget(t, us.st, pool, pool+"/after", "us")
+	before := eu.node.Stats().NotHeld
+	eventually(t, "eu-west-1 left the later write", func() bool { return eu.node.Stats().NotHeld > before })
+	if got := widgets(t, eu.st, pool); len(got) != 0 {
+		t.Errorf("eu-west-1 applied a write of a pool it no longer holds")
+	}
+}
+
+// TestSnapshotIdempotent applies a region's snapshot twice: the second
+// time applies nothing and writes nothing.
+func TestSnapshotIdempotent(t *testing.T) {
+	ctx := context.Background()
+	js := startNATS(t)
+	rs := startRegions(t, js, nil, "us-east-1", "eu-west-1")
+	us, eu := rs["us-east-1"], rs["eu-west-1"]
+	const pool = "us-east-1_idempotent"
+	createPool(t, us.st, pool)
+	for i := range 120 {
+		putWidget(t, us.st, pool, fmt.Sprintf("%s/w%03d", pool, i), "v1")
+	}
+	// The source answers once its Node runs.
+	var first int
+	eventually(t, "the source answers", func() bool {
+		var err error
+		first, err = eu.node.copyFrom(ctx, "us-east-1", pool, nil)
+		return err == nil
+	})
+	if first != 121 {
+		t.Errorf("first copy applied %d records, want 121 (the pool and 120 widgets)", first)
+	}
+	log := len(allEntries(t, eu.st))
+	again, err := eu.node.copyFrom(ctx, "us-east-1", pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != 0 || len(allEntries(t, eu.st)) != log {
+		t.Errorf("a second copy applied %d records and changed the log from %d entries to %d", again, log, len(allEntries(t, eu.st)))
+	}
+	if got := widgets(t, eu.st, pool); len(got) != 120 {
+		t.Errorf("eu-west-1 holds %d widgets, want 120", len(got))
+	}
+	// A region that does not hold the pool says so.
+	if _, err := us.node.copyFrom(ctx, "eu-west-1", "us-east-1_nothere", nil); !errors.Is(err, errNotHeld) {
+		t.Errorf("copy of a pool the source does not hold: %v, want errNotHeld", err)
+	}
+}
+
+func allEntries(t *testing.T, st *sqlite.DB) []storage.Change {
+	t.Helper()
+	var all []storage.Change
+	var after int64
+	for {
+		page, err := st.Changes(context.Background(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		after = page[len(page)-1].Seq
+	}
+}
+
+// TestReplicaAPIErrors checks the replica API's refusals, each with
+// Cognito's exception.
+func TestReplicaAPIErrors(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, "us-east-1")
+	const pool = "us-east-1_errors123"
+	createPool(t, st, pool)
+	api := NewReplicas(ReplicasOptions{Store: st, Region: "us-east-1", Peers: topology, DefaultPoolRegions: DefaultOwnRegion, AccountID: "000000000000"})
+	us, eu := cognito.Caller{Region: "us-east-1"}, cognito.Caller{Region: "eu-west-1"}
+	create := func(c cognito.Caller, p, region string, tags map[string]string) error {
+		_, err := api.CreateUserPoolReplica(ctx, c, &idp.CreateUserPoolReplicaRequest{UserPoolId: &p, RegionName: &region, UserPoolTags: tags})
+		return err
+	}
+	update := func(c cognito.Caller, region string, status idp.UpdateReplicaStatusType) error {
+		_, err := api.UpdateUserPoolReplica(ctx, c, &idp.UpdateUserPoolReplicaRequest{UserPoolId: cognito.Ptr(pool), RegionName: &region, Status: &status})
+		return err
+	}
+	del := func(c cognito.Caller, region string) error {
+		_, err := api.DeleteUserPoolReplica(ctx, c, &idp.DeleteUserPoolReplicaRequest{UserPoolId: cognito.Ptr(pool), RegionName: &region})
+		return err
+	}
+	if err := create(us, pool, "eu-west-1", nil); err != nil {
+		t.Fatal(err)
+	}
+	manyTags := map[string]string{}
+	for i := range 51 {
+		manyTags[fmt.Sprint("k", i)] = "v"
+	}
+	off := NewReplicas(ReplicasOptions{Store: st, Region: "us-east-1"})
+	tests := []struct {
+		name string
+		err  error
+		code string
+		msg  string
+	}{
+		{"a region name that is none", create(us, pool, "nowhere", nil), cognito.CodeInvalidParameterException, "Invalid Region name"},
+		{"a region outside the topology", create(us, pool, "sa-east-1", nil), cognito.CodeInvalidParameterException, "not a Region of this deployment"},
+		{"the primary's region", create(us, pool, "us-east-1", nil), cognito.CodeInvalidParameterException, "is the primary Region"},
+		{"a replica that exists", create(us, pool, "eu-west-1", nil), cognito.CodeInvalidParameterException, "already exists"},
+		{"a replica of a replica", create(eu, pool, "ap-southeast-2", nil), cognito.CodeInvalidParameterException, "is a replica"},
+		{"an unknown pool", create(us, "us-east-1_unknown12", "eu-west-1", nil), cognito.CodeResourceNotFoundException, "does not exist"},
+		{"a pool addressed through a region that does not hold it", create(cognito.Caller{Region: "ap-southeast-2"}, pool, "eu-west-1", nil), cognito.CodeResourceNotFoundException, "does not exist"},
+		{"too many tags", create(us, pool, "ap-southeast-2", manyTags), cognito.CodeUserPoolTaggingException, "at most 50 tags"},
+		{"the primary's status", update(us, "us-east-1", idp.UpdateReplicaStatusTypeInactive), cognito.CodeInvalidParameterException, "primary replica"},
+		{"the status of a replica being created", update(us, "eu-west-1", idp.UpdateReplicaStatusTypeInactive), cognito.CodeInvalidParameterException, "is CREATING"},
+		{"the status of no replica", update(us, "ap-southeast-2", idp.UpdateReplicaStatusTypeActive), cognito.CodeResourceNotFoundException, "has no replica"},
+		{"deleting a replica that is not INACTIVE", del(us, "eu-west-1"), cognito.CodeInvalidParameterException, "only an INACTIVE replica"},
+		{"deleting through a secondary region", del(eu, "eu-west-1"), cognito.CodeInvalidParameterException, "through its primary Region"},
+		{"deleting the primary", del(us, "us-east-1"), cognito.CodeInvalidParameterException, "cannot be deleted"},
+		{"deleting no replica", del(us, "ap-southeast-2"), cognito.CodeResourceNotFoundException, "has no replica"},
+		{"replication off", func() error {
+			_, err := off.CreateUserPoolReplica(ctx, us, &idp.CreateUserPoolReplicaRequest{UserPoolId: cognito.Ptr(pool), RegionName: cognito.Ptr("eu-west-1")})
+			return err
+		}(), cognito.CodeOperationNotEnabledException, "not configured"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ce *cognito.Error
+			if !errors.As(tc.err, &ce) || ce.Code != tc.code || !strings.Contains(ce.Message, tc.msg) {
+				t.Errorf("got %v, want %s with %q", tc.err, tc.code, tc.msg)
+			}
+		})
+	}
+	// Nothing of the refused calls was written: the primary (made when
+	// the first replica was) and the one replica.
+	if got := replicaStatuses(t, api, "us-east-1", pool); !cmp.Equal(got, map[string]string{"us-east-1": "PRIMARY ACTIVE", "eu-west-1": "SECONDARY CREATING"}) {
+		t.Errorf("replicas after the refusals: %v", got)
+	}
+	// With replication off, a pool lists its primary alone.
+	if got := replicaStatuses(t, off, "us-east-1", "us-east-1_errors123"); len(got) != 2 {
+		t.Errorf("listing through an engine without peers: %v", got)
+	}
+}
+
+// TestDefaultPoolRegions checks the replica set of a pool without replica
+// records under each default.
+func TestDefaultPoolRegions(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, "eu-west-1")
+	const pool = "us-east-1_defaults1"
+	for _, tc := range []struct {
+		def  string
+		want map[string]string
+	}{
+		{DefaultAllRegions, map[string]string{"us-east-1": "PRIMARY ACTIVE", "eu-west-1": "SECONDARY ACTIVE", "ap-southeast-2": "SECONDARY ACTIVE"}},
+		{DefaultOwnRegion, map[string]string{"us-east-1": "PRIMARY ACTIVE"}},
+	} {
+		t.Run(tc.def, func(t *testing.T) {
+			s := sets{region: "eu-west-1", def: tc.def, peers: topology}
+			set, _, err := s.of(ctx, st, pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			api := NewReplicas(ReplicasOptions{DefaultPoolRegions: tc.def, Peers: topology})
+			for r, rep := range set.Replicas {
+				w := api.wire(pool, set, rep)
+				got[r] = string(*w.Role) + " " + string(*w.Status)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("replicas (-want +got):\n%s", diff)
+			}
+			if set.holds("eu-west-1") != (tc.def == DefaultAllRegions) {
+				t.Errorf("holds(eu-west-1) = %v under %s", set.holds("eu-west-1"), tc.def)
+			}
+		})
+	}
+}

@@ -1,0 +1,188 @@
+package replication
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// ReplicaItemKind is the kind of the records that say which regions hold a
+// pool: one item per pool and region ("<pool>/<region>"), kept in the pool
+// and replicated to every region of the topology, those that do not hold
+// the pool included, so that every region agrees on where each pool lives.
+var ReplicaItemKind = storage.DeclareKind("user_pool_replica", storage.Replicated)
+
+// The default replica sets (Options.DefaultPoolRegions): what a pool
+// without replica records replicates to.
+const (
+	// DefaultAllRegions replicates every pool to every region of the
+	// topology until its replicas are changed through the replica API.
+	DefaultAllRegions = "all"
+	// DefaultOwnRegion keeps every pool in its own region (the region of
+	// its ID) until a replica is created, as Cognito does.
+	DefaultOwnRegion = "own"
+)
+
+// Replica statuses, Cognito's ReplicaStatusType.
+const (
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+	StatusInactive = "INACTIVE"
+	StatusDeleting = "DELETING"
+)
+
+// replica is the data of a ReplicaItemKind item: one region's replica of a
+// pool.
+type replica struct {
+	Region string            `json:"region"`
+	Status string            `json:"status"`
+	Tags   map[string]string `json:"tags,omitempty"`
+}
+
+// holding reports whether a replica in status holds the pool's data: it
+// applies the pool's changes and serves it.
+func holding(status string) bool {
+	return status == StatusCreating || status == StatusActive || status == StatusInactive
+}
+
+func replicaID(pool, region string) string { return pool + "/" + region }
+
+func replicaIndex(region string) string { return "region/" + region }
+
+// newReplicaItem returns the item of r, a replica of pool.
+func newReplicaItem(pool string, r replica, now time.Time) (*storage.Item, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return &storage.Item{
+		Kind: ReplicaItemKind, ID: replicaID(pool, r.Region), Pool: pool, Data: data,
+		Index: []string{replicaIndex(r.Region)}, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+func decodeReplica(it *storage.Item) (replica, error) {
+	var r replica
+	if err := json.Unmarshal(it.Data, &r); err != nil || r.Region == "" {
+		return r, fmt.Errorf("replica record %q is damaged: %v", it.ID, err)
+	}
+	return r, nil
+}
+
+// replicaRecords returns the replica records of pool, by region.
+func replicaRecords(ctx context.Context, r storage.ItemReader, pool string) (map[string]*storage.Item, error) {
+	out := map[string]*storage.Item{}
+	after := ""
+	for {
+		page, err := r.ListItems(ctx, storage.ListItemsInput{Kind: ReplicaItemKind, Pool: pool, AfterID: after, Limit: 100})
+		if err != nil {
+			return nil, fmt.Errorf("list the replicas of %q: %w", pool, err)
+		}
+		for _, it := range page {
+			rep, err := decodeReplica(it)
+			if err != nil {
+				return nil, err
+			}
+			out[rep.Region] = it
+		}
+		if len(page) < 100 {
+			return out, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// replicaSet is where a pool lives: its replicas by region. Explicit is
+// false for a pool without replica records, whose set is the default.
+type replicaSet struct {
+	Primary  string
+	Replicas map[string]replica
+	Explicit bool
+}
+
+// sets computes pool replica sets from the local records and the default.
+type sets struct {
+	region, def string
+	peers       []string
+}
+
+// of returns the replica set of pool.
+func (s sets) of(ctx context.Context, r storage.ItemReader, pool string) (replicaSet, map[string]*storage.Item, error) {
+	set := replicaSet{Primary: cognito.RegionOfPoolID(pool), Replicas: map[string]replica{}}
+	recs, err := replicaRecords(ctx, r, pool)
+	if err != nil {
+		return set, nil, err
+	}
+	if len(recs) > 0 {
+		set.Explicit = true
+		for region, it := range recs {
+			rep, err := decodeReplica(it)
+			if err != nil {
+				return set, nil, err
+			}
+			set.Replicas[region] = rep
+		}
+		return set, recs, nil
+	}
+	set.Replicas[set.Primary] = replica{Region: set.Primary, Status: StatusActive}
+	if s.def == DefaultAllRegions {
+		for _, p := range s.peers {
+			set.Replicas[p] = replica{Region: p, Status: StatusActive}
+		}
+	}
+	return set, recs, nil
+}
+
+// holds reports whether region holds pool by its set.
+func (set replicaSet) holds(region string) bool {
+	r, ok := set.Replicas[region]
+	return ok && holding(r.Status)
+}
+
+// regions returns the set's regions, sorted.
+func (set replicaSet) regions() []string {
+	out := make([]string, 0, len(set.Replicas))
+	for r := range set.Replicas {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// poolOf returns the pool a change is about, and whether it names one. A
+// change of a replica record names none: every region keeps every pool's
+// replica records.
+func poolOf(c storage.Change) (string, bool) {
+	switch {
+	case c.Entity == storage.EntityUserPool:
+		return c.Key, true
+	case string(c.Entity) == ReplicaItemKind:
+		return "", false
+	case c.Kind == storage.ChangePurge:
+		return c.Key, true
+	case c.State != nil:
+		it, err := storage.DecodeItem(c.State)
+		if err != nil || it.Pool == "" {
+			return "", false
+		}
+		return it.Pool, true
+	}
+	// A deletion carries no state: the engines prefix the IDs of a pool's
+	// items with the pool's ID.
+	prefix, _, ok := strings.Cut(c.Key, "/")
+	if ok && cognito.RegionOfPoolID(prefix) != "" {
+		return prefix, true
+	}
+	return "", false
+}
+
+// errNotHeld is what the copy of a pool gets from a region that does not
+// hold it.
+var errNotHeld = errors.New("the region does not hold the pool")
