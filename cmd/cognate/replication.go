@@ -63,7 +63,7 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	joinCtx, cancelJoin := context.WithTimeout(ctx, 30*time.Second)
 	err = replication.Join(joinCtx, js, replication.Member{
 		Region: cfg.Region, StoreID: storeID, KeyCheck: seal.CheckValue(master),
-		Issuer: issuer, AccountID: cfg.AccountID, Peers: rc.Peers,
+		Issuer: issuer, AccountID: cfg.AccountID, Peers: rc.Peers, DefaultPoolRegions: rc.DefaultPoolRegions,
 	}, rc.StreamReplicas)
 	cancelJoin()
 	if err != nil {
@@ -73,6 +73,7 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	}
 	node, err := replication.New(replication.Options{
 		Store: st, Region: cfg.Region, Peers: rc.Peers, JetStream: js, StreamReplicas: rc.StreamReplicas,
+		DefaultPoolRegions: rc.DefaultPoolRegions,
 		Merge: map[string]replication.MergeFunc{
 			directory.UserItemKind: directory.MergeUserReplicas, directory.TOTPStepItemKind: directory.MergeTOTPStepReplicas,
 			authflow.LockoutShareItemKind: authflow.MergeLockoutShareReplicas, authflow.DeviceSignInItemKind: authflow.MergeDeviceSignInReplicas,
@@ -266,6 +267,10 @@ func registerReplicationMetrics(reg prometheus.Registerer, node *replication.Nod
 		func(s replication.Stats) int64 { return s.Conflicts })
 	counter("cognate_replication_apply_errors_total", "Failed attempts to apply an entry of another region (retried).",
 		func(s replication.Stats) int64 { return s.Errors })
+	counter("cognate_replication_not_held_total", "Entries of other regions about pools this region does not hold, left unapplied.",
+		func(s replication.Stats) int64 { return s.NotHeld })
+	counter("cognate_replication_replica_copies_total", "Pools copied to this region from snapshots for a new replica.",
+		func(s replication.Stats) int64 { return s.Copies })
 	for _, p := range peers {
 		if p == region {
 			continue

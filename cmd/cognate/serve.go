@@ -28,6 +28,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/replication"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/srp"
@@ -292,8 +293,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("rate_limits: %w", err)
 	}
+	var peers []string
+	if cfg.Replication.On() {
+		peers = cfg.Replication.Peers
+	}
+	replicas := replication.NewReplicas(replication.ReplicasOptions{Store: st, Region: cfg.Region, Peers: peers,
+		DefaultPoolRegions: cfg.Replication.DefaultPoolRegions, AccountID: cfg.AccountID})
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
+		Replicas:           replicas,
 		Users:              users,
 		Passwords:          passwords,
 		Auth:               signIn,

@@ -54,13 +54,19 @@ type region struct {
 
 func startRegion(t testing.TB, bin, natsURL, name, dir, database string) *region {
 	t.Helper()
-	s, err := proc.Start(bin, []string{
+	return startRegionWith(t, bin, natsURL, name, dir, database)
+}
+
+// startRegionWith is startRegion with more COGNATE_* variables.
+func startRegionWith(t testing.TB, bin, natsURL, name, dir, database string, env ...string) *region {
+	t.Helper()
+	s, err := proc.Start(bin, append([]string{
 		"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret,
 		"COGNATE_DATABASE_URL=" + database, "COGNATE_RATE_LIMITS_ENABLED=false",
 		"COGNATE_REGION=" + name, "COGNATE_ENCRYPTION_KEY=" + encKey, "COGNATE_ISSUER_BASE_URL=" + issuer,
 		"COGNATE_PASSWORD_HASHING_MEMORY_KIB=8192", "COGNATE_PASSWORD_HASHING_ITERATIONS=1",
 		"COGNATE_REPLICATION_NATS_URL=" + natsURL, "COGNATE_REPLICATION_PEERS=" + strings.Join(regions, ","),
-	}, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	}, env...), "serve", "--listen", "127.0.0.1:0", "--data-dir", dir)
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}

@@ -104,7 +104,7 @@ func TestHandlerInputTypes(t *testing.T) {
 			t.Errorf("%s: handler takes %v, the table decodes %v", key, got, want)
 		}
 	}
-	if want := len(idpHandlers(nil, nil, nil, nil)) + len(identityHandlers(nil)); served != want {
+	if want := len(idpHandlers(nil, nil, nil, nil, nil)) + len(identityHandlers(nil)); served != want {
 		t.Errorf("%d operations served, but %d handlers listed: a handler names an operation the models lack", served, want)
 	}
 }

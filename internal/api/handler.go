@@ -25,6 +25,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/replication"
 	"github.com/cognate-dev/cognate/internal/sts/local"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -60,6 +61,9 @@ type Observer interface {
 type Options struct {
 	// Pools is the user-pool engine: pools and their configuration.
 	Pools *userpool.Service
+	// Replicas is the replica API's engine (CreateUserPoolReplica and its
+	// siblings).
+	Replicas *replication.Replicas
 	// Users is the directory: users, groups, sign-up and self-service.
 	Users *directory.Service
 	// Auth is the sign-in engine: it serves the sign-in and token
@@ -183,7 +187,7 @@ func NewHandler(opts Options) *Handler {
 		Now:                h.clock,
 		AcceptAnySignature: opts.AcceptAnySignature,
 	}
-	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Users, opts.Auth, h.limits), identityHandlers(opts.Identities))
+	h.ops = buildOperations(idpHandlers(opts.Pools, opts.Users, opts.Auth, opts.Replicas, h.limits), identityHandlers(opts.Identities))
 	if opts.STS != nil {
 		h.sts = newSTSHandler(h, opts.STS)
 	}

@@ -162,8 +162,9 @@ func TestMalformedInput(t *testing.T) {
 			return signedRequest(t, "AWSCognitoIdentityProviderService.AdminCreateUser", `{"UserPoolId":"`+poolID+`","Username":"bob","UserAttributes":[`+manyAttrs+`]}`)
 		}, 400, "InvalidParameterException", "1 validation error detected: Value at 'userAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024"},
 		{"unimplemented operation", func() *http.Request {
-			return signedRequest(t, "AWSCognitoIdentityProviderService.ListUserPoolReplicas", `{"UserPoolId":"`+poolID+`"}`)
-		}, 400, "UnsupportedOperationException", "ListUserPoolReplicas"},
+			return signedRequest(t, "AWSCognitoIdentityProviderService.UpdateAuthEventFeedback",
+				`{"UserPoolId":"`+poolID+`","Username":"bob","EventId":"e1","FeedbackToken":"t","FeedbackValue":"Valid"}`)
+		}, 400, "UnsupportedOperationException", "UpdateAuthEventFeedback"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

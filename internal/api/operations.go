@@ -11,6 +11,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/replication"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -40,12 +41,12 @@ func handle[In any, Out any](f func(context.Context, cognito.Caller, *In) (*Out,
 
 // idpHandlers lists the user-pool operations cognate serves. Each group of
 // operations keeps its table in its own operations_*.go file.
-func idpHandlers(p *userpool.Service, d *directory.Service, a *authflow.Service, limits *ratelimit.Limiter) map[string]handler {
+func idpHandlers(p *userpool.Service, d *directory.Service, a *authflow.Service, r *replication.Replicas, limits *ratelimit.Limiter) map[string]handler {
 	all := map[string]handler{}
 	for _, part := range []map[string]handler{
 		authHandlers(a),
 		poolHandlers(p), clientHandlers(p), userHandlers(d), groupHandlers(d), resourceServerHandlers(p), domainHandlers(p), brandingHandlers(p),
-		identityProviderHandlers(p, d), provisionedLimitHandlers(p, limits),
+		identityProviderHandlers(p, d), provisionedLimitHandlers(p, limits), replicaHandlers(r),
 	} {
 		maps.Copy(all, part)
 	}

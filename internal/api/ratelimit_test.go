@@ -302,7 +302,7 @@ func TestEveryServedOperationHasACategory(t *testing.T) {
 	// The provisioned limits are in no category in the guide: they set
 	// the quotas rather than spend them.
 	uncounted := map[string]bool{"GetProvisionedLimit": true, "UpdateProvisionedLimit": true}
-	for name := range idpHandlers(nil, nil, nil, nil) {
+	for name := range idpHandlers(nil, nil, nil, nil, nil) {
 		if _, ok := ratelimit.CategoryOf(name); !ok && !uncounted[name] {
 			t.Errorf("%s is served but in no quota category", name)
 		}

@@ -225,7 +225,7 @@ func Default() Config {
 		Console:         ConsoleConfig{Enabled: &on},
 		Triggers: TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts,
 			MaxResponseBytes: DefaultTriggerMaxResponseBytes},
-		Replication: ReplicationConfig{StreamReplicas: 1},
+		Replication: ReplicationConfig{StreamReplicas: 1, DefaultPoolRegions: PoolRegionsAll},
 	}
 }
 

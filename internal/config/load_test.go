@@ -165,7 +165,7 @@ log:
 					HostedUI:           HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
 					Console:            ConsoleConfig{Enabled: boolPtr(false)},
 					Triggers:           TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
-					Replication:        ReplicationConfig{StreamReplicas: 1},
+					Replication:        ReplicationConfig{StreamReplicas: 1, DefaultPoolRegions: PoolRegionsAll},
 				}
 			},
 		},
@@ -223,7 +223,7 @@ sts:
 					HostedUI:    HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
 					Console:     ConsoleConfig{Enabled: boolPtr(true)},
 					Triggers:    TriggersConfig{Timeout: Duration(DefaultTriggerTimeout), Attempts: DefaultTriggerAttempts, MaxResponseBytes: DefaultTriggerMaxResponseBytes},
-					Replication: ReplicationConfig{StreamReplicas: 1},
+					Replication: ReplicationConfig{StreamReplicas: 1, DefaultPoolRegions: PoolRegionsAll},
 				}
 			},
 		},

@@ -401,6 +401,7 @@ replication:
     peers: []
     embedded_listen: ""
     stream_replicas: 1
+    default_pool_regions: all
 `
 	if diff := cmp.Diff(want, messagingConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)

@@ -118,6 +118,7 @@ replication:
     peers: []
     embedded_listen: ""
     stream_replicas: 1
+    default_pool_regions: all
 `
 	if diff := cmp.Diff(want, secretConfig().String()); diff != "" {
 		t.Errorf("String() (-want +got):\n%s", diff)
@@ -148,7 +149,7 @@ func TestLogValue(t *testing.T) {
 		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""},` +
 		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"console":{"enabled":true},"tls":{"cert_file":"","key_file":""},` +
 		`"triggers":{"timeout":"5s","attempts":3,"max_response_bytes":6291456},` +
-		`"replication":{"nats_url":"","peers":"","embedded_listen":"","stream_replicas":1}}}` + "\n"
+		`"replication":{"nats_url":"","peers":"","embedded_listen":"","stream_replicas":1,"default_pool_regions":"all"}}}` + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("log (-want +got):\n%s", diff)
 	}

@@ -28,13 +28,25 @@ type ReplicationConfig struct {
 	// StreamReplicas is how many JetStream servers keep each region's
 	// stream (1 for a single NATS server; 3 for a JetStream cluster).
 	StreamReplicas int `yaml:"stream_replicas"`
+	// DefaultPoolRegions is where a pool lives until its replicas are
+	// changed through the replica API: "all" (every peer; the default)
+	// or "own" (the region of its ID alone, as on Cognito). The same in
+	// every region.
+	DefaultPoolRegions string `yaml:"default_pool_regions"`
 }
+
+// The values of replication.default_pool_regions.
+const (
+	PoolRegionsAll = "all"
+	PoolRegionsOwn = "own"
+)
 
 // On reports whether replication is configured.
 func (r ReplicationConfig) On() bool { return r.NATSURL != "" }
 
 func (r *ReplicationConfig) applyDefaults() {
 	setDefault(&r.StreamReplicas, 1)
+	setDefault(&r.DefaultPoolRegions, PoolRegionsAll)
 }
 
 // validate checks the block and what replication needs of the rest of the
@@ -73,6 +85,9 @@ func (c *Config) validateReplication(add func(key, format string, args ...any)) 
 	if len(r.Peers) >= 2 && !slices.Contains(r.Peers, c.Region) {
 		add("replication.peers", "does not include this server's region %q: every region lists the whole topology, itself included", c.Region)
 	}
+	if r.DefaultPoolRegions != PoolRegionsAll && r.DefaultPoolRegions != PoolRegionsOwn {
+		add("replication.default_pool_regions", "must be %q or %q, not %q", PoolRegionsAll, PoolRegionsOwn, r.DefaultPoolRegions)
+	}
 	if r.StreamReplicas < 1 || r.StreamReplicas > 5 {
 		add("replication.stream_replicas", "must be from 1 to 5")
 	}
@@ -90,7 +105,8 @@ func (r ReplicationConfig) logValue() slog.Value {
 		slog.String("nats_url", redactURL(r.NATSURL)),
 		slog.String("peers", strings.Join(r.Peers, ",")),
 		slog.String("embedded_listen", r.EmbeddedListen),
-		slog.Int("stream_replicas", r.StreamReplicas))
+		slog.Int("stream_replicas", r.StreamReplicas),
+		slog.String("default_pool_regions", r.DefaultPoolRegions))
 }
 
 // redactURL drops the user information of a URL, which may hold a password.
@@ -117,4 +133,5 @@ var replicationSettings = []setting{
 		return nil
 	}},
 	{"replication.embedded_listen", "COGNATE_REPLICATION_EMBEDDED_LISTEN", setString(func(c *Config) *string { return &c.Replication.EmbeddedListen })},
+	{"replication.default_pool_regions", "COGNATE_REPLICATION_DEFAULT_POOL_REGIONS", setString(func(c *Config) *string { return &c.Replication.DefaultPoolRegions })},
 }

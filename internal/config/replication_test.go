@@ -14,7 +14,8 @@ func TestValidateReplication(t *testing.T) {
 		c.Region = "eu-west-1"
 		c.EncryptionKey = key
 		c.IssuerBaseURL = "https://auth.example.com"
-		c.Replication = ReplicationConfig{NATSURL: "nats://127.0.0.1:4222", Peers: []string{"us-east-1", "eu-west-1"}, StreamReplicas: 1}
+		c.Replication = ReplicationConfig{NATSURL: "nats://127.0.0.1:4222", Peers: []string{"us-east-1", "eu-west-1"}, StreamReplicas: 1,
+			DefaultPoolRegions: PoolRegionsAll}
 	}
 	tests := []struct {
 		name   string
@@ -89,6 +90,21 @@ func TestValidateReplication(t *testing.T) {
 			},
 		},
 		{
+			name: "pools in their own region",
+			change: func(c *Config) {
+				valid(c)
+				c.Replication.DefaultPoolRegions = PoolRegionsOwn
+			},
+		},
+		{
+			name: "an unknown default of pool regions",
+			change: func(c *Config) {
+				valid(c)
+				c.Replication.DefaultPoolRegions = "some"
+			},
+			want: ValidationErrors{`replication.default_pool_regions: must be "all" or "own", not "some"`},
+		},
+		{
 			name: "embedded without an address",
 			change: func(c *Config) {
 				valid(c)
@@ -116,18 +132,19 @@ func TestValidateReplication(t *testing.T) {
 // sets.
 func TestReplicationEnvironment(t *testing.T) {
 	got, _, err := Load(Sources{Env: envMap(map[string]string{
-		"COGNATE_REGION":                      "eu-west-1",
-		"COGNATE_ENCRYPTION_KEY":              "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-		"COGNATE_ISSUER_BASE_URL":             "https://auth.example.com",
-		"COGNATE_REPLICATION_NATS_URL":        "embedded",
-		"COGNATE_REPLICATION_PEERS":           " us-east-1 ,eu-west-1,, ap-southeast-2",
-		"COGNATE_REPLICATION_EMBEDDED_LISTEN": "127.0.0.1:4250",
+		"COGNATE_REGION":                           "eu-west-1",
+		"COGNATE_ENCRYPTION_KEY":                   "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		"COGNATE_ISSUER_BASE_URL":                  "https://auth.example.com",
+		"COGNATE_REPLICATION_NATS_URL":             "embedded",
+		"COGNATE_REPLICATION_PEERS":                " us-east-1 ,eu-west-1,, ap-southeast-2",
+		"COGNATE_REPLICATION_EMBEDDED_LISTEN":      "127.0.0.1:4250",
+		"COGNATE_REPLICATION_DEFAULT_POOL_REGIONS": "own",
 	})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := ReplicationConfig{NATSURL: "embedded", Peers: []string{"us-east-1", "eu-west-1", "ap-southeast-2"},
-		EmbeddedListen: "127.0.0.1:4250", StreamReplicas: 1}
+		EmbeddedListen: "127.0.0.1:4250", StreamReplicas: 1, DefaultPoolRegions: PoolRegionsOwn}
 	if diff := cmp.Diff(want, got.Replication); diff != "" {
 		t.Errorf("replication (-want +got):\n%s", diff)
 	}

@@ -38,7 +38,8 @@ func TestJoin(t *testing.T) {
 	ctx := context.Background()
 	js := startNATS(t)
 	peers := []string{"us-east-1", "eu-west-1"}
-	us := Member{Region: "us-east-1", StoreID: "s1", KeyCheck: "k", Issuer: "https://auth.example.com", AccountID: "000000000000", Peers: peers}
+	us := Member{Region: "us-east-1", StoreID: "s1", KeyCheck: "k", Issuer: "https://auth.example.com", AccountID: "000000000000", Peers: peers,
+		DefaultPoolRegions: DefaultAllRegions}
 	if err := Join(ctx, js, us, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +58,7 @@ func TestJoin(t *testing.T) {
 		{"another issuer", func(m *Member) { m.Issuer = "https://other.example.com" }},
 		{"another account", func(m *Member) { m.AccountID = "111111111111" }},
 		{"another peer list", func(m *Member) { m.Peers = []string{"eu-west-1", "us-east-1", "ap-southeast-2"} }},
+		{"another default of pool regions", func(m *Member) { m.DefaultPoolRegions = DefaultOwnRegion }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

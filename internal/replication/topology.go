@@ -38,6 +38,10 @@ type Member struct {
 	AccountID string `json:"account_id"`
 	// Peers is the member's list of the topology's regions, sorted.
 	Peers []string `json:"peers"`
+	// DefaultPoolRegions is where the member keeps a pool without
+	// replica records (Options.DefaultPoolRegions): regions that differ
+	// would disagree on which regions hold such a pool.
+	DefaultPoolRegions string `json:"default_pool_regions,omitempty"`
 }
 
 // ErrRefused is what Join returns, wrapped, when this region must not
@@ -122,6 +126,9 @@ func agree(m, other Member) error {
 			other.Region, other.Issuer, m.Issuer)
 	case other.AccountID != m.AccountID:
 		return refused("region %s has account_id %s, this server %s: set the same account_id in every region", other.Region, other.AccountID, m.AccountID)
+	case other.DefaultPoolRegions != "" && m.DefaultPoolRegions != "" && other.DefaultPoolRegions != m.DefaultPoolRegions:
+		return refused("region %s keeps pools by default in %q regions, this server in %q: set the same replication.default_pool_regions in every region",
+			other.Region, other.DefaultPoolRegions, m.DefaultPoolRegions)
 	case !slices.Equal(other.Peers, m.Peers):
 		return refused("region %s lists the peers %s, this server %s: set the same replication.peers in every region",
 			other.Region, strings.Join(other.Peers, ","), strings.Join(m.Peers, ","))
