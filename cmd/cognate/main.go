@@ -73,6 +73,7 @@ var commandList = []command{
 	{"issuer show", "print the token issuer base URL the store records", runIssuerShow},
 	{"issuer set", "record a new token issuer base URL in a shared store (tokens issued before stop verifying)", runIssuerSet},
 	{"replication status", "show every region's replication: joined, published, and each peer's entries not yet applied", runReplicationStatus},
+	{"replication reseed", "rebuild this region's copy of its pools from its peers' snapshots (the region's servers stopped)", runReplicationReseed},
 	{"bench", "measure a Cognito-compatible endpoint under load (see cognate bench -h)", runBench},
 	{"console add-admin", "create an operator of the admin console and print a temporary password", runConsoleAddAdmin},
 	{"version", "print the version", runVersion},
@@ -160,6 +161,10 @@ func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
 	fs.String("pprof-listen", "", "loopback host:port to serve Go's runtime profiles on, under /debug/pprof/ (default off)")
 	if name == "replication status" {
 		fs.Bool("json", false, "print the status as JSON")
+	}
+	if name == "replication reseed" {
+		fs.String("from", "", "comma-separated `regions` to copy from (default every other peer; each must answer)")
+		fs.Bool("replace", false, "first remove the pools the sources hold, or that name a source among their replicas, with this region's unpublished changes to them")
 	}
 	file := fs.String("config", "", "YAML or JSON config `file`")
 	return fs, configFlags{fs: fs, file: file}

@@ -74,12 +74,9 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 	node, err := replication.New(replication.Options{
 		Store: st, Region: cfg.Region, Peers: rc.Peers, JetStream: js, StreamReplicas: rc.StreamReplicas,
 		DefaultPoolRegions: rc.DefaultPoolRegions,
-		Merge: map[string]replication.MergeFunc{
-			directory.UserItemKind: directory.MergeUserReplicas, directory.TOTPStepItemKind: directory.MergeTOTPStepReplicas,
-			authflow.LockoutShareItemKind: authflow.MergeLockoutShareReplicas, authflow.DeviceSignInItemKind: authflow.MergeDeviceSignInReplicas,
-		},
-		Yield:  map[string]replication.YieldFunc{directory.UserItemKind: directory.YieldUserKey},
-		Logger: log,
+		Merge:              replicationMerges(),
+		Yield:              replicationYields(),
+		Logger:             log,
 	})
 	if err != nil {
 		nc.Close()
@@ -125,6 +122,20 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 		}, func() map[string]any {
 			return map[string]any{"replication": readyReport(cfg.Region, node.Stats(), active.Load())}
 		}, nil
+}
+
+// replicationMerges are the merge functions of the kinds that have one.
+func replicationMerges() map[string]replication.MergeFunc {
+	return map[string]replication.MergeFunc{
+		directory.UserItemKind: directory.MergeUserReplicas, directory.TOTPStepItemKind: directory.MergeTOTPStepReplicas,
+		authflow.LockoutShareItemKind: authflow.MergeLockoutShareReplicas, authflow.DeviceSignInItemKind: authflow.MergeDeviceSignInReplicas,
+	}
+}
+
+// replicationYields are the functions by which a local item of a kind
+// gives up a unique key another region's item claimed first.
+func replicationYields() map[string]replication.YieldFunc {
+	return map[string]replication.YieldFunc{directory.UserItemKind: directory.YieldUserKey}
 }
 
 // replicationReady is the replication part of /ready's body. It reports

@@ -480,3 +480,93 @@ func TestDefaultPoolRegions(t *testing.T) {
 		})
 	}
 }
+
+// TestReseed rebuilds a region's copy of its pools from its peers'
+// snapshots: a region that was away holds a record its peers deleted long
+// ago (their tombstone compacted) and misses their later records; a
+// reseed with replace leaves it with exactly what its peers hold of the
+// pools it holds, and keeps the pool only it holds. A second reseed
+// applies nothing.
+func TestReseed(t *testing.T) {
+	ctx := context.Background()
+	js := startNATS(t)
+	rs := startRegions(t, js, nil, "us-east-1", "eu-west-1")
+	us, eu := rs["us-east-1"], rs["eu-west-1"]
+	const pool = "us-east-1_reseeded1"
+	createPool(t, us.st, pool)
+	for _, region := range []string{"eu-west-1", "ap-southeast-2"} {
+		if _, err := us.api.CreateUserPoolReplica(ctx, cognito.Caller{Region: "us-east-1"}, &idp.CreateUserPoolReplicaRequest{
+			UserPoolId: cognito.Ptr(pool), RegionName: cognito.Ptr(region)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]string{}
+	for i := range 130 {
+		id := fmt.Sprintf("%s/w%03d", pool, i)
+		putWidget(t, us.st, pool, id, "v1")
+		want[id] = "v1"
+	}
+	putWidget(t, eu.st, pool, pool+"/from-eu", "eu")
+	want[pool+"/from-eu"] = "eu"
+	putWidget(t, us.st, "", "outside", "every region") // a record of no pool
+	eventually(t, "eu-west-1 and us-east-1 hold the same", func() bool {
+		return cmp.Equal(widgets(t, eu.st, pool), want) && cmp.Equal(widgets(t, us.st, pool), want) && len(widgets(t, eu.st, "")) == 1
+	})
+
+	// The region that was away: a record of the pool its peers no longer
+	// have, and a pool of its own.
+	ap := openStore(t, "ap-southeast-2")
+	node, err := New(Options{Store: ap, Region: "ap-southeast-2", Peers: topology, JetStream: js, DefaultPoolRegions: DefaultOwnRegion,
+		Merge: map[string]MergeFunc{kindWidget: mergeWidgets}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolState, err := storage.EncodeUserPool(&storage.UserPool{ID: pool, Region: "us-east-1", Name: "p", Config: []byte(`{}`),
+		CreatedAt: time.Unix(1, 0), UpdatedAt: time.Unix(1, 0), Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staleState, err := storage.EncodeItem(&storage.Item{Kind: kindWidget, ID: pool + "/stale", Pool: pool, Data: []byte(`{"name":"old"}`),
+		CreatedAt: time.Unix(1, 0), UpdatedAt: time.Unix(1, 0), Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []storage.Change{
+		{Region: "us-east-1", HLC: at(1), Kind: storage.ChangeCreate, Entity: storage.EntityUserPool, Key: pool, State: poolState},
+		{Region: "us-east-1", HLC: at(2), Kind: storage.ChangeCreate, Entity: storage.Entity(kindWidget), Key: pool + "/stale", State: staleState},
+	} {
+		if _, err := node.Apply(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := widgets(t, ap, pool); len(got) != 1 {
+		t.Fatalf("the stale record: %v", got)
+	}
+	const own = "ap-southeast-2_ownpool1"
+	createPool(t, ap, own)
+	putWidget(t, ap, own, own+"/mine", "ap")
+
+	rep, err := node.Reseed(ctx, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ReseedReport{Forgotten: []string{pool}, Copied: []string{pool}, Applied: rep.Applied}, rep); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	if got := widgets(t, ap, pool); !cmp.Equal(got, want) {
+		t.Errorf("ap-southeast-2 after the reseed (-want +got):\n%s", cmp.Diff(want, got))
+	}
+	if got := widgets(t, ap, ""); !cmp.Equal(got, map[string]string{"outside": "every region"}) {
+		t.Errorf("the records outside every pool: %v", got)
+	}
+	if got := widgets(t, ap, own); !cmp.Equal(got, map[string]string{own + "/mine": "ap"}) {
+		t.Errorf("the pool only ap-southeast-2 holds: %v", got)
+	}
+	again, err := node.Reseed(ctx, []string{"us-east-1", "eu-west-1"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Applied != 0 || len(again.Forgotten) != 0 {
+		t.Errorf("a second reseed applied %d records and forgot %v", again.Applied, again.Forgotten)
+	}
+}

@@ -110,10 +110,14 @@ func (n *Node) snapshotPage(ctx context.Context, req snapshotRequest) (*snapshot
 		}
 		return resp, nil
 	}
-	if _, err := st.GetUserPool(ctx, req.Pool); errors.Is(err, storage.ErrNotFound) {
-		return &snapshotResponse{NotHeld: true, Done: true}, nil
-	} else if err != nil {
-		return nil, err
+	// Pool "" asks for the records outside every pool (identity pools,
+	// their identities, …), which every region holds.
+	if req.Pool != "" {
+		if _, err := st.GetUserPool(ctx, req.Pool); errors.Is(err, storage.ErrNotFound) {
+			return &snapshotResponse{NotHeld: true, Done: true}, nil
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	kinds := snapshotKinds()
 	resp := &snapshotResponse{Step: req.Step, After: req.After}
@@ -142,8 +146,10 @@ func (n *Node) snapshotPage(ctx context.Context, req snapshotRequest) (*snapshot
 		}
 		for resp.Step < 2+len(kinds) && len(resp.Changes) < snapshotPage {
 			if resp.Step == 1 {
-				if err := add(storage.EntityUserPool, req.Pool); err != nil {
-					return err
+				if req.Pool != "" {
+					if err := add(storage.EntityUserPool, req.Pool); err != nil {
+						return err
+					}
 				}
 				resp.Step, resp.After = 2, ""
 				continue
@@ -426,15 +432,17 @@ type ReseedReport struct {
 	Applied int
 }
 
-// Reseed rebuilds this region's copy of its pools from the snapshots of
-// the regions from (every other region of the topology when empty), for a
-// region that joins a topology or was cut off longer than
-// change_log.retention. Every source must answer. With replace, the pools
+// Reseed rebuilds this region's copy of its pools, and of the records
+// outside every pool, from the snapshots of the regions from (every other
+// region of the topology when empty), for a region that joins a topology
+// or was cut off longer than change_log.retention. Every source must
+// answer. With replace, the pools
 // some source holds, or whose replica set names a source, are first
 // removed from the local store without a trace that replicates (their
 // changes not yet published go with them), so that what the sources
 // deleted long ago does not survive here; a pool only this region holds
-// stays. Without replace, the snapshots are applied over the local state
+// stays, and so do the local records outside every pool (the snapshots
+// bring newer states of them, but do not remove any). Without replace, the snapshots are applied over the local state
 // by the usual rules. Local kinds stay local and are not copied.
 //
 // The Node must not be running (the region's servers stopped), and the
@@ -490,6 +498,14 @@ func (n *Node) Reseed(ctx context.Context, from []string, replace bool) (ReseedR
 			}
 			rep.Forgotten = append(rep.Forgotten, id)
 		}
+	}
+	// The records outside every pool, which every region holds.
+	for _, src := range from {
+		applied, err := n.copyFrom(ctx, src, "", nil)
+		if err != nil {
+			return rep, err
+		}
+		rep.Applied += applied
 	}
 	for _, id := range pools {
 		held := func() (bool, error) { return n.holds(ctx, id) }
