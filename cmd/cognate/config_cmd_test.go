@@ -24,7 +24,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"serve", "migrate", "config validate", "config print", "issuer show", "issuer set", "replication status", "bench", "console add-admin", "version"}
+	want := []string{"serve", "migrate", "config validate", "config print", "issuer show", "issuer set", "replication status", "replication reseed", "bench", "console add-admin", "version"}
 	var got []string
 	for _, c := range commands {
 		got = append(got, c.name)
@@ -117,6 +117,7 @@ replication:
   peers: [] # default
   embedded_listen: "" # default
   stream_replicas: 1 # default
+  default_pool_regions: all # default
 `
 	if diff := cmp.Diff(want, stdout); diff != "" {
 		t.Errorf("config print (-want +got):\n%s", diff)

@@ -52,9 +52,26 @@
 //     prefix) are settled alike: the one made first keeps the ID. Each
 //     settled conflict is counted and logged with both records.
 //
+// # Which regions hold a pool
+//
+// A pool's replica set is written as replicated records of kind
+// user_pool_replica (ReplicaItemKind), one per pool and region, kept in
+// every region; a pool without records lives where Options.DefaultPoolRegions
+// says (every peer, or its own region). A Node applies a pool's entries only
+// while its region holds the pool; the others are acknowledged unapplied.
+// Replicas is the engine of Cognito's replica API on those records. The
+// replicating Node of each region acts on its own records (Reconcile): a
+// CREATING replica is copied from a snapshot of every region that holds the
+// pool (snapshot.go: the newest change-log entry of each record, paged over
+// NATS request-reply and applied with Apply), then set ACTIVE; a DELETING one
+// is removed from the local store with storage.ReplicaTx.ForgetPool, which
+// logs nothing, then its record deleted. Reseed rebuilds a region from its
+// peers' snapshots the same way.
+//
 // # Imports
 //
-// It may import, inside cognate, only internal/storage and internal/cognito;
+// It may import, inside cognate, only internal/storage and internal/cognito
+// (with internal/cognito/idp, the replica API's wire types);
 // the engines' merge functions reach it as MergeFunc values, wired in
 // cmd/cognate. deps_test.go enforces it.
 package replication
