@@ -314,6 +314,37 @@ func TestReplicaSnapshotThenStream(t *testing.T) {
 	if got := widgets(t, eu.st, pool); len(got) != 0 {
 		t.Errorf("eu-west-1 applied a write of a pool it no longer holds")
 	}
+
+	// Deleting the pool: every region keeps its tombstone, those that do
+	// not hold it included, and drops its replica records.
+	err = us.st.Tx(ctx, func(tx storage.Tx) error {
+		p, err := tx.GetUserPool(ctx, pool)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.DeletePoolItems(ctx, pool); err != nil {
+			return err
+		}
+		return tx.DeleteUserPool(ctx, pool, p.Version)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*region{eu, ap} {
+		eventually(t, r.name+" has the pool's tombstone and no replica record", func() bool {
+			recs, err := replicaRecords(ctx, r.st, pool)
+			if err != nil || len(recs) != 0 {
+				return false
+			}
+			var last *storage.Change
+			err = r.st.Tx(ctx, func(tx storage.Tx) error {
+				var err error
+				last, err = tx.(storage.ReplicaTx).LastChange(ctx, storage.EntityUserPool, pool)
+				return err
+			})
+			return err == nil && last.Kind == storage.ChangeDelete
+		})
+	}
 }
 
 // TestSnapshotIdempotent applies a region's snapshot twice: the second

@@ -158,9 +158,13 @@ func (set replicaSet) regions() []string {
 
 // poolOf returns the pool a change is about, and whether it names one. A
 // change of a replica record names none: every region keeps every pool's
-// replica records.
+// replica records. Nor does a pool's deletion: every region keeps its
+// tombstone, so that no delayed entry of the pool is applied anywhere
+// afterwards, whatever the replica records said.
 func poolOf(c storage.Change) (string, bool) {
 	switch {
+	case c.Entity == storage.EntityUserPool && c.Kind == storage.ChangeDelete:
+		return "", false
 	case c.Entity == storage.EntityUserPool:
 		return c.Key, true
 	case string(c.Entity) == ReplicaItemKind:
