@@ -23,9 +23,9 @@ var kindLocalMarker = storage.DeclareKind("replication_test_local", storage.Loca
 
 var topology = []string{"ap-southeast-2", "eu-west-1", "us-east-1"}
 
-// region is one region of a test topology: its store, Node and replica
+// replicaRegion is one region of a test topology: its store, Node and replica
 // API.
-type region struct {
+type replicaRegion struct {
 	name string
 	st   *sqlite.DB
 	node *Node
@@ -34,12 +34,12 @@ type region struct {
 
 // startRegions runs a Node for each of names on one NATS server, with
 // pools kept in their own region by default.
-func startRegions(t *testing.T, js jetstream.JetStream, hooks map[string]func(pool string, step int), names ...string) map[string]*region {
+func startRegions(t *testing.T, js jetstream.JetStream, hooks map[string]func(pool string, step int), names ...string) map[string]*replicaRegion {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	out := map[string]*region{}
+	out := map[string]*replicaRegion{}
 	for _, name := range names {
 		st := openStore(t, name)
 		n, err := New(Options{Store: st, Region: name, Peers: topology, JetStream: js, DefaultPoolRegions: DefaultOwnRegion,
@@ -48,7 +48,7 @@ func startRegions(t *testing.T, js jetstream.JetStream, hooks map[string]func(po
 			t.Fatal(err)
 		}
 		n.pageHook = hooks[name]
-		out[name] = &region{name: name, st: st, node: n,
+		out[name] = &replicaRegion{name: name, st: st, node: n,
 			api: NewReplicas(ReplicasOptions{Store: st, Region: name, Peers: topology, DefaultPoolRegions: DefaultOwnRegion, AccountID: "000000000000"})}
 	}
 	if err := out[names[0]].node.EnsureStreams(ctx); err != nil {
@@ -193,7 +193,7 @@ func TestReplicaSnapshotThenStream(t *testing.T) {
 	// Writes in the source between the snapshot's pages.
 	var (
 		once sync.Once
-		us   *region
+		us   *replicaRegion
 	)
 	hook := func(p string, step int) {
 		if p != pool || step < 2 {
@@ -330,7 +330,7 @@ func TestReplicaSnapshotThenStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []*region{eu, ap} {
+	for _, r := range []*replicaRegion{eu, ap} {
 		eventually(t, r.name+" has the pool's tombstone and no replica record", func() bool {
 			recs, err := replicaRecords(ctx, r.st, pool)
 			if err != nil || len(recs) != 0 {
