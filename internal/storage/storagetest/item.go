@@ -1445,6 +1445,16 @@ func testGetItems(t *testing.T, s storage.Store) {
 				checkItemUTC(t, it)
 			}
 		}
+		// More than a store may read in one statement (SQLite reads
+		// eight at a time), in order.
+		many, manyWant := slices.Concat(refs, refs, refs, refs), slices.Concat(want, want, want, want)
+		got, err = storage.GetItems(ctx, r, many)
+		if err != nil {
+			t.Fatalf("GetItems %s of %d: %v", where, len(many), err)
+		}
+		if diff := cmp.Diff(manyWant, got, cmpOpts); diff != "" {
+			t.Errorf("GetItems %s of %d mismatch (-want +got):\n%s", where, len(many), diff)
+		}
 		// Two at once, and none.
 		got, err = storage.GetItems(ctx, r, refs[:2])
 		if err != nil || len(got) != 2 || got[1] != nil || got[0] == nil || got[0].ID != user.ID {
