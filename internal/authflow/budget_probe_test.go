@@ -2,6 +2,7 @@ package authflow
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -72,6 +73,18 @@ func (p *storeProbe) call(name string) { p.add(func(c *probeCounts) { c.Calls[na
 func (p *storeProbe) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
 	p.call("GetItem " + kind)
 	return p.Store.GetItem(ctx, kind, id)
+}
+
+// GetItems is one store call however many items it reads (one statement
+// on SQLite, one round trip on PostgreSQL), counted under the kinds it
+// reads.
+func (p *storeProbe) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.Item, error) {
+	kinds := make([]string, 0, len(refs))
+	for _, r := range refs {
+		kinds = append(kinds, r.Kind)
+	}
+	p.call("GetItems " + strings.Join(kinds, ","))
+	return storage.GetItems(ctx, p.Store, refs)
 }
 
 func (p *storeProbe) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {

@@ -220,6 +220,10 @@ func (devicePasswordVerifierChallenge) answer(ctx context.Context, s *Service, s
 		return nil, cognito.ResourceNotFoundException(msgDeviceNotFound)
 	}
 	f := deviceSRPFactor{block: block, timestamp: sp.params["TIMESTAMP"], signature: sp.params["PASSWORD_CLAIM_SIGNATURE"]}
+	// The user, the device and the state's use marker in one store call.
+	if err := s.readTogether(ctx, sp, storage.ItemRef{Kind: kindDevice, ID: deviceID(sp.pool.ID, st.DeviceKey)}); err != nil {
+		return nil, err
+	}
 	if err := s.stateUser(ctx, sp); err != nil {
 		return nil, err
 	}
@@ -229,7 +233,7 @@ func (devicePasswordVerifierChallenge) answer(ctx context.Context, s *Service, s
 		// that does not exist.
 		return s.authenticate(ctx, sp, f)
 	}
-	d, _, err := s.userDevice(ctx, sp.pool.ID, st.Sub, st.DeviceKey)
+	d, _, err := s.userDeviceIn(ctx, s.reader(sp), sp.pool.ID, st.Sub, st.DeviceKey)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/mfa"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -39,7 +40,7 @@ func (softwareTokenMFAChallenge) answer(ctx context.Context, s *Service, sp *cal
 		if err != nil {
 			return false, nil, internal(err)
 		}
-		last, err := s.users.LastTOTPStep(ctx, sp.pool, u)
+		last, err := s.users.LastTOTPStepIn(ctx, s.reader(sp), sp.pool, u)
 		if err != nil {
 			return false, nil, internal(err)
 		}
@@ -50,5 +51,5 @@ func (softwareTokenMFAChallenge) answer(ctx context.Context, s *Service, sp *cal
 		return true, func(tx storage.Tx) error {
 			return s.users.UseTOTPStep(ctx, tx, sp.pool, u.Sub, step)
 		}, nil
-	})
+	}, directory.TOTPStepRef(sp.st.Sub))
 }

@@ -129,10 +129,15 @@ func newDeviceGroupKey() string {
 // userDevice reads the device key of the user sub in pool: nil, nil when
 // there is no such device, or it is another user's.
 func (s *Service) userDevice(ctx context.Context, pool, sub, key string) (*deviceRecord, *storage.Item, error) {
+	return s.userDeviceIn(ctx, s.store, pool, sub, key)
+}
+
+// userDeviceIn is userDevice reading through r.
+func (s *Service) userDeviceIn(ctx context.Context, r storage.ItemReader, pool, sub, key string) (*deviceRecord, *storage.Item, error) {
 	if key == "" || sub == "" {
 		return nil, nil, nil
 	}
-	it, err := s.store.GetItem(ctx, kindDevice, deviceID(pool, key))
+	it, err := r.GetItem(ctx, kindDevice, deviceID(pool, key))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, nil
 	}

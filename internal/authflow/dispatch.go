@@ -56,6 +56,9 @@ type call struct {
 	// assessed is threat protection's assessment of this step's sign-in
 	// (afterFirstFactor, risk.go); nil when none was made.
 	assessed *riskAssessment
+	// reads holds the items the answer read together before it acts
+	// (readTogether); nil when it reads each from the store.
+	reads *readSet
 }
 
 // risk is the assessment the sign-in's event records: this step's, or the
@@ -301,7 +304,7 @@ func (s *Service) stateUser(ctx context.Context, sp *call) error {
 	if sp.st.Fake {
 		return nil
 	}
-	u, err := s.users.UserBySub(ctx, sp.pool, sp.st.Sub)
+	u, err := s.users.UserBySubIn(ctx, s.reader(sp), sp.pool, sp.st.Sub)
 	if errors.Is(err, cognito.UserNotFoundException("")) {
 		return nil
 	}
@@ -351,6 +354,13 @@ func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step
 		return nil, s.shadow(ctx, sp, fac)
 	}
 	if sp.st != nil {
+		if fac.checkFirst() && !sp.found {
+			// The user and the state's use marker (flowSeenUsedIn below)
+			// in one store call.
+			if err := s.readTogether(ctx, sp); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.stateUser(ctx, sp); err != nil {
 			return nil, err
 		}
@@ -377,7 +387,7 @@ func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step
 		// A state seen used is refused before the hook and the check run;
 		// the transaction that uses it up decides the races this read
 		// misses.
-		if err := s.flowSeenUsed(ctx, sp.st); err != nil {
+		if err := s.flowSeenUsedIn(ctx, s.reader(sp), sp.st); err != nil {
 			return nil, err
 		}
 	} else {

@@ -535,8 +535,18 @@ func mfaAnswerParams(sp *call, codeParam string) (string, error) {
 // Of answers racing on one Session, the wrong ones are counted one at a
 // time and the right one's transaction sees their count, so no Session
 // takes more than maxMFAAnswers answers, and none after its use.
-func (s *Service) answerCode(ctx context.Context, sp *call, check func() (ok bool, within func(tx storage.Tx) error, err error)) (*Step, error) {
-	if err := s.flowSeenUsed(ctx, sp.st); err != nil {
+func (s *Service) answerCode(ctx context.Context, sp *call, check func() (ok bool, within func(tx storage.Tx) error, err error), reads ...storage.ItemRef) (*Step, error) {
+	// The user, the Session's use marker, its answer count, the lockouts
+	// and what the check reads (reads) in one store call.
+	st := sp.st
+	reads = append(reads,
+		storage.ItemRef{Kind: kindAuthSession, ID: mfaTriesID(st.Pool, st.ID)},
+		storage.ItemRef{Kind: kindAuthSession, ID: lockoutID(st.Pool, st.Sub)},
+		storage.ItemRef{Kind: kindAuthSession, ID: mfaLockoutID(st.Pool, st.Sub)})
+	if err := s.readTogether(ctx, sp, reads...); err != nil {
+		return nil, err
+	}
+	if err := s.flowSeenUsedIn(ctx, s.reader(sp), st); err != nil {
 		return nil, err
 	}
 	if err := s.mfaUser(ctx, sp); err != nil {
@@ -557,7 +567,7 @@ func (s *Service) answerCode(ctx context.Context, sp *call, check func() (ok boo
 	// Session that may answer no more, or a user locked out, is refused
 	// before the hooks run; the transaction reads them again and decides,
 	// serialized with the wrong answers counted meanwhile.
-	if _, _, err := s.mfaAnswerRefusal(ctx, s.store, sp.st); err != nil {
+	if _, _, err := s.mfaAnswerRefusal(ctx, s.reader(sp), sp.st); err != nil {
 		return nil, err
 	}
 	return s.finishMFA(ctx, sp, func(tx storage.Tx) error {

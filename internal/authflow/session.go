@@ -264,10 +264,15 @@ func (s *Service) useFlowFor(ctx context.Context, tx storage.Tx, st, next *flowS
 // already, and refuses it if so. It is a shortcut for replays, not the
 // guard: only useFlow, in the transaction that acts on st, decides.
 func (s *Service) flowSeenUsed(ctx context.Context, st *flowState) error {
+	return s.flowSeenUsedIn(ctx, s.store, st)
+}
+
+// flowSeenUsedIn is flowSeenUsed reading through r.
+func (s *Service) flowSeenUsedIn(ctx context.Context, r storage.ItemReader, st *flowState) error {
 	if st == nil {
 		return nil
 	}
-	_, err := s.store.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID))
+	_, err := r.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID))
 	switch {
 	case err == nil:
 		return cognito.NotAuthorizedException(msgSessionUsed)

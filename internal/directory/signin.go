@@ -85,7 +85,18 @@ func (s *Service) LookupUser(ctx context.Context, pool *userpool.SignInPool, use
 // UserNotFoundException. The user it returns can become an access grant's
 // Principal (NewPrincipal).
 func (s *Service) UserBySub(ctx context.Context, pool *userpool.SignInPool, sub string) (*SignInUser, error) {
-	it, err := s.store.GetItem(ctx, kindUser, sub)
+	return s.UserBySubIn(ctx, s.store, pool, sub)
+}
+
+// UserRef names the item of the user sub, for a caller that reads it with
+// other items in one store call (storage.GetItems) and then through
+// UserBySubIn.
+func UserRef(sub string) storage.ItemRef { return storage.ItemRef{Kind: kindUser, ID: sub} }
+
+// UserBySubIn is UserBySub reading through r: the store, or a reader
+// holding items read together (UserRef).
+func (s *Service) UserBySubIn(ctx context.Context, r storage.ItemReader, pool *userpool.SignInPool, sub string) (*SignInUser, error) {
+	it, err := r.GetItem(ctx, kindUser, sub)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
 		return nil, userNotFound()
 	}

@@ -52,7 +52,18 @@ func readTOTPStep(ctx context.Context, r storage.ItemReader, sub string) (*stora
 // token was accepted for: a code of that step or an earlier one is not
 // accepted again.
 func (s *Service) LastTOTPStep(ctx context.Context, pool *userpool.SignInPool, u *SignInUser) (int64, error) {
-	it, step, err := readTOTPStep(ctx, s.store, u.Sub)
+	return s.LastTOTPStepIn(ctx, s.store, pool, u)
+}
+
+// TOTPStepRef names the item of the last step of the user sub's software
+// token (LastTOTPStepIn), for a caller that reads it with other items in
+// one store call (storage.GetItems).
+func TOTPStepRef(sub string) storage.ItemRef { return storage.ItemRef{Kind: kindTOTPStep, ID: sub} }
+
+// LastTOTPStepIn is LastTOTPStep reading through r: the store, or a reader
+// holding items read together (TOTPStepRef).
+func (s *Service) LastTOTPStepIn(ctx context.Context, r storage.ItemReader, pool *userpool.SignInPool, u *SignInUser) (int64, error) {
+	it, step, err := readTOTPStep(ctx, r, u.Sub)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,67 @@
+package authflow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/storage"
+)
+
+// readSet is a storage.ItemReader holding items an answer read together,
+// in one store call (storage.GetItems: one statement on SQLite, one round
+// trip on PostgreSQL), before it acts: the user, the Session's use marker,
+// and what the step checks besides (a device, an MFA answer count, the
+// lockouts, a TOTP step). Each of these was a store call of its own, and on
+// SQLite a read transaction of its own, which costs more than the lookup:
+// a reader connection that the writer has written behind since its last
+// read drops its page cache when it begins one. Reading them together
+// changes nothing in what the answer decides: these reads happen before
+// any write of the answer, and the transaction that acts reads again what
+// it decides on. Other reads go to the store.
+type readSet struct {
+	storage.ItemReader
+	refs  []storage.ItemRef
+	items []*storage.Item
+}
+
+// GetItem returns the item as the set read it, or reads it from the store
+// when the set does not name it.
+func (r *readSet) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
+	for i, ref := range r.refs {
+		if ref.Kind != kind || ref.ID != id {
+			continue
+		}
+		if r.items[i] == nil {
+			return nil, fmt.Errorf("get %s %q: %w", kind, id, storage.ErrNotFound)
+		}
+		return r.items[i], nil
+	}
+	return r.ItemReader.GetItem(ctx, kind, id)
+}
+
+// readTogether reads, in one store call, the user of the call's state,
+// the state's use marker and refs, for the reads of the answer that
+// follow (sp.reader). It reads nothing for a state that names no user.
+func (s *Service) readTogether(ctx context.Context, sp *call, refs ...storage.ItemRef) error {
+	st := sp.st
+	if st == nil || st.Fake || st.Sub == "" || sp.reads != nil {
+		return nil
+	}
+	all := append([]storage.ItemRef{directory.UserRef(st.Sub), {Kind: kindAuthSession, ID: usedMarkerID(st.Pool, st.ID)}}, refs...)
+	items, err := storage.GetItems(ctx, s.store, all)
+	if err != nil {
+		return internal(fmt.Errorf("read the answer's items: %w", err))
+	}
+	sp.reads = &readSet{ItemReader: s.store, refs: all, items: items}
+	return nil
+}
+
+// reader is what the call's reads outside a transaction go through: the
+// items read together (readTogether), else the store.
+func (s *Service) reader(sp *call) storage.ItemReader {
+	if sp.reads != nil {
+		return sp.reads
+	}
+	return s.store
+}
