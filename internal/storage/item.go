@@ -271,7 +271,8 @@ func ChangeState(rec *Item) (Replication, []byte, error) {
 type ItemRef struct{ Kind, ID string }
 
 // ItemsGetter is implemented by the stores that read several items by ID
-// in one statement: on PostgreSQL, one round trip instead of one each.
+// in one statement: on PostgreSQL, one round trip instead of one each; on
+// SQLite, one read transaction instead of one each.
 type ItemsGetter interface {
 	// GetItems returns the items refs name, in the order of refs, with nil
 	// for each that does not exist. It reads as GetItem does (outside a

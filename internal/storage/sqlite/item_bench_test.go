@@ -25,3 +25,8 @@ func BenchmarkThreeReads(b *testing.B) {
 	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
 	storagetest.BenchThreeReads(b, db)
 }
+
+func BenchmarkGetItems(b *testing.B) {
+	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
+	storagetest.BenchGetItems(b, db)
+}

@@ -154,3 +154,74 @@ func BenchThreeReads(b *testing.B, s storage.Store) {
 		}
 	})
 }
+
+// BenchGetItems measures reading n items by ID among 10,000, each with a
+// GetItem of its own ("alone") and in one storage.GetItems, for n of 2 and
+// 6, and the same right after a write of another item ("after a write",
+// the write untimed): what a sign-in's answer reads before it acts, on a
+// store whose reader connections the writer has written behind.
+func BenchGetItems(b *testing.B, s storage.Store) {
+	const items = 10_000
+	loadBenchItems(b, s, items)
+	ctx := context.Background()
+	refs := func(i, n int) []storage.ItemRef {
+		out := make([]storage.ItemRef, n)
+		for j := range n {
+			out[j] = storage.ItemRef{Kind: kindUser, ID: benchItem((i + j*1000) % items).ID}
+		}
+		return out
+	}
+	alone := func(rs []storage.ItemRef) error {
+		for _, r := range rs {
+			if _, err := s.GetItem(ctx, r.Kind, r.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	together := func(rs []storage.ItemRef) error {
+		got, err := storage.GetItems(ctx, s, rs)
+		if err == nil && got[len(got)-1] == nil {
+			err = fmt.Errorf("%v not found", rs[len(rs)-1])
+		}
+		return err
+	}
+	written := 0
+	write := func(b *testing.B) {
+		written++
+		err := s.Tx(ctx, func(tx storage.Tx) error {
+			it := benchItem(items + written)
+			it.Kind = kindLocal
+			return tx.CreateItem(ctx, it)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, n := range []int{2, 6} {
+		for _, v := range []struct {
+			name string
+			read func([]storage.ItemRef) error
+		}{{"alone", alone}, {"GetItems", together}} {
+			b.Run(fmt.Sprintf("%s/%d", v.name, n), func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					if err := v.read(refs(i, n)); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			b.Run(fmt.Sprintf("%s/%d/after a write", v.name, n), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					write(b)
+					b.StartTimer()
+					if err := v.read(refs(i, n)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
