@@ -185,6 +185,10 @@ func (c *Console) routes() {
 	m.Handle("GET /console/create", c.authed(c.wizard))
 	m.Handle("POST /console/create", c.authed(c.wizard))
 	m.Handle("GET /console/pools/{pool}", c.authed(c.poolDetails))
+	m.Handle("GET /console/pools/{pool}/clients", c.authed(c.clientsList))
+	m.Handle("POST /console/pools/{pool}/clients", c.authed(c.createClient))
+	m.Handle("GET /console/pools/{pool}/clients/{client}", c.authed(c.clientDetails))
+	m.Handle("POST /console/pools/{pool}/clients/{client}/{action}", c.authed(c.clientAction))
 	m.Handle("GET /console/pools/{pool}/clients/{client}/hosted-ui", c.authed(c.hostedUI))
 	m.Handle("POST /console/pools/{pool}/clients/{client}/hosted-ui", c.authed(c.hostedUI))
 	m.Handle("GET /console/pools/{pool}/users", c.authed(c.usersList))
@@ -234,10 +238,11 @@ func parsePages() (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		// Files whose names start with _ hold templates pages share.
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("console: parse %s: %w", n, err)
 		}
