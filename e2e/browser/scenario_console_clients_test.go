@@ -1,0 +1,190 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// consoleOperator starts cognate with an operator added by the CLI and
+// signs them in to the console in a browser of their own.
+func consoleOperator(t *testing.T) (*cognate, context.Context) {
+	t.Helper()
+	chromium := requireChromium(t)
+	dataDir := t.TempDir()
+	temp := addAdmin(t, dataDir, "operator", "operator@example.com")
+	c := startCognateIn(t, dataDir)
+	tab := newBrowserFor(t, chromium, 4*browserTimeout)
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/")); err != nil {
+		t.Fatal(err)
+	}
+	if err := signInHosted(tab, "operator", temp); err != nil {
+		t.Fatal(err)
+	}
+	if err := newPassword(tab, "Operator-Password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("create-pool"))); err != nil {
+		t.Fatalf("the console after sign-in: %v\n%s", err, pageText(tab))
+	}
+	return c, tab
+}
+
+// markupOnPage counts what markup in user-controlled values made of the
+// page at path: a changed title, script elements, images in main.
+func markupOnPage(t *testing.T, tab context.Context, url string) bool {
+	t.Helper()
+	if err := chromedp.Do(tab, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("title"))); err != nil {
+		t.Fatal(err)
+	}
+	title, err := chromedp.Run(tab, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll('script').length + document.querySelectorAll('main img').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return title == "pwned" || n != 0
+}
+
+// TestConsoleAppClients creates an app client with a secret in the
+// console, which shows the secret once; edits its settings (a refused
+// callback URL first, its message next to the field); rotates the secret;
+// deletes the client after its name is typed; and reads each result back
+// through the AWS SDK.
+func TestConsoleAppClients(t *testing.T) {
+	c, tab := consoleOperator(t)
+	ctx := context.Background()
+	pool, err := c.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("clients-made")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := aws.ToString(pool.UserPool.Id)
+
+	// Create, with a secret.
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), chromedp.Click(chromedp.ID("clients-link")),
+		chromedp.WaitVisible(chromedp.ID("create-client")),
+		setValue("client_name", "server"), chromedp.Click(chromedp.ID("generate_secret")), chromedp.Click(chromedp.ID("auth_flow_ALLOW_USER_PASSWORD_AUTH")),
+		chromedp.Click(chromedp.ID("create-client-submit")), chromedp.WaitVisible(chromedp.ID("new-secret"))); err != nil {
+		t.Fatalf("create an app client: %v\n%s", err, pageText(tab))
+	}
+	shown, err := chromedp.Run(tab, chromedp.Value(chromedp.ID("new-secret")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID := text(t, tab, "client-id")
+	desc, err := c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secret := aws.ToString(desc.UserPoolClient.ClientSecret); secret == "" || secret != shown {
+		t.Errorf("the console showed the secret %q, DescribeUserPoolClient answers %q", shown, secret)
+	}
+	if diff := cmp.Diff([]types.ExplicitAuthFlowsType{"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"}, desc.UserPoolClient.ExplicitAuthFlows,
+		cmpopts.SortSlices(func(a, b types.ExplicitAuthFlowsType) bool { return a < b })); diff != "" {
+		t.Errorf("ExplicitAuthFlows (-entered +got):\n%s", diff)
+	}
+	clientPage := c.URL + "/console/pools/" + poolID + "/clients/" + clientID
+	if err := chromedp.Do(tab, chromedp.Navigate(clientPage), chromedp.WaitVisible(chromedp.ID("secret-masked"))); err != nil {
+		t.Fatalf("the client's page: %v\n%s", err, pageText(tab))
+	}
+	source, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(source, shown) {
+		t.Error("the client's page shows the secret again")
+	}
+
+	// Edit: a refused callback URL, then every setting.
+	if err := chromedp.Do(tab, setValue("callback_urls", "http://example.com/cb"), chromedp.Click(chromedp.ID("oauth_flow_code")),
+		setValue("scopes", "openid email"), chromedp.Click(chromedp.ID("provider_COGNITO")),
+		chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("error-CallbackURLs"))); err != nil {
+		t.Fatalf("a plain-HTTP callback URL: %v\n%s", err, pageText(tab))
+	}
+	if err := chromedp.Do(tab, setValue("client_name", "server-2"), setValue("callback_urls", "https://app.example.com/cb"),
+		setValue("logout_urls", "https://app.example.com/bye"), setValue("read_attrs", "email, name"), setValue("write_attrs", "name"),
+		setValue("access_validity", "2"), chromedp.SetValue(chromedp.ID("access_unit"), "hours"), setValue("refresh_validity", "7"),
+		chromedp.Click(chromedp.ID("prevent_legacy")),
+		chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("save the app client: %v\n%s", err, pageText(tab))
+	}
+	if desc, err = c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID}); err != nil {
+		t.Fatal(err)
+	}
+	cl := desc.UserPoolClient
+	got := map[string]any{"name": aws.ToString(cl.ClientName), "callbacks": cl.CallbackURLs, "logouts": cl.LogoutURLs,
+		"read": cl.ReadAttributes, "write": cl.WriteAttributes, "access": aws.ToInt32(cl.AccessTokenValidity), "accessUnit": cl.TokenValidityUnits.AccessToken,
+		"refresh": cl.RefreshTokenValidity, "prevent": cl.PreventUserExistenceErrors, "oauth": cl.AllowedOAuthFlows,
+		"scopes": cl.AllowedOAuthScopes, "providers": cl.SupportedIdentityProviders, "oauthOn": aws.ToBool(cl.AllowedOAuthFlowsUserPoolClient),
+		"secret": aws.ToString(cl.ClientSecret)}
+	want := map[string]any{"name": "server-2", "callbacks": []string{"https://app.example.com/cb"}, "logouts": []string{"https://app.example.com/bye"},
+		"read": []string{"email", "name"}, "write": []string{"name"}, "access": int32(2), "accessUnit": types.TimeUnitsTypeHours,
+		"refresh": int32(7), "prevent": types.PreventUserExistenceErrorTypesLegacy, "oauth": []types.OAuthFlowType{"code"},
+		"scopes": []string{"email", "openid"}, "providers": []string{"COGNITO"}, "oauthOn": true, "secret": shown}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("DescribeUserPoolClient after the edit (-entered +got):\n%s", diff)
+	}
+
+	// Rotate the secret: add one (shown once), delete the first.
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("add-secret-submit")), chromedp.WaitVisible(chromedp.ID("new-secret"))); err != nil {
+		t.Fatalf("add a secret: %v\n%s", err, pageText(tab))
+	}
+	added, err := chromedp.Run(tab, chromedp.Value(chromedp.ID("new-secret")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := c.admin.ListUserPoolClientSecrets(ctx, &cip.ListUserPoolClientSecretsInput{UserPoolId: &poolID, ClientId: &clientID})
+	if err != nil || len(secrets.ClientSecrets) != 2 || added == shown {
+		t.Fatalf("after adding a secret: %v, %d secrets, added %q (first %q)", err, len(secrets.ClientSecrets), added, shown)
+	}
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#secrets .delete-secret`)), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("delete the first secret: %v\n%s", err, pageText(tab))
+	}
+	if secrets, err = c.admin.ListUserPoolClientSecrets(ctx, &cip.ListUserPoolClientSecretsInput{UserPoolId: &poolID, ClientId: &clientID}); err != nil || len(secrets.ClientSecrets) != 1 {
+		t.Fatalf("after deleting a secret: %v %+v", err, secrets)
+	}
+	if desc, err = c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID}); err != nil || aws.ToString(desc.UserPoolClient.ClientSecret) != added {
+		t.Errorf("after rotation the client's secret is not the added one (%v)", err)
+	}
+
+	// Markup in a callback URL is shown escaped on the client's pages.
+	markup := `https://app.example.com/cb?x=<script>document.title='pwned'</script><img/src=x/onerror=document.title='pwned'>`
+	odd, err := c.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &poolID, ClientName: aws.String("odd"),
+		CallbackURLs: []string{markup}, AllowedOAuthFlows: []types.OAuthFlowType{"code"}, AllowedOAuthFlowsUserPoolClient: true,
+		AllowedOAuthScopes: []string{"openid"}, SupportedIdentityProviders: []string{"COGNITO"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped := 0
+	for _, path := range []string{"/console/pools/" + poolID + "/clients/" + aws.ToString(odd.UserPoolClient.ClientId),
+		"/console/pools/" + poolID + "/clients/" + aws.ToString(odd.UserPoolClient.ClientId) + "/hosted-ui", "/console/pools/" + poolID + "/clients"} {
+		if markupOnPage(t, tab, c.URL+path) {
+			t.Errorf("%s: markup ran or was rendered", path)
+		} else {
+			escaped++
+		}
+	}
+	t.Logf("app client pages with markup in user-controlled fields shown escaped: %d", escaped)
+
+	// Delete, after the name is typed.
+	if err := chromedp.Do(tab, chromedp.Navigate(clientPage), chromedp.WaitVisible(chromedp.ID("delete-client")),
+		setValue("confirm-delete", "server"), chromedp.Click(chromedp.ID("delete-client-submit")), chromedp.WaitVisible(chromedp.ID("error-confirm")),
+		setValue("confirm-delete", "server-2"), chromedp.Click(chromedp.ID("delete-client-submit")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("delete the app client: %v\n%s", err, pageText(tab))
+	}
+	_, err = c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID})
+	var notFound *types.ResourceNotFoundException
+	if !errors.As(err, &notFound) {
+		t.Errorf("DescribeUserPoolClient after the deletion: %v", err)
+	}
+}
