@@ -185,6 +185,8 @@ func (c *Console) routes() {
 	m.Handle("GET /console/create", c.authed(c.wizard))
 	m.Handle("POST /console/create", c.authed(c.wizard))
 	m.Handle("GET /console/pools/{pool}", c.authed(c.poolDetails))
+	m.Handle("GET /console/pools/{pool}/edit", c.authed(c.poolEdit))
+	m.Handle("POST /console/pools/{pool}/edit", c.authed(c.poolEdit))
 	m.Handle("GET /console/pools/{pool}/clients", c.authed(c.clientsList))
 	m.Handle("POST /console/pools/{pool}/clients", c.authed(c.createClient))
 	m.Handle("GET /console/pools/{pool}/clients/{client}", c.authed(c.clientDetails))

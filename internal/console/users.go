@@ -40,7 +40,11 @@ func (c *Console) poolDetails(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, "error", page{Title: "User pool"}, err)
 		return
 	}
-	c.render(w, r, http.StatusOK, "pool", page{Title: cognito.Deref(p.UserPool.Name), Data: poolData{Pool: p.UserPool, Clients: cl.UserPoolClients}})
+	pg := page{Title: cognito.Deref(p.UserPool.Name), Data: poolData{Pool: p.UserPool, Clients: cl.UserPoolClients}}
+	if r.URL.Query().Get("saved") != "" {
+		pg.Notice = "The user pool's settings were saved."
+	}
+	c.render(w, r, http.StatusOK, "pool", pg)
 }
 
 type usersData struct {
