@@ -188,3 +188,50 @@ func TestConsoleAppClients(t *testing.T) {
 		t.Errorf("DescribeUserPoolClient after the deletion: %v", err)
 	}
 }
+
+// TestConsolePoolEdit edits a pool's settings in the console, a refused
+// minimum length first (its message next to the field), and reads them
+// back through the AWS SDK.
+func TestConsolePoolEdit(t *testing.T) {
+	c, tab := consoleOperator(t)
+	ctx := context.Background()
+	pool, err := c.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("to-edit")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := aws.ToString(pool.UserPool.Id)
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), chromedp.Click(chromedp.ID("edit-pool-link")),
+		chromedp.WaitVisible(chromedp.ID("edit-pool")),
+		setValue("min_length", "3"), chromedp.Click(chromedp.ID("save-pool")), chromedp.WaitVisible(chromedp.ID("error-MinimumLength"))); err != nil {
+		t.Fatalf("a minimum length of 3: %v\n%s", err, pageText(tab))
+	}
+	if err := chromedp.Do(tab, setValue("pool_name", "edited"), setValue("min_length", "14"), chromedp.Click(chromedp.ID("symbols")),
+		setValue("temp_days", "2"), chromedp.Click(chromedp.ID("admin_only")), chromedp.Click(chromedp.ID("mfa_off")),
+		setValue("email_subject", "Your code"), setValue("email_message", "The code is {####}"),
+		setValue("email_from", "Team <no-reply@example.com>"), setValue("reply_to", "help@example.com"),
+		chromedp.Click(chromedp.ID("devices_always")), chromedp.Click(chromedp.ID("deletion_protection")),
+		setValue("tags", "team=identity"), setValue("trigger_PostConfirmation", "arn:aws:lambda:us-east-1:123456789012:function:post"),
+		chromedp.Click(chromedp.ID("save-pool")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("save the pool: %v\n%s", err, pageText(tab))
+	}
+	d, err := c.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d.UserPool
+	got := map[string]any{"name": aws.ToString(p.Name), "min": aws.ToInt32(p.Policies.PasswordPolicy.MinimumLength),
+		"symbols": p.Policies.PasswordPolicy.RequireSymbols, "temp": p.Policies.PasswordPolicy.TemporaryPasswordValidityDays,
+		"adminOnly": p.AdminCreateUserConfig.AllowAdminCreateUserOnly, "mfa": p.MfaConfiguration,
+		"subject": aws.ToString(p.VerificationMessageTemplate.EmailSubject), "message": aws.ToString(p.VerificationMessageTemplate.EmailMessage),
+		"from": aws.ToString(p.EmailConfiguration.From), "replyTo": aws.ToString(p.EmailConfiguration.ReplyToEmailAddress),
+		"devices":    p.DeviceConfiguration != nil && !p.DeviceConfiguration.DeviceOnlyRememberedOnUserPrompt,
+		"protection": p.DeletionProtection, "tags": p.UserPoolTags, "post": aws.ToString(p.LambdaConfig.PostConfirmation)}
+	want := map[string]any{"name": "edited", "min": int32(14), "symbols": !aws.ToBool(&pool.UserPool.Policies.PasswordPolicy.RequireSymbols),
+		"temp": int32(2), "adminOnly": !pool.UserPool.AdminCreateUserConfig.AllowAdminCreateUserOnly, "mfa": types.UserPoolMfaTypeOff,
+		"subject": "Your code", "message": "The code is {####}", "from": "Team <no-reply@example.com>", "replyTo": "help@example.com",
+		"devices": true, "protection": types.DeletionProtectionTypeActive, "tags": map[string]string{"team": "identity"},
+		"post": "arn:aws:lambda:us-east-1:123456789012:function:post"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DescribeUserPool after the edit (-entered +got):\n%s", diff)
+	}
+}
