@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -233,5 +234,96 @@ func TestConsolePoolEdit(t *testing.T) {
 		"post": "arn:aws:lambda:us-east-1:123456789012:function:post"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("DescribeUserPool after the edit (-entered +got):\n%s", diff)
+	}
+}
+
+// TestConsoleResourceServers creates a resource server with two scopes in
+// the console, gives one of its scopes to an app client there, edits and
+// deletes it, reading each result back through the AWS SDK; markup in an
+// identifier, a scope's name and its description is shown escaped.
+func TestConsoleResourceServers(t *testing.T) {
+	c, tab := consoleOperator(t)
+	ctx := context.Background()
+	pool, err := c.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("apis")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := aws.ToString(pool.UserPool.Id)
+	id := "https://api.example.com"
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), chromedp.Click(chromedp.ID("resource-servers-link")),
+		chromedp.WaitVisible(chromedp.ID("create-resource-server")),
+		setValue("rs_identifier", id), setValue("rs_name", "Orders API"), setValue("rs_scopes", "orders.read Read orders\norders.write Write orders"),
+		chromedp.Click(chromedp.ID("create-resource-server-submit")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("create a resource server: %v\n%s", err, pageText(tab))
+	}
+	rs, err := c.admin.DescribeResourceServer(ctx, &cip.DescribeResourceServerInput{UserPoolId: &poolID, Identifier: &id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []types.ResourceServerScopeType{{ScopeName: aws.String("orders.read"), ScopeDescription: aws.String("Read orders")},
+		{ScopeName: aws.String("orders.write"), ScopeDescription: aws.String("Write orders")}}
+	if diff := cmp.Diff(want, rs.ResourceServer.Scopes, cmpopts.IgnoreUnexported(types.ResourceServerScopeType{})); diff != "" || aws.ToString(rs.ResourceServer.Name) != "Orders API" {
+		t.Errorf("DescribeResourceServer: name %q, scopes (-entered +got):\n%s", aws.ToString(rs.ResourceServer.Name), diff)
+	}
+
+	// An app client given one of its scopes in the console.
+	cl, err := c.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &poolID, ClientName: aws.String("machine"), GenerateSecret: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID := aws.ToString(cl.UserPoolClient.ClientId)
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/clients/"+clientID), chromedp.WaitVisible(chromedp.ID("edit-client")),
+		chromedp.Click(chromedp.ID("oauth_flow_client_credentials")), setValue("scopes", id+"/orders.nope"),
+		chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("error-AllowedOAuthScopes")),
+		setValue("scopes", id+"/orders.read"), chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("give the client a scope: %v\n%s", err, pageText(tab))
+	}
+	desc, err := c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{id + "/orders.read"}, desc.UserPoolClient.AllowedOAuthScopes); diff != "" {
+		t.Errorf("the client's scopes (-entered +got):\n%s", diff)
+	}
+
+	// Edit, then delete after the identifier is typed.
+	serverPage := c.URL + "/console/pools/" + poolID + "/resource-servers/" + url.PathEscape(id)
+	if err := chromedp.Do(tab, chromedp.Navigate(serverPage), chromedp.WaitVisible(chromedp.ID("edit-resource-server")),
+		setValue("rs_name", "Orders"), setValue("rs_scopes", "orders.read Read all orders"),
+		chromedp.Click(chromedp.ID("save-resource-server")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("edit the resource server: %v\n%s", err, pageText(tab))
+	}
+	if rs, err = c.admin.DescribeResourceServer(ctx, &cip.DescribeResourceServerInput{UserPoolId: &poolID, Identifier: &id}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.ResourceServer.Scopes) != 1 || aws.ToString(rs.ResourceServer.Scopes[0].ScopeDescription) != "Read all orders" || aws.ToString(rs.ResourceServer.Name) != "Orders" {
+		t.Errorf("after the edit: %q %+v", aws.ToString(rs.ResourceServer.Name), rs.ResourceServer.Scopes)
+	}
+
+	// Markup in the identifier, a scope's name and its description.
+	markupID := `<img/src=x/onerror=document.title='pwned'>`
+	if _, err := c.admin.CreateResourceServer(ctx, &cip.CreateResourceServerInput{UserPoolId: &poolID, Identifier: aws.String(markupID), Name: aws.String("markup"),
+		Scopes: []types.ResourceServerScopeType{{ScopeName: aws.String(`<script>x`), ScopeDescription: aws.String(`<script>document.title='pwned'</script>`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	escaped := 0
+	for _, path := range []string{"/console/pools/" + poolID + "/resource-servers", "/console/pools/" + poolID + "/resource-servers/" + url.PathEscape(markupID)} {
+		if markupOnPage(t, tab, c.URL+path) {
+			t.Errorf("%s: markup ran or was rendered", path)
+		} else {
+			escaped++
+		}
+	}
+	t.Logf("resource server pages with markup in identifiers and scopes shown escaped: %d", escaped)
+
+	if err := chromedp.Do(tab, chromedp.Navigate(serverPage), chromedp.WaitVisible(chromedp.ID("delete-resource-server")),
+		setValue("confirm-delete", "Orders"), chromedp.Click(chromedp.ID("delete-resource-server-submit")), chromedp.WaitVisible(chromedp.ID("error-confirm")),
+		setValue("confirm-delete", id), chromedp.Click(chromedp.ID("delete-resource-server-submit")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("delete the resource server: %v\n%s", err, pageText(tab))
+	}
+	_, err = c.admin.DescribeResourceServer(ctx, &cip.DescribeResourceServerInput{UserPoolId: &poolID, Identifier: &id})
+	var notFound *types.ResourceNotFoundException
+	if !errors.As(err, &notFound) {
+		t.Errorf("DescribeResourceServer after the deletion: %v", err)
 	}
 }
