@@ -191,6 +191,8 @@ func (c *Console) routes() {
 	m.Handle("POST /console/pools/{pool}/resource-servers", c.authed(c.resourceServers))
 	m.Handle("GET /console/pools/{pool}/resource-servers/{server}", c.authed(c.resourceServer))
 	m.Handle("POST /console/pools/{pool}/resource-servers/{server}", c.authed(c.resourceServer))
+	m.Handle("GET /console/pools/{pool}/domains", c.authed(c.domains))
+	m.Handle("POST /console/pools/{pool}/domains", c.authed(c.domains))
 	m.Handle("GET /console/pools/{pool}/clients", c.authed(c.clientsList))
 	m.Handle("POST /console/pools/{pool}/clients", c.authed(c.createClient))
 	m.Handle("GET /console/pools/{pool}/clients/{client}", c.authed(c.clientDetails))
@@ -236,6 +238,13 @@ func parsePages() (map[string]*template.Template, error) {
 		"join":     strings.Join,
 		"pathesc":  url.PathEscape,
 		"queryesc": url.QueryEscape,
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
