@@ -193,6 +193,9 @@ func (c *Console) routes() {
 	m.Handle("POST /console/pools/{pool}/resource-servers/{server}", c.authed(c.resourceServer))
 	m.Handle("GET /console/pools/{pool}/domains", c.authed(c.domains))
 	m.Handle("POST /console/pools/{pool}/domains", c.authed(c.domains))
+	m.Handle("GET /console/pools/{pool}/clients/{client}/branding", c.authed(c.branding))
+	m.Handle("POST /console/pools/{pool}/clients/{client}/branding", c.authed(c.branding))
+	m.Handle("GET /console/pools/{pool}/clients/{client}/branding/preview.css", c.authed(c.brandingPreview))
 	m.Handle("GET /console/pools/{pool}/clients", c.authed(c.clientsList))
 	m.Handle("POST /console/pools/{pool}/clients", c.authed(c.createClient))
 	m.Handle("GET /console/pools/{pool}/clients/{client}", c.authed(c.clientDetails))
@@ -238,6 +241,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"join":     strings.Join,
 		"pathesc":  url.PathEscape,
 		"queryesc": url.QueryEscape,
+		"list":     func(v ...string) []string { return v },
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
