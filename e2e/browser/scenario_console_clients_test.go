@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -370,5 +371,59 @@ func TestConsoleDomains(t *testing.T) {
 	d, err := c.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
 	if err != nil || aws.ToString(d.UserPool.Domain) != "browser-domains" || aws.ToString(d.UserPool.CustomDomain) != "" {
 		t.Errorf("DescribeUserPool's domains: %v", err)
+	}
+}
+
+// TestConsoleBranding previews an app client's managed login colours in
+// the console (the preview wears them, nothing is saved), saves them and
+// reads the style back through the AWS SDK.
+func TestConsoleBranding(t *testing.T) {
+	c, tab := consoleOperator(t)
+	ctx := context.Background()
+	pool, err := c.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("branded")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := aws.ToString(pool.UserPool.Id)
+	cl, err := c.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &poolID, ClientName: aws.String("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID := aws.ToString(cl.UserPoolClient.ClientId)
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/clients/"+clientID), chromedp.Click(chromedp.ID("branding-link")),
+		chromedp.WaitVisible(chromedp.ID("branding")),
+		setValue("button_background", "aa0000ff"), chromedp.Click(chromedp.ID("preview-branding")),
+		chromedp.WaitReady(chromedp.CSS(`#button_background[value="aa0000ff"]`)), chromedp.WaitVisible(chromedp.ID("preview-button"))); err != nil {
+		t.Fatalf("preview: %v\n%s", err, pageText(tab))
+	}
+	var bg string
+	for range 50 {
+		if bg, err = chromedp.Run(tab, chromedp.Evaluate[string](`getComputedStyle(document.getElementById('preview-button')).backgroundColor`)); err != nil {
+			t.Fatal(err)
+		}
+		if bg == "rgb(170, 0, 0)" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if bg != "rgb(170, 0, 0)" {
+		t.Errorf("the preview's button is %s, want the typed rgb(170, 0, 0)", bg)
+	}
+	if _, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID}); err == nil {
+		t.Error("a preview saved a style")
+	}
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("save-branding")), chromedp.WaitVisible(chromedp.ID("style-id"))); err != nil {
+		t.Fatalf("save: %v\n%s", err, pageText(tab))
+	}
+	out, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := out.ManagedLoginBranding.Settings.MarshalSmithyDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"aa0000ff"`) {
+		t.Errorf("the saved style's settings lack the button colour: %s", raw)
 	}
 }
