@@ -109,3 +109,41 @@ func TestSettingsFormsRefused(t *testing.T) {
 		t.Logf("settings forms refused: %v", refused)
 	})
 }
+
+// TestSettingsMarkup sends markup in the names the settings screens show
+// back: app client and resource server names are refused as the API
+// refuses them, and a scope name, which may hold it, is shown escaped;
+// the form shown again with the refused value escapes it too.
+func TestSettingsMarkup(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		c := cognito.Caller{Region: testRegion}
+		pool, err := e.pools.CreateUserPool(ctx, c, &idp.CreateUserPoolRequest{PoolName: cognito.Ptr("markup")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		poolID := cognito.Deref(pool.UserPool.Id)
+		payload := `<script>document.title='pwned'</script>`
+		raw, escaped := "<script>", "&lt;script&gt;"
+		counts := map[string]int{}
+		check := func(what string, rec *httptest.ResponseRecorder, status int) {
+			t.Helper()
+			body := rec.Body.String()
+			if rec.Code != status || strings.Contains(body, raw) || !strings.Contains(body, escaped) {
+				t.Errorf("%s: %d (want %d), raw markup %v, escaped %v", what, rec.Code, status, strings.Contains(body, raw), strings.Contains(body, escaped))
+				return
+			}
+			counts[what]++
+		}
+		check("client name", e.do(t, http.MethodPost, "/console/pools/"+poolID+"/clients", url.Values{"client_name": {payload}}), http.StatusBadRequest)
+		check("resource server name", e.do(t, http.MethodPost, "/console/pools/"+poolID+"/resource-servers",
+			url.Values{"identifier": {"api"}, "name": {payload}, "scopes": {"read"}}), http.StatusBadRequest)
+		scope := `<script>x`
+		if rec := e.do(t, http.MethodPost, "/console/pools/"+poolID+"/resource-servers", url.Values{"identifier": {"api"}, "name": {"API"}, "scopes": {scope + " " + payload}}); rec.Code != http.StatusSeeOther {
+			t.Fatalf("a scope named %s: %d\n%s", scope, rec.Code, rec.Body)
+		}
+		check("scope name and description (list)", e.do(t, http.MethodGet, "/console/pools/"+poolID+"/resource-servers", nil), http.StatusOK)
+		check("scope name and description (page)", e.do(t, http.MethodGet, "/console/pools/"+poolID+"/resource-servers/api", nil), http.StatusOK)
+		t.Logf("markup refused or shown escaped: %v", counts)
+	})
+}
