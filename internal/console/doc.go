@@ -31,4 +31,12 @@
 // (Sec-Fetch-Site) or names another origin (Origin). Every action is logged
 // with the operator who did it ("console action"): the change log records
 // states, not who wrote them.
+//
+// The settings screens (a pool's settings, app clients, resource servers,
+// domains, branding) edit what Cognito lets change after creation. Where
+// the operation resets what a request leaves out (UpdateUserPool,
+// UpdateUserPoolClient), the request starts from the Describe answer and
+// the form overwrites only the members it shows. An app client's secret is
+// shown only on the page that answers the request that made it
+// (CreateUserPoolClient, AddUserPoolClientSecret), never again.
 package console
