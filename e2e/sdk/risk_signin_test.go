@@ -34,9 +34,10 @@ func (f *forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
 	return f.next.RoundTrip(r)
 }
 
-// riskEnv serves the API trusting the loopback address as a proxy, with an
-// outbox, and a client whose requests come "from" the address of from.
-func riskEnv(t *testing.T, name string) (*userEnv, *forwardedFor) {
+// riskEnv serves the API trusting the loopback address as a proxy, with
+// opts (its Sender an outbox), and a client whose requests come "from" the
+// address of from.
+func riskEnv(t *testing.T, name string, opts directory.Options) (*userEnv, *forwardedFor) {
 	t.Helper()
 	db := migrated(t, openBackend(t, name))
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
@@ -44,7 +45,8 @@ func riskEnv(t *testing.T, name string) (*userEnv, *forwardedFor) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := serveAPI(t, db, directory.Options{Sender: outbox}, func(mux *http.ServeMux) {
+	opts.Sender = outbox
+	url := serveAPI(t, db, opts, func(mux *http.ServeMux) {
 		mux.Handle(messaging.OutboxPath, outbox.Handler(messaging.OutboxAccess{Loopback: true}))
 	}, ratelimit.Off(), ratelimit.Unprotected(), func(_ string, o *api.Options) { o.TrustedProxies = proxies })
 	from := &forwardedFor{next: http.DefaultTransport}
@@ -68,7 +70,7 @@ func riskEnv(t *testing.T, name string) (*userEnv, *forwardedFor) {
 func TestAccountTakeoverThroughSDK(t *testing.T) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
-			e, from := riskEnv(t, name)
+			e, from := riskEnv(t, name, directory.Options{})
 			ctx := context.Background()
 			newApp := func(mode types.AdvancedSecurityModeType) *selfService {
 				s := e.selfServicePool(t, &cip.CreateUserPoolInput{

@@ -87,7 +87,11 @@ func (p passwordFactor) verify(ctx context.Context, s *Service, sp *call) (bool,
 	if u.PasswordHash == "" && u.ImportedHash {
 		// An imported user's first sign-in: its former directory's hash,
 		// replaced by the pool's own when the password is right.
-		return s.users.VerifyImportedPassword(ctx, sp.pool, u, p.password)
+		ok, err := s.users.VerifyImportedPassword(ctx, sp.pool, u, p.password)
+		if ok {
+			sp.password = p.password
+		}
+		return ok, err
 	}
 	if u.PasswordHash == "" && u.Status == idp.UserStatusTypeResetRequired {
 		// A user imported without a password hash has no password to
@@ -109,6 +113,7 @@ func (p passwordFactor) verify(ctx context.Context, s *Service, sp *call) (bool,
 		return false, nil
 	}
 	s.ensureSRPVerifier(ctx, sp.pool, u, p.password)
+	sp.password = p.password
 	return true, nil
 }
 

@@ -59,6 +59,10 @@ type call struct {
 	// reads holds the items the answer read together before it acts
 	// (readTogether); nil when it reads each from the store.
 	reads *readSet
+	// password is the password this step proved right (passwordFactor),
+	// for threat protection's compromised-credentials check of sign-ins;
+	// "" when the step proved none in the clear (SRP never shows it).
+	password string
 }
 
 // risk is the assessment the sign-in's event records: this step's, or the
@@ -67,8 +71,8 @@ func (sp *call) risk() *riskAssessment {
 	if sp.assessed != nil {
 		return sp.assessed
 	}
-	if sp.st != nil && sp.st.RiskLevel != "" {
-		return &riskAssessment{level: idp.RiskLevelType(sp.st.RiskLevel), action: idp.AccountTakeoverEventActionType(sp.st.RiskAction)}
+	if sp.st != nil && (sp.st.RiskLevel != "" || sp.st.Compromised) {
+		return &riskAssessment{level: idp.RiskLevelType(sp.st.RiskLevel), action: idp.AccountTakeoverEventActionType(sp.st.RiskAction), compromised: sp.st.Compromised}
 	}
 	return nil
 }

@@ -150,10 +150,13 @@
 //     failed sign-in.
 //  6. The next step (Service.next), from the user, pool and client:
 //     tokens, NEW_PASSWORD_REQUIRED, or the exception for the user's
-//     status. For a confirmed user, afterFirstFactor first weighs threat
-//     protection's account-takeover risk (risk.go; nothing for a pool
-//     whose threat protection is off), which may block the sign-in or
-//     ask for a second factor, then decides the second factor.
+//     status. For a confirmed user, afterFirstFactor first checks a
+//     password sent in the clear against the breached-password list
+//     (compromised credentials at SIGN_IN; a block puts the user in
+//     RESET_REQUIRED), then weighs threat protection's account-takeover
+//     risk (risk.go; nothing for a pool whose threat protection is off),
+//     which may block the sign-in or ask for a second factor, then
+//     decides the second factor.
 //  7. Post-authentication and pre-token-generation hook points (the
 //     PostAuthentication and PreTokenGeneration triggers), the token
 //     family and tokens, and the sign-in event (Service.finish, signIn,

@@ -141,11 +141,25 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 		sp.mfa = true
 		return s.finish(ctx, sp, attempt)
 	}
-	// Threat protection's account-takeover decision (risk.go): nothing
-	// for a pool whose threat protection is off.
+	// Threat protection's compromised-credentials check of a password
+	// sign-in, then its account-takeover decision (risk.go): nothing for
+	// a pool whose threat protection is off.
+	compromised, err := s.checkCompromisedSignIn(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	if compromised != nil && compromised.resets {
+		return s.blockForRisk(ctx, sp, attempt, compromised)
+	}
 	risk, err := s.assessRisk(ctx, sp)
 	if err != nil {
 		return nil, err
+	}
+	if compromised != nil {
+		if risk == nil {
+			risk = compromised
+		}
+		risk.compromised = true
 	}
 	sp.assessed = risk
 	if risk.blocks() {
@@ -245,6 +259,9 @@ func (s *Service) openMFAState(ctx context.Context, sp *call, challenge idp.Chal
 	}
 	if r := sp.assessed; r != nil && r.level != "" {
 		st.RiskLevel, st.RiskAction = string(r.level), string(r.action)
+	}
+	if r := sp.assessed; r != nil && r.compromised {
+		st.Compromised = true
 	}
 	if fill != nil {
 		fill(st)

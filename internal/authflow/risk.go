@@ -37,18 +37,26 @@ type riskAssessment struct {
 	action idp.AccountTakeoverEventActionType
 	// enforced says the pool is in ENFORCED mode.
 	enforced bool
+	// compromised says the sign-in's password is on the
+	// breached-password list (CompromisedCredentialsDetected); resets
+	// that the sign-in is refused for it and the user put in
+	// RESET_REQUIRED.
+	compromised, resets bool
 }
 
 // eventRisk is the EventRisk a sign-in event records for r (nil: no risk
 // assessed).
 func (r *riskAssessment) eventRisk() *idp.EventRiskType {
 	out := &idp.EventRiskType{RiskDecision: cognito.Ptr(idp.RiskDecisionTypeNoRisk), CompromisedCredentialsDetected: cognito.Ptr(false)}
-	if r == nil || r.level == "" {
+	if r == nil {
 		return out
 	}
-	out.RiskLevel = cognito.Ptr(r.level)
-	out.RiskDecision = cognito.Ptr(idp.RiskDecisionTypeAccountTakeover)
-	if r.blocks() {
+	out.CompromisedCredentialsDetected = cognito.Ptr(r.compromised)
+	if r.level != "" {
+		out.RiskLevel = cognito.Ptr(r.level)
+		out.RiskDecision = cognito.Ptr(idp.RiskDecisionTypeAccountTakeover)
+	}
+	if r.blocks() || r.resets {
 		out.RiskDecision = cognito.Ptr(idp.RiskDecisionTypeBlock)
 	}
 	return out
@@ -155,9 +163,33 @@ func inRanges(addr netip.Addr, ranges []string) bool {
 	return false
 }
 
+// checkCompromisedSignIn is threat protection's compromised-credentials
+// check of sp's sign-in (EventFilter SIGN_IN): only a step that proved a
+// password sent in the clear (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH,
+// USER_AUTH's PASSWORD, the hosted UI's password page) can be checked; an
+// SRP sign-in never shows the password to the server. nil when the
+// password is not on the breached-password list (or nothing was checked);
+// otherwise an assessment with compromised set, and resets when the pool
+// refuses it (ENFORCED mode, action BLOCK).
+func (s *Service) checkCompromisedSignIn(ctx context.Context, sp *call) (*riskAssessment, error) {
+	if sp.password == "" || !sp.pool.RecordsAuthEvents {
+		return nil, nil
+	}
+	detected, block, err := s.users.CompromisedSignIn(ctx, sp.pool, sp.client, sp.password)
+	if err != nil || !detected {
+		return nil, err
+	}
+	p := sp.pool.Config()
+	return &riskAssessment{action: idp.AccountTakeoverEventActionTypeNoAction, compromised: true, resets: block,
+		enforced: p.UserPoolAddOns != nil && cognito.Deref(p.UserPoolAddOns.AdvancedSecurityMode) == idp.AdvancedSecurityModeTypeEnforced}, nil
+}
+
 // blockForRisk ends sp's sign-in that r blocks: the attempt settled (the
 // password was right) and the failed event, with its risk, recorded in
-// one transaction; the answer is Cognito's NotAuthorizedException.
+// one transaction; the answer is Cognito's NotAuthorizedException. A
+// sign-in refused for compromised credentials (r.resets) also puts the
+// user in RESET_REQUIRED in that transaction, as Cognito does, and is
+// answered PasswordResetRequiredException.
 func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordAttempt, r *riskAssessment) (*Step, error) {
 	ev := s.authEvent("", idp.EventResponseTypeFail, eventFactors{first: firstFactorOf(sp.st), ip: clientIP(ctx), risk: r})
 	err := s.runTx(ctx, func(tx storage.Tx) error {
@@ -169,6 +201,11 @@ func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordA
 				return err
 			}
 		}
+		if r.resets {
+			if err := s.users.RequireResetIn(ctx, tx, sp.pool, sp.user.Sub); err != nil {
+				return err
+			}
+		}
 		return s.users.RecordAuthEventIn(ctx, tx, sp.pool, sp.user.Sub, ev)
 	})
 	if err != nil {
@@ -176,6 +213,9 @@ func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordA
 	}
 	if err := attempt.refusal(); err != nil {
 		return nil, err
+	}
+	if r.resets {
+		return nil, cognito.PasswordResetRequiredException(msgResetRequired)
 	}
 	return nil, cognito.NotAuthorizedException(msgRiskBlocked)
 }

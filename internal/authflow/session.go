@@ -101,6 +101,10 @@ type flowState struct {
 	// first factor (risk.go), carried to the second factor's event.
 	RiskLevel  string `json:"risk_level,omitempty"`
 	RiskAction string `json:"risk_action,omitempty"`
+	// Compromised says the first factor's password was found on the
+	// breached-password list (and let through), for the second factor's
+	// event.
+	Compromised bool `json:"compromised,omitempty"`
 	// TOTPVerified marks an MFA_SETUP state whose software token
 	// VerifySoftwareToken verified: only it answers MFA_SETUP.
 	TOTPVerified bool `json:"totp_verified,omitempty"`

@@ -30,33 +30,81 @@ const compromisedPasswordMessage = "The password given has been compromised. Ple
 // list failing to answer lets the password through, logged: a breach
 // list that is down must not stop sign-ups.
 func (s *Service) checkCompromised(ctx context.Context, p *idp.UserPoolType, clientID string, event idp.EventFilterType, password string) error {
+	_, block, err := s.compromised(ctx, p, clientID, event, password)
+	if err != nil {
+		return err
+	}
+	if block {
+		return cognito.InvalidPasswordException(compromisedPasswordMessage)
+	}
+	return nil
+}
+
+// compromised reports whether password, given at event in pool p through
+// the app client clientID ("" for none), is found on the breached-password
+// list under a configuration that checks event (detected), and whether the
+// configuration refuses it (block: ENFORCED mode with the action BLOCK).
+// See checkCompromised for when the list is consulted.
+func (s *Service) compromised(ctx context.Context, p *idp.UserPoolType, clientID string, event idp.EventFilterType, password string) (detected, block bool, err error) {
 	if s.breached == nil || !userpool.ThreatProtectionOn(p) {
-		return nil
+		return false, false, nil
 	}
 	pool := cognito.Deref(p.Id)
 	rc, err := s.pools.RiskConfiguration(ctx, s.store, pool, clientID)
 	if err != nil {
-		return err
+		return false, false, err
 	}
 	cc := rc.CompromisedCredentialsRiskConfiguration
 	if cc == nil || (len(cc.EventFilter) > 0 && !slices.Contains(cc.EventFilter, event)) {
-		return nil
+		return false, false, nil
 	}
 	breached, err := s.breached.Breached(ctx, password)
 	if err != nil {
 		s.log.Warn("breached-password list", "pool", pool, "error", err.Error())
-		return nil
+		return false, false, nil
 	}
 	if !breached {
-		return nil
+		return false, false, nil
 	}
 	enforced := cognito.Deref(p.UserPoolAddOns.AdvancedSecurityMode) == idp.AdvancedSecurityModeTypeEnforced
-	block := cc.Actions != nil && cognito.Deref(cc.Actions.EventAction) == idp.CompromisedCredentialsEventActionTypeBlock
-	s.log.Info("compromised credentials detected", "pool", pool, "event", string(event), "blocked", enforced && block)
-	if enforced && block {
-		return cognito.InvalidPasswordException(compromisedPasswordMessage)
+	block = enforced && cc.Actions != nil && cognito.Deref(cc.Actions.EventAction) == idp.CompromisedCredentialsEventActionTypeBlock
+	s.log.Info("compromised credentials detected", "pool", pool, "event", string(event), "blocked", block)
+	return true, block, nil
+}
+
+// CompromisedSignIn is the compromised-credentials check of a sign-in
+// whose password was right (EventFilter SIGN_IN): detected says the
+// password is on the breached-password list under a configuration that
+// checks sign-ins, block that the sign-in is to be refused (ENFORCED mode,
+// action BLOCK). Only a sign-in that sends the password can be checked:
+// an SRP sign-in never shows it to the server.
+func (s *Service) CompromisedSignIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, password string) (detected, block bool, err error) {
+	return s.compromised(ctx, pool.Config(), signInClientID(client), idp.EventFilterTypeSignIn, password)
+}
+
+// RequireResetIn puts the user sub of pool in RESET_REQUIRED inside tx, as
+// Cognito does to a user whose sign-in it blocked for compromised
+// credentials: the password no longer signs in, and the user must reset
+// it (ForgotPassword, then ConfirmForgotPassword) first.
+func (s *Service) RequireResetIn(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, sub string) error {
+	it, err := tx.GetItem(ctx, kindUser, sub)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && it.Pool != pool.ID) {
+		return userNotFound()
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	u, err := decodeUser(it)
+	if err != nil {
+		return err
+	}
+	p := pool.Config()
+	u.Status, u.UpdatedAt = idp.UserStatusTypeResetRequired, s.now()
+	ni, err := userItem(p, u, it.Version)
+	if err != nil {
+		return err
+	}
+	return userWriteError(p, attrUpdate, tx.UpdateItem(ctx, ni))
 }
 
 // AdminUpdateAuthEventFeedback answers AdminUpdateAuthEventFeedback: it
