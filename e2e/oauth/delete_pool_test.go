@@ -180,9 +180,9 @@ func TestDeleteUserPoolLeavesNothing(t *testing.T) {
 			if !mentions {
 				continue
 			}
-			// change_log seq region hlc kind entity key state
+			// change_log seq region hlc kind entity key state pool actor
 			f := strings.Split(strings.TrimRight(line, "\n"), "\t")
-			if len(f) == 8 && f[0] == "change_log" && (f[4] == "delete" || f[4] == "purge") && f[6] == a.Pool && f[7] == "<nil>" {
+			if len(f) == 10 && f[0] == "change_log" && (f[4] == "delete" || f[4] == "purge") && f[6] == a.Pool && f[7] == "<nil>" && f[8] == a.Pool {
 				tombstones++
 				continue
 			}

@@ -27,8 +27,12 @@ var errKeyConflict = errors.New("another item holds a unique key of the item")
 var errNotReplica = errors.New("replication: the store's transactions cannot apply other regions' changes (storage.ReplicaTx)")
 
 // Apply applies the change c, made in another region, to the local store in
-// one transaction, by the rules of the package documentation.
+// one transaction, by the rules of the package documentation. The entries
+// it writes carry the actor of c, who made the change.
 func (n *Node) Apply(ctx context.Context, c storage.Change) (outcome, error) {
+	if c.Actor != nil {
+		ctx = storage.WithActor(ctx, *c.Actor)
+	}
 	var (
 		out outcome
 		res []KeyConflict

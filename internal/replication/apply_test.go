@@ -351,7 +351,18 @@ func TestApplyLogsOrigin(t *testing.T) {
 	st := openStore(t, "eu-west-1")
 	n := newNode(t, st, "eu-west-1")
 	future := storage.HLCAt(time.Now().Add(time.Hour))
-	if _, err := n.Apply(ctx, itemChange(t, "us-east-1", future, kindWidget, "w1", widget{Name: "a"})); err != nil {
+	// The change travels through the wire form, with who made it.
+	who := &storage.Actor{Kind: storage.ActorOperator, ID: "sub-1", Name: "ada", Action: "AdminUpdateUserAttributes"}
+	c := itemChange(t, "us-east-1", future, kindWidget, "w1", widget{Name: "a"})
+	c.Actor = who
+	wire, err := encode(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = decode(wire); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Apply(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	localChange(t, st, "w2", widget{Name: "b"})
@@ -362,11 +373,14 @@ func TestApplyLogsOrigin(t *testing.T) {
 	if len(changes) != 2 {
 		t.Fatalf("%d entries, want 2", len(changes))
 	}
-	if c := changes[0]; c.Region != "us-east-1" || c.HLC != future || c.Key != "w1" {
-		t.Errorf("applied entry %s %d %s, want us-east-1 %d w1", c.Region, c.HLC, c.Key, future)
+	if c := changes[0]; c.Region != "us-east-1" || c.HLC != future || c.Key != "w1" || c.Pool != testPool {
+		t.Errorf("applied entry %s %d %s pool %q, want us-east-1 %d w1 pool %q", c.Region, c.HLC, c.Key, c.Pool, future, testPool)
 	}
-	if c := changes[1]; c.Region != "eu-west-1" || c.HLC <= future {
-		t.Errorf("local entry %s %d, want eu-west-1 after %d", c.Region, c.HLC, future)
+	if c := changes[0]; c.Actor == nil || *c.Actor != *who {
+		t.Errorf("applied entry's actor = %+v, want the origin's %+v", c.Actor, who)
+	}
+	if c := changes[1]; c.Region != "eu-west-1" || c.HLC <= future || c.Actor != nil {
+		t.Errorf("local entry %s %d actor %+v, want eu-west-1 after %d, no actor", c.Region, c.HLC, c.Actor, future)
 	}
 }
 

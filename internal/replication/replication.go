@@ -282,10 +282,13 @@ type message struct {
 	Entity storage.Entity     `json:"entity"`
 	Key    string             `json:"key"`
 	State  json.RawMessage    `json:"state"`
+	// Actor is who made the change in its region (storage.Actor), so that
+	// every region's log says who changed what.
+	Actor *storage.Actor `json:"actor,omitempty"`
 }
 
 func encode(c storage.Change) ([]byte, error) {
-	m := message{Seq: c.Seq, Region: c.Region, HLC: c.HLC, Kind: c.Kind, Entity: c.Entity, Key: c.Key}
+	m := message{Seq: c.Seq, Region: c.Region, HLC: c.HLC, Kind: c.Kind, Entity: c.Entity, Key: c.Key, Actor: c.Actor}
 	if c.State != nil {
 		m.State = c.State
 	}
@@ -297,7 +300,7 @@ func decode(data []byte) (storage.Change, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return storage.Change{}, fmt.Errorf("decode change: %w", err)
 	}
-	c := storage.Change{Seq: m.Seq, Region: m.Region, HLC: m.HLC, Kind: m.Kind, Entity: m.Entity, Key: m.Key}
+	c := storage.Change{Seq: m.Seq, Region: m.Region, HLC: m.HLC, Kind: m.Kind, Entity: m.Entity, Key: m.Key, Actor: m.Actor}
 	if len(m.State) > 0 && string(m.State) != "null" {
 		c.State = []byte(m.State)
 	}

@@ -167,7 +167,8 @@ type Tx interface {
 	// returns how many it deleted: what DeleteUserPool's transaction runs,
 	// so that no package keeps a list of the others' kinds. It erases the
 	// earlier change-log entries of each, and those of the pool's items
-	// deleted before (the entries whose key is an ID under "<pool>/"), and
+	// deleted before (the entries whose key is an ID under "<pool>/", or
+	// that name the pool as theirs, Change.Pool, but the pool's own), and
 	// writes, for each kind it
 	// deleted items of that is not declared Local, one ChangePurge entry as
 	// DeleteItems does (a kind no package of the process declared counts

@@ -107,6 +107,14 @@ type Change struct {
 	// State is the complete new state of the record as JSON, or nil for a
 	// delete (a tombstone).
 	State []byte
+	// Pool is the ID of the user pool the record belongs to (the pool
+	// itself for a pool's own entries and for purges), or "" for records
+	// of no pool and for entries written before the log recorded pools.
+	Pool string
+	// Actor is who made the change (WithActor), or nil when nobody did on
+	// a caller's behalf (background work) or the entry predates actors.
+	// Replication carries it to the other regions with the state.
+	Actor *Actor
 }
 
 // Store is the persistence interface. Every mutating method is atomic: the
@@ -142,6 +150,11 @@ type Store interface {
 	// Changes returns up to limit change-log entries with Seq > afterSeq,
 	// in Seq order.
 	Changes(ctx context.Context, afterSeq int64, limit int) ([]Change, error)
+	// PoolChanges returns up to limit change-log entries of pool (Change.Pool)
+	// with Seq < beforeSeq (every entry when beforeSeq is 0), newest first:
+	// who changed what in a pool. It reads the (pool, seq) index, so its
+	// cost grows with the entries returned, not with the log.
+	PoolChanges(ctx context.Context, pool string, beforeSeq int64, limit int) ([]Change, error)
 	// CompactChanges removes the change-log entries with an HLC time before
 	// before that no consumer needs any more (see Change): every entry
 	// superseded by a later entry of the same entity and key, and every

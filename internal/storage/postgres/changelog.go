@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -31,11 +32,20 @@ func (t *txn) flushChanges(ctx context.Context) error {
 		kinds, ents, keys = make([]string, n), make([]string, n), make([]string, n)
 		regions           = make([]string, n)
 		states            = make([][]byte, n)
+		pools             = make([]*string, n)
 	)
 	for i, c := range t.changes {
 		hlcs[i] = t.db.hlc.Now()
 		kinds[i], ents[i], keys[i], states[i] = string(c.kind), string(c.entity), c.key, c.state
 		regions[i], fixed[i] = c.region, c.hlc
+		if c.pool != "" {
+			pools[i] = &c.pool
+		}
+	}
+	var actor *string
+	if len(t.actor) > 0 {
+		a := string(t.actor)
+		actor = &a
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT pg_advisory_xact_lock($1, 'change_log'::regclass::oid::int4)`, changeLogLockClass)
@@ -44,17 +54,17 @@ func (t *txn) flushChanges(ctx context.Context) error {
 	b.Queue(`WITH last AS (
 			SELECT COALESCE((SELECT max(hlc) FROM change_log), 0) AS hlc
 		), ins AS (
-			INSERT INTO change_log (region, hlc, kind, entity, "key", state)
+			INSERT INTO change_log (region, hlc, kind, entity, "key", state, pool, actor)
 			SELECT CASE WHEN c.fixed > 0 THEN c.region ELSE $1 END,
 				CASE WHEN c.fixed > 0 THEN c.fixed ELSE GREATEST(c.hlc, last.hlc + c.n) END,
-				c.kind, c.entity, c."key", c.state
-			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::bigint[])
-				WITH ORDINALITY AS c(hlc, kind, entity, "key", state, region, fixed, n), last
+				c.kind, c.entity, c."key", c.state, c.pool, $10
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::bigint[], $9::text[])
+				WITH ORDINALITY AS c(hlc, kind, entity, "key", state, region, fixed, pool, n), last
 			ORDER BY c.n
 			RETURNING hlc
 		)
 		SELECT max(hlc) FROM ins`,
-		t.db.region, hlcs, kinds, ents, keys, states, regions, fixed)
+		t.db.region, hlcs, kinds, ents, keys, states, regions, fixed, pools, actor)
 	// The read caches' notification, in the same round trip (it is
 	// delivered at the commit wherever in the transaction it is sent).
 	prefix, notify := t.notification()
@@ -101,9 +111,10 @@ func (t *txn) LastChange(ctx context.Context, entity storage.Entity, key string)
 		c    storage.Change
 		kind string
 	)
-	err := t.tx.QueryRow(ctx, `SELECT seq, region, hlc, kind, state FROM change_log
+	var pool, actor *string
+	err := t.tx.QueryRow(ctx, `SELECT seq, region, hlc, kind, state, pool, actor FROM change_log
 		WHERE entity = $1 AND "key" = $2 ORDER BY seq DESC LIMIT 1`, string(entity), key).
-		Scan(&c.Seq, &c.Region, &c.HLC, &kind, &c.State)
+		Scan(&c.Seq, &c.Region, &c.HLC, &kind, &c.State, &pool, &actor)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("last change of %s %q: %w", entity, key, storage.ErrNotFound)
 	}
@@ -111,18 +122,30 @@ func (t *txn) LastChange(ctx context.Context, entity storage.Entity, key string)
 		return nil, t.fail(fmt.Errorf("postgres: last change of %s %q: %w", entity, key, err))
 	}
 	c.Kind, c.Entity, c.Key = storage.ChangeKind(kind), entity, key
+	c.Pool, c.Actor = deref(pool), decodeActor(actor)
 	return &c, nil
 }
 
-// Tombstone erases the entries of entity/key and logs its delete entry.
+// Tombstone erases the entries of entity/key and logs its delete entry,
+// with the pool the newest of them named.
 func (t *txn) Tombstone(ctx context.Context, entity storage.Entity, key string) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	var pool *string
+	err := t.tx.QueryRow(ctx, `SELECT pool FROM change_log
+		WHERE entity = $1 AND "key" = $2 ORDER BY seq DESC LIMIT 1`, string(entity), key).Scan(&pool)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return t.fail(fmt.Errorf("postgres: tombstone %s %q: %w", entity, key, err))
+	}
+	p := deref(pool)
+	if entity == storage.EntityUserPool {
+		p = key
+	}
 	if err := t.eraseChanges(ctx, entity, key); err != nil {
 		return err
 	}
-	t.logChange(storage.ChangeDelete, entity, key, nil)
+	t.logChange(storage.ChangeDelete, entity, key, p, nil)
 	return nil
 }
 
@@ -138,25 +161,67 @@ func (db *DB) Changes(ctx context.Context, afterSeq int64, limit int) ([]storage
 	if limit <= 0 {
 		return nil, fmt.Errorf("postgres: changes: limit %d is not positive", limit)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT seq, region, hlc, kind, entity, "key", state
+	rows, err := db.pool.Query(ctx, `SELECT seq, region, hlc, kind, entity, "key", state, pool, actor
 		FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: changes: %w", err)
 	}
-	changes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Change, error) {
-		var (
-			c            storage.Change
-			kind, entity string
-		)
-		err := row.Scan(&c.Seq, &c.Region, &c.HLC, &kind, &entity, &c.Key, &c.State)
-		c.Kind = storage.ChangeKind(kind)
-		c.Entity = storage.Entity(entity)
-		return c, err
-	})
+	changes, err := pgx.CollectRows(rows, scanChange)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: changes: %w", err)
 	}
 	return changes, nil
+}
+
+// PoolChanges returns up to limit change-log entries of pool with Seq <
+// beforeSeq (any when it is 0), newest first, through the (pool, seq)
+// index.
+func (db *DB) PoolChanges(ctx context.Context, pool string, beforeSeq int64, limit int) ([]storage.Change, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("postgres: changes of pool %q: limit %d is not positive", pool, limit)
+	}
+	if beforeSeq <= 0 {
+		beforeSeq = math.MaxInt64
+	}
+	rows, err := db.pool.Query(ctx, `SELECT seq, region, hlc, kind, entity, "key", state, pool, actor
+		FROM change_log WHERE pool = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, pool, beforeSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: changes of pool %q: %w", pool, err)
+	}
+	changes, err := pgx.CollectRows(rows, scanChange)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: changes of pool %q: %w", pool, err)
+	}
+	return changes, nil
+}
+
+// scanChange reads a row of change-log columns (seq, region, hlc, kind,
+// entity, key, state, pool, actor).
+func scanChange(row pgx.CollectableRow) (storage.Change, error) {
+	var (
+		c            storage.Change
+		kind, entity string
+		pool, actor  *string
+	)
+	err := row.Scan(&c.Seq, &c.Region, &c.HLC, &kind, &entity, &c.Key, &c.State, &pool, &actor)
+	c.Kind = storage.ChangeKind(kind)
+	c.Entity = storage.Entity(entity)
+	c.Pool, c.Actor = deref(pool), decodeActor(actor)
+	return c, err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func decodeActor(s *string) *storage.Actor {
+	if s == nil {
+		return nil
+	}
+	return storage.DecodeActor([]byte(*s))
 }
 
 // eraseChanges deletes every change-log entry of the record entity/key, as

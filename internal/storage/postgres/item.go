@@ -559,7 +559,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 		return &storage.KeyConflictError{Kind: rec.Kind, Key: taken}
 	}
 	if rep == storage.Replicated {
-		t.logChange(storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state)
+		t.logChange(storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, rec.Pool, state)
 	}
 	it.Version = rec.Version
 	return nil
@@ -662,7 +662,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 		return t.fail(errOp(err))
 	}
 	if rep == storage.Replicated {
-		t.logChange(storage.ChangeUpdate, storage.Entity(kind), id, state)
+		t.logChange(storage.ChangeUpdate, storage.Entity(kind), id, rec.Pool, state)
 	}
 	it.Version = rec.Version
 	return nil
@@ -680,11 +680,12 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, id, err)
 	}
-	tag, err := t.tx.Exec(ctx, `DELETE FROM items WHERE kind = $1 AND id = $2 AND version = $3`, kind, id, version)
-	if err != nil {
+	var pool string
+	err = t.tx.QueryRow(ctx, `DELETE FROM items WHERE kind = $1 AND id = $2 AND version = $3 RETURNING pool`, kind, id, version).Scan(&pool)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return t.fail(fmt.Errorf("postgres: delete %s %q: %w", kind, id, err))
 	}
-	if tag.RowsAffected() == 0 {
+	if errors.Is(err, pgx.ErrNoRows) {
 		// As for pools: a writer that won a race has committed and
 		// released its lock, so this read sees its result.
 		var v int64
@@ -703,7 +704,7 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if err := t.eraseChanges(ctx, storage.Entity(kind), id); err != nil {
 		return err
 	}
-	t.logChange(storage.ChangeDelete, storage.Entity(kind), id, nil)
+	t.logChange(storage.ChangeDelete, storage.Entity(kind), id, pool, nil)
 	return nil
 }
 
@@ -761,6 +762,16 @@ func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("postgres: erase changes under pool %q: %w", pool, err))
 	}
+	// And those of any other key that name the pool (a user's, by sub; a
+	// client's; a domain's), but the pool's own, which DeleteUserPool
+	// erases with its tombstone.
+	t.changes = slices.DeleteFunc(t.changes, func(c pendingChange) bool {
+		return c.pool == pool && c.entity != storage.EntityUserPool
+	})
+	err = t.erase(ctx, `DELETE FROM change_log WHERE pool = $1 AND entity <> $2 RETURNING hlc`, pool, string(storage.EntityUserPool))
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("postgres: erase changes of pool %q: %w", pool, err))
+	}
 	var total int64
 	for _, kind := range kinds {
 		n, err := t.purge(ctx, kind, pool, true, storage.Purged(kind))
@@ -790,7 +801,7 @@ func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) 
 		}
 	}
 	if logged {
-		t.logChange(storage.ChangePurge, storage.Entity(kind), pool, nil)
+		t.logChange(storage.ChangePurge, storage.Entity(kind), pool, pool, nil)
 	}
 	return int64(len(ids)), nil
 }

@@ -28,6 +28,10 @@ func migrateBackend() storagetest.MigrateBackend[*DB] {
 			return Open(ctx, dsn, Options{Region: storagetest.Region, Clock: clock})
 		},
 		NextHLC: func(db *DB) int64 { return db.hlc.Now() },
+		Exec: func(db *DB, ctx context.Context, query string) error {
+			_, err := db.pool.Exec(ctx, query)
+			return err
+		},
 	}
 }
 

@@ -24,6 +24,8 @@ type pendingChange struct {
 	entity storage.Entity
 	key    string
 	state  []byte
+	// pool is the pool of the record, "" for none.
+	pool string
 	// region and hlc are the origin of an entry applied from another
 	// region (ApplyAs); "" and 0 for the store's own.
 	region string
@@ -58,6 +60,9 @@ type txn struct {
 	// entries logged from then on ("" and 0: the store's own).
 	originRegion string
 	originHLC    int64
+	// actor is who the entries the transaction logs are made by
+	// (storage.EncodeActor of the context it began with), nil for none.
+	actor []byte
 }
 
 var _ storage.ReplicaTx = (*txn)(nil)
@@ -76,7 +81,7 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	t := &txn{db: db, tx: tx}
+	t := &txn{db: db, tx: tx, actor: storage.EncodeActor(ctx)}
 	committed := false
 	defer func() {
 		// Runs on panic too, which then carries on up the stack.
@@ -171,8 +176,9 @@ func (t *txn) readErr(err error) error {
 	return t.fail(err)
 }
 
-// logChange queues a change-log entry for the commit.
-func (t *txn) logChange(kind storage.ChangeKind, entity storage.Entity, key string, state []byte) {
-	t.changes = append(t.changes, pendingChange{kind: kind, entity: entity, key: key, state: state,
+// logChange queues a change-log entry of a record of pool ("" for none)
+// for the commit.
+func (t *txn) logChange(kind storage.ChangeKind, entity storage.Entity, key, pool string, state []byte) {
+	t.changes = append(t.changes, pendingChange{kind: kind, entity: entity, key: key, pool: pool, state: state,
 		region: t.originRegion, hlc: t.originHLC})
 }

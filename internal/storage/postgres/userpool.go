@@ -108,7 +108,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("create user pool %q: %w", p.ID, storage.ErrAlreadyExists)
 	}
-	t.logChange(storage.ChangeCreate, storage.EntityUserPool, rec.ID, state)
+	t.logChange(storage.ChangeCreate, storage.EntityUserPool, rec.ID, rec.ID, state)
 	p.Version = rec.Version
 	return nil
 }
@@ -148,7 +148,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.checkAffected(ctx, tag, "update", p.ID); err != nil {
 		return err
 	}
-	t.logChange(storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state)
+	t.logChange(storage.ChangeUpdate, storage.EntityUserPool, rec.ID, rec.ID, state)
 	p.Version = rec.Version
 	return nil
 }
@@ -170,7 +170,7 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.eraseChanges(ctx, storage.EntityUserPool, id); err != nil {
 		return err
 	}
-	t.logChange(storage.ChangeDelete, storage.EntityUserPool, id, nil)
+	t.logChange(storage.ChangeDelete, storage.EntityUserPool, id, id, nil)
 	return nil
 }
 

@@ -6,14 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// appendChange writes one change-log entry inside the transaction, with an
-// HLC greater than every earlier entry's.
-func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity storage.Entity, key string, state []byte) error {
+// appendChange writes one change-log entry of a record of pool ("" for
+// none) inside the transaction, with an HLC greater than every earlier
+// entry's and the transaction's actor.
+func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity storage.Entity, key, pool string, state []byte) error {
 	// No need to read the newest entry's HLC first: this process is the
 	// file's only writer (the lock), its clock observed the newest entry at
 	// Open, and every entry written since came from that clock.
@@ -23,9 +25,9 @@ func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity 
 	} else {
 		hlc = t.db.hlc.Now()
 	}
-	_, err := t.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		region, hlc, string(kind), string(entity), key, state)
+	_, err := t.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state, pool, actor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		region, hlc, string(kind), string(entity), key, state, nullString(pool), nullBytes(t.actor))
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: append change: %w", err))
 	}
@@ -49,9 +51,10 @@ func (t *txn) LastChange(ctx context.Context, entity storage.Entity, key string)
 		c    storage.Change
 		kind string
 	)
-	err := t.QueryRowContext(ctx, `SELECT seq, region, hlc, kind, state FROM change_log
+	var pool, actor sql.NullString
+	err := t.QueryRowContext(ctx, `SELECT seq, region, hlc, kind, state, pool, actor FROM change_log
 		WHERE entity = ? AND "key" = ? ORDER BY seq DESC LIMIT 1`, string(entity), key).
-		Scan(&c.Seq, &c.Region, &c.HLC, &kind, &c.State)
+		Scan(&c.Seq, &c.Region, &c.HLC, &kind, &c.State, &pool, &actor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("last change of %s %q: %w", entity, key, storage.ErrNotFound)
 	}
@@ -59,18 +62,29 @@ func (t *txn) LastChange(ctx context.Context, entity storage.Entity, key string)
 		return nil, t.fail(fmt.Errorf("sqlite: last change of %s %q: %w", entity, key, err))
 	}
 	c.Kind, c.Entity, c.Key = storage.ChangeKind(kind), entity, key
+	c.Pool, c.Actor = pool.String, storage.DecodeActor([]byte(actor.String))
 	return &c, nil
 }
 
-// Tombstone erases the entries of entity/key and logs its delete entry.
+// Tombstone erases the entries of entity/key and logs its delete entry,
+// with the pool the newest of them named.
 func (t *txn) Tombstone(ctx context.Context, entity storage.Entity, key string) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	var pool sql.NullString
+	err := t.QueryRowContext(ctx, `SELECT pool FROM change_log
+		WHERE entity = ? AND "key" = ? ORDER BY seq DESC LIMIT 1`, string(entity), key).Scan(&pool)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return t.fail(fmt.Errorf("sqlite: tombstone %s %q: %w", entity, key, err))
+	}
+	if entity == storage.EntityUserPool {
+		pool = sql.NullString{String: key, Valid: true}
+	}
 	if err := t.eraseChanges(ctx, entity, key); err != nil {
 		return err
 	}
-	return t.appendChange(ctx, storage.ChangeDelete, entity, key, nil)
+	return t.appendChange(ctx, storage.ChangeDelete, entity, key, pool.String, nil)
 }
 
 // maxHLCQuery reads the newest HLC in the change log (NULL when it is
@@ -85,29 +99,76 @@ func (db *DB) Changes(ctx context.Context, afterSeq int64, limit int) ([]storage
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: changes: limit %d is not positive", limit)
 	}
-	rows, err := db.reader().QueryContext(ctx, `SELECT seq, region, hlc, kind, entity, "key", state
+	rows, err := db.reader().QueryContext(ctx, `SELECT seq, region, hlc, kind, entity, "key", state, pool, actor
 		FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: changes: %w", err)
 	}
+	changes, err := scanChanges(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: changes: %w", err)
+	}
+	return changes, nil
+}
+
+// PoolChanges returns up to limit change-log entries of pool with Seq <
+// beforeSeq (any when it is 0), newest first, through the (pool, seq)
+// index.
+func (db *DB) PoolChanges(ctx context.Context, pool string, beforeSeq int64, limit int) ([]storage.Change, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: changes of pool %q: limit %d is not positive", pool, limit)
+	}
+	if beforeSeq <= 0 {
+		beforeSeq = math.MaxInt64
+	}
+	rows, err := db.reader().QueryContext(ctx, `SELECT seq, region, hlc, kind, entity, "key", state, pool, actor
+		FROM change_log WHERE pool = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, pool, beforeSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: changes of pool %q: %w", pool, err)
+	}
+	changes, err := scanChanges(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: changes of pool %q: %w", pool, err)
+	}
+	return changes, nil
+}
+
+// scanChanges reads the rows of a query of change-log entries (seq,
+// region, hlc, kind, entity, key, state, pool, actor) and closes them.
+func scanChanges(rows *sql.Rows) ([]storage.Change, error) {
 	defer rows.Close()
 	var changes []storage.Change
 	for rows.Next() {
 		var (
 			c            storage.Change
 			kind, entity string
+			pool, actor  sql.NullString
 		)
-		if err := rows.Scan(&c.Seq, &c.Region, &c.HLC, &kind, &entity, &c.Key, &c.State); err != nil {
-			return nil, fmt.Errorf("sqlite: changes: %w", err)
+		if err := rows.Scan(&c.Seq, &c.Region, &c.HLC, &kind, &entity, &c.Key, &c.State, &pool, &actor); err != nil {
+			return nil, err
 		}
 		c.Kind = storage.ChangeKind(kind)
 		c.Entity = storage.Entity(entity)
+		c.Pool, c.Actor = pool.String, storage.DecodeActor([]byte(actor.String))
 		changes = append(changes, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: changes: %w", err)
+	return changes, rows.Err()
+}
+
+// nullString is s, or NULL when it is empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
 	}
-	return changes, nil
+	return s
+}
+
+// nullBytes is b as text, or NULL when it is empty.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
 }
 
 // eraseChanges deletes every change-log entry of the record entity/key, as

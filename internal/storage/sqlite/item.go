@@ -527,7 +527,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 		return err
 	}
 	if rep == storage.Replicated {
-		if err := t.appendChange(ctx, storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
+		if err := t.appendChange(ctx, storage.ChangeCreate, storage.Entity(rec.Kind), rec.ID, rec.Pool, state); err != nil {
 			return err
 		}
 	}
@@ -573,7 +573,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 		return err
 	}
 	if rep == storage.Replicated {
-		if err := t.appendChange(ctx, storage.ChangeUpdate, storage.Entity(rec.Kind), rec.ID, state); err != nil {
+		if err := t.appendChange(ctx, storage.ChangeUpdate, storage.Entity(rec.Kind), rec.ID, rec.Pool, state); err != nil {
 			return err
 		}
 	}
@@ -596,7 +596,8 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if err := t.checkVersion(ctx, "delete", kind, id, version); err != nil {
 		return err
 	}
-	if _, err := t.ExecContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ?`, kind, id); err != nil {
+	var pool string
+	if err := t.QueryRowContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ? RETURNING pool`, kind, id).Scan(&pool); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete %s %q: %w", kind, id, err))
 	}
 	if rep == storage.Local {
@@ -605,7 +606,7 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 	if err := t.eraseChanges(ctx, storage.Entity(kind), id); err != nil {
 		return err
 	}
-	return t.appendChange(ctx, storage.ChangeDelete, storage.Entity(kind), id, nil)
+	return t.appendChange(ctx, storage.ChangeDelete, storage.Entity(kind), id, pool, nil)
 }
 
 // DeleteItems deletes every item of kind in pool with their keys, index
@@ -644,6 +645,13 @@ func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
 			AND "key" >= ? AND "key" < ? RETURNING hlc`, pool+"/", pool+"0")
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("sqlite: erase changes under pool %q: %w", pool, err))
+	}
+	// And those of any other key that name the pool (a user's, by sub; a
+	// client's; a domain's), but the pool's own, which DeleteUserPool
+	// erases with its tombstone.
+	err = t.erase(ctx, `DELETE FROM change_log WHERE pool = ? AND entity <> ? RETURNING hlc`, pool, string(storage.EntityUserPool))
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: erase changes of pool %q: %w", pool, err))
 	}
 	var total int64
 	for _, kind := range kinds {
@@ -704,7 +712,7 @@ func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) 
 		return 0, t.fail(fmt.Errorf("sqlite: delete %s of pool %q: %w", kind, pool, err))
 	}
 	if logged {
-		if err := t.appendChange(ctx, storage.ChangePurge, storage.Entity(kind), pool, nil); err != nil {
+		if err := t.appendChange(ctx, storage.ChangePurge, storage.Entity(kind), pool, pool, nil); err != nil {
 			return 0, err
 		}
 	}

@@ -30,6 +30,10 @@ func migrateBackend() storagetest.MigrateBackend[*DB] {
 			return Open(ctx, path, Options{Region: storagetest.Region, Clock: clock})
 		},
 		NextHLC: func(db *DB) int64 { return db.hlc.Now() },
+		Exec: func(db *DB, ctx context.Context, query string) error {
+			_, err := db.w.ExecContext(ctx, query)
+			return err
+		},
 	}
 }
 

@@ -39,6 +39,9 @@ type txn struct {
 	// store's own region and a new HLC).
 	originRegion string
 	originHLC    int64
+	// actor is who the entries the transaction writes are made by
+	// (storage.EncodeActor of the context it began with), nil for none.
+	actor []byte
 }
 
 var _ storage.ReplicaTx = (*txn)(nil)
@@ -59,7 +62,7 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	t := &txn{db: db, tx: tx}
+	t := &txn{db: db, tx: tx, actor: storage.EncodeActor(ctx)}
 	committed := false
 	defer func() {
 		// Runs on panic too, which then carries on up the stack.

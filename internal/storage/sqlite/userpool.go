@@ -104,7 +104,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: create user pool %q: %w", p.ID, err))
 	}
-	if err := t.appendChange(ctx, storage.ChangeCreate, storage.EntityUserPool, rec.ID, state); err != nil {
+	if err := t.appendChange(ctx, storage.ChangeCreate, storage.EntityUserPool, rec.ID, rec.ID, state); err != nil {
 		return err
 	}
 	p.Version = rec.Version
@@ -149,7 +149,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err := t.checkAffected(ctx, res, "update", p.ID); err != nil {
 		return err
 	}
-	if err := t.appendChange(ctx, storage.ChangeUpdate, storage.EntityUserPool, rec.ID, state); err != nil {
+	if err := t.appendChange(ctx, storage.ChangeUpdate, storage.EntityUserPool, rec.ID, rec.ID, state); err != nil {
 		return err
 	}
 	p.Version = rec.Version
@@ -174,7 +174,7 @@ func (t *txn) DeleteUserPool(ctx context.Context, id string, version int64) erro
 	if err := t.eraseChanges(ctx, storage.EntityUserPool, id); err != nil {
 		return err
 	}
-	return t.appendChange(ctx, storage.ChangeDelete, storage.EntityUserPool, id, nil)
+	return t.appendChange(ctx, storage.ChangeDelete, storage.EntityUserPool, id, id, nil)
 }
 
 // checkAffected returns nil when res changed a row, and otherwise tells a

@@ -22,6 +22,7 @@ var changeLogCases = []struct {
 	{"CompactChanges", testCompactChanges},
 	{"CompactChangesBatches", testCompactChangesBatches},
 	{"ForgetPool", testForgetPool},
+	{"ChangeLogActor", testChangeLogActor},
 }
 
 // logEntry is a change-log entry without its sequence number, HLC, region

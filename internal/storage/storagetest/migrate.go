@@ -46,6 +46,9 @@ type MigrateBackend[S MigrateStore] struct {
 	Reopen func(ctx context.Context, where string, clock func() time.Time) (S, error)
 	// NextHLC returns the next timestamp the store's HLC hands out.
 	NextHLC func(s S) int64
+	// Exec runs one SQL statement (without parameters) on the store, to
+	// write rows as an earlier version of the schema holds them.
+	Exec func(s S, ctx context.Context, sql string) error
 }
 
 // MigrateExistingStore upgrades a store of an earlier version that holds
@@ -71,8 +74,14 @@ func MigrateExistingStore[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
 	if n, err := b.Apply(s, ctx, ms[:older]); err != nil || n != older {
 		t.Fatalf("migrate to version %d = %d, %v; want %d applied", ms[older-1].Version, n, err, older)
 	}
+	// The entries an earlier version wrote, with the columns it had (the
+	// code of this version writes the later ones too).
 	for i := range 3 {
-		mustCreate(t, s, newPool(fmt.Sprintf("%s_a%d", Region, i), Region, "migrate"))
+		hlc := storage.HLCAt(now) + int64(i)
+		if err := b.Exec(s, ctx, fmt.Sprintf(`INSERT INTO change_log (region, hlc, kind, entity, "key", state)
+			VALUES ('%s', %d, 'create', 'user_pool', '%s_a%d', NULL)`, Region, hlc, Region, i)); err != nil {
+			t.Fatalf("write an entry of version %d: %v", ms[older-1].Version, err)
+		}
 	}
 	if b.HasIndex(t, s, hlcIndex) {
 		t.Fatal(hlcIndex + " exists before its migration")
@@ -94,6 +103,11 @@ func MigrateExistingStore[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
 	}
 	if len(changes) != 3 {
 		t.Fatalf("%d changes after Migrate, want the 3 written before", len(changes))
+	}
+	for _, c := range changes {
+		if c.Pool != "" || c.Actor != nil {
+			t.Errorf("entry %d written before the pool and actor columns reads pool %q, actor %+v; want none", c.Seq, c.Pool, c.Actor)
+		}
 	}
 	newest := changes[len(changes)-1].HLC
 
