@@ -26,6 +26,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/replication"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/sts/local"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
@@ -391,6 +392,8 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	if op.serve == nil {
 		return nil, cognito.UnsupportedOperationException(fmt.Sprintf("cognate does not implement %s yet.", op.Name))
 	}
+	// Whatever the operation writes, the change log says who asked.
+	ctx = storage.WithActor(ctx, actorOf(op, caller))
 	return op.serve(ctx, caller, in)
 }
 

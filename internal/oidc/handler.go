@@ -20,6 +20,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -193,11 +194,15 @@ func (h *Handler) Wrap(next http.Handler) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), siteKey{}, st)
 		ctx = ratelimit.WithClientAddr(ctx, st.addr)
-		r2 := r.Clone(ctx)
 		// A path with dot segments is served as its clean form rather than
 		// redirected to it, which under /_domain/<prefix>/ would leave the
 		// domain.
-		r2.URL.Path, r2.URL.RawPath = pathpkg.Clean("/"+path), ""
+		clean := pathpkg.Clean("/" + path)
+		// What a page or endpoint writes, the change log says the hosted
+		// UI wrote, at that path.
+		ctx = storage.WithActor(ctx, storage.Actor{Kind: storage.ActorHostedUI, Action: clean})
+		r2 := r.Clone(ctx)
+		r2.URL.Path, r2.URL.RawPath = clean, ""
 		setSecurityHeaders(w)
 		h.mux.ServeHTTP(w, r2)
 	})
