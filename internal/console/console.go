@@ -18,6 +18,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -206,6 +207,7 @@ func (c *Console) routes() {
 	m.Handle("POST /console/pools/{pool}/users", c.authed(c.createUser))
 	m.Handle("GET /console/pools/{pool}/users/{user}", c.authed(c.userDetails))
 	m.Handle("POST /console/pools/{pool}/users/{user}/{action}", c.authed(c.userAction))
+	m.Handle("GET /console/pools/{pool}/changes", c.authed(c.poolChanges))
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := c.session(r); !ok {
 			c.toSignIn(w, r)
@@ -338,6 +340,15 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, name string, p pa
 		p.Error = text
 	}
 	c.render(w, r, status, name, p)
+}
+
+// as returns ctx naming the signed-in operator (authed put them in it)
+// and op as the actor of the changes the engine writes for op: the change
+// log records them beside each state.
+func as(ctx context.Context, op string) context.Context {
+	a, _ := storage.ActorFrom(ctx)
+	a.Action = op
+	return storage.WithActor(ctx, a)
 }
 
 // audit logs a console action with the operator who did it.

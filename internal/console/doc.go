@@ -28,9 +28,12 @@
 // (AdminGetUser), so a disabled or deleted operator is out at once. Every
 // POST carries the session's CSRF token (compared in constant time) and is
 // refused when the browser says it comes from another site
-// (Sec-Fetch-Site) or names another origin (Origin). Every action is logged
-// with the operator who did it ("console action"): the change log records
-// states, not who wrote them.
+// (Sec-Fetch-Site) or names another origin (Origin). Every request with a
+// session carries the operator as the actor of what it writes
+// (storage.WithActor), and each action names its operation (as), so the
+// change log records who wrote each state; the pool's changes page
+// (directory.PoolChanges) lists them. Every action is also logged with the
+// operator who did it ("console action").
 //
 // The settings screens (a pool's settings, app clients, resource servers,
 // domains, branding) edit what Cognito lets change after creation. Where

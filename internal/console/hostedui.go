@@ -58,7 +58,7 @@ func (c *Console) hostedUI(w http.ResponseWriter, r *http.Request) {
 	}
 	createdDomain := false
 	if d.Domain == "" && d.Prefix != "" {
-		if _, err := c.opts.Pools.CreateUserPoolDomain(ctx, c.caller(), &idp.CreateUserPoolDomainRequest{UserPoolId: &poolID, Domain: &d.Prefix}); err != nil {
+		if _, err := c.opts.Pools.CreateUserPoolDomain(as(ctx, "CreateUserPoolDomain"), c.caller(), &idp.CreateUserPoolDomainRequest{UserPoolId: &poolID, Domain: &d.Prefix}); err != nil {
 			c.fail(w, r, "hostedui", p, err, "Domain")
 			return
 		}
@@ -87,11 +87,11 @@ func (c *Console) hostedUI(w http.ResponseWriter, r *http.Request) {
 	}
 	err = up.Validate()
 	if err == nil {
-		_, err = c.opts.Pools.UpdateUserPoolClient(ctx, c.caller(), up)
+		_, err = c.opts.Pools.UpdateUserPoolClient(as(ctx, "UpdateUserPoolClient"), c.caller(), up)
 	}
 	if err != nil {
 		if createdDomain {
-			_, _ = c.opts.Pools.DeleteUserPoolDomain(ctx, c.caller(), &idp.DeleteUserPoolDomainRequest{UserPoolId: &poolID, Domain: &d.Prefix})
+			_, _ = c.opts.Pools.DeleteUserPoolDomain(as(ctx, "DeleteUserPoolDomain"), c.caller(), &idp.DeleteUserPoolDomainRequest{UserPoolId: &poolID, Domain: &d.Prefix})
 		}
 		c.fail(w, r, "hostedui", p, err, "CallbackURLs", "LogoutURLs", "AllowedOAuthFlows", "AllowedOAuthScopes", "SupportedIdentityProviders")
 		return

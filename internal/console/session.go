@@ -12,6 +12,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/storage"
 )
 
 const (
@@ -119,7 +120,9 @@ func (c *Console) authed(next http.HandlerFunc) http.Handler {
 				return
 			}
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
+		// Whatever the request writes, the change log names the operator.
+		ctx := storage.WithActor(r.Context(), storage.Actor{Kind: storage.ActorOperator, ID: s.Sub, Name: s.Username})
+		next(w, r.WithContext(context.WithValue(ctx, sessionKey{}, s)))
 	})
 }
 

@@ -112,7 +112,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
 	p := page{Title: "Users", Data: d}
 	err := in.Validate()
 	if err == nil {
-		_, err = c.opts.Users.AdminCreateUser(r.Context(), c.caller(), in)
+		_, err = c.opts.Users.AdminCreateUser(as(r.Context(), "AdminCreateUser"), c.caller(), in)
 	}
 	if err != nil {
 		c.fail(w, r, "users", p, err, "Username", "TemporaryPassword", "email", "phone_number")
@@ -156,17 +156,17 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request) {
 	switch action {
 	case "enable":
 		op = "AdminEnableUser"
-		_, err = c.opts.Users.AdminEnableUser(ctx, c.caller(), &idp.AdminEnableUserRequest{UserPoolId: &poolID, Username: &username})
+		_, err = c.opts.Users.AdminEnableUser(as(ctx, "AdminEnableUser"), c.caller(), &idp.AdminEnableUserRequest{UserPoolId: &poolID, Username: &username})
 	case "disable":
 		op = "AdminDisableUser"
-		_, err = c.opts.Users.AdminDisableUser(ctx, c.caller(), &idp.AdminDisableUserRequest{UserPoolId: &poolID, Username: &username})
+		_, err = c.opts.Users.AdminDisableUser(as(ctx, "AdminDisableUser"), c.caller(), &idp.AdminDisableUserRequest{UserPoolId: &poolID, Username: &username})
 	case "reset-password":
 		op = "AdminResetUserPassword"
 		back += "?done=reset"
-		_, err = c.opts.Users.AdminResetUserPassword(ctx, c.caller(), &idp.AdminResetUserPasswordRequest{UserPoolId: &poolID, Username: &username})
+		_, err = c.opts.Users.AdminResetUserPassword(as(ctx, "AdminResetUserPassword"), c.caller(), &idp.AdminResetUserPasswordRequest{UserPoolId: &poolID, Username: &username})
 	case "confirm":
 		op = "AdminConfirmSignUp"
-		_, err = c.opts.Users.AdminConfirmSignUp(ctx, c.caller(), &idp.AdminConfirmSignUpRequest{UserPoolId: &poolID, Username: &username})
+		_, err = c.opts.Users.AdminConfirmSignUp(as(ctx, "AdminConfirmSignUp"), c.caller(), &idp.AdminConfirmSignUpRequest{UserPoolId: &poolID, Username: &username})
 	case "attributes":
 		op = "AdminUpdateUserAttributes"
 		back += "?done=attributes"
@@ -174,7 +174,7 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request) {
 		in := &idp.AdminUpdateUserAttributesRequest{UserPoolId: &poolID, Username: &username,
 			UserAttributes: []idp.AttributeType{{Name: &name, Value: &value}}}
 		if err = in.Validate(); err == nil {
-			_, err = c.opts.Users.AdminUpdateUserAttributes(ctx, c.caller(), in)
+			_, err = c.opts.Users.AdminUpdateUserAttributes(as(ctx, "AdminUpdateUserAttributes"), c.caller(), in)
 		}
 	case "delete":
 		op = "AdminDeleteUser"
@@ -183,7 +183,7 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		back = "/console/pools/" + url.PathEscape(poolID) + "/users"
-		_, err = c.opts.Users.AdminDeleteUser(ctx, c.caller(), &idp.AdminDeleteUserRequest{UserPoolId: &poolID, Username: &username})
+		_, err = c.opts.Users.AdminDeleteUser(as(ctx, "AdminDeleteUser"), c.caller(), &idp.AdminDeleteUserRequest{UserPoolId: &poolID, Username: &username})
 	default:
 		http.NotFound(w, r)
 		return

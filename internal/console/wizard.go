@@ -335,27 +335,27 @@ func (c *Console) createPool(w http.ResponseWriter, r *http.Request, d draft) {
 		idx := stepFor(msg)
 		c.fail(w, r, "wizard", c.wizardPage(idx, d), err, steps[idx].fields...)
 	}
-	out, err := c.opts.Pools.CreateUserPool(ctx, c.caller(), p)
+	out, err := c.opts.Pools.CreateUserPool(as(ctx, "CreateUserPool"), c.caller(), p)
 	if err != nil {
 		failAt(err)
 		return
 	}
 	poolID := cognito.Deref(out.UserPool.Id)
 	undo := func() {
-		if _, err := c.opts.Pools.DeleteUserPool(ctx, c.caller(), &idp.DeleteUserPoolRequest{UserPoolId: &poolID}); err != nil {
+		if _, err := c.opts.Pools.DeleteUserPool(as(ctx, "DeleteUserPool"), c.caller(), &idp.DeleteUserPoolRequest{UserPoolId: &poolID}); err != nil {
 			c.log.ErrorContext(ctx, "console: delete the half-made pool", "pool", poolID, "err", err)
 		}
 	}
 	if m != nil {
 		m.UserPoolId = &poolID
-		if _, err := c.opts.Pools.SetUserPoolMfaConfig(ctx, c.caller(), m); err != nil {
+		if _, err := c.opts.Pools.SetUserPoolMfaConfig(as(ctx, "SetUserPoolMfaConfig"), c.caller(), m); err != nil {
 			undo()
 			failAt(err)
 			return
 		}
 	}
 	cl.UserPoolId = &poolID
-	client, err := c.opts.Pools.CreateUserPoolClient(ctx, c.caller(), cl)
+	client, err := c.opts.Pools.CreateUserPoolClient(as(ctx, "CreateUserPoolClient"), c.caller(), cl)
 	if err != nil {
 		undo()
 		c.fail(w, r, "wizard", c.wizardPage(stepIndex("client"), d), err, steps[stepIndex("client")].fields...)
