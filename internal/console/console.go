@@ -15,7 +15,9 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -33,9 +35,11 @@ var staticFS embed.FS
 
 // Options are what the console needs; cmd/cognate fills them.
 type Options struct {
-	// Pools and Users are the engines every action goes through.
+	// Pools, Users and Auth are the engines every action goes through
+	// (Auth: users' devices and sessions).
 	Pools *userpool.Service
 	Users *directory.Service
+	Auth  *authflow.Service
 	// Region is the region the console works in: its pools, and the
 	// administrators' pool.
 	Region string
@@ -78,8 +82,8 @@ type Console struct {
 
 // New returns a console. Start must run before it serves sign-ins.
 func New(opts Options) (*Console, error) {
-	if opts.Pools == nil || opts.Users == nil || opts.Transport == nil || opts.PoolBase == nil {
-		return nil, errors.New("console: Pools, Users, Transport and PoolBase are required")
+	if opts.Pools == nil || opts.Users == nil || opts.Auth == nil || opts.Transport == nil || opts.PoolBase == nil {
+		return nil, errors.New("console: Pools, Users, Auth, Transport and PoolBase are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -208,6 +212,10 @@ func (c *Console) routes() {
 	m.Handle("GET /console/pools/{pool}/users/{user}", c.authed(c.userDetails))
 	m.Handle("POST /console/pools/{pool}/users/{user}/{action}", c.authed(c.userAction))
 	m.Handle("GET /console/pools/{pool}/changes", c.authed(c.poolChanges))
+	m.Handle("GET /console/pools/{pool}/groups", c.authed(c.groupsList))
+	m.Handle("POST /console/pools/{pool}/groups", c.authed(c.createGroup))
+	m.Handle("GET /console/pools/{pool}/groups/{group}", c.authed(c.groupDetails))
+	m.Handle("POST /console/pools/{pool}/groups/{group}/{action}", c.authed(c.groupAction))
 	m.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := c.session(r); !ok {
 			c.toSignIn(w, r)
@@ -251,6 +259,8 @@ func parsePages() (map[string]*template.Template, error) {
 			}
 			return m
 		},
+		"attr": attrValue,
+		"ts":   formatTimestamp,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -270,6 +280,25 @@ func parsePages() (map[string]*template.Template, error) {
 		out[base] = t
 	}
 	return out, nil
+}
+
+// attrValue returns the value of the attribute name in list, or "".
+func attrValue(list []idp.AttributeType, name string) string {
+	for _, a := range list {
+		if cognito.Deref(a.Name) == name {
+			return cognito.Deref(a.Value)
+		}
+	}
+	return ""
+}
+
+// formatTimestamp shows a timestamp of an API answer in UTC, to the
+// second; "" for none.
+func formatTimestamp(t *cognito.Timestamp) string {
+	if t == nil || t.Time.IsZero() {
+		return ""
+	}
+	return t.Time.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 func contains(list []string, v string) bool {

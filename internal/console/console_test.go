@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
@@ -26,6 +27,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage/postgres"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
+	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -43,6 +45,7 @@ type env struct {
 	c       *Console
 	pools   *userpool.Service
 	users   *directory.Service
+	auth    *authflow.Service
 	outbox  *messaging.Outbox
 	session *http.Cookie
 	csrf    string
@@ -107,7 +110,15 @@ func newBareEnv(t *testing.T, db storage.Store) *env {
 	e := &env{outbox: messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})}
 	e.pools = userpool.New(db, userpool.Options{AccountID: "123456789012"})
 	e.users = directory.New(db, e.pools, directory.Options{SRPVerifiers: verifiers, Sender: e.outbox})
-	e.c, err = New(Options{Pools: e.pools, Users: e.users, Region: testRegion, BaseURL: "http://localhost:9229",
+	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: "http://localhost:9229", KeyEncryptionKey: seal.DeriveKey(key, "token-signing-keys")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.auth, err = authflow.New(authflow.Options{Pools: e.pools, Users: e.users, Tokens: tok, Store: db, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.c, err = New(Options{Pools: e.pools, Users: e.users, Auth: e.auth, Region: testRegion, BaseURL: "http://localhost:9229",
 		IssuerBaseURL: "http://localhost:9229", Transport: HandlerTransport{Handler: http.NotFoundHandler()},
 		Key: seal.DeriveKey(key, "console"), PoolBase: func(context.Context, string) (string, error) { return "", nil }})
 	if err != nil {

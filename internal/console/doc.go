@@ -4,7 +4,8 @@
 //
 // It is an edge, like the JSON API (internal/api) and the hosted UI
 // (internal/oidc): every action calls the same engine methods as the
-// matching API operation (userpool.Service, directory.Service), with the
+// matching API operation (userpool.Service, directory.Service, and
+// authflow.Service for users' devices and sessions), with the
 // same validation, messages and change log, and never the store. It may
 // import the engines, the vocabulary (internal/cognito/...) and the leaves
 // below them (seal); never another edge, the server, the configuration or a

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -122,26 +123,17 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/console/pools/"+url.PathEscape(poolID)+"/users/"+url.PathEscape(f.s("username")), http.StatusSeeOther)
 }
 
-type userData struct {
-	PoolID string
-	User   *idp.AdminGetUserResponse
-}
-
-// userDetails shows a user with AdminGetUser.
+// userDetails shows a user (AdminGetUser) with their groups, devices, MFA
+// settings and auth events.
 func (c *Console) userDetails(w http.ResponseWriter, r *http.Request) {
 	poolID, username := r.PathValue("pool"), r.PathValue("user")
-	out, err := c.opts.Users.AdminGetUser(r.Context(), c.caller(), &idp.AdminGetUserRequest{UserPoolId: &poolID, Username: &username})
+	d, err := c.loadUser(r.Context(), poolID, username, r.URL.Query().Get("events"))
 	if err != nil {
 		c.fail(w, r, "error", page{Title: "User"}, err)
 		return
 	}
-	p := page{Title: "User " + cognito.Deref(out.Username), Data: userData{PoolID: poolID, User: out}}
-	switch r.URL.Query().Get("done") {
-	case "reset":
-		p.Notice = "The password was reset; the user receives a code to choose a new one."
-	case "attributes":
-		p.Notice = "The attributes were saved."
-	}
+	p := page{Title: "User " + cognito.Deref(d.User.Username), Data: d}
+	p.Notice = userNotices[r.URL.Query().Get("done")]
 	c.render(w, r, http.StatusOK, "user", p)
 }
 
@@ -185,18 +177,50 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request) {
 		back = "/console/pools/" + url.PathEscape(poolID) + "/users"
 		_, err = c.opts.Users.AdminDeleteUser(as(ctx, "AdminDeleteUser"), c.caller(), &idp.AdminDeleteUserRequest{UserPoolId: &poolID, Username: &username})
 	default:
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		out, gerr := c.opts.Users.AdminGetUser(ctx, c.caller(), &idp.AdminGetUserRequest{UserPoolId: &poolID, Username: &username})
-		if gerr != nil {
-			c.fail(w, r, "error", page{Title: "User"}, err)
+		var notice string
+		var ok bool
+		op, notice, ok, err = c.userSectionAction(ctx, r, poolID, username, action)
+		if !ok {
+			http.NotFound(w, r)
 			return
 		}
-		c.fail(w, r, "user", page{Title: "User " + username, Data: userData{PoolID: poolID, User: out}}, err, "confirm", "attribute")
+		if err != nil {
+			c.failUser(w, r, poolID, username, err, action)
+			return
+		}
+		back += "?done=" + notice
+	}
+	if err != nil {
+		c.failUser(w, r, poolID, username, err, "", "confirm", "attribute")
 		return
 	}
 	c.audit(r, op, "pool", poolID, "username", username)
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// failUser shows the user page again with err's message: next to the
+// section of action when it names one, else next to the first of fields
+// the message names, else at the top. A user the page can no longer read
+// (deleted meanwhile) gets the error page.
+func (c *Console) failUser(w http.ResponseWriter, r *http.Request, poolID, username string, err error, action string, fields ...string) {
+	d, gerr := c.loadUser(r.Context(), poolID, username, "")
+	if gerr != nil {
+		c.fail(w, r, "error", page{Title: "User"}, err)
+		return
+	}
+	p := page{Title: "User " + username, Data: d}
+	if action == "" {
+		c.fail(w, r, "user", p, err, fields...)
+		return
+	}
+	code, msg := message(err)
+	status := http.StatusInternalServerError
+	var ce *cognito.Error
+	if errors.As(err, &ce) {
+		status = ce.Status
+	} else {
+		c.log.ErrorContext(r.Context(), "console action failed", "err", err)
+	}
+	p.FieldErrors = map[string]string{action: code + ": " + msg}
+	c.render(w, r, status, "user", p)
 }
