@@ -109,6 +109,7 @@ func TestConsoleWalkThrough(t *testing.T) {
 	if who != "operator" {
 		t.Errorf("signed in as %q, want operator", who)
 	}
+	consoleScreenshot(t, tab, "console-pools", false)
 
 	// The walk-through, step by step; a refused name first.
 	steps := []struct {
@@ -138,10 +139,20 @@ func TestConsoleWalkThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range steps {
+		if s.name == "policies" {
+			if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS(`form#wizard[data-step="policies"]`))); err != nil {
+				t.Fatal(err)
+			}
+			consoleScreenshot(t, tab, "console-create-pool", false)
+		}
 		if err := wizardStep(tab, s.name, s.actions...); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS(`form#wizard[data-step="review"]`))); err != nil {
+		t.Fatal(err)
+	}
+	consoleScreenshot(t, tab, "console-create-pool-review", false)
 	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS(`form#wizard[data-step="review"]`)), chromedp.Click(chromedp.ID("create")),
 		chromedp.WaitVisible(chromedp.ID("created"))); err != nil {
 		t.Fatalf("create: %v\n%s", err, pageText(tab))
@@ -157,6 +168,7 @@ func TestConsoleWalkThrough(t *testing.T) {
 		chromedp.Click(chromedp.ID("save-hosted-ui")), chromedp.WaitVisible(chromedp.ID("sign-in-url"))); err != nil {
 		t.Fatalf("hosted UI set-up: %v\n%s", err, pageText(tab))
 	}
+	consoleScreenshot(t, tab, "console-hosted-ui", false)
 	signIn, err := chromedp.Run(tab, chromedp.Value(chromedp.ID("sign-in-url")))
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +254,10 @@ func TestConsoleWalkThrough(t *testing.T) {
 		chromedp.Click(chromedp.ID("create-user-submit")), chromedp.WaitVisible(chromedp.ID("user-details"))); err != nil {
 		t.Fatalf("invite: %v\n%s", err, pageText(tab))
 	}
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/users"), chromedp.WaitVisible(chromedp.ID("users"))); err != nil {
+		t.Fatal(err)
+	}
+	consoleScreenshot(t, tab, "console-users", false)
 	var invitation string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		catcher.mu.Lock()

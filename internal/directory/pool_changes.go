@@ -27,8 +27,8 @@ type PoolChange struct {
 	// client, device, …
 	Entity string
 	// Name is the record as an operator knows it: a user's username (for
-	// the entries that carry the user's state), a group's name, "group /
-	// sub" for a membership; otherwise the record's key.
+	// the entries that carry the user's state), a group's name, "<group> /
+	// <sub>" for a membership; otherwise the record's key.
 	Name string
 	// Actor is who made the change; nil when the change was made by
 	// background work, or before the change log recorded actors.
@@ -77,9 +77,17 @@ func changeName(poolID string, ch storage.Change) string {
 				}
 			}
 		}
-	case kindGroup, kindGroupMember:
+	case kindGroup:
+		if name, ok := strings.CutPrefix(ch.Key, poolID+"/"); ok {
+			return name
+		}
+	case kindGroupMember:
+		// "<pool>/<group>/<sub>": a group's name may hold a slash, a sub
+		// never does.
 		if rest, ok := strings.CutPrefix(ch.Key, poolID+"/"); ok {
-			return strings.Replace(rest, "/", " / ", 1)
+			if i := strings.LastIndex(rest, "/"); i >= 0 {
+				return rest[:i] + " / " + rest[i+1:]
+			}
 		}
 	}
 	return ch.Key
