@@ -65,7 +65,7 @@ func TestChangeLogActor(t *testing.T) {
 			"CreateUserPool":       {Kind: storage.ActorAccessKey, ID: keyID, Action: "CreateUserPool"},
 			"AdminCreateUser":      {Kind: storage.ActorAccessKey, ID: keyID, Action: "AdminCreateUser"},
 			"AdminSetUserPassword": {Kind: storage.ActorAccessKey, ID: keyID, Action: "AdminSetUserPassword"},
-			"UpdateUserAttributes": {Kind: storage.ActorUser, ID: sub, Name: "ada", Action: "UpdateUserAttributes"},
+			"UpdateUserAttributes": {Kind: storage.ActorUser, ID: sub, Action: "UpdateUserAttributes"},
 			"SignUp":               {Kind: storage.ActorPublic, Action: "SignUp"},
 		}
 		for action, w := range want {

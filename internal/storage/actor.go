@@ -18,7 +18,7 @@ type Actor struct {
 	// ID identifies the caller: the operator's or the user's sub, or the
 	// access key ID of a signed request.
 	ID string `json:"id,omitempty"`
-	// Name is the operator's or the user's username, when there is one.
+	// Name is the operator's username.
 	Name string `json:"name,omitempty"`
 	// Action is the operation the caller asked for ("AdminCreateUser").
 	Action string `json:"action,omitempty"`
@@ -33,7 +33,8 @@ const (
 	// the access key ID).
 	ActorAccessKey = "access_key"
 	// ActorUser is a user acting on themselves with an access token (ID:
-	// sub, Name: username).
+	// sub; no Name, so that the tombstone of a user who deletes themselves
+	// keeps no username).
 	ActorUser = "user"
 	// ActorPublic is an unauthenticated API request (SignUp, InitiateAuth,
 	// ForgotPassword, …): whoever holds the app client's ID.

@@ -36,7 +36,7 @@ func actorEntries(changes []storage.Change) []actorEntry {
 func testChangeLogActor(t *testing.T, s storage.Store) {
 	op := storage.Actor{Kind: storage.ActorOperator, ID: "sub-of-ada", Name: "ada", Action: "AdminCreateUser"}
 	key := storage.Actor{Kind: storage.ActorAccessKey, ID: "AKIDEXAMPLE", Action: "DeleteUserPool"}
-	self := storage.Actor{Kind: storage.ActorUser, ID: "sub-of-bob", Name: "bob <b>", Action: "UpdateUserAttributes"}
+	self := storage.Actor{Kind: storage.ActorUser, ID: "sub-of-bob <b>", Action: "UpdateUserAttributes"}
 	as := func(a storage.Actor) context.Context { return storage.WithActor(context.Background(), a) }
 
 	poolRec := newPool(poolA, Region, "pool A")
