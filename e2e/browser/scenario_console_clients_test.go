@@ -16,14 +16,15 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// consoleOperator starts cognate with an operator added by the CLI and
-// signs them in to the console in a browser of their own.
-func consoleOperator(t *testing.T) (*cognate, context.Context) {
+// consoleOperator starts cognate (with the extra environment variables
+// env) with an operator added by the CLI and signs them in to the console
+// in a browser of their own.
+func consoleOperator(t *testing.T, env ...string) (*cognate, context.Context) {
 	t.Helper()
 	chromium := requireChromium(t)
 	dataDir := t.TempDir()
 	temp := addAdmin(t, dataDir, "operator", "operator@example.com")
-	c := startCognateIn(t, dataDir)
+	c := startCognateIn(t, dataDir, env...)
 	tab := newBrowserFor(t, chromium, 4*browserTimeout)
 	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/")); err != nil {
 		t.Fatal(err)

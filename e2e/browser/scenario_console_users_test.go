@@ -18,30 +18,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// consoleOperator starts a cognate with an operator, signs the operator in
-// to the console in a browser and returns the server and the tab.
-func consoleOperator(t *testing.T, env ...string) (*cognate, context.Context) {
-	t.Helper()
-	chromium := requireChromium(t)
-	dataDir := t.TempDir()
-	temp := addAdmin(t, dataDir, "operator", "operator@example.com")
-	c := startCognateIn(t, dataDir, env...)
-	tab := newBrowserFor(t, chromium, 4*browserTimeout)
-	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/")); err != nil {
-		t.Fatal(err)
-	}
-	if err := signInHosted(tab, "operator", temp); err != nil {
-		t.Fatal(err)
-	}
-	if err := newPassword(tab, "Operator-Password-1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("create-pool"))); err != nil {
-		t.Fatalf("the console after sign-in: %v", err)
-	}
-	return c, tab
-}
-
 // browse opens path in the console and waits for the element id.
 func browse(t *testing.T, tab context.Context, c *cognate, path, id string) {
 	t.Helper()
