@@ -48,6 +48,11 @@ func TestReseedCommand(t *testing.T) {
 	if _, err := a.c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: aws.String(poolID), ClientName: aws.String("app")}); err != nil {
 		t.Fatal(err)
 	}
+	// The second region writes into the pool too: wait until it holds it.
+	eventually(t, "the pool reaches eu-west-1", func() error {
+		_, err := b.c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(poolID)})
+		return err
+	})
 	for _, r := range []*region{a, b} {
 		name := "user-of-" + r.name
 		if _, err := r.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String(name),
