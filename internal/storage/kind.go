@@ -108,7 +108,8 @@ var (
 // DeclareCached declares that reads of the item kind outside a transaction
 // (ItemReader.GetItem on the Store) may be answered from a cache by a store
 // that learns of every write of it (ReadCache), and returns kind. A
-// single-process store (SQLite) caches the items of kind it read, and drops
+// single-process store (SQLite) caches the items of kind it read (and the
+// IDs it found none of), and drops
 // them when it writes one, before that write's transaction returns, so that
 // a read that starts after a write returned sees it, as a read of the
 // database does. A store that other processes write (PostgreSQL) also drops

@@ -11,8 +11,8 @@ import (
 const maxCachedRecords = 4096
 
 // ReadCache keeps the user-pool records that a store's GetUserPool read and
-// the items of the kinds declared cacheable (DeclareCached: app clients)
-// that its GetItem read, so that a request that only reads its pool's or its
+// the items of the kinds declared cacheable (DeclareCached: app clients,
+// replica records) that its GetItem read, or found missing (Absent), so that a request that only reads its pool's or its
 // app client's configuration (nearly every request names a pool, and every
 // sign-in a client) costs no statement. A store uses it only where it learns
 // of every write of those records: SQLite, whose one writer is its own
@@ -53,6 +53,8 @@ type ReadCache struct {
 	off   bool
 	pools map[string]*UserPool
 	items map[readCacheKey]*Item
+	// absent holds the items of cacheable kinds a read found missing.
+	absent map[readCacheKey]bool
 	// keyedGen counts the invalidations of keyed (every invalidation
 	// moves it); keyedBytes is the size of what keyed holds.
 	keyedGen   uint64
@@ -93,6 +95,32 @@ func (c *ReadCache) PutPool(p *UserPool, gen uint64) {
 	c.pools[p.ID] = copyPool(p)
 }
 
+// Absent reports whether a read of the database found no item of kind
+// with id, and no write of the cached kinds has happened since. A read
+// that missed stores its finding with PutAbsent, so that a record that
+// does not exist (a pool without replica records) costs no statement
+// either.
+func (c *ReadCache) Absent(kind, id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.absent[readCacheKey{kind, id}]
+}
+
+// PutAbsent records that a read of the database, after Item returned gen,
+// found no item of kind with id, unless the cache was invalidated or
+// turned off since.
+func (c *ReadCache) PutAbsent(kind, id string, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen || c.off {
+		return
+	}
+	if c.absent == nil || len(c.absent) >= maxCachedRecords {
+		c.absent = map[readCacheKey]bool{}
+	}
+	c.absent[readCacheKey{kind, id}] = true
+}
+
 // Item is Pool for items.
 func (c *ReadCache) Item(kind, id string) (*Item, uint64, bool) {
 	c.mu.Lock()
@@ -125,7 +153,7 @@ func (c *ReadCache) Invalidate() {
 
 func (c *ReadCache) invalidateLocked() {
 	c.gen++
-	c.pools, c.items = nil, nil
+	c.pools, c.items, c.absent = nil, nil, nil
 	c.invalidateKeyedLocked()
 }
 

@@ -72,3 +72,34 @@ func TestReadCacheByKeyGenerations(t *testing.T) {
 		t.Error("an item larger than the cache was kept")
 	}
 }
+
+// TestReadCacheAbsentGenerations checks that a read that found nothing is
+// remembered only under the generation it began in, never while the cache
+// is off, and is forgotten at the next invalidation.
+func TestReadCacheAbsentGenerations(t *testing.T) {
+	var c ReadCache
+	_, gen, _ := c.Item("k", "1")
+	c.Invalidate()
+	c.PutAbsent("k", "1", gen)
+	if c.Absent("k", "1") {
+		t.Error("a miss from before Invalidate was stored after it")
+	}
+	_, gen, _ = c.Item("k", "1")
+	c.PutAbsent("k", "1", gen)
+	if !c.Absent("k", "1") {
+		t.Fatal("a miss stored with the current generation is not remembered")
+	}
+	if c.Absent("k", "2") || c.Absent("other", "1") {
+		t.Error("a miss was remembered for another item")
+	}
+	c.Invalidate()
+	if c.Absent("k", "1") {
+		t.Error("Invalidate kept a miss")
+	}
+	c.SetOn(false)
+	_, gen, _ = c.Item("k", "1")
+	c.PutAbsent("k", "1", gen)
+	if c.Absent("k", "1") {
+		t.Error("the cache stored a miss while off")
+	}
+}

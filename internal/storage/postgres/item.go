@@ -122,7 +122,8 @@ func minus(a, b []string) []string {
 //
 // An item of a kind declared cacheable (storage.DeclareCached) comes from the
 // read cache when it is on and this node has read the item since the last
-// write of a cached record it heard of (cache.go).
+// write of a cached record it heard of (cache.go); so does its absence
+// (storage.ErrNotFound), once a read found none.
 //
 // An item of a kind declared cacheable by key (storage.DeclareCachedByKey:
 // users) comes from the read cache as GetItemByKey's do, kept under its ID
@@ -140,7 +141,13 @@ func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, erro
 	if ok {
 		return it, nil
 	}
+	if db.cache.Absent(kind, id) {
+		return nil, fmt.Errorf("get %s %q: %w", kind, id, storage.ErrNotFound)
+	}
 	it, err := getItem(ctx, db.pool, kind, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		db.cache.PutAbsent(kind, id, gen)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -162,7 +162,8 @@ func sortedSet(s []string) []string {
 //
 // An item of a kind declared cacheable (storage.DeclareCached) comes from the
 // read cache when this process has read it since the last write of a cached
-// record (storage.ReadCache).
+// record (storage.ReadCache); so does its absence (storage.ErrNotFound),
+// once a read found none.
 func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
 	if !storage.KindCached(kind) {
 		return getItem(ctx, db.reader(), kind, id)
@@ -171,7 +172,13 @@ func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, erro
 	if ok {
 		return it, nil
 	}
+	if db.cache.Absent(kind, id) {
+		return nil, fmt.Errorf("get %s %q: %w", kind, id, storage.ErrNotFound)
+	}
 	it, err := getItem(ctx, db.reader(), kind, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		db.cache.PutAbsent(kind, id, gen)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -16,9 +16,16 @@ import (
 // then drop what it cached whenever such an item is written.
 const kindKeyed = "storagetest_keyed"
 
+// kindCachedCfg is a kind declared cacheable (storage.DeclareCached), as
+// app clients and replica records are: a store may answer GetItem of it,
+// a read that finds nothing included, from memory.
+const kindCachedCfg = "storagetest_cached"
+
 func init() {
 	storage.DeclareKind(kindKeyed, storage.Replicated)
 	storage.DeclareCachedByKey(kindKeyed)
+	storage.DeclareKind(kindCachedCfg, storage.Replicated)
+	storage.DeclareCached(kindCachedCfg)
 }
 
 // keyCacheCases are the cases of reads by key of a kind cacheable by key.
@@ -28,6 +35,57 @@ var keyCacheCases = []struct {
 }{
 	{"KeyCachedReadsSeeWrites", testKeyCachedReadsSeeWrites},
 	{"KeyCachedConcurrentReaders", testKeyCachedConcurrentReaders},
+	{"CachedMissesSeeWrites", testCachedMissesSeeWrites},
+}
+
+// testCachedMissesSeeWrites reads, each twice (the second may come from a
+// cache), an item of a cacheable kind that does not exist, then exists,
+// then is gone again: a read that found nothing never hides a write that
+// returned after it, and a rolled back write is never seen.
+func testCachedMissesSeeWrites(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	const id = "cached/1"
+	get := func() (*storage.Item, error) {
+		t.Helper()
+		first, err1 := s.GetItem(ctx, kindCachedCfg, id)
+		second, err2 := s.GetItem(ctx, kindCachedCfg, id)
+		if (err1 == nil) != (err2 == nil) || (first != nil && second != nil && first.Version != second.Version) {
+			t.Fatalf("two reads in a row differ: %+v, %v; %+v, %v", first, err1, second, err2)
+		}
+		return second, err2
+	}
+	wantMissing := func(when string) {
+		t.Helper()
+		if got, err := get(); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("%s: GetItem = %+v, %v; want ErrNotFound", when, got, err)
+		}
+	}
+	wantVersion := func(when string, version int64) {
+		t.Helper()
+		if got, err := get(); err != nil || got.Version != version {
+			t.Fatalf("%s: GetItem = %+v, %v; want version %d", when, got, err, version)
+		}
+	}
+	errRollback := errors.New("roll back")
+	it := newItem(kindCachedCfg, id, poolA, nil, nil)
+
+	wantMissing("before it is written")
+	err := s.Tx(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateItem(ctx, it); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("a rolled back create: %v", err)
+	}
+	wantMissing("after a rolled back create")
+	mustCreateItem(t, s, newItem(kindCachedCfg, id, poolA, nil, nil))
+	wantVersion("after its create", 1)
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteItem(ctx, kindCachedCfg, id, 1) })
+	wantMissing("after its deletion")
+	mustCreateItem(t, s, newItem(kindCachedCfg, id, poolA, nil, nil))
+	wantVersion("after it is created again", 1)
 }
 
 // testKeyCachedReadsSeeWrites reads items of a kind cacheable by key by
