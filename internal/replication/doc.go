@@ -66,7 +66,9 @@
 // NATS request-reply and applied with Apply), then set ACTIVE; a DELETING one
 // is removed from the local store with storage.ReplicaTx.ForgetPool, which
 // logs nothing, then its record deleted. Reseed rebuilds a region from its
-// peers' snapshots the same way.
+// peers' snapshots the same way. ServesEndUsers tells the edges whether the
+// local replica of a pool accepts end users' requests (ACTIVE, or no
+// record), reading the record through the store's read cache.
 //
 // # Imports
 //

@@ -335,3 +335,41 @@ func internalUnlessCognito(err error) error {
 	}
 	return cognito.Internal(err)
 }
+
+// Replicated reports whether replication is configured: without it every
+// region serves every pool's end users, and ServesEndUsers reads nothing.
+func (s *Replicas) Replicated() bool { return s != nil && len(s.o.Peers) > 0 }
+
+// ServesEndUsers checks that this region serves the end users of pool:
+// that its replica of the pool is ACTIVE. As on Cognito, a replica that is
+// CREATING or INACTIVE (or DELETING) accepts administrator operations only
+// (UserPoolReplicaType: "INACTIVE — The replica has been created, but is
+// not accepting requests for end-users"); the end-user operations, and the
+// hosted UI's pages and OAuth endpoints, are refused with
+// ResourceNotFoundException. A pool without a record for this region
+// (replication off, a pool whose replicas nobody changed, or one this
+// region does not hold, whose records are then missing too) is served as
+// before. The record comes from the store's read cache, which a write of
+// any replica record, local or replicated, drops.
+func (s *Replicas) ServesEndUsers(ctx context.Context, pool string) error {
+	if !s.Replicated() || pool == "" {
+		return nil
+	}
+	it, err := s.o.Store.GetItem(ctx, ReplicaItemKind, replicaID(pool, s.o.Region))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return cognito.Internal(fmt.Errorf("get the replica of %q in %s: %w", pool, s.o.Region, err))
+	}
+	rep, err := decodeReplica(it)
+	if err != nil {
+		return cognito.Internal(err)
+	}
+	if rep.Status == StatusActive {
+		return nil
+	}
+	return cognito.ResourceNotFoundException(fmt.Sprintf(
+		"The replica of user pool %s in Region %s is %s: it does not accept requests of end users, only administrator operations.",
+		pool, s.o.Region, rep.Status))
+}

@@ -601,3 +601,65 @@ func TestReseed(t *testing.T) {
 		t.Errorf("a second reseed applied %d records and forgot %v", again.Applied, again.Forgotten)
 	}
 }
+
+// TestServesEndUsers checks which replica statuses serve a pool's end users
+// in their region: ACTIVE, or no record of the region (replication off, or
+// a pool whose replicas nobody changed); CREATING and INACTIVE refuse them
+// with ResourceNotFoundException. A change of status is seen by the next
+// request, although the records are read through the store's cache.
+func TestServesEndUsers(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, "us-east-1")
+	const pool = "us-east-1_serves123"
+	createPool(t, st, pool)
+	engine := func(region string) *Replicas {
+		return NewReplicas(ReplicasOptions{Store: st, Region: region, Peers: topology, DefaultPoolRegions: DefaultOwnRegion, AccountID: "000000000000"})
+	}
+	us, eu := engine("us-east-1"), engine("eu-west-1")
+	off := NewReplicas(ReplicasOptions{Store: st, Region: "eu-west-1"})
+	var none *Replicas
+	update := func(status idp.UpdateReplicaStatusType) {
+		t.Helper()
+		if _, err := us.UpdateUserPoolReplica(ctx, cognito.Caller{Region: "us-east-1"}, &idp.UpdateUserPoolReplicaRequest{
+			UserPoolId: cognito.Ptr(pool), RegionName: cognito.Ptr("eu-west-1"), Status: &status}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step string, r *Replicas, want string) {
+		t.Helper()
+		// Twice: the second read may come from the cache.
+		for range 2 {
+			err := r.ServesEndUsers(ctx, pool)
+			var ce *cognito.Error
+			switch {
+			case want == "" && err != nil:
+				t.Fatalf("%s: %v, want served", step, err)
+			case want != "" && (!errors.As(err, &ce) || ce.Code != cognito.CodeResourceNotFoundException || !strings.Contains(ce.Message, want)):
+				t.Fatalf("%s: %v, want ResourceNotFoundException saying %s", step, err, want)
+			}
+		}
+	}
+
+	check("no replica records", eu, "")
+	check("no replica records, the primary", us, "")
+	if _, err := us.CreateUserPoolReplica(ctx, cognito.Caller{Region: "us-east-1"}, &idp.CreateUserPoolReplicaRequest{
+		UserPoolId: cognito.Ptr(pool), RegionName: cognito.Ptr("eu-west-1")}); err != nil {
+		t.Fatal(err)
+	}
+	check("CREATING", eu, "CREATING")
+	check("CREATING, the primary", us, "")
+	check("CREATING, replication off", off, "")
+	check("no engine", none, "")
+	// The copy done, the region's Node turns it ACTIVE.
+	if err := st.Tx(ctx, func(tx storage.Tx) error {
+		return eu.write(ctx, tx, pool, replica{Region: "eu-west-1", Status: StatusActive})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("ACTIVE", eu, "")
+	update(idp.UpdateReplicaStatusTypeInactive)
+	check("INACTIVE", eu, "INACTIVE")
+	check("INACTIVE, the primary", us, "")
+	update(idp.UpdateReplicaStatusTypeActive)
+	check("ACTIVE again", eu, "")
+}

@@ -17,7 +17,11 @@ import (
 // pool: one item per pool and region ("<pool>/<region>"), kept in the pool
 // and replicated to every region of the topology, those that do not hold
 // the pool included, so that every region agrees on where each pool lives.
-var ReplicaItemKind = storage.DeclareKind("user_pool_replica", storage.Replicated)
+// Its reads outside a transaction come from the store's read cache
+// (storage.DeclareCached), those that find no record included, so that the
+// check every end-user request makes (Replicas.ServesEndUsers) costs no
+// statement once a pool's record was read.
+var ReplicaItemKind = storage.DeclareCached(storage.DeclareKind("user_pool_replica", storage.Replicated))
 
 // The default replica sets (Options.DefaultPoolRegions): what a pool
 // without replica records replicates to.
