@@ -336,7 +336,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	hostedUI, err := oidc.New(oidc.Options{
 		Pools: pools, Users: users, Auth: signIn, IssuerBaseURL: issuer,
 		DomainPattern: cfg.HostedUI.DomainPattern, PublicForm: cfg.HostedUI.PublicForm,
-		TrustedProxies: proxies, Protection: protection,
+		TrustedProxies: proxies, Protection: protection, Replicas: replicas,
 		Key: seal.DeriveKey(keys.master, "hosted-ui"), Logger: log,
 	})
 	if err != nil {

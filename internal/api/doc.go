@@ -9,8 +9,10 @@
 // scheduling of password hashing) and, for the operations anyone may call,
 // the per-address protective limit (ratelimit.go), authorization (SigV4
 // for IAM-authorized operations), decoding into the generated input type,
-// the model's constraint checks, authentication of an access token, the
-// emulation of Cognito's quotas when configured (counted only once the
+// the model's constraint checks, authentication of an access token, for an
+// end-user operation the check that this region's replica of its pool
+// serves end users (replication.Replicas.ServesEndUsers: not while CREATING
+// or INACTIVE), the emulation of Cognito's quotas when configured (counted only once the
 // caller is authenticated) and the per-user protective limit, and writing
 // the output or the error.
 // Per-operation code is one method of an engine package (internal/userpool,

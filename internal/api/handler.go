@@ -383,6 +383,9 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	if caller.Region == "" {
 		caller.Region = h.regionOfInput(op, in)
 	}
+	if err := h.checkReplica(ctx, op, in, caller); err != nil {
+		return nil, err
+	}
 	if err := h.throttle(ctx, op, in, caller); err != nil {
 		return nil, err
 	}
@@ -395,6 +398,28 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 	// Whatever the operation writes, the change log says who asked.
 	ctx = storage.WithActor(ctx, actorOf(op, caller))
 	return op.serve(ctx, caller, in)
+}
+
+// checkReplica refuses an end-user request (a user-pool operation no
+// signature authorizes: InitiateAuth, SignUp, GetUser, …) for a pool whose
+// replica in this region does not serve end users (CREATING or INACTIVE,
+// replication.Replicas.ServesEndUsers). The pool is the verified access
+// token's, or the one the input names, or its app client's. Administrator
+// operations, which a signature authorizes, are not checked.
+func (h *Handler) checkReplica(ctx context.Context, op operation, in cognito.Input, caller cognito.Caller) error {
+	if op.scopeService != serviceIDP || op.Auth == cognito.AuthIAM || !h.opts.Replicas.Replicated() {
+		return nil
+	}
+	var pool string
+	switch {
+	case caller.Access != nil:
+		pool = caller.Access.PoolID
+	case validPoolID(op.members.userPoolID(in)):
+		pool = op.members.userPoolID(in)
+	default:
+		pool = h.clientPools.poolOf(ctx, op.members.clientID(in))
+	}
+	return h.opts.Replicas.ServesEndUsers(ctx, pool)
 }
 
 // authorize checks the caller. IAM-authorized operations need a valid SigV4

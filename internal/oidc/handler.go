@@ -60,12 +60,23 @@ type Options struct {
 	// Protection is the protective request-rate limits per client address
 	// and per user, as the API applies them; nil applies none.
 	Protection *ratelimit.Guard
+	// Replicas says whether this region's replica of a pool serves its end
+	// users; nil serves every pool's.
+	Replicas ReplicaChecker
 	// Key (at least 32 bytes) keys the CSRF tokens of the pages.
 	Key []byte
 	// Logger receives the edge's logs; nil discards them.
 	Logger *slog.Logger
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
+}
+
+// ReplicaChecker is what the edge needs of the replica records
+// (replication.Replicas): ServesEndUsers returns a *cognito.Error when
+// this region's replica of pool does not accept end users' requests
+// (CREATING or INACTIVE).
+type ReplicaChecker interface {
+	ServesEndUsers(ctx context.Context, pool string) error
 }
 
 // Handler serves the hosted UI and the OAuth 2.0 endpoints of every pool
@@ -84,6 +95,7 @@ type Handler struct {
 	clock      func() time.Time
 	mux        *http.ServeMux
 	domains    domainCache
+	replicas   ReplicaChecker
 }
 
 // New returns the edge's handler, or an error when opts are unusable.
@@ -113,7 +125,7 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{
 		pools: opts.Pools, users: opts.Users, auth: opts.Auth, base: base, pattern: pattern, publicHost: opts.PublicForm == "host",
 		proxies: opts.TrustedProxies, protect: opts.Protection, csrfKey: deriveKey(opts.Key, "hosted-ui-csrf"),
-		log: opts.Logger, clock: opts.Clock,
+		log: opts.Logger, clock: opts.Clock, replicas: opts.Replicas,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -204,6 +216,9 @@ func (h *Handler) Wrap(next http.Handler) http.Handler {
 		r2 := r.Clone(ctx)
 		r2.URL.Path, r2.URL.RawPath = clean, ""
 		setSecurityHeaders(w)
+		if !h.servesEndUsers(w, r2) {
+			return
+		}
 		h.mux.ServeHTTP(w, r2)
 	})
 }
@@ -398,4 +413,33 @@ func setSecurityHeaders(w http.ResponseWriter) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
+}
+
+// servesEndUsers answers a request of a pool whose replica in this region
+// does not accept end users' requests (CREATING or INACTIVE), and reports
+// whether the request may go on. The OAuth endpoints that answer JSON
+// (token, revoke, userInfo) answer invalid_request with the reason; the
+// pages, authorize and logout show the error page, status 403. The
+// domain's style sheets are served whatever the replica's status, for
+// that page.
+func (h *Handler) servesEndUsers(w http.ResponseWriter, r *http.Request) bool {
+	if h.replicas == nil || strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/branding.css" {
+		return true
+	}
+	err := h.replicas.ServesEndUsers(r.Context(), siteOf(r.Context()).poolID)
+	if err == nil {
+		return true
+	}
+	var ce *cognito.Error
+	if !errors.As(err, &ce) || ce.Status >= 500 {
+		h.serverError(w, r, err)
+		return false
+	}
+	switch r.URL.Path {
+	case "/oauth2/token", "/oauth2/revoke", "/oauth2/userInfo":
+		writeJSONNoStore(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": ce.Message})
+	default:
+		h.errorPage(w, r, http.StatusForbidden, "invalid_request", ce.Message)
+	}
+	return false
 }
