@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
 
 	"github.com/cognate-dev/cognate/e2e/proc"
 	"github.com/cognate-dev/cognate/internal/replication"
@@ -89,6 +96,7 @@ func TestReplicaAPI(t *testing.T) {
 	a, b, c := rs[0], rs[1], rs[2]
 
 	// A pool with users in A alone.
+	const callback = "https://app.example.com/callback"
 	pool, err := a.c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("primary-only")})
 	if err != nil {
 		t.Fatal(err)
@@ -98,11 +106,29 @@ func TestReplicaAPI(t *testing.T) {
 		UserPoolId: aws.String(poolID), ClientName: aws.String("app"),
 		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth,
 			types.ExplicitAuthFlowsTypeAllowUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+		AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthFlows: []types.OAuthFlowType{types.OAuthFlowTypeCode},
+		AllowedOAuthScopes: []string{"openid"}, CallbackURLs: []string{callback}, SupportedIdentityProviders: []string{"COGNITO"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clientID := aws.ToString(client.UserPoolClient.ClientId)
+	// The pool's domain, for its OAuth endpoints in each region.
+	const prefix = "replica-api"
+	if _, err := a.c.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: aws.String(poolID), Domain: aws.String(prefix)}); err != nil {
+		t.Fatal(err)
+	}
+	// loginPage opens r's hosted sign-in page of the domain in Chromium.
+	loginPage := func(r *region) string {
+		q := url.Values{"client_id": {clientID}, "response_type": {"code"}, "redirect_uri": {callback}, "scope": {"openid"}}
+		return hostedPage(t, r.srv.URL+"/_domain/"+prefix+"/login?"+q.Encode())
+	}
+	// refresh redeems a refresh token at r's token endpoint of the domain.
+	refresh := func(r *region, token string) (*oauth2.Token, error) {
+		cfg := oauth2.Config{ClientID: clientID, Endpoint: oauth2.Endpoint{
+			TokenURL: r.srv.URL + "/_domain/" + prefix + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+		return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: token}).Token()
+	}
 	const password = "Correct-Horse-1"
 	for _, name := range []string{"alice", "bob"} {
 		if _, err := a.c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String(name),
@@ -216,6 +242,84 @@ func TestReplicaAPI(t *testing.T) {
 		t.Errorf("C's entries of pools it does not hold: %v, %v", n, err)
 	}
 
+	// An INACTIVE replica refuses end users and serves administrators; the
+	// primary goes on serving both.
+	before, err := passwordSignIn(ctx, b, clientID, "alice", password)
+	if err != nil {
+		t.Fatalf("alice in B: %v", err)
+	}
+	if _, err := a.c.UpdateUserPoolReplica(ctx, &cip.UpdateUserPoolReplicaInput{UserPoolId: aws.String(poolID),
+		RegionName: aws.String("eu-west-1"), Status: types.UpdateReplicaStatusTypeInactive}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "sign-in refused in B, its replica INACTIVE", func() error {
+		_, err := passwordSignIn(ctx, b, clientID, "alice", password)
+		if !errors.As(err, &notFound) {
+			return fmt.Errorf("InitiateAuth in B: %v, want ResourceNotFoundException", err)
+		}
+		return nil
+	})
+	if !strings.Contains(notFound.ErrorMessage(), "INACTIVE") {
+		t.Errorf("InitiateAuth in B: message %q does not say the replica is INACTIVE", notFound.ErrorMessage())
+	}
+	if _, err := b.c.GetUser(ctx, &cip.GetUserInput{AccessToken: before.AccessToken}); !errors.As(err, &notFound) {
+		t.Errorf("GetUser in B, its replica INACTIVE: %v, want ResourceNotFoundException", err)
+	}
+	if _, err := b.c.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(clientID), Username: aws.String("erin"),
+		Password: aws.String(password)}); !errors.As(err, &notFound) {
+		t.Errorf("SignUp in B, its replica INACTIVE: %v, want ResourceNotFoundException", err)
+	}
+	if _, err := b.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("alice")}); err != nil {
+		t.Errorf("AdminGetUser in B, its replica INACTIVE: %v", err)
+	}
+	var oauthErr *oauth2.RetrieveError
+	if _, err := refresh(b, aws.ToString(before.RefreshToken)); !errors.As(err, &oauthErr) || oauthErr.ErrorCode != "invalid_request" ||
+		!strings.Contains(oauthErr.ErrorDescription, "INACTIVE") {
+		t.Errorf("the token endpoint in B, its replica INACTIVE: %v, want invalid_request saying INACTIVE", err)
+	}
+	if _, err := refresh(a, aws.ToString(before.RefreshToken)); err != nil {
+		t.Errorf("the token endpoint in A, B's replica INACTIVE: %v", err)
+	}
+	if got := loginPage(b); got != "" && !strings.HasPrefix(got, "error: invalid_request") || !strings.Contains(got, "INACTIVE") {
+		t.Errorf("the sign-in page in B, its replica INACTIVE: %q, want the error page saying INACTIVE", got)
+	}
+	if got := loginPage(a); got != "" && got != "sign-in form" {
+		t.Errorf("the sign-in page in A, B's replica INACTIVE: %q, want the sign-in form", got)
+	}
+	if _, err := passwordSignIn(ctx, a, clientID, "alice", password); err != nil {
+		t.Errorf("alice in A, B's replica INACTIVE: %v", err)
+	}
+	if got, err := replicas(ctx, b, poolID); err != nil || got["eu-west-1"] != "SECONDARY INACTIVE" {
+		t.Errorf("B's replicas: %v, %v", got, err)
+	}
+	// ACTIVE again, through B itself: B serves its end users at once.
+	if _, err := b.c.UpdateUserPoolReplica(ctx, &cip.UpdateUserPoolReplicaInput{UserPoolId: aws.String(poolID),
+		RegionName: aws.String("eu-west-1"), Status: types.UpdateReplicaStatusTypeActive}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := passwordSignIn(ctx, b, clientID, "alice", password); err != nil {
+		t.Fatalf("alice in B, its replica ACTIVE again: %v", err)
+	}
+	if _, err := b.c.GetUser(ctx, &cip.GetUserInput{AccessToken: before.AccessToken}); err != nil {
+		t.Errorf("GetUser in B, its replica ACTIVE again: %v", err)
+	}
+	if _, err := refresh(b, aws.ToString(before.RefreshToken)); err != nil {
+		t.Errorf("the token endpoint in B, its replica ACTIVE again: %v", err)
+	}
+	if got := loginPage(b); got != "" && got != "sign-in form" {
+		t.Errorf("the sign-in page in B, its replica ACTIVE again: %q, want the sign-in form", got)
+	}
+	eventually(t, "A lists B's replica ACTIVE again", func() error {
+		got, err := replicas(ctx, a, poolID)
+		if err != nil {
+			return err
+		}
+		if got["eu-west-1"] != "SECONDARY ACTIVE" {
+			return fmt.Errorf("replicas %v", got)
+		}
+		return nil
+	})
+
 	// Deleting the replica (INACTIVE first, as on Cognito) removes the
 	// pool from B only.
 	if _, err := a.c.DeleteUserPoolReplica(ctx, &cip.DeleteUserPoolReplicaInput{UserPoolId: aws.String(poolID),
@@ -261,6 +365,47 @@ func TestReplicaAPI(t *testing.T) {
 	if err := notHeld(ctx, b, poolID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// hostedPage opens page in a headless Chromium and says what it shows:
+// "sign-in form", or "error: " and the error page's code and description.
+// Without Chromium it says "" after logging why (a failure under CI).
+func hostedPage(t *testing.T, page string) string {
+	t.Helper()
+	chromium := ""
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chromium = p
+			break
+		}
+	}
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is required for the hosted-UI checks (scripts/install-test-deps.sh installs it)")
+		}
+		t.Log("hosted-UI checks SKIPPED: chromium is not installed (scripts/install-test-deps.sh installs it)")
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true))
+	defer cancelAlloc()
+	tab, cancelTab := chromedp.NewContext(alloc)
+	defer cancelTab()
+	if err := chromedp.Do(tab, chromedp.Navigate(page), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+		t.Fatalf("open %s in Chromium: %v", page, err)
+	}
+	shown, err := chromedp.Run(tab, chromedp.Evaluate[string](`(() => {
+		if (document.getElementById("signin-form")) return "sign-in form";
+		const e = document.getElementById("error");
+		return e ? "error: " + e.textContent : document.body.innerText;
+	})()`))
+	if err != nil {
+		t.Fatalf("read %s in Chromium: %v", page, err)
+	}
+	return shown
 }
 
 // countUsers counts the users of a listUsers line.
