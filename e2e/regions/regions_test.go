@@ -307,6 +307,9 @@ func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(
 	// Lockout counters count across regions.
 	lockoutAcrossRegions(t, ctx, nats.URL(), a, b, poolID, clientID)
 
+	// TOTP and a remembered device made in A sign in in B and C.
+	mfaAcrossRegions(t, ctx, rs)
+
 	// A second store claiming a region of the topology is refused before
 	// it serves.
 	refusal(t, bin, nats.URL(), "us-east-1", database(t), "is already served by another store")
