@@ -26,13 +26,20 @@ import (
 const totpPeriod = 30 * time.Second
 
 // totpCodeAt returns the code of secret for the TOTP step offset steps
-// from the current one. The server accepts a code within one step of its
-// own: when the current step ends in less than a few seconds it waits for
-// the next, so that the server's step is the one the code was made for.
+// (-1, 0 or 1) from the current one. The server accepts a code within one
+// step of its own. A code of the previous step is refused once the
+// server's step has moved on before it checks the code: when the current
+// step ends in less than ten seconds it waits for the next, so that a
+// slow request on a loaded machine still lands in the step the code was
+// made for. The current and next steps' codes stay good one step later.
 func totpCodeAt(t *testing.T, secret string, offset int) (code string, step int64) {
 	t.Helper()
+	margin := time.Second
+	if offset < 0 {
+		margin = 10 * time.Second
+	}
 	now := time.Now()
-	if left := totpPeriod - time.Duration(now.UnixNano()%int64(totpPeriod)); left < 4*time.Second {
+	if left := totpPeriod - time.Duration(now.UnixNano()%int64(totpPeriod)); left < margin {
 		time.Sleep(left + 100*time.Millisecond)
 		now = time.Now()
 	}
@@ -160,19 +167,24 @@ func deviceSignIn(t *testing.T, ctx context.Context, r *region, poolID, clientID
 // in with SRP then a TOTP code in the other regions, that a code accepted
 // in one region is refused in another once replicated, and that the
 // remembered device signs in there without MFA and is listed. It returns
-// the pool's ID.
-func mfaAcrossRegions(t *testing.T, ctx context.Context, rs []*region) string {
+// the user's last sign-in, on the device in C.
+func mfaAcrossRegions(t *testing.T, ctx context.Context, rs []*region) signedIn {
 	a, b, c := rs[0], rs[1], rs[2]
 	const user, password = "tom", "Totp-Device-Pass-3"
 	pool, err := a.c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("second-factors"),
-		DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true}})
+		DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: true},
+		// Passkeys as a first factor, for writeEveryKind.
+		Policies: &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{
+			AllowedFirstAuthFactors: []types.AuthFactorType{types.AuthFactorTypePassword, types.AuthFactorTypeWebAuthn}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	poolID := aws.ToString(pool.UserPool.Id)
 	if _, err := a.c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: aws.String(poolID),
 		MfaConfiguration:              types.UserPoolMfaTypeOptional,
-		SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
+		SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true},
+		// Passkeys, for writeEveryKind.
+		WebAuthnConfiguration: &types.WebAuthnConfigurationType{RelyingPartyId: aws.String(passkeyRPID)}}); err != nil {
 		t.Fatal(err)
 	}
 	client, err := a.c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
@@ -290,8 +302,10 @@ func mfaAcrossRegions(t *testing.T, ctx context.Context, rs []*region) string {
 
 	// The remembered device signs in without MFA in B and C, and each
 	// lists it.
+	var last *types.AuthenticationResultType
 	for _, r := range []*region{b, c} {
 		tok := deviceSignIn(t, ctx, r, poolID, clientID, user, password, d)
+		last = tok
 		list, err := r.c.ListDevices(ctx, &cip.ListDevicesInput{AccessToken: tok.AccessToken})
 		if err != nil {
 			t.Fatalf("ListDevices in %s: %v", r.name, err)
@@ -306,7 +320,7 @@ func mfaAcrossRegions(t *testing.T, ctx context.Context, rs []*region) string {
 			t.Errorf("ListDevices in %s does not show the remembered device %s: %+v", r.name, d.key, list.Devices)
 		}
 	}
-	return poolID
+	return signedIn{poolID: poolID, clientID: clientID, tokens: last}
 }
 
 // deviceAttr is the value of the device's attribute name.

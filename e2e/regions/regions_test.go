@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,13 +61,24 @@ func startRegion(t testing.TB, bin, natsURL, name, dir, database string) *region
 // startRegionWith is startRegion with more COGNATE_* variables.
 func startRegionWith(t testing.TB, bin, natsURL, name, dir, database string, env ...string) *region {
 	t.Helper()
+	return startRegionConfig(t, bin, natsURL, name, dir, database, "", env...)
+}
+
+// startRegionConfig is startRegionWith with a configuration file, when
+// config is not empty.
+func startRegionConfig(t testing.TB, bin, natsURL, name, dir, database, config string, env ...string) *region {
+	t.Helper()
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir}
+	if config != "" {
+		args = append(args, "--config", config)
+	}
 	s, err := proc.Start(bin, append([]string{
 		"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret,
 		"COGNATE_DATABASE_URL=" + database, "COGNATE_RATE_LIMITS_ENABLED=false",
 		"COGNATE_REGION=" + name, "COGNATE_ENCRYPTION_KEY=" + encKey, "COGNATE_ISSUER_BASE_URL=" + issuer,
 		"COGNATE_PASSWORD_HASHING_MEMORY_KIB=8192", "COGNATE_PASSWORD_HASHING_ITERATIONS=1",
 		"COGNATE_REPLICATION_NATS_URL=" + natsURL, "COGNATE_REPLICATION_PEERS=" + strings.Join(regions, ","),
-	}, env...), "serve", "--listen", "127.0.0.1:0", "--data-dir", dir)
+	}, env...), args...)
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -118,7 +130,7 @@ func TestThreeRegions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three cognate processes; skipped under -short")
 	}
-	threeRegions(t, func(*testing.T) string { return "sqlite" }, sqliteDigest)
+	threeRegions(t, func(*testing.T) string { return "sqlite" }, sqliteKindDigest)
 }
 
 // TestThreeRegionsPostgres is TestThreeRegions with a PostgreSQL database
@@ -127,12 +139,13 @@ func TestThreeRegionsPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three cognate processes; skipped under -short")
 	}
-	threeRegions(t, func(t *testing.T) string { return storagetest.PostgresSchema(t) }, postgresDigest)
+	threeRegions(t, func(t *testing.T) string { return storagetest.PostgresSchema(t) }, postgresKindDigest)
 }
 
 // threeRegions runs the regions on the databases database makes, and
-// compares the stores with digest once they are stopped.
-func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(t *testing.T, r *region) (string, int)) {
+// compares the stores with digest once they are stopped: as a whole, and
+// kind by kind.
+func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(t *testing.T, r *region) (string, int, map[string]kindSum)) {
 	ctx := context.Background()
 	nats, err := replication.StartEmbedded("127.0.0.1:0", t.TempDir())
 	if err != nil {
@@ -145,7 +158,8 @@ func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(
 	}
 	var rs []*region
 	for _, name := range regions {
-		r := startRegion(t, bin, nats.URL(), name, t.TempDir(), database(t))
+		dir := t.TempDir()
+		r := startRegionConfig(t, bin, nats.URL(), name, dir, database(t), regionConfig(t, dir))
 		defer r.stop(t)
 		rs = append(rs, r)
 	}
@@ -308,7 +322,10 @@ func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(
 	lockoutAcrossRegions(t, ctx, nats.URL(), a, b, poolID, clientID)
 
 	// TOTP and a remembered device made in A sign in in B and C.
-	mfaAcrossRegions(t, ctx, rs)
+	tom := mfaAcrossRegions(t, ctx, rs)
+
+	// An item of every other replicated kind.
+	writeEveryKind(t, ctx, rs, tom)
 
 	// A second store claiming a region of the topology is refused before
 	// it serves.
@@ -321,14 +338,19 @@ func threeRegions(t *testing.T, database func(t *testing.T) string, digest func(
 		r.stop(t)
 	}
 	var digests []string
+	var sums []map[string]kindSum
 	for _, r := range rs {
-		d, n := digest(t, r)
+		d, n, kinds := digest(t, r)
 		t.Logf("%s: %d items and pools, digest %s", r.name, n, d)
 		digests = append(digests, d)
+		sums = append(sums, kinds)
 	}
 	if digests[0] != digests[1] || digests[0] != digests[2] {
 		t.Errorf("digests differ: %v", digests)
 	}
+	// Every replicated kind the registry names is in every store, with
+	// the same items.
+	checkEveryKind(t, rs, sums)
 }
 
 func passwordSignIn(ctx context.Context, r *region, clientID, user, password string) (*types.AuthenticationResultType, error) {
@@ -391,6 +413,13 @@ func listUsers(ctx context.Context, r *region, poolID string) (string, error) {
 // replicate.
 func sqliteDigest(t *testing.T, r *region) (string, int) {
 	t.Helper()
+	d, n, _ := sqliteKindDigest(t, r)
+	return d, n
+}
+
+// sqliteKindDigest is sqliteDigest with a digest of each kind's items.
+func sqliteKindDigest(t *testing.T, r *region) (string, int, map[string]kindSum) {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(r.dir, "cognate.db")+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
@@ -398,6 +427,7 @@ func sqliteDigest(t *testing.T, r *region) (string, int) {
 	defer db.Close()
 	h := sha256.New()
 	n := 0
+	kinds := newKindHashes()
 	for _, q := range []string{
 		`SELECT 'pool', id, region || '|' || name, config, created_at, updated_at FROM user_pools ORDER BY id`,
 		`SELECT i.kind, i.id, i.pool || '|' ||
@@ -418,13 +448,14 @@ func sqliteDigest(t *testing.T, r *region) (string, int) {
 				t.Fatal(err)
 			}
 			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d\n", kind, id, meta, data, created, updated)
+			kinds.add(kind, fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d\n", id, meta, data, created, updated))
 			n++
 		}
 		if err := rows.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), n
+	return hex.EncodeToString(h.Sum(nil)), n, kinds.sums()
 }
 
 // refusal runs a server for region on a fresh data directory and checks
@@ -449,6 +480,13 @@ func refusal(t *testing.T, bin, natsURL, name, database, why string) {
 // postgresDigest is sqliteDigest on the region's PostgreSQL database.
 func postgresDigest(t *testing.T, r *region) (string, int) {
 	t.Helper()
+	d, n, _ := postgresKindDigest(t, r)
+	return d, n
+}
+
+// postgresKindDigest is postgresDigest with a digest of each kind's items.
+func postgresKindDigest(t *testing.T, r *region) (string, int, map[string]kindSum) {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, r.database)
 	if err != nil {
@@ -457,6 +495,7 @@ func postgresDigest(t *testing.T, r *region) (string, int) {
 	defer conn.Close(ctx)
 	h := sha256.New()
 	n := 0
+	kinds := newKindHashes()
 	for _, q := range []string{
 		`SELECT 'pool', id, region || '|' || name, config, created_at, updated_at FROM user_pools ORDER BY id`,
 		`SELECT i.kind, i.id, i.pool || '|' ||
@@ -477,6 +516,7 @@ func postgresDigest(t *testing.T, r *region) (string, int) {
 				t.Fatal(err)
 			}
 			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d\n", kind, id, meta, data, created.UnixMicro(), updated.UnixMicro())
+			kinds.add(kind, fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d\n", id, meta, data, created.UnixMicro(), updated.UnixMicro()))
 			n++
 		}
 		rows.Close()
@@ -484,5 +524,33 @@ func postgresDigest(t *testing.T, r *region) (string, int) {
 			t.Fatal(err)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), n
+	return hex.EncodeToString(h.Sum(nil)), n, kinds.sums()
+}
+
+// kindHashes hashes the rows of a store kind by kind.
+type kindHashes map[string]*kindHash
+
+type kindHash struct {
+	h hash.Hash
+	n int
+}
+
+func newKindHashes() kindHashes { return kindHashes{} }
+
+func (k kindHashes) add(kind, row string) {
+	kh := k[kind]
+	if kh == nil {
+		kh = &kindHash{h: sha256.New()}
+		k[kind] = kh
+	}
+	kh.h.Write([]byte(row))
+	kh.n++
+}
+
+func (k kindHashes) sums() map[string]kindSum {
+	out := map[string]kindSum{}
+	for kind, kh := range k {
+		out[kind] = kindSum{n: kh.n, hash: hex.EncodeToString(kh.h.Sum(nil))}
+	}
+	return out
 }
