@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/bench"
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -23,6 +24,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
+	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -79,7 +81,15 @@ func BenchmarkUsersPagePrefix(b *testing.B) {
 	pools := userpool.New(db, userpool.Options{AccountID: "123456789012"})
 	dirSvc := directory.New(db, pools, directory.Options{SRPVerifiers: verifiers,
 		Sender: messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})})
-	c, err := New(Options{Pools: pools, Users: dirSvc, Region: testRegion, BaseURL: "http://localhost:9229",
+	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: "http://localhost:9229", KeyEncryptionKey: seal.DeriveKey(key, "token-signing-keys")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth, err := authflow.New(authflow.Options{Pools: pools, Users: dirSvc, Tokens: tok, Store: db, Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := New(Options{Pools: pools, Users: dirSvc, Auth: auth, Region: testRegion, BaseURL: "http://localhost:9229",
 		IssuerBaseURL: "http://localhost:9229", Transport: HandlerTransport{Handler: http.NotFoundHandler()},
 		Key: seal.DeriveKey(key, "console"), PoolBase: func(context.Context, string) (string, error) { return "", nil }})
 	if err != nil {
