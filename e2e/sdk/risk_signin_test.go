@@ -39,13 +39,20 @@ func (f *forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
 // address of from.
 func riskEnv(t *testing.T, name string, opts directory.Options) (*userEnv, *forwardedFor) {
 	t.Helper()
-	db := migrated(t, openBackend(t, name))
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
+	opts.Sender = outbox
+	return riskEnvOn(t, name, opts, outbox)
+}
+
+// riskEnvOn is riskEnv with opts.Sender the engine's sender (which may
+// hand some messages to outbox, served at messaging.OutboxPath).
+func riskEnvOn(t *testing.T, name string, opts directory.Options, outbox *messaging.Outbox) (*userEnv, *forwardedFor) {
+	t.Helper()
+	db := migrated(t, openBackend(t, name))
 	proxies, err := ratelimit.ParseTrustedProxies([]string{"127.0.0.1", "::1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Sender = outbox
 	url := serveAPI(t, db, opts, func(mux *http.ServeMux) {
 		mux.Handle(messaging.OutboxPath, outbox.Handler(messaging.OutboxAccess{Loopback: true}))
 	}, ratelimit.Off(), ratelimit.Unprotected(), func(_ string, o *api.Options) { o.TrustedProxies = proxies })

@@ -161,10 +161,6 @@ func TestMalformedInput(t *testing.T) {
 		{"too many attributes", func() *http.Request {
 			return signedRequest(t, "AWSCognitoIdentityProviderService.AdminCreateUser", `{"UserPoolId":"`+poolID+`","Username":"bob","UserAttributes":[`+manyAttrs+`]}`)
 		}, 400, "InvalidParameterException", "1 validation error detected: Value at 'userAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024"},
-		{"unimplemented operation", func() *http.Request {
-			return signedRequest(t, "AWSCognitoIdentityProviderService.UpdateAuthEventFeedback",
-				`{"UserPoolId":"`+poolID+`","Username":"bob","EventId":"e1","FeedbackToken":"t","FeedbackValue":"Valid"}`)
-		}, 400, "UnsupportedOperationException", "UpdateAuthEventFeedback"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,8 +262,8 @@ func TestPublicOperationNeedsNoSignature(t *testing.T) {
 	h.ServeHTTP(rec, r)
 	var we wireError
 	_ = json.Unmarshal(rec.Body.Bytes(), &we)
-	if we.Type != "UnsupportedOperationException" {
-		t.Errorf("unsigned UpdateAuthEventFeedback reached %s (%s), want the not-implemented answer past authorization", we.Type, we.Message)
+	if we.Type != "ResourceNotFoundException" {
+		t.Errorf("unsigned UpdateAuthEventFeedback reached %s (%s), want the engine's answer for a pool that does not exist", we.Type, we.Message)
 	}
 }
 

@@ -19,6 +19,7 @@ func userHandlers(d *directory.Service) map[string]handler {
 		"AdminSetUserMFAPreference":    handle(d.AdminSetUserMFAPreference),
 		"AdminListUserAuthEvents":      handle(d.AdminListUserAuthEvents),
 		"AdminUpdateAuthEventFeedback": handle(d.AdminUpdateAuthEventFeedback),
+		"UpdateAuthEventFeedback":      handle(d.UpdateAuthEventFeedback),
 		"SignUp":                       handle(d.SignUp),
 		"ConfirmSignUp":                handle(d.ConfirmSignUp),
 		"ResendConfirmationCode":       handle(d.ResendConfirmationCode),

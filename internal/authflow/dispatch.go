@@ -72,7 +72,7 @@ func (sp *call) risk() *riskAssessment {
 		return sp.assessed
 	}
 	if sp.st != nil && (sp.st.RiskLevel != "" || sp.st.Compromised) {
-		return &riskAssessment{level: idp.RiskLevelType(sp.st.RiskLevel), action: idp.AccountTakeoverEventActionType(sp.st.RiskAction), compromised: sp.st.Compromised}
+		return &riskAssessment{level: idp.RiskLevelType(sp.st.RiskLevel), action: idp.AccountTakeoverEventActionType(sp.st.RiskAction), compromised: sp.st.Compromised, eventID: sp.st.RiskEventID}
 	}
 	return nil
 }

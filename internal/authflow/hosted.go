@@ -252,6 +252,10 @@ func (s *Service) openUISession(ctx context.Context, sp *call, attempt *password
 	now := s.now()
 	token := opaqueToken(32)
 	rec := uiSessionRecord{Sub: sp.user.Sub, AuthTime: now, EventID: tokens.NewJTI(), ExpiresAt: now.Add(UISessionValidity)}
+	risk := sp.risk()
+	if risk != nil && risk.eventID != "" {
+		rec.EventID = risk.eventID
+	}
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return nil, internal(err)
@@ -280,7 +284,7 @@ func (s *Service) openUISession(ctx context.Context, sp *call, attempt *password
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
-	s.recordEvent(ctx, sp.pool, sp.user.Sub, rec.EventID, idp.EventResponseTypePass, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa})
+	s.recordSignInEvent(ctx, sp.pool, sp.user, rec.EventID, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa, risk: risk})
 	s.maybeSweep(ctx, kindAuthSession)
 	return &Step{UISession: token, Params: map[string]string{}}, nil
 }

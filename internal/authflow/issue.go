@@ -172,6 +172,11 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord, within func(tx storage.Tx) error, factors eventFactors) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
+	if r := factors.risk; r != nil && r.eventID != "" {
+		// The event a notifying risk recorded when it asked for the
+		// second factor: this sign-in's, which its tokens name.
+		eventID = r.eventID
+	}
 	fam := &familyRecord{
 		Sub: u.Sub, Username: u.Username, Client: client.ClientID, AuthTime: now, EventID: eventID,
 		CreatedAt: now, ExpiresAt: now.Add(client.RefreshTokenValidity),
@@ -201,6 +206,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	}
 	factors.ip = clientIP(ctx)
 	ev := s.authEvent(eventID, idp.EventResponseTypePass, factors)
+	var note *directory.RiskNotification
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
 			return err
@@ -221,7 +227,9 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 				return err
 			}
 		}
-		return s.users.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
+		var err error
+		note, err = s.recordRiskEventIn(ctx, tx, pool, u, ev, factors.risk, directory.RiskEmailNoAction)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -229,6 +237,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
+	s.notifyRisk(ctx, note)
 	s.maybeSweep(ctx, kindTokenFamily)
 	s.maybeSweep(ctx, kindRefreshToken)
 	res := s.result(client, access, id, refresh)
@@ -380,16 +389,26 @@ func (s *Service) recordEvent(ctx context.Context, pool *userpool.SignInPool, su
 	}
 }
 
-// recordMFAEvent records an answer to a second factor: the first factor
-// passed, the second as response says.
-func (s *Service) recordMFAEvent(ctx context.Context, pool *userpool.SignInPool, sub string, response idp.EventResponseType) {
-	if sub == "" || !pool.RecordsAuthEvents {
+// recordMFAEvent records an answer to a second factor of u's sign-in,
+// assessed by threat protection as r (nil for none): the first factor
+// passed, the second as response says. The event of a notifying risk
+// replaces the InProgress one recorded when the challenge opened.
+func (s *Service) recordMFAEvent(ctx context.Context, pool *userpool.SignInPool, u *directory.SignInUser, response idp.EventResponseType, r *riskAssessment) {
+	if u == nil || !pool.RecordsAuthEvents {
 		return
 	}
-	ev := s.authEvent("", response, eventFactors{mfa: true})
+	eventID := ""
+	if r != nil {
+		eventID = r.eventID
+	}
+	ev := s.authEvent(eventID, response, eventFactors{mfa: true, ip: clientIP(ctx), risk: r})
 	ev.ChallengeResponses[0].ChallengeResponse = cognito.Ptr(idp.ChallengeResponseSuccess)
-	if err := s.users.RecordAuthEvent(ctx, pool, sub, ev); err != nil {
-		s.log.Warn("record auth event", "pool", pool.ID, "sub", sub, "err", err)
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		_, err := s.recordRiskEventIn(ctx, tx, pool, u, ev, r, directory.RiskEmailNoAction)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("record auth event", "pool", pool.ID, "sub", u.Sub, "err", err)
 	}
 }
 

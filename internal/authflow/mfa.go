@@ -194,6 +194,7 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 		return s.finish(ctx, sp, attempt)
 	}
 	within := settling(ctx, attempt)
+	within, note := s.notifyingChallenge(ctx, sp, within)
 	if w := sp.within; w != nil {
 		// The step's own writes (a custom challenge's use of its Session)
 		// go with the opening of the MFA challenge.
@@ -207,7 +208,12 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 			return w(tx)
 		}
 	}
-	return s.openMFAChallenge(ctx, sp, d, within, attempt)
+	step, err := s.openMFAChallenge(ctx, sp, d, within, attempt)
+	if err != nil {
+		return nil, err
+	}
+	s.notifyRisk(ctx, note)
+	return step, nil
 }
 
 // settling is the write that settles attempt in the transaction that acts
@@ -258,7 +264,7 @@ func (s *Service) openMFAState(ctx context.Context, sp *call, challenge idp.Chal
 		st.DeviceKey, st.DeviceToProve = sp.st.DeviceKey, sp.st.DeviceToProve
 	}
 	if r := sp.assessed; r != nil && r.level != "" {
-		st.RiskLevel, st.RiskAction = string(r.level), string(r.action)
+		st.RiskLevel, st.RiskAction, st.RiskEventID = string(r.level), string(r.action), r.eventID
 	}
 	if r := sp.assessed; r != nil && r.compromised {
 		st.Compromised = true
@@ -465,7 +471,7 @@ func (s *Service) wrongMFACode(ctx context.Context, sp *call) error {
 		// A code answered as the first factor: no password came before.
 		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail, eventFactors{first: first})
 	} else {
-		s.recordMFAEvent(ctx, sp.pool, sp.user.Sub, idp.EventResponseTypeFail)
+		s.recordMFAEvent(ctx, sp.pool, sp.user, idp.EventResponseTypeFail, sp.risk())
 	}
 	return cognito.CodeMismatchException(msgCodeMismatch)
 }

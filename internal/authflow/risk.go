@@ -7,6 +7,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -42,6 +43,15 @@ type riskAssessment struct {
 	// that the sign-in is refused for it and the user put in
 	// RESET_REQUIRED.
 	compromised, resets bool
+	// notify is the Notify of the level's action, notifyConfig the
+	// configuration's NotifyConfiguration, and token the feedback token
+	// of the notification (risk_notify.go), made when notify is set.
+	notify       bool
+	notifyConfig *idp.NotifyConfigurationType
+	token        string
+	// eventID is the ID of the InProgress event a notifying risk recorded
+	// when it asked for a second factor; the answer's event replaces it.
+	eventID string
 }
 
 // eventRisk is the EventRisk a sign-in event records for r (nil: no risk
@@ -110,7 +120,11 @@ func (s *Service) assessRisk(ctx context.Context, sp *call) (*riskAssessment, er
 			return r, nil
 		}
 		if inRanges(addr, ex.BlockedIPRangeList) {
-			r.level, r.action = idp.RiskLevelTypeHigh, idp.AccountTakeoverEventActionTypeBlock
+			r.level = idp.RiskLevelTypeHigh
+			r.actionFor(rc.AccountTakeoverRiskConfiguration)
+			// A blocked range blocks whatever the level's action says;
+			// it notifies as the level's action says.
+			r.action = idp.AccountTakeoverEventActionTypeBlock
 			return r, nil
 		}
 	}
@@ -135,21 +149,35 @@ func (s *Service) assessRisk(ctx context.Context, sp *call) (*riskAssessment, er
 	default:
 		r.level = idp.RiskLevelTypeMedium
 	}
-	if at := rc.AccountTakeoverRiskConfiguration; at != nil && at.Actions != nil {
-		var a *idp.AccountTakeoverActionType
-		switch r.level {
-		case idp.RiskLevelTypeLow:
-			a = at.Actions.LowAction
-		case idp.RiskLevelTypeMedium:
-			a = at.Actions.MediumAction
-		case idp.RiskLevelTypeHigh:
-			a = at.Actions.HighAction
-		}
-		if a != nil && a.EventAction != nil {
-			r.action = *a.EventAction
-		}
-	}
+	r.actionFor(rc.AccountTakeoverRiskConfiguration)
 	return r, nil
+}
+
+// actionFor sets r's action, and whether it notifies, from at's action for
+// r's level (none configured is NO_ACTION without a notification).
+func (r *riskAssessment) actionFor(at *idp.AccountTakeoverRiskConfigurationType) {
+	if at == nil || at.Actions == nil {
+		return
+	}
+	var a *idp.AccountTakeoverActionType
+	switch r.level {
+	case idp.RiskLevelTypeLow:
+		a = at.Actions.LowAction
+	case idp.RiskLevelTypeMedium:
+		a = at.Actions.MediumAction
+	case idp.RiskLevelTypeHigh:
+		a = at.Actions.HighAction
+	}
+	if a == nil {
+		return
+	}
+	if a.EventAction != nil {
+		r.action = *a.EventAction
+	}
+	if cognito.Deref(a.Notify) && at.NotifyConfiguration != nil {
+		r.notify, r.notifyConfig = true, at.NotifyConfiguration
+		r.token = directory.NewFeedbackToken()
+	}
 }
 
 // inRanges reports whether addr is in one of ranges (CIDR blocks or
@@ -192,6 +220,7 @@ func (s *Service) checkCompromisedSignIn(ctx context.Context, sp *call) (*riskAs
 // answered PasswordResetRequiredException.
 func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordAttempt, r *riskAssessment) (*Step, error) {
 	ev := s.authEvent("", idp.EventResponseTypeFail, eventFactors{first: firstFactorOf(sp.st), ip: clientIP(ctx), risk: r})
+	var note *directory.RiskNotification
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
 			return err
@@ -206,7 +235,9 @@ func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordA
 				return err
 			}
 		}
-		return s.users.RecordAuthEventIn(ctx, tx, sp.pool, sp.user.Sub, ev)
+		var err error
+		note, err = s.recordRiskEventIn(ctx, tx, sp.pool, sp.user, ev, r, directory.RiskEmailBlock)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -214,6 +245,7 @@ func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordA
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
+	s.notifyRisk(ctx, note)
 	if r.resets {
 		return nil, cognito.PasswordResetRequiredException(msgResetRequired)
 	}

@@ -101,6 +101,10 @@ type flowState struct {
 	// first factor (risk.go), carried to the second factor's event.
 	RiskLevel  string `json:"risk_level,omitempty"`
 	RiskAction string `json:"risk_action,omitempty"`
+	// RiskEventID is the ID of the InProgress event a notifying risk
+	// recorded when it opened this second factor (risk_notify.go), which
+	// the answer's event replaces.
+	RiskEventID string `json:"risk_event_id,omitempty"`
 	// Compromised says the first factor's password was found on the
 	// breached-password list (and let through), for the second factor's
 	// event.

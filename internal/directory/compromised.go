@@ -136,7 +136,9 @@ func (s *Service) AdminUpdateAuthEventFeedback(ctx context.Context, c cognito.Ca
 			if err != nil {
 				return err
 			}
-			var ev idp.AuthEventType
+			// The stored form keeps the MAC of a notification's feedback
+			// token, which the administrator's verdict leaves in place.
+			var ev storedAuthEvent
 			if err := json.Unmarshal(it.Data, &ev); err != nil {
 				return cognito.Internal(fmt.Errorf("decode auth event %q: %w", id, err))
 			}

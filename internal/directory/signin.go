@@ -326,16 +326,7 @@ func (s *Service) RecordAuthEventIn(ctx context.Context, tx storage.Tx, pool *us
 	if !pool.RecordsAuthEvents {
 		return nil
 	}
-	it, err := authEventItem(pool.ID, sub, ev)
-	if err != nil {
-		return err
-	}
-	if err := tx.CreateItem(ctx, it); err != nil {
-		return fmt.Errorf("record auth event: %w", err)
-	}
-	// Exported before the commit: best effort, as Cognito's export is.
-	s.exportAuthEvent(ctx, tx, pool.ID, sub, ev)
-	return nil
+	return s.writeAuthEvent(ctx, tx, pool.ID, sub, ev, "", false)
 }
 
 // RebuildSRPVerifier gives a user whose password was just proven a new SRP

@@ -28,11 +28,12 @@ const maxAuthEvents = 60
 // authEventIndex is the index prefix of a user's authentication events.
 func authEventIndex(pool, sub string) string { return pool + "/auth-events/" + sub + "/" }
 
-// authEventItem returns the storage item of an event of the user sub. Its
+// authEventItem returns the storage item of an event of the user sub, with
+// mac the MAC of its notification's feedback token ("" for none). Its
 // index entry sorts newest first: the prefix, then the inverted creation
 // time in milliseconds as 16 hex digits, then the event ID.
-func authEventItem(pool, sub string, ev *idp.AuthEventType) (*storage.Item, error) {
-	data, err := json.Marshal(ev)
+func authEventItem(pool, sub string, ev *idp.AuthEventType, mac string) (*storage.Item, error) {
+	data, err := json.Marshal(&storedAuthEvent{AuthEventType: *ev, FeedbackMAC: mac})
 	if err != nil {
 		return nil, cognito.Internal(fmt.Errorf("encode auth event: %w", err))
 	}

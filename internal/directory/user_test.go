@@ -324,7 +324,7 @@ func TestAdminListUserAuthEventsPages(t *testing.T) {
 		for i := range 65 {
 			ev := &idp.AuthEventType{EventId: cognito.Ptr(fmt.Sprintf("ev-%02d", i)), EventType: cognito.Ptr(idp.EventType("SignIn")),
 				CreationDate: &cognito.Timestamp{Time: base.Add(time.Duration(i) * time.Second)}}
-			it, err := authEventItem(cognito.Deref(p.Id), subs[0], ev)
+			it, err := authEventItem(cognito.Deref(p.Id), subs[0], ev, "")
 			if err != nil {
 				return err
 			}
@@ -332,7 +332,7 @@ func TestAdminListUserAuthEventsPages(t *testing.T) {
 				return err
 			}
 		}
-		it, err := authEventItem(cognito.Deref(p.Id), subs[1], &idp.AuthEventType{EventId: cognito.Ptr("fay-1"), CreationDate: &cognito.Timestamp{Time: base}})
+		it, err := authEventItem(cognito.Deref(p.Id), subs[1], &idp.AuthEventType{EventId: cognito.Ptr("fay-1"), CreationDate: &cognito.Timestamp{Time: base}}, "")
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,113 @@
+package authflow
+
+import (
+	"context"
+
+	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/tokens"
+	"github.com/cognate-dev/cognate/internal/userpool"
+)
+
+// This file is where threat protection's decision meets the user's
+// mailbox (docs/threat-protection.md): a sign-in whose risk meets an
+// action with Notify, in ENFORCED mode, records its event with the MAC of
+// a fresh feedback token and, once that write has committed, sends the
+// NotifyConfiguration's email for what was done (BlockEmail,
+// MfaEmail, NoActionEmail), whose one-click links carry the token.
+//
+// A second factor the sign-in is asked for comes later than the decision,
+// and may never come: the email goes when the challenge opens, with an
+// InProgress event recorded then, which the answer's event replaces (same
+// event ID, same token).
+
+// notifies reports whether r sends the user a notification: a risk was
+// found, the pool enforces, and the level's action says Notify.
+func (r *riskAssessment) notifies() bool {
+	return r != nil && r.enforced && r.notify && r.level != ""
+}
+
+// recordRiskEventIn records ev, the event of a sign-in of u assessed as r,
+// inside tx: in place of the InProgress event an earlier step recorded
+// (r.eventID), with the MAC of the feedback token when r notifies, or as a
+// plain event. It returns the notification to send once tx has committed
+// (nil for none), using email.
+func (s *Service) recordRiskEventIn(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, u *directory.SignInUser, ev *idp.AuthEventType, r *riskAssessment, email directory.RiskEmail) (*directory.RiskNotification, error) {
+	switch {
+	case r != nil && r.eventID != "":
+		return nil, s.users.ReplaceAuthEventIn(ctx, tx, pool, u.Sub, ev)
+	case r.notifies():
+		if err := s.users.RecordNotifiedAuthEventIn(ctx, tx, pool, u.Sub, ev, r.token); err != nil {
+			return nil, err
+		}
+		return s.riskNotification(pool, u, ev, r, email), nil
+	}
+	return nil, s.users.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
+}
+
+// riskNotification is the notification of u's sign-in event ev assessed
+// as r.
+func (s *Service) riskNotification(pool *userpool.SignInPool, u *directory.SignInUser, ev *idp.AuthEventType, r *riskAssessment, email directory.RiskEmail) *directory.RiskNotification {
+	return &directory.RiskNotification{
+		Pool: pool, Config: r.notifyConfig, Email: email, Username: u.Username, Attributes: u.Attributes, Event: ev, Token: r.token,
+	}
+}
+
+// notifyRisk sends n, when there is one.
+func (s *Service) notifyRisk(ctx context.Context, n *directory.RiskNotification) {
+	if n != nil {
+		s.users.NotifyRisk(ctx, *n)
+	}
+}
+
+// notifyingChallenge prepares the second factor sp's risk asks for, when
+// the risk notifies: the InProgress event (with a new event ID that the
+// challenge's state carries to the answer's event, and the feedback
+// token's MAC) is written by the returned within, in the transaction that
+// opens the challenge, and the returned notification is to be sent once
+// it has opened. Without a notifying risk it returns within unchanged.
+func (s *Service) notifyingChallenge(ctx context.Context, sp *call, within func(tx storage.Tx) error) (func(tx storage.Tx) error, *directory.RiskNotification) {
+	r := sp.assessed
+	if !r.notifies() {
+		return within, nil
+	}
+	r.eventID = tokens.NewJTI()
+	ev := s.authEvent(r.eventID, idp.EventResponseTypeInProgress, eventFactors{first: firstFactorOf(sp.st), ip: clientIP(ctx), risk: r})
+	email := directory.RiskEmailNoAction
+	if r.forcesMFA() {
+		email = directory.RiskEmailMFA
+	}
+	n := s.riskNotification(sp.pool, sp.user, ev, r, email)
+	return func(tx storage.Tx) error {
+		if within != nil {
+			if err := within(tx); err != nil {
+				return err
+			}
+		}
+		return s.users.RecordNotifiedAuthEventIn(ctx, tx, sp.pool, sp.user.Sub, ev, r.token)
+	}, n
+}
+
+// recordSignInEvent records the successful sign-in eventID of u, in a
+// transaction of its own (a hosted UI sign-in), with its risk, and sends
+// the notification the risk calls for. A failure to record is logged: it
+// never changes the answer.
+func (s *Service) recordSignInEvent(ctx context.Context, pool *userpool.SignInPool, u *directory.SignInUser, eventID string, factors eventFactors) {
+	if !pool.RecordsAuthEvents {
+		return
+	}
+	factors.ip = clientIP(ctx)
+	ev := s.authEvent(eventID, idp.EventResponseTypePass, factors)
+	var note *directory.RiskNotification
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		var err error
+		note, err = s.recordRiskEventIn(ctx, tx, pool, u, ev, factors.risk, directory.RiskEmailNoAction)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("record auth event", "pool", pool.ID, "sub", u.Sub, "err", err)
+		return
+	}
+	s.notifyRisk(ctx, note)
+}
