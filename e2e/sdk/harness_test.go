@@ -181,6 +181,14 @@ func serveAPI(tb testing.TB, db storage.Store, opts directory.Options, mount fun
 func servePools(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
 	protect ratelimit.Protection, configure func(url string, o *api.Options), poolOpts userpool.Options) string {
 	tb.Helper()
+	return serveWithAuth(tb, db, opts, mount, limits, protect, configure, poolOpts, nil)
+}
+
+// serveWithAuth is servePools with authOpts, when not nil, completing the
+// sign-in engine's options.
+func serveWithAuth(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
+	protect ratelimit.Protection, configure func(url string, o *api.Options), poolOpts userpool.Options, authOpts func(*authflow.Options)) string {
+	tb.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	url := "http://" + ts.Listener.Addr().String()
 	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, Clock: opts.Clock, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
@@ -199,7 +207,11 @@ func servePools(tb testing.TB, db storage.Store, opts directory.Options, mount f
 	poolOpts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
 	pools := userpool.New(db, poolOpts)
 	users := directory.New(db, pools, opts)
-	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock})
+	ao := authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock}
+	if authOpts != nil {
+		authOpts(&ao)
+	}
+	auth, err := authflow.New(ao)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -164,7 +164,7 @@ func TestRiskNotificationThroughSDK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, from := riskEnvOn(t, name, directory.Options{Sender: router}, outbox)
+			e, from := riskEnvOn(t, name, directory.Options{Sender: router}, outbox, nil)
 			ctx := context.Background()
 			s := e.selfServicePool(t, &cip.CreateUserPoolInput{
 				UserPoolTier:   types.UserPoolTierTypePlus,

@@ -13,9 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognate-dev/cognate/internal/api"
+	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/geoip"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // forwardedFor is an http.RoundTripper that sends the address it holds as
@@ -41,21 +44,23 @@ func riskEnv(t *testing.T, name string, opts directory.Options) (*userEnv, *forw
 	t.Helper()
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	opts.Sender = outbox
-	return riskEnvOn(t, name, opts, outbox)
+	return riskEnvOn(t, name, opts, outbox, nil)
 }
 
 // riskEnvOn is riskEnv with opts.Sender the engine's sender (which may
-// hand some messages to outbox, served at messaging.OutboxPath).
-func riskEnvOn(t *testing.T, name string, opts directory.Options, outbox *messaging.Outbox) (*userEnv, *forwardedFor) {
+// hand some messages to outbox, served at messaging.OutboxPath), and geo,
+// when not nil, the sign-in engine's GeoIP database.
+func riskEnvOn(t *testing.T, name string, opts directory.Options, outbox *messaging.Outbox, geo *geoip.DB) (*userEnv, *forwardedFor) {
 	t.Helper()
 	db := migrated(t, openBackend(t, name))
 	proxies, err := ratelimit.ParseTrustedProxies([]string{"127.0.0.1", "::1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := serveAPI(t, db, opts, func(mux *http.ServeMux) {
+	url := serveWithAuth(t, db, opts, func(mux *http.ServeMux) {
 		mux.Handle(messaging.OutboxPath, outbox.Handler(messaging.OutboxAccess{Loopback: true}))
-	}, ratelimit.Off(), ratelimit.Unprotected(), func(_ string, o *api.Options) { o.TrustedProxies = proxies })
+	}, ratelimit.Off(), ratelimit.Unprotected(), func(_ string, o *api.Options) { o.TrustedProxies = proxies }, userpool.Options{},
+		func(o *authflow.Options) { o.GeoIP = geo })
 	from := &forwardedFor{next: http.DefaultTransport}
 	c := cip.New(cip.Options{
 		BaseEndpoint: aws.String(url), Region: "us-east-1",

@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/...", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk", "internal/userpool", "internal/directory", "internal/federation", "internal/seal", "internal/srp", "internal/password", "internal/ratelimit", "internal/mfa"},
+		[]string{"internal/cognito/...", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk", "internal/userpool", "internal/directory", "internal/federation", "internal/seal", "internal/srp", "internal/password", "internal/ratelimit", "internal/mfa", "internal/geoip"},
 		map[string]string{
 			"internal/storage/": "engines use the Store interface; only cmd/cognate picks a backend",
 			"internal/api":      "engines never import an edge",

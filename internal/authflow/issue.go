@@ -1,6 +1,7 @@
 package authflow
 
 import (
+	"net/netip"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -442,6 +443,16 @@ func (s *Service) authEvent(eventID string, response idp.EventResponseType, fact
 	}
 	if factors.ip != "" {
 		ev.EventContextData = &idp.EventContextDataType{IpAddress: cognito.Ptr(factors.ip)}
+		if addr, err := netip.ParseAddr(factors.ip); err == nil {
+			if loc, ok := s.geo.Lookup(addr); ok {
+				if loc.City != "" {
+					ev.EventContextData.City = cognito.Ptr(loc.City)
+				}
+				if loc.Country != "" {
+					ev.EventContextData.Country = cognito.Ptr(loc.Country)
+				}
+			}
+		}
 	}
 	if factors.mfa {
 		ev.ChallengeResponses = append(ev.ChallengeResponses, idp.ChallengeResponseType{

@@ -3,11 +3,12 @@ package authflow
 import (
 	"context"
 	"net/netip"
-	"slices"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/geoip"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -24,9 +25,98 @@ import (
 // protection blocks.
 const msgRiskBlocked = "Unable to login because of security reasons."
 
-// riskHistory is how many of the user's last sign-ins make the baseline
-// of addresses a sign-in is compared with.
+// riskHistory is how many of the user's last recorded sign-ins make the
+// history a sign-in is compared with.
 const riskHistory = 20
+
+// The signals and what each adds to a sign-in's score; a score of 1 is
+// Low risk, 2 Medium, 3 or more High (docs/threat-protection.md).
+const (
+	scoreNewDevice        = 1
+	scoreNewAddress       = 1
+	scoreManyFailures     = 2
+	scoreImpossibleTravel = 3
+)
+
+// The many-failures signal: at least failureThreshold failed sign-ins
+// within failureWindow, none followed by a successful one.
+const (
+	failureThreshold = 3
+	failureWindow    = 15 * time.Minute
+)
+
+// The impossible-travel signal: the distance between a sign-in's place
+// and that of the user's last successful sign-in is more than
+// travelMinKm, and more than travelMaxKmh allows in the time between.
+// travelMinKm absorbs a City database's imprecision.
+const (
+	travelMaxKmh = 1000.0
+	travelMinKm  = 500.0
+)
+
+// newAddress reports whether addr is none of the addresses of the
+// successful sign-ins of recent; with no recorded address there is no
+// baseline yet, and no address is new.
+func newAddress(recent []directory.RecentSignIn, addr netip.Addr) bool {
+	seen := false
+	for _, r := range recent {
+		if !r.Passed || r.IP == "" {
+			continue
+		}
+		if r.IP == addr.String() {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
+// manyFailures reports whether recent (newest first) begins with at least
+// failureThreshold failed sign-ins within failureWindow of now: the
+// failures since the last successful sign-in, recent ones only.
+func manyFailures(recent []directory.RecentSignIn, now time.Time) bool {
+	n := 0
+	for _, r := range recent {
+		if r.Passed || now.Sub(r.At) > failureWindow {
+			break
+		}
+		if r.Failed {
+			n++
+		}
+	}
+	return n >= failureThreshold
+}
+
+// impossibleTravel reports whether the sign-in from addr now is farther
+// from the user's last successful sign-in that the GeoIP database places
+// than anyone could travel in between. Without a database, or with no
+// placed sign-in, it is false.
+func (s *Service) impossibleTravel(recent []directory.RecentSignIn, addr netip.Addr, now time.Time) bool {
+	if s.geo == nil {
+		return false
+	}
+	here, ok := s.geo.Lookup(addr)
+	if !ok || !here.HasCoordinates {
+		return false
+	}
+	for _, r := range recent {
+		if !r.Passed || r.IP == "" {
+			continue
+		}
+		prev, err := netip.ParseAddr(r.IP)
+		if err != nil {
+			continue
+		}
+		there, ok := s.geo.Lookup(prev)
+		if !ok || !there.HasCoordinates {
+			continue
+		}
+		km := geoip.DistanceKm(here, there)
+		hours := now.Sub(r.At).Hours()
+		return km > travelMinKm && km > travelMaxKmh*max(hours, 0)
+	}
+	return false
+}
 
 // riskAssessment is the risk threat protection found in a sign-in and
 // what it does about it.
@@ -128,26 +218,33 @@ func (s *Service) assessRisk(ctx context.Context, sp *call) (*riskAssessment, er
 			return r, nil
 		}
 	}
-	signals := 0
+	score := 0
 	if sp.device == nil {
-		signals++
+		score += scoreNewDevice
 	}
-	if addr.IsValid() {
-		seen, err := s.users.RecentSignInAddresses(ctx, sp.pool.ID, sp.user.Sub, riskHistory)
-		if err != nil {
-			return nil, internal(err)
-		}
-		if len(seen) > 0 && !slices.Contains(seen, addr.String()) {
-			signals++
-		}
+	recent, err := s.users.RecentSignIns(ctx, sp.pool.ID, sp.user.Sub, riskHistory)
+	if err != nil {
+		return nil, internal(err)
 	}
-	switch signals {
-	case 0:
+	now := s.now()
+	if addr.IsValid() && newAddress(recent, addr) {
+		score += scoreNewAddress
+	}
+	if manyFailures(recent, now) {
+		score += scoreManyFailures
+	}
+	if addr.IsValid() && s.impossibleTravel(recent, addr, now) {
+		score += scoreImpossibleTravel
+	}
+	switch {
+	case score == 0:
 		return r, nil
-	case 1:
+	case score == 1:
 		r.level = idp.RiskLevelTypeLow
-	default:
+	case score == 2:
 		r.level = idp.RiskLevelTypeMedium
+	default:
+		r.level = idp.RiskLevelTypeHigh
 	}
 	r.actionFor(rc.AccountTakeoverRiskConfiguration)
 	return r, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/federation"
+	"github.com/cognate-dev/cognate/internal/geoip"
 	"github.com/cognate-dev/cognate/internal/mfa"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/seal"
@@ -102,6 +103,10 @@ type Options struct {
 	// other regions of a replicated topology under this region's name
 	// (lockout_share.go); empty (no replication) keeps them local.
 	Region string
+	// GeoIP, when not nil, places client addresses for threat
+	// protection: the impossible-travel signal, and the city and country
+	// of sign-in events and notification emails. nil turns both off.
+	GeoIP *geoip.DB
 }
 
 // Service runs sign-in flows, refreshes and revokes tokens, and
@@ -119,6 +124,8 @@ type Service struct {
 	federation *federation.Client
 	// region is Options.Region.
 	region string
+	// geo is Options.GeoIP (nil for none).
+	geo *geoip.DB
 	// state seals Session strings and SECRET_BLOCKs; verifiers opens SRP
 	// verifiers; fakeKey derives the stable salt of users that do not
 	// exist.
@@ -182,7 +189,7 @@ func New(opts Options) (*Service, error) {
 		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store, region: opts.Region,
 		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
 		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords, domainPattern: opts.DomainPattern,
-		sweepers: newSweepers(), federation: opts.Federation,
+		sweepers: newSweepers(), federation: opts.Federation, geo: opts.GeoIP,
 		totp: totp, codes: mfa.NewCodeHasher(seal.DeriveKey(opts.Key, mfa.KeyLabelCodes)),
 	}
 	if s.passwords == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -101,24 +102,41 @@ func (s *Service) AdminListUserAuthEvents(ctx context.Context, c cognito.Caller,
 	return out, nil
 }
 
-// RecentSignInAddresses returns the client addresses of the user sub's
-// last n successful sign-ins in pool that recorded one (their
-// EventContextData.IpAddress), newest first: the baseline threat
-// protection compares a sign-in's address with.
-func (s *Service) RecentSignInAddresses(ctx context.Context, pool, sub string, n int) ([]string, error) {
+// RecentSignIn is one of a user's recorded sign-ins, as threat
+// protection weighs it: when, from which client address ("" when none was
+// recorded), and whether it passed or failed (an InProgress one is
+// neither).
+type RecentSignIn struct {
+	At             time.Time
+	IP             string
+	Passed, Failed bool
+}
+
+// RecentSignIns returns the user sub's last n recorded sign-ins in pool,
+// newest first: the history threat protection compares a sign-in with
+// (its addresses, its failures, where it was).
+func (s *Service) RecentSignIns(ctx context.Context, pool, sub string, n int) ([]RecentSignIn, error) {
 	entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kindAuthEvent, Prefix: authEventIndex(pool, sub), Limit: n, DataOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("list auth events: %w", err)
 	}
-	var out []string
+	out := make([]RecentSignIn, 0, len(entries))
 	for _, e := range entries {
 		var ev idp.AuthEventType
 		if err := json.Unmarshal(e.Item.Data, &ev); err != nil {
 			return nil, fmt.Errorf("decode auth event %q: %w", e.Item.ID, err)
 		}
-		if cognito.Deref(ev.EventResponse) == idp.EventResponseTypePass && ev.EventContextData != nil && cognito.Deref(ev.EventContextData.IpAddress) != "" {
-			out = append(out, *ev.EventContextData.IpAddress)
+		r := RecentSignIn{
+			Passed: cognito.Deref(ev.EventResponse) == idp.EventResponseTypePass,
+			Failed: cognito.Deref(ev.EventResponse) == idp.EventResponseTypeFail,
 		}
+		if ev.CreationDate != nil {
+			r.At = ev.CreationDate.Time
+		}
+		if ev.EventContextData != nil {
+			r.IP = cognito.Deref(ev.EventContextData.IpAddress)
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

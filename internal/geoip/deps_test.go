@@ -1,0 +1,14 @@
+package geoip
+
+import (
+	"testing"
+
+	"github.com/cognate-dev/cognate/internal/deptest"
+)
+
+func TestDeps(t *testing.T) {
+	deptest.Check(t, nil, map[string]string{
+		deptest.Module + "internal/": "geoip is a leaf: it imports no cognate package",
+		"testing":                    "only _test.go files import testing",
+	})
+}
