@@ -22,6 +22,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/config"
 	"github.com/cognate-dev/cognate/internal/console"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/geoip"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/mfa"
@@ -224,9 +225,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	} else if n > 0 {
 		log.Info("sealed app-client secrets kept in the clear", "clients", n)
 	}
+	var geo *geoip.DB
+	if path := cfg.ThreatProtection.GeoIPDatabase; path != "" {
+		if geo, err = geoip.Open(path); err != nil {
+			return fmt.Errorf("threat_protection.geoip_database: %w", err)
+		}
+		defer geo.Close()
+	}
 	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st, DomainPattern: cfg.HostedUI.DomainPattern,
 		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords, Triggers: invoker,
-		Region: sharedLockoutRegion(cfg)})
+		Region: sharedLockoutRegion(cfg), GeoIP: geo})
 	if err != nil {
 		return err
 	}

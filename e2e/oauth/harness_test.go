@@ -5,6 +5,7 @@ import (
 	"context"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/seal"
@@ -61,6 +63,8 @@ type env struct {
 	// Dump reads every row of every table of the store, as a copy of the
 	// database would (dbdump).
 	Dump func() (string, error)
+	// Outbox holds the messages the engine sent.
+	Outbox *messaging.Outbox
 }
 
 type testClock struct {
@@ -145,9 +149,10 @@ func startWith(tb testing.TB, backend string, configure func(*userpool.Options))
 		configure(&popts)
 	}
 	pools := userpool.New(db, popts)
+	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
 	users := directory.New(db, pools, directory.Options{
 		IssuerBaseURL: base, SRPVerifiers: verifiers, Clock: clock.Now,
-		CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes),
+		CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes), Sender: outbox,
 	})
 	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: clock.Now})
 	if err != nil {
@@ -169,7 +174,7 @@ func startWith(tb testing.TB, backend string, configure func(*userpool.Options))
 	tb.Cleanup(ts.Close)
 	idpClient := cip.New(cip.Options{BaseEndpoint: aws.String(base), Region: region,
 		Credentials: credentials.NewStaticCredentialsProvider(keyID, secretKey, ""), RetryMaxAttempts: 8})
-	return &env{URL: base, Store: db, IDP: idpClient, Clock: clock, Dump: dump}
+	return &env{URL: base, Store: db, IDP: idpClient, Clock: clock, Dump: dump, Outbox: outbox}
 }
 
 // app is a pool with a domain, a confidential app client for the code flow
@@ -192,6 +197,8 @@ type clientSpec struct {
 	// pool's first factors the password, an email code and a passkey, and
 	// lets the client use USER_AUTH: choice-based sign-in on the pages.
 	choice bool
+	// threat makes the pool PLUS with threat protection ENFORCED.
+	threat bool
 }
 
 // newApp creates a pool with domain prefix, an app client and the user
@@ -207,6 +214,10 @@ func newApp(tb testing.TB, e *env, prefix string, spec clientSpec) *app {
 		poolIn.Policies = &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{
 			AllowedFirstAuthFactors: []types.AuthFactorType{"PASSWORD", "EMAIL_OTP", "WEB_AUTHN"}}}
 		domainIn.ManagedLoginVersion = aws.Int32(2)
+	}
+	if spec.threat {
+		poolIn.UserPoolTier = types.UserPoolTierTypePlus
+		poolIn.UserPoolAddOns = &types.UserPoolAddOnsType{AdvancedSecurityMode: types.AdvancedSecurityModeTypeEnforced}
 	}
 	pool, err := e.IDP.CreateUserPool(ctx, poolIn)
 	if err != nil {

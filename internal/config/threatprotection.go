@@ -8,6 +8,12 @@ type ThreatProtectionConfig struct {
 	// BreachedPasswords is the list the compromised-credentials checks
 	// look passwords up in; neither key set means no list, and no check.
 	BreachedPasswords BreachedPasswordsConfig `yaml:"breached_passwords,omitempty"`
+	// GeoIPDatabase is the path of a MaxMind-format City database
+	// (GeoLite2-City.mmdb or the like) that places client addresses: the
+	// impossible-travel signal and the city and country of sign-in
+	// events. Empty turns both off. A file that cannot be opened stops
+	// the server at start.
+	GeoIPDatabase string `yaml:"geoip_database,omitempty"`
 }
 
 // BreachedPasswordsConfig is a breached-password list: a local file of
@@ -39,5 +45,6 @@ func (c ThreatProtectionConfig) logValue() slog.Value {
 		return slog.GroupValue()
 	}
 	return slog.GroupValue(slog.Group("breached_passwords",
-		slog.String("file", c.BreachedPasswords.File), slog.String("range_api_url", c.BreachedPasswords.RangeAPIURL)))
+		slog.String("file", c.BreachedPasswords.File), slog.String("range_api_url", c.BreachedPasswords.RangeAPIURL)),
+		slog.String("geoip_database", c.GeoIPDatabase))
 }

@@ -20,6 +20,7 @@
 //	/logout             logout.go      logout_uri, or redirect_uri + response_type to sign in again
 //	/error              errorpage.go   shows error and error_description as text
 //	/confirmUser        page_signup.go the CONFIRM_WITH_LINK link (on cognate's own host: redirected to the domain)
+//	/authEventFeedback  page_feedback.go the one-click links of threat protection's notification emails (also on cognate's own host)
 //	/branding.css       branding.go    the app client's branding stylesheet (classic CSS, or a managed login style's rules)
 //	/static/…           static/        the stylesheet, embedded
 //

@@ -197,6 +197,10 @@ func (h *Handler) Wrap(next http.Handler) http.Handler {
 				h.confirmRedirect(w, r)
 				return
 			}
+			if r.URL.Path == feedbackPath {
+				h.feedbackPage(w, r)
+				return
+			}
 			if strings.HasPrefix(r.URL.Path, DomainPathPrefix) {
 				h.notFound(w, r)
 				return

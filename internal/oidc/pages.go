@@ -128,6 +128,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.HandleFunc("/logout", h.logout)
 	mux.HandleFunc("/error", h.errorEndpoint)
 	mux.HandleFunc("/confirmUser", h.confirmLink)
+	mux.HandleFunc(feedbackPath, h.feedbackPage)
 	mux.HandleFunc("GET /branding.css", h.brandingCSS)
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
