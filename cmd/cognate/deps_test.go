@@ -14,6 +14,7 @@ func TestDeps(t *testing.T) {
 		map[string]string{
 			"internal/storage/storagetest": "the conformance suite is for tests, not the binary",
 			"internal/deptest":             "deptest is for tests, not the binary",
+			"internal/geoip/geoiptest":     "geoiptest writes databases for tests, not the binary",
 			"testing":                      "only _test.go files import testing",
 		})
 }

@@ -174,21 +174,18 @@ func (r *riskAssessment) forcesMFA() bool {
 }
 
 // assessRisk weighs the signals cognate has about sp's sign-in, for a pool
-// whose threat protection is on (nil, with no read, otherwise):
-//
-//   - a new device: the sign-in names none of the user's known devices
-//     (no DEVICE_KEY, or an unknown one);
-//   - a new address: the client address is none of the addresses of the
-//     user's last riskHistory successful sign-ins (a user with no
-//     recorded address has no baseline, and no address is new).
-//
-// One signal is Low, two Medium. The configuration that applies (the app
-// client's, else the pool's) names the action for the level. The
-// RiskExceptionConfiguration comes first: an address in SkippedIPRangeList
-// is no risk, one in BlockedIPRangeList is High with the action BLOCK.
-// Without an AccountTakeoverRiskConfiguration or a
-// RiskExceptionConfiguration there is nothing to decide, and the history
-// is not read.
+// whose threat protection is on (nil, with no read, otherwise), each
+// adding its score (the table above newAddress): a new device (no
+// DEVICE_KEY, or an unknown one), a new address (none of the addresses of
+// the user's successful sign-ins in its last riskHistory events), many
+// recent failures, and impossible travel (with a GeoIP database only).
+// A score of 1 is Low, 2 Medium, 3 or more High. The configuration that
+// applies (the app client's, else the pool's) names the action for the
+// level, and whether it notifies. The RiskExceptionConfiguration comes
+// first: an address in SkippedIPRangeList is no risk, one in
+// BlockedIPRangeList is High with the action BLOCK. Without an
+// AccountTakeoverRiskConfiguration or a RiskExceptionConfiguration there
+// is nothing to decide, and the history is not read.
 func (s *Service) assessRisk(ctx context.Context, sp *call) (*riskAssessment, error) {
 	if !sp.pool.RecordsAuthEvents {
 		return nil, nil
