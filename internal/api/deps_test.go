@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/directory", "internal/authflow", "internal/seal", "internal/srp", "internal/mfa", "internal/messaging", "internal/tokens", "internal/triggers", "internal/encsdk", "internal/ratelimit", "internal/weborigin", "internal/identitypool", "internal/sts", "internal/sts/local", "internal/password", "internal/federation", "internal/replication"},
+		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/directory", "internal/authflow", "internal/seal", "internal/srp", "internal/mfa", "internal/messaging", "internal/tokens", "internal/triggers", "internal/encsdk", "internal/ratelimit", "internal/weborigin", "internal/identitypool", "internal/sts", "internal/sts/local", "internal/password", "internal/federation", "internal/replication", "internal/geoip"},
 		map[string]string{
 			"internal/storage/": "the API edge reaches storage only through engines; cmd/cognate picks a backend",
 			"internal/oidc":     "edges never import each other",

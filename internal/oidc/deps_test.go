@@ -10,7 +10,7 @@ func TestDeps(t *testing.T) {
 	deptest.Check(t,
 		[]string{
 			"internal/cognito/...", "internal/seal", "internal/srp", "internal/mfa", "internal/password", "internal/storage", "internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk",
-			"internal/userpool", "internal/directory", "internal/authflow", "internal/federation", "internal/identitypool", "internal/ratelimit", "internal/sts",
+			"internal/userpool", "internal/directory", "internal/authflow", "internal/federation", "internal/identitypool", "internal/ratelimit", "internal/sts", "internal/geoip",
 		},
 		map[string]string{
 			"internal/storage/": "edges use the engines; only cmd/cognate picks a backend",
