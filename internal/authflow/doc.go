@@ -156,7 +156,9 @@
 //     RESET_REQUIRED), then weighs threat protection's account-takeover
 //     risk (risk.go; nothing for a pool whose threat protection is off),
 //     which may block the sign-in or ask for a second factor, then
-//     decides the second factor.
+//     decides the second factor. A risk whose action notifies records
+//     its event with a feedback token's MAC and emails the user once the
+//     write has committed (risk_notify.go).
 //  7. Post-authentication and pre-token-generation hook points (the
 //     PostAuthentication and PreTokenGeneration triggers), the token
 //     family and tokens, and the sign-in event (Service.finish, signIn,
