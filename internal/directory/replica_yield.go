@@ -32,10 +32,46 @@ type userConflict struct {
 
 // ConflictUsernamePrefix begins the username a user is renamed to when a
 // user made earlier in another region keeps its username:
-// "conflict-<sub>-<username>" (without the username where that would pass
-// Cognito's 128 characters). ListUsers with the filter
-// `username ^= "conflict-"` lists such users.
+// "conflict-<sub>-<username>", shortened to Cognito's 128 characters
+// (conflictUsername). ListUsers with the filter `username ^= "conflict-"`
+// lists such users.
 const ConflictUsernamePrefix = "conflict-"
+
+// maxUsernameLength is Cognito's limit on a username, in characters.
+const maxUsernameLength = 128
+
+// conflictUsername returns the name a user of sub that lost the username
+// original is renamed to: "conflict-<sub>-<original>", with original cut
+// to its first characters where the whole would pass Cognito's 128
+// characters (a sub, a UUID, leaves 82 of them), and "conflict-<sub>"
+// where original is the sub itself (a pool that signs in with email or
+// phone number, whose usernames are the subs). It depends on nothing
+// else, so every region renames a user alike, and the sub, unique in the
+// pool, keeps the name unique however the username was cut; the whole
+// username stays in the user's conflict record.
+func conflictUsername(sub, original string) string {
+	name := ConflictUsernamePrefix + sub
+	if original == sub || original == "" {
+		return name
+	}
+	name += "-"
+	room := maxUsernameLength - utf8.RuneCountInString(name)
+	if room <= 0 {
+		// Only a sub far longer than a UUID gets here.
+		return ConflictUsernamePrefix + sub
+	}
+	if utf8.RuneCountInString(original) <= room {
+		return name + original
+	}
+	i, n := 0, 0
+	for i = range original {
+		if n == room {
+			break
+		}
+		n++
+	}
+	return name + original[:i]
+}
 
 // YieldUserKey gives up a unique key of loser, a user, that winner, a user
 // of the same pool made earlier in another region, keeps: replication's
@@ -44,7 +80,7 @@ const ConflictUsernamePrefix = "conflict-"
 //
 //   - the username, or a username attribute (email or phone_number in a
 //     pool that signs in with them): the user is renamed
-//     conflict-<sub>-<username> and disabled, a username attribute's
+//     conflict-<sub>-<username> (conflictUsername) and disabled, a username attribute's
 //     value removed, so it can never sign in as the winner, nor with what
 //     now names the winner; its sub, password, MFA, groups and other
 //     attributes stay, and an administrator can rename nothing but can
@@ -119,13 +155,7 @@ func renameLoser(u *userRecord, c *userConflict) {
 	if c.Username == "" {
 		c.Username = u.Username
 	}
-	name := ConflictUsernamePrefix + u.Sub
-	if c.Username != u.Sub {
-		if long := name + "-" + c.Username; utf8.RuneCountInString(long) <= 128 {
-			name = long
-		}
-	}
-	u.Username = name
+	u.Username = conflictUsername(u.Sub, c.Username)
 	at := u.UpdatedAt
 	if u.EnabledSetAt != nil && u.EnabledSetAt.After(at) {
 		at = *u.EnabledSetAt

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -70,6 +71,21 @@ func TestYieldUserKey(t *testing.T) {
 				}
 				if u.Conflict == nil || u.Conflict.Attributes["preferred_username"] != "cc" {
 					t.Errorf("conflict %+v", u.Conflict)
+				}
+			},
+		},
+		{
+			name:     "a username of 128 characters: cut so that the new name has 128",
+			username: strings.Repeat("é", 100) + strings.Repeat("z", 28),
+			key: func(p *idp.UserPoolType, _ string) string {
+				return usernameKey(p, strings.Repeat("é", 100)+strings.Repeat("z", 28))
+			},
+			check: func(t *testing.T, u *userRecord) {
+				if want := ConflictUsernamePrefix + u.Sub + "-" + strings.Repeat("é", 82); u.Username != want {
+					t.Errorf("username %q, want %q", u.Username, want)
+				}
+				if u.Enabled || u.Conflict == nil || u.Conflict.Username != strings.Repeat("é", 100)+strings.Repeat("z", 28) {
+					t.Errorf("enabled %v conflict %+v: want disabled, with the whole username kept", u.Enabled, u.Conflict)
 				}
 			},
 		},
@@ -154,6 +170,42 @@ func TestYieldUserKey(t *testing.T) {
 				if len(out.Users) != 1 || cognito.Deref(out.Users[0].Username) != u.Username || cognito.Deref(out.Users[0].Enabled) {
 					t.Errorf("ListUsers of the renamed users: %+v", out.Users)
 				}
+			}
+		})
+	}
+}
+
+// TestConflictUsername checks the name a user that lost its username gets:
+// within Cognito's 128 characters (counted as characters, not bytes), cut
+// from the end of the username only, the same for the same user whatever
+// else holds, and unique by the sub.
+func TestConflictUsername(t *testing.T) {
+	const sub = "0b8a3a2e-7a55-4a34-9d52-1f0c6d1e8f11"
+	const other = "5c1d9e0f-2b3a-4c5d-8e6f-7a8b9c0d1e2f"
+	prefix := ConflictUsernamePrefix + sub + "-"
+	tests := []struct {
+		name, sub, username, want string
+	}{
+		{"a short username, whole", sub, "alice", prefix + "alice"},
+		{"a username that just fits, whole", sub, strings.Repeat("a", 82), prefix + strings.Repeat("a", 82)},
+		{"one character more: the last one cut", sub, strings.Repeat("a", 82) + "b", prefix + strings.Repeat("a", 82)},
+		{"128 characters of two bytes: cut by characters", sub, strings.Repeat("ü", 128), prefix + strings.Repeat("ü", 82)},
+		{"characters of four bytes", sub, strings.Repeat("𝄞", 90), prefix + strings.Repeat("𝄞", 82)},
+		{"another sub, the same long username: another name", other, strings.Repeat("a", 128),
+			ConflictUsernamePrefix + other + "-" + strings.Repeat("a", 82)},
+		{"the username is the sub (a pool that signs in with email)", sub, sub, ConflictUsernamePrefix + sub},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := conflictUsername(tc.sub, tc.username)
+			if got != tc.want {
+				t.Errorf("conflictUsername(%q, %q) = %q, want %q", tc.sub, tc.username, got, tc.want)
+			}
+			if n := utf8.RuneCountInString(got); n > maxUsernameLength {
+				t.Errorf("%d characters, more than %d", n, maxUsernameLength)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("%q is not valid UTF-8", got)
 			}
 		})
 	}
