@@ -663,3 +663,51 @@ func TestServesEndUsers(t *testing.T) {
 	update(idp.UpdateReplicaStatusTypeActive)
 	check("ACTIVE again", eu, "")
 }
+
+// TestPoolOf checks which user pool a change is about, for the regions
+// that hold it: an item of a user pool is the pool's; an identity pool and
+// its identities, whose pool is the identity pool's ID, are outside every
+// user pool, as are replica records and a pool's deletion, and every
+// region applies them whatever default_pool_regions says.
+func TestPoolOf(t *testing.T) {
+	state := func(kind, id, pool string) []byte {
+		b, err := storage.EncodeItem(&storage.Item{Kind: kind, ID: id, Pool: pool, Data: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	const userPool, identityPool = "us-east-1_AbCdEf123", "us-east-1:0eca0eda-1602-4222-8273-0cd1c11205e5"
+	tests := []struct {
+		name   string
+		change storage.Change
+		pool   string
+		inPool bool
+	}{
+		{"a user of a user pool", storage.Change{Kind: storage.ChangeCreate, Entity: "user", Key: "sub-1",
+			State: state("user", "sub-1", userPool)}, userPool, true},
+		{"an identity pool", storage.Change{Kind: storage.ChangeCreate, Entity: "identity_pool", Key: identityPool,
+			State: state("identity_pool", identityPool, identityPool)}, "", false},
+		{"an identity of an identity pool", storage.Change{Kind: storage.ChangeUpdate, Entity: "identity", Key: "us-east-1:1111",
+			State: state("identity", "us-east-1:1111", identityPool)}, "", false},
+		{"an item of no pool", storage.Change{Kind: storage.ChangeCreate, Entity: "sts_credentials", Key: "AKIA1",
+			State: state("sts_credentials", "AKIA1", "")}, "", false},
+		{"the deletion of a user pool's item, by its ID's prefix", storage.Change{Kind: storage.ChangeDelete, Entity: "client",
+			Key: userPool + "/client-1"}, userPool, true},
+		{"the deletion of an identity", storage.Change{Kind: storage.ChangeDelete, Entity: "identity", Key: "us-east-1:1111"}, "", false},
+		{"a purge of a user pool's items", storage.Change{Kind: storage.ChangePurge, Entity: "user", Key: userPool}, userPool, true},
+		{"a purge of an identity pool's items", storage.Change{Kind: storage.ChangePurge, Entity: "identity", Key: identityPool}, identityPool, false},
+		{"a user pool", storage.Change{Kind: storage.ChangeUpdate, Entity: storage.EntityUserPool, Key: userPool, State: []byte(`{}`)}, userPool, true},
+		{"a user pool's deletion", storage.Change{Kind: storage.ChangeDelete, Entity: storage.EntityUserPool, Key: userPool}, "", false},
+		{"a replica record", storage.Change{Kind: storage.ChangeCreate, Entity: storage.Entity(ReplicaItemKind), Key: userPool + "/eu-west-1",
+			State: state(ReplicaItemKind, userPool+"/eu-west-1", userPool)}, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pool, ok := poolOf(tc.change)
+			if ok != tc.inPool || (ok && pool != tc.pool) {
+				t.Errorf("poolOf = %q, %v; want %q, %v", pool, ok, tc.pool, tc.inPool)
+			}
+		})
+	}
+}

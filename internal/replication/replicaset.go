@@ -164,7 +164,9 @@ func (set replicaSet) regions() []string {
 // change of a replica record names none: every region keeps every pool's
 // replica records. Nor does a pool's deletion: every region keeps its
 // tombstone, so that no delayed entry of the pool is applied anywhere
-// afterwards, whatever the replica records said.
+// afterwards, whatever the replica records said. Nor does an item outside
+// every user pool: one of no pool, or of an identity pool (whose ID,
+// "<region>:<uuid>", is no user pool's), which every region holds.
 func poolOf(c storage.Change) (string, bool) {
 	switch {
 	case c.Entity == storage.EntityUserPool && c.Kind == storage.ChangeDelete:
@@ -174,10 +176,14 @@ func poolOf(c storage.Change) (string, bool) {
 	case string(c.Entity) == ReplicaItemKind:
 		return "", false
 	case c.Kind == storage.ChangePurge:
-		return c.Key, true
+		return c.Key, cognito.RegionOfPoolID(c.Key) != ""
 	case c.State != nil:
 		it, err := storage.DecodeItem(c.State)
-		if err != nil || it.Pool == "" {
+		if err != nil || cognito.RegionOfPoolID(it.Pool) == "" {
+			// No pool, or one of another kind than a user pool's (an
+			// identity pool's items name their identity pool,
+			// "<region>:<uuid>"): outside every user pool, held
+			// everywhere.
 			return "", false
 		}
 		return it.Pool, true
