@@ -271,8 +271,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	var peers []string
+	if cfg.Replication.On() {
+		peers = cfg.Replication.Peers
+	}
+	replicas := replication.NewReplicas(replication.ReplicasOptions{Store: st, Region: cfg.Region, Peers: peers,
+		DefaultPoolRegions: cfg.Replication.DefaultPoolRegions, AccountID: cfg.AccountID})
 	// Identity pools trade user-pool and other logins for credentials.
 	identities := identitypool.New(st, identitypool.Options{
+		EndUsers:               replicas.ServesEndUsers,
 		AccountID:              cfg.AccountID,
 		Logger:                 log,
 		Tokens:                 tokenService,
@@ -301,12 +308,6 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("rate_limits: %w", err)
 	}
-	var peers []string
-	if cfg.Replication.On() {
-		peers = cfg.Replication.Peers
-	}
-	replicas := replication.NewReplicas(replication.ReplicasOptions{Store: st, Region: cfg.Region, Peers: peers,
-		DefaultPoolRegions: cfg.Replication.DefaultPoolRegions, AccountID: cfg.AccountID})
 	apiHandler := api.NewHandler(api.Options{
 		Pools:              pools,
 		Replicas:           replicas,

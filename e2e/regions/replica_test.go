@@ -248,6 +248,9 @@ func TestReplicaAPI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("alice in B: %v", err)
 	}
+	// An identity pool that takes the pool's ID tokens, with an identity
+	// of alice's.
+	idp := newIdentityPool(t, ctx, a, b, poolID, clientID, aws.ToString(before.IdToken))
 	if _, err := a.c.UpdateUserPoolReplica(ctx, &cip.UpdateUserPoolReplicaInput{UserPoolId: aws.String(poolID),
 		RegionName: aws.String("eu-west-1"), Status: types.UpdateReplicaStatusTypeInactive}); err != nil {
 		t.Fatal(err)
@@ -271,6 +274,13 @@ func TestReplicaAPI(t *testing.T) {
 	}
 	if _, err := b.c.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(poolID), Username: aws.String("alice")}); err != nil {
 		t.Errorf("AdminGetUser in B, its replica INACTIVE: %v", err)
+	}
+	// The pool's ID tokens are no login in B's identity pools either.
+	if err := idp.refused(ctx, b); err != nil {
+		t.Error(err)
+	}
+	if err := idp.credentials(ctx, a); err != nil {
+		t.Errorf("GetCredentialsForIdentity in A, B's replica INACTIVE: %v", err)
 	}
 	var oauthErr *oauth2.RetrieveError
 	if _, err := refresh(b, aws.ToString(before.RefreshToken)); !errors.As(err, &oauthErr) || oauthErr.ErrorCode != "invalid_request" ||
@@ -306,6 +316,9 @@ func TestReplicaAPI(t *testing.T) {
 	if _, err := refresh(b, aws.ToString(before.RefreshToken)); err != nil {
 		t.Errorf("the token endpoint in B, its replica ACTIVE again: %v", err)
 	}
+	if err := idp.credentials(ctx, b); err != nil {
+		t.Errorf("GetCredentialsForIdentity in B, its replica ACTIVE again: %v", err)
+	}
 	if got := loginPage(b); got != "" && got != "sign-in form" {
 		t.Errorf("the sign-in page in B, its replica ACTIVE again: %q, want the sign-in form", got)
 	}
@@ -319,6 +332,10 @@ func TestReplicaAPI(t *testing.T) {
 		}
 		return nil
 	})
+
+	// Sign-ins under way in B when its replica turns INACTIVE: the
+	// operations their Session alone authorizes are refused too.
+	inactiveRefusesSessions(t, ctx, a, b)
 
 	// Deleting the replica (INACTIVE first, as on Cognito) removes the
 	// pool from B only.

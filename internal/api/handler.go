@@ -404,7 +404,9 @@ func (h *Handler) run(r *http.Request, op operation, body []byte) (any, error) {
 // signature authorizes: InitiateAuth, SignUp, GetUser, …) for a pool whose
 // replica in this region does not serve end users (CREATING or INACTIVE,
 // replication.Replicas.ServesEndUsers). The pool is the verified access
-// token's, or the one the input names, or its app client's. Administrator
+// token's, or the one the input names, or its app client's, or, for an
+// operation a sign-in's Session alone authorizes (AssociateSoftwareToken
+// and VerifySoftwareToken during MFA_SETUP), the Session's. Administrator
 // operations, which a signature authorizes, are not checked.
 func (h *Handler) checkReplica(ctx context.Context, op operation, in cognito.Input, caller cognito.Caller) error {
 	if op.scopeService != serviceIDP || op.Auth == cognito.AuthIAM || !h.opts.Replicas.Replicated() {
@@ -416,8 +418,10 @@ func (h *Handler) checkReplica(ctx context.Context, op operation, in cognito.Inp
 		pool = caller.Access.PoolID
 	case validPoolID(op.members.userPoolID(in)):
 		pool = op.members.userPoolID(in)
-	default:
+	case op.members.clientID(in) != "":
 		pool = h.clientPools.poolOf(ctx, op.members.clientID(in))
+	case op.members.session(in) != "" && h.opts.Auth != nil:
+		pool = h.opts.Auth.SessionPool(op.members.session(in))
 	}
 	return h.opts.Replicas.ServesEndUsers(ctx, pool)
 }

@@ -12,13 +12,14 @@ import (
 // an unsigned request, ClientId, which names the pool an unauthenticated
 // request counts against in the rate limits, and the user such a request
 // is about (Username, or USERNAME in AuthParameters or ChallengeResponses),
-// which the per-user limit counts. Found once when the dispatch table is built,
+// which the per-user limit counts, and Session, which names the pool of a
+// sign-in's MFA_SETUP operations. Found once when the dispatch table is built,
 // reading one is then a field access, not a trip through JSON.
 type inputMembers struct {
 	// t is the input's pointer type; the indexes are of its *string
 	// fields, -1 when the input has no such member.
-	t                                                   reflect.Type
-	accessTokenAt, userPoolAt, identityPoolAt, clientAt int
+	t                                                              reflect.Type
+	accessTokenAt, userPoolAt, identityPoolAt, clientAt, sessionAt int
 	// usernameAt is a *string field; authParamsAt and challengeAt are
 	// map[string]string fields.
 	usernameAt, authParamsAt, challengeAt int
@@ -31,7 +32,7 @@ var (
 
 // membersOf locates the members of op's input.
 func membersOf(op cognito.Operation) inputMembers {
-	m := inputMembers{accessTokenAt: -1, userPoolAt: -1, identityPoolAt: -1, clientAt: -1, usernameAt: -1, authParamsAt: -1, challengeAt: -1}
+	m := inputMembers{accessTokenAt: -1, userPoolAt: -1, identityPoolAt: -1, clientAt: -1, sessionAt: -1, usernameAt: -1, authParamsAt: -1, challengeAt: -1}
 	if op.NewInput == nil {
 		return m
 	}
@@ -48,7 +49,7 @@ func membersOf(op cognito.Operation) inputMembers {
 		return f.Index[0]
 	}
 	m.accessTokenAt, m.userPoolAt, m.identityPoolAt = at("AccessToken"), at("UserPoolId"), at("IdentityPoolId")
-	m.clientAt, m.usernameAt = at("ClientId"), at("Username")
+	m.clientAt, m.usernameAt, m.sessionAt = at("ClientId"), at("Username"), at("Session")
 	atMap := func(name string) int {
 		f, ok := t.Elem().FieldByName(name)
 		if !ok || len(f.Index) != 1 || f.Type != stringMap {
@@ -71,6 +72,9 @@ func (m inputMembers) identityPoolID(in cognito.Input) string { return m.get(in,
 
 // clientID returns in's ClientId member, or "".
 func (m inputMembers) clientID(in cognito.Input) string { return m.get(in, m.clientAt) }
+
+// session returns in's Session member, or "".
+func (m inputMembers) session(in cognito.Input) string { return m.get(in, m.sessionAt) }
 
 // username returns the user in names: its Username member, or else the
 // USERNAME entry of its AuthParameters or ChallengeResponses; "" when it

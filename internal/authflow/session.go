@@ -235,6 +235,27 @@ func (s *Service) readFlow(sealed, purpose, pool, client string) (*flowState, er
 	return &st, nil
 }
 
+// SessionPool returns the user pool a sign-in's Session names, "" when the
+// string is no Session this service sealed (or no longer reads). It checks
+// neither the client nor the expiry: the API edge uses it to find the pool
+// of an operation a Session alone authorizes (AssociateSoftwareToken and
+// VerifySoftwareToken during MFA_SETUP), and the operation itself then
+// reads the Session as usual.
+func (s *Service) SessionPool(session string) string {
+	plain, err := s.state.OpenString(purposeSession, session)
+	if err != nil {
+		return ""
+	}
+	var st struct {
+		V    int    `json:"v"`
+		Pool string `json:"pool"`
+	}
+	if json.Unmarshal(plain, &st) != nil || st.V != flowStateVersion {
+		return ""
+	}
+	return st.Pool
+}
+
 // useFlow uses st up inside tx: it creates st's used marker, or reports
 // that the state was used already (the marker exists, or another
 // transaction creating it has committed first). The marker expires

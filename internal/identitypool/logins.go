@@ -189,8 +189,9 @@ func splitAppIDs(s string) []string {
 
 // verifyUserPoolLogin verifies an ID token of cognate's user pool poolID:
 // signed by the pool's key for an app client the identity pool lists under
-// the pool, its user still there, and, for a provider with
-// ServerSideTokenCheck, not revoked.
+// the pool, of a pool whose end users this region serves (Options.EndUsers),
+// its user still there, and, for a provider with ServerSideTokenCheck, not
+// revoked.
 func (s *Service) verifyUserPoolLogin(ctx context.Context, rec *poolRecord, poolID, token string) (*login, error) {
 	provider := "cognito-idp." + cognito.RegionOfPoolID(poolID) + ".amazonaws.com/" + poolID
 	var entries []int
@@ -228,6 +229,13 @@ func (s *Service) verifyUserPoolLogin(ctx context.Context, rec *poolRecord, pool
 	}
 	if entry == nil {
 		return nil, cognito.NotAuthorizedException(msgAudience)
+	}
+	// A pool whose replica in this region serves no end users (CREATING,
+	// INACTIVE) has its logins refused here as its sign-ins are.
+	if s.endUsers != nil {
+		if err := s.endUsers(ctx, poolID); err != nil {
+			return nil, err
+		}
 	}
 	// The user must still exist: deleting a user deletes its logins, and
 	// an ID token it still holds must not link a new one.

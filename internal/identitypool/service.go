@@ -60,6 +60,12 @@ type Options struct {
 	// HTTPClient fetches OpenID Connect discovery documents and key sets;
 	// nil means http.DefaultClient.
 	HTTPClient *http.Client
+	// EndUsers tells whether this region serves the end users of a user
+	// pool (replication.Replicas.ServesEndUsers): a login of a pool whose
+	// replica here is CREATING or INACTIVE is refused with the error it
+	// returns, as the pool's own end-user operations are. nil serves
+	// every pool.
+	EndUsers func(ctx context.Context, userPoolID string) error
 	// PaginationKey signs pagination tokens. Nodes that serve the same
 	// store must share it; nil means a random key per process.
 	PaginationKey []byte
@@ -106,6 +112,7 @@ type Service struct {
 	issuerURL string
 	creds     sts.Issuer
 	revoked   TokenChecker
+	endUsers  func(ctx context.Context, userPoolID string) error
 	oidcConf  map[string]OIDCProvider
 	samlConf  map[string]SAMLProvider
 	saml      *federation.Client
@@ -122,7 +129,7 @@ type Service struct {
 func New(store storage.Store, opts Options) *Service {
 	s := &Service{
 		store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, tokens: opts.Tokens,
-		pools: opts.Pools, users: opts.Users, creds: opts.Credentials, revoked: opts.Revocation, oidcConf: opts.OpenIDConnectProviders, samlConf: opts.SAMLProviders,
+		pools: opts.Pools, users: opts.Users, creds: opts.Credentials, revoked: opts.Revocation, endUsers: opts.EndUsers, oidcConf: opts.OpenIDConnectProviders, samlConf: opts.SAMLProviders,
 		http: opts.HTTPClient, pageKey: opts.PaginationKey, verifiers: map[string]*oidcVerifier{},
 	}
 	if s.clock == nil {
