@@ -24,7 +24,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"serve", "migrate", "config validate", "config print", "issuer show", "issuer set", "replication status", "replication reseed", "bench", "console add-admin", "version"}
+	want := []string{"serve", "migrate", "config validate", "config print", "issuer show", "issuer set", "replication status", "replication reseed", "replication conflicts", "bench", "console add-admin", "version"}
 	var got []string
 	for _, c := range commands {
 		got = append(got, c.name)

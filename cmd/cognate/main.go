@@ -74,6 +74,7 @@ var commandList = []command{
 	{"issuer set", "record a new token issuer base URL in a shared store (tokens issued before stop verifying)", runIssuerSet},
 	{"replication status", "show every region's replication: joined, published, and each peer's entries not yet applied", runReplicationStatus},
 	{"replication reseed", "rebuild this region's copy of its pools from its peers' snapshots (the region's servers stopped)", runReplicationReseed},
+	{"replication conflicts", "list the users that gave up a username or alias to a user made first in another region, with what each gave up", runReplicationConflicts},
 	{"bench", "measure a Cognito-compatible endpoint under load (see cognate bench -h)", runBench},
 	{"console add-admin", "create an operator of the admin console and print a temporary password", runConsoleAddAdmin},
 	{"version", "print the version", runVersion},
@@ -161,6 +162,10 @@ func configFlagSet(name string, output io.Writer) (*flag.FlagSet, configFlags) {
 	fs.String("pprof-listen", "", "loopback host:port to serve Go's runtime profiles on, under /debug/pprof/ (default off)")
 	if name == "replication status" {
 		fs.Bool("json", false, "print the status as JSON")
+	}
+	if name == "replication conflicts" {
+		fs.String("pool", "", "list the losers of this user pool `ID` only (default every pool of the store)")
+		fs.Bool("json", false, "print the list as JSON")
 	}
 	if name == "replication reseed" {
 		fs.String("from", "", "comma-separated `regions` to copy from (default every other peer; each must answer)")

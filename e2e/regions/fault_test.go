@@ -355,6 +355,11 @@ func partition(t *testing.T, database func(t *testing.T) string, digest func(t *
 	if digests[0] != digests[1] || digests[0] != digests[2] {
 		t.Errorf("digests differ: %v", digests)
 	}
+	// cognate replication conflicts lists the two losers in every
+	// region's store, with what they gave up and to whom.
+	for _, r := range rs {
+		checkConflictsCommand(t, bin, r, aws.ToString(poolID), twinSub, b.name)
+	}
 	t.Logf("writes acknowledged: %d, conflicting writes: %d, usernames made in two regions or more: 1 (losers: 2, conflicts settled in the three regions: %d), lost: %d",
 		acked, conflicts, settled, lost)
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +142,72 @@ func replicationStatus(bin, natsURL string) (status struct {
 	cmd.Env = env
 	b, err := cmd.Output()
 	return status, string(b), err
+}
+
+// checkConflictsCommand runs `cognate replication conflicts` (text and
+// -json) on r's store, its server stopped, and checks that it lists the
+// users named twin that lost the username to winner's, and those only:
+// each renamed conflict-<sub>-twin, disabled, having given up
+// username/twin to a user that kept it (winner's, or for a user that lost
+// to another loser first, that loser's).
+func checkConflictsCommand(t *testing.T, bin string, r *region, poolID string, subs map[string]string, winner string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env := append(os.Environ(), "COGNATE_REGION="+r.name, "COGNATE_DATABASE_URL="+r.database)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, bin, append([]string{"replication", "conflicts", "--data-dir", r.dir}, args...)...)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				err = fmt.Errorf("%w: %s", err, ee.Stderr)
+			}
+			t.Fatalf("cognate replication conflicts %v in %s: %v", args, r.name, err)
+		}
+		return string(out)
+	}
+	var listed struct {
+		Region string `json:"region"`
+		Losers []struct {
+			Pool, Sub, Username string
+			Enabled             bool
+			LostUsername        string `json:"lost_username"`
+			GaveUp              []struct {
+				Key    string `json:"key"`
+				KeptBy string `json:"kept_by"`
+			} `json:"gave_up"`
+		} `json:"losers"`
+	}
+	out := run("-json", "-pool", poolID)
+	if err := json.Unmarshal([]byte(out), &listed); err != nil {
+		t.Fatalf("cognate replication conflicts -json in %s: %v: %s", r.name, err, out)
+	}
+	if listed.Region != r.name || len(listed.Losers) != len(subs)-1 {
+		t.Fatalf("cognate replication conflicts -json in %s: %s", r.name, out)
+	}
+	for _, l := range listed.Losers {
+		loser := ""
+		for region, sub := range subs {
+			if sub == l.Sub {
+				loser = region
+			}
+		}
+		if loser == "" || loser == winner || l.Pool != poolID || l.Username != "conflict-"+l.Sub+"-twin" || l.Enabled ||
+			l.LostUsername != "twin" || len(l.GaveUp) == 0 || l.GaveUp[0].Key != "username/twin" {
+			t.Errorf("cognate replication conflicts in %s lists %+v", r.name, l)
+			continue
+		}
+		if kept := l.GaveUp[0].KeptBy; kept == l.Sub || !slices.Contains(slices.Collect(maps.Values(subs)), kept) {
+			t.Errorf("cognate replication conflicts in %s: %s's user gave twin up to %s", r.name, loser, kept)
+		}
+	}
+	text := run()
+	if !strings.Contains(text, "region "+r.name+": 2 users gave up a unique key") || !strings.Contains(text, "GAVE UP") ||
+		strings.Count(text, "username/twin") != 2 {
+		t.Errorf("cognate replication conflicts in %s:\n%s", r.name, text)
+	}
+	t.Logf("cognate replication conflicts in %s:\n%s", r.name, text)
 }
