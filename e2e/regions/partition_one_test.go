@@ -16,6 +16,7 @@ import (
 
 	"github.com/cognate-dev/cognate/e2e/proc"
 	"github.com/cognate-dev/cognate/internal/replication"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // link is a TCP relay between one region and the NATS server, which the
@@ -93,6 +94,22 @@ func TestPartitionOneRegion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three cognate processes; skipped under -short")
 	}
+	partitionOneRegion(t, func(*testing.T) string { return "sqlite" }, sqliteDigest)
+}
+
+// TestPartitionOneRegionPostgres is TestPartitionOneRegion with a
+// PostgreSQL database (a schema of the test server) for each region.
+func TestPartitionOneRegionPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three cognate processes; skipped under -short")
+	}
+	partitionOneRegion(t, func(t *testing.T) string { return storagetest.PostgresSchema(t) }, postgresDigest)
+}
+
+// partitionOneRegion runs the drill of TestPartitionOneRegion on the
+// databases database makes, and compares the stores with digest once they
+// are stopped.
+func partitionOneRegion(t *testing.T, database func(t *testing.T) string, digest func(t *testing.T, r *region) (string, int)) {
 	ctx := context.Background()
 	nats, err := replication.StartEmbedded("127.0.0.1:0", t.TempDir())
 	if err != nil {
@@ -110,7 +127,7 @@ func TestPartitionOneRegion(t *testing.T) {
 		if i == 2 {
 			url = "nats://" + toC.addr
 		}
-		r := startRegion(t, bin, url, name, t.TempDir(), "sqlite")
+		r := startRegion(t, bin, url, name, t.TempDir(), database(t))
 		defer r.stop(t)
 		rs = append(rs, r)
 	}
@@ -242,7 +259,7 @@ func TestPartitionOneRegion(t *testing.T) {
 	}
 	var digests []string
 	for _, r := range rs {
-		d, n := sqliteDigest(t, r)
+		d, n := digest(t, r)
 		t.Logf("%s: %d items and pools, digest %s", r.name, n, d)
 		digests = append(digests, d)
 	}
