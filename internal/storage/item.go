@@ -134,6 +134,15 @@ type ItemReader interface {
 // concurrent use.
 type Tx interface {
 	ItemReader
+	// MarkerReader reads markers, the transaction's own among them.
+	MarkerReader
+	// CreateMarker stores m, or returns ErrAlreadyExists when a marker
+	// with its ID exists or another transaction creating one has
+	// committed first (where writers run at once, it waits for that
+	// transaction to end); like the other sentinel failures, that leaves
+	// the transaction usable. It writes no change-log entry: markers stay
+	// in the store that writes them.
+	CreateMarker(ctx context.Context, m *Marker) error
 	// GetUserPool, UpdateUserPool and DeleteUserPool are the Store's pool
 	// methods inside the transaction; GetUserPool locks the pool's row.
 	GetUserPool(ctx context.Context, id string) (*UserPool, error)
@@ -172,7 +181,8 @@ type Tx interface {
 	// writes, for each kind it
 	// deleted items of that is not declared Local, one ChangePurge entry as
 	// DeleteItems does (a kind no package of the process declared counts
-	// as replicated).
+	// as replicated). It deletes the pool's markers too (those whose ID
+	// starts with "<pool>/"), without counting them.
 	DeletePoolItems(ctx context.Context, pool string) (int64, error)
 }
 
@@ -278,7 +288,7 @@ type ItemsGetter interface {
 	// GetItems returns the items refs name, in the order of refs, with nil
 	// for each that does not exist. It reads as GetItem does (outside a
 	// transaction, without locks), but need not read them all from one
-	// snapshot.
+	// snapshot. A ref of MarkerKind names a marker (see MarkerKind).
 	GetItems(ctx context.Context, refs []ItemRef) ([]*Item, error)
 }
 
@@ -286,12 +296,30 @@ type ItemsGetter interface {
 // several at once (ItemsGetter), else with one GetItem each. The result
 // holds the items in the order of refs, with nil for each that does not
 // exist.
+//
+// A ref of MarkerKind names a marker (see MarkerKind); r must then be a
+// MarkerReader too.
 func GetItems(ctx context.Context, r ItemReader, refs []ItemRef) ([]*Item, error) {
 	if g, ok := r.(ItemsGetter); ok {
 		return g.GetItems(ctx, refs)
 	}
 	out := make([]*Item, len(refs))
 	for i, ref := range refs {
+		if ref.Kind == MarkerKind {
+			mr, ok := r.(MarkerReader)
+			if !ok {
+				return nil, fmt.Errorf("get marker %q: the reader reads no markers", ref.ID)
+			}
+			m, err := mr.GetMarker(ctx, ref.ID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out[i] = MarkerItem(m)
+			continue
+		}
 		it, err := r.GetItem(ctx, ref.Kind, ref.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue

@@ -131,6 +131,10 @@ type Store interface {
 	ReadTransactor
 	// Settings keeps the store-wide settings.
 	Settings
+	// MarkerReader and MarkerSweeper read use markers (Tx.CreateMarker
+	// writes them) and remove the expired ones.
+	MarkerReader
+	MarkerSweeper
 
 	// CreateUserPool stores p with Version 1, or returns ErrAlreadyExists.
 	CreateUserPool(ctx context.Context, p *UserPool) error

@@ -157,32 +157,47 @@ func (db *DB) GetItem(ctx context.Context, kind, id string) (*storage.Item, erro
 
 var _ storage.ItemsGetter = (*DB)(nil)
 
-// getItemsQuery reads n items named by kind and ID ($1 and $2 the first,
+// getItemsQuery reads the items named by kind and ID ($1 and $2 the first,
 // $3 and $4 the second, …), each with its place among them, 1 to n: one
 // getQuery for each, so that each finds its item by the primary key
 // whatever plan the server caches (an array of IDs joined to items may be
-// planned as a scan of the table).
-func getItemsQuery(n int) string {
+// planned as a scan of the table). A place that markers marks reads the
+// marker with the ID instead (markerArm), with one parameter.
+func getItemsQuery(markers []bool) string {
 	var b strings.Builder
-	for i := range n {
+	p := 1
+	for i, marker := range markers {
 		if i > 0 {
 			b.WriteString("\n\t\tUNION ALL ")
 		}
-		fmt.Fprintf(&b, "SELECT %d, %s\n\t\tFROM items i WHERE i.kind = $%d AND i.id = $%d", i+1, itemCols, 2*i+1, 2*i+2)
+		if marker {
+			fmt.Fprintf(&b, "SELECT %d, "+markerArm, i+1, p)
+			p++
+			continue
+		}
+		fmt.Fprintf(&b, "SELECT %d, %s\n\t\tFROM items i WHERE i.kind = $%d AND i.id = $%d", i+1, itemCols, p, p+1)
+		p += 2
 	}
 	return b.String()
 }
 
 // GetItems returns the items refs name, in the order of refs, with nil for
 // each that does not exist: those of cacheable kinds as GetItem reads them,
-// the others in one statement.
+// the others (and markers, storage.MarkerKind) in one statement.
 func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.Item, error) {
 	out := make([]*storage.Item, len(refs))
-	var args []any
-	var at []int
+	var (
+		args    []any
+		at      []int
+		markers []bool
+	)
 	for i, ref := range refs {
+		if ref.Kind == storage.MarkerKind {
+			args, at, markers = append(args, ref.ID), append(at, i), append(markers, true)
+			continue
+		}
 		if !storage.KindCached(ref.Kind) {
-			args, at = append(args, ref.Kind, ref.ID), append(at, i)
+			args, at, markers = append(args, ref.Kind, ref.ID), append(at, i), append(markers, false)
 			continue
 		}
 		it, err := db.GetItem(ctx, ref.Kind, ref.ID)
@@ -194,10 +209,19 @@ func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.
 		}
 		out[i] = it
 	}
-	switch len(at) {
-	case 0:
+	switch {
+	case len(at) == 0:
 		return out, nil
-	case 1:
+	case len(at) == 1 && markers[0]:
+		m, err := getMarker(ctx, db.pool, args[0].(string))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+		if m != nil {
+			out[at[0]] = storage.MarkerItem(m)
+		}
+		return out, nil
+	case len(at) == 1:
 		it, err := getItem(ctx, db.pool, args[0].(string), args[1].(string))
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return nil, err
@@ -205,7 +229,7 @@ func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.
 		out[at[0]] = it
 		return out, nil
 	}
-	rows, err := db.pool.Query(ctx, getItemsQuery(len(at)), args...)
+	rows, err := db.pool.Query(ctx, getItemsQuery(markers), args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get %d items: %w", len(at), err)
 	}
@@ -215,6 +239,12 @@ func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.
 		it, err := scanItem(rows, &n)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: get %d items: %w", len(at), err)
+		}
+		if n < 1 || int(n) > len(at) {
+			return nil, fmt.Errorf("postgres: get %d items: place %d out of range", len(at), n)
+		}
+		if markers[n-1] {
+			it = storage.MarkerItem(&storage.Marker{ID: it.ID, Data: it.Data})
 		}
 		out[at[n-1]] = it
 	}
@@ -778,6 +808,9 @@ func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
 	err = t.erase(ctx, `DELETE FROM change_log WHERE pool = $1 AND entity <> $2 RETURNING hlc`, pool, string(storage.EntityUserPool))
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("postgres: erase changes of pool %q: %w", pool, err))
+	}
+	if err := t.deletePoolMarkers(ctx, pool); err != nil {
+		return 0, err
 	}
 	var total int64
 	for _, kind := range kinds {

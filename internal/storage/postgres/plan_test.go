@@ -129,7 +129,7 @@ func TestItemQueryPlans(t *testing.T) {
 		{
 			name: "several by ID",
 			query: func() (string, []any) {
-				return getItemsQuery(3), []any{"user", "u0042", "user", "u1500", "user", "none"}
+				return getItemsQuery([]bool{false, false, false}), []any{"user", "u0042", "user", "u1500", "user", "none"}
 			},
 			want: want{"items": {"items_pkey"}, "item_keys": {"item_keys_kind_id"}, "item_index": {"item_index_kind_id"}},
 		},

@@ -200,11 +200,18 @@ const maxGetItems = 8
 // connection, where a GetItem each begins one each (on a reader connection
 // that the writer has written behind since its last read, beginning a read
 // transaction drops its page cache: most of what a lone GetItem costs).
-func getItemsQuery(n int) string {
+//
+// A ref of storage.MarkerKind reads the marker with the ID (markerArm)
+// instead, with one parameter: markers tells which places are markers.
+func getItemsQuery(markers []bool) string {
 	var b strings.Builder
-	for i := range n {
+	for i, marker := range markers {
 		if i > 0 {
 			b.WriteString("\n\t\tUNION ALL ")
+		}
+		if marker {
+			fmt.Fprintf(&b, "SELECT %d, %s", i+1, markerArm)
+			continue
 		}
 		fmt.Fprintf(&b, "SELECT %d, %s\n\t\tFROM items i WHERE i.kind = ? AND i.id = ?", i+1, itemCols)
 	}
@@ -246,6 +253,16 @@ func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.
 func (db *DB) getItemsOnce(ctx context.Context, refs []storage.ItemRef, at []int, out []*storage.Item) error {
 	if len(at) == 1 {
 		ref := refs[at[0]]
+		if ref.Kind == storage.MarkerKind {
+			m, err := getMarker(ctx, db.reader(), ref.ID)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			if m != nil {
+				out[at[0]] = storage.MarkerItem(m)
+			}
+			return nil
+		}
 		it, err := getItem(ctx, db.reader(), ref.Kind, ref.ID)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -254,10 +271,15 @@ func (db *DB) getItemsOnce(ctx context.Context, refs []storage.ItemRef, at []int
 		return nil
 	}
 	args := make([]any, 0, 2*len(at))
-	for _, i := range at {
+	markers := make([]bool, len(at))
+	for j, i := range at {
+		if refs[i].Kind == storage.MarkerKind {
+			args, markers[j] = append(args, refs[i].ID), true
+			continue
+		}
 		args = append(args, refs[i].Kind, refs[i].ID)
 	}
-	rows, err := db.reader().QueryContext(ctx, getItemsQuery(len(at)), args...)
+	rows, err := db.reader().QueryContext(ctx, getItemsQuery(markers), args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: get %d items: %w", len(at), err)
 	}
@@ -270,6 +292,9 @@ func (db *DB) getItemsOnce(ctx context.Context, refs []storage.ItemRef, at []int
 		}
 		if n < 1 || int(n) > len(at) {
 			return fmt.Errorf("sqlite: get %d items: place %d out of range", len(at), n)
+		}
+		if markers[n-1] {
+			it = storage.MarkerItem(&storage.Marker{ID: it.ID, Data: it.Data})
 		}
 		out[at[n-1]] = it
 	}
@@ -659,6 +684,9 @@ func (t *txn) DeletePoolItems(ctx context.Context, pool string) (int64, error) {
 	err = t.erase(ctx, `DELETE FROM change_log WHERE pool = ? AND entity <> ? RETURNING hlc`, pool, string(storage.EntityUserPool))
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("sqlite: erase changes of pool %q: %w", pool, err))
+	}
+	if err := t.deletePoolMarkers(ctx, pool); err != nil {
+		return 0, err
 	}
 	var total int64
 	for _, kind := range kinds {

@@ -35,6 +35,7 @@ func RunConcurrency(t *testing.T, open func(t *testing.T) storage.Store) {
 	t.Run("ItemSameKey", func(t *testing.T) { testItemSameKey(t, open(t), 8) })
 	t.Run("ItemCursorSeesEveryChange", func(t *testing.T) { testItemCursorSeesEveryChange(t, open(t)) })
 	t.Run("RacingSettings", func(t *testing.T) { testRacingSettings(t, open(t), 8) })
+	t.Run("MarkerRacingCreates", func(t *testing.T) { testMarkerRacingCreates(t, open(t), 8) })
 }
 
 // hangDeadline bounds each concurrency test. The tests take well under a

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 	tests = append(tests, settingCases...)
 	tests = append(tests, readCases...)
 	tests = append(tests, keyCacheCases...)
+	tests = append(tests, markerCases...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
