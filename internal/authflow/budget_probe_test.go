@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -87,6 +88,16 @@ func (p *storeProbe) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*s
 	return storage.GetItems(ctx, p.Store, refs)
 }
 
+func (p *storeProbe) GetMarker(ctx context.Context, id string) (*storage.Marker, error) {
+	p.call("GetMarker")
+	return p.Store.GetMarker(ctx, id)
+}
+
+func (p *storeProbe) SweepMarkers(ctx context.Context, before time.Time, limit int) (int64, error) {
+	p.call("SweepMarkers")
+	return p.Store.SweepMarkers(ctx, before, limit)
+}
+
 func (p *storeProbe) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {
 	p.call("GetItemByKey " + kind)
 	return p.Store.GetItemByKey(ctx, kind, key)
@@ -135,6 +146,21 @@ func (t *probeTx) write(name string, err error) {
 func (t *probeTx) GetItem(ctx context.Context, kind, id string) (*storage.Item, error) {
 	t.read("GetItem " + kind)
 	return t.Tx.GetItem(ctx, kind, id)
+}
+
+func (t *probeTx) GetMarker(ctx context.Context, id string) (*storage.Marker, error) {
+	t.read("GetMarker")
+	return t.Tx.GetMarker(ctx, id)
+}
+
+func (t *probeTx) CreateMarker(ctx context.Context, m *storage.Marker) error {
+	err := t.Tx.CreateMarker(ctx, m)
+	t.write("create "+storage.MarkerKind, err)
+	if err == nil {
+		n := len(m.ID) + len(m.Data)
+		t.p.add(func(c *probeCounts) { c.Bytes += n })
+	}
+	return err
 }
 
 func (t *probeTx) GetItemByKey(ctx context.Context, kind, key string) (*storage.Item, error) {

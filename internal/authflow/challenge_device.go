@@ -88,7 +88,7 @@ func (deviceSRPChallenge) continued(ctx context.Context, s *Service, st *flowSta
 	if !st.DeviceToProve || st.DeviceKey == "" || !mfaChallenge(st.Challenge) {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession)
 	}
-	it, err := s.store.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID))
+	used, err := s.store.GetMarker(ctx, usedMarkerID(st.Pool, st.ID))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, cognito.NotAuthorizedException(msgInvalidSession)
 	}
@@ -96,8 +96,10 @@ func (deviceSRPChallenge) continued(ctx context.Context, s *Service, st *flowSta
 		return nil, internal(fmt.Errorf("read used flow state marker: %w", err))
 	}
 	var m sessionMarker
-	if err := json.Unmarshal(it.Data, &m); err != nil {
-		return nil, internal(fmt.Errorf("decode used flow state marker: %w", err))
+	if used.Data != nil {
+		if err := json.Unmarshal(used.Data, &m); err != nil {
+			return nil, internal(fmt.Errorf("decode used flow state marker: %w", err))
+		}
 	}
 	if m.Next == "" {
 		return nil, cognito.NotAuthorizedException(msgSessionUsed)

@@ -3,20 +3,16 @@ package authflow
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// engineStore is what the engine needs of a store (Options.Store).
-type engineStore interface {
-	storage.ItemReader
-	storage.Transactor
-}
-
 // storeCounts is what the engine did through a countingStore.
 type storeCounts struct {
-	// Txs counts transactions, Scans index scans outside them.
-	Txs, Scans int
+	// Txs counts transactions, Scans index scans outside them, Sweeps
+	// sweeps of use markers.
+	Txs, Scans, Sweeps int
 	// Writes counts writes inside transactions, as "<op> <kind>".
 	Writes map[string]int
 }
@@ -69,6 +65,11 @@ func (c *countingStore) ScanIndex(ctx context.Context, in storage.ScanInput) ([]
 	return out, err
 }
 
+func (c *countingStore) SweepMarkers(ctx context.Context, before time.Time, limit int) (int64, error) {
+	c.add(func(n *storeCounts) { n.Sweeps++ })
+	return c.engineStore.SweepMarkers(ctx, before, limit)
+}
+
 func (c *countingStore) Tx(ctx context.Context, fn func(tx storage.Tx) error) error {
 	c.add(func(n *storeCounts) { n.Txs++ })
 	return c.engineStore.Tx(ctx, func(tx storage.Tx) error { return fn(&countingTx{Tx: tx, c: c}) })
@@ -87,6 +88,14 @@ func (t *countingTx) CreateItem(ctx context.Context, it *storage.Item) error {
 	err := t.Tx.CreateItem(ctx, it)
 	if err == nil {
 		t.write("create", it.Kind)
+	}
+	return err
+}
+
+func (t *countingTx) CreateMarker(ctx context.Context, m *storage.Marker) error {
+	err := t.Tx.CreateMarker(ctx, m)
+	if err == nil {
+		t.write("create", storage.MarkerKind)
 	}
 	return err
 }

@@ -170,7 +170,7 @@ func TestCustomAuthBudget(t *testing.T) {
 				// The Session's marker, the client, the user and the pool
 				// read; the Session used up in the transaction that opens
 				// the next challenge.
-				return signInBudget{Calls: 6, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{}}
+				return signInBudget{Calls: 6, Txs: 1, Writes: map[string]int{"create use_marker": 1}, Changes: map[string]int{}}
 			}},
 			{"CUSTOM_CHALLENGE right answer", func() error {
 				res, err := e.customAnswerStep(ctx, session, customAnswer)
@@ -186,7 +186,7 @@ func TestCustomAuthBudget(t *testing.T) {
 					// As the wrong answer's reads, and the user's groups
 					// for the tokens.
 					Calls: 9, Txs: 1,
-					Writes:  map[string]int{"create auth_session": 1, "create token_family": 1, "create refresh_token": 1},
+					Writes:  map[string]int{"create use_marker": 1, "create token_family": 1, "create refresh_token": 1},
 					Changes: map[string]int{"token_family": 1, "refresh_token": 1},
 				}
 			}},

@@ -248,7 +248,7 @@ func TestDeviceSignInBudget(t *testing.T) {
 			dev    map[string]string
 			tokens *Tokens
 		)
-		tokenWrites := map[string]int{"create auth_session": 1, "create token_family": 1, "create refresh_token": 1}
+		tokenWrites := map[string]int{"create use_marker": 1, "create token_family": 1, "create refresh_token": 1}
 		steps := []budgetStep{
 			{"USER_SRP_AUTH InitiateAuth", func() error { c, params = e.srpStart(t); return nil }, nil},
 			{"PASSWORD_VERIFIER with DEVICE_KEY", func() error {
@@ -264,7 +264,7 @@ func TestDeviceSignInBudget(t *testing.T) {
 			}, func() signInBudget {
 				// The user and the SECRET_BLOCK's use marker in one store
 				// call (readTogether).
-				return signInBudget{Calls: 7, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{}}
+				return signInBudget{Calls: 7, Txs: 1, Writes: map[string]int{"create use_marker": 1}, Changes: map[string]int{}}
 			}},
 			{"DEVICE_SRP_AUTH", func() error {
 				dc = newSRPTestClient(t)
@@ -276,7 +276,7 @@ func TestDeviceSignInBudget(t *testing.T) {
 				}
 				return err
 			}, func() signInBudget {
-				return signInBudget{Calls: 5, Txs: 1, Writes: map[string]int{"create auth_session": 1}, Changes: map[string]int{}}
+				return signInBudget{Calls: 5, Txs: 1, Writes: map[string]int{"create use_marker": 1}, Changes: map[string]int{}}
 			}},
 			{"DEVICE_PASSWORD_VERIFIER", func() error {
 				ts, sig := dc.respond(t, groupKey, key, flowPassword, dev["SALT"], dev["SRP_B"], dev["SECRET_BLOCK"], e.clock.Now())

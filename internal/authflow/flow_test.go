@@ -354,28 +354,29 @@ func TestSessionLifecycle(t *testing.T) {
 func TestSweepExpired(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
-		markers := func() int64 {
-			entries, err := e.store.ScanIndex(ctx, storage.ScanInput{Kind: kindAuthSession, Prefix: expiringIndex, Limit: 100})
+		var ids []string
+		markers := func() int { return len(e.markers(t, ids...)) }
+		start := func() {
+			t.Helper()
+			out, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
+				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
+				AuthParameters: map[string]string{"USERNAME": flowUser},
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			return int64(len(entries))
-		}
-		start := func() {
-			t.Helper()
-			if _, err := e.s.InitiateAuth(ctx, cognito.Caller{}, &idp.InitiateAuthRequest{
-				ClientId: cognito.Ptr(e.client), AuthFlow: cognito.Ptr(idp.AuthFlowTypeUserAuth),
-				AuthParameters: map[string]string{"USERNAME": flowUser},
-			}); err != nil {
+			st, err := e.s.readFlow(cognito.Deref(out.Session), purposeSession, e.pool, e.client)
+			if err != nil {
 				t.Fatal(err)
 			}
+			ids = append(ids, usedMarkerID(e.pool, st.ID))
 		}
 		start()
 		if n := markers(); n != 0 {
 			t.Fatalf("%d markers after a flow was opened, want none", n)
 		}
 		for range 3 {
-			e.usedMarker(t)
+			ids = append(ids, e.usedMarker(t))
 		}
 		if n := markers(); n != 3 {
 			t.Fatalf("%d markers, want 3", n)

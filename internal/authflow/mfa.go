@@ -364,7 +364,7 @@ func (s *Service) countMFAAnswer(ctx context.Context, st *flowState) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID)); err == nil {
+		if _, err := tx.GetMarker(ctx, usedMarkerID(st.Pool, st.ID)); err == nil {
 			return cognito.NotAuthorizedException(msgSessionUsed)
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("read used flow state marker: %w", err)

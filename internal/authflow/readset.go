@@ -8,7 +8,8 @@ import (
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
-// readSet is a storage.ItemReader holding items an answer read together,
+// readSet is a storage.ItemReader (and MarkerReader) holding items an
+// answer read together,
 // in one store call (storage.GetItems: one statement on SQLite, one round
 // trip on PostgreSQL), before it acts: the user, the Session's use marker,
 // and what the step checks besides (a device, an MFA answer count, the
@@ -20,7 +21,7 @@ import (
 // any write of the answer, and the transaction that acts reads again what
 // it decides on. Other reads go to the store.
 type readSet struct {
-	storage.ItemReader
+	engineStore
 	refs  []storage.ItemRef
 	items []*storage.Item
 }
@@ -37,7 +38,22 @@ func (r *readSet) GetItem(ctx context.Context, kind, id string) (*storage.Item, 
 		}
 		return r.items[i], nil
 	}
-	return r.ItemReader.GetItem(ctx, kind, id)
+	return r.engineStore.GetItem(ctx, kind, id)
+}
+
+// GetMarker returns the marker as the set read it, or reads it from the
+// store when the set does not name it.
+func (r *readSet) GetMarker(ctx context.Context, id string) (*storage.Marker, error) {
+	for i, ref := range r.refs {
+		if ref.Kind != storage.MarkerKind || ref.ID != id {
+			continue
+		}
+		if r.items[i] == nil {
+			return nil, fmt.Errorf("get marker %q: %w", id, storage.ErrNotFound)
+		}
+		return &storage.Marker{ID: id, Data: r.items[i].Data}, nil
+	}
+	return r.engineStore.GetMarker(ctx, id)
 }
 
 // readTogether reads, in one store call, the user of the call's state,
@@ -48,18 +64,18 @@ func (s *Service) readTogether(ctx context.Context, sp *call, refs ...storage.It
 	if st == nil || st.Fake || st.Sub == "" || sp.reads != nil {
 		return nil
 	}
-	all := append([]storage.ItemRef{directory.UserRef(st.Sub), {Kind: kindAuthSession, ID: usedMarkerID(st.Pool, st.ID)}}, refs...)
+	all := append([]storage.ItemRef{directory.UserRef(st.Sub), {Kind: storage.MarkerKind, ID: usedMarkerID(st.Pool, st.ID)}}, refs...)
 	items, err := storage.GetItems(ctx, s.store, all)
 	if err != nil {
 		return internal(fmt.Errorf("read the answer's items: %w", err))
 	}
-	sp.reads = &readSet{ItemReader: s.store, refs: all, items: items}
+	sp.reads = &readSet{engineStore: s.store, refs: all, items: items}
 	return nil
 }
 
 // reader is what the call's reads outside a transaction go through: the
 // items read together (readTogether), else the store.
-func (s *Service) reader(sp *call) storage.ItemReader {
+func (s *Service) reader(sp *call) engineStore {
 	if sp.reads != nil {
 		return sp.reads
 	}

@@ -65,10 +65,7 @@ type Options struct {
 	// Tokens mints and verifies ID and access tokens.
 	Tokens *tokens.Service
 	// Store keeps flow state markers, lockout counters and refresh tokens.
-	Store interface {
-		storage.ItemReader
-		storage.Transactor
-	}
+	Store engineStore
 	// Key is the master encryption key (seal.KeySize bytes), the one the
 	// user-pool service's SRP verifiers are sealed under: the engine
 	// derives its subkeys from it. Every node serving the store needs the
@@ -109,6 +106,15 @@ type Options struct {
 	GeoIP *geoip.DB
 }
 
+// engineStore is what the engine needs of a store: items, transactions,
+// and the use markers of flow states (storage.Marker), read and swept.
+type engineStore interface {
+	storage.ItemReader
+	storage.Transactor
+	storage.MarkerReader
+	storage.MarkerSweeper
+}
+
 // Service runs sign-in flows, refreshes and revokes tokens, and
 // authenticates access tokens for the API edge. It is safe for concurrent
 // use.
@@ -116,10 +122,7 @@ type Service struct {
 	pools  *userpool.Service
 	users  *directory.Service
 	tokens *tokens.Service
-	store  interface {
-		storage.ItemReader
-		storage.Transactor
-	}
+	store  engineStore
 	// federation reaches identity providers (federation.go).
 	federation *federation.Client
 	// region is Options.Region.

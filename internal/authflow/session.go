@@ -19,17 +19,18 @@ import (
 // the Session, or for PASSWORD_VERIFIER in the SECRET_BLOCK, which clients
 // echo as PASSWORD_CLAIM_SECRET_BLOCK, so the client can neither read nor
 // change it. Opening a state writes nothing: the seal is what proves the
-// server made it. A marker item (kind auth_session, ID
-// "<pool>/used/<ID>"), created in the transaction that acts on the
-// answer, makes it single-use: the store refuses a second item with the
-// ID, so of two answers at once only one commits, and a later one finds
-// the marker.
+// server made it. A use marker (storage.Marker, ID "<pool>/used/<ID>"),
+// created in the transaction that acts on the answer, makes it
+// single-use: the store refuses a second marker with the ID, so of two
+// answers at once only one commits, and a later one finds the marker.
+// Markers live in a table of their own, not among the items: one row and
+// its expiry, with no index entries, version or change-log entry.
 //
 // JSON names are part of the sealed format; a version bump makes earlier
 // states unreadable, which only costs the flows open at the upgrade.
 type flowState struct {
 	V int `json:"v"`
-	// ID names the marker item.
+	// ID names the use marker.
 	ID string `json:"id"`
 	// Pool and Client are where the flow runs; answering with another
 	// client is refused.
@@ -147,13 +148,14 @@ const (
 	msgSessionExpired = "Invalid session for the user, session is expired."
 )
 
-// sessionMarker is the Data of a state's marker item: when the state
-// expires, and, for an MFA state whose right code led on to the device's
-// SRP (flowState.DeviceToProve), the ID and expiry of the DEVICE_SRP_AUTH
-// state it opened, which the used MFA Session may still answer
-// (deviceSRPChallenge.continued).
+// sessionMarker is the Data of a state's use marker when the answer
+// opened a state that the used Session may still answer: for an MFA state
+// whose right code led on to the device's SRP (flowState.DeviceToProve),
+// the ID and expiry of the DEVICE_SRP_AUTH state it opened
+// (deviceSRPChallenge.continued). Other markers have no Data. (Markers
+// kept as items before held the state's expiry here too, which nothing
+// reads.)
 type sessionMarker struct {
-	ExpiresAt     time.Time `json:"expires_at"`
 	Next          string    `json:"next,omitempty"`
 	NextExpiresAt time.Time `json:"next_expires_at,omitzero"`
 }
@@ -182,7 +184,7 @@ func newStateID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// usedMarkerID is the item ID of the marker that records a state as used.
+// usedMarkerID is the ID of the marker that records a state as used.
 // (States sealed before markers recorded use had a marker of ID
 // "<pool>/<ID>" that answering deleted; the sweep removes what is left of
 // them.)
@@ -201,7 +203,8 @@ func (s *Service) openFlow(ctx context.Context, st *flowState, validity time.Dur
 		}
 	}
 	// Opening states is what makes markers (once answered), so it is what
-	// sweeps the expired ones.
+	// sweeps the expired ones, and the expired auth_session items.
+	s.maybeSweep(ctx, sweepUseMarkers)
 	s.maybeSweep(ctx, kindAuthSession)
 	return s.sealState(st, purpose)
 }
@@ -267,18 +270,16 @@ func (s *Service) useFlow(ctx context.Context, tx storage.Tx, st *flowState) err
 // useFlowFor is useFlow for a state whose answer opened next (nil for
 // none), which the marker names.
 func (s *Service) useFlowFor(ctx context.Context, tx storage.Tx, st, next *flowState) error {
-	m := sessionMarker{ExpiresAt: st.ExpiresAt}
+	var data []byte
 	if next != nil {
-		m.Next, m.NextExpiresAt = next.ID, next.ExpiresAt
+		var err error
+		data, err = json.Marshal(sessionMarker{Next: next.ID, NextExpiresAt: next.ExpiresAt})
+		if err != nil {
+			return err
+		}
 	}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	err = tx.CreateItem(ctx, &storage.Item{
-		Kind: kindAuthSession, ID: usedMarkerID(st.Pool, st.ID), Pool: st.Pool, Data: data,
-		Index: []string{expiringKey(st.ExpiresAt.Add(usedMarkerGrace))}, CreatedAt: now, UpdatedAt: now,
+	err := tx.CreateMarker(ctx, &storage.Marker{
+		ID: usedMarkerID(st.Pool, st.ID), Data: data, ExpiresAt: st.ExpiresAt.Add(usedMarkerGrace),
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return cognito.NotAuthorizedException(msgSessionUsed)
@@ -297,11 +298,11 @@ func (s *Service) flowSeenUsed(ctx context.Context, st *flowState) error {
 }
 
 // flowSeenUsedIn is flowSeenUsed reading through r.
-func (s *Service) flowSeenUsedIn(ctx context.Context, r storage.ItemReader, st *flowState) error {
+func (s *Service) flowSeenUsedIn(ctx context.Context, r storage.MarkerReader, st *flowState) error {
 	if st == nil {
 		return nil
 	}
-	_, err := r.GetItem(ctx, kindAuthSession, usedMarkerID(st.Pool, st.ID))
+	_, err := r.GetMarker(ctx, usedMarkerID(st.Pool, st.ID))
 	switch {
 	case err == nil:
 		return cognito.NotAuthorizedException(msgSessionUsed)

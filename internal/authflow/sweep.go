@@ -28,8 +28,14 @@ const (
 	sweepInterval = time.Second
 )
 
-// sweptKinds are the kinds whose items carry an expiring index entry.
-var sweptKinds = []string{kindAuthSession, kindTokenFamily, kindRefreshToken}
+// sweptKinds are the kinds whose items carry an expiring index entry, and
+// sweepUseMarkers.
+var sweptKinds = []string{kindAuthSession, kindTokenFamily, kindRefreshToken, sweepUseMarkers}
+
+// sweepUseMarkers names, among sweptKinds, the sweep of the flow states'
+// use markers (storage.Marker), which the store removes by their expiry
+// in one statement (storage.MarkerSweeper).
+const sweepUseMarkers = "use markers"
 
 // sweeper paces the sweeps of one kind.
 type sweeper struct {
@@ -94,6 +100,13 @@ func (s *Service) maybeSweep(ctx context.Context, kind string) {
 // expired, so more may be waiting. It runs whenever it is called: callers
 // on the request path go through maybeSweep.
 func (s *Service) sweepExpired(ctx context.Context, kind string) (full bool, err error) {
+	if kind == sweepUseMarkers {
+		n, err := s.store.SweepMarkers(ctx, s.now(), sweepBatch)
+		if err != nil {
+			return false, fmt.Errorf("sweep expired use markers: %w", err)
+		}
+		return n == sweepBatch, nil
+	}
 	limit := expiringKey(s.now())
 	entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kind, Prefix: expiringIndex, Limit: sweepBatch})
 	if err != nil {

@@ -2,6 +2,7 @@ package authflow
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -45,6 +46,23 @@ func (e *flowEnv) usedMarker(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return usedMarkerID(e.pool, st.ID)
+}
+
+// markers returns those of ids that name a stored use marker, sorted.
+func (e *flowEnv) markers(t *testing.T, ids ...string) []string {
+	t.Helper()
+	out := []string{}
+	for _, id := range ids {
+		_, err := e.store.GetMarker(context.Background(), id)
+		switch {
+		case err == nil:
+			out = append(out, id)
+		case !errors.Is(err, storage.ErrNotFound):
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // signedIn is what a password sign-in stored: its token family and
@@ -103,18 +121,29 @@ func TestSweepRemovesExpired(t *testing.T) {
 		fresh := e.signIn(t)
 		e.clock.advance(11 * 24 * time.Hour)
 		freshMarker := e.usedMarker(t)
+		// The markers are use markers, not items: the items of
+		// auth_session with an expiry are the other flow records (none
+		// here).
+		present := func(kind string) []string {
+			if kind == sweepUseMarkers {
+				return e.markers(t, oldMarker, freshMarker)
+			}
+			return e.ids(t, kind)
+		}
 		want := map[string][]string{
-			kindAuthSession:  sorted(oldMarker, freshMarker),
+			kindAuthSession:  {},
+			sweepUseMarkers:  sorted(oldMarker, freshMarker),
 			kindTokenFamily:  sorted(old.family, fresh.family),
 			kindRefreshToken: sorted(old.refresh, fresh.refresh),
 		}
 		for _, kind := range sweptKinds {
-			if diff := cmp.Diff(want[kind], e.ids(t, kind)); diff != "" {
+			if diff := cmp.Diff(want[kind], present(kind)); diff != "" {
 				t.Fatalf("%s before the sweep (-want +got):\n%s", kind, diff)
 			}
 		}
 		want = map[string][]string{
-			kindAuthSession:  {freshMarker},
+			kindAuthSession:  {},
+			sweepUseMarkers:  {freshMarker},
 			kindTokenFamily:  {fresh.family},
 			kindRefreshToken: {fresh.refresh},
 		}
@@ -123,7 +152,7 @@ func TestSweepRemovesExpired(t *testing.T) {
 			if err != nil || full {
 				t.Fatalf("sweep %s = %v, %v; want a partial batch", kind, full, err)
 			}
-			if diff := cmp.Diff(want[kind], e.ids(t, kind)); diff != "" {
+			if diff := cmp.Diff(want[kind], present(kind)); diff != "" {
 				t.Errorf("%s after the sweep (-want +got):\n%s", kind, diff)
 			}
 		}
@@ -175,35 +204,33 @@ func TestSweepRechecks(t *testing.T) {
 	})
 }
 
-// TestSweepBatch checks that a sweep removes at most sweepBatch items, in
-// one transaction, reports a full batch, and that the next one goes on.
+// TestSweepBatch checks that a sweep removes at most sweepBatch use
+// markers, in one store call, reports a full batch, and that the next one
+// goes on.
 func TestSweepBatch(t *testing.T) {
 	flowBackends(t, func(t *testing.T, e *flowEnv) {
 		ctx := context.Background()
 		e.holdSweeps()
+		var ids []string
 		for range sweepBatch + 3 {
-			e.usedMarker(t)
+			ids = append(ids, e.usedMarker(t))
 		}
 		e.clock.advance(time.Hour)
 		c := e.count()
 		for i, want := range []struct {
-			full   bool
-			counts storeCounts
-		}{
-			{true, storeCounts{Txs: 1, Scans: 1, Writes: map[string]int{"delete auth_session": sweepBatch}}},
-			{false, storeCounts{Txs: 1, Scans: 1, Writes: map[string]int{"delete auth_session": 3}}},
-			{false, storeCounts{Scans: 1, Writes: map[string]int{}}},
-		} {
-			full, err := e.s.sweepExpired(ctx, kindAuthSession)
+			full bool
+			left int
+		}{{true, 3}, {false, 0}, {false, 0}} {
+			full, err := e.s.sweepExpired(ctx, sweepUseMarkers)
 			if err != nil || full != want.full {
 				t.Fatalf("sweep %d = %v, %v; want %v", i, full, err, want.full)
 			}
-			if diff := cmp.Diff(want.counts, c.take()); diff != "" {
+			if diff := cmp.Diff(storeCounts{Sweeps: 1, Writes: map[string]int{}}, c.take()); diff != "" {
 				t.Errorf("sweep %d (-want +got):\n%s", i, diff)
 			}
-		}
-		if ids := e.ids(t, kindAuthSession); len(ids) != 0 {
-			t.Errorf("markers left: %v", ids)
+			if left := e.markers(t, ids...); len(left) != want.left {
+				t.Errorf("sweep %d left %d markers, want %d", i, len(left), want.left)
+			}
 		}
 	})
 }
@@ -238,18 +265,22 @@ func TestSweepPacing(t *testing.T) {
 			}
 		}
 
-		// A backlog: the next request sweeps again until a batch is not full.
+		// A backlog: the next request sweeps again until a batch is not
+		// full (use markers: one SweepMarkers call a sweep).
+		var ids []string
 		for range sweepBatch + 1 {
-			e.usedMarker(t)
+			ids = append(ids, e.usedMarker(t))
 		}
 		e.clock.advance(time.Hour)
 		for i, want := range []int{1, 1, 0} {
-			if got := sweep(kindAuthSession); got != want {
-				t.Errorf("backlog step %d: %d scans, want %d", i, got, want)
+			c.take()
+			e.s.maybeSweep(ctx, sweepUseMarkers)
+			if got := c.take().Sweeps; got != want {
+				t.Errorf("backlog step %d: %d sweeps, want %d", i, got, want)
 			}
 		}
-		if ids := e.ids(t, kindAuthSession); len(ids) != 0 {
-			t.Errorf("markers left: %v", ids)
+		if left := e.markers(t, ids...); len(left) != 0 {
+			t.Errorf("markers left: %v", left)
 		}
 
 		// While a sweep of a kind runs, no other starts; other kinds go on.
