@@ -55,6 +55,11 @@ const ImportUploadPath = "/_cognate/user-import/"
 const (
 	DefaultImportMaxCSVBytes = 100 << 20
 	DefaultImportURLValidity = time.Hour
+	// MaxImportJobsPerPool is Cognito's quota "User import jobs per user
+	// pool" (1,000): CreateUserImportJob answers LimitExceededException
+	// when the pool already has that many jobs, whatever their status. A
+	// job goes only with its pool, as in Cognito, which never deletes one.
+	MaxImportJobsPerPool = 1000
 	// importJobLifetime is how long a job may wait to be started: after it
 	// a Created job is Expired.
 	importJobLifetime = 24 * time.Hour
@@ -301,7 +306,22 @@ func (s *Service) CreateUserImportJob(ctx context.Context, c cognito.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.runTx(ctx, func(tx storage.Tx) error { return tx.CreateItem(ctx, it) }); err != nil {
+	err = s.runTx(ctx, func(tx storage.Tx) error {
+		// Reading the pool in the transaction holds its row, so two
+		// creations at once cannot both take the last place.
+		if _, err := tx.GetUserPool(ctx, j.PoolID); err != nil {
+			return err
+		}
+		n, err := tx.CountItems(ctx, kindImportJob, j.PoolID)
+		if err != nil {
+			return fmt.Errorf("count import jobs: %w", err)
+		}
+		if n >= MaxImportJobsPerPool {
+			return cognito.LimitExceededException(fmt.Sprintf("A user pool can have at most %d user import jobs.", MaxImportJobsPerPool))
+		}
+		return tx.CreateItem(ctx, it)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &idp.CreateUserImportJobResponse{UserImportJob: s.jobType(j, true)}, nil

@@ -87,12 +87,23 @@ const logQueue = 1024
 type LogExporter struct {
 	log   *slog.Logger
 	sinks map[string]logSink
+	// aws are the SDK clients of AWS log delivery, nil when it is off;
+	// awsSinks its sinks, one per ARN, made at first use.
+	aws      *awsClients
+	awsSinks awsSinks
+	observer LogObserver
 	// dropped counts the records no destination took.
 	dropped atomic.Int64
 	wg      sync.WaitGroup
 	stop    chan struct{}
 	once    sync.Once
+	// ctx bounds the deliveries; cancelled when Close gives up waiting.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
+
+// closeGrace is how long Close waits for the last batches to leave.
+const closeGrace = 15 * time.Second
 
 type logSink interface {
 	write(rec []byte)
@@ -102,10 +113,26 @@ type logSink interface {
 // Files are opened (created with mode 0600) for appending. Close releases
 // them.
 func NewLogExporter(dests []LogDestination, log *slog.Logger) (*LogExporter, error) {
+	return NewLogExporterWithAWS(dests, AWSLogDelivery{}, nil, log)
+}
+
+// NewLogExporterWithAWS is NewLogExporter with delivery through the AWS
+// SDK for the services aws turns on, and with observer (may be nil)
+// counting the records. The order for an ARN: its LogDestination when
+// there is one, else the SDK when its service is on; an ARN neither
+// serves is not known.
+func NewLogExporterWithAWS(dests []LogDestination, awsCfg AWSLogDelivery, observer LogObserver, log *slog.Logger) (*LogExporter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &LogExporter{log: log, sinks: map[string]logSink{}, stop: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &LogExporter{log: log, sinks: map[string]logSink{}, stop: make(chan struct{}), observer: observer, ctx: ctx, cancel: cancel}
+	clients, err := newAWSClients(awsCfg)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	e.aws = clients
 	for _, d := range dests {
 		if d.ARN == "" {
 			e.Close()
@@ -132,9 +159,9 @@ func NewLogExporter(dests []LogDestination, log *slog.Logger) (*LogExporter, err
 				e.Close()
 				return nil, fmt.Errorf("log destination %s: %w", d.ARN, err)
 			}
-			e.sinks[d.ARN] = &lineSink{w: f, closer: f, log: log, arn: d.ARN}
+			e.sinks[d.ARN] = &lineSink{w: f, closer: f, e: e, arn: d.ARN, via: "file"}
 		case d.Stdout:
-			e.sinks[d.ARN] = &lineSink{w: os.Stdout, log: log, arn: d.ARN}
+			e.sinks[d.ARN] = &lineSink{w: os.Stdout, e: e, arn: d.ARN, via: "stdout"}
 		default:
 			w, err := NewWebhookSender(*d.Webhook)
 			if err != nil {
@@ -150,14 +177,17 @@ func NewLogExporter(dests []LogDestination, log *slog.Logger) (*LogExporter, err
 	return e, nil
 }
 
-// Knows reports whether arn is a configured destination. A nil exporter
-// knows none.
+// Knows reports whether arn is a configured destination, or an ARN of a
+// service delivered to through the AWS SDK. A nil exporter knows none.
 func (e *LogExporter) Knows(arn string) bool {
 	if e == nil {
 		return false
 	}
-	_, ok := e.sinks[arn]
-	return ok
+	if _, ok := e.sinks[arn]; ok {
+		return true
+	}
+	t, ok := parseLogARN(arn)
+	return ok && e.aws.serves(t)
 }
 
 // Destinations returns the configured ARNs.
@@ -168,12 +198,55 @@ func (e *LogExporter) Destinations() []string {
 	return slices.Sorted(maps.Keys(e.sinks))
 }
 
-// Len returns how many destinations e has; 0 for a nil exporter.
+// Len returns how many destinations e has, counting each service
+// delivered to through the AWS SDK as one; 0 for a nil exporter.
 func (e *LogExporter) Len() int {
 	if e == nil {
 		return 0
 	}
-	return len(e.sinks)
+	n := len(e.sinks)
+	if a := e.aws; a != nil {
+		for _, on := range []bool{a.cwl != nil, a.s3 != nil, a.firehose != nil} {
+			if on {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// count tells the observer about n records.
+func (e *LogExporter) count(via, outcome string, n int) {
+	if e.observer != nil && n > 0 {
+		e.observer.LogRecordsExported(via, outcome, n)
+	}
+}
+
+// awsSink returns the sink of arn when its service is delivered to
+// through the SDK, making it at first use.
+func (e *LogExporter) awsSink(arn string) *batchSink {
+	t, ok := parseLogARN(arn)
+	if !ok || !e.aws.serves(t) {
+		return nil
+	}
+	e.awsSinks.mu.Lock()
+	defer e.awsSinks.mu.Unlock()
+	if s, ok := e.awsSinks.m[arn]; ok {
+		return s
+	}
+	select {
+	case <-e.stop:
+		return nil // closed: no new goroutine
+	default:
+	}
+	if e.awsSinks.m == nil {
+		e.awsSinks.m = map[string]*batchSink{}
+	}
+	s := e.newAWSSink(arn, t)
+	e.awsSinks.m[arn] = s
+	e.wg.Add(1)
+	go s.run()
+	return s
 }
 
 // Export sends rec to the destination of arn; an unknown ARN drops it.
@@ -182,14 +255,23 @@ func (e *LogExporter) Export(arn string, rec LogRecord) {
 		return
 	}
 	s, ok := e.sinks[arn]
+	var batch *batchSink
 	if !ok {
-		e.dropped.Add(1)
-		return
+		if batch = e.awsSink(arn); batch == nil {
+			e.dropped.Add(1)
+			e.count("none", LogOutcomeDropped, 1)
+			return
+		}
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		e.log.Warn("encode log record", "arn", arn, "error", err.Error())
 		e.dropped.Add(1)
+		return
+	}
+	if batch != nil {
+		ms, _ := strconv.ParseInt(rec.EventTimestamp, 10, 64)
+		batch.enqueue(ms, b)
 		return
 	}
 	s.write(b)
@@ -211,8 +293,13 @@ func (e *LogExporter) Close() {
 		return
 	}
 	e.once.Do(func() {
+		e.awsSinks.mu.Lock()
 		close(e.stop)
+		e.awsSinks.mu.Unlock()
+		give := time.AfterFunc(closeGrace, e.cancel)
 		e.wg.Wait()
+		give.Stop()
+		e.cancel()
 		for _, s := range e.sinks {
 			if l, ok := s.(*lineSink); ok && l.closer != nil {
 				l.closer.Close()
@@ -224,19 +311,23 @@ func (e *LogExporter) Close() {
 // lineSink appends each record as one line.
 type lineSink struct {
 	// mu keeps each line whole.
-	mu     sync.Mutex
-	w      io.Writer
-	closer io.Closer
-	log    *slog.Logger
-	arn    string
+	mu       sync.Mutex
+	w        io.Writer
+	closer   io.Closer
+	e        *LogExporter
+	arn, via string
 }
 
 func (s *lineSink) write(rec []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.w.Write(append(rec, '\n')); err != nil {
-		s.log.Warn("write log record", "arn", s.arn, "error", err.Error())
+		s.e.dropped.Add(1)
+		s.e.count(s.via, LogOutcomeFailed, 1)
+		s.e.log.Warn("write log record", "arn", s.arn, "error", err.Error())
+		return
 	}
+	s.e.count(s.via, LogOutcomeDelivered, 1)
 }
 
 // webhookSink POSTs each record from its queue.
@@ -252,6 +343,7 @@ func (s *webhookSink) write(rec []byte) {
 	case s.queue <- rec:
 	default:
 		s.e.dropped.Add(1)
+		s.e.count("webhook", LogOutcomeDropped, 1)
 	}
 }
 
@@ -280,6 +372,7 @@ func (s *webhookSink) post(rec []byte) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.w.url, bytes.NewReader(rec))
 	if err != nil {
 		s.e.dropped.Add(1)
+		s.e.count("webhook", LogOutcomeFailed, 1)
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -288,6 +381,7 @@ func (s *webhookSink) post(rec []byte) {
 	resp, err := s.w.client.Do(req)
 	if err != nil {
 		s.e.dropped.Add(1)
+		s.e.count("webhook", LogOutcomeFailed, 1)
 		s.e.log.Warn("deliver log record", "arn", s.arn, "error", err.Error())
 		return
 	}
@@ -295,6 +389,9 @@ func (s *webhookSink) post(rec []byte) {
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		s.e.dropped.Add(1)
+		s.e.count("webhook", LogOutcomeFailed, 1)
 		s.e.log.Warn("deliver log record", "arn", s.arn, "status", resp.Status)
+		return
 	}
+	s.e.count("webhook", LogOutcomeDelivered, 1)
 }
