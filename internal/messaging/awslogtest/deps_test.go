@@ -9,6 +9,6 @@ import (
 func TestDeps(t *testing.T) {
 	deptest.Check(t, nil, map[string]string{
 		"github.com/cognate-dev/cognate/internal": "the stand-in is AWS's side: it shares no code with the server it tests",
-		"testing":   "only _test.go files import testing",
+		"testing": "only _test.go files import testing",
 	})
 }
