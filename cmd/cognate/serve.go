@@ -169,7 +169,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 	// The destinations of the pools' exported logs
 	// (SetLogDeliveryConfiguration).
-	logExporter, err := logExporter(cfg.LogDelivery, log)
+	logExporter, err := logExporter(cfg.LogDelivery, metrics, log)
 	if err != nil {
 		return fmt.Errorf("log_delivery: %w", err)
 	}
@@ -780,7 +780,7 @@ func startResealing(ctx context.Context, st store, ring keyRing, resealers []clu
 
 // logExporter maps the log_delivery block onto the exporter of the pools'
 // log records.
-func logExporter(c config.LogDeliveryConfig, log *slog.Logger) (*messaging.LogExporter, error) {
+func logExporter(c config.LogDeliveryConfig, observer messaging.LogObserver, log *slog.Logger) (*messaging.LogExporter, error) {
 	dests := make([]messaging.LogDestination, 0, len(c.Destinations))
 	for _, d := range c.Destinations {
 		md := messaging.LogDestination{ARN: d.ARN, File: d.File, Stdout: d.Stdout}
@@ -789,7 +789,22 @@ func logExporter(c config.LogDeliveryConfig, log *slog.Logger) (*messaging.LogEx
 		}
 		dests = append(dests, md)
 	}
-	return messaging.NewLogExporter(dests, log)
+	service := func(a config.AWSLogServiceConfig) *messaging.AWSLogService {
+		if !a.On() {
+			return nil
+		}
+		return &messaging.AWSLogService{Region: a.Region, Endpoint: a.Endpoint, FlushInterval: a.FlushInterval.Duration()}
+	}
+	aws := messaging.AWSLogDelivery{
+		CloudWatchLogs: service(c.CloudWatchLogs),
+		S3:             service(c.S3.Service()),
+		Firehose:       service(c.Firehose),
+		MaxAttempts:    c.MaxAttempts,
+	}
+	if aws.S3 != nil {
+		aws.S3.UsePathStyle, aws.S3.KeyPrefix = c.S3.PathStyle, c.S3.KeyPrefix
+	}
+	return messaging.NewLogExporterWithAWS(dests, aws, observer, log)
 }
 
 // breachedPasswords returns the breached-password list of c, or nil when

@@ -318,6 +318,23 @@ func TestValidate(t *testing.T) {
 				"log_delivery.destinations[3].webhook.secret: must be at least 16 characters",
 			},
 		},
+		{
+			name: "log delivery through the AWS SDK",
+			change: func(c *Config) {
+				c.LogDelivery.CloudWatchLogs = AWSLogServiceConfig{Region: "Europe", Endpoint: "ftp://logs"}
+				c.LogDelivery.Firehose = AWSLogServiceConfig{FlushInterval: Duration(time.Hour)}
+				c.LogDelivery.S3 = S3LogConfig{PathStyle: true}
+				c.LogDelivery.MaxAttempts = 11
+			},
+			want: ValidationErrors{
+				`log_delivery.cloudwatch_logs.region: "Europe" is not a valid region name`,
+				"log_delivery.cloudwatch_logs.endpoint: must be an http or https URL",
+				"log_delivery.firehose.flush_interval: must be between 0 and 15m",
+				"log_delivery.firehose: set enabled, region or endpoint to turn the service on",
+				"log_delivery.s3: set enabled, region or endpoint to turn the service on",
+				"log_delivery.max_attempts: must be between 1 and 10 (0 for the default, 5)",
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ type Metrics struct {
 	messages *prometheus.CounterVec
 	triggers *prometheus.CounterVec
 	triggerT *prometheus.HistogramVec
+	logs     *prometheus.CounterVec
 }
 
 // NewMetrics returns metrics with the request series and the Go runtime
@@ -50,6 +51,10 @@ func NewMetrics() *Metrics {
 			Help:    "Time of a Lambda trigger invocation over all its attempts, by trigger and outcome.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"trigger", "outcome"}),
+		logs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cognate_log_records_total",
+			Help: "Exported log records (SetLogDeliveryConfiguration), by where they went (logs, s3, firehose, file, stdout, webhook) and outcome (delivered, failed, dropped).",
+		}, []string{"via", "outcome"}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -59,6 +64,7 @@ func NewMetrics() *Metrics {
 		m.messages,
 		m.triggers,
 		m.triggerT,
+		m.logs,
 	)
 	return m
 }
@@ -113,6 +119,12 @@ func (m *Metrics) MessageDelivered(channel, via string, err error) {
 func (m *Metrics) TriggerInvoked(trigger, outcome string, elapsed time.Duration) {
 	m.triggers.WithLabelValues(trigger, outcome).Inc()
 	m.triggerT.WithLabelValues(trigger, outcome).Observe(elapsed.Seconds())
+}
+
+// LogRecordsExported records n exported log records; via and outcome are
+// the messaging package's bounded sets.
+func (m *Metrics) LogRecordsExported(via, outcome string, n int) {
+	m.logs.WithLabelValues(via, outcome).Add(float64(n))
 }
 
 // Registerer lets other packages' collectors join the registry.
