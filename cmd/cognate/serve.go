@@ -167,6 +167,16 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("tokens: %w", err)
 	}
+	// The bucket of import uploads, when one is configured.
+	var importObjects directory.ImportObjects
+	if b := cfg.UserImport.S3; b.Bucket != "" {
+		o, err := directory.NewS3ImportObjects(directory.S3ImportConfig{Bucket: b.Bucket, KeyPrefix: b.KeyPrefix,
+			Region: b.Region, Endpoint: b.Endpoint, UsePathStyle: b.PathStyle})
+		if err != nil {
+			return err
+		}
+		importObjects = o
+	}
 	// The destinations of the pools' exported logs
 	// (SetLogDeliveryConfiguration).
 	logExporter, err := logExporter(cfg.LogDelivery, metrics, log)
@@ -210,6 +220,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		ImportKeys:        keys.keys().Derive(directory.KeyLabelImport),
 		ImportMaxCSVBytes: cfg.UserImport.MaxCSVBytes,
 		ImportURLValidity: cfg.UserImport.UploadURLValidity.Duration(),
+		ImportObjects:     importObjects,
 	})
 	// Import jobs that were running when the server stopped go on where
 	// their last batch ended; the jobs stop with the server.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -15,6 +16,23 @@ type UserImportConfig struct {
 	// UploadURLValidity is how long a pre-signed upload URL is valid after
 	// CreateUserImportJob or DescribeUserImportJob handed it out.
 	UploadURLValidity Duration `yaml:"upload_url_validity"`
+	// S3, when its bucket is set, takes the CSV uploads of new jobs in an
+	// S3-compatible bucket: PreSignedUrl is then a pre-signed S3 PUT.
+	S3 UserImportS3Config `yaml:"s3,omitempty"`
+}
+
+// UserImportS3Config is the bucket of import uploads. Credentials (and a
+// region not given) come from the AWS SDK's default chain.
+type UserImportS3Config struct {
+	Bucket string `yaml:"bucket,omitempty"`
+	// KeyPrefix starts each job's key: <prefix><pool id>/<job id>.csv.
+	KeyPrefix string `yaml:"key_prefix,omitempty"`
+	Region    string `yaml:"region,omitempty"`
+	// Endpoint replaces AWS's (an S3-compatible server).
+	Endpoint string `yaml:"endpoint,omitempty"`
+	// PathStyle puts the bucket in the URL's path, as most S3-compatible
+	// servers want.
+	PathStyle bool `yaml:"path_style,omitempty"`
 }
 
 // Bounds and defaults of the user-import settings.
@@ -39,12 +57,30 @@ func (c *UserImportConfig) validate(add func(key, format string, args ...any)) {
 	if v := c.UploadURLValidity.Duration(); v < MinImportUploadURLValidity || v > MaxImportUploadURLValidity {
 		add("user_import.upload_url_validity", "must be between 1m and 24h")
 	}
+	if b := c.S3; b != (UserImportS3Config{}) {
+		if b.Bucket == "" {
+			add("user_import.s3.bucket", "required when another key of user_import.s3 is set")
+		}
+		if b.Region != "" && !regionPattern.MatchString(b.Region) {
+			add("user_import.s3.region", "%q is not a valid region name", b.Region)
+		}
+		if b.Endpoint != "" {
+			if u, err := url.Parse(b.Endpoint); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+				add("user_import.s3.endpoint", "must be an http or https URL")
+			}
+		}
+	}
 }
 
 func (c UserImportConfig) logValue() slog.Value {
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.Int64("max_csv_bytes", c.MaxCSVBytes),
-		slog.String("upload_url_validity", c.UploadURLValidity.String()))
+		slog.String("upload_url_validity", c.UploadURLValidity.String()),
+	}
+	if c.S3.Bucket != "" {
+		attrs = append(attrs, slog.Group("s3", slog.String("bucket", c.S3.Bucket), slog.String("endpoint", c.S3.Endpoint)))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // userImportSettings are the user-import keys the environment (and flags)

@@ -109,6 +109,12 @@ type importJob struct {
 	Upload string `json:"upload,omitempty"`
 	Chunks int    `json:"chunks,omitempty"`
 	Bytes  int64  `json:"bytes,omitempty"`
+	// ObjectKey is the key of the job's CSV in the S3-compatible bucket
+	// of user_import.s3 ("" when the server's own URL takes it), ETag the
+	// entity tag of the object the job was started with: the run reads
+	// only that version.
+	ObjectKey string `json:"object_key,omitempty"`
+	ETag      string `json:"etag,omitempty"`
 	// NextRow is how many data rows (after the header) the job has
 	// consumed: it is written in the transaction that imports them, so a
 	// restarted job goes on after it and never imports a row twice.
@@ -212,6 +218,14 @@ func (s *Service) preSignedURL(j *importJob) string {
 	if end := j.CreatedAt.Add(importJobLifetime); end.Before(exp) {
 		exp = end
 	}
+	if j.ObjectKey != "" && s.importObjects != nil {
+		u, err := s.importObjects.PresignPut(context.Background(), j.ObjectKey, exp)
+		if err != nil {
+			s.log.Warn("presign import upload", "job", j.JobID, "error", err.Error())
+			return ""
+		}
+		return u
+	}
 	e := exp.Unix()
 	q := url.Values{"expires": {strconv.FormatInt(e, 10)}, "signature": {hex.EncodeToString(s.importKeys.uploadMAC(j.PoolID, j.JobID, e))}}
 	return s.issuerBase + ImportUploadPath + url.PathEscape(j.PoolID) + "/" + url.PathEscape(j.JobID) + "?" + q.Encode()
@@ -231,7 +245,9 @@ func (s *Service) jobType(j *importJob, withURL bool) *idp.UserImportJobType {
 		ImportedUsers:         cognito.Ptr(j.Imported), SkippedUsers: cognito.Ptr(j.Skipped), FailedUsers: cognito.Ptr(j.Failed),
 	}
 	if withURL && status == string(idp.UserImportJobStatusTypeCreated) {
-		out.PreSignedUrl = cognito.Ptr(s.preSignedURL(j))
+		if u := s.preSignedURL(j); u != "" {
+			out.PreSignedUrl = cognito.Ptr(u)
+		}
 	}
 	if j.StartedAt != nil {
 		out.StartDate = &cognito.Timestamp{Time: *j.StartedAt}
@@ -301,6 +317,9 @@ func (s *Service) CreateUserImportJob(ctx context.Context, c cognito.Caller, in 
 		JobID: newImportJobID(), JobName: cognito.Deref(in.JobName), PoolID: cognito.Deref(p.Id), Region: c.Region,
 		RoleARN: cognito.Deref(in.CloudWatchLogsRoleArn), Algorithm: string(cognito.Deref(in.PasswordHashingAlgorithm)),
 		Status: string(idp.UserImportJobStatusTypeCreated), CreatedAt: now,
+	}
+	if s.importObjects != nil {
+		j.ObjectKey = s.importObjects.Key(j.PoolID, j.JobID)
 	}
 	it, err := importJobItem(j, 0, now)
 	if err != nil {
@@ -411,7 +430,33 @@ func (s *Service) StartUserImportJob(ctx context.Context, c cognito.Caller, in *
 	if len(p.AutoVerifiedAttributes) == 0 {
 		return nil, cognito.PreconditionNotMetException("User pool has no auto verified attributes; import jobs require at least one.")
 	}
+	// A job uploading to the bucket: its object, read before the
+	// transaction (a call to the bucket).
+	var object struct {
+		size int64
+		etag string
+		ok   bool
+	}
+	_, pre, err := s.readImportJob(ctx, s.store, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.JobId))
+	if err != nil {
+		return nil, err
+	}
+	if pre.ObjectKey != "" && pre.Status == string(idp.UserImportJobStatusTypeCreated) {
+		if s.importObjects == nil {
+			return nil, cognito.Internal(fmt.Errorf("import job %s uploads to a bucket, and user_import.s3 is not configured", pre.JobID))
+		}
+		object.size, object.etag, object.ok, err = s.importObjects.Stat(ctx, pre.ObjectKey)
+		if err != nil {
+			return nil, cognito.Internal(err)
+		}
+		if object.ok && object.size > s.importMaxBytes {
+			return nil, cognito.PreconditionNotMetException(fmt.Sprintf("The CSV file of import job %s is larger than %d bytes.", pre.JobID, s.importMaxBytes))
+		}
+	}
 	j, err := s.updateImportJob(ctx, c, cognito.Deref(in.UserPoolId), cognito.Deref(in.JobId), func(j *importJob, now time.Time) error {
+		if j.ObjectKey != "" && object.ok {
+			j.Upload, j.Bytes, j.ETag = "s3", object.size, object.etag
+		}
 		if j.Status != string(idp.UserImportJobStatusTypeCreated) {
 			return cognito.PreconditionNotMetException("Import job " + j.JobID + " is " + j.Status + "; only a Created job can be started.")
 		}
@@ -610,7 +655,7 @@ func (s *Service) CheckImportUpload(ctx context.Context, poolID, jobID, expires,
 		return ErrUploadRefused
 	}
 	j, err := decodeImportJob(it)
-	if err != nil || j.Status != string(idp.UserImportJobStatusTypeCreated) {
+	if err != nil || j.Status != string(idp.UserImportJobStatusTypeCreated) || j.ObjectKey != "" {
 		return ErrUploadRefused
 	}
 	return nil

@@ -149,7 +149,24 @@ func (s *Service) runImport(ctx context.Context, jobID string) error {
 	if err != nil {
 		return err // the pool is gone, and its jobs with it
 	}
-	rd := csv.NewReader(bufio.NewReaderSize(&csvReader{ctx: ctx, r: s.store, job: j.JobID, upload: j.Upload, chunks: j.Chunks}, 64<<10))
+	var src io.Reader = &csvReader{ctx: ctx, r: s.store, job: j.JobID, upload: j.Upload, chunks: j.Chunks}
+	if j.ObjectKey != "" {
+		if s.importObjects == nil {
+			return fmt.Errorf("import job %s reads a bucket, and user_import.s3 is not configured", j.JobID)
+		}
+		body, err := s.importObjects.Open(ctx, j.ObjectKey, j.ETag)
+		if err != nil {
+			if errors.Is(err, ErrImportObjectChanged) {
+				return s.failImport(ctx, jobID, runner, "The CSV file was replaced or deleted after the job started.")
+			}
+			return err
+		}
+		defer body.Close()
+		// Streamed: the file is read as the rows are imported, never held
+		// whole; at most the size it had at the start.
+		src = io.LimitReader(body, j.Bytes)
+	}
+	rd := csv.NewReader(bufio.NewReaderSize(src, 64<<10))
 	header, err := rd.Read()
 	if err != nil {
 		return s.failImport(ctx, jobID, runner, "The CSV file's header could not be read.")
@@ -295,6 +312,14 @@ func keyAttributeName(key string) string {
 // dropCSV deletes the chunks of a finished job's CSV, which nothing reads
 // again; a failure leaves them to DeleteUserPool.
 func (s *Service) dropCSV(ctx context.Context, j *importJob) {
+	if j.ObjectKey != "" {
+		if s.importObjects != nil {
+			if err := s.importObjects.Delete(ctx, j.ObjectKey); err != nil {
+				s.log.Warn("delete import CSV", "job", j.JobID, "error", err.Error())
+			}
+		}
+		return
+	}
 	s.dropUpload(ctx, j.PoolID, j.JobID, j.Upload, j.Chunks)
 }
 

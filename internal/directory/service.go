@@ -61,6 +61,9 @@ type Options struct {
 	// ImportURLValidity is how long an upload URL is valid; 0 means
 	// DefaultImportURLValidity.
 	ImportURLValidity time.Duration
+	// ImportObjects, when set, takes the CSV uploads of new import jobs
+	// in an S3-compatible bucket instead of the server's own URL.
+	ImportObjects ImportObjects
 	// Breached is the breached-password list that threat protection's
 	// compromised-credentials checks consult (compromised.go); nil checks
 	// nothing.
@@ -98,6 +101,7 @@ type Service struct {
 	importKeys        importKeys
 	importMaxBytes    int64
 	importURLValidity time.Duration
+	importObjects     ImportObjects
 	importWG          sync.WaitGroup
 	// importMu guards importCtx and importRunning (the jobs this process
 	// runs).
@@ -156,7 +160,7 @@ func New(store storage.Store, pools *userpool.Service, opts Options) *Service {
 	if s.importKeys, err = newImportKeys(opts.ImportKeys); err != nil {
 		panic("directory: import keys: " + err.Error()) // keys of the wrong size: a wiring mistake
 	}
-	s.importMaxBytes, s.importURLValidity = opts.ImportMaxCSVBytes, opts.ImportURLValidity
+	s.importMaxBytes, s.importURLValidity, s.importObjects = opts.ImportMaxCSVBytes, opts.ImportURLValidity, opts.ImportObjects
 	if s.importMaxBytes <= 0 {
 		s.importMaxBytes = DefaultImportMaxCSVBytes
 	}
