@@ -221,6 +221,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		ImportMaxCSVBytes: cfg.UserImport.MaxCSVBytes,
 		ImportURLValidity: cfg.UserImport.UploadURLValidity.Duration(),
 		ImportObjects:     importObjects,
+		ImportLog:         logExporter,
 	})
 	// Import jobs that were running when the server stopped go on where
 	// their last batch ended; the jobs stop with the server.

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -18,12 +19,14 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/messaging/awslogtest"
 )
 
 // TestUserImportThroughS3 runs an import job whose upload URL is a
 // pre-signed S3 PUT: CreateUserImportJob hands out the URL the AWS SDK's
 // presigner makes for the job's object, a plain HTTP PUT uploads the CSV
-// there, and the job reads it back from the bucket as a stream.
+// there, and the job reads it back from the bucket as a stream; the row
+// that does not import is logged to CloudWatch Logs as Cognito logs it.
 //
 // The bucket is gofakes3, a real S3-compatible server in the process. It
 // checks no signature at all, neither the SDK's Authorization header nor
@@ -46,9 +49,21 @@ func TestUserImportThroughS3(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The rows that do not import go to CloudWatch Logs (the
+			// awslogtest stand-in, which checks each request's signature).
+			stand := awslogtest.New(awsLogAKID, awsLogSecret)
+			t.Cleanup(stand.Close)
+			exporter, err := messaging.NewLogExporterWithAWS(nil, messaging.AWSLogDelivery{
+				CloudWatchLogs: &messaging.AWSLogService{Region: "us-east-1", Endpoint: stand.URL, FlushInterval: 20 * time.Millisecond},
+				Credentials:    credentials.NewStaticCredentialsProvider(awsLogAKID, awsLogSecret, ""),
+			}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(exporter.Close)
 			db := migrated(t, openBackend(t, name))
 			outbox := messaging.NewOutbox(messaging.OutboxOptions{})
-			base := serve(t, db, directory.Options{Sender: outbox, ImportObjects: objects}, nil)
+			base := serve(t, db, directory.Options{Sender: outbox, ImportObjects: objects, ImportLog: exporter}, nil)
 			e := &userEnv{env: &env{URL: base, Store: db}, outbox: outbox}
 			e.c = e.client("us-east-1")
 			ctx := context.Background()
@@ -109,6 +124,19 @@ func TestUserImportThroughS3(t *testing.T) {
 				if got.UserStatus != types.UserStatusTypeResetRequired {
 					t.Errorf("%s is %s", name, got.UserStatus)
 				}
+			}
+			described, err := e.c.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: pool})
+			if err != nil {
+				t.Fatal(err)
+			}
+			group := "/aws/cognito/userpools/" + *pool + "/" + aws.ToString(described.UserPool.Name)
+			eventually(t, "the import's CloudWatch Logs line", func() bool { return len(stand.Events(group)) == 1 })
+			ev := stand.Events(group)[0]
+			if ev.Stream != aws.ToString(job.JobId)+"/from-s3" || !strings.HasPrefix(ev.Message, "[FAILED] Line Number 3 - ") {
+				t.Errorf("import log event = %+v", ev)
+			}
+			if n := stand.BadSignatures(); n != 0 {
+				t.Errorf("%d requests refused for their signature", n)
 			}
 			// The job's file is deleted from the bucket once it is read.
 			if _, _, ok, err := objects.Stat(ctx, key); err != nil || ok {

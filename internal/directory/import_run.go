@@ -239,7 +239,12 @@ func isRowError(err error) bool {
 // run's, or has moved past start (start < 0 skips that check), or finish
 // stops it. The counts and NextRow move with the rows.
 func (s *Service) commitBatch(ctx context.Context, jobID, runner string, start int64, batch []importRow, finish func(j *importJob, now time.Time)) error {
-	return s.runTx(ctx, func(tx storage.Tx) error {
+	// The rows that did not import, for the CloudWatch Logs results; set
+	// by the transaction's last (committed) attempt.
+	var logged []importFailure
+	var job *importJob
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		logged, job = logged[:0], nil
 		it, err := tx.GetItem(ctx, kindImportJob, jobID)
 		if err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
@@ -281,7 +286,9 @@ func (s *Service) commitBatch(ctx context.Context, jobID, runner string, start i
 			} else {
 				j.Failed++
 			}
-			b, err := json.Marshal(importFailure{Row: r.row, Username: r.username, Skipped: skipped, Message: msg})
+			f := importFailure{Row: r.row, Username: r.username, Skipped: skipped, Message: msg}
+			logged = append(logged, f)
+			b, err := json.Marshal(f)
 			if err != nil {
 				return err
 			}
@@ -295,8 +302,37 @@ func (s *Service) commitBatch(ctx context.Context, jobID, runner string, start i
 		if err != nil {
 			return err
 		}
+		job = j
 		return tx.UpdateItem(ctx, next)
 	})
+	if err == nil && len(logged) > 0 {
+		s.exportImportResults(ctx, job, logged)
+	}
+	return err
+}
+
+// exportImportResults sends the rows that did not import to CloudWatch
+// Logs, when the server delivers logs there, as Cognito writes them: in
+// the log group /aws/cognito/userpools/<pool id>/<pool name>, stream
+// <job id>/<job name>, one line per row ("[FAILED] Line Number 2 - …";
+// no user data). The rows that imported are not written.
+func (s *Service) exportImportResults(ctx context.Context, j *importJob, rows []importFailure) {
+	if s.importLog == nil || !s.importLog.ExportsImportResults() {
+		return
+	}
+	p, err := s.pools.ReadPool(ctx, cognito.Caller{Region: j.Region}, j.PoolID)
+	if err != nil {
+		return
+	}
+	lines := make([]string, len(rows))
+	for i, r := range rows {
+		status := "FAILED"
+		if r.Skipped {
+			status = "SKIPPED"
+		}
+		lines[i] = fmt.Sprintf("[%s] Line Number %d - %s", status, r.Row, r.Message)
+	}
+	s.importLog.ExportImportResults("/aws/cognito/userpools/"+j.PoolID+"/"+cognito.Deref(p.Name), j.JobID+"/"+j.JobName, s.now(), lines)
 }
 
 // keyAttributeName is the attribute of an alias key ("<pool>/alias/<attr>/...").

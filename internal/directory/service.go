@@ -64,6 +64,9 @@ type Options struct {
 	// ImportObjects, when set, takes the CSV uploads of new import jobs
 	// in an S3-compatible bucket instead of the server's own URL.
 	ImportObjects ImportObjects
+	// ImportLog, when it delivers to CloudWatch Logs, receives the rows
+	// of import jobs that did not import, as Cognito logs them.
+	ImportLog *messaging.LogExporter
 	// Breached is the breached-password list that threat protection's
 	// compromised-credentials checks consult (compromised.go); nil checks
 	// nothing.
@@ -102,6 +105,7 @@ type Service struct {
 	importMaxBytes    int64
 	importURLValidity time.Duration
 	importObjects     ImportObjects
+	importLog         *messaging.LogExporter
 	importWG          sync.WaitGroup
 	// importMu guards importCtx and importRunning (the jobs this process
 	// runs).
@@ -161,6 +165,7 @@ func New(store storage.Store, pools *userpool.Service, opts Options) *Service {
 		panic("directory: import keys: " + err.Error()) // keys of the wrong size: a wiring mistake
 	}
 	s.importMaxBytes, s.importURLValidity, s.importObjects = opts.ImportMaxCSVBytes, opts.ImportURLValidity, opts.ImportObjects
+	s.importLog = opts.ImportLog
 	if s.importMaxBytes <= 0 {
 		s.importMaxBytes = DefaultImportMaxCSVBytes
 	}

@@ -259,6 +259,9 @@ func (a *awsClients) serves(t awsTarget) bool {
 type queued struct {
 	ms  int64
 	rec []byte
+	// target is the "<log group>\x00<stream>" of an import job's line;
+	// "" in the sinks of one ARN.
+	target string
 }
 
 // batchSink gathers the records of one ARN into batches and hands each
@@ -277,9 +280,11 @@ type batchSink struct {
 	put func(ctx context.Context, batch []queued) (failed int, err error)
 }
 
-func (s *batchSink) enqueue(ms int64, rec []byte) {
+func (s *batchSink) enqueue(ms int64, rec []byte) { s.enqueueTo("", ms, rec) }
+
+func (s *batchSink) enqueueTo(target string, ms int64, rec []byte) {
 	select {
-	case s.queue <- queued{ms: ms, rec: rec}:
+	case s.queue <- queued{ms: ms, rec: rec, target: target}:
 	default:
 		s.e.count(s.via, LogOutcomeDropped, 1)
 		s.e.log.Warn("deliver log record", "arn", s.arn, "error", "queue full")
@@ -406,15 +411,23 @@ func cwlRegion(region string) func(*cloudwatchlogs.Options) {
 }
 
 // cloudWatchStream writes to one log stream of its own in a log group,
-// created at its first batch.
+// created at its first batch (the group too when createGroup is set).
 type cloudWatchStream struct {
 	c             *cloudwatchlogs.Client
 	region, group string
 	name          string
+	createGroup   bool
 	created       bool
 }
 
 func (w *cloudWatchStream) put(ctx context.Context, batch []queued) (int, error) {
+	if !w.created && w.createGroup {
+		_, err := w.c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(w.group)}, cwlRegion(w.region))
+		var exists *cwltypes.ResourceAlreadyExistsException
+		if err != nil && !errors.As(err, &exists) {
+			return len(batch), fmt.Errorf("create log group %s: %w", w.group, err)
+		}
+	}
 	if !w.created {
 		_, err := w.c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{
 			LogGroupName: aws.String(w.group), LogStreamName: aws.String(w.name)}, cwlRegion(w.region))
@@ -554,4 +567,84 @@ type awsSinks struct {
 	// mu guards m.
 	mu sync.Mutex
 	m  map[string]*batchSink
+}
+
+// ExportsImportResults reports whether import jobs' results go to
+// CloudWatch Logs: when CloudWatch Logs delivery is on.
+func (e *LogExporter) ExportsImportResults() bool {
+	return e != nil && e.aws != nil && e.aws.cwl != nil
+}
+
+// ExportImportResults sends lines of an import job's results to
+// CloudWatch Logs, in the log group and stream Cognito writes them to
+// (/aws/cognito/userpools/<pool id>/<pool name>, stream <job id>/<job
+// name>), creating both when missing. Best effort, in the background, as
+// the other records: a failure is logged and counted (via "logs").
+func (e *LogExporter) ExportImportResults(group, stream string, at time.Time, lines []string) {
+	if !e.ExportsImportResults() || len(lines) == 0 {
+		return
+	}
+	s := e.importSink()
+	if s == nil {
+		return
+	}
+	target := group + "\x00" + stream
+	for _, l := range lines {
+		s.enqueueTo(target, at.UnixMilli(), []byte(l))
+	}
+}
+
+// importSink returns the one sink of import results, made at first use.
+func (e *LogExporter) importSink() *batchSink {
+	const key = "\x00import-results"
+	e.awsSinks.mu.Lock()
+	defer e.awsSinks.mu.Unlock()
+	if s, ok := e.awsSinks.m[key]; ok {
+		return s
+	}
+	select {
+	case <-e.stop:
+		return nil
+	default:
+	}
+	if e.awsSinks.m == nil {
+		e.awsSinks.m = map[string]*batchSink{}
+	}
+	a := e.aws
+	s := &batchSink{e: e, arn: "import results", via: LogViaCloudWatchLogs, queue: make(chan queued, awsLogQueue),
+		maxRecords: cloudWatchMaxBatchRecords, maxBytes: cloudWatchMaxBatchBytes, overhead: cloudWatchPerEventOverhead,
+		interval: a.cfg.CloudWatchLogs.FlushInterval}
+	if s.interval <= 0 {
+		s.interval = DefaultLogFlushInterval
+	}
+	streams := map[string]*cloudWatchStream{}
+	s.put = func(ctx context.Context, batch []queued) (int, error) {
+		var order []string
+		by := map[string][]queued{}
+		for _, q := range batch {
+			if _, ok := by[q.target]; !ok {
+				order = append(order, q.target)
+			}
+			by[q.target] = append(by[q.target], q)
+		}
+		failed := 0
+		var last error
+		for _, t := range order {
+			w, ok := streams[t]
+			if !ok {
+				group, name, _ := strings.Cut(t, "\x00")
+				w = &cloudWatchStream{c: a.cwl, group: group, name: name, createGroup: true}
+				streams[t] = w
+			}
+			if n, err := w.put(ctx, by[t]); n > 0 {
+				failed += n
+				last = err
+			}
+		}
+		return failed, last
+	}
+	e.awsSinks.m[key] = s
+	e.wg.Add(1)
+	go s.run()
+	return s
 }

@@ -2,7 +2,8 @@
 // Firehose endpoints, for tests of log delivery: no real server of either
 // runs offline. It speaks the two services' JSON protocol (awsJson1_1,
 // X-Amz-Target Logs_20140328.* and Firehose_20150804.*) for the operations
-// cognate calls (CreateLogStream, PutLogEvents, PutRecordBatch), checks
+// cognate calls (CreateLogGroup, CreateLogStream, PutLogEvents,
+// PutRecordBatch), checks
 // each request's SigV4 signature by signing it again with the AWS SDK's
 // own signer under the secret of its access key, and keeps what it was
 // sent. It can be told to fail requests or records, to test retries.

@@ -166,6 +166,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch target {
+	case "Logs_20140328.CreateLogGroup":
+		s.createLogGroupLocked(w, body)
 	case "Logs_20140328.CreateLogStream":
 		s.createLogStreamLocked(w, body)
 	case "Logs_20140328.PutLogEvents":
@@ -175,6 +177,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "operation not served: "+op)
 	}
+}
+
+func (s *Server) createLogGroupLocked(w http.ResponseWriter, body []byte) {
+	var in struct {
+		LogGroupName string `json:"logGroupName"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || in.LogGroupName == "" || len(in.LogGroupName) > 512 {
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "bad CreateLogGroup request")
+		return
+	}
+	if _, ok := s.groups[in.LogGroupName]; ok {
+		writeError(w, http.StatusBadRequest, "ResourceAlreadyExistsException", "The specified log group already exists")
+		return
+	}
+	s.groups[in.LogGroupName] = map[string]bool{}
+	writeJSON(w, struct{}{})
 }
 
 func (s *Server) createLogStreamLocked(w http.ResponseWriter, body []byte) {
