@@ -33,6 +33,16 @@
 //	SMS      any                                    SMS webhook  WebhookSender
 //	either   -                                      none of it   Outbox
 //
+// LogExporter carries the pools' exported logs (SetLogDeliveryConfiguration)
+// and import jobs' results: to a file, the standard output or a signed
+// webhook for the ARNs the configuration lists, else, for a service turned
+// on in AWSLogDelivery, through the AWS SDK to CloudWatch Logs
+// (PutLogEvents), S3 (PutObject of JSON lines) or Firehose
+// (PutRecordBatch), in batches from a goroutine per ARN, retried with the
+// SDK's backoff, failures logged and counted by a LogObserver, never
+// returned. Package awslogtest stands in for CloudWatch Logs and Firehose
+// in tests.
+//
 // Logging: a failed delivery is logged at warn with the recipient, purpose
 // and error, never the body, since outside the Outbox the codes and
 // temporary passwords it carries are secrets. Counting deliveries is left
