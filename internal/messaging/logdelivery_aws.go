@@ -180,6 +180,7 @@ func newAWSClients(c AWSLogDelivery) (*awsClients, error) {
 				o.BaseEndpoint = aws.String(s.Endpoint)
 			}
 			o.UsePathStyle = s.UsePathStyle
+			o.DisableLogOutputChecksumValidationSkipped = true
 		})
 	}
 	if s := c.Firehose; s != nil {
