@@ -287,6 +287,7 @@ func (s *batchSink) enqueueTo(target string, ms int64, rec []byte) {
 	select {
 	case s.queue <- queued{ms: ms, rec: rec, target: target}:
 	default:
+		s.e.dropped.Add(1)
 		s.e.count(s.via, LogOutcomeDropped, 1)
 		s.e.log.Warn("deliver log record", "arn", s.arn, "error", "queue full")
 	}
