@@ -97,6 +97,7 @@ func TestMetricsDocumented(t *testing.T) {
 	m.ObserveRequest("AWSCognitoIdentityProviderService", "InitiateAuth", "success", time.Millisecond)
 	m.MessageDelivered("EMAIL", "smtp", nil)
 	m.TriggerInvoked("PreAuthentication", "success", time.Millisecond)
+	m.LogRecordsExported("logs", "delivered", 1)
 	families, err := m.registry.Gather()
 	if err != nil {
 		t.Fatal(err)
