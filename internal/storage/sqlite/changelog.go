@@ -25,7 +25,7 @@ func (t *txn) appendChange(ctx context.Context, kind storage.ChangeKind, entity 
 	} else {
 		hlc = t.db.hlc.Now()
 	}
-	_, err := t.ExecContext(ctx, `INSERT INTO change_log (region, hlc, kind, entity, "key", state, pool, actor)
+	_, err := t.ExecContext(point(ctx), `INSERT INTO change_log (region, hlc, kind, entity, "key", state, pool, actor)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		region, hlc, string(kind), string(entity), key, state, nullString(pool), nullBytes(t.actor))
 	if err != nil {
@@ -52,7 +52,7 @@ func (t *txn) LastChange(ctx context.Context, entity storage.Entity, key string)
 		kind string
 	)
 	var pool, actor sql.NullString
-	err := t.QueryRowContext(ctx, `SELECT seq, region, hlc, kind, state, pool, actor FROM change_log
+	err := t.QueryRowContext(point(ctx), `SELECT seq, region, hlc, kind, state, pool, actor FROM change_log
 		WHERE entity = ? AND "key" = ? ORDER BY seq DESC LIMIT 1`, string(entity), key).
 		Scan(&c.Seq, &c.Region, &c.HLC, &kind, &c.State, &pool, &actor)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -73,7 +73,7 @@ func (t *txn) Tombstone(ctx context.Context, entity storage.Entity, key string) 
 		return err
 	}
 	var pool sql.NullString
-	err := t.QueryRowContext(ctx, `SELECT pool FROM change_log
+	err := t.QueryRowContext(point(ctx), `SELECT pool FROM change_log
 		WHERE entity = ? AND "key" = ? ORDER BY seq DESC LIMIT 1`, string(entity), key).Scan(&pool)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return t.fail(fmt.Errorf("sqlite: tombstone %s %q: %w", entity, key, err))

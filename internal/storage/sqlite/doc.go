@@ -67,6 +67,18 @@
 // ends with ROLLBACK: its reads share one WAL snapshot, whatever the
 // writer commits meanwhile, and neither waits for the other.
 //
+// # Contexts
+//
+// A statement that reads or writes a handful of rows by a primary or
+// unique key runs without its context's cancellation (point in stmt.go):
+// with a cancellable context, the driver and database/sql start a goroutine
+// for every statement to watch it, which costs a sign-in some fifteen
+// goroutines and, on a server with an idle core, as many thread wake-ups.
+// Scans, counts, whole-pool deletes and compaction keep their context and
+// are interrupted when it ends. Tx and Read begin with the caller's
+// context, so a transaction whose context ends is still rolled back
+// between statements and writes nothing.
+//
 // # Items
 //
 // Migration 0002 stores items in items, their unique keys in item_keys

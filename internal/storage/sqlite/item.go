@@ -279,7 +279,7 @@ func (db *DB) getItemsOnce(ctx context.Context, refs []storage.ItemRef, at []int
 		}
 		args = append(args, refs[i].Kind, refs[i].ID)
 	}
-	rows, err := db.reader().QueryContext(ctx, getItemsQuery(markers), args...)
+	rows, err := db.reader().QueryContext(point(ctx), getItemsQuery(markers), args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: get %d items: %w", len(at), err)
 	}
@@ -341,7 +341,7 @@ func (db *DB) CountItems(ctx context.Context, kind, pool string) (int64, error) 
 }
 
 func getItem(ctx context.Context, q querier, kind, id string) (*storage.Item, error) {
-	it, err := scanItem(q.QueryRowContext(ctx, `SELECT `+itemCols+`
+	it, err := scanItem(q.QueryRowContext(point(ctx), `SELECT `+itemCols+`
 		FROM items i WHERE i.kind = ? AND i.id = ?`, kind, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get %s %q: %w", kind, id, storage.ErrNotFound)
@@ -353,7 +353,7 @@ func getItem(ctx context.Context, q querier, kind, id string) (*storage.Item, er
 }
 
 func getItemByKey(ctx context.Context, q querier, kind, key string) (*storage.Item, error) {
-	it, err := scanItem(q.QueryRowContext(ctx, getByKeyQuery, kind, key))
+	it, err := scanItem(q.QueryRowContext(point(ctx), getByKeyQuery, kind, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get %s by key %q: %w", kind, key, storage.ErrNotFound)
 	}
@@ -545,7 +545,7 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.checkKeys(ctx, &rec); err != nil {
 		return err
 	}
-	_, err = t.ExecContext(ctx, `INSERT INTO items
+	_, err = t.ExecContext(point(ctx), `INSERT INTO items
 		(kind, id, pool, data, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rec.Kind, rec.ID, rec.Pool, notNull(rec.Data),
 		toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version)
@@ -588,7 +588,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.checkKeys(ctx, &rec); err != nil {
 		return err
 	}
-	if _, err := t.ExecContext(ctx, `UPDATE items
+	if _, err := t.ExecContext(point(ctx), `UPDATE items
 		SET pool = ?, data = ?, created_at = ?, updated_at = ?, version = ?
 		WHERE kind = ? AND id = ?`,
 		rec.Pool, notNull(rec.Data), toMicros(rec.CreatedAt), toMicros(rec.UpdatedAt), rec.Version,
@@ -596,7 +596,7 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 		return t.fail(fmt.Errorf("sqlite: update %s %q: %w", rec.Kind, rec.ID, err))
 	}
 	for _, table := range []string{"item_keys", "item_index"} {
-		if _, err := t.ExecContext(ctx, `DELETE FROM `+table+` WHERE kind = ? AND id = ?`,
+		if _, err := t.ExecContext(point(ctx), `DELETE FROM `+table+` WHERE kind = ? AND id = ?`,
 			rec.Kind, rec.ID); err != nil {
 			return t.fail(fmt.Errorf("sqlite: update %s %q: %w", rec.Kind, rec.ID, err))
 		}
@@ -629,7 +629,7 @@ func (t *txn) DeleteItem(ctx context.Context, kind, id string, version int64) er
 		return err
 	}
 	var pool string
-	if err := t.QueryRowContext(ctx, `DELETE FROM items WHERE kind = ? AND id = ? RETURNING pool`, kind, id).Scan(&pool); err != nil {
+	if err := t.QueryRowContext(point(ctx), `DELETE FROM items WHERE kind = ? AND id = ? RETURNING pool`, kind, id).Scan(&pool); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete %s %q: %w", kind, id, err))
 	}
 	if rep == storage.Local {
@@ -758,7 +758,7 @@ func (t *txn) purge(ctx context.Context, kind, pool string, erase, logged bool) 
 // storage.ErrNotFound or storage.ErrConflict.
 func (t *txn) checkVersion(ctx context.Context, op, kind, id string, version int64) error {
 	var v int64
-	err := t.QueryRowContext(ctx, `SELECT version FROM items WHERE kind = ? AND id = ?`, kind, id).Scan(&v)
+	err := t.QueryRowContext(point(ctx), `SELECT version FROM items WHERE kind = ? AND id = ?`, kind, id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s %s %q: %w", op, kind, id, storage.ErrNotFound)
 	}
@@ -777,7 +777,7 @@ func (t *txn) checkVersion(ctx context.Context, op, kind, id string, version int
 func (t *txn) checkKeys(ctx context.Context, rec *storage.Item) error {
 	for _, key := range rec.Keys {
 		var id string
-		err := t.QueryRowContext(ctx, `SELECT id FROM item_keys WHERE kind = ? AND "key" = ?`, rec.Kind, key).Scan(&id)
+		err := t.QueryRowContext(point(ctx), `SELECT id FROM item_keys WHERE kind = ? AND "key" = ?`, rec.Kind, key).Scan(&id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -797,7 +797,7 @@ func (t *txn) insertLookups(ctx context.Context, rec *storage.Item) error {
 		keys  []string
 	}{{"item_keys", rec.Keys}, {"item_index", rec.Index}} {
 		for _, k := range l.keys {
-			if _, err := t.ExecContext(ctx, `INSERT INTO `+l.table+` (kind, "key", id) VALUES (?, ?, ?)`,
+			if _, err := t.ExecContext(point(ctx), `INSERT INTO `+l.table+` (kind, "key", id) VALUES (?, ?, ?)`,
 				rec.Kind, k, rec.ID); err != nil {
 				return t.fail(fmt.Errorf("sqlite: write %s %q %s: %w", rec.Kind, rec.ID, l.table, err))
 			}

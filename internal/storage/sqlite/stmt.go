@@ -160,3 +160,25 @@ func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
+
+// point returns ctx without its cancellation, for a statement that reads or
+// writes a handful of rows through a primary or unique key (a lookup, a
+// one-row insert, update or delete). Such a statement takes microseconds
+// and runs to its end; the statements that may run long (scans, counts,
+// whole-pool deletes, compaction) keep their context and stay
+// interruptible.
+//
+// The driver watches a cancellable context with a goroutine for every
+// statement (modernc.org/sqlite interrupts the connection when the context
+// ends), and database/sql adds one for every result set read outside a
+// transaction. Each is started when the statement starts and woken when it
+// ends; when the server has an idle core, as it has with one request in
+// flight, each start wakes a sleeping thread that steals the new goroutine
+// and sleeps again, so a sign-in paid for some 15 thread wake-ups and their
+// context switches on its point statements alone (docs/performance.md).
+//
+// A write transaction still ends when its context does: Tx and Read begin
+// with the caller's context, and database/sql rolls a transaction back
+// when it ends, between statements, so a statement after that fails and
+// the transaction writes nothing.
+func point(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

@@ -68,7 +68,7 @@ func (db *DB) DeleteUserPool(ctx context.Context, id string, version int64) erro
 }
 
 func getUserPool(ctx context.Context, q querier, id string) (*storage.UserPool, error) {
-	row := q.QueryRowContext(ctx, `SELECT id, region, name, config, created_at, updated_at, version
+	row := q.QueryRowContext(point(ctx), `SELECT id, region, name, config, created_at, updated_at, version
 		FROM user_pools WHERE id = ?`, id)
 	p, err := scanUserPool(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -92,7 +92,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.ExecContext(ctx, `INSERT INTO user_pools
+	_, err = t.ExecContext(point(ctx), `INSERT INTO user_pools
 		(id, region, name, config, created_at, updated_at, version)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rec.ID, rec.Region, rec.Name, notNull(rec.Config),
@@ -137,7 +137,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.ExecContext(ctx, `UPDATE user_pools
+	res, err := t.ExecContext(point(ctx), `UPDATE user_pools
 		SET region = ?, name = ?, config = ?, created_at = ?, updated_at = ?, version = ?
 		WHERE id = ? AND version = ?`,
 		rec.Region, rec.Name, notNull(rec.Config),
@@ -190,7 +190,7 @@ func (t *txn) checkAffected(ctx context.Context, res sql.Result, op, id string) 
 		return nil
 	}
 	var v int64
-	err = t.QueryRowContext(ctx, `SELECT version FROM user_pools WHERE id = ?`, id).Scan(&v)
+	err = t.QueryRowContext(point(ctx), `SELECT version FROM user_pools WHERE id = ?`, id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s user pool %q: %w", op, id, storage.ErrNotFound)
 	}
