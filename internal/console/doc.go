@@ -42,5 +42,8 @@
 // UpdateUserPoolClient), the request starts from the Describe answer and
 // the form overwrites only the members it shows. An app client's secret is
 // shown only on the page that answers the request that made it
-// (CreateUserPoolClient, AddUserPoolClientSecret), never again.
+// (CreateUserPoolClient, AddUserPoolClientSecret), never again; an
+// identity provider's client secret and private key are never shown after
+// the form that sent them, and an edit that leaves them empty keeps them
+// (UpdateIdentityProvider keeps what it is not given).
 package console

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -110,7 +111,13 @@ func (c *Console) authed(next http.HandlerFunc) http.Handler {
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-			if err := r.ParseForm(); err != nil {
+			// A form with a file (an identity provider's metadata) is
+			// multipart; its fields land in PostForm as well.
+			parse := r.ParseForm
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				parse = func() error { return r.ParseMultipartForm(1 << 20) }
+			}
+			if err := parse(); err != nil {
 				http.Error(w, "The form could not be read.", http.StatusBadRequest)
 				return
 			}
