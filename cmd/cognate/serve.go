@@ -379,7 +379,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		// pool's hosted UI; its token request and key fetch are served in
 		// process by the same handler as any client's.
 		con, err := console.New(console.Options{
-			Pools: pools, Users: users, Auth: signIn, Region: cfg.Region, BaseURL: issuer, IssuerBaseURL: issuer,
+			Pools: pools, Users: users, Auth: signIn, Identities: identities, Region: cfg.Region, BaseURL: issuer, IssuerBaseURL: issuer,
 			Transport: console.HandlerTransport{Handler: top}, Key: seal.DeriveKey(keys.master, "console"),
 			Secure: cfg.TLS.On(), PoolBase: hostedUI.PoolBase, Logger: log,
 		})

@@ -19,6 +19,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
+	"github.com/cognate-dev/cognate/internal/identitypool"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -40,6 +41,9 @@ type Options struct {
 	Pools *userpool.Service
 	Users *directory.Service
 	Auth  *authflow.Service
+	// Identities is the identity pools' engine; nil leaves the identity
+	// pools' section out.
+	Identities *identitypool.Service
 	// Region is the region the console works in: its pools, and the
 	// administrators' pool.
 	Region string
@@ -212,6 +216,13 @@ func (c *Console) routes() {
 	m.Handle("GET /console/pools/{pool}/users/{user}", c.authed(c.userDetails))
 	m.Handle("POST /console/pools/{pool}/users/{user}/{action}", c.authed(c.userAction))
 	m.Handle("GET /console/pools/{pool}/changes", c.authed(c.poolChanges))
+	if c.opts.Identities != nil {
+		m.Handle("GET /console/identity-pools", c.authed(c.identityPools))
+		m.Handle("POST /console/identity-pools", c.authed(c.identityPools))
+		m.Handle("GET /console/identity-pools/{id}", c.authed(c.identityPool))
+		m.Handle("POST /console/identity-pools/{id}", c.authed(c.identityPool))
+		m.Handle("GET /console/identity-pools/{id}/identities", c.authed(c.identityPoolIdentities))
+	}
 	m.Handle("GET /console/pools/{pool}/identity-providers", c.authed(c.identityProviders))
 	m.Handle("POST /console/pools/{pool}/identity-providers", c.authed(c.identityProviders))
 	m.Handle("GET /console/pools/{pool}/identity-providers/{provider}", c.authed(c.identityProvider))
@@ -235,6 +246,9 @@ type page struct {
 	Title    string
 	Operator string
 	CSRF     string
+	// IdentityPools says whether the navigation links to the identity
+	// pools' section (render sets it).
+	IdentityPools bool
 	// Error is an engine's message for the whole form; FieldErrors
 	// place messages next to their fields.
 	Error       string
@@ -319,6 +333,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if s, ok := sessionFrom(r.Context()); ok {
 		p.Operator, p.CSRF = s.Username, s.CSRF
 	}
+	p.IdentityPools = c.opts.Identities != nil
 	t, ok := c.pages[name]
 	if !ok {
 		http.Error(w, "Internal error", http.StatusInternalServerError)

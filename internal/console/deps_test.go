@@ -8,7 +8,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/directory", "internal/authflow", "internal/seal", "internal/srp", "internal/mfa", "internal/messaging", "internal/tokens", "internal/triggers", "internal/encsdk", "internal/ratelimit", "internal/password", "internal/federation", "internal/geoip"},
+		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/directory", "internal/authflow", "internal/seal", "internal/srp", "internal/mfa", "internal/messaging", "internal/tokens", "internal/triggers", "internal/encsdk", "internal/ratelimit", "internal/password", "internal/federation", "internal/geoip", "internal/identitypool", "internal/sts", "internal/replication"},
 		map[string]string{
 			"internal/storage/": "the console reaches storage only through engines; cmd/cognate picks a backend",
 			"internal/api":      "edges never import each other",
