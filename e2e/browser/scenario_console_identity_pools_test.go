@@ -167,7 +167,7 @@ func TestConsoleIdentityPools(t *testing.T) {
 
 	browse(t, tab, c, "/console/identity-pools/"+url.PathEscape(id), "delete-identity-pool")
 	refused := refusedForms(t, c, tab, otherOperatorCSRF(t, c), map[string]url.Values{
-		"/console/identity-pools":                        {"name": {"forged"}, "up_pool_0": {""}},
+		"/console/identity-pools":                       {"name": {"forged"}, "up_pool_0": {""}},
 		"/console/identity-pools/" + url.PathEscape(id): {"action": {"delete"}, "confirm": {"console ids"}},
 	})
 	list, err := ids.ListIdentityPools(ctx, &ci.ListIdentityPoolsInput{MaxResults: aws.Int32(60)})
