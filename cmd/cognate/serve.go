@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -379,7 +380,8 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		// pool's hosted UI; its token request and key fetch are served in
 		// process by the same handler as any client's.
 		con, err := console.New(console.Options{
-			Pools: pools, Users: users, Auth: signIn, Identities: identities, Region: cfg.Region, BaseURL: issuer, IssuerBaseURL: issuer,
+			Pools: pools, Users: users, Auth: signIn, Identities: identities, Replicas: replicas,
+			Regions: knownRegions(cfg.Region, peers, cfg.Regions), Peers: peers, Region: cfg.Region, BaseURL: issuer, IssuerBaseURL: issuer,
 			Transport: console.HandlerTransport{Handler: top}, Key: seal.DeriveKey(keys.master, "console"),
 			Secure: cfg.TLS.On(), PoolBase: hostedUI.PoolBase, Logger: log,
 		})
@@ -894,4 +896,17 @@ func checkKeys(ctx context.Context, st store, ring keyRing, log *slog.Logger) er
 		log.Info("the store may hold values sealed with previous keys", "previous_check_values", state.Pending)
 	}
 	return nil
+}
+
+// knownRegions are the regions other than own that the server knows: its
+// replication peers and the regions it accepts in signatures, sorted.
+func knownRegions(own string, peers, accepted []string) []string {
+	var out []string
+	for _, r := range slices.Concat(peers, accepted) {
+		if r != own && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -124,6 +124,9 @@ func consoleSession(t *testing.T, c *cognate, tab context.Context) string {
 // escaped, and the section's forms refuse requests without a session,
 // with another operator's CSRF token and cross-site.
 func TestConsoleIdentityProviders(t *testing.T) {
+	// Parallel with the console's other slow sections: the package's
+	// tests share one time budget.
+	t.Parallel()
 	c, tab := consoleOperator(t)
 	ctx := context.Background()
 	pool, err := c.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("federated")})

@@ -33,6 +33,9 @@ func identityClient(c *cognate) *ci.Client {
 // requests without a session, with another operator's CSRF token and
 // cross-site.
 func TestConsoleIdentityPools(t *testing.T) {
+	// Parallel with the console's other slow sections: the package's
+	// tests share one time budget.
+	t.Parallel()
 	c, tab := consoleOperator(t)
 	ctx := context.Background()
 	ids := identityClient(c)

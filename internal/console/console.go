@@ -20,6 +20,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
+	"github.com/cognate-dev/cognate/internal/replication"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -44,6 +45,13 @@ type Options struct {
 	// Identities is the identity pools' engine; nil leaves the identity
 	// pools' section out.
 	Identities *identitypool.Service
+	// Replicas is the replica API's engine; nil leaves the replicas and
+	// regions pages out.
+	Replicas *replication.Replicas
+	// Regions are the other regions the server knows (its replication
+	// peers and the regions it accepts), whose pools the regions page
+	// lists; Peers are the replication peers, where replicas may go.
+	Regions, Peers []string
 	// Region is the region the console works in: its pools, and the
 	// administrators' pool.
 	Region string
@@ -223,6 +231,12 @@ func (c *Console) routes() {
 		m.Handle("POST /console/identity-pools/{id}", c.authed(c.identityPool))
 		m.Handle("GET /console/identity-pools/{id}/identities", c.authed(c.identityPoolIdentities))
 	}
+	if c.opts.Replicas != nil {
+		m.Handle("GET /console/pools/{pool}/replicas", c.authed(c.replicas))
+		m.Handle("POST /console/pools/{pool}/replicas", c.authed(c.replicas))
+		m.Handle("GET /console/regions", c.authed(c.regions))
+		m.Handle("GET /console/regions/{region}/pools/{pool}", c.authed(c.regionPool))
+	}
 	m.Handle("GET /console/pools/{pool}/identity-providers", c.authed(c.identityProviders))
 	m.Handle("POST /console/pools/{pool}/identity-providers", c.authed(c.identityProviders))
 	m.Handle("GET /console/pools/{pool}/identity-providers/{provider}", c.authed(c.identityProvider))
@@ -249,6 +263,8 @@ type page struct {
 	// IdentityPools says whether the navigation links to the identity
 	// pools' section (render sets it).
 	IdentityPools bool
+	// Regions says whether it links to the regions' and replicas' pages.
+	Regions bool
 	// Error is an engine's message for the whole form; FieldErrors
 	// place messages next to their fields.
 	Error       string
@@ -333,7 +349,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if s, ok := sessionFrom(r.Context()); ok {
 		p.Operator, p.CSRF = s.Username, s.CSRF
 	}
-	p.IdentityPools = c.opts.Identities != nil
+	p.IdentityPools, p.Regions = c.opts.Identities != nil, c.opts.Replicas != nil
 	t, ok := c.pages[name]
 	if !ok {
 		http.Error(w, "Internal error", http.StatusInternalServerError)
