@@ -418,6 +418,24 @@ func (s *Service) ListWebAuthnCredentials(ctx context.Context, c cognito.Caller,
 	if err != nil {
 		return nil, err
 	}
+	return s.listPasskeys(ctx, g.PoolID, g.Sub, in)
+}
+
+// AdminListWebAuthnCredentials lists the passkeys of the user username of
+// poolID as ListWebAuthnCredentials lists the caller's (in.AccessToken
+// unused): the admin console's view of a user's passkeys. Cognito has no
+// Admin operation for it; the answer and its pages are
+// ListWebAuthnCredentials'.
+func (s *Service) AdminListWebAuthnCredentials(ctx context.Context, c cognito.Caller, poolID, username string, in *idp.ListWebAuthnCredentialsRequest) (*idp.ListWebAuthnCredentialsResponse, error) {
+	pool, sub, err := s.adminUser(ctx, c, poolID, username)
+	if err != nil {
+		return nil, err
+	}
+	return s.listPasskeys(ctx, pool.ID, sub, in)
+}
+
+// listPasskeys is ListWebAuthnCredentials for the user sub of pool.
+func (s *Service) listPasskeys(ctx context.Context, pool, sub string, in *idp.ListWebAuthnCredentialsRequest) (*idp.ListWebAuthnCredentialsResponse, error) {
 	n := maxListPasskeys
 	if in.MaxResults != nil {
 		n = int(*in.MaxResults)
@@ -428,13 +446,13 @@ func (s *Service) ListWebAuthnCredentials(ctx context.Context, c cognito.Caller,
 			n = maxListPasskeys
 		}
 	}
-	prefix := passkeysOfPrefix(g.PoolID, g.Sub)
+	prefix := passkeysOfPrefix(pool, sub)
 	scan := storage.ScanInput{Kind: kindPasskey, Prefix: prefix, Limit: n + 1}
 	if t := cognito.Deref(in.NextToken); t != "" {
 		if !credentialIDPattern.MatchString(t) {
 			return nil, cognito.InvalidParameterException("Invalid pagination token.")
 		}
-		scan.AfterKey, scan.AfterID = prefix+t, passkeyID(g.PoolID, t)
+		scan.AfterKey, scan.AfterID = prefix+t, passkeyID(pool, t)
 	}
 	entries, err := s.store.ScanIndex(ctx, scan)
 	if err != nil {
@@ -473,12 +491,31 @@ func (s *Service) DeleteWebAuthnCredential(ctx context.Context, c cognito.Caller
 	if err != nil {
 		return nil, err
 	}
-	credID := cognito.Deref(in.CredentialId)
-	if !credentialIDPattern.MatchString(credID) {
-		return nil, cognito.ResourceNotFoundException(msgPasskeyNotFound)
+	if err := s.deletePasskey(ctx, g.PoolID, g.Sub, cognito.Deref(in.CredentialId)); err != nil {
+		return nil, err
 	}
-	err = s.runTx(ctx, func(tx storage.Tx) error {
-		it, err := tx.GetItem(ctx, kindPasskey, passkeyID(g.PoolID, credID))
+	return &idp.DeleteWebAuthnCredentialResponse{}, nil
+}
+
+// AdminDeleteWebAuthnCredential deletes one of the passkeys of the user
+// username of poolID as DeleteWebAuthnCredential deletes the caller's (the
+// admin console's; Cognito has no Admin operation for it): another
+// user's, or none, is ResourceNotFoundException.
+func (s *Service) AdminDeleteWebAuthnCredential(ctx context.Context, c cognito.Caller, poolID, username, credentialID string) error {
+	pool, sub, err := s.adminUser(ctx, c, poolID, username)
+	if err != nil {
+		return err
+	}
+	return s.deletePasskey(ctx, pool.ID, sub, credentialID)
+}
+
+// deletePasskey deletes the passkey credID of the user sub of pool.
+func (s *Service) deletePasskey(ctx context.Context, pool, sub, credID string) error {
+	if !credentialIDPattern.MatchString(credID) {
+		return cognito.ResourceNotFoundException(msgPasskeyNotFound)
+	}
+	return s.runTx(ctx, func(tx storage.Tx) error {
+		it, err := tx.GetItem(ctx, kindPasskey, passkeyID(pool, credID))
 		if errors.Is(err, storage.ErrNotFound) {
 			return cognito.ResourceNotFoundException(msgPasskeyNotFound)
 		}
@@ -489,13 +526,9 @@ func (s *Service) DeleteWebAuthnCredential(ctx context.Context, c cognito.Caller
 		if err := json.Unmarshal(it.Data, &p); err != nil {
 			return fmt.Errorf("decode passkey: %w", err)
 		}
-		if p.Sub != g.Sub {
+		if p.Sub != sub {
 			return cognito.ResourceNotFoundException(msgPasskeyNotFound)
 		}
 		return tx.DeleteItem(ctx, kindPasskey, it.ID, it.Version)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &idp.DeleteWebAuthnCredentialResponse{}, nil
 }

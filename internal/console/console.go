@@ -294,7 +294,23 @@ func parsePages() (map[string]*template.Template, error) {
 			return m
 		},
 		"attr": attrValue,
-		"ts":   formatTimestamp,
+		// pageURL is a console path (built from escaped parts) with a
+		// query that url.Values encoded and a fragment: html/template
+		// would escape the query's = and & once more.
+		"pageURL": func(path, query, fragment string) template.URL {
+			u := path
+			if query != "" {
+				u += "?" + query
+			}
+			if fragment != "" {
+				u += "#" + url.PathEscape(fragment)
+			}
+			if !strings.HasPrefix(u, PathPrefix) {
+				return ""
+			}
+			return template.URL(u)
+		},
+		"ts": formatTimestamp,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

@@ -36,6 +36,11 @@
 // (directory.PoolChanges) lists them. Every action is also logged with the
 // operator who did it ("console action").
 //
+// The user page pages each of its sections with its operation's own token
+// (user_pages.go); a user's passkeys, which Cognito has no Admin operation
+// for, go through authflow's Admin*WebAuthnCredential* methods, the same
+// code as ListWebAuthnCredentials and DeleteWebAuthnCredential.
+//
 // The settings screens (a pool's settings, app clients, resource servers,
 // domains, branding) edit what Cognito lets change after creation. Where
 // the operation resets what a request leaves out (UpdateUserPool,

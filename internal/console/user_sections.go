@@ -25,20 +25,25 @@ type userData struct {
 	PoolID string
 	User   *idp.AdminGetUserResponse
 
-	Groups    []idp.GroupType
-	GroupsErr string
+	Groups     []idp.GroupType
+	GroupsErr  string
+	GroupsPage *pager
 	// PoolGroups are the first groups of the pool (ListGroups), offered
 	// by the add-to-group field.
 	PoolGroups []idp.GroupType
 
-	Devices    []idp.DeviceType
-	DevicesErr string
+	Devices     []idp.DeviceType
+	DevicesErr  string
+	DevicesPage *pager
 
-	Events    []idp.AuthEventType
-	EventsErr string
-	// EventsNext is the query of the next page of auth events, "" on the
-	// last; EventsToken is the token the shown page began at.
-	EventsNext, EventsToken string
+	// Passkeys are the user's passkeys (AdminListWebAuthnCredentials).
+	Passkeys     []idp.WebAuthnCredentialDescription
+	PasskeysErr  string
+	PasskeysPage *pager
+
+	Events     []idp.AuthEventType
+	EventsErr  string
+	EventsPage *pager
 
 	// MFA is the user's factors: each enabled or not, and the preferred.
 	MFA []mfaFactor
@@ -58,12 +63,15 @@ type mfaFactor struct {
 
 // loadUser reads a user and the sections of their page. Only the user's
 // own read fails the page; a section's error is shown in the section.
-func (c *Console) loadUser(ctx context.Context, poolID, username, eventsToken string) (*userData, error) {
+// q is the page's query: where each paginated section is (pagerKeys).
+func (c *Console) loadUser(ctx context.Context, poolID, username string, q url.Values) (*userData, error) {
 	out, err := c.opts.Users.AdminGetUser(ctx, c.caller(), &idp.AdminGetUserRequest{UserPoolId: &poolID, Username: &username})
 	if err != nil {
 		return nil, err
 	}
-	d := &userData{PoolID: poolID, User: out, EventsToken: eventsToken,
+	d := &userData{PoolID: poolID, User: out,
+		GroupsPage: newPager(q, "groups"), DevicesPage: newPager(q, "devices"),
+		PasskeysPage: newPager(q, "passkeys"), EventsPage: newPager(q, "events"),
 		Invited: cognito.Deref(out.UserStatus) == idp.UserStatusTypeForceChangePassword}
 	enabled := map[string]bool{}
 	for _, m := range out.UserMFASettingList {
@@ -79,29 +87,27 @@ func (c *Console) loadUser(ctx context.Context, poolID, username, eventsToken st
 		d.MFA = append(d.MFA, f)
 	}
 	if g, err := c.opts.Users.AdminListGroupsForUser(ctx, c.caller(), &idp.AdminListGroupsForUserRequest{
-		UserPoolId: &poolID, Username: &username, Limit: cognito.Ptr(int32(userGroupsPage))}); err != nil {
+		UserPoolId: &poolID, Username: &username, Limit: cognito.Ptr(int32(userGroupsPage)), NextToken: nonEmpty(d.GroupsPage.Token)}); err != nil {
 		d.GroupsErr = sectionError(err)
 	} else {
-		d.Groups = g.Groups
+		d.Groups, d.GroupsPage.Next = g.Groups, cognito.Deref(g.NextToken)
 	}
 	if g, err := c.opts.Users.ListGroups(ctx, c.caller(), &idp.ListGroupsRequest{UserPoolId: &poolID, Limit: cognito.Ptr(int32(60))}); err == nil {
 		d.PoolGroups = g.Groups
 	}
 	if dv, err := c.opts.Auth.AdminListDevices(ctx, c.caller(), &idp.AdminListDevicesRequest{
-		UserPoolId: &poolID, Username: &username, Limit: cognito.Ptr(int32(devicesPage))}); err != nil {
+		UserPoolId: &poolID, Username: &username, Limit: cognito.Ptr(int32(devicesPage)), PaginationToken: nonEmpty(d.DevicesPage.Token)}); err != nil {
 		d.DevicesErr = sectionError(err)
 	} else {
-		d.Devices = dv.Devices
+		d.Devices, d.DevicesPage.Next = dv.Devices, cognito.Deref(dv.PaginationToken)
 	}
+	c.loadPasskeys(ctx, d, poolID, username)
 	ev, err := c.opts.Users.AdminListUserAuthEvents(ctx, c.caller(), &idp.AdminListUserAuthEventsRequest{
-		UserPoolId: &poolID, Username: &username, MaxResults: cognito.Ptr(int32(authEventsPage)), NextToken: nonEmpty(eventsToken)})
+		UserPoolId: &poolID, Username: &username, MaxResults: cognito.Ptr(int32(authEventsPage)), NextToken: nonEmpty(d.EventsPage.Token)})
 	if err != nil {
 		d.EventsErr = sectionError(err)
 	} else {
-		d.Events = ev.AuthEvents
-		if next := cognito.Deref(ev.NextToken); next != "" {
-			d.EventsNext = url.Values{"events": {next}}.Encode()
-		}
+		d.Events, d.EventsPage.Next = ev.AuthEvents, cognito.Deref(ev.NextToken)
 	}
 	return d, nil
 }
@@ -169,6 +175,12 @@ func (c *Console) userSectionAction(ctx context.Context, r *http.Request, poolID
 			_, err = c.opts.Users.AdminCreateUser(as(ctx, op), c.caller(), in)
 		}
 		notice = "invited"
+	case "event-feedback":
+		op, notice = "AdminUpdateAuthEventFeedback", "feedback"
+		err = c.eventFeedback(ctx, r, poolID, username)
+	case "delete-passkey":
+		op, notice = "DeleteWebAuthnCredential", "deleted-passkey"
+		err = c.deletePasskey(ctx, r, poolID, username)
 	case "mfa":
 		op = "AdminSetUserMFAPreference"
 		in, merr := c.mfaRequest(ctx, r, poolID, username)
@@ -240,4 +252,6 @@ var userNotices = map[string]string{
 	"signed-out":         "The user was signed out everywhere: every refresh token they held is revoked.",
 	"invited":            "The invitation was sent again, with a new temporary password.",
 	"mfa":                "The MFA settings were saved.",
+	"feedback":           "The feedback on the sign-in event was recorded.",
+	"deleted-passkey":    "The passkey was deleted: the user no longer signs in with it.",
 }

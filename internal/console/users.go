@@ -127,7 +127,7 @@ func (c *Console) createUser(w http.ResponseWriter, r *http.Request) {
 // settings and auth events.
 func (c *Console) userDetails(w http.ResponseWriter, r *http.Request) {
 	poolID, username := r.PathValue("pool"), r.PathValue("user")
-	d, err := c.loadUser(r.Context(), poolID, username, r.URL.Query().Get("events"))
+	d, err := c.loadUser(r.Context(), poolID, username, r.URL.Query())
 	if err != nil {
 		c.fail(w, r, "error", page{Title: "User"}, err)
 		return
@@ -203,7 +203,7 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request) {
 // the message names, else at the top. A user the page can no longer read
 // (deleted meanwhile) gets the error page.
 func (c *Console) failUser(w http.ResponseWriter, r *http.Request, poolID, username string, err error, action string, fields ...string) {
-	d, gerr := c.loadUser(r.Context(), poolID, username, "")
+	d, gerr := c.loadUser(r.Context(), poolID, username, nil)
 	if gerr != nil {
 		c.fail(w, r, "error", page{Title: "User"}, err)
 		return
