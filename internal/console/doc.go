@@ -41,6 +41,11 @@
 // for, go through authflow's Admin*WebAuthnCredential* methods, the same
 // code as ListWebAuthnCredentials and DeleteWebAuthnCredential.
 //
+// A pool's "more settings" screen (pool_settings.go) saves each of its
+// sections with UpdateUserPool from the Describe answer, and the risk
+// configuration screen (pool_risk.go) replaces a pool's or a client's with
+// SetRiskConfiguration.
+//
 // The settings screens (a pool's settings, app clients, resource servers,
 // domains, branding) edit what Cognito lets change after creation. Where
 // the operation resets what a request leaves out (UpdateUserPool,

@@ -27,12 +27,16 @@ type draft struct {
 	CustomType    string
 	CustomMutable bool
 
-	MinLength                       int
-	Upper, Lower, Numbers, Symbols  bool
-	TempDays                        int
-	SelfSignUp                      bool
-	MFA                             string
-	TOTP                            bool
+	MinLength                      int
+	Upper, Lower, Numbers, Symbols bool
+	TempDays                       int
+	SelfSignUp                     bool
+	MFA                            string
+	TOTP                           bool
+	// SMSMFA and EmailMFA turn those factors on; SMS needs the pool's
+	// SmsConfiguration (SNSRole, SNSExternalID).
+	SMSMFA, EmailMFA                bool
+	SNSRole, SNSExternalID          string
 	AutoVerify                      []string
 	EmailFrom, ReplyTo              string
 	EmailSubject, EmailMessage, SMS string
@@ -94,8 +98,10 @@ var steps = []step{
 		d.Upper, d.Lower, d.Numbers, d.Symbols = f.b("upper"), f.b("lower"), f.b("numbers"), f.b("symbols")
 		d.SelfSignUp = f.b("self_signup")
 	}},
-	{"mfa", "MFA and verification", []string{"MfaConfiguration", "AutoVerifiedAttributes", "SoftwareTokenMfaConfiguration"}, func(f formValues, d *draft) {
+	{"mfa", "MFA and verification", []string{"SnsCallerArn", "SmsConfiguration", "SmsMfaConfiguration", "EmailMfaConfiguration", "Email MFA", "SMS MFA",
+		"MfaConfiguration", "AutoVerifiedAttributes", "SoftwareTokenMfaConfiguration", "MFA types"}, func(f formValues, d *draft) {
 		d.MFA, d.TOTP, d.AutoVerify = f.s("mfa"), f.b("totp"), f.list("auto_verify")
+		d.SMSMFA, d.EmailMFA, d.SNSRole, d.SNSExternalID = f.b("sms_mfa"), f.b("email_mfa"), f.s("sns_role"), f.s("sns_external_id")
 	}},
 	{"messages", "Messages", []string{"EmailConfiguration", "From", "ReplyToEmailAddress", "VerificationMessageTemplate", "EmailMessage", "EmailSubject", "SmsMessage", "InviteMessageTemplate"}, func(f formValues, d *draft) {
 		d.EmailFrom, d.ReplyTo = f.s("email_from"), f.s("reply_to")
@@ -202,10 +208,21 @@ func (d draft) requests() (*idp.CreateUserPoolRequest, *idp.SetUserPoolMfaConfig
 		_ = json.Unmarshal(raw, lc)
 		p.LambdaConfig = lc
 	}
+	if d.SNSRole != "" || d.SNSExternalID != "" {
+		p.SmsConfiguration = &idp.SmsConfigurationType{SnsCallerArn: cognito.Ptr(d.SNSRole), ExternalId: nonEmpty(d.SNSExternalID)}
+	}
 	var m *idp.SetUserPoolMfaConfigRequest
 	if d.MFA != "" && d.MFA != "OFF" {
 		m = &idp.SetUserPoolMfaConfigRequest{MfaConfiguration: cognito.Ptr(idp.UserPoolMfaType(d.MFA)),
 			SoftwareTokenMfaConfiguration: &idp.SoftwareTokenMfaConfigType{Enabled: cognito.Ptr(d.TOTP)}}
+		if d.SMSMFA {
+			// SetUserPoolMfaConfig refuses SMS MFA without the pool's
+			// SmsConfiguration; its message leads back to this step.
+			m.SmsMfaConfiguration = &idp.SmsMfaConfigType{SmsConfiguration: p.SmsConfiguration}
+		}
+		if d.EmailMFA {
+			m.EmailMfaConfiguration = &idp.EmailMfaConfigType{}
+		}
 	}
 	cl := &idp.CreateUserPoolClientRequest{ClientName: cognito.Ptr(d.ClientName), GenerateSecret: cognito.Ptr(d.ClientSecret),
 		ReadAttributes: splitList(d.ReadAttrs), WriteAttributes: splitList(d.WriteAttrs),
