@@ -21,6 +21,13 @@ type brandingData struct {
 	Scheme                       string
 	PageBackground               string
 	ButtonBackground, ButtonText string
+	// The same colours in dark mode.
+	DarkPageBackground                   string
+	DarkButtonBackground, DarkButtonText string
+	// FormHorizontal and FormVertical place the sign-in form on the page
+	// (categories.form.location: LEFT, CENTER, RIGHT; TOP, CENTER,
+	// BOTTOM).
+	FormHorizontal, FormVertical string
 	// Preview says the colours are fit for the preview's stylesheet.
 	Preview bool
 }
@@ -31,25 +38,35 @@ var colorPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}$`)
 // settingsValues reads the members the page edits from a settings
 // document.
 func (d *brandingData) settingsValues(raw json.RawMessage) {
+	type button struct {
+		Defaults struct {
+			BackgroundColor string `json:"backgroundColor"`
+			TextColor       string `json:"textColor"`
+		} `json:"defaults"`
+	}
+	type background struct {
+		Color string `json:"color"`
+	}
 	var s struct {
 		Categories struct {
 			Global struct {
 				ColorSchemeMode string `json:"colorSchemeMode"`
 			} `json:"global"`
+			Form struct {
+				Location struct {
+					Horizontal string `json:"horizontal"`
+					Vertical   string `json:"vertical"`
+				} `json:"location"`
+			} `json:"form"`
 		} `json:"categories"`
 		Components struct {
 			PrimaryButton struct {
-				LightMode struct {
-					Defaults struct {
-						BackgroundColor string `json:"backgroundColor"`
-						TextColor       string `json:"textColor"`
-					} `json:"defaults"`
-				} `json:"lightMode"`
+				LightMode button `json:"lightMode"`
+				DarkMode  button `json:"darkMode"`
 			} `json:"primaryButton"`
 			PageBackground struct {
-				LightMode struct {
-					Color string `json:"color"`
-				} `json:"lightMode"`
+				LightMode background `json:"lightMode"`
+				DarkMode  background `json:"darkMode"`
 			} `json:"pageBackground"`
 		} `json:"components"`
 	}
@@ -57,8 +74,11 @@ func (d *brandingData) settingsValues(raw json.RawMessage) {
 		return
 	}
 	d.Scheme = s.Categories.Global.ColorSchemeMode
-	d.ButtonBackground, d.ButtonText = s.Components.PrimaryButton.LightMode.Defaults.BackgroundColor, s.Components.PrimaryButton.LightMode.Defaults.TextColor
-	d.PageBackground = s.Components.PageBackground.LightMode.Color
+	d.FormHorizontal, d.FormVertical = s.Categories.Form.Location.Horizontal, s.Categories.Form.Location.Vertical
+	pb := s.Components.PrimaryButton
+	d.ButtonBackground, d.ButtonText = pb.LightMode.Defaults.BackgroundColor, pb.LightMode.Defaults.TextColor
+	d.DarkButtonBackground, d.DarkButtonText = pb.DarkMode.Defaults.BackgroundColor, pb.DarkMode.Defaults.TextColor
+	d.PageBackground, d.DarkPageBackground = s.Components.PageBackground.LightMode.Color, s.Components.PageBackground.DarkMode.Color
 }
 
 // settingsDocument is the settings document of the page's values: the
@@ -66,10 +86,19 @@ func (d *brandingData) settingsValues(raw json.RawMessage) {
 // UpdateManagedLoginBranding.
 func (d *brandingData) settingsDocument() json.RawMessage {
 	doc := map[string]any{
-		"categories": map[string]any{"global": map[string]any{"colorSchemeMode": d.Scheme}},
+		"categories": map[string]any{
+			"global": map[string]any{"colorSchemeMode": d.Scheme},
+			"form":   map[string]any{"location": map[string]any{"horizontal": d.FormHorizontal, "vertical": d.FormVertical}},
+		},
 		"components": map[string]any{
-			"primaryButton":  map[string]any{"lightMode": map[string]any{"defaults": map[string]any{"backgroundColor": d.ButtonBackground, "textColor": d.ButtonText}}},
-			"pageBackground": map[string]any{"lightMode": map[string]any{"color": d.PageBackground}},
+			"primaryButton": map[string]any{
+				"lightMode": map[string]any{"defaults": map[string]any{"backgroundColor": d.ButtonBackground, "textColor": d.ButtonText}},
+				"darkMode":  map[string]any{"defaults": map[string]any{"backgroundColor": d.DarkButtonBackground, "textColor": d.DarkButtonText}},
+			},
+			"pageBackground": map[string]any{
+				"lightMode": map[string]any{"color": d.PageBackground},
+				"darkMode":  map[string]any{"color": d.DarkPageBackground},
+			},
 		},
 	}
 	raw, _ := json.Marshal(doc)
@@ -77,9 +106,18 @@ func (d *brandingData) settingsDocument() json.RawMessage {
 }
 
 func (d *brandingData) preview() {
-	if colorPattern.MatchString(d.PageBackground) && colorPattern.MatchString(d.ButtonBackground) && colorPattern.MatchString(d.ButtonText) {
-		d.Preview = true
+	d.Preview = true
+	for _, v := range d.colors() {
+		if !colorPattern.MatchString(v.value) {
+			d.Preview = false
+		}
 	}
+}
+
+// colors are the form's colour fields with their values.
+func (d *brandingData) colors() []struct{ field, value string } {
+	return []struct{ field, value string }{{"page_background", d.PageBackground}, {"button_background", d.ButtonBackground}, {"button_text", d.ButtonText},
+		{"dark_page_background", d.DarkPageBackground}, {"dark_button_background", d.DarkButtonBackground}, {"dark_button_text", d.DarkButtonText}}
 }
 
 func (c *Console) loadBranding(r *http.Request, poolID, clientID string) (*brandingData, error) {
@@ -96,6 +134,8 @@ func (c *Console) loadBranding(r *http.Request, poolID, clientID string) (*brand
 	case errors.As(err, &ce) && ce.Code == "ResourceNotFoundException":
 		// No style yet: the form starts from cognate's defaults.
 		d.Scheme, d.PageBackground, d.ButtonBackground, d.ButtonText = "LIGHT", "f3f4f6ff", "1765c0ff", "ffffffff"
+		d.DarkPageBackground, d.DarkButtonBackground, d.DarkButtonText = "0b141eff", "5ca8f0ff", "0b1622ff"
+		d.FormHorizontal, d.FormVertical = "CENTER", "CENTER"
 	case err != nil:
 		return nil, err
 	default:
@@ -138,8 +178,10 @@ func (c *Console) branding(w http.ResponseWriter, r *http.Request) {
 	switch f.s("nav") {
 	case "preview", "save":
 		d.Scheme, d.PageBackground, d.ButtonBackground, d.ButtonText = f.s("scheme"), f.s("page_background"), f.s("button_background"), f.s("button_text")
+		d.DarkPageBackground, d.DarkButtonBackground, d.DarkButtonText = f.s("dark_page_background"), f.s("dark_button_background"), f.s("dark_button_text")
+		d.FormHorizontal, d.FormVertical = f.s("form_horizontal"), f.s("form_vertical")
 		d.Preview = false
-		for _, v := range []struct{ field, value string }{{"page_background", d.PageBackground}, {"button_background", d.ButtonBackground}, {"button_text", d.ButtonText}} {
+		for _, v := range d.colors() {
 			if !colorPattern.MatchString(v.value) {
 				err = cognito.InvalidParameterException(fmt.Sprintf("%s: %q is not a colour of eight hexadecimal digits (RRGGBBAA).", v.field, v.value))
 				break
@@ -184,7 +226,7 @@ func (c *Console) branding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		c.fail(w, r, "branding", p, err, "page_background", "button_background", "button_text", "Settings")
+		c.fail(w, r, "branding", p, err, "dark_page_background", "dark_button_background", "dark_button_text", "page_background", "button_background", "button_text", "Settings")
 		return
 	}
 	if op == "" {
@@ -208,6 +250,12 @@ func (c *Console) brandingPreview(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	if q.Get("mode") == "dark" {
+		fmt.Fprintf(w, ".branding-preview-dark { background: #%s; padding: 1.5rem; border: 1px solid #ccc; }\n"+
+			".branding-preview-dark .preview-form { background: #1b2530; color: #e5e7eb; padding: 1rem; max-width: 20rem; margin: 0 auto; border-radius: 6px; }\n"+
+			".branding-preview-dark .preview-button { background: #%s; color: #%s; border-color: #%s; width: 100%%; }\n", page, button, text, button)
+		return
+	}
 	fmt.Fprintf(w, ".branding-preview { background: #%s; padding: 1.5rem; border: 1px solid #ccc; }\n"+
 		".branding-preview .preview-form { background: #fff; padding: 1rem; max-width: 20rem; margin: 0 auto; border-radius: 6px; }\n"+
 		".branding-preview .preview-button { background: #%s; color: #%s; border-color: #%s; width: 100%%; }\n", page, button, text, button)

@@ -37,7 +37,9 @@ func TestBranding(t *testing.T) {
 			}
 			return out.ManagedLoginBranding
 		}
-		form := url.Values{"scheme": {"DARK"}, "page_background": {"102030ff"}, "button_background": {"aa0000ff"}, "button_text": {"ffffffff"}}
+		form := url.Values{"scheme": {"DARK"}, "page_background": {"102030ff"}, "button_background": {"aa0000ff"}, "button_text": {"ffffffff"},
+			"dark_page_background": {"000000ff"}, "dark_button_background": {"33cc33ff"}, "dark_button_text": {"111111ff"},
+			"form_horizontal": {"RIGHT"}, "form_vertical": {"TOP"}}
 		form.Set("nav", "preview")
 		rec := e.do(t, http.MethodPost, path, form)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "preview.css?page=102030ff&amp;button=aa0000ff&amp;text=ffffffff") || style() != nil {
@@ -49,9 +51,18 @@ func TestBranding(t *testing.T) {
 		if rec := e.do(t, http.MethodGet, path+"/preview.css?button="+url.QueryEscape("red;}*{x:y")+"&page=102030ff&text=ffffffff", nil); rec.Code != http.StatusBadRequest {
 			t.Errorf("a stylesheet of something else than colours: %d", rec.Code)
 		}
-		bad := url.Values{"nav": {"save"}, "scheme": {"DARK"}, "page_background": {"102030ff"}, "button_background": {"red"}, "button_text": {"ffffffff"}}
-		if rec := e.do(t, http.MethodPost, path, bad); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `id="error-button_background"`) || style() != nil {
-			t.Errorf("a colour that is not RRGGBBAA: %d\n%s", rec.Code, rec.Body)
+		if rec := e.do(t, http.MethodGet, path+"/preview.css?mode=dark&button=33cc33ff&page=000000ff&text=111111ff", nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), ".branding-preview-dark { background: #000000ff") {
+			t.Errorf("the dark preview's stylesheet: %d\n%s", rec.Code, rec.Body)
+		}
+		for _, field := range []string{"button_background", "dark_button_text"} {
+			bad := url.Values{"nav": {"save"}}
+			for k, v := range form {
+				bad[k] = v
+			}
+			bad.Set(field, "red")
+			if rec := e.do(t, http.MethodPost, path, bad); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `id="error-`+field+`"`) || style() != nil {
+				t.Errorf("a colour that is not RRGGBBAA in %s: %d\n%s", field, rec.Code, rec.Body)
+			}
 		}
 		form.Set("nav", "save")
 		if rec := e.do(t, http.MethodPost, path, form); rec.Code != http.StatusSeeOther {
@@ -63,7 +74,8 @@ func TestBranding(t *testing.T) {
 		}
 		var d brandingData
 		d.settingsValues(s.Settings)
-		if d.Scheme != "DARK" || d.PageBackground != "102030ff" || d.ButtonBackground != "aa0000ff" || d.ButtonText != "ffffffff" {
+		if d.Scheme != "DARK" || d.PageBackground != "102030ff" || d.ButtonBackground != "aa0000ff" || d.ButtonText != "ffffffff" ||
+			d.DarkPageBackground != "000000ff" || d.DarkButtonBackground != "33cc33ff" || d.DarkButtonText != "111111ff" || d.FormHorizontal != "RIGHT" || d.FormVertical != "TOP" {
 			t.Errorf("the saved style: %+v", d)
 		}
 		form.Set("button_background", "00aa00ff")

@@ -46,6 +46,11 @@
 // configuration screen (pool_risk.go) replaces a pool's or a client's with
 // SetRiskConfiguration.
 //
+// An app client's classic hosted UI CSS and logo (ui_customization.go) save
+// with SetUICustomization from a multipart form (the logo's file); the
+// target's own logo is kept when only the CSS changes, since the operation
+// replaces both.
+//
 // The settings screens (a pool's settings, app clients, resource servers,
 // domains, branding) edit what Cognito lets change after creation. Where
 // the operation resets what a request leaves out (UpdateUserPool,

@@ -13,7 +13,8 @@ import (
 )
 
 // TestSettingsFormsRefused posts every form of the pool settings screens
-// (pool, app clients, resource servers, domains, branding) without a
+// (pool, more settings, risk configuration, app clients, resource servers,
+// domains, branding, the classic hosted UI's CSS and logo) without a
 // session, with another session's CSRF token and cross-site: each is
 // refused before it reaches an engine, and the pool is unchanged.
 func TestSettingsFormsRefused(t *testing.T) {
@@ -41,6 +42,9 @@ func TestSettingsFormsRefused(t *testing.T) {
 			{clientPath + "/branding", url.Values{"nav": {"save"}, "scheme": {"LIGHT"}, "page_background": {"000000ff"}, "button_background": {"000000ff"}, "button_text": {"ffffffff"}}},
 			{"/console/pools/" + poolID + "/resource-servers", url.Values{"identifier": {"forged"}, "name": {"forged"}}},
 			{"/console/pools/" + poolID + "/domains", url.Values{"action": {"create"}, "domain": {"forged-domain"}}},
+			{"/console/pools/" + poolID + "/settings", url.Values{"section": {"sms"}, "sns_caller_arn": {"arn:aws:iam::123456789012:role/forged"}}},
+			{"/console/pools/" + poolID + "/risk", url.Values{"ip_blocked": {"192.0.2.0/24"}}},
+			{clientPath + "/ui-customization", url.Values{"css": {".banner-customizable { color: red; }"}}},
 		}
 		_, otherCSRF := e.signIn(t, "other-operator")
 		refused := map[string]int{}
@@ -101,7 +105,7 @@ func TestSettingsFormsRefused(t *testing.T) {
 		}
 		list, _ := e.pools.ListUserPoolClients(ctx, c, &idp.ListUserPoolClientsRequest{UserPoolId: &poolID, MaxResults: cognito.Ptr(int32(60))})
 		rs, _ := e.pools.ListResourceServers(ctx, c, &idp.ListResourceServersRequest{UserPoolId: &poolID, MaxResults: cognito.Ptr(int32(50))})
-		if cognito.Deref(d.UserPool.Name) != "guarded" || cognito.Deref(d.UserPool.Domain) != "" || len(list.UserPoolClients) != 1 ||
+		if cognito.Deref(d.UserPool.Name) != "guarded" || cognito.Deref(d.UserPool.Domain) != "" || len(list.UserPoolClients) != 1 || d.UserPool.SmsConfiguration != nil ||
 			cognito.Deref(list.UserPoolClients[0].ClientName) != "web" || len(rs.ResourceServers) != 0 {
 			t.Errorf("a refused post changed the pool: name %q, domain %q, clients %+v, resource servers %d",
 				cognito.Deref(d.UserPool.Name), cognito.Deref(d.UserPool.Domain), list.UserPoolClients, len(rs.ResourceServers))

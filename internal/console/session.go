@@ -111,10 +111,10 @@ func (c *Console) authed(next http.HandlerFunc) http.Handler {
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-			// A form with a file (an identity provider's metadata) is
-			// multipart; its fields land in PostForm as well.
 			parse := r.ParseForm
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// A form with a file (a logo, an identity provider's metadata): the whole body is at most
+				// 1 MiB, held in memory.
 				parse = func() error { return r.ParseMultipartForm(1 << 20) }
 			}
 			if err := parse(); err != nil {

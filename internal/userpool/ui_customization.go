@@ -250,3 +250,26 @@ func (s *Service) GetUICustomization(ctx context.Context, c cognito.Caller, in *
 		UserPoolId: cognito.Ptr(poolID), ClientId: cognito.Ptr(client),
 	}}, nil
 }
+
+// UICustomizationLogo returns the logo SetUICustomization stored for the
+// pool (client "" or ALL) or for one app client itself, without falling
+// back to the pool's: nil when that customization has none. The admin
+// console shows it and keeps it when only the CSS changes, since
+// SetUICustomization replaces both.
+func (s *Service) UICustomizationLogo(ctx context.Context, c cognito.Caller, poolID, client string) ([]byte, error) {
+	if _, _, err := s.loadPool(ctx, c, poolID); err != nil {
+		return nil, err
+	}
+	it, err := s.store.GetItem(ctx, kindUICustomize, uiCustomizationID(poolID, uiClientID(&client)))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, cognito.Internal(fmt.Errorf("get UI customization: %w", err))
+	}
+	rec, err := decodeUICustomization(it)
+	if err != nil {
+		return nil, err
+	}
+	return rec.Image, nil
+}
