@@ -197,13 +197,13 @@ func (c *Console) branding(w http.ResponseWriter, r *http.Request) {
 			op = "CreateManagedLoginBranding"
 			in := &idp.CreateManagedLoginBrandingRequest{UserPoolId: &poolID, ClientId: &clientID, Settings: d.settingsDocument()}
 			if err = in.Validate(); err == nil {
-				_, err = c.opts.Pools.CreateManagedLoginBranding(ctx, c.caller(), in)
+				_, err = c.opts.Pools.CreateManagedLoginBranding(as(ctx, "CreateManagedLoginBranding"), c.caller(), in)
 			}
 		} else {
 			op = "UpdateManagedLoginBranding"
 			in := &idp.UpdateManagedLoginBrandingRequest{UserPoolId: &poolID, ManagedLoginBrandingId: &d.StyleID, Settings: d.settingsDocument()}
 			if err = in.Validate(); err == nil {
-				_, err = c.opts.Pools.UpdateManagedLoginBranding(ctx, c.caller(), in)
+				_, err = c.opts.Pools.UpdateManagedLoginBranding(as(ctx, "UpdateManagedLoginBranding"), c.caller(), in)
 			}
 		}
 		back += "?done=saved"
@@ -211,14 +211,14 @@ func (c *Console) branding(w http.ResponseWriter, r *http.Request) {
 		op = "UpdateManagedLoginBranding"
 		in := &idp.UpdateManagedLoginBrandingRequest{UserPoolId: &poolID, ManagedLoginBrandingId: &d.StyleID, UseCognitoProvidedValues: cognito.Ptr(true)}
 		if err = in.Validate(); err == nil {
-			_, err = c.opts.Pools.UpdateManagedLoginBranding(ctx, c.caller(), in)
+			_, err = c.opts.Pools.UpdateManagedLoginBranding(as(ctx, "UpdateManagedLoginBranding"), c.caller(), in)
 		}
 		back += "?done=reset"
 	case "delete":
 		op = "DeleteManagedLoginBranding"
 		in := &idp.DeleteManagedLoginBrandingRequest{UserPoolId: &poolID, ManagedLoginBrandingId: &d.StyleID}
 		if err = in.Validate(); err == nil {
-			_, err = c.opts.Pools.DeleteManagedLoginBranding(ctx, c.caller(), in)
+			_, err = c.opts.Pools.DeleteManagedLoginBranding(as(ctx, "DeleteManagedLoginBranding"), c.caller(), in)
 		}
 		back += "?done=deleted"
 	default:

@@ -263,7 +263,7 @@ func (c *Console) createClient(w http.ResponseWriter, r *http.Request) {
 	}
 	var out *idp.CreateUserPoolClientResponse
 	if err == nil {
-		out, err = c.opts.Pools.CreateUserPoolClient(ctx, c.caller(), in)
+		out, err = c.opts.Pools.CreateUserPoolClient(as(ctx, "CreateUserPoolClient"), c.caller(), in)
 	}
 	if err != nil {
 		c.failClient(w, r, "clients", p, err, f)
@@ -368,7 +368,7 @@ func (c *Console) clientAction(w http.ResponseWriter, r *http.Request) {
 			err = up.Validate()
 		}
 		if err == nil {
-			_, err = c.opts.Pools.UpdateUserPoolClient(ctx, c.caller(), up)
+			_, err = c.opts.Pools.UpdateUserPoolClient(as(ctx, "UpdateUserPoolClient"), c.caller(), up)
 		}
 		back += "?done=saved"
 	case "add-secret":
@@ -376,7 +376,7 @@ func (c *Console) clientAction(w http.ResponseWriter, r *http.Request) {
 		var out *idp.AddUserPoolClientSecretResponse
 		in := &idp.AddUserPoolClientSecretRequest{UserPoolId: &poolID, ClientId: &clientID}
 		if err = in.Validate(); err == nil {
-			out, err = c.opts.Pools.AddUserPoolClientSecret(ctx, c.caller(), in)
+			out, err = c.opts.Pools.AddUserPoolClientSecret(as(ctx, "AddUserPoolClientSecret"), c.caller(), in)
 		}
 		if err == nil {
 			c.audit(r, op, "pool", poolID, "client", clientID, "secret", cognito.Deref(out.ClientSecretDescriptor.ClientSecretId))
@@ -393,7 +393,7 @@ func (c *Console) clientAction(w http.ResponseWriter, r *http.Request) {
 		op = "DeleteUserPoolClientSecret"
 		in := &idp.DeleteUserPoolClientSecretRequest{UserPoolId: &poolID, ClientId: &clientID, ClientSecretId: cognito.Ptr(formValues{r}.s("secret_id"))}
 		if err = in.Validate(); err == nil {
-			_, err = c.opts.Pools.DeleteUserPoolClientSecret(ctx, c.caller(), in)
+			_, err = c.opts.Pools.DeleteUserPoolClientSecret(as(ctx, "DeleteUserPoolClientSecret"), c.caller(), in)
 		}
 		back += "?done=secret-deleted"
 	case "delete":
@@ -402,7 +402,7 @@ func (c *Console) clientAction(w http.ResponseWriter, r *http.Request) {
 			err = cognito.InvalidParameterException("Type the app client's name to confirm the deletion.")
 			break
 		}
-		_, err = c.opts.Pools.DeleteUserPoolClient(ctx, c.caller(), &idp.DeleteUserPoolClientRequest{UserPoolId: &poolID, ClientId: &clientID})
+		_, err = c.opts.Pools.DeleteUserPoolClient(as(ctx, "DeleteUserPoolClient"), c.caller(), &idp.DeleteUserPoolClientRequest{UserPoolId: &poolID, ClientId: &clientID})
 		back = "/console/pools/" + url.PathEscape(poolID) + "/clients?deleted=1"
 	default:
 		http.NotFound(w, r)

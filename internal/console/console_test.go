@@ -49,6 +49,7 @@ type env struct {
 	outbox  *messaging.Outbox
 	session *http.Cookie
 	csrf    string
+	db      storage.Store
 }
 
 // backends runs f on SQLite and, when COGNATE_TEST_POSTGRES_DSN is set,
@@ -95,7 +96,33 @@ func newEnv(t *testing.T, db storage.Store) *env {
 		t.Fatal(err)
 	}
 	e.session, e.csrf = e.signIn(t, "operator")
+	// Every console action names its operation beside the operator in
+	// the change log: checked after each test, over every entry an
+	// operator wrote (the store closes after this runs).
+	t.Cleanup(func() { e.checkOperatorActions(t) })
 	return e
+}
+
+// checkOperatorActions fails t when an entry of the change log written by
+// an operator does not name the operation.
+func (e *env) checkOperatorActions(t *testing.T) {
+	t.Helper()
+	var after int64
+	for {
+		changes, err := e.db.Changes(context.Background(), after, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range changes {
+			if ch.Actor != nil && ch.Actor.Kind == storage.ActorOperator && ch.Actor.Action == "" {
+				t.Errorf("change %d (%s %s) names the operator %s but no operation", ch.Seq, ch.Entity, ch.Key, ch.Actor.Name)
+			}
+			after = ch.Seq
+		}
+		if len(changes) < 500 {
+			return
+		}
+	}
 }
 
 // newBareEnv is a console started on db, as a server starts it.
@@ -107,7 +134,7 @@ func newBareEnv(t *testing.T, db storage.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{outbox: messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})}
+	e := &env{db: db, outbox: messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})}
 	e.pools = userpool.New(db, userpool.Options{AccountID: "123456789012"})
 	e.users = directory.New(db, e.pools, directory.Options{SRPVerifiers: verifiers, Sender: e.outbox})
 	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: "http://localhost:9229", KeyEncryptionKey: seal.DeriveKey(key, "token-signing-keys")})

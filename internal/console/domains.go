@@ -85,7 +85,7 @@ func (c *Console) domains(w http.ResponseWriter, r *http.Request) {
 			err = in.Validate()
 		}
 		if err == nil {
-			_, err = c.opts.Pools.CreateUserPoolDomain(ctx, c.caller(), in)
+			_, err = c.opts.Pools.CreateUserPoolDomain(as(ctx, "CreateUserPoolDomain"), c.caller(), in)
 		}
 		back += "?done=created"
 	case "version":
@@ -96,7 +96,7 @@ func (c *Console) domains(w http.ResponseWriter, r *http.Request) {
 			err = in.Validate()
 		}
 		if err == nil {
-			_, err = c.opts.Pools.UpdateUserPoolDomain(ctx, c.caller(), in)
+			_, err = c.opts.Pools.UpdateUserPoolDomain(as(ctx, "UpdateUserPoolDomain"), c.caller(), in)
 		}
 		back += "?done=saved"
 	case "delete":
@@ -108,7 +108,7 @@ func (c *Console) domains(w http.ResponseWriter, r *http.Request) {
 		}
 		in := &idp.DeleteUserPoolDomainRequest{UserPoolId: &poolID, Domain: &name}
 		if err = in.Validate(); err == nil {
-			_, err = c.opts.Pools.DeleteUserPoolDomain(ctx, c.caller(), in)
+			_, err = c.opts.Pools.DeleteUserPoolDomain(as(ctx, "DeleteUserPoolDomain"), c.caller(), in)
 		}
 		back += "?done=deleted"
 	default:

@@ -282,7 +282,7 @@ func (c *Console) poolEdit(w http.ResponseWriter, r *http.Request) {
 		err = up.Validate()
 	}
 	if err == nil {
-		_, err = c.opts.Pools.UpdateUserPool(ctx, c.caller(), up)
+		_, err = c.opts.Pools.UpdateUserPool(as(ctx, "UpdateUserPool"), c.caller(), up)
 	}
 	if err != nil {
 		c.fail(w, r, "pooledit", p, err, poolEditFields...)

@@ -79,7 +79,7 @@ func (c *Console) resourceServers(w http.ResponseWriter, r *http.Request) {
 	in := &idp.CreateResourceServerRequest{UserPoolId: &poolID, Identifier: &d.Identifier, Name: &d.Name, Scopes: parseScopes(d.Scopes)}
 	err := in.Validate()
 	if err == nil {
-		_, err = c.opts.Pools.CreateResourceServer(r.Context(), c.caller(), in)
+		_, err = c.opts.Pools.CreateResourceServer(as(r.Context(), "CreateResourceServer"), c.caller(), in)
 	}
 	if err != nil {
 		c.fail(w, r, "resourceservers", p, err, resourceServerFields...)
@@ -122,7 +122,7 @@ func (c *Console) resourceServer(w http.ResponseWriter, r *http.Request) {
 		d.Name, d.Scopes = f.s("name"), f.raw("scopes")
 		in := &idp.UpdateResourceServerRequest{UserPoolId: &poolID, Identifier: &id, Name: &d.Name, Scopes: parseScopes(d.Scopes)}
 		if err = in.Validate(); err == nil {
-			_, err = c.opts.Pools.UpdateResourceServer(ctx, c.caller(), in)
+			_, err = c.opts.Pools.UpdateResourceServer(as(ctx, "UpdateResourceServer"), c.caller(), in)
 		}
 		back += "?done=saved"
 	case "delete":
@@ -131,7 +131,7 @@ func (c *Console) resourceServer(w http.ResponseWriter, r *http.Request) {
 			err = cognito.InvalidParameterException("Type the resource server's identifier to confirm the deletion.")
 			break
 		}
-		_, err = c.opts.Pools.DeleteResourceServer(ctx, c.caller(), &idp.DeleteResourceServerRequest{UserPoolId: &poolID, Identifier: &id})
+		_, err = c.opts.Pools.DeleteResourceServer(as(ctx, "DeleteResourceServer"), c.caller(), &idp.DeleteResourceServerRequest{UserPoolId: &poolID, Identifier: &id})
 		back = "/console/pools/" + url.PathEscape(poolID) + "/resource-servers?deleted=1"
 	default:
 		http.NotFound(w, r)
