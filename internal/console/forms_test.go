@@ -43,7 +43,8 @@ func TestSettingsFormsRefused(t *testing.T) {
 			{"/console/pools/" + poolID + "/resource-servers", url.Values{"identifier": {"forged"}, "name": {"forged"}}},
 			{"/console/pools/" + poolID + "/domains", url.Values{"action": {"create"}, "domain": {"forged-domain"}}},
 			{"/console/pools/" + poolID + "/settings", url.Values{"section": {"sms"}, "sns_caller_arn": {"arn:aws:iam::123456789012:role/forged"}}},
-			{"/console/pools/" + poolID + "/risk", url.Values{"ip_blocked": {"192.0.2.0/24"}}},
+			{"/console/pools/" + poolID + "/risk", url.Values{"ip_blocked": {"192.0.2.0/24"}, "ato_enabled": {"1"}, "notify_source_arn": {"arn:aws:ses:us-east-1:123456789012:identity/forged@example.com"},
+				"notify_block_subject": {"forged"}, "notify_block_text": {"forged text"}}},
 			{clientPath + "/ui-customization", url.Values{"css": {".banner-customizable { color: red; }"}}},
 		}
 		_, otherCSRF := e.signIn(t, "other-operator")

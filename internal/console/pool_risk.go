@@ -103,6 +103,37 @@ func (d *riskData) Notify() *idp.NotifyConfigurationType {
 	return &idp.NotifyConfigurationType{}
 }
 
+// NotifyEmails are the notification emails the form edits, in its order:
+// the form's field prefix, the NotifyConfiguration member, and what the
+// email is sent for.
+var notifyEmails = []struct{ Kind, Member, Label string }{
+	{"block", "BlockEmail", "Sign-in blocked"},
+	{"mfa", "MfaEmail", "Second factor asked for"},
+	{"no_action", "NoActionEmail", "Sign-in allowed"},
+}
+
+// NotifyEmails are the notification emails the form edits.
+func (d *riskData) NotifyEmails() []struct{ Kind, Member, Label string } { return notifyEmails }
+
+// NotifyEmail is the configuration's email of kind (block, mfa,
+// no_action), never nil.
+func (d *riskData) NotifyEmail(kind string) *idp.NotifyEmailType {
+	n := d.Notify()
+	var e *idp.NotifyEmailType
+	switch kind {
+	case "block":
+		e = n.BlockEmail
+	case "mfa":
+		e = n.MfaEmail
+	default:
+		e = n.NoActionEmail
+	}
+	if e == nil {
+		return &idp.NotifyEmailType{}
+	}
+	return e
+}
+
 // IPRanges are the exception ranges of kind (blocked, skipped), one a
 // line.
 func (d *riskData) IPRanges(kind string) string {
@@ -154,7 +185,7 @@ func (c *Console) riskConfiguration(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusOK, "risk", p)
 		return
 	}
-	in := riskRequest(formValues{r}, poolID, clientID, d.Config)
+	in := riskRequest(formValues{r}, poolID, clientID)
 	err = in.Validate()
 	if err == nil {
 		_, err = c.opts.Pools.SetRiskConfiguration(as(ctx, "SetRiskConfiguration"), c.caller(), in)
@@ -164,7 +195,7 @@ func (c *Console) riskConfiguration(w http.ResponseWriter, r *http.Request) {
 		d.Config = &idp.RiskConfigurationType{ClientId: in.ClientId, CompromisedCredentialsRiskConfiguration: in.CompromisedCredentialsRiskConfiguration,
 			AccountTakeoverRiskConfiguration: in.AccountTakeoverRiskConfiguration, RiskExceptionConfiguration: in.RiskExceptionConfiguration}
 		d.Own = true
-		c.fail(w, r, "risk", p, err, "BlockedIPRangeList", "SkippedIPRangeList", "NotifyConfiguration", "EventFilter", "AccountTakeoverRiskConfiguration", "CompromisedCredentialsRiskConfiguration")
+		c.fail(w, r, "risk", p, err, "BlockedIPRangeList", "SkippedIPRangeList", "BlockEmail", "MfaEmail", "NoActionEmail", "NotifyConfiguration", "EventFilter", "AccountTakeoverRiskConfiguration", "CompromisedCredentialsRiskConfiguration")
 		return
 	}
 	c.audit(r, "SetRiskConfiguration", "pool", poolID, "client", clientID)
@@ -175,10 +206,10 @@ func (c *Console) riskConfiguration(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/console/pools/"+url.PathEscape(poolID)+"/risk?"+q.Encode(), http.StatusSeeOther)
 }
 
-// riskRequest is the SetRiskConfiguration request of the form f; the
-// notification emails' texts, which the form does not show, are kept
-// from old.
-func riskRequest(f formValues, poolID, clientID string, old *idp.RiskConfigurationType) *idp.SetRiskConfigurationRequest {
+// riskRequest is the SetRiskConfiguration request of the form f. A
+// notification email whose subject and bodies are all empty is left out,
+// so the notification uses cognate's default text.
+func riskRequest(f formValues, poolID, clientID string) *idp.SetRiskConfigurationRequest {
 	in := &idp.SetRiskConfigurationRequest{UserPoolId: &poolID, ClientId: nonEmpty(clientID)}
 	if f.b("cc_enabled") {
 		cc := &idp.CompromisedCredentialsRiskConfigurationType{EventFilter: []idp.EventFilterType{},
@@ -196,10 +227,15 @@ func riskRequest(f formValues, poolID, clientID string, old *idp.RiskConfigurati
 		at := &idp.AccountTakeoverRiskConfigurationType{Actions: &idp.AccountTakeoverActionsType{
 			LowAction: action("low"), MediumAction: action("medium"), HighAction: action("high")}}
 		n := &idp.NotifyConfigurationType{From: nonEmpty(f.s("notify_from")), ReplyTo: nonEmpty(f.s("notify_reply_to")), SourceArn: nonEmpty(f.s("notify_source_arn"))}
-		if old != nil && old.AccountTakeoverRiskConfiguration != nil && old.AccountTakeoverRiskConfiguration.NotifyConfiguration != nil {
-			o := old.AccountTakeoverRiskConfiguration.NotifyConfiguration
-			n.BlockEmail, n.NoActionEmail, n.MfaEmail = o.BlockEmail, o.NoActionEmail, o.MfaEmail
+		email := func(kind string) *idp.NotifyEmailType {
+			e := &idp.NotifyEmailType{Subject: nonEmpty(f.s("notify_" + kind + "_subject")),
+				HtmlBody: body(f.raw("notify_" + kind + "_html")), TextBody: body(f.raw("notify_" + kind + "_text"))}
+			if e.Subject == nil && e.HtmlBody == nil && e.TextBody == nil {
+				return nil
+			}
+			return e
 		}
+		n.BlockEmail, n.MfaEmail, n.NoActionEmail = email("block"), email("mfa"), email("no_action")
 		if n.From != nil || n.ReplyTo != nil || n.SourceArn != nil || n.BlockEmail != nil || n.NoActionEmail != nil || n.MfaEmail != nil {
 			at.NotifyConfiguration = n
 		}
@@ -210,6 +246,16 @@ func riskRequest(f formValues, poolID, clientID string, old *idp.RiskConfigurati
 		in.RiskExceptionConfiguration = &idp.RiskExceptionConfigurationType{BlockedIPRangeList: blocked, SkippedIPRangeList: skipped}
 	}
 	return in
+}
+
+// body is a notification email's body as typed, with a browser's CRLF
+// line ends made LF, or nil when it is blank.
+func body(s string) *string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return &s
 }
 
 // lines are the non-empty lines of s, trimmed.
