@@ -10,6 +10,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
+	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -29,24 +30,28 @@ import (
 type deviceSRPChallenge struct{}
 
 // open answers with DEVICE_SRP_AUTH. attempt, the attempt of the right
-// password, is settled in the transaction that opens the challenge.
+// password, is settled in the transaction that opens the challenge. A
+// risk found in the first factor (sp.assessed) that notifies records its
+// InProgress event in that transaction and sends NoActionEmail once it
+// has committed; the state carries the assessment to the device's proof,
+// whose event replaces that one.
 func (deviceSRPChallenge) open(ctx context.Context, s *Service, sp *call, attempt *passwordAttempt) (*Step, error) {
 	u := sp.user
+	within, note := s.notifyingChallenge(ctx, sp, settling(ctx, attempt), directory.RiskEmailNoAction)
 	st := &flowState{
 		Pool: sp.pool.ID, Client: sp.client.ClientID, Flow: sp.flow, Admin: sp.admin,
 		Challenge: idp.ChallengeNameTypeDeviceSrpAuth, Sub: u.Sub, Username: u.Username, Given: sp.given,
 		DeviceKey: sp.device.Key,
 	}
-	session, err := s.openFlow(ctx, st, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
-		_, err := attempt.settle(ctx, tx)
-		return err
-	})
+	carryRisk(st, sp.assessed)
+	session, err := s.openFlow(ctx, st, sessionValidity(sp.client.AuthSessionValidity), purposeSession, within)
 	if err != nil {
 		return nil, err
 	}
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
+	s.notifyRisk(ctx, note)
 	return &Step{
 		Challenge: idp.ChallengeNameTypeDeviceSrpAuth,
 		Session:   session,
@@ -111,6 +116,7 @@ func (deviceSRPChallenge) continued(ctx context.Context, s *Service, st *flowSta
 		V: flowStateVersion, ID: m.Next, Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
 		Challenge: idp.ChallengeNameTypeDeviceSrpAuth, Sub: st.Sub, Username: st.Username, Given: st.Given,
 		DeviceKey: st.DeviceKey, MFADone: true, IssuedAt: st.IssuedAt, ExpiresAt: m.NextExpiresAt,
+		RiskLevel: st.RiskLevel, RiskAction: st.RiskAction, RiskEventID: st.RiskEventID, Compromised: st.Compromised,
 	}, nil
 }
 
@@ -158,6 +164,7 @@ func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*St
 		Pool: st.Pool, Client: st.Client, Flow: st.Flow, Admin: st.Admin,
 		Challenge: idp.ChallengeNameTypeDevicePasswordVerifier, Sub: st.Sub, Username: st.Username, Given: st.Given,
 		DeviceKey: d.Key, MFADone: st.MFADone, SRPSecret: server.Secret(), SRPPublic: server.Public(), SRPA: sp.params["SRP_A"],
+		RiskLevel: st.RiskLevel, RiskAction: st.RiskAction, RiskEventID: st.RiskEventID, Compromised: st.Compromised,
 	}
 	block, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeDeviceSecretBlock, func(tx storage.Tx) error {
 		return s.useFlow(ctx, tx, st)

@@ -432,7 +432,7 @@ func (s *Service) authenticate(ctx context.Context, sp *call, fac factor) (*Step
 			return nil, err
 		}
 		s.shareFailure(ctx, lockoutID(sp.pool.ID, u.Sub), sp.pool.ID)
-		s.recordEvent(ctx, sp.pool, u.Sub, "", idp.EventResponseTypeFail, eventFactors{})
+		s.recordFailedProof(ctx, sp)
 		return nil, incorrect()
 	}
 	if attempt == nil {

@@ -158,7 +158,10 @@
 //     which may block the sign-in or ask for a second factor, then
 //     decides the second factor. A risk whose action notifies records
 //     its event with a feedback token's MAC and emails the user once the
-//     write has committed (risk_notify.go).
+//     write has committed (risk_notify.go): with the tokens, or when the
+//     next challenge (a second factor, a device's SRP) opens, whose
+//     states carry the risk to the last answer's event; a device's proof
+//     is not assessed again.
 //  7. Post-authentication and pre-token-generation hook points (the
 //     PostAuthentication and PreTokenGeneration triggers), the token
 //     family and tokens, and the sign-in event (Service.finish, signIn,

@@ -130,36 +130,21 @@ func decideMFA(p userpool.MFA, u *directory.SignInUser) mfaStep {
 // opens DEVICE_SRP_AUTH (finishMFA). amazon-cognito-identity-js
 // (CognitoUser.sendMFACode) expects that order.
 func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passwordAttempt) (*Step, error) {
+	if sp.deviceVerified && sp.st != nil && sp.st.MFADone {
+		// The device's proof of a sign-in that answered its second
+		// factor before it (a remembered device too, when the risk asked
+		// for one): its event records the second factor.
+		sp.mfa = true
+		return s.finish(ctx, sp, attempt)
+	}
 	if sp.rememberedDevice() {
 		// A remembered device signs in without MFA where the pool says so
 		// (DeviceConfiguration.ChallengeRequiredOnNewDevice).
 		return s.finish(ctx, sp, attempt)
 	}
-	if sp.deviceVerified && sp.st != nil && sp.st.MFADone {
-		// The device's proof of a sign-in that answered its second
-		// factor before it.
-		sp.mfa = true
-		return s.finish(ctx, sp, attempt)
-	}
-	// Threat protection's compromised-credentials check of a password
-	// sign-in, then its account-takeover decision (risk.go): nothing for
-	// a pool whose threat protection is off.
-	compromised, err := s.checkCompromisedSignIn(ctx, sp)
-	if err != nil {
-		return nil, err
-	}
-	if compromised != nil && compromised.resets {
-		return s.blockForRisk(ctx, sp, attempt, compromised)
-	}
-	risk, err := s.assessRisk(ctx, sp)
-	if err != nil {
-		return nil, err
-	}
-	if compromised != nil {
-		if risk == nil {
-			risk = compromised
-		}
-		risk.compromised = true
+	risk, step, err := s.firstFactorRisk(ctx, sp, attempt)
+	if step != nil || err != nil {
+		return step, err
 	}
 	sp.assessed = risk
 	if risk.blocks() {
@@ -194,7 +179,11 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 		return s.finish(ctx, sp, attempt)
 	}
 	within := settling(ctx, attempt)
-	within, note := s.notifyingChallenge(ctx, sp, within)
+	email := directory.RiskEmailNoAction
+	if risk.forcesMFA() {
+		email = directory.RiskEmailMFA
+	}
+	within, note := s.notifyingChallenge(ctx, sp, within, email)
 	if w := sp.within; w != nil {
 		// The step's own writes (a custom challenge's use of its Session)
 		// go with the opening of the MFA challenge.
@@ -208,12 +197,44 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 			return w(tx)
 		}
 	}
-	step, err := s.openMFAChallenge(ctx, sp, d, within, attempt)
+	step, err = s.openMFAChallenge(ctx, sp, d, within, attempt)
 	if err != nil {
 		return nil, err
 	}
 	s.notifyRisk(ctx, note)
 	return step, nil
+}
+
+// firstFactorRisk is threat protection's compromised-credentials check of
+// a password sign-in, then its account-takeover decision (risk.go):
+// nothing for a pool whose threat protection is off. A password found
+// compromised that the pool refuses ends the sign-in (the step or error
+// returned). The proof of a device whose DEVICE_SRP_AUTH followed the
+// first factor is no new first factor: the assessment made then, which
+// its state carries (and which notified then, if it did), stands.
+func (s *Service) firstFactorRisk(ctx context.Context, sp *call, attempt *passwordAttempt) (*riskAssessment, *Step, error) {
+	if sp.deviceVerified {
+		return sp.risk(), nil, nil
+	}
+	compromised, err := s.checkCompromisedSignIn(ctx, sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if compromised != nil && compromised.resets {
+		step, err := s.blockForRisk(ctx, sp, attempt, compromised)
+		return nil, step, err
+	}
+	risk, err := s.assessRisk(ctx, sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if compromised != nil {
+		if risk == nil {
+			risk = compromised
+		}
+		risk.compromised = true
+	}
+	return risk, nil, nil
 }
 
 // settling is the write that settles attempt in the transaction that acts
@@ -263,12 +284,9 @@ func (s *Service) openMFAState(ctx context.Context, sp *call, challenge idp.Chal
 	case sp.st != nil:
 		st.DeviceKey, st.DeviceToProve = sp.st.DeviceKey, sp.st.DeviceToProve
 	}
-	if r := sp.assessed; r != nil && r.level != "" {
-		st.RiskLevel, st.RiskAction, st.RiskEventID = string(r.level), string(r.action), r.eventID
-	}
-	if r := sp.assessed; r != nil && r.compromised {
-		st.Compromised = true
-	}
+	// The assessment of this step's first factor, or the one the state
+	// answered carries (SELECT_MFA_TYPE's to the factor chosen).
+	carryRisk(st, sp.risk())
 	if fill != nil {
 		fill(st)
 	}
@@ -641,6 +659,7 @@ func (s *Service) proveDeviceAfterMFA(ctx context.Context, sp *call, d *deviceRe
 		Challenge: idp.ChallengeNameTypeDeviceSrpAuth, Sub: st.Sub, Username: st.Username, Given: st.Given,
 		DeviceKey: d.Key, MFADone: true,
 	}
+	carryRisk(next, sp.risk())
 	session, err := s.openFlow(ctx, next, sessionValidity(sp.client.AuthSessionValidity), purposeSession, func(tx storage.Tx) error {
 		if guard != nil {
 			if err := guard(tx); err != nil {

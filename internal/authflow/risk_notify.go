@@ -17,10 +17,13 @@ import (
 // NotifyConfiguration's email for what was done (BlockEmail,
 // MfaEmail, NoActionEmail), whose one-click links carry the token.
 //
-// A second factor the sign-in is asked for comes later than the decision,
-// and may never come: the email goes when the challenge opens, with an
-// InProgress event recorded then, which the answer's event replaces (same
-// event ID, same token).
+// A challenge that follows the decision (a second factor, a remembered
+// device's SRP) comes later, and its answer may never come: the email goes
+// when the challenge opens, with an InProgress event recorded then, which
+// the answer's event replaces (same event ID, same token). Every state of
+// the sign-in after the decision carries the assessment (carryRisk), so the
+// last answer, right or wrong, records its event in place of that one and
+// no step sends the email again.
 
 // notifies reports whether r sends the user a notification: a risk was
 // found, the pool enforces, and the level's action says Notify.
@@ -61,23 +64,21 @@ func (s *Service) notifyRisk(ctx context.Context, n *directory.RiskNotification)
 	}
 }
 
-// notifyingChallenge prepares the second factor sp's risk asks for, when
-// the risk notifies: the InProgress event (with a new event ID that the
+// notifyingChallenge prepares the challenge that follows sp's assessed
+// first factor when the risk notifies: a second factor the risk asks for
+// (MfaEmail) or any other (the pool's own second factor, a device's SRP:
+// NoActionEmail). The InProgress event (with a new event ID that the
 // challenge's state carries to the answer's event, and the feedback
 // token's MAC) is written by the returned within, in the transaction that
 // opens the challenge, and the returned notification is to be sent once
 // it has opened. Without a notifying risk it returns within unchanged.
-func (s *Service) notifyingChallenge(ctx context.Context, sp *call, within func(tx storage.Tx) error) (func(tx storage.Tx) error, *directory.RiskNotification) {
+func (s *Service) notifyingChallenge(ctx context.Context, sp *call, within func(tx storage.Tx) error, email directory.RiskEmail) (func(tx storage.Tx) error, *directory.RiskNotification) {
 	r := sp.assessed
 	if !r.notifies() {
 		return within, nil
 	}
 	r.eventID = tokens.NewJTI()
 	ev := s.authEvent(r.eventID, idp.EventResponseTypeInProgress, eventFactors{first: firstFactorOf(sp.st), ip: clientIP(ctx), risk: r})
-	email := directory.RiskEmailNoAction
-	if r.forcesMFA() {
-		email = directory.RiskEmailMFA
-	}
 	n := s.riskNotification(sp.pool, sp.user, ev, r, email)
 	return func(tx storage.Tx) error {
 		if within != nil {
@@ -110,4 +111,38 @@ func (s *Service) recordSignInEvent(ctx context.Context, pool *userpool.SignInPo
 		return
 	}
 	s.notifyRisk(ctx, note)
+}
+
+// carryRisk copies r, the assessment of the sign-in a state continues,
+// into st: its level, action, compromised password and the InProgress
+// event a notification recorded, so that the state's answer records its
+// event with them (call.risk).
+func carryRisk(st *flowState, r *riskAssessment) {
+	if r == nil {
+		return
+	}
+	if r.level != "" {
+		st.RiskLevel, st.RiskAction = string(r.level), string(r.action)
+	}
+	st.RiskEventID, st.Compromised = r.eventID, r.compromised
+}
+
+// recordFailedProof records the failed sign-in event of sp's wrong secret
+// (a password, an SRP or device proof): in place of the InProgress event
+// a notifying risk recorded when an earlier step of the sign-in was
+// assessed, with that risk, or else as a new event.
+func (s *Service) recordFailedProof(ctx context.Context, sp *call) {
+	r := sp.risk()
+	if r == nil || r.eventID == "" {
+		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail, eventFactors{})
+		return
+	}
+	ev := s.authEvent(r.eventID, idp.EventResponseTypeFail, eventFactors{ip: clientIP(ctx), risk: r})
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		_, err := s.recordRiskEventIn(ctx, tx, sp.pool, sp.user, ev, r, directory.RiskEmailNoAction)
+		return err
+	})
+	if err != nil {
+		s.log.Warn("record auth event", "pool", sp.pool.ID, "sub", sp.user.Sub, "err", err)
+	}
 }
