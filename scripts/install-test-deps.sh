@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go and the services the machine runs,
-# from Debian's packages: Chromium for the browser tests (e2e/browser), npm,
-# which installs the pinned JavaScript libraries of e2e/js and e2e/browser,
-# systemd, whose systemd-analyze checks deploy/cognate.service, and the AWS
-# CLI and curl, with which the docs check (e2e/docs) runs the README's quick
-# start. It does nothing when all are there, and is safe to run again.
+# from Debian's packages: Chromium for the browser tests (e2e/browser and
+# e2e/console), npm, which installs the pinned JavaScript libraries of e2e/js
+# and e2e/browser, systemd, whose systemd-analyze checks
+# deploy/cognate.service, and the AWS CLI and curl, with which the docs check
+# (e2e/docs) runs the README's quick start. It does nothing when all are there, and is safe to run again.
 # .ci/run calls it before the tests; installing needs root.
 set -euo pipefail
 

@@ -59,20 +59,3 @@ func signIn(ctx context.Context, page, username, password string) (pageResult, e
 	res.State = state.Value
 	return res, nil
 }
-
-// signInHosted fills the hosted UI's sign-in page in tab ctx and submits
-// it, and waits for the next page to load.
-func signInHosted(ctx context.Context, username, password string) error {
-	err := chromedp.Do(ctx,
-		chromedp.WaitVisible(chromedp.ID("signin-form")),
-		chromedp.Clear(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), username),
-		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitReady(chromedp.CSS("body")),
-	)
-	if err != nil {
-		return fmt.Errorf("sign in on the hosted UI: %w", err)
-	}
-	return nil
-}

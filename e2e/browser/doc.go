@@ -7,7 +7,8 @@
 //
 // The tests are built as the style guide describes: harness_test.go starts
 // cognate (the real binary, through e2e/proc), the app's origin and the
-// browser; actions_test.go holds the reusable steps a user takes in the
+// browser, with the harness it shares with e2e/console (the admin
+// console's scenarios) in e2e/internal/browsertest; actions_test.go holds the reusable steps a user takes in the
 // app (sign in) and reads back what the page reports; the *_test.go
 // scenarios compose them and assert on the tokens and attributes the page
 // saw. The page, app.html, gives its elements stable ids and reports each

@@ -73,7 +73,7 @@ func startSAMLFlow(t *testing.T, c *cognate, f *federation, provider string) *sa
 func craftedAuthn(t *testing.T, idp *samlIdP, entityID, acs, id string, issued time.Time) []byte {
 	t.Helper()
 	u, _ := url.Parse(acs)
-	sp := &saml.ServiceProvider{EntityID: entityID, AcsURL: *u, IDPMetadata: idp.srv.IDP.Metadata(), Clock: dsig.NewFakeClockAt(issued)}
+	sp := &saml.ServiceProvider{EntityID: entityID, AcsURL: *u, IDPMetadata: idp.Server.IDP.Metadata(), Clock: dsig.NewFakeClockAt(issued)}
 	req, err := sp.MakeAuthenticationRequest(idp.URL+"/sso", saml.HTTPPostBinding, saml.HTTPPostBinding)
 	if err != nil {
 		t.Fatal(err)
@@ -216,27 +216,27 @@ func TestFederationSAMLHostile(t *testing.T) {
 	acs := f.base(c) + "/saml2/idpresponse"
 	entity := "urn:amazon:cognito:sp:" + f.PoolID
 	elsewhere := "https://elsewhere.example/saml2/idpresponse"
-	idp.addService(t, f.PoolID, poolSP(t, c, f.PoolID, f.base(c), false, elsewhere))
+	idp.AddService(t, f.PoolID, poolSP(t, c, f.PoolID, f.base(c), false, elsewhere))
 	foreign := "urn:amazon:cognito:sp:us-east-1_Foreign000"
 	u, _ := url.Parse(acs)
-	idp.addService(t, "foreign", (&saml.ServiceProvider{EntityID: foreign, AcsURL: *u,
+	idp.AddService(t, "foreign", (&saml.ServiceProvider{EntityID: foreign, AcsURL: *u,
 		AssertionConsumerServiceBindings: []string{saml.HTTPPostBinding}}).Metadata())
 	ada := samlUser{Name: "ada", Password: "analytical", Email: "ada@corp.example", CommonName: "Ada Lovelace", Groups: []string{"staff"}}
 	eve := samlUser{Name: "eve", Password: "eavesdrop", Email: "ada@corp.example.evil.example", CommonName: "Eve"}
-	idp.addUser(t, ada)
-	idp.addUser(t, eve)
+	idp.AddUser(t, ada)
+	idp.AddUser(t, eve)
 	authorize := url.Values{"client_id": {f.ClientID}, "redirect_uri": {f.Origin + "/callback"}, "response_type": {"code"},
 		"scope": {"openid"}, "identity_provider": {samlName}}
-	idp.addShortcut(t, "hostile", entity, authorize.Encode())
+	idp.AddShortcut(t, "hostile", entity, authorize.Encode())
 	otherAuthorize := url.Values{"client_id": {other.ClientID}, "redirect_uri": {other.Origin + "/callback"}, "response_type": {"code"},
 		"scope": {"openid"}, "identity_provider": {samlName}}
-	idp.addShortcut(t, "other", "urn:amazon:cognito:sp:"+other.PoolID, otherAuthorize.Encode())
+	idp.AddShortcut(t, "other", "urn:amazon:cognito:sp:"+other.PoolID, otherAuthorize.Encode())
 
 	// An IdP two hours behind: its assertions expired long ago. It shares
 	// the first's URL, keys, users and service providers.
 	late := func() string {
 		iu, _ := url.Parse(idp.URL)
-		srv, err := samlidp.New(samlidp.Options{URL: *iu, Key: idp.key, Certificate: idp.cert, Store: idp.srv.Store,
+		srv, err := samlidp.New(samlidp.Options{URL: *iu, Key: idp.Key, Certificate: idp.Cert, Store: idp.Server.Store,
 			Clock: dsig.NewFakeClockAt(time.Now().Add(-2 * time.Hour))})
 		if err != nil {
 			t.Fatal(err)
@@ -248,14 +248,14 @@ func TestFederationSAMLHostile(t *testing.T) {
 
 	// Good responses sign in: SP-initiated, and IdP-initiated once.
 	fl := startSAMLFlow(t, c, f, samlName)
-	good := postSAML(t, c, f, fl, idp.respond(t, fl.authn, fl.relayState, ada), fl.relayState)
+	good := postSAML(t, c, f, fl, idp.Respond(t, fl.authn, fl.relayState, ada), fl.relayState)
 	if good.Code == "" {
 		t.Fatalf("a good SP-initiated response: %v", good)
 	}
 	if got := signedInAs(t, c, f, good); got != samlName+"_"+ada.Email {
 		t.Fatalf("signed in as %q", got)
 	}
-	initiated, initiatedRelay := idp.initiate(t, "hostile", ada)
+	initiated, initiatedRelay := idp.Initiate(t, "hostile", ada)
 	if o := postSAML(t, c, f, nil, initiated, initiatedRelay); o.Code == "" {
 		t.Fatalf("a good IdP-initiated response: %v", o)
 	} else if got := signedInAs(t, c, f, o); got != samlName+"_"+ada.Email {
@@ -266,7 +266,7 @@ func TestFederationSAMLHostile(t *testing.T) {
 	// wrapping cases below attack that signature, not the Response's.
 	{
 		fl := startSAMLFlow(t, c, f, samlName)
-		sr := tamper(t, idp.respond(t, fl.authn, fl.relayState, ada), func(resp, a *etree.Element) { unsignResponse(resp) })
+		sr := tamper(t, idp.Respond(t, fl.authn, fl.relayState, ada), func(resp, a *etree.Element) { unsignResponse(resp) })
 		if o := postSAML(t, c, f, fl, sr, fl.relayState); o.Code == "" {
 			t.Fatalf("a good response with only the assertion signed: %v", o)
 		}
@@ -287,7 +287,7 @@ func TestFederationSAMLHostile(t *testing.T) {
 	// and the flow it answers.
 	respond := func(u samlUser) (*samlFlow, string) {
 		fl := startSAMLFlow(t, c, f, samlName)
-		return fl, idp.respond(t, fl.authn, fl.relayState, u)
+		return fl, idp.Respond(t, fl.authn, fl.relayState, u)
 	}
 
 	{
@@ -306,27 +306,27 @@ func TestFederationSAMLHostile(t *testing.T) {
 	}
 	check("replayed IdP-initiated assertion", postSAML(t, c, f, nil, initiated, initiatedRelay))
 	{
-		sr, relay := idp.initiate(t, "other", ada)
+		sr, relay := idp.Initiate(t, "other", ada)
 		check("IdP-initiated at a provider without IDPInit", postSAML(t, c, other, nil, sr, relay))
 	}
 	{
 		fl := startSAMLFlow(t, c, f, samlName)
-		sr := idp.respond(t, craftedAuthn(t, idp, foreign, acs, fl.reqID, time.Now()), fl.relayState, ada)
+		sr := idp.Respond(t, craftedAuthn(t, idp, foreign, acs, fl.reqID, time.Now()), fl.relayState, ada)
 		check("assertion for another audience", postSAML(t, c, f, fl, sr, fl.relayState))
 	}
 	{
 		fl := startSAMLFlow(t, c, f, samlName)
-		sr := idp.respond(t, craftedAuthn(t, idp, entity, elsewhere, fl.reqID, time.Now()), fl.relayState, ada)
+		sr := idp.Respond(t, craftedAuthn(t, idp, entity, elsewhere, fl.reqID, time.Now()), fl.relayState, ada)
 		check("assertion for another recipient (ACS URL)", postSAML(t, c, f, fl, sr, fl.relayState))
 	}
 	{
 		fl := startSAMLFlow(t, c, f, samlName)
-		sr := idp.respond(t, craftedAuthn(t, idp, "urn:amazon:cognito:sp:"+other.PoolID, other.base(c)+"/saml2/idpresponse", fl.reqID, time.Now()), fl.relayState, ada)
+		sr := idp.Respond(t, craftedAuthn(t, idp, "urn:amazon:cognito:sp:"+other.PoolID, other.base(c)+"/saml2/idpresponse", fl.reqID, time.Now()), fl.relayState, ada)
 		check("assertion for another pool (its audience and ACS)", postSAML(t, c, f, fl, sr, fl.relayState))
 	}
 	{
 		ofl := startSAMLFlow(t, c, other, samlName)
-		sr := idp.respond(t, ofl.authn, ofl.relayState, ada)
+		sr := idp.Respond(t, ofl.authn, ofl.relayState, ada)
 		fl := startSAMLFlow(t, c, f, samlName)
 		check("another pool's own response, with this pool's state", postSAML(t, c, f, fl, sr, fl.relayState))
 	}
@@ -392,11 +392,11 @@ func TestFederationSAMLHostile(t *testing.T) {
 	}
 	{
 		fl := startSAMLFlow(t, c, f, samlName)
-		check("no RelayState", postSAML(t, c, f, fl, idp.respond(t, fl.authn, fl.relayState, ada), ""))
+		check("no RelayState", postSAML(t, c, f, fl, idp.Respond(t, fl.authn, fl.relayState, ada), ""))
 	}
 	{
 		fl := startSAMLFlow(t, c, f, samlName)
-		sr := idp.respond(t, fl.authn, fl.relayState, ada)
+		sr := idp.Respond(t, fl.authn, fl.relayState, ada)
 		check("the sign-in's state without its browser's cookie", postSAML(t, c, f, nil, sr, fl.relayState))
 	}
 
@@ -455,7 +455,7 @@ func TestFederationSAMLEncrypted(t *testing.T) {
 	f := setUpSAML(t, c, "saml-sealed", idp, map[string]string{"EncryptedResponses": "true"})
 	ctx := context.Background()
 	ada := samlUser{Name: "ada", Password: "analytical", Email: "ada@corp.example", CommonName: "Ada Lovelace"}
-	idp.addUser(t, ada)
+	idp.AddUser(t, ada)
 	desc, err := c.admin.DescribeIdentityProvider(ctx, &cip.DescribeIdentityProviderInput{UserPoolId: aws.String(f.PoolID), ProviderName: aws.String(samlName)})
 	if err != nil {
 		t.Fatal(err)
@@ -476,7 +476,7 @@ func TestFederationSAMLEncrypted(t *testing.T) {
 	}
 
 	fl := startSAMLFlow(t, c, f, samlName)
-	sr := idp.respond(t, fl.authn, fl.relayState, ada)
+	sr := idp.Respond(t, fl.authn, fl.relayState, ada)
 	if !encrypted(sr) {
 		t.Fatal("the IdP did not encrypt the assertion")
 	}
@@ -490,9 +490,9 @@ func TestFederationSAMLEncrypted(t *testing.T) {
 
 	// The IdP, told the pool takes no encryption, sends the assertion in
 	// the clear: refused.
-	idp.addService(t, f.PoolID, poolSP(t, c, f.PoolID, f.base(c), false))
+	idp.AddService(t, f.PoolID, poolSP(t, c, f.PoolID, f.base(c), false))
 	fl = startSAMLFlow(t, c, f, samlName)
-	sr = idp.respond(t, fl.authn, fl.relayState, ada)
+	sr = idp.Respond(t, fl.authn, fl.relayState, ada)
 	if encrypted(sr) {
 		t.Fatal("the IdP still encrypted the assertion")
 	}

@@ -14,53 +14,60 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/chromedp/chromedp"
 
+	"github.com/cognate-dev/cognate/e2e/internal/browsertest"
 	"github.com/cognate-dev/cognate/e2e/proc"
 )
 
 const (
-	keyID  = "AKIABROWSERTEST00001"
-	secret = "browser-secret-browser-secret-browser-se"
+	keyID  = browsertest.KeyID
+	secret = browsertest.Secret
 
 	// libraryBundle is the browser build of amazon-cognito-identity-js,
 	// installed by npm from package.json.
 	libraryBundle = "node_modules/amazon-cognito-identity-js/dist/amazon-cognito-identity.min.js"
 	// browserTimeout bounds one scenario's work in the browser, Chromium's
 	// start included.
-	browserTimeout = time.Minute
+	browserTimeout = browsertest.BrowserTimeout
 )
 
 //go:embed app.html
 var appHTML []byte
 
-// requireTool finds the first of names on the PATH. Where CI runs, a
-// missing tool fails the test; elsewhere the test skips with one loud line.
-func requireTool(t *testing.T, names ...string) string {
-	t.Helper()
-	for _, name := range names {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required for the browser tests (scripts/install-test-deps.sh installs it)", names[0])
-	}
-	t.Skipf("browser test SKIPPED: %s is not installed (scripts/install-test-deps.sh installs it)", names[0])
-	return ""
-}
+// The shared harness (e2e/internal/browsertest) under the names the
+// scenarios use.
+var (
+	requireTool      = browsertest.RequireTool
+	signInHosted     = browsertest.SignInHosted
+	enterCode        = browsertest.EnterCode
+	text             = browsertest.Text
+	startSMTPCatcher = browsertest.StartSMTPCatcher
+	startSAMLIdP     = browsertest.StartSAMLIdP
+	postedForm       = browsertest.PostedForm
+)
 
-// requireBrowser skips a browser test under -short and returns Chromium's
-// path, with the library bundle installed.
-func requireBrowser(t *testing.T) string {
+type (
+	smtpCatcher = browsertest.SMTPCatcher
+	samlIdP     = browsertest.SAMLIdP
+	samlUser    = browsertest.SAMLUser
+)
+
+// requireChromium skips a browser test under -short and returns Chromium's
+// path.
+func requireChromium(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are slow; skipped under -short")
 	}
-	chromium := requireTool(t, "chromium", "chromium-browser")
+	return browsertest.Chromium(t)
+}
+
+// requireBrowser is requireChromium with the library bundle installed.
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	chromium := requireChromium(t)
 	installLibrary(t)
 	return chromium
 }
@@ -84,20 +91,10 @@ func installLibrary(t *testing.T) {
 	}
 }
 
-// The cognate binary, built by the first test that starts cognate.
-var (
-	buildOnce sync.Once
-	buildDir  string
-	binary    string
-	buildErr  error
-)
-
 // TestMain removes the cognate binary the tests built.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	browsertest.RemoveBinary()
 	os.Exit(code)
 }
 
@@ -117,38 +114,14 @@ func startCognate(t *testing.T, env ...string) *cognate {
 // cognateBinary builds cognate once per test binary and returns its path.
 func cognateBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "cognate-browser-"); buildErr == nil {
-			binary, buildErr = proc.Build(buildDir)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
+	return browsertest.Binary(t)
 }
 
 // startCognateIn is startCognate with the data directory dataDir.
 func startCognateIn(t *testing.T, dataDir string, env ...string) *cognate {
 	t.Helper()
-	bin := cognateBinary(t)
-	env = append([]string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret}, env...)
-	srv, err := proc.Start(bin, env, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Stop(); err != nil {
-			t.Logf("stopping cognate: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("cognate log:\n%s", srv.Stderr.String())
-		}
-	})
-	return &cognate{Server: srv, admin: cip.New(cip.Options{
-		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-	})}
+	srv, admin := browsertest.StartCognate(t, dataDir, env...)
+	return &cognate{Server: srv, admin: admin}
 }
 
 // user is a confirmed user in a pool with an app client that signs in
@@ -295,86 +268,23 @@ func (a *app) page(endpoint string, u user) string {
 }
 
 // newBrowser starts a headless Chromium with a fresh profile and returns
-// a context for driving one tab of it, bounded by browserTimeout. What the
-// page writes to its console, its uncaught exceptions and the browser's
-// own log (where a refused CORS check is explained) go to the test log.
+// a context for driving one tab of it, bounded by browserTimeout.
 func newBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
-	return newBrowserFor(t, chromium, browserTimeout)
+	return browsertest.NewBrowser(t, chromium, browserTimeout)
 }
 
 // newBrowserFor is newBrowser bounded by timeout, for a scenario longer
 // than one sign-in.
 func newBrowserFor(t *testing.T, chromium string, timeout time.Duration) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1024, 768),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf), chromedp.WithErrorf(t.Logf))
-	// Start the browser now, so that a missing or broken Chromium fails
-	// here rather than in the first action.
-	if err := chromedp.Do(tab); err != nil {
-		cancelTab()
-		cancelAlloc()
-		cancel()
-		t.Fatalf("start Chromium: %v", err)
-	}
-	console := chromedp.Console(tab)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			t.Logf("browser %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
-		}
-	}()
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-		cancel()
-		<-done
-	})
-	return tab
+	return browsertest.NewBrowser(t, chromium, timeout)
 }
 
 // newUserIn creates a user in pool through the admin API: confirmed with
 // a permanent password, or invited with password as its temporary one.
 func (c *cognate) newUserIn(t *testing.T, pool, username, password, email string, permanent bool) user {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := c.admin.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-		UserPoolId: aws.String(pool), Username: aws.String(username), MessageAction: types.MessageActionTypeSuppress,
-		TemporaryPassword: aws.String(password),
-		UserAttributes: []types.AttributeType{
-			{Name: aws.String("email"), Value: aws.String(email)},
-			{Name: aws.String("email_verified"), Value: aws.String("true")},
-		},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if permanent {
-		if _, err := c.admin.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
-			UserPoolId: aws.String(pool), Username: aws.String(username), Password: aws.String(password), Permanent: true,
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browsertest.CreateUser(t, c.admin, pool, username, password, email, permanent)
 	return user{PoolID: pool, Username: username, Password: password, Email: email}
 }

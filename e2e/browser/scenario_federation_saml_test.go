@@ -24,7 +24,7 @@ func setUpSAML(t *testing.T, c *cognate, prefix string, idp *samlIdP, details ma
 	ctx := context.Background()
 	f := &federation{hostedApp: serveHostedApp(t, c, prefix)}
 	addGroupsAttribute(t, c, f.PoolID)
-	idp.addService(t, f.PoolID, poolSP(t, c, f.PoolID, f.base(c), details["EncryptedResponses"] == "true"))
+	idp.AddService(t, f.PoolID, poolSP(t, c, f.PoolID, f.base(c), details["EncryptedResponses"] == "true"))
 	createSAMLProvider(t, c, f.PoolID, samlName, idp, details, "corp.example")
 	if _, err := c.admin.UpdateUserPoolClient(ctx, &cip.UpdateUserPoolClientInput{
 		UserPoolId: aws.String(f.PoolID), ClientId: aws.String(f.ClientID),
@@ -71,7 +71,7 @@ func TestFederationSAML(t *testing.T) {
 	ctx := context.Background()
 	ada := samlUser{Name: "ada", Password: "analytical", Email: "ada@corp.example", GivenName: "Ada", Surname: "Lovelace",
 		CommonName: "Ada Lovelace", Groups: []string{"staff", "admins"}}
-	idp.addUser(t, ada)
+	idp.AddUser(t, ada)
 	tab := newBrowser(t, chromium)
 
 	claims := f.signInThrough(t, c, tab, "first", func() error {
@@ -113,7 +113,7 @@ func TestFederationSAML(t *testing.T) {
 	// to the provider, shows its login form again, and brings the names
 	// the IdP changed meanwhile.
 	ada.CommonName, ada.Surname, ada.Groups = "Ada King", "King", []string{"staff"}
-	idp.addUser(t, ada)
+	idp.AddUser(t, ada)
 	f.logout(t, c, tab)
 	claims = f.signInThrough(t, c, tab, "again", func() error { return samlSignIn(tab, ada) },
 		oauth2.SetAuthURLParam("identity_provider", samlName))
@@ -125,7 +125,7 @@ func TestFederationSAML(t *testing.T) {
 	// before he ever signs in; routed by his email domain, he signs in as
 	// grace.
 	bob := samlUser{Name: "bob", Password: "builder", Email: "bob@corp.example", GivenName: "Bob", Surname: "Builder", CommonName: "Bob Builder"}
-	idp.addUser(t, bob)
+	idp.AddUser(t, bob)
 	c.newUserIn(t, f.PoolID, "grace", "Grace-Hopper-1906", "grace@example.com", true)
 	if _, err := c.admin.AdminLinkProviderForUser(ctx, &cip.AdminLinkProviderForUserInput{
 		UserPoolId:      aws.String(f.PoolID),

@@ -76,21 +76,6 @@ func (a *selfServiceApp) startSignIn(t *testing.T, tab context.Context, username
 	}
 }
 
-// enterCode types code into the page's code field, replacing what is
-// there, submits it with the button submit, and waits for the element
-// with id next.
-func enterCode(t *testing.T, tab context.Context, code, submit, next string) {
-	t.Helper()
-	if err := chromedp.Do(tab,
-		chromedp.Clear(chromedp.ID("code")),
-		chromedp.SendKeys(chromedp.ID("code"), code),
-		chromedp.Click(chromedp.ID(submit)),
-		chromedp.WaitVisible(chromedp.ID(next)),
-	); err != nil {
-		t.Fatalf("enter code %s, to #%s: %v", code, next, err)
-	}
-}
-
 // challengeOnPage is the challenge the MFA page's form answers.
 func challengeOnPage(t *testing.T, tab context.Context) string {
 	t.Helper()

@@ -1,18 +1,12 @@
 package browser
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"mime/quotedprintable"
-	"net"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,7 +19,6 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
-	"github.com/emersion/go-smtp"
 	"golang.org/x/oauth2"
 )
 
@@ -238,86 +231,6 @@ func TestHostedUIPasskey(t *testing.T) {
 	}
 }
 
-// smtpCatcher is a real SMTP server on 127.0.0.1 that keeps the messages
-// it receives.
-type smtpCatcher struct {
-	// mu guards bodies.
-	mu     sync.Mutex
-	bodies []string
-}
-
-type catcherSession struct{ c *smtpCatcher }
-
-func (s catcherSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s catcherSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s catcherSession) Reset()                               {}
-func (s catcherSession) Logout() error                        { return nil }
-func (s catcherSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(m.Body)
-	if err != nil {
-		return err
-	}
-	if strings.EqualFold(m.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		if body, err = io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body))); err != nil {
-			return err
-		}
-	}
-	s.c.mu.Lock()
-	defer s.c.mu.Unlock()
-	s.c.bodies = append(s.c.bodies, string(body))
-	return nil
-}
-
-// startSMTPCatcher starts the server and returns the environment that
-// sends cognate's email to it.
-func startSMTPCatcher(t *testing.T) (*smtpCatcher, []string) {
-	t.Helper()
-	c := &smtpCatcher{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return catcherSession{c}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
-	return c, []string{"COGNATE_SMTP_HOST=127.0.0.1", "COGNATE_SMTP_PORT=" + strconv.Itoa(port),
-		"COGNATE_SMTP_FROM=no-reply@example.com", "COGNATE_SMTP_TLS=none"}
-}
-
-// count is how many messages the server has received.
-func (c *smtpCatcher) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.bodies)
-}
-
-// code waits for a message newer than the first after and returns the
-// six-digit code in it.
-func (c *smtpCatcher) code(t *testing.T, after int) string {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		c.mu.Lock()
-		var body string
-		if len(c.bodies) > after {
-			body = c.bodies[len(c.bodies)-1]
-		}
-		c.mu.Unlock()
-		if code := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(body); code != "" {
-			return code
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no code reached the SMTP server")
-		}
-	}
-}
-
 // TestHostedUIEmailOTP signs a user in with a code sent by email instead
 // of a password, with JavaScript off: the code reaches the SMTP server, a
 // wrong code leaves the page in place with Cognito's message, the right
@@ -337,7 +250,7 @@ func TestHostedUIEmailOTP(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	before := catcher.count()
+	before := catcher.Count()
 	a.identify(t, tab, u.Username, "choose-email")
 	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("choose-email")), chromedp.WaitVisible(chromedp.ID("code"))); err != nil {
 		t.Fatalf("choose a code by email: %v", err)
@@ -352,7 +265,7 @@ func TestHostedUIEmailOTP(t *testing.T) {
 	if dest == "" || strings.Contains(dest, u.Email) {
 		t.Errorf("destination shown %q, want it masked", dest)
 	}
-	code := catcher.code(t, before)
+	code := catcher.Code(t, before)
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -369,7 +282,7 @@ func TestHostedUIEmailOTP(t *testing.T) {
 
 	// An unknown user: the same choices, a code page, no email; any code
 	// is wrong.
-	before = catcher.count()
+	before = catcher.Count()
 	a.identify(t, tab, "nobody-"+u.Username, "choose-email")
 	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("choose-email")), chromedp.WaitVisible(chromedp.ID("code"))); err != nil {
 		t.Fatalf("unknown user: choose a code by email: %v", err)
@@ -379,7 +292,7 @@ func TestHostedUIEmailOTP(t *testing.T) {
 		t.Errorf("unknown user's code: error %q", got)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if n := catcher.count(); n != before {
+	if n := catcher.Count(); n != before {
 		t.Errorf("%d emails for an unknown user", n-before)
 	}
 }

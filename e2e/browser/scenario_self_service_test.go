@@ -38,16 +38,6 @@ import (
 // With COGNATE_SCREENSHOTS=<directory> they also save a screenshot of each
 // page they pass (docs/hosted-ui.md names the command).
 
-// requireChromium skips a browser test under -short and returns Chromium's
-// path.
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests are slow; skipped under -short")
-	}
-	return requireTool(t, "chromium", "chromium-browser")
-}
-
 // callbackApp is an app's callback endpoint: it records the query it was
 // sent to and shows a page with id "done".
 type callbackApp struct {
@@ -469,16 +459,6 @@ func TestHostedUIManagedLoginBranding(t *testing.T) {
 
 // base64URL decodes unpadded base64url.
 func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
-
-// text returns the text of the element with id.
-func text(t *testing.T, tab context.Context, id string) string {
-	t.Helper()
-	v, err := chromedp.Run(tab, chromedp.Text(chromedp.ID(id)))
-	if err != nil {
-		t.Fatalf("text of #%s: %v", id, err)
-	}
-	return v
-}
 
 // attr returns an attribute of the element with id.
 func attr(t *testing.T, tab context.Context, id, name string) string {

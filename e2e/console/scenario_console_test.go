@@ -1,4 +1,4 @@
-package browser
+package console
 
 import (
 	"context"
@@ -247,7 +247,7 @@ func TestConsoleWalkThrough(t *testing.T) {
 	}
 
 	// Invite a user: the invitation reaches the SMTP server.
-	before := catcher.count()
+	before := catcher.Count()
 	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/users"),
 		chromedp.WaitVisible(chromedp.ID("create-user")),
 		setValue("new-username", "invitee"), setValue("new-email", "invitee@example.com"), setValue("new-temp", "Temp-Pass-123a"),
@@ -258,17 +258,7 @@ func TestConsoleWalkThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	consoleScreenshot(t, tab, "console-users", false)
-	var invitation string
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		catcher.mu.Lock()
-		if len(catcher.bodies) > before {
-			invitation = catcher.bodies[len(catcher.bodies)-1]
-		}
-		catcher.mu.Unlock()
-		if invitation != "" || time.Now().After(deadline) {
-			break
-		}
-	}
+	invitation := catcher.Last(before)
 	if !strings.Contains(invitation, "Hello invitee, your temporary password is Temp-Pass-123a") {
 		t.Fatalf("the invitation is not in the outbox; last message:\n%s", invitation)
 	}

@@ -1,4 +1,4 @@
-package browser
+package console
 
 import (
 	"context"
@@ -172,15 +172,15 @@ func TestConsoleUserAndGroupScreens(t *testing.T) {
 	}
 	// An invitation, then sent again: a second message with a new password.
 	browse(t, tab, c, pool+"/users", "create-user")
-	before := catcher.count()
+	before := catcher.Count()
 	if err := chromedp.Do(tab, setValue("new-username", "invitee"), setValue("new-email", "invitee@example.com"),
 		chromedp.Click(chromedp.ID("create-user-submit")), chromedp.WaitVisible(chromedp.ID("resend-invitation"))); err != nil {
 		t.Fatalf("invite: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "resend the invitation", chromedp.Click(chromedp.ID("resend-invitation-submit")))
-	for deadline := time.Now().Add(10 * time.Second); catcher.count() < before+2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); catcher.Count() < before+2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 	}
-	if n := catcher.count() - before; n != 2 {
+	if n := catcher.Count() - before; n != 2 {
 		t.Errorf("%d messages for the invitation and its resending, want 2", n)
 	}
 

@@ -1,4 +1,4 @@
-package browser
+package console
 
 import (
 	"context"
@@ -193,7 +193,7 @@ func TestConsoleIdentityProviders(t *testing.T) {
 
 	// SAML from an uploaded metadata file.
 	idp := startSAMLIdP(t)
-	md, err := xml.MarshalIndent(idp.metadata(t), "", "  ")
+	md, err := xml.MarshalIndent(idp.Metadata(), "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
