@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/password"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
+	"github.com/cognate-dev/cognate/internal/storage"
 )
 
 const (
@@ -186,6 +188,40 @@ func TestRiskConfigurationThroughSDK(t *testing.T) {
 			fb := events.AuthEvents[0].EventFeedback
 			if fb == nil || fb.FeedbackValue != types.FeedbackValueTypeInvalid || aws.ToString(fb.Provider) != "Admin" || fb.FeedbackDate == nil {
 				t.Errorf("EventFeedback after AdminUpdateAuthEventFeedback = %+v", fb)
+			}
+
+			// Deleting the app client deletes its own configuration, and
+			// takes it off the pool's list of clients with one, in changes
+			// that replicate; the pool's configuration stays.
+			if _, err := c.DeleteUserPoolClient(ctx, &cip.DeleteUserPoolClientInput{UserPoolId: enforced.Id, ClientId: aws.String(client)}); err != nil {
+				t.Fatal(err)
+			}
+			ownID := aws.ToString(enforced.Id) + "/" + client
+			if _, err := db.GetItem(ctx, "risk_configuration", ownID); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("the deleted client's risk configuration: %v, want ErrNotFound", err)
+			}
+			poolItem, err := db.GetItem(ctx, "risk_configuration", aws.ToString(enforced.Id)+"/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(poolItem.Data), client) {
+				t.Errorf("the pool's risk configuration still names the deleted client: %s", poolItem.Data)
+			}
+			changes, err := db.PoolChanges(ctx, aws.ToString(enforced.Id), 0, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deleted := false
+			for _, ch := range changes {
+				if ch.Entity == "risk_configuration" && ch.Key == ownID && ch.Kind == storage.ChangeDelete {
+					deleted = true
+				}
+			}
+			if !deleted {
+				t.Errorf("no replicated deletion of %s in the change log", ownID)
+			}
+			if pool, err := c.DescribeRiskConfiguration(ctx, &cip.DescribeRiskConfigurationInput{UserPoolId: enforced.Id}); err != nil || pool.RiskConfiguration.AccountTakeoverRiskConfiguration == nil {
+				t.Errorf("the pool's configuration after the client's deletion: %+v, %v", pool, err)
 			}
 		})
 	}

@@ -796,6 +796,9 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, c cognito.Caller, in
 		if err := deleteClientTerms(ctx, tx, poolID, id); err != nil {
 			return err
 		}
+		if err := deleteClientRiskConfiguration(ctx, tx, poolID, id, s.now()); err != nil {
+			return err
+		}
 		return deleteUICustomization(ctx, tx, poolID, id)
 	})
 	if err != nil {

@@ -158,6 +158,31 @@ func writeRiskItem(ctx context.Context, tx storage.Tx, it *storage.Item, pool, i
 	return tx.UpdateItem(ctx, it)
 }
 
+// deleteClientRiskConfiguration deletes, inside tx, the risk configuration
+// of the app client being deleted, when it has one, and takes the client
+// off the pool item's list of clients with their own (both replicated
+// changes, with the client's deletion).
+func deleteClientRiskConfiguration(ctx context.Context, tx storage.Tx, pool, client string, now time.Time) error {
+	poolItem, poolRec, err := readRiskItem(ctx, tx, riskConfigurationID(pool, ""))
+	if err != nil || poolItem == nil {
+		return err
+	}
+	own, _, err := readRiskItem(ctx, tx, riskConfigurationID(pool, client))
+	if err != nil {
+		return err
+	}
+	if own != nil {
+		if err := tx.DeleteItem(ctx, kindRiskConfiguration, own.ID, own.Version); err != nil {
+			return fmt.Errorf("delete risk configuration: %w", err)
+		}
+	}
+	if !slices.Contains(poolRec.Clients, client) {
+		return nil
+	}
+	poolRec.Clients = slices.DeleteFunc(poolRec.Clients, func(c string) bool { return c == client })
+	return writeRiskItem(ctx, tx, poolItem, pool, poolItem.ID, poolRec, now)
+}
+
 // RiskConfiguration returns the configuration that applies to sign-ins
 // through clientID in poolID, read through r: the client's own when it
 // has one, else the pool's, else an empty one naming the pool. It reads
