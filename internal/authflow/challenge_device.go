@@ -51,7 +51,7 @@ func (deviceSRPChallenge) open(ctx context.Context, s *Service, sp *call, attemp
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
-	s.notifyRisk(ctx, note)
+	s.afterCommit(ctx, note)
 	return &Step{
 		Challenge: idp.ChallengeNameTypeDeviceSrpAuth,
 		Session:   session,

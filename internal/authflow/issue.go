@@ -207,7 +207,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	}
 	factors.ip = clientIP(ctx)
 	ev := s.authEvent(eventID, idp.EventResponseTypePass, factors)
-	var note *directory.RiskNotification
+	var note *recordedEvent
 	err = s.runTx(ctx, func(tx storage.Tx) error {
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
 			return err
@@ -238,7 +238,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
-	s.notifyRisk(ctx, note)
+	s.afterCommit(ctx, note)
 	s.maybeSweep(ctx, kindTokenFamily)
 	s.maybeSweep(ctx, kindRefreshToken)
 	res := s.result(client, access, id, refresh)
@@ -404,13 +404,17 @@ func (s *Service) recordMFAEvent(ctx context.Context, pool *userpool.SignInPool,
 	}
 	ev := s.authEvent(eventID, response, eventFactors{mfa: true, ip: clientIP(ctx), risk: r})
 	ev.ChallengeResponses[0].ChallengeResponse = cognito.Ptr(idp.ChallengeResponseSuccess)
+	var rec *recordedEvent
 	err := s.runTx(ctx, func(tx storage.Tx) error {
-		_, err := s.recordRiskEventIn(ctx, tx, pool, u, ev, r, directory.RiskEmailNoAction)
+		var err error
+		rec, err = s.recordRiskEventIn(ctx, tx, pool, u, ev, r, directory.RiskEmailNoAction)
 		return err
 	})
 	if err != nil {
 		s.log.Warn("record auth event", "pool", pool.ID, "sub", u.Sub, "err", err)
+		return
 	}
+	s.afterCommit(ctx, rec)
 }
 
 // authEvent is the sign-in event with eventID (a fresh one when empty),

@@ -201,7 +201,7 @@ func (s *Service) afterFirstFactor(ctx context.Context, sp *call, attempt *passw
 	if err != nil {
 		return nil, err
 	}
-	s.notifyRisk(ctx, note)
+	s.afterCommit(ctx, note)
 	return step, nil
 }
 

@@ -314,7 +314,7 @@ func (s *Service) checkCompromisedSignIn(ctx context.Context, sp *call) (*riskAs
 // answered PasswordResetRequiredException.
 func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordAttempt, r *riskAssessment) (*Step, error) {
 	ev := s.authEvent("", idp.EventResponseTypeFail, eventFactors{first: firstFactorOf(sp.st), ip: clientIP(ctx), risk: r})
-	var note *directory.RiskNotification
+	var note *recordedEvent
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		if refused, err := attempt.settle(ctx, tx); err != nil || refused {
 			return err
@@ -339,7 +339,7 @@ func (s *Service) blockForRisk(ctx context.Context, sp *call, attempt *passwordA
 	if err := attempt.refusal(); err != nil {
 		return nil, err
 	}
-	s.notifyRisk(ctx, note)
+	s.afterCommit(ctx, note)
 	if r.resets {
 		return nil, cognito.PasswordResetRequiredException(msgResetRequired)
 	}

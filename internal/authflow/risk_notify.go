@@ -31,22 +31,38 @@ func (r *riskAssessment) notifies() bool {
 	return r != nil && r.enforced && r.notify && r.level != ""
 }
 
+// recordedEvent is what a transaction that recorded a sign-in event
+// leaves to do once it has committed, and never inside it (afterCommit):
+// export the event to the pool's userAuthEvents log destination, and send
+// the risk's notification, when there is one.
+type recordedEvent struct {
+	pool *userpool.SignInPool
+	sub  string
+	ev   *idp.AuthEventType
+	note *directory.RiskNotification
+}
+
 // recordRiskEventIn records ev, the event of a sign-in of u assessed as r,
 // inside tx: in place of the InProgress event an earlier step recorded
 // (r.eventID), with the MAC of the feedback token when r notifies, or as a
-// plain event. It returns the notification to send once tx has committed
-// (nil for none), using email.
-func (s *Service) recordRiskEventIn(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, u *directory.SignInUser, ev *idp.AuthEventType, r *riskAssessment, email directory.RiskEmail) (*directory.RiskNotification, error) {
+// plain event. It returns what to do once tx has committed: the export,
+// and the notification (using email) when r notifies.
+func (s *Service) recordRiskEventIn(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, u *directory.SignInUser, ev *idp.AuthEventType, r *riskAssessment, email directory.RiskEmail) (*recordedEvent, error) {
+	rec := &recordedEvent{pool: pool, sub: u.Sub, ev: ev}
+	var err error
 	switch {
 	case r != nil && r.eventID != "":
-		return nil, s.users.ReplaceAuthEventIn(ctx, tx, pool, u.Sub, ev)
+		err = s.users.ReplaceAuthEventIn(ctx, tx, pool, u.Sub, ev)
 	case r.notifies():
-		if err := s.users.RecordNotifiedAuthEventIn(ctx, tx, pool, u.Sub, ev, r.token); err != nil {
-			return nil, err
-		}
-		return s.riskNotification(pool, u, ev, r, email), nil
+		err = s.users.RecordNotifiedAuthEventIn(ctx, tx, pool, u.Sub, ev, r.token)
+		rec.note = s.riskNotification(pool, u, ev, r, email)
+	default:
+		err = s.users.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
 	}
-	return nil, s.users.RecordAuthEventIn(ctx, tx, pool, u.Sub, ev)
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 // riskNotification is the notification of u's sign-in event ev assessed
@@ -57,10 +73,16 @@ func (s *Service) riskNotification(pool *userpool.SignInPool, u *directory.SignI
 	}
 }
 
-// notifyRisk sends n, when there is one.
-func (s *Service) notifyRisk(ctx context.Context, n *directory.RiskNotification) {
-	if n != nil {
-		s.users.NotifyRisk(ctx, *n)
+// afterCommit does what rec leaves to do once the transaction that
+// recorded its event has committed: the event's export, then the
+// notification. Neither can fail the sign-in.
+func (s *Service) afterCommit(ctx context.Context, rec *recordedEvent) {
+	if rec == nil {
+		return
+	}
+	s.users.ExportAuthEvent(ctx, rec.pool, rec.sub, rec.ev)
+	if rec.note != nil {
+		s.users.NotifyRisk(ctx, *rec.note)
 	}
 }
 
@@ -72,14 +94,14 @@ func (s *Service) notifyRisk(ctx context.Context, n *directory.RiskNotification)
 // token's MAC) is written by the returned within, in the transaction that
 // opens the challenge, and the returned notification is to be sent once
 // it has opened. Without a notifying risk it returns within unchanged.
-func (s *Service) notifyingChallenge(ctx context.Context, sp *call, within func(tx storage.Tx) error, email directory.RiskEmail) (func(tx storage.Tx) error, *directory.RiskNotification) {
+func (s *Service) notifyingChallenge(ctx context.Context, sp *call, within func(tx storage.Tx) error, email directory.RiskEmail) (func(tx storage.Tx) error, *recordedEvent) {
 	r := sp.assessed
 	if !r.notifies() {
 		return within, nil
 	}
 	r.eventID = tokens.NewJTI()
 	ev := s.authEvent(r.eventID, idp.EventResponseTypeInProgress, eventFactors{first: firstFactorOf(sp.st), ip: clientIP(ctx), risk: r})
-	n := s.riskNotification(sp.pool, sp.user, ev, r, email)
+	n := &recordedEvent{pool: sp.pool, sub: sp.user.Sub, ev: ev, note: s.riskNotification(sp.pool, sp.user, ev, r, email)}
 	return func(tx storage.Tx) error {
 		if within != nil {
 			if err := within(tx); err != nil {
@@ -100,17 +122,17 @@ func (s *Service) recordSignInEvent(ctx context.Context, pool *userpool.SignInPo
 	}
 	factors.ip = clientIP(ctx)
 	ev := s.authEvent(eventID, idp.EventResponseTypePass, factors)
-	var note *directory.RiskNotification
+	var rec *recordedEvent
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		var err error
-		note, err = s.recordRiskEventIn(ctx, tx, pool, u, ev, factors.risk, directory.RiskEmailNoAction)
+		rec, err = s.recordRiskEventIn(ctx, tx, pool, u, ev, factors.risk, directory.RiskEmailNoAction)
 		return err
 	})
 	if err != nil {
 		s.log.Warn("record auth event", "pool", pool.ID, "sub", u.Sub, "err", err)
 		return
 	}
-	s.notifyRisk(ctx, note)
+	s.afterCommit(ctx, rec)
 }
 
 // carryRisk copies r, the assessment of the sign-in a state continues,
@@ -138,11 +160,15 @@ func (s *Service) recordFailedProof(ctx context.Context, sp *call) {
 		return
 	}
 	ev := s.authEvent(r.eventID, idp.EventResponseTypeFail, eventFactors{ip: clientIP(ctx), risk: r})
+	var rec *recordedEvent
 	err := s.runTx(ctx, func(tx storage.Tx) error {
-		_, err := s.recordRiskEventIn(ctx, tx, sp.pool, sp.user, ev, r, directory.RiskEmailNoAction)
+		var err error
+		rec, err = s.recordRiskEventIn(ctx, tx, sp.pool, sp.user, ev, r, directory.RiskEmailNoAction)
 		return err
 	})
 	if err != nil {
 		s.log.Warn("record auth event", "pool", sp.pool.ID, "sub", sp.user.Sub, "err", err)
+		return
 	}
+	s.afterCommit(ctx, rec)
 }

@@ -60,7 +60,8 @@ func (s *Service) feedbackMAC(pool, sub, eventID, token string) string {
 }
 
 // RecordNotifiedAuthEventIn is RecordAuthEventIn for an event whose
-// notification carries token: the event keeps the token's MAC.
+// notification carries token: the event keeps the token's MAC. The caller
+// exports the event (ExportAuthEvent) once tx has committed.
 func (s *Service) RecordNotifiedAuthEventIn(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, sub string, ev *idp.AuthEventType, token string) error {
 	if !pool.RecordsAuthEvents {
 		return nil
@@ -71,8 +72,9 @@ func (s *Service) RecordNotifiedAuthEventIn(ctx context.Context, tx storage.Tx, 
 // ReplaceAuthEventIn records ev inside tx in place of the event with the
 // same ID that an earlier step of the sign-in recorded (InProgress, while
 // a second factor the risk asked for was pending): the feedback token's
-// MAC and any feedback already given stay, as does the creation date. With
-// no such event it records ev as new.
+// MAC and any feedback already given stay, as does the creation date (ev
+// is given them). With no such event it records ev as new. The caller
+// exports the event (ExportAuthEvent) once tx has committed.
 func (s *Service) ReplaceAuthEventIn(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, sub string, ev *idp.AuthEventType) error {
 	if !pool.RecordsAuthEvents {
 		return nil
@@ -115,7 +117,6 @@ func (s *Service) writeAuthEvent(ctx context.Context, tx storage.Tx, pool, sub s
 	} else if err := tx.CreateItem(ctx, it); err != nil {
 		return fmt.Errorf("record auth event: %w", err)
 	}
-	s.exportAuthEvent(ctx, tx, pool, sub, ev)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/messaging"
 	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // notificationError is the message of a userNotification log record: a
@@ -65,12 +66,23 @@ type eventContextRecord struct {
 	Country    string `json:"country,omitempty"`
 }
 
+// ExportAuthEvent exports ev, a recorded event of the user sub, to the
+// pool's userAuthEvents log destination. It is called once the write that
+// recorded ev has committed, never inside it: a destination (a file, a
+// full pipe on stdout) may be slow, and must not hold a write transaction,
+// and a transaction that rolls back or runs again must not export. A
+// failed delivery is the exporter's to count and log; it never fails the
+// sign-in.
+func (s *Service) ExportAuthEvent(ctx context.Context, pool *userpool.SignInPool, sub string, ev *idp.AuthEventType) {
+	if !pool.RecordsAuthEvents || !s.pools.ExportsLogs() {
+		return
+	}
+	s.exportAuthEvent(ctx, s.store, pool.ID, sub, ev)
+}
+
 // exportAuthEvent exports ev of the user sub to the pool's userAuthEvents
 // log destination, reading the configuration through r.
 func (s *Service) exportAuthEvent(ctx context.Context, r storage.ItemReader, pool, sub string, ev *idp.AuthEventType) {
-	if !s.pools.ExportsLogs() {
-		return
-	}
 	rec := authEventRecord{
 		EventID: cognito.Deref(ev.EventId), EventType: string(cognito.Deref(ev.EventType)),
 		UserPoolID: pool, UserSub: sub, EventResponse: string(cognito.Deref(ev.EventResponse)),

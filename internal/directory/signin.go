@@ -317,11 +317,16 @@ func (s *Service) RecordAuthEvent(ctx context.Context, pool *userpool.SignInPool
 	if !pool.RecordsAuthEvents {
 		return nil
 	}
-	return s.runTx(ctx, func(tx storage.Tx) error { return s.RecordAuthEventIn(ctx, tx, pool, sub, ev) })
+	if err := s.runTx(ctx, func(tx storage.Tx) error { return s.RecordAuthEventIn(ctx, tx, pool, sub, ev) }); err != nil {
+		return err
+	}
+	s.ExportAuthEvent(ctx, pool, sub, ev)
+	return nil
 }
 
 // RecordAuthEventIn is RecordAuthEvent inside tx: the sign-in engine
 // records a successful sign-in in the transaction that issues its tokens.
+// The caller exports the event (ExportAuthEvent) once tx has committed.
 func (s *Service) RecordAuthEventIn(ctx context.Context, tx storage.Tx, pool *userpool.SignInPool, sub string, ev *idp.AuthEventType) error {
 	if !pool.RecordsAuthEvents {
 		return nil
