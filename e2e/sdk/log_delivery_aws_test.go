@@ -130,7 +130,38 @@ func TestLogDeliveryToAWSServices(t *testing.T) {
 				types.LogConfigurationType{EventSource: types.EventSourceNameUserNotification, LogLevel: types.LogLevelError,
 					CloudWatchLogsConfiguration: &types.CloudWatchLogsConfigurationType{LogGroupArn: aws.String(sdkLogGroupARN)}})
 			authTo(toS3, types.LogConfigurationType{S3Configuration: &types.S3ConfigurationType{BucketArn: aws.String(sdkBucketARN)}})
-			authTo(toNowhere, types.LogConfigurationType{FirehoseConfiguration: &types.FirehoseConfigurationType{StreamArn: aws.String(sdkMissingStream)}})
+
+			// A destination that does not exist, or that cannot be checked,
+			// is refused, and nothing is stored.
+			setAuth := func(pool *types.UserPoolType, cfg types.LogConfigurationType) error {
+				cfg.EventSource, cfg.LogLevel = types.EventSourceNameUserAuthEvents, types.LogLevelInfo
+				_, err := c.SetLogDeliveryConfiguration(ctx, &cip.SetLogDeliveryConfigurationInput{UserPoolId: pool.Id, LogConfigurations: []types.LogConfigurationType{cfg}})
+				return err
+			}
+			missingStream := types.LogConfigurationType{FirehoseConfiguration: &types.FirehoseConfigurationType{StreamArn: aws.String(sdkMissingStream)}}
+			for _, tc := range []struct {
+				name string
+				cfg  types.LogConfigurationType
+				msg  string
+			}{
+				{"a stream", missingStream, "The log destination " + sdkMissingStream + " does not exist."},
+				{"a bucket", types.LogConfigurationType{S3Configuration: &types.S3ConfigurationType{BucketArn: aws.String("arn:aws:s3:::no-such-bucket")}},
+					"The log destination arn:aws:s3:::no-such-bucket does not exist."},
+				{"a log group", types.LogConfigurationType{CloudWatchLogsConfiguration: &types.CloudWatchLogsConfigurationType{LogGroupArn: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:/cognito/other")}},
+					"The log destination arn:aws:logs:us-east-1:123456789012:log-group:/cognito/other does not exist."},
+			} {
+				wantAPIError(t, setAuth(toNowhere, tc.cfg), "InvalidParameterException", tc.msg)
+			}
+			stand.AddDeliveryStream("not-there")
+			stand.FailRequests(2, http.StatusServiceUnavailable, "ServiceUnavailableException")
+			wantAPIError(t, setAuth(toNowhere, missingStream), "InvalidParameterException",
+				"The log destination "+sdkMissingStream+" could not be checked: its service did not answer. Try again.")
+			if got, err := c.GetLogDeliveryConfiguration(ctx, &cip.GetLogDeliveryConfigurationInput{UserPoolId: toNowhere.Id}); err != nil || len(got.LogDeliveryConfiguration.LogConfigurations) != 0 {
+				t.Fatalf("configuration after refusals = %+v, %v; want none", got, err)
+			}
+			// The stream exists when configured, and goes afterwards.
+			authTo(toNowhere, missingStream)
+			stand.RemoveDeliveryStream("not-there")
 			// An ARN of a service the server does not deliver to is refused.
 			_, err = c.SetLogDeliveryConfiguration(ctx, &cip.SetLogDeliveryConfigurationInput{UserPoolId: toS3.Id,
 				LogConfigurations: []types.LogConfigurationType{{EventSource: types.EventSourceNameUserAuthEvents, LogLevel: types.LogLevelInfo,

@@ -159,7 +159,7 @@ func NewLogExporterWithAWS(dests []LogDestination, awsCfg AWSLogDelivery, observ
 				e.Close()
 				return nil, fmt.Errorf("log destination %s: %w", d.ARN, err)
 			}
-			e.sinks[d.ARN] = &lineSink{w: f, closer: f, e: e, arn: d.ARN, via: "file"}
+			e.sinks[d.ARN] = &lineSink{w: f, closer: f, e: e, arn: d.ARN, via: "file", path: d.File}
 		case d.Stdout:
 			e.sinks[d.ARN] = &lineSink{w: os.Stdout, e: e, arn: d.ARN, via: "stdout"}
 		default:
@@ -316,6 +316,8 @@ type lineSink struct {
 	closer   io.Closer
 	e        *LogExporter
 	arn, via string
+	// path is the file's, "" for the standard output.
+	path string
 }
 
 func (s *lineSink) write(rec []byte) {

@@ -40,8 +40,9 @@ func (s *Service) GetLogDeliveryConfiguration(ctx context.Context, c cognito.Cal
 // group; userAuthEvents takes level INFO and exactly one of a log group,
 // an S3 bucket or a Firehose stream, in a pool of the PLUS tier; each
 // source at most once. Each ARN must be one of the server's configured
-// log destinations (log_delivery.destinations), which say where its
-// records go: cognate writes no CloudWatch, S3 or Firehose itself.
+// log destinations (log_delivery.destinations), or of a service the
+// server delivers to through the AWS SDK, and its destination must exist
+// (checkLogDestination).
 func (s *Service) SetLogDeliveryConfiguration(ctx context.Context, c cognito.Caller, in *idp.SetLogDeliveryConfigurationRequest) (*idp.SetLogDeliveryConfigurationResponse, error) {
 	id := cognito.Deref(in.UserPoolId)
 	_, p, err := s.loadPool(ctx, c, id)
@@ -58,6 +59,11 @@ func (s *Service) SetLogDeliveryConfiguration(ctx context.Context, c cognito.Cal
 			return nil, cognito.InvalidParameterException(fmt.Sprintf("EventSource %s is configured more than once.", src))
 		}
 		seen[src] = true
+	}
+	for _, lc := range in.LogConfigurations {
+		if err := s.checkLogDestination(ctx, logConfigurationARN(lc)); err != nil {
+			return nil, err
+		}
 	}
 	cfg := &idp.LogDeliveryConfigurationType{UserPoolId: cognito.Ptr(id), LogConfigurations: in.LogConfigurations}
 	if cfg.LogConfigurations == nil {
@@ -132,6 +138,40 @@ func (s *Service) checkLogConfiguration(p *idp.UserPoolType, lc idp.LogConfigura
 		return cognito.InvalidParameterException(fmt.Sprintf("The destination %s is not one of the server's log destinations.", arn))
 	}
 	return nil
+}
+
+// logConfigurationARN is the destination ARN lc names (checked to be one).
+func logConfigurationARN(lc idp.LogConfigurationType) string {
+	switch {
+	case lc.CloudWatchLogsConfiguration != nil:
+		return cognito.Deref(lc.CloudWatchLogsConfiguration.LogGroupArn)
+	case lc.S3Configuration != nil:
+		return cognito.Deref(lc.S3Configuration.BucketArn)
+	case lc.FirehoseConfiguration != nil:
+		return cognito.Deref(lc.FirehoseConfiguration.StreamArn)
+	}
+	return ""
+}
+
+// checkLogDestination refuses a configuration whose destination does not
+// exist, as Cognito does, or cannot be checked (docs/log-delivery.md): a
+// log group, bucket or stream is looked up through the configured
+// endpoint, a file destination on disk. Cognito does not document the
+// exception; InvalidParameterException, the one it names for a bad
+// configuration, answers all three cases, with messages that tell them
+// apart. An endpoint that does not answer is refused too, never an
+// internal error: nothing is stored.
+func (s *Service) checkLogDestination(ctx context.Context, arn string) error {
+	err := s.logs.CheckDestination(ctx, arn)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, messaging.ErrLogDestinationMissing):
+		return cognito.InvalidParameterException(fmt.Sprintf("The log destination %s does not exist.", arn)).WithCause(err)
+	case errors.Is(err, messaging.ErrLogDestinationRefused):
+		return cognito.InvalidParameterException(fmt.Sprintf("The log destination %s cannot be written to.", arn)).WithCause(err)
+	}
+	return cognito.InvalidParameterException(fmt.Sprintf("The log destination %s could not be checked: its service did not answer. Try again.", arn)).WithCause(err)
 }
 
 // readLogDelivery returns the stored configuration of pool id, or an empty

@@ -3,7 +3,8 @@
 // runs offline. It speaks the two services' JSON protocol (awsJson1_1,
 // X-Amz-Target Logs_20140328.* and Firehose_20150804.*) for the operations
 // cognate calls (CreateLogGroup, CreateLogStream, PutLogEvents,
-// PutRecordBatch), checks
+// PutRecordBatch, and DescribeLogGroups and DescribeDeliveryStream, with
+// which a log configuration's destination is checked), checks
 // each request's SigV4 signature by signing it again with the AWS SDK's
 // own signer under the secret of its access key, and keeps what it was
 // sent. It can be told to fail requests or records, to test retries.

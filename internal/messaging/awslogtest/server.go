@@ -83,6 +83,14 @@ func (s *Server) AddDeliveryStream(name string) {
 	s.streams[name] = [][]byte{}
 }
 
+// RemoveDeliveryStream deletes a Firehose stream, as if it went after a
+// configuration named it.
+func (s *Server) RemoveDeliveryStream(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.streams, name)
+}
+
 // FailRequests answers the next n requests, whatever they are, with the
 // HTTP status and the exception type (ThrottlingException,
 // ServiceUnavailableException, …).
@@ -172,8 +180,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.createLogStreamLocked(w, body)
 	case "Logs_20140328.PutLogEvents":
 		s.putLogEventsLocked(w, body)
+	case "Logs_20140328.DescribeLogGroups":
+		s.describeLogGroupsLocked(w, body)
 	case "Firehose_20150804.PutRecordBatch":
 		s.putRecordBatchLocked(w, body)
+	case "Firehose_20150804.DescribeDeliveryStream":
+		s.describeDeliveryStreamLocked(w, body)
 	default:
 		writeError(w, http.StatusBadRequest, "UnknownOperationException", "operation not served: "+op)
 	}
@@ -193,6 +205,69 @@ func (s *Server) createLogGroupLocked(w http.ResponseWriter, body []byte) {
 	}
 	s.groups[in.LogGroupName] = map[string]bool{}
 	writeJSON(w, struct{}{})
+}
+
+// describeLogGroupsLocked answers DescribeLogGroups with the groups whose
+// names start with logGroupNamePrefix, in name order, limit (at most 50)
+// a page, the next page's first name as nextToken.
+func (s *Server) describeLogGroupsLocked(w http.ResponseWriter, body []byte) {
+	var in struct {
+		LogGroupNamePrefix string `json:"logGroupNamePrefix"`
+		Limit              int    `json:"limit"`
+		NextToken          string `json:"nextToken"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || in.Limit < 0 || in.Limit > 50 {
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "bad DescribeLogGroups request")
+		return
+	}
+	if in.Limit == 0 {
+		in.Limit = 50
+	}
+	var names []string
+	for name := range s.groups {
+		if strings.HasPrefix(name, in.LogGroupNamePrefix) && name >= in.NextToken {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	type group struct {
+		LogGroupName string `json:"logGroupName"`
+		Arn          string `json:"arn"`
+	}
+	out := struct {
+		LogGroups []group `json:"logGroups"`
+		NextToken string  `json:"nextToken,omitempty"`
+	}{LogGroups: []group{}}
+	for i, name := range names {
+		if i == in.Limit {
+			out.NextToken = name
+			break
+		}
+		out.LogGroups = append(out.LogGroups, group{LogGroupName: name, Arn: "arn:aws:logs:us-east-1:123456789012:log-group:" + name + ":*"})
+	}
+	writeJSON(w, out)
+}
+
+// describeDeliveryStreamLocked answers DescribeDeliveryStream for an
+// existing stream, ACTIVE and of type DirectPut.
+func (s *Server) describeDeliveryStreamLocked(w http.ResponseWriter, body []byte) {
+	var in struct {
+		DeliveryStreamName string `json:"DeliveryStreamName"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || in.DeliveryStreamName == "" {
+		writeError(w, http.StatusBadRequest, "InvalidArgumentException", "bad DescribeDeliveryStream request")
+		return
+	}
+	if _, ok := s.streams[in.DeliveryStreamName]; !ok {
+		writeError(w, http.StatusBadRequest, "ResourceNotFoundException", "Firehose "+in.DeliveryStreamName+" under account 123456789012 not found.")
+		return
+	}
+	writeJSON(w, map[string]any{"DeliveryStreamDescription": map[string]any{
+		"DeliveryStreamName":   in.DeliveryStreamName,
+		"DeliveryStreamARN":    "arn:aws:firehose:us-east-1:123456789012:deliverystream/" + in.DeliveryStreamName,
+		"DeliveryStreamStatus": "ACTIVE", "DeliveryStreamType": "DirectPut", "VersionId": "1",
+		"Destinations": []any{}, "HasMoreDestinations": false,
+	}})
 }
 
 func (s *Server) createLogStreamLocked(w http.ResponseWriter, body []byte) {
