@@ -213,11 +213,27 @@ func TestSignInPasswordFlows(t *testing.T) {
 				}
 				return out.AuthenticationResult, nil
 			}},
+			// A refresh reads the groups again (on PostgreSQL in the round
+			// trip that reads the user and the token's family).
+			{"REFRESH_TOKEN_AUTH", func() (*types.AuthenticationResultType, error) {
+				out, err := s.srpSignIn(t, "alice", signInPassword)
+				if err != nil {
+					return nil, err
+				}
+				refreshed, err := e.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
+					ClientId: s.client.ClientId, AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
+					AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(out.AuthenticationResult.RefreshToken)},
+				})
+				if err != nil {
+					return nil, err
+				}
+				return refreshed.AuthenticationResult, nil
+			}},
 		}
 		for _, tc := range signIns {
 			t.Run(tc.name, func(t *testing.T) {
 				res, err := tc.run()
-				res = mustTokens(t, res, err, true)
+				res = mustTokens(t, res, err, tc.name != "REFRESH_TOKEN_AUTH")
 				id, access := verifiedClaims(t, e.URL, s.pool, s.client.ClientId, res)
 				groups := []any{"admins", "users", "readers"}
 				wantID := map[string]any{

@@ -88,6 +88,17 @@ func (p *storeProbe) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*s
 	return storage.GetItems(ctx, p.Store, refs)
 }
 
+// GetItemsScan is one store call (one statement on SQLite, one round trip
+// on PostgreSQL), counted under the kinds it reads and the kind it scans.
+func (p *storeProbe) GetItemsScan(ctx context.Context, refs []storage.ItemRef, scan storage.ScanInput) ([]*storage.Item, []storage.IndexEntry, error) {
+	kinds := make([]string, 0, len(refs))
+	for _, r := range refs {
+		kinds = append(kinds, r.Kind)
+	}
+	p.call("GetItemsScan " + strings.Join(kinds, ",") + " " + scan.Kind)
+	return storage.GetItemsScan(ctx, p.Store, refs, scan)
+}
+
 func (p *storeProbe) GetMarker(ctx context.Context, id string) (*storage.Marker, error) {
 	p.call("GetMarker")
 	return p.Store.GetMarker(ctx, id)

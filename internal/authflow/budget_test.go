@@ -141,9 +141,10 @@ func TestSignInBudget(t *testing.T) {
 				return tokensOut(res.AuthenticationResult, nil)
 			}, func() signInBudget {
 				// The user and the SECRET_BLOCK's use marker are read in
-				// one store call (readTogether).
+				// one store call (readTogether), with the user's
+				// groups.
 				return signInBudget{
-					Calls: 9, Txs: 1,
+					Calls: 8, Txs: 1,
 					Writes: map[string]int{
 						"create use_marker": 1, "create token_family": 1, "create refresh_token": 1,
 					},
@@ -191,8 +192,9 @@ func TestSignInBudget(t *testing.T) {
 				}
 				return tokensOut(out.AuthenticationResult, nil)
 			}, func() signInBudget {
-				// The user and the token's family in one store call.
-				return signInBudget{Calls: 5, Writes: map[string]int{}, Changes: map[string]int{}}
+				// The user and the token's family in one store call, with
+				// the user's groups.
+				return signInBudget{Calls: 4, Writes: map[string]int{}, Changes: map[string]int{}}
 			}},
 			{"wrong password", func() error {
 				_, err := e.passwordAuth("Wrong-Horse-1")
@@ -292,7 +294,7 @@ func TestSignInBudget(t *testing.T) {
 			}, func() signInBudget {
 				// The user, the Session's use marker and answers, both
 				// lockouts and the user's last TOTP step read in one store
-				// call (readTogether), then read again in the one transaction
+				// call (readTogether; with the user's groups), then read again in the one transaction
 				// that creates the Session's counter, uses the Session up
 				// and writes the TOTP step (an item of its own, not the
 				// user), the tokens and the event. The step replicates, so
@@ -300,7 +302,7 @@ func TestSignInBudget(t *testing.T) {
 				// TOTP step when the token was set up, so the sweeps of
 				// expired tokens are due again (two index scans).
 				return signInBudget{
-					Calls: 19, Txs: 1,
+					Calls: 18, Txs: 1,
 					Writes: map[string]int{
 						"create auth_session": 1, "create use_marker": 1, "create totp_step": 1, "create token_family": 1, "create refresh_token": 1, "create auth_event": 1,
 					},

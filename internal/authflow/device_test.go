@@ -299,15 +299,16 @@ func TestDeviceSignInBudget(t *testing.T) {
 				for k, v := range tokenWrites {
 					w[k] = v
 				}
-				return signInBudget{Calls: 12, Txs: 1, Writes: w, Changes: map[string]int{"token_family": 1, "refresh_token": 1, "device_signin": 1}}
+				return signInBudget{Calls: 11, Txs: 1, Writes: w, Changes: map[string]int{"token_family": 1, "refresh_token": 1, "device_signin": 1}}
 			}},
 			{"REFRESH_TOKEN_AUTH on the device", func() error {
 				_, err := e.s.initiate(ctx, cognito.Caller{}, "", e.client, idp.AuthFlowTypeRefreshTokenAuth,
 					map[string]string{"REFRESH_TOKEN": tokens.RefreshToken, "DEVICE_KEY": key}, false)
 				return err
 			}, func() signInBudget {
-				// The user and the token's family in one store call.
-				return signInBudget{Calls: 5, Writes: map[string]int{}, Changes: map[string]int{}}
+				// The user and the token's family in one store call, with
+				// the user's groups.
+				return signInBudget{Calls: 4, Writes: map[string]int{}, Changes: map[string]int{}}
 			}},
 			{"USER_SRP_AUTH handing out a new device", func() error {
 				o, err := e.srpSignIn(t, flowPassword)
@@ -316,7 +317,7 @@ func TestDeviceSignInBudget(t *testing.T) {
 				}
 				return err
 			}, func() signInBudget {
-				return signInBudget{Calls: 12, Txs: 1, Writes: tokenWrites, Changes: map[string]int{"token_family": 1, "refresh_token": 1}}
+				return signInBudget{Calls: 11, Txs: 1, Writes: tokenWrites, Changes: map[string]int{"token_family": 1, "refresh_token": 1}}
 			}},
 		}
 		e.checkBudgets(t, seq, steps)

@@ -546,7 +546,7 @@ func (s *Service) finish(ctx context.Context, sp *call, attempt *passwordAttempt
 		// The tokens of a remembered device's own SRP sign-in.
 		source = sourceTokenDevice
 	}
-	res, err := s.signIn(ctx, sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa, risk: sp.risk()})
+	res, err := s.signIn(ctx, s.reader(sp), sp.pool, sp.client, sp.user, attempt, source, sp.verifiedDevice(), sp.within, eventFactors{first: firstFactorOf(sp.st), mfa: sp.mfa, risk: sp.risk()})
 	if err != nil {
 		return nil, err
 	}

@@ -450,7 +450,7 @@ func (s *Service) grantUser(ctx context.Context, poolID, sub string) (*userpool.
 // mintOAuth mints the access token with the family's scopes and, when
 // they hold openid, the ID token with nonce and at_hash.
 func (s *Service) mintOAuth(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord, nonce string) (access, id string, err error) {
-	ident, err := s.identity(ctx, pool, client, u)
+	ident, err := s.identity(ctx, s.store, pool, client, u)
 	if err != nil {
 		return "", "", err
 	}

@@ -169,8 +169,9 @@ func deleteFamily(ctx context.Context, tx storage.Tx, fam *storage.Item) error {
 // source is the pre-token-generation event's triggerSource; dev the device
 // the sign-in authenticated, nil for none. within, when not nil, runs in
 // the transaction that creates the family (an MFA answer's writes);
-// factors are what the sign-in answered, which its event records.
-func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord, within func(tx storage.Tx) error, factors eventFactors) (*Tokens, error) {
+// factors are what the sign-in answered, which its event records; r is
+// what the user's groups are read through (identity).
+func (s *Service) signIn(ctx context.Context, r storage.ItemReader, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, attempt *passwordAttempt, source string, dev *deviceRecord, within func(tx storage.Tx) error, factors eventFactors) (*Tokens, error) {
 	now := s.now()
 	origin, eventID := tokens.NewJTI(), tokens.NewJTI()
 	if r := factors.risk; r != nil && r.eventID != "" {
@@ -201,7 +202,7 @@ func (s *Service) signIn(ctx context.Context, pool *userpool.SignInPool, client 
 	if err != nil {
 		return nil, internal(err)
 	}
-	access, id, err := s.mint(ctx, pool, client, u, origin, fam, source)
+	access, id, err := s.mint(ctx, r, pool, client, u, origin, fam, source)
 	if err != nil {
 		return nil, err
 	}
@@ -254,9 +255,10 @@ func (s *Service) result(client *userpool.SignInClient, access, id, refresh stri
 
 // mint mints an access and an ID token for u in the family origin (the ID
 // token only with openid, for a family the OAuth endpoints granted
-// scopes); source is the pre-token-generation event's triggerSource.
-func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord, source string) (access, id string, err error) {
-	ident, err := s.identity(ctx, pool, client, u)
+// scopes); source is the pre-token-generation event's triggerSource. r is
+// what the user's groups are read through (identity).
+func (s *Service) mint(ctx context.Context, r storage.ItemReader, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser, origin string, fam *familyRecord, source string) (access, id string, err error) {
+	ident, err := s.identity(ctx, r, pool, client, u)
 	if err != nil {
 		return "", "", err
 	}
@@ -287,8 +289,11 @@ func (s *Service) mint(ctx context.Context, pool *userpool.SignInPool, client *u
 // identity is what u's tokens say: the groups in precedence order, their
 // roles and the preferred one, and the attributes the client may read,
 // typed as the ID token carries them.
-func (s *Service) identity(ctx context.Context, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser) (tokens.Identity, error) {
-	groups, err := s.users.UserGroups(ctx, pool, u.Sub)
+//
+// The groups are read through r: the store, or the items an answer read
+// together (readSet).
+func (s *Service) identity(ctx context.Context, r storage.ItemReader, pool *userpool.SignInPool, client *userpool.SignInClient, u *directory.SignInUser) (tokens.Identity, error) {
+	groups, err := s.users.UserGroupsIn(ctx, r, pool, u.Sub)
 	if err != nil {
 		return tokens.Identity{}, err
 	}

@@ -20,10 +20,30 @@ import (
 // changes nothing in what the answer decides: these reads happen before
 // any write of the answer, and the transaction that acts reads again what
 // it decides on. Other reads go to the store.
+//
+// The set also holds the first scan of the user's groups
+// (directory.UserGroupsScan), read in the same store call
+// (storage.GetItemsScan: one statement on SQLite, one round trip on
+// PostgreSQL), which the tokens' claims read when the answer signs the
+// user in; a step that opens another challenge leaves it unread.
 type readSet struct {
 	engineStore
 	refs  []storage.ItemRef
 	items []*storage.Item
+	// scanned says whether scan was run with the items; entries is what
+	// it found.
+	scanned bool
+	scan    storage.ScanInput
+	entries []storage.IndexEntry
+}
+
+// ScanIndex returns the entries the set's scan found when in is that scan,
+// or scans the store.
+func (r *readSet) ScanIndex(ctx context.Context, in storage.ScanInput) ([]storage.IndexEntry, error) {
+	if r.scanned && in == r.scan {
+		return r.entries, nil
+	}
+	return r.engineStore.ScanIndex(ctx, in)
 }
 
 // GetItem returns the item as the set read it, or reads it from the store
@@ -65,12 +85,32 @@ func (s *Service) readTogether(ctx context.Context, sp *call, refs ...storage.It
 		return nil
 	}
 	all := append([]storage.ItemRef{directory.UserRef(st.Sub), {Kind: storage.MarkerKind, ID: usedMarkerID(st.Pool, st.ID)}}, refs...)
-	items, err := storage.GetItems(ctx, s.store, all)
+	reads, err := s.readWithGroups(ctx, st.Pool, st.Sub, all)
 	if err != nil {
 		return internal(fmt.Errorf("read the answer's items: %w", err))
 	}
-	sp.reads = &readSet{engineStore: s.store, refs: all, items: items}
+	sp.reads = reads
 	return nil
+}
+
+// readWithGroups reads the items refs name and, on a store that runs an
+// index scan in the same call (storage.ItemsScanner: both backends), the
+// first scan of the groups of the user sub of pool, for the tokens' claims
+// if the caller mints tokens. Through a store that does not, the groups
+// are left to be read when they are needed.
+func (s *Service) readWithGroups(ctx context.Context, pool, sub string, refs []storage.ItemRef) (*readSet, error) {
+	r := &readSet{engineStore: s.store, refs: refs}
+	var err error
+	if _, ok := s.store.(storage.ItemsScanner); ok {
+		r.scanned, r.scan = true, directory.UserGroupsScan(pool, sub)
+		r.items, r.entries, err = storage.GetItemsScan(ctx, s.store, refs, r.scan)
+	} else {
+		r.items, err = storage.GetItems(ctx, s.store, refs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // reader is what the call's reads outside a transaction go through: the

@@ -114,15 +114,23 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 	}
 	now := s.now()
 	// A refresh that writes nothing reads the token's family with the
-	// user, in one store call (one round trip on PostgreSQL).
+	// user, in one store call, and on PostgreSQL the user's groups in the
+	// same round trip (readWithGroups).
 	writes := rotate || reusedAt(client, rec, now)
 	var u *directory.SignInUser
 	var famIt *storage.Item
+	var reads storage.ItemReader = s.store
 	if writes {
 		u, err = s.users.UserBySub(ctx, pool, rec.Sub)
 	} else {
-		u, famIt, err = s.users.UserBySubWith(ctx, pool, rec.Sub,
-			storage.ItemRef{Kind: kindTokenFamily, ID: familyID(pool.ID, rec.Family)})
+		var rs *readSet
+		rs, err = s.readWithGroups(ctx, pool.ID, rec.Sub, []storage.ItemRef{
+			directory.UserRef(rec.Sub), {Kind: kindTokenFamily, ID: familyID(pool.ID, rec.Family)}})
+		if err != nil {
+			return nil, internal(fmt.Errorf("read the refresh's items: %w", err))
+		}
+		reads, famIt = rs, rs.items[1]
+		u, err = s.users.UserBySubIn(ctx, rs, pool, rec.Sub)
 	}
 	if err != nil {
 		return nil, err
@@ -152,7 +160,7 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		if err := s.checkRefreshDevice(ctx, s.store, pool.ID, fam, device); err != nil {
 			return nil, err
 		}
-		access, id, err := s.mint(ctx, pool, client, u, rec.Family, fam, sourceTokenRefresh)
+		access, id, err := s.mint(ctx, reads, pool, client, u, rec.Family, fam, sourceTokenRefresh)
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +177,7 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		if err != nil {
 			return nil, err
 		}
-		if access, id, err = s.mint(ctx, pool, client, u, rec.Family, fam, sourceTokenRefresh); err != nil {
+		if access, id, err = s.mint(ctx, s.store, pool, client, u, rec.Family, fam, sourceTokenRefresh); err != nil {
 			return nil, err
 		}
 	}
@@ -249,7 +257,7 @@ func (s *Service) refresh(ctx context.Context, pool *userpool.SignInPool, client
 		return nil, cognito.RefreshTokenReuseException(msgRefreshReused)
 	}
 	if access == "" {
-		if access, id, err = s.mint(ctx, pool, client, u, rec.Family, fam, sourceTokenRefresh); err != nil {
+		if access, id, err = s.mint(ctx, s.store, pool, client, u, rec.Family, fam, sourceTokenRefresh); err != nil {
 			return nil, err
 		}
 	}

@@ -141,8 +141,9 @@ func (e *flowEnv) lastChange(b *testing.B) int64 {
 }
 
 // reportStore reports what the store did per sign-in since the probe was
-// last taken and the change log was at seq: transactions, item writes, the
-// bytes of the items written and those of the change-log rows' states.
+// last taken and the change log was at seq: store calls (as
+// TestSignInBudget counts them), transactions, item writes, the bytes of
+// the items written and those of the change-log rows' states.
 func (e *flowEnv) reportStore(b *testing.B, n int, seq int64) {
 	logBytes := 0
 	for {
@@ -164,6 +165,7 @@ func (e *flowEnv) reportStore(b *testing.B, n int, seq int64) {
 	for _, v := range got.Writes {
 		writes += v
 	}
+	b.ReportMetric(float64(got.calls())/float64(n), "calls/op")
 	b.ReportMetric(float64(got.Txs)/float64(n), "txs/op")
 	b.ReportMetric(float64(writes)/float64(n), "writes/op")
 	b.ReportMetric(float64(got.Bytes)/float64(n), "item-B/op")

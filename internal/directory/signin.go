@@ -138,11 +138,26 @@ type SignInGroup struct {
 // UserGroups returns the groups the user sub belongs to, ordered by
 // precedence (lowest value first, groups without one last), then by name.
 func (s *Service) UserGroups(ctx context.Context, pool *userpool.SignInPool, sub string) ([]SignInGroup, error) {
+	return s.UserGroupsIn(ctx, s.store, pool, sub)
+}
+
+// UserGroupsScan is the first index scan UserGroups runs for the user sub,
+// for a caller that runs it with other reads in one store call
+// (storage.GetItemsScan) and then reads the groups through UserGroupsIn.
+func UserGroupsScan(pool, sub string) storage.ScanInput {
+	return storage.ScanInput{Kind: kindGroupMember, Prefix: memberOfPrefix(pool, sub), Limit: userDeleteBatch}
+}
+
+// UserGroupsIn is UserGroups reading through r: the store, or a reader
+// holding what was read together (UserGroupsScan).
+func (s *Service) UserGroupsIn(ctx context.Context, r storage.ItemReader, pool *userpool.SignInPool, sub string) ([]SignInGroup, error) {
 	var out []SignInGroup
 	var afterKey, afterID string
-	prefix := memberOfPrefix(pool.ID, sub)
+	first := UserGroupsScan(pool.ID, sub)
 	for {
-		entries, err := s.store.ScanIndex(ctx, storage.ScanInput{Kind: kindGroupMember, Prefix: prefix, AfterKey: afterKey, AfterID: afterID, Limit: userDeleteBatch})
+		in := first
+		in.AfterKey, in.AfterID = afterKey, afterID
+		entries, err := r.ScanIndex(ctx, in)
 		if err != nil {
 			return nil, cognito.Internal(fmt.Errorf("list groups of user: %w", err))
 		}
@@ -151,7 +166,7 @@ func (s *Service) UserGroups(ctx context.Context, pool *userpool.SignInPool, sub
 			if err != nil {
 				return nil, err
 			}
-			it, err := s.store.GetItem(ctx, kindGroup, groupID(pool.ID, m.Group))
+			it, err := r.GetItem(ctx, kindGroup, groupID(pool.ID, m.Group))
 			if errors.Is(err, storage.ErrNotFound) {
 				continue
 			}

@@ -331,3 +331,34 @@ func GetItems(ctx context.Context, r ItemReader, refs []ItemRef) ([]*Item, error
 	}
 	return out, nil
 }
+
+// ItemsScanner is implemented by the stores that read several items by ID
+// and scan an index in one call: on SQLite one statement (one read of the
+// reader connection), on PostgreSQL one round trip (a pgx batch of the two
+// statements). A reader that needs both asks through GetItemsScan.
+type ItemsScanner interface {
+	// GetItemsScan returns what GetItems(refs) and ScanIndex(scan) would,
+	// read as they read outside a transaction; the two need not see one
+	// snapshot.
+	GetItemsScan(ctx context.Context, refs []ItemRef, scan ScanInput) ([]*Item, []IndexEntry, error)
+}
+
+// GetItemsScan reads the items refs name and the index entries scan finds
+// through r: in one call when r does both at once (ItemsScanner), else
+// with GetItems and then ScanIndex. A caller that only might need the
+// scan asks r for ItemsScanner itself, and scans later, if it needs to,
+// through a reader that would run the two one after the other anyway.
+func GetItemsScan(ctx context.Context, r ItemReader, refs []ItemRef, scan ScanInput) ([]*Item, []IndexEntry, error) {
+	if g, ok := r.(ItemsScanner); ok {
+		return g.GetItemsScan(ctx, refs, scan)
+	}
+	items, err := GetItems(ctx, r, refs)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := r.ScanIndex(ctx, scan)
+	if err != nil {
+		return nil, nil, err
+	}
+	return items, entries, nil
+}

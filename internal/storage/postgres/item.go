@@ -185,19 +185,115 @@ func getItemsQuery(markers []bool) string {
 // each that does not exist: those of cacheable kinds as GetItem reads them,
 // the others (and markers, storage.MarkerKind) in one statement.
 func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.Item, error) {
+	out, rest, err := db.itemsToQuery(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(rest.at) == 0:
+		return out, nil
+	case len(rest.at) == 1 && rest.markers[0]:
+		m, err := getMarker(ctx, db.pool, rest.args[0].(string))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+		if m != nil {
+			out[rest.at[0]] = storage.MarkerItem(m)
+		}
+		return out, nil
+	case len(rest.at) == 1:
+		it, err := getItem(ctx, db.pool, rest.args[0].(string), rest.args[1].(string))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+		out[rest.at[0]] = it
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx, getItemsQuery(rest.markers), rest.args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get %d items: %w", len(rest.at), err)
+	}
+	if err := rest.read(rows, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var _ storage.ItemsScanner = (*DB)(nil)
+
+// GetItemsScan returns what GetItems(refs) and ScanIndex(scan) return, in
+// one round trip: the items' statement and the scan's go to the server
+// in one pgx batch. (Items of cacheable kinds are read as GetItem reads
+// them, as in GetItems.)
+func (db *DB) GetItemsScan(ctx context.Context, refs []storage.ItemRef, scan storage.ScanInput) ([]*storage.Item, []storage.IndexEntry, error) {
+	if scan.Limit <= 0 {
+		return nil, nil, fmt.Errorf("postgres: scan %s index: limit %d is not positive", scan.Kind, scan.Limit)
+	}
+	out, rest, err := db.itemsToQuery(ctx, refs)
+	if err != nil {
+		return nil, nil, err
+	}
+	query, args := scanQuery(scan)
+	b := &pgx.Batch{}
+	if len(rest.at) > 0 {
+		b.Queue(getItemsQuery(rest.markers), rest.args...)
+	}
+	if query != "" {
+		b.Queue(query, args...)
+	}
+	if b.Len() == 0 {
+		return out, nil, nil
+	}
+	br := db.pool.SendBatch(ctx, b)
+	defer br.Close()
+	if len(rest.at) > 0 {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, fmt.Errorf("postgres: get %d items: %w", len(rest.at), err)
+		}
+		if err := rest.read(rows, out); err != nil {
+			return nil, nil, err
+		}
+	}
+	var entries []storage.IndexEntry
+	if query != "" {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, fmt.Errorf("postgres: scan %s index: %w", scan.Kind, err)
+		}
+		if entries, err = collectEntries(rows); err != nil {
+			return nil, nil, fmt.Errorf("postgres: scan %s index: %w", scan.Kind, err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, fmt.Errorf("postgres: get %d items and scan %s index: %w", len(rest.at), scan.Kind, err)
+	}
+	return out, entries, nil
+}
+
+// itemsQuery is what of a GetItems is left for one statement
+// (getItemsQuery) once the items of cacheable kinds are read: the
+// statement's arguments, the place in the result of each item it reads,
+// and which of those are markers.
+type itemsQuery struct {
+	args    []any
+	at      []int
+	markers []bool
+}
+
+// itemsToQuery returns the result of GetItems(refs) with the items of
+// cacheable kinds read (as GetItem reads them), and what is left to read in
+// one statement.
+func (db *DB) itemsToQuery(ctx context.Context, refs []storage.ItemRef) ([]*storage.Item, *itemsQuery, error) {
 	out := make([]*storage.Item, len(refs))
-	var (
-		args    []any
-		at      []int
-		markers []bool
-	)
+	q := &itemsQuery{}
 	for i, ref := range refs {
 		if ref.Kind == storage.MarkerKind {
-			args, at, markers = append(args, ref.ID), append(at, i), append(markers, true)
+			q.args, q.at, q.markers = append(q.args, ref.ID), append(q.at, i), append(q.markers, true)
 			continue
 		}
 		if !storage.KindCached(ref.Kind) {
-			args, at, markers = append(args, ref.Kind, ref.ID), append(at, i), append(markers, false)
+			q.args, q.at, q.markers = append(q.args, ref.Kind, ref.ID), append(q.at, i), append(q.markers, false)
 			continue
 		}
 		it, err := db.GetItem(ctx, ref.Kind, ref.ID)
@@ -205,53 +301,35 @@ func (db *DB) GetItems(ctx context.Context, refs []storage.ItemRef) ([]*storage.
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[i] = it
 	}
-	switch {
-	case len(at) == 0:
-		return out, nil
-	case len(at) == 1 && markers[0]:
-		m, err := getMarker(ctx, db.pool, args[0].(string))
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return nil, err
-		}
-		if m != nil {
-			out[at[0]] = storage.MarkerItem(m)
-		}
-		return out, nil
-	case len(at) == 1:
-		it, err := getItem(ctx, db.pool, args[0].(string), args[1].(string))
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return nil, err
-		}
-		out[at[0]] = it
-		return out, nil
-	}
-	rows, err := db.pool.Query(ctx, getItemsQuery(markers), args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: get %d items: %w", len(at), err)
-	}
+	return out, q, nil
+}
+
+// read puts the items of the statement's rows in their places in out, and
+// closes rows.
+func (q *itemsQuery) read(rows pgx.Rows, out []*storage.Item) error {
 	defer rows.Close()
 	for rows.Next() {
 		var n int32
 		it, err := scanItem(rows, &n)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: get %d items: %w", len(at), err)
+			return fmt.Errorf("postgres: get %d items: %w", len(q.at), err)
 		}
-		if n < 1 || int(n) > len(at) {
-			return nil, fmt.Errorf("postgres: get %d items: place %d out of range", len(at), n)
+		if n < 1 || int(n) > len(q.at) {
+			return fmt.Errorf("postgres: get %d items: place %d out of range", len(q.at), n)
 		}
-		if markers[n-1] {
+		if q.markers[n-1] {
 			it = storage.MarkerItem(&storage.Marker{ID: it.ID, Data: it.Data})
 		}
-		out[at[n-1]] = it
+		out[q.at[n-1]] = it
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: get %d items: %w", len(at), err)
+		return fmt.Errorf("postgres: get %d items: %w", len(q.at), err)
 	}
-	return out, nil
+	return nil
 }
 
 // GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.
@@ -409,16 +487,22 @@ func scanIndex(ctx context.Context, q querier, in storage.ScanInput) ([]storage.
 	if err != nil {
 		return nil, fmt.Errorf("postgres: scan %s index: %w", in.Kind, err)
 	}
-	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.IndexEntry, error) {
+	entries, err := collectEntries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: scan %s index: %w", in.Kind, err)
+	}
+	return entries, nil
+}
+
+// collectEntries reads the index entries of a scanQuery's rows, and closes
+// rows.
+func collectEntries(rows pgx.Rows) ([]storage.IndexEntry, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.IndexEntry, error) {
 		var e storage.IndexEntry
 		var err error
 		e.Item, err = scanItem(row, &e.Key)
 		return e, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: scan %s index: %w", in.Kind, err)
-	}
-	return entries, nil
 }
 
 func countItems(ctx context.Context, q querier, kind, pool string) (int64, error) {

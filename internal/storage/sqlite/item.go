@@ -205,16 +205,36 @@ const maxGetItems = 8
 // instead, with one parameter: markers tells which places are markers.
 func getItemsQuery(markers []bool) string {
 	var b strings.Builder
+	writeItemArms(&b, markers, "")
+	return b.String()
+}
+
+// writeItemArms writes getItemsQuery's arms to b, each with the column
+// pre after its place when pre is not "".
+func writeItemArms(b *strings.Builder, markers []bool, pre string) {
 	for i, marker := range markers {
 		if i > 0 {
 			b.WriteString("\n\t\tUNION ALL ")
 		}
 		if marker {
-			fmt.Fprintf(&b, "SELECT %d, %s", i+1, markerArm)
+			fmt.Fprintf(b, "SELECT %d, %s%s", i+1, pre, markerArm)
 			continue
 		}
-		fmt.Fprintf(&b, "SELECT %d, %s\n\t\tFROM items i WHERE i.kind = ? AND i.id = ?", i+1, itemCols)
+		fmt.Fprintf(b, "SELECT %d, %s%s\n\t\tFROM items i WHERE i.kind = ? AND i.id = ?", i+1, pre, itemCols)
 	}
+}
+
+// getItemsScanQuery is getItemsQuery (with no arm when markers is empty)
+// and the ScanIndex statement scan (scanQuery) in one statement: the
+// items' rows with their places, 1 to n, and a NULL key; the scan's rows
+// with place 0 and their index key.
+func getItemsScanQuery(markers []bool, scan string) string {
+	var b strings.Builder
+	writeItemArms(&b, markers, "NULL, ")
+	if len(markers) > 0 {
+		b.WriteString("\n\t\tUNION ALL ")
+	}
+	b.WriteString("SELECT 0, s.* FROM (" + scan + ") s")
 	return b.String()
 }
 
@@ -302,6 +322,99 @@ func (db *DB) getItemsOnce(ctx context.Context, refs []storage.ItemRef, at []int
 		return fmt.Errorf("sqlite: get %d items: %w", len(at), err)
 	}
 	return nil
+}
+
+var _ storage.ItemsScanner = (*DB)(nil)
+
+// GetItemsScan returns what GetItems(refs) and ScanIndex(scan) return, in
+// one statement (getItemsScanQuery) when refs name at most maxGetItems
+// items of kinds not cached: one read of the reader connection instead of
+// two. Items of cacheable kinds are read as GetItem reads them, and items
+// past maxGetItems in statements of their own, as in GetItems. The
+// statement keeps its context's cancellation, as a scan does.
+func (db *DB) GetItemsScan(ctx context.Context, refs []storage.ItemRef, scan storage.ScanInput) ([]*storage.Item, []storage.IndexEntry, error) {
+	if scan.Limit <= 0 {
+		return nil, nil, fmt.Errorf("sqlite: scan %s index: limit %d is not positive", scan.Kind, scan.Limit)
+	}
+	out := make([]*storage.Item, len(refs))
+	var at []int
+	for i, ref := range refs {
+		if !storage.KindCached(ref.Kind) {
+			at = append(at, i)
+			continue
+		}
+		it, err := db.GetItem(ctx, ref.Kind, ref.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = it
+	}
+	for len(at) > maxGetItems {
+		if err := db.getItemsOnce(ctx, refs, at[:maxGetItems], out); err != nil {
+			return nil, nil, err
+		}
+		at = at[maxGetItems:]
+	}
+	query, scanArgs := scanQuery(scan)
+	if query == "" {
+		if len(at) > 0 {
+			if err := db.getItemsOnce(ctx, refs, at, out); err != nil {
+				return nil, nil, err
+			}
+		}
+		return out, nil, nil
+	}
+	args := make([]any, 0, 2*len(at)+len(scanArgs))
+	markers := make([]bool, len(at))
+	for j, i := range at {
+		if refs[i].Kind == storage.MarkerKind {
+			args, markers[j] = append(args, refs[i].ID), true
+			continue
+		}
+		args = append(args, refs[i].Kind, refs[i].ID)
+	}
+	args = append(args, scanArgs...)
+	rows, err := db.reader().QueryContext(ctx, getItemsScanQuery(markers, query), args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: get %d items and scan %s index: %w", len(at), scan.Kind, err)
+	}
+	defer rows.Close()
+	var entries []storage.IndexEntry
+	for rows.Next() {
+		var (
+			n   int64
+			key sql.NullString
+		)
+		it, err := scanItem(rows, &n, &key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sqlite: get %d items and scan %s index: %w", len(at), scan.Kind, err)
+		}
+		switch {
+		case n == 0:
+			entries = append(entries, storage.IndexEntry{Key: key.String, Item: it})
+		case n < 0 || int(n) > len(at):
+			return nil, nil, fmt.Errorf("sqlite: get %d items: place %d out of range", len(at), n)
+		case markers[n-1]:
+			out[at[n-1]] = storage.MarkerItem(&storage.Marker{ID: it.ID, Data: it.Data})
+		default:
+			out[at[n-1]] = it
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("sqlite: get %d items and scan %s index: %w", len(at), scan.Kind, err)
+	}
+	// A compound statement promises no order of its rows; the scan's are
+	// returned in (key, ID) order, as ScanIndex returns them.
+	slices.SortFunc(entries, func(a, b storage.IndexEntry) int {
+		if c := strings.Compare(a.Key, b.Key); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Item.ID, b.Item.ID)
+	})
+	return out, entries, nil
 }
 
 // GetItemByKey returns the item of kind holding key, or storage.ErrNotFound.

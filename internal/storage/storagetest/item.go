@@ -33,6 +33,7 @@ var itemCases = []struct {
 	{"ItemCreateGet", testItemCreateGet},
 	{"ItemGetMissing", testItemGetMissing},
 	{"GetItems", testGetItems},
+	{"GetItemsScan", testGetItemsScan},
 	{"ItemUpdate", testItemUpdate},
 	{"ItemDeleteFreesKeys", testItemDeleteFreesKeys},
 	{"ItemTxRollback", testItemTxRollback},
@@ -1468,5 +1469,106 @@ func testGetItems(t *testing.T, s storage.Store) {
 	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
 		check("in a Tx", tx)
 		return nil
+	})
+}
+
+// testGetItemsScan reads items and scans an index through
+// storage.GetItemsScan (in one round trip on a store that does both at
+// once, storage.ItemsScanner; GetItems then ScanIndex on the others):
+// each case returns what GetItems and ScanIndex return, items in the order
+// asked with nil for the missing, entries in (key, ID) order.
+func testGetItemsScan(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	bob := newItem(kindUser, poolA+"/bob", poolA, []string{poolA + "/username/bob"}, []string{poolA + "/member-of/g1", poolA + "/member-of/g2"})
+	ann := newItem(kindUser, poolA+"/ann", poolA, []string{poolA + "/username/ann"}, []string{poolA + "/member-of/g1"})
+	cached := newItem(kindCachedCfg, poolA+"/cfg", poolA, nil, nil)
+	inTx(t, s, func(ctx context.Context, tx storage.Tx) error {
+		for _, it := range []*storage.Item{bob, ann, cached} {
+			if err := tx.CreateItem(ctx, it); err != nil {
+				return err
+			}
+		}
+		return tx.CreateMarker(ctx, &storage.Marker{ID: poolA + "/used/a", Data: []byte(`{"n":1}`), ExpiresAt: base})
+	})
+	marker := &storage.Item{Kind: storage.MarkerKind, ID: poolA + "/used/a", Data: []byte(`{"n":1}`), Version: 1}
+	g1 := storage.ScanInput{Kind: kindUser, Prefix: poolA + "/member-of/g1", Exact: true, Limit: 10}
+	tests := []struct {
+		name        string
+		refs        []storage.ItemRef
+		scan        storage.ScanInput
+		wantItems   []*storage.Item
+		wantEntries []string // "<key> <item ID>"
+	}{
+		{
+			"items, a marker and the missing, with a scan", []storage.ItemRef{
+				{Kind: kindUser, ID: bob.ID}, {Kind: storage.MarkerKind, ID: poolA + "/used/a"},
+				{Kind: kindUser, ID: poolA + "/nobody"}, {Kind: storage.MarkerKind, ID: poolA + "/used/none"},
+			}, g1,
+			[]*storage.Item{stored(bob, 1), marker, nil, nil},
+			[]string{poolA + "/member-of/g1 " + ann.ID, poolA + "/member-of/g1 " + bob.ID},
+		},
+		{
+			"one item, a prefix scan", []storage.ItemRef{{Kind: kindUser, ID: ann.ID}},
+			storage.ScanInput{Kind: kindUser, Prefix: poolA + "/member-of/", Limit: 2},
+			[]*storage.Item{stored(ann, 1)},
+			[]string{poolA + "/member-of/g1 " + ann.ID, poolA + "/member-of/g1 " + bob.ID},
+		},
+		{
+			"a cacheable kind and a scan after a cursor", []storage.ItemRef{{Kind: kindCachedCfg, ID: cached.ID}, {Kind: kindUser, ID: bob.ID}},
+			storage.ScanInput{Kind: kindUser, Prefix: poolA + "/member-of/", AfterKey: poolA + "/member-of/g1", AfterID: bob.ID, Limit: 10},
+			[]*storage.Item{stored(cached, 1), stored(bob, 1)},
+			[]string{poolA + "/member-of/g2 " + bob.ID},
+		},
+		{
+			"no items, a scan that finds nothing", nil,
+			storage.ScanInput{Kind: kindUser, Prefix: poolA + "/member-of/none/", Limit: 10},
+			[]*storage.Item{}, nil,
+		},
+		{
+			"a scan no entry can match", []storage.ItemRef{{Kind: kindUser, ID: bob.ID}},
+			storage.ScanInput{Kind: kindUser, Prefix: poolA + "/member-of/g1", Exact: true, AfterKey: poolA + "/member-of/g2", AfterID: "x", Limit: 10},
+			[]*storage.Item{stored(bob, 1)}, nil,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			items, entries, err := storage.GetItemsScan(ctx, s, tc.refs, tc.scan)
+			if err != nil {
+				t.Fatalf("GetItemsScan: %v", err)
+			}
+			if diff := cmp.Diff(tc.wantItems, items, cmpOpts, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("items (-want +got):\n%s", diff)
+			}
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Key+" "+e.Item.ID)
+				if diff := cmp.Diff(mustGetItem(t, s, e.Item.Kind, e.Item.ID), e.Item, cmpOpts); diff != "" {
+					t.Errorf("entry %q item differs from GetItem (-get +entry):\n%s", e.Key, diff)
+				}
+			}
+			if diff := cmp.Diff(tc.wantEntries, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("entries (-want +got):\n%s", diff)
+			}
+			// The same as the two reads alone.
+			alone, err := storage.GetItems(ctx, s, tc.refs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(alone, items, cmpOpts, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("items differ from GetItems (-GetItems +GetItemsScan):\n%s", diff)
+			}
+			scanned, err := s.ScanIndex(ctx, tc.scan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(scanned, entries, cmpOpts, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("entries differ from ScanIndex (-ScanIndex +GetItemsScan):\n%s", diff)
+			}
+		})
+	}
+	t.Run("a limit that is not positive", func(t *testing.T) {
+		if _, _, err := storage.GetItemsScan(ctx, s, []storage.ItemRef{{Kind: kindUser, ID: bob.ID}}, storage.ScanInput{Kind: kindUser, Prefix: "x"}); err == nil {
+			t.Error("GetItemsScan with limit 0: no error")
+		}
 	})
 }
