@@ -98,6 +98,7 @@ change_log:
   compaction_interval: 1h0m0s # default
 user_import:
   max_csv_bytes: 104857600 # default
+  max_users_per_file: 500000 # default
   upload_url_validity: 1h0m0s # default
 sts:
   mode: local # default

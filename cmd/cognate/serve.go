@@ -220,6 +220,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		// with keys of their own.
 		ImportKeys:        keys.keys().Derive(directory.KeyLabelImport),
 		ImportMaxCSVBytes: cfg.UserImport.MaxCSVBytes,
+		ImportMaxUsers:    cfg.UserImport.MaxUsersPerFile,
 		ImportURLValidity: cfg.UserImport.UploadURLValidity.Duration(),
 		ImportObjects:     importObjects,
 		ImportLog:         logExporter,

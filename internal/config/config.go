@@ -219,7 +219,7 @@ func Default() Config {
 			PerAddress: RateConfig{Enabled: &on, Rate: ratelimit.DefaultPerAddress.PerSecond, Burst: ratelimit.DefaultPerAddress.Burst}},
 		PasswordHashing: PasswordHashingConfig{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		ChangeLog:       ChangeLogConfig{Retention: Duration(defaultChangeLogRetain), CompactionInterval: Duration(defaultChangeLogCompact)},
-		UserImport:      UserImportConfig{MaxCSVBytes: defaultImportCSVBytes, UploadURLValidity: Duration(defaultImportUploadValidity)},
+		UserImport:      UserImportConfig{MaxCSVBytes: defaultImportCSVBytes, MaxUsersPerFile: defaultImportUsersPerFile, UploadURLValidity: Duration(defaultImportUploadValidity)},
 		STS:             STSConfig{Mode: STSModeLocal, MaxSessionDuration: Duration(MaxSTSSessionDuration)},
 		HostedUI:        HostedUIConfig{DomainPattern: defaultDomainPattern, PublicForm: "path"},
 		Console:         ConsoleConfig{Enabled: &on},

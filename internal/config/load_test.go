@@ -137,6 +137,7 @@ log:
 				"COGNATE_CHANGE_LOG_RETENTION":            "720h",
 				"COGNATE_CHANGE_LOG_COMPACTION_INTERVAL":  "10m",
 				"COGNATE_USER_IMPORT_MAX_CSV_BYTES":       "2097152",
+				"COGNATE_USER_IMPORT_MAX_USERS_PER_FILE":  "1000000",
 				"COGNATE_USER_IMPORT_UPLOAD_URL_VALIDITY": "15m",
 				"COGNATE_STS_MODE":                        "endpoint",
 				"COGNATE_STS_ENDPOINT":                    "https://sts.example.com",
@@ -160,7 +161,7 @@ log:
 					PasswordHashing:    PasswordHashingConfig{MemoryKiB: 65536, Iterations: 3, Parallelism: 2},
 					RateLimits:         withProtection(RateLimitsConfig{Enabled: boolPtr(false), Scale: 1}),
 					ChangeLog:          ChangeLogConfig{Retention: Duration(720 * time.Hour), CompactionInterval: Duration(10 * time.Minute)},
-					UserImport:         UserImportConfig{MaxCSVBytes: 2 << 20, UploadURLValidity: Duration(15 * time.Minute)},
+					UserImport:         UserImportConfig{MaxCSVBytes: 2 << 20, MaxUsersPerFile: 1_000_000, UploadURLValidity: Duration(15 * time.Minute)},
 					STS:                STSConfig{Mode: STSModeEndpoint, Endpoint: "https://sts.example.com", Region: "eu-west-1", MaxSessionDuration: Duration(2 * time.Hour)},
 					HostedUI:           HostedUIConfig{DomainPattern: "{prefix}.auth.{region}.localhost", PublicForm: "path"},
 					Console:            ConsoleConfig{Enabled: boolPtr(false)},
@@ -189,7 +190,7 @@ log: {level: error, format: json}
 password_hashing: {memory_kib: 32768, iterations: 4, parallelism: 1}
 rate_limits: {enabled: true, scale: 0.5, categories: {UserAuthentication: 500, UserList: 2.5}}
 change_log: {retention: 48h, compaction_interval: 30m}
-user_import: {max_csv_bytes: 1048576, upload_url_validity: 2h}
+user_import: {max_csv_bytes: 1048576, max_users_per_file: 1000000, upload_url_validity: 2h}
 console: {enabled: true}
 sts:
   mode: aws
@@ -216,7 +217,7 @@ sts:
 					RateLimits: withProtection(RateLimitsConfig{Enabled: boolPtr(true), Scale: 0.5,
 						Categories: map[string]float64{"UserAuthentication": 500, "UserList": 2.5}}),
 					ChangeLog:  ChangeLogConfig{Retention: Duration(48 * time.Hour), CompactionInterval: Duration(30 * time.Minute)},
-					UserImport: UserImportConfig{MaxCSVBytes: 1 << 20, UploadURLValidity: Duration(2 * time.Hour)},
+					UserImport: UserImportConfig{MaxCSVBytes: 1 << 20, MaxUsersPerFile: 1_000_000, UploadURLValidity: Duration(2 * time.Hour)},
 					STS: STSConfig{Mode: STSModeAWS, Region: "us-west-2", MaxSessionDuration: Duration(time.Hour),
 						TrustedIssuers: []TrustedIssuerConfig{{Issuer: "https://idp.example.com", Audiences: []string{"app"},
 							Roles: []string{"arn:aws:iam::123456789012:role/App*"}}}},

@@ -382,6 +382,7 @@ change_log:
     compaction_interval: 1h0m0s
 user_import:
     max_csv_bytes: 104857600
+    max_users_per_file: 500000
     upload_url_validity: 1h0m0s
 sts:
     mode: local

@@ -99,6 +99,7 @@ change_log:
     compaction_interval: 1h0m0s
 user_import:
     max_csv_bytes: 104857600
+    max_users_per_file: 500000
     upload_url_validity: 1h0m0s
 sts:
     mode: local
@@ -145,7 +146,7 @@ func TestLogValue(t *testing.T) {
 		`"rate_limits":{"enabled":true,"quotas":false,"scale":1,` +
 		`"per_user":{"enabled":true,"rate":10,"burst":10},"per_address":{"enabled":true,"rate":100,"burst":200}},"pprof_listen":"","cors":{"allowed_origins":["*"]},` +
 		`"change_log":{"retention":"168h0m0s","compaction_interval":"1h0m0s"},` +
-		`"user_import":{"max_csv_bytes":104857600,"upload_url_validity":"1h0m0s"},` +
+		`"user_import":{"max_csv_bytes":104857600,"max_users_per_file":500000,"upload_url_validity":"1h0m0s"},` +
 		`"sts":{"mode":"local","endpoint":"","region":"","max_session_duration":"12h0m0s","trusted_issuers":""},` +
 		`"hosted_ui":{"domain_pattern":"{prefix}.auth.{region}.localhost","public_form":"path"},"console":{"enabled":true},"tls":{"cert_file":"","key_file":""},` +
 		`"triggers":{"timeout":"5s","attempts":3,"max_response_bytes":6291456},` +

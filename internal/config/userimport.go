@@ -13,6 +13,10 @@ type UserImportConfig struct {
 	// MaxCSVBytes is the largest CSV file a job's pre-signed upload URL
 	// takes.
 	MaxCSVBytes int64 `yaml:"max_csv_bytes"`
+	// MaxUsersPerFile is the most users (rows after the header) one
+	// job's file may hold; a file with more fails its job before any row
+	// is imported.
+	MaxUsersPerFile int64 `yaml:"max_users_per_file"`
 	// UploadURLValidity is how long a pre-signed upload URL is valid after
 	// CreateUserImportJob or DescribeUserImportJob handed it out.
 	UploadURLValidity Duration `yaml:"upload_url_validity"`
@@ -40,6 +44,9 @@ const (
 	MinImportCSVBytes           = 1 << 10
 	MaxImportCSVBytes           = 16 << 30
 	defaultImportCSVBytes       = 100 << 20
+	MinImportUsersPerFile       = 1
+	MaxImportUsersPerFile       = 100_000_000
+	defaultImportUsersPerFile   = 500_000
 	MinImportUploadURLValidity  = time.Minute
 	MaxImportUploadURLValidity  = 24 * time.Hour
 	defaultImportUploadValidity = time.Hour
@@ -47,12 +54,16 @@ const (
 
 func (c *UserImportConfig) applyDefaults() {
 	setDefault(&c.MaxCSVBytes, defaultImportCSVBytes)
+	setDefault(&c.MaxUsersPerFile, defaultImportUsersPerFile)
 	setDefault(&c.UploadURLValidity, Duration(defaultImportUploadValidity))
 }
 
 func (c *UserImportConfig) validate(add func(key, format string, args ...any)) {
 	if c.MaxCSVBytes < MinImportCSVBytes || c.MaxCSVBytes > MaxImportCSVBytes {
 		add("user_import.max_csv_bytes", "must be between %d and %d", MinImportCSVBytes, MaxImportCSVBytes)
+	}
+	if c.MaxUsersPerFile < MinImportUsersPerFile || c.MaxUsersPerFile > MaxImportUsersPerFile {
+		add("user_import.max_users_per_file", "must be between %d and %d", MinImportUsersPerFile, MaxImportUsersPerFile)
 	}
 	if v := c.UploadURLValidity.Duration(); v < MinImportUploadURLValidity || v > MaxImportUploadURLValidity {
 		add("user_import.upload_url_validity", "must be between 1m and 24h")
@@ -75,6 +86,7 @@ func (c *UserImportConfig) validate(add func(key, format string, args ...any)) {
 func (c UserImportConfig) logValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.Int64("max_csv_bytes", c.MaxCSVBytes),
+		slog.Int64("max_users_per_file", c.MaxUsersPerFile),
 		slog.String("upload_url_validity", c.UploadURLValidity.String()),
 	}
 	if c.S3.Bucket != "" {
@@ -92,6 +104,14 @@ var userImportSettings = []setting{
 			return errors.New("must be an integer")
 		}
 		c.UserImport.MaxCSVBytes = n
+		return nil
+	}},
+	{"user_import.max_users_per_file", "COGNATE_USER_IMPORT_MAX_USERS_PER_FILE", func(c *Config, s string) error {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return errors.New("must be an integer")
+		}
+		c.UserImport.MaxUsersPerFile = n
 		return nil
 	}},
 	{"user_import.upload_url_validity", "COGNATE_USER_IMPORT_UPLOAD_URL_VALIDITY", setDuration(func(c *Config) *Duration { return &c.UserImport.UploadURLValidity })},

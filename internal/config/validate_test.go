@@ -205,6 +205,7 @@ func TestValidate(t *testing.T) {
 				"change_log.retention: must be between 1m and 87600h (ten years)",
 				"change_log.compaction_interval: must be between 1m and 24h",
 				"user_import.max_csv_bytes: must be between 1024 and 17179869184",
+				"user_import.max_users_per_file: must be between 1 and 100000000",
 				"user_import.upload_url_validity: must be between 1m and 24h",
 				`sts.mode: must be local, aws or endpoint, not ""`,
 				"sts.max_session_duration: must be between 15m and 12h",
@@ -253,10 +254,11 @@ func TestValidate(t *testing.T) {
 		{
 			name: "user import bounds",
 			change: func(c *Config) {
-				c.UserImport = UserImportConfig{MaxCSVBytes: 1023, UploadURLValidity: Duration(25 * time.Hour)}
+				c.UserImport = UserImportConfig{MaxCSVBytes: 1023, MaxUsersPerFile: 100_000_001, UploadURLValidity: Duration(25 * time.Hour)}
 			},
 			want: ValidationErrors{
 				"user_import.max_csv_bytes: must be between 1024 and 17179869184",
+				"user_import.max_users_per_file: must be between 1 and 100000000",
 				"user_import.upload_url_validity: must be between 1m and 24h",
 			},
 		},

@@ -54,6 +54,13 @@ const ImportUploadPath = "/_cognate/user-import/"
 // Defaults of the import options.
 const (
 	DefaultImportMaxCSVBytes = 100 << 20
+	// DefaultImportMaxUsers is Cognito's quota of users per import file
+	// (500,000): a file with more fails its job before any row is
+	// imported.
+	DefaultImportMaxUsers = 500_000
+	// MaxImportRowChars is Cognito's quota of characters per CSV row
+	// (16,000): a longer row fails, alone.
+	MaxImportRowChars        = 16_000
 	DefaultImportURLValidity = time.Hour
 	// MaxImportJobsPerPool is Cognito's quota "User import jobs per user
 	// pool" (1,000): CreateUserImportJob answers LimitExceededException

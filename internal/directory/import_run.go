@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
@@ -149,23 +151,28 @@ func (s *Service) runImport(ctx context.Context, jobID string) error {
 	if err != nil {
 		return err // the pool is gone, and its jobs with it
 	}
-	var src io.Reader = &csvReader{ctx: ctx, r: s.store, job: j.JobID, upload: j.Upload, chunks: j.Chunks}
-	if j.ObjectKey != "" {
-		if s.importObjects == nil {
-			return fmt.Errorf("import job %s reads a bucket, and user_import.s3 is not configured", j.JobID)
+	if j.NextRow == 0 {
+		// Cognito's quota of users per file, counted before the first
+		// row is imported: a file with too many fails whole.
+		over, err := s.importTooLarge(ctx, j)
+		if errors.Is(err, ErrImportObjectChanged) {
+			return s.failImport(ctx, jobID, runner, msgImportObjectChanged)
 		}
-		body, err := s.importObjects.Open(ctx, j.ObjectKey, j.ETag)
 		if err != nil {
-			if errors.Is(err, ErrImportObjectChanged) {
-				return s.failImport(ctx, jobID, runner, "The CSV file was replaced or deleted after the job started.")
-			}
 			return err
 		}
-		defer body.Close()
-		// Streamed: the file is read as the rows are imported, never held
-		// whole; at most the size it had at the start.
-		src = io.LimitReader(body, j.Bytes)
+		if over {
+			return s.failImport(ctx, jobID, runner, fmt.Sprintf("The CSV file holds more than %s users, the most one file may hold.", thousands(s.importMaxUsers)))
+		}
 	}
+	src, err := s.openImportCSV(ctx, j)
+	if errors.Is(err, ErrImportObjectChanged) {
+		return s.failImport(ctx, jobID, runner, msgImportObjectChanged)
+	}
+	if err != nil {
+		return err
+	}
+	defer src.Close()
 	rd := csv.NewReader(bufio.NewReaderSize(src, 64<<10))
 	header, err := rd.Read()
 	if err != nil {
@@ -200,6 +207,10 @@ func (s *Service) runImport(ctx context.Context, jobID string) error {
 				batch = append(batch, importRow{row: row, failure: "The row is not valid CSV: " + err.Error()})
 				continue
 			}
+			if rowChars(rec) > MaxImportRowChars {
+				batch = append(batch, importRow{row: row, failure: msgImportRowTooLong})
+				continue
+			}
 			batch = append(batch, s.prepareImportRow(p, j, cols, rec, row))
 		}
 		start := row - int64(len(batch))
@@ -225,6 +236,83 @@ func (s *Service) runImport(ctx context.Context, jobID string) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// Messages of a job's failures.
+const (
+	msgImportObjectChanged = "The CSV file was replaced or deleted after the job started."
+	msgImportRowTooLong    = "The row is longer than 16,000 characters, the most a row may hold."
+)
+
+// openImportCSV opens the job's CSV file, streamed: from the store's
+// chunks, or the version of the bucket's object the job started with (at
+// most the size it had then). It is read as the rows are imported, never
+// held whole.
+func (s *Service) openImportCSV(ctx context.Context, j *importJob) (io.ReadCloser, error) {
+	if j.ObjectKey == "" {
+		return io.NopCloser(&csvReader{ctx: ctx, r: s.store, job: j.JobID, upload: j.Upload, chunks: j.Chunks}), nil
+	}
+	if s.importObjects == nil {
+		return nil, fmt.Errorf("import job %s reads a bucket, and user_import.s3 is not configured", j.JobID)
+	}
+	body, err := s.importObjects.Open(ctx, j.ObjectKey, j.ETag)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(body, j.Bytes), body}, nil
+}
+
+// importTooLarge reports whether the job's file holds more rows after its
+// header than s.importMaxUsers, reading it once as a stream, up to the
+// first row past the quota. A row that is not valid CSV counts as a row,
+// as the run counts it.
+func (s *Service) importTooLarge(ctx context.Context, j *importJob) (bool, error) {
+	src, err := s.openImportCSV(ctx, j)
+	if err != nil {
+		return false, err
+	}
+	defer src.Close()
+	rd := csv.NewReader(bufio.NewReaderSize(src, 64<<10))
+	rd.ReuseRecord = true
+	rd.FieldsPerRecord = -1
+	var rows int64 = -1 // the header
+	for rows <= s.importMaxUsers {
+		_, err := rd.Read()
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil && !isRowError(err) {
+			return false, err
+		}
+		rows++
+		if rows%importBatchRows == 0 && ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+	}
+	return true, nil
+}
+
+// rowChars is how many characters a row holds, as Cognito's quota of
+// 16,000 per row counts them: its values and the commas between them (the
+// file's quoting aside).
+func rowChars(rec []string) int {
+	n := max(len(rec)-1, 0)
+	for _, v := range rec {
+		n += utf8.RuneCountInString(v)
+	}
+	return n
+}
+
+// thousands writes n with comma separators, as the messages quote quotas.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // isRowError reports whether err is a CSV error of one row, after which the

@@ -58,6 +58,9 @@ type Options struct {
 	// ImportMaxCSVBytes is the largest CSV an import job's upload URL
 	// takes; 0 means DefaultImportMaxCSVBytes.
 	ImportMaxCSVBytes int64
+	// ImportMaxUsers is the most users one import file may hold; 0 means
+	// DefaultImportMaxUsers.
+	ImportMaxUsers int64
 	// ImportURLValidity is how long an upload URL is valid; 0 means
 	// DefaultImportURLValidity.
 	ImportURLValidity time.Duration
@@ -103,6 +106,7 @@ type Service struct {
 
 	importKeys        importKeys
 	importMaxBytes    int64
+	importMaxUsers    int64
 	importURLValidity time.Duration
 	importObjects     ImportObjects
 	importLog         *messaging.LogExporter
@@ -168,6 +172,9 @@ func New(store storage.Store, pools *userpool.Service, opts Options) *Service {
 	s.importLog = opts.ImportLog
 	if s.importMaxBytes <= 0 {
 		s.importMaxBytes = DefaultImportMaxCSVBytes
+	}
+	if s.importMaxUsers = opts.ImportMaxUsers; s.importMaxUsers <= 0 {
+		s.importMaxUsers = DefaultImportMaxUsers
 	}
 	if s.importURLValidity <= 0 {
 		s.importURLValidity = DefaultImportURLValidity
