@@ -49,10 +49,12 @@ func withHashingAlgorithm(alg string) func(*cip.Options) {
 	}
 }
 
-// TestImportedUserSRP imports a user with a bcrypt hash made by another
-// implementation (e2e/sdk/testdata/import_hashes.json) and signs it in
-// with amazon-cognito-identity-js (import.js): SRP after the first
-// password sign-in.
+// TestImportedUserSRP imports, for each hashing algorithm (BCRYPT,
+// ARGON2ID, SCRYPT, PBKDF2_SHA256), a user with a hash made by another
+// implementation (e2e/sdk/testdata/import_hashes.json, made by
+// scripts/gen-import-hashes.mjs) and signs it in with
+// amazon-cognito-identity-js (import.js): SRP refused before the first
+// password sign-in, which checks the imported hash, and SRP after it.
 func TestImportedUserSRP(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
@@ -64,7 +66,6 @@ func TestImportedUserSRP(t *testing.T) {
 	if err := json.Unmarshal(raw, &vectors); err != nil {
 		t.Fatal(err)
 	}
-	v := vectors[0]
 	bin, err := proc.Build(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -102,51 +103,61 @@ func TestImportedUserSRP(t *testing.T) {
 		t.Fatal(err)
 	}
 	header := append(hdr.CSVHeader, "cognito:password_hash")
-	row := map[string]string{"cognito:username": "grace", "email": "grace@example.com", "email_verified": "true",
-		"cognito:mfa_enabled": "false", "cognito:password_hash": v.Hash}
-	vals := make([]string, len(header))
-	for i, h := range header {
-		vals[i] = row[h]
-	}
-	csv := strings.Join(header, ",") + "\n" + strings.Join(vals, ",") + "\n"
-	job, err := c.CreateUserImportJob(ctx, &cip.CreateUserImportJobInput{UserPoolId: pool.UserPool.Id, JobName: aws.String("js"),
-		CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/CognitoImport")}, withHashingAlgorithm(v.Algorithm))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPut, aws.ToString(job.UserImportJob.PreSignedUrl), strings.NewReader(csv))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("upload: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	if _, err := c.StartUserImportJob(ctx, &cip.StartUserImportJobInput{UserPoolId: pool.UserPool.Id, JobId: job.UserImportJob.JobId}); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; ; i++ {
-		out, err := c.DescribeUserImportJob(ctx, &cip.DescribeUserImportJobInput{UserPoolId: pool.UserPool.Id, JobId: job.UserImportJob.JobId})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out.UserImportJob.Status == types.UserImportJobStatusTypeSucceeded && out.UserImportJob.ImportedUsers == 1 {
-			break
-		}
-		if i > 300 || (out.UserImportJob.Status != types.UserImportJobStatusTypePending && out.UserImportJob.Status != types.UserImportJobStatusTypeInProgress) {
-			t.Fatalf("import job = %s, %d imported", out.UserImportJob.Status, out.UserImportJob.ImportedUsers)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	for _, v := range vectors {
+		t.Run(v.Algorithm, func(t *testing.T) {
+			// One job per algorithm: a job has one PasswordHashingAlgorithm.
+			username := "grace-" + strings.ToLower(strings.ReplaceAll(v.Algorithm, "_", "-"))
+			row := map[string]string{"cognito:username": username, "email": username + "@example.com", "email_verified": "true",
+				"cognito:mfa_enabled": "false", "cognito:password_hash": v.Hash}
+			vals := make([]string, len(header))
+			for i, h := range header {
+				// RFC 4180 quoting: the argon2id and scrypt hashes hold commas.
+				vals[i] = row[h]
+				if strings.ContainsAny(vals[i], ",\"") {
+					vals[i] = `"` + strings.ReplaceAll(vals[i], `"`, `""`) + `"`
+				}
+			}
+			csv := strings.Join(header, ",") + "\n" + strings.Join(vals, ",") + "\n"
+			job, err := c.CreateUserImportJob(ctx, &cip.CreateUserImportJobInput{UserPoolId: pool.UserPool.Id, JobName: aws.String("js-" + username),
+				CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/CognitoImport")}, withHashingAlgorithm(v.Algorithm))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodPut, aws.ToString(job.UserImportJob.PreSignedUrl), strings.NewReader(csv))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("upload: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			if _, err := c.StartUserImportJob(ctx, &cip.StartUserImportJobInput{UserPoolId: pool.UserPool.Id, JobId: job.UserImportJob.JobId}); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; ; i++ {
+				out, err := c.DescribeUserImportJob(ctx, &cip.DescribeUserImportJobInput{UserPoolId: pool.UserPool.Id, JobId: job.UserImportJob.JobId})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.UserImportJob.Status == types.UserImportJobStatusTypeSucceeded && out.UserImportJob.ImportedUsers == 1 {
+					break
+				}
+				if i > 300 || (out.UserImportJob.Status != types.UserImportJobStatusTypePending && out.UserImportJob.Status != types.UserImportJobStatusTypeInProgress) {
+					t.Fatalf("import job = %s, %d imported", out.UserImportJob.Status, out.UserImportJob.ImportedUsers)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 
-	steps, order := runScript(t, node, srv, "import.js",
-		"COGNATE_ENDPOINT="+srv.URL,
-		"POOL_ID="+aws.ToString(pool.UserPool.Id),
-		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
-		"USERNAME=grace", "PASSWORD="+v.Password)
-	want := []string{"srpBeforePasswordSignIn", "userPasswordAuth", "srpAfterPasswordSignIn", "done"}
-	if strings.Join(order, ",") != strings.Join(want, ",") {
-		t.Fatalf("steps = %v, want %v", order, want)
-	}
-	if steps["userPasswordAuth"]["tokenUse"] != "access" || steps["srpAfterPasswordSignIn"]["sameSub"] != true {
-		t.Fatalf("steps: %v", steps)
+			steps, order := runScript(t, node, srv, "import.js",
+				"COGNATE_ENDPOINT="+srv.URL,
+				"POOL_ID="+aws.ToString(pool.UserPool.Id),
+				"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
+				"USERNAME="+username, "PASSWORD="+v.Password)
+			want := []string{"srpBeforePasswordSignIn", "userPasswordAuth", "srpAfterPasswordSignIn", "done"}
+			if strings.Join(order, ",") != strings.Join(want, ",") {
+				t.Fatalf("steps = %v, want %v", order, want)
+			}
+			if steps["userPasswordAuth"]["tokenUse"] != "access" || steps["srpAfterPasswordSignIn"]["sameSub"] != true {
+				t.Fatalf("steps: %v", steps)
+			}
+		})
 	}
 }
