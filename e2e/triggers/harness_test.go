@@ -125,6 +125,18 @@ func start(t testing.TB, backend string, tr transport, timeout time.Duration) *e
 	return startWith(t, backend, tr, timeout, nil)
 }
 
+// startHurried is start with attempts of half a second, for the case of a
+// function that answers too late: three attempts of Cognito's 5 seconds
+// would make it long. The other cases of a failure table run on an env
+// with Cognito's 5 seconds: a function's huge answer takes a moment to
+// make and carry, more on a loaded machine, and an attempt that ran out of
+// time would be tried again and end as a timeout instead of the answer
+// the case checks.
+func startHurried(t testing.TB, backend string, tr transport) *env {
+	t.Helper()
+	return start(t, backend, tr, 500*time.Millisecond)
+}
+
 // startWith is start with kms generating the data keys of the custom
 // senders' codes.
 func startWith(t testing.TB, backend string, tr transport, timeout time.Duration, kms *triggers.KMS) *env {
