@@ -22,6 +22,10 @@
 // (`cognate bench --load-users N`) must be a command of the binary, and
 // each flag it shows one of that command's flags.
 //
+// The commands have the time the test's -timeout leaves them, less a
+// minute to report; each block's line in the output says how many
+// seconds into the run it started.
+//
 // The check needs bash, curl, the AWS CLI and Node.js; without one it
 // skips with a loud line, and fails where CI runs (CI=true).
 package docs

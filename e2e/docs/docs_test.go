@@ -174,7 +174,7 @@ func script(blocks []block, port int) string {
 	b.WriteString(`set -euo pipefail
 shopt -s expand_aliases
 __docs_at='(start)'
-__docs_block() { __docs_at=$1; printf '\n#### docs-check: %s\n' "$1"; }
+__docs_block() { __docs_at=$1; printf '\n#### docs-check: %s (at %ds)\n' "$1" "$SECONDS"; }
 __docs_wait_ready() {
   local pid=$! i
   for i in $(seq 1 600); do
@@ -361,8 +361,16 @@ func TestDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// The commands have the time the package's -timeout leaves them (CI
+	// gives 20 minutes; the AWS CLI starts Python for each of its dozens
+	// of commands, which takes seconds on a loaded machine), less a minute
+	// to stop them and report which block they were at.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if deadline, ok := t.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-time.Minute))
+		defer cancel()
+	}
 	cmd := exec.CommandContext(ctx, bash, prog)
 	cmd.Dir = repo
 	cmd.Env = append(cleanEnv(),
@@ -388,6 +396,9 @@ func TestDocs(t *testing.T) {
 	err := cmd.Run()
 	if cmd.Process != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the docs' commands did not finish in the time the test's -timeout leaves (%v); the block they were at is named on the last #### line:\n%s", ctx.Err(), out.String())
 	}
 	if err != nil {
 		t.Fatalf("the docs' commands failed (%v); the block that failed is named on the last #### line:\n%s", err, out.String())
