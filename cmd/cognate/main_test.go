@@ -388,6 +388,26 @@ func TestServe(t *testing.T) {
 	if code, _ := get(t, s.url+"/"+poolID+"/.well-known/jwks.json"); code != 200 {
 		t.Errorf("JWKS: %d", code)
 	}
+	// The classic hosted UI's logo is served under the issuer, at the
+	// ImageUrl GetUICustomization answers.
+	if _, err := c.CreateUserPoolDomain(context.Background(), &cip.CreateUserPoolDomainInput{UserPoolId: pool.UserPool.Id, Domain: aws.String("serve-test")}); err != nil {
+		t.Fatal(err)
+	}
+	logo := []byte("\x89PNG\r\n\x1a\na logo")
+	if _, err := c.SetUICustomization(context.Background(), &cip.SetUICustomizationInput{UserPoolId: pool.UserPool.Id, ImageFile: logo}); err != nil {
+		t.Fatal(err)
+	}
+	ui, err := c.GetUICustomization(context.Background(), &cip.GetUICustomizationInput{UserPoolId: pool.UserPool.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logoURL := aws.ToString(ui.UICustomization.ImageUrl)
+	if !strings.HasPrefix(logoURL, s.url+"/"+poolID+"/ui-customization/ALL/") {
+		t.Errorf("ImageUrl %q, want one under %s", logoURL, s.url+"/"+poolID)
+	}
+	if code, body := get(t, logoURL); code != 200 || body != string(logo) {
+		t.Errorf("GET the logo: %d %q", code, body)
+	}
 
 	if code := s.shutdown(); code != 0 {
 		t.Errorf("serve exited %d after shutdown, want 0; stderr:\n%s", code, s.stderr.String())

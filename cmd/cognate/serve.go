@@ -196,6 +196,9 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		// The social providers' endpoints, where the configuration
 		// replaces the documented ones.
 		ProviderEndpoints: cfg.Federation.Endpoints,
+		// The classic hosted UI's logos are served under the issuer
+		// (oidc.NewUILogoHandler).
+		AssetBaseURL: issuer,
 	})
 	invoker, err := newTriggers(ctx, cfg.Triggers, metrics, log)
 	if err != nil {
@@ -371,6 +374,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		return err == nil
 	})
 	routes.Handle("GET /{pool}/.well-known/", wellKnown)
+	routes.Handle(oidc.UILogoPattern, oidc.NewUILogoHandler(pools))
 	routes.Handle("GET "+identitypool.IdentityIssuerPath+"/.well-known/", oidc.NewIdentityWellKnownHandler(identities))
 	routes.Handle("/", apiHandler)
 	top := hostedUI.Wrap(routes)

@@ -1,9 +1,13 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -179,6 +183,15 @@ func TestUICustomization(t *testing.T) {
 		if aws.ToString(got.UICustomization.CSS) != css || aws.ToString(got.UICustomization.ClientId) != "ALL" {
 			t.Errorf("client falls back to %+v", got.UICustomization)
 		}
+		// The logo is served, publicly, at ImageUrl.
+		logoURL := aws.ToString(set.UICustomization.ImageUrl)
+		if !strings.HasPrefix(logoURL, e.URL+"/"+aws.ToString(pool.Id)+"/ui-customization/ALL/") || !strings.HasSuffix(logoURL, "/logo.png") {
+			t.Errorf("SetUICustomization's ImageUrl = %q", logoURL)
+		}
+		if got := aws.ToString(got.UICustomization.ImageUrl); got != logoURL {
+			t.Errorf("GetUICustomization's ImageUrl = %q, want %q", got, logoURL)
+		}
+		wantLogo(t, logoURL, "image/png", png)
 
 		// A client's own customization wins for that client only.
 		const mobileCSS = ".submitButton-customizable { font-size: 14px; }"
@@ -200,7 +213,36 @@ func TestUICustomization(t *testing.T) {
 			if aws.ToString(got.UICustomization.CSS) != tc.css || aws.ToString(got.UICustomization.ClientId) != tc.applies {
 				t.Errorf("client %s: got %+v", aws.ToString(tc.client), got.UICustomization)
 			}
+			// The client's own customization has no logo; the pool's has.
+			if has := got.UICustomization.ImageUrl != nil; has != (tc.applies == "ALL") {
+				t.Errorf("client %s: ImageUrl %q", aws.ToString(tc.client), aws.ToString(got.UICustomization.ImageUrl))
+			}
 		}
+
+		// Another logo has another URL, and the former one serves nothing
+		// (it was cacheable for good); without a logo there is no URL.
+		jpeg := []byte("\xff\xd8\xff\xe0 a JPEG's first bytes")
+		set, err = c.SetUICustomization(ctx, &cip.SetUICustomizationInput{UserPoolId: pool.Id, CSS: aws.String(css), ImageFile: jpeg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jpegURL := aws.ToString(set.UICustomization.ImageUrl)
+		if jpegURL == logoURL || !strings.HasSuffix(jpegURL, "/logo.jpg") {
+			t.Errorf("ImageUrl of a JPEG logo = %q (the PNG's was %q)", jpegURL, logoURL)
+		}
+		wantLogo(t, jpegURL, "image/jpeg", jpeg)
+		wantNoLogo(t, logoURL)
+		wantNoLogo(t, strings.TrimSuffix(jpegURL, ".jpg")+".png")
+		wantNoLogo(t, strings.Replace(jpegURL, "/ALL/", "/"+aws.ToString(mobile.ClientId)+"/", 1))
+		wantNoLogo(t, strings.Replace(jpegURL, aws.ToString(pool.Id), "us-east-1_nosuchpoo", 1))
+		set, err = c.SetUICustomization(ctx, &cip.SetUICustomizationInput{UserPoolId: pool.Id, CSS: aws.String(css)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set.UICustomization.ImageUrl != nil {
+			t.Errorf("ImageUrl %q without a logo", aws.ToString(set.UICustomization.ImageUrl))
+		}
+		wantNoLogo(t, jpegURL)
 
 		// Only the customizable classes, and only for clients of the pool.
 		_, err = c.SetUICustomization(ctx, &cip.SetUICustomizationInput{UserPoolId: pool.Id, CSS: aws.String("body { color: red; }")})
@@ -253,4 +295,40 @@ func TestCustomDomain(t *testing.T) {
 		_, err = c.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: other.Id, Domain: aws.String("bad..example.com"), CustomDomainConfig: cert})
 		wantAPIError(t, err, "InvalidParameterException", "Custom domain is not a valid subdomain")
 	})
+}
+
+// wantLogo fetches a logo's URL as a browser or a CDN would and checks
+// that it is the image img of media type typ, public and cacheable.
+func wantLogo(t *testing.T, url, typ string, img []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, img) {
+		t.Fatalf("GET %s: %s, %d bytes, want the %d bytes of the logo", url, resp.Status, len(body), len(img))
+	}
+	for k, want := range map[string]string{"Content-Type": typ, "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"} {
+		if got := resp.Header.Get(k); got != want {
+			t.Errorf("GET %s: %s %q, want %q", url, k, got, want)
+		}
+	}
+}
+
+// wantNoLogo checks that url serves no image.
+func wantNoLogo(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") {
+		t.Errorf("GET %s: %s %s, want 404", url, resp.Status, resp.Header.Get("Content-Type"))
+	}
 }

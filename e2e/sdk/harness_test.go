@@ -203,7 +203,7 @@ func serveWithAuth(tb testing.TB, db storage.Store, opts directory.Options, moun
 	if opts.CodeKey == nil {
 		opts.CodeKey = seal.DeriveKey(encryptionKey, directory.KeyLabelCodes)
 	}
-	poolOpts.AccountID, poolOpts.Clock = accountID, opts.Clock
+	poolOpts.AccountID, poolOpts.Clock, poolOpts.AssetBaseURL = accountID, opts.Clock, url
 	poolOpts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
 	pools := userpool.New(db, poolOpts)
 	users := directory.New(db, pools, opts)
@@ -220,6 +220,7 @@ func serveWithAuth(tb testing.TB, db storage.Store, opts directory.Options, moun
 		_, err := db.GetUserPool(ctx, poolID)
 		return err == nil
 	}))
+	mux.Handle(oidc.UILogoPattern, oidc.NewUILogoHandler(pools))
 	if mount != nil {
 		mount(mux)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -49,6 +50,10 @@ type Options struct {
 	// to the server's log destinations; nil means none, and every ARN is
 	// refused.
 	LogExporter *messaging.LogExporter
+	// AssetBaseURL is the public URL the logos of SetUICustomization are
+	// served under (the issuer base URL; see UICustomizationImageURL), for
+	// the ImageUrl GetUICustomization answers. Empty leaves ImageUrl out.
+	AssetBaseURL string
 }
 
 // Service implements the user-pool operations.
@@ -75,6 +80,8 @@ type Service struct {
 	countUsers func(ctx context.Context, poolID string) (int64, error)
 	// logs delivers exported log records (log_delivery.go).
 	logs *messaging.LogExporter
+	// assetBase is Options.AssetBaseURL without a trailing slash.
+	assetBase string
 }
 
 // PoolEraser deletes, inside tx, what a package other than this one keeps
@@ -100,7 +107,8 @@ func (s *Service) CountUsersWith(f func(ctx context.Context, poolID string) (int
 
 // New returns a Service on store.
 func New(store storage.Store, opts Options) *Service {
-	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, http: opts.HTTPClient, endpoints: opts.ProviderEndpoints, logs: opts.LogExporter}
+	s := &Service{store: store, account: opts.AccountID, clock: opts.Clock, log: opts.Logger, http: opts.HTTPClient, endpoints: opts.ProviderEndpoints, logs: opts.LogExporter,
+		assetBase: strings.TrimRight(opts.AssetBaseURL, "/")}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -3,6 +3,8 @@ package userpool
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,12 +90,47 @@ func checkCSS(css string) error {
 
 // checkLogo checks the logo: a PNG or JPEG image.
 func checkLogo(img []byte) error {
-	png := []byte("\x89PNG\r\n\x1a\n")
-	jpeg := []byte{0xff, 0xd8, 0xff}
-	if bytes.HasPrefix(img, png) || bytes.HasPrefix(img, jpeg) {
-		return nil
+	if logoType(img) == "" {
+		return cognito.InvalidParameterException("The image file must be a PNG or JPEG image.")
 	}
-	return cognito.InvalidParameterException("The image file must be a PNG or JPEG image.")
+	return nil
+}
+
+// logoType is the media type of a logo, by its first bytes: image/png,
+// image/jpeg, or "" for neither.
+func logoType(img []byte) string {
+	switch {
+	case bytes.HasPrefix(img, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case bytes.HasPrefix(img, []byte{0xff, 0xd8, 0xff}):
+		return "image/jpeg"
+	}
+	return ""
+}
+
+// logoFile is the file name a logo of media type typ is served as.
+func logoFile(typ string) string {
+	if typ == "image/jpeg" {
+		return "logo.jpg"
+	}
+	return "logo.png"
+}
+
+// logoDigest names a logo's content in its URL: the first 16 bytes of its
+// SHA-256, in hex.
+func logoDigest(img []byte) string {
+	sum := sha256.Sum256(img)
+	return hex.EncodeToString(sum[:16])
+}
+
+// UICustomizationImageURL is the path, under Options.AssetBaseURL, at
+// which the logo img of a pool's customization for client (ALL for the
+// pool's default) is served:
+// /<pool>/ui-customization/<client>/<digest>/logo.png (or logo.jpg), where
+// digest names the logo's content. A URL names one logo for good, so it
+// may be cached without limit, as Cognito's CloudFront URL of the logo is.
+func UICustomizationImageURL(pool, client string, img []byte) string {
+	return "/" + pool + "/ui-customization/" + client + "/" + logoDigest(img) + "/" + logoFile(logoType(img))
 }
 
 // decodeUICustomization decodes a UI customization item.
@@ -105,8 +142,9 @@ func decodeUICustomization(it *storage.Item) (*uiCustomizationRecord, error) {
 	return &u, nil
 }
 
-// wire returns the wire form of a stored customization.
-func (u *uiCustomizationRecord) wire(pool, client string) *idp.UICustomizationType {
+// wire returns the wire form of a stored customization; assetBase is
+// Options.AssetBaseURL, for the logo's URL.
+func (u *uiCustomizationRecord) wire(pool, client, assetBase string) *idp.UICustomizationType {
 	out := &idp.UICustomizationType{
 		UserPoolId:       cognito.Ptr(pool),
 		ClientId:         cognito.Ptr(client),
@@ -116,6 +154,9 @@ func (u *uiCustomizationRecord) wire(pool, client string) *idp.UICustomizationTy
 	}
 	if u.CSS != "" {
 		out.CSS = cognito.Ptr(u.CSS)
+	}
+	if logoType(u.Image) != "" && assetBase != "" {
+		out.ImageUrl = cognito.Ptr(assetBase + UICustomizationImageURL(pool, client, u.Image))
 	}
 	return out
 }
@@ -216,7 +257,7 @@ func (s *Service) SetUICustomization(ctx context.Context, c cognito.Caller, in *
 	if err != nil {
 		return nil, err
 	}
-	return &idp.SetUICustomizationResponse{UICustomization: out.wire(poolID, client)}, nil
+	return &idp.SetUICustomizationResponse{UICustomization: out.wire(poolID, client, s.assetBase)}, nil
 }
 
 // GetUICustomization returns the UI customization that applies to an app
@@ -244,7 +285,7 @@ func (s *Service) GetUICustomization(ctx context.Context, c cognito.Caller, in *
 		if err != nil {
 			return nil, err
 		}
-		return &idp.GetUICustomizationResponse{UICustomization: rec.wire(poolID, id)}, nil
+		return &idp.GetUICustomizationResponse{UICustomization: rec.wire(poolID, id, s.assetBase)}, nil
 	}
 	return &idp.GetUICustomizationResponse{UICustomization: &idp.UICustomizationType{
 		UserPoolId: cognito.Ptr(poolID), ClientId: cognito.Ptr(client),
@@ -272,4 +313,37 @@ func (s *Service) UICustomizationLogo(ctx context.Context, c cognito.Caller, poo
 		return nil, err
 	}
 	return rec.Image, nil
+}
+
+// UICustomizationImage returns the logo served at UICustomizationImageURL
+// and its media type: the logo of the customization of pool for client
+// (ALL for the pool's default), when its content has digest and it is
+// served as file. Anything else is ResourceNotFoundException: the URL of
+// a replaced or removed logo serves nothing. The URL is public, as
+// Cognito's is; the pool's region is the one its ID names.
+func (s *Service) UICustomizationImage(ctx context.Context, poolID, client, digest, file string) ([]byte, string, error) {
+	notFound := cognito.ResourceNotFoundException("The image does not exist.")
+	region := cognito.RegionOfPoolID(poolID)
+	if region == "" || client == "" || digest == "" {
+		return nil, "", notFound
+	}
+	if _, _, err := s.loadPool(ctx, cognito.Caller{Region: region}, poolID); err != nil {
+		return nil, "", err
+	}
+	it, err := s.store.GetItem(ctx, kindUICustomize, uiCustomizationID(poolID, client))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, "", notFound
+	}
+	if err != nil {
+		return nil, "", cognito.Internal(fmt.Errorf("get UI customization: %w", err))
+	}
+	rec, err := decodeUICustomization(it)
+	if err != nil {
+		return nil, "", err
+	}
+	typ := logoType(rec.Image)
+	if typ == "" || logoFile(typ) != file || logoDigest(rec.Image) != digest {
+		return nil, "", notFound
+	}
+	return rec.Image, typ, nil
 }
