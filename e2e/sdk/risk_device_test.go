@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 //   - From a new address on the remembered device (Low, NO_ACTION): the
 //     device's SRP (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER) and
 //     NoActionEmail.
+//   - The same through USER_AUTH's PASSWORD and ADMIN_USER_PASSWORD_AUTH.
 //   - After many failures (Medium, MFA_IF_CONFIGURED): an email code, then
 //     the device's SRP, and MfaEmail only.
 //   - A user with two factors (SELECT_MFA_TYPE) under the same risk: the
@@ -46,7 +48,8 @@ func TestRiskNotificationOnDeviceSignIn(t *testing.T) {
 				UserPoolTier:        types.UserPoolTierTypePlus,
 				UserPoolAddOns:      &types.UserPoolAddOnsType{AdvancedSecurityMode: types.AdvancedSecurityModeTypeEnforced},
 				DeviceConfiguration: &types.DeviceConfigurationType{ChallengeRequiredOnNewDevice: true},
-			}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: signInFlows})
+				Policies:            &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{AllowedFirstAuthFactors: []types.AuthFactorType{types.AuthFactorTypePassword}}},
+			}, &cip.CreateUserPoolClientInput{ExplicitAuthFlows: append(slices.Clone(signInFlows), types.ExplicitAuthFlowsTypeAllowUserAuth)})
 			if _, err := e.c.SetUserPoolMfaConfig(ctx, mfaConfig(s.pool, types.UserPoolMfaTypeOptional)); err != nil {
 				t.Fatal(err)
 			}
@@ -133,6 +136,43 @@ func TestRiskNotificationOnDeviceSignIn(t *testing.T) {
 			wantOne(n, "dora", "Risk: sign-in", types.EventResponseTypePass, types.RiskLevelTypeLow)
 			if after := len(events("dora")); after != before+1 {
 				t.Errorf("%d events after the device sign-in, want %d", after, before+1)
+			}
+
+			// The same through choice-based sign-in (USER_AUTH, PASSWORD)
+			// and the admin flow, each from a new address: one email each.
+			for _, tc := range []struct {
+				name, addr string
+				start      func() (types.ChallengeNameType, *string, error)
+			}{
+				{"USER_AUTH", "198.51.100.30", func() (types.ChallengeNameType, *string, error) {
+					out, err := e.c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: s.client.ClientId, AuthFlow: types.AuthFlowTypeUserAuth,
+						AuthParameters: map[string]string{"USERNAME": "dora", "PREFERRED_CHALLENGE": "PASSWORD", "PASSWORD": signInPassword, "DEVICE_KEY": d.key}}, noRetry)
+					if err != nil {
+						return "", nil, err
+					}
+					return out.ChallengeName, out.Session, nil
+				}},
+				{"ADMIN_USER_PASSWORD_AUTH", "198.51.100.40", func() (types.ChallengeNameType, *string, error) {
+					out, err := e.c.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{UserPoolId: s.pool, ClientId: s.client.ClientId, AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
+						AuthParameters: map[string]string{"USERNAME": "dora", "PASSWORD": signInPassword, "DEVICE_KEY": d.key}}, noRetry)
+					if err != nil {
+						return "", nil, err
+					}
+					return out.ChallengeName, out.Session, nil
+				}},
+			} {
+				from.addr.Store(tc.addr)
+				n, before = catcher.count(), len(events("dora"))
+				challenge, session, err := tc.start()
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				out, err := s.answerDevice(t, "dora", challenge, session, d)
+				tokensOf(t, out, err)
+				wantOne(n, "dora", "Risk: sign-in", types.EventResponseTypePass, types.RiskLevelTypeLow)
+				if after := len(events("dora")); after != before+1 {
+					t.Errorf("%s: %d events after the sign-in, want %d", tc.name, after, before+1)
+				}
 			}
 
 			// Three wrong passwords, then the device from a known address:
