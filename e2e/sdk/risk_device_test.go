@@ -28,8 +28,9 @@ import (
 //   - The same through USER_AUTH's PASSWORD and ADMIN_USER_PASSWORD_AUTH.
 //   - After many failures (Medium, MFA_IF_CONFIGURED): an email code, then
 //     the device's SRP, and MfaEmail only.
-//   - A user with two factors (SELECT_MFA_TYPE) under the same risk: the
-//     factor chosen, and the event of its answer in place of the pending
+//   - A user with two factors, at its first sign-in (Low, NO_ACTION, the
+//     pool's own SELECT_MFA_TYPE): NoActionEmail when the challenge opens,
+//     and the event of the chosen factor's answer in place of the pending
 //     one.
 //   - A wrong device proof after a notifying risk: the pending event
 //     becomes the failure.
