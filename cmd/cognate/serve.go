@@ -388,7 +388,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 			Pools: pools, Users: users, Auth: signIn, Identities: identities, Replicas: replicas,
 			Regions: knownRegions(cfg.Region, peers, cfg.Regions), Peers: peers, Region: cfg.Region, BaseURL: issuer, IssuerBaseURL: issuer,
 			Transport: console.HandlerTransport{Handler: top}, Key: seal.DeriveKey(keys.master, "console"),
-			Secure: cfg.TLS.On(), PoolBase: hostedUI.PoolBase, Logger: log,
+			Secure: cfg.TLS.On(), PoolBase: hostedUI.PoolBase, Logger: log, BrandingPreview: brandingPreview,
 		})
 		if err != nil {
 			ln.Close()
@@ -914,4 +914,10 @@ func knownRegions(own string, peers, accepted []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// brandingPreview draws the console's preview of a managed login style
+// with the hosted UI's own sign-in page.
+func brandingPreview(w io.Writer, settings map[string]any, assets []userpool.BrandingAsset, dark bool, providers []string) (string, error) {
+	return oidc.RenderBrandingPreview(w, oidc.BrandingPreview{Settings: settings, Assets: assets, Dark: dark, Providers: providers})
 }

@@ -3,10 +3,10 @@ package console
 import (
 	"context"
 	"errors"
+	"image/color"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -394,21 +394,11 @@ func TestConsoleBranding(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/clients/"+clientID), chromedp.Click(chromedp.ID("branding-link")),
 		chromedp.WaitVisible(chromedp.ID("branding")),
 		setValue("button_background", "aa0000ff"), chromedp.Click(chromedp.ID("preview-branding")),
-		chromedp.WaitReady(chromedp.CSS(`#button_background[value="aa0000ff"]`)), chromedp.WaitVisible(chromedp.ID("preview-button"))); err != nil {
+		chromedp.WaitReady(chromedp.CSS(`#button_background[value="aa0000ff"]`)), chromedp.WaitVisible(chromedp.ID("branding-frame-light"))); err != nil {
 		t.Fatalf("preview: %v\n%s", err, pageText(tab))
 	}
-	var bg string
-	for range 50 {
-		if bg, err = chromedp.Run(tab, chromedp.Evaluate[string](`getComputedStyle(document.getElementById('preview-button')).backgroundColor`)); err != nil {
-			t.Fatal(err)
-		}
-		if bg == "rgb(170, 0, 0)" {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if bg != "rgb(170, 0, 0)" {
-		t.Errorf("the preview's button is %s, want the typed rgb(170, 0, 0)", bg)
+	if n := framePixels(t, tab, "branding-frame-light", 2000, color.RGBA{0xaa, 0, 0, 255}); n[0] < 2000 {
+		t.Errorf("the preview shows %d pixels of the typed button colour rgb(170, 0, 0)", n[0])
 	}
 	if _, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID}); err == nil {
 		t.Error("a preview saved a style")

@@ -133,15 +133,14 @@ func TestConsoleHostedUIStyles(t *testing.T) {
 	// The managed login style's dark mode colours and the form's place.
 	browse(t, tab, c, client+"/branding", "branding")
 	if err := chromedp.Do(tab, setValue("dark_page_background", "101010ff"), setValue("dark_button_background", "33cc33ff"), setValue("dark_button_text", "000000ff"),
-		setValue("form_horizontal", "RIGHT"), setValue("form_vertical", "TOP"), chromedp.Click(chromedp.ID("preview-branding")),
-		chromedp.WaitReady(chromedp.CSS(`#dark_button_background[value="33cc33ff"]`)), chromedp.WaitVisible(chromedp.ID("preview-button-dark"))); err != nil {
+		setValue("form_horizontal", "END"), setValue("form_vertical", "START"), chromedp.Click(chromedp.ID("preview-branding")),
+		chromedp.WaitReady(chromedp.CSS(`#dark_button_background[value="33cc33ff"]`)), chromedp.WaitVisible(chromedp.ID("branding-frame-dark"))); err != nil {
 		t.Fatalf("preview: %v\n%s", err, pageText(tab))
 	}
-	if bg := waitComputed(t, tab, "preview-button-dark", "backgroundColor", "rgb(51, 204, 51)"); bg != "rgb(51, 204, 51)" {
-		t.Errorf("the dark preview's button is %s, want rgb(51, 204, 51)", bg)
-	}
-	if jc := waitComputed(t, tab, "branding-preview-dark", "justifyContent", "flex-end"); jc != "flex-end" {
-		t.Errorf("the preview's form is placed %s, want flex-end (RIGHT)", jc)
+	// The dark preview is the hosted sign-in page, drawn in the typed
+	// colours.
+	if n := framePixels(t, tab, "branding-frame-dark", 2000, color.RGBA{0x33, 0xcc, 0x33, 255}, color.RGBA{0x10, 0x10, 0x10, 255}); n[0] < 2000 || n[1] < 2000 {
+		t.Errorf("the dark preview shows %d pixels of the button and %d of the page background, want the typed colours", n[0], n[1])
 	}
 	consoleScreenshot(t, tab, "console-branding", false)
 	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("save-branding")), chromedp.WaitVisible(chromedp.ID("style-id"))); err != nil {
@@ -170,8 +169,8 @@ func TestConsoleHostedUIStyles(t *testing.T) {
 		{[]string{"components", "pageBackground", "darkMode", "color"}, "101010ff"},
 		{[]string{"components", "primaryButton", "darkMode", "defaults", "backgroundColor"}, "33cc33ff"},
 		{[]string{"components", "primaryButton", "darkMode", "defaults", "textColor"}, "000000ff"},
-		{[]string{"categories", "form", "location", "horizontal"}, "RIGHT"},
-		{[]string{"categories", "form", "location", "vertical"}, "TOP"},
+		{[]string{"categories", "form", "location", "horizontal"}, "END"},
+		{[]string{"categories", "form", "location", "vertical"}, "START"},
 	} {
 		if got := get(tc.path...); got != tc.want {
 			t.Errorf("%s: %v, want %s", strings.Join(tc.path, "."), got, tc.want)
@@ -180,7 +179,7 @@ func TestConsoleHostedUIStyles(t *testing.T) {
 
 	refused := consoleRefusals(t, c, tab, client+"/ui-customization", `#ui-customization input[name=csrf]`, []consoleForm{
 		{client + "/ui-customization", url.Values{"target": {clientID}, "css": {""}, "logo_action": {"remove"}}},
-		{client + "/branding", url.Values{"nav": {"delete"}}},
+		{client + "/branding", url.Values{"nav": {"delete"}, "confirm": {"1"}}},
 	})
 	if ui, err := c.admin.GetUICustomization(ctx, &cip.GetUICustomizationInput{UserPoolId: &poolID, ClientId: &clientID}); err != nil || aws.ToString(ui.UICustomization.CSS) == "" {
 		t.Errorf("a refused form removed the CSS: %v", err)

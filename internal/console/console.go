@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -72,6 +73,14 @@ type Options struct {
 	Secure bool
 	// PoolBase returns the public base URL of a pool's domain, or "".
 	PoolBase func(ctx context.Context, poolID string) (string, error)
+	// BrandingPreview draws the hosted UI's sign-in page wearing a
+	// managed login style's settings (merged over the defaults) and
+	// images, in its dark or light mode, with buttons for the named
+	// identity providers, and returns the Content-Security-Policy to serve
+	// it with, which lets only its own origin frame it (internal/oidc's
+	// RenderBrandingPreview, wired by cmd/cognate). Without it the
+	// branding page shows no preview.
+	BrandingPreview func(w io.Writer, settings map[string]any, assets []userpool.BrandingAsset, dark bool, providers []string) (csp string, err error)
 	// Logger receives the "console action" lines, with the operator.
 	Logger *slog.Logger
 }
@@ -181,7 +190,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	// No script at all. (No form-action: the sign-out form's redirect
 	// leads to the hosted UI, which may be on another host.)
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
@@ -216,7 +225,9 @@ func (c *Console) routes() {
 	m.Handle("POST /console/pools/{pool}/domains", c.authed(c.domains))
 	m.Handle("GET /console/pools/{pool}/clients/{client}/branding", c.authed(c.branding))
 	m.Handle("POST /console/pools/{pool}/clients/{client}/branding", c.authed(c.branding))
-	m.Handle("GET /console/pools/{pool}/clients/{client}/branding/preview.css", c.authed(c.brandingPreview))
+	m.Handle("GET /console/pools/{pool}/clients/{client}/branding/frame", c.authed(c.brandingFrame))
+	m.Handle("GET /console/pools/{pool}/clients/{client}/branding/asset", c.authed(c.brandingAssetImage))
+	m.Handle("POST /console/pools/{pool}/clients/{client}/branding/assets", c.authed(c.brandingAsset))
 	m.Handle("GET /console/pools/{pool}/clients/{client}/ui-customization", c.authed(c.uiCustomization))
 	m.Handle("POST /console/pools/{pool}/clients/{client}/ui-customization", c.authed(c.uiCustomization))
 	m.Handle("GET /console/pools/{pool}/clients/{client}/ui-customization/logo", c.authed(c.uiLogo))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/messaging"
+	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -147,7 +149,10 @@ func newBareEnv(t *testing.T, db storage.Store) *env {
 	}
 	e.c, err = New(Options{Pools: e.pools, Users: e.users, Auth: e.auth, Region: testRegion, BaseURL: "http://localhost:9229",
 		IssuerBaseURL: "http://localhost:9229", Transport: HandlerTransport{Handler: http.NotFoundHandler()},
-		Key: seal.DeriveKey(key, "console"), PoolBase: func(context.Context, string) (string, error) { return "", nil }})
+		Key: seal.DeriveKey(key, "console"), PoolBase: func(context.Context, string) (string, error) { return "", nil },
+		BrandingPreview: func(w io.Writer, settings map[string]any, assets []userpool.BrandingAsset, dark bool, providers []string) (string, error) {
+			return oidc.RenderBrandingPreview(w, oidc.BrandingPreview{Settings: settings, Assets: assets, Dark: dark, Providers: providers})
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}

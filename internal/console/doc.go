@@ -46,6 +46,15 @@
 // configuration screen (pool_risk.go) replaces a pool's or a client's with
 // SetRiskConfiguration.
 //
+// An app client's managed login style (branding.go) is a table of the
+// settings the hosted pages draw, saved with Create/UpdateManagedLoginBranding
+// (images from a multipart form, one at a time). Its preview is the hosted
+// UI's own sign-in page: cmd/cognate wires internal/oidc's
+// RenderBrandingPreview into Options.BrandingPreview (edges never import each
+// other), and the console serves what it draws from its own origin, framed
+// only by the branding page (frame-ancestors 'self', sandboxed, no script),
+// while the hosted pages keep refusing every frame.
+//
 // An app client's classic hosted UI CSS and logo (ui_customization.go) save
 // with SetUICustomization from a multipart form (the logo's file); the
 // target's own logo is kept when only the CSS changes, since the operation

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // Branding: the pages of an app client wear its pool's branding, the kind
@@ -28,8 +29,24 @@ import (
 type brandView struct {
 	// CSS is the URL of the branding stylesheet ("" for none).
 	CSS string
+	// InlineCSS is the page's whole stylesheet, written into the page
+	// instead of CSS and the base stylesheet's links: the console's
+	// preview of a style (preview.go) uses it.
+	InlineCSS template.CSS
 	// Logo is the logo as a data: URL ("" for none).
 	Logo template.URL
+	// Header and Footer are the managed login page's header and footer
+	// (categories.global.pageHeader and pageFooter), nil when off.
+	Header, Footer *brandBar
+	// Favicon is the page's icon as a data: URL ("" for none).
+	Favicon template.URL
+}
+
+// brandBar is a managed login page header or footer: its logo, if it
+// shows one, and where the logo sits (components.pageHeader.logo).
+type brandBar struct {
+	Logo     template.URL
+	Location string
 }
 
 // brandOf returns the branding of a page opened for an app client.
@@ -48,32 +65,74 @@ func (p *PageRequest) brandOf() brandView {
 		v.Logo = dataURL(b.Logo, "")
 		return v
 	}
-	scheme := schemeOf(b.Settings)
-	var light, dark []byte
-	var lightExt, darkExt string
-	for _, a := range b.Assets {
-		if a.Category != "FORM_LOGO" && a.Category != "PAGE_HEADER_LOGO" {
-			continue
-		}
-		switch a.ColorMode {
-		case "DARK":
-			if dark == nil || a.Category == "FORM_LOGO" {
-				dark, darkExt = a.Bytes, a.Extension
-			}
-		default:
-			if light == nil || a.Category == "FORM_LOGO" {
-				light, lightExt = a.Bytes, a.Extension
-			}
-		}
-	}
-	if scheme == "DARK" && dark != nil {
-		v.Logo = dataURL(dark, darkExt)
-	} else if light != nil {
-		v.Logo = dataURL(light, lightExt)
-	} else {
-		v.Logo = dataURL(dark, darkExt)
-	}
+	managedBrand(&v, b.Settings, b.Assets)
 	return v
+}
+
+// managedBrand fills in the images of a managed login style's page: the
+// form's logo, the header and footer, and the favicon, each the asset of
+// the style's colour scheme (the light one for DYNAMIC, whose page is
+// drawn once).
+func managedBrand(v *brandView, s map[string]any, assets []userpool.BrandingAsset) {
+	dark := schemeOf(s) == "DARK"
+	enabled := func(path ...string) bool { b, _ := dig(s, path...).(bool); return b }
+	header := enabled("categories", "global", "pageHeader", "enabled")
+	v.Logo = assetURL(assets, "FORM_LOGO", dark)
+	if v.Logo == "" && !(header && enabled("components", "pageHeader", "logo", "enabled")) {
+		// A style made before its header was shown kept its header logo
+		// in the form.
+		v.Logo = assetURL(assets, "PAGE_HEADER_LOGO", dark)
+	}
+	bar := func(on bool, component, category string) *brandBar {
+		if !on {
+			return nil
+		}
+		b := &brandBar{Location: "START"}
+		if l, _ := dig(s, "components", component, "logo", "location").(string); l == "CENTER" || l == "END" {
+			b.Location = l
+		}
+		if enabled("components", component, "logo", "enabled") {
+			b.Logo = assetURL(assets, category, dark)
+		}
+		return b
+	}
+	v.Header = bar(header, "pageHeader", "PAGE_HEADER_LOGO")
+	v.Footer = bar(enabled("categories", "global", "pageFooter", "enabled"), "pageFooter", "PAGE_FOOTER_LOGO")
+	types, _ := dig(s, "components", "favicon", "enabledTypes").([]any)
+	for _, t := range types {
+		if t == "SVG" && v.Favicon == "" {
+			v.Favicon = assetURL(assets, "FAVICON_SVG", dark)
+		}
+		if t == "ICO" && v.Favicon == "" {
+			v.Favicon = assetURL(assets, "FAVICON_ICO", dark)
+		}
+	}
+}
+
+// findAsset returns the asset of category for a colour mode: the mode's
+// own, else the browser-adaptive one, else the other mode's.
+func findAsset(assets []userpool.BrandingAsset, category string, dark bool) *userpool.BrandingAsset {
+	want, other := "LIGHT", "DARK"
+	if dark {
+		want, other = "DARK", "LIGHT"
+	}
+	for _, mode := range []string{want, "DYNAMIC", other} {
+		for i := range assets {
+			if assets[i].Category == category && assets[i].ColorMode == mode {
+				return &assets[i]
+			}
+		}
+	}
+	return nil
+}
+
+// assetURL is findAsset's image as a data: URL, "" for none.
+func assetURL(assets []userpool.BrandingAsset, category string, dark bool) template.URL {
+	a := findAsset(assets, category, dark)
+	if a == nil {
+		return ""
+	}
+	return dataURL(a.Bytes, a.Extension)
 }
 
 // dataURL returns an image as a data: URL, typed by its extension or else
@@ -128,7 +187,7 @@ func (h *Handler) brandingCSS(w http.ResponseWriter, r *http.Request) {
 			css = b.CSS
 		}
 	} else if b.HasStyle {
-		css = managedLoginCSS(b.Settings)
+		css = managedLoginCSS(b.Settings, b.Assets)
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	_, _ = w.Write([]byte("/* branding of app client " + clientID + " */\n" + css))
@@ -192,8 +251,8 @@ func radius(m map[string]any, path ...string) string {
 }
 
 // managedLoginCSS returns the rules of a managed login style for its
-// colour scheme.
-func managedLoginCSS(s map[string]any) string {
+// colour scheme, with its background images (assets).
+func managedLoginCSS(s map[string]any, assets []userpool.BrandingAsset) string {
 	var b strings.Builder
 	shape := []cssRule{
 		{".panel", [][2]string{{"border-radius", radius(s, "components", "form", "borderRadius")}}},
@@ -205,14 +264,14 @@ func managedLoginCSS(s map[string]any) string {
 	writeRules(&b, layoutRules(s))
 	switch schemeOf(s) {
 	case "DARK":
-		writeRules(&b, modeRules(s, "darkMode"))
+		writeRules(&b, modeRules(s, assets, "darkMode"))
 	case "DYNAMIC":
-		writeRules(&b, modeRules(s, "lightMode"))
+		writeRules(&b, modeRules(s, assets, "lightMode"))
 		b.WriteString("@media (prefers-color-scheme: dark) {\n")
-		writeRules(&b, modeRules(s, "darkMode"))
+		writeRules(&b, modeRules(s, assets, "darkMode"))
 		b.WriteString("}\n")
 	default:
-		writeRules(&b, modeRules(s, "lightMode"))
+		writeRules(&b, modeRules(s, assets, "lightMode"))
 	}
 	return b.String()
 }
@@ -235,6 +294,15 @@ func layoutRules(s map[string]any) []cssRule {
 		rules = append(rules, cssRule{"body", [][2]string{
 			{"min-height", "100vh"}, {"display", "flex"}, {"flex-direction", "column"}, {"justify-content", v},
 		}}, cssRule{".panel", [][2]string{{"width", "100%"}}})
+		// A header stays at the top and a footer at the bottom: the free
+		// room goes below the header unless the form is at the top, and
+		// above the footer unless it is at the bottom.
+		if v != "flex-start" {
+			rules = append(rules, cssRule{".page-header", [][2]string{{"margin-bottom", "auto"}}})
+		}
+		if v != "flex-end" {
+			rules = append(rules, cssRule{".page-footer", [][2]string{{"margin-top", "auto"}}})
+		}
 	}
 	switch enum("categories", "form", "location", "horizontal") {
 	case "START":
@@ -271,9 +339,59 @@ type cssRule struct {
 	decls    [][2]string
 }
 
-// modeRules are the colour rules of one mode (lightMode or darkMode).
-func modeRules(s map[string]any, mode string) []cssRule {
+// modeRules are the colour and background image rules of one mode
+// (lightMode or darkMode).
+func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) []cssRule {
+	image := func(on []string, category string) string {
+		if b, _ := dig(s, on...).(bool); !b {
+			return ""
+		}
+		a := findAsset(assets, category, mode == "darkMode")
+		if a == nil || a.Extension == "ICO" {
+			return ""
+		}
+		u := dataURL(a.Bytes, a.Extension)
+		if u == "" {
+			return ""
+		}
+		// A data: URL of base64 holds no quote, parenthesis or backslash.
+		return `url("` + string(u) + `")`
+	}
+	cover := func(img string) string {
+		if img == "" {
+			return ""
+		}
+		return "cover"
+	}
+	pageImage := image([]string{"components", "pageBackground", "image", "enabled"}, "PAGE_BACKGROUND")
+	formImage := image([]string{"components", "form", "backgroundImage", "enabled"}, "FORM_BACKGROUND")
+	headerImage := image([]string{"components", "pageHeader", "backgroundImage", "enabled"}, "PAGE_HEADER_BACKGROUND")
+	footerImage := image([]string{"components", "pageFooter", "backgroundImage", "enabled"}, "PAGE_FOOTER_BACKGROUND")
 	return []cssRule{
+		{".page-header", [][2]string{
+			{"background-color", color(s, "components", "pageHeader", mode, "background", "color")},
+			{"border-color", color(s, "components", "pageHeader", mode, "borderColor")},
+			{"background-image", headerImage}, {"background-size", cover(headerImage)},
+		}},
+		{".page-footer", [][2]string{
+			{"background-color", color(s, "components", "pageFooter", mode, "background", "color")},
+			{"border-color", color(s, "components", "pageFooter", mode, "borderColor")},
+			{"background-image", footerImage}, {"background-size", cover(footerImage)},
+		}},
+		{".provider-button", [][2]string{
+			{"background", color(s, "components", "secondaryButton", mode, "defaults", "backgroundColor")},
+			{"border-color", color(s, "components", "secondaryButton", mode, "defaults", "borderColor")},
+			{"color", color(s, "components", "secondaryButton", mode, "defaults", "textColor")},
+		}},
+		{".provider-button:hover", [][2]string{
+			{"background", color(s, "components", "secondaryButton", mode, "hover", "backgroundColor")},
+			{"border-color", color(s, "components", "secondaryButton", mode, "hover", "borderColor")},
+			{"color", color(s, "components", "secondaryButton", mode, "hover", "textColor")},
+		}},
+		{".error", [][2]string{
+			{"background", color(s, "components", "alert", mode, "error", "backgroundColor")},
+			{"border-color", color(s, "components", "alert", mode, "error", "borderColor")},
+		}},
 		{"html", [][2]string{
 			{"background", color(s, "components", "pageBackground", mode, "color")},
 			{"color", color(s, "componentClasses", "text", mode, "bodyTextColor")},
@@ -301,6 +419,9 @@ func modeRules(s map[string]any, mode string) []cssRule {
 		{"a:hover", [][2]string{{"color", color(s, "componentClasses", "link", mode, "hover", "textColor")}}},
 		{":focus-visible", [][2]string{{"outline-color", color(s, "componentClasses", "focusState", mode, "borderColor")}}},
 		{".hint", [][2]string{{"color", color(s, "componentClasses", "inputDescription", mode, "textColor")}}},
+		// After the colours: the background shorthand resets the image.
+		{"html", [][2]string{{"background-image", pageImage}, {"background-size", cover(pageImage)}}},
+		{".panel", [][2]string{{"background-image", formImage}, {"background-size", cover(formImage)}}},
 	}
 }
 

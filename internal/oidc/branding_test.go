@@ -39,7 +39,7 @@ func TestManagedLoginCSS(t *testing.T) {
 			nil, []string{"justify-content", "margin-left", "padding", "text-align", "}body{"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			css := managedLoginCSS(doc(tc.settings))
+			css := managedLoginCSS(doc(tc.settings), nil)
 			for _, w := range tc.want {
 				if !strings.Contains(css, w) {
 					t.Errorf("CSS lacks %q:\n%s", w, css)

@@ -59,7 +59,10 @@
 // (page_signup.go); /forgotPassword and /confirmForgotPassword
 // (page_forgot.go). Every page wears the branding of its app client
 // (branding.go): the domain's ManagedLoginVersion picks the classic CSS
-// and logo or the client's managed login style.
+// and logo or the client's managed login style. RenderBrandingPreview
+// (preview.go) draws the sign-in page with a given style for the admin
+// console's preview, with the same templates and rules, as a document of
+// its own whose stylesheet is inline (allowed by hash).
 //
 // To add a page:
 //

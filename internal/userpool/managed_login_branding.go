@@ -570,3 +570,8 @@ func (s *Service) DeleteManagedLoginBranding(ctx context.Context, c cognito.Call
 	}
 	return &cognito.Empty{}, nil
 }
+
+// DefaultBrandingSettings returns the settings document a new managed
+// login style starts from (the values every option has until a style
+// changes it), for the caller to change.
+func DefaultBrandingSettings() map[string]any { return defaultBrandingSettings() }
