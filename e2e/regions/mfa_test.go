@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/cognate-dev/cognate/internal/srp/srpclient"
 )
 
 // This file checks the second factors across regions: a software token
@@ -60,27 +61,17 @@ type regionDevice struct {
 // amazon-cognito-identity-js does (AuthenticationHelper.generateHashDevice):
 // a random salt, x = H(pad(salt) || H(groupKey || key || ":" || secret)),
 // v = g^x mod N, both sent base64 of their padded bytes.
-func (d *regionDevice) verifierConfig(t *testing.T) *types.DeviceSecretVerifierConfigType {
-	t.Helper()
-	raw := make([]byte, 16)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	salt := new(big.Int).SetBytes(raw)
-	x := new(big.Int).SetBytes(srpClientHash(srpClientPad(salt), srpClientHash([]byte(d.groupKey+d.key+":"+d.secret))))
-	v := new(big.Int).Exp(srpGroupG, x, srpGroupN)
-	return &types.DeviceSecretVerifierConfigType{
-		Salt:             aws.String(base64.StdEncoding.EncodeToString(srpClientPad(salt))),
-		PasswordVerifier: aws.String(base64.StdEncoding.EncodeToString(srpClientPad(v))),
-	}
+func (d *regionDevice) verifierConfig() *types.DeviceSecretVerifierConfigType {
+	salt, verifier := srpclient.DeviceVerifier(d.groupKey, d.key, d.secret)
+	return &types.DeviceSecretVerifierConfigType{Salt: aws.String(salt), PasswordVerifier: aws.String(verifier)}
 }
 
 // srpFirstFactor answers USER_SRP_AUTH's PASSWORD_VERIFIER in r, naming
 // deviceKey when it is not empty, and returns the next step.
 func srpFirstFactor(t *testing.T, ctx context.Context, r *region, poolID, clientID, user, password, deviceKey string) *cip.RespondToAuthChallengeOutput {
 	t.Helper()
-	srp := newSRPClient(t)
-	params := map[string]string{"USERNAME": user, "SRP_A": srp.srpA()}
+	srp := srpclient.New()
+	params := map[string]string{"USERNAME": user, "SRP_A": srp.SRPA()}
 	if deviceKey != "" {
 		params["DEVICE_KEY"] = deviceKey
 	}
@@ -88,7 +79,10 @@ func srpFirstFactor(t *testing.T, ctx context.Context, r *region, poolID, client
 	if err != nil {
 		t.Fatalf("SRP in %s: %v", r.name, err)
 	}
-	ts, sig := srp.claim(t, poolID, password, start.ChallengeParameters, time.Now())
+	ts, sig, err := srp.Claim(poolID, password, start.ChallengeParameters, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	answer := map[string]string{"USERNAME": start.ChallengeParameters["USER_ID_FOR_SRP"],
 		"TIMESTAMP": ts, "PASSWORD_CLAIM_SIGNATURE": sig, "PASSWORD_CLAIM_SECRET_BLOCK": start.ChallengeParameters["SECRET_BLOCK"]}
 	if deviceKey != "" {
@@ -133,10 +127,10 @@ func deviceSignIn(t *testing.T, ctx context.Context, r *region, poolID, clientID
 	if userID == "" {
 		userID = user
 	}
-	dc := newSRPClient(t)
+	dc := srpclient.New()
 	srpOut, err := r.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(clientID),
 		ChallengeName: types.ChallengeNameTypeDeviceSrpAuth, Session: out.Session,
-		ChallengeResponses: map[string]string{"USERNAME": userID, "DEVICE_KEY": d.key, "SRP_A": dc.srpA()}})
+		ChallengeResponses: map[string]string{"USERNAME": userID, "DEVICE_KEY": d.key, "SRP_A": dc.SRPA()}})
 	if err != nil {
 		t.Fatalf("DEVICE_SRP_AUTH in %s: %v", r.name, err)
 	}
@@ -144,7 +138,10 @@ func deviceSignIn(t *testing.T, ctx context.Context, r *region, poolID, clientID
 	if srpOut.ChallengeName != types.ChallengeNameTypeDevicePasswordVerifier || p["SRP_B"] == "" || p["SALT"] == "" || p["SECRET_BLOCK"] == "" {
 		t.Fatalf("DEVICE_SRP_AUTH in %s = %s %v, want DEVICE_PASSWORD_VERIFIER", r.name, srpOut.ChallengeName, p)
 	}
-	ts, sig := dc.claimAs(t, d.groupKey, d.key, d.secret, p, time.Now())
+	ts, sig, err := dc.ClaimAs(d.groupKey, d.key, d.secret, p, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	done, err := r.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(clientID),
 		ChallengeName: types.ChallengeNameTypeDevicePasswordVerifier, Session: srpOut.Session,
 		ChallengeResponses: map[string]string{"USERNAME": userID, "DEVICE_KEY": d.key,
@@ -234,7 +231,7 @@ func mfaAcrossRegions(t *testing.T, ctx context.Context, rs []*region) signedIn 
 	}
 	d.secret = base64.StdEncoding.EncodeToString(raw)
 	if _, err := a.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{AccessToken: res.AccessToken, DeviceKey: aws.String(d.key),
-		DeviceName: aws.String("tom's laptop"), DeviceSecretVerifierConfig: d.verifierConfig(t)}); err != nil {
+		DeviceName: aws.String("tom's laptop"), DeviceSecretVerifierConfig: d.verifierConfig()}); err != nil {
 		t.Fatalf("ConfirmDevice in A: %v", err)
 	}
 	if _, err := a.c.UpdateDeviceStatus(ctx, &cip.UpdateDeviceStatusInput{AccessToken: res.AccessToken, DeviceKey: aws.String(d.key),

@@ -30,6 +30,7 @@ import (
 
 	"github.com/cognate-dev/cognate/e2e/proc"
 	"github.com/cognate-dev/cognate/internal/replication"
+	"github.com/cognate-dev/cognate/internal/srp/srpclient"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
@@ -367,13 +368,16 @@ func passwordSignIn(ctx context.Context, r *region, clientID, user, password str
 
 func srpSignIn(t *testing.T, ctx context.Context, r *region, poolID, clientID, user, password string) *types.AuthenticationResultType {
 	t.Helper()
-	srp := newSRPClient(t)
+	srp := srpclient.New()
 	start, err := r.c.InitiateAuth(ctx, &cip.InitiateAuthInput{ClientId: aws.String(clientID), AuthFlow: types.AuthFlowTypeUserSrpAuth,
-		AuthParameters: map[string]string{"USERNAME": user, "SRP_A": srp.srpA()}})
+		AuthParameters: map[string]string{"USERNAME": user, "SRP_A": srp.SRPA()}})
 	if err != nil {
 		t.Fatalf("SRP in %s: %v", r.name, err)
 	}
-	ts, sig := srp.claim(t, poolID, password, start.ChallengeParameters, time.Now())
+	ts, sig, err := srp.Claim(poolID, password, start.ChallengeParameters, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, err := r.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(clientID),
 		ChallengeName: start.ChallengeName, Session: start.Session,
 		ChallengeResponses: map[string]string{"USERNAME": start.ChallengeParameters["USER_ID_FOR_SRP"],

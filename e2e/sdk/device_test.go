@@ -17,6 +17,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/internal/srp/srpclient"
 	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 )
 
@@ -34,19 +35,9 @@ type device struct {
 // verifierConfig makes DeviceSecretVerifierConfig for d as the client
 // library does: a random salt, x = H(pad(salt) || H(groupKey || key ||
 // ":" || secret)), v = g^x mod N, both sent base64 of their padded bytes.
-func (d *device) verifierConfig(t *testing.T) *types.DeviceSecretVerifierConfigType {
-	t.Helper()
-	raw := make([]byte, 16)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	salt := new(big.Int).SetBytes(raw)
-	x := new(big.Int).SetBytes(srpClientHash(srpClientPad(salt), srpClientHash([]byte(d.groupKey+d.key+":"+d.secret))))
-	v := new(big.Int).Exp(srpGroupG, x, srpGroupN)
-	return &types.DeviceSecretVerifierConfigType{
-		Salt:             aws.String(base64.StdEncoding.EncodeToString(srpClientPad(salt))),
-		PasswordVerifier: aws.String(base64.StdEncoding.EncodeToString(srpClientPad(v))),
-	}
+func (d *device) verifierConfig() *types.DeviceSecretVerifierConfigType {
+	salt, verifier := srpclient.DeviceVerifier(d.groupKey, d.key, d.secret)
+	return &types.DeviceSecretVerifierConfigType{Salt: aws.String(salt), PasswordVerifier: aws.String(verifier)}
 }
 
 // newDeviceSecret is a device secret as the client library makes one (40
@@ -80,7 +71,7 @@ func (s *selfService) rememberDevice(t *testing.T, username, name string) (*devi
 	}
 	conf, err := s.e.c.ConfirmDevice(context.Background(), &cip.ConfirmDeviceInput{
 		AccessToken: res.AccessToken, DeviceKey: meta.DeviceKey, DeviceName: deviceName,
-		DeviceSecretVerifierConfig: d.verifierConfig(t),
+		DeviceSecretVerifierConfig: d.verifierConfig(),
 	}, noRetry)
 	if err != nil {
 		t.Fatalf("ConfirmDevice: %v", err)
@@ -177,11 +168,11 @@ func TestDevices(t *testing.T) {
 
 		// A device is confirmed once, and only by its own sign-in.
 		_, err := e.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{
-			AccessToken: first.AccessToken, DeviceKey: aws.String(d.key), DeviceSecretVerifierConfig: d.verifierConfig(t),
+			AccessToken: first.AccessToken, DeviceKey: aws.String(d.key), DeviceSecretVerifierConfig: d.verifierConfig(),
 		}, noRetry)
 		wantTyped[*types.DeviceKeyExistsException](t, err, "")
 		_, err = e.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{
-			AccessToken: first.AccessToken, DeviceKey: aws.String("us-east-1_00000000-0000-4000-8000-000000000000"), DeviceSecretVerifierConfig: d.verifierConfig(t),
+			AccessToken: first.AccessToken, DeviceKey: aws.String("us-east-1_00000000-0000-4000-8000-000000000000"), DeviceSecretVerifierConfig: d.verifierConfig(),
 		}, noRetry)
 		wantTyped[*types.ResourceNotFoundException](t, err, "Device does not exist.")
 
@@ -431,7 +422,7 @@ func TestDevicesOnUserPrompt(t *testing.T) {
 			t.Errorf("a pool without device tracking handed out %+v", r.NewDeviceMetadata)
 		}
 		_, err = e.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{
-			AccessToken: r.AccessToken, DeviceKey: aws.String(d.key), DeviceSecretVerifierConfig: d.verifierConfig(t),
+			AccessToken: r.AccessToken, DeviceKey: aws.String(d.key), DeviceSecretVerifierConfig: d.verifierConfig(),
 		}, noRetry)
 		var ipe *types.InvalidParameterException
 		if !errors.As(err, &ipe) {
@@ -467,7 +458,7 @@ func TestDeviceVerifierSealedAtRest(t *testing.T) {
 	out, err := s.srpSignIn(t, "hal", signInPassword)
 	res := tokensOf(t, out, err)
 	d := &device{key: aws.ToString(res.NewDeviceMetadata.DeviceKey), groupKey: aws.ToString(res.NewDeviceMetadata.DeviceGroupKey), secret: newDeviceSecret(t)}
-	cfg := d.verifierConfig(t)
+	cfg := d.verifierConfig()
 	if _, err := e.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{AccessToken: res.AccessToken, DeviceKey: aws.String(d.key), DeviceSecretVerifierConfig: cfg}, noRetry); err != nil {
 		t.Fatal(err)
 	}

@@ -697,7 +697,7 @@ func TestMFARememberedDevice(t *testing.T) {
 		}
 		d := &device{key: aws.ToString(meta.DeviceKey), groupKey: aws.ToString(meta.DeviceGroupKey), secret: newDeviceSecret(t)}
 		if _, err := e.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{AccessToken: first.AccessToken, DeviceKey: meta.DeviceKey,
-			DeviceSecretVerifierConfig: d.verifierConfig(t)}, noRetry); err != nil {
+			DeviceSecretVerifierConfig: d.verifierConfig()}, noRetry); err != nil {
 			t.Fatal(err)
 		}
 

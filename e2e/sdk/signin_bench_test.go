@@ -325,7 +325,7 @@ func BenchmarkSignInUserSRP(b *testing.B) {
 				b.StartTimer()
 				challenge, err := s.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
 					ClientId: s.clientID, AuthFlow: types.AuthFlowTypeUserSrpAuth,
-					AuthParameters: map[string]string{"USERNAME": benchUsername, "SRP_A": client.A.Text(16)},
+					AuthParameters: map[string]string{"USERNAME": benchUsername, "SRP_A": client.srpA()},
 				})
 				if err != nil {
 					b.Fatal(err)

@@ -10,7 +10,7 @@ import (
 
 func TestDeps(t *testing.T) {
 	deptest.Check(t,
-		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/directory", "internal/srp", "internal/mfa", "internal/password",
+		[]string{"internal/cognito/...", "internal/storage", "internal/userpool", "internal/directory", "internal/srp", "internal/srp/srpclient", "internal/mfa", "internal/password",
 			"internal/tokens", "internal/messaging", "internal/triggers", "internal/encsdk", "internal/seal", "internal/ratelimit"},
 		map[string]string{
 			"internal/storage/": "bench uses the Store interface; only cmd/cognate picks a backend",

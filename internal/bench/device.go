@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/cognate-dev/cognate/internal/srp/srpclient"
 )
 
 // This file is the device-srp-auth scenario: a sign-in on a remembered
@@ -67,13 +69,13 @@ func (t *target) deleteDevicePool(ctx context.Context) error {
 
 // deviceSRPSignIn runs USER_SRP_AUTH and PASSWORD_VERIFIER for username in the
 // device pool, with deviceKey when not "", timing each call under c.
-func (t *target) deviceSRPSignIn(ctx context.Context, c call, d *devicePool, client *srpClient, username, deviceKey string) (*cip.RespondToAuthChallengeOutput, error) {
+func (t *target) deviceSRPSignIn(ctx context.Context, c call, d *devicePool, client *srpclient.Client, username, deviceKey string) (*cip.RespondToAuthChallengeOutput, error) {
 	var challenge *cip.InitiateAuthOutput
 	if err := c("InitiateAuth", func() error {
 		var err error
 		challenge, err = t.c.InitiateAuth(ctx, &cip.InitiateAuthInput{
 			ClientId: &d.clientID, AuthFlow: types.AuthFlowTypeUserSrpAuth,
-			AuthParameters: map[string]string{"USERNAME": username, "SRP_A": client.aHex},
+			AuthParameters: map[string]string{"USERNAME": username, "SRP_A": client.SRPA()},
 		})
 		if err == nil && challenge.ChallengeName != types.ChallengeNameTypePasswordVerifier {
 			err = fmt.Errorf("USER_SRP_AUTH answered challenge %q, want PASSWORD_VERIFIER", challenge.ChallengeName)
@@ -86,7 +88,7 @@ func (t *target) deviceSRPSignIn(ctx context.Context, c call, d *devicePool, cli
 	var ts, sig string
 	if err := c("client SRP math", func() error {
 		var err error
-		ts, sig, err = client.claim(d.poolID, Password, params, time.Now())
+		ts, sig, err = client.Claim(d.poolID, Password, params, time.Now())
 		return err
 	}); err != nil {
 		return nil, err
@@ -126,7 +128,7 @@ func deviceAuthWorker(ctx context.Context, t *target, _ *rand.Rand) (iteration, 
 	}); err != nil {
 		return nil, fmt.Errorf("set the device user's password: %w", err)
 	}
-	client := newSRPClient(t.srp)
+	client := srpclient.NewSized(benchABytes, t.srp)
 	untimed := func(_ string, f func() error) error { return f() }
 	first, err := t.deviceSRPSignIn(ctx, untimed, d, client, username, "")
 	if err != nil {
@@ -140,7 +142,7 @@ func deviceAuthWorker(ctx context.Context, t *target, _ *rand.Rand) (iteration, 
 	raw := make([]byte, 40)
 	crand.Read(raw) // crypto/rand.Read never fails
 	secret := base64.StdEncoding.EncodeToString(raw)
-	salt, verifier := deviceVerifier(groupKey, deviceKey, secret)
+	salt, verifier := srpclient.DeviceVerifier(groupKey, deviceKey, secret)
 	if _, err := t.c.ConfirmDevice(ctx, &cip.ConfirmDeviceInput{
 		AccessToken: res.AccessToken, DeviceKey: &deviceKey,
 		DeviceSecretVerifierConfig: &types.DeviceSecretVerifierConfigType{Salt: &salt, PasswordVerifier: &verifier},
@@ -160,7 +162,7 @@ func deviceAuthWorker(ctx context.Context, t *target, _ *rand.Rand) (iteration, 
 		if err := c("RespondToAuthChallenge DEVICE_SRP_AUTH", func() error {
 			dv, err = t.c.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
 				ClientId: &d.clientID, ChallengeName: types.ChallengeNameTypeDeviceSrpAuth, Session: pv.Session,
-				ChallengeResponses: map[string]string{"USERNAME": user, "DEVICE_KEY": deviceKey, "SRP_A": client.aHex},
+				ChallengeResponses: map[string]string{"USERNAME": user, "DEVICE_KEY": deviceKey, "SRP_A": client.SRPA()},
 			})
 			if err == nil && dv.ChallengeName != types.ChallengeNameTypeDevicePasswordVerifier {
 				err = fmt.Errorf("DEVICE_SRP_AUTH answered challenge %q, want DEVICE_PASSWORD_VERIFIER", dv.ChallengeName)
@@ -173,7 +175,7 @@ func deviceAuthWorker(ctx context.Context, t *target, _ *rand.Rand) (iteration, 
 		var ts, sig string
 		if err := c("client SRP math", func() error {
 			var err error
-			ts, sig, err = client.claimAs(groupKey, deviceKey, secret, params, time.Now())
+			ts, sig, err = client.ClaimAs(groupKey, deviceKey, secret, params, time.Now())
 			return err
 		}); err != nil {
 			return err

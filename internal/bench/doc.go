@@ -29,7 +29,8 @@
 // It may import internal/cognito, internal/storage, internal/userpool (for
 // the bulk loader), internal/password (for the argon2id bound and the
 // loaded users' shared hash) and internal/srp (for the SRP bound and the
-// sealed verifiers of loaded users), and the AWS SDK. No engine, edge or
+// sealed verifiers of loaded users), internal/srp/srpclient (the client
+// side of SRP, written apart from the server's), and the AWS SDK. No engine, edge or
 // storage package imports bench: only
 // cmd/cognate does (deps_test.go checks both directions).
 package bench

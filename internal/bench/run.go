@@ -25,6 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognate-dev/cognate/internal/password"
+	"github.com/cognate-dev/cognate/internal/srp/srpclient"
 )
 
 // Target is an endpoint to drive and the credentials that sign its admin
@@ -246,7 +247,7 @@ type target struct {
 	users            int
 	runID            string
 	seq              atomic.Int64
-	srp              *srpCache
+	srp              *srpclient.Cache
 	timer            *serverTimer
 	preloadTime      time.Duration
 	preloaded        int
@@ -306,7 +307,7 @@ func (r countingRetryer) IsErrorRetryable(err error) bool {
 }
 
 func newTarget(name string, cfg Target, conns int) *target {
-	t := &target{name: name, cfg: cfg, srp: newSRPCache()}
+	t := &target{name: name, cfg: cfg, srp: srpclient.NewCache()}
 	t.httpTransport = http.DefaultTransport.(*http.Transport).Clone()
 	t.httpTransport.MaxIdleConns = conns + 8
 	t.httpTransport.MaxIdleConnsPerHost = conns + 8

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognate-dev/cognate/internal/mfa"
+	"github.com/cognate-dev/cognate/internal/srp/srpclient"
 )
 
 // TOTPUsersPerWorker is how many users each worker of the TOTP sign-in
@@ -50,7 +51,7 @@ func totpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, 
 		}
 		users = append(users, u)
 	}
-	client := newSRPClient(t.srp)
+	client := srpclient.NewSized(benchABytes, t.srp)
 	next := 0
 	return func(ctx context.Context, c call) error {
 		// The first user with a step left, in turn; none: wait for the

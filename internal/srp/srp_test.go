@@ -2,10 +2,7 @@ package srp
 
 import (
 	"bytes"
-	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/seal"
+	"github.com/cognate-dev/cognate/internal/srp/srpclient"
 )
 
 // srpVectorFile is vectors.json as testdata/gen.js writes it: exchanges
@@ -288,78 +286,18 @@ func TestSRPPad(t *testing.T) {
 	}
 }
 
-// srpTestClient is the client side written out in Go from the same
-// description, independently of the server code, to find asymmetries the
-// fixed vectors might miss.
-type srpTestClient struct {
-	a, A *big.Int
-}
-
-func newSRPTestClient(t testing.TB) *srpTestClient {
+// claim answers a PASSWORD_VERIFIER challenge as a client, through
+// internal/srp/srpclient: the client side written out in Go from the same
+// description, independently of the server code (its own tests check it
+// against the vectors), to find asymmetries the fixed vectors might miss.
+func claim(t testing.TB, c *srpclient.Client, poolName, userID, password, saltHex, srpBHex, secretBlockB64 string, now time.Time) (timestamp, signature string) {
 	t.Helper()
-	raw := make([]byte, 128)
-	rand.Read(raw)
-	a := new(big.Int).SetBytes(raw)
-	return &srpTestClient{a: a, A: new(big.Int).Exp(big.NewInt(2), a, srpN)}
-}
-
-func clientPad(n *big.Int) []byte {
-	h := n.Text(16)
-	if len(h)%2 == 1 {
-		h = "0" + h
-	}
-	if strings.ContainsAny(h[:1], "89abcdef") {
-		h = "00" + h
-	}
-	b, _ := hex.DecodeString(h)
-	return b
-}
-
-func clientHash(parts ...[]byte) []byte {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return h.Sum(nil)
-}
-
-// respond computes the RespondToAuthChallenge answer from the challenge
-// parameters as a client receives them.
-func (c *srpTestClient) respond(t testing.TB, poolName, userID, password, saltHex, srpBHex, secretBlockB64 string, now time.Time) (timestamp, signature string) {
-	t.Helper()
-	N := srpN
-	g := big.NewInt(2)
-	k := new(big.Int).SetBytes(clientHash(clientPad(N), clientPad(g)))
-	B, ok := new(big.Int).SetString(srpBHex, 16)
-	if !ok || new(big.Int).Mod(B, N).Sign() == 0 {
-		t.Fatalf("client: bad SRP_B %q", srpBHex)
-	}
-	salt, ok := new(big.Int).SetString(saltHex, 16)
-	if !ok {
-		t.Fatalf("client: bad SALT %q", saltHex)
-	}
-	u := new(big.Int).SetBytes(clientHash(clientPad(c.A), clientPad(B)))
-	x := new(big.Int).SetBytes(clientHash(clientPad(salt), clientHash([]byte(poolName+userID+":"+password))))
-	base := new(big.Int).Sub(B, new(big.Int).Mul(k, new(big.Int).Exp(g, x, N)))
-	base.Mod(base, N)
-	exp := new(big.Int).Add(c.a, new(big.Int).Mul(u, x))
-	S := new(big.Int).Exp(base, exp, N)
-	key, err := hkdf.Key(sha256.New, clientPad(S), clientPad(u), "Caldera Derived Key", 16)
+	params := map[string]string{"SALT": saltHex, "SRP_B": srpBHex, "SECRET_BLOCK": secretBlockB64}
+	timestamp, signature, err := c.ClaimAs(poolName, userID, password, params, now)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("client: %v", err)
 	}
-	block, err := base64.StdEncoding.DecodeString(secretBlockB64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	timestamp = fmt.Sprintf("%s %s %d %02d:%02d:%02d UTC %d", now.UTC().Weekday().String()[:3], now.UTC().Month().String()[:3],
-		now.UTC().Day(), now.UTC().Hour(), now.UTC().Minute(), now.UTC().Second(), now.UTC().Year())
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(poolName))
-	m.Write([]byte(userID))
-	m.Write(block)
-	m.Write([]byte(timestamp))
-	return timestamp, base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return timestamp, signature
 }
 
 func randomSRPString(r *mrand.Rand, alphabet []rune, min, max int) string {
@@ -402,12 +340,12 @@ func TestSRPGoClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := time.Date(2026, 3, 1+i, i, 2*i, 3*i, 0, time.UTC)
-			client := newSRPTestClient(t)
+			client := srpclient.New()
 			block := make([]byte, 32+i)
 			rand.Read(block)
 			blockB64 := base64.StdEncoding.EncodeToString(block)
-			timestamp, sig := client.respond(t, poolName, userID, password, loaded.SaltHex(), initiate.PublicB(), blockB64, now)
-			_, wrongSig := client.respond(t, poolName, userID, password+"!", loaded.SaltHex(), initiate.PublicB(), blockB64, now)
+			timestamp, sig := claim(t, client, poolName, userID, password, loaded.SaltHex(), initiate.PublicB(), blockB64, now)
+			_, wrongSig := claim(t, client, poolName, userID, password+"!", loaded.SaltHex(), initiate.PublicB(), blockB64, now)
 
 			recomputed, err := RestoreServer(loaded, initiate.Secret())
 			if err != nil {
@@ -417,7 +355,7 @@ func TestSRPGoClient(t *testing.T) {
 				t.Fatal("restored server has another B")
 			}
 			recomputed.Now = fixedClock(now)
-			if ok, err := recomputed.VerifyClaim(poolName, userID, client.A.Text(16), block, timestamp, sig); !ok || err != nil {
+			if ok, err := recomputed.VerifyClaim(poolName, userID, client.SRPA(), block, timestamp, sig); !ok || err != nil {
 				t.Errorf("right password, B computed again: VerifyClaim = %v, %v; want true", ok, err)
 			}
 			respond, err := RestoreServerWithB(loaded, initiate.Secret(), initiate.Public())
@@ -428,7 +366,7 @@ func TestSRPGoClient(t *testing.T) {
 				t.Fatal("server restored with B has another B")
 			}
 			respond.Now = fixedClock(now)
-			A := client.A.Text(16)
+			A := client.SRPA()
 			if ok, err := respond.VerifyClaim(poolName, userID, A, block, timestamp, sig); !ok || err != nil {
 				t.Errorf("right password: VerifyClaim = %v, %v; want true", ok, err)
 			}
@@ -453,10 +391,10 @@ func TestVerifyClaimRejectsBadInput(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 5, 8, 3, 9, 0, time.UTC)
 	s.Now = fixedClock(now)
-	client := newSRPTestClient(t)
+	client := srpclient.New()
 	block := []byte("secret block")
-	timestamp, sig := client.respond(t, "pool", "user", "Password1!", v.SaltHex(), s.PublicB(), base64.StdEncoding.EncodeToString(block), now)
-	A := client.A.Text(16)
+	timestamp, sig := claim(t, client, "pool", "user", "Password1!", v.SaltHex(), s.PublicB(), base64.StdEncoding.EncodeToString(block), now)
+	A := client.SRPA()
 	if ok, err := s.VerifyClaim("pool", "user", A, block, timestamp, sig); !ok || err != nil {
 		t.Fatalf("valid claim: VerifyClaim = %v, %v", ok, err)
 	}
@@ -473,7 +411,7 @@ func TestVerifyClaimRejectsBadInput(t *testing.T) {
 		{"A zeros", "0000", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
 		{"A equal to N", srpN.Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
 		{"A equal to 2N", new(big.Int).Lsh(srpN, 1).Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
-		{"A above N", new(big.Int).Add(srpN, client.A).Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
+		{"A above N", new(big.Int).Add(srpN, client.A()).Text(16), timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
 		{"A empty", "", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
 		{"A not hex", "xyz", timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
 		{"A negative", "-" + A, timestamp, now, cognito.CodeInvalidParameterException, ErrPublicA},
@@ -770,10 +708,10 @@ func TestFakeSRPChallenge(t *testing.T) {
 	}
 	now := time.Date(2026, 6, 7, 8, 9, 10, 0, time.UTC)
 	s.Now = fixedClock(now)
-	client := newSRPTestClient(t)
+	client := srpclient.New()
 	for _, password := range []string{"", "password", "Password1!"} {
-		ts, sig := client.respond(t, "abc", "nobody", password, v.SaltHex(), s.PublicB(), "AAAA", now)
-		if ok, err := s.VerifyClaim("abc", "nobody", client.A.Text(16), []byte{0, 0, 0}, ts, sig); ok || err != nil {
+		ts, sig := claim(t, client, "abc", "nobody", password, v.SaltHex(), s.PublicB(), "AAAA", now)
+		if ok, err := s.VerifyClaim("abc", "nobody", client.SRPA(), []byte{0, 0, 0}, ts, sig); ok || err != nil {
 			t.Errorf("password %q against a fake verifier: VerifyClaim = %v, %v; want false, nil", password, ok, err)
 		}
 	}
@@ -785,8 +723,8 @@ func TestFakeSRPChallenge(t *testing.T) {
 // the comparison is the last step.
 func BenchmarkSRPServerStep(b *testing.B) {
 	v := newVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
-	client := newSRPTestClient(b)
-	A := client.A.Text(16)
+	client := srpclient.New()
+	A := client.SRPA()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	ts := FormatTimestamp(now)
 	block := make([]byte, 512)
@@ -810,8 +748,8 @@ func BenchmarkSRPServerStep(b *testing.B) {
 // and VerifyClaim at RespondToAuthChallenge, with a claim that passes.
 func BenchmarkSRPSignIn(b *testing.B) {
 	v := newVerifier([]byte("0123456789abcdef"), "pool", "user", "Password1!")
-	client := newSRPTestClient(b)
-	A := client.A.Text(16)
+	client := srpclient.New()
+	A := client.SRPA()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	blockB64 := base64.StdEncoding.EncodeToString(make([]byte, 512))
 	// Claims are prepared outside the timed loop: the client's work is not
@@ -826,7 +764,7 @@ func BenchmarkSRPSignIn(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ts, sig := client.respond(b, "pool", "user", "Password1!", v.SaltHex(), s.PublicB(), blockB64, now)
+		ts, sig := claim(b, client, "pool", "user", "Password1!", v.SaltHex(), s.PublicB(), blockB64, now)
 		attempts[i] = attempt{s.Secret(), s.Public(), ts, sig}
 	}
 	block := make([]byte, 512)
@@ -892,9 +830,9 @@ func TestSRPVerifierStore(t *testing.T) {
 	}
 	now := time.Date(2026, 5, 9, 7, 8, 9, 0, time.UTC)
 	server.Now = fixedClock(now)
-	client := newSRPTestClient(t)
-	ts, sig := client.respond(t, "AbC123", username, password, v.SaltHex(), server.PublicB(), "AAAA", now)
-	if ok, err := server.VerifyClaim("AbC123", username, client.A.Text(16), []byte{0, 0, 0}, ts, sig); !ok || err != nil {
+	client := srpclient.New()
+	ts, sig := claim(t, client, "AbC123", username, password, v.SaltHex(), server.PublicB(), "AAAA", now)
+	if ok, err := server.VerifyClaim("AbC123", username, client.SRPA(), []byte{0, 0, 0}, ts, sig); !ok || err != nil {
 		t.Errorf("sign-in against the stored verifier: VerifyClaim = %v, %v; want true", ok, err)
 	}
 
