@@ -10,5 +10,5 @@ cd "$(dirname "$0")/.."
 out="${1:-docs/images/console}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-COGNATE_SCREENSHOTS="$out" go test ./e2e/console -run '^(TestConsoleWalkThrough|TestConsoleUserAndGroupScreens|TestConsoleIdentityProviders|TestConsoleIdentityPools|TestConsoleRegions|TestConsoleUserPages|TestConsolePoolSettings|TestConsoleHostedUIStyles|TestConsoleManagedLoginPreview)$' -count=1
+COGNATE_SCREENSHOTS="$out" go test ./e2e/console -run '^(TestConsoleWalkThrough|TestConsoleUserAndGroupScreens|TestConsoleIdentityProviders|TestConsoleIdentityPools|TestConsoleRegions|TestConsoleUserPages|TestConsolePoolSettings|TestConsoleHostedUIStyles|TestConsoleManagedLoginPreview|TestConsoleIdentityPoolAccess)$' -count=1
 ls -1 "$out"/console-*.png

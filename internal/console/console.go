@@ -248,6 +248,8 @@ func (c *Console) routes() {
 		m.Handle("GET /console/identity-pools/{id}", c.authed(c.identityPool))
 		m.Handle("POST /console/identity-pools/{id}", c.authed(c.identityPool))
 		m.Handle("GET /console/identity-pools/{id}/identities", c.authed(c.identityPoolIdentities))
+		m.Handle("GET /console/identity-pools/{id}/access", c.authed(c.identityPoolAccess))
+		m.Handle("POST /console/identity-pools/{id}/access", c.authed(c.identityPoolAccess))
 	}
 	if c.opts.Replicas != nil {
 		m.Handle("GET /console/pools/{pool}/replicas", c.authed(c.replicas))

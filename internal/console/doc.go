@@ -46,6 +46,12 @@
 // configuration screen (pool_risk.go) replaces a pool's or a client's with
 // SetRiskConfiguration.
 //
+// An identity pool's principal tag maps and developer identities
+// (identity_pool_tags.go) go through the identity pools' engine with the
+// API's operations (Get/SetPrincipalTagAttributeMap,
+// LookupDeveloperIdentity, UnlinkDeveloperIdentity,
+// MergeDeveloperIdentities).
+//
 // An app client's managed login style (branding.go) is a table of the
 // settings the hosted pages draw, saved with Create/UpdateManagedLoginBranding
 // (images from a multipart form, one at a time). Its preview is the hosted
