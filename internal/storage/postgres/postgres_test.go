@@ -132,7 +132,7 @@ func TestHLC(t *testing.T) {
 	frozen := func() time.Time { return now }
 	db, dsn := openTemp(t, Options{Region: "us-east-1", Clock: frozen}, true)
 	for i := range 3 {
-		mustCreate(t, db, fmt.Sprintf("us-east-1_a%d", i))
+		storagetest.MustCreateUserPool(t, db, fmt.Sprintf("us-east-1_a%d", i))
 	}
 	db.Close()
 
@@ -148,9 +148,9 @@ func TestHLC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer further.Close()
-	mustCreate(t, behind, "us-east-1_b")
-	mustCreate(t, further, "us-east-1_c")
-	mustCreate(t, behind, "us-east-1_d")
+	storagetest.MustCreateUserPool(t, behind, "us-east-1_b")
+	storagetest.MustCreateUserPool(t, further, "us-east-1_c")
+	storagetest.MustCreateUserPool(t, behind, "us-east-1_d")
 
 	changes, err := behind.Changes(ctx, 0, 10)
 	if err != nil {
@@ -169,33 +169,12 @@ func TestHLC(t *testing.T) {
 	}
 }
 
-func mustCreate(t testing.TB, s storage.Store, id string) {
-	t.Helper()
-	p := &storage.UserPool{
-		ID: id, Region: "us-east-1", Name: "bench", Config: []byte(`{"Name":"bench"}`),
-		CreatedAt: time.Now(), UpdatedAt: time.Now(),
-	}
-	if err := s.CreateUserPool(context.Background(), p); err != nil {
-		t.Fatalf("CreateUserPool(%q): %v", id, err)
-	}
-}
-
 func BenchmarkCreateUserPool(b *testing.B) {
-	db, _ := openTemp(b, Options{Region: "us-east-1"}, true)
-	i := 0
-	for b.Loop() {
-		mustCreate(b, db, fmt.Sprintf("us-east-1_%09d", i))
-		i++
-	}
+	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
+	storagetest.BenchCreateUserPool(b, db)
 }
 
 func BenchmarkGetUserPool(b *testing.B) {
-	db, _ := openTemp(b, Options{Region: "us-east-1"}, true)
-	mustCreate(b, db, "us-east-1_bench")
-	ctx := context.Background()
-	for b.Loop() {
-		if _, err := db.GetUserPool(ctx, "us-east-1_bench"); err != nil {
-			b.Fatal(err)
-		}
-	}
+	db, _ := openTemp(b, Options{Region: storagetest.Region}, true)
+	storagetest.BenchGetUserPool(b, db)
 }

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"testing"
+
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // TestSecondOpenRefused checks the lock: while a DB is open, opening its
@@ -22,7 +24,7 @@ func TestSecondOpenRefused(t *testing.T) {
 		t.Errorf("second Open: %v\nwant %s", err, want)
 	}
 	// The refused Open left the first one working.
-	mustCreate(t, db, "us-east-1_first")
+	storagetest.MustCreateUserPool(t, db, "us-east-1_first")
 
 	if err := db.Close(); err != nil {
 		t.Fatal(err)

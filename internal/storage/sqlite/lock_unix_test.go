@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // TestFileModes guards the store's files against being readable by other
@@ -30,7 +32,7 @@ func TestFileModes(t *testing.T) {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mustCreate(t, db, "us-east-1_modes")
+	storagetest.MustCreateUserPool(t, db, "us-east-1_modes")
 	checkModes(t, path)
 }
 

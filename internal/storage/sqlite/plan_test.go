@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
+	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 )
 
 // queryPlan returns the detail lines of EXPLAIN QUERY PLAN of query, in
@@ -173,7 +174,7 @@ func TestMaxHLCPlan(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t, Options{Region: "us-east-1"}, true)
 	for i := range 200 {
-		mustCreate(t, db, fmt.Sprintf("us-east-1_%03d", i))
+		storagetest.MustCreateUserPool(t, db, fmt.Sprintf("us-east-1_%03d", i))
 	}
 	if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)

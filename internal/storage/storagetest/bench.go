@@ -225,3 +225,38 @@ func BenchGetItems(b *testing.B, s storage.Store) {
 		}
 	}
 }
+
+// MustCreateUserPool creates a minimal user pool of Region with the given
+// ID, failing t when the store refuses it.
+func MustCreateUserPool(t testing.TB, s storage.Store, id string) {
+	t.Helper()
+	p := &storage.UserPool{
+		ID: id, Region: Region, Name: "bench", Config: []byte(`{"Name":"bench"}`),
+		CreatedAt: time.Now(), UpdatedAt: time.Now(),
+	}
+	if err := s.CreateUserPool(context.Background(), p); err != nil {
+		t.Fatalf("CreateUserPool(%q): %v", id, err)
+	}
+}
+
+// BenchCreateUserPool measures CreateUserPool of a minimal pool into an
+// empty store.
+func BenchCreateUserPool(b *testing.B, s storage.Store) {
+	i := 0
+	for b.Loop() {
+		MustCreateUserPool(b, s, fmt.Sprintf("%s_%09d", Region, i))
+		i++
+	}
+}
+
+// BenchGetUserPool measures GetUserPool of one pool.
+func BenchGetUserPool(b *testing.B, s storage.Store) {
+	id := Region + "_bench"
+	MustCreateUserPool(b, s, id)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.GetUserPool(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

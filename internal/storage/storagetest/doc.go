@@ -6,8 +6,11 @@
 // checks it under racing goroutines (lost updates, racing unique keys, a
 // change-log cursor that must not skip). A backend's test calls both with a
 // function that opens a fresh, migrated, empty store; no backend skips a
-// case. The Bench functions are the bodies of the backends' item
-// benchmarks, so both measure the same work.
+// case. The Bench functions are the bodies of the backends' item and pool
+// benchmarks, so both measure the same work. The checks that need a
+// backend's own SQL (MigrateExistingStore, MigrateNewerStore,
+// CompactChangesDropsLocalKinds) take it as functions, so that each
+// backend's test holds only what differs.
 //
 // It may import, inside cognate, only internal/storage and internal/cognito.
 // It is the one non-test package that imports testing, and only backend
