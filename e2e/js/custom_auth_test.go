@@ -6,19 +6,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognate-dev/cognate/e2e/lambdafn/fn"
 	"github.com/cognate-dev/cognate/e2e/lambdafn/rie"
-	"github.com/cognate-dev/cognate/e2e/proc"
 )
 
 // TestAmazonCognitoIdentityJSCustomAuth runs custom_auth.js against a
@@ -40,23 +37,8 @@ func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
 		"\n      function_name: "+rie.FunctionName+"\n      region: us-east-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin, err := proc.Build(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret,
-		"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test-secret"},
-		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--config", config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-
+	srv, c := startCognate(t, []string{"AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test-secret"}, "--config", config)
 	ctx := context.Background()
-	c := cip.New(cip.Options{
-		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-	})
 	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
 		PoolName: aws.String("custom"),
 		LambdaConfig: &types.LambdaConfigType{
@@ -112,9 +94,7 @@ func TestAmazonCognitoIdentityJSCustomAuth(t *testing.T) {
 		"MIGRATED_USER=mabel", "MIGRATED_PASSWORD="+fn.LegacyPassword)
 	want := []string{"initiateAuth", "authenticateUser(SRP then custom)", "authenticateUser(wrong password)",
 		"authenticateUser(migrated user, SRP)", "done"}
-	if strings.Join(order, ",") != strings.Join(want, ",") {
-		t.Fatalf("steps = %v, want %v", order, want)
-	}
+	wantSteps(t, order, want)
 	for _, name := range want[:2] {
 		s := steps[name]
 		if s["tokenUse"] != "access" || s["sub"] != sub || s["user"] != username {

@@ -1,21 +1,13 @@
 package js
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
-	"github.com/cognate-dev/cognate/e2e/proc"
 )
 
 // TestAmazonCognitoIdentityJSDevices runs devices.js: the library
@@ -25,22 +17,8 @@ import (
 func TestAmazonCognitoIdentityJSDevices(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
-	bin, err := proc.Build(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret},
-		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-
+	srv, c := startCognate(t, nil)
 	ctx := context.Background()
-	c := cip.New(cip.Options{
-		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-	})
 	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
 		PoolName: aws.String("js-devices"),
 		DeviceConfiguration: &types.DeviceConfigurationType{
@@ -51,63 +29,21 @@ func TestAmazonCognitoIdentityJSDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	poolID := pool.UserPool.Id
-	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: poolID, ClientName: aws.String("browser"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
-			types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-		UserPoolId: poolID, Username: aws.String("ida"), MessageAction: types.MessageActionTypeSuppress,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
-		UserPoolId: poolID, Username: aws.String("ida"), Password: aws.String("Correct-Horse-1"), Permanent: true,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	client := browserClient(t, c, poolID)
+	createUser(t, c, poolID, "ida", "Correct-Horse-1")
 
-	run := exec.Command(node, "devices.js")
-	run.Env = append(os.Environ(),
+	steps, order := runScript(t, node, srv, "devices.js",
 		"COGNATE_ENDPOINT="+srv.URL, "POOL_ID="+aws.ToString(poolID),
-		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
+		"CLIENT_ID="+client,
 		"USERNAME=ida", "PASSWORD=Correct-Horse-1")
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	out, err := run.Output()
-	steps := map[string]map[string]any{}
-	var order []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
-		name, _ := line["step"].(string)
-		steps[name] = line
-		order = append(order, name)
-	}
-	if err != nil {
-		t.Fatalf("devices.js: %v\nsteps: %s\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, strings.Join(order, ", "), out, stderr.String(), srv.Stderr.String())
-	}
-	t.Logf("devices.js reported:\n%s", out)
 	want := []string{"authenticateUser", "getDevice", "authenticateUser(remembered device)", "refreshSession",
 		"listDevices", "forgetDevice", "refreshSession(forgotten device)", "done"}
-	if strings.Join(order, ",") != strings.Join(want, ",") {
-		t.Fatalf("steps = %v, want %v", order, want)
-	}
+	wantSteps(t, order, want)
 	key, _ := steps["authenticateUser"]["deviceKey"].(string)
 	if !strings.HasPrefix(key, "us-east-1_") {
 		t.Fatalf("device key %q", key)
 	}
-	checks := []struct {
-		step, field string
-		want        any
-	}{
+	checkSteps(t, steps, []stepCheck{
 		{"authenticateUser", "userConfirmationNecessary", true},
 		{"authenticateUser", "accessDeviceKey", key},
 		{"getDevice", "deviceKey", key},
@@ -117,12 +53,7 @@ func TestAmazonCognitoIdentityJSDevices(t *testing.T) {
 		{"refreshSession", "accessDeviceKey", key},
 		{"forgetDevice", "cleared", true},
 		{"refreshSession(forgotten device)", "error", "NotAuthorizedException: Refresh Token has been revoked"},
-	}
-	for _, ch := range checks {
-		if got := steps[ch.step][ch.field]; got != ch.want {
-			t.Errorf("%s.%s = %v, want %v", ch.step, ch.field, got, ch.want)
-		}
-	}
+	})
 	if keys, _ := steps["listDevices"]["keys"].([]any); len(keys) != 1 || keys[0] != key {
 		t.Errorf("listDevices = %v, want only %s: the second sign-in must not have made a device of its own", keys, key)
 	}
@@ -138,21 +69,8 @@ func TestAmazonCognitoIdentityJSDevices(t *testing.T) {
 func TestAmazonCognitoIdentityJSDevicesSkipMFA(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
-	bin, err := proc.Build(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret},
-		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
+	srv, c := startCognate(t, nil)
 	ctx := context.Background()
-	c := cip.New(cip.Options{
-		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-	})
 	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
 		PoolName: aws.String("js-devices-mfa"),
 		DeviceConfiguration: &types.DeviceConfigurationType{
@@ -167,64 +85,22 @@ func TestAmazonCognitoIdentityJSDevicesSkipMFA(t *testing.T) {
 		SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
 		t.Fatal(err)
 	}
-	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: poolID, ClientName: aws.String("browser"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
-			types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-		UserPoolId: poolID, Username: aws.String("max"), MessageAction: types.MessageActionTypeSuppress,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
-		UserPoolId: poolID, Username: aws.String("max"), Password: aws.String("Correct-Horse-1"), Permanent: true,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	run := exec.Command(node, "devices_mfa.js")
-	run.Env = append(os.Environ(),
+	client := browserClient(t, c, poolID)
+	createUser(t, c, poolID, "max", "Correct-Horse-1")
+	steps, order := runScript(t, node, srv, "devices_mfa.js",
 		"COGNATE_ENDPOINT="+srv.URL, "POOL_ID="+aws.ToString(poolID),
-		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
+		"CLIENT_ID="+client,
 		"USERNAME=max", "PASSWORD=Correct-Horse-1")
-	var stderr bytes.Buffer
-	run.Stderr = &stderr
-	out, err := run.Output()
-	steps := map[string]map[string]any{}
-	var order []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
-		name, _ := line["step"].(string)
-		steps[name] = line
-		order = append(order, name)
-	}
-	if err != nil {
-		t.Fatalf("devices_mfa.js: %v\nsteps: %s\nstdout:\n%s\nstderr:\n%s\ncognate log:\n%s", err, strings.Join(order, ", "), out, stderr.String(), srv.Stderr.String())
-	}
-	t.Logf("devices_mfa.js reported:\n%s", out)
 	want := []string{"authenticateUser", "softwareToken", "authenticateUser(second browser)", "sendMFACode",
 		"authenticateUser(known device)", "sendMFACode(known device)", "setDeviceStatusRemembered",
 		"authenticateUser(remembered device)", "done"}
-	if strings.Join(order, ",") != strings.Join(want, ",") {
-		t.Fatalf("steps = %v, want %v", order, want)
-	}
+	wantSteps(t, order, want)
 	firstKey, _ := steps["authenticateUser"]["deviceKey"].(string)
 	secondKey, _ := steps["sendMFACode"]["deviceKey"].(string)
 	if firstKey == "" || secondKey == "" || firstKey == secondKey {
 		t.Fatalf("device keys %q and %q, want two devices", firstKey, secondKey)
 	}
-	checks := []struct {
-		step, field string
-		want        any
-	}{
+	checkSteps(t, steps, []stepCheck{
 		{"authenticateUser(second browser)", "name", "SOFTWARE_TOKEN_MFA"},
 		{"authenticateUser(known device)", "name", "SOFTWARE_TOKEN_MFA"},
 		{"sendMFACode(known device)", "challenges", "PASSWORD_VERIFIER,SOFTWARE_TOKEN_MFA,DEVICE_SRP_AUTH,DEVICE_PASSWORD_VERIFIER"},
@@ -235,10 +111,5 @@ func TestAmazonCognitoIdentityJSDevicesSkipMFA(t *testing.T) {
 		{"authenticateUser(remembered device)", "kind", "tokens"},
 		{"authenticateUser(remembered device)", "deviceKey", secondKey},
 		{"authenticateUser(remembered device)", "accessDeviceKey", secondKey},
-	}
-	for _, ch := range checks {
-		if got := steps[ch.step][ch.field]; got != ch.want {
-			t.Errorf("%s.%s = %v, want %v", ch.step, ch.field, got, ch.want)
-		}
-	}
+	})
 }

@@ -10,9 +10,6 @@ import (
 	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
-	"github.com/cognate-dev/cognate/e2e/proc"
 )
 
 // TestFromCognitoIdentityPool runs identitypool.js: the AWS SDK for
@@ -22,41 +19,16 @@ import (
 func TestFromCognitoIdentityPool(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
-	bin, err := proc.Build(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret, "COGNATE_ACCOUNT_ID=123456789012"},
-		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-
+	srv, c := startCognate(t, []string{"COGNATE_ACCOUNT_ID=123456789012"})
 	ctx := context.Background()
 	admin := credentials.NewStaticCredentialsProvider(keyID, secret, "")
-	c := cip.New(cip.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: admin})
 	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("js-identity")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	poolID := aws.ToString(pool.UserPool.Id)
-	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: pool.UserPool.Id, ClientName: aws.String("browser"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientID := aws.ToString(client.UserPoolClient.ClientId)
-	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: pool.UserPool.Id, Username: aws.String("grace"),
-		MessageAction: types.MessageActionTypeSuppress}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: pool.UserPool.Id, Username: aws.String("grace"),
-		Password: aws.String("Correct-Horse-1"), Permanent: true}); err != nil {
-		t.Fatal(err)
-	}
+	clientID := browserClient(t, c, pool.UserPool.Id)
+	createUser(t, c, pool.UserPool.Id, "grace", "Correct-Horse-1")
 	ids := ci.New(ci.Options{BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", Credentials: admin})
 	ip, err := ids.CreateIdentityPool(ctx, &ci.CreateIdentityPoolInput{
 		IdentityPoolName: aws.String("js"), AllowUnauthenticatedIdentities: false,

@@ -84,22 +84,8 @@ func installed(t *testing.T) bool {
 func TestAmazonCognitoIdentityJS(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
-	bin, err := proc.Build(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret},
-		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-
+	srv, c := startCognate(t, nil)
 	ctx := context.Background()
-	c := cip.New(cip.Options{
-		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-	})
 	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{
 		PoolName:               aws.String("js"),
 		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
@@ -107,32 +93,19 @@ func TestAmazonCognitoIdentityJS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: pool.UserPool.Id, ClientName: aws.String("browser"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
-			types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := browserClient(t, c, pool.UserPool.Id)
 
 	steps, order := runScript(t, node, srv, "flow.js",
 		"COGNATE_ENDPOINT="+srv.URL,
 		"POOL_ID="+aws.ToString(pool.UserPool.Id),
-		"CLIENT_ID="+aws.ToString(client.UserPoolClient.ClientId),
+		"CLIENT_ID="+client,
 		"USERNAME=ada", "EMAIL=ada@example.com",
 		"PASSWORD=Correct-Horse-1", "NEW_PASSWORD=Battery-Staple-2")
 	want := []string{"signUp", "confirmRegistration", "authenticateUser", "refreshSession", "getUserAttributes",
 		"changePassword", "authenticateUser(new password)", "authenticateUser(old password)", "globalSignOut",
 		"getUserAttributes(after sign-out)", "done"}
-	if strings.Join(order, ",") != strings.Join(want, ",") {
-		t.Fatalf("steps = %v, want %v", order, want)
-	}
-	checks := []struct {
-		step, field string
-		want        any
-	}{
+	wantSteps(t, order, want)
+	checkSteps(t, steps, []stepCheck{
 		{"signUp", "userConfirmed", false},
 		{"signUp", "medium", "EMAIL"},
 		{"confirmRegistration", "result", "SUCCESS"},
@@ -142,14 +115,91 @@ func TestAmazonCognitoIdentityJS(t *testing.T) {
 		{"getUserAttributes", "email", "ada@example.com"},
 		{"changePassword", "result", "SUCCESS"},
 		{"getUserAttributes(after sign-out)", "error", "NotAuthorizedException: Access Token has been revoked"},
+	})
+	if sub, _ := steps["authenticateUser"]["sub"].(string); sub == "" || sub != steps["signUp"]["userSub"] {
+		t.Errorf("the token's sub %q is not the signed-up user's %v", sub, steps["signUp"]["userSub"])
 	}
+}
+
+// startCognate builds cognate and serves it on a free loopback port with
+// a fresh data directory and the tests' admin key, env added to its
+// environment and args to serve's flags. It returns the server, stopped
+// when t ends, and a user-pools client signed with the admin key.
+func startCognate(t *testing.T, env []string, args ...string) (*proc.Server, *cip.Client) {
+	t.Helper()
+	bin, err := proc.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := proc.Start(bin, append([]string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret}, env...),
+		append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	return srv, cip.New(cip.Options{
+		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+	})
+}
+
+// browserClient creates in pool the app client the scripts sign in with:
+// no secret, SRP and refresh-token sign-in, as a single-page app has. It
+// returns the client's ID.
+func browserClient(t *testing.T, c *cip.Client, pool *string) string {
+	t.Helper()
+	out, err := c.CreateUserPoolClient(context.Background(), &cip.CreateUserPoolClientInput{
+		UserPoolId: pool, ClientName: aws.String("browser"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{
+			types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.UserPoolClient.ClientId)
+}
+
+// createUser creates a confirmed user in pool with a permanent password,
+// as an administrator does, sending no message.
+func createUser(t *testing.T, c *cip.Client, pool *string, username, password string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: pool, Username: aws.String(username), MessageAction: types.MessageActionTypeSuppress,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+		UserPoolId: pool, Username: aws.String(username), Password: aws.String(password), Permanent: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stepCheck is a field of a step a script reported and the value it must
+// have.
+type stepCheck struct {
+	step, field string
+	want        any
+}
+
+// checkSteps reports each check whose field has another value.
+func checkSteps(t *testing.T, steps map[string]map[string]any, checks []stepCheck) {
+	t.Helper()
 	for _, ch := range checks {
 		if got := steps[ch.step][ch.field]; got != ch.want {
 			t.Errorf("%s.%s = %v, want %v", ch.step, ch.field, got, ch.want)
 		}
 	}
-	if sub, _ := steps["authenticateUser"]["sub"].(string); sub == "" || sub != steps["signUp"]["userSub"] {
-		t.Errorf("the token's sub %q is not the signed-up user's %v", sub, steps["signUp"]["userSub"])
+}
+
+// wantSteps stops the test unless the script reported exactly the steps
+// of want, in order.
+func wantSteps(t *testing.T, order, want []string) {
+	t.Helper()
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Fatalf("steps = %v, want %v", order, want)
 	}
 }
 

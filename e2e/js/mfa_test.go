@@ -2,15 +2,11 @@ package js
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
-	"github.com/cognate-dev/cognate/e2e/proc"
 )
 
 // TestAmazonCognitoIdentityJSTOTP runs mfa.js: TOTP association and
@@ -19,22 +15,8 @@ import (
 func TestAmazonCognitoIdentityJSTOTP(t *testing.T) {
 	node := requireTool(t, "node")
 	installLibrary(t)
-	bin, err := proc.Build(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := proc.Start(bin, []string{"COGNATE_ACCESS_KEY_ID=" + keyID, "COGNATE_SECRET_ACCESS_KEY=" + secret},
-		"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-
+	srv, c := startCognate(t, nil)
 	ctx := context.Background()
-	c := cip.New(cip.Options{
-		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-	})
 	const username, password = "grace", "Correct-Horse-1"
 	app := func(name string, mode types.UserPoolMfaType) (pool, client string) {
 		p, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(name)})
@@ -45,22 +27,9 @@ func TestAmazonCognitoIdentityJSTOTP(t *testing.T) {
 			SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
 			t.Fatal(err)
 		}
-		cl, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-			UserPoolId: p.UserPool.Id, ClientName: aws.String("browser"),
-			ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserSrpAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: p.UserPool.Id, Username: aws.String(username),
-			MessageAction: types.MessageActionTypeSuppress}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: p.UserPool.Id, Username: aws.String(username),
-			Password: aws.String(password), Permanent: true}); err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(p.UserPool.Id), aws.ToString(cl.UserPoolClient.ClientId)
+		cl := browserClient(t, c, p.UserPool.Id)
+		createUser(t, c, p.UserPool.Id, username, password)
+		return aws.ToString(p.UserPool.Id), cl
 	}
 	pool, client := app("optional", types.UserPoolMfaTypeOptional)
 	onPool, onClient := app("on", types.UserPoolMfaTypeOn)
@@ -69,13 +38,8 @@ func TestAmazonCognitoIdentityJSTOTP(t *testing.T) {
 		"ON_POOL_ID="+onPool, "ON_CLIENT_ID="+onClient, "USERNAME="+username, "PASSWORD="+password)
 	want := []string{"authenticateUser", "associateSoftwareToken", "verifySoftwareToken", "setUserMfaPreference",
 		"authenticateUser(mfa)", "sendMFACode(wrong)", "sendMFACode", "authenticateUser(on)", "verifySoftwareToken(session)", "done"}
-	if strings.Join(order, ",") != strings.Join(want, ",") {
-		t.Fatalf("steps = %v, want %v", order, want)
-	}
-	checks := []struct {
-		step, field string
-		want        any
-	}{
+	wantSteps(t, order, want)
+	checkSteps(t, steps, []stepCheck{
 		{"associateSoftwareToken", "secretLength", float64(52)},
 		{"verifySoftwareToken", "status", "SUCCESS"},
 		{"setUserMfaPreference", "result", "SUCCESS"},
@@ -86,10 +50,5 @@ func TestAmazonCognitoIdentityJSTOTP(t *testing.T) {
 		{"authenticateUser(on)", "name", "MFA_SETUP"},
 		{"authenticateUser(on)", "canSetup", `["SOFTWARE_TOKEN_MFA"]`},
 		{"verifySoftwareToken(session)", "tokenUse", "access"},
-	}
-	for _, ch := range checks {
-		if got := steps[ch.step][ch.field]; got != ch.want {
-			t.Errorf("%s.%s = %v, want %v", ch.step, ch.field, got, ch.want)
-		}
-	}
+	})
 }
