@@ -142,6 +142,7 @@ func TestConsoleManagedLoginPreview(t *testing.T) {
 		t.Errorf("the saved style's preview shows %d pixels of the header logo and %d of the header", n[0], n[1])
 	}
 	consoleScreenshot(t, tab, "console-branding-preview", false)
+	fitsPhone(t, tab, "the branding page")
 
 	out, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID, ReturnMergedResources: true})
 	if err != nil {
@@ -218,4 +219,22 @@ func TestConsoleManagedLoginPreview(t *testing.T) {
 		t.Errorf("a refused form changed the style: %v", err)
 	}
 	t.Logf("managed login branding forms refused: %v", refused)
+}
+
+// fitsPhone checks that the page in tab needs no sideways scrolling at a
+// phone's width (390 CSS pixels).
+func fitsPhone(t *testing.T, tab context.Context, what string) {
+	t.Helper()
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 800)); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := chromedp.Do(tab, chromedp.EmulateViewport(1024, 768)); err != nil {
+			t.Error(err)
+		}
+	}()
+	w, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil || w > 390 {
+		t.Errorf("%s at a phone's width: %d CSS pixels wide (%v), want 390 at most", what, w, err)
+	}
 }

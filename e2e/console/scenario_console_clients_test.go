@@ -150,7 +150,7 @@ func TestConsoleAppClients(t *testing.T) {
 	if err != nil || len(secrets.ClientSecrets) != 2 || added == shown {
 		t.Fatalf("after adding a secret: %v, %d secrets, added %q (first %q)", err, len(secrets.ClientSecrets), added, shown)
 	}
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#secrets .delete-secret`)), chromedp.WaitNotPresent(chromedp.CSS(`#secrets .delete-secret`))); err != nil {
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#secrets .confirm-delete-secret`)), chromedp.Click(chromedp.CSS(`#secrets .delete-secret`)), chromedp.WaitNotPresent(chromedp.CSS(`#secrets .delete-secret`))); err != nil {
 		t.Fatalf("delete the first secret: %v\n%s", err, pageText(tab))
 	}
 	if secrets, err = c.admin.ListUserPoolClientSecrets(ctx, &cip.ListUserPoolClientSecretsInput{UserPoolId: &poolID, ClientId: &clientID}); err != nil || len(secrets.ClientSecrets) != 1 {

@@ -147,6 +147,7 @@ func TestConsoleIdentityPoolAccess(t *testing.T) {
 	}
 	lookUp("alice")
 	consoleScreenshot(t, tab, "console-identity-pool-access", false)
+	fitsPhone(t, tab, "the principal tags and developer identities page")
 
 	// The forms, refused and counted; nothing changes.
 	refused := refusedForms(t, c, tab, otherOperatorCSRF(t, c), map[string]url.Values{

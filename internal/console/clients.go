@@ -391,6 +391,10 @@ func (c *Console) clientAction(w http.ResponseWriter, r *http.Request) {
 		}
 	case "delete-secret":
 		op = "DeleteUserPoolClientSecret"
+		if !(formValues{r}).b("confirm") {
+			err = cognito.InvalidParameterException("secret_confirm: tick the box to delete the secret: applications that still send it can no longer use the client.")
+			break
+		}
 		in := &idp.DeleteUserPoolClientSecretRequest{UserPoolId: &poolID, ClientId: &clientID, ClientSecretId: cognito.Ptr(formValues{r}.s("secret_id"))}
 		if err = in.Validate(); err == nil {
 			_, err = c.opts.Pools.DeleteUserPoolClientSecret(as(ctx, "DeleteUserPoolClientSecret"), c.caller(), in)
@@ -413,7 +417,7 @@ func (c *Console) clientAction(w http.ResponseWriter, r *http.Request) {
 			c.failClient(w, r, "client", p, err, d.Form)
 			return
 		}
-		c.fail(w, r, "client", p, err, "confirm")
+		c.fail(w, r, "client", p, err, "secret_confirm", "confirm")
 		return
 	}
 	c.audit(r, op, "pool", poolID, "client", clientID)

@@ -122,7 +122,11 @@ func TestAppClients(t *testing.T) {
 		if rec := e.do(t, http.MethodPost, page+"/add-secret", url.Values{}); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "LimitExceededException") {
 			t.Errorf("a third secret: %d\n%s", rec.Code, rec.Body)
 		}
-		if rec := e.do(t, http.MethodPost, page+"/delete-secret", url.Values{"secret_id": {cognito.Deref(secrets.ClientSecrets[0].ClientSecretId)}}); rec.Code != http.StatusSeeOther {
+		if rec := e.do(t, http.MethodPost, page+"/delete-secret", url.Values{"secret_id": {cognito.Deref(secrets.ClientSecrets[0].ClientSecretId)}}); rec.Code != http.StatusBadRequest ||
+			!strings.Contains(rec.Body.String(), `id="error-secret_confirm"`) {
+			t.Errorf("delete a secret without its box: %d\n%s", rec.Code, rec.Body)
+		}
+		if rec := e.do(t, http.MethodPost, page+"/delete-secret", url.Values{"secret_id": {cognito.Deref(secrets.ClientSecrets[0].ClientSecretId)}, "confirm": {"1"}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("delete the first secret: %d\n%s", rec.Code, rec.Body)
 		}
 		desc, _ = e.pools.DescribeUserPoolClient(ctx, c, &idp.DescribeUserPoolClientRequest{UserPoolId: &poolID, ClientId: &clientID[1]})
