@@ -32,7 +32,18 @@ func migrateBackend() storagetest.MigrateBackend[*DB] {
 			_, err := db.pool.Exec(ctx, query)
 			return err
 		},
+		CountRows: func(db *DB, ctx context.Context, table string) (int, error) {
+			var n int
+			err := db.pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n)
+			return n, err
+		},
 	}
+}
+
+// TestMigrate runs storagetest.MigrateFresh: an empty store migrates
+// once, and a second Migrate applies nothing.
+func TestMigrate(t *testing.T) {
+	storagetest.MigrateFresh(t, migrateBackend())
 }
 
 // TestMigrateExistingStore runs storagetest.MigrateExistingStore: a store

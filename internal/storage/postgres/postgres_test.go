@@ -57,31 +57,6 @@ func TestOpenBadDSN(t *testing.T) {
 	}
 }
 
-func TestMigrate(t *testing.T) {
-	ctx := context.Background()
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, _ := openTemp(t, Options{}, false)
-	for i, want := range []int{len(ms), 0} {
-		n, err := db.Migrate(ctx)
-		if err != nil {
-			t.Fatalf("Migrate #%d: %v", i+1, err)
-		}
-		if n != want {
-			t.Errorf("Migrate #%d applied %d, want %d", i+1, n, want)
-		}
-	}
-	var versions int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil {
-		t.Fatal(err)
-	}
-	if versions != len(ms) {
-		t.Errorf("schema_migrations has %d rows, want %d", versions, len(ms))
-	}
-}
-
 // TestMigrateConcurrently migrates one schema from several stores, as nodes
 // starting at once would: the advisory lock makes each migration apply once.
 func TestMigrateConcurrently(t *testing.T) {

@@ -130,31 +130,6 @@ func TestReaderIsReadOnly(t *testing.T) {
 	}
 }
 
-func TestMigrate(t *testing.T) {
-	ctx := context.Background()
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, _ := openTemp(t, Options{}, false)
-	for i, want := range []int{len(ms), 0} {
-		n, err := db.Migrate(ctx)
-		if err != nil {
-			t.Fatalf("Migrate #%d: %v", i+1, err)
-		}
-		if n != want {
-			t.Errorf("Migrate #%d applied %d, want %d", i+1, n, want)
-		}
-	}
-	var versions int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&versions); err != nil {
-		t.Fatal(err)
-	}
-	if versions != len(ms) {
-		t.Errorf("schema_migrations has %d rows, want %d", versions, len(ms))
-	}
-}
-
 // TestMigrateConcurrently runs Migrate from several goroutines on one
 // store, as a server's start and an operator's request could: every
 // migration is applied once. Several processes can no longer migrate one

@@ -8,8 +8,9 @@
 // function that opens a fresh, migrated, empty store; no backend skips a
 // case. The Bench functions are the bodies of the backends' item and pool
 // benchmarks, so both measure the same work. The checks that need a
-// backend's own SQL (MigrateExistingStore, MigrateNewerStore,
-// CompactChangesDropsLocalKinds) take it as functions, so that each
+// backend's own SQL (MigrateFresh, MigrateExistingStore,
+// MigrateNewerStore, CompactChangesDropsLocalKinds) take it as functions,
+// so that each
 // backend's test holds only what differs.
 //
 // It may import, inside cognate, only internal/storage and internal/cognito.

@@ -49,6 +49,36 @@ type MigrateBackend[S MigrateStore] struct {
 	// Exec runs one SQL statement (without parameters) on the store, to
 	// write rows as an earlier version of the schema holds them.
 	Exec func(s S, ctx context.Context, sql string) error
+	// CountRows returns how many rows the store's table holds.
+	CountRows func(s S, ctx context.Context, table string) (int, error)
+}
+
+// MigrateFresh migrates an empty store twice: the first Migrate applies
+// every migration and records each in schema_migrations, the second
+// applies none.
+func MigrateFresh[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
+	ctx := context.Background()
+	ms, err := b.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := b.Open(t, time.Now)
+	for i, want := range []int{len(ms), 0} {
+		n, err := s.Migrate(ctx)
+		if err != nil {
+			t.Fatalf("Migrate #%d: %v", i+1, err)
+		}
+		if n != want {
+			t.Errorf("Migrate #%d applied %d, want %d", i+1, n, want)
+		}
+	}
+	versions, err := b.CountRows(s, ctx, "schema_migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if versions != len(ms) {
+		t.Errorf("schema_migrations has %d rows, want %d", versions, len(ms))
+	}
 }
 
 // MigrateExistingStore upgrades a store of an earlier version that holds
