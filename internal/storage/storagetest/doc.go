@@ -10,8 +10,7 @@
 // benchmarks, so both measure the same work. The checks that need a
 // backend's own SQL (MigrateFresh, MigrateExistingStore,
 // MigrateNewerStore, CompactChangesDropsLocalKinds) take it as functions,
-// so that each
-// backend's test holds only what differs.
+// so that each backend's test holds only what differs.
 //
 // It may import, inside cognate, only internal/storage and internal/cognito.
 // It is the one non-test package that imports testing, and only backend
