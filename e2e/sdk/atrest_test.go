@@ -59,29 +59,40 @@ func dumpPostgres(t *testing.T, dsn string) string {
 func TestDatabaseDumpHoldsNoSecrets(t *testing.T) {
 	for _, backend := range backendNames {
 		t.Run(backend, func(t *testing.T) {
-			var (
-				db   migratingStore
-				dump func() string
-				err  error
-			)
-			ctx := context.Background()
-			switch backend {
-			case "sqlite":
-				path := filepath.Join(t.TempDir(), "cognate.db")
-				db, err = sqlite.Open(ctx, path, sqlite.Options{Region: "us-east-1"})
-				dump = func() string { return dumpSQLite(t, path) }
-			case "postgres":
-				dsn := storagetest.PostgresSchema(t)
-				db, err = postgres.Open(ctx, dsn, postgres.Options{Region: "us-east-1"})
-				dump = func() string { return dumpPostgres(t, dsn) }
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, dump := openDumpable(t, backend)
 			e := startWithOutbox(t, db)
 			checkDumpHoldsNoSecrets(t, e, dump)
 		})
 	}
+}
+
+// openDumpable opens a fresh, empty store of the named backend (without
+// the read cache) and returns it with a function that reads every row of
+// its database as a copy of it would.
+func openDumpable(t *testing.T, backend string) (migratingStore, func() string) {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		db   migratingStore
+		dump func() string
+		err  error
+	)
+	switch backend {
+	case "sqlite":
+		path := filepath.Join(t.TempDir(), "cognate.db")
+		db, err = sqlite.Open(ctx, path, sqlite.Options{Region: "us-east-1"})
+		dump = func() string { return dumpSQLite(t, path) }
+	case "postgres":
+		dsn := storagetest.PostgresSchema(t)
+		db, err = postgres.Open(ctx, dsn, postgres.Options{Region: "us-east-1"})
+		dump = func() string { return dumpPostgres(t, dsn) }
+	default:
+		t.Fatalf("unknown backend %q", backend)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, dump
 }
 
 func checkDumpHoldsNoSecrets(t *testing.T, e *userEnv, dump func() string) {

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +27,6 @@ import (
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/storage/postgres"
-	"github.com/cognate-dev/cognate/internal/storage/sqlite"
-	"github.com/cognate-dev/cognate/internal/storage/storagetest"
 	"github.com/cognate-dev/cognate/internal/sts/local"
 )
 
@@ -349,25 +345,7 @@ func TestSTSMalformedRequests(t *testing.T) {
 func TestSTSCredentialsAtRest(t *testing.T) {
 	for _, backend := range backendNames {
 		t.Run(backend, func(t *testing.T) {
-			ctx := context.Background()
-			var (
-				db   migratingStore
-				dump func() string
-				err  error
-			)
-			switch backend {
-			case "sqlite":
-				path := filepath.Join(t.TempDir(), "cognate.db")
-				db, err = sqlite.Open(ctx, path, sqlite.Options{Region: "us-east-1"})
-				dump = func() string { return dumpSQLite(t, path) }
-			case "postgres":
-				dsn := storagetest.PostgresSchema(t)
-				db, err = postgres.Open(ctx, dsn, postgres.Options{Region: "us-east-1"})
-				dump = func() string { return dumpPostgres(t, dsn) }
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			db, dump := openDumpable(t, backend)
 			e := startSTS(t, db)
 			out, err := e.assume(t, e.Issuer.token(t, nil), nil)
 			if err != nil {
