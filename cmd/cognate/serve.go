@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,6 +35,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/seal"
 	"github.com/cognate-dev/cognate/internal/server"
 	"github.com/cognate-dev/cognate/internal/srp"
+	"github.com/cognate-dev/cognate/internal/storage"
 	"github.com/cognate-dev/cognate/internal/sts/local"
 	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
@@ -432,7 +434,54 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		console:   consoleURL,
 	})
 	log.Info("listening", "address", ln.Addr().String(), "url", endpoint, "access_key_id", creds.AccessKeyID)
-	return srv.Serve(ctx, ln)
+	// A newer cognate migrating the store (a rolling upgrade's new node)
+	// stops this one: its writes would follow the old layout.
+	serveCtx, stopServing := context.WithCancelCause(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchSchema(serveCtx, st, schemaCheckEvery, log, stopServing)
+	}()
+	err = srv.Serve(serveCtx, ln)
+	stopServing(nil)
+	<-watched
+	if cause := context.Cause(serveCtx); errors.Is(cause, storage.ErrSchemaNewer) {
+		return cause
+	}
+	return err
+}
+
+// schemaCheckEvery is how often a running server reads its store's
+// schema_migrations (storage.SchemaGuard). On PostgreSQL a node with the
+// read cache hears another node's migration at once; this is the bound
+// for the others.
+const schemaCheckEvery = 10 * time.Second
+
+// watchSchema checks st's schema every interval until ctx ends. Once a
+// newer release has migrated the store, st refuses every write; watchSchema
+// then logs why at error level and calls stop with the error, which shuts
+// the server down, and serve returns it (the process exits non-zero; a
+// restart of this binary refuses the store, as Migrate does).
+func watchSchema(ctx context.Context, st storage.SchemaGuard, interval time.Duration, log *slog.Logger, stop context.CancelCauseFunc) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := st.CheckSchema(ctx)
+		switch {
+		case errors.Is(err, storage.ErrSchemaNewer):
+			log.Error("a newer cognate migrated the store: this server refuses every write and stops; "+
+				"upgrade it to the release that migrated the store (see docs/operations.md, Upgrading)", "err", err)
+			stop(err)
+			return
+		case err != nil && ctx.Err() == nil:
+			log.Warn("check the store's schema", "err", err)
+		}
+	}
 }
 
 // oidcProviders maps identity_pools.openid_connect_providers onto the

@@ -19,6 +19,7 @@ import (
 type store interface {
 	storage.Store
 	storage.Migrator
+	storage.SchemaGuard
 }
 
 var (

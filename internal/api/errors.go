@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
+	"github.com/cognate-dev/cognate/internal/storage"
 )
 
 // errorBody is the JSON body of an error response.
@@ -18,10 +19,16 @@ type errorBody struct {
 // writeError writes err as Cognito does: the status of its code, a JSON
 // body with __type and message, and the x-amzn-ErrorType header. Anything
 // but a *cognito.Error becomes InternalErrorException; its cause is logged
-// with the request ID and never sent.
+// with the request ID and never sent. A write refused because a newer
+// release has migrated the store (storage.ErrSchemaNewer: this node is
+// stopping) is InternalErrorException saying so, for the client to retry
+// on another node.
 func writeError(w http.ResponseWriter, log *slog.Logger, requestID string, err error) *cognito.Error {
 	var ce *cognito.Error
-	if !errors.As(err, &ce) {
+	switch {
+	case errors.Is(err, storage.ErrSchemaNewer):
+		ce = cognito.InternalErrorException(schemaNewerMessage).WithCause(err)
+	case !errors.As(err, &ce):
 		ce = cognito.InternalErrorException("Internal error").WithCause(err)
 	}
 	if ce.Status >= 500 {
@@ -35,3 +42,7 @@ func writeError(w http.ResponseWriter, log *slog.Logger, requestID string, err e
 	_, _ = w.Write(body)
 	return ce
 }
+
+// schemaNewerMessage is the message of a request refused because a newer
+// release has migrated the store while this node ran.
+const schemaNewerMessage = "This server is stopping: a newer version of cognate has upgraded its database. Retry the request."

@@ -15,7 +15,9 @@
 // both backends write and replication reads.
 // RunMigrations is the migration runner both backends share: each supplies
 // its embedded NNNN_description.sql files and a MigrationDialect. It refuses
-// (ErrSchemaNewer) a store that a newer release has migrated.
+// (ErrSchemaNewer) a store that a newer release has migrated; a store that
+// a newer release migrates while it serves notices through SchemaGuard and
+// refuses every write from then on (SchemaLatch).
 //
 // It is a leaf: it may import only internal/cognito and the standard library.
 // Backends live in storage/sqlite and storage/postgres; storage/storagetest is

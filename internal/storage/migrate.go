@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Migration is one numbered SQL file of a backend's schema,
@@ -94,28 +95,8 @@ func RunMigrations(ctx context.Context, d MigrationDialect, ms []Migration) (int
 	if err != nil {
 		return 0, fmt.Errorf("read schema_migrations: %w", err)
 	}
-	known := make(map[int64]bool, len(ms))
-	for _, m := range ms {
-		known[m.Version] = true
-	}
-	var unknown []string
-	for _, v := range listed {
-		if !known[v] {
-			unknown = append(unknown, strconv.FormatInt(v, 10))
-		}
-	}
-	if len(unknown) > 0 {
-		newest := int64(0)
-		if len(ms) > 0 {
-			newest = ms[len(ms)-1].Version
-		}
-		what := "migration " + unknown[0] + ", which"
-		if len(unknown) > 1 {
-			what = "migrations " + strings.Join(unknown, ", ") + ", which"
-		}
-		return 0, fmt.Errorf("%w: it has %s this cognate (migrations up to %d) does not know; "+
-			"run the release that migrated it, or a newer one, or restore the backup taken before the upgrade",
-			ErrSchemaNewer, what, newest)
+	if err := NewerSchema(listed, ms); err != nil {
+		return 0, err
 	}
 	applied := 0
 	for _, m := range ms {
@@ -128,4 +109,56 @@ func RunMigrations(ctx context.Context, d MigrationDialect, ms []Migration) (int
 		}
 	}
 	return applied, nil
+}
+
+// NewerSchema returns an error wrapping ErrSchemaNewer when listed, the
+// versions a database's schema_migrations lists, holds one that ms (this
+// binary's migrations, in version order) does not: a newer release
+// migrated the database. It returns nil otherwise.
+func NewerSchema(listed []int64, ms []Migration) error {
+	known := make(map[int64]bool, len(ms))
+	for _, m := range ms {
+		known[m.Version] = true
+	}
+	var unknown []string
+	for _, v := range listed {
+		if !known[v] {
+			unknown = append(unknown, strconv.FormatInt(v, 10))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	newest := int64(0)
+	if len(ms) > 0 {
+		newest = ms[len(ms)-1].Version
+	}
+	what := "migration " + unknown[0] + ", which"
+	if len(unknown) > 1 {
+		what = "migrations " + strings.Join(unknown, ", ") + ", which"
+	}
+	return fmt.Errorf("%w: it has %s this cognate (migrations up to %d) does not know; "+
+		"run the release that migrated it, or a newer one, or restore the backup taken before the upgrade",
+		ErrSchemaNewer, what, newest)
+}
+
+// SchemaLatch keeps what a store's CheckSchema found (SchemaGuard): the
+// first error wrapping ErrSchemaNewer, which stays. Its zero value holds
+// none. It is safe for concurrent use.
+type SchemaLatch struct{ err atomic.Pointer[error] }
+
+// Err returns the error the latch holds, nil before one is set: a store
+// returns it from every write transaction.
+func (l *SchemaLatch) Err() error {
+	if p := l.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Set keeps err unless the latch holds one already, and returns the one
+// it holds.
+func (l *SchemaLatch) Set(err error) error {
+	l.err.CompareAndSwap(nil, &err)
+	return l.Err()
 }

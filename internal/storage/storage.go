@@ -179,3 +179,18 @@ type Migrator interface {
 	// Migrate applies every pending migration and returns how many it applied.
 	Migrate(ctx context.Context) (int, error)
 }
+
+// SchemaGuard is implemented by stores that notice, while they serve, that
+// a newer release has migrated their database: a rolling upgrade's new
+// node applies a migration the running old nodes do not know, whose layout
+// they would go on writing in the old way (after 0007 moved use markers to
+// a table of their own, an old node would let a Session be used once on
+// each version).
+type SchemaGuard interface {
+	// CheckSchema reads the versions the database's schema_migrations
+	// lists and returns an error wrapping ErrSchemaNewer when one of them
+	// is newer than this binary knows, as Migrate does at start. From then
+	// on the store refuses every write transaction with that error, and
+	// CheckSchema returns it without reading again: the node must stop.
+	CheckSchema(ctx context.Context) error
+}

@@ -184,6 +184,9 @@ func (db *DB) heard(n *pgconn.Notification, schema string) {
 	case keyedPrefix + schema:
 		db.cache.InvalidateKeyed()
 		db.heardWrites.Add(1)
+	case migratedPrefix + schema:
+		db.cache.Invalidate()
+		go db.heardMigration()
 	}
 }
 

@@ -66,6 +66,11 @@ func (db *DB) migrate(ctx context.Context, ms []storage.Migration) (int, error) 
 		if _, nerr := conn.Exec(context.WithoutCancel(ctx), notifyQuery, ""); nerr != nil && err == nil {
 			err = fmt.Errorf("notify the read caches: %w", nerr)
 		}
+		// The nodes still running an older binary check the schema at
+		// once (SchemaGuard).
+		if _, nerr := conn.Exec(context.WithoutCancel(ctx), notifyQuery, migratedPrefix); nerr != nil && err == nil {
+			err = fmt.Errorf("notify the other nodes of the migration: %w", nerr)
+		}
 	}
 	if err != nil {
 		return applied, fmt.Errorf("postgres: %w", err)

@@ -80,6 +80,9 @@ type DB struct {
 	// heardWrites counts the notifications of writes the listener heard,
 	// for tests.
 	heardWrites atomic.Uint64
+	// newer holds the error of a database a newer release has migrated,
+	// once CheckSchema has found one: every write returns it.
+	newer storage.SchemaLatch
 }
 
 // Open connects to the database at dsn, a libpq URL or key=value string that

@@ -55,6 +55,9 @@ type DB struct {
 	// cache keeps what GetUserPool and GetItem of cacheable kinds read
 	// (storage.ReadCache).
 	cache storage.ReadCache
+	// newer holds the error of a database a newer release has migrated,
+	// once CheckSchema has found one: every write returns it.
+	newer storage.SchemaLatch
 }
 
 // Open opens (creating if needed) the SQLite database at path. It does not
@@ -182,6 +185,9 @@ func (db *DB) closePools() error {
 // write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer
 // connection) and commits when fn returns nil.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := db.newer.Err(); err != nil {
+		return err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)

@@ -57,6 +57,9 @@ func (db *DB) Tx(ctx context.Context, fn func(tx storage.Tx) error) error {
 // run is Tx on the concrete type; the DB's single-record write methods use
 // it too.
 func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
+	if err := db.newer.Err(); err != nil {
+		return err
+	}
 	db.wstmts.prepareWanted(ctx)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {

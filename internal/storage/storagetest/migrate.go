@@ -187,3 +187,86 @@ func MigrateNewerStore[S MigrateStore](t *testing.T, b MigrateBackend[S]) {
 		t.Error("the newer release's index is gone after the refused Migrate")
 	}
 }
+
+// GuardedStore is a MigrateStore that notices a newer schema while it
+// serves (storage.SchemaGuard).
+type GuardedStore interface {
+	MigrateStore
+	storage.SchemaGuard
+}
+
+// SchemaNewerWhileServing checks the rolling-upgrade guard. A node serves
+// a database at this binary's schema; then a newer release migrates it,
+// through other (a second handle on the same database, as a new node of a
+// rolling upgrade), or through the node's own handle when other is nil (a
+// backend that lets one process at a time open its database). Writes go on
+// until the node's CheckSchema reads the newer schema; from then on every
+// write transaction of the node fails with storage.ErrSchemaNewer and
+// changes nothing, and CheckSchema keeps saying so, while the newer
+// release's handle writes as before. heard, when not nil, waits for the
+// node to notice the migration by itself (a notification), before any
+// CheckSchema.
+func SchemaNewerWhileServing[S GuardedStore](t *testing.T, b MigrateBackend[S], other func(t *testing.T, where string) S, heard func(t *testing.T, node S)) {
+	ctx := context.Background()
+	ms, err := b.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, where := b.Open(t, time.Now)
+	if _, err := b.Apply(node, ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	write := func(s S, id string) error {
+		return s.Tx(ctx, func(tx storage.Tx) error {
+			return tx.CreateItem(ctx, newItem(kindUser, id, poolA, nil, nil))
+		})
+	}
+	if err := node.CheckSchema(ctx); err != nil {
+		t.Fatalf("CheckSchema at the binary's own schema: %v", err)
+	}
+	if err := write(node, "before"); err != nil {
+		t.Fatal(err)
+	}
+
+	newest := ms[len(ms)-1].Version
+	future := storage.Migration{Version: newest + 1, Name: fmt.Sprintf("%04d_future.sql", newest+1),
+		SQL: "CREATE INDEX future_index ON items (updated_at)"}
+	newer := node
+	if other != nil {
+		newer = other(t, where)
+	}
+	if n, err := b.Apply(newer, ctx, append(append([]storage.Migration{}, ms...), future)); err != nil || n != 1 {
+		t.Fatalf("migrate as the newer release = %d, %v; want 1 applied", n, err)
+	}
+
+	if heard != nil {
+		heard(t, node)
+	} else if other != nil {
+		// Until it checks, the node does not know.
+		if err := write(node, "unchecked"); err != nil {
+			t.Fatalf("a write before the node checked the schema: %v", err)
+		}
+	}
+	err = node.CheckSchema(ctx)
+	if !errors.Is(err, storage.ErrSchemaNewer) {
+		t.Fatalf("CheckSchema after a newer release migrated the database = %v, want storage.ErrSchemaNewer", err)
+	}
+	want := fmt.Sprintf("it has migration %d, which this cognate (migrations up to %d) does not know", newest+1, newest)
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("CheckSchema error %q does not say %q", err, want)
+	}
+	if err := write(node, "after"); !errors.Is(err, storage.ErrSchemaNewer) {
+		t.Fatalf("a write after CheckSchema found the newer schema = %v, want storage.ErrSchemaNewer", err)
+	}
+	if _, err := node.GetItem(ctx, kindUser, "after"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the refused write stored its item: %v", err)
+	}
+	if err := node.CheckSchema(ctx); !errors.Is(err, storage.ErrSchemaNewer) {
+		t.Errorf("CheckSchema again = %v, want storage.ErrSchemaNewer still", err)
+	}
+	if other != nil {
+		if err := write(newer, "by-the-newer-release"); err != nil {
+			t.Errorf("the newer release's write: %v", err)
+		}
+	}
+}
