@@ -92,6 +92,9 @@ func (db *DB) SweepMarkers(ctx context.Context, before time.Time, limit int) (in
 	if limit <= 0 {
 		return 0, nil
 	}
+	if err := db.newer.Err(); err != nil {
+		return 0, err
+	}
 	tag, err := db.pool.Exec(ctx, sweepMarkersQuery, before, limit)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: sweep markers: %w", err)

@@ -30,6 +30,9 @@ func (db *DB) GetSetting(ctx context.Context, name string) (*storage.Setting, er
 // storage.ErrAlreadyExists. ON CONFLICT DO NOTHING waits for a concurrent
 // creator of the name, so exactly one of two racing creators wins.
 func (db *DB) CreateSetting(ctx context.Context, s *storage.Setting) error {
+	if err := db.newer.Err(); err != nil {
+		return err
+	}
 	tag, err := db.pool.Exec(ctx, `INSERT INTO settings (name, value, updated_at, version) VALUES ($1, $2, $3, 1)
 		ON CONFLICT (name) DO NOTHING`, s.Name, notNull(s.Value), s.UpdatedAt.UTC().Truncate(time.Microsecond))
 	if err != nil {
@@ -48,6 +51,9 @@ func (db *DB) CreateSetting(ctx context.Context, s *storage.Setting) error {
 // which PostgreSQL re-evaluates on the newest row when a concurrent update
 // committed first, so exactly one of two racing updaters wins.
 func (db *DB) UpdateSetting(ctx context.Context, s *storage.Setting) error {
+	if err := db.newer.Err(); err != nil {
+		return err
+	}
 	tag, err := db.pool.Exec(ctx, `UPDATE settings SET value = $1, updated_at = $2, version = version + 1
 		WHERE name = $3 AND version = $4`, notNull(s.Value), s.UpdatedAt.UTC().Truncate(time.Microsecond), s.Name, s.Version)
 	if err != nil {

@@ -261,6 +261,12 @@ func SchemaNewerWhileServing[S GuardedStore](t *testing.T, b MigrateBackend[S], 
 	if _, err := node.GetItem(ctx, kindUser, "after"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the refused write stored its item: %v", err)
 	}
+	if err := node.CreateSetting(ctx, &storage.Setting{Name: "schema-guard", Value: []byte("x"), UpdatedAt: time.Now()}); !errors.Is(err, storage.ErrSchemaNewer) {
+		t.Errorf("CreateSetting after CheckSchema found the newer schema = %v, want storage.ErrSchemaNewer", err)
+	}
+	if _, err := node.SweepMarkers(ctx, time.Now(), 10); !errors.Is(err, storage.ErrSchemaNewer) {
+		t.Errorf("SweepMarkers after CheckSchema found the newer schema = %v, want storage.ErrSchemaNewer", err)
+	}
 	if err := node.CheckSchema(ctx); !errors.Is(err, storage.ErrSchemaNewer) {
 		t.Errorf("CheckSchema again = %v, want storage.ErrSchemaNewer still", err)
 	}
