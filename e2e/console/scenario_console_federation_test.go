@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -247,14 +248,19 @@ func TestConsoleIdentityProviders(t *testing.T) {
 		chromedp.Click(chromedp.ID("save-hosted-ui")), chromedp.WaitVisible(chromedp.CSS(`#provider_Corp:checked`))); err != nil {
 		t.Fatalf("choose providers for the app client: %v\n%s", err, pageText(tab))
 	}
-	cl, err := c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &webID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	providers := slices.Sorted(slices.Values(cl.UserPoolClient.SupportedIdentityProviders))
-	if diff := cmp.Diff([]string{"COGNITO", "Corp", "Google"}, providers); diff != "" {
-		t.Errorf("SupportedIdentityProviders (-chosen +got):\n%s", diff)
-	}
+	// The boxes were ticked before the save's answer came back, so wait
+	// for the save itself (the next page load would abort it otherwise).
+	waitFor(t, "the app client's identity providers saved", func() error {
+		cl, err := c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &webID})
+		if err != nil {
+			return err
+		}
+		providers := slices.Sorted(slices.Values(cl.UserPoolClient.SupportedIdentityProviders))
+		if diff := cmp.Diff([]string{"COGNITO", "Corp", "Google"}, providers); diff != "" {
+			return fmt.Errorf("SupportedIdentityProviders (-chosen +got):\n%s", diff)
+		}
+		return nil
+	})
 	browse(t, tab, c, "/console/pools/"+poolID+"/identity-providers/Corp", "idp-clients")
 	if got := text(t, tab, "idp-clients"); !strings.Contains(got, "web") {
 		t.Errorf("Corp's page lists the clients %q, want web", got)

@@ -25,8 +25,9 @@ const allClients = "ALL"
 
 // uiCustomizationRecord is a stored classic hosted-UI customization (item
 // kind "ui_customization", ID = "<pool>/<client ID or ALL>", Pool = the
-// pool ID). The hosted UI that renders it comes with a later feature; for
-// now it is stored and returned. JSON names are part of the stored format.
+// pool ID). The hosted UI's classic pages draw it (internal/oidc), and its
+// logo is served at a public URL returned as ImageUrl. JSON names are part
+// of the stored format.
 type uiCustomizationRecord struct {
 	CSS        string    `json:"css,omitempty"`
 	Image      []byte    `json:"image,omitempty"`
