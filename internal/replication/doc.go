@@ -59,6 +59,10 @@
 // every region; a pool without records lives where Options.DefaultPoolRegions
 // says (every peer, or its own region). A Node applies a pool's entries only
 // while its region holds the pool; the others are acknowledged unapplied.
+// A region that has a pool's row but no record of its own in a set that
+// has records holds it too (applies): the records of a set written in one
+// transaction elsewhere arrive one at a time, and a region only stops
+// holding a pool by removing its row with its record.
 // Replicas is the engine of Cognito's replica API on those records. The
 // replicating Node of each region acts on its own records (Reconcile): a
 // CREATING replica is copied from a snapshot of every region that holds the

@@ -711,3 +711,88 @@ func TestPoolOf(t *testing.T) {
 		})
 	}
 }
+
+// TestPartialReplicaSetHeld checks that a region keeps applying the entries
+// of a pool it holds while a replica set made explicit in another region (one
+// transaction there, one record per region) has reached it only in part: with
+// the record of another region applied and its own not yet, the local set
+// names no replica here, yet the pool's row is here and the entries of a
+// third region are applied, not left. A pool this region never held, whose
+// records leave it out, is still left.
+func TestPartialReplicaSetHeld(t *testing.T) {
+	ctx := context.Background()
+	js := startNATS(t)
+	const (
+		held  = "us-east-1_partial1"
+		other = "us-east-1_partial2"
+	)
+	var rs []*replicaRegion
+	for _, name := range []string{"eu-west-1", "ap-southeast-2"} {
+		st := openStore(t, name)
+		n, err := New(Options{Store: st, Region: name, Peers: topology, JetStream: js, DefaultPoolRegions: DefaultAllRegions,
+			Merge: map[string]MergeFunc{kindWidget: mergeWidgets}, PollInterval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, &replicaRegion{name: name, st: st, node: n})
+	}
+	eu, ap := rs[0], rs[1]
+	// A record of us-east-1's, applied in eu-west-1 as the stream of
+	// us-east-1 would apply it.
+	record := func(pool, region string, hlc int64) {
+		t.Helper()
+		it, err := newReplicaItem(pool, replica{Region: region, Status: StatusActive}, storage.HLCTime(hlc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		state, err := storage.EncodeItem(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := storage.Change{Seq: 1, Region: "us-east-1", HLC: hlc, Kind: storage.ChangeCreate, Entity: storage.Entity(ReplicaItemKind), Key: it.ID, State: state}
+		if out, err := eu.node.Apply(ctx, c); err != nil || out != outcomeApplied {
+			t.Fatalf("apply the record of %s in %s: %v, %v", pool, region, out, err)
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	if err := eu.node.EnsureStreams(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		wg.Go(func() { _ = r.node.Run(runCtx) })
+	}
+
+	// The records of other, leaving eu-west-1 out, are here before the
+	// pool is made.
+	now := storage.HLCAt(time.Now())
+	record(other, "us-east-1", now)
+	record(other, "ap-southeast-2", now)
+	createPool(t, ap.st, held)
+	createPool(t, ap.st, other)
+	eventually(t, "held's row in eu-west-1", func() bool { _, err := eu.st.GetUserPool(ctx, held); return err == nil })
+
+	// us-east-1 materializes held's set (ap-southeast-2, eu-west-1,
+	// us-east-1): eu-west-1 has applied the first record only.
+	record(held, "ap-southeast-2", storage.HLCAt(time.Now()))
+	if set, _, err := eu.node.sets.of(ctx, eu.st, held); err != nil || !set.Explicit || set.holds("eu-west-1") {
+		t.Fatalf("the partial set: %+v, %v", set, err)
+	}
+	before := eu.node.Stats()
+	putWidget(t, ap.st, held, held+"/w1", "v1")
+	putWidget(t, ap.st, other, other+"/w1", "v1")
+	eventually(t, "eu-west-1 took both widgets' entries", func() bool {
+		s := eu.node.Stats()
+		return s.Applied+s.NotHeld+s.Skipped >= before.Applied+before.NotHeld+before.Skipped+2
+	})
+	if got := widgets(t, eu.st, held); got[held+"/w1"] != "v1" {
+		t.Errorf("eu-west-1 left the widget of the pool it holds (its set's records in flight): %v", got)
+	}
+	if got := widgets(t, eu.st, other); len(got) != 0 {
+		t.Errorf("eu-west-1 applied widgets of a pool it does not hold: %v", got)
+	}
+	if _, err := eu.st.GetUserPool(ctx, other); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("eu-west-1 holds the row of a pool it does not hold: %v", err)
+	}
+}

@@ -494,7 +494,7 @@ func (n *Node) handle(ctx context.Context, peer string, msg jetstream.Msg) {
 	}
 	if pool, ok := poolOf(c); ok {
 		// Only the regions that hold a pool apply its changes.
-		held, err := n.holds(ctx, pool)
+		held, err := n.applies(ctx, pool)
 		if err != nil {
 			n.errs.Add(1)
 			if ctx.Err() == nil {
