@@ -60,8 +60,9 @@
 // says (every peer, or its own region). A Node applies a pool's entries only
 // while its region holds the pool; the others are acknowledged unapplied.
 // A region that has a pool's row but no record of its own in a set that
-// has records holds it too (applies): the records of a set written in one
-// transaction elsewhere arrive one at a time, and a region only stops
+// has records holds it too (applies, and the replica API through that
+// region, by the one rule replicaSet.heldBy): the records of a set written
+// in one transaction elsewhere arrive one at a time, and a region only stops
 // holding a pool by removing its row with its record.
 // Replicas is the engine of Cognito's replica API on those records. The
 // replicating Node of each region acts on its own records (Reconcile): a

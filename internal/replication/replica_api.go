@@ -78,7 +78,8 @@ func (s *Replicas) checkRegion(region string) error {
 
 // load reads the pool the caller names and its replica set. The caller
 // addresses the pool through its primary Region, or through a Region that
-// holds a replica of it.
+// holds a replica of it (replicaSet.heldBy: this region holds it too while
+// it has the pool's row and the set's records, arriving, leave it out).
 func (s *Replicas) load(ctx context.Context, r interface {
 	storage.ItemReader
 	GetUserPool(ctx context.Context, id string) (*storage.UserPool, error)
@@ -96,7 +97,17 @@ func (s *Replicas) load(ctx context.Context, r interface {
 	if err != nil {
 		return set, nil, cognito.Internal(err)
 	}
-	if c.Region != set.Primary && !set.holds(c.Region) {
+	if c.Region == set.Primary {
+		return set, recs, nil
+	}
+	// The caller's region holds the pool by the set, or, when it is this
+	// region, by the pool's row here while the set's records are still
+	// arriving (as the Node applies the pool's entries).
+	held, err := set.heldBy(ctx, r, id, c.Region, s.o.Region)
+	if err != nil {
+		return set, nil, cognito.Internal(fmt.Errorf("get user pool %q: %w", id, err))
+	}
+	if !held {
 		return set, nil, notFound
 	}
 	return set, recs, nil

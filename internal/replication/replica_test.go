@@ -796,3 +796,92 @@ func TestPartialReplicaSetHeld(t *testing.T) {
 		t.Errorf("eu-west-1 holds the row of a pool it does not hold: %v", err)
 	}
 }
+
+// TestReplicaAPIPartialSetHeld checks that the replica API answers through
+// a region for a pool it holds while a replica set made explicit in
+// another region has reached it only in part (the rule the Node applies the
+// pool's entries by, TestPartialReplicaSetHeld): with the pool's row here
+// and the record of another region applied, its own not yet, the pool is
+// listed through this region. A pool whose records leave this region out
+// (its row never came), one whose record here is DELETING, and a caller
+// addressing the pool through a region with no record, which the row here
+// says nothing of, still get ResourceNotFoundException.
+func TestReplicaAPIPartialSetHeld(t *testing.T) {
+	ctx := context.Background()
+	const (
+		held    = "us-east-1_partial1"
+		other   = "us-east-1_partial2"
+		leaving = "us-east-1_partial3"
+	)
+	st := openStore(t, "eu-west-1")
+	api := NewReplicas(ReplicasOptions{Store: st, Region: "eu-west-1", Peers: topology, DefaultPoolRegions: DefaultAllRegions, AccountID: "000000000000"})
+	// record writes the replica record of pool in region, as the stream of
+	// the pool's primary region would apply it here.
+	record := func(pool, region, status string) {
+		t.Helper()
+		if err := st.Tx(ctx, func(tx storage.Tx) error { return api.write(ctx, tx, pool, replica{Region: region, Status: status}) }); err != nil {
+			t.Fatalf("write the record of %s in %s: %v", pool, region, err)
+		}
+	}
+	list := func(caller, pool string) (map[string]string, error) {
+		out, err := api.ListUserPoolReplicas(ctx, cognito.Caller{Region: caller}, &idp.ListUserPoolReplicasRequest{UserPoolId: cognito.Ptr(pool)})
+		if err != nil {
+			return nil, err
+		}
+		got := map[string]string{}
+		for _, r := range out.UserPoolReplicas {
+			got[*r.RegionName] = string(*r.Role) + " " + string(*r.Status)
+		}
+		return got, nil
+	}
+
+	// held's row is here (the default set held it); us-east-1 then made
+	// its set explicit (ap-southeast-2, eu-west-1, us-east-1) and only the
+	// record of ap-southeast-2 has arrived.
+	createPool(t, st, held)
+	if got, err := list("eu-west-1", held); err != nil || len(got) != 3 {
+		t.Fatalf("held by the default set: %v, %v", got, err)
+	}
+	record(held, "ap-southeast-2", StatusActive)
+	set, _, err := api.sets.of(ctx, st, held)
+	if err != nil || !set.Explicit || set.holds("eu-west-1") {
+		t.Fatalf("the partial set: %+v, %v", set, err)
+	}
+	if got, err := list("eu-west-1", held); err != nil || !cmp.Equal(got, map[string]string{"ap-southeast-2": "SECONDARY ACTIVE"}) {
+		t.Errorf("listing the replicas of a pool held here, its set's records in flight: %v, %v", got, err)
+	}
+	// The regions of the set and the primary answer as before.
+	for _, caller := range []string{"us-east-1", "ap-southeast-2"} {
+		if _, err := list(caller, held); err != nil {
+			t.Errorf("listing through %s: %v", caller, err)
+		}
+	}
+	// A region with no record, other than this one, does not hold the
+	// pool by the row here.
+	notFound := func(what, caller, pool string) {
+		t.Helper()
+		got, err := list(caller, pool)
+		var ce *cognito.Error
+		if !errors.As(err, &ce) || ce.Code != cognito.CodeResourceNotFoundException || !strings.Contains(ce.Message, "does not exist") {
+			t.Errorf("%s: got %v, %v, want ResourceNotFoundException", what, got, err)
+		}
+	}
+	notFound("a caller of a region with no record", "sa-east-1", held)
+	// Once this region's record arrives, the set holds the pool here.
+	record(held, "eu-west-1", StatusActive)
+	if got, err := list("eu-west-1", held); err != nil || len(got) != 2 {
+		t.Errorf("the set with this region's record: %v, %v", got, err)
+	}
+
+	// other's records leave eu-west-1 out, and its row never came.
+	record(other, "us-east-1", StatusActive)
+	record(other, "ap-southeast-2", StatusActive)
+	notFound("a pool whose records leave this region out", "eu-west-1", other)
+
+	// leaving's record here is DELETING: this region is forgetting it,
+	// its row not removed yet.
+	createPool(t, st, leaving)
+	record(leaving, "us-east-1", StatusActive)
+	record(leaving, "eu-west-1", StatusDeleting)
+	notFound("a pool whose record here is DELETING", "eu-west-1", leaving)
+}

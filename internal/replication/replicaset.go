@@ -150,6 +150,41 @@ func (set replicaSet) holds(region string) bool {
 	return ok && holding(r.Status)
 }
 
+// poolReader reads a pool's row.
+type poolReader interface {
+	GetUserPool(ctx context.Context, id string) (*storage.UserPool, error)
+}
+
+// heldBy reports whether region holds pool, as read in r, the store of
+// region local: when the set holds it, and, for the local region only, when
+// the set is explicit, has no record of the region and r holds the pool's
+// row. A set made explicit in another region (materialized in one
+// transaction there, one record per region) reaches this region record by
+// record, each applied in its own transaction, while the entries of the
+// other peers' streams are applied alongside: between two of them the local
+// set can name some regions and not yet this one. A region that holds a
+// pool's row has a record in every explicit set of it, since a region stops
+// holding a pool only by forgetting it, its row and its record removed in
+// one transaction (forget); so such a row without a record is a set still
+// arriving, and the region holds the pool. The row in r says nothing of
+// another region, which holds the pool by the set alone.
+func (set replicaSet) heldBy(ctx context.Context, r poolReader, pool, region, local string) (bool, error) {
+	if set.holds(region) {
+		return true, nil
+	}
+	if _, ok := set.Replicas[region]; ok || !set.Explicit || region != local {
+		return false, nil
+	}
+	_, err := r.GetUserPool(ctx, pool)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 // regions returns the set's regions, sorted.
 func (set replicaSet) regions() []string {
 	out := make([]string, 0, len(set.Replicas))

@@ -286,35 +286,15 @@ func (n *Node) holds(ctx context.Context, pool string) (bool, error) {
 
 // applies reports whether this region applies the stream entries of pool:
 // when it holds the pool by its replica records and the default (holds),
-// and when its store holds the pool's row while the records leave this
-// region out. A set made explicit in another region (materialized in one
-// transaction there, one record per region) reaches this region record by
-// record, each applied in its own transaction, while the entries of the
-// other peers' streams are applied alongside: between two of them the local
-// set can name some regions and not yet this one. A region that holds a
-// pool's row has a record in every explicit set of it, since a region stops
-// holding a pool only by forgetting it, its row and its record removed in
-// one transaction (forget); so such a row without a record is a set still
-// arriving, and its entries are applied rather than left for good.
+// and when its store holds the pool's row while the records, still
+// arriving, leave this region out (replicaSet.heldBy, the rule the replica
+// API addresses a pool by too).
 func (n *Node) applies(ctx context.Context, pool string) (bool, error) {
 	set, _, err := n.sets.of(ctx, n.o.Store, pool)
 	if err != nil {
 		return false, err
 	}
-	if set.holds(n.o.Region) {
-		return true, nil
-	}
-	if _, ok := set.Replicas[n.o.Region]; ok || !set.Explicit {
-		return false, nil
-	}
-	_, err = n.o.Store.GetUserPool(ctx, pool)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil
+	return set.heldBy(ctx, n.o.Store, pool, n.o.Region, n.o.Region)
 }
 
 // reconcileInterval is how often a running Node looks for its replicas to
