@@ -94,6 +94,11 @@ func TestConsoleIdentityPoolAccess(t *testing.T) {
 	// Developer identities: look up, unlink (its box first), merge.
 	lookUp := func(user string) {
 		t.Helper()
+		// The page may show an earlier look-up's answer: remove it, so
+		// that the wait below sees the new page's.
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const f = document.getElementById('found-identity'); if (f) f.remove(); return true })()`)); err != nil {
+			t.Fatal(err)
+		}
 		if err := chromedp.Do(tab, setValue("lookup-user-identifier", user), chromedp.Click(chromedp.ID("lookup-developer-submit")), chromedp.WaitVisible(chromedp.ID("found-identity"))); err != nil {
 			t.Fatalf("look up %s: %v\n%s", user, err, pageText(tab))
 		}
