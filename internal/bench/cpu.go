@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -159,4 +160,83 @@ func (r *Result) setBoundCPU(boundNs float64) {
 	}
 	r.BoundCPUUsPerOp = boundNs / 1000
 	r.OfBoundCPU = r.BoundCPUUsPerOp / r.ServerCPUUsPerOp
+}
+
+// cpuList reads the CPUs process pid (0: this one) may run on, as the
+// kernel lists them in the Cpus_allowed_list line of /proc/PID/status
+// ("0-1", "1", "0,2-3"): what taskset or a cgroup's cpuset gave it.
+func cpuList(pid int) (string, error) {
+	path := "/proc/self/status"
+	if pid != 0 {
+		path = "/proc/" + strconv.Itoa(pid) + "/status"
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	for line := range bytes.Lines(b) {
+		if rest, ok := bytes.CutPrefix(line, []byte("Cpus_allowed_list:")); ok {
+			return string(bytes.TrimSpace(rest)), nil
+		}
+	}
+	return "", fmt.Errorf("%s: no Cpus_allowed_list", path)
+}
+
+// parseCPUList returns the CPUs a CPU list ("0-1", "1", "0,2-3") names.
+func parseCPUList(s string) (map[int]bool, error) {
+	out := map[int]bool{}
+	for part := range strings.SplitSeq(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil, fmt.Errorf("CPU list %q: %w", s, err)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				return nil, fmt.Errorf("CPU list %q: %w", s, err)
+			}
+		}
+		if a < 0 || b < a || b-a > 1<<16 {
+			return nil, fmt.Errorf("CPU list %q: bad range %q", s, part)
+		}
+		for c := a; c <= b; c++ {
+			out[c] = true
+		}
+	}
+	return out, nil
+}
+
+// sharedCPUs reports whether two CPU lists name a CPU in common.
+func sharedCPUs(a, b string) (bool, error) {
+	x, err := parseCPUList(a)
+	if err != nil {
+		return false, err
+	}
+	y, err := parseCPUList(b)
+	if err != nil {
+		return false, err
+	}
+	for c := range x {
+		if y[c] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// serverCPUs reads the CPUs the server pid may run on and whether this
+// process may run on one of them too ("" and false when either cannot be
+// read).
+func serverCPUs(pid int) (string, bool) {
+	server, err := cpuList(pid)
+	if err != nil {
+		return "", false
+	}
+	own, err := cpuList(0)
+	if err != nil {
+		return server, false
+	}
+	shared, err := sharedCPUs(server, own)
+	return server, shared && err == nil
 }

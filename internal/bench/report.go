@@ -35,6 +35,10 @@ type Machine struct {
 	GOARCH    string `json:"goarch"`
 	CPUs      int    `json:"cpus"`
 	GoVersion string `json:"go_version"`
+	// GOMAXPROCS is the bench's, and CPUList the CPUs it may run on
+	// (Linux: what taskset or a cpuset gave it; CPUs counts them).
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	CPUList    string `json:"cpu_list,omitempty"`
 }
 
 // Settings are the options the run had.
@@ -87,6 +91,13 @@ type ServerReport struct {
 	// BenchProcess is set when PID is the bench's own process (a server
 	// in the same process): its CPU time then includes the bench's.
 	BenchProcess bool `json:"bench_process,omitempty"`
+	// CPUList is the CPUs the server may run on, and SharesBenchCPUs
+	// whether the bench may run on one of them too: then the bench's own
+	// work (its SRP math, the SDK) and the bounds it measures share
+	// cores with the server's requests. Pinning each to CPUs of its own
+	// (taskset) keeps them apart.
+	CPUList         string `json:"cpu_list,omitempty"`
+	SharesBenchCPUs bool   `json:"shares_bench_cpus,omitempty"`
 }
 
 // Result is one scenario at one concurrency.
@@ -209,6 +220,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "cognate bench, %s, %d CPUs, %s/%s, %s; %v per run, users %d\n",
 		r.Started.Format(time.RFC3339), r.Machine.CPUs, r.Machine.GOOS, r.Machine.GOARCH, r.Machine.GoVersion,
 		time.Duration(r.Settings.DurationSeconds*float64(time.Second)), r.Settings.Users)
+	if r.Machine.CPUList != "" {
+		fmt.Fprintf(&b, "bench on CPUs %s, GOMAXPROCS %d\n", r.Machine.CPUList, r.Machine.GOMAXPROCS)
+	}
 	if len(r.Bounds) > 0 {
 		fmt.Fprintf(&b, "\nbounds, measured on this machine before the scenarios:\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -229,6 +243,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if s := t.Server; s != nil {
 			fmt.Fprintf(&b, "server pid %d: RSS idle %s, after preload %s, at the end %s, peak %s\n",
 				s.PID, mib(s.IdleRSSBytes), mib(s.LoadedRSSBytes), mib(s.RSSBytes), mib(s.PeakRSSBytes))
+			switch {
+			case s.CPUList != "" && s.SharesBenchCPUs && !s.BenchProcess:
+				fmt.Fprintf(&b, "server on CPUs %s, shared with this bench: its work and the bounds compete with the server's\n", s.CPUList)
+			case s.CPUList != "" && !s.BenchProcess:
+				fmt.Fprintf(&b, "server on CPUs %s, none of them this bench's\n", s.CPUList)
+			}
 		}
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "scenario\tconc\tops/s\tp50 ms\tp95 ms\tp99 ms\terrors\tbound/s\tof bound\t\n")

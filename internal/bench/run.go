@@ -102,12 +102,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep := &Report{
 		Version: ReportVersion, Started: now().UTC(),
-		Machine: Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()},
+		Machine: Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)},
 		Settings: Settings{
 			Concurrency: opts.Concurrency, DurationSeconds: opts.Duration.Seconds(), MaxOps: opts.MaxOps,
 			Users: opts.Users, Scenarios: opts.scenarioNames(), Seed: opts.Seed, BoundSeconds: opts.BoundTime.Seconds(),
 		},
 	}
+	rep.Machine.CPUList, _ = cpuList(0)
 	p := newProgress(opts.Progress)
 	defer p.done()
 	if opts.BoundTime > 0 {
@@ -361,6 +362,7 @@ func runTarget(ctx context.Context, opts Options, name string, cfg Target, bound
 	if cfg.ServerPID != 0 {
 		tr.Server = &ServerReport{PID: cfg.ServerPID, ClockTicksPerSecond: clockTicks(), BenchProcess: cfg.ServerPID == os.Getpid()}
 		tr.Server.IdleRSSBytes, _ = readRSS(cfg.ServerPID)
+		tr.Server.CPUList, tr.Server.SharesBenchCPUs = serverCPUs(cfg.ServerPID)
 	}
 	defer func() {
 		p.set(name+": cleaning up", nil)

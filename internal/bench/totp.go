@@ -57,14 +57,14 @@ func totpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, 
 		// The first user with a step left, in turn; none: wait for the
 		// next step.
 		var u *totpUser
-		var step int64
 		for u == nil {
-			cur := mfa.Step(time.Now())
+			now := time.Now()
+			cur := mfa.Step(now)
 			for range users {
 				cand := users[next]
 				next = (next + 1) % len(users)
-				if s := max(cand.last+1, cur-mfa.Skew); s <= cur+mfa.Skew {
-					u, step = cand, s
+				if codeStep(cand.last, now) <= cur+mfa.Skew {
+					u = cand
 					break
 				}
 			}
@@ -98,6 +98,10 @@ func totpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, 
 		}); err != nil {
 			return err
 		}
+		// The step is chosen now, not when the user was: a sign-in that
+		// crossed a step's end meanwhile would answer with a code the
+		// server no longer takes.
+		step := codeStep(u.last, time.Now())
 		code, err := mfa.Code(u.secret, time.Unix(step*int64(mfa.Period/time.Second), 0))
 		if err != nil {
 			return err
@@ -114,6 +118,19 @@ func totpAuthWorker(ctx context.Context, t *target, rng *rand.Rand) (iteration, 
 			return err
 		})
 	}, nil
+}
+
+// codeMargin is how long after a code is made the server must still take
+// it: the time its answer may take to arrive and be checked.
+const codeMargin = 5 * time.Second
+
+// codeStep is the step whose code a user whose last accepted step is last
+// answers with at now: the first one after last that the server still
+// takes codeMargin later, when the step before the current one may have
+// ended. Chosen at the time of the answer, it is never past
+// mfa.Step(now)+mfa.Skew when it was not at the time the user was picked.
+func codeStep(last int64, now time.Time) int64 {
+	return max(last+1, mfa.Step(now.Add(codeMargin))-mfa.Skew)
 }
 
 // totpPool makes sure the pool turns software-token MFA on: a pool the
