@@ -272,6 +272,14 @@ func TestBench(t *testing.T) {
 	checkResults(t, tr, bench.ScenarioNames(), []int{2})
 	checkCPU(t, tr, true)
 	checkServerTimes(t, tr)
+	// The CPUs the bench and the server may run on: one process here, so
+	// one list, shared.
+	if rep.Machine.GOMAXPROCS != runtime.GOMAXPROCS(0) {
+		t.Errorf("report's GOMAXPROCS %d, want %d", rep.Machine.GOMAXPROCS, runtime.GOMAXPROCS(0))
+	}
+	if runtime.GOOS == "linux" && (rep.Machine.CPUList == "" || tr.Server.CPUList != rep.Machine.CPUList || !tr.Server.SharesBenchCPUs) {
+		t.Errorf("CPU lists: bench %q, server %q (shared %v); want one list, shared", rep.Machine.CPUList, tr.Server.CPUList, tr.Server.SharesBenchCPUs)
+	}
 
 	// The bench deleted the pool it created.
 	c := cip.New(cip.Options{
