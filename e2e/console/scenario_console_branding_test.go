@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/chromedp/chromedp"
@@ -75,23 +74,7 @@ func near(got uint32, want uint8) bool { return int(got)-int(want) <= 3 && int(w
 func TestConsoleManagedLoginPreview(t *testing.T) {
 	c, tab := consoleOperator(t)
 	ctx := context.Background()
-	created, err := c.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("previewed")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	poolID := aws.ToString(created.UserPool.Id)
-	callback := "http://localhost:3000/callback"
-	cl, err := c.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: &poolID, ClientName: aws.String("web"),
-		AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthFlows: []types.OAuthFlowType{types.OAuthFlowTypeCode},
-		AllowedOAuthScopes: []string{"openid"}, CallbackURLs: []string{callback}, SupportedIdentityProviders: []string{"COGNITO"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientID := aws.ToString(cl.UserPoolClient.ClientId)
-	prefix := "previewed-" + strings.ToLower(poolID[len(poolID)-8:])
-	if _, err := c.admin.CreateUserPoolDomain(ctx, &cip.CreateUserPoolDomainInput{UserPoolId: &poolID, Domain: &prefix, ManagedLoginVersion: aws.Int32(2)}); err != nil {
-		t.Fatal(err)
-	}
+	poolID, clientID, prefix, callback := managedLoginClient(t, c, "previewed")
 	client := "/console/pools/" + poolID + "/clients/" + clientID
 
 	// Typed, previewed, not saved.

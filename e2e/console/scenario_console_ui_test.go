@@ -24,13 +24,18 @@ import (
 // value read.
 func waitComputed(t *testing.T, tab context.Context, id, property, want string) string {
 	t.Helper()
+	return waitEval(t, tab, `getComputedStyle(document.getElementById(`+"`"+id+"`"+`)).`+property, want)
+}
+
+// waitEval evaluates the JavaScript expression (a string) until it is
+// want or five seconds pass, and returns what it found last ("" while it
+// fails, as on a frame still loading).
+func waitEval(t *testing.T, tab context.Context, expression, want string) string {
+	t.Helper()
 	var got string
 	for range 50 {
 		var err error
-		if got, err = chromedp.Run(tab, chromedp.Evaluate[string](`getComputedStyle(document.getElementById(`+"`"+id+"`"+`)).`+property)); err != nil {
-			t.Fatal(err)
-		}
-		if got == want {
+		if got, err = chromedp.Run(tab, chromedp.Evaluate[string](expression)); err == nil && got == want {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -29,8 +29,10 @@ import (
 // the dark one named dark_<name>), and its kind.
 type brandingField struct {
 	Name, Label string
-	// Kind is color (RRGGBBAA), bool (a box to tick) or enum (one of
-	// Options).
+	// Kind is color (RRGGBBAA), bool (a box to tick), enum (one of
+	// Options), first (the sign-in method drawn first, one of Options:
+	// categories.auth.authMethodOrder) or names (a list of names, typed
+	// one after another with commas).
 	Kind    string
 	Path    []string
 	Options []string
@@ -86,27 +88,51 @@ var brandingGroups = []brandingGroup{
 		{"button_hover_text", "Button text, pointed at", "color", []string{"components", "primaryButton", modeKey, "hover", "textColor"}, nil},
 		{"secondary_background", "Identity provider button background", "color", []string{"components", "secondaryButton", modeKey, "defaults", "backgroundColor"}, nil},
 		{"secondary_border", "Identity provider button border", "color", []string{"components", "secondaryButton", modeKey, "defaults", "borderColor"}, nil},
+		{"button_active_background", "Button background, pressed", "color", []string{"components", "primaryButton", modeKey, "active", "backgroundColor"}, nil},
+		{"button_active_text", "Button text, pressed", "color", []string{"components", "primaryButton", modeKey, "active", "textColor"}, nil},
+		{"button_disabled_background", "Button background, unavailable", "color", []string{"components", "primaryButton", modeKey, "disabled", "backgroundColor"}, nil},
+		{"button_disabled_border", "Button border, unavailable", "color", []string{"components", "primaryButton", modeKey, "disabled", "borderColor"}, nil},
+		{"secondary_background", "Identity provider button background", "color", []string{"components", "secondaryButton", modeKey, "defaults", "backgroundColor"}, nil},
+		{"secondary_border", "Identity provider button border", "color", []string{"components", "secondaryButton", modeKey, "defaults", "borderColor"}, nil},
 		{"secondary_text", "Identity provider button text", "color", []string{"components", "secondaryButton", modeKey, "defaults", "textColor"}, nil},
+		{"secondary_hover_background", "Identity provider button background, pointed at", "color", []string{"components", "secondaryButton", modeKey, "hover", "backgroundColor"}, nil},
+		{"secondary_hover_border", "Identity provider button border, pointed at", "color", []string{"components", "secondaryButton", modeKey, "hover", "borderColor"}, nil},
+		{"secondary_hover_text", "Identity provider button text, pointed at", "color", []string{"components", "secondaryButton", modeKey, "hover", "textColor"}, nil},
+		{"secondary_active_background", "Identity provider button background, pressed", "color", []string{"components", "secondaryButton", modeKey, "active", "backgroundColor"}, nil},
+		{"secondary_active_border", "Identity provider button border, pressed", "color", []string{"components", "secondaryButton", modeKey, "active", "borderColor"}, nil},
+		{"secondary_active_text", "Identity provider button text, pressed", "color", []string{"components", "secondaryButton", modeKey, "active", "textColor"}, nil},
 	}},
 	{"branding-text", "Fields, text and links", []brandingField{
 		{"input_background", "Field background", "color", []string{"componentClasses", "input", modeKey, "defaults", "backgroundColor"}, nil},
 		{"input_border", "Field border", "color", []string{"componentClasses", "input", modeKey, "defaults", "borderColor"}, nil},
+		{"placeholder_text", "Field placeholders", "color", []string{"componentClasses", "input", modeKey, "placeholderColor"}, nil},
 		{"label_text", "Field labels", "color", []string{"componentClasses", "inputLabel", modeKey, "textColor"}, nil},
 		{"hint_text", "Field descriptions", "color", []string{"componentClasses", "inputDescription", modeKey, "textColor"}, nil},
 		{"heading_text", "Headings", "color", []string{"componentClasses", "text", modeKey, "headingTextColor"}, nil},
 		{"body_text", "Text", "color", []string{"componentClasses", "text", modeKey, "bodyTextColor"}, nil},
+		{"caption_text", "Small print (terms, unavailable buttons)", "color", []string{"componentClasses", "text", modeKey, "captionTextColor"}, nil},
+		{"description_text", "Page descriptions", "color", []string{"components", "pageText", modeKey, "descriptionColor"}, nil},
+		{"page_text", "Header and footer text", "color", []string{"components", "pageText", modeKey, "bodyColor"}, nil},
+		{"divider", "Divider line", "color", []string{"componentClasses", "divider", modeKey, "borderColor"}, nil},
 		{"link_text", "Links", "color", []string{"componentClasses", "link", modeKey, "defaults", "textColor"}, nil},
 		{"link_hover_text", "Links, pointed at", "color", []string{"componentClasses", "link", modeKey, "hover", "textColor"}, nil},
 		{"focus_border", "Focus ring", "color", []string{"componentClasses", "focusState", modeKey, "borderColor"}, nil},
 		{"error_background", "Error message background", "color", []string{"components", "alert", modeKey, "error", "backgroundColor"}, nil},
 		{"error_border", "Error message border", "color", []string{"components", "alert", modeKey, "error", "borderColor"}, nil},
 	}},
+	{"branding-methods", "Sign-in methods and graphics", []brandingField{
+		{"method_first", "Drawn first on the sign-in page", "first", []string{"categories", "auth", "authMethodOrder"}, []string{"FEDERATED", "USERNAME_PASSWORD"}},
+		{"provider_order", "Identity provider buttons' order (provider names, separated by commas; the others follow)", "names", []string{"categories", "auth", "federation", "order"}, nil},
+		{"provider_icons", "Show the icon in the identity provider buttons (IDP_BUTTON_ICON)", "bool", []string{"componentClasses", "idpButtons", "icons", "enabled"}, nil},
+		{"display_graphics", "Show the pages' graphics (EMAIL_GRAPHIC, SMS_GRAPHIC, AUTH_APP_GRAPHIC, PASSWORD_GRAPHIC, PASSKEY_GRAPHIC)", "bool", []string{"categories", "form", "displayGraphics"}, nil},
+	}},
 }
 
 // brandingAssetCategories are the images the form uploads: those the
 // hosted pages draw.
 var brandingAssetCategories = []string{"FORM_LOGO", "PAGE_HEADER_LOGO", "PAGE_HEADER_BACKGROUND", "PAGE_FOOTER_LOGO", "PAGE_FOOTER_BACKGROUND",
-	"PAGE_BACKGROUND", "FORM_BACKGROUND", "FAVICON_ICO", "FAVICON_SVG"}
+	"PAGE_BACKGROUND", "FORM_BACKGROUND", "FAVICON_ICO", "FAVICON_SVG", "IDP_BUTTON_ICON",
+	"EMAIL_GRAPHIC", "SMS_GRAPHIC", "AUTH_APP_GRAPHIC", "PASSWORD_GRAPHIC", "PASSKEY_GRAPHIC"}
 
 // brandingData is what the branding page gets: the values of the form's
 // settings (the style's, merged over the defaults, or as typed), the
@@ -204,6 +230,17 @@ func settingsValues(s map[string]any) map[string]string {
 				if b, _ := dig(s, f.Path).(bool); b {
 					values[f.Name] = "1"
 				}
+			case "first":
+				values[f.Name] = firstMethod(dig(s, f.Path))
+			case "names":
+				list, _ := dig(s, f.Path).([]any)
+				var names []string
+				for _, n := range list {
+					if n, ok := n.(string); ok {
+						names = append(names, n)
+					}
+				}
+				values[f.Name] = strings.Join(names, ", ")
 			default:
 				v, _ := dig(s, f.Path).(string)
 				values[f.Name] = v
@@ -211,6 +248,37 @@ func settingsValues(s map[string]any) map[string]string {
 		}
 	}
 	return values
+}
+
+// firstMethod returns which of the sign-in page's methods an
+// authMethodOrder (groups of methods, in the order they are drawn) puts
+// first: USERNAME_PASSWORD or FEDERATED (also when it names neither, as
+// the hosted pages draw it).
+func firstMethod(order any) string {
+	groups, _ := order.([]any)
+	for _, g := range groups {
+		methods, _ := g.([]any)
+		for _, m := range methods {
+			method, _ := m.(map[string]any)
+			if t, _ := method["type"].(string); t == "USERNAME_PASSWORD" || t == "FEDERATED" {
+				return t
+			}
+		}
+	}
+	return "FEDERATED"
+}
+
+// methodOrder is the authMethodOrder that draws first before the other of
+// the username and password form and the identity provider buttons.
+func methodOrder(first string) []any {
+	methods := []any{
+		map[string]any{"display": "BUTTON", "type": "FEDERATED"},
+		map[string]any{"display": "INPUT", "type": "USERNAME_PASSWORD"},
+	}
+	if first == "USERNAME_PASSWORD" {
+		slices.Reverse(methods)
+	}
+	return []any{methods}
 }
 
 // readValues reads and checks the form's values from get (a POST form or
@@ -233,6 +301,19 @@ func readValues(get func(string) string) (map[string]string, error) {
 				if get(f.Name) != "" {
 					values[f.Name] = "1"
 				}
+			case "names":
+				var names []string
+				for n := range strings.SplitSeq(get(f.Name), ",") {
+					n = strings.TrimSpace(n)
+					if n == "" {
+						continue
+					}
+					if len(n) > 32 || !cognito.ValidText(n) {
+						return values, cognito.InvalidParameterException(fmt.Sprintf("%s: %q is not an identity provider name (1 to 32 characters).", f.Name, n))
+					}
+					names = append(names, n)
+				}
+				values[f.Name] = strings.Join(names, ", ")
 			default:
 				v := strings.TrimSpace(get(f.Name))
 				if v != "" && !slices.Contains(f.Options, v) {
@@ -246,8 +327,11 @@ func readValues(get func(string) string) (map[string]string, error) {
 }
 
 // applyValues writes the form's values into the settings document s:
-// every choice and box, and each colour given.
-func applyValues(s map[string]any, values map[string]string) {
+// every choice, box and list, and each colour given. The sign-in methods'
+// order is written only when the form changes which comes first in the
+// style's document current, so that a save keeps an order of more
+// methods than the form shows.
+func applyValues(s map[string]any, values map[string]string, current map[string]any) {
 	for _, g := range brandingGroups {
 		for _, f := range g.Fields {
 			switch f.Kind {
@@ -259,6 +343,18 @@ func applyValues(s map[string]any, values map[string]string) {
 				}
 			case "bool":
 				put(s, f.Path, values[f.Name] == "1")
+			case "first":
+				if v := values[f.Name]; v != "" && v != firstMethod(dig(current, f.Path)) {
+					put(s, f.Path, methodOrder(v))
+				}
+			case "names":
+				names := []any{}
+				for n := range strings.SplitSeq(values[f.Name], ",") {
+					if n = strings.TrimSpace(n); n != "" {
+						names = append(names, n)
+					}
+				}
+				put(s, f.Path, names)
 			default:
 				if v := values[f.Name]; v != "" {
 					put(s, f.Path, v)
@@ -271,9 +367,9 @@ func applyValues(s map[string]any, values map[string]string) {
 // settingsDocument is the settings document of the form's values: the
 // members it edits, merged into the style's others by
 // UpdateManagedLoginBranding.
-func settingsDocument(values map[string]string) json.RawMessage {
+func settingsDocument(values map[string]string, current map[string]any) json.RawMessage {
 	doc := map[string]any{}
-	applyValues(doc, values)
+	applyValues(doc, values, current)
 	raw, _ := json.Marshal(doc)
 	return raw
 }
@@ -382,13 +478,13 @@ func (c *Console) branding(w http.ResponseWriter, r *http.Request) {
 		}
 		if d.StyleID == "" {
 			op = "CreateManagedLoginBranding"
-			in := &idp.CreateManagedLoginBrandingRequest{UserPoolId: &poolID, ClientId: &clientID, Settings: settingsDocument(values)}
+			in := &idp.CreateManagedLoginBrandingRequest{UserPoolId: &poolID, ClientId: &clientID, Settings: settingsDocument(values, d.settings)}
 			if err = in.Validate(); err == nil {
 				_, err = c.opts.Pools.CreateManagedLoginBranding(as(ctx, op), c.caller(), in)
 			}
 		} else {
 			op = "UpdateManagedLoginBranding"
-			in := &idp.UpdateManagedLoginBrandingRequest{UserPoolId: &poolID, ManagedLoginBrandingId: &d.StyleID, Settings: settingsDocument(values)}
+			in := &idp.UpdateManagedLoginBrandingRequest{UserPoolId: &poolID, ManagedLoginBrandingId: &d.StyleID, Settings: settingsDocument(values, d.settings)}
 			if err = in.Validate(); err == nil {
 				_, err = c.opts.Pools.UpdateManagedLoginBranding(as(ctx, op), c.caller(), in)
 			}
@@ -572,7 +668,7 @@ func (c *Console) brandingFrame(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, http.StatusBadRequest)
 		return
 	}
-	applyValues(d.settings, values)
+	applyValues(d.settings, values, d.settings)
 	var b bytes.Buffer
 	csp, err := c.opts.BrandingPreview(&b, d.settings, d.assets, q.Get("mode") == "dark", d.Providers)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
 )
@@ -93,7 +95,10 @@ func TestBranding(t *testing.T) {
 			"form_horizontal": {"END"}, "form_vertical": {"START"}, "form_logo_location": {"CENTER"},
 			"header_enabled": {"1"}, "header_logo": {"1"}, "header_logo_location": {"CENTER"}, "header_background": {"223344ff"}, "dark_header_background": {"556677ff"},
 			"footer_enabled": {"1"}, "footer_logo_location": {"END"}, "footer_border": {"abcdef12"},
-			"secondary_text": {"0000aaff"}, "input_border": {"444444ff"}, "link_text": {"0a0b0cff"}, "error_background": {"ffeeeeff"}}
+			"secondary_text": {"0000aaff"}, "input_border": {"444444ff"}, "link_text": {"0a0b0cff"}, "error_background": {"ffeeeeff"},
+			"button_active_background": {"502080ff"}, "dark_button_disabled_border": {"969696ff"}, "secondary_active_text": {"402000ff"},
+			"placeholder_text": {"207020ff"}, "divider": {"d02020ff"}, "description_text": {"6a1b9aff"},
+			"method_first": {"USERNAME_PASSWORD"}, "provider_order": {" Beta,Alpha , "}, "display_graphics": {"1"}, "provider_icons": {"1"}}
 		form.Set("nav", "preview")
 		rec = e.do(t, http.MethodPost, path, form)
 		body := rec.Body.String()
@@ -135,7 +140,8 @@ func TestBranding(t *testing.T) {
 		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "frame-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("the branding page's CSP: %s", csp)
 		}
-		for _, tc := range []struct{ field, value string }{{"button_background", "red"}, {"dark_button_text", "12345"}, {"form_horizontal", "LEFT"}, {"header_logo_location", "<b>x</b>"}} {
+		for _, tc := range []struct{ field, value string }{{"button_background", "red"}, {"dark_button_text", "12345"}, {"form_horizontal", "LEFT"}, {"header_logo_location", "<b>x</b>"},
+			{"method_first", "PASSKEY"}, {"provider_order", "Alpha, " + strings.Repeat("x", 33)}} {
 			bad := url.Values{"nav": {"save"}}
 			for k, v := range form {
 				bad[k] = v
@@ -177,10 +183,30 @@ func TestBranding(t *testing.T) {
 			"components.alert.lightMode.error.backgroundColor":            "ffeeeeff",
 			"components.primaryButton.lightMode.hover.backgroundColor":    "0c3d75ff",    // left empty: the default kept
 			"categories.auth.federation.interfaceStyle":                   "BUTTON_LIST", // not on the form: kept
+			"components.primaryButton.lightMode.active.backgroundColor":   "502080ff",
+			"components.primaryButton.darkMode.disabled.borderColor":      "969696ff",
+			"components.secondaryButton.lightMode.active.textColor":       "402000ff",
+			"componentClasses.input.lightMode.placeholderColor":           "207020ff",
+			"componentClasses.divider.lightMode.borderColor":              "d02020ff",
+			"components.pageText.lightMode.descriptionColor":              "6a1b9aff",
+			"categories.form.displayGraphics":                             true,
+			"componentClasses.idpButtons.icons.enabled":                   true,
 		} {
 			if got := dig(s, strings.Split(path, ".")); got != want {
 				t.Errorf("%s = %v, want %v", path, got, want)
 			}
+		}
+		if diff := cmp.Diff([]any{"Beta", "Alpha"}, dig(s, []string{"categories", "auth", "federation", "order"})); diff != "" {
+			t.Errorf("federation order (-want +got):\n%s", diff)
+		}
+		wantOrder := []any{[]any{map[string]any{"display": "INPUT", "type": "USERNAME_PASSWORD"}, map[string]any{"display": "BUTTON", "type": "FEDERATED"}}}
+		if diff := cmp.Diff(wantOrder, dig(s, []string{"categories", "auth", "authMethodOrder"})); diff != "" {
+			t.Errorf("sign-in methods' order (-want +got):\n%s", diff)
+		}
+		// The form shows what was saved.
+		if body := e.do(t, http.MethodGet, path, nil).Body.String(); !strings.Contains(body, `id="provider_order" name="provider_order" value="Beta, Alpha"`) ||
+			!strings.Contains(body, `<option selected>USERNAME_PASSWORD</option>`) || !strings.Contains(body, `id="display_graphics" checked`) {
+			t.Errorf("the saved sign-in methods and graphics are not on the form:\n%s", body)
 		}
 		form.Set("button_background", "00aa00ff")
 		if rec := e.do(t, http.MethodPost, path, form); rec.Code != http.StatusSeeOther {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
@@ -40,6 +41,61 @@ type brandView struct {
 	Header, Footer *brandBar
 	// Favicon is the page's icon as a data: URL ("" for none).
 	Favicon template.URL
+	// Graphics are the pages' graphics by asset category (EMAIL_GRAPHIC,
+	// SMS_GRAPHIC, AUTH_APP_GRAPHIC, PASSWORD_GRAPHIC, PASSKEY_GRAPHIC)
+	// as data: URLs, when the style displays graphics
+	// (categories.form.displayGraphics).
+	Graphics map[string]template.URL
+	// ProviderIcon is the IDP_BUTTON_ICON drawn in the identity provider
+	// buttons, when componentClasses.idpButtons.icons.enabled.
+	ProviderIcon template.URL
+	// ProviderOrder is the order of the identity provider buttons
+	// (categories.auth.federation.order); the others follow in the app
+	// client's order.
+	ProviderOrder []string
+	// FormFirst draws the username and password form above the identity
+	// provider buttons: categories.auth.authMethodOrder names
+	// USERNAME_PASSWORD before FEDERATED.
+	FormFirst bool
+}
+
+// graphicCategories are the assets a managed login style may show as a
+// page's graphic.
+var graphicCategories = []string{"EMAIL_GRAPHIC", "SMS_GRAPHIC", "AUTH_APP_GRAPHIC", "PASSWORD_GRAPHIC", "PASSKEY_GRAPHIC"}
+
+// Graphic is the page's graphic of an asset category, "" for none.
+func (v brandView) Graphic(category string) template.URL { return v.Graphics[category] }
+
+// ChallengeGraphic is the graphic of a code page: the email, SMS or
+// authenticator app graphic of its challenge.
+func (v brandView) ChallengeGraphic(challenge string) template.URL {
+	switch challenge {
+	case "EMAIL_OTP":
+		return v.Graphics["EMAIL_GRAPHIC"]
+	case "SMS_MFA", "SMS_OTP":
+		return v.Graphics["SMS_GRAPHIC"]
+	case "SOFTWARE_TOKEN_MFA":
+		return v.Graphics["AUTH_APP_GRAPHIC"]
+	}
+	return ""
+}
+
+// Providers returns the identity provider buttons of a page in the
+// style's order, each with the style's icon.
+func (v brandView) Providers(buttons []providerButton) []providerButton {
+	out := make([]providerButton, 0, len(buttons))
+	rank := func(name string) int {
+		if i := slices.Index(v.ProviderOrder, name); i >= 0 {
+			return i
+		}
+		return len(v.ProviderOrder)
+	}
+	for _, b := range buttons {
+		b.Icon = v.ProviderIcon
+		out = append(out, b)
+	}
+	slices.SortStableFunc(out, func(a, b providerButton) int { return rank(a.Name) - rank(b.Name) })
+	return out
 }
 
 // brandBar is a managed login page header or footer: its logo, if it
@@ -96,6 +152,26 @@ func managedBrand(v *brandView, s map[string]any, assets []userpool.BrandingAsse
 		}
 		return b
 	}
+	if enabled("categories", "form", "displayGraphics") {
+		for _, c := range graphicCategories {
+			if u := assetURL(assets, c, dark); u != "" {
+				if v.Graphics == nil {
+					v.Graphics = map[string]template.URL{}
+				}
+				v.Graphics[c] = u
+			}
+		}
+	}
+	if enabled("componentClasses", "idpButtons", "icons", "enabled") {
+		v.ProviderIcon = assetURL(assets, "IDP_BUTTON_ICON", dark)
+	}
+	order, _ := dig(s, "categories", "auth", "federation", "order").([]any)
+	for _, o := range order {
+		if name, ok := o.(string); ok {
+			v.ProviderOrder = append(v.ProviderOrder, name)
+		}
+	}
+	v.FormFirst = formFirst(s)
 	v.Header = bar(header, "pageHeader", "PAGE_HEADER_LOGO")
 	v.Footer = bar(enabled("categories", "global", "pageFooter", "enabled"), "pageFooter", "PAGE_FOOTER_LOGO")
 	types, _ := dig(s, "components", "favicon", "enabledTypes").([]any)
@@ -107,6 +183,26 @@ func managedBrand(v *brandView, s map[string]any, assets []userpool.BrandingAsse
 			v.Favicon = assetURL(assets, "FAVICON_ICO", dark)
 		}
 	}
+}
+
+// formFirst reports whether a style's sign-in methods
+// (categories.auth.authMethodOrder, groups of methods in the order they
+// are drawn) put the username and password before the identity provider
+// buttons.
+func formFirst(s map[string]any) bool {
+	var types []string
+	groups, _ := dig(s, "categories", "auth", "authMethodOrder").([]any)
+	for _, g := range groups {
+		methods, _ := g.([]any)
+		for _, m := range methods {
+			if method, ok := m.(map[string]any); ok {
+				t, _ := method["type"].(string)
+				types = append(types, t)
+			}
+		}
+	}
+	password, federated := slices.Index(types, "USERNAME_PASSWORD"), slices.Index(types, "FEDERATED")
+	return password >= 0 && (federated < 0 || password < federated)
 }
 
 // findAsset returns the asset of category for a colour mode: the mode's
@@ -388,6 +484,11 @@ func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) [
 			{"border-color", color(s, "components", "secondaryButton", mode, "hover", "borderColor")},
 			{"color", color(s, "components", "secondaryButton", mode, "hover", "textColor")},
 		}},
+		{".provider-button:active", [][2]string{
+			{"background", color(s, "components", "secondaryButton", mode, "active", "backgroundColor")},
+			{"border-color", color(s, "components", "secondaryButton", mode, "active", "borderColor")},
+			{"color", color(s, "components", "secondaryButton", mode, "active", "textColor")},
+		}},
 		{".error", [][2]string{
 			{"background", color(s, "components", "alert", mode, "error", "backgroundColor")},
 			{"border-color", color(s, "components", "alert", mode, "error", "borderColor")},
@@ -401,12 +502,17 @@ func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) [
 			{"border-color", color(s, "components", "form", mode, "borderColor")},
 		}},
 		{"h1", [][2]string{{"color", color(s, "componentClasses", "text", mode, "headingTextColor")}}},
+		{".description", [][2]string{{"color", color(s, "components", "pageText", mode, "descriptionColor")}}},
+		{".page-header, .page-footer", [][2]string{{"color", color(s, "components", "pageText", mode, "bodyColor")}}},
+		{".legal", [][2]string{{"color", color(s, "componentClasses", "text", mode, "captionTextColor")}}},
 		{"label", [][2]string{{"color", color(s, "componentClasses", "inputLabel", mode, "textColor")}}},
 		{textInputs, [][2]string{
 			{"background", color(s, "componentClasses", "input", mode, "defaults", "backgroundColor")},
 			{"border-color", color(s, "componentClasses", "input", mode, "defaults", "borderColor")},
 			{"color", color(s, "componentClasses", "text", mode, "bodyTextColor")},
 		}},
+		{"input::placeholder", [][2]string{{"color", color(s, "componentClasses", "input", mode, "placeholderColor")}}},
+		{"input:focus", [][2]string{{"border-color", color(s, "componentClasses", "focusState", mode, "borderColor")}}},
 		{"button", [][2]string{
 			{"background", color(s, "components", "primaryButton", mode, "defaults", "backgroundColor")},
 			{"color", color(s, "components", "primaryButton", mode, "defaults", "textColor")},
@@ -415,6 +521,17 @@ func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) [
 			{"background", color(s, "components", "primaryButton", mode, "hover", "backgroundColor")},
 			{"color", color(s, "components", "primaryButton", mode, "hover", "textColor")},
 		}},
+		{"button:active", [][2]string{
+			{"background", color(s, "components", "primaryButton", mode, "active", "backgroundColor")},
+			{"color", color(s, "components", "primaryButton", mode, "active", "textColor")},
+		}},
+		// After hover and active: a disabled button keeps its look.
+		{"button:disabled", [][2]string{
+			{"background", color(s, "components", "primaryButton", mode, "disabled", "backgroundColor")},
+			{"border-color", color(s, "components", "primaryButton", mode, "disabled", "borderColor")},
+			{"color", color(s, "componentClasses", "text", mode, "captionTextColor")},
+		}},
+		{".divider::before, .divider::after", [][2]string{{"border-top-color", color(s, "componentClasses", "divider", mode, "borderColor")}}},
 		{"a", [][2]string{{"color", color(s, "componentClasses", "link", mode, "defaults", "textColor")}}},
 		{"a:hover", [][2]string{{"color", color(s, "componentClasses", "link", mode, "hover", "textColor")}}},
 		{":focus-visible", [][2]string{{"outline-color", color(s, "componentClasses", "focusState", mode, "borderColor")}}},

@@ -2,8 +2,13 @@ package oidc
 
 import (
 	"encoding/json"
+	"html/template"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 func TestManagedLoginCSS(t *testing.T) {
@@ -35,6 +40,19 @@ func TestManagedLoginCSS(t *testing.T) {
 			[]string{"SPACIOUS", "2.25rem"}},
 		{"spacious, centred", `{"categories":{"form":{"location":{"horizontal":"CENTER","vertical":"CENTER"}},"global":{"spacingDensity":"SPACIOUS"}}}`,
 			[]string{"justify-content: center", ".panel { padding: 2.25rem }"}, []string{"margin-left"}},
+		{"button states, divider, placeholder and page text",
+			`{"components":{"primaryButton":{"lightMode":{"active":{"backgroundColor":"111111ff","textColor":"222222ff"},"disabled":{"backgroundColor":"333333ff","borderColor":"444444ff"}}},
+			"secondaryButton":{"lightMode":{"active":{"backgroundColor":"555555ff","borderColor":"666666ff","textColor":"777777ff"}}},
+			"pageText":{"lightMode":{"bodyColor":"888888ff","descriptionColor":"999999ff"}}},
+			"componentClasses":{"divider":{"lightMode":{"borderColor":"aaaaaaff"}},"input":{"lightMode":{"placeholderColor":"bbbbbbff"}},
+			"focusState":{"lightMode":{"borderColor":"ccccccff"}},"text":{"lightMode":{"captionTextColor":"ddddddff"}}}}`,
+			[]string{"button:active { background: #111111ff; color: #222222ff }",
+				"button:disabled { background: #333333ff; border-color: #444444ff; color: #ddddddff }",
+				".provider-button:active { background: #555555ff; border-color: #666666ff; color: #777777ff }",
+				".description { color: #999999ff }", ".page-header, .page-footer { color: #888888ff }", ".legal { color: #ddddddff }",
+				".divider::before, .divider::after { border-top-color: #aaaaaaff }", "input::placeholder { color: #bbbbbbff }",
+				"input:focus { border-color: #ccccccff }"},
+			nil},
 		{"layout values outside the documented ones", `{"categories":{"form":{"location":{"horizontal":"x;}body{","vertical":"MIDDLE"}},"global":{"spacingDensity":"HUGE"}},"components":{"form":{"logo":{"location":"}"}}}}`,
 			nil, []string{"justify-content", "margin-left", "padding", "text-align", "}body{"}},
 	} {
@@ -49,6 +67,64 @@ func TestManagedLoginCSS(t *testing.T) {
 				if strings.Contains(css, a) {
 					t.Errorf("CSS holds %q:\n%s", a, css)
 				}
+			}
+		})
+	}
+}
+
+// TestManagedBrand reads the parts of a style the page templates draw:
+// the graphics only when displayGraphics is on, the identity provider
+// buttons' icon only when icons are enabled, the buttons' order and the
+// sign-in methods' order.
+func TestManagedBrand(t *testing.T) {
+	png := []byte("\x89PNG\r\n\x1a\ngraphic")
+	dark := []byte("\x89PNG\r\n\x1a\ndark")
+	assets := []userpool.BrandingAsset{
+		{Category: "EMAIL_GRAPHIC", ColorMode: "LIGHT", Extension: "PNG", Bytes: png},
+		{Category: "PASSKEY_GRAPHIC", ColorMode: "DARK", Extension: "PNG", Bytes: dark},
+		{Category: "IDP_BUTTON_ICON", ColorMode: "DYNAMIC", Extension: "PNG", Bytes: png},
+	}
+	url := func(b []byte) template.URL { return dataURL(b, "PNG") }
+	buttons := []providerButton{{Name: "A"}, {Name: "B"}, {Name: "C"}}
+	for _, tc := range []struct {
+		name, settings string
+		graphics       map[string]template.URL
+		icon           template.URL
+		order          []string
+		formFirst      bool
+	}{
+		{"off", `{"categories":{"form":{"displayGraphics":false}},"componentClasses":{"idpButtons":{"icons":{"enabled":false}}}}`,
+			nil, "", []string{"A", "B", "C"}, false},
+		{"light", `{"categories":{"form":{"displayGraphics":true},"auth":{"authMethodOrder":[[{"display":"INPUT","type":"USERNAME_PASSWORD"}],[{"display":"BUTTON","type":"FEDERATED"}]],
+			"federation":{"order":["C","x","A"]}}},"componentClasses":{"idpButtons":{"icons":{"enabled":true}}}}`,
+			map[string]template.URL{"EMAIL_GRAPHIC": url(png), "PASSKEY_GRAPHIC": url(dark)}, url(png), []string{"C", "A", "B"}, true},
+		{"dark", `{"categories":{"global":{"colorSchemeMode":"DARK"},"form":{"displayGraphics":true},"auth":{"authMethodOrder":[[{"display":"BUTTON","type":"FEDERATED"},{"display":"INPUT","type":"USERNAME_PASSWORD"}]]}}}`,
+			map[string]template.URL{"EMAIL_GRAPHIC": url(png), "PASSKEY_GRAPHIC": url(dark)}, "", []string{"A", "B", "C"}, false},
+		{"malformed", `{"categories":{"form":{"displayGraphics":"yes"},"auth":{"authMethodOrder":[{"type":"USERNAME_PASSWORD"}, 3],"federation":{"order":"C"}}}}`,
+			nil, "", []string{"A", "B", "C"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s map[string]any
+			if err := json.Unmarshal([]byte(tc.settings), &s); err != nil {
+				t.Fatal(err)
+			}
+			var v brandView
+			managedBrand(&v, s, assets)
+			if diff := cmp.Diff(tc.graphics, v.Graphics); diff != "" {
+				t.Errorf("graphics (-want +got):\n%s", diff)
+			}
+			var got []string
+			for _, b := range v.Providers(buttons) {
+				got = append(got, b.Name)
+				if b.Icon != tc.icon {
+					t.Errorf("button %s icon %.40q, want %.40q", b.Name, b.Icon, tc.icon)
+				}
+			}
+			if diff := cmp.Diff(tc.order, got); diff != "" {
+				t.Errorf("button order (-want +got):\n%s", diff)
+			}
+			if v.FormFirst != tc.formFirst {
+				t.Errorf("FormFirst = %v, want %v", v.FormFirst, tc.formFirst)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -138,6 +139,8 @@ func (h *Handler) federated(w http.ResponseWriter, r *http.Request, st *site, re
 // identity provider.
 type providerButton struct {
 	Name, URL string
+	// Icon is the managed login style's IDP_BUTTON_ICON ("" for none).
+	Icon template.URL
 }
 
 // providerButtons are the buttons of the app client's identity providers
