@@ -41,6 +41,8 @@ var appHTML []byte
 var (
 	requireTool      = browsertest.RequireTool
 	signInHosted     = browsertest.SignInHosted
+	nextPage         = browsertest.NextPage
+	nextPageReady    = browsertest.NextPageReady
 	enterCode        = browsertest.EnterCode
 	text             = browsertest.Text
 	startSMTPCatcher = browsertest.StartSMTPCatcher

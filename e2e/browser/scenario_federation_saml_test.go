@@ -48,7 +48,7 @@ func samlSignIn(tab context.Context, u samlUser) error {
 	if err := chromedp.Do(tab, chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), u.Password)); err != nil {
 		return err
 	}
-	return chromedp.Do(tab, chromedp.Click(chromedp.CSS(`input[type="submit"]`)))
+	return chromedp.Do(tab, nextPageReady("body", chromedp.Click(chromedp.CSS(`input[type="submit"]`))))
 }
 
 // TestFederationSAML signs users in through a SAML 2.0 identity provider
@@ -78,7 +78,7 @@ func TestFederationSAML(t *testing.T) {
 		if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("provider-"+samlName))); err != nil {
 			return err
 		}
-		if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("provider-"+samlName))); err != nil {
+		if err := chromedp.Do(tab, nextPage(`input[name="user"]`, chromedp.Click(chromedp.ID("provider-"+samlName)))); err != nil {
 			return err
 		}
 		return samlSignIn(tab, ada)
@@ -145,7 +145,7 @@ func TestFederationSAML(t *testing.T) {
 		if err := chromedp.Do(bobTab, chromedp.SendKeys(chromedp.ID("idp-email"), bob.Email)); err != nil {
 			return err
 		}
-		if err := chromedp.Do(bobTab, chromedp.Click(chromedp.ID("corporate-signin"))); err != nil {
+		if err := chromedp.Do(bobTab, nextPage(`input[name="user"]`, chromedp.Click(chromedp.ID("corporate-signin")))); err != nil {
 			return err
 		}
 		return samlSignIn(bobTab, bob)

@@ -161,7 +161,7 @@ func TestFederationOIDC(t *testing.T) {
 				return err
 			}
 			screenshot(t, tab, "federation-sign-in")
-			if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("provider-"+idpName))); err != nil {
+			if err := chromedp.Do(tab, nextPage("#signin-form", chromedp.Click(chromedp.ID("provider-"+idpName)))); err != nil {
 				return err
 			}
 			return signInHosted(tab, u.Username, u.Password)

@@ -215,8 +215,7 @@ func TestHostedUINewPassword(t *testing.T) {
 	err := chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.ID("new_password"), "Chosen-By-Linus-2"),
 		chromedp.SendKeys(chromedp.ID("confirm_password"), "Chosen-By-Linus-2"),
-		chromedp.Click(chromedp.ID("change-password")),
-		chromedp.WaitVisible(chromedp.ID("callback")),
+		nextPage("#callback", chromedp.Click(chromedp.ID("change-password"))),
 	)
 	if err != nil {
 		t.Fatalf("change the password: %v", err)

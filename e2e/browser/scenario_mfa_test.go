@@ -69,8 +69,7 @@ func (a *selfServiceApp) startSignIn(t *testing.T, tab context.Context, username
 		chromedp.WaitVisible(chromedp.ID("signin-form")),
 		chromedp.SendKeys(chromedp.ID("username"), username),
 		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID(next)),
+		nextPage("#"+next, chromedp.Click(chromedp.ID("signin"))),
 	); err != nil {
 		t.Fatalf("sign in as %s, to #%s: %v", username, next, err)
 	}
@@ -309,8 +308,7 @@ func TestHostedUIMFACodes(t *testing.T) {
 		}
 		if err := chromedp.Do(tab,
 			chromedp.Click(chromedp.ID("factor-"+f.factor)),
-			chromedp.Click(chromedp.ID("mfa-choose")),
-			chromedp.WaitVisible(chromedp.ID("code")),
+			nextPage("#code", chromedp.Click(chromedp.ID("mfa-choose"))),
 		); err != nil {
 			t.Fatalf("choose %s: %v", f.factor, err)
 		}

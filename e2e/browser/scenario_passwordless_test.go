@@ -130,8 +130,7 @@ func (a *choiceApp) identify(t *testing.T, tab context.Context, username, next s
 		chromedp.Navigate(a.pageURL("/login")),
 		chromedp.WaitVisible(chromedp.ID("next")),
 		chromedp.SendKeys(chromedp.ID("username"), username),
-		chromedp.Click(chromedp.ID("next")),
-		chromedp.WaitVisible(chromedp.ID(next)),
+		nextPage("#"+next, chromedp.Click(chromedp.ID("next"))),
 	); err != nil {
 		t.Fatalf("sign in as %s, to #%s: %v", username, next, err)
 	}
@@ -185,8 +184,7 @@ func TestHostedUIPasskey(t *testing.T) {
 	a.shot(t, tab, "hosted-ui-choose")
 	if err := chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.ID("password"), u.Password),
-		chromedp.Click(chromedp.ID("choose-password")),
-		chromedp.WaitVisible(chromedp.ID("done")),
+		nextPage("#done", chromedp.Click(chromedp.ID("choose-password"))),
 	); err != nil {
 		t.Fatalf("password sign-in: %v", err)
 	}
@@ -204,7 +202,7 @@ func TestHostedUIPasskey(t *testing.T) {
 		t.Fatalf("open /passkeys/add: %v", err)
 	}
 	a.shot(t, tab, "hosted-ui-passkey-add")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("passkey-button")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#done", chromedp.Click(chromedp.ID("passkey-button")))); err != nil {
 		t.Fatalf("add a passkey: %v", err)
 	}
 	if got := a.verifiedExchange(t); got != sub {
@@ -214,15 +212,14 @@ func TestHostedUIPasskey(t *testing.T) {
 	for i := range 2 {
 		a.identify(t, tab, u.Username, "choose-passkey")
 		if err := chromedp.Do(tab,
-			chromedp.Click(chromedp.ID("choose-passkey")),
-			chromedp.WaitVisible(chromedp.ID("passkey-button")),
+			nextPage("#passkey-button", chromedp.Click(chromedp.ID("choose-passkey"))),
 		); err != nil {
 			t.Fatalf("choose the passkey: %v", err)
 		}
 		if i == 0 {
 			a.shot(t, tab, "hosted-ui-passkey")
 		}
-		if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("passkey-button")), chromedp.WaitVisible(chromedp.ID("done"))); err != nil {
+		if err := chromedp.Do(tab, nextPage("#done", chromedp.Click(chromedp.ID("passkey-button")))); err != nil {
 			t.Fatalf("sign-in %d with the passkey: %v", i+1, err)
 		}
 		if got := a.verifiedExchange(t); got != sub {
@@ -252,7 +249,7 @@ func TestHostedUIEmailOTP(t *testing.T) {
 
 	before := catcher.Count()
 	a.identify(t, tab, u.Username, "choose-email")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("choose-email")), chromedp.WaitVisible(chromedp.ID("code"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#code", chromedp.Click(chromedp.ID("choose-email")))); err != nil {
 		t.Fatalf("choose a code by email: %v", err)
 	}
 	if ch := challengeOnPage(t, tab); ch != "EMAIL_OTP" {
@@ -284,7 +281,7 @@ func TestHostedUIEmailOTP(t *testing.T) {
 	// is wrong.
 	before = catcher.Count()
 	a.identify(t, tab, "nobody-"+u.Username, "choose-email")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("choose-email")), chromedp.WaitVisible(chromedp.ID("code"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#code", chromedp.Click(chromedp.ID("choose-email")))); err != nil {
 		t.Fatalf("unknown user: choose a code by email: %v", err)
 	}
 	enterCode(t, tab, "123456", "mfa-submit", "error")

@@ -206,8 +206,7 @@ func (a *selfServiceApp) signInAndExchange(t *testing.T, tab context.Context, pa
 	if err := chromedp.Do(tab,
 		chromedp.WaitVisible(chromedp.ID("signin-form")),
 		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("done")),
+		nextPage("#done", chromedp.Click(chromedp.ID("signin"))),
 	); err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
@@ -294,8 +293,7 @@ func TestHostedUISignUpConfirmSignIn(t *testing.T) {
 	if err := chromedp.Do(tab,
 		chromedp.Navigate(a.pageURL("/login")),
 		chromedp.WaitVisible(chromedp.ID("signup-link")),
-		chromedp.Click(chromedp.ID("signup-link")),
-		chromedp.WaitVisible(chromedp.ID("signup-form")),
+		nextPage("#signup-form", chromedp.Click(chromedp.ID("signup-link"))),
 	); err != nil {
 		t.Fatalf("sign-up page: %v", err)
 	}
@@ -318,8 +316,7 @@ func TestHostedUISignUpConfirmSignIn(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("attr_email"), mail),
 		chromedp.SendKeys(chromedp.ID("password"), "short1"),
 		chromedp.SendKeys(chromedp.ID("confirm_password"), "short1"),
-		chromedp.Click(chromedp.ID("signup")),
-		chromedp.WaitVisible(chromedp.ID("error")),
+		nextPage("#error", chromedp.Click(chromedp.ID("signup"))),
 	); err != nil {
 		t.Fatalf("weak password: %v", err)
 	}
@@ -333,8 +330,7 @@ func TestHostedUISignUpConfirmSignIn(t *testing.T) {
 	if err := chromedp.Do(tab,
 		chromedp.SetValue(chromedp.ID("password"), pass),
 		chromedp.SetValue(chromedp.ID("confirm_password"), pass),
-		chromedp.Click(chromedp.ID("signup")),
-		chromedp.WaitVisible(chromedp.ID("confirm-form")),
+		nextPage("#confirm-form", chromedp.Click(chromedp.ID("signup"))),
 	); err != nil {
 		t.Fatalf("sign up: %v", err)
 	}
@@ -342,8 +338,7 @@ func TestHostedUISignUpConfirmSignIn(t *testing.T) {
 	code := a.outboxCode(t, mail, 0)
 	if err := chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.ID("code"), code),
-		chromedp.Click(chromedp.ID("confirm")),
-		chromedp.WaitVisible(chromedp.ID("notice")),
+		nextPage("#notice", chromedp.Click(chromedp.ID("confirm"))),
 	); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
@@ -374,16 +369,14 @@ func TestHostedUIForgotPassword(t *testing.T) {
 	if err := chromedp.Do(tab,
 		chromedp.Navigate(a.pageURL("/login")),
 		chromedp.WaitVisible(chromedp.ID("forgot-link")),
-		chromedp.Click(chromedp.ID("forgot-link")),
-		chromedp.WaitVisible(chromedp.ID("forgot-form")),
+		nextPage("#forgot-form", chromedp.Click(chromedp.ID("forgot-link"))),
 	); err != nil {
 		t.Fatalf("forgot-password page: %v", err)
 	}
 	a.shot(t, tab, "forgot-password")
 	if err := chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.ID("username"), user),
-		chromedp.Click(chromedp.ID("send-code")),
-		chromedp.WaitVisible(chromedp.ID("reset-form")),
+		nextPage("#reset-form", chromedp.Click(chromedp.ID("send-code"))),
 	); err != nil {
 		t.Fatalf("ask for a code: %v", err)
 	}
@@ -394,8 +387,7 @@ func TestHostedUIForgotPassword(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("code"), "000000"),
 		chromedp.SendKeys(chromedp.ID("password"), "Difference-Engine-2"),
 		chromedp.SendKeys(chromedp.ID("confirm_password"), "Difference-Engine-2"),
-		chromedp.Click(chromedp.ID("reset")),
-		chromedp.WaitVisible(chromedp.ID("error")),
+		nextPage("#error", chromedp.Click(chromedp.ID("reset"))),
 	); err != nil {
 		t.Fatalf("wrong code: %v", err)
 	}
@@ -407,8 +399,7 @@ func TestHostedUIForgotPassword(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("code"), code),
 		chromedp.SetValue(chromedp.ID("password"), "Difference-Engine-2"),
 		chromedp.SetValue(chromedp.ID("confirm_password"), "Difference-Engine-2"),
-		chromedp.Click(chromedp.ID("reset")),
-		chromedp.WaitVisible(chromedp.ID("notice")),
+		nextPage("#notice", chromedp.Click(chromedp.ID("reset"))),
 	); err != nil {
 		t.Fatalf("reset: %v", err)
 	}
@@ -491,8 +482,7 @@ func TestHostedUIConfirmWithLink(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("attr_email"), mail),
 		chromedp.SendKeys(chromedp.ID("password"), pass),
 		chromedp.SendKeys(chromedp.ID("confirm_password"), pass),
-		chromedp.Click(chromedp.ID("signup")),
-		chromedp.WaitVisible(chromedp.ID("confirm-form")),
+		nextPage("#confirm-form", chromedp.Click(chromedp.ID("signup"))),
 	); err != nil {
 		t.Fatalf("sign up: %v", err)
 	}

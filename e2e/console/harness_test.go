@@ -28,6 +28,8 @@ const (
 // scenarios use.
 var (
 	signInHosted     = browsertest.SignInHosted
+	nextPage         = browsertest.NextPage
+	nextPageReady    = browsertest.NextPageReady
 	enterCode        = browsertest.EnterCode
 	text             = browsertest.Text
 	startSMTPCatcher = browsertest.StartSMTPCatcher

@@ -96,7 +96,7 @@ func TestConsoleManagedLoginPreview(t *testing.T) {
 	if _, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID}); err == nil {
 		t.Error("a preview saved a style")
 	}
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("save-branding")), chromedp.WaitVisible(chromedp.ID("style-id"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#style-id", chromedp.Click(chromedp.ID("save-branding")))); err != nil {
 		t.Fatalf("save: %v\n%s", err, pageText(tab))
 	}
 

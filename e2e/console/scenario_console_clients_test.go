@@ -74,10 +74,9 @@ func TestConsoleAppClients(t *testing.T) {
 	poolID := aws.ToString(pool.UserPool.Id)
 
 	// Create, with a secret.
-	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), chromedp.Click(chromedp.ID("clients-link")),
-		chromedp.WaitVisible(chromedp.ID("create-client")),
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), nextPage("#create-client", chromedp.Click(chromedp.ID("clients-link"))),
 		setValue("client_name", "server"), chromedp.Click(chromedp.ID("generate_secret")), chromedp.Click(chromedp.ID("auth_flow_ALLOW_USER_PASSWORD_AUTH")),
-		chromedp.Click(chromedp.ID("create-client-submit")), chromedp.WaitVisible(chromedp.ID("new-secret"))); err != nil {
+		nextPage("#new-secret", chromedp.Click(chromedp.ID("create-client-submit")))); err != nil {
 		t.Fatalf("create an app client: %v\n%s", err, pageText(tab))
 	}
 	shown, err := chromedp.Run(tab, chromedp.Value(chromedp.ID("new-secret")))
@@ -111,14 +110,14 @@ func TestConsoleAppClients(t *testing.T) {
 	// Edit: a refused callback URL, then every setting.
 	if err := chromedp.Do(tab, setValue("callback_urls", "http://example.com/cb"), chromedp.Click(chromedp.ID("oauth_flow_code")),
 		setValue("scopes", "openid email"), chromedp.Click(chromedp.ID("provider_COGNITO")),
-		chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("error-CallbackURLs"))); err != nil {
+		nextPage("#error-CallbackURLs", chromedp.Click(chromedp.ID("save-client")))); err != nil {
 		t.Fatalf("a plain-HTTP callback URL: %v\n%s", err, pageText(tab))
 	}
 	if err := chromedp.Do(tab, setValue("client_name", "server-2"), setValue("callback_urls", "https://app.example.com/cb"),
 		setValue("logout_urls", "https://app.example.com/bye"), setValue("read_attrs", "email, name"), setValue("write_attrs", "name"),
 		setValue("access_validity", "2"), chromedp.SetValue(chromedp.ID("access_unit"), "hours"), setValue("refresh_validity", "7"),
 		chromedp.Click(chromedp.ID("prevent_legacy")),
-		chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		nextPage("#notice", chromedp.Click(chromedp.ID("save-client")))); err != nil {
 		t.Fatalf("save the app client: %v\n%s", err, pageText(tab))
 	}
 	if desc, err = c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID}); err != nil {
@@ -139,7 +138,7 @@ func TestConsoleAppClients(t *testing.T) {
 	}
 
 	// Rotate the secret: add one (shown once), delete the first.
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("add-secret-submit")), chromedp.WaitVisible(chromedp.ID("new-secret"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#new-secret", chromedp.Click(chromedp.ID("add-secret-submit")))); err != nil {
 		t.Fatalf("add a secret: %v\n%s", err, pageText(tab))
 	}
 	added, err := chromedp.Run(tab, chromedp.Value(chromedp.ID("new-secret")))
@@ -150,7 +149,8 @@ func TestConsoleAppClients(t *testing.T) {
 	if err != nil || len(secrets.ClientSecrets) != 2 || added == shown {
 		t.Fatalf("after adding a secret: %v, %d secrets, added %q (first %q)", err, len(secrets.ClientSecrets), added, shown)
 	}
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#secrets .confirm-delete-secret`)), chromedp.Click(chromedp.CSS(`#secrets .delete-secret`)), chromedp.WaitNotPresent(chromedp.CSS(`#secrets .delete-secret`))); err != nil {
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#secrets .confirm-delete-secret`)),
+		nextPageReady("body", chromedp.Click(chromedp.CSS(`#secrets .delete-secret`))), chromedp.WaitNotPresent(chromedp.CSS(`#secrets .delete-secret`))); err != nil {
 		t.Fatalf("delete the first secret: %v\n%s", err, pageText(tab))
 	}
 	if secrets, err = c.admin.ListUserPoolClientSecrets(ctx, &cip.ListUserPoolClientSecretsInput{UserPoolId: &poolID, ClientId: &clientID}); err != nil || len(secrets.ClientSecrets) != 1 {
@@ -181,8 +181,8 @@ func TestConsoleAppClients(t *testing.T) {
 
 	// Delete, after the name is typed.
 	if err := chromedp.Do(tab, chromedp.Navigate(clientPage), chromedp.WaitVisible(chromedp.ID("delete-client")),
-		setValue("confirm-delete", "server"), chromedp.Click(chromedp.ID("delete-client-submit")), chromedp.WaitVisible(chromedp.ID("error-confirm")),
-		setValue("confirm-delete", "server-2"), chromedp.Click(chromedp.ID("delete-client-submit")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		setValue("confirm-delete", "server"), nextPage("#error-confirm", chromedp.Click(chromedp.ID("delete-client-submit"))),
+		setValue("confirm-delete", "server-2"), nextPage("#notice", chromedp.Click(chromedp.ID("delete-client-submit")))); err != nil {
 		t.Fatalf("delete the app client: %v\n%s", err, pageText(tab))
 	}
 	_, err = c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID})
@@ -203,9 +203,8 @@ func TestConsolePoolEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	poolID := aws.ToString(pool.UserPool.Id)
-	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), chromedp.Click(chromedp.ID("edit-pool-link")),
-		chromedp.WaitVisible(chromedp.ID("edit-pool")),
-		setValue("min_length", "3"), chromedp.Click(chromedp.ID("save-pool")), chromedp.WaitVisible(chromedp.ID("error-MinimumLength"))); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), nextPage("#edit-pool", chromedp.Click(chromedp.ID("edit-pool-link"))),
+		setValue("min_length", "3"), nextPage("#error-MinimumLength", chromedp.Click(chromedp.ID("save-pool")))); err != nil {
 		t.Fatalf("a minimum length of 3: %v\n%s", err, pageText(tab))
 	}
 	if err := chromedp.Do(tab, setValue("pool_name", "edited"), setValue("min_length", "14"), chromedp.Click(chromedp.ID("symbols")),
@@ -214,7 +213,7 @@ func TestConsolePoolEdit(t *testing.T) {
 		setValue("email_from", "Team <no-reply@example.com>"), setValue("reply_to", "help@example.com"),
 		chromedp.Click(chromedp.ID("devices_always")), chromedp.Click(chromedp.ID("deletion_protection")),
 		setValue("tags", "team=identity"), setValue("trigger_PostConfirmation", "arn:aws:lambda:us-east-1:123456789012:function:post"),
-		chromedp.Click(chromedp.ID("save-pool")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		nextPage("#notice", chromedp.Click(chromedp.ID("save-pool")))); err != nil {
 		t.Fatalf("save the pool: %v\n%s", err, pageText(tab))
 	}
 	d, err := c.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID})
@@ -252,10 +251,9 @@ func TestConsoleResourceServers(t *testing.T) {
 	}
 	poolID := aws.ToString(pool.UserPool.Id)
 	id := "https://api.example.com"
-	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), chromedp.Click(chromedp.ID("resource-servers-link")),
-		chromedp.WaitVisible(chromedp.ID("create-resource-server")),
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), nextPage("#create-resource-server", chromedp.Click(chromedp.ID("resource-servers-link"))),
 		setValue("rs_identifier", id), setValue("rs_name", "Orders API"), setValue("rs_scopes", "orders.read Read orders\norders.write Write orders"),
-		chromedp.Click(chromedp.ID("create-resource-server-submit")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		nextPage("#notice", chromedp.Click(chromedp.ID("create-resource-server-submit")))); err != nil {
 		t.Fatalf("create a resource server: %v\n%s", err, pageText(tab))
 	}
 	rs, err := c.admin.DescribeResourceServer(ctx, &cip.DescribeResourceServerInput{UserPoolId: &poolID, Identifier: &id})
@@ -276,8 +274,8 @@ func TestConsoleResourceServers(t *testing.T) {
 	clientID := aws.ToString(cl.UserPoolClient.ClientId)
 	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/clients/"+clientID), chromedp.WaitVisible(chromedp.ID("edit-client")),
 		chromedp.Click(chromedp.ID("oauth_flow_client_credentials")), setValue("scopes", id+"/orders.nope"),
-		chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("error-AllowedOAuthScopes")),
-		setValue("scopes", id+"/orders.read"), chromedp.Click(chromedp.ID("save-client")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		nextPage("#error-AllowedOAuthScopes", chromedp.Click(chromedp.ID("save-client"))),
+		setValue("scopes", id+"/orders.read"), nextPage("#notice", chromedp.Click(chromedp.ID("save-client")))); err != nil {
 		t.Fatalf("give the client a scope: %v\n%s", err, pageText(tab))
 	}
 	desc, err := c.admin.DescribeUserPoolClient(ctx, &cip.DescribeUserPoolClientInput{UserPoolId: &poolID, ClientId: &clientID})
@@ -292,7 +290,7 @@ func TestConsoleResourceServers(t *testing.T) {
 	serverPage := c.URL + "/console/pools/" + poolID + "/resource-servers/" + url.PathEscape(id)
 	if err := chromedp.Do(tab, chromedp.Navigate(serverPage), chromedp.WaitVisible(chromedp.ID("edit-resource-server")),
 		setValue("rs_name", "Orders"), setValue("rs_scopes", "orders.read Read all orders"),
-		chromedp.Click(chromedp.ID("save-resource-server")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		nextPage("#notice", chromedp.Click(chromedp.ID("save-resource-server")))); err != nil {
 		t.Fatalf("edit the resource server: %v\n%s", err, pageText(tab))
 	}
 	if rs, err = c.admin.DescribeResourceServer(ctx, &cip.DescribeResourceServerInput{UserPoolId: &poolID, Identifier: &id}); err != nil {
@@ -319,8 +317,8 @@ func TestConsoleResourceServers(t *testing.T) {
 	t.Logf("resource server pages with markup in identifiers and scopes shown escaped: %d", escaped)
 
 	if err := chromedp.Do(tab, chromedp.Navigate(serverPage), chromedp.WaitVisible(chromedp.ID("delete-resource-server")),
-		setValue("confirm-delete", "Orders"), chromedp.Click(chromedp.ID("delete-resource-server-submit")), chromedp.WaitVisible(chromedp.ID("error-confirm")),
-		setValue("confirm-delete", id), chromedp.Click(chromedp.ID("delete-resource-server-submit")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		setValue("confirm-delete", "Orders"), nextPage("#error-confirm", chromedp.Click(chromedp.ID("delete-resource-server-submit"))),
+		setValue("confirm-delete", id), nextPage("#notice", chromedp.Click(chromedp.ID("delete-resource-server-submit")))); err != nil {
 		t.Fatalf("delete the resource server: %v\n%s", err, pageText(tab))
 	}
 	_, err = c.admin.DescribeResourceServer(ctx, &cip.DescribeResourceServerInput{UserPoolId: &poolID, Identifier: &id})
@@ -343,14 +341,12 @@ func TestConsoleDomains(t *testing.T) {
 	}
 	poolID := aws.ToString(pool.UserPool.Id)
 	cert := "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555"
-	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), chromedp.Click(chromedp.ID("domains-link")),
-		chromedp.WaitVisible(chromedp.ID("create-domain")),
-		setValue("new-domain", "cognate-console-us-east-1"), chromedp.Click(chromedp.ID("create-domain-submit")), chromedp.WaitVisible(chromedp.ID("error-Domain")),
-		setValue("new-domain", "browser-domains"), chromedp.Click(chromedp.ID("create-domain-submit")), chromedp.WaitVisible(chromedp.ID("domain-prefix")),
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID), nextPage("#create-domain", chromedp.Click(chromedp.ID("domains-link"))),
+		setValue("new-domain", "cognate-console-us-east-1"), nextPage("#error-Domain", chromedp.Click(chromedp.ID("create-domain-submit"))),
+		setValue("new-domain", "browser-domains"), nextPage("#domain-prefix", chromedp.Click(chromedp.ID("create-domain-submit"))),
 		setValue("new-domain", "auth.example.com"), setValue("new-certificate", cert), chromedp.SetValue(chromedp.ID("new-version"), "1"),
-		chromedp.Click(chromedp.ID("create-domain-submit")), chromedp.WaitVisible(chromedp.ID("domain-custom")),
-		chromedp.SetValue(chromedp.ID("version-prefix"), "1"), chromedp.Click(chromedp.ID("save-version-prefix")),
-		chromedp.WaitReady(chromedp.CSS(`#version-prefix option[value="1"][selected]`))); err != nil {
+		nextPage("#domain-custom", chromedp.Click(chromedp.ID("create-domain-submit"))),
+		chromedp.SetValue(chromedp.ID("version-prefix"), "1"), nextPageReady(`#version-prefix option[value="1"][selected]`, chromedp.Click(chromedp.ID("save-version-prefix")))); err != nil {
 		t.Fatalf("add domains: %v\n%s", err, pageText(tab))
 	}
 	prefix, err := c.admin.DescribeUserPoolDomain(ctx, &cip.DescribeUserPoolDomainInput{Domain: aws.String("browser-domains")})
@@ -361,8 +357,8 @@ func TestConsoleDomains(t *testing.T) {
 	if err != nil || aws.ToString(custom.DomainDescription.UserPoolId) != poolID || aws.ToString(custom.DomainDescription.CustomDomainConfig.CertificateArn) != cert {
 		t.Errorf("the custom domain: %v %+v", err, custom)
 	}
-	if err := chromedp.Do(tab, setValue("confirm-custom", "auth.example"), chromedp.Click(chromedp.ID("delete-custom")), chromedp.WaitVisible(chromedp.ID("error-confirm")),
-		setValue("confirm-custom", "auth.example.com"), chromedp.Click(chromedp.ID("delete-custom")), chromedp.WaitVisible(chromedp.ID("create-domain"))); err != nil {
+	if err := chromedp.Do(tab, setValue("confirm-custom", "auth.example"), nextPage("#error-confirm", chromedp.Click(chromedp.ID("delete-custom"))),
+		setValue("confirm-custom", "auth.example.com"), nextPage("#create-domain", chromedp.Click(chromedp.ID("delete-custom")))); err != nil {
 		t.Fatalf("delete the custom domain: %v\n%s", err, pageText(tab))
 	}
 	custom, err = c.admin.DescribeUserPoolDomain(ctx, &cip.DescribeUserPoolDomainInput{Domain: aws.String("auth.example.com")})
@@ -391,10 +387,8 @@ func TestConsoleBranding(t *testing.T) {
 		t.Fatal(err)
 	}
 	clientID := aws.ToString(cl.UserPoolClient.ClientId)
-	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/clients/"+clientID), chromedp.Click(chromedp.ID("branding-link")),
-		chromedp.WaitVisible(chromedp.ID("branding")),
-		setValue("button_background", "aa0000ff"), chromedp.Click(chromedp.ID("preview-branding")),
-		chromedp.WaitReady(chromedp.CSS(`#button_background[value="aa0000ff"]`)), chromedp.WaitVisible(chromedp.ID("branding-frame-light"))); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/clients/"+clientID), nextPage("#branding", chromedp.Click(chromedp.ID("branding-link"))),
+		setValue("button_background", "aa0000ff"), nextPageReady(`#button_background[value="aa0000ff"]`, chromedp.Click(chromedp.ID("preview-branding"))), chromedp.WaitVisible(chromedp.ID("branding-frame-light"))); err != nil {
 		t.Fatalf("preview: %v\n%s", err, pageText(tab))
 	}
 	if n := framePixels(t, tab, "branding-frame-light", 2000, color.RGBA{0xaa, 0, 0, 255}); n[0] < 2000 {
@@ -403,7 +397,7 @@ func TestConsoleBranding(t *testing.T) {
 	if _, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID}); err == nil {
 		t.Error("a preview saved a style")
 	}
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("save-branding")), chromedp.WaitVisible(chromedp.ID("style-id"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#style-id", chromedp.Click(chromedp.ID("save-branding")))); err != nil {
 		t.Fatalf("save: %v\n%s", err, pageText(tab))
 	}
 	out, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID})

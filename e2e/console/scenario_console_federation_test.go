@@ -162,12 +162,12 @@ func TestConsoleIdentityProviders(t *testing.T) {
 
 	// OIDC: a scope list without openid is refused next to its field first.
 	browse(t, tab, c, "/console/pools/"+poolID, "identity-providers-link")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("identity-providers-link")), chromedp.WaitVisible(chromedp.ID("add-idp-OIDC")),
-		chromedp.Click(chromedp.ID("add-idp-OIDC")), chromedp.WaitVisible(chromedp.ID("create-idp")),
+	if err := chromedp.Do(tab, nextPage("#add-idp-OIDC", chromedp.Click(chromedp.ID("identity-providers-link"))),
+		nextPage("#create-idp", chromedp.Click(chromedp.ID("add-idp-OIDC"))),
 		setValue("idp_name", "Corp"), setValue("idp_client_id", "corp-client"), setValue("idp_client_secret", oidcSecret),
 		setValue("idp_oidc_issuer", issuer), setValue("idp_authorize_scopes", "email"),
 		setValue("idp_mapping", "email=email\nname=name"), setValue("idp_identifiers", "corp.example"),
-		chromedp.Click(chromedp.ID("create-idp-submit")), chromedp.WaitVisible(chromedp.ID("error-authorize_scopes"))); err != nil {
+		nextPage("#error-authorize_scopes", chromedp.Click(chromedp.ID("create-idp-submit")))); err != nil {
 		t.Fatalf("an OIDC provider without openid: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "create the OIDC provider", setValue("idp_client_secret", oidcSecret), setValue("idp_authorize_scopes", "openid email"),
@@ -245,7 +245,7 @@ func TestConsoleIdentityProviders(t *testing.T) {
 	// The app client offers Corp and Google on its hosted-UI screen.
 	browse(t, tab, c, "/console/pools/"+poolID+"/clients/"+webID+"/hosted-ui", "provider_Corp")
 	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("provider_Corp")), chromedp.Click(chromedp.ID("provider_Google")),
-		chromedp.Click(chromedp.ID("save-hosted-ui")), chromedp.WaitVisible(chromedp.CSS(`#provider_Corp:checked`))); err != nil {
+		nextPage(`#provider_Corp:checked`, chromedp.Click(chromedp.ID("save-hosted-ui")))); err != nil {
 		t.Fatalf("choose providers for the app client: %v\n%s", err, pageText(tab))
 	}
 	// The boxes were ticked before the save's answer came back, so wait
@@ -295,7 +295,7 @@ func TestConsoleIdentityProviders(t *testing.T) {
 
 	// Delete Corp once its name is typed.
 	browse(t, tab, c, "/console/pools/"+poolID+"/identity-providers/Corp", "delete-idp")
-	if err := chromedp.Do(tab, setValue("confirm-delete", "corp"), chromedp.Click(chromedp.ID("delete-idp-submit")), chromedp.WaitVisible(chromedp.ID("error-confirm"))); err != nil {
+	if err := chromedp.Do(tab, setValue("confirm-delete", "corp"), nextPage("#error-confirm", chromedp.Click(chromedp.ID("delete-idp-submit")))); err != nil {
 		t.Fatalf("delete with the wrong name: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "delete Corp", setValue("confirm-delete", "Corp"), chromedp.Click(chromedp.ID("delete-idp-submit")))

@@ -75,7 +75,7 @@ func TestConsoleIdentityPoolAccess(t *testing.T) {
 	if got := text(t, tab, "tags-0"); got == "" {
 		t.Fatal("no form for the user pool provider")
 	}
-	if err := chromedp.Do(tab, setValue("tags-0-map", "department=custom:dept\nnonsense"), chromedp.Click(chromedp.ID("tags-0-save")), chromedp.WaitVisible(chromedp.ID("error-tags-0"))); err != nil {
+	if err := chromedp.Do(tab, setValue("tags-0-map", "department=custom:dept\nnonsense"), nextPage("#error-tags-0", chromedp.Click(chromedp.ID("tags-0-save")))); err != nil {
 		t.Fatalf("a line that is no tag=claim: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "the user pool's principal tags", setValue("tags-0-map", "department=custom:dept\nuser=sub"), chromedp.Click(chromedp.ID("tags-0-save")))
@@ -94,12 +94,9 @@ func TestConsoleIdentityPoolAccess(t *testing.T) {
 	// Developer identities: look up, unlink (its box first), merge.
 	lookUp := func(user string) {
 		t.Helper()
-		// The page may show an earlier look-up's answer: remove it, so
-		// that the wait below sees the new page's.
-		if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const f = document.getElementById('found-identity'); if (f) f.remove(); return true })()`)); err != nil {
-			t.Fatal(err)
-		}
-		if err := chromedp.Do(tab, setValue("lookup-user-identifier", user), chromedp.Click(chromedp.ID("lookup-developer-submit")), chromedp.WaitVisible(chromedp.ID("found-identity"))); err != nil {
+		// The page may show an earlier look-up's answer: nextPage waits
+		// for the new page's.
+		if err := chromedp.Do(tab, setValue("lookup-user-identifier", user), nextPage("#found-identity", chromedp.Click(chromedp.ID("lookup-developer-submit")))); err != nil {
 			t.Fatalf("look up %s: %v\n%s", user, err, pageText(tab))
 		}
 	}
@@ -117,7 +114,7 @@ func TestConsoleIdentityPoolAccess(t *testing.T) {
 	}
 	unlinkIndex := slices.Index([]string{text(t, tab, "developer-identifier-0"), text(t, tab, "developer-identifier-1")}, "alice-2")
 	row := string(rune('0' + unlinkIndex))
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("unlink-submit-"+row)), chromedp.WaitVisible(chromedp.ID("error-confirm"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#error-confirm", chromedp.Click(chromedp.ID("unlink-submit-"+row)))); err != nil {
 		t.Fatalf("unlink without its box: %v\n%s", err, pageText(tab))
 	}
 	if _, list := lookup("alice"); len(list) != 2 {
@@ -130,8 +127,7 @@ func TestConsoleIdentityPoolAccess(t *testing.T) {
 	if got, list := lookup("alice"); got != alice || !slices.Equal(list, []string{"alice"}) {
 		t.Errorf("after the unlink alice is %s with %v, want %s with alice only", got, list, alice)
 	}
-	if err := chromedp.Do(tab, setValue("merge-source", "bob"), setValue("merge-destination", "alice"), chromedp.Click(chromedp.ID("merge-developer-submit")),
-		chromedp.WaitVisible(chromedp.ID("error-merge_confirm"))); err != nil {
+	if err := chromedp.Do(tab, setValue("merge-source", "bob"), setValue("merge-destination", "alice"), nextPage("#error-merge_confirm", chromedp.Click(chromedp.ID("merge-developer-submit")))); err != nil {
 		t.Fatalf("merge without its box: %v\n%s", err, pageText(tab))
 	}
 	if got, _ := lookup("bob"); got != bob {

@@ -53,14 +53,14 @@ func TestConsoleIdentityPools(t *testing.T) {
 	authRole, guestRole, adminRole := "arn:aws:iam::123456789012:role/signed-in", "arn:aws:iam::123456789012:role/guest", "arn:aws:iam::123456789012:role/admins"
 
 	browse(t, tab, c, "/console/", "nav-identity-pools")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("nav-identity-pools")), chromedp.WaitVisible(chromedp.ID("create-identity-pool")),
+	if err := chromedp.Do(tab, nextPage("#create-identity-pool", chromedp.Click(chromedp.ID("nav-identity-pools"))),
 		setValue("ip_name", "bad/name"), chromedp.Click(chromedp.ID("ip_unauthenticated")),
 		chromedp.SetValue(chromedp.ID("up_pool_0"), poolID), setValue("up_client_0", clientID), chromedp.Click(chromedp.ID("up_check_0")),
 		setValue("ip_logins", "accounts.google.com=123.apps.googleusercontent.com"), setValue("ip_tags", "team=identity"),
 		setValue("auth_role", authRole), setValue("unauth_role", guestRole),
 		setValue("rm_provider_0", provider+":"+clientID), chromedp.SetValue(chromedp.ID("rm_type_0"), "Rules"),
 		chromedp.SetValue(chromedp.ID("rm_ambiguous_0"), "Deny"), setValue("rm_rules_0", "cognito:groups Contains admins "+adminRole),
-		chromedp.Click(chromedp.ID("create-identity-pool-submit")), chromedp.WaitVisible(chromedp.ID("error-IdentityPoolName"))); err != nil {
+		nextPage("#error-IdentityPoolName", chromedp.Click(chromedp.ID("create-identity-pool-submit")))); err != nil {
 		t.Fatalf("an identity pool name with a slash: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "create the identity pool", setValue("ip_name", "console ids"), chromedp.Click(chromedp.ID("create-identity-pool-submit")))
@@ -99,7 +99,7 @@ func TestConsoleIdentityPools(t *testing.T) {
 		}
 	}
 	browse(t, tab, c, "/console/identity-pools/"+url.PathEscape(id), "identities-link")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("identities-link")), chromedp.WaitVisible(chromedp.ID("next-page"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#next-page", chromedp.Click(chromedp.ID("identities-link")))); err != nil {
 		t.Fatalf("the identities: %v\n%s", err, pageText(tab))
 	}
 	count := func() int {
@@ -111,7 +111,7 @@ func TestConsoleIdentityPools(t *testing.T) {
 	}
 	first := count()
 	consoleScreenshot(t, tab, "console-identities", false)
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("next-page")), chromedp.WaitNotPresent(chromedp.ID("next-page"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#identities", chromedp.Click(chromedp.ID("next-page"))), chromedp.WaitNotPresent(chromedp.ID("next-page"))); err != nil {
 		t.Fatalf("the identities' next page: %v\n%s", err, pageText(tab))
 	}
 	if second := count(); first != 60 || second != 5 {
@@ -130,8 +130,7 @@ func TestConsoleIdentityPools(t *testing.T) {
 	}
 	// Edit the roles: a rule of three words is refused next to the
 	// mappings, then the token decides.
-	if err := chromedp.Do(tab, setValue("rm_rules_0", "cognito:groups Contains "+adminRole), chromedp.Click(chromedp.ID("save-roles")),
-		chromedp.WaitVisible(chromedp.ID("error-RoleMappings"))); err != nil {
+	if err := chromedp.Do(tab, setValue("rm_rules_0", "cognito:groups Contains "+adminRole), nextPage("#error-RoleMappings", chromedp.Click(chromedp.ID("save-roles")))); err != nil {
 		t.Fatalf("a rule of three words: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "save the roles", chromedp.SetValue(chromedp.ID("rm_type_0"), "Token"), chromedp.Clear(chromedp.ID("rm_rules_0")),
@@ -182,7 +181,7 @@ func TestConsoleIdentityPools(t *testing.T) {
 	browse(t, tab, c, "/console/identity-pools", "identity-pools")
 	consoleScreenshot(t, tab, "console-identity-pools", false)
 	browse(t, tab, c, "/console/identity-pools/"+url.PathEscape(id), "delete-identity-pool")
-	if err := chromedp.Do(tab, setValue("confirm-delete", "console"), chromedp.Click(chromedp.ID("delete-identity-pool-submit")), chromedp.WaitVisible(chromedp.ID("error-confirm"))); err != nil {
+	if err := chromedp.Do(tab, setValue("confirm-delete", "console"), nextPage("#error-confirm", chromedp.Click(chromedp.ID("delete-identity-pool-submit")))); err != nil {
 		t.Fatalf("delete with the wrong name: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "delete the identity pool", setValue("confirm-delete", "console ids"), chromedp.Click(chromedp.ID("delete-identity-pool-submit")))

@@ -163,8 +163,8 @@ func TestConsoleRegions(t *testing.T) {
 		return nil
 	})
 	consoleScreenshot(t, tab, "console-regions", false)
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`#region-eu-west-1 .region-pool-link`)), chromedp.WaitVisible(chromedp.ID("read-only")),
-		chromedp.Click(chromedp.ID("replicas-link")), chromedp.WaitVisible(chromedp.ID("replica-writes-elsewhere"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#read-only", chromedp.Click(chromedp.CSS(`#region-eu-west-1 .region-pool-link`))),
+		nextPage("#replica-writes-elsewhere", chromedp.Click(chromedp.ID("replicas-link")))); err != nil {
 		t.Fatalf("eu-west-1's pool: %v\n%s", err, pageText(tab))
 	}
 	if got := text(t, tab, "pool-link"); got == "" || strings.Contains(pageSource(t, tab), `id="create-replica"`) {
@@ -177,7 +177,7 @@ func TestConsoleRegions(t *testing.T) {
 	// us-east-1's pool lives in both regions (default_pool_regions all).
 	replicasPage := "/console/pools/" + poolID + "/replicas"
 	browse(t, tab, east, "/console/pools/"+poolID, "replicas-link")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("replicas-link")), chromedp.WaitVisible(chromedp.ID("deactivate-eu-west-1"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#deactivate-eu-west-1", chromedp.Click(chromedp.ID("replicas-link")))); err != nil {
 		t.Fatalf("the replicas of us-east-1's pool: %v\n%s", err, pageText(tab))
 	}
 	if got := text(t, tab, "replica-us-east-1"); !strings.Contains(got, "PRIMARY") || !strings.Contains(got, "ACTIVE") {
@@ -198,7 +198,7 @@ func TestConsoleRegions(t *testing.T) {
 	if got := replicaStatuses(t, east.admin, poolID); got["eu-west-1"] != "INACTIVE" || got["us-east-1"] != "ACTIVE" {
 		t.Errorf("after INACTIVE: %v", got)
 	}
-	if err := chromedp.Do(tab, setValue("confirm-eu-west-1", "eu-west"), chromedp.Click(chromedp.ID("delete-eu-west-1")), chromedp.WaitVisible(chromedp.ID("error-confirm"))); err != nil {
+	if err := chromedp.Do(tab, setValue("confirm-eu-west-1", "eu-west"), nextPage("#error-confirm", chromedp.Click(chromedp.ID("delete-eu-west-1")))); err != nil {
 		t.Fatalf("delete with the wrong region: %v\n%s", err, pageText(tab))
 	}
 	if got := replicaStatuses(t, east.admin, poolID); got["eu-west-1"] != "INACTIVE" {

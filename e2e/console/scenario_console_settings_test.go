@@ -75,7 +75,7 @@ func TestConsolePoolSettings(t *testing.T) {
 		t.Errorf("DescribeUserPool after the screen (-want +got):\n%s", diff)
 	}
 	// Cognito's rule, next to the section, and nothing changed.
-	if err := chromedp.Do(tab, setValue("recovery_1", "admin_only"), chromedp.Click(chromedp.ID("save-recovery")), chromedp.WaitVisible(chromedp.ID("error-recovery"))); err != nil {
+	if err := chromedp.Do(tab, setValue("recovery_1", "admin_only"), nextPage("#error-recovery", chromedp.Click(chromedp.ID("save-recovery")))); err != nil {
 		t.Fatalf("a refused recovery setting: %v\n%s", err, pageText(tab))
 	}
 	if d, err := c.admin.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: &poolID}); err != nil || len(d.UserPool.AccountRecoverySetting.RecoveryMechanisms) != 2 ||
@@ -85,7 +85,7 @@ func TestConsolePoolSettings(t *testing.T) {
 
 	// The app client's own risk configuration.
 	browse(t, tab, c, pool+"/risk", "risk-client")
-	if err := chromedp.Do(tab, setValue("risk-client", clientID), chromedp.Click(chromedp.ID("risk-client-submit")), chromedp.WaitVisible(chromedp.ID("risk-inherited"))); err != nil {
+	if err := chromedp.Do(tab, setValue("risk-client", clientID), nextPage("#risk-inherited", chromedp.Click(chromedp.ID("risk-client-submit")))); err != nil {
 		t.Fatalf("the client's risk configuration: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "the client's risk configuration", chromedp.Click(chromedp.ID("cc_enabled")), chromedp.Click(chromedp.ID("cc_event-SIGN_IN")),

@@ -48,14 +48,14 @@ func newPassword(ctx context.Context, password string) error {
 		chromedp.WaitVisible(chromedp.ID("new-password-form")),
 		chromedp.SendKeys(chromedp.ID("new_password"), password),
 		chromedp.SendKeys(chromedp.ID("confirm_password"), password),
-		chromedp.Click(chromedp.ID("change-password")),
+		nextPageReady("body", chromedp.Click(chromedp.ID("change-password"))),
 	)
 }
 
 // wizardStep fills one step of the walk-through with actions and goes on.
 func wizardStep(ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) error {
 	all := append([]chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS(`form#wizard[data-step="` + name + `"]`))}, actions...)
-	all = append(all, chromedp.Click(chromedp.ID("next")))
+	all = append(all, nextPage("form#wizard", chromedp.Click(chromedp.ID("next"))))
 	if err := chromedp.Do(ctx, all...); err != nil {
 		return fmt.Errorf("step %s: %w\n%s", name, err, pageText(ctx))
 	}
@@ -129,10 +129,8 @@ func TestConsoleWalkThrough(t *testing.T) {
 		{"client", []chromedp.Action[chromedp.Void]{setValue("client_name", "web"), setValue("read_attrs", "email, custom:team"), setValue("write_attrs", "email")}},
 		{"triggers", []chromedp.Action[chromedp.Void]{setValue("trigger_DefineAuthChallenge", "arn:aws:lambda:us-east-1:123456789012:function:define")}},
 	}
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("create-pool")),
-		chromedp.WaitVisible(chromedp.CSS(`form#wizard[data-step="name"]`)),
-		setValue("pool_name", "bad<name>"), chromedp.Click(chromedp.ID("next")),
-		chromedp.WaitVisible(chromedp.ID("error-PoolName"))); err != nil {
+	if err := chromedp.Do(tab, nextPage(`form#wizard[data-step="name"]`, chromedp.Click(chromedp.ID("create-pool"))),
+		setValue("pool_name", "bad<name>"), nextPage("#error-PoolName", chromedp.Click(chromedp.ID("next")))); err != nil {
 		t.Fatalf("a refused pool name: %v", err)
 	}
 	if err := wizardStep(tab, "name", setValue("pool_name", "console-made")); err != nil {
@@ -153,19 +151,18 @@ func TestConsoleWalkThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	consoleScreenshot(t, tab, "console-create-pool-review", false)
-	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS(`form#wizard[data-step="review"]`)), chromedp.Click(chromedp.ID("create")),
-		chromedp.WaitVisible(chromedp.ID("created"))); err != nil {
+	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.CSS(`form#wizard[data-step="review"]`)), nextPage("#created", chromedp.Click(chromedp.ID("create")))); err != nil {
 		t.Fatalf("create: %v\n%s", err, pageText(tab))
 	}
 
 	// Hosted UI: a taken prefix, then a free one, the URLs, flows and scopes.
 	if err := chromedp.Do(tab,
-		setValue("prefix", "cognate-console-us-east-1"), chromedp.Click(chromedp.ID("check-prefix")), chromedp.WaitVisible(chromedp.ID("prefix-taken")),
-		setValue("prefix", "console-made"), chromedp.Click(chromedp.ID("check-prefix")), chromedp.WaitVisible(chromedp.ID("prefix-available")),
+		setValue("prefix", "cognate-console-us-east-1"), nextPage("#prefix-taken", chromedp.Click(chromedp.ID("check-prefix"))),
+		setValue("prefix", "console-made"), nextPage("#prefix-available", chromedp.Click(chromedp.ID("check-prefix"))),
 		setValue("callback_urls", callback), setValue("logout_urls", app.URL+"/signed-out"),
 		chromedp.Click(chromedp.ID("flow_code")), chromedp.Click(chromedp.ID("scope_openid")), chromedp.Click(chromedp.ID("scope_email")),
 		chromedp.Click(chromedp.ID("provider_COGNITO")),
-		chromedp.Click(chromedp.ID("save-hosted-ui")), chromedp.WaitVisible(chromedp.ID("sign-in-url"))); err != nil {
+		nextPage("#sign-in-url", chromedp.Click(chromedp.ID("save-hosted-ui")))); err != nil {
 		t.Fatalf("hosted UI set-up: %v\n%s", err, pageText(tab))
 	}
 	consoleScreenshot(t, tab, "console-hosted-ui", false)
@@ -251,7 +248,7 @@ func TestConsoleWalkThrough(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/users"),
 		chromedp.WaitVisible(chromedp.ID("create-user")),
 		setValue("new-username", "invitee"), setValue("new-email", "invitee@example.com"), setValue("new-temp", "Temp-Pass-123a"),
-		chromedp.Click(chromedp.ID("create-user-submit")), chromedp.WaitVisible(chromedp.ID("user-details"))); err != nil {
+		nextPage("#user-details", chromedp.Click(chromedp.ID("create-user-submit")))); err != nil {
 		t.Fatalf("invite: %v\n%s", err, pageText(tab))
 	}
 	if err := chromedp.Do(tab, chromedp.Navigate(c.URL+"/console/pools/"+poolID+"/users"), chromedp.WaitVisible(chromedp.ID("users"))); err != nil {

@@ -138,8 +138,7 @@ func TestConsoleHostedUIStyles(t *testing.T) {
 	// The managed login style's dark mode colours and the form's place.
 	browse(t, tab, c, client+"/branding", "branding")
 	if err := chromedp.Do(tab, setValue("dark_page_background", "101010ff"), setValue("dark_button_background", "33cc33ff"), setValue("dark_button_text", "000000ff"),
-		setValue("form_horizontal", "END"), setValue("form_vertical", "START"), chromedp.Click(chromedp.ID("preview-branding")),
-		chromedp.WaitReady(chromedp.CSS(`#dark_button_background[value="33cc33ff"]`)), chromedp.WaitVisible(chromedp.ID("branding-frame-dark"))); err != nil {
+		setValue("form_horizontal", "END"), setValue("form_vertical", "START"), nextPageReady(`#dark_button_background[value="33cc33ff"]`, chromedp.Click(chromedp.ID("preview-branding"))), chromedp.WaitVisible(chromedp.ID("branding-frame-dark"))); err != nil {
 		t.Fatalf("preview: %v\n%s", err, pageText(tab))
 	}
 	// The dark preview is the hosted sign-in page, drawn in the typed
@@ -148,7 +147,7 @@ func TestConsoleHostedUIStyles(t *testing.T) {
 		t.Errorf("the dark preview shows %d pixels of the button and %d of the page background, want the typed colours", n[0], n[1])
 	}
 	consoleScreenshot(t, tab, "console-branding", false)
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("save-branding")), chromedp.WaitVisible(chromedp.ID("style-id"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#style-id", chromedp.Click(chromedp.ID("save-branding")))); err != nil {
 		t.Fatalf("save: %v\n%s", err, pageText(tab))
 	}
 	out, err := c.admin.DescribeManagedLoginBrandingByClient(ctx, &cip.DescribeManagedLoginBrandingByClientInput{UserPoolId: &poolID, ClientId: &clientID})

@@ -180,7 +180,7 @@ func rowTexts(t *testing.T, tab context.Context, selector string) []string {
 // clickTo clicks the element id and waits for the element next.
 func clickTo(t *testing.T, tab context.Context, id, next string) {
 	t.Helper()
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID(id)), chromedp.WaitVisible(chromedp.ID(next))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#"+next, chromedp.Click(chromedp.ID(id)))); err != nil {
 		t.Fatalf("click %s: %v\n%s", id, err, pageText(tab))
 	}
 }
@@ -344,10 +344,11 @@ func TestConsoleUserPages(t *testing.T) {
 	}
 	// Without its box ticked the browser does not send the form; sent
 	// anyway, the console refuses it.
-	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const f = document.querySelector('#passkeys form.inline-confirm'); f.querySelector('input[name=confirm]').required = false; f.submit(); return true })()`)); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(tab, chromedp.WaitVisible(chromedp.ID("delete-passkey-error"))); err != nil {
+	sendUnticked := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { const f = document.querySelector('#passkeys form.inline-confirm'); f.querySelector('input[name=confirm]').required = false; f.submit(); return true })()`)(ctx, tg)
+		return err
+	})
+	if err := chromedp.Do(tab, nextPage("#delete-passkey-error", sendUnticked)); err != nil {
 		t.Fatalf("a deletion without confirmation: %v\n%s", err, pageText(tab))
 	}
 	if creds, err := c.admin.ListWebAuthnCredentials(ctx, &cip.ListWebAuthnCredentialsInput{AccessToken: tokens.AccessToken}); err != nil || len(creds.Credentials) != 1 {

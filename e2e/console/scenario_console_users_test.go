@@ -31,11 +31,7 @@ func browse(t *testing.T, tab context.Context, c *cognate, path, id string) {
 // removed first).
 func submit(t *testing.T, tab context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const n = document.getElementById('notice'); if (n) n.remove(); return true })()`)); err != nil {
-		t.Fatal(err)
-	}
-	actions = append(actions, chromedp.WaitVisible(chromedp.ID("notice")))
-	if err := chromedp.Do(tab, actions...); err != nil {
+	if err := chromedp.Do(tab, nextPage("#notice", actions...)); err != nil {
 		t.Fatalf("%s: %v\n%s", what, err, pageText(tab))
 	}
 }
@@ -89,7 +85,7 @@ func TestConsoleUserAndGroupScreens(t *testing.T) {
 	// (Cognito's pattern allows symbols and punctuation, not spaces).
 	markupGroup := `<script>document.title='pwned'</script>`
 	browse(t, tab, c, pool, "groups-link")
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("groups-link")), chromedp.WaitVisible(chromedp.ID("create-group"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#create-group", chromedp.Click(chromedp.ID("groups-link")))); err != nil {
 		t.Fatal(err)
 	}
 	submit(t, tab, "create a group", setValue("group-name", "readers"), setValue("group-description", "Read only"),
@@ -174,7 +170,7 @@ func TestConsoleUserAndGroupScreens(t *testing.T) {
 	browse(t, tab, c, pool+"/users", "create-user")
 	before := catcher.Count()
 	if err := chromedp.Do(tab, setValue("new-username", "invitee"), setValue("new-email", "invitee@example.com"),
-		chromedp.Click(chromedp.ID("create-user-submit")), chromedp.WaitVisible(chromedp.ID("resend-invitation"))); err != nil {
+		nextPage("#resend-invitation", chromedp.Click(chromedp.ID("create-user-submit")))); err != nil {
 		t.Fatalf("invite: %v\n%s", err, pageText(tab))
 	}
 	submit(t, tab, "resend the invitation", chromedp.Click(chromedp.ID("resend-invitation-submit")))

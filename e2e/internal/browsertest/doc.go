@@ -8,6 +8,14 @@
 // (crewjam/saml's samlidp) and an SMTP server (emersion/go-smtp) that
 // keeps what cognate sends.
 //
+// A step that loads another page (a click on a form's submit button or on
+// a link) goes through NextPage, which waits for the page the click loads
+// and not for the one it leaves, though that one may show the same
+// element; its wait is bounded by PageTimeout, so that a page that never
+// comes fails while the tab can still say what it shows. A JavaScript
+// dialog, which would block every command after it, fails the test and is
+// dismissed.
+//
 // It is a package of its own, not a _test.go file, so that both packages
 // can import it; like e2e/proc it imports none of cognate's packages and
 // not the testing package (only _test.go files do). Its helpers take a TB,

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cognate-dev/cognate/e2e/proc"
@@ -163,11 +164,30 @@ func NewBrowser(t TB, chromium string, timeout time.Duration) context.Context {
 			t.Logf("browser %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
 		}
 	}()
+	// A JavaScript dialog (alert, confirm, prompt, or a question before
+	// unloading) would block every command after it until the tab's
+	// deadline. No page of cognate opens one, so one is a failure: say
+	// so, and dismiss it so that the scenario goes on to report the rest.
+	dialogs := chromedp.Events(tab, page.JavascriptDialogOpening)
+	dialogsDone := make(chan struct{})
+	go func() {
+		defer close(dialogsDone)
+		for d, err := range dialogs {
+			if err != nil {
+				return
+			}
+			t.Errorf("the page at %s opened a JavaScript %s dialog: %q", d.URL, d.Type, d.Message)
+			if _, err := chromedp.Call(tab, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false}); err != nil {
+				t.Logf("dismiss the dialog: %v", err)
+			}
+		}
+	}()
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc()
 		cancel()
 		<-done
+		<-dialogsDone
 	})
 	return tab
 }
