@@ -32,10 +32,11 @@ var marks atomic.Int64
 // wait then returns at once, and the next command goes to a page being
 // replaced. NextPage marks the root element of the current document
 // first, through the DevTools protocol's DOM domain (so it works with the
-// page's scripts turned off), and waits only for an element under a root
-// without that mark: one in the document the actions loaded. Actions that
-// change the page without loading another never meet it, and fail after
-// PageTimeout.
+// page's scripts turned off); runs the actions and waits, as Navigate
+// does, until the page they load has loaded, its style sheets and images
+// included; and then waits for an element under a root without the mark:
+// one in a document the actions loaded. Actions that change the page
+// without loading another fail after PageTimeout.
 func NextPage(css string, actions ...chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
 	return nextPage(css, true, actions)
 }
@@ -53,16 +54,16 @@ func nextPage(css string, visible bool, actions []chromedp.Action[chromedp.Void]
 		if _, err := chromedp.SetAttributeValue(chromedp.CSS("html"), leftAttr, mark)(ctx, t); err != nil {
 			return chromedp.Void{}, fmt.Errorf("mark the page being left: %w", err)
 		}
-		if _, err := chromedp.Steps(actions...)(ctx, t); err != nil {
-			return chromedp.Void{}, err
+		wctx, cancel := context.WithTimeout(ctx, PageTimeout)
+		defer cancel()
+		if _, err := chromedp.RunResponse(wctx, actions...); err != nil {
+			return chromedp.Void{}, fmt.Errorf("load the next page: %w", err)
 		}
 		sel := chromedp.CSS(fmt.Sprintf(`html:not([%s="%s"]) %s`, leftAttr, mark, css))
 		wait := chromedp.WaitReady(sel)
 		if visible {
 			wait = chromedp.WaitVisible(sel)
 		}
-		wctx, cancel := context.WithTimeout(ctx, PageTimeout)
-		defer cancel()
 		if _, err := wait(wctx, t); err != nil {
 			return chromedp.Void{}, fmt.Errorf("wait for %s on the next page: %w", css, err)
 		}
