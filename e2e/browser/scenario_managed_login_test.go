@@ -170,8 +170,7 @@ func TestHostedUIManagedLoginComponents(t *testing.T) {
 		chromedp.Navigate(a.pageURL("/forgotPassword")),
 		chromedp.WaitVisible(chromedp.ID("forgot-form")),
 		chromedp.SendKeys(chromedp.ID("username"), "ada"),
-		chromedp.Click(chromedp.ID("send-code")),
-		chromedp.WaitVisible(chromedp.ID("reset-form")),
+		nextPage("#reset-form", chromedp.Click(chromedp.ID("send-code"))),
 	); err != nil {
 		t.Fatalf("password reset page: %v", err)
 	}

@@ -91,7 +91,7 @@ func TestConsoleManagedLoginMethods(t *testing.T) {
 	if got, err := chromedp.Run(tab, chromedp.Evaluate[string](`getComputedStyle(`+frame+`.getElementById('divider'), '::before').borderTopColor`)); err != nil || got != "rgb(208, 32, 32)" {
 		t.Errorf("the preview's divider is %q (%v), want the typed colour", got, err)
 	}
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("save-branding")), chromedp.WaitVisible(chromedp.ID("style-id"))); err != nil {
+	if err := chromedp.Do(tab, nextPage("#style-id", chromedp.Click(chromedp.ID("save-branding")))); err != nil {
 		t.Fatalf("save: %v\n%s", err, pageText(tab))
 	}
 	graphic := filepath.Join(t.TempDir(), "password.svg")
