@@ -22,7 +22,8 @@ import (
 // username and password form first, then the divider, then the identity
 // provider buttons in the style's federation order, each with the
 // IDP_BUTTON_ICON), the primary button's active and disabled colours,
-// the secondary button's active colours, the divider's and the
+// the identity provider buttons' pressed colours (secondaryButton) and
+// colours when pointed at (idpButton), the divider's and the
 // placeholder's colours, and on the password reset page the
 // PASSWORD_GRAPHIC and the description's pageText colour.
 func TestHostedUIManagedLoginComponents(t *testing.T) {
@@ -68,7 +69,8 @@ func TestHostedUIManagedLoginComponents(t *testing.T) {
 			"secondaryButton": light(map[string]any{
 				"active": map[string]any{"backgroundColor": "ffe0b0ff", "borderColor": "804000ff", "textColor": "402000ff"},
 			}),
-			"pageText": light(map[string]any{"descriptionColor": "6a1b9aff"}),
+			"pageText":  light(map[string]any{"descriptionColor": "6a1b9aff"}),
+			"idpButton": map[string]any{"standard": light(map[string]any{"hover": map[string]any{"backgroundColor": "b0e0ffff"}})},
 		},
 		"componentClasses": map[string]any{
 			"divider":    light(map[string]any{"borderColor": "d02020ff"}),
@@ -134,6 +136,7 @@ func TestHostedUIManagedLoginComponents(t *testing.T) {
 		{"active primary button's text", "#signin", "", "color", "rgb(250, 250, 0)", []string{"active"}},
 		{"active provider button", "#provider-Alpha", "", "background-color", "rgb(255, 224, 176)", []string{"active"}},
 		{"active provider button's border", "#provider-Alpha", "", "border-top-color", "rgb(128, 64, 0)", []string{"active"}},
+		{"provider button pointed at (idpButton)", "#provider-Beta", "", "background-color", "rgb(176, 224, 255)", []string{"hover"}},
 	} {
 		if tc.states != nil {
 			if err := forcePseudoState(tab, tc.selector, tc.states...); err != nil {

@@ -463,7 +463,21 @@ func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) [
 	formImage := image([]string{"components", "form", "backgroundImage", "enabled"}, "FORM_BACKGROUND")
 	headerImage := image([]string{"components", "pageHeader", "backgroundImage", "enabled"}, "PAGE_HEADER_BACKGROUND")
 	footerImage := image([]string{"components", "pageFooter", "backgroundImage", "enabled"}, "PAGE_FOOTER_BACKGROUND")
-	return []cssRule{
+	// The identity provider buttons wear the secondary button's colours,
+	// or the identity provider button's (components.idpButton.standard)
+	// where a style sets them, in each state.
+	var providerRules []cssRule
+	for _, state := range []struct{ selector, name string }{{"", "defaults"}, {":hover", "hover"}, {":active", "active"}} {
+		for _, component := range [][]string{{"secondaryButton"}, {"idpButton", "standard"}} {
+			at := func(member string) string {
+				return color(s, slices.Concat([]string{"components"}, component, []string{mode, state.name, member})...)
+			}
+			providerRules = append(providerRules, cssRule{".provider-button" + state.selector, [][2]string{
+				{"background", at("backgroundColor")}, {"border-color", at("borderColor")}, {"color", at("textColor")},
+			}})
+		}
+	}
+	return append(providerRules, []cssRule{
 		{".page-header", [][2]string{
 			{"background-color", color(s, "components", "pageHeader", mode, "background", "color")},
 			{"border-color", color(s, "components", "pageHeader", mode, "borderColor")},
@@ -473,21 +487,6 @@ func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) [
 			{"background-color", color(s, "components", "pageFooter", mode, "background", "color")},
 			{"border-color", color(s, "components", "pageFooter", mode, "borderColor")},
 			{"background-image", footerImage}, {"background-size", cover(footerImage)},
-		}},
-		{".provider-button", [][2]string{
-			{"background", color(s, "components", "secondaryButton", mode, "defaults", "backgroundColor")},
-			{"border-color", color(s, "components", "secondaryButton", mode, "defaults", "borderColor")},
-			{"color", color(s, "components", "secondaryButton", mode, "defaults", "textColor")},
-		}},
-		{".provider-button:hover", [][2]string{
-			{"background", color(s, "components", "secondaryButton", mode, "hover", "backgroundColor")},
-			{"border-color", color(s, "components", "secondaryButton", mode, "hover", "borderColor")},
-			{"color", color(s, "components", "secondaryButton", mode, "hover", "textColor")},
-		}},
-		{".provider-button:active", [][2]string{
-			{"background", color(s, "components", "secondaryButton", mode, "active", "backgroundColor")},
-			{"border-color", color(s, "components", "secondaryButton", mode, "active", "borderColor")},
-			{"color", color(s, "components", "secondaryButton", mode, "active", "textColor")},
 		}},
 		{".error", [][2]string{
 			{"background", color(s, "components", "alert", mode, "error", "backgroundColor")},
@@ -531,6 +530,7 @@ func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) [
 			{"border-color", color(s, "components", "primaryButton", mode, "disabled", "borderColor")},
 			{"color", color(s, "componentClasses", "text", mode, "captionTextColor")},
 		}},
+		{"input[type=radio], input[type=checkbox]", [][2]string{{"accent-color", color(s, "componentClasses", "optionControls", mode, "selected", "backgroundColor")}}},
 		{".divider::before, .divider::after", [][2]string{{"border-top-color", color(s, "componentClasses", "divider", mode, "borderColor")}}},
 		{"a", [][2]string{{"color", color(s, "componentClasses", "link", mode, "defaults", "textColor")}}},
 		{"a:hover", [][2]string{{"color", color(s, "componentClasses", "link", mode, "hover", "textColor")}}},
@@ -539,7 +539,7 @@ func modeRules(s map[string]any, assets []userpool.BrandingAsset, mode string) [
 		// After the colours: the background shorthand resets the image.
 		{"html", [][2]string{{"background-image", pageImage}, {"background-size", cover(pageImage)}}},
 		{".panel", [][2]string{{"background-image", formImage}, {"background-size", cover(formImage)}}},
-	}
+	}...)
 }
 
 func writeRules(b *strings.Builder, rules []cssRule) {
