@@ -14,8 +14,14 @@ import (
 var ErrBusy = errors.New("ratelimit: too many computations waiting for this client")
 
 // DefaultMaxWaiting is how many computations one key may have waiting
-// when FairQueueConfig leaves MaxWaiting zero.
-const DefaultMaxWaiting = 32
+// when FairQueueConfig leaves MaxWaiting zero: the burst the per-address
+// limit admits by default (200), so that the requests one client sends at
+// once within that limit wait their turn rather than being refused. A test
+// suite that signs in dozens of users at once from one machine (Cognito
+// admits 120 sign-ins a second for an account) was refused beyond 32.
+// Fair scheduling, not this bound, keeps a flooding client from delaying
+// the others.
+const DefaultMaxWaiting = 200
 
 // usageHalfLife is how fast a key's record of recent work fades: what it
 // was granted a second ago counts half.
