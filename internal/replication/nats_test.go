@@ -54,6 +54,7 @@ func TestJoin(t *testing.T) {
 		change func(m *Member)
 	}{
 		{"a second store claiming a region", func(m *Member) { m.Region, m.Peers = "us-east-1", peers }},
+		{"a store of another region claiming this one", func(m *Member) { m.StoreID = us.StoreID }},
 		{"another encryption key", func(m *Member) { m.KeyCheck = "other" }},
 		{"another issuer", func(m *Member) { m.Issuer = "https://other.example.com" }},
 		{"another account", func(m *Member) { m.AccountID = "111111111111" }},

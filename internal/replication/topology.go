@@ -54,8 +54,10 @@ func refused(format string, args ...any) error {
 
 // Join checks m against the records of the other regions in the topology
 // bucket, and records m when they agree. It refuses (ErrRefused) a region
-// already recorded with another store, and a region whose key, issuer,
-// account or peer list differs from another region's.
+// already recorded with another store, a store already recorded as
+// another region (a server pointed at another region's database), and a
+// region whose key, issuer, account or peer list differs from another
+// region's.
 func Join(ctx context.Context, js jetstream.JetStream, m Member, replicas int) error {
 	m.Peers = slices.Sorted(slices.Values(m.Peers))
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
@@ -118,6 +120,10 @@ func agree(m, other Member) error {
 	case other.Region == m.Region && other.StoreID != m.StoreID:
 		return refused("region %s is already served by another store (%s; this one is %s): two stores claiming one region "+
 			"would each publish changes the other never has. Give this server its own region name, or point it at that store", m.Region, other.StoreID, m.StoreID)
+	case other.Region != m.Region && other.StoreID == m.StoreID:
+		return refused("this server's store (%s) already serves region %s, and this server is configured as region %s: a store "+
+			"serving two regions would publish its changes under both names and apply its own changes as another region's. "+
+			"Point this server at region %s's own store (database or data_dir), or give it the region %s", m.StoreID, other.Region, m.Region, m.Region, other.Region)
 	case other.KeyCheck != m.KeyCheck:
 		return refused("region %s seals with another encryption key than this server (check value %s, here %s): "+
 			"the regions could not open each other's signing keys, verifiers and secrets. Set the same encryption_key in every region", other.Region, other.KeyCheck, m.KeyCheck)
