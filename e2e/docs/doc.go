@@ -26,6 +26,12 @@
 // minute to report; each block's line in the output says how many
 // seconds into the run it started.
 //
+// The package also checks docs/configuration.md against the configuration
+// loader (TestConfigurationDocumented), the relative links of the pages
+// (TestDocLinks), and that a fresh cognate on its defaults takes a test
+// suite written for Cognito run flat out without throttling it
+// (TestFreshServerTakesAFastSuite).
+//
 // The check needs bash, curl, the AWS CLI and Node.js; without one it
 // skips with a loud line, and fails where CI runs (CI=true).
 package docs
