@@ -126,8 +126,9 @@ func usage(w io.Writer) {
 	fs, _ := configFlagSet("serve", io.Discard)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprint(w, "\nEvery setting can also come from the config file and from COGNATE_* environment variables;\n"+
-		"flags win over the environment, which wins over the file.\n")
+	fmt.Fprint(w, "\nEvery setting can also come from the config file, and most from COGNATE_* environment variables\n"+
+		"(docs/configuration.md lists each key with its variable); flags win over the environment, which\n"+
+		"wins over the file.\n")
 }
 
 // configFlags are the flags that commands which load the configuration
