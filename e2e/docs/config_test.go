@@ -3,41 +3,18 @@ package docs
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/cognate-dev/cognate/internal/config"
 )
 
 // configPage is the page that documents every configuration key.
 const configPage = "docs/configuration.md"
-
-// configKeys returns the key path of every setting of t, walking the yaml
-// tags of its fields: a struct field (other than one that decodes itself)
-// is a block whose keys are listed, anything else is a key.
-func configKeys(t reflect.Type, prefix string) []string {
-	unmarshaler := reflect.TypeFor[yaml.Unmarshaler]()
-	var keys []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(unmarshaler) {
-			keys = append(keys, configKeys(f.Type, prefix+name+".")...)
-			continue
-		}
-		keys = append(keys, prefix+name)
-	}
-	return keys
-}
 
 // docRow is one row of a table of configuration keys: the keys its first
 // cell names and the environment variables its environment cell names.
@@ -126,7 +103,7 @@ func TestConfigurationDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := configRows(string(data))
-	keys := configKeys(reflect.TypeFor[config.Config](), "")
+	keys := config.Keys()
 	if len(rows) < 50 || len(keys) < 50 {
 		t.Fatalf("%d rows in the page's key tables, %d keys in Config: the parsing is broken", len(rows), len(keys))
 	}

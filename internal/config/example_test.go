@@ -15,26 +15,6 @@ import (
 // exampleFile is the example configuration shipped at the repository's root.
 var exampleFile = filepath.Join("..", "..", "cognate.example.yaml")
 
-// configKeys returns the key path of every setting of t, walking the yaml
-// tags of its fields: a struct field (other than one that decodes itself)
-// is a block whose keys are listed, anything else is a key.
-func configKeys(t reflect.Type, prefix string) []string {
-	var keys []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(unmarshalerType) {
-			keys = append(keys, configKeys(f.Type, prefix+name+".")...)
-			continue
-		}
-		keys = append(keys, prefix+name)
-	}
-	return keys
-}
-
 // lookupKey finds the value node of the key path in the mapping n, and the
 // key node that names it.
 func lookupKey(n *yaml.Node, path string) (key, val *yaml.Node) {
@@ -68,7 +48,7 @@ func TestExampleConfig(t *testing.T) {
 	}
 	root := doc.Content[0]
 
-	keys := configKeys(reflect.TypeFor[Config](), "")
+	keys := Keys()
 	if len(keys) < 50 {
 		t.Fatalf("found only %d keys in Config: the walk of its yaml tags is broken", len(keys))
 	}
@@ -124,7 +104,7 @@ func TestExampleConfigCatchesMissingKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var missing []string
-	for _, path := range configKeys(reflect.TypeFor[cfg](), "") {
+	for _, path := range keysOf(reflect.TypeFor[cfg](), "") {
 		if _, v := lookupKey(doc.Content[0], path); v == nil {
 			missing = append(missing, path)
 		}

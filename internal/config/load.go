@@ -380,6 +380,31 @@ func setString(field func(*Config) *string) func(*Config, string) error {
 	}
 }
 
+// Keys returns the key path of every setting Config accepts
+// ("listen", "log.level", "rate_limits.categories"), in the order of its
+// fields: a map or a list is one key.
+func Keys() []string { return keysOf(reflect.TypeFor[Config](), "") }
+
+// keysOf returns the key paths of the struct type t, walking the yaml tags
+// of its fields: a struct field (other than one that decodes itself) is a
+// block whose keys are listed, anything else is a key.
+func keysOf(t reflect.Type, prefix string) []string {
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(unmarshalerType) {
+			keys = append(keys, keysOf(f.Type, prefix+name+".")...)
+			continue
+		}
+		keys = append(keys, prefix+name)
+	}
+	return keys
+}
+
 // EnvVars returns the environment variables Load reads, keyed by key path.
 func EnvVars() map[string]string {
 	m := map[string]string{}
