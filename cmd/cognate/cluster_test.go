@@ -128,7 +128,7 @@ func (ts *testStore) dump() storeDump {
 		after = page[len(page)-1].Seq
 	}
 	d.Settings = map[string]string{}
-	for _, name := range []string{cluster.KeysSetting, cluster.IssuerSetting} {
+	for _, name := range []string{cluster.KeysSetting, cluster.IssuerSetting, replicationRegionSetting, "store_id"} {
 		if s, err := st.GetSetting(ctx, name); err == nil {
 			d.Settings[name] = string(s.Value)
 		}

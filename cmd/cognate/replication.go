@@ -71,6 +71,11 @@ func startReplication(ctx context.Context, cfg *config.Config, st store, master 
 		closeAll()
 		return nil, nil, err
 	}
+	if err := recordReplicationRegion(ctx, st, cfg.Region, time.Now()); err != nil {
+		nc.Close()
+		closeAll()
+		return nil, nil, err
+	}
 	node, err := replication.New(replication.Options{
 		Store: st, Region: cfg.Region, Peers: rc.Peers, JetStream: js, StreamReplicas: rc.StreamReplicas,
 		DefaultPoolRegions: rc.DefaultPoolRegions,

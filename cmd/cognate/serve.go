@@ -100,6 +100,12 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err := checkKeys(ctx, st, keys, log); err != nil {
 		return err
 	}
+	// A store that replicates as one region takes servers of that region
+	// only, replication on or off: another region's changes would never
+	// be published.
+	if err := checkReplicationRegion(ctx, st, cfg.Region); err != nil {
+		return err
+	}
 
 	// Listen first: the URL clients reach is the default token issuer.
 	var lc net.ListenConfig
