@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -66,43 +64,6 @@ func fixItem(it *storage.Item) *storage.Item {
 	it.CreatedAt = it.CreatedAt.UTC()
 	it.UpdatedAt = it.UpdatedAt.UTC()
 	return it
-}
-
-// normalizeItem checks it and returns a copy as it will be stored: Keys and
-// Index sorted without duplicates, times in UTC truncated to the
-// microseconds TIMESTAMPTZ keeps, and version set. The change-log state is
-// encoded from this copy, so it equals what GetItem returns.
-func normalizeItem(it *storage.Item, version int64) (storage.Item, error) {
-	if it == nil {
-		return storage.Item{}, errors.New("postgres: nil item")
-	}
-	if it.Kind == "" || it.ID == "" {
-		return storage.Item{}, fmt.Errorf("postgres: item %q of kind %q: kind and ID are required", it.ID, it.Kind)
-	}
-	for _, s := range [][]string{{it.Kind, it.ID, it.Pool}, it.Keys, it.Index} {
-		for _, v := range s {
-			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-				return storage.Item{}, fmt.Errorf("postgres: %s %q: %q is not UTF-8 text without NUL", it.Kind, it.ID, v)
-			}
-		}
-	}
-	rec := *it
-	rec.Keys = sortedSet(it.Keys)
-	rec.Index = sortedSet(it.Index)
-	rec.CreatedAt = it.CreatedAt.UTC().Truncate(time.Microsecond)
-	rec.UpdatedAt = it.UpdatedAt.UTC().Truncate(time.Microsecond)
-	rec.Version = version
-	return rec, nil
-}
-
-// sortedSet returns a sorted copy of s without duplicates, or nil.
-func sortedSet(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // minus returns the elements of a not in b; both are sorted sets.
@@ -636,9 +597,9 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 		return err
 	}
 	t.noteWrite(it.Kind)
-	rec, err := normalizeItem(it, 1)
+	rec, err := storage.NormalizeItem(it, 1)
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: %w", err)
 	}
 	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {
@@ -698,9 +659,9 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 		return err
 	}
 	t.noteWrite(it.Kind)
-	rec, err := normalizeItem(it, it.Version+1)
+	rec, err := storage.NormalizeItem(it, it.Version+1)
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: %w", err)
 	}
 	rep, state, err := storage.ChangeState(&rec)
 	if err != nil {

@@ -4,24 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
-
-// normalize returns a copy of p as it will be stored: times in UTC truncated
-// to the microseconds TIMESTAMPTZ keeps, and version set. The change-log
-// state is encoded from this copy, so it equals what GetUserPool returns.
-func normalize(p *storage.UserPool, version int64) storage.UserPool {
-	rec := *p
-	rec.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
-	rec.UpdatedAt = p.UpdatedAt.UTC().Truncate(time.Microsecond)
-	rec.Version = version
-	return rec
-}
 
 // notNull returns b for a NOT NULL BLOB/BYTEA column (config, data): an
 // empty slice when b is nil.
@@ -91,7 +79,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 		return err
 	}
 	t.cachedWritten = true
-	rec := normalize(p, 1)
+	rec := storage.NormalizeUserPool(p, 1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
 		return err
@@ -131,7 +119,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 		return err
 	}
 	t.cachedWritten = true
-	rec := normalize(p, p.Version+1)
+	rec := storage.NormalizeUserPool(p, p.Version+1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
 		return err

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
@@ -117,43 +115,6 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
-}
-
-// normalizeItem checks it and returns a copy as it will be stored: Keys and
-// Index sorted without duplicates, times in UTC truncated to microseconds,
-// and version set. The change-log state is encoded from this copy, so it
-// equals what GetItem returns.
-func normalizeItem(it *storage.Item, version int64) (storage.Item, error) {
-	if it == nil {
-		return storage.Item{}, errors.New("sqlite: nil item")
-	}
-	if it.Kind == "" || it.ID == "" {
-		return storage.Item{}, fmt.Errorf("sqlite: item %q of kind %q: kind and ID are required", it.ID, it.Kind)
-	}
-	for _, s := range [][]string{{it.Kind, it.ID, it.Pool}, it.Keys, it.Index} {
-		for _, v := range s {
-			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-				return storage.Item{}, fmt.Errorf("sqlite: %s %q: %q is not UTF-8 text without NUL", it.Kind, it.ID, v)
-			}
-		}
-	}
-	rec := *it
-	rec.Keys = sortedSet(it.Keys)
-	rec.Index = sortedSet(it.Index)
-	rec.CreatedAt = it.CreatedAt.UTC().Truncate(time.Microsecond)
-	rec.UpdatedAt = it.UpdatedAt.UTC().Truncate(time.Microsecond)
-	rec.Version = version
-	return rec, nil
-}
-
-// sortedSet returns a sorted copy of s without duplicates, or nil.
-func sortedSet(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // ItemReader on the DB: each call is one statement on a reader connection.
@@ -646,9 +607,9 @@ func (t *txn) CreateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	rec, err := normalizeItem(it, 1)
+	rec, err := storage.NormalizeItem(it, 1)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	t.noteWrite(rec.Kind)
 	rep, state, err := storage.ChangeState(&rec)
@@ -686,9 +647,9 @@ func (t *txn) UpdateItem(ctx context.Context, it *storage.Item) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	rec, err := normalizeItem(it, it.Version+1)
+	rec, err := storage.NormalizeItem(it, it.Version+1)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	t.noteWrite(rec.Kind)
 	rep, state, err := storage.ChangeState(&rec)

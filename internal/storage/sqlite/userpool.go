@@ -5,21 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
 )
-
-// normalize returns a copy of p as it will be stored: times in UTC truncated
-// to the microseconds the schema keeps, and version set. The change-log
-// state is encoded from this copy, so it equals what GetUserPool returns.
-func normalize(p *storage.UserPool, version int64) storage.UserPool {
-	rec := *p
-	rec.CreatedAt = p.CreatedAt.UTC().Truncate(time.Microsecond)
-	rec.UpdatedAt = p.UpdatedAt.UTC().Truncate(time.Microsecond)
-	rec.Version = version
-	return rec
-}
 
 // notNull returns b for a NOT NULL BLOB/BYTEA column (config, data): an
 // empty slice when b is nil.
@@ -87,7 +75,7 @@ func (t *txn) CreateUserPool(ctx context.Context, p *storage.UserPool) error {
 		return err
 	}
 	t.cachedWritten = true
-	rec := normalize(p, 1)
+	rec := storage.NormalizeUserPool(p, 1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
 		return err
@@ -132,7 +120,7 @@ func (t *txn) UpdateUserPool(ctx context.Context, p *storage.UserPool) error {
 		return err
 	}
 	t.cachedWritten = true
-	rec := normalize(p, p.Version+1)
+	rec := storage.NormalizeUserPool(p, p.Version+1)
 	state, err := storage.EncodeUserPool(&rec)
 	if err != nil {
 		return err
