@@ -85,6 +85,13 @@ func (s *selfService) rememberDevice(t *testing.T, username, name string) (*devi
 // last answer.
 func (s *selfService) deviceSignIn(t *testing.T, username string, d *device) (*cip.RespondToAuthChallengeOutput, error) {
 	t.Helper()
+	return s.deviceSignInAfter(t, username, d, func(types.ChallengeNameType) {})
+}
+
+// deviceSignInAfter is deviceSignIn calling before with the name of each
+// of the device's challenges before it answers it.
+func (s *selfService) deviceSignInAfter(t *testing.T, username string, d *device, before func(types.ChallengeNameType)) (*cip.RespondToAuthChallengeOutput, error) {
+	t.Helper()
 	c, params := s.srpChallenge(t, username)
 	ts, sig := c.claim(t, aws.ToString(s.pool), signInPassword, params, time.Now())
 	user := params["USER_ID_FOR_SRP"]
@@ -98,17 +105,25 @@ func (s *selfService) deviceSignIn(t *testing.T, username string, d *device) (*c
 	if err != nil {
 		return nil, err
 	}
-	return s.answerDevice(t, user, out.ChallengeName, out.Session, d)
+	return s.answerDeviceAfter(t, user, out.ChallengeName, out.Session, d, before)
 }
 
 // answerDevice answers DEVICE_SRP_AUTH (opened with session) and the
 // DEVICE_PASSWORD_VERIFIER that follows with d's secret.
 func (s *selfService) answerDevice(t *testing.T, user string, challenge types.ChallengeNameType, session *string, d *device) (*cip.RespondToAuthChallengeOutput, error) {
 	t.Helper()
+	return s.answerDeviceAfter(t, user, challenge, session, d, func(types.ChallengeNameType) {})
+}
+
+// answerDeviceAfter is answerDevice calling before with the name of each
+// challenge before it answers it.
+func (s *selfService) answerDeviceAfter(t *testing.T, user string, challenge types.ChallengeNameType, session *string, d *device, before func(types.ChallengeNameType)) (*cip.RespondToAuthChallengeOutput, error) {
+	t.Helper()
 	if challenge != types.ChallengeNameTypeDeviceSrpAuth || session == nil {
 		t.Fatalf("answer with DEVICE_KEY = %s (session %v), want DEVICE_SRP_AUTH with a Session", challenge, session != nil)
 	}
 	dc := newSRPClient(t)
+	before(types.ChallengeNameTypeDeviceSrpAuth)
 	out, err := s.e.c.RespondToAuthChallenge(context.Background(), &cip.RespondToAuthChallengeInput{
 		ClientId: s.client.ClientId, ChallengeName: types.ChallengeNameTypeDeviceSrpAuth, Session: session,
 		ChallengeResponses: s.withSecret(user, map[string]string{"USERNAME": user, "DEVICE_KEY": d.key, "SRP_A": dc.srpA()}),
@@ -121,6 +136,7 @@ func (s *selfService) answerDevice(t *testing.T, user string, challenge types.Ch
 		t.Fatalf("DEVICE_SRP_AUTH = %s %v, want DEVICE_PASSWORD_VERIFIER with SRP_B, SALT and SECRET_BLOCK", out.ChallengeName, p)
 	}
 	ts, sig := dc.claimAs(t, d.groupKey, d.key, d.secret, p, time.Now())
+	before(types.ChallengeNameTypeDevicePasswordVerifier)
 	return s.e.c.RespondToAuthChallenge(context.Background(), &cip.RespondToAuthChallengeInput{
 		ClientId: s.client.ClientId, ChallengeName: types.ChallengeNameTypeDevicePasswordVerifier, Session: out.Session,
 		ChallengeResponses: s.withSecret(user, map[string]string{

@@ -78,6 +78,34 @@ func (s *mailCatcherSession) Data(r io.Reader) error {
 
 // startMailCatcher starts the server and returns the SMTP configuration
 // that sends to it.
+// mailingRiskEnv is riskEnvOn with the pools' email sent to a real SMTP
+// server, the returned catcher.
+func mailingRiskEnv(t *testing.T, name string) (*mailCatcher, *userEnv, *forwardedFor) {
+	t.Helper()
+	catcher, smtpCfg := startMailCatcher(t)
+	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
+	router, err := messaging.NewRouter(messaging.Config{SMTP: smtpCfg}, outbox, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, from := riskEnvOn(t, name, directory.Options{Sender: router}, outbox, nil)
+	return catcher, e, from
+}
+
+// notifyingActions are account-takeover actions that notify at every
+// risk level: Low lets the sign-in through, Medium asks for a second
+// factor if the user has one, High blocks.
+func notifyingActions() *types.AccountTakeoverActionsType {
+	notify := func(a types.AccountTakeoverEventActionType) *types.AccountTakeoverActionType {
+		return &types.AccountTakeoverActionType{EventAction: a, Notify: true}
+	}
+	return &types.AccountTakeoverActionsType{
+		LowAction:    notify(types.AccountTakeoverEventActionTypeNoAction),
+		MediumAction: notify(types.AccountTakeoverEventActionTypeMfaIfConfigured),
+		HighAction:   notify(types.AccountTakeoverEventActionTypeBlock),
+	}
+}
+
 func startMailCatcher(t *testing.T) (*mailCatcher, *messaging.SMTPConfig) {
 	t.Helper()
 	c := &mailCatcher{}
@@ -158,13 +186,7 @@ func feedbackLinks(t *testing.T, body string) []feedbackLink {
 func TestRiskNotificationThroughSDK(t *testing.T) {
 	for _, name := range backendNames {
 		t.Run(name, func(t *testing.T) {
-			catcher, smtpCfg := startMailCatcher(t)
-			outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
-			router, err := messaging.NewRouter(messaging.Config{SMTP: smtpCfg}, outbox, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, from := riskEnvOn(t, name, directory.Options{Sender: router}, outbox, nil)
+			catcher, e, from := mailingRiskEnv(t, name)
 			ctx := context.Background()
 			s := e.selfServicePool(t, &cip.CreateUserPoolInput{
 				UserPoolTier:   types.UserPoolTierTypePlus,
@@ -173,16 +195,9 @@ func TestRiskNotificationThroughSDK(t *testing.T) {
 			if _, err := e.c.SetUserPoolMfaConfig(ctx, mfaConfig(s.pool, types.UserPoolMfaTypeOptional)); err != nil {
 				t.Fatal(err)
 			}
-			notify := func(a types.AccountTakeoverEventActionType) *types.AccountTakeoverActionType {
-				return &types.AccountTakeoverActionType{EventAction: a, Notify: true}
-			}
 			if _, err := e.c.SetRiskConfiguration(ctx, &cip.SetRiskConfigurationInput{UserPoolId: s.pool,
 				AccountTakeoverRiskConfiguration: &types.AccountTakeoverRiskConfigurationType{
-					Actions: &types.AccountTakeoverActionsType{
-						LowAction:    notify(types.AccountTakeoverEventActionTypeNoAction),
-						MediumAction: notify(types.AccountTakeoverEventActionTypeMfaIfConfigured),
-						HighAction:   notify(types.AccountTakeoverEventActionTypeBlock),
-					},
+					Actions: notifyingActions(),
 					NotifyConfiguration: &types.NotifyConfigurationType{
 						From: aws.String("Security <security@example.com>"), ReplyTo: aws.String("help@example.com"),
 						SourceArn: aws.String("arn:aws:ses:us-east-1:123456789012:identity/example.com"),

@@ -135,8 +135,9 @@ func mfaChallenge(c idp.ChallengeNameType) bool {
 // which holds b, B and A sealed (the state of that step travels there, as
 // PASSWORD_VERIFIER's does: with B it is longer than a Session may be;
 // no Session goes out with it). The DEVICE_SRP_AUTH Session is used up in
-// the transaction that opens the next step. A device key that is not the flow's, or a device
-// forgotten since, is ResourceNotFoundException.
+// the transaction that opens the next step. A device key that is not the
+// flow's is ResourceNotFoundException; so is a device forgotten since,
+// which ends the sign-in (deviceForgotten).
 func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	st := sp.st
 	if sp.params["DEVICE_KEY"] != st.DeviceKey {
@@ -147,7 +148,7 @@ func (deviceSRPChallenge) answer(ctx context.Context, s *Service, sp *call) (*St
 		return nil, err
 	}
 	if d == nil {
-		return nil, s.useFlowThen(ctx, st, cognito.ResourceNotFoundException(msgDeviceNotFound))
+		return nil, s.deviceForgotten(ctx, sp)
 	}
 	v, err := s.verifiers.OpenDevice(sp.pool.ID, st.Sub, d.Key, d.Verifier)
 	if err != nil {
@@ -218,7 +219,9 @@ func (devicePasswordVerifierChallenge) answerParams(_ *Service, sp *call) (strin
 }
 
 // answer checks the device key against the state (the SECRET_BLOCK),
-// then the device's proof through the shared phases.
+// then the device's proof through the shared phases. A device forgotten
+// since DEVICE_SRP_AUTH, found so here or by the transaction that would
+// issue the tokens, ends the sign-in (deviceForgotten).
 func (devicePasswordVerifierChallenge) answer(ctx context.Context, s *Service, sp *call) (*Step, error) {
 	st := sp.st
 	block, err := base64.StdEncoding.DecodeString(sp.params["PASSWORD_CLAIM_SECRET_BLOCK"])
@@ -247,10 +250,55 @@ func (devicePasswordVerifierChallenge) answer(ctx context.Context, s *Service, s
 		return nil, err
 	}
 	if d == nil {
-		return nil, s.useFlowThen(ctx, st, cognito.ResourceNotFoundException(msgDeviceNotFound))
+		return nil, s.deviceForgotten(ctx, sp)
 	}
 	sp.device, sp.deviceVerified, f.device = d, true, d
-	return s.authenticate(ctx, sp, f)
+	step, err := s.authenticate(ctx, sp, f)
+	if deviceGone(err) {
+		// Forgotten between the proof's check and the transaction that
+		// would have issued the tokens, which rolled back.
+		return nil, s.deviceForgotten(ctx, sp)
+	}
+	return step, err
+}
+
+// deviceForgotten ends the sign-in sp, whose device was forgotten
+// (ForgetDevice, AdminForgetDevice, or the user's deletion) since
+// DEVICE_SRP_AUTH opened, with Cognito's answer for a device that does not
+// exist (ResourceNotFoundException, "Device does not exist."). One
+// transaction uses the state up and records the sign-in's event as failed:
+// in place of the InProgress event a notifying risk recorded when the
+// device's challenge opened, or as a new event, so AdminListUserAuthEvents
+// shows the attempt ended.
+func (s *Service) deviceForgotten(ctx context.Context, sp *call) error {
+	if err := s.stateUser(ctx, sp); err != nil {
+		return err
+	}
+	var rec *recordedEvent
+	err := s.runTx(ctx, func(tx storage.Tx) error {
+		if err := s.useFlow(ctx, tx, sp.st); err != nil {
+			return err
+		}
+		if sp.user == nil || !sp.pool.RecordsAuthEvents {
+			return nil
+		}
+		var err error
+		rec, err = s.failedEventIn(ctx, tx, sp)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.afterCommit(ctx, rec)
+	return cognito.ResourceNotFoundException(msgDeviceNotFound)
+}
+
+// deviceGone reports whether err is the answer for a device that does not
+// exist (deviceSignedIn's, when the device was forgotten after its proof
+// was checked).
+func deviceGone(err error) bool {
+	var ce *cognito.Error
+	return errors.As(err, &ce) && ce.Code == cognito.CodeResourceNotFoundException && ce.Message == msgDeviceNotFound
 }
 
 // deviceSRPFactor checks a device's SRP proof against the exchange the

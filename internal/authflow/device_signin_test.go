@@ -137,6 +137,67 @@ func TestDeviceSignInRecorded(t *testing.T) {
 	})
 }
 
+// TestDeviceForgottenWhileIssuing forgets a device (AdminForgetDevice)
+// after its right proof was checked and before the transaction that would
+// issue the tokens, on both stores: that transaction rolls back, and the
+// answer is still the end of the sign-in, ResourceNotFoundException with
+// the state used up and the sign-in's event recorded failed.
+func TestDeviceForgottenWhileIssuing(t *testing.T) {
+	flowBackends(t, func(t *testing.T, e *flowEnv) {
+		ctx := context.Background()
+		admin := cognito.Caller{Region: flowRegion}
+		if _, err := e.pools.UpdateUserPool(ctx, admin, &idp.UpdateUserPoolRequest{
+			UserPoolId: cognito.Ptr(e.pool), UserPoolTier: cognito.Ptr(idp.UserPoolTierType("PLUS")),
+			UserPoolAddOns: &idp.UserPoolAddOnsType{AdvancedSecurityMode: cognito.Ptr(idp.AdvancedSecurityModeTypeAudit)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		f := e.openDeviceFlow(t, e.client, flowUser)
+		if err := f.begin(); err != nil {
+			t.Fatal(err)
+		}
+		w := &beforeTxStore{engineStore: e.s.store, before: func() {
+			if _, err := e.s.AdminForgetDevice(ctx, admin, &idp.AdminForgetDeviceRequest{UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(flowUser), DeviceKey: cognito.Ptr(f.key)}); err != nil {
+				t.Error(err)
+			}
+		}}
+		e.s.store = w
+		_, err := f.prove(flowPassword)
+		var ce *cognito.Error
+		if !errors.As(err, &ce) || ce.Code != cognito.CodeResourceNotFoundException || ce.Message != msgDeviceNotFound {
+			t.Fatalf("proof of a device forgotten before its tokens = %v, want ResourceNotFoundException (%s)", err, msgDeviceNotFound)
+		}
+		if w.before != nil {
+			t.Fatal("the device was not forgotten")
+		}
+		events, err := e.users.AdminListUserAuthEvents(ctx, admin, &idp.AdminListUserAuthEventsRequest{UserPoolId: cognito.Ptr(e.pool), Username: cognito.Ptr(flowUser)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events.AuthEvents) != 1 || cognito.Deref(events.AuthEvents[0].EventResponse) != idp.EventResponseTypeFail {
+			t.Errorf("auth events = %+v, want one Fail", events.AuthEvents)
+		}
+		if _, err := f.prove(flowPassword); !errors.Is(err, cognito.NotAuthorizedException("")) {
+			t.Errorf("the same proof again = %v, want NotAuthorizedException (the state is used up)", err)
+		}
+	})
+}
+
+// beforeTxStore is the engine's store running before, once, ahead of the
+// first transaction the engine begins after it is set.
+type beforeTxStore struct {
+	engineStore
+	before func()
+}
+
+func (b *beforeTxStore) Tx(ctx context.Context, fn func(tx storage.Tx) error) error {
+	if f := b.before; f != nil {
+		b.before = nil
+		f()
+	}
+	return b.engineStore.Tx(ctx, fn)
+}
+
 // TestMergeDeviceSignInReplicas keeps the later of two replicas of a
 // device's last sign-in, whichever the order of changes keeps, and the
 // earlier one's address when the later has none.

@@ -150,20 +150,17 @@ func carryRisk(st *flowState, r *riskAssessment) {
 }
 
 // recordFailedProof records the failed sign-in event of sp's wrong secret
-// (a password, an SRP or device proof): in place of the InProgress event
-// a notifying risk recorded when an earlier step of the sign-in was
-// assessed, with that risk, or else as a new event.
+// (a password, an SRP or device proof), in a transaction of its own
+// (failedEventIn). A failure to record is logged: it never changes the
+// answer.
 func (s *Service) recordFailedProof(ctx context.Context, sp *call) {
-	r := sp.risk()
-	if r == nil || r.eventID == "" {
-		s.recordEvent(ctx, sp.pool, sp.user.Sub, "", idp.EventResponseTypeFail, eventFactors{})
+	if !sp.pool.RecordsAuthEvents {
 		return
 	}
-	ev := s.authEvent(r.eventID, idp.EventResponseTypeFail, eventFactors{ip: clientIP(ctx), risk: r})
 	var rec *recordedEvent
 	err := s.runTx(ctx, func(tx storage.Tx) error {
 		var err error
-		rec, err = s.recordRiskEventIn(ctx, tx, sp.pool, sp.user, ev, r, directory.RiskEmailNoAction)
+		rec, err = s.failedEventIn(ctx, tx, sp)
 		return err
 	})
 	if err != nil {
@@ -171,4 +168,19 @@ func (s *Service) recordFailedProof(ctx context.Context, sp *call) {
 		return
 	}
 	s.afterCommit(ctx, rec)
+}
+
+// failedEventIn records inside tx the failed sign-in event of sp's user:
+// in place of the InProgress event a notifying risk recorded when an
+// earlier step of the sign-in was assessed, with that risk, or else as a
+// new event. It returns what to do once tx has committed.
+func (s *Service) failedEventIn(ctx context.Context, tx storage.Tx, sp *call) (*recordedEvent, error) {
+	r, eventID := sp.risk(), ""
+	if r == nil || r.eventID == "" {
+		r = nil
+	} else {
+		eventID = r.eventID
+	}
+	ev := s.authEvent(eventID, idp.EventResponseTypeFail, eventFactors{ip: clientIP(ctx), risk: r})
+	return s.recordRiskEventIn(ctx, tx, sp.pool, sp.user, ev, r, directory.RiskEmailNoAction)
 }
