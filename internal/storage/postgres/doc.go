@@ -125,6 +125,10 @@
 // by the current schema while it applies the embedded migrations/NNNN_*.sql
 // files that schema_migrations does not list, each in its own transaction,
 // so several nodes starting at once apply each migration exactly once.
+// Every transaction begins with a check of schema_migrations in the same
+// message as its BEGIN, and each migration first locks that table
+// exclusively, so no write of a node commits after a migration its binary
+// does not know (schema_guard.go).
 // Config and items' data are BYTEA so the caller's JSON comes back byte for
 // byte; IDs and keys use the "C" collation so they sort by bytes, as in
 // SQLite. Times are TIMESTAMPTZ

@@ -40,6 +40,7 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 // Migrate describes. Tests pass a prefix of the migrations to build a store
 // of an earlier version.
 func (db *DB) migrate(ctx context.Context, ms []storage.Migration) (int, error) {
+	db.schema.Store(newSchemaGuard(ms))
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", err)
@@ -105,9 +106,24 @@ func (d migrationDialect) AppliedMigrations(ctx context.Context) ([]int64, error
 }
 
 func (d migrationDialect) ApplyMigration(ctx context.Context, m storage.Migration) (bool, error) {
+	// A migration already applied takes no lock: a node that starts on a
+	// migrated database does not hold the others' transactions back.
+	var one int
+	err := d.conn.QueryRow(ctx, `SELECT 1 FROM schema_migrations WHERE version = $1`, m.Version).Scan(&one)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return false, err
+	}
 	did := false
-	err := pgx.BeginFunc(ctx, d.conn, func(tx pgx.Tx) error {
-		var one int
+	err = pgx.BeginFunc(ctx, d.conn, func(tx pgx.Tx) error {
+		// First, before any other lock: wait for the transactions that
+		// began before the migration, and hold back those that begin
+		// while it runs (schema_guard.go).
+		if _, err := tx.Exec(ctx, `LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE`); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `SELECT 1 FROM schema_migrations WHERE version = $1`, m.Version).Scan(&one)
 		if err == nil {
 			return nil

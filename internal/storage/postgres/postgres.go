@@ -81,8 +81,13 @@ type DB struct {
 	// for tests.
 	heardWrites atomic.Uint64
 	// newer holds the error of a database a newer release has migrated,
-	// once CheckSchema has found one: every write returns it.
+	// once CheckSchema or a transaction's check has found one: every
+	// write returns it.
 	newer storage.SchemaLatch
+	// schema is the migrations the DB knows and the check its
+	// transactions begin with (schema_guard.go): this binary's, or those
+	// a test's migrate was given.
+	schema atomic.Pointer[schemaGuard]
 }
 
 // Open connects to the database at dsn, a libpq URL or key=value string that
@@ -106,7 +111,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if clock == nil {
 		clock = time.Now
 	}
+	ms, err := migrations()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	db := &DB{pool: pool, region: opts.Region, clock: clock, log: opts.Logger}
+	db.schema.Store(newSchemaGuard(ms))
 	if db.log == nil {
 		db.log = discardLogger
 	}

@@ -80,9 +80,10 @@ func (db *DB) run(ctx context.Context, fn func(t *txn) error) error {
 	if err := db.newer.Err(); err != nil {
 		return err
 	}
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	// READ COMMITTED, and the schema check (schema_guard.go).
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: db.schema.Load().begin})
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return db.beginFailed(ctx, err)
 	}
 	t := &txn{db: db, tx: tx, actor: storage.EncodeActor(ctx)}
 	committed := false

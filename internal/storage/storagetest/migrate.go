@@ -199,13 +199,14 @@ type GuardedStore interface {
 // a database at this binary's schema; then a newer release migrates it,
 // through other (a second handle on the same database, as a new node of a
 // rolling upgrade), or through the node's own handle when other is nil (a
-// backend that lets one process at a time open its database). Writes go on
-// until the node's CheckSchema reads the newer schema; from then on every
-// write transaction of the node fails with storage.ErrSchemaNewer and
-// changes nothing, and CheckSchema keeps saying so, while the newer
-// release's handle writes as before. heard, when not nil, waits for the
-// node to notice the migration by itself (a notification), before any
-// CheckSchema.
+// backend that lets one process at a time open its database). A backend
+// whose database another handle may migrate checks the schema inside each
+// write transaction: the node's first write after the migration fails with
+// storage.ErrSchemaNewer and changes nothing, before the node checks or
+// hears anything. From then on every write transaction of the node fails
+// so, and CheckSchema says so, while the newer release's handle writes as
+// before. heard, when not nil, waits for the node to notice the migration
+// by itself (a notification), before any write or CheckSchema.
 func SchemaNewerWhileServing[S GuardedStore](t *testing.T, b MigrateBackend[S], other func(t *testing.T, where string) S, heard func(t *testing.T, node S)) {
 	ctx := context.Background()
 	ms, err := b.Migrations()
@@ -242,9 +243,13 @@ func SchemaNewerWhileServing[S GuardedStore](t *testing.T, b MigrateBackend[S], 
 	if heard != nil {
 		heard(t, node)
 	} else if other != nil {
-		// Until it checks, the node does not know.
-		if err := write(node, "unchecked"); err != nil {
-			t.Fatalf("a write before the node checked the schema: %v", err)
+		// The node has neither checked nor heard: its transaction's own
+		// check refuses the write.
+		if err := write(node, "unchecked"); !errors.Is(err, storage.ErrSchemaNewer) {
+			t.Fatalf("a write after the migration, before the node checked the schema = %v, want storage.ErrSchemaNewer", err)
+		}
+		if _, err := node.GetItem(ctx, kindUser, "unchecked"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("the refused write stored its item: %v", err)
 		}
 	}
 	err = node.CheckSchema(ctx)
