@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/storage"
@@ -133,9 +134,14 @@ func (n *Node) applyIn(ctx context.Context, tx storage.ReplicaTx, c storage.Chan
 		}
 		tx.ApplyAs(c.Region, c.HLC)
 		if local == nil {
-			return outcomeApplied, tx.Tombstone(ctx, c.Entity, c.Key)
+			err = tx.Tombstone(ctx, c.Entity, c.Key)
+		} else {
+			err = tx.DeleteItem(ctx, kind, c.Key, local.Version)
 		}
-		return outcomeApplied, tx.DeleteItem(ctx, kind, c.Key, local.Version)
+		if err != nil {
+			return 0, err
+		}
+		return outcomeApplied, n.forgetIfOwnRecord(ctx, tx, kind, c.Key)
 	}
 	it, err := storage.DecodeItem(c.State)
 	if err != nil {
@@ -456,4 +462,25 @@ func createdAt(entity storage.Entity, state []byte) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return it.CreatedAt, nil
+}
+
+// forgetIfOwnRecord forgets, in the transaction that applies the deletion
+// of the item kind/key from another region's stream, the pool whose replica
+// record in this region the item was: a region that no longer has a record
+// of its own in the pool's set stops holding the pool, its row removed with
+// the record as forget removes them, so that no row without a record is
+// left here but that of a set still arriving (replicaSet.heldBy).
+func (n *Node) forgetIfOwnRecord(ctx context.Context, tx storage.ReplicaTx, kind, key string) error {
+	pool, region, ok := strings.Cut(key, "/")
+	if kind != ReplicaItemKind || !ok || region != n.o.Region {
+		return nil
+	}
+	removed, err := tx.ForgetPool(ctx, pool, ReplicaItemKind)
+	if err != nil {
+		return fmt.Errorf("forget %s, whose replica here another region deleted: %w", pool, err)
+	}
+	if removed > 0 {
+		n.log.Info("another region deleted this region's replica record of a pool; the pool is removed from this region", "pool", pool, "items", removed)
+	}
+	return nil
 }

@@ -63,7 +63,10 @@
 // has records holds it too (applies, and the replica API through that
 // region, by the one rule replicaSet.heldBy): the records of a set written
 // in one transaction elsewhere arrive one at a time, and a region only stops
-// holding a pool by removing its row with its record.
+// holding a pool by removing its row with its record: forget does, and so
+// does Apply when another region's entry deletes this region's record
+// (forgetIfOwnRecord). A row whose record's deletion the change log holds
+// is not held (a deletion applied without forgetting the pool).
 // Replicas is the engine of Cognito's replica API on those records. The
 // replicating Node of each region acts on its own records (Reconcile): a
 // CREATING replica is copied from a snapshot of every region that holds the

@@ -885,3 +885,114 @@ func TestReplicaAPIPartialSetHeld(t *testing.T) {
 	record(leaving, "eu-west-1", StatusDeleting)
 	notFound("a pool whose record here is DELETING", "eu-west-1", leaving)
 }
+
+// TestDeletedOwnRecordNotHeld checks that a region whose own replica
+// record of a pool is deleted by an entry of another region's stream stops
+// holding the pool at once: the deletion forgets the pool here in the
+// transaction that applies it (the row goes with the record, as forget
+// removes them), so the pool's entries are no longer applied and the
+// replica API no longer answers for it through this region. A row left
+// without its record by a deletion applied otherwise (a tombstone here) is
+// not held either: the deletion in the change log tells it from a row whose
+// record has not arrived yet (TestPartialReplicaSetHeld), which is held.
+func TestDeletedOwnRecordNotHeld(t *testing.T) {
+	ctx := context.Background()
+	const (
+		removed  = "us-east-1_removed1"
+		orphan   = "us-east-1_orphan1"
+		arriving = "us-east-1_arriving1"
+	)
+	st := openStore(t, "eu-west-1")
+	n, err := New(Options{Store: st, Region: "eu-west-1", Peers: topology, DefaultPoolRegions: DefaultAllRegions,
+		Merge: map[string]MergeFunc{kindWidget: mergeWidgets}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := NewReplicas(ReplicasOptions{Store: st, Region: "eu-west-1", Peers: topology, DefaultPoolRegions: DefaultAllRegions, AccountID: "000000000000"})
+	hlc := storage.HLCAt(time.Now())
+	// apply applies, as us-east-1's stream would, the creation of region's
+	// record of pool, or its deletion.
+	apply := func(pool, region string, kind storage.ChangeKind) {
+		t.Helper()
+		hlc++
+		c := storage.Change{Seq: 1, Region: "us-east-1", HLC: hlc, Kind: kind, Entity: storage.Entity(ReplicaItemKind), Key: replicaID(pool, region)}
+		if kind != storage.ChangeDelete {
+			it, err := newReplicaItem(pool, replica{Region: region, Status: StatusActive}, storage.HLCTime(hlc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.State, err = storage.EncodeItem(it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if out, err := n.Apply(ctx, c); err != nil || out != outcomeApplied {
+			t.Fatalf("apply the %s of the record of %s in %s: %v, %v", kind, pool, region, out, err)
+		}
+	}
+	applies := func(pool string) bool {
+		t.Helper()
+		held, err := n.applies(ctx, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return held
+	}
+	notListed := func(what, pool string) {
+		t.Helper()
+		_, err := api.ListUserPoolReplicas(ctx, cognito.Caller{Region: "eu-west-1"}, &idp.ListUserPoolReplicasRequest{UserPoolId: cognito.Ptr(pool)})
+		var ce *cognito.Error
+		if !errors.As(err, &ce) || ce.Code != cognito.CodeResourceNotFoundException {
+			t.Errorf("the replicas of %s, through this region: %v, want ResourceNotFoundException", what, err)
+		}
+	}
+
+	// removed is held here by its set; then us-east-1's stream deletes
+	// this region's record.
+	createPool(t, st, removed)
+	putWidget(t, st, removed, removed+"/w1", "v1")
+	apply(removed, "us-east-1", storage.ChangeCreate)
+	apply(removed, "eu-west-1", storage.ChangeCreate)
+	if !applies(removed) {
+		t.Fatal("a pool whose set holds this region is not applied")
+	}
+	apply(removed, "eu-west-1", storage.ChangeDelete)
+	if _, err := st.GetUserPool(ctx, removed); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the row of a pool whose record here was deleted: %v, want it forgotten", err)
+	}
+	if got := widgets(t, st, removed); len(got) != 0 {
+		t.Errorf("the items of a pool whose record here was deleted: %v, want them forgotten", got)
+	}
+	if _, err := st.GetItem(ctx, ReplicaItemKind, replicaID(removed, "us-east-1")); err != nil {
+		t.Errorf("the record of another region, which every region keeps: %v", err)
+	}
+	if applies(removed) {
+		t.Error("a pool whose record here was deleted is still applied")
+	}
+	notListed("a pool whose record here was deleted", removed)
+
+	// orphan's row is here without this region's record, whose deletion
+	// the change log holds (a tombstone), as a deletion applied without
+	// forgetting the pool leaves it.
+	createPool(t, st, orphan)
+	apply(orphan, "us-east-1", storage.ChangeCreate)
+	if err := st.Tx(ctx, func(tx storage.Tx) error {
+		return tx.(storage.ReplicaTx).Tombstone(ctx, storage.Entity(ReplicaItemKind), replicaID(orphan, "eu-west-1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if applies(orphan) {
+		t.Error("a pool whose record here was deleted, its row left, is still applied")
+	}
+	notListed("a pool whose record here was deleted, its row left", orphan)
+
+	// arriving's set reached this region in part: the record of
+	// us-east-1 only, this region's not yet. It is held.
+	createPool(t, st, arriving)
+	apply(arriving, "us-east-1", storage.ChangeCreate)
+	if !applies(arriving) {
+		t.Error("a pool whose record here has not arrived yet is not applied")
+	}
+	if _, err := api.ListUserPoolReplicas(ctx, cognito.Caller{Region: "eu-west-1"}, &idp.ListUserPoolReplicasRequest{UserPoolId: cognito.Ptr(arriving)}); err != nil {
+		t.Errorf("the replicas of a pool whose record here has not arrived yet: %v", err)
+	}
+}

@@ -157,17 +157,23 @@ type poolReader interface {
 
 // heldBy reports whether region holds pool, as read in r, the store of
 // region local: when the set holds it, and, for the local region only, when
-// the set is explicit, has no record of the region and r holds the pool's
-// row. A set made explicit in another region (materialized in one
-// transaction there, one record per region) reaches this region record by
-// record, each applied in its own transaction, while the entries of the
-// other peers' streams are applied alongside: between two of them the local
-// set can name some regions and not yet this one. A region that holds a
-// pool's row has a record in every explicit set of it, since a region stops
-// holding a pool only by forgetting it, its row and its record removed in
-// one transaction (forget); so such a row without a record is a set still
-// arriving, and the region holds the pool. The row in r says nothing of
-// another region, which holds the pool by the set alone.
+// the set is explicit, has no record of the region, r holds the pool's row
+// and r's change log holds no deletion of the region's record. A set made
+// explicit in another region (materialized in one transaction there, one
+// record per region) reaches this region record by record, each applied in
+// its own transaction, while the entries of the other peers' streams are
+// applied alongside: between two of them the local set can name some
+// regions and not yet this one. A region that holds a pool's row has a
+// record in every explicit set of it, since a region stops holding a pool
+// by forgetting it, its row and its record removed in one transaction
+// (forget); so such a row without a record is a set still arriving, and the
+// region holds the pool, unless its record came and was deleted: a deletion
+// applied from another region's stream before this region forgot the pool
+// leaves the row without a record too, and the deletion's entry (the
+// record's last, kept by ForgetPool and by the tombstone of a record never
+// applied here) tells that row from one whose record has not arrived yet.
+// The row in r says nothing of another region, which holds the pool by the
+// set alone.
 func (set replicaSet) heldBy(ctx context.Context, r poolReader, pool, region, local string) (bool, error) {
 	if set.holds(region) {
 		return true, nil
@@ -182,7 +188,46 @@ func (set replicaSet) heldBy(ctx context.Context, r poolReader, pool, region, lo
 	case err != nil:
 		return false, err
 	}
-	return true, nil
+	deleted, err := recordDeleted(ctx, r, pool, region)
+	return !deleted, err
+}
+
+// changeReader reads a record's newest change-log entry: a storage.ReplicaTx.
+type changeReader interface {
+	LastChange(ctx context.Context, entity storage.Entity, key string) (*storage.Change, error)
+}
+
+// recordDeleted reports whether the newest change-log entry of region's
+// record of pool, as read in r (a storage.ReplicaTx, or a store whose
+// transactions are ones), is its deletion.
+func recordDeleted(ctx context.Context, r poolReader, pool, region string) (bool, error) {
+	read := func(cr changeReader) (bool, error) {
+		last, err := cr.LastChange(ctx, storage.Entity(ReplicaItemKind), replicaID(pool, region))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("read the change log of the replica of %s in %s: %w", pool, region, err)
+		}
+		return last.Kind == storage.ChangeDelete, nil
+	}
+	switch r := r.(type) {
+	case changeReader:
+		return read(r)
+	case storage.Transactor:
+		var deleted bool
+		err := r.Tx(ctx, func(tx storage.Tx) error {
+			rtx, ok := tx.(storage.ReplicaTx)
+			if !ok {
+				return errNotReplica
+			}
+			var err error
+			deleted, err = read(rtx)
+			return err
+		})
+		return deleted, err
+	}
+	return false, errNotReplica
 }
 
 // regions returns the set's regions, sorted.
