@@ -70,6 +70,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	if credsFrom.path != "" && cfg.Backend() == config.BackendPostgres {
+		// Nodes sharing a store must share the pair (docs/configuration.md):
+		// a node with a pair of its own refuses the others' signed requests
+		// and NextTokens, and answers made-up delivery details for users
+		// that do not exist unlike they do.
+		log.Warn("the admin key pair is this node's own, kept in its data directory: every node sharing the PostgreSQL database "+
+			"must have the same pair; configure admin.access_key_id and admin.secret_access_key (or COGNATE_ACCESS_KEY_ID and "+
+			"COGNATE_SECRET_ACCESS_KEY) on every node", "path", credsFrom.path, "access_key_id", creds.AccessKeyID)
+	}
 
 	st, storeDesc, err := openStoreWith(ctx, cfg, storeOptions{readCache: true, log: log})
 	if err != nil {
