@@ -540,8 +540,19 @@ func TestReseed(t *testing.T) {
 	putWidget(t, eu.st, pool, pool+"/from-eu", "eu")
 	want[pool+"/from-eu"] = "eu"
 	putWidget(t, us.st, "", "outside", "every region") // a record of no pool
+	// eu-west-1 copies the pool in, then sets its replica ACTIVE: wait for
+	// that record too, or it could reach a peer between the two reseeds.
+	euActive := func(st storage.Store) bool {
+		recs, err := replicaRecords(ctx, st, pool)
+		if err != nil || recs["eu-west-1"] == nil {
+			return false
+		}
+		rep, err := decodeReplica(recs["eu-west-1"])
+		return err == nil && rep.Status == StatusActive
+	}
 	eventually(t, "eu-west-1 and us-east-1 hold the same", func() bool {
-		return cmp.Equal(widgets(t, eu.st, pool), want) && cmp.Equal(widgets(t, us.st, pool), want) && len(widgets(t, eu.st, "")) == 1
+		return cmp.Equal(widgets(t, eu.st, pool), want) && cmp.Equal(widgets(t, us.st, pool), want) && len(widgets(t, eu.st, "")) == 1 &&
+			euActive(us.st) && euActive(eu.st)
 	})
 
 	// The region that was away: a record of the pool its peers no longer
