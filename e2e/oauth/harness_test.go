@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -18,25 +16,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognate-dev/cognate/e2e/dbdump"
+	"github.com/cognate-dev/cognate/e2e/internal/harness"
 	"github.com/cognate-dev/cognate/internal/api"
-	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/messaging"
-	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
-	"github.com/cognate-dev/cognate/internal/seal"
-	"github.com/cognate-dev/cognate/internal/server"
-	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/storage/postgres"
-	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
-	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -75,10 +65,7 @@ type testClock struct {
 func (c *testClock) Now() time.Time          { return c.start.Add(time.Duration(c.offset.Load())) }
 func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-type migratingStore interface {
-	storage.Store
-	storage.Migrator
-}
+type migratingStore = harness.Store
 
 // backends runs f once per storage backend: SQLite always, PostgreSQL
 // when COGNATE_TEST_POSTGRES_DSN is set (required in CI).
@@ -92,31 +79,13 @@ func backends(t *testing.T, f func(t *testing.T, e *env)) {
 // with the reader of its raw rows.
 func open(tb testing.TB, name string) (migratingStore, func() (string, error)) {
 	tb.Helper()
-	ctx := context.Background()
-	var (
-		db   migratingStore
-		dump func() (string, error)
-		err  error
-	)
-	switch name {
-	case "sqlite":
-		path := filepath.Join(tb.TempDir(), "cognate.db")
-		db, err = sqlite.Open(ctx, path, sqlite.Options{Region: region})
-		dump = func() (string, error) { return dbdump.SQLite(path) }
-	case "postgres":
-		dsn := storagetest.PostgresSchema(tb)
-		// With the read cache of pools, clients and domains, as a server runs.
-		db, err = postgres.Open(ctx, dsn, postgres.Options{Region: region, ReadCache: true})
-		dump = func() (string, error) { return dbdump.Postgres(dsn) }
+	// With the read cache of pools, clients and domains, as a server runs.
+	db, where := harness.OpenStore(tb, name, region, func() string { return storagetest.PostgresSchema(tb) }, true)
+	dump := func() (string, error) { return dbdump.SQLite(where) }
+	if name == "postgres" {
+		dump = func() (string, error) { return dbdump.Postgres(where) }
 	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return db, dump
+	return harness.Migrate(tb, db), dump
 }
 
 // start serves cognate on a fresh store of the named backend.
@@ -131,49 +100,22 @@ func startWith(tb testing.TB, backend string, configure func(*userpool.Options))
 	tb.Helper()
 	db, dump := open(tb, backend)
 	clock := &testClock{start: time.Now().Truncate(time.Second)}
-	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
-	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: base, Clock: clock.Now, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	verifiers, err := srp.NewVerifiers(encryptionKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	popts := userpool.Options{
-		AccountID: accountID, Clock: clock.Now,
-		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets),
-	}
+	srv := harness.NewServer()
+	base := srv.URL
+	var popts userpool.Options
 	if configure != nil {
 		configure(&popts)
 	}
-	pools := userpool.New(db, popts)
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{Logger: slog.New(slog.DiscardHandler)})
-	users := directory.New(db, pools, directory.Options{
-		IssuerBaseURL: base, SRPVerifiers: verifiers, Clock: clock.Now,
-		CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes), Sender: outbox,
-	})
-	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: clock.Now})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ui, err := oidc.New(oidc.Options{Pools: pools, Users: users, Auth: auth, IssuerBaseURL: base, Key: seal.DeriveKey(encryptionKey, "hosted-ui"), Clock: clock.Now})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	en := harness.Wire(tb, db, harness.Options{URL: base, Key: encryptionKey, AccountID: accountID, Clock: clock.Now,
+		Pools: popts, Users: directory.Options{Sender: outbox}})
+	ui := en.HostedUI(tb)
 	mux := http.NewServeMux()
-	mux.Handle("GET /{pool}/.well-known/", ui.WellKnown(tok, func(ctx context.Context, poolID string) bool {
-		_, err := db.GetUserPool(ctx, poolID)
-		return err == nil
-	}))
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID,
+	mux.Handle("GET /{pool}/.well-known/", ui.WellKnown(en.Tokens, en.PoolExists))
+	mux.Handle("/", api.NewHandler(api.Options{Pools: en.Pools, Users: en.Users, Auth: en.Auth, AccountID: accountID,
 		Credentials: map[string]string{keyID: secretKey}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
-	ts.Config.Handler = server.New(server.Options{API: ui.Wrap(mux), Ready: db.Ping}).Handler()
-	ts.Start()
-	tb.Cleanup(ts.Close)
-	idpClient := cip.New(cip.Options{BaseEndpoint: aws.String(base), Region: region,
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secretKey, ""), RetryMaxAttempts: 8})
+	srv.Serve(tb, db, ui.Wrap(mux))
+	idpClient := harness.Client(base, region, keyID, secretKey, 8)
 	return &env{URL: base, Store: db, IDP: idpClient, Clock: clock, Dump: dump, Outbox: outbox}
 }
 

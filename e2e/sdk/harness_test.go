@@ -2,31 +2,21 @@ package sdk
 
 import (
 	"bytes"
-	"context"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/cognate-dev/cognate/e2e/internal/harness"
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
-	"github.com/cognate-dev/cognate/internal/seal"
-	"github.com/cognate-dev/cognate/internal/server"
-	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/storage/postgres"
-	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
-	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
@@ -55,15 +45,10 @@ func (e *env) client(region string) *cip.Client {
 // retried, except the throttling ones (TooManyRequests, LimitExceeded),
 // which tests of those disable retries for.
 func (e *env) clientWith(region, id, key string) *cip.Client {
-	return cip.New(cip.Options{
-		BaseEndpoint: aws.String(e.URL),
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(id, key, ""),
-		// More attempts than the default 3: the transport failure above
-		// is retried (it is net.ErrClosed) and is rare, but not rare
-		// enough that three in a row never happen in a long suite.
-		RetryMaxAttempts: 8,
-	})
+	// More attempts than the default 3: the transport failure above is
+	// retried (it is net.ErrClosed) and is rare, but not rare enough that
+	// three in a row never happen in a long suite.
+	return harness.Client(e.URL, region, id, key, 8)
 }
 
 // backendNames are the storage backends every end-to-end test runs on.
@@ -77,42 +62,20 @@ func backends(t *testing.T, f func(t *testing.T, e *env)) {
 	}
 }
 
-// openBackend opens a fresh, empty store of the named backend.
+// openBackend opens a fresh, empty store of the named backend, with the
+// read cache of pools, clients and domains on PostgreSQL, as a server runs.
 func openBackend(tb testing.TB, name string) migratingStore {
 	tb.Helper()
-	ctx := context.Background()
-	var (
-		db  migratingStore
-		err error
-	)
-	switch name {
-	case "sqlite":
-		db, err = sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cognate.db"), sqlite.Options{Region: "us-east-1"})
-	case "postgres":
-		// With the read cache of pools, clients and domains, as a server runs.
-		db, err = postgres.Open(ctx, storagetest.PostgresSchema(tb), postgres.Options{Region: "us-east-1", ReadCache: true})
-	default:
-		tb.Fatalf("unknown backend %q", name)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
+	db, _ := harness.OpenStore(tb, name, "us-east-1", func() string { return storagetest.PostgresSchema(tb) }, true)
 	return db
 }
 
-type migratingStore interface {
-	storage.Store
-	storage.Migrator
-}
+type migratingStore = harness.Store
 
 // migrated migrates db and closes it when tb ends.
 func migrated(tb testing.TB, db migratingStore) migratingStore {
 	tb.Helper()
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return db
+	return harness.Migrate(tb, db)
 }
 
 // start migrates db and serves cognate on it.
@@ -189,48 +152,22 @@ func servePools(tb testing.TB, db storage.Store, opts directory.Options, mount f
 func serveWithAuth(tb testing.TB, db storage.Store, opts directory.Options, mount func(*http.ServeMux), limits *ratelimit.Limiter,
 	protect ratelimit.Protection, configure func(url string, o *api.Options), poolOpts userpool.Options, authOpts func(*authflow.Options)) string {
 	tb.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	url := "http://" + ts.Listener.Addr().String()
-	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, Clock: opts.Clock, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	verifiers, err := srp.NewVerifiers(encryptionKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	opts.IssuerBaseURL, opts.SRPVerifiers = url, verifiers
-	if opts.CodeKey == nil {
-		opts.CodeKey = seal.DeriveKey(encryptionKey, directory.KeyLabelCodes)
-	}
-	poolOpts.AccountID, poolOpts.Clock, poolOpts.AssetBaseURL = accountID, opts.Clock, url
-	poolOpts.ClientSecretKey = seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)
-	pools := userpool.New(db, poolOpts)
-	users := directory.New(db, pools, opts)
-	ao := authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: opts.Clock}
-	if authOpts != nil {
-		authOpts(&ao)
-	}
-	auth, err := authflow.New(ao)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	srv := harness.NewServer()
+	url := srv.URL
+	poolOpts.AssetBaseURL = url
+	en := harness.Wire(tb, db, harness.Options{URL: url, Key: encryptionKey, AccountID: accountID, Clock: opts.Clock,
+		Pools: poolOpts, Users: opts, Auth: authOpts})
 	mux := http.NewServeMux()
-	mux.Handle("GET /{pool}/.well-known/", oidc.NewWellKnownHandler(tok, url, func(ctx context.Context, poolID string) bool {
-		_, err := db.GetUserPool(ctx, poolID)
-		return err == nil
-	}))
-	mux.Handle(oidc.UILogoPattern, oidc.NewUILogoHandler(pools))
+	mux.Handle("GET /{pool}/.well-known/", oidc.NewWellKnownHandler(en.Tokens, url, en.PoolExists))
+	mux.Handle(oidc.UILogoPattern, oidc.NewUILogoHandler(en.Pools))
 	if mount != nil {
 		mount(mux)
 	}
-	apiOpts := api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits, Protection: protect}
+	apiOpts := api.Options{Pools: en.Pools, Users: en.Users, Auth: en.Auth, AccountID: accountID, Credentials: map[string]string{keyID: secret}, RateLimits: limits, Protection: protect}
 	if configure != nil {
 		configure(url, &apiOpts)
 	}
 	mux.Handle("/", api.NewHandler(apiOpts))
-	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
-	ts.Start()
-	tb.Cleanup(ts.Close)
+	srv.Serve(tb, db, mux)
 	return url
 }

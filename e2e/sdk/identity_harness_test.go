@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -19,19 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/cognate-dev/cognate/e2e/internal/harness"
 	"github.com/cognate-dev/cognate/internal/api"
-	"github.com/cognate-dev/cognate/internal/authflow"
-	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/identitypool"
 	cogoidc "github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
-	"github.com/cognate-dev/cognate/internal/seal"
-	"github.com/cognate-dev/cognate/internal/server"
-	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/sts"
 	"github.com/cognate-dev/cognate/internal/sts/local"
-	"github.com/cognate-dev/cognate/internal/tokens"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 // idEnv is a running cognate with identity pools, and the clients a test
@@ -76,32 +69,14 @@ func identityBackends(t *testing.T, o idOptions, f func(t *testing.T, e *idEnv))
 // pools included, with a verifyingSTS as the Security Token Service.
 func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 	tb.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	url := "http://" + ts.Listener.Addr().String()
+	srv := harness.NewServer()
+	url := srv.URL
 	var clock func() time.Time
 	if o.clock != nil {
 		clock = o.clock.Now
 	}
-	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, Clock: clock, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	verifiers, err := srp.NewVerifiers(encryptionKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pools := userpool.New(db, userpool.Options{
-		AccountID: accountID, Clock: clock,
-		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets),
-	})
-	users := directory.New(db, pools, directory.Options{
-		IssuerBaseURL: url, Clock: clock, SRPVerifiers: verifiers,
-		CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes),
-	})
-	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Clock: clock})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	en := harness.Wire(tb, db, harness.Options{URL: url, Key: encryptionKey, AccountID: accountID, Clock: clock})
+	tok, pools, users, auth := en.Tokens, en.Pools, en.Users, en.Auth
 	stsv := &verifyingSTS{issuer: url + identitypool.IdentityIssuerPath, clock: clock}
 	var providers map[string]identitypool.OIDCProvider
 	if o.oidc != nil {
@@ -110,6 +85,7 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 	var issuer sts.Issuer = stsv
 	var own *local.Service
 	if o.ownSTS {
+		var err error
 		own, err = local.New(local.Options{Store: db, Key: encryptionKey, AccountID: accountID, Clock: clock,
 			Issuers: []local.TrustedIssuer{{URL: identitypool.IssuerURL(url), KeySet: identitypool.KeySet{Tokens: tok},
 				Trusts: local.IdentityPoolTrust(func(ctx context.Context, poolID string) (string, error) {
@@ -125,19 +101,13 @@ func serveIdentity(tb testing.TB, db migratingStore, o idOptions) *idEnv {
 		Credentials: issuer, Revocation: auth, OpenIDConnectProviders: providers, SAMLProviders: o.saml,
 	})
 	mux := http.NewServeMux()
-	mux.Handle("GET /{pool}/.well-known/", cogoidc.NewWellKnownHandler(tok, url, func(ctx context.Context, poolID string) bool {
-		_, err := db.GetUserPool(ctx, poolID)
-		return err == nil
-	}))
+	mux.Handle("GET /{pool}/.well-known/", cogoidc.NewWellKnownHandler(tok, url, en.PoolExists))
 	mux.Handle("GET "+identitypool.IdentityIssuerPath+"/.well-known/", cogoidc.NewIdentityWellKnownHandler(ids))
 	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, Identities: ids, STS: own, AccountID: accountID,
 		Credentials: map[string]string{keyID: secret}, RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
-	ts.Config.Handler = server.New(server.Options{API: mux, Ready: db.Ping}).Handler()
-	ts.Start()
-	tb.Cleanup(ts.Close)
+	srv.Serve(tb, db, mux)
 	e := &idEnv{URL: url, sts: stsv, ownSTS: own}
-	e.idp = cip.New(cip.Options{BaseEndpoint: aws.String(url), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""), RetryMaxAttempts: 8})
+	e.idp = harness.Client(url, "us-east-1", keyID, secret, 8)
 	e.ids = identityClient(url, credentials.NewStaticCredentialsProvider(keyID, secret, ""))
 	e.pub = identityClient(url, aws.AnonymousCredentials{})
 	return e

@@ -20,24 +20,17 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/cognate-dev/cognate/e2e/internal/harness"
 	"github.com/cognate-dev/cognate/e2e/lambdafn/fn"
 	"github.com/cognate-dev/cognate/e2e/lambdafn/rie"
 	"github.com/cognate-dev/cognate/internal/api"
 	"github.com/cognate-dev/cognate/internal/authflow"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/messaging"
-	"github.com/cognate-dev/cognate/internal/oidc"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
-	"github.com/cognate-dev/cognate/internal/seal"
-	"github.com/cognate-dev/cognate/internal/server"
-	"github.com/cognate-dev/cognate/internal/srp"
 	"github.com/cognate-dev/cognate/internal/storage"
-	"github.com/cognate-dev/cognate/internal/storage/postgres"
-	"github.com/cognate-dev/cognate/internal/storage/sqlite"
 	"github.com/cognate-dev/cognate/internal/storage/storagetest"
-	"github.com/cognate-dev/cognate/internal/tokens"
 	"github.com/cognate-dev/cognate/internal/triggers"
-	"github.com/cognate-dev/cognate/internal/userpool"
 )
 
 const (
@@ -94,28 +87,8 @@ func backends(t *testing.T) []string {
 
 func openStore(t testing.TB, name string) storage.Store {
 	t.Helper()
-	ctx := context.Background()
-	var (
-		db interface {
-			storage.Store
-			storage.Migrator
-		}
-		err error
-	)
-	switch name {
-	case "sqlite":
-		db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "cognate.db"), sqlite.Options{Region: "us-east-1"})
-	case "postgres":
-		db, err = postgres.Open(ctx, storagetest.PostgresSchema(t), postgres.Options{Region: "us-east-1"})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	db, _ := harness.OpenStore(t, name, "us-east-1", func() string { return storagetest.PostgresSchema(t) }, false)
+	return harness.Migrate(t, db)
 }
 
 // start serves cognate on a fresh store of backend, its triggers reaching
@@ -187,48 +160,23 @@ func startWith(t testing.TB, backend string, tr transport, timeout time.Duration
 	}
 	db := openStore(t, backend)
 	outbox := messaging.NewOutbox(messaging.OutboxOptions{})
-	ts := httptest.NewUnstartedServer(nil)
-	url := "http://" + ts.Listener.Addr().String()
-	tok, err := tokens.New(tokens.Options{Store: db, IssuerBaseURL: url, KeyEncryptionKey: seal.DeriveKey(encryptionKey, "token-signing-keys")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifiers, err := srp.NewVerifiers(encryptionKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pools := userpool.New(db, userpool.Options{AccountID: accountID,
-		ClientSecretKey: seal.DeriveKey(encryptionKey, userpool.KeyLabelClientSecrets)})
-	users := directory.New(db, pools, directory.Options{
-		IssuerBaseURL: url, SRPVerifiers: verifiers, CodeKey: seal.DeriveKey(encryptionKey, directory.KeyLabelCodes),
-		Sender: outbox, Triggers: inv,
-	})
-	auth, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tok, Store: db, Key: encryptionKey, Triggers: inv})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := harness.NewServer()
+	url := srv.URL
+	en := harness.Wire(t, db, harness.Options{URL: url, Key: encryptionKey, AccountID: accountID,
+		Users: directory.Options{Sender: outbox, Triggers: inv}, Auth: func(o *authflow.Options) { o.Triggers = inv }})
 	// The hosted UI and the OAuth endpoints, for the tokens they issue.
-	ui, err := oidc.New(oidc.Options{Pools: pools, Users: users, Auth: auth, IssuerBaseURL: url, Key: seal.DeriveKey(encryptionKey, "hosted-ui")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ui := en.HostedUI(t)
 	mux := http.NewServeMux()
-	mux.Handle("/", api.NewHandler(api.Options{Pools: pools, Users: users, Auth: auth, AccountID: accountID, Credentials: map[string]string{keyID: secret},
+	mux.Handle("/", api.NewHandler(api.Options{Pools: en.Pools, Users: en.Users, Auth: en.Auth, AccountID: accountID, Credentials: map[string]string{keyID: secret},
 		// The limits are off: the benchmarks sign one user in flat out from
 		// one address, which is what they measure.
 		RateLimits: ratelimit.Off(), Protection: ratelimit.Unprotected()}))
-	ts.Config.Handler = server.New(server.Options{API: ui.Wrap(mux), Ready: db.Ping}).Handler()
-	ts.Start()
-	t.Cleanup(ts.Close)
+	srv.Serve(t, db, ui.Wrap(mux))
 	return &env{URL: url, Store: db, record: record, obs: obs, outbox: outbox}
 }
 
 func (e *env) client() *cip.Client {
-	return cip.New(cip.Options{
-		BaseEndpoint: aws.String(e.URL), Region: "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		RetryMaxAttempts: 1,
-	})
+	return harness.Client(e.URL, "us-east-1", keyID, secret, 1)
 }
 
 // pool creates a pool with lc, an app client for password sign-in, and
