@@ -374,20 +374,7 @@ func (s *Service) UpdateUserPoolDomain(ctx context.Context, c cognito.Caller, in
 // DeleteUserPoolDomain removes a domain from its pool.
 func (s *Service) DeleteUserPoolDomain(ctx context.Context, c cognito.Caller, in *idp.DeleteUserPoolDomainRequest) (*idp.DeleteUserPoolDomainResponse, error) {
 	poolID, name := cognito.Deref(in.UserPoolId), cognito.Deref(in.Domain)
-	err := s.runTx(ctx, func(tx storage.Tx) error {
-		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
-			return err
-		}
-		it, _, err := poolDomain(ctx, tx, poolID, name)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteItem(ctx, kindDomain, it.ID, it.Version); err != nil {
-			return fmt.Errorf("delete domain: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := deletePoolItem(ctx, s, c, poolID, name, kindDomain, "domain", poolDomain); err != nil {
 		return nil, err
 	}
 	return &idp.DeleteUserPoolDomainResponse{}, nil

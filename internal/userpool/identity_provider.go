@@ -404,20 +404,7 @@ func (s *Service) UpdateIdentityProvider(ctx context.Context, c cognito.Caller, 
 // federated users stay.
 func (s *Service) DeleteIdentityProvider(ctx context.Context, c cognito.Caller, in *idp.DeleteIdentityProviderRequest) (*cognito.Empty, error) {
 	poolID, name := cognito.Deref(in.UserPoolId), cognito.Deref(in.ProviderName)
-	err := s.runTx(ctx, func(tx storage.Tx) error {
-		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
-			return err
-		}
-		it, _, err := findIdentityProvider(ctx, tx, poolID, name)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteItem(ctx, kindIdentityProvider, it.ID, it.Version); err != nil {
-			return fmt.Errorf("delete identity provider: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := deletePoolItem(ctx, s, c, poolID, name, kindIdentityProvider, "identity provider", findIdentityProvider); err != nil {
 		return nil, err
 	}
 	return &cognito.Empty{}, nil

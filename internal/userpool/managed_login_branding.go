@@ -552,20 +552,7 @@ func (s *Service) UpdateManagedLoginBranding(ctx context.Context, c cognito.Call
 // pages then have no style until it gets a new one.
 func (s *Service) DeleteManagedLoginBranding(ctx context.Context, c cognito.Caller, in *idp.DeleteManagedLoginBrandingRequest) (*cognito.Empty, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.ManagedLoginBrandingId)
-	err := s.runTx(ctx, func(tx storage.Tx) error {
-		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
-			return err
-		}
-		it, _, err := findBranding(ctx, tx, poolID, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteItem(ctx, kindBranding, it.ID, it.Version); err != nil {
-			return fmt.Errorf("delete managed login branding: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := deletePoolItem(ctx, s, c, poolID, id, kindBranding, "managed login branding", findBranding); err != nil {
 		return nil, err
 	}
 	return &cognito.Empty{}, nil

@@ -190,20 +190,7 @@ func (s *Service) UpdateResourceServer(ctx context.Context, c cognito.Caller, in
 // scopes they were allowed, as after UpdateResourceServer.
 func (s *Service) DeleteResourceServer(ctx context.Context, c cognito.Caller, in *idp.DeleteResourceServerRequest) (*cognito.Empty, error) {
 	poolID, identifier := cognito.Deref(in.UserPoolId), cognito.Deref(in.Identifier)
-	err := s.runTx(ctx, func(tx storage.Tx) error {
-		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
-			return err
-		}
-		it, _, err := findResourceServer(ctx, tx, poolID, identifier)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteItem(ctx, kindResourceServer, it.ID, it.Version); err != nil {
-			return fmt.Errorf("delete resource server: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := deletePoolItem(ctx, s, c, poolID, identifier, kindResourceServer, "resource server", findResourceServer); err != nil {
 		return nil, err
 	}
 	return &cognito.Empty{}, nil

@@ -279,20 +279,7 @@ func (s *Service) UpdateTerms(ctx context.Context, c cognito.Caller, in *idp.Upd
 // DeleteTerms deletes a terms document.
 func (s *Service) DeleteTerms(ctx context.Context, c cognito.Caller, in *idp.DeleteTermsRequest) (*cognito.Empty, error) {
 	poolID, id := cognito.Deref(in.UserPoolId), cognito.Deref(in.TermsId)
-	err := s.runTx(ctx, func(tx storage.Tx) error {
-		if _, _, err := loadPoolFrom(ctx, tx, c, poolID); err != nil {
-			return err
-		}
-		it, _, err := findTerms(ctx, tx, poolID, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteItem(ctx, kindTerms, it.ID, it.Version); err != nil {
-			return fmt.Errorf("delete terms: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := deletePoolItem(ctx, s, c, poolID, id, kindTerms, "terms", findTerms); err != nil {
 		return nil, err
 	}
 	return &cognito.Empty{}, nil
