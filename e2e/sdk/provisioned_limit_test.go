@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/e2e/internal/harness"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
@@ -50,12 +50,7 @@ func TestProvisionedLimitsThroughSDK(t *testing.T) {
 				}
 				url := serveLimited(t, db, directory.Options{}, nil, limits, ratelimit.Unprotected())
 				// One attempt: the SDK retries TooManyRequestsException.
-				return url, cip.New(cip.Options{
-					BaseEndpoint:     aws.String(url),
-					Region:           "us-east-1",
-					Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-					RetryMaxAttempts: 1,
-				})
+				return url, harness.Client(url, "us-east-1", keyID, secret, 1)
 			}
 			url, c := newServer()
 			ctx := context.Background()

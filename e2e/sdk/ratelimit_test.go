@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cognate-dev/cognate/e2e/internal/harness"
 	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/ratelimit"
 )
@@ -38,12 +38,7 @@ func TestRateLimitsThroughSDK(t *testing.T) {
 			url := serveLimited(t, db, directory.Options{}, nil, limits, ratelimit.Unprotected())
 			// The SDK retries TooManyRequestsException as throttling; one
 			// attempt shows the first answer.
-			c := cip.New(cip.Options{
-				BaseEndpoint:     aws.String(url),
-				Region:           "us-east-1",
-				Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-				RetryMaxAttempts: 1,
-			})
+			c := harness.Client(url, "us-east-1", keyID, secret, 1)
 			ctx := context.Background()
 			newClient := func(poolName string) string {
 				pool := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String(poolName)})
@@ -102,12 +97,7 @@ func TestDefaultsNeverThrottleATestSuite(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := migrated(t, openBackend(t, name))
 			url := serveLimited(t, db, directory.Options{}, nil, nil, nil) // nil: the handler's defaults
-			c := cip.New(cip.Options{
-				BaseEndpoint:     aws.String(url),
-				Region:           "us-east-1",
-				Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-				RetryMaxAttempts: 1, // a throttled call fails instead of being retried
-			})
+			c := harness.Client(url, "us-east-1", keyID, secret, 1)        // a throttled call fails instead of being retried
 			ctx := context.Background()
 			shared := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("shared")})
 			const workers = 8
@@ -186,12 +176,7 @@ func TestDefaultsNeverThrottleATestSuite(t *testing.T) {
 func TestProtectiveLimitsThroughSDK(t *testing.T) {
 	db := migrated(t, openBackend(t, "sqlite"))
 	url := serveLimited(t, db, directory.Options{}, nil, nil, nil) // nil: the handler's defaults
-	c := cip.New(cip.Options{
-		BaseEndpoint:     aws.String(url),
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		RetryMaxAttempts: 1,
-	})
+	c := harness.Client(url, "us-east-1", keyID, secret, 1)
 	ctx := context.Background()
 	pool := createPool(t, c, &cip.CreateUserPoolInput{PoolName: aws.String("protected")})
 	out, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: pool.Id, ClientName: aws.String("app"), ExplicitAuthFlows: signInFlows})
