@@ -1,10 +1,8 @@
 package js
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -15,39 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/cognate-dev/cognate/e2e/internal/sdkpatch"
 	"github.com/cognate-dev/cognate/e2e/proc"
 )
-
-// withHashingAlgorithm adds PasswordHashingAlgorithm, a member of the
-// 2026 model the SDK release in go.mod does not have yet, to a
-// CreateUserImportJob request before it is signed.
-func withHashingAlgorithm(alg string) func(*cip.Options) {
-	return func(o *cip.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Build.Add(middleware.BuildMiddlewareFunc("PasswordHashingAlgorithm", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-				req := in.Request.(*smithyhttp.Request)
-				raw, err := io.ReadAll(req.GetStream())
-				if err != nil {
-					return middleware.BuildOutput{}, middleware.Metadata{}, err
-				}
-				var body map[string]any
-				if err := json.Unmarshal(raw, &body); err != nil {
-					return middleware.BuildOutput{}, middleware.Metadata{}, err
-				}
-				body["PasswordHashingAlgorithm"] = alg
-				raw, _ = json.Marshal(body)
-				if in.Request, err = req.SetStream(bytes.NewReader(raw)); err != nil {
-					return middleware.BuildOutput{}, middleware.Metadata{}, err
-				}
-				in.Request.(*smithyhttp.Request).ContentLength = int64(len(raw))
-				return next.HandleBuild(ctx, in)
-			}), middleware.After)
-		})
-	}
-}
 
 // TestImportedUserSRP imports, for each hashing algorithm (BCRYPT,
 // ARGON2ID, SCRYPT, PBKDF2_SHA256), a user with a hash made by another
@@ -119,7 +88,7 @@ func TestImportedUserSRP(t *testing.T) {
 			}
 			csv := strings.Join(header, ",") + "\n" + strings.Join(vals, ",") + "\n"
 			job, err := c.CreateUserImportJob(ctx, &cip.CreateUserImportJobInput{UserPoolId: pool.UserPool.Id, JobName: aws.String("js-" + username),
-				CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/CognitoImport")}, withHashingAlgorithm(v.Algorithm))
+				CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/CognitoImport")}, sdkpatch.WithHashingAlgorithm(v.Algorithm))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,42 +21,12 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/cognate-dev/cognate/e2e/internal/sdkpatch"
 	"github.com/cognate-dev/cognate/internal/directory"
 )
 
 const importRoleARN = "arn:aws:iam::123456789012:role/CognitoImport"
-
-// withHashingAlgorithm adds PasswordHashingAlgorithm to a
-// CreateUserImportJob request: the model of August 2026 has the member, the
-// SDK release this module can use does not yet. The member is added to the
-// serialized body before the request is signed.
-func withHashingAlgorithm(alg string) func(*cip.Options) {
-	return func(o *cip.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Build.Add(middleware.BuildMiddlewareFunc("PasswordHashingAlgorithm", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-				req := in.Request.(*smithyhttp.Request)
-				raw, err := io.ReadAll(req.GetStream())
-				if err != nil {
-					return middleware.BuildOutput{}, middleware.Metadata{}, err
-				}
-				var body map[string]any
-				if err := json.Unmarshal(raw, &body); err != nil {
-					return middleware.BuildOutput{}, middleware.Metadata{}, err
-				}
-				body["PasswordHashingAlgorithm"] = alg
-				raw, _ = json.Marshal(body)
-				if in.Request, err = req.SetStream(bytes.NewReader(raw)); err != nil {
-					return middleware.BuildOutput{}, middleware.Metadata{}, err
-				}
-				in.Request.(*smithyhttp.Request).ContentLength = int64(len(raw))
-				return next.HandleBuild(ctx, in)
-			}), middleware.After)
-		})
-	}
-}
 
 // importPool creates a pool that verifies email, with a custom attribute.
 func (e *userEnv) importPool(t *testing.T) *string {
@@ -400,7 +370,7 @@ func TestUserImportPasswordHashes(t *testing.T) {
 			t.Run(v.Algorithm, func(t *testing.T) {
 				name := strings.ToLower(v.Algorithm)
 				created, err := e.c.CreateUserImportJob(ctx, &cip.CreateUserImportJobInput{UserPoolId: s.pool, JobName: aws.String(name),
-					CloudWatchLogsRoleArn: aws.String(importRoleARN)}, withHashingAlgorithm(v.Algorithm))
+					CloudWatchLogsRoleArn: aws.String(importRoleARN)}, sdkpatch.WithHashingAlgorithm(v.Algorithm))
 				if err != nil {
 					t.Fatal(err)
 				}
