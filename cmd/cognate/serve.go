@@ -73,8 +73,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if credsFrom.path != "" && cfg.Backend() == config.BackendPostgres {
 		// Nodes sharing a store must share the pair (docs/configuration.md):
 		// a node with a pair of its own refuses the others' signed requests
-		// and NextTokens, and answers made-up delivery details for users
-		// that do not exist unlike they do.
+		// and NextTokens.
 		log.Warn("the admin key pair is this node's own, kept in its data directory: every node sharing the PostgreSQL database "+
 			"must have the same pair; configure admin.access_key_id and admin.secret_access_key (or COGNATE_ACCESS_KEY_ID and "+
 			"COGNATE_SECRET_ACCESS_KEY) on every node", "path", credsFrom.path, "access_key_id", creds.AccessKeyID)
@@ -225,6 +224,15 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	if err != nil {
 		return fmt.Errorf("threat_protection.breached_passwords: %w", err)
 	}
+	// The made-up answers about users that do not exist are keyed by keys
+	// the store keeps, sealed: the same on every node, and after a key
+	// rotation, as a real user's answers are.
+	existence, err := cluster.LoadExistenceKeys(ctx, st, keys.keys(), cluster.ExistenceKeys{
+		Delivery: seal.DeriveKey(keys.master, directory.KeyLabelCodes), SignIn: authflow.FakeKeyOf(keys.master),
+	}, time.Now())
+	if err != nil {
+		return err
+	}
 	users := directory.New(st, pools, directory.Options{
 		Breached:      breached,
 		Triggers:      invoker,
@@ -234,8 +242,9 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 		SRPVerifiers:  verifiers,
 		// One-time codes are kept as MACs under a key not in the store;
 		// codes sent before a key rotation are refused after it.
-		CodeKey:   seal.DeriveKey(keys.master, directory.KeyLabelCodes),
-		Passwords: passwords,
+		CodeKey:      seal.DeriveKey(keys.master, directory.KeyLabelCodes),
+		ExistenceKey: existence.Delivery,
+		Passwords:    passwords,
 		// Imported password hashes are sealed, and upload URLs signed,
 		// with keys of their own.
 		ImportKeys:        keys.keys().Derive(directory.KeyLabelImport),
@@ -268,7 +277,7 @@ func serve(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) err
 	}
 	signIn, err := authflow.New(authflow.Options{Pools: pools, Users: users, Tokens: tokenService, Store: st, DomainPattern: cfg.HostedUI.DomainPattern,
 		Key: keys.master, PreviousKeys: keys.previous, Logger: log, Passwords: passwords, Triggers: invoker,
-		Region: sharedLockoutRegion(cfg), GeoIP: geo})
+		Region: sharedLockoutRegion(cfg), GeoIP: geo, FakeKey: existence.SignIn})
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,11 @@ const (
 	keyLabelFakeSRP   = "authflow-fake-srp"
 )
 
+// FakeKeyOf is the key of the details made up for users that do not
+// exist that servers derived from the master key before the store kept
+// one (Options.FakeKey).
+func FakeKeyOf(master []byte) []byte { return seal.DeriveKey(master, keyLabelFakeSRP) }
+
 // Options configures a Service.
 type Options struct {
 	// Pools is the user-pool engine: pools and app clients.
@@ -100,6 +105,12 @@ type Options struct {
 	// other regions of a replicated topology under this region's name
 	// (lockout_share.go); empty (no replication) keeps them local.
 	Region string
+	// FakeKey keys the details made up for users that do not exist (the
+	// SRP salt and USER_ID_FOR_SRP, passwordless destinations, passkey
+	// IDs): the SignIn key the store keeps (cluster.LoadExistenceKeys),
+	// the same on every node and across encryption-key rotations. nil
+	// means FakeKeyOf(Key).
+	FakeKey []byte
 	// GeoIP, when not nil, places client addresses for threat
 	// protection: the impossible-travel signal, and the city and country
 	// of sign-in events and notification emails. nil turns both off.
@@ -190,10 +201,13 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{
 		pools: opts.Pools, users: opts.Users, tokens: opts.Tokens, store: opts.Store, region: opts.Region,
-		state: state, verifiers: verifiers, fakeKey: seal.DeriveKey(opts.Key, keyLabelFakeSRP),
+		state: state, verifiers: verifiers, fakeKey: opts.FakeKey,
 		clock: opts.Clock, log: opts.Logger, passwords: opts.Passwords, domainPattern: opts.DomainPattern,
 		sweepers: newSweepers(), federation: opts.Federation, geo: opts.GeoIP,
 		totp: totp, codes: mfa.NewCodeHasher(seal.DeriveKey(opts.Key, mfa.KeyLabelCodes)),
+	}
+	if len(s.fakeKey) == 0 {
+		s.fakeKey = FakeKeyOf(opts.Key)
 	}
 	if s.passwords == nil {
 		s.passwords = opts.Users.Passwords()

@@ -306,8 +306,9 @@ func codeDelivery(attr, v string) *idp.CodeDeliveryDetailsType {
 // that is an address of that medium is masked as one, as a user whose
 // username is its email address or phone number would see it; any other
 // username gets a destination derived from the pool and username with a
-// key only this server holds, so that asking again gives the same answer
-// and nobody else can compute it.
+// key only the servers of the store hold (Options.ExistenceKey), so that
+// asking again, of any node, gives the same answer and nobody else can
+// compute it.
 func (s *Service) simulatedDelivery(p *idp.UserPoolType, username string, prefer []string) *idp.CodeDeliveryDetailsType {
 	attr := "email"
 	if len(prefer) > 0 {
@@ -319,7 +320,7 @@ func (s *Service) simulatedDelivery(p *idp.UserPoolType, username string, prefer
 	case attr == "phone_number" && phonePattern.MatchString(username):
 		return codeDelivery(attr, username)
 	}
-	m := hmac.New(sha256.New, s.codes.key)
+	m := hmac.New(sha256.New, s.existenceKey)
 	m.Write([]byte("simulated-delivery\x00" + cognito.Deref(p.Id) + "\x00" + userpool.FoldUsername(p, username)))
 	sum := m.Sum(nil)
 	if attr == "phone_number" {

@@ -43,6 +43,11 @@ type Options struct {
 	// store. nil means a random key per process, for tests: codes sent
 	// before a restart are then refused after it.
 	CodeKey []byte
+	// ExistenceKey keys the CodeDeliveryDetails made up for users that do
+	// not exist (simulatedDelivery): the Delivery key the store keeps
+	// (cluster.LoadExistenceKeys), the same on every node and across
+	// encryption-key rotations. nil means the code key.
+	ExistenceKey []byte
 	// Passwords hashes and verifies passwords (and schedules the expensive
 	// computations of every engine of the process); the engines that serve
 	// one process share it. nil means a password.Default of its own.
@@ -97,7 +102,9 @@ type Service struct {
 	issuerBase string
 	srp        *srp.Verifiers
 	codes      codeHasher
-	passwords  *password.Hasher
+	// existenceKey is Options.ExistenceKey, or the code key.
+	existenceKey []byte
+	passwords    *password.Hasher
 	// userErasers run in the transaction that deletes a user
 	// (OnDeleteUser).
 	userErasers []UserEraser
@@ -163,6 +170,10 @@ func New(store storage.Store, pools *userpool.Service, opts Options) *Service {
 	if len(s.codes.key) == 0 {
 		s.codes.key = make([]byte, seal.KeySize)
 		rand.Read(s.codes.key) // crypto/rand.Read never fails; it crashes the program instead
+	}
+	s.existenceKey = opts.ExistenceKey
+	if len(s.existenceKey) == 0 {
+		s.existenceKey = s.codes.key
 	}
 	var err error
 	if s.importKeys, err = newImportKeys(opts.ImportKeys); err != nil {
