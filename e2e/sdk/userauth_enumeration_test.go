@@ -194,3 +194,55 @@ func TestUserAuthHidesUnknownUsers(t *testing.T) {
 		}
 	})
 }
+
+// TestMadeUpDestinationsAgree asks, with a client that prevents user
+// existence errors, for a code two ways — ForgotPassword and a
+// passwordless USER_AUTH code of the same medium — by the name of a real
+// user and by names that are no user's: each name gets one destination
+// from both, as a real user does, so that comparing the two answers tells
+// nobody whether a user exists. By email and by SMS, each in a pool that
+// recovers accounts by that medium.
+func TestMadeUpDestinationsAgree(t *testing.T) {
+	userBackends(t, func(t *testing.T, e *userEnv) {
+		ctx := context.Background()
+		checks := 0
+		for _, tc := range []struct {
+			recovery  types.RecoveryOptionNameType
+			challenge types.ChallengeNameType
+			medium    types.DeliveryMediumType
+		}{
+			{types.RecoveryOptionNameTypeVerifiedEmail, types.ChallengeNameTypeEmailOtp, types.DeliveryMediumTypeEmail},
+			{types.RecoveryOptionNameTypeVerifiedPhoneNumber, types.ChallengeNameTypeSmsOtp, types.DeliveryMediumTypeSms},
+		} {
+			s := e.selfServicePool(t, &cip.CreateUserPoolInput{
+				Policies: &types.UserPoolPolicyType{SignInPolicy: &types.SignInPolicyType{
+					AllowedFirstAuthFactors: []types.AuthFactorType{"PASSWORD", "EMAIL_OTP", "SMS_OTP"},
+				}},
+				SmsConfiguration: &types.SmsConfigurationType{SnsCallerArn: aws.String(snsRole)},
+				AccountRecoverySetting: &types.AccountRecoverySettingType{RecoveryMechanisms: []types.RecoveryOptionType{
+					{Name: tc.recovery, Priority: aws.Int32(1)},
+				}},
+			}, &cip.CreateUserPoolClientInput{
+				ExplicitAuthFlows: userAuthFlows, PreventUserExistenceErrors: types.PreventUserExistenceErrorTypesEnabled,
+			})
+			s.passwordlessUser(t, "real")
+			for _, name := range []string{"real", "ghost", "Ghost", "ghost@example.org", "+15555550123"} {
+				forgot, err := e.c.ForgotPassword(ctx, &cip.ForgotPasswordInput{ClientId: s.client.ClientId, Username: aws.String(name)}, noRetry)
+				if err != nil {
+					t.Fatalf("ForgotPassword for %s: %v", name, err)
+				}
+				code, err := s.userAuth(map[string]string{"USERNAME": name, "PREFERRED_CHALLENGE": string(tc.challenge)})
+				if err != nil || code.ChallengeName != tc.challenge {
+					t.Fatalf("USER_AUTH %s for %s: %v %v", tc.challenge, name, code, err)
+				}
+				got := [2]string{string(forgot.CodeDeliveryDetails.DeliveryMedium), aws.ToString(forgot.CodeDeliveryDetails.Destination)}
+				asked := [2]string{code.ChallengeParameters["CODE_DELIVERY_DELIVERY_MEDIUM"], code.ChallengeParameters["CODE_DELIVERY_DESTINATION"]}
+				if got != asked || got[0] != string(tc.medium) || got[1] == "" {
+					t.Errorf("%s by %s: ForgotPassword answers %v, USER_AUTH %s %v", name, tc.medium, got, tc.challenge, asked)
+				}
+				checks++
+			}
+		}
+		t.Logf("%d names answered with one destination by ForgotPassword and by a passwordless code", checks)
+	})
+}

@@ -4,13 +4,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"strings"
 
 	"github.com/cognate-dev/cognate/internal/cognito"
 	"github.com/cognate-dev/cognate/internal/cognito/idp"
-	"github.com/cognate-dev/cognate/internal/directory"
 	"github.com/cognate-dev/cognate/internal/storage"
 )
 
@@ -79,8 +75,11 @@ func (s *Service) openPasswordless(ctx context.Context, sp *call, challenge idp.
 	if err != nil {
 		return nil, err
 	}
-	attr, to := s.fakeDestination(sp.pool.ID, sp.given, challenge)
-	d := directory.CodeDelivery(attr, to)
+	attr := "email"
+	if challenge == idp.ChallengeNameTypeSmsOtp {
+		attr = "phone_number"
+	}
+	d := s.users.MadeUpDelivery(sp.pool.ID, sp.username, sp.given, attr)
 	return &Step{Challenge: challenge, Session: session, Params: map[string]string{
 		"USER_ID_FOR_SRP":               st.Username,
 		"CODE_DELIVERY_DELIVERY_MEDIUM": string(cognito.Deref(d.DeliveryMedium)),
@@ -102,29 +101,6 @@ func (s *Service) standIn(sp *call, challenge idp.ChallengeNameType) *flowState 
 		st.Username = s.fakeUserID(sp.pool, sp.username)
 	}
 	return st
-}
-
-// fakeDestination is where a code for a user that does not exist would
-// have gone: the name given, when it is an address of the right kind, or
-// an address made from a keyed hash of it (the same every time).
-func (s *Service) fakeDestination(pool, given string, challenge idp.ChallengeNameType) (attr, to string) {
-	m := hmac.New(sha256.New, s.fakeKey)
-	m.Write([]byte("destination\x00" + pool + "\x00" + given))
-	h := hex.EncodeToString(m.Sum(nil))
-	if challenge == idp.ChallengeNameTypeSmsOtp {
-		if strings.HasPrefix(given, "+") {
-			return "phone_number", given
-		}
-		var n uint64
-		for _, c := range h[:12] {
-			n = n*16 + uint64(strings.IndexRune("0123456789abcdef", c))
-		}
-		return "phone_number", fmt.Sprintf("+1%010d", n%10_000_000_000)
-	}
-	if strings.Contains(given, "@") {
-		return "email", given
-	}
-	return "email", h[:8] + "@" + h[8:14] + ".com"
 }
 
 // fakePasskeyID is the credential ID a stand-in WEB_AUTHN challenge

@@ -314,6 +314,17 @@ func (s *Service) simulatedDelivery(p *idp.UserPoolType, username string, prefer
 	if len(prefer) > 0 {
 		attr = prefer[0]
 	}
+	return s.MadeUpDelivery(cognito.Deref(p.Id), username, userpool.FoldUsername(p, username), attr)
+}
+
+// MadeUpDelivery is the CodeDeliveryDetails by attr ("email" or
+// "phone_number") for username, folded as the pool folds it, of a user
+// that does not exist in the pool poolID: the username itself when it is
+// an address of that medium, else an address derived from the pool and
+// the folded name with the existence key. Every answer that makes up a
+// destination (recovery, confirmation, a passwordless code) comes from
+// here, so that two of them for one name agree as a real user's do.
+func (s *Service) MadeUpDelivery(poolID, username, folded, attr string) *idp.CodeDeliveryDetailsType {
 	switch {
 	case attr == "email" && validEmail(username):
 		return codeDelivery(attr, username)
@@ -321,7 +332,7 @@ func (s *Service) simulatedDelivery(p *idp.UserPoolType, username string, prefer
 		return codeDelivery(attr, username)
 	}
 	m := hmac.New(sha256.New, s.existenceKey)
-	m.Write([]byte("simulated-delivery\x00" + cognito.Deref(p.Id) + "\x00" + userpool.FoldUsername(p, username)))
+	m.Write([]byte("simulated-delivery\x00" + poolID + "\x00" + folded))
 	sum := m.Sum(nil)
 	if attr == "phone_number" {
 		n := binary.BigEndian.Uint16(sum) % 10000
